@@ -1,0 +1,39 @@
+# Paydesk — two commands: `make run` (the demo) and `make test` (every test).
+# Both create .venv and install what they need on a fresh machine with python3 >= 3.11.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ADDR   ?= 127.0.0.1:8000
+
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/paydesk demo --addr $(ADDR)
+
+test: setup
+	$(BIN)/python scripts/run_tests.py
+
+test-sqlite: setup
+	$(BIN)/python scripts/run_tests.py --only sqlite
+
+test-postgres: setup
+	$(BIN)/python scripts/run_tests.py --only postgres
+
+lint: setup
+	$(BIN)/ruff check src tests bench scripts
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

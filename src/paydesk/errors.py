@@ -1,0 +1,60 @@
+"""Paydesk's error tree. Each error says in one line when it is raised.
+
+Every error carries a stable `code` (for the API and the CLI) and, where one field is to blame,
+the `field` name, so that a form can show the message next to it.
+"""
+
+from __future__ import annotations
+
+
+class PaydeskError(Exception):
+    """Base of every error Paydesk raises on purpose."""
+
+    code = "paydesk_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidAmount(PaydeskError):
+    """An amount is not an exact decimal, has too many decimals, or is out of range."""
+
+    code = "invalid_amount"
+
+
+class InvalidCurrency(PaydeskError):
+    """A currency code is not ISO 4217, or differs from the one the operation needs."""
+
+    code = "invalid_currency"
+
+
+class PaymentError(PaydeskError):
+    """A payment cannot be created or changed as asked."""
+
+    code = "payment_error"
+
+
+class InvalidTransition(PaymentError):
+    """A payment's status would move backwards or out of a final state."""
+
+    code = "invalid_transition"
+
+
+class InsufficientCredit(PaymentError):
+    """A purchase would take the customer's available credit below zero."""
+
+    code = "insufficient_credit"
+
+
+class CustomerError(PaydeskError):
+    """A customer cannot be created or changed as asked (say, its currency)."""
+
+    code = "customer_error"
+
+
+class PermissionDenied(PaydeskError):
+    """The acting user's role does not allow this action."""
+
+    code = "permission_denied"

@@ -1,0 +1,328 @@
+"""Every write to the ledger: create, complete and cancel payments, and post to balances.
+
+This is the only module that changes a customer's balance, and it does so in the same database
+transaction as the payment change that causes it. The balance moves by one conditional UPDATE
+(`balance = balance + x`, with the available-credit check in its WHERE clause for purchases), so
+the check and the debit are one atomic step on SQLite and PostgreSQL alike. It never edits a
+completed or cancelled payment: the database would refuse (migrations/0002_ledger_guards.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.audit.services import audit_record
+from paydesk.errors import (
+    InsufficientCredit,
+    InvalidAmount,
+    InvalidTransition,
+    PaymentError,
+    PermissionDenied,
+)
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.money import (
+    STORAGE_PLACES,
+    decimal_places,
+    format_money,
+    from_storage_units,
+    to_decimal,
+    to_storage_units,
+)
+from paydesk.references import new_payment_reference
+
+DESCRIPTION_MAX = 500
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public part, staff comment."""
+    public, _hash, comment = (text or "").partition("#")
+    return public.strip(), comment.strip()
+
+
+def checked_total(value: object, *, field: str = "total") -> Decimal:
+    """A payment total: exact, non-zero, at most 4 decimals."""
+    total = to_decimal(value, field=field)
+    if decimal_places(total) > STORAGE_PLACES:
+        raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places, please.", field=field)
+    if total == 0:
+        raise InvalidAmount("A payment cannot be zero.", field=field)
+    return total
+
+
+def _actor(actor: Any) -> Any:
+    """The acting user, or None for the system; staff without a money role are refused."""
+    if not getattr(actor, "pk", None):
+        return None
+    if actor.is_staff and not actor.can_move_money:
+        raise PermissionDenied("Your role cannot move money.")
+    return actor
+
+
+def _payment_snapshot(payment: Payment) -> dict[str, Any]:
+    return {
+        "reference": payment.reference,
+        "total": str(payment.total),
+        "status": payment.status,
+        "method": payment.method,
+        "description": payment.description,
+        "staff_comment": payment.staff_comment,
+        "balance_after": None if payment.balance_after is None else str(payment.balance_after),
+    }
+
+
+def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -> Decimal:
+    """Add `amount` to the stored balance and return the new balance; refuse a debit past credit.
+
+    Must run inside the caller's transaction.
+    """
+    qn = connection.ops.quote_name
+    table = qn(Customer._meta.db_table)
+    units = to_storage_units(amount)
+    sql = f"UPDATE {table} SET {qn('balance')} = {qn('balance')} + %s WHERE {qn('id')} = %s"
+    params: list[int] = [units, customer_id]
+    if check_credit:
+        sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
+        params.append(units)
+    sql += f" RETURNING {qn('balance')}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is not None:
+        return from_storage_units(row[0])
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise PaymentError("No such customer.")
+    raise InsufficientCredit(
+        f"This purchase of {format_money(-amount, customer.currency)} needs more credit than the "
+        f"{format_money(customer.available_credit, customer.currency)} available.",
+        field="total",
+    )
+
+
+def payment_create(
+    *,
+    customer: Customer,
+    total: object,
+    description: str,
+    method: str = PaymentMethod.MANUAL,
+    status: str = PaymentStatus.COMPLETED,
+    actor: Any = None,
+    fee: object = None,
+    gateway: str = "",
+    gateway_reference: str = "",
+    idempotency_key: str | None = None,
+    allow_overdraft: bool = False,
+    cancel_reason: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """Record a payment (top-up if positive, purchase if negative); completed ones post at once.
+
+    A completed purchase is refused with InsufficientCredit when it would take available credit
+    below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
+    customer, the existing payment is returned and nothing new is written.
+    """
+    total = checked_total(total)
+    public, comment = split_description(description)
+    if not public:
+        raise PaymentError("A description the customer can read is required.", field="description")
+    if len(public) > DESCRIPTION_MAX or len(comment) > DESCRIPTION_MAX:
+        raise PaymentError("That description is too long.", field="description")
+    if status not in PaymentStatus.values:
+        raise PaymentError(f"Unknown status '{status}'.", field="status")
+    if method not in PaymentMethod.values:
+        raise PaymentError(f"Unknown method '{method}'.", field="method")
+    fee_amount = None
+    if fee not in (None, ""):
+        fee_amount = to_decimal(fee, field="fee")
+        if fee_amount < 0 or decimal_places(fee_amount) > STORAGE_PLACES:
+            raise InvalidAmount("The fee must be zero or more, with at most 4 decimals.", field="fee")
+    if status == PaymentStatus.CANCELLED and not cancel_reason:
+        cancel_reason = "Recorded as cancelled."
+    if idempotency_key is not None:
+        existing = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+
+    for attempt in range(3):
+        try:
+            return _payment_insert(
+                customer=customer,
+                total=total,
+                public=public,
+                comment=comment,
+                method=method,
+                status=status,
+                actor=_actor(actor),
+                fee=fee_amount,
+                gateway=gateway,
+                gateway_reference=gateway_reference,
+                idempotency_key=idempotency_key,
+                allow_overdraft=allow_overdraft,
+                cancel_reason=cancel_reason,
+                at=at or timezone.now(),
+            )
+        except IntegrityError:
+            if idempotency_key is not None:
+                existing = Payment.objects.filter(
+                    customer=customer, idempotency_key=idempotency_key
+                ).first()
+                if existing is not None:
+                    return existing
+            if gateway_reference and Payment.objects.filter(
+                gateway=gateway, gateway_reference=gateway_reference
+            ).exists():
+                raise PaymentError("That gateway transaction is already recorded.") from None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _payment_insert(
+    *,
+    customer: Customer,
+    total: Decimal,
+    public: str,
+    comment: str,
+    method: str,
+    status: str,
+    actor: Any,
+    fee: Decimal | None,
+    gateway: str,
+    gateway_reference: str,
+    idempotency_key: str | None,
+    allow_overdraft: bool,
+    cancel_reason: str,
+    at: datetime,
+) -> Payment:
+    with transaction.atomic():
+        balance_after = None
+        if status == PaymentStatus.COMPLETED:
+            balance_after = _post_to_balance(
+                customer_id=customer.pk,
+                amount=total,
+                check_credit=total < 0 and not allow_overdraft,
+            )
+        payment = Payment.objects.create(
+            reference=new_payment_reference(),
+            customer=customer,
+            total=total,
+            status=status,
+            method=method,
+            description=public,
+            staff_comment=comment,
+            fee=fee,
+            gateway=gateway,
+            gateway_reference=gateway_reference,
+            idempotency_key=idempotency_key,
+            created_at=at,
+            created_by=actor,
+            occurred_at=at,
+            completed_at=at if status == PaymentStatus.COMPLETED else None,
+            completed_by=actor if status == PaymentStatus.COMPLETED else None,
+            cancelled_at=at if status == PaymentStatus.CANCELLED else None,
+            cancelled_by=actor if status == PaymentStatus.CANCELLED else None,
+            cancel_reason=cancel_reason if status == PaymentStatus.CANCELLED else "",
+            balance_after=balance_after,
+        )
+        if balance_after is not None:
+            customer.balance = balance_after
+        if actor is not None:
+            audit_record(
+                action="payment.create",
+                actor=actor,
+                obj=payment,
+                customer_id=customer.pk,
+                after={**_payment_snapshot(payment), "allow_overdraft": allow_overdraft},
+            )
+    return payment
+
+
+def _locked_pending(payment: Payment | int, action: str) -> Payment:
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    locked = Payment.objects.select_for_update().select_related("customer").get(pk=pk)
+    if locked.status != PaymentStatus.PENDING:
+        raise InvalidTransition(
+            f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
+            f"only a pending payment can be {action}."
+        )
+    return locked
+
+
+def payment_complete(
+    *,
+    payment: Payment | int,
+    actor: Any = None,
+    total: object = None,
+    allow_overdraft: bool = False,
+    at: datetime | None = None,
+) -> Payment:
+    """Pending → Completed, crediting (or debiting) the balance; `total` overrides the amount."""
+    actor = _actor(actor)
+    with transaction.atomic():
+        locked = _locked_pending(payment, "completed")
+        amount = locked.total if total in (None, "") else checked_total(total)
+        if (amount < 0) != (locked.total < 0):
+            raise InvalidAmount("Completing cannot turn a top-up into a purchase.", field="total")
+        before = _payment_snapshot(locked)
+        balance_after = _post_to_balance(
+            customer_id=locked.customer_id,
+            amount=amount,
+            check_credit=amount < 0 and not allow_overdraft,
+        )
+        now = at or timezone.now()
+        Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.COMPLETED,
+            total=amount,
+            completed_at=now,
+            completed_by=actor,
+            occurred_at=now,
+            balance_after=balance_after,
+        )
+        locked.refresh_from_db()
+        if actor is not None:
+            audit_record(
+                action="payment.complete",
+                actor=actor,
+                obj=locked,
+                customer_id=locked.customer_id,
+                before=before,
+                after=_payment_snapshot(locked),
+            )
+    return locked
+
+
+def payment_cancel(
+    *, payment: Payment | int, reason: str, actor: Any = None, at: datetime | None = None
+) -> Payment:
+    """Pending → Cancelled with a reason; the balance does not move."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("Say why the payment is cancelled.", field="reason")
+    actor = _actor(actor)
+    with transaction.atomic():
+        locked = _locked_pending(payment, "cancelled")
+        before = _payment_snapshot(locked)
+        now = at or timezone.now()
+        Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=actor,
+            cancel_reason=reason[:500],
+        )
+        locked.refresh_from_db()
+        if actor is not None:
+            audit_record(
+                action="payment.cancel",
+                actor=actor,
+                obj=locked,
+                customer_id=locked.customer_id,
+                before=before,
+                after={**_payment_snapshot(locked), "reason": locked.cancel_reason},
+            )
+    return locked

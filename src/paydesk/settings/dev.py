@@ -1,0 +1,12 @@
+"""Local development: SQLite file under ./var, console email, cookies over plain HTTP."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env_bool
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-never-use-in-production"
+DEBUG = env_bool("DEBUG", True)
+SESSION_COOKIE_SECURE = env_bool("PAYDESK_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+VAR_DIR.mkdir(parents=True, exist_ok=True)

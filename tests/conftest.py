@@ -1,0 +1,57 @@
+"""Shared fixtures. The database under test is SQLite unless DATABASE_URL names PostgreSQL
+(scripts/run_tests.py runs the suite once on each)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+IN_CI = os.environ.get("CI") == "true"
+CHROMIUM = os.environ.get("PAYDESK_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (make test does)")
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"CI=true and no browser at {CHROMIUM}: .ci/run must install chromium")
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture
+def customer(db):
+    from tests.factories import CustomerFactory
+
+    return CustomerFactory(currency="USD")
+
+
+@pytest.fixture
+def portal_user(customer):
+    from tests.factories import PortalUserFactory
+
+    return PortalUserFactory(customer=customer)
+
+
+@pytest.fixture
+def finance_user(db):
+    from tests.factories import StaffFactory
+
+    return StaffFactory(staff_role="finance")
+
+
+@pytest.fixture
+def support_user(db):
+    from tests.factories import StaffFactory
+
+    return StaffFactory(staff_role="support")
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.factories import StaffFactory
+
+    return StaffFactory(staff_role="admin")
