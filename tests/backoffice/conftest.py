@@ -37,6 +37,9 @@ def administrator(admin_user) -> Client:
 def pending(customer):
     """A pending bank transfer of $25.00 for the customer."""
     return payment_create(
-        customer=customer, total="25", description="Bank transfer", status="pending",
+        customer=customer,
+        total="25",
+        description="Bank transfer",
+        status="pending",
         method="bank_transfer",
     )

@@ -12,7 +12,9 @@ from tests.backoffice.conftest import ADD_PAYMENT, PAYMENTS, signed_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/backoffice/", PAYMENTS, ADD_PAYMENT, "/backoffice/accounts/customer/"])
+@pytest.mark.parametrize(
+    "path", ["/backoffice/", PAYMENTS, ADD_PAYMENT, "/backoffice/accounts/customer/"]
+)
 def test_portal_users_and_strangers_are_sent_to_the_sign_in_page(portal_user, path):
     for client in (Client(), signed_in(portal_user)):
         response = client.get(path)
@@ -22,8 +24,14 @@ def test_portal_users_and_strangers_are_sent_to_the_sign_in_page(portal_user, pa
 
 def test_a_portal_user_cannot_post_a_payment(portal_user, customer):
     response = signed_in(portal_user).post(
-        ADD_PAYMENT, {"customer": customer.pk, "description": "Free money", "total": "100",
-                      "status": "completed", "form_token": "x" * 32},
+        ADD_PAYMENT,
+        {
+            "customer": customer.pk,
+            "description": "Free money",
+            "total": "100",
+            "status": "completed",
+            "form_token": "x" * 32,
+        },
     )
     assert response.status_code == 302
     assert not Payment.objects.exists()
@@ -56,18 +64,29 @@ def test_finance_may_add_payments_but_not_customers_or_staff(finance):
 
 def test_administrators_see_everything(administrator):
     page = _index_links(administrator)
-    for path in (ADD_PAYMENT, "/backoffice/accounts/customer/add/", "/backoffice/backoffice/staffuser/",
-                 "/backoffice/backoffice/portaluser/", "/backoffice/accounts/portaldefaults/"):
+    for path in (
+        ADD_PAYMENT,
+        "/backoffice/accounts/customer/add/",
+        "/backoffice/backoffice/staffuser/",
+        "/backoffice/backoffice/portaluser/",
+        "/backoffice/accounts/portaldefaults/",
+    ):
         assert path in page
 
 
 def test_support_cannot_add_complete_or_cancel_and_nothing_is_written(support, customer, pending):
     entries = AuditEntry.objects.count()
     assert support.get(ADD_PAYMENT).status_code == 403
-    response = support.post(ADD_PAYMENT, {
-        "customer": customer.pk, "description": "Top-up", "total": "10", "status": "completed",
-        "form_token": "t" * 32,
-    })
+    response = support.post(
+        ADD_PAYMENT,
+        {
+            "customer": customer.pk,
+            "description": "Top-up",
+            "total": "10",
+            "status": "completed",
+            "form_token": "t" * 32,
+        },
+    )
     assert response.status_code == 403
     assert support.post(f"{PAYMENTS}{pending.pk}/complete/", {"total": ""}).status_code == 403
     assert support.post(f"{PAYMENTS}{pending.pk}/cancel/", {"reason": "no"}).status_code == 403
@@ -75,8 +94,10 @@ def test_support_cannot_add_complete_or_cancel_and_nothing_is_written(support, c
     listing = support.get(PAYMENTS).content.decode()
     assert "complete_selected" not in listing
     for action in ("complete_selected", "cancel_selected"):
-        support.post(PAYMENTS, {"action": action, "_selected_action": [pending.pk], "post": "yes",
-                                "reason": "no"})
+        support.post(
+            PAYMENTS,
+            {"action": action, "_selected_action": [pending.pk], "post": "yes", "reason": "no"},
+        )
     pending.refresh_from_db()
     customer.refresh_from_db()
     assert pending.status == "pending"
@@ -89,10 +110,16 @@ def test_finance_can_add_complete_and_cancel(finance, customer, pending):
     from paydesk.ledger.services import payment_create
 
     other = payment_create(customer=customer, total="5", description="Transfer", status="pending")
-    response = finance.post(ADD_PAYMENT, {
-        "customer": customer.pk, "description": "Top-up", "total": "10", "status": "completed",
-        "form_token": "f" * 32,
-    })
+    response = finance.post(
+        ADD_PAYMENT,
+        {
+            "customer": customer.pk,
+            "description": "Top-up",
+            "total": "10",
+            "status": "completed",
+            "form_token": "f" * 32,
+        },
+    )
     assert response.status_code == 302
     assert finance.post(f"{PAYMENTS}{pending.pk}/complete/", {"total": ""}).status_code == 302
     assert finance.post(f"{PAYMENTS}{other.pk}/cancel/", {"reason": "Duplicate"}).status_code == 302
@@ -116,10 +143,16 @@ def test_nobody_edits_or_deletes_a_payment(request, who, pending, customer):
 def test_a_state_changing_post_without_csrf_token_is_refused(finance_user, customer, pending):
     client = Client(enforce_csrf_checks=True)
     client.force_login(finance_user)
-    response = client.post(ADD_PAYMENT, {
-        "customer": customer.pk, "description": "Top-up", "total": "10", "status": "completed",
-        "form_token": "c" * 32,
-    })
+    response = client.post(
+        ADD_PAYMENT,
+        {
+            "customer": customer.pk,
+            "description": "Top-up",
+            "total": "10",
+            "status": "completed",
+            "form_token": "c" * 32,
+        },
+    )
     assert response.status_code == 403
     assert client.post(f"{PAYMENTS}{pending.pk}/cancel/", {"reason": "x"}).status_code == 403
     assert Payment.objects.count() == 1

@@ -56,8 +56,15 @@ class AuditEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     fields = [
-        "at", "actor_email", "action", "object_type", "object_id", "customer_id", "ip_address",
-        "before_display", "after_display",
+        "at",
+        "actor_email",
+        "action",
+        "object_type",
+        "object_id",
+        "customer_id",
+        "ip_address",
+        "before_display",
+        "after_display",
     ]
 
     class Media:

@@ -119,24 +119,25 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("This customer's payments"))
 
     def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "",
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
         context = {**(extra_context or {}), "can_move_money": can_move_money(request)}
         return super().change_view(request, object_id, form_url, context)
 
-    def save_model(self, request: HttpRequest, obj: Customer, form: CustomerForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Customer, form: CustomerForm, change: bool
+    ) -> None:
         fields = form.service_fields()
         try:
             if change:
-                fields.pop("name")
-                saved = customer_update(
-                    customer=obj, actor=request.user, name=form.cleaned_data["name"], **fields
-                )
+                saved = customer_update(customer=obj, actor=request.user, **fields)
             else:
-                name = fields.pop("name")
                 saved = customer_create(
-                    name=name, currency=form.cleaned_data["currency"], actor=request.user, **fields
+                    currency=form.cleaned_data["currency"], actor=request.user, **fields
                 )
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
@@ -144,7 +145,9 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         obj._state.adding = False
         obj.refresh_from_db()
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool) -> None:
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool
+    ) -> None:
         emails = [
             f.cleaned_data["email"]
             for f in formset.forms
@@ -155,6 +158,8 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
 
-    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
         # The admin's own message inspects saved inline objects; the audit log has the detail.
         return [{"added": {}}] if add else [{"changed": {"fields": sorted(form.changed_data)}}]

@@ -23,7 +23,7 @@ from paydesk.backoffice import payment_views
 from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
 from paydesk.backoffice.roles import can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money
 
@@ -45,7 +45,8 @@ class BulkCompleteForm(forms.Form):
 
 class BulkCancelForm(forms.Form):
     reason = forms.CharField(
-        max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept with each payment and in the audit log."),
     )
 
@@ -53,8 +54,14 @@ class BulkCancelForm(forms.Form):
 @admin.register(Payment, site=backoffice_site)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = [
-        "occurred_at", "reference", "customer", "total_display", "status_badge", "method",
-        "description", "staff_comment",
+        "occurred_at",
+        "reference",
+        "customer",
+        "total_display",
+        "status_badge",
+        "method",
+        "description",
+        "staff_comment",
     ]
     list_display_links = ["reference"]
     list_filter = ["status", "method", OccurredDateRangeFilter, CustomerFilter]
@@ -70,14 +77,37 @@ class PaymentAdmin(admin.ModelAdmin):
     change_list_template = "backoffice/payment_change_list.html"
     change_form_template = "backoffice/payment_change_form.html"
     fieldsets = [
-        (None, {"fields": [
-            "reference", "customer", "total_display", "status_badge", "method", "description",
-            "staff_comment", "fee_display",
-        ]}),
-        (_("History"), {"fields": [
-            "created_at", "created_by", "occurred_at", "completed_at", "completed_by",
-            "cancelled_at", "cancelled_by", "cancel_reason", "balance_after_display",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "customer",
+                    "total_display",
+                    "status_badge",
+                    "method",
+                    "description",
+                    "staff_comment",
+                    "fee_display",
+                ]
+            },
+        ),
+        (
+            _("History"),
+            {
+                "fields": [
+                    "created_at",
+                    "created_by",
+                    "occurred_at",
+                    "completed_at",
+                    "completed_by",
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancel_reason",
+                    "balance_after_display",
+                ]
+            },
+        ),
         (_("Gateway"), {"fields": ["gateway", "gateway_reference"]}),
     ]
 
@@ -110,16 +140,17 @@ class PaymentAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("export.csv", wrap(self.export_view), name="%s_%s_export" % info),
-            path("<path:object_id>/complete/", wrap(self.complete_view),
-                 name="%s_%s_complete" % info),
-            path("<path:object_id>/cancel/", wrap(self.cancel_view), name="%s_%s_cancel" % info),
+            path("export.csv", wrap(self.export_view), name=f"{prefix}_export"),
+            path("<path:object_id>/complete/", wrap(self.complete_view), name=f"{prefix}_complete"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
             *super().get_urls(),
         ]
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         return payment_views.payment_add(self, request)
 
     def complete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -131,12 +162,19 @@ class PaymentAdmin(admin.ModelAdmin):
     def export_view(self, request: HttpRequest) -> HttpResponse:
         return payment_views.payments_export(self, request)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         context = {**(extra_context or {}), "can_move_money": can_move_money(request)}
         return super().change_view(request, object_id, form_url, context)
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context is not None and "cl" in context:
@@ -146,7 +184,11 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Complete selected pending payments"), permissions=["move_money"])
     def complete_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> Any:
         return payment_views.payments_bulk(
-            self, request, queryset, action="complete_selected", form_class=BulkCompleteForm,
+            self,
+            request,
+            queryset,
+            action="complete_selected",
+            form_class=BulkCompleteForm,
             apply=lambda pk, data: payment_complete(
                 payment=pk, allow_overdraft=data["allow_overdraft"], actor=request.user
             ),
@@ -156,7 +198,11 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel selected pending payments"), permissions=["move_money"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> Any:
         return payment_views.payments_bulk(
-            self, request, queryset, action="cancel_selected", form_class=BulkCancelForm,
+            self,
+            request,
+            queryset,
+            action="cancel_selected",
+            form_class=BulkCancelForm,
             apply=lambda pk, data: payment_cancel(
                 payment=pk, reason=data["reason"], actor=request.user
             ),

@@ -35,11 +35,11 @@ class PortalDefaultsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin)
             reverse("backoffice:accounts_portaldefaults_change", args=[defaults.pk])
         )
 
-    def save_model(self, request: HttpRequest, obj: PortalDefaults, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: PortalDefaults, form: Any, change: bool
+    ) -> None:
         try:
-            saved = portal_defaults_update(actor=request.user, **{
-                name: form.cleaned_data[name] for name in form.Meta.fields
-            })
+            saved = portal_defaults_update(actor=request.user, **form.service_fields())
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
         obj.pk = saved.pk
@@ -50,7 +50,9 @@ class PortalDefaultsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin)
         self.message_user(request, "Portal defaults saved.")
         return HttpResponseRedirect(request.path)
 
-    def response_add(self, request: HttpRequest, obj: PortalDefaults, post_url_continue: Any = None) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: PortalDefaults, post_url_continue: Any = None
+    ) -> HttpResponse:
         self.message_user(request, "Portal defaults saved.")
         return HttpResponseRedirect(
             reverse("backoffice:accounts_portaldefaults_change", args=[obj.pk])

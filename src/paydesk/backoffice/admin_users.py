@@ -2,7 +2,8 @@
 
 New users go through paydesk.accounts.services (staff_user_create / portal_user_create), edits
 and passwords through paydesk.backoffice.services; all audited. Passwords are hashed by Django
-and no hash is ever shown. Users are deactivated, never deleted (the ledger and audit refer to them).
+and no hash is ever shown. Users are deactivated, never deleted (the ledger and audit log
+refer to them).
 """
 
 from __future__ import annotations
@@ -50,22 +51,29 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return self.add_fieldsets
-        return [(None, {"fields": ["email", *self.change_fields, "password_link"]}),
-                (_("Dates"), {"fields": ["last_login", "date_joined"]})]
+        return [
+            (None, {"fields": ["email", *self.change_fields, "password_link"]}),
+            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if obj is None else list(self.readonly_fields)
 
     @admin.display(description=_("password"))
     def password_link(self, obj: User) -> str:
-        url = reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_password", args=[obj.pk])
+        url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_password", args=[obj.pk]
+        )
         return format_html('<a href="{}">{}</a>', url, _("Set a new password"))
 
     def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("<path:object_id>/password/", self.admin_site.admin_view(self.password_view),
-                 name="%s_%s_password" % info),
+            path(
+                "<path:object_id>/password/",
+                self.admin_site.admin_view(self.password_view),
+                name=f"{prefix}_password",
+            ),
             *super().get_urls(),
         ]
 
@@ -74,23 +82,36 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
             raise PermissionDenied
         user = self.get_object(request, object_id)
         if user is None:
-            return HttpResponseRedirect(reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_changelist"))
+            return HttpResponseRedirect(
+                reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
         form = PasswordSetForm(user, request.POST or None)
         if request.method == "POST" and form.is_valid():
-            user_password_set(user=user, password=form.cleaned_data["password1"], actor=request.user)
+            user_password_set(
+                user=user, password=form.cleaned_data["password1"], actor=request.user
+            )
             messages.success(request, _("Password changed for %s.") % user.email)
             return HttpResponseRedirect(
-                reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change", args=[user.pk])
+                reverse(
+                    f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=[user.pk],
+                )
             )
-        return TemplateResponse(request, "backoffice/password_set.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Set a new password for %s") % user.email,
-            "form": form,
-            "original": user,
-        })
+        return TemplateResponse(
+            request,
+            "backoffice/password_set.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Set a new password for %s") % user.email,
+                "form": form,
+                "original": user,
+            },
+        )
 
-    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
         return [{"added": {}}] if add else [{"changed": {"fields": sorted(form.changed_data)}}]
 
     @staticmethod
@@ -104,7 +125,9 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
 class StaffUserAdmin(UserAdminBase):
     add_form = StaffUserAddForm
     form = StaffUserChangeForm
-    add_fieldsets = [(None, {"fields": ["email", "full_name", "staff_role", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"fields": ["email", "full_name", "staff_role", "password1", "password2"]})
+    ]
     change_fields = ["full_name", "staff_role", "is_active"]
     list_display = ["email", "full_name", "staff_role", "is_active", "last_login"]
     list_filter = ["staff_role", "is_active"]
@@ -113,17 +136,28 @@ class StaffUserAdmin(UserAdminBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).exclude(staff_role="")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.pk == request.user.pk:
+            readonly += ["staff_role", "is_active"]  # nobody demotes or locks out themselves
+        return readonly
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         data = form.cleaned_data
         try:
             if change:
-                saved = staff_user_update(user=obj, actor=request.user, **{
-                    name: data[name] for name in self.change_fields
-                })
+                saved = staff_user_update(
+                    user=obj,
+                    actor=request.user,
+                    **{name: data[name] for name in self.change_fields if name in data},
+                )
             else:
                 saved = staff_user_create(
-                    email=data["email"], password=data["password1"], role=data["staff_role"],
-                    full_name=data["full_name"], actor=request.user,
+                    email=data["email"],
+                    password=data["password1"],
+                    role=data["staff_role"],
+                    full_name=data["full_name"],
+                    actor=request.user,
                 )
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
@@ -134,14 +168,33 @@ class StaffUserAdmin(UserAdminBase):
 class PortalUserAdmin(UserAdminBase):
     add_form = PortalUserAddForm
     form = PortalUserChangeForm
-    add_fieldsets = [(None, {"fields": [
-        "customer", "email", "full_name", "can_view_payments", "can_make_payments",
-        "password1", "password2",
-    ]})]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "customer",
+                    "email",
+                    "full_name",
+                    "can_view_payments",
+                    "can_make_payments",
+                    "password1",
+                    "password2",
+                ]
+            },
+        )
+    ]
     change_fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
     readonly_fields = ["email", "customer", "password_link", "last_login", "date_joined"]
-    list_display = ["email", "customer", "full_name", "can_view_payments", "can_make_payments",
-                    "is_active", "last_login"]
+    list_display = [
+        "email",
+        "customer",
+        "full_name",
+        "can_view_payments",
+        "can_make_payments",
+        "is_active",
+        "last_login",
+    ]
     list_filter = ["is_active", "can_make_payments"]
     search_fields = ["email", "full_name", "customer__name"]
     list_select_related = ["customer"]
@@ -150,8 +203,10 @@ class PortalUserAdmin(UserAdminBase):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
             return self.add_fieldsets
-        return [(None, {"fields": ["email", "customer", *self.change_fields, "password_link"]}),
-                (_("Dates"), {"fields": ["last_login", "date_joined"]})]
+        return [
+            (None, {"fields": ["email", "customer", *self.change_fields, "password_link"]}),
+            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).filter(customer__isnull=False)
@@ -160,14 +215,20 @@ class PortalUserAdmin(UserAdminBase):
         data = form.cleaned_data
         try:
             if change:
-                saved = portal_user_update(user=obj, actor=request.user, **{
-                    name: data[name] for name in self.change_fields
-                })
+                saved = portal_user_update(
+                    user=obj,
+                    actor=request.user,
+                    **{name: data[name] for name in self.change_fields if name in data},
+                )
             else:
                 saved = portal_user_create(
-                    customer=data["customer"], email=data["email"], password=data["password1"],
-                    full_name=data["full_name"], can_view_payments=data["can_view_payments"],
-                    can_make_payments=data["can_make_payments"], actor=request.user,
+                    customer=data["customer"],
+                    email=data["email"],
+                    password=data["password1"],
+                    full_name=data["full_name"],
+                    can_view_payments=data["can_view_payments"],
+                    can_make_payments=data["can_make_payments"],
+                    actor=request.user,
                 )
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc

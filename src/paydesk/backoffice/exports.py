@@ -19,8 +19,15 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.money import plain_amount
 
 HEADER = [
-    "Date / Time", "Reference", "Customer", "Total", "Currency", "Status", "Method",
-    "Description", "Staff comment",
+    "Date / Time",
+    "Reference",
+    "Customer",
+    "Total",
+    "Currency",
+    "Status",
+    "Method",
+    "Description",
+    "Staff comment",
 ]
 _RISKY_FIRST = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -40,17 +47,32 @@ def staff_payments_csv(queryset: QuerySet) -> StreamingHttpResponse:
         buffer.write("\ufeff")  # a BOM, so that Excel reads UTF-8
         writer.writerow(HEADER)
         values = queryset.values_list(
-            "occurred_at", "reference", "customer__name", "total", "customer__currency",
-            "status", "method", "description", "staff_comment",
+            "occurred_at",
+            "reference",
+            "customer__name",
+            "total",
+            "customer__currency",
+            "status",
+            "method",
+            "description",
+            "staff_comment",
         )
         for n, (at, ref, name, total, cur, status, method, desc, comment) in enumerate(
             values.iterator(chunk_size=2000), start=1
         ):
-            writer.writerow([
-                at.astimezone(tz).isoformat(timespec="seconds"), safe(ref), safe(name),
-                plain_amount(total, cur), cur, str(statuses.get(status, status)),
-                str(methods.get(method, method)), safe(desc), safe(comment),
-            ])
+            writer.writerow(
+                [
+                    at.astimezone(tz).isoformat(timespec="seconds"),
+                    safe(ref),
+                    safe(name),
+                    plain_amount(total, cur),
+                    cur,
+                    str(statuses.get(status, status)),
+                    str(methods.get(method, method)),
+                    safe(desc),
+                    safe(comment),
+                ]
+            )
             if n % 500 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

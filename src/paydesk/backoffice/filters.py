@@ -1,4 +1,4 @@
-"""Changelist filters for payments: one customer, and a date range in the staff member's time zone."""
+"""Changelist filters for payments: one customer, and a date range in the staff time zone."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class OccurredDateRangeFilter(admin.ListFilter):
     template = "backoffice/date_range_filter.html"
     parameters = ("date_from", "date_to")
 
-    def __init__(self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any) -> None:
+    def __init__(
+        self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any
+    ) -> None:
         super().__init__(request, params, model, model_admin)
         for name in self.parameters:
             if name in params:

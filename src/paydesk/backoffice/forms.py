@@ -17,10 +17,18 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults, StaffRole, User
+from paydesk.accounts.services import EDITABLE_CUSTOMER_FIELDS
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import normalize_currency
 
+PORTAL_DEFAULTS_FIELDS = [
+    "show_balance",
+    "show_payments",
+    "show_pending_bank_payments",
+    "allow_vouchers",
+    "blocked_methods",
+]
 FORM_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -29,7 +37,9 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def add_service_error(form: forms.Form, error: PaydeskError, aliases: dict[str, str] | None = None) -> None:
+def add_service_error(
+    form: forms.Form, error: PaydeskError, aliases: dict[str, str] | None = None
+) -> None:
     """Show a service's refusal next to the field it names, or above the form."""
     field = (aliases or {}).get(error.field or "", error.field)
     form.add_error(field if field in form.fields else None, error.message)
@@ -65,16 +75,24 @@ class CustomerForm(forms.ModelForm):
 
     currency = forms.CharField(max_length=3, help_text=_("ISO 4217, e.g. USD. Fixed for life."))
     debit_limit = forms.DecimalField(
-        min_value=0, decimal_places=4, max_digits=16, initial=0,
+        min_value=0,
+        decimal_places=4,
+        max_digits=16,
+        initial=0,
         help_text=_("Allowance below zero; 0 = prepaid."),
     )
     minimum_payment = forms.DecimalField(
-        min_value=0, decimal_places=4, max_digits=16, initial=0,
+        min_value=0,
+        decimal_places=4,
+        max_digits=16,
+        initial=0,
         help_text=_("Smallest top-up accepted, in the account currency."),
     )
     topup_currencies = forms.CharField(
         required=False,
-        help_text=_("Currencies this customer may pay in, comma separated; empty = account currency."),
+        help_text=_(
+            "Currencies this customer may pay in, comma separated; empty = account currency."
+        ),
     )
     show_balance = _flag_field(_("Show balance"))
     show_payments = _flag_field(_("Show payments"))
@@ -115,7 +133,9 @@ class CustomerForm(forms.ModelForm):
             raise ValidationError(exc.message) from None
 
     def clean_topup_currencies(self) -> list[str]:
-        codes = [c for c in re.split(r"[\s,]+", self.cleaned_data.get("topup_currencies") or "") if c]
+        codes = [
+            c for c in re.split(r"[\s,]+", self.cleaned_data.get("topup_currencies") or "") if c
+        ]
         try:
             return sorted({normalize_currency(code) for code in codes})
         except PaydeskError as exc:
@@ -131,8 +151,7 @@ class CustomerForm(forms.ModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         """What customer_create / customer_update take, from the cleaned form."""
-        names = [name for name in self.Meta.fields if name not in ("name", "currency")]
-        return {"name": self.cleaned_data["name"], **{n: self.cleaned_data[n] for n in names}}
+        return {name: self.cleaned_data[name] for name in EDITABLE_CUSTOMER_FIELDS}
 
 
 class PaymentAddForm(forms.Form):
@@ -154,7 +173,9 @@ class PaymentAddForm(forms.Form):
     )
     status = forms.ChoiceField(choices=PaymentStatus.choices, initial=PaymentStatus.COMPLETED)
     fee = forms.CharField(
-        label=_("Payment fee (reference only)"), required=False, max_length=40,
+        label=_("Payment fee (reference only)"),
+        required=False,
+        max_length=40,
         help_text=_("Never moves the balance."),
     )
     email_confirmation = forms.BooleanField(
@@ -170,9 +191,9 @@ class PaymentAddForm(forms.Form):
     def __init__(self, *args: Any, admin_site: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if admin_site is not None:
-            self.fields["customer"].widget = AutocompleteSelect(
-                Payment._meta.get_field("customer"), admin_site
-            )
+            field = self.fields["customer"]
+            field.widget = AutocompleteSelect(Payment._meta.get_field("customer"), admin_site)
+            field.widget.choices = field.choices
 
     def clean_form_token(self) -> str:
         token = self.cleaned_data["form_token"]
@@ -195,7 +216,8 @@ class PaymentCompleteForm(forms.Form):
 
 class PaymentCancelForm(forms.Form):
     reason = forms.CharField(
-        max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept with the payment and shown in the audit log."),
     )
 
@@ -203,10 +225,13 @@ class PaymentCancelForm(forms.Form):
 class PortalDefaultsForm(forms.ModelForm):
     blocked_methods = _methods_field(_("Blocked payment methods"))
 
+    def service_fields(self) -> dict[str, Any]:
+        """What portal_defaults_update takes, from the cleaned form."""
+        return {name: self.cleaned_data[name] for name in PORTAL_DEFAULTS_FIELDS}
+
     class Meta:
         model = PortalDefaults
-        fields = ["show_balance", "show_payments", "show_pending_bank_payments", "allow_vouchers",
-                  "blocked_methods"]
+        fields = PORTAL_DEFAULTS_FIELDS
 
 
 class _NewUserForm(SetPasswordMixin, forms.ModelForm):
@@ -230,7 +255,9 @@ class _NewUserForm(SetPasswordMixin, forms.ModelForm):
 class StaffUserAddForm(_NewUserForm):
     staff_role = forms.ChoiceField(
         label=_("Role"),
-        choices=[(r.value, r.label) for r in (StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ADMIN)],
+        choices=[
+            (r.value, r.label) for r in (StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ADMIN)
+        ],
     )
 
     class Meta:
@@ -241,7 +268,9 @@ class StaffUserAddForm(_NewUserForm):
 class StaffUserChangeForm(forms.ModelForm):
     staff_role = forms.ChoiceField(
         label=_("Role"),
-        choices=[(r.value, r.label) for r in (StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ADMIN)],
+        choices=[
+            (r.value, r.label) for r in (StaffRole.SUPPORT, StaffRole.FINANCE, StaffRole.ADMIN)
+        ],
     )
 
     class Meta:

@@ -44,7 +44,9 @@ BULK_LIMIT = 500
 OVERDRAFT_HINT = " Tick “Allow overdraft” to record it anyway."
 
 
-def _page(model_admin: PaymentAdmin, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
+def _page(
+    model_admin: PaymentAdmin, request: HttpRequest, template: str, **context: Any
+) -> TemplateResponse:
     return TemplateResponse(
         request,
         template,
@@ -94,8 +96,8 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
     earlier = Payment.objects.filter(customer=customer, idempotency_key=key).first()
     if earlier is not None:
         messages.warning(
-            request, _("This form was already submitted: payment %s was recorded once.")
-            % earlier.reference,
+            request,
+            _("This form was already submitted: payment %s was recorded once.") % earlier.reference,
         )
         return earlier
     try:
@@ -119,8 +121,12 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
     messages.success(
         request,
         _("Payment %(ref)s of %(amount)s for %(customer)s recorded as %(status)s.")
-        % {"ref": payment.reference, "amount": amount, "customer": customer.name,
-           "status": payment.get_status_display().lower()},
+        % {
+            "ref": payment.reference,
+            "amount": amount,
+            "customer": customer.name,
+            "status": payment.get_status_display().lower(),
+        },
     )
     if data["email_confirmation"]:
         _confirmation(request, payment)
@@ -147,7 +153,9 @@ def _confirmation(request: HttpRequest, payment: Payment) -> None:
     )
 
 
-def _pending_or_redirect(model_admin: PaymentAdmin, request: HttpRequest, object_id: str) -> Payment | HttpResponse:
+def _pending_or_redirect(
+    model_admin: PaymentAdmin, request: HttpRequest, object_id: str
+) -> Payment | HttpResponse:
     if not can_move_money(request):
         raise PermissionDenied
     payment = model_admin.get_object(request, object_id)
@@ -156,14 +164,17 @@ def _pending_or_redirect(model_admin: PaymentAdmin, request: HttpRequest, object
         return HttpResponseRedirect(reverse("backoffice:ledger_payment_changelist"))
     if payment.status != PaymentStatus.PENDING:
         messages.error(
-            request, _("Payment %(ref)s is %(status)s: only a pending payment can change.")
+            request,
+            _("Payment %(ref)s is %(status)s: only a pending payment can change.")
             % {"ref": payment.reference, "status": payment.get_status_display().lower()},
         )
         return HttpResponseRedirect(_payment_url(payment))
     return payment
 
 
-def payment_complete_one(model_admin: PaymentAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+def payment_complete_one(
+    model_admin: PaymentAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
     """Complete one pending payment, optionally with the amount actually received."""
     payment = _pending_or_redirect(model_admin, request, object_id)
     if isinstance(payment, HttpResponse):
@@ -186,19 +197,29 @@ def payment_complete_one(model_admin: PaymentAdmin, request: HttpRequest, object
             add_service_error(form, exc)
         else:
             messages.success(
-                request, _("Payment %(ref)s completed: %(amount)s credited.")
-                % {"ref": done.reference, "amount": format_money(done.total, done.customer.currency)},
+                request,
+                _("Payment %(ref)s completed: %(amount)s credited.")
+                % {
+                    "ref": done.reference,
+                    "amount": format_money(done.total, done.customer.currency),
+                },
             )
             return HttpResponseRedirect(_payment_url(done))
     return _page(
-        model_admin, request, "backoffice/payment_action.html",
-        title=_("Complete payment %s") % payment.reference, payment=payment, form=form,
+        model_admin,
+        request,
+        "backoffice/payment_action.html",
+        title=_("Complete payment %s") % payment.reference,
+        payment=payment,
+        form=form,
         pending_amount=format_money(payment.total, payment.customer.currency),
         submit_label=_("Complete payment"),
     )
 
 
-def payment_cancel_one(model_admin: PaymentAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+def payment_cancel_one(
+    model_admin: PaymentAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
     """Cancel one pending payment with a reason; the balance does not move."""
     payment = _pending_or_redirect(model_admin, request, object_id)
     if isinstance(payment, HttpResponse):
@@ -218,10 +239,15 @@ def payment_cancel_one(model_admin: PaymentAdmin, request: HttpRequest, object_i
             messages.success(request, _("Payment %s cancelled.") % done.reference)
             return HttpResponseRedirect(_payment_url(done))
     return _page(
-        model_admin, request, "backoffice/payment_action.html",
-        title=_("Cancel payment %s") % payment.reference, payment=payment, form=form,
+        model_admin,
+        request,
+        "backoffice/payment_action.html",
+        title=_("Cancel payment %s") % payment.reference,
+        payment=payment,
+        form=form,
         pending_amount=format_money(payment.total, payment.customer.currency),
-        submit_label=_("Cancel payment"), destructive=True,
+        submit_label=_("Cancel payment"),
+        destructive=True,
     )
 
 
@@ -268,8 +294,13 @@ def payments_bulk(
         for payment in queryset.select_related("customer").order_by("pk")[:BULK_LIMIT]
     ]
     return _page(
-        model_admin, request, "backoffice/payment_bulk_confirm.html",
-        title=_("Are you sure?"), action=action, form=form, payments=payments,
+        model_admin,
+        request,
+        "backoffice/payment_bulk_confirm.html",
+        title=_("Are you sure?"),
+        action=action,
+        form=form,
+        payments=payments,
         selected_ids=[pk for pk, _ref in selected],
         select_across=request.POST.get("select_across", "0"),
         action_label=dict(model_admin.get_action_choices(request)).get(action, action),

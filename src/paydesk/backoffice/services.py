@@ -11,7 +11,14 @@ from typing import Any
 
 from django.db import transaction
 
-from paydesk.accounts.models import Contact, Customer, PaymentMethod, PortalDefaults, StaffRole, User
+from paydesk.accounts.models import (
+    Contact,
+    Customer,
+    PaymentMethod,
+    PortalDefaults,
+    StaffRole,
+    User,
+)
 from paydesk.audit.services import audit_record
 from paydesk.errors import CustomerError, PermissionDenied
 
@@ -57,25 +64,28 @@ def _user_update(
 
 def staff_user_update(*, user: User, actor: Any, **changes: Any) -> User:
     """Change a staff member's name, role or active flag; nobody demotes or locks out themselves."""
-    if not user.staff_role:
+    current = User.objects.get(pk=user.pk)  # `user` may carry a form's unsaved changes
+    if not current.staff_role:
         raise CustomerError("That user is not staff.")
-    role = changes.get("staff_role", user.staff_role)
+    role = changes.get("staff_role", current.staff_role)
     if role not in (StaffRole.ADMIN, StaffRole.FINANCE, StaffRole.SUPPORT):
         raise CustomerError(f"Unknown staff role '{role}'.", field="staff_role")
-    if actor is not None and actor.pk == user.pk and (
-        role != user.staff_role or not changes.get("is_active", True)
+    if (
+        actor is not None
+        and actor.pk == current.pk
+        and (role != current.staff_role or not changes.get("is_active", True))
     ):
         raise CustomerError(
             "You cannot change your own role or deactivate yourself.", field="staff_role"
         )
     return _user_update(
-        user=user, actor=actor, allowed=STAFF_EDITABLE, action="staff.update", changes=changes
+        user=current, actor=actor, allowed=STAFF_EDITABLE, action="staff.update", changes=changes
     )
 
 
 def portal_user_update(*, user: User, actor: Any, **changes: Any) -> User:
     """Change a portal user's name, permissions (view / make payments) or active flag."""
-    if user.customer_id is None:
+    if not User.objects.filter(pk=user.pk, customer__isnull=False).exists():
         raise CustomerError("That user is not a portal user.")
     return _user_update(
         user=user, actor=actor, allowed=PORTAL_USER_EDITABLE, action="user.update", changes=changes
@@ -103,9 +113,7 @@ def customer_contacts_set(*, customer: Customer, emails: list[str], actor: Any) 
     _require_admin(actor)
     wanted = sorted({email.strip().lower() for email in emails if email.strip()})
     with transaction.atomic():
-        current = sorted(
-            Contact.objects.filter(customer=customer).values_list("email", flat=True)
-        )
+        current = sorted(Contact.objects.filter(customer=customer).values_list("email", flat=True))
         if wanted == current:
             return wanted
         Contact.objects.filter(customer=customer).exclude(email__in=wanted).delete()
