@@ -158,3 +158,43 @@ def test_a_state_changing_post_without_csrf_token_is_refused(finance_user, custo
     assert Payment.objects.count() == 1
     pending.refresh_from_db()
     assert pending.status == "pending"
+
+
+def test_staff_sign_in_through_the_back_office_page_and_portal_users_do_not(
+    finance_user, portal_user
+):
+    from tests.factories import PASSWORD
+
+    client = Client()
+    response = client.post(
+        "/backoffice/login/?next=/backoffice/",
+        {"username": finance_user.email, "password": PASSWORD, "next": "/backoffice/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/backoffice/"
+    assert client.get("/backoffice/").status_code == 200
+    client = Client()
+    response = client.post(
+        "/backoffice/login/", {"username": portal_user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 200  # the form again, with an error
+    assert client.get("/backoffice/").status_code == 302
+
+
+def test_a_deactivated_staff_member_is_shut_out(finance_user, finance):
+    finance_user.is_active = False
+    finance_user.save(update_fields=["is_active"])
+    assert finance.get("/backoffice/").status_code == 302
+
+
+def test_finance_finds_customers_for_the_add_payment_form(finance, customer):
+    response = finance.get(
+        "/backoffice/autocomplete/",
+        {
+            "app_label": "ledger",
+            "model_name": "payment",
+            "field_name": "customer",
+            "term": customer.name,
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["results"] == [{"id": str(customer.pk), "text": str(customer)}]
