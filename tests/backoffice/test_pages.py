@@ -108,3 +108,9 @@ def test_a_bad_date_filter_is_not_a_500(support, world):
     response = support.get(PAYMENTS + "?date_from=yesterday")
     assert response.status_code == 302  # the admin's "?e=1" redirect
     assert support.get(PAYMENTS + "export.csv?date_from=yesterday").status_code == 302
+
+
+def test_the_payment_page_names_it_in_money_not_storage_units(support, world):
+    html = support.get(f"{PAYMENTS}{world['pending'].pk}/change/").content.decode()
+    assert f"{world['pending'].reference} · $25.00 USD · Pending" in html
+    assert "25.0000" not in html

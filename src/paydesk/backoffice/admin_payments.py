@@ -170,6 +170,12 @@ class PaymentAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         context = {**(extra_context or {}), "can_move_money": can_move_money(request)}
+        payment = self.get_object(request, object_id)
+        if payment is not None:
+            context["subtitle"] = (
+                f"{payment.reference} · {format_money(payment.total, payment.customer.currency)}"
+                f" · {payment.get_status_display()}"
+            )
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(
@@ -220,13 +226,13 @@ class PaymentAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("payment fee (reference only)"))
-    def fee_display(self, obj: Payment) -> str:
-        return "" if obj.fee is None else format_money(obj.fee, obj.customer.currency)
+    def fee_display(self, obj: Payment) -> str | None:
+        return None if obj.fee is None else format_money(obj.fee, obj.customer.currency)
 
     @admin.display(description=_("balance after"))
-    def balance_after_display(self, obj: Payment) -> str:
+    def balance_after_display(self, obj: Payment) -> str | None:
         if obj.balance_after is None:
-            return ""
+            return None
         return format_money(obj.balance_after, obj.customer.currency)
 
 
