@@ -182,3 +182,15 @@ def test_portal_defaults_are_one_row_edited_by_an_administrator(administrator, a
     assert defaults.allow_vouchers and not defaults.show_balance and defaults.blocked_methods == []
     entries = AuditEntry.objects.filter(action="portal_defaults.update", actor=admin_user)
     assert entries.count() == 2
+
+
+def test_changing_ones_own_password_is_audited(finance, finance_user):
+    response = finance.post(
+        "/backoffice/password_change/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    finance_user.refresh_from_db()
+    assert finance_user.check_password(NEW_PASSWORD)
+    entry = AuditEntry.objects.get(action="user.password_change")
+    assert entry.actor == finance_user and entry.after is None

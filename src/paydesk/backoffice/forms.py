@@ -37,12 +37,9 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def add_service_error(
-    form: forms.Form, error: PaydeskError, aliases: dict[str, str] | None = None
-) -> None:
+def add_service_error(form: forms.Form, error: PaydeskError) -> None:
     """Show a service's refusal next to the field it names, or above the form."""
-    field = (aliases or {}).get(error.field or "", error.field)
-    form.add_error(field if field in form.fields else None, error.message)
+    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 class FlagSelect(forms.NullBooleanSelect):
