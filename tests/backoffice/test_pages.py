@@ -114,3 +114,10 @@ def test_the_payment_page_names_it_in_money_not_storage_units(support, world):
     html = support.get(f"{PAYMENTS}{world['pending'].pk}/change/").content.decode()
     assert f"{world['pending'].reference} · $25.00 USD · Pending" in html
     assert "25.0000" not in html
+
+
+def test_the_date_range_form_keeps_the_other_filters(support, world):
+    html = support.get(PAYMENTS + "?status__exact=pending&date_from=2020-01-01").content.decode()
+    assert '<input type="hidden" name="status__exact" value="pending">' in html
+    assert 'name="date_from" value="2020-01-01"' in html
+    assert '<input type="hidden" name="date_from"' not in html
