@@ -1,6 +1,17 @@
-"""The back office: a Django admin site for staff roles."""
+"""The back office: a Django admin site for staff roles.
+
+Only active staff (a user with a staff role) get in; everyone else is sent to its sign-in page.
+No model can be deleted from here: `delete_selected` is switched off for the whole site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from paydesk.audit.services import audit_record
 
 
 class BackofficeSite(admin.AdminSite):
@@ -8,5 +19,24 @@ class BackofficeSite(admin.AdminSite):
     site_title = "Paydesk back office"
     index_title = "Back office"
 
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and getattr(user, "is_staff", False))
+
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Django's own page, plus an audit entry when a staff member changed their password."""
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            audit_record(
+                action="user.password_change",
+                actor=request.user,
+                obj=request.user,
+                ip_address=request.META.get("REMOTE_ADDR") or None,
+            )
+        return response
+
 
 backoffice_site = BackofficeSite(name="backoffice")
+backoffice_site.disable_action("delete_selected")

@@ -1,0 +1,9 @@
+"""Registers every back-office ModelAdmin on the `backoffice` site (see site.py)."""
+
+from paydesk.backoffice import (  # noqa: F401
+    admin_audit,
+    admin_customers,
+    admin_payments,
+    admin_portal,
+    admin_users,
+)

@@ -1,0 +1,45 @@
+"""Fixtures for the back office: a signed-in client per staff role, and payments made through
+the ledger services (never built by hand)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from paydesk.ledger.services import payment_create
+
+PAYMENTS = "/backoffice/ledger/payment/"
+ADD_PAYMENT = "/backoffice/ledger/payment/add/"
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def finance(finance_user) -> Client:
+    return signed_in(finance_user)
+
+
+@pytest.fixture
+def support(support_user) -> Client:
+    return signed_in(support_user)
+
+
+@pytest.fixture
+def administrator(admin_user) -> Client:
+    return signed_in(admin_user)
+
+
+@pytest.fixture
+def pending(customer):
+    """A pending bank transfer of $25.00 for the customer."""
+    return payment_create(
+        customer=customer,
+        total="25",
+        description="Bank transfer",
+        status="pending",
+        method="bank_transfer",
+    )

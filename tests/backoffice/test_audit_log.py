@@ -1,0 +1,40 @@
+"""The audit log: readable by every staff role, filterable, and never changed from here."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.audit.models import AuditEntry
+from paydesk.ledger.services import payment_create
+
+pytestmark = pytest.mark.django_db
+AUDIT = "/backoffice/audit/auditentry/"
+
+
+@pytest.fixture
+def entry(customer, finance_user):
+    payment_create(customer=customer, total="10", description="Top-up", actor=finance_user)
+    return AuditEntry.objects.get(action="payment.create")
+
+
+@pytest.mark.parametrize("who", ["support", "finance", "administrator"])
+def test_every_role_reads_the_log_and_nobody_writes_it(request, who, entry):
+    client = request.getfixturevalue(who)
+    page = client.get(AUDIT).content.decode()
+    assert "payment.create" in page
+    detail = client.get(f"{AUDIT}{entry.pk}/change/")
+    assert detail.status_code == 200
+    assert "balance_after" in detail.content.decode()
+    assert client.post(f"{AUDIT}{entry.pk}/change/", {"action": "nothing"}).status_code == 403
+    assert client.get(AUDIT + "add/").status_code == 403
+    assert client.post(f"{AUDIT}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    entry.refresh_from_db()
+    assert entry.action == "payment.create"
+
+
+def test_filter_by_action_and_actor(support, entry, finance_user):
+    assert "payment.create" in support.get(AUDIT + "?action=payment.create").content.decode()
+    page = support.get(AUDIT + "?action=customer.update").content.decode()
+    assert f"{AUDIT}{entry.pk}/change/" not in page
+    page = support.get(AUDIT + f"?actor={finance_user.email}").content.decode()
+    assert f"{AUDIT}{entry.pk}/change/" in page
