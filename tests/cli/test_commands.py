@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from paydesk.accounts.models import Customer, User
+from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 
@@ -237,3 +238,31 @@ def test_weak_password_and_duplicate_email_are_refused(customer):
                 "--password", "a long enough phrase", "--json")  # fmt: skip
     assert json.loads(err)["error"]["field"] == "email"
     assert User.objects.count() == 1
+
+
+def test_acting_as_finance_is_audited_and_support_cannot_move_money(
+    customer, finance_user, support_user
+):
+    shouted = finance_user.email.upper()
+    added = run_json("payments", "add", "--customer", str(customer.pk), "--total", "30",
+                     "--description", "Wire received", "--as", shouted)  # fmt: skip
+    entry = AuditEntry.objects.get(action="payment.create")
+    assert (entry.actor, entry.object_id) == (finance_user, str(added["id"]))
+    assert Payment.objects.get(pk=added["id"]).completed_by == finance_user
+
+    err = fails("payments", "add", "--customer", str(customer.pk), "--total", "30",
+                "--description", "Wire", "--as", support_user.email)  # fmt: skip
+    assert err == "error: Your role cannot move money.\n"
+    err = fails("customers", "create", "--name", "X", "--currency", "USD",
+                "--as", finance_user.email)  # fmt: skip
+    assert err == "error: Only an Administrator can change customers.\n"
+    err = fails("payments", "cancel", "--payment", added["reference"], "--reason", "x",
+                "--as", "nobody@example.com")  # fmt: skip
+    assert err == "error: --as: No active staff user with the email 'nobody@example.com'.\n"
+    assert Payment.objects.count() == 1
+
+
+def test_without_password_option_the_password_is_read_from_stdin(customer, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough phrase\n"))
+    user = run_json("users", "create", "--customer", str(customer.pk), "--email", "x@acme.example")
+    assert User.objects.get(pk=user["id"]).check_password("a long enough phrase")

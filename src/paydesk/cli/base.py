@@ -21,7 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from paydesk.accounts.models import Customer
+from paydesk.accounts.models import Customer, User
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment
 from paydesk.references import canonical_payment_reference
@@ -58,6 +58,20 @@ def payment_lookup(text: str) -> Payment:
     if payment is None:
         raise NotFound(f"No payment with reference or id '{text}'.", field="payment")
     return payment
+
+
+def staff_lookup(email: str | None) -> User | None:
+    """The active staff member acting through `--as`, or None: the system itself."""
+    if not email:
+        return None
+    user = (
+        User.objects.filter(email__iexact=email.strip(), is_active=True)
+        .exclude(staff_role="")
+        .first()
+    )
+    if user is None:
+        raise NotFound(f"No active staff user with the email '{email}'.", field="as")
+    return user
 
 
 def table(
@@ -115,6 +129,16 @@ class PaydeskCommand(BaseCommand):
             "--json",
             action="store_true",
             help="print JSON (money as exact decimal strings) instead of text",
+        )
+
+    @staticmethod
+    def add_actor(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--as",
+            dest="actor",
+            metavar="STAFF_EMAIL",
+            help="act as this staff user: their role is checked and the action is written to "
+            "the audit log (default: the system itself, not audited)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from paydesk.accounts.models import Customer
 from paydesk.accounts.services import customer_create
-from paydesk.cli.base import PaydeskCommand, table
+from paydesk.cli.base import PaydeskCommand, staff_lookup, table
 from paydesk.cli.serialize import customer_data
 from paydesk.money import format_money
 
@@ -43,6 +43,7 @@ class Command(PaydeskCommand):
             metavar="AMOUNT",
             help="smallest top-up accepted (default 0)",
         )
+        self.add_actor(create)
         add("list", self.list_customers, "List every customer with its balance.")
 
     def create(self, options: dict[str, Any]) -> None:
@@ -51,6 +52,7 @@ class Command(PaydeskCommand):
             currency=options["currency"],
             debit_limit=options["debit_limit"],
             minimum_payment=options["minimum_payment"],
+            actor=staff_lookup(options["actor"]),
         )
         self.emit(
             options,

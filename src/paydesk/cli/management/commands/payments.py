@@ -13,7 +13,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod
-from paydesk.cli.base import PaydeskCommand, customer_lookup, payment_lookup, table
+from paydesk.cli.base import (
+    PaydeskCommand,
+    customer_lookup,
+    payment_lookup,
+    staff_lookup,
+    table,
+)
 from paydesk.cli.serialize import payment_data
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
@@ -86,6 +92,7 @@ class Command(PaydeskCommand):
             metavar="KEY",
             help="run the command again with the same key and nothing new is recorded",
         )
+        self.add_actor(new)
 
         listing = add(
             "list", self.list_payments, "List a customer's payments, newest first.", LIST_EXAMPLE
@@ -112,6 +119,8 @@ class Command(PaydeskCommand):
         cancel = add("cancel", self.cancel, "Cancel a pending payment (the balance does not move).")
         cancel.add_argument("--payment", required=True, metavar="REF", help="reference or id")
         cancel.add_argument("--reason", required=True, help="why; kept with the payment")
+        self.add_actor(complete)
+        self.add_actor(cancel)
 
     def _show(self, options: dict[str, Any], payment: Payment, verb: str) -> None:
         customer = payment.customer
@@ -137,6 +146,7 @@ class Command(PaydeskCommand):
             allow_overdraft=options["allow_overdraft"],
             cancel_reason=options["reason"],
             idempotency_key=options["idempotency_key"],
+            actor=staff_lookup(options["actor"]),
         )
         self._show(options, payment, "Recorded")
 
@@ -145,12 +155,15 @@ class Command(PaydeskCommand):
             payment=payment_lookup(options["payment"]),
             total=options["total"],
             allow_overdraft=options["allow_overdraft"],
+            actor=staff_lookup(options["actor"]),
         )
         self._show(options, payment, "Completed")
 
     def cancel(self, options: dict[str, Any]) -> None:
         payment = payment_cancel(
-            payment=payment_lookup(options["payment"]), reason=options["reason"]
+            payment=payment_lookup(options["payment"]),
+            reason=options["reason"],
+            actor=staff_lookup(options["actor"]),
         )
         self._show(options, payment, "Cancelled")
 

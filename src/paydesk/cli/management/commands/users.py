@@ -13,7 +13,7 @@ from typing import Any
 
 from paydesk.accounts.models import StaffRole
 from paydesk.accounts.services import portal_user_create, staff_user_create
-from paydesk.cli.base import PaydeskCommand, customer_lookup
+from paydesk.cli.base import PaydeskCommand, customer_lookup, staff_lookup
 from paydesk.cli.serialize import user_data
 from paydesk.errors import CustomerError
 
@@ -73,6 +73,7 @@ class Command(PaydeskCommand):
             help="sign-in password (default: ask, or read one line from standard input)",
         )
         parser.add_argument("--full-name", default="", help="the person's name (optional)")
+        PaydeskCommand.add_actor(parser)
 
     def create(self, options: dict[str, Any]) -> None:
         customer = customer_lookup(options["customer"])
@@ -83,6 +84,7 @@ class Command(PaydeskCommand):
             full_name=options["full_name"],
             can_view_payments=True,
             can_make_payments=not options["view_only"],
+            actor=staff_lookup(options["actor"]),
         )
         rights = "view only" if options["view_only"] else "view and make payments"
         self.emit(
@@ -97,6 +99,7 @@ class Command(PaydeskCommand):
             password=_password(options),
             role=options["role"],
             full_name=options["full_name"],
+            actor=staff_lookup(options["actor"]),
         )
         self.emit(
             options,
