@@ -18,6 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 
 from paydesk.accounts.models import Customer
 from paydesk.cli.management.commands.demo import Command as DemoCommand
@@ -55,6 +56,18 @@ def test_a_database_named_by_database_url_is_never_erased(customer, monkeypatch)
     with pytest.raises(CommandError, match="already holds customers"):
         DemoCommand().prepare_database(keep=False)
     DemoCommand().prepare_database(keep=True)
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+@pytest.mark.django_db
+def test_demo_refuses_an_address_in_use_before_touching_the_database(customer, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "the test database")  # never the demo's own file
+    with socket.socket() as taken, override_settings(PAYDESK_DEMO=True):
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match="the address is in use"):
+            call_command("demo", "--addr", f"127.0.0.1:{port}", stdout=io.StringIO())
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 

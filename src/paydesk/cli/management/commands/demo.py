@@ -78,6 +78,8 @@ class Command(BaseCommand):
                 "them. Run it as `paydesk demo`."
             )
         host, port = parse_addr(options["addr"])
+        if not _can_bind(host, port):
+            raise CommandError(f"Cannot serve on {options['addr']}: the address is in use.")
         self.prepare_database(keep=options["keep"])
         self.stdout.write("Migrating the database…")
         call_command("migrate", interactive=False, verbosity=0)
@@ -158,8 +160,7 @@ class Command(BaseCommand):
             for name, process in processes.items():
                 if process.poll() is not None:
                     raise CommandError(
-                        f"The demo's {name} did not start (exit {process.returncode}); "
-                        f"is {host}:{port} already in use?"
+                        f"The demo's {name} did not start (exit {process.returncode})."
                     )
             try:
                 socket.create_connection((target, port), timeout=1).close()
@@ -189,6 +190,18 @@ class Command(BaseCommand):
         ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+
+def _can_bind(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (so the demo never greets a stranger)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _connect_host(host: str) -> str:
