@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -192,9 +192,11 @@ def cursor_decode(*, sort: PaymentSort, cursor: str) -> tuple[Any, int] | None:
     if sort.field == "occurred_at":
         try:
             moment = datetime.fromisoformat(raw)
-        except ValueError:
+            if moment.tzinfo is None:
+                return None
+            return moment.astimezone(UTC), pk
+        except (ValueError, OverflowError):
             return None
-        return (moment, pk) if moment.tzinfo is not None else None
     try:
         amount = to_decimal(raw)
     except PaydeskError:

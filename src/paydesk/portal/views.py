@@ -85,6 +85,7 @@ def _balance_context(customer: Customer, defaults: PortalDefaults) -> dict[str, 
 def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
     defaults = PortalDefaults.current()
     context = _balance_context(customer, defaults)
+    context["nav"] = "dashboard"
     context["can_view_payments"] = request.user.can_view_payments  # type: ignore[union-attr]
     context["show_payments"] = customer.flag("show_payments", defaults)
     return render(request, "portal/dashboard.html", context)
@@ -104,7 +105,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
     form.is_valid()
     show_payments = customer.flag("show_payments", defaults)
     time_zone = timezone.get_current_timezone()
-    context.update(form=form, show_payments=show_payments)
+    context.update(form=form, show_payments=show_payments, nav="payments")
     if show_payments:
         filters = form.filters(
             time_zone=time_zone,
