@@ -13,17 +13,17 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Model, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import PaymentSort, keyset_after
-from paydesk.money import plain_amount
+from paydesk.money import STORAGE_PLACES, STORAGE_SCALE, currency_exponent
 
 BYTE_ORDER_MARK = "\ufeff"  # lets Excel read the file as UTF-8
 # A text cell starting with one of these could run as a formula in a spreadsheet.
@@ -39,16 +39,18 @@ def csv_safe_text(value: object) -> str:
 
 @dataclass(frozen=True)
 class CsvColumn:
-    """One CSV column: its header, the `values_list` fields it reads, and how it renders them.
+    """One CSV column: its header, the `values_list` fields (names or expressions) it reads, and
+    how it renders them.
 
-    Text cells are neutralised by csv_safe_text; a numeric column's cells are written as
-    rendered (so `-10.00` stays a number) and must only ever render numbers.
+    Cells are neutralised by csv_safe_text unless `raw`: a raw column's render must itself
+    guarantee a safe cell: a number (so `-10.00` stays a number), an ISO date, or text taken
+    from a fixed set that was neutralised beforehand.
     """
 
     header: str
-    fields: tuple[str, ...]
+    fields: tuple[Any, ...]
     render: Callable[..., object] = str
-    numeric: bool = False
+    raw: bool = False
 
 
 def keyset_chunks(
@@ -59,11 +61,17 @@ def keyset_chunks(
     descending: bool,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Every row of `queryset` as tuples of `fields`, ordered by (order_field, id), in chunks
-    of `chunk_size` rows read by keyset (`WHERE (key, id) beyond the last row`)."""
+    """Every row of `queryset` as tuples starting with `fields` (maybe followed by the sort key
+    and id), ordered by (order_field, id), in chunks of `chunk_size` rows read by keyset
+    (`WHERE (key, id) beyond the last row`): never OFFSET, never every row at once."""
     sign = "-" if descending else ""
     ordered = queryset.order_by(f"{sign}{order_field}", f"{sign}id")
-    names = (order_field, "id", *fields)
+    names = list(fields)
+    # The sort key and id are read once even when a column reads them too.
+    for name in (order_field, "id"):
+        if name not in names:
+            names.append(name)
+    key_at, id_at = names.index(order_field), names.index("id")
     anchor: tuple[Any, Any] | None = None
     while True:
         page = ordered
@@ -71,10 +79,21 @@ def keyset_chunks(
             page = page.filter(keyset_after(order_field, descending, *anchor))
         chunk = list(page.values_list(*names)[:chunk_size])
         if chunk:
-            yield [row[2:] for row in chunk]
+            yield chunk
         if len(chunk) < chunk_size:
             return
-        anchor = (chunk[-1][0], chunk[-1][1])
+        anchor = (chunk[-1][key_at], chunk[-1][id_at])
+
+
+def _cell_function(column: CsvColumn, first: int) -> Callable[[tuple[Any, ...]], object]:
+    render, last = column.render, first + len(column.fields)
+    if len(column.fields) == 1:
+        if column.raw:
+            return lambda row: render(row[first])
+        return lambda row: csv_safe_text(render(row[first]))
+    if column.raw:
+        return lambda row: render(*row[first:last])
+    return lambda row: csv_safe_text(render(*row[first:last]))
 
 
 def csv_rows(
@@ -94,21 +113,12 @@ def csv_rows(
 
     writer.writerow([csv_safe_text(column.header) for column in columns])
     yield BYTE_ORDER_MARK + drain()
-    spans = []
-    start = 0
+    cells, first = [], 0
     for column in columns:
-        spans.append((start, start + len(column.fields), column))
-        start += len(column.fields)
-
-    def cells(row: tuple[Any, ...]) -> list[object]:
-        out: list[object] = []
-        for begin, end, column in spans:
-            value = column.render(*row[begin:end])
-            out.append(value if column.numeric else csv_safe_text(value))
-        return out
-
+        cells.append(_cell_function(column, first))
+        first += len(column.fields)
     for chunk in chunks:
-        writer.writerows(cells(row) for row in chunk)
+        writer.writerows([cell(row) for cell in cells] for row in chunk)
         yield drain()
 
 
@@ -142,6 +152,20 @@ def csv_response(
     return response
 
 
+def plain_units(units: int, exponent: int) -> str:
+    """paydesk.money.plain_amount of an amount given in stored ten-thousandths, without a
+    Decimal: `-100000` → `-10.00` (USD), `125` → `0.0125`. Pads to the currency's exponent and
+    never rounds (the stored amount has at most 4 decimals), so it equals plain_amount."""
+    sign = "-" if units < 0 else ""
+    whole, fraction = divmod(abs(units), STORAGE_SCALE)
+    digits = f"{fraction:0{STORAGE_PLACES}d}".rstrip("0").ljust(exponent, "0")
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
+
+
+# The stored integer of ten-thousandths, read without the AmountField's Decimal conversion.
+TOTAL_UNITS = ExpressionWrapper(F("total"), output_field=BigIntegerField())
+
+
 def payment_csv_columns(
     *, time_zone: tzinfo, currency: str | None = None, with_customer: bool = False
 ) -> list[CsvColumn]:
@@ -151,27 +175,39 @@ def payment_csv_columns(
     With `currency`, every row is in that currency (one customer); without it, each row's
     currency is its customer's. `with_customer` adds a Customer column first (back office).
     """
-    statuses = {value: str(label) for value, label in PaymentStatus.choices}
-    methods = {value: str(label) for value, label in PaymentMethod.choices}
+    statuses = {code: csv_safe_text(label) for code, label in PaymentStatus.choices}
+    methods = {code: csv_safe_text(label) for code, label in PaymentMethod.choices}
 
-    def moment(value: Any) -> str:
+    def moment(value: datetime) -> str:
         return value.astimezone(time_zone).isoformat(timespec="seconds")
 
     if currency is None:
-        total = CsvColumn(str(_("Total")), ("total", "customer__currency"), plain_amount, True)
+        exponents: dict[str, int] = {}
+
+        def total_in(units: int, code: str) -> str:
+            if code not in exponents:
+                exponents[code] = currency_exponent(code)
+            return plain_units(units, exponents[code])
+
+        total = CsvColumn(str(_("Total")), (TOTAL_UNITS, "customer__currency"), total_in, raw=True)
         code = CsvColumn(str(_("Currency")), ("customer__currency",))
     else:
+        exponent, safe_code = currency_exponent(currency), csv_safe_text(currency)
         total = CsvColumn(
-            str(_("Total")), ("total",), lambda amount: plain_amount(amount, currency), True
+            str(_("Total")), (TOTAL_UNITS,), lambda units: plain_units(units, exponent), raw=True
         )
-        code = CsvColumn(str(_("Currency")), (), lambda: currency)
+        code = CsvColumn(str(_("Currency")), (), lambda: safe_code, raw=True)
     columns = [
-        CsvColumn(str(_("Date / Time")), ("occurred_at",), moment),
+        CsvColumn(str(_("Date / Time")), ("occurred_at",), moment, raw=True),
         CsvColumn(str(_("Reference")), ("reference",)),
         total,
         code,
-        CsvColumn(str(_("Status")), ("status",), lambda s: statuses.get(s, s)),
-        CsvColumn(str(_("Method")), ("method",), lambda m: methods.get(m, m)),
+        CsvColumn(
+            str(_("Status")), ("status",), lambda v: statuses.get(v) or csv_safe_text(v), raw=True
+        ),
+        CsvColumn(
+            str(_("Method")), ("method",), lambda v: methods.get(v) or csv_safe_text(v), raw=True
+        ),
         CsvColumn(str(_("Description")), ("description",)),
     ]
     if with_customer:

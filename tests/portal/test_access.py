@@ -11,7 +11,8 @@ from tests.factories import PASSWORD, PortalUserFactory, UserFactory
 from tests.portal.conftest import MODEL_BACKEND
 
 pytestmark = pytest.mark.django_db
-PORTAL_PAGES = ["portal:dashboard", "portal:payments", "portal:payments_csv", "portal:payments_updates"]
+PAYMENT_PAGES = ["portal:payments", "portal:payments_csv", "portal:payments_updates"]
+PORTAL_PAGES = ["portal:dashboard", *PAYMENT_PAGES]
 
 
 @pytest.mark.parametrize("name", PORTAL_PAGES)
@@ -66,7 +67,7 @@ def test_a_user_without_a_customer_is_refused_politely(client, name):
     assert b"not linked to a customer" in response.content
 
 
-@pytest.mark.parametrize("name", ["portal:payments", "portal:payments_csv", "portal:payments_updates"])
+@pytest.mark.parametrize("name", PAYMENT_PAGES)
 def test_a_user_without_view_payments_sees_no_payments(client, customer, name):
     payment_create(customer=customer, total="25", description="Visible to viewers only")
     bookkeeper_of_nothing = PortalUserFactory(customer=customer, can_view_payments=False)
