@@ -12,10 +12,13 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from paydesk.exports import CsvColumn, csv_rows, csv_safe_text
+from paydesk.exports import CsvColumn, csv_rows, csv_safe_text, plain_units
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
+from paydesk.money import from_storage_units, plain_amount
 from tests.portal.conftest import MODEL_BACKEND, at
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +73,14 @@ def test_numeric_columns_are_never_altered_and_text_round_trips():
         ["-10.00", "'=cmd|' /C calc'!A0"],
         ["5", "a,\"quoted\"\nline\x00"],
     ]
+
+
+@given(units=st.integers(min_value=-(10**15), max_value=10**15),
+       currency=st.sampled_from(["USD", "JPY", "KWD", "CLF", "EUR"]))
+def test_plain_units_matches_plain_amount(units, currency):
+    assert plain_units(units, {"JPY": 0, "KWD": 3, "CLF": 4}.get(currency, 2)) == plain_amount(
+        from_storage_units(units), currency
+    )
 
 
 @pytest.fixture
