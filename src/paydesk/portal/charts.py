@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from paydesk.ledger.selectors import Statement
 from paydesk.money import format_money
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 12, 628, 28, 170
+WIDTH, HEIGHT = 480, 190
+LEFT, RIGHT, TOP, BOTTOM = 10, 470, 30, 158
 
 
 def _day(moment: datetime) -> str:
@@ -85,11 +85,11 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         ),
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
         format_html(
-            '<text class="chart-label" x="{}" y="16">{}</text>',
+            '<text class="chart-label" x="{}" y="18">{}</text>',
             LEFT, _("High %(amount)s") % {"amount": format_money(high, currency)},
         ),
         format_html(
-            '<text class="chart-label" x="{}" y="16" text-anchor="end">{}</text>',
+            '<text class="chart-label" x="{}" y="18" text-anchor="end">{}</text>',
             RIGHT, _("Low %(amount)s") % {"amount": format_money(low, currency)},
         ),
         format_html(
