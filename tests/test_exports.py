@@ -231,3 +231,25 @@ def test_a_big_export_needs_no_more_memory_than_a_small_one(portal_client, custo
     assert (small_rows, big_rows) == (2_000, 200_000)
     # 200,000 rows are ~14 MB of CSV: holding them would dwarf the small export's peak.
     assert big_peak < 2 * small_peak + 1_000_000, (small_peak, big_peak)
+
+
+def test_back_office_export_of_every_customer_has_a_customer_column(customer):
+    from paydesk.exports import payments_csv_response
+    from paydesk.ledger.selectors import PAYMENT_SORTS
+    from tests.factories import CustomerFactory
+
+    yen = CustomerFactory(name="=Tokyo KK", currency="JPY")
+    payment_create(customer=customer, total="12.5", description="Top-up", at=at(0))
+    payment_create(customer=yen, total="1500", description="チャージ", at=at(1))
+    response = payments_csv_response(
+        queryset=Payment.objects.all(),
+        sort=PAYMENT_SORTS["date"],
+        time_zone=timezone.get_current_timezone(),
+        filename="payments-all.csv", with_customer=True,
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text, newline="")))
+    assert table[0] == ["Customer", *HEADER]
+    assert [row[0] for row in table[1:]] == [customer.name, "'=Tokyo KK"]
+    assert [row[3:5] for row in table[1:]] == [["12.50", "USD"], ["1500", "JPY"]]
+    assert table[2][7] == "チャージ"

@@ -144,7 +144,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
                 ),
             )
     template = (
-        "portal/_payments_region.html"
+        "portal/_payments_fragment.html"
         if request.GET.get("fragment") == "1"
         else "portal/payments.html"
     )

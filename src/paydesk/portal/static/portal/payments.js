@@ -3,18 +3,21 @@
  *
  * While the table shows pending payments, ask the server every few seconds for their current
  * status (portal:payments_updates, JSON). When one has changed, fetch the same page again as a
- * fragment (same filters, same page) and swap it in place. No inline script; nothing else.
+ * fragment (same filters, same page) and swap the summary and the list in place, leaving the
+ * filter form (and anything typed in it) alone. No inline script; nothing else.
  */
 (function () {
   "use strict";
 
   var INTERVAL_MS = 5000;
+  var SWAPPED_IDS = ["payments-summary", "payments-region"];
   var region = document.getElementById("payments-region");
   var live = document.getElementById("payments-live");
-  if (!region || !window.fetch) {
+  if (!region || !live || !window.fetch || !window.HTMLTemplateElement) {
     return;
   }
-  var updatesUrl = region.getAttribute("data-updates-url");
+  var updatesUrl = live.getAttribute("data-updates-url");
+  var message = live.getAttribute("data-updated-message");
   var timer = null;
   var busy = false;
 
@@ -48,10 +51,17 @@
         throw new Error("HTTP " + response.status);
       }
       return response.text().then(function (html) {
-        region.innerHTML = html;
-        if (live) {
-          live.textContent = region.getAttribute("data-updated-message") || "Payments updated.";
-        }
+        var fresh = document.createElement("template");
+        fresh.innerHTML = html;
+        SWAPPED_IDS.forEach(function (id) {
+          var current = document.getElementById(id);
+          var replacement = fresh.content.getElementById(id);
+          if (current && replacement) {
+            current.replaceWith(replacement);
+          }
+        });
+        region = document.getElementById("payments-region");
+        live.textContent = message;
       });
     });
   }
