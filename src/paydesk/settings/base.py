@@ -142,6 +142,7 @@ USE_TZ = True
 TIME_ZONE = os.environ.get("PAYDESK_TIME_ZONE", "UTC")
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]  # the shared stylesheet; apps bring their own
 STATIC_ROOT = Path(os.environ.get("PAYDESK_STATIC_ROOT", VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,119 @@
+"""Who may see what: sign-in, staff, users without a customer or without *view payments*."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from paydesk.ledger.services import payment_create
+from tests.factories import PASSWORD, PortalUserFactory, UserFactory
+from tests.portal.conftest import MODEL_BACKEND
+
+pytestmark = pytest.mark.django_db
+PAYMENT_PAGES = ["portal:payments", "portal:payments_csv", "portal:payments_updates"]
+PORTAL_PAGES = ["portal:dashboard", *PAYMENT_PAGES]
+
+
+@pytest.mark.parametrize("name", PORTAL_PAGES)
+def test_signed_out_visitors_are_sent_to_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+def test_sign_in_page_has_labelled_fields_and_a_reset_link(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">Email' in html
+    assert '<label for="id_password">Password' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert reverse("password_reset") in html
+
+
+def test_portal_user_signs_in_with_email_and_lands_on_the_dashboard(client, portal_user):
+    response = client.post(
+        reverse("login"), {"username": portal_user.email, "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("portal:dashboard")
+    assert portal_user.customer.name in response.content.decode()
+
+
+def test_a_wrong_password_says_so_and_does_not_crash(client, portal_user):
+    response = client.post(reverse("login"), {"username": portal_user.email, "password": "nope"})
+    assert response.status_code == 200
+    assert "correct email and password" in response.content.decode()
+
+
+def test_staff_who_sign_in_at_the_portal_are_sent_to_the_back_office(client, finance_user):
+    response = client.post(
+        reverse("login"), {"username": finance_user.email, "password": PASSWORD}, follow=True
+    )
+    assert [url for url, _status in response.redirect_chain][-1] == reverse("backoffice:index")
+
+
+@pytest.mark.parametrize("name", PORTAL_PAGES)
+def test_staff_visiting_portal_pages_are_sent_to_the_back_office(client, support_user, name):
+    client.force_login(support_user, backend=MODEL_BACKEND)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("backoffice:index")
+
+
+@pytest.mark.parametrize("name", PORTAL_PAGES)
+def test_a_user_without_a_customer_is_refused_politely(client, name):
+    client.force_login(UserFactory(), backend=MODEL_BACKEND)
+    response = client.get(reverse(name))
+    assert response.status_code == 403
+    assert b"not linked to a customer" in response.content
+
+
+@pytest.mark.parametrize("name", PAYMENT_PAGES)
+def test_a_user_without_view_payments_sees_no_payments(client, customer, name):
+    payment_create(customer=customer, total="25", description="Visible to viewers only")
+    bookkeeper_of_nothing = PortalUserFactory(customer=customer, can_view_payments=False)
+    client.force_login(bookkeeper_of_nothing, backend=MODEL_BACKEND)
+    response = client.get(reverse(name))
+    assert response.status_code == 403
+    assert b"permission to view payments" in response.content
+    assert b"Visible to viewers only" not in response.content
+    dashboard = client.get(reverse("portal:dashboard")).content.decode()
+    assert reverse("portal:payments") + '"' not in dashboard.split("</nav>", 1)[1]
+
+
+def test_sign_out_is_a_post_with_csrf(portal_client):
+    assert portal_client.get(reverse("logout")).status_code == 405
+    page = portal_client.get(reverse("portal:dashboard")).content.decode()
+    assert f'action="{reverse("logout")}"' in page
+    response = portal_client.post(reverse("logout"))
+    assert response["Location"] == reverse("login")
+    assert portal_client.get(reverse("portal:dashboard")).status_code == 302
+
+
+def test_password_reset_sends_a_link_by_email(client, portal_user):
+    assert client.get(reverse("password_reset")).status_code == 200
+    response = client.post(reverse("password_reset"), {"email": portal_user.email}, follow=True)
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "/accounts/reset/" in body
+    link = next(line for line in body.splitlines() if "/accounts/reset/" in line)
+    confirm = client.get(link.split("testserver", 1)[1], follow=True)
+    assert "Choose a new password" in confirm.content.decode()
+
+
+def test_every_page_carries_the_header_with_time_zone_picker(portal_client, portal_user):
+    html = portal_client.get(reverse("portal:dashboard")).content.decode()
+    assert 'action="/preferences/time-zone"' in html
+    assert '<label for="tz-select">Time zone</label>' in html
+    assert '<option value="Asia/Kolkata">Asia/Kolkata</option>' in html
+    assert portal_user.email in html
+    assert "Paydesk Telecom" in html
+
+
+def test_pages_use_no_inline_script_or_style(portal_client, customer):
+    payment_create(customer=customer, total="5", description="Top-up", status="pending")
+    html = portal_client.get(reverse("portal:payments")).content.decode()
+    assert "<script>" not in html and "<script src" in html
+    assert "style=" not in html and "<style" not in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")

@@ -1,0 +1,66 @@
+"""The Payments page in a real browser: sign in, see a pending transfer complete without a
+reload (the page polls), switch the time zone, and no script or style is refused by the CSP."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.ledger.services import payment_complete, payment_create
+from tests.conftest import CHROMIUM
+from tests.factories import PASSWORD
+from tests.portal.conftest import at
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own database calls
+    # are still plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        page.console_errors = []  # type: ignore[attr-defined]
+        page.on(
+            "console",
+            lambda message: message.type == "error" and page.console_errors.append(message.text),
+        )
+        yield page
+        browser.close()
+
+
+def test_pending_transfer_completes_on_screen_without_a_reload(live_server, page, portal_user):
+    customer = portal_user.customer
+    payment_create(customer=customer, total="50", description="Top-up", at=at(0))
+    pending = payment_create(
+        customer=customer, total="20", description="Bank transfer", method="bank_transfer",
+        status="pending", at=at(5),
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(portal_user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/payments/")
+    row = page.locator(f'tr[data-payment-id="{pending.pk}"]')
+    assert row.locator(".badge").inner_text() == "Pending"
+    page.evaluate("window.__notReloaded = true")
+
+    payment_complete(payment=pending)
+
+    page.wait_for_selector(
+        f'tr[data-payment-id="{pending.pk}"] .badge-completed', timeout=20_000
+    )
+    assert page.evaluate("window.__notReloaded") is True  # swapped in place, not reloaded
+    assert "$70.00 USD" in page.locator(".balance").inner_text()
+
+    page.get_by_label("Time zone").select_option("Asia/Kolkata")
+    page.get_by_role("button", name="Set").click()
+    page.wait_for_selector("text=Times are now shown in Asia/Kolkata")
+    assert "IST" in page.locator(f'tr[data-payment-id="{pending.pk}"] .when').inner_text()
+    assert page.console_errors == []  # type: ignore[attr-defined]

@@ -1,0 +1,91 @@
+"""The statement view: opening and closing balance, and a bounded balance chart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from paydesk.ledger.models import Payment
+from paydesk.ledger.selectors import (
+    PAYMENT_SORTS,
+    PaymentFilters,
+    keyset_after,
+    payment_list_for_customer,
+    payment_statement,
+)
+from paydesk.ledger.services import payment_create
+from paydesk.portal.charts import balance_chart_svg
+from tests.portal.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def test_no_payments_gives_zero_opening_and_closing(customer):
+    statement = payment_statement(customer=customer, start=None, end=None)
+    assert (statement.opening, statement.closing, statement.points) == (0, 0, [])
+    svg = balance_chart_svg(statement=statement, currency="USD", chart_id="c")
+    assert svg.startswith('<svg class="chart"') and 'role="img"' in svg
+
+
+def test_pending_and_cancelled_payments_do_not_move_the_statement(customer):
+    payment_create(customer=customer, total="30", description="Top-up", at=at(0))
+    payment_create(customer=customer, total="99", description="Pending", status="pending",
+                   at=at(5))
+    statement = payment_statement(customer=customer, start=at(-60), end=at(60))
+    assert statement.opening == 0
+    assert statement.closing == Decimal("30")
+    assert statement.points == [(at(0), Decimal("30"))]
+
+
+def test_a_busy_period_is_sampled_to_a_bounded_number_of_points(customer):
+    for n in range(40):
+        payment_create(customer=customer, total="1.25", description=f"Top-up {n}", at=at(n))
+    statement = payment_statement(customer=customer, start=None, end=None, points=10)
+    assert statement.sampled
+    assert len(statement.points) == 10
+    # First sample is the first payment's balance; the last is the closing balance.
+    assert statement.points[0] == (at(0), Decimal("1.25"))
+    assert statement.points[-1] == (at(39), Decimal("50"))
+    balances = [balance for _moment, balance in statement.points]
+    assert balances == sorted(balances)
+    svg = balance_chart_svg(statement=statement, currency="USD", chart_id="c")
+    assert svg.count("H") - svg.count("High") <= 12  # one step per point, plus the ends
+
+
+def test_opening_is_the_balance_just_before_the_period(customer):
+    payment_create(customer=customer, total="100", description="Top-up", at=at(0, days=-1))
+    payment_create(customer=customer, total="-40", description="Package", at=at(0))
+    payment_create(customer=customer, total="5", description="Later", at=at(0, days=2))
+    statement = payment_statement(customer=customer, start=at(-1), end=at(0, days=1))
+    assert (statement.opening, statement.closing) == (Decimal("100"), Decimal("60"))
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+        cursor.execute(prefix + sql, params)
+        return " ".join(str(row) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("token", ["-date", "total"])
+def test_deep_pages_walk_an_index_without_sorting(customer, token):
+    payment_create(customer=customer, total="1", description="Seed", at=at(0))
+    Payment.objects.bulk_create(
+        Payment(reference=f"P{n:06d}", customer=customer, total=Decimal(n % 50 + 1),
+                status="pending", method="manual", description="Bulk",
+                created_at=at(n), occurred_at=at(n))
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Payment._meta.db_table}")
+    sort = PAYMENT_SORTS[token]
+    rows = payment_list_for_customer(customer=customer, filters=PaymentFilters())
+    value = at(1500) if sort.field == "occurred_at" else Decimal(25)
+    for scan in (sort, sort.reversed()):
+        deep = rows.filter(keyset_after(scan.field, scan.descending, value, 1500))
+        plan = _plan(deep.order_by(*scan.ordering())[:50])
+        assert "INDEX" in plan.upper(), plan
+        assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
