@@ -165,7 +165,7 @@ def payment_create(
                 idempotency_key=idempotency_key,
                 allow_overdraft=allow_overdraft,
                 cancel_reason=cancel_reason,
-                at=at or timezone.now(),
+                at=at,
             )
         except IntegrityError:
             if idempotency_key is not None:
@@ -198,7 +198,7 @@ def _payment_insert(
     idempotency_key: str | None,
     allow_overdraft: bool,
     cancel_reason: str,
-    at: datetime,
+    at: datetime | None,
 ) -> Payment:
     with transaction.atomic():
         balance_after = None
@@ -208,6 +208,11 @@ def _payment_insert(
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
+        # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
+        # (SQLite) until commit: completion times then follow the order in which balances
+        # moved, which the `balance after` chain and the drift check rely on. Read before the
+        # lock, a writer that waited would carry an earlier time than the one it queued behind.
+        at = at or timezone.now()
         payment = Payment.objects.create(
             reference=new_payment_reference(),
             customer=customer,
