@@ -15,6 +15,9 @@ What each scenario proves:
   one wins, the balance moves once, the others get InvalidTransition.
 - R3: purchases racing top-ups at the edge of available credit never take the balance below
   −debit limit at any commit; the refused ones get InsufficientCredit and write nothing.
+- Invariant 2 (service level; the HTTP-level R4 belongs with the API): eight workers posting
+  the same idempotency key at once all get the one payment back; eight recording the same
+  gateway transaction at once: one payment, the others refused; either way one credit.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from decimal import Decimal
 import pytest
 
 from paydesk.accounts.models import Customer
-from paydesk.errors import InsufficientCredit, InvalidTransition
+from paydesk.errors import InsufficientCredit, InvalidTransition, PaymentError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
@@ -293,3 +296,55 @@ def test_r3_purchases_racing_top_ups_never_pass_the_debit_limit_postgres():
 @pytest.mark.django_db(transaction=True)
 def test_r3_reduced_purchases_racing_top_ups_never_pass_the_debit_limit():
     r3_purchases_racing_top_ups(workers=4, ops=15)
+
+
+# --- Invariant 2 at the service level: one external event, one credit ------------------------
+
+
+def same_event_posted_at_once(*, workers: int, rounds: int, key: str) -> None:
+    customer = CustomerFactory(currency="USD")
+
+    def work(i: int, step: object) -> list[str]:
+        own = Customer.objects.get(pk=customer.pk)
+        seen = []
+        for r in range(rounds):
+            event = {key: f"EVT-{r}"}
+            if key == "gateway_reference":
+                event["gateway"] = "paypal"
+            step.wait()
+            try:
+                payment = payment_create(
+                    customer=own, total=Decimal("25.50"), description="Top-up", **event
+                )
+                seen.append(payment.reference)
+            except PaymentError as exc:
+                assert key == "gateway_reference", f"refused an idempotent retry: {exc!r}"
+                assert type(exc) is PaymentError and "already recorded" in exc.message
+                seen.append("refused")
+        return seen
+
+    results = run_workers(workers, work)
+    raise_worker_errors(results)
+    assert_separate_connections(results)
+    for r in range(rounds):
+        answers = [result.value[r] for result in results]
+        references = set(answers) - {"refused"}
+        assert len(references) == 1, f"round {r}: {answers}"
+        if key == "idempotency_key":
+            assert answers.count("refused") == 0  # every retry gets the first answer back
+        else:
+            assert answers.count("refused") == workers - 1
+    customer.refresh_from_db()
+    assert Payment.objects.filter(customer=customer).count() == rounds
+    assert customer.balance == Decimal("25.50") * rounds == completed_sum(customer.pk)
+    assert balance_drifts() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_idempotency_key_sent_by_eight_workers_at_once_credits_once():
+    same_event_posted_at_once(workers=8, rounds=5, key="idempotency_key")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_same_gateway_transaction_recorded_by_eight_workers_at_once_credits_once():
+    same_event_posted_at_once(workers=8, rounds=5, key="gateway_reference")
