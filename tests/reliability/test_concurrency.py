@@ -148,7 +148,7 @@ def r1_concurrent_postings(*, workers: int, ops: int) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_r1_eight_workers_posting_on_one_customer_lose_no_update_postgres():
-    r1_concurrent_postings(workers=8, ops=50)
+    r1_concurrent_postings(workers=8, ops=100)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -290,7 +290,7 @@ def r3_purchases_racing_top_ups(*, workers: int, ops: int) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_r3_purchases_racing_top_ups_never_pass_the_debit_limit_postgres():
-    r3_purchases_racing_top_ups(workers=8, ops=50)
+    r3_purchases_racing_top_ups(workers=8, ops=100)
 
 
 @pytest.mark.django_db(transaction=True)
