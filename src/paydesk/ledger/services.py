@@ -250,7 +250,11 @@ def _payment_insert(
 
 def _locked_pending(payment: Payment | int, action: str) -> Payment:
     pk = payment.pk if isinstance(payment, Payment) else payment
-    locked = Payment.objects.select_for_update().select_related("customer").get(pk=pk)
+    # Lock the payment row only. FOR UPDATE on the joined customer row would conflict with the
+    # FOR KEY SHARE lock that every concurrent payment INSERT takes on it (PostgreSQL's foreign
+    # key check, deferred to COMMIT): under load that deadlocked against a pending payment
+    # being created (tests/reliability R1). The balance UPDATE locks the customer row itself.
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
     if locked.status != PaymentStatus.PENDING:
         raise InvalidTransition(
             f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
