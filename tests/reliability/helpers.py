@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connection, connections
 from django.db.models import Sum
 
+from paydesk.accounts.models import Customer
 from paydesk.ledger.models import Payment, PaymentStatus
 
 
@@ -123,3 +124,56 @@ def assert_balance_after_chain(customer_id: int, *, opening: Decimal = Decimal(0
         )
         chain.append(balance_after)
     return chain
+
+
+class Auditor(threading.Thread):
+    """Watches one customer while workers post: the invariants at every snapshot it sees.
+
+    Each sample is ONE SQL statement, so it reads one consistent snapshot of committed data
+    (PostgreSQL: per statement under READ COMMITTED; SQLite WAL: per read). It records every
+    sample where the stored balance differs from the SUM of completed payments, or where the
+    balance is below −debit limit. Use as a context manager around the load.
+    """
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__(name="auditor", daemon=True)
+        self.customer_id = customer_id
+        self.samples = 0
+        self.violations: list[str] = []
+        self.error: BaseException | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        customers = Customer._meta.db_table
+        payments = Payment._meta.db_table
+        sql = (
+            f"SELECT c.balance, c.debit_limit, (SELECT COALESCE(SUM(p.total), 0) FROM {payments} p"
+            f" WHERE p.customer_id = c.id AND p.status = 'completed') FROM {customers} c"
+            " WHERE c.id = %s"
+        )
+        try:
+            while not self._stop_event.wait(0.002):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [self.customer_id])
+                    balance, limit, completed = (int(v) for v in cursor.fetchone())
+                self.samples += 1
+                if balance != completed:
+                    self.violations.append(f"stored {balance} ≠ Σ completed {completed} (1/10⁴)")
+                if balance + limit < 0:
+                    self.violations.append(f"balance {balance} below −limit {limit} (1/10⁴)")
+        except BaseException as exc:  # noqa: BLE001 - reported by __exit__
+            self.error = exc
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> Auditor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_event.set()
+        self.join(30)
+        if self.error is not None:
+            raise AssertionError(f"auditor failed: {self.error!r}") from self.error
+        assert self.samples > 0, "the auditor never read the ledger"
+        assert self.violations == [], self.violations[:10]

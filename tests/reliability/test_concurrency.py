@@ -10,11 +10,14 @@ What each scenario proves:
 - R1: many workers posting top-ups, purchases, completions and cancellations on ONE customer
   lose no update: the stored balance equals both the SQL SUM of completed payments and the sum
   the callers were told succeeded; every `balance after` chains from the previous one in
-  completion order; no deadlock or database error ever reaches a caller.
+  completion order; no deadlock or database error ever reaches a caller. An auditor thread
+  on its own connection checks stored balance = Σ completed in every snapshot it reads while
+  the load runs (invariant 1 "at every commit", as far as sampling can see).
 - R2: workers completing (or cancelling) the SAME pending payment at the same instant: exactly
   one wins, the balance moves once, the others get InvalidTransition.
 - R3: purchases racing top-ups at the edge of available credit never take the balance below
-  −debit limit at any commit; the refused ones get InsufficientCredit and write nothing.
+  −debit limit at any commit (every `balance after`, and every auditor snapshot); the refused
+  ones get InsufficientCredit and write nothing.
 - Invariant 2 (service level; the HTTP-level R4 belongs with the API): eight workers posting
   the same idempotency key at once all get the one payment back; eight recording the same
   gateway transaction at once: one payment, the others refused; either way one credit.
@@ -35,6 +38,7 @@ from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from tests.factories import CustomerFactory
 from tests.reliability.helpers import (
+    Auditor,
     assert_balance_after_chain,
     assert_separate_connections,
     completed_sum,
@@ -114,7 +118,8 @@ def r1_concurrent_postings(*, workers: int, ops: int) -> None:
                 done.append((kind, pk, Decimal(0), type(exc).__name__))
         return done
 
-    results = run_workers(workers, work)
+    with Auditor(customer.pk):
+        results = run_workers(workers, work)
     raise_worker_errors(results)
     assert_separate_connections(results)
     outcomes = [o for r in results for o in r.value]
@@ -264,7 +269,8 @@ def r3_purchases_racing_top_ups(*, workers: int, ops: int) -> None:
                 done.append((value, "refused"))
         return done
 
-    results = run_workers(workers, work)
+    with Auditor(customer.pk):
+        results = run_workers(workers, work)
     raise_worker_errors(results)
     assert_separate_connections(results)
     outcomes = [o for r in results for o in r.value]
