@@ -125,7 +125,9 @@ def payment_create(
 
     A completed purchase is refused with InsufficientCredit when it would take available credit
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
-    customer, the existing payment is returned and nothing new is written.
+    customer, the existing payment is returned and nothing new is written. An explicit `at`
+    (imports, demo history) must not go back before the customer's latest completed payment:
+    the statement's running balance and `check-balances` follow completion times.
     """
     total = checked_total(total)
     public, comment = split_description(description)
