@@ -125,7 +125,9 @@ def payment_create(
 
     A completed purchase is refused with InsufficientCredit when it would take available credit
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
-    customer, the existing payment is returned and nothing new is written.
+    customer, the existing payment is returned and nothing new is written. An explicit `at`
+    (imports, demo history) must not go back before the customer's latest completed payment:
+    the statement's running balance and `check-balances` follow completion times.
     """
     total = checked_total(total)
     public, comment = split_description(description)
@@ -208,7 +210,10 @@ def _payment_insert(
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
-        # Stamped after the balance row is locked, so completion times follow balance order.
+        # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
+        # (SQLite) until commit: completion times then follow the order in which balances
+        # moved, which the `balance after` chain and the drift check rely on. Read before the
+        # lock, a writer that waited would carry an earlier time than the one it queued behind.
         at = at or timezone.now()
         payment = Payment.objects.create(
             reference=new_payment_reference(),
@@ -247,7 +252,11 @@ def _payment_insert(
 
 def _locked_pending(payment: Payment | int, action: str) -> Payment:
     pk = payment.pk if isinstance(payment, Payment) else payment
-    locked = Payment.objects.select_for_update().select_related("customer").get(pk=pk)
+    # Lock the payment row only. FOR UPDATE on the joined customer row would conflict with the
+    # FOR KEY SHARE lock that every concurrent payment INSERT takes on it (PostgreSQL's foreign
+    # key check, deferred to COMMIT): under load that deadlocked against a pending payment
+    # being created (tests/reliability R1). The balance UPDATE locks the customer row itself.
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
     if locked.status != PaymentStatus.PENDING:
         raise InvalidTransition(
             f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
