@@ -16,6 +16,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 _tmp = Path(os.environ.get("PAYDESK_TEST_TMP", tempfile.gettempdir())) / f"paydesk-test-{os.getpid()}"
 _tmp.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = _tmp / "media"
+STATIC_ROOT = _tmp / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), _tmp / "paydesk.sqlite3")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(_tmp / "test-paydesk.sqlite3")}

@@ -1,0 +1,87 @@
+"""quality.md S2 (no state change without a CSRF token) and S3 (cookies and headers)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
+from tests.security.urlsweep import routes
+
+pytestmark = pytest.mark.django_db
+
+# Routes that take POSTs from outside a browser session, each verified another way.
+CSRF_EXEMPT: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("route", routes(), ids=lambda r: r.name or r.regex)
+def test_every_post_without_a_csrf_token_is_refused(route):
+    if route.name in CSRF_EXEMPT:
+        pytest.fail("exempt routes are checked by their own signature tests")
+    user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post(route.path({}), {"description": "x", "total": "1"})
+    assert response.status_code == 403, (route.regex, response.status_code)
+
+
+def _pages_for(user):
+    client = Client()
+    client.force_login(user)
+    for route in routes():
+        if route.kwargs or route.is_backoffice != user.is_staff:
+            continue
+        yield route, client.get(route.path({}))
+
+
+@pytest.mark.parametrize("kind", ["portal", "staff", "anonymous"])
+def test_security_headers_on_every_page(kind):
+    if kind == "anonymous":
+        client = Client()
+        responses = [(r, client.get(r.path({}))) for r in routes() if not r.kwargs]
+    else:
+        user = StaffFactory(staff_role="admin") if kind == "staff" else PortalUserFactory()
+        responses = list(_pages_for(user))
+    assert responses
+    for route, response in responses:
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in csp, route.regex
+        assert "script-src 'self'" in csp, route.regex
+        assert response.headers.get("X-Frame-Options") == "DENY", route.regex
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", route.regex
+
+
+def test_session_and_csrf_cookies_are_secure_httponly_samesite():
+    user = PortalUserFactory()
+    client = Client()
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    response = client.post(
+        "/accounts/login/", {"username": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    session = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+    csrf = page.cookies[settings.CSRF_COOKIE_NAME]
+    assert csrf["secure"] and csrf["samesite"] == "Lax"
+
+
+def test_production_settings_insist_on_secure_cookies_and_refuse_the_demo(monkeypatch):
+    import importlib
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/p")
+    monkeypatch.setenv("PAYDESK_SECURE_COOKIES", "0")
+    sys.modules.pop("paydesk.settings.production", None)
+    production = importlib.import_module("paydesk.settings.production")
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.DEBUG is False and production.PAYDESK_DEMO is False
+    monkeypatch.setenv("PAYDESK_DEMO", "1")
+    sys.modules.pop("paydesk.settings.production", None)
+    with pytest.raises(ImproperlyConfigured):
+        importlib.import_module("paydesk.settings.production")
+    sys.modules.pop("paydesk.settings.production", None)
