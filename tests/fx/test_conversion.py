@@ -26,9 +26,7 @@ def ecb_friday(daily_xml):
 @pytest.fixture
 def kwd_by_finance(ecb_friday, finance_user):
     # The ECB does not quote the Kuwaiti dinar: Finance keeps that rate by hand.
-    return rate_set(
-        base="EUR", quote="KWD", rate="0.3229", rate_date=FRIDAY, actor=finance_user
-    )
+    return rate_set(base="EUR", quote="KWD", rate="0.3229", rate_date=FRIDAY, actor=finance_user)
 
 
 def test_usd_100_is_eur_95_13(ecb_friday):
