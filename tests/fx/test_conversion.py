@@ -172,3 +172,12 @@ def test_stale_rates_offer_only_the_account_currency(ecb_friday):
         account_currency="USD", candidates=["USD", "EUR", "GBP"], on=date(2025, 1, 20)
     )
     assert offered == ["USD"]
+
+
+def test_a_moment_counts_as_its_date_in_the_provider_time_zone(ecb_friday):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    late_thursday = datetime(2025, 1, 9, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert rate_for(base="USD", quote="EUR", on=late_thursday) is None
+    assert rate_for(base="USD", quote="EUR", on=late_thursday.replace(day=10)) is not None

@@ -73,6 +73,7 @@ def test_a_corrected_rate_replaces_the_stored_one_and_is_audited(daily_xml):
     assert (corrected.created, corrected.updated) == (0, 1)
     assert _stored()[("USD", FRIDAY)] == Decimal("1.0515")
     entry = AuditEntry.objects.filter(action="fx.import").order_by("id").last()
+    assert entry.after["updated_count"] == 1
     assert entry.after["updated"] == [
         {"quote": "USD", "rate_date": "2025-01-10", "before": "1.0512", "after": "1.0515"}
     ]

@@ -139,3 +139,23 @@ def test_the_same_rate_from_two_sources_is_two_rows(finance_user):
             base="EUR", quote="USD", rate="1", rate_date=FRIDAY, actor=finance_user, source=" "
         )
     assert blank.value.field == "source"
+
+
+def test_rate_list_shows_the_table_newest_first_and_filters(finance_user):
+    from paydesk.fx.selectors import rate_list
+
+    rate_set(base="EUR", quote="USD", rate="1.03", rate_date="2025-01-08", actor=finance_user)
+    rate_set(base="EUR", quote="USD", rate="1.05", rate_date=FRIDAY, actor=finance_user)
+    rate_set(base="USD", quote="NGN", rate="1545.5", rate_date=FRIDAY, actor=finance_user)
+    rate_set(base="EUR", quote="GBP", rate="0.84", rate_date=FRIDAY, actor=finance_user)
+    listed = [(r.base_currency, r.quote_currency, str(r.rate_date)) for r in rate_list()]
+    assert listed == [
+        ("EUR", "GBP", "2025-01-10"),
+        ("EUR", "USD", "2025-01-10"),
+        ("USD", "NGN", "2025-01-10"),
+        ("EUR", "USD", "2025-01-08"),
+    ]
+    usd = [(r.quote_currency, str(r.rate_date)) for r in rate_list(currency="usd")]
+    assert usd == [("USD", "2025-01-10"), ("NGN", "2025-01-10"), ("USD", "2025-01-08")]
+    assert rate_list(date_to=date(2025, 1, 9)).get().rate == Decimal("1.03")
+    assert rate_list(date_from=FRIDAY, currency="GBP").get().rate == Decimal("0.84")

@@ -10,7 +10,7 @@ currency's minor unit. Never writes, never uses a float.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import NamedTuple
 
@@ -102,10 +102,19 @@ def _leg(
     return max(found, key=lambda leg: leg.rate_date, default=None)
 
 
+def _day(on: date | None) -> date:
+    """`on` as a date; a moment counts as its date in the provider's time zone; None is today."""
+    if on is None:
+        return timezone.localdate()
+    if isinstance(on, datetime):
+        return timezone.localdate(on) if timezone.is_aware(on) else on.date()
+    return on
+
+
 def rate_for(*, base: str, quote: str, on: date | None = None) -> Rate | None:
     """The newest usable rate from `base` to `quote` on `on` (default today), or None."""
     base, quote = normalize_currency(base), normalize_currency(quote)
-    day = on or timezone.localdate()
+    day = _day(on)
     if base == quote:
         return Rate(base, quote, Decimal(1), day, IDENTITY, IDENTITY)
     stored = _newest_rates({base, quote, PIVOT}, day)

@@ -25,6 +25,7 @@ from paydesk.money import normalize_currency
 # The ECB dates its rates in Frankfurt; a rate dated "today" there is not in the future here.
 ECB_TIME_ZONE = ZoneInfo("Europe/Berlin")
 _BATCH = 2000
+_AUDITED_CHANGES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +227,9 @@ def _import_store(*, days: list[DailyRates], source: str, actor: Any) -> RateImp
                 "oldest_date": oldest.isoformat(),
                 "newest_date": newest.isoformat(),
                 "created": created,
-                "updated": changes,
+                "updated_count": len(changes),
+                # Each changed rate, before and after (the first ones, should a file rewrite many).
+                "updated": changes[:_AUDITED_CHANGES],
             },
         )
     return result

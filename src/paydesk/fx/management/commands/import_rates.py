@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from django.core.management.base import BaseCommand, CommandError
@@ -117,7 +117,7 @@ class Command(BaseCommand):
                 f"{result.created} new, {result.updated} changed, {result.unchanged} unchanged."
             )
 
-    def _fail(self, options: dict[str, Any], code: str, message: str) -> None:
+    def _fail(self, options: dict[str, Any], code: str, message: str) -> NoReturn:
         if options["json"]:
             self.stdout.write(json.dumps({"ok": False, "error": code, "message": message}))
         raise CommandError(message)
