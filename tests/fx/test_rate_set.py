@@ -77,6 +77,7 @@ def test_support_a_customer_or_nobody_cannot_set_a_rate(who, request):
         ("NaN", "not a rate"),
         (Decimal("NaN"), "greater than zero"),
         ("0.00000000001", "at most 10 decimal places"),
+        (Decimal("1.00000000000000000000000000001"), "at most 10 decimal places"),
         ("100000001", "above"),
     ],
 )

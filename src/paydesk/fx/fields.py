@@ -35,6 +35,14 @@ def plain_rate(rate: Decimal) -> Decimal:
     return rate
 
 
+def _exact_places(value: Decimal) -> int:
+    """Decimals `value` really has, counted digit by digit (normalize() would round past 28)."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
+
+
 def to_rate(value: object, *, field: str = "rate") -> Decimal:
     """A positive exact rate, at most 10 decimals, from a Decimal, int or string; never a float."""
     if isinstance(value, bool) or isinstance(value, float):
@@ -54,8 +62,7 @@ def to_rate(value: object, *, field: str = "rate") -> Decimal:
         raise InvalidRate("A rate must be a number greater than zero.", field=field)
     if rate > MAX_RATE:
         raise InvalidRate(f"A rate above {MAX_RATE} is not accepted.", field=field)
-    exponent = rate.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > RATE_PLACES:
+    if _exact_places(rate) > RATE_PLACES:
         raise InvalidRate(f"A rate has at most {RATE_PLACES} decimal places.", field=field)
     return plain_rate(rate)
 
