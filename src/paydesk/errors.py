@@ -58,3 +58,27 @@ class PermissionDenied(PaydeskError):
     """The acting user's role does not allow this action."""
 
     code = "permission_denied"
+
+
+class ExchangeRateError(PaydeskError):
+    """An exchange rate cannot be stored, imported or found as asked."""
+
+    code = "exchange_rate_error"
+
+
+class InvalidRate(ExchangeRateError):
+    """A rate is not a positive exact decimal, has too many decimals, or has a bad date."""
+
+    code = "invalid_rate"
+
+
+class InvalidRateFile(ExchangeRateError):
+    """A reference-rate file is not the ECB's eurofxref XML, or holds a bad rate or date."""
+
+    code = "invalid_rate_file"
+
+
+class RateUnavailable(ExchangeRateError):
+    """No rate recent enough exists to convert between two currencies."""
+
+    code = "rate_unavailable"

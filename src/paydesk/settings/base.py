@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "paydesk.portal",
     "paydesk.backoffice",
     "paydesk.cli",
+    "paydesk.fx",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PAYDESK_PROVIDER_NAME = os.environ.get("PAYDESK_PROVIDER_NAME", "Paydesk Telecom")
 PAYDESK_DEMO = False
 PAYDESK_PAGE_SIZE = int(os.environ.get("PAYDESK_PAGE_SIZE", "50"))
+# A conversion uses the newest rate at most this many days old (covers weekends and holidays).
+PAYDESK_FX_MAX_AGE_DAYS = int(os.environ.get("PAYDESK_FX_MAX_AGE_DAYS", "4"))
 
 LOGGING = {
     "version": 1,
