@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "paydesk.portal",
     "paydesk.backoffice",
     "paydesk.cli",
+    "paydesk.vouchers",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,12 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 PAYDESK_PROVIDER_NAME = os.environ.get("PAYDESK_PROVIDER_NAME", "Paydesk Telecom")
 PAYDESK_DEMO = False
 PAYDESK_PAGE_SIZE = int(os.environ.get("PAYDESK_PAGE_SIZE", "50"))
+# Vouchers (§7). Codes are stored only as an HMAC-SHA256 keyed by PAYDESK_VOUCHER_KEY; without it
+# the key is derived from SECRET_KEY (then rotating SECRET_KEY voids every unredeemed code).
+PAYDESK_VOUCHER_KEY = os.environ.get("PAYDESK_VOUCHER_KEY", "")
+# Failed redemptions allowed per user, per customer and per IP address within the window.
+PAYDESK_VOUCHER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_LIMIT", "5"))
+PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WINDOW", "900"))
 
 LOGGING = {
     "version": 1,
