@@ -35,7 +35,8 @@ def voucher_code_hash(text: str) -> str:
     secret = getattr(settings, "PAYDESK_VOUCHER_KEY", "") or settings.SECRET_KEY
     if not secret:
         raise ImproperlyConfigured("Set PAYDESK_VOUCHER_KEY (or SECRET_KEY) to use vouchers.")
-    return salted_hmac(_HASH_SALT, normalize_code(text), secret=secret, algorithm="sha256").hexdigest()
+    digest = salted_hmac(_HASH_SALT, normalize_code(text), secret=secret, algorithm="sha256")
+    return digest.hexdigest()
 
 
 def voucher_code_hint(text: str) -> str:

@@ -53,8 +53,12 @@ class VoucherBatch(models.Model):
             models.CheckConstraint(
                 condition=Q(minimum_activation__gte=0), name="voucherbatch_minimum_activation_gte_0"
             ),
-            models.CheckConstraint(condition=Q(multiplier__gte=0), name="voucherbatch_multiplier_gte_0"),
-            models.CheckConstraint(condition=Q(addition__gte=0), name="voucherbatch_addition_gte_0"),
+            models.CheckConstraint(
+                condition=Q(multiplier__gte=0), name="voucherbatch_multiplier_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(addition__gte=0), name="voucherbatch_addition_gte_0"
+            ),
             models.CheckConstraint(condition=Q(count__gt=0), name="voucherbatch_count_gt_0"),
         ]
 
@@ -94,7 +98,8 @@ class Voucher(models.Model):
         ordering = ["batch_id", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["available", "used", "disabled"]), name="voucher_status_valid"
+                condition=Q(status__in=["available", "used", "disabled"]),
+                name="voucher_status_valid",
             ),
             models.CheckConstraint(
                 condition=(
@@ -111,14 +116,16 @@ class Voucher(models.Model):
 
     @property
     def masked_code(self) -> str:
-        """What statements and staff show: `…6TRK` (no `#`: that starts a payment's staff comment)."""
+        """What statements and staff show: `…6TRK` (never `#`: it starts a staff comment)."""
         return f"…{self.hint}"
 
 
 class VoucherActivation(models.Model):
     """A bonus voucher armed on a customer's account, waiting for a top-up of at least M."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="voucher_activations")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="voucher_activations"
+    )
     voucher = models.OneToOneField(Voucher, on_delete=models.PROTECT, related_name="activation")
     armed_at = models.DateTimeField(default=timezone.now)
     applied_payment = models.OneToOneField(

@@ -473,7 +473,11 @@ def voucher_disable(*, voucher: Voucher | int, actor: Any) -> Voucher:
             actor_email="" if actor else CLI_ACTOR,
             obj=current,
             before={"status": VoucherStatus.AVAILABLE},
-            after={"status": VoucherStatus.DISABLED, "hint": current.hint, "batch": current.batch_id},
+            after={
+                "status": VoucherStatus.DISABLED,
+                "hint": current.hint,
+                "batch": current.batch_id,
+            },
         )
     return current
 

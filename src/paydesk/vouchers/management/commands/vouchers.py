@@ -50,7 +50,7 @@ class Command(BaseCommand):
         issue.add_argument("--currency", required=True, help="ISO 4217 code, e.g. USD.")
         issue.add_argument(
             "--minimum-activation", default="0", metavar="M",
-            help="0 (default): free credit of A. Above 0: a bonus on the next top-up of at least M.",
+            help="0 (default): free credit of A. Above 0: a bonus on the next top-up of M or more.",
         )
         issue.add_argument(
             "--multiplier", default="1", metavar="X",
