@@ -104,3 +104,13 @@ def test_a_refused_attempt_is_not_looked_up_and_the_limit_is_not_a_rejection(por
         with pytest.raises(RateLimited):
             attempt(portal_user, voucher_code_new(), "192.0.2.10")
     assert AuditEntry.objects.filter(action="voucher.failure_limit").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_slip_past_the_limit(portal_user):
+    from tests.vouchers.conftest import run_at_once
+
+    outcomes = run_at_once(16, lambda i: attempt(portal_user, voucher_code_new(), "192.0.2.10"))
+
+    kinds = sorted(type(o).__name__ for o in outcomes)
+    assert kinds == ["RateLimited"] * (16 - LIMIT) + ["VoucherRejected"] * LIMIT

@@ -144,6 +144,11 @@ def test_who_may_redeem(issue, portal_user, support_user):
     customer.save(update_fields=["allow_vouchers"])
     with pytest.raises(PaymentError, match="not available"):
         redeem(code, portal_user)
+    customer.allow_vouchers = None
+    customer.blocked_methods = ["voucher"]
+    customer.save(update_fields=["allow_vouchers", "blocked_methods"])
+    with pytest.raises(PaymentError, match="not available"):
+        redeem(code, portal_user)
     assert voucher_find_by_code(code=code).status == VoucherStatus.AVAILABLE
 
 

@@ -115,6 +115,15 @@ class Voucher(models.Model):
         return f"Voucher …{self.hint} ({self.status})"
 
     @property
+    def is_expired(self) -> bool:
+        """Past its expiry and never used: still Available in the table, but unredeemable."""
+        return (
+            self.status == VoucherStatus.AVAILABLE
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
+        )
+
+    @property
     def masked_code(self) -> str:
         """What statements and staff show: `…6TRK` (never `#`: it starts a staff comment)."""
         return f"…{self.hint}"

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.audit.services import audit_record
 from paydesk.errors import (
     InvalidAmount,
@@ -255,47 +255,62 @@ def _failure_window() -> int:
     return int(getattr(settings, "PAYDESK_VOUCHER_FAILURE_WINDOW", 900))
 
 
-def _refuse_if_rate_limited(keys: dict[str, str]) -> None:
-    counts = cache.get_many(list(keys.values()))
-    limit = _failure_limit()
-    if any(int(counts.get(key, 0)) >= limit for key in keys.values()):
-        window = _failure_window()
+def _incr(key: str, window: int) -> int:
+    """Add one to a counter; a counter's window starts with its first count."""
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+def _give_back(keys: dict[str, str]) -> None:
+    for key in keys.values():
+        try:
+            cache.decr(key)
+        except ValueError:  # the window ended meanwhile: nothing to give back
+            pass
+
+
+def _reserve_attempt(keys: dict[str, str]) -> dict[str, int]:
+    """Count this attempt as a failure before it runs (so parallel guesses cannot slip past
+    the limit); refuse it with RateLimited when a scope already used up its failures."""
+    window = _failure_window()
+    counts = {scope: _incr(key, window) for scope, key in keys.items()}
+    if any(count > _failure_limit() for count in counts.values()):
+        _give_back(keys)
         raise RateLimited(
             f"Too many voucher attempts failed. Please try again in {max(window // 60, 1)} "
             "minutes.",
             retry_after=window,
         )
+    return counts
 
 
-def _count_failure(
-    keys: dict[str, str], *, user: Any, customer: Customer, ip_address: str | None
+def _note_limit_reached(
+    counts: dict[str, int], *, user: Any, customer: Customer, ip_address: str | None
 ) -> None:
-    """One more failure for each scope; a window starts at a scope's first failure."""
-    window = _failure_window()
-    reached = []
-    for scope, key in keys.items():
-        if cache.add(key, 1, timeout=window):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, timeout=window)
-                count = 1
-        if count == _failure_limit():
-            reached.append(scope)
-    if reached:
-        logger.warning(
-            "Voucher failure limit reached (%s): user %s, customer %s, ip %s",
-            ", ".join(reached), user.pk, customer.pk, ip_address,
-        )
-        audit_record(
-            action="voucher.failure_limit",
-            actor=user,
-            customer_id=customer.pk,
-            after={"scopes": reached, "limit": _failure_limit(), "window_seconds": window},
-            ip_address=ip_address,
-        )
+    """A security event, once per scope and window: the failure that used up the limit."""
+    reached = [scope for scope, count in counts.items() if count == _failure_limit()]
+    if not reached:
+        return
+    logger.warning(
+        "Voucher failure limit reached (%s): user %s, customer %s, ip %s",
+        ", ".join(reached), user.pk, customer.pk, ip_address,
+    )
+    audit_record(
+        action="voucher.failure_limit",
+        actor=user,
+        customer_id=customer.pk,
+        after={
+            "scopes": reached,
+            "limit": _failure_limit(),
+            "window_seconds": _failure_window(),
+        },
+        ip_address=ip_address,
+    )
 
 
 def voucher_redeem(
@@ -307,22 +322,29 @@ def voucher_redeem(
     past the limit, RateLimited comes first, before the code is even looked at.
     """
     _check_redeemer(user=user, customer=customer)
-    if not customer.flag("allow_vouchers"):
+    defaults = PortalDefaults.current()
+    if not customer.flag("allow_vouchers", defaults) or (
+        PaymentMethod.VOUCHER in customer.effective_blocked_methods(defaults)
+    ):
         raise PaymentError("Vouchers are not available for this account.", field="code")
-    keys = _failure_keys(user=user, customer=customer, ip_address=ip_address)
-    _refuse_if_rate_limited(keys)
-    requested = (currency or "").strip().upper()
-    if requested != customer.currency:
+    if (currency or "").strip().upper() != customer.currency:
         # Not a property of the code (nothing is looked up), so not a failed attempt.
         raise InvalidCurrency(
             f"Vouchers can be redeemed only in your account currency, {customer.currency}.",
             field="currency",
         )
+    keys = _failure_keys(user=user, customer=customer, ip_address=ip_address)
+    counts = _reserve_attempt(keys)
     try:
-        return _redeem(code=code, customer=customer, user=user, ip_address=ip_address)
+        redemption = _redeem(code=code, customer=customer, user=user, ip_address=ip_address)
     except VoucherRejected:
-        _count_failure(keys, user=user, customer=customer, ip_address=ip_address)
+        _note_limit_reached(counts, user=user, customer=customer, ip_address=ip_address)
         raise
+    except BaseException:
+        _give_back(keys)  # not a verdict on the code (say, a database error)
+        raise
+    _give_back(keys)  # a success is not a failure
+    return redemption
 
 
 def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None) -> Redemption:
