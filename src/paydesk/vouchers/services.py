@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -403,6 +403,22 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
 # --- bonus vouchers ------------------------------------------------------------------------
 
 
+def _has_armed_activation(*, customer_id: int) -> bool:
+    """Cheap test run on every completed top-up: one index probe, no ORM query building.
+
+    Raw SQL on purpose: the ORM's query compilation would cost more than the posting itself
+    (bench P1), and almost every top-up finds nothing here.
+    """
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {qn(VoucherActivation._meta.db_table)} "
+        f"WHERE {qn('customer_id')} = %s AND {qn('applied_payment_id')} IS NULL LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [customer_id])
+        return cursor.fetchone() is not None
+
+
 def voucher_bonus_for_topup(*, payment: Payment) -> Payment | None:
     """Pay the bonus of the customer's oldest armed voucher this completed top-up qualifies for.
 
@@ -415,6 +431,8 @@ def voucher_bonus_for_topup(*, payment: Payment) -> Payment | None:
         or payment.total <= 0
         or payment.method == PaymentMethod.VOUCHER
     ):
+        return None
+    if not _has_armed_activation(customer_id=payment.customer_id):
         return None
     activation = (
         VoucherActivation.objects.select_for_update(of=("self",))
