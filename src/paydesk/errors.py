@@ -82,3 +82,27 @@ class RateUnavailable(ExchangeRateError):
     """No rate recent enough exists to convert between two currencies."""
 
     code = "rate_unavailable"
+
+
+class RateLimited(PaydeskError):
+    """Too many failed attempts from this user, customer or IP address; try again later (429)."""
+
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class VoucherError(PaydeskError):
+    """A voucher or a batch cannot be issued or changed as asked (staff-facing)."""
+
+    code = "voucher_error"
+
+
+class VoucherRejected(VoucherError):
+    """A code cannot be redeemed; one message for every reason, so guessing learns nothing."""
+
+    code = "voucher_rejected"

@@ -247,6 +247,9 @@ def _payment_insert(
                 customer_id=customer.pk,
                 after={**_payment_snapshot(payment), "allow_overdraft": allow_overdraft},
             )
+        from paydesk.vouchers.services import voucher_bonus_for_topup  # lazy: vouchers imports us
+
+        voucher_bonus_for_topup(payment=payment)  # an armed bonus voucher (§7), same transaction
     return payment
 
 
@@ -305,6 +308,9 @@ def payment_complete(
                 before=before,
                 after=_payment_snapshot(locked),
             )
+        from paydesk.vouchers.services import voucher_bonus_for_topup  # lazy: vouchers imports us
+
+        voucher_bonus_for_topup(payment=locked)  # an armed bonus voucher (§7), same transaction
     return locked
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "paydesk.backoffice",
     "paydesk.cli",
     "paydesk.fx",
+    "paydesk.vouchers",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,12 @@ PAYDESK_DEMO = False
 PAYDESK_PAGE_SIZE = int(os.environ.get("PAYDESK_PAGE_SIZE", "50"))
 # A conversion uses the newest rate at most this many days old (covers weekends and holidays).
 PAYDESK_FX_MAX_AGE_DAYS = int(os.environ.get("PAYDESK_FX_MAX_AGE_DAYS", "4"))
+# Vouchers (§7). Codes are stored only as an HMAC-SHA256 keyed by PAYDESK_VOUCHER_KEY; without it
+# the key is derived from SECRET_KEY (then rotating SECRET_KEY voids every unredeemed code).
+PAYDESK_VOUCHER_KEY = os.environ.get("PAYDESK_VOUCHER_KEY", "")
+# Failed redemptions allowed per user, per customer and per IP address within the window.
+PAYDESK_VOUCHER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_LIMIT", "5"))
+PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WINDOW", "900"))
 
 LOGGING = {
     "version": 1,
