@@ -249,7 +249,7 @@ def test_back_office_export_of_every_customer_has_a_customer_column(customer):
     )
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(text, newline="")))
-    assert table[0] == ["Customer", *HEADER]
-    assert [row[0] for row in table[1:]] == [customer.name, "'=Tokyo KK"]
+    assert table[0] == [*HEADER[:2], "Customer", *HEADER[2:]]
+    assert [row[2] for row in table[1:]] == [customer.name, "'=Tokyo KK"]
     assert [row[3:5] for row in table[1:]] == [["12.50", "USD"], ["1500", "JPY"]]
     assert table[2][7] == "チャージ"

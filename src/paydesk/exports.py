@@ -211,7 +211,7 @@ def payment_csv_columns(
         CsvColumn(str(_("Description")), ("description",)),
     ]
     if with_customer:
-        columns.insert(0, CsvColumn(str(_("Customer")), ("customer__name",)))
+        columns.insert(2, CsvColumn(str(_("Customer")), ("customer__name",)))
     return columns
 
 

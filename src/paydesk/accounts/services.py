@@ -117,7 +117,7 @@ def customer_update(*, customer: Customer, actor: Any = None, **changes: Any) ->
         raise CustomerError(f"Unknown customer fields: {sorted(unknown)}")
     cleaned = _clean_customer_fields(changes)
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
         before = _customer_snapshot(locked)
         for key, value in cleaned.items():
             setattr(locked, key, value)
