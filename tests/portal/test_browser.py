@@ -38,8 +38,12 @@ def test_pending_transfer_completes_on_screen_without_a_reload(live_server, page
     customer = portal_user.customer
     payment_create(customer=customer, total="50", description="Top-up", at=at(0))
     pending = payment_create(
-        customer=customer, total="20", description="Bank transfer", method="bank_transfer",
-        status="pending", at=at(5),
+        customer=customer,
+        total="20",
+        description="Bank transfer",
+        method="bank_transfer",
+        status="pending",
+        at=at(5),
     )
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(portal_user.email)
@@ -53,9 +57,7 @@ def test_pending_transfer_completes_on_screen_without_a_reload(live_server, page
 
     payment_complete(payment=pending)
 
-    page.wait_for_selector(
-        f'tr[data-payment-id="{pending.pk}"] .badge-completed', timeout=20_000
-    )
+    page.wait_for_selector(f'tr[data-payment-id="{pending.pk}"] .badge-completed', timeout=20_000)
     assert page.evaluate("window.__notReloaded") is True  # swapped in place, not reloaded
     assert "$70.00 USD" in page.locator(".balance").inner_text()
 
@@ -101,7 +103,13 @@ def test_sign_in_read_filter_and_download_the_csv(live_server, page, portal_user
     download.save_as(target)
     table = list(csv.reader(io.StringIO(target.read_text("utf-8-sig"), newline="")))
     assert table[0] == [
-        "Date / Time", "Reference", "Total", "Currency", "Status", "Method", "Description"
+        "Date / Time",
+        "Reference",
+        "Total",
+        "Currency",
+        "Status",
+        "Method",
+        "Description",
     ]
     assert [(row[2], row[6]) for row in table[1:]] == [
         ("30.00", "Bank top-up"),

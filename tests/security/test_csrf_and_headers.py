@@ -57,9 +57,7 @@ def test_session_and_csrf_cookies_are_secure_httponly_samesite():
     client = Client()
     page = client.get("/accounts/login/")
     assert page.status_code == 200
-    response = client.post(
-        "/accounts/login/", {"username": user.email, "password": PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
     session = response.cookies[settings.SESSION_COOKIE_NAME]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"

@@ -30,7 +30,10 @@ def two_customers():
         customer=other, total="77.77", description=SECRET_DESCRIPTION + " #staff note"
     )
     pending = payment_create(
-        customer=other, total="5", description=SECRET_DESCRIPTION, status="pending",
+        customer=other,
+        total="5",
+        description=SECRET_DESCRIPTION,
+        status="pending",
         method="bank_transfer",
     )
     return me, other, theirs, pending

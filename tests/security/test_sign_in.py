@@ -24,9 +24,9 @@ def test_repeated_failures_lock_the_account_for_that_address():
     locked = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
-    assert AuditEntry.objects.filter(action="auth.sign_in_failed", actor_email=user.email).count() >= (
-        base.AXES_FAILURE_LIMIT
-    )
+    assert AuditEntry.objects.filter(
+        action="auth.sign_in_failed", actor_email=user.email
+    ).count() >= (base.AXES_FAILURE_LIMIT)
 
 
 def test_a_correct_password_signs_in_and_is_audited():
@@ -41,6 +41,8 @@ def test_a_correct_password_signs_in_and_is_audited():
 def test_production_hashes_passwords_with_argon2(customer):
     assert base.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     with override_settings(PASSWORD_HASHERS=base.PASSWORD_HASHERS):
-        user = portal_user_create(customer=customer, email="a@example.com", password="Long-enough-pass-42")
+        user = portal_user_create(
+            customer=customer, email="a@example.com", password="Long-enough-pass-42"
+        )
     assert user.password.startswith("argon2$")
     assert "Long-enough-pass-42" not in user.password

@@ -45,7 +45,9 @@ def routes() -> list[Route]:
                 walk(entry, prefix + _regex(entry.pattern), ns)
             elif isinstance(entry, URLPattern):
                 full = prefix + _regex(entry.pattern)
-                name = f"{namespace}:{entry.name}" if namespace and entry.name else (entry.name or "")
+                name = (
+                    f"{namespace}:{entry.name}" if namespace and entry.name else (entry.name or "")
+                )
                 kwargs = tuple(re.findall(r"\(\?P<(\w+)>", full))
                 found.append(Route(full, name, kwargs))
 
