@@ -19,7 +19,9 @@ PG_ADMIN_URL = os.environ.get("PAYDESK_TEST_PG_URL", "postgres://postgres@127.0.
 
 def postgres_reachable() -> bool:
     try:
-        with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), connect_timeout=3):
+        with psycopg.connect(
+            PG_ADMIN_URL.replace("postgres://", "postgresql://"), connect_timeout=3
+        ):
             return True
     except psycopg.Error as exc:
         print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}", file=sys.stderr)
@@ -53,9 +55,14 @@ def main() -> int:
             print("CI=true and PostgreSQL is not reachable: failing.", file=sys.stderr)
             results["postgres"] = 1
         else:
-            print("Skipping the PostgreSQL pass: no PostgreSQL reachable (set PAYDESK_TEST_PG_URL).")
+            print(
+                "Skipping the PostgreSQL pass: no PostgreSQL reachable (set PAYDESK_TEST_PG_URL)."
+            )
 
-    print("\n=== summary: " + ", ".join(f"{k}: {'ok' if v == 0 else f'FAILED ({v})'}" for k, v in results.items()))
+    print(
+        "\n=== summary: "
+        + ", ".join(f"{k}: {'ok' if v == 0 else f'FAILED ({v})'}" for k, v in results.items())
+    )
     # pytest exits 5 when nothing was collected: that is a failure for us too.
     return 0 if results and all(v == 0 for v in results.values()) else 1
 

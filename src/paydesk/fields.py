@@ -33,8 +33,10 @@ class AmountField(models.BigIntegerField):
     def get_prep_value(self, value: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool) and not isinstance(
-            value, Decimal
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not isinstance(value, Decimal)
         ):
             value = Decimal(value)
         return to_storage_units(value)

@@ -179,7 +179,10 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
     # A currency without a symbol of its own (KWD) is written once, by its code at the end.
     pattern = number if symbol == currency else "¤" + number
     text = format_currency(
-        round_half_up(amount, places), currency, format=pattern, locale=locale,
+        round_half_up(amount, places),
+        currency,
+        format=pattern,
+        locale=locale,
         currency_digits=False,
     )
     return f"{text} {currency}"

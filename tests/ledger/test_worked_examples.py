@@ -58,7 +58,10 @@ def test_purchase_past_available_credit_is_refused_and_nothing_is_written(custom
 
 def test_staff_may_explicitly_allow_an_overdraft(customer, finance_user):
     payment = payment_create(
-        customer=customer, total="-25", description="Setup fee", actor=finance_user,
+        customer=customer,
+        total="-25",
+        description="Setup fee",
+        actor=finance_user,
         allow_overdraft=True,
     )
     assert payment.balance_after == Decimal("-25")
@@ -73,7 +76,9 @@ def test_private_comment_is_split_from_what_the_customer_sees(customer):
 
 
 def test_pending_does_not_count_until_completed(customer):
-    pending = payment_create(customer=customer, total="20", description="Transfer", status="pending")
+    pending = payment_create(
+        customer=customer, total="20", description="Transfer", status="pending"
+    )
     customer.refresh_from_db()
     assert customer.balance == 0
     completed = payment_complete(payment=pending)
@@ -84,7 +89,9 @@ def test_pending_does_not_count_until_completed(customer):
 
 
 def test_completed_and_cancelled_are_final(customer):
-    pending = payment_create(customer=customer, total="20", description="Transfer", status="pending")
+    pending = payment_create(
+        customer=customer, total="20", description="Transfer", status="pending"
+    )
     payment_cancel(payment=pending, reason="Customer asked")
     with pytest.raises(InvalidTransition):
         payment_complete(payment=pending)
@@ -120,4 +127,6 @@ def test_database_refuses_raw_sql_that_rewrites_history(customer, sql):
 def test_database_refuses_a_currency_change(customer):
     with pytest.raises(IntegrityError, match="currency"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE accounts_customer SET currency = 'EUR' WHERE id = %s", [customer.pk])
+            cursor.execute(
+                "UPDATE accounts_customer SET currency = 'EUR' WHERE id = %s", [customer.pk]
+            )

@@ -79,7 +79,9 @@ class Customer(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(debit_limit__gte=0), name="customer_debit_limit_gte_0"),
+            models.CheckConstraint(
+                condition=Q(debit_limit__gte=0), name="customer_debit_limit_gte_0"
+            ),
             models.CheckConstraint(
                 condition=Q(minimum_payment__gte=0), name="customer_minimum_payment_gte_0"
             ),

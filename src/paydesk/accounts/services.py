@@ -79,7 +79,9 @@ def _clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if cleaned.get("blocked_methods") is not None:
         unknown = set(cleaned["blocked_methods"]) - set(PaymentMethod.values)
         if unknown:
-            raise CustomerError(f"Unknown payment methods: {sorted(unknown)}", field="blocked_methods")
+            raise CustomerError(
+                f"Unknown payment methods: {sorted(unknown)}", field="blocked_methods"
+            )
     return cleaned
 
 
@@ -183,7 +185,12 @@ def portal_user_create(
 
 
 def staff_user_create(
-    *, email: str, password: str, role: str, full_name: str = "", actor: Any = None,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    actor: Any = None,
     validate: bool = True,
 ) -> User:
     """A staff member with one role: admin, finance or support."""
@@ -200,5 +207,7 @@ def staff_user_create(
     with transaction.atomic():
         user.save()
         if actor is not None:
-            audit_record(action="staff.create", actor=actor, obj=user, after={"email": email, "role": role})
+            audit_record(
+                action="staff.create", actor=actor, obj=user, after={"email": email, "role": role}
+            )
     return user

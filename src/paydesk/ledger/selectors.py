@@ -114,9 +114,7 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
     return queryset
 
 
-def payment_list_for_customer(
-    *, customer: Customer, filters: PaymentFilters
-) -> QuerySet[Payment]:
+def payment_list_for_customer(*, customer: Customer, filters: PaymentFilters) -> QuerySet[Payment]:
     """One customer's payments narrowed by `filters`, without private columns; unordered."""
     return payment_filter(
         queryset=Payment.objects.filter(customer=customer).only(*CUSTOMER_PAYMENT_FIELDS),
@@ -365,4 +363,3 @@ def payment_statement(
     sampled = _balances_at(customer, moments)
     series = [(t, zero if b is None else b) for t, b in zip(moments, sampled, strict=True)]
     return Statement(start, end, opening, closing, series, sampled=True)
-

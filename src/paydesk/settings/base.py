@@ -40,7 +40,9 @@ def database_config(url: str | None, default_sqlite: Path) -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+            ),
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True
@@ -104,7 +106,9 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "paydesk.sqlite3")}
+DATABASES = {
+    "default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "paydesk.sqlite3")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

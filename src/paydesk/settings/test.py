@@ -13,7 +13,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; production uses Argon2
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-_tmp = Path(os.environ.get("PAYDESK_TEST_TMP", tempfile.gettempdir())) / f"paydesk-test-{os.getpid()}"
+_tmp = (
+    Path(os.environ.get("PAYDESK_TEST_TMP", tempfile.gettempdir())) / f"paydesk-test-{os.getpid()}"
+)
 _tmp.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = _tmp / "media"
 STATIC_ROOT = _tmp / "static"
