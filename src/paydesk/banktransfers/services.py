@@ -105,6 +105,11 @@ def _pending_transfer_of(payment: Payment, user: Any, *, action: str) -> Payment
     return payment
 
 
+def proof_too_large_message() -> str:
+    limit = int(settings.PAYDESK_PROOF_MAX_BYTES)
+    return f"That file is too large: at most {limit:,} bytes ({limit / 1048576:.1f} MB), please."
+
+
 def transfer_proof_attach(*, payment: Payment, user: Any, upload: UploadedFile) -> TransferProof:
     """Keep a customer's proof of payment (PDF, PNG or JPEG by content, size-limited)."""
     _pending_transfer_of(payment, user, action="attach a proof of payment")
@@ -112,11 +117,7 @@ def transfer_proof_attach(*, payment: Payment, user: Any, upload: UploadedFile) 
     if upload.size is None or upload.size == 0:
         raise ProofRefused("That file is empty.", field="proof")
     if upload.size > limit:
-        raise ProofRefused(
-            f"That file is too large: at most {limit // (1024 * 1024) or 1} MB "
-            f"({limit:,} bytes), please.",
-            field="proof",
-        )
+        raise ProofRefused(proof_too_large_message(), field="proof")
     upload.seek(0)
     kind = proof_kind(upload.read(HEADER_BYTES))
     if kind is None:
@@ -138,7 +139,7 @@ def transfer_proof_attach(*, payment: Payment, user: Any, upload: UploadedFile) 
         for chunk in upload.chunks():
             written += len(chunk)
             if written > limit:
-                raise ProofRefused("That file is too large.", field="proof")
+                raise ProofRefused(proof_too_large_message(), field="proof")
             digest.update(chunk)
             yield chunk
 

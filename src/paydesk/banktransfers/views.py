@@ -7,10 +7,15 @@ a 404, never a hint that it exists.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.accounts.models import Customer, PortalDefaults
@@ -22,7 +27,11 @@ from paydesk.banktransfers.selectors import (
     transfer_for_customer,
     transfer_proofs,
 )
-from paydesk.banktransfers.services import transfer_cancel_by_customer, transfer_proof_attach
+from paydesk.banktransfers.services import (
+    proof_too_large_message,
+    transfer_cancel_by_customer,
+    transfer_proof_attach,
+)
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.portal.views import customer_required, view_payments_required
@@ -68,13 +77,43 @@ def detail(request: HttpRequest, customer: Customer, reference: str) -> HttpResp
     return _detail(request, customer, payment, ProofUploadForm(), 200)
 
 
+class ProofSizeLimit(FileUploadHandler):
+    """Stops keeping a file past PAYDESK_PROOF_MAX_BYTES, so an oversize upload never lands on
+    disk (Django would otherwise spool all of it to a temporary file first)."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > int(settings.PAYDESK_PROOF_MAX_BYTES):
+            self.request.proof_too_large = True  # type: ignore[union-attr]
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+@csrf_exempt  # only to add the size limit before the body is read; csrf_protect runs next
+def proof_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    request.upload_handlers.insert(0, ProofSizeLimit(request))
+    return _proof_upload(request, reference=reference)
+
+
+@csrf_protect
 @customer_required
 @view_payments_required
 @require_POST
-def proof_upload(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
+def _proof_upload(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
     payment = _own_transfer(customer, reference)
     form = ProofUploadForm(request.POST, request.FILES)
-    if form.is_valid():
+    if getattr(request, "proof_too_large", False):
+        form.is_valid()
+        form.errors.pop("proof", None)
+        form.add_error("proof", proof_too_large_message())
+    elif form.is_valid():
         try:
             transfer_proof_attach(
                 payment=payment, user=request.user, upload=form.cleaned_data["proof"]
