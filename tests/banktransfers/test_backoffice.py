@@ -190,3 +190,13 @@ def test_the_payment_page_links_to_the_transfer_page(support_user, pending):
     client = signed_in(support_user)
     html = client.get(reverse("backoffice:ledger_payment_change", args=[pending.pk])).content
     assert _page(pending) in html.decode()
+
+
+def test_a_reference_typed_loosely_finds_the_transfer(support_user, customer, pending):
+    other = transfer(customer)
+    loose = pending.reference.lower().replace("-", "").replace("0", "o")
+    response = signed_in(support_user).get(
+        reverse("backoffice:banktransfers_banktransfer_changelist"), {"q": loose}
+    )
+    html = response.content.decode()
+    assert pending.reference in html and other.reference not in html

@@ -287,3 +287,21 @@ def test_the_forms_need_a_csrf_token(portal_user, pending):
     page = client.get(_url(pending)).content.decode()
     assert page.count('name="csrfmiddlewaretoken"') >= 3  # time zone, sign out… and ours
     assert 'action="' + _url(pending, "cancel") + '"' in page
+
+
+def test_a_transfer_already_being_approved_cannot_be_cancelled_by_the_customer(
+    portal_client, portal_user, customer, finance_user, settings
+):
+    from paydesk.banktransfers.errors import TransferError
+    from paydesk.banktransfers.services import transfer_complete
+
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    pending = transfer(customer, total="5000")
+    transfer_complete(
+        payment=pending, actor=finance_user, received_amount="5000", received_currency="USD"
+    )
+    html = portal_client.get(_url(pending)).content.decode()
+    assert "received your transfer" in html and "Cancel transfer" not in html
+    with pytest.raises(TransferError):
+        transfer_cancel_by_customer(payment=pending, user=portal_user)
+    assert Payment.objects.get(pk=pending.pk).status == "pending"

@@ -37,6 +37,7 @@ from paydesk.banktransfers.views import proof_response
 from paydesk.errors import InvalidTransition, PaydeskError
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import format_money
+from paydesk.references import canonical_payment_reference
 
 FIELD_ALIASES = {"currency": "received_currency", "total": "received_amount"}
 
@@ -102,6 +103,15 @@ class BankTransferAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).filter(method="bank_transfer")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
+        """A reference as a person types it (lower case, no hyphens, O for 0) finds the transfer."""
+        reference = canonical_payment_reference(search_term)
+        if reference is not None:
+            return queryset.filter(reference=reference), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return is_staff(request)

@@ -179,7 +179,13 @@ def transfer_proof_attach(*, payment: Payment, user: Any, upload: UploadedFile) 
 def transfer_cancel_by_customer(*, payment: Payment, user: Any) -> Payment:
     """A portal user with *make payments* withdraws their customer's pending bank transfer."""
     _pending_transfer_of(payment, user, action="cancel payments")
-    return payment_cancel(payment=payment.pk, reason=CUSTOMER_CANCEL_REASON, actor=user)
+    with transaction.atomic():
+        Payment.objects.select_for_update(of=("self",)).filter(pk=payment.pk).first()
+        if TransferApproval.objects.filter(payment_id=payment.pk).exists():
+            raise TransferError(
+                "We have already received this transfer and are approving it: please contact us."
+            )
+        return payment_cancel(payment=payment.pk, reason=CUSTOMER_CANCEL_REASON, actor=user)
 
 
 def _refuse(*, payment: Payment, actor: Any, message: str, field: str | None = None) -> None:

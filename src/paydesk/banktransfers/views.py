@@ -59,6 +59,7 @@ def _detail(
         "pending": pending,
         "bank_details": bank_details_current() if pending else None,
         "proofs": list(transfer_proofs(payment=payment)),
+        "being_approved": pending and payment.approvals.exists(),
         "form": form,
         "can_make_payments": request.user.can_make_payments,  # type: ignore[union-attr]
     }
