@@ -7,5 +7,6 @@ from paydesk.backoffice.site import backoffice_site
 urlpatterns = [
     path("accounts/", include("paydesk.accounts.urls")),
     path("backoffice/", backoffice_site.urls),
+    path("transfers/", include("paydesk.banktransfers.urls")),
     path("", include("paydesk.portal.urls")),
 ]

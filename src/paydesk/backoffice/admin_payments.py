@@ -19,10 +19,12 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.accounts.models import PaymentMethod
 from paydesk.backoffice import payment_views
 from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
 from paydesk.backoffice.roles import can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
+from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money
@@ -195,8 +197,8 @@ class PaymentAdmin(admin.ModelAdmin):
             queryset,
             action="complete_selected",
             form_class=BulkCompleteForm,
-            apply=lambda pk, data: payment_complete(
-                payment=pk, allow_overdraft=data["allow_overdraft"], actor=request.user
+            apply=lambda pk, data: _complete_pending(
+                pk, allow_overdraft=data["allow_overdraft"], actor=request.user
             ),
             done_message=_("Completed %(count)d payments."),
         )
@@ -234,6 +236,13 @@ class PaymentAdmin(admin.ModelAdmin):
         if obj.balance_after is None:
             return None
         return format_money(obj.balance_after, obj.customer.currency)
+
+
+def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
+    """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers)."""
+    if Payment.objects.filter(pk=pk, method=PaymentMethod.BANK_TRANSFER).exists():
+        return transfer_complete_as_expected(payment=pk, actor=actor)
+    return payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
 
 
 def payment_totals(queryset: QuerySet[Payment]) -> list[dict[str, Any]]:

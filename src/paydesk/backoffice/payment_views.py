@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.backoffice.admin_base import client_ip
 from paydesk.backoffice.emails import payment_confirmation_schedule
@@ -179,6 +180,11 @@ def payment_complete_one(
     payment = _pending_or_redirect(model_admin, request, object_id)
     if isinstance(payment, HttpResponse):
         return payment
+    if payment.method == PaymentMethod.BANK_TRANSFER:
+        # Bank transfers complete with the amount received, under the two-person rule (§6).
+        return HttpResponseRedirect(
+            reverse("backoffice:banktransfers_banktransfer_change", args=[payment.pk])
+        )
     form = PaymentCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

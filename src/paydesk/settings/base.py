@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "paydesk.cli",
     "paydesk.fx",
     "paydesk.vouchers",
+    "paydesk.banktransfers",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +205,12 @@ PAYDESK_VOUCHER_KEY = os.environ.get("PAYDESK_VOUCHER_KEY", "")
 # Failed redemptions allowed per user, per customer and per IP address within the window.
 PAYDESK_VOUCHER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_LIMIT", "5"))
 PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WINDOW", "900"))
+# Bank transfers (§6): completing a credit above this amount (in the account currency) needs two
+# different Finance users; pending transfers older than the expiry are cancelled; proofs of
+# payment (PDF, PNG, JPEG) are at most this many bytes.
+PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get("PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000")
+PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
+PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,
