@@ -18,8 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from paydesk.backoffice import voucher_views
 from paydesk.backoffice.roles import can_move_money, is_staff
@@ -181,28 +183,31 @@ class VoucherBatchAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
 
     @staticmethod
     def _vouchers_link(batch: VoucherBatch, status: str, count: int) -> str:
-        url = reverse("backoffice:vouchers_voucher_changelist")
-        return format_html('<a href="{}?batch={}&status__exact={}">{}</a>', url, batch.pk, status, count)
+        return format_html('<a href="{}">{}</a>', _vouchers_url(batch, status), count)
 
     @admin.display(description=_("vouchers"))
     def status_counts(self, obj: VoucherBatch) -> str:
         counts = voucher_batch_status_counts(batch=obj)
-        url = reverse("backoffice:vouchers_voucher_changelist")
         return format_html(
-            '<a href="{url}?batch={pk}&status__exact=available">{a} {al}</a> · '
-            '<a href="{url}?batch={pk}&status__exact=used">{u} {ul}</a> · '
-            '<a href="{url}?batch={pk}&status__exact=disabled">{d} {dl}</a> · '
-            '<a href="{url}?batch={pk}">{all}</a>',
-            url=url,
-            pk=obj.pk,
-            a=counts[VoucherStatus.AVAILABLE],
-            al=_("available"),
-            u=counts[VoucherStatus.USED],
-            ul=_("used"),
-            d=counts[VoucherStatus.DISABLED],
-            dl=_("disabled"),
-            all=_("list them"),
+            '<a href="{}">{} {}</a> · <a href="{}">{} {}</a> · <a href="{}">{} {}</a> · '
+            '<a href="{}">{}</a>',
+            _vouchers_url(obj, VoucherStatus.AVAILABLE),
+            counts[VoucherStatus.AVAILABLE],
+            _("available"),
+            _vouchers_url(obj, VoucherStatus.USED),
+            counts[VoucherStatus.USED],
+            _("used"),
+            _vouchers_url(obj, VoucherStatus.DISABLED),
+            counts[VoucherStatus.DISABLED],
+            _("disabled"),
+            _vouchers_url(obj),
+            _("list them"),
         )
+
+
+def _vouchers_url(batch: VoucherBatch, status: str = "") -> str:
+    url = f"{reverse('backoffice:vouchers_voucher_changelist')}?batch={batch.pk}"
+    return f"{url}&status__exact={status}" if status else url
 
 
 class BatchFilter(admin.SimpleListFilter):
@@ -281,6 +286,7 @@ class VoucherAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @method_decorator(sensitive_post_parameters("code"))
     def lookup_view(self, request: HttpRequest) -> HttpResponse:
         return voucher_views.voucher_lookup_view(self, request)
 

