@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.voucher_forms import DateInput, currency_field_clean
+from paydesk.backoffice.voucher_forms import ISO_DATE, DateInput, currency_field_clean
 
 # The largest rate file accepted through the browser (the ECB's full history is about 7 MiB).
 MAX_RATE_FILE_BYTES = 32 * 1024 * 1024
@@ -27,7 +27,7 @@ class RateForm(forms.Form):
         max_length=40,
         help_text=_("Units of the quote currency for 1 base unit, e.g. 1.0512 (max 10 decimals)."),
     )
-    rate_date = forms.DateField(label=_("Date"), widget=DateInput)
+    rate_date = forms.DateField(label=_("Date"), widget=DateInput, input_formats=ISO_DATE)
     source = forms.CharField(
         max_length=80,
         required=False,

@@ -34,6 +34,10 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
 
 
+# Dates are typed (or picked) as YYYY-MM-DD only: 10/01/2025 means two different days.
+ISO_DATE = ["%Y-%m-%d"]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -78,6 +82,7 @@ class VoucherBatchIssueForm(forms.Form):
         label=_("Last valid day"),
         required=False,
         widget=DateInput,
+        input_formats=ISO_DATE,
         help_text=_("Optional. Valid through the end of this day (provider's time zone)."),
     )
     note = forms.CharField(
