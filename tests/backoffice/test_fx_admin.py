@@ -26,7 +26,13 @@ DAY = date(2025, 1, 10)
 
 
 def rate_form(**overrides: str) -> dict[str, str]:
-    data = {"base": "EUR", "quote": "USD", "rate": "1.0512", "rate_date": "2025-01-10", "source": ""}
+    data = {
+        "base": "EUR",
+        "quote": "USD",
+        "rate": "1.0512",
+        "rate_date": "2025-01-10",
+        "source": "",
+    }
     data.update(overrides)
     return data
 
@@ -38,9 +44,7 @@ def upload(content: bytes, name: str = "eurofxref-daily.xml") -> SimpleUploadedF
 # --- the table ---------------------------------------------------------------------------------
 
 
-def test_every_staff_role_reads_the_table_filtered_by_currency_and_dates(
-    support, finance_user
-):
+def test_every_staff_role_reads_the_table_filtered_by_currency_and_dates(support, finance_user):
     rate_set(base="EUR", quote="USD", rate="1.0512", rate_date=DAY, actor=finance_user)
     rate_set(base="EUR", quote="JPY", rate="162.35", rate_date=DAY, actor=finance_user)
     rate_set(
@@ -74,9 +78,9 @@ def test_finance_adds_a_rate_exactly_and_it_is_audited(finance, finance_user):
     assert entry.actor_id == finance_user.pk and entry.before is None
     assert entry.after["rate"] == "1.0512"
     # The worked example: 100.00 EUR at 1.0512 is 105.12 USD.
-    assert convert(amount=Decimal("100"), from_currency="EUR", to_currency="USD", on=DAY).amount == (
-        Decimal("105.12")
-    )
+    assert convert(
+        amount=Decimal("100"), from_currency="EUR", to_currency="USD", on=DAY
+    ).amount == (Decimal("105.12"))
 
 
 def test_finance_changes_a_manual_rate_and_the_audit_has_before_and_after(finance, finance_user):

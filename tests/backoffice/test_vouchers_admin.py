@@ -55,7 +55,14 @@ def issue_form(**overrides: str) -> dict[str, str]:
 def csv_codes(response) -> list[str]:
     text = b"".join(response.streaming_content if response.streaming else [response.content])
     rows = list(csv.reader(io.StringIO(text.decode("utf-8"))))
-    assert rows[0] == ["Code", "Currency", "Minimum activation", "Multiplier", "Addition", "Expires"]
+    assert rows[0] == [
+        "Code",
+        "Currency",
+        "Minimum activation",
+        "Multiplier",
+        "Addition",
+        "Expires",
+    ]
     return [row[0] for row in rows[1:]]
 
 
@@ -178,7 +185,9 @@ def test_a_resubmitted_form_issues_no_second_batch(finance):
     batch = VoucherBatch.objects.get()
     assert f"batch {batch.pk} was issued" in again.content.decode()
     # A new form (a new token) issues a new batch.
-    assert finance.post(ISSUE, issue_form(form_token="s" * 32))["Content-Type"].startswith("text/csv")
+    assert finance.post(ISSUE, issue_form(form_token="s" * 32))["Content-Type"].startswith(
+        "text/csv"
+    )
     assert VoucherBatch.objects.count() == 2
 
 
@@ -269,7 +278,7 @@ def test_finance_disables_a_whole_batch_and_used_vouchers_stay_used(
         with pytest.raises(VoucherRejected):
             redeem(code, portal_user)
     listing = finance.get(BATCHES).content.decode()
-    assert f"?batch={batch.pk}&amp;status__exact=disabled\">3</a>" in listing
+    assert f'?batch={batch.pk}&amp;status__exact=disabled">3</a>' in listing
 
 
 # --- look-up by code ---------------------------------------------------------------------------

@@ -157,4 +157,3 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     @admin.display(description=_("rate"), ordering="rate")
     def rate_display(self, obj: ExchangeRate) -> str:
         return f"{plain_rate(obj.rate):f}"
-

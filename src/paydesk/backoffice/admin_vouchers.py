@@ -17,8 +17,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -247,7 +247,9 @@ class VoucherAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
     list_display_links = None
     list_filter = ["status", BatchFilter]
     search_fields = ["=hint"]
-    search_help_text = _("The last 4 characters of a code. To find one exact code, use “Find by code”.")
+    search_help_text = _(
+        "The last 4 characters of a code. To find one exact code, use “Find by code”."
+    )
     list_select_related = ["batch", "used_by", "redemption_payment"]
     ordering = ["-batch_id", "id"]
     list_per_page = 100

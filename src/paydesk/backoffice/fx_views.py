@@ -21,9 +21,9 @@ from django.utils.translation import ngettext
 from paydesk.backoffice.forms import add_service_error
 from paydesk.backoffice.fx_forms import MAX_RATE_FILE_BYTES, RateEditForm, RateForm, RateImportForm
 from paydesk.errors import PaydeskError
+from paydesk.fx.fields import plain_rate
 from paydesk.fx.models import ECB_SOURCE, ExchangeRate
 from paydesk.fx.services import RateImport, latest_rate_date, rate_import_ecb, rate_set
-from paydesk.fx.fields import plain_rate
 
 
 def _page(model_admin: ModelAdmin, request: HttpRequest, template: str, **context: Any) -> Any:
@@ -70,7 +70,11 @@ def rate_add_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse
                 messages.success(
                     request,
                     _("Rate saved: %(rate)s on %(date)s (%(source)s).")
-                    % {"rate": _rate_text(row), "date": row.rate_date.isoformat(), "source": row.source},
+                    % {
+                        "rate": _rate_text(row),
+                        "date": row.rate_date.isoformat(),
+                        "source": row.source,
+                    },
                 )
                 return HttpResponseRedirect(_changelist_url())
     else:
@@ -80,7 +84,11 @@ def rate_add_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse
                 initial[name] = request.GET[name][:10]
         form = RateForm(initial=initial)
     return _page(
-        model_admin, request, "backoffice/fx_rate_form.html", title=_("Add an exchange rate"), form=form
+        model_admin,
+        request,
+        "backoffice/fx_rate_form.html",
+        title=_("Add an exchange rate"),
+        form=form,
     )
 
 
@@ -117,7 +125,11 @@ def rate_edit_view(
             messages.success(
                 request,
                 _("Rate saved: %(rate)s on %(date)s (%(source)s).")
-                % {"rate": _rate_text(saved), "date": saved.rate_date.isoformat(), "source": saved.source},
+                % {
+                    "rate": _rate_text(saved),
+                    "date": saved.rate_date.isoformat(),
+                    "source": saved.source,
+                },
             )
             return HttpResponseRedirect(_changelist_url())
     return _page(

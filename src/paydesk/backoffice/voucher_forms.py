@@ -21,6 +21,7 @@ from paydesk.backoffice.forms import FORM_TOKEN_PATTERN
 from paydesk.errors import PaydeskError
 from paydesk.money import normalize_currency
 
+
 def currency_field_clean(value: str) -> str:
     try:
         return normalize_currency(value)

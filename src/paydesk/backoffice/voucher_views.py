@@ -62,7 +62,7 @@ def voucher_url(voucher: Voucher) -> str:
 
 
 def batch_terms(batch: VoucherBatch) -> str:
-    """`Free credit of $25.00 USD`, or `Bonus on a top-up of at least $50.00 USD: X 2, A $5.00 USD`."""
+    """`Free credit of $25.00 USD`, or `Bonus on a top-up of at least $50.00 USD: X 2, A …`."""
     addition = format_money(batch.addition, batch.currency)
     if not batch.is_bonus:
         return _("Free credit of %(amount)s") % {"amount": addition}
@@ -280,4 +280,3 @@ def voucher_lookup_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRe
         title=_("Find a voucher by its code"),
         form=form,
     )
-

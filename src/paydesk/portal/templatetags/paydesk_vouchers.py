@@ -6,7 +6,6 @@ only its hint (`…6TRK`).
 
 from __future__ import annotations
 
-
 from django import template
 from django.utils.translation import gettext as _
 
@@ -37,5 +36,3 @@ def bonus_offer(activation: VoucherActivation) -> str:
 def minimum_topup(activation: VoucherActivation) -> str:
     batch = activation.voucher.batch
     return format_money(batch.minimum_activation, batch.currency)
-
-
