@@ -58,23 +58,18 @@ def _status_badge(status: str, label: str) -> str:
 class VoucherBatchAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
     list_display = [
         "batch_link",
-        "created_at",
-        "currency",
-        "kind",
-        "minimum_display",
-        "multiplier_display",
-        "addition_display",
-        "expires_at",
-        "count",
+        "terms",
         "available",
         "used",
         "disabled",
+        "expires_at",
+        "created_at",
         "note",
     ]
     list_display_links = None
     list_filter = ["currency"]
     search_fields = ["note"]
-    search_help_text = _("Note.")
+    search_help_text = _("Words in the batch's note.")
     ordering = ["-created_at", "-id"]
     list_per_page = 50
     show_full_result_count = False
@@ -152,6 +147,20 @@ class VoucherBatchAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
     @admin.display(description=_("batch"), ordering="id")
     def batch_link(self, obj: VoucherBatch) -> str:
         return format_html('<a href="{}">{}</a>', voucher_views.batch_url(obj), obj.pk)
+
+    @admin.display(description=_("terms"))
+    def terms(self, obj: VoucherBatch) -> str:
+        """Short: `Free credit $25.00 USD`, or `Bonus ≥ $50.00 USD: ×2 + $5.00 USD`."""
+        addition = format_money(obj.addition, obj.currency)
+        if not obj.is_bonus:
+            text = _("Free credit %(a)s") % {"a": addition}
+        else:
+            text = _("Bonus ≥ %(m)s: ×%(x)s + %(a)s") % {
+                "m": format_money(obj.minimum_activation, obj.currency),
+                "x": f"{obj.multiplier.normalize():f}",
+                "a": addition,
+            }
+        return format_html('<span class="backoffice-nowrap">{}</span>', text)
 
     @admin.display(description=_("kind"))
     def kind(self, obj: VoucherBatch) -> str:
@@ -310,11 +319,17 @@ class VoucherAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
 
     @admin.display(description=_("code"), ordering="hint")
     def masked_code_link(self, obj: Voucher) -> str:
-        return format_html('<a href="{}">{}</a>', voucher_views.voucher_url(obj), obj.masked_code)
+        return format_html(
+            '<a href="{}" class="backoffice-code">{}</a>',
+            voucher_views.voucher_url(obj),
+            obj.masked_code,
+        )
 
     @admin.display(description=_("batch"), ordering="batch_id")
     def batch_link(self, obj: Voucher) -> str:
-        return format_html('<a href="{}">{}</a>', voucher_views.batch_url(obj.batch_id), obj.batch)
+        return format_html(
+            '<a href="{}">{}</a>', voucher_views.batch_url(obj.batch_id), obj.batch_id
+        )
 
     @admin.display(description=_("terms"))
     def terms(self, obj: Voucher) -> str:
