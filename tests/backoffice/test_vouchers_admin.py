@@ -319,3 +319,19 @@ def test_every_voucher_form_needs_its_csrf_token(finance_user):
     assert VoucherBatch.objects.count() == 1
     assert Voucher.objects.get().status == VoucherStatus.AVAILABLE
     assert AuditEntry.objects.count() == entries
+
+
+def test_a_voucher_page_shows_who_used_it_and_an_armed_bonus(support, finance_user, portal_user):
+    _batch, codes = voucher_batch_issue(
+        count=2, currency="USD", minimum_activation="50", multiplier="2", addition="5",
+        actor=finance_user,
+    )  # fmt: skip
+    redeem(codes[0], portal_user)
+    used = Voucher.objects.get(code_hash=voucher_code_hash(codes[0]))
+    page = support.get(f"{VOUCHERS}{used.pk}/change/").content.decode()
+    assert portal_user.customer.name in page
+    assert "Armed since" in page and "waiting for a qualifying top-up" in page
+    assert "Bonus on a top-up of at least $50.00 USD: X 2, A $5.00 USD" in page
+    listing = support.get(VOUCHERS, {"status__exact": "used"}).content.decode()
+    assert used.masked_code in listing
+    assert Voucher.objects.exclude(pk=used.pk).get().masked_code not in listing
