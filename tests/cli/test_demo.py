@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -24,6 +25,7 @@ from paydesk.accounts.models import Customer
 from paydesk.cli.management.commands.demo import Command as DemoCommand
 from paydesk.cli.management.commands.demo import parse_addr
 from paydesk.demo.seed import DEMO_LOGINS
+from paydesk.vouchers.codes import voucher_code_is_well_formed
 
 
 @pytest.mark.django_db
@@ -133,6 +135,10 @@ def test_demo_from_nothing_serves_pages_and_static_files_then_stops_on_ctrl_c(tm
     assert demo.returncode == 0, err
     for login in DEMO_LOGINS:
         assert f"{login.email}" in out and login.password in out
+    # One unused free-credit code and one bonus code, printed beside the logins.
+    code = r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}-[0-9A-Z]"
+    codes = re.findall(rf"(?:Free credit|Bonus)[^\n]*?({code})$", out, re.M)
+    assert len(codes) == 2 and all(voucher_code_is_well_formed(code) for code in codes), out
     assert "Stopping the demo" in out
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import authenticate
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from paydesk.accounts.models import Customer, User
-from paydesk.demo.seed import DEMO_LOGINS, seed_demo
+from paydesk.demo.seed import DEMO_LOGINS, seed_demo, seed_demo_vouchers
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.money import decimal_places
@@ -74,3 +75,82 @@ def test_the_same_history_every_time():
     assert not Customer.objects.exists()
     seed_demo(now=NOW)
     assert history() == first
+
+
+# --- demo exchange rates and vouchers ----------------------------------------------------------
+
+
+def test_the_demo_rates_are_dated_that_day_so_other_currencies_can_be_quoted():
+    from paydesk.fx.selectors import convert, rate_for
+
+    seed_demo(now=NOW)
+    day = NOW.date()
+    for quote in ("USD", "GBP", "JPY"):
+        rate = rate_for(base="EUR", quote=quote, on=day)
+        assert rate is not None and rate.rate_date == day and rate.source == "demo"
+    # Both ways and across: a EUR customer can be quoted a USD top-up and the reverse.
+    assert convert(amount="100", from_currency="EUR", to_currency="USD", on=day).amount == (
+        Decimal("108.50")
+    )
+    assert rate_for(base="USD", quote="EUR", on=day) is not None
+    assert rate_for(base="GBP", quote="JPY", on=day) is not None
+
+
+def test_the_demo_vouchers_are_unused_real_codes_and_redeem():
+    from django.core.cache import cache
+
+    from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
+    from paydesk.vouchers.models import Voucher, VoucherBatch
+    from paydesk.vouchers.services import voucher_redeem
+
+    cache.clear()
+    acme, _nordlicht = seed_demo(now=NOW)
+    vouchers = seed_demo_vouchers()
+    free_batch = VoucherBatch.objects.get(note="Demo: free credit")
+    bonus_batch = VoucherBatch.objects.get(note="Demo: bonus on the next top-up")
+    assert (free_batch.currency, free_batch.minimum_activation, free_batch.addition) == (
+        "USD", 0, Decimal(25)
+    )  # fmt: skip
+    assert (bonus_batch.minimum_activation, bonus_batch.multiplier, bonus_batch.addition) == (
+        Decimal(50), Decimal(2), Decimal(5)
+    )  # fmt: skip
+    assert free_batch.created_by.email == "finance@example.com"
+    for code, batch in ((vouchers.free_credit, free_batch), (vouchers.bonus, bonus_batch)):
+        assert voucher_code_is_well_formed(code)
+        voucher = Voucher.objects.get(code_hash=voucher_code_hash(code))
+        assert voucher.batch == batch and voucher.status == "available"
+    user = User.objects.get(email="customer@example.com")
+    before = acme.balance
+
+    def redeem(code):
+        return voucher_redeem(
+            code=code, customer=acme, currency="USD", user=user, ip_address="127.0.0.1"
+        )
+
+    credit = redeem(vouchers.free_credit)
+    acme.refresh_from_db()
+    assert credit.payment.total == Decimal(25)
+    assert acme.balance == before + Decimal(25)
+    armed = redeem(vouchers.bonus)
+    assert armed.activation is not None and armed.payment is None
+    assert balance_drifts() == []
+    cache.clear()
+
+
+def test_paydesk_demo_prints_one_free_credit_code_and_one_bonus_code_beside_the_logins():
+    import io
+
+    from paydesk.cli.management.commands.demo import Command as DemoCommand
+
+    seed_demo(now=NOW)
+    vouchers = seed_demo_vouchers(count=1)
+    out = io.StringIO()
+    command = DemoCommand(stdout=out)
+    command.demo_vouchers = vouchers
+    command.print_welcome("127.0.0.1", 8000)
+    text = out.getvalue()
+    assert "customer@example.com" in text
+    free_line = next(line for line in text.splitlines() if vouchers.free_credit in line)
+    bonus_line = next(line for line in text.splitlines() if vouchers.bonus in line)
+    assert "Free credit, $25.00" in free_line
+    assert "Bonus" in bonus_line and "$50.00" in bonus_line

@@ -3,7 +3,9 @@
 from paydesk.backoffice import (  # noqa: F401
     admin_audit,
     admin_customers,
+    admin_fx,
     admin_payments,
     admin_portal,
     admin_users,
+    admin_vouchers,
 )

@@ -1,10 +1,13 @@
-"""Demo data: two customers with a year of payments each, and one login per role.
+"""Demo data: two customers with a year of payments each, one login per role, exchange rates
+dated today, and demo voucher batches whose codes the demo prints.
 
 Every payment goes through the real ledger services (payment_create, payment_complete,
 payment_cancel with `at=` in the past), in chronological order, so balances, `balance after` and
 `paydesk check-balances` come out exactly as they would in production. The history is the same
-on every run (a seeded random generator), relative to "now". Only `paydesk demo` and the tests
-call this; it must never run against a real provider's database.
+on every run (a seeded random generator), relative to "now". Voucher codes are random (they are
+real codes from voucher_batch_issue) and live only in the returned DemoVouchers: the demo prints
+them, nothing stores them. Only `paydesk demo` and the tests call this; it must never run against
+a real provider's database.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole
+from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
 from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
+from paydesk.fx.models import ExchangeRate
+from paydesk.fx.services import rate_set
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import round_half_up
+from paydesk.vouchers.services import voucher_batch_issue
 
 SEED = 20260101
 COMPLETED = PaymentStatus.COMPLETED.value
@@ -147,14 +153,86 @@ class _Entry:
     payment: Payment | None = field(default=None, repr=False)
 
 
+# 1 EUR = rate units of each currency: the demo's rates, so top-ups in them can be quoted.
+DEMO_RATES: tuple[tuple[str, str, str], ...] = (
+    ("EUR", "USD", "1.0850"),
+    ("EUR", "GBP", "0.8420"),
+    ("EUR", "JPY", "162.35"),
+)
+DEMO_RATE_SOURCE = "demo"
+DEMO_FINANCE_EMAIL = "finance@example.com"
+DEMO_VOUCHERS_PER_BATCH = 5
+
+
+@dataclass(frozen=True)
+class DemoVouchers:
+    """The codes of the demo's two USD voucher batches, all unused when returned.
+
+    Free credit: M = 0, A = 25 (credits $25.00 at once). Bonus: M = 50, X = 2, A = 5 (armed on
+    redemption; the next top-up T of at least $50.00 earns T + $5.00 as a separate payment).
+    """
+
+    free_credit_codes: tuple[str, ...] = field(repr=False)
+    bonus_codes: tuple[str, ...] = field(repr=False)
+
+    @property
+    def free_credit(self) -> str:
+        return self.free_credit_codes[0]
+
+    @property
+    def bonus(self) -> str:
+        return self.bonus_codes[0]
+
+
 def seed_demo(*, now: datetime | None = None) -> list[Customer]:
-    """Create the demo customers, a year of their payments, and the DEMO_LOGINS users."""
+    """Create the demo customers, a year of their payments, the DEMO_LOGINS users and the
+    demo's exchange rates (dated `now`'s day)."""
     now = now or timezone.now()
     rng = random.Random(SEED)
     with transaction.atomic():
         customers = [_seed_customer(plan, rng, now) for plan in (ACME, NORDLICHT)]
         _seed_users(customers)
+        seed_demo_rates(on=timezone.localdate(now))
     return customers
+
+
+def _demo_finance() -> User | None:
+    """The demo's Finance user, who sets the rates and issues the vouchers (audited as them)."""
+    return User.objects.filter(email=DEMO_FINANCE_EMAIL, is_active=True).first()
+
+
+def seed_demo_rates(*, on: date | None = None) -> list[ExchangeRate]:
+    """EUR→USD, GBP and JPY (and so every cross rate between them) dated `on` (default today),
+    set by the demo's Finance user; nothing when that user does not exist."""
+    finance = _demo_finance()
+    if finance is None:
+        return []
+    day = on or timezone.localdate()
+    return [
+        rate_set(
+            base=base, quote=quote, rate=rate, rate_date=day, source=DEMO_RATE_SOURCE,
+            actor=finance,
+        )
+        for base, quote, rate in DEMO_RATES
+    ]  # fmt: skip
+
+
+def seed_demo_vouchers(*, count: int = DEMO_VOUCHERS_PER_BATCH) -> DemoVouchers:
+    """Issue the demo's two USD batches through voucher_batch_issue; return their plain codes.
+
+    Issued by the demo's Finance user (or the system when it does not exist). Each call issues
+    new batches, so a demo started on a kept database still has unused codes to print.
+    """
+    actor = _demo_finance()
+    _free, free_codes = voucher_batch_issue(
+        count=count, currency="USD", minimum_activation="0", multiplier="1", addition="25",
+        note="Demo: free credit", actor=actor,
+    )  # fmt: skip
+    _bonus, bonus_codes = voucher_batch_issue(
+        count=count, currency="USD", minimum_activation="50", multiplier="2", addition="5",
+        note="Demo: bonus on the next top-up", actor=actor,
+    )  # fmt: skip
+    return DemoVouchers(free_credit_codes=tuple(free_codes), bonus_codes=tuple(bonus_codes))
 
 
 def _seed_users(customers: list[Customer]) -> None:

@@ -35,6 +35,7 @@ from paydesk.ledger.selectors import (
 from paydesk.money import format_money, plain_amount
 from paydesk.portal.charts import balance_chart_svg
 from paydesk.portal.forms import FILTER_PARAMETERS, PaymentFilterForm, TimeZoneForm
+from paydesk.vouchers.selectors import activation_list_armed
 
 PortalView = Callable[..., HttpResponse]
 MAX_POLLED_IDS = 200
@@ -106,6 +107,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
     show_payments = customer.flag("show_payments", defaults)
     time_zone = timezone.get_current_timezone()
     context.update(form=form, show_payments=show_payments, nav="payments")
+    context["armed_vouchers"] = list(activation_list_armed(customer=customer))
     if show_payments:
         filters = form.filters(
             time_zone=time_zone,

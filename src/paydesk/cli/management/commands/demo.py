@@ -24,7 +24,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
 from paydesk.accounts.models import Customer
-from paydesk.demo.seed import DEMO_LOGINS, seed_demo
+from paydesk.demo.seed import (
+    DEMO_LOGINS,
+    DemoVouchers,
+    seed_demo,
+    seed_demo_rates,
+    seed_demo_vouchers,
+)
 
 STARTUP_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
@@ -85,9 +91,12 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if Customer.objects.exists():
             self.stdout.write("Keeping the demo data already in the database.")
+            seed_demo_rates()  # dated today, so other currencies can still be quoted
         else:
             self.stdout.write("Seeding demo data: two customers, a year of payments…")
             seed_demo()
+        # New codes on every start: they exist only in this process and on the console.
+        self.demo_vouchers: DemoVouchers | None = seed_demo_vouchers()
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -185,11 +194,24 @@ class Command(BaseCommand):
                 f"  {login.email.ljust(width)}  {login.password.ljust(pwidth)}  {login.who}"
                 for login in DEMO_LOGINS
             ),
+            *self.voucher_lines(),
             "",
             "Press Ctrl-C to stop.",
         ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+    def voucher_lines(self) -> list[str]:
+        """One unused free-credit code and one bonus code, for a USD customer to redeem."""
+        vouchers = getattr(self, "demo_vouchers", None)
+        if vouchers is None:
+            return []
+        return [
+            "",
+            "Demo vouchers (USD, e.g. for customer@example.com; each redeems once):",
+            f"  Free credit, $25.00 at once:                    {vouchers.free_credit}",
+            f"  Bonus: next top-up T >= $50.00 earns T + $5.00:  {vouchers.bonus}",
+        ]
 
 
 def _can_bind(host: str, port: int) -> bool:
