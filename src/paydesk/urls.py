@@ -1,4 +1,5 @@
-"""URL map: the portal at /, the back office at /backoffice/, sign-in pages under /accounts/."""
+"""URL map: the portal at /, Make Payment at /pay/, the back office at /backoffice/, sign-in
+pages under /accounts/."""
 
 from django.urls import include, path
 
@@ -7,5 +8,6 @@ from paydesk.backoffice.site import backoffice_site
 urlpatterns = [
     path("accounts/", include("paydesk.accounts.urls")),
     path("backoffice/", backoffice_site.urls),
+    path("pay/", include("paydesk.checkout.urls")),
     path("", include("paydesk.portal.urls")),
 ]

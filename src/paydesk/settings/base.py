@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "paydesk.cli",
     "paydesk.fx",
     "paydesk.vouchers",
+    "paydesk.checkout",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,13 @@ PAYDESK_VOUCHER_KEY = os.environ.get("PAYDESK_VOUCHER_KEY", "")
 # Failed redemptions allowed per user, per customer and per IP address within the window.
 PAYDESK_VOUCHER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_LIMIT", "5"))
 PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WINDOW", "900"))
+# Make Payment (§5): the gateway of each method, by dotted path (a method without one is never
+# offered), and how long a locked quote holds.
+PAYDESK_GATEWAYS = {
+    "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
+    "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
+}
+PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 
 LOGGING = {
     "version": 1,
