@@ -143,4 +143,6 @@ class MethodConfigForm(forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        from paydesk.checkout.services import METHOD_CONFIG_FIELDS
+
+        return {name: self.cleaned_data[name] for name in METHOD_CONFIG_FIELDS}

@@ -504,6 +504,7 @@ def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) ->
             setattr(locked, name, value)
         locked.updated_at = timezone.now()
         locked.save()
+        locked.refresh_from_db()  # amounts as stored (4 places), like `before`
         after = _config_snapshot(locked)
         if after != before:
             from paydesk.audit.services import audit_record
