@@ -78,3 +78,22 @@ def test_a_fixed_surcharge_in_another_currency_needs_a_rate_to_it(rates):
 def test_voucher_is_offered_in_the_account_currency_only():
     customer = CustomerFactory(currency="EUR", topup_currencies=["USD"])
     assert offered(customer)["voucher"] == ("EUR",)
+
+
+def test_the_data_migration_enables_bank_transfer_and_voucher_only():
+    import importlib
+
+    from django.apps import apps
+
+    from paydesk.checkout.models import MethodConfig
+
+    migration = importlib.import_module("paydesk.checkout.migrations.0002_default_method_configs")
+    MethodConfig.objects.all().delete()
+    migration.create_defaults(apps, None)
+    migration.create_defaults(apps, None)  # runs twice harmlessly
+
+    enabled = dict(MethodConfig.objects.values_list("method", "enabled"))
+    assert enabled == {
+        "bank_transfer": True, "voucher": True, "paypal": False, "card": False,
+        "razorpay": False, "paystack": False, "nowpayments": False,
+    }
