@@ -58,6 +58,7 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
     amount.fill("5")
     error = page.locator("fieldset[data-method='bank_transfer'] [data-field-error='amount']")
     error.filter(has_text="Your minimum payment").wait_for(timeout=10_000)
+    assert "No quote yet" in page.locator("#quote-body").inner_text()
 
     page.locator("#id_bank_transfer-currency").select_option("EUR")
     amount.fill("100")

@@ -37,7 +37,7 @@ class PayViaForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, methods: list[AvailableMethod], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["method"].choices = [("", _("Choose…"))] + [
             (m.method, m.display_name) for m in methods
         ]
@@ -58,7 +58,7 @@ class AmountMethodForm(forms.Form):
     quoted_credit = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, method: AvailableMethod, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=method.method, **kwargs)
+        super().__init__(*args, prefix=method.method, label_suffix="", **kwargs)
         self.method = method
         self.fields["currency"].choices = [(c, c) for c in method.currencies]
         self.fields["amount"].widget.attrs.update(inputmode="decimal", autocomplete="off")
@@ -71,7 +71,7 @@ class VoucherMethodForm(forms.Form):
     currency = forms.ChoiceField(label=_("Currency"))
 
     def __init__(self, *args: Any, method: AvailableMethod, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=method.method, **kwargs)
+        super().__init__(*args, prefix=method.method, label_suffix="", **kwargs)
         self.method = method
         self.fields["currency"].choices = [(c, c) for c in method.currencies]
         self.fields["code"].widget.attrs.update(autocomplete="off", spellcheck="false")

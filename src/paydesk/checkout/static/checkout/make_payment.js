@@ -124,6 +124,7 @@
         if (quoted) {
           quoted.value = "";
         }
+        showMessage("No quote yet: see the message next to the field.");
         Object.keys(data.errors).forEach(function (name) {
           var target = section.querySelector("[data-field-error='" + name + "']");
           if (target) {
