@@ -24,9 +24,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.models import Customer, PaymentMethod, StaffRole
+from paydesk.audit.services import audit_record
 from paydesk.checkout.models import EventResult, MethodConfig, PaymentLogEntry, Quote
-from paydesk.checkout.selectors import method_available_for
+from paydesk.checkout.selectors import AvailableMethod, method_available_for
 from paydesk.errors import (
     AmountMismatch,
     GatewayError,
@@ -128,7 +129,9 @@ def _checked_amount(value: object, currency: str) -> Decimal:
     return amount
 
 
-def _checked_currency(*, customer: Customer, value: object, method: Any, on: date | None) -> str:
+def _checked_currency(
+    *, customer: Customer, value: object, method: AvailableMethod, on: date | None
+) -> str:
     code = normalize_currency(str(value or ""))
     if code in method.currencies:
         return code
@@ -488,7 +491,7 @@ def _config_snapshot(config: MethodConfig) -> dict[str, Any]:
 
 def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) -> MethodConfig:
     """Change how a method is offered (Administrators only), audited with before and after."""
-    if not (actor is not None and actor.is_staff and actor.has_role("admin")):
+    if not (actor is not None and actor.is_staff and actor.has_role(StaffRole.ADMIN)):
         raise PermissionDenied("Only an Administrator can change payment methods.")
     unknown = set(changes) - set(METHOD_CONFIG_FIELDS)
     if unknown:
@@ -507,8 +510,7 @@ def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) ->
         locked.refresh_from_db()  # amounts as stored (4 places), like `before`
         after = _config_snapshot(locked)
         if after != before:
-            from paydesk.audit.services import audit_record
-
-            audit_record(action="method_config.update", actor=actor, obj=locked,
-                         before=before, after=after)
+            audit_record(
+                action="method_config.update", actor=actor, obj=locked, before=before, after=after
+            )
     return locked
