@@ -106,3 +106,27 @@ class VoucherRejected(VoucherError):
     """A code cannot be redeemed; one message for every reason, so guessing learns nothing."""
 
     code = "voucher_rejected"
+
+
+class AmountMismatch(PaymentError):
+    """A gateway reports an amount or currency other than the one the locked quote charged."""
+
+    code = "amount_mismatch"
+
+
+class MethodUnavailable(PaymentError):
+    """A payment method is disabled, not configured, or blocked for this customer."""
+
+    code = "method_unavailable"
+
+
+class GatewayError(PaydeskError):
+    """A payment gateway refused, failed or answered something Paydesk cannot use."""
+
+    code = "gateway_error"
+
+
+class GatewayNotConfigured(GatewayError):
+    """No gateway is registered for a method, or one of its secrets is missing."""
+
+    code = "gateway_not_configured"

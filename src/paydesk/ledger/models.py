@@ -59,6 +59,16 @@ class Payment(models.Model):
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
     balance_after = AmountField(null=True, blank=True)
+    # What was paid, when it differs from what is credited (spec §3). The locked quote behind a
+    # Make Payment payment points here (paydesk.checkout.models.Quote.payment), not the reverse.
+    paid_amount = AmountField(
+        null=True, blank=True, help_text=_("Amount charged, surcharge included.")
+    )
+    paid_currency = models.CharField(max_length=3, null=True, blank=True)
+    fx_rate = models.CharField(
+        max_length=40, null=True, blank=True, help_text=_("Exact rate paid → account currency.")
+    )
+    surcharge = AmountField(null=True, blank=True, help_text=_("In the paid currency."))
 
     class Meta:
         indexes = [

@@ -9,6 +9,7 @@ completed or cancelled payment: the database would refuse (migrations/0002_ledge
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,17 @@ from paydesk.money import (
 from paydesk.references import new_payment_reference
 
 DESCRIPTION_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PaidDetails:
+    """What the customer was charged for a top-up: amount (surcharge included) and currency,
+    the exact rate to the account currency (as text) and the surcharge, both in that currency."""
+
+    amount: Decimal
+    currency: str
+    fx_rate: str
+    surcharge: Decimal
 
 
 def split_description(text: str) -> tuple[str, str]:
@@ -120,6 +132,7 @@ def payment_create(
     allow_overdraft: bool = False,
     cancel_reason: str = "",
     at: datetime | None = None,
+    paid: PaidDetails | None = None,
 ) -> Payment:
     """Record a payment (top-up if positive, purchase if negative); completed ones post at once.
 
@@ -127,7 +140,8 @@ def payment_create(
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
     customer, the existing payment is returned and nothing new is written. An explicit `at`
     (imports, demo history) must not go back before the customer's latest completed payment:
-    the statement's running balance and `check-balances` follow completion times.
+    the statement's running balance and `check-balances` follow completion times. `paid`
+    records what the customer was charged when it differs from the credit (Make Payment).
     """
     total = checked_total(total)
     public, comment = split_description(description)
@@ -168,6 +182,7 @@ def payment_create(
                 allow_overdraft=allow_overdraft,
                 cancel_reason=cancel_reason,
                 at=at,
+                paid=paid,
             )
         except IntegrityError:
             if idempotency_key is not None:
@@ -201,6 +216,7 @@ def _payment_insert(
     allow_overdraft: bool,
     cancel_reason: str,
     at: datetime | None,
+    paid: PaidDetails | None = None,
 ) -> Payment:
     with transaction.atomic():
         balance_after = None
@@ -236,6 +252,10 @@ def _payment_insert(
             cancelled_by=actor if status == PaymentStatus.CANCELLED else None,
             cancel_reason=cancel_reason if status == PaymentStatus.CANCELLED else "",
             balance_after=balance_after,
+            paid_amount=paid.amount if paid else None,
+            paid_currency=paid.currency if paid else None,
+            fx_rate=paid.fx_rate if paid else None,
+            surcharge=paid.surcharge if paid else None,
         )
         if balance_after is not None:
             customer.balance = balance_after

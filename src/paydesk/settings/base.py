@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "paydesk.fx",
     "paydesk.vouchers",
     "paydesk.banktransfers",
+    "paydesk.checkout",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,13 @@ PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WIN
 PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get("PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000")
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
+# Make Payment (§5): the gateway of each method, by dotted path (a method without one is never
+# offered), and how long a locked quote holds.
+PAYDESK_GATEWAYS = {
+    "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
+    "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
+}
+PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,83 @@
+"""Back office for Make Payment: method settings (Administrators, audited through
+paydesk.checkout.services), and read-only quotes and payment log for every staff role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
+from paydesk.backoffice.site import backoffice_site
+from paydesk.checkout.forms import MethodConfigForm
+from paydesk.checkout.models import MethodConfig, PaymentLogEntry, Quote
+from paydesk.checkout.services import method_config_update
+from paydesk.errors import PaydeskError
+from paydesk.gateways.registry import gateway_is_configured, gateway_secrets_status
+
+
+@admin.register(MethodConfig, site=backoffice_site)
+class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+    form = MethodConfigForm
+    list_display = ["display_name", "method", "enabled", "mode", "has_gateway", "updated_at"]
+    readonly_fields = ["method", "gateway_secrets"]
+    fields = ["method", *MethodConfigForm.Meta.fields, "gateway_secrets"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # one row per method, created by migration
+
+    @admin.display(boolean=True, description="gateway ready")
+    def has_gateway(self, obj: MethodConfig) -> bool:
+        return gateway_is_configured(obj.method)
+
+    @admin.display(description="secrets (from the environment)")
+    def gateway_secrets(self, obj: MethodConfig) -> str:
+        if not gateway_is_configured(obj.method) and not gateway_secrets_status(obj.method):
+            return "No gateway for this method yet: it is never offered."
+        status = gateway_secrets_status(obj.method)
+        if not status:
+            return "This method needs no secrets."
+        return format_html_join(
+            ", ", "{}: {}", ((name, "set" if ok else "NOT SET") for name, ok in status.items())
+        )
+
+    def save_model(self, request: HttpRequest, obj: MethodConfig, form: Any, change: bool) -> None:
+        try:
+            saved = method_config_update(
+                config=obj, actor=request.user, **form.service_fields()
+            )
+        except PaydeskError as exc:
+            raise ServiceRefused(exc) from exc
+        obj.refresh_from_db()
+        obj.updated_at = saved.updated_at
+
+
+@admin.register(Quote, site=backoffice_site)
+class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    list_display = [
+        "id", "customer", "method", "total_charged", "currency", "credit", "account_currency",
+        "locked_at", "payment",
+    ]
+    list_filter = ["method"]
+    search_fields = ["payment__reference", "customer__name"]
+    list_select_related = ["customer", "payment"]
+
+
+@admin.register(PaymentLogEntry, site=backoffice_site)
+class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    list_display = [
+        "received_at", "gateway", "event_id", "signature_valid", "outcome", "result", "payment",
+        "detail",
+    ]
+    list_filter = ["gateway", "result", "signature_valid"]
+    search_fields = ["event_id", "payment__reference"]
+    list_select_related = ["payment"]

@@ -1,0 +1,516 @@
+"""Make Payment's writes: build and lock quotes, start a checkout, apply a gateway's event.
+
+Money moves only through paydesk.ledger.services, in the same transaction as the change that
+causes it. A gateway is only called with data and only answers with data; this module is what
+saves. It never trusts an amount from a browser: every rule is checked again here.
+
+Decisions (docs/checkout.md):
+- The surcharge is what the customer pays the provider for using the method: it is charged on top
+  of the amount and never credited. Credit = amount converted to the account currency.
+- The customer's minimum payment (account currency, inclusive) applies to that credit; a method's
+  minimum and maximum (its `amounts_currency`) apply to the amount paid, before the surcharge.
+- A locked quote's credit is honoured whatever the rate does later, as long as the gateway
+  confirms the quoted total and currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Context, Decimal, localcontext
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from paydesk.accounts.models import Customer, PaymentMethod, StaffRole
+from paydesk.audit.services import audit_record
+from paydesk.checkout.models import EventResult, MethodConfig, PaymentLogEntry, Quote
+from paydesk.checkout.selectors import AvailableMethod, method_available_for
+from paydesk.errors import (
+    AmountMismatch,
+    GatewayError,
+    InvalidAmount,
+    InvalidCurrency,
+    MethodUnavailable,
+    PaydeskError,
+    PermissionDenied,
+    RateUnavailable,
+)
+from paydesk.fx.selectors import Rate, rate_for
+from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
+from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import PaidDetails, payment_cancel, payment_complete, payment_create
+from paydesk.money import (
+    Money,
+    currency_exponent,
+    decimal_places,
+    format_money,
+    normalize_currency,
+    plain_amount,
+    round_half_up,
+    to_decimal,
+)
+
+IDEMPOTENCY_KEY_MAX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteTerms:
+    """A quote before it is locked: what is charged (in `currency`) and credited (account)."""
+
+    method: str
+    amount: Decimal
+    currency: str
+    surcharge: Decimal
+    total_charged: Decimal
+    credit: Decimal
+    account_currency: str
+    rate: Rate
+
+    def as_json(self) -> dict[str, Any]:
+        """Money as plain strings and as display text; never a float."""
+        return {
+            "method": self.method,
+            "currency": self.currency,
+            "account_currency": self.account_currency,
+            "amount": plain_amount(self.amount, self.currency),
+            "surcharge": plain_amount(self.surcharge, self.currency),
+            "total_charged": plain_amount(self.total_charged, self.currency),
+            "credit": plain_amount(self.credit, self.account_currency),
+            "fx_rate": str(self.rate.rate),
+            "rate_date": self.rate.rate_date.isoformat(),
+            "display": {
+                "amount": format_money(self.amount, self.currency),
+                "surcharge": format_money(self.surcharge, self.currency),
+                "total_charged": format_money(self.total_charged, self.currency),
+                "credit": format_money(self.credit, self.account_currency),
+                "fx_rate": self.rate_text if self.currency != self.account_currency else "",
+            },
+        }
+
+    @property
+    def rate_text(self) -> str:
+        return (
+            f"1 {self.currency} = {self.rate.rate} {self.account_currency} "
+            f"({self.rate.source}, {self.rate.rate_date.isoformat()})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A started checkout: the locked quote, its pending payment, and what the gateway said
+    (None when this was a resubmission of a checkout already started)."""
+
+    quote: Quote
+    payment: Payment
+    result: CheckoutResult | None
+
+    @property
+    def replayed(self) -> bool:
+        return self.result is None
+
+
+def _multiply(a: Decimal, b: Decimal) -> Decimal:
+    with localcontext(Context(prec=50)):
+        return a * b
+
+
+def _checked_amount(value: object, currency: str) -> Decimal:
+    amount = to_decimal(value, field="amount")
+    if amount <= 0:
+        raise InvalidAmount("Enter an amount above zero.", field="amount")
+    places = currency_exponent(currency)
+    if decimal_places(amount) > places:
+        allowed = "no decimal places" if places == 0 else f"at most {places} decimal places"
+        raise InvalidAmount(f"{currency} amounts have {allowed}.", field="amount")
+    return amount
+
+
+def _checked_currency(
+    *, customer: Customer, value: object, method: AvailableMethod, on: date | None
+) -> str:
+    code = normalize_currency(str(value or ""))
+    if code in method.currencies:
+        return code
+    allowed_by_customer = code in customer.effective_topup_currencies()
+    accepted = {c.upper() for c in method.config.currencies or []}
+    if allowed_by_customer and (not accepted or code in accepted):
+        if rate_for(base=code, quote=customer.currency, on=on) is None:
+            raise RateUnavailable(
+                f"{code} cannot be used today: there is no current exchange rate to "
+                f"{customer.currency}.",
+                field="currency",
+            )
+    raise InvalidCurrency(
+        f"{method.display_name} cannot be paid in {code} on this account. "
+        f"Choose {', '.join(method.currencies)}.",
+        field="currency",
+    )
+
+
+def _amounts_rate(config: MethodConfig, currency: str, on: date | None) -> Decimal:
+    """How many `currency` one unit of the method's amounts_currency is worth today."""
+    if config.amounts_currency == currency:
+        return Decimal(1)
+    rate = rate_for(base=config.amounts_currency, quote=currency, on=on)
+    if rate is None:
+        raise RateUnavailable(
+            f"{currency} cannot be used today: there is no current exchange rate from "
+            f"{config.amounts_currency}.",
+            field="currency",
+        )
+    return rate.rate
+
+
+def quote_build(
+    *, customer: Customer, method: str, amount: object, currency: object, on: date | None = None
+) -> QuoteTerms:
+    """What paying `amount` `currency` by `method` charges and credits today; validates every rule.
+
+    Raises a PaydeskError whose `field` is method, amount or currency. Writes nothing.
+    """
+    available = method_available_for(customer=customer, method=method, on=on)
+    if not available.takes_amount:
+        raise MethodUnavailable(f"{available.display_name} takes no amount.", field="method")
+    code = _checked_currency(customer=customer, value=currency, method=available, on=on)
+    paid = _checked_amount(amount, code)
+    exponent = currency_exponent(code)
+    rate = rate_for(base=code, quote=customer.currency, on=on)
+    if rate is None:  # _checked_currency saw one a moment ago; a rate may be edited meanwhile
+        raise RateUnavailable(f"{code} cannot be used today.", field="currency")
+    credit = round_half_up(_multiply(paid, rate.rate), currency_exponent(customer.currency))
+    if credit <= 0:
+        raise InvalidAmount("That amount is too small to credit anything.", field="amount")
+    if credit < customer.minimum_payment:
+        raise InvalidAmount(
+            f"Your minimum payment is {format_money(customer.minimum_payment, customer.currency)}.",
+            field="amount",
+        )
+    config = available.config
+    factor = _amounts_rate(config, code, on) if (
+        config.surcharge_fixed or config.minimum_amount or config.maximum_amount
+    ) else Decimal(1)
+    if config.minimum_amount:
+        smallest = round_half_up(_multiply(config.minimum_amount, factor), exponent)
+        if paid < smallest:
+            raise InvalidAmount(
+                f"The smallest {available.display_name} payment is {format_money(smallest, code)}.",
+                field="amount",
+            )
+    if config.maximum_amount:
+        largest = round_half_up(_multiply(config.maximum_amount, factor), exponent)
+        if paid > largest:
+            raise InvalidAmount(
+                f"The largest {available.display_name} payment is {format_money(largest, code)}.",
+                field="amount",
+            )
+    with localcontext(Context(prec=50)):
+        exact_surcharge = config.surcharge_fixed * factor + paid * config.surcharge_percent / 100
+    surcharge = round_half_up(exact_surcharge, exponent)  # rounded once, to the minor unit
+    return QuoteTerms(
+        method=method,
+        amount=paid,
+        currency=code,
+        surcharge=surcharge,
+        total_charged=paid + surcharge,
+        credit=credit,
+        account_currency=customer.currency,
+        rate=rate,
+    )
+
+
+def _check_payer(*, user: Any, customer: Customer) -> None:
+    if not getattr(user, "pk", None) or not user.is_active:
+        raise PermissionDenied("Sign in to make a payment.")
+    if user.customer_id != customer.pk:
+        raise PermissionDenied("You can make payments only for your own account.")
+    if not user.can_make_payments:
+        raise PermissionDenied("Your user may view payments but not make them.")
+
+
+def _checked_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 16 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.replace("-", "").replace(
+        "_", ""
+    ).isalnum() or not key.isascii():
+        raise PaydeskError("This form has expired: reload the page and try again.")
+    return key
+
+
+def quote_lock(
+    *, terms: QuoteTerms, customer: Customer, user: Any, idempotency_key: str,
+    now: datetime | None = None,
+) -> Quote:
+    """Store the quote the customer accepted by pressing Pay; it holds PAYDESK_QUOTE_MINUTES.
+
+    IntegrityError when this customer already locked a quote with that key (a resubmission).
+    """
+    now = now or timezone.now()
+    return Quote.objects.create(
+        customer=customer,
+        created_by=user if getattr(user, "pk", None) else None,
+        method=terms.method,
+        idempotency_key=idempotency_key,
+        amount=terms.amount,
+        currency=terms.currency,
+        surcharge=terms.surcharge,
+        total_charged=terms.total_charged,
+        credit=terms.credit,
+        account_currency=terms.account_currency,
+        fx_rate=str(terms.rate.rate),
+        rate_date=terms.rate.rate_date,
+        rate_source=terms.rate.source,
+        created_at=now,
+        locked_at=now,
+        expires_at=now + timedelta(minutes=settings.PAYDESK_QUOTE_MINUTES),
+    )
+
+
+def _started(*, customer: Customer, key: str) -> Checkout | None:
+    quote = (
+        Quote.objects.select_related("payment")
+        .filter(customer=customer, idempotency_key=key, payment__isnull=False)
+        .first()
+    )
+    return None if quote is None else Checkout(quote=quote, payment=quote.payment, result=None)
+
+
+def checkout_start(
+    *,
+    customer: Customer,
+    user: Any,
+    method: str,
+    amount: object,
+    currency: object,
+    idempotency_key: str,
+    on: date | None = None,
+) -> Checkout:
+    """Lock the quote, create its pending payment and start the gateway's checkout.
+
+    The form's one-time token is the idempotency key: the same form sent twice, or eight times at
+    once, starts one checkout; every resubmission gets that checkout back (`replayed`).
+    """
+    _check_payer(user=user, customer=customer)
+    key = _checked_key(idempotency_key)
+    existing = _started(customer=customer, key=key)
+    if existing is not None:
+        return existing
+    if method == PaymentMethod.VOUCHER:
+        raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
+    terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
+    gateway = gateway_for(method)
+    try:
+        with transaction.atomic():
+            quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
+            charged = format_money(terms.total_charged, terms.currency)
+            payment = payment_create(
+                customer=customer,
+                total=terms.credit,
+                description=f"{gateway.display_name} {charged}",
+                method=method,
+                status=PaymentStatus.PENDING,
+                actor=user,
+                gateway=gateway.name,
+                idempotency_key=f"checkout:{key}",
+                paid=PaidDetails(
+                    amount=terms.total_charged,
+                    currency=terms.currency,
+                    fx_rate=str(terms.rate.rate),
+                    surcharge=terms.surcharge,
+                ),
+            )
+            quote.payment = payment
+            quote.save(update_fields=["payment"])
+    except IntegrityError:
+        existing = _started(customer=customer, key=key)
+        if existing is None:
+            raise
+        return existing
+    # Called after commit: an online gateway's HTTP call must never hold a database transaction.
+    result = gateway.start_checkout(
+        CheckoutRequest(
+            payment_reference=payment.reference,
+            amount=Money(terms.total_charged, terms.currency),
+            customer_email=user.email,
+            description=payment.description,
+            idempotency_key=f"checkout:{key}",
+            expires_at=quote.expires_at,
+        )
+    )
+    return Checkout(quote=quote, payment=payment, result=result)
+
+
+# --- gateway events ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventApplied:
+    """What applying one event did (`entry.result`); `duplicate` when it had been seen before."""
+
+    entry: PaymentLogEntry
+    payment: Payment | None
+    duplicate: bool = False
+
+
+def _log(event: GatewayEvent, **fields: Any) -> PaymentLogEntry:
+    return PaymentLogEntry.objects.create(
+        gateway=event.gateway,
+        event_id=event.event_id[:200],
+        signature_valid=event.signature_valid,
+        outcome=str(event.outcome),
+        summary=dict(event.summary),
+        **fields,
+    )
+
+
+def _finish(entry: PaymentLogEntry, result: str, detail: str, payment: Payment | None) -> None:
+    entry.result, entry.detail, entry.payment = result, detail[:500], payment
+    entry.save(update_fields=["result", "detail", "payment"])
+
+
+def _locked_payment(event: GatewayEvent) -> Payment | None:
+    payments = Payment.objects.select_for_update(of=("self",)).select_related("customer")
+    if event.payment_reference:
+        payments = payments.filter(reference=event.payment_reference, gateway=event.gateway)
+    else:
+        payments = payments.filter(
+            gateway=event.gateway, gateway_reference=event.gateway_reference
+        )
+    return payments.first()
+
+
+def _expected_charge(payment: Payment) -> Money:
+    quote = Quote.objects.filter(payment=payment).first()
+    if quote is not None:
+        return Money(quote.total_charged, quote.currency)
+    if payment.paid_amount is not None and payment.paid_currency:
+        return Money(payment.paid_amount, payment.paid_currency)
+    return Money(payment.total, payment.customer.currency)
+
+
+def _fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:
+    rate = Decimal(payment.fx_rate) if payment.fx_rate else Decimal(1)
+    return round_half_up(_multiply(fee, rate), currency_exponent(payment.customer.currency))
+
+
+def gateway_event_apply(*, event: GatewayEvent) -> EventApplied:
+    """Apply one verified gateway event to its payment, at most once, in one transaction.
+
+    Logs it (a replay of a logged event id is a no-op), locks the payment, skips a payment
+    already final, checks amount and currency against the locked quote, then completes (credit
+    = the quoted credit, whatever the rate does) or cancels it. A forged event, an unknown payment
+    or a mismatched amount is logged, changes nothing, and raises GatewayError/AmountMismatch
+    after the log entry is committed.
+    """
+    refusal: PaydeskError | None = None
+    with transaction.atomic():
+        if not event.signature_valid:
+            entry = _log(event, result=EventResult.REFUSED, detail="Signature not valid.")
+            applied = EventApplied(entry=entry, payment=None)
+            refusal = GatewayError("The notification's signature is not valid.")
+        else:
+            try:
+                with transaction.atomic():
+                    entry = _log(event, result=EventResult.IGNORED)
+            except IntegrityError:
+                seen = PaymentLogEntry.objects.get(
+                    gateway=event.gateway, event_id=event.event_id[:200], signature_valid=True
+                )
+                return EventApplied(entry=seen, payment=seen.payment, duplicate=True)
+            applied, refusal = _apply(event, entry)
+    if refusal is not None:
+        raise refusal
+    return applied
+
+
+def _apply(
+    event: GatewayEvent, entry: PaymentLogEntry
+) -> tuple[EventApplied, PaydeskError | None]:
+    payment = _locked_payment(event)
+    if payment is None:
+        _finish(entry, EventResult.REFUSED, "No payment of this gateway has that reference.", None)
+        return EventApplied(entry, None), GatewayError("The event names no known payment.")
+    if payment.is_final:
+        _finish(entry, EventResult.IGNORED, f"Payment already {payment.status}.", payment)
+        return EventApplied(entry, payment), None
+    if event.outcome is Outcome.PENDING:
+        _finish(entry, EventResult.IGNORED, "Still pending at the gateway.", payment)
+        return EventApplied(entry, payment), None
+    if event.outcome is Outcome.CANCELLED:
+        reason = event.reason or "Cancelled at the gateway."
+        payment = payment_cancel(payment=payment, reason=reason)
+        _finish(entry, EventResult.APPLIED, f"Cancelled: {reason}", payment)
+        return EventApplied(entry, payment), None
+    expected = _expected_charge(payment)
+    if event.amount is None or event.amount != expected:
+        reported = "nothing" if event.amount is None else str(event.amount)
+        detail = f"Amount mismatch: expected {expected}, gateway reported {reported}."
+        _finish(entry, EventResult.REFUSED, detail, payment)
+        return EventApplied(entry, payment), AmountMismatch(detail)
+    credit = payment.total
+    if event.fee:
+        fee = _fee_in_account_currency(payment, event.fee)
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(fee=fee)
+        config = MethodConfig.objects.filter(method=payment.method).first()
+        if config is not None and config.deduct_gateway_fee:
+            credit = payment.total - fee
+            if credit <= 0:
+                detail = f"The gateway's fee {event.fee} leaves nothing to credit."
+                _finish(entry, EventResult.REFUSED, detail, payment)
+                return EventApplied(entry, payment), AmountMismatch(detail)
+    payment = payment_complete(payment=payment, total=credit)
+    _finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
+    return EventApplied(entry, payment), None
+
+
+# --- method configuration (back office) ----------------------------------------------------
+
+METHOD_CONFIG_FIELDS = (
+    "display_name",
+    "enabled",
+    "mode",
+    "currencies",
+    "amounts_currency",
+    "surcharge_fixed",
+    "surcharge_percent",
+    "minimum_amount",
+    "maximum_amount",
+    "deduct_gateway_fee",
+)
+
+
+def _config_snapshot(config: MethodConfig) -> dict[str, Any]:
+    def text(value: Any) -> Any:
+        return str(value) if isinstance(value, Decimal) else value
+
+    return {name: text(getattr(config, name)) for name in METHOD_CONFIG_FIELDS}
+
+
+def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) -> MethodConfig:
+    """Change how a method is offered (Administrators only), audited with before and after."""
+    if not (actor is not None and actor.is_staff and actor.has_role(StaffRole.ADMIN)):
+        raise PermissionDenied("Only an Administrator can change payment methods.")
+    unknown = set(changes) - set(METHOD_CONFIG_FIELDS)
+    if unknown:
+        raise PaydeskError(f"Unknown method settings: {sorted(unknown)}")
+    minimum = changes.get("minimum_amount", config.minimum_amount)
+    maximum = changes.get("maximum_amount", config.maximum_amount)
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise InvalidAmount("The maximum must not be below the minimum.", field="maximum_amount")
+    with transaction.atomic():
+        locked = MethodConfig.objects.select_for_update().get(pk=config.pk)
+        before = _config_snapshot(locked)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.updated_at = timezone.now()
+        locked.save()
+        locked.refresh_from_db()  # amounts as stored (4 places), like `before`
+        after = _config_snapshot(locked)
+        if after != before:
+            audit_record(
+                action="method_config.update", actor=actor, obj=locked, before=before, after=after
+            )
+    return locked

@@ -1,0 +1,234 @@
+"""Make Payment views: thin. The page works without JavaScript ("Show quote" re-renders it with
+the quote); static/checkout/make_payment.js adds the live quote from the JSON endpoint.
+
+Every rule lives in paydesk.checkout.services / selectors and paydesk.vouchers.services; a
+refusal is shown next to its field. Only portal users with *make payments* get here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from paydesk.accounts.models import Customer
+from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
+from paydesk.checkout.selectors import AvailableMethod, methods_available_for
+from paydesk.checkout.services import Checkout, QuoteTerms, checkout_start, quote_build
+from paydesk.errors import PaydeskError, RateLimited
+from paydesk.money import format_money
+from paydesk.portal.views import customer_required
+from paydesk.vouchers.services import Redemption, voucher_redeem
+
+# A redeemed voucher form stays answered this long: a double click shows the first answer.
+VOUCHER_ANSWER_SECONDS = 600
+
+
+def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "portal/refused.html", {"message": message}, status=403)
+
+
+def make_payments_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Only users with the *make payments* permission pay (403 otherwise)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.can_make_payments:  # type: ignore[union-attr]
+            return _refuse(request, _("You do not have permission to make payments."))
+        return view(request, customer, *args, **kwargs)
+
+    return wrapped
+
+
+def _render(
+    request: HttpRequest,
+    *,
+    customer: Customer,
+    methods: list[AvailableMethod],
+    pay_via: PayViaForm,
+    forms: dict[str, Any],
+    quote: QuoteTerms | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    chosen = pay_via.data.get("method") if pay_via.is_bound else ""
+    context = {
+        "nav": "payments",
+        "customer": customer,
+        "pay_via": pay_via,
+        "sections": [(m, forms[m.method]) for m in methods],
+        "chosen": chosen,
+        "quote": quote,
+        "minimum_payment": (
+            format_money(customer.minimum_payment, customer.currency)
+            if customer.minimum_payment > 0 else ""
+        ),
+    }
+    response = render(request, "checkout/make_payment.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@customer_required
+@make_payments_required
+@require_http_methods(["GET", "POST"])
+def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
+    methods = methods_available_for(customer=customer)
+    if request.method == "GET":
+        pay_via = PayViaForm(initial={"form_token": new_form_token()}, methods=methods)
+        forms = {m.method: method_form(m) for m in methods}
+        return _render(request, customer=customer, methods=methods, pay_via=pay_via, forms=forms)
+
+    pay_via = PayViaForm(request.POST, methods=methods)
+    forms = {m.method: method_form(m, request.POST) for m in methods}
+    page = {"customer": customer, "methods": methods, "pay_via": pay_via, "forms": forms}
+    if not pay_via.is_valid():
+        return _render(request, **page)
+    method = next(m for m in methods if m.method == pay_via.cleaned_data["method"])
+    form = forms[method.method]
+    if not form.is_valid():
+        return _render(request, **page)
+    if not method.takes_amount:
+        return _redeem_voucher(request, customer, page, form, pay_via.cleaned_data["form_token"])
+
+    data = form.cleaned_data
+    try:
+        quote = quote_build(
+            customer=customer, method=method.method, amount=data["amount"],
+            currency=data["currency"],
+        )
+    except PaydeskError as error:
+        add_service_error(form, error)
+        return _render(request, **page)
+    if request.POST.get("action") != "pay":
+        return _render(request, **page, quote=quote)
+    if data.get("quoted_credit") and _changed(data["quoted_credit"], quote.credit):
+        messages.warning(request, _("The exchange rate changed: check the new quote, then Pay."))
+        return _render(request, **page, quote=quote)
+    try:
+        checkout = checkout_start(
+            customer=customer,
+            user=request.user,
+            method=method.method,
+            amount=data["amount"],
+            currency=data["currency"],
+            idempotency_key=pay_via.cleaned_data["form_token"],
+        )
+    except PaydeskError as error:
+        add_service_error(form, error)
+        return _render(request, **page)
+    return _after_checkout(request, checkout)
+
+
+def _changed(shown: str, credit: Decimal) -> bool:
+    try:
+        return Decimal(shown) != credit
+    except ArithmeticError:
+        return True
+
+
+def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
+    """Where the customer goes once the checkout started (a resubmission lands in the same place).
+
+    A bank transfer goes to the Payments page for now; the transfer's own page
+    (banktransfers:detail) takes over when that app is merged.
+    """
+    payment, quote = checkout.payment, checkout.quote
+    if checkout.result is not None and checkout.result.redirect_url:
+        return redirect(checkout.result.redirect_url)
+    messages.success(
+        request,
+        _(
+            "Bank transfer %(reference)s is waiting for your payment of %(total)s. Quote the "
+            "reference %(reference)s with your transfer; %(credit)s will be credited when it "
+            "arrives."
+        ) % {
+            "reference": payment.reference,
+            "total": format_money(quote.total_charged, quote.currency),
+            "credit": format_money(quote.credit, quote.account_currency),
+        },
+    )
+    return redirect("portal:payments")
+
+
+def _voucher_message(redemption: Redemption, currency: str) -> str:
+    if redemption.payment is not None:
+        return _("Voucher redeemed: %(amount)s was credited to your account.") % {
+            "amount": format_money(redemption.payment.total, currency)
+        }
+    batch = redemption.voucher.batch
+    parts = []
+    multiple = max(batch.multiplier - 1, Decimal(0))
+    if multiple > 0:
+        parts.append(_("%(percent)s%% of that top-up") % {
+            "percent": f"{(multiple * 100).normalize():f}"
+        })
+    if batch.addition > 0:
+        parts.append(format_money(batch.addition, batch.currency))
+    return _(
+        "Voucher accepted: your next top-up of at least %(minimum)s earns a bonus of %(bonus)s."
+    ) % {
+        "minimum": format_money(batch.minimum_activation, batch.currency),
+        "bonus": _(" plus ").join(parts),
+    }
+
+
+def _redeem_voucher(
+    request: HttpRequest, customer: Customer, page: dict[str, Any], form: Any, token: str
+) -> HttpResponse:
+    """Redeem at once. The form token answers a resubmission with the first answer, so a double
+    click never shows "cannot be redeemed" for a voucher that was just credited."""
+    answered = f"paydesk:checkout:voucher:{customer.pk}:{token}"
+    if not cache.add(answered, "", timeout=VOUCHER_ANSWER_SECONDS):
+        messages.info(request, cache.get(answered) or _("This voucher form was already sent."))
+        return redirect("portal:payments")
+    try:
+        redemption = voucher_redeem(
+            code=form.cleaned_data["code"],
+            customer=customer,
+            currency=form.cleaned_data["currency"],
+            user=request.user,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+        )
+    except RateLimited as error:
+        cache.delete(answered)
+        form.add_error("code", error.message)
+        response = _render(request, **page, status=429)
+        if error.retry_after:
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    except PaydeskError as error:
+        cache.delete(answered)
+        add_service_error(form, error)
+        return _render(request, **page)
+    message = _voucher_message(redemption, customer.currency)
+    cache.set(answered, message, timeout=VOUCHER_ANSWER_SECONDS)
+    messages.success(request, message)
+    return redirect("portal:payments")
+
+
+@customer_required
+@make_payments_required
+@require_GET
+def quote_json(request: HttpRequest, customer: Customer) -> JsonResponse:
+    """The live quote: `{"ok": true, "quote": {...}}` or `{"ok": false, "errors": {field: msg}}`."""
+    try:
+        quote = quote_build(
+            customer=customer,
+            method=request.GET.get("method", ""),
+            amount=request.GET.get("amount", ""),
+            currency=request.GET.get("currency", ""),
+        )
+    except PaydeskError as error:
+        response = JsonResponse({"ok": False, "errors": {error.field or "__all__": error.message}})
+    else:
+        response = JsonResponse({"ok": True, "quote": quote.as_json()})
+    response["Cache-Control"] = "no-store"
+    return response

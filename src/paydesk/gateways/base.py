@@ -1,0 +1,147 @@
+"""The gateway boundary: typed, frozen data in and out, and the protocol every gateway follows.
+
+Data in: CheckoutRequest (what to charge, for which payment). Data out: CheckoutResult (redirect
+the customer, or the payment is pending/completed at the gateway). Events in: GatewayEvent (a
+gateway's notification or status answer, already verified and parsed, secrets redacted).
+
+Nothing here touches the database, a model or a float. Amounts cross the boundary as
+paydesk.money.Money in whole minor units of their currency; minor-unit integers are made only at
+the edge, inside a gateway's own client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
+
+from paydesk.errors import GatewayError
+from paydesk.money import Money, decimal_places
+
+# Keys whose values never enter a GatewayEvent's summary (and so never the payment log).
+REDACTED_KEYS = frozenset(
+    {
+        "card", "card_number", "number", "pan", "cvc", "cvv", "exp_month", "exp_year",
+        "secret", "api_key", "key", "token", "password", "signature", "authorization",
+        "code", "voucher", "voucher_code",
+    }
+)
+REDACTED = "[redacted]"
+
+
+class Outcome(StrEnum):
+    """Where a payment stands at the gateway."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    PENDING = "pending"
+
+
+def _whole_minor_units(money: Money, what: str) -> None:
+    if money.amount <= 0:
+        raise GatewayError(f"The {what} must be above zero.")
+    if decimal_places(money.amount) > money.exponent:
+        raise GatewayError(
+            f"The {what} must be whole {money.currency} minor units "
+            f"(at most {money.exponent} decimals)."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutRequest:
+    """Charge `amount` for the pending payment `payment_reference`."""
+
+    payment_reference: str
+    amount: Money  # what the customer is charged: the quote's total, surcharge included
+    customer_email: str
+    description: str
+    idempotency_key: str
+    expires_at: datetime  # the locked quote's end: a gateway session should not outlive it
+    return_url: str = ""
+    cancel_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.payment_reference:
+            raise GatewayError("A checkout needs the payment's reference.")
+        _whole_minor_units(self.amount, "amount charged")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    """What starting a checkout gave: send the customer to `redirect_url`, or an outcome now.
+
+    `outcome` PENDING with no redirect means "wait" (a bank transfer waits for the money).
+    """
+
+    outcome: Outcome
+    gateway_reference: str = ""
+    redirect_url: str = ""
+
+    def __post_init__(self) -> None:
+        if self.redirect_url and self.outcome is not Outcome.PENDING:
+            raise GatewayError("A redirect only makes sense for a payment still pending.")
+
+
+def redact(summary: Mapping[str, object]) -> Mapping[str, str]:
+    """A read-only copy fit for the payment log: secrets and card data replaced, values as text."""
+    clean: dict[str, str] = {}
+    for key, value in summary.items():
+        name = str(key)
+        clean[name] = REDACTED if name.lower() in REDACTED_KEYS else str(value)[:500]
+    return MappingProxyType(clean)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayEvent:
+    """One notification or status answer from a gateway, parsed and verified by that gateway.
+
+    `event_id` is the gateway's own id for the notification (a replay carries the same id);
+    the payment is found by `payment_reference` (ours) or by `gateway_reference` (theirs).
+    `amount` is what the gateway says was charged (surcharge included), `fee` its own fee.
+    """
+
+    gateway: str
+    event_id: str
+    outcome: Outcome
+    payment_reference: str = ""
+    gateway_reference: str = ""
+    amount: Money | None = None
+    fee: Decimal | None = None
+    reason: str = ""
+    signature_valid: bool = True
+    summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not self.gateway or not self.event_id:
+            raise GatewayError("A gateway event needs the gateway's name and its event id.")
+        if not (self.payment_reference or self.gateway_reference):
+            raise GatewayError("A gateway event must name the payment it is about.")
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        object.__setattr__(self, "summary", redact(self.summary))
+        if self.fee is not None and (not isinstance(self.fee, Decimal) or self.fee < 0):
+            raise GatewayError("A gateway fee is an exact decimal of zero or more.")
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """What every gateway offers Paydesk. The online gateways add `parse_webhook` (raw body and
+    headers → GatewayEvent, signature checked by the gateway's own scheme) and `fetch_status`
+    (re-query one payment → GatewayEvent) when they land."""
+
+    name: str  # the PaymentMethod value it serves, also Payment.gateway
+    display_name: str
+    needs_browser: bool  # the customer must visit the gateway's page to pay
+    fields: tuple[str, ...]  # the Make Payment fields of this method, in order
+    secret_settings: tuple[str, ...]  # environment variables it needs; never stored in the DB
+
+    def supported_currencies(self) -> frozenset[str] | None:
+        """The currencies the gateway can charge, or None when it takes any ISO 4217 code."""
+        ...
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
+        """Begin charging `request.amount`; never saves anything."""
+        ...
