@@ -55,3 +55,26 @@ def admin_user(db):
     from tests.factories import StaffFactory
 
     return StaffFactory(staff_role="admin")
+
+
+@pytest.fixture
+def page(monkeypatch):
+    """A headless Chromium page (Debian's browser, driven by Playwright) sized like a phone,
+    collecting console errors (a script or style refused by the CSP shows up there)."""
+    # Playwright's sync API runs an event loop in this thread; the test's own database calls
+    # are still plain synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
+        )
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.console_errors = []  # type: ignore[attr-defined]
+        page.on(
+            "console",
+            lambda message: message.type == "error" and page.console_errors.append(message.text),
+        )
+        yield page
+        browser.close()

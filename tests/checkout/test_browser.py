@@ -1,5 +1,6 @@
 """Make Payment in a real browser: choosing a method shows only its fields, the quote follows
-what the customer types (no submit), errors appear at the field, and Pay starts the transfer.
+what the customer types (no submit), errors appear at the field, Pay starts the transfer and
+shows the bank details, and when Finance completes it the Payments page follows without a reload.
 No script or style is refused by the CSP (no console errors)."""
 
 from __future__ import annotations
@@ -7,29 +8,10 @@ from __future__ import annotations
 import pytest
 
 from paydesk.ledger.models import Payment
-from tests.conftest import CHROMIUM
-from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory
+from paydesk.banktransfers.services import bank_details_update, transfer_complete
+from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
-        )
-        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        page.console_errors = []  # type: ignore[attr-defined]
-        page.on(
-            "console",
-            lambda message: message.type == "error" and page.console_errors.append(message.text),
-        )
-        yield page
-        browser.close()
 
 
 def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
@@ -40,6 +22,15 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
         currency="USD", topup_currencies=["USD", "EUR"], minimum_payment=Decimal("20")
     )
     user = PortalUserFactory(customer=customer)
+    admin, finance = StaffFactory(staff_role="admin"), StaffFactory(staff_role="finance")
+    bank_details_update(
+        actor=admin,
+        beneficiary_name="Paydesk Telecom Ltd",
+        account_number="GB33 BUKB 2020 1555 5555 55",
+        bank_name="Example Bank plc",
+        bank_address="1 Example Street",
+        swift="BUKBGB22",
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -68,7 +59,24 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
     assert error.inner_text() == ""
 
     page.get_by_role("button", name="Pay", exact=True).click()
-    page.wait_for_url(f"{live_server.url}/payments/")
+    page.wait_for_url(f"{live_server.url}/transfers/**")
     payment = Payment.objects.get()
     assert payment.reference in page.locator(".messages").inner_text()
+    # The transfer's page: its reference and the provider's bank details.
+    body = page.locator("main").inner_text()
+    assert payment.reference in body
+    for detail in ("Paydesk Telecom Ltd", "GB33 BUKB 2020 1555 5555 55", "BUKBGB22"):
+        assert detail in body
+
+    # The customer watches the Payments page while Finance completes the transfer.
+    page.goto(f"{live_server.url}/payments/")
+    row = page.locator(f'tr[data-payment-id="{payment.pk}"]')
+    assert row.locator(".badge").inner_text() == "Pending"
+    page.evaluate("window.__notReloaded = true")
+    transfer_complete(
+        payment=payment, actor=finance, received_amount="100.00", received_currency="EUR"
+    )
+    page.wait_for_selector(f'tr[data-payment-id="{payment.pk}"] .badge-completed', timeout=20_000)
+    assert page.evaluate("window.__notReloaded") is True
+    assert "$108.50 USD" in page.locator(".balance").inner_text()
     assert page.console_errors == []  # type: ignore[attr-defined]

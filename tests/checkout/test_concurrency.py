@@ -45,8 +45,8 @@ def _eight_identical_form_posts(rates):
     outcomes = run_at_once(SUBMISSIONS, lambda i: clients[i].post("/pay/", form))
 
     assert [getattr(o, "status_code", o) for o in outcomes] == [302] * SUBMISSIONS
-    assert {o["Location"] for o in outcomes} == {"/payments/"}
     payment = Payment.objects.get()
+    assert {o["Location"] for o in outcomes} == {f"/transfers/{payment.reference}/"}
     assert (payment.status, payment.total, payment.paid_amount) == (
         PaymentStatus.PENDING, Decimal("108.50"), Decimal("100.00")
     )

@@ -129,7 +129,7 @@ def test_pay_starts_a_bank_transfer_and_a_resubmission_finds_it(payer, client_fo
 
     payment = Payment.objects.get()
     assert (payment.status, payment.total) == (PaymentStatus.PENDING, Decimal("108.50"))
-    assert response.redirect_chain == [("/payments/", 302)]
+    assert response.redirect_chain == [(f"/transfers/{payment.reference}/", 302)]
     html = response.content.decode()
     assert f"Bank transfer {payment.reference} is waiting for your payment of €100.00 EUR" in html
 

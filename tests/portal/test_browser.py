@@ -6,32 +6,10 @@ from __future__ import annotations
 import pytest
 
 from paydesk.ledger.services import payment_complete, payment_create
-from tests.conftest import CHROMIUM
 from tests.factories import PASSWORD
 from tests.portal.conftest import at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own database calls
-    # are still plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
-        )
-        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        page.console_errors = []  # type: ignore[attr-defined]
-        page.on(
-            "console",
-            lambda message: message.type == "error" and page.console_errors.append(message.text),
-        )
-        yield page
-        browser.close()
 
 
 def test_pending_transfer_completes_on_screen_without_a_reload(live_server, page, portal_user):

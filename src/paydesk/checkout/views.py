@@ -135,11 +135,8 @@ def _changed(shown: str, credit: Decimal) -> bool:
 
 
 def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
-    """Where the customer goes once the checkout started (a resubmission lands in the same place).
-
-    A bank transfer goes to the Payments page for now; the transfer's own page
-    (banktransfers:detail) takes over when that app is merged.
-    """
+    """Where the customer goes once the checkout started (a resubmission lands in the same place):
+    the gateway's page, or, for a bank transfer, the transfer's own page with the bank details."""
     payment, quote = checkout.payment, checkout.quote
     if checkout.result is not None and checkout.result.redirect_url:
         return redirect(checkout.result.redirect_url)
@@ -155,7 +152,7 @@ def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
             "credit": format_money(quote.credit, quote.account_currency),
         },
     )
-    return redirect("portal:payments")
+    return redirect("banktransfers:detail", reference=payment.reference)
 
 
 def _voucher_message(redemption: Redemption, currency: str) -> str:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
 from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
+from paydesk.banktransfers.services import bank_details_update
 from paydesk.fx.models import ExchangeRate
 from paydesk.fx.services import rate_set
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -193,7 +194,20 @@ def seed_demo(*, now: datetime | None = None) -> list[Customer]:
         customers = [_seed_customer(plan, rng, now) for plan in (ACME, NORDLICHT)]
         _seed_users(customers)
         seed_demo_rates(on=timezone.localdate(now))
+        _seed_bank_details()
     return customers
+
+
+def _seed_bank_details() -> None:
+    """The provider's "Payment Details" shown with every pending bank transfer (made up)."""
+    bank_details_update(
+        actor=User.objects.get(email="admin@example.com"),
+        beneficiary_name="Paydesk Telecom Ltd",
+        account_number="GB33 BUKB 2020 1555 5555 55",
+        bank_name="Example Bank plc",
+        bank_address="1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
+        swift="BUKBGB22",
+    )
 
 
 def _demo_finance() -> User | None:
