@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -22,7 +23,6 @@ from django.utils.translation import ngettext
 
 from paydesk.audit.services import audit_record
 from paydesk.backoffice.admin_base import client_ip
-from paydesk.backoffice.emails import payment_confirmation_schedule
 from paydesk.backoffice.exports import staff_payments_csv
 from paydesk.backoffice.forms import (
     PaymentAddForm,
@@ -36,6 +36,7 @@ from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import format_money
+from paydesk.notifications.services import notify_payment_received
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
@@ -101,16 +102,19 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         )
         return earlier
     try:
-        payment = payment_create(
-            customer=customer,
-            total=data["total"],
-            description=data["description"],
-            status=data["status"],
-            fee=data["fee"] or None,
-            allow_overdraft=data["allow_overdraft"],
-            idempotency_key=key,
-            actor=request.user,
-        )
+        # The confirmation is queued in the payment's own transaction and sent after it commits.
+        with transaction.atomic():
+            payment = payment_create(
+                customer=customer,
+                total=data["total"],
+                description=data["description"],
+                status=data["status"],
+                fee=data["fee"] or None,
+                allow_overdraft=data["allow_overdraft"],
+                idempotency_key=key,
+                actor=request.user,
+            )
+            queued = notify_payment_received(payment=payment) if data["email_confirmation"] else 0
     except InsufficientCredit as exc:
         form.add_error("total", exc.message + OVERDRAFT_HINT)
         return None
@@ -129,28 +133,25 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         },
     )
     if data["email_confirmation"]:
-        _confirmation(request, payment)
+        _confirmation_message(request, payment, queued)
     return payment
 
 
-def _confirmation(request: HttpRequest, payment: Payment) -> None:
+def _confirmation_message(request: HttpRequest, payment: Payment, queued: int) -> None:
     if payment.status != PaymentStatus.COMPLETED:
         messages.warning(request, _("No confirmation email: the payment is not completed."))
-        return
-    contacts = payment.customer.contacts.count()
-    if not contacts:
+    elif not queued:
         messages.warning(request, _("No confirmation email: this customer has no contacts."))
-        return
-    payment_confirmation_schedule(payment=payment)
-    messages.info(
-        request,
-        ngettext(
-            "A confirmation email goes to %d contact.",
-            "A confirmation email goes to %d contacts.",
-            contacts,
+    else:
+        messages.info(
+            request,
+            ngettext(
+                "A confirmation email goes to %d contact.",
+                "A confirmation email goes to %d contacts.",
+                queued,
+            )
+            % queued,
         )
-        % contacts,
-    )
 
 
 def _pending_or_redirect(
