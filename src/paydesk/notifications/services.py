@@ -209,7 +209,7 @@ def _deliver_due(email_ids: Iterable[int], *, now: datetime) -> int:
                 .exclude(status=EmailStatus.SENT)
                 .update(attempts=F("attempts") + 1, next_attempt_at=now + SEND_LEASE)
             )
-            if claimed and _deliver_one(OutboundEmail.objects.get(pk=pk), connection):
+            if claimed and _deliver_one(OutboundEmail.objects.get(pk=pk), connection, now=now):
                 delivered += 1
     finally:
         with suppress(Exception):
@@ -217,7 +217,7 @@ def _deliver_due(email_ids: Iterable[int], *, now: datetime) -> int:
     return delivered
 
 
-def _deliver_one(row: OutboundEmail, connection: object) -> bool:
+def _deliver_one(row: OutboundEmail, connection: object, *, now: datetime) -> bool:
     message = EmailMultiAlternatives(
         subject=row.subject, body=row.body_text, to=[row.to], connection=connection
     )
@@ -228,7 +228,7 @@ def _deliver_one(row: OutboundEmail, connection: object) -> bool:
     except Exception as exc:  # any transport failure: record it, retry later
         with suppress(Exception):
             connection.close()  # type: ignore[attr-defined]  # the next message reconnects
-        _record_failure(row, exc)
+        _record_failure(row, exc, attempted_at=now)
         return False
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=EmailStatus.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
@@ -237,10 +237,10 @@ def _deliver_one(row: OutboundEmail, connection: object) -> bool:
     return True
 
 
-def _record_failure(row: OutboundEmail, exc: Exception) -> None:
+def _record_failure(row: OutboundEmail, exc: Exception, *, attempted_at: datetime) -> None:
     error = _safe_error(exc)
     gives_up = row.attempts >= settings.PAYDESK_EMAIL_MAX_ATTEMPTS
-    next_attempt = None if gives_up else timezone.now() + retry_delay(row.attempts)
+    next_attempt = None if gives_up else attempted_at + retry_delay(row.attempts)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=EmailStatus.FAILED, last_error=error, next_attempt_at=next_attempt
     )
