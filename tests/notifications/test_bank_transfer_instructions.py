@@ -51,7 +51,9 @@ def test_instructions_reach_contacts_and_the_requester_with_reference_and_bank_d
     ]
     for got in smtp.received:
         subject = got.message["Subject"]
-        assert subject == f"Bank transfer instructions: $250.00 USD (reference {transfer.reference})"
+        assert (
+            subject == f"Bank transfer instructions: $250.00 USD (reference {transfer.reference})"
+        )
         text = got.message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
         html = got.message.get_body(preferencelist=("html",)).get_content()
         for body in (text, html):

@@ -97,9 +97,9 @@ def test_smtp_down_the_payment_stands_and_the_worker_sweep_delivers_later(
         assert outbox_send_due(now=later) == 2
     assert sorted(rcpt for got in smtp.received for rcpt in got.rcpt_tos) == contacts
     assert all(payment.reference in got.message["Subject"] for got in smtp.received)
-    assert set(
-        OutboundEmail.objects.filter(payment=payment).values_list("status", "attempts")
-    ) == {("sent", 2)}
+    assert set(OutboundEmail.objects.filter(payment=payment).values_list("status", "attempts")) == {
+        ("sent", 2)
+    }
 
 
 def test_retries_double_and_stop_after_the_last_attempt(customer, contacts, settings, caplog):

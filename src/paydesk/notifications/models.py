@@ -43,7 +43,9 @@ class OutboundEmail(models.Model):
         on_delete=models.PROTECT,
         related_name="emails",
     )
-    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     last_error = models.CharField(max_length=500, blank=True)

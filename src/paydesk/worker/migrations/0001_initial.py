@@ -5,26 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='JobLease',
+            name="JobLease",
             fields=[
-                ('name', models.CharField(max_length=60, primary_key=True, serialize=False)),
-                ('next_run_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('holder', models.CharField(blank=True, help_text='host:pid:run of the holder', max_length=120)),
-                ('held_until', models.DateTimeField(blank=True, null=True)),
-                ('last_started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('last_outcome', models.CharField(blank=True, max_length=300)),
+                ("name", models.CharField(max_length=60, primary_key=True, serialize=False)),
+                ("next_run_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "holder",
+                    models.CharField(
+                        blank=True, help_text="host:pid:run of the holder", max_length=120
+                    ),
+                ),
+                ("held_until", models.DateTimeField(blank=True, null=True)),
+                ("last_started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_finished_at", models.DateTimeField(blank=True, null=True)),
+                ("last_outcome", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

@@ -23,9 +23,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--once", action="store_true", help="run every due job once, then exit"
-        )
+        parser.add_argument("--once", action="store_true", help="run every due job once, then exit")
         parser.add_argument(
             "--job",
             action="append",
