@@ -63,7 +63,7 @@ def run_forever(jobs: Sequence[Job], *, stop: threading.Event | None = None) -> 
     logger.info(
         "worker %s started: %s",
         worker_identity(),
-        ", ".join(f"{job.name} every {job.every}" for job in jobs) or "no jobs",
+        ", ".join(f"{job.name} every {job.every.total_seconds():g} s" for job in jobs) or "no jobs",
     )
     scheduler.start()
     try:
