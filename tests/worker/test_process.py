@@ -22,6 +22,25 @@ from paydesk.worker.models import JobLease
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _child_sessions_gone():
+    """After each test, wait (at most 10 s) until PostgreSQL has ended the child's session: the
+    server ends it a moment after the process exits, and the test database is dropped at the end."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
+
+
 def database_url() -> str:
     """The test database as a DATABASE_URL, for a child process."""
     db = connection.settings_dict
