@@ -16,6 +16,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 
 from paydesk.accounts.models import Contact
+from paydesk.audit.services import audit_record
+from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -132,6 +135,22 @@ def outbox_send_due(*, now: datetime | None = None) -> int:
         if not batch:
             return delivered
         delivered += _deliver_due(batch, now=now)
+
+
+def outbox_retry(*, email_ids: Sequence[int], actor: Any) -> int:
+    """Staff: make these unsent rows due now, given-up ones included (one more attempt each).
+
+    Returns how many rows were rescheduled; audited. The worker's next sweep sends them.
+    """
+    if not (getattr(actor, "is_staff", False) and actor.can_move_money):
+        raise PermissionDenied("Only Finance and Administrators can retry emails.")
+    with transaction.atomic():
+        rows = OutboundEmail.objects.filter(pk__in=list(email_ids)).exclude(status=EmailStatus.SENT)
+        ids = sorted(rows.values_list("pk", flat=True))
+        count = rows.update(next_attempt_at=timezone.now())
+        if count:
+            audit_record(action="email.retry", actor=actor, after={"emails": ids})
+    return count
 
 
 def retry_delay(attempts: int) -> timedelta:
