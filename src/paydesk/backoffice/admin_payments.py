@@ -24,7 +24,7 @@ from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
 from paydesk.backoffice.roles import can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.ledger.models import Payment
-from paydesk.ledger.services import payment_cancel, payment_complete
+from paydesk.ledger.services import payment_cancel
 from paydesk.money import format_money
 
 
@@ -195,7 +195,7 @@ class PaymentAdmin(admin.ModelAdmin):
             queryset,
             action="complete_selected",
             form_class=BulkCompleteForm,
-            apply=lambda pk, data: payment_complete(
+            apply=lambda pk, data: payment_views.payment_complete_notified(
                 payment=pk, allow_overdraft=data["allow_overdraft"], actor=request.user
             ),
             done_message=_("Completed %(count)d payments."),

@@ -36,7 +36,7 @@ from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import format_money
-from paydesk.notifications.services import notify_payment_received
+from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
@@ -154,6 +154,19 @@ def _confirmation_message(request: HttpRequest, payment: Payment, queued: int) -
         )
 
 
+def payment_complete_notified(
+    *, payment: Payment | int, actor: Any, total: object = None, allow_overdraft: bool = False
+) -> Payment:
+    """`payment_complete`, and in the same transaction the customer's "payment received" email
+    (sent after commit) unless it is a staff entry (notify_payment_completed)."""
+    with transaction.atomic():
+        done = payment_complete(
+            payment=payment, actor=actor, total=total, allow_overdraft=allow_overdraft
+        )
+        notify_payment_completed(payment=done)
+    return done
+
+
 def _pending_or_redirect(
     model_admin: PaymentAdmin, request: HttpRequest, object_id: str
 ) -> Payment | HttpResponse:
@@ -183,7 +196,7 @@ def payment_complete_one(
     form = PaymentCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            done = payment_complete(
+            done = payment_complete_notified(
                 payment=payment.pk,
                 total=form.cleaned_data["total"] or None,
                 allow_overdraft=form.cleaned_data["allow_overdraft"],

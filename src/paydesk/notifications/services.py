@@ -26,7 +26,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 
-from paydesk.accounts.models import Contact
+from paydesk.accounts.models import Contact, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -73,6 +73,15 @@ def notify_payment_received(*, payment: Payment) -> int:
         template="notifications/email/payment_received",
         context=context,
     )
+
+
+def notify_payment_completed(*, payment: Payment) -> int:
+    """Spec §5/§8 for a pending payment that has just completed: a customer's own payment
+    (gateway, bank transfer) always tells the contacts; a staff entry (method "manual") only when
+    staff tick Email Confirmation, which calls `notify_payment_received` itself."""
+    if payment.method == PaymentMethod.MANUAL:
+        return 0
+    return notify_payment_received(payment=payment)
 
 
 def notify_bank_transfer_instructions(
