@@ -17,7 +17,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +28,9 @@ from paydesk.worker.models import JobLease
 logger = logging.getLogger("paydesk.worker")
 
 OUTCOME_MAX = 300
+# A job due within this much is run now: `paydesk worker --once` from cron every minute then
+# runs a one-minute job every minute, not every other minute.
+DUE_SLACK = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def worker_identity() -> str:
 
 
 def job_run(*, job: Job, now: datetime | None = None) -> JobResult:
-    """Run `job` once if it is due and no other run holds it; release it with the next due time.
+    """Run `job` once if it is due and no other run holds it; release it, due again one interval
+    after this run started.
 
     A failure inside the job is logged and recorded, never raised: the worker keeps going.
     """
@@ -55,7 +59,7 @@ def job_run(*, job: Job, now: datetime | None = None) -> JobResult:
     holder = f"{worker_identity()}:{uuid.uuid4().hex[:8]}"
     JobLease.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
     claimed = (
-        JobLease.objects.filter(name=job.name, next_run_at__lte=now)
+        JobLease.objects.filter(name=job.name, next_run_at__lte=now + DUE_SLACK)
         .filter(Q(held_until__isnull=True) | Q(held_until__lt=now))
         .update(holder=holder, held_until=now + job.lease, last_started_at=now)
     )
@@ -82,7 +86,7 @@ def job_run(*, job: Job, now: datetime | None = None) -> JobResult:
     JobLease.objects.filter(name=job.name, holder=holder).update(
         holder="",
         held_until=None,
-        next_run_at=finished + job.every,
+        next_run_at=now + job.every,  # from the start: the cadence does not drift
         last_finished_at=finished,
         last_outcome=outcome[:OUTCOME_MAX],
     )

@@ -18,8 +18,8 @@ from paydesk.worker.runner import run_forever, run_once
 
 class Command(BaseCommand):
     help = (
-        "Run the background worker: email retries, bank-transfer expiry and the other periodic "
-        "jobs. Several may run at once; each job runs in one of them at a time."
+        "Run the background worker: email retries and the other periodic jobs (see --list). "
+        "Several may run at once; each job runs in one of them at a time."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
