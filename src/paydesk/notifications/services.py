@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -127,7 +128,7 @@ def outbox_send(*, email_ids: Sequence[int], now: datetime | None = None) -> int
     """Try to deliver these rows now, if they are due; returns how many were delivered."""
     now = now or timezone.now()
     due = OutboundEmail.objects.filter(pk__in=list(email_ids)).order_by("pk")
-    return _deliver_due(due.values_list("pk", flat=True), now=now)
+    return _deliver_due(list(due.values_list("pk", flat=True)), now=now)
 
 
 def outbox_send_due(*, now: datetime | None = None) -> int:
@@ -225,7 +226,7 @@ def _send_after_commit(email_ids: list[int]) -> None:
         logger.exception("Sending emails %s after commit failed; the worker will retry", email_ids)
 
 
-def _deliver_due(email_ids: Iterable[int], *, now: datetime) -> int:
+def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
     """Claim each due row (one conditional UPDATE, so two senders never both send it), send it
     and record the outcome. Returns how many were delivered."""
     delivered = 0
@@ -235,7 +236,10 @@ def _deliver_due(email_ids: Iterable[int], *, now: datetime) -> int:
             claimed = (
                 OutboundEmail.objects.filter(pk=pk, next_attempt_at__lte=now)
                 .exclude(status=EmailStatus.SENT)
-                .update(attempts=F("attempts") + 1, next_attempt_at=now + SEND_LEASE)
+                .update(
+                    attempts=F("attempts") + 1,
+                    next_attempt_at=max(now, timezone.now()) + SEND_LEASE,
+                )
             )
             if claimed and _deliver_one(OutboundEmail.objects.get(pk=pk), connection, now=now):
                 delivered += 1
@@ -245,7 +249,7 @@ def _deliver_due(email_ids: Iterable[int], *, now: datetime) -> int:
     return delivered
 
 
-def _deliver_one(row: OutboundEmail, connection: object, *, now: datetime) -> bool:
+def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
     message = EmailMultiAlternatives(
         subject=row.subject, body=row.body_text, to=[row.to], connection=connection
     )
@@ -255,7 +259,7 @@ def _deliver_one(row: OutboundEmail, connection: object, *, now: datetime) -> bo
         message.send()
     except Exception as exc:  # any transport failure: record it, retry later
         with suppress(Exception):
-            connection.close()  # type: ignore[attr-defined]  # the next message reconnects
+            connection.close()  # the next message reconnects
         _record_failure(row, exc, attempted_at=now)
         return False
     OutboundEmail.objects.filter(pk=row.pk).update(
