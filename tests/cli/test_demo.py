@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -23,7 +24,7 @@ from django.test import override_settings
 
 from paydesk.accounts.models import Customer
 from paydesk.cli.management.commands.demo import Command as DemoCommand
-from paydesk.cli.management.commands.demo import parse_addr
+from paydesk.cli.management.commands.demo import demo_processes, parse_addr
 from paydesk.demo.seed import DEMO_LOGINS
 from paydesk.vouchers.codes import voucher_code_is_well_formed
 
@@ -71,6 +72,12 @@ def test_demo_refuses_an_address_in_use_before_touching_the_database(customer, m
         with pytest.raises(CommandError, match="the address is in use"):
             call_command("demo", "--addr", f"127.0.0.1:{port}", stdout=io.StringIO())
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_the_demo_runs_the_background_worker_beside_the_web_server():
+    processes = demo_processes("127.0.0.1:8000")
+    assert list(processes) == ["web server", "worker"]
+    assert processes["worker"][1:] == ["-m", "paydesk", "worker"]
 
 
 @pytest.mark.parametrize(
@@ -126,6 +133,8 @@ def test_demo_from_nothing_serves_pages_and_static_files_then_stops_on_ctrl_c(tm
             css = client.get("/static/admin/css/base.css")
             assert css.status_code == 200
             assert css.headers["content-type"].startswith("text/css")
+        children = psutil.Process(demo.pid).children(recursive=True)
+        assert any("worker" in child.cmdline() for child in children), "no background worker"
         with sqlite3.connect(var / "demo.sqlite3") as db:
             counts = dict(db.execute("SELECT customer_id, COUNT(*) FROM ledger_payment GROUP BY 1"))
         assert len(counts) == 2 and min(counts.values()) >= 200
@@ -140,6 +149,7 @@ def test_demo_from_nothing_serves_pages_and_static_files_then_stops_on_ctrl_c(tm
     codes = re.findall(rf"(?:Free credit|Bonus)[^\n]*?({code})$", out, re.M)
     assert len(codes) == 2 and all(voucher_code_is_well_formed(code) for code in codes), out
     assert "Stopping the demo" in out
+    assert not [child for child in children if child.is_running()], "Ctrl-C left a process behind"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     assert Path(var / "static" / "admin" / "css" / "base.css").exists()

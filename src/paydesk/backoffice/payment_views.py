@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,7 +24,6 @@ from django.utils.translation import ngettext
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.backoffice.admin_base import client_ip
-from paydesk.backoffice.emails import payment_confirmation_schedule
 from paydesk.backoffice.exports import staff_payments_csv
 from paydesk.backoffice.forms import (
     PaymentAddForm,
@@ -37,6 +37,7 @@ from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import format_money
+from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
@@ -102,16 +103,19 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         )
         return earlier
     try:
-        payment = payment_create(
-            customer=customer,
-            total=data["total"],
-            description=data["description"],
-            status=data["status"],
-            fee=data["fee"] or None,
-            allow_overdraft=data["allow_overdraft"],
-            idempotency_key=key,
-            actor=request.user,
-        )
+        # The confirmation is queued in the payment's own transaction and sent after it commits.
+        with transaction.atomic():
+            payment = payment_create(
+                customer=customer,
+                total=data["total"],
+                description=data["description"],
+                status=data["status"],
+                fee=data["fee"] or None,
+                allow_overdraft=data["allow_overdraft"],
+                idempotency_key=key,
+                actor=request.user,
+            )
+            queued = notify_payment_received(payment=payment) if data["email_confirmation"] else 0
     except InsufficientCredit as exc:
         form.add_error("total", exc.message + OVERDRAFT_HINT)
         return None
@@ -130,28 +134,38 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         },
     )
     if data["email_confirmation"]:
-        _confirmation(request, payment)
+        _confirmation_message(request, payment, queued)
     return payment
 
 
-def _confirmation(request: HttpRequest, payment: Payment) -> None:
+def _confirmation_message(request: HttpRequest, payment: Payment, queued: int) -> None:
     if payment.status != PaymentStatus.COMPLETED:
         messages.warning(request, _("No confirmation email: the payment is not completed."))
-        return
-    contacts = payment.customer.contacts.count()
-    if not contacts:
+    elif not queued:
         messages.warning(request, _("No confirmation email: this customer has no contacts."))
-        return
-    payment_confirmation_schedule(payment=payment)
-    messages.info(
-        request,
-        ngettext(
-            "A confirmation email goes to %d contact.",
-            "A confirmation email goes to %d contacts.",
-            contacts,
+    else:
+        messages.info(
+            request,
+            ngettext(
+                "A confirmation email goes to %d contact.",
+                "A confirmation email goes to %d contacts.",
+                queued,
+            )
+            % queued,
         )
-        % contacts,
-    )
+
+
+def payment_complete_notified(
+    *, payment: Payment | int, actor: Any, total: object = None, allow_overdraft: bool = False
+) -> Payment:
+    """`payment_complete`, and in the same transaction the customer's "payment received" email
+    (sent after commit) unless it is a staff entry (notify_payment_completed)."""
+    with transaction.atomic():
+        done = payment_complete(
+            payment=payment, actor=actor, total=total, allow_overdraft=allow_overdraft
+        )
+        notify_payment_completed(payment=done)
+    return done
 
 
 def _pending_or_redirect(
@@ -188,7 +202,7 @@ def payment_complete_one(
     form = PaymentCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            done = payment_complete(
+            done = payment_complete_notified(
                 payment=payment.pk,
                 total=form.cleaned_data["total"] or None,
                 allow_overdraft=form.cleaned_data["allow_overdraft"],

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "paydesk.vouchers",
     "paydesk.banktransfers",
     "paydesk.checkout",
+    "paydesk.notifications",
+    "paydesk.worker",
 ]
 
 MIDDLEWARE = [
@@ -176,12 +178,16 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # seconds; a hung server is a failure
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Paydesk <payments@localhost>")
+# The email outbox (docs/worker.md): attempts per message, and the first retry delay (doubling).
+PAYDESK_EMAIL_MAX_ATTEMPTS = int(os.environ.get("PAYDESK_EMAIL_MAX_ATTEMPTS", "8"))
+PAYDESK_EMAIL_RETRY_SECONDS = int(os.environ.get("PAYDESK_EMAIL_RETRY_SECONDS", "60"))
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True
@@ -226,5 +232,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PAYDESK_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},  # the worker logs each job run itself
+    },
 }

@@ -1,5 +1,6 @@
 """`paydesk demo`: the offline demo. An empty database, migrated and seeded, static files
-collected, the logins printed, then the demo's processes (`DEMO_PROCESSES`) until Ctrl-C.
+collected, the logins printed, then the demo's processes (`demo_processes()`: the web server and
+the background worker) until Ctrl-C, which stops them all.
 
 Runs only with the demo settings (`PAYDESK_DEMO = True`); `paydesk demo` always selects them.
 It erases nothing but its own SQLite file (var/demo.sqlite3): a database named by DATABASE_URL
@@ -46,6 +47,7 @@ def demo_processes(bind: str) -> dict[str, list[str]]:
             "--graceful-timeout", "5",
             "--log-level", "warning",
         ],
+        "worker": [sys.executable, "-m", "paydesk", "worker"],
     }  # fmt: skip
 
 
