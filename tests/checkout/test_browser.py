@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from paydesk.ledger.models import Payment
 from paydesk.banktransfers.services import bank_details_update, transfer_complete
+from paydesk.ledger.models import Payment
 from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -37,12 +37,15 @@ def bank_transfer(customer, total="25"):
 
 
 def test_completing_a_bank_transfer_tells_the_contacts_the_amount_received(
-    finance, customer, billing, django_capture_on_commit_callbacks
+    finance_user, customer, billing, django_capture_on_commit_callbacks
 ):
+    from paydesk.banktransfers.services import transfer_complete
+
     transfer = bank_transfer(customer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = finance.post(f"{PAYMENTS}{transfer.pk}/complete/", {"total": "24.50"})
-    assert response.status_code == 302
+        transfer_complete(
+            payment=transfer, actor=finance_user, received_amount="24.50", received_currency="USD"
+        )
     [message] = mail.outbox
     assert message.to == ["billing@example.com"]
     assert message.subject == f"Payment received: $24.50 USD ({transfer.reference})"

@@ -48,10 +48,13 @@ def in_thread(target, name: str) -> tuple[threading.Thread, list]:
     return thread, out
 
 
-def test_the_job_table_holds_the_email_sweep():
+def test_the_job_table_holds_the_email_sweep_and_the_transfer_expiry():
+    from paydesk.banktransfers.services import transfers_expire
+
     job = job_lookup("email-outbox")
     assert job.resolve() is outbox_send_due
     assert job.every <= timedelta(minutes=5)
+    assert job_lookup("bank-transfer-expiry").resolve() is transfers_expire
     assert len({j.name for j in JOBS}) == len(JOBS)
 
 
@@ -124,7 +127,10 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
     notify_payment_received(payment=payment)  # queued; its on-commit send never happened
     out = io.StringIO()
     call_command("worker", "--once", stdout=out)
-    assert out.getvalue().strip() == "email-outbox: 1 emails delivered"
+    assert out.getvalue().splitlines() == [
+        "email-outbox: 1 emails delivered",
+        "bank-transfer-expiry: 0 transfers expired",
+    ]
     assert OutboundEmail.objects.get().status == "sent"
     out = io.StringIO()
     call_command("worker", "--once", stdout=out)
@@ -135,5 +141,6 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
 def test_worker_names_an_unknown_job():
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="no job called 'nope'; the jobs are: email-outbox"):
+    jobs = "email-outbox, bank-transfer-expiry"
+    with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

@@ -78,7 +78,10 @@ def test_worker_once_as_a_process_delivers_and_exits_0(customer):
     process = paydesk("worker", "--once")
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    assert out.strip() == "email-outbox: 1 emails delivered"
+    assert out.splitlines() == [
+        "email-outbox: 1 emails delivered",
+        "bank-transfer-expiry: 0 transfers expired",
+    ]
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 1)
 

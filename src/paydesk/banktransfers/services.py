@@ -38,6 +38,7 @@ from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money, plain_amount, round_half_up
+from paydesk.notifications.services import notify_payment_completed
 
 logger = logging.getLogger(__name__)
 
@@ -313,7 +314,9 @@ def _approve(
             "first_approver": first.approver.email if first is not None else None,
         },
     )
-    return payment_complete(payment=locked.pk, actor=actor, total=credit, at=at)
+    completed = payment_complete(payment=locked.pk, actor=actor, total=credit, at=at)
+    notify_payment_completed(payment=completed)
+    return completed
 
 
 def _rate_record(receipt: Receipt) -> Decimal:

@@ -15,6 +15,7 @@ Decisions (docs/checkout.md):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal, localcontext
@@ -26,6 +27,8 @@ from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, StaffRole
 from paydesk.audit.services import audit_record
+from paydesk.banktransfers.selectors import bank_details_current
+from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
 from paydesk.checkout.models import EventResult, MethodConfig, PaymentLogEntry, Quote
 from paydesk.checkout.selectors import AvailableMethod, method_available_for
 from paydesk.errors import (
@@ -53,7 +56,12 @@ from paydesk.money import (
     round_half_up,
     to_decimal,
 )
+from paydesk.notifications.services import (
+    notify_bank_transfer_instructions,
+    notify_payment_completed,
+)
 
+logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
 
 
@@ -324,6 +332,8 @@ def checkout_start(
             )
             quote.payment = payment
             quote.save(update_fields=["payment"])
+            if method == PaymentMethod.BANK_TRANSFER:
+                _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
         existing = _started(customer=customer, key=key)
         if existing is None:
@@ -353,6 +363,20 @@ class EventApplied:
     entry: PaymentLogEntry
     payment: Payment | None
     duplicate: bool = False
+
+
+def _email_transfer_instructions(*, payment: Payment, terms: Any) -> None:
+    """Queue the bank details and reference to the customer (sent after commit)."""
+    details = bank_details_current()
+    if details is None:
+        logger.warning("No payment details set: transfer %s was not emailed.", payment.reference)
+        return
+    notify_bank_transfer_instructions(
+        payment=payment,
+        bank_details={name: getattr(details, name) for name in BANK_DETAILS_FIELDS},
+        amount=terms.total_charged,
+        currency=terms.currency,
+    )
 
 
 def _log(event: GatewayEvent, **fields: Any) -> PaymentLogEntry:
@@ -462,6 +486,7 @@ def _apply(
                 _finish(entry, EventResult.REFUSED, detail, payment)
                 return EventApplied(entry, payment), AmountMismatch(detail)
     payment = payment_complete(payment=payment, total=credit)
+    notify_payment_completed(payment=payment)
     _finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
     return EventApplied(entry, payment), None
 

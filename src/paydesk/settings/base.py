@@ -215,7 +215,9 @@ PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WIN
 # Bank transfers (§6): completing a credit above this amount (in the account currency) needs two
 # different Finance users; pending transfers older than the expiry are cancelled; proofs of
 # payment (PDF, PNG, JPEG) are at most this many bytes.
-PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get("PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000")
+PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get(
+    "PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000"
+)
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
 # Make Payment (§5): the gateway of each method, by dotted path (a method without one is never

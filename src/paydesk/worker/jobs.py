@@ -32,6 +32,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("email-outbox", "paydesk.notifications.services.outbox_send_due",
         every=timedelta(minutes=1), done="emails delivered"),
+    Job("bank-transfer-expiry", "paydesk.banktransfers.services.transfers_expire",
+        every=timedelta(hours=1), done="transfers expired"),
 )  # fmt: skip
 
 
