@@ -181,11 +181,15 @@ def test_list_is_newest_first_filtered_and_limited(customer):
         run("payments", "list", "--customer", str(customer.pk), "--limit", "0")
 
 
-def test_complete_by_loosely_typed_reference_then_cancel_is_refused(customer):
+def test_complete_by_loosely_typed_reference_then_cancel_is_refused(customer, finance_user):
     wire = payment_create(customer=customer, total="100", description="Wire",
                           status="pending", method="bank_transfer")  # fmt: skip
     typed = wire.reference.replace("-", "").lower()
-    done = run_json("payments", "complete", "--payment", typed, "--total", "99.50")
+    err = fails("payments", "complete", "--payment", typed, "--total", "99.50")
+    assert "--as: A bank transfer is completed by a Finance user" in err
+    done = run_json(
+        "payments", "complete", "--payment", typed, "--total", "99.50", "--as", finance_user.email
+    )
     assert (done["status"], done["total"], done["balance_after"]) == ("completed", "99.50", "99.50")
     customer.refresh_from_db()
     assert customer.balance == Decimal("99.50")

@@ -76,3 +76,28 @@ def test_a_pending_staff_entry_completed_later_tells_nobody(
     assert entry.status == "completed"
     assert mail.outbox == []
     assert not OutboundEmail.objects.exists()
+
+
+def test_a_redeemed_voucher_and_its_bonus_each_tell_the_contacts(
+    portal_user, customer, billing, django_capture_on_commit_callbacks
+):
+    from paydesk.vouchers.services import voucher_batch_issue, voucher_redeem
+
+    _batch, [free] = voucher_batch_issue(count=1, currency="USD", addition="5", actor=None)
+    _batch, [bonus] = voucher_batch_issue(
+        count=1, currency="USD", minimum_activation="50", multiplier="2", addition="5", actor=None
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        redeemed = voucher_redeem(
+            code=free, customer=customer, currency="USD", user=portal_user, ip_address="127.0.0.1"
+        )
+        voucher_redeem(
+            code=bonus, customer=customer, currency="USD", user=portal_user, ip_address="127.0.0.1"
+        )
+        # The ledger itself sends nothing: this top-up's own email belongs to whoever completes
+        # it (a gateway event, Finance); the bonus it earns is the voucher's to tell.
+        payment_create(customer=customer, total="100", description="Card top-up", method="card")
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert subjects[1] == f"Payment received: $5.00 USD ({redeemed.payment.reference})"
+    assert subjects[0].startswith("Payment received: $105.00 USD")
+    assert len(subjects) == 2

@@ -44,6 +44,7 @@ from paydesk.money import (
     round_half_up,
     to_decimal,
 )
+from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.codes import (
     voucher_code_hash,
     voucher_code_hint,
@@ -137,7 +138,9 @@ def voucher_batch_issue(
             f"Issue between 1 and {MAX_BATCH_COUNT:,} vouchers at a time.", field="count"
         )
     minimum = _terms_amount(
-        minimum_activation, field="minimum_activation", label="minimum activation",
+        minimum_activation,
+        field="minimum_activation",
+        label="minimum activation",
         currency=currency,
     )
     addition_amount = _terms_amount(addition, field="addition", label="addition", currency=currency)
@@ -298,7 +301,10 @@ def _note_limit_reached(
         return
     logger.warning(
         "Voucher failure limit reached (%s): user %s, customer %s, ip %s",
-        ", ".join(reached), user.pk, customer.pk, ip_address,
+        ", ".join(reached),
+        user.pk,
+        customer.pk,
+        ip_address,
     )
     audit_record(
         action="voucher.failure_limit",
@@ -384,6 +390,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
             )
             Voucher.objects.filter(pk=voucher.pk).update(redemption_payment=payment)
             voucher.redemption_payment = payment
+            notify_payment_completed(payment=payment)
         audit_record(
             action="voucher.redeem",
             actor=user,
@@ -473,6 +480,7 @@ def voucher_bonus_for_topup(*, payment: Payment) -> Payment | None:
     if applied != 1:
         # The row lock above makes this unreachable; refuse rather than pay a bonus twice.
         raise VoucherError("This bonus voucher has already been applied.")
+    notify_payment_completed(payment=bonus)
     audit_record(
         action="voucher.bonus",
         actor_email="system",

@@ -20,7 +20,9 @@ from paydesk.cli.base import (
     staff_lookup,
     table,
 )
+from paydesk.banktransfers.services import transfer_complete
 from paydesk.cli.serialize import payment_data
+from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import format_money
@@ -151,13 +153,31 @@ class Command(PaydeskCommand):
         self._show(options, payment, "Recorded")
 
     def complete(self, options: dict[str, Any]) -> None:
-        payment = payment_complete(
-            payment=payment_lookup(options["payment"]),
-            total=options["total"],
-            allow_overdraft=options["allow_overdraft"],
-            actor=staff_lookup(options["actor"]),
-        )
-        self._show(options, payment, "Completed")
+        payment = payment_lookup(options["payment"])
+        actor = staff_lookup(options["actor"])
+        if payment.method == PaymentMethod.BANK_TRANSFER:
+            # The bank-transfer rules (Finance only, nobody approves their own, two people
+            # above the threshold) hold on the command line too.
+            if actor is None:
+                raise PermissionDenied(
+                    "A bank transfer is completed by a Finance user: name one.", field="as"
+                )
+            payment = transfer_complete(
+                payment=payment,
+                actor=actor,
+                received_amount=options["total"] or payment.total,
+                received_currency=payment.customer.currency,
+            )
+            verb = "Completed" if payment.status == PaymentStatus.COMPLETED else "Approved"
+        else:
+            payment = payment_complete(
+                payment=payment,
+                total=options["total"],
+                allow_overdraft=options["allow_overdraft"],
+                actor=actor,
+            )
+            verb = "Completed"
+        self._show(options, payment, verb)
 
     def cancel(self, options: dict[str, Any]) -> None:
         payment = payment_cancel(
