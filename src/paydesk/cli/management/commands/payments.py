@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod
+from paydesk.banktransfers.services import transfer_complete
 from paydesk.cli.base import (
     PaydeskCommand,
     customer_lookup,
@@ -20,7 +21,6 @@ from paydesk.cli.base import (
     staff_lookup,
     table,
 )
-from paydesk.banktransfers.services import transfer_complete
 from paydesk.cli.serialize import payment_data
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
