@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from paydesk.banktransfers.services import bank_details_update, transfer_complete
+from paydesk.banktransfers.services import bank_details_update
 from paydesk.ledger.models import Payment
 from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory, StaffFactory
 
@@ -73,9 +73,19 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
     row = page.locator(f'tr[data-payment-id="{payment.pk}"]')
     assert row.locator(".badge").inner_text() == "Pending"
     page.evaluate("window.__notReloaded = true")
-    transfer_complete(
-        payment=payment, actor=finance, received_amount="100.00", received_currency="EUR"
-    )
+    # Finance, in the back office, in another window: the amount received, then confirm.
+    staff = page.context.browser.new_page()
+    staff.goto(f"{live_server.url}/backoffice/login/")
+    staff.fill("input[name=username]", finance.email)
+    staff.fill("input[name=password]", PASSWORD)
+    staff.press("input[name=password]", "Enter")
+    staff.wait_for_url(f"{live_server.url}/backoffice/")
+    staff.goto(f"{live_server.url}/backoffice/banktransfers/banktransfer/{payment.pk}/change/")
+    staff.get_by_label("Amount received").fill("100.00")
+    staff.get_by_label("Currency received").fill("EUR")
+    staff.get_by_role("button", name="Show the credit").click()
+    staff.get_by_role("button", name="Confirm and approve").click()
+    staff.wait_for_load_state()
     page.wait_for_selector(f'tr[data-payment-id="{payment.pk}"] .badge-completed', timeout=20_000)
     assert page.evaluate("window.__notReloaded") is True
     assert "$108.50 USD" in page.locator(".balance").inner_text()
