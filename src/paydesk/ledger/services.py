@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import signals
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
@@ -103,6 +104,58 @@ def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -
         f"{format_money(customer.available_credit, customer.currency)} available.",
         field="total",
     )
+
+
+# (vendor) → the INSERT statement of a new payment row and the fields it takes, in order.
+_INSERT_STATEMENTS: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _insert_statement() -> tuple[str, list[Any]]:
+    cached = _INSERT_STATEMENTS.get(connection.vendor)
+    if cached is None:
+        meta = Payment._meta
+        qn = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}"
+        )
+        cached = _INSERT_STATEMENTS[connection.vendor] = (sql, fields)
+    return cached
+
+
+def _insert(payment: Payment) -> None:
+    """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
+
+    The same columns, values and conversions (`pre_save`, `get_db_prep_save`), the same
+    constraints and triggers, the same pre_save/post_save signals when anything listens; only
+    the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting a
+    payment (bench/ P1). A value that is an SQL expression falls back to `save()`.
+    """
+    sql, fields = _insert_statement()
+    params = []
+    for field in fields:
+        value = field.pre_save(payment, True)
+        if hasattr(value, "resolve_expression"):
+            payment.save(force_insert=True)
+            return
+        if value is not None and type(value) is not str:
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
+    if signals.pre_save.has_listeners(Payment):
+        signals.pre_save.send(
+            sender=Payment, instance=payment, raw=False, using=connection.alias, update_fields=None
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        payment.pk = cursor.fetchone()[0]
+    payment._state.adding = False
+    payment._state.db = connection.alias
+    if signals.post_save.has_listeners(Payment):
+        signals.post_save.send(
+            sender=Payment, instance=payment, created=True, update_fields=None, raw=False,
+            using=connection.alias,
+        )
 
 
 def payment_create(
@@ -208,7 +261,7 @@ def _payment_insert(
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
-        payment = Payment.objects.create(
+        payment = Payment(
             reference=new_payment_reference(),
             customer=customer,
             total=total,
@@ -230,6 +283,7 @@ def _payment_insert(
             cancel_reason=cancel_reason if status == PaymentStatus.CANCELLED else "",
             balance_after=balance_after,
         )
+        _insert(payment)
         if balance_after is not None:
             customer.balance = balance_after
         if actor is not None:
