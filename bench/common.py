@@ -41,11 +41,15 @@ def db_url(db: str) -> str:
     return pg_url(PG_OURS_DB)
 
 
-def paydesk_env(db: str, settings: str = "paydesk.settings.dev", **extra: str) -> dict[str, str]:
-    """Environment of a child process running Paydesk as deployed (DEBUG off) on the bench DB."""
+def paydesk_env(db: str, settings: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment of a child process running Paydesk as deployed (DEBUG off) on the bench DB.
+
+    Settings: paydesk.settings.dev (DEBUG off by the environment), or PAYDESK_BENCH_SETTINGS.
+    """
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": settings,
+        "DJANGO_SETTINGS_MODULE": settings
+        or os.environ.get("PAYDESK_BENCH_SETTINGS", "paydesk.settings.dev"),
         "DATABASE_URL": db_url(db),
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-not-secret",
@@ -54,7 +58,9 @@ def paydesk_env(db: str, settings: str = "paydesk.settings.dev", **extra: str) -
         "PAYDESK_LOG_LEVEL": "WARNING",
         "PAYDESK_SECURE_COOKIES": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PYTHONPATH": str(ROOT) + os.pathsep + str(ROOT / "src"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)

@@ -51,7 +51,9 @@ def run_ours(customers: list, totals: list[Decimal], offset: int) -> None:
     k = len(customers)
     for i, total in enumerate(totals):
         payment_create(
-            customer=customers[(offset + i) % k], total=total, description=f"Bank top-up {offset + i}"
+            customer=customers[(offset + i) % k],
+            total=total,
+            description=f"Bank top-up {offset + i}",
         )
 
 
@@ -86,7 +88,8 @@ class SqliteFloor:
             balance = con.execute(self.UPDATE, (units, cid)).fetchone()[0]
             con.execute(
                 self.INSERT,
-                (random_reference(), cid, units, f"Bank top-up {offset + i}", now, now, now, balance),
+                (random_reference(), cid, units, f"Bank top-up {offset + i}", now, now, now,
+                 balance),
             )
             con.execute("COMMIT")
 
@@ -131,7 +134,8 @@ def check_balances(customers: list) -> None:
 
     for c in customers:
         stored = Customer.objects.values_list("balance", flat=True).get(pk=c.pk)
-        total = Payment.objects.filter(customer_id=c.pk, status="completed").aggregate(s=Sum("total"))
+        completed = Payment.objects.filter(customer_id=c.pk, status="completed")
+        total = completed.aggregate(s=Sum("total"))
         if stored != (total["s"] or 0):
             raise SystemExit(f"P1: customer {c.pk} balance {stored} != sum {total['s']}")
 

@@ -64,7 +64,10 @@ def main() -> None:
         raise SystemExit(f"P3: GET /payments/ answered {first.status_code}")
     page = first.content.decode()
     last = last_link(page)
-    targets = {"first_small": (clients[small], "/payments/"), "first_big": (clients[big], "/payments/")}
+    targets = {
+        "first_small": (clients[small], "/payments/"),
+        "first_big": (clients[big], "/payments/"),
+    }
     if last:
         if last.startswith("?"):
             last = "/payments/" + last

@@ -38,6 +38,9 @@ from paydesk.money import (
 from paydesk.references import new_payment_reference
 
 DESCRIPTION_MAX = 500
+# `Choices.values` builds a new list on every call; these are looked up on every payment.
+_STATUSES = frozenset(PaymentStatus.values)
+_METHODS = frozenset(PaymentMethod.values)
 
 
 def split_description(text: str) -> tuple[str, str]:
@@ -186,9 +189,9 @@ def payment_create(
         raise PaymentError("A description the customer can read is required.", field="description")
     if len(public) > DESCRIPTION_MAX or len(comment) > DESCRIPTION_MAX:
         raise PaymentError("That description is too long.", field="description")
-    if status not in PaymentStatus.values:
+    if status not in _STATUSES:
         raise PaymentError(f"Unknown status '{status}'.", field="status")
-    if method not in PaymentMethod.values:
+    if method not in _METHODS:
         raise PaymentError(f"Unknown method '{method}'.", field="method")
     fee_amount = None
     if fee not in (None, ""):
