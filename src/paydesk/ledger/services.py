@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import signals
 from django.utils import timezone
 
@@ -109,11 +109,12 @@ def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -
     )
 
 
-# (vendor) → the INSERT statement of a new payment row and the fields it takes, in order.
-_INSERT_STATEMENTS: dict[str, tuple[str, list[Any]]] = {}
+# (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
+# kind: "text" (a str is stored as it is), "datetime" or "other".
+_INSERT_STATEMENTS: dict[str, tuple[str, list[tuple[Any, str]]]] = {}
 
 
-def _insert_statement() -> tuple[str, list[Any]]:
+def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
     cached = _INSERT_STATEMENTS.get(connection.vendor)
     if cached is None:
         meta = Payment._meta
@@ -123,32 +124,47 @@ def _insert_statement() -> tuple[str, list[Any]]:
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}"
         )
-        cached = _INSERT_STATEMENTS[connection.vendor] = (sql, fields)
+        kinds = [
+            "text" if isinstance(f, models.CharField | models.TextField)
+            else "datetime" if isinstance(f, models.DateTimeField)
+            else "other"
+            for f in fields
+        ]
+        cached = (sql, list(zip(fields, kinds, strict=True)))
+        _INSERT_STATEMENTS[connection.vendor] = cached
     return cached
 
 
 def _insert(payment: Payment) -> None:
     """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
 
-    The same columns, values and conversions (`pre_save`, `get_db_prep_save`), the same
-    constraints and triggers, the same pre_save/post_save signals when anything listens; only
-    the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting a
-    payment (bench/ P1). A value that is an SQL expression falls back to `save()`.
+    The same signals (pre_save, then post_save, when anything listens), the same columns,
+    values and conversions (`pre_save`, `get_db_prep_save`), the same constraints and triggers;
+    only the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting
+    a payment (bench/ P1). A value that is an SQL expression falls back to `save()`.
     """
-    sql, fields = _insert_statement()
-    params = []
-    for field in fields:
-        value = field.pre_save(payment, True)
-        if hasattr(value, "resolve_expression"):
-            payment.save(force_insert=True)
-            return
-        if value is not None and type(value) is not str:
-            value = field.get_db_prep_save(value, connection)
-        params.append(value)
     if signals.pre_save.has_listeners(Payment):
         signals.pre_save.send(
             sender=Payment, instance=payment, raw=False, using=connection.alias, update_fields=None
         )
+    sql, fields = _insert_statement()
+    params = []
+    converted: dict[int, Any] = {}  # one datetime in several columns is converted once
+    for field, kind in fields:
+        value = field.pre_save(payment, True)
+        if value is None or (kind == "text" and isinstance(value, str)):
+            params.append(value)
+            continue
+        if hasattr(value, "resolve_expression"):
+            payment.save(force_insert=True)
+            return
+        if kind == "datetime":
+            if id(value) not in converted:
+                converted[id(value)] = field.get_db_prep_save(value, connection)
+            value = converted[id(value)]
+        else:
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         payment.pk = cursor.fetchone()[0]
