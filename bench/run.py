@@ -116,8 +116,8 @@ def pg_reachable() -> bool:
 
 
 def fresh_database(db: str) -> None:
+    (VAR / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT: whitenoise wants it
     if db == "sqlite":
-        VAR.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
     else:
@@ -225,7 +225,6 @@ class Server:
         import psutil
 
         self.port = free_port()
-        (VAR / "static").mkdir(parents=True, exist_ok=True)
         self.log = open(VAR / f"gunicorn-{db}.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "paydesk.wsgi:application",
@@ -378,7 +377,7 @@ def si(size: int) -> str:
 
 
 def pct(x: float) -> str:
-    return f"{x * 100:.0f} %"
+    return f"{x * 100:.1f} %"
 
 
 def verdict(ok: bool) -> str:
@@ -407,7 +406,7 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
                     rows.append([
                         f"P1 {name}: post completed payments, {label}",
                         f"{ours:,.0f} posts/s", f"django-hordak {peer:,.0f} posts/s",
-                        f"{ours / peer:.2f}×", "≥ 1.5× django-hordak", verdict(ours / peer >= 1.5),
+                        f"{ours / peer:.3f}×", "≥ 1.5× django-hordak", verdict(ours / peer >= 1.5),
                     ])
                     # Context: no Python code can beat the floor, so when the disk's commit
                     # latency dominates, floor / hordak caps what ours / hordak can reach.
@@ -422,14 +421,14 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
             a, b = us[str(cfg.sizes[0])], us[str(cfg.sizes[-1])]
             rows.append([
                 f"P2 {name}: read the stored balance, {hi} vs {lo} payments",
-                f"{b:.0f} µs ({hi})", f"{a:.0f} µs ({lo})", f"{b / a:.2f}", "≤ 1.2",
+                f"{b:.0f} µs ({hi})", f"{a:.0f} µs ({lo})", f"{b / a:.3f}", "≤ 1.2",
                 verdict(b / a <= 1.2),
             ])
             if len(cfg.sizes) > 2:
                 m = us[str(cfg.sizes[1])]
                 rows.append([
                     f"P2 {name}: read the stored balance, {si(cfg.sizes[1])} vs {lo} payments",
-                    f"{m:.0f} µs ({si(cfg.sizes[1])})", f"{a:.0f} µs ({lo})", f"{m / a:.2f}",
+                    f"{m:.0f} µs ({si(cfg.sizes[1])})", f"{a:.0f} µs ({lo})", f"{m / a:.3f}",
                     "≤ 1.2", verdict(m / a <= 1.2),
                 ])
         p3 = res.get("P3")
@@ -445,7 +444,7 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
                     rows.append([
                         f"P3 {name}: Payments page, deep page vs first page ({hi})",
                         f"{ms['deep_big']:.1f} ms (Last)", f"{ms['first_big']:.1f} ms (first)",
-                        f"{ms['deep_big'] / ms['first_big']:.2f}×", "≤ 1.5×",
+                        f"{ms['deep_big'] / ms['first_big']:.3f}×", "≤ 1.5×",
                         verdict(ms["deep_big"] / ms["first_big"] <= 1.5),
                     ])
                 else:
@@ -455,7 +454,7 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
                 rows.append([
                     f"P3 {name}: Payments page, first page, {hi} vs {lo} payments",
                     f"{ms['first_big']:.1f} ms ({hi})", f"{ms['first_small']:.1f} ms ({lo})",
-                    f"{ms['first_big'] / ms['first_small']:.2f}×", "≤ 1.5×",
+                    f"{ms['first_big'] / ms['first_small']:.3f}×", "≤ 1.5×",
                     verdict(ms["first_big"] / ms["first_small"] <= 1.5),
                 ])
         p4 = res.get("P4")
@@ -612,7 +611,7 @@ def main() -> int:
             "P1 2,400 posts per variant and shape)")
     lines = [
         "# Paydesk bench (quality.md P1–P4)", "",
-        f"Command: `python bench/run.py {' '.join(sys.argv[1:])}`".rstrip() + f" — {mode}; "
+        f"Command: `{' '.join(['python3 bench/run.py', *sys.argv[1:]])}` — {mode}; "
         f"medians of {cfg.rounds} rounds, variants interleaved; took {minutes:.1f} min.", "",
         *[f"- {k}: {v}" for k, v in info], "",
         table, "",
