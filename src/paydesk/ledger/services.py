@@ -141,13 +141,17 @@ def _insert(payment: Payment) -> None:
     The same signals (pre_save, then post_save, when anything listens), the same columns,
     values and conversions (`pre_save`, `get_db_prep_save`), the same constraints and triggers;
     only the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting
-    a payment (bench/ P1). A value that is an SQL expression falls back to `save()`.
+    a payment (bench/ P1). A value that is an SQL expression (a db_default, say) is left to
+    `save()`.
     """
+    sql, fields = _insert_statement()
+    if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
+        payment.save(force_insert=True)
+        return
     if signals.pre_save.has_listeners(Payment):
         signals.pre_save.send(
             sender=Payment, instance=payment, raw=False, using=connection.alias, update_fields=None
         )
-    sql, fields = _insert_statement()
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
     for field, kind in fields:
@@ -155,9 +159,6 @@ def _insert(payment: Payment) -> None:
         if value is None or (kind == "text" and isinstance(value, str)):
             params.append(value)
             continue
-        if hasattr(value, "resolve_expression"):
-            payment.save(force_insert=True)
-            return
         if kind == "datetime":
             if id(value) not in converted:
                 converted[id(value)] = field.get_db_prep_save(value, connection)
