@@ -56,7 +56,7 @@ class PaidDetails:
 
 
 def split_description(text: str) -> tuple[str, str]:
-    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public part, staff comment."""
+    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public, staff comment."""
     public, _hash, comment = (text or "").partition("#")
     return public.strip(), comment.strip()
 
