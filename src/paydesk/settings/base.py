@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "paydesk.checkout",
     "paydesk.notifications",
     "paydesk.worker",
+    "paydesk.api",
+    "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
 MIDDLEWARE = [
