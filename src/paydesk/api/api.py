@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Swagger
 from paydesk.api.auth import API_AUTH
 from paydesk.api.customer import router as customer_router
 from paydesk.api.errors import install_error_handlers
+from paydesk.api.staff import router as staff_router
 
 api = NinjaAPI(
     title="Paydesk API",
@@ -30,3 +31,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", customer_router)
+api.add_router("/staff/", staff_router)

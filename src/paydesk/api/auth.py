@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.utils import check_csrf
 
@@ -83,3 +83,28 @@ def _has_key_header(request: HttpRequest) -> bool:
 
 
 API_AUTH = [BearerKey(), HeaderKey(), Session()]
+
+
+def _staff(caller: Caller | None) -> Caller | None:
+    if caller is not None and not caller.user.is_staff:
+        raise AuthorizationError(403, "These endpoints are for staff.")
+    return caller
+
+
+class StaffBearerKey(BearerKey):
+    def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
+        return _staff(super().authenticate(request, token))
+
+
+class StaffHeaderKey(HeaderKey):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        return _staff(super().authenticate(request, key))
+
+
+class StaffSession(Session):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        return _staff(super().authenticate(request, key))
+
+
+# Staff endpoints refuse a portal caller (403) before the request body is even read.
+STAFF_AUTH = [StaffBearerKey(), StaffHeaderKey(), StaffSession()]
