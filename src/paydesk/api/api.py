@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI, Swagger
 
-from paydesk.api.auth import API_AUTH
+from paydesk.api.auth import API_AUTH, CallerThrottle
 from paydesk.api.customer import router as customer_router
 from paydesk.api.errors import install_error_handlers
 from paydesk.api.staff import router as staff_router
@@ -24,6 +24,7 @@ api = NinjaAPI(
         "Idempotency-Key (Stripe's semantics)."
     ),
     auth=API_AUTH,
+    throttle=[CallerThrottle()],
     urls_namespace="api",
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_url="/docs",

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
+from ninja.throttling import AuthRateThrottle
 from ninja.utils import check_csrf
 
 from paydesk.api.models import ApiKey, ApiScope
@@ -108,3 +109,28 @@ class StaffSession(Session):
 
 # Staff endpoints refuse a portal caller (403) before the request body is even read.
 STAFF_AUTH = [StaffBearerKey(), StaffHeaderKey(), StaffSession()]
+
+
+class CallerThrottle(AuthRateThrottle):
+    """Requests per caller (each API key, or each signed-in user) and period, from the setting
+    PAYDESK_API_RATE (`600/m` by default); past it, 429 with Retry-After. Counts live in the
+    cache: set REDIS_URL when several app servers run."""
+
+    scope = "paydesk_api"
+
+    def __init__(self) -> None:
+        super().__init__(rate="1/s")  # replaced on each request by the current setting
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        self.rate = settings.PAYDESK_API_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        caller = getattr(request, "auth", None)
+        if not isinstance(caller, Caller):
+            return None
+        ident = f"key:{caller.api_key.prefix}" if caller.api_key else f"user:{caller.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

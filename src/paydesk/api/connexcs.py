@@ -21,7 +21,7 @@ from ninja import NinjaAPI, Schema
 from pydantic import Field
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import STAFF_AUTH, Caller
+from paydesk.api.auth import STAFF_AUTH, Caller, CallerThrottle
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
@@ -53,6 +53,7 @@ cp_api = NinjaAPI(
     title="Paydesk ConnexCS-compatible API",
     version="1",
     auth=STAFF_AUTH,
+    throttle=[CallerThrottle()],
     urls_namespace="connexcs",
     docs_url=None,
     openapi_url="/openapi.json",
