@@ -83,15 +83,13 @@ def _user_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
 def _filters(
     request: HttpRequest, customer: Customer, query: PaymentQuery, defaults: PortalDefaults
 ) -> PaymentFilters:
-    if query.date_from and query.date_to and query.date_to < query.date_from:
-        raise ApiError(400, "invalid_request", "date_to must not be before date_from.", "date_to")
     form = PaymentFilterForm(
         {
             "status": query.status or "",
             "method": query.method or "",
             "q": query.q or "",
-            "date_from": query.date_from.isoformat() if query.date_from else "",
-            "date_to": query.date_to.isoformat() if query.date_to else "",
+            "date_from": query.date_from or "",
+            "date_to": query.date_to or "",
             "sort": query.sort,
         }
     )

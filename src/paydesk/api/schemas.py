@@ -3,7 +3,7 @@ never a number; a customer's payment never carries the private staff comment."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -94,16 +94,23 @@ class BalanceOut(Schema):
     available_credit: MoneyOut
 
 
+# A day as YYYY-MM-DD (strings, not pydantic dates, which would also take a Unix time like "0").
+DAY = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"})
 Sort = Literal["-date", "date", "-total", "total"]
 Status = Literal["pending", "completed", "cancelled"]
 
 
+Method = Literal[
+    "bank_transfer", "paypal", "card", "razorpay", "paystack", "nowpayments", "voucher", "manual"
+]
+
+
 class PaymentQuery(Schema):
     status: Status | None = None
-    method: str | None = Field(None, max_length=20)
+    method: Method | None = None
     q: str | None = Field(None, max_length=100)
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: str | None = DAY
+    date_to: str | None = DAY
     sort: Sort = "-date"
     after: str | None = Field(None, max_length=200)
     before: str | None = Field(None, max_length=200)

@@ -8,7 +8,7 @@ paydesk.banktransfers.services (bank transfers complete under the two-person rul
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from django.db import transaction
@@ -23,6 +23,7 @@ from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
 from paydesk.api.schemas import (
+    DAY,
     ErrorOut,
     MoneyOut,
     StaffPaymentListOut,
@@ -197,12 +198,23 @@ class StaffPaymentQuery(Schema):
     status: Literal["pending", "completed", "cancelled"] | None = None
     method: Literal[tuple(PaymentMethod.values)] | None = None  # type: ignore[valid-type]
     q: str | None = Field(None, max_length=100)
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: str | None = DAY
+    date_to: str | None = DAY
     sort: Literal["-date", "date", "-total", "total"] = "-date"
     after: str | None = Field(None, max_length=200)
     before: str | None = Field(None, max_length=200)
     limit: int = Field(50, ge=1, le=200)
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(
+            400, "invalid_request", f"{field}: not a date (YYYY-MM-DD).", field
+        ) from None
 
 
 @router.get(
@@ -210,16 +222,15 @@ class StaffPaymentQuery(Schema):
 )
 def staff_payments(request: HttpRequest, query: Query[StaffPaymentQuery]) -> dict[str, object]:
     """Every customer's payments (or one's, with customer_id); dates are whole UTC days."""
-    from datetime import UTC, datetime, time, timedelta
-
     staff_caller(request)
+    first, last = _day(query.date_from, "date_from"), _day(query.date_to, "date_to")
     filters = PaymentFilters(
         status=query.status or "",
         method=query.method or "",
         text=(query.q or "").strip(),
-        start=datetime.combine(query.date_from, time.min, tzinfo=UTC) if query.date_from else None,
-        end=datetime.combine(query.date_to + timedelta(days=1), time.min, tzinfo=UTC)
-        if query.date_to and query.date_to < date(9999, 12, 31)
+        start=datetime.combine(first, time.min, tzinfo=UTC) if first else None,
+        end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+        if last and last < date(9999, 12, 31)
         else None,
     )
     rows = Payment.objects.select_related("customer")
