@@ -121,3 +121,29 @@ def test_staff_keys_carry_the_staff_members_role(support_user):
     plain = key_for(support_user, "read")
     response = ApiClient(plain).get("/api/v1/balance")
     assert response.status_code == 403  # customer endpoints are for portal users
+
+
+def test_the_command_line_creates_a_key_shown_once_and_revokes_it(portal_user):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(
+        "api_keys",
+        "create",
+        "--email",
+        portal_user.email,
+        "--name",
+        "cron",
+        "--scopes",
+        "read,pay",
+        "--json",
+        stdout=out,
+    )
+    data = json.loads(out.getvalue())
+    assert data["scopes"] == ["pay", "read"] and data["key"].startswith(f"pd_{data['prefix']}_")
+    assert ApiClient(data["key"]).get("/api/v1/balance").status_code == 200
+    call_command("api_keys", "revoke", "--prefix", data["prefix"], stdout=io.StringIO())
+    assert ApiClient(data["key"]).get("/api/v1/balance").status_code == 401
