@@ -128,3 +128,34 @@ def test_portal_users_get_nothing_from_staff_endpoints(api, customer):
     body = {"customer_id": customer.pk, "total": "1000", "description": "Free money"}
     assert api.post("/api/v1/staff/payments", body).status_code == 403
     assert Payment.objects.count() == 0
+
+
+def test_finance_issues_a_voucher_batch_whose_codes_are_shown_once(finance, customer, api):
+    from paydesk.api.models import IdempotencyRecord
+
+    body = {"count": 2, "currency": "USD", "addition": "10.00", "note": "Trade fair"}
+    issued = finance.post("/api/v1/staff/voucher-batches", body, **{"Idempotency-Key": "fair-1"})
+    assert issued.status_code == 201, issued.content
+    data = issued.json()
+    assert len(data["codes"]) == 2 and data["addition"] == {"amount": "10.00", "currency": "USD"}
+    assert data["statuses"] == {"available": 2, "used": 0, "disabled": 0}
+    # The replay is the same batch without the codes, which were never stored.
+    replay = finance.post("/api/v1/staff/voucher-batches", body, **{"Idempotency-Key": "fair-1"})
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] == data["id"] and replay.json()["codes"] is None
+    stored = bytes(IdempotencyRecord.objects.get(key="fair-1").body)
+    assert not [code for code in data["codes"] if code.encode() in stored]
+    # A customer redeems one through the API; the list shows it used.
+    redeemed = api.post(
+        "/api/v1/payments", {"method": "voucher", "code": data["codes"][0], "currency": "USD"}
+    )
+    assert redeemed.status_code == 201
+    listed = finance.get("/api/v1/staff/voucher-batches").json()
+    assert listed[0]["statuses"]["used"] == 1 and listed[0]["codes"] is None
+
+
+def test_support_cannot_issue_vouchers(support_user):
+    support = ApiClient(key_for(support_user))
+    body = {"count": 1, "currency": "USD", "addition": "10"}
+    assert support.post("/api/v1/staff/voucher-batches", body).status_code == 403
+    assert support.get("/api/v1/staff/voucher-batches").status_code == 200

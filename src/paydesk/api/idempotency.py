@@ -72,7 +72,24 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
 
 def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Make a POST operation honour Idempotency-Key; the view must return an HttpResponse."""
+    return idempotent_storing(None)(view)
 
+
+def idempotent_storing(
+    redact: Callable[[bytes], bytes] | None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`idempotent`, storing `redact(body)` instead of the body: for an answer holding secrets
+    shown once (voucher codes), which must never be stored; a replay gets the redacted body."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        return _idempotent(view, redact)
+
+    return decorate
+
+
+def _idempotent(
+    view: Callable[..., HttpResponse], redact: Callable[[bytes], bytes] | None
+) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         raw = request.headers.get("Idempotency-Key")
@@ -101,7 +118,7 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code,
             content_type=response.get("Content-Type", "application/json"),
-            body=response.content,
+            body=redact(response.content) if redact else response.content,
             completed_at=timezone.now(),
         )
         return response

@@ -8,6 +8,7 @@ paydesk.banktransfers.services (bank transfers complete under the two-person rul
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -20,7 +21,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.accounts.services import customer_create, customer_update
 from paydesk.api.auth import STAFF_AUTH, Caller
 from paydesk.api.errors import ApiError
-from paydesk.api.idempotency import idempotent
+from paydesk.api.idempotency import idempotent, idempotent_storing
 from paydesk.api.models import ApiScope
 from paydesk.api.schemas import (
     DAY,
@@ -37,6 +38,9 @@ from paydesk.ledger.selectors import PAYMENT_SORTS, PaymentFilters, payment_filt
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 from paydesk.references import canonical_payment_reference
+from paydesk.vouchers.models import VoucherBatch
+from paydesk.vouchers.selectors import voucher_batch_status_counts
+from paydesk.vouchers.services import voucher_batch_issue
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 
@@ -362,3 +366,95 @@ def staff_payment_cancel(request: HttpRequest, reference: str, payload: CancelIn
     payment = _staff_payment(reference)
     done = payment_cancel(payment=payment.pk, reason=payload.reason, actor=caller.user)
     return _json(200, staff_payment_out(done), StaffPaymentOut)
+
+
+# --- voucher batches -------------------------------------------------------------------------
+
+
+class VoucherBatchIn(Schema):
+    count: int = Field(ge=1, le=1000, description="At most 1,000 per call.")
+    currency: str = Field(max_length=3, examples=["USD"])
+    minimum_activation: str = Field("0", max_length=40, description="M: 0 = free credit.")
+    multiplier: str = Field("1", max_length=40, description="X: 2 doubles the top-up.")
+    addition: str = Field(max_length=40, examples=["25.00"], description="A: added credit.")
+    expires_at: datetime | None = None
+    note: str = Field("", max_length=200)
+
+
+class VoucherBatchOut(Schema):
+    id: int
+    currency: str
+    count: int
+    minimum_activation: MoneyOut
+    multiplier: str
+    addition: MoneyOut
+    expires_at: datetime | None
+    note: str
+    created_at: datetime
+    statuses: dict[str, int]
+    codes: list[str] | None = Field(
+        None, description="The codes, in the answer that issued them only; never stored."
+    )
+
+
+def voucher_batch_out(batch: VoucherBatch, codes: list[str] | None = None) -> dict[str, object]:
+    c = batch.currency
+    return {
+        "id": batch.pk,
+        "currency": c,
+        "count": batch.count,
+        "minimum_activation": money(batch.minimum_activation, c),
+        "multiplier": f"{batch.multiplier.normalize():f}",
+        "addition": money(batch.addition, c),
+        "expires_at": batch.expires_at,
+        "note": batch.note,
+        "created_at": batch.created_at,
+        "statuses": voucher_batch_status_counts(batch=batch),
+        "codes": codes,
+    }
+
+
+def _without_codes(body: bytes) -> bytes:
+    """What an Idempotency-Key record keeps of a batch answer: everything but the codes."""
+    data = json.loads(body)
+    if isinstance(data, dict) and "codes" in data:
+        data["codes"] = None
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+@router.get(
+    "/voucher-batches",
+    response={200: list[VoucherBatchOut], **ERRORS},
+    summary="Voucher batches, newest first",
+)
+def voucher_batches(
+    request: HttpRequest, limit: int = Query(50, ge=1, le=200)
+) -> list[dict[str, object]]:
+    staff_caller(request)
+    batches = VoucherBatch.objects.order_by("-created_at", "-id")[:limit]
+    return [voucher_batch_out(b) for b in batches]
+
+
+@router.post(
+    "/voucher-batches",
+    response={201: VoucherBatchOut, **ERRORS},
+    summary="Issue a voucher batch (Finance); the codes are in this answer only",
+)
+@idempotent_storing(_without_codes)
+def voucher_batch_new(request: HttpRequest, payload: VoucherBatchIn) -> HttpResponse:
+    """A replay with the same Idempotency-Key returns the batch without its codes: they are
+    never stored, so they cannot be shown twice."""
+    caller = staff_caller(request, write=True)
+    batch, codes = voucher_batch_issue(
+        count=payload.count,
+        currency=payload.currency,
+        minimum_activation=payload.minimum_activation,
+        multiplier=payload.multiplier,
+        addition=payload.addition,
+        expires_at=payload.expires_at,
+        note=payload.note,
+        actor=caller.user,
+    )
+    response = _json(201, voucher_batch_out(batch, codes), VoucherBatchOut)
+    response["Cache-Control"] = "no-store"
+    return response
