@@ -1,8 +1,11 @@
 """URL map: the portal at /, Make Payment at /pay/, the back office at /backoffice/, sign-in
-pages under /accounts/."""
+pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/,
+the ConnexCS-compatible API at /api/cp/."""
 
 from django.urls import include, path
 
+from paydesk.api.api import api
+from paydesk.api.connexcs import cp_api
 from paydesk.backoffice.site import backoffice_site
 
 urlpatterns = [
@@ -10,5 +13,8 @@ urlpatterns = [
     path("backoffice/", backoffice_site.urls),
     path("transfers/", include("paydesk.banktransfers.urls")),
     path("pay/", include("paydesk.checkout.urls")),
+    path("api/v1/", api.urls),
+    path("api/cp/", cp_api.urls),
+    path("api-keys/", include("paydesk.api.urls")),
     path("", include("paydesk.portal.urls")),
 ]

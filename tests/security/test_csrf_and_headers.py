@@ -23,6 +23,10 @@ def test_every_post_without_a_csrf_token_is_refused(route):
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     response = client.post(route.path({}), {"description": "x", "total": "1"})
+    if response.status_code == 405 and route.regex.startswith("api/"):
+        # An API route without a POST operation (ninja answers 405 itself): nothing to change.
+        assert "POST" not in response.headers.get("Allow", ""), route.regex
+        return
     assert response.status_code == 403, (route.regex, response.status_code)
 
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "paydesk.checkout",
     "paydesk.notifications",
     "paydesk.worker",
+    "paydesk.api",
+    "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -213,6 +215,9 @@ PAYDESK_VOUCHER_KEY = os.environ.get("PAYDESK_VOUCHER_KEY", "")
 # Failed redemptions allowed per user, per customer and per IP address within the window.
 PAYDESK_VOUCHER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_LIMIT", "5"))
 PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WINDOW", "900"))
+
+# API (docs/api.md): requests per API key (or signed-in user) and period, e.g. "600/m".
+PAYDESK_API_RATE = os.environ.get("PAYDESK_API_RATE", "600/m")
 # Bank transfers (§6): completing a credit above this amount (in the account currency) needs two
 # different Finance users; pending transfers older than the expiry are cancelled; proofs of
 # payment (PDF, PNG, JPEG) are at most this many bytes.

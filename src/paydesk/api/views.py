@@ -1,0 +1,70 @@
+"""The API key pages: list, create (the key is shown once, in the answer to the POST), revoke.
+
+For portal users (keys act for their own customer) and staff (keys carry the staff member's
+role). Thin: the work is in paydesk.api.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from paydesk.api.forms import ApiKeyForm
+from paydesk.api.models import ApiKey
+from paydesk.api.services import api_key_create, api_key_revoke
+from paydesk.errors import PaydeskError
+
+
+def _may_have_keys(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_staff or getattr(user, "customer_id", None))  # type: ignore[union-attr]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_list(request: HttpRequest) -> HttpResponse:
+    if not _may_have_keys(request):
+        return render(
+            request,
+            "portal/refused.html",
+            {"message": _("Your sign-in is not linked to a customer account.")},
+            status=403,
+        )
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, plain = api_key_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+            )
+        except PaydeskError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            created = {"key": key, "plain": plain}
+            form = ApiKeyForm()
+    keys = ApiKey.objects.filter(user=request.user).order_by("-created_at", "-id")
+    response = render(
+        request,
+        "api/keys.html",
+        {"form": form, "keys": keys, "created": created, "nav": "api_keys"},
+        status=201 if created else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    key = ApiKey.objects.filter(pk=pk, user=request.user).first()
+    if key is None:
+        raise Http404
+    api_key_revoke(key=key, actor=request.user)
+    messages.success(request, _("The key “%(name)s” is revoked.") % {"name": key.name})
+    return redirect("apikeys:list")

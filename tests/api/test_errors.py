@@ -1,0 +1,30 @@
+"""Errors as JSON with the right status; rate limits per key."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from tests.api.conftest import ApiClient, key_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_key_has_its_own_rate_limit_with_retry_after(portal_user, settings):
+    cache.clear()
+    settings.PAYDESK_API_RATE = "3/m"
+    first, second = ApiClient(key_for(portal_user)), ApiClient(key_for(portal_user))
+    assert [first.get("/api/v1/balance").status_code for _ in range(3)] == [200] * 3
+    limited = first.get("/api/v1/balance")
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(limited["Retry-After"]) <= 60
+    assert second.get("/api/v1/balance").status_code == 200  # another key, its own count
+    cache.clear()
+
+
+def test_unknown_routes_and_methods_never_500(api):
+    assert api.client.put("/api/v1/payments", headers=api.headers).status_code == 405
+    assert api.get("/api/v1/payments/%00").status_code == 404
+    assert api.get("/api/v1/payments", {"after": "x" * 1000}).status_code == 400
+    assert api.get("/api/v1/payments", {"limit": "many"}).json()["error"]["field"] == "limit"

@@ -1,0 +1,118 @@
+"""quality.md R4 through the API: Idempotency-Key with Stripe's semantics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from paydesk.api.models import ApiKey, IdempotencyRecord
+from paydesk.api.services import idempotency_purge
+from paydesk.ledger.models import Payment
+from tests.api.conftest import ApiClient, key_for
+from tests.factories import CustomerFactory, PortalUserFactory
+from tests.vouchers.conftest import run_at_once
+
+BODY = {"method": "bank_transfer", "amount": "100.00", "currency": "USD"}
+POSTS = 8
+
+
+@pytest.mark.django_db
+def test_a_replay_returns_the_first_answer_byte_for_byte(api):
+    first = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "order-1"})
+    assert first.status_code == 201
+    assert "Idempotent-Replayed" not in first
+    replay = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "order-1"})
+    assert replay.status_code == 201
+    assert replay.content == first.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_422(api):
+    api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "order-2"})
+    other = api.post(
+        "/api/v1/payments", {**BODY, "amount": "200.00"}, **{"Idempotency-Key": "order-2"}
+    )
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_mismatch"
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_while_the_first_is_in_flight_is_409(api, portal_user):
+    first = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "warm-up"})
+    assert first.status_code == 201
+    record = IdempotencyRecord.objects.get(key="warm-up")
+    # A request still being processed: its row is inserted, not yet answered.
+    IdempotencyRecord.objects.create(
+        caller=record.caller, key="order-3", fingerprint=record.fingerprint
+    )
+    response = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "order-3"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_key_in_use"
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_refusals_are_replayed_and_keys_are_scoped_to_the_caller(api, customer):
+    bad = {**BODY, "amount": "ten"}
+    first = api.post("/api/v1/payments", bad, **{"Idempotency-Key": "k"})
+    assert first.status_code == 422
+    assert api.post("/api/v1/payments", bad, **{"Idempotency-Key": "k"}).content == first.content
+    # Another caller may use the same key for its own request.
+    other = ApiClient(key_for(PortalUserFactory(customer=CustomerFactory())))
+    assert other.post("/api/v1/payments", BODY, **{"Idempotency-Key": "k"}).status_code == 201
+
+
+@pytest.mark.django_db
+def test_keys_are_kept_24_hours_then_purged(api):
+    api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "old"})
+    assert idempotency_purge(now=timezone.now() + timedelta(hours=23)) == 0
+    assert idempotency_purge(now=timezone.now() + timedelta(hours=25)) == 1
+    assert IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_bad_idempotency_key_is_400(api):
+    response = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "x" * 300})
+    assert response.status_code == 400
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+
+
+def _eight_posts_at_once():
+    customer = CustomerFactory(currency="USD")
+    user = PortalUserFactory(customer=customer)
+    plain = key_for(user)
+    clients = [ApiClient(plain) for _ in range(POSTS)]
+
+    outcomes = run_at_once(
+        POSTS,
+        lambda i: clients[i].post("/api/v1/payments", BODY, **{"Idempotency-Key": "once-only"}),
+    )
+
+    statuses = sorted(getattr(o, "status_code", repr(o)) for o in outcomes)
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses.count(201) >= 1
+    assert Payment.objects.count() == 1
+    payment = Payment.objects.get()
+    created = [o for o in outcomes if o.status_code == 201]
+    assert len({o.content for o in created}) == 1  # any 201 is the first answer, replayed
+    assert payment.reference in created[0].content.decode()
+    # After the first answer, a retry gets it back.
+    again = clients[0].post("/api/v1/payments", BODY, **{"Idempotency-Key": "once-only"})
+    assert (again.status_code, again.content) == (201, created[0].content)
+    assert ApiKey.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_8_identical_posts_at_once_make_one_payment_on_sqlite(method_configs):
+    _eight_posts_at_once()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_8_identical_posts_at_once_make_one_payment_on_postgresql(method_configs):
+    _eight_posts_at_once()
