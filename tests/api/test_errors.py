@@ -28,3 +28,23 @@ def test_unknown_routes_and_methods_never_500(api):
     assert api.get("/api/v1/payments/%00").status_code == 404
     assert api.get("/api/v1/payments", {"after": "x" * 1000}).status_code == 400
     assert api.get("/api/v1/payments", {"limit": "many"}).json()["error"]["field"] == "limit"
+
+
+def test_text_with_a_nul_character_is_a_clear_400_never_a_500(db):
+    from django.test import Client
+
+    from paydesk.api.services import api_key_create
+    from tests.factories import CustomerFactory, StaffFactory
+
+    customer = CustomerFactory(currency="USD")
+    _key, plain = api_key_create(
+        user=StaffFactory(staff_role="finance"), name="nul", scopes=["read", "pay"]
+    )
+    response = Client().post(
+        "/api/v1/staff/payments",
+        {"customer_id": customer.pk, "total": "5.00", "description": "Top-up\x00"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+    assert response.status_code in (400, 422), response.content
+    assert "NUL" in response.json()["error"]["message"]

@@ -25,7 +25,7 @@ from paydesk.api.auth import STAFF_AUTH, Caller, CallerThrottle
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
-from paydesk.api.schemas import ErrorOut
+from paydesk.api.schemas import ErrorOut, Input
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.money import normalize_currency, plain_amount
@@ -61,7 +61,7 @@ cp_api = NinjaAPI(
 install_error_handlers(cp_api)
 
 
-class CpPaymentIn(Schema):
+class CpPaymentIn(Input):
     company_id: int = Field(ge=1, le=2**63 - 1)
     description: str = Field(max_length=1001)
     total: str = Field(max_length=40, examples=["-10.00"])

@@ -3,12 +3,13 @@ never a number; a customer's payment never carries the private staff comment."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from paydesk.ledger.models import Payment
 from paydesk.money import plain_amount
@@ -105,7 +106,22 @@ Method = Literal[
 ]
 
 
-class PaymentQuery(Schema):
+class Input(Schema):
+    """A request body or query string. Its text may not hold a NUL character: PostgreSQL cannot
+    store one, and no legitimate description, name or code needs it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        raw = getattr(data, "_obj", data)  # django-ninja hands validators a DjangoGetter
+        if isinstance(raw, Mapping):
+            for name, value in raw.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(f"{name}: text cannot contain NUL characters")
+        return data
+
+
+class PaymentQuery(Input):
     status: Status | None = None
     method: Method | None = None
     q: str | None = Field(None, max_length=100)
@@ -117,7 +133,7 @@ class PaymentQuery(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
-class MakePaymentIn(Schema):
+class MakePaymentIn(Input):
     method: str = Field(max_length=20, examples=["bank_transfer"])
     amount: str | None = Field(None, max_length=40, examples=["100.00"])
     currency: str = Field(max_length=3, examples=["EUR"])

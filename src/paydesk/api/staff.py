@@ -26,6 +26,7 @@ from paydesk.api.models import ApiScope
 from paydesk.api.schemas import (
     DAY,
     ErrorOut,
+    Input,
     MoneyOut,
     StaffPaymentListOut,
     StaffPaymentOut,
@@ -87,7 +88,7 @@ class CustomerListOut(Schema):
     next_cursor: str | None
 
 
-class CustomerChanges(Schema):
+class CustomerChanges(Input):
     name: str | None = Field(None, max_length=200)
     debit_limit: str | None = Field(None, max_length=40, examples=["100.00"])
     minimum_payment: str | None = Field(None, max_length=40)
@@ -131,7 +132,7 @@ def _customer(customer_id: int) -> Customer:
     return customer
 
 
-class CustomerQuery(Schema):
+class CustomerQuery(Input):
     q: str | None = Field(None, max_length=100)
     after: int | None = Field(None, ge=0, le=2**63 - 1)
     limit: int = Field(50, ge=1, le=200)
@@ -197,7 +198,7 @@ def customer_change(
 # --- payments --------------------------------------------------------------------------------
 
 
-class StaffPaymentQuery(Schema):
+class StaffPaymentQuery(Input):
     customer_id: int | None = Field(None, ge=1, le=2**63 - 1)
     status: Literal["pending", "completed", "cancelled"] | None = None
     method: Literal[tuple(PaymentMethod.values)] | None = None  # type: ignore[valid-type]
@@ -259,7 +260,7 @@ def staff_payments(request: HttpRequest, query: Query[StaffPaymentQuery]) -> dic
     }
 
 
-class StaffPaymentIn(Schema):
+class StaffPaymentIn(Input):
     customer_id: int = Field(ge=1, le=2**63 - 1)
     total: str = Field(max_length=40, examples=["-10.00"], description="Negative = purchase.")
     description: str = Field(max_length=1001, examples=["DID rental #renewal for March"])
@@ -307,7 +308,7 @@ def staff_payment_new(request: HttpRequest, payload: StaffPaymentIn) -> HttpResp
     return _json(201, staff_payment_out(payment), StaffPaymentOut)
 
 
-class CompleteIn(Schema):
+class CompleteIn(Input):
     total: str | None = Field(
         None, max_length=40, description="The amount received, when it differs."
     )
@@ -351,7 +352,7 @@ def staff_payment_complete(
     return _json(status, staff_payment_out(done), StaffPaymentOut)
 
 
-class CancelIn(Schema):
+class CancelIn(Input):
     reason: str = Field(max_length=500, examples=["Customer asked by phone"])
 
 
@@ -371,7 +372,7 @@ def staff_payment_cancel(request: HttpRequest, reference: str, payload: CancelIn
 # --- voucher batches -------------------------------------------------------------------------
 
 
-class VoucherBatchIn(Schema):
+class VoucherBatchIn(Input):
     count: int = Field(ge=1, le=1000, description="At most 1,000 per call.")
     currency: str = Field(max_length=3, examples=["USD"])
     minimum_activation: str = Field("0", max_length=40, description="M: 0 = free credit.")
