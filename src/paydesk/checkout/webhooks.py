@@ -153,21 +153,22 @@ def webhook_receive(request: HttpRequest, gateway: str) -> JsonResponse:
                 detail=error.message,
             )
             return _error(400, "bad_signature", "The signature is missing or not valid.")
-        return _apply_verified(receiver, body, request.headers)
+        return _apply_verified(gateway, receiver, body, request.headers)
     except DatabaseError:
         logger.exception("A %s webhook could not be recorded; the gateway will retry.", gateway)
         return _error(409, "retry_later", "The notification could not be recorded; retry.")
 
 
-def _apply_verified(receiver: Receiver, body: bytes, headers: Headers) -> JsonResponse:
-    name = receiver.gateway
+def _apply_verified(
+    name: str, receiver: Receiver, body: bytes, headers: Headers
+) -> JsonResponse:
     try:
         event = receiver.parse(body, headers)
     except GatewayError as error:
         logger.warning("Refused a signed %s webhook: %s", name, error.message)
         fallback = f"unreadable:{sha256(body).hexdigest()[:32]}"
         gateway_notification_refuse(
-            gateway=name,
+            gateway=receiver.gateway,
             event_id=_delivery_id(receiver, headers, fallback),
             detail=f"Signed but unreadable: {error.message}",
             signature_valid=True,
