@@ -96,9 +96,14 @@ def test_a_failure_cancels_the_payment_with_the_gateways_reason(sender):
     assert post(sender, notify(sender, "cancelled", 4001, payment)).json()["status"] == "applied"
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and payment.cancel_reason
-    # A confirmation arriving after the cancellation credits nothing.
-    assert post(sender, notify(sender, "completed", 4002, payment)).json()["status"] == "ignored"
+    # A confirmation arriving after the cancellation credits nothing, and asks staff to look:
+    # the gateway says it took money Paydesk will not credit.
+    late = post(sender, notify(sender, "completed", 4002, payment))
+    assert late.json() == {"status": "refused", "duplicate": False}
     assert balance(payment) == 0
+    assert PaymentLogEntry.objects.get(result=EventResult.REFUSED).detail.startswith(
+        "Needs staff attention"
+    )
 
 
 @by_name

@@ -484,6 +484,13 @@ def _apply(
     if payment is None:
         _finish(entry, EventResult.REFUSED, "No payment of this gateway has that reference.", None)
         return EventApplied(entry, None), GatewayError("The event names no known payment.")
+    if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.COMPLETED:
+        # The gateway took money for a payment Paydesk already cancelled (a late capture, a
+        # retry at the gateway after a decline): never credited silently, never lost silently.
+        detail = "Needs staff attention: the gateway reports this cancelled payment as paid."
+        logger.warning("Payment %s: %s", payment.reference, detail)
+        _finish(entry, EventResult.REFUSED, detail, payment)
+        return EventApplied(entry, payment), None
     if payment.is_final:
         _finish(entry, EventResult.IGNORED, f"Payment already {payment.status}.", payment)
         return EventApplied(entry, payment), None
