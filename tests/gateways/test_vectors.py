@@ -216,10 +216,10 @@ def test_nowpayments_numbers_are_written_as_javascript_writes_them(nowpayments_v
 def test_nowpayments_canonical_form_edge_cases():
     body = (
         b'{"b":[3,{"z":1.50,"a":-0.0}],"a":{"10":1,"9":2,"x":1E+2},'
-        b'"\xc3\xa9":"caf\xc3\xa9","s":"line\\nbreak"}'
+        b'"\xc3\xa9":"caf\xc3\xa9","s":"line\\nbreak","i":1e400}'
     )
     assert nowpayments_signed_text(body) == (
-        '{"a":{"9":2,"10":1,"x":100},"b":{"0":3,"1":{"a":0,"z":1.5}},'
+        '{"a":{"9":2,"10":1,"x":100},"b":{"0":3,"1":{"a":0,"z":1.5}},"i":null,'
         '"s":"line\\nbreak","\u00e9":"caf\u00e9"}'
     )
 

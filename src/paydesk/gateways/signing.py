@@ -46,7 +46,7 @@ def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, every fractional number a Decimal (never a float)."""
     try:
         value = json.loads(body.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise GatewayError("The notification is not JSON.") from error
     if not isinstance(value, dict):
         raise GatewayError("The notification is not a JSON object.")

@@ -48,6 +48,8 @@ def _js_number(literal: str) -> str:
     # A double is what NOWPayments' server holds, so a float is the exact model of its output;
     # this text only feeds the signature, never an amount (amounts are read as Decimal).
     shortest = Decimal(repr(float(literal)))  # repr: the shortest digits that round-trip
+    if not shortest.is_finite():
+        return "null"  # 1e400 parses to Infinity, which JSON.stringify writes as null
     if shortest == 0:
         return "0"
     sign, digit_tuple, exponent = shortest.normalize().as_tuple()
@@ -124,7 +126,7 @@ def nowpayments_signature_verify(*, body: bytes, signature: str | None, secret: 
         raise WebhookSignatureInvalid("The x-nowpayments-sig header is missing.")
     try:
         message = nowpayments_signed_text(body).encode("utf-8")
-    except UnicodeEncodeError as error:  # a lone surrogate escaped in the body
+    except (UnicodeEncodeError, RecursionError) as error:  # a lone surrogate; absurd nesting
         raise WebhookSignatureInvalid("The IPN body cannot be re-serialised.") from error
     expected = hmac_hex(secret=secret, message=message, digest="sha512")
     if not signature_matches(expected=expected, given=signature):
