@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from hashlib import sha256
 
 from django.conf import settings
@@ -45,10 +44,21 @@ logger = logging.getLogger("paydesk.webhooks")
 Headers = Mapping[str, str]
 
 
-@lru_cache(maxsize=32)
+_CERTIFICATES: dict[tuple[str, str], bytes] = {}
+
+
 def _certificate(fetcher_path: str, url: str) -> bytes:
-    """PayPal's certificates change rarely: fetched once per URL per process."""
-    return import_string(fetcher_path)(url)
+    """PayPal's certificates change rarely: fetched once per URL per process. Only what looks
+    like a certificate is kept, so a garbled download is fetched again next time."""
+    key = (fetcher_path, url)
+    if key not in _CERTIFICATES:
+        pem = import_string(fetcher_path)(url)
+        if b"-----BEGIN CERTIFICATE-----" not in pem:
+            return pem  # the signature check refuses it
+        if len(_CERTIFICATES) >= 32:
+            _CERTIFICATES.clear()
+        _CERTIFICATES[key] = pem
+    return _CERTIFICATES[key]
 
 
 def _verify_paypal(body: bytes, headers: Headers, webhook_id: str) -> None:
