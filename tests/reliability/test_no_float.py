@@ -20,10 +20,6 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "paydesk"
 # (path relative to src/paydesk, text on the offending line): why it is not money.
 ALLOWED = {
     ("settings/base.py", "AXES_COOLOFF_TIME"): "sign-in lockout duration in hours, not money",
-    ("gateways/nowpayments/webhooks.py", "repr(float(literal))"): (
-        "rewrites a number of a signed IPN the way NOWPayments' JavaScript wrote it, only to "
-        "check the signature; amounts are read from the body as Decimal"
-    ),
 }
 
 FLOAT_NAMES = {"FloatField", "DecimalField"}
