@@ -32,8 +32,10 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
 
-bench: setup
-	$(BIN)/python bench/run.py
+# Benchmarks (quality.md P1–P4): bench/run.py makes its own bench/.venv (Paydesk + the peers).
+# `make bench BENCH_ARGS=--quick` for small N.
+bench:
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis bench/.venv bench/var

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import fx_views
 from paydesk.backoffice.filters import OccurredDateRangeFilter
-from paydesk.backoffice.roles import can_move_money, is_staff
+from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
 from paydesk.fx.fields import plain_rate
@@ -70,7 +70,7 @@ class RateDateRangeFilter(OccurredDateRangeFilter):
 
 
 @admin.register(ExchangeRate, site=backoffice_site)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
         "rate_date",
         "base_currency",
@@ -104,20 +104,8 @@ class ExchangeRateAdmin(admin.ModelAdmin):
         css = {"all": ["backoffice/backoffice.css"]}
 
     # Roles: every staff member reads; Finance (and Administrators) add and change rates.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_move_money(request)
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_move_money(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExchangeRate]:
         match = request.resolver_match

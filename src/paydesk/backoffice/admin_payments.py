@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import PaymentMethod
 from paydesk.backoffice import payment_views
 from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
-from paydesk.backoffice.roles import can_move_money, is_staff
+from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.ledger.models import Payment
@@ -54,7 +54,7 @@ class BulkCancelForm(forms.Form):
 
 
 @admin.register(Payment, site=backoffice_site)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
         "occurred_at",
         "reference",
@@ -115,25 +115,6 @@ class PaymentAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
-
-    # Roles: every staff member reads; Finance (and Administrators) add and move money.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_move_money(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_move_money_permission(self, request: HttpRequest) -> bool:
-        return can_move_money(request)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         if getattr(request, "backoffice_export", False):

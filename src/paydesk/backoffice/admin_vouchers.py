@@ -24,30 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paydesk.backoffice import voucher_views
-from paydesk.backoffice.roles import can_move_money, is_staff
+from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
-
-
-class _StaffReadsFinanceActs:
-    """Every staff role reads; nobody changes or deletes through the admin's own forms."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_staff(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_staff(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_move_money_permission(self, request: HttpRequest) -> bool:
-        return can_move_money(request)
 
 
 def _status_badge(status: str, label: str) -> str:
@@ -55,7 +36,7 @@ def _status_badge(status: str, label: str) -> str:
 
 
 @admin.register(VoucherBatch, site=backoffice_site)
-class VoucherBatchAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
+class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
         "batch_link",
         "terms",
@@ -95,9 +76,6 @@ class VoucherBatchAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_move_money(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherBatch]:
         # The counts of a page of batches in the same query (the detail page uses the selector).
@@ -242,7 +220,7 @@ class BatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Voucher, site=backoffice_site)
-class VoucherAdmin(_StaffReadsFinanceActs, admin.ModelAdmin):
+class VoucherAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
         "masked_code_link",
         "batch_link",

@@ -61,3 +61,26 @@ class AdministratorOnly:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class FinanceActs:
+    """A ModelAdmin mixin: every staff role views; Finance (and Administrators) add and move
+    money through the admin's own views; nobody changes or deletes through its forms."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return can_move_money(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_move_money_permission(self, request: HttpRequest) -> bool:
+        return can_move_money(request)

@@ -1,11 +1,12 @@
 """Settings shared by every environment. Everything a deployment changes comes from the environment.
 
-Never put a secret here: keys come from the environment (or a secrets file named there).
+Never put a secret here: keys come from the environment.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -136,7 +137,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sign-in throttling (django-axes): lock a username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = float(os.environ.get("PAYDESK_LOGIN_COOLOFF_HOURS", "0.25"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
