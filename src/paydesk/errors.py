@@ -126,6 +126,12 @@ class GatewayError(PaydeskError):
     code = "gateway_error"
 
 
+class WebhookSignatureInvalid(GatewayError):
+    """A gateway notification's signature is missing, malformed, stale or does not match."""
+
+    code = "bad_signature"
+
+
 class GatewayNotConfigured(GatewayError):
     """No gateway is registered for a method, or one of its secrets is missing."""
 

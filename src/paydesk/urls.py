@@ -1,12 +1,13 @@
 """URL map: the portal at /, Make Payment at /pay/, the back office at /backoffice/, sign-in
-pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/,
-the ConnexCS-compatible API at /api/cp/."""
+pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/, the
+ConnexCS-compatible API at /api/cp/, gateway webhooks at /webhooks/<gateway>/."""
 
 from django.urls import include, path
 
 from paydesk.api.api import api
 from paydesk.api.connexcs import cp_api
 from paydesk.backoffice.site import backoffice_site
+from paydesk.checkout.webhooks import webhook_receive
 
 urlpatterns = [
     path("accounts/", include("paydesk.accounts.urls")),
@@ -16,5 +17,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),
+    path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
     path("", include("paydesk.portal.urls")),
 ]

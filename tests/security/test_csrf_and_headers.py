@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.security.urlsweep import routes
@@ -12,13 +12,37 @@ from tests.security.urlsweep import routes
 pytestmark = pytest.mark.django_db
 
 # Routes that take POSTs from outside a browser session, each verified another way.
-CSRF_EXEMPT: dict[str, str] = {}
+CSRF_EXEMPT: dict[str, str] = {
+    "webhook": "gateways post without a session; the gateway's signature on the raw body is "
+    "checked instead (paydesk.checkout.webhooks)",
+}
+
+
+def _unsigned_posts_are_refused_and_logged(route, caplog) -> None:
+    """An exempt route must refuse a POST that carries no signature, and log it."""
+    from paydesk.checkout.models import PaymentLogEntry
+    from paydesk.checkout.webhooks import RECEIVERS
+
+    for gateway, receiver in RECEIVERS.items():
+        # Every secret set, so the refusal is the signature check's, not a missing setting's.
+        with override_settings(**{receiver.secret_setting: "a-configured-secret"}):
+            caplog.clear()
+            response = Client(enforce_csrf_checks=True).post(
+                route.path({"gateway": gateway}), data=b'{"id": "evt_1"}',
+                content_type="application/json",
+            )
+        assert response.status_code in (400, 401, 403), (gateway, response.status_code)
+        assert PaymentLogEntry.objects.filter(
+            gateway=receiver.gateway, signature_valid=False
+        ).exists(), gateway
+        assert f"Refused a {gateway} webhook" in caplog.text, gateway
 
 
 @pytest.mark.parametrize("route", routes(), ids=lambda r: r.name or r.regex)
-def test_every_post_without_a_csrf_token_is_refused(route):
+def test_every_post_without_a_csrf_token_is_refused(route, caplog):
     if route.name in CSRF_EXEMPT:
-        pytest.fail("exempt routes are checked by their own signature tests")
+        _unsigned_posts_are_refused_and_logged(route, caplog)
+        return
     user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)

@@ -450,6 +450,33 @@ def gateway_event_apply(*, event: GatewayEvent) -> EventApplied:
     return applied
 
 
+def gateway_notification_refuse(
+    *, gateway: str, event_id: str, detail: str, signature_valid: bool = False
+) -> PaymentLogEntry:
+    """Log a notification refused before it could be read as an event (a bad signature, an
+    unreadable body): `refused`, linked to no payment, never its body.
+
+    A signed but unreadable notification keeps its id unique: a redelivery finds that entry.
+    """
+    fields = {
+        "gateway": gateway[:20],
+        "event_id": event_id[:200],
+        "signature_valid": signature_valid,
+        "outcome": "",
+        "result": EventResult.REFUSED,
+        "detail": detail[:500],
+    }
+    if not signature_valid:
+        return PaymentLogEntry.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return PaymentLogEntry.objects.create(**fields)
+    except IntegrityError:
+        return PaymentLogEntry.objects.get(
+            gateway=fields["gateway"], event_id=fields["event_id"], signature_valid=True
+        )
+
+
 def _apply(
     event: GatewayEvent, entry: PaymentLogEntry
 ) -> tuple[EventApplied, PaydeskError | None]:
@@ -457,11 +484,24 @@ def _apply(
     if payment is None:
         _finish(entry, EventResult.REFUSED, "No payment of this gateway has that reference.", None)
         return EventApplied(entry, None), GatewayError("The event names no known payment.")
+    if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.COMPLETED:
+        # The gateway took money for a payment Paydesk already cancelled (a late capture, a
+        # retry at the gateway after a decline): never credited silently, never lost silently.
+        detail = "Needs staff attention: the gateway reports this cancelled payment as paid."
+        logger.warning("Payment %s: %s", payment.reference, detail)
+        _finish(entry, EventResult.REFUSED, detail, payment)
+        return EventApplied(entry, payment), None
     if payment.is_final:
         _finish(entry, EventResult.IGNORED, f"Payment already {payment.status}.", payment)
         return EventApplied(entry, payment), None
     if event.outcome is Outcome.PENDING:
-        _finish(entry, EventResult.IGNORED, "Still pending at the gateway.", payment)
+        if event.attention:
+            logger.warning("Payment %s needs staff attention: %s", payment.reference,
+                           event.attention)
+        detail = f"Needs staff attention: {event.attention}" if event.attention else (
+            "Still pending at the gateway."
+        )
+        _finish(entry, EventResult.IGNORED, detail, payment)
         return EventApplied(entry, payment), None
     if event.outcome is Outcome.CANCELLED:
         reason = event.reason or "Cancelled at the gateway."

@@ -102,6 +102,8 @@ class GatewayEvent:
     `event_id` is the gateway's own id for the notification (a replay carries the same id);
     the payment is found by `payment_reference` (ours) or by `gateway_reference` (theirs).
     `amount` is what the gateway says was charged (surcharge included), `fee` its own fee.
+    `attention` says why staff must look at a payment that stays pending (NOWPayments'
+    partially paid); empty when nothing is asked of them.
     """
 
     gateway: str
@@ -113,6 +115,7 @@ class GatewayEvent:
     fee: Decimal | None = None
     reason: str = ""
     signature_valid: bool = True
+    attention: str = ""
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:

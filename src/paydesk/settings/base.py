@@ -233,6 +233,22 @@ PAYDESK_GATEWAYS = {
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
+# Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
+# checked with, from the environment only (never the database, never logged). An empty one
+# refuses every notification of that gateway.
+PAYDESK_STRIPE_WEBHOOK_SECRET = os.environ.get("PAYDESK_STRIPE_WEBHOOK_SECRET", "")
+PAYDESK_RAZORPAY_WEBHOOK_SECRET = os.environ.get("PAYDESK_RAZORPAY_WEBHOOK_SECRET", "")
+PAYDESK_PAYSTACK_SECRET_KEY = os.environ.get("PAYDESK_PAYSTACK_SECRET_KEY", "")
+PAYDESK_NOWPAYMENTS_IPN_SECRET = os.environ.get("PAYDESK_NOWPAYMENTS_IPN_SECRET", "")
+PAYDESK_PAYPAL_WEBHOOK_ID = os.environ.get("PAYDESK_PAYPAL_WEBHOOK_ID", "")
+# PayPal signs with the certificate at PAYPAL-CERT-URL: only https URLs on these hosts count.
+PAYDESK_PAYPAL_CERT_HOSTS = env_list(
+    "PAYDESK_PAYPAL_CERT_HOSTS",
+    ["api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"],
+)
+# What fetches that certificate (dotted path to a callable url -> PEM bytes); the sandbox and
+# the tests name their own.
+PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetch"
 
 LOGGING = {
     "version": 1,

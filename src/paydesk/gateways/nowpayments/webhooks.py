@@ -1,0 +1,248 @@
+"""NOWPayments IPNs: the x-nowpayments-sig check and payment statuses mapped to ours (spec §5).
+
+Pure: no model, no database, no setting. The signature is hex HMAC-SHA512 keyed with the IPN
+secret over the body as NOWPayments' Node server re-serialises it: keys sorted recursively, then
+JSON.stringify. Written by hand because no library reproduces JavaScript's JSON output:
+
+- key order: the documented `sortObject` rebuilds each object from `Object.keys(obj).sort()`
+  (UTF-16 code-unit order); a JavaScript object then lists integer-like keys first, ascending;
+- arrays go through the same `sortObject`, so they come out as objects keyed "0", "1", …;
+- numbers are written as JavaScript writes a double: `0.0000012` stays `0.0000012`, but
+  `0.0000001` becomes `1e-7` and `1.50` becomes `1.5`. Python's `json.dumps` would write
+  `1.2e-06`, so numbers are parsed keeping their literal text and re-written by JS rules —
+  with exact integer arithmetic (no float: the no-float sweep covers this module too).
+
+The published vector reproduces only this way (keeping the literal `0.0000001` does not).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from paydesk.errors import WebhookSignatureInvalid
+from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.signing import (
+    hmac_hex,
+    json_object,
+    money_from_decimal,
+    signature_matches,
+    text,
+)
+
+GATEWAY_NAME = "nowpayments"
+SIGNATURE_HEADER = "x-nowpayments-sig"
+
+_COMPLETED = {"finished"}
+_CANCELLED = {"failed", "refunded", "expired"}
+_PENDING = {"waiting", "confirming", "confirmed", "sending", "partially_paid"}
+_MAX_ARRAY_INDEX = 2**32 - 2
+# IEEE 754 binary64, the only number JavaScript has.
+_MANTISSA_BITS = 53
+_MIN_EXPONENT = -1074  # the smallest subnormal is 2**-1074
+_MAX_EXPONENT = 971  # the largest finite double is (2**53 - 1) × 2**971
+_DECIMAL_UNDERFLOW = 325  # |x| < 10**-325 is below half the smallest subnormal
+_DECIMAL_OVERFLOW = 309  # |x| ≥ 10**309 is above the largest finite double
+_MAX_DIGITS = 1000
+
+
+class _NumberText(str):
+    """A JSON number's literal text, kept so it can be re-written the way JavaScript writes it."""
+
+
+def _round_half_even(value: Fraction) -> int:
+    return round(value)  # Fraction rounds a half to the even integer
+
+
+def _nearest_double(value: Fraction) -> tuple[int, int] | None:
+    """(m, e): m × 2**e is the double nearest `value` > 0 (IEEE 754, ties to even), m = 0 when it
+    underflows; None when it overflows to Infinity."""
+    e = value.numerator.bit_length() - value.denominator.bit_length() - _MANTISSA_BITS
+    while value >= Fraction(2) ** (e + _MANTISSA_BITS):
+        e += 1
+    while value < Fraction(2) ** (e + _MANTISSA_BITS - 1):
+        e -= 1
+    e = max(e, _MIN_EXPONENT)
+    m = _round_half_even(value / Fraction(2) ** e)
+    if m == 2**_MANTISSA_BITS:
+        m, e = m // 2, e + 1
+    return None if e > _MAX_EXPONENT else (m, e)
+
+
+def _shortest_digits(m: int, e: int) -> Decimal:
+    """The decimal with the fewest significant digits that reads back as the double m × 2**e
+    (the nearest such when several, ties to even): what JavaScript and repr() print."""
+    double = Fraction(m) * Fraction(2) ** e
+    half_ulp = Fraction(2) ** e / 2
+    below = half_ulp / 2 if m == 2 ** (_MANTISSA_BITS - 1) and e > _MIN_EXPONENT else half_ulp
+    inclusive = m % 2 == 0  # an exact tie reads back to the even mantissa
+
+    def reads_back(candidate: Fraction) -> bool:
+        low, high = double - below, double + half_ulp
+        return low <= candidate <= high if inclusive else low < candidate < high
+
+    position = len(str(double.numerator)) - len(str(double.denominator))
+    while Fraction(10) ** position <= double:
+        position += 1
+    while Fraction(10) ** (position - 1) > double:
+        position -= 1
+    for precision in range(1, 18):
+        scale = Fraction(10) ** (position - precision)
+        floor = double.numerator * scale.denominator // (double.denominator * scale.numerator)
+        fits = [s for s in (floor, floor + 1) if reads_back(s * scale)]
+        if fits:
+            best = min(fits, key=lambda s: (abs(s * scale - double), s % 2))
+            return Decimal(best).scaleb(position - precision)
+    raise AssertionError("17 significant digits always identify a double")
+
+
+def _js_number(literal: str) -> str:
+    """`literal` as JavaScript's Number#toString writes the double it parses to (ECMA-262).
+
+    Exact integer arithmetic, no float: round to the nearest double, take the shortest digits
+    that read back as it, then lay them out as JavaScript does.
+    """
+    exact = Decimal(literal)
+    if len(exact.as_tuple().digits) > _MAX_DIGITS:
+        raise WebhookSignatureInvalid("A number in the IPN is too long.")
+    if exact.is_zero() or exact.adjusted() < -_DECIMAL_UNDERFLOW:
+        return "0"  # below half the smallest subnormal: JavaScript reads 0 (and writes -0 as 0)
+    if exact.adjusted() > _DECIMAL_OVERFLOW:
+        return "null"  # JSON.parse gives Infinity; JSON.stringify writes it as null
+    double = _nearest_double(abs(Fraction(exact)))
+    if double is None:
+        return "null"
+    if double[0] == 0:
+        return "0"
+    sign = "-" if exact < 0 else ""
+    _, digit_tuple, exponent = _shortest_digits(*double).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k, n = len(digits), int(exponent) + len(digits)
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = f"{digits[:n]}.{digits[n:]}"
+    elif -6 < n <= 0:
+        body = "0." + "0" * -n + digits
+    else:
+        mantissa = digits[0] + (f".{digits[1:]}" if k > 1 else "")
+        body = f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + body
+
+
+def _is_array_index(key: str) -> bool:
+    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and (
+        int(key) <= _MAX_ARRAY_INDEX
+    )
+
+
+def _js_key_order(keys: list[str]) -> list[str]:
+    """`Object.keys(obj).sort()` put back into an object, then listed as JavaScript lists it."""
+    ordered = sorted(keys, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    indices = sorted((k for k in ordered if _is_array_index(k)), key=int)
+    return indices + [k for k in ordered if not _is_array_index(k)]
+
+
+def _js_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _write(value: Any, allowed: list[str] | None) -> str:
+    if isinstance(value, list):
+        value = {str(index): item for index, item in enumerate(value)}
+    if isinstance(value, dict):
+        keys = _js_key_order(list(value)) if allowed is None else [k for k in allowed if k in value]
+        return "{" + ",".join(
+            f"{_js_string(key)}:{_write(value[key], allowed)}" for key in keys
+        ) + "}"
+    if isinstance(value, _NumberText):
+        return _js_number(value)
+    return json.dumps(value, ensure_ascii=False)  # strings, true, false, null
+
+
+def _parsed(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"), parse_float=_NumberText, parse_int=_NumberText)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WebhookSignatureInvalid("The IPN body is not JSON.") from error
+
+
+def nowpayments_signed_text(body: bytes) -> str:
+    """The text NOWPayments signs: keys sorted recursively, written like JSON.stringify."""
+    return _write(_parsed(body), None)
+
+
+def nowpayments_signed_text_top_level(body: bytes) -> str:
+    """The older documented form, `JSON.stringify(params, Object.keys(params).sort())`: that key
+    list filters nested objects too. Kept to reproduce the old vector; never accepted."""
+    parsed = _parsed(body)
+    if not isinstance(parsed, dict):
+        raise WebhookSignatureInvalid("The IPN body is not a JSON object.")
+    return _write(parsed, sorted(parsed, key=lambda k: k.encode("utf-16-be", "surrogatepass")))
+
+
+def nowpayments_signature_verify(*, body: bytes, signature: str | None, secret: str) -> None:
+    """WebhookSignatureInvalid unless `signature` is HMAC-SHA512 of the recursively sorted body."""
+    if not secret:
+        raise WebhookSignatureInvalid("No NOWPayments IPN secret is set.")
+    if not signature:
+        raise WebhookSignatureInvalid("The x-nowpayments-sig header is missing.")
+    try:
+        message = nowpayments_signed_text(body).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError) as error:  # a lone surrogate; absurd nesting
+        raise WebhookSignatureInvalid("The IPN body cannot be re-serialised.") from error
+    expected = hmac_hex(secret=secret, message=message, digest="sha512")
+    if not signature_matches(expected=expected, given=signature):
+        raise WebhookSignatureInvalid("The NOWPayments signature does not match the body.")
+
+
+def _outcome(status: str) -> Outcome | None:
+    if status in _COMPLETED:
+        return Outcome.COMPLETED
+    if status in _CANCELLED:
+        return Outcome.CANCELLED
+    if status in _PENDING:
+        return Outcome.PENDING
+    return None
+
+
+def parse_nowpayments_event(body: bytes) -> GatewayEvent | None:
+    """Our event for a payment IPN; None for an unknown status.
+
+    The IPN has no event id: (payment id, status) is the de-duplication key. `partially_paid`
+    stays pending and asks staff to look (`attention`). The amount is the invoice's price in
+    its fiat currency; what was sent in crypto is kept in the summary. The crypto fee is in
+    another currency than the charge, so it is not reported as the payment's fee.
+    """
+    ipn = json_object(body)
+    status = text(ipn.get("payment_status"))
+    outcome = _outcome(status)
+    if outcome is None:
+        return None
+    payment_id = text(ipn.get("payment_id"))
+    attention = ""
+    if status == "partially_paid":
+        attention = (
+            f"Partially paid: {ipn.get('actually_paid')} of {ipn.get('pay_amount')} "
+            f"{text(ipn.get('pay_currency')).upper()} received."
+        )
+    return GatewayEvent(
+        gateway=GATEWAY_NAME,
+        event_id=f"{payment_id}:{status}",
+        outcome=outcome,
+        payment_reference=text(ipn.get("order_id")),
+        gateway_reference=text(ipn.get("invoice_id")),
+        amount=money_from_decimal(ipn.get("price_amount"), ipn.get("price_currency")),
+        reason=f"NOWPayments payment {status}." if outcome is Outcome.CANCELLED else "",
+        attention=attention,
+        summary={
+            "payment_status": status,
+            "payment_id": payment_id,
+            "pay_amount": str(ipn.get("pay_amount")),
+            "actually_paid": str(ipn.get("actually_paid")),
+            "pay_currency": text(ipn.get("pay_currency")),
+            "outcome_amount": str(ipn.get("outcome_amount")),
+        },
+    )
