@@ -1,6 +1,5 @@
-"""NOWPayments' canonical text writes numbers as JavaScript does. Paydesk computes that with
-exact integer arithmetic (no float in src/); here the result is checked against Python's own
-float repr, which prints the same shortest round-trip digits JavaScript does."""
+"""NOWPayments' canonical text writes numbers as JavaScript does: the shortest round-trip
+digits of the double (checked here against Python's float repr) laid out by JavaScript's rules."""
 
 from __future__ import annotations
 

@@ -18,7 +18,10 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "paydesk"
 
 # (path relative to src/paydesk, text on the offending line): why it is not money.
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED: dict[tuple[str, str], str] = {
+    ("gateways/nowpayments/webhooks.py", "float("): "JavaScript's text of a JSON number, which a "
+    "NOWPayments signature covers: a double by definition, never an amount Paydesk keeps",
+}
 
 FLOAT_NAMES = {"FloatField", "DecimalField"}
 

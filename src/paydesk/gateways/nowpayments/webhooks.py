@@ -9,8 +9,8 @@ JSON.stringify. Written by hand because no library reproduces JavaScript's JSON 
 - arrays go through the same `sortObject`, so they come out as objects keyed "0", "1", …;
 - numbers are written as JavaScript writes a double: `0.0000012` stays `0.0000012`, but
   `0.0000001` becomes `1e-7` and `1.50` becomes `1.5`. Python's `json.dumps` would write
-  `1.2e-06`, so numbers are parsed keeping their literal text and re-written by JS rules —
-  with exact integer arithmetic (no float: the no-float sweep covers this module too).
+  `1.2e-06`, so numbers are parsed keeping their literal text and re-written by JS rules
+  (the one float in Paydesk's code, and not money: see `_js_number`).
 
 The published vector reproduces only this way (keeping the literal `0.0000001` does not).
 """
@@ -18,8 +18,8 @@ The published vector reproduces only this way (keeping the literal `0.0000001` d
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from paydesk.errors import WebhookSignatureInvalid
@@ -39,12 +39,6 @@ _COMPLETED = {"finished"}
 _CANCELLED = {"failed", "refunded", "expired"}
 _PENDING = {"waiting", "confirming", "confirmed", "sending", "partially_paid"}
 _MAX_ARRAY_INDEX = 2**32 - 2
-# IEEE 754 binary64, the only number JavaScript has.
-_MANTISSA_BITS = 53
-_MIN_EXPONENT = -1074  # the smallest subnormal is 2**-1074
-_MAX_EXPONENT = 971  # the largest finite double is (2**53 - 1) × 2**971
-_DECIMAL_UNDERFLOW = 325  # |x| < 10**-325 is below half the smallest subnormal
-_DECIMAL_OVERFLOW = 309  # |x| ≥ 10**309 is above the largest finite double
 _MAX_DIGITS = 1000
 
 
@@ -52,72 +46,23 @@ class _NumberText(str):
     """A JSON number's literal text, kept so it can be re-written the way JavaScript writes it."""
 
 
-def _round_half_even(value: Fraction) -> int:
-    return round(value)  # Fraction rounds a half to the even integer
-
-
-def _nearest_double(value: Fraction) -> tuple[int, int] | None:
-    """(m, e): m × 2**e is the double nearest `value` > 0 (IEEE 754, ties to even), m = 0 when it
-    underflows; None when it overflows to Infinity."""
-    e = value.numerator.bit_length() - value.denominator.bit_length() - _MANTISSA_BITS
-    while value >= Fraction(2) ** (e + _MANTISSA_BITS):
-        e += 1
-    while value < Fraction(2) ** (e + _MANTISSA_BITS - 1):
-        e -= 1
-    e = max(e, _MIN_EXPONENT)
-    m = _round_half_even(value / Fraction(2) ** e)
-    if m == 2**_MANTISSA_BITS:
-        m, e = m // 2, e + 1
-    return None if e > _MAX_EXPONENT else (m, e)
-
-
-def _shortest_digits(m: int, e: int) -> Decimal:
-    """The decimal with the fewest significant digits that reads back as the double m × 2**e
-    (the nearest such when several, ties to even): what JavaScript and repr() print."""
-    double = Fraction(m) * Fraction(2) ** e
-    half_ulp = Fraction(2) ** e / 2
-    below = half_ulp / 2 if m == 2 ** (_MANTISSA_BITS - 1) and e > _MIN_EXPONENT else half_ulp
-    inclusive = m % 2 == 0  # an exact tie reads back to the even mantissa
-
-    def reads_back(candidate: Fraction) -> bool:
-        low, high = double - below, double + half_ulp
-        return low <= candidate <= high if inclusive else low < candidate < high
-
-    position = len(str(double.numerator)) - len(str(double.denominator))
-    while Fraction(10) ** position <= double:
-        position += 1
-    while Fraction(10) ** (position - 1) > double:
-        position -= 1
-    for precision in range(1, 18):
-        scale = Fraction(10) ** (position - precision)
-        floor = double.numerator * scale.denominator // (double.denominator * scale.numerator)
-        fits = [s for s in (floor, floor + 1) if reads_back(s * scale)]
-        if fits:
-            best = min(fits, key=lambda s: (abs(s * scale - double), s % 2))
-            return Decimal(best).scaleb(position - precision)
-    raise AssertionError("17 significant digits always identify a double")
-
-
 def _js_number(literal: str) -> str:
     """`literal` as JavaScript's Number#toString writes the double it parses to (ECMA-262).
 
-    Exact integer arithmetic, no float: round to the nearest double, take the shortest digits
-    that read back as it, then lay them out as JavaScript does.
+    A JSON number in JavaScript IS a binary64 double, so this one place reads it as a Python
+    float — never money: only the digits the gateway signed. `repr` gives the same shortest
+    round-trip digits JavaScript prints; only the layout (where the exponent starts) differs.
     """
     exact = Decimal(literal)
     if len(exact.as_tuple().digits) > _MAX_DIGITS:
         raise WebhookSignatureInvalid("A number in the IPN is too long.")
-    if exact.is_zero() or exact.adjusted() < -_DECIMAL_UNDERFLOW:
-        return "0"  # below half the smallest subnormal: JavaScript reads 0 (and writes -0 as 0)
-    if exact.adjusted() > _DECIMAL_OVERFLOW:
+    double = float(literal)
+    if math.isinf(double):
         return "null"  # JSON.parse gives Infinity; JSON.stringify writes it as null
-    double = _nearest_double(abs(Fraction(exact)))
-    if double is None:
-        return "null"
-    if double[0] == 0:
-        return "0"
-    sign = "-" if exact < 0 else ""
-    _, digit_tuple, exponent = _shortest_digits(*double).normalize().as_tuple()
+    if double == 0:
+        return "0"  # JavaScript writes -0 as 0 too
+    sign = "-" if double < 0 else ""
+    _, digit_tuple, exponent = Decimal(repr(abs(double))).normalize().as_tuple()
     digits = "".join(map(str, digit_tuple))
     k, n = len(digits), int(exponent) + len(digits)
     if k <= n <= 21:
