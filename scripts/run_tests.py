@@ -1,8 +1,8 @@
 """Run the whole suite twice: on SQLite (the embedded default) and on PostgreSQL.
 
 Outside CI a missing PostgreSQL skips the second pass with a message; with CI=true it is a
-failure. Browser tests run in the SQLite pass; PostgreSQL-only tests (real concurrency) run in
-the PostgreSQL pass. Extra arguments go to pytest.
+failure. Browser tests and tests independent of the database under test (`sqlite_pass_only`)
+run in the SQLite pass; PostgreSQL-only tests (real concurrency) run in the PostgreSQL pass. Extra arguments go to pytest.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def main() -> int:
         if postgres_reachable():
             base = PG_ADMIN_URL.rsplit("/", 1)[0]
             env = {"DATABASE_URL": f"{base}/paydesk", "PAYDESK_TEST_DB": "postgres"}
-            results["postgres"] = run_pass("PostgreSQL", env, "not browser", pytest_args)
+            marker = "not browser and not sqlite_pass_only"
+            results["postgres"] = run_pass("PostgreSQL", env, marker, pytest_args)
         elif in_ci:
             print("CI=true and PostgreSQL is not reachable: failing.", file=sys.stderr)
             results["postgres"] = 1

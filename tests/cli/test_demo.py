@@ -19,7 +19,6 @@ import psutil
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.test import override_settings
 
 from paydesk.accounts.models import Customer
@@ -102,9 +101,8 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_pass_only
 def test_demo_from_nothing_serves_pages_and_static_files_then_stops_on_ctrl_c(tmp_path):
-    if connection.vendor != "sqlite":
-        pytest.skip("the demo uses its own SQLite file; once, in the SQLite pass, is enough")
     var = tmp_path / "var"
     var.mkdir()
     (var / "demo.sqlite3").write_text("not a database: the demo must start from scratch")
