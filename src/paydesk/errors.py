@@ -126,6 +126,18 @@ class GatewayError(PaydeskError):
     code = "gateway_error"
 
 
+class GatewayUnavailable(GatewayError):
+    """A gateway timed out, answered 5xx or answered something unreadable: try again later."""
+
+    code = "gateway_unavailable"
+
+
+class GatewayDeclined(GatewayError):
+    """A gateway refused the charge for good (a declined card, a refused order)."""
+
+    code = "gateway_declined"
+
+
 class WebhookSignatureInvalid(GatewayError):
     """A gateway notification's signature is missing, malformed, stale or does not match."""
 

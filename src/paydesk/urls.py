@@ -1,7 +1,10 @@
 """URL map: the portal at /, Make Payment at /pay/, the back office at /backoffice/, sign-in
 pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/, the
-ConnexCS-compatible API at /api/cp/, gateway webhooks at /webhooks/<gateway>/."""
+ConnexCS-compatible API at /api/cp/, gateway webhooks at /webhooks/<gateway>/, customers coming
+back from a gateway at /pay/return/<reference>/, and — in the demo and the tests only — the
+offline gateway sandbox at /sandbox/."""
 
+from django.conf import settings
 from django.urls import include, path
 
 from paydesk.api.api import api
@@ -20,3 +23,6 @@ urlpatterns = [
     path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
     path("", include("paydesk.portal.urls")),
 ]
+
+if settings.PAYDESK_SANDBOX:  # never in production (settings/production.py refuses it)
+    urlpatterns.insert(0, path("sandbox/", include("paydesk.sandbox.urls")))

@@ -112,6 +112,8 @@ class Quote(models.Model):
     payment = models.OneToOneField(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="quote"
     )
+    # Where the gateway asked to send the customer: a resubmitted form goes there again.
+    gateway_url = models.URLField(max_length=2000, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -131,23 +133,49 @@ class EventResult(models.TextChoices):
     APPLIED = "applied", _("Applied")
     IGNORED = "ignored", _("Ignored (payment already final or still pending)")
     REFUSED = "refused", _("Refused")
+    SENT = "sent", _("Sent (a request Paydesk made)")
+    FAILED = "failed", _("Failed (no usable answer)")
+
+
+class LogDirection(models.TextChoices):
+    RECEIVED = "received", _("Received from the gateway")
+    SENT = "sent", _("Sent to the gateway")
+
+
+class LogChannel(models.TextChoices):
+    WEBHOOK = "webhook", _("Webhook")
+    RETURN = "return", _("Customer returned")
+    CHECKOUT = "checkout", _("Checkout")
+    RECONCILE = "reconcile", _("Reconciliation")
+    API = "api", _("Request to the gateway")
 
 
 class PaymentLogEntry(models.Model):
-    """The payment log (spec §8): every gateway event received, once, with what Paydesk did.
+    """The payment log (spec §8): every gateway event received, once, with what Paydesk did, and
+    every request Paydesk made to a gateway (`direction` sent) with its answer's status.
 
-    Unique per (gateway, event id) among events with a valid signature: a replayed
-    notification cannot be recorded, or applied, twice. `summary` holds the event's redacted
-    fields, never a secret or card data.
+    Unique per (gateway, event id) among received events with a valid signature: a replayed
+    notification cannot be recorded, or applied, twice. `summary` holds redacted fields, never
+    a secret, a header or card data.
     """
 
     gateway = models.CharField(max_length=20)
-    event_id = models.CharField(max_length=200)
+    direction = models.CharField(
+        max_length=10, choices=LogDirection.choices, default=LogDirection.RECEIVED
+    )
+    channel = models.CharField(
+        max_length=10, choices=LogChannel.choices, default=LogChannel.WEBHOOK
+    )
+    event_id = models.CharField(
+        max_length=200, help_text=_("The gateway's event id, or the request's method and path.")
+    )
     received_at = models.DateTimeField(default=timezone.now)
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="log_entries"
     )
-    signature_valid = models.BooleanField()
+    signature_valid = models.BooleanField(null=True, help_text=_("Empty for requests we sent."))
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=10, help_text=_("What the gateway said."))
     result = models.CharField(max_length=10, choices=EventResult.choices)
     detail = models.CharField(max_length=500, blank=True, help_text=_("Why, in one line."))
@@ -162,11 +190,14 @@ class PaymentLogEntry(models.Model):
             models.UniqueConstraint(
                 "gateway",
                 "event_id",
-                condition=Q(signature_valid=True),
+                condition=Q(signature_valid=True, direction="received"),
                 name="payment_log_unique_event",
             ),
         ]
-        indexes = [models.Index(fields=["received_at", "id"], name="payment_log_time")]
+        indexes = [
+            models.Index(fields=["received_at", "id"], name="payment_log_time"),
+            models.Index(fields=["payment", "received_at"], name="payment_log_payment"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.event_id}: {self.result}"

@@ -23,17 +23,26 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, StaffRole
 from paydesk.audit.services import audit_record
 from paydesk.banktransfers.selectors import bank_details_current
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
-from paydesk.checkout.models import EventResult, MethodConfig, PaymentLogEntry, Quote
+from paydesk.checkout.models import (
+    EventResult,
+    LogChannel,
+    LogDirection,
+    MethodConfig,
+    PaymentLogEntry,
+    Quote,
+)
 from paydesk.checkout.selectors import AvailableMethod, method_available_for
 from paydesk.errors import (
     AmountMismatch,
     GatewayError,
+    GatewayUnavailable,
     InvalidAmount,
     InvalidCurrency,
     MethodUnavailable,
@@ -42,10 +51,23 @@ from paydesk.errors import (
     RateUnavailable,
 )
 from paydesk.fx.selectors import Rate, rate_for
-from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
+from paydesk.gateways.base import (
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    OnlineGateway,
+    Outcome,
+)
+from paydesk.gateways.http import Exchange, public_url
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import PaidDetails, payment_cancel, payment_complete, payment_create
+from paydesk.ledger.services import (
+    PaidDetails,
+    payment_cancel,
+    payment_complete,
+    payment_create,
+    payment_pending_note,
+)
 from paydesk.money import (
     Money,
     currency_exponent,
@@ -109,16 +131,24 @@ class QuoteTerms:
 
 @dataclass(frozen=True, slots=True)
 class Checkout:
-    """A started checkout: the locked quote, its pending payment, and what the gateway said
-    (None when this was a resubmission of a checkout already started)."""
+    """A started checkout: the locked quote, its payment, and what the gateway said (None when
+    this was a resubmission of a checkout already started, or when the gateway gave no usable
+    answer). `problem` is the message for the customer when the gateway failed or refused."""
 
     quote: Quote
     payment: Payment
     result: CheckoutResult | None
+    replayed: bool = False
+    problem: str = ""
 
     @property
-    def replayed(self) -> bool:
-        return self.result is None
+    def redirect_url(self) -> str:
+        """Where the customer must go now to pay ('' when nowhere: wait, or look at the result)."""
+        if self.payment.status != PaymentStatus.PENDING:
+            return ""
+        if self.result is not None and self.result.redirect_url:
+            return self.result.redirect_url
+        return self.quote.gateway_url
 
 
 def _multiply(a: Decimal, b: Decimal) -> Decimal:
@@ -283,7 +313,9 @@ def _started(*, customer: Customer, key: str) -> Checkout | None:
         .filter(customer=customer, idempotency_key=key, payment__isnull=False)
         .first()
     )
-    return None if quote is None else Checkout(quote=quote, payment=quote.payment, result=None)
+    if quote is None:
+        return None
+    return Checkout(quote=quote, payment=quote.payment, result=None, replayed=True)
 
 
 def checkout_start(
@@ -295,11 +327,16 @@ def checkout_start(
     currency: object,
     idempotency_key: str,
     on: date | None = None,
+    payment_method_token: str = "",
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
     The form's one-time token is the idempotency key: the same form sent twice, or eight times at
     once, starts one checkout; every resubmission gets that checkout back (`replayed`).
+    The gateway is called after the payment is committed and outside any transaction. A gateway
+    that gives no usable answer leaves the payment pending with the reason (reconciliation asks
+    again later); one that refuses for good cancels it with the reason; an outcome known at once
+    (a card charged or declined) is applied like a webhook.
     """
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
@@ -340,17 +377,52 @@ def checkout_start(
             raise
         return existing
     # Called after commit: an online gateway's HTTP call must never hold a database transaction.
-    result = gateway.start_checkout(
-        CheckoutRequest(
-            payment_reference=payment.reference,
-            amount=Money(terms.total_charged, terms.currency),
-            customer_email=user.email,
-            description=payment.description,
-            idempotency_key=f"checkout:{key}",
-            expires_at=quote.expires_at,
-        )
+    return_url = public_url(reverse("checkout:return", args=[payment.reference]))
+    request = CheckoutRequest(
+        payment_reference=payment.reference,
+        amount=Money(terms.total_charged, terms.currency),
+        customer_email=user.email,
+        description=payment.description,
+        idempotency_key=f"checkout:{key}",
+        expires_at=quote.expires_at,
+        return_url=return_url,
+        cancel_url=f"{return_url}?cancelled=1",
+        payment_method_token=payment_method_token,
     )
-    return Checkout(quote=quote, payment=payment, result=result)
+    try:
+        result = gateway.start_checkout(request)
+    except GatewayUnavailable as error:
+        reason = (
+            f"{error.message} Nothing is credited until {gateway.display_name} confirms the "
+            "payment; Paydesk will ask again."
+        )
+        payment_pending_note(payment=payment, reason=reason)
+        payment.refresh_from_db()
+        return Checkout(quote=quote, payment=payment, result=None, problem=reason)
+    except GatewayError as error:
+        payment = payment_cancel(
+            payment=payment, reason=f"{gateway.display_name} refused: {error.message}"
+        )
+        return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
+    return _checkout_started(quote=quote, payment=payment, result=result)
+
+
+def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:
+    if result.gateway_reference and result.gateway_reference != payment.gateway_reference:
+        payment_pending_note(payment=payment, gateway_reference=result.gateway_reference)
+    if result.redirect_url:
+        Quote.objects.filter(pk=quote.pk).update(gateway_url=result.redirect_url[:2000])
+        quote.gateway_url = result.redirect_url[:2000]
+    problem = ""
+    if result.event is not None:
+        try:
+            gateway_event_apply(event=result.event, channel=LogChannel.CHECKOUT)
+        except (AmountMismatch, GatewayError) as error:
+            problem = error.message
+    payment.refresh_from_db()
+    if payment.status == PaymentStatus.CANCELLED:
+        problem = payment.cancel_reason
+    return Checkout(quote=quote, payment=payment, result=result, problem=problem)
 
 
 # --- gateway events ------------------------------------------------------------------------
@@ -379,9 +451,10 @@ def _email_transfer_instructions(*, payment: Payment, terms: Any) -> None:
     )
 
 
-def _log(event: GatewayEvent, **fields: Any) -> PaymentLogEntry:
+def _log(event: GatewayEvent, channel: str, **fields: Any) -> PaymentLogEntry:
     return PaymentLogEntry.objects.create(
         gateway=event.gateway,
+        channel=channel,
         event_id=event.event_id[:200],
         signature_valid=event.signature_valid,
         outcome=str(event.outcome),
@@ -420,7 +493,9 @@ def _fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:
     return round_half_up(_multiply(fee, rate), currency_exponent(payment.customer.currency))
 
 
-def gateway_event_apply(*, event: GatewayEvent) -> EventApplied:
+def gateway_event_apply(
+    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK
+) -> EventApplied:
     """Apply one verified gateway event to its payment, at most once, in one transaction.
 
     Logs it (a replay of a logged event id is a no-op), locks the payment, skips a payment
@@ -432,16 +507,21 @@ def gateway_event_apply(*, event: GatewayEvent) -> EventApplied:
     refusal: PaydeskError | None = None
     with transaction.atomic():
         if not event.signature_valid:
-            entry = _log(event, result=EventResult.REFUSED, detail="Signature not valid.")
+            entry = _log(
+                event, channel, result=EventResult.REFUSED, detail="Signature not valid."
+            )
             applied = EventApplied(entry=entry, payment=None)
             refusal = GatewayError("The notification's signature is not valid.")
         else:
             try:
                 with transaction.atomic():
-                    entry = _log(event, result=EventResult.IGNORED)
+                    entry = _log(event, channel, result=EventResult.IGNORED)
             except IntegrityError:
                 seen = PaymentLogEntry.objects.get(
-                    gateway=event.gateway, event_id=event.event_id[:200], signature_valid=True
+                    gateway=event.gateway,
+                    event_id=event.event_id[:200],
+                    signature_valid=True,
+                    direction=LogDirection.RECEIVED,
                 )
                 return EventApplied(entry=seen, payment=seen.payment, duplicate=True)
             applied, refusal = _apply(event, entry)
@@ -473,7 +553,10 @@ def gateway_notification_refuse(
             return PaymentLogEntry.objects.create(**fields)
     except IntegrityError:
         return PaymentLogEntry.objects.get(
-            gateway=fields["gateway"], event_id=fields["event_id"], signature_valid=True
+            gateway=fields["gateway"],
+            event_id=fields["event_id"],
+            signature_valid=True,
+            direction=LogDirection.RECEIVED,
         )
 
 
@@ -498,6 +581,9 @@ def _apply(
         if event.attention:
             logger.warning("Payment %s needs staff attention: %s", payment.reference,
                            event.attention)
+            payment_pending_note(payment=payment, reason=event.attention, needs_attention=True)
+        elif event.reason:
+            payment_pending_note(payment=payment, reason=event.reason)
         detail = f"Needs staff attention: {event.attention}" if event.attention else (
             "Still pending at the gateway."
         )
@@ -529,6 +615,123 @@ def _apply(
     notify_payment_completed(payment=payment)
     _finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
     return EventApplied(entry, payment), None
+
+
+# --- talking to online gateways -----------------------------------------------------------
+
+
+def gateway_exchange_record(exchange: Exchange) -> PaymentLogEntry:
+    """The payment log's line for one request Paydesk made to a gateway (the recorder named by
+    PAYDESK_GATEWAY_RECORDER). Its own transaction: a rolled-back caller still leaves it."""
+    payment = None
+    if exchange.payment_reference:
+        payment = Payment.objects.filter(reference=exchange.payment_reference).first()
+    if exchange.error:
+        result, outcome = EventResult.FAILED, "error"
+    elif exchange.status is not None and exchange.status >= 400:
+        result, outcome = EventResult.SENT, "refused"
+    else:
+        result, outcome = EventResult.SENT, "ok"
+    summary = {
+        **{f"request.{k}": v for k, v in exchange.request_summary.items()},
+        **{f"response.{k}": v for k, v in exchange.response_summary.items()},
+    }
+    if exchange.idempotency_key:
+        summary["idempotency_key"] = exchange.idempotency_key
+    return PaymentLogEntry.objects.create(
+        gateway=exchange.gateway[:20],
+        direction=LogDirection.SENT,
+        channel=LogChannel.API,
+        event_id=f"{exchange.method} {exchange.path}"[:200],
+        payment=payment,
+        signature_valid=None,
+        http_status=exchange.status,
+        duration_ms=exchange.duration_ms,
+        outcome=outcome,
+        result=result,
+        detail=exchange.error[:500],
+        summary=summary,
+    )
+
+
+def online_gateway_for(payment: Payment) -> OnlineGateway | None:
+    """The online gateway of a payment made through one, else None (bank transfer, manual)."""
+    if not payment.gateway:
+        return None
+    try:
+        gateway = gateway_for(payment.method)
+    except GatewayError:
+        return None
+    return gateway if isinstance(gateway, OnlineGateway) else None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAnswer:
+    """What asking a gateway about one payment gave: the payment as it is now, the gateway's
+    event (None when it had nothing to say or gave no usable answer), and why not."""
+
+    payment: Payment
+    event: GatewayEvent | None
+    unavailable: bool = False
+    refused: str = ""
+
+
+def _ask_gateway(
+    payment: Payment, ask: Any, *, channel: str, unavailable: str
+) -> GatewayAnswer:
+    """Ask the gateway about `payment` (`ask()` → GatewayEvent | None) and apply its answer;
+    a gateway without a usable answer leaves the payment pending with the reason."""
+    try:
+        event = ask()
+    except GatewayUnavailable as error:
+        payment_pending_note(payment=payment, reason=f"{error.message} {unavailable}")
+        payment.refresh_from_db()
+        return GatewayAnswer(payment=payment, event=None, unavailable=True)
+    except GatewayError as error:
+        logger.warning("Payment %s: the gateway refused: %s", payment.reference, error.message)
+        payment_pending_note(payment=payment, reason=error.message)
+        payment.refresh_from_db()
+        return GatewayAnswer(payment=payment, event=None, refused=error.message)
+    if event is not None:
+        try:
+            gateway_event_apply(event=event, channel=channel)
+        except (AmountMismatch, GatewayError) as error:
+            logger.warning("Payment %s: %s", payment.reference, error.message)
+    payment.refresh_from_db()
+    return GatewayAnswer(payment=payment, event=event)
+
+
+def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
+    """The customer came back from the gateway: ask the gateway (never the URL) where the payment
+    stands and apply the answer; the payment as it is now."""
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.is_final:
+        return payment
+    return _ask_gateway(
+        payment,
+        lambda: gateway.confirm_return(
+            payment_reference=payment.reference,
+            gateway_reference=payment.gateway_reference,
+            params=params,
+        ),
+        channel=LogChannel.RETURN,
+        unavailable="Paydesk will ask again shortly; nothing is credited until then.",
+    ).payment
+
+
+def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
+    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer."""
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.is_final:
+        return GatewayAnswer(payment=payment, event=None)
+    return _ask_gateway(
+        payment,
+        lambda: gateway.fetch_status(
+            payment_reference=payment.reference, gateway_reference=payment.gateway_reference
+        ),
+        channel=LogChannel.RECONCILE,
+        unavailable="Reconciliation will ask again.",
+    )
 
 
 # --- method configuration (back office) ----------------------------------------------------

@@ -1,4 +1,5 @@
-"""Make Payment in the portal: the page and its live-quote JSON (namespace `checkout`)."""
+"""Make Payment in the portal: the page, its live-quote JSON, the return from a gateway and the
+status of a gateway payment (namespace `checkout`)."""
 
 from django.urls import path
 
@@ -9,4 +10,6 @@ app_name = "checkout"
 urlpatterns = [
     path("", views.make_payment, name="make_payment"),
     path("quote", views.quote_json, name="quote"),
+    path("return/<str:reference>/", views.gateway_return, name="return"),
+    path("status/<str:reference>/", views.payment_status, name="status"),
 ]

@@ -15,15 +15,23 @@ from typing import Any
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from paydesk.accounts.models import Customer
+from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
+from paydesk.checkout.models import Quote
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
-from paydesk.checkout.services import Checkout, QuoteTerms, checkout_start, quote_build
+from paydesk.checkout.services import (
+    Checkout,
+    QuoteTerms,
+    checkout_return,
+    checkout_start,
+    quote_build,
+)
 from paydesk.errors import PaydeskError, RateLimited
+from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
@@ -120,6 +128,7 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
             amount=data["amount"],
             currency=data["currency"],
             idempotency_key=pay_via.cleaned_data["form_token"],
+            payment_method_token=data.get("payment_method_token") or "",
         )
     except PaydeskError as error:
         add_service_error(form, error)
@@ -136,10 +145,14 @@ def _changed(shown: str, credit: Decimal) -> bool:
 
 def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
     """Where the customer goes once the checkout started (a resubmission lands in the same place):
-    the gateway's page, or, for a bank transfer, the transfer's own page with the bank details."""
+    the gateway's page; for a bank transfer, the transfer's page with the bank details; for an
+    outcome already known (a card charged or declined, a gateway that did not answer), the
+    payment's status page."""
     payment, quote = checkout.payment, checkout.quote
-    if checkout.result is not None and checkout.result.redirect_url:
-        return redirect(checkout.result.redirect_url)
+    if checkout.redirect_url:
+        return redirect(checkout.redirect_url)
+    if payment.method != PaymentMethod.BANK_TRANSFER:
+        return redirect("checkout:status", reference=payment.reference)
     messages.success(
         request,
         _(
@@ -153,6 +166,52 @@ def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
         },
     )
     return redirect("banktransfers:detail", reference=payment.reference)
+
+
+def _own_gateway_payment(customer: Customer, reference: str) -> Payment:
+    """The customer's own payment made through a gateway; 404 for anything else (S1)."""
+    return get_object_or_404(
+        Payment.objects.select_related("customer").exclude(gateway=""),
+        reference=reference,
+        customer=customer,
+    )
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
+    """The customer is back from the gateway (a redirect's GET, or the form Razorpay's checkout
+    hands our page, POSTed with our CSRF token). Its parameters only say which payment to ask
+    the gateway about: the gateway's own answer decides (spec §5)."""
+    payment = _own_gateway_payment(customer, reference)
+    source = request.POST if request.method == "POST" else request.GET
+    params = {key: source.get(key, "")[:500] for key in list(source)[:20]}
+    params.pop("csrfmiddlewaretoken", None)
+    checkout_return(payment=payment, params=params)
+    return redirect("checkout:status", reference=payment.reference)
+
+
+@customer_required
+@require_GET
+def payment_status(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
+    """Where a gateway payment stands: completed (and the new balance), cancelled with the
+    reason, or pending with why and what happens next. Refreshes itself while pending."""
+    payment = _own_gateway_payment(customer, reference)
+    quote = Quote.objects.filter(payment=payment).first()
+    customer.refresh_from_db(fields=["balance"])
+    context = {
+        "nav": "payments",
+        "payment": payment,
+        "charged": format_money(quote.total_charged, quote.currency) if quote else "",
+        "credit": format_money(payment.total, customer.currency),
+        "balance": format_money(customer.balance, customer.currency),
+        "gateway_url": (
+            quote.gateway_url if quote and payment.status == PaymentStatus.PENDING else ""
+        ),
+    }
+    response = render(request, "checkout/status.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _voucher_message(redemption: Redemption, currency: str) -> str:

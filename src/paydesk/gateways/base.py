@@ -11,6 +11,7 @@ the edge, inside a gateway's own client.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,34 @@ REDACTED_KEYS = frozenset(
         "code", "voucher", "voucher_code",
     }
 )
+# Any key containing one of these is redacted too (access_token, client_secret, x-api-key…).
+REDACTED_FRAGMENTS = ("secret", "token", "password", "signature", "authorization", "api_key",
+                      "api-key", "cvc", "cvv", "card_number")
 REDACTED = "[redacted]"
+_DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def mask_card_numbers(text: str) -> str:
+    """`text` with every Luhn-valid run of 13–19 digits (a card number) replaced."""
+
+    def mask(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return REDACTED if _luhn_valid(digits) else match.group(0)
+
+    return _DIGIT_RUN.sub(mask, text)
+
+
+def is_secret_key(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in REDACTED_KEYS or any(part in lowered for part in REDACTED_FRAGMENTS)
 
 
 class Outcome(StrEnum):
@@ -61,8 +89,11 @@ class CheckoutRequest:
     description: str
     idempotency_key: str
     expires_at: datetime  # the locked quote's end: a gateway session should not outlive it
-    return_url: str = ""
-    cancel_url: str = ""
+    return_url: str = ""  # where the gateway sends the customer back: /pay/return/<reference>/
+    cancel_url: str = ""  # the same with ?cancelled=1
+    # Card only: the processor's payment-method id (pm_…) that its hosted fields made in the
+    # browser. Never a card number: Paydesk's server never receives one.
+    payment_method_token: str = ""
 
     def __post_init__(self) -> None:
         if not self.payment_reference:
@@ -75,15 +106,20 @@ class CheckoutResult:
     """What starting a checkout gave: send the customer to `redirect_url`, or an outcome now.
 
     `outcome` PENDING with no redirect means "wait" (a bank transfer waits for the money).
+    `event` is the gateway's own, server-side answer when the outcome is known at once (a card
+    charged or declined while the customer waits): Paydesk applies it like a webhook.
     """
 
     outcome: Outcome
     gateway_reference: str = ""
     redirect_url: str = ""
+    event: GatewayEvent | None = None
 
     def __post_init__(self) -> None:
         if self.redirect_url and self.outcome is not Outcome.PENDING:
             raise GatewayError("A redirect only makes sense for a payment still pending.")
+        if self.event is not None and self.event.outcome is not self.outcome:
+            raise GatewayError("A checkout's event must say what its outcome says.")
 
 
 def redact(summary: Mapping[str, object]) -> Mapping[str, str]:
@@ -91,7 +127,7 @@ def redact(summary: Mapping[str, object]) -> Mapping[str, str]:
     clean: dict[str, str] = {}
     for key, value in summary.items():
         name = str(key)
-        clean[name] = REDACTED if name.lower() in REDACTED_KEYS else str(value)[:500]
+        clean[name] = REDACTED if is_secret_key(name) else mask_card_numbers(str(value)[:500])
     return MappingProxyType(clean)
 
 
@@ -103,7 +139,9 @@ class GatewayEvent:
     the payment is found by `payment_reference` (ours) or by `gateway_reference` (theirs).
     `amount` is what the gateway says was charged (surcharge included), `fee` its own fee.
     `attention` says why staff must look at a payment that stays pending (NOWPayments'
-    partially paid); empty when nothing is asked of them.
+    partially paid); empty when nothing is asked of them. `in_flight` says a pending payment's
+    money is on its way at the gateway (processing, confirming): reconciliation never expires
+    such a payment as abandoned.
     """
 
     gateway: str
@@ -116,6 +154,7 @@ class GatewayEvent:
     reason: str = ""
     signature_valid: bool = True
     attention: str = ""
+    in_flight: bool = False
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
@@ -131,9 +170,7 @@ class GatewayEvent:
 
 @runtime_checkable
 class Gateway(Protocol):
-    """What every gateway offers Paydesk. The online gateways add `parse_webhook` (raw body and
-    headers → GatewayEvent, signature checked by the gateway's own scheme) and `fetch_status`
-    (re-query one payment → GatewayEvent) when they land."""
+    """What every gateway offers Paydesk (bank transfer and voucher offer just this)."""
 
     name: str  # the PaymentMethod value it serves, also Payment.gateway
     display_name: str
@@ -147,4 +184,31 @@ class Gateway(Protocol):
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         """Begin charging `request.amount`; never saves anything."""
+        ...
+
+
+@runtime_checkable
+class OnlineGateway(Gateway, Protocol):
+    """A gateway the customer pays at (card, PayPal, Razorpay, Paystack, NOWPayments).
+
+    Every method asks the gateway itself, server-side: a return URL's parameters are a hint of
+    which payment to look at, never proof that it was paid. Each may raise GatewayUnavailable
+    (timed out, 5xx, unreadable answer: try later) or GatewayError (refused for good).
+    Event ids they make are deterministic (`"return:<gateway ref>:<status>"`,
+    `"query:<gateway ref>:<status>"`) so that asking twice logs and applies once.
+    """
+
+    def confirm_return(
+        self, *, payment_reference: str, gateway_reference: str, params: Mapping[str, str]
+    ) -> GatewayEvent | None:
+        """The customer came back (`params`: the return URL's query, or the form Razorpay's
+        checkout posted). Verify with the gateway (PayPal: capture the approved order; Razorpay:
+        check the checkout signature against the order id we stored) and say where the payment
+        stands; None when there is nothing to say yet."""
+        ...
+
+    def fetch_status(self, *, payment_reference: str, gateway_reference: str) -> GatewayEvent:
+        """Re-query one payment (reconciliation). `gateway_reference` may be empty when the
+        checkout never got the gateway's answer; a gateway that cannot look a payment up by our
+        reference then raises GatewayError."""
         ...

@@ -1,7 +1,8 @@
 """Which gateway serves which payment method: dotted paths in settings.PAYDESK_GATEWAYS.
 
-A method with no entry has no gateway yet and is never offered. Secrets are read from the
-environment here and only reported as set / not set; they are never stored or shown.
+A method with no entry has no gateway yet and is never offered. Secrets are settings read from
+the environment (settings/base.py) and only reported here as set / not set; they are never
+stored or shown.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def gateway_secrets_status(method: str) -> dict[str, bool]:
         gateway = gateway_for(method)
     except GatewayNotConfigured:
         return {}
-    return {name: bool(os.environ.get(name)) for name in gateway.secret_settings}
+    return {
+        name: bool(getattr(settings, name, "") or os.environ.get(name))
+        for name in gateway.secret_settings
+    }
 
 
 def gateway_is_configured(method: str) -> bool:

@@ -450,3 +450,33 @@ def payment_cancel(
                 after={**_payment_snapshot(locked), "reason": locked.cancel_reason},
             )
     return locked
+
+
+def payment_pending_note(
+    *,
+    payment: Payment | int,
+    reason: str | None = None,
+    needs_attention: bool | None = None,
+    gateway_reference: str | None = None,
+) -> bool:
+    """Record on a still-pending payment why it waits, whether Finance must look at it, and the
+    gateway's own reference for it. Money does not move. False when the payment is no longer
+    pending (a webhook settled it meanwhile): nothing is changed then.
+
+    A gateway reference, once set, is never replaced by another one.
+    """
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    changes: dict[str, Any] = {}
+    if reason is not None:
+        changes["pending_reason"] = reason.strip()[:300]
+    if needs_attention is not None:
+        changes["needs_attention"] = needs_attention
+    rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING)
+    if gateway_reference:
+        changes["gateway_reference"] = gateway_reference[:100]
+        rows = rows.filter(models.Q(gateway_reference="") | models.Q(
+            gateway_reference=gateway_reference[:100]
+        ))
+    if not changes:
+        return False
+    return rows.update(**changes) == 1

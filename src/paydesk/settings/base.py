@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "paydesk.notifications",
     "paydesk.worker",
     "paydesk.api",
+    "paydesk.sandbox",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -249,6 +250,31 @@ PAYDESK_PAYPAL_CERT_HOSTS = env_list(
 # What fetches that certificate (dotted path to a callable url -> PEM bytes); the sandbox and
 # the tests name their own.
 PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetch"
+
+# Online gateways (docs/gateways.md). Keys and secrets from the environment only, never the
+# database; an API base left empty means the gateway's live API, or the sandbox when it is on.
+PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
+PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
+PAYDESK_GATEWAY_TIMEOUT = float(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
+PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.services.gateway_exchange_record"
+# Reconciliation: a gateway payment still pending this long after it started is asked about
+# again; one never started or paid at its gateway is cancelled as abandoned after the second.
+PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))
+PAYDESK_ABANDON_AFTER_MINUTES = int(os.environ.get("PAYDESK_ABANDON_AFTER_MINUTES", "90"))
+PAYDESK_STRIPE_SECRET_KEY = os.environ.get("PAYDESK_STRIPE_SECRET_KEY", "")
+PAYDESK_STRIPE_PUBLISHABLE_KEY = os.environ.get("PAYDESK_STRIPE_PUBLISHABLE_KEY", "")
+PAYDESK_STRIPE_API_BASE = os.environ.get("PAYDESK_STRIPE_API_BASE", "")
+PAYDESK_STRIPE_JS_URL = os.environ.get("PAYDESK_STRIPE_JS_URL", "")
+PAYDESK_PAYPAL_CLIENT_ID = os.environ.get("PAYDESK_PAYPAL_CLIENT_ID", "")
+PAYDESK_PAYPAL_CLIENT_SECRET = os.environ.get("PAYDESK_PAYPAL_CLIENT_SECRET", "")
+PAYDESK_PAYPAL_API_BASE = os.environ.get("PAYDESK_PAYPAL_API_BASE", "")
+PAYDESK_RAZORPAY_KEY_ID = os.environ.get("PAYDESK_RAZORPAY_KEY_ID", "")
+PAYDESK_RAZORPAY_KEY_SECRET = os.environ.get("PAYDESK_RAZORPAY_KEY_SECRET", "")
+PAYDESK_RAZORPAY_API_BASE = os.environ.get("PAYDESK_RAZORPAY_API_BASE", "")
+PAYDESK_RAZORPAY_CHECKOUT_JS_URL = os.environ.get("PAYDESK_RAZORPAY_CHECKOUT_JS_URL", "")
+PAYDESK_PAYSTACK_API_BASE = os.environ.get("PAYDESK_PAYSTACK_API_BASE", "")
+PAYDESK_NOWPAYMENTS_API_KEY = os.environ.get("PAYDESK_NOWPAYMENTS_API_KEY", "")
+PAYDESK_NOWPAYMENTS_API_BASE = os.environ.get("PAYDESK_NOWPAYMENTS_API_BASE", "")
 
 LOGGING = {
     "version": 1,

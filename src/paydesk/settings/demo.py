@@ -7,6 +7,7 @@ import os
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_config, env_bool
+from .sandbox import *  # noqa: F403
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or "demo-only-insecure-key-never-use-in-production"
 DEBUG = env_bool("DEBUG", False)

@@ -13,9 +13,12 @@ if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must be set in production (PostgreSQL).")
 if env_bool("PAYDESK_DEMO", False):
     raise ImproperlyConfigured("The demo can never run with production settings.")
+if env_bool("PAYDESK_SANDBOX", False):
+    raise ImproperlyConfigured("The gateway sandbox can never run with production settings.")
 
 DEBUG = False
 PAYDESK_DEMO = False
+PAYDESK_SANDBOX = False
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("PAYDESK_SSL_REDIRECT", True)

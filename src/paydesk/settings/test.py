@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import database_config
+from .sandbox import *  # noqa: F403
 
 SECRET_KEY = "test-only-key"
 DEBUG = False

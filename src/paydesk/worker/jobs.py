@@ -34,6 +34,8 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(minutes=1), done="emails delivered"),
     Job("bank-transfer-expiry", "paydesk.banktransfers.services.transfers_expire",
         every=timedelta(hours=1), done="transfers expired"),
+    Job("gateway-reconcile", "paydesk.checkout.reconcile.gateway_payments_reconcile",
+        every=timedelta(minutes=5), done="gateway payments settled"),
     Job("idempotency-purge", "paydesk.api.services.idempotency_purge",
         every=timedelta(hours=1), done="idempotency keys forgotten"),
 )  # fmt: skip

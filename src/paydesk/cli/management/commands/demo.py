@@ -102,6 +102,9 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        shown = _connect_host(host)
+        # Return URLs, webhook URLs and the sandbox's API base all start here.
+        self.public_url = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
         self.run(demo_processes(bind), host, port)
 
     def prepare_database(self, *, keep: bool) -> None:
@@ -127,6 +130,8 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
             "PAYDESK_VAR_DIR": str(Path(settings.VAR_DIR).resolve()),
         }
+        if not os.environ.get("PAYDESK_PUBLIC_URL"):
+            env["PAYDESK_PUBLIC_URL"] = getattr(self, "public_url", settings.PAYDESK_PUBLIC_URL)
         if not os.environ.get("ALLOWED_HOSTS"):
             served = "*" if host in ("0.0.0.0", "::") else host
             env["ALLOWED_HOSTS"] = ",".join(dict.fromkeys(["127.0.0.1", "localhost", served]))

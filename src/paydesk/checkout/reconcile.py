@@ -1,0 +1,92 @@
+"""Reconciliation (the Kill Bill "Janitor" idea, spec §5): the worker's job that settles gateway
+payments nobody told us about.
+
+Every online-gateway payment still pending PAYDESK_RECONCILE_AFTER_MINUTES after it started is
+re-queried at its gateway and completed, cancelled or left pending with the gateway's reason.
+One still not paid — or never started — at its gateway PAYDESK_ABANDON_AFTER_MINUTES after it
+started is cancelled as abandoned, unless its money is on its way (`in_flight`) or staff must
+look at it. A gateway that does not answer leaves the payment pending with that reason, to be
+asked again on the next run. Each action is in the payment log (channel "reconcile").
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
+from paydesk.checkout.services import GatewayAnswer, online_gateway_for, payment_status_refresh
+from paydesk.errors import InvalidTransition
+from paydesk.gateways.base import OnlineGateway, Outcome
+from paydesk.gateways.registry import gateway_for, gateway_methods
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import payment_cancel
+
+logger = logging.getLogger("paydesk.reconcile")
+BATCH = 200  # payments asked about per run; the oldest first, the rest on the next run
+
+
+def _online_methods() -> list[str]:
+    return [m for m in gateway_methods() if isinstance(gateway_for(m), OnlineGateway)]
+
+
+def _abandoned(answer: GatewayAnswer, *, cutoff: datetime) -> bool:
+    payment = answer.payment
+    if payment.status != PaymentStatus.PENDING or payment.created_at > cutoff:
+        return False
+    if payment.needs_attention or answer.unavailable:
+        return False
+    if answer.refused:  # the gateway has never heard of it: the checkout never got there
+        return True
+    event = answer.event
+    return event is not None and event.outcome is Outcome.PENDING and not event.in_flight
+
+
+def _abandon(payment: Payment, display_name: str, minutes: int) -> bool:
+    reason = f"Abandoned: not paid at {display_name} within {minutes} minutes."
+    with transaction.atomic():
+        try:
+            payment_cancel(payment=payment, reason=reason)
+        except InvalidTransition:
+            return False  # settled meanwhile (a late webhook)
+        PaymentLogEntry.objects.create(
+            gateway=payment.gateway,
+            direction=LogDirection.RECEIVED,
+            channel=LogChannel.RECONCILE,
+            event_id=f"reconcile:{payment.reference}:abandoned",
+            payment=payment,
+            signature_valid=None,
+            outcome=str(Outcome.CANCELLED),
+            result=EventResult.APPLIED,
+            detail=f"Cancelled by reconciliation: {reason}",
+        )
+    logger.info("Reconciliation cancelled %s: %s", payment.reference, reason)
+    return True
+
+
+def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
+    """One run of the job: how many payments it settled (completed or cancelled)."""
+    now = now or timezone.now()
+    due = now - timedelta(minutes=settings.PAYDESK_RECONCILE_AFTER_MINUTES)
+    minutes = settings.PAYDESK_ABANDON_AFTER_MINUTES
+    cutoff = now - timedelta(minutes=minutes)
+    pending = Payment.objects.filter(
+        status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
+    ).exclude(gateway="").order_by("created_at", "id")[:BATCH]
+    settled = 0
+    for payment in pending:
+        gateway = online_gateway_for(payment)
+        if gateway is None:
+            continue
+        answer = payment_status_refresh(payment=payment)
+        if answer.payment.status != PaymentStatus.PENDING:
+            settled += 1
+        elif _abandoned(answer, cutoff=cutoff) and _abandon(
+            answer.payment, gateway.display_name, minutes
+        ):
+            settled += 1
+    return settled

@@ -1,0 +1,101 @@
+"""The sandbox's own state: what each pretend gateway holds (orders, intents, invoices), its
+switches, and the webhooks it sends. Shared by every server process through the database.
+
+It stores no card number and no CVC: a card-fields payment method keeps the last four digits
+and the behaviour the number stands for (quality.md S5 scans this table too).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class WebhookMode(models.TextChoices):
+    NORMAL = "normal", "Send each webhook once, at once"
+    TWICE = "twice", "Send each webhook twice"
+    LATE = "late", "Hold webhooks until released (late)"
+    OUT_OF_ORDER = "out_of_order", "Hold each webhook until the next one, then send newest first"
+    NONE = "none", "Never send webhooks"
+
+
+class ApiFault(models.TextChoices):
+    NONE = "none", "Answer normally"
+    TIMEOUT = "timeout", "Answer only after the client's timeout"
+    ERROR_500 = "error_500", "Answer HTTP 500"
+    GARBAGE = "garbage", "Answer 200 with a body that is not JSON"
+
+
+class Switches(models.Model):
+    """One row (pk=1): how the sandbox misbehaves. `fault_gateway` empty = every gateway."""
+
+    webhook_mode = models.CharField(
+        max_length=20, choices=WebhookMode.choices, default=WebhookMode.NORMAL
+    )
+    api_fault = models.CharField(max_length=20, choices=ApiFault.choices, default=ApiFault.NONE)
+    fault_gateway = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "switches"
+
+    def __str__(self) -> str:
+        return f"webhooks {self.webhook_mode}, API {self.api_fault}"
+
+    @classmethod
+    def current(cls) -> Switches:
+        switches, _created = cls.objects.get_or_create(pk=1)
+        return switches
+
+
+class SandboxObject(models.Model):
+    """One object a pretend gateway holds: a Stripe PaymentIntent, a PayPal order, a Razorpay
+    order, a Paystack transaction, a NOWPayments invoice or payment. `data` is its JSON as the
+    gateway would answer it (amounts as the gateway encodes them: strings or integers)."""
+
+    gateway = models.CharField(max_length=20)
+    kind = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=100)
+    lookup = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "gateway", "kind", "object_id", name="sandbox_object_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.kind} {self.object_id}"
+
+
+class WebhookStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    HELD = "held", "Held"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    DROPPED = "dropped", "Dropped"
+
+
+class SandboxWebhook(models.Model):
+    """A signed notification the sandbox sends (or holds) to Paydesk's /webhooks/<gateway>/."""
+
+    gateway = models.CharField(max_length=20)
+    about = models.CharField(max_length=100, help_text="The gateway object it is about.")
+    event_type = models.CharField(max_length=60)
+    body = models.TextField()
+    headers = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_response = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event_type} ({self.status})"

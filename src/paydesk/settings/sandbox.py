@@ -1,0 +1,27 @@
+"""The offline gateway sandbox (spec §9), for the demo and the tests only: every online gateway
+points at /sandbox/<gateway>/ of this same app, with these made-up test keys. The sandbox plays
+each gateway, so it signs its webhooks with the same secrets Paydesk checks them with.
+
+An environment variable still wins over each value here. production.py never imports this and
+refuses to start with PAYDESK_SANDBOX on.
+"""
+
+import os
+
+_SANDBOX_KEYS = {
+    "PAYDESK_STRIPE_SECRET_KEY": "sk_test_paydesk_sandbox",
+    "PAYDESK_STRIPE_PUBLISHABLE_KEY": "pk_test_paydesk_sandbox",
+    "PAYDESK_STRIPE_WEBHOOK_SECRET": "whsec_paydesk_sandbox",
+    "PAYDESK_PAYPAL_CLIENT_ID": "paydesk-sandbox-client",
+    "PAYDESK_PAYPAL_CLIENT_SECRET": "paydesk-sandbox-client-secret",
+    "PAYDESK_PAYPAL_WEBHOOK_ID": "WH-PAYDESK-SANDBOX",
+    "PAYDESK_RAZORPAY_KEY_ID": "rzp_test_paydesksandbox",
+    "PAYDESK_RAZORPAY_KEY_SECRET": "paydesk_sandbox_key_secret",
+    "PAYDESK_RAZORPAY_WEBHOOK_SECRET": "paydesk_sandbox_webhook_secret",
+    "PAYDESK_PAYSTACK_SECRET_KEY": "sk_test_paydesk_sandbox_paystack",
+    "PAYDESK_NOWPAYMENTS_API_KEY": "PAYDESK-SANDBOX-NOWPAYMENTS-KEY",
+    "PAYDESK_NOWPAYMENTS_IPN_SECRET": "paydesk_sandbox_ipn_secret",
+}
+
+PAYDESK_SANDBOX = True
+globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})
