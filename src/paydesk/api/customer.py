@@ -263,6 +263,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         amount=payload.amount,
         currency=payload.currency,
         idempotency_key=_checkout_key(request),
+        payment_method_token=payload.payment_method or "",
     )
     payment, quote = checkout.payment, checkout.quote
     data = {
@@ -286,14 +287,19 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
                 "reference": payment.reference,
             },
         )
-    else:
-        redirect = checkout.result.redirect_url if checkout.result else ""
+    elif checkout.redirect_url:
         data.update(
-            outcome="redirect" if redirect else "pending",
-            redirect_url=redirect or None,
-            message="Send the customer to redirect_url to pay."
-            if redirect
-            else "The payment is pending at the gateway.",
+            outcome="redirect",
+            redirect_url=checkout.redirect_url,
+            message="Send the customer to redirect_url to pay.",
+        )
+    else:
+        data.update(
+            outcome=str(payment.status),
+            message=checkout.problem
+            or payment.cancel_reason
+            or payment.pending_reason
+            or "The payment is pending at the gateway.",
         )
     return _json(201 if not checkout.replayed else 200, data, MakePaymentOut)
 

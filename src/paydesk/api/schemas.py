@@ -35,9 +35,13 @@ class PaymentOut(Schema):
     completed_at: datetime | None
     cancelled_at: datetime | None
     balance_after: MoneyOut | None
+    reason: str = Field(
+        "", description="Why it was cancelled, or why it is still pending (empty otherwise)."
+    )
 
 
 class StaffPaymentOut(PaymentOut):
+    needs_attention: bool
     customer_id: int
     staff_comment: str
     fee: MoneyOut | None
@@ -59,6 +63,7 @@ def payment_out(payment: Payment, currency: str) -> dict[str, object]:
         "balance_after": None
         if payment.balance_after is None
         else money(payment.balance_after, currency),
+        "reason": payment.cancel_reason or payment.pending_reason,
     }
 
 
@@ -70,6 +75,7 @@ def staff_payment_out(payment: Payment) -> dict[str, object]:
         "staff_comment": payment.staff_comment,
         "fee": None if payment.fee is None else money(payment.fee, currency),
         "cancel_reason": payment.cancel_reason,
+        "needs_attention": payment.needs_attention,
     }
 
 
@@ -138,6 +144,12 @@ class MakePaymentIn(Input):
     amount: str | None = Field(None, max_length=40, examples=["100.00"])
     currency: str = Field(max_length=3, examples=["EUR"])
     code: str | None = Field(None, max_length=64, description="The voucher code (voucher only).")
+    payment_method: str | None = Field(
+        None,
+        max_length=255,
+        description="Card only: the payment-method id (pm_…) Stripe.js made in the browser. "
+        "Never a card number.",
+    )
 
 
 class BankDetailsOut(Schema):
@@ -151,7 +163,7 @@ class BankDetailsOut(Schema):
 
 class MakePaymentOut(Schema):
     method: str
-    outcome: Literal["pending", "completed", "armed", "redirect"]
+    outcome: Literal["pending", "completed", "cancelled", "armed", "redirect"]
     payment: PaymentOut | None
     charged: MoneyOut | None = None
     bank_details: BankDetailsOut | None = None

@@ -408,7 +408,7 @@ def checkout_start(
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:
-    if result.gateway_reference and result.gateway_reference != payment.gateway_reference:
+    if result.gateway_reference not in ("", payment.reference, payment.gateway_reference):
         payment_pending_note(payment=payment, gateway_reference=result.gateway_reference)
     if result.redirect_url:
         Quote.objects.filter(pk=quote.pk).update(gateway_url=result.redirect_url[:2000])
