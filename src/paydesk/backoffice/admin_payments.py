@@ -15,8 +15,8 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
-from django.utils.html import format_html
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
@@ -66,7 +66,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "staff_comment",
     ]
     list_display_links = ["reference"]
-    list_filter = ["status", "method", OccurredDateRangeFilter, CustomerFilter]
+    list_filter = ["status", "needs_attention", "method", OccurredDateRangeFilter, CustomerFilter]
     search_fields = ["description", "staff_comment", "reference", "customer__name"]
     search_help_text = _("Description, staff comment, reference or customer name.")
     date_hierarchy = "occurred_at"
@@ -110,7 +110,18 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Gateway"), {"fields": ["gateway", "gateway_reference"]}),
+        (
+            _("Gateway"),
+            {
+                "fields": [
+                    "gateway",
+                    "gateway_reference",
+                    "needs_attention",
+                    "pending_reason",
+                    "payment_log",
+                ]
+            },
+        ),
     ]
 
     class Media:
@@ -128,6 +139,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             path("export.csv", wrap(self.export_view), name=f"{prefix}_export"),
             path("<path:object_id>/complete/", wrap(self.complete_view), name=f"{prefix}_complete"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
+            path("<path:object_id>/refresh/", wrap(self.refresh_view), name=f"{prefix}_refresh"),
             *super().get_urls(),
         ]
 
@@ -141,6 +153,9 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return payment_views.payment_cancel_one(self, request, object_id)
+
+    def refresh_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return payment_views.payment_refresh_one(self, request, object_id)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         return payment_views.payments_export(self, request)
@@ -211,6 +226,25 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     @admin.display(description=_("payment fee (reference only)"))
     def fee_display(self, obj: Payment) -> str | None:
         return None if obj.fee is None else format_money(obj.fee, obj.customer.currency)
+
+    @admin.display(description=_("payment log"))
+    def payment_log(self, obj: Payment) -> str:
+        entries = obj.log_entries.order_by("received_at", "id")[:50]
+        if not entries:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (e.received_at, e.get_channel_display(), e.event_id, e.result, e.detail)
+                for e in entries
+            ),
+        )
+        link = reverse("backoffice:checkout_paymentlogentry_changelist")
+        return format_html(
+            '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
+            rows, link, obj.reference, _("Open in the payment log"),
+        )
 
     @admin.display(description=_("balance after"))
     def balance_after_display(self, obj: Payment) -> str | None:

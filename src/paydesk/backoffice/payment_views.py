@@ -15,7 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from paydesk.backoffice.forms import (
     new_form_token,
 )
 from paydesk.backoffice.roles import can_move_money
+from paydesk.checkout.services import online_gateway_for, payment_status_refresh
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
@@ -235,6 +236,40 @@ def payment_complete_one(
         pending_amount=format_money(payment.total, payment.customer.currency),
         submit_label=_("Complete payment"),
     )
+
+
+def payment_refresh_one(
+    model_admin: PaymentAdmin, request: HttpRequest, object_id: str
+) -> HttpResponse:
+    """Ask the payment's gateway now where it stands (what reconciliation does) and apply it."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    payment = _pending_or_redirect(model_admin, request, object_id)
+    if isinstance(payment, HttpResponse):
+        return payment
+    if online_gateway_for(payment) is None:
+        messages.error(request, _("This payment was not made through an online gateway."))
+        return HttpResponseRedirect(_payment_url(payment))
+    answer = payment_status_refresh(payment=payment)
+    now = answer.payment
+    if now.status == PaymentStatus.PENDING:
+        messages.warning(
+            request,
+            _("Payment %(ref)s is still pending: %(why)s")
+            % {"ref": now.reference, "why": now.pending_reason or _("the gateway has no news.")},
+        )
+    else:
+        messages.success(
+            request,
+            _("Payment %(ref)s is now %(status)s.")
+            % {"ref": now.reference, "status": now.get_status_display().lower()},
+        )
+    audit_record(
+        action="payment.gateway_refresh", actor=request.user, obj=now,
+        customer_id=now.customer_id, before={"status": payment.status},
+        after={"status": now.status, "pending_reason": now.pending_reason},
+    )
+    return HttpResponseRedirect(_payment_url(now))
 
 
 def payment_cancel_one(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
@@ -74,10 +74,26 @@ class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
 @admin.register(PaymentLogEntry, site=backoffice_site)
 class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    """The payment log (spec §8): every notification received and every request Paydesk made,
+    with what came of it. Summaries are redacted when written; nothing here is editable."""
+
     list_display = [
-        "received_at", "gateway", "event_id", "signature_valid", "outcome", "result", "payment",
-        "detail",
+        "received_at", "gateway", "direction", "channel", "event_id", "signature_valid",
+        "http_status", "outcome", "result", "payment", "detail",
     ]
-    list_filter = ["gateway", "result", "signature_valid"]
+    list_filter = ["gateway", "direction", "channel", "result", "signature_valid"]
     search_fields = ["event_id", "payment__reference"]
     list_select_related = ["payment"]
+    readonly_fields = ["summary_table"]
+    exclude = ["summary"]
+
+    @admin.display(description="summary (redacted)")
+    def summary_table(self, obj: PaymentLogEntry) -> str:
+        if not obj.summary:
+            return "—"
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.summary.items())
+            ),
+        )
