@@ -25,8 +25,10 @@ from django.utils import timezone
 from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
 from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
 from paydesk.banktransfers.services import bank_details_update
+from paydesk.checkout.models import MethodConfig
 from paydesk.fx.models import ExchangeRate
 from paydesk.fx.services import rate_set
+from paydesk.gateways.registry import gateway_methods
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import round_half_up
@@ -159,7 +161,20 @@ DEMO_RATES: tuple[tuple[str, str, str], ...] = (
     ("EUR", "USD", "1.0850"),
     ("EUR", "GBP", "0.8420"),
     ("EUR", "JPY", "162.35"),
+    ("EUR", "INR", "90.25"),
+    ("EUR", "NGN", "1650"),
 )
+# The online methods the demo offers through the offline sandbox, and their currencies; each is
+# enabled only when its gateway is registered (settings.PAYDESK_GATEWAYS).
+DEMO_METHOD_CURRENCIES: dict[str, list[str]] = {
+    "card": ["USD", "EUR", "GBP"],
+    "paypal": ["USD", "EUR", "GBP"],
+    "razorpay": ["INR", "USD"],
+    "paystack": ["NGN", "USD"],
+    "nowpayments": ["USD", "EUR"],
+}
+# Acme may top up in these (Nordlicht only in euros, its account currency).
+ACME_TOPUP_CURRENCIES = ["USD", "EUR", "GBP", "INR", "NGN"]
 DEMO_RATE_SOURCE = "demo"
 DEMO_FINANCE_EMAIL = "finance@example.com"
 DEMO_VOUCHERS_PER_BATCH = 5
@@ -195,7 +210,20 @@ def seed_demo(*, now: datetime | None = None) -> list[Customer]:
         _seed_users(customers)
         seed_demo_rates(on=timezone.localdate(now))
         _seed_bank_details()
+        seed_demo_methods()
+        Customer.objects.filter(pk=customers[0].pk).update(topup_currencies=ACME_TOPUP_CURRENCIES)
     return customers
+
+
+def seed_demo_methods() -> list[str]:
+    """Enable every online method whose gateway is registered (the sandbox plays it), with the
+    demo's currencies; the methods enabled."""
+    enabled = [m for m in DEMO_METHOD_CURRENCIES if m in gateway_methods()]
+    for method in enabled:
+        MethodConfig.objects.filter(method=method).update(
+            enabled=True, currencies=DEMO_METHOD_CURRENCIES[method]
+        )
+    return enabled
 
 
 def _seed_bank_details() -> None:
