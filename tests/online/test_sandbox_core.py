@@ -55,7 +55,7 @@ def test_out_of_order_sends_the_second_before_the_first(sandbox):
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.attempts == second.attempts == 1
-    assert second.pk > first.pk  # sent newest first: the delivery order is logged by id below
+    assert second.delivered_at < first.delivered_at  # the newer one reached Paydesk first
 
 
 def test_none_never_sends(sandbox):

@@ -192,7 +192,10 @@ def webhook_deliver(pk: int) -> SandboxWebhook:
     except httpx.HTTPError as failure:
         outcome, status = f"not delivered: {type(failure).__name__}", WebhookStatus.FAILED
     SandboxWebhook.objects.filter(pk=pk).update(
-        status=status, attempts=hook.attempts + 1, last_response=outcome[:200]
+        status=status,
+        attempts=hook.attempts + 1,
+        last_response=outcome[:200],
+        delivered_at=timezone.now(),
     )
     logger.info("Sandbox %s webhook %s → %s", hook.gateway, hook.event_type, outcome[:80])
     hook.refresh_from_db()

@@ -93,6 +93,7 @@ class SandboxWebhook(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_response = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="Last delivery.")
 
     class Meta:
         ordering = ["-id"]
