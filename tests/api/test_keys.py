@@ -147,3 +147,14 @@ def test_the_command_line_creates_a_key_shown_once_and_revokes_it(portal_user):
     assert ApiClient(data["key"]).get("/api/v1/balance").status_code == 200
     call_command("api_keys", "revoke", "--prefix", data["prefix"], stdout=io.StringIO())
     assert ApiClient(data["key"]).get("/api/v1/balance").status_code == 401
+
+
+def test_the_back_office_links_staff_to_their_api_keys(finance_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(finance_user)
+    page = client.get("/backoffice/").content.decode()
+    assert '<a href="/api-keys/">API keys</a>' in page
+    keys_page = client.get("/api-keys/")
+    assert keys_page.status_code == 200 and "API keys" in keys_page.content.decode()
