@@ -1,0 +1,38 @@
+"""The S5 scanner finds what it must (so a clean scan means something): card numbers with and
+without separators, secrets, planted values — in the database and in text — and passes numbers
+that are not card numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.checkout.models import PaymentLogEntry
+from tests.security.secretscan import database_texts, scan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_finds_card_numbers_secrets_and_planted_values_in_text():
+    texts = [
+        ("log", "charge card 4242 4242 4242 4242 now"),
+        ("log2", "declined 4000-0000-0000-0002"),
+        ("log3", "amount 1234567890123 and 0.00001234"),  # not Luhn-valid: fine
+        ("log4", "key sk_test_abc123 used"),
+        ("log5", "cvc=739"),
+    ]
+    found = scan(texts, secrets={"PAYDESK_STRIPE_SECRET_KEY": "sk_test_abc123"},
+                 extra={"CVC": "cvc=739"})
+    assert {(f.where, f.what) for f in found} == {
+        ("log", "card number"), ("log2", "card number"),
+        ("log4", "PAYDESK_STRIPE_SECRET_KEY"), ("log5", "CVC"),
+    }
+
+
+def test_it_reads_every_text_and_json_column_of_the_database():
+    PaymentLogEntry.objects.create(
+        gateway="card", event_id="evt_1", signature_valid=True, outcome="completed",
+        result="applied", summary={"note": "pan 4000 0027 6000 3184"},
+    )
+    found = scan(database_texts(), secrets={})
+    assert [f.what for f in found] == ["card number"]
+    assert found[0].where.startswith("checkout_paymentlogentry.summary#")
