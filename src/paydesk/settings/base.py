@@ -255,7 +255,7 @@ PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetc
 # database; an API base left empty means the gateway's live API, or the sandbox when it is on.
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
-PAYDESK_GATEWAY_TIMEOUT = float(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
+PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
 PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.services.gateway_exchange_record"
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.

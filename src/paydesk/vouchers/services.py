@@ -426,12 +426,14 @@ def _has_armed_activation(*, customer_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def voucher_bonus_for_topup(*, payment: Payment) -> Payment | None:
+def voucher_bonus_for_topup(*, payment: Payment, armed: bool | None = None) -> Payment | None:
     """Pay the bonus of the customer's oldest armed voucher this completed top-up qualifies for.
 
     Called by paydesk.ledger.services inside the top-up's transaction. A purchase, a pending or
     cancelled payment, or a voucher payment (a credit or another bonus) never earns a bonus.
-    Returns the separate, completed bonus payment, or None.
+    `armed` is what the ledger's balance UPDATE already read in the same transaction (False:
+    nothing armed, so no query at all); None asks here. Returns the separate, completed bonus
+    payment, or None.
     """
     if (
         payment.status != PaymentStatus.COMPLETED
@@ -439,7 +441,9 @@ def voucher_bonus_for_topup(*, payment: Payment) -> Payment | None:
         or payment.method == PaymentMethod.VOUCHER
     ):
         return None
-    if not _has_armed_activation(customer_id=payment.customer_id):
+    if armed is False:
+        return None
+    if armed is None and not _has_armed_activation(customer_id=payment.customer_id):
         return None
     activation = (
         VoucherActivation.objects.select_for_update(of=("self",))
