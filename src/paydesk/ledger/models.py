@@ -71,8 +71,8 @@ class Payment(models.Model):
     surcharge = AmountField(null=True, blank=True, help_text=_("In the paid currency."))
     # Why a payment is still pending (a gateway that did not answer, a partial crypto payment),
     # shown to the customer and to staff; `needs_attention` puts it on Finance's list (spec §5).
-    pending_reason = models.CharField(max_length=300, blank=True, default="")
-    needs_attention = models.BooleanField(default=False)
+    pending_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
+    needs_attention = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
