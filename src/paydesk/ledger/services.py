@@ -15,7 +15,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+import psycopg
 from django.apps import apps
+from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import signals
 from django.utils import timezone
@@ -94,6 +96,27 @@ def _payment_snapshot(payment: Payment) -> dict[str, Any]:
     }
 
 
+def _execute_hot(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    """Run one of the two statements every posting sends (balance UPDATE, payment INSERT) and
+    return its first row.
+
+    On PostgreSQL (unless PAYDESK_PG_PREPARED is off) it goes through a server-side-binding
+    psycopg cursor on Django's own connection, inside the caller's transaction, with
+    `prepare=True`: PostgreSQL parses and plans it once per connection instead of on every
+    payment, as any plain psycopg program's repeated statements are (bench P1's floor). Django's
+    default client-side-binding cursor cannot prepare. Elsewhere, Django's cursor.
+    """
+    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
+        connection.ensure_connection()
+        # Errors become Django's (IntegrityError…), exactly as through Django's own cursor.
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 @dataclass(frozen=True, slots=True)
 class _Posted:
     """What moving a balance gave: the new balance, and (top-ups only) whether the customer holds
@@ -130,9 +153,7 @@ def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -
     if amount > 0:
         sql += f", {_armed_probe_sql()}"
         params.append(customer_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _execute_hot(sql, params)
     if row is not None:
         return _Posted(balance=from_storage_units(row[0]), bonus_armed=bool(amount > 0 and row[1]))
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -204,9 +225,7 @@ def _insert(payment: Payment) -> None:
         else:
             value = field.get_db_prep_save(value, connection)
         params.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        payment.pk = cursor.fetchone()[0]
+    payment.pk = _execute_hot(sql, params)[0]
     payment._state.adding = False
     payment._state.db = connection.alias
     if signals.post_save.has_listeners(Payment):

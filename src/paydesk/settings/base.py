@@ -47,6 +47,9 @@ def database_config(url: str | None, default_sqlite: Path) -> dict:
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True
+        # Django's cursors bind parameters client-side and never prepare; this only lets the
+        # ledger's own server-side cursor prepare its two hot statements (PAYDESK_PG_PREPARED).
+        config["OPTIONS"] = {"prepare_threshold": 5}
     return config
 
 
@@ -227,6 +230,10 @@ PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get(
 )
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
+# PostgreSQL: the ledger's two hot statements are prepared once per connection (docs/decisions.md).
+# Turn off behind a pooler that cannot keep prepared statements (PgBouncer < 1.21, transaction
+# pooling).
+PAYDESK_PG_PREPARED = env_bool("PAYDESK_PG_PREPARED", True)
 # Make Payment (§5): the gateway of each method, by dotted path (a method without one is never
 # offered), and how long a locked quote holds.
 PAYDESK_GATEWAYS = {
