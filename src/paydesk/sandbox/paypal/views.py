@@ -219,7 +219,7 @@ def _answer(obj: SandboxObject) -> dict[str, Any]:
                 "method": "POST",
             }
         )
-    return {**order, "links": links}
+    return {"id": order_id, **order, "links": links}
 
 
 def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
