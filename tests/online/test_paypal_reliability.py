@@ -222,10 +222,11 @@ def test_the_return_and_reconciliation_at_the_same_moment_capture_once(user, san
         finally:
             connection.close()
 
-    threads = [
-        threading.Thread(target=run, args=(lambda: checkout_return(payment=fresh(pk=payment.pk), params={}),)),
-        threading.Thread(target=run, args=(lambda: payment_status_refresh(payment=fresh(pk=payment.pk)),)),
+    asks = [
+        lambda: checkout_return(payment=fresh(pk=payment.pk), params={}),
+        lambda: payment_status_refresh(payment=fresh(pk=payment.pk)),
     ]
+    threads = [threading.Thread(target=run, args=(ask,)) for ask in asks]
     for thread in threads:
         thread.start()
     for thread in threads:

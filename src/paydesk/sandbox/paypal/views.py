@@ -1,9 +1,9 @@
 """The pretend PayPal: the REST endpoints Paydesk's client calls (same paths, auth, JSON and
 error shapes as api-m.paypal.com), the buyer's approval page, and signed webhooks.
 
-- `POST /v1/oauth2/token`: Basic client_id:secret and `grant_type=client_credentials` → a
-  bearer token (self-checking: an HMAC with the client secret, so it outlives a test's flush);
-  a wrong client → 401 `{"error": "invalid_client"}`.
+- `POST /v1/oauth2/token`: Basic client_id:secret (the sandbox app's, from settings/sandbox.py)
+  and `grant_type=client_credentials` → a bearer token (self-checking: an HMAC with the client
+  secret, so it outlives a test's flush); a wrong client → 401 `{"error": "invalid_client"}`.
 - `POST /v2/checkout/orders`: intent CAPTURE, purchase units with amounts as decimal strings
   (HUF, JPY, TWD without decimals → 422 DECIMALS_NOT_SUPPORTED); `PayPal-Request-Id` makes it
   idempotent (the same id answers the same order). Answers the order PAYER_ACTION_REQUIRED with
@@ -30,7 +30,6 @@ from decimal import Decimal
 from hashlib import sha256
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -103,10 +102,17 @@ def problem(status: int, name: str, issue: str, description: str, field: str = "
 # --- OAuth ---------------------------------------------------------------------------------
 
 
+def _account() -> tuple[str, str]:
+    """The pretend PayPal app's own client id and secret: what settings/sandbox.py gave it (an
+    environment variable still wins there). Paydesk's PAYDESK_PAYPAL_CLIENT_* must match them,
+    as they must match a real PayPal app's; a test changing only Paydesk's sees PayPal refuse."""
+    from paydesk.settings import sandbox as account
+
+    return account.PAYDESK_PAYPAL_CLIENT_ID, account.PAYDESK_PAYPAL_CLIENT_SECRET
+
+
 def _token_mac(payload: str) -> str:
-    return hmac.new(
-        settings.PAYDESK_PAYPAL_CLIENT_SECRET.encode(), payload.encode(), sha256
-    ).hexdigest()[:40]
+    return hmac.new(_account()[1].encode(), payload.encode(), sha256).hexdigest()[:40]
 
 
 def _token_valid(token: str) -> bool:
@@ -119,7 +125,7 @@ def _token_valid(token: str) -> bool:
         return False
     return (
         isinstance(claims, dict)
-        and claims.get("client_id") == settings.PAYDESK_PAYPAL_CLIENT_ID
+        and claims.get("client_id") == _account()[0]
         and isinstance(claims.get("exp"), int)
         and claims["exp"] > time.time()
     )
@@ -158,8 +164,7 @@ def oauth_token(request: HttpRequest) -> HttpResponse:
             )
         except (ValueError, binascii.Error):
             client_id = secret = ""
-    expected_id = settings.PAYDESK_PAYPAL_CLIENT_ID or ""
-    expected_secret = settings.PAYDESK_PAYPAL_CLIENT_SECRET or ""
+    expected_id, expected_secret = _account()
     if not (
         expected_id
         and hmac.compare_digest(client_id.encode(), expected_id.encode())
