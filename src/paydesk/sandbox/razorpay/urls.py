@@ -1,5 +1,5 @@
 """/sandbox/razorpay/: the API Paydesk's client calls (Razorpay's paths), checkout.js, and the
-checkout page it opens in a frame. Ids keep Razorpay's shapes (order_…, pay_…)."""
+checkout page it opens in a frame. The API's ids keep Razorpay's shapes (order_…, pay_…)."""
 
 from django.urls import path, re_path
 
@@ -16,5 +16,5 @@ urlpatterns = [
     re_path(rf"^v1/orders/{ORDER}/payments$", views.order_payments, name="order_payments"),
     re_path(rf"^v1/payments/{PAYMENT}$", views.payment_detail, name="payment"),
     path("v1/checkout.js", views.checkout_js, name="checkout_js"),
-    re_path(rf"^checkout/{ORDER}/$", views.checkout_page, name="checkout"),
+    path("checkout/<str:order_id>/", views.checkout_page, name="checkout"),
 ]

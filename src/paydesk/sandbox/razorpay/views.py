@@ -369,7 +369,7 @@ def _options(source: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def checkout_page(request: HttpRequest, order_id: str) -> HttpResponse:
     """The checkout Razorpay's checkout.js shows in its frame, for one order."""
-    row = _get("order", order_id)
+    row = _get("order", order_id) if order_id.startswith("order_") else None
     if row is None:
         raise Http404("No such order.")
     options = _options(request.POST if request.method == "POST" else request.GET)
