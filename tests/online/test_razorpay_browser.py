@@ -33,7 +33,7 @@ def test_a_successful_razorpay_payment(sandbox, page, online_customer):
     sign_in(page, sandbox.url, user)
     payment = _pay_via_razorpay(page, sandbox.url, "750")
     checkout = page.frame_locator("iframe.razorpay-checkout-frame")
-    checkout.get_by_text("₹750.00").wait_for()
+    assert checkout.locator("[data-amount]").inner_text() == "₹750.00 INR"
     checkout.get_by_role("button", name="Pay (success)").click()
 
     page.wait_for_url(f"{sandbox.url}/pay/status/{payment.reference}/")
