@@ -3,7 +3,7 @@ status of a gateway payment (namespace `checkout`)."""
 
 from django.urls import path
 
-from paydesk.checkout import views
+from paydesk.checkout import razorpay_views, views
 
 app_name = "checkout"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("quote", views.quote_json, name="quote"),
     path("return/<str:reference>/", views.gateway_return, name="return"),
     path("status/<str:reference>/", views.payment_status, name="status"),
+    path("razorpay/<str:reference>/", razorpay_views.razorpay_checkout, name="razorpay"),
 ]

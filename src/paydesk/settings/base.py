@@ -240,6 +240,7 @@ PAYDESK_GATEWAYS = {
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
     "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
+    "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is

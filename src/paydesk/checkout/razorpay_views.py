@@ -1,0 +1,84 @@
+"""/pay/razorpay/<reference>/: our page that opens Razorpay Checkout for a pending payment.
+
+Razorpay Checkout is a script (checkout.js) the merchant's own page loads: start_checkout
+creates the order and sends the customer here. The page passes the checkout's options in
+data- attributes to static/checkout/razorpay.js (no inline script: CSP), which opens the
+checkout and POSTs what it hands back — razorpay_payment_id, razorpay_order_id,
+razorpay_signature, or a failure, or the customer closing it — to /pay/return/<reference>/ with
+our CSRF token. That view asks Razorpay (never the browser) what happened.
+
+Its Content-Security-Policy is the site's, plus the checkout script's origin (script, frame)
+and Razorpay's API origin (frame, connect).
+"""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.checkout.models import Quote
+from paydesk.checkout.views import make_payments_required
+from paydesk.gateways.razorpay.client import api_base
+from paydesk.gateways.razorpay.gateway import checkout_js_url
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.money import Money, format_money
+from paydesk.portal.views import customer_required
+from paydesk.web.middleware import CONTENT_SECURITY_POLICY
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def razorpay_policy() -> str:
+    """The site's CSP, opened just enough for Razorpay Checkout."""
+    script = _origin(checkout_js_url())
+    api = _origin(api_base())
+    frames = " ".join(dict.fromkeys([script, api]))
+    policy = CONTENT_SECURITY_POLICY
+    policy = policy.replace("script-src 'self'", f"script-src 'self' {script}")
+    policy = policy.replace("connect-src 'self'", f"connect-src 'self' {api}")
+    return f"{policy}; frame-src 'self' {frames}"
+
+
+@customer_required
+@make_payments_required
+@require_GET
+def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
+    """The customer's own pending Razorpay payment (404 for anything else)."""
+    payment = get_object_or_404(
+        Payment.objects.filter(gateway=PaymentMethod.RAZORPAY),
+        reference=reference,
+        customer=customer,
+    )
+    if payment.status != PaymentStatus.PENDING or not payment.gateway_reference:
+        return redirect("checkout:status", reference=payment.reference)
+    quote = get_object_or_404(Quote, payment=payment)
+    charged = Money(quote.total_charged, quote.currency)
+    context = {
+        "nav": "payments",
+        "payment": payment,
+        "charged": format_money(charged.amount, charged.currency),
+        "credit": format_money(payment.total, customer.currency),
+        "checkout_js_url": checkout_js_url(),
+        "options": {
+            "key": settings.PAYDESK_RAZORPAY_KEY_ID,
+            "order_id": payment.gateway_reference,
+            "amount": str(charged.to_minor_units()),
+            "currency": charged.currency,
+            "name": settings.PAYDESK_PROVIDER_NAME,
+            "description": payment.description,
+            "email": request.user.email,  # type: ignore[union-attr]
+            "reference": payment.reference,
+        },
+    }
+    response = render(request, "checkout/razorpay.html", context)
+    response["Content-Security-Policy"] = razorpay_policy()
+    response["Cache-Control"] = "no-store"
+    return response
