@@ -8,7 +8,8 @@ Two calls, both server-side with the secret key:
 
 The SDK's API base is `gateway_base_url(...)` (the sandbox in the demo and the tests, Stripe's
 live API otherwise), its own retries are off (a retry is reconciliation's job, never a hidden
-second charge attempt) and its HTTP client is httpx with PAYDESK_GATEWAY_TIMEOUT. Every call is
+second charge attempt) and its HTTP client is the SDK's default (requests, a dependency of the
+SDK) given PAYDESK_GATEWAY_TIMEOUT as its timeout. Every call is
 handed to the payment log (`record_exchange`) with a summary that never holds a client secret,
 a key or card data. What a failure means (quality.md R6):
 - no answer in time, refused connection, HTTP 5xx or 429, a body that is not JSON →
@@ -24,7 +25,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import stripe
 from django.conf import settings
 
@@ -195,7 +195,7 @@ class StripeApi:
         body: Any = None
         failure: GatewayError | None = None
         error_text = ""
-        http_client = stripe.HTTPXClient(timeout=self.timeout, allow_sync_methods=True)
+        http_client = stripe.RequestsClient(timeout=self.timeout)
         try:
             client = stripe.StripeClient(
                 self.secret_key,
@@ -242,10 +242,11 @@ class StripeApi:
         return body
 
     def _connection_text(self, error: stripe.APIConnectionError) -> str:
-        if isinstance(error.__cause__, httpx.TimeoutException):
+        cause = error.__cause__
+        if cause is not None and any("Timeout" in k.__name__ for k in type(cause).__mro__):
             return f"{DISPLAY_NAME} did not answer within {self.timeout:g} s."
-        cause = type(error.__cause__).__name__ if error.__cause__ else "no connection"
-        return f"{DISPLAY_NAME} could not be reached ({cause})."
+        name = type(cause).__name__ if cause is not None else "no connection"
+        return f"{DISPLAY_NAME} could not be reached ({name})."
 
     @staticmethod
     def _refusal(error: stripe.StripeError) -> GatewayError:
