@@ -1,6 +1,7 @@
 """Stripe, played offline: the API paths Paydesk and Stripe.js call, with Stripe's auth, field
 names, status codes and error shapes; the card-fields frame; a 3-D Secure challenge page; and
-`payment_intent.succeeded` / `payment_intent.payment_failed` webhooks signed like Stripe's.
+`payment_intent.requires_action`, `payment_intent.succeeded` and `payment_intent.payment_failed`
+webhooks signed like Stripe's.
 
 Test card numbers behave as Stripe documents them (docs "Testing"): 4242… succeeds, 0002 is a
 generic decline, 9995 insufficient funds, 9987 lost, 9979 stolen, 0069 expired, 0127 incorrect
@@ -407,6 +408,7 @@ def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
                             **{PRIVATE: {**intent[PRIVATE], "after_authentication": (
                                 "insufficient_funds" if behaviour == AUTHENTICATE_THEN_INSUFFICIENT
                                 else SUCCESS)}})
+        event_send(obj.data, "payment_intent.requires_action")
         return JsonResponse(_public(obj.data))
     if behaviour == SUCCESS:
         obj = _succeed(obj)
@@ -422,7 +424,7 @@ def _succeed(obj: SandboxObject) -> SandboxObject:
     obj = object_update(obj, status="succeeded", amount_received=obj.data["amount"],
                         latest_charge=new_id("ch_", 24), next_action=None,
                         last_payment_error=None)
-    _webhook(obj.data, "payment_intent.succeeded")
+    event_send(obj.data, "payment_intent.succeeded")
     return obj
 
 
@@ -442,11 +444,11 @@ def _fail(obj: SandboxObject, code: str, decline_code: str, message: str, *,
         error["payment_method"] = _public(method.data)
     obj = object_update(obj, status="requires_payment_method", last_payment_error=error,
                         next_action=None, payment_method=None)
-    _webhook(obj.data, "payment_intent.payment_failed")
+    event_send(obj.data, "payment_intent.payment_failed")
     return obj
 
 
-def _webhook(intent: dict[str, Any], event_type: str) -> None:
+def event_send(intent: dict[str, Any], event_type: str) -> None:
     """Send a Stripe event about `intent`, signed `t=…,v1=…` over "{t}.{body}"."""
     created = int(time.time())
     event = {
