@@ -22,7 +22,11 @@ def test_by_default_bank_transfer_and_voucher_in_the_account_currency():
     assert offered(customer) == {"bank_transfer": ("USD",), "voucher": ("USD",)}
 
 
-def test_methods_without_a_gateway_are_never_offered_even_when_enabled():
+def test_methods_without_a_gateway_are_never_offered_even_when_enabled(settings):
+    settings.PAYDESK_GATEWAYS = {  # only the offline ones: paypal and card have no gateway here
+        name: path for name, path in settings.PAYDESK_GATEWAYS.items()
+        if name in ("bank_transfer", "voucher")
+    }
     configure("paypal", enabled=True)
     configure("card", enabled=True)
     assert set(offered(CustomerFactory())) == {"bank_transfer", "voucher"}

@@ -76,6 +76,10 @@ def test_a_fee_is_an_exact_decimal():
 
 
 def test_the_registry_maps_methods_to_gateways_from_settings(settings):
+    settings.PAYDESK_GATEWAYS = {  # the offline two; the online ones have their own tests
+        name: path for name, path in settings.PAYDESK_GATEWAYS.items()
+        if name in ("bank_transfer", "voucher")
+    }
     assert gateway_methods() == ["bank_transfer", "voucher"]
     assert isinstance(gateway_for("bank_transfer"), BankTransferGateway)
     assert isinstance(gateway_for("voucher"), Gateway)

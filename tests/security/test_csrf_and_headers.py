@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import resolve
 
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.security.urlsweep import routes
@@ -38,10 +39,23 @@ def _unsigned_posts_are_refused_and_logged(route, caplog) -> None:
         assert f"Refused a {gateway} webhook" in caplog.text, gateway
 
 
+def _sandbox_api(route) -> bool:
+    """A pretend gateway's server-to-server API (paydesk.sandbox.core.sandbox_api): CSRF-exempt
+    like the real gateway's API, which refuses a request without its API key instead. Mounted
+    only in the demo and the tests, never in production."""
+    if not route.regex.startswith("sandbox/"):
+        return False
+    return bool(getattr(resolve(route.path({})).func, "csrf_exempt", False))
+
+
 @pytest.mark.parametrize("route", routes(), ids=lambda r: r.name or r.regex)
 def test_every_post_without_a_csrf_token_is_refused(route, caplog):
     if route.name in CSRF_EXEMPT:
         _unsigned_posts_are_refused_and_logged(route, caplog)
+        return
+    if _sandbox_api(route):
+        response = Client(enforce_csrf_checks=True).post(route.path({}), {"amount": "1"})
+        assert response.status_code in (401, 403, 405), (route.regex, response.status_code)
         return
     user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
     client = Client(enforce_csrf_checks=True)
