@@ -18,6 +18,8 @@ from paydesk.errors import PaydeskError
 from paydesk.money import STORAGE_PLACES, currency_exponent, decimal_places, normalize_currency
 
 FORM_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# A card processor's payment-method id (Stripe: pm_…), made in the browser by its hosted fields.
+CARD_PAYMENT_METHOD = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
 
 
 def new_form_token() -> str:
@@ -64,6 +66,32 @@ class AmountMethodForm(forms.Form):
         self.fields["amount"].widget.attrs.update(inputmode="decimal", autocomplete="off")
 
 
+class CardMethodForm(AmountMethodForm):
+    """Credit Card: amount and currency here; the card number, expiry and CVC are typed into the
+    fields the card processor hosts (Stripe.js, in an iframe), which turn them into a payment
+    method id in the browser. Only that id (`pm_…`) reaches Paydesk, never card data."""
+
+    payment_method_token = forms.CharField(
+        required=False, max_length=255, widget=forms.HiddenInput
+    )
+
+    def clean_payment_method_token(self) -> str:
+        token = (self.cleaned_data.get("payment_method_token") or "").strip()
+        if token and not CARD_PAYMENT_METHOD.fullmatch(token):
+            raise ValidationError(_("Enter your card details again."))
+        return token
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
+            self.add_error(
+                "payment_method_token",
+                _("Enter your card number, expiry and CVC in the card fields (they need "
+                  "JavaScript)."),
+            )
+        return cleaned
+
+
 class VoucherMethodForm(forms.Form):
     """Voucher number and currency (spec §5)."""
 
@@ -78,6 +106,8 @@ class VoucherMethodForm(forms.Form):
 
 
 def method_form(method: AvailableMethod, data: Any = None) -> forms.Form:
+    if method.method == "card":
+        return CardMethodForm(data, method=method)
     form_class = AmountMethodForm if method.takes_amount else VoucherMethodForm
     return form_class(data, method=method)
 

@@ -31,10 +31,12 @@ from paydesk.checkout.services import (
     quote_build,
 )
 from paydesk.errors import PaydeskError, RateLimited
+from paydesk.gateways.stripe.elements import card_fields_context, card_page_csp
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
+from paydesk.web.middleware import CONTENT_SECURITY_POLICY
 
 # A redeemed voucher form stays answered this long: a double click shows the first answer.
 VOUCHER_ANSWER_SECONDS = 600
@@ -78,9 +80,16 @@ def _render(
             format_money(customer.minimum_payment, customer.currency)
             if customer.minimum_payment > 0 else ""
         ),
+        # The card processor's hosted fields (Stripe.js), only when the card method is offered.
+        "card_fields": (
+            card_fields_context() if any(m.method == PaymentMethod.CARD for m in methods) else None
+        ),
     }
     response = render(request, "checkout/make_payment.html", context, status=status)
     response["Cache-Control"] = "no-store"
+    if context["card_fields"]:
+        # This page only: Stripe.js (script, frame, API) on top of the site-wide policy.
+        response["Content-Security-Policy"] = card_page_csp(CONTENT_SECURITY_POLICY)
     return response
 
 

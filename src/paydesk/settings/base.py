@@ -236,11 +236,12 @@ PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 
 PAYDESK_PG_PREPARED = env_bool("PAYDESK_PG_PREPARED", True)
 # Make Payment (§5): the gateway of each method, by dotted path (a method without one is never
 # offered), and how long a locked quote holds.
-PAYDESK_GATEWAYS = {
+PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
-    "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
     "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
+    "card": "paydesk.gateways.stripe.gateway.StripeCardGateway",
     "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
+    "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is

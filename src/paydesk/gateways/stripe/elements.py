@@ -1,0 +1,72 @@
+"""What the Make Payment page needs for the card fields Stripe hosts: where Stripe.js comes from,
+the publishable key, and the Content-Security-Policy that lets Stripe.js and its frame in.
+
+Production loads https://js.stripe.com/v3/ (Stripe asks that it is always loaded from there);
+the demo and the tests load the sandbox's stand-in, which offers the same calls
+(`Stripe(key)`, `elements()`, `create("card")`, `mount()`, `on("change")`,
+`createPaymentMethod({type: "card", card})`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from paydesk.gateways.http import public_url
+
+LIVE_JS_URL = "https://js.stripe.com/v3/"
+# Stripe's published CSP needs for Stripe.js and the card Element (docs "Content Security
+# Policy"): the script, its frames (and hooks.stripe.com for 3-D Secure inside them), its API.
+_LIVE_SOURCES = {
+    "script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+    "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
+    "connect-src": ("https://api.stripe.com",),
+}
+
+
+def stripe_js_url() -> str:
+    """PAYDESK_STRIPE_JS_URL, else the sandbox's stand-in when the sandbox is on, else Stripe's."""
+    explicit = str(getattr(settings, "PAYDESK_STRIPE_JS_URL", "") or "").strip()
+    if explicit:
+        return explicit
+    if settings.PAYDESK_SANDBOX:
+        return public_url("/sandbox/stripe/js/v3.js")
+    return LIVE_JS_URL
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def card_fields_context() -> dict[str, str]:
+    """The template's view of the card fields: the script to load and the publishable key."""
+    return {
+        "script_url": stripe_js_url(),
+        "publishable_key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+    }
+
+
+def card_page_csp(policy: str) -> str:
+    """`policy` with Stripe.js allowed as a script, a frame and an API origin (for the Make
+    Payment page only). Stripe's own hosts when it is Stripe's script; otherwise the configured
+    script's origin (the sandbox: this site itself, which 'self' may or may not cover when
+    PAYDESK_PUBLIC_URL names another host than the browser uses)."""
+    url = stripe_js_url()
+    if _origin(url) == _origin(LIVE_JS_URL):
+        extra = _LIVE_SOURCES
+    else:
+        origin = _origin(url)
+        sources = (origin,) if origin else ()
+        extra = {"script-src": sources, "frame-src": sources, "connect-src": sources}
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    default = directives.get("default-src", ["'self'"])
+    for name, sources in extra.items():
+        current = directives.setdefault(name, list(default))
+        current.extend(source for source in sources if source not in current)
+    return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())

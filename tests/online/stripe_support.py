@@ -1,0 +1,60 @@
+"""Helpers of the Stripe card tests: a PaymentMethod made the way the card frame makes it (a POST
+with the publishable key to the sandbox's /v1/payment_methods, never through Paydesk), and a card
+checkout started through the services with its pm_… id."""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from paydesk.checkout.forms import new_form_token
+from paydesk.checkout.services import Checkout, checkout_start
+
+VISA = "4242424242424242"
+DECLINE = "4000000000000002"
+INSUFFICIENT = "4000000000009995"
+THREE_D_SECURE = "4000002760003184"
+THREE_D_SECURE_2 = "4000000000003220"
+AUTH_THEN_INSUFFICIENT = "4000008260003178"
+
+
+def payment_method_answer(
+    base_url: str, number: str = VISA, *, exp_month: str = "12", exp_year: str | None = None,
+    cvc: str = "123", key: str | None = None,
+) -> httpx.Response:
+    """POST /v1/payment_methods as the sandbox's card frame does."""
+    return httpx.post(
+        f"{base_url}/sandbox/stripe/v1/payment_methods",
+        data={
+            "type": "card",
+            "card[number]": number,
+            "card[exp_month]": exp_month,
+            "card[exp_year]": exp_year or str(timezone.localdate().year + 3),
+            "card[cvc]": cvc,
+            "key": key if key is not None else settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+        },
+        timeout=10,
+    )
+
+
+def payment_method(base_url: str, number: str = VISA) -> str:
+    answer = payment_method_answer(base_url, number)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["id"]
+
+
+def card_checkout(
+    base_url: str, user, *, number: str = VISA, amount: str = "10.50", currency: str = "USD",
+    token: str | None = None, key: str | None = None,
+) -> Checkout:
+    """Pay `amount` by card with a test card, as Make Payment's Pay does."""
+    return checkout_start(
+        customer=user.customer,
+        user=user,
+        method="card",
+        amount=amount,
+        currency=currency,
+        idempotency_key=key or new_form_token(),
+        payment_method_token=token or payment_method(base_url, number),
+    )
