@@ -255,3 +255,23 @@ def test_a_request_we_made_is_logged_redacted_and_linked_to_its_payment(payer):
     assert entry.event_id == "POST /v1/oauth2/token" and entry.signature_valid is None
     assert entry.summary["response.access_token"] == "[redacted]"
     assert "A21AA-secret" not in str(entry.summary)
+
+
+def test_an_event_that_settles_the_payment_first_still_leaves_the_gateways_reference(payer):
+    from paydesk.checkout.services import gateway_event_apply
+    from paydesk.gateways.base import GatewayEvent, Outcome
+    from paydesk.money import Money
+
+    scripted_gateway.SCRIPT["start"] = "unavailable"  # the checkout's own answer never came
+    payment = start(payer).payment
+    assert payment.gateway_reference == ""
+    gateway_event_apply(
+        event=GatewayEvent(
+            gateway="paypal", event_id="WH-1", outcome=Outcome.COMPLETED,
+            payment_reference=payment.reference, gateway_reference="ORDER-FROM-WEBHOOK",
+            amount=Money(Decimal("25.00"), "USD"),
+        )
+    )
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+    assert payment.gateway_reference == "ORDER-FROM-WEBHOOK"

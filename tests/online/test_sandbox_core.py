@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _send(about: str = "obj_1", event: str = "test.event"):
     # Unsigned: Paydesk refuses it (400), which is what the delivery records.
-    return webhook_send("stripe", about=about, event_type=event, body=b"{}", headers={})
+    return webhook_send("paystack", about=about, event_type=event, body=b"{}", headers={})
 
 
 def test_the_control_page_is_served_and_switches_are_saved(sandbox):

@@ -577,6 +577,15 @@ def _apply(
     if payment.is_final:
         _finish(entry, EventResult.IGNORED, f"Payment already {payment.status}.", payment)
         return EventApplied(entry, payment), None
+    if event.gateway_reference and not payment.gateway_reference:
+        # The gateway's id, kept before the payment turns final (a webhook can settle it before
+        # the checkout's own answer is back, and a final payment is never updated again).
+        try:
+            with transaction.atomic():
+                payment_pending_note(payment=payment, gateway_reference=event.gateway_reference)
+        except IntegrityError:
+            logger.warning("Payment %s: gateway reference %s belongs to another payment.",
+                           payment.reference, event.gateway_reference)
     if event.outcome is Outcome.PENDING:
         if event.attention:
             logger.warning("Payment %s needs staff attention: %s", payment.reference,

@@ -36,6 +36,7 @@ from paydesk.gateways.http import public_url
 from paydesk.gateways.signing import hmac_hex
 from paydesk.gateways.stripe.webhooks import REFERENCE_KEY, stripe_exponent
 from paydesk.sandbox.core import (
+    SIGNERS,
     new_id,
     object_create,
     object_get,
@@ -463,13 +464,23 @@ def event_send(intent: dict[str, Any], event_type: str) -> None:
         "type": event_type,
     }
     body = json.dumps(event).encode()
+    webhook_send(GATEWAY, about=intent["id"], event_type=event_type, body=body,
+                 headers=signed_headers(body))
+
+
+def signed_headers(body: bytes) -> dict[str, str]:
+    """Stripe-Signature for `body` as sent now: `t=<now>,v1=hex HMAC-SHA256("{t}.{body}")`.
+    Stripe signs every delivery (and retry) anew, so a held webhook is re-signed when released."""
+    now = int(time.time())
     signature = hmac_hex(
         secret=settings.PAYDESK_STRIPE_WEBHOOK_SECRET,
-        message=str(created).encode() + b"." + body,
+        message=str(now).encode() + b"." + body,
         digest="sha256",
     )
-    webhook_send(GATEWAY, about=intent["id"], event_type=event_type, body=body,
-                 headers={SIGNATURE_HEADER: f"t={created},v1={signature}"})
+    return {SIGNATURE_HEADER: f"t={now},v1={signature}"}
+
+
+SIGNERS[GATEWAY] = signed_headers
 
 
 @sandbox_api(GATEWAY)
