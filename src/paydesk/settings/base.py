@@ -232,6 +232,7 @@ PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 
 PAYDESK_GATEWAYS = {
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
+    "nowpayments": "paydesk.gateways.nowpayments.gateway.NowPaymentsGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
@@ -275,6 +276,10 @@ PAYDESK_RAZORPAY_CHECKOUT_JS_URL = os.environ.get("PAYDESK_RAZORPAY_CHECKOUT_JS_
 PAYDESK_PAYSTACK_API_BASE = os.environ.get("PAYDESK_PAYSTACK_API_BASE", "")
 PAYDESK_NOWPAYMENTS_API_KEY = os.environ.get("PAYDESK_NOWPAYMENTS_API_KEY", "")
 PAYDESK_NOWPAYMENTS_API_BASE = os.environ.get("PAYDESK_NOWPAYMENTS_API_BASE", "")
+# NOWPayments lists an invoice's payments (reconciliation) only with a JWT from POST /v1/auth,
+# which takes the NOWPayments account's email and password.
+PAYDESK_NOWPAYMENTS_EMAIL = os.environ.get("PAYDESK_NOWPAYMENTS_EMAIL", "")
+PAYDESK_NOWPAYMENTS_PASSWORD = os.environ.get("PAYDESK_NOWPAYMENTS_PASSWORD", "")
 
 LOGGING = {
     "version": 1,
