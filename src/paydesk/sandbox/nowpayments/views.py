@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -74,10 +75,55 @@ def _now() -> str:
     return timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _credentials(email: str, password: str) -> str:
+    return _sha256(f"{email}\n{password}")
+
+
+def _account() -> dict[str, Any]:
+    """The merchant account the sandbox plays: digests of its API key and its sign-in, made from
+    the settings on first use (never the secrets themselves: quality.md S5)."""
+    account = object_get(GATEWAY, "account", "merchant")
+    if account is None:
+        data = {
+            "api_key_sha256": _sha256(str(settings.PAYDESK_NOWPAYMENTS_API_KEY or "")),
+            "credentials_sha256": _credentials(
+                str(settings.PAYDESK_NOWPAYMENTS_EMAIL or ""),
+                str(settings.PAYDESK_NOWPAYMENTS_PASSWORD or ""),
+            ),
+        }
+        try:
+            with transaction.atomic():
+                account = object_create(GATEWAY, "account", "merchant", data)
+        except IntegrityError:
+            account = object_get(GATEWAY, "account", "merchant")
+    return account.data if account is not None else {}
+
+
+def account_set(*, api_key: str | None = None, email: str = "", password: str | None = None
+                ) -> None:
+    """Change the sandbox account's API key or sign-in, as a merchant would in NOWPayments'
+    dashboard (Paydesk's settings keep the old ones until someone updates them)."""
+    _account()
+    account = object_get(GATEWAY, "account", "merchant")
+    changes: dict[str, str] = {}
+    if api_key is not None:
+        changes["api_key_sha256"] = _sha256(api_key)
+    if password is not None:
+        changes["credentials_sha256"] = _credentials(
+            email or str(settings.PAYDESK_NOWPAYMENTS_EMAIL), password
+        )
+    object_update(account, **changes)
+
+
 def _api_key_refusal(request: HttpRequest) -> HttpResponse | None:
-    given = request.headers.get("x-api-key", "").encode()
-    expected = str(settings.PAYDESK_NOWPAYMENTS_API_KEY or "").encode()
-    if not expected or not hmac.compare_digest(given, expected):
+    given = _sha256(request.headers.get("x-api-key", ""))
+    if not request.headers.get("x-api-key") or not hmac.compare_digest(
+        given, _account().get("api_key_sha256", "")
+    ):
         return _error(401, "INVALID_API_KEY", "Invalid api key")
     return None
 
@@ -186,14 +232,10 @@ def _invoice_payments(invoice_id: str) -> list[SandboxObject]:
 def auth(request: HttpRequest) -> HttpResponse:
     """POST /v1/auth {email, password} → {token} (a JWT for 5 minutes)."""
     body = _body(request) or {}
-    email_ok = hmac.compare_digest(
-        str(body.get("email", "")).encode(), str(settings.PAYDESK_NOWPAYMENTS_EMAIL).encode()
-    )
-    password_ok = hmac.compare_digest(
-        str(body.get("password", "")).encode(),
-        str(settings.PAYDESK_NOWPAYMENTS_PASSWORD).encode(),
-    )
-    if not (email_ok and password_ok and settings.PAYDESK_NOWPAYMENTS_PASSWORD):
+    given = _credentials(str(body.get("email", "")), str(body.get("password", "")))
+    if not body.get("password") or not hmac.compare_digest(
+        given, _account().get("credentials_sha256", "")
+    ):
         return _error(401, "INVALID_CREDENTIALS", "Invalid email or password")
     return _json({"token": _jwt_make()})
 
