@@ -6,12 +6,15 @@ status page the customer sees (spec §5)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+import httpx
 import pytest
+from django.test import Client
 
 from paydesk.checkout.models import EventResult, LogChannel, PaymentLogEntry
-from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import object_find
 from paydesk.sandbox.models import WebhookStatus
 from tests.online.nowpayments_steps import CHARGED, balance, come_back, press, shown, start
@@ -117,3 +120,27 @@ def test_a_forged_return_url_credits_nothing(sandbox, online_customer):
     come_back(user, f"{sandbox.url}/pay/return/{payment.reference}/?NP_id={np_id}")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING and balance(payment) == 0
+
+
+def test_make_payment_sends_the_customer_to_the_invoice_page(sandbox, online_customer):
+    """The browser tests' path without the browser: Make Payment's form → Pay → a redirect to
+    NOWPayments' invoice_url; the hosted page shows the price; Pay in full; back to Paydesk."""
+    user = online_customer("nowpayments")
+    browser = Client()
+    browser.force_login(user)
+    form = browser.get("/pay/").content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
+    answer = browser.post("/pay/", {
+        "form_token": token, "method": "nowpayments", "nowpayments-amount": "10",
+        "nowpayments-currency": "USD", "action": "pay",
+    })
+    payment = Payment.objects.get(customer=user.customer)
+    invoice = object_find("nowpayments", "invoice", payment.reference)
+    assert answer.status_code == 302 and answer["Location"] == invoice.data["invoice_url"]
+    url = httpx.URL(answer["Location"])
+    hosted = Client().get(url.path, dict(url.params)).content.decode()
+    assert "$10.00 USD" in hosted and "0.00016667 BTC" in hosted
+    assert "Pay in full (finished)" in hosted and "Back to shop" in hosted
+
+    html = come_back(user, press(answer["Location"], "finished"))
+    assert shown(html, "status") == "completed" and shown(html, "balance") == "$10.00 USD"
