@@ -23,7 +23,7 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.sandbox.core import object_find, object_update
 from paydesk.sandbox.models import SandboxObject, WebhookStatus
-from paydesk.sandbox.nowpayments.views import _payment_start
+from paydesk.sandbox.nowpayments.views import _ipn_send, _payment_start
 from tests.online.nowpayments_steps import CHARGED, balance, come_back, press, shown, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -275,3 +275,21 @@ def test_an_expired_payment_nobody_reported_is_cancelled_by_reconciliation(
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and balance(payment) == 0
     assert payment.cancel_reason == "NOWPayments payment expired."
+
+
+def test_a_signed_finished_ipn_nowpayments_does_not_know_is_refused(sandbox, online_customer):
+    """Signed with the right secret, but no such payment at NOWPayments (a replay from another
+    account, a forged body with a leaked secret): the re-query disowns it; nothing credited."""
+    user, payment, invoice = _pending_payment(online_customer)
+    _ipn_send({
+        "payment_id": 5077125051, "invoice_id": int(invoice.object_id),
+        "payment_status": "finished", "price_amount": "10", "price_currency": "usd",
+        "pay_amount": "0.00016667", "actually_paid": "0.00016667", "pay_currency": "btc",
+        "order_id": payment.reference, "order_description": "x", "outcome_amount": "0",
+    })
+    hook = sandbox.webhooks("nowpayments")[-1]
+    assert hook.last_response.startswith("HTTP 200") and '"refused"' in hook.last_response
+    _nothing_credited(payment)
+    refused = PaymentLogEntry.objects.get(event_id="unconfirmed:5077125051:finished")
+    assert refused.result == EventResult.REFUSED and refused.signature_valid
+    assert "PAYMENT_NOT_FOUND" in refused.detail
