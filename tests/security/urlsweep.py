@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,17 @@ class Route:
     @property
     def is_backoffice(self) -> bool:
         return self.regex.startswith("backoffice/")
+
+    @property
+    def is_sandbox_api(self) -> bool:
+        """A pretend gateway's API (sandbox.core.sandbox_api: CSRF-exempt, called by servers with
+        the gateway's key, as the real API is); the sandbox is never mounted in production."""
+        if not self.regex.startswith("sandbox/"):
+            return False
+        try:
+            return bool(getattr(resolve(self.path({})).func, "csrf_exempt", False))
+        except Resolver404:  # an id placeholder its own pattern refuses: a gateway id route
+            return True
 
     def path(self, values: dict[str, str]) -> str:
         """A concrete path: each named group replaced by values[name] (or '1')."""

@@ -12,7 +12,9 @@ cause. Answers (docs/webhooks.md):
 - applied, a replay, or refused for good (unknown payment, amount or currency mismatch) → 200
   once the payment log entry and its effect are committed: retrying cannot change a permanent
   refusal, and the payment log shows it to staff;
-- the database busy or failing → 409 `retry_later`: the gateway retries.
+- the database busy or failing → 409 `retry_later`: the gateway retries;
+- a receiver with `confirm` (NOWPayments) checks the event with the gateway's API before it is
+  applied: no answer from the gateway → 409 `retry_later`; the gateway disowns it → 200 refused.
 """
 
 from __future__ import annotations
@@ -31,12 +33,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from paydesk.checkout.services import gateway_event_apply, gateway_notification_refuse
-from paydesk.errors import AmountMismatch, GatewayError, WebhookSignatureInvalid
+from paydesk.errors import (
+    AmountMismatch,
+    GatewayError,
+    GatewayUnavailable,
+    WebhookSignatureInvalid,
+)
 from paydesk.gateways.base import GatewayEvent
 from paydesk.gateways.nowpayments import webhooks as nowpayments
 from paydesk.gateways.paypal import webhooks as paypal
 from paydesk.gateways.paystack import webhooks as paystack
 from paydesk.gateways.razorpay import webhooks as razorpay
+from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe import webhooks as stripe
 
 logger = logging.getLogger("paydesk.webhooks")
@@ -81,6 +89,20 @@ class Receiver:
     verify: Callable[[bytes, Headers, str], None]
     parse: Callable[[bytes, Headers], GatewayEvent | None]
     delivery_id_header: str = ""  # a header naming the delivery, for refused ones
+    # Checks a verified event with the gateway before it is applied, returning the event to
+    # apply (NOWPayments: a `finished` IPN is re-queried). GatewayUnavailable → 409, retried.
+    confirm: Callable[[GatewayEvent], GatewayEvent] | None = None
+
+
+def _confirm_with_adapter(event: GatewayEvent) -> GatewayEvent:
+    """The registered adapter's `notification_confirm(event)`, when it has one (the real
+    NOWPayments adapter does; a stand-in registered by a test may not)."""
+    try:
+        adapter = gateway_for(event.gateway)
+    except GatewayError:
+        return event
+    confirm = getattr(adapter, "notification_confirm", None)
+    return confirm(event) if callable(confirm) else event
 
 
 RECEIVERS: dict[str, Receiver] = {
@@ -125,6 +147,7 @@ RECEIVERS: dict[str, Receiver] = {
             body=body, signature=headers.get(nowpayments.SIGNATURE_HEADER), secret=secret
         ),
         parse=lambda body, headers: nowpayments.parse_nowpayments_event(body),
+        confirm=_confirm_with_adapter,
     ),
 }
 
@@ -187,6 +210,24 @@ def _apply_verified(
     if event is None:
         logger.info("Ignored a %s webhook of a type Paydesk does not use.", name)
         return JsonResponse({"status": "ignored"})
+    if receiver.confirm is not None:
+        try:
+            event = receiver.confirm(event)
+        except GatewayUnavailable as error:
+            logger.warning(
+                "Could not confirm %s event %s with the gateway (%s); it will retry.",
+                name, event.event_id, error.message,
+            )
+            return _error(409, "retry_later", "The notification could not be confirmed; retry.")
+        except GatewayError as error:
+            logger.warning("Refused %s event %s: %s", name, event.event_id, error.message)
+            gateway_notification_refuse(
+                gateway=receiver.gateway,
+                event_id=f"unconfirmed:{event.event_id}",
+                detail=f"Not confirmed by the gateway: {error.message}",
+                signature_valid=True,
+            )
+            return JsonResponse({"status": "refused", "code": error.code})
     try:
         applied = gateway_event_apply(event=event)
     except (AmountMismatch, GatewayError) as error:

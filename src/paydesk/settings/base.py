@@ -241,6 +241,7 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
     "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
     "card": "paydesk.gateways.stripe.gateway.StripeCardGateway",
     "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
+    "nowpayments": "paydesk.gateways.nowpayments.gateway.NowPaymentsGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
@@ -285,6 +286,10 @@ PAYDESK_RAZORPAY_CHECKOUT_JS_URL = os.environ.get("PAYDESK_RAZORPAY_CHECKOUT_JS_
 PAYDESK_PAYSTACK_API_BASE = os.environ.get("PAYDESK_PAYSTACK_API_BASE", "")
 PAYDESK_NOWPAYMENTS_API_KEY = os.environ.get("PAYDESK_NOWPAYMENTS_API_KEY", "")
 PAYDESK_NOWPAYMENTS_API_BASE = os.environ.get("PAYDESK_NOWPAYMENTS_API_BASE", "")
+# NOWPayments lists an invoice's payments (reconciliation) only with a JWT from POST /v1/auth,
+# which takes the NOWPayments account's email and password.
+PAYDESK_NOWPAYMENTS_EMAIL = os.environ.get("PAYDESK_NOWPAYMENTS_EMAIL", "")
+PAYDESK_NOWPAYMENTS_PASSWORD = os.environ.get("PAYDESK_NOWPAYMENTS_PASSWORD", "")
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,8 @@ _SANDBOX_KEYS = {
     "PAYDESK_PAYSTACK_SECRET_KEY": "sk_test_paydesk_sandbox_paystack",
     "PAYDESK_NOWPAYMENTS_API_KEY": "PAYDESK-SANDBOX-NOWPAYMENTS-KEY",
     "PAYDESK_NOWPAYMENTS_IPN_SECRET": "paydesk_sandbox_ipn_secret",
+    "PAYDESK_NOWPAYMENTS_EMAIL": "merchant@paydesk-sandbox.invalid",
+    "PAYDESK_NOWPAYMENTS_PASSWORD": "paydesk-sandbox-nowpayments-password",
 }
 
 PAYDESK_SANDBOX = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -153,41 +154,68 @@ def _outcome(status: str) -> Outcome | None:
     return None
 
 
-def parse_nowpayments_event(body: bytes) -> GatewayEvent | None:
-    """Our event for a payment IPN; None for an unknown status.
+_IN_FLIGHT = {"confirming", "confirmed", "sending", "partially_paid"}
 
-    The IPN has no event id: (payment id, status) is the de-duplication key. `partially_paid`
-    stays pending and asks staff to look (`attention`). The amount is the invoice's price in
-    its fiat currency; what was sent in crypto is kept in the summary. The crypto fee is in
-    another currency than the charge, so it is not reported as the payment's fee.
+
+def _crypto_amount(value: object) -> str:
+    """A crypto amount as plain text (`0.00010000`, never `1E-4`); '?' when absent."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return str(value)
+    return "?"
+
+
+def nowpayments_payment_event(payment: Mapping[str, Any], *, event_id: str) -> GatewayEvent | None:
+    """Our event for one NOWPayments payment (an IPN's body, or `GET /v1/payment/{id}`'s
+    answer, read with exact decimals); None for an unknown status.
+
+    `partially_paid` stays pending and asks staff to look (`attention`); money on its way
+    (`confirming`, `confirmed`, `sending`, `partially_paid`) is `in_flight`, so reconciliation
+    never abandons it; `waiting` is pending and may be abandoned. The amount is the invoice's
+    price in its fiat currency; what was sent in crypto is kept in the summary. The crypto fee is
+    in another currency than the charge, so it is not reported as the payment's fee.
     """
-    ipn = json_object(body)
-    status = text(ipn.get("payment_status"))
+    status = text(payment.get("payment_status"))
     outcome = _outcome(status)
     if outcome is None:
         return None
-    payment_id = text(ipn.get("payment_id"))
     attention = ""
     if status == "partially_paid":
         attention = (
-            f"Partially paid: {ipn.get('actually_paid')} of {ipn.get('pay_amount')} "
-            f"{text(ipn.get('pay_currency')).upper()} received."
+            f"Partially paid: {_crypto_amount(payment.get('actually_paid'))} of "
+            f"{_crypto_amount(payment.get('pay_amount'))} "
+            f"{text(payment.get('pay_currency')).upper()} received."
         )
     return GatewayEvent(
         gateway=GATEWAY_NAME,
-        event_id=f"{payment_id}:{status}",
+        event_id=event_id,
         outcome=outcome,
-        payment_reference=text(ipn.get("order_id")),
-        gateway_reference=text(ipn.get("invoice_id")),
-        amount=money_from_decimal(ipn.get("price_amount"), ipn.get("price_currency")),
+        payment_reference=text(payment.get("order_id")),
+        gateway_reference=text(payment.get("invoice_id")),
+        amount=money_from_decimal(payment.get("price_amount"), payment.get("price_currency")),
         reason=f"NOWPayments payment {status}." if outcome is Outcome.CANCELLED else "",
         attention=attention,
+        in_flight=status in _IN_FLIGHT,
         summary={
             "payment_status": status,
-            "payment_id": payment_id,
-            "pay_amount": str(ipn.get("pay_amount")),
-            "actually_paid": str(ipn.get("actually_paid")),
-            "pay_currency": text(ipn.get("pay_currency")),
-            "outcome_amount": str(ipn.get("outcome_amount")),
+            "payment_id": text(payment.get("payment_id")),
+            "pay_amount": str(payment.get("pay_amount")),
+            "actually_paid": str(payment.get("actually_paid")),
+            "pay_currency": text(payment.get("pay_currency")),
+            "outcome_amount": str(payment.get("outcome_amount")),
         },
     )
+
+
+def parse_nowpayments_event(body: bytes) -> GatewayEvent | None:
+    """Our event for a payment IPN; None for an unknown status.
+
+    The IPN has no event id and no timestamp: (payment id, status) is the de-duplication key.
+    A `finished` IPN is re-queried (`GET /v1/payment/{id}`) before anything is credited: see
+    gateways/nowpayments/gateway.py `nowpayments_ipn_confirm`.
+    """
+    ipn = json_object(body)
+    payment_id = text(ipn.get("payment_id"))
+    status = text(ipn.get("payment_status"))
+    return nowpayments_payment_event(ipn, event_id=f"{payment_id}:{status}")
