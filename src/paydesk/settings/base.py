@@ -232,6 +232,7 @@ PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 
 PAYDESK_GATEWAYS = {
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
+    "paystack": "paydesk.gateways.paystack.gateway.PaystackGateway",
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
