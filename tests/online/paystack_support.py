@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import pytest
 from django.test import Client
 
 from paydesk.checkout.models import PaymentLogEntry
@@ -93,3 +95,35 @@ def received(payment: Payment) -> list[PaymentLogEntry]:
     return list(
         PaymentLogEntry.objects.filter(payment=payment, direction="received").order_by("id")
     )
+
+
+@dataclass
+class Wire:
+    """Every request that reached the sandbox's Paystack API and its answer, as sent on the
+    wire (recorded by wrapping httpx's Client.send: Paydesk's code is left as it is)."""
+
+    exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
+
+    def api(self) -> list[tuple[httpx.Request, httpx.Response]]:
+        return [(q, r) for q, r in self.exchanges
+                if q.url.path.startswith(f"{SANDBOX_PREFIX}/transaction/")]
+
+
+SANDBOX_PREFIX = "/sandbox/paystack"
+
+
+@pytest.fixture(name="wire")
+def wire_fixture(monkeypatch) -> Wire:
+    """Record the Paystack API traffic of one test (import `wire_fixture` to use `wire`)."""
+    recorded = Wire()
+    send = httpx.Client.send
+
+    def recording_send(self, request, *args, **kwargs):
+        response = send(self, request, *args, **kwargs)
+        if request.url.path.startswith(SANDBOX_PREFIX):
+            response.read()
+            recorded.exchanges.append((request, response))
+        return response
+
+    monkeypatch.setattr(httpx.Client, "send", recording_send)
+    return recorded

@@ -222,7 +222,7 @@ class PaystackClient:
         body: Mapping[str, Any] = mapping(answer.body)
         if answer.status == 401:
             raise PaystackAuthFailed(
-                f"Paystack refused Paydesk's secret key ({_message(answer, 'HTTP 401')})."
+                f"Paystack did not accept Paydesk's secret key ({_message(answer, 'HTTP 401')})."
             )
         if answer.status == 404:
             raise PaystackNotFound(_message(answer, "Transaction reference not found"))
