@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
 from paydesk.gateways.paystack.webhooks import GATEWAY_NAME, PAYSTACK_EXPONENT
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
@@ -115,7 +115,7 @@ class PaystackClient:
             settings.PAYDESK_PAYSTACK_SECRET_KEY
         )
         if not key:
-            raise GatewayError("PAYDESK_PAYSTACK_SECRET_KEY is not set.")
+            raise GatewayNotConfigured("PAYDESK_PAYSTACK_SECRET_KEY is not set.")
         base = self._base_url or gateway_base_url(
             "PAYDESK_PAYSTACK_API_BASE", live=LIVE_API, sandbox_path="paystack"
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
 from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
 from paydesk.gateways.paystack.client import (
     CURRENCIES,
@@ -112,8 +112,9 @@ class PaystackGateway:
     def _verify(self, reference: str) -> PaystackTransaction:
         try:
             return self.client.verify(reference)
-        except PaystackAuthFailed as error:
-            # Our key, not the payment, is wrong: keep the payment pending until it is fixed.
+        except (PaystackAuthFailed, GatewayNotConfigured) as error:
+            # Our key, not the payment, is wrong or missing: keep the payment pending (never
+            # expired as abandoned) until the operator fixes it.
             raise GatewayUnavailable(error.message) from error
 
 
