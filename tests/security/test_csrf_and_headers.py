@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import resolve
 
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.security.urlsweep import routes
@@ -38,10 +39,25 @@ def _unsigned_posts_are_refused_and_logged(route, caplog) -> None:
         assert f"Refused a {gateway} webhook" in caplog.text, gateway
 
 
+def _is_sandbox_api(route) -> bool:
+    """A pretend gateway's API (demo and tests only): servers call it, as they call the real
+    API, so it is CSRF-exempt (sandbox.core.sandbox_api) and authenticates by the gateway's key."""
+    if not route.regex.startswith("sandbox/"):
+        return False
+    return getattr(resolve(route.path({})).func, "csrf_exempt", False)
+
+
 @pytest.mark.parametrize("route", routes(), ids=lambda r: r.name or r.regex)
 def test_every_post_without_a_csrf_token_is_refused(route, caplog):
     if route.name in CSRF_EXEMPT:
         _unsigned_posts_are_refused_and_logged(route, caplog)
+        return
+    if _is_sandbox_api(route):  # without the gateway's credentials: refused, nothing created
+        from paydesk.sandbox.models import SandboxObject
+
+        response = Client(enforce_csrf_checks=True).post(route.path({}), {"amount": "1"})
+        assert response.status_code in (400, 401, 403, 404, 405), (route.regex, response)
+        assert not SandboxObject.objects.exists(), route.regex
         return
     user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
     client = Client(enforce_csrf_checks=True)
