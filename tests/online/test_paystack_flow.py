@@ -197,3 +197,25 @@ def test_reversed_at_paystack_cancels(sandbox, online_customer):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
     assert payment.cancel_reason == "Reversed at Paystack."
+
+
+def test_no_secret_or_card_number_is_left_anywhere_after_paystack_flows(
+    sandbox, online_customer, caplog
+):
+    """quality.md S5 over a success, a decline and a refused forged webhook: the database (the
+    payment log, the sandbox's rows and webhooks included) and the logs hold no secret key and
+    no card number."""
+    from tests.security.secretscan import configured_secrets, database_texts, scan
+
+    caplog.set_level("DEBUG")
+    user = online_customer("paystack", "NGN")
+    paid = start(user)
+    come_back(user, press(paid.redirect_url, "pay").headers["Location"])
+    declined = start(user)
+    come_back(user, press(declined.redirect_url, "decline").headers["Location"])
+    httpx.post(f"{sandbox.url}/webhooks/paystack/", content=b'{"event":"charge.success"}',
+               headers={"x-paystack-signature": "00"})
+    secrets = configured_secrets()
+    assert secrets["PAYDESK_PAYSTACK_SECRET_KEY"]
+    texts = [*database_texts(), ("logs", caplog.text)]
+    assert scan(texts, secrets=secrets) == []
