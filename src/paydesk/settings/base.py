@@ -241,6 +241,7 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
     "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
     "card": "paydesk.gateways.stripe.gateway.StripeCardGateway",
     "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
+    "paystack": "paydesk.gateways.paystack.gateway.PaystackGateway",
     "nowpayments": "paydesk.gateways.nowpayments.gateway.NowPaymentsGateway",
     "voucher": "paydesk.gateways.voucher.gateway.VoucherGateway",
 }
