@@ -244,7 +244,7 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             try:
-                self.get("/static/-bench-ping", None, count=False)  # any answer will do
+                self.get("/api/v1/ping", None, count=False)  # any answer will do
                 break
             except OSError:
                 pass
@@ -883,10 +883,12 @@ def main() -> int:
                  f"{os.getloadavg()[2]:.2f} (15 min) — other work shares these 2 cores and disk"))
     rows = table_rows(results, cfg)
     table = markdown_table(rows)
-    mode = ("--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars speak "
-            "of 1 M; P1 600 posts per variant and shape)" if cfg.quick else
-            "full (customers with 1 k / 100 k / 1 M payments; "
-            "P1 2,400 posts per variant and shape)")
+    mode = "--quick" if cfg.quick else "full"
+    if {"P1", "P2", "P3", "P4"} & set(cfg.only):
+        mode = ("--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars "
+                "speak of 1 M; P1 600 posts per variant and shape)" if cfg.quick else
+                "full (customers with 1 k / 100 k / 1 M payments; "
+                "P1 2,400 posts per variant and shape)")
     if "P5" in cfg.only:
         mode += (f"; P5 {cfg.p5_users} concurrent clients, {cfg.p5_seconds} s per round after a "
                  f"{cfg.p5_warmup} s warm-up, gunicorn {cfg.p5_workers} gthread workers × "
