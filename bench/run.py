@@ -509,10 +509,14 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
     def med(variant: str, name: str, field: str) -> float:
         return median([s["stats"].get(name, {}).get(field, 0.0) for s in samples[variant]])
 
+    # The split by kind is the middle mix round's (lower middle for an even count), so that it
+    # adds up to a rate that was measured.
+    middle = sorted(samples["mix"], key=lambda s: s["stats"]["Aggregated"]["rps"])[
+        (len(samples["mix"]) - 1) // 2]["stats"]
     return {
         "rps": {"mix": med("mix", "Aggregated", "rps"), "ping": med("ping", "Aggregated", "rps"),
-                "bank_transfer": med("mix", P5_BANK, "rps"),
-                "voucher": med("mix", P5_VOUCHER, "rps")},
+                "bank_transfer": middle.get(P5_BANK, {}).get("rps", 0.0),
+                "voucher": middle.get(P5_VOUCHER, {}).get("rps", 0.0)},
         "p50_ms": {"mix": med("mix", "Aggregated", "p50_ms"),
                    "ping": med("ping", "Aggregated", "p50_ms")},
         "p95_ms": {"mix": med("mix", "Aggregated", "p95_ms"),
@@ -713,8 +717,8 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
             what = f"P5 {name}: top-ups under load, {shape['users']} concurrent clients"
             rows.append([
                 f"{what}, requests/s",
-                f"{rps['mix']:,.1f} req/s (bank transfer {rps['bank_transfer']:,.1f} + voucher "
-                f"{rps['voucher']:,.1f})",
+                f"{rps['mix']:,.1f} req/s (middle round: bank transfer "
+                f"{rps['bank_transfer']:,.1f} + voucher {rps['voucher']:,.1f})",
                 f"GET /api/v1/ping {rps['ping']:,.1f} req/s", pct(rps["mix"] / rps["ping"]),
                 "≥ 30 % of the trivial endpoint", verdict(rps["mix"] / rps["ping"] >= 0.30),
             ])
