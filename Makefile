@@ -32,7 +32,8 @@ test-postgres: setup
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
 
-# Benchmarks (quality.md P1–P4): bench/run.py makes its own bench/.venv (Paydesk + the peers).
+# Benchmarks (quality.md P1–P5): bench/run.py makes its own bench/.venv (Paydesk, the peers,
+# Locust).
 # `make bench BENCH_ARGS=--quick` for small N.
 bench:
 	$(PYTHON) bench/run.py $(BENCH_ARGS)

@@ -25,6 +25,8 @@ PG_ADMIN_URL = os.environ.get("PAYDESK_BENCH_PG_URL", "postgres://postgres@127.0
 # Our own database names: other helpers use paydesk_<name>, tests use test_paydesk_<name>.
 PG_OURS_DB = "paydesk_bench_run"
 PG_HORDAK_DB = "paydesk_bench_hordak"
+# P5 has a database of its own: it can run while another checkout's bench uses the two above.
+PG_P5_DB = "paydesk_bench_p5"
 SQLITE_FILE = VAR / "bench.sqlite3"
 
 RESULT_PREFIX = "RESULT "

@@ -1,4 +1,4 @@
-"""`make bench`: quality.md P1–P4 — Paydesk beside its baselines, in one command, one table.
+"""`make bench`: quality.md P1–P5 — Paydesk beside its baselines, in one command, one table.
 
 Run it with any python3 ≥ 3.11 from anywhere: the first time it makes bench/.venv (Paydesk itself
 plus the peers pinned in bench/requirements.txt — never the app's own environment) and then
@@ -38,6 +38,7 @@ from bench.common import (  # noqa: E402
     PG_ADMIN_URL,
     PG_HORDAK_DB,
     PG_OURS_DB,
+    PG_P5_DB,
     ROOT,
     SQLITE_FILE,
     VAR,
@@ -127,13 +128,16 @@ def fresh_database(db: str) -> None:
     worker("bench.seed", ["migrate"], paydesk_env(db))
 
 
-def drop_databases(dbs: list[str]) -> None:
-    if "sqlite" in dbs:
+def drop_databases(dbs: list[str], only: list[str]) -> None:
+    """Drop what this run made: P1–P4's databases only when they ran, P5's only when it ran."""
+    p1_p4 = bool({"P1", "P2", "P3", "P4"} & set(only))
+    if "sqlite" in dbs and p1_p4:
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
     if "postgres" in dbs:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_OURS_DB} WITH (FORCE)",
-                 f"DROP DATABASE IF EXISTS {PG_HORDAK_DB} WITH (FORCE)")
+        names = ([PG_OURS_DB, PG_HORDAK_DB] if p1_p4 else []) + ([PG_P5_DB] if "P5" in only
+                                                                   else [])
+        pg_admin(*(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in names))
 
 
 # ---------------------------------------------------------------------------- P1
@@ -220,22 +224,27 @@ def free_port() -> int:
 
 
 class Server:
-    """Paydesk as deployed: gunicorn, one sync worker, DEBUG off, on the bench database."""
+    """Paydesk as deployed: gunicorn, DEBUG off, on the bench database. P4: one sync worker;
+    P5: `threads` > 1 makes them gthread workers, as README.md's production line runs them."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, workers: int = 1, threads: int = 1,
+                 env: dict[str, str] | None = None, name: str = "") -> None:
         import psutil
 
         self.port = free_port()
-        self.log = open(VAR / f"gunicorn-{db}.log", "w")  # noqa: SIM115
+        self.log = open(VAR / f"gunicorn-{name or db}.log", "w")  # noqa: SIM115
+        shape = ["--workers", str(workers), "--timeout", "1800"]
+        if threads > 1:
+            shape += ["--worker-class", "gthread", "--threads", str(threads)]
         self.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "paydesk.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "1800"],
-            cwd=ROOT, env=paydesk_env(db), stdout=self.log, stderr=subprocess.STDOUT,
+             "--bind", f"127.0.0.1:{self.port}", *shape],
+            cwd=ROOT, env=env or paydesk_env(db), stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while True:
             try:
-                self.get("/static/-bench-ping", None, count=False)  # any answer will do
+                self.get("/api/v1/ping", None, count=False)  # any answer will do
                 break
             except OSError:
                 pass
@@ -329,19 +338,223 @@ def p4_ours(
         server.stop()
 
 
+# ---------------------------------------------------------------------------- P5 (load)
+
+P5_BANK = "POST /api/v1/payments bank_transfer"
+P5_VOUCHER = "POST /api/v1/payments voucher"
+P5_PING = "GET /api/v1/ping"
+P5_CLASSES = {"mix": ["BankTransferPayer", "VoucherPayer"], "ping": ["Pinger"]}
+
+
+def _locust_stats(csv_prefix: Path) -> dict[str, dict[str, float]]:
+    """Locust's `<prefix>_stats.csv` (steady state: --reset-stats), by request name."""
+    import csv
+
+    out = {}
+    with open(f"{csv_prefix}_stats.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out[row["Name"]] = {
+                "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
+                "rps": float(row["Requests/s"]), "p50_ms": float(row["50%"] or 0),
+                "p95_ms": float(row["95%"] or 0),
+            }
+    return out
+
+
+def _pg_backend_cpu(dbname: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to `dbname` (the app's
+    persistent connections: CONN_MAX_AGE keeps them for the whole run)."""
+    import psutil
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1),
+                         autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+    cpu = {}
+    for pid in pids:
+        try:
+            cpu[pid] = sum(psutil.Process(pid).cpu_times()[:2])
+        except psutil.Error:  # ended meanwhile
+            pass
+    return cpu
+
+
+def p5_load(server: Server, variant: str, seconds: int, cfg: argparse.Namespace,
+            data: dict, tag: str) -> dict:
+    """One Locust run (its own process) of `variant` against the running server."""
+    import resource
+
+    import psutil
+
+    data_file, summary = VAR / f"p5-{tag}-data.json", VAR / f"p5-{tag}-summary.json"
+    fd = os.open(data_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    summary.unlink(missing_ok=True)
+    prefix = VAR / f"p5-{tag}"
+    env = {**os.environ, "P5_DATA": str(data_file), "P5_SUMMARY": str(summary),
+           "PYTHONPATH": str(ROOT)}
+    cmd = [
+        str(Path(sys.executable).parent / "locust"), "-f", str(BENCH / "p5_locustfile.py"),
+        "--headless", "--host", f"http://127.0.0.1:{server.port}",
+        "--users", str(cfg.p5_users), "--spawn-rate", str(cfg.p5_users),
+        "--run-time", f"{seconds}s", "--stop-timeout", "60", "--reset-stats",
+        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+        *P5_CLASSES[variant],
+    ]
+    workers = server.workers()
+    server_cpu = sum(sum(w.cpu_times()[:2]) for w in workers)
+    client_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    db_cpu = _pg_backend_cpu(PG_P5_DB)
+    with open(VAR / f"p5-{tag}-locust.log", "w") as log_file:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                              timeout=seconds + 300)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        server_cpu = sum(sum(w.cpu_times()[:2]) for w in workers) - server_cpu
+    except psutil.Error:  # a worker restarted: the server's CPU is unknown for this run
+        server_cpu = float("nan")
+    db_cpu = sum(s - db_cpu.get(pid, 0.0) for pid, s in _pg_backend_cpu(PG_P5_DB).items())
+    data_file.unlink(missing_ok=True)
+    if not summary.exists():
+        raise RuntimeError(f"P5: locust wrote no summary (exit {proc.returncode}): see "
+                           f"{VAR / f'p5-{tag}-locust.log'}")
+    totals = json.loads(summary.read_text())
+    summary.unlink()
+    if totals["codes_exhausted"]:
+        raise RuntimeError("P5: the voucher codes ran out during a round; seed more "
+                           "(bench/run.py P5 codes per round)")
+    stats = _locust_stats(prefix)
+    return {
+        "stats": stats, "totals": totals,
+        "client_cpu_s": (after.ru_utime + after.ru_stime)
+        - (client_cpu.ru_utime + client_cpu.ru_stime),
+        "server_cpu_s": server_cpu, "db_cpu_s": db_cpu,
+    }
+
+
+def _cpu_per_request(runs: list[dict]) -> dict[str, float]:
+    """CPU milliseconds per request (all requests of the runs, ramp-up included), by process."""
+    count = sum(sum(run["totals"]["requests"].values()) for run in runs) or 1
+    return {who: sum(run[f"{who}_cpu_s"] for run in runs) * 1000 / count
+            for who in ("client", "server", "db")}
+
+
+def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
+    """Bank-transfer and voucher top-ups under concurrent load vs the trivial endpoint, rounds
+    alternating (mix, ping / ping, mix, …); then the database is checked against the counts."""
+    env = paydesk_env(db, DATABASE_URL=pg_url(PG_P5_DB))
+    log(f"== {DB_NAMES[db]}: fresh database {PG_P5_DB} for P5")
+    (VAR / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT: whitenoise wants it
+    pg_admin(f"DROP DATABASE IF EXISTS {PG_P5_DB} WITH (FORCE)", f"CREATE DATABASE {PG_P5_DB}")
+    worker("bench.seed", ["migrate"], env)
+    codes_per_round = cfg.p5_codes_per_second * cfg.p5_seconds
+    codes_total = codes_per_round * cfg.rounds + cfg.p5_codes_per_second * cfg.p5_warmup
+    secrets_file = VAR / "p5-secrets.json"
+    log(f"P5 {DB_NAMES[db]}: seeding {cfg.p5_customers} customers and {codes_total:,} vouchers")
+    seeded = worker("bench.p5", ["seed", "--customers", str(cfg.p5_customers),
+                                 "--codes", str(codes_total), "--out", str(secrets_file)], env)
+    secrets = json.loads(secrets_file.read_text())
+    secrets_file.unlink()
+    keys, codes = secrets["keys"], secrets["codes"]
+
+    def take_codes(n: int) -> list[str]:
+        taken = codes[:n]
+        del codes[:n]
+        return taken
+
+    server_env = {**env, **cfg.p5_limits}
+    server = Server(db, workers=cfg.p5_workers, threads=cfg.p5_threads, env=server_env,
+                    name=f"p5-{db}")
+    runs: list[dict] = []
+    samples: dict[str, list[dict]] = {"mix": [], "ping": []}
+    try:
+        for variant in ("mix", "ping"):  # warm-up: connections, imports, caches; not measured
+            data = {"keys": keys, "codes": take_codes(cfg.p5_codes_per_second * cfg.p5_warmup)
+                    if variant == "mix" else []}
+            runs.append(p5_load(server, variant, cfg.p5_warmup, cfg, data, f"warm-{variant}"))
+        for r in range(cfg.rounds):
+            order = ["mix", "ping"] if r % 2 == 0 else ["ping", "mix"]
+            for variant in order:
+                data = {"keys": keys,
+                        "codes": take_codes(codes_per_round) if variant == "mix" else []}
+                run = p5_load(server, variant, cfg.p5_seconds, cfg, data, f"{r + 1}-{variant}")
+                runs.append(run)
+                samples[variant].append(run)
+                agg = run["stats"]["Aggregated"]
+                log(f"P5 {DB_NAMES[db]} round {r + 1} {variant}: {agg['rps']:,.1f} req/s, "
+                    f"p50 {agg['p50_ms']:.0f} ms, p95 {agg['p95_ms']:.0f} ms, "
+                    f"{sum(run['totals']['failures'].values())} failed; CPU s: "
+                    f"load tool {run['client_cpu_s']:.1f}, gunicorn {run['server_cpu_s']:.1f}, "
+                    f"PostgreSQL {run['db_cpu_s']:.1f}")
+    finally:
+        server.stop()
+    ok, requests, failures, errors = {}, 0, 0, {}
+    for run in runs:
+        for name, n in run["totals"]["ok"].items():
+            ok[name] = ok.get(name, 0) + n
+        requests += sum(run["totals"]["requests"].values())
+        failures += sum(run["totals"]["failures"].values())
+        for what, n in run["totals"]["errors"].items():
+            errors[what] = errors.get(what, 0) + n
+    log(f"P5 {DB_NAMES[db]}: checking the database against {ok.get(P5_BANK, 0):,} bank transfers "
+        f"and {ok.get(P5_VOUCHER, 0):,} vouchers")
+    checked = worker("bench.p5", [
+        "verify", "--customers", ",".join(map(str, seeded["customer_ids"])),
+        "--batches", ",".join(map(str, seeded["batch_ids"])),
+        "--bank-transfers", str(ok.get(P5_BANK, 0)), "--vouchers", str(ok.get(P5_VOUCHER, 0)),
+    ], env)
+
+    def med(variant: str, name: str, field: str) -> float:
+        return median([s["stats"].get(name, {}).get(field, 0.0) for s in samples[variant]])
+
+    # The split by kind is the middle mix round's (lower middle for an even count), so that it
+    # adds up to a rate that was measured.
+    middle = sorted(samples["mix"], key=lambda s: s["stats"]["Aggregated"]["rps"])[
+        (len(samples["mix"]) - 1) // 2]["stats"]
+    return {
+        "rps": {"mix": med("mix", "Aggregated", "rps"), "ping": med("ping", "Aggregated", "rps"),
+                "bank_transfer": middle.get(P5_BANK, {}).get("rps", 0.0),
+                "voucher": middle.get(P5_VOUCHER, {}).get("rps", 0.0)},
+        "p50_ms": {"mix": med("mix", "Aggregated", "p50_ms"),
+                   "ping": med("ping", "Aggregated", "p50_ms")},
+        "p95_ms": {"mix": med("mix", "Aggregated", "p95_ms"),
+                   "ping": med("ping", "Aggregated", "p95_ms")},
+        "samples": {v: [s["stats"]["Aggregated"]["rps"] for s in ss] for v, ss in samples.items()},
+        "cpu_ms_per_request": {v: _cpu_per_request(ss) for v, ss in samples.items()},
+        "requests": requests, "failures": failures, "errors": errors, "ok": ok,
+        "database": checked,
+        "shape": {"users": cfg.p5_users, "seconds": cfg.p5_seconds, "warmup": cfg.p5_warmup,
+                  "customers": cfg.p5_customers, "workers": cfg.p5_workers,
+                  "threads": cfg.p5_threads, "limits_raised": cfg.p5_limits},
+    }
+
+
 # ---------------------------------------------------------------------------- one database
 
 
 def bench_database(db: str, cfg: argparse.Namespace) -> dict:
     out: dict = {}
-    log(f"== {DB_NAMES[db]}: fresh database")
-    fresh_database(db)
-    env = paydesk_env(db)
+    if {"P1", "P2", "P3", "P4"} & set(cfg.only):
+        log(f"== {DB_NAMES[db]}: fresh database")
+        fresh_database(db)
     if "P1" in cfg.only:
         log(f"P1 {DB_NAMES[db]}: posting {cfg.p1_n} payments per variant and shape")
         out["P1"] = bench_p1(db, cfg)
-    if not {"P2", "P3", "P4"} & set(cfg.only):
-        return out
+    if {"P2", "P3", "P4"} & set(cfg.only):
+        bench_seeded(db, cfg, out)
+    if "P5" in cfg.only:
+        if db not in cfg.p5_dbs:
+            log(f"P5 runs on PostgreSQL only (the bar's deployment): skipped on {DB_NAMES[db]}")
+        else:
+            out["P5"] = bench_p5(db, cfg)
+    return out
+
+
+def bench_seeded(db: str, cfg: argparse.Namespace, out: dict) -> dict:
+    """P2–P4: customers with many payments, seeded in bulk."""
+    env = paydesk_env(db)
     log(f"seeding customers with {', '.join(f'{s:,}' for s in cfg.sizes)} payments")
     seeded = worker("bench.seed", ["seed", "--sizes", ",".join(map(str, cfg.sizes))], env)
     customers = seeded["customers"]
@@ -498,6 +711,44 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
                 f"server RSS before {ours['baseline_mb']:.0f} MiB" if present else "—", "—",
                 "< 50 MB", verdict(ours["growth_mb"] * 1.048576 < 50) if present else "skipped",
             ])
+        p5 = res.get("P5")
+        if p5:
+            rps, shape = p5["rps"], p5["shape"]
+            what = f"P5 {name}: top-ups under load, {shape['users']} concurrent clients"
+            rows.append([
+                f"{what}, requests/s",
+                f"{rps['mix']:,.1f} req/s (middle round: bank transfer "
+                f"{rps['bank_transfer']:,.1f} + voucher {rps['voucher']:,.1f})",
+                f"GET /api/v1/ping {rps['ping']:,.1f} req/s", pct(rps["mix"] / rps["ping"]),
+                "≥ 30 % of the trivial endpoint", verdict(rps["mix"] / rps["ping"] >= 0.30),
+            ])
+            checked = p5["database"]
+            payments = sum(checked["payments"].values())
+            paid = sum(p5["ok"].get(n, 0) for n in (P5_BANK, P5_VOUCHER))
+            rows.append([
+                f"{what}, errors",
+                f"{p5['failures']:,} failed of {p5['requests']:,} requests" + "".join(
+                    f"; {what} ×{n:,}" for what, n in sorted(
+                        p5["errors"].items(), key=lambda item: -item[1])[:3]),
+                f"database: {payments:,} payments for {paid:,} successful requests, "
+                f"{checked['drifts']} drifts"
+                + ("" if checked["ok"] else f" — {'; '.join(checked['problems'][:3])}"),
+                "—", "0 errors", verdict(p5["failures"] == 0 and checked["ok"]),
+            ])
+            rows.append([
+                f"{what}, latency p50 / p95 (context)",
+                f"{p5['p50_ms']['mix']:.0f} / {p5['p95_ms']['mix']:.0f} ms",
+                f"ping {p5['p50_ms']['ping']:.0f} / {p5['p95_ms']['ping']:.0f} ms", "—", "—",
+                "info",
+            ])
+            cpu = p5["cpu_ms_per_request"]
+            rows.append([
+                f"{what}, CPU per request (context)",
+                f"gunicorn {cpu['mix']['server']:.1f} ms + PostgreSQL {cpu['mix']['db']:.1f} ms",
+                f"ping: gunicorn {cpu['ping']['server']:.2f} ms + PostgreSQL "
+                f"{cpu['ping']['db']:.2f} ms",
+                "—", "—", "info",
+            ])
     return rows
 
 
@@ -536,6 +787,7 @@ def machine_info(dbs: list[str]) -> list[tuple[str, str]]:
         ("django-hordak", version("django-hordak")),
         ("django-import-export", version("django-import-export")),
         ("gunicorn", version("gunicorn")),
+        ("locust", version("locust")),
     ]
     if "postgres" in dbs:
         import psycopg
@@ -574,13 +826,17 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small N: 100 k instead of 1 M")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--only", default="P1,P2,P3,P4", help="comma-separated, e.g. P1,P4")
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5", help="comma-separated, e.g. P1,P4")
     parser.add_argument("--p4-db", default="sqlite", choices=["sqlite", "postgres", "both"],
                         help="where to run P4 (default SQLite, as quality.md's reference figures; "
                              "django-import-export alone takes minutes per 1 M rows here)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true", help="skip django-hordak/import-export")
     parser.add_argument("--profile", help="P1: write a pyinstrument profile of our service here")
+    parser.add_argument("--p5-users", type=int, help="P5: concurrent clients (default 32, "
+                        "--quick 16)")
+    parser.add_argument("--p5-app-limits", action="store_true",
+                        help="P5: keep the app's own PAYDESK_API_RATE and voucher failure limit")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-save", action="store_true", help="print only, write no results file")
     cfg = parser.parse_args()
@@ -594,6 +850,18 @@ def parse_args() -> argparse.Namespace:
     cfg.p3_requests = 10 if cfg.quick else 20
     cfg.p4_budget = 60 if cfg.quick else 150
     cfg.p4_dbs = ["sqlite", "postgres"] if cfg.p4_db == "both" else [cfg.p4_db]
+    # P5: Locust users (each one of the seeded customers), seconds per round, gunicorn's shape
+    # (README.md's production line: 4 gthread workers x 4 threads), and the app's own limits
+    # raised so that they do not refuse the load (one IP, a few keys, many requests).
+    cfg.p5_dbs = ["postgres"]
+    cfg.p5_users = cfg.p5_users or (16 if cfg.quick else 32)
+    cfg.p5_customers = cfg.p5_users  # each concurrent client is a customer of its own
+    cfg.p5_seconds = 8 if cfg.quick else 20
+    cfg.p5_warmup = 3 if cfg.quick else 5
+    cfg.p5_codes_per_second = 300  # voucher codes seeded per second of a mix run: ample
+    cfg.p5_workers, cfg.p5_threads = 4, 4
+    cfg.p5_limits = {} if cfg.p5_app_limits else {
+        "PAYDESK_API_RATE": "1000000/m", "PAYDESK_VOUCHER_FAILURE_LIMIT": "1000000"}
     return cfg
 
 
@@ -613,18 +881,24 @@ def main() -> int:
             results[db] = bench_database(db, cfg)
     finally:
         if not cfg.keep:
-            drop_databases(dbs)
+            drop_databases(dbs, cfg.only)
     minutes = (time.monotonic() - T0) / 60
     info.append(("load average at the end", f"{os.getloadavg()[0]:.2f} (1 min), "
                  f"{os.getloadavg()[2]:.2f} (15 min) — other work shares these 2 cores and disk"))
     rows = table_rows(results, cfg)
     table = markdown_table(rows)
-    mode = ("--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars speak "
-            "of 1 M; P1 600 posts per variant and shape)" if cfg.quick else
-            "full (customers with 1 k / 100 k / 1 M payments; "
-            "P1 2,400 posts per variant and shape)")
+    mode = "--quick" if cfg.quick else "full"
+    if {"P1", "P2", "P3", "P4"} & set(cfg.only):
+        mode = ("--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars "
+                "speak of 1 M; P1 600 posts per variant and shape)" if cfg.quick else
+                "full (customers with 1 k / 100 k / 1 M payments; "
+                "P1 2,400 posts per variant and shape)")
+    if "P5" in cfg.only:
+        mode += (f"; P5 {cfg.p5_users} concurrent clients, {cfg.p5_seconds} s per round after a "
+                 f"{cfg.p5_warmup} s warm-up, gunicorn {cfg.p5_workers} gthread workers × "
+                 f"{cfg.p5_threads} threads")
     lines = [
-        "# Paydesk bench (quality.md P1–P4)", "",
+        "# Paydesk bench (quality.md P1–P5)", "",
         f"Command: `{' '.join(['python3 bench/run.py', *sys.argv[1:]])}` — {mode}; "
         f"medians of {cfg.rounds} rounds, variants interleaved; took {minutes:.1f} min.", "",
         *[f"- {k}: {v}" for k, v in info], "",

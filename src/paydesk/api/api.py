@@ -7,7 +7,8 @@ which the strict CSP (`script-src 'self'`) allows.
 
 from __future__ import annotations
 
-from ninja import NinjaAPI, Swagger
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema, Swagger
 
 from paydesk.api.auth import API_AUTH, CallerThrottle
 from paydesk.api.customer import router as customer_router
@@ -31,5 +32,18 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+
+
+class PingOut(Schema):
+    status: str
+
+
+@api.get("/ping", auth=None, response=PingOut, summary="Is the server answering", tags=["meta"])
+def ping(request: HttpRequest) -> dict[str, str]:
+    """`{"status": "ok"}`, for anyone: no authentication, no database, no rate limit. For load
+    balancers and uptime checks; bench P5 uses it as its trivial-endpoint baseline."""
+    return {"status": "ok"}
+
+
 api.add_router("/", customer_router)
 api.add_router("/staff/", staff_router)
