@@ -62,6 +62,31 @@ def _currencies(*, customer: Customer, config: MethodConfig, on: date | None) ->
     return tuple(usable)
 
 
+def _available(
+    *,
+    customer: Customer,
+    method: str,
+    config: MethodConfig | None,
+    defaults: PortalDefaults,
+    blocked: set[str],
+    on: date | None,
+) -> AvailableMethod | None:
+    if config is None or method in blocked or not gateway_is_configured(method):
+        return None
+    if method == PaymentMethod.VOUCHER and not customer.flag("allow_vouchers", defaults):
+        return None
+    currencies = _currencies(customer=customer, config=config, on=on)
+    if not currencies:
+        return None
+    return AvailableMethod(
+        method=method,
+        display_name=config.display_name,
+        fields=gateway_for(method).fields,
+        currencies=currencies,
+        config=config,
+    )
+
+
 def methods_available_for(*, customer: Customer, on: date | None = None) -> list[AvailableMethod]:
     """The Pay via methods this customer may use today, in the order the gateways are listed."""
     defaults = PortalDefaults.current()
@@ -69,33 +94,32 @@ def methods_available_for(*, customer: Customer, on: date | None = None) -> list
     configs = {
         c.method: c for c in MethodConfig.objects.filter(enabled=True, method__in=gateway_methods())
     }
-    available = []
-    for method in gateway_methods():
-        config = configs.get(method)
-        if config is None or method in blocked or not gateway_is_configured(method):
-            continue
-        if method == PaymentMethod.VOUCHER and not customer.flag("allow_vouchers", defaults):
-            continue
-        currencies = _currencies(customer=customer, config=config, on=on)
-        if not currencies:
-            continue
-        available.append(
-            AvailableMethod(
-                method=method,
-                display_name=config.display_name,
-                fields=gateway_for(method).fields,
-                currencies=currencies,
-                config=config,
-            )
+    found = (
+        _available(
+            customer=customer, method=method, config=configs.get(method), defaults=defaults,
+            blocked=blocked, on=on,
         )
-    return available
+        for method in gateway_methods()
+    )
+    return [available for available in found if available is not None]
 
 
 def method_available_for(
     *, customer: Customer, method: str, on: date | None = None
 ) -> AvailableMethod:
-    """The method if this customer may use it today, else MethodUnavailable (field `method`)."""
-    for available in methods_available_for(customer=customer, on=on):
-        if available.method == method:
-            return available
-    raise MethodUnavailable("Choose one of the payment methods offered.", field="method")
+    """The method if this customer may use it today, else MethodUnavailable (field `method`).
+    Looks at that one method only (every Pay asks this)."""
+    available = None
+    if method in gateway_methods():
+        defaults = PortalDefaults.current()
+        available = _available(
+            customer=customer,
+            method=method,
+            config=MethodConfig.objects.filter(enabled=True, method=method).first(),
+            defaults=defaults,
+            blocked=set(customer.effective_blocked_methods(defaults)),
+            on=on,
+        )
+    if available is None:
+        raise MethodUnavailable("Choose one of the payment methods offered.", field="method")
+    return available

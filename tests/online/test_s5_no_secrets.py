@@ -1,0 +1,116 @@
+"""quality.md S5: after paying by every method — card with Stripe's real test numbers typed into
+the processor's fields in a real browser (success, decline, 3-D Secure), PayPal, Razorpay,
+Paystack, NOWPayments through their hosted pages, and a voucher — no card number, CVC, API key,
+webhook secret, gateway password or voucher code is in any table (the payment log and the
+sandbox's own tables included), in the log lines of the whole run, or in the pages served."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.vouchers.services import voucher_batch_issue
+from tests.factories import StaffFactory
+from tests.online import nowpayments_steps, paypal_steps, paystack_support, razorpay_support
+from tests.online.conftest import sign_in
+from tests.online.stripe_support import DECLINE, THREE_D_SECURE, VISA
+from tests.online.test_stripe_browser import CVC, STATUS_URL, _pay
+from tests.security.secretscan import configured_secrets, database_texts, scan
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+GATEWAY_PASSWORDS = ("PAYDESK_NOWPAYMENTS_PASSWORD", "PAYDESK_PAYPAL_CLIENT_ID")
+
+
+def _pay_by_card(page, sandbox, online_customer) -> list[str]:
+    user = online_customer("card")
+    sign_in(page, sandbox.url, user)
+    pages = []
+    for number in (VISA, DECLINE, THREE_D_SECURE):
+        _pay(page, sandbox, user, number, amount="20.00", signed_in=True)
+        if number == THREE_D_SECURE:
+            page.get_by_role("button", name="Complete authentication").click()
+        page.wait_for_url(STATUS_URL)
+        pages.append(page.content())
+    statuses = sorted(Payment.objects.filter(customer=user.customer).values_list("status",
+                                                                                flat=True))
+    assert statuses == ["cancelled", "completed", "completed"]
+    return pages
+
+
+def _pay_elsewhere(online_customer) -> list[str]:
+    pages = []
+    user = online_customer("paypal")
+    checkout = paypal_steps.start(user)
+    paypal_steps.come_back(user, paypal_steps.press(checkout, "approve"))
+
+    user = online_customer("paystack", "NGN", account="NGN")
+    checkout = paystack_support.start(user)
+    back = paystack_support.press(checkout.redirect_url, "pay")
+    pages.append(paystack_support.come_back(user, back.headers["Location"]).content.decode())
+
+    user = online_customer("nowpayments")
+    checkout = nowpayments_steps.start(user)
+    pages.append(nowpayments_steps.come_back(
+        user, nowpayments_steps.press(checkout.redirect_url, "finished")
+    ))
+
+    user = online_customer("razorpay", "INR", account="INR")
+    payment = razorpay_support.start(user).payment
+    result = razorpay_support.sandbox_checkout(payment.gateway_reference,
+                                               reference=payment.reference)
+    razorpay_support.come_back(user, payment, razorpay_support.success_fields(result))
+    for method in ("paypal", "paystack", "nowpayments", "razorpay"):
+        assert Payment.objects.get(method=method).status == PaymentStatus.COMPLETED, method
+    return pages
+
+
+def _redeem_voucher(online_customer) -> list[str]:
+    _batch, codes = voucher_batch_issue(
+        count=3, currency="USD", addition="5", actor=StaffFactory(staff_role="finance")
+    )
+    user = online_customer("voucher")
+    user.customer.allow_vouchers = True
+    user.customer.save(update_fields=["allow_vouchers"])
+    browser = Client()
+    browser.force_login(user)
+    page = browser.get("/pay/")
+    token = page.context["pay_via"]["form_token"].value()
+    answer = browser.post("/pay/", {
+        "method": "voucher", "form_token": token, "voucher-code": codes[0],
+        "voucher-currency": "USD",
+    }, follow=True)
+    assert "Voucher redeemed" in answer.content.decode()
+    user.customer.refresh_from_db()
+    assert user.customer.balance == Decimal("5")
+    return codes
+
+
+def test_no_card_number_cvc_secret_or_voucher_code_anywhere(
+    sandbox, online_customer, page, caplog, settings
+):
+    caplog.set_level(logging.DEBUG)
+    served = _pay_by_card(page, sandbox, online_customer)
+    served += _pay_elsewhere(online_customer)
+    codes = _redeem_voucher(online_customer)
+
+    secrets = configured_secrets() | {
+        name: str(getattr(settings, name)) for name in GATEWAY_PASSWORDS
+    }
+    planted = {f"voucher code {n}": code for n, code in enumerate(codes)} | {
+        f"CVC ({shape})": shape.format(CVC) for shape in (
+            'cvc": "{}', "cvc={}", "cvc%5D={}", "cvc]={}", 'cvc":"{}', "'cvc': '{}'",
+        )
+    }
+    texts = [
+        *database_texts(),
+        ("log lines", caplog.text),
+        *((f"page {n}", html) for n, html in enumerate(served)),
+    ]
+    findings = scan(texts, secrets=secrets, extra=planted)
+    assert findings == [], "\n".join(f"{f.where}: {f.what}: {f.excerpt}" for f in findings)
+    assert len(caplog.records) > 20  # the run did log: the scan read something
