@@ -131,23 +131,23 @@ class Quote(models.Model):
 
 class EventResult(models.TextChoices):
     APPLIED = "applied", _("Applied")
-    IGNORED = "ignored", _("Ignored (payment already final or still pending)")
+    IGNORED = "ignored", _("Ignored")  # the payment was already final, or is still pending
     REFUSED = "refused", _("Refused")
-    SENT = "sent", _("Sent (a request Paydesk made)")
-    FAILED = "failed", _("Failed (no usable answer)")
+    SENT = "sent", _("Sent")  # a request Paydesk made, answered
+    FAILED = "failed", _("Failed")  # a request Paydesk made, with no usable answer
 
 
 class LogDirection(models.TextChoices):
-    RECEIVED = "received", _("Received from the gateway")
-    SENT = "sent", _("Sent to the gateway")
+    RECEIVED = "received", _("Received")
+    SENT = "sent", _("Sent")
 
 
 class LogChannel(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
-    RETURN = "return", _("Customer returned")
+    RETURN = "return", _("Return")
     CHECKOUT = "checkout", _("Checkout")
-    RECONCILE = "reconcile", _("Reconciliation")
-    API = "api", _("Request to the gateway")
+    RECONCILE = "reconcile", _("Reconcile")
+    API = "api", _("API call")
 
 
 class PaymentLogEntry(models.Model):

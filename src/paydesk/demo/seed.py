@@ -30,7 +30,12 @@ from paydesk.fx.models import ExchangeRate
 from paydesk.fx.services import rate_set
 from paydesk.gateways.registry import gateway_methods
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
+from paydesk.ledger.services import (
+    payment_cancel,
+    payment_complete,
+    payment_create,
+    payment_pending_note,
+)
 from paydesk.money import round_half_up
 from paydesk.vouchers.services import voucher_batch_issue
 
@@ -212,7 +217,20 @@ def seed_demo(*, now: datetime | None = None) -> list[Customer]:
         _seed_bank_details()
         seed_demo_methods()
         Customer.objects.filter(pk=customers[0].pk).update(topup_currencies=ACME_TOPUP_CURRENCIES)
+        _seed_partial_crypto_payment()
     return customers
+
+
+def _seed_partial_crypto_payment() -> None:
+    """The demo's pending NOWPayments top-up was paid in part: flagged for Finance (spec §5),
+    who complete it with what arrived or cancel it; reconciliation never abandons it."""
+    payment = Payment.objects.filter(gateway="nowpayments", status=PaymentStatus.PENDING).first()
+    if payment is not None:
+        payment_pending_note(
+            payment=payment,
+            reason="Partially paid: 0.00041 of 0.00110 BTC received.",
+            needs_attention=True,
+        )
 
 
 def seed_demo_methods() -> list[str]:
