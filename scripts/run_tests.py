@@ -2,7 +2,8 @@
 
 Outside CI a missing PostgreSQL skips the second pass with a message; with CI=true it is a
 failure. Browser tests and tests independent of the database under test (`sqlite_pass_only`)
-run in the SQLite pass; PostgreSQL-only tests (real concurrency) run in the PostgreSQL pass. Extra arguments go to pytest.
+run in the SQLite pass; PostgreSQL-only tests (real concurrency) run in the PostgreSQL pass.
+Extra arguments go to pytest.
 """
 
 from __future__ import annotations

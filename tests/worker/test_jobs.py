@@ -130,6 +130,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
     assert out.getvalue().splitlines() == [
         "email-outbox: 1 emails delivered",
         "bank-transfer-expiry: 0 transfers expired",
+        "gateway-reconcile: 0 gateway payments settled",
         "idempotency-purge: 0 idempotency keys forgotten",
     ]
     assert OutboundEmail.objects.get().status == "sent"
@@ -142,6 +143,6 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
 def test_worker_names_an_unknown_job():
     from django.core.management.base import CommandError
 
-    jobs = "email-outbox, bank-transfer-expiry, idempotency-purge"
+    jobs = "email-outbox, bank-transfer-expiry, gateway-reconcile, idempotency-purge"
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

@@ -81,6 +81,7 @@ def test_worker_once_as_a_process_delivers_and_exits_0(customer):
     assert out.splitlines() == [
         "email-outbox: 1 emails delivered",
         "bank-transfer-expiry: 0 transfers expired",
+        "gateway-reconcile: 0 gateway payments settled",
         "idempotency-purge: 0 idempotency keys forgotten",
     ]
     email.refresh_from_db()

@@ -110,14 +110,12 @@ class StripeApi:
     """The PaymentIntents calls Paydesk makes. Build one per use: settings are read each time."""
 
     def __init__(self, *, secret_key: str | None = None, base_url: str | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: int | None = None) -> None:
         self.secret_key = (
             secret_key if secret_key is not None else settings.PAYDESK_STRIPE_SECRET_KEY
         )
         self.base_url = (base_url or stripe_api_base()).rstrip("/")
-        self.timeout = float(
-            timeout if timeout is not None else settings.PAYDESK_GATEWAY_TIMEOUT
-        )
+        self.timeout = timeout if timeout is not None else settings.PAYDESK_GATEWAY_TIMEOUT
 
     # --- the calls ------------------------------------------------------------------------
 
