@@ -94,9 +94,12 @@ def _fault_for(gateway: str) -> str:
 View = Callable[..., HttpResponse]
 
 
-def sandbox_api(gateway: str) -> Callable[[View], View]:
+def sandbox_api(
+    gateway: str, *, auth: Callable[[HttpRequest], HttpResponse | None] | None = None
+) -> Callable[[View], View]:
     """Wrap one of a pretend gateway's API views: CSRF-exempt (servers call it, as they call the
-    real API) and subject to the fault switch (timeout, HTTP 500, garbage)."""
+    real API), subject to the fault switch (timeout, HTTP 500, garbage), then to `auth` — the
+    gateway's own credential check, whose refusal (401 in its error shape) is answered as is."""
 
     def decorate(view: View) -> View:
         @csrf_exempt
@@ -110,7 +113,8 @@ def sandbox_api(gateway: str) -> Callable[[View], View]:
                 return HttpResponse("Internal Server Error", status=500, content_type="text/plain")
             if fault == ApiFault.GARBAGE:
                 return HttpResponse("<html><body>Service Unavailable", content_type="text/html")
-            return view(request, *args, **kwargs)
+            refusal = auth(request) if auth is not None else None
+            return refusal if refusal is not None else view(request, *args, **kwargs)
 
         return wrapped
 

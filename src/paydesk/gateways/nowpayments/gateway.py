@@ -126,13 +126,7 @@ class NowPaymentsGateway:
                 return _event(payment, "return:")
         if not gateway_reference:
             return None
-        payments = [
-            p for p in client.invoice_payments(
-                gateway_reference, payment_reference=payment_reference
-            )
-            if _belongs(p, payment_reference=payment_reference, invoice_id=gateway_reference)
-        ]
-        deciding = _deciding(payments)
+        deciding = _deciding(_invoice_payments(payment_reference, gateway_reference))
         if deciding is not None:
             return _event(deciding, "return:")
         if params.get("cancelled"):
@@ -155,13 +149,7 @@ class NowPaymentsGateway:
                 "NOWPayments never answered with an invoice for this payment, so it cannot "
                 "have been paid there."
             )
-        payments = [
-            p for p in client.invoice_payments(
-                gateway_reference, payment_reference=payment_reference
-            )
-            if _belongs(p, payment_reference=payment_reference, invoice_id=gateway_reference)
-        ]
-        deciding = _deciding(payments)
+        deciding = _deciding(_invoice_payments(payment_reference, gateway_reference))
         if deciding is not None:
             return _event(deciding, "query:")
         return GatewayEvent(
@@ -172,3 +160,11 @@ class NowPaymentsGateway:
             gateway_reference=gateway_reference,
             reason="Waiting for the customer to pay the NOWPayments invoice.",
         )
+
+
+def _invoice_payments(payment_reference: str, invoice_id: str) -> list[dict[str, Any]]:
+    """The invoice's payments at NOWPayments that are really ours (order id and invoice id)."""
+    return [
+        p for p in client.invoice_payments(invoice_id, payment_reference=payment_reference)
+        if _belongs(p, payment_reference=payment_reference, invoice_id=invoice_id)
+    ]

@@ -240,13 +240,10 @@ def auth(request: HttpRequest) -> HttpResponse:
     return _json({"token": _jwt_make()})
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_api_key_refusal)
 @require_POST
 def invoice_create(request: HttpRequest) -> HttpResponse:
     """POST /v1/invoice: a hosted invoice for price_amount (a JSON number) in price_currency."""
-    refusal = _api_key_refusal(request)
-    if refusal is not None:
-        return refusal
     body = _body(request)
     if body is None:
         return _error(400, "INVALID_REQUEST_PARAMS", "Body must be a JSON object")
@@ -283,26 +280,20 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
     return _json(_invoice_json(data))
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_api_key_refusal)
 @require_GET
 def payment_get(request: HttpRequest, payment_id: str) -> HttpResponse:
     """GET /v1/payment/{payment_id}: the payment as it is now."""
-    refusal = _api_key_refusal(request)
-    if refusal is not None:
-        return refusal
     payment = object_get(GATEWAY, "payment", payment_id) if payment_id.isdigit() else None
     if payment is None:
         return _error(404, "PAYMENT_NOT_FOUND", f"Payment {payment_id[:20]} not found")
     return _json(_payment_json(payment.data))
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_api_key_refusal)
 @require_GET
 def payment_list(request: HttpRequest) -> HttpResponse:
     """GET /v1/payment/?invoiceId=…&limit=…&page=…: needs the API key and a JWT."""
-    refusal = _api_key_refusal(request)
-    if refusal is not None:
-        return refusal
     if not request.headers.get("Authorization"):
         return _error(401, "AUTH_REQUIRED",
                       "Authorization header is empty (Bearer JWTtoken is required)")

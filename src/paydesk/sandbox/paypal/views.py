@@ -301,12 +301,9 @@ def _order_data(body: dict[str, Any], request_id: str) -> dict[str, Any]:
     }
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_authorized)
 @require_POST
 def orders(request: HttpRequest) -> HttpResponse:
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
     try:
         body = json.loads(request.body or b"", parse_float=Decimal)
     except ValueError:
@@ -352,12 +349,9 @@ def _not_found() -> JsonResponse:
                    "try again.")
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_authorized)
 @require_GET
 def order(request: HttpRequest, order_id: str) -> HttpResponse:
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
     obj = object_get(GATEWAY, "order", order_id)
     return _not_found() if obj is None else JsonResponse(_answer(obj))
 
@@ -405,12 +399,9 @@ def _capture_for(data: dict[str, Any], unit: dict[str, Any], order_id: str) -> d
     return capture
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_authorized)
 @require_POST
 def capture(request: HttpRequest, order_id: str) -> HttpResponse:
-    refused = _authorized(request)
-    if refused is not None:
-        return refused
     request_id = request.headers.get("PayPal-Request-Id", "")[:108]
     with transaction.atomic():
         obj = SandboxObject.objects.select_for_update().filter(

@@ -110,12 +110,9 @@ def _amount(value: object) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_unauthorized)
 @require_POST
 def transaction_initialize(request: HttpRequest) -> HttpResponse:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     body = json_body(request)
     if body is None:
         return _bad_request("Invalid request body: send a JSON object")
@@ -218,12 +215,9 @@ def _duplicate() -> JsonResponse:
     )
 
 
-@sandbox_api(GATEWAY)
+@sandbox_api(GATEWAY, auth=_unauthorized)
 @require_GET
 def transaction_verify(request: HttpRequest, reference: str) -> HttpResponse:
-    refused = _unauthorized(request)
-    if refused is not None:
-        return refused
     found = object_get(GATEWAY, KIND, reference)
     if found is None:
         return error(
