@@ -120,6 +120,12 @@ class MethodUnavailable(PaymentError):
     code = "method_unavailable"
 
 
+class CardDetailsMissing(PaymentError):
+    """A card payment arrived without the payment-method id the processor's card fields make."""
+
+    code = "card_details_missing"
+
+
 class GatewayError(PaydeskError):
     """A payment gateway refused, failed or answered something Paydesk cannot use."""
 

@@ -41,6 +41,7 @@ from paydesk.checkout.models import (
 from paydesk.checkout.selectors import AvailableMethod, method_available_for
 from paydesk.errors import (
     AmountMismatch,
+    CardDetailsMissing,
     GatewayError,
     GatewayUnavailable,
     InvalidAmount,
@@ -347,6 +348,13 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
+    if "card_number" in gateway.fields and not payment_method_token.strip():
+        # The card fields are the processor's: without their payment-method id there is
+        # nothing to charge, so no payment is made.
+        raise CardDetailsMissing(
+            "Enter your card in the card fields: no card reached the processor.",
+            field="payment_method",
+        )
     try:
         with transaction.atomic():
             quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
