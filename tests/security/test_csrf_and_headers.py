@@ -118,3 +118,40 @@ def test_production_settings_insist_on_secure_cookies_and_refuse_the_demo(monkey
     with pytest.raises(ImproperlyConfigured):
         importlib.import_module("paydesk.settings.production")
     sys.modules.pop("paydesk.settings.production", None)
+
+
+def test_production_settings_refuse_the_gateway_sandbox(monkeypatch):
+    import importlib
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/p")
+    sys.modules.pop("paydesk.settings.production", None)
+    production = importlib.import_module("paydesk.settings.production")
+    assert production.PAYDESK_SANDBOX is False
+    # The sandbox's made-up keys (settings/sandbox.py) never reach production settings.
+    assert production.PAYDESK_STRIPE_SECRET_KEY != "sk_test_paydesk_sandbox"
+    monkeypatch.setenv("PAYDESK_SANDBOX", "1")
+    sys.modules.pop("paydesk.settings.production", None)
+    with pytest.raises(ImproperlyConfigured, match="sandbox"):
+        importlib.import_module("paydesk.settings.production")
+    sys.modules.pop("paydesk.settings.production", None)
+
+
+def test_the_sandbox_is_not_routed_when_switched_off(settings):
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import paydesk.urls
+
+    settings.PAYDESK_SANDBOX = False
+    try:
+        reloaded = importlib.reload(paydesk.urls)
+        assert not any(str(p.pattern).startswith("sandbox/") for p in reloaded.urlpatterns)
+    finally:
+        settings.PAYDESK_SANDBOX = True
+        importlib.reload(paydesk.urls)
+        clear_url_caches()
