@@ -261,3 +261,22 @@ def test_a_bad_voucher_code_is_refused_at_the_field_and_429_past_the_limit(
 def test_a_voucher_in_another_currency_is_refused_at_the_currency(payer, client_for):
     response = client_for(payer).post("/pay/", voucher("AAAA-BBBB-CCCC-DDDD-E", currency="EUR"))
     assert "Select a valid choice" in field_block(response.content.decode(), "voucher-currency")
+
+
+def test_the_pay_form_may_be_redirected_only_to_the_offered_gateways_pages(client, settings):
+    from tests.checkout.conftest import configure
+    from tests.factories import CustomerFactory, PortalUserFactory
+
+    settings.PAYDESK_SANDBOX = False  # as in production
+    settings.PAYDESK_STRIPE_PUBLISHABLE_KEY = "pk_live_example"
+    configure("paypal", enabled=True, currencies=["USD"])
+    configure("card", enabled=True, currencies=["USD"])
+    user = PortalUserFactory(customer=CustomerFactory(currency="USD", topup_currencies=["USD"]))
+    client.force_login(user)
+    policy = client.get("/pay/")["Content-Security-Policy"]
+    form_action = next(d for d in policy.split("; ") if d.startswith("form-action"))
+    assert form_action.split()[1:] == [
+        "'self'", "https://www.paypal.com", "https://www.sandbox.paypal.com",
+        "https://hooks.stripe.com",
+    ]
+    assert "frame-ancestors 'none'" in policy and "https://js.stripe.com" in policy

@@ -27,7 +27,7 @@ from paydesk.gateways.razorpay.gateway import checkout_js_url
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
 from paydesk.portal.views import customer_required
-from paydesk.web.middleware import CONTENT_SECURITY_POLICY
+from paydesk.web.middleware import policy_with
 
 
 def _origin(url: str) -> str:
@@ -40,11 +40,9 @@ def razorpay_policy() -> str:
     """The site's CSP, opened just enough for Razorpay Checkout."""
     script = _origin(checkout_js_url())
     api = _origin(api_base())
-    frames = " ".join(dict.fromkeys([script, api]))
-    policy = CONTENT_SECURITY_POLICY
-    policy = policy.replace("script-src 'self'", f"script-src 'self' {script}")
-    policy = policy.replace("connect-src 'self'", f"connect-src 'self' {api}")
-    return f"{policy}; frame-src 'self' {frames}"
+    return policy_with(
+        {"script-src": (script,), "connect-src": (api,), "frame-src": ("'self'", script, api)}
+    )
 
 
 @customer_required

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -31,12 +33,13 @@ from paydesk.checkout.services import (
     quote_build,
 )
 from paydesk.errors import PaydeskError, RateLimited
-from paydesk.gateways.stripe.elements import card_fields_context, card_page_csp
+from paydesk.gateways.registry import gateway_for
+from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
-from paydesk.web.middleware import CONTENT_SECURITY_POLICY
+from paydesk.web.middleware import policy_with
 
 # A redeemed voucher form stays answered this long: a double click shows the first answer.
 VOUCHER_ANSWER_SECONDS = 600
@@ -87,10 +90,31 @@ def _render(
     }
     response = render(request, "checkout/make_payment.html", context, status=status)
     response["Cache-Control"] = "no-store"
-    if context["card_fields"]:
-        # This page only: Stripe.js (script, frame, API) on top of the site-wide policy.
-        response["Content-Security-Policy"] = card_page_csp(CONTENT_SECURITY_POLICY)
+    response["Content-Security-Policy"] = _make_payment_policy(methods, card=bool(
+        context["card_fields"]
+    ))
     return response
+
+
+def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
+    """This page's CSP: the site's, plus where Pay's form may be redirected (the offered
+    gateways' hosted pages: browsers check form-action on a form's redirects too) and, when the
+    card method is offered, Stripe.js (script, frame, API)."""
+    targets = [origin for m in methods for origin in getattr(
+        gateway_for(m.method), "hosted_origins", ()
+    )]
+    if settings.PAYDESK_SANDBOX:
+        targets.append(_origin(settings.PAYDESK_PUBLIC_URL))  # the sandbox's hosted pages
+    extra: dict[str, tuple[str, ...]] = {"form-action": tuple(targets)}
+    if card:
+        for name, sources in card_page_sources().items():
+            extra[name] = (*extra.get(name, ()), *sources)
+    return policy_with(extra)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 @customer_required

@@ -70,6 +70,8 @@ class NowPaymentsGateway:
 
     name = GATEWAY_NAME
     display_name = client.DISPLAY_NAME
+    # Pay's form may be redirected here (the invoice page): Make Payment's form-action.
+    hosted_origins: tuple[str, ...] = ("https://nowpayments.io", "https://sandbox.nowpayments.io")
     needs_browser = True
     fields = ("amount", "currency")
     secret_settings = (

@@ -75,6 +75,8 @@ class PayPalGateway:
 
     name = GATEWAY_NAME
     display_name = DISPLAY_NAME
+    # Pay's form may be redirected here (PayPal's approval page): Make Payment's form-action.
+    hosted_origins: tuple[str, ...] = ("https://www.paypal.com", "https://www.sandbox.paypal.com")
     needs_browser = True
     fields = ("amount", "currency")
     secret_settings = (

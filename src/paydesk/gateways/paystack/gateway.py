@@ -43,6 +43,8 @@ class PaystackGateway:
 
     name = GATEWAY_NAME
     display_name = DISPLAY_NAME
+    # Pay's form may be redirected here (Paystack's checkout): Make Payment's form-action.
+    hosted_origins: tuple[str, ...] = ("https://checkout.paystack.com",)
     needs_browser = True
     fields = ("amount", "currency")
     secret_settings: tuple[str, ...] = ("PAYDESK_PAYSTACK_SECRET_KEY",)

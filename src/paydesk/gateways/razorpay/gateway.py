@@ -66,6 +66,8 @@ class RazorpayGateway:
 
     name = GATEWAY_NAME
     display_name = "Razorpay"
+    # Pay's form goes to our own page, where the checkout opens: no form-action origin.
+    hosted_origins: tuple[str, ...] = ()
     needs_browser = True
     fields = ("amount", "currency")
     secret_settings = (

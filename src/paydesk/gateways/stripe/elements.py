@@ -48,25 +48,14 @@ def card_fields_context() -> dict[str, str]:
     }
 
 
-def card_page_csp(policy: str) -> str:
-    """`policy` with Stripe.js allowed as a script, a frame and an API origin (for the Make
-    Payment page only). Stripe's own hosts when it is Stripe's script; otherwise the configured
-    script's origin (the sandbox: this site itself, which 'self' may or may not cover when
-    PAYDESK_PUBLIC_URL names another host than the browser uses)."""
+def card_page_sources() -> dict[str, tuple[str, ...]]:
+    """What the Make Payment page must allow for Stripe.js, on top of the site's policy: Stripe's
+    own hosts when it is Stripe's script; otherwise the configured script's origin (the sandbox:
+    this site itself, which 'self' may or may not cover when PAYDESK_PUBLIC_URL names another
+    host than the browser uses)."""
     url = stripe_js_url()
     if _origin(url) == _origin(LIVE_JS_URL):
-        extra = _LIVE_SOURCES
-    else:
-        origin = _origin(url)
-        sources = (origin,) if origin else ()
-        extra = {"script-src": sources, "frame-src": sources, "connect-src": sources}
-    directives: dict[str, list[str]] = {}
-    for part in policy.split(";"):
-        words = part.split()
-        if words:
-            directives[words[0]] = words[1:]
-    default = directives.get("default-src", ["'self'"])
-    for name, sources in extra.items():
-        current = directives.setdefault(name, list(default))
-        current.extend(source for source in sources if source not in current)
-    return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
+        return _LIVE_SOURCES
+    origin = _origin(url)
+    sources = (origin,) if origin else ()
+    return {"script-src": sources, "frame-src": sources, "connect-src": sources}

@@ -108,6 +108,8 @@ class StripeCardGateway:
 
     name = GATEWAY_NAME  # "card": the Payment method value and Payment.gateway
     display_name = "Credit Card"
+    # Pay's form may be redirected here (3-D Secure): Make Payment's form-action.
+    hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
     needs_browser = True
     # What the customer fills in (the first four in the frame Stripe hosts, never our form).
     fields = ("card_number", "expiry_month", "expiry_year", "cvc", "amount", "currency")
