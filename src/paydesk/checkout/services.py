@@ -249,6 +249,12 @@ def quote_build(
     with localcontext(Context(prec=50)):
         exact_surcharge = config.surcharge_fixed * factor + paid * config.surcharge_percent / 100
     surcharge = round_half_up(exact_surcharge, exponent)  # rounded once, to the minor unit
+    # The gateway's own amount rules (PayPal: whole HUF; Razorpay, Stripe: KWD in tens of
+    # fils…), said next to the amount now rather than as a refusal after Pay.
+    refusal = getattr(gateway_for(method), "amount_refusal", None)
+    problem = refusal(Money(paid + surcharge, code)) if refusal is not None else ""
+    if problem:
+        raise InvalidAmount(problem, field="amount")
     return QuoteTerms(
         method=method,
         amount=paid,

@@ -196,6 +196,10 @@ class OnlineGateway(Gateway, Protocol):
     (timed out, 5xx, unreadable answer: try later) or GatewayError (refused for good).
     Event ids they make are deterministic (`"return:<gateway ref>:<status>"`,
     `"query:<gateway ref>:<status>"`) so that asking twice logs and applies once.
+
+    Optional: `amount_refusal(amount: Money) -> str` says why the gateway cannot charge an
+    amount exactly ('' when it can); the quote shows it next to the amount field.
+    `hosted_origins` names the origins Pay's form may be redirected to (form-action).
     """
 
     def confirm_return(

@@ -32,8 +32,10 @@ from paydesk.gateways.paypal.client import (
     PayPalClient,
     PayPalRefusal,
     order_link,
+    paypal_amount_value,
 )
 from paydesk.gateways.signing import fee_from, mapping, money_from_decimal, text
+from paydesk.money import Money
 
 logger = logging.getLogger("paydesk.gateways")
 
@@ -84,6 +86,14 @@ class PayPalGateway:
         "PAYDESK_PAYPAL_CLIENT_SECRET",
         "PAYDESK_PAYPAL_WEBHOOK_ID",
     )
+
+    def amount_refusal(self, amount: Money) -> str:
+        """Why this gateway cannot charge `amount` exactly ('' when it can), for the quote."""
+        try:
+            paypal_amount_value(amount)
+        except GatewayError as error:
+            return error.message
+        return ""
 
     def supported_currencies(self) -> frozenset[str] | None:
         return CURRENCIES

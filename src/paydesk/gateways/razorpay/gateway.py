@@ -29,7 +29,7 @@ from django.urls import reverse
 from paydesk.errors import GatewayError, WebhookSignatureInvalid
 from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
 from paydesk.gateways.http import public_url
-from paydesk.gateways.razorpay.client import RazorpayClient
+from paydesk.gateways.razorpay.client import RazorpayClient, order_subunits
 from paydesk.gateways.razorpay.webhooks import (
     GATEWAY_NAME,
     REFERENCE_KEY,
@@ -75,6 +75,14 @@ class RazorpayGateway:
         "PAYDESK_RAZORPAY_KEY_SECRET",
         "PAYDESK_RAZORPAY_WEBHOOK_SECRET",
     )
+
+    def amount_refusal(self, amount: Money) -> str:
+        """Why this gateway cannot charge `amount` exactly ('' when it can), for the quote."""
+        try:
+            order_subunits(amount)
+        except GatewayError as error:
+            return error.message
+        return ""
 
     def supported_currencies(self) -> frozenset[str] | None:
         return None  # Razorpay takes INR and a long list of international currencies

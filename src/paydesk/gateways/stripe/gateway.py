@@ -29,7 +29,12 @@ from paydesk.gateways.base import (
     Outcome,
 )
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
-from paydesk.gateways.stripe.client import CardDeclined, StripeApi, intent_summary
+from paydesk.gateways.stripe.client import (
+    CardDeclined,
+    StripeApi,
+    intent_summary,
+    stripe_minor_units,
+)
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
 
@@ -118,6 +123,14 @@ class StripeCardGateway:
         "PAYDESK_STRIPE_PUBLISHABLE_KEY",
         "PAYDESK_STRIPE_WEBHOOK_SECRET",
     )
+
+    def amount_refusal(self, amount: Money) -> str:
+        """Why this gateway cannot charge `amount` exactly ('' when it can), for the quote."""
+        try:
+            stripe_minor_units(amount)
+        except GatewayError as error:
+            return error.message
+        return ""
 
     def supported_currencies(self) -> frozenset[str] | None:
         return None  # Stripe presents 135+ currencies; MethodConfig narrows them
