@@ -8,21 +8,18 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from paydesk.audit.services import audit_record
-
-
-def _ip(request: Any) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+from paydesk.web.client_ip import client_ip
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit_record(action="auth.sign_in", actor=user, obj=user, ip_address=_ip(request))
+    audit_record(action="auth.sign_in", actor=user, obj=user, ip_address=client_ip(request))
 
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit_record(action="auth.sign_out", actor=user, obj=user, ip_address=_ip(request))
+        audit_record(action="auth.sign_out", actor=user, obj=user, ip_address=client_ip(request))
 
 
 @receiver(user_login_failed)
@@ -33,5 +30,5 @@ def _login_failed(
     audit_record(
         action="auth.sign_in_failed",
         actor_email=str(credentials.get("username", ""))[:254],
-        ip_address=_ip(request),
+        ip_address=client_ip(request),
     )

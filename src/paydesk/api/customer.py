@@ -44,6 +44,7 @@ from paydesk.ledger.selectors import (
 from paydesk.portal.forms import PaymentFilterForm
 from paydesk.references import canonical_payment_reference
 from paydesk.vouchers.services import voucher_redeem
+from paydesk.web.client_ip import client_ip
 
 router = Router(tags=["customer"])
 ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -218,7 +219,7 @@ def _checkout_key(request: HttpRequest) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 @router.post(

@@ -39,6 +39,3 @@ class ServiceSaveMixin:
             messages.error(request, refused.error.message)
             return HttpResponseRedirect(request.get_full_path())
 
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

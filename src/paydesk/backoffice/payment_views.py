@@ -23,7 +23,6 @@ from django.utils.translation import ngettext
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
-from paydesk.backoffice.admin_base import client_ip
 from paydesk.backoffice.exports import staff_payments_csv
 from paydesk.backoffice.forms import (
     PaymentAddForm,
@@ -39,6 +38,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
+from paydesk.web.client_ip import client_ip
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from paydesk.audit.services import audit_record
+from paydesk.web.client_ip import client_ip
 
 
 class BackofficeSite(admin.AdminSite):
@@ -33,7 +34,7 @@ class BackofficeSite(admin.AdminSite):
                 action="user.password_change",
                 actor=request.user,
                 obj=request.user,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=client_ip(request),
             )
         return response
 

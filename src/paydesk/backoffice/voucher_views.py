@@ -23,7 +23,6 @@ from django.utils.translation import ngettext
 from paydesk.accounts.models import User
 from paydesk.audit.models import AuditEntry
 from paydesk.audit.services import audit_record
-from paydesk.backoffice.admin_base import client_ip
 from paydesk.backoffice.forms import add_service_error, new_form_token
 from paydesk.backoffice.roles import can_move_money
 from paydesk.backoffice.voucher_forms import ConfirmForm, VoucherBatchIssueForm, VoucherLookupForm
@@ -33,6 +32,7 @@ from paydesk.vouchers.exports import batch_codes_csv, batch_codes_filename
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts, voucher_find_by_code
 from paydesk.vouchers.services import voucher_batch_disable, voucher_batch_issue, voucher_disable
+from paydesk.web.client_ip import client_ip
 
 # The audit entry that says a batch's codes went to a person (once), with the form token that
 # asked for them: a resubmitted form finds it and is refused instead of issuing a second batch.

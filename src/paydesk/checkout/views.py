@@ -39,6 +39,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
+from paydesk.web.client_ip import client_ip
 from paydesk.web.middleware import policy_with
 
 # A redeemed voucher form stays answered this long: a double click shows the first answer.
@@ -284,7 +285,7 @@ def _redeem_voucher(
             customer=customer,
             currency=form.cleaned_data["currency"],
             user=request.user,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
         )
     except RateLimited as error:
         cache.delete(answered)
