@@ -13,7 +13,6 @@ and Razorpay's API origin (frame, connect).
 
 from __future__ import annotations
 
-import httpx
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.models import Quote
 from paydesk.checkout.views import make_payments_required
+from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -30,16 +30,10 @@ from paydesk.portal.views import customer_required
 from paydesk.web.middleware import policy_with
 
 
-def _origin(url: str) -> str:
-    parsed = httpx.URL(url)
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"{parsed.scheme}://{parsed.host}{port}"
-
-
 def razorpay_policy() -> str:
     """The site's CSP, opened just enough for Razorpay Checkout."""
-    script = _origin(checkout_js_url())
-    api = _origin(api_base())
+    script = origin_of(checkout_js_url())
+    api = origin_of(api_base())
     return policy_with(
         {"script-src": (script,), "connect-src": (api,), "frame-src": ("'self'", script, api)}
     )

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +32,7 @@ from paydesk.checkout.services import (
     quote_build,
 )
 from paydesk.errors import PaydeskError, RateLimited
+from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -105,17 +105,13 @@ def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
         gateway_for(m.method), "hosted_origins", ()
     )]
     if settings.PAYDESK_SANDBOX:
-        targets.append(_origin(settings.PAYDESK_PUBLIC_URL))  # the sandbox's hosted pages
+        targets.append(origin_of(settings.PAYDESK_PUBLIC_URL))  # the sandbox's hosted pages
     extra: dict[str, tuple[str, ...]] = {"form-action": tuple(targets)}
     if card:
         for name, sources in card_page_sources().items():
             extra[name] = (*extra.get(name, ()), *sources)
     return policy_with(extra)
 
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 @customer_required

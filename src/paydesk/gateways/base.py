@@ -38,7 +38,8 @@ REDACTED = "[redacted]"
 _DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 
-def _luhn_valid(digits: str) -> bool:
+def luhn_valid(digits: str) -> bool:
+    """Whether a run of digits passes the Luhn check card numbers carry."""
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char) * (2 if index % 2 else 1)
@@ -51,7 +52,7 @@ def mask_card_numbers(text: str) -> str:
 
     def mask(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
-        return REDACTED if _luhn_valid(digits) else match.group(0)
+        return REDACTED if luhn_valid(digits) else match.group(0)
 
     return _DIGIT_RUN.sub(mask, text)
 

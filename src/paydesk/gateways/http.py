@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -52,6 +53,12 @@ def gateway_base_url(setting: str, *, live: str, sandbox_path: str) -> str:
 def public_url(path: str) -> str:
     """An absolute URL of this Paydesk (return URLs, webhook URLs) from PAYDESK_PUBLIC_URL."""
     return f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}/{path.lstrip('/')}"
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of `url` ('' when it has none): what a CSP source names."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def summarize(body: Any, *, prefix: str = "", depth: int = 0) -> dict[str, str]:

@@ -9,11 +9,9 @@ the demo and the tests load the sandbox's stand-in, which offers the same calls
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 
-from paydesk.gateways.http import public_url
+from paydesk.gateways.http import origin_of, public_url
 
 LIVE_JS_URL = "https://js.stripe.com/v3/"
 # Stripe's published CSP needs for Stripe.js and the card Element (docs "Content Security
@@ -35,10 +33,6 @@ def stripe_js_url() -> str:
     return LIVE_JS_URL
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
 
 def card_fields_context() -> dict[str, str]:
     """The template's view of the card fields: the script to load and the publishable key."""
@@ -54,8 +48,8 @@ def card_page_sources() -> dict[str, tuple[str, ...]]:
     this site itself, which 'self' may or may not cover when PAYDESK_PUBLIC_URL names another
     host than the browser uses)."""
     url = stripe_js_url()
-    if _origin(url) == _origin(LIVE_JS_URL):
+    if origin_of(url) == origin_of(LIVE_JS_URL):
         return _LIVE_SOURCES
-    origin = _origin(url)
+    origin = origin_of(url)
     sources = (origin,) if origin else ()
     return {"script-src": sources, "frame-src": sources, "connect-src": sources}

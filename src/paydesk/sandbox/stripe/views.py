@@ -32,6 +32,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
 from paydesk.errors import PaydeskError
+from paydesk.gateways.base import luhn_valid
 from paydesk.gateways.http import public_url
 from paydesk.gateways.signing import hmac_hex
 from paydesk.gateways.stripe.webhooks import REFERENCE_KEY, stripe_exponent
@@ -156,14 +157,6 @@ def _unauthorized(request: HttpRequest, *, publishable_ok: bool) -> JsonResponse
 # --- card checks ------------------------------------------------------------------------------
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 def _brand(digits: str) -> str:
     if digits.startswith("4"):
         return "visa"
@@ -182,7 +175,7 @@ def card_problem(number: str, exp_month: str, exp_year: str, cvc: str) -> tuple[
     digits = re.sub(r"[\s-]", "", number)
     if not digits:
         return "incorrect_number", "card[number]", "Your card number is incomplete."
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn(digits):
+    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
         return "incorrect_number", "card[number]", "Your card number is incorrect."
     if not exp_month.isdigit() or not 1 <= int(exp_month) <= 12:
         return "invalid_expiry_month", "card[exp_month]", (
