@@ -105,9 +105,12 @@ def test_paypal_reference_from_the_purchase_unit():
 def test_razorpay_captured_order_paid_and_failed():
     sender = RazorpaySender()
     captured = parse_razorpay_event(sender.completed("P-R", "500.50", "INR", 1), event_id="EvT1")
+    # The payment entity's notes are the payer's (Checkout copies them from the browser):
+    # they never bind. Razorpay's order id and payment id do.
     assert (captured.event_id, captured.outcome, captured.payment_reference) == (
-        "EvT1", Outcome.COMPLETED, "P-R"
+        "EvT1", Outcome.COMPLETED, ""
     )
+    assert (captured.gateway_reference, captured.transaction_id) == ("order_P-R", "pay_P-R")
     assert (captured.amount, captured.fee) == (Money(Decimal("500.50"), "INR"), Decimal("1.18"))
     failed = parse_razorpay_event(sender.cancelled("P-R", "500.50", "INR", 2))
     assert (failed.outcome, failed.reason) == (

@@ -96,14 +96,26 @@ def test_a_failure_cancels_the_payment_with_the_gateways_reason(sender):
     assert post(sender, notify(sender, "cancelled", 4001, payment)).json()["status"] == "applied"
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and payment.cancel_reason
-    # A confirmation arriving after the cancellation credits nothing, and asks staff to look:
-    # the gateway says it took money Paydesk will not credit.
+    # A confirmation arriving after the cancellation (a late authorisation, a retry at the
+    # gateway) is money the customer paid: credited once, as a new payment linked to the
+    # cancelled one, which stays as it was.
     late = post(sender, notify(sender, "completed", 4002, payment))
-    assert late.json() == {"status": "refused", "duplicate": False}
-    assert balance(payment) == 0
-    assert PaymentLogEntry.objects.get(result=EventResult.REFUSED).detail.startswith(
-        "Needs staff attention"
+    assert late.json() == {"status": "applied", "duplicate": False}
+    assert balance(payment) == Decimal(CHARGED)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    follow_up = Payment.objects.get(original=payment)
+    assert (follow_up.status, follow_up.relation, follow_up.total) == (
+        PaymentStatus.COMPLETED, "late_payment", Decimal(CHARGED)
     )
+    assert follow_up.description == f"Late payment for {payment.reference}"
+    # Delivered again: nothing more (tests/checkout/test_late_payments.py sends the same money
+    # under other event ids and channels).
+    again = post(sender, notify(sender, "completed", 4002, payment))
+    assert again.json() == {"status": "applied", "duplicate": True}
+    assert balance(payment) == Decimal(CHARGED)
+    assert Payment.objects.filter(original=payment).count() == 1
+    assert balance_drifts() == []
 
 
 @by_name

@@ -32,15 +32,16 @@ from paydesk.api.schemas import (
 )
 from paydesk.banktransfers.selectors import bank_details_current, transfer_for_customer
 from paydesk.banktransfers.services import transfer_cancel_by_customer
-from paydesk.checkout.services import checkout_start
+from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.exports import payments_csv_response
-from paydesk.ledger.models import Payment
+from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import (
     PAYMENT_SORTS,
     PaymentFilters,
     payment_list_for_customer,
     payment_page,
 )
+from paydesk.money import format_money
 from paydesk.portal.forms import PaymentFilterForm
 from paydesk.references import canonical_payment_reference
 from paydesk.vouchers.services import voucher_redeem
@@ -222,6 +223,21 @@ def _client_ip(request: HttpRequest) -> str | None:
     return client_ip(request)
 
 
+def _outcome_message(checkout: Checkout) -> str:
+    """What the API says of a checkout whose outcome is known without a redirect."""
+    payment = checkout.payment
+    if payment.status == PaymentStatus.COMPLETED:
+        return (
+            f"The payment completed: {format_money(payment.total, payment.customer.currency)} "
+            "credited."
+        )
+    if payment.status == PaymentStatus.CANCELLED:
+        return checkout.problem or payment.cancel_reason or "The payment was cancelled."
+    return (
+        checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
+    )
+
+
 @router.post(
     "/payments",
     response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS},
@@ -295,13 +311,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
             message="Send the customer to redirect_url to pay.",
         )
     else:
-        data.update(
-            outcome=str(payment.status),
-            message=checkout.problem
-            or payment.cancel_reason
-            or payment.pending_reason
-            or "The payment is pending at the gateway.",
-        )
+        data.update(outcome=str(payment.status), message=_outcome_message(checkout))
     return _json(201 if not checkout.replayed else 200, data, MakePaymentOut)
 
 

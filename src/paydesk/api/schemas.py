@@ -38,6 +38,12 @@ class PaymentOut(Schema):
     reason: str = Field(
         "", description="Why it was cancelled, or why it is still pending (empty otherwise)."
     )
+    original: str = Field(
+        "",
+        description="The reference of the earlier payment this one follows (a late payment for "
+        "a cancelled one); empty for a payment that stands alone.",
+    )
+    relation: str = Field("", description="How it follows `original`: `late_payment`.")
 
 
 class StaffPaymentOut(PaymentOut):
@@ -64,6 +70,9 @@ def payment_out(payment: Payment, currency: str) -> dict[str, object]:
         if payment.balance_after is None
         else money(payment.balance_after, currency),
         "reason": payment.cancel_reason or payment.pending_reason,
+        # Rare (late payments): read only for the rows that have one.
+        "original": payment.original.reference if payment.original_id else "",
+        "relation": payment.relation,
     }
 
 

@@ -48,6 +48,7 @@ from paydesk.errors import (
     InvalidCurrency,
     MethodUnavailable,
     PaydeskError,
+    PaymentError,
     PermissionDenied,
     RateUnavailable,
 )
@@ -61,7 +62,7 @@ from paydesk.gateways.base import (
 )
 from paydesk.gateways.http import Exchange, public_url
 from paydesk.gateways.registry import gateway_for
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.services import (
     PaidDetails,
     payment_cancel,
@@ -482,15 +483,45 @@ def _finish(entry: PaymentLogEntry, result: str, detail: str, payment: Payment |
     entry.save(update_fields=["result", "detail", "payment"])
 
 
-def _locked_payment(event: GatewayEvent) -> Payment | None:
-    payments = Payment.objects.select_for_update(of=("self",)).select_related("customer")
-    if event.payment_reference:
-        payments = payments.filter(reference=event.payment_reference, gateway=event.gateway)
-    else:
-        payments = payments.filter(
-            gateway=event.gateway, gateway_reference=event.gateway_reference
-        )
-    return payments.first()
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """The payment an event is bound to (locked), or why it is bound to none."""
+
+    payment: Payment | None
+    refusal: str = ""
+
+
+def _bound_payment(event: GatewayEvent) -> _Binding:
+    """The payment this event is about, locked, found only through what Paydesk set or the
+    gateway's server returned (GatewayEvent's docstring): the gateway's own reference first,
+    then our reference. When both are given they must agree, and a payment that already has a
+    gateway reference is never reached by an event naming another one."""
+    payments = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(gateway=event.gateway)
+    )
+    theirs, ours = event.gateway_reference, event.payment_reference
+    if theirs:
+        found = payments.filter(gateway_reference=theirs).first()
+        if found is not None:
+            if ours and ours != found.reference:
+                return _Binding(None, (
+                    f"Refused: the event names payment {ours[:40]}, but {theirs[:60]} is "
+                    f"{found.reference}'s."
+                ))
+            return _Binding(found)
+    if not ours:
+        return _Binding(None, "No payment of this gateway has that reference.")
+    found = payments.filter(reference=ours).first()
+    if found is None:
+        return _Binding(None, "No payment of this gateway has that reference.")
+    if theirs and found.gateway_reference and found.gateway_reference != theirs:
+        return _Binding(None, (
+            f"Refused: the event's {theirs[:60]} is not {found.reference}'s "
+            f"({found.gateway_reference})."
+        ))
+    return _Binding(found)
 
 
 def _expected_charge(payment: Payment) -> Money:
@@ -577,19 +608,21 @@ def gateway_notification_refuse(
 def _apply(
     event: GatewayEvent, entry: PaymentLogEntry
 ) -> tuple[EventApplied, PaydeskError | None]:
-    payment = _locked_payment(event)
+    binding = _bound_payment(event)
+    payment = binding.payment
     if payment is None:
-        _finish(entry, EventResult.REFUSED, "No payment of this gateway has that reference.", None)
+        _finish(entry, EventResult.REFUSED, binding.refusal, None)
+        if binding.refusal.startswith("Refused"):
+            logger.warning("%s event %s: %s", event.gateway, event.event_id, binding.refusal)
+            return EventApplied(entry, None), GatewayError(binding.refusal)
         return EventApplied(entry, None), GatewayError("The event names no known payment.")
     if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.COMPLETED:
-        # The gateway took money for a payment Paydesk already cancelled (a late capture, a
-        # retry at the gateway after a decline): never credited silently, never lost silently.
-        detail = "Needs staff attention: the gateway reports this cancelled payment as paid."
-        logger.warning("Payment %s: %s", payment.reference, detail)
-        _finish(entry, EventResult.REFUSED, detail, payment)
-        return EventApplied(entry, payment), None
+        return _late_payment(event, entry, payment)
     if payment.is_final:
-        _finish(entry, EventResult.IGNORED, f"Payment already {payment.status}.", payment)
+        detail = f"Payment already {payment.status}."
+        if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.PENDING:
+            detail += " Money the gateway confirms later is credited as a late payment."
+        _finish(entry, EventResult.IGNORED, detail, payment)
         return EventApplied(entry, payment), None
     if event.gateway_reference and not payment.gateway_reference:
         # The gateway's id, kept before the payment turns final (a webhook can settle it before
@@ -623,21 +656,138 @@ def _apply(
         detail = f"Amount mismatch: expected {expected}, gateway reported {reported}."
         _finish(entry, EventResult.REFUSED, detail, payment)
         return EventApplied(entry, payment), AmountMismatch(detail)
-    credit = payment.total
-    if event.fee:
-        fee = _fee_in_account_currency(payment, event.fee)
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(fee=fee)
-        config = MethodConfig.objects.filter(method=payment.method).first()
-        if config is not None and config.deduct_gateway_fee:
-            credit = payment.total - fee
-            if credit <= 0:
-                detail = f"The gateway's fee {event.fee} leaves nothing to credit."
-                _finish(entry, EventResult.REFUSED, detail, payment)
-                return EventApplied(entry, payment), AmountMismatch(detail)
-    payment = payment_complete(payment=payment, total=credit)
+    credit, fee, problem = _credit_for(payment, event)
+    if problem:
+        _finish(entry, EventResult.REFUSED, problem, payment)
+        return EventApplied(entry, payment), AmountMismatch(problem)
+    try:
+        payment = payment_complete(
+            payment=payment, total=credit, fee=fee, gateway_transaction=event.transaction_id
+        )
+    except IntegrityError:
+        detail = (
+            f"Refused: {event.gateway} transaction {event.transaction_id[:60]} already credited "
+            "another payment."
+        )
+        logger.warning("Payment %s: %s", payment.reference, detail)
+        _finish(entry, EventResult.REFUSED, detail, payment)
+        return EventApplied(entry, payment), GatewayError(detail)
     notify_payment_completed(payment=payment)
     _finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
     return EventApplied(entry, payment), None
+
+
+def _credit_for(payment: Payment, event: GatewayEvent) -> tuple[Decimal, Decimal | None, str]:
+    """What a payment confirmed by `event` credits, the gateway's fee in the account currency,
+    and why nothing can be credited ('' when it can): the quoted credit, less the gateway's fee
+    when the method is set to deduct it."""
+    if not event.fee:
+        return payment.total, None, ""
+    fee = _fee_in_account_currency(payment, event.fee)
+    config = MethodConfig.objects.filter(method=payment.method).first()
+    if config is None or not config.deduct_gateway_fee:
+        return payment.total, fee, ""
+    credit = payment.total - fee
+    if credit <= 0:
+        return payment.total, fee, f"The gateway's fee {event.fee} leaves nothing to credit."
+    return credit, fee, ""
+
+
+LATE_KEY_PREFIX = "late:"
+
+
+def _late_payment(
+    event: GatewayEvent, entry: PaymentLogEntry, original: Payment
+) -> tuple[EventApplied, PaydeskError | None]:
+    """The gateway took money for a payment Paydesk had already cancelled (a late authorisation,
+    a second payment on an expired invoice, an intent that succeeded after it was abandoned).
+
+    The cancelled payment stays as it is (final); the money becomes a new payment linked to it,
+    at most once per gateway transaction (the database's unique gateway transaction): Completed
+    with the quoted credit when the gateway took exactly what was quoted, else Pending and
+    flagged for Finance, who completes it with what was received. Audited, and emailed.
+    """
+    transaction_id = event.transaction_id or event.gateway_reference or event.event_id
+    earlier = Payment.objects.filter(
+        gateway=original.gateway, gateway_transaction=transaction_id[:100]
+    ).first()
+    if earlier is not None:
+        _finish(entry, EventResult.IGNORED, f"Already recorded as {earlier.reference}.", earlier)
+        return EventApplied(entry, earlier), None
+    expected = _expected_charge(original)
+    matches = event.amount is not None and event.amount == expected
+    credit, fee, problem = _credit_for(original, event) if matches else (
+        original.total, None, ""
+    )
+    reported = "an amount it did not say" if event.amount is None else str(event.amount)
+    attention = problem or (
+        "" if matches else
+        f"Late payment: the gateway reported {reported}, the quote was {expected}. "
+        "Complete it with the amount actually received, or cancel it."
+    )
+    paid = None
+    if original.paid_amount is not None and original.paid_currency:
+        paid = PaidDetails(
+            amount=original.paid_amount,
+            currency=original.paid_currency,
+            fx_rate=original.fx_rate or "1",
+            surcharge=original.surcharge or Decimal(0),
+        )
+    try:
+        with transaction.atomic():
+            late = payment_create(
+                customer=original.customer,
+                total=credit,
+                description=f"Late payment for {original.reference}",
+                method=original.method,
+                status=PaymentStatus.PENDING if attention else PaymentStatus.COMPLETED,
+                fee=fee,
+                gateway=original.gateway,
+                gateway_transaction=transaction_id,
+                idempotency_key=f"{LATE_KEY_PREFIX}{original.gateway}:{transaction_id}"[:100],
+                original=original,
+                relation=PaymentRelation.LATE_PAYMENT,
+                paid=paid,
+            )
+            if attention:
+                payment_pending_note(payment=late, reason=attention, needs_attention=True)
+            audit_record(
+                action="payment.late",
+                obj=late,
+                customer_id=original.customer_id,
+                after={
+                    "reference": late.reference,
+                    "original": original.reference,
+                    "status": late.status,
+                    "total": str(late.total),
+                    "gateway": event.gateway,
+                    "gateway_transaction": transaction_id,
+                    "event_id": event.event_id,
+                },
+            )
+    except (IntegrityError, PaymentError):
+        # The same transaction recorded meanwhile (or for another payment: never credited twice).
+        late = Payment.objects.filter(
+            gateway=original.gateway, gateway_transaction=transaction_id[:100]
+        ).first()
+        detail = f"Already recorded as {late.reference}." if late else (
+            "Refused: that gateway transaction is already recorded."
+        )
+        _finish(entry, EventResult.IGNORED if late else EventResult.REFUSED, detail, late)
+        return EventApplied(entry, late), None
+    logger.warning(
+        "Payment %s was cancelled, but %s confirmed money for it: late payment %s (%s).",
+        original.reference, event.gateway, late.reference, late.status,
+    )
+    if late.status == PaymentStatus.COMPLETED:
+        notify_payment_completed(payment=late)
+        detail = (
+            f"Late payment for {original.reference}: {late.total} credited as {late.reference}."
+        )
+    else:
+        detail = f"Late payment for {original.reference} recorded as {late.reference}: {attention}"
+    _finish(entry, EventResult.APPLIED, detail, late)
+    return EventApplied(entry, late), None
 
 
 # --- talking to online gateways -----------------------------------------------------------

@@ -13,8 +13,9 @@ cause. Answers (docs/webhooks.md):
   once the payment log entry and its effect are committed: retrying cannot change a permanent
   refusal, and the payment log shows it to staff;
 - the database busy or failing → 409 `retry_later`: the gateway retries;
-- a receiver with `confirm` (NOWPayments) checks the event with the gateway's API before it is
-  applied: no answer from the gateway → 409 `retry_later`; the gateway disowns it → 200 refused.
+- a receiver with `confirm` checks the event with the gateway's API before it is applied
+  (NOWPayments re-queries a `finished` IPN; Razorpay captures an `authorized` payment): no
+  answer from the gateway → 409 `retry_later`; the gateway disowns it → 200 refused.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ RECEIVERS: dict[str, Receiver] = {
             body, event_id=headers.get(razorpay.EVENT_ID_HEADER, "")
         ),
         delivery_id_header=razorpay.EVENT_ID_HEADER,
+        confirm=_confirm_with_adapter,  # an `authorized` payment is captured first
     ),
     "paystack": Receiver(
         gateway=paystack.GATEWAY_NAME,

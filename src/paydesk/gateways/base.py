@@ -136,8 +136,17 @@ def redact(summary: Mapping[str, object]) -> Mapping[str, str]:
 class GatewayEvent:
     """One notification or status answer from a gateway, parsed and verified by that gateway.
 
-    `event_id` is the gateway's own id for the notification (a replay carries the same id);
-    the payment is found by `payment_reference` (ours) or by `gateway_reference` (theirs).
+    `event_id` is the gateway's own id for the notification (a replay carries the same id).
+
+    Binding (docs/gateways.md, "Binding an event to a payment"): the payment is found only by
+    identifiers Paydesk set server-side or the gateway's server returned when Paydesk created
+    the object: `gateway_reference` (theirs: the order, intent or invoice id Paydesk stored)
+    and `payment_reference` (ours, only from a field our server set: metadata, custom_id,
+    receipt, order_id — never from anything the payer's browser can set, such as Razorpay
+    Checkout's notes). When both are given they must name the same payment.
+    `transaction_id` is the gateway's id of the money movement itself (Razorpay payment,
+    PayPal capture, Paystack transaction, NOWPayments payment, Stripe PaymentIntent): one
+    transaction credits at most one payment.
     `amount` is what the gateway says was charged (surcharge included), `fee` its own fee.
     `attention` says why staff must look at a payment that stays pending (NOWPayments'
     partially paid); empty when nothing is asked of them. `in_flight` says a pending payment's
@@ -150,6 +159,7 @@ class GatewayEvent:
     outcome: Outcome
     payment_reference: str = ""
     gateway_reference: str = ""
+    transaction_id: str = ""
     amount: Money | None = None
     fee: Decimal | None = None
     reason: str = ""

@@ -26,6 +26,15 @@ class PaymentStatus(models.TextChoices):
 FINAL_STATUSES = (PaymentStatus.COMPLETED, PaymentStatus.CANCELLED)
 
 
+class PaymentRelation(models.TextChoices):
+    """How a payment follows from an earlier one (`Payment.original`); empty for a payment that
+    stands alone. A final payment is never edited: what a gateway says about it later becomes
+    a new row linked to it."""
+
+    NONE = "", _("—")
+    LATE_PAYMENT = "late_payment", _("Late payment")
+
+
 class Payment(models.Model):
     """A top-up (positive total) or a purchase (negative total) on one customer's account."""
 
@@ -41,6 +50,17 @@ class Payment(models.Model):
     fee = AmountField(null=True, blank=True, help_text=_("Gateway fee, for reference only."))
     gateway = models.CharField(max_length=20, blank=True)
     gateway_reference = models.CharField(max_length=100, blank=True)
+    # The gateway's id of the money movement that settled this payment (a Razorpay payment, a
+    # PayPal capture, a Paystack transaction, a NOWPayments payment, a Stripe PaymentIntent):
+    # unique per gateway, so one transaction never credits two payments.
+    gateway_transaction = models.CharField(max_length=100, blank=True, default="", db_default="")
+    # The earlier payment this one follows from (a late payment for a cancelled one), and how.
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    relation = models.CharField(
+        max_length=20, choices=PaymentRelation.choices, blank=True, default="", db_default=""
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -122,6 +142,17 @@ class Payment(models.Model):
                 "gateway_reference",
                 condition=~Q(gateway_reference=""),
                 name="payment_unique_gateway_reference",
+            ),
+            models.UniqueConstraint(
+                "gateway",
+                "gateway_transaction",
+                condition=~Q(gateway_transaction=""),
+                name="payment_unique_gateway_transaction",
+            ),
+            models.CheckConstraint(
+                condition=Q(relation="", original__isnull=True)
+                | (~Q(relation="") & Q(original__isnull=False)),
+                name="payment_relation_has_original",
             ),
             models.UniqueConstraint(
                 "customer",

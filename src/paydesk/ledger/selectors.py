@@ -92,6 +92,8 @@ CUSTOMER_PAYMENT_FIELDS = (
     "completed_at",
     "cancelled_at",
     "balance_after",
+    "original",
+    "relation",
 )
 
 

@@ -255,6 +255,9 @@ def payment_create(
     cancel_reason: str = "",
     at: datetime | None = None,
     paid: PaidDetails | None = None,
+    gateway_transaction: str = "",
+    original: Payment | None = None,
+    relation: str = "",
 ) -> Payment:
     """Record a payment (top-up if positive, purchase if negative); completed ones post at once.
 
@@ -264,8 +267,15 @@ def payment_create(
     (imports, demo history) must not go back before the customer's latest completed payment:
     the statement's running balance and `check-balances` follow completion times. `paid`
     records what the customer was charged when it differs from the credit (Make Payment).
+    `original` and `relation` link a payment to the earlier one of the same customer it follows
+    (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
+    that settled it (unique per gateway: PaymentError when another payment has it).
     """
     total = checked_total(total)
+    if (original is None) != (not relation):
+        raise PaymentError("A linked payment needs both its original and how it relates.")
+    if original is not None and original.customer_id != customer.pk:
+        raise PaymentError("A payment can only follow a payment of the same customer.")
     public, comment = split_description(description)
     if not public:
         raise PaymentError("A description the customer can read is required.", field="description")
@@ -309,6 +319,9 @@ def payment_create(
                 cancel_reason=cancel_reason,
                 at=at,
                 paid=paid,
+                gateway_transaction=gateway_transaction,
+                original=original,
+                relation=relation,
             )
         except IntegrityError:
             if idempotency_key is not None:
@@ -321,6 +334,13 @@ def payment_create(
                 gateway_reference
                 and Payment.objects.filter(
                     gateway=gateway, gateway_reference=gateway_reference
+                ).exists()
+            ):
+                raise PaymentError("That gateway transaction is already recorded.") from None
+            if (
+                gateway_transaction
+                and Payment.objects.filter(
+                    gateway=gateway, gateway_transaction=gateway_transaction
                 ).exists()
             ):
                 raise PaymentError("That gateway transaction is already recorded.") from None
@@ -346,6 +366,9 @@ def _payment_insert(
     cancel_reason: str,
     at: datetime | None,
     paid: PaidDetails | None = None,
+    gateway_transaction: str = "",
+    original: Payment | None = None,
+    relation: str = "",
 ) -> Payment:
     with transaction.atomic():
         balance_after = None
@@ -373,6 +396,9 @@ def _payment_insert(
             fee=fee,
             gateway=gateway,
             gateway_reference=gateway_reference,
+            gateway_transaction=gateway_transaction[:100],
+            original=original,
+            relation=relation,
             idempotency_key=idempotency_key,
             created_at=at,
             created_by=actor,
@@ -429,8 +455,15 @@ def payment_complete(
     total: object = None,
     allow_overdraft: bool = False,
     at: datetime | None = None,
+    gateway_transaction: str = "",
+    fee: Decimal | None = None,
 ) -> Payment:
-    """Pending → Completed, crediting (or debiting) the balance; `total` overrides the amount."""
+    """Pending → Completed, crediting (or debiting) the balance; `total` overrides the amount;
+    `fee` records the gateway's fee (reference only, account currency).
+
+    `gateway_transaction` records the gateway's id of the money that settled it; the database
+    refuses (IntegrityError, nothing changed) one already recorded on another payment.
+    """
     actor = _actor(actor)
     with transaction.atomic():
         locked = _locked_pending(payment, "completed")
@@ -445,6 +478,11 @@ def payment_complete(
         )
         balance_after = posted.balance
         now = at or timezone.now()
+        settled: dict[str, Any] = {}
+        if gateway_transaction:
+            settled["gateway_transaction"] = gateway_transaction[:100]
+        if fee is not None:
+            settled["fee"] = fee
         Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.COMPLETED,
             total=amount,
@@ -452,6 +490,7 @@ def payment_complete(
             completed_by=actor,
             occurred_at=now,
             balance_after=balance_after,
+            **settled,
         )
         locked.refresh_from_db()
         if actor is not None:

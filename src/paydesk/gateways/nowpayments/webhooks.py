@@ -193,6 +193,7 @@ def nowpayments_payment_event(payment: Mapping[str, Any], *, event_id: str) -> G
         outcome=outcome,
         payment_reference=text(payment.get("order_id")),
         gateway_reference=text(payment.get("invoice_id")),
+        transaction_id=text(payment.get("payment_id")),
         amount=money_from_decimal(payment.get("price_amount"), payment.get("price_currency")),
         reason=f"NOWPayments payment {status}." if outcome is Outcome.CANCELLED else "",
         attention=attention,

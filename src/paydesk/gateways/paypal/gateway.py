@@ -262,6 +262,7 @@ class PayPalGateway:
             outcome=outcome,
             payment_reference=payment_reference,
             gateway_reference=text(order.get("id")),
+            transaction_id=text(capture.get("id")),
             summary={
                 "order_id": text(order.get("id")),
                 "order_status": text(order.get("status")),

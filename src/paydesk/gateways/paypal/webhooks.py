@@ -170,6 +170,7 @@ def parse_paypal_event(body: bytes) -> GatewayEvent | None:
         outcome=outcome,
         payment_reference=_reference(resource),
         gateway_reference=order_id,
+        transaction_id=text(resource.get("id")),
         amount=amount,
         fee=fee_from(fee, amount) if outcome is Outcome.COMPLETED else None,
         reason=f"PayPal: {text(details.get('reason')) or 'capture denied'}."

@@ -75,12 +75,27 @@ class PaystackTransaction:
     id: str
     reference: str
     status: str  # success | failed | abandoned | reversed | ongoing | pending | processing …
-    amount: Money | None
+    amount: Money | None  # what the payer was charged (fees included when they bear them)
     fees: Money | None
     currency: str
     gateway_response: str
     channel: str
     paid_at: str
+    # What Paydesk initialised: it differs from `amount` when the customer bears the fees.
+    requested_amount: Money | None = None
+
+    @property
+    def paid_for(self) -> Money | None:
+        """The amount compared with the quote: `requested_amount` when Paystack reports it
+        (with customer-borne fees `amount` = requested_amount + fees), else `amount`."""
+        return self.requested_amount if self.requested_amount is not None else self.amount
+
+    @property
+    def merchant_fees(self) -> Money | None:
+        """Paystack's fee when the provider bears it; None when the customer paid it on top."""
+        if self.requested_amount is not None and self.amount != self.requested_amount:
+            return None
+        return self.fees
 
 
 def to_subunits(amount: Money) -> int:
@@ -215,6 +230,9 @@ class PaystackClient:
             gateway_response=text(data.get("gateway_response"))[:200],
             channel=text(data.get("channel")),
             paid_at=text(data.get("paid_at")),
+            requested_amount=money_from_minor_units(
+                data.get("requested_amount"), currency, exponent=PAYSTACK_EXPONENT
+            ),
         )
 
     @staticmethod

@@ -135,8 +135,8 @@ def transaction_event(
     response = transaction.gateway_response
     if status == "success":
         outcome = Outcome.COMPLETED
-        amount = transaction.amount
-        fee = fee_from(transaction.fees, transaction.amount)
+        amount = transaction.paid_for
+        fee = fee_from(transaction.merchant_fees, amount) if amount is not None else None
     elif status == "failed":
         outcome = Outcome.CANCELLED
         reason = f"Failed at Paystack: {response}" if response else "Failed at Paystack."
@@ -158,6 +158,7 @@ def transaction_event(
         outcome=outcome,
         payment_reference=transaction.reference,
         gateway_reference=gateway_reference,
+        transaction_id=transaction.id,
         amount=amount,
         fee=fee,
         reason=reason,
@@ -167,6 +168,7 @@ def transaction_event(
             "transaction_id": transaction.id,
             "reference": transaction.reference,
             "amount": str(transaction.amount) if transaction.amount is not None else "",
+            "requested_amount": str(transaction.requested_amount or ""),
             "fees": str(transaction.fees) if transaction.fees is not None else "",
             "channel": transaction.channel,
             "gateway_response": response,

@@ -45,14 +45,24 @@ def parse_paystack_event(body: bytes) -> GatewayEvent | None:
     if text(data.get("status")) != "success":
         return None
     currency = text(data.get("currency"))
-    amount = money_from_minor_units(data.get("amount"), currency, exponent=PAYSTACK_EXPONENT)
+    charged = money_from_minor_units(data.get("amount"), currency, exponent=PAYSTACK_EXPONENT)
+    requested = money_from_minor_units(
+        data.get("requested_amount"), currency, exponent=PAYSTACK_EXPONENT
+    )
     fees = money_from_minor_units(data.get("fees"), currency, exponent=PAYSTACK_EXPONENT)
+    # Amount rule (docs/gateways/paystack.md): the quote is compared with `requested_amount`
+    # (what Paydesk initialised); with fees borne by the customer `amount` = requested + fees,
+    # and the fee is then not the provider's to deduct.
+    amount = requested if requested is not None else charged
+    if requested is not None and charged != requested:
+        fees = None
     reference = text(data.get("reference"))
     return GatewayEvent(
         gateway=GATEWAY_NAME,
         event_id=f"{kind}:{text(data.get('id')) or reference}",
         outcome=outcome,
         payment_reference=reference,
+        transaction_id=text(data.get("id")),
         amount=amount,
         fee=fee_from(fees, amount),
         summary={
@@ -60,6 +70,8 @@ def parse_paystack_event(body: bytes) -> GatewayEvent | None:
             "status": text(data.get("status")),
             "transaction_id": text(data.get("id")),
             "reference": reference,
+            "amount": str(charged or ""),
+            "requested_amount": str(requested or ""),
             "channel": text(data.get("channel")),
             "gateway_response": text(data.get("gateway_response")),
         },

@@ -164,6 +164,21 @@ class RazorpayClient:
             "GET", f"/v1/payments/{_path_id(payment_id)}", payment_reference=payment_reference
         )
 
+    def payment_capture(
+        self, payment_id: str, *, amount: Money, payment_reference: str = ""
+    ) -> dict[str, Any]:
+        """POST /v1/payments/{id}/capture — capture an `authorized` payment (when the account's
+        auto-capture is off) for exactly its amount; Razorpay answers the captured payment.
+        Capturing is idempotent on Razorpay's side in effect: a second capture is refused
+        ("already captured"), and Paydesk then reads the payment again."""
+        return self._call(
+            "POST",
+            f"/v1/payments/{_path_id(payment_id)}/capture",
+            json_body={"amount": amount.to_minor_units(), "currency": amount.currency},
+            payment_reference=payment_reference,
+            idempotency_key=f"capture:{payment_id}",
+        )
+
 
 def _path_id(value: str) -> str:
     """An id as one path segment: Razorpay's ids are letters, digits and `_`."""

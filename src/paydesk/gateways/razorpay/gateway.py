@@ -11,10 +11,21 @@ checkout's signature checked against the order id WE stored, then Razorpay's API
 - fetch_status: the order and its payments from Razorpay.
 
 Mapping (spec §5): a payment `captured` → completed (amount and fee from subunits);
-`failed` → cancelled with Razorpay's error description (retries are off, so one failed payment
-ends the order); `refunded` → cancelled; `created` / `authorized` → pending, in flight. An order
-with no payment → pending (reconciliation may abandon it); the customer closing the checkout
-without paying → cancelled.
+`authorized` → captured through the API first (`POST /v1/payments/{id}/capture`, for exactly
+the order's amount: with the account's auto-capture off a payment waits there, and Razorpay
+refunds an authorisation never captured), then completed; `failed` → cancelled with Razorpay's
+error description (retries are off, so one failed payment ends the order); `refunded` →
+cancelled; `created` → pending, in flight. An order with no payment → pending (reconciliation
+may abandon it); the customer closing the checkout without paying → cancelled.
+
+Late authorisation (Razorpay documents it): a payment reported `failed` can later become
+`authorized` and `captured` on the same order. Paydesk has cancelled the payment by then; the
+capture arrives as an event about a cancelled payment and is credited once as a late payment
+(checkout/services.py `_late_payment`), bound by the order id, its transaction the payment id.
+
+Binding (docs/gateways/razorpay.md): the order id Paydesk stored, the order's receipt and notes
+(set by our server); never a payment entity's notes, which Checkout copies from the payer's
+browser.
 """
 
 from __future__ import annotations
@@ -142,6 +153,9 @@ class RazorpayGateway:
             payment = client.payment_get(payment_id, payment_reference=payment_reference)
             if text(payment.get("order_id")) != order_id:
                 raise GatewayError("That Razorpay payment belongs to another order.")
+            if text(payment.get("status")) == "authorized":
+                order = client.order_get(order_id, payment_reference=payment_reference)
+                payment = self._captured(client, payment_reference, order, payment)
             return self._payment_event("return", payment_reference, order_id, payment)
         event = self._order_event(client, "return", payment_reference, order_id)
         if event.outcome is Outcome.PENDING and not event.in_flight:
@@ -165,6 +179,49 @@ class RazorpayGateway:
             raise GatewayError(f"Razorpay has no order for payment {payment_reference}.")
         return self._order_event(client, "query", payment_reference, order_id)
 
+    def notification_confirm(self, event: GatewayEvent) -> GatewayEvent:
+        """A webhook's event, settled with Razorpay first when it reports an `authorized`
+        payment (auto-capture off, or a late authorisation): the payment is read back from
+        Razorpay, captured if it is still only authorized and its order is one of ours for the
+        same amount, and the captured payment's event is applied instead. Other events pass."""
+        payment_id = event.transaction_id
+        if event.summary.get("status") != "authorized" or not payment_id:
+            return event
+        client = RazorpayClient()
+        payment = client.payment_get(payment_id, payment_reference=event.payment_reference)
+        order_id = text(payment.get("order_id"))
+        if not order_id or order_id != event.gateway_reference:
+            raise GatewayError("That Razorpay payment belongs to another order.")
+        order = client.order_get(order_id)
+        reference = _owner(order)
+        if not reference:
+            raise GatewayError("That Razorpay order was not made by Paydesk.")
+        captured = self._captured(client, reference, order, payment)
+        return self._payment_event("webhook", reference, order_id, captured)
+
+    def _captured(
+        self,
+        client: RazorpayClient,
+        reference: str,
+        order: Mapping[str, Any],
+        payment: Mapping[str, Any],
+    ) -> Mapping[str, Any]:
+        """The payment, captured first when it is only `authorized` and is for exactly the
+        order's amount (anything else is left for its event to say). A capture Razorpay refuses
+        because it happened meanwhile (auto-capture, another server) reads the payment again."""
+        if text(payment.get("status")) != "authorized":
+            return payment
+        amount = money_from_minor_units(payment.get("amount"), text(payment.get("currency")))
+        if amount is None or not _order_matches(order, amount):
+            return payment
+        payment_id = text(payment.get("id"))
+        try:
+            return client.payment_capture(payment_id, amount=amount, payment_reference=reference)
+        except GatewayError as error:
+            logger.info("Razorpay payment %s not captured (%s); reading it again.",
+                        payment_id, error.message)
+            return client.payment_get(payment_id, payment_reference=reference)
+
     # --- reading Razorpay's answers ------------------------------------------------------
 
     def _order_id(self, client: RazorpayClient, reference: str) -> str:
@@ -176,8 +233,7 @@ class RazorpayGateway:
         self, client: RazorpayClient, prefix: str, reference: str, order_id: str
     ) -> GatewayEvent:
         order = client.order_get(order_id, payment_reference=reference)
-        owner = text(mapping(order.get("notes")).get(REFERENCE_KEY)) or text(order.get("receipt"))
-        if text(order.get("id")) != order_id or owner != reference:
+        if text(order.get("id")) != order_id or _owner(order) != reference:
             raise GatewayError("That Razorpay order is not this payment's.")
         payments = [
             p for p in client.order_payments(order_id, payment_reference=reference)
@@ -187,6 +243,7 @@ class RazorpayGateway:
         for wanted in (("captured",), IN_FLIGHT, ENDED):
             chosen = next((p for p in newest_first if text(p.get("status")) in wanted), None)
             if chosen is not None:
+                chosen = self._captured(client, reference, order, chosen)
                 return self._payment_event(prefix, reference, order_id, chosen)
         status = text(order.get("status")) or "unknown"
         return GatewayEvent(
@@ -214,6 +271,7 @@ class RazorpayGateway:
             "event_id": f"{prefix}:{order_id}:{payment_id}:{status}",
             "payment_reference": reference,
             "gateway_reference": order_id,
+            "transaction_id": payment_id,
             "amount": amount,
             "summary": {
                 "payment_id": payment_id,
@@ -239,6 +297,11 @@ class RazorpayGateway:
             reason=f"Razorpay holds the payment ({status or 'unknown'}); waiting for its capture.",
             **common,
         )
+
+
+def _owner(order: Mapping[str, Any]) -> str:
+    """Our reference on an order our server created (its notes, else its receipt)."""
+    return text(mapping(order.get("notes")).get(REFERENCE_KEY)) or text(order.get("receipt"))
 
 
 def _created(payment: Mapping[str, Any]) -> int:

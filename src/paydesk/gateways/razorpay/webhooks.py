@@ -24,7 +24,9 @@ from paydesk.gateways.signing import (
 GATEWAY_NAME = "razorpay"
 SIGNATURE_HEADER = "X-Razorpay-Signature"
 EVENT_ID_HEADER = "X-Razorpay-Event-Id"
-# The notes key our Razorpay client sets to the payment's reference (the order's receipt too).
+# The notes key our Razorpay client sets, server-side, on the ORDER to the payment's reference
+# (the order's receipt too). A payment entity's notes are what Razorpay Checkout was given in the
+# payer's browser: they never bind an event to a payment.
 REFERENCE_KEY = "paydesk_reference"
 
 _OUTCOMES = {
@@ -59,19 +61,19 @@ def razorpay_payment_signature_verify(
     )
 
 
-def _reference(payment: Mapping[str, Any], order: Mapping[str, Any]) -> str:
-    return (
-        text(mapping(payment.get("notes")).get(REFERENCE_KEY))
-        or text(mapping(order.get("notes")).get(REFERENCE_KEY))
-        or text(order.get("receipt"))
-    )
+def _reference(order: Mapping[str, Any]) -> str:
+    """Our reference from the order entity (set by our server when it created the order); ''
+    when the event carries no order (payment.* events): the order id then binds it."""
+    return text(order.get("receipt")) or text(mapping(order.get("notes")).get(REFERENCE_KEY))
 
 
 def parse_razorpay_event(body: bytes, *, event_id: str = "") -> GatewayEvent | None:
     """Our event for a payment or order event; None for any other type.
 
     `event_id` is the X-Razorpay-Event-Id header; without it the (event, payment id) pair is
-    the de-duplication key.
+    the de-duplication key. Binding: the payment's `order_id` (Razorpay's, stored by Paydesk
+    when it created the order) and the order entity's receipt (ours); the payment entity's
+    notes are the payer's and are ignored. The transaction is Razorpay's payment id.
     """
     event = json_object(body)
     kind = text(event.get("event"))
@@ -88,8 +90,9 @@ def parse_razorpay_event(body: bytes, *, event_id: str = "") -> GatewayEvent | N
         gateway=GATEWAY_NAME,
         event_id=event_id or f"{kind}:{payment_id or text(order.get('id'))}",
         outcome=outcome,
-        payment_reference=_reference(payment, order),
+        payment_reference=_reference(order),
         gateway_reference=text(payment.get("order_id")) or text(order.get("id")),
+        transaction_id=payment_id,
         amount=amount,
         fee=fee_from(fee, amount) if outcome is Outcome.COMPLETED else None,
         reason=(text(payment.get("error_description")) or "Payment failed at Razorpay.")[:300]

@@ -93,6 +93,7 @@ def intent_event(
         outcome=outcome,
         payment_reference=payment_reference or named,
         gateway_reference=intent_id,
+        transaction_id=intent_id,
         amount=amount,
         reason=reason[:300],
         in_flight=in_flight,

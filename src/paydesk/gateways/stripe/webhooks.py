@@ -101,6 +101,7 @@ def parse_stripe_event(body: bytes) -> GatewayEvent | None:
         outcome=outcome,
         payment_reference=text(mapping(intent.get("metadata")).get(REFERENCE_KEY)),
         gateway_reference=text(intent.get("id")),
+        transaction_id=text(intent.get("id")),
         amount=amount,
         reason=reason[:300] or ("Declined by the card issuer." if kind.endswith("failed") else ""),
         summary={
