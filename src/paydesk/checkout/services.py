@@ -751,6 +751,7 @@ def _late_payment(
             )
             if attention:
                 payment_pending_note(payment=late, reason=attention, needs_attention=True)
+                late.refresh_from_db()
             audit_record(
                 action="payment.late",
                 obj=late,
