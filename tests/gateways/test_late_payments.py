@@ -280,3 +280,47 @@ def test_late_notifications_racing_reconciliation_credit_once_on_postgresql():
     assert late.status == PaymentStatus.COMPLETED
     assert _balance(original) == Decimal(CHARGED)
     assert balance_drifts() == []
+
+
+# --- where a late payment shows ------------------------------------------------------------
+
+
+def test_a_late_payment_shows_its_link_in_the_portal_the_api_the_csv_and_the_back_office():
+    import csv
+    import io
+
+    from django.test import Client
+
+    from tests.api.conftest import ApiClient, key_for
+    from tests.factories import PortalUserFactory, StaffFactory
+
+    original = _cancelled()
+    late = gateway_event_apply(event=_event(original, "EvT-captured")).payment
+    user = PortalUserFactory(customer=original.customer)
+    portal = Client()
+    portal.force_login(user)
+
+    page = portal.get("/payments/").content.decode()
+    assert f"Late payment for {original.reference}" in page and late.reference in page
+
+    api = ApiClient(key_for(user))
+    body = api.get(f"/api/v1/payments/{late.reference}").json()
+    assert (body["original"], body["relation"], body["status"]) == (
+        original.reference, "late_payment", "completed"
+    )
+    assert api.get(f"/api/v1/payments/{original.reference}").json()["original"] == ""
+    listed = {p["reference"]: p for p in api.get("/api/v1/payments").json()["data"]}
+    assert listed[late.reference]["original"] == original.reference
+
+    text = b"".join(api.get("/api/v1/payments.csv").streaming_content).decode("utf-8-sig")
+    rows = {row[1]: row for row in csv.reader(io.StringIO(text))}
+    assert rows[late.reference][6] == f"Late payment for {original.reference}"
+
+    staff = Client()
+    staff.force_login(StaffFactory(staff_role="finance"))
+    late_page = staff.get(f"/backoffice/ledger/payment/{late.pk}/change/").content.decode()
+    assert f"/backoffice/ledger/payment/{original.pk}/change/" in late_page
+    original_page = staff.get(f"/backoffice/ledger/payment/{original.pk}/change/")
+    assert f"/backoffice/ledger/payment/{late.pk}/change/" in original_page.content.decode()
+    filtered = staff.get("/backoffice/ledger/payment/", {"relation__exact": "late_payment"})
+    assert late.reference in filtered.content.decode()

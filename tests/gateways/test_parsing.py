@@ -138,6 +138,27 @@ def test_paystack_charge_success_counts_hundredths_in_every_currency():
 
 
 @pytest.mark.parametrize(
+    ("amount", "requested", "compared", "fee"),
+    [
+        (507500, 500000, "5000.00", None),  # fees borne by the customer: amount = requested + fees
+        (500000, 500000, "5000.00", Decimal("75.00")),  # borne by the provider: its fee
+        (499999, 500000, "4999.99", None),  # neither: what was charged, refused by the core
+        (500000, None, "5000.00", Decimal("75.00")),  # no requested_amount: the amount
+    ],
+)
+def test_paystack_compares_the_requested_amount_when_the_customer_bears_the_fees(
+    amount, requested, compared, fee
+):
+    data = {"id": 7, "status": "success", "reference": "P-F", "amount": amount,
+            "currency": "NGN", "fees": 7500}
+    if requested is not None:
+        data["requested_amount"] = requested
+    event = parse_paystack_event(_json({"event": "charge.success", "data": data}))
+    assert (event.amount, event.fee) == (Money(Decimal(compared), "NGN"), fee)
+    assert event.transaction_id == "7"
+
+
+@pytest.mark.parametrize(
     ("status", "outcome"),
     [("finished", Outcome.COMPLETED), ("failed", Outcome.CANCELLED),
      ("refunded", Outcome.CANCELLED), ("expired", Outcome.CANCELLED),

@@ -66,7 +66,9 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "staff_comment",
     ]
     list_display_links = ["reference"]
-    list_filter = ["status", "needs_attention", "method", OccurredDateRangeFilter, CustomerFilter]
+    list_filter = [
+        "status", "needs_attention", "relation", "method", OccurredDateRangeFilter, CustomerFilter
+    ]
     search_fields = ["description", "staff_comment", "reference", "customer__name"]
     search_help_text = _("Description, staff comment, reference or customer name.")
     date_hierarchy = "occurred_at"
@@ -116,6 +118,8 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 "fields": [
                     "gateway",
                     "gateway_reference",
+                    "gateway_transaction",
+                    "linked_payments",
                     "needs_attention",
                     "pending_reason",
                     "payment_log",
@@ -244,6 +248,26 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         return format_html(
             '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
             rows, link, obj.reference, _("Open in the payment log"),
+        )
+
+    @admin.display(description=_("linked payments"))
+    def linked_payments(self, obj: Payment) -> str:
+        """The payment this one follows (a late payment's cancelled original) and those that
+        follow it, each a link to its page."""
+        def link(payment: Payment, label: str) -> tuple[str, str, str, str]:
+            url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+            return (label, url, payment.reference, payment.get_status_display())
+
+        items = []
+        if obj.original_id:
+            items.append(link(obj.original, f"{obj.get_relation_display()} for"))
+        items += [
+            link(p, str(p.get_relation_display())) for p in obj.follow_ups.order_by("id")[:20]
+        ]
+        if not items:
+            return "—"
+        return format_html_join(
+            "", '<p>{} <a href="{}">{}</a> ({})</p>', items
         )
 
     @admin.display(description=_("balance after"))

@@ -30,7 +30,11 @@ from django.conf import settings
 
 from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
-from paydesk.gateways.paystack.webhooks import GATEWAY_NAME, PAYSTACK_EXPONENT
+from paydesk.gateways.paystack.webhooks import (
+    GATEWAY_NAME,
+    PAYSTACK_EXPONENT,
+    paystack_amount_rule,
+)
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
 from paydesk.money import Money
 
@@ -86,16 +90,17 @@ class PaystackTransaction:
 
     @property
     def paid_for(self) -> Money | None:
-        """The amount compared with the quote: `requested_amount` when Paystack reports it
-        (with customer-borne fees `amount` = requested_amount + fees), else `amount`."""
-        return self.requested_amount if self.requested_amount is not None else self.amount
+        """The amount compared with the quote (webhooks.py `paystack_amount_rule`)."""
+        return paystack_amount_rule(
+            charged=self.amount, requested=self.requested_amount, fees=self.fees
+        )[0]
 
     @property
     def merchant_fees(self) -> Money | None:
         """Paystack's fee when the provider bears it; None when the customer paid it on top."""
-        if self.requested_amount is not None and self.amount != self.requested_amount:
-            return None
-        return self.fees
+        return paystack_amount_rule(
+            charged=self.amount, requested=self.requested_amount, fees=self.fees
+        )[1]
 
 
 def to_subunits(amount: Money) -> int:

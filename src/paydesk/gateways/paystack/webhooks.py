@@ -17,12 +17,32 @@ from paydesk.gateways.signing import (
     money_from_minor_units,
     text,
 )
+from paydesk.money import Money
 
 GATEWAY_NAME = "paystack"
 SIGNATURE_HEADER = "x-paystack-signature"
 PAYSTACK_EXPONENT = 2  # Paystack counts every currency in hundredths ("amount × 100")
 
 _OUTCOMES = {"charge.success": Outcome.COMPLETED}
+
+
+def paystack_amount_rule(
+    *, charged: Money | None, requested: Money | None, fees: Money | None
+) -> tuple[Money | None, Money | None]:
+    """Paystack's amount rule (docs/gateways/paystack.md): which amount is compared with the
+    quote, and which fee is the provider's.
+
+    `requested_amount` is what Paydesk initialised. When the provider bears the fees, `amount`
+    equals it and `fees` are the provider's. When the customer bears them, `amount` =
+    requested_amount + fees: the requested amount is compared and the fee is not the provider's
+    (nothing to deduct). Any other `amount` is reported as charged, so the core refuses it as a
+    mismatch. Without `requested_amount`, `amount` is compared.
+    """
+    if requested is None or charged == requested:
+        return charged, fees
+    if charged is not None and fees is not None and charged == requested + fees:
+        return requested, None
+    return charged, None
 
 
 def paystack_signature_verify(*, body: bytes, signature: str | None, secret: str) -> None:
@@ -50,12 +70,7 @@ def parse_paystack_event(body: bytes) -> GatewayEvent | None:
         data.get("requested_amount"), currency, exponent=PAYSTACK_EXPONENT
     )
     fees = money_from_minor_units(data.get("fees"), currency, exponent=PAYSTACK_EXPONENT)
-    # Amount rule (docs/gateways/paystack.md): the quote is compared with `requested_amount`
-    # (what Paydesk initialised); with fees borne by the customer `amount` = requested + fees,
-    # and the fee is then not the provider's to deduct.
-    amount = requested if requested is not None else charged
-    if requested is not None and charged != requested:
-        fees = None
+    amount, fees = paystack_amount_rule(charged=charged, requested=requested, fees=fees)
     reference = text(data.get("reference"))
     return GatewayEvent(
         gateway=GATEWAY_NAME,
