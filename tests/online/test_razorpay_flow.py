@@ -420,3 +420,36 @@ def test_a_payment_authorized_at_razorpay_is_in_flight_and_never_abandoned(sandb
     assert payment.pending_reason == (
         "Razorpay holds the payment (authorized); waiting for its capture."
     )
+
+
+def test_a_failed_payment_authorised_late_is_found_by_reconciliation_without_a_webhook(
+    sandbox, payer
+):
+    """Razorpay's late authorisation with no webhook at all: the payment failed (cancelled here),
+    then the bank authorised and Razorpay captured the same payment. Reconciliation's late watch
+    asks about the cancelled payment and credits the money once, as a late payment."""
+    sandbox.switch(webhooks="none")
+    payment = _started(payer)
+    result = sandbox_checkout(payment.gateway_reference, "fail", reference=payment.reference)
+    payment = come_back(payer, payment, failure_fields(result))
+    assert payment.status == PaymentStatus.CANCELLED
+    captured = SandboxObject.objects.get(kind="payment", object_id=result["payment-id"])
+    captured.data = {**captured.data, "status": "captured", "captured": True}
+    captured.save()
+
+    # The return asked Razorpay a moment ago: the late watch waits an hour before asking again.
+    assert gateway_payments_reconcile(now=timezone.now() + LATER) == 0
+    assert gateway_payments_reconcile(now=timezone.now() + timedelta(hours=2)) == 1
+
+    late = Payment.objects.get(original=payment)
+    assert (late.status, late.total, late.gateway_transaction) == (
+        PaymentStatus.COMPLETED, Decimal("500.00"), result["payment-id"]
+    )
+    assert _balance(payer) == Decimal("500.00")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    # Asked again on later runs: the same Razorpay payment is never credited twice.
+    assert gateway_payments_reconcile(now=timezone.now() + timedelta(hours=2)) == 0
+    assert gateway_payments_reconcile(now=timezone.now() + timedelta(hours=4)) == 0
+    assert Payment.objects.filter(original=payment).count() == 1
+    assert _balance(payer) == Decimal("500.00")

@@ -7,6 +7,11 @@ One still not paid — or never started — at its gateway PAYDESK_ABANDON_AFTER
 started is cancelled as abandoned, unless its money is on its way (`in_flight`) or staff must
 look at it. A gateway that does not answer leaves the payment pending with that reason, to be
 asked again on the next run. Each action is in the payment log (channel "reconcile").
+
+The late watch: an online payment cancelled within PAYDESK_LATE_WATCH_HOURS is asked about again
+(at most once per PAYDESK_LATE_CHECK_EVERY_MINUTES, judged by the payment log's last request for
+it), so that money its gateway confirms after the cancellation becomes a late payment even when
+no webhook arrives (checkout/services.py `_late_payment`).
 """
 
 from __future__ import annotations
@@ -16,10 +21,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
-from paydesk.checkout.services import GatewayAnswer, online_gateway_for, payment_status_refresh
+from paydesk.checkout.services import (
+    GatewayAnswer,
+    online_gateway_for,
+    payment_late_check,
+    payment_status_refresh,
+)
 from paydesk.errors import InvalidTransition
 from paydesk.gateways.base import OnlineGateway, Outcome
 from paydesk.gateways.registry import gateway_for, gateway_methods
@@ -68,6 +79,34 @@ def _abandon(payment: Payment, display_name: str, minutes: int) -> bool:
     return True
 
 
+def _late_watch(*, now: datetime) -> int:
+    """Ask the gateways about recently cancelled online payments; how many late payments that
+    recorded."""
+    since = now - timedelta(hours=settings.PAYDESK_LATE_WATCH_HOURS)
+    asked_since = now - timedelta(minutes=settings.PAYDESK_LATE_CHECK_EVERY_MINUTES)
+    asked = PaymentLogEntry.objects.filter(
+        payment=OuterRef("pk"), direction=LogDirection.SENT, received_at__gte=asked_since
+    )
+    cancelled = (
+        Payment.objects.filter(
+            status=PaymentStatus.CANCELLED,
+            method__in=_online_methods(),
+            cancelled_at__gte=since,
+            cancelled_at__lte=now,
+        )
+        .exclude(gateway="")
+        .exclude(gateway_reference="")
+        .exclude(Exists(asked))
+        .order_by("cancelled_at", "id")[:BATCH]
+    )
+    recorded = 0
+    for payment in cancelled:
+        before = payment.follow_ups.count()
+        payment_late_check(payment=payment)
+        recorded += payment.follow_ups.count() - before
+    return recorded
+
+
 def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
     """One run of the job: how many payments it settled (completed or cancelled)."""
     now = now or timezone.now()
@@ -77,7 +116,7 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
     pending = Payment.objects.filter(
         status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
     ).exclude(gateway="").order_by("created_at", "id")[:BATCH]
-    settled = 0
+    settled = _late_watch(now=now)
     for payment in pending:
         gateway = online_gateway_for(payment)
         if gateway is None:

@@ -908,6 +908,25 @@ def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
     )
 
 
+def payment_late_check(*, payment: Payment) -> GatewayAnswer:
+    """Ask the gateway again about a cancelled online payment (reconciliation's late watch):
+    money it confirms now is credited once as a late payment linked to it; anything else
+    changes nothing. A payment that never got a gateway reference is not asked."""
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.status != PaymentStatus.CANCELLED or (
+        not payment.gateway_reference
+    ):
+        return GatewayAnswer(payment=payment, event=None)
+    return _ask_gateway(
+        payment,
+        lambda: gateway.fetch_status(
+            payment_reference=payment.reference, gateway_reference=payment.gateway_reference
+        ),
+        channel=LogChannel.RECONCILE,
+        unavailable="",
+    )
+
+
 # --- method configuration (back office) ----------------------------------------------------
 
 METHOD_CONFIG_FIELDS = (

@@ -277,6 +277,11 @@ PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.services.gateway_exchange_record"
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))
 PAYDESK_ABANDON_AFTER_MINUTES = int(os.environ.get("PAYDESK_ABANDON_AFTER_MINUTES", "90"))
+# After an online payment is cancelled, reconciliation keeps asking its gateway (at most once per
+# PAYDESK_LATE_CHECK_EVERY_MINUTES) for this long, so money the gateway confirms later (a late
+# authorisation, an invoice paid again) is credited even when no webhook says so.
+PAYDESK_LATE_WATCH_HOURS = int(os.environ.get("PAYDESK_LATE_WATCH_HOURS", "48"))
+PAYDESK_LATE_CHECK_EVERY_MINUTES = int(os.environ.get("PAYDESK_LATE_CHECK_EVERY_MINUTES", "60"))
 PAYDESK_STRIPE_SECRET_KEY = os.environ.get("PAYDESK_STRIPE_SECRET_KEY", "")
 PAYDESK_STRIPE_PUBLISHABLE_KEY = os.environ.get("PAYDESK_STRIPE_PUBLISHABLE_KEY", "")
 PAYDESK_STRIPE_API_BASE = os.environ.get("PAYDESK_STRIPE_API_BASE", "")
