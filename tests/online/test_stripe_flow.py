@@ -374,3 +374,33 @@ def test_the_webhook_carries_our_reference_and_is_signed_like_stripes(sandbox, o
     assert "sandbox" not in event["data"]["object"]
     header = hook.headers["Stripe-Signature"]
     assert header.startswith(f"t={event['created']},v1=")
+
+
+@pytest.mark.parametrize("webhooks", ["normal", "twice", "none"])
+def test_3d_secure_finished_after_the_payment_was_abandoned_is_credited_once_as_late(
+    sandbox, online_customer, webhooks
+):
+    """The customer finishes 3-D Secure after reconciliation abandoned the payment: Stripe took
+    the money. Its webhook (sent once, twice, or never), the customer's return and the late
+    watch all tell it; it is credited once, as a new payment linked to the abandoned one."""
+    sandbox.switch(webhooks=webhooks)
+    user = online_customer("card")
+    checkout = card_checkout(sandbox.url, user, number=THREE_D_SECURE)
+    assert gateway_payments_reconcile(now=_later(settings.PAYDESK_ABANDON_AFTER_MINUTES + 1)) == 1
+    payment = Payment.objects.get(pk=checkout.payment.pk)
+    assert payment.status == PaymentStatus.CANCELLED
+
+    status = _come_back(user, _authenticate(user, checkout))
+    gateway_payments_reconcile(now=_later(24 * 60))
+
+    late = Payment.objects.get(original=payment)
+    assert (late.status, late.total, late.gateway_transaction) == (
+        PaymentStatus.COMPLETED, Decimal("10.50"), payment.gateway_reference
+    )
+    assert _balance(user) == Decimal("10.50")
+    assert 'data-status="cancelled"' in status, status[status.find("<main"):][:1500]
+    main = status[status.find("<main"):]
+    assert f'data-late-payment="{late.reference}"' in main, main[:2000]
+    assert "$10.50 USD was credited as payment" in main
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED

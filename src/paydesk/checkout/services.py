@@ -877,9 +877,11 @@ def _ask_gateway(
 
 def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
     """The customer came back from the gateway: ask the gateway (never the URL) where the payment
-    stands and apply the answer; the payment as it is now."""
+    stands and apply the answer; the payment as it is now. A cancelled payment is asked about
+    too: money the gateway confirms now (a late authorisation, a 3-D Secure finished after the
+    payment was abandoned) is credited as a late payment."""
     gateway = online_gateway_for(payment)
-    if gateway is None or payment.is_final:
+    if gateway is None or payment.status == PaymentStatus.COMPLETED:
         return payment
     return _ask_gateway(
         payment,

@@ -238,6 +238,11 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "gateway_url": (
             quote.gateway_url if quote and payment.status == PaymentStatus.PENDING else ""
         ),
+        # Money the gateway confirmed after this payment was cancelled (late payments).
+        "late_payments": [
+            {"payment": late, "credit": format_money(late.total, customer.currency)}
+            for late in payment.follow_ups.order_by("id")
+        ] if payment.status == PaymentStatus.CANCELLED else [],
     }
     response = render(request, "checkout/status.html", context)
     response["Cache-Control"] = "no-store"
