@@ -41,6 +41,7 @@ def test_a_card_is_charged_at_once_and_a_decline_says_why(sandbox, online_custom
     )
     assert paid.status_code == 201, paid.content
     assert paid.json()["outcome"] == "completed"
+    assert paid.json()["message"] == "The payment completed: $10.50 USD credited."
     assert paid.json()["payment"]["balance_after"] == {"amount": "10.50", "currency": "USD"}
 
     declined = api.post(
