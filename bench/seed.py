@@ -19,8 +19,8 @@ from bench.common import django_setup, emit, say
 # a completed or cancelled row must fill (CHECK payment_status_timestamps).
 COLUMNS = (
     "reference, customer_id, total, status, method, description, staff_comment, gateway, "
-    "gateway_reference, pending_reason, needs_attention, created_at, occurred_at, completed_at, "
-    "cancelled_at, cancel_reason, balance_after"
+    "gateway_reference, gateway_transaction, relation, pending_reason, needs_attention, "
+    "created_at, occurred_at, completed_at, cancelled_at, cancel_reason, balance_after"
 )
 
 # Amounts in ten-thousandths: top-ups 1.25–111.25 (some with a sub-cent 0.0003), purchases
@@ -57,7 +57,7 @@ def _postgres_sql(customer_id: int, count: int) -> str:
     return (
         f"INSERT INTO ledger_payment ({COLUMNS}) "
         f"SELECT 'BENCH-{customer_id}-' || n, {customer_id}, total, status, method, description, "
-        f"'', '', '', '', FALSE, ts, ts, {TAIL} FROM ("
+        f"'', '', '', '', '', '', FALSE, ts, ts, {TAIL} FROM ("
         f"SELECT n, {TOTAL} AS total, {STATUS} AS status, {METHOD} AS method, "
         f"{DESCRIPTION} AS description, "
         f"timestamptz '2020-01-01 00:00:00+00' + make_interval(secs => n * 30) AS ts "
@@ -74,7 +74,7 @@ def _sqlite_sql(customer_id: int, count: int) -> str:
         f"datetime('2020-01-01 00:00:00', '+' || (n * 30) || ' seconds') AS ts FROM seq) "
         f"INSERT INTO ledger_payment ({COLUMNS}) "
         f"SELECT 'BENCH-{customer_id}-' || n, {customer_id}, total, status, method, description, "
-        f"'', '', '', '', FALSE, ts, ts, {TAIL} FROM s ORDER BY n"
+        f"'', '', '', '', '', '', FALSE, ts, ts, {TAIL} FROM s ORDER BY n"
     )
 
 
