@@ -126,6 +126,9 @@ def test_a_forged_checkout_signature_credits_nothing(sandbox, payer):
     payment = come_back(payer, payment, fields)
     assert payment.status == PaymentStatus.PENDING and _balance(payer) == 0
     assert "signature did not match" in payment.pending_reason
+    refused = PaymentLogEntry.objects.get(payment=payment, result=EventResult.REFUSED)
+    assert (refused.channel, refused.event_id) == ("return", f"return:{payment.reference}:refused")
+    assert "signature did not match" in refused.detail
     # Nothing was asked of Razorpay about that payment on the forged word.
     assert not PaymentLogEntry.objects.filter(
         direction=LogDirection.SENT, event_id__contains="/v1/payments/"

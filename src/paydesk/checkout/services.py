@@ -863,7 +863,20 @@ def _ask_gateway(
         return GatewayAnswer(payment=payment, event=None, unavailable=True)
     except GatewayError as error:
         logger.warning("Payment %s: the gateway refused: %s", payment.reference, error.message)
-        payment_pending_note(payment=payment, reason=error.message)
+        with transaction.atomic():
+            payment_pending_note(payment=payment, reason=error.message)
+            # In the payment log too, beside the notifications: what was refused, and why (a
+            # return whose checkout signature names another order, a payment we never made).
+            PaymentLogEntry.objects.create(
+                gateway=payment.gateway[:20],
+                channel=channel,
+                event_id=f"{channel}:{payment.reference}:refused"[:200],
+                payment=payment,
+                signature_valid=None,
+                outcome="",
+                result=EventResult.REFUSED,
+                detail=error.message[:500],
+            )
         payment.refresh_from_db()
         return GatewayAnswer(payment=payment, event=None, refused=error.message)
     if event is not None:
