@@ -133,8 +133,9 @@ def test_what_the_library_signs_paydesk_accepts_and_tampering_both_refuse(
 
 @st.composite
 def headers(draw: st.DrawFn, body: str, secret: str) -> str:
-    """A well-formed Stripe-Signature: t, then v1/v0 entries (right, for another secret or
-    timestamp, one digit off) in any order, as a secret rotation or a new scheme would send."""
+    """A Stripe-Signature: t, then v1/v0 entries (right, for another secret or timestamp, one
+    digit off) in any order, as a secret rotation or a new scheme would send; sometimes a second
+    t before or after the first (which timestamp is signed must be read as Stripe reads it)."""
     timestamp = NOW - draw(st.integers(-TOLERANCE_SECONDS, 3 * TOLERANCE_SECONDS))
     right = SIGN(body, secret, timestamp=timestamp).split("v1=")[1]
     wrong = [
@@ -145,7 +146,11 @@ def headers(draw: st.DrawFn, body: str, secret: str) -> str:
     entries = draw(st.lists(
         st.tuples(st.sampled_from(["v1", "v0"]), st.sampled_from([right, *wrong])), max_size=4
     ))
-    return ",".join([f"t={timestamp}", *(f"{scheme}={value}" for scheme, value in entries)])
+    parts = [f"t={timestamp}", *(f"{scheme}={value}" for scheme, value in entries)]
+    if draw(st.booleans()):  # a second t: the library reads the first one
+        second = timestamp + draw(st.sampled_from([-1, 1, -TOLERANCE_SECONDS]))
+        parts.insert(draw(st.integers(0, len(parts))), f"t={second}")
+    return ",".join(parts)
 
 
 @CONTRACT
