@@ -245,7 +245,7 @@ NUMBERS = st.one_of(
 # JSON.stringify writes them escaped again.
 TEXT = st.text(alphabet=st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=12)
 KEYS = st.one_of(
-    TEXT,
+    TEXT.filter(lambda key: key != "__proto__"),  # Node drops it: its own test below
     st.sampled_from(["0", "9", "10", "01", "4294967294", "4294967295", "a", "B", "é", "😀", "ｚ",
                      "payment_id", "fee", "price_amount", "pay_amount"]),
 )
