@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,7 @@ _CANCELLED = {"failed", "refunded", "expired"}
 _PENDING = {"waiting", "confirming", "confirmed", "sending", "partially_paid"}
 _MAX_ARRAY_INDEX = 2**32 - 2
 _MAX_DIGITS = 1000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _NumberText(str):
@@ -92,7 +94,11 @@ def _js_key_order(keys: list[str]) -> list[str]:
 
 
 def _js_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """JSON.stringify of a string. A lone surrogate (only an escape in the body can make one:
+    json.loads joins pairs) is written as its escape, as JavaScript writes it, never raw."""
+    return _LONE_SURROGATE.sub(
+        lambda match: f"\\u{ord(match.group()):04x}", json.dumps(value, ensure_ascii=False)
+    )
 
 
 def _write(value: Any, allowed: list[str] | None) -> str:
@@ -105,7 +111,9 @@ def _write(value: Any, allowed: list[str] | None) -> str:
         ) + "}"
     if isinstance(value, _NumberText):
         return _js_number(value)
-    return json.dumps(value, ensure_ascii=False)  # strings, true, false, null
+    if isinstance(value, str):
+        return _js_string(value)
+    return json.dumps(value)  # true, false, null
 
 
 def _parsed(body: bytes) -> Any:

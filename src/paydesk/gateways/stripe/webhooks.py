@@ -58,14 +58,19 @@ def stripe_signature_verify(
     """WebhookSignatureInvalid unless `header` (t=…,v1=…[,v1=…]) signs `body` within tolerance."""
     if not secret:
         raise WebhookSignatureInvalid("No Stripe webhook secret is set.")
-    timestamp, signatures = "", []
+    timestamps: list[str] = []
+    signatures: list[str] = []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
         if key == "t":
-            timestamp = value
+            timestamps.append(value)
         elif key == "v1" and value:
             signatures.append(value)
-    if not timestamp.isdigit() or not signatures:
+    timestamp = timestamps[0] if timestamps else ""  # the first t, as Stripe's library reads it
+    # ASCII digits only (str.isdigit also takes '²' and other scripts' digits, which int()
+    # refuses or reads as another number), and few enough for int(): else it is malformed.
+    readable = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 20
+    if not readable or not signatures:
         raise WebhookSignatureInvalid("The Stripe-Signature header is missing or malformed.")
     expected = hmac_hex(secret=secret, message=timestamp.encode() + b"." + body, digest="sha256")
     if not any(signature_matches(expected=expected, given=given) for given in signatures):
