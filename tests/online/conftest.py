@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 
 from paydesk.checkout.models import MethodConfig
-from paydesk.sandbox.core import webhooks_release
-from paydesk.sandbox.models import SandboxWebhook, Switches
+from paydesk.sandbox.core import switch_set, webhooks_release
+from paydesk.sandbox.models import CASE_SWITCHES, SandboxWebhook, Switches
 from tests.checkout.conftest import method_configs, rates  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory
 
@@ -31,6 +31,10 @@ class Sandbox:
             pk=1, defaults={"webhook_mode": webhooks, "api_fault": fault, "fault_gateway": only}
         )
 
+    def set_switch(self, name: str, on: bool = True) -> None:
+        """Turn one behaviour switch (models.CASE_SWITCHES) on or off."""
+        switch_set(name, on)
+
     def release(self, gateway: str = "") -> int:
         """Deliver the webhooks the `late` / `out_of_order` switches held."""
         return webhooks_release(gateway)
@@ -42,10 +46,14 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(live_server, settings) -> Sandbox:
+    """The live server with the sandbox's switches as a fresh sandbox has them (every
+    behaviour switch off)."""
     settings.PAYDESK_PUBLIC_URL = live_server.url
     settings.PAYDESK_GATEWAY_TIMEOUT = 2  # the `timeout` switch answers after this
     Switches.objects.update_or_create(
-        pk=1, defaults={"webhook_mode": "normal", "api_fault": "none", "fault_gateway": ""}
+        pk=1,
+        defaults={"webhook_mode": "normal", "api_fault": "none", "fault_gateway": "",
+                  **dict.fromkeys(CASE_SWITCHES, False)},
     )
     return Sandbox(url=live_server.url)
 

@@ -17,7 +17,8 @@ from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.ledger.models import Payment
 from paydesk.sandbox.core import object_get
-from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.models import SandboxObject, SandboxWebhook
+from tests.online.sandbox_support import sandbox_switch  # noqa: F401 (a driver of these tests)
 
 _keys = itertools.count(1)
 
@@ -57,6 +58,24 @@ def order_of(payment: Payment) -> SandboxObject:
     order = object_get("paypal", "order", payment.gateway_reference)
     assert order is not None
     return order
+
+
+def approve_and_decline(checkout: Checkout) -> str:
+    """The buyer approves, and PayPal then declines the capture (the capture's status is
+    DECLINED; its webhook PAYMENT.CAPTURE.DECLINED with the paypal_declined_event switch, else
+    the sandbox's old PAYMENT.CAPTURE.DENIED). Where PayPal sends the buyer back to."""
+    return press(checkout, "approve_decline")
+
+
+def capture_events(payment: Payment) -> list[str]:
+    """The PAYMENT.CAPTURE.* webhooks the sandbox made about the payment's order, oldest first."""
+    payment.refresh_from_db()
+    return list(
+        SandboxWebhook.objects.filter(
+            gateway="paypal", about=payment.gateway_reference,
+            event_type__startswith="PAYMENT.CAPTURE.",
+        ).order_by("id").values_list("event_type", flat=True)
+    )
 
 
 def reconcile(minutes: int = 20) -> int:

@@ -15,12 +15,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from paydesk.checkout.models import PaymentLogEntry
 from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.ledger.models import Payment
 from paydesk.sandbox.models import SandboxObject
+from tests.online.sandbox_support import sandbox_switch  # noqa: F401 (a driver of these tests)
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -65,6 +67,17 @@ def press(redirect_url: str, action: str) -> httpx.Response:
     """Open the hosted checkout page and press one of its buttons (pay, decline, cancel);
     the answer is the redirect Paystack sends the customer back with (not followed)."""
     return Tab(redirect_url).press(action)
+
+
+def verify(reference: str) -> dict:
+    """GET /transaction/verify/{reference} with the secret key, as Paydesk verifies; `data`.
+    With the paystack_customer_fees switch a paid one shows amount = requested_amount + fees."""
+    answer = httpx.get(
+        f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}{SANDBOX_PREFIX}/transaction/verify/{reference}",
+        headers={"Authorization": f"Bearer {settings.PAYDESK_PAYSTACK_SECRET_KEY}"}, timeout=30,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    return answer.json()["data"]
 
 
 def come_back(user, location: str):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.services import Checkout, checkout_start
+from tests.online.sandbox_support import sandbox_switch  # noqa: F401 (shared driver)
 
 VISA = "4242424242424242"
 DECLINE = "4000000000000002"

@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from paydesk.gateways.http import public_url
 from paydesk.sandbox.models import (
+    CASE_SWITCHES,
     ApiFault,
     SandboxObject,
     SandboxWebhook,
@@ -36,6 +36,13 @@ from paydesk.sandbox.models import (
 logger = logging.getLogger("paydesk.sandbox")
 
 GATEWAYS = ("stripe", "paypal", "razorpay", "paystack", "nowpayments")
+
+
+def public_url(path: str) -> str:
+    """An absolute URL on this server, from PAYDESK_PUBLIC_URL: where the sandbox's hosted pages
+    live and where its webhooks go. The sandbox's own copy, so that it depends on nothing of the
+    gateway code it stands in front of."""
+    return f"{str(settings.PAYDESK_PUBLIC_URL).rstrip('/')}/{path.lstrip('/')}"
 
 
 def new_id(prefix: str, length: int = 14) -> str:
@@ -79,6 +86,25 @@ def object_update(obj: SandboxObject, **changes: Any) -> SandboxObject:
         locked.updated_at = timezone.now()
         locked.save(update_fields=["data", "updated_at"])
     return locked
+
+
+# --- the behaviour switches ----------------------------------------------------------------
+
+
+def switch_on(name: str) -> bool:
+    """Whether the behaviour switch `name` (one of CASE_SWITCHES) is on now. Read at the moment
+    the gateway acts, so a switch changed on the control page applies to the next click."""
+    if name not in CASE_SWITCHES:
+        raise ValueError(f"No sandbox switch is called {name!r}.")
+    return bool(getattr(Switches.current(), name))
+
+
+def switch_set(name: str, value: bool) -> None:
+    """Turn the behaviour switch `name` on or off (the control page, and tests' drivers)."""
+    if name not in CASE_SWITCHES:
+        raise ValueError(f"No sandbox switch is called {name!r}.")
+    Switches.current()
+    Switches.objects.filter(pk=1).update(**{name: bool(value)})
 
 
 # --- the API fault switch ------------------------------------------------------------------

@@ -27,13 +27,46 @@ class ApiFault(models.TextChoices):
 
 
 class Switches(models.Model):
-    """One row (pk=1): how the sandbox misbehaves. `fault_gateway` empty = every gateway."""
+    """One row (pk=1): how the sandbox misbehaves. `fault_gateway` empty = every gateway.
+
+    The boolean switches turn on a behaviour a gateway documents but the sandbox does not play
+    by default; each is off by default, so the sandbox then behaves as it always did. Their
+    names and labels are listed in CASE_SWITCHES (the control page shows them from there)."""
 
     webhook_mode = models.CharField(
         max_length=20, choices=WebhookMode.choices, default=WebhookMode.NORMAL
     )
     api_fault = models.CharField(max_length=20, choices=ApiFault.choices, default=ApiFault.NONE)
     fault_gateway = models.CharField(max_length=20, blank=True, default="")
+    razorpay_manual_capture = models.BooleanField(
+        default=False,
+        help_text="Razorpay auto-capture off: a paid payment stays authorized until captured "
+        "through POST /v1/payments/{id}/capture.",
+    )
+    razorpay_late_authorisation = models.BooleanField(
+        default=False,
+        help_text="Razorpay checkout offers \"Fail, then authorise late\": a failed payment the "
+        "bank authorises later (when \"Late-authorise failed payments\" is pressed).",
+    )
+    razorpay_payer_notes = models.BooleanField(
+        default=False,
+        help_text="Razorpay checkout shows the notes the payer's browser passed, editable, as a "
+        "payer could change them.",
+    )
+    nowpayments_repay_after_expiry = models.BooleanField(
+        default=False,
+        help_text="NOWPayments invoice offers \"Pay again after expiry\": a new payment on an "
+        "invoice whose payment expired.",
+    )
+    paypal_declined_event = models.BooleanField(
+        default=False,
+        help_text="PayPal: a declined capture sends PAYMENT.CAPTURE.DECLINED (as documented), "
+        "not PAYMENT.CAPTURE.DENIED.",
+    )
+    paystack_customer_fees = models.BooleanField(
+        default=False,
+        help_text="Paystack: the customer bears the fees (amount = requested_amount + fees).",
+    )
 
     class Meta:
         verbose_name_plural = "switches"
@@ -45,6 +78,17 @@ class Switches(models.Model):
     def current(cls) -> Switches:
         switches, _created = cls.objects.get_or_create(pk=1)
         return switches
+
+
+# The behaviour switches (boolean fields of Switches), in the control page's order.
+CASE_SWITCHES = (
+    "razorpay_manual_capture",
+    "razorpay_late_authorisation",
+    "razorpay_payer_notes",
+    "nowpayments_repay_after_expiry",
+    "paypal_declined_event",
+    "paystack_customer_fees",
+)
 
 
 class SandboxObject(models.Model):

@@ -11,6 +11,16 @@ The hosted page: "Pay in full" (waiting → confirming → finished), "Pay part"
 confirming → partially_paid), "Let it expire" (waiting → expired); each sends one IPN per status,
 then sends the customer to `success_url` with `NP_id=<payment id>` (as NOWPayments does), or to
 `cancel_url` for an expired one. Every price is paid in BTC at the sandbox's made-up rate.
+
+An invoice whose payment expired can be paid again, as at NOWPayments: a new payment (new id,
+same `invoice_id` and `order_id`) with its own IPNs; both payments are then listed for the
+invoice and each answers GET /v1/payment/{id}. With the `nowpayments_repay_after_expiry` switch
+the page says so and offers "Pay again after expiry" (waiting → confirming → finished).
+
+IPNs are signed by signing.py (the sandbox's own implementation of NOWPayments' scheme); their
+bodies list the payment's fields in NOWPayments' order, not sorted, and keep the amounts' own
+digits (`0.00010000`), so a receiver must sort them and re-write their numbers as JavaScript
+does (`0.0001`) to check them, exactly as NOWPayments signs.
 """
 
 from __future__ import annotations
@@ -32,19 +42,23 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from paydesk.gateways.http import JsonNumber, encode_json, public_url
-from paydesk.gateways.nowpayments.webhooks import SIGNATURE_HEADER, nowpayments_signed_text
-from paydesk.gateways.signing import hmac_hex
 from paydesk.money import format_money
 from paydesk.sandbox.core import (
     object_create,
     object_get,
     object_update,
+    public_url,
     return_to,
     sandbox_api,
+    switch_on,
     webhook_send,
 )
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.nowpayments.signing import (
+    SIGNATURE_HEADER,
+    literal_json,
+    nowpayments_signature,
+)
 
 GATEWAY = "nowpayments"
 BTC_PRICE = Decimal("60000")  # the sandbox's rate: one BTC in any price currency
@@ -58,13 +72,16 @@ OUTCOMES = {
     "partially_paid": ("confirming", "partially_paid"),
     "expired": ("expired",),
 }
+REPAY = "repay"  # "Pay again after expiry": a new payment paid in full
 
 
 # --- answers -------------------------------------------------------------------------------
 
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(encode_json(body), status=status, content_type="application/json")
+    """An answer in JSON, amounts as JSON numbers with their own digits."""
+    return HttpResponse(literal_json(body).encode("utf-8"), status=status,
+                        content_type="application/json")
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:
@@ -183,20 +200,21 @@ def _jwt_valid(header: str) -> bool:
 def _as_number(value: object) -> object:
     if isinstance(value, str):
         try:
-            return JsonNumber(value)
+            return Decimal(value)
         except InvalidOperation:
             return value
     return value
 
 
 def _payment_json(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A payment as the API and the IPN show it: amounts as JSON numbers, keys sorted."""
+    """A payment as the API and the IPN show it: amounts as JSON numbers, the fields in the
+    order NOWPayments lists them (its IPN is not sorted: the signature's text is)."""
     shown = {k: (_as_number(v) if k in _DECIMAL_FIELDS else v) for k, v in data.items()}
     shown["fee"] = {
         "currency": data.get("pay_currency", "btc"),
-        "depositFee": JsonNumber(0), "serviceFee": JsonNumber(0), "withdrawalFee": JsonNumber(0),
+        "depositFee": 0, "serviceFee": 0, "withdrawalFee": 0,
     }
-    return {key: shown[key] for key in sorted(shown)}
+    return shown
 
 
 def _invoice_json(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,12 +223,8 @@ def _invoice_json(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _ipn_send(data: Mapping[str, Any]) -> None:
     """One IPN for the payment as it is now, signed as NOWPayments signs it."""
-    body = encode_json(_payment_json(data))
-    signature = hmac_hex(
-        secret=settings.PAYDESK_NOWPAYMENTS_IPN_SECRET,
-        message=nowpayments_signed_text(body).encode("utf-8"),
-        digest="sha512",
-    )
+    body = literal_json(_payment_json(data)).encode("utf-8")
+    signature = nowpayments_signature(body, settings.PAYDESK_NOWPAYMENTS_IPN_SECRET or "")
     webhook_send(
         GATEWAY, about=str(data["payment_id"]), event_type=f"payment.{data['payment_status']}",
         body=body, headers={SIGNATURE_HEADER: signature},
@@ -368,30 +382,57 @@ def _payment_move(payment: SandboxObject, outcome: str) -> SandboxObject:
     return payment
 
 
+def _repay_offered(payments: list[SandboxObject]) -> bool:
+    """"Pay again after expiry" is offered (switch on) once the invoice's latest payment
+    expired and none of its payments is paid or on its way."""
+    return (
+        switch_on("nowpayments_repay_after_expiry")
+        and bool(payments)
+        and payments[-1].data.get("payment_status") == "expired"
+        and not any(p.data.get("payment_status") in _DONE for p in payments)
+    )
+
+
+def _outcome_allowed(outcome: str, payments: list[SandboxObject]) -> bool:
+    if outcome == REPAY:
+        return _repay_offered(payments)
+    settled = any(p.data.get("payment_status") in _DONE for p in payments)
+    return outcome in OUTCOMES and not settled
+
+
+def _pay_invoice(invoice: SandboxObject, outcome: str) -> HttpResponse:
+    """Start a payment on the invoice, move it as the button says, and send the customer on:
+    to `success_url?NP_id=…`, or `cancel_url` when it expired."""
+    payment = _payment_move(_payment_start(invoice), "finished" if outcome == REPAY else outcome)
+    if outcome == "expired":
+        return redirect(invoice.data.get("cancel_url") or invoice.data["invoice_url"])
+    return redirect(return_to(
+        invoice.data.get("success_url") or invoice.data["invoice_url"],
+        NP_id=str(payment.data["payment_id"]),
+    ))
+
+
 @require_http_methods(["GET", "POST"])
 def invoice_page(request: HttpRequest) -> HttpResponse:
     """What the customer sees at invoice_url (`?iid=<invoice id>`): the price, what it costs in
-    BTC, and what to do. POST (the buttons) pays, pays part, or lets the payment expire."""
+    BTC, and what to do. POST (the buttons) pays, pays part, lets the payment expire, or (with
+    its switch) pays again after an expiry."""
     invoice_id = request.GET.get("iid") or request.POST.get("iid", "")
     invoice = object_get(GATEWAY, "invoice", invoice_id) if invoice_id.isdigit() else None
     if invoice is None:
         return render(request, "sandbox/nowpayments/invoice.html", {"missing": True}, status=404)
-    settled = [p for p in _invoice_payments(invoice.object_id)
-               if p.data.get("payment_status") in _DONE]
+    payments = _invoice_payments(invoice.object_id)
     outcome = request.POST.get("outcome", "")
-    if request.method == "POST" and outcome in OUTCOMES and not settled:
-        payment = _payment_move(_payment_start(invoice), outcome)
-        if outcome == "expired":
-            return redirect(invoice.data.get("cancel_url") or invoice.data["invoice_url"])
-        return redirect(return_to(
-            invoice.data.get("success_url") or invoice.data["invoice_url"],
-            NP_id=str(payment.data["payment_id"]),
-        ))
+    if request.method == "POST" and _outcome_allowed(outcome, payments):
+        return _pay_invoice(invoice, outcome)
+    settled = [p for p in payments if p.data.get("payment_status") in _DONE]
     price = Decimal(invoice.data["price_amount"])
     context = {
         "invoice": invoice.data,
         "price": format_money(price, invoice.data["price_currency"].upper()),
         "btc": format(max((price / BTC_PRICE).quantize(SATOSHI), SATOSHI), "f"),
         "settled": settled[-1].data if settled else None,
+        "repay": _repay_offered(payments),
+        "expired": payments[-1].data if payments and _repay_offered(payments) else None,
     }
     return render(request, "sandbox/nowpayments/invoice.html", context)

@@ -8,6 +8,9 @@ get_or_create, so every server process signs with the same one). The certificate
 its id: Paydesk caches certificates per URL, so a new one (a fresh database) gets a new URL.
 Paydesk's verifier is unchanged: settings/sandbox.py adds CERT_HOST to PAYDESK_PAYPAL_CERT_HOSTS
 and names `certificate_fetch` as PAYDESK_PAYPAL_CERT_FETCHER, which serves exactly that URL.
+
+Built on `cryptography` alone: nothing of Paydesk's signature code is used, so a mistake there
+cannot be mirrored here.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.utils import timezone
 
-from paydesk.errors import WebhookSignatureInvalid
 from paydesk.sandbox.models import SandboxObject
 
 CERT_HOST = "api.sandbox.paydesk.invalid"
 CERT_PATH = "/v1/notifications/certs/"
 _KIND = "signing-cert"
+
+
+class CertificateNotFound(ValueError):
+    """No sandbox certificate at that URL: a ValueError, which is what reading an unusable
+    certificate raises too (a verifier treats both as a signature it cannot check)."""
 
 
 def _new_key_and_certificate() -> dict[str, str]:
@@ -79,7 +86,7 @@ def certificate_fetch(url: str) -> bytes:
     """PAYDESK_PAYPAL_CERT_FETCHER in the sandbox: the stored certificate for exactly its URL."""
     found = SandboxObject.objects.filter(gateway="paypal", kind=_KIND, object_id="current").first()
     if found is None or url != certificate_url(found.data.get("cert_id", "")):
-        raise WebhookSignatureInvalid("The sandbox has no PayPal certificate at that URL.")
+        raise CertificateNotFound("The sandbox has no PayPal certificate at that URL.")
     return found.data["cert_pem"].encode()
 
 

@@ -14,7 +14,9 @@ error shapes as api-m.paypal.com), the buyer's approval page, and signed webhook
 - `/checkoutnow?token=<order id>`: the buyer approves (→ return_url?token=…&PayerID=…, webhook
   CHECKOUT.ORDER.APPROVED) or cancels (→ cancel_url?token=…). Two sandbox-only buttons approve
   an order whose capture will then be DECLINED, or held PENDING.
-- Capturing sends PAYMENT.CAPTURE.COMPLETED (or DENIED, or PENDING), signed like PayPal's.
+- Capturing sends PAYMENT.CAPTURE.COMPLETED (or, for a declined capture, DENIED — DECLINED as
+  PayPal documents it with the `paypal_declined_event` switch — or PENDING), signed like
+  PayPal's (signing.py, on `cryptography` alone).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import json
 import re
 import secrets
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from hashlib import sha256
 from typing import Any
 
@@ -37,13 +39,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from paydesk.gateways.http import public_url
-from paydesk.money import round_half_up
 from paydesk.sandbox.core import (
     object_create,
     object_get,
+    public_url,
     return_to,
     sandbox_api,
+    switch_on,
     webhook_send,
 )
 from paydesk.sandbox.models import SandboxObject
@@ -356,6 +358,10 @@ def order(request: HttpRequest, order_id: str) -> HttpResponse:
     return _not_found() if obj is None else JsonResponse(_answer(obj))
 
 
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def _fee(value: Decimal, currency: str) -> Decimal:
     """PayPal's standard rate in the sandbox: 3.49% plus a fixed part."""
     if currency in NO_DECIMALS:
@@ -460,12 +466,19 @@ def _send(about: str, event_type: str, resource_type: str, summary: str,
                  headers=webhook_headers(body))
 
 
+def capture_event_type(status: str) -> str:
+    """The webhook a capture of `status` sends. PayPal documents PAYMENT.CAPTURE.DECLINED for a
+    declined capture and PAYMENT.CAPTURE.DENIED for one denied later (e.g. after review); the
+    sandbox long sent DENIED for a declined one, and still does unless the
+    `paypal_declined_event` switch is on."""
+    if status == "DECLINED":
+        documented = switch_on("paypal_declined_event")
+        return "PAYMENT.CAPTURE.DECLINED" if documented else "PAYMENT.CAPTURE.DENIED"
+    return {"COMPLETED": "PAYMENT.CAPTURE.COMPLETED", "PENDING": "PAYMENT.CAPTURE.PENDING"}[status]
+
+
 def _send_capture_webhook(order_id: str, made: dict[str, Any]) -> None:
-    event_type = {
-        "COMPLETED": "PAYMENT.CAPTURE.COMPLETED",
-        "DECLINED": "PAYMENT.CAPTURE.DENIED",
-        "PENDING": "PAYMENT.CAPTURE.PENDING",
-    }[made["status"]]
+    event_type = capture_event_type(made["status"])
     amount = made["amount"]
     resource = {
         **made,

@@ -10,7 +10,10 @@ API (wrapped in `sandbox_api`: CSRF-exempt, under the fault switch), `Authorizat
 
 The hosted checkout `/checkout/<access_code>` (the `authorization_url`) has three buttons:
 - Pay (success): status `success`, Paystack's fee (the sandbox charges 1.5 %), the signed
-  `charge.success` webhook sent (as the switches say), then `callback_url?trxref=…&reference=…`;
+  `charge.success` webhook sent (as the switches say), then `callback_url?trxref=…&reference=…`.
+  With the `paystack_customer_fees` switch the customer bears the fee, as when a merchant
+  passes charges to customers: `amount` = `requested_amount` + `fees`, `fees_split` set, in
+  the webhook and in the verify answer alike;
 - Decline (failure): status `failed` ("Declined"), no webhook (Paystack sends none), then the
   callback URL the same way;
 - Cancel: the transaction stays `abandoned` and the customer goes to `metadata.cancel_action`.
@@ -41,8 +44,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from paydesk.gateways.http import public_url
-from paydesk.gateways.signing import hmac_hex
 from paydesk.money import format_money
 from paydesk.sandbox.core import (
     error,
@@ -51,11 +52,14 @@ from paydesk.sandbox.core import (
     object_create,
     object_find,
     object_get,
+    public_url,
     return_to,
     sandbox_api,
+    switch_on,
     webhook_send,
 )
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.paystack.signing import SIGNATURE_HEADER, paystack_signature
 
 GATEWAY = "paystack"
 KIND = "transaction"
@@ -240,17 +244,45 @@ def transaction_verify(request: HttpRequest, reference: str) -> HttpResponse:
 # --- the hosted checkout -------------------------------------------------------------------
 
 
+def _fee(requested: int) -> int:
+    """The sandbox's Paystack fee on a requested amount, in the same subunits (half up)."""
+    return (requested * FEE_PER_THOUSAND + 500) // 1000
+
+
+def _customer_fees(requested: int) -> dict[str, Any]:
+    """With the customer bearing the fees (Paystack's "pass charges to customers"): the charge
+    is the requested amount plus the fee; `requested_amount` stays what the merchant asked.
+    `fees_split` has the shape Paystack answers (paystack / integration / subaccount / params);
+    its values for a transaction without a split are the sandbox's reading."""
+    fees = _fee(requested)
+    return {
+        "amount": requested + fees,
+        "requested_amount": requested,
+        "fees": fees,
+        "fees_split": {
+            "paystack": fees,
+            "integration": requested,
+            "subaccount": 0,
+            "params": {"bearer": "account", "transaction_charge": "", "percentage_charge": "0"},
+        },
+    }
+
+
 def _paid(data: dict[str, Any]) -> dict[str, Any]:
     now = _iso(timezone.now())
-    amount = int(data["amount"])
+    requested = int(data.get("requested_amount") or data["amount"])
+    charge = (
+        _customer_fees(requested) if switch_on("paystack_customer_fees")
+        else {"fees": _fee(int(data["amount"]))}
+    )
     return {
+        **charge,
         "status": "success",
         "gateway_response": "Successful",
         "message": None,
         "paid_at": now,
         "paidAt": now,
         "channel": "card",
-        "fees": (amount * FEE_PER_THOUSAND + 500) // 1000,
         "authorization": {
             "authorization_code": new_id("AUTH_", 10).lower().replace("auth_", "AUTH_"),
             "bin": "408408",
@@ -282,7 +314,7 @@ def _send_charge_success(data: dict[str, Any]) -> None:
         about=str(data["reference"]),
         event_type="charge.success",
         body=body,
-        headers={"x-paystack-signature": signature_for(body)},
+        headers={SIGNATURE_HEADER: signature_for(body)},
     )
 
 
@@ -304,18 +336,29 @@ def checkout(request: HttpRequest, access_code: str) -> HttpResponse:
 
 
 def _page(request: HttpRequest, data: dict[str, Any], problem: str = "") -> HttpResponse:
-    amount = Decimal(int(data["amount"])).scaleb(-2)
+    """The checkout, showing what the customer pays (with the fee when the customer bears it).
+    Every Paystack currency counts in hundredths (kobo, pesewas, cents)."""
+    units = int(data["amount"])
+    fee_shown = ""
+    if data["status"] == "abandoned" and switch_on("paystack_customer_fees"):
+        fee = _fee(int(data.get("requested_amount") or data["amount"]))
+        units, fee_shown = units + fee, _money(fee, data)
     return render(
         request,
         "sandbox/paystack/checkout.html",
         {
             "data": data,
-            "amount": format_money(amount, str(data["currency"])),
+            "amount": _money(units, data),
+            "fee": fee_shown,
             "email": data["customer"]["email"],
             "open": data["status"] == "abandoned" and not data.get("_closed"),
             "problem": problem,
         },
     )
+
+
+def _money(units: int, data: dict[str, Any]) -> str:
+    return format_money(Decimal(units).scaleb(-2), str(data["currency"]))
 
 
 def _act(request: HttpRequest, found: SandboxObject, action: str) -> HttpResponse:
@@ -347,6 +390,5 @@ def _act(request: HttpRequest, found: SandboxObject, action: str) -> HttpRespons
 
 def signature_for(body: bytes) -> str:
     """The x-paystack-signature the sandbox puts on `body` (tests sign their own bodies so)."""
-    return hmac_hex(secret=settings.PAYDESK_PAYSTACK_SECRET_KEY or "", message=body,
-                    digest="sha512")
+    return paystack_signature(body, settings.PAYDESK_PAYSTACK_SECRET_KEY or "")
 

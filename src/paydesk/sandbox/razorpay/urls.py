@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(rf"^v1/orders/{ORDER}$", views.order_detail, name="order"),
     re_path(rf"^v1/orders/{ORDER}/payments$", views.order_payments, name="order_payments"),
     re_path(rf"^v1/payments/{PAYMENT}$", views.payment_detail, name="payment"),
+    re_path(rf"^v1/payments/{PAYMENT}/capture$", views.payment_capture, name="payment_capture"),
     path("v1/checkout.js", views.checkout_js, name="checkout_js"),
     path("checkout/<str:order_id>/", views.checkout_page, name="checkout"),
 ]

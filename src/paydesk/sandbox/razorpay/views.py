@@ -6,42 +6,50 @@ API (Basic `key_id:key_secret`, JSON, amounts in integer subunits, Razorpay's er
 - POST /v1/orders — amount, currency, receipt (≤ 40), notes, partial_payment. Like the real API
   it does NOT refuse a receipt used before: Paydesk finds its earlier order with
 - GET /v1/orders?receipt=… (orders whose receipt contains the value, newest first), count, skip;
-- GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id}.
+- GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id};
+- POST /v1/payments/{id}/capture {amount, currency} — for an `authorized` payment, exactly its
+  amount (payments.py says what each refusal is).
 Every API view obeys the fault switch (`sandbox_api`).
 
 Checkout: GET /v1/checkout.js defines `Razorpay` (the subset Paydesk uses); `open()` frames
-/checkout/{order id}/ — this page, with "Pay (success)" and "Fail payment". Success makes a
-captured payment (auto-capture), marks the order paid, sends `payment.captured` and
-`order.paid`, and hands checkout.js the three fields with the signature HMAC-SHA256(key secret,
-"{order_id}|{payment_id}"). Failure makes a failed payment, marks the order attempted and sends
-`payment.failed`. Webhooks are signed like Razorpay's: X-Razorpay-Signature = hex
-HMAC-SHA256(webhook secret, body), with an X-Razorpay-Event-Id.
+/checkout/{order id}/ — this page, with "Pay (success)", "Fail payment" and, with its switch on,
+"Fail, then authorise late". What each does to the payment and which webhooks it sends is in
+payments.py; the success hands checkout.js the three fields with the signature
+HMAC-SHA256(key secret, "{order_id}|{payment_id}") (signing.py). The payment's `notes` are the
+ones the browser passed to Checkout, as at Razorpay.
+
+Currencies and their subunits are the sandbox's own table (Razorpay's documented list: JPY
+without decimals; KWD, BHD and OMR with three, the last digit 0), not Paydesk's.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import json
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from paydesk.gateways.http import public_url
-from paydesk.gateways.razorpay.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER
-from paydesk.gateways.signing import hmac_hex
-from paydesk.money import Money, currency_exponent, normalize_currency
-from paydesk.sandbox.core import json_body, new_id, object_create, sandbox_api, webhook_send
+from paydesk.money import format_money
+from paydesk.sandbox.core import (
+    json_body,
+    new_id,
+    object_create,
+    public_url,
+    sandbox_api,
+    switch_on,
+)
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.razorpay import payments
+from paydesk.sandbox.razorpay.signing import checkout_signature
 from paydesk.web.middleware import CONTENT_SECURITY_POLICY
 
 GATEWAY = "razorpay"
@@ -50,13 +58,23 @@ CHECKOUT_JS = Path(__file__).resolve().parent.parent / "static" / "sandbox" / "r
 )
 MINIMUM = {"INR": 100}
 TENS_ONLY = {"KWD", "BHD", "OMR"}
-FAILURE = {
-    "code": "BAD_REQUEST_ERROR",
-    "description": "Your payment was declined by the bank (Razorpay sandbox).",
-    "source": "bank",
-    "step": "payment_authorization",
-    "reason": "payment_failed",
+# Razorpay's accepted currencies (docs "Supported currencies") → how many decimals its integer
+# subunits have: two unless listed otherwise.
+EXPONENTS = {
+    **dict.fromkeys(
+        "AED ALL AMD ARS AUD AWG BBD BDT BMD BND BOB BSD BWP BZD CAD CHF CNY COP CRC CUP CZK "
+        "DKK DOP DZD EGP ETB EUR FJD GBP GHS GIP GMD GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR "
+        "JMD KES KGS KHR KYD KZT LAK LBP LKR LRD LSL MAD MDL MKD MMK MNT MOP MUR MVR MWK MXN "
+        "MYR NAD NGN NIO NOK NPR NZD PEN PGK PHP PKR QAR RUB SAR SCR SEK SGD SLL SOS SSP SVC "
+        "SZL THB TTD TZS USD UYU UZS YER ZAR".split(),
+        2,
+    ),
+    "JPY": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "OMR": 3,
 }
+ACTIONS = ("pay", "fail", "late")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$")
 
 
@@ -100,6 +118,11 @@ def _collection(items: list[dict[str, Any]]) -> JsonResponse:
     return JsonResponse({"entity": "collection", "count": len(items), "items": items})
 
 
+def _major(subunits: int, currency: str) -> Decimal:
+    """An amount in subunits as a decimal of the currency, by the sandbox's own table."""
+    return Decimal(subunits).scaleb(-EXPONENTS[currency])
+
+
 def _order_create(request: HttpRequest) -> JsonResponse:
     body = json_body(request)
     if body is None:
@@ -107,17 +130,12 @@ def _order_create(request: HttpRequest) -> JsonResponse:
     amount, currency = body.get("amount"), body.get("currency")
     if isinstance(amount, bool) or not isinstance(amount, int):
         return _error(400, "The amount must be an integer.", field="amount")
-    try:
-        code = normalize_currency(str(currency or ""))
-    except Exception:  # noqa: BLE001 — any bad code is Razorpay's one refusal
-        return _error(400, "Currency is not supported", field="currency")
-    if code != currency:
+    code = currency if isinstance(currency, str) else ""
+    if code not in EXPONENTS:
         return _error(400, "Currency is not supported", field="currency")
     if amount < MINIMUM.get(code, 1):
-        minimum = Money.from_minor_units(MINIMUM.get(code, 1), code)
-        return _error(
-            400, f"The amount must be atleast {code} {minimum.amount}.", field="amount"
-        )
+        minimum = _major(MINIMUM.get(code, 1), code)
+        return _error(400, f"The amount must be atleast {code} {minimum}.", field="amount")
     if code in TENS_ONLY and amount % 10:
         return _error(400, "The amount for this currency must end with 0.", field="amount")
     receipt = body.get("receipt")
@@ -194,8 +212,8 @@ def order_payments(request: HttpRequest, order_id: str) -> HttpResponse:
         return _unauthorized()
     if _get("order", order_id) is None:
         return _error(400, "The id provided does not exist")
-    payments = SandboxObject.objects.filter(gateway=GATEWAY, kind="payment", lookup=order_id)
-    return _collection([p.data for p in payments.order_by("-id")])
+    found = SandboxObject.objects.filter(gateway=GATEWAY, kind="payment", lookup=order_id)
+    return _collection([payments.public(p.data) for p in found.order_by("-id")])
 
 
 @sandbox_api(GATEWAY)
@@ -206,7 +224,25 @@ def payment_detail(request: HttpRequest, payment_id: str) -> HttpResponse:
     payment = _get("payment", payment_id)
     if payment is None:
         return _error(400, "The id provided does not exist")
-    return JsonResponse(payment.data)
+    return JsonResponse(payments.public(payment.data))
+
+
+@sandbox_api(GATEWAY)
+@require_POST
+def payment_capture(request: HttpRequest, payment_id: str) -> HttpResponse:
+    """POST /v1/payments/{id}/capture {"amount": <subunits>, "currency": "INR"}."""
+    if not _authenticated(request):
+        return _unauthorized()
+    body = json_body(request)
+    if body is None:
+        return _error(400, "The request body is not valid JSON.")
+    try:
+        captured = payments.capture(payment_id, body.get("amount"), body.get("currency"))
+    except payments.CaptureRefused as refusal:
+        return _error(400, refusal.description, field=refusal.field or None)
+    if captured is None:
+        return _error(400, "The id provided does not exist")
+    return JsonResponse(captured)
 
 
 # --- checkout.js and the checkout it opens ------------------------------------------------
@@ -242,113 +278,6 @@ def _framed(response: HttpResponse, parent: str) -> HttpResponse:
     return response
 
 
-def _fee(amount: int) -> tuple[int, int]:
-    """Razorpay-like fee in subunits: 2 % plus 18 % GST on it (the fee includes the tax)."""
-    base = amount * 2 // 100
-    tax = base * 18 // 100
-    return base + tax, tax
-
-
-def _payment_data(
-    order: dict[str, Any], *, captured: bool, email: str, notes: dict, description: str
-) -> dict:
-    amount = order["amount"]
-    fee, tax = _fee(amount) if captured else (None, None)
-    error = FAILURE if not captured else dict.fromkeys(FAILURE)
-    return {
-        "id": new_id("pay_"),
-        "entity": "payment",
-        "amount": amount,
-        "currency": order["currency"],
-        "status": "captured" if captured else "failed",
-        "order_id": order["id"],
-        "invoice_id": None,
-        "international": False,
-        "method": "card",
-        "amount_refunded": 0,
-        "refund_status": None,
-        "captured": captured,
-        "description": description,
-        "card_id": None,
-        "bank": None,
-        "wallet": None,
-        "vpa": None,
-        "email": email,
-        "contact": "",
-        "notes": notes,
-        "fee": fee,
-        "tax": tax,
-        "error_code": error["code"],
-        "error_description": error["description"],
-        "error_source": error["source"],
-        "error_step": error["step"],
-        "error_reason": error["reason"],
-        "acquirer_data": {},
-        "created_at": int(time.time()),
-    }
-
-
-def _send(event: str, payment: dict[str, Any], order: dict[str, Any] | None) -> None:
-    payload: dict[str, Any] = {"payment": {"entity": payment}}
-    if order is not None:
-        payload["order"] = {"entity": order}
-    body = json.dumps(
-        {
-            "entity": "event",
-            "account_id": "acc_PaydeskSandbox",
-            "event": event,
-            "contains": list(payload),
-            "payload": payload,
-            "created_at": int(time.time()),
-        },
-        separators=(",", ":"),
-    ).encode()
-    signature = hmac_hex(
-        secret=settings.PAYDESK_RAZORPAY_WEBHOOK_SECRET, message=body, digest="sha256"
-    )
-    webhook_send(
-        GATEWAY,
-        about=payment["order_id"],
-        event_type=event,
-        body=body,
-        headers={SIGNATURE_HEADER: signature, EVENT_ID_HEADER: new_id("evt_")},
-    )
-
-
-def _pay(
-    order_id: str, *, captured: bool, email: str, notes: dict, description: str
-) -> dict[str, Any]:
-    """One payment attempt on the order; a second success on a paid order gives the first."""
-    with transaction.atomic():
-        row = SandboxObject.objects.select_for_update().get(
-            gateway=GATEWAY, kind="order", object_id=order_id
-        )
-        order = dict(row.data)
-        if order["status"] == "paid":
-            done = SandboxObject.objects.filter(
-                gateway=GATEWAY, kind="payment", lookup=order_id, data__status="captured"
-            ).first()
-            if done is not None:
-                return done.data
-        payment = _payment_data(
-            order, captured=captured, email=email, notes=notes, description=description
-        )
-        object_create(GATEWAY, "payment", payment["id"], payment, lookup=order_id)
-        order["attempts"] = order.get("attempts", 0) + 1
-        if captured:
-            order.update(status="paid", amount_paid=order["amount"], amount_due=0)
-        elif order["status"] == "created":
-            order["status"] = "attempted"
-        row.data, row.updated_at = order, timezone.now()
-        row.save(update_fields=["data", "updated_at"])
-        if captured:
-            _send("payment.captured", payment, None)
-            _send("order.paid", payment, order)
-        else:
-            _send("payment.failed", payment, None)
-    return payment
-
-
 def _options(source: Any) -> dict[str, Any]:
     notes = {
         key[6:-1]: str(value)[:256]
@@ -365,6 +294,25 @@ def _options(source: Any) -> dict[str, Any]:
     }
 
 
+def _actions() -> tuple[str, ...]:
+    """The outcomes the checkout offers now ("late" only with its switch on)."""
+    return ACTIONS if switch_on("razorpay_late_authorisation") else ACTIONS[:2]
+
+
+def _handed_back(order_id: str, payment: dict[str, Any]) -> dict[str, Any]:
+    """What the frame hands checkout.js: the success fields, signed, for an authorised or
+    captured payment (Checkout's handler runs on authorisation); else the failure."""
+    if payment["status"] not in ("authorized", "captured"):
+        return {"payment": payment}
+    return {
+        "payment": payment,
+        "succeeded": True,
+        "signature": checkout_signature(
+            order_id, payment["id"], settings.PAYDESK_RAZORPAY_KEY_SECRET or ""
+        ),
+    }
+
+
 @xframe_options_sameorigin
 @require_http_methods(["GET", "POST"])
 def checkout_page(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -374,30 +322,24 @@ def checkout_page(request: HttpRequest, order_id: str) -> HttpResponse:
         raise Http404("No such order.")
     options = _options(request.POST if request.method == "POST" else request.GET)
     order = row.data
-    exponent = currency_exponent(order["currency"])
     context = {
         "order": order,
         "options": options,
-        "amount": Money.from_minor_units(order["amount"], order["currency"]),
-        "exponent": exponent,
+        "amount": format_money(_major(order["amount"], order["currency"]), order["currency"]),
+        "late_offered": "late" in _actions(),
+        "notes_editable": switch_on("razorpay_payer_notes"),
         "key_ok": hmac.compare_digest(
             options["key_id"].encode(), (settings.PAYDESK_RAZORPAY_KEY_ID or "").encode()
         ),
     }
     if request.method == "POST" and context["key_ok"]:
         action = request.POST.get("action")
-        if action in ("pay", "fail"):
-            payment = _pay(
-                order_id, captured=action == "pay", email=options["email"],
-                notes=options["notes"], description=options["description"],
+        if action in _actions():
+            payment = payments.pay(
+                order_id, action, email=options["email"], notes=options["notes"],
+                description=options["description"],
             )
-            context["payment"] = payment
-            if payment["status"] == "captured":
-                context["signature"] = hmac_hex(
-                    secret=settings.PAYDESK_RAZORPAY_KEY_SECRET,
-                    message=f"{order_id}|{payment['id']}".encode(),
-                    digest="sha256",
-                )
+            context.update(_handed_back(order_id, payment))
             template = "sandbox/razorpay/result.html"
             return _framed(render(request, template, context), options["origin"])
     status = 200 if context["key_ok"] else 400

@@ -31,27 +31,32 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
-from paydesk.errors import PaydeskError
-from paydesk.gateways.base import luhn_valid
-from paydesk.gateways.http import public_url
-from paydesk.gateways.signing import hmac_hex
-from paydesk.gateways.stripe.webhooks import REFERENCE_KEY, stripe_exponent
 from paydesk.sandbox.core import (
     SIGNERS,
     new_id,
     object_create,
     object_get,
     object_update,
+    public_url,
     return_to,
     sandbox_api,
     webhook_send,
 )
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.stripe.signing import SIGNATURE_HEADER, stripe_signature
 from paydesk.web.middleware import CONTENT_SECURITY_POLICY
 
 GATEWAY = "stripe"
 API_VERSION = "2024-06-20"
-SIGNATURE_HEADER = "Stripe-Signature"
+# The metadata key under which the merchant (Paydesk) puts its payment reference: the sandbox
+# files each intent under it, as a merchant's dashboard search would find it.
+REFERENCE_KEY = "paydesk_reference"
+# Stripe's integer amounts (docs "Zero-decimal currencies", "Three-decimal currencies"): every
+# other currency counts in hundredths.
+ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+)
+THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 PRIVATE = "sandbox"  # the key of what the sandbox keeps for itself in an object (never answered)
 
 SUCCESS = "success"
@@ -155,6 +160,21 @@ def _unauthorized(request: HttpRequest, *, publishable_ok: bool) -> JsonResponse
 
 
 # --- card checks ------------------------------------------------------------------------------
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check Stripe applies to a card number (ISO/IEC 7812-1)."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def stripe_exponent(currency: str) -> int:
+    """How many decimals Stripe's integer amounts have in `currency`."""
+    code = currency.upper()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
 
 
 def _brand(digits: str) -> str:
@@ -464,13 +484,10 @@ def event_send(intent: dict[str, Any], event_type: str) -> None:
 def signed_headers(body: bytes) -> dict[str, str]:
     """Stripe-Signature for `body` as sent now: `t=<now>,v1=hex HMAC-SHA256("{t}.{body}")`.
     Stripe signs every delivery (and retry) anew, so a held webhook is re-signed when released."""
-    now = int(time.time())
-    signature = hmac_hex(
-        secret=settings.PAYDESK_STRIPE_WEBHOOK_SECRET,
-        message=str(now).encode() + b"." + body,
-        digest="sha256",
+    signature = stripe_signature(
+        body, secret=settings.PAYDESK_STRIPE_WEBHOOK_SECRET or "", timestamp=int(time.time())
     )
-    return {SIGNATURE_HEADER: f"t={now},v1={signature}"}
+    return {SIGNATURE_HEADER: signature}
 
 
 SIGNERS[GATEWAY] = signed_headers
@@ -564,10 +581,7 @@ def three_d_secure(request: HttpRequest, intent_id: str) -> HttpResponse:
         ))
     method = object_get(GATEWAY, "payment_method", intent.get("payment_method") or "")
     card = method.data.get("card", {}) if method else {}
-    try:
-        exponent = stripe_exponent(intent["currency"])
-    except PaydeskError:
-        exponent = 2
+    exponent = stripe_exponent(intent["currency"])
     return render(request, "sandbox/stripe/three_d_secure.html", {
         "intent": _public(obj.data),
         "waiting": waiting,
