@@ -48,6 +48,13 @@ _OUTCOMES = {
 }
 
 
+# What the customer reads when PayPal gives no reason (its documented event names).
+_REFUSAL_WORDS = {
+    "PAYMENT.CAPTURE.DECLINED": "capture declined",
+    "PAYMENT.CAPTURE.DENIED": "capture denied",
+}
+
+
 def _header(headers: Mapping[str, str], name: str) -> str:
     return (headers.get(name) or "").strip()
 
@@ -173,7 +180,7 @@ def parse_paypal_event(body: bytes) -> GatewayEvent | None:
         transaction_id=text(resource.get("id")),
         amount=amount,
         fee=fee_from(fee, amount) if outcome is Outcome.COMPLETED else None,
-        reason=f"PayPal: {text(details.get('reason')) or 'capture denied'}."
+        reason=f"PayPal: {text(details.get('reason')) or _REFUSAL_WORDS.get(kind, 'refused')}."
         if outcome is Outcome.CANCELLED
         else "",
         summary={
