@@ -408,20 +408,21 @@ def test_an_abandoned_checkout_is_cancelled_after_the_window(sandbox, payer):
     assert _balance(payer) == 0
 
 
-def test_a_payment_authorized_at_razorpay_is_in_flight_and_never_abandoned(sandbox, payer):
+def test_a_payment_still_created_at_razorpay_is_in_flight_and_never_abandoned(sandbox, payer):
+    """(An authorized one is captured: tests/online/test_late_outcomes.py.)"""
     payment = _started(payer)
     order = SandboxObject.objects.get(kind="order", object_id=payment.gateway_reference)
     object_create(
         "razorpay", "payment", "pay_Authorized00001",
         {"id": "pay_Authorized00001", "entity": "payment", "amount": 50000, "currency": "INR",
-         "status": "authorized", "order_id": order.object_id, "created_at": 1},
+         "status": "created", "order_id": order.object_id, "created_at": 1},
         lookup=order.object_id,
     )
     assert gateway_payments_reconcile(now=timezone.now() + ABANDONED) == 0
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING
     assert payment.pending_reason == (
-        "Razorpay holds the payment (authorized); waiting for its capture."
+        "Razorpay holds the payment (created); waiting for its capture."
     )
 
 
