@@ -908,10 +908,10 @@ def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
     ).payment
 
 
-def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
-    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer."""
+def _requery(payment: Payment, *, unavailable: str) -> GatewayAnswer:
+    """Ask the payment's gateway where it stands (fetch_status) and apply the answer."""
     gateway = online_gateway_for(payment)
-    if gateway is None or payment.is_final:
+    if gateway is None:
         return GatewayAnswer(payment=payment, event=None)
     return _ask_gateway(
         payment,
@@ -919,27 +919,24 @@ def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
             payment_reference=payment.reference, gateway_reference=payment.gateway_reference
         ),
         channel=LogChannel.RECONCILE,
-        unavailable="Reconciliation will ask again.",
+        unavailable=unavailable,
     )
+
+
+def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
+    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer."""
+    if payment.is_final:
+        return GatewayAnswer(payment=payment, event=None)
+    return _requery(payment, unavailable="Reconciliation will ask again.")
 
 
 def payment_late_check(*, payment: Payment) -> GatewayAnswer:
     """Ask the gateway again about a cancelled online payment (reconciliation's late watch):
     money it confirms now is credited once as a late payment linked to it; anything else
     changes nothing. A payment that never got a gateway reference is not asked."""
-    gateway = online_gateway_for(payment)
-    if gateway is None or payment.status != PaymentStatus.CANCELLED or (
-        not payment.gateway_reference
-    ):
+    if payment.status != PaymentStatus.CANCELLED or not payment.gateway_reference:
         return GatewayAnswer(payment=payment, event=None)
-    return _ask_gateway(
-        payment,
-        lambda: gateway.fetch_status(
-            payment_reference=payment.reference, gateway_reference=payment.gateway_reference
-        ),
-        channel=LogChannel.RECONCILE,
-        unavailable="",
-    )
+    return _requery(payment, unavailable="")
 
 
 # --- method configuration (back office) ----------------------------------------------------

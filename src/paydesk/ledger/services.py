@@ -9,10 +9,11 @@ completed or cancelled payment: the database would refuse (migrations/0002_ledge
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, reduce
 from typing import Any
 
 import psycopg
@@ -330,19 +331,17 @@ def payment_create(
                 ).first()
                 if existing is not None:
                     return existing
-            if (
-                gateway_reference
-                and Payment.objects.filter(
-                    gateway=gateway, gateway_reference=gateway_reference
-                ).exists()
-            ):
-                raise PaymentError("That gateway transaction is already recorded.") from None
-            if (
-                gateway_transaction
-                and Payment.objects.filter(
-                    gateway=gateway, gateway_transaction=gateway_transaction
-                ).exists()
-            ):
+            taken = [
+                models.Q(**{column: value})
+                for column, value in (
+                    ("gateway_reference", gateway_reference),
+                    ("gateway_transaction", gateway_transaction),
+                )
+                if value
+            ]
+            if taken and Payment.objects.filter(
+                models.Q(gateway=gateway) & reduce(operator.or_, taken)
+            ).exists():
                 raise PaymentError("That gateway transaction is already recorded.") from None
             if attempt == 2:
                 raise
