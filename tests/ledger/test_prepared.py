@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from paydesk.ledger.fastpath import payment_row_insert
 from paydesk.ledger.models import Payment
-from paydesk.ledger.services import _insert, payment_create  # _insert: the hot INSERT
+from paydesk.ledger.services import payment_create
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,4 +52,4 @@ def test_a_database_error_of_a_prepared_statement_is_djangos(customer):
         method="manual", description="Same reference",
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        _insert(duplicate)
+        payment_row_insert(duplicate)

@@ -13,14 +13,10 @@ import operator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache, reduce
+from functools import reduce
 from typing import Any
 
-import psycopg
-from django.apps import apps
-from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import signals
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
@@ -32,6 +28,8 @@ from paydesk.errors import (
     PaymentError,
     PermissionDenied,
 )
+from paydesk.ledger.fastpath import execute_hot, payment_row_insert
+from paydesk.ledger.hooks import topup_steps, topup_steps_run
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
     STORAGE_PLACES,
@@ -97,44 +95,13 @@ def _payment_snapshot(payment: Payment) -> dict[str, Any]:
     }
 
 
-def _execute_hot(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    """Run one of the two statements every posting sends (balance UPDATE, payment INSERT) and
-    return its first row.
-
-    On PostgreSQL (unless PAYDESK_PG_PREPARED is off) it goes through a server-side-binding
-    psycopg cursor on Django's own connection, inside the caller's transaction, with
-    `prepare=True`: PostgreSQL parses and plans it once per connection instead of on every
-    payment, as any plain psycopg program's repeated statements are (bench P1's floor). Django's
-    default client-side-binding cursor cannot prepare. Elsewhere, Django's cursor.
-    """
-    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        connection.ensure_connection()
-        # Errors become Django's (IntegrityError…), exactly as through Django's own cursor.
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
 @dataclass(frozen=True, slots=True)
 class _Posted:
-    """What moving a balance gave: the new balance, and (top-ups only) whether the customer holds
-    an armed bonus voucher — read by the same statement, saving a round trip per top-up."""
+    """What moving a balance gave: the new balance, and (top-ups only) what each registered
+    top-up step's probe read in the same statement (ledger/hooks.py), saving a round trip each."""
 
     balance: Decimal
-    bonus_armed: bool
-
-
-@cache
-def _armed_probe_sql() -> str:
-    qn = connection.ops.quote_name
-    table = qn(apps.get_model("vouchers", "VoucherActivation")._meta.db_table)
-    return (
-        f"EXISTS (SELECT 1 FROM {table} WHERE {qn('customer_id')} = %s "
-        f"AND {qn('applied_payment_id')} IS NULL)"
-    )
+    probes: tuple[bool, ...] = ()
 
 
 def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -> _Posted:
@@ -151,12 +118,15 @@ def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -
         sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
         params.append(units)
     sql += f" RETURNING {qn('balance')}"
-    if amount > 0:
-        sql += f", {_armed_probe_sql()}"
+    steps = topup_steps() if amount > 0 else ()
+    for step in steps:
+        sql += f", {step.probe_sql()}"
         params.append(customer_id)
-    row = _execute_hot(sql, params)
+    row = execute_hot(sql, params)
     if row is not None:
-        return _Posted(balance=from_storage_units(row[0]), bonus_armed=bool(amount > 0 and row[1]))
+        return _Posted(
+            balance=from_storage_units(row[0]), probes=tuple(bool(v) for v in row[1:])
+        )
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise PaymentError("No such customer.")
@@ -165,79 +135,6 @@ def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -
         f"{format_money(customer.available_credit, customer.currency)} available.",
         field="total",
     )
-
-
-# (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
-# kind: "text" (a str is stored as it is), "datetime" or "other".
-_INSERT_STATEMENTS: dict[str, tuple[str, list[tuple[Any, str]]]] = {}
-
-
-def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
-    cached = _INSERT_STATEMENTS.get(connection.vendor)
-    if cached is None:
-        meta = Payment._meta
-        qn = connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}"
-        )
-        kinds = [
-            "text"
-            if isinstance(f, models.CharField | models.TextField)
-            else "datetime"
-            if isinstance(f, models.DateTimeField)
-            else "other"
-            for f in fields
-        ]
-        cached = (sql, list(zip(fields, kinds, strict=True)))
-        _INSERT_STATEMENTS[connection.vendor] = cached
-    return cached
-
-
-def _insert(payment: Payment) -> None:
-    """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
-
-    The same signals (pre_save, then post_save, when anything listens), the same columns,
-    values and conversions (`pre_save`, `get_db_prep_save`), the same constraints and triggers;
-    only the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting
-    a payment (bench/ P1). A value that is an SQL expression (a db_default, say) is left to
-    `save()`.
-    """
-    sql, fields = _insert_statement()
-    if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
-        payment.save(force_insert=True)
-        return
-    if signals.pre_save.has_listeners(Payment):
-        signals.pre_save.send(
-            sender=Payment, instance=payment, raw=False, using=connection.alias, update_fields=None
-        )
-    params = []
-    converted: dict[int, Any] = {}  # one datetime in several columns is converted once
-    for field, kind in fields:
-        value = field.pre_save(payment, True)
-        if value is None or (kind == "text" and isinstance(value, str)):
-            params.append(value)
-            continue
-        if kind == "datetime":
-            if id(value) not in converted:
-                converted[id(value)] = field.get_db_prep_save(value, connection)
-            value = converted[id(value)]
-        else:
-            value = field.get_db_prep_save(value, connection)
-        params.append(value)
-    payment.pk = _execute_hot(sql, params)[0]
-    payment._state.adding = False
-    payment._state.db = connection.alias
-    if signals.post_save.has_listeners(Payment):
-        signals.post_save.send(
-            sender=Payment,
-            instance=payment,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=connection.alias,
-        )
 
 
 def payment_create(
@@ -371,14 +268,14 @@ def _payment_insert(
 ) -> Payment:
     with transaction.atomic():
         balance_after = None
-        bonus_armed = False
+        probes: tuple[bool, ...] = ()
         if status == PaymentStatus.COMPLETED:
             posted = _post_to_balance(
                 customer_id=customer.pk,
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
-            balance_after, bonus_armed = posted.balance, posted.bonus_armed
+            balance_after, probes = posted.balance, posted.probes
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -413,7 +310,7 @@ def _payment_insert(
             fx_rate=paid.fx_rate if paid else None,
             surcharge=paid.surcharge if paid else None,
         )
-        _insert(payment)
+        payment_row_insert(payment)
         if balance_after is not None:
             customer.balance = balance_after
         if actor is not None:
@@ -424,11 +321,9 @@ def _payment_insert(
                 customer_id=customer.pk,
                 after={**_payment_snapshot(payment), "allow_overdraft": allow_overdraft},
             )
-        from paydesk.vouchers.services import voucher_bonus_for_topup  # lazy: vouchers imports us
-
-        # An armed bonus voucher (§7), in the same transaction; the balance UPDATE already said
-        # whether there is one.
-        voucher_bonus_for_topup(payment=payment, armed=bonus_armed)
+        # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
+        # transaction; the balance UPDATE already ran their probes.
+        topup_steps_run(payment=payment, probes=probes)
     return payment
 
 
@@ -501,9 +396,7 @@ def payment_complete(
                 before=before,
                 after=_payment_snapshot(locked),
             )
-        from paydesk.vouchers.services import voucher_bonus_for_topup  # lazy: vouchers imports us
-
-        voucher_bonus_for_topup(payment=locked, armed=posted.bonus_armed)  # §7, same transaction
+        topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
     return locked
 
 

@@ -9,6 +9,7 @@ good code. This module must never log, store, audit or echo a plain code.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -410,6 +411,18 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
 # --- bonus vouchers ------------------------------------------------------------------------
 
 
+@functools.cache
+def armed_probe_sql() -> str:
+    """The ledger's top-up probe (ledger/hooks.py): does the customer (`%s`) hold an armed bonus
+    voucher? Read by the balance UPDATE of every top-up, in the same statement."""
+    qn = connection.ops.quote_name
+    table = qn(VoucherActivation._meta.db_table)
+    return (
+        f"EXISTS (SELECT 1 FROM {table} WHERE {qn('customer_id')} = %s "
+        f"AND {qn('applied_payment_id')} IS NULL)"
+    )
+
+
 def _has_armed_activation(*, customer_id: int) -> bool:
     """Cheap test run on every completed top-up: one index probe, no ORM query building.
 
@@ -429,7 +442,8 @@ def _has_armed_activation(*, customer_id: int) -> bool:
 def voucher_bonus_for_topup(*, payment: Payment, armed: bool | None = None) -> Payment | None:
     """Pay the bonus of the customer's oldest armed voucher this completed top-up qualifies for.
 
-    Called by paydesk.ledger.services inside the top-up's transaction. A purchase, a pending or
+    Run as the ledger's "voucher-bonus" top-up step (vouchers/apps.py) inside the top-up's
+    transaction. A purchase, a pending or
     cancelled payment, or a voucher payment (a credit or another bonus) never earns a bonus.
     `armed` is what the ledger's balance UPDATE already read in the same transaction (False:
     nothing armed, so no query at all); None asks here. Returns the separate, completed bonus
