@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 
 from paydesk.audit.models import AuditEntry
+from paydesk.checkout.events import gateway_event_apply
+from paydesk.checkout.method_settings import method_config_update
 from paydesk.checkout.models import MethodConfig, PaymentLogEntry
-from paydesk.checkout.services import checkout_start, gateway_event_apply, method_config_update
+from paydesk.checkout.services import checkout_start
 from paydesk.errors import InvalidAmount, PermissionDenied
 from paydesk.gateways.base import GatewayEvent
 from paydesk.money import Money

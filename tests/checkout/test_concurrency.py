@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.models import EventResult, PaymentLogEntry, Quote
-from paydesk.checkout.services import checkout_start, gateway_event_apply
+from paydesk.checkout.services import checkout_start
 from paydesk.gateways.base import GatewayEvent, Outcome
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import balance_drifts

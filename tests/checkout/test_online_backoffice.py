@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from paydesk.audit.models import AuditEntry
-from paydesk.checkout.services import checkout_start, gateway_event_apply, gateway_exchange_record
+from paydesk.checkout.events import gateway_event_apply, gateway_exchange_record
+from paydesk.checkout.services import checkout_start
 from paydesk.gateways.base import GatewayEvent, Outcome, redact
 from paydesk.gateways.http import Exchange
 from paydesk.ledger.models import Payment, PaymentStatus

@@ -12,9 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from paydesk.checkout.events import gateway_exchange_record
 from paydesk.checkout.models import LogChannel, LogDirection, PaymentLogEntry, Quote
 from paydesk.checkout.reconcile import gateway_payments_reconcile
-from paydesk.checkout.services import checkout_start, gateway_exchange_record
+from paydesk.checkout.services import checkout_start
 from paydesk.gateways.base import redact
 from paydesk.gateways.http import Exchange
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -258,7 +259,7 @@ def test_a_request_we_made_is_logged_redacted_and_linked_to_its_payment(payer):
 
 
 def test_an_event_that_settles_the_payment_first_still_leaves_the_gateways_reference(payer):
-    from paydesk.checkout.services import gateway_event_apply
+    from paydesk.checkout.events import gateway_event_apply
     from paydesk.gateways.base import GatewayEvent, Outcome
     from paydesk.money import Money
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from paydesk.checkout.services import quote_build
+from paydesk.checkout.quotes import quote_build
 from paydesk.errors import InvalidAmount
 from paydesk.ledger.models import Payment
 from tests.checkout.conftest import configure

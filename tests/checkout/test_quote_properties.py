@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paydesk.checkout.services import quote_build
+from paydesk.checkout.quotes import quote_build
 from paydesk.errors import InvalidAmount
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.money import Money, currency_exponent, decimal_places, round_half_up

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from paydesk.checkout.services import quote_build
+from paydesk.checkout.quotes import quote_build
 from paydesk.errors import InvalidAmount, InvalidCurrency, MethodUnavailable, RateUnavailable
 from tests.checkout.conftest import configure
 from tests.factories import CustomerFactory

@@ -17,8 +17,8 @@ from django.db import IntegrityError
 
 from paydesk.accounts.models import Contact
 from paydesk.audit.models import AuditEntry
+from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, MethodConfig, PaymentLogEntry
-from paydesk.checkout.services import gateway_event_apply
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import GatewayEvent, Outcome
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus

@@ -13,8 +13,8 @@ from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.forms import MethodConfigForm
+from paydesk.checkout.method_settings import method_config_update
 from paydesk.checkout.models import MethodConfig, PaymentLogEntry, Quote
-from paydesk.checkout.services import method_config_update
 from paydesk.errors import PaydeskError
 from paydesk.gateways.registry import gateway_is_configured, gateway_secrets_status
 

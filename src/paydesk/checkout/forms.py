@@ -173,6 +173,6 @@ class MethodConfigForm(forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:
-        from paydesk.checkout.services import METHOD_CONFIG_FIELDS
+        from paydesk.checkout.method_settings import METHOD_CONFIG_FIELDS
 
         return {name: self.cleaned_data[name] for name in METHOD_CONFIG_FIELDS}

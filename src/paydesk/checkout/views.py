@@ -23,14 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
 from paydesk.checkout.models import Quote
+from paydesk.checkout.quotes import QuoteTerms, quote_build
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
-from paydesk.checkout.services import (
-    Checkout,
-    QuoteTerms,
-    checkout_return,
-    checkout_start,
-    quote_build,
-)
+from paydesk.checkout.services import Checkout, checkout_return, checkout_start
 from paydesk.errors import PaydeskError, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for

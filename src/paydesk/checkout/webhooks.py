@@ -33,7 +33,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from paydesk.checkout.services import gateway_event_apply, gateway_notification_refuse
+from paydesk.checkout.events import gateway_event_apply, gateway_notification_refuse
 from paydesk.errors import (
     AmountMismatch,
     GatewayError,

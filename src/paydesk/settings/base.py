@@ -272,7 +272,7 @@ PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetc
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
 PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
-PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.services.gateway_exchange_record"
+PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.events.gateway_exchange_record"
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))
