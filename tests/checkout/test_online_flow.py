@@ -203,7 +203,8 @@ def test_reconciliation_cancels_an_abandoned_checkout_and_logs_it(payer, scripte
     entry = PaymentLogEntry.objects.get(
         payment=payment, event_id=f"reconcile:{payment.reference}:abandoned"
     )
-    assert entry.detail.startswith("Cancelled by reconciliation")
+    assert entry.detail.startswith("Cancelled: Abandoned: not paid at PayPal")
+    assert (entry.channel, entry.result) == ("reconcile", "applied")
 
 
 @pytest.mark.parametrize("status", ["in_flight", "unavailable"])

@@ -81,9 +81,17 @@ def _log(event: GatewayEvent, channel: str, **fields: Any) -> PaymentLogEntry:
     )
 
 
+# A received event's row before Paydesk has decided what to do with it (inside the transaction
+# that decides: nobody else ever sees it so). Its result is written once (checkout/guards.py).
+UNDECIDED = ""
+
+
 def _finish(entry: PaymentLogEntry, result: str, detail: str, payment: Payment | None) -> None:
+    """Write what Paydesk did with the event: once (the database refuses a second write)."""
     entry.result, entry.detail, entry.payment = result, detail[:500], payment
-    entry.save(update_fields=["result", "detail", "payment"])
+    PaymentLogEntry.objects.filter(pk=entry.pk, result=UNDECIDED).update(
+        result=result, detail=entry.detail, payment=payment
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +171,7 @@ def gateway_event_apply(
         else:
             try:
                 with transaction.atomic():
-                    entry = _log(event, channel, result=EventResult.IGNORED)
+                    entry = _log(event, channel, result=UNDECIDED)
             except IntegrityError:
                 seen = PaymentLogEntry.objects.get(
                     gateway=event.gateway,

@@ -20,10 +20,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
 from paydesk.checkout.services import (
     GatewayAnswer,
@@ -31,11 +31,10 @@ from paydesk.checkout.services import (
     payment_late_check,
     payment_status_refresh,
 )
-from paydesk.errors import InvalidTransition
-from paydesk.gateways.base import OnlineGateway, Outcome
+from paydesk.errors import GatewayError
+from paydesk.gateways.base import GatewayEvent, OnlineGateway, Outcome
 from paydesk.gateways.registry import gateway_for, gateway_methods
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import payment_cancel
 
 logger = logging.getLogger("paydesk.reconcile")
 BATCH = 200  # payments asked about per run; the oldest first, the rest on the next run
@@ -58,23 +57,25 @@ def _abandoned(answer: GatewayAnswer, *, cutoff: datetime) -> bool:
 
 
 def _abandon(payment: Payment, display_name: str, minutes: int) -> bool:
+    """Cancel a payment nobody paid, through the one place events move money (so it is logged
+    once, as the event `reconcile:<reference>:abandoned`, like any other outcome)."""
     reason = f"Abandoned: not paid at {display_name} within {minutes} minutes."
-    with transaction.atomic():
-        try:
-            payment_cancel(payment=payment, reason=reason)
-        except InvalidTransition:
-            return False  # settled meanwhile (a late webhook)
-        PaymentLogEntry.objects.create(
-            gateway=payment.gateway,
-            direction=LogDirection.RECEIVED,
-            channel=LogChannel.RECONCILE,
-            event_id=f"reconcile:{payment.reference}:abandoned",
-            payment=payment,
-            signature_valid=None,
-            outcome=str(Outcome.CANCELLED),
-            result=EventResult.APPLIED,
-            detail=f"Cancelled by reconciliation: {reason}",
-        )
+    event = GatewayEvent(
+        gateway=payment.gateway,
+        event_id=f"reconcile:{payment.reference}:abandoned",
+        outcome=Outcome.CANCELLED,
+        payment_reference=payment.reference,
+        gateway_reference=payment.gateway_reference,
+        reason=reason,
+        summary={"source": "reconciliation", "minutes": str(minutes)},
+    )
+    try:
+        applied = gateway_event_apply(event=event, channel=LogChannel.RECONCILE)
+    except GatewayError as error:
+        logger.warning("Reconciliation could not abandon %s: %s", payment.reference, error.message)
+        return False
+    if applied.duplicate or applied.entry.result != EventResult.APPLIED:
+        return False  # settled meanwhile (a late webhook)
     logger.info("Reconciliation cancelled %s: %s", payment.reference, reason)
     return True
 
