@@ -2,8 +2,11 @@
 
 from paydesk.backoffice import (  # noqa: F401
     admin_audit,
+    admin_banktransfers,
+    admin_checkout,
     admin_customers,
     admin_fx,
+    admin_notifications,
     admin_payments,
     admin_portal,
     admin_users,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from paydesk.accounts.access import customer_required, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.banktransfers.forms import ProofUploadForm, add_service_error
 from paydesk.banktransfers.models import TransferProof
@@ -34,7 +35,6 @@ from paydesk.banktransfers.services import (
 )
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.portal.views import customer_required, view_payments_required
 
 
 def _own_transfer(customer: Customer, reference: str) -> Payment:

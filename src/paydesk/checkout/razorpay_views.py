@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from paydesk.accounts.access import customer_required
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.models import Quote
 from paydesk.checkout.views import make_payments_required
@@ -26,7 +27,6 @@ from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
-from paydesk.portal.views import customer_required
 from paydesk.web.middleware import policy_with
 
 

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from paydesk.accounts.access import customer_required
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
 from paydesk.checkout.models import Quote
@@ -32,7 +33,6 @@ from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
-from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
 from paydesk.web.client_ip import client_ip
 from paydesk.web.middleware import policy_with

@@ -7,8 +7,6 @@ payments page, is refused with a message (never a crash, never another customer'
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.models import PaymentStatus
@@ -37,41 +36,7 @@ from paydesk.portal.charts import balance_chart_svg
 from paydesk.portal.forms import FILTER_PARAMETERS, PaymentFilterForm, TimeZoneForm
 from paydesk.vouchers.selectors import activation_list_armed
 
-PortalView = Callable[..., HttpResponse]
 MAX_POLLED_IDS = 200
-
-
-def _refuse(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "portal/refused.html", {"message": message}, status=403)
-
-
-def customer_required(view: PortalView) -> PortalView:
-    """Signed-in portal users only; the view receives the user's own customer."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if user.is_staff:  # type: ignore[union-attr]
-            return redirect("backoffice:index")
-        customer = getattr(user, "customer", None)
-        if customer is None:
-            return _refuse(request, _("Your sign-in is not linked to a customer account."))
-        return view(request, customer, *args, **kwargs)
-
-    return wrapped
-
-
-def view_payments_required(view: PortalView) -> PortalView:
-    """Only users with the *view payments* permission see payments."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.can_view_payments:  # type: ignore[union-attr]
-            return _refuse(request, _("You do not have permission to view payments."))
-        return view(request, customer, *args, **kwargs)
-
-    return wrapped
 
 
 def _balance_context(customer: Customer, defaults: PortalDefaults) -> dict[str, Any]:
@@ -161,7 +126,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
 def payments_csv(request: HttpRequest, customer: Customer) -> HttpResponse:
     defaults = PortalDefaults.current()
     if not customer.flag("show_payments", defaults):
-        return _refuse(request, _("The payments list is not available for this account."))
+        return refuse(request, _("The payments list is not available for this account."))
     form = PaymentFilterForm(request.GET)
     time_zone = timezone.get_current_timezone()
     filters = form.filters(
