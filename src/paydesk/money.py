@@ -186,7 +186,3 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
         currency_digits=False,
     )
     return f"{text} {currency}"
-
-
-def currency_symbol(currency: str, locale: str = "en_US") -> str:
-    return get_currency_symbol(currency, locale=locale)

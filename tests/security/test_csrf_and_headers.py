@@ -131,6 +131,7 @@ def test_production_settings_refuse_the_gateway_sandbox(monkeypatch):
     sys.modules.pop("paydesk.settings.production", None)
     production = importlib.import_module("paydesk.settings.production")
     assert production.PAYDESK_SANDBOX is False
+    assert "paydesk.sandbox" not in production.INSTALLED_APPS
     # The sandbox's made-up keys (settings/sandbox.py) never reach production settings.
     assert production.PAYDESK_STRIPE_SECRET_KEY != "sk_test_paydesk_sandbox"
     monkeypatch.setenv("PAYDESK_SANDBOX", "1")

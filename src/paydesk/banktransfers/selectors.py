@@ -35,10 +35,6 @@ def two_person_threshold() -> Decimal:
     return to_decimal(str(settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD))
 
 
-def is_bank_transfer(payment: Payment) -> bool:
-    return payment.method == PaymentMethod.BANK_TRANSFER
-
-
 def transfer_for_customer(*, customer: Customer, reference: str) -> Payment | None:
     """The customer's own bank transfer by its reference typed loosely; None for anything else."""
     canonical = canonical_payment_reference(reference or "")

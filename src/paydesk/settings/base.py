@@ -79,7 +79,6 @@ INSTALLED_APPS = [
     "paydesk.notifications",
     "paydesk.worker",
     "paydesk.api",
-    "paydesk.sandbox",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -271,6 +270,8 @@ PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetc
 # database; an API base left empty means the gateway's live API, or the sandbox when it is on.
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
+if PAYDESK_SANDBOX:  # the sandbox's app (its tables, its pages) only where it is on
+    INSTALLED_APPS = [*INSTALLED_APPS, "paydesk.sandbox"]
 PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
 PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.events.gateway_exchange_record"
 # Reconciliation: a gateway payment still pending this long after it started is asked about

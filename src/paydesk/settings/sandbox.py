@@ -8,6 +8,7 @@ refuses to start with PAYDESK_SANDBOX on.
 
 import os
 
+from .base import INSTALLED_APPS as _INSTALLED_APPS
 from .base import PAYDESK_PAYPAL_CERT_HOSTS as _PAYPAL_CERT_HOSTS
 
 _SANDBOX_KEYS = {
@@ -28,6 +29,8 @@ _SANDBOX_KEYS = {
 }
 
 PAYDESK_SANDBOX = True
+# The sandbox's app only here (and where PAYDESK_SANDBOX is set): production never installs it.
+INSTALLED_APPS = [*(a for a in _INSTALLED_APPS if a != "paydesk.sandbox"), "paydesk.sandbox"]
 globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})
 
 # PayPal signs its webhooks with the certificate at PAYPAL-CERT-URL: the pretend PayPal publishes

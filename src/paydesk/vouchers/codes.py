@@ -32,7 +32,7 @@ def voucher_code_is_well_formed(text: str) -> bool:
 
 def voucher_code_hash(text: str) -> str:
     """The keyed hash stored for a code (hex, 64 characters), of its normalised form."""
-    secret = getattr(settings, "PAYDESK_VOUCHER_KEY", "") or settings.SECRET_KEY
+    secret = settings.PAYDESK_VOUCHER_KEY or settings.SECRET_KEY
     if not secret:
         raise ImproperlyConfigured("Set PAYDESK_VOUCHER_KEY (or SECRET_KEY) to use vouchers.")
     digest = salted_hmac(_HASH_SALT, normalize_code(text), secret=secret, algorithm="sha256")

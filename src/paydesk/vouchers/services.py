@@ -252,11 +252,11 @@ def _failure_keys(*, user: Any, customer: Customer, ip_address: str | None) -> d
 
 
 def _failure_limit() -> int:
-    return int(getattr(settings, "PAYDESK_VOUCHER_FAILURE_LIMIT", 5))
+    return settings.PAYDESK_VOUCHER_FAILURE_LIMIT
 
 
 def _failure_window() -> int:
-    return int(getattr(settings, "PAYDESK_VOUCHER_FAILURE_WINDOW", 900))
+    return settings.PAYDESK_VOUCHER_FAILURE_WINDOW
 
 
 def _incr(key: str, window: int) -> int:

@@ -60,7 +60,7 @@ CLOSED_REASON = "You closed the Razorpay checkout without paying."
 def checkout_js_url() -> str:
     """Where our Razorpay page loads checkout.js from: the setting, else the sandbox's copy when
     the sandbox is on, else Razorpay's own."""
-    explicit = str(getattr(settings, "PAYDESK_RAZORPAY_CHECKOUT_JS_URL", "") or "").strip()
+    explicit = settings.PAYDESK_RAZORPAY_CHECKOUT_JS_URL.strip()
     if explicit:
         return explicit
     if settings.PAYDESK_SANDBOX:

@@ -25,7 +25,7 @@ _LIVE_SOURCES = {
 
 def stripe_js_url() -> str:
     """PAYDESK_STRIPE_JS_URL, else the sandbox's stand-in when the sandbox is on, else Stripe's."""
-    explicit = str(getattr(settings, "PAYDESK_STRIPE_JS_URL", "") or "").strip()
+    explicit = settings.PAYDESK_STRIPE_JS_URL.strip()
     if explicit:
         return explicit
     if settings.PAYDESK_SANDBOX:

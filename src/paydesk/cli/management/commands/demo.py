@@ -80,7 +80,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "PAYDESK_DEMO", False) is not True:
+        if settings.PAYDESK_DEMO is not True:
             raise CommandError(
                 f"The demo runs only with the demo settings; {settings.SETTINGS_MODULE} is not "
                 "them. Run it as `paydesk demo`."
