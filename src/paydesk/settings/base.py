@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "paydesk.worker",
     "paydesk.api",
     "paydesk.sandbox",
+    "paydesk.sessions",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "paydesk.web.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "paydesk.sessions.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -210,6 +212,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Staff sessions end after this many minutes without a request, and this many hours after
+# signing in whatever the activity (paydesk.sessions). Portal users keep SESSION_COOKIE_AGE.
+PAYDESK_STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("PAYDESK_STAFF_SESSION_IDLE_MINUTES", "30"))
+PAYDESK_STAFF_SESSION_MAX_HOURS = int(os.environ.get("PAYDESK_STAFF_SESSION_MAX_HOURS", "12"))
 
 # Paydesk itself.
 PAYDESK_PROVIDER_NAME = os.environ.get("PAYDESK_PROVIDER_NAME", "Paydesk Telecom")
