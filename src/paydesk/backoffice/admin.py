@@ -2,6 +2,7 @@
 
 from paydesk.backoffice import (  # noqa: F401
     admin_audit,
+    admin_credits,
     admin_customers,
     admin_fx,
     admin_payments,

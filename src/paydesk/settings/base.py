@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "paydesk.api",
     "paydesk.sandbox",
     "paydesk.sessions",
+    "paydesk.credits",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -237,6 +238,12 @@ PAYDESK_API_RATE = os.environ.get("PAYDESK_API_RATE", "600/m")
 # payment (PDF, PNG, JPEG) are at most this many bytes.
 PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get(
     "PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000"
+)
+# Four eyes on manual credits (docs/backoffice.md): a completed credit staff enter above this
+# (account currency; by default the bank transfers' threshold; `1000,JPY=150000` names other
+# amounts per currency) waits pending for a second Finance user.
+PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = os.environ.get(
+    "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD
 )
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
