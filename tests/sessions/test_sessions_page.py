@@ -187,3 +187,25 @@ def test_signing_out_forgets_the_row(user):
     assert UserSession.objects.filter(user=user).count() == 1
     client.post("/accounts/logout/")
     assert not UserSession.objects.filter(user=user).exists()
+
+
+def test_the_purge_forgets_rows_whose_session_cannot_be_alive(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paydesk.sessions.services import sessions_purge
+
+    settings.PAYDESK_STAFF_SESSION_MAX_HOURS = 12
+    portal, staff = PortalUserFactory(), StaffFactory(staff_role="finance")
+    sign_in(portal, agent="portal", address="203.0.113.7")
+    sign_in(staff, agent="staff", address="203.0.113.8")
+    now = timezone.now()
+    assert sessions_purge(now=now) == 0
+    # 13 hours on: the staff session is past its lifetime; the portal one is still young.
+    assert sessions_purge(now=now + timedelta(hours=13)) == 1
+    assert list(UserSession.objects.values_list("user_agent", flat=True)) == ["portal"]
+    # Past Django's session age, nothing of it can be alive.
+    later = now + timedelta(seconds=settings.SESSION_COOKIE_AGE + 3600)
+    assert sessions_purge(now=later) == 1
+    assert not UserSession.objects.exists()
