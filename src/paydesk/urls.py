@@ -2,7 +2,8 @@
 pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/, the
 ConnexCS-compatible API at /api/cp/, gateway webhooks at /webhooks/<gateway>/, customers coming
 back from a gateway at /pay/return/<reference>/, and — in the demo and the tests only — the
-offline gateway sandbox at /sandbox/."""
+offline gateway sandbox at /sandbox/. "Your sessions" and the portal's password change are under
+/accounts/ too (paydesk.sessions)."""
 
 from django.conf import settings
 from django.urls import include, path
@@ -14,6 +15,7 @@ from paydesk.checkout.webhooks import webhook_receive
 
 urlpatterns = [
     path("accounts/", include("paydesk.accounts.urls")),
+    path("accounts/", include("paydesk.sessions.urls")),
     path("backoffice/", backoffice_site.urls),
     path("transfers/", include("paydesk.banktransfers.urls")),
     path("pay/", include("paydesk.checkout.urls")),

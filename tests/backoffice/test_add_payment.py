@@ -164,8 +164,9 @@ def test_a_missing_or_malformed_token_is_refused(finance, customer):
 
 
 def test_email_confirmation_tells_every_contact_amount_and_reference(
-    finance, customer, django_capture_on_commit_callbacks
+    finance, customer, django_capture_on_commit_callbacks, settings
 ):
+    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = "5000"  # one person: tests/credits hold it
     Contact.objects.create(customer=customer, email="billing@example.com")
     Contact.objects.create(customer=customer, email="cfo@example.com")
     with django_capture_on_commit_callbacks(execute=True):

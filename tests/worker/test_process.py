@@ -83,6 +83,7 @@ def test_worker_once_as_a_process_delivers_and_exits_0(customer):
         "bank-transfer-expiry: 0 transfers expired",
         "gateway-reconcile: 0 gateway payments settled",
         "idempotency-purge: 0 idempotency keys forgotten",
+        "sessions-purge: 0 ended sessions forgotten",
     ]
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 1)

@@ -1,7 +1,8 @@
 """ConnexCS-compatible endpoints (spec §10), so a provider's existing scripts keep working:
 
 - `POST /api/cp/payment` with `{company_id, description, total, status, currency}` records a
-  payment or purchase for customer `company_id` (through paydesk.ledger.services.payment_create;
+  payment or purchase for customer `company_id` (through paydesk.credits.services.
+  staff_payment_add: a completed credit above the four-eyes threshold answers 202, pending;
   `currency` must be the account's; `status` paid/completed (default), pending or cancelled);
 - `GET /api/cp/payment?company_id=…&_startRow=…&_endRow=…&_sortModel[0][colId]=…&
   _sortModel[0][sort]=asc|desc` lists that customer's payments as a row window (ag-Grid's
@@ -26,8 +27,8 @@ from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
 from paydesk.api.schemas import ErrorOut, Input
+from paydesk.credits.services import is_held, staff_payment_add
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import payment_create
 from paydesk.money import normalize_currency, plain_amount
 
 MAX_WINDOW = 1000
@@ -109,9 +110,16 @@ def _customer(company_id: object) -> Customer:
     return customer
 
 
-@cp_api.post("/payment", response={201: CpPaymentOut, **ERRORS}, summary="Record a payment")
+@cp_api.post(
+    "/payment",
+    response={201: CpPaymentOut, 202: CpPaymentOut, **ERRORS},
+    summary="Record a payment",
+)
 @idempotent
 def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpResponse:
+    """201 with the payment; 202 with the pending payment when a completed credit is above the
+    four-eyes threshold and waits for a second Finance user (POST
+    /api/v1/staff/payments/{reference}/approve)."""
     caller: Caller = request.auth  # type: ignore[attr-defined]
     if ApiScope.PAY not in caller.scopes:
         raise ApiError(403, "insufficient_scope", "This API key is read-only (no `pay` scope).")
@@ -126,7 +134,7 @@ def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpRespons
     status = STATUSES.get(payload.status.strip().lower())
     if status is None:
         raise ApiError(400, "invalid_request", "status: paid, pending or cancelled.", "status")
-    payment = payment_create(
+    payment = staff_payment_add(
         customer=customer,
         total=payload.total,
         description=payload.description,
@@ -134,7 +142,8 @@ def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpRespons
         actor=caller.user,
     )
     body = CpPaymentOut.model_validate(_row(payment, customer.currency)).model_dump_json()
-    return HttpResponse(body, status=201, content_type="application/json; charset=utf-8")
+    code = 202 if is_held(payment) else 201
+    return HttpResponse(body, status=code, content_type="application/json; charset=utf-8")
 
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:

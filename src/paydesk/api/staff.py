@@ -34,10 +34,18 @@ from paydesk.api.schemas import (
     staff_payment_out,
 )
 from paydesk.banktransfers.services import transfer_complete
+from paydesk.credits.selectors import credits_awaiting_approval
+from paydesk.credits.services import (
+    credit_approve,
+    credit_refuse,
+    is_held,
+    staff_payment_add,
+)
+from paydesk.credits.services import staff_payment_complete as complete_under_four_eyes
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import PAYMENT_SORTS, PaymentFilters, payment_filter, payment_page
-from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
-from paydesk.notifications.services import notify_payment_completed, notify_payment_received
+from paydesk.ledger.services import payment_cancel
+from paydesk.notifications.services import notify_payment_received
 from paydesk.references import canonical_payment_reference
 from paydesk.vouchers.models import VoucherBatch
 from paydesk.vouchers.selectors import voucher_batch_status_counts
@@ -284,28 +292,32 @@ def _staff_payment(reference: str) -> Payment:
 
 @router.post(
     "/payments",
-    response={201: StaffPaymentOut, **ERRORS},
+    response={201: StaffPaymentOut, 202: StaffPaymentOut, **ERRORS},
     summary="Add a payment or purchase",
 )
 @idempotent
 def staff_payment_new(request: HttpRequest, payload: StaffPaymentIn) -> HttpResponse:
     """A top-up (positive total) or purchase (negative); a purchase past the available credit
-    is refused (422 insufficient_credit) unless allow_overdraft."""
+    is refused (422 insufficient_credit) unless allow_overdraft. A completed credit above the
+    four-eyes threshold is held: 202 with the pending payment, until a second Finance user
+    approves it (`/payments/{reference}/approve`)."""
     caller = staff_caller(request, write=True)
     customer = _customer(payload.customer_id)
     with transaction.atomic():
-        payment = payment_create(
+        payment = staff_payment_add(
             customer=customer,
             total=payload.total,
             description=payload.description,
             status=payload.status,
             fee=payload.fee,
             allow_overdraft=payload.allow_overdraft,
+            email_confirmation=payload.email_confirmation,
             actor=caller.user,
         )
         if payload.email_confirmation:
             notify_payment_received(payment=payment)
-    return _json(201, staff_payment_out(payment), StaffPaymentOut)
+    status = 202 if is_held(payment) else 201
+    return _json(status, staff_payment_out(payment), StaffPaymentOut)
 
 
 class CompleteIn(Input):
@@ -328,7 +340,9 @@ def staff_payment_complete(
     request: HttpRequest, reference: str, payload: CompleteIn | None = None
 ) -> HttpResponse:
     """A bank transfer completes with the amount received under the two-person rule: 202 when
-    this was the first of two approvals (still pending)."""
+    this was the first of two approvals (still pending). A manual credit above the four-eyes
+    threshold (or held for approval) completes only by a Finance user other than the one who
+    entered it, with the amount entered (422 approval_refused otherwise)."""
     caller = staff_caller(request, write=True)
     payment = _staff_payment(reference)
     payload = payload or CompleteIn()
@@ -340,14 +354,12 @@ def staff_payment_complete(
             received_currency=payload.currency or payment.customer.currency,
         )
     else:
-        with transaction.atomic():
-            done = payment_complete(
-                payment=payment.pk,
-                actor=caller.user,
-                total=payload.total,
-                allow_overdraft=payload.allow_overdraft,
-            )
-            notify_payment_completed(payment=done)
+        done = complete_under_four_eyes(
+            payment=payment.pk,
+            actor=caller.user,
+            total=payload.total,
+            allow_overdraft=payload.allow_overdraft,
+        )
     status = 202 if done.status == PaymentStatus.PENDING else 200
     return _json(status, staff_payment_out(done), StaffPaymentOut)
 
@@ -366,6 +378,64 @@ def staff_payment_cancel(request: HttpRequest, reference: str, payload: CancelIn
     caller = staff_caller(request, write=True)
     payment = _staff_payment(reference)
     done = payment_cancel(payment=payment.pk, reason=payload.reason, actor=caller.user)
+    return _json(200, staff_payment_out(done), StaffPaymentOut)
+
+
+# --- four eyes on manual credits -------------------------------------------------------------
+
+
+class CreditAwaitingOut(Schema):
+    payment: StaffPaymentOut
+    entered_by: str
+    entered_at: datetime
+    email_confirmation: bool
+
+
+@router.get(
+    "/approvals",
+    response={200: list[CreditAwaitingOut], **ERRORS},
+    summary="Manual credits awaiting a second Finance user, oldest first",
+)
+def credits_awaiting(
+    request: HttpRequest, limit: int = Query(100, ge=1, le=500)
+) -> list[dict[str, object]]:
+    staff_caller(request)
+    return [
+        {
+            "payment": staff_payment_out(payment),
+            "entered_by": payment.credit_approval.requested_by.email,
+            "entered_at": payment.credit_approval.requested_at,
+            "email_confirmation": payment.credit_approval.email_confirmation,
+        }
+        for payment in credits_awaiting_approval()[:limit]
+    ]
+
+
+@router.post(
+    "/payments/{reference}/approve",
+    response={200: StaffPaymentOut, **ERRORS},
+    summary="Approve a manual credit awaiting a second Finance user",
+)
+@idempotent
+def staff_credit_approve(request: HttpRequest, reference: str) -> HttpResponse:
+    """Credits it (200, completed). 422 approval_refused for the person who entered it; 409 when
+    it was already approved or refused; 422 credit_error when it is not awaiting approval."""
+    caller = staff_caller(request, write=True)
+    done = credit_approve(payment=_staff_payment(reference).pk, actor=caller.user)
+    return _json(200, staff_payment_out(done), StaffPaymentOut)
+
+
+@router.post(
+    "/payments/{reference}/refuse",
+    response={200: StaffPaymentOut, **ERRORS},
+    summary="Refuse a manual credit awaiting approval (it is cancelled with the reason)",
+)
+@idempotent
+def staff_credit_refuse(request: HttpRequest, reference: str, payload: CancelIn) -> HttpResponse:
+    caller = staff_caller(request, write=True)
+    done = credit_refuse(
+        payment=_staff_payment(reference).pk, actor=caller.user, reason=payload.reason
+    )
     return _json(200, staff_payment_out(done), StaffPaymentOut)
 
 

@@ -4,6 +4,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_audit,
     admin_banktransfers,
     admin_checkout,
+    admin_credits,
     admin_customers,
     admin_fx,
     admin_notifications,

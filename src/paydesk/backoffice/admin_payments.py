@@ -25,6 +25,7 @@ from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.services import transfer_complete_as_expected
+from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_cancel
 from paydesk.money import format_money
@@ -278,12 +279,11 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 
 
 def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
-    """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers)."""
+    """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers),
+    a manual credit through four eyes (paydesk.credits)."""
     if Payment.objects.filter(pk=pk, method=PaymentMethod.BANK_TRANSFER).exists():
         return transfer_complete_as_expected(payment=pk, actor=actor)
-    return payment_views.payment_complete_notified(
-        payment=pk, allow_overdraft=allow_overdraft, actor=actor
-    )
+    return staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
 
 
 def payment_totals(queryset: QuerySet[Payment]) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.services import portal_user_update, staff_user_update, user_password_set
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
+from paydesk.sessions.services import sessions_end_all
 
 
 class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
@@ -90,6 +91,11 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
             user_password_set(
                 user=user, password=form.cleaned_data["password1"], actor=request.user
             )
+            if user.pk != request.user.pk:  # their sessions end with their old password
+                sessions_end_all(
+                    user=user, actor=request.user, reason="password set by an Administrator",
+                    request=request,
+                )
             messages.success(request, _("Password changed for %s.") % user.email)
             return HttpResponseRedirect(
                 reverse(

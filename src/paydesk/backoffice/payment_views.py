@@ -1,7 +1,8 @@
 """Back-office views that move money: add a payment, complete or cancel pending ones (one at a
 time or in bulk), and the staff CSV.
 
-Every write goes through paydesk.ledger.services with `actor=request.user` (which audits it);
+Every write goes through paydesk.ledger.services with `actor=request.user` (which audits it),
+staff entries and completions through paydesk.credits.services (four eyes on manual credits);
 these views only check the role, collect input and report what the services said.
 """
 
@@ -33,11 +34,12 @@ from paydesk.backoffice.forms import (
 )
 from paydesk.backoffice.roles import can_move_money
 from paydesk.checkout.services import online_gateway_for, payment_status_refresh
+from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
+from paydesk.ledger.services import payment_cancel
 from paydesk.money import format_money
-from paydesk.notifications.services import notify_payment_completed, notify_payment_received
+from paydesk.notifications.services import notify_payment_received
 from paydesk.web.client_ip import client_ip
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
     try:
         # The confirmation is queued in the payment's own transaction and sent after it commits.
         with transaction.atomic():
-            payment = payment_create(
+            payment = staff_payment_add(
                 customer=customer,
                 total=data["total"],
                 description=data["description"],
@@ -114,6 +116,7 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
                 fee=data["fee"] or None,
                 allow_overdraft=data["allow_overdraft"],
                 idempotency_key=key,
+                email_confirmation=data["email_confirmation"],
                 actor=request.user,
             )
             queued = notify_payment_received(payment=payment) if data["email_confirmation"] else 0
@@ -124,6 +127,23 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         add_service_error(form, exc)
         return None
     amount = format_money(payment.total, customer.currency)
+    if is_held(payment):
+        messages.warning(
+            request,
+            _(
+                "Payment %(ref)s of %(amount)s for %(customer)s is above the four-eyes threshold: "
+                "it is pending until a second Finance user approves it%(email)s."
+            )
+            % {
+                "ref": payment.reference,
+                "amount": amount,
+                "customer": customer.name,
+                "email": _(" (the confirmation email goes then)")
+                if data["email_confirmation"]
+                else "",
+            },
+        )
+        return payment
     messages.success(
         request,
         _("Payment %(ref)s of %(amount)s for %(customer)s recorded as %(status)s.")
@@ -154,19 +174,6 @@ def _confirmation_message(request: HttpRequest, payment: Payment, queued: int) -
             )
             % queued,
         )
-
-
-def payment_complete_notified(
-    *, payment: Payment | int, actor: Any, total: object = None, allow_overdraft: bool = False
-) -> Payment:
-    """`payment_complete`, and in the same transaction the customer's "payment received" email
-    (sent after commit) unless it is a staff entry (notify_payment_completed)."""
-    with transaction.atomic():
-        done = payment_complete(
-            payment=payment, actor=actor, total=total, allow_overdraft=allow_overdraft
-        )
-        notify_payment_completed(payment=done)
-    return done
 
 
 def _pending_or_redirect(
@@ -200,10 +207,14 @@ def payment_complete_one(
         return HttpResponseRedirect(
             reverse("backoffice:banktransfers_banktransfer_change", args=[payment.pk])
         )
+    if is_held(payment):  # four eyes: approved or refused on its own page
+        return HttpResponseRedirect(
+            reverse("backoffice:credits_creditawaitingapproval_change", args=[payment.pk])
+        )
     form = PaymentCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            done = payment_complete_notified(
+            done = staff_payment_complete(
                 payment=payment.pk,
                 total=form.cleaned_data["total"] or None,
                 allow_overdraft=form.cleaned_data["allow_overdraft"],

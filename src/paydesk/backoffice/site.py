@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from paydesk.audit.services import audit_record
+from paydesk.sessions.services import sessions_after_password_change
 from paydesk.web.client_ip import client_ip
 
 
@@ -27,9 +28,11 @@ class BackofficeSite(admin.AdminSite):
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        """Django's own page, plus an audit entry when a staff member changed their password."""
+        """Django's own page, plus an audit entry when a staff member changed their password;
+        their other sessions are signed out then (this one stays)."""
         response = super().password_change(request, extra_context)
         if request.method == "POST" and response.status_code == 302:
+            sessions_after_password_change(request=request)
             audit_record(
                 action="user.password_change",
                 actor=request.user,

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "paydesk.notifications",
     "paydesk.worker",
     "paydesk.api",
+    "paydesk.sessions",
+    "paydesk.credits",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "paydesk.web.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "paydesk.sessions.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -209,6 +212,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Staff sessions end after this many minutes without a request, and this many hours after
+# signing in whatever the activity (paydesk.sessions). Portal users keep SESSION_COOKIE_AGE.
+PAYDESK_STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("PAYDESK_STAFF_SESSION_IDLE_MINUTES", "30"))
+PAYDESK_STAFF_SESSION_MAX_HOURS = int(os.environ.get("PAYDESK_STAFF_SESSION_MAX_HOURS", "12"))
 
 # Paydesk itself.
 PAYDESK_PROVIDER_NAME = os.environ.get("PAYDESK_PROVIDER_NAME", "Paydesk Telecom")
@@ -230,6 +237,12 @@ PAYDESK_API_RATE = os.environ.get("PAYDESK_API_RATE", "600/m")
 # payment (PDF, PNG, JPEG) are at most this many bytes.
 PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get(
     "PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000"
+)
+# Four eyes on manual credits (docs/backoffice.md): a completed credit staff enter above this
+# (account currency; by default the bank transfers' threshold; `1000,JPY=150000` names other
+# amounts per currency) waits pending for a second Finance user.
+PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = os.environ.get(
+    "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD
 )
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))

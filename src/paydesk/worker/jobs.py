@@ -38,6 +38,8 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(minutes=5), done="gateway payments settled"),
     Job("idempotency-purge", "paydesk.api.services.idempotency_purge",
         every=timedelta(hours=1), done="idempotency keys forgotten"),
+    Job("sessions-purge", "paydesk.sessions.services.sessions_purge",
+        every=timedelta(hours=1), done="ended sessions forgotten"),
 )  # fmt: skip
 
 

@@ -22,9 +22,10 @@ from paydesk.cli.base import (
     table,
 )
 from paydesk.cli.serialize import payment_data
+from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
+from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money
 
 STATUSES = [s.value for s in PaymentStatus]
@@ -138,7 +139,7 @@ class Command(PaydeskCommand):
 
     def add(self, options: dict[str, Any]) -> None:
         customer = customer_lookup(options["customer"])
-        payment = payment_create(
+        payment = staff_payment_add(  # a credit above the four-eyes threshold --as staff is held
             customer=customer,
             total=options["total"],
             description=options["description"],
@@ -169,12 +170,25 @@ class Command(PaydeskCommand):
                 received_currency=payment.customer.currency,
             )
             verb = "Completed" if payment.status == PaymentStatus.COMPLETED else "Approved"
+        elif actor is not None or is_held(payment):
+            # Four eyes on manual credits hold on the command line too (paydesk.credits).
+            if actor is None:
+                raise PermissionDenied(
+                    "A credit awaiting approval is approved by a second Finance user: name one.",
+                    field="as",
+                )
+            payment = staff_payment_complete(
+                payment=payment,
+                total=options["total"],
+                allow_overdraft=options["allow_overdraft"],
+                actor=actor,
+            )
+            verb = "Completed"
         else:
             payment = payment_complete(
                 payment=payment,
                 total=options["total"],
                 allow_overdraft=options["allow_overdraft"],
-                actor=actor,
             )
             verb = "Completed"
         self._show(options, payment, verb)

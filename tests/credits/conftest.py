@@ -1,0 +1,44 @@
+"""Four-eyes fixtures: the threshold at 1000 in every currency, a second Finance user, and
+helpers that enter a credit as a staff member would (the back office's Add payment)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from tests.factories import StaffFactory
+
+ADD_PAYMENT = "/backoffice/ledger/payment/add/"
+AWAITING = "/backoffice/credits/creditawaitingapproval/"
+
+
+@pytest.fixture(autouse=True)
+def threshold(settings):
+    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = "1000"
+
+
+@pytest.fixture
+def second_finance_user(db):
+    return StaffFactory(staff_role="finance")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def add_payment(client: Client, customer, total: str, **fields: str):
+    """POST the back office's Add payment form; returns the response."""
+    data = {
+        "customer": customer.pk,
+        "description": "Wire from the customer #checked on the statement",
+        "total": total,
+        "status": "completed",
+        "fee": "",
+        "form_token": uuid.uuid4().hex,
+        **fields,
+    }
+    return client.post(ADD_PAYMENT, data)

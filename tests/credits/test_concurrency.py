@@ -1,0 +1,75 @@
+"""Approvers racing on PostgreSQL with real connections: the payment row lock orders them, so a
+held credit is credited exactly once, and an approval racing a refusal leaves one outcome."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from paydesk.credits.services import credit_approve, credit_refuse, staff_payment_add
+from paydesk.errors import PaydeskError
+from paydesk.ledger.models import Payment
+from paydesk.ledger.selectors import balance_drifts
+from tests.factories import StaffFactory
+from tests.vouchers.conftest import run_at_once
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def held(customer, entered_by) -> Payment:
+    return staff_payment_add(
+        customer=customer, total="5000", description="Wire", actor=entered_by
+    )
+
+
+def outcome(result: object) -> str:
+    if isinstance(result, Payment):
+        return result.status
+    if isinstance(result, PaydeskError):
+        return result.code
+    raise AssertionError(f"unexpected: {result!r}")
+
+
+def test_two_approvers_at_once_credit_once(customer, finance_user):
+    payment = held(customer, finance_user)
+    approvers = [StaffFactory(staff_role="finance"), StaffFactory(staff_role="admin")]
+
+    results = run_at_once(2, lambda i: credit_approve(payment=payment.pk, actor=approvers[i]))
+
+    assert sorted(outcome(r) for r in results) == ["completed", "invalid_transition"]
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("5000")
+    assert balance_drifts() == []
+
+
+def test_eight_approvers_at_once_credit_once(customer, finance_user):
+    payment = held(customer, finance_user)
+    approvers = [StaffFactory(staff_role="finance") for _ in range(8)]
+
+    results = run_at_once(8, lambda i: credit_approve(payment=payment.pk, actor=approvers[i]))
+
+    outcomes = [outcome(r) for r in results]
+    assert outcomes.count("completed") == 1
+    assert outcomes.count("invalid_transition") == 7
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("5000") == Payment.objects.get().balance_after
+    assert balance_drifts() == []
+
+
+def test_an_approval_racing_a_refusal_leaves_one_outcome(customer, finance_user):
+    payment = held(customer, finance_user)
+    approver, refuser = StaffFactory(staff_role="finance"), StaffFactory(staff_role="finance")
+
+    def decide(i: int) -> Payment:
+        if i == 0:
+            return credit_approve(payment=payment.pk, actor=approver)
+        return credit_refuse(payment=payment.pk, actor=refuser, reason="Not received")
+
+    outcomes = sorted(outcome(r) for r in run_at_once(2, decide))
+
+    assert outcomes in (["completed", "invalid_transition"], ["cancelled", "invalid_transition"])
+    payment.refresh_from_db()
+    customer.refresh_from_db()
+    assert customer.balance == (Decimal("5000") if payment.status == "completed" else 0)
+    assert balance_drifts() == []
