@@ -150,6 +150,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# The name is counted as the user lookup matches it (strip, lower case): any spelling of one
+# address shares one count (accounts/login_name.py).
+AXES_USERNAME_CALLABLE = "paydesk.accounts.login_name.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
