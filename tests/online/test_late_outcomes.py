@@ -117,7 +117,9 @@ def test_razorpay_with_auto_capture_off_is_captured_by_paydesk_and_credited_once
     sandbox.switch(webhooks=webhooks)
     sandbox.set_switch("razorpay_manual_capture")
     payment = razorpay_support.start(razorpay_payer).payment
-    result = razorpay_support.sandbox_checkout(payment.gateway_reference, reference=payment.reference)
+    result = razorpay_support.sandbox_checkout(
+        payment.gateway_reference, reference=payment.reference
+    )
     payment = razorpay_support.come_back(
         razorpay_payer, payment, razorpay_support.success_fields(result)
     )

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from paydesk.accounts.models import Customer, PaymentMethod, StaffRole
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults, StaffRole
 from paydesk.audit.services import audit_record
 from paydesk.banktransfers.selectors import bank_details_current
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
@@ -84,9 +84,13 @@ from paydesk.notifications.services import (
     notify_bank_transfer_instructions,
     notify_payment_completed,
 )
+from paydesk.portal.access import payment_cancellable_by
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
+# The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
+# it on to the gateway's adapter.
+CANCELLED_PARAMETER = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +405,7 @@ def checkout_start(
         idempotency_key=f"checkout:{key}",
         expires_at=quote.expires_at,
         return_url=return_url,
-        cancel_url=f"{return_url}?cancelled=1",
+        cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
         payment_method_token=payment_method_token,
     )
     try:
@@ -539,7 +543,7 @@ def _fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:
 
 
 def gateway_event_apply(
-    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK
+    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK, cancelled_by: Any = None
 ) -> EventApplied:
     """Apply one verified gateway event to its payment, at most once, in one transaction.
 
@@ -547,7 +551,8 @@ def gateway_event_apply(
     already final, checks amount and currency against the locked quote, then completes (credit
     = the quoted credit, whatever the rate does) or cancels it. A forged event, an unknown payment
     or a mismatched amount is logged, changes nothing, and raises GatewayError/AmountMismatch
-    after the log entry is committed.
+    after the log entry is committed. `cancelled_by`: the portal user whose Cancel the gateway
+    confirmed (checkout_cancel); a cancellation is recorded and audited as theirs.
     """
     refusal: PaydeskError | None = None
     with transaction.atomic():
@@ -569,7 +574,7 @@ def gateway_event_apply(
                     direction=LogDirection.RECEIVED,
                 )
                 return EventApplied(entry=seen, payment=seen.payment, duplicate=True)
-            applied, refusal = _apply(event, entry)
+            applied, refusal = _apply(event, entry, cancelled_by=cancelled_by)
     if refusal is not None:
         raise refusal
     return applied
@@ -606,7 +611,7 @@ def gateway_notification_refuse(
 
 
 def _apply(
-    event: GatewayEvent, entry: PaymentLogEntry
+    event: GatewayEvent, entry: PaymentLogEntry, *, cancelled_by: Any = None
 ) -> tuple[EventApplied, PaydeskError | None]:
     binding = _bound_payment(event)
     payment = binding.payment
@@ -647,7 +652,7 @@ def _apply(
         return EventApplied(entry, payment), None
     if event.outcome is Outcome.CANCELLED:
         reason = event.reason or "Cancelled at the gateway."
-        payment = payment_cancel(payment=payment, reason=reason)
+        payment = payment_cancel(payment=payment, reason=reason, actor=cancelled_by)
         _finish(entry, EventResult.APPLIED, f"Cancelled: {reason}", payment)
         return EventApplied(entry, payment), None
     expected = _expected_charge(payment)
@@ -851,7 +856,7 @@ class GatewayAnswer:
 
 
 def _ask_gateway(
-    payment: Payment, ask: Any, *, channel: str, unavailable: str
+    payment: Payment, ask: Any, *, channel: str, unavailable: str, cancelled_by: Any = None
 ) -> GatewayAnswer:
     """Ask the gateway about `payment` (`ask()` → GatewayEvent | None) and apply its answer;
     a gateway without a usable answer leaves the payment pending with the reason."""
@@ -881,7 +886,7 @@ def _ask_gateway(
         return GatewayAnswer(payment=payment, event=None, refused=error.message)
     if event is not None:
         try:
-            gateway_event_apply(event=event, channel=channel)
+            gateway_event_apply(event=event, channel=channel, cancelled_by=cancelled_by)
         except (AmountMismatch, GatewayError) as error:
             logger.warning("Payment %s: %s", payment.reference, error.message)
     payment.refresh_from_db()
@@ -892,7 +897,12 @@ def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
     """The customer came back from the gateway: ask the gateway (never the URL) where the payment
     stands and apply the answer; the payment as it is now. A cancelled payment is asked about
     too: money the gateway confirms now (a late authorisation, a 3-D Secure finished after the
-    payment was abandoned) is credited as a late payment."""
+    payment was abandoned) is credited as a late payment.
+
+    The return URL's `cancelled` is never passed on: anyone can put it in a link, so only
+    checkout_cancel (a POST by a user allowed to cancel) tells the gateway the customer
+    cancelled."""
+    params = {key: value for key, value in params.items() if key != CANCELLED_PARAMETER}
     gateway = online_gateway_for(payment)
     if gateway is None or payment.status == PaymentStatus.COMPLETED:
         return payment
@@ -905,6 +915,36 @@ def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
         ),
         channel=LogChannel.RETURN,
         unavailable="Paydesk will ask again shortly; nothing is credited until then.",
+    ).payment
+
+
+def checkout_cancel(*, payment: Payment, user: Any) -> Payment:
+    """A portal user pressed Cancel for a pending online payment (the status page after leaving
+    the gateway without paying, or Razorpay's page): ask the gateway, saying the customer
+    cancelled. It is cancelled only when the gateway confirms nobody paid (an order never
+    approved, a checkout closed, a transaction abandoned); money the gateway confirms is
+    credited instead, and a gateway that keeps the invoice open (NOWPayments) leaves it pending
+    with that reason. The cancellation is audited under the user ("payment.cancel").
+
+    PermissionDenied unless the user made the payment, or may make payments and see it.
+    """
+    if not payment_cancellable_by(
+        user=user, payment=payment, defaults=PortalDefaults.current()
+    ):
+        raise PermissionDenied("You do not have permission to cancel this payment.")
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.status != PaymentStatus.PENDING:
+        return payment
+    return _ask_gateway(
+        payment,
+        lambda: gateway.confirm_return(
+            payment_reference=payment.reference,
+            gateway_reference=payment.gateway_reference,
+            params={CANCELLED_PARAMETER: "1"},
+        ),
+        channel=LogChannel.RETURN,
+        unavailable="It could not be cancelled now: Paydesk will ask again shortly.",
+        cancelled_by=user,
     ).payment
 
 

@@ -23,6 +23,18 @@ def payment_visible_to(*, user: Any, payment: Payment, defaults: PortalDefaults)
     return bool(user.can_view_payments) and payment.customer.flag("show_payments", defaults)
 
 
+def payment_cancellable_by(*, user: Any, payment: Payment, defaults: PortalDefaults) -> bool:
+    """May this portal user cancel this pending payment (an online payment left unpaid at its
+    gateway, a bank transfer): its creator, or a user with *make payments* who may see it."""
+    if not getattr(user, "is_active", False) or user.customer_id != payment.customer_id:
+        return False
+    if payment.created_by_id is not None and payment.created_by_id == user.pk:
+        return True
+    return bool(user.can_make_payments) and payment_visible_to(
+        user=user, payment=payment, defaults=defaults
+    )
+
+
 def balance_visible(*, customer: Customer, defaults: PortalDefaults) -> bool:
     """May the customer's portal users see its balance (and a payment's balance after)?"""
     return customer.flag("show_balance", defaults)

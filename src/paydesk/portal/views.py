@@ -41,7 +41,8 @@ PortalView = Callable[..., HttpResponse]
 MAX_POLLED_IDS = 200
 
 
-def _refuse(request: HttpRequest, message: str) -> HttpResponse:
+def refuse(request: HttpRequest, message: str) -> HttpResponse:
+    """403 with the reason, in the portal's page."""
     return render(request, "portal/refused.html", {"message": message}, status=403)
 
 
@@ -56,7 +57,7 @@ def customer_required(view: PortalView) -> PortalView:
             return redirect("backoffice:index")
         customer = getattr(user, "customer", None)
         if customer is None:
-            return _refuse(request, _("Your sign-in is not linked to a customer account."))
+            return refuse(request, _("Your sign-in is not linked to a customer account."))
         return view(request, customer, *args, **kwargs)
 
     return wrapped
@@ -68,7 +69,7 @@ def view_payments_required(view: PortalView) -> PortalView:
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
         if not request.user.can_view_payments:  # type: ignore[union-attr]
-            return _refuse(request, _("You do not have permission to view payments."))
+            return refuse(request, _("You do not have permission to view payments."))
         return view(request, customer, *args, **kwargs)
 
     return wrapped
@@ -161,7 +162,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
 def payments_csv(request: HttpRequest, customer: Customer) -> HttpResponse:
     defaults = PortalDefaults.current()
     if not customer.flag("show_payments", defaults):
-        return _refuse(request, _("The payments list is not available for this account."))
+        return refuse(request, _("The payments list is not available for this account."))
     form = PaymentFilterForm(request.GET)
     time_zone = timezone.get_current_timezone()
     filters = form.filters(
