@@ -158,6 +158,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Password reset (accounts/views.py): requests per address and per client address within the
+# window, counted in the shared cache; past either, nothing is sent (the same page is shown).
+PAYDESK_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_ADDRESS", "3"))
+PAYDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_CLIENT", "10"))
+PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDOW", "3600"))
+
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
