@@ -34,6 +34,7 @@ from paydesk.banktransfers.selectors import bank_details_current, transfer_for_c
 from paydesk.banktransfers.services import transfer_cancel_by_customer
 from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.exports import payments_csv_response
+from paydesk.ledger.access import balance_visible, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import (
     PAYMENT_SORTS,
@@ -42,7 +43,6 @@ from paydesk.ledger.selectors import (
     payment_page,
 )
 from paydesk.money import format_money
-from paydesk.portal.access import balance_visible, payment_visible_to
 from paydesk.portal.forms import PaymentFilterForm
 from paydesk.references import canonical_payment_reference
 from paydesk.vouchers.services import voucher_redeem

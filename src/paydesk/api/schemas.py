@@ -56,7 +56,7 @@ class StaffPaymentOut(PaymentOut):
 
 def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
     """A payment as a customer may see it (no staff comment); `balance_after` only where the
-    customer's portal shows the balance (portal.access.balance_visible), else null."""
+    customer's portal shows the balance (ledger.access.balance_visible), else null."""
     return {
         "reference": payment.reference,
         "status": payment.status,

@@ -35,8 +35,8 @@ from paydesk.banktransfers.services import (
     transfer_proof_attach,
 )
 from paydesk.errors import PaydeskError
+from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.portal.access import payment_visible_to
 from paydesk.portal.views import customer_required, refuse
 
 
@@ -52,7 +52,7 @@ def _own_transfer(customer: Customer, reference: str) -> Payment:
 
 
 def visible_transfer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The customer's own transfer (404 otherwise), for a user who may see it (portal.access:
+    """The customer's own transfer (404 otherwise), for a user who may see it (ledger.access:
     its creator, or *view payments* where payments are shown); the view gets it as `payment`."""
 
     @wraps(view)

@@ -25,9 +25,9 @@ from paydesk.checkout.views import make_payments_required
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
+from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
-from paydesk.portal.access import payment_visible_to
 from paydesk.portal.views import customer_required, refuse
 from paydesk.web.middleware import policy_with
 
@@ -46,7 +46,7 @@ def razorpay_policy() -> str:
 @require_GET
 def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
     """The customer's own pending Razorpay payment (404 for anything else), for a user who may
-    see it (portal.access); its Cancel posts `cancelled=1` to the return view (checkout_cancel)."""
+    see it (ledger.access); its Cancel posts `cancelled=1` to the return view (checkout_cancel)."""
     payment = get_object_or_404(
         Payment.objects.filter(gateway=PaymentMethod.RAZORPAY),
         reference=reference,

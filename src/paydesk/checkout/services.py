@@ -62,6 +62,7 @@ from paydesk.gateways.base import (
 )
 from paydesk.gateways.http import Exchange, public_url
 from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.services import (
     PaidDetails,
@@ -84,7 +85,6 @@ from paydesk.notifications.services import (
     notify_bank_transfer_instructions,
     notify_payment_completed,
 )
-from paydesk.portal.access import payment_cancellable_by
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64

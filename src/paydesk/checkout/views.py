@@ -39,9 +39,9 @@ from paydesk.errors import PaydeskError, PermissionDenied, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
+from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
-from paydesk.portal.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.portal.views import customer_required
 from paydesk.vouchers.services import Redemption, voucher_redeem
 from paydesk.web.client_ip import client_ip
@@ -216,7 +216,7 @@ def _visible_gateway_payment(
     request: HttpRequest, customer: Customer, reference: str
 ) -> Payment | HttpResponse:
     """The customer's own gateway payment (404 otherwise), or a 403 page when this user may not
-    see it (portal.access: its creator, or *view payments* where payments are shown)."""
+    see it (ledger.access: its creator, or *view payments* where payments are shown)."""
     payment = _own_gateway_payment(customer, reference)
     if not payment_visible_to(
         user=request.user, payment=payment, defaults=PortalDefaults.current()
