@@ -4,7 +4,7 @@ and spreadsheet escaping as the portal's export (spec §4 "CSV download"):
 
     Date / Time (ISO 8601, the user's UTC offset), Reference, Total (plain signed decimal),
     Currency, Status, Method, Description (public part) — a text cell that begins with
-    = + - @ tab CR or NUL gets a leading `'`; numbers are never altered.
+    = + - @ tab CR NUL or a byte-order mark gets a leading `'`; numbers are never altered.
 
 Each page of rows is encoded to UTF-8 and counted, as a server would send it; nothing is kept.
 The answer is rows per second (median of rounds) for the customer given.
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from bench.common import django_setup, emit, median, say
 
 HEADER = ["Date / Time", "Reference", "Total", "Currency", "Status", "Method", "Description"]
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0", "\ufeff")
 
 
 def text(value: str) -> str:

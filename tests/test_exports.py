@@ -50,6 +50,8 @@ def portal_client(client, portal_user):
         ("\tTabbed", "'\tTabbed"),
         ("\rReturn", "'\rReturn"),
         ("\x00Nul", "'\x00Nul"),
+        ("\ufeff=SUM(A1:A9)", "'\ufeff=SUM(A1:A9)"),  # a byte-order mark hides nothing
+        ("\ufeffPlain", "'\ufeffPlain"),
         ("DID rental = 10", "DID rental = 10"),
         ("", ""),
         (None, ""),
@@ -134,10 +136,12 @@ def test_descriptions_starting_with_tab_or_carriage_return_are_neutralised(porta
     Payment.objects.bulk_create(
         Payment(reference=f"RAW{n}", customer=customer, total=Decimal("1"), status="pending",
                 method="manual", description=text, created_at=now, occurred_at=now)
-        for n, text in enumerate(["\tTabbed", "\rReturned"])
+        for n, text in enumerate(["\tTabbed", "\rReturned", "\ufeff=HYPERLINK(1)"])
     )
     _raw, table, _response = download(portal_client)
-    assert sorted(row[6] for row in table[1:]) == ["'\tTabbed", "'\rReturned"]
+    assert sorted(row[6] for row in table[1:]) == [
+        "'\tTabbed", "'\rReturned", "'\ufeff=HYPERLINK(1)"
+    ]
 
 
 def test_only_the_rows_the_filters_show_in_their_order(portal_client, ledger):

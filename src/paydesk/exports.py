@@ -26,8 +26,9 @@ from paydesk.ledger.selectors import PaymentSort, keyset_after
 from paydesk.money import STORAGE_PLACES, STORAGE_SCALE, currency_exponent
 
 BYTE_ORDER_MARK = "\ufeff"  # lets Excel read the file as UTF-8
-# A text cell starting with one of these could run as a formula in a spreadsheet.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# A text cell starting with one of these could run as a formula in a spreadsheet. A leading
+# byte-order mark (U+FEFF) is invisible and some readers drop it, exposing what follows.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00", "\ufeff")
 CHUNK_SIZE = 2000
 
 

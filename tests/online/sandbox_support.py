@@ -5,9 +5,13 @@ as the gateway wrote them. Each gateway's support module re-exports `sandbox_swi
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
+from django.test import Client
+
+from paydesk.ledger.models import Payment
 from paydesk.sandbox.core import switch_set
 from paydesk.sandbox.models import CASE_SWITCHES, SandboxWebhook
 
@@ -32,3 +36,20 @@ def sent_webhooks(gateway: str, about: str = "") -> list[SandboxWebhook]:
 def webhook_json(hook: SandboxWebhook) -> dict[str, Any]:
     """A webhook's body as JSON (numbers kept exact)."""
     return json.loads(hook.body, parse_float=Decimal)
+
+
+def cancel_in_paydesk(user: Any, payment: Payment) -> Payment:
+    """Back from the gateway's Cancel, the customer presses "Cancel this payment" on the status
+    page: a POST with our CSRF token (a link alone cancels nothing). The payment after it."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    page = browser.get(f"/pay/status/{payment.reference}/?left=1").content.decode()
+    assert "data-cancel" in page, "the status page offers no Cancel button"
+    form = page[page.index("data-cancel"):]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    answer = browser.post(
+        f"/pay/return/{payment.reference}/", {"cancelled": "1", "csrfmiddlewaretoken": token}
+    )
+    assert answer.status_code == 302, answer.status_code
+    payment.refresh_from_db()
+    return payment

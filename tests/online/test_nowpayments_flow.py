@@ -102,7 +102,15 @@ def test_back_to_shop_without_paying_stays_pending_with_a_reason(sandbox, online
     html = come_back(user, f"{sandbox.url}/pay/return/{payment.reference}/?cancelled=1")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING and balance(payment) == 0
+    assert "You left NOWPayments without paying." in html and "data-cancel" in html
+    # Cancel pressed: NOWPayments keeps the invoice open, so it stays pending, saying so.
+    browser = Client()
+    browser.force_login(user)
+    browser.post(f"/pay/return/{payment.reference}/", {"cancelled": "1"})
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and balance(payment) == 0
     assert payment.pending_reason.startswith("You left NOWPayments before paying.")
+    html = browser.get(f"/pay/status/{payment.reference}/").content.decode()
     assert shown(html, "reason") == payment.pending_reason
 
 

@@ -55,6 +55,10 @@ def test_paypal_cancelled_ends_cancelled_with_the_reason_and_balance_unchanged(
     payment = Payment.objects.get(customer=user.customer)
 
     page.get_by_role("button", name="Cancel and return").click()
+    page.wait_for_url(f"{sandbox.url}/pay/status/{payment.reference}/?left=1")
+    assert page.locator("[data-left]").inner_text() == "You left PayPal without paying."
+    assert page.locator("[data-status]").get_attribute("data-status") == "pending"
+    page.get_by_role("button", name="Cancel this payment").click()  # a POST with our token
     page.wait_for_url(f"{sandbox.url}/pay/status/{payment.reference}/")
     assert page.locator("[data-status]").get_attribute("data-status") == "cancelled"
     assert page.locator("[data-reason]").inner_text() == "You cancelled the payment at PayPal."

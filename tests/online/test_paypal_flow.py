@@ -16,6 +16,7 @@ from paydesk.sandbox.core import object_update
 from paydesk.sandbox.models import SandboxWebhook
 from tests.online.paypal_steps import (
     balance,
+    cancel_in_paydesk,
     come_back,
     completed,
     order_of,
@@ -80,6 +81,8 @@ def test_cancelled_at_paypal_is_cancelled_with_the_reason_and_nothing_credited(u
     location = press(checkout, "cancel")
     assert "cancelled=1" in location and f"token={checkout.payment.gateway_reference}" in location
     payment = come_back(user, location)
+    assert payment.status == "pending"  # the link alone cancels nothing
+    payment = cancel_in_paydesk(user, payment)
     assert payment.status == "cancelled"
     assert payment.cancel_reason == "You cancelled the payment at PayPal."
     assert balance(user) == 0

@@ -25,6 +25,7 @@ from tests.online.paystack_support import (
     start,
     transaction_of,
 )
+from tests.online.sandbox_support import cancel_in_paydesk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,8 +104,10 @@ def test_cancel_on_the_hosted_page_cancels_as_abandoned_by_the_customer(sandbox,
     answer = press(checkout.redirect_url, "cancel")
     location = answer.headers["Location"]
     assert location.endswith(f"/pay/return/{checkout.payment.reference}/?cancelled=1")
-    html = come_back(user, location).content.decode()
-    payment = Payment.objects.get(pk=checkout.payment.pk)
+    assert "without paying" in come_back(user, location).content.decode()
+    assert Payment.objects.get(pk=checkout.payment.pk).status == PaymentStatus.PENDING
+    payment = cancel_in_paydesk(user, checkout.payment)
+    html = come_back(user, f"/pay/return/{payment.reference}/").content.decode()
     assert payment.status == PaymentStatus.CANCELLED
     assert payment.cancel_reason == "Abandoned at Paystack: the customer cancelled the payment."
     assert 'data-status="cancelled"' in html

@@ -24,6 +24,7 @@ from tests.online.paystack_support import (
     start,
     transaction_of,
 )
+from tests.online.sandbox_support import cancel_in_paydesk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,6 +92,7 @@ def test_a_success_for_a_payment_the_customer_cancelled_is_credited_once_as_a_la
     user = online_customer("paystack", "NGN")
     checkout = start(user)
     come_back(user, press(checkout.redirect_url, "cancel").headers["Location"])
+    assert cancel_in_paydesk(user, checkout.payment).status == PaymentStatus.CANCELLED
     txn = transaction_of(checkout.payment)
     data = {**{k: v for k, v in txn.data.items() if not k.startswith("_")},
             "status": "success", "fees": 7500, "gateway_response": "Successful"}

@@ -6,9 +6,15 @@ customer's identifiers in its path and in its query string, so a route added lat
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from paydesk.checkout.models import Quote
+from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.security.urlsweep import routes
@@ -107,3 +113,140 @@ def test_portal_users_get_nothing_from_the_back_office(route, two_customers):
     expected = (200,) if route.regex.startswith("backoffice/login/") else (302, 404)
     assert response.status_code in expected, response.status_code
     assert _leaks(response.content, other, theirs) == []
+
+
+# --- within one customer: who sees a payment, and the balance (the probe's finding 3) -----------
+#
+# A payment is shown to its creator, and to others only with *view payments* where the payments
+# list is shown; the balance only where *show balance* allows. Every customer-facing route that
+# names a payment, and every route for the balance, is swept.
+
+COLLEAGUE_SECRET = "Colleague private top-up"
+PAYMENT_MARKERS = [COLLEAGUE_SECRET, "55.55", "66.66"]
+# Σ of 4,000.00 and 321.09, as pages and the API write it: no payment's total. (Not "4,321.09"
+# alone: a CSV row may hold a reference ending in 4 just before the total 321.09.)
+BALANCE_MARKERS = ["$4,321.09", "4321.09"]
+
+
+@pytest.fixture
+def colleagues(settings):
+    """One customer (balance 4,321.09); `payer` made a pending Razorpay payment and a pending
+    bank transfer; `viewer` may view and pay; `blind` may pay but not view payments."""
+    # A gateway asked about a payment here refuses the connection at once: no test waits on it.
+    settings.PAYDESK_PUBLIC_URL = "http://127.0.0.1:9"
+    customer = CustomerFactory(name="Colleagues Ltd", currency="USD")
+    payer = PortalUserFactory(customer=customer)
+    viewer = PortalUserFactory(customer=customer)
+    blind = PortalUserFactory(customer=customer, can_view_payments=False)
+    payment_create(customer=customer, total="4000", description="Opening top-up")
+    payment_create(customer=customer, total="321.09", description="Second top-up")
+    online = payment_create(
+        customer=customer, total="55.55", description=COLLEAGUE_SECRET, method="razorpay",
+        gateway="razorpay", gateway_reference="order_colleague1", status="pending", actor=payer,
+    )
+    now = timezone.now()
+    Quote.objects.create(
+        customer=customer, created_by=payer, method="razorpay", idempotency_key="colleague-1",
+        amount=Decimal("55.55"), currency="USD", total_charged=Decimal("55.55"),
+        credit=Decimal("55.55"), account_currency="USD", fx_rate="1", rate_date=now.date(),
+        rate_source="test", expires_at=now + timedelta(minutes=30), payment=online,
+    )
+    transfer = payment_create(
+        customer=customer, total="66.66", description=COLLEAGUE_SECRET, method="bank_transfer",
+        gateway="bank_transfer", status="pending", actor=payer,
+    )
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("4321.09")
+    return customer, payer, viewer, blind, [online, transfer]
+
+
+def _body(response) -> str:
+    raw = (
+        b"".join(response.streaming_content)
+        if hasattr(response, "streaming_content")
+        else response.content
+    )
+    return raw.decode("utf-8", "replace")
+
+
+PAYMENT_ROUTES = [r for r in routes() if r.names_a_payment]
+
+
+def test_the_sweep_covers_every_page_that_shows_one_payment():
+    names = {r.name for r in PAYMENT_ROUTES}
+    assert {"checkout:status", "checkout:return", "checkout:razorpay", "banktransfers:detail",
+            "banktransfers:proof_download"} <= names, names
+
+
+@pytest.mark.parametrize("route", PAYMENT_ROUTES, ids=lambda r: r.name or r.regex)
+def test_a_user_without_view_payments_never_sees_a_colleagues_payment(route, colleagues):
+    _customer, _payer, _viewer, blind, payments = colleagues
+    client = Client()
+    client.force_login(blind)
+    for payment in payments:
+        path = route.path({"reference": payment.reference})
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, {"cancelled": "1"})
+            assert response.status_code < 500, (method, path, response.status_code)
+            assert response.status_code != 200, (method, path)
+            body = _body(response)
+            assert [m for m in PAYMENT_MARKERS if m in body] == [], (method, path)
+    assert set(Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list(
+        "status", flat=True)) == {"pending"}
+
+
+def test_the_creator_follows_their_own_payment_without_view_payments(colleagues):
+    _customer, payer, _viewer, _blind, (online, transfer) = colleagues
+    payer.can_view_payments = False
+    payer.save(update_fields=["can_view_payments"])
+    client = Client()
+    client.force_login(payer)
+    for path, amount in ((f"/pay/status/{online.reference}/", "55.55"),
+                         (f"/pay/razorpay/{online.reference}/", "55.55"),
+                         (f"/transfers/{transfer.reference}/", "66.66")):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert amount in response.content.decode(), path
+    assert client.get("/payments/").status_code == 403  # the list stays refused
+
+
+def test_show_payments_off_hides_a_colleagues_payment_but_not_ones_own(colleagues):
+    customer, payer, viewer, _blind, (online, transfer) = colleagues
+    customer.show_payments = False
+    customer.save(update_fields=["show_payments"])
+    for user, expected in ((viewer, 403), (payer, 200)):
+        client = Client()
+        client.force_login(user)
+        for path, amount in ((f"/pay/status/{online.reference}/", "55.55"),
+                             (f"/transfers/{transfer.reference}/", "66.66")):
+            response = client.get(path)
+            assert response.status_code == expected, (user.email, path, response.status_code)
+            assert (amount in response.content.decode()) is (expected == 200), path
+
+
+BALANCE_ROUTES = [r for r in routes() if r.is_customer_facing]
+
+
+def test_the_status_page_shows_the_balance_when_the_flag_allows(colleagues):
+    _customer, payer, _viewer, _blind, (online, _transfer) = colleagues
+    client = Client()
+    client.force_login(payer)
+    assert "$4,321.09" in client.get(f"/pay/status/{online.reference}/").content.decode()
+
+
+@pytest.mark.parametrize("route", BALANCE_ROUTES, ids=lambda r: r.name or r.regex)
+def test_show_balance_off_hides_the_balance_on_every_page(route, colleagues):
+    customer, payer, viewer, _blind, payments = colleagues
+    customer.show_balance = False
+    customer.save(update_fields=["show_balance"])
+    for user in (payer, viewer):
+        client = Client()
+        client.force_login(user)
+        for payment in payments:
+            path = route.path({"reference": payment.reference, "proof_id": "1"})
+            response = client.get(path)
+            assert response.status_code < 500, (path, response.status_code)
+            body = _body(response)
+            assert [m for m in BALANCE_MARKERS if m in body] == [], (user.email, path)
+            if not route.kwargs:
+                break

@@ -1,4 +1,6 @@
-"""quality.md S7: sign-in throttling; passwords hashed with Argon2 at Django's defaults."""
+"""quality.md S7: sign-in throttling, counting a name however it is spelled (letter case,
+surrounding spaces), on the portal's and the back office's sign-in; passwords hashed with Argon2
+at Django's defaults."""
 
 from __future__ import annotations
 
@@ -8,9 +10,92 @@ from django.test import Client, override_settings
 from paydesk.accounts.services import portal_user_create
 from paydesk.audit.models import AuditEntry
 from paydesk.settings import base
-from tests.factories import PASSWORD, PortalUserFactory
+from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
+
+SIGN_IN_PAGES = {"portal": "/accounts/login/", "back office": "/backoffice/login/"}
+
+
+def _spellings(email: str) -> list[str]:
+    """Ways to type one address that sign-in accepts as the same name."""
+    local, domain = email.split("@")
+    return [
+        email.upper(),
+        f"  {email}  ",
+        f"{local.capitalize()}@{domain.upper()}",
+        f"\t{email.upper()} ",
+        email.swapcase(),
+    ]
+
+
+def _user(where: str, email: str):
+    if where == "back office":
+        return StaffFactory(email=email, staff_role="finance")
+    return PortalUserFactory(email=email)
+
+
+def _try(client: Client, where: str, name: str, password: str):
+    data = {"username": name, "password": password}
+    if where == "back office":
+        data["next"] = "/backoffice/"
+    return client.post(SIGN_IN_PAGES[where], data)
+
+
+def _signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.mark.parametrize("where", SIGN_IN_PAGES)
+def test_a_locked_name_stays_locked_whatever_its_spelling(where):
+    """Six wrong passwords lock lock1@example.com; the right one under any other spelling of
+    the name is refused too (the probe's finding: each case variant got fresh guesses)."""
+    user = _user(where, "lock1@example.com")
+    client = Client()
+    for _ in range(base.AXES_FAILURE_LIMIT):
+        _try(client, where, user.email, "wrong")
+    for spelling in [user.email, *_spellings(user.email)]:
+        response = _try(client, where, spelling, PASSWORD)
+        assert response.status_code == 429, (where, repr(spelling), response.status_code)
+        assert not _signed_in(client), repr(spelling)
+
+
+@pytest.mark.parametrize("where", SIGN_IN_PAGES)
+def test_failures_under_different_spellings_add_up_to_one_lock(where):
+    """Guesses spread over spellings count against one name: the limit-th failure locks."""
+    user = _user(where, "lock2@example.com")
+    client = Client()
+    names = _spellings(user.email)
+    for attempt in range(base.AXES_FAILURE_LIMIT - 1):
+        response = _try(client, where, names[attempt % len(names)], "wrong")
+        assert response.status_code == 200, (attempt, response.status_code)
+    last = _try(client, where, names[-1], "wrong")
+    assert last.status_code == 429
+    assert _try(client, where, user.email, PASSWORD).status_code == 429
+    assert not _signed_in(client)
+
+
+@pytest.mark.parametrize("where", SIGN_IN_PAGES)
+def test_any_spelling_of_the_name_signs_in_with_the_right_password(where):
+    user = _user(where, "spelled@example.com")
+    for spelling in _spellings(user.email):
+        client = Client()
+        response = _try(client, where, spelling, PASSWORD)
+        assert response.status_code == 302, (repr(spelling), response.status_code)
+        assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_look_alike_letter_is_another_name_not_a_fresh_spelling():
+    """Letters whose upper case is an ASCII one (the long s, the dotless i) could match the
+    address in a case-insensitive database lookup yet count as another name: they sign in to
+    nobody."""
+    user = PortalUserFactory(email="sissi@example.com")
+    for look_alike in ("\u017fissi@example.com", "s\u0131ssi@example.com"):
+        client = Client()
+        response = _try(client, "portal", look_alike, PASSWORD)
+        assert response.status_code in (200, 429), response.status_code
+        assert not _signed_in(client)
+    assert user.pk
 
 
 def test_repeated_failures_lock_the_account_for_that_address():

@@ -19,6 +19,19 @@ class Route:
         return self.regex.startswith("backoffice/")
 
     @property
+    def is_customer_facing(self) -> bool:
+        """Served to portal users: not the back office, the sandbox, the staff or ConnexCS API,
+        nor the gateways' webhooks."""
+        return not self.regex.startswith(
+            ("backoffice/", "sandbox/", "api/v1/staff/", "api/cp/", "webhooks/")
+        )
+
+    @property
+    def names_a_payment(self) -> bool:
+        """Its path names one payment (by reference): it may show that payment."""
+        return self.is_customer_facing and "reference" in self.kwargs
+
+    @property
     def is_sandbox_api(self) -> bool:
         """A pretend gateway's API (sandbox.core.sandbox_api: CSRF-exempt, called by servers with
         the gateway's key, as the real API is); the sandbox is never mounted in production."""

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.accounts.login_name import login_name
 from paydesk.fields import AmountField
 
 
@@ -139,7 +140,17 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        """The user whose address is the typed name once normalised (accounts.login_name).
+
+        The database's case-insensitive match only narrows the search: a look-alike letter
+        PostgreSQL folds to an ASCII one (the long s, the dotless i) must not reach the account
+        under a name the sign-in throttle counts separately.
+        """
+        name = login_name(username)
+        found = [u for u in self.filter(email__iexact=name) if u.email.lower() == name]
+        if len(found) != 1:
+            raise self.model.DoesNotExist("No user with that email address.")
+        return found[0]
 
 
 def validate_time_zone(value: str) -> None:

@@ -1,9 +1,10 @@
-"""Sign in, sign out and password reset, by email address."""
+"""Sign in, sign out and password reset (throttled: accounts/views.py), by email address."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from paydesk.accounts.forms import EmailAuthenticationForm
+from paydesk.accounts.views import ThrottledPasswordResetView
 
 urlpatterns = [
     path(
@@ -12,7 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -34,6 +34,7 @@ from paydesk.banktransfers.selectors import bank_details_current, transfer_for_c
 from paydesk.banktransfers.services import transfer_cancel_by_customer
 from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.exports import payments_csv_response
+from paydesk.ledger.access import balance_visible, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import (
     PAYMENT_SORTS,
@@ -104,6 +105,10 @@ def _filters(
     )
 
 
+def _shows_balance(customer: Customer, defaults: PortalDefaults | None = None) -> bool:
+    return balance_visible(customer=customer, defaults=defaults or PortalDefaults.current())
+
+
 def _payments_shown(customer: Customer, defaults: PortalDefaults) -> None:
     if not customer.flag("show_payments", defaults):
         raise ApiError(403, "permission_denied", "Payments are not shown for this account.")
@@ -112,7 +117,7 @@ def _payments_shown(customer: Customer, defaults: PortalDefaults) -> None:
 @router.get("/balance", response={200: BalanceOut, **ERRORS}, summary="The account balance")
 def balance(request: HttpRequest) -> dict[str, object]:
     customer = own_customer(request)
-    if not customer.flag("show_balance", PortalDefaults.current()):
+    if not _shows_balance(customer):
         raise ApiError(403, "permission_denied", "The balance is not shown for this account.")
     customer.refresh_from_db(fields=["balance", "debit_limit"])
     currency = customer.currency
@@ -142,8 +147,9 @@ def payments(request: HttpRequest, query: Query[PaymentQuery]) -> dict[str, obje
     if page.cursor_was_invalid:
         field = "after" if query.after else "before"
         raise ApiError(400, "invalid_cursor", "That cursor is not valid for this sort.", field)
+    show_balance = _shows_balance(customer, defaults)
     return {
-        "data": [payment_out(p, customer.currency) for p in page.rows],
+        "data": [payment_out(p, customer.currency, show_balance=show_balance) for p in page.rows],
         "has_next": page.has_next,
         "has_previous": page.has_previous,
         "next_cursor": page.next_cursor,
@@ -201,7 +207,9 @@ def payment_detail(request: HttpRequest, reference: str) -> dict[str, object]:
         and not customer.flag("show_pending_bank_payments", defaults)
     ):
         raise ApiError(404, "not_found", "You have no payment with that reference.", "reference")
-    return payment_out(payment, customer.currency)
+    return payment_out(
+        payment, customer.currency, show_balance=_shows_balance(customer, defaults)
+    )
 
 
 def _json(status: int, data: dict[str, object], schema: type) -> HttpResponse:
@@ -262,7 +270,9 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
             data = {
                 "method": method,
                 "outcome": "completed",
-                "payment": payment_out(redemption.payment, customer.currency),
+                "payment": payment_out(
+                    redemption.payment, customer.currency, show_balance=_shows_balance(customer)
+                ),
                 "message": "The voucher was redeemed and credited.",
             }
         else:
@@ -285,7 +295,9 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     payment, quote = checkout.payment, checkout.quote
     data = {
         "method": method,
-        "payment": payment_out(payment, customer.currency),
+        "payment": payment_out(
+            payment, customer.currency, show_balance=_shows_balance(customer)
+        ),
         "charged": money(quote.total_charged, quote.currency),
     }
     if method == PaymentMethod.BANK_TRANSFER:
@@ -328,5 +340,15 @@ def cancel_payment(request: HttpRequest, reference: str) -> HttpResponse:
         raise ApiError(
             404, "not_found", "You have no bank transfer with that reference.", "reference"
         )
-    cancelled = transfer_cancel_by_customer(payment=payment, user=caller_of(request).user)
-    return _json(200, payment_out(cancelled, customer.currency), PaymentOut)
+    user = caller_of(request).user
+    defaults = PortalDefaults.current()
+    if not payment_visible_to(user=user, payment=payment, defaults=defaults):
+        raise ApiError(
+            404, "not_found", "You have no bank transfer with that reference.", "reference"
+        )
+    cancelled = transfer_cancel_by_customer(payment=payment, user=user)
+    return _json(
+        200,
+        payment_out(cancelled, customer.currency, show_balance=_shows_balance(customer, defaults)),
+        PaymentOut,
+    )

@@ -54,8 +54,9 @@ class StaffPaymentOut(PaymentOut):
     cancel_reason: str
 
 
-def payment_out(payment: Payment, currency: str) -> dict[str, object]:
-    """A payment as a customer may see it (no staff comment)."""
+def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
+    """A payment as a customer may see it (no staff comment); `balance_after` only where the
+    customer's portal shows the balance (ledger.access.balance_visible), else null."""
     return {
         "reference": payment.reference,
         "status": payment.status,
@@ -67,7 +68,7 @@ def payment_out(payment: Payment, currency: str) -> dict[str, object]:
         "completed_at": payment.completed_at,
         "cancelled_at": payment.cancelled_at,
         "balance_after": None
-        if payment.balance_after is None
+        if payment.balance_after is None or not show_balance
         else money(payment.balance_after, currency),
         "reason": payment.cancel_reason or payment.pending_reason,
         # Rare (late payments): read only for the rows that have one.
@@ -79,7 +80,7 @@ def payment_out(payment: Payment, currency: str) -> dict[str, object]:
 def staff_payment_out(payment: Payment) -> dict[str, object]:
     currency = payment.customer.currency
     return {
-        **payment_out(payment, currency),
+        **payment_out(payment, currency, show_balance=True),
         "customer_id": payment.customer_id,
         "staff_comment": payment.staff_comment,
         "fee": None if payment.fee is None else money(payment.fee, currency),

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
+from paydesk.accounts.forms import BackofficeAuthenticationForm
 from paydesk.audit.services import audit_record
 from paydesk.sessions.services import sessions_after_password_change
 from paydesk.web.client_ip import client_ip
@@ -20,6 +21,7 @@ class BackofficeSite(admin.AdminSite):
     site_header = "Paydesk back office"
     site_title = "Paydesk back office"
     index_title = "Back office"
+    login_form = BackofficeAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -7,6 +7,8 @@ a 404, never a hint that it exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from paydesk.accounts.access import customer_required, view_payments_required
+from paydesk.accounts.access import customer_required, refuse
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.banktransfers.forms import ProofUploadForm, add_service_error
 from paydesk.banktransfers.models import TransferProof
@@ -34,6 +36,7 @@ from paydesk.banktransfers.services import (
     transfer_proof_attach,
 )
 from paydesk.errors import PaydeskError
+from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 
 
@@ -46,6 +49,24 @@ def _own_transfer(customer: Customer, reference: str) -> Payment:
     ):
         raise Http404("No such bank transfer.")
     return payment
+
+
+def visible_transfer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The customer's own transfer (404 otherwise), for a user who may see it (ledger.access:
+    its creator, or *view payments* where payments are shown); the view gets it as `payment`."""
+
+    @wraps(view)
+    def wrapped(
+        request: HttpRequest, customer: Customer, reference: str, **kwargs: Any
+    ) -> HttpResponse:
+        payment = _own_transfer(customer, reference)
+        if not payment_visible_to(
+            user=request.user, payment=payment, defaults=PortalDefaults.current()
+        ):
+            return refuse(request, _("You do not have permission to view payments."))
+        return view(request, customer, payment, reference=reference, **kwargs)
+
+    return wrapped
 
 
 def _detail(
@@ -69,10 +90,11 @@ def _detail(
 
 
 @customer_required
-@view_payments_required
 @require_GET
-def detail(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    payment = _own_transfer(customer, reference)
+@visible_transfer_required
+def detail(
+    request: HttpRequest, customer: Customer, payment: Payment, reference: str
+) -> HttpResponse:
     if payment.reference != reference:
         return redirect("banktransfers:detail", reference=payment.reference)
     return _detail(request, customer, payment, ProofUploadForm(), 200)
@@ -105,10 +127,11 @@ def proof_upload(request: HttpRequest, reference: str) -> HttpResponse:
 
 @csrf_protect
 @customer_required
-@view_payments_required
 @require_POST
-def _proof_upload(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    payment = _own_transfer(customer, reference)
+@visible_transfer_required
+def _proof_upload(
+    request: HttpRequest, customer: Customer, payment: Payment, reference: str
+) -> HttpResponse:
     form = ProofUploadForm(request.POST, request.FILES)
     if getattr(request, "proof_too_large", False):
         form.is_valid()
@@ -128,10 +151,11 @@ def _proof_upload(request: HttpRequest, customer: Customer, reference: str) -> H
 
 
 @customer_required
-@view_payments_required
 @require_POST
-def cancel(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    payment = _own_transfer(customer, reference)
+@visible_transfer_required
+def cancel(
+    request: HttpRequest, customer: Customer, payment: Payment, reference: str
+) -> HttpResponse:
     try:
         transfer_cancel_by_customer(payment=payment, user=request.user)
     except PaydeskError as exc:
@@ -159,12 +183,11 @@ def proof_response(proof: TransferProof) -> FileResponse:
 
 
 @customer_required
-@view_payments_required
 @require_GET
+@visible_transfer_required
 def proof_download(
-    request: HttpRequest, customer: Customer, reference: str, proof_id: int
+    request: HttpRequest, customer: Customer, payment: Payment, reference: str, proof_id: int
 ) -> HttpResponse:
-    payment = _own_transfer(customer, reference)
     proof = TransferProof.objects.select_related("payment").filter(
         pk=proof_id, payment=payment
     ).first()

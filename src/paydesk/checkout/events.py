@@ -150,7 +150,7 @@ def _fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:
 
 
 def gateway_event_apply(
-    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK
+    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK, cancelled_by: Any = None
 ) -> EventApplied:
     """Apply one verified gateway event to its payment, at most once, in one transaction.
 
@@ -158,7 +158,8 @@ def gateway_event_apply(
     already final, checks amount and currency against the locked quote, then completes (credit
     = the quoted credit, whatever the rate does) or cancels it. A forged event, an unknown payment
     or a mismatched amount is logged, changes nothing, and raises GatewayError/AmountMismatch
-    after the log entry is committed.
+    after the log entry is committed. `cancelled_by`: the portal user whose Cancel the gateway
+    confirmed (checkout_cancel); a cancellation is recorded and audited as theirs.
     """
     refusal: PaydeskError | None = None
     with transaction.atomic():
@@ -180,7 +181,7 @@ def gateway_event_apply(
                     direction=LogDirection.RECEIVED,
                 )
                 return EventApplied(entry=seen, payment=seen.payment, duplicate=True)
-            applied, refusal = _apply(event, entry)
+            applied, refusal = _apply(event, entry, cancelled_by=cancelled_by)
     if refusal is not None:
         raise refusal
     return applied
@@ -217,7 +218,7 @@ def gateway_notification_refuse(
 
 
 def _apply(
-    event: GatewayEvent, entry: PaymentLogEntry
+    event: GatewayEvent, entry: PaymentLogEntry, *, cancelled_by: Any = None
 ) -> tuple[EventApplied, PaydeskError | None]:
     binding = _bound_payment(event)
     payment = binding.payment
@@ -258,7 +259,7 @@ def _apply(
         return EventApplied(entry, payment), None
     if event.outcome is Outcome.CANCELLED:
         reason = event.reason or "Cancelled at the gateway."
-        payment = payment_cancel(payment=payment, reason=reason)
+        payment = payment_cancel(payment=payment, reason=reason, actor=cancelled_by)
         _finish(entry, EventResult.APPLIED, f"Cancelled: {reason}", payment)
         return EventApplied(entry, payment), None
     expected = _expected_charge(payment)

@@ -16,15 +16,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from paydesk.accounts.access import customer_required
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.access import customer_required, refuse
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.models import Quote
 from paydesk.checkout.views import make_payments_required
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
+from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
 from paydesk.web.middleware import policy_with
@@ -43,12 +45,17 @@ def razorpay_policy() -> str:
 @make_payments_required
 @require_GET
 def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    """The customer's own pending Razorpay payment (404 for anything else)."""
+    """The customer's own pending Razorpay payment (404 for anything else), for a user who may
+    see it (ledger.access); its Cancel posts `cancelled=1` to the return view (checkout_cancel)."""
     payment = get_object_or_404(
         Payment.objects.filter(gateway=PaymentMethod.RAZORPAY),
         reference=reference,
         customer=customer,
     )
+    if not payment_visible_to(
+        user=request.user, payment=payment, defaults=PortalDefaults.current()
+    ):
+        return refuse(request, _("You do not have permission to view payments."))
     if payment.status != PaymentStatus.PENDING or not payment.gateway_reference:
         return redirect("checkout:status", reference=payment.reference)
     quote = get_object_or_404(Quote, payment=payment)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.banktransfers.selectors import bank_details_current
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
 from paydesk.checkout.events import gateway_event_apply
@@ -45,6 +45,7 @@ from paydesk.gateways.base import (
 )
 from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import (
     PaidDetails,
@@ -62,6 +63,9 @@ from paydesk.notifications.services import (
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
+# The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
+# it on to the gateway's adapter.
+CANCELLED_PARAMETER = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,7 @@ def checkout_start(
         idempotency_key=f"checkout:{key}",
         expires_at=quote.expires_at,
         return_url=return_url,
-        cancel_url=f"{return_url}?cancelled=1",
+        cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
         payment_method_token=payment_method_token,
     )
     try:
@@ -266,7 +270,7 @@ class GatewayAnswer:
 
 
 def _ask_gateway(
-    payment: Payment, ask: Any, *, channel: str, unavailable: str
+    payment: Payment, ask: Any, *, channel: str, unavailable: str, cancelled_by: Any = None
 ) -> GatewayAnswer:
     """Ask the gateway about `payment` (`ask()` → GatewayEvent | None) and apply its answer;
     a gateway without a usable answer leaves the payment pending with the reason."""
@@ -296,7 +300,7 @@ def _ask_gateway(
         return GatewayAnswer(payment=payment, event=None, refused=error.message)
     if event is not None:
         try:
-            gateway_event_apply(event=event, channel=channel)
+            gateway_event_apply(event=event, channel=channel, cancelled_by=cancelled_by)
         except (AmountMismatch, GatewayError) as error:
             logger.warning("Payment %s: %s", payment.reference, error.message)
     payment.refresh_from_db()
@@ -307,7 +311,12 @@ def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
     """The customer came back from the gateway: ask the gateway (never the URL) where the payment
     stands and apply the answer; the payment as it is now. A cancelled payment is asked about
     too: money the gateway confirms now (a late authorisation, a 3-D Secure finished after the
-    payment was abandoned) is credited as a late payment."""
+    payment was abandoned) is credited as a late payment.
+
+    The return URL's `cancelled` is never passed on: anyone can put it in a link, so only
+    checkout_cancel (a POST by a user allowed to cancel) tells the gateway the customer
+    cancelled."""
+    params = {key: value for key, value in params.items() if key != CANCELLED_PARAMETER}
     gateway = online_gateway_for(payment)
     if gateway is None or payment.status == PaymentStatus.COMPLETED:
         return payment
@@ -320,6 +329,36 @@ def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
         ),
         channel=LogChannel.RETURN,
         unavailable="Paydesk will ask again shortly; nothing is credited until then.",
+    ).payment
+
+
+def checkout_cancel(*, payment: Payment, user: Any) -> Payment:
+    """A portal user pressed Cancel for a pending online payment (the status page after leaving
+    the gateway without paying, or Razorpay's page): ask the gateway, saying the customer
+    cancelled. It is cancelled only when the gateway confirms nobody paid (an order never
+    approved, a checkout closed, a transaction abandoned); money the gateway confirms is
+    credited instead, and a gateway that keeps the invoice open (NOWPayments) leaves it pending
+    with that reason. The cancellation is audited under the user ("payment.cancel").
+
+    PermissionDenied unless the user made the payment, or may make payments and see it.
+    """
+    if not payment_cancellable_by(
+        user=user, payment=payment, defaults=PortalDefaults.current()
+    ):
+        raise PermissionDenied("You do not have permission to cancel this payment.")
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.status != PaymentStatus.PENDING:
+        return payment
+    return _ask_gateway(
+        payment,
+        lambda: gateway.confirm_return(
+            payment_reference=payment.reference,
+            gateway_reference=payment.gateway_reference,
+            params={CANCELLED_PARAMETER: "1"},
+        ),
+        channel=LogChannel.RETURN,
+        unavailable="It could not be cancelled now: Paydesk will ask again shortly.",
+        cancelled_by=user,
     ).payment
 
 

@@ -17,20 +17,29 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from paydesk.accounts.access import customer_required
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
 from paydesk.checkout.models import Quote
 from paydesk.checkout.quotes import QuoteTerms, quote_build
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
-from paydesk.checkout.services import Checkout, checkout_return, checkout_start
-from paydesk.errors import PaydeskError, RateLimited
+from paydesk.checkout.services import (
+    CANCELLED_PARAMETER,
+    Checkout,
+    checkout_cancel,
+    checkout_return,
+    checkout_start,
+    online_gateway_for,
+)
+from paydesk.errors import PaydeskError, PermissionDenied, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
+from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.vouchers.services import Redemption, voucher_redeem
@@ -202,36 +211,82 @@ def _own_gateway_payment(customer: Customer, reference: str) -> Payment:
     )
 
 
+def _visible_gateway_payment(
+    request: HttpRequest, customer: Customer, reference: str
+) -> Payment | HttpResponse:
+    """The customer's own gateway payment (404 otherwise), or a 403 page when this user may not
+    see it (ledger.access: its creator, or *view payments* where payments are shown)."""
+    payment = _own_gateway_payment(customer, reference)
+    if not payment_visible_to(
+        user=request.user, payment=payment, defaults=PortalDefaults.current()
+    ):
+        return _refuse(request, _("You do not have permission to view payments."))
+    return payment
+
+
 @customer_required
 @require_http_methods(["GET", "POST"])
 def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
     """The customer is back from the gateway (a redirect's GET, or the form Razorpay's checkout
     hands our page, POSTed with our CSRF token). Its parameters only say which payment to ask
-    the gateway about: the gateway's own answer decides (spec §5)."""
-    payment = _own_gateway_payment(customer, reference)
+    the gateway about: the gateway's own answer decides (spec §5).
+
+    `cancelled=1` in a GET (the gateway's Cancel, or any link) cancels nothing: the gateway is
+    asked, and a payment still pending shows the status page with a Cancel button. Only a POST
+    with `cancelled=1` (that button, Razorpay's page), with our CSRF token, by a user allowed to
+    cancel this payment, tells the gateway the customer cancelled (checkout_cancel, audited)."""
+    found = _visible_gateway_payment(request, customer, reference)
+    if isinstance(found, HttpResponse):
+        return found
     source = request.POST if request.method == "POST" else request.GET
     params = {key: source.get(key, "")[:500] for key in list(source)[:20]}
     params.pop("csrfmiddlewaretoken", None)
-    checkout_return(payment=payment, params=params)
-    return redirect("checkout:status", reference=payment.reference)
+    cancelled = params.pop(CANCELLED_PARAMETER, "") == "1"
+    status_url = reverse("checkout:status", args=[found.reference])
+    if request.method == "POST" and cancelled:
+        try:
+            checkout_cancel(payment=found, user=request.user)
+        except PermissionDenied as error:
+            return _refuse(request, error.message)
+        return redirect(status_url)
+    payment = checkout_return(payment=found, params=params)
+    if cancelled and payment.status == PaymentStatus.PENDING:
+        return redirect(f"{status_url}?left=1")
+    return redirect(status_url)
 
 
 @customer_required
 @require_GET
 def payment_status(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    """Where a gateway payment stands: completed (and the new balance), cancelled with the
-    reason, or pending with why and what happens next. Refreshes itself while pending."""
-    payment = _own_gateway_payment(customer, reference)
+    """Where a gateway payment stands: completed (and the new balance, where the portal shows
+    it), cancelled with the reason, or pending with why and what happens next. Refreshes itself
+    while pending. After the customer left the gateway without paying (`left=1`), a pending
+    payment offers its Cancel button to users allowed to cancel it."""
+    found = _visible_gateway_payment(request, customer, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    payment = found
+    defaults = PortalDefaults.current()
     quote = Quote.objects.filter(payment=payment).first()
     customer.refresh_from_db(fields=["balance"])
+    pending = payment.status == PaymentStatus.PENDING
+    gateway = online_gateway_for(payment)
     context = {
         "nav": "payments",
         "payment": payment,
         "charged": format_money(quote.total_charged, quote.currency) if quote else "",
         "credit": format_money(payment.total, customer.currency),
-        "balance": format_money(customer.balance, customer.currency),
-        "gateway_url": (
-            quote.gateway_url if quote and payment.status == PaymentStatus.PENDING else ""
+        "balance": (
+            format_money(customer.balance, customer.currency)
+            if balance_visible(customer=customer, defaults=defaults) else ""
+        ),
+        "gateway_url": quote.gateway_url if quote and pending else "",
+        "left_gateway": (
+            gateway.display_name
+            if pending and gateway is not None and request.GET.get("left") == "1" else ""
+        ),
+        "can_cancel": pending and payment_cancellable_by(
+            user=request.user, payment=payment, defaults=defaults
         ),
         # Money the gateway confirmed after this payment was cancelled (late payments).
         "late_payments": [

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PAYDESK_VAR_DIR", Path.cwd() / "var"))
@@ -152,9 +153,18 @@ AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# The name is counted as the user lookup matches it (strip, lower case): any spelling of one
+# address shares one count (accounts/login_name.py).
+AXES_USERNAME_CALLABLE = "paydesk.accounts.login_name.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Password reset (accounts/views.py): requests per address and per client address within the
+# window, counted in the shared cache; past either, nothing is sent (the same page is shown).
+PAYDESK_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_ADDRESS", "3"))
+PAYDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_CLIENT", "10"))
+PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDOW", "3600"))
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
@@ -173,16 +183,35 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("PAYDESK_MEDIA_ROOT", VAR_DIR / "media"))
 
-# Shared cache: required for rate limits when several app servers run (set REDIS_URL).
-if os.environ.get("REDIS_URL"):
+# The cache rate limits count in (vouchers, the API, password reset) must be shared by every
+# process that serves: Redis when REDIS_URL is set, otherwise the database (web/cache.py; its
+# table is made by `migrate`). PAYDESK_CACHE=memory keeps it in each process's memory: only for
+# a single process (production.py refuses it).
+PAYDESK_CACHE = os.environ.get("PAYDESK_CACHE") or (
+    "redis" if os.environ.get("REDIS_URL") else "database"
+)
+if PAYDESK_CACHE == "redis":
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         }
     }
-else:
+elif PAYDESK_CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "paydesk.web.cache.DatabaseCache",
+            "LOCATION": "paydesk_cache",
+            # Only expired entries are ever culled (web/cache.py): this evicts nothing live.
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    }
+elif PAYDESK_CACHE == "memory":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"PAYDESK_CACHE must be redis, database or memory, not {PAYDESK_CACHE!r}."
+    )
 
 # Email: SMTP when EMAIL_HOST is set, otherwise printed to the console.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -16,6 +16,18 @@ if env_bool("PAYDESK_DEMO", False):
 if env_bool("PAYDESK_SANDBOX", False):
     raise ImproperlyConfigured("The gateway sandbox can never run with production settings.")
 
+# Rate limits (vouchers, the API, password reset) must hold across every worker and server: a
+# cache kept in one process's memory would give each its own count.
+PROCESS_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+if CACHES["default"]["BACKEND"] in PROCESS_LOCAL_CACHES:  # noqa: F405
+    raise ImproperlyConfigured(
+        "A process-local cache (locmem, dummy; PAYDESK_CACHE=memory) cannot count rate limits "
+        "across processes: set REDIS_URL, or keep the database cache."
+    )
+
 DEBUG = False
 PAYDESK_DEMO = False
 PAYDESK_SANDBOX = False

@@ -34,3 +34,7 @@ AXES_FAILURE_LIMIT = 5
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Cache counts outlive a test's rolled-back ids: tests of the API rate limit set their own.
 PAYDESK_API_RATE = "100000/m"
+# One process runs the suite: its memory cache is shared by every thread in it, and a count
+# never rolls back with a test's transaction. The tests that serve from several processes
+# (tests/security/test_shared_rate_limits.py) start them with the shared caches.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
