@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from paydesk.errors import PaydeskError
@@ -39,3 +41,32 @@ class ServiceSaveMixin:
             messages.error(request, refused.error.message)
             return HttpResponseRedirect(request.get_full_path())
 
+
+Obj = TypeVar("Obj")
+
+
+def guarded_object(
+    model_admin: Any,
+    request: HttpRequest,
+    object_id: str,
+    *,
+    may_act: Callable[[HttpRequest], bool],
+    missing: str,
+    list_url: str,
+    ready: Callable[[Obj], bool],
+    not_ready: Callable[[Obj], str],
+    object_url: Callable[[Obj], str],
+) -> Obj | HttpResponse:
+    """The object a guarded back-office action (complete a payment, disable a voucher…) acts on,
+    or where to send the user with a message: 403 for a role that may not act, the list when
+    there is no such object, the object's page when it is not in the state the action needs."""
+    if not may_act(request):
+        raise PermissionDenied
+    obj = model_admin.get_object(request, object_id)
+    if obj is None:
+        messages.error(request, missing)
+        return HttpResponseRedirect(list_url)
+    if not ready(obj):
+        messages.error(request, not_ready(obj))
+        return HttpResponseRedirect(object_url(obj))
+    return obj

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
+from paydesk.backoffice.admin_base import guarded_object
 from paydesk.backoffice.exports import staff_payments_csv
 from paydesk.backoffice.forms import (
     PaymentAddForm,
@@ -179,20 +180,17 @@ def _confirmation_message(request: HttpRequest, payment: Payment, queued: int) -
 def _pending_or_redirect(
     model_admin: PaymentAdmin, request: HttpRequest, object_id: str
 ) -> Payment | HttpResponse:
-    if not can_move_money(request):
-        raise PermissionDenied
-    payment = model_admin.get_object(request, object_id)
-    if payment is None:
-        messages.error(request, _("No such payment."))
-        return HttpResponseRedirect(reverse("backoffice:ledger_payment_changelist"))
-    if payment.status != PaymentStatus.PENDING:
-        messages.error(
-            request,
-            _("Payment %(ref)s is %(status)s: only a pending payment can change.")
-            % {"ref": payment.reference, "status": payment.get_status_display().lower()},
-        )
-        return HttpResponseRedirect(_payment_url(payment))
-    return payment
+    return guarded_object(
+        model_admin, request, object_id,
+        may_act=can_move_money,
+        missing=_("No such payment."),
+        list_url=reverse("backoffice:ledger_payment_changelist"),
+        ready=lambda payment: payment.status == PaymentStatus.PENDING,
+        not_ready=lambda payment: _(
+            "Payment %(ref)s is %(status)s: only a pending payment can change."
+        ) % {"ref": payment.reference, "status": payment.get_status_display().lower()},
+        object_url=_payment_url,
+    )
 
 
 def payment_complete_one(

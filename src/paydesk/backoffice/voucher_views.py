@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from paydesk.accounts.models import User
 from paydesk.audit.models import AuditEntry
 from paydesk.audit.services import audit_record
+from paydesk.backoffice.admin_base import guarded_object
 from paydesk.backoffice.forms import add_service_error, new_form_token
 from paydesk.backoffice.roles import can_move_money
 from paydesk.backoffice.voucher_forms import ConfirmForm, VoucherBatchIssueForm, VoucherLookupForm
@@ -209,19 +210,19 @@ def voucher_disable_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
     """Confirm, then disable one available voucher."""
-    if not can_move_money(request):
-        raise PermissionDenied
-    voucher = model_admin.get_object(request, object_id)
-    if voucher is None:
-        messages.error(request, _("No such voucher."))
-        return HttpResponseRedirect(reverse("backoffice:vouchers_voucher_changelist"))
-    if voucher.status != VoucherStatus.AVAILABLE:
-        messages.error(
-            request,
-            _("Voucher %(code)s is %(status)s: only an available voucher can be disabled.")
-            % {"code": voucher.masked_code, "status": voucher.get_status_display().lower()},
-        )
-        return HttpResponseRedirect(voucher_url(voucher))
+    voucher = guarded_object(
+        model_admin, request, object_id,
+        may_act=can_move_money,
+        missing=_("No such voucher."),
+        list_url=reverse("backoffice:vouchers_voucher_changelist"),
+        ready=lambda voucher: voucher.status == VoucherStatus.AVAILABLE,
+        not_ready=lambda voucher: _(
+            "Voucher %(code)s is %(status)s: only an available voucher can be disabled."
+        ) % {"code": voucher.masked_code, "status": voucher.get_status_display().lower()},
+        object_url=voucher_url,
+    )
+    if isinstance(voucher, HttpResponse):
+        return voucher
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
