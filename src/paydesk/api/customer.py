@@ -19,6 +19,7 @@ from paydesk.api.auth import Caller
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
+from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
     BalanceOut,
     ErrorOut,
@@ -40,7 +41,6 @@ from paydesk.ledger.selectors import (
     PAYMENT_SORTS,
     PaymentFilters,
     payment_list_for_customer,
-    payment_page,
 )
 from paydesk.money import format_money
 from paydesk.portal.forms import PaymentFilterForm
@@ -135,26 +135,12 @@ def payments(request: HttpRequest, query: Query[PaymentQuery]) -> dict[str, obje
     defaults = PortalDefaults.current()
     _payments_shown(customer, defaults)
     filters = _filters(request, customer, query, defaults)
-    if query.after and query.before:
-        raise ApiError(400, "invalid_request", "Send `after` or `before`, not both.", "before")
-    page = payment_page(
-        queryset=payment_list_for_customer(customer=customer, filters=filters),
-        sort=PAYMENT_SORTS[query.sort],
-        after=query.after or "",
-        before=query.before or "",
-        size=query.limit,
-    )
-    if page.cursor_was_invalid:
-        field = "after" if query.after else "before"
-        raise ApiError(400, "invalid_cursor", "That cursor is not valid for this sort.", field)
     show_balance = _shows_balance(customer, defaults)
-    return {
-        "data": [payment_out(p, customer.currency, show_balance=show_balance) for p in page.rows],
-        "has_next": page.has_next,
-        "has_previous": page.has_previous,
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-    }
+    return payments_paged(
+        queryset=payment_list_for_customer(customer=customer, filters=filters),
+        query=query,
+        render=lambda p: payment_out(p, customer.currency, show_balance=show_balance),
+    )
 
 
 @router.get(

@@ -23,6 +23,7 @@ from paydesk.api.auth import STAFF_AUTH, Caller
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent, idempotent_storing
 from paydesk.api.models import ApiScope
+from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
     DAY,
     ErrorOut,
@@ -43,7 +44,7 @@ from paydesk.credits.services import (
 )
 from paydesk.credits.services import staff_payment_complete as complete_under_four_eyes
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.selectors import PAYMENT_SORTS, PaymentFilters, payment_filter, payment_page
+from paydesk.ledger.selectors import PaymentFilters, payment_filter
 from paydesk.ledger.services import payment_cancel
 from paydesk.notifications.services import notify_payment_received
 from paydesk.references import canonical_payment_reference
@@ -249,23 +250,11 @@ def staff_payments(request: HttpRequest, query: Query[StaffPaymentQuery]) -> dic
     rows = Payment.objects.select_related("customer")
     if query.customer_id is not None:
         rows = rows.filter(customer_id=query.customer_id)
-    page = payment_page(
+    return payments_paged(
         queryset=payment_filter(queryset=rows, filters=filters),
-        sort=PAYMENT_SORTS[query.sort],
-        after=query.after or "",
-        before=query.before or "",
-        size=query.limit,
+        query=query,
+        render=staff_payment_out,
     )
-    if page.cursor_was_invalid:
-        field = "after" if query.after else "before"
-        raise ApiError(400, "invalid_cursor", "That cursor is not valid for this sort.", field)
-    return {
-        "data": [staff_payment_out(p) for p in page.rows],
-        "has_next": page.has_next,
-        "has_previous": page.has_previous,
-        "next_cursor": page.next_cursor,
-        "previous_cursor": page.previous_cursor,
-    }
 
 
 class StaffPaymentIn(Input):
