@@ -34,3 +34,5 @@ AXES_FAILURE_LIMIT = 5
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Cache counts outlive a test's rolled-back ids: tests of the API rate limit set their own.
 PAYDESK_API_RATE = "100000/m"
+# Passkeys at the live test server's own origin (http://localhost:<free port>).
+OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"
