@@ -97,14 +97,11 @@ def signed_in_client(base: str, email: str) -> httpx.Client:
     )
     assert response.status_code == 302, response.text[response.text.find("errornote") :][:400]
     # Then the second factor, with a code from the user's authenticator app.
+    device = authenticator_for(User.objects.get(email=email))
     verify = client.get("/accounts/two-factor/verify/")
-    user = User.objects.get(email=email)
     response = client.post(
         "/accounts/two-factor/verify/",
-        data={
-            "code": next_code(authenticator_for(user)),
-            "csrfmiddlewaretoken": CSRF.search(verify.text).group(1),
-        },
+        data={"code": next_code(device), "csrfmiddlewaretoken": CSRF.search(verify.text).group(1)},
     )
     assert response.status_code == 302, response.text
     return client

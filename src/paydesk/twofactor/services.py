@@ -24,6 +24,7 @@ from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.twofactor import totp
 from paydesk.twofactor.models import RecoveryCode, RecoveryCodeDevice, SecondFactorLock
 from paydesk.twofactor.recovery import (
+    CODE_LENGTH,
     CODES_PER_SET,
     recovery_code_digest,
     recovery_code_new,
@@ -152,7 +153,7 @@ def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None
     the user is locked out, SecondFactorError for a wrong answer (counted towards the lock)."""
     _refuse_when_locked(user)
     text = "".join((token or "").split())
-    if text.isdigit():
+    if text.isdigit() and len(text) != CODE_LENGTH:
         kind = FACTOR_TOTP
         candidates: list[Device] = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     else:

@@ -53,6 +53,9 @@ class PasskeyRegistrationBegin(library.BeginCredentialRegistrationView):
 class PasskeyRegistrationComplete(library.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(*args, **kwargs)
+        # The library has just marked a session without a factor as verified by this passkey:
+        # a new session key for the raised privilege, as after any verification.
+        self.request.session.cycle_key()
         device = WebAuthnCredential.objects.get(pk=json.loads(response.content)["id"])
         passkey_enrolled_record(
             user=self.request.user, device=device, ip_address=client_ip(self.request)
