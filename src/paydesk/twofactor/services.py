@@ -151,7 +151,7 @@ def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None
     """The device `token` verifies for `user`: an authenticator's code (6 digits; one already
     used is refused) or an unused recovery code (spent now). Raises SecondFactorLocked while
     the user is locked out, SecondFactorError for a wrong answer (counted towards the lock)."""
-    _refuse_when_locked(user)
+    second_factor_check_lock(user=user)
     text = "".join((token or "").split())
     if text.isdigit() and len(text) != CODE_LENGTH:
         kind = FACTOR_TOTP
@@ -226,15 +226,11 @@ def second_factor_failure_record(
         lock.save()
 
 
-def _refuse_when_locked(user: Any) -> None:
+def second_factor_check_lock(*, user: Any) -> None:
+    """Raise SecondFactorLocked while `user` is locked out after too many wrong answers."""
     until = second_factor_locked_until(user)
     if until is not None:
         raise SecondFactorLocked(until)
-
-
-def second_factor_check_lock(*, user: Any) -> None:
-    """Raise SecondFactorLocked while `user` is locked out (passkeys ask before a ceremony)."""
-    _refuse_when_locked(user)
 
 
 # --- removal and reset --------------------------------------------------------------------
@@ -275,15 +271,9 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
         raise PermissionDenied("Ask another Administrator to reset your own two-factor sign-in.")
     with transaction.atomic():
         removed = {
-            "authenticators": TOTPDevice.objects.filter(user=user)
-            .delete()[1]
-            .get(TOTPDevice._meta.label, 0),
-            "passkeys": WebAuthnCredential.objects.filter(user=user)
-            .delete()[1]
-            .get(WebAuthnCredential._meta.label, 0),
-            "recovery_code_sets": RecoveryCodeDevice.objects.filter(user=user)
-            .delete()[1]
-            .get(RecoveryCodeDevice._meta.label, 0),
+            "authenticators": _delete_every(TOTPDevice, user),
+            "passkeys": _delete_every(WebAuthnCredential, user),
+            "recovery_code_sets": _delete_every(RecoveryCodeDevice, user),
         }
         SecondFactorLock.objects.filter(user=user).delete()
         audit_record(
@@ -295,3 +285,8 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
             ip_address=ip_address,
         )
     return removed
+
+
+def _delete_every(model: Any, user: Any) -> int:
+    """Delete every `model` device of `user`; how many went."""
+    return model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
