@@ -33,7 +33,9 @@ def _one_code_at_once_is_accepted_once() -> None:
     codes = recovery_codes_generate(user=finance)
     for code in (next_code(device), codes[0]):
         clients = _clients(finance)
-        outcomes = run_at_once(AT_ONCE, lambda i: clients[i].post(VERIFY, {"code": code}))
+        outcomes = run_at_once(
+            AT_ONCE, lambda i, clients=clients, code=code: clients[i].post(VERIFY, {"code": code})
+        )
         statuses = [getattr(o, "status_code", repr(o)) for o in outcomes]
         # One sign-in gets in; the others are refused (a used code counts as a wrong one, so
         # enough of them lock the second factor: 429).
