@@ -14,6 +14,9 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.webhooks import webhook_receive
 
 urlpatterns = [
+    # The second factor (TOTP, passkeys, recovery codes): docs/twofactor.md.
+    path("accounts/two-factor/", include("paydesk.twofactor.urls")),
+    path("accounts/two-factor/passkeys/", include("paydesk.twofactor.webauthn")),
     path("accounts/", include("paydesk.accounts.urls")),
     path("accounts/", include("paydesk.sessions.urls")),
     path("backoffice/", backoffice_site.urls),

@@ -13,6 +13,7 @@ from paydesk.api.models import ApiKey
 from paydesk.api.services import api_key_create, api_key_revoke
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import PortalUserFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -152,8 +153,7 @@ def test_the_command_line_creates_a_key_shown_once_and_revokes_it(portal_user):
 def test_the_back_office_links_staff_to_their_api_keys(finance_user):
     from django.test import Client
 
-    client = Client()
-    client.force_login(finance_user)
+    client = sign_in(Client(), finance_user)
     page = client.get("/backoffice/").content.decode()
     assert '<a href="/api-keys/">API keys</a>' in page
     keys_page = client.get("/api-keys/")

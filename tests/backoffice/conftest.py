@@ -7,15 +7,14 @@ import pytest
 from django.test import Client
 
 from paydesk.ledger.services import payment_create
+from tests.signin import sign_in
 
 PAYMENTS = "/backoffice/ledger/payment/"
 ADD_PAYMENT = "/backoffice/ledger/payment/add/"
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from paydesk.fx.models import ExchangeRate
 from paydesk.fx.selectors import convert
 from paydesk.fx.services import rate_set
 from tests.fx.conftest import ecb_xml
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +222,7 @@ def test_support_cannot_add_change_or_import_and_nothing_is_written(support, fin
 def test_every_rate_form_needs_its_csrf_token(finance_user):
     row = rate_set(base="EUR", quote="USD", rate="1.0512", rate_date=DAY, actor=finance_user)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(finance_user)
+    sign_in(client, finance_user)
     assert client.post(ADD, rate_form(quote="GBP", rate="0.84")).status_code == 403
     assert client.post(f"{RATES}{row.pk}/change/", {"rate": "2"}).status_code == 403
     xml = ecb_xml({DAY: {"GBP": "0.84"}})

@@ -8,6 +8,7 @@ from django.test import Client
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
 from tests.backoffice.conftest import ADD_PAYMENT, PAYMENTS, signed_in
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +143,7 @@ def test_nobody_edits_or_deletes_a_payment(request, who, pending, customer):
 
 def test_a_state_changing_post_without_csrf_token_is_refused(finance_user, customer, pending):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(finance_user)
+    sign_in(client, finance_user)
     response = client.post(
         ADD_PAYMENT,
         {
@@ -164,12 +165,20 @@ def test_staff_sign_in_through_the_back_office_page_and_portal_users_do_not(
     finance_user, portal_user
 ):
     from tests.factories import PASSWORD
+    from tests.signin import authenticator_for, next_code
 
+    device = authenticator_for(finance_user)
     client = Client()
     response = client.post(
         "/backoffice/login/?next=/backoffice/",
         {"username": finance_user.email, "password": PASSWORD, "next": "/backoffice/"},
     )
+    assert response.status_code == 302 and response["Location"] == "/backoffice/"
+    # The password alone is not enough: the second factor, then the back office.
+    response = client.get("/backoffice/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/two-factor/verify/?next=%2Fbackoffice%2F"
+    response = client.post(response["Location"], {"code": next_code(device)})
     assert response.status_code == 302 and response["Location"] == "/backoffice/"
     assert client.get("/backoffice/").status_code == 200
     client = Client()

@@ -20,6 +20,7 @@ from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_forme
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.services import voucher_batch_issue, voucher_redeem
 from tests.backoffice.conftest import signed_in
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -307,7 +308,7 @@ def test_every_voucher_form_needs_its_csrf_token(finance_user):
     batch, _codes = voucher_batch_issue(count=1, currency="USD", addition="5", actor=finance_user)
     voucher = Voucher.objects.get()
     client = Client(enforce_csrf_checks=True)
-    client.force_login(finance_user)
+    sign_in(client, finance_user)
     entries = AuditEntry.objects.count()
     for url, data in (
         (ISSUE, issue_form()),

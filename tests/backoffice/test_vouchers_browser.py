@@ -13,7 +13,7 @@ from paydesk.vouchers.codes import voucher_code_is_well_formed
 from paydesk.vouchers.models import VoucherBatch
 from paydesk.vouchers.services import voucher_redeem
 from tests.conftest import CHROMIUM
-from tests.factories import PASSWORD
+from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("PAYDESK_SCREENSHOTS", "")
@@ -61,12 +61,6 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-def sign_in(page, base: str, email: str, path: str) -> None:
-    page.goto(f"{base}{path}")
-    page.locator("input[name=username]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[type=submit], button[type=submit]").last.click()
-    page.wait_for_load_state()
 
 
 def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
@@ -74,7 +68,7 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
 ):
     page = new_page(browser)
     base = live_server.url
-    sign_in(page, base, finance_user.email, "/backoffice/login/?next=/backoffice/")
+    browser_sign_in(page, base, finance_user, path="/backoffice/login/?next=/backoffice/")
     page.goto(f"{base}/backoffice/vouchers/voucherbatch/add/")
     page.get_by_label("Count").fill("3")
     page.get_by_label("Currency").fill("USD")
@@ -110,7 +104,7 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
         ip_address="127.0.0.1",
     )  # fmt: skip
     customer_page = new_page(browser, width=390, height=844)
-    sign_in(customer_page, base, portal_user.email, "/accounts/login/")
+    browser_sign_in(customer_page, base, portal_user, path="/accounts/login/")
     customer_page.goto(f"{base}/payments/")
     notice = customer_page.locator(".armed-vouchers").inner_text()
     assert "armed: your next top-up of at least $50.00 USD earns" in notice
@@ -121,7 +115,7 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
 def test_finance_reads_and_edits_rates_without_a_csp_error(live_server, browser, finance_user):
     page = new_page(browser)
     base = live_server.url
-    sign_in(page, base, finance_user.email, "/backoffice/login/?next=/backoffice/")
+    browser_sign_in(page, base, finance_user, path="/backoffice/login/?next=/backoffice/")
     page.goto(f"{base}/backoffice/fx/exchangerate/add/")
     page.get_by_label("Base currency").fill("EUR")
     page.get_by_label("Quote currency").fill("USD")

@@ -8,6 +8,7 @@ from django.test import Client
 
 from paydesk.ledger.services import payment_create
 from tests.factories import StaffFactory
+from tests.signin import sign_in
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -35,9 +36,7 @@ def transfer(customer, total="250", **extra):
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user, backend=MODEL_BACKEND)
-    return client
+    return sign_in(Client(), user, backend=MODEL_BACKEND)
 
 
 @pytest.fixture

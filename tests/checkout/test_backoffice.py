@@ -17,14 +17,13 @@ from paydesk.errors import InvalidAmount, PermissionDenied
 from paydesk.gateways.base import GatewayEvent
 from paydesk.money import Money
 from tests.factories import CustomerFactory, PortalUserFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 def change_url(method: str) -> str:

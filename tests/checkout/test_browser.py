@@ -10,6 +10,7 @@ import pytest
 from paydesk.banktransfers.services import bank_details_update
 from paydesk.ledger.models import Payment
 from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory, StaffFactory
+from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,10 +76,7 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
     page.evaluate("window.__notReloaded = true")
     # Finance, in the back office, in another window: the amount received, then confirm.
     staff = page.context.browser.new_page()
-    staff.goto(f"{live_server.url}/backoffice/login/")
-    staff.fill("input[name=username]", finance.email)
-    staff.fill("input[name=password]", PASSWORD)
-    staff.press("input[name=password]", "Enter")
+    browser_sign_in(staff, live_server.url, finance)  # the password, then the second factor
     staff.wait_for_url(f"{live_server.url}/backoffice/")
     staff.goto(f"{live_server.url}/backoffice/banktransfers/banktransfer/{payment.pk}/change/")
     staff.get_by_label("Amount received").fill("100.00")

@@ -19,15 +19,14 @@ from tests.checkout import scripted_gateway
 from tests.checkout.conftest import configure
 from tests.checkout.test_online_flow import scripted  # noqa: F401 (fixture)
 from tests.factories import CustomerFactory, PortalUserFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 PAYMENTS = "/backoffice/ledger/payment/"
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.vouchers.services import voucher_batch_issue
 from tests.checkout.conftest import configure
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory, UserFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,7 @@ def payer(rates):
 @pytest.fixture
 def client_for():
     def _client(user, **kwargs) -> Client:
-        client = Client(**kwargs)
-        client.force_login(user)
-        return client
+        return sign_in(Client(**kwargs), user)
 
     return _client
 

@@ -24,7 +24,7 @@ from django.test import override_settings
 from paydesk.accounts.models import Customer
 from paydesk.cli.management.commands.demo import Command as DemoCommand
 from paydesk.cli.management.commands.demo import demo_processes, parse_addr
-from paydesk.demo.seed import DEMO_LOGINS
+from paydesk.demo.seed import DEMO_LOGINS, DEMO_TOTP_SECRET
 from paydesk.vouchers.codes import voucher_code_is_well_formed
 
 
@@ -142,6 +142,8 @@ def test_demo_from_nothing_serves_pages_and_static_files_then_stops_on_ctrl_c(tm
     assert demo.returncode == 0, err
     for login in DEMO_LOGINS:
         assert f"{login.email}" in out and login.password in out
+    # The staff's second factor: the public authenticator secret and how to get a code.
+    assert DEMO_TOTP_SECRET in out and "totp-code" in out
     # One unused free-credit code and one bonus code, printed beside the logins.
     code = r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}-[0-9A-Z]"
     codes = re.findall(rf"(?:Free credit|Bonus)[^\n]*?({code})$", out, re.M)

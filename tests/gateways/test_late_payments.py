@@ -28,6 +28,7 @@ from paydesk.money import Money
 from paydesk.notifications.models import EmailKind, OutboundEmail
 from tests.gateways.conftest import CHARGED, start_payment
 from tests.gateways.senders import SENDERS
+from tests.signin import sign_in
 from tests.vouchers.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -317,7 +318,7 @@ def test_a_late_payment_shows_its_link_in_the_portal_the_api_the_csv_and_the_bac
     assert rows[late.reference][6] == f"Late payment for {original.reference}"
 
     staff = Client()
-    staff.force_login(StaffFactory(staff_role="finance"))
+    sign_in(staff, StaffFactory(staff_role="finance"))
     late_page = staff.get(f"/backoffice/ledger/payment/{late.pk}/change/").content.decode()
     assert f"/backoffice/ledger/payment/{original.pk}/change/" in late_page
     original_page = staff.get(f"/backoffice/ledger/payment/{original.pk}/change/")

@@ -13,6 +13,7 @@ from paydesk.audit.models import AuditEntry
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
 from paydesk.notifications.services import notify_payment_received, outbox_send_due
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +21,7 @@ OUTBOX = "/backoffice/notifications/outboundemail/"
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return sign_in(Client(), user)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.test import Client
 from paydesk.accounts.models import Contact
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +20,7 @@ PAYMENTS = "/backoffice/ledger/payment/"
 
 @pytest.fixture
 def finance(finance_user) -> Client:
-    client = Client()
-    client.force_login(finance_user)
-    return client
+    return sign_in(Client(), finance_user)
 
 
 @pytest.fixture

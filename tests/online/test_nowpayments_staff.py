@@ -16,6 +16,7 @@ from paydesk.sandbox.core import object_find, object_update
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.nowpayments.views import _ipn_send
 from tests.online.nowpayments_steps import balance, press, start
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PAYMENTS = "/backoffice/ledger/payment/"
@@ -36,7 +37,7 @@ def test_finance_completes_a_partial_payment_with_what_was_received(
 ):
     payment = _partially_paid(online_customer)
     finance = Client()
-    finance.force_login(finance_user)
+    sign_in(finance, finance_user)
     answer = finance.post(f"{PAYMENTS}{payment.pk}/complete/", {"total": "6.00"})
     assert answer.status_code == 302
     payment.refresh_from_db()
@@ -56,7 +57,7 @@ def test_finance_completes_a_partial_payment_with_what_was_received(
 def test_finance_cancels_a_partial_payment(sandbox, online_customer, finance_user):
     payment = _partially_paid(online_customer)
     finance = Client()
-    finance.force_login(finance_user)
+    sign_in(finance, finance_user)
     answer = finance.post(f"{PAYMENTS}{payment.pk}/cancel/", {"reason": "Refunded the BTC."})
     assert answer.status_code == 302
     payment.refresh_from_db()

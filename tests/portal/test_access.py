@@ -9,6 +9,7 @@ from django.urls import reverse
 from paydesk.ledger.services import payment_create
 from tests.factories import PASSWORD, PortalUserFactory, UserFactory
 from tests.portal.conftest import MODEL_BACKEND
+from tests.signin import authenticator_for, next_code, sign_in
 
 pytestmark = pytest.mark.django_db
 PAYMENT_PAGES = ["portal:payments", "portal:payments_csv", "portal:payments_updates"]
@@ -45,15 +46,20 @@ def test_a_wrong_password_says_so_and_does_not_crash(client, portal_user):
 
 
 def test_staff_who_sign_in_at_the_portal_are_sent_to_the_back_office(client, finance_user):
+    device = authenticator_for(finance_user)
     response = client.post(
         reverse("login"), {"username": finance_user.email, "password": PASSWORD}, follow=True
     )
+    assert [url for url, _status in response.redirect_chain][-1].startswith(
+        reverse("two_factor:verify")
+    )
+    response = client.post(response.redirect_chain[-1][0], {"code": next_code(device)}, follow=True)
     assert [url for url, _status in response.redirect_chain][-1] == reverse("backoffice:index")
 
 
 @pytest.mark.parametrize("name", PORTAL_PAGES)
 def test_staff_visiting_portal_pages_are_sent_to_the_back_office(client, support_user, name):
-    client.force_login(support_user, backend=MODEL_BACKEND)
+    sign_in(client, support_user, backend=MODEL_BACKEND)
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response["Location"] == reverse("backoffice:index")

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from django.test import override_settings
 
+from paydesk.accounts.models import User
 from paydesk.accounts.services import staff_user_create
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
@@ -32,6 +33,7 @@ from paydesk.settings import base
 from tests.factories import CustomerFactory
 from tests.reliability.helpers import assert_balance_after_chain, completed_sum
 from tests.reliability.test_crash import ROOT, child_env
+from tests.signin import authenticator_for, next_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -94,6 +96,14 @@ def signed_in_client(base: str, email: str) -> httpx.Client:
         },
     )
     assert response.status_code == 302, response.text[response.text.find("errornote") :][:400]
+    # Then the second factor, with a code from the user's authenticator app.
+    device = authenticator_for(User.objects.get(email=email))
+    verify = client.get("/accounts/two-factor/verify/")
+    response = client.post(
+        "/accounts/two-factor/verify/",
+        data={"code": next_code(device), "csrfmiddlewaretoken": CSRF.search(verify.text).group(1)},
+    )
+    assert response.status_code == 302, response.text
     return client
 
 

@@ -16,6 +16,7 @@ from ninja.utils import check_csrf
 
 from paydesk.api.models import ApiKey, ApiScope
 from paydesk.api.services import api_key_authenticate
+from paydesk.twofactor.selectors import second_factor_satisfied
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Session(APIKeyCookie):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if not second_factor_satisfied(request):
+            return None  # signed in with the password only: the second factor is still owed
         if check_csrf(request) is not None:
             raise HttpError(
                 403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."

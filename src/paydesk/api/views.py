@@ -1,7 +1,8 @@
 """The API key pages: list, create (the key is shown once, in the answer to the POST), revoke.
 
 For portal users (keys act for their own customer) and staff (keys carry the staff member's
-role). Thin: the work is in paydesk.api.services.
+role; creating one needs a session that passed a second factor). Thin: the work is in
+paydesk.api.services.
 """
 
 from __future__ import annotations
@@ -17,11 +18,20 @@ from paydesk.api.forms import ApiKeyForm
 from paydesk.api.models import ApiKey
 from paydesk.api.services import api_key_create, api_key_revoke
 from paydesk.errors import PaydeskError
+from paydesk.twofactor.selectors import second_factor_satisfied, session_verified
 
 
 def _may_have_keys(request: HttpRequest) -> bool:
     user = request.user
     return bool(user.is_staff or getattr(user, "customer_id", None))  # type: ignore[union-attr]
+
+
+def _may_create_keys(request: HttpRequest) -> bool:
+    """A key must not be a way around two-factor sign-in: a staff key needs a session that passed
+    a second factor (the middleware already holds back a session that owes one)."""
+    if request.user.is_staff:  # type: ignore[union-attr]
+        return session_verified(request)
+    return second_factor_satisfied(request)
 
 
 @login_required
@@ -36,7 +46,10 @@ def key_list(request: HttpRequest) -> HttpResponse:
         )
     form = ApiKeyForm(request.POST or None)
     created = None
-    if request.method == "POST" and form.is_valid():
+    needs_second_factor = not _may_create_keys(request)
+    if request.method == "POST" and needs_second_factor:
+        form.add_error(None, _("Set up two-factor sign-in before creating a staff API key."))
+    elif request.method == "POST" and form.is_valid():
         try:
             key, plain = api_key_create(
                 user=request.user,
@@ -49,11 +62,20 @@ def key_list(request: HttpRequest) -> HttpResponse:
             created = {"key": key, "plain": plain}
             form = ApiKeyForm()
     keys = ApiKey.objects.filter(user=request.user).order_by("-created_at", "-id")
+    status = 201 if created else 200
+    if request.method == "POST" and needs_second_factor:
+        status = 403
     response = render(
         request,
         "api/keys.html",
-        {"form": form, "keys": keys, "created": created, "nav": "api_keys"},
-        status=201 if created else 200,
+        {
+            "form": form,
+            "keys": keys,
+            "created": created,
+            "nav": "api_keys",
+            "needs_second_factor": needs_second_factor,
+        },
+        status=status,
     )
     response["Cache-Control"] = "no-store"
     return response

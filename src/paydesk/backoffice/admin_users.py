@@ -1,7 +1,8 @@
 """Staff accounts and portal users, for Administrators only.
 
 New users go through paydesk.accounts.services (staff_user_create / portal_user_create), edits
-and passwords through paydesk.backoffice.services; all audited. Passwords are hashed by Django
+and passwords through paydesk.backoffice.services, a reset of someone's two-factor sign-in
+through paydesk.twofactor.services; all audited. Passwords are hashed by Django
 and no hash is ever shown. Users are deactivated, never deleted (the ledger and audit log
 refer to them).
 """
@@ -35,13 +36,16 @@ from paydesk.backoffice.services import portal_user_update, staff_user_update, u
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
 from paydesk.sessions.services import sessions_end_all
+from paydesk.twofactor.selectors import factors_for_user
+from paydesk.twofactor.services import second_factors_reset
+from paydesk.web.client_ip import client_ip
 
 
 class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     add_form: Any = None
     add_fieldsets: list[Any] = []
     change_fields: list[str] = []
-    readonly_fields = ["email", "password_link", "last_login", "date_joined"]
+    readonly_fields = ["email", "password_link", "two_factor", "last_login", "date_joined"]
     ordering = ["email"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -53,7 +57,7 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         if obj is None:
             return self.add_fieldsets
         return [
-            (None, {"fields": ["email", *self.change_fields, "password_link"]}),
+            (None, {"fields": ["email", *self.change_fields, "password_link", "two_factor"]}),
             (_("Dates"), {"fields": ["last_login", "date_joined"]}),
         ]
 
@@ -67,6 +71,17 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         )
         return format_html('<a href="{}">{}</a>', url, _("Set a new password"))
 
+    @admin.display(description=_("two-factor sign-in"))
+    def two_factor(self, obj: User) -> str:
+        summary = _factor_summary(obj)
+        if summary is None:
+            return _("none set up")
+        url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_two_factor_reset",
+            args=[obj.pk],
+        )
+        return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+
     def get_urls(self) -> list[URLPattern]:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
@@ -75,8 +90,49 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.password_view),
                 name=f"{prefix}_password",
             ),
+            path(
+                "<path:object_id>/two-factor-reset/",
+                self.admin_site.admin_view(self.two_factor_reset_view),
+                name=f"{prefix}_two_factor_reset",
+            ),
             *super().get_urls(),
         ]
+
+    def two_factor_reset_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """An Administrator removes every second factor of another user (audited)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        user = self.get_object(request, object_id)
+        if user is None:
+            return HttpResponseRedirect(
+                reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        change_url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change", args=[user.pk]
+        )
+        if request.method == "POST":
+            try:
+                second_factors_reset(user=user, actor=request.user, ip_address=client_ip(request))
+            except PaydeskError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Two-factor sign-in reset for %s: they set up a new factor at next sign-in.")
+                    % user.email,
+                )
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "backoffice/two_factor_reset.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Reset two-factor sign-in of %s") % user.email,
+                "original": user,
+                "summary": _factor_summary(user) or _("none set up"),
+            },
+        )
 
     def password_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if not self.has_change_permission(request):
@@ -125,6 +181,18 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
         obj.refresh_from_db()
+
+
+def _factor_summary(user: User) -> str | None:
+    factors = factors_for_user(user)
+    parts = []
+    if factors.authenticators:
+        parts.append(_("%d authenticator app(s)") % len(factors.authenticators))
+    if factors.passkeys:
+        parts.append(_("%d passkey(s)") % len(factors.passkeys))
+    if factors.recovery:
+        parts.append(_("%d recovery code(s) left") % factors.recovery.remaining)
+    return ", ".join(str(part) for part in parts) or None
 
 
 @admin.register(StaffUser, site=backoffice_site)
@@ -191,7 +259,14 @@ class PortalUserAdmin(UserAdminBase):
         )
     ]
     change_fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
-    readonly_fields = ["email", "customer", "password_link", "last_login", "date_joined"]
+    readonly_fields = [
+        "email",
+        "customer",
+        "password_link",
+        "two_factor",
+        "last_login",
+        "date_joined",
+    ]
     list_display = [
         "email",
         "customer",
@@ -210,7 +285,18 @@ class PortalUserAdmin(UserAdminBase):
         if obj is None:
             return self.add_fieldsets
         return [
-            (None, {"fields": ["email", "customer", *self.change_fields, "password_link"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "email",
+                        "customer",
+                        *self.change_fields,
+                        "password_link",
+                        "two_factor",
+                    ]
+                },
+            ),
             (_("Dates"), {"fields": ["last_login", "date_joined"]}),
         ]
 

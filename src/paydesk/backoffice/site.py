@@ -1,6 +1,8 @@
 """The back office: a Django admin site for staff roles.
 
-Only active staff (a user with a staff role) get in; everyone else is sent to its sign-in page.
+Only active staff (a user with a staff role) who passed their second factor get in; everyone
+else is sent to its sign-in page (paydesk.twofactor's middleware sends staff who still owe the
+second factor to it first).
 No model can be deleted from here: `delete_selected` is switched off for the whole site.
 """
 
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from paydesk.accounts.forms import BackofficeAuthenticationForm
 from paydesk.audit.services import audit_record
 from paydesk.sessions.services import sessions_after_password_change
+from paydesk.twofactor.selectors import second_factor_satisfied
 from paydesk.web.client_ip import client_ip
 
 
@@ -25,7 +28,11 @@ class BackofficeSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(user.is_active and getattr(user, "is_staff", False))
+        return bool(
+            user.is_active
+            and getattr(user, "is_staff", False)
+            and second_factor_satisfied(request)  # also enforced for every page by middleware
+        )
 
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
 from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
@@ -37,6 +38,7 @@ from paydesk.ledger.services import (
     payment_pending_note,
 )
 from paydesk.money import round_half_up
+from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret
 from paydesk.vouchers.services import voucher_batch_issue
 
 SEED = 20260101
@@ -66,6 +68,9 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("finance@example.com", "demo-finance-pass", "Staff: Finance"),
     DemoLogin("support@example.com", "demo-support-pass", "Staff: Support"),
 )
+# The demo's staff logins share this authenticator secret: public on purpose, like their
+# passwords, so a tester can sign in (`paydesk totp-code` prints the current code). Staff added
+# in the demo set up their own.
 
 
 @dataclass(frozen=True)
@@ -318,8 +323,15 @@ def _seed_users(customers: list[Customer]) -> None:
         ("finance@example.com", StaffRole.FINANCE, "Finn Finance"),
         ("support@example.com", StaffRole.SUPPORT, "Sam Support"),
     ):
-        staff_user_create(
+        staff = staff_user_create(
             email=email, password=passwords[email], role=role, full_name=name, validate=False
+        )
+        # Demo only: enrolled without a confirming code, since its secret is public anyway.
+        TOTPDevice.objects.create(
+            user=staff,
+            name="Demo authenticator (public secret)",
+            key=totp_key_from_secret(DEMO_TOTP_SECRET),
+            confirmed=True,
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -355,3 +356,51 @@ LOGGING = {
         "apscheduler": {"level": "WARNING"},  # the worker logs each job run itself
     },
 }
+
+# --- Two-factor sign-in (docs/twofactor.md) ------------------------------------------------
+# django-otp (authenticator apps), django-otp-webauthn (passkeys) and Paydesk's own hashed
+# recovery codes. Staff pass a second factor before any back-office page or staff API key;
+# portal users may set one up. Kept in one block so the apps and middleware it adds are seen
+# together.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
+    "paydesk.twofactor",
+]
+# After AuthenticationMiddleware: django-otp marks the session's user verified (or not), then
+# Paydesk sends whoever still owes a second factor to it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "paydesk.twofactor.middleware.SecondFactorRequiredMiddleware",
+)
+# Staff roles that must use a second factor. Administrators and Finance always do (the code
+# adds them whatever this says); leave `support` out to make it optional for Support.
+PAYDESK_2FA_REQUIRED_ROLES = env_list("PAYDESK_2FA_REQUIRED_ROLES", ["admin", "finance", "support"])
+# Wrong second-factor answers in a row (codes of any kind, failed passkeys) before that user's
+# second factor is refused for PAYDESK_2FA_LOCKOUT_MINUTES.
+PAYDESK_2FA_FAILURE_LIMIT = int(os.environ.get("PAYDESK_2FA_FAILURE_LIMIT", "5"))
+PAYDESK_2FA_LOCKOUT_MINUTES = int(os.environ.get("PAYDESK_2FA_LOCKOUT_MINUTES", "15"))
+OTP_TOTP_ISSUER = PAYDESK_PROVIDER_NAME
+# The per-user lock above counts every factor; django-otp's own per-device back-off would only
+# make a mistyped code wait on top of it.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# Passkeys are a second factor only, bound to Paydesk's public host name and origin (https;
+# a browser refuses passkeys on a bare IP address, so the local default 127.0.0.1 becomes
+# localhost).
+_public = urlsplit(PAYDESK_PUBLIC_URL)
+_public_host = (
+    "localhost" if _public.hostname in (None, "127.0.0.1", "::1") else str(_public.hostname)
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = PAYDESK_PROVIDER_NAME
+OTP_WEBAUTHN_RP_ID = os.environ.get("PAYDESK_WEBAUTHN_RP_ID") or _public_host
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "PAYDESK_WEBAUTHN_ORIGINS",
+    [f"{_public.scheme}://{_public_host}" + (f":{_public.port}" if _public.port else "")],
+)
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "paydesk.twofactor.webauthn"

@@ -16,3 +16,6 @@ CSRF_COOKIE_SECURE = False
 PAYDESK_DEMO = True
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "demo.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Passkeys at whatever host the demo is browsed at (http://localhost:<port>: a browser refuses
+# passkeys on a bare IP address such as 127.0.0.1). Production names its host instead.
+OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"

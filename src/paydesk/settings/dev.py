@@ -10,3 +10,6 @@ DEBUG = env_bool("DEBUG", True)
 SESSION_COOKIE_SECURE = env_bool("PAYDESK_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Passkeys at whatever host you browse (use http://localhost:8000: browsers refuse passkeys on
+# a bare IP address).
+OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"

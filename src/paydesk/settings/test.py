@@ -38,3 +38,5 @@ PAYDESK_API_RATE = "100000/m"
 # never rolls back with a test's transaction. The tests that serve from several processes
 # (tests/security/test_shared_rate_limits.py) start them with the shared caches.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Passkeys at the live test server's own origin (http://localhost:<free port>).
+OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"

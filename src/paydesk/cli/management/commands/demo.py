@@ -32,6 +32,7 @@ from paydesk.demo.seed import (
     seed_demo_rates,
     seed_demo_vouchers,
 )
+from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret, totp_uri
 
 STARTUP_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
@@ -201,12 +202,27 @@ class Command(BaseCommand):
                 f"  {login.email.ljust(width)}  {login.password.ljust(pwidth)}  {login.who}"
                 for login in DEMO_LOGINS
             ),
+            *self.second_factor_lines(port),
             *self.voucher_lines(),
             "",
             "Press Ctrl-C to stop.",
         ]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
+
+    def second_factor_lines(self, port: int) -> list[str]:
+        """How the demo's staff pass their second factor: a public authenticator secret."""
+        uri = totp_uri(key_hex=totp_key_from_secret(DEMO_TOTP_SECRET), account="demo-staff")
+        return [
+            "",
+            "Staff then confirm with a code from an authenticator app. The demo's staff logins",
+            "share this public secret (add it to an app, or scan the otpauth:// link as a QR):",
+            f"  {DEMO_TOTP_SECRET}",
+            f"  {uri}",
+            f"  or print the current code: {_command_shown()} totp-code",
+            "A staff member you add sets up their own. For passkeys, browse the demo at",
+            f"http://localhost:{port}/ (browsers refuse passkeys on an IP address).",
+        ]
 
     def voucher_lines(self) -> list[str]:
         """One unused free-credit code and one bonus code, for a USD customer to redeem."""
@@ -219,6 +235,15 @@ class Command(BaseCommand):
             f"  Free credit, $25.00 at once:                    {vouchers.free_credit}",
             f"  Bonus: next top-up T >= $50.00 earns T + $5.00:  {vouchers.bonus}",
         ]
+
+
+def _command_shown() -> str:
+    """How to run `paydesk` from here: the virtualenv's script (e.g. .venv/bin/paydesk)."""
+    script = Path(sys.executable).parent / "paydesk"
+    if not script.exists():
+        return "paydesk"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _can_bind(host: str, port: int) -> bool:
