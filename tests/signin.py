@@ -11,6 +11,7 @@ secret.
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -61,6 +62,16 @@ def sign_in(client: Client, user: Any, backend: str | None = None) -> Client:
     else:
         client.force_login(user, backend)
     return client
+
+
+def fresh_code(user: Any) -> str:
+    """A code that has never been used: from a new authenticator app of the user's (another
+    secret), so a test that signs the same user in several times never waits for the next step."""
+    device = TOTPDevice.objects.create(
+        user=user, name=f"Test authenticator {secrets.token_hex(4)}",
+        key=secrets.token_hex(20), confirmed=True,
+    )
+    return totp_code(device.key)
 
 
 def next_code(device: TOTPDevice) -> str:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import StaffFactory
+from tests.signin import sign_in
 
 ADD_PAYMENT = "/backoffice/ledger/payment/add/"
 AWAITING = "/backoffice/credits/creditawaitingapproval/"
@@ -25,9 +26,8 @@ def second_finance_user(db):
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """A client signed in as `user`, past the second factor for staff (tests/signin.py)."""
+    return sign_in(Client(), user)
 
 
 def add_payment(client: Client, customer, total: str, **fields: str):

@@ -29,6 +29,7 @@ from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from tests.credits.conftest import AWAITING, add_payment, signed_in
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -307,8 +308,7 @@ def test_the_command_line_as_a_staff_member_keeps_the_rule(finance_user, custome
 def test_the_approve_and_refuse_forms_need_csrf(finance_user, second_finance_user, customer):
     add_payment(signed_in(finance_user), customer, "2500")
     payment = Payment.objects.get()
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(second_finance_user)
+    client = sign_in(Client(enforce_csrf_checks=True), second_finance_user)
     assert client.post(f"{AWAITING}{payment.pk}/approve/").status_code == 403
     assert client.get(f"{AWAITING}{payment.pk}/approve/").status_code == 405
     assert balance(customer) == 0

@@ -18,6 +18,7 @@ from paydesk.sessions.services import (
     session_expiry_reason,
 )
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
+from tests.signin import fresh_code
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,14 @@ BACKOFFICE = "/backoffice/"
 
 
 def signed_in(user, path: str = "/backoffice/login/") -> Client:
-    """A client signed in through the real sign-in form (so the sign-in signal runs)."""
+    """A client signed in through the real sign-in form (so the sign-in signal runs), and for
+    staff through the second-factor step with a code of their authenticator app."""
     client = Client()
     response = client.post(path, {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302, response.content[:500]
+    if user.is_staff:
+        verified = client.post("/accounts/two-factor/verify/", {"code": fresh_code(user)})
+        assert verified.status_code == 302, verified.content[:500]
     return client
 
 

@@ -10,6 +10,8 @@ from django.test import Client
 from paydesk.audit.models import AuditEntry
 from paydesk.sessions.models import UserSession
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
+from tests.signin import fresh_code
+from tests.signin import sign_in as signed_in_past_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +20,15 @@ NEW_PASSWORD = "a-new-long-passphrase-77"
 
 
 def sign_in(user, *, agent: str, address: str) -> Client:
-    login = "/backoffice/login/" if user.is_staff else "/accounts/login/"
+    """A session of `user` from one device, through the sign-in page (so it is recorded with
+    that device and address); staff then through the second-factor step."""
     client = Client(HTTP_USER_AGENT=agent, REMOTE_ADDR=address)
+    login = "/backoffice/login/" if user.is_staff else "/accounts/login/"
     response = client.post(login, {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
+    if user.is_staff:
+        verified = client.post("/accounts/two-factor/verify/", {"code": fresh_code(user)})
+        assert verified.status_code == 302, verified.content[:500]
     return client
 
 
@@ -102,8 +109,7 @@ def test_nobody_signs_out_someone_elses_session_or_their_own_from_the_list(user)
 
 
 def test_the_forms_need_a_csrf_token(user):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client = signed_in_past_second_factor(Client(enforce_csrf_checks=True), user)
     assert client.post("/accounts/sessions/sign-out-others").status_code == 403
 
 
@@ -156,6 +162,9 @@ def test_djangos_own_hash_check_ends_other_sessions_and_the_list_follows(user):
     fresh = Client(HTTP_USER_AGENT="fresh")
     login = "/backoffice/login/" if user.is_staff else "/accounts/login/"
     assert fresh.post(login, {"username": user.email, "password": NEW_PASSWORD}).status_code == 302
+    if user.is_staff:
+        code = fresh_code(user)
+        assert fresh.post("/accounts/two-factor/verify/", {"code": code}).status_code == 302
     assert [s.user_agent for s in fresh.get(SESSIONS).context["sessions"]] == ["fresh"]
     assert list(UserSession.objects.filter(user=user).values_list("user_agent", flat=True)) == [
         "fresh"
@@ -167,8 +176,7 @@ def test_an_administrator_setting_a_password_signs_out_every_session_of_that_use
     admin = StaffFactory(staff_role="admin")
     target = PortalUserFactory()
     theirs = sign_in(target, agent="theirs", address="198.51.100.9")
-    client = Client()
-    client.force_login(admin)
+    client = signed_in_past_second_factor(Client(), admin)
 
     response = client.post(
         f"/backoffice/backoffice/portaluser/{target.pk}/password/",

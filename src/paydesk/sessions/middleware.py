@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from paydesk.sessions.services import EXPIRY_REASONS, session_check
+from paydesk.sessions.services import EXPIRY_REASONS, session_check, session_key_follow
 
 
 class SessionPolicyMiddleware:
@@ -27,4 +27,10 @@ class SessionPolicyMiddleware:
                     request, f"{EXPIRY_REASONS[reason]} {_('Please sign in again.')}",
                     fail_silently=True,
                 )
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            # A view that cycled the session key (the second factor verified, a password
+            # changed) keeps this session's row under its new key at once.
+            session_key_follow(request=request)
+        return response

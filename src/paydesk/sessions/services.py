@@ -190,6 +190,21 @@ def session_check(*, request: HttpRequest, now: datetime | None = None) -> str |
     return None
 
 
+def session_key_follow(*, request: HttpRequest) -> None:
+    """After a view that cycled the session's key: its row and mark follow the new key, so the
+    sessions page and "sign out the others" see this session at once."""
+    session = request.session
+    mark = _read_mark(session)
+    key = session.session_key or ""
+    if mark is None or not key or key == mark.key:
+        return
+    UserSession.objects.filter(pk=mark.row_id, user=request.user).update(session_key=key)
+    _write_mark(
+        session,
+        Mark(row_id=mark.row_id, key=key, signed_in_at=mark.signed_in_at, seen_at=mark.seen_at),
+    )
+
+
 def _end_current(request: HttpRequest, reason: str, *, mark: Mark | None, now: datetime) -> None:
     user = request.user
     audit_record(
@@ -204,6 +219,8 @@ def _end_current(request: HttpRequest, reason: str, *, mark: Mark | None, now: d
             "at": now.isoformat(),
         },
     )
+    if mark is not None:  # its row, even when the key was cycled since (a second factor, a
+        UserSession.objects.filter(pk=mark.row_id, user=user).delete()  # password change)
     session_forget(session_key=request.session.session_key)
     request.session.flush()
     request.user = AnonymousUser()
