@@ -15,7 +15,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.banktransfers.errors import TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
 from paydesk.fx.selectors import Rate, convert
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment
 from paydesk.money import (
     currency_exponent,
     decimal_places,
@@ -57,13 +57,6 @@ def transfer_approvals(*, payment: Payment) -> QuerySet[TransferApproval]:
         .select_related("approver")
         .order_by("at", "id")
     )
-
-
-def transfer_awaiting_second_approval(*, payment: Payment) -> TransferApproval | None:
-    """The first approval of a pending transfer that still needs a second one, or None."""
-    if payment.status != PaymentStatus.PENDING:
-        return None
-    return transfer_approvals(payment=payment).first()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ class VouchersConfig(AppConfig):
         # The bonus of an armed voucher is paid inside the transaction of the top-up that earns
         # it (spec §7); the ledger runs it as a top-up step, without importing this app.
         from paydesk.ledger.hooks import TopupStep, topup_step_register
-        from paydesk.vouchers.services import armed_probe_sql, voucher_bonus_for_topup
+        from paydesk.vouchers.bonus import armed_probe_sql, voucher_bonus_for_topup
 
         topup_step_register(
             TopupStep(
