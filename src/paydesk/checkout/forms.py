@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.checkout.method_settings import METHOD_CONFIG_FIELDS
 from paydesk.checkout.models import MethodConfig
 from paydesk.checkout.selectors import AvailableMethod
 from paydesk.errors import PaydeskError
@@ -126,18 +127,7 @@ class MethodConfigForm(forms.ModelForm):
 
     class Meta:
         model = MethodConfig
-        fields = [
-            "display_name",
-            "enabled",
-            "mode",
-            "currencies",
-            "amounts_currency",
-            "surcharge_fixed",
-            "surcharge_percent",
-            "minimum_amount",
-            "maximum_amount",
-            "deduct_gateway_fee",
-        ]
+        fields = list(METHOD_CONFIG_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -173,6 +163,4 @@ class MethodConfigForm(forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:
-        from paydesk.checkout.method_settings import METHOD_CONFIG_FIELDS
-
         return {name: self.cleaned_data[name] for name in METHOD_CONFIG_FIELDS}
