@@ -203,6 +203,20 @@ def test_the_same_late_money_told_again_by_every_channel_credits_once(channel):
     assert balance_drifts() == []
 
 
+def test_late_money_that_names_no_transaction_is_credited_once_whoever_tells_it():
+    """A notification naming only our reference (no transaction, no gateway object): the webhook
+    and the return are two tellings of one late payment, not two."""
+    original = _cancelled()
+    for event_id in ("charge.success:", "return:ref:success"):
+        gateway_event_apply(event=_event(
+            original, event_id, transaction_id="", gateway_reference="",
+            payment_reference=original.reference,
+        ))
+
+    assert Payment.objects.filter(original=original).count() == 1
+    assert _balance(original) == Decimal(CHARGED)
+
+
 def test_a_second_payment_on_the_same_order_is_credited_as_its_own_late_payment():
     """NOWPayments: after the first payment expired, a second payment (another transaction) on
     the same invoice — real money again, credited again."""

@@ -319,7 +319,9 @@ def _late_payment(
     with the quoted credit when the gateway took exactly what was quoted, else Pending and
     flagged for Finance, who completes it with what was received. Audited, and emailed.
     """
-    transaction_id = event.transaction_id or event.gateway_reference or event.event_id
+    # A gateway that names no transaction (nor an object of its own) gets one late payment per
+    # cancelled payment, whatever channel tells it: never one per telling.
+    transaction_id = event.transaction_id or event.gateway_reference or original.reference
     earlier = Payment.objects.filter(
         gateway=original.gateway, gateway_transaction=transaction_id[:100]
     ).first()
