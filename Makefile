@@ -17,13 +17,19 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# axe-core, injected into pages by the browser tests' accessibility checks (npm, pinned by the lockfile).
+AXE := tests/browser-tools/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser-tools/package.json tests/browser-tools/package-lock.json
+	npm ci --prefix tests/browser-tools --silent --no-audit --no-fund
+	touch $(AXE)
+
 run: setup
 	$(BIN)/paydesk demo --addr $(ADDR)
 
-test: setup
+test: setup $(AXE)
 	$(BIN)/python scripts/run_tests.py
 
-test-sqlite: setup
+test-sqlite: setup $(AXE)
 	$(BIN)/python scripts/run_tests.py --only sqlite
 
 test-postgres: setup
@@ -39,4 +45,4 @@ bench:
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis bench/.venv bench/var
+	rm -rf $(VENV) var tests/browser-tools/node_modules .pytest_cache .hypothesis bench/.venv bench/var
