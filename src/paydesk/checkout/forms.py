@@ -72,9 +72,7 @@ class CardMethodForm(AmountMethodForm):
     fields the card processor hosts (Stripe.js, in an iframe), which turn them into a payment
     method id in the browser. Only that id (`pm_…`) reaches Paydesk, never card data."""
 
-    payment_method_token = forms.CharField(
-        required=False, max_length=255, widget=forms.HiddenInput
-    )
+    payment_method_token = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
 
     def clean_payment_method_token(self) -> str:
         token = (self.cleaned_data.get("payment_method_token") or "").strip()
@@ -87,8 +85,10 @@ class CardMethodForm(AmountMethodForm):
         if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
             self.add_error(
                 "payment_method_token",
-                _("Enter your card number, expiry and CVC in the card fields (they need "
-                  "JavaScript)."),
+                _(
+                    "Enter your card number, expiry and CVC in the card fields (they need "
+                    "JavaScript)."
+                ),
             )
         return cleaned
 
@@ -121,7 +121,11 @@ class MethodConfigForm(forms.ModelForm):
         help_text=_("Accepted currencies, comma separated; empty = any currency."),
     )
     surcharge_percent = forms.DecimalField(
-        min_value=0, max_value=100, decimal_places=STORAGE_PLACES, max_digits=8, initial=0,
+        min_value=0,
+        max_value=100,
+        decimal_places=STORAGE_PLACES,
+        max_digits=8,
+        initial=0,
         help_text=_("Percent of the amount paid: 2.5 = 2.5 %."),
     )
 
@@ -157,9 +161,14 @@ class MethodConfigForm(forms.ModelForm):
                 if value is not None and value < 0:
                     self.add_error(name, _("Must not be negative."))
                 elif value is not None and decimal_places(value) > places:
-                    self.add_error(name, _("%(currency)s has %(places)s decimals.") % {
-                        "currency": currency, "places": places,
-                    })
+                    self.add_error(
+                        name,
+                        _("%(currency)s has %(places)s decimals.")
+                        % {
+                            "currency": currency,
+                            "places": places,
+                        },
+                    )
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:

@@ -165,9 +165,11 @@ def quote_build(
             field="amount",
         )
     config = available.config
-    factor = _amounts_rate(config, code, on) if (
-        config.surcharge_fixed or config.minimum_amount or config.maximum_amount
-    ) else Decimal(1)
+    factor = (
+        _amounts_rate(config, code, on)
+        if (config.surcharge_fixed or config.minimum_amount or config.maximum_amount)
+        else Decimal(1)
+    )
     if config.minimum_amount:
         smallest = round_half_up(multiply_exact(config.minimum_amount, factor), exponent)
         if paid < smallest:
@@ -204,7 +206,11 @@ def quote_build(
 
 
 def quote_lock(
-    *, terms: QuoteTerms, customer: Customer, user: Any, idempotency_key: str,
+    *,
+    terms: QuoteTerms,
+    customer: Customer,
+    user: Any,
+    idempotency_key: str,
     now: datetime | None = None,
 ) -> Quote:
     """Store the quote the customer accepted by pressing Pay; it holds PAYDESK_QUOTE_MINUTES.

@@ -114,9 +114,13 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
     due = now - timedelta(minutes=settings.PAYDESK_RECONCILE_AFTER_MINUTES)
     minutes = settings.PAYDESK_ABANDON_AFTER_MINUTES
     cutoff = now - timedelta(minutes=minutes)
-    pending = Payment.objects.filter(
-        status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
-    ).exclude(gateway="").order_by("created_at", "id")[:BATCH]
+    pending = (
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
+        )
+        .exclude(gateway="")
+        .order_by("created_at", "id")[:BATCH]
+    )
     settled = _late_watch(now=now)
     for payment in pending:
         gateway = online_gateway_for(payment)

@@ -96,8 +96,12 @@ def methods_available_for(*, customer: Customer, on: date | None = None) -> list
     }
     found = (
         _available(
-            customer=customer, method=method, config=configs.get(method), defaults=defaults,
-            blocked=blocked, on=on,
+            customer=customer,
+            method=method,
+            config=configs.get(method),
+            defaults=defaults,
+            blocked=blocked,
+            on=on,
         )
         for method in gateway_methods()
     )

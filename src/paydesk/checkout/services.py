@@ -101,9 +101,11 @@ def _check_payer(*, user: Any, customer: Customer) -> None:
 
 def _checked_key(key: str) -> str:
     key = (key or "").strip()
-    if not 16 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.replace("-", "").replace(
-        "_", ""
-    ).isalnum() or not key.isascii():
+    if (
+        not 16 <= len(key) <= IDEMPOTENCY_KEY_MAX
+        or not key.replace("-", "").replace("_", "").isalnum()
+        or not key.isascii()
+    ):
         raise PaydeskError("This form has expired: reload the page and try again.")
     return key
 
@@ -342,9 +344,7 @@ def checkout_cancel(*, payment: Payment, user: Any) -> Payment:
 
     PermissionDenied unless the user made the payment, or may make payments and see it.
     """
-    if not payment_cancellable_by(
-        user=user, payment=payment, defaults=PortalDefaults.current()
-    ):
+    if not payment_cancellable_by(user=user, payment=payment, defaults=PortalDefaults.current()):
         raise PermissionDenied("You do not have permission to cancel this payment.")
     gateway = online_gateway_for(payment)
     if gateway is None or payment.status != PaymentStatus.PENDING:

@@ -86,7 +86,8 @@ def _render(
         "quote": quote,
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
-            if customer.minimum_payment > 0 else ""
+            if customer.minimum_payment > 0
+            else ""
         ),
         # The card processor's hosted fields (Stripe.js), only when the card method is offered.
         "card_fields": (
@@ -95,9 +96,9 @@ def _render(
     }
     response = render(request, "checkout/make_payment.html", context, status=status)
     response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = _make_payment_policy(methods, card=bool(
-        context["card_fields"]
-    ))
+    response["Content-Security-Policy"] = _make_payment_policy(
+        methods, card=bool(context["card_fields"])
+    )
     return response
 
 
@@ -105,9 +106,9 @@ def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
     """This page's CSP: the site's, plus where Pay's form may be redirected (the offered
     gateways' hosted pages: browsers check form-action on a form's redirects too) and, when the
     card method is offered, Stripe.js (script, frame, API)."""
-    targets = [origin for m in methods for origin in getattr(
-        gateway_for(m.method), "hosted_origins", ()
-    )]
+    targets = [
+        origin for m in methods for origin in getattr(gateway_for(m.method), "hosted_origins", ())
+    ]
     if settings.PAYDESK_SANDBOX:
         targets.append(origin_of(settings.PAYDESK_PUBLIC_URL))  # the sandbox's hosted pages
     extra: dict[str, tuple[str, ...]] = {"form-action": tuple(targets)}
@@ -115,7 +116,6 @@ def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
         for name, sources in card_page_sources().items():
             extra[name] = (*extra.get(name, ()), *sources)
     return policy_with(extra)
-
 
 
 @customer_required
@@ -143,7 +143,9 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     data = form.cleaned_data
     try:
         quote = quote_build(
-            customer=customer, method=method.method, amount=data["amount"],
+            customer=customer,
+            method=method.method,
+            amount=data["amount"],
             currency=data["currency"],
         )
     except PaydeskError as error:
@@ -193,7 +195,8 @@ def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
             "Bank transfer %(reference)s is waiting for your payment of %(total)s. Quote the "
             "reference %(reference)s with your transfer; %(credit)s will be credited when it "
             "arrives."
-        ) % {
+        )
+        % {
             "reference": payment.reference,
             "total": format_money(quote.total_charged, quote.currency),
             "credit": format_money(quote.credit, quote.account_currency),
@@ -278,21 +281,24 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "credit": format_money(payment.total, customer.currency),
         "balance": (
             format_money(customer.balance, customer.currency)
-            if balance_visible(customer=customer, defaults=defaults) else ""
+            if balance_visible(customer=customer, defaults=defaults)
+            else ""
         ),
         "gateway_url": quote.gateway_url if quote and pending else "",
         "left_gateway": (
             gateway.display_name
-            if pending and gateway is not None and request.GET.get("left") == "1" else ""
+            if pending and gateway is not None and request.GET.get("left") == "1"
+            else ""
         ),
-        "can_cancel": pending and payment_cancellable_by(
-            user=request.user, payment=payment, defaults=defaults
-        ),
+        "can_cancel": pending
+        and payment_cancellable_by(user=request.user, payment=payment, defaults=defaults),
         # Money the gateway confirmed after this payment was cancelled (late payments).
         "late_payments": [
             {"payment": late, "credit": format_money(late.total, customer.currency)}
             for late in payment.follow_ups.order_by("id")
-        ] if payment.status == PaymentStatus.CANCELLED else [],
+        ]
+        if payment.status == PaymentStatus.CANCELLED
+        else [],
     }
     response = render(request, "checkout/status.html", context)
     response["Cache-Control"] = "no-store"
@@ -308,9 +314,9 @@ def _voucher_message(redemption: Redemption, currency: str) -> str:
     parts = []
     multiple = max(batch.multiplier - 1, Decimal(0))
     if multiple > 0:
-        parts.append(_("%(percent)s%% of that top-up") % {
-            "percent": f"{(multiple * 100).normalize():f}"
-        })
+        parts.append(
+            _("%(percent)s%% of that top-up") % {"percent": f"{(multiple * 100).normalize():f}"}
+        )
     if batch.addition > 0:
         parts.append(format_money(batch.addition, batch.currency))
     return _(

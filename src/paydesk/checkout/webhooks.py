@@ -194,9 +194,7 @@ def webhook_receive(request: HttpRequest, gateway: str) -> JsonResponse:
         return _error(409, "retry_later", "The notification could not be recorded; retry.")
 
 
-def _apply_verified(
-    name: str, receiver: Receiver, body: bytes, headers: Headers
-) -> JsonResponse:
+def _apply_verified(name: str, receiver: Receiver, body: bytes, headers: Headers) -> JsonResponse:
     try:
         event = receiver.parse(body, headers)
     except GatewayError as error:
@@ -218,7 +216,9 @@ def _apply_verified(
         except GatewayUnavailable as error:
             logger.warning(
                 "Could not confirm %s event %s with the gateway (%s); it will retry.",
-                name, event.event_id, error.message,
+                name,
+                event.event_id,
+                error.message,
             )
             return _error(409, "retry_later", "The notification could not be confirmed; retry.")
         except GatewayError as error:
@@ -238,6 +238,4 @@ def _apply_verified(
         return JsonResponse({"status": "refused", "code": error.code})
     if applied.duplicate:
         logger.info("Replay of %s event %s: already recorded.", name, event.event_id)
-    return JsonResponse(
-        {"status": str(applied.entry.result), "duplicate": applied.duplicate}
-    )
+    return JsonResponse({"status": str(applied.entry.result), "duplicate": applied.duplicate})

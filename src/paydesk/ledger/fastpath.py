@@ -44,7 +44,6 @@ def execute_hot(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
         return cursor.fetchone()
 
 
-
 # (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
 # kind: "text" (a str is stored as it is), "datetime" or "other".
 _INSERT_STATEMENTS: dict[str, tuple[str, list[tuple[Any, str]]]] = {}

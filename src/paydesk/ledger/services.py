@@ -10,131 +10,43 @@ completed or cancelled payment: the database would refuse (migrations/0002_ledge
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
-from paydesk.errors import (
-    InsufficientCredit,
-    InvalidAmount,
-    InvalidTransition,
-    PaymentError,
-    PermissionDenied,
-)
-from paydesk.ledger.fastpath import execute_hot, payment_row_insert
-from paydesk.ledger.hooks import topup_steps, topup_steps_run
+from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
+from paydesk.ledger.fastpath import payment_row_insert
+from paydesk.ledger.hooks import topup_steps_run
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.money import (
-    STORAGE_PLACES,
-    decimal_places,
-    format_money,
-    from_storage_units,
-    to_decimal,
-    to_storage_units,
+from paydesk.ledger.posting import (
+    DESCRIPTION_MAX,
+    METHODS,
+    STATUSES,
+    PaidDetails,
+    acting_user,
+    checked_total,
+    payment_snapshot,
+    post_to_balance,
+    split_description,
 )
+from paydesk.money import STORAGE_PLACES, decimal_places, to_decimal
 from paydesk.references import new_payment_reference
 
-DESCRIPTION_MAX = 500
-# `Choices.values` builds a new list on every call; these are looked up on every payment.
-_STATUSES = frozenset(PaymentStatus.values)
-_METHODS = frozenset(PaymentMethod.values)
-
-
-@dataclass(frozen=True, slots=True)
-class PaidDetails:
-    """What the customer was charged for a top-up: amount (surcharge included) and currency,
-    the exact rate to the account currency (as text) and the surcharge, both in that currency."""
-
-    amount: Decimal
-    currency: str
-    fx_rate: str
-    surcharge: Decimal
-
-
-def split_description(text: str) -> tuple[str, str]:
-    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public, staff comment."""
-    public, _hash, comment = (text or "").partition("#")
-    return public.strip(), comment.strip()
-
-
-def checked_total(value: object, *, field: str = "total") -> Decimal:
-    """A payment total: exact, non-zero, at most 4 decimals."""
-    total = to_decimal(value, field=field)
-    if decimal_places(total) > STORAGE_PLACES:
-        raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places, please.", field=field)
-    if total == 0:
-        raise InvalidAmount("A payment cannot be zero.", field=field)
-    return total
-
-
-def _actor(actor: Any) -> Any:
-    """The acting user, or None for the system; staff without a money role are refused."""
-    if not getattr(actor, "pk", None):
-        return None
-    if actor.is_staff and not actor.can_move_money:
-        raise PermissionDenied("Your role cannot move money.")
-    return actor
-
-
-def _payment_snapshot(payment: Payment) -> dict[str, Any]:
-    return {
-        "reference": payment.reference,
-        "total": str(payment.total),
-        "status": payment.status,
-        "method": payment.method,
-        "description": payment.description,
-        "staff_comment": payment.staff_comment,
-        "balance_after": None if payment.balance_after is None else str(payment.balance_after),
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class _Posted:
-    """What moving a balance gave: the new balance, and (top-ups only) what each registered
-    top-up step's probe read in the same statement (ledger/hooks.py), saving a round trip each."""
-
-    balance: Decimal
-    probes: tuple[bool, ...] = ()
-
-
-def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -> _Posted:
-    """Add `amount` to the stored balance and return the new balance; refuse a debit past credit.
-
-    Must run inside the caller's transaction.
-    """
-    qn = connection.ops.quote_name
-    table = qn(Customer._meta.db_table)
-    units = to_storage_units(amount)
-    sql = f"UPDATE {table} SET {qn('balance')} = {qn('balance')} + %s WHERE {qn('id')} = %s"
-    params: list[int] = [units, customer_id]
-    if check_credit:
-        sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
-        params.append(units)
-    sql += f" RETURNING {qn('balance')}"
-    steps = topup_steps() if amount > 0 else ()
-    for step in steps:
-        sql += f", {step.probe_sql()}"
-        params.append(customer_id)
-    row = execute_hot(sql, params)
-    if row is not None:
-        return _Posted(
-            balance=from_storage_units(row[0]), probes=tuple(bool(v) for v in row[1:])
-        )
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise PaymentError("No such customer.")
-    raise InsufficientCredit(
-        f"This purchase of {format_money(-amount, customer.currency)} needs more credit than the "
-        f"{format_money(customer.available_credit, customer.currency)} available.",
-        field="total",
-    )
+__all__ = [
+    "PaidDetails",
+    "checked_total",
+    "payment_cancel",
+    "payment_complete",
+    "payment_create",
+    "payment_pending_note",
+    "split_description",
+]
 
 
 def payment_create(
@@ -179,9 +91,9 @@ def payment_create(
         raise PaymentError("A description the customer can read is required.", field="description")
     if len(public) > DESCRIPTION_MAX or len(comment) > DESCRIPTION_MAX:
         raise PaymentError("That description is too long.", field="description")
-    if status not in _STATUSES:
+    if status not in STATUSES:
         raise PaymentError(f"Unknown status '{status}'.", field="status")
-    if method not in _METHODS:
+    if method not in METHODS:
         raise PaymentError(f"Unknown method '{method}'.", field="method")
     fee_amount = None
     if fee not in (None, ""):
@@ -208,7 +120,7 @@ def payment_create(
                 comment=comment,
                 method=method,
                 status=status,
-                actor=_actor(actor),
+                actor=acting_user(actor),
                 fee=fee_amount,
                 gateway=gateway,
                 gateway_reference=gateway_reference,
@@ -236,9 +148,12 @@ def payment_create(
                 )
                 if value
             ]
-            if taken and Payment.objects.filter(
-                models.Q(gateway=gateway) & reduce(operator.or_, taken)
-            ).exists():
+            if (
+                taken
+                and Payment.objects.filter(
+                    models.Q(gateway=gateway) & reduce(operator.or_, taken)
+                ).exists()
+            ):
                 raise PaymentError("That gateway transaction is already recorded.") from None
             if attempt == 2:
                 raise
@@ -270,7 +185,7 @@ def _payment_insert(
         balance_after = None
         probes: tuple[bool, ...] = ()
         if status == PaymentStatus.COMPLETED:
-            posted = _post_to_balance(
+            posted = post_to_balance(
                 customer_id=customer.pk,
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
@@ -319,7 +234,7 @@ def _payment_insert(
                 actor=actor,
                 obj=payment,
                 customer_id=customer.pk,
-                after={**_payment_snapshot(payment), "allow_overdraft": allow_overdraft},
+                after={**payment_snapshot(payment), "allow_overdraft": allow_overdraft},
             )
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
@@ -358,14 +273,14 @@ def payment_complete(
     `gateway_transaction` records the gateway's id of the money that settled it; the database
     refuses (IntegrityError, nothing changed) one already recorded on another payment.
     """
-    actor = _actor(actor)
+    actor = acting_user(actor)
     with transaction.atomic():
         locked = _locked_pending(payment, "completed")
         amount = locked.total if total in (None, "") else checked_total(total)
         if (amount < 0) != (locked.total < 0):
             raise InvalidAmount("Completing cannot turn a top-up into a purchase.", field="total")
-        before = _payment_snapshot(locked)
-        posted = _post_to_balance(
+        before = payment_snapshot(locked)
+        posted = post_to_balance(
             customer_id=locked.customer_id,
             amount=amount,
             check_credit=amount < 0 and not allow_overdraft,
@@ -394,7 +309,7 @@ def payment_complete(
                 obj=locked,
                 customer_id=locked.customer_id,
                 before=before,
-                after=_payment_snapshot(locked),
+                after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
     return locked
@@ -407,10 +322,10 @@ def payment_cancel(
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
-    actor = _actor(actor)
+    actor = acting_user(actor)
     with transaction.atomic():
         locked = _locked_pending(payment, "cancelled")
-        before = _payment_snapshot(locked)
+        before = payment_snapshot(locked)
         now = at or timezone.now()
         Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.CANCELLED,
@@ -426,7 +341,7 @@ def payment_cancel(
                 obj=locked,
                 customer_id=locked.customer_id,
                 before=before,
-                after={**_payment_snapshot(locked), "reason": locked.cancel_reason},
+                after={**payment_snapshot(locked), "reason": locked.cancel_reason},
             )
     return locked
 
@@ -453,9 +368,9 @@ def payment_pending_note(
     rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING)
     if gateway_reference:
         changes["gateway_reference"] = gateway_reference[:100]
-        rows = rows.filter(models.Q(gateway_reference="") | models.Q(
-            gateway_reference=gateway_reference[:100]
-        ))
+        rows = rows.filter(
+            models.Q(gateway_reference="") | models.Q(gateway_reference=gateway_reference[:100])
+        )
     if not changes:
         return False
     return rows.update(**changes) == 1

@@ -1,0 +1,112 @@
+"""The payment log's rows: one per event received (its result written once, checkout/guards.py)
+and one per request Paydesk made to a gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
+from paydesk.gateways.base import GatewayEvent
+from paydesk.gateways.http import Exchange
+from paydesk.ledger.models import Payment
+
+
+@dataclass(frozen=True, slots=True)
+class EventApplied:
+    """What applying one event did (`entry.result`); `duplicate` when it had been seen before."""
+
+    entry: PaymentLogEntry
+    payment: Payment | None
+    duplicate: bool = False
+
+
+def log_received(event: GatewayEvent, channel: str, **fields: Any) -> PaymentLogEntry:
+    return PaymentLogEntry.objects.create(
+        gateway=event.gateway,
+        channel=channel,
+        event_id=event.event_id[:200],
+        signature_valid=event.signature_valid,
+        outcome=str(event.outcome),
+        summary=dict(event.summary),
+        **fields,
+    )
+
+
+# A received event's row before Paydesk has decided what to do with it (inside the transaction
+# that decides: nobody else ever sees it so). Its result is written once (checkout/guards.py).
+UNDECIDED = ""
+
+
+def log_finish(entry: PaymentLogEntry, result: str, detail: str, payment: Payment | None) -> None:
+    """Write what Paydesk did with the event: once (the database refuses a second write)."""
+    entry.result, entry.detail, entry.payment = result, detail[:500], payment
+    PaymentLogEntry.objects.filter(pk=entry.pk, result=UNDECIDED).update(
+        result=result, detail=entry.detail, payment=payment
+    )
+
+
+def gateway_notification_refuse(
+    *, gateway: str, event_id: str, detail: str, signature_valid: bool = False
+) -> PaymentLogEntry:
+    """Log a notification refused before it could be read as an event (a bad signature, an
+    unreadable body): `refused`, linked to no payment, never its body.
+
+    A signed but unreadable notification keeps its id unique: a redelivery finds that entry.
+    """
+    fields = {
+        "gateway": gateway[:20],
+        "event_id": event_id[:200],
+        "signature_valid": signature_valid,
+        "outcome": "",
+        "result": EventResult.REFUSED,
+        "detail": detail[:500],
+    }
+    if not signature_valid:
+        return PaymentLogEntry.objects.create(**fields)
+    try:
+        with transaction.atomic():
+            return PaymentLogEntry.objects.create(**fields)
+    except IntegrityError:
+        return PaymentLogEntry.objects.get(
+            gateway=fields["gateway"],
+            event_id=fields["event_id"],
+            signature_valid=True,
+            direction=LogDirection.RECEIVED,
+        )
+
+
+def gateway_exchange_record(exchange: Exchange) -> PaymentLogEntry:
+    """The payment log's line for one request Paydesk made to a gateway (the recorder named by
+    PAYDESK_GATEWAY_RECORDER). Its own transaction: a rolled-back caller still leaves it."""
+    payment = None
+    if exchange.payment_reference:
+        payment = Payment.objects.filter(reference=exchange.payment_reference).first()
+    if exchange.error:
+        result, outcome = EventResult.FAILED, "error"
+    elif exchange.status is not None and exchange.status >= 400:
+        result, outcome = EventResult.SENT, "refused"
+    else:
+        result, outcome = EventResult.SENT, "ok"
+    summary = {
+        **{f"request.{k}": v for k, v in exchange.request_summary.items()},
+        **{f"response.{k}": v for k, v in exchange.response_summary.items()},
+    }
+    if exchange.idempotency_key:
+        summary["idempotency_key"] = exchange.idempotency_key
+    return PaymentLogEntry.objects.create(
+        gateway=exchange.gateway[:20],
+        direction=LogDirection.SENT,
+        channel=LogChannel.API,
+        event_id=f"{exchange.method} {exchange.path}"[:200],
+        payment=payment,
+        signature_valid=None,
+        http_status=exchange.status,
+        duration_ms=exchange.duration_ms,
+        outcome=outcome,
+        result=result,
+        detail=exchange.error[:500],
+        summary=summary,
+    )
