@@ -48,6 +48,12 @@ class InsufficientCredit(PaymentError):
     code = "insufficient_credit"
 
 
+class RefundRefused(PaymentError):
+    """A refund is larger than what is left to refund, or its payment cannot be refunded."""
+
+    code = "refund_refused"
+
+
 class CustomerError(PaydeskError):
     """A customer cannot be created or changed as asked (say, its currency)."""
 

@@ -75,6 +75,9 @@ class Customer(models.Model):
     show_pending_bank_payments = models.BooleanField(null=True, blank=True)
     allow_vouchers = models.BooleanField(null=True, blank=True)
     blocked_methods = models.JSONField(null=True, blank=True)
+    # Finance's switch while a dispute is open: the customer cannot pay online (card, PayPal,
+    # Razorpay, Paystack, NOWPayments); bank transfer and vouchers stay. Audited.
+    online_methods_paused = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

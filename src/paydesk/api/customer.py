@@ -193,9 +193,7 @@ def payment_detail(request: HttpRequest, reference: str) -> dict[str, object]:
         and not customer.flag("show_pending_bank_payments", defaults)
     ):
         raise ApiError(404, "not_found", "You have no payment with that reference.", "reference")
-    return payment_out(
-        payment, customer.currency, show_balance=_shows_balance(customer, defaults)
-    )
+    return payment_out(payment, customer.currency, show_balance=_shows_balance(customer, defaults))
 
 
 def _json(status: int, data: dict[str, object], schema: type) -> HttpResponse:
@@ -227,9 +225,7 @@ def _outcome_message(checkout: Checkout) -> str:
         )
     if payment.status == PaymentStatus.CANCELLED:
         return checkout.problem or payment.cancel_reason or "The payment was cancelled."
-    return (
-        checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
-    )
+    return checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
 
 
 @router.post(
@@ -281,9 +277,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     payment, quote = checkout.payment, checkout.quote
     data = {
         "method": method,
-        "payment": payment_out(
-            payment, customer.currency, show_balance=_shows_balance(customer)
-        ),
+        "payment": payment_out(payment, customer.currency, show_balance=_shows_balance(customer)),
         "charged": money(quote.total_charged, quote.currency),
     }
     if method == PaymentMethod.BANK_TRANSFER:

@@ -166,9 +166,11 @@ class BankTransferAdmin(admin.ModelAdmin):
 
     def proof_view(self, request: HttpRequest, object_id: str, proof_id: int) -> HttpResponse:
         transfer = self._transfer(request, object_id)
-        proof = TransferProof.objects.select_related("payment").filter(
-            pk=proof_id, payment_id=transfer.pk
-        ).first()
+        proof = (
+            TransferProof.objects.select_related("payment")
+            .filter(pk=proof_id, payment_id=transfer.pk)
+            .first()
+        )
         if proof is None:
             raise Http404("No such file.")
         return proof_response(proof)
@@ -230,8 +232,11 @@ class BankTransferAdmin(admin.ModelAdmin):
             "amount": format_money(transfer.total, currency),
             "proofs": list(transfer_proofs(payment=transfer)),
             "approvals": [
-                (approval, format_money(approval.received_amount, approval.received_currency),
-                 format_money(approval.credit, currency))
+                (
+                    approval,
+                    format_money(approval.received_amount, approval.received_currency),
+                    format_money(approval.credit, currency),
+                )
                 for approval in approvals
             ],
             "awaiting_second": pending and bool(approvals),
@@ -240,7 +245,8 @@ class BankTransferAdmin(admin.ModelAdmin):
             "form": form,
             "receipt": receipt,
             "previewed": receipt and form.previewed_key(),
-            "receipt_display": receipt and {
+            "receipt_display": receipt
+            and {
                 "received": format_money(receipt.received_amount, receipt.received_currency),
                 "credit": format_money(
                     approvals[0].credit if approvals else receipt.credit, currency

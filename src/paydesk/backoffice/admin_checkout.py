@@ -52,9 +52,7 @@ class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: MethodConfig, form: Any, change: bool) -> None:
         try:
-            saved = method_config_update(
-                config=obj, actor=request.user, **form.service_fields()
-            )
+            saved = method_config_update(config=obj, actor=request.user, **form.service_fields())
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
         obj.refresh_from_db()
@@ -64,8 +62,15 @@ class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
 @admin.register(Quote, site=backoffice_site)
 class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     list_display = [
-        "id", "customer", "method", "total_charged", "currency", "credit", "account_currency",
-        "locked_at", "payment",
+        "id",
+        "customer",
+        "method",
+        "total_charged",
+        "currency",
+        "credit",
+        "account_currency",
+        "locked_at",
+        "payment",
     ]
     list_filter = ["method"]
     search_fields = ["payment__reference", "customer__name"]
@@ -78,8 +83,17 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     with what came of it. Summaries are redacted when written; nothing here is editable."""
 
     list_display = [
-        "received_at", "gateway", "direction", "channel", "event_id", "signature_valid",
-        "http_status", "outcome", "result", "payment", "detail",
+        "received_at",
+        "gateway",
+        "direction",
+        "channel",
+        "event_id",
+        "signature_valid",
+        "http_status",
+        "outcome",
+        "result",
+        "payment",
+        "detail",
     ]
     list_filter = ["gateway", "direction", "channel", "result", "signature_valid"]
     search_fields = ["event_id", "payment__reference"]
@@ -93,7 +107,5 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             return "—"
         return format_html(
             "<table>{}</table>",
-            format_html_join(
-                "", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.summary.items())
-            ),
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.summary.items())),
         )

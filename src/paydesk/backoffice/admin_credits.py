@@ -40,8 +40,15 @@ class RefuseForm(forms.Form):
 
 @admin.register(CreditAwaitingApproval, site=backoffice_site)
 class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
-    list_display = ["created_at", "reference", "customer", "total_display", "entered_by",
-                    "description", "staff_comment"]
+    list_display = [
+        "created_at",
+        "reference",
+        "customer",
+        "total_display",
+        "entered_by",
+        "description",
+        "staff_comment",
+    ]
     list_display_links = ["reference"]
     list_select_related = ["customer", "credit_approval__requested_by"]
     search_fields = ["reference", "customer__name", "description"]
@@ -49,8 +56,10 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     actions = None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).filter(
-            status=PaymentStatus.PENDING, credit_approval__isnull=False
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=PaymentStatus.PENDING, credit_approval__isnull=False)
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -86,8 +95,9 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         credit = self.get_object(request, object_id)
         if credit is None:  # decided meanwhile (or never held): its payment page says how
             messages.info(request, _("That credit is no longer awaiting approval."))
-            return HttpResponseRedirect(self._payment_url(object_id) if object_id.isdigit()
-                                        else reverse("backoffice:index"))
+            return HttpResponseRedirect(
+                self._payment_url(object_id) if object_id.isdigit() else reverse("backoffice:index")
+            )
         approval = credit_approval_of(credit)
         currency = credit.customer.currency
         context = {

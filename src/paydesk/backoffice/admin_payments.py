@@ -68,7 +68,12 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [
-        "status", "needs_attention", "relation", "method", OccurredDateRangeFilter, CustomerFilter
+        "status",
+        "needs_attention",
+        "relation",
+        "method",
+        OccurredDateRangeFilter,
+        CustomerFilter,
     ]
     search_fields = ["description", "staff_comment", "reference", "customer__name"]
     search_help_text = _("Description, staff comment, reference or customer name.")
@@ -248,13 +253,17 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         link = reverse("backoffice:checkout_paymentlogentry_changelist")
         return format_html(
             '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
-            rows, link, obj.reference, _("Open in the payment log"),
+            rows,
+            link,
+            obj.reference,
+            _("Open in the payment log"),
         )
 
     @admin.display(description=_("linked payments"))
     def linked_payments(self, obj: Payment) -> str:
         """The payment this one follows (a late payment's cancelled original) and those that
         follow it, each a link to its page."""
+
         def link(payment: Payment, label: str) -> tuple[str, str, str, str]:
             url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
             return (label, url, payment.reference, payment.get_status_display())
@@ -267,9 +276,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         ]
         if not items:
             return "—"
-        return format_html_join(
-            "", '<p>{} <a href="{}">{}</a> ({})</p>', items
-        )
+        return format_html_join("", '<p>{} <a href="{}">{}</a> ({})</p>', items)
 
     @admin.display(description=_("balance after"))
     def balance_after_display(self, obj: Payment) -> str | None:

@@ -149,7 +149,9 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
             )
             if user.pk != request.user.pk:  # their sessions end with their old password
                 sessions_end_all(
-                    user=user, actor=request.user, reason="password set by an Administrator",
+                    user=user,
+                    actor=request.user,
+                    reason="password set by an Administrator",
                     request=request,
                 )
             messages.success(request, _("Password changed for %s.") % user.email)

@@ -181,14 +181,17 @@ def _pending_or_redirect(
     model_admin: PaymentAdmin, request: HttpRequest, object_id: str
 ) -> Payment | HttpResponse:
     return guarded_object(
-        model_admin, request, object_id,
+        model_admin,
+        request,
+        object_id,
         may_act=can_move_money,
         missing=_("No such payment."),
         list_url=reverse("backoffice:ledger_payment_changelist"),
         ready=lambda payment: payment.status == PaymentStatus.PENDING,
-        not_ready=lambda payment: _(
-            "Payment %(ref)s is %(status)s: only a pending payment can change."
-        ) % {"ref": payment.reference, "status": payment.get_status_display().lower()},
+        not_ready=lambda payment: (
+            _("Payment %(ref)s is %(status)s: only a pending payment can change.")
+            % {"ref": payment.reference, "status": payment.get_status_display().lower()}
+        ),
         object_url=_payment_url,
     )
 
@@ -274,8 +277,11 @@ def payment_refresh_one(
             % {"ref": now.reference, "status": now.get_status_display().lower()},
         )
     audit_record(
-        action="payment.gateway_refresh", actor=request.user, obj=now,
-        customer_id=now.customer_id, before={"status": payment.status},
+        action="payment.gateway_refresh",
+        actor=request.user,
+        obj=now,
+        customer_id=now.customer_id,
+        before={"status": payment.status},
         after={"status": now.status, "pending_reason": now.pending_reason},
     )
     return HttpResponseRedirect(_payment_url(now))

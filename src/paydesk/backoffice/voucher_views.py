@@ -211,14 +211,17 @@ def voucher_disable_view(
 ) -> HttpResponse:
     """Confirm, then disable one available voucher."""
     voucher = guarded_object(
-        model_admin, request, object_id,
+        model_admin,
+        request,
+        object_id,
         may_act=can_move_money,
         missing=_("No such voucher."),
         list_url=reverse("backoffice:vouchers_voucher_changelist"),
         ready=lambda voucher: voucher.status == VoucherStatus.AVAILABLE,
-        not_ready=lambda voucher: _(
-            "Voucher %(code)s is %(status)s: only an available voucher can be disabled."
-        ) % {"code": voucher.masked_code, "status": voucher.get_status_display().lower()},
+        not_ready=lambda voucher: (
+            _("Voucher %(code)s is %(status)s: only an available voucher can be disabled.")
+            % {"code": voucher.masked_code, "status": voucher.get_status_display().lower()}
+        ),
         object_url=voucher_url,
     )
     if isinstance(voucher, HttpResponse):

@@ -94,9 +94,7 @@ def transfer_receipt(
             field="received_amount",
         )
     account_currency = payment.customer.currency
-    conversion = convert(
-        amount=amount, from_currency=currency, to_currency=account_currency, on=on
-    )
+    conversion = convert(amount=amount, from_currency=currency, to_currency=account_currency, on=on)
     if conversion.amount <= 0:
         raise TransferError(
             "That amount is worth nothing in the account currency.", field="received_amount"

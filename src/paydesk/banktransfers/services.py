@@ -233,8 +233,8 @@ def transfer_complete(
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(
-            pk=pk
+        locked = (
+            Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
         )
         if locked.method != PaymentMethod.BANK_TRANSFER:
             raise TransferError(f"Payment {locked.reference} is not a bank transfer.")

@@ -188,9 +188,9 @@ def proof_response(proof: TransferProof) -> FileResponse:
 def proof_download(
     request: HttpRequest, customer: Customer, payment: Payment, reference: str, proof_id: int
 ) -> HttpResponse:
-    proof = TransferProof.objects.select_related("payment").filter(
-        pk=proof_id, payment=payment
-    ).first()
+    proof = (
+        TransferProof.objects.select_related("payment").filter(pk=proof_id, payment=payment).first()
+    )
     if proof is None:
         raise Http404("No such file.")
     return proof_response(proof)

@@ -149,17 +149,17 @@ def staff_payment_complete(
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
     with transaction.atomic():
-        locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(
-            pk=pk
+        locked = (
+            Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
         )
         if locked.status != PaymentStatus.PENDING:
             raise InvalidTransition(
                 f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
                 f"only a pending payment can be completed."
             )
-        approval = CreditApproval.objects.filter(payment=locked).select_related(
-            "requested_by"
-        ).first()
+        approval = (
+            CreditApproval.objects.filter(payment=locked).select_related("requested_by").first()
+        )
         amount = locked.total if total in (None, "") else checked_total(total)
         currency = locked.customer.currency
         four_eyes = approval is not None or (

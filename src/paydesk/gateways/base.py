@@ -26,14 +26,39 @@ from paydesk.money import Money, decimal_places
 # Keys whose values never enter a GatewayEvent's summary (and so never the payment log).
 REDACTED_KEYS = frozenset(
     {
-        "card", "card_number", "number", "pan", "cvc", "cvv", "exp_month", "exp_year",
-        "secret", "api_key", "key", "token", "password", "signature", "authorization",
-        "code", "voucher", "voucher_code",
+        "card",
+        "card_number",
+        "number",
+        "pan",
+        "cvc",
+        "cvv",
+        "exp_month",
+        "exp_year",
+        "secret",
+        "api_key",
+        "key",
+        "token",
+        "password",
+        "signature",
+        "authorization",
+        "code",
+        "voucher",
+        "voucher_code",
     }
 )
 # Any key containing one of these is redacted too (access_token, client_secret, x-api-key…).
-REDACTED_FRAGMENTS = ("secret", "token", "password", "signature", "authorization", "api_key",
-                      "api-key", "cvc", "cvv", "card_number")
+REDACTED_FRAGMENTS = (
+    "secret",
+    "token",
+    "password",
+    "signature",
+    "authorization",
+    "api_key",
+    "api-key",
+    "cvc",
+    "cvv",
+    "card_number",
+)
 REDACTED = "[redacted]"
 _DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
@@ -179,6 +204,133 @@ class GatewayEvent:
             raise GatewayError("A gateway fee is an exact decimal of zero or more.")
 
 
+def _check_named(gateway: str, event_id: str, *ids: str) -> None:
+    if not gateway or not event_id:
+        raise GatewayError("A gateway event needs the gateway's name and its event id.")
+    if not any(ids):
+        raise GatewayError("A gateway event must name the payment it is about.")
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    """Send `amount` back to the payer of a completed payment (its gateway's own ids).
+
+    `refund_reference` is the Paydesk refund row's reference: the gateway is given it in a field
+    Paydesk sets (metadata, notes, custom id) so that its notifications bind to that row, and
+    `idempotency_key` (derived from it) so that a retry never refunds twice.
+    """
+
+    refund_reference: str
+    payment_reference: str
+    transaction_id: str  # the gateway's id of the money being refunded
+    gateway_reference: str  # the gateway's object for the payment (order, intent, invoice)
+    amount: Money  # in the currency the payer paid, surcharge included for a full refund
+    reason: str
+    idempotency_key: str
+
+    def __post_init__(self) -> None:
+        if not self.refund_reference or not (self.transaction_id or self.gateway_reference):
+            raise GatewayError("A refund needs its reference and the gateway's id of the money.")
+        _whole_minor_units(self.amount, "refund")
+
+
+@dataclass(frozen=True, slots=True)
+class RefundEvent:
+    """A refund at the gateway: asked for by Paydesk, or made in the gateway's dashboard.
+
+    `refund_id` is the gateway's id of the refund (one row per refund id). The refunded payment
+    is found like a GatewayEvent's (only through what Paydesk set or the gateway's server
+    returned): `transaction_id` (the gateway's id of the money refunded), `gateway_reference`
+    (its object), `payment_reference` (ours, from a field our server set). `refund_reference`
+    is our refund row's reference when the gateway echoes the field Paydesk set on it.
+    `outcome`: PENDING (on its way), COMPLETED (sent back), CANCELLED (failed or declined).
+    `amount` is what goes back, in the currency the payer paid.
+    """
+
+    gateway: str
+    event_id: str
+    refund_id: str
+    outcome: Outcome
+    amount: Money
+    transaction_id: str = ""
+    gateway_reference: str = ""
+    payment_reference: str = ""
+    refund_reference: str = ""
+    reason: str = ""
+    signature_valid: bool = True
+    summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        _check_named(
+            self.gateway,
+            self.event_id,
+            self.transaction_id,
+            self.gateway_reference,
+            self.payment_reference,
+            self.refund_reference,
+        )
+        if not self.refund_id and not self.refund_reference:
+            raise GatewayError("A refund event must name the refund.")
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        object.__setattr__(self, "summary", redact(self.summary))
+        if self.amount.amount <= 0:
+            raise GatewayError("A refund's amount must be above zero.")
+
+
+class DisputeStage(StrEnum):
+    """What a dispute notification says happened."""
+
+    OPENED = "opened"  # the payer disputed the payment (or an inquiry opened)
+    UPDATED = "updated"  # evidence, a deadline or a status changed; no money moved
+    FUNDS_WITHDRAWN = "funds_withdrawn"  # the gateway took the disputed money back
+    FUNDS_REINSTATED = "funds_reinstated"  # the gateway gave it back
+    WON = "won"  # closed in the provider's favour
+    LOST = "lost"  # closed in the payer's favour: the money is gone
+    CLOSED = "closed"  # closed otherwise (withdrawn by the payer, an inquiry that ended)
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeEvent:
+    """A dispute (chargeback) notification, bound to its payment like a RefundEvent.
+
+    `dispute_id` is the gateway's id of the dispute; `amount` the disputed money in the paid
+    currency (when the gateway says it); `evidence_due` the deadline to answer, if any.
+    """
+
+    gateway: str
+    event_id: str
+    dispute_id: str
+    stage: DisputeStage
+    amount: Money | None = None
+    transaction_id: str = ""
+    gateway_reference: str = ""
+    payment_reference: str = ""
+    reason: str = ""
+    gateway_status: str = ""
+    evidence_due: datetime | None = None
+    signature_valid: bool = True
+    summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        _check_named(
+            self.gateway,
+            self.event_id,
+            self.transaction_id,
+            self.gateway_reference,
+            self.payment_reference,
+        )
+        if not self.dispute_id:
+            raise GatewayError("A dispute event must name the dispute.")
+        object.__setattr__(self, "stage", DisputeStage(self.stage))
+        object.__setattr__(self, "summary", redact(self.summary))
+        if self.amount is not None and self.amount.amount <= 0:
+            raise GatewayError("A disputed amount must be above zero.")
+
+
+# Everything a gateway can tell Paydesk (a webhook's parser returns one of these, or None).
+AnyGatewayEvent = GatewayEvent | RefundEvent | DisputeEvent
+
+
 @runtime_checkable
 class Gateway(Protocol):
     """What every gateway offers Paydesk (bank transfer and voucher offer just this)."""
@@ -226,4 +378,17 @@ class OnlineGateway(Gateway, Protocol):
         """Re-query one payment (reconciliation). `gateway_reference` may be empty when the
         checkout never got the gateway's answer; a gateway that cannot look a payment up by our
         reference then raises GatewayError."""
+        ...
+
+
+@runtime_checkable
+class RefundingGateway(OnlineGateway, Protocol):
+    """An online gateway with a refund API (Stripe, PayPal, Razorpay, Paystack; not NOWPayments,
+    whose refunds Finance records as made outside the gateway)."""
+
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """Ask the gateway to send `request.amount` back. Returns the gateway's answer as an event
+        (PENDING, COMPLETED, or CANCELLED when it declined); GatewayUnavailable when it did not
+        answer (safe to retry with the same idempotency key), GatewayError when refused for good
+        before anything was created."""
         ...

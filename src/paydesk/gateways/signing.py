@@ -25,9 +25,9 @@ def hmac_hex(*, secret: str, message: bytes, digest: str) -> str:
 
 def signature_matches(*, expected: str, given: str) -> bool:
     """Constant-time comparison of two hex signatures (case-insensitive, as hex is)."""
-    return hmac.compare_digest(expected.lower().encode("ascii"), given.strip().lower().encode(
-        "ascii", "replace"
-    ))
+    return hmac.compare_digest(
+        expected.lower().encode("ascii"), given.strip().lower().encode("ascii", "replace")
+    )
 
 
 def hmac_verify(*, secret: str, message: bytes, signature: str | None, digest: str) -> None:
@@ -65,9 +65,9 @@ def text(value: object) -> str:
     return str(value) if isinstance(value, str | int) else ""
 
 
-def money_from_minor_units(units: object, currency: object, *, exponent: int | None = None) -> (
-    Money | None
-):
+def money_from_minor_units(
+    units: object, currency: object, *, exponent: int | None = None
+) -> Money | None:
     """Money from an integer of minor units (Stripe, Razorpay, Paystack), or None if unusable.
 
     `exponent` overrides ISO 4217 where the gateway counts differently (Stripe, Paystack).

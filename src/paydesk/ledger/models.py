@@ -33,6 +33,14 @@ class PaymentRelation(models.TextChoices):
 
     NONE = "", _("—")
     LATE_PAYMENT = "late_payment", _("Late payment")
+    REFUND = "refund", _("Refund")
+    CHARGEBACK = "chargeback", _("Chargeback")
+    CHARGEBACK_REVERSED = "chargeback_reversed", _("Chargeback reversed")
+
+
+# Relations whose row takes money back from the customer (negative), and those that give (positive).
+MONEY_BACK = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
+MONEY_IN = (PaymentRelation.LATE_PAYMENT, PaymentRelation.CHARGEBACK_REVERSED)
 
 
 class Payment(models.Model):
@@ -154,6 +162,14 @@ class Payment(models.Model):
                 | (~Q(relation="") & Q(original__isnull=False)),
                 name="payment_relation_has_original",
             ),
+            models.CheckConstraint(
+                condition=~Q(relation__in=["refund", "chargeback"]) | Q(total__lt=0),
+                name="payment_money_back_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(relation__in=["late_payment", "chargeback_reversed"]) | Q(total__gt=0),
+                name="payment_money_in_positive",
+            ),
             models.UniqueConstraint(
                 "customer",
                 "idempotency_key",
@@ -172,3 +188,77 @@ class Payment(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+class RefundLimit(models.Model):
+    """How much of a completed top-up its refunds hold (pending and completed), against what it
+    credited. The database refuses `held` above `limit`: refunds never exceed the payment, even
+    when two people refund it at once (ledger/refunds.py moves `held` by a conditional UPDATE)."""
+
+    payment = models.OneToOneField(
+        Payment, primary_key=True, on_delete=models.PROTECT, related_name="refund_limit"
+    )
+    limit = AmountField(help_text=_("What the payment credited, account currency."))
+    held = AmountField(default=0, help_text=_("Refunds pending or completed."))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held__gte=0) & Q(held__lte=models.F("limit")),
+                name="refund_limit_held_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.held} of {self.limit} refunded"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    CLOSED = "closed", _("Closed")
+
+
+class Dispute(models.Model):
+    """A customer's dispute (chargeback) of a payment at its gateway, as the gateway tells it.
+
+    Money moves through payment rows linked to the disputed payment: a `chargeback` when the
+    gateway takes the funds, a `chargeback reversed` when it gives them back. This row is what
+    Finance follows: status, reason, amount and the evidence deadline."""
+
+    gateway = models.CharField(max_length=20)
+    dispute_id = models.CharField(max_length=100)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="disputes")
+    status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
+    )
+    gateway_status = models.CharField(max_length=60, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    amount = AmountField(null=True, blank=True, help_text=_("Disputed, in `currency`."))
+    currency = models.CharField(max_length=3, blank=True)
+    evidence_due = models.DateTimeField(null=True, blank=True)
+    chargeback = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversal = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint("gateway", "dispute_id", name="dispute_unique_per_gateway"),
+        ]
+        indexes = [models.Index(fields=["status", "evidence_due"], name="dispute_open_due")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} dispute {self.dispute_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == DisputeStatus.OPEN

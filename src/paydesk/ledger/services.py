@@ -352,12 +352,13 @@ def payment_pending_note(
     reason: str | None = None,
     needs_attention: bool | None = None,
     gateway_reference: str | None = None,
+    gateway_transaction: str | None = None,
 ) -> bool:
     """Record on a still-pending payment why it waits, whether Finance must look at it, and the
     gateway's own reference for it. Money does not move. False when the payment is no longer
     pending (a webhook settled it meanwhile): nothing is changed then.
 
-    A gateway reference, once set, is never replaced by another one.
+    A gateway reference or transaction, once set, is never replaced by another one.
     """
     pk = payment.pk if isinstance(payment, Payment) else payment
     changes: dict[str, Any] = {}
@@ -370,6 +371,12 @@ def payment_pending_note(
         changes["gateway_reference"] = gateway_reference[:100]
         rows = rows.filter(
             models.Q(gateway_reference="") | models.Q(gateway_reference=gateway_reference[:100])
+        )
+    if gateway_transaction:
+        changes["gateway_transaction"] = gateway_transaction[:100]
+        rows = rows.filter(
+            models.Q(gateway_transaction="")
+            | models.Q(gateway_transaction=gateway_transaction[:100])
         )
     if not changes:
         return False

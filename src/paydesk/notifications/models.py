@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 class EmailKind(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", _("Payment received")
     BANK_TRANSFER_INSTRUCTIONS = "bank_transfer_instructions", _("Bank transfer instructions")
+    REFUND_ISSUED = "refund_issued", _("Refund issued")
+    DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
 
 
 class EmailStatus(models.TextChoices):

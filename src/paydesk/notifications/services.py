@@ -25,9 +25,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 
-from paydesk.accounts.models import Contact, PaymentMethod
+from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -83,6 +84,76 @@ def notify_payment_completed(*, payment: Payment) -> int:
     if payment.method == PaymentMethod.MANUAL:
         return 0
     return notify_payment_received(payment=payment)
+
+
+def notify_refund_issued(*, payment: Payment) -> int:
+    """Queue "refund issued" to the customer's contacts when a refund completes; once per refund."""
+    if (
+        payment.status != PaymentStatus.COMPLETED
+        or payment.relation != "refund"
+        or _already_queued(payment, EmailKind.REFUND_ISSUED)
+    ):
+        return 0
+    customer = payment.customer
+    paid_back = format_money(-payment.total, customer.currency)
+    if payment.paid_amount is not None and payment.paid_currency:
+        paid_back = format_money(-payment.paid_amount, payment.paid_currency)
+    context = {
+        "provider_name": settings.PAYDESK_PROVIDER_NAME,
+        "customer_name": customer.name,
+        "amount": format_money(payment.total, customer.currency),
+        "paid_back": paid_back,
+        "reference": payment.reference,
+        "original": payment.original.reference if payment.original_id else "",
+        "description": payment.description,
+        "date": _provider_time(payment.completed_at),
+        "balance": format_money(payment.balance_after, customer.currency),
+    }
+    return _enqueue(
+        kind=EmailKind.REFUND_ISSUED,
+        payment=payment,
+        recipients=_contacts(payment),
+        template="notifications/email/refund_issued",
+        context=context,
+    )
+
+
+def notify_dispute_opened(*, dispute: Any) -> int:
+    """Queue "dispute opened" to every active Finance and Administrator user, once per dispute
+    (the disputed payment's email of this kind, per dispute id in its subject)."""
+    payment = dispute.payment
+    customer = payment.customer
+    amount = (
+        format_money(dispute.amount, dispute.currency)
+        if dispute.amount is not None and dispute.currency
+        else format_money(payment.total, customer.currency)
+    )
+    if OutboundEmail.objects.filter(
+        payment=payment, kind=EmailKind.DISPUTE_OPENED, body_text__contains=dispute.dispute_id
+    ).exists():
+        return 0
+    recipients = User.objects.filter(
+        is_active=True, staff_role__in=[StaffRole.FINANCE, StaffRole.ADMIN]
+    ).values_list("email", flat=True)
+    base = settings.PAYDESK_PUBLIC_URL.rstrip("/")
+    context = {
+        "customer_name": customer.name,
+        "reference": payment.reference,
+        "payment_amount": format_money(payment.total, customer.currency),
+        "amount": amount,
+        "reason": dispute.reason or "—",
+        "evidence_due": _provider_time(dispute.evidence_due) or "—",
+        "gateway": dispute.gateway,
+        "dispute_id": dispute.dispute_id,
+        "link": base + reverse("backoffice:ledger_payment_change", args=[payment.pk]),
+    }
+    return _enqueue(
+        kind=EmailKind.DISPUTE_OPENED,
+        payment=payment,
+        recipients=recipients,
+        template="notifications/email/dispute_opened",
+        context=context,
+    )
 
 
 def notify_bank_transfer_instructions(

@@ -40,10 +40,14 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         "closing": format_money(closing, currency),
     }
     if start is not None:
-        description = _("From %(start)s to %(end)s: ") % {
-            "start": _day(start),
-            "end": _day(end),
-        } + description
+        description = (
+            _("From %(start)s to %(end)s: ")
+            % {
+                "start": _day(start),
+                "end": _day(end),
+            }
+            + description
+        )
     series: list[tuple[datetime, Decimal]] = []
     if start is not None:
         series.append((start, opening))
@@ -81,23 +85,30 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         format_html('<desc id="{}-desc">{}</desc>', chart_id, description),
         format_html(
             '<line class="chart-axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
-            LEFT, RIGHT, y(Decimal(0)), y(Decimal(0)),
+            LEFT,
+            RIGHT,
+            y(Decimal(0)),
+            y(Decimal(0)),
         ),
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
         format_html(
             '<text class="chart-label" x="{}" y="18">{}</text>',
-            LEFT, _("High %(amount)s") % {"amount": format_money(high, currency)},
+            LEFT,
+            _("High %(amount)s") % {"amount": format_money(high, currency)},
         ),
         format_html(
             '<text class="chart-label" x="{}" y="18" text-anchor="end">{}</text>',
-            RIGHT, _("Low %(amount)s") % {"amount": format_money(low, currency)},
+            RIGHT,
+            _("Low %(amount)s") % {"amount": format_money(low, currency)},
         ),
         format_html(
             '<text class="chart-label" x="{}" y="{}">{}</text>', LEFT, HEIGHT - 8, _day(t0)
         ),
         format_html(
             '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-            RIGHT, HEIGHT - 8, _day(t1),
+            RIGHT,
+            HEIGHT - 8,
+            _day(t1),
         ),
         "</svg>",
     ]

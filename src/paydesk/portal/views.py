@@ -86,9 +86,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             last=request.GET.get("page") == "last",
             size=settings.PAYDESK_PAGE_SIZE,
         )
-        params = {
-            name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)
-        }
+        params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
         context.update(
             page=page,
@@ -101,9 +99,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             csv_url=reverse("portal:payments_csv") + _query(params),
         )
         if context["show_balance"]:
-            statement = payment_statement(
-                customer=customer, start=filters.start, end=filters.end
-            )
+            statement = payment_statement(customer=customer, start=filters.start, end=filters.end)
             context.update(
                 statement=statement,
                 chart=balance_chart_svg(
@@ -189,9 +185,11 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         user.time_zone = form.cleaned_data["time_zone"]  # type: ignore[union-attr]
         user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
-        messages.success(request, _("Times are now shown in %(zone)s.") % {
-            "zone": form.cleaned_data["time_zone"] or settings.TIME_ZONE
-        })
+        messages.success(
+            request,
+            _("Times are now shown in %(zone)s.")
+            % {"zone": form.cleaned_data["time_zone"] or settings.TIME_ZONE},
+        )
     else:
         messages.error(request, _("That time zone is not known; nothing was changed."))
     return redirect(target)

@@ -59,8 +59,13 @@ def object_create(
 ) -> SandboxObject:
     now = timezone.now()
     return SandboxObject.objects.create(
-        gateway=gateway, kind=kind, object_id=object_id, data=data, lookup=lookup,
-        created_at=now, updated_at=now,
+        gateway=gateway,
+        kind=kind,
+        object_id=object_id,
+        data=data,
+        lookup=lookup,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -177,7 +182,10 @@ def webhook_send(
     same object and then sent newest first (out of order), or never."""
     mode = Switches.current().webhook_mode
     hook = SandboxWebhook.objects.create(
-        gateway=gateway, about=about, event_type=event_type, body=body.decode(),
+        gateway=gateway,
+        about=about,
+        event_type=event_type,
+        body=body.decode(),
         headers=dict(headers),
         status=WebhookStatus.DROPPED if mode == WebhookMode.NONE else WebhookStatus.QUEUED,
     )
@@ -188,9 +196,9 @@ def webhook_send(
         return hook
     if mode == WebhookMode.OUT_OF_ORDER:
         earlier = list(
-            SandboxWebhook.objects.filter(
-                gateway=gateway, about=about, status=WebhookStatus.HELD
-            ).exclude(pk=hook.pk).order_by("-id")
+            SandboxWebhook.objects.filter(gateway=gateway, about=about, status=WebhookStatus.HELD)
+            .exclude(pk=hook.pk)
+            .order_by("-id")
         )
         if not earlier:
             SandboxWebhook.objects.filter(pk=hook.pk).update(status=WebhookStatus.HELD)

@@ -45,8 +45,8 @@ class Switches(models.Model):
     )
     razorpay_late_authorisation = models.BooleanField(
         default=False,
-        help_text="Razorpay checkout offers \"Fail, then authorise late\": a failed payment the "
-        "bank authorises later (when \"Late-authorise failed payments\" is pressed).",
+        help_text='Razorpay checkout offers "Fail, then authorise late": a failed payment the '
+        'bank authorises later (when "Late-authorise failed payments" is pressed).',
     )
     razorpay_payer_notes = models.BooleanField(
         default=False,
@@ -55,7 +55,7 @@ class Switches(models.Model):
     )
     nowpayments_repay_after_expiry = models.BooleanField(
         default=False,
-        help_text="NOWPayments invoice offers \"Pay again after expiry\": a new payment on an "
+        help_text='NOWPayments invoice offers "Pay again after expiry": a new payment on an '
         "invoice whose payment expired.",
     )
     paypal_declined_event = models.BooleanField(
@@ -106,9 +106,7 @@ class SandboxObject(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                "gateway", "kind", "object_id", name="sandbox_object_unique"
-            ),
+            models.UniqueConstraint("gateway", "kind", "object_id", name="sandbox_object_unique"),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,8 @@ class SessionPolicyMiddleware:
             reason = session_check(request=request)
             if reason is not None:
                 messages.info(
-                    request, f"{EXPIRY_REASONS[reason]} {_('Please sign in again.')}",
+                    request,
+                    f"{EXPIRY_REASONS[reason]} {_('Please sign in again.')}",
                     fail_silently=True,
                 )
         response = self.get_response(request)

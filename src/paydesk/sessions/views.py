@@ -66,9 +66,7 @@ def sessions_sign_out_others_view(request: HttpRequest) -> HttpResponse:
     count = sessions_sign_out_others(request=request)
     messages.success(
         request,
-        ngettext(
-            "%d other session signed out.", "%d other sessions signed out.", count
-        ) % count,
+        ngettext("%d other session signed out.", "%d other sessions signed out.", count) % count,
     )
     return redirect("sessions:list")
 

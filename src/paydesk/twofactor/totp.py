@@ -22,6 +22,7 @@ TOLERANCE = 1  # one step either side: a phone clock a little off still works
 # demo's sign-in step; `paydesk totp-code` prints its current code). Never used outside the demo.
 DEMO_TOTP_SECRET = "PAYDESKDEMOPUBLICTOTPSECRET23456"
 
+
 def totp_key_new() -> str:
     """20 random bytes, hex, as django-otp stores them."""
     return random_hex(20)

@@ -35,9 +35,7 @@ class DatabaseCache(DjangoDatabaseCache):
         quote = connection.ops.quote_name
         table = quote(self._table)
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        now = connection.ops.adapt_datetimefield_value(
-            tz_now().replace(microsecond=0, tzinfo=None)
-        )
+        now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0, tzinfo=None))
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {quote('value')} FROM {table} WHERE {quote('cache_key')} = %s "

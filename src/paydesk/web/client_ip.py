@@ -24,9 +24,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     hops = settings.PAYDESK_TRUSTED_PROXIES
     if hops <= 0:
         return remote
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < hops:
         return remote  # not through the proxies we were told of: the peer is the client

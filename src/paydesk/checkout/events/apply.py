@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from paydesk.checkout.events.binding import bound_payment, credit_for, expected_charge
 from paydesk.checkout.events.late import late_payment_record
 from paydesk.checkout.events.log import UNDECIDED, EventApplied, log_finish, log_received
+from paydesk.checkout.events.returns import dispute_event_apply, refund_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
 from paydesk.errors import AmountMismatch, GatewayError, PaydeskError
-from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.base import AnyGatewayEvent, DisputeEvent, GatewayEvent, Outcome, RefundEvent
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_pending_note
 from paydesk.notifications.services import notify_payment_completed
@@ -22,7 +23,7 @@ logger = logging.getLogger("paydesk.checkout.events")
 
 
 def gateway_event_apply(
-    *, event: GatewayEvent, channel: str = LogChannel.WEBHOOK, cancelled_by: Any = None
+    *, event: AnyGatewayEvent, channel: str = LogChannel.WEBHOOK, cancelled_by: Any = None
 ) -> EventApplied:
     """Apply one verified gateway event to its payment, at most once, in one transaction.
 
@@ -32,6 +33,9 @@ def gateway_event_apply(
     or a mismatched amount is logged, changes nothing, and raises GatewayError/AmountMismatch
     after the log entry is committed. `cancelled_by`: the portal user whose Cancel the gateway
     confirmed (checkout_cancel); a cancellation is recorded and audited as theirs.
+
+    Refund and dispute events (money going back from a completed payment) take the same path:
+    logged once, then applied by returns.py.
     """
     refusal: PaydeskError | None = None
     with transaction.atomic():
@@ -53,7 +57,12 @@ def gateway_event_apply(
                     direction=LogDirection.RECEIVED,
                 )
                 return EventApplied(entry=seen, payment=seen.payment, duplicate=True)
-            applied, refusal = _apply(event, entry, cancelled_by=cancelled_by)
+            if isinstance(event, RefundEvent):
+                applied, refusal = refund_event_apply(event, entry)
+            elif isinstance(event, DisputeEvent):
+                applied, refusal = dispute_event_apply(event, entry)
+            else:
+                applied, refusal = _apply(event, entry, cancelled_by=cancelled_by)
     if refusal is not None:
         raise refusal
     return applied

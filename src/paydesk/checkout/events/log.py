@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
-from paydesk.gateways.base import GatewayEvent
+from paydesk.gateways.base import AnyGatewayEvent, DisputeEvent, DisputeStage, RefundEvent
 from paydesk.gateways.http import Exchange
 from paydesk.ledger.models import Payment
 
@@ -23,14 +23,29 @@ class EventApplied:
     duplicate: bool = False
 
 
-def log_received(event: GatewayEvent, channel: str, **fields: Any) -> PaymentLogEntry:
+# What a dispute stage is called in the log's ten-character outcome column.
+_STAGE_WORDS = {
+    DisputeStage.FUNDS_WITHDRAWN: "withdrawn",
+    DisputeStage.FUNDS_REINSTATED: "reinstated",
+}
+
+
+def log_received(event: AnyGatewayEvent, channel: str, **fields: Any) -> PaymentLogEntry:
+    summary = dict(event.summary)
+    if isinstance(event, DisputeEvent):
+        outcome = _STAGE_WORDS.get(event.stage, str(event.stage))
+        summary["paydesk.event"] = f"dispute {event.dispute_id}"[:200]
+    else:
+        outcome = str(event.outcome)
+        if isinstance(event, RefundEvent):
+            summary["paydesk.event"] = f"refund {event.refund_id or event.refund_reference}"[:200]
     return PaymentLogEntry.objects.create(
         gateway=event.gateway,
         channel=channel,
         event_id=event.event_id[:200],
         signature_valid=event.signature_valid,
-        outcome=str(event.outcome),
-        summary=dict(event.summary),
+        outcome=outcome[:10],
+        summary=summary,
         **fields,
     )
 

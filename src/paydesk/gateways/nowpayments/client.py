@@ -93,8 +93,11 @@ def invoice_create(
         "cancel_url": cancel_url,
     }
     answer = _http().request(
-        "POST", "/v1/invoice", json_body=body,
-        payment_reference=order_id, idempotency_key=idempotency_key,
+        "POST",
+        "/v1/invoice",
+        json_body=body,
+        payment_reference=order_id,
+        idempotency_key=idempotency_key,
     )
     invoice = _object(answer, "create the invoice")
     if not str(invoice.get("id") or "").strip() or not str(invoice.get("invoice_url") or ""):
@@ -134,8 +137,11 @@ def invoice_payments(invoice_id: str, *, payment_reference: str = "") -> list[di
         "GET",
         "/v1/payment/",
         params={
-            "invoiceId": invoice_id, "limit": str(PAGE_SIZE), "page": "0",
-            "sortBy": "created_at", "orderBy": "asc",
+            "invoiceId": invoice_id,
+            "limit": str(PAGE_SIZE),
+            "page": "0",
+            "sortBy": "created_at",
+            "orderBy": "asc",
         },
         payment_reference=payment_reference,
     )

@@ -109,7 +109,8 @@ class NowPaymentsGateway:
         payment_id = event.summary.get("payment_id", "")
         payment = client.payment_get(payment_id, payment_reference=event.payment_reference)
         if text(payment.get("payment_id")) != payment_id or not _belongs(
-            payment, payment_reference=event.payment_reference,
+            payment,
+            payment_reference=event.payment_reference,
             invoice_id=event.gateway_reference,
         ):
             raise GatewayError(
@@ -123,8 +124,7 @@ class NowPaymentsGateway:
         hinted = params.get("NP_id", "").strip()
         if hinted.isdigit():
             payment = client.payment_get(hinted, payment_reference=payment_reference)
-            if _belongs(payment, payment_reference=payment_reference,
-                        invoice_id=gateway_reference):
+            if _belongs(payment, payment_reference=payment_reference, invoice_id=gateway_reference):
                 return _event(payment, "return:")
         if not gateway_reference:
             return None
@@ -167,6 +167,7 @@ class NowPaymentsGateway:
 def _invoice_payments(payment_reference: str, invoice_id: str) -> list[dict[str, Any]]:
     """The invoice's payments at NOWPayments that are really ours (order id and invoice id)."""
     return [
-        p for p in client.invoice_payments(invoice_id, payment_reference=payment_reference)
+        p
+        for p in client.invoice_payments(invoice_id, payment_reference=payment_reference)
         if _belongs(p, payment_reference=payment_reference, invoice_id=invoice_id)
     ]

@@ -81,8 +81,11 @@ def _js_number(literal: str) -> str:
 
 
 def _is_array_index(key: str) -> bool:
-    return key.isdigit() and key.isascii() and (key == "0" or key[0] != "0") and (
-        int(key) <= _MAX_ARRAY_INDEX
+    return (
+        key.isdigit()
+        and key.isascii()
+        and (key == "0" or key[0] != "0")
+        and (int(key) <= _MAX_ARRAY_INDEX)
     )
 
 
@@ -106,9 +109,9 @@ def _write(value: Any, allowed: list[str] | None) -> str:
         value = {str(index): item for index, item in enumerate(value)}
     if isinstance(value, dict):
         keys = _js_key_order(list(value)) if allowed is None else [k for k in allowed if k in value]
-        return "{" + ",".join(
-            f"{_js_string(key)}:{_write(value[key], allowed)}" for key in keys
-        ) + "}"
+        return (
+            "{" + ",".join(f"{_js_string(key)}:{_write(value[key], allowed)}" for key in keys) + "}"
+        )
     if isinstance(value, _NumberText):
         return _js_number(value)
     if isinstance(value, str):

@@ -40,8 +40,30 @@ LIVE_API = "https://api-m.paypal.com"
 # Currencies PayPal's REST API takes (its currency-codes reference).
 CURRENCIES = frozenset(
     {
-        "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR",
-        "MXN", "TWD", "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "HKD",
+        "HUF",
+        "ILS",
+        "JPY",
+        "MYR",
+        "MXN",
+        "TWD",
+        "NZD",
+        "NOK",
+        "PHP",
+        "PLN",
+        "GBP",
+        "SGD",
+        "SEK",
+        "CHF",
+        "THB",
+        "USD",
     }
 )
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})  # PayPal refuses decimals: DECIMALS_NOT_SUPPORTED
@@ -223,7 +245,10 @@ class PayPalClient:
             },
         }
         answer = self._call(
-            "POST", "/v2/checkout/orders", json_body=body, request_id=request_id,
+            "POST",
+            "/v2/checkout/orders",
+            json_body=body,
+            request_id=request_id,
             payment_reference=reference,
         )
         return self._order(answer, "the order")

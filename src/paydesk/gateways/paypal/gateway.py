@@ -124,7 +124,10 @@ class PayPalGateway:
         if token and token != gateway_reference:
             logger.warning(
                 "Payment %s: PayPal's return named order %s, not the stored %s; asking about %s.",
-                payment_reference, token[:40], gateway_reference, gateway_reference,
+                payment_reference,
+                token[:40],
+                gateway_reference,
+                gateway_reference,
             )
         client = PayPalClient()
         order = client.order_get(gateway_reference, payment_reference=payment_reference)
@@ -133,8 +136,11 @@ class PayPalGateway:
         if status in NOT_APPROVED:
             if params.get("cancelled"):
                 return self._event(
-                    order, payment_reference, event_id=f"return:{order['id']}:cancelled",
-                    outcome=Outcome.CANCELLED, reason=CANCELLED_REASON,
+                    order,
+                    payment_reference,
+                    event_id=f"return:{order['id']}:cancelled",
+                    outcome=Outcome.CANCELLED,
+                    reason=CANCELLED_REASON,
                 )
             return None  # back without approving, and not through the cancel URL
         return self._settle(client, order, payment_reference, source="return")
@@ -159,8 +165,12 @@ class PayPalGateway:
             )
 
     def _settle(
-        self, client: PayPalClient, order: Mapping[str, Any], payment_reference: str,
-        *, source: str,
+        self,
+        client: PayPalClient,
+        order: Mapping[str, Any],
+        payment_reference: str,
+        *,
+        source: str,
     ) -> GatewayEvent:
         order_id = text(order.get("id"))
         if text(order.get("status")).upper() == "APPROVED":
@@ -171,7 +181,9 @@ class PayPalGateway:
                     order = client.order_get(order_id, payment_reference=payment_reference)
                 elif refusal.issue in ("INSTRUMENT_DECLINED", "TRANSACTION_REFUSED"):
                     return self._event(
-                        order, payment_reference, event_id=f"{source}:{order_id}:declined",
+                        order,
+                        payment_reference,
+                        event_id=f"{source}:{order_id}:declined",
                         outcome=Outcome.CANCELLED,
                         reason=f"PayPal declined the payment ({refusal.issue}).",
                     )
@@ -183,26 +195,39 @@ class PayPalGateway:
             return self._capture_event(order, capture, payment_reference, source=source)
         if status in NOT_APPROVED:
             return self._event(
-                order, payment_reference, event_id=f"{source}:{order_id}:{status.lower()}",
-                outcome=Outcome.PENDING, reason="Not approved at PayPal yet.",
+                order,
+                payment_reference,
+                event_id=f"{source}:{order_id}:{status.lower()}",
+                outcome=Outcome.PENDING,
+                reason="Not approved at PayPal yet.",
             )
         if status == "VOIDED":
             return self._event(
-                order, payment_reference, event_id=f"{source}:{order_id}:voided",
-                outcome=Outcome.CANCELLED, reason="PayPal voided the order.",
+                order,
+                payment_reference,
+                event_id=f"{source}:{order_id}:voided",
+                outcome=Outcome.CANCELLED,
+                reason="PayPal voided the order.",
             )
         if status == "COMPLETED":
             raise GatewayUnavailable(f"PayPal shows order {order_id} completed without a capture.")
         # APPROVED after a capture attempt, or a status PayPal added later: money may be moving.
         return self._event(
-            order, payment_reference, event_id=f"{source}:{order_id}:{status.lower() or 'unknown'}",
-            outcome=Outcome.PENDING, reason=f"PayPal reports the order as {status or 'unknown'}.",
+            order,
+            payment_reference,
+            event_id=f"{source}:{order_id}:{status.lower() or 'unknown'}",
+            outcome=Outcome.PENDING,
+            reason=f"PayPal reports the order as {status or 'unknown'}.",
             in_flight=True,
         )
 
     def _capture_event(
-        self, order: Mapping[str, Any], capture: Mapping[str, Any], payment_reference: str,
-        *, source: str,
+        self,
+        order: Mapping[str, Any],
+        capture: Mapping[str, Any],
+        payment_reference: str,
+        *,
+        source: str,
     ) -> GatewayEvent:
         order_id = text(order.get("id"))
         status = text(capture.get("status")).upper()
@@ -218,29 +243,41 @@ class PayPalGateway:
         }
         if status == "COMPLETED":
             return self._event(
-                order, payment_reference, outcome=Outcome.COMPLETED, fee=fee_from(fee, amount),
+                order,
+                payment_reference,
+                outcome=Outcome.COMPLETED,
+                fee=fee_from(fee, amount),
                 **common,
             )
         if status in ("DECLINED", "FAILED"):
-            reason = f"PayPal declined the payment ({why})." if why else (
-                "PayPal declined the payment."
+            reason = (
+                f"PayPal declined the payment ({why})." if why else ("PayPal declined the payment.")
             )
             return self._event(
                 order, payment_reference, outcome=Outcome.CANCELLED, reason=reason, **common
             )
         if status == "REFUNDED":
             return self._event(
-                order, payment_reference, outcome=Outcome.CANCELLED,
-                reason="PayPal refunded the payment.", **common,
+                order,
+                payment_reference,
+                outcome=Outcome.CANCELLED,
+                reason="PayPal refunded the payment.",
+                **common,
             )
         if status == "PARTIALLY_REFUNDED":
             return self._event(
-                order, payment_reference, outcome=Outcome.PENDING,
-                attention="PayPal shows this payment as partially refunded.", **common,
+                order,
+                payment_reference,
+                outcome=Outcome.PENDING,
+                attention="PayPal shows this payment as partially refunded.",
+                **common,
             )
         held = f" ({why})" if why else ""
         return self._event(
-            order, payment_reference, outcome=Outcome.PENDING, in_flight=True,
+            order,
+            payment_reference,
+            outcome=Outcome.PENDING,
+            in_flight=True,
             reason=f"PayPal is holding the payment{held}; it is credited when PayPal releases it.",
             **common,
         )

@@ -167,9 +167,9 @@ def parse_paypal_event(body: bytes) -> GatewayEvent | None:
     amount = money_from_decimal(amount_part.get("value"), amount_part.get("currency_code"))
     breakdown = mapping(mapping(resource.get("seller_receivable_breakdown")).get("paypal_fee"))
     fee = money_from_decimal(breakdown.get("value"), breakdown.get("currency_code"))
-    order_id = text(mapping(mapping(resource.get("supplementary_data")).get("related_ids")).get(
-        "order_id"
-    ))
+    order_id = text(
+        mapping(mapping(resource.get("supplementary_data")).get("related_ids")).get("order_id")
+    )
     details = mapping(resource.get("status_details"))
     return GatewayEvent(
         gateway=GATEWAY_NAME,

@@ -131,8 +131,10 @@ class PaystackClient:
         self._transport = transport
 
     def _http(self) -> GatewayHttp:
-        key = self._secret_key if self._secret_key is not None else (
-            settings.PAYDESK_PAYSTACK_SECRET_KEY
+        key = (
+            self._secret_key
+            if self._secret_key is not None
+            else (settings.PAYDESK_PAYSTACK_SECRET_KEY)
         )
         if not key:
             raise GatewayNotConfigured("PAYDESK_PAYSTACK_SECRET_KEY is not set.")
@@ -256,4 +258,3 @@ class PaystackClient:
         raise GatewayError(
             f"Paystack refused the {what} request: {_message(answer, f'HTTP {answer.status}')}"
         )
-

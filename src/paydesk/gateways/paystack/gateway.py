@@ -107,9 +107,7 @@ class PaystackGateway:
             raise GatewayError(
                 f"Paystack has no transaction with reference {payment_reference}."
             ) from error
-        return transaction_event(
-            transaction, source="query", gateway_reference=gateway_reference
-        )
+        return transaction_event(transaction, source="query", gateway_reference=gateway_reference)
 
     def _verify(self, reference: str) -> PaystackTransaction:
         try:

@@ -126,14 +126,19 @@ class RazorpayClient:
             "notes": {str(k)[:40]: str(v)[:NOTES_VALUE_MAX] for k, v in notes.items()},
         }
         return self._call(
-            "POST", "/v1/orders", json_body=body, payment_reference=payment_reference,
+            "POST",
+            "/v1/orders",
+            json_body=body,
+            payment_reference=payment_reference,
             idempotency_key=idempotency_key,
         )
 
     def orders_by_receipt(self, receipt: str, *, payment_reference: str = "") -> list[dict]:
         """GET /v1/orders?receipt=… — the orders made with that receipt, newest first."""
         body = self._call(
-            "GET", "/v1/orders", params={"receipt": receipt, "count": "10"},
+            "GET",
+            "/v1/orders",
+            params={"receipt": receipt, "count": "10"},
             payment_reference=payment_reference,
         )
         items = body.get("items")
@@ -150,7 +155,8 @@ class RazorpayClient:
     def order_payments(self, order_id: str, *, payment_reference: str = "") -> list[dict]:
         """GET /v1/orders/{id}/payments — every payment attempted on the order."""
         body = self._call(
-            "GET", f"/v1/orders/{_path_id(order_id)}/payments",
+            "GET",
+            f"/v1/orders/{_path_id(order_id)}/payments",
             payment_reference=payment_reference,
         )
         items = body.get("items")

@@ -144,7 +144,8 @@ class RazorpayGateway:
             except WebhookSignatureInvalid as error:
                 logger.warning(
                     "Payment %s: Razorpay checkout signature refused (%s); nothing credited.",
-                    payment_reference, error.message,
+                    payment_reference,
+                    error.message,
                 )
                 raise GatewayError(
                     "The Razorpay checkout's signature did not match this payment: nothing is "
@@ -218,8 +219,11 @@ class RazorpayGateway:
         try:
             return client.payment_capture(payment_id, amount=amount, payment_reference=reference)
         except GatewayError as error:
-            logger.info("Razorpay payment %s not captured (%s); reading it again.",
-                        payment_id, error.message)
+            logger.info(
+                "Razorpay payment %s not captured (%s); reading it again.",
+                payment_id,
+                error.message,
+            )
             return client.payment_get(payment_id, payment_reference=reference)
 
     # --- reading Razorpay's answers ------------------------------------------------------
@@ -236,7 +240,8 @@ class RazorpayGateway:
         if text(order.get("id")) != order_id or _owner(order) != reference:
             raise GatewayError("That Razorpay order is not this payment's.")
         payments = [
-            p for p in client.order_payments(order_id, payment_reference=reference)
+            p
+            for p in client.order_payments(order_id, payment_reference=reference)
             if text(p.get("order_id")) == order_id
         ]
         newest_first = sorted(payments, key=lambda p: _created(p), reverse=True)
@@ -254,9 +259,11 @@ class RazorpayGateway:
             gateway_reference=order_id,
             # "paid" with no captured payment listed yet: the money is there, wait for it.
             in_flight=status == "paid",
-            summary={"order_id": order_id, "order_status": status, "attempts": text(
-                order.get("attempts")
-            )},
+            summary={
+                "order_id": order_id,
+                "order_status": status,
+                "attempts": text(order.get("attempts")),
+            },
         )
 
     def _payment_event(
@@ -288,7 +295,8 @@ class RazorpayGateway:
             return GatewayEvent(outcome=Outcome.CANCELLED, reason=reason[:300], **common)
         if status == "refunded":
             return GatewayEvent(
-                outcome=Outcome.CANCELLED, reason="Refunded by Razorpay before it was credited.",
+                outcome=Outcome.CANCELLED,
+                reason="Refunded by Razorpay before it was credited.",
                 **common,
             )
         return GatewayEvent(

@@ -44,9 +44,7 @@ def razorpay_webhook_verify(*, body: bytes, signature: str | None, secret: str) 
 
 def razorpay_payment_signature(*, order_id: str, payment_id: str, key_secret: str) -> str:
     """The signature Razorpay Checkout returns for this order and payment."""
-    return hmac_hex(
-        secret=key_secret, message=f"{order_id}|{payment_id}".encode(), digest="sha256"
-    )
+    return hmac_hex(secret=key_secret, message=f"{order_id}|{payment_id}".encode(), digest="sha256")
 
 
 def razorpay_payment_signature_verify(

@@ -38,8 +38,17 @@ LIVE_API = "https://api.stripe.com"
 DISPLAY_NAME = "Stripe"
 
 # The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.
-_INTENT_FIELDS = ("id", "object", "status", "amount", "amount_received", "currency",
-                  "payment_method", "latest_charge", "cancellation_reason")
+_INTENT_FIELDS = (
+    "id",
+    "object",
+    "status",
+    "amount",
+    "amount_received",
+    "currency",
+    "payment_method",
+    "latest_charge",
+    "cancellation_reason",
+)
 _ERROR_FIELDS = ("type", "code", "decline_code", "message", "param")
 
 
@@ -70,8 +79,9 @@ class CardDeclined(GatewayDeclined):
     """Stripe refused the card (HTTP 402 `card_error`): its message for the customer, its codes,
     and the intent it left in `requires_payment_method` (empty when Stripe sent none)."""
 
-    def __init__(self, message: str, *, code: str, decline_code: str,
-                 intent: Mapping[str, Any]) -> None:
+    def __init__(
+        self, message: str, *, code: str, decline_code: str, intent: Mapping[str, Any]
+    ) -> None:
         super().__init__(message)
         self.stripe_code = code
         self.decline_code = decline_code
@@ -109,8 +119,13 @@ def _error_summary(body: Any) -> dict[str, str]:
 class StripeApi:
     """The PaymentIntents calls Paydesk makes. Build one per use: settings are read each time."""
 
-    def __init__(self, *, secret_key: str | None = None, base_url: str | None = None,
-                 timeout: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        secret_key: str | None = None,
+        base_url: str | None = None,
+        timeout: int | None = None,
+    ) -> None:
         self.secret_key = (
             secret_key if secret_key is not None else settings.PAYDESK_STRIPE_SECRET_KEY
         )
@@ -160,9 +175,9 @@ class StripeApi:
             idempotency_key=idempotency_key,
         )
 
-    def payment_intent_retrieve(self, intent_id: str, *, payment_reference: str = "") -> (
-        dict[str, Any]
-    ):
+    def payment_intent_retrieve(
+        self, intent_id: str, *, payment_reference: str = ""
+    ) -> dict[str, Any]:
         """One PaymentIntent as Stripe has it now."""
         if not intent_id.startswith("pi_") or "/" in intent_id:
             raise GatewayError(f"'{intent_id[:40]}' is not a Stripe PaymentIntent id.")

@@ -33,7 +33,6 @@ def stripe_js_url() -> str:
     return LIVE_JS_URL
 
 
-
 def card_fields_context() -> dict[str, str]:
     """The template's view of the card fields: the script to load and the publishable key."""
     return {

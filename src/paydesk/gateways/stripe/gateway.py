@@ -54,9 +54,7 @@ def _amount(intent: Mapping[str, Any], *, received: bool) -> Money | None:
     )
 
 
-def intent_event(
-    intent: Mapping[str, Any], *, source: str, payment_reference: str
-) -> GatewayEvent:
+def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: str) -> GatewayEvent:
     """Our event for one PaymentIntent as Stripe answered it (`source`: checkout, return, query).
 
     The event id is deterministic (`"<source>:<intent id>:<status>"`): asking twice applies once.
@@ -180,9 +178,7 @@ class StripeCardGateway:
                 "error.decline_code": declined.decline_code,
             },
         )
-        return CheckoutResult(
-            outcome=Outcome.CANCELLED, gateway_reference=intent_id, event=event
-        )
+        return CheckoutResult(outcome=Outcome.CANCELLED, gateway_reference=intent_id, event=event)
 
     def confirm_return(
         self, *, payment_reference: str, gateway_reference: str, params: Mapping[str, str]

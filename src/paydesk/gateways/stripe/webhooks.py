@@ -30,9 +30,7 @@ REFERENCE_KEY = "paydesk_reference"
 
 # Stripe's own minor units where they differ from ISO 4217 (docs: "zero-decimal currencies").
 _STRIPE_EXPONENTS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 0
-    ),
+    **dict.fromkeys("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
     **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
 }
 
@@ -52,7 +50,11 @@ def stripe_exponent(currency: str) -> int:
 
 
 def stripe_signature_verify(
-    *, body: bytes, header: str | None, secret: str, now: int | None = None,
+    *,
+    body: bytes,
+    header: str | None,
+    secret: str,
+    now: int | None = None,
     tolerance: int = TOLERANCE_SECONDS,
 ) -> None:
     """WebhookSignatureInvalid unless `header` (t=…,v1=…[,v1=…]) signs `body` within tolerance."""
@@ -93,11 +95,15 @@ def parse_stripe_event(body: bytes) -> GatewayEvent | None:
         exponent: int | None = stripe_exponent(currency)
     except PaydeskError:  # an unknown code gives no amount: a completion is then refused
         exponent = None
-    amount = money_from_minor_units(
-        intent.get("amount_received") if outcome is Outcome.COMPLETED else intent.get("amount"),
-        currency,
-        exponent=exponent,
-    ) if exponent is not None else None
+    amount = (
+        money_from_minor_units(
+            intent.get("amount_received") if outcome is Outcome.COMPLETED else intent.get("amount"),
+            currency,
+            exponent=exponent,
+        )
+        if exponent is not None
+        else None
+    )
     error = mapping(intent.get("last_payment_error"))
     reason = text(error.get("message")) or text(intent.get("cancellation_reason"))
     return GatewayEvent(

@@ -66,9 +66,13 @@ def literal_json(value: Any) -> str:
 
 def _json(value: Any, number: Callable[[Decimal | int], str]) -> str:
     if isinstance(value, dict):
-        return "{" + ",".join(
-            f"{_json(str(key), number)}:{_json(item, number)}" for key, item in value.items()
-        ) + "}"
+        return (
+            "{"
+            + ",".join(
+                f"{_json(str(key), number)}:{_json(item, number)}" for key, item in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(_json(item, number) for item in value) + "]"
     if isinstance(value, bool) or value is None or isinstance(value, str):

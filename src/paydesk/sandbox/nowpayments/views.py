@@ -80,8 +80,9 @@ REPAY = "repay"  # "Pay again after expiry": a new payment paid in full
 
 def _json(body: Any, status: int = 200) -> HttpResponse:
     """An answer in JSON, amounts as JSON numbers with their own digits."""
-    return HttpResponse(literal_json(body).encode("utf-8"), status=status,
-                        content_type="application/json")
+    return HttpResponse(
+        literal_json(body).encode("utf-8"), status=status, content_type="application/json"
+    )
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:
@@ -120,8 +121,9 @@ def _account() -> dict[str, Any]:
     return account.data if account is not None else {}
 
 
-def account_set(*, api_key: str | None = None, email: str = "", password: str | None = None
-                ) -> None:
+def account_set(
+    *, api_key: str | None = None, email: str = "", password: str | None = None
+) -> None:
     """Change the sandbox account's API key or sign-in, as a merchant would in NOWPayments'
     dashboard (Paydesk's settings keep the old ones until someone updates them)."""
     _account()
@@ -175,8 +177,7 @@ def _jwt_sign(head_and_claims: str) -> str:
 def _jwt_make() -> str:
     now = int(time.time())
     head = _b64(b'{"alg":"HS256","typ":"JWT"}')
-    claims = _b64(json.dumps({"id": "5046153215", "iat": now, "exp": now + TOKEN_SECONDS})
-                  .encode())
+    claims = _b64(json.dumps({"id": "5046153215", "iat": now, "exp": now + TOKEN_SECONDS}).encode())
     return f"{head}.{claims}.{_jwt_sign(f'{head}.{claims}')}"
 
 
@@ -212,7 +213,9 @@ def _payment_json(data: Mapping[str, Any]) -> dict[str, Any]:
     shown = {k: (_as_number(v) if k in _DECIMAL_FIELDS else v) for k, v in data.items()}
     shown["fee"] = {
         "currency": data.get("pay_currency", "btc"),
-        "depositFee": 0, "serviceFee": 0, "withdrawalFee": 0,
+        "depositFee": 0,
+        "serviceFee": 0,
+        "withdrawalFee": 0,
     }
     return shown
 
@@ -226,15 +229,19 @@ def _ipn_send(data: Mapping[str, Any]) -> None:
     body = literal_json(_payment_json(data)).encode("utf-8")
     signature = nowpayments_signature(body, settings.PAYDESK_NOWPAYMENTS_IPN_SECRET or "")
     webhook_send(
-        GATEWAY, about=str(data["payment_id"]), event_type=f"payment.{data['payment_status']}",
-        body=body, headers={SIGNATURE_HEADER: signature},
+        GATEWAY,
+        about=str(data["payment_id"]),
+        event_type=f"payment.{data['payment_status']}",
+        body=body,
+        headers={SIGNATURE_HEADER: signature},
     )
 
 
 def _invoice_payments(invoice_id: str) -> list[SandboxObject]:
     return list(
-        SandboxObject.objects.filter(gateway=GATEWAY, kind="payment", lookup=invoice_id)
-        .order_by("id")
+        SandboxObject.objects.filter(gateway=GATEWAY, kind="payment", lookup=invoice_id).order_by(
+            "id"
+        )
     )
 
 
@@ -309,8 +316,9 @@ def payment_get(request: HttpRequest, payment_id: str) -> HttpResponse:
 def payment_list(request: HttpRequest) -> HttpResponse:
     """GET /v1/payment/?invoiceId=…&limit=…&page=…: needs the API key and a JWT."""
     if not request.headers.get("Authorization"):
-        return _error(401, "AUTH_REQUIRED",
-                      "Authorization header is empty (Bearer JWTtoken is required)")
+        return _error(
+            401, "AUTH_REQUIRED", "Authorization header is empty (Bearer JWTtoken is required)"
+        )
     if not _jwt_valid(request.headers["Authorization"]):
         return _error(401, "INVALID_TOKEN", "Token is invalid or expired")
     try:
@@ -320,19 +328,22 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         return _error(400, "INVALID_REQUEST_PARAMS", '"limit" and "page" must be numbers')
     invoice_id = request.GET.get("invoiceId", "")
     payments = (
-        _invoice_payments(invoice_id) if invoice_id
+        _invoice_payments(invoice_id)
+        if invoice_id
         else list(SandboxObject.objects.filter(gateway=GATEWAY, kind="payment").order_by("id"))
     )
     if request.GET.get("orderBy", "asc") == "desc":
         payments.reverse()
-    shown = payments[page * limit:(page + 1) * limit]
-    return _json({
-        "data": [_payment_json(p.data) for p in shown],
-        "limit": limit,
-        "page": page,
-        "pagesCount": (len(payments) + limit - 1) // limit,
-        "total": len(payments),
-    })
+    shown = payments[page * limit : (page + 1) * limit]
+    return _json(
+        {
+            "data": [_payment_json(p.data) for p in shown],
+            "limit": limit,
+            "page": page,
+            "pagesCount": (len(payments) + limit - 1) // limit,
+            "total": len(payments),
+        }
+    )
 
 
 # --- the hosted invoice page ---------------------------------------------------------------
@@ -383,7 +394,7 @@ def _payment_move(payment: SandboxObject, outcome: str) -> SandboxObject:
 
 
 def _repay_offered(payments: list[SandboxObject]) -> bool:
-    """"Pay again after expiry" is offered (switch on) once the invoice's latest payment
+    """ "Pay again after expiry" is offered (switch on) once the invoice's latest payment
     expired and none of its payments is paid or on its way."""
     return (
         switch_on("nowpayments_repay_after_expiry")
@@ -406,10 +417,12 @@ def _pay_invoice(invoice: SandboxObject, outcome: str) -> HttpResponse:
     payment = _payment_move(_payment_start(invoice), "finished" if outcome == REPAY else outcome)
     if outcome == "expired":
         return redirect(invoice.data.get("cancel_url") or invoice.data["invoice_url"])
-    return redirect(return_to(
-        invoice.data.get("success_url") or invoice.data["invoice_url"],
-        NP_id=str(payment.data["payment_id"]),
-    ))
+    return redirect(
+        return_to(
+            invoice.data.get("success_url") or invoice.data["invoice_url"],
+            NP_id=str(payment.data["payment_id"]),
+        )
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -72,7 +72,9 @@ def signing_material() -> dict[str, str]:
         return found.data
     now = timezone.now()
     obj, _created = SandboxObject.objects.get_or_create(
-        gateway="paypal", kind=_KIND, object_id="current",
+        gateway="paypal",
+        kind=_KIND,
+        object_id="current",
         defaults={"data": _new_key_and_certificate(), "created_at": now, "updated_at": now},
     )
     return obj.data

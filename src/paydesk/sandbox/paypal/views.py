@@ -54,8 +54,30 @@ from paydesk.sandbox.paypal.signing import webhook_headers
 GATEWAY = "paypal"
 CURRENCIES = frozenset(
     {
-        "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR",
-        "MXN", "TWD", "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "HKD",
+        "HUF",
+        "ILS",
+        "JPY",
+        "MYR",
+        "MXN",
+        "TWD",
+        "NZD",
+        "NOK",
+        "PHP",
+        "PLN",
+        "GBP",
+        "SGD",
+        "SEK",
+        "CHF",
+        "THB",
+        "USD",
     }
 )
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
@@ -181,8 +203,11 @@ def oauth_token(request: HttpRequest) -> HttpResponse:
             {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"},
             status=400,
         )
-    claims = {"client_id": client_id, "exp": int(time.time()) + TOKEN_SECONDS,
-              "n": secrets.token_hex(4)}
+    claims = {
+        "client_id": client_id,
+        "exp": int(time.time()) + TOKEN_SECONDS,
+        "n": secrets.token_hex(4),
+    }
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     return JsonResponse(
         {
@@ -232,38 +257,78 @@ def _answer(obj: SandboxObject) -> dict[str, Any]:
 def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
     where = f"/purchase_units/{index}"
     if not isinstance(unit, dict):
-        return problem(400, "INVALID_REQUEST", "INVALID_PARAMETER_SYNTAX",
-                       "The value of a field does not conform to the expected format.", where)
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_SYNTAX",
+            "The value of a field does not conform to the expected format.",
+            where,
+        )
     amount = unit.get("amount")
     if not isinstance(amount, dict) or "value" not in amount or "currency_code" not in amount:
-        return problem(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER",
-                       "A required field / parameter is missing.", f"{where}/amount")
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "MISSING_REQUIRED_PARAMETER",
+            "A required field / parameter is missing.",
+            f"{where}/amount",
+        )
     currency, value = amount["currency_code"], amount["value"]
     if not isinstance(value, str) or not _VALUE.match(value):
-        return problem(400, "INVALID_REQUEST", "INVALID_PARAMETER_SYNTAX",
-                       "The value of a field does not conform to the expected format.",
-                       f"{where}/amount/value")
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_SYNTAX",
+            "The value of a field does not conform to the expected format.",
+            f"{where}/amount/value",
+        )
     if currency not in CURRENCIES:
-        return problem(422, "UNPROCESSABLE_ENTITY", "CURRENCY_NOT_SUPPORTED",
-                       "Currency code is not currently supported.",
-                       f"{where}/amount/currency_code")
+        return problem(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "CURRENCY_NOT_SUPPORTED",
+            "Currency code is not currently supported.",
+            f"{where}/amount/currency_code",
+        )
     decimals = len(value.partition(".")[2])
     if currency in NO_DECIMALS and decimals:
-        return problem(422, "UNPROCESSABLE_ENTITY", "DECIMALS_NOT_SUPPORTED",
-                       "Currency does not support decimals.", f"{where}/amount/value")
+        return problem(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMALS_NOT_SUPPORTED",
+            "Currency does not support decimals.",
+            f"{where}/amount/value",
+        )
     if decimals > 2:
-        return problem(422, "UNPROCESSABLE_ENTITY", "DECIMAL_PRECISION",
-                       "If the currency supports decimals, only two decimal place precision "
-                       "is supported.", f"{where}/amount/value")
+        return problem(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "DECIMAL_PRECISION",
+            "If the currency supports decimals, only two decimal place precision is supported.",
+            f"{where}/amount/value",
+        )
     if Decimal(value) <= 0:
-        return problem(422, "UNPROCESSABLE_ENTITY", "CANNOT_BE_ZERO_OR_NEGATIVE",
-                       "Must be greater than zero.", f"{where}/amount/value")
-    for key, limit in (("reference_id", 256), ("custom_id", 127), ("invoice_id", 127),
-                       ("description", 127)):
+        return problem(
+            422,
+            "UNPROCESSABLE_ENTITY",
+            "CANNOT_BE_ZERO_OR_NEGATIVE",
+            "Must be greater than zero.",
+            f"{where}/amount/value",
+        )
+    for key, limit in (
+        ("reference_id", 256),
+        ("custom_id", 127),
+        ("invoice_id", 127),
+        ("description", 127),
+    ):
         if key in unit and (not isinstance(unit[key], str) or len(unit[key]) > limit):
-            return problem(400, "INVALID_REQUEST", "INVALID_STRING_LENGTH",
-                           "The value of a field is either too short or too long.",
-                           f"{where}/{key}")
+            return problem(
+                400,
+                "INVALID_REQUEST",
+                "INVALID_STRING_LENGTH",
+                "The value of a field is either too short or too long.",
+                f"{where}/{key}",
+            )
     return None
 
 
@@ -273,8 +338,11 @@ def _order_data(body: dict[str, Any], request_id: str) -> dict[str, Any]:
         units.append(
             {
                 "reference_id": unit.get("reference_id") or "default",
-                **{key: unit[key] for key in ("custom_id", "invoice_id", "description")
-                   if key in unit},
+                **{
+                    key: unit[key]
+                    for key in ("custom_id", "invoice_id", "description")
+                    if key in unit
+                },
                 "amount": {
                     "currency_code": unit["amount"]["currency_code"],
                     "value": unit["amount"]["value"],
@@ -311,15 +379,26 @@ def orders(request: HttpRequest) -> HttpResponse:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return problem(400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON",
-                       "The request JSON is not well formed.")
+        return problem(
+            400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed."
+        )
     if body.get("intent") != "CAPTURE":
-        return problem(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE",
-                       "The value of a field is invalid.", "/intent")
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "INVALID_PARAMETER_VALUE",
+            "The value of a field is invalid.",
+            "/intent",
+        )
     units = body.get("purchase_units")
     if not isinstance(units, list) or not 1 <= len(units) <= 10:
-        return problem(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER",
-                       "A required field / parameter is missing.", "/purchase_units")
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "MISSING_REQUIRED_PARAMETER",
+            "A required field / parameter is missing.",
+            "/purchase_units",
+        )
     for index, unit in enumerate(units):
         refused = _unit_problem(index, unit)
         if refused is not None:
@@ -346,9 +425,12 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 
 def _not_found() -> JsonResponse:
-    return problem(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID",
-                   "Specified resource ID does not exist. Please check the resource ID and "
-                   "try again.")
+    return problem(
+        404,
+        "RESOURCE_NOT_FOUND",
+        "INVALID_RESOURCE_ID",
+        "Specified resource ID does not exist. Please check the resource ID and try again.",
+    )
 
 
 @sandbox_api(GATEWAY, auth=_authorized)
@@ -410,9 +492,11 @@ def _capture_for(data: dict[str, Any], unit: dict[str, Any], order_id: str) -> d
 def capture(request: HttpRequest, order_id: str) -> HttpResponse:
     request_id = request.headers.get("PayPal-Request-Id", "")[:108]
     with transaction.atomic():
-        obj = SandboxObject.objects.select_for_update().filter(
-            gateway=GATEWAY, kind="order", object_id=order_id
-        ).first()
+        obj = (
+            SandboxObject.objects.select_for_update()
+            .filter(gateway=GATEWAY, kind="order", object_id=order_id)
+            .first()
+        )
         if obj is None:
             return _not_found()
         data = obj.data
@@ -420,15 +504,22 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
         if private.get("capture_request_id") is not None:
             if request_id and request_id == private["capture_request_id"]:
                 return JsonResponse(_answer(obj), status=201)  # the same request, answered again
-            return problem(422, "UNPROCESSABLE_ENTITY", "ORDER_ALREADY_CAPTURED",
-                           "Order already captured.If 'intent=CAPTURE' only one capture per "
-                           "order is allowed.")
+            return problem(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "ORDER_ALREADY_CAPTURED",
+                "Order already captured.If 'intent=CAPTURE' only one capture per order is allowed.",
+            )
         if data["status"] != "APPROVED":
-            return problem(422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED",
-                           "Payer has not yet approved the Order for payment. Please redirect "
-                           "the payer to the 'rel':'approve' url returned as part of the HATEOAS "
-                           "links within the Create Order call or provide a valid payment_source "
-                           "in the request.")
+            return problem(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "ORDER_NOT_APPROVED",
+                "Payer has not yet approved the Order for payment. Please redirect "
+                "the payer to the 'rel':'approve' url returned as part of the HATEOAS "
+                "links within the Create Order call or provide a valid payment_source "
+                "in the request.",
+            )
         captures = []
         for unit in data["purchase_units"]:
             made = _capture_for(data, unit, order_id)
@@ -448,8 +539,9 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
 # --- webhooks ------------------------------------------------------------------------------
 
 
-def _send(about: str, event_type: str, resource_type: str, summary: str,
-          resource: dict[str, Any]) -> None:
+def _send(
+    about: str, event_type: str, resource_type: str, summary: str, resource: dict[str, Any]
+) -> None:
     event = {
         "id": f"WH-{paypal_id()}-{paypal_id()}",
         "event_version": "1.0",
@@ -462,8 +554,9 @@ def _send(about: str, event_type: str, resource_type: str, summary: str,
         "links": [],
     }
     body = json.dumps(event, separators=(",", ":")).encode()
-    webhook_send(GATEWAY, about=about, event_type=event_type, body=body,
-                 headers=webhook_headers(body))
+    webhook_send(
+        GATEWAY, about=about, event_type=event_type, body=body, headers=webhook_headers(body)
+    )
 
 
 def capture_event_type(status: str) -> str:
@@ -485,9 +578,13 @@ def _send_capture_webhook(order_id: str, made: dict[str, Any]) -> None:
         "supplementary_data": {"related_ids": {"order_id": order_id}},
         "links": [],
     }
-    _send(order_id, event_type, "capture",
-          f"Payment {made['status'].lower()} for {amount['value']} {amount['currency_code']}",
-          resource)
+    _send(
+        order_id,
+        event_type,
+        "capture",
+        f"Payment {made['status'].lower()} for {amount['value']} {amount['currency_code']}",
+        resource,
+    )
 
 
 # --- the buyer's approval page -------------------------------------------------------------
@@ -517,8 +614,11 @@ def checkoutnow(request: HttpRequest) -> HttpResponse:
             obj = _approve(obj, APPROVALS[action])
             if obj.data["_sandbox"].get("return_url"):
                 return redirect(
-                    return_to(obj.data["_sandbox"]["return_url"], token=order_id,
-                              PayerID=obj.data["payer"]["payer_id"])
+                    return_to(
+                        obj.data["_sandbox"]["return_url"],
+                        token=order_id,
+                        PayerID=obj.data["payer"]["payer_id"],
+                    )
                 )
     unit = obj.data["purchase_units"][0]
     return render(
@@ -560,6 +660,11 @@ def _approve(obj: SandboxObject, behaviour: str) -> SandboxObject:
         locked.data = data
         locked.updated_at = timezone.now()
         locked.save(update_fields=["data", "updated_at"])
-        _send(locked.object_id, "CHECKOUT.ORDER.APPROVED", "checkout-order",
-              "An order has been approved by buyer", _answer(locked))
+        _send(
+            locked.object_id,
+            "CHECKOUT.ORDER.APPROVED",
+            "checkout-order",
+            "An order has been approved by buyer",
+            _answer(locked),
+        )
     return locked

@@ -73,9 +73,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _bad_request(message: str, *, code: str = "invalid_params", next_step: str = "") -> (
-    JsonResponse
-):
+def _bad_request(
+    message: str, *, code: str = "invalid_params", next_step: str = ""
+) -> JsonResponse:
     body: dict[str, Any] = {
         "status": False,
         "message": message,
@@ -93,8 +93,10 @@ def _unauthorized(request: HttpRequest) -> JsonResponse | None:
         return error(401, {"status": False, "message": "No Authorization header was found"})
     scheme, _, token = header.partition(" ")
     key = settings.PAYDESK_PAYSTACK_SECRET_KEY or ""
-    if scheme != "Bearer" or not key or not secrets.compare_digest(
-        token.strip().encode(), key.encode()
+    if (
+        scheme != "Bearer"
+        or not key
+        or not secrets.compare_digest(token.strip().encode(), key.encode())
     ):
         return error(401, {"status": False, "message": "Invalid key"})
     return None
@@ -272,7 +274,8 @@ def _paid(data: dict[str, Any]) -> dict[str, Any]:
     now = _iso(timezone.now())
     requested = int(data.get("requested_amount") or data["amount"])
     charge = (
-        _customer_fees(requested) if switch_on("paystack_customer_fees")
+        _customer_fees(requested)
+        if switch_on("paystack_customer_fees")
         else {"fees": _fee(int(data["amount"]))}
     )
     return {
@@ -391,4 +394,3 @@ def _act(request: HttpRequest, found: SandboxObject, action: str) -> HttpRespons
 def signature_for(body: bytes) -> str:
     """The x-paystack-signature the sandbox puts on `body` (tests sign their own bodies so)."""
     return paystack_signature(body, settings.PAYDESK_PAYSTACK_SECRET_KEY or "")
-

@@ -169,9 +169,11 @@ def _locked_order(order_id: str) -> SandboxObject:
 
 
 def _locked_payment(payment_id: str) -> SandboxObject | None:
-    return SandboxObject.objects.select_for_update().filter(
-        gateway=GATEWAY, kind="payment", object_id=payment_id
-    ).first()
+    return (
+        SandboxObject.objects.select_for_update()
+        .filter(gateway=GATEWAY, kind="payment", object_id=payment_id)
+        .first()
+    )
 
 
 def _capture_now(order_row: SandboxObject, payment_row: SandboxObject) -> dict[str, Any]:
@@ -226,9 +228,9 @@ def late_authorise(payment_id: str = "") -> list[str]:
     `late_authorized: true`) and, with auto-capture on, → captured (`payment.captured`,
     `order.paid`). If its order was paid meanwhile by another payment, Razorpay refunds the
     late one at once instead. The ids moved."""
-    pending = SandboxObject.objects.filter(gateway=GATEWAY, kind="payment", **{
-        f"data__{LATE}": "pending"
-    })
+    pending = SandboxObject.objects.filter(
+        gateway=GATEWAY, kind="payment", **{f"data__{LATE}": "pending"}
+    )
     if payment_id:
         pending = pending.filter(object_id=payment_id)
     moved = []
@@ -246,8 +248,12 @@ def _late_authorise_one(order_id: str, payment_id: str) -> bool:
             return False  # authorised meanwhile by another click
         payment = _authorized(payment_row.data, late=True)
         if order_row.data["status"] == "paid":
-            payment = {**payment, "status": "refunded", "amount_refunded": payment["amount"],
-                       "refund_status": "full"}
+            payment = {
+                **payment,
+                "status": "refunded",
+                "amount_refunded": payment["amount"],
+                "refund_status": "full",
+            }
             _save(payment_row, payment)
             return True
         _save(payment_row, payment)
@@ -286,6 +292,5 @@ def capture(payment_id: str, amount: object, currency: object) -> dict[str, Any]
         if amount != payment["amount"]:
             raise CaptureRefused("Capture amount must be equal to the amount authorized", "amount")
         if currency != payment["currency"]:
-            raise CaptureRefused("The currency should be same as the payment currency",
-                                 "currency")
+            raise CaptureRefused("The currency should be same as the payment currency", "currency")
         return public(_capture_now(order_row, payment_row))

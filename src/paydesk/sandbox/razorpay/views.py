@@ -53,8 +53,8 @@ from paydesk.sandbox.razorpay.signing import checkout_signature
 from paydesk.web.middleware import CONTENT_SECURITY_POLICY
 
 GATEWAY = "razorpay"
-CHECKOUT_JS = Path(__file__).resolve().parent.parent / "static" / "sandbox" / "razorpay" / (
-    "checkout.js"
+CHECKOUT_JS = (
+    Path(__file__).resolve().parent.parent / "static" / "sandbox" / "razorpay" / ("checkout.js")
 )
 MINIMUM = {"INR": 100}
 TENS_ONLY = {"KWD", "BHD", "OMR"}
@@ -142,8 +142,10 @@ def _order_create(request: HttpRequest) -> JsonResponse:
     if receipt is not None and (not isinstance(receipt, str) or len(receipt) > 40):
         return _error(400, "The receipt may not be greater than 40 characters.", field="receipt")
     notes = body.get("notes") or {}
-    if not isinstance(notes, dict) or len(notes) > 15 or any(
-        len(str(v)) > 256 for v in notes.values()
+    if (
+        not isinstance(notes, dict)
+        or len(notes) > 15
+        or any(len(str(v)) > 256 for v in notes.values())
     ):
         return _error(400, "The notes must be at most 15 keys of 256 characters.", field="notes")
     partial = body.get("partial_payment", False)
@@ -336,7 +338,10 @@ def checkout_page(request: HttpRequest, order_id: str) -> HttpResponse:
         action = request.POST.get("action")
         if action in _actions():
             payment = payments.pay(
-                order_id, action, email=options["email"], notes=options["notes"],
+                order_id,
+                action,
+                email=options["email"],
+                notes=options["notes"],
                 description=options["description"],
             )
             context.update(_handed_back(order_id, payment))

@@ -53,9 +53,7 @@ API_VERSION = "2024-06-20"
 REFERENCE_KEY = "paydesk_reference"
 # Stripe's integer amounts (docs "Zero-decimal currencies", "Three-decimal currencies"): every
 # other currency counts in hundredths.
-ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
-)
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 PRIVATE = "sandbox"  # the key of what the sandbox keeps for itself in an object (never answered)
 
@@ -86,24 +84,29 @@ DECLINED = "Your card was declined."
 DECLINES = {
     "generic_decline": ("card_declined", "generic_decline", DECLINED),
     "insufficient_funds": (
-        "card_declined", "insufficient_funds", "Your card has insufficient funds."
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
     ),
     "lost_card": ("card_declined", "lost_card", DECLINED),
     "stolen_card": ("card_declined", "stolen_card", DECLINED),
     "expired_card": ("expired_card", "expired_card", "Your card has expired."),
     "incorrect_cvc": ("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
     "processing_error": (
-        "processing_error", "processing_error",
+        "processing_error",
+        "processing_error",
         "An error occurred while processing your card. Try again in a little bit.",
     ),
     NOT_A_TEST_CARD: (
-        "card_declined", "test_mode_live_card",
+        "card_declined",
+        "test_mode_live_card",
         "Your card was declined. Your request was in test mode, but used a non test card. "
         "For a list of valid test cards, visit: https://stripe.com/docs/testing.",
     ),
 }
 AUTHENTICATION_FAILED = (
-    "payment_intent_authentication_failure", "",
+    "payment_intent_authentication_failure",
+    "",
     "The provided PaymentMethod has failed authentication. You can provide "
     "payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
 )
@@ -130,7 +133,7 @@ def _public(data: dict[str, Any]) -> dict[str, Any]:
 def _key(request: HttpRequest) -> str:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return header[len("Bearer "):].strip()
+        return header[len("Bearer ") :].strip()
     return ""
 
 
@@ -144,17 +147,25 @@ def _unauthorized(request: HttpRequest, *, publishable_ok: bool) -> JsonResponse
     if publishable and key == publishable:
         if publishable_ok:
             return None
-        return _error(401, type_="invalid_request_error", message=(
-            "This API call cannot be made with a publishable API key. Please use a secret API "
-            "key. You can find a list of your API keys at https://dashboard.stripe.com/account/"
-            "apikeys."
-        ))
+        return _error(
+            401,
+            type_="invalid_request_error",
+            message=(
+                "This API call cannot be made with a publishable API key. Please use a secret API "
+                "key. You can find a list of your API keys at https://dashboard.stripe.com/account/"
+                "apikeys."
+            ),
+        )
     if not key:
-        return _error(401, type_="invalid_request_error", message=(
-            "You did not provide an API key. You need to provide your API key in the "
-            "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
-            "YOUR_SECRET_KEY')."
-        ))
+        return _error(
+            401,
+            type_="invalid_request_error",
+            message=(
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY')."
+            ),
+        )
     masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
     return _error(401, type_="invalid_request_error", message=f"Invalid API Key provided: {masked}")
 
@@ -198,20 +209,26 @@ def card_problem(number: str, exp_month: str, exp_year: str, cvc: str) -> tuple[
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
         return "incorrect_number", "card[number]", "Your card number is incorrect."
     if not exp_month.isdigit() or not 1 <= int(exp_month) <= 12:
-        return "invalid_expiry_month", "card[exp_month]", (
-            "Your card's expiration month is invalid."
+        return (
+            "invalid_expiry_month",
+            "card[exp_month]",
+            ("Your card's expiration month is invalid."),
         )
     if not exp_year.isdigit() or len(exp_year) not in (2, 4):
         return "invalid_expiry_year", "card[exp_year]", "Your card's expiration year is invalid."
     year = int(exp_year) + (2000 if len(exp_year) == 2 else 0)
     today = timezone.localdate()
     if year < today.year:
-        return "invalid_expiry_year", "card[exp_year]", (
-            "Your card's expiration year is in the past."
+        return (
+            "invalid_expiry_year",
+            "card[exp_year]",
+            ("Your card's expiration year is in the past."),
         )
     if year == today.year and int(exp_month) < today.month:
-        return "invalid_expiry_month", "card[exp_month]", (
-            "Your card's expiration date is in the past."
+        return (
+            "invalid_expiry_month",
+            "card[exp_month]",
+            ("Your card's expiration date is in the past."),
         )
     if not cvc.isdigit() or len(cvc) not in (3, 4):
         return "invalid_cvc", "card[cvc]", "Your card's security code is invalid."
@@ -231,12 +248,18 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
         return refused
     form = request.POST
     if form.get("type") != "card":
-        return _error(400, type_="invalid_request_error", code="parameter_invalid_empty",
-                      param="type", message="The sandbox offers PaymentMethods of type card.")
+        return _error(
+            400,
+            type_="invalid_request_error",
+            code="parameter_invalid_empty",
+            param="type",
+            message="The sandbox offers PaymentMethods of type card.",
+        )
     number = form.get("card[number]", "")
-    exp_month, exp_year = form.get("card[exp_month]", "").strip(), form.get(
-        "card[exp_year]", ""
-    ).strip()
+    exp_month, exp_year = (
+        form.get("card[exp_month]", "").strip(),
+        form.get("card[exp_year]", "").strip(),
+    )
     code, param, message = card_problem(number, exp_month, exp_year, form.get("card[cvc]", ""))
     if code:
         return _error(402, type_="card_error", code=code, param=param, message=message)
@@ -255,8 +278,11 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
             "exp_year": year,
             "funding": "credit",
             "country": "US",
-            "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                       "cvc_check": "unchecked"},
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "unchecked",
+            },
             "three_d_secure_usage": {"supported": True},
         },
         "created": int(time.time()),
@@ -275,19 +301,32 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
 def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | None]:
     amount = form.get("amount", "")
     if not amount.isdigit():
-        return None, _error(400, type_="invalid_request_error", code="parameter_invalid_integer",
-                            param="amount", message=f"Invalid integer: {amount[:20]}")
+        return None, _error(
+            400,
+            type_="invalid_request_error",
+            code="parameter_invalid_integer",
+            param="amount",
+            message=f"Invalid integer: {amount[:20]}",
+        )
     currency = form.get("currency", "")
     if not _CURRENCY.fullmatch(currency):
-        return None, _error(400, type_="invalid_request_error", param="currency",
-                            message=f"Invalid currency: {currency[:10]}")
+        return None, _error(
+            400,
+            type_="invalid_request_error",
+            param="currency",
+            message=f"Invalid currency: {currency[:10]}",
+        )
     if int(amount) < MINIMUM_CHARGE.get(currency, 1):
-        return None, _error(400, type_="invalid_request_error", code="amount_too_small",
-                            param="amount", message=(
-                                f"Amount must be at least {MINIMUM_CHARGE[currency]} "
-                                f"{currency} minor units."))
+        return None, _error(
+            400,
+            type_="invalid_request_error",
+            code="amount_too_small",
+            param="amount",
+            message=(f"Amount must be at least {MINIMUM_CHARGE[currency]} {currency} minor units."),
+        )
     metadata = {
-        key[len("metadata["):-1]: value for key, value in form.items()
+        key[len("metadata[") : -1]: value
+        for key, value in form.items()
         if key.startswith("metadata[") and key.endswith("]")
     }
     types = [v for k, v in sorted(form.items()) if k.startswith("payment_method_types[")]
@@ -310,11 +349,12 @@ def _idempotent(request: HttpRequest) -> tuple[SandboxObject | None, HttpRespons
     if not key:
         return None, None
     if len(key) > 255:
-        return None, _error(400, type_="invalid_request_error",
-                            message="Idempotency-Key must be at most 255 characters.")
-    fingerprint = hashlib.sha256(
-        json.dumps(sorted(request.POST.lists())).encode()
-    ).hexdigest()
+        return None, _error(
+            400,
+            type_="invalid_request_error",
+            message="Idempotency-Key must be at most 255 characters.",
+        )
+    fingerprint = hashlib.sha256(json.dumps(sorted(request.POST.lists())).encode()).hexdigest()
     try:
         with transaction.atomic():
             record = object_create(GATEWAY, "idempotency", key, {"fingerprint": fingerprint})
@@ -323,17 +363,25 @@ def _idempotent(request: HttpRequest) -> tuple[SandboxObject | None, HttpRespons
         record = object_get(GATEWAY, "idempotency", key)
     assert record is not None
     if record.data.get("fingerprint") != fingerprint:
-        return None, _error(400, type_="idempotency_error", message=(
-            "Keys for idempotent requests can only be used with the same parameters they were "
-            f"first used with. Try using a key other than '{key}' if you meant to execute a "
-            "different request."
-        ))
+        return None, _error(
+            400,
+            type_="idempotency_error",
+            message=(
+                "Keys for idempotent requests can only be used with the same parameters they were "
+                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                "different request."
+            ),
+        )
     if "status" not in record.data:
-        return None, _error(409, type_="idempotency_error", message=(
-            "There is currently another in-progress request using this Idempotent Key (that "
-            "probably means you submitted twice, and the other request is still going "
-            f"through): {key}. Please try again later."
-        ))
+        return None, _error(
+            409,
+            type_="idempotency_error",
+            message=(
+                "There is currently another in-progress request using this Idempotent Key (that "
+                "probably means you submitted twice, and the other request is still going "
+                f"through): {key}. Please try again later."
+            ),
+        )
     response = JsonResponse(record.data["body"], status=record.data["status"])
     response["Idempotent-Replayed"] = "true"
     return None, response
@@ -360,15 +408,24 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
     if params["payment_method"]:
         method = object_get(GATEWAY, "payment_method", params["payment_method"])
         if method is None:
-            return _error(400, type_="invalid_request_error", code="resource_missing",
-                          param="payment_method",
-                          message=f"No such PaymentMethod: '{params['payment_method'][:60]}'")
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="resource_missing",
+                param="payment_method",
+                message=f"No such PaymentMethod: '{params['payment_method'][:60]}'",
+            )
     if params["confirm"] and method is None:
-        return _error(400, type_="invalid_request_error",
-                      code="payment_intent_unexpected_state", message=(
-                          "You cannot confirm this PaymentIntent because it's missing a payment "
-                          "method. To confirm the PaymentIntent with cus_, specify a payment "
-                          "method attached to this customer along with the customer ID."))
+        return _error(
+            400,
+            type_="invalid_request_error",
+            code="payment_intent_unexpected_state",
+            message=(
+                "You cannot confirm this PaymentIntent because it's missing a payment "
+                "method. To confirm the PaymentIntent with cus_, specify a payment "
+                "method attached to this customer along with the customer ID."
+            ),
+        )
     record, replay = _idempotent(request)
     if replay is not None:
         return replay
@@ -396,8 +453,13 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         "status": "requires_payment_method" if method is None else "requires_confirmation",
         PRIVATE: {"return_url": params["return_url"]},
     }
-    obj = object_create(GATEWAY, "payment_intent", intent_id, intent,
-                        lookup=params["metadata"].get(REFERENCE_KEY, "")[:200])
+    obj = object_create(
+        GATEWAY,
+        "payment_intent",
+        intent_id,
+        intent,
+        lookup=params["metadata"].get(REFERENCE_KEY, "")[:200],
+    )
     if not params["confirm"]:
         return _remember(record, JsonResponse(_public(intent)))
     assert method is not None
@@ -413,15 +475,30 @@ def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
         return_url = intent[PRIVATE]["return_url"]
         if return_url:
             url = public_url(reverse("sandbox:stripe:three_d_secure", args=[intent["id"]]))
-            next_action = {"type": "redirect_to_url",
-                           "redirect_to_url": {"url": url, "return_url": return_url}}
+            next_action = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": url, "return_url": return_url},
+            }
         else:
-            next_action = {"type": "use_stripe_sdk",
-                           "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
-        obj = object_update(obj, status="requires_action", next_action=next_action,
-                            **{PRIVATE: {**intent[PRIVATE], "after_authentication": (
-                                "insufficient_funds" if behaviour == AUTHENTICATE_THEN_INSUFFICIENT
-                                else SUCCESS)}})
+            next_action = {
+                "type": "use_stripe_sdk",
+                "use_stripe_sdk": {"type": "three_d_secure_redirect"},
+            }
+        obj = object_update(
+            obj,
+            status="requires_action",
+            next_action=next_action,
+            **{
+                PRIVATE: {
+                    **intent[PRIVATE],
+                    "after_authentication": (
+                        "insufficient_funds"
+                        if behaviour == AUTHENTICATE_THEN_INSUFFICIENT
+                        else SUCCESS
+                    ),
+                }
+            },
+        )
         event_send(obj.data, "payment_intent.requires_action")
         return JsonResponse(_public(obj.data))
     if behaviour == SUCCESS:
@@ -429,21 +506,25 @@ def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
         return JsonResponse(_public(obj.data))
     obj = _fail(obj, *DECLINES.get(behaviour, DECLINES["generic_decline"]), method=method)
     error = dict(obj.data["last_payment_error"])
-    return JsonResponse(
-        {"error": {**error, "payment_intent": _public(obj.data)}}, status=402
-    )
+    return JsonResponse({"error": {**error, "payment_intent": _public(obj.data)}}, status=402)
 
 
 def _succeed(obj: SandboxObject) -> SandboxObject:
-    obj = object_update(obj, status="succeeded", amount_received=obj.data["amount"],
-                        latest_charge=new_id("ch_", 24), next_action=None,
-                        last_payment_error=None)
+    obj = object_update(
+        obj,
+        status="succeeded",
+        amount_received=obj.data["amount"],
+        latest_charge=new_id("ch_", 24),
+        next_action=None,
+        last_payment_error=None,
+    )
     event_send(obj.data, "payment_intent.succeeded")
     return obj
 
 
-def _fail(obj: SandboxObject, code: str, decline_code: str, message: str, *,
-          method: SandboxObject | None) -> SandboxObject:
+def _fail(
+    obj: SandboxObject, code: str, decline_code: str, message: str, *, method: SandboxObject | None
+) -> SandboxObject:
     error = {
         "type": "card_error" if code != AUTHENTICATION_FAILED[0] else "invalid_request_error",
         "code": code,
@@ -456,8 +537,13 @@ def _fail(obj: SandboxObject, code: str, decline_code: str, message: str, *,
         error["charge"] = new_id("ch_", 24)
     if method is not None:
         error["payment_method"] = _public(method.data)
-    obj = object_update(obj, status="requires_payment_method", last_payment_error=error,
-                        next_action=None, payment_method=None)
+    obj = object_update(
+        obj,
+        status="requires_payment_method",
+        last_payment_error=error,
+        next_action=None,
+        payment_method=None,
+    )
     event_send(obj.data, "payment_intent.payment_failed")
     return obj
 
@@ -477,8 +563,9 @@ def event_send(intent: dict[str, Any], event_type: str) -> None:
         "type": event_type,
     }
     body = json.dumps(event).encode()
-    webhook_send(GATEWAY, about=intent["id"], event_type=event_type, body=body,
-                 headers=signed_headers(body))
+    webhook_send(
+        GATEWAY, about=intent["id"], event_type=event_type, body=body, headers=signed_headers(body)
+    )
 
 
 def signed_headers(body: bytes) -> dict[str, str]:
@@ -502,8 +589,13 @@ def payment_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
         return refused
     obj = object_get(GATEWAY, "payment_intent", intent_id)
     if obj is None:
-        return _error(404, type_="invalid_request_error", code="resource_missing", param="intent",
-                      message=f"No such payment_intent: '{intent_id[:60]}'")
+        return _error(
+            404,
+            type_="invalid_request_error",
+            code="resource_missing",
+            param="intent",
+            message=f"No such payment_intent: '{intent_id[:60]}'",
+        )
     return JsonResponse(_public(obj.data))
 
 
@@ -533,12 +625,17 @@ def element_frame(request: HttpRequest, element: str) -> HttpResponse:
         problem = "The page that mounted these card fields did not say its origin."
     elif not key or key != settings.PAYDESK_STRIPE_PUBLISHABLE_KEY:
         problem = "Invalid API Key provided to Stripe.js."
-    response = render(request, "sandbox/stripe/card_frame.html", {
-        "origin": origin,
-        "key": key,
-        "api_url": reverse("sandbox:stripe:payment_methods"),
-        "problem": problem,
-    }, status=400 if problem else 200)
+    response = render(
+        request,
+        "sandbox/stripe/card_frame.html",
+        {
+            "origin": origin,
+            "key": key,
+            "api_url": reverse("sandbox:stripe:payment_methods"),
+            "problem": problem,
+        },
+        status=400 if problem else 200,
+    )
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
         "frame-ancestors 'none'", "frame-ancestors 'self'"
     )
@@ -573,23 +670,29 @@ def three_d_secure(request: HttpRequest, intent_id: str) -> HttpResponse:
         waiting = False
     if request.method == "POST" and return_url:
         status = "succeeded" if obj.data["status"] == "succeeded" else "failed"
-        return redirect(return_to(
-            return_url,
-            payment_intent=intent_id,
-            payment_intent_client_secret=obj.data["client_secret"],
-            redirect_status=status,
-        ))
+        return redirect(
+            return_to(
+                return_url,
+                payment_intent=intent_id,
+                payment_intent_client_secret=obj.data["client_secret"],
+                redirect_status=status,
+            )
+        )
     method = object_get(GATEWAY, "payment_method", intent.get("payment_method") or "")
     card = method.data.get("card", {}) if method else {}
     exponent = stripe_exponent(intent["currency"])
-    return render(request, "sandbox/stripe/three_d_secure.html", {
-        "intent": _public(obj.data),
-        "waiting": waiting,
-        "amount": _amount_text(intent["amount"], exponent),
-        "currency": intent["currency"].upper(),
-        "card": card,
-        "return_url": return_url,
-    })
+    return render(
+        request,
+        "sandbox/stripe/three_d_secure.html",
+        {
+            "intent": _public(obj.data),
+            "waiting": waiting,
+            "amount": _amount_text(intent["amount"], exponent),
+            "currency": intent["currency"].upper(),
+            "card": card,
+            "return_url": return_url,
+        },
+    )
 
 
 def _amount_text(units: int, exponent: int) -> str:

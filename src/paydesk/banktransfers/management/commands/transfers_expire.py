@@ -21,7 +21,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--json", action="store_true", help="print {\"expired\": N}")
+        parser.add_argument("--json", action="store_true", help='print {"expired": N}')
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = transfers_expire()

@@ -49,16 +49,21 @@ class Command(BaseCommand):
         issue.add_argument("--count", type=int, required=True, help="How many vouchers.")
         issue.add_argument("--currency", required=True, help="ISO 4217 code, e.g. USD.")
         issue.add_argument(
-            "--minimum-activation", default="0", metavar="M",
+            "--minimum-activation",
+            default="0",
+            metavar="M",
             help="0 (default): free credit of A. Above 0: a bonus on the next top-up of M or more.",
         )
         issue.add_argument(
-            "--multiplier", default="1", metavar="X",
+            "--multiplier",
+            default="1",
+            metavar="X",
             help="Bonus multiple of the top-up: 2 doubles it, 1.1 adds 10%% (default 1).",
         )
         issue.add_argument("--addition", default="0", metavar="A", help="Amount added (default 0).")
         issue.add_argument(
-            "--expires", metavar="DATE",
+            "--expires",
+            metavar="DATE",
             help="Last valid day (YYYY-MM-DD, provider's time zone) or an ISO 8601 date-time.",
         )
         issue.add_argument("--note", default="", help="A note for staff.")

@@ -1,0 +1,161 @@
+"""Finance refunds a payment: through its gateway's refund API, or recorded as made outside one.
+
+`payment_refund` holds the amount on a new pending refund row first (ledger/refunds.py: never
+more than the payment, never past the available credit without *Allow overdraft*), commits it,
+then asks the gateway, with an idempotency key derived from that row, so a retry never refunds
+twice. The gateway's answer is applied like any event (checkout/events: logged once, bound to
+the refund row) — as is the webhook that may overtake it. A gateway with no refund API
+(NOWPayments), a bank transfer, a voucher or a manual entry is refunded by recording what
+Finance sent back outside Paydesk (`outside`, with a note such as a transaction hash).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from paydesk.audit.services import audit_record
+from paydesk.checkout.events import gateway_event_apply
+from paydesk.checkout.models import LogChannel
+from paydesk.errors import (
+    GatewayError,
+    GatewayNotConfigured,
+    GatewayUnavailable,
+    PaymentError,
+    PermissionDenied,
+)
+from paydesk.gateways.base import RefundingGateway, RefundRequest
+from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.refunds import refund_create, refund_left, refund_note, refund_settle
+from paydesk.money import Money, to_decimal
+from paydesk.notifications.services import notify_refund_issued
+
+logger = logging.getLogger(__name__)
+
+UNANSWERED = "The gateway did not answer the refund yet; Paydesk asks again."
+
+
+def refund_gateway(payment: Payment) -> RefundingGateway | None:
+    """The gateway that can refund `payment` through its API, or None (record it instead)."""
+    if not payment.gateway:
+        return None
+    try:
+        gateway = gateway_for(payment.method)
+    except GatewayNotConfigured:
+        return None
+    return gateway if isinstance(gateway, RefundingGateway) else None
+
+
+def payment_refund(
+    *,
+    payment: Payment | int,
+    reason: str,
+    actor: Any,
+    total: object = None,
+    allow_overdraft: bool = False,
+    outside: bool = False,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Refund `total` (account currency; everything left when None) of a completed top-up.
+
+    Returns the refund row: Completed when the gateway (or Finance, outside) sent the money
+    back, Pending while the gateway works on it or did not answer (reconciliation asks
+    again), Cancelled with the gateway's reason when it declined. Only Finance and
+    Administrators refund (PermissionDenied otherwise).
+    """
+    if not getattr(actor, "pk", None) or not getattr(actor, "can_move_money", False):
+        raise PermissionDenied("Only Finance can refund a payment.")
+    original = Payment.objects.select_related("customer").get(
+        pk=payment.pk if isinstance(payment, Payment) else payment
+    )
+    amount = (
+        refund_left(payment=original) if total in (None, "") else to_decimal(total, field="total")
+    )
+    gateway = refund_gateway(original)
+    if gateway is not None and outside:
+        raise PaymentError(
+            f"Refund {original.get_method_display()} payments through {original.gateway}: a refund "
+            "made in its dashboard reaches Paydesk by itself: recording one would count it twice.",
+            field="outside",
+        )
+    if gateway is None and not outside:
+        raise PaymentError(
+            f"{original.get_method_display()} has no refund API here: record the refund you made "
+            "outside Paydesk instead.",
+            field="outside",
+        )
+    description = ""
+    if outside:
+        description = f"Refund of {original.reference}: {reason.strip()}"
+        if note.strip():
+            description += f" #{note.strip()}"
+    with transaction.atomic():
+        refund = refund_create(
+            original=original,
+            total=amount,
+            reason=reason,
+            actor=actor,
+            status=PaymentStatus.COMPLETED if outside else PaymentStatus.PENDING,
+            allow_overdraft=allow_overdraft,
+            idempotency_key=idempotency_key,
+            description=description,
+        )
+        audit_record(
+            action="payment.refund",
+            actor=actor,
+            obj=refund,
+            customer_id=original.customer_id,
+            after={
+                "reference": refund.reference,
+                "original": original.reference,
+                "total": str(refund.total),
+                "reason": reason,
+                "outside": outside,
+                "allow_overdraft": allow_overdraft,
+            },
+        )
+        if outside:
+            notify_refund_issued(payment=refund)
+    if outside or refund.status != PaymentStatus.PENDING:
+        return refund
+    return refund_ask(refund=refund, gateway=gateway)
+
+
+def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> Payment:
+    """Ask the gateway to make a pending refund (again: the same idempotency key), and apply its
+    answer. The refund stays pending when the gateway does not answer."""
+    refund = Payment.objects.select_related("original", "customer").get(pk=refund.pk)
+    original = refund.original
+    gateway = gateway or refund_gateway(original)
+    if gateway is None or refund.status != PaymentStatus.PENDING:
+        return refund
+    currency = original.paid_currency or original.customer.currency
+    paid = -refund.paid_amount if refund.paid_amount is not None else -refund.total
+    request = RefundRequest(
+        refund_reference=refund.reference,
+        payment_reference=original.reference,
+        transaction_id=original.gateway_transaction,
+        gateway_reference=original.gateway_reference,
+        amount=Money(Decimal(paid), currency),
+        reason=refund.description,
+        idempotency_key=f"refund-{refund.reference}",
+    )
+    try:
+        answer = gateway.refund(request)
+    except GatewayUnavailable as exc:
+        logger.warning("Refund %s: the gateway did not answer (%s).", refund.reference, exc)
+        refund_note(refund=refund, reason=UNANSWERED)
+        return Payment.objects.get(pk=refund.pk)
+    except GatewayError as exc:
+        logger.warning("Refund %s refused by the gateway: %s", refund.reference, exc)
+        return refund_settle(refund=refund, completed=False, reason=f"Refused: {exc}"[:500])
+    try:
+        gateway_event_apply(event=answer, channel=LogChannel.API)
+    except GatewayError as exc:  # logged; the refund stays pending for Finance to look at
+        logger.warning("Refund %s: the gateway's answer was refused: %s", refund.reference, exc)
+    return Payment.objects.get(pk=refund.pk)
