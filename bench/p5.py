@@ -37,7 +37,7 @@ def seed(customers: int, codes: int, out: Path) -> dict:
     from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
     from paydesk.api.services import api_key_create
     from paydesk.banktransfers.services import bank_details_update
-    from paydesk.vouchers.services import voucher_batch_issue
+    from paydesk.vouchers.batches import voucher_batch_issue
 
     start = time.perf_counter()
     tag = f"{os.getpid()}-{int(time.time())}"

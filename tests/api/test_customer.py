@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
-from paydesk.vouchers.services import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_issue
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import CustomerFactory, PortalUserFactory
 

@@ -159,3 +159,30 @@ def test_support_cannot_issue_vouchers(support_user):
     body = {"count": 1, "currency": "USD", "addition": "10"}
     assert support.post("/api/v1/staff/voucher-batches", body).status_code == 403
     assert support.get("/api/v1/staff/voucher-batches").status_code == 200
+
+
+def test_the_staff_endpoints_keep_their_paths_tags_and_operation_ids():
+    """The staff endpoints live in several files of paydesk.api.staff; the OpenAPI document
+    (from which clients generate code) names them as one package, under /api/v1/staff/."""
+    from django.test import Client
+
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    staff = {
+        (path, method): (operation["operationId"], operation["tags"])
+        for path, operations in paths.items()
+        if path.startswith("/api/v1/staff/")
+        for method, operation in operations.items()
+    }
+    ids = {operation_id for operation_id, _ in staff.values()}
+    assert ids == {
+        f"paydesk_api_staff_{view}"
+        for view in (
+            "customers", "customer_detail", "customer_new", "customer_change",
+            "staff_payments", "staff_payment_new", "staff_payment_complete",
+            "staff_payment_cancel", "credits_awaiting", "staff_credit_approve",
+            "staff_credit_refuse", "voucher_batches", "voucher_batch_new",
+        )
+    }  # fmt: skip
+    assert {tuple(tags) for _, tags in staff.values()} == {("staff",)}
+    assert ("/api/v1/staff/payments/{reference}/approve", "post") in staff
+    assert ("/api/v1/staff/customers/{customer_id}", "patch") in staff

@@ -16,9 +16,10 @@ from django.test import Client
 
 from paydesk.audit.models import AuditEntry
 from paydesk.errors import VoucherRejected
+from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
-from paydesk.vouchers.services import voucher_batch_issue, voucher_redeem
+from paydesk.vouchers.services import voucher_redeem
 from tests.backoffice.conftest import signed_in
 from tests.signin import sign_in
 

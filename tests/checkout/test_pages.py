@@ -11,7 +11,7 @@ from django.test import Client
 
 from paydesk.checkout.models import Quote
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.vouchers.services import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_issue
 from tests.checkout.conftest import configure
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory, UserFactory
 from tests.signin import sign_in

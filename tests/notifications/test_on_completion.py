@@ -80,7 +80,8 @@ def test_a_pending_staff_entry_completed_later_tells_nobody(
 def test_a_redeemed_voucher_and_its_bonus_each_tell_the_contacts(
     portal_user, customer, billing, django_capture_on_commit_callbacks
 ):
-    from paydesk.vouchers.services import voucher_batch_issue, voucher_redeem
+    from paydesk.vouchers.batches import voucher_batch_issue
+    from paydesk.vouchers.services import voucher_redeem
 
     _batch, [free] = voucher_batch_issue(count=1, currency="USD", addition="5", actor=None)
     _batch, [bonus] = voucher_batch_issue(

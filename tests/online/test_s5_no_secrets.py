@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.vouchers.services import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_issue
 from tests.factories import StaffFactory
 from tests.online import nowpayments_steps, paypal_steps, paystack_support, razorpay_support
 from tests.online.conftest import sign_in

@@ -12,7 +12,8 @@ from django.test import Client
 
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
-from paydesk.vouchers.services import voucher_batch_issue, voucher_redeem
+from paydesk.vouchers.batches import voucher_batch_issue
+from paydesk.vouchers.services import voucher_redeem
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.portal.conftest import MODEL_BACKEND
 

@@ -21,7 +21,7 @@ def clean_cache():
 @pytest.fixture
 def issue(finance_user):
     """issue(count=1, currency="USD", addition="5", ...) → list of plain codes."""
-    from paydesk.vouchers.services import voucher_batch_issue
+    from paydesk.vouchers.batches import voucher_batch_issue
 
     def _issue(count: int = 1, currency: str = "USD", **terms: Any) -> list[str]:
         terms.setdefault("addition", "5")

@@ -10,9 +10,10 @@ from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
+from paydesk.vouchers.bonus import voucher_bonus_amount
 from paydesk.vouchers.models import VoucherActivation
 from paydesk.vouchers.selectors import activation_list_armed
-from paydesk.vouchers.services import voucher_bonus_amount, voucher_redeem
+from paydesk.vouchers.services import voucher_redeem
 from tests.factories import CustomerFactory, PortalUserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from paydesk.errors import VoucherRejected
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
+from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherStatus
-from paydesk.vouchers.services import Redemption, voucher_batch_issue, voucher_redeem
+from paydesk.vouchers.services import Redemption, voucher_redeem
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.vouchers.conftest import run_at_once
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.exports import batch_codes_csv, batch_codes_filename
-from paydesk.vouchers.services import voucher_batch_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -19,16 +19,11 @@ from paydesk.errors import (
 )
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
+from paydesk.vouchers.batches import voucher_batch_disable, voucher_batch_issue, voucher_disable
 from paydesk.vouchers.codes import voucher_code_new
 from paydesk.vouchers.models import Voucher, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts, voucher_find_by_code
-from paydesk.vouchers.services import (
-    REJECTED_MESSAGE,
-    voucher_batch_disable,
-    voucher_batch_issue,
-    voucher_disable,
-    voucher_redeem,
-)
+from paydesk.vouchers.services import REJECTED_MESSAGE, voucher_redeem
 from tests.factories import CustomerFactory, PortalUserFactory
 
 pytestmark = pytest.mark.django_db

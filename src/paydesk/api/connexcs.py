@@ -26,7 +26,7 @@ from paydesk.api.auth import STAFF_AUTH, Caller, CallerThrottle
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
-from paydesk.api.schemas import ErrorOut, Input
+from paydesk.api.schemas import ERRORS, Input, json_response
 from paydesk.credits.services import is_held, staff_payment_add
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import normalize_currency, plain_amount
@@ -48,7 +48,6 @@ STATUSES = {
     "cancelled": PaymentStatus.CANCELLED,
     "canceled": PaymentStatus.CANCELLED,
 }
-ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 cp_api = NinjaAPI(
     title="Paydesk ConnexCS-compatible API",
@@ -141,9 +140,8 @@ def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpRespons
         status=status,
         actor=caller.user,
     )
-    body = CpPaymentOut.model_validate(_row(payment, customer.currency)).model_dump_json()
     code = 202 if is_held(payment) else 201
-    return HttpResponse(body, status=code, content_type="application/json; charset=utf-8")
+    return json_response(code, _row(payment, customer.currency), CpPaymentOut)
 
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:

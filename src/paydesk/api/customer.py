@@ -21,13 +21,14 @@ from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
 from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
+    ERRORS,
     BalanceOut,
-    ErrorOut,
     MakePaymentIn,
     MakePaymentOut,
     PaymentListOut,
     PaymentOut,
     PaymentQuery,
+    json_response,
     money,
     payment_out,
 )
@@ -49,7 +50,6 @@ from paydesk.vouchers.services import voucher_redeem
 from paydesk.web.client_ip import client_ip
 
 router = Router(tags=["customer"])
-ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 def caller_of(request: HttpRequest) -> Caller:
@@ -196,11 +196,6 @@ def payment_detail(request: HttpRequest, reference: str) -> dict[str, object]:
     return payment_out(payment, customer.currency, show_balance=_shows_balance(customer, defaults))
 
 
-def _json(status: int, data: dict[str, object], schema: type) -> HttpResponse:
-    body = schema.model_validate(data).model_dump_json()
-    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
-
-
 def _checkout_key(request: HttpRequest) -> str:
     """checkout_start's own one-time key: derived from the caller's Idempotency-Key (so a
     replay after the record was purged still finds the same checkout), else random."""
@@ -264,7 +259,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
                 "payment": None,
                 "message": "The bonus is armed: it is credited with your next top-up.",
             }
-        return _json(201, data, MakePaymentOut)
+        return json_response(201, data, MakePaymentOut)
     checkout = checkout_start(
         customer=customer,
         user=user,
@@ -304,7 +299,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         )
     else:
         data.update(outcome=str(payment.status), message=_outcome_message(checkout))
-    return _json(201 if not checkout.replayed else 200, data, MakePaymentOut)
+    return json_response(201 if not checkout.replayed else 200, data, MakePaymentOut)
 
 
 @router.post(
@@ -327,7 +322,7 @@ def cancel_payment(request: HttpRequest, reference: str) -> HttpResponse:
             404, "not_found", "You have no bank transfer with that reference.", "reference"
         )
     cancelled = transfer_cancel_by_customer(payment=payment, user=user)
-    return _json(
+    return json_response(
         200,
         payment_out(cancelled, customer.currency, show_balance=_shows_balance(customer, defaults)),
         PaymentOut,

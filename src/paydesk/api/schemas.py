@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.http import HttpResponse
 from ninja import Schema
 from pydantic import Field, model_validator
 
@@ -189,3 +190,14 @@ class ErrorDetail(Schema):
 
 class ErrorOut(Schema):
     error: ErrorDetail
+
+
+# The error answers every endpoint may give (the body is always ErrorOut).
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
+
+
+def json_response(status: int, data: object, schema: type[Schema]) -> HttpResponse:
+    """`data` validated by `schema`, as a JSON answer with `status` (for the endpoints whose
+    status varies: 201 or 200, 202 when a payment is held)."""
+    body = schema.model_validate(data).model_dump_json()
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")

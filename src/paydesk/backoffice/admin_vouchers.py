@@ -3,7 +3,7 @@ by Finance and Administrators.
 
 Nothing is added, changed or deleted through a model form: "Add" on batches is the issue form
 (voucher_views.voucher_batch_issue_view, whose answer is the one-time CSV of the codes), and
-disabling goes through paydesk.vouchers.services. A code is never shown here: staff see the
+disabling goes through paydesk.vouchers.batches. A code is never shown here: staff see the
 hint (`…6TRK`), and find a voucher by its code through a POSTed look-up.
 """
 

@@ -1,4 +1,4 @@
-"""Back-office forms for vouchers. They collect strings; paydesk.vouchers.services decides.
+"""Back-office forms for vouchers. They collect strings; paydesk.vouchers.batches decides.
 
 Amounts and the multiplier stay strings here (never a float, never a DecimalField that would
 round): the service checks them and names the field to blame, which the views show next to that

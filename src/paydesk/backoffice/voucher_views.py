@@ -1,7 +1,7 @@
 """Back-office views for vouchers: issue a batch (its codes come back once, as the CSV download),
 disable one voucher or a whole batch, and find a voucher by the code a customer reads out.
 
-Every write goes through paydesk.vouchers.services with `actor=request.user` (which checks the
+Every write goes through paydesk.vouchers.batches with `actor=request.user` (which checks the
 role and audits). Plain codes exist only inside the issuing request: they go into the CSV
 response body and nowhere else — never the database, the session, a message, a log or a URL.
 """
@@ -29,10 +29,10 @@ from paydesk.backoffice.roles import can_move_money
 from paydesk.backoffice.voucher_forms import ConfirmForm, VoucherBatchIssueForm, VoucherLookupForm
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
+from paydesk.vouchers.batches import voucher_batch_disable, voucher_batch_issue, voucher_disable
 from paydesk.vouchers.exports import batch_codes_csv, batch_codes_filename
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts, voucher_find_by_code
-from paydesk.vouchers.services import voucher_batch_disable, voucher_batch_issue, voucher_disable
 from paydesk.web.client_ip import client_ip
 
 # The audit entry that says a batch's codes went to a person (once), with the form token that

@@ -39,7 +39,7 @@ from paydesk.ledger.services import (
 )
 from paydesk.money import round_half_up
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret
-from paydesk.vouchers.services import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_issue
 
 SEED = 20260101
 COMPLETED = PaymentStatus.COMPLETED.value

@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import functools
 import logging
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
-from paydesk.errors import (
-    VoucherError,
-)
+from paydesk.errors import VoucherError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
-from paydesk.money import (
-    plain_amount,
-)
+from paydesk.money import currency_exponent, plain_amount, round_half_up
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.models import VoucherActivation
-from paydesk.vouchers.services import voucher_bonus_amount
 
 logger = logging.getLogger(__name__)
+
+
+def voucher_bonus_amount(
+    *, topup: Decimal, multiplier: Decimal, addition: Decimal, currency: str
+) -> Decimal:
+    """T × max(X − 1, 0) + A, rounded once (half-up) to the currency's minor unit."""
+    multiple = max(multiplier - 1, Decimal(0))
+    return round_half_up(topup * multiple + addition, currency_exponent(currency))
 
 
 @functools.cache

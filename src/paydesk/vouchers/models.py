@@ -2,7 +2,8 @@
 
 A voucher's code is never stored: only its keyed hash (`code_hash`, see vouchers/codes.py) and a
 short, non-secret `hint` (the code's last four characters) by which staff recognise it. Nothing
-here moves money or changes a status: paydesk.vouchers.services does, through the ledger.
+here moves money or changes a status: paydesk.vouchers.services (redeem) and .batches (issue,
+disable) do, the money through the ledger.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Vouchers (spec §7): issue batches, redeem codes, apply armed bonus vouchers, disable vouchers.
+"""Vouchers (spec §7): redeem a code (credit a free-credit voucher or arm a bonus voucher).
 
-Money moves only through paydesk.ledger.services, in the same transaction as the voucher change.
-Redemption is one conditional UPDATE (Available → Used): two people redeeming one code at once
-cannot both win. Every failed redemption raises the same VoucherRejected and counts against the
-user, the customer and the IP address; past the limit every attempt is RateLimited, even with a
-good code. This module must never log, store, audit or echo a plain code.
+Issuing and disabling are in batches.py, the bonus a top-up earns in bonus.py. Money moves only
+through paydesk.ledger.services, in the same transaction as the voucher change. Redemption is
+one conditional UPDATE (Available → Used): two people redeeming one code at once cannot both
+win. Every failed redemption raises the same VoucherRejected and counts against the user, the
+customer and the IP address; past the limit every attempt is RateLimited, even with a good code.
+This module must never log, store, audit or echo a plain code.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -25,41 +24,21 @@ from django.utils import timezone
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.audit.services import audit_record
 from paydesk.errors import (
-    InvalidAmount,
     InvalidCurrency,
     PaymentError,
     PermissionDenied,
     RateLimited,
-    VoucherError,
     VoucherRejected,
 )
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
-from paydesk.money import (
-    STORAGE_PLACES,
-    currency_exponent,
-    decimal_places,
-    normalize_currency,
-    round_half_up,
-    to_decimal,
-)
 from paydesk.notifications.services import notify_payment_completed
-from paydesk.vouchers.codes import (
-    voucher_code_hash,
-    voucher_code_hint,
-    voucher_code_is_well_formed,
-    voucher_code_new,
-)
-from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherBatch, VoucherStatus
+from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
+from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherStatus
 
 logger = logging.getLogger(__name__)
 
 REJECTED_MESSAGE = "That voucher code cannot be redeemed."
-MAX_BATCH_COUNT = 10_000
-MAX_MULTIPLIER = Decimal(100)
-NOTE_MAX = 200
-# How the audit log names the system when no user acts (the `paydesk vouchers` command).
-CLI_ACTOR = "cli"
 
 
 @dataclass(frozen=True)
@@ -69,151 +48,6 @@ class Redemption:
     voucher: Voucher
     payment: Payment | None
     activation: VoucherActivation | None
-
-
-# --- issuing -------------------------------------------------------------------------------
-
-
-def _money_mover(actor: Any) -> Any:
-    """The acting staff user (Finance or Administrator), or None for the system."""
-    if actor is None:
-        return None
-    if not getattr(actor, "can_move_money", False):
-        raise PermissionDenied("Only Finance or an Administrator can issue or disable vouchers.")
-    return actor
-
-
-def _terms_amount(value: object, *, field: str, label: str, currency: str) -> Decimal:
-    amount = to_decimal(value, field=field)
-    if amount < 0:
-        raise InvalidAmount(f"The {label} cannot be negative.", field=field)
-    places = currency_exponent(currency)
-    if decimal_places(amount) > places:
-        raise InvalidAmount(
-            f"The {label} has more decimals than {currency} allows ({places}).", field=field
-        )
-    return amount
-
-
-def voucher_bonus_amount(
-    *, topup: Decimal, multiplier: Decimal, addition: Decimal, currency: str
-) -> Decimal:
-    """T × max(X − 1, 0) + A, rounded once (half-up) to the currency's minor unit."""
-    multiple = max(multiplier - 1, Decimal(0))
-    return round_half_up(topup * multiple + addition, currency_exponent(currency))
-
-
-def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
-    return {
-        "count": batch.count,
-        "currency": batch.currency,
-        "minimum_activation": str(batch.minimum_activation),
-        "multiplier": str(batch.multiplier),
-        "addition": str(batch.addition),
-        "expires_at": batch.expires_at.isoformat() if batch.expires_at else None,
-        "note": batch.note,
-    }
-
-
-def voucher_batch_issue(
-    *,
-    count: int,
-    currency: str,
-    minimum_activation: object = 0,
-    multiplier: object = 1,
-    addition: object,
-    expires_at: datetime | None = None,
-    actor: Any,
-    note: str = "",
-) -> tuple[VoucherBatch, list[str]]:
-    """Create a batch and its vouchers; return the plain codes, which are never stored.
-
-    `actor` is a Finance or Administrator user, or None when the system (the CLI) issues.
-    """
-    actor = _money_mover(actor)
-    currency = normalize_currency(currency)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH_COUNT:
-        raise VoucherError(
-            f"Issue between 1 and {MAX_BATCH_COUNT:,} vouchers at a time.", field="count"
-        )
-    minimum = _terms_amount(
-        minimum_activation,
-        field="minimum_activation",
-        label="minimum activation",
-        currency=currency,
-    )
-    addition_amount = _terms_amount(addition, field="addition", label="addition", currency=currency)
-    factor = to_decimal(multiplier, field="multiplier")
-    if not 0 <= factor <= MAX_MULTIPLIER or decimal_places(factor) > STORAGE_PLACES:
-        raise InvalidAmount(
-            f"The multiplier must be between 0 and {MAX_MULTIPLIER}, with at most "
-            f"{STORAGE_PLACES} decimals.",
-            field="multiplier",
-        )
-    if minimum == 0 and addition_amount == 0:
-        raise VoucherError(
-            "A free-credit voucher (minimum activation 0) needs an addition above zero.",
-            field="addition",
-        )
-    smallest_bonus = voucher_bonus_amount(
-        topup=minimum, multiplier=factor, addition=addition_amount, currency=currency
-    )
-    if minimum > 0 and smallest_bonus <= 0:
-        raise VoucherError(
-            "This bonus voucher would add nothing: use a multiplier above 1 or an addition "
-            "above zero.",
-            field="multiplier",
-        )
-    if expires_at is not None:
-        if timezone.is_naive(expires_at):
-            raise VoucherError("The expiry needs a time zone.", field="expires_at")
-        if expires_at <= timezone.now():
-            raise VoucherError("The expiry must be in the future.", field="expires_at")
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise VoucherError(f"Keep the note under {NOTE_MAX} characters.", field="note")
-
-    codes: list[str] = []
-    seen: set[str] = set()
-    while len(codes) < count:
-        code = voucher_code_new()
-        if code not in seen:
-            seen.add(code)
-            codes.append(code)
-    with transaction.atomic():
-        batch = VoucherBatch.objects.create(
-            currency=currency,
-            minimum_activation=minimum,
-            multiplier=factor,
-            addition=addition_amount,
-            expires_at=expires_at,
-            count=count,
-            note=note,
-            created_by=actor,
-        )
-        Voucher.objects.bulk_create(
-            [
-                Voucher(
-                    batch=batch,
-                    code_hash=voucher_code_hash(code),
-                    hint=voucher_code_hint(code),
-                    expires_at=expires_at,
-                )
-                for code in codes
-            ],
-            batch_size=500,
-        )
-        audit_record(
-            action="voucher_batch.issue",
-            actor=actor,
-            actor_email="" if actor else CLI_ACTOR,
-            obj=batch,
-            after=_batch_snapshot(batch),
-        )
-    return batch, codes
-
-
-# --- redeeming -----------------------------------------------------------------------------
 
 
 def _check_redeemer(*, user: Any, customer: Customer) -> None:
@@ -404,56 +238,3 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
             ip_address=ip_address,
         )
     return Redemption(voucher=voucher, payment=payment, activation=activation)
-
-
-# --- disabling -----------------------------------------------------------------------------
-
-
-def voucher_disable(*, voucher: Voucher | int, actor: Any) -> Voucher:
-    """Available → Disabled; a used or already disabled voucher is refused."""
-    actor = _money_mover(actor)
-    pk = voucher.pk if isinstance(voucher, Voucher) else voucher
-    now = timezone.now()
-    with transaction.atomic():
-        changed = Voucher.objects.filter(pk=pk, status=VoucherStatus.AVAILABLE).update(
-            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
-        )
-        current = Voucher.objects.get(pk=pk)
-        if changed != 1:
-            raise VoucherError(
-                f"Voucher {current.masked_code} is {current.get_status_display().lower()}: "
-                "only an available voucher can be disabled."
-            )
-        audit_record(
-            action="voucher.disable",
-            actor=actor,
-            actor_email="" if actor else CLI_ACTOR,
-            obj=current,
-            before={"status": VoucherStatus.AVAILABLE},
-            after={
-                "status": VoucherStatus.DISABLED,
-                "hint": current.hint,
-                "batch": current.batch_id,
-            },
-        )
-    return current
-
-
-def voucher_batch_disable(*, batch: VoucherBatch | int, actor: Any) -> int:
-    """Disable every still-available voucher of a batch; returns how many were disabled."""
-    actor = _money_mover(actor)
-    pk = batch.pk if isinstance(batch, VoucherBatch) else batch
-    now = timezone.now()
-    with transaction.atomic():
-        current = VoucherBatch.objects.get(pk=pk)
-        changed = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
-            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
-        )
-        audit_record(
-            action="voucher_batch.disable",
-            actor=actor,
-            actor_email="" if actor else CLI_ACTOR,
-            obj=current,
-            after={"disabled": changed},
-        )
-    return changed

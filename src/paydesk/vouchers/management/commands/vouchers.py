@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from paydesk.errors import PaydeskError
 from paydesk.money import plain_amount
-from paydesk.vouchers.services import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_issue
 
 
 def parse_expiry(text: str) -> datetime:

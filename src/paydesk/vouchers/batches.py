@@ -1,0 +1,221 @@
+"""Vouchers, the staff's side (spec §7): issue a batch, disable a voucher or a whole batch.
+
+Only Finance or an Administrator (or the system: the `paydesk vouchers` command, actor None)
+issues or disables; every change is audited in the same transaction. The plain codes of a new
+batch are returned once and never stored, logged or audited (only keyed hashes and hints).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from paydesk.audit.services import audit_record
+from paydesk.errors import InvalidAmount, PermissionDenied, VoucherError
+from paydesk.money import (
+    STORAGE_PLACES,
+    currency_exponent,
+    decimal_places,
+    normalize_currency,
+    to_decimal,
+)
+from paydesk.vouchers.bonus import voucher_bonus_amount
+from paydesk.vouchers.codes import voucher_code_hash, voucher_code_hint, voucher_code_new
+from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
+
+MAX_BATCH_COUNT = 10_000
+MAX_MULTIPLIER = Decimal(100)
+NOTE_MAX = 200
+# How the audit log names the system when no user acts (the `paydesk vouchers` command).
+CLI_ACTOR = "cli"
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def _money_mover(actor: Any) -> Any:
+    """The acting staff user (Finance or Administrator), or None for the system."""
+    if actor is None:
+        return None
+    if not getattr(actor, "can_move_money", False):
+        raise PermissionDenied("Only Finance or an Administrator can issue or disable vouchers.")
+    return actor
+
+
+def _terms_amount(value: object, *, field: str, label: str, currency: str) -> Decimal:
+    amount = to_decimal(value, field=field)
+    if amount < 0:
+        raise InvalidAmount(f"The {label} cannot be negative.", field=field)
+    places = currency_exponent(currency)
+    if decimal_places(amount) > places:
+        raise InvalidAmount(
+            f"The {label} has more decimals than {currency} allows ({places}).", field=field
+        )
+    return amount
+
+
+def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
+    return {
+        "count": batch.count,
+        "currency": batch.currency,
+        "minimum_activation": str(batch.minimum_activation),
+        "multiplier": str(batch.multiplier),
+        "addition": str(batch.addition),
+        "expires_at": batch.expires_at.isoformat() if batch.expires_at else None,
+        "note": batch.note,
+    }
+
+
+def voucher_batch_issue(
+    *,
+    count: int,
+    currency: str,
+    minimum_activation: object = 0,
+    multiplier: object = 1,
+    addition: object,
+    expires_at: datetime | None = None,
+    actor: Any,
+    note: str = "",
+) -> tuple[VoucherBatch, list[str]]:
+    """Create a batch and its vouchers; return the plain codes, which are never stored.
+
+    `actor` is a Finance or Administrator user, or None when the system (the CLI) issues.
+    """
+    actor = _money_mover(actor)
+    currency = normalize_currency(currency)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH_COUNT:
+        raise VoucherError(
+            f"Issue between 1 and {MAX_BATCH_COUNT:,} vouchers at a time.", field="count"
+        )
+    minimum = _terms_amount(
+        minimum_activation,
+        field="minimum_activation",
+        label="minimum activation",
+        currency=currency,
+    )
+    addition_amount = _terms_amount(addition, field="addition", label="addition", currency=currency)
+    factor = to_decimal(multiplier, field="multiplier")
+    if not 0 <= factor <= MAX_MULTIPLIER or decimal_places(factor) > STORAGE_PLACES:
+        raise InvalidAmount(
+            f"The multiplier must be between 0 and {MAX_MULTIPLIER}, with at most "
+            f"{STORAGE_PLACES} decimals.",
+            field="multiplier",
+        )
+    if minimum == 0 and addition_amount == 0:
+        raise VoucherError(
+            "A free-credit voucher (minimum activation 0) needs an addition above zero.",
+            field="addition",
+        )
+    smallest_bonus = voucher_bonus_amount(
+        topup=minimum, multiplier=factor, addition=addition_amount, currency=currency
+    )
+    if minimum > 0 and smallest_bonus <= 0:
+        raise VoucherError(
+            "This bonus voucher would add nothing: use a multiplier above 1 or an addition "
+            "above zero.",
+            field="multiplier",
+        )
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise VoucherError("The expiry needs a time zone.", field="expires_at")
+        if expires_at <= timezone.now():
+            raise VoucherError("The expiry must be in the future.", field="expires_at")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise VoucherError(f"Keep the note under {NOTE_MAX} characters.", field="note")
+
+    codes: list[str] = []
+    seen: set[str] = set()
+    while len(codes) < count:
+        code = voucher_code_new()
+        if code not in seen:
+            seen.add(code)
+            codes.append(code)
+    with transaction.atomic():
+        batch = VoucherBatch.objects.create(
+            currency=currency,
+            minimum_activation=minimum,
+            multiplier=factor,
+            addition=addition_amount,
+            expires_at=expires_at,
+            count=count,
+            note=note,
+            created_by=actor,
+        )
+        Voucher.objects.bulk_create(
+            [
+                Voucher(
+                    batch=batch,
+                    code_hash=voucher_code_hash(code),
+                    hint=voucher_code_hint(code),
+                    expires_at=expires_at,
+                )
+                for code in codes
+            ],
+            batch_size=500,
+        )
+        audit_record(
+            action="voucher_batch.issue",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=batch,
+            after=_batch_snapshot(batch),
+        )
+    return batch, codes
+
+
+# --- disabling -----------------------------------------------------------------------------
+
+
+def voucher_disable(*, voucher: Voucher | int, actor: Any) -> Voucher:
+    """Available → Disabled; a used or already disabled voucher is refused."""
+    actor = _money_mover(actor)
+    pk = voucher.pk if isinstance(voucher, Voucher) else voucher
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Voucher.objects.filter(pk=pk, status=VoucherStatus.AVAILABLE).update(
+            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+        )
+        current = Voucher.objects.get(pk=pk)
+        if changed != 1:
+            raise VoucherError(
+                f"Voucher {current.masked_code} is {current.get_status_display().lower()}: "
+                "only an available voucher can be disabled."
+            )
+        audit_record(
+            action="voucher.disable",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=current,
+            before={"status": VoucherStatus.AVAILABLE},
+            after={
+                "status": VoucherStatus.DISABLED,
+                "hint": current.hint,
+                "batch": current.batch_id,
+            },
+        )
+    return current
+
+
+def voucher_batch_disable(*, batch: VoucherBatch | int, actor: Any) -> int:
+    """Disable every still-available voucher of a batch; returns how many were disabled."""
+    actor = _money_mover(actor)
+    pk = batch.pk if isinstance(batch, VoucherBatch) else batch
+    now = timezone.now()
+    with transaction.atomic():
+        current = VoucherBatch.objects.get(pk=pk)
+        changed = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
+            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+        )
+        audit_record(
+            action="voucher_batch.disable",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=current,
+            after={"disabled": changed},
+        )
+    return changed
