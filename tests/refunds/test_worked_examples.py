@@ -280,3 +280,21 @@ def test_the_ledger_and_the_gateway_boundary_name_dispute_stages_alike():
     from paydesk.ledger import disputes
 
     assert {s.value for s in disputes.DisputeStage} == {s.value for s in DisputeStage}
+
+
+def test_reconciliation_asks_again_for_a_refund_never_answered(card_gateway, finance):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paydesk.checkout.reconcile import gateway_payments_reconcile
+
+    payment = card_payment()
+    card_gateway.unavailable = True
+    refund = payment_refund(payment=payment, reason="Customer asked", actor=finance, total="5")
+    card_gateway.unavailable = False
+    gateway_payments_reconcile(now=timezone.now() + timedelta(hours=1))
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.COMPLETED  # not abandoned as an unpaid checkout
+    assert {r.idempotency_key for r in card_gateway.requests} == {f"refund-{refund.reference}"}
+    assert balance(payment.customer) == Decimal("45.00")

@@ -11,7 +11,11 @@ asked again on the next run. Each action is in the payment log (channel "reconci
 The late watch: an online payment cancelled within PAYDESK_LATE_WATCH_HOURS is asked about again
 (at most once per PAYDESK_LATE_CHECK_EVERY_MINUTES, judged by the payment log's last request for
 it), so that money its gateway confirms after the cancellation becomes a late payment even when
-no webhook arrives (checkout/services.py `_late_payment`).
+no webhook arrives (checkout/events/late.py).
+
+Refunds: a refund the gateway never answered (no gateway id yet) is asked for again, with the
+same idempotency key (checkout/refunds.py `refund_ask`); one the gateway has taken in waits for
+its notification.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.utils import timezone
 
 from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
+from paydesk.checkout.refunds import refund_ask
 from paydesk.checkout.services import (
     GatewayAnswer,
     online_gateway_for,
@@ -34,7 +39,7 @@ from paydesk.checkout.services import (
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import GatewayEvent, OnlineGateway, Outcome
 from paydesk.gateways.registry import gateway_for, gateway_methods
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 
 logger = logging.getLogger("paydesk.reconcile")
 BATCH = 200  # payments asked about per run; the oldest first, the rest on the next run
@@ -108,6 +113,26 @@ def _late_watch(*, now: datetime) -> int:
     return recorded
 
 
+def _refunds_ask(*, due: datetime) -> int:
+    """Ask the gateway again to make each refund it never answered (the same idempotency key, so
+    it is never made twice); how many that settled."""
+    waiting = (
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING,
+            relation=PaymentRelation.REFUND,
+            gateway_transaction="",
+            created_at__lte=due,
+        )
+        .exclude(gateway="")
+        .order_by("created_at", "id")[:BATCH]
+    )
+    settled = 0
+    for refund in waiting:
+        if refund_ask(refund=refund).status != PaymentStatus.PENDING:
+            settled += 1
+    return settled
+
+
 def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
     """One run of the job: how many payments it settled (completed or cancelled)."""
     now = now or timezone.now()
@@ -119,9 +144,10 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
             status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
         )
         .exclude(gateway="")
+        .filter(relation="")
         .order_by("created_at", "id")[:BATCH]
     )
-    settled = _late_watch(now=now)
+    settled = _late_watch(now=now) + _refunds_ask(due=due)
     for payment in pending:
         gateway = online_gateway_for(payment)
         if gateway is None:

@@ -378,8 +378,9 @@ def _requery(payment: Payment, *, unavailable: str) -> GatewayAnswer:
 
 
 def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
-    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer."""
-    if payment.is_final:
+    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer.
+    A row that follows another (a refund, a late payment) is not a checkout: nothing to ask."""
+    if payment.is_final or payment.relation:
         return GatewayAnswer(payment=payment, event=None)
     return _requery(payment, unavailable="Reconciliation will ask again.")
 
