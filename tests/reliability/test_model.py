@@ -6,10 +6,14 @@ status. Hypothesis drives the real services with top-ups and purchases created c
 pending or cancelled (with and without an allowed overdraft), completions (some with a new
 amount, some of a final payment), cancellations (some of a final payment), purchases of exactly
 the available credit and of a ten-thousandth either side, amounts the ledger must refuse, and
-debit-limit changes. Every call must raise exactly the error class the model
-predicts — InsufficientCredit exactly when available credit would go below zero without an
-allowed overdraft, InvalidTransition exactly for a final payment, InvalidAmount exactly for a
-bad amount — and, after every step, the stored balance must equal the model's balance and the
+debit-limit changes; refunds of top-ups (Finance's, pending then completed or declined, or
+recorded as made outside a gateway; past what is left, past the available credit with and
+without Allow overdraft), chargebacks and their reversals. Every call must raise exactly the
+error class the model predicts — InsufficientCredit exactly when available credit would go
+below zero without an allowed overdraft, InvalidTransition exactly for a final payment,
+InvalidAmount exactly for a bad amount, RefundRefused exactly for a refund of something that is
+not a completed top-up or of more than is left of it — and, after every step, the stored
+balance must equal the model's balance and the
 SQL SUM of completed payments, every status must match, and the `balance after` chain must hold.
 
 Each example opens a fresh customer, so the examples cannot see each other's payments; the
@@ -18,10 +22,11 @@ whole test runs in one rolled-back transaction. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -35,8 +40,21 @@ from hypothesis.stateful import (
 )
 
 from paydesk.accounts.services import customer_update
-from paydesk.errors import InsufficientCredit, InvalidAmount, InvalidTransition, PaydeskError
+from paydesk.errors import (
+    InsufficientCredit,
+    InvalidAmount,
+    InvalidTransition,
+    PaydeskError,
+    RefundRefused,
+)
 from paydesk.ledger.models import Payment
+from paydesk.ledger.refunds import (
+    chargeback_record,
+    chargeback_reversal_record,
+    refund_create,
+    refund_left,
+    refund_settle,
+)
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_cancel, payment_complete, payment_create
 from tests.factories import CustomerFactory, StaffFactory
@@ -54,8 +72,14 @@ bad_totals = st.sampled_from(
 )  # fmt: skip
 
 
+# What the refund and chargeback rules did across all examples: the test checks that each kind
+# of outcome happened, so a machine that never reaches them cannot pass unseen.
+SEEN: Counter[str] = Counter()
+
+
 class Ledger(RuleBasedStateMachine):
     payments = Bundle("payments")
+    refunds = Bundle("refunds")
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,6 +87,11 @@ class Ledger(RuleBasedStateMachine):
         self.limit = Decimal(0)
         self.status: dict[int, str] = {}
         self.total: dict[int, Decimal] = {}
+        self.refund_of: dict[int, int] = {}  # refund row → the top-up it refunds
+        self.held: dict[int, Decimal] = {}  # top-up → its pending and completed refunds
+        self.charged: dict[int, Decimal] = {}  # top-up → chargebacks less reversals
+        self.chargebacks: dict[int, int] = {}  # top-up → its chargeback row (one dispute each)
+        self.reversed: set[int] = set()
 
     # --- the model's predictions --------------------------------------------------------------
 
@@ -77,6 +106,23 @@ class Ledger(RuleBasedStateMachine):
             action(**kwargs)
         assert type(caught.value) is expected, f"expected {expected.__name__}: {caught.value!r}"
         return None
+
+    def refundable(self, pk: int) -> bool:
+        return (
+            self.status.get(pk) == "completed"
+            and self.total[pk] > 0
+            and pk not in self.refund_of
+            and not self.is_follow_up(pk)
+        )
+
+    def is_follow_up(self, pk: int) -> bool:
+        return pk in self.refund_of or pk in self.chargebacks.values() or pk in self.reversed
+
+    def left(self, pk: int) -> Decimal:
+        if not self.refundable(pk):
+            return Decimal(0)
+        charged = max(self.charged.get(pk, Decimal(0)), Decimal(0))
+        return max(self.total[pk] - self.held.get(pk, Decimal(0)) - charged, Decimal(0))
 
     # --- rules ---------------------------------------------------------------------------------
 
@@ -113,6 +159,14 @@ class Ledger(RuleBasedStateMachine):
             assert payment.balance_after == self.balance
         self.status[payment.pk] = status
         self.total[payment.pk] = total
+        return payment.pk
+
+    @rule(target=payments, value=amounts)
+    def top_up_completed(self, value: Decimal):
+        """A completed top-up (what refunds and chargebacks apply to)."""
+        payment = payment_create(customer=self.customer, total=value, description="Card top-up")
+        self.balance += value
+        self.status[payment.pk], self.total[payment.pk] = "completed", value
         return payment.pk
 
     @precondition(lambda self: self.balance + self.limit > Decimal("0.0001"))
@@ -204,6 +258,108 @@ class Ledger(RuleBasedStateMachine):
             status=status,
         )
 
+    @rule(
+        target=refunds,
+        pk=payments,
+        value=amounts,
+        portion=st.sampled_from(["all", "half", "any"]),
+        outside=st.booleans(),
+        overdraft=st.booleans(),
+    )
+    def refund(self, pk: int, value: Decimal, portion: str, outside: bool, overdraft: bool):
+        """Finance refunds a payment: pending (the gateway is asked) or recorded as made."""
+        left = self.left(pk)
+        if portion == "all" and left > 0:
+            value = left
+        elif portion == "half" and left >= Decimal("0.0002"):
+            value = (left / 2).quantize(Decimal("0.0001"))
+        if not self.refundable(pk) or value > left:
+            expected = RefundRefused
+        elif not overdraft and self.balance + self.limit - value < 0:
+            expected = InsufficientCredit
+        else:
+            expected = None
+        status = "completed" if outside else "pending"
+        event(f"refund: {expected.__name__ if expected else status}")
+        SEEN[expected.__name__ if expected else status] += 1
+        refund = self.call(
+            expected,
+            refund_create,
+            original=pk,
+            total=value,
+            reason="Customer asked",
+            actor=self.admin,
+            status=status,
+            allow_overdraft=overdraft,
+        )
+        assert (
+            (refund_left(payment=Payment.objects.get(pk=pk)) == left - value)
+            if refund
+            else (refund_left(payment=Payment.objects.get(pk=pk)) == left)
+        )
+        if refund is None:
+            return multiple()
+        assert (refund.total, refund.status, refund.original_id) == (-value, status, pk)
+        self.held[pk] = self.held.get(pk, Decimal(0)) + value
+        self.refund_of[refund.pk] = pk
+        self.status[refund.pk], self.total[refund.pk] = status, -value
+        if outside:
+            self.balance -= value
+            assert refund.balance_after == self.balance
+        return refund.pk
+
+    @rule(pk=refunds, completed=st.booleans())
+    def gateway_answers_a_refund(self, pk: int, completed: bool) -> None:
+        """The gateway made the refund (posted whatever the credit: the money has left) or
+        declined it (what it held is free again)."""
+        expected = None if self.status[pk] == "pending" else InvalidTransition
+        refund = self.call(expected, refund_settle, refund=pk, completed=completed)
+        if refund is None:
+            return
+        if completed:
+            self.balance += self.total[pk]
+            self.status[pk] = "completed"
+            assert refund.balance_after == self.balance
+        else:
+            self.status[pk] = "cancelled"
+            self.held[self.refund_of[pk]] += self.total[pk]
+
+    @rule(pk=payments, value=amounts)
+    def chargeback(self, pk: int, value: Decimal) -> None:
+        """The gateway takes money back for a dispute: posted whatever the credit, once."""
+        if not self.refundable(pk):
+            return
+        row, created = chargeback_record(
+            original=Payment.objects.get(pk=pk), total=value, dispute_id=f"dp_{pk}"
+        )
+        assert created == (pk not in self.chargebacks)
+        event(f"chargeback: {'posted' if created else 'replayed'}")
+        SEEN[f"chargeback {'posted' if created else 'replayed'}"] += 1
+        if not created:
+            return
+        self.chargebacks[pk] = row.pk
+        self.charged[pk] = self.charged.get(pk, Decimal(0)) + value
+        self.balance -= value
+        self.status[row.pk], self.total[row.pk] = "completed", -value
+        assert row.balance_after == self.balance
+
+    @rule(pk=payments)
+    def chargeback_reversed(self, pk: int) -> None:
+        if pk not in self.chargebacks:
+            return
+        chargeback = Payment.objects.get(pk=self.chargebacks[pk])
+        row, created = chargeback_reversal_record(
+            original=Payment.objects.get(pk=pk), chargeback=chargeback, dispute_id=f"dp_{pk}"
+        )
+        assert created == (row.pk not in self.reversed)
+        if not created:
+            return
+        self.reversed.add(row.pk)
+        self.charged[pk] += chargeback.total
+        self.balance -= chargeback.total
+        self.status[row.pk], self.total[row.pk] = "completed", -chargeback.total
+        assert row.balance_after == self.balance
+
     @rule(limit=limits)
     def change_debit_limit(self, limit: Decimal) -> None:
         # A lower limit never touches the balance; it only refuses later purchases.
@@ -240,3 +396,11 @@ def test_r8_random_operation_sequences_match_the_model():
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+    for outcome in (
+        "pending",
+        "completed",
+        "RefundRefused",
+        "InsufficientCredit",
+        "chargeback posted",
+    ):
+        assert SEEN[outcome] > 0, f"no refund or chargeback step ended {outcome}: {SEEN}"
