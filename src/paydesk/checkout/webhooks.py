@@ -141,6 +141,7 @@ RECEIVERS: dict[str, Receiver] = {
             body=body, signature=headers.get(paystack.SIGNATURE_HEADER), secret=secret
         ),
         parse=lambda body, headers: paystack.parse_paystack_event(body),
+        confirm=_confirm_with_adapter,  # a refund notification is matched with its refund
     ),
     "nowpayments": Receiver(
         gateway=nowpayments.GATEWAY_NAME,

@@ -30,6 +30,15 @@ from django.conf import settings
 
 from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
+from paydesk.gateways.paystack.refunds import (
+    MAX_PAGES,
+    PER_PAGE,
+    PaystackRefund,
+    refund_answer,
+    refund_body,
+    refund_page,
+    refund_refusal,
+)
 from paydesk.gateways.paystack.webhooks import (
     GATEWAY_NAME,
     PAYSTACK_EXPONENT,
@@ -241,6 +250,45 @@ class PaystackClient:
                 data.get("requested_amount"), currency, exponent=PAYSTACK_EXPONENT
             ),
         )
+
+    def refund_create(
+        self, *, transaction: str, amount: Money, refund_reference: str, reason: str
+    ) -> PaystackRefund:
+        """Refund `amount` of the transaction (its reference or id); the merchant note carries
+        `refund_reference` (refunds.py). GatewayError when Paystack refuses it (nothing made)."""
+        body = refund_body(
+            transaction=transaction,
+            amount_units=to_subunits(amount),
+            currency=amount.currency,
+            refund_reference=refund_reference,
+            reason=reason,
+        )
+        answer = self._http().request(
+            "POST", "/refund", json_body=body, payment_reference=refund_reference
+        )
+        if not answer.ok:
+            if answer.status == 400:
+                raise refund_refusal(_message(answer, "HTTP 400"))
+            self._refused(answer, "refund")
+        return refund_answer(answer.body)
+
+    def refund_list(self, *, transaction_id: str) -> list[PaystackRefund]:
+        """Every refund of the transaction `transaction_id` (Paystack's integer id)."""
+        found: list[PaystackRefund] = []
+        page, pages = 1, 1
+        while page <= min(pages, MAX_PAGES):
+            answer = self._http().request(
+                "GET",
+                "/refund",
+                params={"transaction": transaction_id, "perPage": str(PER_PAGE), "page": str(page)},
+                payment_reference=transaction_id,
+            )
+            if not answer.ok:
+                self._refused(answer, "refund list")
+            refunds, pages = refund_page(answer.body)
+            found += [r for r in refunds if r.transaction_id == transaction_id]
+            page += 1
+        return found
 
     @staticmethod
     def _refused(answer: Answer, what: str) -> None:

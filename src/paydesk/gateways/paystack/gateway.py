@@ -21,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
-from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
+from paydesk.gateways.base import (
+    AnyGatewayEvent,
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    Outcome,
+    RefundEvent,
+    RefundRequest,
+)
 from paydesk.gateways.paystack.client import (
     CURRENCIES,
     DISPLAY_NAME,
@@ -31,6 +39,8 @@ from paydesk.gateways.paystack.client import (
     PaystackNotFound,
     PaystackTransaction,
 )
+from paydesk.gateways.paystack.events import UNCONFIRMED
+from paydesk.gateways.paystack.refunds import PaystackRefund
 from paydesk.gateways.paystack.webhooks import GATEWAY_NAME
 from paydesk.gateways.signing import fee_from
 
@@ -109,6 +119,57 @@ class PaystackGateway:
             ) from error
         return transaction_event(transaction, source="query", gateway_reference=gateway_reference)
 
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """Refund through `POST /refund`, once: Paystack takes no idempotency key, so the
+        transaction's refunds are listed first and one whose merchant note carries this refund's
+        marker (refunds.py) is answered instead of asking again."""
+        try:
+            if request.transaction_id:
+                for known in self.client.refund_list(transaction_id=request.transaction_id):
+                    if known.refund_reference == request.refund_reference:
+                        return refund_event(known, source="refund", request=request)
+            made = self.client.refund_create(
+                transaction=request.payment_reference or request.transaction_id,
+                amount=request.amount,
+                refund_reference=request.refund_reference,
+                reason=request.reason,
+            )
+        except (PaystackAuthFailed, GatewayNotConfigured) as error:
+            raise GatewayUnavailable(error.message) from error  # ours to fix; stays pending
+        return refund_event(made, source="refund", request=request)
+
+    def notification_confirm(self, event: AnyGatewayEvent) -> AnyGatewayEvent:
+        """A refund notification without Paystack's refund id or our marker (the documented
+        pending/processed/failed ones) is matched with the transaction's refunds at Paystack:
+        the one for that amount in that state, newest first. A refund Paystack made for a
+        dispute the merchant accepted is refused: the dispute's resolution accounts for it."""
+        if not isinstance(event, RefundEvent) or (
+            event.refund_id not in ("", UNCONFIRMED) and event.refund_reference
+        ):
+            return event
+        try:
+            transaction = self.client.verify(event.payment_reference)
+            refunds = self.client.refund_list(transaction_id=transaction.id)
+        except PaystackNotFound as error:
+            raise GatewayError("Paystack has no such transaction.") from error
+        except (PaystackAuthFailed, GatewayNotConfigured) as error:
+            raise GatewayUnavailable(error.message) from error
+        # A pending notification may find the refund already settled: its state now is told.
+        wanted = {Outcome.COMPLETED: ("processed",), Outcome.CANCELLED: ("failed",)}.get(
+            event.outcome
+        )
+        same = [
+            r for r in refunds if r.amount == event.amount and (not wanted or r.status in wanted)
+        ]
+        if event.refund_id not in ("", UNCONFIRMED):
+            same = [r for r in same if r.id == event.refund_id]
+        if not same:
+            raise GatewayError("Paystack lists no such refund of this transaction.")
+        found = max(same, key=lambda r: int(r.id) if r.id.isdigit() else 0)
+        if found.dispute:
+            raise GatewayError("Paystack made this refund for a dispute: the dispute counts it.")
+        return refund_event(found, source=str(event.summary.get("event", "refund")))
+
     def _verify(self, reference: str) -> PaystackTransaction:
         try:
             return self.client.verify(reference)
@@ -171,5 +232,44 @@ def transaction_event(
             "channel": transaction.channel,
             "gateway_response": response,
             "paid_at": transaction.paid_at,
+        },
+    )
+
+
+_REFUND_OUTCOMES = {"processed": Outcome.COMPLETED, "failed": Outcome.CANCELLED}
+
+
+def refund_event(
+    refund: PaystackRefund, *, source: str, request: RefundRequest | None = None
+) -> RefundEvent:
+    """Our event for a refund Paystack answered or listed; its id and status make the event
+    id (asking twice applies once)."""
+    outcome = _REFUND_OUTCOMES.get(refund.status, Outcome.PENDING)
+    amount = refund.amount or (request.amount if request is not None else None)
+    if amount is None:
+        raise GatewayUnavailable("Paystack's refund had no usable amount.")
+    reason = ""
+    if outcome is Outcome.CANCELLED:
+        reason = "Paystack could not process the refund."
+    elif outcome is Outcome.PENDING:
+        reason = f"Paystack reports the refund as {refund.status or 'pending'}."
+    return RefundEvent(
+        gateway=GATEWAY_NAME,
+        event_id=f"{source}:{refund.id}:{refund.status}",
+        refund_id=refund.id,
+        outcome=outcome,
+        amount=amount,
+        transaction_id=refund.transaction_id,
+        payment_reference=refund.transaction_reference
+        or (request.payment_reference if request is not None else ""),
+        refund_reference=refund.refund_reference
+        or (request.refund_reference if request is not None else ""),
+        reason=reason,
+        summary={
+            "refund_id": refund.id,
+            "status": refund.status,
+            "transaction_id": refund.transaction_id,
+            "amount": str(amount),
+            "merchant_note": refund.merchant_note,
         },
     )

@@ -8,7 +8,13 @@ new scheme replaces it there without touching the parsing.
 
 from __future__ import annotations
 
-from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
+from paydesk.gateways.paystack.events import (
+    DISPUTE_KINDS,
+    REFUND_OUTCOMES,
+    parse_dispute,
+    parse_refund,
+)
 from paydesk.gateways.signing import (
     fee_from,
     hmac_verify,
@@ -50,14 +56,18 @@ def paystack_signature_verify(*, body: bytes, signature: str | None, secret: str
     hmac_verify(secret=secret, message=body, signature=signature, digest="sha512")
 
 
-def parse_paystack_event(body: bytes) -> GatewayEvent | None:
-    """Our event for `charge.success`; None for any other type.
+def parse_paystack_event(body: bytes) -> AnyGatewayEvent | None:
+    """Our event for `charge.success`, a refund or a dispute (events.py); None for any other.
 
     Paystack sends no event id: the transaction id (or our reference) with the event name is
     the de-duplication key.
     """
     event = json_object(body)
     kind = text(event.get("event"))
+    if kind in REFUND_OUTCOMES:
+        return parse_refund(kind, dict(mapping(event.get("data"))))
+    if kind in DISPUTE_KINDS:
+        return parse_dispute(kind, dict(mapping(event.get("data"))))
     outcome = _OUTCOMES.get(kind)
     if outcome is None:
         return None

@@ -3,7 +3,7 @@ checkout page that `authorization_url` points at."""
 
 from django.urls import path
 
-from paydesk.sandbox.paystack import views
+from paydesk.sandbox.paystack import refunds, views
 
 app_name = "paystack"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("transaction/initialize", views.transaction_initialize, name="initialize"),
     path("transaction/verify/<str:reference>", views.transaction_verify, name="verify"),
     path("checkout/<str:access_code>", views.checkout, name="checkout"),
+    path("refund", refunds.refunds, name="refund"),
+    path("dashboard", refunds.dashboard, name="dashboard"),
 ]
