@@ -234,3 +234,21 @@ def test_the_sandbox_signs_dispute_webhooks_as_paypal_does(user, settings):
     assert body["resource"]["disputed_transactions"][0]["seller_transaction_id"] == (
         payment.gateway_transaction
     )
+
+
+def test_the_control_page_shows_the_panel_and_a_wrong_press_is_a_message(user):
+    page = Client().get("/sandbox/").content.decode()
+    assert "PayPal: refunds and disputes" in page and 'value="dispute_open"' in page
+    browser = Client()
+    answer = browser.post(
+        "/sandbox/paypal/dashboard", {"action": "refund", "capture": "NO-SUCH"}, follow=True
+    )
+    assert answer.status_code == 200 and "No PayPal capture or payment" in answer.content.decode()
+    payment = paid(user, "10.00")
+    answer = browser.post(
+        "/sandbox/paypal/dashboard",
+        {"action": "refund", "capture": payment.reference, "amount": "10.01"},
+        follow=True,
+    )
+    assert "REFUND_AMOUNT_EXCEEDED" in answer.content.decode()
+    assert not returns_of(payment) and balance(user) == Decimal("10.00")
