@@ -13,6 +13,10 @@ GatewayUnavailable; the payment log records each call, redacted).
 - `GET /v2/checkout/orders/{id}`; `POST /v2/checkout/orders/{id}/capture` with
   `PayPal-Request-Id: capture:<order id>`, so a return and a reconciliation capturing at once
   capture once.
+- `POST /v2/payments/captures/{capture id}/refund` (Payments v2): the amount, `custom_id` = our
+  refund row's reference (PayPal echoes it on the refund and its PAYMENT.CAPTURE.REFUNDED
+  webhook) and `note_to_payer`; `PayPal-Request-Id` = the refund's idempotency key, so a retry
+  answers the same refund (PayPal keeps the keys 45 days).
 
 PayPal's error bodies are `{name, message, details: [{issue, description}], debug_id}` (and
 `{error, error_description}` from the OAuth endpoint); a 4xx becomes PayPalRefusal carrying the
@@ -271,6 +275,40 @@ class PayPalClient:
         )
         return self._order(answer, f"to capture order {order_id}")
 
+    # --- Payments v2 -------------------------------------------------------------------
+
+    def capture_refund(
+        self,
+        capture_id: str,
+        *,
+        amount: Money,
+        custom_id: str,
+        note_to_payer: str,
+        request_id: str,
+        payment_reference: str = "",
+    ) -> dict[str, Any]:
+        """Refund `amount` of a completed capture; the refund's JSON (`id`, `status`…)."""
+        capture_id = _safe_id(capture_id, "capture")
+        body: dict[str, Any] = {
+            "amount": {"currency_code": amount.currency, "value": paypal_amount_value(amount)},
+            "custom_id": custom_id[:127],
+        }
+        if note_to_payer.strip():
+            body["note_to_payer"] = note_to_payer.strip()[:255]
+        answer = self._call(
+            "POST",
+            f"/v2/payments/captures/{capture_id}/refund",
+            json_body=body,
+            request_id=request_id,
+            payment_reference=payment_reference,
+        )
+        if not answer.ok:
+            raise _refusal(answer, f"to refund capture {capture_id}")
+        refund = answer.body
+        if not isinstance(refund, dict) or not isinstance(refund.get("id"), str):
+            raise GatewayUnavailable("PayPal answered without a refund.")
+        return refund
+
     @staticmethod
     def _order(answer: Answer, what: str) -> dict[str, Any]:
         if not answer.ok:
@@ -281,10 +319,10 @@ class PayPalClient:
         return body
 
 
-def _safe_id(order_id: str) -> str:
+def _safe_id(order_id: str, kind: str = "order") -> str:
     """PayPal's ids are letters and digits; anything else never reaches a URL path."""
     if not order_id or not order_id.isascii() or not order_id.isalnum() or len(order_id) > 64:
-        raise GatewayError("That is not a PayPal order id.")
+        raise GatewayError(f"That is not a PayPal {kind} id.")
     return order_id
 
 

@@ -24,7 +24,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from paydesk.errors import GatewayError, GatewayUnavailable
-from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
+from paydesk.gateways.base import (
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    Outcome,
+    RefundEvent,
+    RefundRequest,
+)
 from paydesk.gateways.paypal.client import (
     CURRENCIES,
     DISPLAY_NAME,
@@ -34,6 +41,7 @@ from paydesk.gateways.paypal.client import (
     order_link,
     paypal_amount_value,
 )
+from paydesk.gateways.paypal.returns import refund_event
 from paydesk.gateways.signing import fee_from, mapping, money_from_decimal, text
 from paydesk.money import Money
 
@@ -152,6 +160,40 @@ class PayPalGateway:
         order = client.order_get(gateway_reference, payment_reference=payment_reference)
         self._check_reference(order, payment_reference)
         return self._settle(client, order, payment_reference, source="query")
+
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """Refund through Payments v2 (`POST /v2/payments/captures/{capture}/refund`): our refund
+        row's reference as `custom_id`, its idempotency key as `PayPal-Request-Id`. PayPal's
+        answer (COMPLETED, PENDING, FAILED/CANCELLED) as a RefundEvent; a refusal (422: fully
+        refunded, insufficient funds, …) is GatewayError — PayPal made no refund; the same
+        request still in progress at PayPal is GatewayUnavailable (ask again, same key)."""
+        if not request.transaction_id:
+            raise GatewayError("This PayPal payment has no capture id: nothing to refund.")
+        try:
+            refund = PayPalClient().capture_refund(
+                request.transaction_id,
+                amount=request.amount,
+                custom_id=request.refund_reference,
+                note_to_payer=request.reason,
+                request_id=request.idempotency_key,
+                payment_reference=request.payment_reference,
+            )
+        except PayPalRefusal as refusal:
+            if refusal.issue in ("PREVIOUS_REQUEST_IN_PROGRESS", "RATE_LIMIT_REACHED"):
+                raise GatewayUnavailable(str(refusal)) from refusal
+            raise
+        status = text(refund.get("status")).lower() or "unknown"
+        try:
+            return refund_event(
+                refund,
+                event_id=f"refund:{text(refund.get('id'))}:{status}",
+                capture_id=request.transaction_id,
+                refund_reference=request.refund_reference,
+            )
+        except GatewayError as error:
+            # PayPal made a refund Paydesk cannot read: never "refused"; it stays pending
+            # and PayPal's webhook (or Finance) settles it.
+            raise GatewayUnavailable(f"PayPal's refund answer is unreadable: {error}") from error
 
     # --- mapping -----------------------------------------------------------------------
 

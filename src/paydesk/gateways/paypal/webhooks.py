@@ -1,5 +1,5 @@
 """PayPal webhooks: local RSA-SHA256 verification of the transmission signature, and capture
-events mapped to ours.
+events mapped to ours (refunds, reversals and disputes: returns.py).
 
 Pure: no model, no database, no setting read here — the webhook id, the allowed certificate
 hosts and the certificate fetcher are passed in. The signed message is
@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from paydesk.errors import WebhookSignatureInvalid
-from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
+from paydesk.gateways.paypal.returns import parse_return_event
 from paydesk.gateways.signing import fee_from, json_object, mapping, money_from_decimal, text
 
 GATEWAY_NAME = "paypal"
@@ -154,14 +155,14 @@ def _reference(resource: Mapping[str, Any]) -> str:
     return text(resource.get("custom_id")) or text(resource.get("invoice_id"))
 
 
-def parse_paypal_event(body: bytes) -> GatewayEvent | None:
-    """Our event for a capture event; None for any other type (an approved order is captured
-    by the checkout's return, not here)."""
+def parse_paypal_event(body: bytes) -> AnyGatewayEvent | None:
+    """Our event for a capture, refund, reversal or dispute event; None for any other type (an
+    approved order is captured by the checkout's return, not here)."""
     event = json_object(body)
     kind = text(event.get("event_type"))
     outcome = _OUTCOMES.get(kind)
     if outcome is None:
-        return None
+        return parse_return_event(event)
     resource = mapping(event.get("resource"))
     amount_part = mapping(resource.get("amount"))
     amount = money_from_decimal(amount_part.get("value"), amount_part.get("currency_code"))

@@ -1,8 +1,9 @@
-"""/sandbox/paypal/: PayPal's REST paths (no trailing slash, as PayPal's) and its approval page."""
+"""/sandbox/paypal/: PayPal's REST paths (no trailing slash, as PayPal's), its approval page,
+Payments v2 refunds and the control page's PayPal panel (refunds.py)."""
 
 from django.urls import path
 
-from paydesk.sandbox.paypal import views
+from paydesk.sandbox.paypal import refunds, views
 
 app_name = "paypal"
 
@@ -12,4 +13,11 @@ urlpatterns = [
     path("v2/checkout/orders/<str:order_id>", views.order, name="order"),
     path("v2/checkout/orders/<str:order_id>/capture", views.capture, name="capture"),
     path("checkoutnow", views.checkoutnow, name="checkoutnow"),
+    path("v2/payments/captures/<str:capture_id>", refunds.capture_get, name="capture_get"),
+    path(
+        "v2/payments/captures/<str:capture_id>/refund",
+        refunds.capture_refund,
+        name="capture_refund",
+    ),
+    path("dashboard", refunds.dashboard, name="dashboard"),
 ]
