@@ -179,9 +179,7 @@ def dispute_object_event(dispute: Mapping[str, Any], *, event_id: str, kind: str
     )
 
 
-def parse_stripe_return(
-    event: Mapping[str, Any], kind: str
-) -> RefundEvent | DisputeEvent | None:
+def parse_stripe_return(event: Mapping[str, Any], kind: str) -> RefundEvent | DisputeEvent | None:
     """The refund or dispute event of a verified Stripe event of type `kind`; None when it names
     nothing Paydesk can use (a `charge.refunded` that lists no refund)."""
     event_id = text(event.get("id"))
