@@ -28,8 +28,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def paid(sandbox, online_customer):
+def paid(sandbox, online_customer, settings):
     """A customer who paid 50.00 USD by card (Stripe, through the sandbox)."""
+    # The sandbox delivers a refund's webhooks (up to four) before it answers the call, as
+    # Paydesk's one server: the default timeout, not the fault tests' 2 s, so none is cut short.
+    settings.PAYDESK_GATEWAY_TIMEOUT = 10
     user = online_customer("card", "USD")
     checkout = card_checkout(sandbox.url, user, amount="50.00")
     payment = Payment.objects.get(pk=checkout.payment.pk)
@@ -176,6 +179,9 @@ def test_a_dispute_lost(paid):
     assert timedelta(days=6, hours=23) < due <= timedelta(days=7)
     assert returns_of(paid) == [("chargeback", "completed", Decimal("-50.00"))]
     assert balance(paid) == Decimal("0.00")
+    page = Client().get("/sandbox/").content.decode()
+    assert paid.gateway_reference in page and paid.reference in page
+    assert "Lose the dispute" in page and "needs_response (fraudulent)" in page
     press("evidence", paid)
     dispute.refresh_from_db()
     assert dispute.is_open and dispute.gateway_status == "under_review"
