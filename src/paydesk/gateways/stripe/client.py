@@ -1,10 +1,12 @@
 """Stripe's PaymentIntents API through the official `stripe` SDK.
 
-Two calls, both server-side with the secret key:
+Three calls, all server-side with the secret key:
 - `POST /v1/payment_intents` (form-encoded): create and confirm in one call with the `pm_…` id the
   card fields hosted by Stripe made in the browser; `Idempotency-Key` = the checkout's key;
 - `GET /v1/payment_intents/{id}`: where an intent stands (the return from 3-D Secure, and
-  reconciliation).
+  reconciliation);
+- `POST /v1/refunds` (form-encoded): refund part or all of an intent; `Idempotency-Key` =
+  `refund-<refund row's reference>`, the reference also in `metadata[paydesk_refund]`.
 
 The SDK's API base is `gateway_base_url(...)` (the sandbox in the demo and the tests, Stripe's
 live API otherwise), its own retries are off (a retry is reconciliation's job, never a hidden
@@ -31,6 +33,7 @@ from django.conf import settings
 from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
 from paydesk.gateways.base import redact
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
+from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
 
@@ -189,6 +192,56 @@ class StripeApi:
             payment_reference=payment_reference,
         )
 
+    def refund_create(
+        self,
+        *,
+        intent_id: str,
+        amount: Money,
+        refund_reference: str,
+        payment_reference: str,
+        reason: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """`POST /v1/refunds`: send `amount` of the PaymentIntent back to the card; the Refund as
+        Stripe answers it. Our refund row's reference goes in `metadata[paydesk_refund]` (its
+        webhooks echo it), the key in `Idempotency-Key`. An idempotency conflict (the same key
+        still running, or used with other parameters) is GatewayUnavailable: the refund may exist
+        at Stripe, so Paydesk must not call it refused."""
+        if not intent_id.startswith("pi_") or "/" in intent_id:
+            raise GatewayError(f"'{intent_id[:40]}' is not a Stripe PaymentIntent id.")
+        params: dict[str, Any] = {
+            "payment_intent": intent_id,
+            "amount": stripe_minor_units(amount),
+            "metadata": {
+                REFUND_KEY: refund_reference,
+                REFERENCE_KEY: payment_reference,
+                REASON_KEY: reason[:500],
+            },
+        }
+        summary = {
+            "payment_intent": intent_id,
+            "amount": str(params["amount"]),
+            f"metadata.{REFUND_KEY}": refund_reference,
+            f"metadata.{REFERENCE_KEY}": payment_reference,
+        }
+        try:
+            return self._call(
+                "POST",
+                "/v1/refunds",
+                lambda client: client.v1.refunds.create(
+                    params,  # type: ignore[arg-type]
+                    {"idempotency_key": idempotency_key},
+                ),
+                request_summary=summary,
+                payment_reference=payment_reference,
+                idempotency_key=idempotency_key,
+                summarize=refund_summary,
+            )
+        except GatewayError as error:
+            if isinstance(error.__cause__, stripe.IdempotencyError):
+                raise GatewayUnavailable(error.message) from error
+            raise
+
     # --- one exchange ---------------------------------------------------------------------
 
     def _call(
@@ -200,6 +253,7 @@ class StripeApi:
         request_summary: Mapping[str, str],
         payment_reference: str,
         idempotency_key: str = "",
+        summarize: Callable[[Mapping[str, Any]], dict[str, str]] = intent_summary,
     ) -> dict[str, Any]:
         if not self.secret_key:
             raise GatewayError("Stripe's secret key (PAYDESK_STRIPE_SECRET_KEY) is not set.")
@@ -207,6 +261,7 @@ class StripeApi:
         status: int | None = None
         body: Any = None
         failure: GatewayError | None = None
+        stripe_error: stripe.StripeError | None = None
         error_text = ""
         http_client = stripe.RequestsClient(timeout=self.timeout)
         try:
@@ -223,19 +278,22 @@ class StripeApi:
                 error_text = f"{DISPLAY_NAME} answered something that is not a JSON object."
                 failure = GatewayUnavailable(error_text)
         except stripe.CardError as error:
+            stripe_error = error
             status, body = error.http_status, error.json_body
             failure = _declined(error)
         except stripe.APIConnectionError as error:
+            stripe_error = error
             error_text = self._connection_text(error)
             failure = GatewayUnavailable(error_text)
         except stripe.StripeError as error:
+            stripe_error = error
             status, body = error.http_status, error.json_body
             failure = self._refusal(error)
             if isinstance(failure, GatewayUnavailable):
                 error_text = failure.message
         finally:
             http_client.close()
-        response_summary = _error_summary(body) if failure else intent_summary(body or {})
+        response_summary = _error_summary(body) if failure else summarize(body or {})
         record_exchange(
             Exchange(
                 gateway=GATEWAY_NAME,
@@ -251,7 +309,7 @@ class StripeApi:
             )
         )
         if failure is not None:
-            raise failure
+            raise failure from stripe_error
         return body
 
     def _connection_text(self, error: stripe.APIConnectionError) -> str:

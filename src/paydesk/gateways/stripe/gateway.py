@@ -21,12 +21,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from paydesk.errors import GatewayError, PaydeskError
+from paydesk.errors import GatewayError, GatewayUnavailable, PaydeskError
 from paydesk.gateways.base import (
     CheckoutRequest,
     CheckoutResult,
     GatewayEvent,
     Outcome,
+    RefundEvent,
+    RefundRequest,
 )
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
 from paydesk.gateways.stripe.client import (
@@ -35,6 +37,7 @@ from paydesk.gateways.stripe.client import (
     intent_summary,
     stripe_minor_units,
 )
+from paydesk.gateways.stripe.returns import refund_object_event
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
 
@@ -199,3 +202,38 @@ class StripeCardGateway:
             gateway_reference, payment_reference=payment_reference
         )
         return intent_event(intent, source="query", payment_reference=payment_reference)
+
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """`POST /v1/refunds` for the PaymentIntent of the payment; Stripe's Refund as our event
+        (`succeeded` → completed, `pending`/`requires_action` → pending, `failed`/`canceled` →
+        cancelled), with the deterministic id `refund:<re_…>:<status>`."""
+        intent_id = next(
+            (i for i in (request.transaction_id, request.gateway_reference) if i.startswith("pi_")),
+            "",
+        )
+        if not intent_id:
+            raise GatewayError("This card payment has no Stripe PaymentIntent to refund.")
+        refund = StripeApi().refund_create(
+            intent_id=intent_id,
+            amount=request.amount,
+            refund_reference=request.refund_reference,
+            payment_reference=request.payment_reference,
+            reason=request.reason,
+            idempotency_key=request.idempotency_key,
+        )
+        # Past this point Stripe may hold a refund: an answer Paydesk cannot use leaves ours
+        # pending (GatewayUnavailable), never cancelled, so the money is never counted twice.
+        status = text(refund.get("status")) or "unknown"
+        try:
+            event = refund_object_event(
+                refund, event_id=f"refund:{text(refund.get('id'))}:{status}", kind="api"
+            )
+        except GatewayError as error:
+            unusable = f"Stripe's refund answer is unusable: {error.message}"
+            raise GatewayUnavailable(unusable) from error
+        if event.refund_reference != request.refund_reference:
+            raise GatewayUnavailable(
+                f"Stripe's refund {event.refund_id} names refund '{event.refund_reference}', "
+                f"not {request.refund_reference}."
+            )
+        return event

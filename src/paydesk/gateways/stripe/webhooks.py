@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from paydesk.errors import PaydeskError, WebhookSignatureInvalid
-from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
 from paydesk.gateways.signing import (
     hmac_hex,
     json_object,
@@ -82,10 +82,16 @@ def stripe_signature_verify(
         raise WebhookSignatureInvalid("The Stripe signature's timestamp is outside the tolerance.")
 
 
-def parse_stripe_event(body: bytes) -> GatewayEvent | None:
-    """Our event for a PaymentIntent event; None for any other type (acknowledged, ignored)."""
+def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
+    """Our event for a PaymentIntent, refund or dispute event (returns.py); None for any other
+    type (acknowledged, ignored)."""
+    # returns.py reads this module's constants: imported here, not at the top, to avoid a cycle.
+    from paydesk.gateways.stripe.returns import parse_stripe_return
+
     event = json_object(body)
     kind = text(event.get("type"))
+    if kind.startswith(("refund.", "charge.refund", "charge.dispute.")):
+        return parse_stripe_return(event, kind)
     outcome = _OUTCOMES.get(kind)
     intent = mapping(mapping(event.get("data")).get("object"))
     if outcome is None or text(intent.get("object")) != "payment_intent":
