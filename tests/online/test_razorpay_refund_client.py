@@ -26,6 +26,13 @@ from tests.online.sandbox_support import sent_webhooks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def patient(sandbox, settings):
+    """The sandbox delivers a refund's webhooks while it answers the refund (as it does each
+    webhook: at once), so its answer takes a moment: no `timeout` switch is used here."""
+    settings.PAYDESK_GATEWAY_TIMEOUT = 20
+
 INR = "INR"
 
 

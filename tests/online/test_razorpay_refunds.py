@@ -21,6 +21,13 @@ from tests.online.razorpay_support import payment_entity, sandbox_checkout, star
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def patient(sandbox, settings):
+    """The sandbox delivers a refund's webhooks while it answers the refund (as it does each
+    webhook: at once), so its answer takes a moment: no `timeout` switch is used here."""
+    settings.PAYDESK_GATEWAY_TIMEOUT = 20
+
+
 @pytest.fixture
 def payer(online_customer):
     return online_customer("razorpay", "INR", account="INR")
