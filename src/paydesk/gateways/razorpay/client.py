@@ -3,21 +3,30 @@
 Basic auth `key_id:key_secret`; JSON bodies; amounts are integers of the currency's subunits
 (paise for INR; KWD, BHD and OMR take three decimals whose last digit must be 0).
 
-Idempotency: Razorpay has no idempotency header, and it does not refuse a second order with the
-same `receipt` (its own "Fetch All Orders" example lists two orders with one receipt). So Paydesk
-makes the receipt its idempotency key — the payment's reference, unique in Paydesk — and before
-creating an order it asks `GET /v1/orders?receipt=<reference>` (a documented filter): an order
-already made for that payment (by a first attempt whose answer timed out) is used again instead
-of creating a second one. The order id is stored on the payment as soon as it is known.
+Idempotency: Razorpay has no idempotency header for orders, and it does not refuse a second
+order with the same `receipt` (its own "Fetch All Orders" example lists two orders with one
+receipt). So Paydesk makes the receipt its idempotency key — the payment's reference, unique in
+Paydesk — and before creating an order it asks `GET /v1/orders?receipt=<reference>` (a
+documented filter): an order already made for that payment (by a first attempt whose answer
+timed out) is used again instead of creating a second one. The order id is stored on the
+payment as soon as it is known.
 
 Errors: a 4xx answer carries `{"error": {"code", "description", "source", "step", "reason",
 "metadata", "field"}}` and becomes GatewayError with Razorpay's description (429, too many
 requests, becomes GatewayUnavailable: try later); no answer, 5xx or a body that is not JSON is
 GatewayUnavailable (GatewayHttp decides that once for every gateway).
+
+Refunds (`POST /v1/payments/{id}/refund`): Razorpay documents an idempotency header for refunds,
+`X-Refund-Idempotency` (10+ characters of letters, digits, `-` and `_`; the same body again gives
+the same refund, another body is refused). Where an account does not have it, a retry must not
+refund twice either: the refund's `receipt` is Paydesk's refund reference, and `refund_create`
+first lists the payment's refunds (`GET /v1/payments/{id}/refunds`) and answers the one with
+that receipt, if any, instead of making a second.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +46,8 @@ NOTES_VALUE_MAX = 256
 MINIMUM_SUBUNITS = {"INR": 100}
 # Currencies whose three-decimal subunit Razorpay takes only in tens (last digit 0).
 TENS_ONLY = frozenset({"KWD", "BHD", "OMR"})
+REFUND_IDEMPOTENCY_HEADER = "X-Refund-Idempotency"
+_IDEMPOTENCY_KEY = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def api_base() -> str:
@@ -58,6 +69,14 @@ def order_subunits(amount: Money) -> int:
             f"Razorpay takes {amount.currency} amounts only in steps of 0.010 {amount.currency}."
         )
     return units
+
+
+def refund_idempotency_key(key: str) -> str:
+    """`key` as Razorpay takes it: letters, digits, `-`, `_`; at least 10 characters."""
+    cleaned = _IDEMPOTENCY_KEY.sub("_", key)[:100]
+    if len(cleaned) < 10:
+        raise GatewayError("A Razorpay refund idempotency key has at least 10 characters.")
+    return cleaned
 
 
 def error_description(body: Any) -> str:
@@ -102,6 +121,8 @@ class RazorpayClient:
             return answer.body
         if answer.status == 429:
             raise GatewayUnavailable("Razorpay asked Paydesk to slow down (HTTP 429).")
+        if answer.status == 409:  # an idempotent refund still being processed: ask again
+            raise GatewayUnavailable("Razorpay is still working on that request (HTTP 409).")
         raise GatewayError(f"Razorpay refused: {error_description(answer.body)}")
 
     # --- orders ----------------------------------------------------------------------------
@@ -183,6 +204,56 @@ class RazorpayClient:
             json_body={"amount": amount.to_minor_units(), "currency": amount.currency},
             payment_reference=payment_reference,
             idempotency_key=f"capture:{payment_id}",
+        )
+
+
+    # --- refunds ---------------------------------------------------------------------------
+
+    def payment_refunds(self, payment_id: str, *, payment_reference: str = "") -> list[dict]:
+        """GET /v1/payments/{id}/refunds — every refund of the payment (count 100, the most
+        Razorpay lists at once; a payment has few refunds)."""
+        body = self._call(
+            "GET",
+            f"/v1/payments/{_path_id(payment_id)}/refunds",
+            params={"count": "100"},
+            payment_reference=payment_reference,
+        )
+        items = body.get("items")
+        return [r for r in items if isinstance(r, dict)] if isinstance(items, list) else []
+
+    def refund_create(
+        self,
+        payment_id: str,
+        *,
+        amount: Money,
+        receipt: str,
+        notes: Mapping[str, str],
+        idempotency_key: str,
+        payment_reference: str = "",
+    ) -> dict[str, Any]:
+        """POST /v1/payments/{id}/refund {amount, speed: normal, receipt, notes}, with the
+        idempotency header — unless the payment already has a refund with this receipt (an
+        earlier attempt whose answer was lost), which is answered instead."""
+        if not receipt or len(receipt) > RECEIPT_MAX:
+            raise GatewayError(f"A Razorpay receipt has 1 to {RECEIPT_MAX} characters.")
+        key = refund_idempotency_key(idempotency_key)
+        units = order_subunits(amount)
+        for earlier in self.payment_refunds(payment_id, payment_reference=payment_reference):
+            if earlier.get("receipt") == receipt:
+                return earlier
+        body = {
+            "amount": units,
+            "speed": "normal",
+            "receipt": receipt,
+            "notes": {str(k)[:40]: str(v)[:NOTES_VALUE_MAX] for k, v in notes.items()},
+        }
+        return self._call(
+            "POST",
+            f"/v1/payments/{_path_id(payment_id)}/refund",
+            json_body=body,
+            headers={REFUND_IDEMPOTENCY_HEADER: key},
+            payment_reference=payment_reference,
+            idempotency_key=key,
         )
 
 

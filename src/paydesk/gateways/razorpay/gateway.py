@@ -37,10 +37,18 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from paydesk.errors import GatewayError, WebhookSignatureInvalid
-from paydesk.gateways.base import CheckoutRequest, CheckoutResult, GatewayEvent, Outcome
+from paydesk.errors import GatewayError, GatewayUnavailable, WebhookSignatureInvalid
+from paydesk.gateways.base import (
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    Outcome,
+    RefundEvent,
+    RefundRequest,
+)
 from paydesk.gateways.http import public_url
 from paydesk.gateways.razorpay.client import RazorpayClient, order_subunits
+from paydesk.gateways.razorpay.refunds import REFUND_KEY, refund_event
 from paydesk.gateways.razorpay.webhooks import (
     GATEWAY_NAME,
     REFERENCE_KEY,
@@ -185,6 +193,8 @@ class RazorpayGateway:
         payment (auto-capture off, or a late authorisation): the payment is read back from
         Razorpay, captured if it is still only authorized and its order is one of ours for the
         same amount, and the captured payment's event is applied instead. Other events pass."""
+        if not isinstance(event, GatewayEvent):
+            return event  # a refund or dispute: Razorpay's own word, applied as it is
         payment_id = event.transaction_id
         if event.summary.get("status") != "authorized" or not payment_id:
             return event
@@ -199,6 +209,44 @@ class RazorpayGateway:
             raise GatewayError("That Razorpay order was not made by Paydesk.")
         captured = self._captured(client, reference, order, payment)
         return self._payment_event("webhook", reference, order_id, captured)
+
+    # --- refunds -------------------------------------------------------------------------
+
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """POST /v1/payments/{payment id}/refund for `request.amount` (client.py: idempotency
+        header, and a refund already made with this receipt is answered instead of a second).
+        Razorpay's refund `processed` → COMPLETED, `pending` → PENDING, `failed` → CANCELLED."""
+        payment_id = request.transaction_id
+        if not payment_id.startswith("pay_"):
+            raise GatewayError("This payment has no Razorpay payment id to refund.")
+        reference = request.refund_reference
+        answer = RazorpayClient().refund_create(
+            payment_id,
+            amount=request.amount,
+            receipt=reference,
+            notes={
+                REFUND_KEY: reference,
+                "paydesk_payment": request.payment_reference,
+                "reason": request.reason,
+            },
+            idempotency_key=request.idempotency_key,
+            payment_reference=request.payment_reference,
+        )
+        status = text(answer.get("status"))
+        event = refund_event(
+            answer,
+            event_id=f"refund:{text(answer.get('id'))}:{status}",
+            gateway_reference=request.gateway_reference,
+        )
+        if (
+            event is None
+            or event.transaction_id != payment_id
+            or event.refund_reference != reference
+            or event.amount != request.amount
+        ):
+            # Something was made (or not): leave the refund pending and ask again.
+            raise GatewayUnavailable("Razorpay answered a refund Paydesk did not ask for.")
+        return event
 
     def _captured(
         self,

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paydesk.gateways.base import GatewayEvent, Outcome
+from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
+from paydesk.gateways.razorpay.refunds import (
+    DISPUTE_EVENTS,
+    REFUND_EVENTS,
+    parse_dispute_event,
+    parse_refund_event,
+)
 from paydesk.gateways.signing import (
     fee_from,
     hmac_hex,
@@ -65,8 +71,9 @@ def _reference(order: Mapping[str, Any]) -> str:
     return text(order.get("receipt")) or text(mapping(order.get("notes")).get(REFERENCE_KEY))
 
 
-def parse_razorpay_event(body: bytes, *, event_id: str = "") -> GatewayEvent | None:
-    """Our event for a payment or order event; None for any other type.
+def parse_razorpay_event(body: bytes, *, event_id: str = "") -> AnyGatewayEvent | None:
+    """Our event for a payment, order, refund (refunds.py) or dispute event; None for any other
+    type.
 
     `event_id` is the X-Razorpay-Event-Id header; without it the (event, payment id) pair is
     the de-duplication key. Binding: the payment's `order_id` (Razorpay's, stored by Paydesk
@@ -75,10 +82,14 @@ def parse_razorpay_event(body: bytes, *, event_id: str = "") -> GatewayEvent | N
     """
     event = json_object(body)
     kind = text(event.get("event"))
+    payload = mapping(event.get("payload"))
+    if kind in REFUND_EVENTS:
+        return parse_refund_event(kind, payload, event_id)
+    if kind in DISPUTE_EVENTS:
+        return parse_dispute_event(kind, payload, event_id)
     outcome = _OUTCOMES.get(kind)
     if outcome is None:
         return None
-    payload = mapping(event.get("payload"))
     payment = mapping(mapping(payload.get("payment")).get("entity"))
     order = mapping(mapping(payload.get("order")).get("entity"))
     amount = money_from_minor_units(payment.get("amount"), text(payment.get("currency")))

@@ -3,12 +3,13 @@ checkout page it opens in a frame. The API's ids keep Razorpay's shapes (order_â
 
 from django.urls import path, re_path
 
-from paydesk.sandbox.razorpay import views
+from paydesk.sandbox.razorpay import dashboard, views
 
 app_name = "razorpay"
 
 ORDER = r"(?P<order_id>order_[A-Za-z0-9]{1,40})"
 PAYMENT = r"(?P<payment_id>pay_[A-Za-z0-9]{1,40})"
+REFUND = r"(?P<refund_id>rfnd_[A-Za-z0-9]{1,40})"
 
 urlpatterns = [
     path("v1/orders", views.orders, name="orders"),
@@ -16,6 +17,12 @@ urlpatterns = [
     re_path(rf"^v1/orders/{ORDER}/payments$", views.order_payments, name="order_payments"),
     re_path(rf"^v1/payments/{PAYMENT}$", views.payment_detail, name="payment"),
     re_path(rf"^v1/payments/{PAYMENT}/capture$", views.payment_capture, name="payment_capture"),
+    re_path(rf"^v1/payments/{PAYMENT}/refund$", dashboard.payment_refund, name="payment_refund"),
+    re_path(
+        rf"^v1/payments/{PAYMENT}/refunds$", dashboard.payment_refunds, name="payment_refunds"
+    ),
+    re_path(rf"^v1/refunds/{REFUND}$", dashboard.refund_detail, name="refund"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("v1/checkout.js", views.checkout_js, name="checkout_js"),
     path("checkout/<str:order_id>/", views.checkout_page, name="checkout"),
 ]
