@@ -128,6 +128,15 @@ class MethodConfigForm(forms.ModelForm):
     class Meta:
         model = MethodConfig
         fields = list(METHOD_CONFIG_FIELDS)
+        labels = {
+            "minimum_amount": _("Minimum amount"),
+            "maximum_amount": _("Maximum amount"),
+        }
+        help_texts = {
+            "minimum_amount": _("Empty or 0 = no minimum for this method."),
+            "maximum_amount": _("Empty or 0 = no maximum for this method."),
+            "surcharge_fixed": _("Fixed surcharge per payment; 0 = none."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +169,9 @@ class MethodConfigForm(forms.ModelForm):
                     self.add_error(name, _("%(currency)s has %(places)s decimals.") % {
                         "currency": currency, "places": places,
                     })
+        for name in ("minimum_amount", "maximum_amount"):
+            if cleaned.get(name) == 0:
+                cleaned[name] = None  # 0 = no limit, like empty (the database keeps NULL)
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:
