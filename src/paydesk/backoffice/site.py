@@ -25,6 +25,8 @@ class BackofficeSite(admin.AdminSite):
     site_title = "Paydesk back office"
     index_title = "Back office"
     login_form = BackofficeAuthenticationForm
+    # The tables need the width (issue 13): the home page and the menu bar list every page.
+    enable_nav_sidebar = False
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
