@@ -42,6 +42,11 @@ class AmountField(models.BigIntegerField):
         return to_storage_units(value)
 
     def formfield(self, **kwargs: Any) -> Any:
+        """A DecimalField that honours the model field's `blank` (not required when blank),
+        label, help text and default, like any model field's form field."""
         from django import forms
 
-        return forms.DecimalField(decimal_places=4, max_digits=16, **kwargs)
+        defaults = {"form_class": forms.DecimalField, "decimal_places": 4, "max_digits": 16}
+        defaults.update(kwargs)
+        # models.Field's, not IntegerField's: no integer min/max bounds on an amount.
+        return models.Field.formfield(self, **defaults)

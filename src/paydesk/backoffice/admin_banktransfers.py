@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
 from paydesk.backoffice.roles import AdministratorOnly, can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
@@ -87,7 +87,9 @@ class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
 class BankTransferAdmin(admin.ModelAdmin):
     """Bank transfers only; their page is the approval desk (nothing is edited as a model form)."""
 
-    list_display = ["created_at", "reference", "customer", "total_display", "status_badge", "state"]
+    list_display = [
+        "created_display", "reference", "customer", "total_display", "status_badge", "state"
+    ]
     list_display_links = ["reference"]
     list_filter = ["status"]
     search_fields = ["reference", "customer__name", "description"]
@@ -127,6 +129,10 @@ class BankTransferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created_display(self, obj: BankTransfer) -> str:
+        return short_datetime(obj.created_at)
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: BankTransfer) -> str:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 
 from paydesk.errors import PaydeskError
 
@@ -70,3 +71,10 @@ def guarded_object(
         messages.error(request, not_ready(obj))
         return HttpResponseRedirect(object_url(obj))
     return obj
+
+
+def short_datetime(value: Any) -> str:
+    """A list's date and time on one line: `2026-12-03 08:14` in the staff member's zone."""
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.forms import MethodConfigForm
@@ -17,6 +19,7 @@ from paydesk.checkout.method_settings import method_config_update
 from paydesk.checkout.models import MethodConfig, PaymentLogEntry, Quote
 from paydesk.errors import PaydeskError
 from paydesk.gateways.registry import gateway_is_configured, gateway_secrets_status
+from paydesk.money import format_money
 
 
 @admin.register(MethodConfig, site=backoffice_site)
@@ -83,23 +86,45 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     with what came of it. Summaries are redacted when written; nothing here is editable."""
 
     list_display = [
-        "received_at",
-        "gateway",
-        "direction",
-        "channel",
-        "event_id",
-        "signature_valid",
-        "http_status",
-        "outcome",
-        "result",
-        "payment",
-        "detail",
+        "received_display", "gateway", "what", "event_id", "answer", "result",
+        "payment_link", "detail",
     ]
+    list_display_links = ["received_display"]
     list_filter = ["gateway", "direction", "channel", "result", "signature_valid"]
     search_fields = ["event_id", "payment__reference"]
-    list_select_related = ["payment"]
+    list_select_related = ["payment__customer"]
     readonly_fields = ["summary_table"]
     exclude = ["summary"]
+
+    @admin.display(description=_("received"), ordering="received_at")
+    def received_display(self, obj: PaymentLogEntry) -> str:
+        return short_datetime(obj.received_at)
+
+    @admin.display(description=_("payment"))
+    def payment_link(self, obj: PaymentLogEntry) -> str:
+        """The payment's reference (a link) and amount through format_money — not its str()."""
+        payment = obj.payment
+        if payment is None:
+            return "—"
+        url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+        return format_html(
+            '<a href="{}">{}</a> {}', url, payment.reference,
+            format_money(payment.total, payment.customer.currency),
+        )
+
+    @admin.display(description=_("what"))
+    def what(self, obj: PaymentLogEntry) -> str:
+        return f"{obj.get_direction_display()} · {obj.get_channel_display()}"
+
+    @admin.display(description=_("answer"))
+    def answer(self, obj: PaymentLogEntry) -> str:
+        """What the gateway said, its HTTP status and whether its signature held, in one cell."""
+        parts = [obj.outcome or "—"]
+        if obj.http_status:
+            parts.append(f"HTTP {obj.http_status}")
+        if obj.signature_valid is not None:
+            parts.append(_("signed") if obj.signature_valid else _("BAD SIGNATURE"))
+        return " · ".join(str(p) for p in parts)
 
     @admin.display(description="summary (redacted)")
     def summary_table(self, obj: PaymentLogEntry) -> str:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.backoffice import payment_views
+from paydesk.backoffice.admin_base import short_datetime
 from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -57,7 +58,7 @@ class BulkCancelForm(forms.Form):
 @admin.register(Payment, site=backoffice_site)
 class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
-        "occurred_at",
+        "occurred_display",
         "reference",
         "customer",
         "total_display",
@@ -222,6 +223,10 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             ),
             done_message=_("Cancelled %(count)d payments."),
         )
+
+    @admin.display(description=_("occurred at"), ordering="occurred_at")
+    def occurred_display(self, obj: Payment) -> str:
+        return short_datetime(obj.occurred_at)
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:

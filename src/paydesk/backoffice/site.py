@@ -25,6 +25,21 @@ class BackofficeSite(admin.AdminSite):
     site_title = "Paydesk back office"
     index_title = "Back office"
     login_form = BackofficeAuthenticationForm
+    # The tables need the width (issue 13): the home page and the menu bar list every page.
+    enable_nav_sidebar = False
+    index_template = "backoffice/home.html"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The home page: the work waiting, then every page grouped by task."""
+        from paydesk.backoffice.home import task_groups, work_waiting
+
+        context = {
+            "title": "Work waiting",
+            "work_waiting": work_waiting(),
+            "task_groups": task_groups(self.get_app_list(request)),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -63,8 +63,10 @@ class VoucherBatchIssueForm(forms.Form):
         max_length=40,
         initial="0",
         help_text=_(
-            "0 = free credit: redeeming credits A at once. Above 0 = bonus voucher: the next "
-            "top-up of at least M earns T × (X − 1) + A."
+            "0 = free credit: redeeming it credits the addition at once. Above 0 = bonus "
+            "voucher: the customer's next top-up of at least this amount earns a bonus. "
+            "Example: minimum 50, multiplier 2, addition 5 — a top-up of 100 earns a bonus of "
+            "100 + 5 = 105 (the top-up again, plus 5)."
         ),
     )
     multiplier = forms.CharField(

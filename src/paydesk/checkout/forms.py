@@ -132,6 +132,15 @@ class MethodConfigForm(forms.ModelForm):
     class Meta:
         model = MethodConfig
         fields = list(METHOD_CONFIG_FIELDS)
+        labels = {
+            "minimum_amount": _("Minimum amount"),
+            "maximum_amount": _("Maximum amount"),
+        }
+        help_texts = {
+            "minimum_amount": _("Empty or 0 = no minimum for this method."),
+            "maximum_amount": _("Empty or 0 = no maximum for this method."),
+            "surcharge_fixed": _("Fixed surcharge per payment; 0 = none."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,14 +170,12 @@ class MethodConfigForm(forms.ModelForm):
                 if value is not None and value < 0:
                     self.add_error(name, _("Must not be negative."))
                 elif value is not None and decimal_places(value) > places:
-                    self.add_error(
-                        name,
-                        _("%(currency)s has %(places)s decimals.")
-                        % {
-                            "currency": currency,
-                            "places": places,
-                        },
-                    )
+                    self.add_error(name, _("%(currency)s has %(places)s decimals.") % {
+                        "currency": currency, "places": places,
+                    })
+        for name in ("minimum_amount", "maximum_amount"):
+            if cleaned.get(name) == 0:
+                cleaned[name] = None  # 0 = no limit, like empty (the database keeps NULL)
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:

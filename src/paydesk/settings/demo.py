@@ -19,3 +19,6 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Passkeys at whatever host the demo is browsed at (http://localhost:<port>: a browser refuses
 # passkeys on a bare IP address such as 127.0.0.1). Production names its host instead.
 OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"
+# One line per email on the console, the message itself in var/demo-emails/ (issue 13).
+if EMAIL_BACKEND.endswith("console.EmailBackend"):  # noqa: F405 (no EMAIL_HOST set)
+    EMAIL_BACKEND = "paydesk.notifications.demo_email.OneLineEmailBackend"

@@ -131,6 +131,8 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
             "PAYDESK_VAR_DIR": str(Path(settings.VAR_DIR).resolve()),
         }
+        # Warnings and errors only: INFO lines would push the logins off screen.
+        env.setdefault("PAYDESK_LOG_LEVEL", "WARNING")
         if not os.environ.get("PAYDESK_PUBLIC_URL"):
             env["PAYDESK_PUBLIC_URL"] = getattr(self, "public_url", settings.PAYDESK_PUBLIC_URL)
         if not os.environ.get("ALLOWED_HOSTS"):
@@ -196,14 +198,16 @@ class Command(BaseCommand):
             f"Paydesk demo is running at {base}/",
             f"  Customer portal: {base}/",
             f"  Back office:     {base}/backoffice/",
+            "  Emails are printed one line each; the messages are in the back office.",
+            *self.second_factor_lines(port),
+            *self.voucher_lines(),
             "",
+            # Last, so they are on screen.
             "Sign in with (demo passwords, public on purpose):",
             *(
                 f"  {login.email.ljust(width)}  {login.password.ljust(pwidth)}  {login.who}"
                 for login in DEMO_LOGINS
             ),
-            *self.second_factor_lines(port),
-            *self.voucher_lines(),
             "",
             "Press Ctrl-C to stop.",
         ]

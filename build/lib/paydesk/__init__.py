@@ -1,0 +1,1 @@
+"""Paydesk: the payments desk of a telecom carrier's customer portal."""

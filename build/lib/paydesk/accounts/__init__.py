@@ -1,0 +1,1 @@
+"""Customers (the accounts money is kept for), portal users and staff roles."""

@@ -1,0 +1,55 @@
+"""Who may open a customer-facing page: the access decorators every portal, checkout and bank
+transfer view uses. They sit with the accounts (users, customers, permissions), below every app
+that has pages, so no app imports another app's views to check access.
+
+Staff are sent to the back office; a user without a customer, or without *view payments* for a
+payments page, is refused with a message (never a crash, never another customer's data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from paydesk.accounts.models import Customer
+
+PortalView = Callable[..., HttpResponse]
+
+
+def refuse(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "portal/refused.html", {"message": message}, status=403)
+
+
+def customer_required(view: PortalView) -> PortalView:
+    """Signed-in portal users only; the view receives the user's own customer."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_staff:  # type: ignore[union-attr]
+            return redirect("backoffice:index")
+        customer = getattr(user, "customer", None)
+        if customer is None:
+            return refuse(request, _("Your sign-in is not linked to a customer account."))
+        return view(request, customer, *args, **kwargs)
+
+    return wrapped
+
+
+def view_payments_required(view: PortalView) -> PortalView:
+    """Only users with the *view payments* permission see payments."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.can_view_payments:  # type: ignore[union-attr]
+            return refuse(request, _("You do not have permission to view payments."))
+        return view(request, customer, *args, **kwargs)
+
+    return wrapped

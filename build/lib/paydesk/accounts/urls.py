@@ -1,0 +1,32 @@
+"""Sign in, sign out and password reset (throttled: accounts/views.py), by email address."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from paydesk.accounts.forms import EmailAuthenticationForm
+from paydesk.accounts.views import ThrottledPasswordResetView
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]

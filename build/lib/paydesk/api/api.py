@@ -1,0 +1,49 @@
+"""The NinjaAPI object: /api/v1/, its authentication, error handlers, routers and docs page.
+
+The docs page is ninja's Swagger UI served from Paydesk's own static files ("ninja" is an
+installed app, so ninja uses its local template, never the CDN one); its scripts are files,
+which the strict CSP (`script-src 'self'`) allows.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema, Swagger
+
+from paydesk.api.auth import API_AUTH, CallerThrottle
+from paydesk.api.customer import router as customer_router
+from paydesk.api.errors import install_error_handlers
+from paydesk.api.staff import router as staff_router
+
+api = NinjaAPI(
+    title="Paydesk API",
+    version="1",
+    description=(
+        "Balance, payments and top-ups for customers; customers and payments for staff. "
+        "Authenticate with `Authorization: Bearer pd_…` (or `X-Api-Key`), or the session with "
+        "CSRF. Money is a decimal string with its currency. Every POST accepts an "
+        "Idempotency-Key (Stripe's semantics)."
+    ),
+    auth=API_AUTH,
+    throttle=[CallerThrottle()],
+    urls_namespace="api",
+    docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+
+
+class PingOut(Schema):
+    status: str
+
+
+@api.get("/ping", auth=None, response=PingOut, summary="Is the server answering", tags=["meta"])
+def ping(request: HttpRequest) -> dict[str, str]:
+    """`{"status": "ok"}`, for anyone: no authentication, no database, no rate limit. For load
+    balancers and uptime checks; bench P5 uses it as its trivial-endpoint baseline."""
+    return {"status": "ok"}
+
+
+api.add_router("/", customer_router)
+api.add_router("/staff/", staff_router)

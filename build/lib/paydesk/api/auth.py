@@ -1,0 +1,139 @@
+"""Who is calling the API: an API key (`Authorization: Bearer pd_…` or `X-Api-Key: pd_…`) or
+the browser session. A session caller must send Django's CSRF token on unsafe methods; a key is
+not a cookie, so CSRF does not apply to it. A key that is given but wrong or revoked is refused
+(401) even when a session cookie comes with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
+from ninja.throttling import AuthRateThrottle
+from ninja.utils import check_csrf
+
+from paydesk.api.models import ApiKey, ApiScope
+from paydesk.api.services import api_key_authenticate
+from paydesk.twofactor.selectors import second_factor_satisfied
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller: its user, the key used (None for a session) and its scopes."""
+
+    user: Any
+    api_key: ApiKey | None
+    scopes: frozenset[str]
+
+    @property
+    def identity(self) -> str:
+        """What idempotency keys are scoped to: the key, or the signed-in user."""
+        return f"key:{self.api_key.pk}" if self.api_key else f"user:{self.user.pk}"
+
+
+def _key_caller(plain: str) -> Caller:
+    key = api_key_authenticate(plain=plain)
+    if key is None:
+        raise AuthenticationError(401, "This API key is not valid or has been revoked.")
+    return Caller(user=key.user, api_key=key, scopes=frozenset(key.scopes))
+
+
+class BearerKey(HttpBearer):
+    """`Authorization: Bearer pd_<prefix>_<secret>`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Caller:
+        return _key_caller(token)
+
+
+class HeaderKey(APIKeyHeader):
+    """`X-Api-Key: pd_<prefix>_<secret>`."""
+
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        return _key_caller(key) if key else None
+
+
+class Session(APIKeyCookie):
+    """The portal or back-office session, with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        self.param_name = settings.SESSION_COOKIE_NAME
+        super().__init__(csrf=False)  # checked below, only when the session is what is used
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        if _has_key_header(request):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not second_factor_satisfied(request):
+            return None  # signed in with the password only: the second factor is still owed
+        if check_csrf(request) is not None:
+            raise HttpError(
+                403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."
+            )
+        return Caller(user=user, api_key=None, scopes=frozenset(ApiScope.values))
+
+
+def _has_key_header(request: HttpRequest) -> bool:
+    return bool(request.headers.get("Authorization") or request.headers.get("X-Api-Key"))
+
+
+API_AUTH = [BearerKey(), HeaderKey(), Session()]
+
+
+def _staff(caller: Caller | None) -> Caller | None:
+    if caller is not None and not caller.user.is_staff:
+        raise AuthorizationError(403, "These endpoints are for staff.")
+    return caller
+
+
+class StaffBearerKey(BearerKey):
+    def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
+        return _staff(super().authenticate(request, token))
+
+
+class StaffHeaderKey(HeaderKey):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        return _staff(super().authenticate(request, key))
+
+
+class StaffSession(Session):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
+        return _staff(super().authenticate(request, key))
+
+
+# Staff endpoints refuse a portal caller (403) before the request body is even read.
+STAFF_AUTH = [StaffBearerKey(), StaffHeaderKey(), StaffSession()]
+
+
+class CallerThrottle(AuthRateThrottle):
+    """Requests per caller (each API key, or each signed-in user) and period, from the setting
+    PAYDESK_API_RATE (`600/m` by default); past it, 429 with Retry-After. Counts live in the
+    cache: set REDIS_URL when several app servers run."""
+
+    scope = "paydesk_api"
+
+    def __init__(self) -> None:
+        super().__init__(rate="1/s")  # replaced on each request by the current setting
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        self.rate = settings.PAYDESK_API_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        caller = getattr(request, "auth", None)
+        if not isinstance(caller, Caller):
+            return None
+        ident = f"key:{caller.api_key.prefix}" if caller.api_key else f"user:{caller.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

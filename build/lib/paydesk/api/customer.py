@@ -1,0 +1,340 @@
+"""Customer endpoints: the caller's own customer only (another customer's ids → 404).
+
+Thin: reads through paydesk.ledger.selectors and paydesk.exports, payments through
+paydesk.checkout, paydesk.vouchers and paydesk.banktransfers services.
+"""
+
+# No `from __future__ import annotations`: ninja reads these signatures at import time.
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Query, Router
+
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.api.auth import Caller
+from paydesk.api.errors import ApiError
+from paydesk.api.idempotency import idempotent
+from paydesk.api.models import ApiScope
+from paydesk.api.paging import payments_paged
+from paydesk.api.schemas import (
+    BalanceOut,
+    ErrorOut,
+    MakePaymentIn,
+    MakePaymentOut,
+    PaymentListOut,
+    PaymentOut,
+    PaymentQuery,
+    money,
+    payment_out,
+)
+from paydesk.banktransfers.selectors import bank_details_current, transfer_for_customer
+from paydesk.banktransfers.services import transfer_cancel_by_customer
+from paydesk.checkout.services import Checkout, checkout_start
+from paydesk.exports import payments_csv_response
+from paydesk.ledger.access import balance_visible, payment_visible_to
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.selectors import (
+    PAYMENT_SORTS,
+    PaymentFilters,
+    payment_list_for_customer,
+)
+from paydesk.money import format_money
+from paydesk.portal.forms import PaymentFilterForm
+from paydesk.references import canonical_payment_reference
+from paydesk.vouchers.services import voucher_redeem
+from paydesk.web.client_ip import client_ip
+
+router = Router(tags=["customer"])
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
+
+
+def caller_of(request: HttpRequest) -> Caller:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def own_customer(request: HttpRequest, *, pay: bool = False) -> Customer:
+    """The caller's customer, after the key's scope and the user's permissions are checked."""
+    caller = caller_of(request)
+    user = caller.user
+    customer = getattr(user, "customer", None)
+    if user.is_staff or customer is None:
+        raise ApiError(
+            403, "permission_denied", "These endpoints are for portal users; staff use /staff/."
+        )
+    if pay:
+        if ApiScope.PAY not in caller.scopes:
+            raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
+        if not user.can_make_payments:
+            raise ApiError(403, "permission_denied", "Your user may not make payments.")
+    elif not user.can_view_payments:
+        raise ApiError(403, "permission_denied", "Your user may not view payments.")
+    return customer
+
+
+def _user_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    name = caller_of(request).user.effective_time_zone
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _filters(
+    request: HttpRequest, customer: Customer, query: PaymentQuery, defaults: PortalDefaults
+) -> PaymentFilters:
+    form = PaymentFilterForm(
+        {
+            "status": query.status or "",
+            "method": query.method or "",
+            "q": query.q or "",
+            "date_from": query.date_from or "",
+            "date_to": query.date_to or "",
+            "sort": query.sort,
+        }
+    )
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise ApiError(400, "invalid_request", f"{name}: {errors[0]}", name)
+    return form.filters(
+        time_zone=_user_time_zone(request),
+        hide_pending_bank_transfers=not customer.flag("show_pending_bank_payments", defaults),
+    )
+
+
+def _shows_balance(customer: Customer, defaults: PortalDefaults | None = None) -> bool:
+    return balance_visible(customer=customer, defaults=defaults or PortalDefaults.current())
+
+
+def _payments_shown(customer: Customer, defaults: PortalDefaults) -> None:
+    if not customer.flag("show_payments", defaults):
+        raise ApiError(403, "permission_denied", "Payments are not shown for this account.")
+
+
+@router.get("/balance", response={200: BalanceOut, **ERRORS}, summary="The account balance")
+def balance(request: HttpRequest) -> dict[str, object]:
+    customer = own_customer(request)
+    if not _shows_balance(customer):
+        raise ApiError(403, "permission_denied", "The balance is not shown for this account.")
+    customer.refresh_from_db(fields=["balance", "debit_limit"])
+    currency = customer.currency
+    return {
+        "balance": money(customer.balance, currency),
+        "debit_limit": money(customer.debit_limit, currency),
+        "available_credit": money(customer.available_credit, currency),
+    }
+
+
+@router.get("/payments", response={200: PaymentListOut, **ERRORS}, summary="List payments")
+def payments(request: HttpRequest, query: Query[PaymentQuery]) -> dict[str, object]:
+    """The Payments page's list: same filters, keyset paging by opaque `after`/`before`."""
+    customer = own_customer(request)
+    defaults = PortalDefaults.current()
+    _payments_shown(customer, defaults)
+    filters = _filters(request, customer, query, defaults)
+    show_balance = _shows_balance(customer, defaults)
+    return payments_paged(
+        queryset=payment_list_for_customer(customer=customer, filters=filters),
+        query=query,
+        render=lambda p: payment_out(p, customer.currency, show_balance=show_balance),
+    )
+
+
+@router.get(
+    "/payments.csv",
+    response={200: str, **ERRORS},
+    summary="Download payments as CSV",
+    openapi_extra={
+        "responses": {
+            200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+        }
+    },
+)
+def payments_csv(request: HttpRequest, query: Query[PaymentQuery]) -> HttpResponse:
+    """Exactly the rows the same filters list (every row when none), streamed."""
+    customer = own_customer(request)
+    defaults = PortalDefaults.current()
+    _payments_shown(customer, defaults)
+    filters = _filters(request, customer, query, defaults)
+    time_zone = _user_time_zone(request)
+    return payments_csv_response(
+        queryset=payment_list_for_customer(customer=customer, filters=filters),
+        sort=PAYMENT_SORTS[query.sort],
+        time_zone=time_zone,
+        currency=customer.currency,
+        filename=f"payments-{customer.slug}-{timezone.localdate().isoformat()}.csv",
+    )
+
+
+def _own_payment(customer: Customer, reference: str) -> Payment:
+    canonical = canonical_payment_reference(reference or "")
+    payment = (
+        Payment.objects.filter(customer=customer, reference=canonical).first()
+        if canonical
+        else None
+    )
+    if payment is None:
+        raise ApiError(404, "not_found", "You have no payment with that reference.", "reference")
+    return payment
+
+
+@router.get("/payments/{reference}", response={200: PaymentOut, **ERRORS}, summary="One payment")
+def payment_detail(request: HttpRequest, reference: str) -> dict[str, object]:
+    customer = own_customer(request)
+    defaults = PortalDefaults.current()
+    _payments_shown(customer, defaults)
+    payment = _own_payment(customer, reference)
+    if (
+        payment.status == "pending"
+        and payment.method == PaymentMethod.BANK_TRANSFER
+        and not customer.flag("show_pending_bank_payments", defaults)
+    ):
+        raise ApiError(404, "not_found", "You have no payment with that reference.", "reference")
+    return payment_out(
+        payment, customer.currency, show_balance=_shows_balance(customer, defaults)
+    )
+
+
+def _json(status: int, data: dict[str, object], schema: type) -> HttpResponse:
+    body = schema.model_validate(data).model_dump_json()
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+
+
+def _checkout_key(request: HttpRequest) -> str:
+    """checkout_start's own one-time key: derived from the caller's Idempotency-Key (so a
+    replay after the record was purged still finds the same checkout), else random."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return "api-" + secrets.token_hex(20)
+    digest = hashlib.sha256(f"{caller_of(request).identity}\n{raw.strip()}".encode()).hexdigest()
+    return "api-" + digest[:40]
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return client_ip(request)
+
+
+def _outcome_message(checkout: Checkout) -> str:
+    """What the API says of a checkout whose outcome is known without a redirect."""
+    payment = checkout.payment
+    if payment.status == PaymentStatus.COMPLETED:
+        return (
+            f"The payment completed: {format_money(payment.total, payment.customer.currency)} "
+            "credited."
+        )
+    if payment.status == PaymentStatus.CANCELLED:
+        return checkout.problem or payment.cancel_reason or "The payment was cancelled."
+    return (
+        checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
+    )
+
+
+@router.post(
+    "/payments",
+    response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS},
+    summary="Make a payment",
+)
+@idempotent
+def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
+    """Bank transfer → the pending transfer with its reference and the bank details; voucher →
+    redeemed (credited, or a bonus armed); an online method → the URL the customer must visit."""
+    customer = own_customer(request, pay=True)
+    user = caller_of(request).user
+    method = payload.method.strip()
+    if method == PaymentMethod.VOUCHER:
+        redemption = voucher_redeem(
+            code=payload.code or "",
+            customer=customer,
+            currency=payload.currency,
+            user=user,
+            ip_address=_client_ip(request),
+        )
+        if redemption.payment is not None:
+            data = {
+                "method": method,
+                "outcome": "completed",
+                "payment": payment_out(
+                    redemption.payment, customer.currency, show_balance=_shows_balance(customer)
+                ),
+                "message": "The voucher was redeemed and credited.",
+            }
+        else:
+            data = {
+                "method": method,
+                "outcome": "armed",
+                "payment": None,
+                "message": "The bonus is armed: it is credited with your next top-up.",
+            }
+        return _json(201, data, MakePaymentOut)
+    checkout = checkout_start(
+        customer=customer,
+        user=user,
+        method=method,
+        amount=payload.amount,
+        currency=payload.currency,
+        idempotency_key=_checkout_key(request),
+        payment_method_token=payload.payment_method or "",
+    )
+    payment, quote = checkout.payment, checkout.quote
+    data = {
+        "method": method,
+        "payment": payment_out(
+            payment, customer.currency, show_balance=_shows_balance(customer)
+        ),
+        "charged": money(quote.total_charged, quote.currency),
+    }
+    if method == PaymentMethod.BANK_TRANSFER:
+        details = bank_details_current()
+        data.update(
+            outcome="pending",
+            message=f"Transfer the amount charged quoting reference {payment.reference}.",
+            bank_details=None
+            if details is None
+            else {
+                "beneficiary_name": details.beneficiary_name,
+                "account_number": details.account_number,
+                "bank_name": details.bank_name,
+                "bank_address": details.bank_address,
+                "swift": details.swift,
+                "reference": payment.reference,
+            },
+        )
+    elif checkout.redirect_url:
+        data.update(
+            outcome="redirect",
+            redirect_url=checkout.redirect_url,
+            message="Send the customer to redirect_url to pay.",
+        )
+    else:
+        data.update(outcome=str(payment.status), message=_outcome_message(checkout))
+    return _json(201 if not checkout.replayed else 200, data, MakePaymentOut)
+
+
+@router.post(
+    "/payments/{reference}/cancel",
+    response={200: PaymentOut, **ERRORS},
+    summary="Cancel one's own pending bank transfer",
+)
+@idempotent
+def cancel_payment(request: HttpRequest, reference: str) -> HttpResponse:
+    customer = own_customer(request, pay=True)
+    payment = transfer_for_customer(customer=customer, reference=reference)
+    if payment is None:
+        raise ApiError(
+            404, "not_found", "You have no bank transfer with that reference.", "reference"
+        )
+    user = caller_of(request).user
+    defaults = PortalDefaults.current()
+    if not payment_visible_to(user=user, payment=payment, defaults=defaults):
+        raise ApiError(
+            404, "not_found", "You have no bank transfer with that reference.", "reference"
+        )
+    cancelled = transfer_cancel_by_customer(payment=payment, user=user)
+    return _json(
+        200,
+        payment_out(cancelled, customer.currency, show_balance=_shows_balance(customer, defaults)),
+        PaymentOut,
+    )

@@ -1,0 +1,136 @@
+"""`Idempotency-Key` on the API's POSTs, with Stripe's semantics (spec §10, quality.md R4).
+
+The first request with a key inserts an in-flight row (unique on caller + key) and commits it
+before doing any work: that insert is the lock. Then, for the same caller and key:
+- same method, path and body, first answered → its status and body replayed byte for byte,
+  with `Idempotent-Replayed: true`;
+- same request while the first is still running → 409 `idempotency_key_in_use` (the client
+  retries later and then gets the replay; we do not hold a connection waiting);
+- another method, path or body → 422 `idempotency_key_mismatch`.
+Refusals by the rules (4xx from PaydeskError) are answers too and are replayed. A request that
+fails with an unexpected error (a 500) leaves no record, so the key can be retried. Requests
+rejected before the view runs (authentication, schema validation) record nothing. Records are
+kept 24 hours (services.idempotency_purge, a worker job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from paydesk.api.errors import ApiError, json_response, response_for_error
+from paydesk.api.models import IdempotencyRecord
+from paydesk.api.services import IDEMPOTENCY_KEY_MAX
+from paydesk.errors import PaydeskError
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _checked_key(raw: str) -> str:
+    key = raw.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+            "Idempotency-Key",
+        )
+    return key
+
+
+def request_fingerprint(request: HttpRequest) -> str:
+    return f"{request.method} {request.path} {hashlib.sha256(request.body).hexdigest()}"
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
+    if record.fingerprint != fingerprint:
+        return json_response(
+            422,
+            "idempotency_key_mismatch",
+            "This Idempotency-Key was used with another request: use a new key for a new request.",
+            "Idempotency-Key",
+        )
+    if record.completed_at is None:
+        return json_response(
+            409,
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still being processed: retry shortly.",
+            "Idempotency-Key",
+        )
+    response = HttpResponse(
+        bytes(record.body or b""), status=record.status_code, content_type=record.content_type
+    )
+    response[REPLAY_HEADER] = "true"
+    return response
+
+
+def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Make a POST operation honour Idempotency-Key; the view must return an HttpResponse."""
+    return idempotent_storing(None)(view)
+
+
+def idempotent_storing(
+    redact: Callable[[bytes], bytes] | None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`idempotent`, storing `redact(body)` instead of the body: for an answer holding secrets
+    shown once (voucher codes), which must never be stored; a replay gets the redacted body."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        return _idempotent(view, redact)
+
+    return decorate
+
+
+def _idempotent(
+    view: Callable[..., HttpResponse], redact: Callable[[bytes], bytes] | None
+) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raw = request.headers.get("Idempotency-Key")
+        if raw is None:
+            return _answer(view, request, *args, **kwargs)
+        key = _checked_key(raw)
+        caller = request.auth.identity  # type: ignore[attr-defined]
+        fingerprint = request_fingerprint(request)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    caller=caller, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+            if existing is None:  # purged in between: rare, and retrying is safe
+                raise ApiError(
+                    409, "idempotency_key_in_use", "Retry this request.", "Idempotency-Key"
+                ) from None
+            return _replay(existing, fingerprint)
+        try:
+            response = _answer(view, request, *args, **kwargs)
+        except BaseException:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            raise
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", "application/json"),
+            body=redact(response.content) if redact else response.content,
+            completed_at=timezone.now(),
+        )
+        return response
+
+    return wrapped
+
+
+def _answer(
+    view: Callable[..., HttpResponse], request: HttpRequest, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """The view's response, with the rules' refusals rendered here so they can be recorded."""
+    try:
+        return view(request, *args, **kwargs)
+    except (PaydeskError, ApiError, Http404) as exc:
+        return response_for_error(exc)

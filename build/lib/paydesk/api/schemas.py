@@ -1,0 +1,191 @@
+"""The API's JSON shapes. Money is always `{"amount": "<decimal string>", "currency": "USD"}`,
+never a number; a customer's payment never carries the private staff comment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field, model_validator
+
+from paydesk.ledger.models import Payment
+from paydesk.money import plain_amount
+
+
+class MoneyOut(Schema):
+    amount: str = Field(examples=["10.00"], pattern=r"^-?\d+(\.\d+)?$")
+    currency: str = Field(examples=["USD"], min_length=3, max_length=3)
+
+
+def money(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": plain_amount(amount, currency), "currency": currency}
+
+
+class PaymentOut(Schema):
+    reference: str
+    status: str
+    method: str
+    description: str
+    total: MoneyOut
+    created_at: datetime
+    occurred_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    balance_after: MoneyOut | None
+    reason: str = Field(
+        "", description="Why it was cancelled, or why it is still pending (empty otherwise)."
+    )
+    original: str = Field(
+        "",
+        description="The reference of the earlier payment this one follows (a late payment for "
+        "a cancelled one); empty for a payment that stands alone.",
+    )
+    relation: str = Field("", description="How it follows `original`: `late_payment`.")
+
+
+class StaffPaymentOut(PaymentOut):
+    needs_attention: bool
+    customer_id: int
+    staff_comment: str
+    fee: MoneyOut | None
+    cancel_reason: str
+
+
+def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
+    """A payment as a customer may see it (no staff comment); `balance_after` only where the
+    customer's portal shows the balance (ledger.access.balance_visible), else null."""
+    return {
+        "reference": payment.reference,
+        "status": payment.status,
+        "method": payment.method,
+        "description": payment.description,
+        "total": money(payment.total, currency),
+        "created_at": payment.created_at,
+        "occurred_at": payment.occurred_at,
+        "completed_at": payment.completed_at,
+        "cancelled_at": payment.cancelled_at,
+        "balance_after": None
+        if payment.balance_after is None or not show_balance
+        else money(payment.balance_after, currency),
+        "reason": payment.cancel_reason or payment.pending_reason,
+        # Rare (late payments): read only for the rows that have one.
+        "original": payment.original.reference if payment.original_id else "",
+        "relation": payment.relation,
+    }
+
+
+def staff_payment_out(payment: Payment) -> dict[str, object]:
+    currency = payment.customer.currency
+    return {
+        **payment_out(payment, currency, show_balance=True),
+        "customer_id": payment.customer_id,
+        "staff_comment": payment.staff_comment,
+        "fee": None if payment.fee is None else money(payment.fee, currency),
+        "cancel_reason": payment.cancel_reason,
+        "needs_attention": payment.needs_attention,
+    }
+
+
+class PaymentListOut(Schema):
+    data: list[PaymentOut]
+    has_next: bool
+    has_previous: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class StaffPaymentListOut(Schema):
+    data: list[StaffPaymentOut]
+    has_next: bool
+    has_previous: bool
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class BalanceOut(Schema):
+    balance: MoneyOut
+    debit_limit: MoneyOut
+    available_credit: MoneyOut
+
+
+# A day as YYYY-MM-DD (strings, not pydantic dates, which would also take a Unix time like "0").
+DAY = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"})
+Sort = Literal["-date", "date", "-total", "total"]
+Status = Literal["pending", "completed", "cancelled"]
+
+
+Method = Literal[
+    "bank_transfer", "paypal", "card", "razorpay", "paystack", "nowpayments", "voucher", "manual"
+]
+
+
+class Input(Schema):
+    """A request body or query string. Its text may not hold a NUL character: PostgreSQL cannot
+    store one, and no legitimate description, name or code needs it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        raw = getattr(data, "_obj", data)  # django-ninja hands validators a DjangoGetter
+        if isinstance(raw, Mapping):
+            for name, value in raw.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(f"{name}: text cannot contain NUL characters")
+        return data
+
+
+class PaymentQuery(Input):
+    status: Status | None = None
+    method: Method | None = None
+    q: str | None = Field(None, max_length=100)
+    date_from: str | None = DAY
+    date_to: str | None = DAY
+    sort: Sort = "-date"
+    after: str | None = Field(None, max_length=200)
+    before: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class MakePaymentIn(Input):
+    method: str = Field(max_length=20, examples=["bank_transfer"])
+    amount: str | None = Field(None, max_length=40, examples=["100.00"])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    code: str | None = Field(None, max_length=64, description="The voucher code (voucher only).")
+    payment_method: str | None = Field(
+        None,
+        max_length=255,
+        description="Card only: the payment-method id (pm_…) Stripe.js made in the browser. "
+        "Never a card number.",
+    )
+
+
+class BankDetailsOut(Schema):
+    beneficiary_name: str
+    account_number: str
+    bank_name: str
+    bank_address: str
+    swift: str
+    reference: str
+
+
+class MakePaymentOut(Schema):
+    method: str
+    outcome: Literal["pending", "completed", "cancelled", "armed", "redirect"]
+    payment: PaymentOut | None
+    charged: MoneyOut | None = None
+    bank_details: BankDetailsOut | None = None
+    redirect_url: str | None = None
+    message: str
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail

@@ -1,0 +1,1 @@
+"""The staff back office, built on the Django admin; money moves only through services."""

@@ -1,0 +1,15 @@
+"""Registers every back-office ModelAdmin on the `backoffice` site (see site.py)."""
+
+from paydesk.backoffice import (  # noqa: F401
+    admin_audit,
+    admin_banktransfers,
+    admin_checkout,
+    admin_credits,
+    admin_customers,
+    admin_fx,
+    admin_notifications,
+    admin_payments,
+    admin_portal,
+    admin_users,
+    admin_vouchers,
+)

@@ -1,0 +1,282 @@
+"""Bank transfers in the back office: the provider's Payment Details (Administrators only), and a
+page per bank transfer with its proofs, its approvals and "Complete with amount received".
+
+Every write goes through paydesk.banktransfers.services (audited there); the views check the role,
+collect input, preview what the services would credit, and report what they said.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
+from paydesk.backoffice.roles import AdministratorOnly, can_move_money, is_staff
+from paydesk.backoffice.site import backoffice_site
+from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
+from paydesk.banktransfers.models import BankDetails, BankTransfer, TransferProof
+from paydesk.banktransfers.selectors import (
+    transfer_approvals,
+    transfer_proofs,
+    transfer_receipt,
+    two_person_threshold,
+)
+from paydesk.banktransfers.services import (
+    BANK_DETAILS_FIELDS,
+    bank_details_update,
+    transfer_complete,
+)
+from paydesk.banktransfers.views import proof_response
+from paydesk.errors import InvalidTransition, PaydeskError
+from paydesk.ledger.models import PaymentStatus
+from paydesk.money import format_money
+from paydesk.references import canonical_payment_reference
+
+FIELD_ALIASES = {"currency": "received_currency", "total": "received_amount"}
+
+
+@admin.register(BankDetails, site=backoffice_site)
+class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+    form = BankDetailsForm
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request) and not BankDetails.objects.exists()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """There is only one: go straight to it (or to adding it)."""
+        if not self.has_view_permission(request):
+            return super().changelist_view(request, extra_context)
+        details = BankDetails.objects.order_by("pk").first()
+        if details is None:
+            return HttpResponseRedirect(reverse("backoffice:banktransfers_bankdetails_add"))
+        return HttpResponseRedirect(
+            reverse("backoffice:banktransfers_bankdetails_change", args=[details.pk])
+        )
+
+    def save_model(self, request: HttpRequest, obj: BankDetails, form: Any, change: bool) -> None:
+        try:
+            fields = {name: form.cleaned_data[name] for name in BANK_DETAILS_FIELDS}
+            saved = bank_details_update(actor=request.user, **fields)
+        except PaydeskError as exc:
+            raise ServiceRefused(exc) from exc
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def response_change(self, request: HttpRequest, obj: BankDetails) -> HttpResponse:
+        self.message_user(request, _("Payment details saved."))
+        return HttpResponseRedirect(request.path)
+
+    def response_add(
+        self, request: HttpRequest, obj: BankDetails, post_url_continue: Any = None
+    ) -> HttpResponse:
+        self.message_user(request, _("Payment details saved."))
+        return HttpResponseRedirect(
+            reverse("backoffice:banktransfers_bankdetails_change", args=[obj.pk])
+        )
+
+
+@admin.register(BankTransfer, site=backoffice_site)
+class BankTransferAdmin(admin.ModelAdmin):
+    """Bank transfers only; their page is the approval desk (nothing is edited as a model form)."""
+
+    list_display = [
+        "created_display", "reference", "customer", "total_display", "status_badge", "state"
+    ]
+    list_display_links = ["reference"]
+    list_filter = ["status"]
+    search_fields = ["reference", "customer__name", "description"]
+    search_help_text = _("Reference, customer name or description.")
+    ordering = ["-created_at", "-id"]
+    list_select_related = ["customer"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = None
+
+    class Media:
+        css = {"all": ["backoffice/backoffice.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(method="bank_transfer")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
+        """A reference as a person types it (lower case, no hyphens, O for 0) finds the transfer."""
+        reference = canonical_payment_reference(search_term)
+        if reference is not None:
+            return queryset.filter(reference=reference), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created_display(self, obj: BankTransfer) -> str:
+        return short_datetime(obj.created_at)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, obj: BankTransfer) -> str:
+        return format_money(obj.total, obj.customer.currency)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: BankTransfer) -> str:
+        return format_html(
+            '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("approval"))
+    def state(self, obj: BankTransfer) -> str:
+        if obj.status == PaymentStatus.PENDING and obj.approvals.exists():
+            return str(_("awaiting second approval"))
+        return ""
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/proofs/<int:proof_id>/",
+                wrap(self.proof_view),
+                name=f"{prefix}_proof",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _transfer(self, request: HttpRequest, object_id: str) -> BankTransfer:
+        if not is_staff(request):
+            raise PermissionDenied
+        transfer = self.get_object(request, object_id)
+        if transfer is None:
+            raise Http404("No such bank transfer.")
+        return transfer
+
+    def proof_view(self, request: HttpRequest, object_id: str, proof_id: int) -> HttpResponse:
+        transfer = self._transfer(request, object_id)
+        proof = TransferProof.objects.select_related("payment").filter(
+            pk=proof_id, payment_id=transfer.pk
+        ).first()
+        if proof is None:
+            raise Http404("No such file.")
+        return proof_response(proof)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The transfer, its proofs and approvals; Finance completes it with the amount received."""
+        transfer = self._transfer(request, object_id)
+        page_url = reverse("backoffice:banktransfers_banktransfer_change", args=[transfer.pk])
+        pending = transfer.status == PaymentStatus.PENDING
+        may_complete = pending and can_move_money(request)
+        approvals = list(transfer_approvals(payment=transfer))
+        currency = transfer.customer.currency
+        initial = {"received_amount": f"{transfer.total:f}", "received_currency": currency}
+        if approvals:
+            initial = {
+                "received_amount": f"{approvals[0].received_amount:f}",
+                "received_currency": approvals[0].received_currency,
+            }
+        form = ReceivedAmountForm(request.POST or None, initial=initial)
+        receipt = None
+        if request.method == "POST":
+            if not may_complete:
+                raise PermissionDenied
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    receipt = transfer_receipt(
+                        payment=transfer,
+                        received_amount=data["received_amount"],
+                        received_currency=data["received_currency"],
+                    )
+                    if request.POST.get("previewed") == form.previewed_key():
+                        done = transfer_complete(
+                            payment=transfer.pk,
+                            actor=request.user,
+                            received_amount=data["received_amount"],
+                            received_currency=data["received_currency"],
+                        )
+                        self._report(request, done)
+                        return HttpResponseRedirect(page_url)
+                except InvalidTransition as exc:
+                    messages.error(request, exc.message)
+                    return HttpResponseRedirect(page_url)
+                except PaydeskError as exc:
+                    receipt = None
+                    add_service_error(form, exc, aliases=FIELD_ALIASES)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": _("Bank transfer %s") % transfer.reference,
+            "transfer": transfer,
+            "amount": format_money(transfer.total, currency),
+            "proofs": list(transfer_proofs(payment=transfer)),
+            "approvals": [
+                (approval, format_money(approval.received_amount, approval.received_currency),
+                 format_money(approval.credit, currency))
+                for approval in approvals
+            ],
+            "awaiting_second": pending and bool(approvals),
+            "threshold": format_money(two_person_threshold(), currency),
+            "may_complete": may_complete,
+            "form": form,
+            "receipt": receipt,
+            "previewed": receipt and form.previewed_key(),
+            "receipt_display": receipt and {
+                "received": format_money(receipt.received_amount, receipt.received_currency),
+                "credit": format_money(
+                    approvals[0].credit if approvals else receipt.credit, currency
+                ),
+                "difference": format_money(
+                    (approvals[0].credit if approvals else receipt.credit) - transfer.total,
+                    currency,
+                ),
+                "rate": receipt.rate,
+                "two_person": not approvals and receipt.needs_two_approvals,
+            },
+            "payment_url": reverse("backoffice:ledger_payment_change", args=[transfer.pk]),
+            "cancel_url": reverse("backoffice:ledger_payment_cancel", args=[transfer.pk]),
+        }
+        return TemplateResponse(request, "banktransfers/backoffice_transfer.html", context)
+
+    def _report(self, request: HttpRequest, done: Any) -> None:
+        currency = done.customer.currency
+        if done.status == PaymentStatus.COMPLETED:
+            messages.success(
+                request,
+                _("Transfer %(ref)s completed: %(amount)s credited.")
+                % {"ref": done.reference, "amount": format_money(done.total, currency)},
+            )
+        else:
+            messages.warning(
+                request,
+                _(
+                    "Your approval of %(ref)s is recorded. The credit is above %(limit)s, so a "
+                    "second Finance user must approve it too."
+                )
+                % {"ref": done.reference, "limit": format_money(two_person_threshold(), currency)},
+            )

@@ -1,0 +1,80 @@
+"""Shared plumbing of the back-office ModelAdmins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+
+from paydesk.errors import PaydeskError
+
+
+class ServiceRefused(Exception):
+    """A service refused a save that the form had accepted (a race, or a rule the form lacks)."""
+
+    def __init__(self, error: PaydeskError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class ServiceSaveMixin:
+    """Turns a ServiceRefused raised while saving into a message and a fresh form, not a 500.
+
+    The admin's change view runs in one transaction, so nothing of the refused save remains.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except ServiceRefused as refused:
+            messages.error(request, refused.error.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+Obj = TypeVar("Obj")
+
+
+def guarded_object(
+    model_admin: Any,
+    request: HttpRequest,
+    object_id: str,
+    *,
+    may_act: Callable[[HttpRequest], bool],
+    missing: str,
+    list_url: str,
+    ready: Callable[[Obj], bool],
+    not_ready: Callable[[Obj], str],
+    object_url: Callable[[Obj], str],
+) -> Obj | HttpResponse:
+    """The object a guarded back-office action (complete a payment, disable a voucher…) acts on,
+    or where to send the user with a message: 403 for a role that may not act, the list when
+    there is no such object, the object's page when it is not in the state the action needs."""
+    if not may_act(request):
+        raise PermissionDenied
+    obj = model_admin.get_object(request, object_id)
+    if obj is None:
+        messages.error(request, missing)
+        return HttpResponseRedirect(list_url)
+    if not ready(obj):
+        messages.error(request, not_ready(obj))
+        return HttpResponseRedirect(object_url(obj))
+    return obj
+
+
+def short_datetime(value: Any) -> str:
+    """A list's date and time on one line: `2026-12-03 08:14` in the staff member's zone."""
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

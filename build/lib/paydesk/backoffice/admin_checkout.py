@@ -1,0 +1,133 @@
+"""Back office for Make Payment: method settings (Administrators, audited through
+paydesk.checkout.services), and read-only quotes and payment log for every staff role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
+from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
+from paydesk.backoffice.site import backoffice_site
+from paydesk.checkout.forms import MethodConfigForm
+from paydesk.checkout.method_settings import method_config_update
+from paydesk.checkout.models import MethodConfig, PaymentLogEntry, Quote
+from paydesk.errors import PaydeskError
+from paydesk.gateways.registry import gateway_is_configured, gateway_secrets_status
+from paydesk.money import format_money
+
+
+@admin.register(MethodConfig, site=backoffice_site)
+class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+    form = MethodConfigForm
+    list_display = ["display_name", "method", "enabled", "mode", "has_gateway", "updated_at"]
+    readonly_fields = ["method", "gateway_secrets"]
+    fields = ["method", *MethodConfigForm.Meta.fields, "gateway_secrets"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_staff(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # one row per method, created by migration
+
+    @admin.display(boolean=True, description="gateway ready")
+    def has_gateway(self, obj: MethodConfig) -> bool:
+        return gateway_is_configured(obj.method)
+
+    @admin.display(description="secrets (from the environment)")
+    def gateway_secrets(self, obj: MethodConfig) -> str:
+        if not gateway_is_configured(obj.method) and not gateway_secrets_status(obj.method):
+            return "No gateway for this method yet: it is never offered."
+        status = gateway_secrets_status(obj.method)
+        if not status:
+            return "This method needs no secrets."
+        return format_html_join(
+            ", ", "{}: {}", ((name, "set" if ok else "NOT SET") for name, ok in status.items())
+        )
+
+    def save_model(self, request: HttpRequest, obj: MethodConfig, form: Any, change: bool) -> None:
+        try:
+            saved = method_config_update(
+                config=obj, actor=request.user, **form.service_fields()
+            )
+        except PaydeskError as exc:
+            raise ServiceRefused(exc) from exc
+        obj.refresh_from_db()
+        obj.updated_at = saved.updated_at
+
+
+@admin.register(Quote, site=backoffice_site)
+class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    list_display = [
+        "id", "customer", "method", "total_charged", "currency", "credit", "account_currency",
+        "locked_at", "payment",
+    ]
+    list_filter = ["method"]
+    search_fields = ["payment__reference", "customer__name"]
+    list_select_related = ["customer", "payment"]
+
+
+@admin.register(PaymentLogEntry, site=backoffice_site)
+class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    """The payment log (spec §8): every notification received and every request Paydesk made,
+    with what came of it. Summaries are redacted when written; nothing here is editable."""
+
+    list_display = [
+        "received_display", "gateway", "what", "event_id", "answer", "result",
+        "payment_link", "detail",
+    ]
+    list_display_links = ["received_display"]
+    list_filter = ["gateway", "direction", "channel", "result", "signature_valid"]
+    search_fields = ["event_id", "payment__reference"]
+    list_select_related = ["payment__customer"]
+    readonly_fields = ["summary_table"]
+    exclude = ["summary"]
+
+    @admin.display(description=_("received"), ordering="received_at")
+    def received_display(self, obj: PaymentLogEntry) -> str:
+        return short_datetime(obj.received_at)
+
+    @admin.display(description=_("payment"))
+    def payment_link(self, obj: PaymentLogEntry) -> str:
+        """The payment's reference (a link) and amount through format_money — not its str()."""
+        payment = obj.payment
+        if payment is None:
+            return "—"
+        url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+        return format_html(
+            '<a href="{}">{}</a> {}', url, payment.reference,
+            format_money(payment.total, payment.customer.currency),
+        )
+
+    @admin.display(description=_("what"))
+    def what(self, obj: PaymentLogEntry) -> str:
+        return f"{obj.get_direction_display()} · {obj.get_channel_display()}"
+
+    @admin.display(description=_("answer"))
+    def answer(self, obj: PaymentLogEntry) -> str:
+        """What the gateway said, its HTTP status and whether its signature held, in one cell."""
+        parts = [obj.outcome or "—"]
+        if obj.http_status:
+            parts.append(f"HTTP {obj.http_status}")
+        if obj.signature_valid is not None:
+            parts.append(_("signed") if obj.signature_valid else _("BAD SIGNATURE"))
+        return " · ".join(str(p) for p in parts)
+
+    @admin.display(description="summary (redacted)")
+    def summary_table(self, obj: PaymentLogEntry) -> str:
+        if not obj.summary:
+            return "—"
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "", "<tr><th>{}</th><td>{}</td></tr>", sorted(obj.summary.items())
+            ),
+        )

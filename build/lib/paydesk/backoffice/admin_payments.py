@@ -1,0 +1,307 @@
+"""Payments across all customers: read by all staff, added, completed and cancelled by Finance.
+
+A payment is never edited or deleted here (nor anywhere): the change page is a read-only view,
+with Complete / Cancel buttons for a pending one. Every write is in payment_views.py and goes
+through paydesk.ledger.services.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.accounts.models import PaymentMethod
+from paydesk.backoffice import payment_views
+from paydesk.backoffice.admin_base import short_datetime
+from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
+from paydesk.backoffice.roles import FinanceActs, can_move_money
+from paydesk.backoffice.site import backoffice_site
+from paydesk.banktransfers.services import transfer_complete_as_expected
+from paydesk.credits.services import staff_payment_complete
+from paydesk.ledger.models import Payment
+from paydesk.ledger.services import payment_cancel
+from paydesk.money import format_money
+
+
+class ExportChangeList(ChangeList):
+    """The changelist's filters, search and order without fetching a page: for the CSV."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        self.result_count = self.full_result_count = 0
+        self.result_list = []
+        self.can_show_all = self.multi_page = False
+
+
+class BulkCompleteForm(forms.Form):
+    allow_overdraft = forms.BooleanField(
+        required=False, help_text=_("Complete purchases even past the customer's available credit.")
+    )
+
+
+class BulkCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with each payment and in the audit log."),
+    )
+
+
+@admin.register(Payment, site=backoffice_site)
+class PaymentAdmin(FinanceActs, admin.ModelAdmin):
+    list_display = [
+        "occurred_display",
+        "reference",
+        "customer",
+        "total_display",
+        "status_badge",
+        "method",
+        "description",
+        "staff_comment",
+    ]
+    list_display_links = ["reference"]
+    list_filter = [
+        "status", "needs_attention", "relation", "method", OccurredDateRangeFilter, CustomerFilter
+    ]
+    search_fields = ["description", "staff_comment", "reference", "customer__name"]
+    search_help_text = _("Description, staff comment, reference or customer name.")
+    date_hierarchy = "occurred_at"
+    ordering = ["-occurred_at", "-id"]
+    list_select_related = ["customer"]
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = ["complete_selected", "cancel_selected"]
+    change_list_template = "backoffice/payment_change_list.html"
+    change_form_template = "backoffice/payment_change_form.html"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "customer",
+                    "total_display",
+                    "status_badge",
+                    "method",
+                    "description",
+                    "staff_comment",
+                    "fee_display",
+                ]
+            },
+        ),
+        (
+            _("History"),
+            {
+                "fields": [
+                    "created_at",
+                    "created_by",
+                    "occurred_at",
+                    "completed_at",
+                    "completed_by",
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancel_reason",
+                    "balance_after_display",
+                ]
+            },
+        ),
+        (
+            _("Gateway"),
+            {
+                "fields": [
+                    "gateway",
+                    "gateway_reference",
+                    "gateway_transaction",
+                    "linked_payments",
+                    "needs_attention",
+                    "pending_reason",
+                    "payment_log",
+                ]
+            },
+        ),
+    ]
+
+    class Media:
+        css = {"all": ["backoffice/backoffice.css"]}
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        if getattr(request, "backoffice_export", False):
+            return ExportChangeList
+        return super().get_changelist(request, **kwargs)
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path("export.csv", wrap(self.export_view), name=f"{prefix}_export"),
+            path("<path:object_id>/complete/", wrap(self.complete_view), name=f"{prefix}_complete"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
+            path("<path:object_id>/refresh/", wrap(self.refresh_view), name=f"{prefix}_refresh"),
+            *super().get_urls(),
+        ]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return payment_views.payment_add(self, request)
+
+    def complete_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return payment_views.payment_complete_one(self, request, object_id)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return payment_views.payment_cancel_one(self, request, object_id)
+
+    def refresh_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return payment_views.payment_refresh_one(self, request, object_id)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        return payment_views.payments_export(self, request)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {**(extra_context or {}), "can_move_money": can_move_money(request)}
+        payment = self.get_object(request, object_id)
+        if payment is not None:
+            context["subtitle"] = (
+                f"{payment.reference} · {format_money(payment.total, payment.customer.currency)}"
+                f" · {payment.get_status_display()}"
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context is not None and "cl" in context:
+            context["payment_totals"] = payment_totals(context["cl"].queryset)
+        return response
+
+    @admin.action(description=_("Complete selected pending payments"), permissions=["move_money"])
+    def complete_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> Any:
+        return payment_views.payments_bulk(
+            self,
+            request,
+            queryset,
+            action="complete_selected",
+            form_class=BulkCompleteForm,
+            apply=lambda pk, data: _complete_pending(
+                pk, allow_overdraft=data["allow_overdraft"], actor=request.user
+            ),
+            done_message=_("Completed %(count)d payments."),
+        )
+
+    @admin.action(description=_("Cancel selected pending payments"), permissions=["move_money"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Payment]) -> Any:
+        return payment_views.payments_bulk(
+            self,
+            request,
+            queryset,
+            action="cancel_selected",
+            form_class=BulkCancelForm,
+            apply=lambda pk, data: payment_cancel(
+                payment=pk, reason=data["reason"], actor=request.user
+            ),
+            done_message=_("Cancelled %(count)d payments."),
+        )
+
+    @admin.display(description=_("occurred at"), ordering="occurred_at")
+    def occurred_display(self, obj: Payment) -> str:
+        return short_datetime(obj.occurred_at)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, obj: Payment) -> str:
+        return format_money(obj.total, obj.customer.currency)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: Payment) -> str:
+        return format_html(
+            '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=_("payment fee (reference only)"))
+    def fee_display(self, obj: Payment) -> str | None:
+        return None if obj.fee is None else format_money(obj.fee, obj.customer.currency)
+
+    @admin.display(description=_("payment log"))
+    def payment_log(self, obj: Payment) -> str:
+        entries = obj.log_entries.order_by("received_at", "id")[:50]
+        if not entries:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (e.received_at, e.get_channel_display(), e.event_id, e.result, e.detail)
+                for e in entries
+            ),
+        )
+        link = reverse("backoffice:checkout_paymentlogentry_changelist")
+        return format_html(
+            '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
+            rows, link, obj.reference, _("Open in the payment log"),
+        )
+
+    @admin.display(description=_("linked payments"))
+    def linked_payments(self, obj: Payment) -> str:
+        """The payment this one follows (a late payment's cancelled original) and those that
+        follow it, each a link to its page."""
+        def link(payment: Payment, label: str) -> tuple[str, str, str, str]:
+            url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+            return (label, url, payment.reference, payment.get_status_display())
+
+        items = []
+        if obj.original_id:
+            items.append(link(obj.original, f"{obj.get_relation_display()} for"))
+        items += [
+            link(p, str(p.get_relation_display())) for p in obj.follow_ups.order_by("id")[:20]
+        ]
+        if not items:
+            return "—"
+        return format_html_join(
+            "", '<p>{} <a href="{}">{}</a> ({})</p>', items
+        )
+
+    @admin.display(description=_("balance after"))
+    def balance_after_display(self, obj: Payment) -> str | None:
+        if obj.balance_after is None:
+            return None
+        return format_money(obj.balance_after, obj.customer.currency)
+
+
+def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
+    """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers),
+    a manual credit through four eyes (paydesk.credits)."""
+    if Payment.objects.filter(pk=pk, method=PaymentMethod.BANK_TRANSFER).exists():
+        return transfer_complete_as_expected(payment=pk, actor=actor)
+    return staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
+
+
+def payment_totals(queryset: QuerySet[Payment]) -> list[dict[str, Any]]:
+    """Per currency: count and sum of completed and pending payments in `queryset`."""
+    rows = (
+        queryset.order_by()
+        .values("customer__currency", "status")
+        .annotate(amount=Sum("total"), count=Count("id"))
+    )
+    by_currency: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        currency = row["customer__currency"]
+        entry = by_currency.setdefault(currency, {"currency": currency})
+        amount = row["amount"] if row["amount"] is not None else Decimal(0)
+        entry[row["status"]] = {"count": row["count"], "total": format_money(amount, currency)}
+    return [by_currency[c] for c in sorted(by_currency)]

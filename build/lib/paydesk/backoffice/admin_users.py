@@ -1,0 +1,327 @@
+"""Staff accounts and portal users, for Administrators only.
+
+New users go through paydesk.accounts.services (staff_user_create / portal_user_create), edits
+and passwords through paydesk.backoffice.services, a reset of someone's two-factor sign-in
+through paydesk.twofactor.services; all audited. Passwords are hashed by Django
+and no hash is ever shown. Users are deactivated, never deleted (the ledger and audit log
+refer to them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.accounts.models import User
+from paydesk.accounts.services import portal_user_create, staff_user_create
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.forms import (
+    PasswordSetForm,
+    PortalUserAddForm,
+    PortalUserChangeForm,
+    StaffUserAddForm,
+    StaffUserChangeForm,
+)
+from paydesk.backoffice.models import PortalUser, StaffUser
+from paydesk.backoffice.roles import AdministratorOnly
+from paydesk.backoffice.services import portal_user_update, staff_user_update, user_password_set
+from paydesk.backoffice.site import backoffice_site
+from paydesk.errors import PaydeskError
+from paydesk.sessions.services import sessions_end_all
+from paydesk.twofactor.selectors import factors_for_user
+from paydesk.twofactor.services import second_factors_reset
+from paydesk.web.client_ip import client_ip
+
+
+class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+    add_form: Any = None
+    add_fieldsets: list[Any] = []
+    change_fields: list[str] = []
+    readonly_fields = ["email", "password_link", "two_factor", "last_login", "date_joined"]
+    ordering = ["email"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is None:
+            return self.add_fieldsets
+        return [
+            (None, {"fields": ["email", *self.change_fields, "password_link", "two_factor"]}),
+            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else list(self.readonly_fields)
+
+    @admin.display(description=_("password"))
+    def password_link(self, obj: User) -> str:
+        url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_password", args=[obj.pk]
+        )
+        return format_html('<a href="{}">{}</a>', url, _("Set a new password"))
+
+    @admin.display(description=_("two-factor sign-in"))
+    def two_factor(self, obj: User) -> str:
+        summary = _factor_summary(obj)
+        if summary is None:
+            return _("none set up")
+        url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_two_factor_reset",
+            args=[obj.pk],
+        )
+        return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/password/",
+                self.admin_site.admin_view(self.password_view),
+                name=f"{prefix}_password",
+            ),
+            path(
+                "<path:object_id>/two-factor-reset/",
+                self.admin_site.admin_view(self.two_factor_reset_view),
+                name=f"{prefix}_two_factor_reset",
+            ),
+            *super().get_urls(),
+        ]
+
+    def two_factor_reset_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """An Administrator removes every second factor of another user (audited)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        user = self.get_object(request, object_id)
+        if user is None:
+            return HttpResponseRedirect(
+                reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        change_url = reverse(
+            f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change", args=[user.pk]
+        )
+        if request.method == "POST":
+            try:
+                second_factors_reset(user=user, actor=request.user, ip_address=client_ip(request))
+            except PaydeskError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Two-factor sign-in reset for %s: they set up a new factor at next sign-in.")
+                    % user.email,
+                )
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "backoffice/two_factor_reset.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Reset two-factor sign-in of %s") % user.email,
+                "original": user,
+                "summary": _factor_summary(user) or _("none set up"),
+            },
+        )
+
+    def password_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        user = self.get_object(request, object_id)
+        if user is None:
+            return HttpResponseRedirect(
+                reverse(f"backoffice:{self.opts.app_label}_{self.opts.model_name}_changelist")
+            )
+        form = PasswordSetForm(user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user_password_set(
+                user=user, password=form.cleaned_data["password1"], actor=request.user
+            )
+            if user.pk != request.user.pk:  # their sessions end with their old password
+                sessions_end_all(
+                    user=user, actor=request.user, reason="password set by an Administrator",
+                    request=request,
+                )
+            messages.success(request, _("Password changed for %s.") % user.email)
+            return HttpResponseRedirect(
+                reverse(
+                    f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change",
+                    args=[user.pk],
+                )
+            )
+        return TemplateResponse(
+            request,
+            "backoffice/password_set.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("Set a new password for %s") % user.email,
+                "form": form,
+                "original": user,
+            },
+        )
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        return [{"added": {}}] if add else [{"changed": {"fields": sorted(form.changed_data)}}]
+
+    @staticmethod
+    def _adopt(obj: User, saved: User) -> None:
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+
+def _factor_summary(user: User) -> str | None:
+    factors = factors_for_user(user)
+    parts = []
+    if factors.authenticators:
+        parts.append(_("%d authenticator app(s)") % len(factors.authenticators))
+    if factors.passkeys:
+        parts.append(_("%d passkey(s)") % len(factors.passkeys))
+    if factors.recovery:
+        parts.append(_("%d recovery code(s) left") % factors.recovery.remaining)
+    return ", ".join(str(part) for part in parts) or None
+
+
+@admin.register(StaffUser, site=backoffice_site)
+class StaffUserAdmin(UserAdminBase):
+    add_form = StaffUserAddForm
+    form = StaffUserChangeForm
+    add_fieldsets = [
+        (None, {"fields": ["email", "full_name", "staff_role", "password1", "password2"]})
+    ]
+    change_fields = ["full_name", "staff_role", "is_active"]
+    list_display = ["email", "full_name", "staff_role", "is_active", "last_login"]
+    list_filter = ["staff_role", "is_active"]
+    search_fields = ["email", "full_name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).exclude(staff_role="")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.pk == request.user.pk:
+            readonly += ["staff_role", "is_active"]  # nobody demotes or locks out themselves
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                saved = staff_user_update(
+                    user=obj,
+                    actor=request.user,
+                    **{name: data[name] for name in self.change_fields if name in data},
+                )
+            else:
+                saved = staff_user_create(
+                    email=data["email"],
+                    password=data["password1"],
+                    role=data["staff_role"],
+                    full_name=data["full_name"],
+                    actor=request.user,
+                )
+        except PaydeskError as exc:
+            raise ServiceRefused(exc) from exc
+        self._adopt(obj, saved)
+
+
+@admin.register(PortalUser, site=backoffice_site)
+class PortalUserAdmin(UserAdminBase):
+    add_form = PortalUserAddForm
+    form = PortalUserChangeForm
+    add_fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "customer",
+                    "email",
+                    "full_name",
+                    "can_view_payments",
+                    "can_make_payments",
+                    "password1",
+                    "password2",
+                ]
+            },
+        )
+    ]
+    change_fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
+    readonly_fields = [
+        "email",
+        "customer",
+        "password_link",
+        "two_factor",
+        "last_login",
+        "date_joined",
+    ]
+    list_display = [
+        "email",
+        "customer",
+        "full_name",
+        "can_view_payments",
+        "can_make_payments",
+        "is_active",
+        "last_login",
+    ]
+    list_filter = ["is_active", "can_make_payments"]
+    search_fields = ["email", "full_name", "customer__name"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        if obj is None:
+            return self.add_fieldsets
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "email",
+                        "customer",
+                        *self.change_fields,
+                        "password_link",
+                        "two_factor",
+                    ]
+                },
+            ),
+            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).filter(customer__isnull=False)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                saved = portal_user_update(
+                    user=obj,
+                    actor=request.user,
+                    **{name: data[name] for name in self.change_fields if name in data},
+                )
+            else:
+                saved = portal_user_create(
+                    customer=data["customer"],
+                    email=data["email"],
+                    password=data["password1"],
+                    full_name=data["full_name"],
+                    can_view_payments=data["can_view_payments"],
+                    can_make_payments=data["can_make_payments"],
+                    actor=request.user,
+                )
+        except PaydeskError as exc:
+            raise ServiceRefused(exc) from exc
+        self._adopt(obj, saved)

@@ -1,0 +1,98 @@
+"""Changelist filters for payments: one customer, and a date range in the staff time zone."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.accounts.models import Customer
+
+
+class CustomerFilter(admin.SimpleListFilter):
+    """`?customer=<id>`: shown only when set (there are too many customers to list)."""
+
+    title = _("customer")
+    parameter_name = "customer"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        value = request.GET.get(self.parameter_name, "")
+        if not value.isdigit():
+            return []
+        customer = Customer.objects.filter(pk=int(value)).first()
+        return [(str(customer.pk), str(customer))] if customer else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            raise IncorrectLookupParameters("customer must be a number")
+        return queryset.filter(customer_id=int(value))
+
+
+class OccurredDateRangeFilter(admin.ListFilter):
+    """`?date_from=YYYY-MM-DD&date_to=YYYY-MM-DD`, inclusive, in the current time zone."""
+
+    title = _("date range")
+    template = "backoffice/date_range_filter.html"
+    parameters = ("date_from", "date_to")
+
+    def __init__(
+        self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any
+    ) -> None:
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.parameters)
+
+    def _date(self, name: str) -> datetime.date | None:
+        text = (self.used_parameters.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            raise IncorrectLookupParameters(f"{name} must be a date like 2026-01-31") from None
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        tz = timezone.get_current_timezone()
+        start, end = self._date("date_from"), self._date("date_to")
+        if start is not None:
+            queryset = queryset.filter(
+                occurred_at__gte=datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+            )
+        if end is not None:
+            after = end + datetime.timedelta(days=1)
+            queryset = queryset.filter(
+                occurred_at__lt=datetime.datetime.combine(after, datetime.time.min, tzinfo=tz)
+            )
+        return queryset
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        hidden = []
+        for name, values in changelist.params.items():
+            if name in self.parameters or name == "p":
+                continue
+            for value in values if isinstance(values, list) else [values]:
+                hidden.append((name, value))
+        yield {
+            "date_from": self.used_parameters.get("date_from", ""),
+            "date_to": self.used_parameters.get("date_to", ""),
+            "hidden": hidden,
+            "clear_query_string": changelist.get_query_string(remove=list(self.parameters)),
+        }

@@ -1,0 +1,93 @@
+"""The back office's home page: the work waiting, with counts and links, and every page grouped
+by task (Payments, Customers, Vouchers, Settings, Records) instead of by Django app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.notifications.models import EmailStatus, OutboundEmail
+
+
+@dataclass(frozen=True)
+class WaitingWork:
+    label: str
+    count: int
+    url: str
+    hint: str
+
+
+def work_waiting() -> list[WaitingWork]:
+    """What Finance should look at now, each with the list that shows exactly those rows."""
+    pending = Payment.objects.filter(status=PaymentStatus.PENDING)
+    payments = reverse("backoffice:ledger_payment_changelist")
+    return [
+        WaitingWork(
+            "Bank transfers to approve",
+            pending.filter(method="bank_transfer").count(),
+            reverse("backoffice:banktransfers_banktransfer_changelist") + "?status__exact=pending",
+            "Complete each with the amount actually received, or cancel it.",
+        ),
+        WaitingWork(
+            "Credits awaiting a second approver",
+            pending.filter(credit_approval__isnull=False).count(),
+            reverse("backoffice:credits_creditawaitingapproval_changelist"),
+            "Entered by one Finance user; another approves or refuses.",
+        ),
+        WaitingWork(
+            "Payments needing attention",
+            Payment.objects.filter(needs_attention=True).count(),
+            payments + "?needs_attention__exact=1",
+            "A gateway said something unexpected: read the payment log.",
+        ),
+        WaitingWork(
+            "Other pending payments",
+            pending.exclude(method="bank_transfer").filter(credit_approval__isnull=True).count(),
+            payments + "?status__exact=pending",
+            "Online payments the customer has not finished yet.",
+        ),
+        WaitingWork(
+            "Emails that failed",
+            OutboundEmail.objects.filter(status=EmailStatus.FAILED).count(),
+            reverse("backoffice:notifications_outboundemail_changelist")
+            + "?status__exact=failed",
+            "Retried by the worker until it gives up.",
+        ),
+    ]
+
+
+# Task → the models on it, in the order shown ("app_label.model_name").
+TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Payments", (
+        "ledger.payment", "banktransfers.banktransfer", "credits.creditawaitingapproval",
+        "checkout.paymentlogentry", "checkout.quote",
+    )),
+    ("Customers", ("accounts.customer", "backoffice.portaluser")),
+    ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
+    ("Settings", (
+        "checkout.methodconfig", "banktransfers.bankdetails", "fx.exchangerate",
+        "accounts.portaldefaults", "backoffice.staffuser",
+    )),
+    ("Records", ("audit.auditentry", "notifications.outboundemail")),
+)
+
+
+def task_groups(app_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Django's app list regrouped by task; a model no task names goes under Settings."""
+    models = {
+        f"{app['app_label']}.{model['object_name'].lower()}": model
+        for app in app_list
+        for model in app["models"]
+    }
+    placed: set[str] = set()
+    groups = []
+    for name, keys in TASKS:
+        found = [models[key] for key in keys if key in models]
+        placed.update(key for key in keys if key in models)
+        groups.append({"name": name, "slug": name.lower(), "models": found})
+    leftovers = [model for key, model in models.items() if key not in placed]
+    groups[3]["models"].extend(leftovers)
+    return [group for group in groups if group["models"]]

@@ -1,0 +1,111 @@
+"""Reads for bank transfers: the provider's bank details, a customer's own transfer, the
+approvals so far, and the preview of a completion (credit, rate, difference). Never writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.banktransfers.errors import TransferError
+from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
+from paydesk.fx.selectors import Rate, convert
+from paydesk.ledger.models import Payment
+from paydesk.money import (
+    currency_exponent,
+    decimal_places,
+    normalize_currency,
+    to_decimal,
+)
+from paydesk.references import canonical_payment_reference
+
+
+def bank_details_current() -> BankDetails | None:
+    """The provider's bank details, or None while an Administrator has not entered them."""
+    return BankDetails.objects.order_by("pk").first()
+
+
+def two_person_threshold() -> Decimal:
+    """Credits above this (account currency) need two Finance approvals."""
+    return to_decimal(str(settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD))
+
+
+def transfer_for_customer(*, customer: Customer, reference: str) -> Payment | None:
+    """The customer's own bank transfer by its reference typed loosely; None for anything else."""
+    canonical = canonical_payment_reference(reference or "")
+    if canonical is None:
+        return None
+    return (
+        Payment.objects.select_related("customer")
+        .filter(customer=customer, reference=canonical, method=PaymentMethod.BANK_TRANSFER)
+        .first()
+    )
+
+
+def transfer_proofs(*, payment: Payment) -> QuerySet[TransferProof]:
+    return TransferProof.objects.filter(payment=payment).order_by("uploaded_at", "id")
+
+
+def transfer_approvals(*, payment: Payment) -> QuerySet[TransferApproval]:
+    return (
+        TransferApproval.objects.filter(payment=payment)
+        .select_related("approver")
+        .order_by("at", "id")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a received amount credits: in the account currency, at the day's rate."""
+
+    received_amount: Decimal
+    received_currency: str
+    credit: Decimal
+    rate: Rate
+    expected: Decimal
+    currency: str
+
+    @property
+    def difference(self) -> Decimal:
+        """Credit minus the pending amount: negative when less arrived than expected."""
+        return self.credit - self.expected
+
+    @property
+    def needs_two_approvals(self) -> bool:
+        return self.credit > two_person_threshold()
+
+
+def transfer_receipt(
+    *, payment: Payment, received_amount: object, received_currency: str, on: date | None = None
+) -> Receipt:
+    """Convert what arrived to the account currency at the day's rate; refuse nonsense amounts."""
+    currency = normalize_currency(received_currency)
+    amount = to_decimal(received_amount, field="received_amount")
+    if amount <= 0:
+        raise TransferError("The amount received must be more than zero.", field="received_amount")
+    if decimal_places(amount) > currency_exponent(currency):
+        raise TransferError(
+            f"{currency} allows at most {currency_exponent(currency)} decimal places.",
+            field="received_amount",
+        )
+    account_currency = payment.customer.currency
+    conversion = convert(
+        amount=amount, from_currency=currency, to_currency=account_currency, on=on
+    )
+    if conversion.amount <= 0:
+        raise TransferError(
+            "That amount is worth nothing in the account currency.", field="received_amount"
+        )
+    return Receipt(
+        received_amount=amount,
+        received_currency=currency,
+        credit=conversion.amount,
+        rate=conversion.rate,
+        expected=payment.total,
+        currency=account_currency,
+    )

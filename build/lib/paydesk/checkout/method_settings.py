@@ -1,0 +1,67 @@
+"""How a Pay via method is offered: the back office's audited changes (Administrators)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from paydesk.accounts.models import StaffRole
+from paydesk.audit.services import audit_record
+from paydesk.checkout.models import (
+    MethodConfig,
+)
+from paydesk.errors import (
+    InvalidAmount,
+    PaydeskError,
+    PermissionDenied,
+)
+
+METHOD_CONFIG_FIELDS = (
+    "display_name",
+    "enabled",
+    "mode",
+    "currencies",
+    "amounts_currency",
+    "surcharge_fixed",
+    "surcharge_percent",
+    "minimum_amount",
+    "maximum_amount",
+    "deduct_gateway_fee",
+)
+
+
+def _config_snapshot(config: MethodConfig) -> dict[str, Any]:
+    def text(value: Any) -> Any:
+        return str(value) if isinstance(value, Decimal) else value
+
+    return {name: text(getattr(config, name)) for name in METHOD_CONFIG_FIELDS}
+
+
+def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) -> MethodConfig:
+    """Change how a method is offered (Administrators only), audited with before and after."""
+    if not (actor is not None and actor.is_staff and actor.has_role(StaffRole.ADMIN)):
+        raise PermissionDenied("Only an Administrator can change payment methods.")
+    unknown = set(changes) - set(METHOD_CONFIG_FIELDS)
+    if unknown:
+        raise PaydeskError(f"Unknown method settings: {sorted(unknown)}")
+    minimum = changes.get("minimum_amount", config.minimum_amount)
+    maximum = changes.get("maximum_amount", config.maximum_amount)
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise InvalidAmount("The maximum must not be below the minimum.", field="maximum_amount")
+    with transaction.atomic():
+        locked = MethodConfig.objects.select_for_update().get(pk=config.pk)
+        before = _config_snapshot(locked)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.updated_at = timezone.now()
+        locked.save()
+        locked.refresh_from_db()  # amounts as stored (4 places), like `before`
+        after = _config_snapshot(locked)
+        if after != before:
+            audit_record(
+                action="method_config.update", actor=actor, obj=locked, before=before, after=after
+            )
+    return locked

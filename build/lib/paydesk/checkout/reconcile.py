@@ -1,0 +1,132 @@
+"""Reconciliation (the Kill Bill "Janitor" idea, spec §5): the worker's job that settles gateway
+payments nobody told us about.
+
+Every online-gateway payment still pending PAYDESK_RECONCILE_AFTER_MINUTES after it started is
+re-queried at its gateway and completed, cancelled or left pending with the gateway's reason.
+One still not paid — or never started — at its gateway PAYDESK_ABANDON_AFTER_MINUTES after it
+started is cancelled as abandoned, unless its money is on its way (`in_flight`) or staff must
+look at it. A gateway that does not answer leaves the payment pending with that reason, to be
+asked again on the next run. Each action is in the payment log (channel "reconcile").
+
+The late watch: an online payment cancelled within PAYDESK_LATE_WATCH_HOURS is asked about again
+(at most once per PAYDESK_LATE_CHECK_EVERY_MINUTES, judged by the payment log's last request for
+it), so that money its gateway confirms after the cancellation becomes a late payment even when
+no webhook arrives (checkout/services.py `_late_payment`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from paydesk.checkout.events import gateway_event_apply
+from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
+from paydesk.checkout.services import (
+    GatewayAnswer,
+    online_gateway_for,
+    payment_late_check,
+    payment_status_refresh,
+)
+from paydesk.errors import GatewayError
+from paydesk.gateways.base import GatewayEvent, OnlineGateway, Outcome
+from paydesk.gateways.registry import gateway_for, gateway_methods
+from paydesk.ledger.models import Payment, PaymentStatus
+
+logger = logging.getLogger("paydesk.reconcile")
+BATCH = 200  # payments asked about per run; the oldest first, the rest on the next run
+
+
+def _online_methods() -> list[str]:
+    return [m for m in gateway_methods() if isinstance(gateway_for(m), OnlineGateway)]
+
+
+def _abandoned(answer: GatewayAnswer, *, cutoff: datetime) -> bool:
+    payment = answer.payment
+    if payment.status != PaymentStatus.PENDING or payment.created_at > cutoff:
+        return False
+    if payment.needs_attention or answer.unavailable:
+        return False
+    if answer.refused:  # the gateway has never heard of it: the checkout never got there
+        return True
+    event = answer.event
+    return event is not None and event.outcome is Outcome.PENDING and not event.in_flight
+
+
+def _abandon(payment: Payment, display_name: str, minutes: int) -> bool:
+    """Cancel a payment nobody paid, through the one place events move money (so it is logged
+    once, as the event `reconcile:<reference>:abandoned`, like any other outcome)."""
+    reason = f"Abandoned: not paid at {display_name} within {minutes} minutes."
+    event = GatewayEvent(
+        gateway=payment.gateway,
+        event_id=f"reconcile:{payment.reference}:abandoned",
+        outcome=Outcome.CANCELLED,
+        payment_reference=payment.reference,
+        gateway_reference=payment.gateway_reference,
+        reason=reason,
+        summary={"source": "reconciliation", "minutes": str(minutes)},
+    )
+    try:
+        applied = gateway_event_apply(event=event, channel=LogChannel.RECONCILE)
+    except GatewayError as error:
+        logger.warning("Reconciliation could not abandon %s: %s", payment.reference, error.message)
+        return False
+    if applied.duplicate or applied.entry.result != EventResult.APPLIED:
+        return False  # settled meanwhile (a late webhook)
+    logger.info("Reconciliation cancelled %s: %s", payment.reference, reason)
+    return True
+
+
+def _late_watch(*, now: datetime) -> int:
+    """Ask the gateways about recently cancelled online payments; how many late payments that
+    recorded."""
+    since = now - timedelta(hours=settings.PAYDESK_LATE_WATCH_HOURS)
+    asked_since = now - timedelta(minutes=settings.PAYDESK_LATE_CHECK_EVERY_MINUTES)
+    asked = PaymentLogEntry.objects.filter(
+        payment=OuterRef("pk"), direction=LogDirection.SENT, received_at__gte=asked_since
+    )
+    cancelled = (
+        Payment.objects.filter(
+            status=PaymentStatus.CANCELLED,
+            method__in=_online_methods(),
+            cancelled_at__gte=since,
+            cancelled_at__lte=now,
+        )
+        .exclude(gateway="")
+        .exclude(gateway_reference="")
+        .exclude(Exists(asked))
+        .order_by("cancelled_at", "id")[:BATCH]
+    )
+    recorded = 0
+    for payment in cancelled:
+        before = payment.follow_ups.count()
+        payment_late_check(payment=payment)
+        recorded += payment.follow_ups.count() - before
+    return recorded
+
+
+def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
+    """One run of the job: how many payments it settled (completed or cancelled)."""
+    now = now or timezone.now()
+    due = now - timedelta(minutes=settings.PAYDESK_RECONCILE_AFTER_MINUTES)
+    minutes = settings.PAYDESK_ABANDON_AFTER_MINUTES
+    cutoff = now - timedelta(minutes=minutes)
+    pending = Payment.objects.filter(
+        status=PaymentStatus.PENDING, method__in=_online_methods(), created_at__lte=due
+    ).exclude(gateway="").order_by("created_at", "id")[:BATCH]
+    settled = _late_watch(now=now)
+    for payment in pending:
+        gateway = online_gateway_for(payment)
+        if gateway is None:
+            continue
+        answer = payment_status_refresh(payment=payment)
+        if answer.payment.status != PaymentStatus.PENDING:
+            settled += 1
+        elif _abandoned(answer, cutoff=cutoff) and _abandon(
+            answer.payment, gateway.display_name, minutes
+        ):
+            settled += 1
+    return settled

@@ -1,0 +1,125 @@
+"""Reads for Make Payment: which methods a customer may use, in which currencies.
+
+A method is offered only when it has a gateway (settings.PAYDESK_GATEWAYS) with every secret
+set, its MethodConfig is enabled, it is not blocked for the customer (vouchers also need the
+customer's "allow vouchers" flag), and it accepts at least one currency the customer may pay in
+that can be converted to the account currency today. Never writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.checkout.models import MethodConfig
+from paydesk.errors import MethodUnavailable
+from paydesk.fx.selectors import rate_for
+from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
+
+
+@dataclass(frozen=True, slots=True)
+class AvailableMethod:
+    """A method this customer may use now: its fields and the currencies it may be paid in."""
+
+    method: str
+    display_name: str
+    fields: tuple[str, ...]
+    currencies: tuple[str, ...]
+    config: MethodConfig
+
+    @property
+    def takes_amount(self) -> bool:
+        return "amount" in self.fields
+
+
+def _needs_amounts_rate(config: MethodConfig) -> bool:
+    return bool(config.surcharge_fixed or config.minimum_amount or config.maximum_amount)
+
+
+def _currencies(*, customer: Customer, config: MethodConfig, on: date | None) -> tuple[str, ...]:
+    if config.method == PaymentMethod.VOUCHER:
+        # A voucher redeems only in the account currency (paydesk.vouchers).
+        candidates = [customer.currency]
+    else:
+        candidates = customer.effective_topup_currencies()
+    accepted = {code.upper() for code in config.currencies or []}
+    supported = gateway_for(config.method).supported_currencies()
+    usable = []
+    for code in dict.fromkeys(candidates):
+        if accepted and code not in accepted:
+            continue
+        if supported is not None and code not in supported:
+            continue
+        if config.method != PaymentMethod.VOUCHER:
+            if rate_for(base=code, quote=customer.currency, on=on) is None:
+                continue
+            if _needs_amounts_rate(config) and (
+                rate_for(base=config.amounts_currency, quote=code, on=on) is None
+            ):
+                continue
+        usable.append(code)
+    return tuple(usable)
+
+
+def _available(
+    *,
+    customer: Customer,
+    method: str,
+    config: MethodConfig | None,
+    defaults: PortalDefaults,
+    blocked: set[str],
+    on: date | None,
+) -> AvailableMethod | None:
+    if config is None or method in blocked or not gateway_is_configured(method):
+        return None
+    if method == PaymentMethod.VOUCHER and not customer.flag("allow_vouchers", defaults):
+        return None
+    currencies = _currencies(customer=customer, config=config, on=on)
+    if not currencies:
+        return None
+    return AvailableMethod(
+        method=method,
+        display_name=config.display_name,
+        fields=gateway_for(method).fields,
+        currencies=currencies,
+        config=config,
+    )
+
+
+def methods_available_for(*, customer: Customer, on: date | None = None) -> list[AvailableMethod]:
+    """The Pay via methods this customer may use today, in the order the gateways are listed."""
+    defaults = PortalDefaults.current()
+    blocked = set(customer.effective_blocked_methods(defaults))
+    configs = {
+        c.method: c for c in MethodConfig.objects.filter(enabled=True, method__in=gateway_methods())
+    }
+    found = (
+        _available(
+            customer=customer, method=method, config=configs.get(method), defaults=defaults,
+            blocked=blocked, on=on,
+        )
+        for method in gateway_methods()
+    )
+    return [available for available in found if available is not None]
+
+
+def method_available_for(
+    *, customer: Customer, method: str, on: date | None = None
+) -> AvailableMethod:
+    """The method if this customer may use it today, else MethodUnavailable (field `method`).
+    Looks at that one method only (every Pay asks this)."""
+    available = None
+    if method in gateway_methods():
+        defaults = PortalDefaults.current()
+        available = _available(
+            customer=customer,
+            method=method,
+            config=MethodConfig.objects.filter(enabled=True, method=method).first(),
+            defaults=defaults,
+            blocked=set(customer.effective_blocked_methods(defaults)),
+            on=on,
+        )
+    if available is None:
+        raise MethodUnavailable("Choose one of the payment methods offered.", field="method")
+    return available

@@ -1,0 +1,393 @@
+"""Make Payment's writes: start a checkout, and ask a gateway where a payment stands.
+
+Money moves only through paydesk.ledger.services, in the same transaction as the change that
+causes it. A gateway is only called with data and only answers with data; what it says is
+applied by paydesk.checkout.events (the one place an event moves money). It never trusts an
+amount from a browser: every rule is checked again (quotes.py). Method settings:
+method_settings.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.banktransfers.selectors import bank_details_current
+from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
+from paydesk.checkout.events import gateway_event_apply
+from paydesk.checkout.models import (
+    EventResult,
+    LogChannel,
+    PaymentLogEntry,
+    Quote,
+)
+from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.errors import (
+    AmountMismatch,
+    CardDetailsMissing,
+    GatewayError,
+    GatewayUnavailable,
+    MethodUnavailable,
+    PaydeskError,
+    PermissionDenied,
+)
+from paydesk.gateways.base import (
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    OnlineGateway,
+)
+from paydesk.gateways.http import public_url
+from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.access import payment_cancellable_by
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import (
+    PaidDetails,
+    payment_cancel,
+    payment_create,
+    payment_pending_note,
+)
+from paydesk.money import (
+    Money,
+    format_money,
+)
+from paydesk.notifications.services import (
+    notify_bank_transfer_instructions,
+)
+
+logger = logging.getLogger(__name__)
+IDEMPOTENCY_KEY_MAX = 64
+# The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
+# it on to the gateway's adapter.
+CANCELLED_PARAMETER = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """A started checkout: the locked quote, its payment, and what the gateway said (None when
+    this was a resubmission of a checkout already started, or when the gateway gave no usable
+    answer). `problem` is the message for the customer when the gateway failed or refused."""
+
+    quote: Quote
+    payment: Payment
+    result: CheckoutResult | None
+    replayed: bool = False
+    problem: str = ""
+
+    @property
+    def redirect_url(self) -> str:
+        """Where the customer must go now to pay ('' when nowhere: wait, or look at the result)."""
+        if self.payment.status != PaymentStatus.PENDING:
+            return ""
+        if self.result is not None and self.result.redirect_url:
+            return self.result.redirect_url
+        return self.quote.gateway_url
+
+
+def _check_payer(*, user: Any, customer: Customer) -> None:
+    if not getattr(user, "pk", None) or not user.is_active:
+        raise PermissionDenied("Sign in to make a payment.")
+    if user.customer_id != customer.pk:
+        raise PermissionDenied("You can make payments only for your own account.")
+    if not user.can_make_payments:
+        raise PermissionDenied("Your user may view payments but not make them.")
+
+
+def _checked_key(key: str) -> str:
+    key = (key or "").strip()
+    if not 16 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.replace("-", "").replace(
+        "_", ""
+    ).isalnum() or not key.isascii():
+        raise PaydeskError("This form has expired: reload the page and try again.")
+    return key
+
+
+def _started(*, customer: Customer, key: str) -> Checkout | None:
+    quote = (
+        Quote.objects.select_related("payment")
+        .filter(customer=customer, idempotency_key=key, payment__isnull=False)
+        .first()
+    )
+    if quote is None:
+        return None
+    return Checkout(quote=quote, payment=quote.payment, result=None, replayed=True)
+
+
+def checkout_start(
+    *,
+    customer: Customer,
+    user: Any,
+    method: str,
+    amount: object,
+    currency: object,
+    idempotency_key: str,
+    on: date | None = None,
+    payment_method_token: str = "",
+) -> Checkout:
+    """Lock the quote, create its pending payment and start the gateway's checkout.
+
+    The form's one-time token is the idempotency key: the same form sent twice, or eight times at
+    once, starts one checkout; every resubmission gets that checkout back (`replayed`).
+    The gateway is called after the payment is committed and outside any transaction. A gateway
+    that gives no usable answer leaves the payment pending with the reason (reconciliation asks
+    again later); one that refuses for good cancels it with the reason; an outcome known at once
+    (a card charged or declined) is applied like a webhook.
+    """
+    _check_payer(user=user, customer=customer)
+    key = _checked_key(idempotency_key)
+    existing = _started(customer=customer, key=key)
+    if existing is not None:
+        return existing
+    if method == PaymentMethod.VOUCHER:
+        raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
+    terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
+    gateway = gateway_for(method)
+    if "card_number" in gateway.fields and not payment_method_token.strip():
+        # The card fields are the processor's: without their payment-method id there is
+        # nothing to charge, so no payment is made.
+        raise CardDetailsMissing(
+            "Enter your card in the card fields: no card reached the processor.",
+            field="payment_method",
+        )
+    try:
+        with transaction.atomic():
+            quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
+            charged = format_money(terms.total_charged, terms.currency)
+            payment = payment_create(
+                customer=customer,
+                total=terms.credit,
+                description=f"{gateway.display_name} {charged}",
+                method=method,
+                status=PaymentStatus.PENDING,
+                actor=user,
+                gateway=gateway.name,
+                idempotency_key=f"checkout:{key}",
+                paid=PaidDetails(
+                    amount=terms.total_charged,
+                    currency=terms.currency,
+                    fx_rate=str(terms.rate.rate),
+                    surcharge=terms.surcharge,
+                ),
+            )
+            quote.payment = payment
+            quote.save(update_fields=["payment"])
+            if method == PaymentMethod.BANK_TRANSFER:
+                _email_transfer_instructions(payment=payment, terms=terms)
+    except IntegrityError:
+        existing = _started(customer=customer, key=key)
+        if existing is None:
+            raise
+        return existing
+    # Called after commit: an online gateway's HTTP call must never hold a database transaction.
+    return_url = public_url(reverse("checkout:return", args=[payment.reference]))
+    request = CheckoutRequest(
+        payment_reference=payment.reference,
+        amount=Money(terms.total_charged, terms.currency),
+        customer_email=user.email,
+        description=payment.description,
+        idempotency_key=f"checkout:{key}",
+        expires_at=quote.expires_at,
+        return_url=return_url,
+        cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
+        payment_method_token=payment_method_token,
+    )
+    try:
+        result = gateway.start_checkout(request)
+    except GatewayUnavailable as error:
+        reason = (
+            f"{error.message} Nothing is credited until {gateway.display_name} confirms the "
+            "payment; Paydesk will ask again."
+        )
+        payment_pending_note(payment=payment, reason=reason)
+        payment.refresh_from_db()
+        return Checkout(quote=quote, payment=payment, result=None, problem=reason)
+    except GatewayError as error:
+        payment = payment_cancel(
+            payment=payment, reason=f"{gateway.display_name} refused: {error.message}"
+        )
+        return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
+    return _checkout_started(quote=quote, payment=payment, result=result)
+
+
+def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:
+    if result.gateway_reference not in ("", payment.reference, payment.gateway_reference):
+        payment_pending_note(payment=payment, gateway_reference=result.gateway_reference)
+    if result.redirect_url:
+        Quote.objects.filter(pk=quote.pk).update(gateway_url=result.redirect_url[:2000])
+        quote.gateway_url = result.redirect_url[:2000]
+    problem = ""
+    if result.event is not None:
+        try:
+            gateway_event_apply(event=result.event, channel=LogChannel.CHECKOUT)
+        except (AmountMismatch, GatewayError) as error:
+            problem = error.message
+    payment.refresh_from_db()
+    if payment.status == PaymentStatus.CANCELLED:
+        problem = payment.cancel_reason
+    return Checkout(quote=quote, payment=payment, result=result, problem=problem)
+
+
+def _email_transfer_instructions(*, payment: Payment, terms: Any) -> None:
+    """Queue the bank details and reference to the customer (sent after commit)."""
+    details = bank_details_current()
+    if details is None:
+        logger.warning("No payment details set: transfer %s was not emailed.", payment.reference)
+        return
+    notify_bank_transfer_instructions(
+        payment=payment,
+        bank_details={name: getattr(details, name) for name in BANK_DETAILS_FIELDS},
+        amount=terms.total_charged,
+        currency=terms.currency,
+    )
+
+
+def online_gateway_for(payment: Payment) -> OnlineGateway | None:
+    """The online gateway of a payment made through one, else None (bank transfer, manual)."""
+    if not payment.gateway:
+        return None
+    try:
+        gateway = gateway_for(payment.method)
+    except GatewayError:
+        return None
+    return gateway if isinstance(gateway, OnlineGateway) else None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayAnswer:
+    """What asking a gateway about one payment gave: the payment as it is now, the gateway's
+    event (None when it had nothing to say or gave no usable answer), and why not."""
+
+    payment: Payment
+    event: GatewayEvent | None
+    unavailable: bool = False
+    refused: str = ""
+
+
+def _ask_gateway(
+    payment: Payment, ask: Any, *, channel: str, unavailable: str, cancelled_by: Any = None
+) -> GatewayAnswer:
+    """Ask the gateway about `payment` (`ask()` → GatewayEvent | None) and apply its answer;
+    a gateway without a usable answer leaves the payment pending with the reason."""
+    try:
+        event = ask()
+    except GatewayUnavailable as error:
+        payment_pending_note(payment=payment, reason=f"{error.message} {unavailable}")
+        payment.refresh_from_db()
+        return GatewayAnswer(payment=payment, event=None, unavailable=True)
+    except GatewayError as error:
+        logger.warning("Payment %s: the gateway refused: %s", payment.reference, error.message)
+        with transaction.atomic():
+            payment_pending_note(payment=payment, reason=error.message)
+            # In the payment log too, beside the notifications: what was refused, and why (a
+            # return whose checkout signature names another order, a payment we never made).
+            PaymentLogEntry.objects.create(
+                gateway=payment.gateway[:20],
+                channel=channel,
+                event_id=f"{channel}:{payment.reference}:refused"[:200],
+                payment=payment,
+                signature_valid=None,
+                outcome="",
+                result=EventResult.REFUSED,
+                detail=error.message[:500],
+            )
+        payment.refresh_from_db()
+        return GatewayAnswer(payment=payment, event=None, refused=error.message)
+    if event is not None:
+        try:
+            gateway_event_apply(event=event, channel=channel, cancelled_by=cancelled_by)
+        except (AmountMismatch, GatewayError) as error:
+            logger.warning("Payment %s: %s", payment.reference, error.message)
+    payment.refresh_from_db()
+    return GatewayAnswer(payment=payment, event=event)
+
+
+def checkout_return(*, payment: Payment, params: dict[str, str]) -> Payment:
+    """The customer came back from the gateway: ask the gateway (never the URL) where the payment
+    stands and apply the answer; the payment as it is now. A cancelled payment is asked about
+    too: money the gateway confirms now (a late authorisation, a 3-D Secure finished after the
+    payment was abandoned) is credited as a late payment.
+
+    The return URL's `cancelled` is never passed on: anyone can put it in a link, so only
+    checkout_cancel (a POST by a user allowed to cancel) tells the gateway the customer
+    cancelled."""
+    params = {key: value for key, value in params.items() if key != CANCELLED_PARAMETER}
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.status == PaymentStatus.COMPLETED:
+        return payment
+    return _ask_gateway(
+        payment,
+        lambda: gateway.confirm_return(
+            payment_reference=payment.reference,
+            gateway_reference=payment.gateway_reference,
+            params=params,
+        ),
+        channel=LogChannel.RETURN,
+        unavailable="Paydesk will ask again shortly; nothing is credited until then.",
+    ).payment
+
+
+def checkout_cancel(*, payment: Payment, user: Any) -> Payment:
+    """A portal user pressed Cancel for a pending online payment (the status page after leaving
+    the gateway without paying, or Razorpay's page): ask the gateway, saying the customer
+    cancelled. It is cancelled only when the gateway confirms nobody paid (an order never
+    approved, a checkout closed, a transaction abandoned); money the gateway confirms is
+    credited instead, and a gateway that keeps the invoice open (NOWPayments) leaves it pending
+    with that reason. The cancellation is audited under the user ("payment.cancel").
+
+    PermissionDenied unless the user made the payment, or may make payments and see it.
+    """
+    if not payment_cancellable_by(
+        user=user, payment=payment, defaults=PortalDefaults.current()
+    ):
+        raise PermissionDenied("You do not have permission to cancel this payment.")
+    gateway = online_gateway_for(payment)
+    if gateway is None or payment.status != PaymentStatus.PENDING:
+        return payment
+    return _ask_gateway(
+        payment,
+        lambda: gateway.confirm_return(
+            payment_reference=payment.reference,
+            gateway_reference=payment.gateway_reference,
+            params={CANCELLED_PARAMETER: "1"},
+        ),
+        channel=LogChannel.RETURN,
+        unavailable="It could not be cancelled now: Paydesk will ask again shortly.",
+        cancelled_by=user,
+    ).payment
+
+
+def _requery(payment: Payment, *, unavailable: str) -> GatewayAnswer:
+    """Ask the payment's gateway where it stands (fetch_status) and apply the answer."""
+    gateway = online_gateway_for(payment)
+    if gateway is None:
+        return GatewayAnswer(payment=payment, event=None)
+    return _ask_gateway(
+        payment,
+        lambda: gateway.fetch_status(
+            payment_reference=payment.reference, gateway_reference=payment.gateway_reference
+        ),
+        channel=LogChannel.RECONCILE,
+        unavailable=unavailable,
+    )
+
+
+def payment_status_refresh(*, payment: Payment) -> GatewayAnswer:
+    """Re-query one gateway payment (reconciliation, or staff asking now) and apply the answer."""
+    if payment.is_final:
+        return GatewayAnswer(payment=payment, event=None)
+    return _requery(payment, unavailable="Reconciliation will ask again.")
+
+
+def payment_late_check(*, payment: Payment) -> GatewayAnswer:
+    """Ask the gateway again about a cancelled online payment (reconciliation's late watch):
+    money it confirms now is credited once as a late payment linked to it; anything else
+    changes nothing. A payment that never got a gateway reference is not asked."""
+    if payment.status != PaymentStatus.CANCELLED or not payment.gateway_reference:
+        return GatewayAnswer(payment=payment, event=None)
+    return _requery(payment, unavailable="")

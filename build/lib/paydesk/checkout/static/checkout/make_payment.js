@@ -1,0 +1,158 @@
+/*
+ * Make Payment: show only the chosen method's fields, and a live quote as the customer types.
+ *
+ * The quote comes from the server (checkout:quote, JSON with money as strings): this file never
+ * computes an amount. The page works without it ("Show quote" re-renders the page with the
+ * quote); the server checks everything again on Pay. No inline script; nothing else.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("pay-form");
+  if (!form || !window.fetch) {
+    return;
+  }
+  var quoteUrl = form.getAttribute("data-quote-url");
+  var select = form.querySelector("select[name='method']");
+  var quoteBody = document.getElementById("quote-body");
+  var sections = Array.prototype.slice.call(form.querySelectorAll("fieldset[data-method]"));
+  var timer = null;
+  var sequence = 0;
+  var LABELS = [
+    ["amount", "Amount"],
+    ["surcharge", "Surcharge"],
+    ["total_charged", "Total charged"],
+    ["credit", "Credited to your account"],
+    ["fx_rate", "Exchange rate"],
+  ];
+
+  function chosenSection() {
+    var method = select ? select.value : "";
+    for (var i = 0; i < sections.length; i++) {
+      if (sections[i].getAttribute("data-method") === method) {
+        return sections[i];
+      }
+    }
+    return null;
+  }
+
+  function showChosen() {
+    var chosen = chosenSection();
+    sections.forEach(function (section) {
+      section.hidden = section !== chosen;
+    });
+  }
+
+  function clearErrors(section) {
+    Array.prototype.forEach.call(section.querySelectorAll("[data-field-error]"), function (p) {
+      p.textContent = "";
+    });
+  }
+
+  function showMessage(text) {
+    quoteBody.textContent = "";
+    var p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = text;
+    quoteBody.appendChild(p);
+  }
+
+  function showQuote(quote) {
+    quoteBody.textContent = "";
+    var list = document.createElement("dl");
+    list.className = "quote-figures";
+    LABELS.forEach(function (pair) {
+      var text = quote.display[pair[0]];
+      if (!text) {
+        return;
+      }
+      var term = document.createElement("dt");
+      term.textContent = pair[1];
+      var value = document.createElement("dd");
+      value.setAttribute("data-quote", pair[0]);
+      value.textContent = text;
+      list.appendChild(term);
+      list.appendChild(value);
+    });
+    quoteBody.appendChild(list);
+  }
+
+  function field(section, name) {
+    return section.querySelector("[name='" + section.getAttribute("data-method") + "-" + name + "']");
+  }
+
+  function requestQuote() {
+    var section = chosenSection();
+    if (!section || section.getAttribute("data-takes-amount") !== "1") {
+      return;
+    }
+    var amount = field(section, "amount");
+    var currency = field(section, "currency");
+    var quoted = section.querySelector("[data-quoted-credit]");
+    if (!amount || !amount.value.trim()) {
+      showMessage("Enter an amount to see the quote.");
+      return;
+    }
+    var params = new URLSearchParams({
+      method: section.getAttribute("data-method"),
+      amount: amount.value.trim(),
+      currency: currency ? currency.value : "",
+    });
+    var mine = ++sequence;
+    fetch(quoteUrl + "?" + params.toString(), {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        if (mine !== sequence) {
+          return; // an older answer arriving late
+        }
+        clearErrors(section);
+        if (data.ok) {
+          showQuote(data.quote);
+          if (quoted) {
+            quoted.value = data.quote.credit;
+          }
+          return;
+        }
+        if (quoted) {
+          quoted.value = "";
+        }
+        showMessage("No quote yet: see the message next to the field.");
+        Object.keys(data.errors).forEach(function (name) {
+          var target = section.querySelector("[data-field-error='" + name + "']");
+          if (target) {
+            target.textContent = data.errors[name];
+          } else {
+            showMessage(data.errors[name]);
+          }
+        });
+      })
+      .catch(function () {
+        showMessage("The quote could not be fetched; press Show quote.");
+      });
+  }
+
+  function later() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(requestQuote, 300);
+  }
+
+  if (select) {
+    select.addEventListener("change", function () {
+      showChosen();
+      later();
+    });
+  }
+  sections.forEach(function (section) {
+    section.addEventListener("input", later);
+    section.addEventListener("change", later);
+  });
+  showChosen();
+})();

@@ -1,0 +1,1 @@
+"""The `paydesk` command line: Django management commands with Paydesk's settings."""

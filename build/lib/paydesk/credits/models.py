@@ -1,0 +1,49 @@
+"""Four eyes on manual credits: a completed credit that staff enter above the threshold is held
+for a second Finance user. CreditApproval records the hold; the payment itself is an ordinary
+pending ledger Payment until another Finance user approves it (completed) or someone in Finance
+refuses it (cancelled with the reason). Who decided and when are the payment's own
+completed_by / cancelled_by, and the audit log's.
+
+Nothing here changes a payment or a balance: see services.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.fields import AmountField
+from paydesk.ledger.models import Payment
+
+
+class CreditApproval(models.Model):
+    """A manual credit entered as completed above the threshold, held for a second person."""
+
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="credit_approval"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    threshold = AmountField(help_text=_("The threshold in force then, in the account currency."))
+    email_confirmation = models.BooleanField(
+        default=False, help_text=_("Tell the customer's contacts once it is approved.")
+    )
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Approval of {self.payment.reference} entered by {self.requested_by}"
+
+
+class CreditAwaitingApproval(Payment):
+    """Manual credits held for a second Finance user, as the back office lists them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "credit awaiting approval"
+        verbose_name_plural = "credits awaiting approval"

@@ -1,0 +1,270 @@
+"""Staff entering and completing payments under four eyes (spec §13): a manual completed credit
+above the threshold (selectors.credit_threshold) is not credited when it is entered. It is
+recorded pending, "awaiting approval", with a CreditApproval row, and is credited only when a
+second Finance user (an Administrator counts as Finance) approves it; anyone in Finance may
+refuse it, which cancels it with the reason. Below the threshold one person records it, as
+before; purchases (negative totals) are never held.
+
+The same rule covers completing a pending manual credit entered as pending: above the threshold
+it is completed by someone other than the person who entered it, with the amount entered. The
+ideas are the bank transfers' two-person rule (paydesk.banktransfers.services.transfer_complete):
+the payment row is locked for the whole decision, so two approvers at once credit once; a
+refused approval is audited, then raised; the approver confirms the amount, never changes it.
+
+Money moves only through paydesk.ledger.services, in the same transaction as the decision.
+Called by the back office's Add payment and Complete, the staff API, the ConnexCS endpoint and
+the command line (with --as); the system itself (no acting user) is never held.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.audit.services import audit_record
+from paydesk.credits.errors import CreditApprovalRefused, CreditError
+from paydesk.credits.models import CreditApproval
+from paydesk.credits.selectors import credit_threshold, needs_second_person
+from paydesk.errors import InvalidTransition, PermissionDenied
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import (
+    checked_total,
+    payment_cancel,
+    payment_complete,
+    payment_create,
+    payment_pending_note,
+)
+from paydesk.money import format_money, plain_amount
+from paydesk.notifications.services import notify_payment_completed, notify_payment_received
+
+AWAITING_APPROVAL = "Awaiting approval by a second Finance user."
+
+
+def _is_staff(actor: Any) -> bool:
+    return bool(getattr(actor, "pk", None) and getattr(actor, "is_staff", False))
+
+
+def _require_finance(actor: Any, action: str) -> None:
+    if not (_is_staff(actor) and actor.can_move_money):
+        raise PermissionDenied(f"Only Finance can {action}.")
+
+
+def is_held(payment: Payment) -> bool:
+    """A pending manual credit waiting for its second person."""
+    return (
+        payment.status == PaymentStatus.PENDING
+        and CreditApproval.objects.filter(payment_id=payment.pk).exists()
+    )
+
+
+def staff_payment_add(
+    *,
+    customer: Customer,
+    total: object,
+    description: str,
+    actor: Any,
+    status: str = PaymentStatus.COMPLETED,
+    method: str = PaymentMethod.MANUAL,
+    fee: object = None,
+    allow_overdraft: bool = False,
+    idempotency_key: str | None = None,
+    email_confirmation: bool = False,
+    cancel_reason: str = "",
+) -> Payment:
+    """Record a payment or purchase entered by staff; a completed manual credit above the
+    threshold is held pending for a second Finance user (see the module's docstring).
+
+    Returns the payment: completed, or pending with `is_held(payment)`. The caller sends the
+    confirmation email of a completed payment; a held one keeps `email_confirmation` for the
+    approval.
+    """
+    amount = checked_total(total)
+    held = (
+        status == PaymentStatus.COMPLETED
+        and method == PaymentMethod.MANUAL
+        and _is_staff(actor)
+        and needs_second_person(total=amount, currency=customer.currency)
+    )
+    if idempotency_key is not None:
+        earlier = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
+    with transaction.atomic():
+        payment = payment_create(
+            customer=customer,
+            total=amount,
+            description=description,
+            method=method,
+            status=PaymentStatus.PENDING if held else status,
+            actor=actor,
+            fee=fee,
+            allow_overdraft=allow_overdraft,
+            idempotency_key=idempotency_key,
+            cancel_reason=cancel_reason,
+        )
+        if not held or payment.created_by_id != actor.pk or payment.status != PaymentStatus.PENDING:
+            return payment
+        threshold = credit_threshold(customer.currency)
+        try:
+            with transaction.atomic():
+                CreditApproval.objects.create(
+                    payment=payment,
+                    requested_by=actor,
+                    threshold=threshold,
+                    email_confirmation=email_confirmation,
+                )
+        except IntegrityError:  # the twin request with this idempotency key held it first
+            return payment
+        payment_pending_note(payment=payment, reason=AWAITING_APPROVAL, needs_attention=True)
+        payment.refresh_from_db()
+        audit_record(
+            action="credit.hold",
+            actor=actor,
+            obj=payment,
+            customer_id=customer.pk,
+            after={
+                "reference": payment.reference,
+                "total": plain_amount(amount, customer.currency),
+                "currency": customer.currency,
+                "threshold": plain_amount(threshold, customer.currency),
+                "email_confirmation": email_confirmation,
+            },
+        )
+    return payment
+
+
+def staff_payment_complete(
+    *,
+    payment: Payment | int,
+    actor: Any,
+    total: object = None,
+    allow_overdraft: bool = False,
+) -> Payment:
+    """Staff complete a pending payment (not a bank transfer: transfer_complete has its own
+    rule). A held credit, or a manual credit above the threshold, is completed only by someone
+    other than the person who entered it, with the amount entered."""
+    _require_finance(actor, "complete a payment")
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    refusal: tuple[str, str | None] | None = None
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(
+            pk=pk
+        )
+        if locked.status != PaymentStatus.PENDING:
+            raise InvalidTransition(
+                f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
+                f"only a pending payment can be completed."
+            )
+        approval = CreditApproval.objects.filter(payment=locked).select_related(
+            "requested_by"
+        ).first()
+        amount = locked.total if total in (None, "") else checked_total(total)
+        currency = locked.customer.currency
+        four_eyes = approval is not None or (
+            locked.method == PaymentMethod.MANUAL
+            and needs_second_person(total=amount, currency=currency)
+        )
+        if not four_eyes:
+            done = payment_complete(
+                payment=locked.pk, actor=actor, total=total, allow_overdraft=allow_overdraft
+            )
+            notify_payment_completed(payment=done)
+            return done
+        entered_by = approval.requested_by_id if approval is not None else locked.created_by_id
+        if entered_by == actor.pk:
+            refusal = (
+                "Nobody approves a credit they entered: a second Finance user must approve it.",
+                None,
+            )
+        elif amount != locked.total:
+            refusal = (
+                f"A credit above the threshold is approved as entered "
+                f"({format_money(locked.total, currency)}). If that is wrong, refuse it and "
+                f"enter it again.",
+                "total",
+            )
+        if refusal is None:
+            return _approve(locked=locked, actor=actor, approval=approval)
+    _refuse(payment=locked, actor=actor, message=refusal[0], field=refusal[1])
+    raise AssertionError("unreachable")
+
+
+def _approve(*, locked: Payment, actor: Any, approval: CreditApproval | None) -> Payment:
+    currency = locked.customer.currency
+    payment_pending_note(payment=locked.pk, reason="", needs_attention=False)
+    done = payment_complete(payment=locked.pk, actor=actor)
+    entered_by = approval.requested_by if approval is not None else locked.created_by
+    audit_record(
+        action="credit.approve",
+        actor=actor,
+        obj=done,
+        customer_id=done.customer_id,
+        after={
+            "reference": done.reference,
+            "total": plain_amount(done.total, currency),
+            "currency": currency,
+            "entered_by": entered_by.email if entered_by is not None else None,
+            "threshold": plain_amount(credit_threshold(currency), currency),
+        },
+    )
+    if approval is not None and approval.email_confirmation:
+        notify_payment_received(payment=done)
+    return done
+
+
+def _refuse(*, payment: Payment, actor: Any, message: str, field: str | None) -> None:
+    """Record a refused approval in the audit log (a security event), then raise it."""
+    audit_record(
+        action="credit.approval_refused",
+        actor=actor,
+        obj=payment,
+        customer_id=payment.customer_id,
+        after={"reference": payment.reference, "reason": message},
+    )
+    raise CreditApprovalRefused(message, field=field)
+
+
+def _held(payment: Payment | int) -> Payment:
+    """The payment row, locked, if it is a credit awaiting approval."""
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
+    if not CreditApproval.objects.filter(payment=locked).exists():
+        raise CreditError(f"Payment {locked.reference} is not a credit awaiting approval.")
+    if locked.status != PaymentStatus.PENDING:
+        raise InvalidTransition(
+            f"Credit {locked.reference} is {locked.get_status_display().lower()}: "
+            f"it was already decided."
+        )
+    return locked
+
+
+def credit_approve(*, payment: Payment | int, actor: Any) -> Payment:
+    """A second Finance user approves a held credit: it completes and the balance moves."""
+    _require_finance(actor, "approve a credit")
+    with transaction.atomic():
+        pk = _held(payment).pk
+    # Decided under staff_payment_complete's own lock (it checks again that the credit is
+    # pending); outside this block, so that a refused approval's audit entry stays.
+    return staff_payment_complete(payment=pk, actor=actor)
+
+
+def credit_refuse(*, payment: Payment | int, actor: Any, reason: str) -> Payment:
+    """Finance (the person who entered it included: they withdraw it) refuses a held credit:
+    it is cancelled with the reason, which the customer sees; nothing is credited."""
+    _require_finance(actor, "refuse a credit")
+    if not (reason or "").strip():
+        raise CreditError("Say why the credit is refused.", field="reason")
+    with transaction.atomic():
+        locked = _held(payment)
+        payment_pending_note(payment=locked.pk, reason="", needs_attention=False)
+        done = payment_cancel(payment=locked.pk, reason=reason, actor=actor)
+        audit_record(
+            action="credit.refuse",
+            actor=actor,
+            obj=done,
+            customer_id=done.customer_id,
+            after={"reference": done.reference, "reason": done.cancel_reason},
+        )
+    return done

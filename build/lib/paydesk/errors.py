@@ -1,0 +1,156 @@
+"""Paydesk's error tree. Each error says in one line when it is raised.
+
+Every error carries a stable `code` (for the API and the CLI) and, where one field is to blame,
+the `field` name, so that a form can show the message next to it.
+"""
+
+from __future__ import annotations
+
+
+class PaydeskError(Exception):
+    """Base of every error Paydesk raises on purpose."""
+
+    code = "paydesk_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidAmount(PaydeskError):
+    """An amount is not an exact decimal, has too many decimals, or is out of range."""
+
+    code = "invalid_amount"
+
+
+class InvalidCurrency(PaydeskError):
+    """A currency code is not ISO 4217, or differs from the one the operation needs."""
+
+    code = "invalid_currency"
+
+
+class PaymentError(PaydeskError):
+    """A payment cannot be created or changed as asked."""
+
+    code = "payment_error"
+
+
+class InvalidTransition(PaymentError):
+    """A payment's status would move backwards or out of a final state."""
+
+    code = "invalid_transition"
+
+
+class InsufficientCredit(PaymentError):
+    """A purchase would take the customer's available credit below zero."""
+
+    code = "insufficient_credit"
+
+
+class CustomerError(PaydeskError):
+    """A customer cannot be created or changed as asked (say, its currency)."""
+
+    code = "customer_error"
+
+
+class PermissionDenied(PaydeskError):
+    """The acting user's role does not allow this action."""
+
+    code = "permission_denied"
+
+
+class ExchangeRateError(PaydeskError):
+    """An exchange rate cannot be stored, imported or found as asked."""
+
+    code = "exchange_rate_error"
+
+
+class InvalidRate(ExchangeRateError):
+    """A rate is not a positive exact decimal, has too many decimals, or has a bad date."""
+
+    code = "invalid_rate"
+
+
+class InvalidRateFile(ExchangeRateError):
+    """A reference-rate file is not the ECB's eurofxref XML, or holds a bad rate or date."""
+
+    code = "invalid_rate_file"
+
+
+class RateUnavailable(ExchangeRateError):
+    """No rate recent enough exists to convert between two currencies."""
+
+    code = "rate_unavailable"
+
+
+class RateLimited(PaydeskError):
+    """Too many failed attempts from this user, customer or IP address; try again later (429)."""
+
+    code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
+class VoucherError(PaydeskError):
+    """A voucher or a batch cannot be issued or changed as asked (staff-facing)."""
+
+    code = "voucher_error"
+
+
+class VoucherRejected(VoucherError):
+    """A code cannot be redeemed; one message for every reason, so guessing learns nothing."""
+
+    code = "voucher_rejected"
+
+
+class AmountMismatch(PaymentError):
+    """A gateway reports an amount or currency other than the one the locked quote charged."""
+
+    code = "amount_mismatch"
+
+
+class MethodUnavailable(PaymentError):
+    """A payment method is disabled, not configured, or blocked for this customer."""
+
+    code = "method_unavailable"
+
+
+class CardDetailsMissing(PaymentError):
+    """A card payment arrived without the payment-method id the processor's card fields make."""
+
+    code = "card_details_missing"
+
+
+class GatewayError(PaydeskError):
+    """A payment gateway refused, failed or answered something Paydesk cannot use."""
+
+    code = "gateway_error"
+
+
+class GatewayUnavailable(GatewayError):
+    """A gateway timed out, answered 5xx or answered something unreadable: try again later."""
+
+    code = "gateway_unavailable"
+
+
+class GatewayDeclined(GatewayError):
+    """A gateway refused the charge for good (a declined card, a refused order)."""
+
+    code = "gateway_declined"
+
+
+class WebhookSignatureInvalid(GatewayError):
+    """A gateway notification's signature is missing, malformed, stale or does not match."""
+
+    code = "bad_signature"
+
+
+class GatewayNotConfigured(GatewayError):
+    """No gateway is registered for a method, or one of its secrets is missing."""
+
+    code = "gateway_not_configured"

@@ -1,0 +1,1 @@
+"""Exchange rates: the table Finance keeps, the ECB import, and conversion between currencies."""

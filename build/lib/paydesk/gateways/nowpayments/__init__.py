@@ -1,0 +1,1 @@
+"""NOWPayments crypto invoices; IPNs signed with x-nowpayments-sig."""

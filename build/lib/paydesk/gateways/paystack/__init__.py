@@ -1,0 +1,1 @@
+"""Paystack transactions; webhooks signed with x-paystack-signature."""

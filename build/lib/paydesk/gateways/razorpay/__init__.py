@@ -1,0 +1,1 @@
+"""Razorpay orders and checkout; webhooks signed with X-Razorpay-Signature."""

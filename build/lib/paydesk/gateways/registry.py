@@ -1,0 +1,59 @@
+"""Which gateway serves which payment method: dotted paths in settings.PAYDESK_GATEWAYS.
+
+A method with no entry has no gateway yet and is never offered. Secrets are settings read from
+the environment (settings/base.py) and only reported here as set / not set; they are never
+stored or shown.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from paydesk.errors import GatewayNotConfigured
+from paydesk.gateways.base import Gateway
+
+
+@cache
+def _load(dotted_path: str) -> Gateway:
+    gateway = import_string(dotted_path)()
+    if not isinstance(gateway, Gateway):
+        raise GatewayNotConfigured(f"{dotted_path} is not a Paydesk gateway.")
+    return gateway
+
+
+def gateway_methods() -> list[str]:
+    """The methods that have a gateway registered, in settings order."""
+    return list(settings.PAYDESK_GATEWAYS)
+
+
+def gateway_for(method: str) -> Gateway:
+    """The gateway serving `method`, or GatewayNotConfigured."""
+    dotted_path = settings.PAYDESK_GATEWAYS.get(method)
+    if not dotted_path:
+        raise GatewayNotConfigured(f"No gateway is registered for '{method}'.", field="method")
+    return _load(dotted_path)
+
+
+def gateway_secrets_status(method: str) -> dict[str, bool]:
+    """Each environment variable the gateway needs → whether it is set (never its value)."""
+    try:
+        gateway = gateway_for(method)
+    except GatewayNotConfigured:
+        return {}
+    return {
+        name: bool(getattr(settings, name, "") or os.environ.get(name))
+        for name in gateway.secret_settings
+    }
+
+
+def gateway_is_configured(method: str) -> bool:
+    """A gateway is registered for the method and every secret it needs is set."""
+    try:
+        gateway_for(method)
+    except GatewayNotConfigured:
+        return False
+    return all(gateway_secrets_status(method).values())

@@ -1,0 +1,1 @@
+"""Card payments through Stripe (PaymentIntents); webhooks signed with Stripe-Signature."""

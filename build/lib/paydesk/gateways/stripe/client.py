@@ -1,0 +1,278 @@
+"""Stripe's PaymentIntents API through the official `stripe` SDK.
+
+Two calls, both server-side with the secret key:
+- `POST /v1/payment_intents` (form-encoded): create and confirm in one call with the `pm_…` id the
+  card fields hosted by Stripe made in the browser; `Idempotency-Key` = the checkout's key;
+- `GET /v1/payment_intents/{id}`: where an intent stands (the return from 3-D Secure, and
+  reconciliation).
+
+The SDK's API base is `gateway_base_url(...)` (the sandbox in the demo and the tests, Stripe's
+live API otherwise), its own retries are off (a retry is reconciliation's job, never a hidden
+second charge attempt) and its HTTP client is the SDK's default (requests, a dependency of the
+SDK) given PAYDESK_GATEWAY_TIMEOUT as its timeout. Every call is
+handed to the payment log (`record_exchange`) with a summary that never holds a client secret,
+a key or card data. What a failure means (quality.md R6):
+- no answer in time, refused connection, HTTP 5xx or 429, a body that is not JSON →
+  GatewayUnavailable (the payment stays pending; reconciliation asks again);
+- HTTP 402 `card_error` → CardDeclined, carrying Stripe's message and the declined intent;
+- any other 4xx (bad request, unknown intent, wrong key, idempotency conflict) → GatewayError.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
+from paydesk.gateways.base import redact
+from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
+from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
+from paydesk.money import Money
+
+LIVE_API = "https://api.stripe.com"
+DISPLAY_NAME = "Stripe"
+
+# The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.
+_INTENT_FIELDS = ("id", "object", "status", "amount", "amount_received", "currency",
+                  "payment_method", "latest_charge", "cancellation_reason")
+_ERROR_FIELDS = ("type", "code", "decline_code", "message", "param")
+
+
+def stripe_api_base() -> str:
+    """PAYDESK_STRIPE_API_BASE, else the sandbox when it is on, else api.stripe.com."""
+    return gateway_base_url("PAYDESK_STRIPE_API_BASE", live=LIVE_API, sandbox_path="stripe")
+
+
+def stripe_minor_units(money: Money) -> int:
+    """`money` as Stripe's integer amount: zero-decimal currencies (JPY…) in whole units,
+    three-decimal ones (KWD…) in thousandths ending in 0, everything else in hundredths.
+    GatewayError when Stripe cannot charge that amount exactly (never rounded)."""
+    exponent = stripe_exponent(money.currency)
+    units = money.amount.scaleb(exponent)
+    if units != units.to_integral_value():
+        raise GatewayError(
+            f"Stripe charges {money.currency} in whole units of {Decimal(1).scaleb(-exponent)}: "
+            f"{money} cannot be charged exactly."
+        )
+    if exponent == 3 and int(units) % 10:
+        raise GatewayError(
+            f"Stripe charges {money.currency} in multiples of 0.010: {money} cannot be charged."
+        )
+    return int(units)
+
+
+class CardDeclined(GatewayDeclined):
+    """Stripe refused the card (HTTP 402 `card_error`): its message for the customer, its codes,
+    and the intent it left in `requires_payment_method` (empty when Stripe sent none)."""
+
+    def __init__(self, message: str, *, code: str, decline_code: str,
+                 intent: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.stripe_code = code
+        self.decline_code = decline_code
+        self.intent = dict(intent)
+
+
+def intent_summary(intent: Mapping[str, Any]) -> dict[str, str]:
+    """What the payment log keeps of a PaymentIntent (no client secret, no card data)."""
+    summary = {name: str(intent[name]) for name in _INTENT_FIELDS if intent.get(name) is not None}
+    metadata = intent.get("metadata")
+    if isinstance(metadata, Mapping) and metadata.get(REFERENCE_KEY):
+        summary[f"metadata.{REFERENCE_KEY}"] = str(metadata[REFERENCE_KEY])
+    next_action = intent.get("next_action")
+    if isinstance(next_action, Mapping):
+        summary["next_action.type"] = str(next_action.get("type", ""))
+    error = intent.get("last_payment_error")
+    if isinstance(error, Mapping):
+        summary.update(
+            {f"last_payment_error.{k}": str(error[k]) for k in _ERROR_FIELDS if error.get(k)}
+        )
+    return summary
+
+
+def _error_summary(body: Any) -> dict[str, str]:
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        return {}
+    summary = {f"error.{k}": str(error[k]) for k in _ERROR_FIELDS if error.get(k)}
+    intent = error.get("payment_intent")
+    if isinstance(intent, Mapping):
+        summary.update({f"error.payment_intent.{k}": v for k, v in intent_summary(intent).items()})
+    return summary
+
+
+class StripeApi:
+    """The PaymentIntents calls Paydesk makes. Build one per use: settings are read each time."""
+
+    def __init__(self, *, secret_key: str | None = None, base_url: str | None = None,
+                 timeout: int | None = None) -> None:
+        self.secret_key = (
+            secret_key if secret_key is not None else settings.PAYDESK_STRIPE_SECRET_KEY
+        )
+        self.base_url = (base_url or stripe_api_base()).rstrip("/")
+        self.timeout = timeout if timeout is not None else settings.PAYDESK_GATEWAY_TIMEOUT
+
+    # --- the calls ------------------------------------------------------------------------
+
+    def payment_intent_create(
+        self,
+        *,
+        amount: Money,
+        payment_method: str,
+        return_url: str,
+        payment_reference: str,
+        description: str,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Create and confirm a card PaymentIntent; the intent as Stripe answers it."""
+        params: dict[str, Any] = {
+            "amount": stripe_minor_units(amount),
+            "currency": amount.currency.lower(),
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "confirm": True,
+            "return_url": return_url,
+            "description": description[:500],
+            "metadata": {REFERENCE_KEY: payment_reference},
+        }
+        summary = {
+            "amount": str(params["amount"]),
+            "currency": params["currency"],
+            "payment_method": payment_method,
+            "confirm": "true",
+            "return_url": return_url,
+            f"metadata.{REFERENCE_KEY}": payment_reference,
+        }
+        return self._call(
+            "POST",
+            "/v1/payment_intents",
+            lambda client: client.v1.payment_intents.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            ),
+            request_summary=summary,
+            payment_reference=payment_reference,
+            idempotency_key=idempotency_key,
+        )
+
+    def payment_intent_retrieve(self, intent_id: str, *, payment_reference: str = "") -> (
+        dict[str, Any]
+    ):
+        """One PaymentIntent as Stripe has it now."""
+        if not intent_id.startswith("pi_") or "/" in intent_id:
+            raise GatewayError(f"'{intent_id[:40]}' is not a Stripe PaymentIntent id.")
+        return self._call(
+            "GET",
+            f"/v1/payment_intents/{intent_id}",
+            lambda client: client.v1.payment_intents.retrieve(intent_id),
+            request_summary={},
+            payment_reference=payment_reference,
+        )
+
+    # --- one exchange ---------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        send: Callable[[stripe.StripeClient], Any],
+        *,
+        request_summary: Mapping[str, str],
+        payment_reference: str,
+        idempotency_key: str = "",
+    ) -> dict[str, Any]:
+        if not self.secret_key:
+            raise GatewayError("Stripe's secret key (PAYDESK_STRIPE_SECRET_KEY) is not set.")
+        started = time.monotonic()
+        status: int | None = None
+        body: Any = None
+        failure: GatewayError | None = None
+        error_text = ""
+        http_client = stripe.RequestsClient(timeout=self.timeout)
+        try:
+            client = stripe.StripeClient(
+                self.secret_key,
+                base_addresses={"api": self.base_url},
+                max_network_retries=0,
+                http_client=http_client,
+            )
+            answer = send(client)
+            status = answer.last_response.code
+            body = answer.last_response.data
+            if not isinstance(body, dict):
+                error_text = f"{DISPLAY_NAME} answered something that is not a JSON object."
+                failure = GatewayUnavailable(error_text)
+        except stripe.CardError as error:
+            status, body = error.http_status, error.json_body
+            failure = _declined(error)
+        except stripe.APIConnectionError as error:
+            error_text = self._connection_text(error)
+            failure = GatewayUnavailable(error_text)
+        except stripe.StripeError as error:
+            status, body = error.http_status, error.json_body
+            failure = self._refusal(error)
+            if isinstance(failure, GatewayUnavailable):
+                error_text = failure.message
+        finally:
+            http_client.close()
+        response_summary = _error_summary(body) if failure else intent_summary(body or {})
+        record_exchange(
+            Exchange(
+                gateway=GATEWAY_NAME,
+                method=method,
+                path=path,
+                status=status,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                payment_reference=payment_reference,
+                idempotency_key=idempotency_key,
+                error=error_text,
+                request_summary=redact(request_summary),
+                response_summary=redact(response_summary),
+            )
+        )
+        if failure is not None:
+            raise failure
+        return body
+
+    def _connection_text(self, error: stripe.APIConnectionError) -> str:
+        cause = error.__cause__
+        if cause is not None and any("Timeout" in k.__name__ for k in type(cause).__mro__):
+            return f"{DISPLAY_NAME} did not answer within {self.timeout:g} s."
+        name = type(cause).__name__ if cause is not None else "no connection"
+        return f"{DISPLAY_NAME} could not be reached ({name})."
+
+    @staticmethod
+    def _refusal(error: stripe.StripeError) -> GatewayError:
+        status = error.http_status
+        if status is None or status >= 500:
+            return GatewayUnavailable(f"{DISPLAY_NAME} answered HTTP {status or 'nothing'}.")
+        if not isinstance(error.json_body, dict):
+            return GatewayUnavailable(f"{DISPLAY_NAME} answered something that is not JSON.")
+        if status == 429 or isinstance(error, stripe.RateLimitError):
+            return GatewayUnavailable(f"{DISPLAY_NAME} is rate limiting requests (HTTP 429).")
+        message = _error_message(error.json_body) or f"HTTP {status}"
+        return GatewayError(f"{DISPLAY_NAME} refused the request: {message}")
+
+
+def _error_message(body: Mapping[str, Any]) -> str:
+    error = body.get("error")
+    if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+        return error["message"][:300]
+    return ""
+
+
+def _declined(error: stripe.CardError) -> CardDeclined:
+    body = error.json_body if isinstance(error.json_body, dict) else {}
+    details = body.get("error") if isinstance(body.get("error"), dict) else {}
+    intent = details.get("payment_intent")
+    return CardDeclined(
+        _error_message(body) or "Your card was declined.",
+        code=str(details.get("code") or ""),
+        decline_code=str(details.get("decline_code") or ""),
+        intent=intent if isinstance(intent, dict) else {},
+    )

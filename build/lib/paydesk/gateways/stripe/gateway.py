@@ -1,0 +1,205 @@
+"""The card method, processed by Stripe (spec §5 "Credit Card").
+
+The browser turns the card into a PaymentMethod (`pm_…`) through the fields Stripe hosts
+(Stripe.js; the sandbox's stand-in in the demo and the tests): Paydesk's server never receives a
+card number or a CVC. `start_checkout` creates and confirms a PaymentIntent with that id; the
+answer is known at once (succeeded, declined) or the card asks for 3-D Secure, and the customer
+is sent to Stripe's `next_action.redirect_to_url`, which returns to /pay/return/<reference>/.
+
+PaymentIntent status → our outcome:
+- `succeeded` → completed (amount_received checked against the quote by the core);
+- `requires_payment_method` after a failed attempt (`last_payment_error`), `canceled` →
+  cancelled with Stripe's reason;
+- `processing`, `requires_capture` → pending, money on its way (`in_flight`);
+- `requires_action`, `requires_confirmation`, `requires_payment_method` never attempted →
+  pending: the customer has not finished (reconciliation abandons it in the end).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from paydesk.errors import GatewayError, PaydeskError
+from paydesk.gateways.base import (
+    CheckoutRequest,
+    CheckoutResult,
+    GatewayEvent,
+    Outcome,
+)
+from paydesk.gateways.signing import mapping, money_from_minor_units, text
+from paydesk.gateways.stripe.client import (
+    CardDeclined,
+    StripeApi,
+    intent_summary,
+    stripe_minor_units,
+)
+from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
+from paydesk.money import Money
+
+PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
+AUTHENTICATION_PENDING = "Waiting for the card's 3-D Secure authentication."
+PROCESSING = "Stripe is processing the card payment."
+
+
+def _amount(intent: Mapping[str, Any], *, received: bool) -> Money | None:
+    currency = text(intent.get("currency"))
+    try:
+        exponent = stripe_exponent(currency)
+    except PaydeskError:
+        return None
+    return money_from_minor_units(
+        intent.get("amount_received" if received else "amount"), currency, exponent=exponent
+    )
+
+
+def intent_event(
+    intent: Mapping[str, Any], *, source: str, payment_reference: str
+) -> GatewayEvent:
+    """Our event for one PaymentIntent as Stripe answered it (`source`: checkout, return, query).
+
+    The event id is deterministic (`"<source>:<intent id>:<status>"`): asking twice applies once.
+    An intent whose metadata names another payment is refused (GatewayError).
+    """
+    intent_id = text(intent.get("id"))
+    status = text(intent.get("status"))
+    if not intent_id or text(intent.get("object")) not in ("", "payment_intent"):
+        raise GatewayError("Stripe answered without a PaymentIntent.")
+    named = text(mapping(intent.get("metadata")).get(REFERENCE_KEY))
+    if named and payment_reference and named != payment_reference:
+        raise GatewayError(f"Stripe's PaymentIntent {intent_id} belongs to payment {named}.")
+    error = mapping(intent.get("last_payment_error"))
+    outcome, reason, in_flight = Outcome.PENDING, "", False
+    amount = _amount(intent, received=False)
+    if status == "succeeded":
+        outcome, amount = Outcome.COMPLETED, _amount(intent, received=True)
+    elif status == "canceled":
+        outcome = Outcome.CANCELLED
+        why = text(intent.get("cancellation_reason")).replace("_", " ")
+        reason = text(error.get("message")) or (
+            f"Cancelled at Stripe ({why})." if why else "Cancelled at Stripe."
+        )
+    elif status == "requires_payment_method" and error:
+        outcome = Outcome.CANCELLED
+        reason = text(error.get("message")) or "Your card was declined."
+    elif status in ("processing", "requires_capture"):
+        reason, in_flight = PROCESSING, True
+    elif status == "requires_action":
+        reason = AUTHENTICATION_PENDING
+    return GatewayEvent(
+        gateway=GATEWAY_NAME,
+        event_id=f"{source}:{intent_id}:{status or 'unknown'}",
+        outcome=outcome,
+        payment_reference=payment_reference or named,
+        gateway_reference=intent_id,
+        transaction_id=intent_id,
+        amount=amount,
+        reason=reason[:300],
+        in_flight=in_flight,
+        summary={**intent_summary(intent), "source": source},
+    )
+
+
+def _redirect_url(intent: Mapping[str, Any]) -> str:
+    next_action = mapping(intent.get("next_action"))
+    if text(next_action.get("type")) != "redirect_to_url":
+        return ""
+    url = text(mapping(next_action.get("redirect_to_url")).get("url"))
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+class StripeCardGateway:
+    """Credit Card: Stripe PaymentIntents confirmed server-side with a browser-made `pm_…`."""
+
+    name = GATEWAY_NAME  # "card": the Payment method value and Payment.gateway
+    display_name = "Credit Card"
+    # Pay's form may be redirected here (3-D Secure): Make Payment's form-action.
+    hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
+    needs_browser = True
+    # What the customer fills in (the first four in the frame Stripe hosts, never our form).
+    fields = ("card_number", "expiry_month", "expiry_year", "cvc", "amount", "currency")
+    secret_settings = (
+        "PAYDESK_STRIPE_SECRET_KEY",
+        "PAYDESK_STRIPE_PUBLISHABLE_KEY",
+        "PAYDESK_STRIPE_WEBHOOK_SECRET",
+    )
+
+    def amount_refusal(self, amount: Money) -> str:
+        """Why this gateway cannot charge `amount` exactly ('' when it can), for the quote."""
+        try:
+            stripe_minor_units(amount)
+        except GatewayError as error:
+            return error.message
+        return ""
+
+    def supported_currencies(self) -> frozenset[str] | None:
+        return None  # Stripe presents 135+ currencies; MethodConfig narrows them
+
+    def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
+        token = request.payment_method_token
+        if not PAYMENT_METHOD_ID.fullmatch(token or ""):
+            raise GatewayError("The card details did not reach Stripe: enter the card again.")
+        try:
+            intent = StripeApi().payment_intent_create(
+                amount=request.amount,
+                payment_method=token,
+                return_url=request.return_url,
+                payment_reference=request.payment_reference,
+                description=request.description,
+                idempotency_key=request.idempotency_key,
+            )
+        except CardDeclined as declined:
+            return self._declined(request, declined)
+        event = intent_event(intent, source="checkout", payment_reference=request.payment_reference)
+        redirect = _redirect_url(intent)
+        if event.outcome is Outcome.PENDING and redirect:
+            return CheckoutResult(
+                outcome=Outcome.PENDING,
+                gateway_reference=event.gateway_reference,
+                redirect_url=redirect,
+            )
+        return CheckoutResult(
+            outcome=event.outcome, gateway_reference=event.gateway_reference, event=event
+        )
+
+    def _declined(self, request: CheckoutRequest, declined: CardDeclined) -> CheckoutResult:
+        intent = declined.intent
+        intent_id = text(intent.get("id"))
+        event = GatewayEvent(
+            gateway=GATEWAY_NAME,
+            event_id=f"checkout:{intent_id or request.idempotency_key}:declined",
+            outcome=Outcome.CANCELLED,
+            payment_reference=request.payment_reference,
+            gateway_reference=intent_id,
+            reason=declined.message[:300],
+            summary={
+                **(intent_summary(intent) if intent else {}),
+                "source": "checkout",
+                "error.code": declined.stripe_code,
+                "error.decline_code": declined.decline_code,
+            },
+        )
+        return CheckoutResult(
+            outcome=Outcome.CANCELLED, gateway_reference=intent_id, event=event
+        )
+
+    def confirm_return(
+        self, *, payment_reference: str, gateway_reference: str, params: Mapping[str, str]
+    ) -> GatewayEvent | None:
+        """Back from 3-D Secure: ask Stripe about the intent WE stored. The URL's
+        `payment_intent` / `redirect_status` are never believed."""
+        if not gateway_reference:
+            return None
+        intent = StripeApi().payment_intent_retrieve(
+            gateway_reference, payment_reference=payment_reference
+        )
+        return intent_event(intent, source="return", payment_reference=payment_reference)
+
+    def fetch_status(self, *, payment_reference: str, gateway_reference: str) -> GatewayEvent:
+        if not gateway_reference:
+            raise GatewayError("Stripe never answered this checkout: it has no PaymentIntent.")
+        intent = StripeApi().payment_intent_retrieve(
+            gateway_reference, payment_reference=payment_reference
+        )
+        return intent_event(intent, source="query", payment_reference=payment_reference)

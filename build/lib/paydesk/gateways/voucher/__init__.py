@@ -1,0 +1,1 @@
+"""Vouchers as a Make Payment method (the engine is paydesk.vouchers)."""

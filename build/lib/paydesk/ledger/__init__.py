@@ -1,0 +1,1 @@
+"""The ledger: payments, their status transitions, and each customer's running balance."""

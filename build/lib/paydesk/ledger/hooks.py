@@ -1,0 +1,42 @@
+"""Top-up steps: work another app does inside the transaction of every top-up the ledger posts,
+without the ledger importing that app (the ledger sits below every other app).
+
+A step registers (in its app's `ready()`) a probe — an SQL boolean expression with one `%s`
+placeholder for the customer's id, added to the RETURNING list of the balance UPDATE so that it
+costs no extra round trip — and the work to run with what the probe read. The vouchers app's
+bonus step is the one there is (spec §7): its probe says whether the customer holds an armed
+bonus voucher, and its work pays the bonus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TopupStep:
+    name: str
+    probe_sql: Callable[[], str]  # e.g. "EXISTS (SELECT 1 FROM … WHERE customer_id = %s …)"
+    run: Callable[..., Any]  # run(payment=<the completed top-up>, probed=<what the probe read>)
+
+
+_STEPS: dict[str, TopupStep] = {}
+
+
+def topup_step_register(step: TopupStep) -> None:
+    """Register (or replace, by name) a step; called from an AppConfig.ready()."""
+    _STEPS[step.name] = step
+
+
+def topup_steps() -> tuple[TopupStep, ...]:
+    """The registered steps, in registration order."""
+    return tuple(_STEPS.values())
+
+
+def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
+    """Run every step for a just-posted payment with what its probe read (False when the
+    posting ran no probe: not a top-up), in the caller's transaction."""
+    for index, step in enumerate(topup_steps()):
+        step.run(payment=payment, probed=probes[index] if index < len(probes) else False)

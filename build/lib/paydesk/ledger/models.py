@@ -1,0 +1,174 @@
+"""The Payment: one signed amount on a customer's account. Positive = money to the customer.
+
+Nothing here writes a balance or moves a status: paydesk.ledger.services does, in one transaction.
+The database refuses, by constraint and trigger, any change to a completed or cancelled payment
+(see migrations/0002_ledger_guards.py), so no forgotten code path can rewrite history.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.fields import AmountField
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINAL_STATUSES = (PaymentStatus.COMPLETED, PaymentStatus.CANCELLED)
+
+
+class PaymentRelation(models.TextChoices):
+    """How a payment follows from an earlier one (`Payment.original`); empty for a payment that
+    stands alone. A final payment is never edited: what a gateway says about it later becomes
+    a new row linked to it."""
+
+    NONE = "", _("—")
+    LATE_PAYMENT = "late_payment", _("Late payment")
+
+
+class Payment(models.Model):
+    """A top-up (positive total) or a purchase (negative total) on one customer's account."""
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    total = AmountField(help_text=_("Signed, in the account currency."))
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    description = models.CharField(max_length=500, help_text=_("What the customer sees."))
+    staff_comment = models.CharField(
+        max_length=500, blank=True, help_text=_("Private: never shown or exported to the customer.")
+    )
+    fee = AmountField(null=True, blank=True, help_text=_("Gateway fee, for reference only."))
+    gateway = models.CharField(max_length=20, blank=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    # The gateway's id of the money movement that settled this payment (a Razorpay payment, a
+    # PayPal capture, a Paystack transaction, a NOWPayments payment, a Stripe PaymentIntent):
+    # unique per gateway, so one transaction never credits two payments.
+    gateway_transaction = models.CharField(max_length=100, blank=True, default="", db_default="")
+    # The earlier payment this one follows from (a late payment for a cancelled one), and how.
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    relation = models.CharField(
+        max_length=20, choices=PaymentRelation.choices, blank=True, default="", db_default=""
+    )
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # When the row sits in the customer's statement: completed_at, else created_at.
+    occurred_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    balance_after = AmountField(null=True, blank=True)
+    # What was paid, when it differs from what is credited (spec §3). The locked quote behind a
+    # Make Payment payment points here (paydesk.checkout.models.Quote.payment), not the reverse.
+    paid_amount = AmountField(
+        null=True, blank=True, help_text=_("Amount charged, surcharge included.")
+    )
+    paid_currency = models.CharField(max_length=3, null=True, blank=True)
+    fx_rate = models.CharField(
+        max_length=40, null=True, blank=True, help_text=_("Exact rate paid → account currency.")
+    )
+    surcharge = AmountField(null=True, blank=True, help_text=_("In the paid currency."))
+    # Why a payment is still pending (a gateway that did not answer, a partial crypto payment),
+    # shown to the customer and to staff; `needs_attention` puts it on Finance's list (spec §5).
+    pending_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
+    needs_attention = models.BooleanField(default=False, db_default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "occurred_at", "id"], name="payment_customer_time"),
+            models.Index(fields=["customer", "total", "id"], name="payment_customer_total"),
+            models.Index(fields=["occurred_at", "id"], name="payment_time"),
+            models.Index(
+                fields=["customer", "status"],
+                name="payment_customer_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "completed", "cancelled"]),
+                name="payment_status_valid",
+            ),
+            models.CheckConstraint(condition=~Q(total=0), name="payment_total_not_zero"),
+            models.CheckConstraint(
+                condition=Q(fee__isnull=True) | Q(fee__gte=0), name="payment_fee_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status="pending",
+                        completed_at__isnull=True,
+                        cancelled_at__isnull=True,
+                        balance_after__isnull=True,
+                    )
+                    | Q(
+                        status="completed",
+                        completed_at__isnull=False,
+                        cancelled_at__isnull=True,
+                        balance_after__isnull=False,
+                    )
+                    | Q(
+                        status="cancelled",
+                        completed_at__isnull=True,
+                        cancelled_at__isnull=False,
+                        balance_after__isnull=True,
+                    )
+                ),
+                name="payment_status_timestamps",
+            ),
+            models.UniqueConstraint(
+                "gateway",
+                "gateway_reference",
+                condition=~Q(gateway_reference=""),
+                name="payment_unique_gateway_reference",
+            ),
+            models.UniqueConstraint(
+                "gateway",
+                "gateway_transaction",
+                condition=~Q(gateway_transaction=""),
+                name="payment_unique_gateway_transaction",
+            ),
+            models.CheckConstraint(
+                condition=Q(relation="", original__isnull=True)
+                | (~Q(relation="") & Q(original__isnull=False)),
+                name="payment_relation_has_original",
+            ),
+            models.UniqueConstraint(
+                "customer",
+                "idempotency_key",
+                condition=Q(idempotency_key__isnull=False),
+                name="payment_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.total} {self.customer.currency} {self.status}"
+
+    @property
+    def is_purchase(self) -> bool:
+        return self.total < 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES

@@ -1,0 +1,461 @@
+"""Every write to the ledger: create, complete and cancel payments, and post to balances.
+
+This is the only module that changes a customer's balance, and it does so in the same database
+transaction as the payment change that causes it. The balance moves by one conditional UPDATE
+(`balance = balance + x`, with the available-credit check in its WHERE clause for purchases), so
+the check and the debit are one atomic step on SQLite and PostgreSQL alike. It never edits a
+completed or cancelled payment: the database would refuse (migrations/0002_ledger_guards.py).
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import reduce
+from typing import Any
+
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.audit.services import audit_record
+from paydesk.errors import (
+    InsufficientCredit,
+    InvalidAmount,
+    InvalidTransition,
+    PaymentError,
+    PermissionDenied,
+)
+from paydesk.ledger.fastpath import execute_hot, payment_row_insert
+from paydesk.ledger.hooks import topup_steps, topup_steps_run
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.money import (
+    STORAGE_PLACES,
+    decimal_places,
+    format_money,
+    from_storage_units,
+    to_decimal,
+    to_storage_units,
+)
+from paydesk.references import new_payment_reference
+
+DESCRIPTION_MAX = 500
+# `Choices.values` builds a new list on every call; these are looked up on every payment.
+_STATUSES = frozenset(PaymentStatus.values)
+_METHODS = frozenset(PaymentMethod.values)
+
+
+@dataclass(frozen=True, slots=True)
+class PaidDetails:
+    """What the customer was charged for a top-up: amount (surcharge included) and currency,
+    the exact rate to the account currency (as text) and the surcharge, both in that currency."""
+
+    amount: Decimal
+    currency: str
+    fx_rate: str
+    surcharge: Decimal
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public, staff comment."""
+    public, _hash, comment = (text or "").partition("#")
+    return public.strip(), comment.strip()
+
+
+def checked_total(value: object, *, field: str = "total") -> Decimal:
+    """A payment total: exact, non-zero, at most 4 decimals."""
+    total = to_decimal(value, field=field)
+    if decimal_places(total) > STORAGE_PLACES:
+        raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places, please.", field=field)
+    if total == 0:
+        raise InvalidAmount("A payment cannot be zero.", field=field)
+    return total
+
+
+def _actor(actor: Any) -> Any:
+    """The acting user, or None for the system; staff without a money role are refused."""
+    if not getattr(actor, "pk", None):
+        return None
+    if actor.is_staff and not actor.can_move_money:
+        raise PermissionDenied("Your role cannot move money.")
+    return actor
+
+
+def _payment_snapshot(payment: Payment) -> dict[str, Any]:
+    return {
+        "reference": payment.reference,
+        "total": str(payment.total),
+        "status": payment.status,
+        "method": payment.method,
+        "description": payment.description,
+        "staff_comment": payment.staff_comment,
+        "balance_after": None if payment.balance_after is None else str(payment.balance_after),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """What moving a balance gave: the new balance, and (top-ups only) what each registered
+    top-up step's probe read in the same statement (ledger/hooks.py), saving a round trip each."""
+
+    balance: Decimal
+    probes: tuple[bool, ...] = ()
+
+
+def _post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -> _Posted:
+    """Add `amount` to the stored balance and return the new balance; refuse a debit past credit.
+
+    Must run inside the caller's transaction.
+    """
+    qn = connection.ops.quote_name
+    table = qn(Customer._meta.db_table)
+    units = to_storage_units(amount)
+    sql = f"UPDATE {table} SET {qn('balance')} = {qn('balance')} + %s WHERE {qn('id')} = %s"
+    params: list[int] = [units, customer_id]
+    if check_credit:
+        sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
+        params.append(units)
+    sql += f" RETURNING {qn('balance')}"
+    steps = topup_steps() if amount > 0 else ()
+    for step in steps:
+        sql += f", {step.probe_sql()}"
+        params.append(customer_id)
+    row = execute_hot(sql, params)
+    if row is not None:
+        return _Posted(
+            balance=from_storage_units(row[0]), probes=tuple(bool(v) for v in row[1:])
+        )
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise PaymentError("No such customer.")
+    raise InsufficientCredit(
+        f"This purchase of {format_money(-amount, customer.currency)} needs more credit than the "
+        f"{format_money(customer.available_credit, customer.currency)} available.",
+        field="total",
+    )
+
+
+def payment_create(
+    *,
+    customer: Customer,
+    total: object,
+    description: str,
+    method: str = PaymentMethod.MANUAL,
+    status: str = PaymentStatus.COMPLETED,
+    actor: Any = None,
+    fee: object = None,
+    gateway: str = "",
+    gateway_reference: str = "",
+    idempotency_key: str | None = None,
+    allow_overdraft: bool = False,
+    cancel_reason: str = "",
+    at: datetime | None = None,
+    paid: PaidDetails | None = None,
+    gateway_transaction: str = "",
+    original: Payment | None = None,
+    relation: str = "",
+) -> Payment:
+    """Record a payment (top-up if positive, purchase if negative); completed ones post at once.
+
+    A completed purchase is refused with InsufficientCredit when it would take available credit
+    below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
+    customer, the existing payment is returned and nothing new is written. An explicit `at`
+    (imports, demo history) must not go back before the customer's latest completed payment:
+    the statement's running balance and `check-balances` follow completion times. `paid`
+    records what the customer was charged when it differs from the credit (Make Payment).
+    `original` and `relation` link a payment to the earlier one of the same customer it follows
+    (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
+    that settled it (unique per gateway: PaymentError when another payment has it).
+    """
+    total = checked_total(total)
+    if (original is None) != (not relation):
+        raise PaymentError("A linked payment needs both its original and how it relates.")
+    if original is not None and original.customer_id != customer.pk:
+        raise PaymentError("A payment can only follow a payment of the same customer.")
+    public, comment = split_description(description)
+    if not public:
+        raise PaymentError("A description the customer can read is required.", field="description")
+    if len(public) > DESCRIPTION_MAX or len(comment) > DESCRIPTION_MAX:
+        raise PaymentError("That description is too long.", field="description")
+    if status not in _STATUSES:
+        raise PaymentError(f"Unknown status '{status}'.", field="status")
+    if method not in _METHODS:
+        raise PaymentError(f"Unknown method '{method}'.", field="method")
+    fee_amount = None
+    if fee not in (None, ""):
+        fee_amount = to_decimal(fee, field="fee")
+        if fee_amount < 0 or decimal_places(fee_amount) > STORAGE_PLACES:
+            raise InvalidAmount(
+                "The fee must be zero or more, with at most 4 decimals.", field="fee"
+            )
+    if status == PaymentStatus.CANCELLED and not cancel_reason:
+        cancel_reason = "Recorded as cancelled."
+    if idempotency_key is not None:
+        existing = Payment.objects.filter(
+            customer=customer, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return existing
+
+    for attempt in range(3):
+        try:
+            return _payment_insert(
+                customer=customer,
+                total=total,
+                public=public,
+                comment=comment,
+                method=method,
+                status=status,
+                actor=_actor(actor),
+                fee=fee_amount,
+                gateway=gateway,
+                gateway_reference=gateway_reference,
+                idempotency_key=idempotency_key,
+                allow_overdraft=allow_overdraft,
+                cancel_reason=cancel_reason,
+                at=at,
+                paid=paid,
+                gateway_transaction=gateway_transaction,
+                original=original,
+                relation=relation,
+            )
+        except IntegrityError:
+            if idempotency_key is not None:
+                existing = Payment.objects.filter(
+                    customer=customer, idempotency_key=idempotency_key
+                ).first()
+                if existing is not None:
+                    return existing
+            taken = [
+                models.Q(**{column: value})
+                for column, value in (
+                    ("gateway_reference", gateway_reference),
+                    ("gateway_transaction", gateway_transaction),
+                )
+                if value
+            ]
+            if taken and Payment.objects.filter(
+                models.Q(gateway=gateway) & reduce(operator.or_, taken)
+            ).exists():
+                raise PaymentError("That gateway transaction is already recorded.") from None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _payment_insert(
+    *,
+    customer: Customer,
+    total: Decimal,
+    public: str,
+    comment: str,
+    method: str,
+    status: str,
+    actor: Any,
+    fee: Decimal | None,
+    gateway: str,
+    gateway_reference: str,
+    idempotency_key: str | None,
+    allow_overdraft: bool,
+    cancel_reason: str,
+    at: datetime | None,
+    paid: PaidDetails | None = None,
+    gateway_transaction: str = "",
+    original: Payment | None = None,
+    relation: str = "",
+) -> Payment:
+    with transaction.atomic():
+        balance_after = None
+        probes: tuple[bool, ...] = ()
+        if status == PaymentStatus.COMPLETED:
+            posted = _post_to_balance(
+                customer_id=customer.pk,
+                amount=total,
+                check_credit=total < 0 and not allow_overdraft,
+            )
+            balance_after, probes = posted.balance, posted.probes
+        # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
+        # (SQLite) until commit: completion times then follow the order in which balances
+        # moved, which the `balance after` chain and the drift check rely on. Read before the
+        # lock, a writer that waited would carry an earlier time than the one it queued behind.
+        at = at or timezone.now()
+        payment = Payment(
+            reference=new_payment_reference(),
+            customer=customer,
+            total=total,
+            status=status,
+            method=method,
+            description=public,
+            staff_comment=comment,
+            fee=fee,
+            gateway=gateway,
+            gateway_reference=gateway_reference,
+            gateway_transaction=gateway_transaction[:100],
+            original=original,
+            relation=relation,
+            idempotency_key=idempotency_key,
+            created_at=at,
+            created_by=actor,
+            occurred_at=at,
+            completed_at=at if status == PaymentStatus.COMPLETED else None,
+            completed_by=actor if status == PaymentStatus.COMPLETED else None,
+            cancelled_at=at if status == PaymentStatus.CANCELLED else None,
+            cancelled_by=actor if status == PaymentStatus.CANCELLED else None,
+            cancel_reason=cancel_reason if status == PaymentStatus.CANCELLED else "",
+            balance_after=balance_after,
+            paid_amount=paid.amount if paid else None,
+            paid_currency=paid.currency if paid else None,
+            fx_rate=paid.fx_rate if paid else None,
+            surcharge=paid.surcharge if paid else None,
+        )
+        payment_row_insert(payment)
+        if balance_after is not None:
+            customer.balance = balance_after
+        if actor is not None:
+            audit_record(
+                action="payment.create",
+                actor=actor,
+                obj=payment,
+                customer_id=customer.pk,
+                after={**_payment_snapshot(payment), "allow_overdraft": allow_overdraft},
+            )
+        # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
+        # transaction; the balance UPDATE already ran their probes.
+        topup_steps_run(payment=payment, probes=probes)
+    return payment
+
+
+def _locked_pending(payment: Payment | int, action: str) -> Payment:
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    # Lock the payment row only. FOR UPDATE on the joined customer row would conflict with the
+    # FOR KEY SHARE lock that every concurrent payment INSERT takes on it (PostgreSQL's foreign
+    # key check, deferred to COMMIT): under load that deadlocked against a pending payment
+    # being created (tests/reliability R1). The balance UPDATE locks the customer row itself.
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
+    if locked.status != PaymentStatus.PENDING:
+        raise InvalidTransition(
+            f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
+            f"only a pending payment can be {action}."
+        )
+    return locked
+
+
+def payment_complete(
+    *,
+    payment: Payment | int,
+    actor: Any = None,
+    total: object = None,
+    allow_overdraft: bool = False,
+    at: datetime | None = None,
+    gateway_transaction: str = "",
+    fee: Decimal | None = None,
+) -> Payment:
+    """Pending → Completed, crediting (or debiting) the balance; `total` overrides the amount;
+    `fee` records the gateway's fee (reference only, account currency).
+
+    `gateway_transaction` records the gateway's id of the money that settled it; the database
+    refuses (IntegrityError, nothing changed) one already recorded on another payment.
+    """
+    actor = _actor(actor)
+    with transaction.atomic():
+        locked = _locked_pending(payment, "completed")
+        amount = locked.total if total in (None, "") else checked_total(total)
+        if (amount < 0) != (locked.total < 0):
+            raise InvalidAmount("Completing cannot turn a top-up into a purchase.", field="total")
+        before = _payment_snapshot(locked)
+        posted = _post_to_balance(
+            customer_id=locked.customer_id,
+            amount=amount,
+            check_credit=amount < 0 and not allow_overdraft,
+        )
+        balance_after = posted.balance
+        now = at or timezone.now()
+        settled: dict[str, Any] = {}
+        if gateway_transaction:
+            settled["gateway_transaction"] = gateway_transaction[:100]
+        if fee is not None:
+            settled["fee"] = fee
+        Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.COMPLETED,
+            total=amount,
+            completed_at=now,
+            completed_by=actor,
+            occurred_at=now,
+            balance_after=balance_after,
+            **settled,
+        )
+        locked.refresh_from_db()
+        if actor is not None:
+            audit_record(
+                action="payment.complete",
+                actor=actor,
+                obj=locked,
+                customer_id=locked.customer_id,
+                before=before,
+                after=_payment_snapshot(locked),
+            )
+        topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
+    return locked
+
+
+def payment_cancel(
+    *, payment: Payment | int, reason: str, actor: Any = None, at: datetime | None = None
+) -> Payment:
+    """Pending → Cancelled with a reason; the balance does not move."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("Say why the payment is cancelled.", field="reason")
+    actor = _actor(actor)
+    with transaction.atomic():
+        locked = _locked_pending(payment, "cancelled")
+        before = _payment_snapshot(locked)
+        now = at or timezone.now()
+        Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=actor,
+            cancel_reason=reason[:500],
+        )
+        locked.refresh_from_db()
+        if actor is not None:
+            audit_record(
+                action="payment.cancel",
+                actor=actor,
+                obj=locked,
+                customer_id=locked.customer_id,
+                before=before,
+                after={**_payment_snapshot(locked), "reason": locked.cancel_reason},
+            )
+    return locked
+
+
+def payment_pending_note(
+    *,
+    payment: Payment | int,
+    reason: str | None = None,
+    needs_attention: bool | None = None,
+    gateway_reference: str | None = None,
+) -> bool:
+    """Record on a still-pending payment why it waits, whether Finance must look at it, and the
+    gateway's own reference for it. Money does not move. False when the payment is no longer
+    pending (a webhook settled it meanwhile): nothing is changed then.
+
+    A gateway reference, once set, is never replaced by another one.
+    """
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    changes: dict[str, Any] = {}
+    if reason is not None:
+        changes["pending_reason"] = reason.strip()[:300]
+    if needs_attention is not None:
+        changes["needs_attention"] = needs_attention
+    rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING)
+    if gateway_reference:
+        changes["gateway_reference"] = gateway_reference[:100]
+        rows = rows.filter(models.Q(gateway_reference="") | models.Q(
+            gateway_reference=gateway_reference[:100]
+        ))
+    if not changes:
+        return False
+    return rows.update(**changes) == 1

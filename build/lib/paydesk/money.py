@@ -1,0 +1,188 @@
+"""Money: exact decimal amounts, ISO 4217 exponents, the one rounding rule, and display.
+
+This is the only module that rounds. Nothing here ever touches a float: a float handed in is
+refused, because its decimal value is already wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_symbol, is_currency
+
+# The ledger stores amounts as integers of ten-thousandths: exact on SQLite and PostgreSQL alike.
+STORAGE_PLACES = 4
+STORAGE_SCALE = 10**STORAGE_PLACES
+# Largest amount the ledger accepts (well inside a signed 64-bit integer of ten-thousandths).
+MAX_ABS_AMOUNT = Decimal("100000000000")  # 10^11 in any currency
+
+# ISO 4217 minor-unit exponents that differ from 2. Everything else has 2.
+_ISO_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+
+def currency_exponent(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (ISO 4217): JPY 0, USD 2, KWD 3."""
+    return _ISO_EXPONENTS.get(normalize_currency(currency), 2)
+
+
+def normalize_currency(currency: str) -> str:
+    """Upper-case ISO 4217 code, or InvalidCurrency."""
+    from paydesk.errors import InvalidCurrency
+
+    code = (currency or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or not is_currency(code):
+        raise InvalidCurrency(f"'{currency}' is not an ISO 4217 currency code.", field="currency")
+    return code
+
+
+def to_decimal(value: object, *, field: str = "amount") -> Decimal:
+    """An exact Decimal from a Decimal, int or string; floats and junk are refused."""
+    from paydesk.errors import InvalidAmount
+
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidAmount("Amounts must be exact decimals, never floats.", field=field)
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+            raise InvalidAmount(f"'{value}' is not a number like 1234.56.", field=field)
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise InvalidAmount(f"'{value}' is not a number.", field=field) from None
+    else:
+        raise InvalidAmount(f"'{value!r}' is not an amount.", field=field)
+    if not amount.is_finite():
+        raise InvalidAmount("Amounts must be finite numbers.", field=field)
+    if abs(amount) > MAX_ABS_AMOUNT:
+        raise InvalidAmount("That amount is too large.", field=field)
+    return amount
+
+
+def decimal_places(amount: Decimal) -> int:
+    """How many decimals the amount really has (trailing zeros do not count)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def round_half_up(amount: Decimal, places: int) -> Decimal:
+    """The one rounding rule of Paydesk: half away from zero, to `places` decimals."""
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def to_storage_units(amount: Decimal) -> int:
+    """Integer of ten-thousandths for the database; more than 4 decimals is an error."""
+    from paydesk.errors import InvalidAmount
+
+    amount = to_decimal(amount)
+    if decimal_places(amount) > STORAGE_PLACES:
+        raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places are stored.")
+    return int(amount * STORAGE_SCALE)
+
+
+def from_storage_units(units: int) -> Decimal:
+    """Decimal from the database's integer of ten-thousandths, at 4 places."""
+    return Decimal(int(units)).scaleb(-STORAGE_PLACES)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency. Arithmetic across currencies is refused."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", to_decimal(self.amount))
+        object.__setattr__(self, "currency", normalize_currency(self.currency))
+
+    def _same(self, other: Money) -> None:
+        from paydesk.errors import InvalidCurrency
+
+        if not isinstance(other, Money):
+            raise TypeError("Money only combines with Money.")
+        if other.currency != self.currency:
+            raise InvalidCurrency(f"Cannot combine {self.currency} with {other.currency}.")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    @property
+    def exponent(self) -> int:
+        return currency_exponent(self.currency)
+
+    def rounded_to_minor(self) -> Money:
+        """Rounded half-up to the currency's minor unit (what a gateway can charge)."""
+        return Money(round_half_up(self.amount, self.exponent), self.currency)
+
+    def to_minor_units(self) -> int:
+        """Integer of minor units; the amount must already be whole minor units."""
+        from paydesk.errors import InvalidAmount
+
+        if decimal_places(self.amount) > self.exponent:
+            raise InvalidAmount(
+                f"{self.currency} allows at most {self.exponent} decimal places.", field="amount"
+            )
+        return int(self.amount.scaleb(self.exponent))
+
+    @classmethod
+    def from_minor_units(cls, units: int, currency: str) -> Money:
+        return cls(Decimal(int(units)).scaleb(-currency_exponent(currency)), currency)
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+def display_places(amount: Decimal, currency: str) -> int:
+    """The currency's exponent, or more when the amount really has more decimals."""
+    return max(currency_exponent(currency), decimal_places(amount))
+
+
+def plain_amount(amount: Decimal, currency: str) -> str:
+    """Signed plain decimal for CSV and JSON: `-10.00`, `0.0125` — no symbol, no grouping."""
+    return f"{round_half_up(amount, display_places(amount, currency)):f}"
+
+
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """Sign, symbol, amount, code: `-$10.00 USD`, `$2,123.00 USD`, `-$0.0125 USD`."""
+    amount = to_decimal(amount)
+    places = display_places(amount, currency)
+    symbol = get_currency_symbol(currency, locale=locale)
+    number = "#,##0" + ("." + "0" * places if places else "")
+    # A currency without a symbol of its own (KWD) is written once, by its code at the end.
+    pattern = number if symbol == currency else "¤" + number
+    text = format_currency(
+        round_half_up(amount, places),
+        currency,
+        format=pattern,
+        locale=locale,
+        currency_digits=False,
+    )
+    return f"{text} {currency}"

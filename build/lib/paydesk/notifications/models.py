@@ -1,0 +1,76 @@
+"""The email outbox: every message Paydesk sends is first a row here, written in the same
+database transaction as the money change it tells about, and sent after that transaction commits.
+
+A row never holds a secret: `last_error` keeps the failure's type and text, scrubbed of the SMTP
+password. Rows are sent by paydesk.notifications.services only, never from a model method.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailKind(models.TextChoices):
+    PAYMENT_RECEIVED = "payment_received", _("Payment received")
+    BANK_TRANSFER_INSTRUCTIONS = "bank_transfer_instructions", _("Bank transfer instructions")
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundEmail(models.Model):
+    """One message to one recipient; queued → sent, or failed and retried until it gives up.
+
+    A failed row with `next_attempt_at` set is retried by the worker at that time; a failed row
+    without one has used up its attempts (PAYDESK_EMAIL_MAX_ATTEMPTS) and is left for staff.
+    """
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    kind = models.CharField(max_length=40, choices=EmailKind.choices)
+    payment = models.ForeignKey(
+        "ledger.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="emails",
+    )
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outbox_due",
+                condition=~Q(status="sent"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sent", "failed"]), name="outbox_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False)
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="outbox_sent_at_iff_sent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to} ({self.status})"

@@ -1,0 +1,298 @@
+"""Emails about payments, through the outbox: write the rows now, send them after commit.
+
+`notify_*` must be called inside the transaction that moves the money: the outbox rows commit or
+roll back with it, and delivery is attempted only once it has committed
+(`transaction.on_commit`). A delivery failure is logged, recorded on the row and retried by the
+worker (`outbox_send_due`) with a doubling delay; it never raises into the caller and never
+undoes a payment. Messages carry the public description only, never the staff comment, and
+never a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone, translation
+
+from paydesk.accounts.models import Contact, PaymentMethod
+from paydesk.audit.services import audit_record
+from paydesk.errors import PermissionDenied
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.money import format_money
+from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# A row claimed for sending is not picked up again for this long (a sender that died mid-way).
+SEND_LEASE = timedelta(minutes=5)
+# The longest wait between two attempts.
+RETRY_CAP = timedelta(hours=6)
+SWEEP_BATCH = 100
+ERROR_MAX = 500
+BANK_DETAIL_KEYS = ("beneficiary_name", "account_number", "bank_name", "bank_address", "swift")
+
+
+def notify_payment_received(*, payment: Payment) -> int:
+    """Queue "payment received and applied" to each of the customer's contacts; send on commit.
+
+    Returns how many messages were queued: 0 when the payment is not completed, the customer has
+    no contacts, or this payment's confirmation was queued before (a replayed event, a second
+    call). A purchase is told as a charge applied to the account.
+    """
+    if payment.status != PaymentStatus.COMPLETED or _already_queued(
+        payment, EmailKind.PAYMENT_RECEIVED
+    ):
+        return 0
+    customer = payment.customer
+    context = {
+        "provider_name": settings.PAYDESK_PROVIDER_NAME,
+        "customer_name": customer.name,
+        "is_purchase": payment.is_purchase,
+        "amount": format_money(payment.total, customer.currency),
+        "reference": payment.reference,
+        "description": payment.description,
+        "date": _provider_time(payment.completed_at),
+        "balance": format_money(payment.balance_after, customer.currency),
+    }
+    return _enqueue(
+        kind=EmailKind.PAYMENT_RECEIVED,
+        payment=payment,
+        recipients=_contacts(payment),
+        template="notifications/email/payment_received",
+        context=context,
+    )
+
+
+def notify_payment_completed(*, payment: Payment) -> int:
+    """Spec §5/§8 for a pending payment that has just completed: a customer's own payment
+    (gateway, bank transfer) always tells the contacts; a staff entry (method "manual") only when
+    staff tick Email Confirmation, which calls `notify_payment_received` itself."""
+    if payment.method == PaymentMethod.MANUAL:
+        return 0
+    return notify_payment_received(payment=payment)
+
+
+def notify_bank_transfer_instructions(
+    *,
+    payment: Payment,
+    bank_details: Mapping[str, str],
+    amount: Decimal | None = None,
+    currency: str | None = None,
+) -> int:
+    """Queue the bank details and reference of a pending transfer to the customer; send on commit.
+
+    `bank_details` holds beneficiary_name, account_number, bank_name, bank_address and swift.
+    `amount`/`currency` are what the customer must transfer when that differs from the credit
+    (another currency, a surcharge); by default the payment's total in the account currency.
+    Goes to the customer's contacts and to the portal user who asked for the transfer.
+    """
+    customer = payment.customer
+    currency = currency or customer.currency
+    due = payment.total if amount is None else amount
+    details = {key: str(bank_details.get(key) or "").strip() for key in BANK_DETAIL_KEYS}
+    context = {
+        "provider_name": settings.PAYDESK_PROVIDER_NAME,
+        "customer_name": customer.name,
+        "amount": format_money(due, currency),
+        "reference": payment.reference,
+        "date": _provider_time(payment.created_at),
+        "bank": details,
+    }
+    recipients = _contacts(payment)
+    creator = payment.created_by
+    if creator is not None and creator.customer_id == customer.pk and creator.is_active:
+        recipients.append(creator.email)
+    return _enqueue(
+        kind=EmailKind.BANK_TRANSFER_INSTRUCTIONS,
+        payment=payment,
+        recipients=recipients,
+        template="notifications/email/bank_transfer_instructions",
+        context=context,
+    )
+
+
+def outbox_send(*, email_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Try to deliver these rows now, if they are due; returns how many were delivered."""
+    now = now or timezone.now()
+    due = OutboundEmail.objects.filter(pk__in=list(email_ids)).order_by("pk")
+    return _deliver_due(list(due.values_list("pk", flat=True)), now=now)
+
+
+def outbox_send_due(*, now: datetime | None = None) -> int:
+    """The worker's sweep: deliver every queued or failed row whose next attempt is due."""
+    now = now or timezone.now()
+    delivered = 0
+    while True:
+        batch = list(
+            OutboundEmail.objects.exclude(status=EmailStatus.SENT)
+            .filter(next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not batch:
+            return delivered
+        delivered += _deliver_due(batch, now=now)
+
+
+def outbox_retry(*, email_ids: Sequence[int], actor: Any) -> int:
+    """Staff: make these unsent rows due now, given-up ones included (one more attempt each).
+
+    Returns how many rows were rescheduled; audited. The worker's next sweep sends them.
+    """
+    if not (getattr(actor, "is_staff", False) and actor.can_move_money):
+        raise PermissionDenied("Only Finance and Administrators can retry emails.")
+    with transaction.atomic():
+        rows = OutboundEmail.objects.filter(pk__in=list(email_ids)).exclude(status=EmailStatus.SENT)
+        ids = sorted(rows.values_list("pk", flat=True))
+        count = rows.update(next_attempt_at=timezone.now())
+        if count:
+            audit_record(action="email.retry", actor=actor, after={"emails": ids})
+    return count
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: the base delay, doubling, at most six hours."""
+    base = timedelta(seconds=settings.PAYDESK_EMAIL_RETRY_SECONDS)
+    return min(base * (2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def _already_queued(payment: Payment, kind: str) -> bool:
+    return OutboundEmail.objects.filter(payment=payment, kind=kind).exists()
+
+
+def _contacts(payment: Payment) -> list[str]:
+    return list(
+        Contact.objects.filter(customer_id=payment.customer_id)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def _provider_time(moment: datetime | None) -> str:
+    """`2026-11-26 14:05 CET`: the time in the provider's time zone, whoever is signed in."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE))
+    return dateformat.format(local, "Y-m-d H:i T")
+
+
+def _enqueue(
+    *,
+    kind: str,
+    payment: Payment,
+    recipients: Iterable[str],
+    template: str,
+    context: dict[str, object],
+) -> int:
+    unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
+    if not unique:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body_text = render_to_string(f"{template}.txt", context)
+        body_html = render_to_string(f"{template}.html", context)
+    rows = [
+        OutboundEmail.objects.create(
+            to=email,
+            subject=subject[:300],
+            body_text=body_text,
+            body_html=body_html,
+            kind=kind,
+            payment=payment,
+        )
+        for email in unique
+    ]
+    transaction.on_commit(partial(_send_after_commit, [row.pk for row in rows]))
+    return len(rows)
+
+
+def _send_after_commit(email_ids: list[int]) -> None:
+    try:
+        outbox_send(email_ids=email_ids)
+    except Exception:  # the money has committed: whatever happens here, the worker retries
+        logger.exception("Sending emails %s after commit failed; the worker will retry", email_ids)
+
+
+def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
+    """Claim each due row (one conditional UPDATE, so two senders never both send it), send it
+    and record the outcome. Returns how many were delivered."""
+    delivered = 0
+    connection = get_connection()
+    try:
+        for pk in email_ids:
+            claimed = (
+                OutboundEmail.objects.filter(pk=pk, next_attempt_at__lte=now)
+                .exclude(status=EmailStatus.SENT)
+                .update(
+                    attempts=F("attempts") + 1,
+                    next_attempt_at=max(now, timezone.now()) + SEND_LEASE,
+                )
+            )
+            if claimed and _deliver_one(OutboundEmail.objects.get(pk=pk), connection, now=now):
+                delivered += 1
+    finally:
+        with suppress(Exception):
+            connection.close()
+    return delivered
+
+
+def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
+    message = EmailMultiAlternatives(
+        subject=row.subject, body=row.body_text, to=[row.to], connection=connection
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # any transport failure: record it, retry later
+        with suppress(Exception):
+            connection.close()  # the next message reconnects
+        _record_failure(row, exc, attempted_at=now)
+        return False
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    logger.info("Email %s (%s) sent to %s", row.pk, row.kind, row.to)
+    return True
+
+
+def _record_failure(row: OutboundEmail, exc: Exception, *, attempted_at: datetime) -> None:
+    error = _safe_error(exc)
+    gives_up = row.attempts >= settings.PAYDESK_EMAIL_MAX_ATTEMPTS
+    next_attempt = None if gives_up else attempted_at + retry_delay(row.attempts)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=EmailStatus.FAILED, last_error=error, next_attempt_at=next_attempt
+    )
+    if gives_up:
+        logger.error(
+            "Email %s (%s) to %s failed for good after %d attempts: %s",
+            row.pk, row.kind, row.to, row.attempts, error,
+        )  # fmt: skip
+    else:
+        logger.warning(
+            "Email %s (%s) to %s could not be sent (attempt %d of %d), retrying at %s: %s",
+            row.pk, row.kind, row.to, row.attempts, settings.PAYDESK_EMAIL_MAX_ATTEMPTS,
+            next_attempt.isoformat(), error,
+        )  # fmt: skip
+
+
+def _safe_error(exc: Exception) -> str:
+    """The failure as `Type: text`, never carrying the SMTP password."""
+    text = f"{type(exc).__name__}: {exc}"
+    password = settings.EMAIL_HOST_PASSWORD
+    if password:
+        text = text.replace(password, "***")
+    return text[:ERROR_MAX]

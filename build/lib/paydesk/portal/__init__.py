@@ -1,0 +1,1 @@
+"""The customer portal: dashboard, the Payments page, CSV download, preferences."""

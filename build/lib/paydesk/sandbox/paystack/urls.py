@@ -1,0 +1,14 @@
+"""/sandbox/paystack/: Paystack's API paths (no trailing slash, as Paystack's), and the hosted
+checkout page that `authorization_url` points at."""
+
+from django.urls import path
+
+from paydesk.sandbox.paystack import views
+
+app_name = "paystack"
+
+urlpatterns = [
+    path("transaction/initialize", views.transaction_initialize, name="initialize"),
+    path("transaction/verify/<str:reference>", views.transaction_verify, name="verify"),
+    path("checkout/<str:access_code>", views.checkout, name="checkout"),
+]

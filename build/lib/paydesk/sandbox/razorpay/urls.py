@@ -1,0 +1,21 @@
+"""/sandbox/razorpay/: the API Paydesk's client calls (Razorpay's paths), checkout.js, and the
+checkout page it opens in a frame. The API's ids keep Razorpay's shapes (order_…, pay_…)."""
+
+from django.urls import path, re_path
+
+from paydesk.sandbox.razorpay import views
+
+app_name = "razorpay"
+
+ORDER = r"(?P<order_id>order_[A-Za-z0-9]{1,40})"
+PAYMENT = r"(?P<payment_id>pay_[A-Za-z0-9]{1,40})"
+
+urlpatterns = [
+    path("v1/orders", views.orders, name="orders"),
+    re_path(rf"^v1/orders/{ORDER}$", views.order_detail, name="order"),
+    re_path(rf"^v1/orders/{ORDER}/payments$", views.order_payments, name="order_payments"),
+    re_path(rf"^v1/payments/{PAYMENT}$", views.payment_detail, name="payment"),
+    re_path(rf"^v1/payments/{PAYMENT}/capture$", views.payment_capture, name="payment_capture"),
+    path("v1/checkout.js", views.checkout_js, name="checkout_js"),
+    path("checkout/<str:order_id>/", views.checkout_page, name="checkout"),
+]

@@ -1,0 +1,197 @@
+/*
+ * The sandbox's stand-in for Stripe.js v3 (https://js.stripe.com/v3/), served at
+ * /sandbox/stripe/js/v3.js. It offers the subset a card-fields integration uses, under
+ * Stripe.js's own names, so the merchant's page runs unchanged against either:
+ *
+ *   var stripe = Stripe("pk_test_…");
+ *   var card = stripe.elements().create("card", { hidePostalCode: true });
+ *   card.mount("#card-element");                      // an iframe with the card fields
+ *   card.on("change", function (event) { … event.error … });
+ *   stripe.createPaymentMethod({ type: "card", card: card })
+ *     .then(function (result) { result.paymentMethod.id  or  result.error.message });
+ *
+ * The card fields live in the iframe (another document, served by the "processor"); this file
+ * only passes messages to it, checked by origin and window both ways.
+ */
+(function () {
+  "use strict";
+
+  var SOURCE = "paydesk-sandbox-stripe";
+  var script = document.currentScript;
+  var scriptUrl = new URL(script ? script.src : "/sandbox/stripe/js/v3.js", window.location.href);
+  var base = scriptUrl.href.replace(/\/js\/v3\.js(\?.*)?$/, "");
+  var frameOrigin = scriptUrl.origin;
+  var frameCount = 0;
+
+  function CardElement(stripe, options) {
+    this._stripe = stripe;
+    this._options = options || {};
+    this._handlers = {};
+    this._frame = null;
+    this._ready = false;
+    this._queue = [];
+    this._waiting = {};
+    this._sequence = 0;
+    this._onMessage = this._receive.bind(this);
+    window.addEventListener("message", this._onMessage);
+  }
+
+  CardElement.prototype.mount = function (target) {
+    var container = typeof target === "string" ? document.querySelector(target) : target;
+    if (!container) {
+      throw new Error("The selector you specified (" + target + ") applies to no DOM elements.");
+    }
+    if (this._frame) {
+      throw new Error("This Element is already mounted.");
+    }
+    var frame = document.createElement("iframe");
+    frame.name = "__privateStripeFrame" + (++frameCount);
+    frame.title = "Secure card payment input frame";
+    frame.setAttribute("frameborder", "0");
+    frame.setAttribute("allowtransparency", "true");
+    frame.setAttribute("scrolling", "no");
+    frame.style.width = "100%";
+    frame.style.minWidth = "100%";
+    frame.style.height = "13rem";
+    frame.style.border = "0";
+    frame.style.display = "block";
+    frame.src = base + "/elements/card/?key=" + encodeURIComponent(this._stripe._key) +
+      "&origin=" + encodeURIComponent(window.location.origin);
+    container.appendChild(frame);
+    this._frame = frame;
+    return this;
+  };
+
+  CardElement.prototype.on = function (name, handler) {
+    (this._handlers[name] = this._handlers[name] || []).push(handler);
+    return this;
+  };
+
+  CardElement.prototype.off = function (name, handler) {
+    this._handlers[name] = (this._handlers[name] || []).filter(function (h) {
+      return handler !== undefined && h !== handler;
+    });
+    return this;
+  };
+
+  CardElement.prototype.clear = function () {
+    this._send({ action: "clear" });
+  };
+
+  CardElement.prototype.focus = function () {
+    this._send({ action: "focus" });
+  };
+
+  CardElement.prototype.unmount = function () {
+    if (this._frame && this._frame.parentNode) {
+      this._frame.parentNode.removeChild(this._frame);
+    }
+    this._frame = null;
+    this._ready = false;
+  };
+
+  CardElement.prototype.destroy = function () {
+    this.unmount();
+    window.removeEventListener("message", this._onMessage);
+  };
+
+  CardElement.prototype._emit = function (name, event) {
+    (this._handlers[name] || []).forEach(function (handler) {
+      handler(event);
+    });
+  };
+
+  CardElement.prototype._send = function (message) {
+    message.source = SOURCE;
+    if (!this._ready || !this._frame) {
+      this._queue.push(message);
+      return;
+    }
+    this._frame.contentWindow.postMessage(message, frameOrigin);
+  };
+
+  CardElement.prototype._receive = function (event) {
+    if (!this._frame || event.origin !== frameOrigin || event.source !== this._frame.contentWindow) {
+      return;
+    }
+    var data = event.data || {};
+    if (data.source !== SOURCE) {
+      return;
+    }
+    if (data.action === "ready") {
+      this._ready = true;
+      var queued = this._queue;
+      this._queue = [];
+      queued.forEach(this._send.bind(this));
+      this._emit("ready", { elementType: "card" });
+    } else if (data.action === "change") {
+      this._emit("change", data.event);
+    } else if (data.action === "result" && this._waiting[data.id]) {
+      var resolve = this._waiting[data.id];
+      delete this._waiting[data.id];
+      resolve(data.result);
+    }
+  };
+
+  CardElement.prototype._createPaymentMethod = function (billingDetails) {
+    var self = this;
+    return new Promise(function (resolve) {
+      if (!self._frame) {
+        resolve({ error: { type: "validation_error", message: "The card Element is not mounted." } });
+        return;
+      }
+      var id = ++self._sequence;
+      self._waiting[id] = resolve;
+      self._send({ action: "createPaymentMethod", id: id, billing_details: billingDetails || {} });
+    });
+  };
+
+  function Elements(stripe) {
+    this._stripe = stripe;
+    this._elements = {};
+  }
+
+  Elements.prototype.create = function (type, options) {
+    if (type !== "card") {
+      throw new Error("The Paydesk sandbox's Stripe.js offers the 'card' Element only.");
+    }
+    if (this._elements.card) {
+      throw new Error("Can only create one Element of type card.");
+    }
+    this._elements.card = new CardElement(this._stripe, options);
+    return this._elements.card;
+  };
+
+  Elements.prototype.getElement = function (type) {
+    return this._elements[type] || null;
+  };
+
+  function Stripe(key, options) {
+    if (!(this instanceof Stripe)) {
+      return new Stripe(key, options);
+    }
+    if (typeof key !== "string" || !/^pk_/.test(key)) {
+      throw new Error("Invalid API Key provided: " + key);
+    }
+    this._key = key;
+    this._options = options || {};
+  }
+
+  Stripe.prototype.elements = function (options) {
+    return new Elements(this, options);
+  };
+
+  // createPaymentMethod({type: "card", card: element, billing_details}) — and the older
+  // createPaymentMethod("card", element, {billing_details}) form.
+  Stripe.prototype.createPaymentMethod = function (first, element, data) {
+    var params = typeof first === "string" ? { type: first, card: element, billing_details: (data || {}).billing_details } : (first || {});
+    if (params.type !== "card" || !(params.card instanceof CardElement)) {
+      return Promise.resolve({
+        error: { type: "validation_error", message: "createPaymentMethod needs type 'card' and a card Element." },
+      });
+    }
+    return params.card._createPaymentMethod(params.billing_details);
+  };
+
+  window.Stripe = Stripe;
+})();

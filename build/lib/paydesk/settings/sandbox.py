@@ -1,0 +1,39 @@
+"""The offline gateway sandbox (spec §9), for the demo and the tests only: every online gateway
+points at /sandbox/<gateway>/ of this same app, with these made-up test keys. The sandbox plays
+each gateway, so it signs its webhooks with the same secrets Paydesk checks them with.
+
+An environment variable still wins over each value here. production.py never imports this and
+refuses to start with PAYDESK_SANDBOX on.
+"""
+
+import os
+
+from .base import INSTALLED_APPS as _INSTALLED_APPS
+from .base import PAYDESK_PAYPAL_CERT_HOSTS as _PAYPAL_CERT_HOSTS
+
+_SANDBOX_KEYS = {
+    "PAYDESK_STRIPE_SECRET_KEY": "sk_test_paydesk_sandbox",
+    "PAYDESK_STRIPE_PUBLISHABLE_KEY": "pk_test_paydesk_sandbox",
+    "PAYDESK_STRIPE_WEBHOOK_SECRET": "whsec_paydesk_sandbox",
+    "PAYDESK_PAYPAL_CLIENT_ID": "paydesk-sandbox-client",
+    "PAYDESK_PAYPAL_CLIENT_SECRET": "paydesk-sandbox-client-secret",
+    "PAYDESK_PAYPAL_WEBHOOK_ID": "WH-PAYDESK-SANDBOX",
+    "PAYDESK_RAZORPAY_KEY_ID": "rzp_test_paydesksandbox",
+    "PAYDESK_RAZORPAY_KEY_SECRET": "paydesk_sandbox_key_secret",
+    "PAYDESK_RAZORPAY_WEBHOOK_SECRET": "paydesk_sandbox_webhook_secret",
+    "PAYDESK_PAYSTACK_SECRET_KEY": "sk_test_paydesk_sandbox_paystack",
+    "PAYDESK_NOWPAYMENTS_API_KEY": "PAYDESK-SANDBOX-NOWPAYMENTS-KEY",
+    "PAYDESK_NOWPAYMENTS_IPN_SECRET": "paydesk_sandbox_ipn_secret",
+    "PAYDESK_NOWPAYMENTS_EMAIL": "merchant@paydesk-sandbox.invalid",
+    "PAYDESK_NOWPAYMENTS_PASSWORD": "paydesk-sandbox-nowpayments-password",
+}
+
+PAYDESK_SANDBOX = True
+# The sandbox's app only here (and where PAYDESK_SANDBOX is set): production never installs it.
+INSTALLED_APPS = [*(a for a in _INSTALLED_APPS if a != "paydesk.sandbox"), "paydesk.sandbox"]
+globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})
+
+# PayPal signs its webhooks with the certificate at PAYPAL-CERT-URL: the pretend PayPal publishes
+# its own on a sandbox-only host, served by its fetcher (paydesk/sandbox/paypal/signing.py).
+PAYDESK_PAYPAL_CERT_HOSTS = [*_PAYPAL_CERT_HOSTS, "api.sandbox.paydesk.invalid"]
+PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.sandbox.paypal.signing.certificate_fetch"

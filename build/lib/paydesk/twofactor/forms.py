@@ -1,0 +1,45 @@
+"""The two-factor forms: a code at sign-in, a code confirming a new authenticator app."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class _LabelledForm(forms.Form):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class VerifyForm(_LabelledForm):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+
+
+class TotpConfirmForm(_LabelledForm):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        required=False,
+        initial=_("Authenticator app"),
+        help_text=_("So you can tell your apps apart, e.g. “Work phone”."),
+    )
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )

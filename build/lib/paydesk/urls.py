@@ -1,0 +1,33 @@
+"""URL map: the portal at /, Make Payment at /pay/, the back office at /backoffice/, sign-in
+pages under /accounts/, the JSON API at /api/v1/ and its keys at /api-keys/, the
+ConnexCS-compatible API at /api/cp/, gateway webhooks at /webhooks/<gateway>/, customers coming
+back from a gateway at /pay/return/<reference>/, and — in the demo and the tests only — the
+offline gateway sandbox at /sandbox/. "Your sessions" and the portal's password change are under
+/accounts/ too (paydesk.sessions)."""
+
+from django.conf import settings
+from django.urls import include, path
+
+from paydesk.api.api import api
+from paydesk.api.connexcs import cp_api
+from paydesk.backoffice.site import backoffice_site
+from paydesk.checkout.webhooks import webhook_receive
+
+urlpatterns = [
+    # The second factor (TOTP, passkeys, recovery codes): docs/twofactor.md.
+    path("accounts/two-factor/", include("paydesk.twofactor.urls")),
+    path("accounts/two-factor/passkeys/", include("paydesk.twofactor.webauthn")),
+    path("accounts/", include("paydesk.accounts.urls")),
+    path("accounts/", include("paydesk.sessions.urls")),
+    path("backoffice/", backoffice_site.urls),
+    path("transfers/", include("paydesk.banktransfers.urls")),
+    path("pay/", include("paydesk.checkout.urls")),
+    path("api/v1/", api.urls),
+    path("api/cp/", cp_api.urls),
+    path("api-keys/", include("paydesk.api.urls")),
+    path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
+    path("", include("paydesk.portal.urls")),
+]
+
+if settings.PAYDESK_SANDBOX:  # never in production (settings/production.py refuses it)
+    urlpatterns.insert(0, path("sandbox/", include("paydesk.sandbox.urls")))

@@ -1,0 +1,459 @@
+"""Vouchers (spec §7): issue batches, redeem codes, apply armed bonus vouchers, disable vouchers.
+
+Money moves only through paydesk.ledger.services, in the same transaction as the voucher change.
+Redemption is one conditional UPDATE (Available → Used): two people redeeming one code at once
+cannot both win. Every failed redemption raises the same VoucherRejected and counts against the
+user, the customer and the IP address; past the limit every attempt is RateLimited, even with a
+good code. This module must never log, store, audit or echo a plain code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.audit.services import audit_record
+from paydesk.errors import (
+    InvalidAmount,
+    InvalidCurrency,
+    PaymentError,
+    PermissionDenied,
+    RateLimited,
+    VoucherError,
+    VoucherRejected,
+)
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import payment_create
+from paydesk.money import (
+    STORAGE_PLACES,
+    currency_exponent,
+    decimal_places,
+    normalize_currency,
+    round_half_up,
+    to_decimal,
+)
+from paydesk.notifications.services import notify_payment_completed
+from paydesk.vouchers.codes import (
+    voucher_code_hash,
+    voucher_code_hint,
+    voucher_code_is_well_formed,
+    voucher_code_new,
+)
+from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherBatch, VoucherStatus
+
+logger = logging.getLogger(__name__)
+
+REJECTED_MESSAGE = "That voucher code cannot be redeemed."
+MAX_BATCH_COUNT = 10_000
+MAX_MULTIPLIER = Decimal(100)
+NOTE_MAX = 200
+# How the audit log names the system when no user acts (the `paydesk vouchers` command).
+CLI_ACTOR = "cli"
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What a redemption did: credited a free-credit voucher, or armed a bonus voucher."""
+
+    voucher: Voucher
+    payment: Payment | None
+    activation: VoucherActivation | None
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def _money_mover(actor: Any) -> Any:
+    """The acting staff user (Finance or Administrator), or None for the system."""
+    if actor is None:
+        return None
+    if not getattr(actor, "can_move_money", False):
+        raise PermissionDenied("Only Finance or an Administrator can issue or disable vouchers.")
+    return actor
+
+
+def _terms_amount(value: object, *, field: str, label: str, currency: str) -> Decimal:
+    amount = to_decimal(value, field=field)
+    if amount < 0:
+        raise InvalidAmount(f"The {label} cannot be negative.", field=field)
+    places = currency_exponent(currency)
+    if decimal_places(amount) > places:
+        raise InvalidAmount(
+            f"The {label} has more decimals than {currency} allows ({places}).", field=field
+        )
+    return amount
+
+
+def voucher_bonus_amount(
+    *, topup: Decimal, multiplier: Decimal, addition: Decimal, currency: str
+) -> Decimal:
+    """T × max(X − 1, 0) + A, rounded once (half-up) to the currency's minor unit."""
+    multiple = max(multiplier - 1, Decimal(0))
+    return round_half_up(topup * multiple + addition, currency_exponent(currency))
+
+
+def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
+    return {
+        "count": batch.count,
+        "currency": batch.currency,
+        "minimum_activation": str(batch.minimum_activation),
+        "multiplier": str(batch.multiplier),
+        "addition": str(batch.addition),
+        "expires_at": batch.expires_at.isoformat() if batch.expires_at else None,
+        "note": batch.note,
+    }
+
+
+def voucher_batch_issue(
+    *,
+    count: int,
+    currency: str,
+    minimum_activation: object = 0,
+    multiplier: object = 1,
+    addition: object,
+    expires_at: datetime | None = None,
+    actor: Any,
+    note: str = "",
+) -> tuple[VoucherBatch, list[str]]:
+    """Create a batch and its vouchers; return the plain codes, which are never stored.
+
+    `actor` is a Finance or Administrator user, or None when the system (the CLI) issues.
+    """
+    actor = _money_mover(actor)
+    currency = normalize_currency(currency)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH_COUNT:
+        raise VoucherError(
+            f"Issue between 1 and {MAX_BATCH_COUNT:,} vouchers at a time.", field="count"
+        )
+    minimum = _terms_amount(
+        minimum_activation,
+        field="minimum_activation",
+        label="minimum activation",
+        currency=currency,
+    )
+    addition_amount = _terms_amount(addition, field="addition", label="addition", currency=currency)
+    factor = to_decimal(multiplier, field="multiplier")
+    if not 0 <= factor <= MAX_MULTIPLIER or decimal_places(factor) > STORAGE_PLACES:
+        raise InvalidAmount(
+            f"The multiplier must be between 0 and {MAX_MULTIPLIER}, with at most "
+            f"{STORAGE_PLACES} decimals.",
+            field="multiplier",
+        )
+    if minimum == 0 and addition_amount == 0:
+        raise VoucherError(
+            "A free-credit voucher (minimum activation 0) needs an addition above zero.",
+            field="addition",
+        )
+    smallest_bonus = voucher_bonus_amount(
+        topup=minimum, multiplier=factor, addition=addition_amount, currency=currency
+    )
+    if minimum > 0 and smallest_bonus <= 0:
+        raise VoucherError(
+            "This bonus voucher would add nothing: use a multiplier above 1 or an addition "
+            "above zero.",
+            field="multiplier",
+        )
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise VoucherError("The expiry needs a time zone.", field="expires_at")
+        if expires_at <= timezone.now():
+            raise VoucherError("The expiry must be in the future.", field="expires_at")
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise VoucherError(f"Keep the note under {NOTE_MAX} characters.", field="note")
+
+    codes: list[str] = []
+    seen: set[str] = set()
+    while len(codes) < count:
+        code = voucher_code_new()
+        if code not in seen:
+            seen.add(code)
+            codes.append(code)
+    with transaction.atomic():
+        batch = VoucherBatch.objects.create(
+            currency=currency,
+            minimum_activation=minimum,
+            multiplier=factor,
+            addition=addition_amount,
+            expires_at=expires_at,
+            count=count,
+            note=note,
+            created_by=actor,
+        )
+        Voucher.objects.bulk_create(
+            [
+                Voucher(
+                    batch=batch,
+                    code_hash=voucher_code_hash(code),
+                    hint=voucher_code_hint(code),
+                    expires_at=expires_at,
+                )
+                for code in codes
+            ],
+            batch_size=500,
+        )
+        audit_record(
+            action="voucher_batch.issue",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=batch,
+            after=_batch_snapshot(batch),
+        )
+    return batch, codes
+
+
+# --- redeeming -----------------------------------------------------------------------------
+
+
+def _check_redeemer(*, user: Any, customer: Customer) -> None:
+    if not getattr(user, "pk", None) or not user.is_active:
+        raise PermissionDenied("Sign in to redeem a voucher.")
+    if user.is_portal_user:
+        if user.customer_id != customer.pk:
+            raise PermissionDenied("You can redeem vouchers only for your own account.")
+        if not user.can_make_payments:
+            raise PermissionDenied("Your user may view payments but not make them.")
+    elif not user.can_move_money:
+        raise PermissionDenied("Your role cannot move money.")
+
+
+def _ip_scope(ip_address: str) -> str:
+    """The IP address, or its /64 for IPv6 (one host usually holds a whole /64)."""
+    try:
+        address = ipaddress.ip_address(ip_address.strip())
+    except ValueError:
+        return ip_address.strip()[:64]
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _failure_keys(*, user: Any, customer: Customer, ip_address: str | None) -> dict[str, str]:
+    keys = {
+        "user": f"paydesk:voucher-failures:user:{user.pk}",
+        "customer": f"paydesk:voucher-failures:customer:{customer.pk}",
+    }
+    if ip_address:
+        keys["ip"] = f"paydesk:voucher-failures:ip:{_ip_scope(ip_address)}"
+    return keys
+
+
+def _failure_limit() -> int:
+    return settings.PAYDESK_VOUCHER_FAILURE_LIMIT
+
+
+def _failure_window() -> int:
+    return settings.PAYDESK_VOUCHER_FAILURE_WINDOW
+
+
+def _incr(key: str, window: int) -> int:
+    """Add one to a counter; a counter's window starts with its first count."""
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
+def _give_back(keys: dict[str, str]) -> None:
+    for key in keys.values():
+        try:
+            cache.decr(key)
+        except ValueError:  # the window ended meanwhile: nothing to give back
+            pass
+
+
+def _reserve_attempt(keys: dict[str, str]) -> dict[str, int]:
+    """Count this attempt as a failure before it runs (so parallel guesses cannot slip past
+    the limit); refuse it with RateLimited when a scope already used up its failures."""
+    window = _failure_window()
+    counts = {scope: _incr(key, window) for scope, key in keys.items()}
+    if any(count > _failure_limit() for count in counts.values()):
+        _give_back(keys)
+        raise RateLimited(
+            f"Too many voucher attempts failed. Please try again in {max(window // 60, 1)} "
+            "minutes.",
+            retry_after=window,
+        )
+    return counts
+
+
+def _note_limit_reached(
+    counts: dict[str, int], *, user: Any, customer: Customer, ip_address: str | None
+) -> None:
+    """A security event, once per scope and window: the failure that used up the limit."""
+    reached = [scope for scope, count in counts.items() if count == _failure_limit()]
+    if not reached:
+        return
+    logger.warning(
+        "Voucher failure limit reached (%s): user %s, customer %s, ip %s",
+        ", ".join(reached),
+        user.pk,
+        customer.pk,
+        ip_address,
+    )
+    audit_record(
+        action="voucher.failure_limit",
+        actor=user,
+        customer_id=customer.pk,
+        after={
+            "scopes": reached,
+            "limit": _failure_limit(),
+            "window_seconds": _failure_window(),
+        },
+        ip_address=ip_address,
+    )
+
+
+def voucher_redeem(
+    *, code: str, customer: Customer, currency: str, user: Any, ip_address: str | None
+) -> Redemption:
+    """Redeem a code for the customer: credit A at once (M = 0) or arm the bonus (M > 0).
+
+    Any failure raises VoucherRejected with one message and counts as a failed attempt;
+    past the limit, RateLimited comes first, before the code is even looked at.
+    """
+    _check_redeemer(user=user, customer=customer)
+    defaults = PortalDefaults.current()
+    if not customer.flag("allow_vouchers", defaults) or (
+        PaymentMethod.VOUCHER in customer.effective_blocked_methods(defaults)
+    ):
+        raise PaymentError("Vouchers are not available for this account.", field="code")
+    if (currency or "").strip().upper() != customer.currency:
+        # Not a property of the code (nothing is looked up), so not a failed attempt.
+        raise InvalidCurrency(
+            f"Vouchers can be redeemed only in your account currency, {customer.currency}.",
+            field="currency",
+        )
+    keys = _failure_keys(user=user, customer=customer, ip_address=ip_address)
+    counts = _reserve_attempt(keys)
+    try:
+        redemption = _redeem(code=code, customer=customer, user=user, ip_address=ip_address)
+    except VoucherRejected:
+        _note_limit_reached(counts, user=user, customer=customer, ip_address=ip_address)
+        raise
+    except BaseException:
+        _give_back(keys)  # not a verdict on the code (say, a database error)
+        raise
+    _give_back(keys)  # a success is not a failure
+    return redemption
+
+
+def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None) -> Redemption:
+    if not voucher_code_is_well_formed(code):
+        raise VoucherRejected(REJECTED_MESSAGE, field="code")
+    code_hash = voucher_code_hash(code)
+    now = timezone.now()
+    with transaction.atomic():
+        # The one conditional UPDATE: whoever changes the row from Available wins.
+        won = (
+            Voucher.objects.filter(code_hash=code_hash, status=VoucherStatus.AVAILABLE)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .update(status=VoucherStatus.USED, used_at=now, used_by=customer)
+        )
+        if won != 1:
+            raise VoucherRejected(REJECTED_MESSAGE, field="code")
+        voucher = Voucher.objects.select_related("batch").get(code_hash=code_hash)
+        batch = voucher.batch
+        if batch.currency != customer.currency:
+            raise VoucherRejected(REJECTED_MESSAGE, field="code")  # rolls the UPDATE back
+        payment = None
+        activation = None
+        if batch.is_bonus:
+            activation = VoucherActivation.objects.create(
+                customer=customer, voucher=voucher, armed_at=now
+            )
+        else:
+            payment = payment_create(
+                customer=customer,
+                total=batch.addition,
+                description=f"Voucher {voucher.masked_code}",
+                method=PaymentMethod.VOUCHER,
+                status=PaymentStatus.COMPLETED,
+                actor=user,
+                idempotency_key=f"voucher:{voucher.pk}",
+                at=now,
+            )
+            Voucher.objects.filter(pk=voucher.pk).update(redemption_payment=payment)
+            voucher.redemption_payment = payment
+            notify_payment_completed(payment=payment)
+        audit_record(
+            action="voucher.redeem",
+            actor=user,
+            obj=voucher,
+            customer_id=customer.pk,
+            after={
+                "hint": voucher.hint,
+                "batch": batch.pk,
+                "payment": payment.reference if payment else None,
+                "armed": activation is not None,
+            },
+            ip_address=ip_address,
+        )
+    return Redemption(voucher=voucher, payment=payment, activation=activation)
+
+
+# --- disabling -----------------------------------------------------------------------------
+
+
+def voucher_disable(*, voucher: Voucher | int, actor: Any) -> Voucher:
+    """Available → Disabled; a used or already disabled voucher is refused."""
+    actor = _money_mover(actor)
+    pk = voucher.pk if isinstance(voucher, Voucher) else voucher
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Voucher.objects.filter(pk=pk, status=VoucherStatus.AVAILABLE).update(
+            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+        )
+        current = Voucher.objects.get(pk=pk)
+        if changed != 1:
+            raise VoucherError(
+                f"Voucher {current.masked_code} is {current.get_status_display().lower()}: "
+                "only an available voucher can be disabled."
+            )
+        audit_record(
+            action="voucher.disable",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=current,
+            before={"status": VoucherStatus.AVAILABLE},
+            after={
+                "status": VoucherStatus.DISABLED,
+                "hint": current.hint,
+                "batch": current.batch_id,
+            },
+        )
+    return current
+
+
+def voucher_batch_disable(*, batch: VoucherBatch | int, actor: Any) -> int:
+    """Disable every still-available voucher of a batch; returns how many were disabled."""
+    actor = _money_mover(actor)
+    pk = batch.pk if isinstance(batch, VoucherBatch) else batch
+    now = timezone.now()
+    with transaction.atomic():
+        current = VoucherBatch.objects.get(pk=pk)
+        changed = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
+            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+        )
+        audit_record(
+            action="voucher_batch.disable",
+            actor=actor,
+            actor_email="" if actor else CLI_ACTOR,
+            obj=current,
+            after={"disabled": changed},
+        )
+    return changed

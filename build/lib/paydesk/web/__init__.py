@@ -1,0 +1,1 @@
+"""Web plumbing shared by portal and back office: middleware, context, template tags."""

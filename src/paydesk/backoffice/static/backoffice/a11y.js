@@ -1,0 +1,23 @@
+// Paydesk back office: names the admin's autocomplete boxes (select2) after their field's label,
+// so a screen reader says "Customer" (axe-core: an ARIA input field needs an accessible name).
+// select2 builds its box after jQuery's ready, so this watches for it rather than guess when.
+"use strict";
+(() => {
+  const nameBoxes = () => {
+    document.querySelectorAll("select.admin-autocomplete").forEach((select) => {
+      const label = document.querySelector(`label[for="${select.id}"]`);
+      if (!label) return;
+      const name = label.textContent.replace(/:\s*$/, "").trim();
+      select.parentElement
+        .querySelectorAll(".select2-selection[role=combobox], .select2-selection__rendered")
+        .forEach((box) => {
+          if (box.getAttribute("aria-label") !== name) box.setAttribute("aria-label", name);
+        });
+    });
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!document.querySelector("select.admin-autocomplete")) return;
+    nameBoxes();
+    new MutationObserver(nameBoxes).observe(document.body, { childList: true, subtree: true });
+  });
+})();

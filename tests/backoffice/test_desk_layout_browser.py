@@ -1,0 +1,74 @@
+"""Issue 13, finding 3: at 1366×900 the back office's tables show every column without
+horizontal scrolling, and references and amounts stay on one line."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from paydesk.checkout.models import PaymentLogEntry
+from paydesk.ledger.models import Payment
+from paydesk.ledger.services import payment_create
+from tests.backoffice.browser import hidden_columns, open_page, staff_page, wrapped_cells
+from tests.signin import sign_in
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_payments_list_shows_method_description_and_staff_comment(
+    live_server, chromium, demo
+):
+    page = staff_page(chromium, live_server, "finance@example.com")
+    open_page(page, "/backoffice/ledger/payment/", "desk-payments")
+
+    assert hidden_columns(
+        page, ["Reference", "Customer", "Total", "Status", "Method", "Description",
+               "Staff comment"]
+    ) == []
+    assert wrapped_cells(page, "reference") == []
+    assert wrapped_cells(page, "total_display") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_bank_transfers_list_shows_approval(live_server, chromium, demo):
+    page = staff_page(chromium, live_server, "finance@example.com")
+    open_page(page, "/backoffice/banktransfers/banktransfer/", "desk-transfers")
+
+    assert hidden_columns(page, ["Reference", "Total", "Status", "Approval"]) == []
+    assert wrapped_cells(page, "reference") == []
+    assert wrapped_cells(page, "total_display") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_payment_log_shows_payment_and_detail(live_server, chromium, demo):
+    # A line of the log as the bank-statement import writes it (the demo has none at start;
+    # its rows come from the running worker).
+    transfer = Payment.objects.filter(method="bank_transfer").order_by("-id").first()
+    PaymentLogEntry.objects.create(
+        gateway="bank_transfer", event_id="statement-line-20261126-0042",
+        payment=transfer, signature_valid=True, outcome="completed", result="applied",
+        detail="Completed for the amount received, converted at the day's rate.",
+    )
+    page = staff_page(chromium, live_server, "admin@example.com")
+    open_page(page, "/backoffice/checkout/paymentlogentry/", "desk-payment-log")
+
+    assert hidden_columns(page, ["Received", "Gateway", "Event id", "Payment", "Detail"]) == []
+    assert wrapped_cells(page, "payment_link") == []
+
+
+@pytest.mark.django_db
+def test_the_payment_log_names_the_payment_with_its_amount_as_money(admin_user, customer):
+    payment = payment_create(
+        customer=customer, total="50", description="Top-up", status="pending", method="manual"
+    )
+    PaymentLogEntry.objects.create(
+        gateway="stripe", event_id="evt_1", payment=payment, signature_valid=True,
+        outcome="completed", result="applied",
+    )
+    page = sign_in(Client(), admin_user).get("/backoffice/checkout/paymentlogentry/")
+
+    html = page.content.decode()
+    assert payment.reference in html
+    assert "50.0000" not in html

@@ -1,0 +1,47 @@
+"""Issue 13, finding 10: the back office's home page is the work waiting, with counts and links,
+and its pages grouped by task."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from paydesk.ledger.services import payment_create
+from tests.backoffice.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def count_of(html: str, label: str) -> int:
+    found = re.search(r'<span class="backoffice-count">(\d+)</span> ' + re.escape(label), html)
+    assert found, label
+    return int(found.group(1))
+
+
+def test_the_home_page_counts_the_work_waiting(finance_user, customer):
+    for total in ("150", "40"):
+        payment_create(
+            customer=customer, total=total, description="Wire", status="pending",
+            method="bank_transfer",
+        )
+    payment_create(
+        customer=customer, total="25", description="Manual", status="pending", method="manual"
+    )
+
+    html = signed_in(finance_user).get("/backoffice/").content.decode()
+
+    assert count_of(html, "Bank transfers to approve") == 2
+    assert count_of(html, "Other pending payments") == 1
+    assert count_of(html, "Credits awaiting a second approver") == 0
+    assert count_of(html, "Payments needing attention") == 0
+    assert count_of(html, "Emails that failed") == 0
+    assert "/backoffice/banktransfers/banktransfer/?status__exact=pending" in html
+
+
+def test_the_home_page_groups_pages_by_task(admin_user):
+    html = signed_in(admin_user).get("/backoffice/").content.decode()
+    headings = re.findall(r'<h2 id="task-[a-z]+">([^<]+)</h2>', html)
+    assert headings == ["Payments", "Customers", "Vouchers", "Settings", "Records"]
+    settings = html[html.index('id="task-settings"'):]
+    assert "Payment methods" in settings[: settings.index("</section>")]

@@ -1,0 +1,30 @@
+"""Issue 13, finding 11, as the server renders it: the sign-in has a heading, search boxes a
+real label, the customer's contact fields a name."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tests.backoffice.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_back_office_sign_in_has_an_h1():
+    html = Client().get("/backoffice/login/").content.decode()
+    assert re.search(r"<h1>Sign in to the back office</h1>", html)
+
+
+def test_a_search_box_has_a_label_with_text(finance_user):
+    html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
+    assert re.search(r'<label for="searchbar"[^>]*>.*Search payments</label>', html)
+
+
+def test_the_customer_contact_fields_are_named(admin_user, customer):
+    html = signed_in(admin_user).get(
+        f"/backoffice/accounts/customer/{customer.pk}/change/"
+    ).content.decode()
+    assert 'aria-label="Confirmation contact email"' in html
