@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.errors import PaydeskError
 from paydesk.fields import AmountField
+from paydesk.ledger.attempts import checkout_attempt_q
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import STORAGE_PLACES, decimal_places, from_storage_units, to_decimal
 
@@ -76,6 +77,9 @@ class PaymentFilters:
     start: datetime | None = None
     end: datetime | None = None
     hide_pending_bank_transfers: bool = False
+    # Leave out online checkouts the customer never finished: unfinished ones (listed apart on
+    # the Payments page) and cancelled ones (declined, abandoned, cancelled at the gateway).
+    hide_checkout_attempts: bool = False
 
 
 # The columns a customer-facing list may load: never `staff_comment`.
@@ -113,6 +117,8 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
         queryset = queryset.exclude(
             status=PaymentStatus.PENDING, method=PaymentMethod.BANK_TRANSFER
         )
+    if filters.hide_checkout_attempts:
+        queryset = queryset.exclude(checkout_attempt_q())
     return queryset
 
 

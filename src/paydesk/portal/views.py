@@ -23,7 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
+from paydesk.checkout.models import Quote
 from paydesk.exports import payments_csv_response
+from paydesk.ledger.access import payment_cancellable_by
+from paydesk.ledger.attempts import payment_list_unfinished
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import (
     payment_list_for_customer,
@@ -55,6 +58,30 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
     context["can_view_payments"] = request.user.can_view_payments  # type: ignore[union-attr]
     context["show_payments"] = customer.flag("show_payments", defaults)
     return render(request, "portal/dashboard.html", context)
+
+
+def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaults) -> list[dict]:
+    """The customer's unfinished online checkouts, each with where to resume it (the gateway's
+    page while its quote holds, else the payment's status page) and whether this user may
+    cancel it."""
+    rows = payment_list_unfinished(customer=customer)
+    quotes = {q.payment_id: q for q in Quote.objects.filter(payment__in=rows)}
+    now = timezone.now()
+    unfinished = []
+    for payment in rows:
+        payment.customer = customer
+        quote = quotes.get(payment.pk)
+        resumable = quote is not None and quote.gateway_url and quote.expires_at > now
+        unfinished.append({
+            "payment": payment,
+            "resume_url": quote.gateway_url if resumable else reverse(
+                "checkout:status", args=[payment.reference]
+            ),
+            "can_cancel": payment_cancellable_by(
+                user=request.user, payment=payment, defaults=defaults
+            ),
+        })
+    return unfinished
 
 
 def _query(params: dict[str, str], **extra: str) -> str:
@@ -90,8 +117,11 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)
         }
         base = reverse("portal:payments")
+        unfinished = _unfinished(request, customer, defaults)
         context.update(
             page=page,
+            unfinished=unfinished,
+            unfinished_ids=",".join(str(u["payment"].pk) for u in unfinished),
             is_filtered=form.is_filtered,
             pending_ids=",".join(str(p.pk) for p in page.rows if p.status == PaymentStatus.PENDING),
             first_url=base + _query(params),
