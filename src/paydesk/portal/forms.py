@@ -137,8 +137,16 @@ def time_zone_names() -> tuple[str, ...]:
 class TimeZoneForm(forms.Form):
     """The header's time zone picker; an empty choice means the provider's time zone."""
 
-    time_zone = forms.CharField(label=_("Time zone"), required=False, max_length=64)
-    next = forms.CharField(required=False, max_length=2000)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={
+            "list": "time-zone-names", "autocomplete": "off", "spellcheck": "false",
+            "aria-describedby": "time-zone-help",
+        }),
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()

@@ -36,7 +36,12 @@ from paydesk.ledger.selectors import (
 )
 from paydesk.money import format_money, plain_amount
 from paydesk.portal.charts import balance_chart_svg
-from paydesk.portal.forms import FILTER_PARAMETERS, PaymentFilterForm, TimeZoneForm
+from paydesk.portal.forms import (
+    FILTER_PARAMETERS,
+    PaymentFilterForm,
+    TimeZoneForm,
+    time_zone_names,
+)
 from paydesk.vouchers.selectors import activation_list_armed
 
 MAX_POLLED_IDS = 200
@@ -202,6 +207,21 @@ def payments_updates(request: HttpRequest, customer: Customer) -> JsonResponse:
     response = JsonResponse(data)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_GET
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The time zone times are shown in: a text field that suggests every IANA name as you type
+    (a datalist; works without a script), empty for the provider's."""
+    form = TimeZoneForm(initial={
+        "time_zone": request.user.time_zone,  # type: ignore[union-attr]
+        "next": reverse("portal:preferences"),
+    })
+    return render(request, "portal/preferences.html", {
+        "form": form, "nav": "preferences", "time_zones": time_zone_names(),
+        "provider_zone": settings.TIME_ZONE,
+    })
 
 
 @login_required
