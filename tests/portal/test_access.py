@@ -127,3 +127,10 @@ def test_pages_use_no_inline_script_or_style(portal_client, customer):
     assert "<script>" not in html and "<script src" in html
     assert "style=" not in html and "<style" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_sign_in_labels_read_alike(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">Email</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert "Email:" not in html
