@@ -94,6 +94,11 @@ def _render(
             card_fields_context() if any(m.method == PaymentMethod.CARD for m in methods) else None
         ),
     }
+    # The card processor's fields accept only the address the site is published at: opened at
+    # another (localhost instead of 127.0.0.1), they would fail silently, so say where to go.
+    public = origin_of(settings.PAYDESK_PUBLIC_URL)
+    if context["card_fields"] and origin_of(request.build_absolute_uri("/")) != public:
+        context["card_origin_url"] = settings.PAYDESK_PUBLIC_URL.rstrip("/") + request.path
     response = render(request, "checkout/make_payment.html", context, status=status)
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = _make_payment_policy(methods, card=bool(
