@@ -89,6 +89,27 @@ def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaul
     return unfinished
 
 
+PAGE_COUNT_CAP = 10_000  # rows counted for "Page N of M"; beyond, "of more than M"
+
+
+def _page_numbers(request: HttpRequest, rows: Any, page: Any) -> tuple[int, int, bool]:
+    """(this page's number, the number of pages, whether the count stopped at the cap). Keyset
+    pages carry their number in `n`; the count reads at most PAGE_COUNT_CAP index entries."""
+    size = settings.PAYDESK_PAGE_SIZE
+    counted = rows.order_by().values("pk")[: PAGE_COUNT_CAP + 1].count()
+    capped = counted > PAGE_COUNT_CAP
+    count = max(1, -(-min(counted, PAGE_COUNT_CAP) // size))
+    if request.GET.get("page") == "last" and not capped:
+        return count, count, capped
+    text = request.GET.get("n", "")
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1
+    if not page.has_previous:
+        number = 1
+    elif not page.has_next and not capped:
+        number = count
+    return max(1, min(number, count if not capped else number)), count, capped
+
+
 def _query(params: dict[str, str], **extra: str) -> str:
     return "?" + urlencode({**params, **extra}) if params or extra else ""
 
@@ -110,8 +131,9 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             time_zone=time_zone,
             hide_pending_bank_transfers=not customer.flag("show_pending_bank_payments", defaults),
         )
+        rows = payment_list_for_customer(customer=customer, filters=filters)
         page = payment_page(
-            queryset=payment_list_for_customer(customer=customer, filters=filters),
+            queryset=rows,
             sort=form.sort_order(),
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
@@ -122,6 +144,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)
         }
         base = reverse("portal:payments")
+        number, count, capped = _page_numbers(request, rows, page)
         unfinished = _unfinished(request, customer, defaults)
         context.update(
             page=page,
@@ -131,8 +154,15 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             pending_ids=",".join(str(p.pk) for p in page.rows if p.status == PaymentStatus.PENDING),
             first_url=base + _query(params),
             last_url=base + _query(params, page="last"),
-            previous_url=page.has_previous and base + _query(params, before=page.previous_cursor),
-            next_url=page.has_next and base + _query(params, after=page.next_cursor),
+            previous_url=page.has_previous and base + _query(
+                params, before=page.previous_cursor, n=str(number - 1)
+            ),
+            next_url=page.has_next and base + _query(
+                params, after=page.next_cursor, n=str(number + 1)
+            ),
+            page_number=number,
+            page_count=count,
+            page_count_capped=capped,
             csv_url=reverse("portal:payments_csv") + _query(params),
         )
         if context["show_balance"]:
