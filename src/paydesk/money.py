@@ -160,21 +160,47 @@ class Money:
         return format_money(self.amount, self.currency)
 
 
+def _provider_places() -> int:
+    """The provider's display precision (settings.PAYDESK_MONEY_DISPLAY_PLACES), 0 when unset."""
+    try:
+        from django.conf import settings
+
+        return int(getattr(settings, "PAYDESK_MONEY_DISPLAY_PLACES", 0) or 0)
+    except ImportError:  # pragma: no cover - money.py outside a Django project
+        return 0
+
+
 def display_places(amount: Decimal, currency: str) -> int:
-    """The currency's exponent, or more when the amount really has more decimals."""
+    """Decimals an amount is shown with: the display precision, which is the currency's exponent
+    or the provider's PAYDESK_MONEY_DISPLAY_PLACES when larger, the same for every amount in that
+    currency (columns align). The one exception: an amount that is not zero is never shown as
+    zero, so -0.0012 at 2 places shows -$0.0012, not -$0.00."""
+    places = min(max(currency_exponent(currency), _provider_places()), STORAGE_PLACES)
+    if amount != 0 and round_half_up(amount, places) == 0:
+        places = max(places, decimal_places(amount))
+    return places
+
+
+def full_places(amount: Decimal, currency: str) -> int:
+    """The currency's exponent, or more when the amount really has more decimals (CSV, JSON)."""
     return max(currency_exponent(currency), decimal_places(amount))
 
 
 def plain_amount(amount: Decimal, currency: str) -> str:
-    """Signed plain decimal for CSV and JSON: `-10.00`, `0.0125` — no symbol, no grouping."""
-    return f"{round_half_up(amount, display_places(amount, currency)):f}"
+    """Signed plain decimal at full precision for CSV and JSON: `-10.00`, `0.0125` — no symbol,
+    no grouping, never rounded for display."""
+    return f"{round_half_up(amount, full_places(amount, currency)):f}"
 
 
-def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
-    """Sign, symbol, amount, code: `-$10.00 USD`, `$2,123.00 USD`, `-$0.0125 USD`."""
+def format_money(
+    amount: Decimal, currency: str, locale: str = "en_US", *, exact: bool = False
+) -> str:
+    """Sign, symbol, amount, code at the display precision (display_places): `-$10.00 USD`,
+    `$2,123.00 USD`; `$1,587.215` shows `$1,587.22 USD` (rounded half up for display only; sums
+    are made of the exact amounts first). `exact=True` shows every decimal the amount has."""
     amount = to_decimal(amount)
-    places = display_places(amount, currency)
-    symbol = get_currency_symbol(currency, locale=locale)
+    places = full_places(amount, currency) if exact else display_places(amount, currency)
+    symbol = _symbol(currency, locale)
     number = "#,##0" + ("." + "0" * places if places else "")
     # A currency without a symbol of its own (KWD) is written once, by its code at the end.
     pattern = number if symbol == currency else "¤" + number
@@ -185,4 +211,27 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
         locale=locale,
         currency_digits=False,
     )
+    if symbol != currency:
+        text = text.replace(get_currency_symbol(currency, locale=locale), symbol, 1)
     return f"{text} {currency}"
+
+
+# Symbols babel's en_US leaves as the bare code although the currency has a sign of its own.
+_SYMBOLS = {"NGN": "₦", "GHS": "GH₵", "KES": "KSh", "ZAR": "R"}
+
+
+def _symbol(currency: str, locale: str) -> str:
+    symbol = get_currency_symbol(currency, locale=locale)
+    return _SYMBOLS.get(currency, symbol) if symbol == currency else symbol
+
+
+RATE_DISPLAY_PLACES = 6
+
+
+def format_rate(rate: Decimal) -> str:
+    """An exchange rate for reading: trailing zeros dropped (`1.085`, not `1.0850000000`), at most
+    six decimals; a rate with more is shown rounded, marked `≈` (the exact rate is kept)."""
+    rate = to_decimal(rate)
+    if decimal_places(rate) > RATE_DISPLAY_PLACES:
+        return f"≈{round_half_up(rate, RATE_DISPLAY_PLACES).normalize():f}"
+    return f"{rate.normalize():f}" if rate != rate.to_integral_value() else f"{rate:.0f}"

@@ -95,7 +95,7 @@ def test_the_portal_page_creates_shows_once_lists_and_revokes(portal_user):
     assert response.status_code == 201
     key = ApiKey.objects.get()
     page = response.content.decode()
-    plain = page.split('id="new-key" type="text" readonly value="')[1].split('"')[0]
+    plain = page.split('id="new-key" type="text" class="new-key" readonly value="')[1].split('"')[0]
     assert plain.startswith(f"pd_{key.prefix}_")
     assert ApiClient(plain).get("/api/v1/balance").status_code == 200
     listing = client.get("/api-keys/").content.decode()

@@ -143,7 +143,7 @@ def test_a_return_the_gateway_does_not_confirm_credits_nothing_and_says_why(
     page = client.get(reverse("checkout:status", args=[payment.reference])).content.decode()
     assert 'data-status="pending"' in page
     assert "PayPal did not answer within 2 s." in page
-    assert 'http-equiv="refresh"' in page
+    assert 'http-equiv="refresh"' not in page and "checkout/status.js" in page  # live update
 
 
 def test_another_customers_payment_is_not_found_on_return_or_status(client, payer):

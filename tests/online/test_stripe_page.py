@@ -140,3 +140,16 @@ def test_stripe_js_stand_in_is_served_as_javascript():
     body = script.content.decode()
     for name in ("createPaymentMethod", "elements", "mount", "window.Stripe = Stripe"):
         assert name in body
+
+
+def test_opened_at_another_address_the_card_field_says_where_to_go(online_customer, settings):
+    """Finding 14 of issue 13: at localhost instead of the published 127.0.0.1 the card frame
+    refuses to load; the page says so instead of failing silently."""
+    settings.PAYDESK_PUBLIC_URL = "http://127.0.0.1:8000"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]
+    client = _signed_in(online_customer("card"))
+    html = client.get("/pay/", HTTP_HOST="localhost:8000").content.decode()
+    assert "data-card-origin" in html
+    assert 'href="http://127.0.0.1:8000/pay/"' in html
+    same = client.get("/pay/", HTTP_HOST="127.0.0.1:8000").content.decode()
+    assert "data-card-origin" not in same

@@ -108,12 +108,16 @@ def test_password_reset_sends_a_link_by_email(client, portal_user):
     assert "Choose a new password" in confirm.content.decode()
 
 
-def test_every_page_carries_the_header_with_time_zone_picker(portal_client, portal_user):
+def test_every_page_carries_the_header_with_the_time_zone(portal_client, portal_user):
     html = portal_client.get(reverse("portal:dashboard")).content.decode()
-    assert 'action="/preferences/time-zone"' in html
-    assert '<label for="tz-select">Time zone</label>' in html
-    assert '<option value="Asia/Kolkata">Asia/Kolkata</option>' in html
-    assert portal_user.email in html
+    assert '<a href="/preferences/">Time zone: UTC</a>' in html
+    assert "<select" not in html  # no 600-option list in the header
+    assert portal_user.email in html or portal_user.full_name in html
+    prefs = portal_client.get(reverse("portal:preferences")).content.decode()
+    assert 'action="/preferences/time-zone"' in prefs
+    assert '<label for="id_time_zone">Time zone</label>' in prefs
+    assert 'list="time-zone-names"' in prefs
+    assert '<option value="Asia/Kolkata"></option>' in prefs
     assert "Paydesk Telecom" in html
 
 
@@ -123,3 +127,10 @@ def test_pages_use_no_inline_script_or_style(portal_client, customer):
     assert "<script>" not in html and "<script src" in html
     assert "style=" not in html and "<style" not in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_the_sign_in_labels_read_alike(client):
+    html = client.get(reverse("login")).content.decode()
+    assert '<label for="id_username">Email</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert "Email:" not in html

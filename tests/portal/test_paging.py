@@ -119,6 +119,23 @@ def test_the_page_walks_through_http_with_first_next_previous_last(portal_client
     assert b"page=last" in portal_client.get(url).content
 
 
+def test_the_pager_counts_pages(portal_client, many, settings):
+    """Finding 12 of issue 13: the pager says which page of how many."""
+    settings.PAYDESK_PAGE_SIZE = 25
+    pages = -(-len(Payment.objects.filter(customer=many)) // 25)
+    url = reverse("portal:payments")
+    first = portal_client.get(url)
+    assert f"Page 1 of {pages}" in first.content.decode()
+    second = portal_client.get(first.context["next_url"])
+    assert f"Page 2 of {pages}" in second.content.decode()
+    back = portal_client.get(second.context["previous_url"])
+    assert f"Page 1 of {pages}" in back.content.decode()
+    last = portal_client.get(first.context["last_url"])
+    assert f"Page {pages} of {pages}" in last.content.decode()
+    before_last = portal_client.get(last.context["previous_url"])
+    assert f"Page {pages - 1} of {pages}" in before_last.content.decode()
+
+
 def _ids(response) -> list[str]:
     return [str(p.pk) for p in response.context["page"].rows]
 

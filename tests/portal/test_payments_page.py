@@ -267,7 +267,7 @@ def test_statement_opening_and_closing_balance_of_a_period(portal_client, custom
     )
     assert len(rows(response)) == 1
     assert '<svg class="chart"' in html and "<title" in html
-    assert "Opening balance $100.00 USD, closing balance $50.00 USD." in html
+    assert "Opening balance $100.00 USD, closing balance $50.00 USD, lowest " in html
 
 
 def test_dashboard_shows_the_balance_and_links_to_payments(portal_client, statement):

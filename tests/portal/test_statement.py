@@ -89,3 +89,27 @@ def test_deep_pages_walk_an_index_without_sorting(customer, token):
         plan = _plan(deep.order_by(*scan.ordering())[:50])
         assert "INDEX" in plan.upper(), plan
         assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_chart_low_is_the_lowest_running_balance_and_the_axis_fits_the_period(customer):
+    """Finding 4 of issue 13: "Low $0.00" for a month whose low was $895; an axis from zero; the
+    axis ending July 1 for a period ending June 30."""
+    from datetime import timedelta
+
+    payment_create(customer=customer, total="1000", description="Top-up", at=at(0, days=-3))
+    for n in range(30):  # a busy month: sampled, and its lowest moment falls between samples
+        payment_create(customer=customer, total="-105" if n == 13 else "-0.01",
+                       description=f"Usage {n}", at=at(n * 60))
+        if n == 13:
+            payment_create(customer=customer, total="105", description="Refill", at=at(n * 60 + 1))
+    start, end = at(0, days=-1), at(0, days=2) - timedelta(minutes=570)  # midnight, exclusive
+    statement = payment_statement(customer=customer, start=start, end=end, points=5)
+    assert statement.sampled
+    lowest = min(p.balance_after for p in Payment.objects.filter(
+        customer=customer, occurred_at__gte=start, occurred_at__lt=end))
+    assert statement.low == lowest == Decimal("894.8700")
+    svg = balance_chart_svg(statement=statement, currency="USD", chart_id="c")
+    assert "Low $894.87 USD" in svg and "Low $0.00" not in svg
+    assert 'class="chart-axis"' not in svg  # zero is far below the data: no axis from zero
+    last_day = (end - timedelta(microseconds=1)).date()
+    assert f">{last_day:%B} {last_day.day}, {last_day.year}</text></svg>" in svg  # not March 3

@@ -73,12 +73,24 @@ def _detail(
     request: HttpRequest, customer: Customer, payment: Payment, form: ProofUploadForm, status: int
 ) -> HttpResponse:
     pending = payment.status == PaymentStatus.PENDING
+    details = bank_details_current() if pending else None
     context = {
         "nav": "payments",
         "customer": customer,
         "payment": payment,
         "pending": pending,
-        "bank_details": bank_details_current() if pending else None,
+        "bank_details": details,
+        # What "Copy all bank details" puts on the clipboard: one line per detail.
+        "bank_details_text": "\n".join(
+            f"{label}: {value}" for label, value in [
+                (_("Beneficiary name"), details.beneficiary_name),
+                (_("Account number"), details.account_number),
+                (_("Bank name"), details.bank_name),
+                (_("Bank address"), " ".join(details.bank_address.split())),
+                (_("SWIFT"), details.swift),
+                (_("Reference"), payment.reference),
+            ]
+        ) if details else "",
         "proofs": list(transfer_proofs(payment=payment)),
         "being_approved": pending and payment.approvals.exists(),
         "form": form,

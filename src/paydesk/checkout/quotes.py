@@ -39,6 +39,7 @@ from paydesk.money import (
     currency_exponent,
     decimal_places,
     format_money,
+    format_rate,
     normalize_currency,
     plain_amount,
     round_half_up,
@@ -83,7 +84,7 @@ class QuoteTerms:
     @property
     def rate_text(self) -> str:
         return (
-            f"1 {self.currency} = {self.rate.rate} {self.account_currency} "
+            f"1 {self.currency} = {format_rate(self.rate.rate)} {self.account_currency} "
             f"({self.rate.source}, {self.rate.rate_date.isoformat()})"
         )
 

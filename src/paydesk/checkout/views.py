@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -41,7 +42,7 @@ from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.money import format_money
+from paydesk.money import format_money, plain_amount
 from paydesk.vouchers.services import Redemption, voucher_redeem
 from paydesk.web.client_ip import client_ip
 from paydesk.web.middleware import policy_with
@@ -94,6 +95,11 @@ def _render(
             card_fields_context() if any(m.method == PaymentMethod.CARD for m in methods) else None
         ),
     }
+    # The card processor's fields accept only the address the site is published at: opened at
+    # another (localhost instead of 127.0.0.1), they would fail silently, so say where to go.
+    public = origin_of(settings.PAYDESK_PUBLIC_URL)
+    if context["card_fields"] and origin_of(request.build_absolute_uri("/")) != public:
+        context["card_origin_url"] = settings.PAYDESK_PUBLIC_URL.rstrip("/") + request.path
     response = render(request, "checkout/make_payment.html", context, status=status)
     response["Cache-Control"] = "no-store"
     response["Content-Security-Policy"] = _make_payment_policy(
@@ -124,8 +130,16 @@ def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
 def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     methods = methods_available_for(customer=customer)
     if request.method == "GET":
-        pay_via = PayViaForm(initial={"form_token": new_form_token()}, methods=methods)
+        initial = {"form_token": new_form_token()}
         forms = {m.method: method_form(m) for m in methods}
+        again = request.GET.get("method", "")
+        if again in forms:  # "Try again" from a declined or cancelled payment: same amount
+            initial["method"] = again
+            forms[again].initial.update({
+                name: request.GET.get(name, "")[:40]
+                for name in ("amount", "currency") if request.GET.get(name)
+            })
+        pay_via = PayViaForm(initial=initial, methods=methods)
         return _render(request, customer=customer, methods=methods, pay_via=pay_via, forms=forms)
 
     pay_via = PayViaForm(request.POST, methods=methods)
@@ -285,6 +299,10 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
             else ""
         ),
         "gateway_url": quote.gateway_url if quote and pending else "",
+        # A declined or cancelled payment: start again with the same method and amount.
+        "try_again_url": _try_again_url(payment, quote) if (
+            payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments  # type: ignore[union-attr]
+        ) else "",
         "left_gateway": (
             gateway.display_name
             if pending and gateway is not None and request.GET.get("left") == "1"
@@ -303,6 +321,13 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     response = render(request, "checkout/status.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _try_again_url(payment: Payment, quote: Quote | None) -> str:
+    query = {"method": payment.method}
+    if quote is not None:
+        query.update(amount=plain_amount(quote.amount, quote.currency), currency=quote.currency)
+    return reverse("checkout:make_payment") + "?" + urlencode(query)
 
 
 def _voucher_message(redemption: Redemption, currency: str) -> str:

@@ -16,12 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum, Value
+from django.db.models import Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.errors import PaydeskError
 from paydesk.fields import AmountField
+from paydesk.ledger.attempts import checkout_attempt_q
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import STORAGE_PLACES, decimal_places, from_storage_units, to_decimal
 
@@ -76,6 +77,9 @@ class PaymentFilters:
     start: datetime | None = None
     end: datetime | None = None
     hide_pending_bank_transfers: bool = False
+    # Leave out online checkouts the customer never finished: unfinished ones (listed apart on
+    # the Payments page) and cancelled ones (declined, abandoned, cancelled at the gateway).
+    hide_checkout_attempts: bool = False
 
 
 # The columns a customer-facing list may load: never `staff_comment`.
@@ -113,6 +117,8 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
         queryset = queryset.exclude(
             status=PaymentStatus.PENDING, method=PaymentMethod.BANK_TRANSFER
         )
+    if filters.hide_checkout_attempts:
+        queryset = queryset.exclude(checkout_attempt_q())
     return queryset
 
 
@@ -289,6 +295,10 @@ class Statement:
     closing: Decimal
     points: list[tuple[datetime, Decimal]] = field(default_factory=list)
     sampled: bool = False
+    # The lowest and highest running balance of the period (the opening balance included when
+    # the period has a start), exact even when the points are sampled.
+    low: Decimal | None = None
+    high: Decimal | None = None
 
 
 def _completed(customer: Customer) -> QuerySet[Payment]:
@@ -355,13 +365,19 @@ def payment_statement(
         ]
     )
     if not first:
-        return Statement(start, end, opening, closing)
+        return Statement(start, end, opening, closing, low=opening, high=opening)
+    extremes = in_period.aggregate(low=Min("balance_after"), high=Max("balance_after"))
+    low, high = extremes["low"], extremes["high"]
+    if start is not None:
+        low, high = min(low, opening), max(high, opening)
     if len(first) <= points:
-        return Statement(start, end, opening, closing, [(t, b) for t, b in first])
+        return Statement(
+            start, end, opening, closing, [(t, b) for t, b in first], low=low, high=high
+        )
     t0 = first[0][0]
     t1 = closing_row[0]
     step = (t1 - t0) / (points - 1)
     moments = [t0 + step * k for k in range(points - 1)] + [t1]
     sampled = _balances_at(customer, moments)
     series = [(t, zero if b is None else b) for t, b in zip(moments, sampled, strict=True)]
-    return Statement(start, end, opening, closing, series, sampled=True)
+    return Statement(start, end, opening, closing, series, sampled=True, low=low, high=high)

@@ -7,7 +7,7 @@ is escaped here; colours and fonts come from the stylesheet (CSS classes), never
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import formats, timezone
@@ -35,30 +35,38 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
     end = min(statement.end or now, max(now, points[-1][0] if points else now))
     opening, closing = statement.opening, statement.closing
     title = _("Balance over the period")
-    description = _("Opening balance %(opening)s, closing balance %(closing)s.") % {
-        "opening": format_money(opening, currency),
-        "closing": format_money(closing, currency),
-    }
-    if start is not None:
-        description = (
-            _("From %(start)s to %(end)s: ")
-            % {
-                "start": _day(start),
-                "end": _day(end),
-            }
-            + description
-        )
+    # The period's last day: its end is exclusive (midnight after the last day chosen).
+    last_day = _day(end - timedelta(microseconds=1) if statement.end is not None else end)
     series: list[tuple[datetime, Decimal]] = []
     if start is not None:
         series.append((start, opening))
     series.extend(points)
     series.append((end, closing))
+    values = [balance for _moment, balance in series]
+    # The lowest and highest running balance of the period, exact even when the chart samples.
+    low = min(values) if statement.low is None else min(statement.low, *values)
+    high = max(values) if statement.high is None else max(statement.high, *values)
+    description = _(
+        "Opening balance %(opening)s, closing balance %(closing)s, lowest %(low)s, highest "
+        "%(high)s."
+    ) % {
+        "opening": format_money(opening, currency),
+        "closing": format_money(closing, currency),
+        "low": format_money(low, currency),
+        "high": format_money(high, currency),
+    }
+    if start is not None:
+        description = _("From %(start)s to %(end)s: ") % {
+            "start": _day(start),
+            "end": last_day,
+        } + description
 
     t0, t1 = series[0][0], series[-1][0]
     span = (t1 - t0).total_seconds() or 1.0
-    values = [balance for _moment, balance in series]
-    low, high = min(values + [Decimal(0)]), max(values + [Decimal(0)])
-    spread = high - low or Decimal(1)
+    # The vertical axis fits the data (not forced from zero), with a little room around it.
+    margin = (high - low) / 20 or max(abs(high) / 20, Decimal(1))
+    bottom, top = low - margin, high + margin
+    spread = top - bottom
 
     def x(moment: datetime) -> str:
         share = (moment - t0).total_seconds() / span
@@ -66,7 +74,7 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
 
     def y(balance: Decimal) -> str:
         # The one place money meets a pixel: the exact ratio is taken, then made a coordinate.
-        share = (balance - low) / spread
+        share = (balance - bottom) / spread
         return f"{BOTTOM - (BOTTOM - TOP) * share:.1f}"
 
     path = [f"M{x(series[0][0])},{y(series[0][1])}"]
@@ -83,13 +91,11 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         ),
         format_html('<title id="{}-title">{}</title>', chart_id, title),
         format_html('<desc id="{}-desc">{}</desc>', chart_id, description),
+        # The zero line, only where zero is within the axis.
         format_html(
             '<line class="chart-axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
-            LEFT,
-            RIGHT,
-            y(Decimal(0)),
-            y(Decimal(0)),
-        ),
+            LEFT, RIGHT, y(Decimal(0)), y(Decimal(0)),
+        ) if bottom <= 0 <= top else "",
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
         format_html(
             '<text class="chart-label" x="{}" y="18">{}</text>',
@@ -106,9 +112,7 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         ),
         format_html(
             '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-            RIGHT,
-            HEIGHT - 8,
-            _day(t1),
+            RIGHT, HEIGHT - 8, last_day,
         ),
         "</svg>",
     ]

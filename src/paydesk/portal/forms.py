@@ -31,7 +31,7 @@ SORT_CHOICES = [
 ]
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
 # The query parameters that choose rows; paging and rendering parameters are not among them.
-FILTER_PARAMETERS = ("status", "method", "q", "date_from", "date_to", "sort")
+FILTER_PARAMETERS = ("status", "method", "q", "date_from", "date_to", "attempts", "sort")
 
 
 class PaymentFilterForm(forms.Form):
@@ -54,6 +54,9 @@ class PaymentFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    attempts = forms.BooleanField(
+        label=_("Include unfinished and cancelled online checkouts"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -105,11 +108,18 @@ class PaymentFilterForm(forms.Form):
             start=start,
             end=end,
             hide_pending_bank_transfers=hide_pending_bank_transfers,
+            # Shown when asked for, or when the Cancelled status is chosen.
+            hide_checkout_attempts=not (
+                self._valid("attempts") or self._valid("status") == PaymentStatus.CANCELLED
+            ),
         )
 
     @property
     def is_filtered(self) -> bool:
-        return any(self._valid(name) for name in ("status", "method", "q", "date_from", "date_to"))
+        return any(
+            self._valid(name)
+            for name in ("status", "method", "q", "date_from", "date_to", "attempts")
+        )
 
 
 def _day_start(day: date | None, time_zone: tzinfo, days: int = 0) -> datetime | None:
@@ -127,8 +137,16 @@ def time_zone_names() -> tuple[str, ...]:
 class TimeZoneForm(forms.Form):
     """The header's time zone picker; an empty choice means the provider's time zone."""
 
-    time_zone = forms.CharField(label=_("Time zone"), required=False, max_length=64)
-    next = forms.CharField(required=False, max_length=2000)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={
+            "list": "time-zone-names", "autocomplete": "off", "spellcheck": "false",
+            "aria-describedby": "time-zone-help",
+        }),
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()

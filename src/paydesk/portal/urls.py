@@ -11,5 +11,6 @@ urlpatterns = [
     path("payments/", views.payments, name="payments"),
     path("payments/export.csv", views.payments_csv, name="payments_csv"),
     path("payments/updates", views.payments_updates, name="payments_updates"),
+    path("preferences/", views.preferences, name="preferences"),
     path("preferences/time-zone", views.set_time_zone, name="set_time_zone"),
 ]

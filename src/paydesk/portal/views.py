@@ -23,7 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
+from paydesk.checkout.models import Quote
 from paydesk.exports import payments_csv_response
+from paydesk.ledger.access import payment_cancellable_by
+from paydesk.ledger.attempts import payment_list_unfinished
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import (
     payment_list_for_customer,
@@ -33,7 +36,12 @@ from paydesk.ledger.selectors import (
 )
 from paydesk.money import format_money, plain_amount
 from paydesk.portal.charts import balance_chart_svg
-from paydesk.portal.forms import FILTER_PARAMETERS, PaymentFilterForm, TimeZoneForm
+from paydesk.portal.forms import (
+    FILTER_PARAMETERS,
+    PaymentFilterForm,
+    TimeZoneForm,
+    time_zone_names,
+)
 from paydesk.vouchers.selectors import activation_list_armed
 
 MAX_POLLED_IDS = 200
@@ -57,6 +65,51 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
     return render(request, "portal/dashboard.html", context)
 
 
+def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaults) -> list[dict]:
+    """The customer's unfinished online checkouts, each with where to resume it (the gateway's
+    page while its quote holds, else the payment's status page) and whether this user may
+    cancel it."""
+    rows = payment_list_unfinished(customer=customer)
+    quotes = {q.payment_id: q for q in Quote.objects.filter(payment__in=rows)}
+    now = timezone.now()
+    unfinished = []
+    for payment in rows:
+        payment.customer = customer
+        quote = quotes.get(payment.pk)
+        resumable = quote is not None and quote.gateway_url and quote.expires_at > now
+        unfinished.append({
+            "payment": payment,
+            "resume_url": quote.gateway_url if resumable else reverse(
+                "checkout:status", args=[payment.reference]
+            ),
+            "can_cancel": payment_cancellable_by(
+                user=request.user, payment=payment, defaults=defaults
+            ),
+        })
+    return unfinished
+
+
+PAGE_COUNT_CAP = 10_000  # rows counted for "Page N of M"; beyond, "of more than M"
+
+
+def _page_numbers(request: HttpRequest, rows: Any, page: Any) -> tuple[int, int, bool]:
+    """(this page's number, the number of pages, whether the count stopped at the cap). Keyset
+    pages carry their number in `n`; the count reads at most PAGE_COUNT_CAP index entries."""
+    size = settings.PAYDESK_PAGE_SIZE
+    counted = rows.order_by().values("pk")[: PAGE_COUNT_CAP + 1].count()
+    capped = counted > PAGE_COUNT_CAP
+    count = max(1, -(-min(counted, PAGE_COUNT_CAP) // size))
+    if request.GET.get("page") == "last" and not capped:
+        return count, count, capped
+    text = request.GET.get("n", "")
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1
+    if not page.has_previous:
+        number = 1
+    elif not page.has_next and not capped:
+        number = count
+    return max(1, min(number, count if not capped else number)), count, capped
+
+
 def _query(params: dict[str, str], **extra: str) -> str:
     return "?" + urlencode({**params, **extra}) if params or extra else ""
 
@@ -78,8 +131,9 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             time_zone=time_zone,
             hide_pending_bank_transfers=not customer.flag("show_pending_bank_payments", defaults),
         )
+        rows = payment_list_for_customer(customer=customer, filters=filters)
         page = payment_page(
-            queryset=payment_list_for_customer(customer=customer, filters=filters),
+            queryset=rows,
             sort=form.sort_order(),
             after=request.GET.get("after", ""),
             before=request.GET.get("before", ""),
@@ -88,14 +142,25 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
         )
         params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
+        number, count, capped = _page_numbers(request, rows, page)
+        unfinished = _unfinished(request, customer, defaults)
         context.update(
             page=page,
+            unfinished=unfinished,
+            unfinished_ids=",".join(str(u["payment"].pk) for u in unfinished),
             is_filtered=form.is_filtered,
             pending_ids=",".join(str(p.pk) for p in page.rows if p.status == PaymentStatus.PENDING),
             first_url=base + _query(params),
             last_url=base + _query(params, page="last"),
-            previous_url=page.has_previous and base + _query(params, before=page.previous_cursor),
-            next_url=page.has_next and base + _query(params, after=page.next_cursor),
+            previous_url=page.has_previous and base + _query(
+                params, before=page.previous_cursor, n=str(number - 1)
+            ),
+            next_url=page.has_next and base + _query(
+                params, after=page.next_cursor, n=str(number + 1)
+            ),
+            page_number=number,
+            page_count=count,
+            page_count_capped=capped,
             csv_url=reverse("portal:payments_csv") + _query(params),
         )
         if context["show_balance"]:
@@ -168,6 +233,21 @@ def payments_updates(request: HttpRequest, customer: Customer) -> JsonResponse:
     response = JsonResponse(data)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_GET
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The time zone times are shown in: a text field that suggests every IANA name as you type
+    (a datalist; works without a script), empty for the provider's."""
+    form = TimeZoneForm(initial={
+        "time_zone": request.user.time_zone,  # type: ignore[union-attr]
+        "next": reverse("portal:preferences"),
+    })
+    return render(request, "portal/preferences.html", {
+        "form": form, "nav": "preferences", "time_zones": time_zone_names(),
+        "provider_zone": settings.TIME_ZONE,
+    })
 
 
 @login_required

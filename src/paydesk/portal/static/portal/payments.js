@@ -22,9 +22,15 @@
   var busy = false;
 
   function pendingIds() {
-    var table = region.querySelector("table[data-pending-ids]");
-    var text = table ? table.getAttribute("data-pending-ids") : "";
-    return text ? text.split(",") : [];
+    // The table's pending rows and the unfinished checkouts listed apart.
+    var ids = [];
+    region.querySelectorAll("[data-pending-ids]").forEach(function (element) {
+      var text = element.getAttribute("data-pending-ids");
+      if (text) {
+        ids = ids.concat(text.split(","));
+      }
+    });
+    return ids;
   }
 
   function fragmentUrl() {

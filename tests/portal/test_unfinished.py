@@ -1,0 +1,95 @@
+"""Finding 1 of issue 13: online checkouts the customer never finished at the gateway are listed
+apart as *Unfinished* (Resume, Cancel) and, with cancelled checkouts, leave the default list of
+payments (and its CSV); a filter still shows them. The ledger keeps every row."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from paydesk.checkout.models import Quote
+from paydesk.checkout.services import checkout_start
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import payment_create
+from tests.checkout import scripted_gateway
+from tests.checkout.conftest import configure, method_configs  # noqa: F401 (fixture)
+from tests.portal.conftest import at
+from tests.portal.test_payments_page import rows
+
+pytestmark = pytest.mark.django_db
+PAYMENTS = reverse("portal:payments")
+CSV = reverse("portal:payments_csv")
+
+
+@pytest.fixture(autouse=True)
+def scripted(settings):
+    settings.PAYDESK_GATEWAYS = {
+        **settings.PAYDESK_GATEWAYS,
+        "paypal": "tests.checkout.scripted_gateway.ScriptedGateway",
+    }
+    scripted_gateway.SCRIPT.update(start="redirect", status="pending")
+    scripted_gateway.CALLS.clear()
+    configure("paypal", enabled=True, currencies=["USD"])
+    return scripted_gateway.SCRIPT
+
+
+def start(user, key: str, amount: str = "51.54"):
+    return checkout_start(
+        customer=user.customer, user=user, method="paypal", amount=amount, currency="USD",
+        idempotency_key=key,
+    )
+
+
+@pytest.fixture
+def history(portal_user, scripted):
+    """A completed top-up, three PayPal checkouts left at the gateway, one declined, and one
+    still waiting with a reason (the gateway did not answer: it is not *unfinished*)."""
+    payment_create(customer=portal_user.customer, total="100", description="Top-up", at=at(0))
+    left = [start(portal_user, f"left-{n}-0123456789abcdef").payment for n in range(3)]
+    scripted["start"] = "declined"
+    declined = start(portal_user, "declined-0123456789abcdef").payment
+    scripted["start"] = "unavailable"
+    waiting = start(portal_user, "waiting-0123456789abcdef").payment
+    return {"left": left, "declined": declined, "waiting": waiting}
+
+
+def test_unfinished_checkouts_are_apart_with_resume_and_cancel(portal_client, history):
+    assert Payment.objects.filter(status=PaymentStatus.PENDING).count() == 4  # ledger unchanged
+    response = portal_client.get(PAYMENTS)
+    html = response.content.decode()
+    section = html.split('id="unfinished-title"', 1)[1].split("</section>", 1)[0]
+    for payment in history["left"]:
+        assert payment.reference in section
+        quote = Quote.objects.get(payment=payment)
+        assert f'href="{quote.gateway_url}"' in section  # Resume goes back to the gateway
+        assert reverse("checkout:return", args=[payment.reference]) in section  # Cancel
+    assert section.count(">Resume<") == 3
+    assert "data-confirm=" in section
+    table = " ".join(rows(response))
+    for payment in history["left"]:
+        assert payment.reference not in table
+    assert history["declined"].reference not in table  # declined: out of the default list
+    assert history["waiting"].reference in table  # waits with a reason: a real pending row
+    assert history["waiting"].reference not in section
+    assert "Top-up" in table
+
+
+def test_a_filter_still_shows_the_attempts_and_the_csv_follows_the_page(portal_client, history):
+    everything = " ".join(rows(portal_client.get(PAYMENTS, {"attempts": "on"})))
+    for payment in [*history["left"], history["declined"], history["waiting"]]:
+        assert payment.reference in everything
+    cancelled = " ".join(rows(portal_client.get(PAYMENTS, {"status": "cancelled"})))
+    assert history["declined"].reference in cancelled
+
+    default_csv = b"".join(portal_client.get(CSV).streaming_content).decode()
+    assert history["declined"].reference not in default_csv
+    assert history["left"][0].reference not in default_csv
+    all_csv = b"".join(portal_client.get(CSV, {"attempts": "on"}).streaming_content).decode()
+    assert history["declined"].reference in all_csv and history["left"][0].reference in all_csv
+
+
+def test_a_pending_updates_poll_covers_the_unfinished_ones(portal_client, history):
+    html = portal_client.get(PAYMENTS).content.decode()
+    ids = {str(p.pk) for p in history["left"]}
+    listed = html.split('class="card unfinished"', 1)[1].split('data-pending-ids="', 1)[1]
+    assert set(listed.split('"', 1)[0].split(",")) == ids
