@@ -7,6 +7,7 @@ paydesk.errors) is imported: the settings load before any app.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -77,3 +78,14 @@ def threshold_parse(text: str, *, setting: str) -> Threshold:
             f"(e.g. 1000,JPY=150000); it is {text!r}."
         )
     return Threshold(default, per_currency)
+
+
+def env_amount(name: str, default: str) -> Decimal:
+    """The environment variable `name` (empty or unset: `default`) as one amount."""
+    return threshold_amount_parse(os.environ.get(name) or default, setting=name)
+
+
+def env_threshold(name: str, *, default: Threshold) -> Threshold:
+    """The environment variable `name` as a Threshold; empty or unset: `default`."""
+    text = os.environ.get(name)
+    return threshold_parse(text, setting=name) if text else default
