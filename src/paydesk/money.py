@@ -138,10 +138,6 @@ class Money:
     def exponent(self) -> int:
         return currency_exponent(self.currency)
 
-    def rounded_to_minor(self) -> Money:
-        """Rounded half-up to the currency's minor unit (what a gateway can charge)."""
-        return Money(round_half_up(self.amount, self.exponent), self.currency)
-
     def to_minor_units(self) -> int:
         """Integer of minor units; the amount must already be whole minor units."""
         from paydesk.errors import InvalidAmount

@@ -11,6 +11,7 @@ from django.core import mail
 from paydesk.accounts.models import Contact
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
+from paydesk.settings.values import Threshold
 from tests.backoffice.conftest import ADD_PAYMENT
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +167,8 @@ def test_a_missing_or_malformed_token_is_refused(finance, customer):
 def test_email_confirmation_tells_every_contact_amount_and_reference(
     finance, customer, django_capture_on_commit_callbacks, settings
 ):
-    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = "5000"  # one person: tests/credits hold it
+    # One person: tests/credits hold it.
+    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = Threshold(Decimal("5000"))
     Contact.objects.create(customer=customer, email="billing@example.com")
     Contact.objects.create(customer=customer, email="cfo@example.com")
     with django_capture_on_commit_callbacks(execute=True):

@@ -104,7 +104,7 @@ def test_bad_input_is_shown_at_the_field(finance_user, pending):
 def test_the_page_shows_the_approval_state(
     customer, finance_user, second_finance_user, settings
 ):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="3000")
     first = signed_in(finance_user)
     data = {"received_amount": "3000", "received_currency": "USD", "previewed": "3000|USD"}
@@ -138,7 +138,7 @@ def test_support_cannot_complete_from_the_page(support_user, pending):
 def test_the_plain_complete_action_sends_bank_transfers_to_their_page(
     customer, finance_user, settings
 ):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
     client = signed_in(finance_user)
     url = reverse("backoffice:ledger_payment_complete", args=[pending.pk])
@@ -151,7 +151,7 @@ def test_the_plain_complete_action_sends_bank_transfers_to_their_page(
 def test_bulk_complete_keeps_the_two_person_rule(customer, finance_user, settings):
     from paydesk.ledger.services import payment_create
 
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     large = transfer(customer, total="5000")
     small = transfer(customer, total="100")
     card = payment_create(

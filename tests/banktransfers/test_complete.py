@@ -91,7 +91,7 @@ def test_jpy_received_is_converted_to_whole_cents(finance_user):
 
 
 def test_below_the_threshold_one_approval_completes(customer, finance_user, settings):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="1000")  # exactly the threshold: not above it
     done = transfer_complete(
         payment=pending, actor=finance_user, received_amount="1000", received_currency="USD"
@@ -101,7 +101,7 @@ def test_below_the_threshold_one_approval_completes(customer, finance_user, sett
 
 
 def test_two_person_rule(customer, finance_user, second_finance_user, settings):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
 
     first = transfer_complete(
@@ -146,7 +146,7 @@ def test_the_two_person_rule_follows_the_credit_not_the_currency(
     customer, finance_user, settings
 ):
     # EUR 950 arrives for a USD account: 950 × 1.10 = $1,045.00 > $1,000 → two approvals.
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     rate_set(base="EUR", quote="USD", rate="1.10", rate_date=timezone.localdate(),
              actor=finance_user)
     pending = transfer(customer, total="1045")

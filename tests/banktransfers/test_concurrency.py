@@ -41,7 +41,7 @@ def _race(payment, approvers) -> list[str]:
 
 
 def test_two_finance_users_at_once_complete_the_transfer_once(customer, settings):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
     first, second = StaffFactory(staff_role="finance"), StaffFactory(staff_role="finance")
 
@@ -54,7 +54,7 @@ def test_two_finance_users_at_once_complete_the_transfer_once(customer, settings
 
 
 def test_six_approvers_at_once_credit_once(customer, settings):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
     approvers = [StaffFactory(staff_role="finance") for _ in range(6)]
 
@@ -69,7 +69,7 @@ def test_six_approvers_at_once_credit_once(customer, settings):
 
 
 def test_the_same_user_twice_at_once_records_one_approval(customer, settings):
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
     user = StaffFactory(staff_role="finance")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -25,7 +26,7 @@ def _status(payment) -> str:
 
 def test_only_old_pending_bank_transfers_expire(customer, finance_user, settings):
     settings.PAYDESK_TRANSFER_EXPIRY_DAYS = 14
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     now = timezone.now()
     old = transfer(customer, at=now - timedelta(days=15))
     recent = transfer(customer, at=now - timedelta(days=13))

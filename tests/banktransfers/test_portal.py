@@ -3,6 +3,7 @@ payment checked by content, cancel by the customer, and nothing of another custo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -295,7 +296,7 @@ def test_a_transfer_already_being_approved_cannot_be_cancelled_by_the_customer(
     from paydesk.banktransfers.errors import TransferError
     from paydesk.banktransfers.services import transfer_complete
 
-    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="5000")
     transfer_complete(
         payment=pending, actor=finance_user, received_amount="5000", received_currency="USD"

@@ -4,10 +4,12 @@ helpers that enter a credit as a staff member would (the back office's Add payme
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 
+from paydesk.settings.values import Threshold
 from tests.factories import StaffFactory
 from tests.signin import sign_in
 
@@ -17,7 +19,7 @@ AWAITING = "/backoffice/credits/creditawaitingapproval/"
 
 @pytest.fixture(autouse=True)
 def threshold(settings):
-    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = "1000"
+    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = Threshold(Decimal("1000"))
 
 
 @pytest.fixture

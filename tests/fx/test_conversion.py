@@ -9,13 +9,27 @@ import pytest
 from django.test import override_settings
 
 from paydesk.errors import InvalidAmount, RateUnavailable
-from paydesk.fx.selectors import convert, currencies_offerable, rate_for
+from paydesk.fx.selectors import convert, rate_for
 from paydesk.fx.services import rate_import_ecb, rate_set
+from paydesk.money import normalize_currency
 
 pytestmark = pytest.mark.django_db
 
 FRIDAY = date(2025, 1, 10)
 MONDAY = date(2025, 1, 13)
+
+
+def currencies_offerable(
+    *, account_currency: str, candidates: list[str], on: date | None = None
+) -> list[str]:
+    """The candidates (in order, once each) with a usable rate to the account currency: what
+    rate_for's freshness means for a list of currencies."""
+    account = normalize_currency(account_currency)
+    return [
+        code
+        for code in dict.fromkeys(normalize_currency(c) for c in candidates)
+        if rate_for(base=code, quote=account, on=on) is not None
+    ]
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from razorpay.errors import SignatureVerificationError
 
 from paydesk.errors import WebhookSignatureInvalid
 from paydesk.gateways.razorpay.webhooks import (
-    razorpay_payment_signature,
     razorpay_payment_signature_verify,
     razorpay_webhook_verify,
 )
@@ -43,6 +42,7 @@ from tests.gateways.contract import (
     one_byte_changed,
     one_hex_digit_changed,
 )
+from tests.gateways.signing import razorpay_payment_signature
 
 pytestmark = pytest.mark.sqlite_pass_only
 

@@ -14,13 +14,11 @@ from paydesk.errors import WebhookSignatureInvalid
 from paydesk.gateways.nowpayments.webhooks import (
     nowpayments_signature_verify,
     nowpayments_signed_text,
-    nowpayments_signed_text_top_level,
     parse_nowpayments_event,
 )
 from paydesk.gateways.paystack.webhooks import paystack_signature_verify
 from paydesk.gateways.razorpay.webhooks import (
     parse_razorpay_event,
-    razorpay_payment_signature,
     razorpay_payment_signature_verify,
     razorpay_webhook_verify,
 )
@@ -28,6 +26,7 @@ from paydesk.gateways.signing import hmac_hex
 from paydesk.gateways.stripe.webhooks import stripe_signature_verify
 from paydesk.money import Money
 from tests.gateways.conftest import DATA
+from tests.gateways.signing import nowpayments_signed_text_top_level, razorpay_payment_signature
 
 # --- Stripe -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.checkout.services import Checkout, checkout_start
+from paydesk.gateways.paypal import client as paypal_client
 from paydesk.ledger.models import Payment
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject, SandboxWebhook
@@ -24,6 +25,12 @@ from tests.online.sandbox_support import (  # noqa: F401 (drivers of these tests
 )
 
 _keys = itertools.count(1)
+
+
+def paypal_tokens_forget() -> None:
+    """Drop every access token PayPal's client cached (each test asks for its own)."""
+    with paypal_client._tokens_lock:
+        paypal_client._tokens.clear()
 
 
 def start(user, amount: str = "25.00", currency: str = "USD", *, key: str = "") -> Checkout:

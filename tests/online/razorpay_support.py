@@ -15,9 +15,9 @@ from django.conf import settings
 from django.test import Client
 
 from paydesk.checkout.services import Checkout, checkout_start
-from paydesk.gateways.razorpay.webhooks import razorpay_payment_signature
 from paydesk.ledger.models import Payment
 from paydesk.sandbox.razorpay.payments import late_authorise as _late_authorise
+from tests.gateways.signing import razorpay_payment_signature
 from tests.online.sandbox_support import sandbox_switch  # noqa: F401 (a driver of these tests)
 
 BUTTONS = {"pay": "Pay (success)", "fail": "Fail payment", "late": "Fail, then authorise late"}

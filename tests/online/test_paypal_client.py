@@ -21,23 +21,22 @@ from paydesk.gateways.paypal.client import (
     PayPalRefusal,
     order_link,
     paypal_amount_value,
-    tokens_forget,
 )
 from paydesk.gateways.registry import gateway_for, gateway_is_configured
 from paydesk.money import Money
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject, SandboxWebhook
 from paydesk.sandbox.paypal.signing import CERT_HOST, certificate_fetch, webhook_headers
-from tests.online.paypal_steps import balance, order_of, path_of, press, start
+from tests.online.paypal_steps import balance, order_of, path_of, paypal_tokens_forget, press, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 def fresh_tokens():
-    tokens_forget()
+    paypal_tokens_forget()
     yield
-    tokens_forget()
+    paypal_tokens_forget()
 
 
 def _create(client: PayPalClient, *, reference: str = "REF-1", value: str = "10.00",

@@ -20,6 +20,7 @@ from tests.online.paypal_steps import (
     come_back,
     completed,
     order_of,
+    paypal_tokens_forget,
     press,
     reconcile,
     start,
@@ -128,9 +129,7 @@ def test_a_fault_while_creating_the_order_keeps_it_pending_then_reconciliation_s
     user, sandbox, fault
 ):
     sandbox.switch(fault=fault, only="paypal")
-    from paydesk.gateways.paypal.client import tokens_forget
-
-    tokens_forget()  # the token request meets the fault too
+    paypal_tokens_forget()  # the token request meets the fault too
     checkout = start(user)
     payment = checkout.payment
     assert payment.status == "pending" and payment.gateway_reference == ""

@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from paydesk.checkout.models import EventResult, LogDirection, PaymentLogEntry
 from paydesk.checkout.reconcile import gateway_payments_reconcile
-from paydesk.gateways.razorpay.webhooks import razorpay_payment_signature
 from paydesk.gateways.signing import hmac_hex
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import new_id, object_create
 from paydesk.sandbox.models import SandboxObject
+from tests.gateways.signing import razorpay_payment_signature
 from tests.online.razorpay_support import (
     come_back,
     failure_fields,

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from paydesk.accounts.models import Customer, PaymentMethod, StaffRole, User
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_record, audited_update
 from paydesk.errors import CustomerError, PermissionDenied
 from paydesk.money import STORAGE_PLACES, decimal_places, normalize_currency, to_decimal
 
@@ -117,23 +117,15 @@ def customer_update(*, customer: Customer, actor: Any = None, **changes: Any) ->
     unknown = set(changes) - set(EDITABLE_CUSTOMER_FIELDS)
     if unknown:
         raise CustomerError(f"Unknown customer fields: {sorted(unknown)}")
-    cleaned = _clean_customer_fields(changes)
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
-        before = _customer_snapshot(locked)
-        for key, value in cleaned.items():
-            setattr(locked, key, value)
-        locked.save(update_fields=list(cleaned) or None)
-        if actor is not None:
-            audit_record(
-                action="customer.update",
-                actor=actor,
-                obj=locked,
-                customer_id=locked.pk,
-                before=before,
-                after=_customer_snapshot(locked),
-            )
-    return locked
+    return audited_update(
+        obj=customer,
+        changes=_clean_customer_fields(changes),
+        snapshot=_customer_snapshot,
+        action="customer.update",
+        actor=actor,
+        customer_id=customer.pk,
+        audit_unchanged=True,
+    )
 
 
 def _checked_password(password: str, user: User) -> None:

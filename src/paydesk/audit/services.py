@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.db.models import Model
 
 from paydesk.audit.models import AuditEntry
+
+M = TypeVar("M", bound=Model)
 
 
 def audit_record(
@@ -31,3 +37,48 @@ def audit_record(
         after=after,
         ip_address=ip_address,
     )
+
+
+def audited_update(
+    *,
+    obj: M,
+    changes: Mapping[str, Any],
+    snapshot: Callable[[M], dict[str, Any]],
+    action: str,
+    actor: Any,
+    customer_id: int | None = None,
+    audit_unchanged: bool = False,
+    refresh: bool = False,
+) -> M:
+    """Change `obj`'s row and record it, in one transaction: lock the row (SELECT … FOR NO KEY
+    UPDATE: no key changes here), take `snapshot` of it, set `changes` (already checked by the
+    caller), save those fields, take `snapshot` again and record `action` with both.
+
+    Returns the locked, saved instance, not `obj`. A row not saved yet (no pk) is inserted.
+    `refresh`: read the row back before the second snapshot (values as stored, e.g. amounts
+    with the column's places). Recorded only when the snapshot changed, unless
+    `audit_unchanged`; never without an acting user (the system's own changes: the seed, the
+    command line as itself)."""
+    with transaction.atomic():
+        if obj.pk is None:
+            locked = obj
+        else:
+            manager = type(obj)._default_manager
+            locked = manager.select_for_update(no_key=True).get(pk=obj.pk)
+        before = snapshot(locked)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=(list(changes) or None) if locked.pk is not None else None)
+        if refresh:
+            locked.refresh_from_db()
+        after = snapshot(locked)
+        if actor is not None and (audit_unchanged or after != before):
+            audit_record(
+                action=action,
+                actor=actor,
+                obj=locked,
+                customer_id=customer_id,
+                before=before,
+                after=after,
+            )
+    return locked

@@ -19,7 +19,7 @@ from paydesk.accounts.models import (
     StaffRole,
     User,
 )
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_record, audited_update
 from paydesk.errors import CustomerError, PermissionDenied
 
 PORTAL_FLAGS = ("show_balance", "show_payments", "show_pending_bank_payments", "allow_vouchers")
@@ -43,23 +43,14 @@ def _user_update(
     unknown = set(changes) - set(allowed)
     if unknown:
         raise CustomerError(f"Unknown user fields: {sorted(unknown)}")
-    with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
-        before = _user_snapshot(locked, allowed)
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.save(update_fields=list(changes) or None)
-        after = _user_snapshot(locked, allowed)
-        if after != before:
-            audit_record(
-                action=action,
-                actor=actor,
-                obj=locked,
-                customer_id=locked.customer_id,
-                before=before,
-                after=after,
-            )
-    return locked
+    return audited_update(
+        obj=user,
+        changes=changes,
+        snapshot=lambda locked: _user_snapshot(locked, allowed),
+        action=action,
+        actor=actor,
+        customer_id=user.customer_id,
+    )
 
 
 def staff_user_update(*, user: User, actor: Any, **changes: Any) -> User:
@@ -144,21 +135,15 @@ def portal_defaults_update(*, actor: Any, **changes: Any) -> PortalDefaults:
             raise CustomerError(f"Unknown payment methods: {sorted(bad)}", field="blocked_methods")
         changes["blocked_methods"] = sorted(methods)
     with transaction.atomic():
-        defaults = PortalDefaults.objects.select_for_update().order_by("pk").first()
-        if defaults is None:
-            defaults = PortalDefaults.objects.create()
-        before = _defaults_snapshot(defaults)
-        for name, value in changes.items():
-            setattr(defaults, name, value)
-        defaults.save()
-        audit_record(
+        defaults = PortalDefaults.objects.order_by("pk").first() or PortalDefaults.objects.create()
+        return audited_update(
+            obj=defaults,
+            changes=changes,
+            snapshot=_defaults_snapshot,
             action="portal_defaults.update",
             actor=actor,
-            obj=defaults,
-            before=before,
-            after=_defaults_snapshot(defaults),
+            audit_unchanged=True,
         )
-    return defaults
 
 
 def _defaults_snapshot(defaults: PortalDefaults) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def bank_details_current() -> BankDetails | None:
 
 def two_person_threshold() -> Decimal:
     """Credits above this (account currency) need two Finance approvals."""
-    return to_decimal(str(settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD))
+    return settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD
 
 
 def transfer_for_customer(*, customer: Customer, reference: str) -> Payment | None:

@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod, StaffRole
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_record, audited_update
 from paydesk.banktransfers.errors import ApprovalRefused, ProofRefused, TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
 from paydesk.banktransfers.proofs import HEADER_BYTES, proof_discard, proof_kind, proof_store
@@ -69,22 +69,13 @@ def bank_details_update(*, actor: Any, **fields: str) -> BankDetails:
     for name in ("beneficiary_name", "account_number", "bank_name"):
         if name in cleaned and not cleaned[name]:
             raise TransferError("This is required.", field=name)
-    with transaction.atomic():
-        details = BankDetails.objects.select_for_update().order_by("pk").first()
-        if details is None:
-            details = BankDetails()
-        before = {name: getattr(details, name) for name in BANK_DETAILS_FIELDS}
-        for name, value in cleaned.items():
-            setattr(details, name, value)
-        details.updated_at = timezone.now()
-        details.updated_by = actor
-        details.save()
-        after = {name: getattr(details, name) for name in BANK_DETAILS_FIELDS}
-        if after != before:
-            audit_record(
-                action="bank_details.update", actor=actor, obj=details, before=before, after=after
-            )
-    return details
+    return audited_update(
+        obj=BankDetails.objects.order_by("pk").first() or BankDetails(),
+        changes={**cleaned, "updated_at": timezone.now(), "updated_by": actor},
+        snapshot=lambda details: {name: getattr(details, name) for name in BANK_DETAILS_FIELDS},
+        action="bank_details.update",
+        actor=actor,
+    )
 
 
 def _pending_transfer_of(payment: Payment, user: Any, *, action: str) -> Payment:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import StaffRole
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audited_update
 from paydesk.checkout.models import (
     MethodConfig,
 )
@@ -51,17 +50,11 @@ def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) ->
     maximum = changes.get("maximum_amount", config.maximum_amount)
     if minimum is not None and maximum is not None and minimum > maximum:
         raise InvalidAmount("The maximum must not be below the minimum.", field="maximum_amount")
-    with transaction.atomic():
-        locked = MethodConfig.objects.select_for_update().get(pk=config.pk)
-        before = _config_snapshot(locked)
-        for name, value in changes.items():
-            setattr(locked, name, value)
-        locked.updated_at = timezone.now()
-        locked.save()
-        locked.refresh_from_db()  # amounts as stored (4 places), like `before`
-        after = _config_snapshot(locked)
-        if after != before:
-            audit_record(
-                action="method_config.update", actor=actor, obj=locked, before=before, after=after
-            )
-    return locked
+    return audited_update(
+        obj=config,
+        changes={**changes, "updated_at": timezone.now()},
+        snapshot=_config_snapshot,
+        action="method_config.update",
+        actor=actor,
+        refresh=True,  # amounts as stored (4 places), like the snapshot before
+    )

@@ -163,18 +163,6 @@ def convert(
     return Conversion(round_half_up(exact, currency_exponent(target)), rate)
 
 
-def currencies_offerable(
-    *, account_currency: str, candidates: list[str], on: date | None = None
-) -> list[str]:
-    """The candidates (in order, once each) that can be converted to the account currency today."""
-    account = normalize_currency(account_currency)
-    offerable: list[str] = []
-    for code in dict.fromkeys(normalize_currency(c) for c in candidates):
-        if rate_for(base=code, quote=account, on=on) is not None:
-            offerable.append(code)
-    return offerable
-
-
 def rate_list(
     *,
     currency: str | None = None,

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from paydesk.settings.values import Threshold, env_amount, env_threshold
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PAYDESK_VAR_DIR", Path.cwd() / "var"))
 
@@ -271,14 +273,13 @@ PAYDESK_API_RATE = os.environ.get("PAYDESK_API_RATE", "600/m")
 # Bank transfers (§6): completing a credit above this amount (in the account currency) needs two
 # different Finance users; pending transfers older than the expiry are cancelled; proofs of
 # payment (PDF, PNG, JPEG) are at most this many bytes.
-PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = os.environ.get(
-    "PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000"
-)
+# The thresholds: a Decimal, a values.Threshold (read `.of(currency)`); a bad one stops the start.
+PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = env_amount("PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD", "1000")
 # Four eyes on manual credits (docs/backoffice.md): a completed credit staff enter above this
 # (account currency; by default the bank transfers' threshold; `1000,JPY=150000` names other
 # amounts per currency) waits pending for a second Finance user.
-PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = os.environ.get(
-    "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD
+PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = env_threshold(
+    "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", default=Threshold(PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD)
 )
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))

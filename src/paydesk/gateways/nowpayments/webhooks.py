@@ -131,15 +131,6 @@ def nowpayments_signed_text(body: bytes) -> str:
     return _write(_parsed(body), None)
 
 
-def nowpayments_signed_text_top_level(body: bytes) -> str:
-    """The older documented form, `JSON.stringify(params, Object.keys(params).sort())`: that key
-    list filters nested objects too. Kept to reproduce the old vector; never accepted."""
-    parsed = _parsed(body)
-    if not isinstance(parsed, dict):
-        raise WebhookSignatureInvalid("The IPN body is not a JSON object.")
-    return _write(parsed, sorted(parsed, key=lambda k: k.encode("utf-16-be", "surrogatepass")))
-
-
 def nowpayments_signature_verify(*, body: bytes, signature: str | None, secret: str) -> None:
     """WebhookSignatureInvalid unless `signature` is HMAC-SHA512 of the recursively sorted body."""
     if not secret:

@@ -77,12 +77,6 @@ _tokens: dict[tuple[str, str], tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
-def tokens_forget() -> None:
-    """Drop every cached access token (a credential change; tests)."""
-    with _tokens_lock:
-        _tokens.clear()
-
-
 class PayPalRefusal(GatewayError):
     """PayPal answered 4xx: `status`, and its error's `name` and first `issue`."""
 

@@ -19,7 +19,6 @@ from paydesk.gateways.razorpay.refunds import (
 )
 from paydesk.gateways.signing import (
     fee_from,
-    hmac_hex,
     hmac_verify,
     json_object,
     mapping,
@@ -46,11 +45,6 @@ _OUTCOMES = {
 def razorpay_webhook_verify(*, body: bytes, signature: str | None, secret: str) -> None:
     """WebhookSignatureInvalid unless `signature` is HMAC-SHA256(webhook secret, raw body)."""
     hmac_verify(secret=secret, message=body, signature=signature, digest="sha256")
-
-
-def razorpay_payment_signature(*, order_id: str, payment_id: str, key_secret: str) -> str:
-    """The signature Razorpay Checkout returns for this order and payment."""
-    return hmac_hex(secret=key_secret, message=f"{order_id}|{payment_id}".encode(), digest="sha256")
 
 
 def razorpay_payment_signature_verify(
