@@ -232,9 +232,43 @@ def test_a_bonus_voucher_is_armed(payer, client_for):
     response = client_for(payer).post("/pay/", voucher(code), follow=True)
     assert (
         "Voucher accepted: your next top-up of at least $50.00 USD earns a bonus of "
-        "100% of that top-up plus $5.00 USD."
+        "100% of the top-up plus $5.00 USD."
     ) in response.content.decode()
     assert Payment.objects.count() == 0
+
+
+def test_the_quote_and_the_result_show_an_armed_vouchers_bonus(payer, client_for):
+    """Issue 13, finding 8: a $50.00 top-up with a "100% plus $5.00" voucher armed quotes the
+    $55.00 bonus and the $105.00 balance rise; the completed payment's page shows the bonus."""
+    from paydesk.checkout.events import gateway_event_apply
+    from paydesk.gateways.base import GatewayEvent, Outcome
+    from paydesk.money import Money
+
+    _batch, [code] = voucher_batch_issue(
+        count=1, currency="USD", minimum_activation="50", multiplier="2", addition="5", actor=None
+    )
+    client = client_for(payer)
+    client.post("/pay/", voucher(code), follow=True)
+    small = json.loads(client.get("/pay/quote", {"method": "bank_transfer", "amount": "40",
+                                                 "currency": "USD"}).content)["quote"]
+    assert small["bonus"] == "" and small["display"]["bonus"] == ""  # below the voucher's minimum
+    quote = json.loads(client.get("/pay/quote", {"method": "bank_transfer", "amount": "50",
+                                                 "currency": "USD"}).content)["quote"]
+    assert quote["credit"] == "50.00" and quote["bonus"] == "55.00"
+    assert quote["display"]["bonus"].startswith("$55.00 USD, a separate payment (voucher …")
+    assert quote["display"]["balance_rise"] == "$105.00 USD"
+    page = client.post("/pay/", bank_transfer(amount="50", currency="USD", action="quote"))
+    assert "Your balance rises by" in page.content.decode()
+
+    client.post("/pay/", bank_transfer(amount="50", currency="USD"))
+    payment = Payment.objects.get(method="bank_transfer")
+    gateway_event_apply(event=GatewayEvent(
+        gateway="bank_transfer", event_id="statement-line-1", outcome=Outcome.COMPLETED,
+        payment_reference=payment.reference, amount=Money(Decimal("50.00"), "USD"),
+    ))
+    status = client.get(f"/pay/status/{payment.reference}/")
+    assert status.status_code == 200, status.status_code
+    assert "$55.00 USD, a separate payment" in status.content.decode()
 
 
 def test_a_bad_voucher_code_is_refused_at_the_field_and_429_past_the_limit(

@@ -153,4 +153,5 @@ def test_paydesk_demo_prints_one_free_credit_code_and_one_bonus_code_beside_the_
     free_line = next(line for line in text.splitlines() if vouchers.free_credit in line)
     bonus_line = next(line for line in text.splitlines() if vouchers.bonus in line)
     assert "Free credit, $25.00" in free_line
-    assert "Bonus" in bonus_line and "$50.00" in bonus_line
+    assert "Bonus voucher" in bonus_line
+    assert "at least $50.00 then earns a bonus of 100% of the top-up plus $5.00" in text

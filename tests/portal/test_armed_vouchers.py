@@ -68,7 +68,7 @@ def test_other_terms_read_naturally(portal_client, portal_user, finance_user):
     arm(portal_user, finance_user, minimum_activation="100", multiplier="1.1", addition="0")
     html = page(portal_client)
     assert "at least $20.00 USD earns a bonus of $5.00 USD." in html
-    assert "at least $100.00 USD earns a bonus of 10% of that top-up." in html
+    assert "at least $100.00 USD earns a bonus of 10% of the top-up." in html
 
 
 def test_another_customer_never_sees_it(portal_user, finance_user):

@@ -27,6 +27,7 @@ from paydesk.backoffice import voucher_views
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
+from paydesk.vouchers.bonus import bonus_terms
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
@@ -128,15 +129,17 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
 
     @admin.display(description=_("terms"))
     def terms(self, obj: VoucherBatch) -> str:
-        """Short: `Free credit $25.00 USD`, or `Bonus ≥ $50.00 USD: ×2 + $5.00 USD`."""
+        """`Free credit $25.00`, or `Top-ups of at least $50.00 earn a bonus of 100% of the
+        top-up plus $5.00` (vouchers.bonus.bonus_terms: the wording the customer reads)."""
         addition = format_money(obj.addition, obj.currency)
         if not obj.is_bonus:
             text = _("Free credit %(a)s") % {"a": addition}
         else:
-            text = _("Bonus ≥ %(m)s: ×%(x)s + %(a)s") % {
+            text = _("Top-ups of at least %(m)s earn %(terms)s") % {
                 "m": format_money(obj.minimum_activation, obj.currency),
-                "x": f"{obj.multiplier.normalize():f}",
-                "a": addition,
+                "terms": bonus_terms(
+                    multiplier=obj.multiplier, addition=obj.addition, currency=obj.currency
+                ),
             }
         return format_html('<span class="backoffice-nowrap">{}</span>', text)
 

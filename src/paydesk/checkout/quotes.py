@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from paydesk.accounts.models import Customer
 from paydesk.checkout.models import (
@@ -59,6 +60,10 @@ class QuoteTerms:
     credit: Decimal
     account_currency: str
     rate: Rate
+    # What an armed bonus voucher adds when this top-up completes (a separate payment; never
+    # charged), and that voucher's hint. Make Payment fills them in (vouchers.bonus).
+    bonus: Decimal | None = None
+    bonus_hint: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """Money as plain strings and as display text; never a float."""
@@ -72,13 +77,29 @@ class QuoteTerms:
             "credit": plain_amount(self.credit, self.account_currency),
             "fx_rate": str(self.rate.rate),
             "rate_date": self.rate.rate_date.isoformat(),
+            "bonus": plain_amount(self.bonus, self.account_currency) if self.bonus else "",
             "display": {
                 "amount": format_money(self.amount, self.currency),
                 "surcharge": format_money(self.surcharge, self.currency),
                 "total_charged": format_money(self.total_charged, self.currency),
                 "credit": format_money(self.credit, self.account_currency),
                 "fx_rate": self.rate_text if self.currency != self.account_currency else "",
+                "bonus": self.bonus_text,
+                "balance_rise": (
+                    format_money(self.credit + self.bonus, self.account_currency)
+                    if self.bonus
+                    else ""
+                ),
             },
+        }
+
+    @property
+    def bonus_text(self) -> str:
+        if not self.bonus:
+            return ""
+        return _("%(amount)s, a separate payment (voucher %(hint)s)") % {
+            "amount": format_money(self.bonus, self.account_currency),
+            "hint": self.bonus_hint,
         }
 
     @property

@@ -8,6 +8,7 @@ refusal is shown next to its field. Only portal users with *make payments* get h
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -43,6 +44,8 @@ from paydesk.gateways.stripe.elements import card_fields_context, card_page_sour
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money, plain_amount
+from paydesk.vouchers.bonus import bonus_terms, voucher_bonus_preview
+from paydesk.vouchers.models import VoucherActivation
 from paydesk.vouchers.services import Redemption, voucher_redeem
 from paydesk.web.client_ip import client_ip
 from paydesk.web.middleware import policy_with
@@ -156,12 +159,12 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
 
     data = form.cleaned_data
     try:
-        quote = quote_build(
+        quote = _with_bonus(quote_build(
             customer=customer,
             method=method.method,
             amount=data["amount"],
             currency=data["currency"],
-        )
+        ), customer)
     except PaydeskError as error:
         add_service_error(form, error)
         return _render(request, **page)
@@ -293,6 +296,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "payment": payment,
         "charged": format_money(quote.total_charged, quote.currency) if quote else "",
         "credit": format_money(payment.total, customer.currency),
+        "bonus": _bonus_paid(payment, customer.currency),
         "balance": (
             format_money(customer.balance, customer.currency)
             if balance_visible(customer=customer, defaults=defaults)
@@ -323,6 +327,33 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     return response
 
 
+def _bonus_paid(payment: Payment, currency: str) -> str:
+    """`$55.00 (voucher …6TRK)`: the separate bonus this completed top-up earned, or ''."""
+    if payment.status != PaymentStatus.COMPLETED:
+        return ""
+    activation = (
+        VoucherActivation.objects.filter(applied_payment=payment)
+        .select_related("bonus_payment", "voucher")
+        .first()
+    )
+    if activation is None or activation.bonus_payment is None:
+        return ""
+    return _("%(amount)s, a separate payment (voucher %(hint)s)") % {
+        "amount": format_money(activation.bonus_payment.total, currency),
+        "hint": activation.voucher.masked_code,
+    }
+
+
+def _with_bonus(quote: QuoteTerms, customer: Customer) -> QuoteTerms:
+    """The quote, with the bonus an armed voucher adds to this top-up (shown, never charged)."""
+    preview = voucher_bonus_preview(
+        customer_id=customer.pk, currency=customer.currency, credit=quote.credit
+    )
+    if preview is None:
+        return quote
+    return replace(quote, bonus=preview.amount, bonus_hint=preview.hint)
+
+
 def _try_again_url(payment: Payment, quote: Quote | None) -> str:
     query = {"method": payment.method}
     if quote is not None:
@@ -336,19 +367,11 @@ def _voucher_message(redemption: Redemption, currency: str) -> str:
             "amount": format_money(redemption.payment.total, currency)
         }
     batch = redemption.voucher.batch
-    parts = []
-    multiple = max(batch.multiplier - 1, Decimal(0))
-    if multiple > 0:
-        parts.append(
-            _("%(percent)s%% of that top-up") % {"percent": f"{(multiple * 100).normalize():f}"}
-        )
-    if batch.addition > 0:
-        parts.append(format_money(batch.addition, batch.currency))
-    return _(
-        "Voucher accepted: your next top-up of at least %(minimum)s earns a bonus of %(bonus)s."
-    ) % {
+    return _("Voucher accepted: your next top-up of at least %(minimum)s earns %(terms)s.") % {
         "minimum": format_money(batch.minimum_activation, batch.currency),
-        "bonus": _(" plus ").join(parts),
+        "terms": bonus_terms(
+            multiplier=batch.multiplier, addition=batch.addition, currency=batch.currency
+        ),
     }
 
 
@@ -392,12 +415,12 @@ def _redeem_voucher(
 def quote_json(request: HttpRequest, customer: Customer) -> JsonResponse:
     """The live quote: `{"ok": true, "quote": {...}}` or `{"ok": false, "errors": {field: msg}}`."""
     try:
-        quote = quote_build(
+        quote = _with_bonus(quote_build(
             customer=customer,
             method=request.GET.get("method", ""),
             amount=request.GET.get("amount", ""),
             currency=request.GET.get("currency", ""),
-        )
+        ), customer)
     except PaydeskError as error:
         response = JsonResponse({"ok": False, "errors": {error.field or "__all__": error.message}})
     else:

@@ -195,7 +195,8 @@ class DemoVouchers:
     """The codes of the demo's two USD voucher batches, all unused when returned.
 
     Free credit: M = 0, A = 25 (credits $25.00 at once). Bonus: M = 50, X = 2, A = 5 (armed on
-    redemption; the next top-up T of at least $50.00 earns T + $5.00 as a separate payment).
+    redemption; the next top-up of at least $50.00 earns a bonus of 100% of the top-up plus
+    $5.00, as a separate payment).
     """
 
     free_credit_codes: tuple[str, ...] = field(repr=False)

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import VoucherError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
-from paydesk.money import currency_exponent, plain_amount, round_half_up
+from paydesk.money import currency_exponent, format_money, plain_amount, round_half_up
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.models import VoucherActivation
 
@@ -29,6 +31,56 @@ def voucher_bonus_amount(
     """T × max(X − 1, 0) + A, rounded once (half-up) to the currency's minor unit."""
     multiple = max(multiplier - 1, Decimal(0))
     return round_half_up(topup * multiple + addition, currency_exponent(currency))
+
+
+def bonus_terms(*, multiplier: Decimal, addition: Decimal, currency: str) -> str:
+    """The one way Paydesk words a bonus voucher's terms, everywhere (portal, Make Payment,
+    back office, demo): `a bonus of 100% of the top-up plus $5.00`, `a bonus of $5.00`,
+    `a bonus of 10% of the top-up`."""
+    extra = max(multiplier - 1, Decimal(0))
+    amount = format_money(addition, currency) if addition > 0 else ""
+    if extra <= 0:
+        return _("a bonus of %(amount)s") % {"amount": amount}
+    percent = f"{(extra * 100).normalize():f}"  # X = 2 → 100, X = 1.1 → 10, X = 1.125 → 12.5
+    if amount:
+        return _("a bonus of %(percent)s%% of the top-up plus %(amount)s") % {
+            "percent": percent,
+            "amount": amount,
+        }
+    return _("a bonus of %(percent)s%% of the top-up") % {"percent": percent}
+
+
+@dataclass(frozen=True, slots=True)
+class BonusPreview:
+    """What a top-up crediting a given amount would earn from the customer's armed voucher."""
+
+    amount: Decimal
+    hint: str  # the voucher's masked code, never the code
+
+
+def voucher_bonus_preview(
+    *, customer_id: int, currency: str, credit: Decimal
+) -> BonusPreview | None:
+    """The bonus a top-up crediting `credit` would earn now (a read: the same voucher and rule
+    voucher_bonus_for_topup applies when the top-up completes), or None."""
+    activation = (
+        VoucherActivation.objects.select_related("voucher__batch")
+        .filter(
+            customer_id=customer_id,
+            applied_payment__isnull=True,
+            voucher__batch__currency=currency,
+            voucher__batch__minimum_activation__lte=credit,
+        )
+        .order_by("armed_at", "id")
+        .first()
+    )
+    if activation is None:
+        return None
+    batch = activation.voucher.batch
+    amount = voucher_bonus_amount(
+        topup=credit, multiplier=batch.multiplier, addition=batch.addition, currency=currency
+    )
+    return BonusPreview(amount=amount, hint=activation.voucher.masked_code) if amount > 0 else None
 
 
 @functools.cache

@@ -23,6 +23,8 @@
     ["surcharge", "Surcharge"],
     ["total_charged", "Total charged"],
     ["credit", "Credited to your account"],
+    ["bonus", "Voucher bonus"],
+    ["balance_rise", "Your balance rises by"],
     ["fx_rate", "Exchange rate"],
   ];
 

@@ -236,8 +236,9 @@ class Command(BaseCommand):
         return [
             "",
             "Demo vouchers (USD, e.g. for customer@example.com; each redeems once):",
-            f"  Free credit, $25.00 at once:                    {vouchers.free_credit}",
-            f"  Bonus: next top-up T >= $50.00 earns T + $5.00:  {vouchers.bonus}",
+            f"  Free credit, $25.00 at once:  {vouchers.free_credit}",
+            f"  Bonus voucher:                {vouchers.bonus}",
+            "    (a top-up of at least $50.00 then earns a bonus of 100% of the top-up plus $5.00)",
         ]
 
 
