@@ -56,7 +56,7 @@ def test_the_customer_sees_the_armed_voucher_and_what_the_next_top_up_earns(
     html = page(portal_client)
     assert (
         f"Bonus voucher …{hint} armed: your next top-up of at least $50.00 USD earns a bonus "
-        "of 100% of that top-up plus $5.00 USD."
+        "of 100% of the top-up plus $5.00 USD."
     ) in html
     assert code not in html and code.replace("-", "")[:13] not in html
     # The live-update fragment carries it too (the summary is swapped in place).
