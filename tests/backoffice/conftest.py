@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from paydesk.ledger.services import payment_create
+from tests.refunds.conftest import card_gateway  # noqa: F401 (a fixture: a refunding card)
 from tests.signin import sign_in
 
 PAYMENTS = "/backoffice/ledger/payment/"
