@@ -25,6 +25,7 @@ from paydesk.accounts.access import customer_required, refuse, view_payments_req
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.refund_reads import refunded_totals_set
 from paydesk.ledger.selectors import (
     payment_list_for_customer,
     payment_page,
@@ -86,6 +87,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             last=request.GET.get("page") == "last",
             size=settings.PAYDESK_PAGE_SIZE,
         )
+        refunded_totals_set(page.rows)  # "refunded X of Y" on the page's top-ups: one query
         params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
         context.update(
