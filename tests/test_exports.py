@@ -23,7 +23,10 @@ from tests.portal.conftest import MODEL_BACKEND, at
 
 pytestmark = pytest.mark.django_db
 CSV = reverse("portal:payments_csv")
-HEADER = ["Date / Time", "Reference", "Total", "Currency", "Status", "Method", "Description"]
+HEADER = [
+    "Date / Time", "Reference", "Total", "Currency", "Status", "Method", "Description",
+    "Relation", "Original reference",
+]  # fmt: skip
 
 
 def download(client, **params: str) -> tuple[bytes, list[list[str]], object]:

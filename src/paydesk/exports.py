@@ -21,7 +21,7 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
-from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.models import PaymentRelation, PaymentStatus
 from paydesk.ledger.selectors import PaymentSort, keyset_after
 from paydesk.money import STORAGE_PLACES, STORAGE_SCALE, currency_exponent
 
@@ -216,6 +216,19 @@ def payment_csv_columns(
     return columns
 
 
+def payment_link_columns() -> list[CsvColumn]:
+    """Two columns after the others (so older columns keep their place): Relation (Refund,
+    Chargeback, Chargeback reversed, Late payment; empty for a payment that stands alone) and
+    Original reference (the payment it follows)."""
+    relations = {code: csv_safe_text(label) for code, label in PaymentRelation.choices if code}
+    return [
+        CsvColumn(str(_("Relation")), ("relation",), lambda v: relations.get(v, ""), raw=True),
+        CsvColumn(
+            str(_("Original reference")), ("original__reference",), lambda v: v or ""
+        ),
+    ]
+
+
 def payments_csv_response(
     *,
     queryset: QuerySet[Model],
@@ -228,9 +241,12 @@ def payments_csv_response(
     """The payments of `queryset` (already filtered and scoped by the caller), in `sort` order."""
     return csv_response(
         queryset=queryset,
-        columns=payment_csv_columns(
-            time_zone=time_zone, currency=currency, with_customer=with_customer
-        ),
+        columns=[
+            *payment_csv_columns(
+                time_zone=time_zone, currency=currency, with_customer=with_customer
+            ),
+            *payment_link_columns(),
+        ],
         order_field=sort.field,
         descending=sort.descending,
         filename=filename,

@@ -12,6 +12,7 @@ from django.test import Client
 from paydesk.api.services import api_key_create
 from tests.banktransfers.conftest import bank_details  # noqa: F401 - a fixture
 from tests.checkout.conftest import method_configs, rates  # noqa: F401 - fixtures
+from tests.refunds.conftest import card_gateway  # noqa: F401 - a fixture: a refunding card
 
 
 class ApiClient:

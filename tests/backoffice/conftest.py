@@ -8,6 +8,7 @@ from django.test import Client
 
 from paydesk.ledger.services import payment_create
 from tests.backoffice.browser import chromium, demo  # noqa: F401 (fixtures for browser tests)
+from tests.refunds.conftest import card_gateway  # noqa: F401 (a fixture: a refunding card)
 from tests.signin import sign_in
 
 PAYMENTS = "/backoffice/ledger/payment/"

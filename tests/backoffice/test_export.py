@@ -43,11 +43,14 @@ def test_all_customers_newest_first_with_the_staff_comment(support, support_user
         "Method",
         "Description",
         "Staff comment",
+        "Relation",
+        "Original reference",
     ]
     assert [r[2:] for r in table[1:]] == [
-        ["Zürich Telekom", "-0.0125", "EUR", "Completed", "Manual entry", "Calls", ""],
-        [customer.name, "10.00", "USD", "Completed", "Manual entry", "Top-up", "wired by Ann"],
-    ]
+        ["Zürich Telekom", "-0.0125", "EUR", "Completed", "Manual entry", "Calls", "", "", ""],
+        [customer.name, "10.00", "USD", "Completed", "Manual entry", "Top-up", "wired by Ann",
+         "", ""],
+    ]  # fmt: skip
     assert AuditEntry.objects.get(action="payment.export").actor == support_user
 
 

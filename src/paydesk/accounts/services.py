@@ -203,3 +203,27 @@ def staff_user_create(
                 action="staff.create", actor=actor, obj=user, after={"email": email, "role": role}
             )
     return user
+
+
+def customer_online_methods_pause(*, customer: Customer, paused: bool, actor: Any) -> Customer:
+    """Finance's switch while a dispute is open: pause (or resume) the customer's online payment
+    methods — card, PayPal, Razorpay, Paystack, NOWPayments; bank transfer and vouchers stay
+    (checkout.selectors). Finance and Administrators only; audited with before and after."""
+    if not getattr(actor, "pk", None) or not getattr(actor, "can_move_money", False):
+        raise PermissionDenied("Only Finance can pause a customer's online payment methods.")
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+        before = locked.online_methods_paused
+        if before != paused:
+            locked.online_methods_paused = paused
+            locked.save(update_fields=["online_methods_paused"])
+            action = "pause" if paused else "resume"
+            audit_record(
+                action=f"customer.online_methods_{action}",
+                actor=actor,
+                obj=locked,
+                customer_id=locked.pk,
+                before={"online_methods_paused": before},
+                after={"online_methods_paused": paused},
+            )
+    return locked

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from paydesk.api.errors import ApiError
 from paydesk.ledger.models import Payment
+from paydesk.ledger.refund_reads import refunded_totals_set
 from paydesk.ledger.selectors import PAYMENT_SORTS, payment_page
 
 
@@ -30,8 +31,10 @@ def payments_paged(
     if page.cursor_was_invalid:
         field = "after" if query.after else "before"
         raise ApiError(400, "invalid_cursor", "That cursor is not valid for this sort.", field)
+    rows = list(page.rows)
+    refunded_totals_set(rows)  # "refunded" of each top-up: one query for the page
     return {
-        "data": [render(payment) for payment in page.rows],
+        "data": [render(payment) for payment in rows],
         "has_next": page.has_next,
         "has_previous": page.has_previous,
         "next_cursor": page.next_cursor,

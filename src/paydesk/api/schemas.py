@@ -13,6 +13,7 @@ from ninja import Schema
 from pydantic import Field, model_validator
 
 from paydesk.ledger.models import Payment
+from paydesk.ledger.refund_reads import refunded_of
 from paydesk.money import plain_amount
 
 
@@ -44,7 +45,16 @@ class PaymentOut(Schema):
         description="The reference of the earlier payment this one follows (a late payment for "
         "a cancelled one); empty for a payment that stands alone.",
     )
-    relation: str = Field("", description="How it follows `original`: `late_payment`.")
+    relation: str = Field(
+        "",
+        description="How it follows `original`: `late_payment`, `refund`, `chargeback` or "
+        "`chargeback_reversed`.",
+    )
+    refunded: MoneyOut | None = Field(
+        None,
+        description="For a completed top-up: what its completed refunds gave back so far "
+        "(`0.00` when none); null for any other payment.",
+    )
 
 
 class StaffPaymentOut(PaymentOut):
@@ -58,6 +68,7 @@ class StaffPaymentOut(PaymentOut):
 def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
     """A payment as a customer may see it (no staff comment); `balance_after` only where the
     customer's portal shows the balance (ledger.access.balance_visible), else null."""
+    refunded = refunded_of(payment)
     return {
         "reference": payment.reference,
         "status": payment.status,
@@ -75,6 +86,7 @@ def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[
         # Rare (late payments): read only for the rows that have one.
         "original": payment.original.reference if payment.original_id else "",
         "relation": payment.relation,
+        "refunded": None if refunded is None else money(refunded, currency),
     }
 
 

@@ -6,6 +6,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_checkout,
     admin_credits,
     admin_customers,
+    admin_disputes,
     admin_fx,
     admin_notifications,
     admin_payments,

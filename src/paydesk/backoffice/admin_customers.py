@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Contact, Customer
-from paydesk.accounts.services import customer_create, customer_update
+from paydesk.accounts.services import (
+    customer_create,
+    customer_online_methods_pause,
+    customer_update,
+)
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
 from paydesk.backoffice.forms import CustomerForm
 from paydesk.backoffice.roles import can_move_money, is_admin, is_staff
@@ -134,6 +139,40 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     def payments_link(self, obj: Customer) -> str:
         url = reverse("backoffice:ledger_payment_changelist") + f"?customer={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("This customer's payments"))
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        name = f"{self.opts.app_label}_{self.opts.model_name}_online_methods"
+        return [
+            path("<path:object_id>/online-methods/", wrap(self.online_methods_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def online_methods_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST `paused=1|0`: Finance's per-customer switch while a dispute is open."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_move_money(request):
+            raise PermissionDenied
+        customer = self.get_object(request, object_id)
+        if customer is None:
+            messages.error(request, _("No such customer."))
+            return HttpResponseRedirect(reverse("backoffice:accounts_customer_changelist"))
+        paused = request.POST.get("paused") == "1"
+        try:
+            customer_online_methods_pause(customer=customer, paused=paused, actor=request.user)
+        except PaydeskError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Online payment methods paused for %s: bank transfer and vouchers stay.")
+                % customer.name
+                if paused
+                else _("Online payment methods resumed for %s.") % customer.name,
+            )
+        url = reverse("backoffice:accounts_customer_change", args=[customer.pk])
+        return HttpResponseRedirect(url)
 
     def change_view(
         self,

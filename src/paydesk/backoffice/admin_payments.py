@@ -20,14 +20,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
-from paydesk.backoffice import payment_views
+from paydesk.backoffice import payment_views, refund_views
 from paydesk.backoffice.admin_base import short_datetime
-from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter
+from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter, OpenDisputeFilter
+from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
+from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
 from paydesk.money import format_money
 
@@ -71,6 +73,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     list_filter = [
         "status",
         "needs_attention",
+        OpenDisputeFilter,
         "relation",
         "method",
         OccurredDateRangeFilter,
@@ -133,6 +136,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Refunds and disputes"), {"fields": ["refunds_display", "disputes_display"]}),
     ]
 
     class Media:
@@ -151,6 +155,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             path("<path:object_id>/complete/", wrap(self.complete_view), name=f"{prefix}_complete"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
             path("<path:object_id>/refresh/", wrap(self.refresh_view), name=f"{prefix}_refresh"),
+            path("<path:object_id>/refund/", wrap(self.refund_view), name=f"{prefix}_refund"),
             *super().get_urls(),
         ]
 
@@ -167,6 +172,9 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 
     def refresh_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return payment_views.payment_refresh_one(self, request, object_id)
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return refund_views.payment_refund_one(self, request, object_id)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         return payment_views.payments_export(self, request)
@@ -185,6 +193,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 f"{payment.reference} · {format_money(payment.total, payment.customer.currency)}"
                 f" · {payment.get_status_display()}"
             )
+            context["refundable"] = refund_left(payment=payment) > 0
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(
@@ -282,6 +291,14 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         if not items:
             return "—"
         return format_html_join("", '<p>{} <a href="{}">{}</a> ({})</p>', items)
+
+    @admin.display(description=_("refunds"))
+    def refunds_display(self, obj: Payment) -> str:
+        return refunds_html(obj)
+
+    @admin.display(description=_("disputes"))
+    def disputes_display(self, obj: Payment) -> str:
+        return disputes_html(obj)
 
     @admin.display(description=_("balance after"))
     def balance_after_display(self, obj: Payment) -> str | None:

@@ -1,5 +1,6 @@
 """The staff CSV of payments across customers (spec §8): the portal's columns, plus the
-customer and the private staff comment. Never hand this to a customer.
+customer and the private staff comment, then the relation and original reference columns.
+Never hand this to a customer.
 """
 
 from __future__ import annotations
@@ -9,13 +10,19 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from paydesk.exports import CsvColumn, csv_response, payment_csv_columns
+from paydesk.exports import (
+    CsvColumn,
+    csv_response,
+    payment_csv_columns,
+    payment_link_columns,
+)
 
 
 def staff_payments_csv(queryset: QuerySet) -> StreamingHttpResponse:
     """Stream `queryset` (payments of any customers, already filtered), newest first."""
     columns = payment_csv_columns(time_zone=timezone.get_current_timezone(), with_customer=True)
     columns.append(CsvColumn(_("Staff comment"), ("staff_comment",)))
+    columns += payment_link_columns()
     return csv_response(
         queryset=queryset,
         columns=columns,

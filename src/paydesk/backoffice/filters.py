@@ -96,3 +96,20 @@ class OccurredDateRangeFilter(admin.ListFilter):
             "hidden": hidden,
             "clear_query_string": changelist.get_query_string(remove=list(self.parameters)),
         }
+
+
+class OpenDisputeFilter(admin.SimpleListFilter):
+    """`?dispute=open`: payments with a dispute still open at their gateway (needs attention)."""
+
+    title = _("dispute")
+    parameter_name = "dispute"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", _("Open dispute")), ("any", _("Any dispute"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "open":
+            return queryset.filter(disputes__status="open").distinct()
+        if self.value() == "any":
+            return queryset.filter(disputes__isnull=False).distinct()
+        return queryset

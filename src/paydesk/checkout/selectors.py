@@ -3,7 +3,10 @@
 A method is offered only when it has a gateway (settings.PAYDESK_GATEWAYS) with every secret
 set, its MethodConfig is enabled, it is not blocked for the customer (vouchers also need the
 customer's "allow vouchers" flag), and it accepts at least one currency the customer may pay in
-that can be converted to the account currency today. Never writes.
+that can be converted to the account currency today. While Finance has paused a customer's
+online methods (a dispute is open: `Customer.online_methods_paused`), the online gateways are not
+offered and a Pay with one is refused with a message that says so; bank transfer and vouchers
+stay. Never writes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,21 @@ from paydesk.checkout.models import MethodConfig
 from paydesk.errors import MethodUnavailable
 from paydesk.fx.selectors import rate_for
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
+
+# The methods Finance's "Pause online payment methods" switch takes away.
+ONLINE_METHODS = frozenset(
+    {
+        PaymentMethod.CARD,
+        PaymentMethod.PAYPAL,
+        PaymentMethod.RAZORPAY,
+        PaymentMethod.PAYSTACK,
+        PaymentMethod.NOWPAYMENTS,
+    }
+)
+PAUSED_MESSAGE = (
+    "Online payment methods are paused for this account: pay by bank transfer or voucher, or "
+    "contact us."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +91,8 @@ def _available(
 ) -> AvailableMethod | None:
     if config is None or method in blocked or not gateway_is_configured(method):
         return None
+    if customer.online_methods_paused and method in ONLINE_METHODS:
+        return None
     if method == PaymentMethod.VOUCHER and not customer.flag("allow_vouchers", defaults):
         return None
     currencies = _currencies(customer=customer, config=config, on=on)
@@ -124,6 +144,8 @@ def method_available_for(
             blocked=set(customer.effective_blocked_methods(defaults)),
             on=on,
         )
+    if available is None and customer.online_methods_paused and method in ONLINE_METHODS:
+        raise MethodUnavailable(PAUSED_MESSAGE, field="method")
     if available is None:
         raise MethodUnavailable("Choose one of the payment methods offered.", field="method")
     return available

@@ -68,4 +68,6 @@ def payment_data(payment: Payment, currency: str) -> dict[str, Any]:
         "cancelled_at": _time(payment.cancelled_at),
         "cancel_reason": payment.cancel_reason,
         "balance_after": _money(payment.balance_after, currency),
+        "relation": payment.relation,
+        "original": payment.original.reference if payment.original_id else "",
     }

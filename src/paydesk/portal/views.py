@@ -28,6 +28,7 @@ from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.attempts import payment_list_unfinished
 from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.refund_reads import refunded_totals_set
 from paydesk.ledger.selectors import (
     payment_list_for_customer,
     payment_page,
@@ -140,6 +141,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             last=request.GET.get("page") == "last",
             size=settings.PAYDESK_PAGE_SIZE,
         )
+        refunded_totals_set(page.rows)  # "refunded X of Y" on the page's top-ups: one query
         params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
         number, count, capped = _page_numbers(request, rows, page)

@@ -1,4 +1,4 @@
-"""`paydesk payments add|list|complete|cancel`: the ledger from a staff member's shell.
+"""`paydesk payments add|list|complete|cancel|refund`: the ledger from a staff member's shell.
 
 Every write goes through paydesk.ledger.services (the only writer of balances); the list is a
 staff view and shows the private staff comment after the public description.
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.banktransfers.services import transfer_complete
+from paydesk.checkout.refunds import payment_refund
 from paydesk.cli.base import (
     PaydeskCommand,
     customer_lookup,
@@ -23,7 +24,7 @@ from paydesk.cli.base import (
 )
 from paydesk.cli.serialize import payment_data
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
-from paydesk.errors import PermissionDenied
+from paydesk.errors import GatewayDeclined, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money
@@ -41,6 +42,18 @@ examples:
       --description "DID rental +1 212 555 0142 #March, prorated" --json
   paydesk payments add --customer 1 --total 100 --status pending --method bank_transfer \\
       --description "Wire announced by phone\""""
+
+REFUND_EXAMPLE = """A refund goes back through the payment's gateway when it has a refund API (card,
+PayPal, Razorpay, Paystack); for the others (NOWPayments, bank transfer, voucher, manual) send
+the money yourself, then record it with --outside and a --note. Acting staff: --as (Finance or
+Administrator). Exit status 0 when the refund completed or is pending at the gateway, 1 when it
+was refused or the gateway declined it.
+
+examples:
+  paydesk payments refund --payment PD-7K2M-9QXA --total 20.00 --reason "Unused minutes" \
+      --as finance@example.com
+  paydesk payments refund --payment PD-7K2M-9QXA --reason "Closed account" --outside \
+      --note "tx 0x5f3a…" --as finance@example.com --json"""
 
 LIST_EXAMPLE = """example:
   paydesk payments list --customer 1 --status pending --limit 20 --json"""
@@ -125,6 +138,31 @@ class Command(PaydeskCommand):
         self.add_actor(complete)
         self.add_actor(cancel)
 
+        refund = add(
+            "refund", self.refund, "Refund a completed top-up, all that is left or part.",
+            REFUND_EXAMPLE,
+        )  # fmt: skip
+        refund.add_argument("--payment", required=True, metavar="REF", help="reference or id")
+        refund.add_argument(
+            "--total", metavar="AMOUNT", help="account currency (default: all that is left)"
+        )
+        refund.add_argument("--reason", required=True, help="why; the customer sees it")
+        refund.add_argument(
+            "--allow-overdraft",
+            action="store_true",
+            help="refund even past the customer's available credit",
+        )
+        refund.add_argument(
+            "--outside",
+            action="store_true",
+            help="record a refund made outside Paydesk (methods with no refund API)",
+        )
+        refund.add_argument("--note", default="", help="with --outside: a transaction hash…")
+        refund.add_argument(
+            "--idempotency-key", metavar="KEY", help="the same key never refunds twice"
+        )
+        self.add_actor(refund)
+
     def _show(self, options: dict[str, Any], payment: Payment, verb: str) -> None:
         customer = payment.customer
         customer.refresh_from_db(fields=["balance"])
@@ -200,6 +238,41 @@ class Command(PaydeskCommand):
             actor=staff_lookup(options["actor"]),
         )
         self._show(options, payment, "Cancelled")
+
+    def refund(self, options: dict[str, Any]) -> None:
+        actor = staff_lookup(options["actor"])
+        if actor is None:
+            raise PermissionDenied(
+                "A refund is made by a Finance user: name one with --as.", field="as"
+            )
+        original = payment_lookup(options["payment"])
+        key = options["idempotency_key"]
+        refund = payment_refund(
+            payment=original,
+            reason=options["reason"],
+            actor=actor,
+            total=options["total"],
+            allow_overdraft=options["allow_overdraft"],
+            outside=options["outside"],
+            note=options["note"],
+            idempotency_key=f"cli-refund:{key}" if key else None,
+        )
+        if refund.status == PaymentStatus.CANCELLED:
+            raise GatewayDeclined(
+                f"Refund {refund.reference} of {original.reference} was declined: "
+                f"{refund.cancel_reason}",
+                field="payment",
+            )
+        verb = "Refunded" if refund.status == PaymentStatus.COMPLETED else "Refund pending"
+        customer = refund.customer
+        customer.refresh_from_db(fields=["balance"])
+        currency = customer.currency
+        why = f" ({refund.pending_reason})" if refund.pending_reason else ""
+        text = (
+            f"{verb}: {refund.reference}, {format_money(-refund.total, currency)} of "
+            f"{original.reference}{why}. Balance {format_money(customer.balance, currency)}."
+        )
+        self.emit(options, payment_data(refund, currency), text)
 
     def list_payments(self, options: dict[str, Any]) -> None:
         customer = customer_lookup(options["customer"])

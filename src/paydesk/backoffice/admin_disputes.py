@@ -1,0 +1,81 @@
+"""Disputes (chargebacks) as the gateways tell them: read by every staff role.
+
+Finance follows the open ones here (status, reason, amount, evidence deadline); the money they
+moved is on the disputed payment's page (its chargeback and chargeback-reversed rows). The
+payments list links here from its *needs attention* filters (`?dispute=open`).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.backoffice.roles import ReadOnlyForStaff
+from paydesk.backoffice.site import backoffice_site
+from paydesk.ledger.models import Dispute, Payment
+from paydesk.money import format_money
+
+
+def _payment_link(payment: Payment | None) -> str:
+    if payment is None:
+        return "—"
+    url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+    return format_html('<a href="{}">{}</a>', url, payment.reference)
+
+
+@admin.register(Dispute, site=backoffice_site)
+class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+    list_display = [
+        "opened_at",
+        "dispute_id",
+        "payment_link",
+        "customer",
+        "status",
+        "reason",
+        "amount_display",
+        "evidence_due",
+    ]
+    list_display_links = ["dispute_id"]
+    list_filter = ["status", "gateway"]
+    # No search box: the admin's own search bar fails axe-core (label-title-only); a payment's
+    # disputes are on its page, a customer's reach through the payments list's dispute filter.
+    list_select_related = ["payment", "customer"]
+    ordering = ["evidence_due", "-opened_at"]
+    list_per_page = 50
+    show_full_result_count = False
+    fields = [
+        "gateway",
+        "dispute_id",
+        "payment_link",
+        "customer",
+        "status",
+        "gateway_status",
+        "reason",
+        "amount_display",
+        "evidence_due",
+        "chargeback_link",
+        "reversal_link",
+        "opened_at",
+        "updated_at",
+        "closed_at",
+    ]
+
+    @admin.display(description=_("payment"), ordering="payment__reference")
+    def payment_link(self, obj: Dispute) -> str:
+        return _payment_link(obj.payment)
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj: Dispute) -> str:
+        if obj.amount is None or not obj.currency:
+            return "—"
+        return format_money(obj.amount, obj.currency)
+
+    @admin.display(description=_("chargeback"))
+    def chargeback_link(self, obj: Dispute) -> str:
+        return _payment_link(obj.chargeback)
+
+    @admin.display(description=_("chargeback reversed"))
+    def reversal_link(self, obj: Dispute) -> str:
+        return _payment_link(obj.reversal)

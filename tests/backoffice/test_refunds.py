@@ -1,0 +1,174 @@
+"""The back office's Refund action and what a payment's page says about refunds and disputes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+
+from paydesk.audit.models import AuditEntry
+from paydesk.ledger.disputes import dispute_apply
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
+from paydesk.ledger.services import payment_create
+from tests.backoffice.conftest import PAYMENTS
+from tests.refunds.conftest import card_payment
+
+pytestmark = pytest.mark.django_db
+
+
+def refund_url(payment) -> str:
+    return f"{PAYMENTS}{payment.pk}/refund/"
+
+
+def texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def form_of(finance, payment) -> dict[str, str]:
+    response = finance.get(refund_url(payment))
+    assert response.status_code == 200
+    return {"form_token": response.context["form"].initial["form_token"]}
+
+
+def test_finance_sees_refund_on_a_completed_top_up_and_support_does_not(
+    finance, support, card_gateway, customer
+):
+    payment = card_payment(customer)
+    page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert refund_url(payment) in page
+    assert "Refunded $0.00 USD of $50.00 USD" in page
+    support_page = support.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert refund_url(payment) not in support_page
+    assert support.get(refund_url(payment)).status_code == 403
+    form = finance.get(refund_url(payment))
+    assert "refundable: $50.00 USD of $50.00 USD" in form.content.decode()
+    assert "note" not in form.context["form"].fields  # the card gateway has a refund API
+
+
+def test_a_partial_refund_is_confirmed_then_made_once(
+    finance, finance_user, card_gateway, customer
+):
+    payment = card_payment(customer)
+    data = {**form_of(finance, payment), "total": "20.00", "reason": "Unused minutes"}
+    confirm = finance.post(refund_url(payment), data)
+    assert confirm.status_code == 200
+    body = confirm.content.decode()
+    assert "Send $20.00 USD of" in body and "Refund $20.00 USD now" in body
+    assert not Payment.objects.filter(original=payment).exists()  # nothing moved yet
+    done = finance.post(refund_url(payment), {**data, "confirm": "yes"})
+    refund = Payment.objects.get(original=payment)
+    assert done.status_code == 302 and done["Location"] == f"{PAYMENTS}{refund.pk}/change/"
+    assert (refund.relation, refund.status, refund.total) == (
+        PaymentRelation.REFUND,
+        PaymentStatus.COMPLETED,
+        Decimal("-20.00"),
+    )
+    assert "done" in texts(done)[0]
+    # The same form posted again (a double click) refunds nothing more.
+    finance.post(refund_url(payment), {**data, "confirm": "yes"})
+    assert Payment.objects.filter(original=payment).count() == 1
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("30.00")
+    assert AuditEntry.objects.get(action="payment.refund").actor == finance_user
+    original_page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert "Refunded $20.00 USD of $50.00 USD" in original_page
+    assert f"{PAYMENTS}{refund.pk}/change/" in original_page
+    refund_page = finance.get(f"{PAYMENTS}{refund.pk}/change/").content.decode()
+    link = f'Refund of <a href="{PAYMENTS}{payment.pk}/change/">{payment.reference}</a>'
+    assert link in refund_page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"total": "60", "reason": "x"}, "total", "At most $50.00 USD"),
+        ({"total": "abc", "reason": "x"}, "total", ""),
+        ({"total": "-5", "reason": "x"}, "total", "above zero"),
+        ({"total": "5", "reason": ""}, "reason", "required"),
+    ],
+)
+def test_bad_input_is_shown_by_the_field(finance, card_gateway, customer, fields, field, message):
+    payment = card_payment(customer)
+    response = finance.post(refund_url(payment), {**form_of(finance, payment), **fields})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Payment.objects.filter(original=payment).exists()
+
+
+def test_past_the_available_credit_needs_allow_overdraft(finance, card_gateway, customer):
+    payment = card_payment(customer)
+    payment_create(customer=customer, total="-40", description="Calls", method="manual")
+    data = {**form_of(finance, payment), "total": "20", "reason": "Asked", "confirm": "yes"}
+    response = finance.post(refund_url(payment), data)
+    assert response.status_code == 200
+    assert "Allow overdraft" in response.context["form"].errors["total"][0]
+    response = finance.post(refund_url(payment), {**data, "allow_overdraft": "on"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("-10.00")
+
+
+def test_a_refund_the_gateway_declines_says_why(finance, card_gateway, customer):
+    from paydesk.gateways.base import Outcome
+
+    card_gateway.answer = Outcome.CANCELLED
+    payment = card_payment(customer)
+    data = {**form_of(finance, payment), "reason": "Asked", "confirm": "yes"}
+    response = finance.post(refund_url(payment), data)
+    assert "insufficient funds" in texts(response)[0]
+    assert Payment.objects.get(original=payment).status == PaymentStatus.CANCELLED
+
+
+def test_a_bank_transfer_is_refunded_as_recorded_outside(finance, customer):
+    payment = payment_create(
+        customer=customer, total="80", description="Bank transfer", method="bank_transfer"
+    )
+    form = finance.get(refund_url(payment))
+    assert "note" in form.context["form"].fields
+    assert "record it here as made outside Paydesk" in form.content.decode()
+    data = {
+        "form_token": form.context["form"].initial["form_token"],
+        "reason": "Closed account",
+        "note": "Wire 2026-12-01 ref OUT-77",
+    }
+    confirm = finance.post(refund_url(payment), data)
+    assert "Record refund of $80.00 USD" in confirm.content.decode()
+    finance.post(refund_url(payment), {**data, "confirm": "yes"})
+    refund = Payment.objects.get(original=payment)
+    assert refund.status == PaymentStatus.COMPLETED
+    assert refund.staff_comment == "Wire 2026-12-01 ref OUT-77"
+
+
+def test_nothing_left_sends_back_to_the_payment(finance, customer):
+    purchase = payment_create(
+        customer=customer, total="-5", description="Calls", method="manual", allow_overdraft=True
+    )
+    response = finance.get(refund_url(purchase))
+    assert response.status_code == 302
+    assert "Nothing of payment" in texts(response)[0]
+
+
+def test_disputes_show_on_the_payment_and_in_the_open_disputes_list(finance, support, customer):
+    import datetime
+
+    payment = card_payment(customer)
+    due = datetime.datetime(2027, 1, 15, 12, 0, tzinfo=datetime.UTC)
+    dispute_apply(
+        original=payment,
+        gateway="card",
+        dispute_id="dp_1",
+        stage="opened",
+        amount=Decimal("50.00"),
+        currency="USD",
+        reason="fraudulent",
+        evidence_due=due,
+    )
+    page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert "dp_1" in page and "fraudulent" in page and "2027-01-15" in page
+    listed = support.get(f"{PAYMENTS}?dispute=open").content.decode()
+    assert payment.reference in listed
+    disputes = support.get("/backoffice/ledger/dispute/?status__exact=open").content.decode()
+    assert "dp_1" in disputes and "fraudulent" in disputes and "$50.00 USD" in disputes
+    other = card_payment(customer, n=2)
+    assert other.reference not in support.get(f"{PAYMENTS}?dispute=open").content.decode()

@@ -1,0 +1,91 @@
+"""A refund in a real browser: Finance refunds part of a card payment on its back-office page
+(through the stand-in refunding card gateway), then the customer sees the refund linked to it on
+the portal. axe-core finds no critical or serious violation on the pages added for refunds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from paydesk.ledger.disputes import dispute_apply
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
+from tests.axe import assert_accessible
+from tests.backoffice.test_vouchers_browser import browser, new_page, shot  # noqa: F401
+from tests.refunds.conftest import card_payment
+from tests.signin import browser_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def accessible(page) -> None:
+    """No console error or refused resource so far; then axe-core. Running axe-core in the back
+    office makes the browser report inline styles the CSP refuses (axe's own probes, not the
+    page's), so the list is emptied after it."""
+    assert page.console_errors == []
+    assert_accessible(page)
+    page.console_errors.clear()
+
+
+def test_finance_refunds_a_card_payment_and_the_customer_sees_it(
+    live_server, browser, card_gateway, finance_user, portal_user  # noqa: F811
+):
+    payment = card_payment(portal_user.customer)
+    base = live_server.url
+    staff = new_page(browser)
+    browser_sign_in(staff, base, finance_user, path="/backoffice/login/?next=/backoffice/")
+    staff.goto(f"{base}/backoffice/ledger/payment/{payment.pk}/change/")
+    assert "Refunded $0.00 USD of $50.00 USD" in staff.content()
+    staff.get_by_role("link", name="Refund", exact=True).click()
+    staff.wait_for_load_state()
+    assert "refundable: $50.00 USD of $50.00 USD" in staff.content()
+    accessible(staff)
+    staff.get_by_label("Amount to refund").fill("20.00")
+    staff.get_by_label("Reason").fill("Unused minutes")
+    staff.get_by_role("button", name="Review refund").click()
+    staff.wait_for_load_state()
+    accessible(staff)
+    shot(staff, "backoffice-refund-confirm")
+    assert Payment.objects.filter(original=payment).count() == 0
+    staff.get_by_role("button", name="Refund $20.00 USD now").click()
+    staff.wait_for_load_state()
+    refund = Payment.objects.get(original=payment)
+    assert (refund.relation, refund.status, refund.total) == (
+        PaymentRelation.REFUND,
+        PaymentStatus.COMPLETED,
+        Decimal("-20.00"),
+    )
+    assert f"/backoffice/ledger/payment/{refund.pk}/change/" in staff.url
+    assert f"Refund {refund.reference} of $20.00 USD for {payment.reference} done." in (
+        staff.content()
+    )
+    staff.get_by_role("link", name=payment.reference).first.click()
+    staff.wait_for_load_state()
+    assert "Refunded $20.00 USD of $50.00 USD" in staff.content()
+    dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_browser", stage="opened",
+        amount=Decimal("30.00"), currency="USD", reason="fraudulent",
+    )  # fmt: skip
+    staff.goto(f"{base}/backoffice/ledger/payment/")
+    staff.get_by_role("link", name="Open disputes").click()
+    staff.wait_for_load_state()
+    assert "dp_browser" in staff.content() and "fraudulent" in staff.content()
+    accessible(staff)
+
+    customer = new_page(browser)
+    browser_sign_in(customer, base, portal_user, path="/accounts/login/")
+    customer.goto(f"{base}/payments/")
+    link = customer.get_by_role("link", name=f"Refund of {payment.reference}")
+    assert customer.get_by_text("refunded $20.00 USD of $50.00 USD").count() == 1
+    shot(customer, "portal-refund")
+    link.click()
+    customer.wait_for_load_state()
+    assert customer.url.endswith(f"/payments/{payment.reference}/")
+    assert "refunded $20.00 USD of $50.00 USD" in customer.content()
+    assert customer.get_by_role("link", name=refund.reference).count() == 1
+    accessible(customer)
+    customer.get_by_role("link", name=refund.reference).click()
+    customer.wait_for_load_state()
+    assert "-$20.00 USD" in customer.content()
+    accessible(customer)
+    assert customer.console_errors == []  # type: ignore[attr-defined]

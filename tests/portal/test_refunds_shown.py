@@ -1,0 +1,89 @@
+"""Refunds and chargebacks in the customer's portal and CSV: linked to the payment they came
+from, which says "refunded X of Y"; the payment's own page tells the story."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from paydesk.ledger.disputes import dispute_apply
+from paydesk.ledger.models import Payment
+from paydesk.ledger.refunds import refund_create
+from paydesk.ledger.services import payment_create
+from tests.factories import CustomerFactory, StaffFactory
+from tests.refunds.conftest import card_payment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def story(portal_user):
+    """A 50.00 card top-up, refunded 20.00 outside a gateway, then charged back 10.00."""
+    customer = portal_user.customer
+    finance = StaffFactory(staff_role="finance")
+    payment = card_payment(customer)
+    refund = refund_create(
+        original=payment, total="20.00", reason="Unused minutes", actor=finance,
+        status="completed", description=f"Refund of {payment.reference}: Unused minutes #tx-1",
+    )  # fmt: skip
+    change = dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_1", stage="lost",
+        account_total=Decimal("10.00"),
+    )  # fmt: skip
+    return payment, refund, change.posted
+
+
+def test_the_list_links_each_row_to_its_original_and_says_how_much_was_refunded(
+    portal_client, story
+):
+    payment, refund, chargeback = story
+    page = portal_client.get("/payments/").content.decode()
+    detail = f"/payments/{payment.reference}/"
+    assert f'<a class="payment-original" href="{detail}">Refund of {payment.reference}</a>' in page
+    assert f'href="{detail}">Chargeback of {payment.reference}</a>' in page
+    assert f'<a class="refunded-of" href="{detail}">refunded $20.00 USD of $50.00 USD</a>' in page
+    assert "tx-1" not in page  # the staff note
+
+
+def test_the_payment_page_tells_the_story(portal_client, story):
+    payment, refund, chargeback = story
+    page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
+    assert "refunded $20.00 USD of $50.00 USD" in page
+    assert f'href="/payments/{refund.reference}/">{refund.reference}</a>' in page
+    assert f'href="/payments/{chargeback.reference}/">{chargeback.reference}</a>' in page
+    refund_page = portal_client.get(f"/payments/{refund.reference.lower()}/").content.decode()
+    assert f'Refund of <a href="/payments/{payment.reference}/">{payment.reference}</a>' in (
+        refund_page
+    )
+    assert "-$20.00 USD" in refund_page and "tx-1" not in refund_page
+
+
+def test_another_customer_s_payment_is_not_found(portal_client, story):
+    other = payment_create(customer=CustomerFactory(), total="5", description="Theirs")
+    assert portal_client.get(f"/payments/{other.reference}/").status_code == 404
+    assert portal_client.get("/payments/NOT-A-REF/").status_code == 404
+
+
+def test_a_view_only_user_without_view_payments_is_refused(client, story, portal_user):
+    from tests.factories import PortalUserFactory
+
+    payment = story[0]
+    user = PortalUserFactory(customer=portal_user.customer, can_view_payments=False)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(f"/payments/{payment.reference}/").status_code == 403
+
+
+def test_the_csv_has_the_relation_and_the_original(portal_client, story):
+    payment, refund, chargeback = story
+    response = portal_client.get("/payments/export.csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text, newline="")))
+    assert table[0][-2:] == ["Relation", "Original reference"]
+    by_reference = {row[1]: row for row in table[1:]}
+    assert by_reference[refund.reference][-2:] == ["Refund", payment.reference]
+    assert by_reference[chargeback.reference][-2:] == ["Chargeback", payment.reference]
+    assert by_reference[payment.reference][-2:] == ["", ""]
+    assert Payment.objects.filter(original=payment).count() == 2
