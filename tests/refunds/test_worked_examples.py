@@ -298,3 +298,14 @@ def test_reconciliation_asks_again_for_a_refund_never_answered(card_gateway, fin
     assert refund.status == PaymentStatus.COMPLETED  # not abandoned as an unpaid checkout
     assert {r.idempotency_key for r in card_gateway.requests} == {f"refund-{refund.reference}"}
     assert balance(payment.customer) == Decimal("45.00")
+
+
+def test_the_same_refund_request_twice_refunds_and_audits_once(card_gateway, finance):
+    from paydesk.audit.models import AuditEntry
+
+    payment = card_payment()
+    first = payment_refund(payment=payment, reason="Asked", actor=finance, idempotency_key="k-1")
+    again = payment_refund(payment=payment, reason="Asked", actor=finance, idempotency_key="k-1")
+    assert again.pk == first.pk
+    assert AuditEntry.objects.filter(action="payment.refund").count() == 1
+    assert len(card_gateway.requests) == 1

@@ -89,6 +89,12 @@ def payment_refund(
             "outside Paydesk instead.",
             field="outside",
         )
+    if idempotency_key is not None:
+        repeated = Payment.objects.filter(
+            customer_id=original.customer_id, idempotency_key=idempotency_key
+        ).first()
+        if repeated is not None:  # the same request again: its answer, nothing new
+            return repeated
     description = ""
     if outside:
         description = f"Refund of {original.reference}: {reason.strip()}"
