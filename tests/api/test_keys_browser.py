@@ -10,9 +10,7 @@ from paydesk.api.models import ApiKey
 from tests.axe import assert_accessible
 from tests.backoffice.browser import chromium, demo, open_page, staff_page  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_new_staff_key_is_copied_and_a_revoke_asks_first(live_server, chromium, demo):  # noqa: F811

@@ -16,9 +16,7 @@ from tests.axe import assert_accessible
 from tests.backoffice.browser import DESK, hidden_columns, open_page, staff_page
 from tests.signin import browser_sign_in
 
-pytestmark = [
-    pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _short_paid_transfer() -> Payment:
