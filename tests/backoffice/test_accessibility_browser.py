@@ -49,7 +49,7 @@ def admin_pages() -> list[tuple[str, str]]:
         ("customer-edit", f"/backoffice/accounts/customer/{customer.pk}/change/"),
         ("method-edit", f"/backoffice/checkout/methodconfig/{method.pk}/change/"),
         ("bank-details", "/backoffice/banktransfers/bankdetails/"),
-        ("staff-users", "/backoffice/backoffice/staffuser/"),
+        ("staff-users", "/backoffice/users/staffuser/"),
         ("portal-defaults", "/backoffice/accounts/portaldefaults/"),
     ]
 

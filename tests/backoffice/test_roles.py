@@ -50,7 +50,7 @@ def test_support_sees_customers_payments_and_the_audit_log_but_nothing_to_add(su
     assert "/backoffice/ledger/payment/" in page
     assert "/backoffice/audit/auditentry/" in page
     assert ADD_PAYMENT not in page
-    assert "/backoffice/backoffice/staffuser/" not in page
+    assert "/backoffice/users/staffuser/" not in page
     assert "/backoffice/accounts/portaldefaults/" not in page
 
 
@@ -58,8 +58,8 @@ def test_finance_may_add_payments_but_not_customers_or_staff(finance):
     page = _index_links(finance)
     assert ADD_PAYMENT in page
     assert "/backoffice/accounts/customer/add/" not in page
-    assert "/backoffice/backoffice/staffuser/" not in page
-    assert finance.get("/backoffice/backoffice/staffuser/").status_code == 403
+    assert "/backoffice/users/staffuser/" not in page
+    assert finance.get("/backoffice/users/staffuser/").status_code == 403
     assert finance.get("/backoffice/accounts/customer/add/").status_code == 403
 
 
@@ -68,8 +68,8 @@ def test_administrators_see_everything(administrator):
     for path in (
         ADD_PAYMENT,
         "/backoffice/accounts/customer/add/",
-        "/backoffice/backoffice/staffuser/",
-        "/backoffice/backoffice/portaluser/",
+        "/backoffice/users/staffuser/",
+        "/backoffice/users/portaluser/",
         "/backoffice/accounts/portaldefaults/",
     ):
         assert path in page

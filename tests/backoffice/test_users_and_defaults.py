@@ -9,8 +9,8 @@ from paydesk.audit.models import AuditEntry
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-STAFF = "/backoffice/backoffice/staffuser/"
-PORTAL_USERS = "/backoffice/backoffice/portaluser/"
+STAFF = "/backoffice/users/staffuser/"
+PORTAL_USERS = "/backoffice/users/portaluser/"
 DEFAULTS = "/backoffice/accounts/portaldefaults/"
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from paydesk.ledger.services import payment_create
+from tests.backoffice.browser import chromium, demo  # noqa: F401 (fixtures for browser tests)
 from tests.factories import StaffFactory
 from tests.signin import sign_in
 

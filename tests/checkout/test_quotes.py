@@ -226,3 +226,13 @@ def test_the_rate_date_and_source_come_with_the_quote(rates):
     assert quote.rate.rate_date == timezone.localdate() - timedelta(days=2)
     assert quote.rate.source == "ECB"
     assert quote.rate_text.startswith("1 EUR = 1.08 USD (ECB, ")
+
+
+def test_a_quote_in_the_account_currency_names_no_rate_and_others_a_short_one(rates):
+    rates({"USD": "1.0845237190"})
+    customer = CustomerFactory(currency="USD", topup_currencies=["USD", "EUR"])
+    same = quote_build(customer=customer, method="bank_transfer", amount="50", currency="USD")
+    assert same.rate_text == "" and same.as_json()["display"]["fx_rate"] == ""
+    euros = quote_build(customer=customer, method="bank_transfer", amount="50", currency="EUR")
+    assert euros.rate_text.startswith("1 EUR = 1.08452 USD (ECB, ")
+    assert euros.as_json()["fx_rate"] == "1.084523719"

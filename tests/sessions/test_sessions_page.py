@@ -179,7 +179,7 @@ def test_an_administrator_setting_a_password_signs_out_every_session_of_that_use
     client = signed_in_past_second_factor(Client(), admin)
 
     response = client.post(
-        f"/backoffice/backoffice/portaluser/{target.pk}/password/",
+        f"/backoffice/users/portaluser/{target.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
 

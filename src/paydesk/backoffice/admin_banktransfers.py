@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,9 +24,12 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
 from paydesk.banktransfers.models import BankDetails, BankTransfer, TransferProof
 from paydesk.banktransfers.selectors import (
+    TransferAmounts,
+    transfer_amounts,
     transfer_approvals,
     transfer_proofs,
     transfer_receipt,
+    transfers_expected_attach,
     two_person_threshold,
 )
 from paydesk.banktransfers.services import (
@@ -35,8 +39,9 @@ from paydesk.banktransfers.services import (
 )
 from paydesk.banktransfers.views import proof_response
 from paydesk.errors import InvalidTransition, PaydeskError
+from paydesk.fx.fields import plain_rate, rate_short
 from paydesk.ledger.models import PaymentStatus
-from paydesk.money import format_money
+from paydesk.money import currency_exponent, format_money, round_half_up
 from paydesk.references import canonical_payment_reference
 
 FIELD_ALIASES = {"currency": "received_currency", "total": "received_amount"}
@@ -83,6 +88,14 @@ class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         )
 
 
+class TransferAmountsChangeList(ChangeList):
+    """A list page whose bank transfers know what they expected (one query for the page)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        transfers_expected_attach(self.result_list)
+
+
 @admin.register(BankTransfer, site=backoffice_site)
 class BankTransferAdmin(admin.ModelAdmin):
     """Bank transfers only; their page is the approval desk (nothing is edited as a model form)."""
@@ -105,6 +118,9 @@ class BankTransferAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).filter(method="bank_transfer")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return TransferAmountsChangeList
 
     def get_search_results(
         self, request: HttpRequest, queryset: Any, search_term: str
@@ -136,7 +152,7 @@ class BankTransferAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: BankTransfer) -> str:
-        return format_money(obj.total, obj.customer.currency)
+        return amount_with_difference(transfer_amounts(payment=obj))
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: BankTransfer) -> str:
@@ -195,11 +211,16 @@ class BankTransferAdmin(admin.ModelAdmin):
         may_complete = pending and can_move_money(request)
         approvals = list(transfer_approvals(payment=transfer))
         currency = transfer.customer.currency
-        initial = {"received_amount": f"{transfer.total:f}", "received_currency": currency}
+        amounts = transfer_amounts(payment=transfer)
+        initial = {
+            "received_amount": _prefill(amounts.expected, currency),
+            "received_currency": currency,
+        }
         if approvals:
+            first = approvals[0]
             initial = {
-                "received_amount": f"{approvals[0].received_amount:f}",
-                "received_currency": approvals[0].received_currency,
+                "received_amount": _prefill(first.received_amount, first.received_currency),
+                "received_currency": first.received_currency,
             }
         form = ReceivedAmountForm(request.POST or None, initial=initial)
         receipt = None
@@ -235,14 +256,20 @@ class BankTransferAdmin(admin.ModelAdmin):
             "app_label": self.opts.app_label,
             "title": _("Bank transfer %s") % transfer.reference,
             "transfer": transfer,
-            "amount": format_money(transfer.total, currency),
+            "amount": format_money(amounts.expected, currency),
+            "credited": format_money(amounts.total, currency) if amounts.completed else "",
+            "difference": amounts.differs and signed_money(amounts.difference, currency),
             "proofs": list(transfer_proofs(payment=transfer)),
             "approvals": [
-                (
-                    approval,
-                    format_money(approval.received_amount, approval.received_currency),
-                    format_money(approval.credit, currency),
-                )
+                {
+                    "approval": approval,
+                    "received": format_money(approval.received_amount, approval.received_currency),
+                    "credit": format_money(approval.credit, currency),
+                    "difference": signed_money(approval.credit - amounts.expected, currency),
+                    "rate": rate_context(
+                        approval.received_currency, currency, approval.rate, approval.rate_date
+                    ),
+                }
                 for approval in approvals
             ],
             "awaiting_second": pending and bool(approvals),
@@ -257,11 +284,17 @@ class BankTransferAdmin(admin.ModelAdmin):
                 "credit": format_money(
                     approvals[0].credit if approvals else receipt.credit, currency
                 ),
-                "difference": format_money(
-                    (approvals[0].credit if approvals else receipt.credit) - transfer.total,
+                "difference": signed_money(
+                    (approvals[0].credit if approvals else receipt.credit) - amounts.expected,
                     currency,
                 ),
-                "rate": receipt.rate,
+                "rate": rate_context(
+                    receipt.rate.base,
+                    receipt.rate.quote,
+                    receipt.rate.rate,
+                    receipt.rate.rate_date,
+                    source=receipt.rate.source,
+                ),
                 "two_person": not approvals and receipt.needs_two_approvals,
             },
             "payment_url": reverse("backoffice:ledger_payment_change", args=[transfer.pk]),
@@ -286,3 +319,35 @@ class BankTransferAdmin(admin.ModelAdmin):
                 )
                 % {"ref": done.reference, "limit": format_money(two_person_threshold(), currency)},
             )
+
+
+def _prefill(amount: Any, currency: str) -> str:
+    """An amount as the received-amount field shows it: the currency's decimals (150.00)."""
+    return f"{round_half_up(amount, currency_exponent(currency)):f}"
+
+
+def signed_money(amount: Any, currency: str) -> str:
+    """A difference with its sign either way: `+$1.50 USD`, `-$1.50 USD`, `$0.00 USD`."""
+    return ("+" if amount > 0 else "") + format_money(amount, currency)
+
+
+def amount_with_difference(amounts: TransferAmounts) -> str:
+    """A transfer's total; when it was credited for another amount, what it expected beneath."""
+    total = format_money(amounts.total, amounts.currency)
+    if not amounts.differs:
+        return total
+    return format_html('{}<br><span class="amount-expected">{}</span>', total, amounts.note)
+
+
+def rate_context(
+    base: str, quote: str, rate: Any, on: Any, *, source: str = ""
+) -> dict[str, str]:
+    """A rate as the transfer page shows it: six significant digits, the exact rate in a title;
+    no rate at all when nothing was converted."""
+    if base == quote:
+        return {"text": str(_("No conversion")), "exact": ""}
+    detail = ", ".join(part for part in (str(on), source) if part)
+    return {
+        "text": f"1 {base} = {rate_short(rate)} {quote} ({detail})",
+        "exact": f"1 {base} = {plain_rate(rate):f} {quote}",
+    }

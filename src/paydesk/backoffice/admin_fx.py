@@ -15,6 +15,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import fx_views
@@ -22,7 +23,7 @@ from paydesk.backoffice.filters import OccurredDateRangeFilter
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
-from paydesk.fx.fields import plain_rate
+from paydesk.fx.fields import plain_rate, rate_short
 from paydesk.fx.models import ExchangeRate
 from paydesk.fx.selectors import rate_list
 from paydesk.money import normalize_currency
@@ -144,4 +145,9 @@ class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
 
     @admin.display(description=_("rate"), ordering="rate")
     def rate_display(self, obj: ExchangeRate) -> str:
-        return f"{plain_rate(obj.rate):f}"
+        """Six significant digits to read; the exact rate in the title (and on the rate's page)."""
+        exact = f"{plain_rate(obj.rate):f}"
+        short = rate_short(obj.rate)
+        if short == exact:
+            return exact
+        return format_html('<span title="{}">{}</span>', exact, short)

@@ -21,11 +21,16 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.backoffice import payment_views, refund_views
+from paydesk.backoffice.admin_banktransfers import (
+    TransferAmountsChangeList,
+    amount_with_difference,
+)
 from paydesk.backoffice.admin_base import short_datetime
 from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter, OpenDisputeFilter
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
+from paydesk.banktransfers.selectors import transfer_amounts
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
@@ -145,7 +150,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         if getattr(request, "backoffice_export", False):
             return ExportChangeList
-        return super().get_changelist(request, **kwargs)
+        return TransferAmountsChangeList
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -239,6 +244,9 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:
+        """The total; a bank transfer credited for another amount says what it expected."""
+        if obj.method == PaymentMethod.BANK_TRANSFER:
+            return amount_with_difference(transfer_amounts(payment=obj))
         return format_money(obj.total, obj.customer.currency)
 
     @admin.display(description=_("status"), ordering="status")

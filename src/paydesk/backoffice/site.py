@@ -8,16 +8,38 @@ No model can be deleted from here: `delete_selected` is switched off for the who
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from paydesk.accounts.forms import BackofficeAuthenticationForm
 from paydesk.audit.services import audit_record
 from paydesk.sessions.services import sessions_after_password_change
 from paydesk.twofactor.selectors import second_factor_satisfied
 from paydesk.web.client_ip import client_ip
+
+# Where an app's pages live under /backoffice/ when its label would read badly there
+# (issue 13, finding 10): the staff and portal users are the back office app's own models, so
+# Django would serve them at /backoffice/backoffice/…. The old addresses redirect.
+APP_PATHS = {"backoffice": "users"}
+
+
+def moved_app_redirect(label: str) -> Callable[..., HttpResponse]:
+    """/backoffice/<label>/<rest> → /backoffice/<new path>/<rest>, query string kept; 308 for
+    a POST (its body goes with it), 301 otherwise."""
+
+    def view(request: HttpRequest, rest: str) -> HttpResponse:
+        prefix = request.path[: len(request.path) - len(rest)]
+        target = prefix[: -len(label) - 1] + APP_PATHS[label] + "/" + rest
+        query = request.META.get("QUERY_STRING", "")
+        response = HttpResponseRedirect(target + (f"?{query}" if query else ""))
+        response.status_code = 301 if request.method in ("GET", "HEAD") else 308
+        return response
+
+    return view
 
 
 class BackofficeSite(admin.AdminSite):
@@ -40,6 +62,34 @@ class BackofficeSite(admin.AdminSite):
             **(extra_context or {}),
         }
         return super().index(request, context)
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        """Django's admin URLs, with the apps in APP_PATHS served at their own path."""
+        moved: list[URLPattern | URLResolver] = []
+        indexes: list[URLPattern | URLResolver] = []
+        for label, new in APP_PATHS.items():
+            # After Django's own, so that reverse("app_list", app_label=label) finds it first.
+            indexes.append(
+                path(
+                    f"{new}/",
+                    self.admin_view(self.app_index),
+                    {"app_label": label},
+                    name="app_list",
+                )
+            )
+            moved += [
+                path(f"{new}/{model._meta.model_name}/", include(model_admin.urls))
+                for model, model_admin in self._registry.items()
+                if model._meta.app_label == label
+            ]
+            moved.append(re_path(rf"^{label}/(?P<rest>.*)$", moved_app_redirect(label)))
+        kept = [
+            pattern
+            for pattern in super().get_urls()
+            if str(pattern.pattern).split("/", 1)[0] not in APP_PATHS
+        ]
+        at = next(i for i, p in enumerate(kept) if getattr(p, "name", "") == "app_list") + 1
+        return moved + kept[:at] + indexes + kept[at:]
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

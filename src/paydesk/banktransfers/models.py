@@ -83,6 +83,14 @@ class TransferApproval(models.Model):
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    expected = AmountField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The transfer's pending amount when it was approved (account currency): completing "
+            "it for another amount changes the payment's total, never this."
+        ),
+    )
     received_amount = AmountField()
     received_currency = models.CharField(max_length=3)
     credit = AmountField(help_text=_("The received amount in the account currency."))

@@ -4,6 +4,7 @@ approvals so far, and the preview of a completion (credit, rate, difference). Ne
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,10 +16,11 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.banktransfers.errors import TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
 from paydesk.fx.selectors import Rate, convert
-from paydesk.ledger.models import Payment
+from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
     currency_exponent,
     decimal_places,
+    format_money,
     normalize_currency,
     to_decimal,
 )
@@ -106,4 +108,72 @@ def transfer_receipt(
         rate=conversion.rate,
         expected=payment.total,
         currency=account_currency,
+    )
+
+
+EXPECTED_ATTRIBUTE = "transfer_expected"
+
+
+def transfers_expected_attach(payments: Iterable[Payment]) -> None:
+    """Give each bank transfer among `payments` (a list page) the amount it expected, in one
+    query, so that transfer_amounts reads it without a query a row."""
+    transfers = {p.pk: p for p in payments if p.method == PaymentMethod.BANK_TRANSFER}
+    for payment in transfers.values():
+        setattr(payment, EXPECTED_ATTRIBUTE, None)
+    rows = (
+        TransferApproval.objects.filter(payment_id__in=list(transfers), expected__isnull=False)
+        .order_by("-at", "-id")
+        .values_list("payment_id", "expected")
+    )
+    for payment_id, expected in rows:  # the first approval's, read last, wins
+        setattr(transfers[payment_id], EXPECTED_ATTRIBUTE, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferAmounts:
+    """What a bank transfer expected and what it credited (both in the account currency)."""
+
+    expected: Decimal
+    total: Decimal
+    currency: str
+    completed: bool
+
+    @property
+    def difference(self) -> Decimal:
+        """Credited minus expected: negative when less arrived; zero until completed."""
+        return self.total - self.expected if self.completed else Decimal(0)
+
+    @property
+    def differs(self) -> bool:
+        return self.difference != 0
+
+    @property
+    def note(self) -> str:
+        """`expected $150.00 USD, -$1.50 USD` for a transfer credited for another amount."""
+        if not self.differs:
+            return ""
+        return (
+            f"expected {format_money(self.expected, self.currency)}, "
+            f"{'+' if self.difference > 0 else ''}{format_money(self.difference, self.currency)}"
+        )
+
+
+def transfer_amounts(*, payment: Payment) -> TransferAmounts:
+    """The transfer's expected amount (kept with its first approval) beside its total now.
+
+    Reads what transfers_expected_attach gave the payment when it has it."""
+    if hasattr(payment, EXPECTED_ATTRIBUTE):
+        expected = getattr(payment, EXPECTED_ATTRIBUTE)
+    else:
+        expected = (
+            TransferApproval.objects.filter(payment=payment)
+            .order_by("at", "id")
+            .values_list("expected", flat=True)
+            .first()
+        )
+    return TransferAmounts(
+        expected=payment.total if expected is None else expected,
+        total=payment.total,
+        currency=payment.customer.currency,
+        completed=payment.status == PaymentStatus.COMPLETED,
     )

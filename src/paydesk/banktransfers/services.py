@@ -276,6 +276,7 @@ def _approve(
             approval = TransferApproval.objects.create(
                 payment=locked,
                 approver=actor,
+                expected=locked.total,  # still pending: what the transfer expects
                 received_amount=receipt.received_amount,
                 received_currency=receipt.received_currency,
                 credit=credit,

@@ -27,6 +27,7 @@ from paydesk.banktransfers.models import TransferProof
 from paydesk.banktransfers.proofs import CONTENT_TYPES, EXTENSIONS, proof_path
 from paydesk.banktransfers.selectors import (
     bank_details_current,
+    transfer_amounts,
     transfer_for_customer,
     transfer_proofs,
 )
@@ -78,6 +79,7 @@ def _detail(
         "nav": "payments",
         "customer": customer,
         "payment": payment,
+        "amounts": transfer_amounts(payment=payment),
         "pending": pending,
         "bank_details": details,
         # What "Copy all bank details" puts on the clipboard: one line per detail.

@@ -33,6 +33,7 @@ from paydesk.errors import (
     MethodUnavailable,
     RateUnavailable,
 )
+from paydesk.fx.fields import rate_short
 from paydesk.fx.selectors import Rate, rate_for
 from paydesk.gateways.registry import gateway_for
 from paydesk.money import (
@@ -40,7 +41,6 @@ from paydesk.money import (
     currency_exponent,
     decimal_places,
     format_money,
-    format_rate,
     normalize_currency,
     plain_amount,
     round_half_up,
@@ -83,7 +83,7 @@ class QuoteTerms:
                 "surcharge": format_money(self.surcharge, self.currency),
                 "total_charged": format_money(self.total_charged, self.currency),
                 "credit": format_money(self.credit, self.account_currency),
-                "fx_rate": self.rate_text if self.currency != self.account_currency else "",
+                "fx_rate": self.rate_text,
                 "bonus": self.bonus_text,
                 "balance_rise": (
                     format_money(self.credit + self.bonus, self.account_currency)
@@ -104,8 +104,12 @@ class QuoteTerms:
 
     @property
     def rate_text(self) -> str:
+        """`1 EUR = 1.08452 USD (ECB, 2025-01-10)` (six significant digits: the exact rate is in
+        the JSON's `fx_rate`); nothing when no conversion happens."""
+        if self.currency == self.account_currency:
+            return ""
         return (
-            f"1 {self.currency} = {format_rate(self.rate.rate)} {self.account_currency} "
+            f"1 {self.currency} = {rate_short(self.rate.rate)} {self.account_currency} "
             f"({self.rate.source}, {self.rate.rate_date.isoformat()})"
         )
 

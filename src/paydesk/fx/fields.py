@@ -11,7 +11,7 @@ This module never rounds a rate: one with more than 10 decimals is refused, neve
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import models
@@ -33,6 +33,22 @@ def plain_rate(rate: Decimal) -> Decimal:
     if isinstance(exponent, int) and exponent > 0:
         rate = rate.quantize(Decimal(1))
     return rate
+
+
+RATE_DISPLAY_DIGITS = 6  # the ECB publishes at most 6 significant digits
+
+
+def rate_short(rate: Decimal) -> str:
+    """A rate for people to read: 6 significant digits (never fewer than its whole part), no
+    trailing zeros — 1.0845237190 → 1.08452, 0.0091234567 → 0.00912346, 1 → 1. Rounds for
+    display only: show the exact rate (plain_rate) beside it, e.g. in a title."""
+    rate = plain_rate(rate)
+    if rate == 0:
+        return "0"
+    places = max(0, RATE_DISPLAY_DIGITS - 1 - rate.adjusted())
+    if places >= -rate.as_tuple().exponent:  # type: ignore[operator]
+        return f"{rate:f}"
+    return f"{plain_rate(rate.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)):f}"
 
 
 def _exact_places(value: Decimal) -> int:
