@@ -91,6 +91,8 @@ def test_sign_in_read_filter_and_download_the_csv(live_server, page, portal_user
         "Status",
         "Method",
         "Description",
+        "Relation",
+        "Original reference",
     ]
     assert [(row[2], row[6]) for row in table[1:]] == [
         ("30.00", "Bank top-up"),
