@@ -173,6 +173,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     can_view_payments = models.BooleanField(default=True)
     can_make_payments = models.BooleanField(default=True)
+    # Billing setup (the Billing page, its API): off unless staff grant it, since it changes
+    # where payment emails go and what the customer's tax documents say.
+    can_manage_billing = models.BooleanField(default=False)
     staff_role = models.CharField(max_length=16, choices=StaffRole.choices, blank=True, default="")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
@@ -214,3 +217,4 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_move_money(self) -> bool:
         return self.has_role(StaffRole.FINANCE)
+

@@ -278,7 +278,14 @@ class StaffUserChangeForm(forms.ModelForm):
 class PortalUserAddForm(_NewUserForm):
     class Meta:
         model = User
-        fields = ["customer", "email", "full_name", "can_view_payments", "can_make_payments"]
+        fields = [
+            "customer",
+            "email",
+            "full_name",
+            "can_view_payments",
+            "can_make_payments",
+            "can_manage_billing",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,7 +295,13 @@ class PortalUserAddForm(_NewUserForm):
 class PortalUserChangeForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
+        fields = [
+            "full_name",
+            "can_view_payments",
+            "can_make_payments",
+            "can_manage_billing",
+            "is_active",
+        ]
 
 
 class PasswordSetForm(SetPasswordMixin, forms.Form):
