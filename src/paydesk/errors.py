@@ -60,6 +60,18 @@ class CustomerError(PaydeskError):
     code = "customer_error"
 
 
+class BillingProfileError(CustomerError):
+    """A billing profile field is refused: an unknown country, a bad contact email, too long."""
+
+    code = "invalid_billing_profile"
+
+
+class InvalidTaxId(BillingProfileError):
+    """A tax / VAT id fails its country's format or check digits (checked offline)."""
+
+    code = "invalid_tax_id"
+
+
 class PermissionDenied(PaydeskError):
     """The acting user's role does not allow this action."""
 

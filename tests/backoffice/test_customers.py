@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from paydesk.accounts.models import Contact, Customer
+from paydesk.accounts.models import BillingProfile, Contact, Customer
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.services import payment_create
 
@@ -32,6 +32,8 @@ def form_data(**overrides):
         "contacts-MIN_NUM_FORMS": "0",
         "contacts-MAX_NUM_FORMS": "1000",
         "contacts-0-email": "billing@acme.example",
+        "billing_profile-TOTAL_FORMS": "0",
+        "billing_profile-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
@@ -156,3 +158,53 @@ def test_the_list_shows_balance_and_debit_limit_as_money(support, customer):
     page = support.get(CUSTOMERS).content.decode()
     assert "-$10.00 USD" in page
     assert "$1,234.50 USD" in page
+
+
+def _profile_data(**fields):
+    profile = {
+        "legal_name": "Acme Telecom Inc.",
+        "address_line1": "1 Main Street",
+        "address_line2": "",
+        "city": "London",
+        "postal_code": "EC1A 1BB",
+        "region": "",
+        "country": "GB",
+        "tax_id": "GB 980 7806 84",
+        **fields,
+    }
+    return {
+        "billing_profile-TOTAL_FORMS": "1",
+        "billing_profile-INITIAL_FORMS": "0",
+        **{f"billing_profile-0-{name}": value for name, value in profile.items()},
+    }
+
+
+def test_staff_edit_the_billing_profile_on_the_customers_page_audited(
+    administrator, admin_user, customer
+):
+    url = f"{CUSTOMERS}{customer.pk}/change/"
+    page = administrator.get(url).content.decode()
+    assert "billing_profile-0-tax_id" in page and "never looked up online" in page
+    response = administrator.post(
+        url, form_data(name=customer.name, currency="USD", **_profile_data())
+    )
+    assert response.status_code == 302, response.context and response.context["errors"]
+    profile = BillingProfile.objects.get(customer=customer)
+    assert (profile.legal_name, profile.tax_id, profile.updated_by) == (
+        "Acme Telecom Inc.",
+        "GB980780684",
+        admin_user,
+    )
+    entry = AuditEntry.objects.get(action="billing_profile.update")
+    assert entry.actor == admin_user and entry.customer_id == customer.pk
+    assert (entry.before["legal_name"], entry.after["legal_name"]) == ("", "Acme Telecom Inc.")
+
+
+def test_an_invalid_tax_id_in_the_back_office_is_a_field_error(administrator, customer):
+    url = f"{CUSTOMERS}{customer.pk}/change/"
+    data = form_data(name=customer.name, currency="USD", **_profile_data(tax_id="GB980780685"))
+    response = administrator.post(url, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "check digits do not match" in body
+    assert not BillingProfile.objects.exists()

@@ -6,7 +6,7 @@ import pytest
 
 from paydesk.accounts.models import PortalDefaults, User
 from paydesk.audit.models import AuditEntry
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PortalUserFactory
 
 pytestmark = pytest.mark.django_db
 STAFF = "/backoffice/users/staffuser/"
@@ -76,8 +76,31 @@ def test_an_administrator_creates_a_bookkeeper_who_may_only_view(administrator, 
     user = User.objects.get(email="books@acme.example")
     assert user.customer == customer
     assert (user.can_view_payments, user.can_make_payments) == (True, False)
+    assert not user.can_manage_billing
     assert not user.is_staff
     assert AuditEntry.objects.filter(action="user.create", customer_id=customer.pk).exists()
+
+
+def test_an_administrator_grants_manage_billing_and_it_is_audited(administrator, customer):
+    user = PortalUserFactory(customer=customer, full_name="Payer")
+    assert not user.can_manage_billing  # off until staff grant it
+    response = administrator.post(
+        f"{PORTAL_USERS}{user.pk}/change/",
+        {
+            "full_name": "Payer",
+            "can_view_payments": "on",
+            "can_make_payments": "on",
+            "can_manage_billing": "on",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.can_manage_billing
+    entry = AuditEntry.objects.get(action="user.update", customer_id=customer.pk)
+    assert (entry.before["can_manage_billing"], entry.after["can_manage_billing"]) == (False, True)
+    listing = administrator.get(PORTAL_USERS).content.decode()
+    assert "can_manage_billing" in listing or "manage billing" in listing.lower()
 
 
 def test_role_change_and_password_reset_are_audited_without_the_password(

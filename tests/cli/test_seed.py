@@ -55,8 +55,10 @@ def test_every_demo_login_signs_in_with_its_password():
     assert roles["support@example.com"] == "support"
     customer_user = User.objects.get(email="customer@example.com")
     assert customer_user.customer == acme and customer_user.can_make_payments
+    assert customer_user.can_manage_billing
     bookkeeper = User.objects.get(email="bookkeeper@example.com")
     assert bookkeeper.customer == acme and not bookkeeper.can_make_payments
+    assert not bookkeeper.can_manage_billing
     assert User.objects.get(email="eur@example.com").customer == nordlicht
 
 

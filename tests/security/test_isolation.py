@@ -6,6 +6,7 @@ customer's identifiers in its path and in its query string, so a route added lat
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from paydesk.accounts.billing import billing_profile_update
 from paydesk.checkout.models import Quote
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
@@ -23,14 +25,19 @@ pytestmark = pytest.mark.django_db
 
 SECRET_DESCRIPTION = "Other customer private top-up"
 SECRET_NAME = "Rival Telecom"
+SECRET_TAX_ID = "FR40303265045"  # the other customer's billing profile
 
 
 @pytest.fixture
 def two_customers():
     mine = CustomerFactory(name="Mine Ltd", currency="USD")
     other = CustomerFactory(name=SECRET_NAME, currency="EUR")
-    me = PortalUserFactory(customer=mine)
-    PortalUserFactory(customer=other)
+    me = PortalUserFactory(customer=mine, can_manage_billing=True)
+    rival = PortalUserFactory(customer=other, can_manage_billing=True)
+    billing_profile_update(
+        customer=other, actor=rival, legal_name=SECRET_NAME + " SAS", country="FR",
+        tax_id=SECRET_TAX_ID, contacts=["secret-billing@rival.example"],
+    )
     payment_create(customer=mine, total="10", description="My own top-up")
     theirs = payment_create(
         customer=other, total="77.77", description=SECRET_DESCRIPTION + " #staff note"
@@ -61,7 +68,8 @@ def _leaks(body: bytes, other, payment) -> list[str]:
     # The query string is echoed by some pages (the time zone form's return URL), so markers
     # are only things a request never names: the other customer's text, name and amount.
     text = body.decode("utf-8", "replace")
-    markers = ["private top-up", SECRET_NAME, "staff note", "77.77"]
+    markers = ["private top-up", SECRET_NAME, "staff note", "77.77", SECRET_TAX_ID,
+               "secret-billing@rival.example"]
     return [m for m in markers if m in text]
 
 
@@ -250,3 +258,49 @@ def test_show_balance_off_hides_the_balance_on_every_page(route, colleagues):
             assert [m for m in BALANCE_MARKERS if m in body] == [], (user.email, path)
             if not route.kwargs:
                 break
+
+
+# --- the billing profile (issue 14): no id in its URLs, so only one's own is ever reached ------
+
+BILLING_PATHS = ["/billing/", "/api/v1/billing/profile"]
+
+
+def test_the_sweep_covers_the_billing_urls():
+    swept = {r.path({}) for r in CUSTOMER_ROUTES}
+    assert set(BILLING_PATHS) <= swept, swept
+
+
+def test_another_customers_profile_is_never_reached_nor_changed(two_customers):
+    me, other, _theirs, _pending = two_customers
+    client = Client()
+    client.force_login(me)
+    for path in BILLING_PATHS:
+        for query in ({"customer": other.pk}, {"customer_id": other.pk}, {"id": other.pk}):
+            response = client.get(path, query)
+            assert response.status_code == 200, (path, query)
+            assert _leaks(response.content, other, None) == [], (path, query)
+    token = client.get("/billing/").cookies.get("csrftoken")
+    csrf = {"X-CSRFToken": token.value} if token else {}
+    response = client.put(
+        f"/api/v1/billing/profile?customer_id={other.pk}",
+        json.dumps({"legal_name": "Overwritten", "customer_id": other.pk}),
+        content_type="application/json",
+        headers=csrf,
+    )
+    assert response.status_code in (200, 403), response.content
+    other.billing_profile.refresh_from_db()
+    assert other.billing_profile.legal_name == SECRET_NAME + " SAS"
+
+
+def test_a_user_without_manage_billing_gets_403_on_every_billing_url(two_customers):
+    me, _other, _theirs, _pending = two_customers
+    me.can_manage_billing = False
+    me.save(update_fields=["can_manage_billing"])
+    client = Client()
+    client.force_login(me)
+    for path in BILLING_PATHS:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code in (403, 405), (method, path, response.status_code)
+    response = client.put("/api/v1/billing/profile", "{}", content_type="application/json")
+    assert response.status_code == 403

@@ -2,8 +2,9 @@
 transfer view uses. They sit with the accounts (users, customers, permissions), below every app
 that has pages, so no app imports another app's views to check access.
 
-Staff are sent to the back office; a user without a customer, or without *view payments* for a
-payments page, is refused with a message (never a crash, never another customer's data).
+Staff are sent to the back office; a user without a customer, without *view payments* for a
+payments page, or without *manage billing* for the Billing page, is refused with a message
+(never a crash, never another customer's data).
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def view_payments_required(view: PortalView) -> PortalView:
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
         if not request.user.can_view_payments:  # type: ignore[union-attr]
             return refuse(request, _("You do not have permission to view payments."))
+        return view(request, customer, *args, **kwargs)
+
+    return wrapped
+
+
+def manage_billing_required(view: PortalView) -> PortalView:
+    """Only users with the *manage billing* permission see or change the billing setup."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.can_manage_billing:  # type: ignore[union-attr]
+            return refuse(request, _("You do not have permission to manage billing."))
         return view(request, customer, *args, **kwargs)
 
     return wrapped

@@ -173,6 +173,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     can_view_payments = models.BooleanField(default=True)
     can_make_payments = models.BooleanField(default=True)
+    # Billing setup (the Billing page, its API): off unless staff grant it, since it changes
+    # where payment emails go and what the customer's tax documents say.
+    can_manage_billing = models.BooleanField(default=False)
     staff_role = models.CharField(max_length=16, choices=StaffRole.choices, blank=True, default="")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
@@ -214,3 +217,43 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_move_money(self) -> bool:
         return self.has_role(StaffRole.FINANCE)
+
+
+class BillingProfile(models.Model):
+    """Who the customer is on paper: legal name, address, tax id; one per customer.
+
+    Written only by paydesk.accounts.billing (billing_profile_update), which checks the tax id
+    offline with python-stdnum and records every change in the audit log. The billing contacts
+    (who receives payment emails) are the customer's Contact rows, edited with the profile.
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code.")
+    )
+    tax_id = models.CharField(
+        _("tax / VAT id"),
+        max_length=40,
+        blank=True,
+        help_text=_("Stored without spaces or dots, EU VAT numbers with their country prefix."),
+    )
+    updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    def __str__(self) -> str:
+        return self.legal_name or f"Billing profile of customer {self.customer_id}"

@@ -143,6 +143,7 @@ def portal_user_create(
     full_name: str = "",
     can_view_payments: bool = True,
     can_make_payments: bool = True,
+    can_manage_billing: bool = False,
     actor: Any = None,
     validate: bool = True,
 ) -> User:
@@ -159,6 +160,7 @@ def portal_user_create(
         customer=customer,
         can_view_payments=can_view_payments,
         can_make_payments=can_make_payments,
+        can_manage_billing=can_manage_billing,
     )
     if validate:
         _checked_password(password, user)
@@ -171,7 +173,12 @@ def portal_user_create(
                 actor=actor,
                 obj=user,
                 customer_id=customer.pk,
-                after={"email": email, "view": can_view_payments, "pay": can_make_payments},
+                after={
+                    "email": email,
+                    "view": can_view_payments,
+                    "pay": can_make_payments,
+                    "billing": can_manage_billing,
+                },
             )
     return user
 

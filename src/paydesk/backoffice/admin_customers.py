@@ -16,14 +16,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.accounts.models import Contact, Customer
+from paydesk.accounts.billing import PROFILE_FIELDS, billing_profile_update
+from paydesk.accounts.models import BillingProfile, Contact, Customer
 from paydesk.accounts.services import (
     customer_create,
     customer_online_methods_pause,
     customer_update,
 )
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
-from paydesk.backoffice.forms import CustomerForm
+from paydesk.backoffice.forms import BillingProfileAdminForm, CustomerForm
 from paydesk.backoffice.roles import can_move_money, is_admin, is_staff
 from paydesk.backoffice.services import customer_contacts_set
 from paydesk.backoffice.site import backoffice_site
@@ -35,7 +36,8 @@ class ContactInline(admin.TabularInline):
     model = Contact
     extra = 1
     fields = ["email"]
-    verbose_name = _("confirmation contact")
+    verbose_name = _("billing contact")
+    verbose_name_plural = _("billing contacts (receive payment emails)")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         """A table row has no <label>: each input is named for screen readers (axe-core)."""
@@ -67,10 +69,36 @@ class ContactInline(admin.TabularInline):
         return is_admin(request)
 
 
+class BillingProfileInline(admin.StackedInline):
+    """The customer's billing profile, saved through accounts.billing (audited; the customer
+    sees on the Billing page that staff changed it)."""
+
+    model = BillingProfile
+    form = BillingProfileAdminForm
+    fields = list(PROFILE_FIELDS)
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = _("billing profile")
+    verbose_name_plural = _("billing profile")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_staff(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_admin(request) and obj is not None
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Customer, site=backoffice_site)
 class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     form = CustomerForm
-    inlines = [ContactInline]
+    inlines = [BillingProfileInline, ContactInline]
     list_display = ["name", "currency", "balance_display", "debit_limit_display", "slug"]
     search_fields = ["name", "slug", "contacts__email"]
     list_filter = ["currency"]
@@ -204,6 +232,9 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     def save_formset(
         self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool
     ) -> None:
+        if formset.model is BillingProfile:
+            self._save_billing_profile(request, form.instance, formset)
+            return
         emails = [
             f.cleaned_data["email"]
             for f in formset.forms
@@ -213,6 +244,18 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
             customer_contacts_set(customer=form.instance, emails=emails, actor=request.user)
         except PaydeskError as exc:
             raise ServiceRefused(exc) from exc
+
+    def _save_billing_profile(
+        self, request: HttpRequest, customer: Customer, formset: BaseInlineFormSet
+    ) -> None:
+        for profile_form in formset.forms:
+            if not profile_form.has_changed():
+                continue
+            fields = {name: profile_form.cleaned_data.get(name, "") for name in PROFILE_FIELDS}
+            try:
+                billing_profile_update(customer=customer, actor=request.user, **fields)
+            except PaydeskError as exc:
+                raise ServiceRefused(exc) from exc
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False

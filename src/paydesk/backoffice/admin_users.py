@@ -254,13 +254,20 @@ class PortalUserAdmin(UserAdminBase):
                     "full_name",
                     "can_view_payments",
                     "can_make_payments",
+                    "can_manage_billing",
                     "password1",
                     "password2",
                 ]
             },
         )
     ]
-    change_fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
+    change_fields = [
+        "full_name",
+        "can_view_payments",
+        "can_make_payments",
+        "can_manage_billing",
+        "is_active",
+    ]
     readonly_fields = [
         "email",
         "customer",
@@ -275,6 +282,7 @@ class PortalUserAdmin(UserAdminBase):
         "full_name",
         "can_view_payments",
         "can_make_payments",
+        "can_manage_billing",
         "is_active",
         "last_login",
     ]
@@ -322,6 +330,7 @@ class PortalUserAdmin(UserAdminBase):
                     full_name=data["full_name"],
                     can_view_payments=data["can_view_payments"],
                     can_make_payments=data["can_make_payments"],
+                    can_manage_billing=data["can_manage_billing"],
                     actor=request.user,
                 )
         except PaydeskError as exc:

@@ -16,8 +16,17 @@ from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults, StaffRole, User
+from paydesk.accounts.billing import PROFILE_FIELDS, billing_profile_clean
+from paydesk.accounts.models import (
+    BillingProfile,
+    Customer,
+    PaymentMethod,
+    PortalDefaults,
+    StaffRole,
+    User,
+)
 from paydesk.accounts.services import EDITABLE_CUSTOMER_FIELDS
+from paydesk.accounts.taxids import country_names
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import normalize_currency
@@ -278,7 +287,14 @@ class StaffUserChangeForm(forms.ModelForm):
 class PortalUserAddForm(_NewUserForm):
     class Meta:
         model = User
-        fields = ["customer", "email", "full_name", "can_view_payments", "can_make_payments"]
+        fields = [
+            "customer",
+            "email",
+            "full_name",
+            "can_view_payments",
+            "can_make_payments",
+            "can_manage_billing",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,7 +304,13 @@ class PortalUserAddForm(_NewUserForm):
 class PortalUserChangeForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["full_name", "can_view_payments", "can_make_payments", "is_active"]
+        fields = [
+            "full_name",
+            "can_view_payments",
+            "can_make_payments",
+            "can_manage_billing",
+            "is_active",
+        ]
 
 
 class PasswordSetForm(SetPasswordMixin, forms.Form):
@@ -305,3 +327,35 @@ class PasswordSetForm(SetPasswordMixin, forms.Form):
         self.validate_passwords()
         self.validate_password_for_user(self.user)
         return cleaned
+
+
+class BillingProfileAdminForm(forms.ModelForm):
+    """The billing profile on the customer's page: the country from the ISO list, and each field
+    checked by accounts.billing (the tax id offline, by its check digits) before anything saves."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    class Meta:
+        model = BillingProfile
+        fields = list(PROFILE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *country_names().items()]
+        self.fields["tax_id"].help_text = _(
+            "Checked by format and check digits only (python-stdnum), never looked up online."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.has_changed():
+            return data
+        try:
+            cleaned = billing_profile_clean(
+                **{name: data.get(name, "") for name in PROFILE_FIELDS}
+            )
+        except PaydeskError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+            return data
+        data.update(cleaned)
+        return data

@@ -24,7 +24,13 @@ from paydesk.errors import CustomerError, PermissionDenied
 
 PORTAL_FLAGS = ("show_balance", "show_payments", "show_pending_bank_payments", "allow_vouchers")
 STAFF_EDITABLE = ("full_name", "staff_role", "is_active")
-PORTAL_USER_EDITABLE = ("full_name", "can_view_payments", "can_make_payments", "is_active")
+PORTAL_USER_EDITABLE = (
+    "full_name",
+    "can_view_payments",
+    "can_make_payments",
+    "can_manage_billing",
+    "is_active",
+)
 
 
 def _require_admin(actor: Any) -> None:
@@ -75,7 +81,8 @@ def staff_user_update(*, user: User, actor: Any, **changes: Any) -> User:
 
 
 def portal_user_update(*, user: User, actor: Any, **changes: Any) -> User:
-    """Change a portal user's name, permissions (view / make payments) or active flag."""
+    """Change a portal user's name, permissions (view / make payments, manage billing) or active
+    flag."""
     if not User.objects.filter(pk=user.pk, customer__isnull=False).exists():
         raise CustomerError("That user is not a portal user.")
     return _user_update(

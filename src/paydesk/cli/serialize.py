@@ -47,6 +47,7 @@ def user_data(user: User) -> dict[str, Any]:
         "staff_role": user.staff_role or None,
         "can_view_payments": user.can_view_payments if user.customer_id else None,
         "can_make_payments": user.can_make_payments if user.customer_id else None,
+        "can_manage_billing": user.can_manage_billing if user.customer_id else None,
     }
 
 

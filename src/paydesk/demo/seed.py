@@ -312,6 +312,7 @@ def _seed_users(customers: list[Customer]) -> None:
             password=passwords[email],
             full_name=name,
             can_make_payments=can_pay,
+            can_manage_billing=can_pay,  # the bookkeeper only reads: no billing setup either
             validate=False,  # the demo passwords are public; validators would refuse some
         )
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from paydesk.portal import payment_detail, views
+from paydesk.portal import billing, payment_detail, views
 
 app_name = "portal"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("payments/export.csv", views.payments_csv, name="payments_csv"),
     path("payments/updates", views.payments_updates, name="payments_updates"),
     path("preferences/", views.preferences, name="preferences"),
+    path("billing/", billing.billing, name="billing"),
     path("payments/<str:reference>/", payment_detail.payment_detail, name="payment_detail"),
     path("preferences/time-zone", views.set_time_zone, name="set_time_zone"),
 ]

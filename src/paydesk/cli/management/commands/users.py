@@ -51,7 +51,7 @@ class Command(PaydeskCommand):
         create.add_argument(
             "--view-only",
             action="store_true",
-            help="may view payments but not make them (a bookkeeper)",
+            help="may view payments but not make them nor manage billing (a bookkeeper)",
         )
 
         staff = add(
@@ -84,9 +84,14 @@ class Command(PaydeskCommand):
             full_name=options["full_name"],
             can_view_payments=True,
             can_make_payments=not options["view_only"],
+            can_manage_billing=not options["view_only"],
             actor=staff_lookup(options["actor"]),
         )
-        rights = "view only" if options["view_only"] else "view and make payments"
+        rights = (
+            "view only"
+            if options["view_only"]
+            else "view and make payments, manage billing"
+        )
         self.emit(
             options,
             user_data(user),
