@@ -117,6 +117,11 @@ def test_portal_users_get_nothing_from_the_back_office(route, two_customers):
     client = Client()
     client.force_login(me)
     response = client.get(route.path({"object_id": str(theirs.pk), "url": "x"}))
+    if route.regex.startswith("backoffice/backoffice/"):
+        # The old addresses only move to the new ones (a permanent redirect, nothing else):
+        # the new address must then refuse like any other.
+        assert response.status_code == 301 and not response.content
+        response = client.get(response["Location"])
     # Only the back office's sign-in form answers; everything else sends the user there.
     expected = (200,) if route.regex.startswith("backoffice/login/") else (302, 404)
     assert response.status_code in expected, response.status_code
