@@ -43,6 +43,7 @@ from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.access import can_manage_methods
 from paydesk.money import format_money, plain_amount
 from paydesk.vouchers.bonus import bonus_terms, voucher_bonus_preview
 from paydesk.vouchers.models import VoucherActivation
@@ -88,6 +89,7 @@ def _render(
         "sections": [(m, forms[m.method]) for m in methods],
         "chosen": chosen,
         "quote": quote,
+        "can_manage_methods": can_manage_methods(request.user),
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
             if customer.minimum_payment > 0

@@ -9,6 +9,8 @@
  *   card.on("change", function (event) { … event.error … });
  *   stripe.createPaymentMethod({ type: "card", card: card })
  *     .then(function (result) { result.paymentMethod.id  or  result.error.message });
+ *   stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } })
+ *     .then(function (result) { result.setupIntent.status  or  result.error.message });
  *
  * The card fields live in the iframe (another document, served by the "processor"); this file
  * only passes messages to it, checked by origin and window both ways.
@@ -191,6 +193,53 @@
       });
     }
     return params.card._createPaymentMethod(params.billing_details);
+  };
+
+  function intentId(clientSecret) {
+    var match = /^((?:seti|pi)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/.exec(clientSecret || "");
+    return match ? match[1] : "";
+  }
+
+  // POST to the sandbox's Stripe API with the publishable key, as Stripe.js does.
+  Stripe.prototype._post = function (path, fields) {
+    var body = new URLSearchParams(fields);
+    body.set("key", this._key);
+    return fetch(base + path, {
+      method: "POST",
+      body: body,
+      credentials: "omit",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        return { ok: response.ok, json: json };
+      });
+    }, function () {
+      return { ok: false, json: { error: { type: "api_connection_error", message: "Stripe could not be reached." } } };
+    });
+  };
+
+  // confirmCardSetup(clientSecret, {payment_method: {card: element}}): the card goes from the
+  // frame to /v1/payment_methods, then the SetupIntent is confirmed with its pm_… id.
+  Stripe.prototype.confirmCardSetup = function (clientSecret, data) {
+    var self = this;
+    var setupId = intentId(clientSecret);
+    var method = (data || {}).payment_method || {};
+    if (!setupId || setupId.indexOf("seti_") !== 0) {
+      return Promise.resolve({ error: { type: "validation_error", message: "Invalid client secret." } });
+    }
+    var made = typeof method === "string" ? Promise.resolve({ paymentMethod: { id: method } }) :
+      self.createPaymentMethod({ type: "card", card: method.card, billing_details: method.billing_details });
+    return made.then(function (result) {
+      if (result.error) {
+        return { error: result.error };
+      }
+      return self._post("/v1/setup_intents/" + setupId + "/confirm", {
+        client_secret: clientSecret,
+        payment_method: result.paymentMethod.id,
+      }).then(function (answer) {
+        return answer.ok ? { setupIntent: answer.json } : { error: answer.json.error };
+      });
+    });
   };
 
   window.Stripe = Stripe;
