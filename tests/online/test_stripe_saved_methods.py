@@ -50,7 +50,7 @@ def test_the_first_save_makes_a_stripe_customer_and_the_card_is_the_default(
     year = timezone.localdate().year + 3
     assert (saved.id, saved.brand, saved.last4, saved.exp_month, saved.exp_year) == (
         pm, "visa", "4242", 12, year)
-    assert saved.label == "Visa •••• 4242 (default)"
+    assert saved.label == "Card •••• 4242 (default)"
     assert saved.expiry == ""
     assert AuditEntry.objects.filter(action="payment_method_save", customer_id=user.customer.pk
                                      ).count() == 1
@@ -58,10 +58,12 @@ def test_the_first_save_makes_a_stripe_customer_and_the_card_is_the_default(
     second = save_card(sandbox.url, user, MASTERCARD)
     assert StripeCustomer.objects.count() == 1
     labels = [m.label for m in saved_methods_list(customer=user.customer)]
-    assert labels == ["Visa •••• 4242 (default)", "Mastercard •••• 4444"]
+    assert labels == ["Card •••• 4242 (default)", "Card •••• 4444"]
+    assert [m.brand_text for m in saved_methods_list(customer=user.customer)] == [
+        "Visa", "Mastercard"]
     saved_method_default_set(customer=user.customer, user=user, payment_method=second)
     labels = [m.label for m in saved_methods_list(customer=user.customer)]
-    assert labels == ["Mastercard •••• 4444 (default)", "Visa •••• 4242"]
+    assert labels == ["Card •••• 4444 (default)", "Card •••• 4242"]
 
 
 def test_removing_the_default_asks_which_is_next_and_detaches_at_stripe(sandbox, online_customer):

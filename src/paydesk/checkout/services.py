@@ -53,6 +53,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
+from paydesk.methods.services import saved_method_owned, stripe_customer_id
 from paydesk.money import (
     Money,
     format_money,
@@ -131,6 +132,7 @@ def checkout_start(
     idempotency_key: str,
     on: date | None = None,
     payment_method_token: str = "",
+    saved_method: str = "",
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
@@ -150,6 +152,11 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
+    processor_customer = ""
+    if saved_method:
+        payment_method_token, processor_customer = _own_saved_method(
+            customer=customer, method=method, saved_method=saved_method
+        )
     if "card_number" in gateway.fields and not payment_method_token.strip():
         # The card fields are the processor's: without their payment-method id there is
         # nothing to charge, so no payment is made.
@@ -198,6 +205,7 @@ def checkout_start(
         return_url=return_url,
         cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
         payment_method_token=payment_method_token,
+        processor_customer=processor_customer,
     )
     try:
         result = gateway.start_checkout(request)
@@ -215,6 +223,15 @@ def checkout_start(
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
     return _checkout_started(quote=quote, payment=payment, result=result)
+
+
+def _own_saved_method(*, customer: Customer, method: str, saved_method: str) -> tuple[str, str]:
+    """(pm_…, cus_…) of a saved method Stripe says is attached to THIS customer's Stripe
+    Customer (NotFound otherwise: another customer's method is never charged)."""
+    if method != PaymentMethod.CARD:
+        raise MethodUnavailable("A saved method pays by card or direct debit.", field="method")
+    owned = saved_method_owned(customer=customer, payment_method=saved_method.strip())
+    return owned.id, stripe_customer_id(customer=customer)
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:

@@ -44,10 +44,13 @@ class SavedMethod:
 
     @property
     def label(self) -> str:
-        name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else (
-            f"{self.brand.title() if self.brand not in ('', 'unknown') else 'Card'}")
+        name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else "Card"
         text = f"{name} •••• {self.last4}"
         return f"{text} (default)" if self.is_default else text
+
+    @property
+    def brand_text(self) -> str:
+        return "" if self.brand in ("", "unknown") else self.brand.replace("_", " ").title()
 
     @property
     def expiry_text(self) -> str:

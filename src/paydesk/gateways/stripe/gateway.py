@@ -149,6 +149,7 @@ class StripeCardGateway:
                 payment_reference=request.payment_reference,
                 description=request.description,
                 idempotency_key=request.idempotency_key,
+                customer=request.processor_customer,
             )
         except CardDeclined as declined:
             return self._declined(request, declined)

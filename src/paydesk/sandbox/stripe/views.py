@@ -97,6 +97,11 @@ DECLINES = {
         "processing_error",
         "An error occurred while processing your card. Try again in a little bit.",
     ),
+    "authentication_required": (
+        "authentication_required",
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
     NOT_A_TEST_CARD: (
         "card_declined",
         "test_mode_live_card",
@@ -339,6 +344,8 @@ def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | Non
         "description": form.get("description") or None,
         "metadata": metadata,
         "payment_method_types": types or ["card"],
+        "customer": form.get("customer") or None,
+        "off_session": form.get("off_session") == "true",
     }, None
 
 
@@ -415,6 +422,30 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
                 param="payment_method",
                 message=f"No such PaymentMethod: '{params['payment_method'][:60]}'",
             )
+    if method is not None:
+        owner = method.data.get("customer")
+        if owner and owner != params["customer"]:
+            named = bool(params["customer"])
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="payment_method_invalid_parameter" if named else "parameter_missing",
+                param="payment_method" if named else "customer",
+                message=(
+                    "The provided PaymentMethod belongs to another Customer."
+                    if params["customer"]
+                    else "The provided PaymentMethod is attached to a Customer: include that "
+                    "Customer in the `customer` parameter on the PaymentIntent."
+                ),
+            )
+        if not owner and params["customer"]:
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="payment_method_invalid_parameter",
+                param="payment_method",
+                message="The provided PaymentMethod is not attached to this Customer.",
+            )
     if params["confirm"] and method is None:
         return _error(
             400,
@@ -449,9 +480,10 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         "next_action": None,
         "payment_method": params["payment_method"],
         "payment_method_types": params["payment_method_types"],
+        "customer": params["customer"],
         "cancellation_reason": None,
         "status": "requires_payment_method" if method is None else "requires_confirmation",
-        PRIVATE: {"return_url": params["return_url"]},
+        PRIVATE: {"return_url": params["return_url"], "off_session": params["off_session"]},
     }
     obj = object_create(
         GATEWAY,
@@ -471,6 +503,11 @@ def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
     ask for 3-D Secure (`requires_action` + `redirect_to_url`)."""
     behaviour = method.data.get(PRIVATE, {}).get("behaviour", NOT_A_TEST_CARD)
     intent = obj.data
+    if behaviour in (AUTHENTICATE, AUTHENTICATE_THEN_INSUFFICIENT) and intent[PRIVATE].get(
+        "off_session"
+    ):
+        # Nobody is there to authenticate: Stripe declines (docs "authentication_required").
+        behaviour = "authentication_required"
     if behaviour in (AUTHENTICATE, AUTHENTICATE_THEN_INSUFFICIENT):
         return_url = intent[PRIVATE]["return_url"]
         if return_url:
