@@ -90,3 +90,36 @@ def save_card(base_url: str, user, number: str = VISA, **card: str) -> str:
     assert confirmed.status_code == 200, confirmed.text
     return method_setup_finish(customer=user.customer, user=user,
                                setup_intent=setup.setup_intent).payment_method
+
+
+IBAN = "DE89370400440532013000"  # Stripe's test IBAN (last four 3000)
+
+
+def sepa_method_answer(base_url: str, iban: str = IBAN, *, name: str = "Jenny Rosen",
+                       email: str = "jenny@example.com") -> httpx.Response:
+    """POST /v1/payment_methods as the sandbox's IBAN frame does."""
+    return httpx.post(
+        f"{base_url}/sandbox/stripe/v1/payment_methods",
+        data={"type": "sepa_debit", "sepa_debit[iban]": iban, "billing_details[name]": name,
+              "billing_details[email]": email, "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY},
+        timeout=10,
+    )
+
+
+def save_sepa(base_url: str, user, iban: str = IBAN):
+    """Save a SEPA Direct Debit mandate as the portal's page does; the finished MethodSetup."""
+    from paydesk.methods.services import (
+        method_setup_finish,
+        method_setup_secret,
+        method_setup_start,
+    )
+
+    setup = method_setup_start(customer=user.customer, user=user, method_type="sepa_debit")
+    secret = method_setup_secret(customer=user.customer, user=user,
+                                 setup_intent=setup.setup_intent)
+    answer = sepa_method_answer(base_url, iban)
+    assert answer.status_code == 200, answer.text
+    confirmed = setup_confirm(base_url, secret, answer.json()["id"])
+    assert confirmed.status_code == 200, confirmed.text
+    return method_setup_finish(customer=user.customer, user=user,
+                               setup_intent=setup.setup_intent)

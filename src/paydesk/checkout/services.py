@@ -152,11 +152,13 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
-    processor_customer = ""
+    processor_customer, method_type, display_name = "", "card", gateway.display_name
     if saved_method:
-        payment_method_token, processor_customer = _own_saved_method(
-            customer=customer, method=method, saved_method=saved_method
+        payment_method_token, processor_customer, method_type = _own_saved_method(
+            customer=customer, method=method, saved_method=saved_method, currency=terms.currency
         )
+        if method_type == "sepa_debit":
+            display_name = "SEPA Direct Debit"
     if "card_number" in gateway.fields and not payment_method_token.strip():
         # The card fields are the processor's: without their payment-method id there is
         # nothing to charge, so no payment is made.
@@ -171,7 +173,7 @@ def checkout_start(
             payment = payment_create(
                 customer=customer,
                 total=terms.credit,
-                description=f"{gateway.display_name} {charged}",
+                description=f"{display_name} {charged}",
                 method=method,
                 status=PaymentStatus.PENDING,
                 actor=user,
@@ -206,6 +208,7 @@ def checkout_start(
         cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
         payment_method_token=payment_method_token,
         processor_customer=processor_customer,
+        payment_method_type=method_type,
     )
     try:
         result = gateway.start_checkout(request)
@@ -225,13 +228,18 @@ def checkout_start(
     return _checkout_started(quote=quote, payment=payment, result=result)
 
 
-def _own_saved_method(*, customer: Customer, method: str, saved_method: str) -> tuple[str, str]:
-    """(pm_…, cus_…) of a saved method Stripe says is attached to THIS customer's Stripe
-    Customer (NotFound otherwise: another customer's method is never charged)."""
+def _own_saved_method(
+    *, customer: Customer, method: str, saved_method: str, currency: str
+) -> tuple[str, str, str]:
+    """(pm_…, cus_…, type) of a saved method Stripe says is attached to THIS customer's Stripe
+    Customer (NotFound otherwise: another customer's method is never charged). A SEPA Direct
+    Debit pays in EUR only."""
     if method != PaymentMethod.CARD:
         raise MethodUnavailable("A saved method pays by card or direct debit.", field="method")
     owned = saved_method_owned(customer=customer, payment_method=saved_method.strip())
-    return owned.id, stripe_customer_id(customer=customer)
+    if owned.type == "sepa_debit" and currency != "EUR":
+        raise MethodUnavailable("SEPA Direct Debit pays in EUR only.", field="currency")
+    return owned.id, stripe_customer_id(customer=customer), owned.type
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:

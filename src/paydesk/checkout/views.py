@@ -196,12 +196,12 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 def _saved_cards(customer: Customer, methods: list[AvailableMethod]) -> list[SavedMethod]:
-    """The customer's saved cards, offered first when the card method is (none when Stripe
-    cannot be asked now: a new card still works)."""
+    """The customer's saved cards and SEPA mandates, offered first when the card method is
+    (none when Stripe cannot be asked now: a new card still works)."""
     if not any(m.method == PaymentMethod.CARD for m in methods):
         return []
     try:
-        return [m for m in saved_methods_list(customer=customer) if m.type == "card"]
+        return saved_methods_list(customer=customer)
     except GatewayError:
         return []
 

@@ -123,6 +123,8 @@ class CheckoutRequest:
     # A saved method: the processor's customer the payment method is attached to (Stripe's
     # cus_…), checked by Paydesk to be this customer's own before the checkout starts.
     processor_customer: str = ""
+    # The processor's type of that payment method: card, or sepa_debit (a saved SEPA mandate).
+    payment_method_type: str = "card"
 
     def __post_init__(self) -> None:
         if not self.payment_reference:

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from paydesk.sandbox.stripe import panel, returns, vault, views
+from paydesk.sandbox.stripe import panel, returns, sepa, vault, views
 
 app_name = "stripe"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("v1/payment_intents/<str:intent_id>", views.payment_intent, name="payment_intent"),
     path("v1/refunds", returns.refunds, name="refunds"),
     path("panel/", panel.panel_action, name="panel"),
+    path("sepa/settle/", sepa.sepa_settle, name="sepa_settle"),
     path("js/v3.js", views.stripe_js, name="stripe_js"),
     path("elements/<str:element>/", views.element_frame, name="element_frame"),
     path("3ds/<str:intent_id>/", views.three_d_secure, name="three_d_secure"),
