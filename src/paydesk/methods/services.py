@@ -233,6 +233,26 @@ def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMetho
     return _saved(item, default="", mandates={})
 
 
+def saved_method_is_own(*, customer: Customer, payment_method: str) -> bool:
+    """Whether the pm_… a client names is one of this customer's saved methods (True), or a
+    method attached to nobody, as Stripe.js makes for a new card (False). One attached to another
+    customer's Stripe Customer → NotFound: it is never charged, and says nothing about whose."""
+    if not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
+        return False
+    try:
+        item = StripeVault().payment_method_retrieve(payment_method)
+    except GatewayError as error:
+        if "No such" in error.message:
+            return False  # the checkout refuses it with Stripe's own answer
+        raise
+    owner = item.get("customer")
+    if not owner:
+        return False
+    if owner != stripe_customer_id(customer=customer):
+        raise NotFound("No such saved payment method.", field="payment_method")
+    return True
+
+
 def stripe_customer_id(*, customer: Customer) -> str:
     profile = StripeCustomer.objects.filter(customer=customer).first()
     return profile.stripe_id if profile else ""
