@@ -35,11 +35,11 @@ def test_list_default_and_remove(sandbox, online_customer):
                      **{"Idempotency-Key": "default-0001"})
     assert again.content == made.content and again["Idempotent-Replayed"] == "true"
 
-    refused = api.post(f"/api/v1/payment-methods/{second}/remove", {},
+    refused = api.post(f"/api/v1/payment-methods/{second}/remove", None,
                        **{"Idempotency-Key": "remove-0001"})
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "next_default"
-    removed = api.post(f"/api/v1/payment-methods/{second}/remove", {"next_default": first},
+    removed = api.post(f"/api/v1/payment-methods/{second}/remove?next_default={first}", None,
                        **{"Idempotency-Key": "remove-0002"})
     assert removed.status_code == 200
     assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
@@ -77,7 +77,8 @@ def test_another_customers_method_is_404_everywhere(sandbox, online_customer):
     answers = [
         api.post(f"/api/v1/payment-methods/{theirs}/default", None,
                  **{"Idempotency-Key": "idor-0001"}),
-        api.post(f"/api/v1/payment-methods/{theirs}/remove", {}, **{"Idempotency-Key": "idor-2"}),
+        api.post(f"/api/v1/payment-methods/{theirs}/remove", None,
+                 **{"Idempotency-Key": "idor-2"}),
         api.post("/api/v1/payments", {"method": "card", "amount": "10.50", "currency": "USD",
                                       "payment_method": theirs},
                  **{"Idempotency-Key": "idor-0003"}),

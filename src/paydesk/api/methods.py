@@ -14,7 +14,7 @@ from paydesk.api.auth import Caller
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
-from paydesk.api.schemas import ERRORS, Input, json_response
+from paydesk.api.schemas import ERRORS, json_response
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import (
     SavedMethod,
@@ -41,13 +41,6 @@ class SavedMethodOut(Schema):
 
 class SavedMethodListOut(Schema):
     data: list[SavedMethodOut]
-
-
-class RemoveIn(Input):
-    next_default: str | None = Field(
-        None, max_length=120, description="Removing the default while others remain: which one "
-        "is the default from now on."
-    )
 
 
 def _method_out(method: SavedMethod) -> dict[str, object]:
@@ -96,8 +89,10 @@ def method_default(request: HttpRequest, method_id: str) -> HttpResponse:
 @router.post("/payment-methods/{method_id}/remove", response={200: SavedMethodListOut, **ERRORS},
              summary="Remove a saved payment method (detached at Stripe)")
 @idempotent
-def method_remove(request: HttpRequest, method_id: str, payload: RemoveIn) -> HttpResponse:
+def method_remove(request: HttpRequest, method_id: str, next_default: str = "") -> HttpResponse:
+    """`?next_default=pm_…`: removing the default while others remain, which one is the
+    default from now on (422 with `field: next_default` without it)."""
     customer = _own(request, change=True)
     saved_method_remove(customer=customer, user=request.auth.user,  # type: ignore[attr-defined]
-                        payment_method=method_id, next_default=payload.next_default or "")
+                        payment_method=method_id, next_default=next_default[:120])
     return _listed(customer)
