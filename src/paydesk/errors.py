@@ -172,3 +172,9 @@ class GatewayNotConfigured(GatewayError):
     """No gateway is registered for a method, or one of its secrets is missing."""
 
     code = "gateway_not_configured"
+
+
+class NotFound(PaydeskError):
+    """The thing named does not exist for this customer (another customer's is the same: 404)."""
+
+    code = "not_found"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("backoffice/", backoffice_site.urls),
     path("transfers/", include("paydesk.banktransfers.urls")),
     path("pay/", include("paydesk.checkout.urls")),
+    path("billing/methods/", include("paydesk.methods.urls")),
     path("api/v1/", api.urls),
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),

@@ -59,3 +59,67 @@ def card_checkout(
         idempotency_key=key or new_form_token(),
         payment_method_token=token or payment_method(base_url, number),
     )
+
+
+def setup_confirm(base_url: str, client_secret: str, pm: str) -> httpx.Response:
+    """POST /v1/setup_intents/{id}/confirm as Stripe.js's confirmCardSetup does (publishable
+    key and the intent's client secret, never the secret key)."""
+    setup_id = client_secret.split("_secret_")[0]
+    return httpx.post(
+        f"{base_url}/sandbox/stripe/v1/setup_intents/{setup_id}/confirm",
+        data={"key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY, "client_secret": client_secret,
+              "payment_method": pm},
+        timeout=10,
+    )
+
+
+def save_card(base_url: str, user, number: str = VISA, **card: str) -> str:
+    """Save a card as the portal's Add a card does; its pm_… id."""
+    from paydesk.methods.services import (
+        method_setup_finish,
+        method_setup_secret,
+        method_setup_start,
+    )
+
+    setup = method_setup_start(customer=user.customer, user=user, method_type="card")
+    secret = method_setup_secret(customer=user.customer, user=user,
+                                 setup_intent=setup.setup_intent)
+    answer = payment_method_answer(base_url, number, **card)
+    assert answer.status_code == 200, answer.text
+    confirmed = setup_confirm(base_url, secret, answer.json()["id"])
+    assert confirmed.status_code == 200, confirmed.text
+    return method_setup_finish(customer=user.customer, user=user,
+                               setup_intent=setup.setup_intent).payment_method
+
+
+IBAN = "DE89370400440532013000"  # Stripe's test IBAN (last four 3000)
+
+
+def sepa_method_answer(base_url: str, iban: str = IBAN, *, name: str = "Jenny Rosen",
+                       email: str = "jenny@example.com") -> httpx.Response:
+    """POST /v1/payment_methods as the sandbox's IBAN frame does."""
+    return httpx.post(
+        f"{base_url}/sandbox/stripe/v1/payment_methods",
+        data={"type": "sepa_debit", "sepa_debit[iban]": iban, "billing_details[name]": name,
+              "billing_details[email]": email, "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY},
+        timeout=10,
+    )
+
+
+def save_sepa(base_url: str, user, iban: str = IBAN):
+    """Save a SEPA Direct Debit mandate as the portal's page does; the finished MethodSetup."""
+    from paydesk.methods.services import (
+        method_setup_finish,
+        method_setup_secret,
+        method_setup_start,
+    )
+
+    setup = method_setup_start(customer=user.customer, user=user, method_type="sepa_debit")
+    secret = method_setup_secret(customer=user.customer, user=user,
+                                 setup_intent=setup.setup_intent)
+    answer = sepa_method_answer(base_url, iban)
+    assert answer.status_code == 200, answer.text
+    confirmed = setup_confirm(base_url, secret, answer.json()["id"])
+    assert confirmed.status_code == 200, confirmed.text
+    return method_setup_finish(customer=user.customer, user=user,
+                               setup_intent=setup.setup_intent)

@@ -1,7 +1,8 @@
 """quality.md S5: after paying by every method — card with Stripe's real test numbers typed into
-the processor's fields in a real browser (success, decline, 3-D Secure), PayPal, Razorpay,
+the processor's fields in a real browser (success, decline, 3-D Secure), a SEPA Direct Debit
+mandate saved with Stripe's test IBAN in the processor's frame and paid with, PayPal, Razorpay,
 Paystack, NOWPayments through their hosted pages, and a voucher — no card number, CVC, API key,
-webhook secret, gateway password or voucher code is in any table (the payment log and the
+webhook secret, gateway password, voucher code or IBAN is in any table (the payment log and the
 sandbox's own tables included), in the log lines of the whole run, or in the pages served."""
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from paydesk.vouchers.batches import voucher_batch_issue
 from tests.factories import StaffFactory
 from tests.online import nowpayments_steps, paypal_steps, paystack_support, razorpay_support
 from tests.online.conftest import sign_in
-from tests.online.stripe_support import DECLINE, THREE_D_SECURE, VISA
+from tests.online.stripe_support import DECLINE, IBAN, THREE_D_SECURE, VISA
 from tests.online.test_stripe_browser import CVC, STATUS_URL, _pay
+from tests.online.test_stripe_sepa_browser import pay_with_saved_sepa, save_sepa_in_browser
 from tests.security.secretscan import configured_secrets, database_texts, scan
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -39,6 +41,24 @@ def _pay_by_card(page, sandbox, online_customer) -> list[str]:
     statuses = sorted(Payment.objects.filter(customer=user.customer).values_list("status",
                                                                                 flat=True))
     assert statuses == ["cancelled", "completed", "completed"]
+    return pages
+
+
+def _save_and_pay_by_sepa(page, sandbox, online_customer) -> list[str]:
+    user = online_customer("card", "EUR", account="EUR")
+    page.context.clear_cookies()
+    sign_in(page, sandbox.url, user)
+    save_sepa_in_browser(page, sandbox)
+    pages = [page.content()]
+    pay_with_saved_sepa(page, sandbox)
+    pages.append(page.content())
+    payment = Payment.objects.get(customer=user.customer)
+    assert payment.status == PaymentStatus.PENDING
+    page.goto(f"{sandbox.url}/sandbox/")
+    page.get_by_role("button", name=f"Settle {payment.reference} as succeeded").click()
+    pages.append(page.content())
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
     return pages
 
 
@@ -95,6 +115,7 @@ def test_no_card_number_cvc_secret_or_voucher_code_anywhere(
 ):
     caplog.set_level(logging.DEBUG)
     served = _pay_by_card(page, sandbox, online_customer)
+    served += _save_and_pay_by_sepa(page, sandbox, online_customer)
     served += _pay_elsewhere(online_customer)
     codes = _redeem_voucher(online_customer)
 
@@ -102,6 +123,8 @@ def test_no_card_number_cvc_secret_or_voucher_code_anywhere(
         name: str(getattr(settings, name)) for name in GATEWAY_PASSWORDS
     }
     planted = {f"voucher code {n}": code for n, code in enumerate(codes)} | {
+        "IBAN": IBAN, "IBAN (grouped)": " ".join(IBAN[i:i + 4] for i in range(0, len(IBAN), 4)),
+    } | {
         f"CVC ({shape})": shape.format(CVC) for shape in (
             'cvc": "{}', "cvc={}", "cvc%5D={}", "cvc]={}", 'cvc":"{}', "'cvc': '{}'",
         )

@@ -33,8 +33,9 @@ def _pay(client: Client, **fields: str):
 
 
 def test_the_card_form_holds_no_card_field():
+    # saved_method: the pm_… id of a saved card (issue 14), never card data.
     assert set(CardMethodForm.base_fields) == {
-        "amount", "currency", "quoted_credit", "payment_method_token"
+        "amount", "currency", "quoted_credit", "payment_method_token", "saved_method"
     }
 
 
@@ -130,8 +131,9 @@ def test_the_card_frame_refuses_a_wrong_key_or_origin(query, status):
     assert page.status_code == status and "card-number" not in page.content.decode()
 
 
-def test_only_the_card_element_exists():
-    assert Client().get("/sandbox/stripe/elements/iban/?key=x&origin=http://a").status_code == 404
+def test_only_the_card_and_iban_elements_exist():
+    # The iban element came with SEPA Direct Debit (issue 14).
+    assert Client().get("/sandbox/stripe/elements/p24/?key=x&origin=http://a").status_code == 404
 
 
 def test_stripe_js_stand_in_is_served_as_javascript():

@@ -1,4 +1,4 @@
-"""quality.md S5: find card numbers, CVCs, keys, webhook secrets and voucher codes where they
+"""quality.md S5: find card numbers, IBANs, CVCs, keys, webhook secrets and voucher codes where they
 must never be — every text and JSON column of every table, the payment log, captured log lines,
 pages served. Used after end-to-end runs (tests/online/test_s5_no_secrets.py)."""
 
@@ -14,6 +14,9 @@ from django.db import models
 
 # A card number stands alone: not inside a hex digest or an id ("…e2057121279678f…").
 DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
+# An IBAN (ISO 13616), with or without the groups of four: country, check digits, 11–30 more,
+# standing alone, checked by mod 97 below.
+IBAN_RUN = re.compile(r"(?<![0-9A-Za-z])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![0-9A-Za-z])")
 SECRET_SETTINGS = (
     "SECRET_KEY",
     "PAYDESK_STRIPE_SECRET_KEY",
@@ -33,6 +36,12 @@ def luhn_valid(digits: str) -> bool:
         value = int(char) * (2 if index % 2 else 1)
         total += value - 9 if value > 9 else value
     return total % 10 == 0
+
+
+def iban_valid(text: str) -> bool:
+    value = text.replace(" ", "")
+    digits = "".join(str(int(c, 36)) for c in value[4:] + value[:4])
+    return int(digits) % 97 == 1
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ def scan(
     extra: dict[str, str] | None = None,
     allowed: Iterable[str] = (),
 ) -> list[Finding]:
-    """Every card number (a Luhn-valid run of 13–19 digits), secret value and `extra` value
+    """Every card number (a Luhn-valid run of 13–19 digits), IBAN (mod 97), secret value and
+    `extra` value
     (name → exact text, e.g. a CVC in context or a voucher code) found in `texts`.
 
     `allowed` names places that may hold a value by design (e.g. a password hash column whose
@@ -87,6 +97,9 @@ def scan(
             digits = re.sub(r"\D", "", match.group(0))
             if luhn_valid(digits):
                 findings.append(Finding(where, "card number", _excerpt(text, match.start())))
+        for match in IBAN_RUN.finditer(text):
+            if iban_valid(match.group(0)):
+                findings.append(Finding(where, "IBAN", _excerpt(text, match.start())))
         for name, value in wanted.items():
             at = text.find(value)
             if at >= 0:

@@ -19,12 +19,16 @@ def test_it_finds_card_numbers_secrets_and_planted_values_in_text():
         ("log3", "amount 1234567890123 and 0.00001234"),  # not Luhn-valid: fine
         ("log4", "key sk_test_abc123 used"),
         ("log5", "cvc=739"),
+        ("log6", "debit DE89370400440532013000 today"),
+        ("log7", "iban: DE89 3704 0044 0532 0130 00."),
+        ("log8", "not one: DE89370400440532013001 (check digits wrong)"),
     ]
     found = scan(texts, secrets={"PAYDESK_STRIPE_SECRET_KEY": "sk_test_abc123"},
                  extra={"CVC": "cvc=739"})
     assert {(f.where, f.what) for f in found} == {
         ("log", "card number"), ("log2", "card number"),
         ("log4", "PAYDESK_STRIPE_SECRET_KEY"), ("log5", "CVC"),
+        ("log6", "IBAN"), ("log7", "IBAN"),
     }
 
 

@@ -15,6 +15,7 @@ from paydesk.api.auth import API_AUTH, CallerThrottle
 from paydesk.api.billing import router as billing_router
 from paydesk.api.customer import router as customer_router
 from paydesk.api.errors import install_error_handlers
+from paydesk.api.methods import router as methods_router
 from paydesk.api.staff import routers as staff_routers
 
 
@@ -61,5 +62,6 @@ def ping(request: HttpRequest) -> dict[str, str]:
 
 api.add_router("/", customer_router)
 api.add_router("/", billing_router)
+api.add_router("/", methods_router)
 for staff_router in staff_routers:
     api.add_router("/staff/", staff_router)

@@ -43,6 +43,7 @@ from paydesk.ledger.selectors import (
     PaymentFilters,
     payment_list_for_customer,
 )
+from paydesk.methods.services import saved_method_is_own
 from paydesk.money import format_money
 from paydesk.portal.forms import PaymentFilterForm
 from paydesk.references import canonical_payment_reference
@@ -260,6 +261,11 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
                 "message": "The bonus is armed: it is credited with your next top-up.",
             }
         return json_response(201, data, MakePaymentOut)
+    token, saved = (payload.payment_method or "").strip(), ""
+    if token and method == PaymentMethod.CARD and saved_method_is_own(
+        customer=customer, payment_method=token
+    ):
+        token, saved = "", token  # one of the caller's saved methods (another's → 404)
     checkout = checkout_start(
         customer=customer,
         user=user,
@@ -267,7 +273,8 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         amount=payload.amount,
         currency=payload.currency,
         idempotency_key=_checkout_key(request),
-        payment_method_token=payload.payment_method or "",
+        payment_method_token=token,
+        saved_method=saved,
     )
     payment, quote = checkout.payment, checkout.quote
     data = {

@@ -18,7 +18,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from paydesk.errors import InvalidTransition, PaydeskError, PermissionDenied, RateLimited
+from paydesk.errors import (
+    InvalidTransition,
+    NotFound,
+    PaydeskError,
+    PermissionDenied,
+    RateLimited,
+)
 
 HTTP_CODES = {
     400: "invalid_request",
@@ -51,6 +57,8 @@ def status_for(exc: PaydeskError) -> int:
         return 409
     if isinstance(exc, RateLimited):
         return 429
+    if isinstance(exc, NotFound):
+        return 404
     return 422
 
 

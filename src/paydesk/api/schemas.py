@@ -170,8 +170,9 @@ class MakePaymentIn(Input):
     payment_method: str | None = Field(
         None,
         max_length=255,
-        description="Card only: the payment-method id (pm_…) Stripe.js made in the browser. "
-        "Never a card number.",
+        description="Card only: the payment-method id (pm_…) Stripe.js made in the browser, or "
+        "the id of one of your saved payment methods (a card or a SEPA Direct Debit mandate, "
+        "GET /payment-methods). Never a card number.",
     )
 
 

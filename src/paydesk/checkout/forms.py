@@ -73,6 +73,20 @@ class CardMethodForm(AmountMethodForm):
     method id in the browser. Only that id (`pm_…`) reaches Paydesk, never card data."""
 
     payment_method_token = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    # A saved card (its pm_… id at Stripe; '' = a new card). Whose it is is checked with Stripe
+    # by checkout_start, never believed from the form.
+    saved_method = forms.ChoiceField(
+        label=_("Pay with"), required=False, widget=forms.RadioSelect, choices=[]
+    )
+
+    field_order = ("saved_method", "amount", "currency")
+
+    def __init__(self, *args: Any, saved: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(m.id, m.label) for m in saved]
+        self.fields["saved_method"].choices = [*choices, ("", _("A new card"))]
+        default = next((m.id for m in saved if m.is_default), choices[0][0] if choices else "")
+        self.fields["saved_method"].initial = default
 
     def clean_payment_method_token(self) -> str:
         token = (self.cleaned_data.get("payment_method_token") or "").strip()
@@ -82,6 +96,8 @@ class CardMethodForm(AmountMethodForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned.get("saved_method"):
+            return cleaned
         if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
             self.add_error(
                 "payment_method_token",
@@ -106,9 +122,10 @@ class VoucherMethodForm(forms.Form):
         self.fields["code"].widget.attrs.update(autocomplete="off", spellcheck="false")
 
 
-def method_form(method: AvailableMethod, data: Any = None) -> forms.Form:
+def method_form(method: AvailableMethod, data: Any = None, *, saved: Any = ()) -> forms.Form:
+    """The form of one method; the card's offers the customer's saved cards first."""
     if method.method == "card":
-        return CardMethodForm(data, method=method)
+        return CardMethodForm(data, method=method, saved=saved)
     form_class = AmountMethodForm if method.takes_amount else VoucherMethodForm
     return form_class(data, method=method)
 

@@ -53,6 +53,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
+from paydesk.methods.services import saved_method_owned, stripe_customer_id
 from paydesk.money import (
     Money,
     format_money,
@@ -131,6 +132,7 @@ def checkout_start(
     idempotency_key: str,
     on: date | None = None,
     payment_method_token: str = "",
+    saved_method: str = "",
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
@@ -150,6 +152,13 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
+    processor_customer, method_type, display_name = "", "card", gateway.display_name
+    if saved_method:
+        payment_method_token, processor_customer, method_type = _own_saved_method(
+            customer=customer, method=method, saved_method=saved_method, currency=terms.currency
+        )
+        if method_type == "sepa_debit":
+            display_name = "SEPA Direct Debit"
     if "card_number" in gateway.fields and not payment_method_token.strip():
         # The card fields are the processor's: without their payment-method id there is
         # nothing to charge, so no payment is made.
@@ -164,7 +173,7 @@ def checkout_start(
             payment = payment_create(
                 customer=customer,
                 total=terms.credit,
-                description=f"{gateway.display_name} {charged}",
+                description=f"{display_name} {charged}",
                 method=method,
                 status=PaymentStatus.PENDING,
                 actor=user,
@@ -198,6 +207,8 @@ def checkout_start(
         return_url=return_url,
         cancel_url=f"{return_url}?{CANCELLED_PARAMETER}=1",
         payment_method_token=payment_method_token,
+        processor_customer=processor_customer,
+        payment_method_type=method_type,
     )
     try:
         result = gateway.start_checkout(request)
@@ -215,6 +226,20 @@ def checkout_start(
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
     return _checkout_started(quote=quote, payment=payment, result=result)
+
+
+def _own_saved_method(
+    *, customer: Customer, method: str, saved_method: str, currency: str
+) -> tuple[str, str, str]:
+    """(pm_…, cus_…, type) of a saved method Stripe says is attached to THIS customer's Stripe
+    Customer (NotFound otherwise: another customer's method is never charged). A SEPA Direct
+    Debit pays in EUR only."""
+    if method != PaymentMethod.CARD:
+        raise MethodUnavailable("A saved method pays by card or direct debit.", field="method")
+    owned = saved_method_owned(customer=customer, payment_method=saved_method.strip())
+    if owned.type == "sepa_debit" and currency != "EUR":
+        raise MethodUnavailable("SEPA Direct Debit pays in EUR only.", field="currency")
+    return owned.id, stripe_customer_id(customer=customer), owned.type
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:

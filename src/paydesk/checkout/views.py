@@ -37,12 +37,14 @@ from paydesk.checkout.services import (
     checkout_start,
     online_gateway_for,
 )
-from paydesk.errors import PaydeskError, PermissionDenied, RateLimited
+from paydesk.errors import GatewayError, PaydeskError, PermissionDenied, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.access import can_manage_methods
+from paydesk.methods.services import SavedMethod, saved_methods_list
 from paydesk.money import format_money, plain_amount
 from paydesk.vouchers.bonus import bonus_terms, voucher_bonus_preview
 from paydesk.vouchers.models import VoucherActivation
@@ -88,6 +90,7 @@ def _render(
         "sections": [(m, forms[m.method]) for m in methods],
         "chosen": chosen,
         "quote": quote,
+        "can_manage_methods": can_manage_methods(request.user),
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
             if customer.minimum_payment > 0
@@ -134,7 +137,8 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     methods = methods_available_for(customer=customer)
     if request.method == "GET":
         initial = {"form_token": new_form_token()}
-        forms = {m.method: method_form(m) for m in methods}
+        saved = _saved_cards(customer, methods)
+        forms = {m.method: method_form(m, saved=saved) for m in methods}
         again = request.GET.get("method", "")
         if again in forms:  # "Try again" from a declined or cancelled payment: same amount
             initial["method"] = again
@@ -146,7 +150,8 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
         return _render(request, customer=customer, methods=methods, pay_via=pay_via, forms=forms)
 
     pay_via = PayViaForm(request.POST, methods=methods)
-    forms = {m.method: method_form(m, request.POST) for m in methods}
+    saved = _saved_cards(customer, methods)
+    forms = {m.method: method_form(m, request.POST, saved=saved) for m in methods}
     page = {"customer": customer, "methods": methods, "pay_via": pay_via, "forms": forms}
     if not pay_via.is_valid():
         return _render(request, **page)
@@ -182,11 +187,23 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
             currency=data["currency"],
             idempotency_key=pay_via.cleaned_data["form_token"],
             payment_method_token=data.get("payment_method_token") or "",
+            saved_method=data.get("saved_method") or "",
         )
     except PaydeskError as error:
         add_service_error(form, error)
         return _render(request, **page)
     return _after_checkout(request, checkout)
+
+
+def _saved_cards(customer: Customer, methods: list[AvailableMethod]) -> list[SavedMethod]:
+    """The customer's saved cards and SEPA mandates, offered first when the card method is
+    (none when Stripe cannot be asked now: a new card still works)."""
+    if not any(m.method == PaymentMethod.CARD for m in methods):
+        return []
+    try:
+        return saved_methods_list(customer=customer)
+    except GatewayError:
+        return []
 
 
 def _changed(shown: str, credit: Decimal) -> bool:

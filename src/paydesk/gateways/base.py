@@ -120,6 +120,11 @@ class CheckoutRequest:
     # Card only: the processor's payment-method id (pm_…) that its hosted fields made in the
     # browser. Never a card number: Paydesk's server never receives one.
     payment_method_token: str = ""
+    # A saved method: the processor's customer the payment method is attached to (Stripe's
+    # cus_…), checked by Paydesk to be this customer's own before the checkout starts.
+    processor_customer: str = ""
+    # The processor's type of that payment method: card, or sepa_debit (a saved SEPA mandate).
+    payment_method_type: str = "card"
 
     def __post_init__(self) -> None:
         if not self.payment_reference:

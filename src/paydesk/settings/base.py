@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "paydesk.api",
     "paydesk.sessions",
     "paydesk.credits",
+    "paydesk.methods",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 

@@ -146,24 +146,36 @@ class StripeApi:
         payment_reference: str,
         description: str,
         idempotency_key: str,
+        customer: str = "",
+        off_session: bool = False,
+        method_type: str = "card",
     ) -> dict[str, Any]:
-        """Create and confirm a card PaymentIntent; the intent as Stripe answers it."""
+        """Create and confirm a PaymentIntent; the intent as Stripe answers it. A saved method
+        names its Stripe `customer`; `off_session` when the customer is not there to
+        authenticate (Stripe then declines with `authentication_required` instead of asking)."""
         params: dict[str, Any] = {
             "amount": stripe_minor_units(amount),
             "currency": amount.currency.lower(),
             "payment_method": payment_method,
-            "payment_method_types": ["card"],
+            "payment_method_types": [method_type],
             "confirm": True,
-            "return_url": return_url,
             "description": description[:500],
             "metadata": {REFERENCE_KEY: payment_reference},
         }
+        if off_session:
+            params["off_session"] = True
+        else:
+            params["return_url"] = return_url
+        if customer:
+            params["customer"] = customer
         summary = {
             "amount": str(params["amount"]),
             "currency": params["currency"],
             "payment_method": payment_method,
             "confirm": "true",
-            "return_url": return_url,
+            "return_url": params.get("return_url", ""),
+            "customer": customer,
+            "off_session": "true" if off_session else "",
             f"metadata.{REFERENCE_KEY}": payment_reference,
         }
         return self._call(

@@ -44,6 +44,10 @@ from paydesk.money import Money
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
 AUTHENTICATION_PENDING = "Waiting for the card's 3-D Secure authentication."
 PROCESSING = "Stripe is processing the card payment."
+SEPA_PROCESSING = (
+    "The SEPA Direct Debit is on its way: banks take up to a few business days to confirm it. "
+    "The payment completes when Stripe confirms the money."
+)
 
 
 def _amount(intent: Mapping[str, Any], *, received: bool) -> Money | None:
@@ -85,7 +89,9 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
         outcome = Outcome.CANCELLED
         reason = text(error.get("message")) or "Your card was declined."
     elif status in ("processing", "requires_capture"):
-        reason, in_flight = PROCESSING, True
+        types = intent.get("payment_method_types")
+        sepa = isinstance(types, list) and "sepa_debit" in types
+        reason, in_flight = (SEPA_PROCESSING if sepa else PROCESSING), True
     elif status == "requires_action":
         reason = AUTHENTICATION_PENDING
     return GatewayEvent(
@@ -149,6 +155,8 @@ class StripeCardGateway:
                 payment_reference=request.payment_reference,
                 description=request.description,
                 idempotency_key=request.idempotency_key,
+                customer=request.processor_customer,
+                method_type=request.payment_method_type,
             )
         except CardDeclined as declined:
             return self._declined(request, declined)

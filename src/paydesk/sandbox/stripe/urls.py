@@ -3,16 +3,37 @@
 
 from django.urls import path
 
-from paydesk.sandbox.stripe import panel, returns, views
+from paydesk.sandbox.stripe import panel, returns, sepa, vault, views
 
 app_name = "stripe"
 
 urlpatterns = [
     path("v1/payment_methods", views.payment_methods, name="payment_methods"),
+    path("v1/payment_methods/<str:method_id>", vault.payment_method, name="payment_method"),
+    path(
+        "v1/payment_methods/<str:method_id>/detach",
+        vault.payment_method_detach,
+        name="payment_method_detach",
+    ),
+    path("v1/customers", vault.customers, name="customers"),
+    path("v1/customers/<str:customer_id>", vault.customer, name="customer"),
+    path(
+        "v1/customers/<str:customer_id>/payment_methods",
+        vault.customer_payment_methods,
+        name="customer_payment_methods",
+    ),
+    path("v1/setup_intents", vault.setup_intents, name="setup_intents"),
+    path("v1/setup_intents/<str:setup_id>", vault.setup_intent, name="setup_intent"),
+    path(
+        "v1/setup_intents/<str:setup_id>/confirm",
+        vault.setup_intent_confirm,
+        name="setup_intent_confirm",
+    ),
     path("v1/payment_intents", views.payment_intents, name="payment_intents"),
     path("v1/payment_intents/<str:intent_id>", views.payment_intent, name="payment_intent"),
     path("v1/refunds", returns.refunds, name="refunds"),
     path("panel/", panel.panel_action, name="panel"),
+    path("sepa/settle/", sepa.sepa_settle, name="sepa_settle"),
     path("js/v3.js", views.stripe_js, name="stripe_js"),
     path("elements/<str:element>/", views.element_frame, name="element_frame"),
     path("3ds/<str:intent_id>/", views.three_d_secure, name="three_d_secure"),

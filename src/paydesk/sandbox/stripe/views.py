@@ -97,6 +97,11 @@ DECLINES = {
         "processing_error",
         "An error occurred while processing your card. Try again in a little bit.",
     ),
+    "authentication_required": (
+        "authentication_required",
+        "authentication_required",
+        "Your card was declined. This transaction requires authentication.",
+    ),
     NOT_A_TEST_CARD: (
         "card_declined",
         "test_mode_live_card",
@@ -247,13 +252,21 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     form = request.POST
+    if form.get("type") == "sepa_debit":
+        from paydesk.sandbox.stripe.sepa import sepa_payment_method  # sepa builds on this module
+
+        method, problem = sepa_payment_method(form)
+        if method is None:
+            return _error(400, type_="invalid_request_error", code="invalid_bank_account_iban",
+                          param="sepa_debit[iban]", message=problem)
+        return JsonResponse(_public(method))
     if form.get("type") != "card":
         return _error(
             400,
             type_="invalid_request_error",
             code="parameter_invalid_empty",
             param="type",
-            message="The sandbox offers PaymentMethods of type card.",
+            message="The sandbox offers PaymentMethods of type card and sepa_debit.",
         )
     number = form.get("card[number]", "")
     exp_month, exp_year = (
@@ -339,6 +352,8 @@ def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | Non
         "description": form.get("description") or None,
         "metadata": metadata,
         "payment_method_types": types or ["card"],
+        "customer": form.get("customer") or None,
+        "off_session": form.get("off_session") == "true",
     }, None
 
 
@@ -415,6 +430,45 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
                 param="payment_method",
                 message=f"No such PaymentMethod: '{params['payment_method'][:60]}'",
             )
+    if method is not None:
+        owner = method.data.get("customer")
+        if owner and owner != params["customer"]:
+            named = bool(params["customer"])
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="payment_method_invalid_parameter" if named else "parameter_missing",
+                param="payment_method" if named else "customer",
+                message=(
+                    "The provided PaymentMethod belongs to another Customer."
+                    if params["customer"]
+                    else "The provided PaymentMethod is attached to a Customer: include that "
+                    "Customer in the `customer` parameter on the PaymentIntent."
+                ),
+            )
+        if not owner and params["customer"]:
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="payment_method_invalid_parameter",
+                param="payment_method",
+                message="The provided PaymentMethod is not attached to this Customer.",
+            )
+    if method is not None and method.data.get("type") not in params["payment_method_types"]:
+        return _error(
+            400,
+            type_="invalid_request_error",
+            code="payment_intent_incompatible_payment_method",
+            param="payment_method",
+            message="The PaymentMethod's type is not in this PaymentIntent's payment_method_types.",
+        )
+    if "sepa_debit" in params["payment_method_types"] and params["currency"] != "eur":
+        return _error(
+            400,
+            type_="invalid_request_error",
+            param="currency",
+            message="SEPA Direct Debit debits in eur only.",
+        )
     if params["confirm"] and method is None:
         return _error(
             400,
@@ -449,9 +503,10 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         "next_action": None,
         "payment_method": params["payment_method"],
         "payment_method_types": params["payment_method_types"],
+        "customer": params["customer"],
         "cancellation_reason": None,
         "status": "requires_payment_method" if method is None else "requires_confirmation",
-        PRIVATE: {"return_url": params["return_url"]},
+        PRIVATE: {"return_url": params["return_url"], "off_session": params["off_session"]},
     }
     obj = object_create(
         GATEWAY,
@@ -469,8 +524,17 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
 def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
     """Confirm an intent with its card as the test number says: charge, decline (402) or
     ask for 3-D Secure (`requires_action` + `redirect_to_url`)."""
+    if method.data.get("type") == "sepa_debit":
+        from paydesk.sandbox.stripe.sepa import sepa_processing
+
+        return JsonResponse(_public(sepa_processing(obj).data))
     behaviour = method.data.get(PRIVATE, {}).get("behaviour", NOT_A_TEST_CARD)
     intent = obj.data
+    if behaviour in (AUTHENTICATE, AUTHENTICATE_THEN_INSUFFICIENT) and intent[PRIVATE].get(
+        "off_session"
+    ):
+        # Nobody is there to authenticate: Stripe declines (docs "authentication_required").
+        behaviour = "authentication_required"
     if behaviour in (AUTHENTICATE, AUTHENTICATE_THEN_INSUFFICIENT):
         return_url = intent[PRIVATE]["return_url"]
         if return_url:
@@ -616,8 +680,8 @@ def stripe_js(request: HttpRequest) -> HttpResponse:
 def element_frame(request: HttpRequest, element: str) -> HttpResponse:
     """The card fields, inside the iframe Stripe.js mounts on the merchant's page. The card is
     posted from here to /v1/payment_methods, never through the merchant's server."""
-    if element != "card":
-        raise Http404("The sandbox's Stripe.js offers the card element only.")
+    if element not in ("card", "iban"):
+        raise Http404("The sandbox's Stripe.js offers the card and iban elements only.")
     origin = request.GET.get("origin", "")
     key = request.GET.get("key", "")
     problem = ""
@@ -627,7 +691,7 @@ def element_frame(request: HttpRequest, element: str) -> HttpResponse:
         problem = "Invalid API Key provided to Stripe.js."
     response = render(
         request,
-        "sandbox/stripe/card_frame.html",
+        f"sandbox/stripe/{element}_frame.html",
         {
             "origin": origin,
             "key": key,

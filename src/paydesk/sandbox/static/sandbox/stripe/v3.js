@@ -9,6 +9,8 @@
  *   card.on("change", function (event) { … event.error … });
  *   stripe.createPaymentMethod({ type: "card", card: card })
  *     .then(function (result) { result.paymentMethod.id  or  result.error.message });
+ *   stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } })
+ *     .then(function (result) { result.setupIntent.status  or  result.error.message });
  *
  * The card fields live in the iframe (another document, served by the "processor"); this file
  * only passes messages to it, checked by origin and window both ways.
@@ -23,7 +25,8 @@
   var frameOrigin = scriptUrl.origin;
   var frameCount = 0;
 
-  function CardElement(stripe, options) {
+  function CardElement(stripe, options, type) {
+    this._type = type || "card";
     this._stripe = stripe;
     this._options = options || {};
     this._handlers = {};
@@ -52,10 +55,10 @@
     frame.setAttribute("scrolling", "no");
     frame.style.width = "100%";
     frame.style.minWidth = "100%";
-    frame.style.height = "13rem";
+    frame.style.height = this._type === "card" ? "13rem" : "6rem";
     frame.style.border = "0";
     frame.style.display = "block";
-    frame.src = base + "/elements/card/?key=" + encodeURIComponent(this._stripe._key) +
+    frame.src = base + "/elements/" + this._type + "/?key=" + encodeURIComponent(this._stripe._key) +
       "&origin=" + encodeURIComponent(window.location.origin);
     container.appendChild(frame);
     this._frame = frame;
@@ -123,7 +126,7 @@
       var queued = this._queue;
       this._queue = [];
       queued.forEach(this._send.bind(this));
-      this._emit("ready", { elementType: "card" });
+      this._emit("ready", { elementType: this._type });
     } else if (data.action === "change") {
       this._emit("change", data.event);
     } else if (data.action === "result" && this._waiting[data.id]) {
@@ -152,14 +155,14 @@
   }
 
   Elements.prototype.create = function (type, options) {
-    if (type !== "card") {
-      throw new Error("The Paydesk sandbox's Stripe.js offers the 'card' Element only.");
+    if (type !== "card" && type !== "iban") {
+      throw new Error("The Paydesk sandbox's Stripe.js offers the 'card' and 'iban' Elements only.");
     }
-    if (this._elements.card) {
-      throw new Error("Can only create one Element of type card.");
+    if (this._elements[type]) {
+      throw new Error("Can only create one Element of type " + type + ".");
     }
-    this._elements.card = new CardElement(this._stripe, options);
-    return this._elements.card;
+    this._elements[type] = new CardElement(this._stripe, options, type);
+    return this._elements[type];
   };
 
   Elements.prototype.getElement = function (type) {
@@ -185,12 +188,74 @@
   // createPaymentMethod("card", element, {billing_details}) form.
   Stripe.prototype.createPaymentMethod = function (first, element, data) {
     var params = typeof first === "string" ? { type: first, card: element, billing_details: (data || {}).billing_details } : (first || {});
-    if (params.type !== "card" || !(params.card instanceof CardElement)) {
+    var element = params.type === "sepa_debit" ? params.sepa_debit : params.card;
+    if ((params.type !== "card" && params.type !== "sepa_debit") || !(element instanceof CardElement) ||
+        element._type !== (params.type === "card" ? "card" : "iban")) {
       return Promise.resolve({
-        error: { type: "validation_error", message: "createPaymentMethod needs type 'card' and a card Element." },
+        error: { type: "validation_error", message: "createPaymentMethod needs type 'card' with a card Element or 'sepa_debit' with an iban Element." },
       });
     }
-    return params.card._createPaymentMethod(params.billing_details);
+    return element._createPaymentMethod(params.billing_details);
+  };
+
+  function intentId(clientSecret) {
+    var match = /^((?:seti|pi)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/.exec(clientSecret || "");
+    return match ? match[1] : "";
+  }
+
+  // POST to the sandbox's Stripe API with the publishable key, as Stripe.js does.
+  Stripe.prototype._post = function (path, fields) {
+    var body = new URLSearchParams(fields);
+    body.set("key", this._key);
+    return fetch(base + path, {
+      method: "POST",
+      body: body,
+      credentials: "omit",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        return { ok: response.ok, json: json };
+      });
+    }, function () {
+      return { ok: false, json: { error: { type: "api_connection_error", message: "Stripe could not be reached." } } };
+    });
+  };
+
+  Stripe.prototype._confirmSetup = function (clientSecret, made) {
+    var self = this;
+    var setupId = intentId(clientSecret);
+    if (!setupId || setupId.indexOf("seti_") !== 0) {
+      return Promise.resolve({ error: { type: "validation_error", message: "Invalid client secret." } });
+    }
+    return made.then(function (result) {
+      if (result.error) {
+        return { error: result.error };
+      }
+      return self._post("/v1/setup_intents/" + setupId + "/confirm", {
+        client_secret: clientSecret,
+        payment_method: result.paymentMethod.id,
+      }).then(function (answer) {
+        return answer.ok ? { setupIntent: answer.json } : { error: answer.json.error };
+      });
+    });
+  };
+
+  // confirmSepaDebitSetup(clientSecret, {payment_method: {sepa_debit: ibanElement,
+  // billing_details: {name, email}}}): the IBAN goes from the frame to /v1/payment_methods.
+  Stripe.prototype.confirmSepaDebitSetup = function (clientSecret, data) {
+    var method = (data || {}).payment_method || {};
+    var made = typeof method === "string" ? Promise.resolve({ paymentMethod: { id: method } }) :
+      this.createPaymentMethod({ type: "sepa_debit", sepa_debit: method.sepa_debit, billing_details: method.billing_details });
+    return this._confirmSetup(clientSecret, made);
+  };
+
+  // confirmCardSetup(clientSecret, {payment_method: {card: element}}): the card goes from the
+  // frame to /v1/payment_methods, then the SetupIntent is confirmed with its pm_… id.
+  Stripe.prototype.confirmCardSetup = function (clientSecret, data) {
+    var method = (data || {}).payment_method || {};
+    var made = typeof method === "string" ? Promise.resolve({ paymentMethod: { id: method } }) :
+      this.createPaymentMethod({ type: "card", card: method.card, billing_details: method.billing_details });
+    return this._confirmSetup(clientSecret, made);
   };
 
   window.Stripe = Stripe;

@@ -1,0 +1,294 @@
+"""Saved payment methods: save (a SetupIntent the browser confirms in Stripe's fields), list,
+choose the default, remove, and check that a method is the customer's own.
+
+Stripe is the record of what a method is (brand, last four, expiry) and which is the default
+(`invoice_settings.default_payment_method`); Paydesk keeps the Stripe Customer's id and the
+SetupIntents it started, and binds a finished setup only through those. Every change is in the
+audit log. Gateway calls are made outside database transactions.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from paydesk.accounts.models import Customer
+from paydesk.audit.services import audit_record
+from paydesk.errors import GatewayError, NotFound, PaydeskError, PermissionDenied
+from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
+from paydesk.methods.access import can_manage_methods
+from paydesk.methods.models import MethodSetup, MethodType, StripeCustomer
+
+EXPIRING_DAYS = 30
+SETUP_SUCCEEDED = "succeeded"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMethod:
+    """One saved method as Stripe shows it (never a full number or IBAN)."""
+
+    id: str
+    type: str  # card | sepa_debit
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+    is_default: bool
+    expiry: str = ""  # "" | "expiring" | "expired" (cards)
+    mandate: str = ""
+
+    @property
+    def label(self) -> str:
+        name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else "Card"
+        text = f"{name} •••• {self.last4}"
+        return f"{text} (default)" if self.is_default else text
+
+    @property
+    def brand_text(self) -> str:
+        return "" if self.brand in ("", "unknown") else self.brand.replace("_", " ").title()
+
+    @property
+    def expiry_text(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year}" if self.exp_month and self.exp_year else ""
+
+
+def _check_user(*, user: Any, customer: Customer) -> None:
+    if not getattr(user, "pk", None) or not user.is_active or user.customer_id != customer.pk:
+        raise PermissionDenied("You can manage payment methods only for your own account.")
+    if not can_manage_methods(user):
+        raise PermissionDenied("You do not have permission to manage payment methods.")
+
+
+def expiry_state(exp_month: int | None, exp_year: int | None, *, today: date | None = None) -> str:
+    """'expired' after the card's month, 'expiring' within 30 days of its month's end, else ''."""
+    if not exp_month or not exp_year or not 1 <= exp_month <= 12:
+        return ""
+    today = today or timezone.localdate()
+    last_day = date(exp_year, exp_month, calendar.monthrange(exp_year, exp_month)[1])
+    if last_day < today:
+        return "expired"
+    if last_day <= today + timedelta(days=EXPIRING_DAYS):
+        return "expiring"
+    return ""
+
+
+def stripe_customer_ensure(*, customer: Customer, user: Any) -> StripeCustomer:
+    """The customer's Stripe Customer, made at Stripe the first time (one per customer: the
+    Idempotency-Key is the customer's, so two first saves at once make one at Stripe)."""
+    existing = StripeCustomer.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    answer = StripeVault().customer_create(
+        customer_ref=str(customer.pk), name=customer.name, email=getattr(user, "email", ""),
+        idempotency_key=f"paydesk-customer-{customer.pk}",
+    )
+    stripe_id = str(answer.get("id") or "")
+    if not stripe_id.startswith("cus_"):
+        raise GatewayError("Stripe answered without a Customer.")
+    try:
+        with transaction.atomic():
+            made = StripeCustomer.objects.create(customer=customer, stripe_id=stripe_id)
+            audit_record(action="stripe_customer_create", actor=user, obj=made,
+                         customer_id=customer.pk, after={"stripe_id": stripe_id})
+            return made
+    except IntegrityError:
+        return StripeCustomer.objects.get(customer=customer)
+
+
+def method_setup_start(*, customer: Customer, user: Any, method_type: str) -> MethodSetup:
+    """Start saving a method of `method_type`: a SetupIntent (`usage=off_session`) at Stripe,
+    recorded as ours. The browser confirms it with its client secret (method_setup_secret)."""
+    _check_user(user=user, customer=customer)
+    if method_type not in MethodType.values:
+        raise PaydeskError("Choose a card or SEPA Direct Debit.", field="method_type")
+    profile = stripe_customer_ensure(customer=customer, user=user)
+    count = MethodSetup.objects.filter(customer=customer).count()
+    intent = StripeVault().setup_intent_create(
+        customer_id=profile.stripe_id, method_type=method_type,
+        idempotency_key=f"paydesk-setup-{customer.pk}-{count + 1}-{timezone.now().timestamp()}",
+    )
+    setup_id = str(intent.get("id") or "")
+    if not setup_id.startswith("seti_") or intent.get("customer") != profile.stripe_id:
+        raise GatewayError("Stripe answered without a SetupIntent for this customer.")
+    return MethodSetup.objects.create(
+        customer=customer, setup_intent=setup_id, method_type=method_type, created_by=user
+    )
+
+
+def _own_setup(*, customer: Customer, setup_intent: str) -> MethodSetup:
+    setup = MethodSetup.objects.filter(customer=customer, setup_intent=setup_intent).first()
+    if setup is None:
+        raise NotFound("No such payment method setup.")
+    return setup
+
+
+def method_setup_secret(*, customer: Customer, user: Any, setup_intent: str) -> str:
+    """The client secret Stripe.js confirms our SetupIntent with (asked of Stripe, never kept)."""
+    _check_user(user=user, customer=customer)
+    setup = _own_setup(customer=customer, setup_intent=setup_intent)
+    if setup.completed_at is not None:
+        raise PaydeskError("This payment method is saved already.")
+    intent = StripeVault().setup_intent_retrieve(setup.setup_intent)
+    secret = str(intent.get("client_secret") or "")
+    if not secret.startswith(f"{setup.setup_intent}_secret_"):
+        raise GatewayError("Stripe answered the SetupIntent without its client secret.")
+    return secret
+
+
+def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> MethodSetup:
+    """The browser says Stripe confirmed the SetupIntent: ask Stripe about the one WE stored and
+    keep the method (and, SEPA, the mandate) it saved to the customer's Stripe Customer."""
+    _check_user(user=user, customer=customer)
+    setup = _own_setup(customer=customer, setup_intent=setup_intent)
+    if setup.completed_at is not None:
+        return setup
+    profile = StripeCustomer.objects.get(customer=customer)
+    intent = StripeVault().setup_intent_retrieve(setup.setup_intent)
+    status = str(intent.get("status") or "")
+    method = str(intent.get("payment_method") or "")
+    if intent.get("id") != setup.setup_intent or intent.get("customer") != profile.stripe_id:
+        raise GatewayError("Stripe's SetupIntent names another customer.")
+    if status != SETUP_SUCCEEDED or not PAYMENT_METHOD_ID.fullmatch(method):
+        error = intent.get("last_setup_error") or {}
+        message = error.get("message") if isinstance(error, dict) else ""
+        raise PaydeskError(message or "Stripe has not saved this payment method yet.")
+    with transaction.atomic():
+        locked = MethodSetup.objects.select_for_update().get(pk=setup.pk)
+        if locked.completed_at is None:
+            locked.payment_method = method
+            locked.mandate = str(intent.get("mandate") or "")[:120]
+            locked.completed_at = timezone.now()
+            locked.save(update_fields=["payment_method", "mandate", "completed_at"])
+            audit_record(action="payment_method_save", actor=user, obj=locked,
+                         customer_id=customer.pk,
+                         after={"payment_method": method, "type": locked.method_type,
+                                "mandate": locked.mandate})
+    vault = StripeVault()
+    if not _default_of(vault.customer_retrieve(profile.stripe_id)):
+        vault.customer_default_set(profile.stripe_id, method)  # the first one is the default
+    return locked
+
+
+def _saved(item: dict[str, Any], *, default: str, mandates: dict[str, str]) -> SavedMethod:
+    kind = str(item.get("type") or "")
+    details = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    month = details.get("exp_month") if kind == MethodType.CARD else None
+    year = details.get("exp_year") if kind == MethodType.CARD else None
+    month = month if isinstance(month, int) else None
+    year = year if isinstance(year, int) else None
+    return SavedMethod(
+        id=str(item.get("id")), type=kind, brand=str(details.get("brand") or ""),
+        last4=str(details.get("last4") or "")[-4:], exp_month=month, exp_year=year,
+        is_default=item.get("id") == default, expiry=expiry_state(month, year),
+        mandate=mandates.get(str(item.get("id")), ""),
+    )
+
+
+def saved_methods_list(*, customer: Customer) -> list[SavedMethod]:
+    """The customer's saved methods as Stripe has them now, the default first, then cards,
+    then SEPA mandates. No Stripe Customer yet: none (and no call)."""
+    profile = StripeCustomer.objects.filter(customer=customer).first()
+    if profile is None:
+        return []
+    vault = StripeVault()
+    default = _default_of(vault.customer_retrieve(profile.stripe_id))
+    mandates = dict(
+        MethodSetup.objects.filter(customer=customer).exclude(mandate="")
+        .values_list("payment_method", "mandate")
+    )
+    methods = [
+        _saved(item, default=default, mandates=mandates)
+        for kind in MethodType.values
+        for item in vault.payment_methods_list(profile.stripe_id, kind)
+        if item.get("customer") == profile.stripe_id
+    ]
+    return sorted(methods, key=lambda m: (not m.is_default, m.type != MethodType.CARD))
+
+
+def _default_of(stripe_customer: dict[str, Any]) -> str:
+    settings = stripe_customer.get("invoice_settings")
+    value = settings.get("default_payment_method") if isinstance(settings, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMethod:
+    """The saved method `payment_method` if Stripe says it is attached to THIS customer's Stripe
+    Customer; NotFound otherwise (another customer's method, a detached one, garbage)."""
+    profile = StripeCustomer.objects.filter(customer=customer).first()
+    if profile is None or not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
+        raise NotFound("No such saved payment method.", field="payment_method")
+    try:
+        item = StripeVault().payment_method_retrieve(payment_method)
+    except GatewayError as error:
+        if "No such" in error.message:
+            raise NotFound("No such saved payment method.", field="payment_method") from error
+        raise
+    if item.get("customer") != profile.stripe_id or item.get("type") not in MethodType.values:
+        raise NotFound("No such saved payment method.", field="payment_method")
+    return _saved(item, default="", mandates={})
+
+
+def saved_method_is_own(*, customer: Customer, payment_method: str) -> bool:
+    """Whether the pm_… a client names is one of this customer's saved methods (True), or a
+    method attached to nobody, as Stripe.js makes for a new card (False). One attached to another
+    customer's Stripe Customer → NotFound: it is never charged, and says nothing about whose."""
+    if not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
+        return False
+    try:
+        item = StripeVault().payment_method_retrieve(payment_method)
+    except GatewayError as error:
+        if "No such" in error.message:
+            return False  # the checkout refuses it with Stripe's own answer
+        raise
+    owner = item.get("customer")
+    if not owner:
+        return False
+    if owner != stripe_customer_id(customer=customer):
+        raise NotFound("No such saved payment method.", field="payment_method")
+    return True
+
+
+def stripe_customer_id(*, customer: Customer) -> str:
+    profile = StripeCustomer.objects.filter(customer=customer).first()
+    return profile.stripe_id if profile else ""
+
+
+def saved_method_default_set(*, customer: Customer, user: Any, payment_method: str) -> None:
+    """Make one of the customer's own methods the default (at Stripe)."""
+    _check_user(user=user, customer=customer)
+    saved_method_owned(customer=customer, payment_method=payment_method)
+    profile = StripeCustomer.objects.get(customer=customer)
+    StripeVault().customer_default_set(profile.stripe_id, payment_method)
+    audit_record(action="payment_method_default", actor=user, obj=profile,
+                 customer_id=customer.pk, after={"default_payment_method": payment_method})
+
+
+def saved_method_remove(
+    *, customer: Customer, user: Any, payment_method: str, next_default: str = ""
+) -> None:
+    """Detach one of the customer's methods at Stripe. Removing the default while others remain
+    needs `next_default` (which one is the default now); with no other left, none is."""
+    _check_user(user=user, customer=customer)
+    saved_method_owned(customer=customer, payment_method=payment_method)
+    methods = saved_methods_list(customer=customer)
+    others = [m.id for m in methods if m.id != payment_method]
+    was_default = any(m.is_default and m.id == payment_method for m in methods)
+    if was_default and others and next_default not in others:
+        raise PaydeskError(
+            "This is your default payment method: choose which one is the default now.",
+            field="next_default",
+        )
+    profile = StripeCustomer.objects.get(customer=customer)
+    vault = StripeVault()
+    if was_default and others:
+        vault.customer_default_set(profile.stripe_id, next_default)
+    vault.payment_method_detach(payment_method)
+    audit_record(action="payment_method_remove", actor=user, obj=profile,
+                 customer_id=customer.pk,
+                 before={"payment_method": payment_method, "default": was_default},
+                 after={"default_payment_method": next_default if was_default else None})

@@ -1,0 +1,105 @@
+"""The API's saved payment methods (issue 14): list, set the default, remove (the default asks
+which is next), and pay with a saved method (`payment_method` = the saved id) — each POST with
+Idempotency-Key, errors as JSON with a code; another customer's method → 404; a user without the
+permission → 403; a read-only key may list but not change."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.sandbox.models import SandboxObject
+from tests.api.conftest import ApiClient, key_for
+from tests.factories import PortalUserFactory
+from tests.online.stripe_support import payment_method, save_card, save_sepa
+
+pytestmark = pytest.mark.django_db(transaction=True)
+MASTERCARD = "5555555555554444"
+
+
+def test_list_default_and_remove(sandbox, online_customer):
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    api = ApiClient(key_for(user, "read", "pay"))
+    listed = api.get("/api/v1/payment-methods")
+    assert listed.status_code == 200, listed.content
+    assert [(m["id"], m["label"], m["brand"], m["last4"]) for m in listed.json()["data"]] == [
+        (first, "Card •••• 4242 (default)", "visa", "4242"),
+        (second, "Card •••• 4444", "mastercard", "4444"),
+    ]
+    made = api.post(f"/api/v1/payment-methods/{second}/default", None,
+                    **{"Idempotency-Key": "default-0001"})
+    assert made.status_code == 200 and made.json()["data"][0]["id"] == second
+    again = api.post(f"/api/v1/payment-methods/{second}/default", None,
+                     **{"Idempotency-Key": "default-0001"})
+    assert again.content == made.content and again["Idempotent-Replayed"] == "true"
+
+    refused = api.post(f"/api/v1/payment-methods/{second}/remove", None,
+                       **{"Idempotency-Key": "remove-0001"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "next_default"
+    removed = api.post(f"/api/v1/payment-methods/{second}/remove?next_default={first}", None,
+                       **{"Idempotency-Key": "remove-0002"})
+    assert removed.status_code == 200
+    assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
+
+
+def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
+    user = online_customer("card", "EUR", account="EUR")
+    card = save_card(sandbox.url, user)
+    mandate = save_sepa(sandbox.url, user).payment_method
+    api = ApiClient(key_for(user, "read", "pay"))
+    paid = api.post("/api/v1/payments", {"method": "card", "amount": "10.00", "currency": "EUR",
+                                         "payment_method": card},
+                    **{"Idempotency-Key": "saved-card-0001"})
+    assert paid.status_code == 201, paid.content
+    assert paid.json()["outcome"] == "completed"
+    debit = api.post("/api/v1/payments", {"method": "card", "amount": "20.00", "currency": "EUR",
+                                          "payment_method": mandate},
+                     **{"Idempotency-Key": "saved-sepa-0001"})
+    assert debit.status_code == 201, debit.content
+    assert debit.json()["outcome"] == "pending"
+    assert debit.json()["message"].startswith("The SEPA Direct Debit is on its way")
+    # A new card's pm (attached to nobody) still pays as before.
+    fresh = api.post("/api/v1/payments", {"method": "card", "amount": "5.00", "currency": "EUR",
+                                          "payment_method": payment_method(sandbox.url)},
+                     **{"Idempotency-Key": "new-card-0001"})
+    assert fresh.json()["outcome"] == "completed"
+
+
+def test_another_customers_method_is_404_everywhere(sandbox, online_customer):
+    owner = online_customer("card")
+    theirs = save_card(sandbox.url, owner)
+    other = PortalUserFactory(customer=online_customer("card").customer)
+    save_card(sandbox.url, other)
+    api = ApiClient(key_for(other, "read", "pay"))
+    answers = [
+        api.post(f"/api/v1/payment-methods/{theirs}/default", None,
+                 **{"Idempotency-Key": "idor-0001"}),
+        api.post(f"/api/v1/payment-methods/{theirs}/remove", None,
+                 **{"Idempotency-Key": "idor-2"}),
+        api.post("/api/v1/payments", {"method": "card", "amount": "10.50", "currency": "USD",
+                                      "payment_method": theirs},
+                 **{"Idempotency-Key": "idor-0003"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 404, answer.content
+        assert answer.json()["error"]["code"] == "not_found"
+    assert theirs not in api.get("/api/v1/payment-methods").content.decode()
+    assert not Payment.objects.filter(customer=other.customer).exists()
+    assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
+
+
+def test_permissions_and_scopes(sandbox, online_customer):
+    user = online_customer("card")
+    pm = save_card(sandbox.url, user)
+    viewer = PortalUserFactory(customer=user.customer, can_make_payments=False)
+    refused = ApiClient(key_for(viewer, "read")).get("/api/v1/payment-methods")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
+    read_only = ApiClient(key_for(user, "read"))
+    assert read_only.get("/api/v1/payment-methods").status_code == 200
+    change = read_only.post(f"/api/v1/payment-methods/{pm}/default", None,
+                            **{"Idempotency-Key": "scope-0001"})
+    assert change.status_code == 403 and change.json()["error"]["code"] == "insufficient_scope"
+    assert Payment.objects.filter(status=PaymentStatus.COMPLETED).count() == 0

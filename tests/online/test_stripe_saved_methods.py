@@ -1,0 +1,147 @@
+"""Saved payment methods through the sandbox's Stripe (issue 14): a Stripe Customer made on the
+first save, SetupIntents (usage=off_session) confirmed as Stripe.js does (publishable key and
+client secret), methods listed from Stripe with brand / last four / expiry, the default, removal
+(detach at Stripe; removing the default asks which is next), and another customer's method is
+NotFound."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from paydesk.audit.models import AuditEntry
+from paydesk.errors import NotFound, PaydeskError, PermissionDenied
+from paydesk.methods.models import MethodSetup, StripeCustomer
+from paydesk.methods.services import (
+    expiry_state,
+    method_setup_finish,
+    method_setup_start,
+    saved_method_default_set,
+    saved_method_owned,
+    saved_method_remove,
+    saved_methods_list,
+)
+from paydesk.sandbox.core import object_get
+from tests.factories import PortalUserFactory
+from tests.online.stripe_support import payment_method, save_card
+
+pytestmark = pytest.mark.django_db(transaction=True)
+MASTERCARD = "5555555555554444"
+
+
+def test_the_first_save_makes_a_stripe_customer_and_the_card_is_the_default(
+    sandbox, online_customer
+):
+    user = online_customer("card")
+    assert saved_methods_list(customer=user.customer) == []
+    pm = save_card(sandbox.url, user)
+    profile = StripeCustomer.objects.get(customer=user.customer)
+    stripe_customer = object_get("stripe", "customer", profile.stripe_id)
+    assert stripe_customer.data["metadata"] == {"paydesk_customer": str(user.customer.pk)}
+    setup = MethodSetup.objects.get(customer=user.customer)
+    intent = object_get("stripe", "setup_intent", setup.setup_intent).data
+    assert (intent["usage"], intent["status"], intent["payment_method"]) == (
+        "off_session", "succeeded", pm)
+    [saved] = saved_methods_list(customer=user.customer)
+    year = timezone.localdate().year + 3
+    assert (saved.id, saved.brand, saved.last4, saved.exp_month, saved.exp_year) == (
+        pm, "visa", "4242", 12, year)
+    assert saved.label == "Card •••• 4242 (default)"
+    assert saved.expiry == ""
+    assert AuditEntry.objects.filter(action="payment_method_save", customer_id=user.customer.pk
+                                     ).count() == 1
+    # A second save reuses the Stripe Customer and does not take the default.
+    second = save_card(sandbox.url, user, MASTERCARD)
+    assert StripeCustomer.objects.count() == 1
+    labels = [m.label for m in saved_methods_list(customer=user.customer)]
+    assert labels == ["Card •••• 4242 (default)", "Card •••• 4444"]
+    assert [m.brand_text for m in saved_methods_list(customer=user.customer)] == [
+        "Visa", "Mastercard"]
+    saved_method_default_set(customer=user.customer, user=user, payment_method=second)
+    labels = [m.label for m in saved_methods_list(customer=user.customer)]
+    assert labels == ["Card •••• 4444 (default)", "Card •••• 4242"]
+
+
+def test_removing_the_default_asks_which_is_next_and_detaches_at_stripe(sandbox, online_customer):
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    with pytest.raises(PaydeskError) as refused:
+        saved_method_remove(customer=user.customer, user=user, payment_method=first)
+    assert refused.value.field == "next_default"
+    assert len(saved_methods_list(customer=user.customer)) == 2
+    saved_method_remove(customer=user.customer, user=user, payment_method=first,
+                        next_default=second)
+    assert object_get("stripe", "payment_method", first).data["customer"] is None
+    [left] = saved_methods_list(customer=user.customer)
+    assert (left.id, left.is_default) == (second, True)
+    # The last one goes without a question; none is the default then.
+    saved_method_remove(customer=user.customer, user=user, payment_method=second)
+    assert saved_methods_list(customer=user.customer) == []
+    with pytest.raises(NotFound):  # detached: no longer theirs
+        saved_method_owned(customer=user.customer, payment_method=second)
+
+
+def test_another_customers_method_is_not_found(sandbox, online_customer):
+    owner = online_customer("card")
+    other = PortalUserFactory()
+    theirs = save_card(sandbox.url, owner)
+    save_card(sandbox.url, other)
+    for action in (
+        lambda: saved_method_owned(customer=other.customer, payment_method=theirs),
+        lambda: saved_method_default_set(customer=other.customer, user=other,
+                                         payment_method=theirs),
+        lambda: saved_method_remove(customer=other.customer, user=other, payment_method=theirs),
+        lambda: method_setup_finish(
+            customer=other.customer, user=other,
+            setup_intent=MethodSetup.objects.get(customer=owner.customer).setup_intent),
+    ):
+        with pytest.raises(NotFound):
+            action()
+    assert object_get("stripe", "payment_method", theirs).data["customer"] == (
+        StripeCustomer.objects.get(customer=owner.customer).stripe_id)
+    # A method never attached to anyone is not theirs either.
+    with pytest.raises(NotFound):
+        saved_method_owned(customer=other.customer, payment_method=payment_method(sandbox.url))
+
+
+def test_a_view_only_user_cannot_save(sandbox, online_customer):
+    user = online_customer("card")
+    viewer = PortalUserFactory(customer=user.customer, can_make_payments=False)
+    with pytest.raises(PermissionDenied):
+        method_setup_start(customer=user.customer, user=viewer, method_type="card")
+    assert not StripeCustomer.objects.exists()
+
+
+def test_an_unconfirmed_setup_saves_nothing(sandbox, online_customer):
+    user = online_customer("card")
+    setup = method_setup_start(customer=user.customer, user=user, method_type="card")
+    with pytest.raises(PaydeskError, match="not saved"):
+        method_setup_finish(customer=user.customer, user=user, setup_intent=setup.setup_intent)
+    assert saved_methods_list(customer=user.customer) == []
+
+
+def test_the_sandbox_confirms_a_setup_only_with_its_client_secret(sandbox, online_customer):
+    user = online_customer("card")
+    setup = method_setup_start(customer=user.customer, user=user, method_type="card")
+    answer = httpx.post(
+        f"{sandbox.url}/sandbox/stripe/v1/setup_intents/{setup.setup_intent}/confirm",
+        data={"key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY, "client_secret": "wrong",
+              "payment_method": payment_method(sandbox.url)},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "client_secret" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("month", "year", "expected"),
+    [(5, 2026, ""), (4, 2026, ""), (3, 2026, "expiring"), (2, 2026, "expired"),
+     (12, 2025, "expired"), (None, None, "")],
+)
+def test_expired_and_expiring_cards_are_marked(month, year, expected):
+    assert expiry_state(month, year, today=date(2026, 3, 20)) == expected

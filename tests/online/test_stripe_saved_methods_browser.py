@@ -1,0 +1,90 @@
+"""Saving a card in a real browser (issue 14): Payment methods → Add a card → the card typed
+into the processor's frame (the sandbox's Stripe.js stand-in) → confirmCardSetup → the list
+shows it as the default; then it is removed. Paying with it in one click from Make Payment, with
+and without 3-D Secure. The card number never reaches Paydesk."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.models import MethodSetup
+from paydesk.methods.services import saved_methods_list
+from tests.online.conftest import sign_in
+from tests.online.stripe_support import THREE_D_SECURE, VISA
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def save_card_in_browser(page, sandbox, number: str = VISA) -> None:
+    page.goto(f"{sandbox.url}/billing/methods/")
+    page.get_by_role("button", name="Add a card").click()
+    page.wait_for_url("**/billing/methods/setup/seti_*/")
+    frame = page.frame_locator("[data-setup-element] iframe")
+    frame.get_by_label("Card number").fill(number)
+    frame.get_by_label("Expiry month").fill("12")
+    frame.get_by_label("Expiry year").fill(str(timezone.localdate().year + 2))
+    frame.get_by_label("CVC").fill("739")
+    page.get_by_role("button", name="Save card").click()
+    page.wait_for_url(f"{sandbox.url}/billing/methods/")
+
+
+def test_save_a_card_then_remove_it(sandbox, online_customer, page):
+    user = online_customer("card")
+    sign_in(page, sandbox.url, user)
+    page.goto(f"{sandbox.url}/pay/")
+    page.locator("[data-methods-link]").click()
+    page.wait_for_url(f"{sandbox.url}/billing/methods/")
+    assert page.locator("[data-no-methods]").count() == 1
+    save_card_in_browser(page, sandbox)
+    assert page.locator("[data-method-label]").all_inner_texts() == ["Card •••• 4242 (default)"]
+    assert MethodSetup.objects.get(customer=user.customer).completed_at is not None
+    page.get_by_role("button", name="Remove").click()
+    page.wait_for_url(f"{sandbox.url}/billing/methods/")
+    assert page.locator("[data-no-methods]").count() == 1
+    assert saved_methods_list(customer=user.customer) == []
+    assert page.console_errors == []
+
+
+STATUS_URL = re.compile(r".*/pay/status/[A-Z0-9-]+/$")
+
+
+def _pay_with_saved_card(page, sandbox, amount: str = "10.50") -> None:
+    page.goto(f"{sandbox.url}/pay/")
+    page.get_by_label("Pay via").select_option("card")
+    section = page.locator("fieldset[data-method='card']")
+    saved = section.get_by_label("Card •••• ", exact=False).first
+    assert saved.is_checked()  # the default saved card is offered first, chosen
+    assert section.locator("[data-new-card]").is_hidden()  # no card fields to fill
+    section.get_by_label("Amount").fill(amount)
+    page.locator("[data-quote='total_charged']").wait_for()
+    page.get_by_role("button", name="Pay", exact=True).click()
+
+
+def test_pay_with_a_saved_card_in_one_click(sandbox, online_customer, page):
+    user = online_customer("card")
+    sign_in(page, sandbox.url, user)
+    save_card_in_browser(page, sandbox)
+    _pay_with_saved_card(page, sandbox)
+    page.wait_for_url(STATUS_URL)
+    assert page.locator("[data-status]").get_attribute("data-status") == "completed"
+    payment = Payment.objects.get(customer=user.customer)
+    assert payment.status == PaymentStatus.COMPLETED
+    assert page.console_errors == []
+
+
+def test_pay_with_a_saved_card_that_asks_for_3d_secure(sandbox, online_customer, page):
+    user = online_customer("card")
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=b""))
+    sign_in(page, sandbox.url, user)
+    save_card_in_browser(page, sandbox, THREE_D_SECURE)
+    _pay_with_saved_card(page, sandbox)
+    page.wait_for_url(re.compile(r".*/sandbox/stripe/3ds/pi_\w+/$"))
+    page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url(STATUS_URL)
+    assert page.locator("[data-status]").get_attribute("data-status") == "completed"
+    assert Payment.objects.get(customer=user.customer).status == PaymentStatus.COMPLETED
+    assert page.console_errors == []

@@ -1,0 +1,105 @@
+"""SEPA Direct Debit through Stripe (issue 14): a mandate saved with a SetupIntent (the IBAN only
+in Stripe's frame; the mandate id kept), a payment that stays Pending while Stripe reports
+`processing` (the reason shown), then completed or cancelled by the webhook when the sandbox's
+switch settles the debit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from paydesk.checkout.forms import new_form_token
+from paydesk.checkout.services import checkout_start
+from paydesk.errors import MethodUnavailable
+from paydesk.gateways.stripe.gateway import SEPA_PROCESSING
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.services import saved_methods_list
+from paydesk.sandbox.core import object_get
+from tests.online.stripe_support import IBAN, save_card, save_sepa, sepa_method_answer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _customer(online_customer):
+    return online_customer("card", "EUR", account="EUR")
+
+
+def _pay(user, pm: str, currency: str = "EUR"):
+    return checkout_start(customer=user.customer, user=user, method="card", amount="20.00",
+                          currency=currency, idempotency_key=new_form_token(), saved_method=pm)
+
+
+def _settle(intent_id: str, action: str) -> None:
+    answer = Client().post("/sandbox/stripe/sepa/settle/", {"intent": intent_id, "action": action})
+    assert answer.status_code == 302
+
+
+def _balance(user) -> Decimal:
+    user.customer.refresh_from_db(fields=["balance"])
+    return user.customer.balance
+
+
+def test_a_sepa_mandate_is_saved_with_its_mandate_id(sandbox, online_customer):
+    user = _customer(online_customer)
+    setup = save_sepa(sandbox.url, user)
+    assert setup.mandate.startswith("mandate_")
+    assert object_get("stripe", "mandate", setup.mandate).data["payment_method"] == (
+        setup.payment_method)
+    [method] = saved_methods_list(customer=user.customer)
+    assert (method.label, method.mandate) == ("SEPA Direct Debit •••• 3000 (default)",
+                                              setup.mandate)
+    # Stripe keeps no IBAN in what it answers; neither does the sandbox's store.
+    stored = object_get("stripe", "payment_method", setup.payment_method).data
+    assert IBAN not in str(stored)
+
+
+def test_a_sepa_payment_stays_pending_then_completes_when_settled(sandbox, online_customer):
+    user = _customer(online_customer)
+    pm = save_sepa(sandbox.url, user).payment_method
+    checkout = _pay(user, pm)
+    payment = checkout.payment
+    assert payment.status == PaymentStatus.PENDING
+    assert payment.pending_reason == SEPA_PROCESSING
+    assert payment.description.startswith("SEPA Direct Debit")
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/pay/status/{payment.reference}/").content.decode()
+    assert "The SEPA Direct Debit is on its way" in page
+    _settle(payment.gateway_reference, "succeed")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED and _balance(user) == Decimal("20.00")
+
+
+def test_a_returned_sepa_debit_cancels_the_payment(sandbox, online_customer):
+    user = _customer(online_customer)
+    pm = save_sepa(sandbox.url, user).payment_method
+    payment = _pay(user, pm).payment
+    _settle(payment.gateway_reference, "fail")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert "insufficient funds" in payment.cancel_reason and _balance(user) == 0
+
+
+def test_sepa_pays_in_euro_only(sandbox, online_customer):
+    user = online_customer("card", "USD", account="EUR")
+    pm = save_sepa(sandbox.url, user).payment_method
+    with pytest.raises(MethodUnavailable) as refused:
+        _pay(user, pm, currency="USD")
+    assert refused.value.field == "currency"
+    assert not Payment.objects.filter(customer=user.customer).exists()
+
+
+def test_cards_and_mandates_are_listed_together(sandbox, online_customer):
+    user = _customer(online_customer)
+    save_card(sandbox.url, user)
+    save_sepa(sandbox.url, user)
+    assert [m.label for m in saved_methods_list(customer=user.customer)] == [
+        "Card •••• 4242 (default)", "SEPA Direct Debit •••• 3000"]
+
+
+def test_the_iban_frame_refuses_a_bad_iban(sandbox):
+    answer = sepa_method_answer(sandbox.url, "DE89370400440532013001")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "Your IBAN is invalid."
