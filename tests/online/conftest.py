@@ -75,7 +75,7 @@ def online_customer(rates):  # noqa: F811
         customer = CustomerFactory(
             currency=account, topup_currencies=[currency], minimum_payment=Decimal("0")
         )
-        return PortalUserFactory(customer=customer)
+        return PortalUserFactory(customer=customer, can_manage_billing=True)
 
     return make
 

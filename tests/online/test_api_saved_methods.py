@@ -71,7 +71,7 @@ def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
 def test_another_customers_method_is_404_everywhere(sandbox, online_customer):
     owner = online_customer("card")
     theirs = save_card(sandbox.url, owner)
-    other = PortalUserFactory(customer=online_customer("card").customer)
+    other = PortalUserFactory(customer=online_customer("card").customer, can_manage_billing=True)
     save_card(sandbox.url, other)
     api = ApiClient(key_for(other, "read", "pay"))
     answers = [
@@ -94,7 +94,7 @@ def test_another_customers_method_is_404_everywhere(sandbox, online_customer):
 def test_permissions_and_scopes(sandbox, online_customer):
     user = online_customer("card")
     pm = save_card(sandbox.url, user)
-    viewer = PortalUserFactory(customer=user.customer, can_make_payments=False)
+    viewer = PortalUserFactory(customer=user.customer, can_manage_billing=False)
     refused = ApiClient(key_for(viewer, "read")).get("/api/v1/payment-methods")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
     read_only = ApiClient(key_for(user, "read"))

@@ -88,7 +88,7 @@ def test_removing_the_default_asks_which_is_next_and_detaches_at_stripe(sandbox,
 
 def test_another_customers_method_is_not_found(sandbox, online_customer):
     owner = online_customer("card")
-    other = PortalUserFactory()
+    other = PortalUserFactory(can_manage_billing=True)
     theirs = save_card(sandbox.url, owner)
     save_card(sandbox.url, other)
     for action in (
@@ -111,7 +111,7 @@ def test_another_customers_method_is_not_found(sandbox, online_customer):
 
 def test_a_view_only_user_cannot_save(sandbox, online_customer):
     user = online_customer("card")
-    viewer = PortalUserFactory(customer=user.customer, can_make_payments=False)
+    viewer = PortalUserFactory(customer=user.customer, can_manage_billing=False)
     with pytest.raises(PermissionDenied):
         method_setup_start(customer=user.customer, user=viewer, method_type="card")
     assert not StripeCustomer.objects.exists()

@@ -65,7 +65,7 @@ def test_a_saved_card_asking_for_3d_secure_completes_after_it(sandbox, online_cu
 def test_another_customers_saved_card_is_never_charged(sandbox, online_customer):
     owner = online_customer("card")
     pm = save_card(sandbox.url, owner)
-    thief = PortalUserFactory(customer=online_customer("card").customer)
+    thief = PortalUserFactory(customer=online_customer("card").customer, can_manage_billing=True)
     save_card(sandbox.url, thief)  # has a Stripe Customer of their own
     with pytest.raises(NotFound):
         _pay(thief, pm)

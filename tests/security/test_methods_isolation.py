@@ -47,7 +47,9 @@ def test_the_sweep_covers_every_route_of_saved_methods():
 def victim_and_intruder(sandbox, online_customer):  # noqa: F811
     victim = online_customer("card")
     pm = save_card(sandbox.url, victim)
-    intruder = PortalUserFactory(customer=online_customer("card").customer)
+    intruder = PortalUserFactory(
+        customer=online_customer("card").customer, can_manage_billing=True
+    )
     save_card(sandbox.url, intruder)  # a Stripe Customer and a method of their own
     seti = MethodSetup.objects.get(customer=victim.customer).setup_intent
     return victim, intruder, pm, seti
@@ -91,7 +93,7 @@ def test_another_customers_method_is_404_in_every_api_operation(victim_and_intru
 
 def test_a_user_without_the_permission_gets_403(victim_and_intruder):
     victim, _intruder, pm, seti = victim_and_intruder
-    viewer = PortalUserFactory(customer=victim.customer, can_make_payments=False)
+    viewer = PortalUserFactory(customer=victim.customer, can_manage_billing=False)
     client = Client()
     client.force_login(viewer)
     assert client.get("/billing/methods/").status_code == 403

@@ -1,6 +1,6 @@
 """Who may see and change a customer's saved payment methods: the ONE gate of every page and API
-operation of this app. Until the *manage billing* permission exists it is *make payments*;
-switching is this one function."""
+operation of this app: the *manage billing* permission (paying with a saved method on Make
+Payment needs only *make payments*)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from paydesk.accounts.models import Customer
 
 def can_manage_methods(user: Any) -> bool:
     """Whether `user` (a portal user) may save, choose and remove payment methods."""
-    return bool(getattr(user, "customer_id", None)) and bool(user.can_make_payments)
+    return bool(getattr(user, "customer_id", None)) and bool(user.can_manage_billing)
 
 
 def manage_methods_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
