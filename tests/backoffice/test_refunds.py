@@ -85,6 +85,7 @@ def test_a_partial_refund_is_confirmed_then_made_once(
         ({"total": "60", "reason": "x"}, "total", "At most $50.00 USD"),
         ({"total": "abc", "reason": "x"}, "total", ""),
         ({"total": "-5", "reason": "x"}, "total", "above zero"),
+        ({"total": "20.005", "reason": "x"}, "total", "A refund in USD has at most 2 decimals."),
         ({"total": "5", "reason": ""}, "reason", "required"),
     ],
 )

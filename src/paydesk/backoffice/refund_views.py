@@ -26,7 +26,7 @@ from paydesk.backoffice.roles import can_move_money
 from paydesk.checkout.refunds import payment_refund, refund_gateway
 from paydesk.errors import InsufficientCredit, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.refunds import refund_left
+from paydesk.ledger.refunds import refund_left, refund_total_check
 from paydesk.money import format_money, to_decimal
 
 if TYPE_CHECKING:
@@ -139,6 +139,7 @@ def _amount(form: RefundForm, payment: Payment, left: Decimal) -> Decimal | None
         return left
     try:
         amount = to_decimal(raw, field="total")
+        refund_total_check(payment=payment, total=amount)
     except PaydeskError as exc:
         add_service_error(form, exc)
         return None

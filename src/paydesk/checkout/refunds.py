@@ -30,7 +30,13 @@ from paydesk.errors import (
 from paydesk.gateways.base import RefundingGateway, RefundRequest
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.refunds import refund_create, refund_left, refund_note, refund_settle
+from paydesk.ledger.refunds import (
+    refund_create,
+    refund_left,
+    refund_note,
+    refund_settle,
+    refund_total_check,
+)
 from paydesk.money import Money, to_decimal
 from paydesk.notifications.services import notify_refund_issued
 
@@ -76,6 +82,7 @@ def payment_refund(
     amount = (
         refund_left(payment=original) if total in (None, "") else to_decimal(total, field="total")
     )
+    refund_total_check(payment=original, total=amount)
     gateway = refund_gateway(original)
     if gateway is not None and outside:
         raise PaymentError(
