@@ -103,7 +103,9 @@ def test_past_the_available_credit_needs_allow_overdraft(finance, card_gateway, 
     data = {**form_of(finance, payment), "total": "20", "reason": "Asked", "confirm": "yes"}
     response = finance.post(refund_url(payment), data)
     assert response.status_code == 200
-    assert "Allow overdraft" in response.context["form"].errors["total"][0]
+    error = response.context["form"].errors["total"][0]
+    assert error.endswith("Tick Allow overdraft to refund anyway.")
+    assert error.count("Allow overdraft") == 1  # said once, not twice
     response = finance.post(refund_url(payment), {**data, "allow_overdraft": "on"})
     assert response.status_code == 302
     customer.refresh_from_db()
