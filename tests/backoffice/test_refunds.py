@@ -55,6 +55,9 @@ def test_a_partial_refund_is_confirmed_then_made_once(
     assert confirm.status_code == 200
     body = confirm.content.decode()
     assert "Send $20.00 USD of" in body and "Refund $20.00 USD now" in body
+    # The method by its name, never the gateway's code ("through card").
+    assert "back to the customer through the Credit Card gateway?" in body
+    assert "Through the Credit Card gateway's refund API" in body
     assert not Payment.objects.filter(original=payment).exists()  # nothing moved yet
     done = finance.post(refund_url(payment), {**data, "confirm": "yes"})
     refund = Payment.objects.get(original=payment)
