@@ -160,7 +160,7 @@ def test_a_refund_made_in_the_dashboard(paid, sandbox):
         PaymentStatus.COMPLETED,
         Decimal("-15.00"),
     )
-    assert refund.description == f"Refund of {paid.reference} (made at card)"
+    assert refund.description == f"Refund of {paid.reference} (made through Credit Card)"
     assert balance(paid) == Decimal("35.00")
     created = hooks(paid, "refund.created")
     assert len(created) == 1 and "HTTP 200" in created[0].last_response
