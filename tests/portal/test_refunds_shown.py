@@ -108,3 +108,17 @@ def test_a_reversal_and_a_late_payment_read_as_for_and_nothing_is_called_a_purch
     assert "(purchase)" not in page  # the story has no purchase
     reversal_page = portal_client.get(f"/payments/{reversal.reference}/").content.decode()
     assert f'Chargeback reversed for <a href="{detail}">{payment.reference}</a>' in reversal_page
+
+
+def test_a_payment_only_charged_back_does_not_say_refunded_nothing(portal_client, portal_user):
+    """Found trying the demo: a card payment lost to a dispute said "refunded $0.00 USD of
+    $40.00 USD" above the chargeback that took it all."""
+    payment = card_payment(portal_user.customer, total="40.00")
+    chargeback = dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_9", stage="lost",
+        account_total=Decimal("40.00"),
+    ).posted  # fmt: skip
+    page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
+    assert "refunded $0.00" not in page and "Refunded" not in page
+    assert f'href="/payments/{chargeback.reference}/">{chargeback.reference}</a>' in page
+    assert "-$40.00 USD" in page
