@@ -122,3 +122,12 @@ def test_a_payment_only_charged_back_does_not_say_refunded_nothing(portal_client
     assert "refunded $0.00" not in page and "Refunded" not in page
     assert f'href="/payments/{chargeback.reference}/">{chargeback.reference}</a>' in page
     assert "-$40.00 USD" in page
+
+
+def test_what_followed_is_labelled_for_phones(portal_client, story):
+    """On a phone the table stacks into cards whose labels come from data-label (as on the
+    Payments list); without them the demo showed bare dates, words and amounts."""
+    payment, refund, chargeback = story
+    page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
+    for label in ("Date / Time", "What", "Payment", "Total", "Status"):
+        assert page.count(f'data-label="{label}"') == 2, label  # the refund and the chargeback
