@@ -160,7 +160,7 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
         return Payment.objects.get(pk=refund.pk)
     except GatewayError as exc:
         logger.warning("Refund %s refused by the gateway: %s", refund.reference, exc)
-        return refund_settle(refund=refund, completed=False, reason=f"Refused: {exc}"[:500])
+        return refund_settle(refund=refund, completed=False, reason=str(exc)[:500])  # "X refused …"
     try:
         gateway_event_apply(event=answer, channel=LogChannel.API)
     except GatewayError as exc:  # logged; the refund stays pending for Finance to look at
