@@ -55,6 +55,9 @@ def test_a_partial_refund_is_confirmed_then_made_once(
     assert confirm.status_code == 200
     body = confirm.content.decode()
     assert "Send $20.00 USD of" in body and "Refund $20.00 USD now" in body
+    # The method by its name, never the gateway's code ("through card").
+    assert "back to the customer through the Credit Card gateway?" in body
+    assert "Through the Credit Card gateway's refund API" in body
     assert not Payment.objects.filter(original=payment).exists()  # nothing moved yet
     done = finance.post(refund_url(payment), {**data, "confirm": "yes"})
     refund = Payment.objects.get(original=payment)
@@ -85,6 +88,7 @@ def test_a_partial_refund_is_confirmed_then_made_once(
         ({"total": "60", "reason": "x"}, "total", "At most $50.00 USD"),
         ({"total": "abc", "reason": "x"}, "total", ""),
         ({"total": "-5", "reason": "x"}, "total", "above zero"),
+        ({"total": "20.005", "reason": "x"}, "total", "A refund in USD has at most 2 decimals."),
         ({"total": "5", "reason": ""}, "reason", "required"),
     ],
 )
@@ -102,7 +106,9 @@ def test_past_the_available_credit_needs_allow_overdraft(finance, card_gateway, 
     data = {**form_of(finance, payment), "total": "20", "reason": "Asked", "confirm": "yes"}
     response = finance.post(refund_url(payment), data)
     assert response.status_code == 200
-    assert "Allow overdraft" in response.context["form"].errors["total"][0]
+    error = response.context["form"].errors["total"][0]
+    assert error.endswith("Tick Allow overdraft to refund anyway.")
+    assert error.count("Allow overdraft") == 1  # said once, not twice
     response = finance.post(refund_url(payment), {**data, "allow_overdraft": "on"})
     assert response.status_code == 302
     customer.refresh_from_db()

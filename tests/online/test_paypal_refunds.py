@@ -156,7 +156,7 @@ def test_a_refund_made_in_paypals_dashboard_arrives_once(user):
     [refund] = returns_of(payment)
     assert refund.relation == PaymentRelation.REFUND and refund.status == PaymentStatus.COMPLETED
     assert refund.total == Decimal("-15.00")
-    assert refund.description == f"Refund of {payment.reference} (made at paypal)"
+    assert refund.description == f"Refund of {payment.reference} (made through PayPal)"
     assert balance(user) == Decimal("35.00")
     assert replay_everything() == ['HTTP 200 {"status": "applied", "duplicate": true}']
     assert returns_of(payment) == [refund] and balance(user) == Decimal("35.00")

@@ -118,7 +118,7 @@ def test_a_refund_made_at_the_dashboard_arrives_once(sandbox, online_customer):
     refund, = Payment.objects.filter(original=payment)
     assert refund.relation == PaymentRelation.REFUND and refund.status == PaymentStatus.COMPLETED
     assert refund.total == Decimal("-1500.00")
-    assert refund.description == f"Refund of {payment.reference} (made at paystack)"
+    assert refund.description == f"Refund of {payment.reference} (made through Pay Stack)"
     made, = _sandbox_refunds(payment)
     assert refund.gateway_transaction == f"refund:{made['id']}"
     assert balance(user) == payment.total - Decimal("1500.00")

@@ -125,7 +125,7 @@ def test_a_refund_made_in_the_dashboard_arrives_once(sandbox, payer):
     refund = Payment.objects.get(original=payment)
     assert refund.relation == PaymentRelation.REFUND
     assert refund.status == PaymentStatus.COMPLETED and refund.total == Decimal("-100.00")
-    assert refund.description == f"Refund of {payment.reference} (made at razorpay)"
+    assert refund.description == f"Refund of {payment.reference} (made through Razor Pay)"
     assert _balance(payment) == Decimal("400.00")
     for hook in hooks:  # Razorpay retries: the same deliveries again change nothing
         webhook_deliver(hook.pk)

@@ -87,3 +87,47 @@ def test_the_csv_has_the_relation_and_the_original(portal_client, story):
     assert by_reference[chargeback.reference][-2:] == ["Chargeback", payment.reference]
     assert by_reference[payment.reference][-2:] == ["", ""]
     assert Payment.objects.filter(original=payment).count() == 2
+
+
+def test_a_reversal_and_a_late_payment_read_as_for_and_nothing_is_called_a_purchase(
+    portal_client, story
+):
+    """Found trying the demo: "Chargeback reversed of PD-…", and a screen reader heard every
+    refund and chargeback called a "(purchase)"."""
+    payment, refund, chargeback = story
+    reversal = dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_1", stage="won",
+        account_total=Decimal("10.00"),
+    ).posted  # fmt: skip
+    page = portal_client.get("/payments/").content.decode()
+    detail = f"/payments/{payment.reference}/"
+    assert f'href="{detail}">Chargeback reversed for {payment.reference}</a>' in page
+    assert "reversed of" not in page
+    assert '<span class="visually-hidden"> (refund)</span>' in page
+    assert '<span class="visually-hidden"> (chargeback)</span>' in page
+    assert "(purchase)" not in page  # the story has no purchase
+    reversal_page = portal_client.get(f"/payments/{reversal.reference}/").content.decode()
+    assert f'Chargeback reversed for <a href="{detail}">{payment.reference}</a>' in reversal_page
+
+
+def test_a_payment_only_charged_back_does_not_say_refunded_nothing(portal_client, portal_user):
+    """Found trying the demo: a card payment lost to a dispute said "refunded $0.00 USD of
+    $40.00 USD" above the chargeback that took it all."""
+    payment = card_payment(portal_user.customer, total="40.00")
+    chargeback = dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_9", stage="lost",
+        account_total=Decimal("40.00"),
+    ).posted  # fmt: skip
+    page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
+    assert "refunded $0.00" not in page and "Refunded" not in page
+    assert f'href="/payments/{chargeback.reference}/">{chargeback.reference}</a>' in page
+    assert "-$40.00 USD" in page
+
+
+def test_what_followed_is_labelled_for_phones(portal_client, story):
+    """On a phone the table stacks into cards whose labels come from data-label (as on the
+    Payments list); without them the demo showed bare dates, words and amounts."""
+    payment, refund, chargeback = story
+    page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
+    for label in ("Date / Time", "What", "Payment", "Total", "Status"):
+        assert page.count(f'data-label="{label}"') == 2, label  # the refund and the chargeback

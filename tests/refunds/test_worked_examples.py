@@ -132,7 +132,7 @@ def test_a_refund_made_at_the_gateway_arrives_once(card_gateway):
     assert again.duplicate and again.payment == refund
     assert retold.payment == refund
     assert refund.total == Decimal("-15.00") and refund.status == PaymentStatus.COMPLETED
-    assert refund.description == f"Refund of {payment.reference} (made at card)"
+    assert refund.description == f"Refund of {payment.reference} (made through Credit Card)"
     assert balance(payment.customer) == Decimal("35.00")
     assert Payment.objects.filter(original=payment).count() == 1
 

@@ -23,7 +23,7 @@ def refunds_html(payment: Payment) -> str:
         url = reverse("backoffice:ledger_payment_change", args=[payment.original_id])
         return format_html(
             '{} <a href="{}">{}</a>',
-            _("%s of") % payment.get_relation_display(),
+            payment.relation_lead,
             url,
             payment.original.reference,
         )

@@ -24,16 +24,13 @@ from paydesk.backoffice.admin_base import guarded_object
 from paydesk.backoffice.forms import FORM_TOKEN_PATTERN, add_service_error, new_form_token
 from paydesk.backoffice.roles import can_move_money
 from paydesk.checkout.refunds import payment_refund, refund_gateway
-from paydesk.errors import InsufficientCredit, PaydeskError
+from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.refunds import refund_left
+from paydesk.ledger.refunds import refund_left, refund_total_check
 from paydesk.money import format_money, to_decimal
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
-
-OVERDRAFT_HINT = " Tick “Allow overdraft” to refund anyway."
-
 
 class RefundForm(forms.Form):
     """What Finance says about a refund; amounts are checked by the refund service itself."""
@@ -139,6 +136,7 @@ def _amount(form: RefundForm, payment: Payment, left: Decimal) -> Decimal | None
         return left
     try:
         amount = to_decimal(raw, field="total")
+        refund_total_check(payment=payment, total=amount)
     except PaydeskError as exc:
         add_service_error(form, exc)
         return None
@@ -177,10 +175,7 @@ def _submit(
             note=data.get("note", ""),
             idempotency_key=key,
         )
-    except InsufficientCredit as exc:
-        form.add_error("total", exc.message + OVERDRAFT_HINT)
-        return None
-    except PaydeskError as exc:
+    except PaydeskError as exc:  # past the available credit: the message says to tick the box
         add_service_error(form, exc)
         return None
     amount = format_money(-refund.total, refund.customer.currency)

@@ -30,7 +30,13 @@ from paydesk.errors import (
 from paydesk.gateways.base import RefundingGateway, RefundRequest
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.refunds import refund_create, refund_left, refund_note, refund_settle
+from paydesk.ledger.refunds import (
+    refund_create,
+    refund_left,
+    refund_note,
+    refund_settle,
+    refund_total_check,
+)
 from paydesk.money import Money, to_decimal
 from paydesk.notifications.services import notify_refund_issued
 
@@ -76,6 +82,7 @@ def payment_refund(
     amount = (
         refund_left(payment=original) if total in (None, "") else to_decimal(total, field="total")
     )
+    refund_total_check(payment=original, total=amount)
     gateway = refund_gateway(original)
     if gateway is not None and outside:
         raise PaymentError(
@@ -159,7 +166,7 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
         return Payment.objects.get(pk=refund.pk)
     except GatewayError as exc:
         logger.warning("Refund %s refused by the gateway: %s", refund.reference, exc)
-        return refund_settle(refund=refund, completed=False, reason=f"Refused: {exc}"[:500])
+        return refund_settle(refund=refund, completed=False, reason=str(exc)[:500])  # "X refused …"
     try:
         gateway_event_apply(event=answer, channel=LogChannel.API)
     except GatewayError as exc:  # logged; the refund stays pending for Finance to look at

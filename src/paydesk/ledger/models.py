@@ -41,6 +41,13 @@ class PaymentRelation(models.TextChoices):
 # Relations whose row takes money back from the customer (negative), and those that give (positive).
 MONEY_BACK = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
 MONEY_IN = (PaymentRelation.LATE_PAYMENT, PaymentRelation.CHARGEBACK_REVERSED)
+# How a linked row names the payment it follows: "Refund of PD-…", "Chargeback reversed for PD-…".
+RELATION_LEADS = {
+    PaymentRelation.LATE_PAYMENT: _("Late payment for"),
+    PaymentRelation.REFUND: _("Refund of"),
+    PaymentRelation.CHARGEBACK: _("Chargeback of"),
+    PaymentRelation.CHARGEBACK_REVERSED: _("Chargeback reversed for"),
+}
 
 
 class Payment(models.Model):
@@ -184,6 +191,12 @@ class Payment(models.Model):
     @property
     def is_purchase(self) -> bool:
         return self.total < 0
+
+    @property
+    def relation_lead(self) -> str:
+        """The words before the original's reference: "Refund of", "Late payment for"; empty
+        for a payment that stands alone."""
+        return str(RELATION_LEADS.get(self.relation, ""))
 
     @property
     def is_final(self) -> bool:

@@ -44,6 +44,7 @@ from paydesk.ledger.services import (
 )
 from paydesk.money import (
     currency_exponent,
+    decimal_places,
     format_money,
     round_half_up,
     to_storage_units,
@@ -97,6 +98,16 @@ def refund_left(*, payment: Payment) -> Decimal:
         return Decimal(0)
     returned = refund_returned(payment=payment)
     return max(payment.total - returned.held - max(returned.charged_back, Decimal(0)), Decimal(0))
+
+
+def refund_total_check(*, payment: Payment, total: Decimal) -> None:
+    """Refuse (InvalidAmount) a refund Finance asks for with more decimals than the account
+    currency has: no gateway sends back a fraction of a cent. All that is left may keep the
+    payment's own decimals."""
+    places = currency_exponent(payment.customer.currency)
+    if decimal_places(total) > places and total != refund_left(payment=payment):
+        most = f"at most {places} decimals" if places else "no decimals"
+        raise InvalidAmount(f"A refund in {payment.customer.currency} has {most}.", field="total")
 
 
 def _paid_share(original: Payment, total: Decimal, returned: Returned, left: Decimal) -> Decimal:

@@ -143,7 +143,7 @@ def notify_dispute_opened(*, dispute: Any) -> int:
         "amount": amount,
         "reason": dispute.reason or "—",
         "evidence_due": _provider_time(dispute.evidence_due) or "—",
-        "gateway": dispute.gateway,
+        "method": payment.get_method_display(),
         "dispute_id": dispute.dispute_id,
         "link": base + reverse("backoffice:ledger_payment_change", args=[payment.pk]),
     }

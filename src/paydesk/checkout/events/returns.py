@@ -126,7 +126,10 @@ def refund_event_apply(
                 allow_overdraft=True,
                 paid_amount=event.amount.amount if original.paid_amount is not None else None,
                 gateway_transaction=gateway_id,
-                description=f"Refund of {original.reference} (made at {event.gateway})",
+                description=(
+                    f"Refund of {original.reference} "
+                    f"(made through {original.get_method_display()})"  # never the gateway's code
+                ),
             )
     except IntegrityError:
         row = Payment.objects.filter(gateway=event.gateway, gateway_transaction=gateway_id).first()

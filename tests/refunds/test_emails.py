@@ -1,0 +1,42 @@
+"""The two refund emails as their readers take them (found trying the demo as Finance): the
+customer's says whose account the refund comes off without "refunded … to the account" (the
+money goes back to the card), and Finance's names the method that was disputed, not the
+gateway's code ("at card")."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.checkout.refunds import payment_refund
+from paydesk.gateways.base import DisputeStage
+from paydesk.notifications.models import EmailKind, OutboundEmail
+from tests.factories import CustomerFactory, StaffFactory
+from tests.refunds.conftest import card_payment
+from tests.refunds.test_worked_examples import _dispute
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_refund_email_says_which_payment_and_account(card_gateway, finance, settings):
+    settings.PAYDESK_PROVIDER_NAME = "Paydesk Telecom"
+    customer = CustomerFactory(name="Acme Telecom")
+    customer.contacts.create(email="billing@example.com")
+    payment = card_payment(customer)
+    refund = payment_refund(payment=payment, reason="Unused minutes", actor=finance, total="20")
+    email = OutboundEmail.objects.get(kind=EmailKind.REFUND_ISSUED, payment=refund)
+    opening = (
+        f"Paydesk Telecom has refunded $20.00 USD of payment {payment.reference} "
+        "(account: Acme Telecom)."
+    )
+    assert opening in email.body_text and opening in email.body_html
+    assert "to the account of" not in email.body_text
+
+
+def test_the_dispute_email_names_the_method_not_the_gateway_code(card_gateway):
+    StaffFactory(staff_role="finance", email="finance@example.com")
+    payment = card_payment(CustomerFactory(name="Acme Telecom"))
+    _dispute(payment, DisputeStage.OPENED, "evt_d1")
+    email = OutboundEmail.objects.get(kind=EmailKind.DISPUTE_OPENED, to="finance@example.com")
+    opening = f"A payer has disputed Credit Card payment {payment.reference} of Acme Telecom."
+    assert opening in email.body_text and opening in email.body_html
+    assert " at card" not in email.body_text
