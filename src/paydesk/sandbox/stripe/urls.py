@@ -9,6 +9,7 @@ app_name = "stripe"
 
 urlpatterns = [
     path("v1/payment_methods", views.payment_methods, name="payment_methods"),
+    path("v1/payment_methods/<str:method_id>", views.payment_method, name="payment_method"),
     path("v1/payment_intents", views.payment_intents, name="payment_intents"),
     path("v1/payment_intents/<str:intent_id>", views.payment_intent, name="payment_intent"),
     path("v1/refunds", returns.refunds, name="refunds"),
