@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from paydesk.checkout.models import LogDirection, PaymentLogEntry
+from paydesk.checkout.models import EventResult, LogDirection, PaymentLogEntry
 from paydesk.gateways.stripe.client import card_label
 from paydesk.ledger.models import Payment, PaymentStatus
 from tests.online.stripe_support import DECLINE, THREE_D_SECURE, card_checkout
@@ -44,6 +44,9 @@ def test_a_paid_card_names_its_brand_and_last_four(sandbox, online_customer):
     sent = PaymentLogEntry.objects.filter(payment=payment, direction=LogDirection.SENT)
     assert sent and all("4242" not in str(e.summary) for e in sent)
     assert any(str(e.summary.get("response.payment_method", "")).startswith("pm_") for e in sent)
+    # The payment log says what was credited at the display precision (finding 5).
+    applied = PaymentLogEntry.objects.get(payment=payment, result=EventResult.APPLIED)
+    assert applied.detail == "Completed: $10.50 USD credited."
 
 
 def test_a_declined_card_is_named_too(sandbox, online_customer):

@@ -28,6 +28,7 @@ from paydesk.ledger.services import (
     payment_describe,
     payment_pending_note,
 )
+from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_completed
 
 logger = logging.getLogger("paydesk.checkout.events")
@@ -168,5 +169,6 @@ def _apply(
         log_finish(entry, EventResult.REFUSED, detail, payment)
         return EventApplied(entry, payment), GatewayError(detail)
     notify_payment_completed(payment=payment)
-    log_finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
+    credited = format_money(payment.total, payment.customer.currency)
+    log_finish(entry, EventResult.APPLIED, f"Completed: {credited} credited.", payment)
     return EventApplied(entry, payment), None
