@@ -58,3 +58,15 @@ def test_a_total_is_the_exact_sum_rounded_once():
 )
 def test_rates_are_readable(rate, shown):
     assert format_rate(Decimal(rate)) == shown
+
+
+def test_a_payment_reads_at_the_display_precision():
+    """What the back office shows for a payment it links to (the payment log's Payment field)."""
+    from paydesk.accounts.models import Customer
+    from paydesk.ledger.models import Payment
+
+    payment = Payment(
+        reference="6NR76-PEWSX-V", total=Decimal("75.0000"), status="pending",
+        customer=Customer(currency="USD"),
+    )
+    assert str(payment) == "6NR76-PEWSX-V $75.00 USD pending"

@@ -77,6 +77,11 @@ def test_every_portal_page_passes_axe(live_server, page, portal_user, history, s
         assert_accessible(page, f"{path} at {size}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= SIZES[size][0], f"{path} is {width}px wide at {size}"
+        sideways = page.evaluate(
+            "[...document.querySelectorAll('.table-scroll')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1).length"
+        )
+        assert sideways == 0, f"a table of {path} scrolls sideways at {size}"
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 

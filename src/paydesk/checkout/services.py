@@ -21,6 +21,7 @@ from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.banktransfers.selectors import bank_details_current
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
 from paydesk.checkout.events import gateway_event_apply
+from paydesk.checkout.events.binding import online_description
 from paydesk.checkout.models import (
     EventResult,
     LogChannel,
@@ -56,7 +57,6 @@ from paydesk.ledger.services import (
 from paydesk.methods.services import saved_method_owned, stripe_customer_id
 from paydesk.money import (
     Money,
-    format_money,
 )
 from paydesk.notifications.services import (
     notify_bank_transfer_instructions,
@@ -166,14 +166,18 @@ def checkout_start(
             "Enter your card in the card fields: no card reached the processor.",
             field="payment_method",
         )
+    # The card the processor's server names for the browser's token ("Visa •••• 4242"), asked
+    # before anything is written or any transaction is open.
+    label = getattr(gateway, "payment_method_label", None)
+    instrument = label(payment_method_token) if label and payment_method_token else ""
     try:
         with transaction.atomic():
             quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
-            charged = format_money(terms.total_charged, terms.currency)
+            charged = Money(terms.total_charged, terms.currency)
             payment = payment_create(
                 customer=customer,
                 total=terms.credit,
-                description=f"{display_name} {charged}",
+                description=online_description(display_name, charged, instrument),
                 method=method,
                 status=PaymentStatus.PENDING,
                 actor=user,

@@ -37,7 +37,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
-from paydesk.money import round_half_up
+from paydesk.money import format_money, round_half_up
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret
 from paydesk.vouchers.batches import voucher_batch_issue
 
@@ -418,6 +418,11 @@ def _fee(amount: Decimal, percent: str, fixed: str) -> Decimal:
     return round_half_up(amount * _money(percent) / 100 + _money(fixed), 2)
 
 
+def _card_description(brand: str, last4: str, amount: Decimal, currency: str) -> str:
+    """As Paydesk describes a card payment it takes (checkout's online_description)."""
+    return f"Credit Card {brand} •••• {last4}, {format_money(amount, currency)}"
+
+
 def _topup(plan: _Plan, rng: random.Random, at: datetime, amount: Decimal, method: str) -> _Entry:
     """A top-up as its gateway would record it: pending first, settled a little later."""
     if method == BANK:
@@ -433,11 +438,13 @@ def _topup(plan: _Plan, rng: random.Random, at: datetime, amount: Decimal, metho
             entry.reason = "No transfer arrived within 10 days."
         return entry
     if method == CARD:
-        brand, last4 = rng.choice((("Visa", "4242"), ("Mastercard", "4444"), ("Amex", "0005")))
+        brand, last4 = rng.choice(
+            (("Visa", "4242"), ("Mastercard", "4444"), ("American Express", "0005"))
+        )
         entry = _Entry(
             at,
             amount,
-            f"Card payment {brand} ending {last4}",
+            _card_description(brand, last4, amount, plan.currency),
             method=CARD,
             settle_after=timedelta(seconds=rng.randint(5, 40)),
             gateway="stripe",
@@ -514,7 +521,7 @@ def _special(plan: _Plan, now: datetime) -> list[_Entry]:
         _Entry(
             ago(days=75, hours=4),
             amount,
-            "Card payment Visa ending 0002",
+            _card_description("Visa", "0002", amount, plan.currency),
             method=CARD,
             outcome=CANCELLED,
             settle_after=timedelta(seconds=12),
@@ -622,7 +629,10 @@ def _post(
             top_up = payment_create(
                 customer=customer,
                 total=rescue,
-                description="Card payment (automatic top-up) Visa ending 4242",
+                description=(
+                    _card_description("Visa", "4242", rescue, customer.currency)
+                    + " (automatic top-up)"
+                ),
                 method=CARD,
                 gateway="stripe",
                 gateway_reference=f"pi_{_alnum(rng, 24)}",

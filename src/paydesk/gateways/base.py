@@ -181,7 +181,8 @@ class GatewayEvent:
     `attention` says why staff must look at a payment that stays pending (NOWPayments'
     partially paid); empty when nothing is asked of them. `in_flight` says a pending payment's
     money is on its way at the gateway (processing, confirming): reconciliation never expires
-    such a payment as abandoned.
+    such a payment as abandoned. `instrument` names what paid as the gateway's server reports
+    it, for the payment's description ("Visa •••• 4242"); never taken from the browser.
     """
 
     gateway: str
@@ -197,6 +198,7 @@ class GatewayEvent:
     attention: str = ""
     in_flight: bool = False
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    instrument: str = ""
 
     def __post_init__(self) -> None:
         if not self.gateway or not self.event_id:

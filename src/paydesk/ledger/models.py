@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.fields import AmountField
+from paydesk.money import format_money
 
 
 class PaymentStatus(models.TextChoices):
@@ -186,7 +187,8 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.total} {self.customer.currency} {self.status}"
+        # Money shown at the display precision (finding 5): "PD-… $75.00 USD pending".
+        return f"{self.reference} {format_money(self.total, self.customer.currency)} {self.status}"
 
     @property
     def is_purchase(self) -> bool:

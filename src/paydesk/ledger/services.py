@@ -44,6 +44,7 @@ __all__ = [
     "payment_cancel",
     "payment_complete",
     "payment_create",
+    "payment_describe",
     "payment_pending_note",
     "split_description",
 ]
@@ -381,3 +382,15 @@ def payment_pending_note(
     if not changes:
         return False
     return rows.update(**changes) == 1
+
+
+def payment_describe(*, payment: Payment | int, description: str, replacing: str) -> bool:
+    """Replace a pending payment's description by a more precise one its gateway's server gave
+    (the card's brand and last four), only while it still reads `replacing`: never over what
+    staff wrote, never on a final payment. Money does not move; True when it was replaced."""
+    public, _comment = split_description(description)
+    if not public or public != description or len(public) > 500:
+        raise PaymentError("That description cannot be used.", field="description")
+    pk = payment.pk if isinstance(payment, Payment) else payment
+    rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING, description=replacing)
+    return rows.update(description=description) == 1

@@ -8,15 +8,27 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from paydesk.checkout.events.binding import bound_payment, credit_for, expected_charge
+from paydesk.checkout.events.binding import (
+    bound_payment,
+    credit_for,
+    expected_charge,
+    online_description,
+)
 from paydesk.checkout.events.late import late_payment_record
 from paydesk.checkout.events.log import UNDECIDED, EventApplied, log_finish, log_received
 from paydesk.checkout.events.returns import dispute_event_apply, refund_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
 from paydesk.errors import AmountMismatch, GatewayError, PaydeskError
 from paydesk.gateways.base import AnyGatewayEvent, DisputeEvent, GatewayEvent, Outcome, RefundEvent
-from paydesk.ledger.models import PaymentStatus
-from paydesk.ledger.services import payment_cancel, payment_complete, payment_pending_note
+from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.services import (
+    payment_cancel,
+    payment_complete,
+    payment_describe,
+    payment_pending_note,
+)
+from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_completed
 
 logger = logging.getLogger("paydesk.checkout.events")
@@ -68,6 +80,19 @@ def gateway_event_apply(
     return applied
 
 
+def _describe(payment: Payment, instrument: str) -> None:
+    """Name the card (or other instrument) the gateway's server reported in the plain
+    description Paydesk set at the start (when it could not name it then), while the payment is
+    still pending; a description staff changed stays."""
+    name = gateway_for(payment.gateway).display_name
+    charged = expected_charge(payment)
+    described = online_description(name, charged, instrument[:60])
+    if payment_describe(
+        payment=payment, description=described, replacing=online_description(name, charged)
+    ):
+        payment.description = described
+
+
 def _apply(
     event: GatewayEvent, entry: PaymentLogEntry, *, cancelled_by: Any = None
 ) -> tuple[EventApplied, PaydeskError | None]:
@@ -79,6 +104,8 @@ def _apply(
             logger.warning("%s event %s: %s", event.gateway, event.event_id, binding.refusal)
             return EventApplied(entry, None), GatewayError(binding.refusal)
         return EventApplied(entry, None), GatewayError("The event names no known payment.")
+    if event.instrument and payment.status == PaymentStatus.PENDING:
+        _describe(payment, event.instrument)
     if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.COMPLETED:
         return late_payment_record(event, entry, payment)
     if payment.is_final:
@@ -142,5 +169,6 @@ def _apply(
         log_finish(entry, EventResult.REFUSED, detail, payment)
         return EventApplied(entry, payment), GatewayError(detail)
     notify_payment_completed(payment=payment)
-    log_finish(entry, EventResult.APPLIED, f"Completed: {payment.total} credited.", payment)
+    credited = format_money(payment.total, payment.customer.currency)
+    log_finish(entry, EventResult.APPLIED, f"Completed: {credited} credited.", payment)
     return EventApplied(entry, payment), None

@@ -10,7 +10,7 @@ from paydesk.checkout.models import MethodConfig, Quote
 from paydesk.checkout.quotes import multiply_exact
 from paydesk.gateways.base import GatewayEvent
 from paydesk.ledger.models import Payment
-from paydesk.money import Money, currency_exponent, round_half_up
+from paydesk.money import Money, currency_exponent, format_money, round_half_up
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,13 @@ def expected_charge(payment: Payment) -> Money:
     if payment.paid_amount is not None and payment.paid_currency:
         return Money(payment.paid_amount, payment.paid_currency)
     return Money(payment.total, payment.customer.currency)
+
+
+def online_description(method_name: str, charged: Money, instrument: str = "") -> str:
+    """An online payment's description, set by the server: "Credit Card $51.54 USD" at the
+    start, "Credit Card Visa •••• 4242, $51.54 USD" once the gateway's server named the card."""
+    amount = format_money(charged.amount, charged.currency)
+    return f"{method_name} {instrument}, {amount}" if instrument else f"{method_name} {amount}"
 
 
 def fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:

@@ -15,6 +15,7 @@ from paydesk.errors import PaydeskError, PaymentError
 from paydesk.gateways.base import GatewayEvent
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.services import PaidDetails, payment_create, payment_pending_note
+from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_completed
 
 logger = logging.getLogger("paydesk.checkout.events")
@@ -116,7 +117,8 @@ def late_payment_record(
     if late.status == PaymentStatus.COMPLETED:
         notify_payment_completed(payment=late)
         detail = (
-            f"Late payment for {original.reference}: {late.total} credited as {late.reference}."
+            f"Late payment for {original.reference}: "
+            f"{format_money(late.total, original.customer.currency)} credited as {late.reference}."
         )
     else:
         detail = f"Late payment for {original.reference} recorded as {late.reference}: {attention}"

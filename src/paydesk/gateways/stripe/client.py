@@ -1,10 +1,14 @@
 """Stripe's PaymentIntents API through the official `stripe` SDK.
 
-Three calls, all server-side with the secret key:
+Four calls, all server-side with the secret key:
+- `GET /v1/payment_methods/{id}`: the card's brand and last four, for the payment's description
+  before it is charged (`card_label`);
 - `POST /v1/payment_intents` (form-encoded): create and confirm in one call with the `pm_…` id the
   card fields hosted by Stripe made in the browser; `Idempotency-Key` = the checkout's key;
 - `GET /v1/payment_intents/{id}`: where an intent stands (the return from 3-D Secure, and
   reconciliation);
+  both ask `expand[]=payment_method`, so the answer carries the card's brand and last four
+  (`card_label`, the payment's description) — never its number;
 - `POST /v1/refunds` (form-encoded): refund part or all of an intent; `Idempotency-Key` =
   `refund-<refund row's reference>`, the reference also in `metadata[paydesk_refund]`.
 
@@ -80,20 +84,68 @@ def stripe_minor_units(money: Money) -> int:
 
 class CardDeclined(GatewayDeclined):
     """Stripe refused the card (HTTP 402 `card_error`): its message for the customer, its codes,
-    and the intent it left in `requires_payment_method` (empty when Stripe sent none)."""
+    the intent it left in `requires_payment_method` (empty when Stripe sent none) and the
+    declined card's `card_label` ('' when the error names none)."""
 
     def __init__(
-        self, message: str, *, code: str, decline_code: str, intent: Mapping[str, Any]
+        self,
+        message: str,
+        *,
+        code: str,
+        decline_code: str,
+        intent: Mapping[str, Any],
+        instrument: str = "",
     ) -> None:
         super().__init__(message)
         self.stripe_code = code
         self.decline_code = decline_code
         self.intent = dict(intent)
+        self.instrument = instrument
+
+
+# Stripe's `card.brand` values as Stripe's own pages name them.
+CARD_BRANDS = {
+    "amex": "American Express",
+    "cartes_bancaires": "Cartes Bancaires",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "eftpos_au": "eftpos",
+    "interac": "Interac",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
+def card_label(payment_method: object) -> str:
+    """The card of an expanded PaymentMethod as Stripe's server returned it, as "Visa •••• 4242";
+    '' when it is only an id, not a card, or has no usable last four."""
+    if not isinstance(payment_method, Mapping):
+        return ""
+    card = payment_method.get("card")
+    if not isinstance(card, Mapping):
+        return ""
+    last4, brand = str(card.get("last4") or ""), str(card.get("brand") or "")
+    if not (len(last4) == 4 and last4.isdigit()):
+        return ""
+    plain = brand.replace("_", "").isalnum() and brand != "unknown"
+    named = CARD_BRANDS.get(brand) or (brand.replace("_", " ").title() if plain else "Card")
+    return f"{named[:30]} •••• {last4}"
+
+
+def _method_id(payment_method: object) -> object:
+    if isinstance(payment_method, Mapping):
+        return payment_method.get("id")
+    return payment_method
 
 
 def intent_summary(intent: Mapping[str, Any]) -> dict[str, str]:
-    """What the payment log keeps of a PaymentIntent (no client secret, no card data)."""
+    """What the payment log keeps of a PaymentIntent (no client secret, no card data: of an
+    expanded payment method only its id)."""
     summary = {name: str(intent[name]) for name in _INTENT_FIELDS if intent.get(name) is not None}
+    if isinstance(intent.get("payment_method"), Mapping):
+        summary["payment_method"] = str(_method_id(intent["payment_method"]))
     metadata = intent.get("metadata")
     if isinstance(metadata, Mapping) and metadata.get(REFERENCE_KEY):
         summary[f"metadata.{REFERENCE_KEY}"] = str(metadata[REFERENCE_KEY])
@@ -161,6 +213,7 @@ class StripeApi:
             "confirm": True,
             "description": description[:500],
             "metadata": {REFERENCE_KEY: payment_reference},
+            "expand": ["payment_method"],
         }
         if off_session:
             params["off_session"] = True
@@ -190,6 +243,21 @@ class StripeApi:
             idempotency_key=idempotency_key,
         )
 
+    def payment_method_retrieve(self, method_id: str, *, payment_reference: str = "") -> str:
+        """`GET /v1/payment_methods/{id}`: the card the browser's fields made, as `card_label`
+        ("Visa •••• 4242"; '' when it is not a card). The payment log keeps only the id."""
+        if not method_id.startswith("pm_") or "/" in method_id:
+            raise GatewayError(f"'{method_id[:40]}' is not a Stripe PaymentMethod id.")
+        method = self._call(
+            "GET",
+            f"/v1/payment_methods/{method_id}",
+            lambda client: client.v1.payment_methods.retrieve(method_id),
+            request_summary={},
+            payment_reference=payment_reference,
+            summarize=lambda body: {"id": str(body.get("id", "")), "type": str(body.get("type"))},
+        )
+        return card_label(method)
+
     def payment_intent_retrieve(
         self, intent_id: str, *, payment_reference: str = ""
     ) -> dict[str, Any]:
@@ -199,7 +267,10 @@ class StripeApi:
         return self._call(
             "GET",
             f"/v1/payment_intents/{intent_id}",
-            lambda client: client.v1.payment_intents.retrieve(intent_id),
+            lambda client: client.v1.payment_intents.retrieve(
+                intent_id,
+                {"expand": ["payment_method"]},  # type: ignore[arg-type]
+            ),
             request_summary={},
             payment_reference=payment_reference,
         )
@@ -360,4 +431,5 @@ def _declined(error: stripe.CardError) -> CardDeclined:
         code=str(details.get("code") or ""),
         decline_code=str(details.get("decline_code") or ""),
         intent=intent if isinstance(intent, dict) else {},
+        instrument=card_label(details.get("payment_method")),
     )

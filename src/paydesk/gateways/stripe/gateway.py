@@ -6,6 +6,11 @@ card number or a CVC. `start_checkout` creates and confirms a PaymentIntent with
 answer is known at once (succeeded, declined) or the card asks for 3-D Secure, and the customer
 is sent to Stripe's `next_action.redirect_to_url`, which returns to /pay/return/<reference>/.
 
+The payment's description names the card ("Credit Card Visa •••• 4242, $51.54 USD"): core asks
+`payment_method_label` (Stripe's `GET /v1/payment_methods/{id}`) before it makes the payment; if
+Stripe could not say then, the intent's answers (its payment method expanded) carry the card as
+the event's `instrument`, named while the payment is still pending.
+
 PaymentIntent status → our outcome:
 - `succeeded` → completed (amount_received checked against the quote by the core);
 - `requires_payment_method` after a failed attempt (`last_payment_error`), `canceled` →
@@ -34,6 +39,7 @@ from paydesk.gateways.signing import mapping, money_from_minor_units, text
 from paydesk.gateways.stripe.client import (
     CardDeclined,
     StripeApi,
+    card_label,
     intent_summary,
     stripe_minor_units,
 )
@@ -105,6 +111,9 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
         reason=reason[:300],
         in_flight=in_flight,
         summary={**intent_summary(intent), "source": source},
+        instrument=(
+            card_label(intent.get("payment_method")) or card_label(error.get("payment_method"))
+        ),
     )
 
 
@@ -142,6 +151,17 @@ class StripeCardGateway:
 
     def supported_currencies(self) -> frozenset[str] | None:
         return None  # Stripe presents 135+ currencies; MethodConfig narrows them
+
+    def payment_method_label(self, token: str) -> str:
+        """The card behind the browser's `pm_…` as Stripe's server describes it ("Visa •••• 4242"),
+        asked before the payment is made so its description names the card from the start; ''
+        when Stripe cannot say (never an error: the plain description stays)."""
+        if not PAYMENT_METHOD_ID.fullmatch(token or ""):
+            return ""
+        try:
+            return StripeApi().payment_method_retrieve(token)
+        except PaydeskError:
+            return ""
 
     def start_checkout(self, request: CheckoutRequest) -> CheckoutResult:
         token = request.payment_method_token
@@ -188,6 +208,7 @@ class StripeCardGateway:
                 "error.code": declined.stripe_code,
                 "error.decline_code": declined.decline_code,
             },
+            instrument=declined.instrument,
         )
         return CheckoutResult(outcome=Outcome.CANCELLED, gateway_reference=intent_id, event=event)
 

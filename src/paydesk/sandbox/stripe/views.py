@@ -402,6 +402,19 @@ def _idempotent(request: HttpRequest) -> tuple[SandboxObject | None, HttpRespons
     return None, response
 
 
+def _expanded(intent: dict[str, Any], params: Any) -> dict[str, Any]:
+    """The intent as answered: with `expand[]=payment_method` (or `expand[0]=…`, as Stripe's
+    SDKs send it) its payment method is the PaymentMethod object instead of its id."""
+    wanted = {v for k, v in params.items() if k == "expand[]" or re.fullmatch(r"expand\[\d+\]", k)}
+    answer = _public(intent)
+    method_id = answer.get("payment_method")
+    if "payment_method" in wanted and isinstance(method_id, str):
+        method = object_get(GATEWAY, "payment_method", method_id)
+        if method is not None:
+            answer["payment_method"] = _public(method.data)
+    return answer
+
+
 def _remember(record: SandboxObject | None, response: JsonResponse) -> JsonResponse:
     if record is not None:
         object_update(record, status=response.status_code, body=json.loads(response.content))
@@ -516,12 +529,12 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         lookup=params["metadata"].get(REFERENCE_KEY, "")[:200],
     )
     if not params["confirm"]:
-        return _remember(record, JsonResponse(_public(intent)))
+        return _remember(record, JsonResponse(_expanded(intent, request.POST)))
     assert method is not None
-    return _remember(record, _confirm(obj, method))
+    return _remember(record, _confirm(obj, method, request.POST))
 
 
-def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
+def _confirm(obj: SandboxObject, method: SandboxObject, params: Any) -> JsonResponse:
     """Confirm an intent with its card as the test number says: charge, decline (402) or
     ask for 3-D Secure (`requires_action` + `redirect_to_url`)."""
     if method.data.get("type") == "sepa_debit":
@@ -564,10 +577,10 @@ def _confirm(obj: SandboxObject, method: SandboxObject) -> JsonResponse:
             },
         )
         event_send(obj.data, "payment_intent.requires_action")
-        return JsonResponse(_public(obj.data))
+        return JsonResponse(_expanded(obj.data, params))
     if behaviour == SUCCESS:
         obj = _succeed(obj)
-        return JsonResponse(_public(obj.data))
+        return JsonResponse(_expanded(obj.data, params))
     obj = _fail(obj, *DECLINES.get(behaviour, DECLINES["generic_decline"]), method=method)
     error = dict(obj.data["last_payment_error"])
     return JsonResponse({"error": {**error, "payment_intent": _public(obj.data)}}, status=402)
@@ -660,7 +673,7 @@ def payment_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
             param="intent",
             message=f"No such payment_intent: '{intent_id[:60]}'",
         )
-    return JsonResponse(_public(obj.data))
+    return JsonResponse(_expanded(obj.data, request.GET))
 
 
 # --- the browser's side: Stripe.js, the card frame, 3-D Secure --------------------------------

@@ -49,6 +49,43 @@
     Array.prototype.forEach.call(section.querySelectorAll("[data-field-error]"), function (p) {
       p.textContent = "";
     });
+    Array.prototype.forEach.call(section.querySelectorAll(".field"), clearServerError);
+    clearFormErrors(section);
+  }
+
+  // An error the server rendered with the page (Pay or Show quote refused) is about what was
+  // sent then: it goes as soon as the customer changes that field, or a quote succeeds.
+  function clearServerError(fieldBox) {
+    if (!fieldBox) {
+      return;
+    }
+    fieldBox.classList.remove("field-error");
+    Array.prototype.forEach.call(fieldBox.querySelectorAll("ul.errorlist"), function (list) {
+      list.remove();
+    });
+    Array.prototype.forEach.call(fieldBox.querySelectorAll("[aria-invalid]"), function (input) {
+      input.removeAttribute("aria-invalid");
+    });
+  }
+
+  function clearFormErrors(section) {
+    Array.prototype.forEach.call(section.querySelectorAll(".form-errors"), function (box) {
+      box.remove();
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(":scope > .form-errors"), function (box) {
+      box.remove();
+    });
+  }
+
+  function edited(event) {
+    var target = event.target;
+    if (target && target.closest) {
+      clearServerError(target.closest(".field"));
+      var live = target.closest(".field") && target.closest(".field").querySelector("[data-field-error]");
+      if (live) {
+        live.textContent = "";
+      }
+    }
   }
 
   function showMessage(text) {
@@ -153,6 +190,7 @@
     });
   }
   sections.forEach(function (section) {
+    section.addEventListener("input", edited);
     section.addEventListener("input", later);
     section.addEventListener("change", later);
   });

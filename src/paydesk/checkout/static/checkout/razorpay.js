@@ -2,7 +2,9 @@
    #razorpay-checkout's data- attributes, with in-order retries off, and POSTs what Checkout
    hands back to /pay/return/<reference>/ with our CSRF token: the payment id, order id and
    signature on success; the failure; or `cancelled` when the customer closes it. The server
-   checks the signature against the order id it stored and asks Razorpay itself. */
+   checks the signature against the order id it stored and asks Razorpay itself.
+   The checkout opens as soon as the page loads (Pay on Make Payment was the customer's click);
+   the button opens it again should it not have opened. */
 (function () {
   "use strict";
   var box = document.getElementById("razorpay-checkout");
@@ -61,4 +63,5 @@
   });
   button.addEventListener("click", function () { checkout.open(); });
   button.disabled = false;
+  checkout.open();
 })();
