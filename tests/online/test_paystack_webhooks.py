@@ -135,7 +135,7 @@ def test_no_webhook_the_return_settles_it(sandbox, online_customer):
 
 @pytest.mark.parametrize(
     ("change", "reported"),
-    [({"amount": 499999}, "4,999.99 NGN"), ({"currency": "GHS"}, "5,000.00 GHS")],
+    [({"amount": 499999}, "₦4,999.99 NGN"), ({"currency": "GHS"}, "GH₵5,000.00 GHS")],
     ids=["amount", "currency"],
 )
 def test_a_mismatched_amount_or_currency_is_refused_everywhere(
@@ -159,7 +159,7 @@ def test_a_mismatched_amount_or_currency_is_refused_everywhere(
     for entry in entries:
         assert entry.result == "refused"
         assert entry.detail == (
-            f"Amount mismatch: expected 5,000.00 NGN, gateway reported {reported}."
+            f"Amount mismatch: expected ₦5,000.00 NGN, gateway reported {reported}."
         )
 
 

@@ -39,8 +39,8 @@ def _signed_by_paystack(hook) -> bool:
 def test_the_customer_pays_the_fees_on_top_of_the_requested_amount(checkout):
     sandbox_switch("paystack_customer_fees")
     page = httpx.get(checkout.redirect_url, timeout=30).text
-    assert "Pay 5,075.00 NGN" in page
-    assert "Includes 75.00 NGN in fees" in page
+    assert "Pay ₦5,075.00 NGN" in page
+    assert "Includes ₦75.00 NGN in fees" in page
     assert press(checkout.redirect_url, "pay").status_code == 302
 
     reference = checkout.payment.reference
@@ -61,7 +61,7 @@ def test_the_customer_pays_the_fees_on_top_of_the_requested_amount(checkout):
 
 def test_without_the_switch_the_merchant_pays_the_fees_as_before(checkout):
     page = httpx.get(checkout.redirect_url, timeout=30).text
-    assert "Pay 5,000.00 NGN" in page and "in fees" not in page
+    assert "Pay ₦5,000.00 NGN" in page and "in fees" not in page
     press(checkout.redirect_url, "pay")
     (hook,) = sent_webhooks("paystack", checkout.payment.reference)
     assert _signed_by_paystack(hook)
