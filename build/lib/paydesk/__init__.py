@@ -1,1 +1,0 @@
-"""Paydesk: the payments desk of a telecom carrier's customer portal."""

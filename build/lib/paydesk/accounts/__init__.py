@@ -1,1 +1,0 @@
-"""Customers (the accounts money is kept for), portal users and staff roles."""

@@ -1,1 +1,0 @@
-"""The append-only audit log of every staff action and security event."""

@@ -1,1 +1,0 @@
-"""The staff back office, built on the Django admin; money moves only through services."""

@@ -1,1 +1,0 @@
-"""The `paydesk` command line: Django management commands with Paydesk's settings."""

@@ -1,1 +1,0 @@
-"""The offline demo's data: `seed_demo()` and its logins. Only `paydesk demo` and tests use it."""

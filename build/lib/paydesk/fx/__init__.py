@@ -1,1 +1,0 @@
-"""Exchange rates: the table Finance keeps, the ECB import, and conversion between currencies."""

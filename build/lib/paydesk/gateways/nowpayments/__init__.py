@@ -1,1 +1,0 @@
-"""NOWPayments crypto invoices; IPNs signed with x-nowpayments-sig."""

@@ -1,1 +1,0 @@
-"""Paystack transactions; webhooks signed with x-paystack-signature."""

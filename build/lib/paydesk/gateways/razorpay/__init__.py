@@ -1,1 +1,0 @@
-"""Razorpay orders and checkout; webhooks signed with X-Razorpay-Signature."""

@@ -1,1 +1,0 @@
-"""Card payments through Stripe (PaymentIntents); webhooks signed with Stripe-Signature."""

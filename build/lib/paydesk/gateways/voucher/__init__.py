@@ -1,1 +1,0 @@
-"""Vouchers as a Make Payment method (the engine is paydesk.vouchers)."""

@@ -1,1 +1,0 @@
-"""The ledger: payments, their status transitions, and each customer's running balance."""

@@ -1,1 +1,0 @@
-"""The customer portal: dashboard, the Payments page, CSV download, preferences."""

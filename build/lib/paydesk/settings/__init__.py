@@ -1,1 +1,0 @@
-"""Settings modules: base (shared, env-driven), dev, demo, test, production."""

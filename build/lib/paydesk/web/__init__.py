@@ -1,1 +1,0 @@
-"""Web plumbing shared by portal and back office: middleware, context, template tags."""
