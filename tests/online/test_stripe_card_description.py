@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from paydesk.checkout.models import EventResult, LogDirection, PaymentLogEntry
-from paydesk.gateways.stripe.client import card_label
+from paydesk.gateways.stripe.cards import card_label
 from paydesk.ledger.models import Payment, PaymentStatus
 from tests.online.stripe_support import DECLINE, THREE_D_SECURE, card_checkout
 

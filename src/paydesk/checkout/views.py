@@ -12,42 +12,32 @@ from dataclasses import replace
 from decimal import Decimal
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from paydesk.accounts.access import customer_required
-from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.accounts.access import customer_required, refuse
+from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
-from paydesk.checkout.models import Quote
 from paydesk.checkout.quotes import QuoteTerms, quote_build
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
 from paydesk.checkout.services import (
-    CANCELLED_PARAMETER,
     Checkout,
-    checkout_cancel,
-    checkout_return,
     checkout_start,
-    online_gateway_for,
 )
-from paydesk.errors import GatewayError, PaydeskError, PermissionDenied, RateLimited
+from paydesk.errors import GatewayError, PaydeskError, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
-from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
-from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import SavedMethod, saved_methods_list
-from paydesk.money import format_money, plain_amount
+from paydesk.money import format_money
 from paydesk.vouchers.bonus import bonus_terms, voucher_bonus_preview
-from paydesk.vouchers.models import VoucherActivation
 from paydesk.vouchers.services import Redemption, voucher_redeem
 from paydesk.web.client_ip import client_ip
 from paydesk.web.middleware import policy_with
@@ -56,17 +46,13 @@ from paydesk.web.middleware import policy_with
 VOUCHER_ANSWER_SECONDS = 600
 
 
-def _refuse(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "portal/refused.html", {"message": message}, status=403)
-
-
 def make_payments_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Only users with the *make payments* permission pay (403 otherwise)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
         if not request.user.can_make_payments:  # type: ignore[union-attr]
-            return _refuse(request, _("You do not have permission to make payments."))
+            return refuse(request, _("You do not have permission to make payments."))
         return view(request, customer, *args, **kwargs)
 
     return wrapped
@@ -239,128 +225,6 @@ def _after_checkout(request: HttpRequest, checkout: Checkout) -> HttpResponse:
     return redirect("banktransfers:detail", reference=payment.reference)
 
 
-def _own_gateway_payment(customer: Customer, reference: str) -> Payment:
-    """The customer's own payment made through a gateway; 404 for anything else (S1)."""
-    return get_object_or_404(
-        Payment.objects.select_related("customer").exclude(gateway=""),
-        reference=reference,
-        customer=customer,
-    )
-
-
-def _visible_gateway_payment(
-    request: HttpRequest, customer: Customer, reference: str
-) -> Payment | HttpResponse:
-    """The customer's own gateway payment (404 otherwise), or a 403 page when this user may not
-    see it (ledger.access: its creator, or *view payments* where payments are shown)."""
-    payment = _own_gateway_payment(customer, reference)
-    if not payment_visible_to(
-        user=request.user, payment=payment, defaults=PortalDefaults.current()
-    ):
-        return _refuse(request, _("You do not have permission to view payments."))
-    return payment
-
-
-@customer_required
-@require_http_methods(["GET", "POST"])
-def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    """The customer is back from the gateway (a redirect's GET, or the form Razorpay's checkout
-    hands our page, POSTed with our CSRF token). Its parameters only say which payment to ask
-    the gateway about: the gateway's own answer decides (spec §5).
-
-    `cancelled=1` in a GET (the gateway's Cancel, or any link) cancels nothing: the gateway is
-    asked, and a payment still pending shows the status page with a Cancel button. Only a POST
-    with `cancelled=1` (that button, Razorpay's page), with our CSRF token, by a user allowed to
-    cancel this payment, tells the gateway the customer cancelled (checkout_cancel, audited)."""
-    found = _visible_gateway_payment(request, customer, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    source = request.POST if request.method == "POST" else request.GET
-    params = {key: source.get(key, "")[:500] for key in list(source)[:20]}
-    params.pop("csrfmiddlewaretoken", None)
-    cancelled = params.pop(CANCELLED_PARAMETER, "") == "1"
-    status_url = reverse("checkout:status", args=[found.reference])
-    if request.method == "POST" and cancelled:
-        try:
-            checkout_cancel(payment=found, user=request.user)
-        except PermissionDenied as error:
-            return _refuse(request, error.message)
-        return redirect(status_url)
-    payment = checkout_return(payment=found, params=params)
-    if cancelled and payment.status == PaymentStatus.PENDING:
-        return redirect(f"{status_url}?left=1")
-    return redirect(status_url)
-
-
-@customer_required
-@require_GET
-def payment_status(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
-    """Where a gateway payment stands: completed (and the new balance, where the portal shows
-    it), cancelled with the reason, or pending with why and what happens next. Refreshes itself
-    while pending. After the customer left the gateway without paying (`left=1`), a pending
-    payment offers its Cancel button to users allowed to cancel it."""
-    found = _visible_gateway_payment(request, customer, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    payment = found
-    defaults = PortalDefaults.current()
-    quote = Quote.objects.filter(payment=payment).first()
-    customer.refresh_from_db(fields=["balance"])
-    pending = payment.status == PaymentStatus.PENDING
-    gateway = online_gateway_for(payment)
-    context = {
-        "nav": "payments",
-        "payment": payment,
-        "charged": format_money(quote.total_charged, quote.currency) if quote else "",
-        "credit": format_money(payment.total, customer.currency),
-        "bonus": _bonus_paid(payment, customer.currency),
-        "balance": (
-            format_money(customer.balance, customer.currency)
-            if balance_visible(customer=customer, defaults=defaults)
-            else ""
-        ),
-        "gateway_url": quote.gateway_url if quote and pending else "",
-        # A declined or cancelled payment: start again with the same method and amount.
-        "try_again_url": _try_again_url(payment, quote) if (
-            payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments  # type: ignore[union-attr]
-        ) else "",
-        "left_gateway": (
-            gateway.display_name
-            if pending and gateway is not None and request.GET.get("left") == "1"
-            else ""
-        ),
-        "can_cancel": pending
-        and payment_cancellable_by(user=request.user, payment=payment, defaults=defaults),
-        # Money the gateway confirmed after this payment was cancelled (late payments).
-        "late_payments": [
-            {"payment": late, "credit": format_money(late.total, customer.currency)}
-            for late in payment.follow_ups.order_by("id")
-        ]
-        if payment.status == PaymentStatus.CANCELLED
-        else [],
-    }
-    response = render(request, "checkout/status.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _bonus_paid(payment: Payment, currency: str) -> str:
-    """`$55.00 (voucher …6TRK)`: the separate bonus this completed top-up earned, or ''."""
-    if payment.status != PaymentStatus.COMPLETED:
-        return ""
-    activation = (
-        VoucherActivation.objects.filter(applied_payment=payment)
-        .select_related("bonus_payment", "voucher")
-        .first()
-    )
-    if activation is None or activation.bonus_payment is None:
-        return ""
-    return _("%(amount)s, a separate payment (voucher %(hint)s)") % {
-        "amount": format_money(activation.bonus_payment.total, currency),
-        "hint": activation.voucher.masked_code,
-    }
-
-
 def _with_bonus(quote: QuoteTerms, customer: Customer) -> QuoteTerms:
     """The quote, with the bonus an armed voucher adds to this top-up (shown, never charged)."""
     preview = voucher_bonus_preview(
@@ -369,13 +233,6 @@ def _with_bonus(quote: QuoteTerms, customer: Customer) -> QuoteTerms:
     if preview is None:
         return quote
     return replace(quote, bonus=preview.amount, bonus_hint=preview.hint)
-
-
-def _try_again_url(payment: Payment, quote: Quote | None) -> str:
-    query = {"method": payment.method}
-    if quote is not None:
-        query.update(amount=plain_amount(quote.amount, quote.currency), currency=quote.currency)
-    return reverse("checkout:make_payment") + "?" + urlencode(query)
 
 
 def _voucher_message(redemption: Redemption, currency: str) -> str:

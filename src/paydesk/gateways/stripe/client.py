@@ -37,6 +37,7 @@ from django.conf import settings
 from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
 from paydesk.gateways.base import redact
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
+from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
@@ -103,49 +104,12 @@ class CardDeclined(GatewayDeclined):
         self.instrument = instrument
 
 
-# Stripe's `card.brand` values as Stripe's own pages name them.
-CARD_BRANDS = {
-    "amex": "American Express",
-    "cartes_bancaires": "Cartes Bancaires",
-    "diners": "Diners Club",
-    "discover": "Discover",
-    "eftpos_au": "eftpos",
-    "interac": "Interac",
-    "jcb": "JCB",
-    "mastercard": "Mastercard",
-    "unionpay": "UnionPay",
-    "visa": "Visa",
-}
-
-
-def card_label(payment_method: object) -> str:
-    """The card of an expanded PaymentMethod as Stripe's server returned it, as "Visa •••• 4242";
-    '' when it is only an id, not a card, or has no usable last four."""
-    if not isinstance(payment_method, Mapping):
-        return ""
-    card = payment_method.get("card")
-    if not isinstance(card, Mapping):
-        return ""
-    last4, brand = str(card.get("last4") or ""), str(card.get("brand") or "")
-    if not (len(last4) == 4 and last4.isdigit()):
-        return ""
-    plain = brand.replace("_", "").isalnum() and brand != "unknown"
-    named = CARD_BRANDS.get(brand) or (brand.replace("_", " ").title() if plain else "Card")
-    return f"{named[:30]} •••• {last4}"
-
-
-def _method_id(payment_method: object) -> object:
-    if isinstance(payment_method, Mapping):
-        return payment_method.get("id")
-    return payment_method
-
-
 def intent_summary(intent: Mapping[str, Any]) -> dict[str, str]:
     """What the payment log keeps of a PaymentIntent (no client secret, no card data: of an
     expanded payment method only its id)."""
     summary = {name: str(intent[name]) for name in _INTENT_FIELDS if intent.get(name) is not None}
     if isinstance(intent.get("payment_method"), Mapping):
-        summary["payment_method"] = str(_method_id(intent["payment_method"]))
+        summary["payment_method"] = str(method_id(intent["payment_method"]))
     metadata = intent.get("metadata")
     if isinstance(metadata, Mapping) and metadata.get(REFERENCE_KEY):
         summary[f"metadata.{REFERENCE_KEY}"] = str(metadata[REFERENCE_KEY])
