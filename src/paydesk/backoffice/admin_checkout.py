@@ -68,16 +68,22 @@ class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "id",
         "customer",
         "method",
-        "total_charged",
-        "currency",
-        "credit",
-        "account_currency",
+        "charged_display",
+        "credit_display",
         "locked_at",
         "payment",
     ]
     list_filter = ["method"]
     search_fields = ["payment__reference", "customer__name"]
     list_select_related = ["customer", "payment"]
+
+    @admin.display(description=_("total charged"), ordering="total_charged")
+    def charged_display(self, obj: Quote) -> str:
+        return format_money(obj.total_charged, obj.currency)
+
+    @admin.display(description=_("credit"), ordering="credit")
+    def credit_display(self, obj: Quote) -> str:
+        return format_money(obj.credit, obj.account_currency)
 
 
 @admin.register(PaymentLogEntry, site=backoffice_site)
