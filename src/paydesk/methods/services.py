@@ -10,6 +10,7 @@ audit log. Gateway calls are made outside database transactions.
 from __future__ import annotations
 
 import calendar
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -110,7 +111,9 @@ def method_setup_start(*, customer: Customer, user: Any, method_type: str) -> Me
     count = MethodSetup.objects.filter(customer=customer).count()
     intent = StripeVault().setup_intent_create(
         customer_id=profile.stripe_id, method_type=method_type,
-        idempotency_key=f"paydesk-setup-{customer.pk}-{count + 1}-{timezone.now().timestamp()}",
+        # Unique per attempt, and no long run of digits (a timestamp's could pass the Luhn check
+        # and read as a card number in the payment log).
+        idempotency_key=f"paydesk-setup-{customer.pk}-{count + 1}-{secrets.token_urlsafe(12)}",
     )
     setup_id = str(intent.get("id") or "")
     if not setup_id.startswith("seti_") or intent.get("customer") != profile.stripe_id:
