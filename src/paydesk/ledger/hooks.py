@@ -40,3 +40,23 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
     posting ran no probe: not a top-up), in the caller's transaction."""
     for index, step in enumerate(topup_steps()):
         step.run(payment=payment, probed=probes[index] if index < len(probes) else False)
+
+
+# Completion hooks: work another app does inside the transaction in which any payment becomes
+# Completed (a top-up, a purchase, a refund, a chargeback, a reversal), after the balance moved.
+# The documents app numbers its invoices and credit notes here (docs/documents.md), so that a
+# rollback of the completion takes the number back with it. A hook that raises rolls the
+# completion back.
+_COMPLETION_HOOKS: dict[str, Callable[..., Any]] = {}
+
+
+def completion_hook_register(name: str, run: Callable[..., Any]) -> None:
+    """Register (or replace, by name) `run(payment=<the completed payment>)`; from ready()."""
+    _COMPLETION_HOOKS[name] = run
+
+
+def completion_hooks_run(*, payment: Any) -> None:
+    """Run every completion hook for a payment that has just become Completed, in the caller's
+    transaction, in registration order."""
+    for run in tuple(_COMPLETION_HOOKS.values()):
+        run(payment=payment)

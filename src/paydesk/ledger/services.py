@@ -22,7 +22,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
-from paydesk.ledger.hooks import topup_steps_run
+from paydesk.ledger.hooks import completion_hooks_run, topup_steps_run
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -240,6 +240,8 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
+        if status == PaymentStatus.COMPLETED:
+            completion_hooks_run(payment=payment)  # e.g. invoice numbering, same transaction
     return payment
 
 
@@ -313,6 +315,7 @@ def payment_complete(
                 after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
+        completion_hooks_run(payment=locked)
     return locked
 
 
