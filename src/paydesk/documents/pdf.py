@@ -1,0 +1,186 @@
+"""One A4 page (more when the lines run over) drawn with fpdf2 for a receipt, an invoice or a
+credit note, in Noto Sans shipped as PyPI packages (OFL): Latin, Greek and Cyrillic in Noto
+Sans; Devanagari (shaped by HarfBuzz) and Chinese, Japanese and Korean in fallback fonts added
+only when the text needs them (the CJK collection is large to load).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import fontpkg_noto_sans
+import fontpkg_noto_sans_devanagari
+import noto_cjk_sans_otc
+from fpdf import FPDF
+from fpdf.enums import TextMode, XPos, YPos
+
+SANS = "Noto"
+DEVANAGARI = "NotoDevanagari"
+CJK = "NotoCJK"
+_DEVANAGARI_TEXT = re.compile(r"[\u0900-\u097F\uA8E0-\uA8FF]")
+_CJK_TEXT = re.compile(
+    r"[\u1100-\u11FF\u2E80-\u2FDF\u3000-\u30FF\u3130-\u318F\u31F0-\u31FF\u3400-\u4DBF"
+    r"\u4E00-\u9FFF\uAC00-\uD7AF\uF900-\uFAFF\uFF00-\uFFEF]"
+)
+INK = (33, 37, 41)
+MUTED = (90, 98, 106)
+RULE = (206, 212, 218)
+WIDTH = 180  # A4 less 15 mm margins
+
+
+@cache
+def font_paths() -> dict[str, Path]:
+    return {
+        SANS: fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf",
+        DEVANAGARI: fontpkg_noto_sans_devanagari.ROOT
+        / "files"
+        / "NotoSansDevanagari[wdth,wght].ttf",
+        CJK: Path(str(noto_cjk_sans_otc.FONT_PATH)),
+    }
+
+
+@dataclass
+class Party:
+    heading: str
+    name: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sheet:
+    """What a document prints, already formatted (amounts with their currency, dates)."""
+
+    title: str
+    number: str
+    brand: str
+    seller: Party
+    buyer: Party
+    facts: list[tuple[str, str]]  # label, value (date, method, references …)
+    columns: list[str]  # table heading; the first column is the description
+    rows: list[list[str]]
+    totals: list[tuple[str, str]]  # the last one is printed bold
+    notes: list[str] = field(default_factory=list)
+    subject: str = ""
+    created: datetime | None = None
+
+    def all_text(self) -> str:
+        parts = [self.title, self.number, self.brand, self.seller.name, self.buyer.name]
+        parts += self.seller.lines + self.buyer.lines + self.notes + self.columns
+        parts += [v for pair in self.facts + self.totals for v in pair]
+        parts += [cell for row in self.rows for cell in row]
+        return "\n".join(parts)
+
+
+def render(sheet: Sheet) -> bytes:
+    """The sheet as PDF bytes."""
+    pdf = _new_pdf(sheet)
+    pdf.set_text_color(*INK)
+    _font(pdf, 18, bold=True)
+    pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
+    _font(pdf, 16, bold=True)
+    pdf.cell(WIDTH / 2, 9, sheet.title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _font(pdf, 10)
+    pdf.cell(WIDTH, 6, sheet.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    _parties(pdf, sheet.seller, sheet.buyer)
+    pdf.ln(4)
+    for label, value in sheet.facts:
+        pdf.set_text_color(*MUTED)
+        pdf.cell(45, 6, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_text_color(*INK)
+        pdf.multi_cell(WIDTH - 45, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    _table(pdf, sheet)
+    for note in sheet.notes:
+        pdf.ln(2)
+        _font(pdf, 9)
+        pdf.set_text_color(*MUTED)
+        pdf.multi_cell(WIDTH, 5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _new_pdf(sheet: Sheet) -> FPDF:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=18)
+    paths = font_paths()
+    # The variable fonts' default instance (Regular) as it is: making a Bold instance costs
+    # seconds per document, so emphasis is drawn (`_font(bold=True)` strokes the glyphs).
+    pdf.add_font(SANS, fname=paths[SANS])
+    fallbacks = []
+    text = sheet.all_text()
+    if _DEVANAGARI_TEXT.search(text):
+        pdf.add_font(DEVANAGARI, fname=paths[DEVANAGARI])
+        fallbacks.append(DEVANAGARI)
+        pdf.set_text_shaping(True)
+    if _CJK_TEXT.search(text):
+        pdf.add_font(CJK, fname=paths[CJK])
+        fallbacks.append(CJK)
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    pdf.set_title(f"{sheet.title} {sheet.number}")
+    pdf.set_author(sheet.seller.name)
+    pdf.set_subject(sheet.subject or sheet.title)
+    pdf.set_creator("Paydesk")
+    if sheet.created is not None:
+        pdf.set_creation_date(sheet.created)
+    pdf.set_lang("en")
+    pdf.add_page()
+    return pdf
+
+
+def _font(pdf: FPDF, size: float, *, bold: bool = False) -> None:
+    pdf.set_font(SANS, "", size)
+    pdf.text_mode = TextMode.FILL_STROKE if bold else TextMode.FILL
+    pdf.set_line_width(0.12 if bold else 0.2)
+    pdf.set_draw_color(*(INK if bold else RULE))
+
+
+def _parties(pdf: FPDF, left: Party, right: Party) -> None:
+    top = pdf.get_y()
+    bottoms = []
+    for x, party in ((15, left), (15 + WIDTH / 2, right)):
+        pdf.set_xy(x, top)
+        _font(pdf, 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(WIDTH / 2 - 4, 5, party.heading.upper(), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_text_color(*INK)
+        _font(pdf, 11, bold=True)
+        pdf.multi_cell(WIDTH / 2 - 4, 6, party.name, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        _font(pdf, 10)
+        for line in party.lines:
+            pdf.multi_cell(WIDTH / 2 - 4, 5, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottoms.append(pdf.get_y())
+    pdf.set_xy(15, max(bottoms))
+
+
+def _table(pdf: FPDF, sheet: Sheet) -> None:
+    amounts = len(sheet.columns) - 1
+    first = WIDTH - 32 * amounts
+    widths = [first] + [32] * amounts
+    pdf.set_draw_color(*RULE)
+    _font(pdf, 9, bold=True)
+    for index, heading in enumerate(sheet.columns):
+        align = "L" if index == 0 else "R"
+        pdf.cell(widths[index], 7, heading, border="B", align=align)
+    pdf.ln(7)
+    _font(pdf, 10)
+    for row in sheet.rows:
+        top = pdf.get_y()
+        pdf.multi_cell(widths[0], 6, row[0], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        height = max(pdf.get_y() - top, 6)
+        pdf.set_xy(15 + widths[0], top)
+        for index, cell in enumerate(row[1:], start=1):
+            pdf.cell(widths[index], 6, cell, align="R")
+        pdf.set_xy(15, top + height + 1)
+    pdf.line(15, pdf.get_y(), 15 + WIDTH, pdf.get_y())
+    pdf.ln(2)
+    for index, (label, value) in enumerate(sheet.totals):
+        last = index == len(sheet.totals) - 1
+        _font(pdf, 11 if last else 10, bold=last)
+        pdf.cell(WIDTH - 50, 7, label, align="R")
+        pdf.cell(50, 7, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
