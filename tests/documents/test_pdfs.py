@@ -17,9 +17,9 @@ from pypdf import PdfReader
 from paydesk.documents.models import Document, TaxRule
 from paydesk.documents.render import document_pdf, receipt_pdf
 from paydesk.errors import NotFound
+from paydesk.ledger.posting import PaidDetails
 from paydesk.ledger.refunds import refund_create
 from paydesk.ledger.services import payment_create
-from paydesk.ledger.posting import PaidDetails
 from tests.documents.conftest import billed_customer, invoicing_on, topup
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
@@ -71,7 +71,9 @@ def test_a_card_receipt_shows_parties_method_and_amounts():
 @pytest.mark.django_db
 def test_a_purchase_has_no_receipt():
     customer = billed_customer()
-    purchase = payment_create(customer=customer, total="-5", description="DID", allow_overdraft=True)
+    purchase = payment_create(
+        customer=customer, total="-5", description="DID", allow_overdraft=True
+    )
     with pytest.raises(NotFound):
         receipt_pdf(purchase)
 
@@ -106,7 +108,8 @@ def test_a_credit_note_references_the_invoice_it_corrects():
     invoice = Document.objects.get(payment=paid)
     pdf = document_pdf(note)
     text = text_of(pdf)
-    for expected in ("Credit note", note.code, invoice.code, "€50.00 EUR", "€10.00 EUR", "€60.00 EUR"):
+    figures = ("€50.00 EUR", "€10.00 EUR", "€60.00 EUR")
+    for expected in ("Credit note", note.code, invoice.code, *figures):
         assert expected in text, expected
     _name, xml = get_xml_from_pdf(pdf, check_xsd=False)
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931")

@@ -13,8 +13,8 @@ from decimal import Decimal
 from facturx import generate_from_binary
 from lxml import etree
 
-from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
 from paydesk.documents.labels import provider_local
+from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
 from paydesk.money import currency_exponent, round_half_up
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -47,7 +47,8 @@ class _Builder:
 
 def _date(parent, tag: str, moment) -> None:
     holder = _Builder.add(parent, tag)
-    _Builder.add(holder, "udt:DateTimeString", provider_local(moment).strftime("%Y%m%d"), format="102")
+    day = provider_local(moment).strftime("%Y%m%d")
+    _Builder.add(holder, "udt:DateTimeString", day, format="102")
 
 
 def _party(parent, tag: str, party: dict) -> None:
