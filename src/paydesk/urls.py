@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),
     path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
+    path("", include("paydesk.documents.urls")),
     path("", include("paydesk.portal.urls")),
 ]
 

@@ -7,6 +7,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_credits,
     admin_customers,
     admin_disputes,
+    admin_documents,
     admin_fx,
     admin_notifications,
     admin_payments,

@@ -30,6 +30,7 @@ from django.utils import dateformat, timezone, translation
 
 from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
+from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
@@ -327,6 +328,8 @@ def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datet
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
     try:
+        for name, content, mimetype in email_attachments(row):
+            message.attach(name, content, mimetype)
         message.send()
     except Exception as exc:  # any transport failure: record it, retry later
         with suppress(Exception):
