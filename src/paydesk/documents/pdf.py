@@ -92,14 +92,14 @@ def render(sheet: Sheet) -> bytes:
         pdf.set_text_color(*MUTED)
         pdf.cell(45, 6, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_text_color(*INK)
-        pdf.multi_cell(WIDTH - 45, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(WIDTH - 45, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     _table(pdf, sheet)
     for note in sheet.notes:
         pdf.ln(2)
         _font(pdf, 9)
         pdf.set_text_color(*MUTED)
-        pdf.multi_cell(WIDTH, 5, note, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(WIDTH, 5, note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
@@ -150,10 +150,10 @@ def _parties(pdf: FPDF, left: Party, right: Party) -> None:
         pdf.cell(WIDTH / 2 - 4, 5, party.heading.upper(), new_x=XPos.LEFT, new_y=YPos.NEXT)
         pdf.set_text_color(*INK)
         _font(pdf, 11, bold=True)
-        pdf.multi_cell(WIDTH / 2 - 4, 6, party.name, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.multi_cell(WIDTH / 2 - 4, 6, party.name, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
         _font(pdf, 10)
         for line in party.lines:
-            pdf.multi_cell(WIDTH / 2 - 4, 5, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            pdf.multi_cell(WIDTH / 2 - 4, 5, line, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
         bottoms.append(pdf.get_y())
     pdf.set_xy(15, max(bottoms))
 
@@ -171,7 +171,7 @@ def _table(pdf: FPDF, sheet: Sheet) -> None:
     _font(pdf, 10)
     for row in sheet.rows:
         top = pdf.get_y()
-        pdf.multi_cell(widths[0], 6, row[0], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(widths[0], 6, row[0], align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         height = max(pdf.get_y() - top, 6)
         pdf.set_xy(15 + widths[0], top)
         for index, cell in enumerate(row[1:], start=1):

@@ -59,7 +59,7 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         ("Method", method_label(payment)),
     ]
     if payment.description:
-        facts.append(("Description", payment.description))
+        facts.append(("Payment description", payment.description))
     totals = []
     charged = credited
     if payment.paid_amount is not None and payment.paid_currency:
@@ -113,7 +113,8 @@ def document_sheet(document: Document) -> Sheet:
     elif document.tax_rule == TaxRule.ZERO_RATED:
         notes.append(ZERO_RATED_MENTION)
     notes.append(
-        "This credit note reduces the amount of the invoice it corrects; it has been refunded."
+        f"This credit note reduces invoice {data['corrects']['code']} by the total above, "
+        "which has been paid back."
         if credit
         else "Paid in full: nothing is due."
     )
