@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paydesk.dbguards import Guards
+
 MESSAGE_FINAL = "paydesk: issued documents are final"
 MESSAGE_NUMBER = "paydesk: a document takes the next number of its series"
 MESSAGE_COUNTER = "paydesk: a document counter only moves forward by one"
@@ -83,30 +85,22 @@ _POSTGRES_TRIGGERS = {
 }
 
 
+GUARDS = Guards(
+    what="document guards",
+    sqlite=_SQLITE,
+    postgres_functions=_POSTGRES_FUNCTIONS,
+    postgres=_POSTGRES_TRIGGERS,
+)
+
+
 def install(connection: Any) -> None:
     """Create every guard on a Django connection (idempotent: existing ones are replaced)."""
-    uninstall(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_POSTGRES_FUNCTIONS)
-            for _table, sql in _POSTGRES_TRIGGERS.values():
-                cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            for sql in _SQLITE.values():
-                cursor.execute(sql)
-        else:
-            raise RuntimeError(f"Paydesk has no document guards for {connection.vendor}.")
+    GUARDS.install(connection)
 
 
 def uninstall(connection: Any) -> None:
     """Drop every guard. Only migrations and `flush` call this."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for name, (table, _sql) in _POSTGRES_TRIGGERS.items():
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        elif connection.vendor == "sqlite":
-            for name in _SQLITE:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    GUARDS.uninstall(connection)
 
 
 def install_migration(apps: Any, schema_editor: Any) -> None:
