@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from paydesk.accounts.models import PaymentMethod
 from paydesk.documents.labels import method_label, provider_local
 from paydesk.documents.models import Document, DocumentKind, InvoicingSettings, TaxRule
@@ -33,12 +35,25 @@ def is_receipted_topup(payment: Payment) -> bool:
     )
 
 
+def invoicing_probe_sql() -> str:
+    """The ledger's top-up probe (ledger/hooks.py): is invoicing switched on? Read by the
+    balance UPDATE of every top-up, in the same statement, so a top-up pays no extra query for
+    it. (The probe's one placeholder is the customer's id, which it does not need.)"""
+    qn = connection.ops.quote_name
+    table = qn(InvoicingSettings._meta.db_table)
+    return f"EXISTS (SELECT 1 FROM {table} WHERE {qn('invoices_enabled')} AND %s > 0)"
+
+
+def documents_on_topup(*, payment: Payment, probed: bool) -> Document | None:
+    """The top-up step: an invoice for a completed top-up when the probe read invoicing on."""
+    if probed and is_receipted_topup(payment):
+        return _issue(payment=payment, kind=DocumentKind.INVOICE, corrects=None)
+    return None
+
+
 def documents_on_completion(*, payment: Payment) -> Document | None:
-    """The completion hook: issue what this payment calls for, in the caller's transaction."""
-    if is_receipted_topup(payment):
-        if InvoicingSettings.current().invoices_enabled:
-            return _issue(payment=payment, kind=DocumentKind.INVOICE, corrects=None)
-        return None
+    """The completion hook: a credit note for a completed refund or chargeback of an invoiced
+    top-up, in the caller's transaction (invoices are issued by the top-up step)."""
     if payment.relation in CORRECTING_RELATIONS and payment.total < 0 and payment.original_id:
         invoice = Document.objects.filter(
             payment_id=payment.original_id, kind=DocumentKind.INVOICE
