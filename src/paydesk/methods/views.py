@@ -21,6 +21,7 @@ from paydesk.accounts.access import customer_required
 from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.gateways.http import origin_of
+from paydesk.gateways.stripe.declines import SETUP_AUTHENTICATION_FAILED
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.methods.access import manage_methods_required
 from paydesk.methods.models import MethodSetup, MethodType
@@ -120,6 +121,7 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
         "setup": setup, "client_secret": secret, "problem": problem,
         "stripe": card_fields_context(), "mandate_text": sepa_mandate_text(),
         "origin_url": here if wrong_origin else "",
+        "authentication_failed": _(SETUP_AUTHENTICATION_FAILED),
     }, stripe_js=True, status=422 if problem else 200)
 
 

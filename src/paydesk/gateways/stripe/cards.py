@@ -1,5 +1,6 @@
-"""The card behind a Stripe PaymentMethod as people read it ("Visa •••• 4242"): never its number,
-only the brand and last four Stripe's server returned."""
+"""The card behind a Stripe PaymentMethod as people read it ("Visa •••• 4242"), or a SEPA Direct
+Debit's account ("•••• 3000", the IBAN's last four): never its number, only the brand and last
+four Stripe's server returned."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ def card_label(payment_method: object) -> str:
     plain = brand.replace("_", "").isalnum() and brand != "unknown"
     named = CARD_BRANDS.get(brand) or (brand.replace("_", " ").title() if plain else "Card")
     return f"{named[:30]} •••• {last4}"
+
+
+def method_label(payment_method: object) -> str:
+    """What names the method in a payment's description, after its method's name: the card
+    ("Visa •••• 4242"), or the last four of a SEPA Direct Debit's IBAN ("•••• 3000"); ''
+    when Stripe's answer names neither."""
+    if not isinstance(payment_method, Mapping) or payment_method.get("type") != "sepa_debit":
+        return card_label(payment_method)
+    sepa = payment_method.get("sepa_debit")
+    last4 = str(sepa.get("last4") or "") if isinstance(sepa, Mapping) else ""
+    return f"•••• {last4}" if len(last4) == 4 and last4.isalnum() else ""
 
 
 def method_id(payment_method: object) -> object:

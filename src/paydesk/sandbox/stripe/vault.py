@@ -1,11 +1,14 @@
 """Stripe's saved-method API, played offline: Customers (with their default method),
 SetupIntents (created with the secret key, confirmed by Stripe.js with the publishable key and
 the client secret), and attaching / listing / detaching PaymentMethods. A SEPA Direct Debit
-setup makes a mandate (`mandate_…`). Field names, statuses and error shapes as Stripe's.
+setup makes a mandate (`mandate_…`, `GET /v1/mandates/{id}`) with its reference, the one the
+customer's bank shows. Field names, statuses and error shapes as Stripe's.
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 import time
 from typing import Any
 
@@ -201,14 +204,38 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
     mandate = None
     if method.data["type"] == "sepa_debit":
         mandate = new_id("mandate_", 24)
+        # Letters first, so that no reference reads as an IBAN (two letters, two digits) to
+        # the S5 scan of pages and logs.
+        reference = "".join(
+            secrets.choice(string.ascii_uppercase if n < 4 else string.ascii_uppercase + "23456789")
+            for n in range(16)
+        )
         object_create(GATEWAY, "mandate", mandate, {
             "id": mandate, "object": "mandate", "payment_method": method_id, "status": "active",
             "type": "multi_use", "customer_acceptance": {"type": "online"},
+            "payment_method_details": {"type": "sepa_debit", "sepa_debit": {
+                "reference": reference,
+                "url": f"https://payments.stripe.com/sepa_debit/mandate/{mandate}",
+            }},
         })
     if obj.data["customer"]:
         object_update(method, customer=obj.data["customer"])
     obj = object_update(obj, status="succeeded", payment_method=method_id, mandate=mandate)
     return JsonResponse(obj.data)
+
+
+# --- /v1/mandates/{id} ------------------------------------------------------------------------
+
+
+@sandbox_api(GATEWAY)
+@require_http_methods(["GET"])
+def mandate_retrieve(request: HttpRequest, mandate_id: str) -> HttpResponse:
+    """`GET /v1/mandates/{id}` (secret key)."""
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    obj = object_get(GATEWAY, "mandate", mandate_id)
+    return _missing("mandate", mandate_id) if obj is None else JsonResponse(obj.data)
 
 
 # --- /v1/payment_methods/{id} -----------------------------------------------------------------
