@@ -23,8 +23,12 @@ FAILED_3DS = {"code": "payment_intent_authentication_failure", "message": DEVELO
 
 def _intent(error: dict) -> dict:
     return {
-        "id": "pi_3DSfailed0001", "object": "payment_intent", "status": "requires_payment_method",
-        "amount": 1050, "currency": "usd", "metadata": {"paydesk_reference": "PD-TEST"},
+        "id": "pi_3DSfailed0001",
+        "object": "payment_intent",
+        "status": "requires_payment_method",
+        "amount": 1050,
+        "currency": "usd",
+        "metadata": {"paydesk_reference": "PD-TEST"},
         "last_payment_error": error,
     }
 
@@ -37,8 +41,11 @@ def test_a_failed_authentication_is_told_in_plain_words():
 
 
 def test_other_declines_keep_stripes_cardholder_message():
-    insufficient = {"code": "card_declined", "decline_code": "insufficient_funds",
-                    "message": "Your card has insufficient funds."}
+    insufficient = {
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds.",
+    }
     assert customer_reason(insufficient) == "Your card has insufficient funds."
     assert customer_reason({}) == ""
 
@@ -51,10 +58,13 @@ def test_the_return_and_reconciliation_event_says_it_plainly_and_logs_stripes_te
 
 
 def test_the_webhook_event_says_it_plainly_and_logs_stripes_text():
-    body = json.dumps({
-        "id": "evt_3DSfailed0001", "type": "payment_intent.payment_failed",
-        "data": {"object": _intent(FAILED_3DS)},
-    }).encode()
+    body = json.dumps(
+        {
+            "id": "evt_3DSfailed0001",
+            "type": "payment_intent.payment_failed",
+            "data": {"object": _intent(FAILED_3DS)},
+        }
+    ).encode()
     event = parse_stripe_event(body)
     assert event is not None and event.outcome is Outcome.CANCELLED
     assert event.reason == AUTHENTICATION_FAILED

@@ -42,8 +42,11 @@ def test_save_a_card_then_remove_it(sandbox, online_customer, page):
     save_card_in_browser(page, sandbox)
     assert page.locator("[data-method-label]").all_inner_texts() == ["Card •••• 4242 (default)"]
     assert MethodSetup.objects.get(customer=user.customer).completed_at is not None
-    page.get_by_role("button", name="Remove").click()
-    page.wait_for_url(f"{sandbox.url}/billing/methods/")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove").click()
+    assert questions and questions[0].startswith("Remove Card •••• 4242, Visa, expires ")
     assert page.locator("[data-no-methods]").count() == 1
     assert saved_methods_list(customer=user.customer) == []
     assert page.console_errors == []
