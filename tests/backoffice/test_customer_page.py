@@ -72,3 +72,12 @@ def test_a_customer_without_a_stripe_customer_has_no_saved_method(finance, nordl
     page = _page(finance, nordlicht)
     assert "Saved payment methods (at Stripe, read only)" in page
     assert "No saved payment method." in page
+
+
+def test_finance_sees_no_blank_billing_profile_form(finance, administrator):
+    """Without a billing profile, the empty form is an Administrator's to fill in: Finance, who
+    cannot save, sees no blank fields."""
+    customer = CustomerFactory()
+    field = 'name="billing_profile-0-legal_name"'
+    assert field not in _page(finance, customer)
+    assert field in _page(administrator, customer)

@@ -95,6 +95,11 @@ class BillingProfileInline(admin.StackedInline):
             return list(PROFILE_FIELDS)
         return ["country_name" if name == "country" else name for name in PROFILE_FIELDS]
 
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        """The empty form to fill in is for Administrators: staff who only read would see blank
+        fields they cannot save (and read them as an empty profile)."""
+        return 1 if self.has_add_permission(request, obj) else 0
+
     @admin.display(description=_("country"))
     def country_name(self, obj: BillingProfile) -> str:
         return country_names().get(obj.country, obj.country) if obj.country else "-"
