@@ -68,4 +68,6 @@ def test_the_customer_page_reads_well_at_desk_and_phone_sizes(sandbox, online_cu
     assert len(shown) == 1, "each billing contact reads once"
     assert page.get_by_text("Germany", exact=True).is_visible()
     assert page.get_by_text(sepa.mandate, exact=True).is_visible()
+    fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits), f"the customer page is wider than the {size} window"
     assert_accessible(page, f"the back office's customer page ({size})")
