@@ -224,18 +224,22 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
     return JsonResponse(obj.data)
 
 
+def _retrieve(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
+    """`GET /v1/<kind>s/{id}` with the secret key: the object as Stripe shows it, or 404."""
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    obj = object_get(GATEWAY, kind, object_id)
+    return _missing(kind, object_id) if obj is None else JsonResponse(_public(obj.data))
+
+
 # --- /v1/mandates/{id} ------------------------------------------------------------------------
 
 
 @sandbox_api(GATEWAY)
 @require_http_methods(["GET"])
 def mandate_retrieve(request: HttpRequest, mandate_id: str) -> HttpResponse:
-    """`GET /v1/mandates/{id}` (secret key)."""
-    refused = _unauthorized(request, publishable_ok=False)
-    if refused is not None:
-        return refused
-    obj = object_get(GATEWAY, "mandate", mandate_id)
-    return _missing("mandate", mandate_id) if obj is None else JsonResponse(obj.data)
+    return _retrieve(request, "mandate", mandate_id)
 
 
 # --- /v1/payment_methods/{id} -----------------------------------------------------------------
@@ -244,11 +248,7 @@ def mandate_retrieve(request: HttpRequest, mandate_id: str) -> HttpResponse:
 @sandbox_api(GATEWAY)
 @require_http_methods(["GET"])
 def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
-    refused = _unauthorized(request, publishable_ok=False)
-    if refused is not None:
-        return refused
-    obj = object_get(GATEWAY, "payment_method", method_id)
-    return _missing("payment_method", method_id) if obj is None else JsonResponse(_public(obj.data))
+    return _retrieve(request, "payment_method", method_id)
 
 
 @sandbox_api(GATEWAY)
