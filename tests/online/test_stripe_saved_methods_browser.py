@@ -10,6 +10,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from paydesk.gateways.stripe.declines import AUTHENTICATION_FAILED
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.models import MethodSetup
 from paydesk.methods.services import saved_methods_list
@@ -90,4 +91,22 @@ def test_pay_with_a_saved_card_that_asks_for_3d_secure(sandbox, online_customer,
     page.wait_for_url(STATUS_URL)
     assert page.locator("[data-status]").get_attribute("data-status") == "completed"
     assert Payment.objects.get(customer=user.customer).status == PaymentStatus.COMPLETED
+    assert page.console_errors == []
+
+
+def test_a_saved_card_whose_bank_refuses_3d_secure_is_told_plainly(sandbox, online_customer, page):
+    """Issue 14 polish: Stripe's developer text ("The provided PaymentMethod has failed
+    authentication…") never reaches the customer; it stays in the payment log."""
+    user = online_customer("card")
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=b""))
+    sign_in(page, sandbox.url, user)
+    save_card_in_browser(page, sandbox, THREE_D_SECURE)
+    _pay_with_saved_card(page, sandbox)
+    page.wait_for_url(re.compile(r".*/sandbox/stripe/3ds/pi_\w+/$"))
+    page.get_by_role("button", name="Fail authentication").click()
+    page.wait_for_url(STATUS_URL)
+    assert page.locator("[data-status]").get_attribute("data-status") == "cancelled"
+    assert page.locator("[data-reason]").inner_text() == AUTHENTICATION_FAILED
+    assert "PaymentMethod" not in page.content()
+    assert Payment.objects.get(customer=user.customer).status == PaymentStatus.CANCELLED
     assert page.console_errors == []
