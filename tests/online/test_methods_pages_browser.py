@@ -88,21 +88,29 @@ def test_remove_asks_first_and_the_default_asks_which_is_next(sandbox, online_cu
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_iban_field_is_shown_whole(sandbox, online_customer, page, size):
+@pytest.mark.parametrize(
+    ("button", "field"),
+    [("Add a card", "Card number"), ("Add a SEPA Direct Debit mandate", "IBAN")],
+)
+def test_the_processors_fields_are_shown_whole(sandbox, online_customer, page, size, button, field):
     user = online_customer("card", "EUR", account="EUR")
     page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
     sign_in(page, sandbox.url, user)
     page.goto(f"{sandbox.url}/billing/methods/")
-    page.get_by_role("button", name="Add a SEPA Direct Debit mandate").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_url("**/billing/methods/setup/seti_*/")
     frame = page.locator("[data-setup-element] iframe")
-    field = page.frame_locator("[data-setup-element] iframe").get_by_label("IBAN")
-    field.wait_for()
+    inner = page.frame_locator("[data-setup-element] iframe")
+    inner.get_by_label(field).wait_for()
     page.wait_for_function(
         "() => document.querySelector('[data-setup-element] iframe').style.height.endsWith('px')"
     )
-    inside = field.evaluate("(input) => input.getBoundingClientRect().bottom")
-    assert inside <= frame.bounding_box()["height"], "the IBAN field is cut by its frame"
+    # Every field of the frame (the IBAN; the card's number, expiry and CVC) ends inside it.
+    bottom = inner.locator("body").evaluate(
+        "(body) => Math.max(...[...body.querySelectorAll('input')].map("
+        "(input) => input.getBoundingClientRect().bottom))"
+    )
+    assert bottom <= frame.bounding_box()["height"], "a field is cut by the processor's frame"
     assert _fits(page)
-    assert_accessible(page, f"adding a SEPA mandate ({size})")
+    assert_accessible(page, f"{button} ({size})")
     assert MethodSetup.objects.filter(customer=user.customer, completed_at=None).count() == 1
