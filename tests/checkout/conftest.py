@@ -16,6 +16,7 @@ DEFAULT_METHODS = [
     ("bank_transfer", "Bank Transfer", True),
     ("paypal", "PayPal", False),
     ("card", "Credit Card", False),
+    ("sepa_debit", "SEPA Direct Debit", False),
     ("razorpay", "Razor Pay", False),
     ("paystack", "Pay Stack", False),
     ("nowpayments", "Now Payments", False),

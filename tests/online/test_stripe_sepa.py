@@ -9,12 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.services import checkout_start
-from paydesk.errors import MethodUnavailable
+from paydesk.errors import InvalidCurrency, MethodUnavailable
 from paydesk.gateways.stripe.gateway import SEPA_PROCESSING
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.models import SavedMethodCharge
 from paydesk.methods.services import saved_methods_list
 from paydesk.sandbox.core import object_get
 from tests.online.stripe_support import IBAN, save_card, save_sepa, sepa_method_answer
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _customer(online_customer):
-    return online_customer("card", "EUR", account="EUR")
+    return online_customer("card", "EUR", account="EUR", sepa=True)
 
 
 def _pay(user, pm: str, currency: str = "EUR"):
@@ -57,16 +59,24 @@ def test_a_sepa_mandate_is_saved_with_its_mandate_id(sandbox, online_customer):
 
 def test_a_sepa_payment_stays_pending_then_completes_when_settled(sandbox, online_customer):
     user = _customer(online_customer)
-    pm = save_sepa(sandbox.url, user).payment_method
-    checkout = _pay(user, pm)
+    setup = save_sepa(sandbox.url, user)
+    checkout = _pay(user, setup.payment_method)
     payment = checkout.payment
     assert payment.status == PaymentStatus.PENDING
     assert payment.pending_reason == SEPA_PROCESSING
-    assert payment.description.startswith("SEPA Direct Debit")
+    # Its own method (not the card gateway's "Credit Card"), its IBAN's last four, its mandate.
+    assert (payment.method, payment.get_method_display()) == ("sepa_debit", "SEPA Direct Debit")
+    assert payment.description == "SEPA Direct Debit •••• 3000, €20.00 EUR"
+    assert checkout.quote.method == "sepa_debit"
+    charge = SavedMethodCharge.objects.get(payment=payment)
+    assert (charge.label, charge.mandate) == ("SEPA Direct Debit •••• 3000", setup.mandate)
     client = Client()
     client.force_login(user)
     page = client.get(f"/pay/status/{payment.reference}/").content.decode()
     assert "The SEPA Direct Debit is on its way" in page
+    # The Payments list's row says why it waits too.
+    listing = client.get(reverse("portal:payments")).content.decode()
+    assert "data-pending-reason>The SEPA Direct Debit is on its way" in listing
     _settle(payment.gateway_reference, "succeed")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and _balance(user) == Decimal("20.00")
@@ -83,12 +93,40 @@ def test_a_returned_sepa_debit_cancels_the_payment(sandbox, online_customer):
 
 
 def test_sepa_pays_in_euro_only(sandbox, online_customer):
-    user = online_customer("card", "USD", account="EUR")
+    user = online_customer("card", "USD", account="EUR", sepa=True)
     pm = save_sepa(sandbox.url, user).payment_method
-    with pytest.raises(MethodUnavailable) as refused:
+    with pytest.raises(InvalidCurrency) as refused:
         _pay(user, pm, currency="USD")
     assert refused.value.field == "currency"
+    assert refused.value.message == (
+        "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR.")
     assert not Payment.objects.filter(customer=user.customer).exists()
+
+
+def test_sepa_is_paid_only_with_a_saved_mandate(sandbox, online_customer):
+    user = _customer(online_customer)
+    with pytest.raises(MethodUnavailable) as refused:
+        checkout_start(customer=user.customer, user=user, method="sepa_debit", amount="20.00",
+                       currency="EUR", idempotency_key=new_form_token())
+    assert refused.value.field == "payment_method"
+    assert not Payment.objects.filter(customer=user.customer).exists()
+
+
+def test_a_failed_sepa_debit_offers_to_pay_again_not_another_card(sandbox, online_customer):
+    user = _customer(online_customer)
+    payment = _pay(user, save_sepa(sandbox.url, user).payment_method).payment
+    _settle(payment.gateway_reference, "fail")
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/pay/status/{payment.reference}/").content.decode()
+    assert "Try another card" not in page and "Pay again or another way" in page
+    # Its link opens Make Payment on the saved mandate, with the same amount.
+    again = client.get("/pay/?method=sepa_debit&amount=20.00&currency=EUR").content.decode()
+    assert f'value="{payment_method_of(payment)}" selected' in again
+
+
+def payment_method_of(payment) -> str:
+    return SavedMethodCharge.objects.get(payment=payment).payment_method
 
 
 def test_cards_and_mandates_are_listed_together(sandbox, online_customer):
