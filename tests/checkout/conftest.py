@@ -50,7 +50,11 @@ def rates(finance_user):
         day = timezone.localdate() - timedelta(days=days_ago)
         for code, rate in table.items():
             rate_set(
-                base="EUR", quote=code, rate=Decimal(rate), rate_date=day, actor=finance_user,
+                base="EUR",
+                quote=code,
+                rate=Decimal(rate),
+                rate_date=day,
+                actor=finance_user,
                 source="ECB",
             )
 

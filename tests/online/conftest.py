@@ -52,8 +52,12 @@ def sandbox(live_server, settings) -> Sandbox:
     settings.PAYDESK_GATEWAY_TIMEOUT = 2  # the `timeout` switch answers after this
     Switches.objects.update_or_create(
         pk=1,
-        defaults={"webhook_mode": "normal", "api_fault": "none", "fault_gateway": "",
-                  **dict.fromkeys(CASE_SWITCHES, False)},
+        defaults={
+            "webhook_mode": "normal",
+            "api_fault": "none",
+            "fault_gateway": "",
+            **dict.fromkeys(CASE_SWITCHES, False),
+        },
     )
     return Sandbox(url=live_server.url)
 
@@ -64,13 +68,30 @@ def online_customer(rates):  # noqa: F811
     `account`, USD by default) may pay by `method` in `currency` (rates set for both); with
     `sepa`, by SEPA Direct Debit in euros too (with a saved mandate)."""
 
-    def make(method: str, currency: str = "USD", *, account: str = "USD", sepa: bool = False,
-             **config: object):
+    def make(
+        method: str,
+        currency: str = "USD",
+        *,
+        account: str = "USD",
+        sepa: bool = False,
+        **config: object,
+    ):
         table = {code: "1" for code in {currency, account} if code != "EUR"}
         if table:
-            rates({code: {"USD": "1.0850", "INR": "90.25", "NGN": "1650", "GHS": "16.5",
-                          "ZAR": "20.1", "KES": "140", "JPY": "160.5"}.get(code, "1")
-                   for code in table})
+            rates(
+                {
+                    code: {
+                        "USD": "1.0850",
+                        "INR": "90.25",
+                        "NGN": "1650",
+                        "GHS": "16.5",
+                        "ZAR": "20.1",
+                        "KES": "140",
+                        "JPY": "160.5",
+                    }.get(code, "1")
+                    for code in table
+                }
+            )
         MethodConfig.objects.filter(method=method).update(
             enabled=True, currencies=[currency], amounts_currency=currency, **config
         )

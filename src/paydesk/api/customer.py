@@ -267,8 +267,10 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
             }
         return json_response(201, data, MakePaymentOut)
     token, saved = (payload.payment_method or "").strip(), ""
-    if token and method in SAVED_METHOD_PAYS and saved_method_is_own(
-        customer=customer, payment_method=token
+    if (
+        token
+        and method in SAVED_METHOD_PAYS
+        and saved_method_is_own(customer=customer, payment_method=token)
     ):
         token, saved = "", token  # one of the caller's saved methods (another's → 404)
     checkout = checkout_start(

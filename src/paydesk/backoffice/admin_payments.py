@@ -318,7 +318,8 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             return "-"
         if charge.mandate:
             return _("%(method)s, mandate %(mandate)s") % {
-                "method": charge.label, "mandate": charge.mandate
+                "method": charge.label,
+                "mandate": charge.mandate,
             }
         return charge.label
 

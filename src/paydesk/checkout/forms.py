@@ -189,9 +189,14 @@ class MethodConfigForm(forms.ModelForm):
                 if value is not None and value < 0:
                     self.add_error(name, _("Must not be negative."))
                 elif value is not None and decimal_places(value) > places:
-                    self.add_error(name, _("%(currency)s has %(places)s decimals.") % {
-                        "currency": currency, "places": places,
-                    })
+                    self.add_error(
+                        name,
+                        _("%(currency)s has %(places)s decimals.")
+                        % {
+                            "currency": currency,
+                            "places": places,
+                        },
+                    )
         for name in ("minimum_amount", "maximum_amount"):
             if cleaned.get(name) == 0:
                 cleaned[name] = None  # 0 = no limit, like empty (the database keeps NULL)

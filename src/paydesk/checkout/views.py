@@ -163,10 +163,13 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
         again = _again_key(sections, request.GET.get("method", ""))
         if again:  # "Try again" from a declined or cancelled payment: same amount
             initial["method"] = again
-            sections[again].form.initial.update({
-                name: request.GET.get(name, "")[:40]
-                for name in ("amount", "currency") if request.GET.get(name)
-            })
+            sections[again].form.initial.update(
+                {
+                    name: request.GET.get(name, "")[:40]
+                    for name in ("amount", "currency")
+                    if request.GET.get(name)
+                }
+            )
         pay_via = PayViaForm(initial=initial, methods=_pay_via(sections), saved=saved)
         return _render(
             request, customer=customer, methods=methods, pay_via=pay_via, sections=sections
@@ -187,12 +190,15 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
 
     data = form.cleaned_data
     try:
-        quote = _with_bonus(quote_build(
-            customer=customer,
-            method=method.method,
-            amount=data["amount"],
-            currency=data["currency"],
-        ), customer)
+        quote = _with_bonus(
+            quote_build(
+                customer=customer,
+                method=method.method,
+                amount=data["amount"],
+                currency=data["currency"],
+            ),
+            customer,
+        )
     except PaydeskError as error:
         add_service_error(form, error)
         return _render(request, **page)
@@ -339,12 +345,15 @@ def _redeem_voucher(
 def quote_json(request: HttpRequest, customer: Customer) -> JsonResponse:
     """The live quote: `{"ok": true, "quote": {...}}` or `{"ok": false, "errors": {field: msg}}`."""
     try:
-        quote = _with_bonus(quote_build(
-            customer=customer,
-            method=request.GET.get("method", ""),
-            amount=request.GET.get("amount", ""),
-            currency=request.GET.get("currency", ""),
-        ), customer)
+        quote = _with_bonus(
+            quote_build(
+                customer=customer,
+                method=request.GET.get("method", ""),
+                amount=request.GET.get("amount", ""),
+                currency=request.GET.get("currency", ""),
+            ),
+            customer,
+        )
     except PaydeskError as error:
         response = JsonResponse({"ok": False, "errors": {error.field or "__all__": error.message}})
     else:

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0006_refunds_chargebacks_disputes'),
+        ("ledger", "0006_refunds_chargebacks_disputes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='method',
-            field=models.CharField(choices=[('bank_transfer', 'Bank Transfer'), ('paypal', 'PayPal'), ('card', 'Credit Card'), ('sepa_debit', 'SEPA Direct Debit'), ('razorpay', 'Razor Pay'), ('paystack', 'Pay Stack'), ('nowpayments', 'Now Payments'), ('voucher', 'Voucher'), ('manual', 'Manual entry')], max_length=20),
+            model_name="payment",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("bank_transfer", "Bank Transfer"),
+                    ("paypal", "PayPal"),
+                    ("card", "Credit Card"),
+                    ("sepa_debit", "SEPA Direct Debit"),
+                    ("razorpay", "Razor Pay"),
+                    ("paystack", "Pay Stack"),
+                    ("nowpayments", "Now Payments"),
+                    ("voucher", "Voucher"),
+                    ("manual", "Manual entry"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

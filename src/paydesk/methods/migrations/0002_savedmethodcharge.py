@@ -5,22 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0006_refunds_chargebacks_disputes'),
-        ('methods', '0001_initial'),
+        ("ledger", "0006_refunds_chargebacks_disputes"),
+        ("methods", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SavedMethodCharge',
+            name="SavedMethodCharge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_method', models.CharField(max_length=120)),
-                ('method_type', models.CharField(choices=[('card', 'Card'), ('sepa_debit', 'SEPA Direct Debit')], max_length=20)),
-                ('label', models.CharField(max_length=80)),
-                ('mandate', models.CharField(blank=True, max_length=120)),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='saved_method_charge', to='ledger.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("payment_method", models.CharField(max_length=120)),
+                (
+                    "method_type",
+                    models.CharField(
+                        choices=[("card", "Card"), ("sepa_debit", "SEPA Direct Debit")],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=80)),
+                ("mandate", models.CharField(blank=True, max_length=120)),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="saved_method_charge",
+                        to="ledger.payment",
+                    ),
+                ),
             ],
         ),
     ]
