@@ -53,12 +53,14 @@ STATUS_URL = re.compile(r".*/pay/status/[A-Z0-9-]+/$")
 
 
 def _pay_with_saved_card(page, sandbox, amount: str = "10.50") -> None:
+    """Make Payment opens on the default saved card (the first Pay via choice): an amount, the
+    quote, one click on Pay. No card fields to fill."""
     page.goto(f"{sandbox.url}/pay/")
-    page.get_by_label("Pay via").select_option("card")
-    section = page.locator("fieldset[data-method='card']")
-    saved = section.get_by_label("Card •••• ", exact=False).first
-    assert saved.is_checked()  # the default saved card is offered first, chosen
-    assert section.locator("[data-new-card]").is_hidden()  # no card fields to fill
+    pay_via = page.get_by_label("Pay via")
+    chosen = pay_via.locator("option:checked").inner_text()
+    assert chosen.startswith("Card •••• ") and chosen.endswith("(default)")
+    section = page.locator(f"fieldset[data-method='{pay_via.input_value()}']")
+    assert section.is_visible() and page.locator("[data-new-card]").is_hidden()
     section.get_by_label("Amount").fill(amount)
     page.locator("[data-quote='total_charged']").wait_for()
     page.get_by_role("button", name="Pay", exact=True).click()
