@@ -29,13 +29,13 @@ from paydesk.checkout.models import (
     Quote,
 )
 from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
 from paydesk.errors import (
     AmountMismatch,
     CardDetailsMissing,
     GatewayError,
     GatewayUnavailable,
     MethodUnavailable,
-    NotFound,
     PaydeskError,
     PermissionDenied,
 )
@@ -46,7 +46,7 @@ from paydesk.gateways.base import (
     OnlineGateway,
 )
 from paydesk.gateways.http import public_url
-from paydesk.gateways.registry import gateway_for, gateway_for_or_none
+from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import (
@@ -55,12 +55,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
-from paydesk.methods.services import (
-    SavedMethod,
-    saved_method_charge_record,
-    saved_method_owned,
-    stripe_customer_id,
-)
+from paydesk.methods.services import saved_method_charge_record, stripe_customer_id
 from paydesk.money import (
     Money,
 )
@@ -73,8 +68,6 @@ IDEMPOTENCY_KEY_MAX = 64
 # The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
 # it on to the gateway's adapter.
 CANCELLED_PARAMETER = "cancelled"
-# The Pay via method a saved method of each Stripe type pays as.
-SAVED_TYPE_METHODS = {"card": PaymentMethod.CARD, "sepa_debit": PaymentMethod.SEPA_DEBIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,18 +151,11 @@ def checkout_start(
         return existing
     if method == PaymentMethod.VOUCHER:
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
-    saved = None
-    if saved_method:
-        # Asked of Stripe before anything is written: whose the method is, and what it is (a
-        # SEPA mandate pays as SEPA Direct Debit, whatever method the client named).
-        saved = _own_saved_method(customer=customer, method=method, saved_method=saved_method)
+    # Asked of Stripe before anything is written: whose a saved method is, and what it is (a
+    # SEPA mandate pays as SEPA Direct Debit, whatever method the client named).
+    saved = saved_method_resolve(customer=customer, method=method, saved_method=saved_method)
+    if saved is not None:
         method = SAVED_TYPE_METHODS[saved.type]
-    elif getattr(gateway_for_or_none(method), "saved_method_only", False):
-        raise MethodUnavailable(
-            "SEPA Direct Debit pays with a saved mandate: choose it, or add one under Saved "
-            "payment methods.",
-            field="payment_method",
-        )
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
     processor_customer, method_type = "", "card"
@@ -249,17 +235,6 @@ def checkout_start(
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
     return _checkout_started(quote=quote, payment=payment, result=result)
-
-
-def _own_saved_method(*, customer: Customer, method: str, saved_method: str) -> SavedMethod:
-    """A saved method Stripe says is attached to THIS customer's Stripe Customer (NotFound
-    otherwise: another customer's method is never charged), named for a method it can pay."""
-    if method not in SAVED_TYPE_METHODS.values():
-        raise MethodUnavailable("A saved method pays by card or direct debit.", field="method")
-    owned = saved_method_owned(customer=customer, payment_method=saved_method.strip())
-    if owned.type not in SAVED_TYPE_METHODS:
-        raise NotFound("No such saved payment method.", field="payment_method")
-    return owned
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:

@@ -31,8 +31,9 @@ from paydesk.checkout.forms import (
     new_form_token,
 )
 from paydesk.checkout.quotes import QuoteTerms, quote_build
+from paydesk.checkout.saved import SAVED_TYPE_METHODS
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
-from paydesk.checkout.services import SAVED_TYPE_METHODS, Checkout, checkout_start
+from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.errors import GatewayError, PaydeskError, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
