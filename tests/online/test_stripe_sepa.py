@@ -29,15 +29,8 @@ def _customer(online_customer):
 
 
 def _pay(user, pm: str, currency: str = "EUR"):
-    return checkout_start(
-        customer=user.customer,
-        user=user,
-        method="card",
-        amount="20.00",
-        currency=currency,
-        idempotency_key=new_form_token(),
-        saved_method=pm,
-    )
+    return checkout_start(customer=user.customer, user=user, method="card", amount="20.00",
+                          currency=currency, idempotency_key=new_form_token(), saved_method=pm)
 
 
 def _settle(intent_id: str, action: str) -> None:
@@ -55,13 +48,10 @@ def test_a_sepa_mandate_is_saved_with_its_mandate_id(sandbox, online_customer):
     setup = save_sepa(sandbox.url, user)
     assert setup.mandate.startswith("mandate_")
     assert object_get("stripe", "mandate", setup.mandate).data["payment_method"] == (
-        setup.payment_method
-    )
+        setup.payment_method)
     [method] = saved_methods_list(customer=user.customer)
-    assert (method.label, method.mandate) == (
-        "SEPA Direct Debit •••• 3000 (default)",
-        setup.mandate,
-    )
+    assert (method.label, method.mandate) == ("SEPA Direct Debit •••• 3000 (default)",
+                                              setup.mandate)
     # Stripe keeps no IBAN in what it answers; neither does the sandbox's store.
     stored = object_get("stripe", "payment_method", setup.payment_method).data
     assert IBAN not in str(stored)
@@ -109,22 +99,15 @@ def test_sepa_pays_in_euro_only(sandbox, online_customer):
         _pay(user, pm, currency="USD")
     assert refused.value.field == "currency"
     assert refused.value.message == (
-        "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR."
-    )
+        "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR.")
     assert not Payment.objects.filter(customer=user.customer).exists()
 
 
 def test_sepa_is_paid_only_with_a_saved_mandate(sandbox, online_customer):
     user = _customer(online_customer)
     with pytest.raises(MethodUnavailable) as refused:
-        checkout_start(
-            customer=user.customer,
-            user=user,
-            method="sepa_debit",
-            amount="20.00",
-            currency="EUR",
-            idempotency_key=new_form_token(),
-        )
+        checkout_start(customer=user.customer, user=user, method="sepa_debit", amount="20.00",
+                       currency="EUR", idempotency_key=new_form_token())
     assert refused.value.field == "payment_method"
     assert not Payment.objects.filter(customer=user.customer).exists()
 
@@ -139,11 +122,8 @@ def test_a_failed_sepa_debit_offers_to_pay_again_not_another_card(sandbox, onlin
     assert "Try another card" not in page and "Pay again or another way" in page
     # Its link opens Make Payment on the saved mandate, with the same amount.
     again = client.get("/pay/?method=sepa_debit&amount=20.00&currency=EUR").content.decode()
-    assert f'value="{payment_method_of(payment)}" selected' in again
-
-
-def payment_method_of(payment) -> str:
-    return SavedMethodCharge.objects.get(payment=payment).payment_method
+    mandate = SavedMethodCharge.objects.get(payment=payment).payment_method
+    assert f'value="{mandate}" selected' in again
 
 
 def test_cards_and_mandates_are_listed_together(sandbox, online_customer):
@@ -151,9 +131,7 @@ def test_cards_and_mandates_are_listed_together(sandbox, online_customer):
     save_card(sandbox.url, user)
     save_sepa(sandbox.url, user)
     assert [m.label for m in saved_methods_list(customer=user.customer)] == [
-        "Card •••• 4242 (default)",
-        "SEPA Direct Debit •••• 3000",
-    ]
+        "Card •••• 4242 (default)", "SEPA Direct Debit •••• 3000"]
 
 
 def test_the_iban_frame_refuses_a_bad_iban(sandbox):

@@ -45,7 +45,7 @@ class SavedMethod:
 
     @property
     def plain_label(self) -> str:
-        """ "Card •••• 4242", "SEPA Direct Debit •••• 3000"."""
+        """"Card •••• 4242", "SEPA Direct Debit •••• 3000"."""
         name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else "Card"
         return f"{name} •••• {self.last4}"
 
@@ -89,9 +89,7 @@ def stripe_customer_ensure(*, customer: Customer, user: Any) -> StripeCustomer:
     if existing is not None:
         return existing
     answer = StripeVault().customer_create(
-        customer_ref=str(customer.pk),
-        name=customer.name,
-        email=getattr(user, "email", ""),
+        customer_ref=str(customer.pk), name=customer.name, email=getattr(user, "email", ""),
         idempotency_key=f"paydesk-customer-{customer.pk}",
     )
     stripe_id = str(answer.get("id") or "")
@@ -100,13 +98,8 @@ def stripe_customer_ensure(*, customer: Customer, user: Any) -> StripeCustomer:
     try:
         with transaction.atomic():
             made = StripeCustomer.objects.create(customer=customer, stripe_id=stripe_id)
-            audit_record(
-                action="stripe_customer_create",
-                actor=user,
-                obj=made,
-                customer_id=customer.pk,
-                after={"stripe_id": stripe_id},
-            )
+            audit_record(action="stripe_customer_create", actor=user, obj=made,
+                         customer_id=customer.pk, after={"stripe_id": stripe_id})
             return made
     except IntegrityError:
         return StripeCustomer.objects.get(customer=customer)
@@ -121,8 +114,7 @@ def method_setup_start(*, customer: Customer, user: Any, method_type: str) -> Me
     profile = stripe_customer_ensure(customer=customer, user=user)
     count = MethodSetup.objects.filter(customer=customer).count()
     intent = StripeVault().setup_intent_create(
-        customer_id=profile.stripe_id,
-        method_type=method_type,
+        customer_id=profile.stripe_id, method_type=method_type,
         # Unique per attempt, and no long run of digits (a timestamp's could pass the Luhn check
         # and read as a card number in the payment log).
         idempotency_key=f"paydesk-setup-{customer.pk}-{count + 1}-{secrets.token_urlsafe(12)}",
@@ -179,17 +171,10 @@ def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> 
             locked.mandate = str(intent.get("mandate") or "")[:120]
             locked.completed_at = timezone.now()
             locked.save(update_fields=["payment_method", "mandate", "completed_at"])
-            audit_record(
-                action="payment_method_save",
-                actor=user,
-                obj=locked,
-                customer_id=customer.pk,
-                after={
-                    "payment_method": method,
-                    "type": locked.method_type,
-                    "mandate": locked.mandate,
-                },
-            )
+            audit_record(action="payment_method_save", actor=user, obj=locked,
+                         customer_id=customer.pk,
+                         after={"payment_method": method, "type": locked.method_type,
+                                "mandate": locked.mandate})
     vault = StripeVault()
     if not _default_of(vault.customer_retrieve(profile.stripe_id)):
         vault.customer_default_set(profile.stripe_id, method)  # the first one is the default
@@ -204,14 +189,9 @@ def _saved(item: dict[str, Any], *, default: str, mandates: dict[str, str]) -> S
     month = month if isinstance(month, int) else None
     year = year if isinstance(year, int) else None
     return SavedMethod(
-        id=str(item.get("id")),
-        type=kind,
-        brand=str(details.get("brand") or ""),
-        last4=str(details.get("last4") or "")[-4:],
-        exp_month=month,
-        exp_year=year,
-        is_default=item.get("id") == default,
-        expiry=expiry_state(month, year),
+        id=str(item.get("id")), type=kind, brand=str(details.get("brand") or ""),
+        last4=str(details.get("last4") or "")[-4:], exp_month=month, exp_year=year,
+        is_default=item.get("id") == default, expiry=expiry_state(month, year),
         mandate=mandates.get(str(item.get("id")), ""),
     )
 
@@ -225,8 +205,7 @@ def saved_methods_list(*, customer: Customer) -> list[SavedMethod]:
     vault = StripeVault()
     default = _default_of(vault.customer_retrieve(profile.stripe_id))
     mandates = dict(
-        MethodSetup.objects.filter(customer=customer)
-        .exclude(mandate="")
+        MethodSetup.objects.filter(customer=customer).exclude(mandate="")
         .values_list("payment_method", "mandate")
     )
     methods = [
@@ -292,13 +271,8 @@ def saved_method_default_set(*, customer: Customer, user: Any, payment_method: s
     saved_method_owned(customer=customer, payment_method=payment_method)
     profile = StripeCustomer.objects.get(customer=customer)
     StripeVault().customer_default_set(profile.stripe_id, payment_method)
-    audit_record(
-        action="payment_method_default",
-        actor=user,
-        obj=profile,
-        customer_id=customer.pk,
-        after={"default_payment_method": payment_method},
-    )
+    audit_record(action="payment_method_default", actor=user, obj=profile,
+                 customer_id=customer.pk, after={"default_payment_method": payment_method})
 
 
 def saved_method_remove(
@@ -321,14 +295,10 @@ def saved_method_remove(
     if was_default and others:
         vault.customer_default_set(profile.stripe_id, next_default)
     vault.payment_method_detach(payment_method)
-    audit_record(
-        action="payment_method_remove",
-        actor=user,
-        obj=profile,
-        customer_id=customer.pk,
-        before={"payment_method": payment_method, "default": was_default},
-        after={"default_payment_method": next_default if was_default else None},
-    )
+    audit_record(action="payment_method_remove", actor=user, obj=profile,
+                 customer_id=customer.pk,
+                 before={"payment_method": payment_method, "default": was_default},
+                 after={"default_payment_method": next_default if was_default else None})
 
 
 def saved_method_charge_record(*, payment: Any, method: SavedMethod) -> SavedMethodCharge:
