@@ -5,13 +5,16 @@ switch settles the debit."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from paydesk.checkout.forms import new_form_token
+from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.checkout.services import checkout_start
 from paydesk.errors import InvalidCurrency, MethodUnavailable
 from paydesk.gateways.stripe.gateway import SEPA_PROCESSING
@@ -138,3 +141,21 @@ def test_the_iban_frame_refuses_a_bad_iban(sandbox):
     answer = sepa_method_answer(sandbox.url, "DE89370400440532013001")
     assert answer.status_code == 400
     assert answer.json()["error"]["message"] == "Your IBAN is invalid."
+
+
+def test_reconciliation_asks_about_a_sepa_payment_and_never_abandons_it(sandbox, online_customer,
+                                                                       settings):
+    """sepa_debit is an online method of its own: the re-query job finds its pending payments
+    (by method), leaves one the banks are still processing pending past the abandon time, and
+    completes it from Stripe's answer when its webhook never came."""
+    user = _customer(online_customer)
+    payment = _pay(user, save_sepa(sandbox.url, user).payment_method).payment
+    later = timezone.now() + timedelta(minutes=settings.PAYDESK_ABANDON_AFTER_MINUTES + 1)
+    assert gateway_payments_reconcile(now=later) == 0
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and payment.pending_reason == SEPA_PROCESSING
+    sandbox.switch(webhooks="none")
+    _settle(payment.gateway_reference, "succeed")
+    assert gateway_payments_reconcile(now=later) == 1
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED and _balance(user) == Decimal("20.00")
