@@ -13,8 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from paydesk.accounts.services import customer_online_methods_pause
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.reconcile import gateway_payments_reconcile
+from paydesk.checkout.selectors import PAUSED_MESSAGE
 from paydesk.checkout.services import checkout_start
 from paydesk.errors import InvalidCurrency, MethodUnavailable
 from paydesk.gateways.stripe.gateway import SEPA_PROCESSING
@@ -159,3 +161,17 @@ def test_reconciliation_asks_about_a_sepa_payment_and_never_abandons_it(sandbox,
     assert gateway_payments_reconcile(now=later) == 1
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and _balance(user) == Decimal("20.00")
+
+
+def test_pausing_online_methods_pauses_sepa_direct_debit(sandbox, online_customer, finance_user):
+    user = _customer(online_customer)
+    pm = save_sepa(sandbox.url, user).payment_method
+    customer_online_methods_pause(customer=user.customer, paused=True, actor=finance_user)
+    user.customer.refresh_from_db()
+    with pytest.raises(MethodUnavailable) as refused:
+        _pay(user, pm)
+    assert refused.value.message == PAUSED_MESSAGE
+    assert not Payment.objects.filter(customer=user.customer).exists()
+    client = Client()
+    client.force_login(user)
+    assert f'value="{pm}"' not in client.get("/pay/").content.decode()
