@@ -73,7 +73,7 @@ class MethodRow:
 
     @property
     def name(self) -> str:
-        return f"{self.method.label.removesuffix(' (default)')}, {self.details}"
+        return f"{self.method.plain_label}, {self.details}"
 
 
 def method_details(method: SavedMethod) -> str:

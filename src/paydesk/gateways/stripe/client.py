@@ -37,7 +37,7 @@ from django.conf import settings
 from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
 from paydesk.gateways.base import redact
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
-from paydesk.gateways.stripe.cards import card_label, method_id, method_label
+from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
@@ -209,8 +209,7 @@ class StripeApi:
 
     def payment_method_retrieve(self, method_id: str, *, payment_reference: str = "") -> str:
         """`GET /v1/payment_methods/{id}`: the card the browser's fields made, as `card_label`
-        ("Visa •••• 4242"), or a saved SEPA Direct Debit's "•••• 3000" (`method_label`); ''
-        when it is neither. The payment log keeps only the id."""
+        ("Visa •••• 4242"; '' when it is not a card). The payment log keeps only the id."""
         if not method_id.startswith("pm_") or "/" in method_id:
             raise GatewayError(f"'{method_id[:40]}' is not a Stripe PaymentMethod id.")
         method = self._call(
@@ -221,7 +220,7 @@ class StripeApi:
             payment_reference=payment_reference,
             summarize=lambda body: {"id": str(body.get("id", "")), "type": str(body.get("type"))},
         )
-        return method_label(method)
+        return card_label(method)
 
     def payment_intent_retrieve(
         self, intent_id: str, *, payment_reference: str = ""
