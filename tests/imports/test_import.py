@@ -69,8 +69,13 @@ def test_connexcs_columns_by_name_in_any_order_through_a_map(customer):
     mapping = SAMPLES.parent / "map_c17.csv"
     mapping.write_text(f"external_id,customer\nC-17,{customer.slug}\n")
     try:
-        run(str(SAMPLES / "connexcs_reordered.csv"), "--format", "connexcs",
-            "--customer-map", str(mapping))
+        run(
+            str(SAMPLES / "connexcs_reordered.csv"),
+            "--format",
+            "connexcs",
+            "--customer-map",
+            str(mapping),
+        )
     finally:
         mapping.unlink()
     assert [(r[1], r[4]) for r in rows(customer)] == [
@@ -80,8 +85,15 @@ def test_connexcs_columns_by_name_in_any_order_through_a_map(customer):
 
 
 def test_whmcs_transactions_create_the_mapped_customers(db):
-    out, _ = run(str(SAMPLES / "whmcs.csv"), "--format", "whmcs", "--customer-map",
-                 str(SAMPLES / "map_whmcs.csv"), "--time-zone", "Europe/Berlin")
+    out, _ = run(
+        str(SAMPLES / "whmcs.csv"),
+        "--format",
+        "whmcs",
+        "--customer-map",
+        str(SAMPLES / "map_whmcs.csv"),
+        "--time-zone",
+        "Europe/Berlin",
+    )
 
     assert "Imported 4 row(s)" in out
     krakow = Customer.objects.get(name="Kraków Telecom sp. z o.o.")
@@ -97,14 +109,22 @@ def test_whmcs_transactions_create_the_mapped_customers(db):
     assert got[0].occurred_at == datetime(2024, 11, 2, 13, 5, tzinfo=UTC)  # CET = UTC+1
     assert got[0].description == "Invoice Payment (#1201) – Zürich"
     assert set(ImportedPayment.objects.values_list("origin_key", flat=True)) == {
-        "901", "902", "903", "904"
+        "901",
+        "902",
+        "903",
+        "904",
     }
     assert balance_drifts() == []
 
 
 def test_dates_without_a_zone_are_refused_by_line_when_no_zone_is_given(db):
-    text = refused(str(SAMPLES / "whmcs.csv"), "--format", "whmcs", "--customer-map",
-                   str(SAMPLES / "map_whmcs.csv"))
+    text = refused(
+        str(SAMPLES / "whmcs.csv"),
+        "--format",
+        "whmcs",
+        "--customer-map",
+        str(SAMPLES / "map_whmcs.csv"),
+    )
     for line in (2, 3, 4, 5):
         assert f"line {line}: '" in text
     assert "has no time zone" in text
@@ -141,8 +161,14 @@ def test_one_bad_line_writes_nothing_and_names_the_line(customer, tmp_path):
 
 
 def test_a_dry_run_shows_what_would_be_imported_and_writes_nothing(customer):
-    out, _ = run(str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer",
-                 customer.slug, "--dry-run")
+    out, _ = run(
+        str(SAMPLES / "connexcs.csv"),
+        "--format",
+        "connexcs",
+        "--customer",
+        customer.slug,
+        "--dry-run",
+    )
     assert f"{customer.name} ({customer.slug}): 5 to import, 0 already imported" in out
     assert "Dry run: 5 row(s) would be imported; 0 skipped as already imported; 0 refused." in out
     assert not Payment.objects.exists()
@@ -151,8 +177,9 @@ def test_a_dry_run_shows_what_would_be_imported_and_writes_nothing(customer):
 def test_history_before_a_live_payment_is_refused_with_a_clear_message(customer):
     payment_create(customer=customer, total="10", description="Live top-up")
 
-    text = refused(str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer",
-                   customer.slug)
+    text = refused(
+        str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer", customer.slug
+    )
 
     assert "line 2: Dated 2025-01-05T09:00:00+01:00, before" in text
     assert "history is imported only forward in time" in text
@@ -178,8 +205,15 @@ def test_history_continues_after_an_earlier_import(customer, tmp_path):
 
 
 def test_a_staff_member_below_administrator_cannot_import(customer, finance_user):
-    text = refused(str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer",
-                   customer.slug, "--as", finance_user.email)
+    text = refused(
+        str(SAMPLES / "connexcs.csv"),
+        "--format",
+        "connexcs",
+        "--customer",
+        customer.slug,
+        "--as",
+        finance_user.email,
+    )
     assert "Only an Administrator can import payments." in text
     assert not Payment.objects.exists()
 
@@ -187,8 +221,15 @@ def test_a_staff_member_below_administrator_cannot_import(customer, finance_user
 def test_an_administrator_import_is_audited(customer, admin_user):
     from paydesk.audit.models import AuditEntry
 
-    run(str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer", customer.slug,
-        "--as", admin_user.email)
+    run(
+        str(SAMPLES / "connexcs.csv"),
+        "--format",
+        "connexcs",
+        "--customer",
+        customer.slug,
+        "--as",
+        admin_user.email,
+    )
     entry = AuditEntry.objects.get(action="payment.import")
     assert entry.actor == admin_user
     assert entry.after["payments"] == 5

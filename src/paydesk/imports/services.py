@@ -10,7 +10,6 @@ and origin key) are counted as skipped. `import_run` writes nothing when the pla
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -142,7 +141,9 @@ def _existing_keys(customer: Customer, file_format: str, keys: list[str]) -> set
     for start in range(0, len(keys), KEY_CHUNK):
         found.update(
             ImportedPayment.objects.filter(
-                customer=customer, source=file_format, origin_key__in=keys[start : start + KEY_CHUNK]
+                customer=customer,
+                source=file_format,
+                origin_key__in=keys[start : start + KEY_CHUNK],
             ).values_list("origin_key", flat=True)
         )
     return found

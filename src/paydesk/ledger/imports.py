@@ -131,9 +131,7 @@ def history_post(
                 floor = entry.occurred_at
                 balance += entry.total
             payments.append(_history_row(locked, entry, balance, actor))
-        total = sum(
-            (e.total for e in entries if e.status == PaymentStatus.COMPLETED), Decimal(0)
-        )
+        total = sum((e.total for e in entries if e.status == PaymentStatus.COMPLETED), Decimal(0))
         for start in range(0, len(payments), BATCH):
             Payment.objects.bulk_create(payments[start : start + BATCH])
             if progress is not None:
@@ -160,9 +158,7 @@ def history_post(
     return payments
 
 
-def _history_row(
-    customer: Customer, entry: HistoryEntry, balance: Decimal, actor: Any
-) -> Payment:
+def _history_row(customer: Customer, entry: HistoryEntry, balance: Decimal, actor: Any) -> Payment:
     at, status = entry.occurred_at, entry.status
     return Payment(
         reference=new_payment_reference(),

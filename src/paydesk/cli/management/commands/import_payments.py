@@ -83,9 +83,7 @@ class Command(PaydeskCommand):
             metavar="ZONE",
             help="the zone of dates written without an offset (e.g. Europe/Berlin)",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="check and show; write nothing"
-        )
+        parser.add_argument("--dry-run", action="store_true", help="check and show; write nothing")
         self.add_actor(parser)
         self.add_json(parser)
 
@@ -120,9 +118,7 @@ class Command(PaydeskCommand):
             disable=not console.is_terminal or bool(options.get("json")),
         ) as bar:
             task = bar.add_task("import", total=plan.new_rows)
-            result = import_run(
-                plan=plan, actor=actor, progress=lambda n: bar.advance(task, n)
-            )
+            result = import_run(plan=plan, actor=actor, progress=lambda n: bar.advance(task, n))
         self.emit(
             options,
             {
