@@ -16,6 +16,7 @@ from datetime import tzinfo
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from paydesk.accounts.models import Customer, StaffRole
 from paydesk.accounts.services import customer_create
@@ -23,11 +24,21 @@ from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.imports.formats import ImportRefused, Refusal, SourceRow, read_rows
 from paydesk.imports.mapping import Target, customer_find, read_map
 from paydesk.imports.models import ImportedPayment
+from paydesk.ledger.fastpath import rows_insert
 from paydesk.ledger.imports import HistoryEntry, history_check, history_post, latest_completed_at
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import STORAGE_PLACES, currency_exponent, decimal_places
 
 KEY_CHUNK = 1000
+ORIGIN_COLUMNS = [
+    "customer_id",
+    "source",
+    "origin_key",
+    "payment_id",
+    "line",
+    "imported_at",
+    "imported_by_id",
+]
 
 
 @dataclass
@@ -233,22 +244,17 @@ def _customer_run(
             Customer.objects.select_for_update().filter(pk=customer.pk).first()
             done = _existing_keys(customer, file_format, [r.origin_key for r in plan.rows])
             rows = [row for row in plan.rows if row.origin_key not in done]
-            payments = history_post(
+            ids = history_post(
                 customer=customer, entries=[_entry(r) for r in rows], actor=actor, progress=step
             )
-            ImportedPayment.objects.bulk_create(
+            now, actor_id = timezone.now(), actor.pk if actor is not None else None
+            rows_insert(
+                ImportedPayment,
+                ORIGIN_COLUMNS,
                 [
-                    ImportedPayment(
-                        customer=customer,
-                        source=file_format,
-                        origin_key=row.origin_key,
-                        payment=payment,
-                        line=row.line,
-                        imported_by=actor,
-                    )
-                    for row, payment in zip(rows, payments, strict=True)
+                    (customer.pk, file_format, row.origin_key, pk, row.line, now, actor_id)
+                    for row, pk in zip(rows, ids, strict=True)
                 ],
-                batch_size=2000,
             )
     except IntegrityError:
         raise ImportRefused(

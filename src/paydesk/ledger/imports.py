@@ -29,6 +29,7 @@ from django.db import transaction
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaymentError
+from paydesk.ledger.fastpath import rows_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -95,15 +96,23 @@ def latest_completed_at(customer: Customer) -> datetime | None:
     )
 
 
+# The columns history_post writes; every other column of a payment takes its default.
+_COLUMNS = [
+    "reference", "customer_id", "total", "status", "method", "description", "staff_comment",
+    "fee", "created_at", "created_by_id", "occurred_at", "completed_at", "cancelled_at",
+    "cancel_reason", "balance_after",
+]  # fmt: skip
+
+
 def history_post(
     *,
     customer: Customer,
     entries: Sequence[HistoryEntry],
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
-) -> list[Payment]:
+) -> list[int]:
     """Post `entries` (in the order given; the caller sorts them by time) to `customer` in one
-    transaction and return the new payments in the same order.
+    transaction and return the new payments' ids in the same order.
 
     BackdatedEntry (nothing written) when a completed entry is dated before the customer's
     latest completed payment or before the completed entry that precedes it. `progress` is
@@ -112,13 +121,14 @@ def history_post(
     actor = acting_user(actor)
     for entry in entries:
         history_check(entry)
+    actor_id = actor.pk if actor is not None else None
     with transaction.atomic():
         # Holding the customer's row until commit: no live payment slips in between the check
         # and the rows posted after it (the balance UPDATE of every posting takes this lock).
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         floor = latest_completed_at(locked)
         balance = locked.balance
-        payments: list[Payment] = []
+        rows: list[tuple[Any, ...]] = []
         for entry in entries:
             if entry.status == PaymentStatus.COMPLETED:
                 if floor is not None and entry.occurred_at < floor:
@@ -130,52 +140,56 @@ def history_post(
                     )
                 floor = entry.occurred_at
                 balance += entry.total
-            payments.append(_history_row(locked, entry, balance, actor))
-        total = sum((e.total for e in entries if e.status == PaymentStatus.COMPLETED), Decimal(0))
-        for start in range(0, len(payments), BATCH):
-            Payment.objects.bulk_create(payments[start : start + BATCH])
+            rows.append(_history_row(locked.pk, entry, balance, actor_id))
+        ids: list[int] = []
+        for start in range(0, len(rows), BATCH):
+            ids += rows_insert(Payment, _COLUMNS, rows[start : start + BATCH])
             if progress is not None:
-                progress(min(start + BATCH, len(payments)))
+                progress(len(ids))
+        total = balance - locked.balance
         if total:
             posted = post_to_balance(customer_id=locked.pk, amount=total, check_credit=False)
             if posted.balance != balance:  # the row is locked: this cannot happen
                 raise PaymentError("The balance moved during the import; nothing was written.")
         customer.balance = balance
-        if actor is not None and payments:
+        if actor is not None and rows:
             audit_record(
                 action="payment.import",
                 actor=actor,
                 obj=locked,
                 customer_id=locked.pk,
                 after={
-                    "payments": len(payments),
+                    "payments": len(rows),
                     "completed_total": str(total),
-                    "first": payments[0].reference,
-                    "last": payments[-1].reference,
+                    "first": rows[0][0],
+                    "last": rows[-1][0],
                     "balance": str(balance),
                 },
             )
-    return payments
+    return ids
 
 
-def _history_row(customer: Customer, entry: HistoryEntry, balance: Decimal, actor: Any) -> Payment:
+def _history_row(
+    customer_id: int, entry: HistoryEntry, balance: Decimal, actor_id: int | None
+) -> tuple[Any, ...]:
+    """One payment row in _COLUMNS order."""
     at, status = entry.occurred_at, entry.status
-    return Payment(
-        reference=new_payment_reference(),
-        customer=customer,
-        total=entry.total,
-        status=status,
-        method=entry.method,
-        description=entry.description.strip(),
-        staff_comment=entry.staff_comment.strip(),
-        fee=entry.fee,
-        created_at=at,
-        created_by=actor,
-        occurred_at=at,
-        completed_at=at if status == PaymentStatus.COMPLETED else None,
-        cancelled_at=at if status == PaymentStatus.CANCELLED else None,
-        cancel_reason=(entry.cancel_reason or IMPORTED_CANCEL_REASON)[:500]
-        if status == PaymentStatus.CANCELLED
-        else "",
-        balance_after=balance if status == PaymentStatus.COMPLETED else None,
+    completed = status == PaymentStatus.COMPLETED
+    cancelled = status == PaymentStatus.CANCELLED
+    return (
+        new_payment_reference(),
+        customer_id,
+        entry.total,
+        status,
+        entry.method,
+        entry.description.strip(),
+        entry.staff_comment.strip(),
+        entry.fee,
+        at,
+        actor_id,
+        at,
+        at if completed else None,
+        at if cancelled else None,
+        (entry.cancel_reason or IMPORTED_CANCEL_REASON)[:500] if cancelled else "",
+        balance if completed else None,
     )
