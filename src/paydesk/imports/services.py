@@ -30,6 +30,7 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.money import STORAGE_PLACES, currency_exponent, decimal_places
 
 KEY_CHUNK = 1000
+ORIGIN_BATCH = 2000
 ORIGIN_COLUMNS = [
     "customer_id",
     "source",
@@ -245,17 +246,22 @@ def _customer_run(
             done = _existing_keys(customer, file_format, [r.origin_key for r in plan.rows])
             rows = [row for row in plan.rows if row.origin_key not in done]
             ids = history_post(
-                customer=customer, entries=[_entry(r) for r in rows], actor=actor, progress=step
+                customer=customer, entries=map(_entry, rows), actor=actor, progress=step
             )
             now, actor_id = timezone.now(), actor.pk if actor is not None else None
-            rows_insert(
-                ImportedPayment,
-                ORIGIN_COLUMNS,
-                [
-                    (customer.pk, file_format, row.origin_key, pk, row.line, now, actor_id)
-                    for row, pk in zip(rows, ids, strict=True)
-                ],
-            )
+            for start in range(0, len(rows), ORIGIN_BATCH):
+                rows_insert(
+                    ImportedPayment,
+                    ORIGIN_COLUMNS,
+                    [
+                        (customer.pk, file_format, row.origin_key, pk, row.line, now, actor_id)
+                        for row, pk in zip(
+                            rows[start : start + ORIGIN_BATCH],
+                            ids[start : start + ORIGIN_BATCH],
+                            strict=True,
+                        )
+                    ],
+                )
     except IntegrityError:
         raise ImportRefused(
             f"Rows for {target.label} were imported by another run at the same time; "

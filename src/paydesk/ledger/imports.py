@@ -18,7 +18,7 @@ credit is not checked and top-up steps (a voucher's armed bonus) do not run on i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -107,20 +107,19 @@ _COLUMNS = [
 def history_post(
     *,
     customer: Customer,
-    entries: Sequence[HistoryEntry],
+    entries: Iterable[HistoryEntry],
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[int]:
     """Post `entries` (in the order given; the caller sorts them by time) to `customer` in one
     transaction and return the new payments' ids in the same order.
 
-    BackdatedEntry (nothing written) when a completed entry is dated before the customer's
-    latest completed payment or before the completed entry that precedes it. `progress` is
-    called with the number of rows written after each batch.
+    Entries are read once and written in batches, so an iterator keeps memory flat. PaymentError
+    (nothing written) for an entry the ledger would not store; BackdatedEntry when a completed
+    entry is dated before the customer's latest completed payment or before the completed entry
+    that precedes it. `progress` is called with the number of rows written after each batch.
     """
     actor = acting_user(actor)
-    for entry in entries:
-        history_check(entry)
     actor_id = actor.pk if actor is not None else None
     with transaction.atomic():
         # Holding the customer's row until commit: no live payment slips in between the check
@@ -128,8 +127,11 @@ def history_post(
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         floor = latest_completed_at(locked)
         balance = locked.balance
-        rows: list[tuple[Any, ...]] = []
+        ids: list[int] = []
+        batch: list[tuple[Any, ...]] = []
+        first = last = ""
         for entry in entries:
+            history_check(entry)
             if entry.status == PaymentStatus.COMPLETED:
                 if floor is not None and entry.occurred_at < floor:
                     raise BackdatedEntry(
@@ -140,10 +142,17 @@ def history_post(
                     )
                 floor = entry.occurred_at
                 balance += entry.total
-            rows.append(_history_row(locked.pk, entry, balance, actor_id))
-        ids: list[int] = []
-        for start in range(0, len(rows), BATCH):
-            ids += rows_insert(Payment, _COLUMNS, rows[start : start + BATCH])
+            batch.append(_history_row(locked.pk, entry, balance, actor_id))
+            if len(batch) == BATCH:
+                first = first or batch[0][0]
+                last = batch[-1][0]
+                ids += rows_insert(Payment, _COLUMNS, batch)
+                batch = []
+                if progress is not None:
+                    progress(len(ids))
+        if batch:
+            first, last = first or batch[0][0], batch[-1][0]
+            ids += rows_insert(Payment, _COLUMNS, batch)
             if progress is not None:
                 progress(len(ids))
         total = balance - locked.balance
@@ -152,17 +161,17 @@ def history_post(
             if posted.balance != balance:  # the row is locked: this cannot happen
                 raise PaymentError("The balance moved during the import; nothing was written.")
         customer.balance = balance
-        if actor is not None and rows:
+        if actor is not None and ids:
             audit_record(
                 action="payment.import",
                 actor=actor,
                 obj=locked,
                 customer_id=locked.pk,
                 after={
-                    "payments": len(rows),
+                    "payments": len(ids),
                     "completed_total": str(total),
-                    "first": rows[0][0],
-                    "last": rows[-1][0],
+                    "first": first,
+                    "last": last,
                     "balance": str(balance),
                 },
             )
