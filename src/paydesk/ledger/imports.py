@@ -86,6 +86,18 @@ def history_check(entry: HistoryEntry) -> None:
         raise PaymentError("The fee must be zero or more, with at most 4 decimals.", field="fee")
 
 
+def backdating_refuse(at: datetime, floor: datetime | None, *, field: str = "date") -> None:
+    """BackdatedEntry when a completed payment at `at` would come before `floor`, the
+    customer's latest completed payment."""
+    if floor is not None and at < floor:
+        raise BackdatedEntry(
+            f"A completed payment dated {at.isoformat()} would come before {floor.isoformat()}, "
+            "the customer's latest completed payment: history can only be posted forward in "
+            "time (docs/import.md).",
+            field=field,
+        )
+
+
 def latest_completed_at(customer: Customer) -> datetime | None:
     """When the customer's latest completed payment sits in its statement, or None."""
     return (
@@ -133,13 +145,7 @@ def history_post(
         for entry in entries:
             history_check(entry)
             if entry.status == PaymentStatus.COMPLETED:
-                if floor is not None and entry.occurred_at < floor:
-                    raise BackdatedEntry(
-                        f"A completed payment dated {entry.occurred_at.isoformat()} would come "
-                        f"before {floor.isoformat()}, the customer's latest completed payment: "
-                        "history can only be imported forward in time (docs/import.md).",
-                        field="date",
-                    )
+                backdating_refuse(entry.occurred_at, floor)
                 floor = entry.occurred_at
                 balance += entry.total
             batch.append(_history_row(locked.pk, entry, balance, actor_id))
