@@ -72,30 +72,3 @@ def test_running_balances_continue_from_the_stored_balance(customer):
     assert customer.balance == Decimal("-0.4875")
     assert balance_drifts() == []
 
-
-def test_payment_create_and_complete_refuse_a_backdated_completion(customer):
-    """The one way a past payment used to be posted (`at=`) left later running balances wrong
-    and `check-balances` ringing; now it is refused and nothing moves."""
-    from paydesk.ledger.services import payment_complete
-
-    payment_create(customer=customer, total="50", description="Latest", at=START)
-    pending = payment_create(customer=customer, total="5", description="Pending", status="pending")
-    with pytest.raises(BackdatedEntry):
-        payment_create(customer=customer, total="20", description="Past", at=START - timedelta(1))
-    with pytest.raises(BackdatedEntry):
-        payment_complete(payment=pending, at=START - timedelta(days=1))
-
-    assert Payment.objects.filter(customer=customer).count() == 2
-    pending.refresh_from_db()
-    assert pending.status == "pending"
-    customer.refresh_from_db()
-    assert customer.balance == Decimal("50")
-    # Pending and cancelled rows carry no balance: their own times may be anything.
-    payment_create(
-        customer=customer,
-        total="9",
-        description="Old pending",
-        status="pending",
-        at=START - timedelta(days=3),
-    )
-    assert balance_drifts() == []

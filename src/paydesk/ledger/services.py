@@ -23,7 +23,6 @@ from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
 from paydesk.ledger.hooks import topup_steps_run
-from paydesk.ledger.imports import backdating_refuse, latest_completed_at
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -76,9 +75,8 @@ def payment_create(
     A completed purchase is refused with InsufficientCredit when it would take available credit
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
     customer, the existing payment is returned and nothing new is written. An explicit `at`
-    (demo history, tests) of a completed payment must not go back before the customer's latest
-    completed payment (BackdatedEntry, nothing written): the running balance and
-    `check-balances` follow completion times. Imported history: ledger/imports.py. `paid`
+    (imports, demo history) must not go back before the customer's latest completed payment:
+    the statement's running balance and `check-balances` follow completion times. `paid`
     records what the customer was charged when it differs from the credit (Make Payment).
     `original` and `relation` link a payment to the earlier one of the same customer it follows
     (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
@@ -194,8 +192,6 @@ def _payment_insert(
                 check_credit=total < 0 and not allow_overdraft,
             )
             balance_after, probes = posted.balance, posted.probes
-            if at is not None:  # never before the latest completed payment (docs/import.md)
-                backdating_refuse(at, latest_completed_at(customer), field="at")
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -291,8 +287,6 @@ def payment_complete(
             check_credit=amount < 0 and not allow_overdraft,
         )
         balance_after = posted.balance
-        if at is not None:  # never before the latest completed payment (docs/import.md)
-            backdating_refuse(at, latest_completed_at(locked.customer), field="at")
         now = at or timezone.now()
         settled: dict[str, Any] = {}
         if gateway_transaction:
