@@ -14,7 +14,7 @@ from paydesk.exports import payments_csv_response
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import DEFAULT_PAYMENT_SORT, balance_drifts
 from tests.axe import assert_accessible
-from tests.backoffice.browser import chromium, demo, open_page, staff_page  # noqa: F401
+from tests.backoffice.browser import open_page, staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 URL = "/backoffice/imports/importedpayment/import/"
