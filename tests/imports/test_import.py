@@ -34,6 +34,11 @@ def refused(*args: str) -> str:
     return out.getvalue() + err.getvalue()
 
 
+def sample_into(customer: Customer) -> tuple[str, ...]:
+    """The arguments importing the ConnexCS sample into `customer`."""
+    return (str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer", customer.slug)
+
+
 def rows(customer: Customer) -> list[tuple]:
     return list(
         Payment.objects.filter(customer=customer)
@@ -205,15 +210,7 @@ def test_history_continues_after_an_earlier_import(customer, tmp_path):
 
 
 def test_a_staff_member_below_administrator_cannot_import(customer, finance_user):
-    text = refused(
-        str(SAMPLES / "connexcs.csv"),
-        "--format",
-        "connexcs",
-        "--customer",
-        customer.slug,
-        "--as",
-        finance_user.email,
-    )
+    text = refused(*sample_into(customer), "--as", finance_user.email)
     assert "Only an Administrator can import payments." in text
     assert not Payment.objects.exists()
 
@@ -221,15 +218,7 @@ def test_a_staff_member_below_administrator_cannot_import(customer, finance_user
 def test_an_administrator_import_is_audited(customer, admin_user):
     from paydesk.audit.models import AuditEntry
 
-    run(
-        str(SAMPLES / "connexcs.csv"),
-        "--format",
-        "connexcs",
-        "--customer",
-        customer.slug,
-        "--as",
-        admin_user.email,
-    )
+    run(*sample_into(customer), "--as", admin_user.email)
     entry = AuditEntry.objects.get(action="payment.import")
     assert entry.actor == admin_user
     assert entry.after["payments"] == 5

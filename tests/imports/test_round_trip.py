@@ -71,6 +71,13 @@ def export(customer: Customer, zone: str) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 
 
+def import_with_map(path, mapping) -> None:
+    call_command(
+        "import_payments", str(path), "--format", "paydesk", "--customer-map", str(mapping),
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+
+
 def shape(customer: Customer) -> list[tuple]:
     return [
         (
@@ -93,16 +100,7 @@ def test_a_portal_export_imported_into_an_empty_customer_is_the_same_account(tmp
     mapping = tmp_path / "map.csv"
     mapping.write_text("external_id,name,currency\n,Acme Telecom (moved),USD\n")
 
-    call_command(
-        "import_payments",
-        str(path),
-        "--format",
-        "paydesk",
-        "--customer-map",
-        str(mapping),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
+    import_with_map(path, mapping)
 
     copy = Customer.objects.get(name="Acme Telecom (moved)")
     source.refresh_from_db()
@@ -140,16 +138,7 @@ def test_the_back_office_export_goes_through_a_customer_map(tmp_path):
     mapping = tmp_path / "map.csv"
     mapping.write_text(f"external_id,customer\nNordlicht Telekom,{target.slug}\n")
 
-    call_command(
-        "import_payments",
-        str(path),
-        "--format",
-        "paydesk",
-        "--customer-map",
-        str(mapping),
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
+    import_with_map(path, mapping)
 
     target.refresh_from_db()
     assert target.balance == Decimal("90")

@@ -10,13 +10,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import import_views
-from paydesk.backoffice.roles import is_admin
+from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.imports.models import ImportedPayment
 
 
 @admin.register(ImportedPayment, site=backoffice_site)
-class ImportedPaymentAdmin(admin.ModelAdmin):
+class ImportedPaymentAdmin(AdministratorOnly, admin.ModelAdmin):
     list_display = ["imported_at", "customer", "source", "origin_key", "payment_link", "line"]
     list_filter = ["source"]
     search_fields = ["origin_key", "payment__reference", "customer__name"]
@@ -32,19 +32,11 @@ class ImportedPaymentAdmin(admin.ModelAdmin):
     ]
     change_list_template = "backoffice/imported_payment_change_list.html"
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_admin(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return is_admin(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    # Administrators read the list; rows come only from an import, and never change.
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     @admin.display(description=_("Payment"), ordering="payment__reference")
