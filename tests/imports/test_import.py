@@ -223,3 +223,27 @@ def test_an_administrator_import_is_audited(customer, admin_user):
     assert entry.actor == admin_user
     assert entry.after["payments"] == 5
     assert ImportedPayment.objects.filter(imported_by=admin_user).count() == 5
+
+
+def test_customer_map_mistakes_are_named(customer, tmp_path):
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(f"external_id,customer\nA,{customer.slug}\nB,nope\nA,{customer.slug}\n")
+    text = refused(
+        str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer-map", str(mapping)
+    )
+    assert "Customer map, line 3: no Paydesk customer 'nope'." in text
+    assert "Customer map, line 4: 'A' is mapped twice." in text
+    # The file has no customer column and the map more than one customer: each line says so.
+    mapping.write_text(f"external_id,customer\nA,{customer.slug}\nB,{customer.pk}\n")
+    text = refused(
+        str(SAMPLES / "connexcs.csv"), "--format", "connexcs", "--customer-map", str(mapping)
+    )
+    assert "line 2: This line names no customer" in text
+    assert not Payment.objects.exists()
+
+
+def test_a_header_without_the_format_s_columns_is_refused(customer, tmp_path):
+    path = tmp_path / "wrong.csv"
+    path.write_text("When,Amount\n2025-01-01T00:00:00Z,5\n")
+    text = refused(str(path), "--format", "connexcs", "--customer", customer.slug)
+    assert "line 1: The header has no column for date, status, description" in text

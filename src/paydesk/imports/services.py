@@ -109,7 +109,15 @@ def import_plan(
         rows_read += 1
         target = targets.get(item.account) if item.account and targets else single
         if target is None:
-            refusals.append(Refusal(item.line, f"No customer in the map for '{item.account}'."))
+            refusals.append(
+                Refusal(item.line, f"No customer in the map for '{item.account}'.")
+                if item.account
+                else Refusal(
+                    item.line,
+                    "This line names no customer: give one customer, or a "
+                    "customer map of exactly one.",
+                )
+            )
             continue
         problem = _row_problem(item, target, file_format)
         if problem:
