@@ -247,3 +247,32 @@ def test_a_header_without_the_format_s_columns_is_refused(customer, tmp_path):
     path.write_text("When,Amount\n2025-01-01T00:00:00Z,5\n")
     text = refused(str(path), "--format", "connexcs", "--customer", customer.slug)
     assert "line 1: The header has no column for date, status, description" in text
+
+
+def test_a_dry_run_in_json_lists_refusals_by_line(customer, tmp_path):
+    import json
+
+    path = tmp_path / "one-bad.csv"
+    path.write_text(
+        "Date / Time,Total,Status,Description\n"
+        "2025-01-01T10:00:00Z,5.00,Completed,Fine\n"
+        "2025-01-02T10:00:00Z,abc,Completed,Not a number\n"
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_payments",
+            str(path),
+            "--format",
+            "connexcs",
+            "--customer",
+            customer.slug,
+            "--dry-run",
+            "--json",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+    data = json.loads(out.getvalue().splitlines()[0])
+    assert data["to_import"] == 1
+    assert data["refused"] == [{"line": 3, "message": "Total: 'abc' is not a number like 1234.56."}]
+    assert not Payment.objects.exists()
