@@ -273,6 +273,6 @@ def test_a_dry_run_in_json_lists_refusals_by_line(customer, tmp_path):
             stderr=io.StringIO(),
         )
     data = json.loads(out.getvalue().splitlines()[0])
-    assert data["to_import"] == 1
+    assert (data["rows_read"], data["to_import"]) == (2, 1)
     assert data["refused"] == [{"line": 3, "message": "Total: 'abc' is not a number like 1234.56."}]
     assert not Payment.objects.exists()

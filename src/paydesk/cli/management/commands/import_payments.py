@@ -156,6 +156,7 @@ class Command(PaydeskCommand):
 def _plan_data(plan: ImportPlan) -> dict[str, Any]:
     return {
         "dry_run": True,
+        "rows_read": plan.rows_read,
         "to_import": plan.new_rows,
         "skipped": plan.skipped,
         "refused": [{"line": r.line, "message": r.message} for r in plan.refusals],
