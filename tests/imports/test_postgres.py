@@ -63,6 +63,30 @@ def test_the_same_file_imported_twice_at_once_is_written_once(customer):
     assert balance_drifts() == []
 
 
+def test_two_runs_that_create_the_same_mapped_customer_create_it_once(db):
+    from paydesk.accounts.models import Customer
+
+    text, totals = big_file(300)
+    mapping = "external_id,name,currency\n,Łódź Telecom,USD\n"
+    barrier = threading.Barrier(2)
+
+    def importer(_n: int) -> int:
+        try:
+            plan = import_plan(text=text, file_format="connexcs", customer_map=mapping)
+            barrier.wait()
+            return import_run(plan=plan).imported
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        imported = sorted(pool.map(importer, range(2)))
+
+    assert imported == [0, 300]
+    created = Customer.objects.get(name="Łódź Telecom")
+    assert created.balance == sum(totals)
+    assert Payment.objects.filter(customer=created).count() == 300
+
+
 def test_the_database_refuses_a_second_payment_for_one_origin(customer):
     first = payment_create(customer=customer, total="1", description="One")
     second = payment_create(customer=customer, total="2", description="Two")

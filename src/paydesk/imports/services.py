@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, StaffRole
@@ -227,6 +227,22 @@ def import_run(
     return ImportResult(imported, skipped, per_customer)
 
 
+def _customer_for(target: Target, actor: Any) -> Customer:
+    """The customer a map row creates: made once even when two runs of the same import race
+    (on PostgreSQL a transaction-scoped advisory lock on its name; SQLite runs one writer at a
+    time), found again by name and currency by the second run."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"paydesk-import-customer:{target.currency}:{target.name}"],
+            )
+    existing = (
+        Customer.objects.filter(name=target.name, currency=target.currency).order_by("pk").first()
+    )
+    return existing or customer_create(name=target.name, currency=target.currency, actor=actor)
+
+
 def _customer_run(
     plan: CustomerPlan,
     file_format: str,
@@ -245,9 +261,7 @@ def _customer_run(
 
     try:
         with transaction.atomic():
-            customer = target.customer or customer_create(
-                name=target.name, currency=target.currency, actor=actor
-            )
+            customer = target.customer or _customer_for(target, actor)
             # Lock the customer first: a concurrent import of the same file waits here, then
             # finds this one's rows and skips them; the unique origin is the last guard.
             Customer.objects.select_for_update().filter(pk=customer.pk).first()
