@@ -79,11 +79,13 @@ def import_plan(
     customer_map: str | None = None,
     customer: str | None = None,
     time_zone: tzinfo | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportPlan:
     """Validate every line of `text` against the customers it goes to; write nothing.
 
     Rows go to `customer` (an id or slug) when given, else through `customer_map` (a file
-    without a customer column then needs a map of exactly one customer)."""
+    without a customer column then needs a map of exactly one customer). `progress(n)` is told
+    of every n rows read, a thousand at a time."""
     refusals: list[Refusal] = []
     targets: dict[str, Target] = {}
     single: Target | None = None
@@ -107,6 +109,8 @@ def import_plan(
             refusals.append(item)
             continue
         rows_read += 1
+        if progress is not None and rows_read % 1000 == 0:
+            progress(1000)
         target = targets.get(item.account) if item.account and targets else single
         if target is None:
             refusals.append(

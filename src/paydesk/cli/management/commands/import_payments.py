@@ -49,6 +49,19 @@ class RowsPerSecond(ProgressColumn):
         return Text("… rows/s" if speed is None else f"{speed:,.0f} rows/s")
 
 
+def _bar(console: Console, options: dict[str, Any]) -> Progress:
+    """A progress bar with rows per second, on a terminal only (not with --json)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RowsPerSecond(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal or bool(options.get("json")),
+    )
+
+
 def _time_zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
@@ -89,15 +102,22 @@ class Command(PaydeskCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = staff_lookup(options.get("actor"))
-        plan = import_plan(
-            text=_read(options["file"], "file"),
-            file_format=options["format"],
-            customer_map=_read(options["customer_map"], "customer map")
-            if options.get("customer_map")
-            else None,
-            customer=options.get("customer"),
-            time_zone=options.get("time_zone"),
+        text = _read(options["file"], "file")
+        customer_map = (
+            _read(options["customer_map"], "customer map") if options.get("customer_map") else None
         )
+        console = Console(file=sys.stderr)
+        with _bar(console, options) as bar:
+            checking = bar.add_task("Checking", total=None)
+            plan = import_plan(
+                text=text,
+                file_format=options["format"],
+                customer_map=customer_map,
+                customer=options.get("customer"),
+                time_zone=options.get("time_zone"),
+                progress=lambda n: bar.advance(checking, n),
+            )
+            bar.update(checking, total=plan.rows_read, completed=plan.rows_read)
         self._show_plan(plan, options)
         if plan.refusals:
             raise ImportRefused(
@@ -107,17 +127,8 @@ class Command(PaydeskCommand):
             )
         if options["dry_run"]:
             return
-        console = Console(file=sys.stderr)
-        with Progress(
-            TextColumn("Importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RowsPerSecond(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=not console.is_terminal or bool(options.get("json")),
-        ) as bar:
-            task = bar.add_task("import", total=plan.new_rows)
+        with _bar(console, options) as bar:
+            task = bar.add_task("Importing", total=plan.new_rows)
             result = import_run(plan=plan, actor=actor, progress=lambda n: bar.advance(task, n))
         self.emit(
             options,
