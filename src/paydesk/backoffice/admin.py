@@ -8,6 +8,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_customers,
     admin_disputes,
     admin_fx,
+    admin_imports,
     admin_notifications,
     admin_payments,
     admin_portal,

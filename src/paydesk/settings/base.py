@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "paydesk.sessions",
     "paydesk.credits",
     "paydesk.methods",
+    "paydesk.imports",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
