@@ -123,9 +123,11 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
 
 
 def payment_list_for_customer(*, customer: Customer, filters: PaymentFilters) -> QuerySet[Payment]:
-    """One customer's payments narrowed by `filters`, without private columns; unordered."""
+    """One customer's payments narrowed by `filters`, without private columns; unordered. The
+    original's reference ("Refund of PD-…") comes in the same query (no query per linked row)."""
+    rows = Payment.objects.filter(customer=customer).select_related("original")
     return payment_filter(
-        queryset=Payment.objects.filter(customer=customer).only(*CUSTOMER_PAYMENT_FIELDS),
+        queryset=rows.only(*CUSTOMER_PAYMENT_FIELDS, "original__reference"),
         filters=filters,
     )
 
