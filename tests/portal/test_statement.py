@@ -69,9 +69,8 @@ def _plan(queryset) -> str:
         return " ".join(str(row) for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize("token", ["-date", "total"])
-def test_deep_pages_walk_an_index_without_sorting(customer, token):
-    payment_create(customer=customer, total="1", description="Seed", at=at(0))
+def _bulk_pending_and_analyze(customer, *, start: int) -> None:
+    """3,000 pending rows a minute apart from at(start), then fresh planner statistics."""
     Payment.objects.bulk_create(
         Payment(
             reference=f"P{n:06d}",
@@ -80,13 +79,33 @@ def test_deep_pages_walk_an_index_without_sorting(customer, token):
             status="pending",
             method="manual",
             description="Bulk",
-            created_at=at(n),
-            occurred_at=at(n),
+            created_at=at(start + n),
+            occurred_at=at(start + n),
         )
         for n in range(3000)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Payment._meta.db_table}")
+
+
+def _busy_month(customer, *, dip: str, first: int = 0) -> None:
+    """Usage of 0.01 a minute apart, one of them `dip` at n == 13 refilled a minute later: a
+    lowest moment that falls between a sampled chart's points."""
+    for n in range(first, 30):
+        payment_create(
+            customer=customer,
+            total=f"-{dip}" if n == 13 else "-0.01",
+            description=f"Usage {n}",
+            at=at(n * 60),
+        )
+        if n == 13:
+            payment_create(customer=customer, total=dip, description="Refill", at=at(n * 60 + 1))
+
+
+@pytest.mark.parametrize("token", ["-date", "total"])
+def test_deep_pages_walk_an_index_without_sorting(customer, token):
+    payment_create(customer=customer, total="1", description="Seed", at=at(0))
+    _bulk_pending_and_analyze(customer, start=0)
     sort = PAYMENT_SORTS[token]
     rows = payment_list_for_customer(customer=customer, filters=PaymentFilters())
     value = at(1500) if sort.field == "occurred_at" else Decimal(25)
@@ -103,15 +122,7 @@ def test_the_chart_low_is_the_lowest_running_balance_and_the_axis_fits_the_perio
     from datetime import timedelta
 
     payment_create(customer=customer, total="1000", description="Top-up", at=at(0, days=-3))
-    for n in range(30):  # a busy month: sampled, and its lowest moment falls between samples
-        payment_create(
-            customer=customer,
-            total="-105" if n == 13 else "-0.01",
-            description=f"Usage {n}",
-            at=at(n * 60),
-        )
-        if n == 13:
-            payment_create(customer=customer, total="105", description="Refill", at=at(n * 60 + 1))
+    _busy_month(customer, dip="105")  # sampled, and its lowest moment falls between samples
     start, end = at(0, days=-1), at(0, days=2) - timedelta(minutes=570)  # midnight, exclusive
     statement = payment_statement(customer=customer, start=start, end=end, points=5)
     assert statement.sampled
@@ -141,15 +152,7 @@ def test_whole_history_low_and_high_are_exact_from_the_balance_index(customer):
     other = CustomerFactory(currency="USD")
     payment_create(customer=other, total="5000", description="Someone else's", at=at(-5))
     payment_create(customer=customer, total="1000", description="Top-up", at=at(0))
-    for n in range(1, 30):  # sampled at 5 points: the dip at n == 13 falls between samples
-        payment_create(
-            customer=customer,
-            total="-700" if n == 13 else "-0.01",
-            description=f"Usage {n}",
-            at=at(n * 60),
-        )
-        if n == 13:
-            payment_create(customer=customer, total="700", description="Refill", at=at(n * 60 + 1))
+    _busy_month(customer, dip="700", first=1)  # sampled at 5 points: the dip falls between
     payment_create(
         customer=customer, total="2", description="Pending", status="pending", at=at(2000)
     )
@@ -162,21 +165,8 @@ def test_whole_history_low_and_high_are_exact_from_the_balance_index(customer):
     ]
     assert len(extremes) == 2
     assert not any("MIN(" in q["sql"] or "MAX(" in q["sql"] for q in queries)
-    Payment.objects.bulk_create(
-        Payment(
-            reference=f"P{n:06d}",
-            customer=customer,
-            total=Decimal(n % 50 + 1),
-            status="pending",
-            method="manual",
-            description="Bulk",
-            created_at=at(3000 + n),
-            occurred_at=at(3000 + n),
-        )
-        for n in range(3000)
-    )
+    _bulk_pending_and_analyze(customer, start=3000)
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {Payment._meta.db_table}")
         for sql in extremes:
             prefix = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
             cursor.execute(prefix + sql)
