@@ -20,11 +20,12 @@ from tests.backoffice.test_home import count_of
 pytestmark = pytest.mark.django_db
 
 
-def _online(customer, n: int, reason: str = ""):
-    """A pending Stripe payment as checkout/events leaves it, with the gateway's reason."""
+def _online(customer, n: int, reason: str = "", method: str = "sepa_debit"):
+    """A pending Stripe payment as checkout/events leaves it, with the gateway's reason (a SEPA
+    debit's gateway is Stripe's `card`; one made before sepa_debit existed has method `card`)."""
     payment = payment_create(
-        customer=customer, total="20.00", description=f"SEPA Direct Debit •••• 3000 ({n})",
-        status="pending", method="card", gateway="card", gateway_reference=f"pi_sepa_{n}",
+        customer=customer, total="20.00", description=f"Stripe payment ({n})",
+        status="pending", method=method, gateway="card", gateway_reference=f"pi_{n}",
     )  # fmt: skip
     if reason:
         payment_pending_note(payment=payment, reason=reason)
@@ -34,12 +35,14 @@ def _online(customer, n: int, reason: str = ""):
 
 def test_the_home_page_counts_debits_awaiting_the_bank_apart(finance, customer):
     in_transit = _online(customer, 1, SEPA_PROCESSING)
-    unfinished = _online(customer, 2)
+    from_before = _online(customer, 2, SEPA_PROCESSING, method="card")
+    unfinished = _online(customer, 3, method="card")
     html = finance.get("/backoffice/").content.decode()
-    assert count_of(html, "Payments awaiting the bank") == 1
+    assert count_of(html, "Payments awaiting the bank") == 2
     assert count_of(html, "Other pending payments") == 1
     listed = finance.get(f"{PAYMENTS}?waiting=bank").content.decode()
     assert f"{PAYMENTS}{in_transit.pk}/change/" in listed
+    assert f"{PAYMENTS}{from_before.pk}/change/" in listed
     assert f"{PAYMENTS}{unfinished.pk}/change/" not in listed
 
 
@@ -67,6 +70,6 @@ def test_a_debit_awaiting_the_bank_is_not_completed_by_hand(finance, finance_use
 
 
 def test_an_unfinished_card_checkout_still_offers_complete(finance, customer):
-    payment = _online(customer, 3)
+    payment = _online(customer, 3, method="card")
     page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
     assert f"{PAYMENTS}{payment.pk}/complete/" in page

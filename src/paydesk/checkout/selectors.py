@@ -24,6 +24,7 @@ from paydesk.gateways.registry import gateway_for, gateway_is_configured, gatewa
 ONLINE_METHODS = frozenset(
     {
         PaymentMethod.CARD,
+        PaymentMethod.SEPA_DEBIT,
         PaymentMethod.PAYPAL,
         PaymentMethod.RAZORPAY,
         PaymentMethod.PAYSTACK,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0006_refunds_chargebacks_disputes"),
+        ("ledger", "0007_sepa_debit_method"),
     ]
 
     operations = [
