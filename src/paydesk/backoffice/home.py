@@ -8,7 +8,9 @@ from typing import Any
 
 from django.urls import reverse
 
+from paydesk.backoffice.filters import AwaitingBankFilter
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.in_transit import awaiting_bank_q
 from paydesk.notifications.models import EmailStatus, OutboundEmail
 
 
@@ -44,16 +46,25 @@ def work_waiting() -> list[WaitingWork]:
             "A gateway said something unexpected: read the payment log.",
         ),
         WaitingWork(
+            "Payments awaiting the bank",
+            pending.filter(awaiting_bank_q()).count(),
+            payments + f"?{AwaitingBankFilter.parameter_name}=bank",
+            "SEPA Direct Debits the banks are still confirming: Stripe completes or cancels "
+            "each one; nothing to do.",
+        ),
+        WaitingWork(
             "Other pending payments",
-            pending.exclude(method="bank_transfer").filter(credit_approval__isnull=True).count(),
+            pending.exclude(method="bank_transfer")
+            .filter(credit_approval__isnull=True)
+            .exclude(awaiting_bank_q())
+            .count(),
             payments + "?status__exact=pending",
             "Online payments the customer has not finished yet.",
         ),
         WaitingWork(
             "Emails that failed",
             OutboundEmail.objects.filter(status=EmailStatus.FAILED).count(),
-            reverse("backoffice:notifications_outboundemail_changelist")
-            + "?status__exact=failed",
+            reverse("backoffice:notifications_outboundemail_changelist") + "?status__exact=failed",
             "Retried by the worker until it gives up.",
         ),
     ]
@@ -61,16 +72,28 @@ def work_waiting() -> list[WaitingWork]:
 
 # Task → the models on it, in the order shown ("app_label.model_name").
 TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Payments", (
-        "ledger.payment", "banktransfers.banktransfer", "credits.creditawaitingapproval",
-        "checkout.paymentlogentry", "checkout.quote",
-    )),
+    (
+        "Payments",
+        (
+            "ledger.payment",
+            "banktransfers.banktransfer",
+            "credits.creditawaitingapproval",
+            "checkout.paymentlogentry",
+            "checkout.quote",
+        ),
+    ),
     ("Customers", ("accounts.customer", "backoffice.portaluser")),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
-    ("Settings", (
-        "checkout.methodconfig", "banktransfers.bankdetails", "fx.exchangerate",
-        "accounts.portaldefaults", "backoffice.staffuser",
-    )),
+    (
+        "Settings",
+        (
+            "checkout.methodconfig",
+            "banktransfers.bankdetails",
+            "fx.exchangerate",
+            "accounts.portaldefaults",
+            "backoffice.staffuser",
+        ),
+    ),
     ("Records", ("audit.auditentry", "notifications.outboundemail")),
 )
 
