@@ -40,3 +40,39 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
     posting ran no probe: not a top-up), in the caller's transaction."""
     for index, step in enumerate(topup_steps()):
         step.run(payment=payment, probed=probes[index] if index < len(probes) else False)
+
+
+# --- balance watches -------------------------------------------------------------------------
+# Work another app does when a completed posting leaves a balance somewhere it watches (the
+# automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the
+# ledger importing that app. Like a top-up step's, the probe is an SQL boolean expression with
+# one `%s` placeholder for the customer's id, added to the RETURNING list of the balance UPDATE
+# of EVERY posting (credits and debits): it may name the updated customer row's new `balance`
+# and its `debit_limit`, qualified by the customers' table name. `run` is called only when the
+# probe read true, so a posting that leaves every watched balance alone costs no round trip.
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceWatch:
+    name: str
+    probe_sql: Callable[[], str]
+    run: Callable[..., Any]  # run(payment=<the completed payment>, balance=<the new balance>)
+
+
+_WATCHES: dict[str, BalanceWatch] = {}
+
+
+def balance_watch_register(watch: BalanceWatch) -> None:
+    """Register (or replace, by name) a watch; called from an AppConfig.ready()."""
+    _WATCHES[watch.name] = watch
+
+
+def balance_watches() -> tuple[BalanceWatch, ...]:
+    return tuple(_WATCHES.values())
+
+
+def balance_watches_run(*, payment: Any, balance: Any, probes: tuple[bool, ...]) -> None:
+    """Run every watch whose probe read true for a just-completed posting, in its transaction."""
+    for index, watch in enumerate(balance_watches()):
+        if index < len(probes) and probes[index]:
+            watch.run(payment=payment, balance=balance)
