@@ -17,7 +17,7 @@ from paydesk.audit.services import audit_record
 from paydesk.autotopup.access import check_may_change
 from paydesk.autotopup.models import TopupSettings
 from paydesk.autotopup.services import _snapshot
-from paydesk.errors import InvalidAmount, PaydeskError
+from paydesk.errors import AutoTopupError, InvalidAmount
 from paydesk.methods.services import saved_method_owned
 from paydesk.money import currency_exponent, decimal_places, format_money, to_decimal
 
@@ -84,7 +84,7 @@ def _cooldown(value: object) -> int:
     except ValueError:
         minutes = -1
     if minutes not in COOLDOWN_CHOICES:
-        raise PaydeskError(
+        raise AutoTopupError(
             "Choose one of the offered waits between top-ups.", field="cooldown_minutes"
         )
     return minutes
@@ -116,15 +116,15 @@ def topup_enable(
     recomputed: a page older than a change of the terms is refused)."""
     check_may_change(actor=user, customer=customer)
     if user.is_staff:
-        raise PaydeskError("Only the customer can turn automatic top-up on.")
+        raise AutoTopupError("Only the customer can turn automatic top-up on.")
     owned = saved_method_owned(customer=customer, payment_method=terms.payment_method)
     if owned.type == "sepa_debit" and customer.currency != "EUR":
-        raise PaydeskError("SEPA Direct Debit pays in EUR only.", field="payment_method")
+        raise AutoTopupError("SEPA Direct Debit pays in EUR only.", field="payment_method")
     text = consent_text(customer=customer, terms=terms, method_label=owned.label)
     if not consent:
-        raise PaydeskError("Tick the box to authorise the automatic charges.", field="consent")
+        raise AutoTopupError("Tick the box to authorise the automatic charges.", field="consent")
     if shown_text and " ".join(shown_text.split()) != text:
-        raise PaydeskError("The terms changed: read them again and confirm.", field="consent")
+        raise AutoTopupError("The terms changed: read them again and confirm.", field="consent")
     with transaction.atomic():
         row, _created = TopupSettings.objects.select_for_update().get_or_create(customer=customer)
         before = _snapshot(row)

@@ -4,6 +4,8 @@ top-up's money is its `payment`, made by checkout/offsession.py."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,9 +25,13 @@ class TopupSettings(models.Model):
         "accounts.Customer", on_delete=models.PROTECT, related_name="topup_settings"
     )
     enabled = models.BooleanField(default=False)
-    threshold = AmountField(default=0, help_text=_("Top up when the balance falls below this."))
-    amount = AmountField(default=0, help_text=_("What each automatic top-up credits."))
-    monthly_cap = AmountField(default=0, help_text=_("At most this much in a calendar month."))
+    threshold = AmountField(
+        default=Decimal(0), help_text=_("Top up when the balance falls below this.")
+    )
+    amount = AmountField(default=Decimal(0), help_text=_("What each automatic top-up credits."))
+    monthly_cap = AmountField(
+        default=Decimal(0), help_text=_("At most this much in a calendar month.")
+    )
     cooldown_minutes = models.PositiveIntegerField(default=60)
     payment_method = models.CharField(max_length=120, blank=True)  # Stripe's pm_…
     method_label = models.CharField(max_length=120, blank=True)  # "Card •••• 4242"
@@ -139,7 +145,7 @@ class BalanceAlert(models.Model):
         "accounts.Customer", on_delete=models.CASCADE, related_name="balance_alerts"
     )
     threshold = AmountField()
-    margin = AmountField(default=0)
+    margin = AmountField(default=Decimal(0))
     armed = models.BooleanField(default=True)
     fired_at = models.DateTimeField(null=True, blank=True)
 
