@@ -30,7 +30,7 @@ from paydesk.autotopup.emails import (
 )
 from paydesk.autotopup.models import IN_FLIGHT, Topup, TopupSettings, TopupStatus, TopupTrigger
 from paydesk.checkout.offsession import off_session_charge
-from paydesk.errors import PaydeskError
+from paydesk.errors import GatewayUnavailable, PaydeskError
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import format_money
 
@@ -204,6 +204,9 @@ def topup_charge(
             key=topup.key,
             description="Automatic top-up:",
         )
+    except GatewayUnavailable as error:  # Stripe did not answer: not a failure, try again
+        Topup.objects.filter(pk=topup.pk).update(detail=error.message[:500])
+        return topup
     except PaydeskError as error:
         logger.warning(
             "Automatic top-up %s of customer %s failed: %s", topup.pk, customer.pk, error.message

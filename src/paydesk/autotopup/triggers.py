@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 
 from paydesk.accounts.models import Customer
-from paydesk.autotopup.models import BalanceAlert, TopupSettings
+from paydesk.autotopup.models import IN_FLIGHT, BalanceAlert, Topup, TopupSettings
 
 
 def _qn(name: str) -> str:
@@ -30,10 +30,14 @@ def _customer_column(column: str) -> str:
 
 def autotopup_probe_sql() -> str:
     table = _qn(TopupSettings._meta.db_table)
+    topups = _qn(Topup._meta.db_table)
+    in_flight = ", ".join(f"'{status}'" for status in IN_FLIGHT)
     return (
         f"EXISTS (SELECT 1 FROM {table} s WHERE s.{_qn('customer_id')} = %s"
         f" AND s.{_qn('enabled')} AND s.{_qn('suspended_at')} IS NULL"
-        f" AND {_customer_column('balance')} < s.{_qn('threshold')})"
+        f" AND {_customer_column('balance')} < s.{_qn('threshold')}"
+        f" AND NOT EXISTS (SELECT 1 FROM {topups} t WHERE t.{_qn('customer_id')}"
+        f" = s.{_qn('customer_id')} AND t.{_qn('status')} IN ({in_flight})))"
     )
 
 
