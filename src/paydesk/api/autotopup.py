@@ -13,12 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import Caller
+from paydesk.api.billing import _manager_customer
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
-from paydesk.api.models import ApiScope
 from paydesk.api.schemas import ERRORS, json_response
-from paydesk.autotopup.access import may_manage
 from paydesk.autotopup.alerts import alerts_set
 from paydesk.autotopup.consent import consent_text, terms_checked, topup_enable
 from paydesk.autotopup.models import BalanceAlert, Topup
@@ -91,16 +89,8 @@ class AlertsOut(Schema):
 
 
 def _own(request: HttpRequest, *, change: bool = False) -> Customer:
-    caller: Caller = request.auth  # type: ignore[attr-defined]
-    user = caller.user
-    customer = getattr(user, "customer", None)
-    if user.is_staff or customer is None:
-        raise ApiError(403, "permission_denied", "These endpoints are for portal users.")
-    if change and ApiScope.PAY not in caller.scopes:
-        raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
-    if not may_manage(user):
-        raise ApiError(403, "permission_denied", "Your user may not manage billing.")
-    return customer
+    """The caller's customer, as the billing profile's endpoints check it (the same gate)."""
+    return _manager_customer(request, write=change)
 
 
 def _state(customer: Customer) -> HttpResponse:
