@@ -66,5 +66,8 @@ def _alerts_watch(*, payment: Any, balance: Decimal) -> None:
 def register_watches() -> None:
     from paydesk.ledger.hooks import BalanceWatch, balance_watch_register
 
-    balance_watch_register(BalanceWatch("autotopup", autotopup_probe_sql, _topup_watch))
+    # Only a debit can take the balance under a threshold; a credit may re-arm an alert.
+    balance_watch_register(
+        BalanceWatch("autotopup", autotopup_probe_sql, _topup_watch, debits_only=True)
+    )
     balance_watch_register(BalanceWatch("balance-alerts", alerts_probe_sql, _alerts_watch))

@@ -57,6 +57,7 @@ class BalanceWatch:
     name: str
     probe_sql: Callable[[], str]
     run: Callable[..., Any]  # run(payment=<the completed payment>, balance=<the new balance>)
+    debits_only: bool = False  # probed only when the posting takes money off the balance
 
 
 _WATCHES: dict[str, BalanceWatch] = {}
@@ -67,12 +68,12 @@ def balance_watch_register(watch: BalanceWatch) -> None:
     _WATCHES[watch.name] = watch
 
 
-def balance_watches() -> tuple[BalanceWatch, ...]:
-    return tuple(_WATCHES.values())
+def balance_watches(*, debit: bool) -> tuple[BalanceWatch, ...]:
+    """The watches a posting probes: all of them for a debit, the others for a credit."""
+    return tuple(w for w in _WATCHES.values() if debit or not w.debits_only)
 
 
-def balance_watches_run(*, payment: Any, balance: Any, probes: tuple[bool, ...]) -> None:
+def balance_watches_run(*, payment: Any, balance: Any, fired: tuple[BalanceWatch, ...]) -> None:
     """Run every watch whose probe read true for a just-completed posting, in its transaction."""
-    for index, watch in enumerate(balance_watches()):
-        if index < len(probes) and probes[index]:
-            watch.run(payment=payment, balance=balance)
+    for watch in fired:
+        watch.run(payment=payment, balance=balance)
