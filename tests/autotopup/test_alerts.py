@@ -73,6 +73,7 @@ def test_a_postpaid_customer_is_warned_near_the_debit_limit():
     assert emails("low_balance") == []
     post(customer, "-15")  # available 25
     [email] = emails("low_balance")
+    assert email.subject == "Low credit: $25.00 USD left before the debit limit"
     assert "available credit of" in email.body_text and "$25.00 USD" in email.body_text
     assert "may go down to -$100.00 USD" in email.body_text
 

@@ -94,7 +94,11 @@ def _email(customer: Customer, alert: BalanceAlert, available: Decimal) -> int:
         customer_id=customer.pk,
         template="autotopup/email/notice",
         context={
-            "subject": f"Low balance: {format_money(available, currency)} left",
+            "subject": (
+                f"Low credit: {format_money(available, currency)} left before the debit limit"
+                if postpaid
+                else f"Low balance: {format_money(available, currency)} left"
+            ),
             "paragraphs": paragraphs,
             "rows": [("Balance", format_money(customer.balance, currency))],
             "link": page_link("checkout:make_payment"),
@@ -102,11 +106,6 @@ def _email(customer: Customer, alert: BalanceAlert, available: Decimal) -> int:
             "customer_name": customer.name,
         },
     )
-
-
-def alerts_under(*, customer: Customer) -> list[BalanceAlert]:
-    """The fired alerts not yet re-armed: the portal's banner shows while there is one."""
-    return list(BalanceAlert.objects.filter(customer=customer, armed=False))
 
 
 def alerts_set(
