@@ -9,16 +9,6 @@ from paydesk.accounts.models import Customer
 from paydesk.errors import PermissionDenied
 
 
-def may_manage(user: Any) -> bool:
-    """The portal gate: a signed-in portal user with *manage billing*."""
-    return bool(
-        getattr(user, "is_active", False)
-        and not user.is_staff
-        and getattr(user, "customer_id", None)
-        and user.can_manage_billing
-    )
-
-
 def check_may_change(*, actor: Any, customer: Customer) -> None:
     if not getattr(actor, "pk", None) or not actor.is_active:
         raise PermissionDenied("Sign in to change automatic top-up.")

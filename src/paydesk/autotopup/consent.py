@@ -16,7 +16,7 @@ from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
 from paydesk.autotopup.access import check_may_change
 from paydesk.autotopup.models import TopupSettings
-from paydesk.autotopup.services import _snapshot
+from paydesk.autotopup.services import settings_snapshot
 from paydesk.errors import AutoTopupError, InvalidAmount
 from paydesk.methods.services import saved_method_owned
 from paydesk.money import currency_exponent, decimal_places, format_money, to_decimal
@@ -127,7 +127,7 @@ def topup_enable(
         raise AutoTopupError("The terms changed: read them again and confirm.", field="consent")
     with transaction.atomic():
         row, _created = TopupSettings.objects.select_for_update().get_or_create(customer=customer)
-        before = _snapshot(row)
+        before = settings_snapshot(row)
         row.threshold, row.amount = terms.threshold, terms.amount
         row.monthly_cap, row.cooldown_minutes = terms.monthly_cap, terms.cooldown_minutes
         row.payment_method, row.method_label = owned.id, owned.label
@@ -141,6 +141,6 @@ def topup_enable(
             obj=row,
             customer_id=customer.pk,
             before=before,
-            after={**_snapshot(row), "consent_text": text},
+            after={**settings_snapshot(row), "consent_text": text},
         )
     return row

@@ -29,6 +29,7 @@ from paydesk.autotopup.emails import (
     email_suspended,
 )
 from paydesk.autotopup.models import IN_FLIGHT, Topup, TopupSettings, TopupStatus, TopupTrigger
+from paydesk.checkout.models import Quote
 from paydesk.checkout.offsession import off_session_charge
 from paydesk.errors import GatewayUnavailable, PaydeskError
 from paydesk.ledger.models import PaymentStatus
@@ -226,8 +227,7 @@ def topup_charge(
 
 
 def _charge_started(topup: Topup) -> bool:
-    from paydesk.checkout.models import Quote
-
+    """Whether a run already locked this top-up's quote (its charge may be under way)."""
     return Quote.objects.filter(customer_id=topup.customer_id, idempotency_key=topup.key).exists()
 
 
@@ -284,7 +284,7 @@ def _failed(topup: Topup, reason: str, *, now: datetime, action_required: bool =
 # --- settings ------------------------------------------------------------------------------
 
 
-def _snapshot(row: TopupSettings) -> dict[str, Any]:
+def settings_snapshot(row: TopupSettings) -> dict[str, Any]:
     return {
         "enabled": row.enabled,
         "threshold": str(row.threshold),
@@ -304,7 +304,7 @@ def topup_switch_off(*, customer: Customer, actor: Any, reason: str = "") -> Top
     check_may_change(actor=actor, customer=customer)
     with transaction.atomic():
         row, _created = TopupSettings.objects.select_for_update().get_or_create(customer=customer)
-        before = _snapshot(row)
+        before = settings_snapshot(row)
         row.enabled = False
         row.save(update_fields=["enabled", "updated_at"])
         Topup.objects.filter(customer=customer, status=TopupStatus.QUEUED).update(
@@ -318,6 +318,6 @@ def topup_switch_off(*, customer: Customer, actor: Any, reason: str = "") -> Top
             obj=row,
             customer_id=customer.pk,
             before=before,
-            after={**_snapshot(row), "reason": reason.strip()[:300]},
+            after={**settings_snapshot(row), "reason": reason.strip()[:300]},
         )
     return row
