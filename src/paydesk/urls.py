@@ -23,6 +23,7 @@ urlpatterns = [
     path("transfers/", include("paydesk.banktransfers.urls")),
     path("pay/", include("paydesk.checkout.urls")),
     path("billing/methods/", include("paydesk.methods.urls")),
+    path("billing/autotopup/", include("paydesk.autotopup.urls")),
     path("api/v1/", api.urls),
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),

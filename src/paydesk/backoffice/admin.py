@@ -2,6 +2,7 @@
 
 from paydesk.backoffice import (  # noqa: F401
     admin_audit,
+    admin_autotopup,
     admin_banktransfers,
     admin_checkout,
     admin_credits,

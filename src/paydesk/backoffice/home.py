@@ -8,6 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from paydesk.autotopup.models import TopupSettings
 from paydesk.backoffice.filters import AwaitingBankFilter
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
@@ -62,6 +63,12 @@ def work_waiting() -> list[WaitingWork]:
             "Online payments the customer has not finished yet.",
         ),
         WaitingWork(
+            "Automatic top-ups suspended",
+            TopupSettings.objects.filter(enabled=True, suspended_at__isnull=False).count(),
+            reverse("backoffice:autotopup_topupsettings_changelist") + "?state=suspended",
+            "Three charges in a row failed: the customer was emailed how to resume.",
+        ),
+        WaitingWork(
             "Emails that failed",
             OutboundEmail.objects.filter(status=EmailStatus.FAILED).count(),
             reverse("backoffice:notifications_outboundemail_changelist") + "?status__exact=failed",
@@ -72,17 +79,14 @@ def work_waiting() -> list[WaitingWork]:
 
 # Task → the models on it, in the order shown ("app_label.model_name").
 TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Payments",
-        (
-            "ledger.payment",
-            "banktransfers.banktransfer",
-            "credits.creditawaitingapproval",
-            "checkout.paymentlogentry",
-            "checkout.quote",
-        ),
-    ),
-    ("Customers", ("accounts.customer", "backoffice.portaluser")),
+    ("Payments", (
+        "ledger.payment", "banktransfers.banktransfer", "credits.creditawaitingapproval",
+        "checkout.paymentlogentry", "checkout.quote",
+    )),
+    ("Customers", (
+        "accounts.customer", "backoffice.portaluser", "autotopup.topupsettings",
+        "autotopup.topup",
+    )),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
     (
         "Settings",

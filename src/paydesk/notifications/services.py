@@ -195,6 +195,22 @@ def notify_bank_transfer_instructions(
     )
 
 
+def notify_contacts(
+    *, kind: str, customer_id: int, template: str, context: dict[str, object],
+    payment: Payment | None = None,
+) -> int:
+    """Queue one message of another app's `template` (`<template>_subject.txt`, `.txt`,
+    `.html`) to each of the customer's billing contacts; sent after commit. Returns how many."""
+    recipients = Contact.objects.filter(customer_id=customer_id).order_by("email")
+    return _enqueue(
+        kind=kind,
+        payment=payment,
+        recipients=recipients.values_list("email", flat=True),
+        template=template,
+        context={"provider_name": settings.PAYDESK_PROVIDER_NAME, **context},
+    )
+
+
 def outbox_send(*, email_ids: Sequence[int], now: datetime | None = None) -> int:
     """Try to deliver these rows now, if they are due; returns how many were delivered."""
     now = now or timezone.now()
@@ -263,7 +279,7 @@ def _provider_time(moment: datetime | None) -> str:
 def _enqueue(
     *,
     kind: str,
-    payment: Payment,
+    payment: Payment | None,
     recipients: Iterable[str],
     template: str,
     context: dict[str, object],

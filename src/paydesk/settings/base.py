@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "paydesk.credits",
     "paydesk.methods",
     "paydesk.imports",
+    "paydesk.autotopup",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
+                "paydesk.autotopup.context.low_balance",
             ],
         },
     }
@@ -283,6 +285,13 @@ PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = env_amount("PAYDESK_TRANSFER_TWO_PERSON_
 PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = env_threshold(
     "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", default=Threshold(PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD)
 )
+# Automatic top-up and low-balance alerts (docs/autotopup.md): a top-up left "charging" this long
+# (a worker that died mid-charge) is resumed with the same idempotency key; the low-balance alert
+# every customer gets until they choose their own (available credit, account currency), and the
+# margin above it the balance must climb back to before it warns again.
+PAYDESK_AUTOTOPUP_RESUME_SECONDS = int(os.environ.get("PAYDESK_AUTOTOPUP_RESUME_SECONDS", "120"))
+PAYDESK_LOW_BALANCE_DEFAULT = os.environ.get("PAYDESK_LOW_BALANCE_DEFAULT", "10")
+PAYDESK_LOW_BALANCE_MARGIN = os.environ.get("PAYDESK_LOW_BALANCE_MARGIN", "5")
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
 # PostgreSQL: the ledger's two hot statements are prepared once per connection (docs/decisions.md).

@@ -178,6 +178,7 @@ class StripeCardGateway:
                 idempotency_key=request.idempotency_key,
                 customer=request.processor_customer,
                 method_type=request.payment_method_type,
+                off_session=request.off_session,
             )
         except CardDeclined as declined:
             return self._declined(request, declined)
