@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_customer):
-    user = online_customer("card", "EUR", account="EUR")
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
     customer = user.customer
     Contact.objects.create(customer=customer, email=CONTACT)
     mandate = save_sepa(sandbox.url, user).payment_method

@@ -20,12 +20,9 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.events.binding import online_description
 from paydesk.checkout.models import Quote
 from paydesk.checkout.quotes import quote_build, quote_lock
-from paydesk.checkout.services import (
-    _checkout_started,
-    _own_saved_method,
-    payment_status_refresh,
-)
-from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
+from paydesk.checkout.services import _checkout_started, payment_status_refresh
+from paydesk.errors import GatewayError, GatewayUnavailable, NotFound
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
@@ -36,6 +33,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
+from paydesk.methods.services import SavedMethod, saved_method_charge_record, stripe_customer_id
 from paydesk.money import Money
 
 AUTHENTICATION_REQUIRED = "authentication_required"
@@ -63,14 +61,9 @@ def off_session_charge(
     """
     existing = _quote_of(customer=customer, key=key)
     if existing is None:
-        pm, processor_customer, method_type = _own_saved_method(
-            customer=customer,
-            method=PaymentMethod.CARD,
-            saved_method=saved_method,
-            currency=customer.currency,
-        )
+        saved, method = _saved(customer=customer, saved_method=saved_method)
         terms = quote_build(
-            customer=customer, method=PaymentMethod.CARD, amount=amount, currency=customer.currency
+            customer=customer, method=method, amount=amount, currency=customer.currency
         )
         charged = Money(terms.total_charged, terms.currency)
         try:
@@ -80,9 +73,9 @@ def off_session_charge(
                     customer=customer,
                     total=terms.credit,
                     description=online_description(description, charged),
-                    method=PaymentMethod.CARD,
+                    method=method,
                     status=PaymentStatus.PENDING,
-                    gateway=gateway_for(PaymentMethod.CARD).name,
+                    gateway=gateway_for(method).name,
                     idempotency_key=f"checkout:{key}",
                     paid=PaidDetails(
                         amount=terms.total_charged,
@@ -93,18 +86,14 @@ def off_session_charge(
                 )
                 quote.payment = payment
                 quote.save(update_fields=["payment"])
+                saved_method_charge_record(payment=payment, method=saved)
         except IntegrityError:
             quote = _quote_of(customer=customer, key=key)
             if quote is None:
                 raise
     else:
         quote = existing
-        pm, processor_customer, method_type = _own_saved_method(
-            customer=customer,
-            method=PaymentMethod.CARD,
-            saved_method=saved_method,
-            currency=customer.currency,
-        )
+        saved, method = _saved(customer=customer, saved_method=saved_method)
     payment = Payment.objects.get(pk=quote.payment_id)
     if payment.is_final:
         return OffSessionCharge(payment=payment)
@@ -122,12 +111,12 @@ def off_session_charge(
         expires_at=quote.expires_at,
         return_url=return_url,
         cancel_url=return_url,
-        payment_method_token=pm,
-        processor_customer=processor_customer,
-        payment_method_type=method_type,
+        payment_method_token=saved.id,
+        processor_customer=stripe_customer_id(customer=customer),
+        payment_method_type=saved.type,
         off_session=True,
     )
-    gateway = gateway_for(PaymentMethod.CARD)
+    gateway = gateway_for(method)
     try:
         result = gateway.start_checkout(request)
     except GatewayUnavailable as error:
@@ -148,6 +137,17 @@ def off_session_charge(
         needs_authentication=needs_authentication,
         problem=started.problem,
     )
+
+
+def _saved(*, customer: Customer, saved_method: str) -> tuple[SavedMethod, str]:
+    """The saved method Stripe says is THIS customer's (NotFound otherwise), and the method it
+    pays as (a card as Credit Card, a SEPA mandate as SEPA Direct Debit)."""
+    saved = saved_method_resolve(
+        customer=customer, method=PaymentMethod.CARD, saved_method=saved_method
+    )
+    if saved is None:
+        raise NotFound("No saved payment method to charge.", field="payment_method")
+    return saved, SAVED_TYPE_METHODS[saved.type]
 
 
 def _quote_of(*, customer: Customer, key: str) -> Quote | None:
