@@ -23,6 +23,7 @@ from paydesk.accounts.access import customer_required, refuse
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.models import Quote
 from paydesk.checkout.views import make_payments_required
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
@@ -67,7 +68,7 @@ def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) 
         "credit": format_money(payment.total, customer.currency),
         "checkout_js_url": checkout_js_url(),
         "options": {
-            "key": settings.PAYDESK_RAZORPAY_KEY_ID,
+            "key": gateway_credential("PAYDESK_RAZORPAY_KEY_ID"),
             "order_id": payment.gateway_reference,
             "amount": str(charged.to_minor_units()),
             "currency": charged.currency,

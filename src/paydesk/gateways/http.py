@@ -31,6 +31,7 @@ from django.utils.module_loading import import_string
 
 from paydesk.errors import GatewayUnavailable
 from paydesk.gateways.base import redact
+from paydesk.gateways.credentials import gateway_credential
 
 logger = logging.getLogger("paydesk.gateways")
 
@@ -42,7 +43,7 @@ def gateway_base_url(setting: str, *, live: str, sandbox_path: str) -> str:
 
     Read at call time, never at import: tests point PAYDESK_PUBLIC_URL at their live server.
     """
-    explicit = str(getattr(settings, setting, "") or "").strip()
+    explicit = gateway_credential(setting).strip()
     if explicit:
         return explicit.rstrip("/")
     if settings.PAYDESK_SANDBOX:

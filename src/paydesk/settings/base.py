@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from paydesk.settings.values import Threshold, env_amount, env_threshold
+from paydesk.settings.values import Threshold, env_amount, env_fernet_keys, env_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PAYDESK_VAR_DIR", Path.cwd() / "var"))
@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "paydesk.sessions",
     "paydesk.credits",
     "paydesk.methods",
+    "paydesk.provider",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
+                "paydesk.provider.context.brand",
             ],
         },
     }
@@ -325,6 +327,12 @@ if PAYDESK_SANDBOX:  # the sandbox's app (its tables, its pages) only where it i
     INSTALLED_APPS = [*INSTALLED_APPS, "paydesk.sandbox"]
 PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
 PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.events.gateway_exchange_record"
+# Every gateway credential is read through this (gateways/credentials.py): the environment wins,
+# then the back office's encrypted store for the method's mode (docs/provider-settings.md).
+PAYDESK_CREDENTIAL_RESOLVER = "paydesk.checkout.credentials.credential_resolve"
+# Fernet keys that encrypt those stored credentials, the first one encrypting; empty: one key
+# derived from SECRET_KEY. `paydesk rotate-secrets-key` re-encrypts under the first.
+PAYDESK_SECRETS_KEYS = env_fernet_keys("PAYDESK_SECRETS_KEYS")
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))

@@ -1,0 +1,155 @@
+"""Where every gateway credential is read: `gateway_credential("PAYDESK_STRIPE_SECRET_KEY")`.
+
+Gateways never read a key from settings themselves and never import an app: the value comes from
+the resolver named by settings.PAYDESK_CREDENTIAL_RESOLVER (a dotted path to a callable
+name -> str; Paydesk's is paydesk.checkout.credentials.credential_resolve: the environment
+first, then the back office's store for the method's mode, then the settings' default). Without
+a resolver the setting itself is the value.
+
+The catalogue below is what each gateway needs, and the key prefixes by which its live and test
+keys tell themselves apart (facts from each gateway's documentation: docs/provider-settings.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One credential: the setting (and environment variable) name, its label, whether it is a
+    secret (shown only by its last four characters), and the prefixes of a test and a live
+    value (empty: the gateway's values carry no mode)."""
+
+    setting: str
+    label: str
+    secret: bool = True
+    test_prefixes: tuple[str, ...] = ()
+    live_prefixes: tuple[str, ...] = ()
+
+    def mode_of(self, value: str) -> str:
+        """'test' or 'live' when the value's prefix says so, else ''."""
+        if any(value.startswith(p) for p in self.test_prefixes):
+            return "test"
+        if any(value.startswith(p) for p in self.live_prefixes):
+            return "live"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCredentials:
+    """A gateway's credentials: the Pay via method it serves and its webhook path."""
+
+    gateway: str
+    method: str
+    display_name: str
+    fields: tuple[CredentialField, ...]
+    webhook_path: str
+
+    def field(self, setting: str) -> CredentialField:
+        for candidate in self.fields:
+            if candidate.setting == setting:
+                return candidate
+        raise KeyError(setting)
+
+
+def _api_base(prefix: str) -> CredentialField:
+    return CredentialField(f"PAYDESK_{prefix}_API_BASE", "API base (empty: the live API)", False)
+
+
+CATALOGUE: tuple[GatewayCredentials, ...] = (
+    GatewayCredentials(
+        "stripe",
+        "card",
+        "Stripe (card)",
+        (
+            CredentialField(
+                "PAYDESK_STRIPE_SECRET_KEY",
+                "Secret key",
+                test_prefixes=("sk_test_", "rk_test_"),
+                live_prefixes=("sk_live_", "rk_live_"),
+            ),
+            CredentialField(
+                "PAYDESK_STRIPE_PUBLISHABLE_KEY",
+                "Publishable key",
+                secret=False,
+                test_prefixes=("pk_test_",),
+                live_prefixes=("pk_live_",),
+            ),
+            CredentialField("PAYDESK_STRIPE_WEBHOOK_SECRET", "Webhook signing secret"),
+            _api_base("STRIPE"),
+        ),
+        "/webhooks/stripe/",
+    ),
+    GatewayCredentials(
+        "paypal",
+        "paypal",
+        "PayPal",
+        (
+            CredentialField("PAYDESK_PAYPAL_CLIENT_ID", "Client ID"),
+            CredentialField("PAYDESK_PAYPAL_CLIENT_SECRET", "Client secret"),
+            CredentialField("PAYDESK_PAYPAL_WEBHOOK_ID", "Webhook ID", secret=False),
+            _api_base("PAYPAL"),
+        ),
+        "/webhooks/paypal/",
+    ),
+    GatewayCredentials(
+        "razorpay",
+        "razorpay",
+        "Razorpay",
+        (
+            CredentialField(
+                "PAYDESK_RAZORPAY_KEY_ID",
+                "Key ID",
+                secret=False,
+                test_prefixes=("rzp_test_",),
+                live_prefixes=("rzp_live_",),
+            ),
+            CredentialField("PAYDESK_RAZORPAY_KEY_SECRET", "Key secret"),
+            CredentialField("PAYDESK_RAZORPAY_WEBHOOK_SECRET", "Webhook secret"),
+            _api_base("RAZORPAY"),
+        ),
+        "/webhooks/razorpay/",
+    ),
+    GatewayCredentials(
+        "paystack",
+        "paystack",
+        "Paystack",
+        (
+            CredentialField(
+                "PAYDESK_PAYSTACK_SECRET_KEY",
+                "Secret key",
+                test_prefixes=("sk_test_",),
+                live_prefixes=("sk_live_",),
+            ),
+            _api_base("PAYSTACK"),
+        ),
+        "/webhooks/paystack/",
+    ),
+    GatewayCredentials(
+        "nowpayments",
+        "nowpayments",
+        "NOWPayments",
+        (
+            CredentialField("PAYDESK_NOWPAYMENTS_API_KEY", "API key"),
+            CredentialField("PAYDESK_NOWPAYMENTS_IPN_SECRET", "IPN secret"),
+            CredentialField("PAYDESK_NOWPAYMENTS_EMAIL", "Account email", secret=False),
+            CredentialField("PAYDESK_NOWPAYMENTS_PASSWORD", "Account password"),
+            _api_base("NOWPAYMENTS"),
+        ),
+        "/webhooks/nowpayments/",
+    ),
+)
+BY_GATEWAY = {entry.gateway: entry for entry in CATALOGUE}
+BY_SETTING = {f.setting: entry for entry in CATALOGUE for f in entry.fields}
+
+
+def gateway_credential(setting: str) -> str:
+    """The value of one credential (PAYDESK_…), as the configured resolver finds it ('' unset)."""
+    resolver = getattr(settings, "PAYDESK_CREDENTIAL_RESOLVER", "")
+    if resolver:
+        return str(import_string(resolver)(setting) or "")
+    return str(getattr(settings, setting, "") or "")
