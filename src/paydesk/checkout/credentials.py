@@ -1,4 +1,4 @@
-"""Which value a gateway credential has, and where it comes from (settings.PAYDESK_CREDENTIAL_RESOLVER).
+"""Which value a gateway credential has, and where it comes from (the credential resolver).
 
 1. The environment variable of the same name, when set: a 12-factor deployment keeps working
    and the back office says the value comes from the environment.

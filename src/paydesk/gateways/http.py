@@ -46,6 +46,11 @@ def gateway_base_url(setting: str, *, live: str, sandbox_path: str) -> str:
     explicit = gateway_credential(setting).strip()
     if explicit:
         return explicit.rstrip("/")
+    return default_base_url(live=live, sandbox_path=sandbox_path)
+
+
+def default_base_url(*, live: str, sandbox_path: str) -> str:
+    """The sandbox's address for a gateway when the sandbox is on, else its live API."""
     if settings.PAYDESK_SANDBOX:
         return f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}/sandbox/{sandbox_path.strip('/')}"
     return live.rstrip("/")

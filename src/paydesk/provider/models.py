@@ -30,6 +30,8 @@ class GatewaySecret(models.Model):
     )
 
     class Meta:
+        verbose_name = "gateway settings"
+        verbose_name_plural = "gateway settings"
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway", "mode", "setting"], name="provider_secret_one_per_set"
@@ -66,6 +68,8 @@ class Brand(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "brand"
+        verbose_name_plural = "brand"
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="provider_brand_single_row"),
             models.CheckConstraint(
