@@ -40,11 +40,20 @@ def test_a_saved_secret_is_encrypted_used_in_its_mode_and_never_shown(administra
 
 
 def test_the_audit_log_says_changed_and_never_the_value(administrator):
-    _save(administrator, "stripe", "test", PAYDESK_STRIPE_SECRET_KEY=TEST_KEY,
-          PAYDESK_STRIPE_WEBHOOK_SECRET="whsec_abcdefghijklmnop")
+    _save(
+        administrator,
+        "stripe",
+        "test",
+        PAYDESK_STRIPE_SECRET_KEY=TEST_KEY,
+        PAYDESK_STRIPE_WEBHOOK_SECRET="whsec_abcdefghijklmnop",
+    )
     entry = AuditEntry.objects.get(action="gateway_credentials.update")
-    assert entry.after == {"gateway": "stripe", "mode": "test", "Secret key": "changed",
-                           "Webhook signing secret": "changed"}
+    assert entry.after == {
+        "gateway": "stripe",
+        "mode": "test",
+        "Secret key": "changed",
+        "Webhook signing secret": "changed",
+    }
     text = str(entry.before) + str(entry.after)
     assert TEST_KEY not in text and "whsec_abcdefghijklmnop" not in text
 
@@ -57,17 +66,28 @@ def test_a_live_key_in_the_test_set_is_refused_next_to_the_field(administrator):
 
 
 def test_switching_to_live_with_a_test_key_is_refused(administrator):
-    _save(administrator, "stripe", "live", PAYDESK_STRIPE_SECRET_KEY=TEST_KEY.replace(
-        "sk_test_", "sk_tst_"))  # not a recognised prefix: stored
-    answer = administrator.post(f"{GATEWAYS}stripe/mode/", {"stripe-mode-mode": "live"},
-                                follow=True)
+    _save(
+        administrator,
+        "stripe",
+        "live",
+        PAYDESK_STRIPE_SECRET_KEY=TEST_KEY.replace("sk_test_", "sk_tst_"),
+    )  # not a recognised prefix: stored
+    answer = administrator.post(
+        f"{GATEWAYS}stripe/mode/", {"stripe-mode-mode": "live"}, follow=True
+    )
     # the publishable key of the live set is the sandbox's pk_test_…: refused
     assert "cannot switch to live mode" in answer.content.decode()
     assert MethodConfig.objects.get(method="card").mode == "test"
-    _save(administrator, "stripe", "live", PAYDESK_STRIPE_SECRET_KEY=LIVE_KEY,
-          PAYDESK_STRIPE_PUBLISHABLE_KEY="pk_live_51PaydeskPublishable")
-    answer = administrator.post(f"{GATEWAYS}stripe/mode/", {"stripe-mode-mode": "live"},
-                                follow=True)
+    _save(
+        administrator,
+        "stripe",
+        "live",
+        PAYDESK_STRIPE_SECRET_KEY=LIVE_KEY,
+        PAYDESK_STRIPE_PUBLISHABLE_KEY="pk_live_51PaydeskPublishable",
+    )
+    answer = administrator.post(
+        f"{GATEWAYS}stripe/mode/", {"stripe-mode-mode": "live"}, follow=True
+    )
     assert "Stripe (card) is now in live mode." in answer.content.decode()
     assert MethodConfig.objects.get(method="card").mode == "live"
     assert gateway_credential("PAYDESK_STRIPE_SECRET_KEY") == LIVE_KEY

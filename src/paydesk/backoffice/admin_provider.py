@@ -34,14 +34,20 @@ class GatewaySettingsAdmin(_OnePage):
             path("", wrap(self.changelist_view), name=f"{prefix}_changelist"),
             path(
                 "<str:gateway>/<str:mode>/save/",
-                wrap(lambda r, gateway, mode: provider_views.credentials_save_view(
-                    self, r, gateway, mode)),
+                wrap(
+                    lambda r, gateway, mode: provider_views.credentials_save_view(
+                        self, r, gateway, mode
+                    )
+                ),
                 name=f"{prefix}_save",
             ),
             path(
                 "<str:gateway>/<str:mode>/test/",
-                wrap(lambda r, gateway, mode: provider_views.connection_test_view(
-                    self, r, gateway, mode)),
+                wrap(
+                    lambda r, gateway, mode: provider_views.connection_test_view(
+                        self, r, gateway, mode
+                    )
+                ),
                 name=f"{prefix}_test",
             ),
             path(

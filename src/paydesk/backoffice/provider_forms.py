@@ -8,7 +8,10 @@ from django import forms
 
 from paydesk.gateways.credentials import GatewayCredentials
 
-LOGO_HELP = "PNG or SVG, at most 256 KB. An SVG with a script, an event handler or an outside link is refused."
+LOGO_HELP = (
+    "PNG or SVG, at most 256 KB. An SVG with a script, an event handler or an outside link is "
+    "refused."
+)
 
 
 class CredentialSetForm(forms.Form):
@@ -46,11 +49,15 @@ class ModeForm(forms.Form):
 
 class BrandForm(forms.Form):
     name = forms.CharField(
-        label="Provider name", required=False, max_length=80,
+        label="Provider name",
+        required=False,
+        max_length=80,
         help_text="Shown in the portal's header and in every email. Empty: PAYDESK_PROVIDER_NAME.",
     )
     primary_colour = forms.CharField(
-        label="Primary colour", required=False, max_length=7,
+        label="Primary colour",
+        required=False,
+        max_length=7,
         help_text="Six hexadecimal digits, e.g. #1f4f8f. White text on it must reach WCAG AA "
         "contrast (4.5:1).",
     )
@@ -59,7 +66,9 @@ class BrandForm(forms.Form):
     support_email = forms.EmailField(label="Support email", required=False)
     support_phone = forms.CharField(label="Support phone", required=False, max_length=40)
     legal_footer = forms.CharField(
-        label="Legal footer", required=False, max_length=1000,
+        label="Legal footer",
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Company name, registration number, address: under every page and email.",
     )

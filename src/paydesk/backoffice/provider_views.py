@@ -101,8 +101,9 @@ def _gateway_block(entry: GatewayCredentials, forms: dict[str, Any]) -> dict[str
     return {
         "entry": entry,
         "mode": method_mode(entry.method),
-        "mode_form": ModeForm(prefix=f"{entry.gateway}-mode",
-                              initial={"mode": method_mode(entry.method)}),
+        "mode_form": ModeForm(
+            prefix=f"{entry.gateway}-mode", initial={"mode": method_mode(entry.method)}
+        ),
         "webhook_url": f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}{entry.webhook_path}",
         "last_notification": last,
         "sets": [
@@ -126,8 +127,11 @@ def gateways_view(
         for entry in CATALOGUE
     ]
     return _page(
-        model_admin, request, "backoffice/provider_gateways.html",
-        title="Gateway settings", blocks=blocks,
+        model_admin,
+        request,
+        "backoffice/provider_gateways.html",
+        title="Gateway settings",
+        blocks=blocks,
     )
 
 
@@ -153,8 +157,11 @@ def credentials_save_view(
     if form.is_valid():
         try:
             changed = credentials_save(
-                actor=request.user, gateway=gateway, mode=mode,
-                values=form.values(), clear=form.cleared(),
+                actor=request.user,
+                gateway=gateway,
+                mode=mode,
+                values=form.values(),
+                clear=form.cleared(),
             )
         except PaydeskError as error:
             add_service_error(form, error)
@@ -198,10 +205,14 @@ def mode_view(model_admin: ModelAdmin, request: HttpRequest, gateway: str) -> Ht
 def brand_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     row = Brand.objects.filter(pk=1).defer("logo").first()
-    initial = {
-        name: getattr(row, name)
-        for name in ("name", "primary_colour", "support_email", "support_phone", "legal_footer")
-    } if row else {}
+    initial = (
+        {
+            name: getattr(row, name)
+            for name in ("name", "primary_colour", "support_email", "support_phone", "legal_footer")
+        }
+        if row
+        else {}
+    )
     form = BrandForm(initial=initial)
     if request.method == "POST":
         form = BrandForm(request.POST, request.FILES)
@@ -223,6 +234,10 @@ def brand_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Brand saved.")
                 return HttpResponseRedirect(reverse("backoffice:provider_brand_changelist"))
     return _page(
-        model_admin, request, "backoffice/provider_brand.html",
-        title="Brand", form=form, brand=brand_current(),
+        model_admin,
+        request,
+        "backoffice/provider_brand.html",
+        title="Brand",
+        form=form,
+        brand=brand_current(),
     )

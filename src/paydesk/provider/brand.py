@@ -166,7 +166,11 @@ def _snapshot(brand: Brand) -> dict[str, Any]:
 
 
 def brand_update(
-    *, actor: Any, logo: bytes | None = None, logo_name: str = "", remove_logo: bool = False,
+    *,
+    actor: Any,
+    logo: bytes | None = None,
+    logo_name: str = "",
+    remove_logo: bool = False,
     **changes: Any,
 ) -> Brand:
     """Change the brand (Administrators only), audited with before and after."""

@@ -39,9 +39,7 @@ class GatewaySecret(models.Model):
             models.CheckConstraint(
                 condition=Q(mode__in=["test", "live"]), name="provider_secret_mode_known"
             ),
-            models.CheckConstraint(
-                condition=~Q(ciphertext=""), name="provider_secret_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(ciphertext=""), name="provider_secret_not_empty"),
         ]
 
     def __str__(self) -> str:
