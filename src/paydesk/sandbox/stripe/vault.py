@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
 from paydesk.sandbox.stripe.views import (
     GATEWAY,
     _error,
@@ -194,9 +194,9 @@ def _client_allowed(request: HttpRequest, setup: SandboxObject, form: Any) -> Ht
     """The secret key, or (Stripe.js) the publishable key with this intent's client secret."""
     key = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     key = key or form.get("key", "")
-    if key and key == settings.PAYDESK_STRIPE_SECRET_KEY:
+    if key in secret_keys():
         return None
-    if key and key == settings.PAYDESK_STRIPE_PUBLISHABLE_KEY:
+    if key in publishable_keys():
         if form.get("client_secret") == setup.data["client_secret"]:
             return None
         return _invalid(
