@@ -76,7 +76,7 @@ def test_an_administrator_sets_paypal_live_and_a_customer_pays_with_the_live_app
     assert page.locator("[data-test-mode]").count() == 0  # live: no badge
     live_payment = _pay(page, sandbox.url, "25.00")
     assert (
-        "live app, client id paydesk-sandbox-live-client"
+        "live app (APP-PAYDESKSANDBOX-LIVE)"
         in page.locator("[data-merchant-app]").inner_text()
     )
     _approve(page, sandbox.url, live_payment)
@@ -87,7 +87,7 @@ def test_an_administrator_sets_paypal_live_and_a_customer_pays_with_the_live_app
     assert "Test mode" in page.locator("[data-method='paypal'] [data-test-mode]").inner_text()
     test_payment = _pay(page, sandbox.url, "10.00")
     assert (
-        "test app, client id paydesk-sandbox-client "
+        "test app (APP-PAYDESKSANDBOX)"
         in page.locator("[data-merchant-app]").inner_text()
     )
     _approve(page, sandbox.url, test_payment)

@@ -68,10 +68,6 @@ def _admin_only(request: HttpRequest, *, post: bool = False) -> None:
         raise Http404("Only POST here.")
 
 
-def _ending(value: str) -> str:
-    return f"…{value[-4:]}" if len(value) >= 12 else ""
-
-
 def _set_rows(entry: GatewayCredentials, mode: str, stored: dict[Any, Any]) -> list[dict[str, Any]]:
     rows = []
     for field in entry.fields:
@@ -83,7 +79,8 @@ def _set_rows(entry: GatewayCredentials, mode: str, stored: dict[Any, Any]) -> l
                 "label": field.label,
                 "source": found.source,
                 "source_text": SOURCE_TEXT[found.source],
-                "ending": _ending(found.value) if field.secret else found.value,
+                "ending": field.shown(found.value),
+                "secret": field.secret,
                 "stored_at": row.updated_at if row is not None else None,
             }
         )

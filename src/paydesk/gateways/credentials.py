@@ -30,6 +30,13 @@ class CredentialField:
     test_prefixes: tuple[str, ...] = ()
     live_prefixes: tuple[str, ...] = ()
 
+    def shown(self, value: str) -> str:
+        """What a page may show of `value`: all of a value that is not secret, the last four
+        characters of a secret of twelve or more, nothing of a shorter one."""
+        if not self.secret:
+            return value
+        return value[-4:] if len(value) >= 12 else ""
+
     def mode_of(self, value: str) -> str:
         """'test' or 'live' when the value's prefix says so, else ''."""
         if any(value.startswith(p) for p in self.test_prefixes):

@@ -434,7 +434,8 @@ def orders(request: HttpRequest) -> HttpResponse:
             return JsonResponse(_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
     order_id = paypal_id()
     data = _order_data(body, request_id)
-    data["_sandbox"]["client_id"] = _caller(request)  # which app (test or live) made it
+    # which app (test or live) made it: its app id, never the client id (quality.md S5)
+    data["_sandbox"]["app_id"] = _apps().get(_caller(request), ("", ""))[1]
     reference = str(units[0].get("custom_id") or units[0].get("reference_id") or "")
     try:
         with transaction.atomic():
@@ -657,8 +658,7 @@ def checkoutnow(request: HttpRequest) -> HttpResponse:
             "waiting": obj.data["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"),
             "amount": unit["amount"],
             "description": unit.get("description", ""),
-            "client_id": private.get("client_id", ""),
-            "app_id": _apps().get(private.get("client_id", ""), ("", ""))[1],
+            "app_id": private.get("app_id", ""),
         },
     )
 
