@@ -68,8 +68,9 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Customers", ("accounts.customer", "backoffice.portaluser")),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
     ("Settings", (
-        "checkout.methodconfig", "banktransfers.bankdetails", "fx.exchangerate",
-        "accounts.portaldefaults", "backoffice.staffuser",
+        "checkout.methodconfig", "provider.gatewaysecret", "provider.brand",
+        "banktransfers.bankdetails", "fx.exchangerate", "accounts.portaldefaults",
+        "backoffice.staffuser",
     )),
     ("Records", ("audit.auditentry", "notifications.outboundemail")),
 )
