@@ -6,8 +6,6 @@ mode badge. The settings page passes axe-core; no secret is on it."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from paydesk.checkout.models import MethodConfig
@@ -15,6 +13,7 @@ from paydesk.ledger.models import Payment
 from tests.axe import assert_accessible
 from tests.online.conftest import sign_in
 from tests.online.paypal_steps import paypal_tokens_forget
+from tests.online.test_paypal_browser import _pay_with_paypal
 from tests.provider.conftest import GATEWAYS, SANDBOX_PAYPAL_LIVE
 from tests.signin import browser_sign_in
 
@@ -22,12 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _pay(page, base: str, amount: str) -> Payment:
-    page.goto(f"{base}/pay/")
-    page.get_by_label("Pay via").select_option("paypal")
-    page.locator("#id_paypal-amount").fill(amount)
-    page.wait_for_selector(f"#quote-body [data-quote='credit']:has-text('${amount} USD')")
-    page.get_by_role("button", name="Pay", exact=True).click()
-    page.wait_for_url(re.compile(r".*/sandbox/paypal/checkoutnow\?token=\w+$"))
+    _pay_with_paypal(page, base, amount)  # Make Payment → PayPal's approval page
     return Payment.objects.filter(method="paypal").latest("id")
 
 
@@ -75,10 +69,7 @@ def test_an_administrator_sets_paypal_live_and_a_customer_pays_with_the_live_app
     page.goto(f"{sandbox.url}/pay/")
     assert page.locator("[data-test-mode]").count() == 0  # live: no badge
     live_payment = _pay(page, sandbox.url, "25.00")
-    assert (
-        "live app (APP-PAYDESKSANDBOX-LIVE)"
-        in page.locator("[data-merchant-app]").inner_text()
-    )
+    assert "live app (APP-PAYDESKSANDBOX-LIVE)" in page.locator("[data-merchant-app]").inner_text()
     _approve(page, sandbox.url, live_payment)
 
     _mode(admin, sandbox.url, "test")
@@ -86,10 +77,7 @@ def test_an_administrator_sets_paypal_live_and_a_customer_pays_with_the_live_app
     page.get_by_label("Pay via").select_option("paypal")
     assert "Test mode" in page.locator("[data-method='paypal'] [data-test-mode]").inner_text()
     test_payment = _pay(page, sandbox.url, "10.00")
-    assert (
-        "test app (APP-PAYDESKSANDBOX)"
-        in page.locator("[data-merchant-app]").inner_text()
-    )
+    assert "test app (APP-PAYDESKSANDBOX)" in page.locator("[data-merchant-app]").inner_text()
     _approve(page, sandbox.url, test_payment)
 
     page.goto(f"{sandbox.url}/payments/")

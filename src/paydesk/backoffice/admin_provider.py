@@ -3,6 +3,7 @@ brand. Finance and Support get 403 on every page and never see the menu entries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -27,34 +28,25 @@ class _OnePage(AdministratorOnly, admin.ModelAdmin):
 
 @admin.register(GatewaySecret, site=backoffice_site)
 class GatewaySettingsAdmin(_OnePage):
+    def _view(self, name: str) -> Callable[..., HttpResponse]:
+        view = getattr(provider_views, name)
+        return self.admin_site.admin_view(lambda request, **kwargs: view(self, request, **kwargs))
+
     def get_urls(self) -> list[URLPattern]:
-        wrap = self.admin_site.admin_view
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
-            path("", wrap(self.changelist_view), name=f"{prefix}_changelist"),
+            path("", self.admin_site.admin_view(self.changelist_view), name=f"{prefix}_changelist"),
             path(
                 "<str:gateway>/<str:mode>/save/",
-                wrap(
-                    lambda r, gateway, mode: provider_views.credentials_save_view(
-                        self, r, gateway, mode
-                    )
-                ),
+                self._view("credentials_save_view"),
                 name=f"{prefix}_save",
             ),
             path(
                 "<str:gateway>/<str:mode>/test/",
-                wrap(
-                    lambda r, gateway, mode: provider_views.connection_test_view(
-                        self, r, gateway, mode
-                    )
-                ),
+                self._view("connection_test_view"),
                 name=f"{prefix}_test",
             ),
-            path(
-                "<str:gateway>/mode/",
-                wrap(lambda r, gateway: provider_views.mode_view(self, r, gateway)),
-                name=f"{prefix}_mode",
-            ),
+            path("<str:gateway>/mode/", self._view("mode_view"), name=f"{prefix}_mode"),
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:

@@ -16,9 +16,9 @@ from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from paydesk.backoffice.admin_base import admin_page
 from paydesk.backoffice.forms import add_service_error
 from paydesk.backoffice.provider_forms import BrandForm, CredentialSetForm, ModeForm
 from paydesk.backoffice.roles import is_admin
@@ -48,17 +48,7 @@ SOURCE_TEXT = {
 }
 
 
-def _page(model_admin: ModelAdmin, request: HttpRequest, template: str, **context: Any) -> Any:
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.opts,
-            "app_label": model_admin.opts.app_label,
-            **context,
-        },
-    )
+_page = admin_page  # backoffice/admin_base.py
 
 
 def _admin_only(request: HttpRequest, *, post: bool = False) -> None:

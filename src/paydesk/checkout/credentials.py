@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Subquery, Value
+from django.db.models.functions import Coalesce
 
 from paydesk.checkout.models import GatewayMode, MethodConfig
 from paydesk.errors import PaydeskError
@@ -39,6 +41,12 @@ def method_mode(method: str) -> str:
     return mode or GatewayMode.TEST
 
 
+def _mode_now(method: str) -> Coalesce:
+    """The method's mode as an SQL expression (test when it has no row)."""
+    row = MethodConfig.objects.filter(method=method).values("mode")[:1]
+    return Coalesce(Subquery(row), Value(GatewayMode.TEST.value))
+
+
 def credential_lookup(setting: str, mode: str | None = None) -> Resolved:
     """The value `setting` has in `mode` (default: its method's mode now), and its source."""
     from_env = os.environ.get(setting, "")
@@ -46,7 +54,7 @@ def credential_lookup(setting: str, mode: str | None = None) -> Resolved:
         return Resolved(from_env, ENVIRONMENT)
     entry = BY_SETTING.get(setting)
     if entry is not None:
-        stored = stored_value(setting, mode or method_mode(entry.method))
+        stored = stored_value(setting, mode or _mode_now(entry.method))
         if stored:
             return Resolved(stored, BACK_OFFICE)
     default = str(getattr(settings, setting, "") or "")

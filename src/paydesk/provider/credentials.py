@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Expression
 from django.utils import timezone
 
 from paydesk.accounts.models import StaffRole
@@ -28,8 +29,9 @@ class CredentialInvalid(PaydeskError):
     code = "credential_invalid"
 
 
-def stored_value(setting: str, mode: str) -> str:
-    """The stored value of `setting` in the `mode` set of its gateway ('' when none)."""
+def stored_value(setting: str, mode: str | Expression) -> str:
+    """The stored value of `setting` in the `mode` set of its gateway ('' when none); `mode` may
+    be an expression (the method's mode as a subquery: one query for both)."""
     entry = BY_SETTING.get(setting)
     if entry is None:
         return ""
