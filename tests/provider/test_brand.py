@@ -100,6 +100,8 @@ def test_the_brand_reaches_the_portal_and_the_emails(admin_user, portal_user, cu
     assert 'href="/brand/brand-0b3d2e.css"' in page
     assert "help@acme.example" in page and "Acme Voice Ltd, company 01234567" in page
     assert Client().get("/brand/brand-0b3d2e.css").content == b":root { --brand: #0b3d2e; }\n"
+    assert Client().get("/brand/brand-ffffff.css").status_code == 404  # not the brand's colour
+    assert Client().get(f"/brand/logo/{version - 1}").status_code == 404  # an older logo
 
     Contact.objects.create(customer=customer, email="billing@example.com")
     notify_payment_received(

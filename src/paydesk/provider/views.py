@@ -17,9 +17,9 @@ CACHE = "public, max-age=31536000, immutable"
 
 @require_GET
 def logo(request: HttpRequest, version: int) -> HttpResponse:
-    row = Brand.objects.filter(pk=1).exclude(logo_type="").first()
+    row = Brand.objects.filter(pk=1, logo_version=version).exclude(logo_type="").first()
     if row is None or not row.logo:
-        raise Http404("No logo.")
+        raise Http404("No such logo (an older version, or none).")
     response = HttpResponse(bytes(row.logo), content_type=row.logo_type)
     response["Content-Security-Policy"] = LOGO_POLICY
     response["X-Content-Type-Options"] = "nosniff"
@@ -29,8 +29,12 @@ def logo(request: HttpRequest, version: int) -> HttpResponse:
 
 @require_GET
 def stylesheet(request: HttpRequest, version: str) -> HttpResponse:
+    """`version` is the colour's six digits: any other is 404 (and caches never mix two)."""
     colour = Brand.objects.filter(pk=1).values_list("primary_colour", flat=True).first() or ""
-    body = f":root {{ --brand: {colour}; }}\n" if colour else ""
-    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    if not colour or colour != f"#{version}":
+        raise Http404("Not the brand's colour.")
+    response = HttpResponse(
+        f":root {{ --brand: {colour}; }}\n", content_type="text/css; charset=utf-8"
+    )
     response["Cache-Control"] = CACHE
     return response
