@@ -2,7 +2,8 @@
 credentials in the back office, tests the connection, switches PayPal to live mode, and a
 customer pays through it — the sandbox's approval page says the live app made the order. With
 the mode back on test, the next payment is made by the test app and its row carries the Test
-mode badge. The settings page passes axe-core; no secret is on it."""
+mode badge. The settings page passes axe-core; no secret is on it. An Administrator sets the
+brand's logo and colour (a pale one refused) and the portal's header shows them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from tests.axe import assert_accessible
 from tests.online.conftest import sign_in
 from tests.online.paypal_steps import paypal_tokens_forget
 from tests.online.test_paypal_browser import _pay_with_paypal
-from tests.provider.conftest import GATEWAYS, SANDBOX_PAYPAL_LIVE
+from tests.provider.conftest import BRAND, GATEWAYS, SANDBOX_PAYPAL_LIVE
+from tests.provider.test_brand import CLEAN_SVG
 from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -85,4 +87,36 @@ def test_an_administrator_sets_paypal_live_and_a_customer_pays_with_the_live_app
     test_row = page.locator(f"tr[data-payment-id='{test_payment.pk}']")
     assert live_row.locator("[data-test-mode]").count() == 0
     assert test_row.locator("[data-test-mode]").inner_text() == "Test mode"
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_an_administrator_changes_the_logo_and_colour_and_the_portal_shows_them(
+    live_server, page, admin_user, portal_user, tmp_path
+):
+    logo = tmp_path / "acme.svg"
+    logo.write_bytes(CLEAN_SVG)
+    admin = page.context.browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    browser_sign_in(admin, live_server.url, admin_user)
+    admin.goto(f"{live_server.url}{BRAND}")
+    admin.get_by_label("Provider name").fill("Acme Voice")
+    admin.get_by_label("Primary colour").fill("#ffdd00")
+    admin.get_by_role("button", name="Save the brand").click()
+    admin.wait_for_load_state()
+    assert "WCAG AA needs at least 4.5:1" in admin.content()
+    assert_accessible(admin, "the brand page with an error")
+    admin.get_by_label("Primary colour").fill("#0b3d2e")
+    admin.locator("#id_logo").set_input_files(str(logo))
+    admin.get_by_role("button", name="Save the brand").click()
+    admin.wait_for_load_state()
+    assert "Brand saved." in admin.locator(".messagelist").inner_text()
+    assert admin.get_by_role("img", name="Logo of Acme Voice").is_visible()
+    assert_accessible(admin, "the brand page")
+
+    sign_in(page, live_server.url, portal_user)
+    page.goto(f"{live_server.url}/")
+    header = page.locator(".site-header")
+    assert header.get_by_role("img", name="Acme Voice").is_visible()
+    colour = header.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(11, 61, 46)"
+    assert_accessible(page, "the portal with the provider's brand")
     assert page.console_errors == []  # type: ignore[attr-defined]
