@@ -123,3 +123,16 @@ def test_finance_and_support_get_403_and_nothing_changes(who, request):
     assert MethodConfig.objects.get(method="card").mode == "test"
     home = client.get("/backoffice/").content.decode()
     assert "Gateway settings" not in home and "gatewaysecret" not in home
+
+
+def test_a_stored_value_can_be_removed_and_the_default_comes_back(administrator):
+    _save(administrator, "paystack", "test", PAYDESK_PAYSTACK_SECRET_KEY=TEST_KEY)
+    assert gateway_credential("PAYDESK_PAYSTACK_SECRET_KEY") == TEST_KEY
+    page = administrator.get(GATEWAYS).content.decode()
+    assert "Remove the stored secret key" in page  # only where something is stored
+    assert "id_paystack-live-clear_PAYDESK_PAYSTACK_SECRET_KEY" not in page
+    _save(administrator, "paystack", "test", clear_PAYDESK_PAYSTACK_SECRET_KEY="on")
+    assert not GatewaySecret.objects.exists()
+    assert gateway_credential("PAYDESK_PAYSTACK_SECRET_KEY") == "sk_test_paydesk_sandbox_paystack"
+    removed = AuditEntry.objects.filter(action="gateway_credentials.update").latest("id")
+    assert removed.after == {"gateway": "paystack", "mode": "test", "Secret key": "removed"}

@@ -14,10 +14,23 @@ LOGO_HELP = (
 )
 
 
-class CredentialSetForm(forms.Form):
-    """The test or the live set of one gateway: an empty field keeps what is stored."""
+def _lower_first(label: str) -> str:
+    """'Secret key' → 'secret key', 'API base' stays (an acronym)."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
-    def __init__(self, entry: GatewayCredentials, mode: str, *args: Any, **kwargs: Any) -> None:
+
+class CredentialSetForm(forms.Form):
+    """The test or the live set of one gateway: an empty field keeps what is stored; a stored
+    value also gets a *Remove* box."""
+
+    def __init__(
+        self,
+        entry: GatewayCredentials,
+        mode: str,
+        *args: Any,
+        stored: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("prefix", f"{entry.gateway}-{mode}")
         super().__init__(*args, **kwargs)
         self.entry = entry
@@ -30,9 +43,10 @@ class CredentialSetForm(forms.Form):
             self.fields[field.setting] = forms.CharField(
                 label=field.label, required=False, strip=True, widget=widget, max_length=2000
             )
-            self.fields[f"clear_{field.setting}"] = forms.BooleanField(
-                label=f"Remove the stored {field.label.lower()}", required=False
-            )
+            if field.setting in stored:
+                self.fields[f"clear_{field.setting}"] = forms.BooleanField(
+                    label=f"Remove the stored {_lower_first(field.label)}", required=False
+                )
 
     def values(self) -> dict[str, str]:
         return {f.setting: self.cleaned_data.get(f.setting) or "" for f in self.entry.fields}

@@ -77,6 +77,10 @@ def _set_rows(entry: GatewayCredentials, mode: str, stored: dict[Any, Any]) -> l
     return rows
 
 
+def _stored_settings(stored: dict[tuple[str, str], Any], mode: str) -> frozenset[str]:
+    return frozenset(setting for (set_mode, setting) in stored if set_mode == mode)
+
+
 def _gateway_block(entry: GatewayCredentials, forms: dict[str, Any]) -> dict[str, Any]:
     stored = stored_rows(entry.gateway)
     last = (
@@ -97,7 +101,8 @@ def _gateway_block(entry: GatewayCredentials, forms: dict[str, Any]) -> dict[str
             {
                 "mode": mode,
                 "rows": _set_rows(entry, mode, stored),
-                "form": forms.get(mode) or CredentialSetForm(entry, mode),
+                "form": forms.get(mode)
+                or CredentialSetForm(entry, mode, stored=_stored_settings(stored, mode)),
             }
             for mode in MODES
         ],
@@ -140,7 +145,8 @@ def credentials_save_view(
 ) -> HttpResponse:
     _admin_only(request, post=True)
     entry = _entry(gateway, mode)
-    form = CredentialSetForm(entry, mode, request.POST)
+    stored = _stored_settings(stored_rows(gateway), mode)
+    form = CredentialSetForm(entry, mode, request.POST, stored=stored)
     if form.is_valid():
         try:
             changed = credentials_save(
