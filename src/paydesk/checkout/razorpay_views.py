@@ -13,7 +13,6 @@ and Razorpay's API origin (frame, connect).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from paydesk.gateways.razorpay.gateway import checkout_js_url
 from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
+from paydesk.provider.brand import brand_current
 from paydesk.web.middleware import policy_with
 
 
@@ -72,7 +72,7 @@ def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) 
             "order_id": payment.gateway_reference,
             "amount": str(charged.to_minor_units()),
             "currency": charged.currency,
-            "name": settings.PAYDESK_PROVIDER_NAME,
+            "name": brand_current().name,
             "description": payment.description,
             "email": request.user.email,  # type: ignore[union-attr]
             "reference": payment.reference,
