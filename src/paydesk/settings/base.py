@@ -303,8 +303,9 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
-# checked with, from the environment only (never the database, never logged). An empty one
-# refuses every notification of that gateway.
+# checked with. Read through gateways/credentials.py: the environment wins, else the back
+# office's encrypted store (docs/provider-settings.md); never logged. An empty one refuses every
+# notification of that gateway.
 PAYDESK_STRIPE_WEBHOOK_SECRET = os.environ.get("PAYDESK_STRIPE_WEBHOOK_SECRET", "")
 PAYDESK_RAZORPAY_WEBHOOK_SECRET = os.environ.get("PAYDESK_RAZORPAY_WEBHOOK_SECRET", "")
 PAYDESK_PAYSTACK_SECRET_KEY = os.environ.get("PAYDESK_PAYSTACK_SECRET_KEY", "")
@@ -319,8 +320,9 @@ PAYDESK_PAYPAL_CERT_HOSTS = env_list(
 # the tests name their own.
 PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetch"
 
-# Online gateways (docs/gateways.md). Keys and secrets from the environment only, never the
-# database; an API base left empty means the gateway's live API, or the sandbox when it is on.
+# Online gateways (docs/gateways.md). Keys and secrets from the environment, else the back
+# office's encrypted store for the method's mode (gateways/credentials.py); an API base left
+# empty means the gateway's live API, or the sandbox when it is on.
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
 if PAYDESK_SANDBOX:  # the sandbox's app (its tables, its pages) only where it is on
