@@ -62,3 +62,17 @@ def test_a_key_that_is_not_a_fernet_key_stops_the_start():
     assert fernet_keys_parse(f" {good} ,", setting="PAYDESK_SECRETS_KEYS") == (good,)
     with pytest.raises(ImproperlyConfigured, match="key 2 is not a Fernet key"):
         fernet_keys_parse(f"{good},not-a-key", setting="PAYDESK_SECRETS_KEYS")
+
+
+def test_an_unreadable_secret_refuses_the_webhook_and_says_so_never_a_500(
+    admin_user, settings, caplog, client
+):
+    settings.PAYDESK_SECRETS_KEYS = (Fernet.generate_key().decode(),)
+    credentials_save(actor=admin_user, gateway="stripe", mode="test",
+                     values={"PAYDESK_STRIPE_WEBHOOK_SECRET": "whsec_stored_then_lost_key"})
+    settings.PAYDESK_SECRETS_KEYS = (Fernet.generate_key().decode(),)  # the key was lost
+    answer = client.post("/webhooks/stripe/", b'{"id": "evt_1"}', content_type="application/json",
+                         headers={"Stripe-Signature": "t=1,v1=00"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_signature"
+    assert "PAYDESK_STRIPE_WEBHOOK_SECRET is stored but cannot be decrypted" in caplog.text
+    assert "whsec_stored_then_lost_key" not in caplog.text

@@ -26,6 +26,7 @@ from paydesk.checkout.credentials import (
     BACK_OFFICE,
     DEFAULT,
     ENVIRONMENT,
+    UNREADABLE,
     credential_lookup,
     credentials_for,
     method_mode,
@@ -44,6 +45,7 @@ SOURCE_TEXT = {
     ENVIRONMENT: "from the environment",
     BACK_OFFICE: "stored here",
     DEFAULT: "the sandbox's default",
+    UNREADABLE: "stored here, but it cannot be decrypted: check PAYDESK_SECRETS_KEYS",
     "": "not set",
 }
 

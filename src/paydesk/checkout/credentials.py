@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -20,10 +21,13 @@ from paydesk.checkout.models import GatewayMode, MethodConfig
 from paydesk.errors import PaydeskError
 from paydesk.gateways.credentials import BY_GATEWAY, BY_SETTING, GatewayCredentials
 from paydesk.provider.credentials import stored_value
+from paydesk.provider.crypto import SecretUnreadable
 
 ENVIRONMENT = "environment"
 BACK_OFFICE = "back office"
 DEFAULT = "default"
+UNREADABLE = "unreadable"
+logger = logging.getLogger("paydesk.provider")
 
 
 class ModeSwitchRefused(PaydeskError):
@@ -54,7 +58,15 @@ def credential_lookup(setting: str, mode: str | None = None) -> Resolved:
         return Resolved(from_env, ENVIRONMENT)
     entry = BY_SETTING.get(setting)
     if entry is not None:
-        stored = stored_value(setting, mode or _mode_now(entry.method))
+        try:
+            stored = stored_value(setting, mode or _mode_now(entry.method))
+        except SecretUnreadable:
+            # Never a 500 (a webhook is refused as unsigned, a call says it is not configured);
+            # the operator is told, without the value.
+            logger.error(
+                "%s is stored but cannot be decrypted: check PAYDESK_SECRETS_KEYS.", setting
+            )
+            return Resolved("", UNREADABLE)
         if stored:
             return Resolved(stored, BACK_OFFICE)
     default = str(getattr(settings, setting, "") or "")
