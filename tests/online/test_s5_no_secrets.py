@@ -75,7 +75,7 @@ def _pay_by_card(page, sandbox, online_customer) -> list[str]:
 
 
 def _save_and_pay_by_sepa(page, sandbox, online_customer) -> list[str]:
-    user = online_customer("card", "EUR", account="EUR")
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
     page.context.clear_cookies()
     sign_in(page, sandbox.url, user)
     save_sepa_in_browser(page, sandbox)

@@ -36,6 +36,7 @@ from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
+from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
 
 
@@ -105,6 +106,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     "total_display",
                     "status_badge",
                     "method",
+                    "paid_with",
                     "description",
                     "staff_comment",
                     "fee_display",
@@ -307,6 +309,19 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     @admin.display(description=_("disputes"))
     def disputes_display(self, obj: Payment) -> str:
         return disputes_html(obj)
+
+    @admin.display(description=_("paid with"))
+    def paid_with(self, obj: Payment) -> str:
+        """The saved method that paid ("SEPA Direct Debit •••• 3000, mandate mandate_…")."""
+        charge = SavedMethodCharge.objects.filter(payment=obj).first()
+        if charge is None:
+            return "-"
+        if charge.mandate:
+            return _("%(method)s, mandate %(mandate)s") % {
+                "method": charge.label,
+                "mandate": charge.mandate,
+            }
+        return charge.label
 
     @admin.display(description=_("balance after"))
     def balance_after_display(self, obj: Payment) -> str | None:

@@ -86,7 +86,8 @@ def _stored_settings(stored: dict[tuple[str, str], Any], mode: str) -> frozenset
 def _gateway_block(entry: GatewayCredentials, forms: dict[str, Any]) -> dict[str, Any]:
     stored = stored_rows(entry.gateway)
     last = (
-        PaymentLogEntry.objects.filter(gateway=entry.gateway, direction="received")
+        # the payment log names a gateway by the method it serves (Stripe's: card, sepa_debit)
+        PaymentLogEntry.objects.filter(gateway__in=entry.methods, direction="received")
         .order_by("-received_at")
         .values_list("received_at", flat=True)
         .first()

@@ -20,12 +20,14 @@ from paydesk.checkout.credentials import method_mode
 from paydesk.checkout.models import GatewayMode, MethodConfig, Quote
 from paydesk.errors import MethodUnavailable
 from paydesk.fx.selectors import rate_for
+from paydesk.gateways.credentials import BY_METHOD
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
 
 # The methods Finance's "Pause online payment methods" switch takes away.
 ONLINE_METHODS = frozenset(
     {
         PaymentMethod.CARD,
+        PaymentMethod.SEPA_DEBIT,
         PaymentMethod.PAYPAL,
         PaymentMethod.RAZORPAY,
         PaymentMethod.PAYSTACK,
@@ -55,11 +57,22 @@ class AvailableMethod:
     @property
     def test_mode(self) -> bool:
         """An online method using its gateway's test credentials: customers see a badge."""
-        return self.method in ONLINE_METHODS and self.config.mode == GatewayMode.TEST
+        entry = BY_METHOD.get(self.method)
+        if entry is None or self.method not in ONLINE_METHODS:
+            return False
+        if entry.method == self.method:
+            return self.config.mode == GatewayMode.TEST
+        return method_mode(entry.method) == GatewayMode.TEST  # SEPA: the card method's mode
 
 
 def method_in_test_mode(method: str) -> bool:
-    return method in ONLINE_METHODS and method_mode(method) == GatewayMode.TEST
+    """Whether `method`'s gateway uses its test set now (the mode of the method that picks it)."""
+    entry = BY_METHOD.get(method)
+    return (
+        entry is not None
+        and method in ONLINE_METHODS
+        and method_mode(entry.method) == GatewayMode.TEST
+    )
 
 
 def test_mode_set(payments: list[Any]) -> None:

@@ -48,13 +48,20 @@ class CredentialField:
 
 @dataclass(frozen=True, slots=True)
 class GatewayCredentials:
-    """A gateway's credentials: the Pay via method it serves and its webhook path."""
+    """A gateway's credentials: the Pay via method whose mode picks the set, the webhook path,
+    and the other methods the same account serves (Stripe's SEPA Direct Debit follows the card
+    method's mode: one Stripe account, one set of keys)."""
 
     gateway: str
     method: str
     display_name: str
     fields: tuple[CredentialField, ...]
     webhook_path: str
+    also_serves: tuple[str, ...] = ()
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return (self.method, *self.also_serves)
 
     def field(self, setting: str) -> CredentialField:
         for candidate in self.fields:
@@ -90,6 +97,7 @@ CATALOGUE: tuple[GatewayCredentials, ...] = (
             _api_base("STRIPE"),
         ),
         "/webhooks/stripe/",
+        also_serves=("sepa_debit",),
     ),
     GatewayCredentials(
         "paypal",
@@ -152,6 +160,7 @@ CATALOGUE: tuple[GatewayCredentials, ...] = (
 )
 BY_GATEWAY = {entry.gateway: entry for entry in CATALOGUE}
 BY_SETTING = {f.setting: entry for entry in CATALOGUE for f in entry.fields}
+BY_METHOD = {method: entry for entry in CATALOGUE for method in entry.methods}
 
 
 def gateway_credential(setting: str) -> str:

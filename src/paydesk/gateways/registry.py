@@ -38,6 +38,14 @@ def gateway_for(method: str) -> Gateway:
     return _load(dotted_path)
 
 
+def gateway_for_or_none(method: str) -> Gateway | None:
+    """The gateway serving `method`, or None when none is registered."""
+    try:
+        return gateway_for(method)
+    except GatewayNotConfigured:
+        return None
+
+
 def gateway_secrets_status(method: str) -> dict[str, bool]:
     """Each environment variable the gateway needs → whether it is set (never its value)."""
     try:

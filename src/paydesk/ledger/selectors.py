@@ -98,6 +98,7 @@ CUSTOMER_PAYMENT_FIELDS = (
     "balance_after",
     "original",
     "relation",
+    "pending_reason",  # why a pending row waits (a SEPA debit: the banks take days)
 )
 
 

@@ -49,3 +49,20 @@ class MethodSetup(models.Model):
 
     def __str__(self) -> str:
         return self.setup_intent
+
+
+class SavedMethodCharge(models.Model):
+    """Which saved method paid a payment (written with the payment, in its transaction): what it
+    showed ("SEPA Direct Debit •••• 3000") and, for a SEPA debit, the mandate it was taken
+    under, for Finance's payment page. Ids and last four only."""
+
+    payment = models.OneToOneField(
+        "ledger.Payment", on_delete=models.PROTECT, related_name="saved_method_charge"
+    )
+    payment_method = models.CharField(max_length=120)
+    method_type = models.CharField(max_length=20, choices=MethodType.choices)
+    label = models.CharField(max_length=80)
+    mandate = models.CharField(max_length=120, blank=True)
+
+    def __str__(self) -> str:
+        return self.label

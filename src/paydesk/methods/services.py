@@ -23,7 +23,7 @@ from paydesk.audit.services import audit_record
 from paydesk.errors import GatewayError, NotFound, PaydeskError, PermissionDenied
 from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
 from paydesk.methods.access import can_manage_methods
-from paydesk.methods.models import MethodSetup, MethodType, StripeCustomer
+from paydesk.methods.models import MethodSetup, MethodType, SavedMethodCharge, StripeCustomer
 
 EXPIRING_DAYS = 30
 SETUP_SUCCEEDED = "succeeded"
@@ -44,10 +44,14 @@ class SavedMethod:
     mandate: str = ""
 
     @property
-    def label(self) -> str:
+    def plain_label(self) -> str:
+        """"Card •••• 4242", "SEPA Direct Debit •••• 3000"."""
         name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else "Card"
-        text = f"{name} •••• {self.last4}"
-        return f"{text} (default)" if self.is_default else text
+        return f"{name} •••• {self.last4}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.plain_label} (default)" if self.is_default else self.plain_label
 
     @property
     def brand_text(self) -> str:
@@ -295,3 +299,21 @@ def saved_method_remove(
                  customer_id=customer.pk,
                  before={"payment_method": payment_method, "default": was_default},
                  after={"default_payment_method": next_default if was_default else None})
+
+
+def saved_method_charge_record(*, payment: Any, method: SavedMethod) -> SavedMethodCharge:
+    """Keep which saved method pays `payment` (call it in the payment's transaction) and, for a
+    SEPA debit, the mandate Paydesk kept when the customer saved it."""
+    mandate = (
+        MethodSetup.objects.filter(customer_id=payment.customer_id, payment_method=method.id)
+        .exclude(mandate="")
+        .values_list("mandate", flat=True)
+        .first()
+    ) or ""
+    return SavedMethodCharge.objects.create(
+        payment=payment,
+        payment_method=method.id,
+        method_type=method.type,
+        label=method.plain_label,
+        mandate=mandate,
+    )

@@ -296,6 +296,8 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
     "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
     "card": "paydesk.gateways.stripe.gateway.StripeCardGateway",
+    # Offered only with a saved mandate (Make Payment's saved methods; docs/methods.md).
+    "sepa_debit": "paydesk.gateways.stripe.gateway.StripeSepaGateway",
     "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
     "paystack": "paydesk.gateways.paystack.gateway.PaystackGateway",
     "nowpayments": "paydesk.gateways.nowpayments.gateway.NowPaymentsGateway",

@@ -266,3 +266,20 @@ class StripeCardGateway:
                 f"not {request.refund_reference}."
             )
         return event
+
+
+class StripeSepaGateway(StripeCardGateway):
+    """SEPA Direct Debit: the same Stripe PaymentIntents, paid with a SEPA mandate the customer
+    saved (`sepa_debit` PaymentMethod, docs/methods.md). Its own Pay via value, so its payments,
+    quotes and settings say SEPA Direct Debit; `name` stays Stripe's ("card") so webhooks,
+    returns and re-queries reach the payment exactly like a card's. Euros only; only with a
+    saved mandate (there is no form to type an IBAN into at Make Payment)."""
+
+    display_name = "SEPA Direct Debit"
+    hosted_origins: tuple[str, ...] = ()
+    needs_browser = False
+    fields = ("amount", "currency")
+    saved_method_only = True
+
+    def supported_currencies(self) -> frozenset[str] | None:
+        return frozenset({"EUR"})

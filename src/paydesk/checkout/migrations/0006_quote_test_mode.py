@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checkout', '0004_payment_log_append_only'),
+        ('checkout', '0005_sepa_debit_method'),
     ]
 
     operations = [
