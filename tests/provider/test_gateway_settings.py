@@ -156,3 +156,13 @@ def test_a_webhook_is_checked_with_the_stored_secret_and_its_time_shown(administ
     block = administrator.get(GATEWAYS).content.decode().split('id="gateway-paystack"')[1]
     last = block.split("Last notification received:")[1].split("</p>")[0]
     assert "<time datetime=" in last and "none yet" not in last
+
+
+def test_sepa_debit_follows_the_card_methods_mode_one_stripe_account():
+    from paydesk.checkout.selectors import method_in_test_mode
+
+    MethodConfig.objects.filter(method="sepa_debit").update(mode="live")
+    assert method_in_test_mode("sepa_debit")  # the card method (Stripe's keys) is in test mode
+    MethodConfig.objects.filter(method="card").update(mode="live")
+    assert not method_in_test_mode("sepa_debit") and not method_in_test_mode("card")
+    assert not method_in_test_mode("bank_transfer")  # no gateway keys: never a badge
