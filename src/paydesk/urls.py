@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),
     path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
+    path("brand/", include("paydesk.provider.urls")),  # the logo and colour: public
     path("", include("paydesk.portal.urls")),
 ]
 

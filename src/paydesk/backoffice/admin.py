@@ -13,6 +13,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_notifications,
     admin_payments,
     admin_portal,
+    admin_provider,
     admin_users,
     admin_vouchers,
 )

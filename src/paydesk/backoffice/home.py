@@ -88,16 +88,11 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "autotopup.topup",
     )),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
-    (
-        "Settings",
-        (
-            "checkout.methodconfig",
-            "banktransfers.bankdetails",
-            "fx.exchangerate",
-            "accounts.portaldefaults",
-            "backoffice.staffuser",
-        ),
-    ),
+    ("Settings", (
+        "checkout.methodconfig", "provider.gatewaysecret", "provider.brand",
+        "banktransfers.bankdetails", "fx.exchangerate", "accounts.portaldefaults",
+        "backoffice.staffuser",
+    )),
     ("Records", ("audit.auditentry", "notifications.outboundemail")),
 )
 

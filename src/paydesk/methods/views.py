@@ -37,6 +37,7 @@ from paydesk.methods.services import (
     saved_method_remove,
     saved_methods_list,
 )
+from paydesk.provider.brand import brand_current
 from paydesk.web.middleware import policy_with
 
 SEPA_MANDATE = (
@@ -50,7 +51,7 @@ SEPA_MANDATE = (
 
 
 def sepa_mandate_text() -> str:
-    return SEPA_MANDATE.format(provider=settings.PAYDESK_PROVIDER_NAME or "us")
+    return SEPA_MANDATE.format(provider=brand_current().name or "us")
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], *, stripe_js: bool = False,

@@ -34,6 +34,7 @@ from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
+from paydesk.provider.brand import brand_email_context
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ def _enqueue(
     unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
     if not unique:
         return 0
+    context = {**context, **brand_email_context()}  # the provider's name, logo, colour, footer
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body_text = render_to_string(f"{template}.txt", context)

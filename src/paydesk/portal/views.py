@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.checkout.models import Quote
+from paydesk.checkout.selectors import test_mode_set
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.attempts import payment_list_unfinished
@@ -149,6 +150,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             size=settings.PAYDESK_PAGE_SIZE,
         )
         refunded_totals_set(page.rows)  # "refunded X of Y" on the page's top-ups: one query
+        test_mode_set(page.rows)  # a Test mode badge on payments made with test credentials
         params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
         number, count, capped = _page_numbers(request, rows, page)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from paydesk.settings.values import Threshold, env_amount, env_threshold
+from paydesk.settings.values import Threshold, env_amount, env_fernet_keys, env_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PAYDESK_VAR_DIR", Path.cwd() / "var"))
@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "paydesk.methods",
     "paydesk.imports",
     "paydesk.autotopup",
+    "paydesk.provider",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -122,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
                 "paydesk.autotopup.context.low_balance",
+                "paydesk.provider.context.brand",
             ],
         },
     }
@@ -313,8 +315,9 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
-# checked with, from the environment only (never the database, never logged). An empty one
-# refuses every notification of that gateway.
+# checked with. Read through gateways/credentials.py: the environment wins, else the back
+# office's encrypted store (docs/provider-settings.md); never logged. An empty one refuses every
+# notification of that gateway.
 PAYDESK_STRIPE_WEBHOOK_SECRET = os.environ.get("PAYDESK_STRIPE_WEBHOOK_SECRET", "")
 PAYDESK_RAZORPAY_WEBHOOK_SECRET = os.environ.get("PAYDESK_RAZORPAY_WEBHOOK_SECRET", "")
 PAYDESK_PAYSTACK_SECRET_KEY = os.environ.get("PAYDESK_PAYSTACK_SECRET_KEY", "")
@@ -329,14 +332,21 @@ PAYDESK_PAYPAL_CERT_HOSTS = env_list(
 # the tests name their own.
 PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetch"
 
-# Online gateways (docs/gateways.md). Keys and secrets from the environment only, never the
-# database; an API base left empty means the gateway's live API, or the sandbox when it is on.
+# Online gateways (docs/gateways.md). Keys and secrets from the environment, else the back
+# office's encrypted store for the method's mode (gateways/credentials.py); an API base left
+# empty means the gateway's live API, or the sandbox when it is on.
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
 if PAYDESK_SANDBOX:  # the sandbox's app (its tables, its pages) only where it is on
     INSTALLED_APPS = [*INSTALLED_APPS, "paydesk.sandbox"]
 PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
 PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.events.gateway_exchange_record"
+# Every gateway credential is read through this (gateways/credentials.py): the environment wins,
+# then the back office's encrypted store for the method's mode (docs/provider-settings.md).
+PAYDESK_CREDENTIAL_RESOLVER = "paydesk.checkout.credentials.credential_resolve"
+# Fernet keys that encrypt those stored credentials, the first one encrypting; empty: one key
+# derived from SECRET_KEY. `paydesk rotate-secrets-key` re-encrypts under the first.
+PAYDESK_SECRETS_KEYS = env_fernet_keys("PAYDESK_SECRETS_KEYS")
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))
