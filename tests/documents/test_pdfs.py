@@ -14,7 +14,7 @@ from facturx import get_xml_from_pdf, xml_check_xsd
 from lxml import etree
 from pypdf import PdfReader
 
-from paydesk.documents.models import Document, TaxRule
+from paydesk.documents.models import Document, InvoicingSettings, TaxRule
 from paydesk.documents.render import document_pdf, receipt_pdf
 from paydesk.errors import NotFound
 from paydesk.ledger.posting import PaidDetails
@@ -145,3 +145,25 @@ def test_non_latin_customer_names_print(name):
         pdfium_text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
         assert name in pdfium_text
         assert inked_share(pdf) > 0.005
+
+
+@pytest.mark.django_db
+def test_the_brand_names_the_provider_and_its_png_logo_heads_the_receipt(admin_user):
+    from PIL import Image
+
+    from paydesk.provider.brand import brand_update
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(buffer, format="PNG")
+    brand_update(actor=admin_user, name="Carrier Brand", logo=buffer.getvalue(), logo_name="l.png")
+    invoicing_on(enabled=False)
+    paid = topup(billed_customer(), total="10.00")
+    pdf = receipt_pdf(paid)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    images = [name for name, obj in page["/Resources"]["/XObject"].items()
+              if obj.get_object()["/Subtype"] == "/Image"]  # fmt: skip
+    assert images
+    assert "Paydesk Telecom Ltd" in text_of(pdf)  # the legal name from the invoicing settings
+    invoicing_on_rows = InvoicingSettings.objects.all()
+    invoicing_on_rows.update(legal_name="")
+    assert "Carrier Brand" in text_of(receipt_pdf(paid))  # no legal name: the brand's name

@@ -6,6 +6,7 @@ only when the text needs them (the CJK collection is large to load).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -98,6 +99,7 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
     subject: str = ""
     created: datetime | None = None
+    logo: bytes | None = None  # a PNG drawn in place of the brand name
 
     def all_text(self) -> str:
         parts = [self.title, self.number, self.brand, self.seller.name, self.buyer.name]
@@ -112,7 +114,11 @@ def render(sheet: Sheet) -> bytes:
     pdf = _new_pdf(sheet)
     pdf.set_text_color(*INK)
     _font(pdf, 18, bold=True)
-    pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
+    if sheet.logo:
+        pdf.image(io.BytesIO(sheet.logo), x=15, y=15, h=12, alt_text=sheet.brand)
+        pdf.set_xy(15 + WIDTH / 2, 15)
+    else:
+        pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
     _font(pdf, 16, bold=True)
     pdf.cell(WIDTH / 2, 9, sheet.title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _font(pdf, 10)

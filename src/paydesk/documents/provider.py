@@ -1,22 +1,24 @@
 """The provider's and the customer's details as documents print them: the one place that reads
-them, so that the provider's brand settings can be repointed here alone."""
+them. The trading name and the logo are the provider's brand (provider/brand.py, the back
+office's *Brand*); the legal details what the brand lacks, in the invoicing settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-
 from paydesk.accounts.models import BillingProfile, Customer
 from paydesk.accounts.taxids import country_names
 from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
+from paydesk.provider.brand import brand_current
+from paydesk.provider.models import Brand, LogoType
 
 
 def provider_details() -> dict[str, Any]:
-    """Seller: trading name (PAYDESK_PROVIDER_NAME), legal name, address lines, country, tax id
-    and the standard tax rate (a string, percent) from the invoicing settings."""
+    """Seller: trading name (the brand's, else PAYDESK_PROVIDER_NAME), legal name, address
+    lines, country, tax id and the standard tax rate (a string, percent) from the invoicing
+    settings."""
     current = InvoicingSettings.current()
-    name = settings.PAYDESK_PROVIDER_NAME
+    name = brand_current().name
     return {
         "name": name,
         "legal_name": current.legal_name or name,
@@ -26,6 +28,15 @@ def provider_details() -> dict[str, Any]:
         "tax_id": current.tax_id,
         "tax_rate": str(current.tax_rate),
     }
+
+
+def provider_logo() -> bytes | None:
+    """The brand's logo when it is a PNG (printed at the top of every document), else None:
+    the header then prints the trading name."""
+    row = Brand.objects.filter(pk=1).values_list("logo", "logo_type").first()
+    if row is None or row[1] != LogoType.PNG or not row[0]:
+        return None
+    return bytes(row[0])
 
 
 def customer_details(customer: Customer) -> dict[str, Any]:
