@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /health/live and /health/ready, answered before anything else (docs/deployment.md).
+    "paydesk.web.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paydesk.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
