@@ -7,6 +7,7 @@ paydesk.checkout, paydesk.vouchers and paydesk.banktransfers services.
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
 import hashlib
+import json
 import secrets
 import zoneinfo
 
@@ -17,7 +18,7 @@ from ninja import Query, Router
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.api.auth import Caller
 from paydesk.api.errors import ApiError
-from paydesk.api.idempotency import idempotent
+from paydesk.api.idempotency import idempotent, idempotent_storing
 from paydesk.api.models import ApiScope
 from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
@@ -224,12 +225,25 @@ def _outcome_message(checkout: Checkout) -> str:
     return checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
 
 
+# The offline methods touch nothing but the database: their request is one transaction.
+OFFLINE_METHODS = frozenset({PaymentMethod.BANK_TRANSFER, PaymentMethod.VOUCHER})
+
+
+def _offline_method(request: HttpRequest) -> bool:
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return False
+    method = body.get("method") if isinstance(body, dict) else None
+    return isinstance(method, str) and method.strip() in OFFLINE_METHODS
+
+
 @router.post(
     "/payments",
     response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS},
     summary="Make a payment",
 )
-@idempotent
+@idempotent_storing(None, one_transaction=_offline_method)
 def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     """Bank transfer → the pending transfer with its reference and the bank details; voucher →
     redeemed (credited, or a bonus armed); an online method → the URL the customer must visit."""
@@ -262,8 +276,10 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
             }
         return json_response(201, data, MakePaymentOut)
     token, saved = (payload.payment_method or "").strip(), ""
-    if token and method == PaymentMethod.CARD and saved_method_is_own(
-        customer=customer, payment_method=token
+    if (
+        token
+        and method == PaymentMethod.CARD
+        and saved_method_is_own(customer=customer, payment_method=token)
     ):
         token, saved = "", token  # one of the caller's saved methods (another's → 404)
     checkout = checkout_start(
