@@ -225,17 +225,20 @@ def _outcome_message(checkout: Checkout) -> str:
     return checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
 
 
-# The offline methods touch nothing but the database: their request is one transaction.
-OFFLINE_METHODS = frozenset({PaymentMethod.BANK_TRANSFER, PaymentMethod.VOUCHER})
+# A bank transfer touches nothing but the database: its request is one transaction. Not a
+# voucher: its failure counters (the shared cache, a table when there is no Redis) must count a
+# guess the moment it starts, seen by every parallel guess — never held back in a transaction
+# (and, in a table, one row per address that every redemption would wait on until commit).
+ONE_TRANSACTION_METHODS = frozenset({PaymentMethod.BANK_TRANSFER})
 
 
-def _offline_method(request: HttpRequest) -> bool:
+def _one_transaction(request: HttpRequest) -> bool:
     try:
         body = json.loads(request.body)
     except ValueError:
         return False
     method = body.get("method") if isinstance(body, dict) else None
-    return isinstance(method, str) and method.strip() in OFFLINE_METHODS
+    return isinstance(method, str) and method.strip() in ONE_TRANSACTION_METHODS
 
 
 @router.post(
@@ -243,7 +246,7 @@ def _offline_method(request: HttpRequest) -> bool:
     response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS},
     summary="Make a payment",
 )
-@idempotent_storing(None, one_transaction=_offline_method)
+@idempotent_storing(None, one_transaction=_one_transaction)
 def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     """Bank transfer → the pending transfer with its reference and the bank details; voucher →
     redeemed (credited, or a bonus armed); an online method → the URL the customer must visit."""
