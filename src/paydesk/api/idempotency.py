@@ -5,7 +5,8 @@ before doing any work: that insert is the lock. Then, for the same caller and ke
 - same method, path and body, first answered → its status and body replayed byte for byte,
   with `Idempotent-Replayed: true`;
 - same request while the first is still running → 409 `idempotency_key_in_use` (the client
-  retries later and then gets the replay; we do not hold a connection waiting);
+  retries later and then gets the replay; we do not hold a connection waiting); a first request
+  still "running" after IN_FLIGHT_ABANDONED died mid-way (a killed server): the retry takes over;
 - another method, path or body → 422 `idempotency_key_mismatch`.
 Refusals by the rules (4xx from PaydeskError) are answers too and are replayed. A request that
 fails with an unexpected error (a 500) leaves no record, so the key can be retried. Requests
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -39,6 +41,8 @@ from paydesk.api.services import IDEMPOTENCY_KEY_MAX
 from paydesk.errors import PaydeskError
 
 REPLAY_HEADER = "Idempotent-Replayed"
+# Longer than any request may run (gunicorn's timeout, deploy/gunicorn.conf.py: 60 s).
+IN_FLIGHT_ABANDONED = timedelta(seconds=90)
 
 
 def _checked_key(raw: str) -> str:
@@ -132,6 +136,29 @@ def _in_one_transaction(
     return response
 
 
+def _in_flight(caller: str, key: str, fingerprint: str) -> IdempotencyRecord:
+    """Insert and commit the in-flight row (IntegrityError: the key is taken). An in-flight row
+    older than IN_FLIGHT_ABANDONED was left by a process that died mid-request (killed, its
+    database connection lost): it is taken over once, or the key would answer 409 for a day.
+    Safe: what that request did is found again by its own keys (checkout_start's, derived from
+    this Idempotency-Key), never done twice."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        abandoned = IdempotencyRecord.objects.filter(
+            caller=caller,
+            key=key,
+            fingerprint=fingerprint,
+            completed_at=None,
+            created_at__lt=timezone.now() - IN_FLIGHT_ABANDONED,
+        ).delete()[0]
+        if not abandoned:
+            raise
+    with transaction.atomic():
+        return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+
+
 def _idempotent(
     view: Callable[..., HttpResponse],
     redact: Callable[[bytes], bytes] | None,
@@ -149,10 +176,7 @@ def _idempotent(
             identity = (caller, key, fingerprint)
             return _in_one_transaction(view, redact, request, identity, *args, **kwargs)
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    caller=caller, key=key, fingerprint=fingerprint
-                )
+            record = _in_flight(caller, key, fingerprint)
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
             if existing is None:  # purged in between: rare, and retrying is safe
