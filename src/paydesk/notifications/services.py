@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -311,9 +312,21 @@ def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
     return delivered
 
 
+def message_id(row: OutboundEmail) -> str:
+    """The row's own Message-ID, the same at every attempt: delivery is at least once (a sender
+    killed between the SMTP server's 250 and marking the row sent sends it again), and a resend
+    carrying the same Message-ID is the same message to mail clients, which show it once."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<paydesk-email-{row.pk}.{int(row.created_at.timestamp())}@{domain}>"
+
+
 def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
     message = EmailMultiAlternatives(
-        subject=row.subject, body=row.body_text, to=[row.to], connection=connection
+        subject=row.subject,
+        body=row.body_text,
+        to=[row.to],
+        connection=connection,
+        headers={"Message-ID": message_id(row)},
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
