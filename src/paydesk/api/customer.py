@@ -11,6 +11,7 @@ import json
 import secrets
 import zoneinfo
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router
@@ -225,20 +226,22 @@ def _outcome_message(checkout: Checkout) -> str:
     return checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
 
 
-# A bank transfer touches nothing but the database: its request is one transaction. Not a
-# voucher: its failure counters (the shared cache, a table when there is no Redis) must count a
-# guess the moment it starts, seen by every parallel guess — never held back in a transaction
-# (and, in a table, one row per address that every redemption would wait on until commit).
-ONE_TRANSACTION_METHODS = frozenset({PaymentMethod.BANK_TRANSFER})
-
-
+# A bank transfer or a voucher touches nothing but the database: its request is one transaction
+# with its idempotency record, so the money and the answer commit together (a voucher redeemed
+# by a request that died before recording its answer would otherwise be answered "rejected"
+# when retried). A voucher only while the failure counters are not a database table: they must
+# count a guess the moment it starts, seen by every parallel guess, never held back in a
+# transaction (where, in a table, one row per address would make every redemption wait).
 def _one_transaction(request: HttpRequest) -> bool:
     try:
         body = json.loads(request.body)
     except ValueError:
         return False
     method = body.get("method") if isinstance(body, dict) else None
-    return isinstance(method, str) and method.strip() in ONE_TRANSACTION_METHODS
+    method = method.strip() if isinstance(method, str) else ""
+    if method == PaymentMethod.VOUCHER:
+        return not settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    return method == PaymentMethod.BANK_TRANSFER
 
 
 @router.post(

@@ -13,8 +13,8 @@ fails with an unexpected error (a 500) leaves no record, so the key can be retri
 rejected before the view runs (authentication, schema validation) record nothing. Records are
 kept 24 hours (services.idempotency_purge, a worker job).
 
-A request whose whole work is database writes (a bank transfer: `one_transaction` says
-which) runs instead in ONE transaction with its record: the work, then the answered record
+A request whose whole work is database writes (a bank transfer, a voucher: `one_transaction`
+says which) runs instead in ONE transaction with its record: the work, then the answered record
 inserted last. A second request with the same key that commits first makes this one's insert
 fail on the unique (caller, key): everything it did rolls back and it replays the first answer;
 one still running makes it wait on that index, then replay. Three round trips fewer than the
