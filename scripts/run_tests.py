@@ -4,6 +4,10 @@ Outside CI a missing PostgreSQL skips the second pass with a message; with CI=tr
 failure. Browser tests and tests independent of the database under test (`sqlite_pass_only`)
 run in the SQLite pass; PostgreSQL-only tests (real concurrency) run in the PostgreSQL pass.
 Extra arguments go to pytest.
+
+With two or more cores the two passes run side by side (each pass is mostly one busy core), their
+output streamed line by line with a `[sqlite]` / `[postgres]` prefix; `--serial` runs them one after
+the other. Each pass has its own Redis database for the shared-cache tests.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 
 import psycopg
 
@@ -29,30 +34,76 @@ def postgres_reachable() -> bool:
         return False
 
 
+def pass_command(marker: str, pytest_args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-m", marker, *pytest_args]
+
+
 def run_pass(name: str, env_extra: dict[str, str], marker: str, pytest_args: list[str]) -> int:
-    env = {**os.environ, **env_extra}
-    cmd = [sys.executable, "-m", "pytest", "-m", marker, *pytest_args]
+    cmd = pass_command(marker, pytest_args)
     print(f"\n=== {name} pass: {' '.join(cmd)}", flush=True)
-    return subprocess.call(cmd, env=env)
+    return subprocess.call(cmd, env={**os.environ, **env_extra})
+
+
+def run_side_by_side(passes: dict[str, tuple[dict[str, str], str]], pytest_args: list[str]):
+    """Start every pass at once; stream each one's lines with its name; wait for all."""
+    lock = threading.Lock()
+    results: dict[str, int] = {}
+
+    def pump(name: str, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with lock:
+                sys.stdout.write(f"[{name}] {line}")
+                sys.stdout.flush()
+        results[name] = process.wait()
+
+    threads = []
+    for name, (env_extra, marker) in passes.items():
+        cmd = pass_command(marker, pytest_args)
+        print(f"=== {name} pass: {' '.join(cmd)}", flush=True)
+        process = subprocess.Popen(
+            cmd,
+            env={**os.environ, **env_extra},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        thread = threading.Thread(target=pump, args=(name, process))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--serial", action="store_true", help="one pass after the other")
     args, pytest_args = parser.parse_known_args()
     in_ci = os.environ.get("CI") == "true"
     results: dict[str, int] = {}
+    redis = os.environ.get("PAYDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5").rsplit("/", 1)[0]
+    passes: dict[str, tuple[dict[str, str], str]] = {}
 
     if args.only in (None, "sqlite"):
-        env = {"DATABASE_URL": "", "PAYDESK_TEST_DB": "sqlite"}
-        results["sqlite"] = run_pass("SQLite", env, "not postgres", pytest_args)
+        env = {
+            "DATABASE_URL": "",
+            "PAYDESK_TEST_DB": "sqlite",
+            "PAYDESK_TEST_REDIS_URL": f"{redis}/5",
+        }
+        passes["sqlite"] = (env, "not postgres")
 
     if args.only in (None, "postgres"):
         if postgres_reachable():
             base = PG_ADMIN_URL.rsplit("/", 1)[0]
-            env = {"DATABASE_URL": f"{base}/paydesk", "PAYDESK_TEST_DB": "postgres"}
-            marker = "not browser and not sqlite_pass_only"
-            results["postgres"] = run_pass("PostgreSQL", env, marker, pytest_args)
+            env = {
+                "DATABASE_URL": f"{base}/paydesk",
+                "PAYDESK_TEST_DB": "postgres",
+                "PAYDESK_TEST_REDIS_URL": f"{redis}/6",
+            }
+            passes["postgres"] = (env, "not browser and not sqlite_pass_only")
         elif in_ci:
             print("CI=true and PostgreSQL is not reachable: failing.", file=sys.stderr)
             results["postgres"] = 1
@@ -60,6 +111,13 @@ def main() -> int:
             print(
                 "Skipping the PostgreSQL pass: no PostgreSQL reachable (set PAYDESK_TEST_PG_URL)."
             )
+
+    if len(passes) > 1 and not args.serial and (os.cpu_count() or 1) >= 2:
+        results.update(run_side_by_side(passes, pytest_args))
+    else:
+        for name, (env, marker) in passes.items():
+            label = "SQLite" if name == "sqlite" else "PostgreSQL"
+            results[name] = run_pass(label, env, marker, pytest_args)
 
     print(
         "\n=== summary: "

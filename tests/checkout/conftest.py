@@ -16,6 +16,7 @@ DEFAULT_METHODS = [
     ("bank_transfer", "Bank Transfer", True),
     ("paypal", "PayPal", False),
     ("card", "Credit Card", False),
+    ("sepa_debit", "SEPA Direct Debit", False),
     ("razorpay", "Razor Pay", False),
     ("paystack", "Pay Stack", False),
     ("nowpayments", "Now Payments", False),
@@ -49,7 +50,11 @@ def rates(finance_user):
         day = timezone.localdate() - timedelta(days=days_ago)
         for code, rate in table.items():
             rate_set(
-                base="EUR", quote=code, rate=Decimal(rate), rate_date=day, actor=finance_user,
+                base="EUR",
+                quote=code,
+                rate=Decimal(rate),
+                rate_date=day,
+                actor=finance_user,
                 source="ECB",
             )
 

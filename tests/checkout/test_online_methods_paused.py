@@ -63,8 +63,8 @@ def test_make_payment_says_so_and_refuses_an_online_method(payer, finance_user):
     customer_online_methods_pause(customer=payer.customer, paused=True, actor=finance_user)
     client = sign_in(Client(), payer)
     page = client.get("/pay/").content.decode()
-    assert "Online payment methods (card, PayPal, Razorpay, Paystack, NOWPayments) are paused" \
-        in page
+    assert "Online payment methods (card, SEPA Direct Debit, PayPal, Razorpay, Paystack, " \
+        "NOWPayments) are paused" in page
     assert 'value="paypal"' not in page and 'value="bank_transfer"' in page
     quote = client.get("/pay/quote", {"method": "paypal", "amount": "30", "currency": "USD"})
     errors = json.loads(quote.content)["errors"]

@@ -52,8 +52,12 @@ def sandbox(live_server, settings) -> Sandbox:
     settings.PAYDESK_GATEWAY_TIMEOUT = 2  # the `timeout` switch answers after this
     Switches.objects.update_or_create(
         pk=1,
-        defaults={"webhook_mode": "normal", "api_fault": "none", "fault_gateway": "",
-                  **dict.fromkeys(CASE_SWITCHES, False)},
+        defaults={
+            "webhook_mode": "normal",
+            "api_fault": "none",
+            "fault_gateway": "",
+            **dict.fromkeys(CASE_SWITCHES, False),
+        },
     )
     return Sandbox(url=live_server.url)
 
@@ -61,19 +65,43 @@ def sandbox(live_server, settings) -> Sandbox:
 @pytest.fixture
 def online_customer(rates):  # noqa: F811
     """online_customer("paypal", "USD") → a portal user whose customer (account currency
-    `account`, USD by default) may pay by `method` in `currency` (rates set for both)."""
+    `account`, USD by default) may pay by `method` in `currency` (rates set for both); with
+    `sepa`, by SEPA Direct Debit in euros too (with a saved mandate)."""
 
-    def make(method: str, currency: str = "USD", *, account: str = "USD", **config: object):
+    def make(
+        method: str,
+        currency: str = "USD",
+        *,
+        account: str = "USD",
+        sepa: bool = False,
+        **config: object,
+    ):
         table = {code: "1" for code in {currency, account} if code != "EUR"}
         if table:
-            rates({code: {"USD": "1.0850", "INR": "90.25", "NGN": "1650", "GHS": "16.5",
-                          "ZAR": "20.1", "KES": "140", "JPY": "160.5"}.get(code, "1")
-                   for code in table})
+            rates(
+                {
+                    code: {
+                        "USD": "1.0850",
+                        "INR": "90.25",
+                        "NGN": "1650",
+                        "GHS": "16.5",
+                        "ZAR": "20.1",
+                        "KES": "140",
+                        "JPY": "160.5",
+                    }.get(code, "1")
+                    for code in table
+                }
+            )
         MethodConfig.objects.filter(method=method).update(
             enabled=True, currencies=[currency], amounts_currency=currency, **config
         )
+        if sepa:  # SEPA Direct Debit too (a saved mandate pays in euros)
+            MethodConfig.objects.filter(method="sepa_debit").update(
+                enabled=True, currencies=["EUR"], amounts_currency="EUR"
+            )
+        topup = [currency, "EUR"] if sepa and currency != "EUR" else [currency]
         customer = CustomerFactory(
-            currency=account, topup_currencies=[currency], minimum_payment=Decimal("0")
+            currency=account, topup_currencies=topup, minimum_payment=Decimal("0")
         )
         return PortalUserFactory(customer=customer, can_manage_billing=True)
 

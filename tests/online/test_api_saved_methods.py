@@ -28,43 +28,76 @@ def test_list_default_and_remove(sandbox, online_customer):
         (first, "Card •••• 4242 (default)", "visa", "4242"),
         (second, "Card •••• 4444", "mastercard", "4444"),
     ]
-    made = api.post(f"/api/v1/payment-methods/{second}/default", None,
-                    **{"Idempotency-Key": "default-0001"})
+    made = api.post(
+        f"/api/v1/payment-methods/{second}/default", None, **{"Idempotency-Key": "default-0001"}
+    )
     assert made.status_code == 200 and made.json()["data"][0]["id"] == second
-    again = api.post(f"/api/v1/payment-methods/{second}/default", None,
-                     **{"Idempotency-Key": "default-0001"})
+    again = api.post(
+        f"/api/v1/payment-methods/{second}/default", None, **{"Idempotency-Key": "default-0001"}
+    )
     assert again.content == made.content and again["Idempotent-Replayed"] == "true"
 
-    refused = api.post(f"/api/v1/payment-methods/{second}/remove", None,
-                       **{"Idempotency-Key": "remove-0001"})
+    refused = api.post(
+        f"/api/v1/payment-methods/{second}/remove", None, **{"Idempotency-Key": "remove-0001"}
+    )
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "next_default"
-    removed = api.post(f"/api/v1/payment-methods/{second}/remove?next_default={first}", None,
-                       **{"Idempotency-Key": "remove-0002"})
+    removed = api.post(
+        f"/api/v1/payment-methods/{second}/remove?next_default={first}",
+        None,
+        **{"Idempotency-Key": "remove-0002"},
+    )
     assert removed.status_code == 200
     assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
 
 
-def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
+def test_a_mandate_is_listed_with_its_reference_and_every_method_with_when_added(
+    sandbox, online_customer
+):
     user = online_customer("card", "EUR", account="EUR")
+    setup = save_sepa(sandbox.url, user)
+    [listed] = ApiClient(key_for(user, "read")).get("/api/v1/payment-methods").json()["data"]
+    assert (listed["mandate"], listed["mandate_reference"]) == (
+        setup.mandate, setup.mandate_reference)
+    assert listed["mandate_reference"] and listed["added"].startswith(
+        setup.completed_at.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
     card = save_card(sandbox.url, user)
     mandate = save_sepa(sandbox.url, user).payment_method
     api = ApiClient(key_for(user, "read", "pay"))
-    paid = api.post("/api/v1/payments", {"method": "card", "amount": "10.00", "currency": "EUR",
-                                         "payment_method": card},
-                    **{"Idempotency-Key": "saved-card-0001"})
+    paid = api.post(
+        "/api/v1/payments",
+        {"method": "card", "amount": "10.00", "currency": "EUR", "payment_method": card},
+        **{"Idempotency-Key": "saved-card-0001"},
+    )
     assert paid.status_code == 201, paid.content
     assert paid.json()["outcome"] == "completed"
-    debit = api.post("/api/v1/payments", {"method": "card", "amount": "20.00", "currency": "EUR",
-                                          "payment_method": mandate},
-                     **{"Idempotency-Key": "saved-sepa-0001"})
+    debit = api.post(
+        "/api/v1/payments",
+        {"method": "card", "amount": "20.00", "currency": "EUR", "payment_method": mandate},
+        **{"Idempotency-Key": "saved-sepa-0001"},
+    )
     assert debit.status_code == 201, debit.content
     assert debit.json()["outcome"] == "pending"
     assert debit.json()["message"].startswith("The SEPA Direct Debit is on its way")
+    # A mandate pays as SEPA Direct Debit (whichever method the caller named), its last four
+    # in the description.
+    assert debit.json()["method"] == debit.json()["payment"]["method"] == "sepa_debit"
+    assert debit.json()["payment"]["description"] == "SEPA Direct Debit •••• 3000, €20.00 EUR"
     # A new card's pm (attached to nobody) still pays as before.
-    fresh = api.post("/api/v1/payments", {"method": "card", "amount": "5.00", "currency": "EUR",
-                                          "payment_method": payment_method(sandbox.url)},
-                     **{"Idempotency-Key": "new-card-0001"})
+    fresh = api.post(
+        "/api/v1/payments",
+        {
+            "method": "card",
+            "amount": "5.00",
+            "currency": "EUR",
+            "payment_method": payment_method(sandbox.url),
+        },
+        **{"Idempotency-Key": "new-card-0001"},
+    )
     assert fresh.json()["outcome"] == "completed"
 
 
@@ -75,13 +108,15 @@ def test_another_customers_method_is_404_everywhere(sandbox, online_customer):
     save_card(sandbox.url, other)
     api = ApiClient(key_for(other, "read", "pay"))
     answers = [
-        api.post(f"/api/v1/payment-methods/{theirs}/default", None,
-                 **{"Idempotency-Key": "idor-0001"}),
-        api.post(f"/api/v1/payment-methods/{theirs}/remove", None,
-                 **{"Idempotency-Key": "idor-2"}),
-        api.post("/api/v1/payments", {"method": "card", "amount": "10.50", "currency": "USD",
-                                      "payment_method": theirs},
-                 **{"Idempotency-Key": "idor-0003"}),
+        api.post(
+            f"/api/v1/payment-methods/{theirs}/default", None, **{"Idempotency-Key": "idor-0001"}
+        ),
+        api.post(f"/api/v1/payment-methods/{theirs}/remove", None, **{"Idempotency-Key": "idor-2"}),
+        api.post(
+            "/api/v1/payments",
+            {"method": "card", "amount": "10.50", "currency": "USD", "payment_method": theirs},
+            **{"Idempotency-Key": "idor-0003"},
+        ),
     ]
     for answer in answers:
         assert answer.status_code == 404, answer.content
@@ -99,7 +134,8 @@ def test_permissions_and_scopes(sandbox, online_customer):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
     read_only = ApiClient(key_for(user, "read"))
     assert read_only.get("/api/v1/payment-methods").status_code == 200
-    change = read_only.post(f"/api/v1/payment-methods/{pm}/default", None,
-                            **{"Idempotency-Key": "scope-0001"})
+    change = read_only.post(
+        f"/api/v1/payment-methods/{pm}/default", None, **{"Idempotency-Key": "scope-0001"}
+    )
     assert change.status_code == 403 and change.json()["error"]["code"] == "insufficient_scope"
     assert Payment.objects.filter(status=PaymentStatus.COMPLETED).count() == 0

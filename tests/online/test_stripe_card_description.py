@@ -110,6 +110,10 @@ def test_the_card_is_asked_of_stripe_never_taken_from_the_browser(sandbox, onlin
         ("pm_123456", ""),
         (None, ""),
         ({"type": "sepa_debit"}, ""),
+        # A SEPA mandate: its IBAN's last four only (the method's name says the rest).
+        ({"type": "sepa_debit", "sepa_debit": {"last4": "3000", "country": "DE"}}, "•••• 3000"),
+        ({"type": "sepa_debit", "sepa_debit": {"last4": "30"}}, ""),
+        ({"type": "card", "sepa_debit": {"last4": "3000"}}, ""),
     ],
 )
 def test_card_label(method, label):

@@ -27,15 +27,24 @@ def _signed_in(user) -> Client:
 
 
 def _pay(client: Client, **fields: str):
-    data = {"form_token": token(), "method": "card", "card-amount": "10.50",
-            "card-currency": "USD", "action": "pay", **fields}
+    data = {
+        "form_token": token(),
+        "method": "card",
+        "card-amount": "10.50",
+        "card-currency": "USD",
+        "action": "pay",
+        **fields,
+    }
     return client.post("/pay/", data)
 
 
 def test_the_card_form_holds_no_card_field():
-    # saved_method: the pm_… id of a saved card (issue 14), never card data.
+    # A saved card is its own Pay via choice (its pm_…, issue 14), never card data.
     assert set(CardMethodForm.base_fields) == {
-        "amount", "currency", "quoted_credit", "payment_method_token", "saved_method"
+        "amount",
+        "currency",
+        "quoted_credit",
+        "payment_method_token",
     }
 
 
@@ -123,8 +132,10 @@ def test_the_card_frame_is_frameable_by_this_site_only_and_never_a_form(settings
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("key=pk_test_other&origin=http://testserver", 400),
-     (f"key={settings.PAYDESK_STRIPE_PUBLISHABLE_KEY}&origin=javascript:alert(1)", 400)],
+    [
+        ("key=pk_test_other&origin=http://testserver", 400),
+        (f"key={settings.PAYDESK_STRIPE_PUBLISHABLE_KEY}&origin=javascript:alert(1)", 400),
+    ],
 )
 def test_the_card_frame_refuses_a_wrong_key_or_origin(query, status):
     page = Client().get(f"/sandbox/stripe/elements/card/?{query}")

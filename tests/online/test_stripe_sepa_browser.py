@@ -30,10 +30,14 @@ def save_sepa_in_browser(page, sandbox) -> None:
 
 
 def pay_with_saved_sepa(page, sandbox, amount: str = "20.00") -> None:
+    """Make Payment: choose the saved mandate (offered first), euros only, the quote, Pay."""
     page.goto(f"{sandbox.url}/pay/")
-    page.get_by_label("Pay via").select_option("card")
-    section = page.locator("fieldset[data-method='card']")
-    assert section.get_by_label("SEPA Direct Debit •••• 3000 (default)").is_checked()
+    pay_via = page.get_by_label("Pay via")
+    mandate = pay_via.locator("option", has_text="SEPA Direct Debit •••• 3000")
+    pay_via.select_option(mandate.get_attribute("value"))
+    section = page.locator(f"fieldset[data-method='{pay_via.input_value()}']")
+    assert section.get_by_label("Currency").locator("option").all_inner_texts() == ["EUR"]
+    assert "few business days" in section.locator("[data-sepa-note]").inner_text()
     section.get_by_label("Amount").fill(amount)
     page.locator("[data-quote='total_charged']").wait_for()
     page.get_by_role("button", name="Pay", exact=True).click()
@@ -41,7 +45,7 @@ def pay_with_saved_sepa(page, sandbox, amount: str = "20.00") -> None:
 
 
 def test_save_a_sepa_mandate_pay_and_settle(sandbox, online_customer, page):
-    user = online_customer("card", "EUR", account="EUR")
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=b""))
     sign_in(page, sandbox.url, user)
     save_sepa_in_browser(page, sandbox)

@@ -145,6 +145,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
         "email-outbox: 1 emails delivered",
         "bank-transfer-expiry: 0 transfers expired",
         "gateway-reconcile: 0 gateway payments settled",
+        "autotopup: 0 top-ups and alerts handled",
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
     ]
@@ -159,7 +160,8 @@ def test_worker_names_an_unknown_job():
     from django.core.management.base import CommandError
 
     jobs = (
-        "email-outbox, bank-transfer-expiry, gateway-reconcile, idempotency-purge, sessions-purge"
+        "email-outbox, bank-transfer-expiry, gateway-reconcile, autotopup, idempotency-purge, "
+        "sessions-purge"
     )
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

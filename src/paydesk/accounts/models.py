@@ -24,6 +24,7 @@ class PaymentMethod(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank Transfer")
     PAYPAL = "paypal", _("PayPal")
     CARD = "card", _("Credit Card")
+    SEPA_DEBIT = "sepa_debit", _("SEPA Direct Debit")
     RAZORPAY = "razorpay", _("Razor Pay")
     PAYSTACK = "paystack", _("Pay Stack")
     NOWPAYMENTS = "nowpayments", _("Now Payments")

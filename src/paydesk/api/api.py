@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Schema, Swagger
 from ninja.operation import Operation
 
 from paydesk.api.auth import API_AUTH, CallerThrottle
+from paydesk.api.autotopup import router as autotopup_router
 from paydesk.api.billing import router as billing_router
 from paydesk.api.customer import router as customer_router
 from paydesk.api.errors import install_error_handlers
@@ -63,5 +64,6 @@ def ping(request: HttpRequest) -> dict[str, str]:
 api.add_router("/", customer_router)
 api.add_router("/", billing_router)
 api.add_router("/", methods_router)
+api.add_router("/", autotopup_router)
 for staff_router in staff_routers:
     api.add_router("/staff/", staff_router)

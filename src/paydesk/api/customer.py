@@ -226,6 +226,11 @@ def _outcome_message(checkout: Checkout) -> str:
     return checkout.problem or payment.pending_reason or "The payment is pending at the gateway."
 
 
+# The methods a saved method (payment_method = its pm_…) may be named with: a mandate pays as
+# sepa_debit, a card as card, whichever of the two the caller named.
+SAVED_METHOD_PAYS = frozenset({PaymentMethod.CARD, PaymentMethod.SEPA_DEBIT})
+
+
 # A bank transfer or a voucher touches nothing but the database: its request is one transaction
 # with its idempotency record, so the money and the answer commit together (a voucher redeemed
 # by a request that died before recording its answer would otherwise be answered "rejected"
@@ -284,7 +289,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     token, saved = (payload.payment_method or "").strip(), ""
     if (
         token
-        and method == PaymentMethod.CARD
+        and method in SAVED_METHOD_PAYS
         and saved_method_is_own(customer=customer, payment_method=token)
     ):
         token, saved = "", token  # one of the caller's saved methods (another's → 404)
@@ -300,7 +305,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     )
     payment, quote = checkout.payment, checkout.quote
     data = {
-        "method": method,
+        "method": payment.method,  # a saved SEPA mandate pays as sepa_debit
         "payment": payment_out(payment, customer.currency, show_balance=_shows_balance(customer)),
         "charged": money(quote.total_charged, quote.currency),
     }

@@ -172,7 +172,7 @@ class MakePaymentIn(Input):
         max_length=255,
         description="Card only: the payment-method id (pm_…) Stripe.js made in the browser, or "
         "the id of one of your saved payment methods (a card or a SEPA Direct Debit mandate, "
-        "GET /payment-methods). Never a card number.",
+        "GET /payment-methods; a mandate pays as sepa_debit, in EUR). Never a card number.",
     )
 
 

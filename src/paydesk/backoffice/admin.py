@@ -2,15 +2,18 @@
 
 from paydesk.backoffice import (  # noqa: F401
     admin_audit,
+    admin_autotopup,
     admin_banktransfers,
     admin_checkout,
     admin_credits,
     admin_customers,
     admin_disputes,
     admin_fx,
+    admin_imports,
     admin_notifications,
     admin_payments,
     admin_portal,
+    admin_provider,
     admin_users,
     admin_vouchers,
 )

@@ -26,7 +26,12 @@ from paydesk.backoffice.admin_banktransfers import (
     amount_with_difference,
 )
 from paydesk.backoffice.admin_base import short_datetime
-from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter, OpenDisputeFilter
+from paydesk.backoffice.filters import (
+    AwaitingBankFilter,
+    CustomerFilter,
+    OccurredDateRangeFilter,
+    OpenDisputeFilter,
+)
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -36,6 +41,8 @@ from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
+from paydesk.methods.in_transit import is_awaiting_bank
+from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
 
 
@@ -79,6 +86,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "status",
         "needs_attention",
         OpenDisputeFilter,
+        AwaitingBankFilter,
         "relation",
         "method",
         OccurredDateRangeFilter,
@@ -105,6 +113,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     "total_display",
                     "status_badge",
                     "method",
+                    "paid_with",
                     "description",
                     "staff_comment",
                     "fee_display",
@@ -199,6 +208,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 f" · {payment.get_status_display()}"
             )
             context["refundable"] = refund_left(payment=payment) > 0
+            context["awaiting_bank"] = is_awaiting_bank(payment)
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(
@@ -307,6 +317,19 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     @admin.display(description=_("disputes"))
     def disputes_display(self, obj: Payment) -> str:
         return disputes_html(obj)
+
+    @admin.display(description=_("paid with"))
+    def paid_with(self, obj: Payment) -> str:
+        """The saved method that paid ("SEPA Direct Debit •••• 3000, mandate mandate_…")."""
+        charge = SavedMethodCharge.objects.filter(payment=obj).first()
+        if charge is None:
+            return "-"
+        if charge.mandate:
+            return _("%(method)s, mandate %(mandate)s") % {
+                "method": charge.label,
+                "mandate": charge.mandate,
+            }
+        return charge.label
 
     @admin.display(description=_("balance after"))
     def balance_after_display(self, obj: Payment) -> str | None:

@@ -34,15 +34,20 @@ def add_service_error(form: forms.Form, error: PaydeskError) -> None:
 
 
 class PayViaForm(forms.Form):
-    """Pay via (required) and the form's one-time token."""
+    """Pay via (required) and the form's one-time token. The customer's saved methods come
+    first ("Card •••• 4242 (default)", value pm_…), then the methods."""
 
     method = forms.ChoiceField(label=_("Pay via"))
     form_token = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, methods: list[AvailableMethod], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, methods: list[AvailableMethod], saved: Any = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, label_suffix="", **kwargs)
-        self.fields["method"].choices = [("", _("Choose…"))] + [
-            (m.method, m.display_name) for m in methods
+        self.fields["method"].choices = [
+            ("", _("Choose…")),
+            *((m.id, m.label) for m in saved),
+            *((m.method, m.display_name) for m in methods),
         ]
 
     def clean_form_token(self) -> str:
@@ -60,33 +65,22 @@ class AmountMethodForm(forms.Form):
     # The credit the customer last saw (the template writes it); Pay re-quotes if it moved.
     quoted_credit = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, method: AvailableMethod, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=method.method, label_suffix="", **kwargs)
+    def __init__(
+        self, *args: Any, method: AvailableMethod, prefix: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, prefix=prefix or method.method, label_suffix="", **kwargs)
         self.method = method
         self.fields["currency"].choices = [(c, c) for c in method.currencies]
         self.fields["amount"].widget.attrs.update(inputmode="decimal", autocomplete="off")
 
 
 class CardMethodForm(AmountMethodForm):
-    """Credit Card: amount and currency here; the card number, expiry and CVC are typed into the
-    fields the card processor hosts (Stripe.js, in an iframe), which turn them into a payment
-    method id in the browser. Only that id (`pm_…`) reaches Paydesk, never card data."""
+    """Credit Card (a new card): amount and currency here; the card number, expiry and CVC are
+    typed into the fields the card processor hosts (Stripe.js, in an iframe), which turn them
+    into a payment method id in the browser. Only that id (`pm_…`) reaches Paydesk, never card
+    data. A saved card has its own Pay via choice (SavedMethodForm)."""
 
     payment_method_token = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
-    # A saved card (its pm_… id at Stripe; '' = a new card). Whose it is is checked with Stripe
-    # by checkout_start, never believed from the form.
-    saved_method = forms.ChoiceField(
-        label=_("Pay with"), required=False, widget=forms.RadioSelect, choices=[]
-    )
-
-    field_order = ("saved_method", "amount", "currency")
-
-    def __init__(self, *args: Any, saved: Any = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = [(m.id, m.label) for m in saved]
-        self.fields["saved_method"].choices = [*choices, ("", _("A new card"))]
-        default = next((m.id for m in saved if m.is_default), choices[0][0] if choices else "")
-        self.fields["saved_method"].initial = default
 
     def clean_payment_method_token(self) -> str:
         token = (self.cleaned_data.get("payment_method_token") or "").strip()
@@ -96,8 +90,6 @@ class CardMethodForm(AmountMethodForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if cleaned.get("saved_method"):
-            return cleaned
         if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
             self.add_error(
                 "payment_method_token",
@@ -107,6 +99,16 @@ class CardMethodForm(AmountMethodForm):
                 ),
             )
         return cleaned
+
+
+class SavedMethodForm(AmountMethodForm):
+    """A saved method's amount and currency (prefix: its pm_… id), in the currencies its method
+    takes (a SEPA Direct Debit: euros). Whose the method is is asked of Stripe by
+    checkout_start, never believed from the form."""
+
+    def __init__(self, *args: Any, method: AvailableMethod, saved: Any, **kwargs: Any) -> None:
+        super().__init__(*args, method=method, prefix=saved.id, **kwargs)
+        self.saved = saved
 
 
 class VoucherMethodForm(forms.Form):
@@ -122,10 +124,10 @@ class VoucherMethodForm(forms.Form):
         self.fields["code"].widget.attrs.update(autocomplete="off", spellcheck="false")
 
 
-def method_form(method: AvailableMethod, data: Any = None, *, saved: Any = ()) -> forms.Form:
-    """The form of one method; the card's offers the customer's saved cards first."""
+def method_form(method: AvailableMethod, data: Any = None) -> forms.Form:
+    """The form of one method."""
     if method.method == "card":
-        return CardMethodForm(data, method=method, saved=saved)
+        return CardMethodForm(data, method=method)
     form_class = AmountMethodForm if method.takes_amount else VoucherMethodForm
     return form_class(data, method=method)
 
@@ -187,9 +189,14 @@ class MethodConfigForm(forms.ModelForm):
                 if value is not None and value < 0:
                     self.add_error(name, _("Must not be negative."))
                 elif value is not None and decimal_places(value) > places:
-                    self.add_error(name, _("%(currency)s has %(places)s decimals.") % {
-                        "currency": currency, "places": places,
-                    })
+                    self.add_error(
+                        name,
+                        _("%(currency)s has %(places)s decimals.")
+                        % {
+                            "currency": currency,
+                            "places": places,
+                        },
+                    )
         for name in ("minimum_amount", "maximum_amount"):
             if cleaned.get(name) == 0:
                 cleaned[name] = None  # 0 = no limit, like empty (the database keeps NULL)

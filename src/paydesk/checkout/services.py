@@ -29,6 +29,7 @@ from paydesk.checkout.models import (
     Quote,
 )
 from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
 from paydesk.errors import (
     AmountMismatch,
     CardDetailsMissing,
@@ -54,7 +55,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
-from paydesk.methods.services import saved_method_owned, stripe_customer_id
+from paydesk.methods.services import saved_method_charge_record, stripe_customer_id
 from paydesk.money import (
     Money,
 )
@@ -150,15 +151,17 @@ def checkout_start(
         return existing
     if method == PaymentMethod.VOUCHER:
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
+    # Asked of Stripe before anything is written: whose a saved method is, and what it is (a
+    # SEPA mandate pays as SEPA Direct Debit, whatever method the client named).
+    saved = saved_method_resolve(customer=customer, method=method, saved_method=saved_method)
+    if saved is not None:
+        method = SAVED_TYPE_METHODS[saved.type]
     terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
     gateway = gateway_for(method)
-    processor_customer, method_type, display_name = "", "card", gateway.display_name
-    if saved_method:
-        payment_method_token, processor_customer, method_type = _own_saved_method(
-            customer=customer, method=method, saved_method=saved_method, currency=terms.currency
-        )
-        if method_type == "sepa_debit":
-            display_name = "SEPA Direct Debit"
+    processor_customer, method_type = "", "card"
+    if saved is not None:
+        payment_method_token, method_type = saved.id, saved.type
+        processor_customer = stripe_customer_id(customer=customer)
     if "card_number" in gateway.fields and not payment_method_token.strip():
         # The card fields are the processor's: without their payment-method id there is
         # nothing to charge, so no payment is made.
@@ -167,7 +170,7 @@ def checkout_start(
             field="payment_method",
         )
     # The card the processor's server names for the browser's token ("Visa •••• 4242"), asked
-    # before anything is written or any transaction is open.
+    # before anything is written or any transaction is open; a saved SEPA mandate's last four.
     label = getattr(gateway, "payment_method_label", None)
     instrument = label(payment_method_token) if label and payment_method_token else ""
     try:
@@ -177,7 +180,7 @@ def checkout_start(
             payment = payment_create(
                 customer=customer,
                 total=terms.credit,
-                description=online_description(display_name, charged, instrument),
+                description=online_description(gateway.display_name, charged, instrument),
                 method=method,
                 status=PaymentStatus.PENDING,
                 actor=user,
@@ -192,6 +195,8 @@ def checkout_start(
             )
             quote.payment = payment
             quote.save(update_fields=["payment"])
+            if saved is not None:
+                saved_method_charge_record(payment=payment, method=saved)
             if method == PaymentMethod.BANK_TRANSFER:
                 _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
@@ -230,20 +235,6 @@ def checkout_start(
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
     return _checkout_started(quote=quote, payment=payment, result=result)
-
-
-def _own_saved_method(
-    *, customer: Customer, method: str, saved_method: str, currency: str
-) -> tuple[str, str, str]:
-    """(pm_…, cus_…, type) of a saved method Stripe says is attached to THIS customer's Stripe
-    Customer (NotFound otherwise: another customer's method is never charged). A SEPA Direct
-    Debit pays in EUR only."""
-    if method != PaymentMethod.CARD:
-        raise MethodUnavailable("A saved method pays by card or direct debit.", field="method")
-    owned = saved_method_owned(customer=customer, payment_method=saved_method.strip())
-    if owned.type == "sepa_debit" and currency != "EUR":
-        raise MethodUnavailable("SEPA Direct Debit pays in EUR only.", field="currency")
-    return owned.id, stripe_customer_id(customer=customer), owned.type
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:

@@ -8,7 +8,7 @@ refusal is shown next to its field. Only portal users with *make payments* get h
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -23,13 +23,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from paydesk.accounts.access import customer_required, refuse
 from paydesk.accounts.models import Customer, PaymentMethod
-from paydesk.checkout.forms import PayViaForm, add_service_error, method_form, new_form_token
-from paydesk.checkout.quotes import QuoteTerms, quote_build
-from paydesk.checkout.selectors import AvailableMethod, methods_available_for
-from paydesk.checkout.services import (
-    Checkout,
-    checkout_start,
+from paydesk.checkout.forms import (
+    PayViaForm,
+    SavedMethodForm,
+    add_service_error,
+    method_form,
+    new_form_token,
 )
+from paydesk.checkout.quotes import QuoteTerms, quote_build
+from paydesk.checkout.saved import SAVED_TYPE_METHODS
+from paydesk.checkout.selectors import AvailableMethod, methods_available_for
+from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.errors import GatewayError, PaydeskError, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
@@ -58,13 +62,45 @@ def make_payments_required(view: Callable[..., HttpResponse]) -> Callable[..., H
     return wrapped
 
 
+@dataclass(frozen=True, slots=True)
+class PaySection:
+    """One Pay via choice and its fields: a saved method (key: its pm_…, offered first) or a
+    method (key: its value)."""
+
+    key: str
+    label: str
+    method: AvailableMethod
+    form: Any
+    saved: SavedMethod | None = None
+
+
+def _sections(
+    customer: Customer, methods: list[AvailableMethod], data: Any = None
+) -> dict[str, PaySection]:
+    """The customer's saved methods their method is offered for (a SEPA mandate: when SEPA
+    Direct Debit is, in its currencies), then every method but those paid only with a saved
+    one; by key, in that order."""
+    by_method = {m.method: m for m in methods}
+    sections = {}
+    for saved in _saved_methods(customer, methods):
+        method = by_method.get(SAVED_TYPE_METHODS.get(saved.type, ""))
+        if method is not None:
+            form = SavedMethodForm(data, method=method, saved=saved)
+            sections[saved.id] = PaySection(saved.id, saved.label, method, form, saved)
+    for method in methods:
+        if not getattr(gateway_for(method.method), "saved_method_only", False):
+            form = method_form(method, data)
+            sections[method.method] = PaySection(method.method, method.display_name, method, form)
+    return sections
+
+
 def _render(
     request: HttpRequest,
     *,
     customer: Customer,
     methods: list[AvailableMethod],
     pay_via: PayViaForm,
-    forms: dict[str, Any],
+    sections: dict[str, PaySection],
     quote: QuoteTerms | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -73,7 +109,7 @@ def _render(
         "nav": "payments",
         "customer": customer,
         "pay_via": pay_via,
-        "sections": [(m, forms[m.method]) for m in methods],
+        "sections": list(sections.values()),
         "chosen": chosen,
         "quote": quote,
         "can_manage_methods": can_manage_methods(request.user),
@@ -122,27 +158,32 @@ def _make_payment_policy(methods: list[AvailableMethod], *, card: bool) -> str:
 def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     methods = methods_available_for(customer=customer)
     if request.method == "GET":
-        initial = {"form_token": new_form_token()}
-        saved = _saved_cards(customer, methods)
-        forms = {m.method: method_form(m, saved=saved) for m in methods}
-        again = request.GET.get("method", "")
-        if again in forms:  # "Try again" from a declined or cancelled payment: same amount
+        sections = _sections(customer, methods)
+        saved = [section.saved for section in sections.values() if section.saved]
+        initial = {"form_token": new_form_token(), "method": saved[0].id if saved else ""}
+        again = _again_key(sections, request.GET.get("method", ""))
+        if again:  # "Try again" from a declined or cancelled payment: same amount
             initial["method"] = again
-            forms[again].initial.update({
-                name: request.GET.get(name, "")[:40]
-                for name in ("amount", "currency") if request.GET.get(name)
-            })
-        pay_via = PayViaForm(initial=initial, methods=methods)
-        return _render(request, customer=customer, methods=methods, pay_via=pay_via, forms=forms)
+            sections[again].form.initial.update(
+                {
+                    name: request.GET.get(name, "")[:40]
+                    for name in ("amount", "currency")
+                    if request.GET.get(name)
+                }
+            )
+        pay_via = PayViaForm(initial=initial, methods=_pay_via(sections), saved=saved)
+        return _render(
+            request, customer=customer, methods=methods, pay_via=pay_via, sections=sections
+        )
 
-    pay_via = PayViaForm(request.POST, methods=methods)
-    saved = _saved_cards(customer, methods)
-    forms = {m.method: method_form(m, request.POST, saved=saved) for m in methods}
-    page = {"customer": customer, "methods": methods, "pay_via": pay_via, "forms": forms}
+    sections = _sections(customer, methods, request.POST)
+    saved = [section.saved for section in sections.values() if section.saved]
+    pay_via = PayViaForm(request.POST, methods=_pay_via(sections), saved=saved)
+    page = {"customer": customer, "methods": methods, "pay_via": pay_via, "sections": sections}
     if not pay_via.is_valid():
         return _render(request, **page)
-    method = next(m for m in methods if m.method == pay_via.cleaned_data["method"])
-    form = forms[method.method]
+    section = sections[pay_via.cleaned_data["method"]]
+    method, form = section.method, section.form
     if not form.is_valid():
         return _render(request, **page)
     if not method.takes_amount:
@@ -150,12 +191,15 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
 
     data = form.cleaned_data
     try:
-        quote = _with_bonus(quote_build(
-            customer=customer,
-            method=method.method,
-            amount=data["amount"],
-            currency=data["currency"],
-        ), customer)
+        quote = _with_bonus(
+            quote_build(
+                customer=customer,
+                method=method.method,
+                amount=data["amount"],
+                currency=data["currency"],
+            ),
+            customer,
+        )
     except PaydeskError as error:
         add_service_error(form, error)
         return _render(request, **page)
@@ -173,7 +217,7 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
             currency=data["currency"],
             idempotency_key=pay_via.cleaned_data["form_token"],
             payment_method_token=data.get("payment_method_token") or "",
-            saved_method=data.get("saved_method") or "",
+            saved_method=section.saved.id if section.saved else "",
         )
     except PaydeskError as error:
         add_service_error(form, error)
@@ -181,10 +225,23 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     return _after_checkout(request, checkout)
 
 
-def _saved_cards(customer: Customer, methods: list[AvailableMethod]) -> list[SavedMethod]:
-    """The customer's saved cards and SEPA mandates, offered first when the card method is
-    (none when Stripe cannot be asked now: a new card still works)."""
-    if not any(m.method == PaymentMethod.CARD for m in methods):
+def _pay_via(sections: dict[str, PaySection]) -> list[AvailableMethod]:
+    return [section.method for section in sections.values() if section.saved is None]
+
+
+def _again_key(sections: dict[str, PaySection], method: str) -> str:
+    """The Pay via choice "Try again" preselects: the method, or (SEPA Direct Debit, offered
+    only with a mandate) the customer's first saved mandate; '' when it is not offered."""
+    if method in sections:
+        return method
+    return next((key for key, s in sections.items() if s.saved and s.method.method == method), "")
+
+
+def _saved_methods(customer: Customer, methods: list[AvailableMethod]) -> list[SavedMethod]:
+    """The customer's saved cards and SEPA mandates (the default first), asked of Stripe when
+    a method they pay by is offered (none when Stripe cannot be asked now: a new card still
+    works)."""
+    if not any(m.method in SAVED_TYPE_METHODS.values() for m in methods):
         return []
     try:
         return saved_methods_list(customer=customer)
@@ -289,12 +346,15 @@ def _redeem_voucher(
 def quote_json(request: HttpRequest, customer: Customer) -> JsonResponse:
     """The live quote: `{"ok": true, "quote": {...}}` or `{"ok": false, "errors": {field: msg}}`."""
     try:
-        quote = _with_bonus(quote_build(
-            customer=customer,
-            method=request.GET.get("method", ""),
-            amount=request.GET.get("amount", ""),
-            currency=request.GET.get("currency", ""),
-        ), customer)
+        quote = _with_bonus(
+            quote_build(
+                customer=customer,
+                method=request.GET.get("method", ""),
+                amount=request.GET.get("amount", ""),
+                currency=request.GET.get("currency", ""),
+            ),
+            customer,
+        )
     except PaydeskError as error:
         response = JsonResponse({"ok": False, "errors": {error.field or "__all__": error.message}})
     else:

@@ -178,6 +178,7 @@ DEMO_RATES: tuple[tuple[str, str, str], ...] = (
 # enabled only when its gateway is registered (settings.PAYDESK_GATEWAYS).
 DEMO_METHOD_CURRENCIES: dict[str, list[str]] = {
     "card": ["USD", "EUR", "GBP"],
+    "sepa_debit": ["EUR"],  # with a saved mandate only (docs/methods.md)
     "paypal": ["USD", "EUR", "GBP"],
     "razorpay": ["INR", "USD"],
     "paystack": ["NGN", "USD"],

@@ -40,3 +40,40 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
     posting ran no probe: not a top-up), in the caller's transaction."""
     for index, step in enumerate(topup_steps()):
         step.run(payment=payment, probed=probes[index] if index < len(probes) else False)
+
+
+# --- balance watches -------------------------------------------------------------------------
+# Work another app does when a completed posting leaves a balance somewhere it watches (the
+# automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the
+# ledger importing that app. Like a top-up step's, the probe is an SQL boolean expression with
+# one `%s` placeholder for the customer's id, added to the RETURNING list of the balance UPDATE
+# of EVERY posting (credits and debits): it may name the updated customer row's new `balance`
+# and its `debit_limit`, qualified by the customers' table name. `run` is called only when the
+# probe read true, so a posting that leaves every watched balance alone costs no round trip.
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceWatch:
+    name: str
+    probe_sql: Callable[[], str]
+    run: Callable[..., Any]  # run(payment=<the completed payment>, balance=<the new balance>)
+    debits_only: bool = False  # probed only when the posting takes money off the balance
+
+
+_WATCHES: dict[str, BalanceWatch] = {}
+
+
+def balance_watch_register(watch: BalanceWatch) -> None:
+    """Register (or replace, by name) a watch; called from an AppConfig.ready()."""
+    _WATCHES[watch.name] = watch
+
+
+def balance_watches(*, debit: bool) -> tuple[BalanceWatch, ...]:
+    """The watches a posting probes: all of them for a debit, the others for a credit."""
+    return tuple(w for w in _WATCHES.values() if debit or not w.debits_only)
+
+
+def balance_watches_run(*, payment: Any, balance: Any, fired: tuple[BalanceWatch, ...]) -> None:
+    """Run every watch whose probe read true for a just-completed posting, in its transaction."""
+    for watch in fired:
+        watch.run(payment=payment, balance=balance)

@@ -22,7 +22,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
-from paydesk.ledger.hooks import topup_steps_run
+from paydesk.ledger.hooks import BalanceWatch, balance_watches_run, topup_steps_run
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -185,13 +185,14 @@ def _payment_insert(
     with transaction.atomic():
         balance_after = None
         probes: tuple[bool, ...] = ()
+        watched: tuple[BalanceWatch, ...] = ()
         if status == PaymentStatus.COMPLETED:
             posted = post_to_balance(
                 customer_id=customer.pk,
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
-            balance_after, probes = posted.balance, posted.probes
+            balance_after, probes, watched = posted.balance, posted.probes, posted.watched
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -240,6 +241,7 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
+        balance_watches_run(payment=payment, balance=balance_after, fired=watched)
     return payment
 
 
@@ -313,6 +315,7 @@ def payment_complete(
                 after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
+        balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
     return locked
 
 

@@ -34,6 +34,7 @@ from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
+from paydesk.provider.brand import brand_email_context
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +194,22 @@ def notify_bank_transfer_instructions(
     )
 
 
+def notify_contacts(
+    *, kind: str, customer_id: int, template: str, context: dict[str, object],
+    payment: Payment | None = None,
+) -> int:
+    """Queue one message of another app's `template` (`<template>_subject.txt`, `.txt`,
+    `.html`) to each of the customer's billing contacts; sent after commit. Returns how many."""
+    recipients = Contact.objects.filter(customer_id=customer_id).order_by("email")
+    return _enqueue(
+        kind=kind,
+        payment=payment,
+        recipients=recipients.values_list("email", flat=True),
+        template=template,
+        context={"provider_name": settings.PAYDESK_PROVIDER_NAME, **context},
+    )
+
+
 def outbox_send(*, email_ids: Sequence[int], now: datetime | None = None) -> int:
     """Try to deliver these rows now, if they are due; returns how many were delivered."""
     now = now or timezone.now()
@@ -261,7 +278,7 @@ def _provider_time(moment: datetime | None) -> str:
 def _enqueue(
     *,
     kind: str,
-    payment: Payment,
+    payment: Payment | None,
     recipients: Iterable[str],
     template: str,
     context: dict[str, object],
@@ -269,6 +286,7 @@ def _enqueue(
     unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
     if not unique:
         return 0
+    context = {**context, **brand_email_context()}  # the provider's name, logo, colour, footer
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body_text = render_to_string(f"{template}.txt", context)

@@ -36,6 +36,8 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(hours=1), done="transfers expired"),
     Job("gateway-reconcile", "paydesk.checkout.reconcile.gateway_payments_reconcile",
         every=timedelta(minutes=5), done="gateway payments settled"),
+    Job("autotopup", "paydesk.autotopup.jobs.balance_watch_job",
+        every=timedelta(minutes=1), done="top-ups and alerts handled"),
     Job("idempotency-purge", "paydesk.api.services.idempotency_purge",
         every=timedelta(hours=1), done="idempotency keys forgotten"),
     Job("sessions-purge", "paydesk.sessions.services.sessions_purge",

@@ -84,7 +84,7 @@ def _describe(payment: Payment, instrument: str) -> None:
     """Name the card (or other instrument) the gateway's server reported in the plain
     description Paydesk set at the start (when it could not name it then), while the payment is
     still pending; a description staff changed stays."""
-    name = gateway_for(payment.gateway).display_name
+    name = gateway_for(payment.method).display_name  # SEPA Direct Debit, through Stripe's
     charged = expected_charge(payment)
     described = online_description(name, charged, instrument[:60])
     if payment_describe(

@@ -21,10 +21,15 @@ CARD_BRANDS = {
 
 
 def card_label(payment_method: object) -> str:
-    """The card of an expanded PaymentMethod as Stripe's server returned it, as "Visa •••• 4242";
-    '' when it is only an id, not a card, or has no usable last four."""
+    """The card of an expanded PaymentMethod as Stripe's server returned it, as "Visa •••• 4242"
+    (a SEPA Direct Debit: "•••• 3000", its IBAN's last four: the method's name says the rest);
+    '' when it is only an id, neither, or has no usable last four."""
     if not isinstance(payment_method, Mapping):
         return ""
+    sepa = payment_method.get("sepa_debit")
+    if payment_method.get("type") == "sepa_debit" and isinstance(sepa, Mapping):
+        last4 = str(sepa.get("last4") or "")
+        return f"•••• {last4}" if len(last4) == 4 and last4.isalnum() else ""
     card = payment_method.get("card")
     if not isinstance(card, Mapping):
         return ""

@@ -43,6 +43,7 @@ from paydesk.gateways.stripe.client import (
     intent_summary,
     stripe_minor_units,
 )
+from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.returns import refund_object_event
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
@@ -88,12 +89,12 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
     elif status == "canceled":
         outcome = Outcome.CANCELLED
         why = text(intent.get("cancellation_reason")).replace("_", " ")
-        reason = text(error.get("message")) or (
+        reason = customer_reason(error) or (
             f"Cancelled at Stripe ({why})." if why else "Cancelled at Stripe."
         )
     elif status == "requires_payment_method" and error:
         outcome = Outcome.CANCELLED
-        reason = text(error.get("message")) or "Your card was declined."
+        reason = customer_reason(error) or "Your card was declined."
     elif status in ("processing", "requires_capture"):
         types = intent.get("payment_method_types")
         sepa = isinstance(types, list) and "sepa_debit" in types
@@ -177,6 +178,7 @@ class StripeCardGateway:
                 idempotency_key=request.idempotency_key,
                 customer=request.processor_customer,
                 method_type=request.payment_method_type,
+                off_session=request.off_session,
             )
         except CardDeclined as declined:
             return self._declined(request, declined)
@@ -266,3 +268,20 @@ class StripeCardGateway:
                 f"not {request.refund_reference}."
             )
         return event
+
+
+class StripeSepaGateway(StripeCardGateway):
+    """SEPA Direct Debit: the same Stripe PaymentIntents, paid with a SEPA mandate the customer
+    saved (`sepa_debit` PaymentMethod, docs/methods.md). Its own Pay via value, so its payments,
+    quotes and settings say SEPA Direct Debit; `name` stays Stripe's ("card") so webhooks,
+    returns and re-queries reach the payment exactly like a card's. Euros only; only with a
+    saved mandate (there is no form to type an IBAN into at Make Payment)."""
+
+    display_name = "SEPA Direct Debit"
+    hosted_origins: tuple[str, ...] = ()
+    needs_browser = False
+    fields = ("amount", "currency")
+    saved_method_only = True
+
+    def supported_currencies(self) -> frozenset[str] | None:
+        return frozenset({"EUR"})

@@ -30,23 +30,6 @@
     return;
   }
 
-  // A saved card (its radio, offered first): no card fields, no new payment method on Pay.
-  function savedChoice() {
-    var checked = form.querySelector("input[name='card-saved_method']:checked");
-    return checked ? checked.value : "";
-  }
-
-  function showNewCard() {
-    field.hidden = !!savedChoice();
-    field.style.display = field.hidden ? "none" : ""; // .field sets display itself
-  }
-  form.addEventListener("change", function (event) {
-    if (event.target && event.target.name === "card-saved_method") {
-      showNewCard();
-    }
-  });
-  showNewCard();
-
   var stripe = window.Stripe(mountPoint.getAttribute("data-publishable-key"));
   var card = stripe.elements().create("card", { hidePostalCode: true });
   card.mount(mountPoint);
@@ -58,9 +41,9 @@
   var busy = false;
   form.addEventListener("submit", function (event) {
     var button = event.submitter;
-    if (!select || select.value !== "card" || !button || button.value !== "pay" || token.value ||
-        savedChoice()) {
-      return; // not paying by card, only a quote, or the payment method is already made
+    if (!select || select.value !== "card" || !button || button.value !== "pay" || token.value) {
+      return; // not paying by a new card (a saved one is its own choice), only a quote, or the
+      // payment method is already made
     }
     event.preventDefault();
     if (busy) {

@@ -133,7 +133,8 @@
       return;
     }
     var params = new URLSearchParams({
-      method: section.getAttribute("data-method"),
+      // A saved method's section (data-method: its pm_…) is quoted as the method it pays by.
+      method: section.getAttribute("data-quote-method") || section.getAttribute("data-method"),
       amount: amount.value.trim(),
       currency: currency ? currency.value : "",
     });
