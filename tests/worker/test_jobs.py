@@ -116,6 +116,20 @@ def test_a_lease_left_by_a_dead_worker_expires():
     assert job_run(job=COUNTED, now=now + COUNTED.lease + timedelta(seconds=1)).ran
 
 
+@pytest.mark.django_db(transaction=True)
+def test_paydesk_worker_lease_seconds_shortens_every_jobs_lease(settings):
+    """A killed worker blocks its job only this long (make deploy-test sets 30 s)."""
+    settings.PAYDESK_WORKER_LEASE_SECONDS = 30
+    now = timezone.now()
+    thread, _out = in_thread(lambda: job_run(job=HELD, now=now), "holder")
+    assert sample_jobs.started.wait(10)
+    lease = JobLease.objects.get(name=HELD.name)
+    assert lease.held_until == now + timedelta(seconds=30)
+    assert not job_run(job=HELD, now=now + timedelta(seconds=29)).ran
+    sample_jobs.release.set()
+    thread.join(10)
+
+
 @pytest.mark.django_db
 def test_worker_once_runs_the_due_jobs_and_exits(customer):
     from paydesk.accounts.models import Contact

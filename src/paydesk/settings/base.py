@@ -94,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /health/live and /health/ready, answered before anything else (docs/deployment.md).
+    "paydesk.web.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paydesk.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -240,6 +242,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Paydesk <payments@loc
 # The email outbox (docs/worker.md): attempts per message, and the first retry delay (doubling).
 PAYDESK_EMAIL_MAX_ATTEMPTS = int(os.environ.get("PAYDESK_EMAIL_MAX_ATTEMPTS", "8"))
 PAYDESK_EMAIL_RETRY_SECONDS = int(os.environ.get("PAYDESK_EMAIL_RETRY_SECONDS", "60"))
+# A message claimed by a sender that died (a killed worker) is tried again after this long.
+PAYDESK_EMAIL_SEND_LEASE_SECONDS = int(os.environ.get("PAYDESK_EMAIL_SEND_LEASE_SECONDS", "300"))
+# A worker job whose run died (a killed worker) may be taken over after this long; unset: each
+# job's own lease (paydesk/worker/jobs.py). Must be longer than the job's longest run.
+PAYDESK_WORKER_LEASE_SECONDS = int(os.environ.get("PAYDESK_WORKER_LEASE_SECONDS", "0"))
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True

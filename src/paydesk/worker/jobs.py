@@ -31,7 +31,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("email-outbox", "paydesk.notifications.services.outbox_send_due",
-        every=timedelta(minutes=1), done="emails delivered"),
+        every=timedelta(seconds=10), done="emails delivered"),
     Job("bank-transfer-expiry", "paydesk.banktransfers.services.transfers_expire",
         every=timedelta(hours=1), done="transfers expired"),
     Job("gateway-reconcile", "paydesk.checkout.reconcile.gateway_payments_reconcile",
