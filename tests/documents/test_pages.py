@@ -18,6 +18,7 @@ from paydesk.documents.services import invoicing_settings_update
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.refunds import refund_create
 from paydesk.ledger.services import payment_create
+from paydesk.notifications.services import outbox_send_due
 from tests.api.conftest import ApiClient, key_for
 from tests.documents.conftest import billed_customer, invoicing_on, topup
 from tests.factories import PortalUserFactory
@@ -162,6 +163,8 @@ def test_payment_received_email_carries_the_receipt_and_invoice(
         transfer_complete(
             payment=pending, actor=StaffFactory(), received_amount="30", received_currency="EUR"
         )
+    assert mail.outbox == []  # the request only queues: the worker draws and sends
+    outbox_send_due()
     [message] = mail.outbox
     names = [name for name, _content, _type in message.attachments]
     invoice = Document.objects.get(payment=pending)
