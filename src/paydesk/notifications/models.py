@@ -18,6 +18,7 @@ class EmailKind(models.TextChoices):
     BANK_TRANSFER_INSTRUCTIONS = "bank_transfer_instructions", _("Bank transfer instructions")
     REFUND_ISSUED = "refund_issued", _("Refund issued")
     DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
+    WEBHOOK_PAUSED = "webhook_paused", _("Webhook endpoint paused")
 
 
 class EmailStatus(models.TextChoices):

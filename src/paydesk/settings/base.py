@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "paydesk.sessions",
     "paydesk.credits",
     "paydesk.methods",
+    "paydesk.outhooks",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -234,6 +235,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Paydesk <payments@loc
 # The email outbox (docs/worker.md): attempts per message, and the first retry delay (doubling).
 PAYDESK_EMAIL_MAX_ATTEMPTS = int(os.environ.get("PAYDESK_EMAIL_MAX_ATTEMPTS", "8"))
 PAYDESK_EMAIL_RETRY_SECONDS = int(os.environ.get("PAYDESK_EMAIL_RETRY_SECONDS", "60"))
+# Outgoing webhooks (docs/outgoing-webhooks.md).
+PAYDESK_OUTHOOKS_KEY = os.environ.get("PAYDESK_OUTHOOKS_KEY", "")  # Fernet key of the secrets
+PAYDESK_OUTHOOKS_TIMEOUT = float(os.environ.get("PAYDESK_OUTHOOKS_TIMEOUT", "10"))
+PAYDESK_OUTHOOKS_RETRY_SECONDS = int(os.environ.get("PAYDESK_OUTHOOKS_RETRY_SECONDS", "30"))
+PAYDESK_OUTHOOKS_RETRY_DAYS = float(os.environ.get("PAYDESK_OUTHOOKS_RETRY_DAYS", "3"))
+PAYDESK_OUTHOOKS_CLAIM_SECONDS = int(os.environ.get("PAYDESK_OUTHOOKS_CLAIM_SECONDS", "120"))
+PAYDESK_OUTHOOKS_PAUSE_AFTER_HOURS = float(
+    os.environ.get("PAYDESK_OUTHOOKS_PAUSE_AFTER_HOURS", "24")
+)
+PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES = int(
+    os.environ.get("PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES", "5")
+)
+PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", False)  # the demo's
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True
