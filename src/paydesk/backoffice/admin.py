@@ -9,6 +9,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_disputes,
     admin_fx,
     admin_notifications,
+    admin_outhooks,
     admin_payments,
     admin_portal,
     admin_users,
