@@ -31,6 +31,7 @@ LOG_ROWS = 50
 
 
 class EndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", label=_("URL"))
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
         required=False,
