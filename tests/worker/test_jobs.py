@@ -133,6 +133,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
         "gateway-reconcile: 0 gateway payments settled",
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
+        "outhooks-deliver: 0 webhook events delivered",
     ]
     assert OutboundEmail.objects.get().status == "sent"
     out = io.StringIO()
@@ -145,7 +146,8 @@ def test_worker_names_an_unknown_job():
     from django.core.management.base import CommandError
 
     jobs = (
-        "email-outbox, bank-transfer-expiry, gateway-reconcile, idempotency-purge, sessions-purge"
+        "email-outbox, bank-transfer-expiry, gateway-reconcile, idempotency-purge, sessions-purge, "
+        "outhooks-deliver"
     )
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

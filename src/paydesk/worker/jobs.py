@@ -32,9 +32,6 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("email-outbox", "paydesk.notifications.services.outbox_send_due",
         every=timedelta(minutes=1), done="emails delivered"),
-    Job("outhooks-deliver", "paydesk.outhooks.delivery.deliveries_send_due",
-        every=timedelta(seconds=2), done="webhook events delivered",
-        lease=timedelta(minutes=3)),
     Job("bank-transfer-expiry", "paydesk.banktransfers.services.transfers_expire",
         every=timedelta(hours=1), done="transfers expired"),
     Job("gateway-reconcile", "paydesk.checkout.reconcile.gateway_payments_reconcile",
@@ -43,6 +40,9 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(hours=1), done="idempotency keys forgotten"),
     Job("sessions-purge", "paydesk.sessions.services.sessions_purge",
         every=timedelta(hours=1), done="ended sessions forgotten"),
+    Job("outhooks-deliver", "paydesk.outhooks.delivery.deliveries_send_due",
+        every=timedelta(seconds=2), done="webhook events delivered",
+        lease=timedelta(minutes=3)),
 )  # fmt: skip
 
 
