@@ -157,23 +157,27 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
         error = f"{type(exc).__name__}: {exc}"[:300]
     latency = int((time.monotonic() - began) * 1000)
     ok = code is not None and 200 <= code < 300
-    Attempt.objects.create(
-        delivery=delivery,
-        endpoint=endpoint,
-        status_code=code,
-        latency_ms=latency,
-        response_excerpt=excerpt,
-        error=error,
-        ok=ok,
-    )
-    if ok:
+    with transaction.atomic():  # the log row and the outcome: one commit
+        Attempt.objects.create(
+            delivery=delivery,
+            endpoint=endpoint,
+            status_code=code,
+            latency_ms=latency,
+            response_excerpt=excerpt,
+            error=error,
+            ok=ok,
+        )
+        if not ok:
+            _failed(delivery, now=now, outcome=error or f"HTTP {code}")
+            return False
         Delivery.objects.filter(pk=pk).update(
             status=DeliveryStatus.DELIVERED, delivered_at=timezone.now()
         )
-        Endpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0, failing_since=None)
-        return True
-    _failed(delivery, now=now, outcome=error or f"HTTP {code}")
-    return False
+        if endpoint.consecutive_failures or endpoint.failing_since:
+            Endpoint.objects.filter(pk=endpoint.pk).update(
+                consecutive_failures=0, failing_since=None
+            )
+    return True
 
 
 def _failed(delivery: Delivery, *, now: datetime, outcome: str) -> None:

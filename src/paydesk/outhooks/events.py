@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -99,15 +101,36 @@ def events_record(change: PaymentChange) -> None:
     if change.balance is not None:
         rows.append((EventType.BALANCE_CHANGED, json_text(balance_data(change))))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(Event._meta.db_table)} "
-        f"({qn('type')}, {qn('customer_id')}, {qn('payment_id')}, {qn('created_at')}, "
-        f"{qn('data')}, {qn('dispatched')}) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    )
     params: list[Any] = []
     for event_type, data in rows:
-        params += [str(event_type), payment.customer_id, payment.pk, now, data, False]
+        params += [str(event_type), payment.customer_id, payment.pk, now, data]
+    _execute(_insert_sql(len(rows)), params)
+
+
+_SQL: dict[tuple[str, int], str] = {}
+
+
+def _insert_sql(count: int) -> str:
+    key = (connection.vendor, count)
+    if key not in _SQL:
+        qn = connection.ops.quote_name
+        columns = ("type", "customer_id", "payment_id", "created_at", "data")
+        _SQL[key] = (
+            f"INSERT INTO {qn(Event._meta.db_table)} "
+            f"({', '.join(qn(c) for c in columns)}, {qn('dispatched')}) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, FALSE)"] * count)
+        )
+    return _SQL[key]
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    """On PostgreSQL a prepared, server-side-binding statement on Django's own connection (the
+    ledger's hot statements do the same, docs/decisions.md): parsed and planned once per
+    connection, not on every top-up. Elsewhere Django's cursor."""
+    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
