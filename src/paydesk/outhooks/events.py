@@ -107,6 +107,14 @@ def events_record(change: PaymentChange) -> None:
     _execute(_insert_sql(len(rows)), params)
 
 
+def event_record(*, event_type: str, payment: Any, extra: dict[str, Any]) -> None:
+    """An event about a payment that is not a ledger change (a bank transfer's first approval):
+    the payment as the API shows it, with `extra`; in the caller's transaction."""
+    data = json_text({**payment_data(payment), **extra})
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    _execute(_insert_sql(1), [str(event_type), payment.customer_id, payment.pk, now, data])
+
+
 _SQL: dict[tuple[str, int], str] = {}
 
 
