@@ -21,10 +21,12 @@ from paydesk.errors import PaydeskError
 from paydesk.outhooks.delivery import payload_preview
 from paydesk.outhooks.models import Attempt, Delivery, Endpoint, EventType
 from paydesk.outhooks.services import (
+    WebhookError,
     deliveries_resend,
     endpoint_create,
     endpoint_resume,
     endpoint_update,
+    url_check,
 )
 
 LOG_ROWS = 50
@@ -42,6 +44,12 @@ class EndpointForm(forms.ModelForm):
     class Meta:
         model = Endpoint
         fields = ["url", "description", "event_types", "active", "ordered"]
+
+    def clean_url(self) -> str:
+        try:
+            return url_check(self.cleaned_data["url"])
+        except WebhookError as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 @admin.register(Endpoint, site=backoffice_site)
