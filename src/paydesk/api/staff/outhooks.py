@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from paydesk.accounts.models import StaffRole
 from paydesk.api.auth import STAFF_AUTH
@@ -35,16 +35,18 @@ class EndpointIn(Input):
     event_types: list[str] = Field(
         default_factory=list, description="Event types it receives; empty = all."
     )
-    ordered: bool = Field(False, description="Each customer's events one at a time, in order.")
+    ordered: StrictBool = Field(
+        False, description="Each customer's events one at a time, in order."
+    )
 
 
 class EndpointPatch(Input):
     url: str | None = Field(None, max_length=500)
     description: str | None = Field(None, max_length=200)
     event_types: list[str] | None = None
-    ordered: bool | None = None
-    active: bool | None = None
-    roll_secret: bool = Field(False, description="Make a new secret (in this answer only).")
+    ordered: StrictBool | None = None
+    active: StrictBool | None = None
+    roll_secret: StrictBool = Field(False, description="Make a new secret (in this answer only).")
 
 
 class EndpointOut(Schema):
