@@ -74,7 +74,10 @@ def payment_listener_register(name: str, listener: Callable[[PaymentChange], Non
     _LISTENERS[name] = listener
 
 
-def payment_changed(change: PaymentChange) -> None:
+def payment_changed(
+    kind: str, payment: Any, balance: Decimal | None = None, debit_limit: Decimal | None = None
+) -> None:
     """Tell every listener, in the caller's transaction (a listener's failure rolls it back)."""
+    change = PaymentChange(kind=kind, payment=payment, balance=balance, debit_limit=debit_limit)
     for listener in tuple(_LISTENERS.values()):
         listener(change)

@@ -22,14 +22,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
-from paydesk.ledger.hooks import (
-    CANCELLED,
-    COMPLETED,
-    CREATED,
-    PaymentChange,
-    payment_changed,
-    topup_steps_run,
-)
+from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, payment_changed, topup_steps_run
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -247,14 +240,7 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
-        payment_changed(
-            PaymentChange(
-                kind=CREATED,
-                payment=payment,
-                balance=balance_after,
-                debit_limit=customer.debit_limit if balance_after is not None else None,
-            )
-        )
+        payment_changed(CREATED, payment, balance_after, customer.debit_limit)
     return payment
 
 
@@ -328,14 +314,7 @@ def payment_complete(
                 after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
-        payment_changed(
-            PaymentChange(
-                kind=COMPLETED,
-                payment=locked,
-                balance=balance_after,
-                debit_limit=locked.customer.debit_limit,
-            )
-        )
+        payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
     return locked
 
 
@@ -367,7 +346,7 @@ def payment_cancel(
                 before=before,
                 after={**payment_snapshot(locked), "reason": locked.cancel_reason},
             )
-        payment_changed(PaymentChange(kind=CANCELLED, payment=locked))
+        payment_changed(CANCELLED, locked)
     return locked
 
 

@@ -16,7 +16,6 @@ def money(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": plain_amount(amount, currency), "currency": currency}
 
 
-
 def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
     """A payment as a customer may see it (no staff comment); `balance_after` only where the
     customer's portal shows the balance (ledger.access.balance_visible), else null."""
