@@ -69,9 +69,9 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
     ("Settings", (
         "checkout.methodconfig", "banktransfers.bankdetails", "fx.exchangerate",
-        "accounts.portaldefaults", "backoffice.staffuser",
+        "accounts.portaldefaults", "backoffice.staffuser", "outhooks.endpoint",
     )),
-    ("Records", ("audit.auditentry", "notifications.outboundemail")),
+    ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
 )
 
 
