@@ -172,3 +172,13 @@ def test_an_endpoint_gets_only_the_types_it_wants_and_nothing_before_it_existed(
         assert [receiver.events[i]["type"] for i in receiver.order] == ["balance.changed"]
     finally:
         receiver.stop()
+
+
+def test_an_unreadable_secret_is_a_logged_failure_not_a_crash(hook, customer, settings):
+    endpoint, receiver = hook
+    settings.PAYDESK_OUTHOOKS_KEY = "A" * 43 + "="  # another key than the one it was stored with
+    top_up(customer)
+    assert deliveries_send_due() == 0
+    assert not receiver.requests
+    assert "roll the secret" in Attempt.objects.first().error
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}

@@ -24,6 +24,7 @@ import time
 from datetime import datetime, timedelta
 
 import httpx
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -138,15 +139,21 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
     endpoint, event = delivery.endpoint, delivery.event
     body = event_body(event)
     stamp = int(time.time())
+    try:
+        secret = secret_decrypt(endpoint.secret_encrypted)
+    except InvalidToken:  # PAYDESK_OUTHOOKS_KEY (or SECRET_KEY) changed since it was stored
+        unreadable = "The signing secret cannot be read (the key changed?): roll the secret."
+        with transaction.atomic():
+            Attempt.objects.create(delivery=delivery, endpoint=endpoint, error=unreadable)
+            _failed(delivery, now=now, outcome=unreadable)
+        return False
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Paydesk-Webhooks/1",
         "Paydesk-Event-Id": event.public_id,
         "Paydesk-Event-Type": event.type,
         "Paydesk-Delivery": str(delivery.pk),
-        HEADER: signature_header(
-            secret=secret_decrypt(endpoint.secret_encrypted), timestamp=stamp, body=body
-        ),
+        HEADER: signature_header(secret=secret, timestamp=stamp, body=body),
     }
     began = time.monotonic()
     code, excerpt, error = None, "", ""
