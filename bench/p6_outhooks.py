@@ -155,7 +155,7 @@ def prepare(db: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{VAR / 'p6.sqlite3'}{suffix}").unlink(missing_ok=True)
     else:
-        _pg(f"DROP DATABASE IF EXISTS {PG_DB}")
+        _pg(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         _pg(f"CREATE DATABASE {PG_DB}")
 
 
@@ -164,7 +164,7 @@ def cleanup(db: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{VAR / 'p6.sqlite3'}{suffix}").unlink(missing_ok=True)
     else:
-        _pg(f"DROP DATABASE IF EXISTS {PG_DB}")
+        _pg(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 
 
 def main() -> None:
