@@ -38,10 +38,8 @@ def node_verify(cases: list[dict]) -> list[bool]:
     return json.loads(done.stdout)
 
 
-@pytest.mark.skipif(NODE is None and os.environ.get("CI") != "true", reason="needs node")
-def test_the_javascript_snippet_verifies_what_paydesk_sends(customer):
-    import base64
-
+def a_real_delivery(customer) -> tuple[str, bytes, str]:
+    """(secret, body, Paydesk-Signature) of what Paydesk really sent for a top-up of 12.34."""
     made = endpoint_create(url="http://127.0.0.1:1/x", actor=StaffFactory(staff_role="admin"))
     receiver = Receiver(made.secret).start()
     try:
@@ -51,11 +49,18 @@ def test_the_javascript_snippet_verifies_what_paydesk_sends(customer):
     finally:
         receiver.stop()
     sent = receiver.requests[0]
-    header = sent["headers"]["Paydesk-Signature"]
+    return made.secret, sent["body"], sent["headers"]["Paydesk-Signature"]
+
+
+@pytest.mark.skipif(NODE is None and os.environ.get("CI") != "true", reason="needs node")
+def test_the_javascript_snippet_verifies_what_paydesk_sends(customer):
+    import base64
+
+    secret, raw, header = a_real_delivery(customer)
     stamp = int(header.split(",")[0].removeprefix("t="))
-    body = base64.b64encode(sent["body"]).decode()
-    changed = base64.b64encode(sent["body"].replace(b"12.34", b"99.34")).decode()
-    ok = {"secret": made.secret, "header": header, "body": body, "now": stamp + 10}
+    body = base64.b64encode(raw).decode()
+    changed = base64.b64encode(raw.replace(b"12.34", b"99.34")).decode()
+    ok = {"secret": secret, "header": header, "body": body, "now": stamp + 10}
     assert node_verify(
         [
             ok,
@@ -71,19 +76,10 @@ def test_the_python_snippet_refuses_changes_other_secrets_and_old_timestamps(cus
     from tests.outhooks.receiver import documented_verify
 
     verify = documented_verify()
-    made = endpoint_create(url="http://127.0.0.1:1/x", actor=StaffFactory(staff_role="admin"))
-    receiver = Receiver(made.secret).start()
-    try:
-        Endpoint.objects.filter(pk=made.endpoint.pk).update(url=receiver.url)
-        payment_create(customer=customer, total="12.34", description="Top-up")
-        deliveries_send_due()
-    finally:
-        receiver.stop()
-    body = receiver.requests[0]["body"]
-    header = receiver.requests[0]["headers"]["Paydesk-Signature"]
+    secret, body, header = a_real_delivery(customer)
     stamp = int(header.split(",")[0].removeprefix("t="))
-    assert verify(made.secret, header, body, now=stamp + 10)
-    assert not verify(made.secret, header, body.replace(b"12.34", b"99.34"), now=stamp)
+    assert verify(secret, header, body, now=stamp + 10)
+    assert not verify(secret, header, body.replace(b"12.34", b"99.34"), now=stamp)
     assert not verify("whsec_another", header, body, now=stamp)
-    assert not verify(made.secret, header, body, now=stamp + 301)
-    assert not verify(made.secret, "garbage", body, now=stamp)
+    assert not verify(secret, header, body, now=stamp + 301)
+    assert not verify(secret, "garbage", body, now=stamp)
