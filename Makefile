@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ADDR   ?= 127.0.0.1:8000
 
-.PHONY: setup run test test-sqlite test-postgres lint bench clean
+.PHONY: setup run test test-sqlite test-postgres lint bench deploy-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ lint: setup
 # `make bench BENCH_ARGS=--quick` for small N.
 bench:
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+# The production deployment on this machine under load and faults (docs/deployment.md): its own
+# PostgreSQL, Redis, an SMTP sink, 2 gunicorn behind HAProxy, 2 workers; ~4 minutes on 2 cores.
+# Needs haproxy, redis-server and PostgreSQL's binaries (apt-get install haproxy redis-server
+# postgresql); Locust goes into var/deploy/locust-venv. DEPLOY_ARGS=--no-save skips the result.
+deploy-test: setup
+	$(BIN)/python scripts/deploy_test.py $(DEPLOY_ARGS)
 
 clean:
 	rm -rf $(VENV) var tests/browser-tools/node_modules .pytest_cache .hypothesis bench/.venv bench/var

@@ -23,8 +23,12 @@ VENV = BENCH / ".venv"
 
 PG_ADMIN_URL = os.environ.get("PAYDESK_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 # Our own database names: other helpers use paydesk_<name>, tests use test_paydesk_<name>.
-PG_OURS_DB = "paydesk_bench_run"
-PG_HORDAK_DB = "paydesk_bench_hordak"
+# PAYDESK_BENCH_PG_DB names another (and `<it>_hordak`), so two checkouts sharing one server can
+# bench at once: a run drops and recreates its databases.
+PG_OURS_DB = os.environ.get("PAYDESK_BENCH_PG_DB", "paydesk_bench_run")
+PG_HORDAK_DB = (
+    f"{PG_OURS_DB}_hordak" if "PAYDESK_BENCH_PG_DB" in os.environ else "paydesk_bench_hordak"
+)
 # P5 has a database of its own: it can run while another checkout's bench uses the two above.
 PG_P5_DB = "paydesk_bench_p5"
 SQLITE_FILE = VAR / "bench.sqlite3"

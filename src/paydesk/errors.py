@@ -66,6 +66,13 @@ class BillingProfileError(CustomerError):
     code = "invalid_billing_profile"
 
 
+class AutoTopupError(CustomerError):
+    """Automatic top-up's settings are refused: no consent, consent to other terms, a wait
+    between top-ups not offered, a method that cannot pay the account's currency."""
+
+    code = "invalid_autotopup"
+
+
 class InvalidTaxId(BillingProfileError):
     """A tax / VAT id fails its country's format or check digits (checked offline)."""
 

@@ -23,10 +23,13 @@ urlpatterns = [
     path("transfers/", include("paydesk.banktransfers.urls")),
     path("pay/", include("paydesk.checkout.urls")),
     path("billing/methods/", include("paydesk.methods.urls")),
+    path("billing/autotopup/", include("paydesk.autotopup.urls")),
     path("api/v1/", api.urls),
     path("api/cp/", cp_api.urls),
     path("api-keys/", include("paydesk.api.urls")),
     path("webhooks/<str:gateway>/", webhook_receive, name="webhook"),
+    path("brand/", include("paydesk.provider.urls")),  # the logo and colour: public
+    path("", include("paydesk.documents.urls")),
     path("", include("paydesk.portal.urls")),
 ]
 

@@ -149,3 +149,13 @@ def test_a_staff_change_is_shown_to_the_customer(manager):
     billing_profile_update(customer=manager.customer, actor=admin, legal_name="Fixed by staff")
     body = _client(manager).get("/billing/").content.decode()
     assert "Fixed by staff" in body and "Last changed by our staff" in body
+
+
+def test_the_last_change_line_reads_as_one_sentence(manager):
+    """Django's "p.m." followed by a full stop read "7:05 p.m.." (issue 14 polish): the line
+    ends with the time zone, as the Payments page writes a time."""
+    billing_profile_update(customer=manager.customer, actor=manager, legal_name="Acme GmbH")
+    body = _client(manager).get("/billing/").content.decode()
+    line = body.split("data-billing-changed>", 1)[1].split("</p>", 1)[0]
+    assert line.startswith("Last changed: ") and ".." not in line
+    assert not line.rstrip().endswith(".")  # the zone's name ends it, never "p.m." + "."

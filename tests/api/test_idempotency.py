@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
+from paydesk.api.idempotency import IN_FLIGHT_ABANDONED
 from paydesk.api.models import ApiKey, IdempotencyRecord
 from paydesk.api.services import idempotency_purge
 from paydesk.ledger.models import Payment
@@ -116,3 +118,29 @@ def test_8_identical_posts_at_once_make_one_payment_on_sqlite(method_configs):
 @pytest.mark.django_db(transaction=True)
 def test_8_identical_posts_at_once_make_one_payment_on_postgresql(method_configs):
     _eight_posts_at_once()
+
+
+@pytest.mark.django_db
+def test_a_request_left_in_flight_by_a_dead_process_is_taken_over(api, portal_user, settings):
+    """A server killed mid-request leaves its in-flight row: after IN_FLIGHT_ABANDONED the
+    retry runs (and the checkout's own key still makes one payment), before it the key is 409.
+    A voucher takes the in-flight path when the rate-limit counters are a database table."""
+    settings.CACHES = {
+        "default": {"BACKEND": "paydesk.web.cache.DatabaseCache", "LOCATION": "paydesk_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    voucher_body = {"method": "voucher", "code": "NO-SUCH-CODE", "currency": "USD"}
+    first = api.post("/api/v1/payments", voucher_body, **{"Idempotency-Key": "warm-up"})
+    record = IdempotencyRecord.objects.get(key="warm-up")
+    IdempotencyRecord.objects.create(
+        caller=record.caller, key="dead", fingerprint=record.fingerprint
+    )
+    assert (
+        api.post("/api/v1/payments", voucher_body, **{"Idempotency-Key": "dead"}).status_code == 409
+    )
+    IdempotencyRecord.objects.filter(key="dead").update(
+        created_at=timezone.now() - IN_FLIGHT_ABANDONED - timedelta(seconds=1)
+    )
+    retry = api.post("/api/v1/payments", voucher_body, **{"Idempotency-Key": "dead"})
+    assert (retry.status_code, retry.content) == (first.status_code, first.content)
+    assert IdempotencyRecord.objects.get(key="dead").completed_at is not None

@@ -27,6 +27,7 @@ from paydesk.credits.services import (
 from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
+from paydesk.notifications.services import outbox_send_due
 from paydesk.settings.values import threshold_parse
 from tests.credits.conftest import AWAITING, add_payment, signed_in
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
@@ -250,10 +251,12 @@ def test_the_confirmation_email_goes_when_approved_not_before(
     client = signed_in(finance_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = add_payment(client, customer, "2500", email_confirmation="on")
+    outbox_send_due()  # the worker's email-outbox job sends what the request queued
     assert mail.outbox == []
     assert "the confirmation email goes then" in client.get(response["Location"]).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         credit_approve(payment=Payment.objects.get(), actor=second_finance_user)
+    outbox_send_due()  # the worker's email-outbox job sends what the request queued
     assert [m.to for m in mail.outbox] == [["billing@example.com"]]
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from paydesk.accounts.models import Contact
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import EmailKind, OutboundEmail
-from paydesk.notifications.services import notify_bank_transfer_instructions
+from paydesk.notifications.services import notify_bank_transfer_instructions, outbox_send_due
 from tests.factories import PortalUserFactory
 from tests.smtp import LoopbackSMTP, smtp_settings
 
@@ -44,6 +44,8 @@ def test_instructions_reach_contacts_and_the_requester_with_reference_and_bank_d
                 actor=requester,
             )
             queued = notify_bank_transfer_instructions(payment=transfer, bank_details=BANK)
+        assert smtp.received == []  # the request only queues
+        outbox_send_due()  # the worker's email-outbox job sends what the request queued
     assert queued == 2
     assert sorted(r for got in smtp.received for r in got.rcpt_tos) == [
         "ann@example.com",

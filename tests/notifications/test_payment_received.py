@@ -41,11 +41,14 @@ def test_contacts_receive_amount_reference_balance_and_date_over_smtp(
     customer, contacts, settings, django_capture_on_commit_callbacks
 ):
     settings.TIME_ZONE = "Europe/Berlin"  # the provider's time zone
-    payment_create(customer=customer, total="100", description="Opening top-up")
+    # Before the top-up below: a completed payment never goes back before the latest one.
+    payment_create(customer=customer, total="100", description="Opening top-up",
+                   at=datetime(2026, 1, 1, tzinfo=UTC))
     with LoopbackSMTP() as smtp:
         smtp_settings(settings, smtp.port)
         with django_capture_on_commit_callbacks(execute=True):
             payment = top_up(customer, at=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+        outbox_send_due()  # the worker's email-outbox job sends what the request queued
 
     assert sorted(rcpt for got in smtp.received for rcpt in got.rcpt_tos) == contacts
     for got in smtp.received:
@@ -67,6 +70,22 @@ def test_contacts_receive_amount_reference_balance_and_date_over_smtp(
     assert all(r.sent_at is not None for r in rows)
 
 
+def test_a_resend_after_a_crash_carries_the_same_message_id(customer, contacts, settings):
+    """A sender killed after the SMTP server's 250 but before marking the row sent leaves it
+    claimed; once the claim expires the row is sent again — as the same message."""
+    settings.DEFAULT_FROM_EMAIL = "Example Telecom <billing@example.com>"
+    with LoopbackSMTP() as smtp:
+        smtp_settings(settings, smtp.port)
+        top_up(customer)
+        assert outbox_send_due() == 2
+        # What the killed sender left: delivered, but the row still claimed, not marked sent.
+        OutboundEmail.objects.update(status="queued", sent_at=None, next_attempt_at=timezone.now())
+        assert outbox_send_due() == 2
+    ids = [got.message["Message-ID"] for got in smtp.received]
+    assert len(ids) == 4 and len(set(ids)) == 2  # two rows, each sent twice, one id per row
+    assert all(i.startswith("<paydesk-email-") and i.endswith("@example.com>") for i in ids)
+
+
 def test_smtp_down_the_payment_stands_and_the_worker_sweep_delivers_later(
     customer, contacts, settings, django_capture_on_commit_callbacks, caplog
 ):
@@ -75,6 +94,7 @@ def test_smtp_down_the_payment_stands_and_the_worker_sweep_delivers_later(
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         payment = top_up(customer, total="50")
+    assert outbox_send_due() == 0  # the worker's first try: the server is down
 
     payment.refresh_from_db()
     customer.refresh_from_db()

@@ -51,6 +51,18 @@ def test_list_default_and_remove(sandbox, online_customer):
     assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
 
 
+def test_a_mandate_is_listed_with_its_reference_and_every_method_with_when_added(
+    sandbox, online_customer
+):
+    user = online_customer("card", "EUR", account="EUR")
+    setup = save_sepa(sandbox.url, user)
+    [listed] = ApiClient(key_for(user, "read")).get("/api/v1/payment-methods").json()["data"]
+    assert (listed["mandate"], listed["mandate_reference"]) == (
+        setup.mandate, setup.mandate_reference)
+    assert listed["mandate_reference"] and listed["added"].startswith(
+        setup.completed_at.strftime("%Y-%m-%dT%H:%M"))
+
+
 def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
     user = online_customer("card", "EUR", account="EUR", sepa=True)
     card = save_card(sandbox.url, user)

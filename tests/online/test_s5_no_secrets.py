@@ -3,7 +3,12 @@ the processor's fields in a real browser (success, decline, 3-D Secure), a SEPA 
 mandate saved with Stripe's test IBAN in the processor's frame and paid with, PayPal, Razorpay,
 Paystack, NOWPayments through their hosted pages, and a voucher — no card number, CVC, API key,
 webhook secret, gateway password, voucher code or IBAN is in any table (the payment log and the
-sandbox's own tables included), in the log lines of the whole run, or in the pages served."""
+sandbox's own tables included), in the log lines of the whole run, or in the pages served.
+
+Gateway credentials are also stored in the back office (issue 17) before the run: the test sets
+of Stripe and PayPal with the sandbox's own keys (so the payments go through them) and a live
+set of every gateway with planted values; none of them may appear in clear in the provider's
+table (encrypted there), the audit log, the logs or the gateway settings page."""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from paydesk.gateways.credentials import CATALOGUE
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.provider.credentials import credentials_save
 from paydesk.vouchers.batches import voucher_batch_issue
 from tests.factories import StaffFactory
 from tests.online import nowpayments_steps, paypal_steps, paystack_support, razorpay_support
@@ -22,10 +29,33 @@ from tests.online.stripe_support import DECLINE, IBAN, THREE_D_SECURE, VISA
 from tests.online.test_stripe_browser import CVC, STATUS_URL, _pay
 from tests.online.test_stripe_sepa_browser import pay_with_saved_sepa, save_sepa_in_browser
 from tests.security.secretscan import configured_secrets, database_texts, scan
+from tests.signin import sign_in as staff_sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 GATEWAY_PASSWORDS = ("PAYDESK_NOWPAYMENTS_PASSWORD", "PAYDESK_PAYPAL_CLIENT_ID")
+
+
+def _store_credentials(settings) -> tuple[dict[str, str], Client]:
+    """The back office's store holds the sandbox's test keys of Stripe and PayPal (the run pays
+    through them) and a planted live set of every gateway; the planted values, by name."""
+    admin = StaffFactory(staff_role="admin")
+    for gateway, names in {
+        "stripe": ("PAYDESK_STRIPE_SECRET_KEY", "PAYDESK_STRIPE_PUBLISHABLE_KEY",
+                   "PAYDESK_STRIPE_WEBHOOK_SECRET"),
+        "paypal": ("PAYDESK_PAYPAL_CLIENT_ID", "PAYDESK_PAYPAL_CLIENT_SECRET"),
+    }.items():
+        credentials_save(actor=admin, gateway=gateway, mode="test",
+                         values={name: str(getattr(settings, name)) for name in names})
+    planted = {}
+    for entry in CATALOGUE:
+        values = {
+            f.setting: f"{(f.live_prefixes or ('',))[0]}S5planted{entry.gateway}{n}Live0xyz"
+            for n, f in enumerate(entry.fields) if f.secret
+        }
+        credentials_save(actor=admin, gateway=entry.gateway, mode="live", values=values)
+        planted |= {f"planted live {name}": value for name, value in values.items()}
+    return planted, staff_sign_in(Client(), admin)
 
 
 def _pay_by_card(page, sandbox, online_customer) -> list[str]:
@@ -114,15 +144,17 @@ def test_no_card_number_cvc_secret_or_voucher_code_anywhere(
     sandbox, online_customer, page, caplog, settings
 ):
     caplog.set_level(logging.DEBUG)
+    planted_credentials, admin = _store_credentials(settings)
     served = _pay_by_card(page, sandbox, online_customer)
     served += _save_and_pay_by_sepa(page, sandbox, online_customer)
     served += _pay_elsewhere(online_customer)
     codes = _redeem_voucher(online_customer)
+    served.append(admin.get("/backoffice/provider/gatewaysecret/").content.decode())
 
     secrets = configured_secrets() | {
         name: str(getattr(settings, name)) for name in GATEWAY_PASSWORDS
     }
-    planted = {f"voucher code {n}": code for n, code in enumerate(codes)} | {
+    planted = planted_credentials | {f"voucher code {n}": code for n, code in enumerate(codes)} | {
         "IBAN": IBAN, "IBAN (grouped)": " ".join(IBAN[i:i + 4] for i in range(0, len(IBAN), 4)),
     } | {
         f"CVC ({shape})": shape.format(CVC) for shape in (

@@ -19,6 +19,7 @@ from django.utils import timezone
 from paydesk.checkout.models import EventResult, LogChannel, PaymentLogEntry
 from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.gateways.signing import hmac_hex
+from paydesk.gateways.stripe.declines import AUTHENTICATION_FAILED
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import webhook_send
 from paydesk.sandbox.models import SandboxObject, WebhookStatus
@@ -159,8 +160,16 @@ def test_failed_authentication_cancels_with_the_reason(sandbox, online_customer)
     status = _come_back(user, _authenticate(user, checkout, "fail"))
     payment = Payment.objects.get(pk=checkout.payment.pk)
     assert payment.status == PaymentStatus.CANCELLED
-    assert payment.cancel_reason.startswith("The provided PaymentMethod has failed authentication")
+    # The customer reads plain words; Stripe's developer text is in the payment log only.
+    assert payment.cancel_reason == AUTHENTICATION_FAILED
     assert 'data-status="cancelled"' in status and _balance(user) == 0
+    assert AUTHENTICATION_FAILED.replace("'", "&#x27;") in status
+    assert "PaymentMethod" not in status and "payment_method_data" not in status
+    logged = [
+        entry.summary.get("last_payment_error.message", "")
+        for entry in PaymentLogEntry.objects.filter(payment=payment)
+    ]
+    assert any(text.startswith("The provided PaymentMethod has failed") for text in logged)
 
 
 def test_authenticated_then_insufficient_funds_is_cancelled(sandbox, online_customer):

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from paydesk.audit.models import AuditEntry
+from paydesk.checkout.models import PaymentLogEntry
 from paydesk.errors import NotFound, PaydeskError, PermissionDenied
+from paydesk.gateways.stripe.declines import SETUP_AUTHENTICATION_FAILED
 from paydesk.methods.models import MethodSetup, StripeCustomer
 from paydesk.methods.services import (
     expiry_state,
@@ -25,7 +27,7 @@ from paydesk.methods.services import (
     saved_method_remove,
     saved_methods_list,
 )
-from paydesk.sandbox.core import object_get
+from paydesk.sandbox.core import object_get, object_update
 from tests.factories import PortalUserFactory
 from tests.online.stripe_support import payment_method, save_card
 
@@ -122,6 +124,30 @@ def test_an_unconfirmed_setup_saves_nothing(sandbox, online_customer):
     setup = method_setup_start(customer=user.customer, user=user, method_type="card")
     with pytest.raises(PaydeskError, match="not saved"):
         method_setup_finish(customer=user.customer, user=user, setup_intent=setup.setup_intent)
+    assert saved_methods_list(customer=user.customer) == []
+
+
+def test_a_setup_the_bank_did_not_authenticate_says_so_plainly(sandbox, online_customer):
+    """Stripe leaves a SetupIntent whose 3-D Secure failed in requires_payment_method with a
+    developer's message: the customer reads plain words, the payment log keeps Stripe's code."""
+    user = online_customer("card")
+    setup = method_setup_start(customer=user.customer, user=user, method_type="card")
+    stored = object_get("stripe", "setup_intent", setup.setup_intent)
+    object_update(stored, last_setup_error={
+        "code": "setup_intent_authentication_failure", "type": "invalid_request_error",
+        "message": "The latest attempt to set up the payment method has failed because "
+                   "authentication failed.",
+    })
+    with pytest.raises(PaydeskError) as refused:
+        method_setup_finish(customer=user.customer, user=user, setup_intent=setup.setup_intent)
+    assert refused.value.message == SETUP_AUTHENTICATION_FAILED
+    assert "authentication failed" not in refused.value.message
+    logged = PaymentLogEntry.objects.filter(event_id__contains=setup.setup_intent)
+    assert any(
+        e.summary.get("response.last_setup_error.code") == "setup_intent_authentication_failure"
+        and "authentication failed" in e.summary.get("response.last_setup_error.message", "")
+        for e in logged
+    )
     assert saved_methods_list(customer=user.customer) == []
 
 

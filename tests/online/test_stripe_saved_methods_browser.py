@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from paydesk.gateways.stripe.declines import AUTHENTICATION_FAILED
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.models import MethodSetup
 from paydesk.methods.services import saved_methods_list
@@ -45,8 +46,11 @@ def test_save_a_card_then_remove_it(sandbox, online_customer, page):
     save_card_in_browser(page, sandbox)
     assert page.locator("[data-method-label]").all_inner_texts() == ["Card •••• 4242 (default)"]
     assert MethodSetup.objects.get(customer=user.customer).completed_at is not None
-    page.get_by_role("button", name="Remove").click()
-    page.wait_for_url(f"{sandbox.url}/billing/methods/")
+    questions: list[str] = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove").click()
+    assert questions and questions[0].startswith("Remove Card •••• 4242, Visa, expires ")
     assert page.locator("[data-no-methods]").count() == 1
     assert saved_methods_list(customer=user.customer) == []
     assert page.console_errors == []
@@ -81,17 +85,29 @@ def test_pay_with_a_saved_card_in_one_click(sandbox, online_customer, page):
     assert page.console_errors == []
 
 
-def test_pay_with_a_saved_card_that_asks_for_3d_secure(sandbox, online_customer, page):
+@pytest.mark.parametrize(
+    ("button", "status"),
+    [("Complete authentication", "completed"), ("Fail authentication", "cancelled")],
+)
+def test_pay_with_a_saved_card_that_asks_for_3d_secure(
+    sandbox, online_customer, page, button, status
+):
+    """Completed at the bank: paid. Failed: the status page says so in plain words (issue 14
+    polish), never Stripe's developer text ("The provided PaymentMethod has failed
+    authentication…"), which stays in the payment log."""
     user = online_customer("card")
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=b""))
     sign_in(page, sandbox.url, user)
     save_card_in_browser(page, sandbox, THREE_D_SECURE)
     _pay_with_saved_card(page, sandbox)
     page.wait_for_url(re.compile(r".*/sandbox/stripe/3ds/pi_\w+/$"))
-    page.get_by_role("button", name="Complete authentication").click()
+    page.get_by_role("button", name=button).click()
     page.wait_for_url(STATUS_URL)
-    assert page.locator("[data-status]").get_attribute("data-status") == "completed"
-    assert Payment.objects.get(customer=user.customer).status == PaymentStatus.COMPLETED
+    assert page.locator("[data-status]").get_attribute("data-status") == status
+    assert Payment.objects.get(customer=user.customer).status == status
+    if status == PaymentStatus.CANCELLED:
+        assert page.locator("[data-reason]").inner_text() == AUTHENTICATION_FAILED
+        assert "PaymentMethod" not in page.content()
     assert page.console_errors == []
 
 

@@ -21,7 +21,7 @@ from paydesk.checkout.services import checkout_start
 from paydesk.errors import InvalidCurrency, MethodUnavailable
 from paydesk.gateways.stripe.gateway import SEPA_PROCESSING
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.methods.models import SavedMethodCharge
+from paydesk.methods.models import MethodSetup, SavedMethodCharge
 from paydesk.methods.services import saved_methods_list
 from paydesk.sandbox.core import object_get
 from tests.online.stripe_support import IBAN, save_card, save_sepa, sepa_method_answer
@@ -57,6 +57,11 @@ def test_a_sepa_mandate_is_saved_with_its_mandate_id(sandbox, online_customer):
     [method] = saved_methods_list(customer=user.customer)
     assert (method.label, method.mandate) == ("SEPA Direct Debit •••• 3000 (default)",
                                               setup.mandate)
+    # The reference the customer's bank shows, as Stripe made it: what the portal shows.
+    stripe_mandate = object_get("stripe", "mandate", setup.mandate).data
+    reference = stripe_mandate["payment_method_details"]["sepa_debit"]["reference"]
+    assert setup.mandate_reference == reference and method.mandate_reference == reference
+    assert method.added == setup.completed_at
     # Stripe keeps no IBAN in what it answers; neither does the sandbox's store.
     stored = object_get("stripe", "payment_method", setup.payment_method).data
     assert IBAN not in str(stored)
@@ -106,6 +111,16 @@ def test_sepa_pays_in_euro_only(sandbox, online_customer):
     assert refused.value.message == (
         "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR.")
     assert not Payment.objects.filter(customer=user.customer).exists()
+
+
+def test_a_mandate_saved_without_its_reference_gets_it_when_listed(sandbox, online_customer):
+    user = _customer(online_customer)
+    setup = save_sepa(sandbox.url, user)
+    MethodSetup.objects.filter(pk=setup.pk).update(mandate_reference="")
+    [method] = saved_methods_list(customer=user.customer)
+    setup.refresh_from_db()
+    assert len(method.mandate_reference) == 16
+    assert setup.mandate_reference == method.mandate_reference
 
 
 def test_sepa_is_paid_only_with_a_saved_mandate(sandbox, online_customer):

@@ -142,8 +142,8 @@ def test_the_time_zone_picker_needs_a_csrf_token(portal_user):
 
 def test_date_range_is_inclusive_in_the_users_time_zone(portal_client, portal_user, customer):
     # 23:30 UTC on March 1 is already March 2 in Berlin (UTC+1).
-    payment_create(customer=customer, total="7", description="Late top-up", at=at(14 * 60))
     payment_create(customer=customer, total="3", description="Morning top-up", at=at(0))
+    payment_create(customer=customer, total="7", description="Late top-up", at=at(14 * 60))
     only_march_2 = {"date_from": "2026-03-02", "date_to": "2026-03-02"}
     assert [r.split(" USD ")[1] for r in rows(portal_client.get(PAYMENTS, only_march_2))] == []
     portal_user.time_zone = "Europe/Berlin"

@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from paydesk.ledger.disputes import dispute_apply
 from paydesk.ledger.models import Payment
@@ -46,6 +47,25 @@ def test_the_list_links_each_row_to_its_original_and_says_how_much_was_refunded(
     assert f'href="{detail}">Chargeback of {payment.reference}</a>' in page
     assert f'<a class="refunded-of" href="{detail}">refunded $20.00 USD of $50.00 USD</a>' in page
     assert "tx-1" not in page  # the staff note
+
+
+def test_the_list_reads_the_originals_in_its_own_query_not_one_per_row(
+    portal_client, story, django_assert_num_queries
+):
+    """Review finding: the list read `payment.original.reference` once per follow-up row."""
+    from django.test.utils import CaptureQueriesContext
+
+    payment = story[0]
+    with CaptureQueriesContext(connection) as two_follow_ups:
+        portal_client.get("/payments/")
+    for n in range(3):
+        refund_create(
+            original=payment, total="1.00", reason=f"Credit note {n}", status="completed",
+            actor=StaffFactory(staff_role="finance"),
+        )  # fmt: skip
+    with django_assert_num_queries(len(two_follow_ups)):
+        page = portal_client.get("/payments/").content.decode()
+    assert page.count(f"Refund of {payment.reference}</a>") == 4
 
 
 def test_the_payment_page_tells_the_story(portal_client, story):

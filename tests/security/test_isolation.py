@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from paydesk.accounts.billing import billing_profile_update
 from paydesk.checkout.models import Quote
+from paydesk.documents.models import Document, InvoicingSettings
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from tests.factories import CustomerFactory, PortalUserFactory
@@ -38,6 +39,8 @@ def two_customers():
         customer=other, actor=rival, legal_name=SECRET_NAME + " SAS", country="FR",
         tax_id=SECRET_TAX_ID, contacts=["secret-billing@rival.example"],
     )
+    # Invoicing on: the other customer's top-up has an invoice, whose number the sweep names.
+    InvoicingSettings.objects.create(invoices_enabled=True, tax_rate="20")
     payment_create(customer=mine, total="10", description="My own top-up")
     theirs = payment_create(
         customer=other, total="77.77", description=SECRET_DESCRIPTION + " #staff note"
@@ -61,6 +64,9 @@ def _identifiers(other, payment, pending) -> dict[str, str]:
         "customer_id": str(other.pk),
         "customer": str(other.pk),
         "slug": other.slug,
+        # A document's number: the other customer's invoice (portal `code`, API `number`).
+        "code": Document.objects.get(payment=payment).code,
+        "number": Document.objects.get(payment=payment).code,
     }
 
 

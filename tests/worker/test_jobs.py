@@ -116,6 +116,20 @@ def test_a_lease_left_by_a_dead_worker_expires():
     assert job_run(job=COUNTED, now=now + COUNTED.lease + timedelta(seconds=1)).ran
 
 
+@pytest.mark.django_db(transaction=True)
+def test_paydesk_worker_lease_seconds_shortens_every_jobs_lease(settings):
+    """A killed worker blocks its job only this long (make deploy-test sets 30 s)."""
+    settings.PAYDESK_WORKER_LEASE_SECONDS = 30
+    now = timezone.now()
+    thread, _out = in_thread(lambda: job_run(job=HELD, now=now), "holder")
+    assert sample_jobs.started.wait(10)
+    lease = JobLease.objects.get(name=HELD.name)
+    assert lease.held_until == now + timedelta(seconds=30)
+    assert not job_run(job=HELD, now=now + timedelta(seconds=29)).ran
+    sample_jobs.release.set()
+    thread.join(10)
+
+
 @pytest.mark.django_db
 def test_worker_once_runs_the_due_jobs_and_exits(customer):
     from paydesk.accounts.models import Contact
@@ -131,6 +145,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
         "email-outbox: 1 emails delivered",
         "bank-transfer-expiry: 0 transfers expired",
         "gateway-reconcile: 0 gateway payments settled",
+        "autotopup: 0 top-ups and alerts handled",
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
         "outhooks-deliver: 0 webhook events delivered",
@@ -146,8 +161,8 @@ def test_worker_names_an_unknown_job():
     from django.core.management.base import CommandError
 
     jobs = (
-        "email-outbox, bank-transfer-expiry, gateway-reconcile, idempotency-purge, sessions-purge, "
-        "outhooks-deliver"
+        "email-outbox, bank-transfer-expiry, gateway-reconcile, autotopup, idempotency-purge, "
+        "sessions-purge, outhooks-deliver"
     )
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

@@ -82,6 +82,7 @@ def test_worker_once_as_a_process_delivers_and_exits_0(customer):
         "email-outbox: 1 emails delivered",
         "bank-transfer-expiry: 0 transfers expired",
         "gateway-reconcile: 0 gateway payments settled",
+        "autotopup: 0 top-ups and alerts handled",
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
         "outhooks-deliver: 0 webhook events delivered",

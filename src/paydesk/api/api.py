@@ -12,8 +12,10 @@ from ninja import NinjaAPI, Schema, Swagger
 from ninja.operation import Operation
 
 from paydesk.api.auth import API_AUTH, CallerThrottle
+from paydesk.api.autotopup import router as autotopup_router
 from paydesk.api.billing import router as billing_router
 from paydesk.api.customer import router as customer_router
+from paydesk.api.documents import router as documents_router
 from paydesk.api.errors import install_error_handlers
 from paydesk.api.methods import router as methods_router
 from paydesk.api.staff import routers as staff_routers
@@ -60,8 +62,10 @@ def ping(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
 
 
+api.add_router("/", documents_router)
 api.add_router("/", customer_router)
 api.add_router("/", billing_router)
 api.add_router("/", methods_router)
+api.add_router("/", autotopup_router)
 for staff_router in staff_routers:
     api.add_router("/staff/", staff_router)

@@ -5,18 +5,29 @@ before doing any work: that insert is the lock. Then, for the same caller and ke
 - same method, path and body, first answered → its status and body replayed byte for byte,
   with `Idempotent-Replayed: true`;
 - same request while the first is still running → 409 `idempotency_key_in_use` (the client
-  retries later and then gets the replay; we do not hold a connection waiting);
+  retries later and then gets the replay; we do not hold a connection waiting); a first request
+  still "running" after IN_FLIGHT_ABANDONED died mid-way (a killed server): the retry takes over;
 - another method, path or body → 422 `idempotency_key_mismatch`.
 Refusals by the rules (4xx from PaydeskError) are answers too and are replayed. A request that
 fails with an unexpected error (a 500) leaves no record, so the key can be retried. Requests
 rejected before the view runs (authentication, schema validation) record nothing. Records are
 kept 24 hours (services.idempotency_purge, a worker job).
+
+A request whose whole work is database writes (a bank transfer, a voucher: `one_transaction`
+says which) runs instead in ONE transaction with its record: the work, then the answered record
+inserted last. A second request with the same key that commits first makes this one's insert
+fail on the unique (caller, key): everything it did rolls back and it replays the first answer;
+one still running makes it wait on that index, then replay. Three round trips fewer than the
+in-flight row committed first, and the payment and its record commit or vanish together
+(issue 18). An online checkout calls a gateway over HTTP, never inside a transaction: it keeps
+the in-flight row.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -30,6 +41,8 @@ from paydesk.api.services import IDEMPOTENCY_KEY_MAX
 from paydesk.errors import PaydeskError
 
 REPLAY_HEADER = "Idempotent-Replayed"
+# Longer than any request may run (gunicorn's timeout, deploy/gunicorn.conf.py: 60 s).
+IN_FLIGHT_ABANDONED = timedelta(seconds=90)
 
 
 def _checked_key(raw: str) -> str:
@@ -77,18 +90,79 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def idempotent_storing(
     redact: Callable[[bytes], bytes] | None,
+    *,
+    one_transaction: Callable[[HttpRequest], bool] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """`idempotent`, storing `redact(body)` instead of the body: for an answer holding secrets
-    shown once (voucher codes), which must never be stored; a replay gets the redacted body."""
+    shown once (voucher codes), which must never be stored; a replay gets the redacted body.
+    `one_transaction(request)` true: the request's work makes no call outside the database, so
+    it runs in one transaction with its record (see the module's docstring)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return _idempotent(view, redact)
+        return _idempotent(view, redact, one_transaction)
 
     return decorate
 
 
+def _stored(response: HttpResponse, redact: Callable[[bytes], bytes] | None) -> dict[str, Any]:
+    return {
+        "status_code": response.status_code,
+        "content_type": response.get("Content-Type", "application/json"),
+        "body": redact(response.content) if redact else response.content,
+        "completed_at": timezone.now(),
+    }
+
+
+def _in_one_transaction(
+    view: Callable[..., HttpResponse],
+    redact: Callable[[bytes], bytes] | None,
+    request: HttpRequest,
+    identity: tuple[str, str, str],
+    *args: Any,
+    **kwargs: Any,
+) -> HttpResponse:
+    caller, key, fingerprint = identity
+    try:
+        with transaction.atomic():
+            response = _answer(view, request, *args, **kwargs)
+            IdempotencyRecord.objects.create(
+                caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
+            )
+    except IntegrityError:  # the key was used first by another request: its answer stands
+        existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return response
+
+
+def _in_flight(caller: str, key: str, fingerprint: str) -> IdempotencyRecord:
+    """Insert and commit the in-flight row (IntegrityError: the key is taken). An in-flight row
+    older than IN_FLIGHT_ABANDONED was left by a process that died mid-request (killed, its
+    database connection lost): it is taken over once, or the key would answer 409 for a day.
+    Safe: what that request did is found again by its own keys (checkout_start's, derived from
+    this Idempotency-Key), never done twice."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        abandoned = IdempotencyRecord.objects.filter(
+            caller=caller,
+            key=key,
+            fingerprint=fingerprint,
+            completed_at=None,
+            created_at__lt=timezone.now() - IN_FLIGHT_ABANDONED,
+        ).delete()[0]
+        if not abandoned:
+            raise
+    with transaction.atomic():
+        return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+
+
 def _idempotent(
-    view: Callable[..., HttpResponse], redact: Callable[[bytes], bytes] | None
+    view: Callable[..., HttpResponse],
+    redact: Callable[[bytes], bytes] | None,
+    one_transaction: Callable[[HttpRequest], bool] | None = None,
 ) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -98,11 +172,11 @@ def _idempotent(
         key = _checked_key(raw)
         caller = request.auth.identity  # type: ignore[attr-defined]
         fingerprint = request_fingerprint(request)
+        if one_transaction is not None and one_transaction(request):
+            identity = (caller, key, fingerprint)
+            return _in_one_transaction(view, redact, request, identity, *args, **kwargs)
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    caller=caller, key=key, fingerprint=fingerprint
-                )
+            record = _in_flight(caller, key, fingerprint)
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
             if existing is None:  # purged in between: rare, and retrying is safe
@@ -115,12 +189,7 @@ def _idempotent(
         except BaseException:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            status_code=response.status_code,
-            content_type=response.get("Content-Type", "application/json"),
-            body=redact(response.content) if redact else response.content,
-            completed_at=timezone.now(),
-        )
+        IdempotencyRecord.objects.filter(pk=record.pk).update(**_stored(response, redact))
         return response
 
     return wrapped

@@ -6,6 +6,8 @@ with `payment_method` = the saved id (api/customer.py)."""
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
@@ -37,6 +39,10 @@ class SavedMethodOut(Schema):
     is_default: bool
     expiry: str = Field(description="'' , 'expiring' (within 30 days) or 'expired'")
     mandate: str = Field(description="SEPA Direct Debit: the mandate's id at Stripe")
+    mandate_reference: str = Field(
+        description="SEPA Direct Debit: the mandate's reference, as the customer's bank shows it"
+    )
+    added: datetime | None = Field(description="When the method was saved")
 
 
 class SavedMethodListOut(Schema):
@@ -48,6 +54,7 @@ def _method_out(method: SavedMethod) -> dict[str, object]:
         "id": method.id, "type": method.type, "label": method.label, "brand": method.brand,
         "last4": method.last4, "exp_month": method.exp_month, "exp_year": method.exp_year,
         "is_default": method.is_default, "expiry": method.expiry, "mandate": method.mandate,
+        "mandate_reference": method.mandate_reference, "added": method.added,
     }
 
 

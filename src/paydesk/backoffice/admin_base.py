@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from paydesk.errors import PaydeskError
@@ -78,3 +79,17 @@ def short_datetime(value: Any) -> str:
     if value is None:
         return "—"
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def admin_page(model_admin: Any, request: HttpRequest, template: str, **context: Any) -> Any:
+    """A back-office page of `model_admin` (the admin's context, its opts) with `context`."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "app_label": model_admin.opts.app_label,
+            **context,
+        },
+    )

@@ -23,7 +23,9 @@ from paydesk.accounts.services import (
     customer_online_methods_pause,
     customer_update,
 )
+from paydesk.accounts.taxids import country_names
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.customer_methods import saved_methods_context
 from paydesk.backoffice.forms import BillingProfileAdminForm, CustomerForm
 from paydesk.backoffice.roles import can_move_money, is_admin, is_staff
 from paydesk.backoffice.services import customer_contacts_set
@@ -38,6 +40,9 @@ class ContactInline(admin.TabularInline):
     fields = ["email"]
     verbose_name = _("billing contact")
     verbose_name_plural = _("billing contacts (receive payment emails)")
+    # The admin repeats each row's object (the email) above its field: backoffice.css hides
+    # that copy in this group, so each contact reads once.
+    classes = ["backoffice-contacts"]
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         """A table row has no <label>: each input is named for screen readers (axe-core)."""
@@ -81,6 +86,23 @@ class BillingProfileInline(admin.StackedInline):
     can_delete = False
     verbose_name = _("billing profile")
     verbose_name_plural = _("billing profile")
+    readonly_fields = ["country_name"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """Staff who only read see the country by its name; Administrators choose it from the
+        list of names (BillingProfileAdminForm)."""
+        if is_admin(request):
+            return list(PROFILE_FIELDS)
+        return ["country_name" if name == "country" else name for name in PROFILE_FIELDS]
+
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        """The empty form to fill in is for Administrators: staff who only read would see blank
+        fields they cannot save (and read them as an empty profile)."""
+        return 1 if self.has_add_permission(request, obj) else 0
+
+    @admin.display(description=_("country"))
+    def country_name(self, obj: BillingProfile) -> str:
+        return country_names().get(obj.country, obj.country) if obj.country else "-"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request)
@@ -126,13 +148,27 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         {"fields": ["slug", "balance_display", "available_credit_display", "payments_link"]},
     )
 
+    # Staff who only read see the limits as money, in the currency's decimals.
+    _read_as_money = {
+        "debit_limit": "debit_limit_display",
+        "minimum_payment": "minimum_payment_display",
+    }
+
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list[Any]:
         if obj is None:
             return list(self.fieldsets)
-        return [self.account_fieldset, *self.fieldsets]
+        fieldsets = [self.account_fieldset, *self.fieldsets]
+        if is_admin(request):
+            return fieldsets
+        money = self._read_as_money
+        return [
+            (name, {**options, "fields": [money.get(f, f) for f in options["fields"]]})
+            for name, options in fieldsets
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
         readonly = ["slug", "balance_display", "available_credit_display", "payments_link"]
+        readonly += list(self._read_as_money.values())
         return readonly + (["currency"] if obj is not None else [])
 
     # Roles: all staff read; Administrators add and change; nobody deletes a customer.
@@ -158,6 +194,10 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     @admin.display(description=_("debit limit"), ordering="debit_limit")
     def debit_limit_display(self, obj: Customer) -> str:
         return format_money(obj.debit_limit, obj.currency)
+
+    @admin.display(description=_("minimum payment"), ordering="minimum_payment")
+    def minimum_payment_display(self, obj: Customer) -> str:
+        return format_money(obj.minimum_payment, obj.currency)
 
     @admin.display(description=_("available credit"))
     def available_credit_display(self, obj: Customer) -> str:
@@ -209,7 +249,11 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
-        context = {**(extra_context or {}), "can_move_money": can_move_money(request)}
+        context = {
+            **(extra_context or {}),
+            "can_move_money": can_move_money(request),
+            **saved_methods_context(self.get_object(request, object_id)),
+        }
         return super().change_view(request, object_id, form_url, context)
 
     def save_model(

@@ -26,7 +26,12 @@ from paydesk.backoffice.admin_banktransfers import (
     amount_with_difference,
 )
 from paydesk.backoffice.admin_base import short_datetime
-from paydesk.backoffice.filters import CustomerFilter, OccurredDateRangeFilter, OpenDisputeFilter
+from paydesk.backoffice.filters import (
+    AwaitingBankFilter,
+    CustomerFilter,
+    OccurredDateRangeFilter,
+    OpenDisputeFilter,
+)
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -36,6 +41,7 @@ from paydesk.credits.services import staff_payment_complete
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
+from paydesk.methods.in_transit import is_awaiting_bank
 from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
 
@@ -80,6 +86,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "status",
         "needs_attention",
         OpenDisputeFilter,
+        AwaitingBankFilter,
         "relation",
         "method",
         OccurredDateRangeFilter,
@@ -201,6 +208,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 f" · {payment.get_status_display()}"
             )
             context["refundable"] = refund_left(payment=payment) > 0
+            context["awaiting_bank"] = is_awaiting_bank(payment)
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(

@@ -1,4 +1,5 @@
-"""Changelist filters for payments: one customer, and a date range in the staff time zone."""
+"""Changelist filters for payments: one customer, a date range in the staff time zone, open
+disputes, and what a pending payment waits for."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer
+from paydesk.methods.in_transit import awaiting_bank_q
 
 
 class CustomerFilter(admin.SimpleListFilter):
@@ -112,4 +114,19 @@ class OpenDisputeFilter(admin.SimpleListFilter):
             return queryset.filter(disputes__status="open").distinct()
         if self.value() == "any":
             return queryset.filter(disputes__isnull=False).distinct()
+        return queryset
+
+
+class AwaitingBankFilter(admin.SimpleListFilter):
+    """`?waiting=bank`: SEPA Direct Debits the bank is still confirming (methods/in_transit.py)."""
+
+    title = _("waiting for")
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("bank", _("The bank (SEPA Direct Debit)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "bank":
+            return queryset.filter(awaiting_bank_q())
         return queryset

@@ -29,7 +29,7 @@ from paydesk.accounts.services import EDITABLE_CUSTOMER_FIELDS
 from paydesk.accounts.taxids import country_names
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.money import normalize_currency
+from paydesk.money import full_places, normalize_currency, round_half_up
 
 PORTAL_DEFAULTS_FIELDS = [
     "show_balance",
@@ -128,6 +128,11 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         instance = self.instance
         if instance.pk:
+            # The limits in the currency's decimals (50.00, not the storage's 50.0000), every
+            # decimal they really have kept.
+            for name in ("debit_limit", "minimum_payment"):
+                value = getattr(instance, name)
+                self.initial[name] = round_half_up(value, full_places(value, instance.currency))
             self.initial["topup_currencies"] = ", ".join(instance.topup_currencies or [])
             self.initial["follow_default_blocked_methods"] = instance.blocked_methods is None
             self.initial["blocked_methods"] = list(instance.blocked_methods or [])

@@ -7,17 +7,15 @@ Never a float.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from paydesk.backoffice.admin_base import admin_page
 from paydesk.backoffice.forms import add_service_error
 from paydesk.backoffice.fx_forms import MAX_RATE_FILE_BYTES, RateEditForm, RateForm, RateImportForm
 from paydesk.errors import PaydeskError
@@ -25,18 +23,7 @@ from paydesk.fx.fields import plain_rate
 from paydesk.fx.models import ECB_SOURCE, ExchangeRate
 from paydesk.fx.services import RateImport, latest_rate_date, rate_import_ecb, rate_set
 
-
-def _page(model_admin: ModelAdmin, request: HttpRequest, template: str, **context: Any) -> Any:
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.opts,
-            "app_label": model_admin.opts.app_label,
-            **context,
-        },
-    )
+_page = admin_page  # backoffice/admin_base.py
 
 
 def _changelist_url() -> str:

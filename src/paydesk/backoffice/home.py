@@ -8,7 +8,10 @@ from typing import Any
 
 from django.urls import reverse
 
+from paydesk.autotopup.models import TopupSettings
+from paydesk.backoffice.filters import AwaitingBankFilter
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.methods.in_transit import awaiting_bank_q
 from paydesk.notifications.models import EmailStatus, OutboundEmail
 
 
@@ -44,16 +47,31 @@ def work_waiting() -> list[WaitingWork]:
             "A gateway said something unexpected: read the payment log.",
         ),
         WaitingWork(
+            "Payments awaiting the bank",
+            pending.filter(awaiting_bank_q()).count(),
+            payments + f"?{AwaitingBankFilter.parameter_name}=bank",
+            "SEPA Direct Debits the banks are still confirming: Stripe completes or cancels "
+            "each one; nothing to do.",
+        ),
+        WaitingWork(
             "Other pending payments",
-            pending.exclude(method="bank_transfer").filter(credit_approval__isnull=True).count(),
+            pending.exclude(method="bank_transfer")
+            .filter(credit_approval__isnull=True)
+            .exclude(awaiting_bank_q())
+            .count(),
             payments + "?status__exact=pending",
             "Online payments the customer has not finished yet.",
         ),
         WaitingWork(
+            "Automatic top-ups suspended",
+            TopupSettings.objects.filter(enabled=True, suspended_at__isnull=False).count(),
+            reverse("backoffice:autotopup_topupsettings_changelist") + "?state=suspended",
+            "Three charges in a row failed: the customer was emailed how to resume.",
+        ),
+        WaitingWork(
             "Emails that failed",
             OutboundEmail.objects.filter(status=EmailStatus.FAILED).count(),
-            reverse("backoffice:notifications_outboundemail_changelist")
-            + "?status__exact=failed",
+            reverse("backoffice:notifications_outboundemail_changelist") + "?status__exact=failed",
             "Retried by the worker until it gives up.",
         ),
     ]
@@ -65,11 +83,15 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "ledger.payment", "banktransfers.banktransfer", "credits.creditawaitingapproval",
         "checkout.paymentlogentry", "checkout.quote",
     )),
-    ("Customers", ("accounts.customer", "backoffice.portaluser")),
+    ("Customers", (
+        "accounts.customer", "backoffice.portaluser", "autotopup.topupsettings",
+        "autotopup.topup",
+    )),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
     ("Settings", (
-        "checkout.methodconfig", "banktransfers.bankdetails", "fx.exchangerate",
-        "accounts.portaldefaults", "backoffice.staffuser", "outhooks.endpoint",
+        "checkout.methodconfig", "provider.gatewaysecret", "provider.brand",
+        "banktransfers.bankdetails", "fx.exchangerate", "accounts.portaldefaults",
+        "backoffice.staffuser", "outhooks.endpoint",
     )),
     ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
 )

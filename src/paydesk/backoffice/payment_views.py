@@ -39,6 +39,7 @@ from paydesk.credits.services import is_held, staff_payment_add, staff_payment_c
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel
+from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_received
 from paydesk.web.client_ip import client_ip
@@ -208,6 +209,9 @@ def payment_complete_one(
         return HttpResponseRedirect(
             reverse("backoffice:banktransfers_banktransfer_change", args=[payment.pk])
         )
+    if is_awaiting_bank(payment):  # Stripe completes or cancels it: never by hand
+        messages.error(request, AWAITING_BANK_REFUSAL.format(reference=payment.reference))
+        return HttpResponseRedirect(_payment_url(payment))
     if is_held(payment):  # four eyes: approved or refused on its own page
         return HttpResponseRedirect(
             reverse("backoffice:credits_creditawaitingapproval_change", args=[payment.pk])

@@ -7,7 +7,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from paydesk.ledger.models import Payment, PaymentRelation
-from paydesk.ledger.refunds import refund_left, refund_returned
+from paydesk.ledger.refund_reads import refund_returned
+from paydesk.ledger.refunds import refund_left
 from paydesk.money import format_money
 
 

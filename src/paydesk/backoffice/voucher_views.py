@@ -8,14 +8,11 @@ response body and nowhere else — never the database, the session, a message, a
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,7 +20,7 @@ from django.utils.translation import ngettext
 from paydesk.accounts.models import User
 from paydesk.audit.models import AuditEntry
 from paydesk.audit.services import audit_record
-from paydesk.backoffice.admin_base import guarded_object
+from paydesk.backoffice.admin_base import admin_page, guarded_object
 from paydesk.backoffice.forms import add_service_error, new_form_token
 from paydesk.backoffice.roles import can_move_money
 from paydesk.backoffice.voucher_forms import ConfirmForm, VoucherBatchIssueForm, VoucherLookupForm
@@ -40,17 +37,7 @@ from paydesk.web.client_ip import client_ip
 CODES_DOWNLOADED = "voucher_batch.codes_download"
 
 
-def _page(model_admin: ModelAdmin, request: HttpRequest, template: str, **context: Any) -> Any:
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.opts,
-            "app_label": model_admin.opts.app_label,
-            **context,
-        },
-    )
+_page = admin_page  # backoffice/admin_base.py
 
 
 def batch_url(batch: VoucherBatch | int) -> str:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audited_update
+from paydesk.checkout.credentials import mode_switch_check
 from paydesk.checkout.models import (
     MethodConfig,
 )
@@ -50,6 +51,8 @@ def method_config_update(*, config: MethodConfig, actor: Any, **changes: Any) ->
     maximum = changes.get("maximum_amount", config.maximum_amount)
     if minimum is not None and maximum is not None and minimum > maximum:
         raise InvalidAmount("The maximum must not be below the minimum.", field="maximum_amount")
+    if "mode" in changes and changes["mode"] != config.mode:
+        mode_switch_check(config.method, changes["mode"])  # no live switch on a test key
     return audited_update(
         obj=config,
         changes={**changes, "updated_at": timezone.now()},

@@ -114,6 +114,9 @@ class Quote(models.Model):
     )
     # Where the gateway asked to send the customer: a resubmitted form goes there again.
     gateway_url = models.URLField(max_length=2000, blank=True, default="")
+    # The online method was in test mode (its test credentials) when the quote was locked: the
+    # payment's row shows a Test mode badge (docs/provider-settings.md).
+    test_mode = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

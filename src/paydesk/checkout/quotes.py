@@ -26,7 +26,11 @@ from paydesk.checkout.models import (
     MethodConfig,
     Quote,
 )
-from paydesk.checkout.selectors import AvailableMethod, method_available_for
+from paydesk.checkout.selectors import (
+    AvailableMethod,
+    method_available_for,
+    method_in_test_mode,
+)
 from paydesk.errors import (
     InvalidAmount,
     InvalidCurrency,
@@ -261,4 +265,5 @@ def quote_lock(
         created_at=now,
         locked_at=now,
         expires_at=now + timedelta(minutes=settings.PAYDESK_QUOTE_MINUTES),
+        test_mode=method_in_test_mode(terms.method),
     )

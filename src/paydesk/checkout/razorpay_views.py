@@ -13,7 +13,6 @@ and Razorpay's API origin (frame, connect).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,12 +22,14 @@ from paydesk.accounts.access import customer_required, refuse
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.models import Quote
 from paydesk.checkout.views import make_payments_required
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base
 from paydesk.gateways.razorpay.gateway import checkout_js_url
 from paydesk.ledger.access import payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money, format_money
+from paydesk.provider.brand import brand_current
 from paydesk.web.middleware import policy_with
 
 
@@ -67,11 +68,11 @@ def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) 
         "credit": format_money(payment.total, customer.currency),
         "checkout_js_url": checkout_js_url(),
         "options": {
-            "key": settings.PAYDESK_RAZORPAY_KEY_ID,
+            "key": gateway_credential("PAYDESK_RAZORPAY_KEY_ID"),
             "order_id": payment.gateway_reference,
             "amount": str(charged.to_minor_units()),
             "currency": charged.currency,
-            "name": settings.PAYDESK_PROVIDER_NAME,
+            "name": brand_current().name,
             "description": payment.description,
             "email": request.user.email,  # type: ignore[union-attr]
             "reference": payment.reference,

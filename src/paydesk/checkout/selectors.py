@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.checkout.models import MethodConfig
+from paydesk.checkout.credentials import method_mode
+from paydesk.checkout.models import GatewayMode, MethodConfig, Quote
 from paydesk.errors import MethodUnavailable
 from paydesk.fx.selectors import rate_for
+from paydesk.gateways.credentials import BY_METHOD
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
 
 # The methods Finance's "Pause online payment methods" switch takes away.
@@ -50,6 +53,42 @@ class AvailableMethod:
     @property
     def takes_amount(self) -> bool:
         return "amount" in self.fields
+
+    @property
+    def test_mode(self) -> bool:
+        """An online method using its gateway's test credentials: customers see a badge."""
+        entry = BY_METHOD.get(self.method)
+        if entry is None or self.method not in ONLINE_METHODS:
+            return False
+        if entry.method == self.method:
+            return self.config.mode == GatewayMode.TEST
+        return method_mode(entry.method) == GatewayMode.TEST  # SEPA: the card method's mode
+
+
+def method_in_test_mode(method: str) -> bool:
+    """Whether `method`'s gateway uses its test set now (the mode of the method that picks it)."""
+    entry = BY_METHOD.get(method)
+    return (
+        entry is not None
+        and method in ONLINE_METHODS
+        and method_mode(entry.method) == GatewayMode.TEST
+    )
+
+
+def test_mode_set(payments: list[Any]) -> None:
+    """Mark each payment made through a method in test mode (`payment.test_mode`): one query."""
+    ids = [p.pk for p in payments]
+    flagged = (
+        set(
+            Quote.objects.filter(payment_id__in=ids, test_mode=True).values_list(
+                "payment_id", flat=True
+            )
+        )
+        if ids
+        else set()
+    )
+    for payment in payments:
+        payment.test_mode = payment.pk in flagged
 
 
 def _needs_amounts_rate(config: MethodConfig) -> bool:

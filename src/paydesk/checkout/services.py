@@ -238,11 +238,14 @@ def checkout_start(
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:
-    if result.gateway_reference not in ("", payment.reference, payment.gateway_reference):
+    noted = result.gateway_reference not in ("", payment.reference, payment.gateway_reference)
+    if noted:
         payment_pending_note(payment=payment, gateway_reference=result.gateway_reference)
     if result.redirect_url:
         Quote.objects.filter(pk=quote.pk).update(gateway_url=result.redirect_url[:2000])
         quote.gateway_url = result.redirect_url[:2000]
+    if not noted and result.event is None:  # the payment is as created (a bank transfer)
+        return Checkout(quote=quote, payment=payment, result=result, problem="")
     problem = ""
     if result.event is not None:
         try:
@@ -256,7 +259,7 @@ def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult)
 
 
 def _email_transfer_instructions(*, payment: Payment, terms: Any) -> None:
-    """Queue the bank details and reference to the customer (sent after commit)."""
+    """Queue the bank details and reference to the customer (the worker sends them)."""
     details = bank_details_current()
     if details is None:
         logger.warning("No payment details set: transfer %s was not emailed.", payment.reference)

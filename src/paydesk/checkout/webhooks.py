@@ -41,6 +41,7 @@ from paydesk.errors import (
     WebhookSignatureInvalid,
 )
 from paydesk.gateways.base import GatewayEvent
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.nowpayments import webhooks as nowpayments
 from paydesk.gateways.paypal import webhooks as paypal
 from paydesk.gateways.paystack import webhooks as paystack
@@ -180,7 +181,7 @@ def webhook_receive(request: HttpRequest, gateway: str) -> JsonResponse:
         return _error(400, "too_large", "The notification is too large.")
     try:
         try:
-            receiver.verify(body, request.headers, getattr(settings, receiver.secret_setting, ""))
+            receiver.verify(body, request.headers, gateway_credential(receiver.secret_setting))
         except WebhookSignatureInvalid as error:
             logger.warning("Refused a %s webhook: %s", gateway, error.message)
             gateway_notification_refuse(

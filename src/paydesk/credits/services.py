@@ -36,6 +36,7 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
+from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money, plain_amount
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 
@@ -157,6 +158,8 @@ def staff_payment_complete(
                 f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
                 f"only a pending payment can be completed."
             )
+        if is_awaiting_bank(locked):
+            raise InvalidTransition(AWAITING_BANK_REFUSAL.format(reference=locked.reference))
         approval = (
             CreditApproval.objects.filter(payment=locked).select_related("requested_by").first()
         )

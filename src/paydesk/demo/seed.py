@@ -28,6 +28,7 @@ from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole,
 from paydesk.accounts.services import customer_create, portal_user_create, staff_user_create
 from paydesk.banktransfers.services import bank_details_update
 from paydesk.checkout.models import MethodConfig
+from paydesk.demo.documents import seed_demo_documents
 from paydesk.fx.models import ExchangeRate
 from paydesk.fx.services import rate_set
 from paydesk.gateways.registry import gateway_methods
@@ -229,6 +230,7 @@ def seed_demo(*, now: datetime | None = None) -> list[Customer]:
         seed_demo_methods()
         Customer.objects.filter(pk=customers[0].pk).update(topup_currencies=ACME_TOPUP_CURRENCIES)
         _seed_partial_crypto_payment()
+        seed_demo_documents(customers, now=now)  # invoicing switched on today (docs/documents.md)
     return customers
 
 

@@ -125,6 +125,9 @@ class CheckoutRequest:
     processor_customer: str = ""
     # The processor's type of that payment method: card, or sepa_debit (a saved SEPA mandate).
     payment_method_type: str = "card"
+    # A saved method charged while the customer is not there (an automatic top-up): the
+    # processor must not ask them to authenticate (Stripe declines `authentication_required`).
+    off_session: bool = False
 
     def __post_init__(self) -> None:
         if not self.payment_reference:

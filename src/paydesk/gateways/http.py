@@ -31,6 +31,7 @@ from django.utils.module_loading import import_string
 
 from paydesk.errors import GatewayUnavailable
 from paydesk.gateways.base import redact
+from paydesk.gateways.credentials import gateway_credential
 
 logger = logging.getLogger("paydesk.gateways")
 
@@ -42,9 +43,14 @@ def gateway_base_url(setting: str, *, live: str, sandbox_path: str) -> str:
 
     Read at call time, never at import: tests point PAYDESK_PUBLIC_URL at their live server.
     """
-    explicit = str(getattr(settings, setting, "") or "").strip()
+    explicit = gateway_credential(setting).strip()
     if explicit:
         return explicit.rstrip("/")
+    return default_base_url(live=live, sandbox_path=sandbox_path)
+
+
+def default_base_url(*, live: str, sandbox_path: str) -> str:
+    """The sandbox's address for a gateway when the sandbox is on, else its live API."""
     if settings.PAYDESK_SANDBOX:
         return f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}/sandbox/{sandbox_path.strip('/')}"
     return live.rstrip("/")

@@ -1,13 +1,12 @@
 """Which gateway serves which payment method: dotted paths in settings.PAYDESK_GATEWAYS.
 
 A method with no entry has no gateway yet and is never offered. Secrets are settings read from
-the environment (settings/base.py) and only reported here as set / not set; they are never
-stored or shown.
+gateway_credential (the environment, else the back office's encrypted store) and only reported
+here as set / not set.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from paydesk.errors import GatewayNotConfigured
 from paydesk.gateways.base import Gateway
+from paydesk.gateways.credentials import gateway_credential
 
 
 @cache
@@ -53,8 +53,7 @@ def gateway_secrets_status(method: str) -> dict[str, bool]:
     except GatewayNotConfigured:
         return {}
     return {
-        name: bool(getattr(settings, name, "") or os.environ.get(name))
-        for name in gateway.secret_settings
+        name: bool(gateway_credential(name)) for name in gateway.secret_settings
     }
 
 

@@ -8,7 +8,10 @@ payment INSERT), run with as little per-call work as Django allows (bench/ P1).
   one statement compiled once per database vendor. tests/ledger/test_fastpath.py fails if the
   `Model.save` behaviour it mirrors changes.
 
-Only paydesk.ledger.services calls this module.
+- `rows_insert` INSERTs many rows of a model in multi-row statements: imported history
+  (ledger/imports.py) and the imports app's origin rows.
+
+Only paydesk.ledger (and `rows_insert`, paydesk.imports) calls this module.
 """
 
 from __future__ import annotations
@@ -115,3 +118,76 @@ def payment_row_insert(payment: Payment) -> None:
             raw=False,
             using=connection.alias,
         )
+
+
+def _converter(field: Any) -> Any:
+    """How one column's Python value becomes its database parameter, as `get_db_prep_save`
+    would, without its per-call dispatch (a million-row import calls it per cell)."""
+    from paydesk.fields import AmountField
+
+    if isinstance(field, AmountField):
+        return field.get_prep_value
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(field, models.CharField | models.TextField | models.BooleanField):
+        return None
+    if isinstance(field, models.ForeignKey | models.IntegerField):
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def rows_insert(
+    model: type[models.Model], columns: list[str], rows: list[tuple[Any, ...]]
+) -> list[int]:
+    """INSERT `rows` (tuples of Python values for the model fields named by `columns`, by
+    attname; every other column takes its field's default) in multi-row statements, and return
+    the new ids in row order. For imports of many rows: no model instances, no per-row SQL
+    compilation, no signals (nothing in Paydesk listens to these inserts). Must run inside the
+    caller's transaction."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    by_name = {f.attname: f for f in fields}
+    given = [by_name[name] for name in columns]
+    rest = [f for f in fields if f.attname not in columns]
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in rest]
+    converters = [_converter(f) for f in given]
+    width = len(given) + len(rest)
+    head = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in [*given, *rest])}) "
+        "VALUES "
+    )
+    placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    returning = f" RETURNING {qn(meta.pk.column)}"
+
+    def params_of(row: tuple[Any, ...]) -> list[Any]:
+        values = [
+            value if convert is None or value is None else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        ]
+        return values + defaults
+
+    ids: list[int] = []
+    if connection.vendor == "postgresql":
+        # One statement, parsed once, sent for every row in a pipeline (psycopg's executemany
+        # with server-side binding); a long multi-row VALUES is re-split by psycopg per call.
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.executemany(
+                head + placeholder + returning, [params_of(r) for r in rows], returning=True
+            )
+            if rows:
+                while True:
+                    ids.append(cursor.fetchone()[0])
+                    if not cursor.nextset():
+                        break
+        return ids
+    # SQLite allows 32,766 parameters per statement; stay well under.
+    per_statement = max(1, 8000 // width)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [value for row in chunk for value in params_of(row)]
+            cursor.execute(head + ", ".join([placeholder] * len(chunk)) + returning, params)
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids

@@ -81,3 +81,58 @@ def payment_changed(
     change = PaymentChange(kind=kind, payment=payment, balance=balance, debit_limit=debit_limit)
     for listener in tuple(_LISTENERS.values()):
         listener(change)
+# --- balance watches -------------------------------------------------------------------------
+# Work another app does when a completed posting leaves a balance somewhere it watches (the
+# automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the
+# ledger importing that app. Like a top-up step's, the probe is an SQL boolean expression with
+# one `%s` placeholder for the customer's id, added to the RETURNING list of the balance UPDATE
+# of EVERY posting (credits and debits): it may name the updated customer row's new `balance`
+# and its `debit_limit`, qualified by the customers' table name. `run` is called only when the
+# probe read true, so a posting that leaves every watched balance alone costs no round trip.
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceWatch:
+    name: str
+    probe_sql: Callable[[], str]
+    run: Callable[..., Any]  # run(payment=<the completed payment>, balance=<the new balance>)
+    debits_only: bool = False  # probed only when the posting takes money off the balance
+
+
+_WATCHES: dict[str, BalanceWatch] = {}
+
+
+def balance_watch_register(watch: BalanceWatch) -> None:
+    """Register (or replace, by name) a watch; called from an AppConfig.ready()."""
+    _WATCHES[watch.name] = watch
+
+
+def balance_watches(*, debit: bool) -> tuple[BalanceWatch, ...]:
+    """The watches a posting probes: all of them for a debit, the others for a credit."""
+    return tuple(w for w in _WATCHES.values() if debit or not w.debits_only)
+
+
+def balance_watches_run(*, payment: Any, balance: Any, fired: tuple[BalanceWatch, ...]) -> None:
+    """Run every watch whose probe read true for a just-completed posting, in its transaction."""
+    for watch in fired:
+        watch.run(payment=payment, balance=balance)
+
+
+# Completion hooks: work another app does inside the transaction in which any payment becomes
+# Completed (a top-up, a purchase, a refund, a chargeback, a reversal), after the balance moved.
+# The documents app numbers its invoices and credit notes here (docs/documents.md), so that a
+# rollback of the completion takes the number back with it. A hook that raises rolls the
+# completion back.
+_COMPLETION_HOOKS: dict[str, Callable[..., Any]] = {}
+
+
+def completion_hook_register(name: str, run: Callable[..., Any]) -> None:
+    """Register (or replace, by name) `run(payment=<the completed payment>)`; from ready()."""
+    _COMPLETION_HOOKS[name] = run
+
+
+def completion_hooks_run(*, payment: Any) -> None:
+    """Run every completion hook for a payment that has just become Completed, in the caller's
+    transaction, in registration order."""
+    for run in tuple(_COMPLETION_HOOKS.values()):
+        run(payment=payment)

@@ -114,6 +114,10 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["customer", "occurred_at", "id"], name="payment_customer_time"),
             models.Index(fields=["customer", "total", "id"], name="payment_customer_total"),
+            # The statement's lowest and highest running balance: one index step each.
+            models.Index(
+                fields=["customer", "status", "balance_after"], name="payment_customer_balance"
+            ),
             models.Index(fields=["occurred_at", "id"], name="payment_time"),
             models.Index(
                 fields=["customer", "status"],

@@ -17,7 +17,7 @@ from django.db import connection
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.errors import InsufficientCredit, InvalidAmount, PaymentError, PermissionDenied
 from paydesk.ledger.fastpath import execute_hot
-from paydesk.ledger.hooks import topup_steps
+from paydesk.ledger.hooks import BalanceWatch, balance_watches, topup_steps
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
     STORAGE_PLACES,
@@ -89,6 +89,7 @@ class Posted:
 
     balance: Decimal
     probes: tuple[bool, ...] = ()
+    watched: tuple[BalanceWatch, ...] = ()  # the balance watches whose probe read true
 
 
 def post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) -> Posted:
@@ -109,9 +110,18 @@ def post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) ->
     for step in steps:
         sql += f", {step.probe_sql()}"
         params.append(customer_id)
+    watches = balance_watches(debit=amount < 0)
+    for watch in watches:
+        sql += f", {watch.probe_sql()}"
+        params.append(customer_id)
     row = execute_hot(sql, params)
     if row is not None:
-        return Posted(balance=from_storage_units(row[0]), probes=tuple(bool(v) for v in row[1:]))
+        read = tuple(bool(v) for v in row[1:])
+        return Posted(
+            balance=from_storage_units(row[0]),
+            probes=read[: len(steps)],
+            watched=tuple(w for w, hit in zip(watches, read[len(steps) :], strict=True) if hit),
+        )
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise PaymentError("No such customer.")

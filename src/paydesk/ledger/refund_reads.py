@@ -1,35 +1,84 @@
-"""Reads for showing refunds next to the payments they came from (portal, CSV, API, back office).
+"""Reads of what went back from payments: their refunds and chargebacks, summed (portal, CSV,
+API, back office, and the refund checks of ledger/refunds.py).
 
-One query for a page of payments: what their completed refunds took back, so a list says
-"refunded 20.00 of 50.00" without a query per row.
+The one place these sums are made: `returned_by_payment` reads any number of payments in one
+grouped query, so a list says "refunded 20.00 of 50.00" without a query per row and a single
+payment's page reads the same numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 
+from paydesk.fields import AmountField
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 
+ZERO = Decimal(0)
 
-def refunded_totals(*, payment_ids: Iterable[int]) -> dict[int, Decimal]:
-    """{original id: what its completed refunds gave back (positive)} for those refunded."""
+
+@dataclass(frozen=True, slots=True)
+class Returned:
+    """What has gone back from one payment so far, in the account currency (positive)."""
+
+    refunded: Decimal = ZERO  # completed refunds
+    refunding: Decimal = ZERO  # pending refunds
+    charged_back: Decimal = ZERO  # chargebacks less chargebacks reversed
+    refunded_paid: Decimal = ZERO  # completed and pending refunds in the paid currency
+
+    @property
+    def held(self) -> Decimal:
+        return self.refunded + self.refunding
+
+
+NOTHING_RETURNED = Returned()
+
+
+def returned_by_payment(*, payment_ids: Iterable[int]) -> dict[int, Returned]:
+    """{original id: Returned} for those of `payment_ids` with a refund, chargeback or reversal
+    that is not cancelled: one query grouped by original, relation and status."""
     ids = list(payment_ids)
     if not ids:
         return {}
     rows = (
-        Payment.objects.filter(
-            original_id__in=ids,
-            relation=PaymentRelation.REFUND,
-            status=PaymentStatus.COMPLETED,
-        )
+        Payment.objects.filter(original_id__in=ids)
+        .exclude(status=PaymentStatus.CANCELLED)
         .order_by()
-        .values("original_id")
-        .annotate(total=Sum("total"))
+        .values("original_id", "relation", "status")
+        .annotate(
+            amount=Sum("total"),
+            paid=Sum(Coalesce("paid_amount", "total", output_field=AmountField())),
+        )
     )
-    return {row["original_id"]: -row["total"] for row in rows if row["total"]}
+    sums: dict[int, dict[str, Decimal]] = {}
+    for row in rows:
+        into = sums.setdefault(row["original_id"], {})
+        if row["relation"] == PaymentRelation.REFUND:
+            completed = row["status"] == PaymentStatus.COMPLETED
+            key = "refunded" if completed else "refunding"
+            into[key] = into.get(key, ZERO) - row["amount"]
+            into["refunded_paid"] = into.get("refunded_paid", ZERO) - row["paid"]
+        elif row["relation"] in (
+            PaymentRelation.CHARGEBACK,
+            PaymentRelation.CHARGEBACK_REVERSED,
+        ):  # a chargeback is negative, its reversal positive
+            into["charged_back"] = into.get("charged_back", ZERO) - row["amount"]
+    return {pk: Returned(**values) for pk, values in sums.items()}
+
+
+def refund_returned(*, payment: Payment) -> Returned:
+    """The refunds and chargebacks of `payment`, summed (a read; no lock)."""
+    return returned_by_payment(payment_ids=[payment.pk]).get(payment.pk, NOTHING_RETURNED)
+
+
+def refunded_totals(*, payment_ids: Iterable[int]) -> dict[int, Decimal]:
+    """{original id: what its completed refunds gave back (positive)} for those refunded."""
+    returned = returned_by_payment(payment_ids=payment_ids)
+    return {pk: r.refunded for pk, r in returned.items() if r.refunded}
 
 
 def refunds_shown(payment: Payment) -> bool:

@@ -21,7 +21,6 @@ completes a full refund takes exactly what is left, so the sums never drift by a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -36,6 +35,7 @@ from paydesk.ledger.models import (
     RefundLimit,
 )
 from paydesk.ledger.posting import PaidDetails, acting_user, checked_total
+from paydesk.ledger.refund_reads import Returned, refund_returned
 from paydesk.ledger.services import (
     payment_cancel,
     payment_complete,
@@ -55,39 +55,6 @@ CHARGEBACK_PREFIX = "chargeback:"
 REVERSAL_PREFIX = "chargeback-reversed:"
 # Payments that can be refunded: completed top-ups that stand alone or are late payments.
 REFUNDABLE_RELATIONS = ("", PaymentRelation.LATE_PAYMENT)
-
-
-@dataclass(frozen=True, slots=True)
-class Returned:
-    """What has gone back from one payment so far, in the account currency (positive)."""
-
-    refunded: Decimal  # completed refunds
-    refunding: Decimal  # pending refunds
-    charged_back: Decimal  # chargebacks less chargebacks reversed
-    refunded_paid: Decimal  # completed and pending refunds in the paid currency
-
-    @property
-    def held(self) -> Decimal:
-        return self.refunded + self.refunding
-
-
-def refund_returned(*, payment: Payment) -> Returned:
-    """The refunds and chargebacks of `payment`, summed (a read; no lock)."""
-    rows = Payment.objects.filter(original=payment).exclude(status=PaymentStatus.CANCELLED)
-    sums = {"refunded": Decimal(0), "refunding": Decimal(0), "charged_back": Decimal(0)}
-    paid = Decimal(0)
-    for relation, status, total, paid_amount in rows.values_list(
-        "relation", "status", "total", "paid_amount"
-    ):
-        if relation == PaymentRelation.REFUND:
-            key = "refunded" if status == PaymentStatus.COMPLETED else "refunding"
-            sums[key] -= total
-            paid -= paid_amount if paid_amount is not None else total
-        elif relation == PaymentRelation.CHARGEBACK:
-            sums["charged_back"] -= total
-        elif relation == PaymentRelation.CHARGEBACK_REVERSED:
-            sums["charged_back"] -= total
-    return Returned(refunded_paid=paid, **sums)
 
 
 def refund_left(*, payment: Payment) -> Decimal:
@@ -134,6 +101,14 @@ def refund_total_for(*, original: Payment, paid_amount: Decimal) -> Decimal:
         return total_left
     share = original.total * paid_amount / original.paid_amount
     return round_half_up(share, currency_exponent(original.customer.currency))
+
+
+def dispute_total_for(*, original: Payment, paid_amount: Decimal) -> Decimal:
+    """The account-currency value of a dispute of `paid_amount` (in the paid currency): the
+    whole credit when it is for all that was paid, else as a refund of that amount would be."""
+    if original.paid_amount is not None and paid_amount >= original.paid_amount:
+        return original.total
+    return refund_total_for(original=original, paid_amount=paid_amount)
 
 
 def _locked_original(payment: Payment | int) -> Payment:

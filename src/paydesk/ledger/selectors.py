@@ -124,9 +124,11 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
 
 
 def payment_list_for_customer(*, customer: Customer, filters: PaymentFilters) -> QuerySet[Payment]:
-    """One customer's payments narrowed by `filters`, without private columns; unordered."""
+    """One customer's payments narrowed by `filters`, without private columns; unordered. The
+    original's reference ("Refund of PD-…") comes in the same query (no query per linked row)."""
+    rows = Payment.objects.filter(customer=customer).select_related("original")
     return payment_filter(
-        queryset=Payment.objects.filter(customer=customer).only(*CUSTOMER_PAYMENT_FIELDS),
+        queryset=rows.only(*CUSTOMER_PAYMENT_FIELDS, "original__reference"),
         filters=filters,
     )
 
@@ -338,6 +340,18 @@ def _balances_at(customer: Customer, moments: Sequence[datetime]) -> list[Decima
     return [None if units is None else from_storage_units(units) for units in row]
 
 
+def _extremes(in_period: QuerySet[Payment], *, whole_history: bool) -> tuple[Decimal, Decimal]:
+    """The lowest and highest `balance_after` of the period's completed payments. Over the whole
+    history (the Payments page's default), two steps into the (customer, status, balance_after)
+    index whatever the number of payments: one MIN/MAX aggregate would read every row (SQLite
+    optimises only a lone MIN or MAX). A bounded period reads its own rows (the time index)."""
+    if not whole_history:
+        extremes = in_period.aggregate(low=Min("balance_after"), high=Max("balance_after"))
+        return extremes["low"], extremes["high"]
+    balances = in_period.values_list("balance_after", flat=True)
+    return balances.order_by("balance_after")[0], balances.order_by("-balance_after")[0]
+
+
 def payment_statement(
     *,
     customer: Customer,
@@ -367,8 +381,10 @@ def payment_statement(
     )
     if not first:
         return Statement(start, end, opening, closing, low=opening, high=opening)
-    extremes = in_period.aggregate(low=Min("balance_after"), high=Max("balance_after"))
-    low, high = extremes["low"], extremes["high"]
+    if len(first) <= points:  # the whole period is in hand
+        low, high = min(b for _, b in first), max(b for _, b in first)
+    else:
+        low, high = _extremes(in_period, whole_history=start is None and end is None)
     if start is not None:
         low, high = min(low, opening), max(high, opening)
     if len(first) <= points:

@@ -22,7 +22,16 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
-from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, payment_changed, topup_steps_run
+from paydesk.ledger.hooks import (
+    CANCELLED,
+    COMPLETED,
+    CREATED,
+    BalanceWatch,
+    balance_watches_run,
+    completion_hooks_run,
+    payment_changed,
+    topup_steps_run,
+)
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -185,13 +194,14 @@ def _payment_insert(
     with transaction.atomic():
         balance_after = None
         probes: tuple[bool, ...] = ()
+        watched: tuple[BalanceWatch, ...] = ()
         if status == PaymentStatus.COMPLETED:
             posted = post_to_balance(
                 customer_id=customer.pk,
                 amount=total,
                 check_credit=total < 0 and not allow_overdraft,
             )
-            balance_after, probes = posted.balance, posted.probes
+            balance_after, probes, watched = posted.balance, posted.probes, posted.watched
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -241,6 +251,9 @@ def _payment_insert(
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
         payment_changed(CREATED, payment, balance_after, customer.debit_limit)
+        balance_watches_run(payment=payment, balance=balance_after, fired=watched)
+        if status == PaymentStatus.COMPLETED:
+            completion_hooks_run(payment=payment)  # e.g. credit notes, same transaction
     return payment
 
 
@@ -315,6 +328,8 @@ def payment_complete(
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
         payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
+        balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
+        completion_hooks_run(payment=locked)
     return locked
 
 

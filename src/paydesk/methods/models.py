@@ -29,7 +29,7 @@ class MethodType(models.TextChoices):
 
 class MethodSetup(models.Model):
     """One SetupIntent Paydesk created: the only ids a finished setup is accepted for. When it
-    succeeds, the method it saved and (SEPA) the mandate's id are kept."""
+    succeeds, the method it saved and (SEPA) the mandate's id and reference are kept."""
 
     customer = models.ForeignKey(
         "accounts.Customer", on_delete=models.PROTECT, related_name="method_setups"
@@ -42,6 +42,9 @@ class MethodSetup(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     payment_method = models.CharField(max_length=120, blank=True, db_index=True)
     mandate = models.CharField(max_length=120, blank=True)
+    # The SEPA mandate's reference as Stripe made it (what the customer's bank shows); the
+    # portal shows it instead of the mandate's id, which only the back office shows.
+    mandate_reference = models.CharField(max_length=64, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

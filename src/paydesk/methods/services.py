@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,6 +21,7 @@ from django.utils import timezone
 from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
 from paydesk.errors import GatewayError, NotFound, PaydeskError, PermissionDenied
+from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.models import MethodSetup, MethodType, SavedMethodCharge, StripeCustomer
@@ -41,7 +42,9 @@ class SavedMethod:
     exp_year: int | None
     is_default: bool
     expiry: str = ""  # "" | "expiring" | "expired" (cards)
-    mandate: str = ""
+    mandate: str = ""  # the mandate's id at Stripe: the back office only
+    mandate_reference: str = ""  # the mandate's reference, as the customer's bank shows it
+    added: datetime | None = None  # when it was saved to this customer
 
     @property
     def plain_label(self) -> str:
@@ -161,29 +164,68 @@ def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> 
     if intent.get("id") != setup.setup_intent or intent.get("customer") != profile.stripe_id:
         raise GatewayError("Stripe's SetupIntent names another customer.")
     if status != SETUP_SUCCEEDED or not PAYMENT_METHOD_ID.fullmatch(method):
-        error = intent.get("last_setup_error") or {}
-        message = error.get("message") if isinstance(error, dict) else ""
+        error = intent.get("last_setup_error")
+        message = customer_reason(error) if isinstance(error, dict) else ""
         raise PaydeskError(message or "Stripe has not saved this payment method yet.")
+    mandate = str(intent.get("mandate") or "")[:120]
+    reference = _mandate_reference(mandate)
     with transaction.atomic():
         locked = MethodSetup.objects.select_for_update().get(pk=setup.pk)
         if locked.completed_at is None:
             locked.payment_method = method
-            locked.mandate = str(intent.get("mandate") or "")[:120]
+            locked.mandate = mandate
+            locked.mandate_reference = reference
             locked.completed_at = timezone.now()
-            locked.save(update_fields=["payment_method", "mandate", "completed_at"])
+            locked.save(update_fields=["payment_method", "mandate", "mandate_reference",
+                                       "completed_at"])
             audit_record(action="payment_method_save", actor=user, obj=locked,
                          customer_id=customer.pk,
                          after={"payment_method": method, "type": locked.method_type,
-                                "mandate": locked.mandate})
+                                "mandate": locked.mandate,
+                                "mandate_reference": locked.mandate_reference})
     vault = StripeVault()
     if not _default_of(vault.customer_retrieve(profile.stripe_id)):
         vault.customer_default_set(profile.stripe_id, method)  # the first one is the default
     return locked
 
 
-def _saved(item: dict[str, Any], *, default: str, mandates: dict[str, str]) -> SavedMethod:
+def _mandate_reference(mandate: str) -> str:
+    """The SEPA mandate's reference from Stripe ('' for no mandate, or when Stripe cannot say
+    now: the list asks again later)."""
+    if not mandate:
+        return ""
+    try:
+        return StripeVault().mandate_reference(mandate)
+    except GatewayError:
+        return ""
+
+
+def _saved_setups(customer: Customer) -> dict[str, MethodSetup]:
+    """The customer's finished setups by payment method; a mandate whose reference is not known
+    yet (saved before Paydesk kept it, or Stripe did not answer then) is asked of Stripe."""
+    setups = {
+        setup.payment_method: setup
+        for setup in MethodSetup.objects.filter(customer=customer, completed_at__isnull=False)
+    }
+    for setup in setups.values():
+        if setup.mandate and not setup.mandate_reference:
+            setup.mandate_reference = _mandate_reference(setup.mandate)
+            if setup.mandate_reference:
+                setup.save(update_fields=["mandate_reference"])
+    return setups
+
+
+def _created(item: dict[str, Any]) -> datetime | None:
+    created = item.get("created")
+    return datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+
+
+def _saved(
+    item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]
+) -> SavedMethod:
     kind = str(item.get("type") or "")
     details = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    setup = setups.get(str(item.get("id")))
     month = details.get("exp_month") if kind == MethodType.CARD else None
     year = details.get("exp_year") if kind == MethodType.CARD else None
     month = month if isinstance(month, int) else None
@@ -192,7 +234,9 @@ def _saved(item: dict[str, Any], *, default: str, mandates: dict[str, str]) -> S
         id=str(item.get("id")), type=kind, brand=str(details.get("brand") or ""),
         last4=str(details.get("last4") or "")[-4:], exp_month=month, exp_year=year,
         is_default=item.get("id") == default, expiry=expiry_state(month, year),
-        mandate=mandates.get(str(item.get("id")), ""),
+        mandate=setup.mandate if setup else "",
+        mandate_reference=setup.mandate_reference if setup else "",
+        added=setup.completed_at if setup else _created(item),
     )
 
 
@@ -204,12 +248,9 @@ def saved_methods_list(*, customer: Customer) -> list[SavedMethod]:
         return []
     vault = StripeVault()
     default = _default_of(vault.customer_retrieve(profile.stripe_id))
-    mandates = dict(
-        MethodSetup.objects.filter(customer=customer).exclude(mandate="")
-        .values_list("payment_method", "mandate")
-    )
+    setups = _saved_setups(customer)
     methods = [
-        _saved(item, default=default, mandates=mandates)
+        _saved(item, default=default, setups=setups)
         for kind in MethodType.values
         for item in vault.payment_methods_list(profile.stripe_id, kind)
         if item.get("customer") == profile.stripe_id
@@ -237,7 +278,7 @@ def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMetho
         raise
     if item.get("customer") != profile.stripe_id or item.get("type") not in MethodType.values:
         raise NotFound("No such saved payment method.", field="payment_method")
-    return _saved(item, default="", mandates={})
+    return _saved(item, default="", setups={})
 
 
 def saved_method_is_own(*, customer: Customer, payment_method: str) -> bool:

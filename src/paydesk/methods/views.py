@@ -8,12 +8,15 @@ A method named in a URL is checked with Stripe to be attached to THIS customer's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,10 +24,12 @@ from paydesk.accounts.access import customer_required
 from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.gateways.http import origin_of
+from paydesk.gateways.stripe.declines import SETUP_AUTHENTICATION_FAILED
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
 from paydesk.methods.access import manage_methods_required
 from paydesk.methods.models import MethodSetup, MethodType
 from paydesk.methods.services import (
+    SavedMethod,
     method_setup_finish,
     method_setup_secret,
     method_setup_start,
@@ -32,6 +37,7 @@ from paydesk.methods.services import (
     saved_method_remove,
     saved_methods_list,
 )
+from paydesk.provider.brand import brand_current
 from paydesk.web.middleware import policy_with
 
 SEPA_MANDATE = (
@@ -45,7 +51,7 @@ SEPA_MANDATE = (
 
 
 def sepa_mandate_text() -> str:
-    return SEPA_MANDATE.format(provider=settings.PAYDESK_PROVIDER_NAME or "us")
+    return SEPA_MANDATE.format(provider=brand_current().name or "us")
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], *, stripe_js: bool = False,
@@ -57,6 +63,37 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], *, strip
     return response
 
 
+@dataclass(frozen=True)
+class MethodRow:
+    """One saved method as the list shows it: `details` tells apart two cards of one brand and
+    last four (expiry, the day it was added); `name` is the label and details in one line, for
+    the confirmation, the choice of the next default and screen readers' button names."""
+
+    method: SavedMethod
+    details: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.method.plain_label}, {self.details}"
+
+
+def method_details(method: SavedMethod) -> str:
+    """What tells a method apart: "Visa, expires 12/2029, added Dec. 3, 2026, 7:05 p.m." or
+    "mandate reference …, added …" (in the user's time zone); never the mandate's id, which
+    only the back office shows."""
+    parts = []
+    if method.brand_text:
+        parts.append(method.brand_text)
+    if method.expiry_text:
+        parts.append(_("expires %(date)s") % {"date": method.expiry_text})
+    if method.mandate_reference:
+        parts.append(_("mandate reference %(ref)s") % {"ref": method.mandate_reference})
+    if method.added:
+        when = date_format(localtime(method.added), "DATETIME_FORMAT")
+        parts.append(_("added %(date)s") % {"date": when})
+    return ", ".join(parts)
+
+
 @customer_required
 @manage_methods_required
 @require_http_methods(["GET"])
@@ -66,8 +103,9 @@ def method_list(request: HttpRequest, customer: Customer) -> HttpResponse:
         methods = saved_methods_list(customer=customer)
     except GatewayError as error:
         methods, problem = [], error.message
+    rows = [MethodRow(method, method_details(method)) for method in methods]
     return _page(request, "methods/list.html", {
-        "methods": methods, "problem": problem, "types": MethodType.choices,
+        "rows": rows, "problem": problem, "types": MethodType.choices,
     })
 
 
@@ -120,6 +158,7 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
         "setup": setup, "client_secret": secret, "problem": problem,
         "stripe": card_fields_context(), "mandate_text": sepa_mandate_text(),
         "origin_url": here if wrong_origin else "",
+        "authentication_failed": _(SETUP_AUTHENTICATION_FAILED),
     }, stripe_js=True, status=422 if problem else 200)
 
 

@@ -1,11 +1,11 @@
-"""Emails about payments, through the outbox: write the rows now, send them after commit.
+"""Emails about payments, through the outbox: write the rows now, the worker sends them.
 
 `notify_*` must be called inside the transaction that moves the money: the outbox rows commit or
-roll back with it, and delivery is attempted only once it has committed
-(`transaction.on_commit`). A delivery failure is logged, recorded on the row and retried by the
-worker (`outbox_send_due`) with a doubling delay; it never raises into the caller and never
-undoes a payment. Messages carry the public description only, never the staff comment, and
-never a secret.
+roll back with it. Nothing is sent from the request that wrote them: the worker's `email-outbox`
+job (`outbox_send_due`, every few seconds) delivers them, so a top-up request never waits for
+an SMTP server (issue 18). A delivery failure is logged, recorded on the row and retried with a
+doubling delay; it never undoes a payment. Messages carry the public description only, never
+the staff comment, and never a secret.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,15 +30,15 @@ from django.utils import dateformat, timezone, translation
 
 from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
+from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
+from paydesk.provider.brand import brand_email_context
 
 logger = logging.getLogger(__name__)
 
-# A row claimed for sending is not picked up again for this long (a sender that died mid-way).
-SEND_LEASE = timedelta(minutes=5)
 # The longest wait between two attempts.
 RETRY_CAP = timedelta(hours=6)
 SWEEP_BATCH = 100
@@ -215,6 +215,22 @@ def notify_bank_transfer_instructions(
     )
 
 
+def notify_contacts(
+    *, kind: str, customer_id: int, template: str, context: dict[str, object],
+    payment: Payment | None = None,
+) -> int:
+    """Queue one message of another app's `template` (`<template>_subject.txt`, `.txt`,
+    `.html`) to each of the customer's billing contacts; sent after commit. Returns how many."""
+    recipients = Contact.objects.filter(customer_id=customer_id).order_by("email")
+    return _enqueue(
+        kind=kind,
+        payment=payment,
+        recipients=recipients.values_list("email", flat=True),
+        template=template,
+        context={"provider_name": settings.PAYDESK_PROVIDER_NAME, **context},
+    )
+
+
 def outbox_send(*, email_ids: Sequence[int], now: datetime | None = None) -> int:
     """Try to deliver these rows now, if they are due; returns how many were delivered."""
     now = now or timezone.now()
@@ -291,6 +307,7 @@ def _enqueue(
     unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
     if not unique:
         return 0
+    context = {**context, **brand_email_context()}  # the provider's name, logo, colour, footer
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body_text = render_to_string(f"{template}.txt", context)
@@ -306,21 +323,14 @@ def _enqueue(
         )
         for email in unique
     ]
-    transaction.on_commit(partial(_send_after_commit, [row.pk for row in rows]))
     return len(rows)
-
-
-def _send_after_commit(email_ids: list[int]) -> None:
-    try:
-        outbox_send(email_ids=email_ids)
-    except Exception:  # the money has committed: whatever happens here, the worker retries
-        logger.exception("Sending emails %s after commit failed; the worker will retry", email_ids)
 
 
 def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
     """Claim each due row (one conditional UPDATE, so two senders never both send it), send it
     and record the outcome. Returns how many were delivered."""
     delivered = 0
+    send_lease = timedelta(seconds=settings.PAYDESK_EMAIL_SEND_LEASE_SECONDS)
     connection = get_connection()
     try:
         for pk in email_ids:
@@ -329,7 +339,8 @@ def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
                 .exclude(status=EmailStatus.SENT)
                 .update(
                     attempts=F("attempts") + 1,
-                    next_attempt_at=max(now, timezone.now()) + SEND_LEASE,
+                    # not picked up again for this long (a sender that died mid-way)
+                    next_attempt_at=max(now, timezone.now()) + send_lease,
                 )
             )
             if claimed and _deliver_one(OutboundEmail.objects.get(pk=pk), connection, now=now):
@@ -340,13 +351,27 @@ def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
     return delivered
 
 
+def message_id(row: OutboundEmail) -> str:
+    """The row's own Message-ID, the same at every attempt: delivery is at least once (a sender
+    killed between the SMTP server's 250 and marking the row sent sends it again), and a resend
+    carrying the same Message-ID is the same message to mail clients, which show it once."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<paydesk-email-{row.pk}.{int(row.created_at.timestamp())}@{domain}>"
+
+
 def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
     message = EmailMultiAlternatives(
-        subject=row.subject, body=row.body_text, to=[row.to], connection=connection
+        subject=row.subject,
+        body=row.body_text,
+        to=[row.to],
+        connection=connection,
+        headers={"Message-ID": message_id(row)},
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
     try:
+        for name, content, mimetype in email_attachments(row):
+            message.attach(name, content, mimetype)
         message.send()
     except Exception as exc:  # any transport failure: record it, retry later
         with suppress(Exception):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from paydesk.accounts.access import customer_required, refuse
 from paydesk.accounts.models import Customer, PortalDefaults
+from paydesk.documents.selectors import payment_documents
 from paydesk.ledger.access import balance_visible, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.refund_reads import refunded_of
@@ -56,6 +57,7 @@ def payment_detail(request: HttpRequest, customer: Customer, reference: str) -> 
             "original": original,
             "follow_ups": follow_ups,
             "refunded": refunded_of(payment),
+            "documents": payment_documents(payment),
             "show_balance": balance_visible(customer=customer, defaults=defaults)
             and payment.status == PaymentStatus.COMPLETED,
         },

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.checkout.models import Quote
+from paydesk.checkout.selectors import test_mode_set
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.attempts import payment_list_unfinished
@@ -78,15 +79,17 @@ def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaul
         payment.customer = customer
         quote = quotes.get(payment.pk)
         resumable = quote is not None and quote.gateway_url and quote.expires_at > now
-        unfinished.append({
-            "payment": payment,
-            "resume_url": quote.gateway_url if resumable else reverse(
-                "checkout:status", args=[payment.reference]
-            ),
-            "can_cancel": payment_cancellable_by(
-                user=request.user, payment=payment, defaults=defaults
-            ),
-        })
+        unfinished.append(
+            {
+                "payment": payment,
+                "resume_url": quote.gateway_url
+                if resumable
+                else reverse("checkout:status", args=[payment.reference]),
+                "can_cancel": payment_cancellable_by(
+                    user=request.user, payment=payment, defaults=defaults
+                ),
+            }
+        )
     return unfinished
 
 
@@ -95,9 +98,14 @@ PAGE_COUNT_CAP = 10_000  # rows counted for "Page N of M"; beyond, "of more than
 
 def _page_numbers(request: HttpRequest, rows: Any, page: Any) -> tuple[int, int, bool]:
     """(this page's number, the number of pages, whether the count stopped at the cap). Keyset
-    pages carry their number in `n`; the count reads at most PAGE_COUNT_CAP index entries."""
+    pages carry their number in `n`; the count reads at most PAGE_COUNT_CAP index entries.
+
+    It walks the (customer, occurred_at, id) index, whatever the page's sort: rows are written in
+    time order, so the table reads the filters need (the default view leaves checkout attempts
+    out) go along the table instead of jumping around it as the total index makes them."""
     size = settings.PAYDESK_PAGE_SIZE
-    counted = rows.order_by().values("pk")[: PAGE_COUNT_CAP + 1].count()
+    in_time_order = rows.order_by("-occurred_at", "-id").values("pk")
+    counted = in_time_order[: PAGE_COUNT_CAP + 1].count()
     capped = counted > PAGE_COUNT_CAP
     count = max(1, -(-min(counted, PAGE_COUNT_CAP) // size))
     if request.GET.get("page") == "last" and not capped:
@@ -142,6 +150,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             size=settings.PAYDESK_PAGE_SIZE,
         )
         refunded_totals_set(page.rows)  # "refunded X of Y" on the page's top-ups: one query
+        test_mode_set(page.rows)  # a Test mode badge on payments made with test credentials
         params = {name: request.GET[name] for name in FILTER_PARAMETERS if request.GET.get(name)}
         base = reverse("portal:payments")
         number, count, capped = _page_numbers(request, rows, page)
@@ -154,12 +163,10 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             pending_ids=",".join(str(p.pk) for p in page.rows if p.status == PaymentStatus.PENDING),
             first_url=base + _query(params),
             last_url=base + _query(params, page="last"),
-            previous_url=page.has_previous and base + _query(
-                params, before=page.previous_cursor, n=str(number - 1)
-            ),
-            next_url=page.has_next and base + _query(
-                params, after=page.next_cursor, n=str(number + 1)
-            ),
+            previous_url=page.has_previous
+            and base + _query(params, before=page.previous_cursor, n=str(number - 1)),
+            next_url=page.has_next
+            and base + _query(params, after=page.next_cursor, n=str(number + 1)),
             page_number=number,
             page_count=count,
             page_count_capped=capped,
@@ -242,14 +249,22 @@ def payments_updates(request: HttpRequest, customer: Customer) -> JsonResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """The time zone times are shown in: a text field that suggests every IANA name as you type
     (a datalist; works without a script), empty for the provider's."""
-    form = TimeZoneForm(initial={
-        "time_zone": request.user.time_zone,  # type: ignore[union-attr]
-        "next": reverse("portal:preferences"),
-    })
-    return render(request, "portal/preferences.html", {
-        "form": form, "nav": "preferences", "time_zones": time_zone_names(),
-        "provider_zone": settings.TIME_ZONE,
-    })
+    form = TimeZoneForm(
+        initial={
+            "time_zone": request.user.time_zone,  # type: ignore[union-attr]
+            "next": reverse("portal:preferences"),
+        }
+    )
+    return render(
+        request,
+        "portal/preferences.html",
+        {
+            "form": form,
+            "nav": "preferences",
+            "time_zones": time_zone_names(),
+            "provider_zone": settings.TIME_ZONE,
+        },
+    )
 
 
 @login_required

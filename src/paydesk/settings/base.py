@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from paydesk.settings.values import Threshold, env_amount, env_threshold
+from paydesk.settings.values import Threshold, env_amount, env_fernet_keys, env_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PAYDESK_VAR_DIR", Path.cwd() / "var"))
@@ -86,11 +86,17 @@ INSTALLED_APPS = [
     "paydesk.sessions",
     "paydesk.credits",
     "paydesk.methods",
+    "paydesk.imports",
+    "paydesk.autotopup",
+    "paydesk.provider",
+    "paydesk.documents",
     "paydesk.outhooks",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
 MIDDLEWARE = [
+    # /health/live and /health/ready, answered before anything else (docs/deployment.md).
+    "paydesk.web.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paydesk.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
+                "paydesk.autotopup.context.low_balance",
+                "paydesk.provider.context.brand",
             ],
         },
     }
@@ -235,6 +243,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Paydesk <payments@loc
 # The email outbox (docs/worker.md): attempts per message, and the first retry delay (doubling).
 PAYDESK_EMAIL_MAX_ATTEMPTS = int(os.environ.get("PAYDESK_EMAIL_MAX_ATTEMPTS", "8"))
 PAYDESK_EMAIL_RETRY_SECONDS = int(os.environ.get("PAYDESK_EMAIL_RETRY_SECONDS", "60"))
+# A message claimed by a sender that died (a killed worker) is tried again after this long.
+PAYDESK_EMAIL_SEND_LEASE_SECONDS = int(os.environ.get("PAYDESK_EMAIL_SEND_LEASE_SECONDS", "300"))
+# A worker job whose run died (a killed worker) may be taken over after this long; unset: each
+# job's own lease (paydesk/worker/jobs.py). Must be longer than the job's longest run.
+PAYDESK_WORKER_LEASE_SECONDS = int(os.environ.get("PAYDESK_WORKER_LEASE_SECONDS", "0"))
 # Outgoing webhooks (docs/outgoing-webhooks.md).
 PAYDESK_OUTHOOKS_KEY = os.environ.get("PAYDESK_OUTHOOKS_KEY", "")  # Fernet key of the secrets
 PAYDESK_OUTHOOKS_TIMEOUT = float(os.environ.get("PAYDESK_OUTHOOKS_TIMEOUT", "10"))
@@ -296,6 +309,13 @@ PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = env_amount("PAYDESK_TRANSFER_TWO_PERSON_
 PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = env_threshold(
     "PAYDESK_CREDIT_TWO_PERSON_THRESHOLD", default=Threshold(PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD)
 )
+# Automatic top-up and low-balance alerts (docs/autotopup.md): a top-up left "charging" this long
+# (a worker that died mid-charge) is resumed with the same idempotency key; the low-balance alert
+# every customer gets until they choose their own (available credit, account currency), and the
+# margin above it the balance must climb back to before it warns again.
+PAYDESK_AUTOTOPUP_RESUME_SECONDS = int(os.environ.get("PAYDESK_AUTOTOPUP_RESUME_SECONDS", "120"))
+PAYDESK_LOW_BALANCE_DEFAULT = os.environ.get("PAYDESK_LOW_BALANCE_DEFAULT", "10")
+PAYDESK_LOW_BALANCE_MARGIN = os.environ.get("PAYDESK_LOW_BALANCE_MARGIN", "5")
 PAYDESK_TRANSFER_EXPIRY_DAYS = int(os.environ.get("PAYDESK_TRANSFER_EXPIRY_DAYS", "14"))
 PAYDESK_PROOF_MAX_BYTES = int(os.environ.get("PAYDESK_PROOF_MAX_BYTES", str(5 * 1024 * 1024)))
 # PostgreSQL: the ledger's two hot statements are prepared once per connection (docs/decisions.md).
@@ -317,8 +337,9 @@ PAYDESK_GATEWAYS = {  # in the order Pay via lists them (spec §5)
 }
 PAYDESK_QUOTE_MINUTES = int(os.environ.get("PAYDESK_QUOTE_MINUTES", "30"))
 # Gateway webhooks at /webhooks/<gateway>/ (docs/webhooks.md): the secret each signature is
-# checked with, from the environment only (never the database, never logged). An empty one
-# refuses every notification of that gateway.
+# checked with. Read through gateways/credentials.py: the environment wins, else the back
+# office's encrypted store (docs/provider-settings.md); never logged. An empty one refuses every
+# notification of that gateway.
 PAYDESK_STRIPE_WEBHOOK_SECRET = os.environ.get("PAYDESK_STRIPE_WEBHOOK_SECRET", "")
 PAYDESK_RAZORPAY_WEBHOOK_SECRET = os.environ.get("PAYDESK_RAZORPAY_WEBHOOK_SECRET", "")
 PAYDESK_PAYSTACK_SECRET_KEY = os.environ.get("PAYDESK_PAYSTACK_SECRET_KEY", "")
@@ -333,14 +354,21 @@ PAYDESK_PAYPAL_CERT_HOSTS = env_list(
 # the tests name their own.
 PAYDESK_PAYPAL_CERT_FETCHER = "paydesk.gateways.paypal.webhooks.certificate_fetch"
 
-# Online gateways (docs/gateways.md). Keys and secrets from the environment only, never the
-# database; an API base left empty means the gateway's live API, or the sandbox when it is on.
+# Online gateways (docs/gateways.md). Keys and secrets from the environment, else the back
+# office's encrypted store for the method's mode (gateways/credentials.py); an API base left
+# empty means the gateway's live API, or the sandbox when it is on.
 PAYDESK_PUBLIC_URL = os.environ.get("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
 PAYDESK_SANDBOX = env_bool("PAYDESK_SANDBOX", False)
 if PAYDESK_SANDBOX:  # the sandbox's app (its tables, its pages) only where it is on
     INSTALLED_APPS = [*INSTALLED_APPS, "paydesk.sandbox"]
 PAYDESK_GATEWAY_TIMEOUT = int(os.environ.get("PAYDESK_GATEWAY_TIMEOUT", "10"))
 PAYDESK_GATEWAY_RECORDER = "paydesk.checkout.events.gateway_exchange_record"
+# Every gateway credential is read through this (gateways/credentials.py): the environment wins,
+# then the back office's encrypted store for the method's mode (docs/provider-settings.md).
+PAYDESK_CREDENTIAL_RESOLVER = "paydesk.checkout.credentials.credential_resolve"
+# Fernet keys that encrypt those stored credentials, the first one encrypting; empty: one key
+# derived from SECRET_KEY. `paydesk rotate-secrets-key` re-encrypts under the first.
+PAYDESK_SECRETS_KEYS = env_fernet_keys("PAYDESK_SECRETS_KEYS")
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))

@@ -31,6 +31,12 @@ _SANDBOX_KEYS = {
 }
 
 PAYDESK_SANDBOX = True
+# The pretend PayPal merchant's second REST app, its "live" one (client id, secret): the back
+# office's live set can name it, and the approval page tells which app made the order.
+SANDBOX_PAYPAL_LIVE_APP = ("paydesk-sandbox-live-client", "paydesk-sandbox-live-secret")
+# The pretend Stripe account's live keys (secret, publishable): what the card method's live set
+# names in the demo; a PaymentIntent made with them says livemode: true.
+SANDBOX_STRIPE_LIVE_KEYS = ("sk_live_paydesk_sandbox", "pk_live_paydesk_sandbox")
 # The sandbox's app only here (and where PAYDESK_SANDBOX is set): production never installs it.
 INSTALLED_APPS = [*(a for a in _INSTALLED_APPS if a != "paydesk.sandbox"), "paydesk.sandbox"]
 globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})

@@ -7,6 +7,8 @@ paydesk.errors) is imported: the settings load before any app.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,3 +91,26 @@ def env_threshold(name: str, *, default: Threshold) -> Threshold:
     """The environment variable `name` as a Threshold; empty or unset: `default`."""
     text = os.environ.get(name)
     return threshold_parse(text, setting=name) if text else default
+
+
+def fernet_keys_parse(text: str, *, setting: str) -> tuple[str, ...]:
+    """`key1,key2` → ("key1", "key2"): Fernet keys (32 url-safe base64 bytes each), the first
+    the one that encrypts; ImproperlyConfigured naming the setting when one is not a key."""
+    keys = tuple(part.strip() for part in text.split(",") if part.strip())
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (ValueError, binascii.Error):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{setting}: key {position} is not a Fernet key (32 url-safe base64 bytes, as "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key()"
+                ".decode())'` prints)."
+            )
+    return keys
+
+
+def env_fernet_keys(name: str) -> tuple[str, ...]:
+    """The environment variable `name` as Fernet keys; empty or unset: ()."""
+    return fernet_keys_parse(os.environ.get(name, ""), setting=name)

@@ -31,11 +31,13 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("email-outbox", "paydesk.notifications.services.outbox_send_due",
-        every=timedelta(minutes=1), done="emails delivered"),
+        every=timedelta(seconds=10), done="emails delivered"),
     Job("bank-transfer-expiry", "paydesk.banktransfers.services.transfers_expire",
         every=timedelta(hours=1), done="transfers expired"),
     Job("gateway-reconcile", "paydesk.checkout.reconcile.gateway_payments_reconcile",
         every=timedelta(minutes=5), done="gateway payments settled"),
+    Job("autotopup", "paydesk.autotopup.jobs.balance_watch_job",
+        every=timedelta(minutes=1), done="top-ups and alerts handled"),
     Job("idempotency-purge", "paydesk.api.services.idempotency_purge",
         every=timedelta(hours=1), done="idempotency keys forgotten"),
     Job("sessions-purge", "paydesk.sessions.services.sessions_purge",

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,6 +50,12 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def job_lease(job: Job) -> timedelta:
+    """How long a run may hold its job: PAYDESK_WORKER_LEASE_SECONDS when set, else the job's."""
+    seconds = settings.PAYDESK_WORKER_LEASE_SECONDS
+    return timedelta(seconds=seconds) if seconds > 0 else job.lease
+
+
 def job_run(*, job: Job, now: datetime | None = None) -> JobResult:
     """Run `job` once if it is due and no other run holds it; release it, due again one interval
     after this run started.
@@ -61,7 +68,7 @@ def job_run(*, job: Job, now: datetime | None = None) -> JobResult:
     claimed = (
         JobLease.objects.filter(name=job.name, next_run_at__lte=now + DUE_SLACK)
         .filter(Q(held_until__isnull=True) | Q(held_until__lt=now))
-        .update(holder=holder, held_until=now + job.lease, last_started_at=now)
+        .update(holder=holder, held_until=now + job_lease(job), last_started_at=now)
     )
     if not claimed:
         lease = JobLease.objects.get(name=job.name)

@@ -12,7 +12,6 @@ amount, not yet given a gateway id. Otherwise it is a refund made at the gateway
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -25,6 +24,7 @@ from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.refunds import (
     REFUND_PREFIX,
     REFUNDABLE_RELATIONS,
+    dispute_total_for,
     refund_create,
     refund_note,
     refund_settle,
@@ -200,7 +200,7 @@ def dispute_event_apply(
                 original,
             )
         amount, currency = event.amount.amount, event.amount.currency
-        account_total = _account_share(original, amount)
+        account_total = dispute_total_for(original=original, paid_amount=amount)
     change = dispute_apply(
         original=original,
         gateway=event.gateway,
@@ -225,13 +225,3 @@ def dispute_event_apply(
         change.posted or original,
     )
     return EventApplied(entry, change.posted or original), None
-
-
-def _account_share(original: Payment, amount: Decimal) -> Decimal:
-    """The account-currency value of `amount` of the paid currency (the whole payment's credit
-    when the dispute is for all that was paid)."""
-    if original.paid_amount is None:
-        return amount
-    if amount >= original.paid_amount:
-        return original.total
-    return refund_total_for(original=original, paid_amount=amount)

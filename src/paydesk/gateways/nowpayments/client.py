@@ -18,9 +18,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-
 from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Answer, GatewayHttp, JsonNumber, gateway_base_url
 from paydesk.money import Money
 
@@ -31,7 +30,7 @@ PAGE_SIZE = 100
 
 
 def _http(*, bearer: str = "") -> GatewayHttp:
-    headers = {"x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY}
+    headers = {"x-api-key": gateway_credential("PAYDESK_NOWPAYMENTS_API_KEY")}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
     return GatewayHttp(
@@ -121,8 +120,8 @@ def auth_token() -> str:
         "POST",
         "/v1/auth",
         json_body={
-            "email": settings.PAYDESK_NOWPAYMENTS_EMAIL,
-            "password": settings.PAYDESK_NOWPAYMENTS_PASSWORD,
+            "email": gateway_credential("PAYDESK_NOWPAYMENTS_EMAIL"),
+            "password": gateway_credential("PAYDESK_NOWPAYMENTS_PASSWORD"),
         },
     )
     token = str(_object(answer, "sign in").get("token") or "")

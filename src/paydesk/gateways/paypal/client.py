@@ -32,9 +32,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from django.conf import settings
 
 from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
 from paydesk.money import Money
 
@@ -124,8 +124,8 @@ class PayPalClient:
     """One PayPal account (settings read when built: build one per use)."""
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None) -> None:
-        self.client_id = settings.PAYDESK_PAYPAL_CLIENT_ID
-        self.client_secret = settings.PAYDESK_PAYPAL_CLIENT_SECRET
+        self.client_id = gateway_credential("PAYDESK_PAYPAL_CLIENT_ID")
+        self.client_secret = gateway_credential("PAYDESK_PAYPAL_CLIENT_SECRET")
         self.base_url = gateway_base_url(
             "PAYDESK_PAYPAL_API_BASE", live=LIVE_API, sandbox_path="paypal"
         )

@@ -26,9 +26,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from django.conf import settings
 
 from paydesk.errors import GatewayError, GatewayNotConfigured, GatewayUnavailable
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
 from paydesk.gateways.paystack.refunds import (
     MAX_PAGES,
@@ -143,7 +143,7 @@ class PaystackClient:
         key = (
             self._secret_key
             if self._secret_key is not None
-            else (settings.PAYDESK_PAYSTACK_SECRET_KEY)
+            else gateway_credential("PAYDESK_PAYSTACK_SECRET_KEY")
         )
         if not key:
             raise GatewayNotConfigured("PAYDESK_PAYSTACK_SECRET_KEY is not set.")

@@ -31,9 +31,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from django.conf import settings
 
 from paydesk.errors import GatewayError, GatewayUnavailable
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Answer, GatewayHttp, gateway_base_url
 from paydesk.money import Money
 
@@ -100,8 +100,10 @@ class RazorpayClient:
         base_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        key_id = settings.PAYDESK_RAZORPAY_KEY_ID if key_id is None else key_id
-        key_secret = settings.PAYDESK_RAZORPAY_KEY_SECRET if key_secret is None else key_secret
+        key_id = gateway_credential("PAYDESK_RAZORPAY_KEY_ID") if key_id is None else key_id
+        key_secret = (
+            gateway_credential("PAYDESK_RAZORPAY_KEY_SECRET") if key_secret is None else key_secret
+        )
         if not key_id or not key_secret:
             raise GatewayError("Razorpay is not configured (no API key).")
         self.key_id = key_id
@@ -205,7 +207,6 @@ class RazorpayClient:
             payment_reference=payment_reference,
             idempotency_key=f"capture:{payment_id}",
         )
-
 
     # --- refunds ---------------------------------------------------------------------------
 

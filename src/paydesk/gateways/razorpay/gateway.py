@@ -46,6 +46,7 @@ from paydesk.gateways.base import (
     RefundEvent,
     RefundRequest,
 )
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import public_url
 from paydesk.gateways.razorpay.client import RazorpayClient, order_subunits
 from paydesk.gateways.razorpay.refunds import REFUND_KEY, refund_event
@@ -147,7 +148,7 @@ class RazorpayGateway:
                     stored_order_id=order_id,
                     payment_id=payment_id,
                     signature=signature,
-                    key_secret=settings.PAYDESK_RAZORPAY_KEY_SECRET,
+                    key_secret=gateway_credential("PAYDESK_RAZORPAY_KEY_SECRET"),
                 )
             except WebhookSignatureInvalid as error:
                 logger.warning(

@@ -36,6 +36,7 @@ from django.conf import settings
 
 from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
 from paydesk.gateways.base import redact
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
 from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
@@ -146,7 +147,9 @@ class StripeApi:
         timeout: int | None = None,
     ) -> None:
         self.secret_key = (
-            secret_key if secret_key is not None else settings.PAYDESK_STRIPE_SECRET_KEY
+            secret_key
+            if secret_key is not None
+            else gateway_credential("PAYDESK_STRIPE_SECRET_KEY")
         )
         self.base_url = (base_url or stripe_api_base()).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.PAYDESK_GATEWAY_TIMEOUT

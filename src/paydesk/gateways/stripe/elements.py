@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import origin_of, public_url
 
 LIVE_JS_URL = "https://js.stripe.com/v3/"
@@ -37,7 +38,7 @@ def card_fields_context() -> dict[str, str]:
     """The template's view of the card fields: the script to load and the publishable key."""
     return {
         "script_url": stripe_js_url(),
-        "publishable_key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+        "publishable_key": gateway_credential("PAYDESK_STRIPE_PUBLISHABLE_KEY"),
     }
 
 

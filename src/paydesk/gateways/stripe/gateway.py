@@ -43,6 +43,7 @@ from paydesk.gateways.stripe.client import (
     intent_summary,
     stripe_minor_units,
 )
+from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.returns import refund_object_event
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
@@ -88,12 +89,12 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
     elif status == "canceled":
         outcome = Outcome.CANCELLED
         why = text(intent.get("cancellation_reason")).replace("_", " ")
-        reason = text(error.get("message")) or (
+        reason = customer_reason(error) or (
             f"Cancelled at Stripe ({why})." if why else "Cancelled at Stripe."
         )
     elif status == "requires_payment_method" and error:
         outcome = Outcome.CANCELLED
-        reason = text(error.get("message")) or "Your card was declined."
+        reason = customer_reason(error) or "Your card was declined."
     elif status in ("processing", "requires_capture"):
         types = intent.get("payment_method_types")
         sepa = isinstance(types, list) and "sepa_debit" in types
@@ -177,6 +178,7 @@ class StripeCardGateway:
                 idempotency_key=request.idempotency_key,
                 customer=request.processor_customer,
                 method_type=request.payment_method_type,
+                off_session=request.off_session,
             )
         except CardDeclined as declined:
             return self._declined(request, declined)

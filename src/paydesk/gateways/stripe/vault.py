@@ -11,7 +11,10 @@ payment log, the failure rules of client.py):
 - `POST /v1/setup_intents` (`usage=off_session`, one `payment_method_types`), `GET
   /v1/setup_intents/{id}`;
 - `GET /v1/customers/{id}/payment_methods?type=…`, `GET /v1/payment_methods/{id}`,
-  `POST /v1/payment_methods/{id}/detach`.
+  `POST /v1/payment_methods/{id}/detach`;
+- `GET /v1/mandates/{id}`: a SEPA mandate's reference (`payment_method_details.sepa_debit.
+  reference`, the one the customer's bank shows); never its `url`, which Stripe says holds the
+  customer's details.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ METHOD_TYPES = ("card", "sepa_debit")
 CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{4,100}")
 SETUP_INTENT_ID = re.compile(r"seti_[A-Za-z0-9]{4,100}")
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
+MANDATE_ID = re.compile(r"mandate_[A-Za-z0-9]{4,100}")
 
 _PLAIN_FIELDS = ("id", "object", "status", "customer", "type", "usage", "payment_method",
                  "mandate")
@@ -49,6 +53,7 @@ def vault_summary(body: Mapping[str, Any]) -> dict[str, str]:
     error = body.get("last_setup_error")
     if isinstance(error, Mapping):
         summary["last_setup_error.code"] = str(error.get("code", ""))
+        summary["last_setup_error.message"] = str(error.get("message", ""))[:300]
     return summary
 
 
@@ -132,3 +137,13 @@ class StripeVault(StripeApi):
         _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
         return self._vault("POST", f"/v1/payment_methods/{payment_method}/detach",
                            lambda c: c.v1.payment_methods.detach(payment_method))
+
+    def mandate_reference(self, mandate: str) -> str:
+        """The SEPA mandate's reference as Stripe made it ('' when Stripe names none)."""
+        _checked(MANDATE_ID, mandate, "Mandate")
+        body = self._vault("GET", f"/v1/mandates/{mandate}",
+                           lambda c: c.v1.mandates.retrieve(mandate))
+        details = body.get("payment_method_details")
+        sepa = details.get("sepa_debit") if isinstance(details, Mapping) else None
+        reference = sepa.get("reference") if isinstance(sepa, Mapping) else None
+        return reference[:64] if isinstance(reference, str) else ""

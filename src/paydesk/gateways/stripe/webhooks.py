@@ -20,6 +20,7 @@ from paydesk.gateways.signing import (
     signature_matches,
     text,
 )
+from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.money import currency_exponent, normalize_currency
 
 GATEWAY_NAME = "card"  # Payment.gateway of a card payment: the method's name (gateways/base.py)
@@ -111,7 +112,7 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
         else None
     )
     error = mapping(intent.get("last_payment_error"))
-    reason = text(error.get("message")) or text(intent.get("cancellation_reason"))
+    reason = customer_reason(error) or text(intent.get("cancellation_reason"))
     return GatewayEvent(
         gateway=GATEWAY_NAME,
         event_id=text(event.get("id")),
@@ -126,5 +127,7 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
             "status": text(intent.get("status")),
             "payment_intent": text(intent.get("id")),
             "decline_code": text(error.get("decline_code")),
+            "error_code": text(error.get("code")),
+            "error_message": text(error.get("message"))[:300],
         },
     )

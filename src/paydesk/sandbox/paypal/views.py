@@ -82,6 +82,8 @@ CURRENCIES = frozenset(
 )
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
 TOKEN_SECONDS = 32400  # PayPal's tokens live about nine hours
+APP_TEST = "APP-PAYDESKSANDBOX"  # the app ids the token answer names
+APP_LIVE = "APP-PAYDESKSANDBOX-LIVE"
 _VALUE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")
 _ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 MESSAGES = {
@@ -135,24 +137,46 @@ def _account() -> tuple[str, str]:
     return account.PAYDESK_PAYPAL_CLIENT_ID, account.PAYDESK_PAYPAL_CLIENT_SECRET
 
 
-def _token_mac(payload: str) -> str:
-    return hmac.new(_account()[1].encode(), payload.encode(), sha256).hexdigest()[:40]
+def _apps() -> dict[str, tuple[str, str]]:
+    """client id → (secret, app id): the sandbox merchant's two REST apps, its test one (the
+    one above) and a live one (settings/sandbox.py's SANDBOX_PAYPAL_LIVE_APP), so that the
+    back office's live set can be tried; the approval page says which app made the order."""
+    from paydesk.settings import sandbox as account
+
+    test_id, test_secret = _account()
+    live_id, live_secret = account.SANDBOX_PAYPAL_LIVE_APP
+    return {test_id: (test_secret, APP_TEST), live_id: (live_secret, APP_LIVE)}
 
 
-def _token_valid(token: str) -> bool:
+def _token_mac(payload: str, client_id: str) -> str:
+    secret = _apps().get(client_id, ("", ""))[0]
+    return hmac.new(secret.encode(), payload.encode(), sha256).hexdigest()[:40]
+
+
+def _token_claims(token: str) -> dict[str, Any] | None:
     payload, _, mac = token.removeprefix("A21AA").partition(".")
-    if not mac or not hmac.compare_digest(mac, _token_mac(payload)):
-        return False
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode() + b"=="))
     except (ValueError, binascii.Error):
-        return False
-    return (
-        isinstance(claims, dict)
-        and claims.get("client_id") == _account()[0]
-        and isinstance(claims.get("exp"), int)
-        and claims["exp"] > time.time()
-    )
+        return None
+    if not isinstance(claims, dict) or claims.get("client_id") not in _apps():
+        return None
+    if not mac or not hmac.compare_digest(mac, _token_mac(payload, claims["client_id"])):
+        return None
+    if not (isinstance(claims.get("exp"), int) and claims["exp"] > time.time()):
+        return None
+    return claims
+
+
+def _token_valid(token: str) -> bool:
+    return _token_claims(token) is not None
+
+
+def _caller(request: HttpRequest) -> str:
+    """The client id of the app whose bearer token made this (already authorized) request."""
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    claims = _token_claims(token) or {}
+    return str(claims.get("client_id") or "")
 
 
 def _authorized(request: HttpRequest) -> JsonResponse | None:
@@ -188,10 +212,10 @@ def oauth_token(request: HttpRequest) -> HttpResponse:
             )
         except (ValueError, binascii.Error):
             client_id = secret = ""
-    expected_id, expected_secret = _account()
+    expected_secret, app_id = _apps().get(client_id, ("", ""))
     if not (
-        expected_id
-        and hmac.compare_digest(client_id.encode(), expected_id.encode())
+        client_id
+        and expected_secret
         and hmac.compare_digest(secret.encode(), expected_secret.encode())
     ):
         return JsonResponse(
@@ -212,9 +236,9 @@ def oauth_token(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {
             "scope": "https://uri.paypal.com/services/payments/payment",
-            "access_token": f"A21AA{payload}.{_token_mac(payload)}",
+            "access_token": f"A21AA{payload}.{_token_mac(payload, client_id)}",
             "token_type": "Bearer",
-            "app_id": "APP-PAYDESKSANDBOX",
+            "app_id": app_id,
             "expires_in": TOKEN_SECONDS,
             "nonce": f"{_now()}{secrets.token_hex(8)}",
         }
@@ -410,6 +434,8 @@ def orders(request: HttpRequest) -> HttpResponse:
             return JsonResponse(_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
     order_id = paypal_id()
     data = _order_data(body, request_id)
+    # which app (test or live) made it: its app id, never the client id (quality.md S5)
+    data["_sandbox"]["app_id"] = _apps().get(_caller(request), ("", ""))[1]
     reference = str(units[0].get("custom_id") or units[0].get("reference_id") or "")
     try:
         with transaction.atomic():
@@ -632,6 +658,7 @@ def checkoutnow(request: HttpRequest) -> HttpResponse:
             "waiting": obj.data["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"),
             "amount": unit["amount"],
             "description": unit.get("description", ""),
+            "app_id": private.get("app_id", ""),
         },
     )
 

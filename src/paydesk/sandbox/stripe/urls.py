@@ -22,6 +22,7 @@ urlpatterns = [
         vault.customer_payment_methods,
         name="customer_payment_methods",
     ),
+    path("v1/mandates/<str:mandate_id>", vault.mandate_retrieve, name="mandate"),
     path("v1/setup_intents", vault.setup_intents, name="setup_intents"),
     path("v1/setup_intents/<str:setup_id>", vault.setup_intent, name="setup_intent"),
     path(

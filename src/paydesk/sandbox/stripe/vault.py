@@ -1,20 +1,23 @@
 """Stripe's saved-method API, played offline: Customers (with their default method),
 SetupIntents (created with the secret key, confirmed by Stripe.js with the publishable key and
 the client secret), and attaching / listing / detaching PaymentMethods. A SEPA Direct Debit
-setup makes a mandate (`mandate_…`). Field names, statuses and error shapes as Stripe's.
+setup makes a mandate (`mandate_…`, `GET /v1/mandates/{id}`) with its reference, the one the
+customer's bank shows. Field names, statuses and error shapes as Stripe's.
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 import time
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
 from paydesk.sandbox.stripe.views import (
     GATEWAY,
     _error,
@@ -28,8 +31,13 @@ METHOD_TYPES = ("card", "sepa_debit")
 
 
 def _missing(kind: str, object_id: str, param: str = "id") -> JsonResponse:
-    return _error(404, type_="invalid_request_error", code="resource_missing", param=param,
-                  message=f"No such {kind}: '{object_id[:60]}'")
+    return _error(
+        404,
+        type_="invalid_request_error",
+        code="resource_missing",
+        param=param,
+        message=f"No such {kind}: '{object_id[:60]}'",
+    )
 
 
 def _invalid(message: str, *, param: str = "", code: str = "") -> JsonResponse:
@@ -41,28 +49,47 @@ def _form_list(form: Any, name: str) -> list[str]:
 
 
 def _metadata(form: Any) -> dict[str, str]:
-    return {k[len("metadata["):-1]: v for k, v in form.items()
-            if k.startswith("metadata[") and k.endswith("]")}
+    return {
+        k[len("metadata[") : -1]: v
+        for k, v in form.items()
+        if k.startswith("metadata[") and k.endswith("]")
+    }
 
 
 # --- /v1/customers ----------------------------------------------------------------------------
 
 
 @sandbox_api(GATEWAY)
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def customers(request: HttpRequest) -> HttpResponse:
-    """`POST /v1/customers`."""
+    """`POST /v1/customers`; `GET /v1/customers?limit=N` lists the newest (no filters)."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
+    if request.method == "GET":
+        limit = int(request.GET["limit"]) if request.GET.get("limit", "").isdigit() else 10
+        rows = SandboxObject.objects.filter(gateway=GATEWAY, kind="customer").order_by("-id")
+        data = [row.data for row in rows[: min(max(limit, 1), 100) + 1]]
+        return JsonResponse(
+            {
+                "object": "list",
+                "url": "/v1/customers",
+                "has_more": len(data) > limit,
+                "data": data[:limit],
+            }
+        )
     record, replay = _idempotent(request)
     if replay is not None:
         return replay
     customer_id = new_id("cus_", 14)
     data = {
-        "id": customer_id, "object": "customer", "created": int(time.time()),
-        "email": request.POST.get("email") or None, "name": request.POST.get("name") or None,
-        "invoice_settings": {"default_payment_method": None}, "livemode": False,
+        "id": customer_id,
+        "object": "customer",
+        "created": int(time.time()),
+        "email": request.POST.get("email") or None,
+        "name": request.POST.get("name") or None,
+        "invoice_settings": {"default_payment_method": None},
+        "livemode": False,
         "metadata": _metadata(request.POST),
     }
     object_create(GATEWAY, "customer", customer_id, data)
@@ -85,8 +112,11 @@ def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
         if method_id:
             method = object_get(GATEWAY, "payment_method", method_id)
             if method is None or method.data.get("customer") != customer_id:
-                return _invalid(f"No such PaymentMethod: '{method_id[:60]}'", param=field,
-                                code="resource_missing")
+                return _invalid(
+                    f"No such PaymentMethod: '{method_id[:60]}'",
+                    param=field,
+                    code="resource_missing",
+                )
         obj = object_update(obj, invoice_settings={"default_payment_method": method_id or None})
     return JsonResponse(obj.data)
 
@@ -105,8 +135,14 @@ def customer_payment_methods(request: HttpRequest, customer_id: str) -> HttpResp
         gateway=GATEWAY, kind="payment_method", data__customer=customer_id
     ).order_by("-id")
     items = [_public(o.data) for o in found if not kind or o.data.get("type") == kind]
-    return JsonResponse({"object": "list", "data": items, "has_more": False,
-                         "url": f"/v1/customers/{customer_id}/payment_methods"})
+    return JsonResponse(
+        {
+            "object": "list",
+            "data": items,
+            "has_more": False,
+            "url": f"/v1/customers/{customer_id}/payment_methods",
+        }
+    )
 
 
 # --- /v1/setup_intents ------------------------------------------------------------------------
@@ -122,12 +158,14 @@ def setup_intents(request: HttpRequest) -> HttpResponse:
     form = request.POST
     customer_id = form.get("customer", "")
     if customer_id and object_get(GATEWAY, "customer", customer_id) is None:
-        return _invalid(f"No such customer: '{customer_id[:60]}'", param="customer",
-                        code="resource_missing")
+        return _invalid(
+            f"No such customer: '{customer_id[:60]}'", param="customer", code="resource_missing"
+        )
     types = _form_list(form, "payment_method_types") or ["card"]
     if any(t not in METHOD_TYPES for t in types):
-        return _invalid("The sandbox saves card and sepa_debit methods.",
-                        param="payment_method_types")
+        return _invalid(
+            "The sandbox saves card and sepa_debit methods.", param="payment_method_types"
+        )
     usage = form.get("usage", "off_session")
     if usage not in ("off_session", "on_session"):
         return _invalid(f"Invalid usage: {usage[:20]}", param="usage")
@@ -136,11 +174,19 @@ def setup_intents(request: HttpRequest) -> HttpResponse:
         return replay
     setup_id = new_id("seti_", 24)
     data = {
-        "id": setup_id, "object": "setup_intent", "created": int(time.time()),
-        "client_secret": f"{setup_id}_secret_{new_id('', 25)}", "customer": customer_id or None,
-        "usage": usage, "payment_method_types": types, "payment_method": None,
-        "mandate": None, "last_setup_error": None, "next_action": None,
-        "status": "requires_payment_method", "livemode": False,
+        "id": setup_id,
+        "object": "setup_intent",
+        "created": int(time.time()),
+        "client_secret": f"{setup_id}_secret_{new_id('', 25)}",
+        "customer": customer_id or None,
+        "usage": usage,
+        "payment_method_types": types,
+        "payment_method": None,
+        "mandate": None,
+        "last_setup_error": None,
+        "next_action": None,
+        "status": "requires_payment_method",
+        "livemode": False,
         "metadata": _metadata(form),
     }
     object_create(GATEWAY, "setup_intent", setup_id, data)
@@ -151,13 +197,16 @@ def _client_allowed(request: HttpRequest, setup: SandboxObject, form: Any) -> Ht
     """The secret key, or (Stripe.js) the publishable key with this intent's client secret."""
     key = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     key = key or form.get("key", "")
-    if key and key == settings.PAYDESK_STRIPE_SECRET_KEY:
+    if key in secret_keys():
         return None
-    if key and key == settings.PAYDESK_STRIPE_PUBLISHABLE_KEY:
+    if key in publishable_keys():
         if form.get("client_secret") == setup.data["client_secret"]:
             return None
-        return _invalid("The client_secret provided does not match the client_secret associated "
-                        "with the SetupIntent.", param="client_secret")
+        return _invalid(
+            "The client_secret provided does not match the client_secret associated "
+            "with the SetupIntent.",
+            param="client_secret",
+        )
     return _unauthorized(request, publishable_ok=True)
 
 
@@ -185,30 +234,69 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
     if refused is not None:
         return refused
     if obj.data["status"] != "requires_payment_method":
-        return _invalid(f"You cannot confirm this SetupIntent because it has a status of "
-                        f"{obj.data['status']}.", code="setup_intent_unexpected_state")
+        return _invalid(
+            f"You cannot confirm this SetupIntent because it has a status of {obj.data['status']}.",
+            code="setup_intent_unexpected_state",
+        )
     method_id = request.POST.get("payment_method", "")
     method = object_get(GATEWAY, "payment_method", method_id)
     if method is None:
-        return _invalid(f"No such PaymentMethod: '{method_id[:60]}'", param="payment_method",
-                        code="resource_missing")
+        return _invalid(
+            f"No such PaymentMethod: '{method_id[:60]}'",
+            param="payment_method",
+            code="resource_missing",
+        )
     if method.data.get("type") not in obj.data["payment_method_types"]:
-        return _invalid("The PaymentMethod's type is not allowed by this SetupIntent.",
-                        param="payment_method", code="payment_intent_incompatible_payment_method")
+        return _invalid(
+            "The PaymentMethod's type is not allowed by this SetupIntent.",
+            param="payment_method",
+            code="payment_intent_incompatible_payment_method",
+        )
     if method.data.get("customer"):
-        return _invalid("The PaymentMethod is attached to a customer already.",
-                        param="payment_method", code="payment_method_unexpected_state")
+        return _invalid(
+            "The PaymentMethod is attached to a customer already.",
+            param="payment_method",
+            code="payment_method_unexpected_state",
+        )
     mandate = None
     if method.data["type"] == "sepa_debit":
         mandate = new_id("mandate_", 24)
+        # Letters first, so that no reference reads as an IBAN (two letters, two digits) to
+        # the S5 scan of pages and logs.
+        reference = "".join(
+            secrets.choice(string.ascii_uppercase if n < 4 else string.ascii_uppercase + "23456789")
+            for n in range(16)
+        )
         object_create(GATEWAY, "mandate", mandate, {
             "id": mandate, "object": "mandate", "payment_method": method_id, "status": "active",
             "type": "multi_use", "customer_acceptance": {"type": "online"},
+            "payment_method_details": {"type": "sepa_debit", "sepa_debit": {
+                "reference": reference,
+                "url": f"https://payments.stripe.com/sepa_debit/mandate/{mandate}",
+            }},
         })
     if obj.data["customer"]:
         object_update(method, customer=obj.data["customer"])
     obj = object_update(obj, status="succeeded", payment_method=method_id, mandate=mandate)
     return JsonResponse(obj.data)
+
+
+def _retrieve(request: HttpRequest, kind: str, object_id: str) -> HttpResponse:
+    """`GET /v1/<kind>s/{id}` with the secret key: the object as Stripe shows it, or 404."""
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    obj = object_get(GATEWAY, kind, object_id)
+    return _missing(kind, object_id) if obj is None else JsonResponse(_public(obj.data))
+
+
+# --- /v1/mandates/{id} ------------------------------------------------------------------------
+
+
+@sandbox_api(GATEWAY)
+@require_http_methods(["GET"])
+def mandate_retrieve(request: HttpRequest, mandate_id: str) -> HttpResponse:
+    return _retrieve(request, "mandate", mandate_id)
 
 
 # --- /v1/payment_methods/{id} -----------------------------------------------------------------
@@ -217,11 +305,7 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
 @sandbox_api(GATEWAY)
 @require_http_methods(["GET"])
 def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
-    refused = _unauthorized(request, publishable_ok=False)
-    if refused is not None:
-        return refused
-    obj = object_get(GATEWAY, "payment_method", method_id)
-    return _missing("payment_method", method_id) if obj is None else JsonResponse(_public(obj.data))
+    return _retrieve(request, "payment_method", method_id)
 
 
 @sandbox_api(GATEWAY)
@@ -236,8 +320,11 @@ def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
         return _missing("payment_method", method_id)
     owner = obj.data.get("customer")
     if not owner:
-        return _invalid("The payment method you provided is not attached to a customer so "
-                        "detachment is impossible.", code="payment_method_unexpected_state")
+        return _invalid(
+            "The payment method you provided is not attached to a customer so "
+            "detachment is impossible.",
+            code="payment_method_unexpected_state",
+        )
     holder = object_get(GATEWAY, "customer", owner)
     if holder and holder.data["invoice_settings"].get("default_payment_method") == method_id:
         object_update(holder, invoice_settings={"default_payment_method": None})

@@ -43,6 +43,7 @@ from paydesk.sandbox.core import (
     webhook_send,
 )
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.stripe.keys import is_live, publishable_keys, secret_keys
 from paydesk.sandbox.stripe.signing import SIGNATURE_HEADER, stripe_signature
 from paydesk.web.middleware import CONTENT_SECURITY_POLICY
 
@@ -145,11 +146,9 @@ def _key(request: HttpRequest) -> str:
 def _unauthorized(request: HttpRequest, *, publishable_ok: bool) -> JsonResponse | None:
     """None when the request carries a key this endpoint accepts; else Stripe's 401."""
     key = _key(request) or (request.POST.get("key", "") if publishable_ok else "")
-    secret = settings.PAYDESK_STRIPE_SECRET_KEY
-    publishable = settings.PAYDESK_STRIPE_PUBLISHABLE_KEY
-    if secret and key == secret:
+    if key in secret_keys():
         return None
-    if publishable and key == publishable:
+    if key in publishable_keys():
         if publishable_ok:
             return None
         return _error(
@@ -511,7 +510,7 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         "description": params["description"],
         "last_payment_error": None,
         "latest_charge": None,
-        "livemode": False,
+        "livemode": is_live(_key(request)),  # which key made it
         "metadata": params["metadata"],
         "next_action": None,
         "payment_method": params["payment_method"],
@@ -700,7 +699,7 @@ def element_frame(request: HttpRequest, element: str) -> HttpResponse:
     problem = ""
     if not _ORIGIN.fullmatch(origin):
         problem = "The page that mounted these card fields did not say its origin."
-    elif not key or key != settings.PAYDESK_STRIPE_PUBLISHABLE_KEY:
+    elif key not in publishable_keys():
         problem = "Invalid API Key provided to Stripe.js."
     response = render(
         request,

@@ -11,6 +11,7 @@ from django.core.management.commands import flush
 from django.db import connections, transaction
 
 from paydesk.checkout import guards as payment_log_guards
+from paydesk.documents import guards as document_guards
 from paydesk.ledger import guards
 
 
@@ -24,6 +25,8 @@ class Command(flush.Command):
         with transaction.atomic(using=options["database"]):
             guards.uninstall(connection)
             payment_log_guards.uninstall(connection)
+            document_guards.uninstall(connection)
             super().handle(**options)
             guards.install(connection)
             payment_log_guards.install(connection)
+            document_guards.install(connection)

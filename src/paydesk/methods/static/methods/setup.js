@@ -61,7 +61,9 @@
     confirming.then(function (result) {
       busy = false;
       if (result.error) {
-        showError(result.error.message);
+        // Stripe's text for a failed 3-D Secure is written for developers: plain words instead.
+        var failedAuthentication = result.error.code === "setup_intent_authentication_failure";
+        showError(failedAuthentication ? form.getAttribute("data-authentication-failed") : result.error.message);
         return;
       }
       done = true;

@@ -148,4 +148,14 @@
   });
 
   tell({ action: "ready" });
+
+  // Stripe's frames size themselves to their content (a narrow page wraps the sandbox's notice):
+  // the height goes to Stripe.js, which sets the iframe's.
+  function sized() {
+    tell({ action: "resize", height: Math.ceil(document.documentElement.scrollHeight) });
+  }
+  sized();
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(sized).observe(document.body);
+  }
 })();

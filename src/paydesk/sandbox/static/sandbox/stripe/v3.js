@@ -127,6 +127,11 @@
       this._queue = [];
       queued.forEach(this._send.bind(this));
       this._emit("ready", { elementType: this._type });
+    } else if (data.action === "resize") {
+      var height = Number(data.height);
+      if (height > 0 && height < 2000) {
+        this._frame.style.height = height + "px";
+      }
     } else if (data.action === "change") {
       this._emit("change", data.event);
     } else if (data.action === "result" && this._waiting[data.id]) {

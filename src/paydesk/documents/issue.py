@@ -1,0 +1,128 @@
+"""Invoices and credit notes, issued inside the transaction that completes the payment (the
+ledger's completion hook, registered in apps.py): a completed top-up gets an invoice when the
+provider has switched invoicing on; a completed refund or chargeback of an invoiced top-up gets a
+credit note referencing that invoice. A rollback of the completion takes the number back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from paydesk.accounts.models import PaymentMethod
+from paydesk.documents.labels import method_label, provider_local
+from paydesk.documents.models import Document, DocumentKind, InvoicingSettings, TaxRule
+from paydesk.documents.numbering import document_code, number_take
+from paydesk.documents.provider import customer_details, provider_details
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
+from paydesk.money import full_places, plain_amount, round_half_up
+
+SERIES = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+TOPUP_RELATIONS = (PaymentRelation.NONE, PaymentRelation.LATE_PAYMENT)
+CORRECTING_RELATIONS = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
+
+
+def is_receipted_topup(payment: Payment) -> bool:
+    """A completed top-up of money (not a voucher's free credit, not a reversal): it has a
+    receipt, and an invoice when invoicing is on."""
+    return (
+        payment.status == PaymentStatus.COMPLETED
+        and payment.total > 0
+        and payment.relation in TOPUP_RELATIONS
+        and payment.method != PaymentMethod.VOUCHER
+    )
+
+
+def invoicing_probe_sql() -> str:
+    """The ledger's top-up probe (ledger/hooks.py): is invoicing switched on? Read by the
+    balance UPDATE of every top-up, in the same statement, so a top-up pays no extra query for
+    it. (The probe's one placeholder is the customer's id, which it does not need.)"""
+    qn = connection.ops.quote_name
+    table = qn(InvoicingSettings._meta.db_table)
+    return f"EXISTS (SELECT 1 FROM {table} WHERE {qn('invoices_enabled')} AND %s > 0)"
+
+
+def documents_on_topup(*, payment: Payment, probed: bool) -> Document | None:
+    """The top-up step: an invoice for a completed top-up when the probe read invoicing on."""
+    if probed and is_receipted_topup(payment):
+        return _issue(payment=payment, kind=DocumentKind.INVOICE, corrects=None)
+    return None
+
+
+def documents_on_completion(*, payment: Payment) -> Document | None:
+    """The completion hook: a credit note for a completed refund or chargeback of an invoiced
+    top-up, in the caller's transaction (invoices are issued by the top-up step)."""
+    if payment.relation in CORRECTING_RELATIONS and payment.total < 0 and payment.original_id:
+        invoice = Document.objects.filter(
+            payment_id=payment.original_id, kind=DocumentKind.INVOICE
+        ).first()
+        if invoice is not None:
+            return _issue(payment=payment, kind=DocumentKind.CREDIT_NOTE, corrects=invoice)
+    return None
+
+
+def tax_split(*, gross: Decimal, rate: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+    """(net, tax) of a tax-inclusive amount: net rounded half up to the amount's own decimals
+    (at least the currency's), tax = gross - net, so the two always add up to the gross."""
+    if rate == 0:
+        return gross, Decimal(0)
+    net = round_half_up(gross * 100 / (100 + rate), full_places(gross, currency))
+    return net, gross - net
+
+
+def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Document:
+    customer = payment.customer
+    currency = customer.currency
+    gross = abs(payment.total)
+    if corrects is not None:
+        rule, rate = corrects.tax_rule, corrects.tax_rate
+        seller, buyer = corrects.data["seller"], corrects.data["buyer"]
+    else:
+        seller, buyer = provider_details(), customer_details(customer)
+        rule = buyer["tax_rule"]
+        rate = Decimal(seller["tax_rate"]) if rule == TaxRule.STANDARD else Decimal(0)
+    net, tax = tax_split(gross=gross, rate=rate, currency=currency)
+    issued_at = payment.completed_at
+    year = provider_local(issued_at).year
+    series = SERIES[kind]
+    number = number_take(series=series, year=year)
+    data: dict[str, Any] = {
+        "seller": seller,
+        "buyer": buyer,
+        "payment_reference": payment.reference,
+        "method": method_label(payment),
+        "description": payment.description,
+        "line": (
+            f"Prepaid account credit, payment {payment.reference}"
+            if corrects is None
+            else f"{payment.get_relation_display()} of {corrects.data['payment_reference']}"
+        ),
+    }
+    if payment.paid_amount is not None and payment.paid_currency:
+        data["paid"] = {
+            "amount": plain_amount(abs(payment.paid_amount), payment.paid_currency),
+            "currency": payment.paid_currency,
+            "fx_rate": str(payment.fx_rate or ""),
+        }
+    if corrects is not None:
+        data["corrects"] = {"code": corrects.code, "issued_at": corrects.issued_at.isoformat()}
+    return Document.objects.create(
+        kind=kind,
+        series=series,
+        year=year,
+        number=number,
+        code=document_code(series=series, year=year, number=number),
+        customer=customer,
+        payment=payment,
+        corrects=corrects,
+        issued_at=issued_at,
+        currency=currency,
+        net=net,
+        tax=tax,
+        gross=gross,
+        tax_rate=rate,
+        tax_rule=rule,
+        data=data,
+    )

@@ -1,0 +1,167 @@
+"""Invoices and credit notes (receipts are drawn from the payment itself, never stored).
+
+An issued document is a frozen record: its number, its amounts and a snapshot of the seller and
+the buyer as they were at issue (`data`). The database refuses any UPDATE or DELETE of it and
+any number that is not the next one of its series and year (guards.py); a mistake is corrected
+by a credit note. The PDF is drawn from the frozen record on each download.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from paydesk.fields import AmountField
+
+
+class DocumentKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class TaxRule(models.TextChoices):
+    STANDARD = "standard", _("Standard rate")
+    ZERO_RATED = "zero_rated", _("Zero-rated")
+    REVERSE_CHARGE = "reverse_charge", _("EU reverse charge")
+
+
+REVERSE_CHARGE_MENTION = (
+    "Reverse charge: VAT to be accounted for by the recipient "
+    "(Article 196, Council Directive 2006/112/EC)."
+)
+
+
+class InvoicingSettings(models.Model):
+    """The provider's invoicing switch and the legal details its documents carry; one row.
+
+    The provider's trading name is PAYDESK_PROVIDER_NAME; these are only what it lacks
+    (read through documents.provider.provider_details, the one place that reads them).
+    """
+
+    invoices_enabled = models.BooleanField(
+        _("create an invoice on payment"),
+        default=False,
+        help_text=_("An invoice for each completed top-up, a credit note for each refund."),
+    )
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    address = models.TextField(_("address"), max_length=500, blank=True)
+    country = models.CharField(_("country (ISO code)"), max_length=2, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99.99"))],
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("invoicing settings")
+        verbose_name_plural = _("invoicing settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lt=100), name="invoicing_rate_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Invoicing settings"
+
+    @classmethod
+    def current(cls) -> InvoicingSettings:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class CustomerTaxRule(models.Model):
+    """How a customer's invoices are taxed; a customer without a row pays the standard rate."""
+
+    customer = models.OneToOneField(
+        "accounts.Customer", on_delete=models.CASCADE, related_name="tax_rule"
+    )
+    rule = models.CharField(max_length=20, choices=TaxRule.choices, default=TaxRule.STANDARD)
+
+    class Meta:
+        verbose_name = _("customer tax rule")
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.get_rule_display()}"
+
+
+class DocumentCounter(models.Model):
+    """The last number taken in a series and year; moved by one UPDATE in the completing
+    transaction, whose row lock makes a second server wait rather than take the same number."""
+
+    series = models.CharField(max_length=10)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="document_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series}-{self.year}: {self.last_number}"
+
+
+class Document(models.Model):
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    series = models.CharField(max_length=10)
+    year = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()
+    code = models.CharField(max_length=30, unique=True)  # INV-2026-000123
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="documents"
+    )
+    payment = models.ForeignKey(
+        "ledger.Payment", on_delete=models.PROTECT, related_name="documents"
+    )
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    issued_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    net = AmountField()
+    tax = AmountField()
+    gross = AmountField()
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rule = models.CharField(max_length=20, choices=TaxRule.choices)
+    data = models.JSONField(default=dict)  # seller, buyer, method, lines: frozen at issue
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "issued_at", "id"], name="document_customer_time")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "year", "number"], name="document_number_unique"
+            ),
+            models.UniqueConstraint(fields=["payment", "kind"], name="document_one_per_payment"),
+            models.CheckConstraint(condition=Q(number__gt=0), name="document_number_positive"),
+            models.CheckConstraint(
+                condition=Q(gross=F("net") + F("tax")), name="document_gross_is_net_plus_tax"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross__gt=0) & Q(net__gte=0) & Q(tax__gte=0),
+                name="document_amounts_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", corrects__isnull=True)
+                | Q(kind="credit_note", corrects__isnull=False),
+                name="document_credit_note_corrects",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,225 @@
+"""One A4 page (more when the lines run over) drawn with fpdf2 for a receipt, an invoice or a
+credit note, in Noto Sans shipped as PyPI packages (OFL): Latin, Greek and Cyrillic in Noto
+Sans; Devanagari (shaped by HarfBuzz) and Chinese, Japanese and Korean in fallback fonts added
+only when the text needs them (the CJK collection is large to load).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import fontpkg_noto_sans
+import fontpkg_noto_sans_devanagari
+import noto_cjk_sans_otc
+from fontTools import version as fonttools_version
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.enums import TextMode, XPos, YPos
+
+SANS = "Noto"
+SHAPED_SANS = "NotoShaped"
+DEVANAGARI = "NotoDevanagari"
+CJK = "NotoCJK"
+_DEVANAGARI_TEXT = re.compile(r"[\u0900-\u097F\uA8E0-\uA8FF]")
+_CJK_TEXT = re.compile(
+    r"[\u1100-\u11FF\u2E80-\u2FDF\u3000-\u30FF\u3130-\u318F\u31F0-\u31FF\u3400-\u4DBF"
+    r"\u4E00-\u9FFF\uAC00-\uD7AF\uF900-\uFAFF\uFF00-\uFFEF]"
+)
+INK = (33, 37, 41)
+MUTED = (90, 98, 106)
+RULE = (206, 212, 218)
+WIDTH = 180  # A4 less 15 mm margins
+
+
+# Tables a static, unshaped Latin/Greek/Cyrillic font does without: the variable font's axes
+# and deltas (the default instance, Regular, is what the outlines are) and the layout tables
+# (fpdf2 reads them only when shaping). Subsetting them on every document cost ~0.5 s of 0.7 s.
+_TRIMMED_TABLES = ("gvar", "fvar", "avar", "cvar", "HVAR", "MVAR", "STAT", "GSUB", "GPOS", "GDEF")
+
+
+def _static_instance(source: Path) -> Path:
+    """The font's default instance without its variation and layout tables, made once per
+    machine (a temporary file named after the source and fontTools' version, written whole
+    before it is renamed into place, so concurrent workers never read half of one)."""
+    stat = source.stat()
+    folder = Path(tempfile.gettempdir()) / "paydesk-fonts"
+    target = folder / f"{source.stem}-{stat.st_size}-{fonttools_version}-static.ttf"
+    if not target.exists():
+        folder.mkdir(exist_ok=True)
+        font = TTFont(str(source))
+        for tag in _TRIMMED_TABLES:
+            if tag in font:
+                del font[tag]
+        partial = folder / f"{target.name}.{os.getpid()}.part"
+        font.save(str(partial))
+        os.replace(partial, target)
+    return target
+
+
+@cache
+def font_paths() -> dict[str, Path]:
+    sans = fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf"
+    return {
+        SANS: _static_instance(sans),
+        SHAPED_SANS: sans,  # with its layout tables: HarfBuzz shapes it beside Devanagari
+        DEVANAGARI: fontpkg_noto_sans_devanagari.ROOT
+        / "files"
+        / "NotoSansDevanagari[wdth,wght].ttf",
+        CJK: Path(str(noto_cjk_sans_otc.FONT_PATH)),
+    }
+
+
+@dataclass
+class Party:
+    heading: str
+    name: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sheet:
+    """What a document prints, already formatted (amounts with their currency, dates)."""
+
+    title: str
+    number: str
+    brand: str
+    seller: Party
+    buyer: Party
+    facts: list[tuple[str, str]]  # label, value (date, method, references …)
+    columns: list[str]  # table heading; the first column is the description
+    rows: list[list[str]]
+    totals: list[tuple[str, str]]  # the last one is printed bold
+    notes: list[str] = field(default_factory=list)
+    subject: str = ""
+    created: datetime | None = None
+    logo: bytes | None = None  # a PNG drawn in place of the brand name
+
+    def all_text(self) -> str:
+        parts = [self.title, self.number, self.brand, self.seller.name, self.buyer.name]
+        parts += self.seller.lines + self.buyer.lines + self.notes + self.columns
+        parts += [v for pair in self.facts + self.totals for v in pair]
+        parts += [cell for row in self.rows for cell in row]
+        return "\n".join(parts)
+
+
+def render(sheet: Sheet) -> bytes:
+    """The sheet as PDF bytes."""
+    pdf = _new_pdf(sheet)
+    pdf.set_text_color(*INK)
+    _font(pdf, 18, bold=True)
+    if sheet.logo:
+        pdf.image(io.BytesIO(sheet.logo), x=15, y=15, h=12, alt_text=sheet.brand)
+        pdf.set_xy(15 + WIDTH / 2, 15)
+    else:
+        pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
+    _font(pdf, 16, bold=True)
+    pdf.cell(WIDTH / 2, 9, sheet.title, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _font(pdf, 10)
+    pdf.cell(WIDTH, 6, sheet.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    _parties(pdf, sheet.seller, sheet.buyer)
+    pdf.ln(4)
+    for label, value in sheet.facts:
+        pdf.set_text_color(*MUTED)
+        pdf.cell(45, 6, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.set_text_color(*INK)
+        pdf.multi_cell(WIDTH - 45, 6, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    _table(pdf, sheet)
+    for note in sheet.notes:
+        pdf.ln(2)
+        _font(pdf, 9)
+        pdf.set_text_color(*MUTED)
+        pdf.multi_cell(WIDTH, 5, note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def _new_pdf(sheet: Sheet) -> FPDF:
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=18)
+    paths = font_paths()
+    # The fonts' default instance (Regular): making a Bold instance of a variable font costs
+    # seconds, so emphasis is drawn (`_font(bold=True)` strokes the glyphs).
+    text = sheet.all_text()
+    shaped = bool(_DEVANAGARI_TEXT.search(text))
+    pdf.add_font(SANS, fname=paths[SHAPED_SANS if shaped else SANS])
+    fallbacks = []
+    if shaped:
+        pdf.add_font(DEVANAGARI, fname=paths[DEVANAGARI])
+        fallbacks.append(DEVANAGARI)
+        pdf.set_text_shaping(True)
+    if _CJK_TEXT.search(text):
+        pdf.add_font(CJK, fname=paths[CJK])
+        fallbacks.append(CJK)
+    if fallbacks:
+        pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    pdf.set_title(f"{sheet.title} {sheet.number}")
+    pdf.set_author(sheet.seller.name)
+    pdf.set_subject(sheet.subject or sheet.title)
+    pdf.set_creator("Paydesk")
+    if sheet.created is not None:
+        pdf.set_creation_date(sheet.created)
+    pdf.set_lang("en")
+    pdf.add_page()
+    return pdf
+
+
+def _font(pdf: FPDF, size: float, *, bold: bool = False) -> None:
+    pdf.set_font(SANS, "", size)
+    pdf.text_mode = TextMode.FILL_STROKE if bold else TextMode.FILL
+    pdf.set_line_width(0.12 if bold else 0.2)
+    pdf.set_draw_color(*(INK if bold else RULE))
+
+
+def _parties(pdf: FPDF, left: Party, right: Party) -> None:
+    top = pdf.get_y()
+    bottoms = []
+    for x, party in ((15, left), (15 + WIDTH / 2, right)):
+        pdf.set_xy(x, top)
+        _font(pdf, 8)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(WIDTH / 2 - 4, 5, party.heading.upper(), new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.set_text_color(*INK)
+        _font(pdf, 11, bold=True)
+        pdf.multi_cell(WIDTH / 2 - 4, 6, party.name, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        _font(pdf, 10)
+        for line in party.lines:
+            pdf.multi_cell(WIDTH / 2 - 4, 5, line, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        bottoms.append(pdf.get_y())
+    pdf.set_xy(15, max(bottoms))
+
+
+def _table(pdf: FPDF, sheet: Sheet) -> None:
+    amounts = len(sheet.columns) - 1
+    first = WIDTH - 32 * amounts
+    widths = [first] + [32] * amounts
+    pdf.set_draw_color(*RULE)
+    _font(pdf, 9, bold=True)
+    for index, heading in enumerate(sheet.columns):
+        align = "L" if index == 0 else "R"
+        pdf.cell(widths[index], 7, heading, border="B", align=align)
+    pdf.ln(7)
+    _font(pdf, 10)
+    for row in sheet.rows:
+        top = pdf.get_y()
+        pdf.multi_cell(widths[0], 6, row[0], align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        height = max(pdf.get_y() - top, 6)
+        pdf.set_xy(15 + widths[0], top)
+        for index, cell in enumerate(row[1:], start=1):
+            pdf.cell(widths[index], 6, cell, align="R")
+        pdf.set_xy(15, top + height + 1)
+    pdf.line(15, pdf.get_y(), 15 + WIDTH, pdf.get_y())
+    pdf.ln(2)
+    for index, (label, value) in enumerate(sheet.totals):
+        last = index == len(sheet.totals) - 1
+        _font(pdf, 11 if last else 10, bold=last)
+        pdf.cell(WIDTH - 50, 7, label, align="R")
+        pdf.cell(50, 7, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

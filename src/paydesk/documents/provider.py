@@ -1,0 +1,70 @@
+"""The provider's and the customer's details as documents print them: the one place that reads
+them. The trading name and the logo are the provider's brand (provider/brand.py, the back
+office's *Brand*); the legal details what the brand lacks, in the invoicing settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paydesk.accounts.models import BillingProfile, Customer
+from paydesk.accounts.taxids import country_names
+from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
+from paydesk.provider.brand import brand_current
+from paydesk.provider.models import Brand, LogoType
+
+
+def provider_details() -> dict[str, Any]:
+    """Seller: trading name (the brand's, else PAYDESK_PROVIDER_NAME), legal name, address
+    lines, country, tax id and the standard tax rate (a string, percent) from the invoicing
+    settings."""
+    current = InvoicingSettings.current()
+    name = brand_current().name
+    return {
+        "name": name,
+        "legal_name": current.legal_name or name,
+        "address": [line.strip() for line in current.address.splitlines() if line.strip()],
+        "country": current.country.upper(),
+        "country_name": country_names().get(current.country.upper(), ""),
+        "tax_id": current.tax_id,
+        "tax_rate": str(current.tax_rate),
+    }
+
+
+def provider_logo() -> bytes | None:
+    """The brand's logo when it is a PNG (printed at the top of every document), else None:
+    the header then prints the trading name."""
+    row = Brand.objects.filter(pk=1).values_list("logo", "logo_type").first()
+    if row is None or row[1] != LogoType.PNG or not row[0]:
+        return None
+    return bytes(row[0])
+
+
+def customer_details(customer: Customer) -> dict[str, Any]:
+    """Buyer: the billing profile (legal name, address, country, tax id), the customer's name
+    where the profile says nothing, and the customer's tax rule."""
+    profile = BillingProfile.objects.filter(customer=customer).first()
+    rule = CustomerTaxRule.objects.filter(customer=customer).values_list("rule", flat=True).first()
+    lines: list[str] = []
+    country = ""
+    tax_id = ""
+    legal_name = ""
+    postal_code = city = ""
+    if profile is not None:
+        legal_name = profile.legal_name
+        lines = [v for v in (profile.address_line1, profile.address_line2) if v]
+        postal_code, city = profile.postal_code, profile.city
+        town = " ".join(v for v in (profile.postal_code, profile.city) if v)
+        lines += [v for v in (town, profile.region) if v]
+        country, tax_id = profile.country.upper(), profile.tax_id
+    return {
+        "name": legal_name or customer.name,
+        "address": lines,
+        "line1": profile.address_line1 if profile else "",
+        "line2": profile.address_line2 if profile else "",
+        "postal_code": postal_code,
+        "city": city,
+        "country": country,
+        "country_name": country_names().get(country, ""),
+        "tax_id": tax_id,
+        "tax_rule": rule or TaxRule.STANDARD,
+    }

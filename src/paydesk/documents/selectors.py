@@ -1,0 +1,94 @@
+"""Reading documents: a customer's list with its filters, the links a payment's page shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from paydesk.documents.issue import is_receipted_topup
+from paydesk.documents.models import Document, DocumentKind
+from paydesk.exports import BYTE_ORDER_MARK, csv_safe_text
+from paydesk.ledger.models import Payment
+from paydesk.money import plain_amount
+
+CSV_HEADER = [
+    "Number", "Kind", "Date", "Customer", "Payment reference", "Corrects", "Currency", "Net",
+    "Tax rate", "Tax", "Total",
+]  # fmt: skip
+
+
+def document_list(
+    *,
+    customer_id: int | None,
+    kind: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    time_zone: tzinfo,
+) -> QuerySet[Document]:
+    """Documents newest first; `customer_id=None` is every customer's (the back office's).
+    Dates are days in `time_zone`, both inclusive."""
+    rows = Document.objects.select_related("customer", "corrects", "payment")
+    if customer_id is not None:
+        rows = rows.filter(customer_id=customer_id)
+    if kind in DocumentKind.values:
+        rows = rows.filter(kind=kind)
+    if date_from:
+        rows = rows.filter(issued_at__gte=datetime.combine(date_from, time.min, tzinfo=time_zone))
+    if date_to:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=time_zone)
+        rows = rows.filter(issued_at__lt=end)
+    return rows.order_by("-issued_at", "-id")
+
+
+def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[str]:
+    """The list as CSV lines (spreadsheet-safe text, amounts at full precision)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    yield BYTE_ORDER_MARK + buffer.getvalue()
+    for doc in rows.iterator(chunk_size=1000):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(
+            [
+                doc.code,
+                doc.get_kind_display(),
+                doc.issued_at.astimezone(time_zone).strftime("%Y-%m-%d %H:%M"),
+                csv_safe_text(doc.data["buyer"]["name"]),
+                doc.data["payment_reference"],
+                doc.corrects.code if doc.corrects_id else "",
+                doc.currency,
+                plain_amount(doc.net, doc.currency),
+                f"{doc.tax_rate:f}",
+                plain_amount(doc.tax, doc.currency),
+                plain_amount(doc.gross, doc.currency),
+            ]
+        )
+        yield buffer.getvalue()
+
+
+def payment_documents(payment: Payment) -> list[dict[str, str]]:
+    """The documents a payment's portal page links to: its receipt, its invoice or credit note."""
+    links = []
+    if is_receipted_topup(payment):
+        links.append(
+            {
+                "label": "Receipt",
+                "url": reverse("documents:receipt", args=[payment.reference]),
+                "code": payment.reference,
+            }
+        )
+    for doc in Document.objects.filter(payment=payment).order_by("id"):
+        links.append(
+            {
+                "label": doc.get_kind_display(),
+                "url": reverse("documents:download", args=[doc.code]),
+                "code": doc.code,
+            }
+        )
+    return links

@@ -1,0 +1,148 @@
+"""What each kind of document says, as a `pdf.Sheet`: a receipt from a completed top-up (drawn
+on request, never stored), an invoice or a credit note from its frozen record."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from decimal import Decimal
+
+from django.utils import dateformat, timezone
+
+from paydesk.documents.issue import is_receipted_topup
+from paydesk.documents.labels import method_label, provider_local
+from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
+from paydesk.documents.pdf import Party, Sheet
+from paydesk.documents.provider import customer_details, provider_details, provider_logo
+from paydesk.errors import NotFound
+from paydesk.ledger.models import Payment
+from paydesk.money import format_money, format_rate
+
+DATE = "j F Y, H:i T"
+ZERO_RATED_MENTION = "Zero-rated supply: no VAT charged."
+
+
+def _seller(seller: dict) -> Party:
+    lines = list(seller.get("address") or [])
+    if seller.get("country_name"):
+        lines.append(seller["country_name"])
+    if seller.get("tax_id"):
+        lines.append(f"Tax id: {seller['tax_id']}")
+    return Party("From", seller.get("legal_name") or seller["name"], lines)
+
+
+def _buyer(buyer: dict) -> Party:
+    lines = list(buyer.get("address") or [])
+    if buyer.get("country_name"):
+        lines.append(buyer["country_name"])
+    if buyer.get("tax_id"):
+        lines.append(f"Tax id: {buyer['tax_id']}")
+    return Party("Billed to", buyer["name"], lines)
+
+
+def _when(moment: datetime, zone: tzinfo | None) -> str:
+    local = timezone.localtime(moment, zone) if zone else provider_local(moment)
+    return dateformat.format(local, DATE)
+
+
+def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
+    """The receipt of a completed top-up, dated in `zone` (the reader's; the provider's when
+    None). NotFound for anything else (a purchase, a pending payment, a voucher's credit)."""
+    if not is_receipted_topup(payment):
+        raise NotFound("Only a completed top-up has a receipt.")
+    customer = payment.customer
+    currency = customer.currency
+    seller = provider_details()
+    credited = format_money(payment.total, currency)
+    facts = [
+        ("Payment reference", payment.reference),
+        ("Date", _when(payment.completed_at, zone)),
+        ("Method", method_label(payment)),
+    ]
+    if payment.description:
+        facts.append(("Payment description", payment.description))
+    totals = []
+    charged = credited
+    if payment.paid_amount is not None and payment.paid_currency:
+        charged = format_money(payment.paid_amount, payment.paid_currency)
+        if payment.surcharge:
+            totals.append(("Surcharge", format_money(payment.surcharge, payment.paid_currency)))
+        if payment.paid_currency != currency and payment.fx_rate:
+            rate = format_rate(Decimal(payment.fx_rate))
+            facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))
+    totals += [("Amount charged", charged), ("Amount credited to the account", credited)]
+    return Sheet(
+        title="Receipt",
+        number=payment.reference,
+        brand=seller["name"],
+        seller=_seller(seller),
+        buyer=_buyer(customer_details(customer)),
+        facts=facts,
+        columns=["Description", "Amount"],
+        rows=[[f"Prepaid account credit, payment {payment.reference}", credited]],
+        totals=totals,
+        notes=["Paid in full. Thank you for your payment."],
+        subject=f"Receipt for payment {payment.reference}",
+        created=payment.completed_at,
+        logo=provider_logo(),
+    )
+
+
+def document_sheet(document: Document) -> Sheet:
+    """An invoice or a credit note from what was frozen when it was issued."""
+    data = document.data
+    currency = document.currency
+    credit = document.kind == DocumentKind.CREDIT_NOTE
+    facts = [
+        ("Date of issue", _when(document.issued_at, None)),
+        ("Payment reference", data["payment_reference"]),
+        ("Method", data.get("method", "")),
+    ]
+    if credit:
+        corrects = data["corrects"]
+        issued = datetime.fromisoformat(corrects["issued_at"])
+        day = dateformat.format(provider_local(issued), "j F Y")
+        facts.insert(1, ("Corrects invoice", f"{corrects['code']} of {day}"))
+    paid = data.get("paid")
+    if paid and paid["currency"] != currency and paid.get("fx_rate"):
+        rate = format_rate(Decimal(paid["fx_rate"]))
+        facts.append(("Paid", format_money(Decimal(paid["amount"]), paid["currency"])))
+        facts.append(("Exchange rate", f"1 {paid['currency']} = {rate} {currency}"))
+    rate = f"{document.tax_rate.normalize():f} %"
+    notes = []
+    if document.tax_rule == TaxRule.REVERSE_CHARGE:
+        notes.append(REVERSE_CHARGE_MENTION)
+    elif document.tax_rule == TaxRule.ZERO_RATED:
+        notes.append(ZERO_RATED_MENTION)
+    notes.append(
+        f"This credit note reduces invoice {data['corrects']['code']} by the total above, "
+        "which has been paid back."
+        if credit
+        else "Paid in full: nothing is due."
+    )
+    return Sheet(
+        title="Credit note" if credit else "Invoice",
+        number=document.code,
+        brand=data["seller"]["name"],
+        seller=_seller(data["seller"]),
+        buyer=_buyer(data["buyer"]),
+        facts=facts,
+        columns=["Description", "Net", "Tax rate", "Tax", "Total"],
+        rows=[
+            [
+                data["line"],
+                format_money(document.net, currency),
+                rate,
+                format_money(document.tax, currency),
+                format_money(document.gross, currency),
+            ]
+        ],
+        totals=[
+            ("Total net", format_money(document.net, currency)),
+            (f"Tax ({rate})", format_money(document.tax, currency)),
+            ("Total credited" if credit else "Total", format_money(document.gross, currency)),
+        ],
+        notes=notes,
+        subject=f"{'Credit note' if credit else 'Invoice'} {document.code}",
+        created=document.issued_at,
+        logo=provider_logo(),
+    )

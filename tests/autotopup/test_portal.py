@@ -1,0 +1,111 @@
+"""The portal's automatic top-up page: review the exact consent text, tick, turn it on (the
+consent, who and when shown), off; refused input keeps what was typed with a field message; no
+*manage billing* → 403; finishing a top-up the bank wanted confirmed goes through 3-D Secure
+(another customer's → 404). In a real browser: the page and its review pass axe-core."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from paydesk.autotopup.jobs import balance_watch_job
+from paydesk.autotopup.models import TopupSettings, TopupStatus
+from tests.autotopup.support import purchase, topup_customer, topups
+from tests.axe import assert_accessible
+from tests.factories import PortalUserFactory
+from tests.online.conftest import sign_in
+from tests.online.stripe_support import THREE_D_SECURE, save_card
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PAGE = "/billing/autotopup/"
+TERMS = {"threshold": "20", "amount": "50", "monthly_cap": "200", "cooldown_minutes": "60"}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_review_consent_and_turn_on_then_off(sandbox, online_customer):
+    user = online_customer("card")
+    pm = save_card(sandbox.url, user)
+    client = client_for(user)
+    page = client.get(PAGE).content.decode()
+    assert "data-autotopup-off" in page and "Review the authorisation" in page
+
+    review = client.post(PAGE, {**TERMS, "payment_method": pm, "step": "review"})
+    text = review.context["review"]
+    assert "charge Card •••• 4242 $50.00 USD whenever the balance" in text
+    assert text in review.content.decode()
+
+    unticked = client.post(
+        PAGE, {**TERMS, "payment_method": pm, "step": "confirm", "consent_text": text}
+    )
+    assert unticked.status_code == 422
+    assert "Tick the box to authorise the automatic charges." in unticked.content.decode()
+    assert not TopupSettings.objects.filter(customer=user.customer, enabled=True).exists()
+
+    bad = client.post(PAGE, {**TERMS, "amount": "5.001", "payment_method": pm, "step": "review"})
+    assert bad.status_code == 422 and 'value="5.001"' in bad.content.decode()
+    assert "USD amounts have at most 2 decimal places." in bad.content.decode()
+
+    on = client.post(
+        PAGE,
+        {**TERMS, "payment_method": pm, "step": "confirm", "consent_text": text, "consent": "on"},
+        follow=True,
+    )
+    page = on.content.decode()
+    assert "Automatic top-up is on." in page and "data-autotopup-on" in page
+    assert text in page and user.email in page
+    row = TopupSettings.objects.get(customer=user.customer)
+    assert (row.consent_text, row.consented_by_id) == (text, user.pk)
+
+    off = client.post(PAGE + "off", follow=True)
+    assert "Automatic top-up is off." in off.content.decode()
+
+
+def test_without_manage_billing_the_page_is_refused(sandbox, online_customer):
+    user = online_customer("card")
+    viewer = PortalUserFactory(customer=user.customer, can_manage_billing=False)
+    assert client_for(viewer).get(PAGE).status_code == 403
+    assert client_for(viewer).post(PAGE + "off").status_code == 403
+
+
+def test_finishing_a_top_up_the_bank_wanted_confirmed(sandbox, online_customer):
+    user, _pm = topup_customer(sandbox, online_customer, card=THREE_D_SECURE)
+    purchase(user.customer, "90")
+    balance_watch_job()
+    [topup] = topups(user.customer)
+    assert topup.status == TopupStatus.ACTION_REQUIRED
+    stranger = online_customer("card")
+    assert client_for(stranger).get(f"{PAGE}finish/{topup.pk}/").status_code == 404
+
+    client = client_for(user)
+    page = client.get(f"{PAGE}finish/{topup.pk}/")
+    assert "Pay $50.00 USD" in page.content.decode()
+    answer = client.post(f"{PAGE}finish/{topup.pk}/", {"token": page.context["token"]})
+    assert answer.status_code == 302
+    assert "/sandbox/stripe/3ds/pi_" in answer["Location"]
+    user.customer.refresh_from_db()
+    assert user.customer.balance == Decimal("10")  # nothing until the bank's confirmation
+
+
+@pytest.mark.browser
+def test_the_page_is_accessible(sandbox, online_customer, page):
+    user = online_customer("card")
+    save_card(sandbox.url, user)
+    sign_in(page, sandbox.url, user)
+    page.goto(f"{sandbox.url}{PAGE}")
+    assert_accessible(page)
+    page.get_by_label("When the balance falls below (USD)").fill("20")
+    page.get_by_label("Top up by (USD)").fill("50")
+    page.get_by_label("At most, in a calendar month (USD)").fill("200")
+    page.get_by_role("button", name="Review the authorisation").click()
+    page.get_by_label("I give this authorisation").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Turn automatic top-up on").click()
+    page.wait_for_selector("[data-autotopup-on]")
+    assert_accessible(page)

@@ -1,0 +1,77 @@
+"""Automatic top-up from a saved SEPA Direct Debit mandate: the debit is pending for days
+(Stripe: processing), the top-up stays in flight (no second one meanwhile), and completes once
+the bank confirms — credited once, by the webhook through checkout/events, then recorded by the
+job with its email. Switching off skips a queued top-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from paydesk.accounts.models import Contact
+from paydesk.autotopup.consent import terms_checked, topup_enable
+from paydesk.autotopup.jobs import balance_watch_job
+from paydesk.autotopup.models import TopupStatus
+from paydesk.autotopup.services import topup_switch_off
+from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.services import payment_create
+from tests.autotopup.support import CONTACT, balance, emails, purchase, topup_customer, topups
+from tests.online.stripe_support import save_sepa
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_customer):
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    customer = user.customer
+    Contact.objects.create(customer=customer, email=CONTACT)
+    mandate = save_sepa(sandbox.url, user).payment_method
+    payment_create(customer=customer, total="100", description="Opening top-up")
+    terms = terms_checked(
+        customer=customer,
+        threshold="20",
+        amount="50",
+        monthly_cap="500",
+        cooldown_minutes="15",
+        payment_method=mandate,
+    )
+    settings = topup_enable(customer=customer, user=user, terms=terms, consent=True)
+    assert settings.method_label == "SEPA Direct Debit •••• 3000"
+
+    start = timezone.now()
+    purchase(customer, "85")
+    balance_watch_job(now=start)
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.CHARGING
+    assert topup.payment.status == PaymentStatus.PENDING
+    assert "SEPA Direct Debit is on its way" in topup.detail
+    purchase(customer, "5")  # 10: one in flight, nothing more
+    balance_watch_job(now=start + timedelta(minutes=30))
+    assert len(topups(customer)) == 1 and balance(customer) == Decimal("10")
+
+    settled = Client().post(
+        "/sandbox/stripe/sepa/settle/",
+        {"intent": topup.payment.gateway_reference, "action": "succeed"},
+    )
+    assert settled.status_code == 302
+    assert balance(customer) == Decimal("60")  # the webhook credited it
+    balance_watch_job(now=start + timedelta(minutes=40))
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.SUCCEEDED
+    assert [e.subject for e in emails("autotopup")] == ["Automatic top-up: €50.00 EUR credited"]
+    assert balance(customer) == Decimal("60")
+
+
+def test_switching_off_skips_a_queued_top_up(sandbox, online_customer):
+    user, _pm = topup_customer(sandbox, online_customer)
+    purchase(user.customer, "90")
+    [queued] = topups(user.customer)
+    topup_switch_off(customer=user.customer, actor=user)
+    balance_watch_job()
+    [skipped] = topups(user.customer)
+    assert skipped.pk == queued.pk and skipped.status == TopupStatus.SKIPPED
+    assert skipped.payment is None and balance(user.customer) == Decimal("10")

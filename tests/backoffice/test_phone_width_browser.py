@@ -1,0 +1,66 @@
+"""The back office at a phone's width (390×844): no page is wider than the window. A list's
+table keeps its columns and scrolls sideways inside its own box (a keyboard can reach it), while
+the header, filters and actions stay in the window."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from paydesk.backoffice.site import backoffice_site
+from tests.axe import assert_accessible
+from tests.backoffice.browser import open_page, staff_page
+
+PHONE = {"width": 390, "height": 844}
+
+OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const box = document.querySelector('#changelist .results');
+    const table = document.querySelector('#result_list');
+    const wide = [...document.querySelectorAll('body *')].filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.right > width + 1 && !(box && box.contains(el));
+    }).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+        + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '')
+        + ' in ' + (el.parentElement.closest('[id], [class]') || {}).className
+        + ' "' + el.innerText.slice(0, 30) + '"');
+    return {
+        page: document.documentElement.scrollWidth - width,
+        wide: wide.slice(0, 5),
+        box: box ? {
+            scrolls: box.scrollWidth > box.clientWidth + 1,
+            fits: box.getBoundingClientRect().right <= width + 1,
+            focusable: box.tabIndex >= 0,
+            table: table ? table.getBoundingClientRect().width : 0,
+        } : null,
+    };
+}"""
+
+
+def _lists() -> list[str]:
+    return sorted(
+        reverse(f"backoffice:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in backoffice_site._registry
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_list_scrolls_inside_its_box_at_390_px(live_server, chromium, demo):
+    page = staff_page(chromium, live_server, "admin@example.com")
+    page.set_viewport_size(PHONE)
+    problems = {}
+    for path in ["/backoffice/", *_lists()]:
+        open_page(page, path)
+        found = page.evaluate(OVERFLOW)
+        box = found["box"]
+        if path in ("/backoffice/", "/backoffice/ledger/payment/"):
+            assert_accessible(page, f"{path} at 390 px")
+        if (
+            found["page"] > 1
+            or found["wide"]
+            or (box is not None and not box["fits"])
+            or (box is not None and box["scrolls"] and not box["focusable"])  # keyboard users
+        ):
+            problems[path] = found
+    assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())

@@ -1,0 +1,175 @@
+"""The documents where people reach them: the payment's portal page and its receipt, the
+portal's Invoices page (filters, CSV), the API (list, download, receipt), the back office
+(every customer's list, PDF, CSV; invoicing settings by Administrators only) and the emails."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core import mail
+from django.test import Client
+from pypdf import PdfReader
+
+from paydesk.accounts.models import Contact
+from paydesk.audit.models import AuditEntry
+from paydesk.documents.models import Document, InvoicingSettings
+from paydesk.documents.services import invoicing_settings_update
+from paydesk.errors import PermissionDenied
+from paydesk.ledger.refunds import refund_create
+from paydesk.ledger.services import payment_create
+from paydesk.notifications.services import outbox_send_due
+from tests.api.conftest import ApiClient, key_for
+from tests.documents.conftest import billed_customer, invoicing_on, topup
+from tests.factories import PortalUserFactory
+from tests.signin import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+
+
+@pytest.fixture
+def story():
+    """A customer with an invoiced bank-transfer top-up and a credit note for part of it."""
+    invoicing_on(rate="20")
+    customer = billed_customer()
+    user = PortalUserFactory(customer=customer)
+    paid = topup(customer, total="120.00")
+    refund = refund_create(original=paid, total="12.00", reason="Unused", status="completed")
+    return (
+        user,
+        paid,
+        refund,
+        Document.objects.get(payment=paid),
+        Document.objects.get(payment=refund),
+    )
+
+
+def test_the_payment_page_links_its_receipt_and_invoice(story):
+    user, paid, _refund, invoice, _note = story
+    client = Client()
+    client.force_login(user)
+    page = client.get(f"/payments/{paid.reference}/").content.decode()
+    assert f"/payments/{paid.reference}/receipt.pdf" in page
+    assert f"/invoices/{invoice.code}.pdf" in page
+    text = pdf_text(client.get(f"/payments/{paid.reference}/receipt.pdf"))
+    assert paid.reference in text and "€120.00 EUR" in text
+
+
+def test_a_purchase_has_no_receipt_page(story):
+    user, paid, refund, _invoice, _note = story
+    client = Client()
+    client.force_login(user)
+    assert client.get(f"/payments/{refund.reference}/receipt.pdf").status_code == 404
+
+
+def test_the_invoices_page_filters_by_kind_and_date_and_downloads_csv(story):
+    user, _paid, _refund, invoice, note = story
+    client = Client()
+    client.force_login(user)
+    page = client.get("/invoices/").content.decode()
+    assert invoice.code in page and note.code in page
+    only_notes = client.get("/invoices/", {"kind": "credit_note"}).content.decode()
+    assert f"{note.code}.pdf" in only_notes and f"{invoice.code}.pdf" not in only_notes
+    day = invoice.issued_at.date()
+    before = client.get("/invoices/", {"date_to": str(day.replace(year=day.year - 1))})
+    assert f"{invoice.code}.pdf" not in before.content.decode()
+    bad = client.get("/invoices/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
+    assert bad.status_code == 200
+    assert "The end date is before the start date." in bad.content.decode()
+    response = client.get("/invoices/export.csv", {"kind": "invoice"})
+    csv_text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("Number,Kind,Date")
+    assert len(lines) == 2 and lines[1].startswith(invoice.code)
+    assert ",120.00" in lines[1] and ",20.00," in lines[1]
+    text = pdf_text(client.get(f"/invoices/{note.code}.pdf"))
+    assert note.code in text and invoice.code in text
+
+
+def test_a_user_without_view_payments_gets_no_invoices(story):
+    user, *_rest = story
+    user.can_view_payments = False
+    user.save()
+    client = Client()
+    client.force_login(user)
+    assert client.get("/invoices/").status_code == 403
+
+
+def test_the_api_lists_and_downloads_documents(story):
+    user, paid, _refund, invoice, note = story
+    api = ApiClient(key_for(user, "read"))
+    listed = api.get("/api/v1/invoices").json()["data"]
+    assert sorted(d["number"] for d in listed) == sorted([note.code, invoice.code])
+    [only] = api.get("/api/v1/invoices", {"kind": "credit_note"}).json()["data"]
+    assert only["corrects"] == invoice.code
+    assert only["total"] == {"amount": "12.00", "currency": "EUR"}
+    bad = api.get("/api/v1/invoices", {"date_from": "2026-13-40"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "date_from"
+    assert invoice.code in pdf_text(api.get(f"/api/v1/invoices/{invoice.code}.pdf"))
+    assert paid.reference in pdf_text(api.get(f"/api/v1/payments/{paid.reference}/receipt.pdf"))
+    missing = api.get("/api/v1/invoices/INV-1999-000001.pdf")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_the_back_office_lists_every_customers_documents(story, support_user):
+    _user, _paid, _refund, invoice, note = story
+    other = topup(billed_customer(name="Other Carrier"), total="5.00")
+    client = sign_in(Client(), support_user)
+    page = client.get("/backoffice/documents/document/").content.decode()
+    assert invoice.code in page and note.code in page
+    assert Document.objects.get(payment=other).code in page
+    text = pdf_text(client.get(f"/backoffice/documents/document/{invoice.pk}/pdf/"))
+    assert invoice.code in text
+    csv_text = b"".join(
+        client.get(
+            "/backoffice/documents/document/export.csv", {"kind__exact": "credit_note"}
+        ).streaming_content
+    ).decode("utf-8-sig")
+    rows = csv_text.strip().splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == [note.code]
+
+
+def test_only_administrators_change_invoicing(admin_user, finance_user):
+    with pytest.raises(PermissionDenied):
+        invoicing_settings_update(actor=finance_user, invoices_enabled=True)
+    invoicing_settings_update(actor=admin_user, invoices_enabled=True, tax_rate="19", country="de")
+    current = InvoicingSettings.current()
+    shown = (current.invoices_enabled, str(current.tax_rate), current.country)
+    assert shown == (True, "19.00", "DE")
+    assert AuditEntry.objects.filter(action="invoicing_settings.update").exists()
+
+
+def test_payment_received_email_carries_the_receipt_and_invoice(
+    django_capture_on_commit_callbacks,
+):
+    invoicing_on()
+    customer = billed_customer()
+    Contact.objects.create(customer=customer, email="billing@example.com")
+    pending = payment_create(
+        customer=customer, total="30", description="Bank transfer", status="pending",
+        method="bank_transfer",
+    )  # fmt: skip
+    from paydesk.banktransfers.services import transfer_complete
+    from tests.factories import StaffFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        transfer_complete(
+            payment=pending, actor=StaffFactory(), received_amount="30", received_currency="EUR"
+        )
+    assert mail.outbox == []  # the request only queues: the worker draws and sends
+    outbox_send_due()
+    [message] = mail.outbox
+    names = [name for name, _content, _type in message.attachments]
+    invoice = Document.objects.get(payment=pending)
+    assert names == [f"receipt-{pending.reference}.pdf", f"invoice-{invoice.code}.pdf"]
+    receipt = message.attachments[0][1]
+    assert pending.reference in "\n".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(receipt)).pages
+    )
