@@ -110,9 +110,17 @@ def events_record(change: PaymentChange) -> None:
 def event_record(*, event_type: str, payment: Any, extra: dict[str, Any]) -> None:
     """An event about a payment that is not a ledger change (a bank transfer's first approval):
     the payment as the API shows it, with `extra`; in the caller's transaction."""
-    data = json_text({**payment_data(payment), **extra})
+    data = {**payment_data(payment), **extra}
+    event_write(event_type=event_type, customer_id=payment.customer_id, payment_id=payment.pk,
+                data=data)  # fmt: skip
+
+
+def event_write(
+    *, event_type: str, customer_id: int, data: dict[str, Any], payment_id: int | None = None
+) -> None:
+    """One event row with `data` (no secret, no staff comment), in the caller's transaction."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    _execute(_insert_sql(1), [str(event_type), payment.customer_id, payment.pk, now, data])
+    _execute(_insert_sql(1), [str(event_type), customer_id, payment_id, now, json_text(data)])
 
 
 _SQL: dict[tuple[str, int], str] = {}

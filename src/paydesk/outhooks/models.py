@@ -25,6 +25,7 @@ class EventType(models.TextChoices):
     CHARGEBACK_CREATED = "chargeback.created", _("A chargeback took money back")
     CHARGEBACK_REVERSED = "chargeback.reversed", _("A chargeback was reversed")
     BALANCE_CHANGED = "balance.changed", _("A customer's balance changed")
+    BALANCE_LOW = "balance.low", _("A customer's low-balance alert fired")
     TRANSFER_AWAITING_APPROVAL = (
         "transfer.awaiting_approval",
         _("A bank transfer's first approval is recorded; it awaits a second Finance user"),
