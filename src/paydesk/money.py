@@ -28,9 +28,21 @@ _ISO_EXPONENTS: dict[str, int] = {
 }
 
 
+# Exponents of codes already checked, as given (upper case): checking a code against Babel's
+# list costs more than the rest of formatting an amount (bench P6's payloads, the API's lists).
+_CHECKED_EXPONENTS: dict[str, int] = {}
+
+
 def currency_exponent(currency: str) -> int:
     """Number of decimals of the currency's minor unit (ISO 4217): JPY 0, USD 2, KWD 3."""
-    return _ISO_EXPONENTS.get(normalize_currency(currency), 2)
+    known = _CHECKED_EXPONENTS.get(currency)
+    if known is not None:
+        return known
+    code = normalize_currency(currency)
+    exponent = _ISO_EXPONENTS.get(code, 2)
+    if code == currency:
+        _CHECKED_EXPONENTS[code] = exponent
+    return exponent
 
 
 def normalize_currency(currency: str) -> str:

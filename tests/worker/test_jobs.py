@@ -148,6 +148,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
         "autotopup: 0 top-ups and alerts handled",
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
+        "outhooks-deliver: 0 webhook events delivered",
     ]
     assert OutboundEmail.objects.get().status == "sent"
     out = io.StringIO()
@@ -161,7 +162,7 @@ def test_worker_names_an_unknown_job():
 
     jobs = (
         "email-outbox, bank-transfer-expiry, gateway-reconcile, autotopup, idempotency-purge, "
-        "sessions-purge"
+        "sessions-purge, outhooks-deliver"
     )
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpResponse
@@ -13,17 +12,12 @@ from ninja import Schema
 from pydantic import Field, model_validator
 
 from paydesk.ledger.models import Payment
-from paydesk.ledger.refund_reads import refunded_of
-from paydesk.money import plain_amount
+from paydesk.ledger.shapes import money, payment_out
 
 
 class MoneyOut(Schema):
     amount: str = Field(examples=["10.00"], pattern=r"^-?\d+(\.\d+)?$")
     currency: str = Field(examples=["USD"], min_length=3, max_length=3)
-
-
-def money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": plain_amount(amount, currency), "currency": currency}
 
 
 class PaymentOut(Schema):
@@ -63,31 +57,6 @@ class StaffPaymentOut(PaymentOut):
     staff_comment: str
     fee: MoneyOut | None
     cancel_reason: str
-
-
-def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[str, object]:
-    """A payment as a customer may see it (no staff comment); `balance_after` only where the
-    customer's portal shows the balance (ledger.access.balance_visible), else null."""
-    refunded = refunded_of(payment)
-    return {
-        "reference": payment.reference,
-        "status": payment.status,
-        "method": payment.method,
-        "description": payment.description,
-        "total": money(payment.total, currency),
-        "created_at": payment.created_at,
-        "occurred_at": payment.occurred_at,
-        "completed_at": payment.completed_at,
-        "cancelled_at": payment.cancelled_at,
-        "balance_after": None
-        if payment.balance_after is None or not show_balance
-        else money(payment.balance_after, currency),
-        "reason": payment.cancel_reason or payment.pending_reason,
-        # Rare (late payments): read only for the rows that have one.
-        "original": payment.original.reference if payment.original_id else "",
-        "relation": payment.relation,
-        "refunded": None if refunded is None else money(refunded, currency),
-    }
 
 
 def staff_payment_out(payment: Payment) -> dict[str, object]:

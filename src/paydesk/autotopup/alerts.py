@@ -19,9 +19,12 @@ from paydesk.autotopup.access import check_may_change
 from paydesk.autotopup.emails import page_link
 from paydesk.autotopup.models import BalanceAlert, TopupSettings
 from paydesk.errors import InvalidAmount
+from paydesk.ledger.shapes import money
 from paydesk.money import currency_exponent, decimal_places, format_money, to_decimal
 from paydesk.notifications.models import EmailKind
 from paydesk.notifications.services import notify_contacts
+from paydesk.outhooks.events import event_write
+from paydesk.outhooks.models import EventType
 
 MAX_ALERTS = 5
 
@@ -69,9 +72,26 @@ def alerts_evaluate(*, customer_id: int, now: Any = None) -> int:
         if alert.armed and available < alert.threshold:
             BalanceAlert.objects.filter(pk=alert.pk).update(armed=False, fired_at=now)
             queued += _email(customer, alert, available)
+            _webhook_event(customer, alert, available)
         elif not alert.armed and available >= alert.threshold + alert.margin:
             BalanceAlert.objects.filter(pk=alert.pk).update(armed=True)
     return queued
+
+
+def _webhook_event(customer: Customer, alert: BalanceAlert, available: Decimal) -> None:
+    """`balance.low` for the outgoing webhooks (docs/outgoing-webhooks.md), in this transaction."""
+    c = customer.currency
+    event_write(
+        event_type=EventType.BALANCE_LOW,
+        customer_id=customer.pk,
+        data={
+            "customer_id": customer.pk,
+            "balance": money(customer.balance, c),
+            "debit_limit": money(customer.debit_limit, c),
+            "available_credit": money(available, c),
+            "threshold": money(alert.threshold, c),
+        },
+    )
 
 
 def _email(customer: Customer, alert: BalanceAlert, available: Decimal) -> int:

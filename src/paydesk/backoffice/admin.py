@@ -12,6 +12,7 @@ from paydesk.backoffice import (  # noqa: F401
     admin_fx,
     admin_imports,
     admin_notifications,
+    admin_outhooks,
     admin_payments,
     admin_portal,
     admin_provider,

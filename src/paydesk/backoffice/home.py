@@ -91,9 +91,9 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Settings", (
         "checkout.methodconfig", "provider.gatewaysecret", "provider.brand",
         "banktransfers.bankdetails", "fx.exchangerate", "accounts.portaldefaults",
-        "backoffice.staffuser",
+        "backoffice.staffuser", "outhooks.endpoint",
     )),
-    ("Records", ("audit.auditentry", "notifications.outboundemail")),
+    ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
 )
 
 

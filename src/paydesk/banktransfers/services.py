@@ -37,8 +37,11 @@ from paydesk.banktransfers.selectors import Receipt, transfer_receipt
 from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
+from paydesk.ledger.shapes import money
 from paydesk.money import format_money, plain_amount, round_half_up
 from paydesk.notifications.services import notify_payment_completed
+from paydesk.outhooks.events import event_record
+from paydesk.outhooks.models import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +297,14 @@ def _approve(
             obj=locked,
             customer_id=locked.customer_id,
             after={**snapshot, "status": "awaiting second approval"},
+        )
+        event_record(
+            event_type=EventType.TRANSFER_AWAITING_APPROVAL,
+            payment=locked,
+            extra={
+                "received": money(receipt.received_amount, receipt.received_currency),
+                "credit": money(credit, receipt.currency),
+            },
         )
         return locked
     audit_record(

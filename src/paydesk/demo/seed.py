@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,6 +40,8 @@ from paydesk.ledger.services import (
     payment_pending_note,
 )
 from paydesk.money import format_money, round_half_up
+from paydesk.outhooks.models import Endpoint
+from paydesk.outhooks.services import endpoint_create, endpoint_update
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret
 from paydesk.vouchers.batches import voucher_batch_issue
 
@@ -46,6 +49,7 @@ SEED = 20260101
 COMPLETED = PaymentStatus.COMPLETED.value
 CANCELLED = PaymentStatus.CANCELLED.value
 PENDING = PaymentStatus.PENDING.value
+DEMO_ENDPOINT = "Demo: the sandbox's webhook receiver"
 BANK, CARD, PAYPAL = PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD, PaymentMethod.PAYPAL
 NOWPAYMENTS, MANUAL = PaymentMethod.NOWPAYMENTS, PaymentMethod.MANUAL
 
@@ -268,6 +272,26 @@ def _seed_bank_details() -> None:
 def _demo_finance() -> User | None:
     """The demo's Finance user, who sets the rates and issues the vouchers (audited as them)."""
     return User.objects.filter(email=DEMO_FINANCE_EMAIL, is_active=True).first()
+
+
+def seed_demo_webhook(*, base_url: str) -> None:
+    """The demo's outgoing-webhook endpoint (docs/outgoing-webhooks.md): the sandbox's receiver
+    at `base_url`/sandbox/receiver/, ordered, with the secret the receiver knows. Kept (its
+    address updated) when the demo restarts on a kept database."""
+    url = base_url.rstrip("/") + "/sandbox/receiver/"
+    existing = Endpoint.objects.filter(description=DEMO_ENDPOINT).first()
+    admin = User.objects.get(email="admin@example.com")
+    if existing is not None:
+        if existing.url != url:
+            endpoint_update(endpoint=existing, actor=admin, url=url)
+        return
+    endpoint_create(
+        url=url,
+        description=DEMO_ENDPOINT,
+        ordered=True,
+        actor=admin,
+        secret=settings.PAYDESK_SANDBOX_RECEIVER_SECRET,
+    )
 
 
 def seed_demo_rates(*, on: date | None = None) -> list[ExchangeRate]:

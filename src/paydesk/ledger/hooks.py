@@ -1,4 +1,7 @@
-"""Top-up steps: work another app does inside the transaction of every top-up the ledger posts,
+"""Ledger hooks: work other apps do inside the ledger's transactions, without the ledger
+importing them (the ledger sits below every other app).
+
+Top-up steps: work another app does inside the transaction of every top-up the ledger posts,
 without the ledger importing that app (the ledger sits below every other app).
 
 A step registers (in its app's `ready()`) a probe — an SQL boolean expression with one `%s`
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 
@@ -42,6 +46,41 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
         step.run(payment=payment, probed=probes[index] if index < len(probes) else False)
 
 
+# Payment changes: every payment the ledger creates, completes or cancels, told to the apps that
+# listen (the outgoing webhooks' event rows, docs/outgoing-webhooks.md) inside the transaction
+# of the change, so what they write commits or rolls back with it.
+
+CREATED = "created"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentChange:
+    """What just happened to a payment: `kind` (created, completed or cancelled), and when the
+    balance moved, the customer's new balance and debit limit."""
+
+    kind: str
+    payment: Any
+    balance: Decimal | None = None
+    debit_limit: Decimal | None = None
+
+
+_LISTENERS: dict[str, Callable[[PaymentChange], None]] = {}
+
+
+def payment_listener_register(name: str, listener: Callable[[PaymentChange], None]) -> None:
+    """Register (or replace, by name) a listener; called from an AppConfig.ready()."""
+    _LISTENERS[name] = listener
+
+
+def payment_changed(
+    kind: str, payment: Any, balance: Decimal | None = None, debit_limit: Decimal | None = None
+) -> None:
+    """Tell every listener, in the caller's transaction (a listener's failure rolls it back)."""
+    change = PaymentChange(kind=kind, payment=payment, balance=balance, debit_limit=debit_limit)
+    for listener in tuple(_LISTENERS.values()):
+        listener(change)
 # --- balance watches -------------------------------------------------------------------------
 # Work another app does when a completed posting leaves a balance somewhere it watches (the
 # automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the

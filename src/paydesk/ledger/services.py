@@ -23,9 +23,13 @@ from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_row_insert
 from paydesk.ledger.hooks import (
+    CANCELLED,
+    COMPLETED,
+    CREATED,
     BalanceWatch,
     balance_watches_run,
     completion_hooks_run,
+    payment_changed,
     topup_steps_run,
 )
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -246,6 +250,7 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
+        payment_changed(CREATED, payment, balance_after, customer.debit_limit)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
         if status == PaymentStatus.COMPLETED:
             completion_hooks_run(payment=payment)  # e.g. credit notes, same transaction
@@ -322,6 +327,7 @@ def payment_complete(
                 after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
+        payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
         balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
         completion_hooks_run(payment=locked)
     return locked
@@ -355,6 +361,7 @@ def payment_cancel(
                 before=before,
                 after={**payment_snapshot(locked), "reason": locked.cancel_reason},
             )
+        payment_changed(CANCELLED, locked)
     return locked
 
 

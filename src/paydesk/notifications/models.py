@@ -20,6 +20,7 @@ class EmailKind(models.TextChoices):
     DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
     AUTOTOPUP = "autotopup", _("Automatic top-up")
     LOW_BALANCE = "low_balance", _("Low balance")
+    WEBHOOK_PAUSED = "webhook_paused", _("Webhook endpoint paused")
 
 
 class EmailStatus(models.TextChoices):

@@ -156,6 +156,26 @@ def notify_dispute_opened(*, dispute: Any) -> int:
     )
 
 
+def notify_webhook_paused(*, endpoint_url: str, endpoint_id: int, reason: str) -> int:
+    """Queue "webhook endpoint paused" to every active Administrator (docs/outgoing-webhooks.md)."""
+    recipients = User.objects.filter(is_active=True, staff_role=StaffRole.ADMIN).values_list(
+        "email", flat=True
+    )
+    base = settings.PAYDESK_PUBLIC_URL.rstrip("/")
+    context = {
+        "url": endpoint_url,
+        "reason": reason,
+        "link": base + reverse("backoffice:outhooks_endpoint_change", args=[endpoint_id]),
+    }
+    return _enqueue(
+        kind=EmailKind.WEBHOOK_PAUSED,
+        payment=None,
+        recipients=recipients,
+        template="notifications/email/webhook_paused",
+        context=context,
+    )
+
+
 def notify_bank_transfer_instructions(
     *,
     payment: Payment,

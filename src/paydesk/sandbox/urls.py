@@ -5,7 +5,7 @@ from importlib.util import find_spec
 
 from django.urls import include, path
 
-from paydesk.sandbox import views
+from paydesk.sandbox import receiver, views
 from paydesk.sandbox.core import GATEWAYS
 
 app_name = "sandbox"
@@ -20,6 +20,8 @@ def _has_urls(name: str) -> bool:
 
 urlpatterns = [
     path("", views.control, name="control"),
+    path("receiver/", receiver.receiver, name="receiver"),
+    path("receiver/switch", receiver.receiver_switch, name="receiver_switch"),
     *(
         path(f"{name}/", include(f"paydesk.sandbox.{name}.urls"))
         for name in GATEWAYS

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "paydesk.autotopup",
     "paydesk.provider",
     "paydesk.documents",
+    "paydesk.outhooks",
     "ninja",  # its Swagger UI files, served locally (no CDN)
 ]
 
@@ -247,6 +248,19 @@ PAYDESK_EMAIL_SEND_LEASE_SECONDS = int(os.environ.get("PAYDESK_EMAIL_SEND_LEASE_
 # A worker job whose run died (a killed worker) may be taken over after this long; unset: each
 # job's own lease (paydesk/worker/jobs.py). Must be longer than the job's longest run.
 PAYDESK_WORKER_LEASE_SECONDS = int(os.environ.get("PAYDESK_WORKER_LEASE_SECONDS", "0"))
+# Outgoing webhooks (docs/outgoing-webhooks.md).
+PAYDESK_OUTHOOKS_KEY = os.environ.get("PAYDESK_OUTHOOKS_KEY", "")  # Fernet key of the secrets
+PAYDESK_OUTHOOKS_TIMEOUT = float(os.environ.get("PAYDESK_OUTHOOKS_TIMEOUT", "10"))
+PAYDESK_OUTHOOKS_RETRY_SECONDS = int(os.environ.get("PAYDESK_OUTHOOKS_RETRY_SECONDS", "30"))
+PAYDESK_OUTHOOKS_RETRY_DAYS = float(os.environ.get("PAYDESK_OUTHOOKS_RETRY_DAYS", "3"))
+PAYDESK_OUTHOOKS_CLAIM_SECONDS = int(os.environ.get("PAYDESK_OUTHOOKS_CLAIM_SECONDS", "120"))
+PAYDESK_OUTHOOKS_PAUSE_AFTER_HOURS = float(
+    os.environ.get("PAYDESK_OUTHOOKS_PAUSE_AFTER_HOURS", "24")
+)
+PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES = int(
+    os.environ.get("PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES", "5")
+)
+PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", False)  # the demo's
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True

@@ -13,3 +13,5 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Passkeys at whatever host you browse (use http://localhost:8000: browsers refuse passkeys on
 # a bare IP address).
 OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"
+
+PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", True)  # local receivers

@@ -26,6 +26,8 @@ _SANDBOX_KEYS = {
     "PAYDESK_NOWPAYMENTS_IPN_SECRET": "paydesk_sandbox_ipn_secret",
     "PAYDESK_NOWPAYMENTS_EMAIL": "merchant@paydesk-sandbox.invalid",
     "PAYDESK_NOWPAYMENTS_PASSWORD": "paydesk-sandbox-nowpayments-password",
+    # The demo's outgoing-webhook endpoint and the sandbox's receiver share it (issue 20).
+    "PAYDESK_SANDBOX_RECEIVER_SECRET": "whsec_paydesk_sandbox_receiver",
 }
 
 PAYDESK_SANDBOX = True

@@ -40,3 +40,5 @@ PAYDESK_API_RATE = "100000/m"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Passkeys at the live test server's own origin (http://localhost:<free port>).
 OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"
+
+PAYDESK_OUTHOOKS_ALLOW_HTTP = True  # the tests' receivers listen on http://127.0.0.1

@@ -42,6 +42,9 @@ JOBS: tuple[Job, ...] = (
         every=timedelta(hours=1), done="idempotency keys forgotten"),
     Job("sessions-purge", "paydesk.sessions.services.sessions_purge",
         every=timedelta(hours=1), done="ended sessions forgotten"),
+    Job("outhooks-deliver", "paydesk.outhooks.delivery.deliveries_send_due",
+        every=timedelta(seconds=2), done="webhook events delivered",
+        lease=timedelta(minutes=3)),
 )  # fmt: skip
 
 

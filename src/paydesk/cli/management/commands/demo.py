@@ -31,6 +31,7 @@ from paydesk.demo.seed import (
     seed_demo,
     seed_demo_rates,
     seed_demo_vouchers,
+    seed_demo_webhook,
 )
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret, totp_uri
 
@@ -106,6 +107,8 @@ class Command(BaseCommand):
         shown = _connect_host(host)
         # Return URLs, webhook URLs and the sandbox's API base all start here.
         self.public_url = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+        seed_demo_webhook(base_url=self.public_url)  # its receiver is served by this demo
+        connections.close_all()
         self.run(demo_processes(bind), host, port)
 
     def prepare_database(self, *, keep: bool) -> None:
@@ -199,6 +202,7 @@ class Command(BaseCommand):
             f"  Customer portal: {base}/",
             f"  Back office:     {base}/backoffice/",
             "  Emails are printed one line each; the messages are in the back office.",
+            f"  Webhooks:        {base}/sandbox/receiver/ (what the demo's endpoint received)",
             *self.second_factor_lines(port),
             *self.voucher_lines(),
             "",

@@ -1,0 +1,73 @@
+"""Outgoing webhooks in the back office: an Administrator adds an endpoint and sees its secret
+once (never on its page again), reads the delivery log, resends a delivery, resumes a paused
+endpoint; Finance and Support do not see them; a plain-http URL is refused with a message."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from paydesk.audit.models import AuditEntry
+from paydesk.ledger.services import payment_create
+from paydesk.outhooks.crypto import secret_decrypt
+from paydesk.outhooks.delivery import events_dispatch
+from paydesk.outhooks.models import Attempt, Delivery, Endpoint
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = "/backoffice/outhooks/endpoint/"
+DELIVERIES = "/backoffice/outhooks/delivery/"
+
+
+def test_admin_adds_an_endpoint_and_sees_the_secret_once(administrator, settings):
+    settings.PAYDESK_OUTHOOKS_ALLOW_HTTP = False
+    form = {"url": "https://billing.example.com/paydesk", "description": "Billing",
+            "event_types": ["payment.completed", "balance.changed"], "active": "on"}  # fmt: skip
+    answer = administrator.post(ENDPOINTS + "add/", form, follow=True)
+    assert answer.status_code == 200
+    endpoint = Endpoint.objects.get()
+    secret = secret_decrypt(endpoint.secret_encrypted)
+    assert secret.encode() in answer.content and b"shown only this once" in answer.content
+    assert endpoint.event_types == ["payment.completed", "balance.changed"]
+    page = administrator.get(f"{ENDPOINTS}{endpoint.pk}/change/")
+    assert secret.encode() not in page.content and f"…{secret[-4:]}".encode() in page.content
+    assert AuditEntry.objects.filter(action="webhook.endpoint_create").count() == 1
+    refused = administrator.post(
+        ENDPOINTS + "add/", {**form, "url": "http://billing.example.com/x"}, follow=True
+    )
+    assert b"starting with https://" in refused.content and b"errorlist" in refused.content
+    assert Endpoint.objects.count() == 1
+
+
+def test_finance_and_support_do_not_see_webhooks(finance, support):
+    for client in (finance, support):
+        assert client.get(ENDPOINTS).status_code == 403
+        assert client.get(DELIVERIES).status_code == 403
+
+
+def test_delivery_log_resend_and_resume(administrator, admin_user, customer):
+    from paydesk.outhooks.services import endpoint_create
+
+    made = endpoint_create(url="https://billing.example.com/h", actor=admin_user)
+    payment_create(customer=customer, total="9.99", description="Top-up")
+    events_dispatch()
+    delivery = Delivery.objects.order_by("event_id").first()
+    Attempt.objects.create(
+        delivery=delivery,
+        endpoint=made.endpoint,
+        status_code=502,
+        latency_ms=1234,
+        response_excerpt="Bad gateway at the receiver",
+    )
+    page = administrator.get(f"{ENDPOINTS}{made.endpoint.pk}/change/")
+    assert b"Bad gateway at the receiver" in page.content and b"1234 ms" in page.content
+    detail = administrator.get(f"{DELIVERIES}{delivery.pk}/change/")
+    assert b"payment.completed" in detail.content and b"9.99" in detail.content
+    Delivery.objects.update(status="failed")
+    administrator.post(DELIVERIES, {"action": "resend", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    Endpoint.objects.update(paused_at=timezone.now(), pause_reason="down")
+    administrator.post(ENDPOINTS, {"action": "resume", "_selected_action": [made.endpoint.pk]})
+    made.endpoint.refresh_from_db()
+    assert made.endpoint.paused_at is None

@@ -1,0 +1,41 @@
+"""axe-core on the outgoing-webhook pages an Administrator uses (endpoints, an endpoint with its
+delivery log, adding one, the deliveries, one delivery) and on the demo's receiver page."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.accounts.models import Customer, User
+from paydesk.ledger.services import payment_create
+from paydesk.outhooks.delivery import events_dispatch
+from paydesk.outhooks.models import Attempt, Delivery
+from paydesk.outhooks.services import endpoint_create
+from tests.axe import assert_accessible
+from tests.backoffice.browser import open_page, staff_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_webhook_pages_have_no_blocking_violation(live_server, chromium, demo, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    admin = User.objects.get(email="admin@example.com")
+    made = endpoint_create(url="https://billing.example.com/hooks", actor=admin, ordered=True)
+    payment_create(customer=Customer.objects.order_by("pk").first(), total="10", description="T")
+    events_dispatch()
+    delivery = Delivery.objects.order_by("event_id").first()
+    Attempt.objects.create(
+        delivery=delivery, endpoint=made.endpoint, status_code=503, latency_ms=87,
+        response_excerpt="Service unavailable",
+    )  # fmt: skip
+    page = staff_page(chromium, live_server, "admin@example.com")
+    for name, path in [
+        ("endpoints", "/backoffice/outhooks/endpoint/"),
+        ("endpoint", f"/backoffice/outhooks/endpoint/{made.endpoint.pk}/change/"),
+        ("endpoint-add", "/backoffice/outhooks/endpoint/add/"),
+        ("deliveries", "/backoffice/outhooks/delivery/"),
+        ("delivery", f"/backoffice/outhooks/delivery/{delivery.pk}/change/"),
+        ("receiver", "/sandbox/receiver/"),
+    ]:
+        open_page(page, path, f"a11y-admin-webhooks-{name}")
+        page.wait_for_load_state("load")
+        assert_accessible(page, f"{name} ({path})")
