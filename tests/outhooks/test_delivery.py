@@ -176,7 +176,7 @@ def test_an_endpoint_gets_only_the_types_it_wants_and_nothing_before_it_existed(
 
 def test_an_unreadable_secret_is_a_logged_failure_not_a_crash(hook, customer, settings):
     endpoint, receiver = hook
-    settings.PAYDESK_OUTHOOKS_KEY = "A" * 43 + "="  # another key than the one it was stored with
+    settings.PAYDESK_SECRETS_KEYS = ("A" * 43 + "=",)  # not the key it was stored with
     top_up(customer)
     assert deliveries_send_due() == 0
     assert not receiver.requests

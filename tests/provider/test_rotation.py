@@ -76,3 +76,22 @@ def test_an_unreadable_secret_refuses_the_webhook_and_says_so_never_a_500(
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_signature"
     assert "PAYDESK_STRIPE_WEBHOOK_SECRET is stored but cannot be decrypted" in caplog.text
     assert "whsec_stored_then_lost_key" not in caplog.text
+
+
+def test_rotation_keeps_an_outgoing_webhook_signing_secret_readable(admin_user, settings):
+    from paydesk.outhooks.crypto import secret_decrypt
+    from paydesk.outhooks.models import Endpoint
+    from paydesk.outhooks.services import endpoint_create
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.PAYDESK_SECRETS_KEYS = (old,)
+    made = endpoint_create(url="https://hooks.example.com/paydesk", actor=admin_user)
+    before = Endpoint.objects.get().secret_encrypted
+
+    settings.PAYDESK_SECRETS_KEYS = (new, old)
+    call_command("rotate_secrets_key")
+    after = Endpoint.objects.get().secret_encrypted
+    assert after != before
+
+    settings.PAYDESK_SECRETS_KEYS = (new,)  # the old key is gone
+    assert secret_decrypt(after) == made.secret

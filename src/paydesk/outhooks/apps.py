@@ -9,5 +9,7 @@ class OuthooksConfig(AppConfig):
     def ready(self) -> None:
         from paydesk.ledger.hooks import payment_listener_register
         from paydesk.outhooks.events import events_record
+        from paydesk.provider.crypto import encrypted_column_register
 
         payment_listener_register("outhooks", events_record)
+        encrypted_column_register("outhooks.Endpoint", "secret_encrypted")

@@ -1,29 +1,20 @@
-"""Endpoint signing secrets at rest: encrypted with Fernet (AES-128-CBC + HMAC-SHA256, the
-`cryptography` package). The key is PAYDESK_OUTHOOKS_KEY (a Fernet key: 32 bytes, url-safe
-base64; `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`),
-or, when that is unset, one derived from SECRET_KEY (so rotating SECRET_KEY without setting
-PAYDESK_OUTHOOKS_KEY makes every endpoint need a new secret). The secret is shown once, when it is
-made, and never logged.
+"""Endpoint signing secrets at rest: encrypted with the provider's secrets keys (Fernet under a
+MultiFernet, paydesk.provider.crypto: PAYDESK_SECRETS_KEYS, or a key derived from SECRET_KEY),
+the same keys as the gateway credentials, so `paydesk rotate-secrets-key` re-encrypts them too.
+The secret is shown once, when it is made, and never logged.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 
-from cryptography.fernet import Fernet
-from django.conf import settings
+from paydesk.provider.crypto import SecretUnreadable
+from paydesk.provider.crypto import secret_decrypt as _decrypt
+from paydesk.provider.crypto import secret_encrypt as _encrypt
 
 SECRET_PREFIX = "whsec_"
 
-
-def _fernet() -> Fernet:
-    key = settings.PAYDESK_OUTHOOKS_KEY
-    if not key:
-        digest = hashlib.sha256(f"paydesk-outhooks:{settings.SECRET_KEY}".encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
-    return Fernet(key)
+__all__ = ["SECRET_PREFIX", "SecretUnreadable", "secret_decrypt", "secret_encrypt", "secret_new"]
 
 
 def secret_new() -> str:
@@ -32,8 +23,9 @@ def secret_new() -> str:
 
 
 def secret_encrypt(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return _encrypt(secret)
 
 
 def secret_decrypt(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+    """The secret (SecretUnreadable when no key of PAYDESK_SECRETS_KEYS reads it)."""
+    return _decrypt(token)

@@ -24,14 +24,13 @@ import time
 from datetime import datetime, timedelta
 
 import httpx
-from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from paydesk.notifications.services import notify_webhook_paused
-from paydesk.outhooks.crypto import secret_decrypt
+from paydesk.outhooks.crypto import SecretUnreadable, secret_decrypt
 from paydesk.outhooks.events import json_text
 from paydesk.outhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
 from paydesk.outhooks.signing import HEADER, signature_header
@@ -141,7 +140,7 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
     stamp = int(time.time())
     try:
         secret = secret_decrypt(endpoint.secret_encrypted)
-    except InvalidToken:  # PAYDESK_OUTHOOKS_KEY (or SECRET_KEY) changed since it was stored
+    except SecretUnreadable:  # its key was dropped from PAYDESK_SECRETS_KEYS before rotating
         unreadable = "The signing secret cannot be read (the key changed?): roll the secret."
         with transaction.atomic():
             Attempt.objects.create(delivery=delivery, endpoint=endpoint, error=unreadable)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Expression
 from django.utils import timezone
@@ -19,7 +20,12 @@ from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.gateways.credentials import BY_GATEWAY, BY_SETTING
-from paydesk.provider.crypto import secret_decrypt, secret_encrypt, secret_rotate
+from paydesk.provider.crypto import (
+    ENCRYPTED_COLUMNS,
+    secret_decrypt,
+    secret_encrypt,
+    secret_rotate,
+)
 from paydesk.provider.models import CredentialMode, GatewaySecret
 
 MAX_VALUE_LENGTH = 2000
@@ -129,4 +135,11 @@ def secrets_rotate() -> int:
             row.ciphertext = secret_rotate(row.ciphertext)
             row.save(update_fields=["ciphertext"])
             count += 1
+        for label, field in ENCRYPTED_COLUMNS:  # other apps' secrets (outgoing webhooks)
+            model = apps.get_model(label)
+            for pk, token in (
+                model.objects.select_for_update().order_by("pk").values_list("pk", field)
+            ):
+                model.objects.filter(pk=pk).update(**{field: secret_rotate(token)})
+                count += 1
     return count

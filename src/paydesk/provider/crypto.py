@@ -21,6 +21,17 @@ class SecretUnreadable(PaydeskError):
     code = "secret_unreadable"
 
 
+# Other apps' columns encrypted with these keys ("app_label.Model", field), registered in their
+# AppConfig.ready() so that `paydesk rotate-secrets-key` re-encrypts them too without this app
+# importing theirs.
+ENCRYPTED_COLUMNS: list[tuple[str, str]] = []
+
+
+def encrypted_column_register(model: str, field: str) -> None:
+    if (model, field) not in ENCRYPTED_COLUMNS:
+        ENCRYPTED_COLUMNS.append((model, field))
+
+
 def _derived_key() -> str:
     digest = hashlib.sha256(f"paydesk-secrets:{settings.SECRET_KEY}".encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()
@@ -40,7 +51,7 @@ def secret_decrypt(token: str) -> str:
         return secrets_cipher().decrypt(token.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable(
-            "A stored gateway credential cannot be decrypted with PAYDESK_SECRETS_KEYS "
+            "A stored secret cannot be decrypted with PAYDESK_SECRETS_KEYS "
             "(was a key removed before `paydesk rotate-secrets-key` ran?)."
         ) from None
 
@@ -50,4 +61,4 @@ def secret_rotate(token: str) -> str:
     try:
         return secrets_cipher().rotate(token.encode()).decode()
     except InvalidToken:
-        raise SecretUnreadable("A stored gateway credential cannot be decrypted.") from None
+        raise SecretUnreadable("A stored secret cannot be decrypted.") from None

@@ -249,7 +249,6 @@ PAYDESK_EMAIL_SEND_LEASE_SECONDS = int(os.environ.get("PAYDESK_EMAIL_SEND_LEASE_
 # job's own lease (paydesk/worker/jobs.py). Must be longer than the job's longest run.
 PAYDESK_WORKER_LEASE_SECONDS = int(os.environ.get("PAYDESK_WORKER_LEASE_SECONDS", "0"))
 # Outgoing webhooks (docs/outgoing-webhooks.md).
-PAYDESK_OUTHOOKS_KEY = os.environ.get("PAYDESK_OUTHOOKS_KEY", "")  # Fernet key of the secrets
 PAYDESK_OUTHOOKS_TIMEOUT = float(os.environ.get("PAYDESK_OUTHOOKS_TIMEOUT", "10"))
 PAYDESK_OUTHOOKS_RETRY_SECONDS = int(os.environ.get("PAYDESK_OUTHOOKS_RETRY_SECONDS", "30"))
 PAYDESK_OUTHOOKS_RETRY_DAYS = float(os.environ.get("PAYDESK_OUTHOOKS_RETRY_DAYS", "3"))
