@@ -21,19 +21,21 @@ from paydesk.checkout.events.binding import online_description
 from paydesk.checkout.models import Quote
 from paydesk.checkout.quotes import quote_build, quote_lock
 from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
-from paydesk.checkout.services import _checkout_started, payment_status_refresh
+from paydesk.checkout.services import (
+    _checkout_started,
+    payment_status_refresh,
+    quote_payment_create,
+)
 from paydesk.errors import GatewayError, GatewayUnavailable, NotFound
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment
 from paydesk.ledger.services import (
-    PaidDetails,
     payment_cancel,
-    payment_create,
     payment_pending_note,
 )
-from paydesk.methods.services import SavedMethod, saved_method_charge_record, stripe_customer_id
+from paydesk.methods.services import SavedMethod, stripe_customer_id
 from paydesk.money import Money
 
 AUTHENTICATION_REQUIRED = "authentication_required"
@@ -69,24 +71,13 @@ def off_session_charge(
         try:
             with transaction.atomic():
                 quote = quote_lock(terms=terms, customer=customer, user=None, idempotency_key=key)
-                payment = payment_create(
-                    customer=customer,
-                    total=terms.credit,
+                quote_payment_create(
+                    quote=quote,
+                    terms=terms,
                     description=online_description(description, charged),
-                    method=method,
-                    status=PaymentStatus.PENDING,
-                    gateway=gateway_for(method).name,
-                    idempotency_key=f"checkout:{key}",
-                    paid=PaidDetails(
-                        amount=terms.total_charged,
-                        currency=terms.currency,
-                        fx_rate=str(terms.rate.rate),
-                        surcharge=terms.surcharge,
-                    ),
+                    actor=None,
+                    saved=saved,
                 )
-                quote.payment = payment
-                quote.save(update_fields=["payment"])
-                saved_method_charge_record(payment=payment, method=saved)
         except IntegrityError:
             quote = _quote_of(customer=customer, key=key)
             if quote is None:

@@ -177,26 +177,13 @@ def checkout_start(
         with transaction.atomic():
             quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
             charged = Money(terms.total_charged, terms.currency)
-            payment = payment_create(
-                customer=customer,
-                total=terms.credit,
+            payment = quote_payment_create(
+                quote=quote,
+                terms=terms,
                 description=online_description(gateway.display_name, charged, instrument),
-                method=method,
-                status=PaymentStatus.PENDING,
                 actor=user,
-                gateway=gateway.name,
-                idempotency_key=f"checkout:{key}",
-                paid=PaidDetails(
-                    amount=terms.total_charged,
-                    currency=terms.currency,
-                    fx_rate=str(terms.rate.rate),
-                    surcharge=terms.surcharge,
-                ),
+                saved=saved,
             )
-            quote.payment = payment
-            quote.save(update_fields=["payment"])
-            if saved is not None:
-                saved_method_charge_record(payment=payment, method=saved)
             if method == PaymentMethod.BANK_TRANSFER:
                 _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
@@ -235,6 +222,35 @@ def checkout_start(
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
     return _checkout_started(quote=quote, payment=payment, result=result)
+
+
+def quote_payment_create(
+    *, quote: Quote, terms: Any, description: str, actor: Any, saved: Any = None
+) -> Payment:
+    """The locked quote's pending payment (inside the caller's transaction): its method's
+    gateway, the credit and what is charged, keyed by the quote's key; the saved method it is
+    charged to recorded beside it. Make Payment and an off-session charge both make it here."""
+    payment = payment_create(
+        customer=quote.customer,
+        total=terms.credit,
+        description=description,
+        method=terms.method,
+        status=PaymentStatus.PENDING,
+        actor=actor,
+        gateway=gateway_for(terms.method).name,
+        idempotency_key=f"checkout:{quote.idempotency_key}",
+        paid=PaidDetails(
+            amount=terms.total_charged,
+            currency=terms.currency,
+            fx_rate=str(terms.rate.rate),
+            surcharge=terms.surcharge,
+        ),
+    )
+    quote.payment = payment
+    quote.save(update_fields=["payment"])
+    if saved is not None:
+        saved_method_charge_record(payment=payment, method=saved)
+    return payment
 
 
 def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult) -> Checkout:
