@@ -38,7 +38,7 @@ sys.path[:0] = [
 
 from bench.common import VAR, emit, parse_result, paydesk_env, pg_url, say  # noqa: E402
 
-PG_DB = "paydesk_bench_p6"
+PG_DB = os.environ.get("PAYDESK_BENCH_P6_DB", "paydesk_bench_p6")  # another name: no clash
 SQLITE = VAR / "p6.sqlite3"
 START = datetime(2015, 1, 1, tzinfo=UTC)
 COPY_PAYMENTS = (

@@ -1,4 +1,5 @@
-"""Importing a payments file: a plan (every line validated, nothing written), then a run (one
+"""Importing a payments file: a plan (every line validated, nothing written; the rows wait in a
+staging store on disk, imports/staging.py, so memory stays flat), then a run (one
 transaction per customer, all or nothing) through the ledger's `history_post`.
 
 `import_plan` reads the file and the customer map and refuses, by line number, anything the
