@@ -199,10 +199,11 @@ def run_variant(variant: str, db: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", variant, "--db", db, "--file", str(path)],
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode:
+        raise SystemExit(f"P6 {db} {variant} failed:\n{out.stderr[-4000:]}")
     result = parse_result(out.stdout)
     say(
         f"P6 {db} {variant}: {result['rows']:,} rows in {result['seconds']:.1f} s = "
