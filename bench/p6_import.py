@@ -38,7 +38,7 @@ sys.path[:0] = [
 
 from bench.common import VAR, emit, parse_result, paydesk_env, pg_url, say  # noqa: E402
 
-PG_DB = "paydesk_bench_p6"
+PG_DB = os.environ.get("PAYDESK_BENCH_P6_DB", "paydesk_bench_p6")  # another name: no clash
 SQLITE = VAR / "p6.sqlite3"
 START = datetime(2015, 1, 1, tzinfo=UTC)
 COPY_PAYMENTS = (
@@ -99,9 +99,8 @@ def worker_ours(path: Path) -> dict:
     customer = customer_create(name="Imported", currency="USD")
     before = rss_peak_mb()
     start = time.perf_counter()
-    plan = import_plan(
-        text=path.read_text(encoding="utf-8"), file_format="connexcs", customer=customer.slug
-    )
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # read once, line by line
+        plan = import_plan(text=handle, file_format="connexcs", customer=customer.slug)
     result = import_run(plan=plan)
     seconds = time.perf_counter() - start
     return {"rows": result.imported, "seconds": seconds, "rss_growth_mb": rss_peak_mb() - before}
@@ -200,10 +199,11 @@ def run_variant(variant: str, db: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--worker", variant, "--db", db, "--file", str(path)],
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode:
+        raise SystemExit(f"P6 {db} {variant} failed:\n{out.stderr[-4000:]}")
     result = parse_result(out.stdout)
     say(
         f"P6 {db} {variant}: {result['rows']:,} rows in {result['seconds']:.1f} s = "

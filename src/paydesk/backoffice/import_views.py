@@ -10,7 +10,6 @@ paydesk.imports.services (and so the ledger), audited with the Administrator as 
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -123,13 +122,11 @@ def _preview(plan: ImportPlan) -> list[dict[str, Any]]:
     for customer in plan.customers:
         currency = customer.target.account_currency
         statuses = dict(PaymentStatus.choices)
-        completed = sum(
-            (r.total for r in customer.rows if r.status == PaymentStatus.COMPLETED), Decimal(0)
-        )
+        completed = customer.completed_total
         shown.append(
             {
                 "label": customer.target.label,
-                "rows": len(customer.rows),
+                "rows": customer.count,
                 "skipped": customer.skipped,
                 "sample": [
                     {
@@ -139,9 +136,9 @@ def _preview(plan: ImportPlan) -> list[dict[str, Any]]:
                         "status": statuses.get(r.status, r.status),
                         "description": r.description,
                     }
-                    for r in customer.rows[:SAMPLE_ROWS]
+                    for r in customer.rows(SAMPLE_ROWS)
                 ],
-                "more": max(0, len(customer.rows) - SAMPLE_ROWS),
+                "more": max(0, customer.count - SAMPLE_ROWS),
                 "completed_total": format_money(completed, currency),
             }
         )
@@ -153,6 +150,7 @@ def _page(model_admin: ModelAdmin, request: HttpRequest, **context: Any) -> Temp
     if plan is not None:
         context["preview"] = _preview(plan)
         context["refusals"] = plan.refusals[:REFUSALS_SHOWN]
+        plan.close()
     return TemplateResponse(
         request,
         "backoffice/payment_import.html",

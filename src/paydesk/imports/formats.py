@@ -22,7 +22,7 @@ import hashlib
 import io
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -52,6 +52,7 @@ class SourceRow:
     currency: str = ""  # "" when the file does not say
     fee: Decimal | None = None
     origin_key: str = ""
+    digest: bool = False  # origin_key is row_digest's (the caller numbers repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,16 +269,24 @@ def row_digest(row: SourceRow) -> str:
 
 
 def read_rows(
-    text: str, file_format: str, time_zone: tzinfo | None = None
+    text: str | Iterable[str],
+    file_format: str,
+    time_zone: tzinfo | None = None,
+    *,
+    number_repeats: bool = True,
 ) -> Iterator[SourceRow | Refusal]:
-    """Every data line of `text` (a CSV file, UTF-8) in file order, as a SourceRow or a Refusal.
+    """Every data line of `text` (a CSV file, UTF-8: a string, or its lines such as an open
+    file) in file order, as a SourceRow or a Refusal.
 
-    A file that cannot be read at all gives one Refusal with line 0."""
+    A row without an id gets its digest as origin key (`digest` set); the n-th identical one
+    gets `#n` too, unless `number_repeats` is False (the caller then numbers them, keeping
+    memory flat). A file that cannot be read at all gives one Refusal with line 0."""
     spec = FORMATS.get(file_format)
     if spec is None:
         yield Refusal(0, f"Unknown format '{file_format}': connexcs, whmcs or paydesk.")
         return
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    lines = io.StringIO(text) if isinstance(text, str) else iter(text)
+    reader = csv.reader(line.lstrip("\ufeff") if n == 0 else line for n, line in enumerate(lines))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -316,8 +325,9 @@ def read_rows(
             yield Refusal(line, exc.message)
             continue
         if not row.origin_key:
-            digest = row_digest(row)
-            seen[digest] += 1
-            key = digest if seen[digest] == 1 else f"{digest}#{seen[digest]}"
-            row = replace(row, origin_key=key)
+            key = digest = row_digest(row)
+            if number_repeats:
+                seen[digest] += 1
+                key = digest if seen[digest] == 1 else f"{digest}#{seen[digest]}"
+            row = replace(row, origin_key=key, digest=True)
         yield row

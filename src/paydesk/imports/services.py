@@ -1,4 +1,5 @@
-"""Importing a payments file: a plan (every line validated, nothing written), then a run (one
+"""Importing a payments file: a plan (every line validated, nothing written; the rows wait in a
+staging store on disk, imports/staging.py, so memory stays flat), then a run (one
 transaction per customer, all or nothing) through the ledger's `history_post`.
 
 `import_plan` reads the file and the customer map and refuses, by line number, anything the
@@ -10,9 +11,12 @@ and origin key) are counted as skipped. `import_run` writes nothing when the pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import tzinfo
+from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -24,13 +28,13 @@ from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.imports.formats import ImportRefused, Refusal, SourceRow, read_rows
 from paydesk.imports.mapping import Target, customer_find, read_map
 from paydesk.imports.models import ImportedPayment
+from paydesk.imports.staging import Staging
 from paydesk.ledger.fastpath import rows_insert
 from paydesk.ledger.imports import HistoryEntry, history_check, history_post, latest_completed_at
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import STORAGE_PLACES, currency_exponent, decimal_places
 
 KEY_CHUNK = 1000
-ORIGIN_BATCH = 2000
 ORIGIN_COLUMNS = [
     "customer_id",
     "source",
@@ -45,8 +49,15 @@ ORIGIN_COLUMNS = [
 @dataclass
 class CustomerPlan:
     target: Target
-    rows: list[SourceRow] = field(default_factory=list)  # to import, in time order
+    key: str  # the customer's key in the staging store
+    staging: Staging
+    count: int = 0  # rows to import
     skipped: int = 0
+    completed_total: Decimal = Decimal(0)  # what the completed rows to import add
+
+    def rows(self, limit: int = -1) -> Iterator[SourceRow]:
+        """The rows to import, in time order (read from the staging store, not held)."""
+        return self.staging.rows(self.key, limit=limit)
 
 
 @dataclass
@@ -55,14 +66,21 @@ class ImportPlan:
     customers: list[CustomerPlan]
     refusals: list[Refusal]
     rows_read: int
+    staging: Staging | None = None
 
     @property
     def new_rows(self) -> int:
-        return sum(len(c.rows) for c in self.customers)
+        return sum(c.count for c in self.customers)
 
     @property
     def skipped(self) -> int:
         return sum(c.skipped for c in self.customers)
+
+    def close(self) -> None:
+        """Delete the staging store (import_run closes it when done)."""
+        if self.staging is not None:
+            self.staging.close()
+            self.staging = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +92,7 @@ class ImportResult:
 
 def import_plan(
     *,
-    text: str,
+    text: str | Iterable[str],
     file_format: str,
     customer_map: str | None = None,
     customer: str | None = None,
@@ -85,7 +103,9 @@ def import_plan(
 
     Rows go to `customer` (an id or slug) when given, else through `customer_map` (a file
     without a customer column then needs a map of exactly one customer). `progress(n)` is told
-    of every n rows read, a thousand at a time."""
+    of every n rows read, a thousand at a time. `text` may be an open file: it is read once,
+    and the rows wait in a staging store on disk, so memory stays flat (close the plan, or
+    run it, to delete the store)."""
     refusals: list[Refusal] = []
     targets: dict[str, Target] = {}
     single: Target | None = None
@@ -101,9 +121,10 @@ def import_plan(
             single = next(iter(targets.values()))
     else:
         refusals.append(Refusal(0, "Say which customer: a customer map, or one customer."))
-    plans: dict[int | str, CustomerPlan] = {}
+    plans: dict[str, CustomerPlan] = {}
+    staging = Staging()
     rows_read = 0
-    for item in read_rows(text, file_format, time_zone):
+    for item in read_rows(text, file_format, time_zone, number_repeats=False):
         if isinstance(item, Refusal):
             rows_read += item.line > 1
             refusals.append(item)
@@ -127,12 +148,15 @@ def import_plan(
         if problem:
             refusals.append(Refusal(item.line, problem))
             continue
-        key = target.customer.pk if target.customer is not None else f"new:{target.name}"
-        plans.setdefault(key, CustomerPlan(target)).rows.append(item)
+        key = str(target.customer.pk) if target.customer is not None else f"new:{target.name}"
+        if key not in plans:
+            plans[key] = CustomerPlan(target, key, staging)
+        staging.add(key, item, digest=item.digest)
+    staging.finish()
     for plan in plans.values():
         refusals += _customer_check(plan, file_format)
     refusals.sort(key=lambda r: r.line)
-    return ImportPlan(file_format, list(plans.values()), refusals, rows_read)
+    return ImportPlan(file_format, list(plans.values()), refusals, rows_read, staging)
 
 
 def _row_problem(row: SourceRow, target: Target, file_format: str) -> str:
@@ -174,40 +198,35 @@ def _existing_keys(customer: Customer, file_format: str, keys: list[str]) -> set
 
 
 def _customer_check(plan: CustomerPlan, file_format: str) -> list[Refusal]:
-    """Drop rows already imported, put the rest in time order, refuse duplicates and rows
-    dated before the customer's latest completed payment."""
-    refusals: list[Refusal] = []
-    rows = plan.rows
-    by_key: dict[str, int] = {}
-    for row in rows:
-        if row.origin_key in by_key:
-            refusals.append(
-                Refusal(row.line, f"Same id '{row.origin_key}' as line {by_key[row.origin_key]}.")
-            )
-        by_key.setdefault(row.origin_key, row.line)
+    """Refuse ids twice in the file, set aside rows already imported, and refuse completed rows
+    dated before the customer's latest completed payment; count what is left."""
+    staging, key = plan.staging, plan.key
+    refusals = [
+        Refusal(line, f"Same id '{origin}' as line {first}.")
+        for line, origin, first in staging.duplicates(key)
+    ]
     customer = plan.target.customer
-    if customer is not None:
-        done = _existing_keys(customer, file_format, list(by_key))
-        plan.skipped = sum(1 for row in rows if row.origin_key in done)
-        rows = [row for row in rows if row.origin_key not in done]
-    # A newest-first file (Paydesk's default) lists rows of the same second newest first too.
-    if rows and rows[0].occurred_at > rows[-1].occurred_at:
-        rows.reverse()
-    rows.sort(key=lambda row: row.occurred_at)
-    plan.rows = rows
+    if customer is not None and _any_imported(customer, file_format):
+        staging.mark_done(key, lambda keys: _existing_keys(customer, file_format, keys), KEY_CHUNK)
+        plan.skipped = staging.count(key, done=True)
+    plan.count = staging.count(key)
+    plan.completed_total = staging.completed_total(key, PaymentStatus.COMPLETED)
     floor = latest_completed_at(customer) if customer is not None else None
     if floor is not None:
-        for row in rows:
-            if row.status == PaymentStatus.COMPLETED and row.occurred_at < floor:
-                refusals.append(
-                    Refusal(
-                        row.line,
-                        f"Dated {row.occurred_at.isoformat()}, before {floor.isoformat()}, the "
-                        f"latest completed payment of {plan.target.label}: history is imported "
-                        "only forward in time (docs/import.md).",
-                    )
-                )
+        refusals += [
+            Refusal(
+                line,
+                f"Dated {at.isoformat()}, before {floor.isoformat()}, the "
+                f"latest completed payment of {plan.target.label}: history is imported "
+                "only forward in time (docs/import.md).",
+            )
+            for line, at in staging.before(key, PaymentStatus.COMPLETED, floor)
+        ]
     return refusals
+
+
+def _any_imported(customer: Customer, file_format: str) -> bool:
+    return ImportedPayment.objects.filter(customer=customer, source=file_format).exists()
 
 
 def import_run(
@@ -223,11 +242,14 @@ def import_run(
             "Run a dry run to see them."
         )
     imported, skipped, per_customer = 0, plan.skipped, []
-    for customer_plan in plan.customers:
-        done, again = _customer_run(customer_plan, plan.file_format, actor, progress)
-        imported += done
-        skipped += again
-        per_customer.append((customer_plan.target.label, done))
+    try:
+        for customer_plan in plan.customers:
+            done, again = _customer_run(customer_plan, plan.file_format, actor, progress)
+            imported += done
+            skipped += again
+            per_customer.append((customer_plan.target.label, done))
+    finally:
+        plan.close()
     return ImportResult(imported, skipped, per_customer)
 
 
@@ -263,34 +285,49 @@ def _customer_run(
             progress(count - written)
         written = count
 
+    pending: deque[SourceRow] = deque()  # rows handed to the ledger, waiting for their ids
+    again = 0
     try:
         with transaction.atomic():
             customer = target.customer or _customer_for(target, actor)
             # Lock the customer first: a concurrent import of the same file waits here, then
             # finds this one's rows and skips them; the unique origin is the last guard.
             Customer.objects.select_for_update().filter(pk=customer.pk).first()
-            done = _existing_keys(customer, file_format, [r.origin_key for r in plan.rows])
-            rows = [row for row in plan.rows if row.origin_key not in done]
-            ids = history_post(
-                customer=customer, entries=map(_entry, rows), actor=actor, progress=step
-            )
+            recheck = _any_imported(customer, file_format)
             now, actor_id = timezone.now(), actor.pk if actor is not None else None
-            for start in range(0, len(rows), ORIGIN_BATCH):
+
+            def entries() -> Iterator[HistoryEntry]:
+                nonlocal again
+                rows = plan.rows()
+                while chunk := list(islice(rows, KEY_CHUNK)):
+                    done = (
+                        _existing_keys(customer, file_format, [r.origin_key for r in chunk])
+                        if recheck
+                        else set()
+                    )
+                    for row in chunk:
+                        if row.origin_key in done:
+                            again += 1
+                            continue
+                        pending.append(row)
+                        yield _entry(row)
+
+            def posted(ids: list[int]) -> None:
                 rows_insert(
                     ImportedPayment,
                     ORIGIN_COLUMNS,
                     [
                         (customer.pk, file_format, row.origin_key, pk, row.line, now, actor_id)
-                        for row, pk in zip(
-                            rows[start : start + ORIGIN_BATCH],
-                            ids[start : start + ORIGIN_BATCH],
-                            strict=True,
-                        )
+                        for row, pk in zip((pending.popleft() for _ in ids), ids, strict=True)
                     ],
                 )
+
+            history_post(
+                customer=customer, entries=entries(), actor=actor, progress=step, posted=posted
+            )
     except IntegrityError:
         raise ImportRefused(
             f"Rows for {target.label} were imported by another run at the same time; "
             "nothing of this customer was written. Run the import again to see what is left."
         ) from None
-    return len(rows), len(done)
+    return written, again

@@ -122,6 +122,7 @@ def history_post(
     entries: Iterable[HistoryEntry],
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
+    posted: Callable[[list[int]], None] | None = None,
 ) -> list[int]:
     """Post `entries` (in the order given; the caller sorts them by time) to `customer` in one
     transaction and return the new payments' ids in the same order.
@@ -130,6 +131,8 @@ def history_post(
     (nothing written) for an entry the ledger would not store; BackdatedEntry when a completed
     entry is dated before the customer's latest completed payment or before the completed entry
     that precedes it. `progress` is called with the number of rows written after each batch.
+    With `posted`, each batch's ids go to it instead (inside the transaction, in entry order)
+    and the list returned is empty: a million entries then need no million ids in memory.
     """
     actor = acting_user(actor)
     actor_id = actor.pk if actor is not None else None
@@ -140,6 +143,7 @@ def history_post(
         floor = latest_completed_at(locked)
         balance = locked.balance
         ids: list[int] = []
+        count = 0
         batch: list[tuple[Any, ...]] = []
         first = last = ""
         for entry in entries:
@@ -150,31 +154,30 @@ def history_post(
                 balance += entry.total
             batch.append(_history_row(locked.pk, entry, balance, actor_id))
             if len(batch) == BATCH:
-                first = first or batch[0][0]
-                last = batch[-1][0]
-                ids += rows_insert(Payment, _COLUMNS, batch)
+                first, last = first or batch[0][0], batch[-1][0]
+                count += _batch_insert(batch, ids, posted)
                 batch = []
                 if progress is not None:
-                    progress(len(ids))
+                    progress(count)
         if batch:
             first, last = first or batch[0][0], batch[-1][0]
-            ids += rows_insert(Payment, _COLUMNS, batch)
+            count += _batch_insert(batch, ids, posted)
             if progress is not None:
-                progress(len(ids))
+                progress(count)
         total = balance - locked.balance
         if total:
             posted = post_to_balance(customer_id=locked.pk, amount=total, check_credit=False)
             if posted.balance != balance:  # the row is locked: this cannot happen
                 raise PaymentError("The balance moved during the import; nothing was written.")
         customer.balance = balance
-        if actor is not None and ids:
+        if actor is not None and count:
             audit_record(
                 action="payment.import",
                 actor=actor,
                 obj=locked,
                 customer_id=locked.pk,
                 after={
-                    "payments": len(ids),
+                    "payments": count,
                     "completed_total": str(total),
                     "first": first,
                     "last": last,
@@ -182,6 +185,17 @@ def history_post(
                 },
             )
     return ids
+
+
+def _batch_insert(
+    batch: list[tuple[Any, ...]], ids: list[int], posted: Callable[[list[int]], None] | None
+) -> int:
+    new = rows_insert(Payment, _COLUMNS, batch)
+    if posted is None:
+        ids += new
+    else:
+        posted(new)
+    return len(new)
 
 
 def _history_row(

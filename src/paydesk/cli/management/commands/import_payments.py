@@ -102,22 +102,35 @@ class Command(PaydeskCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = staff_lookup(options.get("actor"))
-        text = _read(options["file"], "file")
         customer_map = (
             _read(options["customer_map"], "customer map") if options.get("customer_map") else None
         )
         console = Console(file=sys.stderr)
-        with _bar(console, options) as bar:
-            checking = bar.add_task("Checking", total=None)
-            plan = import_plan(
-                text=text,
-                file_format=options["format"],
-                customer_map=customer_map,
-                customer=options.get("customer"),
-                time_zone=options.get("time_zone"),
-                progress=lambda n: bar.advance(checking, n),
-            )
-            bar.update(checking, total=plan.rows_read, completed=plan.rows_read)
+        try:  # read line by line: the rows wait on disk, memory stays flat
+            with (
+                _bar(console, options) as bar,
+                Path(options["file"]).open(encoding="utf-8-sig", newline="") as handle,
+            ):
+                checking = bar.add_task("Checking", total=None)
+                plan = import_plan(
+                    text=handle,
+                    file_format=options["format"],
+                    customer_map=customer_map,
+                    customer=options.get("customer"),
+                    time_zone=options.get("time_zone"),
+                    progress=lambda n: bar.advance(checking, n),
+                )
+                bar.update(checking, total=plan.rows_read, completed=plan.rows_read)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImportRefused(f"The file cannot be read: {exc}.") from None
+        try:
+            self._write(plan, actor, console, options)
+        finally:
+            plan.close()
+
+    def _write(
+        self, plan: ImportPlan, actor: Any, console: Console, options: dict[str, Any]
+    ) -> None:
         self._show_plan(plan, options)
         if plan.refusals:
             raise ImportRefused(
@@ -149,7 +162,7 @@ class Command(PaydeskCommand):
             return
         for customer in plan.customers:
             self.stdout.write(
-                f"{customer.target.label}: {len(customer.rows)} to import, "
+                f"{customer.target.label}: {customer.count} to import, "
                 f"{customer.skipped} already imported"
             )
         for refusal in plan.refusals[:MAX_REFUSALS_SHOWN]:
@@ -172,7 +185,7 @@ def _plan_data(plan: ImportPlan) -> dict[str, Any]:
         "skipped": plan.skipped,
         "refused": [{"line": r.line, "message": r.message} for r in plan.refusals],
         "customers": [
-            {"customer": c.target.label, "to_import": len(c.rows), "skipped": c.skipped}
+            {"customer": c.target.label, "to_import": c.count, "skipped": c.skipped}
             for c in plan.customers
         ],
     }
