@@ -21,6 +21,13 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "paydesk"
 ALLOWED: dict[tuple[str, str], str] = {
     ("gateways/nowpayments/webhooks.py", "float("): "JavaScript's text of a JSON number, which a "
     "NOWPayments signature covers: a double by definition, never an amount Paydesk keeps",
+    ("settings/base.py", "PAYDESK_OUTHOOKS_"): "durations (a timeout in seconds, days and hours "
+    "of retrying) of outgoing webhooks, never money",
+    ("documents/models.py", "tax_rate = models.DecimalField("): "a tax rate in percent with two "
+    "decimals (at most 99.99): SQLite's REAL holds every such value exactly and Django quantizes "
+    "it back to two places; it is never an amount (amounts are AmountField integers)",
+    ("documents/migrations/0001_initial.py", "('tax_rate', models.DecimalField("): "the same "
+    "tax rate's migration",
 }
 
 FLOAT_NAMES = {"FloatField", "DecimalField"}
