@@ -34,7 +34,8 @@ from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import object_create, object_find, object_get, public_url, sandbox_api
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.paypal import views as paypal
+from paydesk.sandbox.paypal import common as paypal
+from paydesk.sandbox.paypal.oauth import authorized
 
 GATEWAY = paypal.GATEWAY
 DECLINE_SWITCH = ("switch", "refund_decline")  # (kind, object_id) of the one-shot switch
@@ -160,12 +161,12 @@ def _refund_made(
     refund = _refund_resource(capture, value, fields or {})
     capture.setdefault("_refunded", []).append(_text(value, currency))
     capture["status"] = "REFUNDED" if capture_left(capture) <= 0 else "PARTIALLY_REFUNDED"
-    capture["update_time"] = paypal._now()
+    capture["update_time"] = paypal.now_text()
     order.updated_at = timezone.now()
     order.save(update_fields=["data", "updated_at"])
     object_create(GATEWAY, "refund", refund["id"], refund, lookup=capture["id"])
     amount_text = f"{refund['amount']['value']} {currency}"
-    paypal._send(
+    paypal.send(
         order.object_id,
         "PAYMENT.CAPTURE.REFUNDED",
         "refund",
@@ -177,7 +178,7 @@ def _refund_made(
 
 def _checked_value(amount: dict[str, Any], currency: str) -> Decimal:
     value = amount.get("value") if isinstance(amount, dict) else None
-    if not isinstance(value, str) or not paypal._VALUE.match(value):
+    if not isinstance(value, str) or not paypal.VALUE.match(value):
         raise Refused("INVALID_PARAMETER_SYNTAX", "The value of a field does not conform.", 400)
     if amount.get("currency_code") != currency:
         raise Refused(
@@ -209,8 +210,8 @@ def _refund_resource(capture: dict[str, Any], value: Decimal, fields: dict[str, 
             },
         },
         "status": "COMPLETED",
-        "create_time": paypal._now(),
-        "update_time": paypal._now(),
+        "create_time": paypal.now_text(),
+        "update_time": paypal.now_text(),
         "links": _links(refund_id, capture["id"]),
     }
     return refund
@@ -223,7 +224,7 @@ def _problem(refused: Refused) -> JsonResponse:
     return paypal.problem(refused.status, name, refused.issue, refused.description)
 
 
-@sandbox_api(GATEWAY, auth=paypal._authorized)
+@sandbox_api(GATEWAY, auth=authorized)
 @require_POST
 def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
     try:
@@ -251,7 +252,7 @@ def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
     return JsonResponse(refund, status=201)
 
 
-@sandbox_api(GATEWAY, auth=paypal._authorized)
+@sandbox_api(GATEWAY, auth=authorized)
 def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
     """`GET /v2/payments/captures/{id}`: the capture as it stands (refunds counted)."""
     with transaction.atomic():
@@ -271,7 +272,7 @@ def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
 def _dispute_send(dispute: SandboxObject, event_type: str, summary: str) -> None:
     order_id = dispute.data["_sandbox"]["order_id"]
     resource = {key: value for key, value in dispute.data.items() if not key.startswith("_")}
-    paypal._send(order_id, event_type, "dispute", summary, resource)
+    paypal.send(order_id, event_type, "dispute", summary, resource)
 
 
 def dispute_open(capture_id: str, *, reason: str = "MERCHANDISE_OR_SERVICE_NOT_RECEIVED") -> str:
@@ -291,8 +292,8 @@ def dispute_open(capture_id: str, *, reason: str = "MERCHANDISE_OR_SERVICE_NOT_R
         now = timezone.now()
         data = {
             "dispute_id": case,
-            "create_time": paypal._now(),
-            "update_time": paypal._now(),
+            "create_time": paypal.now_text(),
+            "update_time": paypal.now_text(),
             "disputed_transactions": [
                 {
                     "seller_transaction_id": capture_id,
@@ -326,7 +327,7 @@ def _movement(dispute: dict[str, Any], kind: str) -> None:
         {
             "affected_party": "SELLER",
             "amount": dispute["dispute_amount"],
-            "initiated_time": paypal._now(),
+            "initiated_time": paypal.now_text(),
             "type": kind,
             "reason": "DISPUTE_SETTLEMENT",
         }
@@ -348,7 +349,7 @@ def dispute_move(capture_id: str, step: str) -> str:
             raise Refused("NO_OPEN_DISPUTE", f"Capture {capture_id} has no open dispute.")
         dispute = SandboxObject.objects.select_for_update().get(pk=found.pk)
         data, case = dispute.data, dispute.object_id
-        data["update_time"] = paypal._now()
+        data["update_time"] = paypal.now_text()
         if step == "withdraw":
             if _withdrawn(data):
                 raise Refused("ALREADY_WITHDRAWN", f"{case}: the funds are withdrawn already.")
@@ -389,11 +390,11 @@ def _reversal_send(capture_id: str, dispute: dict[str, Any]) -> None:
         "amount": amount,
         "note_to_payer": "Payment reversed",
         "status": "COMPLETED",
-        "create_time": paypal._now(),
-        "update_time": paypal._now(),
+        "create_time": paypal.now_text(),
+        "update_time": paypal.now_text(),
         "links": _links(reversal_id, capture_id),
     }
-    paypal._send(
+    paypal.send(
         dispute["_sandbox"]["order_id"],
         "PAYMENT.CAPTURE.REVERSED",
         "refund",

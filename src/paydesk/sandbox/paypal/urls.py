@@ -3,16 +3,16 @@ Payments v2 refunds and the control page's PayPal panel (refunds.py)."""
 
 from django.urls import path
 
-from paydesk.sandbox.paypal import refunds, views
+from paydesk.sandbox.paypal import approval, oauth, refunds, views
 
 app_name = "paypal"
 
 urlpatterns = [
-    path("v1/oauth2/token", views.oauth_token, name="token"),
+    path("v1/oauth2/token", oauth.oauth_token, name="token"),
     path("v2/checkout/orders", views.orders, name="orders"),
     path("v2/checkout/orders/<str:order_id>", views.order, name="order"),
     path("v2/checkout/orders/<str:order_id>/capture", views.capture, name="capture"),
-    path("checkoutnow", views.checkoutnow, name="checkoutnow"),
+    path("checkoutnow", approval.checkoutnow, name="checkoutnow"),
     path("v2/payments/captures/<str:capture_id>", refunds.capture_get, name="capture_get"),
     path(
         "v2/payments/captures/<str:capture_id>/refund",

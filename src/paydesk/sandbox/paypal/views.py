@@ -1,19 +1,13 @@
-"""The pretend PayPal: the REST endpoints Paydesk's client calls (same paths, auth, JSON and
-error shapes as api-m.paypal.com), the buyer's approval page, and signed webhooks.
+"""The pretend PayPal's Orders v2 endpoints Paydesk's client calls (same paths, JSON and error
+shapes as api-m.paypal.com; the bearer token from oauth.py), and the capture webhooks.
 
-- `POST /v1/oauth2/token`: Basic client_id:secret (the sandbox app's, from settings/sandbox.py)
-  and `grant_type=client_credentials` → a bearer token (self-checking: an HMAC with the client
-  secret, so it outlives a test's flush); a wrong client → 401 `{"error": "invalid_client"}`.
 - `POST /v2/checkout/orders`: intent CAPTURE, purchase units with amounts as decimal strings
   (HUF, JPY, TWD without decimals → 422 DECIMALS_NOT_SUPPORTED); `PayPal-Request-Id` makes it
   idempotent (the same id answers the same order). Answers the order PAYER_ACTION_REQUIRED with
-  its `payer-action` link to the approval page.
+  its `payer-action` link to the approval page (approval.py).
 - `GET /v2/checkout/orders/{id}` (404 RESOURCE_NOT_FOUND); `POST …/{id}/capture`: an order not
   approved → 422 ORDER_NOT_APPROVED; captured already → the same answer for the same
   `PayPal-Request-Id`, else 422 ORDER_ALREADY_CAPTURED.
-- `/checkoutnow?token=<order id>`: the buyer approves (→ return_url?token=…&PayerID=…, webhook
-  CHECKOUT.ORDER.APPROVED) or cancels (→ cancel_url?token=…). Two sandbox-only buttons approve
-  an order whose capture will then be DECLINED, or held PENDING.
 - Capturing sends PAYMENT.CAPTURE.COMPLETED (or, for a declined capture, DENIED — DECLINED as
   PayPal documents it with the `paypal_declined_event` switch — or PENDING), signed like
   PayPal's (signing.py, on `cryptography` alone).
@@ -21,261 +15,32 @@ error shapes as api-m.paypal.com), the buyer's approval page, and signed webhook
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
-import re
-import secrets
-import time
-from decimal import ROUND_HALF_UP, Decimal
-from hashlib import sha256
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from paydesk.sandbox.core import (
-    object_create,
-    object_get,
-    public_url,
-    return_to,
-    sandbox_api,
-    switch_on,
-    webhook_send,
-)
+from paydesk.sandbox.core import object_create, object_get, sandbox_api, switch_on
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.paypal.signing import webhook_headers
-
-GATEWAY = "paypal"
-CURRENCIES = frozenset(
-    {
-        "AUD",
-        "BRL",
-        "CAD",
-        "CNY",
-        "CZK",
-        "DKK",
-        "EUR",
-        "HKD",
-        "HUF",
-        "ILS",
-        "JPY",
-        "MYR",
-        "MXN",
-        "TWD",
-        "NZD",
-        "NOK",
-        "PHP",
-        "PLN",
-        "GBP",
-        "SGD",
-        "SEK",
-        "CHF",
-        "THB",
-        "USD",
-    }
+from paydesk.sandbox.paypal.common import (
+    CURRENCIES,
+    GATEWAY,
+    NO_DECIMALS,
+    VALUE,
+    now_text,
+    order_answer,
+    paypal_id,
+    problem,
+    round_half_up,
+    send,
 )
-NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
-TOKEN_SECONDS = 32400  # PayPal's tokens live about nine hours
-APP_TEST = "APP-PAYDESKSANDBOX"  # the app ids the token answer names
-APP_LIVE = "APP-PAYDESKSANDBOX-LIVE"
-_VALUE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")
-_ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-MESSAGES = {
-    "INVALID_REQUEST": "Request is not well-formed, syntactically incorrect, or violates schema.",
-    "UNPROCESSABLE_ENTITY": "The requested action could not be performed, semantically "
-    "incorrect, or failed business validation.",
-    "RESOURCE_NOT_FOUND": "The specified resource does not exist.",
-}
-
-
-def paypal_id(length: int = 17) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
-
-
-def _now() -> str:
-    return timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def problem(status: int, name: str, issue: str, description: str, field: str = "") -> JsonResponse:
-    """PayPal's error shape: name, message, details[{field, issue, description}], debug_id."""
-    detail: dict[str, str] = {"issue": issue, "description": description}
-    if field:
-        detail = {"field": field, "location": "body", **detail}
-    return JsonResponse(
-        {
-            "name": name,
-            "message": MESSAGES.get(name, description),
-            "debug_id": secrets.token_hex(7),
-            "details": [detail],
-            "links": [
-                {
-                    "href": f"https://developer.paypal.com/api/rest/reference/orders/v2/errors/#{issue}",
-                    "rel": "information_link",
-                    "method": "GET",
-                }
-            ],
-        },
-        status=status,
-    )
-
-
-# --- OAuth ---------------------------------------------------------------------------------
-
-
-def _account() -> tuple[str, str]:
-    """The pretend PayPal app's own client id and secret: what settings/sandbox.py gave it (an
-    environment variable still wins there). Paydesk's PAYDESK_PAYPAL_CLIENT_* must match them,
-    as they must match a real PayPal app's; a test changing only Paydesk's sees PayPal refuse."""
-    from paydesk.settings import sandbox as account
-
-    return account.PAYDESK_PAYPAL_CLIENT_ID, account.PAYDESK_PAYPAL_CLIENT_SECRET
-
-
-def _apps() -> dict[str, tuple[str, str]]:
-    """client id → (secret, app id): the sandbox merchant's two REST apps, its test one (the
-    one above) and a live one (settings/sandbox.py's SANDBOX_PAYPAL_LIVE_APP), so that the
-    back office's live set can be tried; the approval page says which app made the order."""
-    from paydesk.settings import sandbox as account
-
-    test_id, test_secret = _account()
-    live_id, live_secret = account.SANDBOX_PAYPAL_LIVE_APP
-    return {test_id: (test_secret, APP_TEST), live_id: (live_secret, APP_LIVE)}
-
-
-def _token_mac(payload: str, client_id: str) -> str:
-    secret = _apps().get(client_id, ("", ""))[0]
-    return hmac.new(secret.encode(), payload.encode(), sha256).hexdigest()[:40]
-
-
-def _token_claims(token: str) -> dict[str, Any] | None:
-    payload, _, mac = token.removeprefix("A21AA").partition(".")
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode() + b"=="))
-    except (ValueError, binascii.Error):
-        return None
-    if not isinstance(claims, dict) or claims.get("client_id") not in _apps():
-        return None
-    if not mac or not hmac.compare_digest(mac, _token_mac(payload, claims["client_id"])):
-        return None
-    if not (isinstance(claims.get("exp"), int) and claims["exp"] > time.time()):
-        return None
-    return claims
-
-
-def _token_valid(token: str) -> bool:
-    return _token_claims(token) is not None
-
-
-def _caller(request: HttpRequest) -> str:
-    """The client id of the app whose bearer token made this (already authorized) request."""
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    claims = _token_claims(token) or {}
-    return str(claims.get("client_id") or "")
-
-
-def _authorized(request: HttpRequest) -> JsonResponse | None:
-    """None when the bearer token is good, else PayPal's 401."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return JsonResponse(
-            {
-                "name": "AUTHENTICATION_FAILURE",
-                "message": "Authentication failed due to invalid authentication credentials "
-                "or a missing Authorization header.",
-                "links": [],
-            },
-            status=401,
-        )
-    if not _token_valid(header.removeprefix("Bearer ").strip()):
-        return JsonResponse(
-            {"error": "invalid_token", "error_description": "Token signature verification failed"},
-            status=401,
-        )
-    return None
-
-
-@sandbox_api(GATEWAY)
-@require_POST
-def oauth_token(request: HttpRequest) -> HttpResponse:
-    header = request.headers.get("Authorization", "")
-    client_id = secret = ""
-    if header.startswith("Basic "):
-        try:
-            client_id, _, secret = (
-                base64.b64decode(header.removeprefix("Basic ").strip()).decode().partition(":")
-            )
-        except (ValueError, binascii.Error):
-            client_id = secret = ""
-    expected_secret, app_id = _apps().get(client_id, ("", ""))
-    if not (
-        client_id
-        and expected_secret
-        and hmac.compare_digest(secret.encode(), expected_secret.encode())
-    ):
-        return JsonResponse(
-            {"error": "invalid_client", "error_description": "Client Authentication failed"},
-            status=401,
-        )
-    if request.POST.get("grant_type") != "client_credentials":
-        return JsonResponse(
-            {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"},
-            status=400,
-        )
-    claims = {
-        "client_id": client_id,
-        "exp": int(time.time()) + TOKEN_SECONDS,
-        "n": secrets.token_hex(4),
-    }
-    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    return JsonResponse(
-        {
-            "scope": "https://uri.paypal.com/services/payments/payment",
-            "access_token": f"A21AA{payload}.{_token_mac(payload, client_id)}",
-            "token_type": "Bearer",
-            "app_id": app_id,
-            "expires_in": TOKEN_SECONDS,
-            "nonce": f"{_now()}{secrets.token_hex(8)}",
-        }
-    )
-
+from paydesk.sandbox.paypal.oauth import apps, authorized, caller_client_id
 
 # --- orders --------------------------------------------------------------------------------
-
-
-def _answer(obj: SandboxObject) -> dict[str, Any]:
-    """The order as PayPal shows it (our private `_sandbox` part left out), with its links."""
-    order = {key: value for key, value in obj.data.items() if not key.startswith("_")}
-    order_id = obj.object_id
-    links = [
-        {
-            "href": public_url(reverse("sandbox:paypal:order", args=[order_id])),
-            "rel": "self",
-            "method": "GET",
-        }
-    ]
-    if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
-        links.append(
-            {
-                "href": public_url(reverse("sandbox:paypal:checkoutnow")) + f"?token={order_id}",
-                "rel": "payer-action",
-                "method": "GET",
-            }
-        )
-    if order["status"] == "APPROVED":
-        links.append(
-            {
-                "href": public_url(reverse("sandbox:paypal:capture", args=[order_id])),
-                "rel": "capture",
-                "method": "POST",
-            }
-        )
-    return {"id": order_id, **order, "links": links}
 
 
 def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
@@ -298,7 +63,7 @@ def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
             f"{where}/amount",
         )
     currency, value = amount["currency_code"], amount["value"]
-    if not isinstance(value, str) or not _VALUE.match(value):
+    if not isinstance(value, str) or not VALUE.match(value):
         return problem(
             400,
             "INVALID_REQUEST",
@@ -386,7 +151,7 @@ def _order_data(body: dict[str, Any], request_id: str) -> dict[str, Any]:
         "status": "PAYER_ACTION_REQUIRED",
         "payment_source": {"paypal": {}},
         "purchase_units": units,
-        "create_time": _now(),
+        "create_time": now_text(),
         "_sandbox": {
             "request_id": request_id,
             "return_url": str(context.get("return_url") or ""),
@@ -395,7 +160,7 @@ def _order_data(body: dict[str, Any], request_id: str) -> dict[str, Any]:
     }
 
 
-@sandbox_api(GATEWAY, auth=_authorized)
+@sandbox_api(GATEWAY, auth=authorized)
 @require_POST
 def orders(request: HttpRequest) -> HttpResponse:
     try:
@@ -431,11 +196,13 @@ def orders(request: HttpRequest) -> HttpResponse:
     if request_id:
         earlier = object_get(GATEWAY, "request", f"order:{request_id}")
         if earlier is not None:
-            return JsonResponse(_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
+            return JsonResponse(
+                order_answer(object_get(GATEWAY, "order", earlier.data["order_id"]))
+            )
     order_id = paypal_id()
     data = _order_data(body, request_id)
     # which app (test or live) made it: its app id, never the client id (quality.md S5)
-    data["_sandbox"]["app_id"] = _apps().get(_caller(request), ("", ""))[1]
+    data["_sandbox"]["app_id"] = apps().get(caller_client_id(request), ("", ""))[1]
     reference = str(units[0].get("custom_id") or units[0].get("reference_id") or "")
     try:
         with transaction.atomic():
@@ -446,8 +213,8 @@ def orders(request: HttpRequest) -> HttpResponse:
         earlier = object_get(GATEWAY, "request", f"order:{request_id}")
         if earlier is None:
             raise
-        return JsonResponse(_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
-    return JsonResponse(_answer(obj), status=201)
+        return JsonResponse(order_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
+    return JsonResponse(order_answer(obj), status=201)
 
 
 def _not_found() -> JsonResponse:
@@ -459,15 +226,11 @@ def _not_found() -> JsonResponse:
     )
 
 
-@sandbox_api(GATEWAY, auth=_authorized)
+@sandbox_api(GATEWAY, auth=authorized)
 @require_GET
 def order(request: HttpRequest, order_id: str) -> HttpResponse:
     obj = object_get(GATEWAY, "order", order_id)
-    return _not_found() if obj is None else JsonResponse(_answer(obj))
-
-
-def round_half_up(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _not_found() if obj is None else JsonResponse(order_answer(obj))
 
 
 def _fee(value: Decimal, currency: str) -> Decimal:
@@ -490,8 +253,8 @@ def _capture_for(data: dict[str, Any], unit: dict[str, Any], order_id: str) -> d
             "status": "ELIGIBLE",
             "dispute_categories": ["ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"],
         },
-        "create_time": _now(),
-        "update_time": _now(),
+        "create_time": now_text(),
+        "update_time": now_text(),
     }
     for key in ("custom_id", "invoice_id"):
         if key in unit:
@@ -513,7 +276,7 @@ def _capture_for(data: dict[str, Any], unit: dict[str, Any], order_id: str) -> d
     return capture
 
 
-@sandbox_api(GATEWAY, auth=_authorized)
+@sandbox_api(GATEWAY, auth=authorized)
 @require_POST
 def capture(request: HttpRequest, order_id: str) -> HttpResponse:
     request_id = request.headers.get("PayPal-Request-Id", "")[:108]
@@ -529,7 +292,9 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
         private = data["_sandbox"]
         if private.get("capture_request_id") is not None:
             if request_id and request_id == private["capture_request_id"]:
-                return JsonResponse(_answer(obj), status=201)  # the same request, answered again
+                return JsonResponse(
+                    order_answer(obj), status=201
+                )  # the same request, answered again
             return problem(
                 422,
                 "UNPROCESSABLE_ENTITY",
@@ -561,30 +326,10 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
         obj.save(update_fields=["data", "updated_at"])
         for made in captures:
             _send_capture_webhook(order_id, made)
-    return JsonResponse(_answer(obj), status=201)
+    return JsonResponse(order_answer(obj), status=201)
 
 
 # --- webhooks ------------------------------------------------------------------------------
-
-
-def _send(
-    about: str, event_type: str, resource_type: str, summary: str, resource: dict[str, Any]
-) -> None:
-    event = {
-        "id": f"WH-{paypal_id()}-{paypal_id()}",
-        "event_version": "1.0",
-        "create_time": _now(),
-        "resource_type": resource_type,
-        "resource_version": "2.0",
-        "event_type": event_type,
-        "summary": summary,
-        "resource": resource,
-        "links": [],
-    }
-    body = json.dumps(event, separators=(",", ":")).encode()
-    webhook_send(
-        GATEWAY, about=about, event_type=event_type, body=body, headers=webhook_headers(body)
-    )
 
 
 def capture_event_type(status: str) -> str:
@@ -606,94 +351,10 @@ def _send_capture_webhook(order_id: str, made: dict[str, Any]) -> None:
         "supplementary_data": {"related_ids": {"order_id": order_id}},
         "links": [],
     }
-    _send(
+    send(
         order_id,
         event_type,
         "capture",
         f"Payment {made['status'].lower()} for {amount['value']} {amount['currency_code']}",
         resource,
     )
-
-
-# --- the buyer's approval page -------------------------------------------------------------
-
-APPROVALS = {
-    "approve": "complete",
-    "approve_decline": "decline",
-    "approve_pending": "pending",
-}
-
-
-@require_http_methods(["GET", "POST"])
-def checkoutnow(request: HttpRequest) -> HttpResponse:
-    """PayPal's hosted approval page for the order named by `token`."""
-    order_id = (request.GET.get("token") or "")[:40]
-    obj = object_get(GATEWAY, "order", order_id) if order_id else None
-    if obj is None:
-        return render(request, "sandbox/paypal/checkout.html", {"missing": True}, status=404)
-    private = obj.data["_sandbox"]
-    waiting = obj.data["status"] in ("CREATED", "PAYER_ACTION_REQUIRED")
-    if request.method == "POST" and waiting:
-        action = request.POST.get("action", "")
-        if action == "cancel":
-            if private.get("cancel_url"):
-                return redirect(return_to(private["cancel_url"], token=order_id))
-        elif action in APPROVALS:
-            obj = _approve(obj, APPROVALS[action])
-            if obj.data["_sandbox"].get("return_url"):
-                return redirect(
-                    return_to(
-                        obj.data["_sandbox"]["return_url"],
-                        token=order_id,
-                        PayerID=obj.data["payer"]["payer_id"],
-                    )
-                )
-    unit = obj.data["purchase_units"][0]
-    return render(
-        request,
-        "sandbox/paypal/checkout.html",
-        {
-            "order_id": order_id,
-            "status": obj.data["status"],
-            "waiting": obj.data["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"),
-            "amount": unit["amount"],
-            "description": unit.get("description", ""),
-            "app_id": private.get("app_id", ""),
-        },
-    )
-
-
-def _approve(obj: SandboxObject, behaviour: str) -> SandboxObject:
-    with transaction.atomic():
-        locked = SandboxObject.objects.select_for_update().get(pk=obj.pk)
-        data = locked.data
-        if data["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
-            return locked  # approved meanwhile (a double click): once
-        payer_id = paypal_id(13)
-        data["status"] = "APPROVED"
-        data["payer"] = {
-            "name": {"given_name": "Sandbox", "surname": "Buyer"},
-            "email_address": "buyer@paydesk.invalid",
-            "payer_id": payer_id,
-            "address": {"country_code": "US"},
-        }
-        data["payment_source"] = {
-            "paypal": {
-                "email_address": "buyer@paydesk.invalid",
-                "account_id": payer_id,
-                "account_status": "VERIFIED",
-                "name": {"given_name": "Sandbox", "surname": "Buyer"},
-            }
-        }
-        data["_sandbox"]["approval"] = behaviour
-        locked.data = data
-        locked.updated_at = timezone.now()
-        locked.save(update_fields=["data", "updated_at"])
-        _send(
-            locked.object_id,
-            "CHECKOUT.ORDER.APPROVED",
-            "checkout-order",
-            "An order has been approved by buyer",
-            _answer(locked),
-        )
-    return locked
