@@ -28,10 +28,10 @@ from paydesk.ledger.hooks import (
     CREATED,
     BalanceWatch,
     balance_watches_run,
-    completion_hooks_run,
     payment_changed,
     topup_steps_run,
 )
+from paydesk.ledger.imports import backdating_refuse, latest_completed_at
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -202,6 +202,8 @@ def _payment_insert(
                 check_credit=total < 0 and not allow_overdraft,
             )
             balance_after, probes, watched = posted.balance, posted.probes, posted.watched
+            if at is not None:  # checked holding the lock the balance UPDATE took
+                backdating_refuse(at, latest_completed_at(customer), field="at")
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -252,8 +254,6 @@ def _payment_insert(
         topup_steps_run(payment=payment, probes=probes)
         payment_changed(CREATED, payment, balance_after, customer.debit_limit)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
-        if status == PaymentStatus.COMPLETED:
-            completion_hooks_run(payment=payment)  # e.g. credit notes, same transaction
     return payment
 
 
@@ -301,6 +301,8 @@ def payment_complete(
             check_credit=amount < 0 and not allow_overdraft,
         )
         balance_after = posted.balance
+        if at is not None:  # checked holding the lock the balance UPDATE took
+            backdating_refuse(at, latest_completed_at(locked.customer), field="at")
         now = at or timezone.now()
         settled: dict[str, Any] = {}
         if gateway_transaction:
@@ -329,7 +331,6 @@ def payment_complete(
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
         payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
         balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
-        completion_hooks_run(payment=locked)
     return locked
 
 
