@@ -84,8 +84,9 @@ def payment_create(
     A completed purchase is refused with InsufficientCredit when it would take available credit
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
     customer, the existing payment is returned and nothing new is written. An explicit `at`
-    (imports, demo history) must not go back before the customer's latest completed payment:
-    the statement's running balance and `check-balances` follow completion times. `paid`
+    (demo history) must not go back before the customer's latest completed payment: the
+    statement's running balance and `check-balances` follow completion times, so a completed
+    payment dated earlier is refused (BackdatedEntry, nothing written). `paid`
     records what the customer was charged when it differs from the credit (Make Payment).
     `original` and `relation` link a payment to the earlier one of the same customer it follows
     (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
@@ -286,7 +287,8 @@ def payment_complete(
     `fee` records the gateway's fee (reference only, account currency).
 
     `gateway_transaction` records the gateway's id of the money that settled it; the database
-    refuses (IntegrityError, nothing changed) one already recorded on another payment.
+    refuses (IntegrityError, nothing changed) one already recorded on another payment. An
+    explicit `at` before the customer's latest completed payment is refused (BackdatedEntry).
     """
     actor = acting_user(actor)
     with transaction.atomic():
