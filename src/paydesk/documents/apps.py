@@ -9,19 +9,20 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Invoices and credit notes are numbered inside the transaction that completes the
-        # payment (docs/documents.md); the ledger runs the hook without importing this app.
+        # payment (docs/documents.md); the ledger runs them without importing this app.
         # Invoices are a top-up step (its probe reads the invoicing switch in the balance
-        # UPDATE); credit notes a completion hook (refunds and chargebacks are not top-ups).
+        # UPDATE); credit notes a payment listener acting on completions (refunds and
+        # chargebacks are not top-ups).
         from paydesk.documents.issue import (
-            documents_on_completion,
+            documents_on_change,
             documents_on_topup,
             invoicing_probe_sql,
         )
-        from paydesk.ledger.hooks import TopupStep, completion_hook_register, topup_step_register
+        from paydesk.ledger.hooks import TopupStep, payment_listener_register, topup_step_register
 
         topup_step_register(
             TopupStep(
                 name="documents-invoice", probe_sql=invoicing_probe_sql, run=documents_on_topup
             )
         )
-        completion_hook_register("documents", documents_on_completion)
+        payment_listener_register("documents", documents_on_change)

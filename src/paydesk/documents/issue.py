@@ -1,7 +1,8 @@
 """Invoices and credit notes, issued inside the transaction that completes the payment (the
-ledger's completion hook, registered in apps.py): a completed top-up gets an invoice when the
-provider has switched invoicing on; a completed refund or chargeback of an invoiced top-up gets a
-credit note referencing that invoice. A rollback of the completion takes the number back.
+ledger's top-up step and payment listener, registered in apps.py): a completed top-up gets an
+invoice when the provider has switched invoicing on; a completed refund or chargeback of an
+invoiced top-up gets a credit note referencing that invoice. A rollback of the completion takes
+the number back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from paydesk.documents.labels import method_label, provider_local
 from paydesk.documents.models import Document, DocumentKind, InvoicingSettings, TaxRule
 from paydesk.documents.numbering import document_code, number_take
 from paydesk.documents.provider import customer_details, provider_details
+from paydesk.ledger.hooks import PaymentChange
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.money import full_places, plain_amount, round_half_up
 
@@ -51,9 +53,13 @@ def documents_on_topup(*, payment: Payment, probed: bool) -> Document | None:
     return None
 
 
-def documents_on_completion(*, payment: Payment) -> Document | None:
-    """The completion hook: a credit note for a completed refund or chargeback of an invoiced
-    top-up, in the caller's transaction (invoices are issued by the top-up step)."""
+def documents_on_change(change: PaymentChange) -> Document | None:
+    """The payment listener: when a refund or chargeback of an invoiced top-up has just become
+    Completed, its credit note, in the caller's transaction (invoices are issued by the top-up
+    step; every other change is left alone)."""
+    if not change.completes:
+        return None
+    payment = change.payment
     if payment.relation in CORRECTING_RELATIONS and payment.total < 0 and payment.original_id:
         invoice = Document.objects.filter(
             payment_id=payment.original_id, kind=DocumentKind.INVOICE

@@ -47,8 +47,13 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
 
 
 # Payment changes: every payment the ledger creates, completes or cancels, told to the apps that
-# listen (the outgoing webhooks' event rows, docs/outgoing-webhooks.md) inside the transaction
-# of the change, so what they write commits or rolls back with it.
+# listen inside the transaction of the change, after the balance moved and the top-up steps ran,
+# so what they write commits or rolls back with it: the outgoing webhooks' event rows
+# (docs/outgoing-webhooks.md) and the documents' credit notes, numbered in the transaction that
+# completes a refund or chargeback so that a rollback takes the number back (docs/documents.md).
+# `PaymentChange.completes` says whether the change is one in which the payment became Completed
+# (a completion, or a payment recorded already completed). A listener that raises rolls the
+# change back.
 
 CREATED = "created"
 COMPLETED = "completed"
@@ -65,12 +70,18 @@ class PaymentChange:
     balance: Decimal | None = None
     debit_limit: Decimal | None = None
 
+    @property
+    def completes(self) -> bool:
+        """The payment has just become Completed: completed, or created already completed."""
+        return self.kind == COMPLETED or (self.kind == CREATED and self.payment.status == COMPLETED)
+
 
 _LISTENERS: dict[str, Callable[[PaymentChange], None]] = {}
 
 
 def payment_listener_register(name: str, listener: Callable[[PaymentChange], None]) -> None:
-    """Register (or replace, by name) a listener; called from an AppConfig.ready()."""
+    """Register (or replace, by name) a listener; called from an AppConfig.ready(). Listeners
+    are told in registration order (INSTALLED_APPS order)."""
     _LISTENERS[name] = listener
 
 
@@ -81,6 +92,8 @@ def payment_changed(
     change = PaymentChange(kind=kind, payment=payment, balance=balance, debit_limit=debit_limit)
     for listener in tuple(_LISTENERS.values()):
         listener(change)
+
+
 # --- balance watches -------------------------------------------------------------------------
 # Work another app does when a completed posting leaves a balance somewhere it watches (the
 # automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the
@@ -116,23 +129,3 @@ def balance_watches_run(*, payment: Any, balance: Any, fired: tuple[BalanceWatch
     """Run every watch whose probe read true for a just-completed posting, in its transaction."""
     for watch in fired:
         watch.run(payment=payment, balance=balance)
-
-
-# Completion hooks: work another app does inside the transaction in which any payment becomes
-# Completed (a top-up, a purchase, a refund, a chargeback, a reversal), after the balance moved.
-# The documents app numbers its invoices and credit notes here (docs/documents.md), so that a
-# rollback of the completion takes the number back with it. A hook that raises rolls the
-# completion back.
-_COMPLETION_HOOKS: dict[str, Callable[..., Any]] = {}
-
-
-def completion_hook_register(name: str, run: Callable[..., Any]) -> None:
-    """Register (or replace, by name) `run(payment=<the completed payment>)`; from ready()."""
-    _COMPLETION_HOOKS[name] = run
-
-
-def completion_hooks_run(*, payment: Any) -> None:
-    """Run every completion hook for a payment that has just become Completed, in the caller's
-    transaction, in registration order."""
-    for run in tuple(_COMPLETION_HOOKS.values()):
-        run(payment=payment)

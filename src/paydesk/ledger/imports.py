@@ -47,7 +47,8 @@ IMPORTED_CANCEL_REASON = "Cancelled before the import."
 
 
 class BackdatedEntry(PaymentError):
-    """A completed entry dated before the customer's latest completed payment."""
+    """A completed payment dated before the customer's latest completed payment: an imported
+    entry, or a payment the ledger is asked to post with an explicit time (`at=`)."""
 
     code = "backdated_entry"
 
@@ -88,12 +89,18 @@ def history_check(entry: HistoryEntry) -> None:
 
 def backdating_refuse(at: datetime, floor: datetime | None, *, field: str = "date") -> None:
     """BackdatedEntry when a completed payment at `at` would come before `floor`, the
-    customer's latest completed payment."""
+    customer's latest completed payment (PaymentError for a time without a time zone).
+
+    Called holding the customer's row lock: by `history_post`, and by the ledger's services
+    for a completed payment given an explicit time."""
+    if at.tzinfo is None:
+        raise PaymentError("The date needs a time zone.", field=field)
     if floor is not None and at < floor:
         raise BackdatedEntry(
             f"A completed payment dated {at.isoformat()} would come before {floor.isoformat()}, "
-            "the customer's latest completed payment: history can only be posted forward in "
-            "time (docs/import.md).",
+            "the customer's latest completed payment: completed payments, history included, "
+            "can only be posted forward in time, so that running balances stay in date order "
+            "(docs/import.md).",
             field=field,
         )
 

@@ -28,10 +28,10 @@ from paydesk.ledger.hooks import (
     CREATED,
     BalanceWatch,
     balance_watches_run,
-    completion_hooks_run,
     payment_changed,
     topup_steps_run,
 )
+from paydesk.ledger.imports import backdating_refuse, latest_completed_at
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -84,8 +84,9 @@ def payment_create(
     A completed purchase is refused with InsufficientCredit when it would take available credit
     below zero, unless `allow_overdraft`. With an `idempotency_key` already used for this
     customer, the existing payment is returned and nothing new is written. An explicit `at`
-    (imports, demo history) must not go back before the customer's latest completed payment:
-    the statement's running balance and `check-balances` follow completion times. `paid`
+    (demo history) must not go back before the customer's latest completed payment: the
+    statement's running balance and `check-balances` follow completion times, so a completed
+    payment dated earlier is refused (BackdatedEntry, nothing written). `paid`
     records what the customer was charged when it differs from the credit (Make Payment).
     `original` and `relation` link a payment to the earlier one of the same customer it follows
     (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
@@ -202,6 +203,8 @@ def _payment_insert(
                 check_credit=total < 0 and not allow_overdraft,
             )
             balance_after, probes, watched = posted.balance, posted.probes, posted.watched
+            if at is not None:  # checked holding the lock the balance UPDATE took
+                backdating_refuse(at, latest_completed_at(customer), field="at")
         # The time is read only now, holding the customer's row (PostgreSQL) or the write lock
         # (SQLite) until commit: completion times then follow the order in which balances
         # moved, which the `balance after` chain and the drift check rely on. Read before the
@@ -252,8 +255,6 @@ def _payment_insert(
         topup_steps_run(payment=payment, probes=probes)
         payment_changed(CREATED, payment, balance_after, customer.debit_limit)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
-        if status == PaymentStatus.COMPLETED:
-            completion_hooks_run(payment=payment)  # e.g. credit notes, same transaction
     return payment
 
 
@@ -286,7 +287,8 @@ def payment_complete(
     `fee` records the gateway's fee (reference only, account currency).
 
     `gateway_transaction` records the gateway's id of the money that settled it; the database
-    refuses (IntegrityError, nothing changed) one already recorded on another payment.
+    refuses (IntegrityError, nothing changed) one already recorded on another payment. An
+    explicit `at` before the customer's latest completed payment is refused (BackdatedEntry).
     """
     actor = acting_user(actor)
     with transaction.atomic():
@@ -301,6 +303,8 @@ def payment_complete(
             check_credit=amount < 0 and not allow_overdraft,
         )
         balance_after = posted.balance
+        if at is not None:  # checked holding the lock the balance UPDATE took
+            backdating_refuse(at, latest_completed_at(locked.customer), field="at")
         now = at or timezone.now()
         settled: dict[str, Any] = {}
         if gateway_transaction:
@@ -329,7 +333,6 @@ def payment_complete(
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
         payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
         balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
-        completion_hooks_run(payment=locked)
     return locked
 
 

@@ -219,7 +219,8 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
                 status=PaymentStatus.COMPLETED,
                 actor=user,
                 idempotency_key=f"voucher:{voucher.pk}",
-                at=now,
+                # No `at=now`: read before the balance lock, it could date the credit before a
+                # payment that posted meanwhile. The ledger reads the time holding the lock.
             )
             Voucher.objects.filter(pk=voucher.pk).update(redemption_payment=payment)
             voucher.redemption_payment = payment
