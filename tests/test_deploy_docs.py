@@ -132,7 +132,7 @@ def test_every_deploy_file_is_installed_by_the_readme_and_used_by_the_test():
     install = next(line for line in lines if line.startswith("cp ") and ".service" in line)
     patterns = [Path(word).name for word in shlex.split(install)[1:-1]]
     test_script = (ROOT / "scripts" / "deploy_test.py").read_text()
-    for path in sorted(DEPLOY.iterdir()):
+    for path in sorted(p for p in DEPLOY.iterdir() if p.is_file()):  # not __pycache__
         assert path.name in text or f"deploy/{path.name}" in text, f"README omits {path.name}"
         if path.suffix in (".service", ".timer"):
             assert any(Path(path.name).match(p) for p in patterns), f"{install!r} misses it"
