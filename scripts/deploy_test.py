@@ -8,9 +8,12 @@ from deploy/paydesk-web@.service behind HAProxy with deploy/haproxy.cfg (health-
 load (scripts/deploy/locustfile.py) for LOAD seconds while it SIGKILLs an app server (and
 restarts it), SIGKILLs a worker (and restarts it), restarts PostgreSQL (fast shutdown) and
 freezes the proxy's upstream for a few seconds; lets the workers drain; stops everything with
-SIGTERM (graceful, timed); checks the invariants (scripts/deploy/state.py check) and prints and
-writes the figures to bench/results/. Exit status 0 only when every invariant holds and every
-operation ended in success or a clear refusal.
+SIGTERM (graceful, timed); runs deploy/paydesk-check-balances.service's command; checks the
+invariants (scripts/deploy/state.py check) and prints and writes the figures to bench/results/.
+Before it starts, HAProxy checks deploy/haproxy.cfg's production branch (TLS, a throwaway
+self-signed certificate), which the test itself serves over plain HTTP. Exit status 0 only when
+every invariant holds, the ledger check exits 0 and every operation ended in success or a clear
+refusal.
 """
 
 from __future__ import annotations
@@ -193,6 +196,49 @@ def stop_gracefully(name: str, timeout: float) -> float | None:
     return time.monotonic() - started
 
 
+def haproxy_production_check() -> str:
+    """`haproxy -c` on deploy/haproxy.cfg as production loads it (PAYDESK_TLS_CERT set: HTTPS on
+    :443, the haproxy user, its chroot), with a throwaway self-signed certificate. Nothing binds."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal.example.com")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = VAR / "tls-check.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pem.chmod(0o600)
+    result = subprocess.run(
+        ["haproxy", "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
+        env={"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/bin"),
+             "PAYDESK_TLS_CERT": str(pem), "PAYDESK_APP1": "127.0.0.1:8001",
+             "PAYDESK_APP2": "127.0.0.1:8002"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    pem.unlink()
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit("deploy-test: deploy/haproxy.cfg's production (TLS) branch is invalid")
+    return "valid (haproxy -c, PAYDESK_TLS_CERT set)"
+
+
 def ensure_locust() -> Path:
     locust = LOCUST_VENV / "bin" / "locust"
     if not locust.exists():
@@ -230,6 +276,7 @@ def main() -> int:  # noqa: C901, PLR0915 — one script, read top to bottom
     for old in VAR.glob("*.log"):
         old.unlink()
     locust = ensure_locust()
+    tls_config = haproxy_production_check()
     ports = {name: free_port() for name in ("pg", "redis", "smtp", "proxy", "app1", "app2")}
     proxy = f"http://127.0.0.1:{ports['proxy']}"
     pg = Postgres(ports["pg"])
@@ -274,7 +321,7 @@ def main() -> int:  # noqa: C901, PLR0915 — one script, read top to bottom
         "PAYDESK_GRACEFUL_SECONDS": "20",
     }
     faults: list[str] = []
-    figures: dict = {"ports": ports}
+    figures: dict = {"ports": ports, "haproxy_tls_config": tls_config}
     try:
         log(f"PostgreSQL of its own on 127.0.0.1:{ports['pg']} (data in var/deploy/pg)")
         pg.start()
@@ -372,6 +419,16 @@ def main() -> int:  # noqa: C901, PLR0915 — one script, read top to bottom
             shutdown[name] = None if seconds is None else round(seconds, 1)
         figures["graceful_stop_seconds"] = shutdown
         log(f"SIGTERM: stopped in {shutdown}")
+        # The hourly ledger check, as deploy/paydesk-check-balances.service runs it.
+        command, check_env = unit_command("paydesk-check-balances.service", "", env)
+        result = subprocess.run(
+            command, env=check_env, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+        figures["check_balances"] = {
+            "exit": result.returncode,
+            "said": (result.stdout + result.stderr).strip().splitlines()[-1:],
+        }
+        log(f"paydesk-check-balances.service: {figures['check_balances']}")
         figures["check"] = state("check", env, "--sink", str(sink))
         records = json.loads(log_file.read_text()) if log_file.exists() else []
         figures["load"] = summarise(records, load_start, timeline)

@@ -74,7 +74,13 @@ def summarise(records: list[dict], load_start: float, timeline: dict) -> dict:
 def report(figures: dict, args: argparse.Namespace, *, save: bool) -> bool:
     check = figures.get("check", {})
     load = figures.get("load", {})
-    ok = bool(check.get("ok")) and not load.get("unresolved") and bool(load.get("requests"))
+    check_balances = figures.get("check_balances", {})
+    ok = (
+        bool(check.get("ok"))
+        and not load.get("unresolved")
+        and bool(load.get("requests"))
+        and check_balances.get("exit") == 0
+    )
     lines = [
         f"# Deploy test {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {'PASS' if ok else 'FAIL'}",
         "",
@@ -100,11 +106,14 @@ def report(figures: dict, args: argparse.Namespace, *, save: bool) -> bool:
     for name, row in load.get("latency_ms", {}).items():
         lines.append(f"| {name} | {row['n']} | {row['p50']} | {row['p95']} |")
     lines += ["", "## Faults injected", *(f"- {fault}" for fault in figures.get("faults", []))]
+    lines += ["", f"deploy/haproxy.cfg, production branch: {figures.get('haproxy_tls_config')}"]
     lines += [
         "",
         "## Invariants after the load",
         f"- payments by method/status: {json.dumps(check.get('payments', {}))}",
-        f"- balance drift (`check-balances`): {check.get('drifts')}",
+        f"- balance drift (`check-balances`): {check.get('drifts')}; "
+        f"deploy/paydesk-check-balances.service: exit {check_balances.get('exit')} "
+        f"{json.dumps(check_balances.get('said', []))}",
         f"- emails: {check.get('emails_outbox')} sent by the outbox, "
         f"{check.get('emails_distinct_received')} distinct messages received by the SMTP sink "
         f"({check.get('emails_received')} deliveries), {check.get('emails_unsent')} unsent; "
