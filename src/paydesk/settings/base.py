@@ -260,6 +260,9 @@ PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES = int(
     os.environ.get("PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES", "5")
 )
 PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", False)  # the demo's
+# Endpoints at internal addresses (loopback, private, link-local…: outhooks/addresses.py) are
+# refused unless this is on: the demo's and a developer's receivers on this machine.
+PAYDESK_OUTHOOKS_ALLOW_PRIVATE = env_bool("PAYDESK_OUTHOOKS_ALLOW_PRIVATE", False)
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True
