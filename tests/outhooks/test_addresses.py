@@ -210,3 +210,20 @@ def test_every_address_of_a_name_is_checked(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", two)
     with pytest.raises(AddressRefused, match="resolves to 10.0.0.7, a private address"):
         CheckedBackend().connect_tcp("mixed.example.com", 443, timeout=1)
+
+
+def test_production_settings_require_https_and_refuse_internal_addresses(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/p")
+    monkeypatch.setenv("PAYDESK_OUTHOOKS_ALLOW_HTTP", "1")  # ignored there
+    monkeypatch.delenv("PAYDESK_OUTHOOKS_ALLOW_PRIVATE", raising=False)
+    sys.modules.pop("paydesk.settings.production", None)
+    try:
+        production = importlib.import_module("paydesk.settings.production")
+        assert production.PAYDESK_OUTHOOKS_ALLOW_HTTP is False
+        assert production.PAYDESK_OUTHOOKS_ALLOW_PRIVATE is False
+    finally:
+        sys.modules.pop("paydesk.settings.production", None)
