@@ -53,6 +53,17 @@ def test_bad_input_is_a_json_error_with_a_code(admin_api, settings):
     assert not Endpoint.objects.exists()
 
 
+def test_an_internal_address_is_a_json_error_with_its_code(admin_api, settings):
+    settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE = False
+    for url in ("https://169.254.169.254/latest/meta-data", "https://localhost/h"):
+        refused = admin_api.post(URL, {"url": url})
+        assert refused.status_code == 422, refused.content
+        error = refused.json()["error"]
+        assert error["code"] == "webhook_address_refused" and error["field"] == "url"
+        assert "internal address" in error["message"]
+    assert not Endpoint.objects.exists()
+
+
 def test_finance_cannot_manage_endpoints(finance_user):
     finance = ApiClient(key_for(finance_user))
     assert finance.post(URL, {"url": "https://x.example/h"}).status_code == 403

@@ -39,6 +39,15 @@ def test_admin_adds_an_endpoint_and_sees_the_secret_once(administrator, settings
     assert Endpoint.objects.count() == 1
 
 
+def test_an_internal_address_is_refused_with_a_field_message(administrator, settings):
+    settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE = False
+    form = {"url": "https://10.0.0.5/paydesk", "event_types": [], "active": "on"}
+    refused = administrator.post(ENDPOINTS + "add/", form, follow=True)
+    assert b"errorlist" in refused.content
+    assert b"internal address: 10.0.0.5 is a private address" in refused.content
+    assert not Endpoint.objects.exists()
+
+
 def test_finance_and_support_do_not_see_webhooks(finance, support):
     for client in (finance, support):
         assert client.get(ENDPOINTS).status_code == 403

@@ -73,7 +73,7 @@ def test_a_sepa_payment_stays_pending_then_completes_when_settled(sandbox, onlin
     checkout = _pay(user, setup.payment_method)
     payment = checkout.payment
     assert payment.status == PaymentStatus.PENDING
-    assert payment.pending_reason == SEPA_PROCESSING
+    assert payment.pending_reason == SEPA_PROCESSING and payment.awaiting_bank
     # Its own method (not the card gateway's "Credit Card"), its IBAN's last four, its mandate.
     assert (payment.method, payment.get_method_display()) == ("sepa_debit", "SEPA Direct Debit")
     assert payment.description == "SEPA Direct Debit •••• 3000, €20.00 EUR"

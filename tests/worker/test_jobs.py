@@ -149,6 +149,7 @@ def test_worker_once_runs_the_due_jobs_and_exits(customer):
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
         "outhooks-deliver: 0 webhook events delivered",
+        "outhooks-purge: 0 delivered webhook events purged",
     ]
     assert OutboundEmail.objects.get().status == "sent"
     out = io.StringIO()
@@ -162,7 +163,7 @@ def test_worker_names_an_unknown_job():
 
     jobs = (
         "email-outbox, bank-transfer-expiry, gateway-reconcile, autotopup, idempotency-purge, "
-        "sessions-purge, outhooks-deliver"
+        "sessions-purge, outhooks-deliver, outhooks-purge"
     )
     with pytest.raises(CommandError, match=f"no job called 'nope'; the jobs are: {jobs}"):
         call_command("worker", "--once", "--job", "nope")

@@ -86,6 +86,7 @@ def test_worker_once_as_a_process_delivers_and_exits_0(customer):
         "idempotency-purge: 0 idempotency keys forgotten",
         "sessions-purge: 0 ended sessions forgotten",
         "outhooks-deliver: 0 webhook events delivered",
+        "outhooks-purge: 0 delivered webhook events purged",
     ]
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("sent", 1)

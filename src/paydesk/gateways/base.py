@@ -184,8 +184,11 @@ class GatewayEvent:
     `attention` says why staff must look at a payment that stays pending (NOWPayments'
     partially paid); empty when nothing is asked of them. `in_flight` says a pending payment's
     money is on its way at the gateway (processing, confirming): reconciliation never expires
-    such a payment as abandoned. `instrument` names what paid as the gateway's server reports
-    it, for the payment's description ("Visa •••• 4242"); never taken from the browser.
+    such a payment as abandoned. `bank_confirming` says the payer has authorised a bank debit
+    (SEPA Direct Debit) and the banks are settling it: only the gateway can complete it now (it
+    succeeds, or the bank returns it), never staff by hand. `instrument` names what paid as the
+    gateway's server reports it, for the payment's description ("Visa •••• 4242"); never taken
+    from the browser.
     """
 
     gateway: str
@@ -202,6 +205,7 @@ class GatewayEvent:
     in_flight: bool = False
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     instrument: str = ""
+    bank_confirming: bool = False
 
     def __post_init__(self) -> None:
         if not self.gateway or not self.event_id:

@@ -109,6 +109,10 @@ class Payment(models.Model):
     # shown to the customer and to staff; `needs_attention` puts it on Finance's list (spec §5).
     pending_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
     needs_attention = models.BooleanField(default=False, db_default=False)
+    # A bank debit the payer authorised and the banks are settling (a SEPA Direct Debit Stripe
+    # reports `processing`): set from the gateway's event, never by hand; only the gateway
+    # completes or cancels it (methods/in_transit.py).
+    awaiting_bank = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [

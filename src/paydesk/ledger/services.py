@@ -375,8 +375,10 @@ def payment_pending_note(
     needs_attention: bool | None = None,
     gateway_reference: str | None = None,
     gateway_transaction: str | None = None,
+    awaiting_bank: bool | None = None,
 ) -> bool:
-    """Record on a still-pending payment why it waits, whether Finance must look at it, and the
+    """Record on a still-pending payment why it waits, whether Finance must look at it, whether
+    the banks are settling its debit (`awaiting_bank`, from the gateway's event), and the
     gateway's own reference for it. Money does not move. False when the payment is no longer
     pending (a webhook settled it meanwhile): nothing is changed then.
 
@@ -388,6 +390,8 @@ def payment_pending_note(
         changes["pending_reason"] = reason.strip()[:300]
     if needs_attention is not None:
         changes["needs_attention"] = needs_attention
+    if awaiting_bank is not None:
+        changes["awaiting_bank"] = awaiting_bank
     rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING)
     if gateway_reference:
         changes["gateway_reference"] = gateway_reference[:100]

@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -30,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from paydesk.notifications.services import notify_webhook_paused
+from paydesk.outhooks.addresses import AddressRefused, CheckedTransport
 from paydesk.outhooks.crypto import SecretUnreadable, secret_decrypt
 from paydesk.outhooks.events import json_text
 from paydesk.outhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
@@ -110,7 +112,7 @@ def deliveries_send_due(*, now: datetime | None = None) -> int:
     events_dispatch(now=now)
     started = time.monotonic()
     delivered = 0
-    with httpx.Client(timeout=settings.PAYDESK_OUTHOOKS_TIMEOUT, follow_redirects=False) as client:
+    with _client() as client:
         while time.monotonic() - started < RUN_BUDGET.total_seconds():
             moment = now or timezone.now()
             batch = list(_due(moment).values_list("pk", flat=True)[:BATCH])
@@ -123,8 +125,27 @@ def deliveries_send_due(*, now: datetime | None = None) -> int:
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
     """Send one delivery now if it is due (tests, the resend button's worker run)."""
-    with httpx.Client(timeout=settings.PAYDESK_OUTHOOKS_TIMEOUT, follow_redirects=False) as client:
+    with _client() as client:
         return _send(delivery_id, client, now=now or timezone.now())
+
+
+def _client() -> httpx.Client:
+    """The worker's HTTP client: every connection to an address checked just before
+    (addresses.py), unless PAYDESK_OUTHOOKS_ALLOW_PRIVATE; redirects never followed."""
+    checked = not settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE
+    return httpx.Client(
+        timeout=settings.PAYDESK_OUTHOOKS_TIMEOUT,
+        follow_redirects=False,
+        transport=CheckedTransport() if checked else None,
+        trust_env=not checked,
+    )
+
+
+def _url_refusal(url: str) -> str:
+    """Why an endpoint's saved URL may not be used now (the settings changed since)."""
+    if urlsplit(url).scheme != "https" and not settings.PAYDESK_OUTHOOKS_ALLOW_HTTP:
+        return "Refused: the address is not https:// (PAYDESK_OUTHOOKS_ALLOW_HTTP is off)."
+    return ""
 
 
 def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
@@ -155,10 +176,13 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
         HEADER: signature_header(secret=secret, timestamp=stamp, body=body),
     }
     began = time.monotonic()
-    code, excerpt, error = None, "", ""
+    code, excerpt, error = None, "", _url_refusal(endpoint.url)
     try:
-        response = client.post(endpoint.url, content=body, headers=headers)
-        code, excerpt = response.status_code, response.text[:EXCERPT_MAX]
+        if not error:
+            response = client.post(endpoint.url, content=body, headers=headers)
+            code, excerpt = response.status_code, response.text[:EXCERPT_MAX]
+    except AddressRefused as exc:  # an internal address (addresses.py): nothing was sent
+        error = f"Refused: {exc} (PAYDESK_OUTHOOKS_ALLOW_PRIVATE is off)."[:300]
     except httpx.HTTPError as exc:  # refused, timed out, reset: the text names no secret
         error = f"{type(exc).__name__}: {exc}"[:300]
     latency = int((time.monotonic() - began) * 1000)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError, PermissionDenied
+from paydesk.outhooks.addresses import AddressRefused, host_check
 from paydesk.outhooks.crypto import secret_encrypt, secret_new
 from paydesk.outhooks.models import Delivery, DeliveryStatus, Endpoint, Event, EventType
 
@@ -26,6 +27,12 @@ class WebhookError(PaydeskError):
     """An endpoint's settings are refused (URL, event types)."""
 
     code = "invalid_webhook"
+
+
+class WebhookAddressRefused(WebhookError):
+    """An endpoint's URL names an internal address (loopback, private, link-local…)."""
+
+    code = "webhook_address_refused"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,21 @@ def url_check(url: str) -> str:
         raise WebhookError("The address may not hold a user name or password.", field="url")
     if len(url) > 500:
         raise WebhookError("That address is too long (500 characters at most).", field="url")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise WebhookError(
+            "That address's port is not a number from 1 to 65535.", field="url"
+        ) from None
+    if not settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE:
+        try:
+            host_check(parts.hostname, port)
+        except AddressRefused as exc:
+            raise WebhookAddressRefused(
+                f"Webhooks cannot be sent to an internal address: {exc}.", field="url"
+            ) from exc
+        except OSError:  # a name that does not resolve (yet): every delivery checks it again
+            pass
     return url
 
 

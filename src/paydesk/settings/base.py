@@ -260,6 +260,14 @@ PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES = int(
     os.environ.get("PAYDESK_OUTHOOKS_PAUSE_MIN_FAILURES", "5")
 )
 PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", False)  # the demo's
+# Endpoints at internal addresses (loopback, private, link-local…: outhooks/addresses.py) are
+# refused unless this is on: the demo's and a developer's receivers on this machine.
+PAYDESK_OUTHOOKS_ALLOW_PRIVATE = env_bool("PAYDESK_OUTHOOKS_ALLOW_PRIVATE", False)
+# Delivered events (their deliveries and attempts) are purged this many days after they were
+# written (the worker's outhooks-purge job); replay reaches back this far.
+PAYDESK_OUTHOOKS_KEEP_DAYS = float(os.environ.get("PAYDESK_OUTHOOKS_KEEP_DAYS", "30"))
+if not PAYDESK_OUTHOOKS_KEEP_DAYS >= 1:
+    raise ImproperlyConfigured("PAYDESK_OUTHOOKS_KEEP_DAYS must be 1 day or more.")
 
 # Cookies and headers (production tightens these further).
 SESSION_COOKIE_HTTPONLY = True

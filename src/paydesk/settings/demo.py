@@ -15,6 +15,7 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PAYDESK_DEMO = True
 PAYDESK_OUTHOOKS_ALLOW_HTTP = True  # the demo's endpoint is the sandbox's receiver
+PAYDESK_OUTHOOKS_ALLOW_PRIVATE = True  # …on this machine (localhost)
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "demo.sqlite3")}
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Passkeys at whatever host the demo is browsed at (http://localhost:<port>: a browser refuses

@@ -15,3 +15,4 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 OTP_WEBAUTHN_HELPER_CLASS = "paydesk.twofactor.webauthn.RequestHostWebAuthnHelper"
 
 PAYDESK_OUTHOOKS_ALLOW_HTTP = env_bool("PAYDESK_OUTHOOKS_ALLOW_HTTP", True)  # local receivers
+PAYDESK_OUTHOOKS_ALLOW_PRIVATE = env_bool("PAYDESK_OUTHOOKS_ALLOW_PRIVATE", True)

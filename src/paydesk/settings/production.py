@@ -36,3 +36,6 @@ CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("PAYDESK_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("PAYDESK_HSTS_SECONDS", "31536000"))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Outgoing webhooks go to https:// receivers only (PAYDESK_OUTHOOKS_ALLOW_PRIVATE may still
+# admit a receiver on the provider's own network, explicitly).
+PAYDESK_OUTHOOKS_ALLOW_HTTP = False

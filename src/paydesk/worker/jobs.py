@@ -45,6 +45,8 @@ JOBS: tuple[Job, ...] = (
     Job("outhooks-deliver", "paydesk.outhooks.delivery.deliveries_send_due",
         every=timedelta(seconds=2), done="webhook events delivered",
         lease=timedelta(minutes=3)),
+    Job("outhooks-purge", "paydesk.outhooks.purge.events_purge",
+        every=timedelta(hours=1), done="delivered webhook events purged"),
 )  # fmt: skip
 
 

@@ -127,13 +127,23 @@ def _apply(
                 event.gateway_reference,
             )
     if event.outcome is Outcome.PENDING:
+        # The banks settling a debit is a fact kept on the payment (never cleared by a later,
+        # older pending event: webhooks may arrive out of order).
+        awaiting_bank = True if event.bank_confirming else None
         if event.attention:
             logger.warning(
                 "Payment %s needs staff attention: %s", payment.reference, event.attention
             )
-            payment_pending_note(payment=payment, reason=event.attention, needs_attention=True)
-        elif event.reason:
-            payment_pending_note(payment=payment, reason=event.reason)
+            payment_pending_note(
+                payment=payment,
+                reason=event.attention,
+                needs_attention=True,
+                awaiting_bank=awaiting_bank,
+            )
+        elif event.reason or awaiting_bank:
+            payment_pending_note(
+                payment=payment, reason=event.reason or None, awaiting_bank=awaiting_bank
+            )
         detail = (
             f"Needs staff attention: {event.attention}"
             if event.attention

@@ -45,16 +45,18 @@ from paydesk.gateways.stripe.client import (
 )
 from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.returns import refund_object_event
-from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
+from paydesk.gateways.stripe.webhooks import (
+    GATEWAY_NAME,
+    REFERENCE_KEY,
+    SEPA_PROCESSING,
+    sepa_debit,
+    stripe_exponent,
+)
 from paydesk.money import Money
 
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
 AUTHENTICATION_PENDING = "Waiting for the card's 3-D Secure authentication."
 PROCESSING = "Stripe is processing the card payment."
-SEPA_PROCESSING = (
-    "The SEPA Direct Debit is on its way: banks take up to a few business days to confirm it. "
-    "The payment completes when Stripe confirms the money."
-)
 
 
 def _amount(intent: Mapping[str, Any], *, received: bool) -> Money | None:
@@ -82,7 +84,7 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
     if named and payment_reference and named != payment_reference:
         raise GatewayError(f"Stripe's PaymentIntent {intent_id} belongs to payment {named}.")
     error = mapping(intent.get("last_payment_error"))
-    outcome, reason, in_flight = Outcome.PENDING, "", False
+    outcome, reason, in_flight, bank_confirming = Outcome.PENDING, "", False, False
     amount = _amount(intent, received=False)
     if status == "succeeded":
         outcome, amount = Outcome.COMPLETED, _amount(intent, received=True)
@@ -96,9 +98,9 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
         outcome = Outcome.CANCELLED
         reason = customer_reason(error) or "Your card was declined."
     elif status in ("processing", "requires_capture"):
-        types = intent.get("payment_method_types")
-        sepa = isinstance(types, list) and "sepa_debit" in types
+        sepa = sepa_debit(intent)
         reason, in_flight = (SEPA_PROCESSING if sepa else PROCESSING), True
+        bank_confirming = sepa and status == "processing"
     elif status == "requires_action":
         reason = AUTHENTICATION_PENDING
     return GatewayEvent(
@@ -111,6 +113,7 @@ def intent_event(intent: Mapping[str, Any], *, source: str, payment_reference: s
         amount=amount,
         reason=reason[:300],
         in_flight=in_flight,
+        bank_confirming=bank_confirming,
         summary={**intent_summary(intent), "source": source},
         instrument=(
             card_label(intent.get("payment_method")) or card_label(error.get("payment_method"))

@@ -9,6 +9,8 @@ card client.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from paydesk.errors import PaydeskError, WebhookSignatureInvalid
 from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
@@ -35,6 +37,12 @@ _STRIPE_EXPONENTS = {
     **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
 }
 
+# A SEPA debit's PaymentIntent `processing`: the banks take days to settle it (methods/in_transit).
+SEPA_PROCESSING = (
+    "The SEPA Direct Debit is on its way: banks take up to a few business days to confirm it. "
+    "The payment completes when Stripe confirms the money."
+)
+
 _OUTCOMES = {
     "payment_intent.succeeded": Outcome.COMPLETED,
     "payment_intent.payment_failed": Outcome.CANCELLED,
@@ -42,6 +50,12 @@ _OUTCOMES = {
     "payment_intent.processing": Outcome.PENDING,
     "payment_intent.requires_action": Outcome.PENDING,
 }
+
+
+def sepa_debit(intent: Mapping[str, Any]) -> bool:
+    """A PaymentIntent that debits a bank account (SEPA Direct Debit), not a card."""
+    types = intent.get("payment_method_types")
+    return isinstance(types, list) and "sepa_debit" in types
 
 
 def stripe_exponent(currency: str) -> int:
@@ -113,6 +127,9 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
     )
     error = mapping(intent.get("last_payment_error"))
     reason = customer_reason(error) or text(intent.get("cancellation_reason"))
+    bank_confirming = kind == "payment_intent.processing" and sepa_debit(intent)
+    if bank_confirming:
+        reason = SEPA_PROCESSING
     return GatewayEvent(
         gateway=GATEWAY_NAME,
         event_id=text(event.get("id")),
@@ -122,6 +139,8 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
         transaction_id=text(intent.get("id")),
         amount=amount,
         reason=reason[:300] or ("Declined by the card issuer." if kind.endswith("failed") else ""),
+        in_flight=bank_confirming,
+        bank_confirming=bank_confirming,
         summary={
             "type": kind,
             "status": text(intent.get("status")),
