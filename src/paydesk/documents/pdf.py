@@ -7,6 +7,7 @@ only when the text needs them (the CJK collection is large to load).
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import tempfile
@@ -21,8 +22,14 @@ import noto_cjk_sans_otc
 from fontTools import version as fonttools_version
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import TextMode, XPos, YPos
+from fpdf.enums import ResourceAccessPolicy, TextMode, XPos, YPos
+from fpdf.errors import FPDFException
+from fpdf.image_parsing import preload_image
+from fpdf.svg import SVGLimits
 
+log = logging.getLogger(__name__)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SANS = "Noto"
 SHAPED_SANS = "NotoShaped"
 DEVANAGARI = "NotoDevanagari"
@@ -99,7 +106,7 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
     subject: str = ""
     created: datetime | None = None
-    logo: bytes | None = None  # a PNG drawn in place of the brand name
+    logo: bytes | None = None  # a PNG, or a checked SVG, drawn in place of the brand name
 
     def all_text(self) -> str:
         parts = [self.title, self.number, self.brand, self.seller.name, self.buyer.name]
@@ -114,8 +121,7 @@ def render(sheet: Sheet) -> bytes:
     pdf = _new_pdf(sheet)
     pdf.set_text_color(*INK)
     _font(pdf, 18, bold=True)
-    if sheet.logo:
-        pdf.image(io.BytesIO(sheet.logo), x=15, y=15, h=12, alt_text=sheet.brand)
+    if sheet.logo and _logo(pdf, sheet.logo, sheet.brand):
         pdf.set_xy(15 + WIDTH / 2, 15)
     else:
         pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
@@ -139,6 +145,45 @@ def render(sheet: Sheet) -> bytes:
         pdf.set_text_color(*MUTED)
         pdf.multi_cell(WIDTH, 5, note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+LOGO_HEIGHT = 12
+LOGO_MAX_WIDTH = WIDTH / 2 - 5
+# An SVG logo is drawn with nothing outside itself (no file, no address: brand.py already
+# refuses such a file at upload) and within complexity limits well below fpdf2's defaults.
+LOGO_SVG_LIMITS = SVGLimits(max_use_depth=8, max_resolved_elements=20_000)
+
+
+def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
+    """Draw the logo at the top left, 12 mm high (narrower when it would be wider than the
+    left half): a PNG as a raster image, an SVG as vector paths. False when it cannot be
+    drawn (an SVG without a size or viewBox, over the limits, or reaching outside itself):
+    the brand name is printed. An SVG is first drawn on a scratch page, so a failure half-way
+    leaves nothing on the document's."""
+    svg = not logo.startswith(PNG_SIGNATURE)
+    try:
+        _name, _data, info = preload_image(
+            pdf.image_cache, logo if svg else io.BytesIO(logo),
+            resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
+        )  # fmt: skip
+        width, height = float(info["w"]), float(info["h"])
+        if width <= 0 or height <= 0:
+            return False
+        w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)
+        h = w * height / width
+        targets = [FPDF(format="A4", unit="mm"), pdf] if svg else [pdf]
+        for target in targets:
+            if target is not pdf:
+                target.add_page()
+            target.svg_limits = LOGO_SVG_LIMITS
+            target.image(
+                logo if svg else io.BytesIO(logo), x=15, y=15, w=w, h=h, alt_text=brand,
+                resource_access_policy=ResourceAccessPolicy.NONE,
+            )  # fmt: skip
+    except (FPDFException, ValueError) as exc:
+        log.warning("documents: the brand's logo cannot be drawn (%s); printing the name", exc)
+        return False
+    return True
 
 
 def _new_pdf(sheet: Sheet) -> FPDF:
