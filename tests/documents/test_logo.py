@@ -108,6 +108,11 @@ def sheet_with(logo: bytes) -> Sheet:
         b'<image href="http://169.254.169.254/latest/meta-data" width="10" height="10"/></svg>',
         # Nothing says how large it is.
         b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0 H4 V4 Z"/></svg>',
+        # Text fpdf2's core fonts cannot draw (it raises half-way through).
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20">'
+        '<path d="M0 0 H4 V4 Z"/><text x="0" y="15">Телеком</text></svg>'.encode(),
+        # A PNG that is not one past its signature.
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
     ],
 )
 def test_the_renderer_prints_the_name_when_a_logo_cannot_be_drawn_safely(svg):

@@ -23,7 +23,6 @@ from fontTools import version as fonttools_version
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import ResourceAccessPolicy, TextMode, XPos, YPos
-from fpdf.errors import FPDFException
 from fpdf.image_parsing import preload_image
 from fpdf.svg import SVGLimits
 
@@ -156,34 +155,49 @@ LOGO_SVG_LIMITS = SVGLimits(max_use_depth=8, max_resolved_elements=20_000)
 
 def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
     """Draw the logo at the top left, 12 mm high (narrower when it would be wider than the
-    left half): a PNG as a raster image, an SVG as vector paths. False when it cannot be
-    drawn (an SVG without a size or viewBox, over the limits, or reaching outside itself):
-    the brand name is printed. An SVG is first drawn on a scratch page, so a failure half-way
-    leaves nothing on the document's."""
-    svg = not logo.startswith(PNG_SIGNATURE)
+    left half): a PNG as a raster image, an SVG as vector paths. It is drawn on a scratch page
+    first, so a logo fpdf2 or Pillow cannot draw (an SVG without a size or viewBox, over the
+    limits, reaching outside itself, with text its core fonts lack; a broken PNG) leaves
+    nothing on the document's: False, and the brand name is printed instead."""
     try:
-        _name, _data, info = preload_image(
-            pdf.image_cache, logo if svg else io.BytesIO(logo),
-            resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
-        )  # fmt: skip
-        width, height = float(info["w"]), float(info["h"])
-        if width <= 0 or height <= 0:
-            return False
-        w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)
-        h = w * height / width
-        targets = [FPDF(format="A4", unit="mm"), pdf] if svg else [pdf]
-        for target in targets:
-            if target is not pdf:
-                target.add_page()
-            target.svg_limits = LOGO_SVG_LIMITS
-            target.image(
-                logo if svg else io.BytesIO(logo), x=15, y=15, w=w, h=h, alt_text=brand,
-                resource_access_policy=ResourceAccessPolicy.NONE,
-            )  # fmt: skip
-    except (FPDFException, ValueError) as exc:
-        log.warning("documents: the brand's logo cannot be drawn (%s); printing the name", exc)
+        box = _logo_box(logo, brand)
+    except Exception as exc:  # whatever the libraries raise: only the scratch page saw it
+        log.warning("documents: the brand's logo cannot be drawn (%r); printing the name", exc)
         return False
+    if box is None:
+        return False
+    _logo_draw(pdf, logo, brand, *box)
     return True
+
+
+def _logo_box(logo: bytes, brand: str) -> tuple[float, float] | None:
+    """(width, height) in mm the logo is drawn at, after drawing it so on a scratch page; None
+    when it has no size."""
+    scratch = FPDF(format="A4", unit="mm")
+    scratch.add_page()
+    _name, _data, info = preload_image(
+        scratch.image_cache, _logo_source(logo),
+        resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
+    )  # fmt: skip
+    width, height = float(info["w"]), float(info["h"])
+    if width <= 0 or height <= 0:
+        return None
+    w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)
+    h = w * height / width
+    _logo_draw(scratch, logo, brand, w, h)
+    return w, h
+
+
+def _logo_source(logo: bytes) -> bytes | io.BytesIO:
+    return io.BytesIO(logo) if logo.startswith(PNG_SIGNATURE) else logo
+
+
+def _logo_draw(pdf: FPDF, logo: bytes, brand: str, w: float, h: float) -> None:
+    pdf.svg_limits = LOGO_SVG_LIMITS
+    pdf.image(
+        _logo_source(logo), x=15, y=15, w=w, h=h, alt_text=brand,
+        resource_access_policy=ResourceAccessPolicy.NONE,
+    )  # fmt: skip
 
 
 def _new_pdf(sheet: Sheet) -> FPDF:
