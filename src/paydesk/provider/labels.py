@@ -5,7 +5,7 @@ enrolled keep working: the issuer and the relying party's name are only labels (
 the relying party's ID, the host name, do not change).
 
 Named in settings (OTP_TOTP_ISSUER, OTP_WEBAUTHN_RP_NAME_CALLABLE), so nothing is imported here
-until a label is asked for.
+until a label is asked for. Here in `provider`, not in `twofactor`, which sits below it.
 """
 
 from __future__ import annotations
