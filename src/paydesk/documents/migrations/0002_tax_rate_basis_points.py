@@ -30,35 +30,37 @@ def _percent(value):
     return Decimal(str(value))
 
 
-def percent_to_basis_points(apps, schema_editor):
+def _rewrite(schema_editor, source, target, convert):
+    """Set `target` from `source` in both tables, one UPDATE per distinct stored value (a
+    handful of rates), the value read back as the database gave it."""
     qn = schema_editor.connection.ops.quote_name
     with schema_editor.connection.cursor() as cursor:
         for table in TABLES:
-            cursor.execute(f"SELECT DISTINCT {qn('tax_rate')} FROM {qn(table)}")
+            cursor.execute(f"SELECT DISTINCT {qn(source)} FROM {qn(table)}")
             for (stored,) in cursor.fetchall():
-                percent = _percent(stored)
-                units = percent * 100
-                if units != units.to_integral_value() or not 0 <= units < 10000:
-                    raise ValueError(
-                        f"{table}: a tax rate of {percent} % is not a percent from 0 to 99.99 "
-                        "with at most two decimals; correct it before migrating."
-                    )
                 cursor.execute(
-                    f"UPDATE {qn(table)} SET {qn('tax_rate_bp')} = %s WHERE {qn('tax_rate')} = %s",
-                    [int(units), stored],
+                    f"UPDATE {qn(table)} SET {qn(target)} = %s WHERE {qn(source)} = %s",
+                    [convert(table, stored), stored],
                 )
+
+
+def _to_basis_points(table, stored):
+    percent = _percent(stored)
+    units = percent * 100
+    if units != units.to_integral_value() or not 0 <= units < 10000:
+        raise ValueError(
+            f"{table}: a tax rate of {percent} % is not a percent from 0 to 99.99 "
+            "with at most two decimals; correct it before migrating."
+        )
+    return int(units)
+
+
+def percent_to_basis_points(apps, schema_editor):
+    _rewrite(schema_editor, "tax_rate", "tax_rate_bp", _to_basis_points)
 
 
 def basis_points_to_percent(apps, schema_editor):
-    qn = schema_editor.connection.ops.quote_name
-    with schema_editor.connection.cursor() as cursor:
-        for table in TABLES:
-            cursor.execute(f"SELECT DISTINCT {qn('tax_rate_bp')} FROM {qn(table)}")
-            for (units,) in cursor.fetchall():
-                cursor.execute(
-                    f"UPDATE {qn(table)} SET {qn('tax_rate')} = %s WHERE {qn('tax_rate_bp')} = %s",
-                    [Decimal(units).scaleb(-2), units],
-                )
+    _rewrite(schema_editor, "tax_rate_bp", "tax_rate", lambda table, units: Decimal(units) / 100)
 
 
 class Migration(migrations.Migration):
