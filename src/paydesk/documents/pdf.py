@@ -155,13 +155,14 @@ LOGO_SVG_LIMITS = SVGLimits(max_use_depth=8, max_resolved_elements=20_000)
 
 def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
     """Draw the logo at the top left, 12 mm high (narrower when it would be wider than the
-    left half): a PNG as a raster image, an SVG as vector paths. It is drawn on a scratch page
-    first, so a logo fpdf2 or Pillow cannot draw (an SVG without a size or viewBox, over the
-    limits, reaching outside itself, with text its core fonts lack; a broken PNG) leaves
-    nothing on the document's: False, and the brand name is printed instead."""
+    left half): a PNG as a raster image, an SVG as vector paths. A logo fpdf2 or Pillow cannot
+    draw (an SVG without a size or viewBox, over the limits, reaching outside itself, with
+    text its core fonts lack; a broken PNG) leaves nothing on the page: False, and the brand
+    name is printed instead. A PNG fails, if at all, when it is read, before anything is drawn;
+    an SVG can fail half-way through drawing, so it is drawn on a scratch page first."""
     try:
-        box = _logo_box(logo, brand)
-    except Exception as exc:  # whatever the libraries raise: only the scratch page saw it
+        box = _logo_box(pdf, logo, brand)
+    except Exception as exc:  # whatever the libraries raise: nothing is on the page yet
         log.warning("documents: the brand's logo cannot be drawn (%r); printing the name", exc)
         return False
     if box is None:
@@ -170,13 +171,14 @@ def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
     return True
 
 
-def _logo_box(logo: bytes, brand: str) -> tuple[float, float] | None:
-    """(width, height) in mm the logo is drawn at, after drawing it so on a scratch page; None
-    when it has no size."""
-    scratch = FPDF(format="A4", unit="mm")
-    scratch.add_page()
+def _logo_box(pdf: FPDF, logo: bytes, brand: str) -> tuple[float, float] | None:
+    """(width, height) in mm the logo is drawn at (an SVG after drawing it so on a scratch
+    page); None when it has no size. A PNG is read into the document's own image cache, where
+    drawing it finds it."""
+    svg = not logo.startswith(PNG_SIGNATURE)
+    scratch = FPDF(format="A4", unit="mm") if svg else None
     _name, _data, info = preload_image(
-        scratch.image_cache, _logo_source(logo),
+        (scratch or pdf).image_cache, _logo_source(logo),
         resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
     )  # fmt: skip
     width, height = info["w"], info["h"]  # points or pixels: only their ratio counts
@@ -184,7 +186,9 @@ def _logo_box(logo: bytes, brand: str) -> tuple[float, float] | None:
         return None
     w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)
     h = w * height / width
-    _logo_draw(scratch, logo, brand, w, h)
+    if scratch is not None:
+        scratch.add_page()
+        _logo_draw(scratch, logo, brand, w, h)
     return w, h
 
 
