@@ -65,6 +65,13 @@ def test_an_svg_logo_is_drawn_on_the_receipt_and_the_invoice(admin_user):
         assert green_pixels_top_left(pdf) > 34 * 136 * 0.8
 
 
+def test_what_the_renderer_gets_is_the_checked_tree_written_back():
+    drawn = svg_for_drawing(LOGO_SVG)
+    assert drawn.startswith(b"<?xml ")  # how fpdf2 tells an SVG from a raster image
+    assert b"<!--" not in drawn and b"title" not in drawn  # neither is drawn
+    assert b'fill="#12ab34"' in drawn and b'd="M0 0 H40 V10 H0 Z"' in drawn
+
+
 def test_a_png_logo_is_still_an_image(admin_user):
     from PIL import Image
 

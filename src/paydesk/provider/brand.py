@@ -118,12 +118,17 @@ def _svg_refusal(data: bytes) -> str:
 
 def svg_for_drawing(data: bytes) -> bytes | None:
     """An SVG logo as a renderer (the PDFs) receives it: checked again as at upload, then its
-    checked tree written back (an XML declaration first, then the elements without comments),
-    so what is drawn is exactly what was checked; None when the check refuses it (a row not
-    written by brand_update)."""
+    checked tree written back (an XML declaration first, then the elements without comments,
+    and without `title` and `desc`, which are not drawn: the PDF's alt text is the brand's
+    name), so what is drawn is exactly what was checked; None when the check refuses it (a row
+    not written by brand_update)."""
     root, refusal = _svg_checked(data)
     if refusal:
         return None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in (f"{SVG_NS}title", f"{SVG_NS}desc"):
+                parent.remove(child)
     return tostring(root, encoding="utf-8", xml_declaration=True)
 
 
