@@ -50,3 +50,55 @@ class AmountField(models.BigIntegerField):
         defaults.update(kwargs)
         # models.Field's, not IntegerField's: no integer min/max bounds on an amount.
         return models.Field.formfield(self, **defaults)
+
+
+BASIS_POINTS = 100  # basis points in one percent
+
+
+def percent_to_basis_points(percent: Decimal) -> int:
+    """20.00 (%) → 2000; a percent finer than two decimals is refused, never rounded."""
+    units = percent * BASIS_POINTS
+    if units != units.to_integral_value():
+        raise ValueError(f"{percent} %: at most two decimals (a whole number of basis points).")
+    return int(units)
+
+
+def basis_points_to_percent(units: int) -> Decimal:
+    """2000 → Decimal('20.00'): always two decimals."""
+    return Decimal(int(units)).scaleb(-2)
+
+
+class PercentField(models.IntegerField):
+    """A percentage with at most two decimals (a tax rate), stored as an integer of basis points
+    (1/100 of a percent: 20.00 % is 2000), exact on SQLite and PostgreSQL alike, like
+    AmountField; Python sees a Decimal percent at two places. Lookups and constraints are
+    written in percent (`tax_rate__lt=100` is `< 10000` in SQL)."""
+
+    description = "Percentage with two decimals (integer of basis points in the database)"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return basis_points_to_percent(value)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        from paydesk.money import to_decimal
+
+        return to_decimal(value, field=self.name)
+
+    def get_prep_value(self, value: Any) -> int | None:
+        value = self.to_python(value)
+        if value is None:
+            return None
+        return percent_to_basis_points(value)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        """A DecimalField of two decimals: "20", "7.5" and "19.99" are accepted, "7.125" is
+        refused with a field message (Django's "no more than 2 decimal places")."""
+        from django import forms
+
+        defaults = {"form_class": forms.DecimalField, "decimal_places": 2, "max_digits": 4}
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)

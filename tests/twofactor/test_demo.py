@@ -60,6 +60,7 @@ def test_totp_code_prints_what_an_authenticator_app_shows():
     assert len(json.loads(other.getvalue())["code"]) == 6
 
 
+@pytest.mark.django_db  # the issuer is the brand's name, read from the database
 def test_the_demo_prints_the_secret_and_how_to_get_a_code():
     text = "\n".join(DemoCommand().second_factor_lines(8123))
     assert DEMO_TOTP_SECRET in text

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.fields import AmountField
+from paydesk.fields import AmountField, PercentField
 
 
 class DocumentKind(models.TextChoices):
@@ -53,11 +53,10 @@ class InvoicingSettings(models.Model):
     address = models.TextField(_("address"), max_length=500, blank=True)
     country = models.CharField(_("country (ISO code)"), max_length=2, blank=True)
     tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
-    tax_rate = models.DecimalField(
+    tax_rate = PercentField(
         _("tax rate (%)"),
-        max_digits=5,
-        decimal_places=2,
         default=Decimal("0"),
+        help_text=_("Percent, at most two decimals: 20 or 7.5."),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99.99"))],
     )
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -134,7 +133,7 @@ class Document(models.Model):
     net = AmountField()
     tax = AmountField()
     gross = AmountField()
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    tax_rate = PercentField()  # percent; an integer of basis points in the database
     tax_rule = models.CharField(max_length=20, choices=TaxRule.choices)
     data = models.JSONField(default=dict)  # seller, buyer, method, lines: frozen at issue
 

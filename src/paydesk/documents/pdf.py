@@ -7,6 +7,7 @@ only when the text needs them (the CJK collection is large to load).
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import tempfile
@@ -21,8 +22,13 @@ import noto_cjk_sans_otc
 from fontTools import version as fonttools_version
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import TextMode, XPos, YPos
+from fpdf.enums import ResourceAccessPolicy, TextMode, XPos, YPos
+from fpdf.image_parsing import preload_image
+from fpdf.svg import SVGLimits
 
+log = logging.getLogger(__name__)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SANS = "Noto"
 SHAPED_SANS = "NotoShaped"
 DEVANAGARI = "NotoDevanagari"
@@ -99,7 +105,7 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
     subject: str = ""
     created: datetime | None = None
-    logo: bytes | None = None  # a PNG drawn in place of the brand name
+    logo: bytes | None = None  # a PNG, or a checked SVG, drawn in place of the brand name
 
     def all_text(self) -> str:
         parts = [self.title, self.number, self.brand, self.seller.name, self.buyer.name]
@@ -114,8 +120,7 @@ def render(sheet: Sheet) -> bytes:
     pdf = _new_pdf(sheet)
     pdf.set_text_color(*INK)
     _font(pdf, 18, bold=True)
-    if sheet.logo:
-        pdf.image(io.BytesIO(sheet.logo), x=15, y=15, h=12, alt_text=sheet.brand)
+    if sheet.logo and _logo(pdf, sheet.logo, sheet.brand):
         pdf.set_xy(15 + WIDTH / 2, 15)
     else:
         pdf.cell(WIDTH / 2, 9, sheet.brand, new_x=XPos.RIGHT, new_y=YPos.TOP)
@@ -139,6 +144,64 @@ def render(sheet: Sheet) -> bytes:
         pdf.set_text_color(*MUTED)
         pdf.multi_cell(WIDTH, 5, note, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
+
+
+LOGO_HEIGHT = 12
+LOGO_MAX_WIDTH = WIDTH / 2 - 5
+# An SVG logo is drawn with nothing outside itself (no file, no address: brand.py already
+# refuses such a file at upload) and within complexity limits well below fpdf2's defaults.
+LOGO_SVG_LIMITS = SVGLimits(max_use_depth=8, max_resolved_elements=20_000)
+
+
+def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
+    """Draw the logo at the top left, 12 mm high (narrower when it would be wider than the
+    left half): a PNG as a raster image, an SVG as vector paths. A logo fpdf2 or Pillow cannot
+    draw (an SVG without a size or viewBox, over the limits, reaching outside itself, with
+    text its core fonts lack; a broken PNG) leaves nothing on the page: False, and the brand
+    name is printed instead. A PNG fails, if at all, when it is read, before anything is drawn;
+    an SVG can fail half-way through drawing, so it is drawn on a scratch page first."""
+    try:
+        box = _logo_box(pdf, logo, brand)
+    except Exception as exc:  # whatever the libraries raise: nothing is on the page yet
+        log.warning("documents: the brand's logo cannot be drawn (%r); printing the name", exc)
+        return False
+    if box is None:
+        return False
+    _logo_draw(pdf, logo, brand, *box)
+    return True
+
+
+def _logo_box(pdf: FPDF, logo: bytes, brand: str) -> tuple[float, float] | None:
+    """(width, height) in mm the logo is drawn at (an SVG after drawing it so on a scratch
+    page); None when it has no size. A PNG is read into the document's own image cache, where
+    drawing it finds it."""
+    svg = not logo.startswith(PNG_SIGNATURE)
+    scratch = FPDF(format="A4", unit="mm") if svg else None
+    _name, _data, info = preload_image(
+        (scratch or pdf).image_cache, _logo_source(logo),
+        resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
+    )  # fmt: skip
+    width, height = info["w"], info["h"]  # points or pixels: only their ratio counts
+    if width <= 0 or height <= 0:
+        return None
+    w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)
+    h = w * height / width
+    if scratch is not None:
+        scratch.add_page()
+        _logo_draw(scratch, logo, brand, w, h)
+    return w, h
+
+
+def _logo_source(logo: bytes) -> bytes | io.BytesIO:
+    return io.BytesIO(logo) if logo.startswith(PNG_SIGNATURE) else logo
+
+
+def _logo_draw(pdf: FPDF, logo: bytes, brand: str, w: float, h: float) -> None:
+    pdf.svg_limits = LOGO_SVG_LIMITS
+    pdf.image(
+        _logo_source(logo), x=15, y=15, w=w, h=h, alt_text=brand,
+        resource_access_policy=ResourceAccessPolicy.NONE,
+    )  # fmt: skip
 
 
 def _new_pdf(sheet: Sheet) -> FPDF:

@@ -9,7 +9,7 @@ from typing import Any
 from paydesk.accounts.models import BillingProfile, Customer
 from paydesk.accounts.taxids import country_names
 from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
-from paydesk.provider.brand import brand_current
+from paydesk.provider.brand import brand_current, svg_for_drawing
 from paydesk.provider.models import Brand, LogoType
 
 
@@ -31,12 +31,18 @@ def provider_details() -> dict[str, Any]:
 
 
 def provider_logo() -> bytes | None:
-    """The brand's logo when it is a PNG (printed at the top of every document), else None:
-    the header then prints the trading name."""
+    """The brand's logo as documents draw it at the top of every page, else None (the header
+    then prints the trading name): a PNG as stored; an SVG checked again as at upload and
+    written back from the checked tree (provider.brand.svg_for_drawing), so an SVG the check
+    refuses never reaches the PDF renderer."""
     row = Brand.objects.filter(pk=1).values_list("logo", "logo_type").first()
-    if row is None or row[1] != LogoType.PNG or not row[0]:
+    if row is None or not row[0]:
         return None
-    return bytes(row[0])
+    if row[1] == LogoType.PNG:
+        return bytes(row[0])
+    if row[1] == LogoType.SVG:
+        return svg_for_drawing(bytes(row[0]))
+    return None
 
 
 def customer_details(customer: Customer) -> dict[str, Any]:

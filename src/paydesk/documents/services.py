@@ -3,7 +3,7 @@ customer's tax rule (Administrators only). Issued documents are never changed.""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -11,7 +11,8 @@ from django.utils import timezone
 from paydesk.accounts.models import Customer, StaffRole
 from paydesk.audit.services import audited_update
 from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
-from paydesk.errors import PaydeskError, PermissionDenied
+from paydesk.errors import InvalidAmount, PaydeskError, PermissionDenied
+from paydesk.money import decimal_places, to_decimal
 
 SETTINGS_FIELDS = ("invoices_enabled", "legal_name", "address", "country", "tax_id", "tax_rate")
 
@@ -21,23 +22,30 @@ def _admin_only(actor: Any) -> None:
         raise PermissionDenied("Only an Administrator can change invoicing.")
 
 
+def tax_rate_clean(value: Any) -> Decimal:
+    """A tax rate in percent ("20", "7.5", 19, a Decimal), stored as basis points: refused with
+    a field message when it is not an exact number (a float is not), is outside 0-99.99 or has
+    more than two decimals (never rounded)."""
+    try:
+        rate = to_decimal(value, field="tax_rate")
+    except InvalidAmount:
+        raise PaydeskError(
+            "Give the tax rate as a number, e.g. 20 or 7.5.", field="tax_rate"
+        ) from None
+    if not (0 <= rate < 100) or decimal_places(rate) > 2:
+        raise PaydeskError(
+            "The tax rate is a percentage from 0 to 99.99, with at most two decimals.",
+            field="tax_rate",
+        )
+    return rate
+
+
 def invoicing_settings_update(*, actor: Any, **fields: Any) -> InvoicingSettings:
     """Set the invoicing switch and the provider's legal details (the row is made if missing)."""
     _admin_only(actor)
     changes = {name: fields[name] for name in SETTINGS_FIELDS if name in fields}
     if "tax_rate" in changes:
-        try:
-            rate = Decimal(str(changes["tax_rate"]))
-        except InvalidOperation:
-            raise PaydeskError(
-                "Give the tax rate as a number, e.g. 20.", field="tax_rate"
-            ) from None
-        if not (0 <= rate < 100) or rate != rate.quantize(Decimal("0.01")):
-            raise PaydeskError(
-                "The tax rate is a percentage from 0 to 99.99, with at most two decimals.",
-                field="tax_rate",
-            )
-        changes["tax_rate"] = rate
+        changes["tax_rate"] = tax_rate_clean(changes["tax_rate"])
     if "country" in changes:
         changes["country"] = str(changes["country"] or "").strip().upper()
     return audited_update(

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import ParseError, tostring
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -80,29 +80,56 @@ def colour_clean(text: str) -> str:
     return colour
 
 
-def _svg_refusal(data: bytes) -> str:
+def _svg_checked(data: bytes) -> tuple[Any, str]:
+    """(the parsed root, "") of an acceptable SVG, or (None, why it is refused)."""
     try:
         root = fromstring(data, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError):
-        return "The SVG file could not be read (not well-formed XML, or it declares entities)."
+        return (
+            None,
+            "The SVG file could not be read (not well-formed XML, or it declares entities).",
+        )
     if root.tag != f"{SVG_NS}svg":
-        return "The file is not an SVG image."
+        return None, "The file is not an SVG image."
     for element in root.iter():
         tag = str(element.tag)
         name = tag.removeprefix(SVG_NS)
         if not tag.startswith(SVG_NS) or name not in SVG_ELEMENTS:
-            return f"The SVG contains a <{name.rpartition('}')[2]}> element, which a logo may not."
+            return (
+                None,
+                f"The SVG contains a <{name.rpartition('}')[2]}> element, which a logo may not.",
+            )
         for attribute, value in element.attrib.items():
             local = attribute.rpartition("}")[2].lower()
             if local.startswith("on"):
-                return f"The SVG has an event handler ({local}), which a logo may not."
+                return None, f"The SVG has an event handler ({local}), which a logo may not."
             if local == "href" and not value.startswith("#"):
-                return "The SVG links outside itself, which a logo may not."
+                return None, "The SVG links outside itself, which a logo may not."
             if SVG_BAD_VALUE.search(value):
-                return "The SVG refers to something outside itself, which a logo may not."
+                return None, "The SVG refers to something outside itself, which a logo may not."
         if element.text and name != "text" and SVG_BAD_VALUE.search(element.text):
-            return "The SVG refers to something outside itself, which a logo may not."
-    return ""
+            return None, "The SVG refers to something outside itself, which a logo may not."
+    return root, ""
+
+
+def _svg_refusal(data: bytes) -> str:
+    return _svg_checked(data)[1]
+
+
+def svg_for_drawing(data: bytes) -> bytes | None:
+    """An SVG logo as a renderer (the PDFs) receives it: checked again as at upload, then its
+    checked tree written back (an XML declaration first, then the elements without comments,
+    and without `title` and `desc`, which are not drawn: the PDF's alt text is the brand's
+    name), so what is drawn is exactly what was checked; None when the check refuses it (a row
+    not written by brand_update)."""
+    root, refusal = _svg_checked(data)
+    if refusal:
+        return None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in (f"{SVG_NS}title", f"{SVG_NS}desc"):
+                parent.remove(child)
+    return tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def logo_clean(data: bytes, filename: str = "") -> tuple[bytes, str]:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from paydesk.provider.labels import totp_issuer
 from paydesk.settings.values import Threshold, env_amount, env_fernet_keys, env_threshold
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -444,7 +445,9 @@ PAYDESK_2FA_REQUIRED_ROLES = env_list("PAYDESK_2FA_REQUIRED_ROLES", ["admin", "f
 # second factor is refused for PAYDESK_2FA_LOCKOUT_MINUTES.
 PAYDESK_2FA_FAILURE_LIMIT = int(os.environ.get("PAYDESK_2FA_FAILURE_LIMIT", "5"))
 PAYDESK_2FA_LOCKOUT_MINUTES = int(os.environ.get("PAYDESK_2FA_LOCKOUT_MINUTES", "15"))
-OTP_TOTP_ISSUER = PAYDESK_PROVIDER_NAME
+# The authenticator app's issuer and the passkey's relying-party name follow the brand's name
+# (else PAYDESK_PROVIDER_NAME), read when a secret or a passkey is made (provider/labels.py).
+OTP_TOTP_ISSUER = totp_issuer
 # The per-user lock above counts every factor; django-otp's own per-device back-off would only
 # make a mistyped code wait on top of it.
 OTP_TOTP_THROTTLE_FACTOR = 0
@@ -456,7 +459,8 @@ _public_host = (
     "localhost" if _public.hostname in (None, "127.0.0.1", "::1") else str(_public.hostname)
 )
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
-OTP_WEBAUTHN_RP_NAME = PAYDESK_PROVIDER_NAME
+OTP_WEBAUTHN_RP_NAME = PAYDESK_PROVIDER_NAME  # read only when the callable below is unset
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "paydesk.provider.labels.passkey_rp_name"
 OTP_WEBAUTHN_RP_ID = os.environ.get("PAYDESK_WEBAUTHN_RP_ID") or _public_host
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
     "PAYDESK_WEBAUTHN_ORIGINS",
