@@ -208,10 +208,12 @@ def _rows_copy(meta: Any, names: list[str], values: list[list[Any]], *, ids: boo
         if ids:
             # The sequence looked up once (MATERIALIZED), then one nextval per row: each value
             # is this session's alone, and they ascend; sorted, they follow the rows' order.
+            # pg_get_serial_sequence reads the table's name as SQL does (so quoted), the
+            # column's as it is.
             cursor.execute(
                 "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq)"
                 " SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, %s)",
-                [meta.db_table, meta.pk.column, len(values)],
+                [qn(meta.db_table), meta.pk.column, len(values)],
             )
             new_ids = sorted(row[0] for row in cursor.fetchall())
             names = [qn(meta.pk.column), *names]
