@@ -72,3 +72,35 @@ def test_running_balances_continue_from_the_stored_balance(customer):
     assert customer.balance == Decimal("-0.4875")
     assert balance_drifts() == []
 
+
+def test_an_origin_refused_in_a_later_batch_writes_nothing(customer):
+    """The database's unique origin refusing a row of the second batch (by COPY on PostgreSQL,
+    an INSERT elsewhere) rolls back the batch already written: no payment, no origin row, the
+    balance untouched."""
+    from django.db import IntegrityError
+
+    from paydesk.imports.models import ImportedPayment
+    from paydesk.imports.services import ORIGIN_COLUMNS
+    from paydesk.ledger.fastpath import rows_insert
+
+    count = BATCH + 10
+    keys = [f"K{n}" for n in range(count)]
+    keys[BATCH + 5] = "K3"  # the same origin as a row of the first batch
+    given = iter(enumerate(keys))
+
+    def posted(ids: list[int]) -> None:
+        rows = [
+            (customer.pk, "whmcs", key, pk, line + 2, START, None)
+            for pk, (line, key) in zip(ids, given, strict=False)
+        ]
+        rows_insert(ImportedPayment, ORIGIN_COLUMNS, rows, ids=False)
+
+    with pytest.raises(IntegrityError):
+        history_post(
+            customer=customer, entries=(entry(n, "1.25") for n in range(count)), posted=posted
+        )
+
+    assert not Payment.objects.exists()
+    assert not ImportedPayment.objects.exists()
+    customer.refresh_from_db()
+    assert customer.balance == 0

@@ -157,3 +157,83 @@ def test_100k_rows_for_one_customer(customer, tmp_path):
     live = payment_create(customer=customer, total="5", description="Live top-up")
     assert live.balance_after == sum(totals) + 5
     assert balance_drifts() == []
+
+
+def test_history_written_by_copy_has_ascending_ids_and_running_balances(customer):
+    """COPY writes ids drawn from the sequence: they ascend in entry order across batches
+    (rows of the same second included), every balance_after is right, and a live payment
+    afterwards takes an id above them all."""
+    from paydesk.ledger.imports import BATCH, HistoryEntry, history_post
+
+    opening = payment_create(customer=customer, total="7", description="Opening", at=START)
+    count = 2 * BATCH + 3
+    totals = [Decimal("2.50") if n % 3 else Decimal("-1.0001") for n in range(count)]
+    entries = [
+        HistoryEntry(
+            occurred_at=START + timedelta(seconds=n // 2),  # two rows per second
+            total=total,
+            status="completed",
+            description=f"Row {n}",
+        )
+        for n, total in enumerate(totals)
+    ]
+    ids = history_post(customer=customer, entries=iter(entries))
+
+    assert len(ids) == count
+    assert ids == sorted(ids) and len(set(ids)) == count and ids[0] > opening.pk
+    rows = list(
+        Payment.objects.filter(customer=customer, pk__in=ids)
+        .order_by("occurred_at", "id")
+        .values_list("id", "description", "balance_after")
+    )
+    running, expected = Decimal(7), []
+    for pk, n, total in zip(ids, range(count), totals, strict=True):
+        running += total
+        expected.append((pk, f"Row {n}", running))
+    assert rows == expected
+    customer.refresh_from_db()
+    assert customer.balance == running
+    live = payment_create(customer=customer, total="1", description="Live")
+    assert live.pk > ids[-1] and live.balance_after == running + 1
+    assert balance_drifts() == []
+
+
+def test_two_customers_imported_at_once_keep_their_own_order(db):
+    """Two imports drawing ids from one sequence at the same time: each customer's ids still
+    ascend in its own entry order, and both running balances hold."""
+    from paydesk.accounts.services import customer_create
+    from paydesk.ledger.imports import BATCH, HistoryEntry, history_post
+
+    customers = [customer_create(name=f"Race {n}", currency="USD") for n in range(2)]
+    count = 3 * BATCH
+    barrier = threading.Barrier(2)
+
+    def importer(n: int) -> list[int]:
+        entries = (
+            HistoryEntry(
+                occurred_at=START + timedelta(seconds=k // 4),
+                total=Decimal(n + 1),
+                status="completed",
+                description=f"Row {k}",
+            )
+            for k in range(count)
+        )
+        try:
+            barrier.wait()
+            return history_post(customer=customers[n], entries=entries)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(importer, range(2)))
+
+    for n, (owner, ids) in enumerate(zip(customers, results, strict=True)):
+        assert ids == sorted(ids) and len(ids) == count
+        balances = list(
+            Payment.objects.filter(customer=owner)
+            .order_by("occurred_at", "id")
+            .values_list("balance_after", flat=True)
+        )
+        assert balances == [Decimal((n + 1) * (k + 1)) for k in range(count)]
+    assert not set(results[0]) & set(results[1])
+    assert balance_drifts() == []

@@ -320,6 +320,7 @@ def _customer_run(
                         (customer.pk, file_format, row.origin_key, pk, row.line, now, actor_id)
                         for row, pk in zip((pending.popleft() for _ in ids), ids, strict=True)
                     ],
+                    ids=False,
                 )
 
             history_post(
