@@ -153,7 +153,9 @@ def worker_floor(path: Path, db: str) -> dict:
                 at = at.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
             units = int(Decimal(total) * 10000)
             balance += units
-            reference = "PD-" + "".join(secrets.choice(alphabet) for _ in range(8))
+            # 50 random bits, as the app's references (8 characters collided at 1 M rows)
+            bits = secrets.randbits(50)
+            reference = "PD-" + "".join(alphabet[(bits >> (5 * i)) & 31] for i in range(10))
             payments.append((reference, customer.pk, units, description, at, at, at, balance))
             keys.append((moment + total, line))
     if db == "sqlite":
