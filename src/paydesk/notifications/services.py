@@ -32,6 +32,7 @@ from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
+from paydesk.fastsql import row_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -216,7 +217,11 @@ def notify_bank_transfer_instructions(
 
 
 def notify_contacts(
-    *, kind: str, customer_id: int, template: str, context: dict[str, object],
+    *,
+    kind: str,
+    customer_id: int,
+    template: str,
+    context: dict[str, object],
     payment: Payment | None = None,
 ) -> int:
     """Queue one message of another app's `template` (`<template>_subject.txt`, `.txt`,
@@ -281,11 +286,7 @@ def _already_queued(payment: Payment, kind: str) -> bool:
 
 
 def _contacts(payment: Payment) -> list[str]:
-    return list(
-        Contact.objects.filter(customer_id=payment.customer_id)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    return Contact.emails_of(payment.customer_id)
 
 
 def _provider_time(moment: datetime | None) -> str:
@@ -313,13 +314,15 @@ def _enqueue(
         body_text = render_to_string(f"{template}.txt", context)
         body_html = render_to_string(f"{template}.html", context)
     rows = [
-        OutboundEmail.objects.create(
-            to=email,
-            subject=subject[:300],
-            body_text=body_text,
-            body_html=body_html,
-            kind=kind,
-            payment=payment,
+        row_insert(
+            OutboundEmail(
+                to=email,
+                subject=subject[:300],
+                body_text=body_text,
+                body_html=body_html,
+                kind=kind,
+                payment=payment,
+            )
         )
         for email in unique
     ]
