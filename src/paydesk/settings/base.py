@@ -211,7 +211,7 @@ PAYDESK_CACHE = os.environ.get("PAYDESK_CACHE") or (
 if PAYDESK_CACHE == "redis":
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "paydesk.web.cache.RedisCache",  # Django's, reusing its clients
             "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         }
     }
