@@ -32,7 +32,7 @@ from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
-from paydesk.fastsql import row_insert
+from paydesk.fastsql import first_row, row_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -282,7 +282,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _already_queued(payment: Payment, kind: str) -> bool:
-    return OutboundEmail.objects.filter(payment=payment, kind=kind).exists()
+    # Asked for every completed top-up: one cached statement.
+    found = first_row(OutboundEmail, "payment_id = %s AND kind = %s", [payment.pk, kind], only=())
+    return found is not None
 
 
 def _contacts(payment: Payment) -> list[str]:
