@@ -128,14 +128,27 @@ def row_insert(instance: M) -> M:
     ):
         instance.save(force_insert=True)
         return instance
+    pre_save_send(instance)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted(instance, cursor.fetchone()[0])
+    return instance
+
+
+def pre_save_send(instance: models.Model) -> None:
+    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens)."""
+    model = type(instance)
     if signals.pre_save.has_listeners(model):
         signals.pre_save.send(
             sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
         )
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        instance.pk = cursor.fetchone()[0]
+
+
+def inserted(instance: models.Model, pk: Any) -> None:
+    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does."""
+    model = type(instance)
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
     if signals.post_save.has_listeners(model):
@@ -147,4 +160,3 @@ def row_insert(instance: M) -> M:
             raw=False,
             using=connection.alias,
         )
-    return instance
