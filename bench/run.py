@@ -465,6 +465,8 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
         return taken
 
     server_env = {**env, **cfg.p5_limits}
+    if cfg.p5_redis:  # the production recipe's shared cache (README.md), else the database's
+        server_env["REDIS_URL"] = cfg.p5_redis
     server = Server(db, workers=cfg.p5_workers, threads=cfg.p5_threads, env=server_env,
                     name=f"p5-{db}")
     runs: list[dict] = []
@@ -527,7 +529,8 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
         "database": checked,
         "shape": {"users": cfg.p5_users, "seconds": cfg.p5_seconds, "warmup": cfg.p5_warmup,
                   "customers": cfg.p5_customers, "workers": cfg.p5_workers,
-                  "threads": cfg.p5_threads, "limits_raised": cfg.p5_limits},
+                  "threads": cfg.p5_threads, "limits_raised": cfg.p5_limits,
+                  "cache": "redis" if cfg.p5_redis else "database"},
     }
 
 
@@ -714,7 +717,8 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
         p5 = res.get("P5")
         if p5:
             rps, shape = p5["rps"], p5["shape"]
-            what = f"P5 {name}: top-ups under load, {shape['users']} concurrent clients"
+            what = (f"P5 {name}: top-ups under load, {shape['users']} concurrent clients, "
+                    f"{shape.get('cache', 'database')} cache")
             rows.append([
                 f"{what}, requests/s",
                 f"{rps['mix']:,.1f} req/s (middle round: bank transfer "
@@ -837,6 +841,9 @@ def parse_args() -> argparse.Namespace:
                         "--quick 16)")
     parser.add_argument("--p5-app-limits", action="store_true",
                         help="P5: keep the app's own PAYDESK_API_RATE and voucher failure limit")
+    parser.add_argument("--p5-redis", default=os.environ.get("PAYDESK_BENCH_REDIS_URL", ""),
+                        help="P5: the app servers' REDIS_URL (the production recipe's shared "
+                        "cache; default $PAYDESK_BENCH_REDIS_URL); none: the database cache")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-save", action="store_true", help="print only, write no results file")
     cfg = parser.parse_args()

@@ -190,7 +190,7 @@ def _seed(customer, start: int, stop: int) -> None:
         "gateway_reference, created_at, occurred_at, completed_at, cancel_reason, balance_after"
     )
     if connection.vendor == "postgresql":
-        numbers = "SELECT i FROM generate_series(%s, %s) AS i"
+        numbers = "SELECT i FROM generate_series(%s::integer, %s::integer) AS i"
         moment = "(%s::timestamptz + i * interval '1 second')"
         reference = "'BULK' || lpad(i::text, 9, '0')"
     else:

@@ -39,6 +39,7 @@ from paydesk.api.errors import ApiError, json_response, response_for_error
 from paydesk.api.models import IdempotencyRecord
 from paydesk.api.services import IDEMPOTENCY_KEY_MAX
 from paydesk.errors import PaydeskError
+from paydesk.fastsql import row_insert
 
 REPLAY_HEADER = "Idempotent-Replayed"
 # Longer than any request may run (gunicorn's timeout, deploy/gunicorn.conf.py: 60 s).
@@ -125,8 +126,10 @@ def _in_one_transaction(
     try:
         with transaction.atomic():
             response = _answer(view, request, *args, **kwargs)
-            IdempotencyRecord.objects.create(
-                caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
+            row_insert(
+                IdempotencyRecord(
+                    caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
+                )
             )
     except IntegrityError:  # the key was used first by another request: its answer stands
         existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()

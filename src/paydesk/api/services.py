@@ -17,9 +17,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from paydesk.accounts.models import user_with_customer
 from paydesk.api.models import ApiKey, ApiScope, IdempotencyRecord
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError, PermissionDenied
+from paydesk.fastsql import first_row
 
 KEY_PREFIX_LENGTH = 8
 IDEMPOTENCY_KEY_MAX = 255
@@ -100,11 +102,14 @@ def api_key_authenticate(*, plain: str, now: datetime | None = None) -> ApiKey |
     parts = (plain or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "pd" or len(parts[1]) != KEY_PREFIX_LENGTH:
         return None
-    key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
+    # Every API request asks: cached statements, not a compiled join.
+    key = first_row(ApiKey, "prefix = %s", [parts[1]])
     if key is None or not hmac.compare_digest(key.key_hash, key_hash(plain.strip())):
         return None
-    if key.revoked_at is not None or not key.user.is_active:
+    user = user_with_customer(key.user_id)
+    if key.revoked_at is not None or user is None or not user.is_active:
         return None
+    ApiKey.user.field.set_cached_value(key, user)
     now = now or timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

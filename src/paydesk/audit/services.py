@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from paydesk.audit.models import AuditEntry
+from paydesk.fastsql import row_insert
 
 M = TypeVar("M", bound=Model)
 
@@ -26,16 +27,18 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry; call it inside the transaction of the action it records."""
     actor_obj = actor if getattr(actor, "pk", None) else None
-    return AuditEntry.objects.create(
-        actor=actor_obj,
-        actor_email=actor_email or (getattr(actor_obj, "email", "") if actor_obj else ""),
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
-        customer_id=customer_id,
-        before=before,
-        after=after,
-        ip_address=ip_address,
+    return row_insert(
+        AuditEntry(
+            actor=actor_obj,
+            actor_email=actor_email or (getattr(actor_obj, "email", "") if actor_obj else ""),
+            action=action,
+            object_type=type(obj).__name__.lower() if obj is not None else "",
+            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+            customer_id=customer_id,
+            before=before,
+            after=after,
+            ip_address=ip_address,
+        )
     )
 
 

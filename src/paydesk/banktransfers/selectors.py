@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.banktransfers.errors import TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
+from paydesk.fastsql import first_row
 from paydesk.fx.selectors import Rate, convert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
@@ -29,7 +30,7 @@ from paydesk.references import canonical_payment_reference
 
 def bank_details_current() -> BankDetails | None:
     """The provider's bank details, or None while an Administrator has not entered them."""
-    return BankDetails.objects.order_by("pk").first()
+    return first_row(BankDetails, "", [])
 
 
 def two_person_threshold() -> Decimal:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from paydesk.accounts.models import Customer
+from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.checkout.models import (
     MethodConfig,
     Quote,
@@ -37,6 +37,7 @@ from paydesk.errors import (
     MethodUnavailable,
     RateUnavailable,
 )
+from paydesk.fastsql import row_insert
 from paydesk.fx.fields import rate_short
 from paydesk.fx.selectors import Rate, rate_for
 from paydesk.gateways.registry import gateway_for
@@ -171,13 +172,20 @@ def _amounts_rate(config: MethodConfig, currency: str, on: date | None) -> Decim
 
 
 def quote_build(
-    *, customer: Customer, method: str, amount: object, currency: object, on: date | None = None
+    *,
+    customer: Customer,
+    method: str,
+    amount: object,
+    currency: object,
+    on: date | None = None,
+    defaults: PortalDefaults | None = None,
 ) -> QuoteTerms:
     """What paying `amount` `currency` by `method` charges and credits today; validates every rule.
 
     Raises a PaydeskError whose `field` is method, amount or currency. Writes nothing.
+    `defaults`: the portal defaults, when the caller has read them already.
     """
-    available = method_available_for(customer=customer, method=method, on=on)
+    available = method_available_for(customer=customer, method=method, on=on, defaults=defaults)
     if not available.takes_amount:
         raise MethodUnavailable(f"{available.display_name} takes no amount.", field="method")
     code = _checked_currency(customer=customer, value=currency, method=available, on=on)
@@ -248,22 +256,24 @@ def quote_lock(
     IntegrityError when this customer already locked a quote with that key (a resubmission).
     """
     now = now or timezone.now()
-    return Quote.objects.create(
-        customer=customer,
-        created_by=user if getattr(user, "pk", None) else None,
-        method=terms.method,
-        idempotency_key=idempotency_key,
-        amount=terms.amount,
-        currency=terms.currency,
-        surcharge=terms.surcharge,
-        total_charged=terms.total_charged,
-        credit=terms.credit,
-        account_currency=terms.account_currency,
-        fx_rate=str(terms.rate.rate),
-        rate_date=terms.rate.rate_date,
-        rate_source=terms.rate.source,
-        created_at=now,
-        locked_at=now,
-        expires_at=now + timedelta(minutes=settings.PAYDESK_QUOTE_MINUTES),
-        test_mode=method_in_test_mode(terms.method),
+    return row_insert(
+        Quote(
+            customer=customer,
+            created_by=user if getattr(user, "pk", None) else None,
+            method=terms.method,
+            idempotency_key=idempotency_key,
+            amount=terms.amount,
+            currency=terms.currency,
+            surcharge=terms.surcharge,
+            total_charged=terms.total_charged,
+            credit=terms.credit,
+            account_currency=terms.account_currency,
+            fx_rate=str(terms.rate.rate),
+            rate_date=terms.rate.rate_date,
+            rate_source=terms.rate.source,
+            created_at=now,
+            locked_at=now,
+            expires_at=now + timedelta(minutes=settings.PAYDESK_QUOTE_MINUTES),
+            test_mode=method_in_test_mode(terms.method),
+        )
     )

@@ -19,6 +19,7 @@ from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.credentials import method_mode
 from paydesk.checkout.models import GatewayMode, MethodConfig, Quote
 from paydesk.errors import MethodUnavailable
+from paydesk.fastsql import first_row
 from paydesk.fx.selectors import rate_for
 from paydesk.gateways.credentials import BY_METHOD
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
@@ -169,17 +170,22 @@ def methods_available_for(*, customer: Customer, on: date | None = None) -> list
 
 
 def method_available_for(
-    *, customer: Customer, method: str, on: date | None = None
+    *,
+    customer: Customer,
+    method: str,
+    on: date | None = None,
+    defaults: PortalDefaults | None = None,
 ) -> AvailableMethod:
     """The method if this customer may use it today, else MethodUnavailable (field `method`).
-    Looks at that one method only (every Pay asks this)."""
+    Looks at that one method only (every Pay asks this); `defaults`: the portal defaults, when
+    the caller has read them already."""
     available = None
     if method in gateway_methods():
-        defaults = PortalDefaults.current()
+        defaults = defaults or PortalDefaults.current()
         available = _available(
             customer=customer,
             method=method,
-            config=MethodConfig.objects.filter(enabled=True, method=method).first(),
+            config=first_row(MethodConfig, "enabled = %s AND method = %s", [True, method]),
             defaults=defaults,
             blocked=set(customer.effective_blocked_methods(defaults)),
             on=on,

@@ -9,6 +9,7 @@ method_settings.py.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,7 @@ from paydesk.errors import (
     PaydeskError,
     PermissionDenied,
 )
+from paydesk.fastsql import first_row
 from paydesk.gateways.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -81,6 +83,8 @@ class Checkout:
     result: CheckoutResult | None
     replayed: bool = False
     problem: str = ""
+    # A bank transfer's: the bank details its instructions email quoted (None: none are set).
+    bank_details: Any = None
 
     @property
     def redirect_url(self) -> str:
@@ -113,10 +117,11 @@ def _checked_key(key: str) -> str:
 
 
 def _started(*, customer: Customer, key: str) -> Checkout | None:
-    quote = (
-        Quote.objects.select_related("payment")
-        .filter(customer=customer, idempotency_key=key, payment__isnull=False)
-        .first()
+    # Asked before every checkout, almost always of a new key: one cached statement.
+    quote = first_row(
+        Quote,
+        "customer_id = %s AND idempotency_key = %s AND payment_id IS NOT NULL",
+        [customer.pk, key],
     )
     if quote is None:
         return None
@@ -134,6 +139,7 @@ def checkout_start(
     on: date | None = None,
     payment_method_token: str = "",
     saved_method: str = "",
+    defaults: PortalDefaults | None = None,
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
@@ -142,7 +148,8 @@ def checkout_start(
     The gateway is called after the payment is committed and outside any transaction. A gateway
     that gives no usable answer leaves the payment pending with the reason (reconciliation asks
     again later); one that refuses for good cancels it with the reason; an outcome known at once
-    (a card charged or declined) is applied like a webhook.
+    (a card charged or declined) is applied like a webhook. `defaults`: the portal defaults,
+    when the caller has read them already.
     """
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
@@ -156,7 +163,9 @@ def checkout_start(
     saved = saved_method_resolve(customer=customer, method=method, saved_method=saved_method)
     if saved is not None:
         method = SAVED_TYPE_METHODS[saved.type]
-    terms = quote_build(customer=customer, method=method, amount=amount, currency=currency, on=on)
+    terms = quote_build(
+        customer=customer, method=method, amount=amount, currency=currency, on=on, defaults=defaults
+    )
     gateway = gateway_for(method)
     processor_customer, method_type = "", "card"
     if saved is not None:
@@ -173,6 +182,7 @@ def checkout_start(
     # before anything is written or any transaction is open; a saved SEPA mandate's last four.
     label = getattr(gateway, "payment_method_label", None)
     instrument = label(payment_method_token) if label and payment_method_token else ""
+    details = None
     try:
         with transaction.atomic():
             quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
@@ -185,7 +195,7 @@ def checkout_start(
                 saved=saved,
             )
             if method == PaymentMethod.BANK_TRANSFER:
-                _email_transfer_instructions(payment=payment, terms=terms)
+                details = _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
         existing = _started(customer=customer, key=key)
         if existing is None:
@@ -221,7 +231,8 @@ def checkout_start(
             payment=payment, reason=f"{gateway.display_name} refused: {error.message}"
         )
         return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
-    return _checkout_started(quote=quote, payment=payment, result=result)
+    checkout = _checkout_started(quote=quote, payment=payment, result=result)
+    return dataclasses.replace(checkout, bank_details=details) if details else checkout
 
 
 def quote_payment_create(
@@ -274,18 +285,20 @@ def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult)
     return Checkout(quote=quote, payment=payment, result=result, problem=problem)
 
 
-def _email_transfer_instructions(*, payment: Payment, terms: Any) -> None:
-    """Queue the bank details and reference to the customer (the worker sends them)."""
+def _email_transfer_instructions(*, payment: Payment, terms: Any) -> Any:
+    """Queue the bank details and reference to the customer (the worker sends them); returns
+    the details quoted (None: none are set, nothing was queued)."""
     details = bank_details_current()
     if details is None:
         logger.warning("No payment details set: transfer %s was not emailed.", payment.reference)
-        return
+        return None
     notify_bank_transfer_instructions(
         payment=payment,
         bank_details={name: getattr(details, name) for name in BANK_DETAILS_FIELDS},
         amount=terms.total_charged,
         currency=terms.currency,
     )
+    return details
 
 
 def online_gateway_for(payment: Payment) -> OnlineGateway | None:

@@ -22,8 +22,8 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import signals
 
+from paydesk.fastsql import inserted, pre_save_send
 from paydesk.ledger.models import Payment
 
 
@@ -89,10 +89,7 @@ def payment_row_insert(payment: Payment) -> None:
     if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
         payment.save(force_insert=True)
         return
-    if signals.pre_save.has_listeners(Payment):
-        signals.pre_save.send(
-            sender=Payment, instance=payment, raw=False, using=connection.alias, update_fields=None
-        )
+    pre_save_send(payment)
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
     for field, kind in fields:
@@ -107,18 +104,7 @@ def payment_row_insert(payment: Payment) -> None:
         else:
             value = field.get_db_prep_save(value, connection)
         params.append(value)
-    payment.pk = execute_hot(sql, params)[0]
-    payment._state.adding = False
-    payment._state.db = connection.alias
-    if signals.post_save.has_listeners(Payment):
-        signals.post_save.send(
-            sender=Payment,
-            instance=payment,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=connection.alias,
-        )
+    inserted(payment, execute_hot(sql, params)[0])
 
 
 def _converter(field: Any) -> Any:

@@ -115,13 +115,8 @@ def payment_create(
             )
     if status == PaymentStatus.CANCELLED and not cancel_reason:
         cancel_reason = "Recorded as cancelled."
-    if idempotency_key is not None:
-        existing = Payment.objects.filter(
-            customer=customer, idempotency_key=idempotency_key
-        ).first()
-        if existing is not None:
-            return existing
-
+    # A used idempotency_key is found by the unique index (payment_unique_idempotency_key): the
+    # INSERT fails, its savepoint rolls back, and the existing payment is returned below.
     for attempt in range(3):
         try:
             return _payment_insert(

@@ -32,6 +32,7 @@ from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
+from paydesk.fastsql import first_row, row_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -216,7 +217,11 @@ def notify_bank_transfer_instructions(
 
 
 def notify_contacts(
-    *, kind: str, customer_id: int, template: str, context: dict[str, object],
+    *,
+    kind: str,
+    customer_id: int,
+    template: str,
+    context: dict[str, object],
     payment: Payment | None = None,
 ) -> int:
     """Queue one message of another app's `template` (`<template>_subject.txt`, `.txt`,
@@ -277,15 +282,13 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _already_queued(payment: Payment, kind: str) -> bool:
-    return OutboundEmail.objects.filter(payment=payment, kind=kind).exists()
+    # Asked for every completed top-up: one cached statement.
+    found = first_row(OutboundEmail, "payment_id = %s AND kind = %s", [payment.pk, kind], only=())
+    return found is not None
 
 
 def _contacts(payment: Payment) -> list[str]:
-    return list(
-        Contact.objects.filter(customer_id=payment.customer_id)
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
+    return Contact.emails_of(payment.customer_id)
 
 
 def _provider_time(moment: datetime | None) -> str:
@@ -313,13 +316,15 @@ def _enqueue(
         body_text = render_to_string(f"{template}.txt", context)
         body_html = render_to_string(f"{template}.html", context)
     rows = [
-        OutboundEmail.objects.create(
-            to=email,
-            subject=subject[:300],
-            body_text=body_text,
-            body_html=body_html,
-            kind=kind,
-            payment=payment,
+        row_insert(
+            OutboundEmail(
+                to=email,
+                subject=subject[:300],
+                body_text=body_text,
+                body_html=body_html,
+                kind=kind,
+                payment=payment,
+            )
         )
         for email in unique
     ]

@@ -25,6 +25,7 @@ from django.utils import timezone
 from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audited_update
 from paydesk.errors import PaydeskError, PermissionDenied
+from paydesk.fastsql import first_row
 from paydesk.provider.models import Brand, LogoType
 
 LOGO_MAX_BYTES = 256 * 1024
@@ -168,8 +169,20 @@ class BrandView:
         return self.logo_version > 0
 
 
+BRAND_VIEW_COLUMNS = (
+    "name",
+    "primary_colour",
+    "support_email",
+    "support_phone",
+    "legal_footer",
+    "logo_version",
+    "logo_type",
+)
+
+
 def brand_current() -> BrandView:
-    row = Brand.objects.defer("logo").filter(pk=1).first()
+    # Every page and email asks: one cached statement, without the logo's bytes.
+    row = first_row(Brand, "id = %s", [1], only=BRAND_VIEW_COLUMNS)
     default_name = settings.PAYDESK_PROVIDER_NAME
     if row is None:
         return BrandView(default_name, "", "", "", "", 0)

@@ -52,9 +52,14 @@ def database_config(url: str | None, default_sqlite: Path) -> dict:
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True
-        # Django's cursors bind parameters client-side and never prepare; this only lets the
-        # ledger's own server-side cursor prepare its two hot statements (PAYDESK_PG_PREPARED).
-        config["OPTIONS"] = {"prepare_threshold": 5}
+        # Server-side binding lets psycopg prepare a statement run 5 times on a connection:
+        # PostgreSQL then parses and plans it once, not on every request (issue 18, bench P5).
+        # PAYDESK_PG_PREPARED=0 (PgBouncer older than 1.21 in transaction mode): neither.
+        config["OPTIONS"] = (
+            {"server_side_binding": True, "prepare_threshold": 5}
+            if env_bool("PAYDESK_PG_PREPARED", True)
+            else {"prepare_threshold": None}
+        )
     return config
 
 
@@ -207,7 +212,7 @@ PAYDESK_CACHE = os.environ.get("PAYDESK_CACHE") or (
 if PAYDESK_CACHE == "redis":
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "paydesk.web.cache.RedisCache",  # Django's, reusing its clients
             "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         }
     }

@@ -1,0 +1,162 @@
+"""Cached SQL for the hot path's row reads and inserts (issue 18, bench P5).
+
+Django compiles a queryset's SQL on every call; on a top-up request that compilation was the
+largest share of the app's CPU. These two helpers build a statement once per (model, shape,
+database vendor) and then only bind parameters:
+
+- `first_row(model, where, params)`: the first row (by `order_by`) matching a WHERE clause
+  written in column names, as a model instance exactly as the ORM would load it (every
+  concrete column, or `only` those, the others deferred; the columns' database converters,
+  `Model.from_db`), or None.
+- `column_values(model, attname, where, params)`: one column of every matching row, in order.
+- `row_insert(instance)`: INSERT a new row as `save(force_insert=True)` would — the same
+  `pre_save`/`post_save` signals when anything listens, the same `pre_save` and
+  `get_db_prep_save` conversions, the same columns; the database's constraints and triggers
+  answer as they would. A value that is an SQL expression is left to `save()`.
+
+Each app calls them for its own tables only (the ledger keeps its own fast path for payments:
+ledger/fastpath.py). tests/test_fastsql.py compares them with the ORM.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import connection, models
+from django.db.models import signals
+
+M = TypeVar("M", bound=models.Model)
+
+# (model, where, order_by, only, limit, vendor) → (SQL, [(attname, converters)])
+_SELECTS: dict[tuple[Any, ...], tuple[str, list[tuple[str, list[Any]]]]] = {}
+# (model, vendor) → (SQL, [field])
+_INSERTS: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+
+
+def _select(
+    model: type[M], where: str, order_by: str, only: tuple[str, ...] | None, limit: bool
+) -> tuple[str, list[tuple[str, list[Any]]]]:
+    cache_key = (model, where, order_by, only, limit, connection.vendor)
+    cached = _SELECTS.get(cache_key)
+    if cached is None:
+        meta = model._meta
+        qn = connection.ops.quote_name
+        fields = [
+            f for f in meta.concrete_fields if only is None or f.primary_key or f.attname in only
+        ]
+        columns = ", ".join(f"{qn(meta.db_table)}.{qn(f.column)}" for f in fields)
+        sql = f"SELECT {columns} FROM {qn(meta.db_table)}"
+        if where:
+            sql += f" WHERE {where}"
+        sql += f" ORDER BY {qn(order_by)}" + (" LIMIT 1" if limit else "")
+        converters = []
+        for field in fields:
+            col = field.get_col(meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            converters.append((field.attname, [(conv, col) for conv in found]))
+        cached = (sql, converters)
+        _SELECTS[cache_key] = cached
+    return cached
+
+
+def _converted(row: Any, converters: list[tuple[str, list[Any]]]) -> list[Any]:
+    values = []
+    for value, (_attname, convs) in zip(row, converters, strict=True):
+        for convert, col in convs:
+            value = convert(value, col, connection)
+        values.append(value)
+    return values
+
+
+def first_row(
+    model: type[M],
+    where: str,
+    params: list[Any],
+    *,
+    order_by: str = "id",
+    only: tuple[str, ...] | None = None,
+) -> M | None:
+    """The first `model` row WHERE `where` (column names, `%s` placeholders; "" for every row)
+    ORDER BY the column `order_by`, loaded as the ORM loads it (`only`: those columns, the
+    others deferred); None when there is none."""
+    sql, converters = _select(model, where, order_by, only, True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [name for name, _ in converters]
+    return model.from_db(connection.alias, names, _converted(row, converters))
+
+
+def column_values(
+    model: type[models.Model], attname: str, where: str, params: list[Any], *, order_by: str
+) -> list[Any]:
+    """The column `attname` of every `model` row WHERE `where`, ORDER BY the column
+    `order_by`, converted as the ORM converts it."""
+    sql, converters = _select(model, where, order_by, (attname,), False)
+    index = [name for name, _ in converters].index(attname)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [_converted(row, converters)[index] for row in rows]
+
+
+def _insert(model: type[models.Model]) -> tuple[str, list[Any]]:
+    cache_key = (model, connection.vendor)
+    cached = _INSERTS.get(cache_key)
+    if cached is None:
+        meta = model._meta
+        qn = connection.ops.quote_name
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}"
+        )
+        cached = (sql, fields)
+        _INSERTS[cache_key] = cached
+    return cached
+
+
+def row_insert(instance: M) -> M:
+    """INSERT `instance` (not saved yet, its primary key automatic) as
+    `save(force_insert=True)` would, from a statement compiled once; returns it saved."""
+    model = type(instance)
+    sql, fields = _insert(model)
+    if instance.pk is not None or any(
+        hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields
+    ):
+        instance.save(force_insert=True)
+        return instance
+    pre_save_send(instance)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted(instance, cursor.fetchone()[0])
+    return instance
+
+
+def pre_save_send(instance: models.Model) -> None:
+    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens)."""
+    model = type(instance)
+    if signals.pre_save.has_listeners(model):
+        signals.pre_save.send(
+            sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+        )
+
+
+def inserted(instance: models.Model, pk: Any) -> None:
+    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does."""
+    model = type(instance)
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    if signals.post_save.has_listeners(model):
+        signals.post_save.send(
+            sender=model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )

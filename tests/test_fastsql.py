@@ -1,0 +1,98 @@
+"""The hot path's cached statements (paydesk/fastsql.py) load and store exactly what the ORM
+would: every column, its conversions (JSON, amounts, times, binary), the save signals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save, pre_save
+from django.forms.models import model_to_dict
+
+from paydesk.accounts.models import PortalDefaults
+from paydesk.api.models import IdempotencyRecord
+from paydesk.audit.models import AuditEntry
+from paydesk.fastsql import first_row, row_insert
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_first_row_loads_what_the_orm_loads(customer):
+    customer.blocked_methods = ["card", "paypal"]
+    customer.debit_limit = Decimal("12.5000")
+    customer.save()
+    loaded = first_row(type(customer), "id = %s", [customer.pk])
+    assert _fields(loaded) == _fields(type(customer).objects.get(pk=customer.pk))
+    assert not loaded._state.adding and loaded._state.db == "default"
+    assert first_row(type(customer), "id = %s", [customer.pk + 1000]) is None
+
+
+def test_first_row_without_a_where_takes_the_lowest_id():
+    assert first_row(PortalDefaults, "", []) is None
+    first = PortalDefaults.objects.create(show_balance=False, blocked_methods=["voucher"])
+    PortalDefaults.objects.create()
+    loaded = first_row(PortalDefaults, "", [])
+    assert loaded.pk == first.pk and model_to_dict(loaded) == model_to_dict(first)
+
+
+def test_row_insert_stores_what_save_would(customer, finance_user):
+    entry = row_insert(
+        AuditEntry(
+            actor=finance_user,
+            actor_email=finance_user.email,
+            action="test.fast",
+            object_type="customer",
+            object_id=str(customer.pk),
+            customer_id=customer.pk,
+            before={"a": "1.00"},
+            after={"a": "2.00", "ü": [1, 2]},
+            ip_address="192.0.2.1",
+        )
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert _fields(entry) == _fields(stored)
+    assert not entry._state.adding
+
+
+def test_row_insert_binary_and_constraints():
+    record = row_insert(
+        IdempotencyRecord(caller="key:1", key="k", fingerprint="f", status_code=201, body=b"\x00{}")
+    )
+    assert bytes(IdempotencyRecord.objects.get(pk=record.pk).body) == b"\x00{}"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row_insert(IdempotencyRecord(caller="key:1", key="k", fingerprint="other"))
+
+
+def test_row_insert_sends_the_save_signals_in_order():
+    seen: list[tuple[str, object]] = []
+
+    def before(sender, instance, **kwargs):
+        seen.append(("pre_save", instance.pk))
+
+    def after(sender, instance, created, **kwargs):
+        seen.append(("post_save", created))
+
+    pre_save.connect(before, sender=IdempotencyRecord)
+    post_save.connect(after, sender=IdempotencyRecord)
+    try:
+        row_insert(IdempotencyRecord(caller="key:2", key="k", fingerprint="f"))
+    finally:
+        pre_save.disconnect(before, sender=IdempotencyRecord)
+        post_save.disconnect(after, sender=IdempotencyRecord)
+    assert seen == [("pre_save", None), ("post_save", True)]
+
+
+def test_only_columns_defer_the_others_and_column_values_keep_the_order(customer):
+    from paydesk.accounts.models import Contact
+
+    Contact.objects.create(customer=customer, email="b@example.com")
+    Contact.objects.create(customer=customer, email="a@example.com")
+    assert Contact.emails_of(customer.pk) == ["a@example.com", "b@example.com"]
+    assert Contact.emails_of(customer.pk + 1000) == []
+    loaded = first_row(type(customer), "id = %s", [customer.pk], only=("name",))
+    assert loaded.name == customer.name and loaded.get_deferred_fields() >= {"balance", "slug"}
