@@ -28,3 +28,11 @@ def test_the_customer_contact_fields_are_named(admin_user, customer):
         f"/backoffice/accounts/customer/{customer.pk}/change/"
     ).content.decode()
     assert 'aria-label="Confirmation contact email"' in html
+
+
+def test_the_relation_filter_names_a_payment_of_its_own_in_words(finance_user):
+    """The payments' "By relation" filter offered a bare "—" for payments that follow from no
+    other one."""
+    html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
+    assert re.search(r'href="\?relation__exact=">None \(a payment of its own\)</a>', html)
+    assert 'href="?relation__exact=">—</a>' not in html

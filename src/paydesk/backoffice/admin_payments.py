@@ -31,6 +31,7 @@ from paydesk.backoffice.filters import (
     CustomerFilter,
     OccurredDateRangeFilter,
     OpenDisputeFilter,
+    RelationFilter,
 )
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
@@ -87,7 +88,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "needs_attention",
         OpenDisputeFilter,
         AwaitingBankFilter,
-        "relation",
+        ("relation", RelationFilter),
         "method",
         OccurredDateRangeFilter,
         CustomerFilter,
