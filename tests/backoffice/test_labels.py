@@ -36,3 +36,21 @@ def test_the_relation_filter_names_a_payment_of_its_own_in_words(finance_user):
     html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
     assert re.search(r'href="\?relation__exact=">None \(a payment of its own\)</a>', html)
     assert 'href="?relation__exact=">—</a>' not in html
+
+
+def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_user, customer):
+    """The payment page showed a red cross icon for "does not need attention", the gateway's
+    code ("bank_transfer") and "None" for no fee."""
+    from paydesk.ledger.services import payment_create
+
+    payment = payment_create(
+        customer=customer, total="25", description="Bank transfer", status="pending",
+        method="bank_transfer", gateway="bank_transfer",
+    )  # fmt: skip
+    html = signed_in(finance_user).get(
+        f"/backoffice/ledger/payment/{payment.pk}/change/"
+    ).content.decode()
+    readonly = re.findall(r"<div class=\"readonly\">(.*?)</div>", html, re.S)
+    assert "No" in readonly and "Bank Transfer" in readonly
+    assert "bank_transfer" not in readonly and "None" not in readonly
+    assert "icon-no" not in html and "icon-yes" not in html
