@@ -54,3 +54,20 @@ def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_u
     assert "No" in readonly and "Bank Transfer" in readonly
     assert "bank_transfer" not in readonly and "None" not in readonly
     assert "icon-no" not in html and "icon-yes" not in html
+
+
+def test_read_only_pages_say_yes_and_no_in_words_and_amounts_as_money(support_user):
+    """A payment method's page, read by Support, showed a green tick and a red cross (whose only
+    text was "True"/"False") and its surcharge as "0.0000"."""
+    from paydesk.checkout.models import MethodConfig
+
+    config = MethodConfig.objects.get(method="bank_transfer")
+    html = signed_in(support_user).get(
+        f"/backoffice/checkout/methodconfig/{config.pk}/change/"
+    ).content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "icon-yes" not in html.split('id="content"')[-1]
+    assert "icon-no" not in html.split('id="content"')[-1]
+    assert {"Yes", "No"} <= set(readonly)  # enabled, deduct gateway fee
+    assert ".0000" not in html
+    assert "0 %" in readonly
