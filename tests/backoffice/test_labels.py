@@ -47,11 +47,19 @@ def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_u
         customer=customer, total="25", description="Bank transfer", status="pending",
         method="bank_transfer", gateway="bank_transfer",
     )  # fmt: skip
+    from paydesk.checkout.models import PaymentLogEntry
+
+    PaymentLogEntry.objects.create(
+        gateway="bank_transfer", direction="received", channel="webhook", event_id="evt_1",
+        payment=payment, outcome="ok", result="applied",
+    )  # fmt: skip
     html = signed_in(finance_user).get(
         f"/backoffice/ledger/payment/{payment.pk}/change/"
     ).content.decode()
-    readonly = re.findall(r"<div class=\"readonly\">(.*?)</div>", html, re.S)
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
     assert "No" in readonly and "Bank Transfer" in readonly
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td><td>Webhook</td>", html)
+    assert "+00:00" not in html
     assert "bank_transfer" not in readonly and "None" not in readonly
     assert "icon-no" not in html and "icon-yes" not in html
 

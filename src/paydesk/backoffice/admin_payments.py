@@ -16,6 +16,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -295,7 +296,14 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (e.received_at, e.get_channel_display(), e.event_id, e.result, e.detail)
+                (
+                    # to the second, in the staff zone (not "…16:08:46.984212+00:00")
+                    timezone.localtime(e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.get_channel_display(),
+                    e.event_id,
+                    e.result,
+                    e.detail,
+                )
                 for e in entries
             ),
         )
