@@ -117,6 +117,25 @@ class BillingProfileInline(admin.StackedInline):
         return False
 
 
+def _flag_words(obj: Customer, name: str) -> str:
+    """A portal flag as the customer gets it: "Yes", "No", "Yes (the portal default)"."""
+    answer = _("Yes") if obj.flag(name) else _("No")
+    if getattr(obj, name) is None:
+        return _("%(answer)s (the portal default)") % {"answer": answer}
+    return answer
+
+
+def _flag_display(name: str, description: str) -> Any:
+    """A read-only field showing the portal flag `name` in words."""
+
+    @admin.display(description=description)
+    def shown(model_admin: Any, obj: Customer) -> str:
+        return _flag_words(obj, name)
+
+    shown.__name__ = f"{name}_display"
+    return shown
+
+
 @admin.register(Customer, site=backoffice_site)
 class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     form = CustomerForm
@@ -222,28 +241,13 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
             return ", ".join(obj.topup_currencies)
         return _("%(currency)s only (the account's currency)") % {"currency": obj.currency}
 
-    @staticmethod
-    def _flag_words(obj: Customer, name: str) -> str:
-        answer = _("Yes") if obj.flag(name) else _("No")
-        if getattr(obj, name) is None:
-            return _("%(answer)s (the portal default)") % {"answer": answer}
-        return answer
 
-    @admin.display(description=_("show balance"))
-    def show_balance_display(self, obj: Customer) -> str:
-        return self._flag_words(obj, "show_balance")
-
-    @admin.display(description=_("show payments"))
-    def show_payments_display(self, obj: Customer) -> str:
-        return self._flag_words(obj, "show_payments")
-
-    @admin.display(description=_("show pending bank payments"))
-    def show_pending_bank_payments_display(self, obj: Customer) -> str:
-        return self._flag_words(obj, "show_pending_bank_payments")
-
-    @admin.display(description=_("allow vouchers"))
-    def allow_vouchers_display(self, obj: Customer) -> str:
-        return self._flag_words(obj, "allow_vouchers")
+    show_balance_display = _flag_display("show_balance", _("show balance"))
+    show_payments_display = _flag_display("show_payments", _("show payments"))
+    show_pending_bank_payments_display = _flag_display(
+        "show_pending_bank_payments", _("show pending bank payments")
+    )
+    allow_vouchers_display = _flag_display("allow_vouchers", _("allow vouchers"))
 
     @admin.display(description=_("blocked methods"))
     def blocked_methods_display(self, obj: Customer) -> str:
