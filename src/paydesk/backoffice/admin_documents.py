@@ -56,7 +56,7 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("tax rate"))
     def tax_rate_shown(self, doc: Document) -> str:
-        return f"{doc.tax_rate} %"
+        return f"{doc.tax_rate:.2f} %"  # a Decimal, formatted exactly
 
     @admin.display(description=_("tax"))
     def tax_shown(self, doc: Document) -> str:
