@@ -45,7 +45,8 @@ def test_the_invoices_page_and_downloads(live_server, page, size):
             page.get_by_role("link", name=f"Download {doc.code}").click()
         assert open(download.value.path(), "rb").read(5) == b"%PDF-"
     # A document number and a payment reference are one piece each: never cut over two lines.
-    lines = page.locator("td[data-label=Number], td[data-label=Payment]").evaluate_all(
+    pieces = "td[data-label=Number], td[data-label=Payment], td[data-label=Corrects]"
+    lines = page.locator(pieces).evaluate_all(
         """els => els.map(el => {
             const range = document.createRange(); range.selectNodeContents(el);
             const line = parseFloat(getComputedStyle(el).lineHeight);
