@@ -67,6 +67,8 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         amount = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
+        if not text:  # a left-empty field: no "'' is not a number" for it
+            raise InvalidAmount("Enter an amount, like 1234.56.", field=field)
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
             raise InvalidAmount(f"'{value}' is not a number like 1234.56.", field=field)
         try:

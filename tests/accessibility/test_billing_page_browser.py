@@ -28,6 +28,18 @@ def test_the_billing_page_has_no_serious_violation(live_server, page, size):
     page.goto(f"{live_server.url}/billing/")
     assert page.get_by_role("heading", name="Billing profile", exact=True).is_visible()
     assert_accessible(page, f"the Billing page ({size})")
+    # Each field of the form sits under its label and inside its card, at a phone's width too.
+    outside = page.evaluate(
+        """() => {
+            const card = document.querySelector('[aria-labelledby=billing-edit-title]');
+            const right = card.getBoundingClientRect().right;
+            return [...card.querySelectorAll('input, select, textarea')]
+                .filter(el => el.type !== 'hidden' && el.getBoundingClientRect().right > right)
+                .map(el => el.name);
+        }"""
+    )
+    assert outside == [], f"fields wider than their card ({size}): {outside}"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     # A wrong check digit: the field error is announced next to the field.
     page.get_by_label("Tax / VAT id").fill("DE136695978")
     page.get_by_role("button", name="Save billing profile").click()

@@ -44,6 +44,17 @@ def test_the_invoices_page_and_downloads(live_server, page, size):
         with page.expect_download() as download:
             page.get_by_role("link", name=f"Download {doc.code}").click()
         assert open(download.value.path(), "rb").read(5) == b"%PDF-"
+    # A document number and a payment reference are one piece each: never cut over two lines.
+    pieces = "td[data-label=Number], td[data-label=Payment], td[data-label=Corrects]"
+    lines = page.locator(pieces).evaluate_all(
+        """els => els.map(el => {
+            const range = document.createRange(); range.selectNodeContents(el);
+            const line = parseFloat(getComputedStyle(el).lineHeight);
+            return range.getBoundingClientRect().height / line;
+        })"""
+    )
+    assert lines and max(lines) < 1.5, f"a number or reference wraps ({size}): {lines}"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_label("From").fill("2026-02-01")
     page.get_by_label("To").fill("2026-01-01")
     page.get_by_role("button", name="Show").click()

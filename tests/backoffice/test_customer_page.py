@@ -81,3 +81,28 @@ def test_finance_sees_no_blank_billing_profile_form(finance, administrator):
     field = 'name="billing_profile-0-legal_name"'
     assert field not in _page(finance, customer)
     assert field in _page(administrator, customer)
+
+
+def test_finance_reads_the_portal_flags_in_words(finance, support, nordlicht):
+    """Staff who only read see each portal flag as what the customer gets ("Yes (the portal
+    default)"), never the admin's "?" icon for a flag that follows the default, and the top-up
+    currencies as a list, not JSON."""
+    from paydesk.accounts.models import PortalDefaults
+
+    PortalDefaults.objects.create(blocked_methods=["voucher"], allow_vouchers=False)
+    nordlicht.show_payments = False
+    nordlicht.topup_currencies = ["EUR", "USD"]
+    nordlicht.save()
+    for client in (finance, support):
+        page = _page(client, nordlicht)
+        assert "icon-unknown" not in page and "icon-yes" not in page and "icon-no" not in page
+        assert "Yes (the portal default)" in page  # show balance
+        assert ">No<" in page  # show payments, the customer's own
+        assert "No (the portal default)" in page  # allow vouchers
+        assert "Voucher (the portal default)" in page  # blocked methods
+        assert "Follow default blocked methods" not in page
+        assert "EUR, USD" in page and '["EUR"' not in page
+    other = CustomerFactory(currency="USD", blocked_methods=[])
+    page = _page(finance, other)
+    assert "USD only (the account&#x27;s currency)" in page
+    assert ">None<" in page  # nothing blocked, the customer's own choice

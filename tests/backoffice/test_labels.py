@@ -28,3 +28,54 @@ def test_the_customer_contact_fields_are_named(admin_user, customer):
         f"/backoffice/accounts/customer/{customer.pk}/change/"
     ).content.decode()
     assert 'aria-label="Confirmation contact email"' in html
+
+
+def test_the_relation_filter_names_a_payment_of_its_own_in_words(finance_user):
+    """The payments' "By relation" filter offered a bare "—" for payments that follow from no
+    other one."""
+    html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
+    assert re.search(r'href="\?relation__exact=">None \(a payment of its own\)</a>', html)
+    assert 'href="?relation__exact=">—</a>' not in html
+
+
+def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_user, customer):
+    """The payment page showed a red cross icon for "does not need attention", the gateway's
+    code ("bank_transfer") and "None" for no fee."""
+    from paydesk.ledger.services import payment_create
+
+    payment = payment_create(
+        customer=customer, total="25", description="Bank transfer", status="pending",
+        method="bank_transfer", gateway="bank_transfer",
+    )  # fmt: skip
+    from paydesk.checkout.models import PaymentLogEntry
+
+    PaymentLogEntry.objects.create(
+        gateway="bank_transfer", direction="received", channel="webhook", event_id="evt_1",
+        payment=payment, outcome="ok", result="applied",
+    )  # fmt: skip
+    html = signed_in(finance_user).get(
+        f"/backoffice/ledger/payment/{payment.pk}/change/"
+    ).content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "No" in readonly and "Bank Transfer" in readonly
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td><td>Webhook</td>", html)
+    assert "+00:00" not in html
+    assert "bank_transfer" not in readonly and "None" not in readonly
+    assert "icon-no" not in html and "icon-yes" not in html
+
+
+def test_read_only_pages_say_yes_and_no_in_words_and_amounts_as_money(support_user):
+    """A payment method's page, read by Support, showed a green tick and a red cross (whose only
+    text was "True"/"False") and its surcharge as "0.0000"."""
+    from paydesk.checkout.models import MethodConfig
+
+    config = MethodConfig.objects.get(method="bank_transfer")
+    html = signed_in(support_user).get(
+        f"/backoffice/checkout/methodconfig/{config.pk}/change/"
+    ).content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert "icon-yes" not in html.split('id="content"')[-1]
+    assert "icon-no" not in html.split('id="content"')[-1]
+    assert {"Yes", "No"} <= set(readonly)  # enabled, deduct gateway fee
+    assert ".0000" not in html
+    assert "0 %" in readonly

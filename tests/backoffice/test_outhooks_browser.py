@@ -39,3 +39,23 @@ def test_webhook_pages_have_no_blocking_violation(live_server, chromium, demo, s
         open_page(page, path, f"a11y-admin-webhooks-{name}")
         page.wait_for_load_state("load")
         assert_accessible(page, f"{name} ({path})")
+
+
+def test_the_endpoint_form_shows_a_whole_url_and_each_event_type_on_one_line(
+    live_server, chromium, demo
+):
+    """The URL box cut a demo URL short, and the event types wrapped inside a label's 160 px."""
+    url = "https://billing.example.com/paydesk/hooks/receiver"
+    admin = User.objects.get(email="admin@example.com")
+    made = endpoint_create(url=url, actor=admin)
+    page = staff_page(chromium, live_server, "admin@example.com")
+    open_page(page, f"/backoffice/outhooks/endpoint/{made.endpoint.pk}/change/")
+    box = page.locator("#id_url")
+    assert box.evaluate("el => el.scrollWidth <= el.clientWidth"), "the URL does not fit its box"
+    heights = page.locator("#id_event_types label").evaluate_all(
+        "els => els.map(el => el.getBoundingClientRect().height)"
+    )
+    line = page.locator("#id_event_types label").first.evaluate(
+        "el => parseFloat(getComputedStyle(el).lineHeight) || 20"
+    )
+    assert heights and max(heights) < 1.8 * line, f"an event type wraps: {heights}"

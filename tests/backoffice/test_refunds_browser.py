@@ -81,7 +81,8 @@ def test_finance_refunds_a_card_payment_and_the_customer_sees_it(
     link.click()
     customer.wait_for_load_state()
     assert customer.url.endswith(f"/payments/{payment.reference}/")
-    assert "refunded $20.00 USD of $50.00 USD" in customer.content()
+    refunded = customer.locator("dd.refunded-of").inner_text()  # under its "Refunded" label
+    assert refunded == "$20.00 USD of $50.00 USD"
     assert customer.get_by_role("link", name=refund.reference).count() == 1
     accessible(customer)
     customer.get_by_role("link", name=refund.reference).click()

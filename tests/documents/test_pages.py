@@ -173,3 +173,14 @@ def test_payment_received_email_carries_the_receipt_and_invoice(
     assert pending.reference in "\n".join(
         p.extract_text() for p in PdfReader(io.BytesIO(receipt)).pages
     )
+
+
+def test_a_documents_back_office_page_shows_money_not_stored_decimals(story, finance_user):
+    """One document's page showed "100.0000" for its net, tax and gross and a bare "20.00" rate."""
+    _user, _paid, _refund, invoice, _note = story
+    client = sign_in(Client(), finance_user)
+    page = client.get(f"/backoffice/documents/document/{invoice.pk}/change/").content.decode()
+    assert "€100.00 EUR" in page and "€20.00 EUR" in page and "€120.00 EUR" in page
+    assert "20.00 %" in page
+    assert ".0000" not in page
+    assert f'href="/backoffice/documents/document/{invoice.pk}/pdf/"' in page

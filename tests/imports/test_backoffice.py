@@ -86,3 +86,11 @@ def test_only_administrators(role, customer):
     )
     assert response.status_code == 403
     assert not Payment.objects.exists()
+
+
+def test_the_page_names_the_command_as_code_not_in_backticks(admin_user):
+    client = sign_in(Client(), admin_user)
+    page = client.get(URL).content.decode()
+    assert "<code>paydesk import-payments</code>" in page and "`paydesk" not in page
+    rates = client.get("/backoffice/fx/exchangerate/import/").content.decode()
+    assert "<code>paydesk import-rates URL</code>" in rates

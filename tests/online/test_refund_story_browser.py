@@ -105,7 +105,7 @@ def test_a_card_payment_refunded_in_part_and_another_lost_to_a_dispute(
     payer.get_by_role("link", name=f"Chargeback of {disputed.reference}").wait_for()
     payer.get_by_role("link", name=f"Refund of {kept.reference}").click()
     payer.wait_for_url(f"{base}/payments/{kept.reference}/")
-    assert "refunded $20.00 USD of $50.00 USD" in payer.locator("main").inner_text()
+    assert payer.locator("dd.refunded-of").inner_text() == "$20.00 USD of $50.00 USD"
     assert payer.get_by_role("link", name=refund.reference).count() == 1
     payer.goto(f"{base}/payments/{disputed.reference}/")
     followed = payer.locator("table").inner_text()

@@ -171,3 +171,56 @@ def test_the_sandbox_confirms_a_setup_only_with_its_client_secret(sandbox, onlin
 )
 def test_expired_and_expiring_cards_are_marked(month, year, expected):
     assert expiry_state(month, year, today=date(2026, 3, 20)) == expected
+
+
+def test_the_same_card_saved_again_is_not_kept_twice(sandbox, online_customer):
+    """Stripe gives every PaymentMethod of one card number the same fingerprint: the second copy
+    of a saved card (same number, same expiry) is detached and the customer told which one it
+    is; a renewed card (same number, new expiry) is kept, and the list says they share a number."""
+    from paydesk.methods.services import AlreadySaved
+    from paydesk.methods.views import method_details
+
+    user = online_customer("card")
+    first = save_card(sandbox.url, user, exp_month="12", exp_year="2031")
+    first_fp = object_get("stripe", "payment_method", first).data["card"]["fingerprint"]
+    assert first_fp and "4242" not in first_fp
+    with pytest.raises(AlreadySaved) as refused:
+        save_card(sandbox.url, user, exp_month="12", exp_year="2031")
+    assert refused.value.message == (
+        "This card is saved already, as Card •••• 4242 (expires 12/2031): nothing was added."
+    )
+    assert [m.id for m in saved_methods_list(customer=user.customer)] == [first]
+    [copy] = MethodSetup.objects.filter(customer=user.customer, payment_method="")
+    copy_pm = object_get("stripe", "setup_intent", copy.setup_intent).data["payment_method"]
+    copy_data = object_get("stripe", "payment_method", copy_pm).data
+    assert copy_data["customer"] is None  # detached at Stripe
+    assert copy_data["card"]["fingerprint"] == first_fp
+    assert AuditEntry.objects.filter(action="payment_method_save_duplicate").count() == 1
+    # Finishing the refused setup again changes nothing.
+    method_setup_finish(customer=user.customer, user=user, setup_intent=copy.setup_intent)
+    assert len(saved_methods_list(customer=user.customer)) == 1
+
+    renewed = save_card(sandbox.url, user, exp_month="3", exp_year="2034")
+    other = save_card(sandbox.url, user, MASTERCARD, exp_month="12", exp_year="2031")
+    methods = {m.id: m for m in saved_methods_list(customer=user.customer)}
+    assert set(methods) == {first, renewed, other}
+    assert methods[other].fingerprint != first_fp
+    listed = list(methods.values())
+    assert "same card number as the one expiring 03/2034" in method_details(methods[first], listed)
+    assert "same card number as the one expiring 12/2031" in method_details(
+        methods[renewed], listed)
+    assert "same card number" not in method_details(methods[other], listed)
+
+
+def test_the_same_iban_saved_again_is_not_kept_twice(sandbox, online_customer):
+    from paydesk.methods.services import AlreadySaved
+    from tests.online.stripe_support import save_sepa
+
+    user = online_customer("card", "EUR", account="EUR")
+    first = save_sepa(sandbox.url, user)
+    with pytest.raises(AlreadySaved) as refused:
+        save_sepa(sandbox.url, user)
+    assert refused.value.message == (
+        "This account is saved already, as SEPA Direct Debit •••• 3000: nothing was added."
+    )
+    assert [m.id for m in saved_methods_list(customer=user.customer)] == [first.payment_method]

@@ -71,7 +71,8 @@ def test_the_list_reads_the_originals_in_its_own_query_not_one_per_row(
 def test_the_payment_page_tells_the_story(portal_client, story):
     payment, refund, chargeback = story
     page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
-    assert "refunded $20.00 USD of $50.00 USD" in page
+    # Under its "Refunded" label, the amount without the word again.
+    assert '<dt>Refunded</dt><dd class="refunded-of">$20.00 USD of $50.00 USD</dd>' in page
     assert f'href="/payments/{refund.reference}/">{refund.reference}</a>' in page
     assert f'href="/payments/{chargeback.reference}/">{chargeback.reference}</a>' in page
     refund_page = portal_client.get(f"/payments/{refund.reference.lower()}/").content.decode()

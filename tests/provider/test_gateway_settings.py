@@ -166,3 +166,10 @@ def test_sepa_debit_follows_the_card_methods_mode_one_stripe_account():
     MethodConfig.objects.filter(method="card").update(mode="live")
     assert not method_in_test_mode("sepa_debit") and not method_in_test_mode("card")
     assert not method_in_test_mode("bank_transfer")  # no gateway keys: never a badge
+
+
+def test_each_entry_field_says_an_empty_one_changes_nothing(administrator):
+    """The entry fields under each set's table were bare boxes: each says what typing in it does."""
+    page = administrator.get(GATEWAYS).content.decode()
+    assert 'aria-describedby="id_stripe-test-PAYDESK_STRIPE_SECRET_KEY_helptext"' in page
+    assert "Type a value to store it here; left empty, nothing changes." in page

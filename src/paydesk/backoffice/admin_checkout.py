@@ -38,6 +38,45 @@ class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # one row per method, created by migration
 
+    # Staff who only read see the amounts as money in the amounts' currency and the surcharge
+    # in percent, not the stored "0.0000".
+    _read_as_text = {
+        "surcharge_fixed": "surcharge_fixed_shown",
+        "surcharge_percent": "surcharge_percent_shown",
+        "minimum_amount": "minimum_amount_shown",
+        "maximum_amount": "maximum_amount_shown",
+    }
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        if self.has_change_permission(request, obj):
+            return fields
+        return [self._read_as_text.get(name, name) for name in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.readonly_fields, *self._read_as_text.values()]
+
+    def _money(self, obj: MethodConfig, value: Any) -> str:
+        if not value:
+            return self.get_empty_value_display()
+        return format_money(value, obj.amounts_currency)
+
+    @admin.display(description="surcharge fixed")
+    def surcharge_fixed_shown(self, obj: MethodConfig) -> str:
+        return self._money(obj, obj.surcharge_fixed)
+
+    @admin.display(description="surcharge percent")
+    def surcharge_percent_shown(self, obj: MethodConfig) -> str:
+        return f"{obj.surcharge_percent.normalize():f} %"
+
+    @admin.display(description="minimum amount")
+    def minimum_amount_shown(self, obj: MethodConfig) -> str:
+        return self._money(obj, obj.minimum_amount)
+
+    @admin.display(description="maximum amount")
+    def maximum_amount_shown(self, obj: MethodConfig) -> str:
+        return self._money(obj, obj.maximum_amount)
+
     @admin.display(boolean=True, description="gateway ready")
     def has_gateway(self, obj: MethodConfig) -> bool:
         return gateway_is_configured(obj.method)

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.billing import PROFILE_FIELDS, billing_profile_update
-from paydesk.accounts.models import BillingProfile, Contact, Customer
+from paydesk.accounts.models import BillingProfile, Contact, Customer, PaymentMethod
 from paydesk.accounts.services import (
     customer_create,
     customer_online_methods_pause,
@@ -117,6 +117,25 @@ class BillingProfileInline(admin.StackedInline):
         return False
 
 
+def _flag_words(obj: Customer, name: str) -> str:
+    """A portal flag as the customer gets it: "Yes", "No", "Yes (the portal default)"."""
+    answer = _("Yes") if obj.flag(name) else _("No")
+    if getattr(obj, name) is None:
+        return _("%(answer)s (the portal default)") % {"answer": answer}
+    return answer
+
+
+def _flag_display(name: str, description: str) -> Any:
+    """A read-only field showing the portal flag `name` in words."""
+
+    @admin.display(description=description)
+    def shown(model_admin: Any, obj: Customer) -> str:
+        return _flag_words(obj, name)
+
+    shown.__name__ = f"{name}_display"
+    return shown
+
+
 @admin.register(Customer, site=backoffice_site)
 class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     form = CustomerForm
@@ -148,10 +167,21 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         {"fields": ["slug", "balance_display", "available_credit_display", "payments_link"]},
     )
 
-    # Staff who only read see the limits as money, in the currency's decimals.
+    # Staff who only read see the limits as money, in the currency's decimals, and each portal
+    # flag as what the customer gets, in words (never the admin's "?" icon for "follow the
+    # portal default", nor a JSON list).
     _read_as_money = {
         "debit_limit": "debit_limit_display",
         "minimum_payment": "minimum_payment_display",
+    }
+    _read_as_words = {
+        "topup_currencies": "topup_currencies_display",
+        "show_balance": "show_balance_display",
+        "show_payments": "show_payments_display",
+        "show_pending_bank_payments": "show_pending_bank_payments_display",
+        "allow_vouchers": "allow_vouchers_display",
+        "follow_default_blocked_methods": "blocked_methods_display",
+        "blocked_methods": "blocked_methods_display",
     }
 
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list[Any]:
@@ -160,15 +190,17 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         fieldsets = [self.account_fieldset, *self.fieldsets]
         if is_admin(request):
             return fieldsets
-        money = self._read_as_money
+        shown = {**self._read_as_money, **self._read_as_words}
         return [
-            (name, {**options, "fields": [money.get(f, f) for f in options["fields"]]})
+            (name, {**options, "fields": list(dict.fromkeys(shown.get(f, f)
+                                                            for f in options["fields"]))})
             for name, options in fieldsets
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
         readonly = ["slug", "balance_display", "available_credit_display", "payments_link"]
         readonly += list(self._read_as_money.values())
+        readonly += list(dict.fromkeys(self._read_as_words.values()))
         return readonly + (["currency"] if obj is not None else [])
 
     # Roles: all staff read; Administrators add and change; nobody deletes a customer.
@@ -202,6 +234,29 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     @admin.display(description=_("available credit"))
     def available_credit_display(self, obj: Customer) -> str:
         return format_money(obj.available_credit, obj.currency)
+
+    @admin.display(description=_("top-up currencies"))
+    def topup_currencies_display(self, obj: Customer) -> str:
+        if obj.topup_currencies:
+            return ", ".join(obj.topup_currencies)
+        return _("%(currency)s only (the account's currency)") % {"currency": obj.currency}
+
+
+    show_balance_display = _flag_display("show_balance", _("show balance"))
+    show_payments_display = _flag_display("show_payments", _("show payments"))
+    show_pending_bank_payments_display = _flag_display(
+        "show_pending_bank_payments", _("show pending bank payments")
+    )
+    allow_vouchers_display = _flag_display("allow_vouchers", _("allow vouchers"))
+
+    @admin.display(description=_("blocked methods"))
+    def blocked_methods_display(self, obj: Customer) -> str:
+        names = dict(PaymentMethod.choices)
+        blocked = ", ".join(str(names.get(m, m)) for m in obj.effective_blocked_methods())
+        blocked = blocked or _("None")
+        if obj.blocked_methods is None:
+            return _("%(blocked)s (the portal default)") % {"blocked": blocked}
+        return blocked
 
     @admin.display(description=_("payments"))
     def payments_link(self, obj: Customer) -> str:

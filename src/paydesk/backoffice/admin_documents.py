@@ -39,12 +39,24 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     date_hierarchy = "issued_at"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    exclude = ["data"]
+    # One document's page: its amounts as money in the currency's decimals (not the stored
+    # "100.0000"), the rate in percent, and its PDF; the code says series, year and number.
+    fields = ["code", "kind", "customer", "payment", "corrects", "issued_at", "net_shown",
+              "tax_shown", "total_shown", "tax_rate_shown", "tax_rule", "pdf"]  # fmt: skip
+    readonly_fields = ["net_shown", "tax_shown", "total_shown", "tax_rate_shown", "pdf"]
     change_list_template = "backoffice/document_change_list.html"
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, doc: Document) -> str:
         return doc.payment.reference
+
+    @admin.display(description=_("net"))
+    def net_shown(self, doc: Document) -> str:
+        return format_money(doc.net, doc.currency)
+
+    @admin.display(description=_("tax rate"))
+    def tax_rate_shown(self, doc: Document) -> str:
+        return f"{doc.tax_rate:.2f} %"  # a Decimal, formatted exactly
 
     @admin.display(description=_("tax"))
     def tax_shown(self, doc: Document) -> str:

@@ -33,7 +33,12 @@ LOG_ROWS = 50
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https", label=_("URL"))
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        label=_("URL"),
+        widget=forms.URLInput(attrs={"class": "vURLField"}),  # the admin's wide URL box
+    )
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
         required=False,

@@ -16,6 +16,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,7 @@ from paydesk.backoffice.filters import (
     CustomerFilter,
     OccurredDateRangeFilter,
     OpenDisputeFilter,
+    RelationFilter,
 )
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
@@ -38,6 +40,7 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.selectors import transfer_amounts
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
+from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
@@ -87,7 +90,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "needs_attention",
         OpenDisputeFilter,
         AwaitingBankFilter,
-        "relation",
+        ("relation", RelationFilter),
         "method",
         OccurredDateRangeFilter,
         CustomerFilter,
@@ -140,11 +143,11 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             _("Gateway"),
             {
                 "fields": [
-                    "gateway",
+                    "gateway_display",
                     "gateway_reference",
                     "gateway_transaction",
                     "linked_payments",
-                    "needs_attention",
+                    "needs_attention_display",
                     "pending_reason",
                     "payment_log",
                 ]
@@ -266,8 +269,23 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         )
 
     @admin.display(description=_("payment fee (reference only)"))
-    def fee_display(self, obj: Payment) -> str | None:
-        return None if obj.fee is None else format_money(obj.fee, obj.customer.currency)
+    def fee_display(self, obj: Payment) -> str:
+        if obj.fee is None:
+            return self.get_empty_value_display()
+        return format_money(obj.fee, obj.customer.currency)
+
+    @admin.display(description=_("gateway"))
+    def gateway_display(self, obj: Payment) -> str:
+        """The gateway by its name ("Bank Transfer"), not its code."""
+        gateway = gateway_for_or_none(obj.gateway) if obj.gateway else None
+        return gateway.display_name if gateway is not None else obj.gateway or "-"
+
+    @admin.display(description=_("needs attention"))
+    def needs_attention_display(self, obj: Payment) -> str:
+        """In words: a red cross icon for "no" read as an alarm."""
+        if obj.needs_attention:
+            return _("Yes: read the payment log below")
+        return _("No")
 
     @admin.display(description=_("payment log"))
     def payment_log(self, obj: Payment) -> str:
@@ -278,7 +296,14 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (e.received_at, e.get_channel_display(), e.event_id, e.result, e.detail)
+                (
+                    # to the second, in the staff zone (not "…16:08:46.984212+00:00")
+                    timezone.localtime(e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    e.get_channel_display(),
+                    e.event_id,
+                    e.result,
+                    e.detail,
+                )
                 for e in entries
             ),
         )
@@ -332,9 +357,9 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         return charge.label
 
     @admin.display(description=_("balance after"))
-    def balance_after_display(self, obj: Payment) -> str | None:
+    def balance_after_display(self, obj: Payment) -> str:
         if obj.balance_after is None:
-            return None
+            return self.get_empty_value_display()
         return format_money(obj.balance_after, obj.customer.currency)
 
 

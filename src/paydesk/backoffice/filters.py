@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer
+from paydesk.ledger.models import PaymentRelation
 from paydesk.methods.in_transit import awaiting_bank_q
 
 
@@ -130,3 +131,14 @@ class AwaitingBankFilter(admin.SimpleListFilter):
         if self.value() == "bank":
             return queryset.filter(awaiting_bank_q())
         return queryset
+
+
+class RelationFilter(admin.ChoicesFieldListFilter):
+    """How a payment follows from an earlier one; a payment that stands alone is named in
+    words, not the "—" its empty choice shows in a row."""
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        for choice in super().choices(changelist):
+            if choice.get("display") == PaymentRelation.NONE.label:
+                choice = {**choice, "display": _("None (a payment of its own)")}
+            yield choice

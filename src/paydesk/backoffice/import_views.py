@@ -39,7 +39,10 @@ SAMPLE_ROWS = 10
 def _text(upload: Any, what: str) -> str:
     if upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError(
-            _("That %(what)s is larger than 2 MiB: import it with `paydesk import-payments`.")
+            _(
+                "That %(what)s is larger than 2 MiB: import it with the command "
+                "paydesk import-payments."
+            )
             % {"what": what}
         )
     try:

@@ -8,11 +8,14 @@ No model can be deleted from here: `delete_selected` is switched off for the who
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import update_wrapper
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from paydesk.accounts.forms import BackofficeAuthenticationForm
@@ -25,6 +28,25 @@ from paydesk.web.client_ip import client_ip
 # (issue 13, finding 10): the staff and portal users are the back office app's own models, so
 # Django would serve them at /backoffice/backoffice/…. The old addresses redirect.
 APP_PATHS = {"backoffice": "users"}
+
+# A read-only yes/no on a page (the admin draws it as a green tick, a red cross or a "?" whose
+# only text is "True"/"False"/"None" in its alt): in words, which read the same to everyone.
+READONLY_ICON = re.compile(
+    r'<div class="readonly"><img src="[^"]*/admin/img/icon-(?:yes|no|unknown)[^"]*\.svg" '
+    r'alt="(True|False|None)"></div>'
+)
+READONLY_WORDS = {"True": "Yes", "False": "No", "None": "Not set"}
+
+
+def readonly_icons_in_words(response: HttpResponse) -> HttpResponse:
+    """A TemplateResponse's post-render step: every read-only yes/no icon becomes its word."""
+    content = response.content.decode(response.charset)
+    words = READONLY_ICON.sub(
+        lambda found: f'<div class="readonly">{READONLY_WORDS[found.group(1)]}</div>', content
+    )
+    if words != content:
+        response.content = words.encode(response.charset)
+    return response
 
 
 def moved_app_redirect(label: str) -> Callable[..., HttpResponse]:
@@ -50,6 +72,18 @@ class BackofficeSite(admin.AdminSite):
     # The tables need the width (issue 13): the home page and the menu bar list every page.
     enable_nav_sidebar = False
     index_template = "backoffice/home.html"
+
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+        """Every page as Django's admin serves it, with read-only yes/no icons in words."""
+        wrapped = super().admin_view(view, cacheable)
+
+        def with_words(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            response = wrapped(request, *args, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.add_post_render_callback(readonly_icons_in_words)
+            return response
+
+        return update_wrapper(with_words, wrapped)
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The home page: the work waiting, then every page grouped by task."""

@@ -3,7 +3,9 @@ choose the default, remove, and check that a method is the customer's own.
 
 Stripe is the record of what a method is (brand, last four, expiry) and which is the default
 (`invoice_settings.default_payment_method`); Paydesk keeps the Stripe Customer's id and the
-SetupIntents it started, and binds a finished setup only through those. Every change is in the
+SetupIntents it started, and binds a finished setup only through those. A card (same number by
+Stripe's fingerprint, same expiry) or IBAN the customer has saved already is not saved twice: the
+copy is detached and the customer told which saved method it is. Every change is in the
 audit log. Gateway calls are made outside database transactions.
 """
 
@@ -45,6 +47,7 @@ class SavedMethod:
     mandate: str = ""  # the mandate's id at Stripe: the back office only
     mandate_reference: str = ""  # the mandate's reference, as the customer's bank shows it
     added: datetime | None = None  # when it was saved to this customer
+    fingerprint: str = ""  # Stripe's: one card number (or IBAN) has one, whatever the method
 
     @property
     def plain_label(self) -> str:
@@ -167,6 +170,9 @@ def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> 
         error = intent.get("last_setup_error")
         message = customer_reason(error) if isinstance(error, dict) else ""
         raise PaydeskError(message or "Stripe has not saved this payment method yet.")
+    twin = _saved_twin(profile.stripe_id, method)
+    if twin is not None:
+        _refuse_twin(setup=setup, user=user, customer=customer, method=method, twin=twin)
     mandate = str(intent.get("mandate") or "")[:120]
     reference = _mandate_reference(mandate)
     with transaction.atomic():
@@ -189,6 +195,52 @@ def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> 
     return locked
 
 
+class AlreadySaved(PaydeskError):
+    """The method just saved is one the customer had saved already: it is not kept twice."""
+
+
+def _saved_twin(stripe_customer: str, method: str) -> SavedMethod | None:
+    """Another of the customer's methods made from the same card (same number by Stripe's
+    fingerprint, same expiry) or the same IBAN as `method`; None when it is new to them. A card
+    renewed with a new expiry is not a twin: it is kept, and the list says both are one number."""
+    vault = StripeVault()
+    new = _saved(vault.payment_method_retrieve(method), default="", setups={})
+    if not new.fingerprint:
+        return None
+    for item in vault.payment_methods_list(stripe_customer, new.type):
+        other = _saved(item, default="", setups={})
+        if (
+            other.id != new.id
+            and item.get("customer") == stripe_customer
+            and other.fingerprint == new.fingerprint
+            and (other.exp_month, other.exp_year) == (new.exp_month, new.exp_year)
+        ):
+            return other
+    return None
+
+
+def _refuse_twin(
+    *, setup: MethodSetup, user: Any, customer: Customer, method: str, twin: SavedMethod
+) -> None:
+    """Take the second copy off the customer at Stripe, close the setup without a method (the
+    saved one stays as it was) and say which saved method it already is."""
+    StripeVault().payment_method_detach(method)
+    with transaction.atomic():
+        locked = MethodSetup.objects.select_for_update().get(pk=setup.pk)
+        if locked.completed_at is None:
+            locked.completed_at = timezone.now()
+            locked.save(update_fields=["completed_at"])
+        audit_record(action="payment_method_save_duplicate", actor=user, obj=locked,
+                     customer_id=customer.pk,
+                     after={"detached": method, "already_saved_as": twin.id})
+    what = "card" if twin.type == MethodType.CARD else "account"
+    raise AlreadySaved(
+        f"This {what} is saved already, as {twin.plain_label}"
+        + (f" (expires {twin.expiry_text})" if twin.expiry_text else "")
+        + ": nothing was added."
+    )
+
+
 def _mandate_reference(mandate: str) -> str:
     """The SEPA mandate's reference from Stripe ('' for no mandate, or when Stripe cannot say
     now: the list asks again later)."""
@@ -206,6 +258,7 @@ def _saved_setups(customer: Customer) -> dict[str, MethodSetup]:
     setups = {
         setup.payment_method: setup
         for setup in MethodSetup.objects.filter(customer=customer, completed_at__isnull=False)
+        .exclude(payment_method="")  # a second copy of a saved method, refused
     }
     for setup in setups.values():
         if setup.mandate and not setup.mandate_reference:
@@ -237,6 +290,7 @@ def _saved(
         mandate=setup.mandate if setup else "",
         mandate_reference=setup.mandate_reference if setup else "",
         added=setup.completed_at if setup else _created(item),
+        fingerprint=str(details.get("fingerprint") or ""),
     )
 
 

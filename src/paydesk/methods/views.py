@@ -8,6 +8,7 @@ A method named in a URL is checked with Stripe to be attached to THIS customer's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from paydesk.gateways.stripe.elements import card_fields_context, card_page_sour
 from paydesk.methods.access import manage_methods_required
 from paydesk.methods.models import MethodSetup, MethodType
 from paydesk.methods.services import (
+    AlreadySaved,
     SavedMethod,
     method_setup_finish,
     method_setup_secret,
@@ -77,15 +79,25 @@ class MethodRow:
         return f"{self.method.plain_label}, {self.details}"
 
 
-def method_details(method: SavedMethod) -> str:
+def method_details(method: SavedMethod, others: Sequence[SavedMethod] = ()) -> str:
     """What tells a method apart: "Visa, expires 12/2029, added Dec. 3, 2026, 7:05 p.m." or
     "mandate reference …, added …" (in the user's time zone); never the mandate's id, which
-    only the back office shows."""
+    only the back office shows. A card also saved with another expiry (renewed, same number)
+    says so: "same card number as the one expiring 12/2029"."""
     parts = []
     if method.brand_text:
         parts.append(method.brand_text)
     if method.expiry_text:
         parts.append(_("expires %(date)s") % {"date": method.expiry_text})
+    twins = [
+        other.expiry_text
+        for other in others
+        if other.id != method.id and other.type == method.type and other.expiry_text
+        and method.fingerprint and other.fingerprint == method.fingerprint
+    ]
+    if twins:
+        parts.append(_("same card number as the one expiring %(date)s")
+                     % {"date": ", ".join(twins)})
     if method.mandate_reference:
         parts.append(_("mandate reference %(ref)s") % {"ref": method.mandate_reference})
     if method.added:
@@ -103,7 +115,7 @@ def method_list(request: HttpRequest, customer: Customer) -> HttpResponse:
         methods = saved_methods_list(customer=customer)
     except GatewayError as error:
         methods, problem = [], error.message
-    rows = [MethodRow(method, method_details(method)) for method in methods]
+    rows = [MethodRow(method, method_details(method, methods)) for method in methods]
     return _page(request, "methods/list.html", {
         "rows": rows, "problem": problem, "types": MethodType.choices,
     })
@@ -138,6 +150,9 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
             method_setup_finish(customer=customer, user=request.user, setup_intent=setup_intent)
         except NotFound as error:
             raise Http404(error.message) from error
+        except AlreadySaved as error:
+            messages.info(request, error.message)
+            return redirect("methods:list")
         except PaydeskError as error:
             problem = error.message
         else:

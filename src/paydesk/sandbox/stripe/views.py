@@ -8,13 +8,14 @@ generic decline, 9995 insufficient funds, 9987 lost, 9979 stolen, 0069 expired, 
 CVC, 0119 processing error, 4242 4242 4242 4241 fails the Luhn check, 3184 and 3220 need 3-D
 Secure, 3178 authenticates and is then declined for insufficient funds.
 
-A PaymentMethod keeps only what Stripe shows of a card (brand, last four, expiry) and the
-behaviour of its test number; never the number, never the CVC.
+A PaymentMethod keeps only what Stripe shows of a card (brand, last four, expiry, the number's
+fingerprint) and the behaviour of its test number; never the number, never the CVC.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -286,6 +287,11 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
         "card": {
             "brand": _brand(digits),
             "last4": digits[-4:],
+            # Stripe's fingerprint: the same for every PaymentMethod made from one card number,
+            # and telling nothing of it (keyed, so the test number cannot be hashed back).
+            "fingerprint": hmac.new(
+                settings.SECRET_KEY.encode(), digits.encode(), hashlib.sha256
+            ).hexdigest()[:16],
             "exp_month": int(exp_month),
             "exp_year": year,
             "funding": "credit",
