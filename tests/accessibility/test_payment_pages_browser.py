@@ -10,8 +10,8 @@ import pytest
 from paydesk.backoffice.services import customer_contacts_set
 from paydesk.banktransfers.services import transfer_complete
 from paydesk.checkout.refunds import payment_refund
-from paydesk.ledger.services import payment_create
 from tests.axe import assert_accessible, violations
+from tests.banktransfers.conftest import transfer
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
 from tests.signin import browser_sign_in
 
@@ -24,16 +24,8 @@ WALK_RULES = {"landmark-unique", "empty-table-header"}
 def _refunded_transfer():
     customer = CustomerFactory(currency="USD")
     finance = StaffFactory(staff_role="finance")
-    pending = payment_create(
-        customer=customer,
-        total="250",
-        description="Bank transfer",
-        status="pending",
-        method="bank_transfer",
-        gateway="bank_transfer",
-    )
     paid = transfer_complete(
-        payment=pending, actor=finance, received_amount="250", received_currency="USD"
+        payment=transfer(customer), actor=finance, received_amount="250", received_currency="USD"
     )
     refund = payment_refund(
         payment=paid, reason="Closed the account", actor=finance, total="100", outside=True
