@@ -24,18 +24,11 @@ from paydesk.notifications.services import (
     outbox_send_due,
 )
 from paydesk.provider.brand import brand_update
+from tests.notifications.test_bank_transfer_instructions import BANK
 from tests.signin import sign_in
 from tests.smtp import free_port, smtp_settings
 
 pytestmark = pytest.mark.django_db
-
-BANK = {
-    "beneficiary_name": "Paydesk Telecom Ltd",
-    "account_number": "GB29 NWBK 6016 1331 9268 19",
-    "bank_name": "Example Bank",
-    "bank_address": "1 Bank Street",
-    "swift": "NWBKGB2L",
-}
 
 
 def transfer_row(customer) -> OutboundEmail:
@@ -64,7 +57,7 @@ def test_the_email_says_the_bank_details_the_customer_was_given(customer, admin_
     )
     assert outbox_send_due() == 1
     (sent,) = mail.outbox
-    assert "GB29 NWBK 6016 1331 9268 19" in sent.body and "DE89" not in sent.body
+    assert "GB33BUKB20201555555555" in sent.body and "DE89" not in sent.body
     assert row.payment.reference in sent.subject
     row.refresh_from_db()
     assert (row.subject, row.body_text) == (sent.subject, sent.body)  # kept for staff and retries
@@ -75,7 +68,7 @@ def test_a_failed_attempt_keeps_the_rendered_message_for_the_retry(customer, set
     smtp_settings(settings, free_port())  # nothing listens: the attempt fails
     assert outbox_send_due() == 0
     row.refresh_from_db()
-    assert row.status == "failed" and "GB29 NWBK" in row.body_text
+    assert row.status == "failed" and "GB33BUKB20201555555555" in row.body_text
     first = (row.subject, row.body_text, row.body_html)
     brand_update(actor=admin_user, name="Renamed Telecom")
     assert email_content(row) == first  # the retry sends what the first attempt rendered
