@@ -46,8 +46,12 @@ def test_contacts_receive_amount_reference_balance_and_date_over_smtp(
 ):
     settings.TIME_ZONE = "Europe/Berlin"  # the provider's time zone
     # Before the top-up below: a completed payment never goes back before the latest one.
-    payment_create(customer=customer, total="100", description="Opening top-up",
-                   at=datetime(2026, 1, 1, tzinfo=UTC))
+    payment_create(
+        customer=customer,
+        total="100",
+        description="Opening top-up",
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     with LoopbackSMTP() as smtp:
         smtp_settings(settings, smtp.port)
         with django_capture_on_commit_callbacks(execute=True):
