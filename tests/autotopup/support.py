@@ -10,6 +10,7 @@ from paydesk.autotopup.consent import terms_checked, topup_enable
 from paydesk.autotopup.models import Topup
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
+from paydesk.notifications.services import email_content
 from tests.online.stripe_support import VISA, save_card
 
 CONTACT = "billing@example.com"
@@ -57,4 +58,8 @@ def topups(customer) -> list[Topup]:
 
 
 def emails(kind: str) -> list[OutboundEmail]:
-    return list(OutboundEmail.objects.filter(kind=kind, to=CONTACT).order_by("pk"))
+    """The contact's rows of this kind, their subject and bodies as the worker renders them."""
+    rows = list(OutboundEmail.objects.filter(kind=kind, to=CONTACT).order_by("pk"))
+    for row in rows:
+        row.subject, row.body_text, row.body_html = email_content(row)
+    return rows

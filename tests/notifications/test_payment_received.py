@@ -16,7 +16,11 @@ from paydesk.accounts.models import Contact
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import EmailStatus, OutboundEmail
-from paydesk.notifications.services import notify_payment_received, outbox_send_due
+from paydesk.notifications.services import (
+    email_content,
+    notify_payment_received,
+    outbox_send_due,
+)
 from tests.smtp import LoopbackSMTP, free_port, smtp_settings
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +46,12 @@ def test_contacts_receive_amount_reference_balance_and_date_over_smtp(
 ):
     settings.TIME_ZONE = "Europe/Berlin"  # the provider's time zone
     # Before the top-up below: a completed payment never goes back before the latest one.
-    payment_create(customer=customer, total="100", description="Opening top-up",
-                   at=datetime(2026, 1, 1, tzinfo=UTC))
+    payment_create(
+        customer=customer,
+        total="100",
+        description="Opening top-up",
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     with LoopbackSMTP() as smtp:
         smtp_settings(settings, smtp.port)
         with django_capture_on_commit_callbacks(execute=True):
@@ -172,9 +180,9 @@ def test_purchases_are_told_as_charges_and_only_completed_payments_are_told(cust
     purchase = payment_create(customer=customer, total="-10", description="DID rental")
     assert notify_payment_received(payment=purchase) == 2
     assert notify_payment_received(payment=purchase) == 0  # told once, however often asked
-    row = OutboundEmail.objects.filter(payment=purchase).first()
-    assert row.subject == f"Charge applied: -$10.00 USD ({purchase.reference})"
-    assert "applied a charge to the account" in row.body_text
+    subject, body_text, _html = email_content(OutboundEmail.objects.filter(payment=purchase)[0])
+    assert subject == f"Charge applied: -$10.00 USD ({purchase.reference})"
+    assert "applied a charge to the account" in body_text
     assert OutboundEmail.objects.filter(status=EmailStatus.QUEUED).count() == 2
 
 

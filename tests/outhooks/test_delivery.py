@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
+from paydesk.notifications.services import email_content
 from paydesk.outhooks.delivery import deliveries_send_due
 from paydesk.outhooks.models import Attempt, Delivery, Endpoint
 from paydesk.outhooks.services import deliveries_resend, endpoint_create, events_replay
@@ -139,7 +140,7 @@ def test_paused_after_a_day_of_failures_with_an_email_to_administrators(hook, cu
     endpoint.refresh_from_db()
     assert endpoint.paused_at is not None and "HTTP 500" in endpoint.pause_reason
     mail = OutboundEmail.objects.get(kind="webhook_paused")
-    assert mail.to == "root@example.com" and receiver.url in mail.body_text
+    assert mail.to == "root@example.com" and receiver.url in email_content(mail)[1]
     tried = Attempt.objects.count()
     assert deliveries_send_due(now=now + timedelta(days=2)) == 0
     assert Attempt.objects.count() == tried  # a paused endpoint is not tried

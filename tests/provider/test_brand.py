@@ -12,7 +12,7 @@ from paydesk.accounts.models import Contact
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
-from paydesk.notifications.services import notify_payment_received
+from paydesk.notifications.services import email_content, notify_payment_received
 from paydesk.provider.brand import BrandInvalid, brand_update, colour_clean, contrast_with_white
 from paydesk.provider.models import Brand
 from tests.provider.conftest import BRAND
@@ -107,10 +107,10 @@ def test_the_brand_reaches_the_portal_and_the_emails(admin_user, portal_user, cu
     notify_payment_received(
         payment=payment_create(customer=customer, total="5", description="Top-up")
     )
-    email = OutboundEmail.objects.get()
-    assert f"/brand/logo/{version}" in email.body_html and "#0b3d2e" in email.body_html
-    assert "Acme Voice Ltd, company 01234567" in email.body_text
-    assert "help@acme.example" in email.body_text and "Acme Voice" in email.body_text
+    _subject, body_text, body_html = email_content(OutboundEmail.objects.get())  # as sent
+    assert f"/brand/logo/{version}" in body_html and "#0b3d2e" in body_html
+    assert "Acme Voice Ltd, company 01234567" in body_text
+    assert "help@acme.example" in body_text and "Acme Voice" in body_text
 
 
 def test_brand_changes_are_audited_and_administrators_only(admin_user, finance_user):

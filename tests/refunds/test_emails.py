@@ -10,6 +10,7 @@ import pytest
 from paydesk.checkout.refunds import payment_refund
 from paydesk.gateways.base import DisputeStage
 from paydesk.notifications.models import EmailKind, OutboundEmail
+from paydesk.notifications.services import email_content
 from tests.factories import CustomerFactory, StaffFactory
 from tests.refunds.conftest import card_payment
 from tests.refunds.test_worked_examples import _dispute
@@ -23,20 +24,24 @@ def test_the_refund_email_says_which_payment_and_account(card_gateway, finance, 
     customer.contacts.create(email="billing@example.com")
     payment = card_payment(customer)
     refund = payment_refund(payment=payment, reason="Unused minutes", actor=finance, total="20")
-    email = OutboundEmail.objects.get(kind=EmailKind.REFUND_ISSUED, payment=refund)
+    _subject, body_text, body_html = email_content(
+        OutboundEmail.objects.get(kind=EmailKind.REFUND_ISSUED, payment=refund)
+    )
     opening = (
         f"Paydesk Telecom has refunded $20.00 USD of payment {payment.reference} "
         "(account: Acme Telecom)."
     )
-    assert opening in email.body_text and opening in email.body_html
-    assert "to the account of" not in email.body_text
+    assert opening in body_text and opening in body_html
+    assert "to the account of" not in body_text
 
 
 def test_the_dispute_email_names_the_method_not_the_gateway_code(card_gateway):
     StaffFactory(staff_role="finance", email="finance@example.com")
     payment = card_payment(CustomerFactory(name="Acme Telecom"))
     _dispute(payment, DisputeStage.OPENED, "evt_d1")
-    email = OutboundEmail.objects.get(kind=EmailKind.DISPUTE_OPENED, to="finance@example.com")
+    _subject, body_text, body_html = email_content(
+        OutboundEmail.objects.get(kind=EmailKind.DISPUTE_OPENED, to="finance@example.com")
+    )
     opening = f"A payer has disputed Credit Card payment {payment.reference} of Acme Telecom."
-    assert opening in email.body_text and opening in email.body_html
-    assert " at card" not in email.body_text
+    assert opening in body_text and opening in body_html
+    assert " at card" not in body_text

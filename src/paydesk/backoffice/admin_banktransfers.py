@@ -24,6 +24,7 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
 from paydesk.banktransfers.models import BankDetails, BankTransfer, TransferProof
 from paydesk.banktransfers.selectors import (
+    INCOMING_TRANSFER,
     TransferAmounts,
     transfer_amounts,
     transfer_approvals,
@@ -101,7 +102,12 @@ class BankTransferAdmin(admin.ModelAdmin):
     """Bank transfers only; their page is the approval desk (nothing is edited as a model form)."""
 
     list_display = [
-        "created_display", "reference", "customer", "total_display", "status_badge", "state"
+        "created_display",
+        "reference",
+        "customer",
+        "total_display",
+        "status_badge",
+        "state",
     ]
     list_display_links = ["reference"]
     list_filter = ["status"]
@@ -117,7 +123,8 @@ class BankTransferAdmin(admin.ModelAdmin):
         css = {"all": ["backoffice/backoffice.css"]}
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).filter(method="bank_transfer")
+        """Transfers coming in: a refund paid back by bank transfer is listed with refunds."""
+        return super().get_queryset(request).filter(INCOMING_TRANSFER)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return TransferAmountsChangeList
@@ -339,9 +346,7 @@ def amount_with_difference(amounts: TransferAmounts) -> str:
     return format_html('{}<br><span class="amount-expected">{}</span>', total, amounts.note)
 
 
-def rate_context(
-    base: str, quote: str, rate: Any, on: Any, *, source: str = ""
-) -> dict[str, str]:
+def rate_context(base: str, quote: str, rate: Any, on: Any, *, source: str = "") -> dict[str, str]:
     """A rate as the transfer page shows it: six significant digits, the exact rate in a title;
     no rate at all when nothing was converted."""
     if base == quote:

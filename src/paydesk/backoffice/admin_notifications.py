@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.notifications.models import OutboundEmail
-from paydesk.notifications.services import outbox_retry
+from paydesk.notifications.services import email_content, outbox_retry
 
 
 @admin.register(OutboundEmail, site=backoffice_site)
@@ -47,13 +47,22 @@ class OutboundEmailAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "last_error",
         "created_at",
         "sent_at",
-        "subject",
-        "body_text",
+        "message_subject",
+        "message_text",
     ]
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, email: OutboundEmail) -> str:
         return email.payment.reference if email.payment_id else "—"
+
+    # A row the worker has not rendered yet holds its template and values: shown as it will be sent.
+    @admin.display(description=_("subject"))
+    def message_subject(self, email: OutboundEmail) -> str:
+        return email_content(email)[0]
+
+    @admin.display(description=_("body text"))
+    def message_text(self, email: OutboundEmail) -> str:
+        return email_content(email)[1]
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return can_move_money(request)

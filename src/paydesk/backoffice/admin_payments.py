@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.accounts.models import PaymentMethod
 from paydesk.backoffice import payment_views, refund_views
 from paydesk.backoffice.admin_banktransfers import (
     TransferAmountsChangeList,
@@ -37,7 +36,11 @@ from paydesk.backoffice.filters import (
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
-from paydesk.banktransfers.selectors import transfer_amounts
+from paydesk.banktransfers.selectors import (
+    INCOMING_TRANSFER,
+    is_incoming_transfer,
+    transfer_amounts,
+)
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
@@ -212,6 +215,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             )
             context["refundable"] = refund_left(payment=payment) > 0
             context["awaiting_bank"] = is_awaiting_bank(payment)
+            context["incoming_transfer"] = is_incoming_transfer(payment)
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(
@@ -258,7 +262,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:
         """The total; a bank transfer credited for another amount says what it expected."""
-        if obj.method == PaymentMethod.BANK_TRANSFER:
+        if is_incoming_transfer(obj):
             return amount_with_difference(transfer_amounts(payment=obj))
         return format_money(obj.total, obj.customer.currency)
 
@@ -366,7 +370,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
     """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers),
     a manual credit through four eyes (paydesk.credits)."""
-    if Payment.objects.filter(pk=pk, method=PaymentMethod.BANK_TRANSFER).exists():
+    if Payment.objects.filter(INCOMING_TRANSFER, pk=pk).exists():
         return transfer_complete_as_expected(payment=pk, actor=actor)
     return staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
 

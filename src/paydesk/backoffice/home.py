@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from paydesk.autotopup.models import TopupSettings
 from paydesk.backoffice.filters import AwaitingBankFilter
+from paydesk.banktransfers.selectors import INCOMING_TRANSFER
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
 from paydesk.notifications.models import EmailStatus, OutboundEmail
@@ -30,7 +31,7 @@ def work_waiting() -> list[WaitingWork]:
     return [
         WaitingWork(
             "Bank transfers to approve",
-            pending.filter(method="bank_transfer").count(),
+            pending.filter(INCOMING_TRANSFER).count(),
             reverse("backoffice:banktransfers_banktransfer_changelist") + "?status__exact=pending",
             "Complete each with the amount actually received, or cancel it.",
         ),
@@ -55,7 +56,7 @@ def work_waiting() -> list[WaitingWork]:
         ),
         WaitingWork(
             "Other pending payments",
-            pending.exclude(method="bank_transfer")
+            pending.exclude(INCOMING_TRANSFER)
             .filter(credit_approval__isnull=True)
             .exclude(awaiting_bank_q())
             .count(),
@@ -79,20 +80,39 @@ def work_waiting() -> list[WaitingWork]:
 
 # Task → the models on it, in the order shown ("app_label.model_name").
 TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Payments", (
-        "ledger.payment", "banktransfers.banktransfer", "credits.creditawaitingapproval",
-        "checkout.paymentlogentry", "checkout.quote",
-    )),
-    ("Customers", (
-        "accounts.customer", "backoffice.portaluser", "autotopup.topupsettings",
-        "autotopup.topup",
-    )),
+    (
+        "Payments",
+        (
+            "ledger.payment",
+            "banktransfers.banktransfer",
+            "credits.creditawaitingapproval",
+            "checkout.paymentlogentry",
+            "checkout.quote",
+        ),
+    ),
+    (
+        "Customers",
+        (
+            "accounts.customer",
+            "backoffice.portaluser",
+            "autotopup.topupsettings",
+            "autotopup.topup",
+        ),
+    ),
     ("Vouchers", ("vouchers.voucherbatch", "vouchers.voucher")),
-    ("Settings", (
-        "checkout.methodconfig", "provider.gatewaysecret", "provider.brand",
-        "banktransfers.bankdetails", "fx.exchangerate", "accounts.portaldefaults",
-        "backoffice.staffuser", "outhooks.endpoint",
-    )),
+    (
+        "Settings",
+        (
+            "checkout.methodconfig",
+            "provider.gatewaysecret",
+            "provider.brand",
+            "banktransfers.bankdetails",
+            "fx.exchangerate",
+            "accounts.portaldefaults",
+            "backoffice.staffuser",
+            "outhooks.endpoint",
+        ),
+    ),
     ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
 )
 

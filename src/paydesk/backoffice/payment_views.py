@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.backoffice.admin_base import guarded_object
 from paydesk.backoffice.exports import staff_payments_csv
@@ -34,6 +33,7 @@ from paydesk.backoffice.forms import (
     new_form_token,
 )
 from paydesk.backoffice.roles import can_move_money
+from paydesk.banktransfers.selectors import is_incoming_transfer
 from paydesk.checkout.services import online_gateway_for, payment_status_refresh
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
@@ -204,7 +204,7 @@ def payment_complete_one(
     payment = _pending_or_redirect(model_admin, request, object_id)
     if isinstance(payment, HttpResponse):
         return payment
-    if payment.method == PaymentMethod.BANK_TRANSFER:
+    if is_incoming_transfer(payment):
         # Bank transfers complete with the amount received, under the two-person rule (§6).
         return HttpResponseRedirect(
             reverse("backoffice:banktransfers_banktransfer_change", args=[payment.pk])

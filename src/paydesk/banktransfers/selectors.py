@@ -10,14 +10,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.banktransfers.errors import TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
 from paydesk.fastsql import first_row
 from paydesk.fx.selectors import Rate, convert
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import MONEY_BACK, Payment, PaymentStatus
 from paydesk.money import (
     currency_exponent,
     decimal_places,
@@ -26,6 +26,16 @@ from paydesk.money import (
     to_decimal,
 )
 from paydesk.references import canonical_payment_reference
+
+# A bank transfer coming IN: the approval and proof workflow is for these only. A refund or a
+# chargeback of a bank transfer keeps its method but is money going back (recorded as made
+# outside Paydesk, docs/refunds.md): it is shown with refunds, never expected or approved here.
+INCOMING_TRANSFER = Q(method=PaymentMethod.BANK_TRANSFER) & ~Q(relation__in=MONEY_BACK)
+
+
+def is_incoming_transfer(payment: Payment) -> bool:
+    """Whether `payment` is a bank transfer coming in (INCOMING_TRANSFER, for one row)."""
+    return payment.method == PaymentMethod.BANK_TRANSFER and payment.relation not in MONEY_BACK
 
 
 def bank_details_current() -> BankDetails | None:
@@ -45,7 +55,7 @@ def transfer_for_customer(*, customer: Customer, reference: str) -> Payment | No
         return None
     return (
         Payment.objects.select_related("customer")
-        .filter(customer=customer, reference=canonical, method=PaymentMethod.BANK_TRANSFER)
+        .filter(INCOMING_TRANSFER, customer=customer, reference=canonical)
         .first()
     )
 
@@ -118,7 +128,7 @@ EXPECTED_ATTRIBUTE = "transfer_expected"
 def transfers_expected_attach(payments: Iterable[Payment]) -> None:
     """Give each bank transfer among `payments` (a list page) the amount it expected, in one
     query, so that transfer_amounts reads it without a query a row."""
-    transfers = {p.pk: p for p in payments if p.method == PaymentMethod.BANK_TRANSFER}
+    transfers = {p.pk: p for p in payments if is_incoming_transfer(p)}
     for payment in transfers.values():
         setattr(payment, EXPECTED_ATTRIBUTE, None)
     rows = (

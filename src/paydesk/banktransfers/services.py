@@ -33,7 +33,12 @@ from paydesk.audit.services import audit_record, audited_update
 from paydesk.banktransfers.errors import ApprovalRefused, ProofRefused, TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
 from paydesk.banktransfers.proofs import HEADER_BYTES, proof_discard, proof_kind, proof_store
-from paydesk.banktransfers.selectors import Receipt, transfer_receipt
+from paydesk.banktransfers.selectors import (
+    INCOMING_TRANSFER,
+    Receipt,
+    is_incoming_transfer,
+    transfer_receipt,
+)
 from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
@@ -87,7 +92,7 @@ def _pending_transfer_of(payment: Payment, user: Any, *, action: str) -> Payment
         user is None
         or not getattr(user, "is_portal_user", False)
         or payment.customer_id != user.customer_id
-        or payment.method != PaymentMethod.BANK_TRANSFER
+        or not is_incoming_transfer(payment)
     ):
         raise TransferError("No such bank transfer.")
     if not user.can_make_payments:
@@ -232,6 +237,11 @@ def transfer_complete(
         )
         if locked.method != PaymentMethod.BANK_TRANSFER:
             raise TransferError(f"Payment {locked.reference} is not a bank transfer.")
+        if not is_incoming_transfer(locked):
+            raise TransferError(
+                f"{locked.get_relation_display()} {locked.reference} is money going back, not a "
+                "transfer coming in: it is not approved as a bank transfer."
+            )
         if locked.status != PaymentStatus.PENDING:
             raise InvalidTransition(
                 f"Transfer {locked.reference} is {locked.get_status_display().lower()}: "
@@ -339,8 +349,8 @@ def transfers_expire(*, now: datetime | None = None) -> int:
     reason = f"Expired: no transfer received within {days} days"
     candidates = (
         Payment.objects.filter(
+            INCOMING_TRANSFER,
             status=PaymentStatus.PENDING,
-            method=PaymentMethod.BANK_TRANSFER,
             created_at__lt=cutoff,
             approvals__isnull=True,
         )

@@ -1,8 +1,14 @@
 """The email outbox: every message Paydesk sends is first a row here, written in the same
 database transaction as the money change it tells about, and sent after that transaction commits.
 
-A row never holds a secret: `last_error` keeps the failure's type and text, scrubbed of the SMTP
-password. Rows are sent by paydesk.notifications.services only, never from a model method.
+A row is written with the template and the plain values it is drawn from (`template`,
+`context`); the worker renders subject and bodies at the first attempt, stores them on the row and
+sends them, so every attempt sends the same message. Rows queued before that (subject and bodies
+written by the request, no template) are sent as they are.
+
+A row never holds a secret: `context` holds what the message says and nothing else, and
+`last_error` keeps the failure's type and text, scrubbed of the SMTP password. Rows are sent by
+paydesk.notifications.services only, never from a model method.
 """
 
 from __future__ import annotations
@@ -37,9 +43,14 @@ class OutboundEmail(models.Model):
     """
 
     to = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
+    # Empty until the worker renders `template` with `context` (rows written since issue 18).
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    # `<template>_subject.txt`, `.txt`, `.html`; empty on rows rendered by the request.
+    template = models.CharField(max_length=100, blank=True)
+    # The values the message says, as the request knew them (JSON: strings, numbers, lists).
+    context = models.JSONField(null=True, blank=True)
     kind = models.CharField(max_length=40, choices=EmailKind.choices)
     payment = models.ForeignKey(
         "ledger.Payment",

@@ -3,9 +3,12 @@
 `notify_*` must be called inside the transaction that moves the money: the outbox rows commit or
 roll back with it. Nothing is sent from the request that wrote them: the worker's `email-outbox`
 job (`outbox_send_due`, every few seconds) delivers them, so a top-up request never waits for
-an SMTP server (issue 18). A delivery failure is logged, recorded on the row and retried with a
-doubling delay; it never undoes a payment. Messages carry the public description only, never
-the staff comment, and never a secret.
+an SMTP server (issue 18). Nor does the request render them: a row holds its template and the
+plain values the message says, as the request knew them (the amount, reference and bank details
+the API answer gave); the worker renders them, with the provider's brand, at the first attempt.
+A delivery failure is logged, recorded on the row and retried with a doubling delay; it never
+undoes a payment. Messages carry the public description only, never the staff comment, and
+never a secret.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -130,7 +133,10 @@ def notify_dispute_opened(*, dispute: Any) -> int:
         else format_money(payment.total, customer.currency)
     )
     if OutboundEmail.objects.filter(
-        payment=payment, kind=EmailKind.DISPUTE_OPENED, body_text__contains=dispute.dispute_id
+        Q(context__dispute_id=dispute.dispute_id)
+        | Q(template="", body_text__contains=dispute.dispute_id),  # rows rendered by the request
+        payment=payment,
+        kind=EmailKind.DISPUTE_OPENED,
     ).exists():
         return 0
     recipients = User.objects.filter(
@@ -307,28 +313,32 @@ def _enqueue(
     template: str,
     context: dict[str, object],
 ) -> int:
+    """Write one row per recipient with `template` and `context` (plain JSON values: a value
+    JSON cannot hold fails here, in the request's transaction); the worker renders them."""
     unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
     if not unique:
         return 0
-    context = {**context, **brand_email_context()}  # the provider's name, logo, colour, footer
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        body_text = render_to_string(f"{template}.txt", context)
-        body_html = render_to_string(f"{template}.html", context)
     rows = [
         row_insert(
-            OutboundEmail(
-                to=email,
-                subject=subject[:300],
-                body_text=body_text,
-                body_html=body_html,
-                kind=kind,
-                payment=payment,
-            )
+            OutboundEmail(to=email, template=template, context=context, kind=kind, payment=payment)
         )
         for email in unique
     ]
     return len(rows)
+
+
+def email_content(row: OutboundEmail) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of an outbox row, as the worker sends it: a row not rendered yet
+    drawn from its template and context with the provider's current brand (name, logo, colour,
+    footer), in the site language; a rendered row (or one queued before issue 18) as stored."""
+    if not row.template or row.body_text:
+        return row.subject, row.body_text, row.body_html
+    context = {**(row.context or {}), **brand_email_context()}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{row.template}_subject.txt", context).split())
+        body_text = render_to_string(f"{row.template}.txt", context)
+        body_html = render_to_string(f"{row.template}.html", context)
+    return subject[:300], body_text, body_html
 
 
 def _deliver_due(email_ids: list[int], *, now: datetime) -> int:
@@ -364,17 +374,29 @@ def message_id(row: OutboundEmail) -> str:
     return f"<paydesk-email-{row.pk}.{int(row.created_at.timestamp())}@{domain}>"
 
 
-def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
-    message = EmailMultiAlternatives(
-        subject=row.subject,
-        body=row.body_text,
-        to=[row.to],
-        connection=connection,
-        headers={"Message-ID": message_id(row)},
+def _render_once(row: OutboundEmail) -> None:
+    """Render a row not rendered yet and store the result on it: every later attempt (a retry,
+    a sender killed after the SMTP server's 250) sends the same message, and staff read it."""
+    if not row.template or row.body_text:
+        return
+    row.subject, row.body_text, row.body_html = email_content(row)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        subject=row.subject, body_text=row.body_text, body_html=row.body_html
     )
-    if row.body_html:
-        message.attach_alternative(row.body_html, "text/html")
+
+
+def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
     try:
+        _render_once(row)  # a template that fails to render is a failed attempt, retried
+        message = EmailMultiAlternatives(
+            subject=row.subject,
+            body=row.body_text,
+            to=[row.to],
+            connection=connection,
+            headers={"Message-ID": message_id(row)},
+        )
+        if row.body_html:
+            message.attach_alternative(row.body_html, "text/html")
         for name, content, mimetype in email_attachments(row):
             message.attach(name, content, mimetype)
         message.send()

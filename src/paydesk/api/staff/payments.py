@@ -26,6 +26,7 @@ from paydesk.api.schemas import (
     staff_payment_out,
 )
 from paydesk.api.staff.common import staff_caller, staff_customer, staff_payment
+from paydesk.banktransfers.selectors import is_incoming_transfer
 from paydesk.banktransfers.services import transfer_complete
 from paydesk.credits.selectors import credits_awaiting_approval
 from paydesk.credits.services import (
@@ -159,7 +160,7 @@ def staff_payment_complete(
     caller = staff_caller(request, write=True)
     payment = staff_payment(reference)
     payload = payload or CompleteIn()
-    if payment.method == PaymentMethod.BANK_TRANSFER:
+    if is_incoming_transfer(payment):
         done = transfer_complete(
             payment=payment.pk,
             actor=caller.user,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod
+from paydesk.banktransfers.selectors import is_incoming_transfer
 from paydesk.banktransfers.services import transfer_complete
 from paydesk.checkout.refunds import payment_refund
 from paydesk.cli.base import (
@@ -194,7 +195,7 @@ class Command(PaydeskCommand):
     def complete(self, options: dict[str, Any]) -> None:
         payment = payment_lookup(options["payment"])
         actor = staff_lookup(options["actor"])
-        if payment.method == PaymentMethod.BANK_TRANSFER:
+        if is_incoming_transfer(payment):
             # The bank-transfer rules (Finance only, nobody approves their own, two people
             # above the threshold) hold on the command line too.
             if actor is None:

@@ -1,0 +1,67 @@
+"""axe-core on a bank transfer's payment page (back office and portal) with a refund paid back
+by bank transfer, and on the back office's customer page with its billing contacts: no blocking
+violation, and none of the lesser rules a UI walk found there (two landmarks of one name, a table
+header without text)."""
+
+from __future__ import annotations
+
+import pytest
+
+from paydesk.backoffice.services import customer_contacts_set
+from paydesk.banktransfers.services import transfer_complete
+from paydesk.checkout.refunds import payment_refund
+from tests.axe import assert_accessible, violations
+from tests.banktransfers.conftest import transfer
+from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
+from tests.signin import browser_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ALL_IMPACTS = ("critical", "serious", "moderate", "minor")
+WALK_RULES = {"landmark-unique", "empty-table-header"}
+
+
+def _refunded_transfer():
+    customer = CustomerFactory(currency="USD")
+    finance = StaffFactory(staff_role="finance")
+    paid = transfer_complete(
+        payment=transfer(customer), actor=finance, received_amount="250", received_currency="USD"
+    )
+    refund = payment_refund(
+        payment=paid, reason="Closed the account", actor=finance, total="100", outside=True
+    )
+    return finance, paid, refund
+
+
+def _assert_clean(page, what: str) -> None:
+    assert_accessible(page, what)
+    found = [v for v in violations(page, impacts=ALL_IMPACTS) if v["id"] in WALK_RULES]
+    assert found == [], f"{what}: {found}"
+
+
+def test_the_back_office_payment_and_customer_pages(live_server, page):
+    finance, paid, refund = _refunded_transfer()
+    customer_contacts_set(
+        customer=paid.customer,
+        emails=["billing@acme.example", "ops@acme.example"],
+        actor=StaffFactory(staff_role="admin"),
+    )
+    page.set_viewport_size({"width": 1366, "height": 900})
+    browser_sign_in(page, live_server.url, finance)
+    for payment in (paid, refund):
+        page.goto(f"{live_server.url}/backoffice/ledger/payment/{payment.pk}/change/")
+        assert payment.reference in page.content()
+        _assert_clean(page, f"the back office's page of {payment.reference}")
+    page.goto(f"{live_server.url}/backoffice/accounts/customer/{paid.customer_id}/change/")
+    assert page.locator(".backoffice-contacts table").count() == 1
+    _assert_clean(page, "the back office's customer page")
+
+
+def test_the_portal_payment_page(live_server, page):
+    _finance, paid, refund = _refunded_transfer()
+    user = PortalUserFactory(customer=paid.customer)
+    browser_sign_in(page, live_server.url, user, path="/accounts/login/")
+    for payment in (paid, refund):
+        page.goto(f"{live_server.url}/payments/{payment.reference}/")
+        assert payment.reference in page.content()
+        _assert_clean(page, f"the portal's page of {payment.reference}")
