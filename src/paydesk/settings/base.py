@@ -52,14 +52,12 @@ def database_config(url: str | None, default_sqlite: Path) -> dict:
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True
-        # Server-side binding lets psycopg prepare a statement run 5 times on a connection:
-        # PostgreSQL then parses and plans it once, not on every request (issue 18, bench P5).
-        # PAYDESK_PG_PREPARED=0 (PgBouncer older than 1.21 in transaction mode): neither.
-        config["OPTIONS"] = (
-            {"server_side_binding": True, "prepare_threshold": 5}
-            if env_bool("PAYDESK_PG_PREPARED", True)
-            else {"prepare_threshold": None}
-        )
+        # Django's cursors bind parameters client-side and never prepare; this only lets the
+        # ledger's own server-side cursor prepare its two hot statements (PAYDESK_PG_PREPARED).
+        # Server-side binding for every query was tried (issue 18): PostgreSQL's generic plan
+        # for the prepared Payments page query made it 3x slower at 100 k payments (bench P3),
+        # and the top-up's app CPU rose by what PostgreSQL's fell (docs/decisions.md).
+        config["OPTIONS"] = {"prepare_threshold": 5}
     return config
 
 
