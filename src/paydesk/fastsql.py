@@ -102,7 +102,9 @@ def column_values(
     return [_converted(row, converters)[index] for row in rows]
 
 
-def _insert(model: type[models.Model]) -> tuple[str, list[Any]]:
+def insert_statement(model: type[models.Model]) -> tuple[str, list[Any]]:
+    """The INSERT of a new `model` row (every concrete column but the primary key, which it
+    returns), and those fields in order: built once per model and database vendor."""
     cache_key = (model, connection.vendor)
     cached = _INSERTS.get(cache_key)
     if cached is None:
@@ -122,7 +124,7 @@ def row_insert(instance: M) -> M:
     """INSERT `instance` (not saved yet, its primary key automatic) as
     `save(force_insert=True)` would, from a statement compiled once; returns it saved."""
     model = type(instance)
-    sql, fields = _insert(model)
+    sql, fields = insert_statement(model)
     if instance.pk is not None or any(
         hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields
     ):

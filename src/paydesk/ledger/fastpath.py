@@ -23,7 +23,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection, models
 
-from paydesk.fastsql import inserted, pre_save_send
+from paydesk.fastsql import insert_statement, inserted, pre_save_send
 from paydesk.ledger.models import Payment
 
 
@@ -56,13 +56,7 @@ _INSERT_STATEMENTS: dict[str, tuple[str, list[tuple[Any, str]]]] = {}
 def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
     cached = _INSERT_STATEMENTS.get(connection.vendor)
     if cached is None:
-        meta = Payment._meta
-        qn = connection.ops.quote_name
-        fields = [f for f in meta.concrete_fields if not f.primary_key]
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(meta.pk.column)}"
-        )
+        sql, fields = insert_statement(Payment)
         kinds = [
             "text"
             if isinstance(f, models.CharField | models.TextField)
