@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,14 +20,25 @@ from paydesk.sandbox.models import CASE_SWITCHES, SandboxWebhook, Switches
 from tests.checkout.conftest import method_configs, rates  # noqa: F401 (fixtures)
 from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory
 
+# A client's timeout while the sandbox answers: generous, because the live server shares two
+# cores with the other database's test run in CI (a 2 s timeout failed an ordinary call there).
+# With the `timeout` fault on, 2 s: the sandbox then answers only after the timeout + 1 s.
+ANSWERING_TIMEOUT = 20
+FAULT_TIMEOUT = 2
+
 
 @dataclass
 class Sandbox:
     url: str  # the live server: Paydesk at /, the sandbox at /sandbox/
+    settings: Any  # pytest-django's settings fixture
 
     def switch(self, *, webhooks: str = "normal", fault: str = "none", only: str = "") -> None:
         """Webhooks normal | twice | late | out_of_order | none; API fault none | timeout |
-        error_500 | garbage, for every gateway or `only` one."""
+        error_500 | garbage, for every gateway or `only` one. A client made while the timeout
+        fault is on waits 2 s."""
+        self.settings.PAYDESK_GATEWAY_TIMEOUT = (
+            FAULT_TIMEOUT if fault == "timeout" else ANSWERING_TIMEOUT
+        )
         Switches.objects.update_or_create(
             pk=1, defaults={"webhook_mode": webhooks, "api_fault": fault, "fault_gateway": only}
         )
@@ -49,7 +61,7 @@ def sandbox(live_server, settings) -> Sandbox:
     """The live server with the sandbox's switches as a fresh sandbox has them (every
     behaviour switch off)."""
     settings.PAYDESK_PUBLIC_URL = live_server.url
-    settings.PAYDESK_GATEWAY_TIMEOUT = 2  # the `timeout` switch answers after this
+    settings.PAYDESK_GATEWAY_TIMEOUT = ANSWERING_TIMEOUT
     Switches.objects.update_or_create(
         pk=1,
         defaults={
@@ -59,7 +71,7 @@ def sandbox(live_server, settings) -> Sandbox:
             **dict.fromkeys(CASE_SWITCHES, False),
         },
     )
-    return Sandbox(url=live_server.url)
+    return Sandbox(url=live_server.url, settings=settings)
 
 
 @pytest.fixture
