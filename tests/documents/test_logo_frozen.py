@@ -89,7 +89,9 @@ def test_an_svg_logo_is_kept_too_and_a_credit_note_draws_its_invoices_logo(admin
 
     assert drawn_paths(document_pdf(invoice_of(paid))) == 1  # the green SVG path
     assert drawn_images(document_pdf(invoice_of(paid))) == []
-    refund_settle(refund=refund_create(original=paid, total="5.00", reason="Unused"), completed=True)
+    refund_settle(
+        refund=refund_create(original=paid, total="5.00", reason="Unused"), completed=True
+    )
     credit_note = Document.objects.get(kind=DocumentKind.CREDIT_NOTE)
     assert credit_note.data["seller"]["logo"] == invoice_of(paid).data["seller"]["logo"]
     assert drawn_paths(document_pdf(credit_note)) == 1
