@@ -115,9 +115,10 @@ def sheet_with(logo: bytes) -> Sheet:
         b'<image href="http://169.254.169.254/latest/meta-data" width="10" height="10"/></svg>',
         # Nothing says how large it is.
         b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0 H4 V4 Z"/></svg>',
-        # Text fpdf2's core fonts cannot draw (it raises half-way through).
+        # Text that needs shaping, which fpdf2's SVG text does not do (refused before
+        # anything is drawn, the path before it included).
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20">'
-        '<path d="M0 0 H4 V4 Z"/><text x="0" y="15">Телеком</text></svg>'.encode(),
+        '<path d="M0 0 H4 V4 Z"/><text x="0" y="15">नमस्ते टेलीकॉम</text></svg>'.encode(),
         # A PNG that is not one past its signature.
         b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
     ],
@@ -127,3 +128,39 @@ def test_the_renderer_prints_the_name_when_a_logo_cannot_be_drawn_safely(svg):
     assert "Carrier Brand" in first_page(pdf).extract_text()
     assert "/XObject" not in first_page(pdf)["/Resources"]
     assert " re " not in first_page(pdf).get_contents().get_data().decode("latin-1")
+
+
+def text_logo(words: str) -> bytes:
+    # Bold Arial, as a drawing program would write it: drawn in the document's Noto Regular.
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 20">'
+        '<g style="font-family: Arial, sans-serif; font-weight: bold">'
+        f'<path d="M0 0 H4 V4 Z" fill="#12ab34"/><text x="8" y="15" font-size="12">{words}</text>'
+        "</g></svg>"
+    ).encode()
+
+
+def page_fonts(pdf: bytes) -> list[str]:
+    fonts = first_page(pdf)["/Resources"]["/Font"].values()
+    return sorted(str(font.get_object()["/BaseFont"]) for font in fonts)
+
+
+@pytest.mark.parametrize("words", ["Łódź Telecom", "Καλημέρα", "Телеком", "東京テレコム"])
+def test_text_in_an_svg_logo_is_drawn_in_the_documents_own_fonts(words):
+    pdf = render(sheet_with(svg_for_drawing(text_logo(words))))
+    # PDFium reads the CJK collection's two-byte codes cleanly (pypdf puts NULs between them).
+    drawn = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    assert drawn.startswith(words)  # the logo's words, where the name would be
+    assert "Carrier Brand" not in drawn
+    assert drawn_paths(pdf) == 1  # and the rest of the logo
+    assert not any("Helvetica" in font for font in page_fonts(pdf))  # no core font at all
+    assert all("Noto" in font for font in page_fonts(pdf))
+
+
+def test_an_invoice_with_a_text_logo_draws_its_words(admin_user):
+    brand_update(actor=admin_user, name="Carrier Brand", logo=text_logo("Łódź Telecom"),
+                 logo_name="logo.svg")  # fmt: skip
+    invoicing_on()
+    pdf = document_pdf(Document.objects.get(payment=topup(billed_customer(), total="10.00")))
+    assert first_page(pdf).extract_text().startswith("Łódź Telecom")
+    assert drawn_paths(pdf) == 1

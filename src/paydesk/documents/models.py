@@ -1,7 +1,8 @@
 """Invoices and credit notes (receipts are drawn from the payment itself, never stored).
 
 An issued document is a frozen record: its number, its amounts and a snapshot of the seller and
-the buyer as they were at issue (`data`). The database refuses any UPDATE or DELETE of it and
+the buyer as they were at issue (`data`; the seller's logo as the sha256 of a kept
+provider.models.BrandLogo). The database refuses any UPDATE or DELETE of it and
 any number that is not the next one of its series and year (guards.py); a mistake is corrected
 by a credit note. The PDF is drawn from the frozen record on each download.
 """
@@ -135,7 +136,7 @@ class Document(models.Model):
     gross = AmountField()
     tax_rate = PercentField()  # percent; an integer of basis points in the database
     tax_rule = models.CharField(max_length=20, choices=TaxRule.choices)
-    data = models.JSONField(default=dict)  # seller, buyer, method, lines: frozen at issue
+    data = models.JSONField(default=dict)  # seller (with its logo's hash), buyer, lines: frozen
 
     class Meta:
         ordering = ["-issued_at", "-id"]

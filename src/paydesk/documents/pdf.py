@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from xml.etree.ElementTree import tostring
 
 import fontpkg_noto_sans
 import fontpkg_noto_sans_devanagari
 import noto_cjk_sans_otc
+from defusedxml.ElementTree import fromstring
 from fontTools import version as fonttools_version
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
@@ -155,12 +157,15 @@ LOGO_SVG_LIMITS = SVGLimits(max_use_depth=8, max_resolved_elements=20_000)
 
 def _logo(pdf: FPDF, logo: bytes, brand: str) -> bool:
     """Draw the logo at the top left, 12 mm high (narrower when it would be wider than the
-    left half): a PNG as a raster image, an SVG as vector paths. A logo fpdf2 or Pillow cannot
-    draw (an SVG without a size or viewBox, over the limits, reaching outside itself, with
-    text its core fonts lack; a broken PNG) leaves nothing on the page: False, and the brand
-    name is printed instead. A PNG fails, if at all, when it is read, before anything is drawn;
-    an SVG can fail half-way through drawing, so it is drawn on a scratch page first."""
+    left half): a PNG as a raster image, an SVG as vector paths, its text in the document's
+    own fonts (_svg_text_in_document_fonts). A logo fpdf2 or Pillow cannot draw (an SVG
+    without a size or viewBox, over the limits, reaching outside itself, with text that needs
+    shaping; a broken PNG) leaves nothing on the page: False, and the brand name is printed
+    instead. A PNG fails, if at all, when it is read, before anything is drawn; an SVG can fail
+    half-way through drawing, so it is drawn on a scratch page first."""
     try:
+        if not logo.startswith(PNG_SIGNATURE) and b"text" in logo:
+            logo = _svg_text_in_document_fonts(pdf, logo)
         box = _logo_box(pdf, logo, brand)
     except Exception as exc:  # whatever the libraries raise: nothing is on the page yet
         log.warning("documents: the brand's logo cannot be drawn (%r); printing the name", exc)
@@ -177,6 +182,10 @@ def _logo_box(pdf: FPDF, logo: bytes, brand: str) -> tuple[float, float] | None:
     drawing it finds it."""
     svg = not logo.startswith(PNG_SIGNATURE)
     scratch = FPDF(format="A4", unit="mm") if svg else None
+    if scratch is not None:
+        # The document's fonts, as loaded (loading the CJK collection again would cost half a
+        # second): the scratch page only ever draws the glyphs the page itself will.
+        scratch.fonts.update(pdf.fonts)
     _name, _data, info = preload_image(
         (scratch or pdf).image_cache, _logo_source(logo),
         resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
@@ -190,6 +199,39 @@ def _logo_box(pdf: FPDF, logo: bytes, brand: str) -> tuple[float, float] | None:
         scratch.add_page()
         _logo_draw(scratch, logo, brand, w, h)
     return w, h
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+_SVG_TEXT = (f"{SVG_NS}text", f"{SVG_NS}tspan")
+
+
+def _svg_text_in_document_fonts(pdf: FPDF, svg: bytes) -> bytes:
+    """A checked SVG (provider.brand.svg_for_drawing) whose `<text>` and `<tspan>` are drawn
+    in the document's embedded Noto fonts rather than fpdf2's core fonts (Latin-1 only): each
+    gets an inline style naming the document's font family (fpdf2 resolves a family it has
+    registered before its core fonts and their aliases; an inline style outranks inherited and
+    attribute values) at its Regular weight and upright, as the page's own text is drawn.
+    Text with Chinese, Japanese or Korean letters is drawn in the CJK font (added to the
+    document if its other text did not need it). fpdf2 draws SVG text unshaped, one font per
+    run and with no fallback font, so Devanagari, which needs HarfBuzz's shaping, is refused
+    (ValueError: the name is printed instead, shaped); a letter no Noto font here covers
+    prints as an empty box, as it would in the page's own text."""
+    root = fromstring(svg, forbid_dtd=True)
+    for text in root.iter(f"{SVG_NS}text"):
+        letters = "".join(text.itertext())
+        if _DEVANAGARI_TEXT.search(letters):
+            raise ValueError("an SVG logo's Devanagari text would be drawn unshaped")
+        family = SANS
+        if _CJK_TEXT.search(letters):
+            family = CJK
+            if CJK.lower() not in pdf.fonts:
+                pdf.add_font(CJK, fname=font_paths()[CJK])
+        for element in text.iter():
+            if element.tag in _SVG_TEXT:
+                style = element.get("style", "").rstrip().rstrip(";")
+                ours = f"font-family: {family}; font-weight: normal; font-style: normal"
+                element.set("style", f"{style}; {ours}" if style else ours)
+    return tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _logo_source(logo: bytes) -> bytes | io.BytesIO:

@@ -4,23 +4,33 @@ office's *Brand*); the legal details what the brand lacks, in the invoicing sett
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from paydesk.accounts.models import BillingProfile, Customer
 from paydesk.accounts.taxids import country_names
 from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
 from paydesk.provider.brand import brand_current, svg_for_drawing
-from paydesk.provider.models import Brand, LogoType
+from paydesk.provider.models import Brand, BrandLogo, LogoType
+
+log = logging.getLogger(__name__)
 
 
 def provider_details() -> dict[str, Any]:
-    """Seller: trading name (the brand's, else PAYDESK_PROVIDER_NAME), legal name, address
-    lines, country, tax id and the standard tax rate (a string, percent) from the invoicing
-    settings."""
+    """Seller: trading name (the brand's, else PAYDESK_PROVIDER_NAME), its logo's sha256 ("" for
+    none), legal name, address lines, country, tax id and the standard tax rate (a string,
+    percent) from the invoicing settings. A brand row written around brand_update, with a logo
+    but no hash, gives no "logo" at all: its documents draw the current logo, as those issued
+    before logos were kept do (document_logo)."""
     current = InvoicingSettings.current()
-    name = brand_current().name
+    brand = brand_current()
+    name = brand.name
+    logo: dict[str, str] = {}
+    if brand.logo_sha256 or not brand.has_logo:
+        logo["logo"] = brand.logo_sha256
     return {
         "name": name,
+        **logo,
         "legal_name": current.legal_name or name,
         "address": [line.strip() for line in current.address.splitlines() if line.strip()],
         "country": current.country.upper(),
@@ -36,12 +46,32 @@ def provider_logo() -> bytes | None:
     written back from the checked tree (provider.brand.svg_for_drawing), so an SVG the check
     refuses never reaches the PDF renderer."""
     row = Brand.objects.filter(pk=1).values_list("logo", "logo_type").first()
-    if row is None or not row[0]:
+    return _drawable(*row) if row is not None else None
+
+
+def document_logo(seller: dict[str, Any]) -> bytes | None:
+    """The logo an issued invoice or credit note is drawn with, as provider_logo gives it: the
+    one it was issued with (its seller's "logo", a BrandLogo's sha256; "" when the brand had
+    none: the trading name is printed); a document issued before logos were kept (no "logo")
+    draws the brand's current one."""
+    if "logo" not in seller:
+        return provider_logo()
+    if not seller["logo"]:
         return None
-    if row[1] == LogoType.PNG:
-        return bytes(row[0])
-    if row[1] == LogoType.SVG:
-        return svg_for_drawing(bytes(row[0]))
+    row = BrandLogo.objects.filter(sha256=seller["logo"]).values_list("data", "logo_type").first()
+    if row is None:
+        log.warning("documents: logo %s is not kept; printing the name", seller["logo"][:16])
+        return None
+    return _drawable(*row)
+
+
+def _drawable(data: bytes | memoryview, logo_type: str) -> bytes | None:
+    if not data:
+        return None
+    if logo_type == LogoType.PNG:
+        return bytes(data)
+    if logo_type == LogoType.SVG:
+        return svg_for_drawing(bytes(data))
     return None
 
 

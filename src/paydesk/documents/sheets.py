@@ -12,7 +12,12 @@ from paydesk.documents.issue import is_receipted_topup
 from paydesk.documents.labels import method_label, provider_local
 from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
 from paydesk.documents.pdf import Party, Sheet
-from paydesk.documents.provider import customer_details, provider_details, provider_logo
+from paydesk.documents.provider import (
+    customer_details,
+    document_logo,
+    provider_details,
+    provider_logo,
+)
 from paydesk.errors import NotFound
 from paydesk.ledger.models import Payment
 from paydesk.money import format_money, format_rate
@@ -144,5 +149,5 @@ def document_sheet(document: Document) -> Sheet:
         notes=notes,
         subject=f"{'Credit note' if credit else 'Invoice'} {document.code}",
         created=document.issued_at,
-        logo=provider_logo(),
+        logo=document_logo(data["seller"]),
     )

@@ -26,7 +26,7 @@ from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audited_update
 from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.fastsql import first_row
-from paydesk.provider.models import Brand, LogoType
+from paydesk.provider.models import Brand, BrandLogo, LogoType
 
 LOGO_MAX_BYTES = 256 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -163,6 +163,7 @@ class BrandView:
     support_phone: str
     legal_footer: str
     logo_version: int  # 0: no logo
+    logo_sha256: str = ""  # its BrandLogo row; "" without a logo (or a row not written here)
 
     @property
     def has_logo(self) -> bool:
@@ -177,6 +178,7 @@ BRAND_VIEW_COLUMNS = (
     "legal_footer",
     "logo_version",
     "logo_type",
+    "logo_sha256",
 )
 
 
@@ -193,6 +195,7 @@ def brand_current() -> BrandView:
         support_phone=row.support_phone,
         legal_footer=row.legal_footer,
         logo_version=row.logo_version if row.logo_type else 0,
+        logo_sha256=row.logo_sha256 if row.logo_type else "",
     )
 
 
@@ -225,9 +228,17 @@ def brand_update(
         brand, _created = Brand.objects.get_or_create(pk=1)
         if logo is not None:
             data, content_type = logo_clean(logo, logo_name)
-            changes.update(logo=data, logo_type=content_type, logo_version=brand.logo_version + 1)
+            digest = logo_kept(data, content_type)
+            changes.update(
+                logo=data,
+                logo_type=content_type,
+                logo_version=brand.logo_version + 1,
+                logo_sha256=digest,
+            )
         elif remove_logo:
-            changes.update(logo=b"", logo_type="", logo_version=brand.logo_version + 1)
+            changes.update(
+                logo=b"", logo_type="", logo_version=brand.logo_version + 1, logo_sha256=""
+            )
         return audited_update(
             obj=brand,
             changes={**changes, "updated_at": timezone.now()},
@@ -235,6 +246,16 @@ def brand_update(
             action="brand.update",
             actor=actor,
         )
+
+
+def logo_kept(data: bytes, content_type: str) -> str:
+    """The sha256 (hex) of a checked logo, its BrandLogo row written if it is new: one row per
+    distinct logo, however often it is uploaded, kept for the documents issued with it."""
+    digest = hashlib.sha256(data).hexdigest()
+    BrandLogo.objects.get_or_create(
+        sha256=digest, defaults={"logo_type": content_type, "data": data}
+    )
+    return digest
 
 
 def brand_email_context() -> dict[str, str]:

@@ -59,6 +59,8 @@ class Brand(models.Model):
     logo = models.BinaryField(blank=True, default=b"")
     logo_type = models.CharField(max_length=20, choices=LogoType.choices, blank=True, default="")
     logo_version = models.PositiveIntegerField(default=0)  # in the logo's URL: caches renew
+    # The logo's sha256 (hex), its row in BrandLogo; "" without a logo.
+    logo_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
     primary_colour = models.CharField(max_length=7, blank=True, default="")  # #RRGGBB
     support_email = models.EmailField(blank=True, default="")
     support_phone = models.CharField(max_length=40, blank=True, default="")
@@ -78,3 +80,31 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name or "Brand"
+
+
+class BrandLogo(models.Model):
+    """Every logo the brand has had, once each, named by the sha256 of its bytes: an issued
+    invoice or credit note keeps the hash of the logo it was issued with (documents/issue.py)
+    and is drawn with it after the brand changes. Written by brand_update (and the migration
+    that made the table), never changed or deleted: issued documents refer to the rows by
+    hash."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    logo_type = models.CharField(max_length=20, choices=LogoType.choices)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "brand logo"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(logo_type__in=["image/png", "image/svg+xml"]),
+                name="provider_brandlogo_type_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="provider_brandlogo_sha256"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.logo_type} {self.sha256[:16]}"
