@@ -1,8 +1,9 @@
 """The ledger's fast path: the two statements every posting sends (the balance UPDATE and the
 payment INSERT), run with as little per-call work as Django allows (bench/ P1).
 
-- `execute_hot` runs one of them; on PostgreSQL through a prepared, server-side-binding psycopg
-  cursor on Django's own connection (docs/decisions.md, PAYDESK_PG_PREPARED).
+- `execute_hot` (paydesk/fastsql.py) runs one of them; on PostgreSQL through a prepared,
+  server-side-binding psycopg cursor on Django's own connection (docs/decisions.md,
+  PAYDESK_PG_PREPARED).
 - `payment_row_insert` INSERTs a new Payment exactly as `save(force_insert=True)` would (the
   same signals, the same `pre_save` and `get_db_prep_save` conversions, the same columns) from
   one statement compiled once per database vendor. tests/ledger/test_fastpath.py fails if the
@@ -20,33 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from django.conf import settings
 from django.db import connection, models
 
-from paydesk.fastsql import insert_statement, inserted, pre_save_send
+from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
 from paydesk.ledger.models import Payment
-
-
-def execute_hot(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    """Run one of the two statements every posting sends (balance UPDATE, payment INSERT) and
-    return its first row.
-
-    On PostgreSQL (unless PAYDESK_PG_PREPARED is off) it goes through a server-side-binding
-    psycopg cursor on Django's own connection, inside the caller's transaction, with
-    `prepare=True`: PostgreSQL parses and plans it once per connection instead of on every
-    payment, as any plain psycopg program's repeated statements are (bench P1's floor). Django's
-    default client-side-binding cursor cannot prepare. Elsewhere, Django's cursor.
-    """
-    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        connection.ensure_connection()
-        # Errors become Django's (IntegrityError…), exactly as through Django's own cursor.
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
 
 # (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
 # kind: "text" (a str is stored as it is), "datetime" or "other".
