@@ -4,6 +4,9 @@ payment INSERT), run with as little per-call work as Django allows (bench/ P1).
 - `execute_hot` (paydesk/fastsql.py) runs one of them; on PostgreSQL through a prepared,
   server-side-binding psycopg cursor on Django's own connection (docs/decisions.md,
   PAYDESK_PG_PREPARED).
+- `payment_new` makes the new Payment instance exactly as `Payment(**fields)` does, by Django's
+  positional (from_db) constructor: the keyword one looked every field up by name on every
+  posting. tests/ledger/test_fastpath.py compares the two.
 - `payment_row_insert` INSERTs a new Payment exactly as `save(force_insert=True)` would (the
   same signals, the same `pre_save` and `get_db_prep_save` conversions, the same columns) from
   one statement compiled once per database vendor. tests/ledger/test_fastpath.py fails if the
@@ -21,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from django.db import connection, models
+from django.db import connection, models, router
 
 from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
 from paydesk.ledger.models import Payment
@@ -46,6 +49,37 @@ def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
         cached = (sql, list(zip(fields, kinds, strict=True)))
         _INSERT_STATEMENTS[connection.vendor] = cached
     return cached
+
+
+def payment_new(**values: Any) -> Payment:
+    """`Payment(**values)` (fields by name, related objects or None for the foreign keys, every
+    field not named at its default), built through the positional constructor, the one
+    `Model.from_db` uses; each named related object is cached on the instance as assigning it
+    caches it, so reading it back costs no query."""
+    args = []
+    related = []
+    for field in Payment._meta.concrete_fields:
+        if field.name in values:
+            value = values.pop(field.name)
+            if field.is_relation:
+                model = field.remote_field.model
+                if value is not None and not isinstance(value, model):
+                    raise ValueError(f"Payment.{field.name} must be a {model.__name__} instance.")
+                related.append((field, value))
+                value = None if value is None else getattr(value, field.target_field.attname)
+            args.append(value)
+        elif field.attname in values:
+            args.append(values.pop(field.attname))
+        else:
+            args.append(field.get_default())
+    if values:
+        raise TypeError(f"Payment has no field {', '.join(values)}.")
+    payment = Payment(*args)
+    for field, value in related:
+        field.set_cached_value(payment, value)
+        if value is not None and payment._state.db is None:  # as assigning it does
+            payment._state.db = router.db_for_write(Payment, instance=value)
+    return payment
 
 
 def payment_row_insert(payment: Payment) -> None:
