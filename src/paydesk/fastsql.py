@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import signals
 
@@ -54,24 +54,26 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     it. When Django is recording or wrapping queries (DEBUG, assertNumQueries, an
     execute_wrapper) SQLite's goes through Django's cursor, so they see it.
     """
-    vendor = connection.vendor
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every attribute
+    vendor = db.vendor
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        db.ensure_connection()
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchone() if fetch else None
     if (
         vendor == "sqlite"
-        and connection.in_atomic_block
-        and not connection.queries_logged
-        and not connection.execute_wrappers
+        and db.in_atomic_block
+        and not db.queries_logged
+        and not db.execute_wrappers
     ):
         qmark = _QMARK.get(sql)
         if qmark is None:
             qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            cursor = connection.connection.execute(qmark, params)
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            cursor = db.connection.execute(qmark, params)
             return cursor.fetchone() if fetch else None
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
