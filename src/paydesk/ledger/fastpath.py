@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from django.db import connection, models, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
 from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
 from paydesk.ledger.models import Payment
@@ -96,6 +96,7 @@ def payment_row_insert(payment: Payment) -> None:
         payment.save(force_insert=True)
         return
     pre_save_send(payment)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
     for field, kind in fields:
@@ -105,10 +106,10 @@ def payment_row_insert(payment: Payment) -> None:
             continue
         if kind == "datetime":
             if id(value) not in converted:
-                converted[id(value)] = field.get_db_prep_save(value, connection)
+                converted[id(value)] = field.get_db_prep_save(value, db)
             value = converted[id(value)]
         else:
-            value = field.get_db_prep_save(value, connection)
+            value = field.get_db_prep_save(value, db)
         params.append(value)
     inserted(payment, execute_hot(sql, params)[0])
 

@@ -23,7 +23,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from paydesk.fastsql import execute_hot
@@ -99,7 +99,8 @@ def balance_data(change: PaymentChange) -> dict[str, Any]:
 def events_record(change: PaymentChange) -> None:
     """The ledger's listener: write this change's event rows in one INSERT, in its transaction."""
     payment = change.payment
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    now = db.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any] = [
         str(event_type_for(change)),
         payment.customer_id,
@@ -112,7 +113,7 @@ def events_record(change: PaymentChange) -> None:
             str(EventType.BALANCE_CHANGED), payment.customer_id, payment.pk, now,
             balance_json(change),
         ]  # fmt: skip
-    execute_hot(_insert_sql(len(params) // 5), params, fetch=False)
+    execute_hot(_insert_sql(len(params) // 5, db.vendor), params, fetch=False)
 
 
 # Every posting writes these two JSON texts (bench P1, P6): `payment_json` and `balance_json`
@@ -205,8 +206,8 @@ def event_write(
 _SQL: dict[tuple[str, int], str] = {}
 
 
-def _insert_sql(count: int) -> str:
-    key = (connection.vendor, count)
+def _insert_sql(count: int, vendor: str | None = None) -> str:
+    key = (vendor or connection.vendor, count)
     if key not in _SQL:
         qn = connection.ops.quote_name
         columns = ("type", "customer_id", "payment_id", "created_at", "data")
