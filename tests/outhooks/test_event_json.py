@@ -31,7 +31,13 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-TEXTS = ["Top-up", 'Quote " and \\ backslash', "Ünïcødé 日本 €", "tab\there\nnewline", "Line\u2028sep"]
+TEXTS = [
+    "Top-up",
+    'Quote " and \\ backslash',
+    "Ünïcødé 日本 €",
+    "tab\there\nnewline",
+    "Line\u2028sep",
+]
 
 
 def generic(payment: Payment) -> str:
