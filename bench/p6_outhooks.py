@@ -6,7 +6,8 @@ events one worker delivers per second to a local receiver.
 
 Runs with the app's own .venv (no peers), on a database of its own, fresh each run and dropped
 at the end: SQLite bench/var/p6.sqlite3 (WAL, synchronous=FULL, as settings/base.py), PostgreSQL
-`paydesk_bench_p6` on PAYDESK_BENCH_PG_URL's server.
+`paydesk_bench_p6` (or PAYDESK_BENCH_P6_DB, as bench/p6_import.py) on
+PAYDESK_BENCH_PG_URL's server.
 
 - **Cost per top-up**: `payment_create` of completed top-ups (P1's call, one customer), blocks
   alternating *with* the event rows (the ledger's payment listener as installed) and *without*
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "bench" / "var"
 PG_ADMIN = os.environ.get("PAYDESK_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "paydesk_bench_p6"
+PG_DB = os.environ.get("PAYDESK_BENCH_P6_DB", "paydesk_bench_p6")  # another name: no clash
 
 RECEIVER = """
 import sys

@@ -14,6 +14,10 @@ database vendor) and then only bind parameters:
   `get_db_prep_save` conversions, the same columns; the database's constraints and triggers
   answer as they would. A value that is an SQL expression is left to `save()`.
 
+- `execute_hot(sql, params)`: one statement every posting sends (the ledger's balance UPDATE
+  and payment INSERT, the outgoing webhooks' event rows), with as little per-call work as
+  Django allows (bench P1).
+
 Each app calls them for its own tables only (the ledger keeps its own fast path for payments:
 ledger/fastpath.py). tests/test_fastsql.py compares them with the ORM.
 """
@@ -22,10 +26,59 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db import connection, models
+import psycopg
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import signals
 
 M = TypeVar("M", bound=models.Model)
+
+# SQL written with %s placeholders → the same with SQLite's `?` (as Django's cursor converts it)
+_QMARK: dict[str, str] = {}
+
+
+def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any, ...] | None:
+    """Run one of the statements every posting sends and return its first row (None when it
+    returns none, or with `fetch=False`: a statement that returns nothing), inside the caller's
+    transaction.
+
+    On PostgreSQL (unless PAYDESK_PG_PREPARED is off) it goes through a server-side-binding
+    psycopg cursor on Django's own connection with `prepare=True`: PostgreSQL parses and plans
+    it once per connection instead of on every payment, as any plain psycopg program's repeated
+    statements are (bench P1's floor). Django's default client-side-binding cursor cannot
+    prepare. On SQLite, inside a transaction, straight on Django's own sqlite3 connection, the
+    `%s` placeholders converted once: Django's cursor wrapper converted them with a regular
+    expression and wrapped every call on every posting. Either way the errors are Django's
+    (IntegrityError…), and a transaction a failed statement broke is refused as Django refuses
+    it. When Django is recording or wrapping queries (DEBUG, assertNumQueries, an
+    execute_wrapper) SQLite's goes through Django's cursor, so they see it.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every attribute
+    vendor = db.vendor
+    if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
+        db.ensure_connection()
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone() if fetch else None
+    if (
+        vendor == "sqlite"
+        and db.in_atomic_block
+        and not db.queries_logged
+        and not db.execute_wrappers
+    ):
+        qmark = _QMARK.get(sql)
+        if qmark is None:
+            qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            cursor = db.connection.execute(qmark, params)
+            return cursor.fetchone() if fetch else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if fetch else None
+
 
 # (model, where, order_by, only, limit, vendor) → (SQL, [(attname, converters)])
 _SELECTS: dict[tuple[Any, ...], tuple[str, list[tuple[str, list[Any]]]]] = {}

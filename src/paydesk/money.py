@@ -90,6 +90,9 @@ def decimal_places(amount: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(STORAGE_PLACES + 1)}
+
+
 def round_half_up(amount: Decimal, places: int) -> Decimal:
     """The one rounding rule of Paydesk: half away from zero, to `places` decimals."""
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
@@ -199,6 +202,14 @@ def full_places(amount: Decimal, currency: str) -> int:
 def plain_amount(amount: Decimal, currency: str) -> str:
     """Signed plain decimal at full precision for CSV and JSON: `-10.00`, `0.0125` — no symbol,
     no grouping, never rounded for display."""
+    # Most amounts have no more decimals than their currency: quantized to its exponent they
+    # are unchanged, and that is the answer (every posting's event writes six of these).
+    places = currency_exponent(currency)
+    quantum = _QUANTA.get(places)
+    if quantum is not None:
+        exact = amount.quantize(quantum)
+        if exact == amount:
+            return f"{exact:f}"
     return f"{round_half_up(amount, full_places(amount, currency)):f}"
 
 

@@ -105,3 +105,42 @@ def test_the_fast_path_sends_what_model_save_sends(customer):
     }
     assert stored["MIRROR-FAST"] == stored["MIRROR-SAVE"]
     assert (fast._state.adding, fast._state.db) == (by_save._state.adding, by_save._state.db)
+
+
+def test_payment_new_makes_what_the_keyword_constructor_makes(customer, finance_user):
+    from django.utils import timezone
+
+    from paydesk.ledger.fastpath import payment_new
+
+    original = payment_create(customer=customer, total="9", description="Card")
+    now = timezone.now()
+    values = {
+        "reference": "REF-1",
+        "customer": customer,
+        "total": Decimal("-4.5"),
+        "status": "completed",
+        "method": "card",
+        "description": "Refund",
+        "staff_comment": "note",
+        "fee": None,
+        "gateway_transaction": "tx",
+        "original": original,
+        "relation": "refund",
+        "created_at": now,
+        "occurred_at": now,
+        "created_by": finance_user,
+        "completed_at": now,
+        "completed_by": None,
+        "cancelled_by": None,
+        "balance_after": Decimal("4.5"),
+    }
+    made, expected = payment_new(**values), Payment(**values)
+    every = [f.attname for f in Payment._meta.concrete_fields]
+    assert [getattr(made, a) for a in every] == [getattr(expected, a) for a in every]
+    assert made._state.fields_cache == expected._state.fields_cache
+    assert (made._state.adding, made._state.db) == (expected._state.adding, expected._state.db)
+    assert made.customer is customer and made.original is original and made.completed_by is None
+    with pytest.raises(ValueError):
+        payment_new(customer=finance_user)
+    with pytest.raises(TypeError):
+        payment_new(customer=customer, colour="red")

@@ -1,8 +1,12 @@
 """The ledger's fast path: the two statements every posting sends (the balance UPDATE and the
 payment INSERT), run with as little per-call work as Django allows (bench/ P1).
 
-- `execute_hot` runs one of them; on PostgreSQL through a prepared, server-side-binding psycopg
-  cursor on Django's own connection (docs/decisions.md, PAYDESK_PG_PREPARED).
+- `execute_hot` (paydesk/fastsql.py) runs one of them; on PostgreSQL through a prepared,
+  server-side-binding psycopg cursor on Django's own connection (docs/decisions.md,
+  PAYDESK_PG_PREPARED).
+- `payment_new` makes the new Payment instance exactly as `Payment(**fields)` does, by Django's
+  positional (from_db) constructor: the keyword one looked every field up by name on every
+  posting. tests/ledger/test_fastpath.py compares the two.
 - `payment_row_insert` INSERTs a new Payment exactly as `save(force_insert=True)` would (the
   same signals, the same `pre_save` and `get_db_prep_save` conversions, the same columns) from
   one statement compiled once per database vendor. tests/ledger/test_fastpath.py fails if the
@@ -20,33 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
-from paydesk.fastsql import insert_statement, inserted, pre_save_send
+from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
 from paydesk.ledger.models import Payment
-
-
-def execute_hot(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    """Run one of the two statements every posting sends (balance UPDATE, payment INSERT) and
-    return its first row.
-
-    On PostgreSQL (unless PAYDESK_PG_PREPARED is off) it goes through a server-side-binding
-    psycopg cursor on Django's own connection, inside the caller's transaction, with
-    `prepare=True`: PostgreSQL parses and plans it once per connection instead of on every
-    payment, as any plain psycopg program's repeated statements are (bench P1's floor). Django's
-    default client-side-binding cursor cannot prepare. Elsewhere, Django's cursor.
-    """
-    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        connection.ensure_connection()
-        # Errors become Django's (IntegrityError…), exactly as through Django's own cursor.
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
 
 # (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
 # kind: "text" (a str is stored as it is), "datetime" or "other".
@@ -70,6 +51,37 @@ def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
     return cached
 
 
+def payment_new(**values: Any) -> Payment:
+    """`Payment(**values)` (fields by name, related objects or None for the foreign keys, every
+    field not named at its default), built through the positional constructor, the one
+    `Model.from_db` uses; each named related object is cached on the instance as assigning it
+    caches it, so reading it back costs no query."""
+    args = []
+    related = []
+    for field in Payment._meta.concrete_fields:
+        if field.name in values:
+            value = values.pop(field.name)
+            if field.is_relation:
+                model = field.remote_field.model
+                if value is not None and not isinstance(value, model):
+                    raise ValueError(f"Payment.{field.name} must be a {model.__name__} instance.")
+                related.append((field, value))
+                value = None if value is None else getattr(value, field.target_field.attname)
+            args.append(value)
+        elif field.attname in values:
+            args.append(values.pop(field.attname))
+        else:
+            args.append(field.get_default())
+    if values:
+        raise TypeError(f"Payment has no field {', '.join(values)}.")
+    payment = Payment(*args)
+    for field, value in related:
+        field.set_cached_value(payment, value)
+        if value is not None and payment._state.db is None:  # as assigning it does
+            payment._state.db = router.db_for_write(Payment, instance=value)
+    return payment
+
+
 def payment_row_insert(payment: Payment) -> None:
     """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
 
@@ -84,6 +96,7 @@ def payment_row_insert(payment: Payment) -> None:
         payment.save(force_insert=True)
         return
     pre_save_send(payment)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
     for field, kind in fields:
@@ -93,10 +106,10 @@ def payment_row_insert(payment: Payment) -> None:
             continue
         if kind == "datetime":
             if id(value) not in converted:
-                converted[id(value)] = field.get_db_prep_save(value, connection)
+                converted[id(value)] = field.get_db_prep_save(value, db)
             value = converted[id(value)]
         else:
-            value = field.get_db_prep_save(value, connection)
+            value = field.get_db_prep_save(value, db)
         params.append(value)
     inserted(payment, execute_hot(sql, params)[0])
 

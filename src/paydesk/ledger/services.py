@@ -21,7 +21,7 @@ from django.utils import timezone
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
-from paydesk.ledger.fastpath import payment_row_insert
+from paydesk.ledger.fastpath import payment_new, payment_row_insert
 from paydesk.ledger.hooks import (
     CANCELLED,
     COMPLETED,
@@ -205,7 +205,7 @@ def _payment_insert(
         # moved, which the `balance after` chain and the drift check rely on. Read before the
         # lock, a writer that waited would carry an earlier time than the one it queued behind.
         at = at or timezone.now()
-        payment = Payment(
+        payment = payment_new(
             reference=new_payment_reference(),
             customer=customer,
             total=total,

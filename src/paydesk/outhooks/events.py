@@ -20,15 +20,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 
-import psycopg
-from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
+from paydesk.fastsql import execute_hot
 from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, PaymentChange
+from paydesk.ledger.refund_reads import refunded_of
 from paydesk.ledger.shapes import money, payment_out
+from paydesk.money import plain_amount
 from paydesk.outhooks.models import Event, EventType
 
 _BY_STATUS = {
@@ -97,14 +99,91 @@ def balance_data(change: PaymentChange) -> dict[str, Any]:
 def events_record(change: PaymentChange) -> None:
     """The ledger's listener: write this change's event rows in one INSERT, in its transaction."""
     payment = change.payment
-    rows = [(event_type_for(change), json_text(payment_data(payment)))]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    now = db.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [
+        str(event_type_for(change)),
+        payment.customer_id,
+        payment.pk,
+        now,
+        payment_json(payment),
+    ]
     if change.balance is not None:
-        rows.append((EventType.BALANCE_CHANGED, json_text(balance_data(change))))
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params: list[Any] = []
-    for event_type, data in rows:
-        params += [str(event_type), payment.customer_id, payment.pk, now, data]
-    _execute(_insert_sql(len(rows)), params)
+        params += [
+            str(EventType.BALANCE_CHANGED), payment.customer_id, payment.pk, now,
+            balance_json(change),
+        ]  # fmt: skip
+    execute_hot(_insert_sql(len(params) // 5, db.vendor), params, fetch=False)
+
+
+# Every posting writes these two JSON texts (bench P1, P6): `payment_json` and `balance_json`
+# write them directly, byte for byte what `json_text` makes of `payment_data` and
+# `balance_data` (tests/outhooks/test_event_json.py compares them over many payments), without
+# building the dicts and running the generic encoder, which cost as much as the INSERT itself.
+# A value of an unexpected type goes to `json_text`, so the text cannot differ.
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return encode_basestring(value)  # what json.dumps(ensure_ascii=False) writes for a str
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)  # as json.dumps writes an int
+    if isinstance(value, datetime):
+        return '"' + _default(value) + '"'
+    return json_text(value)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f'{{"amount":{_value(plain_amount(amount, currency))},"currency":{_value(currency)}}}'
+
+
+def payment_json(payment: Any) -> str:
+    """`json_text(payment_data(payment))`, written directly (the payment's event object)."""
+    currency = payment.customer.currency
+    if not hasattr(payment, "refunded_total"):
+        payment.refunded_total = Decimal(0)  # as payment_data: nothing refunded yet
+    balance_after = payment.balance_after
+    refunded = refunded_of(payment)
+    return "".join(
+        (
+            '{"reference":', _value(payment.reference),
+            ',"status":', _value(payment.status),
+            ',"method":', _value(payment.method),
+            ',"description":', _value(payment.description),
+            ',"total":', _money(payment.total, currency),
+            ',"created_at":', _value(payment.created_at),
+            ',"occurred_at":', _value(payment.occurred_at),
+            ',"completed_at":', _value(payment.completed_at),
+            ',"cancelled_at":', _value(payment.cancelled_at),
+            ',"balance_after":',
+            "null" if balance_after is None else _money(balance_after, currency),
+            ',"reason":', _value(payment.cancel_reason or payment.pending_reason),
+            ',"original":', _value(payment.original.reference if payment.original_id else ""),
+            ',"relation":', _value(payment.relation),
+            ',"refunded":', "null" if refunded is None else _money(refunded, currency),
+            ',"customer_id":', _value(payment.customer_id),
+            "}",
+        )
+    )  # fmt: skip
+
+
+def balance_json(change: PaymentChange) -> str:
+    """`json_text(balance_data(change))`, written directly (the balance.changed object)."""
+    payment = change.payment
+    currency = payment.customer.currency
+    debit_limit = change.debit_limit or Decimal(0)
+    return "".join(
+        (
+            '{"customer_id":', _value(payment.customer_id),
+            ',"balance":', _money(change.balance, currency),
+            ',"debit_limit":', _money(debit_limit, currency),
+            ',"available_credit":', _money(change.balance + debit_limit, currency),
+            ',"payment":', _value(payment.reference),
+            "}",
+        )
+    )  # fmt: skip
 
 
 def event_record(*, event_type: str, payment: Any, extra: dict[str, Any]) -> None:
@@ -120,14 +199,15 @@ def event_write(
 ) -> None:
     """One event row with `data` (no secret, no staff comment), in the caller's transaction."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    _execute(_insert_sql(1), [str(event_type), customer_id, payment_id, now, json_text(data)])
+    params = [str(event_type), customer_id, payment_id, now, json_text(data)]
+    execute_hot(_insert_sql(1), params, fetch=False)
 
 
 _SQL: dict[tuple[str, int], str] = {}
 
 
-def _insert_sql(count: int) -> str:
-    key = (connection.vendor, count)
+def _insert_sql(count: int, vendor: str | None = None) -> str:
+    key = (vendor or connection.vendor, count)
     if key not in _SQL:
         qn = connection.ops.quote_name
         columns = ("type", "customer_id", "payment_id", "created_at", "data")
@@ -137,16 +217,3 @@ def _insert_sql(count: int) -> str:
             + ", ".join(["(%s, %s, %s, %s, %s, FALSE)"] * count)
         )
     return _SQL[key]
-
-
-def _execute(sql: str, params: list[Any]) -> None:
-    """On PostgreSQL a prepared, server-side-binding statement on Django's own connection (the
-    ledger's hot statements do the same, docs/decisions.md): parsed and planned once per
-    connection, not on every top-up. Elsewhere Django's cursor."""
-    if connection.vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
