@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +34,7 @@ from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
 from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherStatus
+from paydesk.web.ratelimit import give_back, hit_many
 
 logger = logging.getLogger(__name__)
 
@@ -91,30 +91,16 @@ def _failure_window() -> int:
     return settings.PAYDESK_VOUCHER_FAILURE_WINDOW
 
 
-def _incr(key: str, window: int) -> int:
-    """Add one to a counter; a counter's window starts with its first count."""
-    if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=window)
-        return 1
-
-
 def _give_back(keys: dict[str, str]) -> None:
-    for key in keys.values():
-        try:
-            cache.decr(key)
-        except ValueError:  # the window ended meanwhile: nothing to give back
-            pass
+    give_back(list(keys.values()))
 
 
 def _reserve_attempt(keys: dict[str, str]) -> dict[str, int]:
     """Count this attempt as a failure before it runs (so parallel guesses cannot slip past
-    the limit); refuse it with RateLimited when a scope already used up its failures."""
+    the limit); refuse it with RateLimited when a scope already used up its failures. All the
+    scopes are counted together: one round trip with Redis (web/ratelimit.py)."""
     window = _failure_window()
-    counts = {scope: _incr(key, window) for scope, key in keys.items()}
+    counts = dict(zip(keys, hit_many(list(keys.values()), window=window), strict=True))
     if any(count > _failure_limit() for count in counts.values()):
         _give_back(keys)
         raise RateLimited(
