@@ -24,14 +24,13 @@ from django.db import connection
 from django.test import override_settings
 
 from paydesk.api.services import api_key_create
-from tests.conftest import IN_CI
+from tests.conftest import REDIS_URL, redis_or_skip
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.reliability.test_crash import ROOT, child_env
 from tests.reliability.test_server_crash import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("PAYDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 VOUCHER_LIMIT = 5
 API_RATE = 10
 DATABASE_CACHE = {
@@ -39,25 +38,13 @@ DATABASE_CACHE = {
 }
 
 
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        message = f"needs Redis at {REDIS_URL} ({error})"
-        if IN_CI:
-            pytest.fail(f"CI=true and no Redis: {message}")
-        pytest.skip(message)
-
-
 @pytest.fixture(params=["redis", "database"])
 def shared_cache(request):
     """The environment that makes the servers share one cache, made ready (and cleared)."""
     if request.param == "redis":
-        _redis_or_skip()
+        redis_or_skip()
         yield {"PAYDESK_CACHE": "redis", "REDIS_URL": REDIS_URL}
-        _redis_or_skip()
+        redis_or_skip()
         return
     # `migrate` makes the database cache's table itself (post_migrate): nothing else to run.
     with override_settings(CACHES=DATABASE_CACHE):
@@ -70,9 +57,22 @@ def shared_cache(request):
 
 def _serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2",
-         "--bind", f"127.0.0.1:{port}", "paydesk.wsgi:application"],
-        env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "paydesk.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     for _ in range(150):
@@ -125,7 +125,8 @@ def test_the_voucher_limit_and_the_api_rate_hold_across_two_servers(two_servers)
         answer = httpx.post(
             f"{two_servers[attempt % 2]}/api/v1/payments",
             json={"method": "voucher", "code": f"WRONG-{attempt:04d}", "currency": "USD"},
-            headers={"Authorization": f"Bearer {voucher_key}"}, timeout=30,
+            headers={"Authorization": f"Bearer {voucher_key}"},
+            timeout=30,
         )
         answers.append(answer.status_code)
     refused = [status for status in answers if status != 429]
@@ -137,7 +138,8 @@ def test_the_voucher_limit_and_the_api_rate_hold_across_two_servers(two_servers)
     reads = [
         httpx.get(
             f"{two_servers[n % 2]}/api/v1/balance",
-            headers={"Authorization": f"Bearer {reading_key}"}, timeout=30,
+            headers={"Authorization": f"Bearer {reading_key}"},
+            timeout=30,
         ).status_code
         for n in range(3 * API_RATE)
     ]
@@ -160,7 +162,11 @@ def test_production_settings_refuse_a_process_local_cache(cache, refused):
     env.pop("PAYDESK_DEMO", None)
     run = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (run.returncode != 0) is refused, run.stderr[-2000:]
     assert ("process-local cache" in run.stderr) is refused
