@@ -10,6 +10,7 @@ This module must never log, store, audit or echo a plain code.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -209,7 +210,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
                 # No `at=now`: read before the balance lock, it could date the credit before a
                 # payment that posted meanwhile. The ledger reads the time holding the lock.
             )
-            _execute(_REDEMPTION_PAYMENT_SQL, [payment.pk, voucher.pk])
+            _execute(_statements(connection.vendor)["redemption_payment"], [payment.pk, voucher.pk])
             voucher.redemption_payment = payment
             notify_payment_completed(payment=payment)
         audit_record(
@@ -228,15 +229,24 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
     return Redemption(voucher=voucher, payment=payment, activation=activation)
 
 
-# A redemption's statements, built once (the ORM would compile them on every request: bench P5).
-_CLAIM_SQL = (
-    "UPDATE vouchers_voucher SET status = %s, used_at = %s, used_by_id = %s "
-    "WHERE code_hash = %s AND status = %s AND (expires_at IS NULL OR expires_at > %s)"
-)
-_REDEMPTION_PAYMENT_SQL = "UPDATE vouchers_voucher SET redemption_payment_id = %s WHERE id = %s"
-_BATCH_JOIN = (
-    "LEFT JOIN vouchers_voucherbatch ON vouchers_voucherbatch.id = vouchers_voucher.batch_id"
-)
+# A redemption's statements, built once per database vendor (the ORM would compile them on every
+# request: bench P5), in quoted names as the ORM writes them.
+@functools.cache
+def _statements(vendor: str) -> dict[str, str]:
+    qn = connection.ops.quote_name
+    voucher, batch = qn(Voucher._meta.db_table), qn(VoucherBatch._meta.db_table)
+    return {
+        "claim": (
+            f"UPDATE {voucher} SET {qn('status')} = %s, {qn('used_at')} = %s, "
+            f"{qn('used_by_id')} = %s WHERE {qn('code_hash')} = %s AND {qn('status')} = %s "
+            f"AND ({qn('expires_at')} IS NULL OR {qn('expires_at')} > %s)"
+        ),
+        "redemption_payment": (
+            f"UPDATE {voucher} SET {qn('redemption_payment_id')} = %s WHERE {qn('id')} = %s"
+        ),
+        "batch_join": f"LEFT JOIN {batch} ON {batch}.{qn('id')} = {voucher}.{qn('batch_id')}",
+        "by_hash": f"{voucher}.{qn('code_hash')} = %s",
+    }
 
 
 def _execute(sql: str, params: list[Any]) -> int:
@@ -249,15 +259,14 @@ def _claim(*, code_hash: str, customer: Customer, now: Any) -> int:
     """Available (and not expired) → Used by `customer`: 1 when this call won the code."""
     at = Voucher._meta.get_field("used_at").get_db_prep_save(now, connection)
     return _execute(
-        _CLAIM_SQL,
+        _statements(connection.vendor)["claim"],
         [VoucherStatus.USED.value, at, customer.pk, code_hash, VoucherStatus.AVAILABLE.value, at],
     )
 
 
 def _voucher_with_batch(code_hash: str) -> tuple[Voucher, VoucherBatch]:
-    found = first_joined(
-        (Voucher, VoucherBatch), _BATCH_JOIN, "vouchers_voucher.code_hash = %s", [code_hash]
-    )
+    sql = _statements(connection.vendor)
+    found = first_joined((Voucher, VoucherBatch), sql["batch_join"], sql["by_hash"], [code_hash])
     if found is None:  # it was just claimed in this transaction: cannot happen
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
     voucher, batch = found
