@@ -29,8 +29,9 @@ PG_OURS_DB = os.environ.get("PAYDESK_BENCH_PG_DB", "paydesk_bench_run")
 PG_HORDAK_DB = (
     f"{PG_OURS_DB}_hordak" if "PAYDESK_BENCH_PG_DB" in os.environ else "paydesk_bench_hordak"
 )
-# P5 has a database of its own: it can run while another checkout's bench uses the two above.
-PG_P5_DB = "paydesk_bench_p5"
+# P5 has a database of its own: it can run while another checkout's bench uses the two above
+# (`<PAYDESK_BENCH_PG_DB>_p5` when that is set, so two checkouts' P5 runs do not drop each other's).
+PG_P5_DB = f"{PG_OURS_DB}_p5" if "PAYDESK_BENCH_PG_DB" in os.environ else "paydesk_bench_p5"
 SQLITE_FILE = VAR / "bench.sqlite3"
 
 RESULT_PREFIX = "RESULT "

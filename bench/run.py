@@ -350,13 +350,21 @@ def _locust_stats(csv_prefix: Path) -> dict[str, dict[str, float]]:
     """Locust's `<prefix>_stats.csv` (steady state: --reset-stats), by request name."""
     import csv
 
+    def number(cell: str | None) -> float:
+        # Locust writes "N/A" for a percentile (or rate) of a name with no request after the
+        # stats reset: a short warm-up on a loaded machine can end before a slow request does.
+        try:
+            return float(cell or 0)
+        except ValueError:
+            return 0.0
+
     out = {}
     with open(f"{csv_prefix}_stats.csv", newline="") as fh:
         for row in csv.DictReader(fh):
             out[row["Name"]] = {
                 "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                "rps": float(row["Requests/s"]), "p50_ms": float(row["50%"] or 0),
-                "p95_ms": float(row["95%"] or 0),
+                "rps": number(row["Requests/s"]), "p50_ms": number(row["50%"]),
+                "p95_ms": number(row["95%"]),
             }
     return out
 

@@ -78,3 +78,47 @@ def page(monkeypatch):
         )
         yield page
         browser.close()
+
+
+REDIS_URL = os.environ.get("PAYDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_or_skip() -> None:
+    """Flush the tests' Redis database (PAYDESK_TEST_REDIS_URL); skip without one (fail under
+    CI=true)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        message = f"needs Redis at {REDIS_URL} ({error})"
+        if IN_CI:
+            pytest.fail(f"CI=true and no Redis: {message}")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def redis_cache():
+    """The app's cache is Redis (paydesk.web.cache.RedisCache), flushed before and after."""
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    redis_or_skip()
+    with override_settings(
+        CACHES={"default": {"BACKEND": "paydesk.web.cache.RedisCache", "LOCATION": REDIS_URL}}
+    ):
+        yield caches["default"]
+    redis_or_skip()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def any_cache(request):
+    """Each test twice: the tests' cache in memory (counting key by key), then Redis."""
+    from django.core.cache import cache, caches
+
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_cache")
+        return
+    cache.clear()
+    yield caches["default"]
+    cache.clear()

@@ -13,7 +13,7 @@ from django.forms.models import model_to_dict
 from paydesk.accounts.models import PortalDefaults
 from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
-from paydesk.fastsql import first_row, row_insert
+from paydesk.fastsql import first_joined, first_row, row_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,25 @@ def test_first_row_without_a_where_takes_the_lowest_id():
     PortalDefaults.objects.create()
     loaded = first_row(PortalDefaults, "", [])
     assert loaded.pk == first.pk and model_to_dict(loaded) == model_to_dict(first)
+
+
+def test_first_joined_loads_each_row_as_the_orm_does_and_none_for_a_missing_join(
+    portal_user, finance_user
+):
+    from paydesk.accounts.models import Customer, User
+
+    joins = "LEFT JOIN accounts_customer ON accounts_customer.id = accounts_user.customer_id"
+    user, customer = first_joined(
+        (User, Customer), joins, "accounts_user.id = %s", [portal_user.pk]
+    )
+    assert _fields(user) == _fields(User.objects.get(pk=portal_user.pk))
+    assert _fields(customer) == _fields(Customer.objects.get(pk=portal_user.customer_id))
+    assert not customer._state.adding and customer._state.db == "default"
+    staff, nobody = first_joined(
+        (User, Customer), joins, "accounts_user.id = %s", [finance_user.pk]
+    )
+    assert staff.pk == finance_user.pk and nobody is None  # no customer: the LEFT JOIN's NULLs
+    assert first_joined((User, Customer), joins, "accounts_user.id = %s", [0]) is None
 
 
 def test_row_insert_stores_what_save_would(customer, finance_user):

@@ -8,6 +8,8 @@ database vendor) and then only bind parameters:
   written in column names, as a model instance exactly as the ORM would load it (every
   concrete column, or `only` those, the others deferred; the columns' database converters,
   `Model.from_db`), or None.
+- `first_joined(models, joins, where, params)`: `first_row` of the first model with the rows
+  its LEFT JOINs bring from the others, in one statement.
 - `column_values(model, attname, where, params)`: one column of every matching row, in order.
 - `row_insert(instance)`: INSERT a new row as `save(force_insert=True)` would — the same
   `pre_save`/`post_save` signals when anything listens, the same `pre_save` and
@@ -82,6 +84,8 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
 
 # (model, where, order_by, only, limit, vendor) → (SQL, [(attname, converters)])
 _SELECTS: dict[tuple[Any, ...], tuple[str, list[tuple[str, list[Any]]]]] = {}
+# (models, joins, where, vendor) → (SQL, [[(attname, converters)] per model])
+_JOINED: dict[tuple[Any, ...], tuple[str, list[list[tuple[str, list[Any]]]]]] = {}
 # (model, vendor) → (SQL, [field])
 _INSERTS: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
@@ -94,22 +98,30 @@ def _select(
     if cached is None:
         meta = model._meta
         qn = connection.ops.quote_name
-        fields = [
-            f for f in meta.concrete_fields if only is None or f.primary_key or f.attname in only
-        ]
-        columns = ", ".join(f"{qn(meta.db_table)}.{qn(f.column)}" for f in fields)
+        columns, converters = _columns(model, only)
         sql = f"SELECT {columns} FROM {qn(meta.db_table)}"
         if where:
             sql += f" WHERE {where}"
         sql += f" ORDER BY {qn(order_by)}" + (" LIMIT 1" if limit else "")
-        converters = []
-        for field in fields:
-            col = field.get_col(meta.db_table)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((field.attname, [(conv, col) for conv in found]))
         cached = (sql, converters)
         _SELECTS[cache_key] = cached
     return cached
+
+
+def _columns(
+    model: type[models.Model], only: tuple[str, ...] | None = None
+) -> tuple[str, list[tuple[str, list[Any]]]]:
+    """The SELECT list of `model`'s columns (`only` those and the key) and their converters."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if only is None or f.primary_key or f.attname in only]
+    columns = ", ".join(f"{qn(meta.db_table)}.{qn(f.column)}" for f in fields)
+    converters = []
+    for field in fields:
+        col = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        converters.append((field.attname, [(conv, col) for conv in found]))
+    return columns, converters
 
 
 def _converted(row: Any, converters: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -140,6 +152,44 @@ def first_row(
         return None
     names = [name for name, _ in converters]
     return model.from_db(connection.alias, names, _converted(row, converters))
+
+
+def first_joined(
+    chain: tuple[type[models.Model], ...], joins: str, where: str, params: list[Any]
+) -> tuple[models.Model | None, ...] | None:
+    """The first row of `chain[0]` WHERE `where` (one round trip), with the rows of the other
+    models that `joins` brings (`LEFT JOIN <table> ON …`, in table-qualified column names), each
+    loaded as `first_row` loads it — None for a model the LEFT JOIN found no row of; None when
+    `chain[0]` has no such row. For a `where` naming at most one row (a unique column)."""
+    cache_key = (chain, joins, where, connection.vendor)
+    cached = _JOINED.get(cache_key)
+    if cached is None:
+        parts = [_columns(model) for model in chain]
+        table = connection.ops.quote_name(chain[0]._meta.db_table)
+        sql = (
+            f"SELECT {', '.join(columns for columns, _ in parts)} FROM {table} {joins} "
+            f"WHERE {where} LIMIT 1"
+        )
+        cached = (sql, [converters for _, converters in parts])
+        _JOINED[cache_key] = cached
+    sql, per_model = cached
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    loaded: list[models.Model | None] = []
+    start = 0
+    for model, converters in zip(chain, per_model, strict=True):
+        values = row[start : start + len(converters)]
+        start += len(converters)
+        pk_index = [name for name, _ in converters].index(model._meta.pk.attname)
+        if values[pk_index] is None:
+            loaded.append(None)
+            continue
+        names = [name for name, _ in converters]
+        loaded.append(model.from_db(connection.alias, names, _converted(values, converters)))
+    return tuple(loaded)
 
 
 def column_values(

@@ -159,7 +159,7 @@ def test_a_voucher_is_redeemed_through_the_api(api, customer):
     }
 
 
-def test_voucher_guessing_is_rate_limited_with_retry_after(api, settings):
+def test_voucher_guessing_is_rate_limited_with_retry_after(api, settings, any_cache):
     settings.PAYDESK_VOUCHER_FAILURE_LIMIT = 2
     body = {"method": "voucher", "code": "AAAA-BBBB-CCCC-DDDD", "currency": "USD"}
     statuses = [api.post("/api/v1/payments", body).status_code for _ in range(4)]

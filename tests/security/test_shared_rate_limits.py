@@ -24,14 +24,13 @@ from django.db import connection
 from django.test import override_settings
 
 from paydesk.api.services import api_key_create
-from tests.conftest import IN_CI
+from tests.conftest import REDIS_URL, redis_or_skip
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.reliability.test_crash import ROOT, child_env
 from tests.reliability.test_server_crash import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("PAYDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 VOUCHER_LIMIT = 5
 API_RATE = 10
 DATABASE_CACHE = {
@@ -39,25 +38,13 @@ DATABASE_CACHE = {
 }
 
 
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        message = f"needs Redis at {REDIS_URL} ({error})"
-        if IN_CI:
-            pytest.fail(f"CI=true and no Redis: {message}")
-        pytest.skip(message)
-
-
 @pytest.fixture(params=["redis", "database"])
 def shared_cache(request):
     """The environment that makes the servers share one cache, made ready (and cleared)."""
     if request.param == "redis":
-        _redis_or_skip()
+        redis_or_skip()
         yield {"PAYDESK_CACHE": "redis", "REDIS_URL": REDIS_URL}
-        _redis_or_skip()
+        redis_or_skip()
         return
     # `migrate` makes the database cache's table itself (post_migrate): nothing else to run.
     with override_settings(CACHES=DATABASE_CACHE):

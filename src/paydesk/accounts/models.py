@@ -264,13 +264,3 @@ class BillingProfile(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name or f"Billing profile of customer {self.customer_id}"
-
-
-def user_with_customer(pk: int) -> User | None:
-    """The user `pk` with its customer (if any) loaded: two cached statements, for what every
-    API request asks of the key's user (paydesk.api.services.api_key_authenticate)."""
-    user = first_row(User, "id = %s", [pk])
-    if user is not None and user.customer_id is not None:
-        customer = first_row(Customer, "id = %s", [user.customer_id])
-        User.customer.field.set_cached_value(user, customer)
-    return user

@@ -5,6 +5,7 @@ not a cookie, so CSRF does not apply to it. A key that is given but wrong or rev
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from ninja.utils import check_csrf
 from paydesk.api.models import ApiKey, ApiScope
 from paydesk.api.services import api_key_authenticate
 from paydesk.twofactor.selectors import second_factor_satisfied
+from paydesk.web.ratelimit import sliding_window
 
 
 @dataclass(frozen=True)
@@ -117,19 +119,39 @@ STAFF_AUTH = [StaffBearerKey(), StaffHeaderKey(), StaffSession()]
 class CallerThrottle(AuthRateThrottle):
     """Requests per caller (each API key, or each signed-in user) and period, from the setting
     PAYDESK_API_RATE (`600/m` by default); past it, 429 with Retry-After. Counts live in the
-    cache: set REDIS_URL when several app servers run."""
+    cache: set REDIS_URL when several app servers run.
+
+    The window slides, as django-ninja's does (at most N requests in any period). With Redis it
+    is one atomic script per request (web/ratelimit.py: the request times in a sorted set);
+    otherwise django-ninja's own list of request times, read and written back in the cache."""
 
     scope = "paydesk_api"
 
     def __init__(self) -> None:
         super().__init__(rate="1/s")  # replaced on each request by the current setting
+        self._answer = threading.local()  # what wait() says, per serving thread
 
     def allow_request(self, request: HttpRequest) -> bool:
         from django.conf import settings
 
         self.rate = settings.PAYDESK_API_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        key = self.get_cache_key(request)
+        if key is None:
+            return True
+        counted = sliding_window(key, limit=self.num_requests, duration=self.duration)
+        self._answer.counted = counted is not None
+        if counted is None:
+            return super().allow_request(request)
+        allowed, count, left = counted
+        # django-ninja's wait(): the time until the oldest request leaves the window, spread
+        # over the places that frees (one, unless the rate was lowered meanwhile: then None).
+        places = self.num_requests - count + 1
+        self._answer.wait = left / places if places > 0 else None
+        return allowed
+
+    def wait(self) -> float | None:
+        return self._answer.wait if self._answer.counted else super().wait()
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         caller = getattr(request, "auth", None)

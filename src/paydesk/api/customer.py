@@ -262,19 +262,23 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     user = caller_of(request).user
     method = payload.method.strip()
     if method == PaymentMethod.VOUCHER:
+        defaults = PortalDefaults.current()  # read once: the rules and the balance shown
         redemption = voucher_redeem(
             code=payload.code or "",
             customer=customer,
             currency=payload.currency,
             user=user,
             ip_address=_client_ip(request),
+            defaults=defaults,
         )
         if redemption.payment is not None:
             data = {
                 "method": method,
                 "outcome": "completed",
                 "payment": payment_out(
-                    redemption.payment, customer.currency, show_balance=_shows_balance(customer)
+                    redemption.payment,
+                    customer.currency,
+                    show_balance=_shows_balance(customer, defaults),
                 ),
                 "message": "The voucher was redeemed and credited.",
             }

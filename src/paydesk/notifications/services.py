@@ -57,9 +57,12 @@ def notify_payment_received(*, payment: Payment) -> int:
     no contacts, or this payment's confirmation was queued before (a replayed event, a second
     call). A purchase is told as a charge applied to the account.
     """
-    if payment.status != PaymentStatus.COMPLETED or _already_queued(
-        payment, EmailKind.PAYMENT_RECEIVED
-    ):
+    if payment.status != PaymentStatus.COMPLETED:
+        return 0
+    # Whom to write to first: a customer without contacts (most top-ups) costs one read, and
+    # no amounts are formatted for nobody.
+    recipients = _contacts(payment)
+    if not recipients or _already_queued(payment, EmailKind.PAYMENT_RECEIVED):
         return 0
     customer = payment.customer
     context = {
@@ -75,7 +78,7 @@ def notify_payment_received(*, payment: Payment) -> int:
     return _enqueue(
         kind=EmailKind.PAYMENT_RECEIVED,
         payment=payment,
-        recipients=_contacts(payment),
+        recipients=recipients,
         template="notifications/email/payment_received",
         context=context,
     )

@@ -10,15 +10,14 @@ This module must never log, store, audit or echo a plain code.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
@@ -30,11 +29,13 @@ from paydesk.errors import (
     RateLimited,
     VoucherRejected,
 )
+from paydesk.fastsql import first_joined
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
-from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherStatus
+from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherBatch, VoucherStatus
+from paydesk.web.ratelimit import give_back, hit_many
 
 logger = logging.getLogger(__name__)
 
@@ -91,30 +92,16 @@ def _failure_window() -> int:
     return settings.PAYDESK_VOUCHER_FAILURE_WINDOW
 
 
-def _incr(key: str, window: int) -> int:
-    """Add one to a counter; a counter's window starts with its first count."""
-    if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=window)
-        return 1
-
-
 def _give_back(keys: dict[str, str]) -> None:
-    for key in keys.values():
-        try:
-            cache.decr(key)
-        except ValueError:  # the window ended meanwhile: nothing to give back
-            pass
+    give_back(list(keys.values()))
 
 
 def _reserve_attempt(keys: dict[str, str]) -> dict[str, int]:
     """Count this attempt as a failure before it runs (so parallel guesses cannot slip past
-    the limit); refuse it with RateLimited when a scope already used up its failures."""
+    the limit); refuse it with RateLimited when a scope already used up its failures. All the
+    scopes are counted together: one round trip with Redis (web/ratelimit.py)."""
     window = _failure_window()
-    counts = {scope: _incr(key, window) for scope, key in keys.items()}
+    counts = dict(zip(keys, hit_many(list(keys.values()), window=window), strict=True))
     if any(count > _failure_limit() for count in counts.values()):
         _give_back(keys)
         raise RateLimited(
@@ -153,15 +140,22 @@ def _note_limit_reached(
 
 
 def voucher_redeem(
-    *, code: str, customer: Customer, currency: str, user: Any, ip_address: str | None
+    *,
+    code: str,
+    customer: Customer,
+    currency: str,
+    user: Any,
+    ip_address: str | None,
+    defaults: PortalDefaults | None = None,
 ) -> Redemption:
     """Redeem a code for the customer: credit A at once (M = 0) or arm the bonus (M > 0).
 
     Any failure raises VoucherRejected with one message and counts as a failed attempt;
-    past the limit, RateLimited comes first, before the code is even looked at.
+    past the limit, RateLimited comes first, before the code is even looked at. `defaults`: the
+    portal defaults when the caller has read them already.
     """
     _check_redeemer(user=user, customer=customer)
-    defaults = PortalDefaults.current()
+    defaults = defaults or PortalDefaults.current()
     if not customer.flag("allow_vouchers", defaults) or (
         PaymentMethod.VOUCHER in customer.effective_blocked_methods(defaults)
     ):
@@ -193,15 +187,9 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
     now = timezone.now()
     with transaction.atomic():
         # The one conditional UPDATE: whoever changes the row from Available wins.
-        won = (
-            Voucher.objects.filter(code_hash=code_hash, status=VoucherStatus.AVAILABLE)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .update(status=VoucherStatus.USED, used_at=now, used_by=customer)
-        )
-        if won != 1:
+        if _claim(code_hash=code_hash, customer=customer, now=now) != 1:
             raise VoucherRejected(REJECTED_MESSAGE, field="code")
-        voucher = Voucher.objects.select_related("batch").get(code_hash=code_hash)
-        batch = voucher.batch
+        voucher, batch = _voucher_with_batch(code_hash)
         if batch.currency != customer.currency:
             raise VoucherRejected(REJECTED_MESSAGE, field="code")  # rolls the UPDATE back
         payment = None
@@ -222,7 +210,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
                 # No `at=now`: read before the balance lock, it could date the credit before a
                 # payment that posted meanwhile. The ledger reads the time holding the lock.
             )
-            Voucher.objects.filter(pk=voucher.pk).update(redemption_payment=payment)
+            _execute(_statements(connection.vendor)["redemption_payment"], [payment.pk, voucher.pk])
             voucher.redemption_payment = payment
             notify_payment_completed(payment=payment)
         audit_record(
@@ -239,3 +227,48 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
             ip_address=ip_address,
         )
     return Redemption(voucher=voucher, payment=payment, activation=activation)
+
+
+# A redemption's statements, built once per database vendor (the ORM would compile them on every
+# request: bench P5), in quoted names as the ORM writes them.
+@functools.cache
+def _statements(vendor: str) -> dict[str, str]:
+    qn = connection.ops.quote_name
+    voucher, batch = qn(Voucher._meta.db_table), qn(VoucherBatch._meta.db_table)
+    return {
+        "claim": (
+            f"UPDATE {voucher} SET {qn('status')} = %s, {qn('used_at')} = %s, "
+            f"{qn('used_by_id')} = %s WHERE {qn('code_hash')} = %s AND {qn('status')} = %s "
+            f"AND ({qn('expires_at')} IS NULL OR {qn('expires_at')} > %s)"
+        ),
+        "redemption_payment": (
+            f"UPDATE {voucher} SET {qn('redemption_payment_id')} = %s WHERE {qn('id')} = %s"
+        ),
+        "batch_join": f"LEFT JOIN {batch} ON {batch}.{qn('id')} = {voucher}.{qn('batch_id')}",
+        "by_hash": f"{voucher}.{qn('code_hash')} = %s",
+    }
+
+
+def _execute(sql: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _claim(*, code_hash: str, customer: Customer, now: Any) -> int:
+    """Available (and not expired) → Used by `customer`: 1 when this call won the code."""
+    at = Voucher._meta.get_field("used_at").get_db_prep_save(now, connection)
+    return _execute(
+        _statements(connection.vendor)["claim"],
+        [VoucherStatus.USED.value, at, customer.pk, code_hash, VoucherStatus.AVAILABLE.value, at],
+    )
+
+
+def _voucher_with_batch(code_hash: str) -> tuple[Voucher, VoucherBatch]:
+    sql = _statements(connection.vendor)
+    found = first_joined((Voucher, VoucherBatch), sql["batch_join"], sql["by_hash"], [code_hash])
+    if found is None:  # it was just claimed in this transaction: cannot happen
+        raise VoucherRejected(REJECTED_MESSAGE, field="code")
+    voucher, batch = found
+    Voucher.batch.field.set_cached_value(voucher, batch)
+    return voucher, batch
