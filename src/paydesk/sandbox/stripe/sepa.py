@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.views import (
+from paydesk.sandbox.stripe.intents import (
     GATEWAY,
     REFERENCE_KEY,
     _fail,
