@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.intents import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
+from paydesk.sandbox.stripe.common import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
 from paydesk.sandbox.stripe.returns import (
     DISPUTE_REASONS,
     dispute_move,

@@ -3,12 +3,12 @@
 
 from django.urls import path
 
-from paydesk.sandbox.stripe import intents, panel, returns, sepa, vault
+from paydesk.sandbox.stripe import cards, intents, pages, panel, returns, sepa, vault
 
 app_name = "stripe"
 
 urlpatterns = [
-    path("v1/payment_methods", intents.payment_methods, name="payment_methods"),
+    path("v1/payment_methods", cards.payment_methods, name="payment_methods"),
     path("v1/payment_methods/<str:method_id>", vault.payment_method, name="payment_method"),
     path(
         "v1/payment_methods/<str:method_id>/detach",
@@ -35,7 +35,7 @@ urlpatterns = [
     path("v1/refunds", returns.refunds, name="refunds"),
     path("panel/", panel.panel_action, name="panel"),
     path("sepa/settle/", sepa.sepa_settle, name="sepa_settle"),
-    path("js/v3.js", intents.stripe_js, name="stripe_js"),
-    path("elements/<str:element>/", intents.element_frame, name="element_frame"),
-    path("3ds/<str:intent_id>/", intents.three_d_secure, name="three_d_secure"),
+    path("js/v3.js", pages.stripe_js, name="stripe_js"),
+    path("elements/<str:element>/", pages.element_frame, name="element_frame"),
+    path("3ds/<str:intent_id>/", pages.three_d_secure, name="three_d_secure"),
 ]

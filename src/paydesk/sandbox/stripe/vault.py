@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.intents import (
+from paydesk.sandbox.stripe.common import (
     GATEWAY,
     _error,
     _idempotent,
