@@ -163,8 +163,13 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
 
         method, problem = sepa_payment_method(form)
         if method is None:
-            return _error(400, type_="invalid_request_error", code="invalid_bank_account_iban",
-                          param="sepa_debit[iban]", message=problem)
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="invalid_bank_account_iban",
+                param="sepa_debit[iban]",
+                message=problem,
+            )
         return JsonResponse(_public(method))
     if form.get("type") != "card":
         return _error(
