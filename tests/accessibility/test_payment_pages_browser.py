@@ -1,7 +1,7 @@
 """axe-core on a bank transfer's payment page (back office and portal) with a refund paid back
 by bank transfer, and on the back office's customer page with its billing contacts: no blocking
 violation, and none of the lesser rules a UI walk found there (two landmarks of one name, a table
-header without text)."""
+header without text) — the customer page also with its scripts refused."""
 
 from __future__ import annotations
 
@@ -52,9 +52,27 @@ def test_the_back_office_payment_and_customer_pages(live_server, page):
         page.goto(f"{live_server.url}/backoffice/ledger/payment/{payment.pk}/change/")
         assert payment.reference in page.content()
         _assert_clean(page, f"the back office's page of {payment.reference}")
-    page.goto(f"{live_server.url}/backoffice/accounts/customer/{paid.customer_id}/change/")
+    customer_page = f"{live_server.url}/backoffice/accounts/customer/{paid.customer_id}/change/"
+    page.goto(customer_page)
     assert page.locator(".backoffice-contacts table").count() == 1
     _assert_clean(page, "the back office's customer page")
+    # The same page with every script it loads refused (a11y.js, the admin's): its table
+    # headers are named by the server-rendered HTML. (axe itself is evaluated by DevTools.)
+    bare = page.context.browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    bare.context.add_cookies(page.context.cookies())  # the same session
+    bare.route("**/*", lambda route: route.abort() if route.request.resource_type == "script"
+               else route.continue_())  # fmt: skip
+    refused: list[str] = []
+    bare.on("requestfailed", lambda request: refused.append(request.url))
+    bare.goto(customer_page)
+    assert any(url.endswith("backoffice/a11y.js") for url in refused)
+    headers = bare.locator(".backoffice-contacts thead th")
+    assert [text.strip() for text in headers.all_text_contents()] == ["Saved", "Email", "Remove"]
+    # (Only the table rule: without scripts Django's theme button has no name — its labels are
+    # shown by its script.)
+    unnamed = [v for v in violations(bare, impacts=ALL_IMPACTS) if v["id"] == "empty-table-header"]
+    assert unnamed == [], f"the customer page without its scripts: {unnamed}"
+    bare.context.close()
 
 
 def test_the_portal_payment_page(live_server, page):

@@ -40,7 +40,7 @@ def demo(db):
 
 def staff_page(chromium, live_server, email: str):
     """A page at 1366×900 with the demo's staff member `email` signed in (password and code)."""
-    from paydesk.demo.seed import DEMO_LOGINS
+    from paydesk.demo.customers import DEMO_LOGINS
 
     password = next(login.password for login in DEMO_LOGINS if login.email == email)
     page = chromium.new_page(viewport=DESK)

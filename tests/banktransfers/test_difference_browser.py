@@ -10,7 +10,7 @@ import pytest
 
 from paydesk.accounts.models import User
 from paydesk.banktransfers.services import transfer_complete
-from paydesk.demo.seed import DEMO_LOGINS
+from paydesk.demo.customers import DEMO_LOGINS
 from paydesk.ledger.models import Payment
 from tests.axe import assert_accessible
 from tests.backoffice.browser import DESK, hidden_columns, open_page, staff_page

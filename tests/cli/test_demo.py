@@ -24,7 +24,8 @@ from django.test import override_settings
 from paydesk.accounts.models import Customer
 from paydesk.cli.management.commands.demo import Command as DemoCommand
 from paydesk.cli.management.commands.demo import demo_processes, parse_addr
-from paydesk.demo.seed import DEMO_LOGINS, DEMO_TOTP_SECRET
+from paydesk.demo.customers import DEMO_LOGINS
+from paydesk.twofactor.totp import DEMO_TOTP_SECRET
 from paydesk.vouchers.codes import voucher_code_is_well_formed
 
 

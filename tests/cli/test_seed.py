@@ -11,7 +11,8 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from paydesk.accounts.models import Customer, User
-from paydesk.demo.seed import DEMO_LOGINS, seed_demo, seed_demo_vouchers
+from paydesk.demo.customers import DEMO_LOGINS
+from paydesk.demo.seed import seed_demo, seed_demo_vouchers
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.money import decimal_places

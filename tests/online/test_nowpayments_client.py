@@ -19,7 +19,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import Money
 from paydesk.sandbox.core import object_find
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.nowpayments.views import account_set
+from paydesk.sandbox.nowpayments.common import account_set
 from tests.online.nowpayments_steps import press, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

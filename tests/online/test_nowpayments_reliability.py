@@ -23,7 +23,8 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.sandbox.core import object_find, object_update
 from paydesk.sandbox.models import SandboxObject, WebhookStatus
-from paydesk.sandbox.nowpayments.views import _ipn_send, _payment_start
+from paydesk.sandbox.nowpayments.common import _ipn_send
+from paydesk.sandbox.nowpayments.hosted import _payment_start
 from tests.online.nowpayments_steps import CHARGED, balance, come_back, press, shown, start
 
 pytestmark = pytest.mark.django_db(transaction=True)

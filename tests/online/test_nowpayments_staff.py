@@ -14,7 +14,7 @@ from paydesk.checkout.models import EventResult, PaymentLogEntry
 from paydesk.ledger.models import PaymentStatus
 from paydesk.sandbox.core import object_find, object_update
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.nowpayments.views import _ipn_send
+from paydesk.sandbox.nowpayments.common import _ipn_send
 from tests.online.nowpayments_steps import balance, press, start
 from tests.signin import sign_in
 

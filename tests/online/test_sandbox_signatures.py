@@ -16,8 +16,8 @@ from paydesk.sandbox.models import SandboxWebhook
 from paydesk.sandbox.nowpayments.signing import nowpayments_signature
 from paydesk.sandbox.paystack.signing import paystack_signature
 from paydesk.sandbox.razorpay.signing import checkout_signature, webhook_signature
+from paydesk.sandbox.stripe.common import event_send
 from paydesk.sandbox.stripe.signing import stripe_signature
-from paydesk.sandbox.stripe.views import event_send
 
 DATA = Path(__file__).parents[1] / "gateways" / "data"
 VECTORS = json.loads((DATA / "vectors.json").read_text())

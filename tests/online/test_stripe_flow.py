@@ -23,7 +23,7 @@ from paydesk.gateways.stripe.declines import AUTHENTICATION_FAILED
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import webhook_send
 from paydesk.sandbox.models import SandboxObject, WebhookStatus
-from paydesk.sandbox.stripe.views import event_send
+from paydesk.sandbox.stripe.common import event_send
 from tests.online.stripe_support import (
     AUTH_THEN_INSUFFICIENT,
     DECLINE,

@@ -120,11 +120,15 @@ def test_given_up_after_the_retry_period_then_resent(hook, customer, admin):
     receiver.mode = "error"
     top_up(customer)
     deliveries_send_due()
-    deliveries_send_due(now=timezone.now() + timedelta(days=3, minutes=1))
+    gave_up = timezone.now() + timedelta(days=3, minutes=1)
+    deliveries_send_due(now=gave_up)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    # When: the purge keeps a given-up delivery for PAYDESK_OUTHOOKS_KEEP_DAYS from then.
+    assert set(Delivery.objects.values_list("given_up_at", flat=True)) == {gave_up}
     receiver.mode = "ok"
     assert deliveries_resend(delivery_ids=list(Delivery.objects.values_list("pk", flat=True)),
                              actor=admin) == 2  # fmt: skip
+    assert set(Delivery.objects.values_list("given_up_at", flat=True)) == {None}
     assert deliveries_send_due() == 2
     assert len(receiver.events) == 2
 

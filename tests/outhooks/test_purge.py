@@ -1,6 +1,7 @@
-"""The worker's outhooks-purge job: delivered events older than PAYDESK_OUTHOOKS_KEEP_DAYS go,
-with their deliveries and attempts; an event still being retried, given up by an endpoint, not
-yet dispatched, or newer than the retention stays."""
+"""The worker's outhooks-purge job: finished events older than PAYDESK_OUTHOOKS_KEEP_DAYS go,
+with their deliveries and attempts — delivered, or given up that long ago (resendable until
+then); an event still being retried, given up lately, not yet dispatched, or newer than the
+retention stays. The purge beside a replay or a resend: test_purge_concurrency.py."""
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ def test_what_is_kept_and_what_is_gone(admin, customer):
     delivered(retried, at=soon)
     Delivery.objects.filter(event=retried, endpoint=second).update(status="pending")
     delivered(given_up, at=soon)
-    Delivery.objects.filter(event=given_up, endpoint=second).update(status="failed")
+    Delivery.objects.filter(event=given_up, endpoint=second).update(
+        status="failed", given_up_at=written + timedelta(days=3), delivered_at=None
+    )
     delivered(resent_lately, at=written + timedelta(days=20))
     # Events no endpoint wanted (nothing to deliver), and one not dispatched yet.
     Delivery.objects.filter(event__in=_rest[:2]).delete()
@@ -71,10 +74,16 @@ def test_what_is_kept_and_what_is_gone(admin, customer):
     assert Attempt.objects.filter(delivery__event=retried).count() == 2  # kept with its event
     assert Delivery.objects.filter(event=given_up, status="failed").exists()
 
+    # 30 days after the give-up, the given-up one goes (resendable until then).
+    assert events_purge(now=written + timedelta(days=33, minutes=-1)) == 0
+    assert events_purge(now=written + timedelta(days=33, minutes=1)) == 1
+    assert not Event.objects.filter(pk=given_up.pk).exists()
+    assert not Delivery.objects.filter(event_id=given_up.pk).exists()
+
     # Once the lately resent one is 30 days old too, it goes; the others stay.
     assert events_purge(now=written + timedelta(days=51)) == 1
     assert not Event.objects.filter(pk=resent_lately.pk).exists()
-    assert Event.objects.count() == 4
+    assert Event.objects.count() == 3
 
 
 def test_a_resent_delivery_keeps_its_event(admin, customer):

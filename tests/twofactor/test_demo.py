@@ -17,8 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from paydesk.accounts.models import User
 from paydesk.accounts.services import staff_user_create
 from paydesk.cli.management.commands.demo import Command as DemoCommand
-from paydesk.demo.seed import DEMO_LOGINS, DEMO_TOTP_SECRET, seed_demo
-from paydesk.twofactor.totp import STEP, totp_code, totp_key_from_secret
+from paydesk.demo.customers import DEMO_LOGINS
+from paydesk.demo.seed import seed_demo
+from paydesk.twofactor.totp import DEMO_TOTP_SECRET, STEP, totp_code, totp_key_from_secret
 
 DEMO_KEY = totp_key_from_secret(DEMO_TOTP_SECRET)
 

@@ -86,6 +86,10 @@ class OutboundEmail(models.Model):
                 | (~Q(status="sent") & Q(sent_at__isnull=True)),
                 name="outbox_sent_at_iff_sent",
             ),
+            # Something to send: a template the worker renders, or a body already rendered.
+            models.CheckConstraint(
+                condition=~Q(template="") | ~Q(body_text=""), name="outbox_template_or_body"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -215,6 +215,7 @@ def _failed(delivery: Delivery, *, now: datetime, outcome: str) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.FAILED if gives_up else DeliveryStatus.PENDING,
         next_attempt_at=now + retry_delay(delivery.attempts),
+        given_up_at=now if gives_up else None,
     )
     endpoint = delivery.endpoint
     log = logger.error if gives_up else logger.warning

@@ -126,6 +126,9 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     give_up_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When its retries ran out (status failed): the purge keeps it, and its event, for
+    # PAYDESK_OUTHOOKS_KEEP_DAYS from then, so it can still be resent.
+    given_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

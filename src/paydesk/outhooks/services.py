@@ -195,6 +195,7 @@ def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> int:
             next_attempt_at=now,
             give_up_at=now + _retry_period(),
             delivered_at=None,
+            given_up_at=None,
         )
         if count:
             audit_record(action="webhook.resend", actor=actor, after={"deliveries": ids})
@@ -203,7 +204,12 @@ def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> int:
 
 def events_replay(*, endpoint: Endpoint | int, after: int, actor: Any) -> int:
     """Send an endpoint every event after id `after` it wants again, in order (a receiver that
-    was down or lost its data). Returns how many deliveries were made due."""
+    was down or lost its data). Returns how many deliveries were made due.
+
+    The events are locked (FOR NO KEY UPDATE) before their deliveries are written: a purge
+    (purge.py) that locked them first has deleted them by the time this reads them, so they are
+    simply not replayed; one that comes second waits, then finds them pending again and keeps
+    them. Either way no delivery is written for an event deleted meanwhile."""
     _admin(actor)
     pk = endpoint.pk if isinstance(endpoint, Endpoint) else endpoint
     row = Endpoint.objects.get(pk=pk)
@@ -212,7 +218,9 @@ def events_replay(*, endpoint: Endpoint | int, after: int, actor: Any) -> int:
     if row.event_types:
         events = events.filter(type__in=row.event_types)
     with transaction.atomic():
-        pairs = list(events.values_list("pk", "customer_id"))
+        pairs = list(
+            events.select_for_update(no_key=True).order_by("pk").values_list("pk", "customer_id")
+        )
         Delivery.objects.bulk_create(
             [
                 Delivery(endpoint_id=pk, event_id=event_id, customer_id=customer_id,
@@ -226,6 +234,7 @@ def events_replay(*, endpoint: Endpoint | int, after: int, actor: Any) -> int:
             next_attempt_at=now,
             give_up_at=now + _retry_period(),
             delivered_at=None,
+            given_up_at=None,
         )
         audit_record(
             action="webhook.replay", actor=actor, obj=row, after={"after": after, "due": count}

@@ -14,30 +14,31 @@
   and CUSTOMER.DISPUTE.UPDATED with the seller's DEBIT), lost or won
   (CUSTOMER.DISPUTE.RESOLVED, RESOLVED_BUYER_FAVOUR / RESOLVED_SELLER_FAVOUR; won after a
   chargeback credits the seller back). Every webhook is signed as PayPal signs (signing.py).
+
+This module: the refunds and the one-shot decline switch; the disputes: disputes.py; the
+control page's panel: dashboard.py.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from paydesk.sandbox.core import object_create, object_find, object_get, public_url, sandbox_api
+from paydesk.sandbox.core import object_create, object_get, public_url, sandbox_api
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.paypal import common as paypal
 from paydesk.sandbox.paypal.oauth import authorized
 
 GATEWAY = paypal.GATEWAY
+
+
 DECLINE_SWITCH = ("switch", "refund_decline")  # (kind, object_id) of the one-shot switch
 
 
@@ -264,198 +265,3 @@ def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
     return JsonResponse(
         {**shown, "supplementary_data": {"related_ids": {"order_id": order.object_id}}}
     )
-
-
-# --- disputes ------------------------------------------------------------------------------
-
-
-def _dispute_send(dispute: SandboxObject, event_type: str, summary: str) -> None:
-    order_id = dispute.data["_sandbox"]["order_id"]
-    resource = {key: value for key, value in dispute.data.items() if not key.startswith("_")}
-    paypal.send(order_id, event_type, "dispute", summary, resource)
-
-
-def dispute_open(capture_id: str, *, reason: str = "MERCHANDISE_OR_SERVICE_NOT_RECEIVED") -> str:
-    """The buyer opens a dispute (an inquiry) on a completed capture; its case id."""
-    with transaction.atomic():
-        order, capture = _locked_capture(capture_id)
-        if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
-            raise Refused("NOT_DISPUTABLE", f"Capture {capture_id} is {capture['status']}.")
-        current = object_find(GATEWAY, "dispute", capture_id)
-        if current is not None and current.data["status"] != "RESOLVED":
-            raise Refused("DISPUTE_OPEN", f"Capture {capture_id} has an open dispute already.")
-        case = f"PP-D-{secrets.randbelow(10**8):08d}"
-        amount = {
-            "currency_code": capture["amount"]["currency_code"],
-            "value": _text(capture_left(capture), capture["amount"]["currency_code"]),
-        }
-        now = timezone.now()
-        data = {
-            "dispute_id": case,
-            "create_time": paypal.now_text(),
-            "update_time": paypal.now_text(),
-            "disputed_transactions": [
-                {
-                    "seller_transaction_id": capture_id,
-                    "buyer_transaction_id": paypal.paypal_id(),
-                    "create_time": capture["create_time"],
-                    "transaction_status": "COMPLETED",
-                    "gross_amount": capture["amount"],
-                    "invoice_number": capture.get("invoice_id", ""),
-                    "custom": capture.get("custom_id", ""),
-                    "seller": {"merchant_id": "PAYDESKSANDBOX1"},
-                }
-            ],
-            "reason": reason,
-            "status": "WAITING_FOR_SELLER_RESPONSE",
-            "dispute_amount": amount,
-            "dispute_life_cycle_stage": "INQUIRY",
-            "dispute_channel": "INTERNAL",
-            "seller_response_due_date": (now + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "links": [],
-            "_sandbox": {"order_id": order.object_id},
-        }
-        dispute = object_create(GATEWAY, "dispute", case, data, lookup=capture_id)
-        _dispute_send(
-            dispute, "CUSTOMER.DISPUTE.CREATED", f"A new dispute opened with Case # {case}"
-        )
-    return case
-
-
-def _movement(dispute: dict[str, Any], kind: str) -> None:
-    dispute.setdefault("money_movements", []).append(
-        {
-            "affected_party": "SELLER",
-            "amount": dispute["dispute_amount"],
-            "initiated_time": paypal.now_text(),
-            "type": kind,
-            "reason": "DISPUTE_SETTLEMENT",
-        }
-    )
-
-
-def _withdrawn(dispute: dict[str, Any]) -> bool:
-    kinds = [
-        m["type"] for m in dispute.get("money_movements", []) if m["affected_party"] == "SELLER"
-    ]
-    return bool(kinds) and kinds[-1] == "DEBIT"
-
-
-def dispute_move(capture_id: str, step: str) -> str:
-    """Move the capture's open dispute: `withdraw` (a chargeback), `lose` or `win`."""
-    with transaction.atomic():
-        found = object_find(GATEWAY, "dispute", capture_id)
-        if found is None or found.data["status"] == "RESOLVED":
-            raise Refused("NO_OPEN_DISPUTE", f"Capture {capture_id} has no open dispute.")
-        dispute = SandboxObject.objects.select_for_update().get(pk=found.pk)
-        data, case = dispute.data, dispute.object_id
-        data["update_time"] = paypal.now_text()
-        if step == "withdraw":
-            if _withdrawn(data):
-                raise Refused("ALREADY_WITHDRAWN", f"{case}: the funds are withdrawn already.")
-            _movement(data, "DEBIT")
-            data.update(status="UNDER_REVIEW", dispute_life_cycle_stage="CHARGEBACK")
-            _save(dispute)
-            _reversal_send(capture_id, data)
-            _dispute_send(dispute, "CUSTOMER.DISPUTE.UPDATED", f"Case # {case} was updated")
-            return f"{case}: funds withdrawn (chargeback)"
-        if step not in ("lose", "win"):
-            raise Refused("UNKNOWN_STEP", f"No dispute step {step!r}.")
-        lost = step == "lose"
-        if lost and not _withdrawn(data):
-            _movement(data, "DEBIT")
-        elif not lost and _withdrawn(data):
-            _movement(data, "CREDIT")
-        outcome = "RESOLVED_BUYER_FAVOUR" if lost else "RESOLVED_SELLER_FAVOUR"
-        data["status"] = "RESOLVED"
-        data["dispute_outcome"] = {"outcome_code": outcome}
-        if lost:
-            data["dispute_outcome"]["amount_refunded"] = data["dispute_amount"]
-        _save(dispute)
-        _dispute_send(dispute, "CUSTOMER.DISPUTE.RESOLVED", f"Case # {case} was resolved")
-        return f"{case}: {'lost' if lost else 'won'}"
-
-
-def _save(dispute: SandboxObject) -> None:
-    dispute.updated_at = timezone.now()
-    dispute.save(update_fields=["data", "updated_at"])
-
-
-def _reversal_send(capture_id: str, dispute: dict[str, Any]) -> None:
-    """PAYMENT.CAPTURE.REVERSED: PayPal takes the disputed money back (a refund-shaped resource)."""
-    amount = dispute["dispute_amount"]
-    reversal_id = paypal.paypal_id()
-    resource = {
-        "id": reversal_id,
-        "amount": amount,
-        "note_to_payer": "Payment reversed",
-        "status": "COMPLETED",
-        "create_time": paypal.now_text(),
-        "update_time": paypal.now_text(),
-        "links": _links(reversal_id, capture_id),
-    }
-    paypal.send(
-        dispute["_sandbox"]["order_id"],
-        "PAYMENT.CAPTURE.REVERSED",
-        "refund",
-        f"A {amount['value']} {amount['currency_code']} capture payment was reversed",
-        resource,
-    )
-
-
-# --- the control page's panel --------------------------------------------------------------
-
-
-def capture_named(name: str) -> str:
-    """A capture id from what the tester typed: a capture id, or a Paydesk payment reference
-    (the order's custom_id)."""
-    name = name.strip()
-    if object_get(GATEWAY, "capture", name) is not None:
-        return name
-    order = object_find(GATEWAY, "order", name)
-    for unit in order.data["purchase_units"] if order else []:
-        for capture in unit.get("payments", {}).get("captures", []):
-            return capture["id"]
-    raise Refused("NOT_FOUND", f"No PayPal capture or payment {name!r} in the sandbox.")
-
-
-@require_POST
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """One press of the PayPal panel on the control page."""
-    action = request.POST.get("action", "")
-    try:
-        if action == "decline_next_refund":
-            decline_next_refund(True)
-            messages.success(request, "PayPal will decline the next refund.")
-            return redirect("sandbox:control")
-        capture_id = capture_named(request.POST.get("capture", ""))
-        if action == "refund":
-            raw = request.POST.get("amount", "").strip()
-            amount = None
-            if raw:
-                currency = _currency_of(capture_id)
-                try:
-                    amount = {"currency_code": currency, "value": f"{Decimal(raw):f}"}
-                except InvalidOperation:
-                    raise Refused("INVALID_AMOUNT", "That amount is not a number.") from None
-            refund, _order = refund_make(capture_id, amount=amount)
-            messages.success(
-                request,
-                f"PayPal refunded {refund['amount']['value']} "
-                f"({refund['id']}) of capture {capture_id}.",
-            )
-        elif action == "dispute_open":
-            messages.success(request, f"Dispute {dispute_open(capture_id)} opened.")
-        elif action in ("dispute_withdraw", "dispute_lose", "dispute_win"):
-            messages.success(request, dispute_move(capture_id, action.removeprefix("dispute_")))
-        else:
-            messages.error(request, "No such PayPal action.")
-    except Refused as refused:
-        messages.error(request, f"PayPal: {refused.issue}: {refused.description}")
-    return redirect("sandbox:control")
-
-
-def _currency_of(capture_id: str) -> str:
-    with transaction.atomic():
-        _order, capture = _locked_capture(capture_id)
-    return capture["amount"]["currency_code"]

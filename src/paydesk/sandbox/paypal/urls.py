@@ -1,9 +1,9 @@
 """/sandbox/paypal/: PayPal's REST paths (no trailing slash, as PayPal's), its approval page,
-Payments v2 refunds and the control page's PayPal panel (refunds.py)."""
+Payments v2 refunds (refunds.py) and the control page's PayPal panel (dashboard.py)."""
 
 from django.urls import path
 
-from paydesk.sandbox.paypal import approval, oauth, refunds, views
+from paydesk.sandbox.paypal import approval, dashboard, oauth, refunds, views
 
 app_name = "paypal"
 
@@ -19,5 +19,5 @@ urlpatterns = [
         refunds.capture_refund,
         name="capture_refund",
     ),
-    path("dashboard", refunds.dashboard, name="dashboard"),
+    path("dashboard", dashboard.dashboard, name="dashboard"),
 ]

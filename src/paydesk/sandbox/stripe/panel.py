@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
+from paydesk.sandbox.stripe.common import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
 from paydesk.sandbox.stripe.returns import (
     DISPUTE_REASONS,
     dispute_move,
@@ -23,7 +24,6 @@ from paydesk.sandbox.stripe.returns import (
     refund_failure_set,
     refund_make,
 )
-from paydesk.sandbox.stripe.views import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
 
 SHOWN = 10
 

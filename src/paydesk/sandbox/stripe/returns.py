@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
 from paydesk.sandbox.core import webhook_send as _webhook_send
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.views import (
+from paydesk.sandbox.stripe.common import (
     API_VERSION,
     GATEWAY,
     PRIVATE,

@@ -18,14 +18,8 @@ from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.views import (
-    GATEWAY,
-    REFERENCE_KEY,
-    _fail,
-    _succeed,
-    event_send,
-    stripe_exponent,
-)
+from paydesk.sandbox.stripe.common import GATEWAY, REFERENCE_KEY, event_send, stripe_exponent
+from paydesk.sandbox.stripe.intents import _fail, _succeed
 
 # SEPA countries Stripe debits (a subset is enough for the sandbox: the IBAN's first two letters).
 SEPA_COUNTRIES = frozenset(

@@ -3,12 +3,12 @@
 
 from django.urls import path
 
-from paydesk.sandbox.stripe import panel, returns, sepa, vault, views
+from paydesk.sandbox.stripe import cards, intents, pages, panel, returns, sepa, vault
 
 app_name = "stripe"
 
 urlpatterns = [
-    path("v1/payment_methods", views.payment_methods, name="payment_methods"),
+    path("v1/payment_methods", cards.payment_methods, name="payment_methods"),
     path("v1/payment_methods/<str:method_id>", vault.payment_method, name="payment_method"),
     path(
         "v1/payment_methods/<str:method_id>/detach",
@@ -30,12 +30,12 @@ urlpatterns = [
         vault.setup_intent_confirm,
         name="setup_intent_confirm",
     ),
-    path("v1/payment_intents", views.payment_intents, name="payment_intents"),
-    path("v1/payment_intents/<str:intent_id>", views.payment_intent, name="payment_intent"),
+    path("v1/payment_intents", intents.payment_intents, name="payment_intents"),
+    path("v1/payment_intents/<str:intent_id>", intents.payment_intent, name="payment_intent"),
     path("v1/refunds", returns.refunds, name="refunds"),
     path("panel/", panel.panel_action, name="panel"),
     path("sepa/settle/", sepa.sepa_settle, name="sepa_settle"),
-    path("js/v3.js", views.stripe_js, name="stripe_js"),
-    path("elements/<str:element>/", views.element_frame, name="element_frame"),
-    path("3ds/<str:intent_id>/", views.three_d_secure, name="three_d_secure"),
+    path("js/v3.js", pages.stripe_js, name="stripe_js"),
+    path("elements/<str:element>/", pages.element_frame, name="element_frame"),
+    path("3ds/<str:intent_id>/", pages.three_d_secure, name="three_d_secure"),
 ]

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
-from paydesk.sandbox.stripe.views import (
+from paydesk.sandbox.stripe.common import (
     GATEWAY,
     _error,
     _idempotent,
@@ -26,6 +25,7 @@ from paydesk.sandbox.stripe.views import (
     _remember,
     _unauthorized,
 )
+from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
 
 METHOD_TYPES = ("card", "sepa_debit")
 

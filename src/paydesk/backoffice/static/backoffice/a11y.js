@@ -3,8 +3,6 @@
 // select2 builds its box after jQuery's ready, so this watches for it rather than guess when.
 // A list's table that is wider than the window scrolls inside its box: the box is then a named
 // region a keyboard can focus and scroll (axe-core: scrollable-region-focusable).
-// An inline table's (billing contacts') first column (the saved row) and last one (remove) have
-// no header text in the admin's template: they get one for screen readers (empty-table-header).
 "use strict";
 (() => {
   const nameBoxes = () => {
@@ -31,18 +29,8 @@
       }
     });
   };
-  const nameEmptyHeaders = () => {
-    document.querySelectorAll(".inline-group .tabular thead th").forEach((th) => {
-      if (th.textContent.trim()) return;
-      const text = document.createElement("span");
-      text.className = "visually-hidden";
-      text.textContent = th.classList.contains("original") ? "Saved" : "Remove";
-      th.appendChild(text);
-    });
-  };
   document.addEventListener("DOMContentLoaded", () => {
     scrollableResults();
-    nameEmptyHeaders();
     window.addEventListener("resize", scrollableResults);
     if (!document.querySelector("select.admin-autocomplete")) return;
     nameBoxes();

@@ -25,8 +25,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 
 from paydesk.accounts.models import Customer
+from paydesk.demo.customers import DEMO_LOGINS
 from paydesk.demo.seed import (
-    DEMO_LOGINS,
     DemoVouchers,
     seed_demo,
     seed_demo_rates,
