@@ -27,6 +27,7 @@ import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
 from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
+from paydesk.ledger.hooks import NEW_PAYMENT, PaymentChange, created_inserts
 from paydesk.ledger.models import Payment
 
 # (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
@@ -82,7 +83,7 @@ def payment_new(**values: Any) -> Payment:
     return payment
 
 
-def payment_row_insert(payment: Payment) -> None:
+def payment_row_insert(payment: Payment, change: PaymentChange | None = None) -> tuple[str, ...]:
     """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
 
     The same signals (pre_save, then post_save, when anything listens), the same columns,
@@ -90,11 +91,16 @@ def payment_row_insert(payment: Payment) -> None:
     only the ORM's per-call SQL compilation is skipped, which was a third of the cost of posting
     a payment (bench/ P1). A value that is an SQL expression (a db_default, say) is left to
     `save()`.
+
+    With `change` (its creation), on PostgreSQL, the INSERTs the payment listeners give for it
+    (ledger/hooks.py `created_inserts`) go in the same statement, after the payment's:
+    `WITH new_payment AS (INSERT … RETURNING id), l0 AS (<listener's INSERT>) … SELECT id FROM
+    new_payment`. Returns the names of the listeners so told (none elsewhere).
     """
     sql, fields = _insert_statement()
     if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
         payment.save(force_insert=True)
-        return
+        return ()
     pre_save_send(payment)
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     params = []
@@ -111,7 +117,29 @@ def payment_row_insert(payment: Payment) -> None:
         else:
             value = field.get_db_prep_save(value, db)
         params.append(value)
+    told: tuple[str, ...] = ()
+    if change is not None and db.vendor == "postgresql":
+        told, companions = created_inserts(change)
+        if companions:
+            sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
+            for _c_sql, c_params in companions:
+                params += c_params
     inserted(payment, execute_hot(sql, params)[0])
+    return told
+
+
+_WITH_SQL: dict[tuple[str, ...], str] = {}
+
+
+def _with_companions(sql: str, companions: tuple[str, ...]) -> str:
+    key = (sql, *companions)
+    combined = _WITH_SQL.get(key)
+    if combined is None:
+        parts = [f"{NEW_PAYMENT} AS ({sql})"]
+        parts += [f"l{i} AS ({c_sql})" for i, c_sql in enumerate(companions)]
+        combined = f"WITH {', '.join(parts)} SELECT id FROM {NEW_PAYMENT}"
+        _WITH_SQL[key] = combined
+    return combined
 
 
 def _converter(field: Any) -> Any:

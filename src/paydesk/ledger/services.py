@@ -27,6 +27,7 @@ from paydesk.ledger.hooks import (
     COMPLETED,
     CREATED,
     BalanceWatch,
+    PaymentChange,
     balance_watches_run,
     payment_changed,
     topup_steps_run,
@@ -234,7 +235,10 @@ def _payment_insert(
             fx_rate=paid.fx_rate if paid else None,
             surcharge=paid.surcharge if paid else None,
         )
-        payment_row_insert(payment)
+        # The payment listeners that can (the webhooks' event rows) write in its INSERT.
+        told = payment_row_insert(
+            payment, PaymentChange(CREATED, payment, balance_after, customer.debit_limit)
+        )
         if balance_after is not None:
             customer.balance = balance_after
         if actor is not None:
@@ -248,7 +252,7 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
-        payment_changed(CREATED, payment, balance_after, customer.debit_limit)
+        payment_changed(CREATED, payment, balance_after, customer.debit_limit, told=told)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
     return payment
 

@@ -8,8 +8,8 @@ class OuthooksConfig(AppConfig):
 
     def ready(self) -> None:
         from paydesk.ledger.hooks import payment_listener_register
-        from paydesk.outhooks.events import events_record
+        from paydesk.outhooks.events import events_record, events_with_payment
         from paydesk.provider.crypto import encrypted_column_register
 
-        payment_listener_register("outhooks", events_record)
+        payment_listener_register("outhooks", events_record, with_insert=events_with_payment)
         encrypted_column_register("outhooks.Endpoint", "secret_encrypted")

@@ -27,7 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from paydesk.fastsql import execute_hot
-from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, PaymentChange
+from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, NEW_PAYMENT, PaymentChange
 from paydesk.ledger.refund_reads import refunded_of
 from paydesk.ledger.shapes import money, payment_out
 from paydesk.money import plain_amount
@@ -98,22 +98,31 @@ def balance_data(change: PaymentChange) -> dict[str, Any]:
 
 def events_record(change: PaymentChange) -> None:
     """The ledger's listener: write this change's event rows in one INSERT, in its transaction."""
-    payment = change.payment
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    rows = _event_rows(change, db)
+    params = [v for kind, customer_id, now, data in rows
+              for v in (kind, customer_id, change.payment.pk, now, data)]  # fmt: skip
+    execute_hot(_insert_sql(len(rows), db.vendor), params, fetch=False)
+
+
+def events_with_payment(change: PaymentChange) -> tuple[str, list[Any]]:
+    """The same rows for a payment being created, as the INSERT the ledger sends in the
+    payment's own statement (ledger/hooks.py `with_insert`): the rows' payment is the new one."""
+    db = connections[DEFAULT_DB_ALIAS]
+    rows = _event_rows(change, db)
+    return _insert_sql(len(rows), db.vendor, new_payment=True), [v for row in rows for v in row]
+
+
+def _event_rows(change: PaymentChange, db: Any) -> list[tuple[str, int, Any, str]]:
+    """(type, customer_id, created_at, data) of each event row of a change, in order."""
+    payment = change.payment
     now = db.ops.adapt_datetimefield_value(timezone.now())
-    params: list[Any] = [
-        str(event_type_for(change)),
-        payment.customer_id,
-        payment.pk,
-        now,
-        payment_json(payment),
-    ]
+    rows = [(str(event_type_for(change)), payment.customer_id, now, payment_json(payment))]
     if change.balance is not None:
-        params += [
-            str(EventType.BALANCE_CHANGED), payment.customer_id, payment.pk, now,
-            balance_json(change),
-        ]  # fmt: skip
-    execute_hot(_insert_sql(len(params) // 5, db.vendor), params, fetch=False)
+        rows.append(
+            (str(EventType.BALANCE_CHANGED), payment.customer_id, now, balance_json(change))
+        )
+    return rows
 
 
 # Every posting writes these two JSON texts (bench P1, P6): `payment_json` and `balance_json`
@@ -203,17 +212,20 @@ def event_write(
     execute_hot(_insert_sql(1), params, fetch=False)
 
 
-_SQL: dict[tuple[str, int], str] = {}
+_SQL: dict[tuple[str, int, bool], str] = {}
 
 
-def _insert_sql(count: int, vendor: str | None = None) -> str:
-    key = (vendor or connection.vendor, count)
+def _insert_sql(count: int, vendor: str | None = None, *, new_payment: bool = False) -> str:
+    """The INSERT of `count` event rows; with `new_payment`, their payment_id is the id of the
+    payment the same statement creates (NEW_PAYMENT, ledger/hooks.py) and not a parameter."""
+    key = (vendor or connection.vendor, count, new_payment)
     if key not in _SQL:
         qn = connection.ops.quote_name
         columns = ("type", "customer_id", "payment_id", "created_at", "data")
+        payment_id = f"(SELECT id FROM {NEW_PAYMENT})" if new_payment else "%s"
         _SQL[key] = (
             f"INSERT INTO {qn(Event._meta.db_table)} "
             f"({', '.join(qn(c) for c in columns)}, {qn('dispatched')}) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, FALSE)"] * count)
+            + ", ".join([f"(%s, %s, {payment_id}, %s, %s, FALSE)"] * count)
         )
     return _SQL[key]
