@@ -4,12 +4,16 @@ still Django's."""
 
 from __future__ import annotations
 
-import pytest
-from django.db import IntegrityError, connection, transaction
+import json
 
+import pytest
+from django.db import DataError, IntegrityError, connection, transaction
+
+from paydesk.ledger import hooks
 from paydesk.ledger.fastpath import payment_row_insert
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
+from paydesk.outhooks.models import Event
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,9 +23,11 @@ def prepared_ledger_statements() -> set[str]:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         texts = [row[0] for row in cursor.fetchall()]
     return {
-        kind for kind, prefix in (
+        kind
+        for kind, prefix in (
             ("update", 'UPDATE "accounts_customer" SET "balance"'),
-            ("insert", 'INSERT INTO "ledger_payment"'),
+            # with the webhooks' event rows in the same statement (ledger/hooks.py with_insert)
+            ("insert", 'WITH new_payment AS (INSERT INTO "ledger_payment"'),
         )
         if any(text.startswith(prefix) for text in texts)
     }
@@ -48,8 +54,58 @@ def test_nothing_is_prepared_when_switched_off(customer, settings):
 def test_a_database_error_of_a_prepared_statement_is_djangos(customer):
     payment = payment_create(customer=customer, total="2", description="First")
     duplicate = Payment(
-        reference=payment.reference, customer=customer, total=1, status="completed",
-        method="manual", description="Same reference",
+        reference=payment.reference,
+        customer=customer,
+        total=1,
+        status="completed",
+        method="manual",
+        description="Same reference",
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         payment_row_insert(duplicate)
+
+
+def test_the_event_rows_go_in_the_payments_own_statement(customer):
+    connection.close()
+    payment = payment_create(customer=customer, total="3.25", description="Top-up")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        texts = [row[0] for row in cursor.fetchall()]
+    assert any(
+        text.startswith('WITH new_payment AS (INSERT INTO "ledger_payment"')
+        and 'INSERT INTO "outhooks_event"' in text
+        for text in texts
+    )
+    events = list(Event.objects.filter(customer=customer).order_by("id"))
+    assert [(e.type, e.payment_id) for e in events] == [
+        ("payment.completed", payment.pk),
+        ("balance.changed", payment.pk),
+    ]
+    assert json.loads(events[0].data)["reference"] == payment.reference
+    assert json.loads(events[1].data)["balance"] == {"amount": "3.25", "currency": customer.currency}
+
+
+def test_a_listener_insert_that_fails_rolls_the_posting_back(customer):
+    failing = (
+        'INSERT INTO "outhooks_event" ("type", "customer_id", "payment_id", "created_at", '
+        '"data", "dispatched") VALUES (%s, %s, (SELECT id FROM new_payment), now(), %s, '
+        "1 / 0 = 1)"
+    )
+    hooks.payment_listener_register(
+        "test-failing",
+        lambda change: None,
+        with_insert=lambda change: (failing, ["x", change.payment.customer_id, "{}"]),
+    )
+    try:
+        with pytest.raises(DataError):
+            payment_create(customer=customer, total="4", description="Top-up")
+    finally:
+        hooks._LISTENERS.pop("test-failing")
+        hooks._WITH_INSERT.pop("test-failing")
+    customer.refresh_from_db()
+    assert customer.balance == 0
+    assert not Payment.objects.filter(customer=customer).exists()
+    assert not Event.objects.filter(customer=customer).exists()
+    # the listener gone, the next posting goes through with its events
+    payment = payment_create(customer=customer, total="4", description="Top-up")
+    assert Event.objects.filter(payment=payment).count() == 2
