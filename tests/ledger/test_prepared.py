@@ -82,7 +82,8 @@ def test_the_event_rows_go_in_the_payments_own_statement(customer):
         ("balance.changed", payment.pk),
     ]
     assert json.loads(events[0].data)["reference"] == payment.reference
-    assert json.loads(events[1].data)["balance"] == {"amount": "3.25", "currency": customer.currency}
+    balance = json.loads(events[1].data)["balance"]
+    assert balance == {"amount": "3.25", "currency": customer.currency}
 
 
 def test_a_listener_insert_that_fails_rolls_the_posting_back(customer):
