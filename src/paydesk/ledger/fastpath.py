@@ -27,7 +27,12 @@ import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
 from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
-from paydesk.ledger.hooks import NEW_PAYMENT, PaymentChange, created_inserts
+from paydesk.ledger.hooks import (
+    NEW_PAYMENT,
+    PaymentChange,
+    created_inserts,
+    created_listeners_tell,
+)
 from paydesk.ledger.models import Payment
 
 # (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
@@ -95,7 +100,8 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
     With `change` (its creation), on PostgreSQL, the INSERTs the payment listeners give for it
     (ledger/hooks.py `created_inserts`) go in the same statement, after the payment's:
     `WITH new_payment AS (INSERT … RETURNING id), l0 AS (<listener's INSERT>) … SELECT id FROM
-    new_payment`. Returns the names of the listeners so told (none elsewhere).
+    new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
+    of the listeners so told.
     """
     sql, fields = _insert_statement()
     if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
@@ -125,6 +131,8 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             for _c_sql, c_params in companions:
                 params += c_params
     inserted(payment, execute_hot(sql, params)[0])
+    if change is not None and db.vendor != "postgresql":
+        told = created_listeners_tell(change)
     return told
 
 

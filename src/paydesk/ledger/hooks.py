@@ -83,7 +83,8 @@ _LISTENERS: dict[str, Callable[[PaymentChange], None]] = {}
 # round trip fewer per posting (bench P1). `with_insert(change)` returns (sql, params): an
 # INSERT whose new payment's id is `(SELECT id FROM new_payment)` (NEW_PAYMENT); the payment
 # has every field but its id. That listener is then not told of that change; when it errs, the
-# payment's INSERT errs with it. Elsewhere (SQLite) the listener is told as the others are.
+# payment's INSERT errs with it. Elsewhere (SQLite) that listener is told right after the
+# payment's INSERT (`created_listeners_tell`): its rows come first on every database.
 NEW_PAYMENT = "new_payment"
 _WITH_INSERT: dict[str, Callable[[PaymentChange], tuple[str, list[Any]]]] = {}
 
@@ -107,6 +108,16 @@ def created_inserts(change: PaymentChange) -> tuple[tuple[str, ...], list[tuple[
     INSERTs (sql, params), in registration order."""
     names = tuple(name for name in _LISTENERS if name in _WITH_INSERT)
     return names, [_WITH_INSERT[name](change) for name in names]
+
+
+def created_listeners_tell(change: PaymentChange) -> tuple[str, ...]:
+    """Where their INSERTs cannot go in the payment's statement (SQLite): tell those listeners
+    right after the payment's INSERT, so that their rows come at the same point on every
+    database (before what the top-up steps write). Returns their names."""
+    names = tuple(name for name in _LISTENERS if name in _WITH_INSERT)
+    for name in names:
+        _LISTENERS[name](change)
+    return names
 
 
 def payment_changed(
