@@ -47,7 +47,8 @@ def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
 
 
 # Payment changes: every payment the ledger creates, completes or cancels, told to the apps that
-# listen inside the transaction of the change, after the balance moved and the top-up steps ran,
+# listen inside the transaction of the change, after the balance moved and the top-up steps ran
+# (but a listener with `with_insert`, below, writes a new payment's rows with its INSERT),
 # so what they write commits or rolls back with it: the outgoing webhooks' event rows
 # (docs/outgoing-webhooks.md) and the documents' credit notes, numbered in the transaction that
 # completes a refund or chargeback so that a rollback takes the number back (docs/documents.md).
