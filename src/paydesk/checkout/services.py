@@ -183,8 +183,13 @@ def checkout_start(
     label = getattr(gateway, "payment_method_label", None)
     instrument = label(payment_method_token) if label and payment_method_token else ""
     details = None
+    # Inside the caller's transaction (the API's bank transfer: one transaction with its
+    # idempotency record) no savepoint of its own: any error here rolls back the caller's whole
+    # transaction, and the caller answers a lost race on the key (the API replays the record
+    # the winner committed with its quote). Two round trips fewer per request.
+    nested = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
             charged = Money(terms.total_charged, terms.currency)
             payment = quote_payment_create(
@@ -197,6 +202,8 @@ def checkout_start(
             if method == PaymentMethod.BANK_TRANSFER:
                 details = _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
+        if nested:  # the caller's transaction is broken: it cannot be read in any more
+            raise
         existing = _started(customer=customer, key=key)
         if existing is None:
             raise
