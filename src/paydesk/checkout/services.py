@@ -29,7 +29,7 @@ from paydesk.checkout.models import (
     PaymentLogEntry,
     Quote,
 )
-from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.checkout.quotes import quote_build, quote_new
 from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
 from paydesk.errors import (
     AmountMismatch,
@@ -40,7 +40,7 @@ from paydesk.errors import (
     PaydeskError,
     PermissionDenied,
 )
-from paydesk.fastsql import first_row
+from paydesk.fastsql import first_row, row_insert
 from paydesk.gateways.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -190,7 +190,7 @@ def checkout_start(
     nested = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic(savepoint=False):
-            quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
+            quote = quote_new(terms=terms, customer=customer, user=user, idempotency_key=key)
             charged = Money(terms.total_charged, terms.currency)
             payment = quote_payment_create(
                 quote=quote,
@@ -247,7 +247,9 @@ def quote_payment_create(
 ) -> Payment:
     """The locked quote's pending payment (inside the caller's transaction): its method's
     gateway, the credit and what is charged, keyed by the quote's key; the saved method it is
-    charged to recorded beside it. Make Payment and an off-session charge both make it here."""
+    charged to recorded beside it. Make Payment and an off-session charge both make it here.
+    A quote not stored yet (`quote_new`) is stored now, with its payment: its unique key and
+    the payment's refuse a second one (IntegrityError) as `quote_lock` would."""
     payment = payment_create(
         customer=quote.customer,
         total=terms.credit,
@@ -265,7 +267,10 @@ def quote_payment_create(
         ),
     )
     quote.payment = payment
-    quote.save(update_fields=["payment"])
+    if quote.pk is None:
+        row_insert(quote)
+    else:
+        quote.save(update_fields=["payment"])
     if saved is not None:
         saved_method_charge_record(payment=payment, method=saved)
     return payment
