@@ -32,6 +32,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -128,6 +129,8 @@ def _in_one_transaction(
             with transaction.atomic():
                 response = _answer(view, request, *args, **kwargs)
                 if transaction.get_connection().needs_rollback:
+                    if response.status_code < 400:  # a success whose writes are lost: a 500
+                        raise TransactionManagementError("Answered after the work was undone.")
                     raise _Undone(response)
                 row_insert(_record(identity, response, redact))
         except _Undone as undone:
