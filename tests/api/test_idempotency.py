@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from paydesk.api.idempotency import IN_FLIGHT_ABANDONED
 from paydesk.api.models import ApiKey, IdempotencyRecord
 from paydesk.api.services import idempotency_purge
+from paydesk.checkout.models import Quote
 from paydesk.ledger.models import Payment
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import CustomerFactory, PortalUserFactory
@@ -118,6 +121,28 @@ def test_8_identical_posts_at_once_make_one_payment_on_sqlite(method_configs):
 @pytest.mark.django_db(transaction=True)
 def test_8_identical_posts_at_once_make_one_payment_on_postgresql(method_configs):
     _eight_posts_at_once()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bank_transfer_is_one_transaction_without_savepoints_of_the_checkout(
+    portal_user, method_configs
+):
+    """Outside any test transaction, as served: the quote is inserted holding its payment (no
+    UPDATE), checkout_start's block takes no savepoint inside the request's transaction, and
+    the record commits with them."""
+    api = ApiClient(key_for(portal_user))
+    with CaptureQueriesContext(connection) as queries:
+        answer = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "lean"})
+    assert answer.status_code == 201
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [s for s in sql if s.startswith("COMMIT")] == ["COMMIT"]
+    assert not [s for s in sql if s.startswith("UPDATE") and "checkout_quote" in s]
+    assert len([s for s in sql if s.startswith("INSERT") and '"checkout_quote"' in s]) == 1
+    # The ledger's own savepoint around the payment is the only one left.
+    assert len([s for s in sql if s.startswith("SAVEPOINT")]) <= 1
+    quote = Quote.objects.get(idempotency_key__startswith="api-")
+    assert quote.payment == Payment.objects.get()
+    assert IdempotencyRecord.objects.filter(key="lean", status_code=201).count() == 1
 
 
 @pytest.mark.django_db

@@ -32,6 +32,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -124,19 +125,46 @@ def _in_one_transaction(
 ) -> HttpResponse:
     caller, key, fingerprint = identity
     try:
-        with transaction.atomic():
-            response = _answer(view, request, *args, **kwargs)
-            row_insert(
-                IdempotencyRecord(
-                    caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
-                )
-            )
+        try:
+            with transaction.atomic():
+                response = _answer(view, request, *args, **kwargs)
+                if transaction.get_connection().needs_rollback:
+                    if response.status_code < 400:  # a success whose writes are lost: a 500
+                        raise TransactionManagementError("Answered after the work was undone.")
+                    raise _Undone(response)
+                row_insert(_record(identity, response, redact))
+        except _Undone as undone:
+            # A service's block without a savepoint of its own (checkout_start's) failed with an
+            # answer: everything the request wrote is rolled back with the transaction, and the
+            # answer is recorded in one of its own.
+            response = undone.response
+            with transaction.atomic():
+                row_insert(_record(identity, response, redact))
     except IntegrityError:  # the key was used first by another request: its answer stands
         existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
         if existing is None:
             raise
         return _replay(existing, fingerprint)
     return response
+
+
+class _Undone(Exception):
+    """Carries a refusal out of a transaction an error broke (rolled back on the way out)."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__()
+        self.response = response
+
+
+def _record(
+    identity: tuple[str, str, str],
+    response: HttpResponse,
+    redact: Callable[[bytes], bytes] | None,
+) -> IdempotencyRecord:
+    caller, key, fingerprint = identity
+    return IdempotencyRecord(
+        caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
+    )
 
 
 def _in_flight(caller: str, key: str, fingerprint: str) -> IdempotencyRecord:

@@ -29,7 +29,7 @@ from paydesk.checkout.models import (
     PaymentLogEntry,
     Quote,
 )
-from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.checkout.quotes import quote_build, quote_new
 from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
 from paydesk.errors import (
     AmountMismatch,
@@ -40,7 +40,7 @@ from paydesk.errors import (
     PaydeskError,
     PermissionDenied,
 )
-from paydesk.fastsql import first_row
+from paydesk.fastsql import first_row, row_insert
 from paydesk.gateways.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -183,9 +183,14 @@ def checkout_start(
     label = getattr(gateway, "payment_method_label", None)
     instrument = label(payment_method_token) if label and payment_method_token else ""
     details = None
+    # Inside the caller's transaction (the API's bank transfer: one transaction with its
+    # idempotency record) no savepoint of its own: any error here rolls back the caller's whole
+    # transaction, and the caller answers a lost race on the key (the API replays the record
+    # the winner committed with its quote). Two round trips fewer per request.
+    nested = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
-            quote = quote_lock(terms=terms, customer=customer, user=user, idempotency_key=key)
+        with transaction.atomic(savepoint=False):
+            quote = quote_new(terms=terms, customer=customer, user=user, idempotency_key=key)
             charged = Money(terms.total_charged, terms.currency)
             payment = quote_payment_create(
                 quote=quote,
@@ -197,6 +202,8 @@ def checkout_start(
             if method == PaymentMethod.BANK_TRANSFER:
                 details = _email_transfer_instructions(payment=payment, terms=terms)
     except IntegrityError:
+        if nested:  # the caller's transaction is broken: it cannot be read in any more
+            raise
         existing = _started(customer=customer, key=key)
         if existing is None:
             raise
@@ -240,7 +247,9 @@ def quote_payment_create(
 ) -> Payment:
     """The locked quote's pending payment (inside the caller's transaction): its method's
     gateway, the credit and what is charged, keyed by the quote's key; the saved method it is
-    charged to recorded beside it. Make Payment and an off-session charge both make it here."""
+    charged to recorded beside it. Make Payment and an off-session charge both make it here.
+    A quote not stored yet (`quote_new`) is stored now, with its payment: its unique key and
+    the payment's refuse a second one (IntegrityError) as `quote_lock` would."""
     payment = payment_create(
         customer=quote.customer,
         total=terms.credit,
@@ -258,7 +267,10 @@ def quote_payment_create(
         ),
     )
     quote.payment = payment
-    quote.save(update_fields=["payment"])
+    if quote.pk is None:
+        row_insert(quote)
+    else:
+        quote.save(update_fields=["payment"])
     if saved is not None:
         saved_method_charge_record(payment=payment, method=saved)
     return payment
