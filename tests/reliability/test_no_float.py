@@ -28,6 +28,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     "NOWPayments signature covers: a double by definition, never an amount Paydesk keeps",
     ("settings/base.py", "PAYDESK_OUTHOOKS_"): "durations (a timeout in seconds, days and hours "
     "of retrying) of outgoing webhooks, never money",
+    ("web/ratelimit.py", "float("): "seconds until a rate limit's window frees a place (the "
+    "API's Retry-After, as django-ninja's throttle gives it), never money",
 }
 
 FLOAT_NAMES = {"FloatField", "DecimalField"}
