@@ -13,7 +13,7 @@ from django.forms.models import model_to_dict
 from paydesk.accounts.models import PortalDefaults
 from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
-from paydesk.fastsql import first_joined, first_row, row_insert
+from paydesk.fastsql import first_joined, first_row, first_rows, row_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,26 @@ def test_first_joined_loads_each_row_as_the_orm_does_and_none_for_a_missing_join
     )
     assert staff.pk == finance_user.pk and nobody is None  # no customer: the LEFT JOIN's NULLs
     assert first_joined((User, Customer), joins, "accounts_user.id = %s", [0]) is None
+
+
+def test_first_rows_reads_each_first_row_in_one_statement(customer, django_assert_num_queries):
+    from paydesk.accounts.models import Customer
+    from paydesk.banktransfers.models import BankDetails
+
+    reads = ((PortalDefaults, ""), (Customer, "currency = %s"), (BankDetails, ""))
+    with django_assert_num_queries(1):
+        assert first_rows(reads, ["XYZ"]) == (None, None, None)
+    first = PortalDefaults.objects.create(show_balance=False, blocked_methods=["card"])
+    PortalDefaults.objects.create(blocked_methods=["voucher"])
+    customer.blocked_methods = ["card", "paypal"]
+    customer.debit_limit = Decimal("12.5000")
+    customer.save()
+    with django_assert_num_queries(1):
+        defaults, loaded, details = first_rows(reads, [customer.currency])
+    assert defaults.pk == first.pk and model_to_dict(defaults) == model_to_dict(first)
+    assert _fields(loaded) == _fields(Customer.objects.get(pk=customer.pk))
+    assert not loaded._state.adding and loaded._state.db == "default"
+    assert details is None  # the LEFT JOIN's NULLs
 
 
 def test_row_insert_stores_what_save_would(customer, finance_user):

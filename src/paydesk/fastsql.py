@@ -11,6 +11,8 @@ database vendor) and then only bind parameters:
 - `first_joined(models, joins, where, params)`: `first_row` of the first model with the rows
   its LEFT JOINs bring from the others, in one statement.
 - `column_values(model, attname, where, params)`: one column of every matching row, in order.
+- `first_rows(reads, params)`: `first_row` of each of several (model, where) in one statement
+  (a request's reads of small settings tables, bench P5).
 - `row_insert(instance)`: INSERT a new row as `save(force_insert=True)` would — the same
   `pre_save`/`post_save` signals when anything listens, the same `pre_save` and
   `get_db_prep_save` conversions, the same columns; the database's constraints and triggers
@@ -21,7 +23,9 @@ database vendor) and then only bind parameters:
   Django allows (bench P1).
 
 Each app calls them for its own tables only (the ledger keeps its own fast path for payments:
-ledger/fastpath.py). tests/test_fastsql.py compares them with the ORM.
+ledger/fastpath.py), but for `first_rows`, where an app reads another's current settings row
+(`PortalDefaults.current()`, `bank_details_current()`) beside its own. tests/test_fastsql.py
+compares them with the ORM.
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
 _SELECTS: dict[tuple[Any, ...], tuple[str, list[tuple[str, list[Any]]]]] = {}
 # (models, joins, where, vendor) → (SQL, [[(attname, converters)] per model])
 _JOINED: dict[tuple[Any, ...], tuple[str, list[list[tuple[str, list[Any]]]]]] = {}
+# (reads, vendor) → (SQL, [[(attname, converters)] per model])
+_MANY: dict[tuple[Any, ...], tuple[str, list[list[tuple[str, list[Any]]]]]] = {}
 # (model, vendor) → (SQL, [field])
 _INSERTS: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
@@ -178,16 +184,52 @@ def first_joined(
         row = cursor.fetchone()
     if row is None:
         return None
+    return _loaded(chain, per_model, row)
+
+
+def first_rows(
+    reads: tuple[tuple[type[models.Model], str], ...], params: list[Any]
+) -> tuple[models.Model | None, ...]:
+    """`first_row(model, where, …)` (ORDER BY id) of each `(model, where)` in `reads`, in one
+    statement and one round trip: each row loaded as `first_row` loads it, None for a read
+    that found none. `params` are every `where`'s placeholders' values, in order."""
+    cache_key = (reads, connection.vendor)
+    cached = _MANY.get(cache_key)
+    if cached is None:
+        qn = connection.ops.quote_name
+        selected, joins, per_model = [], [], []
+        for index, (model, where) in enumerate(reads):
+            alias = f"r{index}"
+            inner, _converters = _select(model, where, "id", None, True)
+            selected += [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
+            joins.append(f"LEFT JOIN ({inner}) {alias} ON 1 = 1")
+            per_model.append(_converters)
+        sql = f"SELECT {', '.join(selected)} FROM (SELECT 1 AS one) one {' '.join(joins)}"
+        cached = (sql, per_model)
+        _MANY[cache_key] = cached
+    sql, per_model = cached
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _loaded(tuple(model for model, _ in reads), per_model, row)
+
+
+def _loaded(
+    chain: tuple[type[models.Model], ...],
+    per_model: list[list[tuple[str, list[Any]]]],
+    row: Any,
+) -> tuple[models.Model | None, ...]:
+    """One instance per model of `chain` from its columns of `row` (None where its key is
+    NULL: a LEFT JOIN that found no row)."""
     loaded: list[models.Model | None] = []
     start = 0
     for model, converters in zip(chain, per_model, strict=True):
         values = row[start : start + len(converters)]
         start += len(converters)
-        pk_index = [name for name, _ in converters].index(model._meta.pk.attname)
-        if values[pk_index] is None:
+        names = [name for name, _ in converters]
+        if values[names.index(model._meta.pk.attname)] is None:
             loaded.append(None)
             continue
-        names = [name for name, _ in converters]
         loaded.append(model.from_db(connection.alias, names, _converted(values, converters)))
     return tuple(loaded)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -13,13 +14,17 @@ from django.utils import timezone
 from paydesk.api.idempotency import IN_FLIGHT_ABANDONED
 from paydesk.api.models import ApiKey, IdempotencyRecord
 from paydesk.api.services import idempotency_purge
+from paydesk.audit.models import AuditEntry
 from paydesk.checkout.models import Quote
 from paydesk.ledger.models import Payment
+from paydesk.vouchers.batches import voucher_batch_issue
+from paydesk.vouchers.models import Voucher, VoucherStatus
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.vouchers.conftest import run_at_once
 
 BODY = {"method": "bank_transfer", "amount": "100.00", "currency": "USD"}
+GUESS = {"method": "voucher", "code": "AAAA-BBBB-CCCC-DDDD", "currency": "USD"}
 POSTS = 8
 
 
@@ -124,25 +129,71 @@ def test_8_identical_posts_at_once_make_one_payment_on_postgresql(method_configs
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_bank_transfer_is_one_transaction_without_savepoints_of_the_checkout(
-    portal_user, method_configs
+def test_a_bank_transfer_is_one_transaction_without_savepoints(
+    portal_user, method_configs, bank_details
 ):
     """Outside any test transaction, as served: the quote is inserted holding its payment (no
-    UPDATE), checkout_start's block takes no savepoint inside the request's transaction, and
-    the record commits with them."""
+    UPDATE), neither checkout_start's block nor the ledger takes a savepoint inside the
+    request's transaction, the settings are read in one statement, and the record commits with
+    them."""
     api = ApiClient(key_for(portal_user))
     with CaptureQueriesContext(connection) as queries:
         answer = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "lean"})
     assert answer.status_code == 201
+    assert answer.json()["bank_details"]["reference"] == answer.json()["payment"]["reference"]
     sql = [q["sql"] for q in queries.captured_queries]
     assert [s for s in sql if s.startswith("COMMIT")] == ["COMMIT"]
     assert not [s for s in sql if s.startswith("UPDATE") and "checkout_quote" in s]
     assert len([s for s in sql if s.startswith("INSERT") and '"checkout_quote"' in s]) == 1
-    # The ledger's own savepoint around the payment is the only one left.
-    assert len([s for s in sql if s.startswith("SAVEPOINT")]) <= 1
+    assert not [s for s in sql if s.startswith(("SAVEPOINT", "RELEASE"))]
+    settings_reads = [
+        s
+        for s in sql
+        if s.startswith("SELECT")
+        and any(t in s for t in ("portaldefaults", "methodconfig", "bankdetails"))
+    ]
+    assert len(settings_reads) == 1
+    assert all(t in settings_reads[0] for t in ("portaldefaults", "methodconfig", "bankdetails"))
     quote = Quote.objects.get(idempotency_key__startswith="api-")
     assert quote.payment == Payment.objects.get()
     assert IdempotencyRecord.objects.filter(key="lean", status_code=201).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_voucher_is_one_transaction_without_savepoints(portal_user):
+    """As served: neither the redemption nor the ledger takes a savepoint inside the request's
+    transaction, and the credit commits with the record."""
+    _batch, [code] = voucher_batch_issue(count=1, currency="USD", addition="7", actor=None)
+    api = ApiClient(key_for(portal_user))
+    body = {"method": "voucher", "code": code, "currency": "USD"}
+    with CaptureQueriesContext(connection) as queries:
+        answer = api.post("/api/v1/payments", body, **{"Idempotency-Key": "lean-voucher"})
+    assert answer.status_code == 201, answer.content
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [s for s in sql if s.startswith("COMMIT")] == ["COMMIT"]
+    assert not [s for s in sql if s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert Payment.objects.get().total == Decimal("7")
+    assert IdempotencyRecord.objects.filter(key="lean-voucher", status_code=201).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_guess_that_reaches_the_voucher_limit_is_audited_in_the_requests_transaction(
+    api, settings, any_cache
+):
+    """A refused code writes nothing, so the request's one transaction stays usable: the
+    failure limit's audit entry commits with the recorded refusal; a code of a batch in another
+    currency is refused the same way and stays available."""
+    settings.PAYDESK_VOUCHER_FAILURE_LIMIT = 2
+    _batch, [euro] = voucher_batch_issue(count=1, currency="EUR", addition="5", actor=None)
+    guesses = [{"method": "voucher", "code": euro, "currency": "USD"}, {**GUESS}]
+    answers = [
+        api.post("/api/v1/payments", body, **{"Idempotency-Key": f"guess-{n}"})
+        for n, body in enumerate(guesses)
+    ]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert AuditEntry.objects.filter(action="voucher.failure_limit").count() == 1
+    assert IdempotencyRecord.objects.filter(key__startswith="guess-", status_code=422).count() == 2
+    assert Voucher.objects.get().status == VoucherStatus.AVAILABLE
 
 
 @pytest.mark.django_db

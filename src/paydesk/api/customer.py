@@ -34,7 +34,7 @@ from paydesk.api.schemas import (
     money,
     payment_out,
 )
-from paydesk.banktransfers.selectors import bank_details_current, transfer_for_customer
+from paydesk.banktransfers.selectors import transfer_for_customer
 from paydesk.banktransfers.services import transfer_cancel_by_customer
 from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.exports import payments_csv_response
@@ -297,7 +297,6 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         and saved_method_is_own(customer=customer, payment_method=token)
     ):
         token, saved = "", token  # one of the caller's saved methods (another's → 404)
-    defaults = PortalDefaults.current()  # read once: the method's rules and the balance shown
     checkout = checkout_start(
         customer=customer,
         user=user,
@@ -307,18 +306,18 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         idempotency_key=_checkout_key(request),
         payment_method_token=token,
         saved_method=saved,
-        defaults=defaults,
     )
     payment, quote = checkout.payment, checkout.quote
-    shows_balance = _shows_balance(customer, defaults)
+    # The portal defaults the checkout read with its method's rules (one statement).
+    shows_balance = _shows_balance(customer, checkout.defaults)
     data = {
         "method": payment.method,  # a saved SEPA mandate pays as sepa_debit
         "payment": payment_out(payment, customer.currency, show_balance=shows_balance),
         "charged": money(quote.total_charged, quote.currency),
     }
     if method == PaymentMethod.BANK_TRANSFER:
-        # The details the instructions email quoted; a replay reads the current ones.
-        details = checkout.bank_details if not checkout.replayed else bank_details_current()
+        # The details the instructions email quoted; a replay's are the current ones.
+        details = checkout.bank_details
         data.update(
             outcome="pending",
             message=f"Transfer the amount charged quoting reference {payment.reference}.",

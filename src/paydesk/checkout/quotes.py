@@ -27,6 +27,7 @@ from paydesk.checkout.models import (
     Quote,
 )
 from paydesk.checkout.selectors import (
+    NOT_READ,
     AvailableMethod,
     method_available_for,
     method_in_test_mode,
@@ -179,13 +180,17 @@ def quote_build(
     currency: object,
     on: date | None = None,
     defaults: PortalDefaults | None = None,
+    config: MethodConfig | None = NOT_READ,
 ) -> QuoteTerms:
     """What paying `amount` `currency` by `method` charges and credits today; validates every rule.
 
     Raises a PaydeskError whose `field` is method, amount or currency. Writes nothing.
-    `defaults`: the portal defaults, when the caller has read them already.
+    `defaults` and `config`: the portal defaults and the method's enabled MethodConfig, when
+    the caller has read them already (method_available_for).
     """
-    available = method_available_for(customer=customer, method=method, on=on, defaults=defaults)
+    available = method_available_for(
+        customer=customer, method=method, on=on, defaults=defaults, config=config
+    )
     if not available.takes_amount:
         raise MethodUnavailable(f"{available.display_name} takes no amount.", field="method")
     code = _checked_currency(customer=customer, value=currency, method=available, on=on)

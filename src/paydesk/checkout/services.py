@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.banktransfers.selectors import bank_details_current
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
 from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.events.binding import online_description
@@ -31,6 +30,7 @@ from paydesk.checkout.models import (
 )
 from paydesk.checkout.quotes import quote_build, quote_new
 from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
+from paydesk.checkout.selectors import NOT_READ, STARTED, pay_reads
 from paydesk.errors import (
     AmountMismatch,
     CardDetailsMissing,
@@ -83,8 +83,11 @@ class Checkout:
     result: CheckoutResult | None
     replayed: bool = False
     problem: str = ""
-    # A bank transfer's: the bank details its instructions email quoted (None: none are set).
+    # A bank transfer's: the bank details its instructions email quoted, or on a replay the
+    # current ones (None: none are set).
     bank_details: Any = None
+    # The portal defaults the checkout was decided by (what the caller shows with it).
+    defaults: PortalDefaults | None = None
 
     @property
     def redirect_url(self) -> str:
@@ -117,12 +120,8 @@ def _checked_key(key: str) -> str:
 
 
 def _started(*, customer: Customer, key: str) -> Checkout | None:
-    # Asked before every checkout, almost always of a new key: one cached statement.
-    quote = first_row(
-        Quote,
-        "customer_id = %s AND idempotency_key = %s AND payment_id IS NOT NULL",
-        [customer.pk, key],
-    )
+    # After a lost race on the key (pay_reads asks before every checkout).
+    quote = first_row(Quote, STARTED, [customer.pk, key])
     if quote is None:
         return None
     return Checkout(quote=quote, payment=quote.payment, result=None, replayed=True)
@@ -139,7 +138,6 @@ def checkout_start(
     on: date | None = None,
     payment_method_token: str = "",
     saved_method: str = "",
-    defaults: PortalDefaults | None = None,
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
@@ -148,14 +146,23 @@ def checkout_start(
     The gateway is called after the payment is committed and outside any transaction. A gateway
     that gives no usable answer leaves the payment pending with the reason (reconciliation asks
     again later); one that refuses for good cancels it with the reason; an outcome known at once
-    (a card charged or declined) is applied like a webhook. `defaults`: the portal defaults,
-    when the caller has read them already.
+    (a card charged or declined) is applied like a webhook. The checkout carries the portal
+    defaults it was decided by (`defaults`), read with everything else it reads first in one
+    statement (`pay_reads`).
     """
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
-    existing = _started(customer=customer, key=key)
-    if existing is not None:
-        return existing
+    named, reads = method, pay_reads(customer=customer, method=method, key=key)
+    if reads.started is not None:
+        quote = reads.started
+        return Checkout(
+            quote=quote,
+            payment=quote.payment,
+            result=None,
+            replayed=True,
+            bank_details=reads.bank_details,
+            defaults=reads.defaults,
+        )
     if method == PaymentMethod.VOUCHER:
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     # Asked of Stripe before anything is written: whose a saved method is, and what it is (a
@@ -164,7 +171,14 @@ def checkout_start(
     if saved is not None:
         method = SAVED_TYPE_METHODS[saved.type]
     terms = quote_build(
-        customer=customer, method=method, amount=amount, currency=currency, on=on, defaults=defaults
+        customer=customer,
+        method=method,
+        amount=amount,
+        currency=currency,
+        on=on,
+        defaults=reads.defaults,
+        # A saved SEPA mandate pays as another method than the one named: read it then.
+        config=reads.config if method == named else NOT_READ,
     )
     gateway = gateway_for(method)
     processor_customer, method_type = "", "card"
@@ -186,7 +200,8 @@ def checkout_start(
     # Inside the caller's transaction (the API's bank transfer: one transaction with its
     # idempotency record) no savepoint of its own: any error here rolls back the caller's whole
     # transaction, and the caller answers a lost race on the key (the API replays the record
-    # the winner committed with its quote). Two round trips fewer per request.
+    # the winner committed with its quote). Two round trips fewer per request, and two more
+    # for the ledger's own savepoint (a lost race there ends the same way).
     nested = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic(savepoint=False):
@@ -198,16 +213,19 @@ def checkout_start(
                 description=online_description(gateway.display_name, charged, instrument),
                 actor=user,
                 saved=saved,
+                savepoint=not nested,
             )
             if method == PaymentMethod.BANK_TRANSFER:
-                details = _email_transfer_instructions(payment=payment, terms=terms)
+                details = _email_transfer_instructions(
+                    payment=payment, terms=terms, details=reads.bank_details
+                )
     except IntegrityError:
         if nested:  # the caller's transaction is broken: it cannot be read in any more
             raise
         existing = _started(customer=customer, key=key)
         if existing is None:
             raise
-        return existing
+        return dataclasses.replace(existing, defaults=reads.defaults)
     # Called after commit: an online gateway's HTTP call must never hold a database transaction.
     return_url = public_url(reverse("checkout:return", args=[payment.reference]))
     request = CheckoutRequest(
@@ -232,24 +250,34 @@ def checkout_start(
         )
         payment_pending_note(payment=payment, reason=reason)
         payment.refresh_from_db()
-        return Checkout(quote=quote, payment=payment, result=None, problem=reason)
+        checkout = Checkout(quote=quote, payment=payment, result=None, problem=reason)
     except GatewayError as error:
         payment = payment_cancel(
             payment=payment, reason=f"{gateway.display_name} refused: {error.message}"
         )
-        return Checkout(quote=quote, payment=payment, result=None, problem=payment.cancel_reason)
-    checkout = _checkout_started(quote=quote, payment=payment, result=result)
-    return dataclasses.replace(checkout, bank_details=details) if details else checkout
+        checkout = Checkout(
+            quote=quote, payment=payment, result=None, problem=payment.cancel_reason
+        )
+    else:
+        checkout = _checkout_started(quote=quote, payment=payment, result=result)
+    return dataclasses.replace(checkout, bank_details=details, defaults=reads.defaults)
 
 
 def quote_payment_create(
-    *, quote: Quote, terms: Any, description: str, actor: Any, saved: Any = None
+    *,
+    quote: Quote,
+    terms: Any,
+    description: str,
+    actor: Any,
+    saved: Any = None,
+    savepoint: bool = True,
 ) -> Payment:
     """The locked quote's pending payment (inside the caller's transaction): its method's
     gateway, the credit and what is charged, keyed by the quote's key; the saved method it is
     charged to recorded beside it. Make Payment and an off-session charge both make it here.
     A quote not stored yet (`quote_new`) is stored now, with its payment: its unique key and
-    the payment's refuse a second one (IntegrityError) as `quote_lock` would."""
+    the payment's refuse a second one (IntegrityError) as `quote_lock` would. `savepoint`:
+    payment_create's (False: the caller's transaction answers for an IntegrityError)."""
     payment = payment_create(
         customer=quote.customer,
         total=terms.credit,
@@ -265,6 +293,7 @@ def quote_payment_create(
             fx_rate=str(terms.rate.rate),
             surcharge=terms.surcharge,
         ),
+        savepoint=savepoint,
     )
     quote.payment = payment
     if quote.pk is None:
@@ -297,10 +326,9 @@ def _checkout_started(*, quote: Quote, payment: Payment, result: CheckoutResult)
     return Checkout(quote=quote, payment=payment, result=result, problem=problem)
 
 
-def _email_transfer_instructions(*, payment: Payment, terms: Any) -> Any:
+def _email_transfer_instructions(*, payment: Payment, terms: Any, details: Any) -> Any:
     """Queue the bank details and reference to the customer (the worker sends them); returns
-    the details quoted (None: none are set, nothing was queued)."""
-    details = bank_details_current()
+    the details quoted (`details`, the current ones; None: none are set, nothing was queued)."""
     if details is None:
         logger.warning("No payment details set: transfer %s was not emailed.", payment.reference)
         return None
