@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
 
-from paydesk.accounts.models import PortalDefaults
+from paydesk.accounts.models import Contact, PortalDefaults
 from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
 from paydesk.fastsql import first_joined, first_row, first_rows, row_insert
@@ -127,11 +127,41 @@ def test_row_insert_sends_the_save_signals_in_order():
 
 
 def test_only_columns_defer_the_others_and_column_values_keep_the_order(customer):
-    from paydesk.accounts.models import Contact
-
     Contact.objects.create(customer=customer, email="b@example.com")
     Contact.objects.create(customer=customer, email="a@example.com")
     assert Contact.emails_of(customer.pk) == ["a@example.com", "b@example.com"]
     assert Contact.emails_of(customer.pk + 1000) == []
     loaded = first_row(type(customer), "id = %s", [customer.pk], only=("name",))
     assert loaded.name == customer.name and loaded.get_deferred_fields() >= {"balance", "slug"}
+
+
+def _prepared() -> list[str]:  # this session's
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("prepared", [True, False])
+def test_on_postgresql_the_cached_statements_are_prepared_unless_switched_off(
+    customer, settings, prepared
+):
+    settings.PAYDESK_PG_PREPARED = prepared
+    connection.close()  # a fresh session: nothing prepared yet
+    record = row_insert(IdempotencyRecord(caller="key:3", key="k", fingerprint="f", body=b"\x01"))
+    loaded = first_row(IdempotencyRecord, "caller = %s AND key = %s", ["key:3", "k"])
+    (defaults,) = first_rows(((PortalDefaults, ""),), [])
+    assert (loaded.pk, bytes(loaded.body), defaults) == (record.pk, b"\x01", None)
+    Contact.objects.create(customer=customer, email="billing@example.com")
+    assert Contact.emails_of(customer.pk) == ["billing@example.com"]
+    texts = _prepared()
+    expected = (
+        'INSERT INTO "api_idempotencyrecord"',
+        'SELECT "api_idempotencyrecord"',
+        "SELECT r0.",
+        'SELECT "accounts_contact"',
+    )
+    assert [any(t.startswith(e) for t in texts) for e in expected] == [prepared] * 4
+    with pytest.raises(IntegrityError), transaction.atomic():  # still Django's errors
+        row_insert(IdempotencyRecord(caller="key:3", key="k", fingerprint="other"))
