@@ -61,7 +61,8 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
         db.ensure_connection()
         db.validate_no_broken_transaction()
-        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        with db.wrap_database_errors:
+            cursor = _hot_cursor(db, sql)
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchone() if fetch else None
     if (
@@ -80,6 +81,22 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() if fetch else None
+
+
+def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
+    """The server-side-binding cursor that runs `sql` on `db`'s current psycopg connection,
+    made once per (connection, statement) and kept: a new cursor per statement cost a
+    cursor and its adaptation set on every posting (bench P1), and one cursor that runs
+    the same statement again keeps its adaptation (psycopg's own reuse). A statement's
+    results are read before the next one runs, so holding them costs nothing."""
+    raw = db.connection
+    kept = db.__dict__.get("_paydesk_hot_cursors")
+    if kept is None or kept[0] is not raw:
+        kept = db.__dict__["_paydesk_hot_cursors"] = (raw, {})
+    cursor = kept[1].get(sql)
+    if cursor is None or cursor.closed:
+        cursor = kept[1][sql] = psycopg.Cursor(raw)
+    return cursor
 
 
 # (model, where, order_by, only, limit, vendor) → (SQL, [(attname, converters)])
@@ -241,13 +258,16 @@ def row_insert(instance: M) -> M:
     return instance
 
 
-def pre_save_send(instance: models.Model) -> None:
-    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens)."""
+def pre_save_send(instance: models.Model) -> bool:
+    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens);
+    whether it was sent."""
     model = type(instance)
-    if signals.pre_save.has_listeners(model):
-        signals.pre_save.send(
-            sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
-        )
+    if not signals.pre_save.has_listeners(model):
+        return False
+    signals.pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+    )
+    return True
 
 
 def inserted(instance: models.Model, pk: Any) -> None:

@@ -21,9 +21,9 @@ from paydesk.ledger.hooks import BalanceWatch, TopupStep, balance_watches, topup
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
     STORAGE_PLACES,
-    decimal_places,
     format_money,
     from_storage_units,
+    storable,
     to_decimal,
     to_storage_units,
 )
@@ -54,7 +54,7 @@ def split_description(text: str) -> tuple[str, str]:
 def checked_total(value: object, *, field: str = "total") -> Decimal:
     """A payment total: exact, non-zero, at most 4 decimals."""
     total = to_decimal(value, field=field)
-    if decimal_places(total) > STORAGE_PLACES:
+    if not storable(total):
         raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places, please.", field=field)
     if total == 0:
         raise InvalidAmount("A payment cannot be zero.", field=field)

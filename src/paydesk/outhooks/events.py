@@ -144,8 +144,16 @@ def _value(value: Any) -> str:
     return json_text(value)
 
 
+# currency → the end of its money object, `,"currency":"USD"}`
+_CURRENCY_TAILS: dict[str, str] = {}
+
+
 def _money(amount: Decimal, currency: str) -> str:
-    return f'{{"amount":{_value(plain_amount(amount, currency))},"currency":{_value(currency)}}}'
+    tail = _CURRENCY_TAILS.get(currency)
+    if tail is None:
+        tail = _CURRENCY_TAILS[currency] = f',"currency":{_value(currency)}}}'
+    # plain_amount writes digits, a sign and a point only: its JSON string is itself quoted.
+    return '{"amount":"' + plain_amount(amount, currency) + '"' + tail
 
 
 def payment_json(payment: Any) -> str:
@@ -155,6 +163,15 @@ def payment_json(payment: Any) -> str:
         payment.refunded_total = Decimal(0)  # as payment_data: nothing refunded yet
     balance_after = payment.balance_after
     refunded = refunded_of(payment)
+    # A posting's created, occurred and completed times are most often one datetime.
+    created_at, occurred_at, completed_at = (
+        payment.created_at,
+        payment.occurred_at,
+        payment.completed_at,
+    )
+    created = _value(created_at)
+    occurred = created if occurred_at is created_at else _value(occurred_at)
+    completed = created if completed_at is created_at else _value(completed_at)
     return "".join(
         (
             '{"reference":', _value(payment.reference),
@@ -162,9 +179,9 @@ def payment_json(payment: Any) -> str:
             ',"method":', _value(payment.method),
             ',"description":', _value(payment.description),
             ',"total":', _money(payment.total, currency),
-            ',"created_at":', _value(payment.created_at),
-            ',"occurred_at":', _value(payment.occurred_at),
-            ',"completed_at":', _value(payment.completed_at),
+            ',"created_at":', created,
+            ',"occurred_at":', occurred,
+            ',"completed_at":', completed,
             ',"cancelled_at":', _value(payment.cancelled_at),
             ',"balance_after":',
             "null" if balance_after is None else _money(balance_after, currency),
