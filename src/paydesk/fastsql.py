@@ -40,7 +40,9 @@ M = TypeVar("M", bound=models.Model)
 _QMARK: dict[str, str] = {}
 
 
-def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any, ...] | None:
+def execute_hot(
+    sql: str, params: list[Any], *, fetch: bool = True, db: Any = None
+) -> tuple[Any, ...] | None:
     """Run one of the statements every posting sends and return its first row (None when it
     returns none, or with `fetch=False`: a statement that returns nothing), inside the caller's
     transaction.
@@ -55,8 +57,12 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     (IntegrityError…), and a transaction a failed statement broke is refused as Django refuses
     it. When Django is recording or wrapping queries (DEBUG, assertNumQueries, an
     execute_wrapper) SQLite's goes through Django's cursor, so they see it.
+
+    `db`: the caller's `connections[DEFAULT_DB_ALIAS]`, when it has it (each look-up goes
+    through a thread-local).
     """
-    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every attribute
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     vendor = db.vendor
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
         db.ensure_connection()
@@ -270,12 +276,15 @@ def pre_save_send(instance: models.Model) -> bool:
     return True
 
 
-def inserted(instance: models.Model, pk: Any) -> None:
-    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does."""
+def inserted(instance: models.Model, pk: Any, alias: str | None = None) -> None:
+    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does;
+    `alias`: the default connection's, when the caller has it."""
     model = type(instance)
+    if alias is None:
+        alias = connection.alias
     instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = alias
     if signals.post_save.has_listeners(model):
         signals.post_save.send(
             sender=model,
@@ -283,5 +292,5 @@ def inserted(instance: models.Model, pk: Any) -> None:
             created=True,
             update_fields=None,
             raw=False,
-            using=connection.alias,
+            using=alias,
         )

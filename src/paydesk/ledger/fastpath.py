@@ -103,15 +103,15 @@ def _plain_pre_save(field: Any) -> bool:
     return method in dated and not (field.auto_now or field.auto_now_add)
 
 
-def _insert_plan() -> tuple[str, list[Any], Any, tuple[str, ...]]:
-    plan = _INSERT_PLANS.get(connection.vendor)
+def _insert_plan(vendor: str) -> tuple[str, list[Any], Any, tuple[str, ...]]:
+    plan = _INSERT_PLANS.get(vendor)
     if plan is None:
         sql, fields = insert_statement(Payment)
         getter = None
         if all(_plain_pre_save(f) for f in fields):
             getter = operator.attrgetter(*(f.attname for f in fields))
         plan = (sql, fields, getter, tuple(_kind(f) for f in fields))
-        _INSERT_PLANS[connection.vendor] = plan
+        _INSERT_PLANS[vendor] = plan
     return plan
 
 
@@ -185,7 +185,8 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
     new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
     of the listeners so told.
     """
-    sql, fields, getter, kinds = _insert_plan()
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, fields, getter, kinds = _insert_plan(db.vendor)
     values = (
         getter(payment) if getter is not None else [getattr(payment, f.attname) for f in fields]
     )
@@ -194,7 +195,6 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
         return ()
     if pre_save_send(payment) or getter is None:  # a receiver may have changed them
         values = [f.pre_save(payment, True) for f in fields]
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
     for value, kind, field in zip(values, kinds, fields, strict=True):
@@ -220,7 +220,7 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
-    inserted(payment, execute_hot(sql, params)[0])
+    inserted(payment, execute_hot(sql, params, db=db)[0], db.alias)
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
     return told
