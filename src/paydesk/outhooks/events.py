@@ -33,21 +33,22 @@ from paydesk.ledger.shapes import money, payment_out
 from paydesk.money import plain_amount
 from paydesk.outhooks.models import Event, EventType
 
+# The event types as the plain text written to the rows.
 _BY_STATUS = {
     "": {
-        "pending": EventType.PAYMENT_CREATED,
-        "completed": EventType.PAYMENT_COMPLETED,
-        "cancelled": EventType.PAYMENT_CANCELLED,
+        "pending": EventType.PAYMENT_CREATED.value,
+        "completed": EventType.PAYMENT_COMPLETED.value,
+        "cancelled": EventType.PAYMENT_CANCELLED.value,
     },
     "refund": {
-        "pending": EventType.REFUND_CREATED,
-        "completed": EventType.REFUND_COMPLETED,
-        "cancelled": EventType.REFUND_CANCELLED,
+        "pending": EventType.REFUND_CREATED.value,
+        "completed": EventType.REFUND_COMPLETED.value,
+        "cancelled": EventType.REFUND_CANCELLED.value,
     },
 }
 _BY_RELATION = {
-    "chargeback": EventType.CHARGEBACK_CREATED,
-    "chargeback_reversed": EventType.CHARGEBACK_REVERSED,
+    "chargeback": EventType.CHARGEBACK_CREATED.value,
+    "chargeback_reversed": EventType.CHARGEBACK_REVERSED.value,
 }
 
 
@@ -57,8 +58,10 @@ def event_type_for(change: PaymentChange) -> str:
     if change.kind == CREATED and payment.relation in _BY_RELATION:
         return _BY_RELATION[payment.relation]
     family = _BY_STATUS["refund" if payment.relation == "refund" else ""]
-    status = {COMPLETED: "completed", CANCELLED: "cancelled"}.get(change.kind, payment.status)
-    return family[status]
+    return family[_KIND_STATUS.get(change.kind, payment.status)]
+
+
+_KIND_STATUS = {COMPLETED: "completed", CANCELLED: "cancelled"}
 
 
 def json_text(value: Any) -> str:
@@ -116,13 +119,15 @@ def events_with_payment(change: PaymentChange) -> tuple[str, list[Any]]:
 def _event_rows(change: PaymentChange, db: Any) -> list[tuple[str, int, Any, str]]:
     """(type, customer_id, created_at, data) of each event row of a change, in order."""
     payment = change.payment
+    customer_id = payment.customer_id
     now = db.ops.adapt_datetimefield_value(timezone.now())
-    rows = [(str(event_type_for(change)), payment.customer_id, now, payment_json(payment))]
+    rows = [(event_type_for(change), customer_id, now, payment_json(payment))]
     if change.balance is not None:
-        rows.append(
-            (str(EventType.BALANCE_CHANGED), payment.customer_id, now, balance_json(change))
-        )
+        rows.append((_BALANCE_CHANGED, customer_id, now, balance_json(change)))
     return rows
+
+
+_BALANCE_CHANGED = EventType.BALANCE_CHANGED.value
 
 
 # Every posting writes these two JSON texts (bench P1, P6): `payment_json` and `balance_json`
