@@ -34,7 +34,7 @@ def customer_required(view: PortalView) -> PortalView:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if user.is_staff:  # type: ignore[union-attr]
+        if user.is_staff:
             return redirect("backoffice:index")
         customer = getattr(user, "customer", None)
         if customer is None:

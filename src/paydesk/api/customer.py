@@ -56,7 +56,7 @@ router = Router(tags=["customer"])
 
 
 def caller_of(request: HttpRequest) -> Caller:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def own_customer(request: HttpRequest, *, pay: bool = False) -> Customer:

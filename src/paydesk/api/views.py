@@ -23,13 +23,13 @@ from paydesk.twofactor.selectors import second_factor_satisfied, session_verifie
 
 def _may_have_keys(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_staff or getattr(user, "customer_id", None))  # type: ignore[union-attr]
+    return bool(user.is_staff or getattr(user, "customer_id", None))
 
 
 def _may_create_keys(request: HttpRequest) -> bool:
     """A key must not be a way around two-factor sign-in: a staff key needs a session that passed
     a second factor (the middleware already holds back a session that owes one)."""
-    if request.user.is_staff:  # type: ignore[union-attr]
+    if request.user.is_staff:
         return session_verified(request)
     return second_factor_satisfied(request)
 

@@ -89,7 +89,7 @@ class CardMethodForm(AmountMethodForm):
         return token
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
             self.add_error(
                 "payment_method_token",
@@ -180,7 +180,7 @@ class MethodConfigForm(forms.ModelForm):
             raise ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         currency = cleaned.get("amounts_currency")
         if currency:
             places = currency_exponent(currency)

@@ -273,7 +273,7 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     """Store the user's time zone (empty: the provider's) and go back where they were."""
     form = TimeZoneForm(request.POST)
     user = request.user
-    fallback = reverse("backoffice:index" if user.is_staff else "portal:dashboard")  # type: ignore[union-attr]
+    fallback = reverse("backoffice:index" if user.is_staff else "portal:dashboard")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -281,7 +281,7 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
         target = fallback
     if form.is_valid():
         user.time_zone = form.cleaned_data["time_zone"]  # type: ignore[union-attr]
-        user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
+        user.save(update_fields=["time_zone"])
         messages.success(
             request,
             _("Times are now shown in %(zone)s.")

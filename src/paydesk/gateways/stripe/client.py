@@ -236,7 +236,7 @@ class StripeApi:
             f"/v1/payment_intents/{intent_id}",
             lambda client: client.v1.payment_intents.retrieve(
                 intent_id,
-                {"expand": ["payment_method"]},  # type: ignore[arg-type]
+                {"expand": ["payment_method"]},
             ),
             request_summary={},
             payment_reference=payment_reference,
