@@ -246,7 +246,7 @@ def _succeeded(topup: Topup, *, now: datetime) -> Topup:
         "Automatic top-up %s of customer %s credited (%s)",
         topup.pk,
         topup.customer_id,
-        done.payment.reference,
+        done.payment.reference if done.payment is not None else "",
     )
     return done
 

@@ -162,4 +162,4 @@ class TopupAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, row: Topup) -> str:
-        return row.payment.reference if row.payment_id else "—"
+        return row.payment.reference if row.payment is not None else "—"

@@ -277,7 +277,7 @@ def _saved(
     item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]
 ) -> SavedMethod:
     kind = str(item.get("type") or "")
-    details = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    details = found if isinstance(found := item.get(kind), dict) else {}
     setup = setups.get(str(item.get("id")))
     month = details.get("exp_month") if kind == MethodType.CARD else None
     year = details.get("exp_year") if kind == MethodType.CARD else None

@@ -83,7 +83,7 @@ def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaul
             {
                 "payment": payment,
                 "resume_url": quote.gateway_url
-                if resumable
+                if quote is not None and resumable
                 else reverse("checkout:status", args=[payment.reference]),
                 "can_cancel": payment_cancellable_by(
                     user=request.user, payment=payment, defaults=defaults
