@@ -15,12 +15,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from paydesk.accounts.models import Customer
 
-PortalView = Callable[..., HttpResponse]
+PortalView = Callable[..., HttpResponseBase]
 
 
 def refuse(request: HttpRequest, message: str) -> HttpResponse:

@@ -13,6 +13,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from ninja import Query, Router
 
@@ -156,7 +157,7 @@ def payments(request: HttpRequest, query: Query[PaymentQuery]) -> dict[str, obje
         }
     },
 )
-def payments_csv(request: HttpRequest, query: Query[PaymentQuery]) -> HttpResponse:
+def payments_csv(request: HttpRequest, query: Query[PaymentQuery]) -> HttpResponseBase:
     """Exactly the rows the same filters list (every row when none), streamed."""
     customer = own_customer(request)
     defaults = PortalDefaults.current()

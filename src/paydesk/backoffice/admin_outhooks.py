@@ -151,9 +151,8 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
-    fields = ["event_label", "event_type", "endpoint", "status", "attempts", "next_attempt_at",
-              "give_up_at", "given_up_at", "delivered_at", "attempt_log", "payload"]  # fmt: skip
-    readonly_fields = fields
+    fields = readonly_fields = ("event_label", "event_type", "endpoint", "status", "attempts", "next_attempt_at",
+              "give_up_at", "given_up_at", "delivered_at", "attempt_log", "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -59,7 +59,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
     actions = None
     change_list_template = "backoffice/voucher_batch_change_list.html"
     change_form_template = "backoffice/voucher_batch_change_form.html"
-    fields = [
+    fields = readonly_fields = (
         "id",
         "currency",
         "kind",
@@ -72,8 +72,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "note",
         "created_at",
         "created_by",
-    ]
-    readonly_fields = fields
+    )
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
@@ -248,7 +247,7 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
     actions = None
     change_list_template = "backoffice/voucher_change_list.html"
     change_form_template = "backoffice/voucher_change_form.html"
-    fields = [
+    fields = readonly_fields = (
         "masked_code",
         "batch_link",
         "terms",
@@ -260,8 +259,7 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
         "armed_state",
         "disabled_at",
         "disabled_by",
-    ]
-    readonly_fields = fields
+    )
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -381,7 +382,7 @@ def payments_bulk(
     )
 
 
-def payments_export(model_admin: PaymentAdmin, request: HttpRequest) -> HttpResponse:
+def payments_export(model_admin: PaymentAdmin, request: HttpRequest) -> HttpResponseBase:
     """The staff CSV of exactly what the payment changelist shows with the same filters."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied

@@ -111,7 +111,7 @@ def invoices(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 @view_payments_required
 @require_GET
-def invoices_csv(request: HttpRequest, customer: Customer) -> HttpResponse:
+def invoices_csv(request: HttpRequest, customer: Customer) -> StreamingHttpResponse:
     form = DocumentFilterForm(request.GET)
     zone = timezone.get_current_timezone()
     rows = document_list(customer_id=customer.pk, time_zone=zone, **form.values())
