@@ -33,7 +33,7 @@ def customer_required(view: PortalView) -> PortalView:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if user.is_staff:
             return redirect("backoffice:index")

@@ -272,6 +272,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
             ip_address=_client_ip(request),
             defaults=defaults,
         )
+        data: dict[str, Any]
         if redemption.payment is not None:
             data = {
                 "method": method,
@@ -312,7 +313,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     )
     payment, quote = checkout.payment, checkout.quote
     shows_balance = _shows_balance(customer, defaults)
-    data = {
+    data: dict[str, Any] = {
         "method": payment.method,  # a saved SEPA mandate pays as sepa_debit
         "payment": payment_out(payment, customer.currency, show_balance=shows_balance),
         "charged": money(quote.total_charged, quote.currency),

@@ -157,7 +157,7 @@ def endpoint_update(*, endpoint: Endpoint | int, actor: Any, **changes: Any) -> 
             before=before,
             after=_snapshot(row),
         )
-    row.new_secret = new_secret  # type: ignore[attr-defined]
+    row.new_secret = new_secret
     return row
 
 
