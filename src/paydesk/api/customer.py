@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -313,7 +314,7 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
     )
     payment, quote = checkout.payment, checkout.quote
     shows_balance = _shows_balance(customer, defaults)
-    data: dict[str, Any] = {
+    data = {
         "method": payment.method,  # a saved SEPA mandate pays as sepa_debit
         "payment": payment_out(payment, customer.currency, show_balance=shows_balance),
         "charged": money(quote.total_charged, quote.currency),

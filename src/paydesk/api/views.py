@@ -50,6 +50,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and needs_second_factor:
         form.add_error(None, _("Set up two-factor sign-in before creating a staff API key."))
     elif request.method == "POST" and form.is_valid():
+        assert request.user.is_authenticated  # @login_required
         try:
             key, plain = api_key_create(
                 user=request.user,
@@ -84,6 +85,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    assert request.user.is_authenticated  # @login_required
     key = ApiKey.objects.filter(pk=pk, user=request.user).first()
     if key is None:
         raise Http404

@@ -5,7 +5,7 @@ paydesk.outhooks.services (audited)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -28,6 +28,9 @@ from paydesk.outhooks.services import (
     endpoint_update,
     url_check,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
 
 LOG_ROWS = 50
 
@@ -64,9 +67,9 @@ class EndpointAdmin(AdministratorOnly, admin.ModelAdmin):
     actions = ["resume"]
     readonly_fields = ["secret", "state", "failing_since", "delivery_log"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        base = ["url", "description", "event_types", "active", "ordered"]
-        return base if obj is None else [*base, "secret", "state", "failing_since", "delivery_log"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
+        base = ("url", "description", "event_types", "active", "ordered")
+        return base if obj is None else (*base, "secret", "state", "failing_since", "delivery_log")
 
     @admin.display(description=_("signing secret"))
     def secret(self, endpoint: Endpoint) -> str:
@@ -151,8 +154,9 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
-    fields = readonly_fields = ("event_label", "event_type", "endpoint", "status", "attempts", "next_attempt_at",
-              "give_up_at", "given_up_at", "delivered_at", "attempt_log", "payload")  # fmt: skip
+    fields = readonly_fields = ("event_label", "event_type", "endpoint", "status", "attempts",
+                                "next_attempt_at", "give_up_at", "given_up_at", "delivered_at",
+                                "attempt_log", "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
