@@ -9,7 +9,7 @@ hint (`…6TRK`), and find a voucher by its code through a POSTed look-up.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -31,8 +31,11 @@ from paydesk.vouchers.bonus import bonus_terms
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _status_badge(status: str, label: str) -> str:
+
+def _status_badge(status: str, label: StrOrPromise) -> str:
     return format_html('<span class="badge badge-voucher-{}">{}</span>', status, label)
 
 

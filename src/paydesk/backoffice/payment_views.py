@@ -46,6 +46,8 @@ from paydesk.notifications.services import notify_payment_received
 from paydesk.web.client_ip import client_ip
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from paydesk.backoffice.admin_payments import PaymentAdmin
 
 BULK_LIMIT = 500
@@ -334,7 +336,7 @@ def payments_bulk(
     action: str,
     form_class: type,
     apply: Callable[[int, dict[str, Any]], Payment],
-    done_message: str,
+    done_message: StrOrPromise,
 ) -> HttpResponse | None:
     """A changelist action: a confirmation page first, then each payment on its own.
 

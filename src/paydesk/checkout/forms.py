@@ -70,7 +70,9 @@ class AmountMethodForm(forms.Form):
     ) -> None:
         super().__init__(data, prefix=prefix or method.method, label_suffix="", **kwargs)
         self.method = method
-        cast(forms.ChoiceField, self.fields["currency"]).choices = [(c, c) for c in method.currencies]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (c, c) for c in method.currencies
+        ]
         self.fields["amount"].widget.attrs.update(inputmode="decimal", autocomplete="off")
 
 
@@ -120,7 +122,9 @@ class VoucherMethodForm(forms.Form):
     def __init__(self, data: Any = None, *, method: AvailableMethod, **kwargs: Any) -> None:
         super().__init__(data, prefix=method.method, label_suffix="", **kwargs)
         self.method = method
-        cast(forms.ChoiceField, self.fields["currency"]).choices = [(c, c) for c in method.currencies]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (c, c) for c in method.currencies
+        ]
         self.fields["code"].widget.attrs.update(autocomplete="off", spellcheck="false")
 
 
