@@ -67,8 +67,9 @@ def payment_new(**values: Any) -> Payment:
     for field in Payment._meta.concrete_fields:
         if field.name in values:
             value = values.pop(field.name)
-            if field.is_relation:
-                model = field.remote_field.model
+            if isinstance(field, models.ForeignKey):
+                model = field.related_model
+                assert not isinstance(model, str)  # "self" only until the apps are loaded
                 if value is not None and not isinstance(value, model):
                     raise ValueError(f"Payment.{field.name} must be a {model.__name__} instance.")
                 related.append((field, value))
@@ -130,7 +131,9 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
-    inserted(payment, execute_hot(sql, params)[0])
+    row = execute_hot(sql, params)
+    assert row is not None  # INSERT … RETURNING: one row
+    inserted(payment, row[0])
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
     return told
