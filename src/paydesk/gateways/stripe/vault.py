@@ -128,7 +128,7 @@ class StripeVault(StripeApi):
             raise GatewayError("Stripe answered a list of payment methods without its data.")
         return [item for item in items if isinstance(item, dict)]
 
-    def payment_method_retrieve(self, payment_method: str) -> dict[str, Any]:
+    def payment_method_get(self, payment_method: str) -> dict[str, Any]:
         _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
         return self._vault("GET", f"/v1/payment_methods/{payment_method}",
                            lambda c: c.v1.payment_methods.retrieve(payment_method))
