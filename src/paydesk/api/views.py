@@ -44,13 +44,13 @@ def key_list(request: HttpRequest) -> HttpResponse:
             {"message": _("Your sign-in is not linked to a customer account.")},
             status=403,
         )
+    assert request.user.is_authenticated  # @login_required
     form = ApiKeyForm(request.POST or None)
     created = None
     needs_second_factor = not _may_create_keys(request)
     if request.method == "POST" and needs_second_factor:
         form.add_error(None, _("Set up two-factor sign-in before creating a staff API key."))
     elif request.method == "POST" and form.is_valid():
-        assert request.user.is_authenticated  # @login_required
         try:
             key, plain = api_key_create(
                 user=request.user,
