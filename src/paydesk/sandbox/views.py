@@ -34,7 +34,8 @@ def control(request: HttpRequest) -> HttpResponse:
             "modes": WebhookMode.choices,
             "faults": ApiFault.choices,
             "cases": [
-                (name, Switches._meta.get_field(name).help_text, getattr(switches, name))
+                (name, getattr(Switches._meta.get_field(name), "help_text", ""),
+                 getattr(switches, name))  # fmt: skip
                 for name in CASE_SWITCHES
             ],
             "webhooks": SandboxWebhook.objects.all()[:50],
