@@ -139,7 +139,12 @@ class StripeCardGateway:
     needs_browser = True
     # What the customer fills in (the first four in the frame Stripe hosts, never our form).
     fields: tuple[str, ...] = (
-        "card_number", "expiry_month", "expiry_year", "cvc", "amount", "currency"
+        "card_number",
+        "expiry_month",
+        "expiry_year",
+        "cvc",
+        "amount",
+        "currency",
     )
     secret_settings = (
         "PAYDESK_STRIPE_SECRET_KEY",
