@@ -80,3 +80,31 @@ def test_delivery_log_resend_and_resume(administrator, admin_user, customer):
     administrator.post(ENDPOINTS, {"action": "resume", "_selected_action": [made.endpoint.pk]})
     made.endpoint.refresh_from_db()
     assert made.endpoint.paused_at is None
+
+
+def test_resending_a_purged_delivery_says_so(administrator, admin_user, customer):
+    from paydesk.outhooks.services import endpoint_create
+
+    endpoint_create(url="https://billing.example.com/h", actor=admin_user)
+    payment_create(customer=customer, total="9.99", description="Top-up")
+    events_dispatch()
+    kept, *purged = Delivery.objects.order_by("pk")
+    ticked = [kept.pk, *(delivery.pk for delivery in purged)]
+    # Purged after the list was shown: its rows are gone when the staff member presses Resend.
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in purged]).delete()
+    answer = administrator.post(
+        DELIVERIES, {"action": "resend", "_selected_action": ticked}, follow=True
+    )
+    assert b"1 delivery will be sent again" in answer.content
+    assert (
+        f"{len(purged)} deliver".encode() in answer.content
+        and b"purged after" in answer.content
+        and b"cannot be resent" in answer.content
+    )
+    gone = administrator.post(
+        DELIVERIES, {"action": "resend", "_selected_action": [purged[0].pk]}, follow=True
+    )
+    assert b"1 delivery was purged after its retention period and cannot be resent." in (
+        gone.content
+    )
+    assert b"will be sent again" not in gone.content

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
@@ -187,16 +188,34 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Resend"))
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        count = deliveries_resend(
-            delivery_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%d delivery will be sent again by the worker within seconds.",
-                "%d deliveries will be sent again by the worker within seconds.",
-                count,
+        # The rows ticked on the page, not only those still found: the admin drops from
+        # `queryset` a delivery purged since the page was shown, and the staff member must
+        # be told it was not resent.
+        ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if request.POST.get("select_across") == "1" or not ticked:
+            ids = list(queryset.values_list("pk", flat=True))
+        else:
+            ids = [int(value) for value in ticked if value.isdigit()]
+        done = deliveries_resend(delivery_ids=ids, actor=request.user)
+        if done.resent:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d delivery will be sent again by the worker within seconds.",
+                    "%d deliveries will be sent again by the worker within seconds.",
+                    done.resent,
+                )
+                % done.resent,
+                messages.SUCCESS,
             )
-            % count,
-            messages.SUCCESS,
-        )
+        if done.purged:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d delivery was purged after its retention period and cannot be resent.",
+                    "%d deliveries were purged after their retention period and cannot be resent.",
+                    done.purged,
+                )
+                % done.purged,
+                messages.WARNING,
+            )
