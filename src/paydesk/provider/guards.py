@@ -3,13 +3,12 @@ a BrandLogo row is never updated or deleted. Issued invoices and credit notes na
 were issued with by its sha256 (documents/provider.py draws it from this table), so a changed or
 deleted row would change, or blank, a document already issued. A new logo is a new row.
 
-Installed by a migration; `flush` (erasing a whole test database) lifts them inside its own
-transaction and puts them back before committing, as it does the ledger's.
+Installed by a migration (`GUARDS.install_migration`); `flush` (erasing a whole test database)
+lifts them inside its own transaction and puts them back before committing, as it does the
+ledger's.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from paydesk.dbguards import Guards
 
@@ -48,21 +47,3 @@ GUARDS = Guards(
     postgres_functions=_POSTGRES_FUNCTIONS,
     postgres=_POSTGRES_TRIGGERS,
 )
-
-
-def install(connection: Any) -> None:
-    """Create every guard on a Django connection (idempotent: existing ones are replaced)."""
-    GUARDS.install(connection)
-
-
-def uninstall(connection: Any) -> None:
-    """Drop every guard. Only migrations and `flush` call this."""
-    GUARDS.uninstall(connection)
-
-
-def install_migration(apps: Any, schema_editor: Any) -> None:
-    install(schema_editor.connection)
-
-
-def uninstall_migration(apps: Any, schema_editor: Any) -> None:
-    uninstall(schema_editor.connection)

@@ -3,7 +3,7 @@ sha256 (guards.py). Triggers on PostgreSQL and SQLite; unapplying drops them."""
 
 from django.db import migrations
 
-from paydesk.provider.guards import install_migration, uninstall_migration
+from paydesk.provider.guards import GUARDS
 
 
 class Migration(migrations.Migration):
@@ -12,5 +12,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(install_migration, uninstall_migration),
+        migrations.RunPython(GUARDS.install_migration, GUARDS.uninstall_migration),
     ]
