@@ -99,6 +99,7 @@ class CustomerForm(forms.ModelForm):
     )
     topup_currencies = forms.CharField(
         required=False,
+        label=_("Top-up currencies"),  # as Finance's read-only page says it, not "Topup"
         help_text=_(
             "Currencies this customer may pay in, comma separated; empty = account currency."
         ),
@@ -362,9 +363,7 @@ class BillingProfileAdminForm(forms.ModelForm):
         if not self.has_changed():
             return data
         try:
-            cleaned = billing_profile_clean(
-                **{name: data.get(name, "") for name in PROFILE_FIELDS}
-            )
+            cleaned = billing_profile_clean(**{name: data.get(name, "") for name in PROFILE_FIELDS})
         except PaydeskError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
             return data
