@@ -110,7 +110,7 @@ def test_resending_a_purged_delivery_says_so(administrator, admin_user, customer
     assert b"will be sent again" not in gone.content
 
 
-def test_the_deliveries_list_shows_short_dates_and_no_next_attempt_once_done(
+def test_deliveries_show_short_dates_and_no_next_attempt_once_done(
     administrator, admin_user, customer
 ):
     from datetime import UTC, datetime
@@ -138,3 +138,8 @@ def test_the_deliveries_list_shows_short_dates_and_no_next_attempt_once_done(
     )
     assert 'class="field-next_attempt_display">—</td>' in rows[str(done.event_id)]
     assert f'field-next_attempt_display">{later:%Y-%m-%d %H:%M}</td>' in rows[str(waiting.event_id)]
+    # The delivery's own page says the same: no next attempt once it is done.
+    for delivery, shown in ((done, "—"), (waiting, f"{later:%Y-%m-%d %H:%M}")):
+        page = administrator.get(f"{DELIVERIES}{delivery.pk}/change/").content.decode()
+        field = page.split("field-next_attempt_display")[1].split('<div class="readonly">')[1]
+        assert field.split("</div>")[0] == shown

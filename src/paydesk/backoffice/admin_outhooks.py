@@ -158,7 +158,7 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
     fields = readonly_fields = ("event_label", "event_type", "endpoint", "status", "attempts",
-                                "next_attempt_at", "give_up_at", "given_up_at", "delivered_at",
+                                "next_attempt_display", "give_up_at", "given_up_at", "delivered_at",
                                 "attempt_log", "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
