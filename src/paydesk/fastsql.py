@@ -79,14 +79,15 @@ def execute_hot(
     ):
         qmark = _QMARK.get(sql)
         if qmark is None:
-            qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)
+            # Django's own %s → ? conversion, a method the stubs do not list.
+            qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)  # type: ignore[attr-defined]
         db.validate_no_broken_transaction()
         with db.wrap_database_errors:
-            cursor = db.connection.execute(qmark, params)
-            return cursor.fetchone() if fetch else None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if fetch else None
+            rows = db.connection.execute(qmark, params)
+            return rows.fetchone() if fetch else None
+    with connection.cursor() as django_cursor:
+        django_cursor.execute(sql, params)
+        return django_cursor.fetchone() if fetch else None
 
 
 def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:

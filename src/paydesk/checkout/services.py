@@ -123,7 +123,7 @@ def _started(*, customer: Customer, key: str) -> Checkout | None:
         "customer_id = %s AND idempotency_key = %s AND payment_id IS NOT NULL",
         [customer.pk, key],
     )
-    if quote is None:
+    if quote is None or quote.payment is None:  # (never: the WHERE asks for a payment)
         return None
     return Checkout(quote=quote, payment=quote.payment, result=None, replayed=True)
 

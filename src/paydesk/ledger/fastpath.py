@@ -125,7 +125,11 @@ _UNSET = object()
 def _new_plan() -> dict[str, tuple[int, tuple[Any, str] | None, Any]]:
     if not _NEW_PLAN:
         for index, f in enumerate(Payment._meta.concrete_fields):
-            relation = (f.remote_field.model, f.target_field.attname) if f.is_relation else None
+            relation = None
+            if isinstance(f, models.ForeignKey):
+                model = f.related_model
+                assert not isinstance(model, str)  # "self" only until the apps are loaded
+                relation = (model, f.target_field.attname)
             _NEW_PLAN[f.attname] = (index, None, f)
             _NEW_PLAN[f.name] = (index, relation, f)
     return _NEW_PLAN
@@ -220,7 +224,9 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
-    inserted(payment, execute_hot(sql, params, db=db)[0], db.alias)
+    row = execute_hot(sql, params, db=db)
+    assert row is not None  # INSERT … RETURNING: one row
+    inserted(payment, row[0], db.alias)
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
     return told

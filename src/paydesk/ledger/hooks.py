@@ -81,7 +81,7 @@ class PaymentChange:
         return self.kind == COMPLETED or (self.kind == CREATED and self.payment.status == COMPLETED)
 
 
-_LISTENERS: dict[str, Callable[[PaymentChange], None]] = {}
+_LISTENERS: dict[str, Callable[[PaymentChange], object]] = {}  # what they return is unused
 
 # A listener that only INSERTs rows may also give, for a payment being created, that INSERT as
 # SQL to send in the payment's own INSERT statement (PostgreSQL: one data-modifying WITH), one
@@ -96,7 +96,7 @@ _WITH_INSERT: dict[str, Callable[[PaymentChange], tuple[str, list[Any]]]] = {}
 
 def payment_listener_register(
     name: str,
-    listener: Callable[[PaymentChange], None],
+    listener: Callable[[PaymentChange], object],
     *,
     with_insert: Callable[[PaymentChange], tuple[str, list[Any]]] | None = None,
 ) -> None:

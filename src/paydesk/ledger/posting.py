@@ -116,7 +116,8 @@ def _update_sql(
     if check_credit:
         sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
     sql += f" RETURNING {qn('balance')}"
-    for probe in (*steps, *watches):
+    probes: tuple[TopupStep | BalanceWatch, ...] = (*steps, *watches)
+    for probe in probes:
         sql += f", {probe.probe_sql()}"
     _UPDATE_SQL[key] = (sql, steps, watches)
     return sql

@@ -89,6 +89,8 @@ def payment_data(payment: Any) -> dict[str, Any]:
 def balance_data(change: PaymentChange) -> dict[str, Any]:
     payment = change.payment
     currency = payment.customer.currency
+    if change.balance is None:
+        raise ValueError("No balance.changed event: the balance did not move.")
     debit_limit = change.debit_limit or Decimal(0)
     return {
         "customer_id": payment.customer_id,
@@ -204,6 +206,8 @@ def balance_json(change: PaymentChange) -> str:
     """`json_text(balance_data(change))`, written directly (the balance.changed object)."""
     payment = change.payment
     currency = payment.customer.currency
+    if change.balance is None:
+        raise ValueError("No balance.changed event: the balance did not move.")
     debit_limit = change.debit_limit or Decimal(0)
     return "".join(
         (
