@@ -35,8 +35,11 @@ test-sqlite: setup $(AXE)
 test-postgres: setup
 	$(BIN)/python scripts/run_tests.py --only postgres
 
+# What tests/test_static_checks.py checks in `make test`: ruff, then mypy with django-stubs'
+# plugin over src/paydesk ([tool.mypy] in pyproject.toml; incremental cache in .mypy_cache).
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
 
 # Benchmarks (quality.md P1–P5): bench/run.py makes its own bench/.venv (Paydesk, the peers,
 # Locust).
@@ -52,4 +55,4 @@ deploy-test: setup
 	$(BIN)/python scripts/deploy_test.py $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) var tests/browser-tools/node_modules .pytest_cache .hypothesis bench/.venv bench/var
+	rm -rf $(VENV) var tests/browser-tools/node_modules .pytest_cache .hypothesis .mypy_cache bench/.venv bench/var

@@ -41,3 +41,11 @@ class Guards:
             elif connection.vendor == "sqlite":
                 for name in self.sqlite:
                     cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+    def install_migration(self, apps: Any, schema_editor: Any) -> None:
+        """`install` as a migration's RunPython step."""
+        self.install(schema_editor.connection)
+
+    def uninstall_migration(self, apps: Any, schema_editor: Any) -> None:
+        """`uninstall` as a migration's RunPython step (the reverse of `install_migration`)."""
+        self.uninstall(schema_editor.connection)

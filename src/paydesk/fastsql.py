@@ -47,7 +47,9 @@ M = TypeVar("M", bound=models.Model)
 _QMARK: dict[str, str] = {}
 
 
-def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any, ...] | None:
+def execute_hot(
+    sql: str, params: list[Any], *, fetch: bool = True, db: Any = None
+) -> tuple[Any, ...] | None:
     """Run one of the statements every posting sends and return its first row (None when it
     returns none, or with `fetch=False`: a statement that returns nothing), inside the caller's
     transaction.
@@ -62,13 +64,18 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     (IntegrityError…), and a transaction a failed statement broke is refused as Django refuses
     it. When Django is recording or wrapping queries (DEBUG, assertNumQueries, an
     execute_wrapper) SQLite's goes through Django's cursor, so they see it.
+
+    `db`: the caller's `connections[DEFAULT_DB_ALIAS]`, when it has it (each look-up goes
+    through a thread-local).
     """
-    db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every attribute
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     vendor = db.vendor
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
         db.ensure_connection()
         db.validate_no_broken_transaction()
-        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        with db.wrap_database_errors:
+            cursor = _hot_cursor(db, sql)
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchone() if fetch else None
     if (
@@ -79,14 +86,31 @@ def execute_hot(sql: str, params: list[Any], *, fetch: bool = True) -> tuple[Any
     ):
         qmark = _QMARK.get(sql)
         if qmark is None:
-            qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)
+            # Django's own %s → ? conversion, a method the stubs do not list.
+            qmark = _QMARK[sql] = SQLiteCursorWrapper.convert_query(None, sql)  # type: ignore[attr-defined]
         db.validate_no_broken_transaction()
         with db.wrap_database_errors:
-            cursor = db.connection.execute(qmark, params)
-            return cursor.fetchone() if fetch else None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if fetch else None
+            rows = db.connection.execute(qmark, params)
+            return rows.fetchone() if fetch else None
+    with connection.cursor() as django_cursor:
+        django_cursor.execute(sql, params)
+        return django_cursor.fetchone() if fetch else None
+
+
+def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
+    """The server-side-binding cursor that runs `sql` on `db`'s current psycopg connection,
+    made once per (connection, statement) and kept: a new cursor per statement cost a
+    cursor and its adaptation set on every posting (bench P1), and one cursor that runs
+    the same statement again keeps its adaptation (psycopg's own reuse). A statement's
+    results are read before the next one runs, so holding them costs nothing."""
+    raw = db.connection
+    kept = db.__dict__.get("_paydesk_hot_cursors")
+    if kept is None or kept[0] is not raw:
+        kept = db.__dict__["_paydesk_hot_cursors"] = (raw, {})
+    cursor = kept[1].get(sql)
+    if cursor is None or cursor.closed:
+        cursor = kept[1][sql] = psycopg.Cursor(raw)
+    return cursor
 
 
 def _first(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
@@ -308,21 +332,27 @@ def row_insert(instance: M) -> M:
     return instance
 
 
-def pre_save_send(instance: models.Model) -> None:
-    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens)."""
+def pre_save_send(instance: models.Model) -> bool:
+    """`pre_save` for a new row, as `save(force_insert=True)` sends it (when anything listens);
+    whether it was sent."""
     model = type(instance)
-    if signals.pre_save.has_listeners(model):
-        signals.pre_save.send(
-            sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
-        )
+    if not signals.pre_save.has_listeners(model):
+        return False
+    signals.pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None
+    )
+    return True
 
 
-def inserted(instance: models.Model, pk: Any) -> None:
-    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does."""
+def inserted(instance: models.Model, pk: Any, alias: str | None = None) -> None:
+    """Mark `instance` saved with its new `pk`, and send `post_save` (created) as `save()` does;
+    `alias`: the default connection's, when the caller has it."""
     model = type(instance)
+    if alias is None:
+        alias = connection.alias
     instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = alias
     if signals.post_save.has_listeners(model):
         signals.post_save.send(
             sender=model,
@@ -330,5 +360,5 @@ def inserted(instance: models.Model, pk: Any) -> None:
             created=True,
             update_fields=None,
             raw=False,
-            using=connection.alias,
+            using=alias,
         )

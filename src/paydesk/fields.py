@@ -6,9 +6,13 @@ ten-thousandths in the database, so storage and every SQL aggregate are exact on
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
 
 from paydesk.money import from_storage_units, to_storage_units
 
@@ -17,6 +21,11 @@ class AmountField(models.BigIntegerField):
     """A signed exact amount with at most 4 decimals, stored as an integer of 1/10,000."""
 
     description = "Exact amount (integer of ten-thousandths in the database)"
+    # What django-stubs' plugin types the model attribute as (set / read): a Decimal, not the
+    # int of the column. The stubs' own way for a custom field (they override these the same
+    # way, with the same ignore, for NullBooleanField): the base's int is not a Decimal's base.
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
         if value is None:
@@ -41,15 +50,19 @@ class AmountField(models.BigIntegerField):
             value = Decimal(value)
         return to_storage_units(value)
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         """A DecimalField that honours the model field's `blank` (not required when blank),
         label, help text and default, like any model field's form field."""
-        from django import forms
-
-        defaults = {"form_class": forms.DecimalField, "decimal_places": 4, "max_digits": 16}
-        defaults.update(kwargs)
+        defaults: dict[str, Any] = {"decimal_places": 4, "max_digits": 16, **kwargs}
         # models.Field's, not IntegerField's: no integer min/max bounds on an amount.
-        return models.Field.formfield(self, **defaults)
+        return models.Field.formfield(
+            self, form_class or forms.DecimalField, choices_form_class, **defaults
+        )
 
 
 BASIS_POINTS = 100  # basis points in one percent
@@ -75,6 +88,8 @@ class PercentField(models.IntegerField):
     written in percent (`tax_rate__lt=100` is `< 10000` in SQL)."""
 
     description = "Percentage with two decimals (integer of basis points in the database)"
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
         if value is None:
@@ -94,11 +109,15 @@ class PercentField(models.IntegerField):
             return None
         return percent_to_basis_points(value)
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         """A DecimalField of two decimals: "20", "7.5" and "19.99" are accepted, "7.125" is
         refused with a field message (Django's "no more than 2 decimal places")."""
-        from django import forms
-
-        defaults = {"form_class": forms.DecimalField, "decimal_places": 2, "max_digits": 4}
-        defaults.update(kwargs)
-        return models.Field.formfield(self, **defaults)
+        defaults: dict[str, Any] = {"decimal_places": 2, "max_digits": 4, **kwargs}
+        return models.Field.formfield(
+            self, form_class or forms.DecimalField, choices_form_class, **defaults
+        )

@@ -57,6 +57,8 @@ def normalize_currency(currency: str) -> str:
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     """An exact Decimal from a Decimal, int or string; floats and junk are refused."""
+    if type(value) is Decimal and value.is_finite() and abs(value) <= MAX_ABS_AMOUNT:
+        return value  # the common case, every check below passed (a posting makes several)
     from paydesk.errors import InvalidAmount
 
     if isinstance(value, bool) or isinstance(value, float):
@@ -91,6 +93,13 @@ def decimal_places(amount: Decimal) -> int:
 
 
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(STORAGE_PLACES + 1)}
+_STORAGE_QUANTUM = _QUANTA[STORAGE_PLACES]
+
+
+def storable(amount: Decimal) -> bool:
+    """`decimal_places(amount) <= STORAGE_PLACES` for an amount `to_decimal` accepted, in one
+    step: at 4 places the amount is unchanged (quantizing is exact up to MAX_ABS_AMOUNT)."""
+    return amount.quantize(_STORAGE_QUANTUM) == amount
 
 
 def round_half_up(amount: Decimal, places: int) -> Decimal:
@@ -100,12 +109,12 @@ def round_half_up(amount: Decimal, places: int) -> Decimal:
 
 def to_storage_units(amount: Decimal) -> int:
     """Integer of ten-thousandths for the database; more than 4 decimals is an error."""
-    from paydesk.errors import InvalidAmount
-
     amount = to_decimal(amount)
-    if decimal_places(amount) > STORAGE_PLACES:
+    if not storable(amount):
+        from paydesk.errors import InvalidAmount
+
         raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places are stored.")
-    return int(amount * STORAGE_SCALE)
+    return int(amount.scaleb(STORAGE_PLACES))  # exact: at most 4 places, at most 10^11
 
 
 def from_storage_units(units: int) -> Decimal:

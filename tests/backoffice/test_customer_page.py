@@ -106,3 +106,9 @@ def test_finance_reads_the_portal_flags_in_words(finance, support, nordlicht):
     page = _page(finance, other)
     assert "USD only (the account&#x27;s currency)" in page
     assert ">None<" in page  # nothing blocked, the customer's own choice
+
+
+def test_finance_and_an_administrator_read_the_same_top_up_label(finance, administrator, nordlicht):
+    assert 'for="id_topup_currencies">Top-up currencies:</label>' in _page(administrator, nordlicht)
+    assert "Topup currencies" not in _page(administrator, nordlicht)
+    assert "Top-up currencies" in _page(finance, nordlicht)

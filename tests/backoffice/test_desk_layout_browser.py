@@ -15,16 +15,17 @@ from tests.signin import sign_in
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_payments_list_shows_method_description_and_staff_comment(
-    live_server, chromium, demo
-):
+def test_the_payments_list_shows_method_description_and_staff_comment(live_server, chromium, demo):
     page = staff_page(chromium, live_server, "finance@example.com")
     open_page(page, "/backoffice/ledger/payment/", "desk-payments")
 
-    assert hidden_columns(
-        page, ["Reference", "Customer", "Total", "Status", "Method", "Description",
-               "Staff comment"]
-    ) == []
+    assert (
+        hidden_columns(
+            page,
+            ["Reference", "Customer", "Total", "Status", "Method", "Description", "Staff comment"],
+        )
+        == []
+    )
     assert wrapped_cells(page, "reference") == []
     assert wrapped_cells(page, "total_display") == []
 
@@ -47,8 +48,12 @@ def test_the_payment_log_shows_payment_and_detail(live_server, chromium, demo):
     # its rows come from the running worker).
     transfer = Payment.objects.filter(method="bank_transfer").order_by("-id").first()
     PaymentLogEntry.objects.create(
-        gateway="bank_transfer", event_id="statement-line-20261126-0042",
-        payment=transfer, signature_valid=True, outcome="completed", result="applied",
+        gateway="bank_transfer",
+        event_id="statement-line-20261126-0042",
+        payment=transfer,
+        signature_valid=True,
+        outcome="completed",
+        result="applied",
         detail="Completed for the amount received, converted at the day's rate.",
     )
     page = staff_page(chromium, live_server, "admin@example.com")
@@ -64,11 +69,33 @@ def test_the_payment_log_names_the_payment_with_its_amount_as_money(admin_user, 
         customer=customer, total="50", description="Top-up", status="pending", method="manual"
     )
     PaymentLogEntry.objects.create(
-        gateway="stripe", event_id="evt_1", payment=payment, signature_valid=True,
-        outcome="completed", result="applied",
+        gateway="stripe",
+        event_id="evt_1",
+        payment=payment,
+        signature_valid=True,
+        outcome="completed",
+        result="applied",
     )
     page = sign_in(Client(), admin_user).get("/backoffice/checkout/paymentlogentry/")
 
     html = page.content.decode()
     assert payment.reference in html
     assert "50.0000" not in html
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_posting_object_tool_looks_like_the_others(live_server, chromium, demo):
+    """ "Pause online payment methods" showed as the browser's grey button among the customer
+    page's pill-shaped tools."""
+    from paydesk.accounts.models import Customer
+
+    page = staff_page(chromium, live_server, "finance@example.com")
+    customer = Customer.objects.order_by("pk").first()
+    open_page(page, f"/backoffice/accounts/customer/{customer.pk}/change/", "desk-customer")
+    look = """el => { const s = getComputedStyle(el); return [s.backgroundColor, s.color,
+        s.borderRadius, s.borderTopWidth, s.fontSize, s.textTransform,
+        Math.round(el.getBoundingClientRect().height)]; }"""
+    link = page.locator(".object-tools a", has_text="Payments").evaluate(look)
+    button = page.locator(".object-tools .object-tool-form button").evaluate(look)
+    assert button == link

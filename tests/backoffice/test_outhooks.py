@@ -80,3 +80,66 @@ def test_delivery_log_resend_and_resume(administrator, admin_user, customer):
     administrator.post(ENDPOINTS, {"action": "resume", "_selected_action": [made.endpoint.pk]})
     made.endpoint.refresh_from_db()
     assert made.endpoint.paused_at is None
+
+
+def test_resending_a_purged_delivery_says_so(administrator, admin_user, customer):
+    from paydesk.outhooks.services import endpoint_create
+
+    endpoint_create(url="https://billing.example.com/h", actor=admin_user)
+    payment_create(customer=customer, total="9.99", description="Top-up")
+    events_dispatch()
+    kept, *purged = Delivery.objects.order_by("pk")
+    ticked = [kept.pk, *(delivery.pk for delivery in purged)]
+    # Purged after the list was shown: its rows are gone when the staff member presses Resend.
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in purged]).delete()
+    answer = administrator.post(
+        DELIVERIES, {"action": "resend", "_selected_action": ticked}, follow=True
+    )
+    assert b"1 delivery will be sent again" in answer.content
+    assert (
+        f"{len(purged)} deliver".encode() in answer.content
+        and b"purged after" in answer.content
+        and b"cannot be resent" in answer.content
+    )
+    gone = administrator.post(
+        DELIVERIES, {"action": "resend", "_selected_action": [purged[0].pk]}, follow=True
+    )
+    assert b"1 delivery was purged after its retention period and cannot be resent." in (
+        gone.content
+    )
+    assert b"will be sent again" not in gone.content
+
+
+def test_deliveries_show_short_dates_and_no_next_attempt_once_done(
+    administrator, admin_user, customer
+):
+    from datetime import UTC, datetime
+
+    from paydesk.outhooks.services import endpoint_create
+
+    endpoint_create(url="https://billing.example.com/h", actor=admin_user)
+    payment_create(customer=customer, total="9.99", description="Top-up")
+    events_dispatch()
+    done, waiting = Delivery.objects.order_by("pk")
+    at = timezone.localtime(datetime(2026, 12, 4, 22, 38, tzinfo=UTC))
+    later = timezone.localtime(datetime(2026, 12, 4, 22, 45, tzinfo=UTC))
+    Delivery.objects.filter(pk=done.pk).update(
+        status="delivered", delivered_at=at, next_attempt_at=later
+    )
+    Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=later)
+    html = administrator.get(DELIVERIES).content.decode()
+    rows = {
+        row.split('class="field-event_label"')[1].split("evt_")[1].split("<")[0]: row
+        for row in html.split("<tr")[1:]
+        if 'class="field-event_label"' in row
+    }
+    assert (
+        f'<td class="field-delivered_display">{at:%Y-%m-%d %H:%M}</td>' in rows[str(done.event_id)]
+    )
+    assert 'class="field-next_attempt_display">—</td>' in rows[str(done.event_id)]
+    assert f'field-next_attempt_display">{later:%Y-%m-%d %H:%M}</td>' in rows[str(waiting.event_id)]
+    # The delivery's own page says the same: no next attempt once it is done.
+    for delivery, shown in ((done, "—"), (waiting, f"{later:%Y-%m-%d %H:%M}")):
+        page = administrator.get(f"{DELIVERIES}{delivery.pk}/change/").content.decode()
+        field = page.split("field-next_attempt_display")[1].split('<div class="readonly">')[1]
+        assert field.split("</div>")[0] == shown

@@ -4,6 +4,7 @@ delivery log, adding one, the deliveries, one delivery) and on the demo's receiv
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from paydesk.accounts.models import Customer, User
 from paydesk.ledger.services import payment_create
@@ -11,7 +12,7 @@ from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Attempt, Delivery
 from paydesk.outhooks.services import endpoint_create
 from tests.axe import assert_accessible
-from tests.backoffice.browser import open_page, staff_page
+from tests.backoffice.browser import hidden_columns, open_page, staff_page, wrapped_cells
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,3 +60,20 @@ def test_the_endpoint_form_shows_a_whole_url_and_each_event_type_on_one_line(
         "el => parseFloat(getComputedStyle(el).lineHeight) || 20"
     )
     assert heights and max(heights) < 1.8 * line, f"an event type wraps: {heights}"
+
+
+def test_the_deliveries_list_shows_every_column_at_1280(live_server, chromium, demo):
+    """At 1280 px the list's long dates ("Dec. 4, 2026, 10:38 p.m.") pushed Delivered at out
+    of its box: the dates are one short line, as in the other lists."""
+    admin = User.objects.get(email="admin@example.com")
+    endpoint_create(url="https://billing.example.com/paydesk/hooks", actor=admin)
+    payment_create(customer=Customer.objects.order_by("pk").first(), total="10", description="T")
+    events_dispatch()
+    Delivery.objects.update(status="delivered", delivered_at=timezone.now(), attempts=1)
+    page = staff_page(chromium, live_server, "admin@example.com")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_page(page, "/backoffice/outhooks/delivery/", "desk-deliveries-1280")
+    columns = ["Event", "Type", "Endpoint", "Status", "Attempts", "Next attempt at",
+               "Delivered at"]  # fmt: skip
+    assert hidden_columns(page, columns) == []
+    assert wrapped_cells(page, "delivered_display") == []

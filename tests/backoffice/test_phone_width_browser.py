@@ -64,3 +64,22 @@ def test_every_list_scrolls_inside_its_box_at_390_px(live_server, chromium, demo
         ):
             problems[path] = found
     assert problems == {}, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_page_and_its_billing_contacts_fit_at_390_px(live_server, chromium, demo):
+    """The billing contacts' table pushed its Delete? boxes past a phone's edge."""
+    from paydesk.accounts.models import Customer
+
+    customer = Customer.objects.filter(contacts__isnull=False).order_by("pk").first()
+    page = staff_page(chromium, live_server, "admin@example.com")
+    page.set_viewport_size(PHONE)
+    open_page(page, f"/backoffice/accounts/customer/{customer.pk}/change/", "phone-customer")
+    found = page.evaluate(OVERFLOW)
+    assert found["page"] <= 1 and found["wide"] == [], found
+    boxes = page.locator(".backoffice-contacts td.delete input[type=checkbox]")
+    assert boxes.count() >= 1
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    rights = boxes.evaluate_all("els => els.map(el => el.getBoundingClientRect().right)")
+    assert max(rights) <= width, (rights, width)

@@ -8,7 +8,7 @@ import hashlib
 import io
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from PIL import Image
 from pypdf import PdfReader
@@ -140,3 +140,9 @@ def test_the_migration_keeps_the_current_logo_and_touches_no_document():
     assert [(r.sha256, r.logo_type, bytes(r.data)) for r in BrandLogo.objects.all()] == [
         (digest, LogoType.PNG, png(RED))
     ]
+    # Back to the latest: the guards (0003) are installed again for the tests that follow.
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes("provider"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BrandLogo.objects.all().delete()

@@ -15,7 +15,12 @@ from paydesk.notifications.models import OutboundEmail
 from paydesk.notifications.services import email_content
 from paydesk.outhooks.delivery import deliveries_send_due
 from paydesk.outhooks.models import Attempt, Delivery, Endpoint
-from paydesk.outhooks.services import deliveries_resend, endpoint_create, events_replay
+from paydesk.outhooks.services import (
+    Resent,
+    deliveries_resend,
+    endpoint_create,
+    events_replay,
+)
 from tests.factories import StaffFactory
 from tests.outhooks.receiver import Receiver
 
@@ -127,7 +132,7 @@ def test_given_up_after_the_retry_period_then_resent(hook, customer, admin):
     assert set(Delivery.objects.values_list("given_up_at", flat=True)) == {gave_up}
     receiver.mode = "ok"
     assert deliveries_resend(delivery_ids=list(Delivery.objects.values_list("pk", flat=True)),
-                             actor=admin) == 2  # fmt: skip
+                             actor=admin) == Resent(resent=2, purged=0)  # fmt: skip
     assert set(Delivery.objects.values_list("given_up_at", flat=True)) == {None}
     assert deliveries_send_due() == 2
     assert len(receiver.events) == 2

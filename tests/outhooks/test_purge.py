@@ -14,7 +14,7 @@ from paydesk.ledger.services import payment_create
 from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Attempt, Delivery, Event
 from paydesk.outhooks.purge import events_purge
-from paydesk.outhooks.services import deliveries_resend, endpoint_create
+from paydesk.outhooks.services import Resent, deliveries_resend, endpoint_create
 from paydesk.worker.jobs import job_lookup
 from tests.factories import StaffFactory
 
@@ -94,6 +94,19 @@ def test_a_resent_delivery_keeps_its_event(admin, customer):
     deliveries_resend(delivery_ids=[Delivery.objects.get(event=first).pk], actor=admin)
     assert events_purge(now=first.created_at + timedelta(days=31)) == 1  # only balance.changed
     assert list(Event.objects.values_list("pk", flat=True)) == [first.pk]
+
+
+def test_resending_purged_deliveries_counts_them(admin, customer):
+    endpoint_create(url="https://a.example.invalid/h", actor=admin)
+    first, second = top_ups(customer, 1)
+    delivered(first, at=first.created_at)
+    delivered(second, at=second.created_at)
+    asked = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+    kept = Delivery.objects.get(event=first).pk
+    deliveries_resend(delivery_ids=[kept], actor=admin)  # keeps its event from the purge
+    assert events_purge(now=first.created_at + timedelta(days=31)) == 1
+    assert deliveries_resend(delivery_ids=asked, actor=admin) == Resent(resent=1, purged=1)
+    assert Delivery.objects.get().pk == kept
 
 
 def test_in_batches_and_with_the_retention_setting(admin, customer, settings):

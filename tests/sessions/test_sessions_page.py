@@ -217,3 +217,27 @@ def test_the_purge_forgets_rows_whose_session_cannot_be_alive(settings):
     later = now + timedelta(seconds=settings.SESSION_COOKIE_AGE + 3600)
     assert sessions_purge(now=later) == 1
     assert not UserSession.objects.exists()
+
+
+@pytest.mark.parametrize("service", ["one", "others"])
+def test_signing_out_sessions_without_a_signed_in_user_is_refused_clearly(service):
+    """The services name the acting user's sessions: asked with nobody signed in they refuse
+    in words (SessionError), not with the ORM's TypeError about an AnonymousUser."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from paydesk.sessions.services import (
+        SessionError,
+        session_sign_out,
+        sessions_sign_out_others,
+    )
+
+    request = RequestFactory().post("/accounts/sessions/sign-out-others")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    with pytest.raises(SessionError, match="Sign in first"):
+        if service == "one":
+            session_sign_out(request=request, session_id=1)
+        else:
+            sessions_sign_out_others(request=request)

@@ -166,3 +166,17 @@ def test_the_totp_window_is_one_step_either_side():
     assert "does not match" in client.post(ADD, {"code": late}).content.decode()
     assert client.post(ADD, {"code": totp_code(key, at=time.time() - STEP)}).status_code == 200
     assert TOTPDevice.objects.filter(user=finance).exists()
+
+
+def test_a_new_recovery_code_hashes_as_it_is_typed_and_anything_else_is_refused():
+    from paydesk.twofactor.recovery import (
+        recovery_code_digest,
+        recovery_code_hash,
+        recovery_code_new,
+        recovery_salt_new,
+    )
+
+    salt, code = recovery_salt_new(), recovery_code_new()
+    assert recovery_code_hash(salt, code) == recovery_code_digest(salt, code.lower())
+    with pytest.raises(ValueError, match="Not a recovery code"):
+        recovery_code_hash(salt, "not-a-code")

@@ -15,12 +15,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from paydesk.accounts.models import Customer
 
-PortalView = Callable[..., HttpResponse]
+PortalView = Callable[..., HttpResponseBase]
 
 
 def refuse(request: HttpRequest, message: str) -> HttpResponse:
@@ -32,9 +33,9 @@ def customer_required(view: PortalView) -> PortalView:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if user.is_staff:  # type: ignore[union-attr]
+        if user.is_staff:
             return redirect("backoffice:index")
         customer = getattr(user, "customer", None)
         if customer is None:

@@ -73,9 +73,9 @@ def _may_change(actor: Any, customer: Customer) -> bool:
     return actor.customer_id == customer.pk and bool(actor.can_manage_billing)
 
 
-def _text(value: Any, field: str, limit: int) -> str:
+def _text(value: Any, field: str, limit: int | None) -> str:
     text = " ".join(str(value or "").split())
-    if len(text) > limit:
+    if limit is not None and len(text) > limit:
         raise BillingProfileError(f"At most {limit} characters.", field=field)
     return text
 

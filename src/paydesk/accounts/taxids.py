@@ -14,10 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from stdnum import get_cc_module
+
+if TYPE_CHECKING:
+    from stdnum.util import NumberValidationModule
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
@@ -67,7 +70,7 @@ def country_checked(value: str) -> str:
 class TaxIdRule:
     """How a country's tax id is checked: the python-stdnum module and its name."""
 
-    module: ModuleType
+    module: NumberValidationModule
     name: str  # "Ust ID Nr. (Umsatzsteur Identifikationnummer, German VAT number)"
 
 
@@ -77,7 +80,7 @@ def tax_id_rule(country: str) -> TaxIdRule | None:
     if len(code) != 2 or not code.isalpha():
         return None
     if code.lower() in eu_vat.MEMBER_STATES:
-        module: ModuleType | None = eu_vat
+        module: NumberValidationModule | None = eu_vat
         name = f"VAT number for {country_names().get(code, code)}"
     else:
         module = get_cc_module(code, _TAX_MODULE_NAMES.get(code, "vat"))
@@ -146,6 +149,6 @@ def tax_id_checked(*, tax_id: str, country: str) -> str:
     except ValidationError:
         message = f"This is not a valid {rule.name}: it is not in that number's format."
         raise InvalidTaxId(message, field="tax_id") from None
-    if rule.module.__name__ == "stdnum.gb.vat":
+    if getattr(rule.module, "__name__", "") == "stdnum.gb.vat":
         return "GB" + str(valid)
     return str(valid)

@@ -45,7 +45,7 @@ def _key_caller(plain: str) -> Caller:
 class BearerKey(HttpBearer):
     """`Authorization: Bearer pd_<prefix>_<secret>`."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Caller:
+    def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
         return _key_caller(token)
 
 
@@ -135,25 +135,27 @@ class CallerThrottle(AuthRateThrottle):
         from django.conf import settings
 
         self.rate = settings.PAYDESK_API_RATE
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.num_requests, self.duration = limit, duration = self.parse_rate(self.rate)
         key = self.get_cache_key(request)
-        if key is None:
+        if key is None or limit is None or duration is None:  # no key, or no rate: no limit
             return True
-        counted = sliding_window(key, limit=self.num_requests, duration=self.duration)
+        counted = sliding_window(key, limit=limit, duration=duration)
         self._answer.counted = counted is not None
         if counted is None:
             return super().allow_request(request)
         allowed, count, left = counted
         # django-ninja's wait(): the time until the oldest request leaves the window, spread
         # over the places that frees (one, unless the rate was lowered meanwhile: then None).
-        places = self.num_requests - count + 1
+        places = limit - count + 1
         self._answer.wait = left / places if places > 0 else None
         return allowed
 
     def wait(self) -> float | None:
         return self._answer.wait if self._answer.counted else super().wait()
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
+    # None: not limited here — what ninja's SimpleRateThrottle (whose allow_request this
+    # overrides) allows; its AuthRateThrottle's stub narrows the return to str.
+    def get_cache_key(self, request: HttpRequest) -> str | None:  # type: ignore[override]
         caller = getattr(request, "auth", None)
         if not isinstance(caller, Caller):
             return None

@@ -108,7 +108,7 @@ def _state(customer: Customer) -> HttpResponse:
         "payment_method": row.payment_method,
         "method_label": row.method_label,
         "consent_text": row.consent_text,
-        "consented_by": row.consented_by.email if row.consented_by_id else None,
+        "consented_by": row.consented_by.email if row.consented_by is not None else None,
         "consented_at": row.consented_at,
         "recent": [
             {
@@ -118,7 +118,7 @@ def _state(customer: Customer) -> HttpResponse:
                 "balance_at_trigger": plain_amount(t.balance_at_trigger, currency),
                 "threshold": plain_amount(t.threshold, currency),
                 "amount": plain_amount(t.amount, currency),
-                "payment": t.payment.reference if t.payment_id else None,
+                "payment": t.payment.reference if t.payment is not None else None,
                 "detail": t.detail,
                 "created_at": t.created_at,
                 "finished_at": t.finished_at,

@@ -102,7 +102,7 @@ def _row(payment: Payment, currency: str) -> dict[str, object]:
     }
 
 
-def _customer(company_id: object) -> Customer:
+def _customer(company_id: int) -> Customer:
     customer = Customer.objects.filter(pk=company_id).first()
     if customer is None:
         raise ApiError(404, "not_found", "No company with that id.", "company_id")
@@ -146,7 +146,7 @@ def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpRespons
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:
     raw = request.GET.get(name)
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return default
     if not re.fullmatch(r"\d{1,12}", raw):
         raise ApiError(400, "invalid_request", f"{name} must be a whole number.", name)

@@ -82,7 +82,7 @@ def invoices(request: HttpRequest, query: Query[DocumentQuery]) -> dict[str, obj
                 "kind": doc.kind,
                 "issued_at": doc.issued_at,
                 "payment": doc.payment.reference,
-                "corrects": doc.corrects.code if doc.corrects_id else None,
+                "corrects": doc.corrects.code if doc.corrects is not None else None,
                 "net": money(doc.net, doc.currency),
                 "tax_rate": f"{doc.tax_rate:f}",
                 "tax": money(doc.tax, doc.currency),

@@ -108,9 +108,10 @@ def api_key_authenticate(*, plain: str, now: datetime | None = None) -> ApiKey |
     if found is None:
         return None
     key, user, customer = found
+    assert isinstance(key, ApiKey)  # chain[0]'s row, never None when found
     if not hmac.compare_digest(key.key_hash, key_hash(plain.strip())):
         return None
-    if key.revoked_at is not None or user is None or not user.is_active:
+    if key.revoked_at is not None or not isinstance(user, User) or not user.is_active:
         return None
     if user.customer_id is not None:
         User.customer.field.set_cached_value(user, customer)

@@ -23,13 +23,13 @@ from paydesk.twofactor.selectors import second_factor_satisfied, session_verifie
 
 def _may_have_keys(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_staff or getattr(user, "customer_id", None))  # type: ignore[union-attr]
+    return bool(user.is_staff or getattr(user, "customer_id", None))
 
 
 def _may_create_keys(request: HttpRequest) -> bool:
     """A key must not be a way around two-factor sign-in: a staff key needs a session that passed
     a second factor (the middleware already holds back a session that owes one)."""
-    if request.user.is_staff:  # type: ignore[union-attr]
+    if request.user.is_staff:
         return session_verified(request)
     return second_factor_satisfied(request)
 
@@ -44,6 +44,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             {"message": _("Your sign-in is not linked to a customer account.")},
             status=403,
         )
+    assert request.user.is_authenticated  # @login_required
     form = ApiKeyForm(request.POST or None)
     created = None
     needs_second_factor = not _may_create_keys(request)
@@ -84,6 +85,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    assert request.user.is_authenticated  # @login_required
     key = ApiKey.objects.filter(pk=pk, user=request.user).first()
     if key is None:
         raise Http404

@@ -15,7 +15,7 @@ from paydesk.money import format_money
 def low_balance(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     customer_id = getattr(user, "customer_id", None) if user is not None else None
-    if not customer_id or user.is_staff:
+    if user is None or not customer_id or user.is_staff:
         return {}
     fired = (
         BalanceAlert.objects.filter(

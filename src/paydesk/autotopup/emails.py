@@ -54,6 +54,8 @@ def _send(
 
 def email_charged(*, topup: Topup) -> int:
     payment = topup.payment
+    if payment is None:
+        raise ValueError(f"Top-up {topup.pk} has no payment to tell of.")
     currency = topup.customer.currency
     amount = format_money(payment.total, currency)
     return _send(

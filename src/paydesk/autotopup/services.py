@@ -54,14 +54,12 @@ def month_start(now: datetime) -> datetime:
 
 def charged_this_month(customer_id: int, now: datetime, *, exclude: int | None = None) -> Decimal:
     """What the automatic top-ups of this calendar month (UTC) credited or are charging."""
-    total = (
-        Topup.objects.filter(
-            customer_id=customer_id, status__in=COUNTED, created_at__gte=month_start(now)
-        )
-        .exclude(pk=exclude)
-        .aggregate(s=Sum("amount"))["s"]
+    rows = Topup.objects.filter(
+        customer_id=customer_id, status__in=COUNTED, created_at__gte=month_start(now)
     )
-    return total or Decimal(0)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return rows.aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
 def blocked_reason(
@@ -70,14 +68,12 @@ def blocked_reason(
     """Why no top-up may be charged now ('' when one may): the cooldown or the monthly cap
     (`exclude`: the top-up being decided, not counted against itself)."""
     currency = topup_settings.customer.currency
-    last = (
-        Topup.objects.filter(customer_id=topup_settings.customer_id, attempted_at__isnull=False)
-        .exclude(status=TopupStatus.SKIPPED)
-        .exclude(pk=exclude)
-        .order_by("-attempted_at")
-        .values_list("attempted_at", flat=True)
-        .first()
-    )
+    attempts = Topup.objects.filter(
+        customer_id=topup_settings.customer_id, attempted_at__isnull=False
+    ).exclude(status=TopupStatus.SKIPPED)
+    if exclude is not None:
+        attempts = attempts.exclude(pk=exclude)
+    last = attempts.order_by("-attempted_at").values_list("attempted_at", flat=True).first()
     cooldown = timedelta(minutes=topup_settings.cooldown_minutes)
     if last is not None and last + cooldown > now:
         return f"Cooldown: the last automatic top-up was less than {_minutes(cooldown)} ago."
@@ -246,7 +242,7 @@ def _succeeded(topup: Topup, *, now: datetime) -> Topup:
         "Automatic top-up %s of customer %s credited (%s)",
         topup.pk,
         topup.customer_id,
-        done.payment.reference,
+        done.payment.reference if done.payment is not None else "",
     )
     return done
 

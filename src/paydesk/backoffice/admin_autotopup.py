@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from paydesk.autotopup.models import Topup, TopupSettings
+from paydesk.autotopup.models import Topup, TopupSettings, TopupStatus
 from paydesk.autotopup.services import topup_switch_off
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -111,7 +111,7 @@ class TopupSettingsAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         status = getattr(row, "last_status", None)
         if not status:
             return "—"
-        label = dict(Topup._meta.get_field("status").choices).get(status, status)
+        label = dict(TopupStatus.choices).get(status, status)
         detail = getattr(row, "last_detail", "") or ""
         return f"{label}: {detail}" if detail else str(label)
 
@@ -162,4 +162,4 @@ class TopupAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, row: Topup) -> str:
-        return row.payment.reference if row.payment_id else "—"
+        return row.payment.reference if row.payment is not None else "—"

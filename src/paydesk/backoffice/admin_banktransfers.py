@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -193,7 +194,7 @@ class BankTransferAdmin(admin.ModelAdmin):
             raise Http404("No such bank transfer.")
         return transfer
 
-    def proof_view(self, request: HttpRequest, object_id: str, proof_id: int) -> HttpResponse:
+    def proof_view(self, request: HttpRequest, object_id: str, proof_id: int) -> HttpResponseBase:
         transfer = self._transfer(request, object_id)
         proof = (
             TransferProof.objects.select_related("payment")

@@ -3,7 +3,7 @@ paydesk.checkout.services), and read-only quotes and payment log for every staff
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -20,6 +20,10 @@ from paydesk.checkout.models import MethodConfig, PaymentLogEntry, Quote
 from paydesk.errors import PaydeskError
 from paydesk.gateways.registry import gateway_is_configured, gateway_secrets_status
 from paydesk.money import format_money
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(MethodConfig, site=backoffice_site)
@@ -47,11 +51,12 @@ class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         "maximum_amount": "maximum_amount_shown",
     }
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = list(super().get_fields(request, obj))
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
+        fields = super().get_fields(request, obj)
         if self.has_change_permission(request, obj):
-            return fields
-        return [self._read_as_text.get(name, name) for name in fields]
+            return list(fields)
+        return [self._read_as_text.get(name, name) if isinstance(name, str) else name
+                for name in fields]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*self.readonly_fields, *self._read_as_text.values()]
@@ -164,7 +169,7 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     @admin.display(description=_("answer"))
     def answer(self, obj: PaymentLogEntry) -> str:
         """What the gateway said, its HTTP status and whether its signature held, in one cell."""
-        parts = [obj.outcome or "—"]
+        parts: list[StrOrPromise] = [obj.outcome or "—"]
         if obj.http_status:
             parts.append(f"HTTP {obj.http_status}")
         if obj.signature_valid is not None:

@@ -6,7 +6,7 @@ list through paydesk.backoffice.services; the balance is shown, never edited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -32,6 +32,10 @@ from paydesk.backoffice.services import customer_contacts_set
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+    from django_stubs_ext import StrOrPromise
 
 
 class ContactInline(admin.TabularInline):
@@ -88,7 +92,7 @@ class BillingProfileInline(admin.StackedInline):
     verbose_name_plural = _("billing profile")
     readonly_fields = ["country_name"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> _FieldGroups:
         """Staff who only read see the country by its name; Administrators choose it from the
         list of names (BillingProfileAdminForm)."""
         if is_admin(request):
@@ -117,7 +121,7 @@ class BillingProfileInline(admin.StackedInline):
         return False
 
 
-def _flag_words(obj: Customer, name: str) -> str:
+def _flag_words(obj: Customer, name: str) -> StrOrPromise:
     """A portal flag as the customer gets it: "Yes", "No", "Yes (the portal default)"."""
     answer = _("Yes") if obj.flag(name) else _("No")
     if getattr(obj, name) is None:
@@ -125,11 +129,11 @@ def _flag_words(obj: Customer, name: str) -> str:
     return answer
 
 
-def _flag_display(name: str, description: str) -> Any:
+def _flag_display(name: str, description: StrOrPromise) -> Any:
     """A read-only field showing the portal flag `name` in words."""
 
     @admin.display(description=description)
-    def shown(model_admin: Any, obj: Customer) -> str:
+    def shown(model_admin: Any, obj: Customer) -> StrOrPromise:
         return _flag_words(obj, name)
 
     shown.__name__ = f"{name}_display"
@@ -187,7 +191,7 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list[Any]:
         if obj is None:
             return list(self.fieldsets)
-        fieldsets = [self.account_fieldset, *self.fieldsets]
+        fieldsets: list[Any] = [self.account_fieldset, *self.fieldsets]
         if is_admin(request):
             return fieldsets
         shown = {**self._read_as_money, **self._read_as_words}
@@ -250,13 +254,13 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     allow_vouchers_display = _flag_display("allow_vouchers", _("allow vouchers"))
 
     @admin.display(description=_("blocked methods"))
-    def blocked_methods_display(self, obj: Customer) -> str:
+    def blocked_methods_display(self, obj: Customer) -> StrOrPromise:
         names = dict(PaymentMethod.choices)
         blocked = ", ".join(str(names.get(m, m)) for m in obj.effective_blocked_methods())
-        blocked = blocked or _("None")
+        shown: StrOrPromise = blocked or _("None")
         if obj.blocked_methods is None:
-            return _("%(blocked)s (the portal default)") % {"blocked": blocked}
-        return blocked
+            return _("%(blocked)s (the portal default)") % {"blocked": shown}
+        return shown
 
     @admin.display(description=_("payments"))
     def payments_link(self, obj: Customer) -> str:

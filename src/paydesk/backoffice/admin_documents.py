@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -87,7 +88,7 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("backoffice:documents_document_changelist"))
         return pdf_response(document_pdf(document), document_filename(document))
 
-    def csv_view(self, request: HttpRequest) -> HttpResponse:
+    def csv_view(self, request: HttpRequest) -> HttpResponseBase:
         """The CSV of what the list's filters show (the same query string)."""
         if not is_staff(request):
             return HttpResponse(status=403)

@@ -89,7 +89,7 @@ class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     actions = None
     change_list_template = "backoffice/fx_change_list.html"
-    fields = [
+    fields = readonly_fields = (
         "rate_date",
         "base_currency",
         "quote_currency",
@@ -98,8 +98,7 @@ class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
         "created_at",
         "created_by",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}

@@ -53,7 +53,7 @@ class OutboundEmailAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, email: OutboundEmail) -> str:
-        return email.payment.reference if email.payment_id else "—"
+        return email.payment.reference if email.payment is not None else "—"
 
     # A row the worker has not rendered yet holds its template and values: shown as it will be sent.
     @admin.display(description=_("subject"))

@@ -8,13 +8,14 @@ through paydesk.ledger.services.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -50,6 +51,9 @@ from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
 from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ExportChangeList(ChangeList):
@@ -196,7 +200,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return refund_views.payment_refund_one(self, request, object_id)
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
         return payment_views.payments_export(self, request)
 
     def change_view(
@@ -285,7 +289,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         return gateway.display_name if gateway is not None else obj.gateway or "-"
 
     @admin.display(description=_("needs attention"))
-    def needs_attention_display(self, obj: Payment) -> str:
+    def needs_attention_display(self, obj: Payment) -> StrOrPromise:
         """In words: a red cross icon for "no" read as an alarm."""
         if obj.needs_attention:
             return _("Yes: read the payment log below")
@@ -330,7 +334,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             return (label, url, payment.reference, payment.get_status_display())
 
         items = []
-        if obj.original_id:
+        if obj.original is not None:
             items.append(link(obj.original, f"{obj.get_relation_display()} for"))
         items += [
             link(p, str(p.get_relation_display())) for p in obj.follow_ups.order_by("id")[:20]

@@ -9,7 +9,7 @@ refer to them).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -40,6 +40,9 @@ from paydesk.twofactor.selectors import factors_for_user
 from paydesk.twofactor.services import second_factors_reset
 from paydesk.web.client_ip import client_ip
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     add_form: Any = None
@@ -48,10 +51,12 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     readonly_fields = ["email", "password_link", "two_factor", "last_login", "date_joined"]
     ordering = ["email"]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         if obj is None:
@@ -72,7 +77,7 @@ class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Set a new password"))
 
     @admin.display(description=_("two-factor sign-in"))
-    def two_factor(self, obj: User) -> str:
+    def two_factor(self, obj: User) -> StrOrPromise:
         summary = _factor_summary(obj)
         if summary is None:
             return _("none set up")

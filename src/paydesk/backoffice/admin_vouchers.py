@@ -9,7 +9,7 @@ hint (`…6TRK`), and find a voucher by its code through a POSTed look-up.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -31,8 +31,11 @@ from paydesk.vouchers.bonus import bonus_terms
 from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _status_badge(status: str, label: str) -> str:
+
+def _status_badge(status: str, label: StrOrPromise) -> str:
     return format_html('<span class="badge badge-voucher-{}">{}</span>', status, label)
 
 
@@ -59,7 +62,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
     actions = None
     change_list_template = "backoffice/voucher_batch_change_list.html"
     change_form_template = "backoffice/voucher_batch_change_form.html"
-    fields = [
+    fields = readonly_fields = (
         "id",
         "currency",
         "kind",
@@ -72,8 +75,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "note",
         "created_at",
         "created_by",
-    ]
-    readonly_fields = fields
+    )
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
@@ -248,7 +250,7 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
     actions = None
     change_list_template = "backoffice/voucher_change_list.html"
     change_form_template = "backoffice/voucher_change_form.html"
-    fields = [
+    fields = readonly_fields = (
         "masked_code",
         "batch_link",
         "terms",
@@ -260,8 +262,7 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
         "armed_state",
         "disabled_at",
         "disabled_by",
-    ]
-    readonly_fields = fields
+    )
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -18,6 +18,10 @@ from paydesk.accounts.models import Customer
 from paydesk.ledger.models import PaymentRelation
 from paydesk.methods.in_transit import awaiting_bank_q
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+    from django_stubs_ext import StrOrPromise
+
 
 class CustomerFilter(admin.SimpleListFilter):
     """`?customer=<id>`: shown only when set (there are too many customers to list)."""
@@ -25,7 +29,7 @@ class CustomerFilter(admin.SimpleListFilter):
     title = _("customer")
     parameter_name = "customer"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         value = request.GET.get(self.parameter_name, "")
         if not value.isdigit():
             return []
@@ -60,11 +64,11 @@ class OccurredDateRangeFilter(admin.ListFilter):
     def has_output(self) -> bool:
         return True
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return list(self.parameters)
 
     def _date(self, name: str) -> datetime.date | None:
-        text = (self.used_parameters.get(name) or "").strip()
+        text = str(self.used_parameters.get(name) or "").strip()
         if not text:
             return None
         try:
@@ -86,7 +90,8 @@ class OccurredDateRangeFilter(admin.ListFilter):
             )
         return queryset
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    # Its own template's context, not the choice list the stubs type every filter's as.
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
         hidden = []
         for name, values in changelist.params.items():
             if name in self.parameters or name == "p":
@@ -107,7 +112,7 @@ class OpenDisputeFilter(admin.SimpleListFilter):
     title = _("dispute")
     parameter_name = "dispute"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("open", _("Open dispute")), ("any", _("Any dispute"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -124,7 +129,7 @@ class AwaitingBankFilter(admin.SimpleListFilter):
     title = _("waiting for")
     parameter_name = "waiting"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("bank", _("The bank (SEPA Direct Debit)"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -137,7 +142,7 @@ class RelationFilter(admin.ChoicesFieldListFilter):
     """How a payment follows from an earlier one; a payment that stands alone is named in
     words, not the "—" its empty choice shows in a row."""
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[_ListFilterChoices]:
         for choice in super().choices(changelist):
             if choice.get("display") == PaymentRelation.NONE.label:
                 choice = {**choice, "display": _("None (a payment of its own)")}

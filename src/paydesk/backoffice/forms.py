@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -30,6 +30,9 @@ from paydesk.accounts.taxids import country_names
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import full_places, normalize_currency, round_half_up
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PORTAL_DEFAULTS_FIELDS = [
     "show_balance",
@@ -63,11 +66,11 @@ class FlagSelect(forms.NullBooleanSelect):
         ]
 
 
-def _flag_field(label: str) -> forms.NullBooleanField:
+def _flag_field(label: StrOrPromise) -> forms.NullBooleanField:
     return forms.NullBooleanField(label=label, required=False, widget=FlagSelect)
 
 
-def _methods_field(label: str) -> forms.MultipleChoiceField:
+def _methods_field(label: StrOrPromise) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
         required=False,
@@ -96,6 +99,7 @@ class CustomerForm(forms.ModelForm):
     )
     topup_currencies = forms.CharField(
         required=False,
+        label=_("Top-up currencies"),  # as Finance's read-only page says it, not "Topup"
         help_text=_(
             "Currencies this customer may pay in, comma separated; empty = account currency."
         ),
@@ -153,7 +157,7 @@ class CustomerForm(forms.ModelForm):
             raise ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if cleaned.get("follow_default_blocked_methods"):
             cleaned["blocked_methods"] = None
         else:
@@ -203,6 +207,7 @@ class PaymentAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         if admin_site is not None:
             field = self.fields["customer"]
+            assert isinstance(field, forms.ModelChoiceField)
             field.widget = AutocompleteSelect(Payment._meta.get_field("customer"), admin_site)
             field.widget.choices = field.choices
 
@@ -255,7 +260,7 @@ class _NewUserForm(SetPasswordMixin, forms.ModelForm):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         self.validate_passwords()
         self.validate_password_for_user(
             User(email=cleaned.get("email") or "", full_name=cleaned.get("full_name") or "")
@@ -328,7 +333,7 @@ class PasswordSetForm(SetPasswordMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         self.validate_passwords()
         self.validate_password_for_user(self.user)
         return cleaned
@@ -346,19 +351,19 @@ class BillingProfileAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "—"), *country_names().items()]
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = [("", "—"), *country_names().items()]
         self.fields["tax_id"].help_text = _(
             "Checked by format and check digits only (python-stdnum), never looked up online."
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if not self.has_changed():
             return data
         try:
-            cleaned = billing_profile_clean(
-                **{name: data.get(name, "") for name in PROFILE_FIELDS}
-            )
+            cleaned = billing_profile_clean(**{name: data.get(name, "") for name in PROFILE_FIELDS})
         except PaydeskError as exc:
             self.add_error(exc.field if exc.field in self.fields else None, exc.message)
             return data

@@ -65,7 +65,7 @@ def rate_add_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse
                 )
                 return HttpResponseRedirect(_changelist_url())
     else:
-        initial = {"rate_date": latest_rate_date()}
+        initial: dict[str, object] = {"rate_date": latest_rate_date()}
         for name in ("base", "quote", "rate_date"):
             if request.GET.get(name):
                 initial[name] = request.GET[name][:10]

@@ -125,7 +125,7 @@ def task_groups(app_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for model in app["models"]
     }
     placed: set[str] = set()
-    groups = []
+    groups: list[dict[str, Any]] = []
     for name, keys in TASKS:
         found = [models[key] for key in keys if key in models]
         placed.update(key for key in keys if key in models)

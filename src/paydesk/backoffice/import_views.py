@@ -96,7 +96,7 @@ class PaymentImportForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if not data.get("customer_map") and not (data.get("customer") or "").strip():
             raise ValidationError(_("Give a customer map, or the one customer to import into."))
         return data

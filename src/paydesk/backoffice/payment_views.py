@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,6 +46,8 @@ from paydesk.notifications.services import notify_payment_received
 from paydesk.web.client_ip import client_ip
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from paydesk.backoffice.admin_payments import PaymentAdmin
 
 BULK_LIMIT = 500
@@ -333,7 +336,7 @@ def payments_bulk(
     action: str,
     form_class: type,
     apply: Callable[[int, dict[str, Any]], Payment],
-    done_message: str,
+    done_message: StrOrPromise,
 ) -> HttpResponse | None:
     """A changelist action: a confirmation page first, then each payment on its own.
 
@@ -381,7 +384,7 @@ def payments_bulk(
     )
 
 
-def payments_export(model_admin: PaymentAdmin, request: HttpRequest) -> HttpResponse:
+def payments_export(model_admin: PaymentAdmin, request: HttpRequest) -> HttpResponseBase:
     """The staff CSV of exactly what the payment changelist shows with the same filters."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied

@@ -16,7 +16,7 @@ def refunds_html(payment: Payment) -> str:
     """For a top-up: "Refunded $20.00 USD of $50.00 USD", what is pending and charged back, and
     what is left; for a refund or chargeback: which payment it came from."""
     currency = payment.customer.currency
-    if payment.relation in (
+    if payment.original is not None and payment.relation in (
         PaymentRelation.REFUND,
         PaymentRelation.CHARGEBACK,
         PaymentRelation.CHARGEBACK_REVERSED,

@@ -18,11 +18,13 @@ def is_staff(request: HttpRequest) -> bool:
 
 
 def is_admin(request: HttpRequest) -> bool:
-    return is_staff(request) and request.user.has_role(StaffRole.ADMIN)
+    user = request.user
+    return user.is_authenticated and user.is_staff and user.has_role(StaffRole.ADMIN)
 
 
 def can_move_money(request: HttpRequest) -> bool:
-    return is_staff(request) and bool(request.user.can_move_money)
+    user = request.user
+    return user.is_authenticated and user.is_staff and bool(user.can_move_money)
 
 
 class ReadOnlyForStaff:

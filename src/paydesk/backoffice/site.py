@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -64,6 +64,9 @@ def moved_app_redirect(label: str) -> Callable[..., HttpResponse]:
     return view
 
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
 class BackofficeSite(admin.AdminSite):
     site_header = "Paydesk back office"
     site_title = "Paydesk back office"
@@ -73,7 +76,7 @@ class BackofficeSite(admin.AdminSite):
     enable_nav_sidebar = False
     index_template = "backoffice/home.html"
 
-    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Callable[..., Any]:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         """Every page as Django's admin serves it, with read-only yes/no icons in words."""
         wrapped = super().admin_view(view, cacheable)
 
@@ -83,7 +86,7 @@ class BackofficeSite(admin.AdminSite):
                 response.add_post_render_callback(readonly_icons_in_words)
             return response
 
-        return update_wrapper(with_words, wrapped)
+        return cast(_View, update_wrapper(with_words, wrapped))
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The home page: the work waiting, then every page grouped by task."""
@@ -133,7 +136,8 @@ class BackofficeSite(admin.AdminSite):
             and second_factor_satisfied(request)  # also enforced for every page by middleware
         )
 
-    def password_change(
+    # django-stubs say TemplateResponse; Django's view answers a successful change with a redirect.
+    def password_change(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         """Django's own page, plus an audit entry when a staff member changed their password;

@@ -87,6 +87,7 @@ def voucher_batch_issue_view(model_admin: ModelAdmin, request: HttpRequest) -> H
 
 def _issue(request: HttpRequest, form: VoucherBatchIssueForm) -> HttpResponse | None:
     token = form.cleaned_data["form_token"]
+    assert request.user.is_authenticated  # staff only (the back office's admin_view)
     with transaction.atomic():
         # One person's submissions run one at a time, so a double click finds the first batch.
         User.objects.select_for_update().filter(pk=request.user.pk).exists()

@@ -24,12 +24,12 @@ _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xd8\xff", ProofKind.JPEG),
 ]
 HEADER_BYTES = 16
-CONTENT_TYPES = {
+CONTENT_TYPES: dict[str, str] = {
     ProofKind.PDF: "application/pdf",
     ProofKind.PNG: "image/png",
     ProofKind.JPEG: "image/jpeg",
 }
-EXTENSIONS = {ProofKind.PDF: "pdf", ProofKind.PNG: "png", ProofKind.JPEG: "jpg"}
+EXTENSIONS: dict[str, str] = {ProofKind.PDF: "pdf", ProofKind.PNG: "png", ProofKind.JPEG: "jpg"}
 
 
 def proof_kind(header: bytes) -> str | None:

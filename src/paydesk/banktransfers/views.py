@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -52,14 +53,16 @@ def _own_transfer(customer: Customer, reference: str) -> Payment:
     return payment
 
 
-def visible_transfer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def visible_transfer_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """The customer's own transfer (404 otherwise), for a user who may see it (ledger.access:
     its creator, or *view payments* where payments are shown); the view gets it as `payment`."""
 
     @wraps(view)
     def wrapped(
         request: HttpRequest, customer: Customer, reference: str, **kwargs: Any
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         payment = _own_transfer(customer, reference)
         if not payment_visible_to(
             user=request.user, payment=payment, defaults=PortalDefaults.current()
@@ -134,8 +137,10 @@ class ProofSizeLimit(FileUploadHandler):
 
 
 @csrf_exempt  # only to add the size limit before the body is read; csrf_protect runs next
-def proof_upload(request: HttpRequest, reference: str) -> HttpResponse:
-    request.upload_handlers.insert(0, ProofSizeLimit(request))
+def proof_upload(request: HttpRequest, reference: str) -> HttpResponseBase:
+    handlers = request.upload_handlers  # a list until the body is read (not yet here)
+    assert isinstance(handlers, list)
+    handlers.insert(0, ProofSizeLimit(request))
     return _proof_upload(request, reference=reference)
 
 
@@ -201,7 +206,7 @@ def proof_response(proof: TransferProof) -> FileResponse:
 @visible_transfer_required
 def proof_download(
     request: HttpRequest, customer: Customer, payment: Payment, reference: str, proof_id: int
-) -> HttpResponse:
+) -> HttpResponseBase:
     proof = (
         TransferProof.objects.select_related("payment").filter(pk=proof_id, payment=payment).first()
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -41,10 +41,10 @@ class PayViaForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, methods: list[AvailableMethod], saved: Any = (), **kwargs: Any
+        self, data: Any = None, *, methods: list[AvailableMethod], saved: Any = (), **kwargs: Any
     ) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
-        self.fields["method"].choices = [
+        super().__init__(data, label_suffix="", **kwargs)
+        cast(forms.ChoiceField, self.fields["method"]).choices = [
             ("", _("Choose…")),
             *((m.id, m.label) for m in saved),
             *((m.method, m.display_name) for m in methods),
@@ -66,11 +66,13 @@ class AmountMethodForm(forms.Form):
     quoted_credit = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, method: AvailableMethod, prefix: str = "", **kwargs: Any
+        self, data: Any = None, *, method: AvailableMethod, prefix: str = "", **kwargs: Any
     ) -> None:
-        super().__init__(*args, prefix=prefix or method.method, label_suffix="", **kwargs)
+        super().__init__(data, prefix=prefix or method.method, label_suffix="", **kwargs)
         self.method = method
-        self.fields["currency"].choices = [(c, c) for c in method.currencies]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (c, c) for c in method.currencies
+        ]
         self.fields["amount"].widget.attrs.update(inputmode="decimal", autocomplete="off")
 
 
@@ -89,7 +91,7 @@ class CardMethodForm(AmountMethodForm):
         return token
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         if self.data.get("action") == "pay" and not cleaned.get("payment_method_token"):
             self.add_error(
                 "payment_method_token",
@@ -117,10 +119,12 @@ class VoucherMethodForm(forms.Form):
     code = forms.CharField(label=_("Voucher number"), max_length=64)
     currency = forms.ChoiceField(label=_("Currency"))
 
-    def __init__(self, *args: Any, method: AvailableMethod, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=method.method, label_suffix="", **kwargs)
+    def __init__(self, data: Any = None, *, method: AvailableMethod, **kwargs: Any) -> None:
+        super().__init__(data, prefix=method.method, label_suffix="", **kwargs)
         self.method = method
-        self.fields["currency"].choices = [(c, c) for c in method.currencies]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (c, c) for c in method.currencies
+        ]
         self.fields["code"].widget.attrs.update(autocomplete="off", spellcheck="false")
 
 
@@ -180,7 +184,7 @@ class MethodConfigForm(forms.ModelForm):
             raise ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         currency = cleaned.get("amounts_currency")
         if currency:
             places = currency_exponent(currency)

@@ -68,6 +68,7 @@ def off_session_charge(
             customer=customer, method=method, amount=amount, currency=customer.currency
         )
         charged = Money(terms.total_charged, terms.currency)
+        quote: Quote | None
         try:
             with transaction.atomic():
                 quote = quote_lock(terms=terms, customer=customer, user=None, idempotency_key=key)
@@ -85,6 +86,8 @@ def off_session_charge(
     else:
         quote = existing
         saved, method = _saved(customer=customer, saved_method=saved_method)
+    if quote.payment_id is None:  # as Payment.objects.get(pk=None) would
+        raise Payment.DoesNotExist("That quote has no payment.")
     payment = Payment.objects.get(pk=quote.payment_id)
     if payment.is_final:
         return OffSessionCharge(payment=payment)

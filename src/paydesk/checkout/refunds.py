@@ -144,6 +144,7 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
     answer. The refund stays pending when the gateway does not answer."""
     refund = Payment.objects.select_related("original", "customer").get(pk=refund.pk)
     original = refund.original
+    assert original is not None  # a refund has one (CHECK payment_relation_has_original)
     gateway = gateway or refund_gateway(original)
     if gateway is None or refund.status != PaymentStatus.PENDING:
         return refund

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.banktransfers.models import BankDetails
@@ -239,8 +239,8 @@ def pay_reads(*, customer: Customer, method: str, key: str) -> PayReads:
         reads += ((BankDetails, ""),)
     defaults, config, started, *details = first_rows(reads, params)
     return PayReads(
-        defaults=defaults or PortalDefaults(),  # as PortalDefaults.current()
-        config=config,
-        started=started,
-        bank_details=details[0] if details else None,
+        defaults=cast(PortalDefaults | None, defaults) or PortalDefaults(),  # as current()
+        config=cast(MethodConfig | None, config),
+        started=cast(Quote | None, started),
+        bank_details=cast(BankDetails | None, details[0]) if details else None,
     )

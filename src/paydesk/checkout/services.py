@@ -122,7 +122,7 @@ def _checked_key(key: str) -> str:
 def _started(*, customer: Customer, key: str) -> Checkout | None:
     # After a lost race on the key (pay_reads asks before every checkout).
     quote = first_row(Quote, STARTED, [customer.pk, key])
-    if quote is None:
+    if quote is None or quote.payment is None:  # (never: the WHERE asks for a payment)
         return None
     return Checkout(quote=quote, payment=quote.payment, result=None, replayed=True)
 
@@ -153,11 +153,11 @@ def checkout_start(
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
     named, reads = method, pay_reads(customer=customer, method=method, key=key)
-    if reads.started is not None:
-        quote = reads.started
+    started = reads.started
+    if started is not None and started.payment is not None:  # (the WHERE asks for a payment)
         return Checkout(
-            quote=quote,
-            payment=quote.payment,
+            quote=started,
+            payment=started.payment,
             result=None,
             replayed=True,
             bank_details=reads.bank_details,

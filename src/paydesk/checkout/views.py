@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -85,7 +86,7 @@ def _sections(
     for saved in _saved_methods(customer, methods):
         method = by_method.get(SAVED_TYPE_METHODS.get(saved.type, ""))
         if method is not None:
-            form = SavedMethodForm(data, method=method, saved=saved)
+            form: Form = SavedMethodForm(data, method=method, saved=saved)
             sections[saved.id] = PaySection(saved.id, saved.label, method, form, saved)
     for method in methods:
         if not getattr(gateway_for(method.method), "saved_method_only", False):
@@ -179,7 +180,12 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     sections = _sections(customer, methods, request.POST)
     saved = [section.saved for section in sections.values() if section.saved]
     pay_via = PayViaForm(request.POST, methods=_pay_via(sections), saved=saved)
-    page = {"customer": customer, "methods": methods, "pay_via": pay_via, "sections": sections}
+    page: dict[str, Any] = {
+        "customer": customer,
+        "methods": methods,
+        "pay_via": pay_via,
+        "sections": sections,
+    }
     if not pay_via.is_valid():
         return _render(request, **page)
     section = sections[pay_via.cleaned_data["method"]]

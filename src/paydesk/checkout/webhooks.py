@@ -40,7 +40,7 @@ from paydesk.errors import (
     GatewayUnavailable,
     WebhookSignatureInvalid,
 )
-from paydesk.gateways.base import GatewayEvent
+from paydesk.gateways.base import AnyGatewayEvent
 from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.nowpayments import webhooks as nowpayments
 from paydesk.gateways.paypal import webhooks as paypal
@@ -89,14 +89,14 @@ class Receiver:
     gateway: str  # Payment.gateway of its payments (the card method's is "card")
     secret_setting: str
     verify: Callable[[bytes, Headers, str], None]
-    parse: Callable[[bytes, Headers], GatewayEvent | None]
+    parse: Callable[[bytes, Headers], AnyGatewayEvent | None]
     delivery_id_header: str = ""  # a header naming the delivery, for refused ones
     # Checks a verified event with the gateway before it is applied, returning the event to
     # apply (NOWPayments: a `finished` IPN is re-queried). GatewayUnavailable → 409, retried.
-    confirm: Callable[[GatewayEvent], GatewayEvent] | None = None
+    confirm: Callable[[AnyGatewayEvent], AnyGatewayEvent] | None = None
 
 
-def _confirm_with_adapter(event: GatewayEvent) -> GatewayEvent:
+def _confirm_with_adapter(event: AnyGatewayEvent) -> AnyGatewayEvent:
     """The registered adapter's `notification_confirm(event)`, when it has one (the real
     NOWPayments adapter does; a stand-in registered by a test may not)."""
     try:

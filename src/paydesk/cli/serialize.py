@@ -70,5 +70,5 @@ def payment_data(payment: Payment, currency: str) -> dict[str, Any]:
         "cancel_reason": payment.cancel_reason,
         "balance_after": _money(payment.balance_after, currency),
         "relation": payment.relation,
-        "original": payment.original.reference if payment.original_id else "",
+        "original": payment.original.reference if payment.original is not None else "",
     }

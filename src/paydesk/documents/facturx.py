@@ -23,7 +23,11 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 PROFILE = "urn:cen.eu:en16931:2017"
 LEVEL = "en16931"
-CATEGORY = {TaxRule.STANDARD: "S", TaxRule.ZERO_RATED: "Z", TaxRule.REVERSE_CHARGE: "AE"}
+CATEGORY: dict[str, str] = {
+    TaxRule.STANDARD: "S",
+    TaxRule.ZERO_RATED: "Z",
+    TaxRule.REVERSE_CHARGE: "AE",
+}
 
 
 def _amount(value: Decimal, currency: str) -> str:

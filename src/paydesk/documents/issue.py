@@ -21,7 +21,7 @@ from paydesk.ledger.hooks import PaymentChange
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.money import full_places, plain_amount, round_half_up
 
-SERIES = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+SERIES: dict[str, str] = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
 TOPUP_RELATIONS = (PaymentRelation.NONE, PaymentRelation.LATE_PAYMENT)
 CORRECTING_RELATIONS = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
 
@@ -91,6 +91,8 @@ def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Documen
         rate = Decimal(seller["tax_rate"]) if rule == TaxRule.STANDARD else Decimal(0)
     net, tax = tax_split(gross=gross, rate=rate, currency=currency)
     issued_at = payment.completed_at
+    if issued_at is None:
+        raise ValueError(f"Payment {payment.reference} is not completed: it has no document.")
     year = provider_local(issued_at).year
     series = SERIES[kind]
     number = number_take(series=series, year=year)

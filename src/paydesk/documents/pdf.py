@@ -190,7 +190,7 @@ def _logo_box(pdf: FPDF, logo: bytes, brand: str) -> tuple[float, float] | None:
         (scratch or pdf).image_cache, _logo_source(logo),
         resource_access_policy=ResourceAccessPolicy.NONE, svg_limits=LOGO_SVG_LIMITS,
     )  # fmt: skip
-    width, height = info["w"], info["h"]  # points or pixels: only their ratio counts
+    width, height = info.width, info.height  # points or pixels: only their ratio counts
     if width <= 0 or height <= 0:
         return None
     w = min(LOGO_HEIGHT * width / height, LOGO_MAX_WIDTH)

@@ -61,7 +61,7 @@ def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[st
                 doc.issued_at.astimezone(time_zone).strftime("%Y-%m-%d %H:%M"),
                 csv_safe_text(doc.data["buyer"]["name"]),
                 doc.data["payment_reference"],
-                doc.corrects.code if doc.corrects_id else "",
+                doc.corrects.code if doc.corrects is not None else "",
                 doc.currency,
                 plain_amount(doc.net, doc.currency),
                 f"{doc.tax_rate:f}",

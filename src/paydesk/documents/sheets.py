@@ -44,7 +44,9 @@ def _buyer(buyer: dict) -> Party:
     return Party("Billed to", buyer["name"], lines)
 
 
-def _when(moment: datetime, zone: tzinfo | None) -> str:
+def _when(moment: datetime | None, zone: tzinfo | None) -> str:
+    if moment is None:  # (never: only a completed payment has a receipt)
+        return ""
     local = timezone.localtime(moment, zone) if zone else provider_local(moment)
     return dateformat.format(local, DATE)
 

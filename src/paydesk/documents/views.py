@@ -40,7 +40,7 @@ class DocumentFilterForm(forms.Form):
     date_to = forms.DateField(label=gettext_lazy("To"), required=False)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -111,7 +111,7 @@ def invoices(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 @view_payments_required
 @require_GET
-def invoices_csv(request: HttpRequest, customer: Customer) -> HttpResponse:
+def invoices_csv(request: HttpRequest, customer: Customer) -> StreamingHttpResponse:
     form = DocumentFilterForm(request.GET)
     zone = timezone.get_current_timezone()
     rows = document_list(customer_id=customer.pk, time_zone=zone, **form.values())

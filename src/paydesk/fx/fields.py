@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.db import models
 
 from paydesk.errors import InvalidRate
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
 
 RATE_PLACES = 10
 RATE_SCALE = 10**RATE_PLACES
@@ -96,6 +100,9 @@ class RateField(models.BigIntegerField):
     """An exact positive rate with at most 10 decimals, stored as an integer of 1/10^10."""
 
     description = "Exact exchange rate (integer of ten-billionths in the database)"
+    # django-stubs' plugin types the model attribute from these: a Decimal, not the column's int.
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
         if value is None:
@@ -115,8 +122,11 @@ class RateField(models.BigIntegerField):
             return 0
         return rate_to_units(value)
 
-    def formfield(self, **kwargs: Any) -> Any:
-        from django import forms
-
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         defaults = {"decimal_places": RATE_PLACES, "max_digits": 19, "min_value": Decimal("1e-10")}
-        return forms.DecimalField(**{**defaults, **kwargs})
+        return (form_class or forms.DecimalField)(**{**defaults, **kwargs})

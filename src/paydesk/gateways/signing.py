@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from paydesk.errors import GatewayError, PaydeskError, WebhookSignatureInvalid
-from paydesk.money import Money, currency_exponent
+from paydesk.money import Money, currency_exponent, to_decimal
 
 
 def hmac_hex(*, secret: str, message: bytes, digest: str) -> str:
@@ -88,7 +88,7 @@ def money_from_decimal(value: object, currency: object) -> Money | None:
     if not isinstance(currency, str):
         return None
     try:
-        return Money(value if not isinstance(value, int) else Decimal(value), currency)
+        return Money(to_decimal(value), currency)
     except PaydeskError:
         return None
 

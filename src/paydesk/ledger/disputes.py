@@ -102,7 +102,7 @@ def dispute_apply(
             )
             dispute.chargeback = posted
             details.append(f"chargeback {posted.reference} posted")
-        if stage in _GIVES_BACK and dispute.chargeback_id and not dispute.reversal_id:
+        if stage in _GIVES_BACK and dispute.chargeback is not None and not dispute.reversal_id:
             posted, _created = chargeback_reversal_record(
                 original=original,
                 chargeback=dispute.chargeback,

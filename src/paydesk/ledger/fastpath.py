@@ -21,6 +21,10 @@ Only paydesk.ledger (and `rows_insert`, paydesk.imports) calls this module.
 
 from __future__ import annotations
 
+import enum
+import operator
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -34,27 +38,101 @@ from paydesk.ledger.hooks import (
     created_listeners_tell,
 )
 from paydesk.ledger.models import Payment
+from paydesk.money import to_storage_units
 
-# (vendor) → the INSERT statement of a new payment row, and its fields in order, each with its
-# kind: "text" (a str is stored as it is), "datetime" or "other".
-_INSERT_STATEMENTS: dict[str, tuple[str, list[tuple[Any, str]]]] = {}
+# (vendor) → how a new payment row is INSERTed: its statement, a getter of its fields' values
+# (one C call) when every field's `pre_save` only reads the attribute, and each field's
+# conversion kind (`_KINDS`): built once, not per posting (bench P1).
+_INSERT_PLANS: dict[str, tuple[str, list[Any], Any, tuple[str, ...]]] = {}
+
+# Value types that are never SQL expressions (`resolve_expression`): the check `save()` leaves
+# to the fast path is then one set lookup per value. The choices' enums (PaymentStatus…) join
+# when first met.
+_PLAIN_TYPES = {str, int, bool, Decimal, datetime, type(None)}
 
 
-def _insert_statement() -> tuple[str, list[tuple[Any, str]]]:
-    cached = _INSERT_STATEMENTS.get(connection.vendor)
-    if cached is None:
+def _expression_in(values: Any) -> bool:
+    """Whether any of `values` is an SQL expression, as `save()` asks (`resolve_expression`);
+    an Enum type (a choices' member) found to be none is then taken as plain."""
+    found = False
+    for value in values:
+        kind = type(value)
+        if kind in _PLAIN_TYPES:
+            continue
+        if hasattr(value, "resolve_expression"):
+            found = True
+        elif issubclass(kind, enum.Enum) and not hasattr(kind, "resolve_expression"):
+            _PLAIN_TYPES.add(kind)
+    return found
+
+
+def _kind(field: Any) -> str:
+    """How the fast path converts a field's value, each kind exactly as `get_db_prep_save`:
+
+    - "text": a CharField/TextField, whose conversion leaves a str (or a choices' member) as
+      it is;
+    - "bool": a BooleanField, which leaves a bool as it is;
+    - "amount": an AmountField, whose conversion of a Decimal is `to_storage_units` and the
+      backend's integer adaptation (`adapt_integerfield_value`);
+    - "datetime": a DateTimeField (converted once per datetime object: one posting's times
+      are one object);
+    - "other": `get_db_prep_save` itself.
+    Any other value (None aside) of the first three goes to `get_db_prep_save`."""
+    from paydesk.fields import AmountField
+
+    if type(field) in (models.CharField, models.TextField):
+        return "text"
+    if type(field) is models.BooleanField:
+        return "bool"
+    if type(field) is AmountField and field.get_internal_type() == _AMOUNT_INTERNAL:
+        return "amount"
+    if isinstance(field, models.DateTimeField):
+        return "datetime"
+    return "other"
+
+
+_AMOUNT_INTERNAL = "BigIntegerField"  # AmountField's internal type, checked in _kind
+
+
+def _plain_pre_save(field: Any) -> bool:
+    """Whether the field's `pre_save` for an INSERT only reads its attribute."""
+    method = type(field).pre_save
+    if method is models.Field.pre_save:
+        return True
+    dated = (models.DateField.pre_save, models.DateTimeField.pre_save)
+    return method in dated and not (field.auto_now or field.auto_now_add)
+
+
+def _insert_plan(vendor: str) -> tuple[str, list[Any], Any, tuple[str, ...]]:
+    plan = _INSERT_PLANS.get(vendor)
+    if plan is None:
         sql, fields = insert_statement(Payment)
-        kinds = [
-            "text"
-            if isinstance(f, models.CharField | models.TextField)
-            else "datetime"
-            if isinstance(f, models.DateTimeField)
-            else "other"
-            for f in fields
-        ]
-        cached = (sql, list(zip(fields, kinds, strict=True)))
-        _INSERT_STATEMENTS[connection.vendor] = cached
-    return cached
+        getter = None
+        if all(_plain_pre_save(f) for f in fields):
+            getter = operator.attrgetter(*(f.attname for f in fields))
+        plan = (sql, fields, getter, tuple(_kind(f) for f in fields))
+        _INSERT_PLANS[vendor] = plan
+    return plan
+
+
+# Payment's concrete fields as `payment_new` reads them: field name and attname → (position,
+# the related model and its key's attname for a foreign key named by its field name, else
+# None, the field).
+_NEW_PLAN: dict[str, tuple[int, tuple[Any, str] | None, Any]] = {}
+_UNSET = object()
+
+
+def _new_plan() -> dict[str, tuple[int, tuple[Any, str] | None, Any]]:
+    if not _NEW_PLAN:
+        for index, f in enumerate(Payment._meta.concrete_fields):
+            relation = None
+            if isinstance(f, models.ForeignKey):
+                model = f.related_model
+                assert not isinstance(model, str)  # "self" only until the apps are loaded
+                relation = (model, f.target_field.attname)
+            _NEW_PLAN[f.attname] = (index, None, f)
+            _NEW_PLAN[f.name] = (index, relation, f)
+    return _NEW_PLAN
 
 
 def payment_new(**values: Any) -> Payment:
@@ -62,24 +140,32 @@ def payment_new(**values: Any) -> Payment:
     field not named at its default), built through the positional constructor, the one
     `Model.from_db` uses; each named related object is cached on the instance as assigning it
     caches it, so reading it back costs no query."""
-    args = []
+    plan = _new_plan()
+    fields = Payment._meta.concrete_fields
+    args: list[Any] = [_UNSET] * len(fields)
     related = []
-    for field in Payment._meta.concrete_fields:
-        if field.name in values:
-            value = values.pop(field.name)
-            if field.is_relation:
-                model = field.remote_field.model
-                if value is not None and not isinstance(value, model):
-                    raise ValueError(f"Payment.{field.name} must be a {model.__name__} instance.")
-                related.append((field, value))
-                value = None if value is None else getattr(value, field.target_field.attname)
-            args.append(value)
-        elif field.attname in values:
-            args.append(values.pop(field.attname))
-        else:
-            args.append(field.get_default())
-    if values:
-        raise TypeError(f"Payment has no field {', '.join(values)}.")
+    unknown = []
+    for name, value in values.items():
+        entry = plan.get(name)
+        if entry is None:
+            unknown.append(name)
+            continue
+        index, relation, field = entry
+        if args[index] is not _UNSET:  # a field given by name and by attname: as Payment(**)
+            unknown.append(field.attname)
+            continue
+        if relation is not None:
+            model, key = relation
+            if value is not None and not isinstance(value, model):
+                raise ValueError(f"Payment.{name} must be a {model.__name__} instance.")
+            related.append((field, value))
+            value = None if value is None else getattr(value, key)
+        args[index] = value
+    if unknown:
+        raise TypeError(f"Payment has no field {', '.join(unknown)}.")
+    for index, value in enumerate(args):
+        if value is _UNSET:
+            args[index] = fields[index].get_default()
     payment = Payment(*args)
     for field, value in related:
         field.set_cached_value(payment, value)
@@ -103,24 +189,32 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
     new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
     of the listeners so told.
     """
-    sql, fields = _insert_statement()
-    if any(hasattr(getattr(payment, f.attname), "resolve_expression") for f, _kind in fields):
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, fields, getter, kinds = _insert_plan(db.vendor)
+    values = (
+        getter(payment) if getter is not None else [getattr(payment, f.attname) for f in fields]
+    )
+    if not _PLAIN_TYPES.issuperset(map(type, values)) and _expression_in(values):
         payment.save(force_insert=True)
         return ()
-    pre_save_send(payment)
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    if pre_save_send(payment) or getter is None:  # a receiver may have changed them
+        values = [f.pre_save(payment, True) for f in fields]
     params = []
     converted: dict[int, Any] = {}  # one datetime in several columns is converted once
-    for field, kind in fields:
-        value = field.pre_save(payment, True)
-        if value is None or (kind == "text" and isinstance(value, str)):
-            params.append(value)
-            continue
-        if kind == "datetime":
-            if id(value) not in converted:
-                converted[id(value)] = field.get_db_prep_save(value, db)
-            value = converted[id(value)]
-        else:
+    for value, kind, field in zip(values, kinds, fields, strict=True):
+        if value is None:
+            pass
+        elif kind == "text":
+            if not isinstance(value, str):
+                value = field.get_db_prep_save(value, db)
+        elif kind == "amount" and type(value) is Decimal:
+            value = db.ops.adapt_integerfield_value(to_storage_units(value), _AMOUNT_INTERNAL)
+        elif kind == "datetime":
+            key = id(value)
+            if key not in converted:
+                converted[key] = field.get_db_prep_save(value, db)
+            value = converted[key]
+        elif kind != "bool" or type(value) is not bool:
             value = field.get_db_prep_save(value, db)
         params.append(value)
     told: tuple[str, ...] = ()
@@ -130,7 +224,9 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
-    inserted(payment, execute_hot(sql, params)[0])
+    row = execute_hot(sql, params, db=db)
+    assert row is not None  # INSERT … RETURNING: one row
+    inserted(payment, row[0], db.alias)
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
     return told

@@ -27,16 +27,20 @@ class TopupStep:
 
 
 _STEPS: dict[str, TopupStep] = {}
+# The registered steps as one tuple, kept (every top-up asks): the same object until a
+# registration changes them, so a cache can key on it by identity (ledger/posting.py).
+_STEPS_TUPLE: list[tuple[TopupStep, ...]] = [()]
 
 
 def topup_step_register(step: TopupStep) -> None:
     """Register (or replace, by name) a step; called from an AppConfig.ready()."""
     _STEPS[step.name] = step
+    _STEPS_TUPLE[0] = tuple(_STEPS.values())
 
 
 def topup_steps() -> tuple[TopupStep, ...]:
-    """The registered steps, in registration order."""
-    return tuple(_STEPS.values())
+    """The registered steps, in registration order (the same tuple until one registers)."""
+    return _STEPS_TUPLE[0]
 
 
 def topup_steps_run(*, payment: Any, probes: tuple[bool, ...]) -> None:
@@ -77,7 +81,7 @@ class PaymentChange:
         return self.kind == COMPLETED or (self.kind == CREATED and self.payment.status == COMPLETED)
 
 
-_LISTENERS: dict[str, Callable[[PaymentChange], None]] = {}
+_LISTENERS: dict[str, Callable[[PaymentChange], object]] = {}  # what they return is unused
 
 # A listener that only INSERTs rows may also give, for a payment being created, that INSERT as
 # SQL to send in the payment's own INSERT statement (PostgreSQL: one data-modifying WITH), one
@@ -92,7 +96,7 @@ _WITH_INSERT: dict[str, Callable[[PaymentChange], tuple[str, list[Any]]]] = {}
 
 def payment_listener_register(
     name: str,
-    listener: Callable[[PaymentChange], None],
+    listener: Callable[[PaymentChange], object],
     *,
     with_insert: Callable[[PaymentChange], tuple[str, list[Any]]] | None = None,
 ) -> None:
@@ -156,16 +160,21 @@ class BalanceWatch:
 
 
 _WATCHES: dict[str, BalanceWatch] = {}
+# debit → the watches a posting probes, kept as `_STEPS_TUPLE` is.
+_WATCHES_FOR: dict[bool, tuple[BalanceWatch, ...]] = {True: (), False: ()}
 
 
 def balance_watch_register(watch: BalanceWatch) -> None:
     """Register (or replace, by name) a watch; called from an AppConfig.ready()."""
     _WATCHES[watch.name] = watch
+    for debit in (True, False):
+        _WATCHES_FOR[debit] = tuple(w for w in _WATCHES.values() if debit or not w.debits_only)
 
 
 def balance_watches(*, debit: bool) -> tuple[BalanceWatch, ...]:
-    """The watches a posting probes: all of them for a debit, the others for a credit."""
-    return tuple(w for w in _WATCHES.values() if debit or not w.debits_only)
+    """The watches a posting probes: all of them for a debit, the others for a credit (the
+    same tuple until one registers)."""
+    return _WATCHES_FOR[debit]
 
 
 def balance_watches_run(*, payment: Any, balance: Any, fired: tuple[BalanceWatch, ...]) -> None:

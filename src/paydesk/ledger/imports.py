@@ -173,8 +173,8 @@ def history_post(
                 progress(count)
         total = balance - locked.balance
         if total:
-            posted = post_to_balance(customer_id=locked.pk, amount=total, check_credit=False)
-            if posted.balance != balance:  # the row is locked: this cannot happen
+            after = post_to_balance(customer_id=locked.pk, amount=total, check_credit=False)
+            if after.balance != balance:  # the row is locked: this cannot happen
                 raise PaymentError("The balance moved during the import; nothing was written.")
         customer.balance = balance
         if actor is not None and count:

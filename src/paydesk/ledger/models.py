@@ -7,6 +7,8 @@ The database refuses, by constraint and trigger, any change to a completed or ca
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.fields import AmountField
 from paydesk.money import format_money
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PaymentStatus(models.TextChoices):
@@ -43,7 +48,7 @@ class PaymentRelation(models.TextChoices):
 MONEY_BACK = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
 MONEY_IN = (PaymentRelation.LATE_PAYMENT, PaymentRelation.CHARGEBACK_REVERSED)
 # How a linked row names the payment it follows: "Refund of PD-…", "Chargeback reversed for PD-…".
-RELATION_LEADS = {
+RELATION_LEADS: dict[str, StrOrPromise] = {
     PaymentRelation.LATE_PAYMENT: _("Late payment for"),
     PaymentRelation.REFUND: _("Refund of"),
     PaymentRelation.CHARGEBACK: _("Chargeback of"),

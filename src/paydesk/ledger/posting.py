@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.errors import InsufficientCredit, InvalidAmount, PaymentError, PermissionDenied
@@ -21,9 +21,9 @@ from paydesk.ledger.hooks import BalanceWatch, TopupStep, balance_watches, topup
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import (
     STORAGE_PLACES,
-    decimal_places,
     format_money,
     from_storage_units,
+    storable,
     to_decimal,
     to_storage_units,
 )
@@ -54,7 +54,7 @@ def split_description(text: str) -> tuple[str, str]:
 def checked_total(value: object, *, field: str = "total") -> Decimal:
     """A payment total: exact, non-zero, at most 4 decimals."""
     total = to_decimal(value, field=field)
-    if decimal_places(total) > STORAGE_PLACES:
+    if not storable(total):
         raise InvalidAmount(f"At most {STORAGE_PLACES} decimal places, please.", field=field)
     if total == 0:
         raise InvalidAmount("A payment cannot be zero.", field=field)
@@ -92,26 +92,34 @@ class Posted:
     watched: tuple[BalanceWatch, ...] = ()  # the balance watches whose probe read true
 
 
-# (vendor, check_credit, steps, watches) → the balance UPDATE: built once, not on every posting
-# (the probes' SQL is fixed once the apps have registered them; bench P1).
-_UPDATE_SQL: dict[tuple[Any, ...], str] = {}
+# (vendor, check_credit, id(steps), id(watches)) → the balance UPDATE, and the steps and watches
+# it was built for: built once, not on every posting (the probes' SQL is fixed once the apps
+# have registered them; bench P1). The hooks give the same tuples until a registration
+# changes them; keyed by identity, no dataclass is hashed per posting, and the tuples kept
+# here cannot be freed and their ids reused.
+_UPDATE_SQL: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], tuple[Any, ...]]] = {}
 
 
 def _update_sql(
-    check_credit: bool, steps: tuple[TopupStep, ...], watches: tuple[BalanceWatch, ...]
+    vendor: str,
+    check_credit: bool,
+    steps: tuple[TopupStep, ...],
+    watches: tuple[BalanceWatch, ...],
 ) -> str:
-    key = (connection.vendor, check_credit, steps, watches)
-    sql = _UPDATE_SQL.get(key)
-    if sql is None:
-        qn = connection.ops.quote_name
-        table = qn(Customer._meta.db_table)
-        sql = f"UPDATE {table} SET {qn('balance')} = {qn('balance')} + %s WHERE {qn('id')} = %s"
-        if check_credit:
-            sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
-        sql += f" RETURNING {qn('balance')}"
-        for probe in (*steps, *watches):
-            sql += f", {probe.probe_sql()}"
-        _UPDATE_SQL[key] = sql
+    key = (vendor, check_credit, id(steps), id(watches))
+    cached = _UPDATE_SQL.get(key)
+    if cached is not None and cached[1] is steps and cached[2] is watches:
+        return cached[0]
+    qn = connection.ops.quote_name
+    table = qn(Customer._meta.db_table)
+    sql = f"UPDATE {table} SET {qn('balance')} = {qn('balance')} + %s WHERE {qn('id')} = %s"
+    if check_credit:
+        sql += f" AND {qn('balance')} + {qn('debit_limit')} + %s >= 0"
+    sql += f" RETURNING {qn('balance')}"
+    probes: tuple[TopupStep | BalanceWatch, ...] = (*steps, *watches)
+    for probe in probes:
+        sql += f", {probe.probe_sql()}"
+    _UPDATE_SQL[key] = (sql, steps, watches)
     return sql
 
 
@@ -127,7 +135,8 @@ def post_to_balance(*, customer_id: int, amount: Decimal, check_credit: bool) ->
     if check_credit:
         params.append(units)
     params += [customer_id] * (len(steps) + len(watches))
-    row = execute_hot(_update_sql(check_credit, steps, watches), params)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    row = execute_hot(_update_sql(db.vendor, check_credit, steps, watches), params, db=db)
     if row is not None:
         read = tuple(bool(v) for v in row[1:])
         return Posted(

@@ -270,7 +270,8 @@ def refund_settle(
         cancelled = payment_cancel(
             payment=row, reason=reason or "The gateway declined the refund.", actor=actor
         )
-        _release(row.original_id, -row.total)
+        if row.original_id is not None:  # a refund always has it (payment_relation_has_original)
+            _release(row.original_id, -row.total)
         return cancelled
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet, Sum, Value
@@ -345,11 +345,14 @@ def _extremes(in_period: QuerySet[Payment], *, whole_history: bool) -> tuple[Dec
     history (the Payments page's default), two steps into the (customer, status, balance_after)
     index whatever the number of payments: one MIN/MAX aggregate would read every row (SQLite
     optimises only a lone MIN or MAX). A bounded period reads its own rows (the time index)."""
+    # Called with completed payments in the period, each with its balance_after (CHECK
+    # payment_status_timestamps): neither is None.
     if not whole_history:
         extremes = in_period.aggregate(low=Min("balance_after"), high=Max("balance_after"))
         return extremes["low"], extremes["high"]
     balances = in_period.values_list("balance_after", flat=True)
-    return balances.order_by("balance_after")[0], balances.order_by("-balance_after")[0]
+    low, high = balances.order_by("balance_after")[0], balances.order_by("-balance_after")[0]
+    return cast(Decimal, low), cast(Decimal, high)
 
 
 def payment_statement(
@@ -374,10 +377,14 @@ def payment_statement(
         in_period = in_period.filter(occurred_at__gte=start)
     if end is not None:
         in_period = in_period.filter(occurred_at__lt=end)
-    first = list(
-        in_period.order_by("occurred_at", "id").values_list("occurred_at", "balance_after")[
-            : points + 1
-        ]
+    # Completed payments: each has its balance_after (CHECK payment_status_timestamps).
+    first = cast(
+        list[tuple[datetime, Decimal]],
+        list(
+            in_period.order_by("occurred_at", "id").values_list("occurred_at", "balance_after")[
+                : points + 1
+            ]
+        ),
     )
     if not first:
         return Statement(start, end, opening, closing, low=opening, high=opening)

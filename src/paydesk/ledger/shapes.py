@@ -35,7 +35,7 @@ def payment_out(payment: Payment, currency: str, *, show_balance: bool) -> dict[
         else money(payment.balance_after, currency),
         "reason": payment.cancel_reason or payment.pending_reason,
         # Rare (late payments): read only for the rows that have one.
-        "original": payment.original.reference if payment.original_id else "",
+        "original": payment.original.reference if payment.original is not None else "",
         "relation": payment.relation,
         "refunded": None if refunded is None else money(refunded, currency),
     }

@@ -204,7 +204,7 @@ def _saved_twin(stripe_customer: str, method: str) -> SavedMethod | None:
     fingerprint, same expiry) or the same IBAN as `method`; None when it is new to them. A card
     renewed with a new expiry is not a twin: it is kept, and the list says both are one number."""
     vault = StripeVault()
-    new = _saved(vault.payment_method_retrieve(method), default="", setups={})
+    new = _saved(vault.payment_method_get(method), default="", setups={})
     if not new.fingerprint:
         return None
     for item in vault.payment_methods_list(stripe_customer, new.type):
@@ -277,7 +277,7 @@ def _saved(
     item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]
 ) -> SavedMethod:
     kind = str(item.get("type") or "")
-    details = item.get(kind) if isinstance(item.get(kind), dict) else {}
+    details = found if isinstance(found := item.get(kind), dict) else {}
     setup = setups.get(str(item.get("id")))
     month = details.get("exp_month") if kind == MethodType.CARD else None
     year = details.get("exp_year") if kind == MethodType.CARD else None
@@ -325,7 +325,7 @@ def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMetho
     if profile is None or not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
         raise NotFound("No such saved payment method.", field="payment_method")
     try:
-        item = StripeVault().payment_method_retrieve(payment_method)
+        item = StripeVault().payment_method_get(payment_method)
     except GatewayError as error:
         if "No such" in error.message:
             raise NotFound("No such saved payment method.", field="payment_method") from error
@@ -342,7 +342,7 @@ def saved_method_is_own(*, customer: Customer, payment_method: str) -> bool:
     if not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
         return False
     try:
-        item = StripeVault().payment_method_retrieve(payment_method)
+        item = StripeVault().payment_method_get(payment_method)
     except GatewayError as error:
         if "No such" in error.message:
             return False  # the checkout refuses it with Stripe's own answer

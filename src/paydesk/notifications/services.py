@@ -111,7 +111,7 @@ def notify_refund_issued(*, payment: Payment) -> int:
         "amount": format_money(payment.total, customer.currency),
         "paid_back": paid_back,
         "reference": payment.reference,
-        "original": payment.original.reference if payment.original_id else "",
+        "original": payment.original.reference if payment.original is not None else "",
         "description": payment.description,
         "date": _provider_time(payment.completed_at),
         "balance": format_money(payment.balance_after, customer.currency),
@@ -314,7 +314,7 @@ def _enqueue(
     payment: Payment | None,
     recipients: Iterable[str],
     template: str,
-    context: dict[str, object],
+    context: Mapping[str, object],
 ) -> int:
     """Write one row per recipient with `template` and `context` (plain JSON values: a value
     JSON cannot hold fails here, in the request's transaction); the worker renders them."""
@@ -422,7 +422,7 @@ def _record_failure(row: OutboundEmail, exc: Exception, *, attempted_at: datetim
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=EmailStatus.FAILED, last_error=error, next_attempt_at=next_attempt
     )
-    if gives_up:
+    if next_attempt is None:
         logger.error(
             "Email %s (%s) to %s failed for good after %d attempts: %s",
             row.pk, row.kind, row.to, row.attempts, error,

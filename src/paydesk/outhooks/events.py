@@ -33,21 +33,22 @@ from paydesk.ledger.shapes import money, payment_out
 from paydesk.money import plain_amount
 from paydesk.outhooks.models import Event, EventType
 
+# The event types as the plain text written to the rows.
 _BY_STATUS = {
     "": {
-        "pending": EventType.PAYMENT_CREATED,
-        "completed": EventType.PAYMENT_COMPLETED,
-        "cancelled": EventType.PAYMENT_CANCELLED,
+        "pending": EventType.PAYMENT_CREATED.value,
+        "completed": EventType.PAYMENT_COMPLETED.value,
+        "cancelled": EventType.PAYMENT_CANCELLED.value,
     },
     "refund": {
-        "pending": EventType.REFUND_CREATED,
-        "completed": EventType.REFUND_COMPLETED,
-        "cancelled": EventType.REFUND_CANCELLED,
+        "pending": EventType.REFUND_CREATED.value,
+        "completed": EventType.REFUND_COMPLETED.value,
+        "cancelled": EventType.REFUND_CANCELLED.value,
     },
 }
 _BY_RELATION = {
-    "chargeback": EventType.CHARGEBACK_CREATED,
-    "chargeback_reversed": EventType.CHARGEBACK_REVERSED,
+    "chargeback": EventType.CHARGEBACK_CREATED.value,
+    "chargeback_reversed": EventType.CHARGEBACK_REVERSED.value,
 }
 
 
@@ -57,8 +58,10 @@ def event_type_for(change: PaymentChange) -> str:
     if change.kind == CREATED and payment.relation in _BY_RELATION:
         return _BY_RELATION[payment.relation]
     family = _BY_STATUS["refund" if payment.relation == "refund" else ""]
-    status = {COMPLETED: "completed", CANCELLED: "cancelled"}.get(change.kind, payment.status)
-    return family[status]
+    return family[_KIND_STATUS.get(change.kind, payment.status)]
+
+
+_KIND_STATUS = {COMPLETED: "completed", CANCELLED: "cancelled"}
 
 
 def json_text(value: Any) -> str:
@@ -86,6 +89,8 @@ def payment_data(payment: Any) -> dict[str, Any]:
 def balance_data(change: PaymentChange) -> dict[str, Any]:
     payment = change.payment
     currency = payment.customer.currency
+    if change.balance is None:
+        raise ValueError("No balance.changed event: the balance did not move.")
     debit_limit = change.debit_limit or Decimal(0)
     return {
         "customer_id": payment.customer_id,
@@ -116,13 +121,15 @@ def events_with_payment(change: PaymentChange) -> tuple[str, list[Any]]:
 def _event_rows(change: PaymentChange, db: Any) -> list[tuple[str, int, Any, str]]:
     """(type, customer_id, created_at, data) of each event row of a change, in order."""
     payment = change.payment
+    customer_id = payment.customer_id
     now = db.ops.adapt_datetimefield_value(timezone.now())
-    rows = [(str(event_type_for(change)), payment.customer_id, now, payment_json(payment))]
+    rows = [(event_type_for(change), customer_id, now, payment_json(payment))]
     if change.balance is not None:
-        rows.append(
-            (str(EventType.BALANCE_CHANGED), payment.customer_id, now, balance_json(change))
-        )
+        rows.append((_BALANCE_CHANGED, customer_id, now, balance_json(change)))
     return rows
+
+
+_BALANCE_CHANGED = EventType.BALANCE_CHANGED.value
 
 
 # Every posting writes these two JSON texts (bench P1, P6): `payment_json` and `balance_json`
@@ -144,8 +151,16 @@ def _value(value: Any) -> str:
     return json_text(value)
 
 
+# currency → the end of its money object, `,"currency":"USD"}`
+_CURRENCY_TAILS: dict[str, str] = {}
+
+
 def _money(amount: Decimal, currency: str) -> str:
-    return f'{{"amount":{_value(plain_amount(amount, currency))},"currency":{_value(currency)}}}'
+    tail = _CURRENCY_TAILS.get(currency)
+    if tail is None:
+        tail = _CURRENCY_TAILS[currency] = f',"currency":{_value(currency)}}}'
+    # plain_amount writes digits, a sign and a point only: its JSON string is itself quoted.
+    return '{"amount":"' + plain_amount(amount, currency) + '"' + tail
 
 
 def payment_json(payment: Any) -> str:
@@ -155,6 +170,15 @@ def payment_json(payment: Any) -> str:
         payment.refunded_total = Decimal(0)  # as payment_data: nothing refunded yet
     balance_after = payment.balance_after
     refunded = refunded_of(payment)
+    # A posting's created, occurred and completed times are most often one datetime.
+    created_at, occurred_at, completed_at = (
+        payment.created_at,
+        payment.occurred_at,
+        payment.completed_at,
+    )
+    created = _value(created_at)
+    occurred = created if occurred_at is created_at else _value(occurred_at)
+    completed = created if completed_at is created_at else _value(completed_at)
     return "".join(
         (
             '{"reference":', _value(payment.reference),
@@ -162,9 +186,9 @@ def payment_json(payment: Any) -> str:
             ',"method":', _value(payment.method),
             ',"description":', _value(payment.description),
             ',"total":', _money(payment.total, currency),
-            ',"created_at":', _value(payment.created_at),
-            ',"occurred_at":', _value(payment.occurred_at),
-            ',"completed_at":', _value(payment.completed_at),
+            ',"created_at":', created,
+            ',"occurred_at":', occurred,
+            ',"completed_at":', completed,
             ',"cancelled_at":', _value(payment.cancelled_at),
             ',"balance_after":',
             "null" if balance_after is None else _money(balance_after, currency),
@@ -182,6 +206,8 @@ def balance_json(change: PaymentChange) -> str:
     """`json_text(balance_data(change))`, written directly (the balance.changed object)."""
     payment = change.payment
     currency = payment.customer.currency
+    if change.balance is None:
+        raise ValueError("No balance.changed event: the balance did not move.")
     debit_limit = change.debit_limit or Decimal(0)
     return "".join(
         (

@@ -56,6 +56,9 @@ class Endpoint(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Not a column: the secret endpoint_update just made (None if it kept the old one), for its
+    # caller to show once. Set only on the row endpoint_update returns.
+    new_secret: str | None
 
     class Meta:
         ordering = ["id"]

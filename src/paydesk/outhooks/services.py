@@ -157,7 +157,7 @@ def endpoint_update(*, endpoint: Endpoint | int, actor: Any, **changes: Any) -> 
             before=before,
             after=_snapshot(row),
         )
-    row.new_secret = new_secret  # type: ignore[attr-defined]
+    row.new_secret = new_secret
     return row
 
 
@@ -184,12 +184,24 @@ def _retry_period() -> timedelta:
     return timedelta(days=settings.PAYDESK_OUTHOOKS_RETRY_DAYS)
 
 
-def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> int:
-    """Send these deliveries again (delivered or given up ones too), from the worker's next run."""
+@dataclass(frozen=True)
+class Resent:
+    """What `deliveries_resend` did: `resent` deliveries made due again; `purged` of those asked
+    for no longer exist (the purge deleted them, with their event, after the retention period:
+    purge.py), so they cannot be sent again."""
+
+    resent: int
+    purged: int
+
+
+def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> Resent:
+    """Send these deliveries again (delivered or given up ones too), from the worker's next run;
+    the ones purged meanwhile are counted, for the staff member to be told."""
     _admin(actor)
+    asked = set(delivery_ids)
     now = timezone.now()
     with transaction.atomic():
-        ids = sorted(Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", flat=True))
+        ids = sorted(Delivery.objects.filter(pk__in=asked).values_list("pk", flat=True))
         count = Delivery.objects.filter(pk__in=ids).update(
             status=DeliveryStatus.PENDING,
             next_attempt_at=now,
@@ -199,7 +211,7 @@ def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> int:
         )
         if count:
             audit_record(action="webhook.resend", actor=actor, after={"deliveries": ids})
-    return count
+    return Resent(resent=count, purged=len(asked) - count)
 
 
 def events_replay(*, endpoint: Endpoint | int, after: int, actor: Any) -> int:

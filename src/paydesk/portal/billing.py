@@ -58,7 +58,9 @@ class BillingProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("— choose —")), *country_names().items()]
+        country = self.fields["country"]
+        assert isinstance(country, forms.ChoiceField)
+        country.choices = [("", _("— choose —")), *country_names().items()]
         self.fields["legal_name"].widget.attrs["autocomplete"] = "organization"
         self.fields["address_line1"].widget.attrs["autocomplete"] = "address-line1"
         self.fields["address_line2"].widget.attrs["autocomplete"] = "address-line2"

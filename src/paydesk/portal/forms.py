@@ -78,7 +78,7 @@ class PaymentFilterForm(forms.Form):
         return self._clean_day("date_to")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("The end date must not be before the start date."))

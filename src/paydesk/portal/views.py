@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -83,7 +84,7 @@ def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaul
             {
                 "payment": payment,
                 "resume_url": quote.gateway_url
-                if resumable
+                if quote is not None and resumable
                 else reverse("checkout:status", args=[payment.reference]),
                 "can_cancel": payment_cancellable_by(
                     user=request.user, payment=payment, defaults=defaults
@@ -164,9 +165,9 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
             first_url=base + _query(params),
             last_url=base + _query(params, page="last"),
             previous_url=page.has_previous
-            and base + _query(params, before=page.previous_cursor, n=str(number - 1)),
+            and base + _query(params, before=page.previous_cursor or "", n=str(number - 1)),
             next_url=page.has_next
-            and base + _query(params, after=page.next_cursor, n=str(number + 1)),
+            and base + _query(params, after=page.next_cursor or "", n=str(number + 1)),
             page_number=number,
             page_count=count,
             page_count_capped=capped,
@@ -193,7 +194,7 @@ def payments(request: HttpRequest, customer: Customer) -> HttpResponse:
 @customer_required
 @view_payments_required
 @require_GET
-def payments_csv(request: HttpRequest, customer: Customer) -> HttpResponse:
+def payments_csv(request: HttpRequest, customer: Customer) -> HttpResponseBase:
     defaults = PortalDefaults.current()
     if not customer.flag("show_payments", defaults):
         return refuse(request, _("The payments list is not available for this account."))
@@ -273,15 +274,16 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     """Store the user's time zone (empty: the provider's) and go back where they were."""
     form = TimeZoneForm(request.POST)
     user = request.user
-    fallback = reverse("backoffice:index" if user.is_staff else "portal:dashboard")  # type: ignore[union-attr]
+    assert user.is_authenticated  # @login_required
+    fallback = reverse("backoffice:index" if user.is_staff else "portal:dashboard")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = fallback
     if form.is_valid():
-        user.time_zone = form.cleaned_data["time_zone"]  # type: ignore[union-attr]
-        user.save(update_fields=["time_zone"])  # type: ignore[union-attr]
+        user.time_zone = form.cleaned_data["time_zone"]
+        user.save(update_fields=["time_zone"])
         messages.success(
             request,
             _("Times are now shown in %(zone)s.")

@@ -73,6 +73,11 @@ def object_get(gateway: str, kind: str, object_id: str) -> SandboxObject | None:
     return SandboxObject.objects.filter(gateway=gateway, kind=kind, object_id=object_id).first()
 
 
+def object_must(gateway: str, kind: str, object_id: str) -> SandboxObject:
+    """An object another one names (SandboxObject.DoesNotExist if it has gone)."""
+    return SandboxObject.objects.get(gateway=gateway, kind=kind, object_id=object_id)
+
+
 def object_find(gateway: str, kind: str, lookup: str) -> SandboxObject | None:
     """The newest object of that kind whose `lookup` (a reference, an order id) matches."""
     return (

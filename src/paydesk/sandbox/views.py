@@ -34,7 +34,11 @@ def control(request: HttpRequest) -> HttpResponse:
             "modes": WebhookMode.choices,
             "faults": ApiFault.choices,
             "cases": [
-                (name, Switches._meta.get_field(name).help_text, getattr(switches, name))
+                (
+                    name,
+                    getattr(Switches._meta.get_field(name), "help_text", ""),
+                    getattr(switches, name),
+                )
                 for name in CASE_SWITCHES
             ],
             "webhooks": SandboxWebhook.objects.all()[:50],

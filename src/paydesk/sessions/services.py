@@ -65,7 +65,7 @@ class Mark:
 
 
 def _read_mark(session: SessionBase | Mapping[str, Any]) -> Mark | None:
-    raw = session.get(MARK)
+    raw: Any = session.get(MARK)  # anything a session holds: a wrong shape is no mark
     try:
         return Mark(
             row_id=int(raw["id"]),
@@ -133,6 +133,7 @@ def session_start(*, request: HttpRequest, user: Any, now: datetime | None = Non
     if not session.session_key:  # login() flushed a previous user's session: make the new key
         session.save()
     key = session.session_key
+    assert key is not None  # save() made it
     row, _created = UserSession.objects.update_or_create(
         session_key=key,
         defaults={"user": user, "signed_in_at": now, "last_activity_at": now, **_describe(request)},
@@ -154,6 +155,8 @@ def session_check(*, request: HttpRequest, now: datetime | None = None) -> str |
     reason; the request goes on signed out), otherwise note the activity (once a minute)."""
     now = now or timezone.now()
     user = request.user
+    if not user.is_authenticated:  # the middleware asks only for a signed-in user
+        return None
     session = request.session
     mark = _read_mark(session)
     if mark is None:
@@ -175,6 +178,7 @@ def session_check(*, request: HttpRequest, now: datetime | None = None) -> str |
         described = {"session_key": key, "last_activity_at": now, **_describe(request)}
         if not UserSession.objects.filter(pk=mark.row_id, user=user).update(**described):
             try:
+                row: UserSession | None
                 with transaction.atomic():
                     row = UserSession.objects.create(
                         user=user, signed_in_at=mark.signed_in_at, **described
@@ -196,7 +200,7 @@ def session_key_follow(*, request: HttpRequest) -> None:
     session = request.session
     mark = _read_mark(session)
     key = session.session_key or ""
-    if mark is None or not key or key == mark.key:
+    if mark is None or not key or key == mark.key or not request.user.is_authenticated:
         return
     UserSession.objects.filter(pk=mark.row_id, user=request.user).update(session_key=key)
     _write_mark(
@@ -207,6 +211,8 @@ def session_key_follow(*, request: HttpRequest) -> None:
 
 def _end_current(request: HttpRequest, reason: str, *, mark: Mark | None, now: datetime) -> None:
     user = request.user
+    if not user.is_authenticated:  # only session_check ends a session, for a signed-in user
+        return
     audit_record(
         action="auth.session_expired",
         actor=user,
@@ -297,6 +303,8 @@ def _end(rows: list[UserSession]) -> int:
 def session_sign_out(*, request: HttpRequest, session_id: int) -> UserSession:
     """Sign out one of the acting user's other sessions; audited with the acting user."""
     user = request.user
+    if not user.is_authenticated:
+        raise SessionError("Sign in first.")
     row = UserSession.objects.filter(pk=session_id, user=user).first()
     if row is None:
         raise SessionError("No such session.")
@@ -323,6 +331,8 @@ def sessions_sign_out_others(
 ) -> int:
     """Sign out every session of the acting user but this one; audited. Returns how many."""
     user = request.user
+    if not user.is_authenticated:
+        raise SessionError("Sign in first.")
     current = request.session.session_key or ""
     rows = list(UserSession.objects.filter(user=user).exclude(session_key=current))
     count = _end(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -34,11 +35,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def database_config(url: str | None, default_sqlite: Path) -> dict:
+def database_config(url: str | None, default_sqlite: Path) -> dict[str, Any]:
     """One database from DATABASE_URL (or a SQLite file), tuned for durable ledger writes."""
     if not url:
         url = f"sqlite:///{default_sqlite}"
-    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    )
     if config["ENGINE"].endswith("sqlite3"):
         # IMMEDIATE: a transaction takes the write lock when it begins, so two writers queue
         # instead of failing with "database is locked" halfway. WAL + synchronous=FULL: durable.
@@ -207,6 +210,7 @@ MEDIA_ROOT = Path(os.environ.get("PAYDESK_MEDIA_ROOT", VAR_DIR / "media"))
 PAYDESK_CACHE = os.environ.get("PAYDESK_CACHE") or (
     "redis" if os.environ.get("REDIS_URL") else "database"
 )
+CACHES: dict[str, dict[str, Any]]
 if PAYDESK_CACHE == "redis":
     CACHES = {
         "default": {
@@ -408,7 +412,7 @@ PAYDESK_NOWPAYMENTS_API_BASE = os.environ.get("PAYDESK_NOWPAYMENTS_API_BASE", ""
 PAYDESK_NOWPAYMENTS_EMAIL = os.environ.get("PAYDESK_NOWPAYMENTS_EMAIL", "")
 PAYDESK_NOWPAYMENTS_PASSWORD = os.environ.get("PAYDESK_NOWPAYMENTS_PASSWORD", "")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

@@ -6,7 +6,7 @@ Production never imports this module; production.py refuses to start in demo mod
 import os
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, database_config, env_bool
+from .base import EMAIL_BACKEND, VAR_DIR, database_config, env_bool
 from .sandbox import *  # noqa: F403
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or "demo-only-insecure-key-never-use-in-production"

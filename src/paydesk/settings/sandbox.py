@@ -40,6 +40,10 @@ SANDBOX_STRIPE_LIVE_KEYS = ("sk_live_paydesk_sandbox", "pk_live_paydesk_sandbox"
 # The sandbox's app only here (and where PAYDESK_SANDBOX is set): production never installs it.
 INSTALLED_APPS = [*(a for a in _INSTALLED_APPS if a != "paydesk.sandbox"), "paydesk.sandbox"]
 globals().update({name: os.environ.get(name) or value for name, value in _SANDBOX_KEYS.items()})
+# Declared for the type checker, which cannot see the names the line above sets.
+PAYDESK_PAYPAL_CLIENT_ID: str
+PAYDESK_PAYPAL_CLIENT_SECRET: str
+PAYDESK_SANDBOX_RECEIVER_SECRET: str
 
 # PayPal signs its webhooks with the certificate at PAYPAL-CERT-URL: the pretend PayPal publishes
 # its own on a sandbox-only host, served by its fetcher (paydesk/sandbox/paypal/signing.py).

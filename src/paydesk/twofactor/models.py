@@ -19,7 +19,10 @@ from paydesk.twofactor.recovery import recovery_code_digest, recovery_salt_new
 class RecoveryCodeDevice(TimestampMixin, Device):
     """A user's current set of recovery codes; a new set replaces the old one."""
 
-    salt = models.CharField(max_length=32, default=recovery_salt_new, editable=False)
+    # Annotated: its base, django_otp's Device, has no types for the plugin to start from.
+    salt: models.CharField[str, str] = models.CharField(
+        max_length=32, default=recovery_salt_new, editable=False
+    )
 
     class Meta(Device.Meta):
         verbose_name = "recovery code set"

@@ -40,5 +40,13 @@ def recovery_code_digest(salt: str, text: str) -> str | None:
     return hashlib.sha256(f"{salt}:{raw}".encode("ascii")).hexdigest()
 
 
+def recovery_code_hash(salt: str, code: str) -> str:
+    """The stored digest of a code recovery_code_new made; ValueError for anything else."""
+    digest = recovery_code_digest(salt, code)
+    if digest is None:
+        raise ValueError("Not a recovery code.")
+    return digest
+
+
 def recovery_salt_new() -> str:
     return secrets.token_hex(16)

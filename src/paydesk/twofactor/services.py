@@ -26,7 +26,7 @@ from paydesk.twofactor.models import RecoveryCode, RecoveryCodeDevice, SecondFac
 from paydesk.twofactor.recovery import (
     CODE_LENGTH,
     CODES_PER_SET,
-    recovery_code_digest,
+    recovery_code_hash,
     recovery_code_new,
     recovery_code_normalize,
 )
@@ -130,7 +130,7 @@ def recovery_codes_generate(*, user: Any, ip_address: str | None = None) -> list
         RecoveryCodeDevice.objects.filter(user=user).delete()
         device = RecoveryCodeDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
         RecoveryCode.objects.bulk_create(
-            RecoveryCode(device=device, code_hash=recovery_code_digest(device.salt, code))
+            RecoveryCode(device=device, code_hash=recovery_code_hash(device.salt, code))
             for code in codes
         )
         audit_record(

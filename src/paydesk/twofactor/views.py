@@ -100,6 +100,7 @@ def totp_add(request: HttpRequest) -> HttpResponse:
     if not _may_manage(request):
         return _to_verify(request)
     user = request.user
+    assert user.is_authenticated  # @login_required
     key = request.session.get(PENDING_TOTP_KEY) or totp.totp_key_new()
     request.session[PENDING_TOTP_KEY] = key
     form = TotpConfirmForm(request.POST or None)

@@ -312,5 +312,6 @@ def _voucher_with_batch(code_hash: str) -> tuple[Voucher, VoucherBatch]:
     if found is None:  # it was just claimed in this transaction: cannot happen
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
     voucher, batch = found
+    assert isinstance(voucher, Voucher) and isinstance(batch, VoucherBatch)  # the join's rows
     Voucher.batch.field.set_cached_value(voucher, batch)
     return voucher, batch

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
@@ -34,6 +35,8 @@ from django.utils.timezone import now as tz_now
 
 class DatabaseCache(DjangoDatabaseCache):
     """Django's database cache with an atomic incr and a cull that spares live entries."""
+
+    _table: str  # Django's (BaseDatabaseCache.__init__ sets it); its stubs leave it out
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
@@ -72,6 +75,10 @@ class DatabaseCache(DjangoDatabaseCache):
 
 class _ReusedClients(RedisCacheClient):
     """Django's Redis cache client with one `redis.Redis` per connection pool, made once."""
+
+    # Django's (RedisCacheClient has them), left out of its stubs.
+    _client: Callable[..., Any]
+    _get_connection_pool: Callable[[bool], Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -70,7 +70,7 @@ def _redis() -> Any | None:
     backend = caches["default"]  # `cache` is a proxy: isinstance needs the backend
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True)
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # (private: no stub)
 
 
 def _run(client: Any, script: str, keys: Sequence[str], args: Sequence[Any] = ()) -> Any:

@@ -51,7 +51,7 @@ class CustomerChanges(Input):
 
 
 class CustomerIn(CustomerChanges):
-    name: str = Field(max_length=200)  # type: ignore[assignment]
+    name: str = Field(max_length=200)
     currency: str = Field(max_length=3, examples=["USD"])
 
 

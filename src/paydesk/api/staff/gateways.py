@@ -45,7 +45,7 @@ def gateway_settings(request: HttpRequest) -> list[dict[str, object]]:
     caller = staff_caller(request)
     if not caller.user.has_role(StaffRole.ADMIN):
         raise ApiError(403, "permission_denied", "Only an Administrator reads gateway settings.")
-    out = []
+    out: list[dict[str, object]] = []
     for entry in CATALOGUE:
         rows = []
         for mode in ("test", "live"):

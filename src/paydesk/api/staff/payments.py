@@ -159,7 +159,7 @@ def staff_payment_complete(
     entered it, with the amount entered (422 approval_refused otherwise)."""
     caller = staff_caller(request, write=True)
     payment = staff_payment(reference)
-    payload = payload or CompleteIn()
+    payload = payload or CompleteIn(total=None, currency=None)
     if is_incoming_transfer(payment):
         done = transfer_complete(
             payment=payment.pk,

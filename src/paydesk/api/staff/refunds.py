@@ -85,7 +85,8 @@ def staff_payment_refund(request: HttpRequest, reference: str, payload: RefundIn
         note=payload.note,
         idempotency_key=_refund_key(request, caller.identity),
     )
-    status = {PaymentStatus.COMPLETED: 201, PaymentStatus.PENDING: 202}.get(refund.status, 200)
+    codes: dict[str, int] = {PaymentStatus.COMPLETED: 201, PaymentStatus.PENDING: 202}
+    status = codes.get(refund.status, 200)
     return json_response(status, staff_payment_out(refund), StaffPaymentOut)
 
 
@@ -128,8 +129,8 @@ def dispute_out(dispute: Dispute) -> dict[str, object]:
         if dispute.amount is None or not dispute.currency
         else money(dispute.amount, dispute.currency),
         "evidence_due": dispute.evidence_due,
-        "chargeback": dispute.chargeback.reference if dispute.chargeback_id else "",
-        "reversal": dispute.reversal.reference if dispute.reversal_id else "",
+        "chargeback": dispute.chargeback.reference if dispute.chargeback is not None else "",
+        "reversal": dispute.reversal.reference if dispute.reversal is not None else "",
         "opened_at": dispute.opened_at,
         "updated_at": dispute.updated_at,
         "closed_at": dispute.closed_at,

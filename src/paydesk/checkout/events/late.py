@@ -62,6 +62,7 @@ def late_payment_record(
             fx_rate=original.fx_rate or "1",
             surcharge=original.surcharge or Decimal(0),
         )
+    late: Payment | None
     try:
         with transaction.atomic():
             late = payment_create(

@@ -160,7 +160,9 @@ class RazorpayGateway:
                     "The Razorpay checkout's signature did not match this payment: nothing is "
                     "credited until Razorpay itself confirms it."
                 ) from error
-            payment = client.payment_get(payment_id, payment_reference=payment_reference)
+            payment: Mapping[str, Any] = client.payment_get(
+                payment_id, payment_reference=payment_reference
+            )
             if text(payment.get("order_id")) != order_id:
                 raise GatewayError("That Razorpay payment belongs to another order.")
             if text(payment.get("status")) == "authorized":
@@ -295,7 +297,9 @@ class RazorpayGateway:
         ]
         newest_first = sorted(payments, key=lambda p: _created(p), reverse=True)
         for wanted in (("captured",), IN_FLIGHT, ENDED):
-            chosen = next((p for p in newest_first if text(p.get("status")) in wanted), None)
+            chosen: Mapping[str, Any] | None = next(
+                (p for p in newest_first if text(p.get("status")) in wanted), None
+            )
             if chosen is not None:
                 chosen = self._captured(client, reference, order, chosen)
                 return self._payment_event(prefix, reference, order_id, chosen)
@@ -322,7 +326,7 @@ class RazorpayGateway:
         payment_id = text(payment.get("id"))
         currency = text(payment.get("currency"))
         amount = money_from_minor_units(payment.get("amount"), currency)
-        common = {
+        common: dict[str, Any] = {
             "gateway": self.name,
             "event_id": f"{prefix}:{order_id}:{payment_id}:{status}",
             "payment_reference": reference,

@@ -236,7 +236,7 @@ class StripeApi:
             f"/v1/payment_intents/{intent_id}",
             lambda client: client.v1.payment_intents.retrieve(
                 intent_id,
-                {"expand": ["payment_method"]},  # type: ignore[arg-type]
+                {"expand": ["payment_method"]},
             ),
             request_summary={},
             payment_reference=payment_reference,
@@ -391,7 +391,7 @@ def _error_message(body: Mapping[str, Any]) -> str:
 
 def _declined(error: stripe.CardError) -> CardDeclined:
     body = error.json_body if isinstance(error.json_body, dict) else {}
-    details = body.get("error") if isinstance(body.get("error"), dict) else {}
+    details = found if isinstance(found := body.get("error"), dict) else {}
     intent = details.get("payment_intent")
     return CardDeclined(
         _error_message(body) or "Your card was declined.",

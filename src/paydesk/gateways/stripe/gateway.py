@@ -138,7 +138,14 @@ class StripeCardGateway:
     hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
     needs_browser = True
     # What the customer fills in (the first four in the frame Stripe hosts, never our form).
-    fields = ("card_number", "expiry_month", "expiry_year", "cvc", "amount", "currency")
+    fields: tuple[str, ...] = (
+        "card_number",
+        "expiry_month",
+        "expiry_year",
+        "cvc",
+        "amount",
+        "currency",
+    )
     secret_settings = (
         "PAYDESK_STRIPE_SECRET_KEY",
         "PAYDESK_STRIPE_PUBLISHABLE_KEY",

@@ -93,7 +93,7 @@ class StripeVault(StripeApi):
             _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
         params = {"invoice_settings": {"default_payment_method": payment_method}}
         return self._vault("POST", f"/v1/customers/{customer_id}",
-                           lambda c: c.v1.customers.update(customer_id, params),  # type: ignore[arg-type]
+                           lambda c: c.v1.customers.update(customer_id, params),
                            summary={"default_payment_method": payment_method})
 
     def setup_intent_create(self, *, customer_id: str, method_type: str,
@@ -107,7 +107,7 @@ class StripeVault(StripeApi):
                   "payment_method_types": [method_type]}
         return self._vault(
             "POST", "/v1/setup_intents",
-            lambda c: c.v1.setup_intents.create(params, {"idempotency_key": idempotency_key}),  # type: ignore[arg-type]
+            lambda c: c.v1.setup_intents.create(params, {"idempotency_key": idempotency_key}),
             summary={"customer": customer_id, "usage": "off_session", "type": method_type},
             idempotency_key=idempotency_key)
 
@@ -121,14 +121,14 @@ class StripeVault(StripeApi):
         params = {"type": method_type, "limit": 100}
         body = self._vault(
             "GET", f"/v1/customers/{customer_id}/payment_methods",
-            lambda c: c.v1.customers.payment_methods.list(customer_id, params),  # type: ignore[arg-type]
+            lambda c: c.v1.customers.payment_methods.list(customer_id, params),
             summary={"type": method_type})
         items = body.get("data")
         if not isinstance(items, list):
             raise GatewayError("Stripe answered a list of payment methods without its data.")
         return [item for item in items if isinstance(item, dict)]
 
-    def payment_method_retrieve(self, payment_method: str) -> dict[str, Any]:
+    def payment_method_get(self, payment_method: str) -> dict[str, Any]:
         _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
         return self._vault("GET", f"/v1/payment_methods/{payment_method}",
                            lambda c: c.v1.payment_methods.retrieve(payment_method))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from paydesk.sandbox.core import (
     object_create,
     object_get,
+    object_must,
     object_update,
     webhook_send,
 )
@@ -114,8 +115,8 @@ def account_set(
 ) -> None:
     """Change the sandbox account's API key or sign-in, as a merchant would in NOWPayments'
     dashboard (Paydesk's settings keep the old ones until someone updates them)."""
-    _account()
-    account = object_get(GATEWAY, "account", "merchant")
+    _account()  # made if missing
+    account = object_must(GATEWAY, "account", "merchant")
     changes: dict[str, str] = {}
     if api_key is not None:
         changes["api_key_sha256"] = _sha256(api_key)

@@ -110,7 +110,7 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
         "is_fixed_rate": False,
         "is_fee_paid_by_user": False,
     }
-    object_create(GATEWAY, "invoice", invoice_id, data, lookup=data["order_id"] or "")
+    object_create(GATEWAY, "invoice", invoice_id, data, lookup=str(data["order_id"] or ""))
     return _json(_invoice_json(data))
 
 

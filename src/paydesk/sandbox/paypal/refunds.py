@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from paydesk.sandbox.core import object_create, object_get, public_url, sandbox_api
+from paydesk.sandbox.core import object_create, object_get, object_must, public_url, sandbox_api
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.paypal import common as paypal
 from paydesk.sandbox.paypal.oauth import authorized
@@ -238,7 +238,7 @@ def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
         )
     request_id = request.headers.get("PayPal-Request-Id", "")[:108]
     if request_id and (earlier := object_get(GATEWAY, "request", f"refund:{request_id}")):
-        return JsonResponse(object_get(GATEWAY, "refund", earlier.data["refund_id"]).data)
+        return JsonResponse(object_must(GATEWAY, "refund", earlier.data["refund_id"]).data)
     fields = {
         key: str(body[key])[:limit]
         for key, limit in (("custom_id", 127), ("invoice_id", 127), ("note_to_payer", 255))

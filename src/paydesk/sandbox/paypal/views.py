@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from paydesk.sandbox.core import object_create, object_get, sandbox_api, switch_on
+from paydesk.sandbox.core import object_create, object_get, object_must, sandbox_api, switch_on
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.paypal.common import (
     CURRENCIES,
@@ -197,7 +197,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         earlier = object_get(GATEWAY, "request", f"order:{request_id}")
         if earlier is not None:
             return JsonResponse(
-                order_answer(object_get(GATEWAY, "order", earlier.data["order_id"]))
+                order_answer(object_must(GATEWAY, "order", earlier.data["order_id"]))
             )
     order_id = paypal_id()
     data = _order_data(body, request_id)
@@ -213,7 +213,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         earlier = object_get(GATEWAY, "request", f"order:{request_id}")
         if earlier is None:
             raise
-        return JsonResponse(order_answer(object_get(GATEWAY, "order", earlier.data["order_id"])))
+        return JsonResponse(order_answer(object_must(GATEWAY, "order", earlier.data["order_id"])))
     return JsonResponse(order_answer(obj), status=201)
 
 

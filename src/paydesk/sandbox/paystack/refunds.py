@@ -282,10 +282,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         amount = _amount(raw) if raw else _left(tx.data)
         if action in ("refund", "dispute") and (amount is None or amount > _left(tx.data)):
             messages.error(request, "Paystack: the amount (in subunits) is more than is left.")
-        elif action == "refund":
+        elif action == "refund" and amount is not None:
             made = refund_make(tx, amount=amount, note="", customer_note="", by="dashboard")
             messages.success(request, f"Paystack: refund {made['id']} made at the dashboard.")
-        elif action == "dispute":
+        elif action == "dispute" and amount is not None:
             messages.success(request, f"Paystack: dispute {dispute_open(tx, amount)['id']} opened.")
         elif action in ("remind", "accept", "decline"):
             messages.success(request, f"Paystack: {dispute_step(tx, action)}")

@@ -383,7 +383,7 @@ def _act(request: HttpRequest, found: SandboxObject, action: str) -> HttpRespons
         if action == "pay":
             _send_charge_success(data)  # delivered once this transaction commits
     if action == "cancel":
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = given if isinstance(given := data.get("metadata"), dict) else {}
         cancel = str(metadata.get("cancel_action") or data.get("_callback_url") or "")
         if not cancel:
             return HttpResponse("Payment cancelled.", content_type="text/plain")

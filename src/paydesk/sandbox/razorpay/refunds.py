@@ -104,8 +104,8 @@ def _locked_payment(payment_id: str) -> SandboxObject | None:
 
 
 def fail_next_armed() -> bool:
-    row = SandboxObject.objects.filter(gateway=GATEWAY, kind="setting", object_id=FAIL_NEXT)
-    return bool(row.first() and row.first().data.get("armed"))
+    row = SandboxObject.objects.filter(gateway=GATEWAY, kind="setting", object_id=FAIL_NEXT).first()
+    return bool(row and row.data.get("armed"))
 
 
 def fail_next_set(armed: bool) -> None:

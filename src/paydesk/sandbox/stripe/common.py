@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from paydesk.sandbox.core import (
     new_id,
     object_create,
-    object_get,
+    object_must,
     object_update,
     webhook_send,
 )
@@ -111,7 +111,7 @@ def _idempotent(request: HttpRequest) -> tuple[SandboxObject | None, HttpRespons
             record = object_create(GATEWAY, "idempotency", key, {"fingerprint": fingerprint})
         return record, None
     except IntegrityError:
-        record = object_get(GATEWAY, "idempotency", key)
+        record = object_must(GATEWAY, "idempotency", key)
     assert record is not None
     if record.data.get("fingerprint") != fingerprint:
         return None, _error(

@@ -296,7 +296,7 @@ def _succeed(obj: SandboxObject) -> SandboxObject:
 def _fail(
     obj: SandboxObject, code: str, decline_code: str, message: str, *, method: SandboxObject | None
 ) -> SandboxObject:
-    error = {
+    error: dict[str, Any] = {
         "type": "card_error" if code != AUTHENTICATION_FAILED[0] else "invalid_request_error",
         "code": code,
         "message": message,

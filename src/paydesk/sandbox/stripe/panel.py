@@ -90,7 +90,7 @@ def panel_action(request: HttpRequest) -> HttpResponse:
         )
         if refusal is not None:
             messages.error(request, f"Stripe refused: {refusal.content.decode()[:200]}")
-        else:
+        elif refund is not None:
             messages.success(request, f"Stripe: refund {refund['id']} made from the Dashboard.")
     elif action in ("dispute", "inquiry"):
         dispute_id = dispute_open(

@@ -31,7 +31,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
-from paydesk.sandbox.core import new_id, object_create, object_get, object_update, sandbox_api
+from paydesk.sandbox.core import (
+    new_id,
+    object_create,
+    object_get,
+    object_must,
+    object_update,
+    sandbox_api,
+)
 from paydesk.sandbox.core import webhook_send as _webhook_send
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.common import (
@@ -213,7 +220,7 @@ def _refund_locked(
 def _refund_fail(intent_obj: SandboxObject, refund: dict[str, Any]) -> None:
     """The bank refused the refund: failed, and the money is back on the charge."""
     failed = object_update(
-        object_get(GATEWAY, "refund", refund["id"]),
+        object_must(GATEWAY, "refund", refund["id"]),
         status="failed",
         failure_reason="declined",
         failure_balance_transaction=new_id("txn_", 24),
@@ -269,7 +276,7 @@ def refunds(request: HttpRequest) -> HttpResponse:
     if replay is not None:
         return replay
     metadata = {
-        key[len("metadata[") : -1]: value
+        key[len("metadata[") : -1]: str(value)
         for key, value in form.items()
         if key.startswith("metadata[") and key.endswith("]")
     }

@@ -82,7 +82,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     if replay is not None:
         return replay
     customer_id = new_id("cus_", 14)
-    data = {
+    customer: dict[str, Any] = {
         "id": customer_id,
         "object": "customer",
         "created": int(time.time()),
@@ -92,8 +92,8 @@ def customers(request: HttpRequest) -> HttpResponse:
         "livemode": False,
         "metadata": _metadata(request.POST),
     }
-    object_create(GATEWAY, "customer", customer_id, data)
-    return _remember(record, JsonResponse(data))
+    object_create(GATEWAY, "customer", customer_id, customer)
+    return _remember(record, JsonResponse(customer))
 
 
 @sandbox_api(GATEWAY)
@@ -218,8 +218,8 @@ def setup_intent(request: HttpRequest, setup_id: str) -> HttpResponse:
     if obj is None:
         refused = _unauthorized(request, publishable_ok=False)
         return refused if refused is not None else _missing("setup_intent", setup_id, "intent")
-    refused = _client_allowed(request, obj, request.GET)
-    return refused if refused is not None else JsonResponse(obj.data)
+    not_yours = _client_allowed(request, obj, request.GET)
+    return not_yours if not_yours is not None else JsonResponse(obj.data)
 
 
 @sandbox_api(GATEWAY)

@@ -1,4 +1,5 @@
-"""Django's `flush`, which lifts the ledger's and the payment log's guards for the erase and
+"""Django's `flush`, which lifts the ledger's, the payment log's, the issued documents' and
+the brand logos' guards for the erase and
 restores them after.
 
 Erasing a whole database is the one act allowed to delete payments and audit entries; test
@@ -13,6 +14,7 @@ from django.db import connections, transaction
 from paydesk.checkout import guards as payment_log_guards
 from paydesk.documents import guards as document_guards
 from paydesk.ledger import guards
+from paydesk.provider import guards as logo_guards
 
 
 class Command(flush.Command):
@@ -26,7 +28,9 @@ class Command(flush.Command):
             guards.uninstall(connection)
             payment_log_guards.uninstall(connection)
             document_guards.uninstall(connection)
+            logo_guards.GUARDS.uninstall(connection)
             super().handle(**options)
             guards.install(connection)
             payment_log_guards.install(connection)
             document_guards.install(connection)
+            logo_guards.GUARDS.install(connection)
