@@ -35,10 +35,11 @@ test-sqlite: setup $(AXE)
 test-postgres: setup
 	$(BIN)/python scripts/run_tests.py --only postgres
 
-# What tests/test_static_checks.py checks in `make test`: ruff, then mypy with django-stubs'
+# What tests/test_static_checks.py checks in `make test`: ruff (lint and format), then mypy with django-stubs'
 # plugin over src/paydesk ([tool.mypy] in pyproject.toml; incremental cache in .mypy_cache).
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 # Benchmarks (quality.md P1–P5): bench/run.py makes its own bench/.venv (Paydesk, the peers,

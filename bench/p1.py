@@ -88,8 +88,16 @@ class SqliteFloor:
             balance = con.execute(self.UPDATE, (units, cid)).fetchone()[0]
             con.execute(
                 self.INSERT,
-                (random_reference(), cid, units, f"Bank top-up {offset + i}", now, now, now,
-                 balance),
+                (
+                    random_reference(),
+                    cid,
+                    units,
+                    f"Bank top-up {offset + i}",
+                    now,
+                    now,
+                    now,
+                    balance,
+                ),
             )
             con.execute("COMMIT")
 
@@ -120,8 +128,16 @@ class PostgresFloor:
                 balance = cur.fetchone()[0]
                 cur.execute(
                     self.INSERT,
-                    (random_reference(), cid, units, f"Bank top-up {offset + i}", now, now, now,
-                     balance),
+                    (
+                        random_reference(),
+                        cid,
+                        units,
+                        f"Bank top-up {offset + i}",
+                        now,
+                        now,
+                        now,
+                        balance,
+                    ),
                 )
                 conn.commit()
 

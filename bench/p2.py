@@ -37,7 +37,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {size: [] for size in customers}
     order = list(customers)
     for r in range(args.rounds):
-        for size in order[r % len(order):] + order[: r % len(order)]:
+        for size in order[r % len(order) :] + order[: r % len(order)]:
             pk = customers[size]
             start = time.perf_counter()
             for _ in range(args.reads):

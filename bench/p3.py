@@ -85,7 +85,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {name: [] for name in targets}
     order = list(targets)
     for r in range(args.rounds):
-        for name in order[r % len(order):] + order[: r % len(order)]:
+        for name in order[r % len(order) :] + order[: r % len(order)]:
             client, url = targets[name]
             times = []
             for _ in range(args.requests):
@@ -95,12 +95,14 @@ def main() -> None:
                 if response.status_code != 200:
                     raise SystemExit(f"P3: GET {url} answered {response.status_code}")
             samples[name].append(median(times) * 1000)
-    emit({
-        "present": True,
-        "last_link": last,
-        "ms": {name: median(v) for name, v in samples.items()},
-        "samples": samples,
-    })
+    emit(
+        {
+            "present": True,
+            "last_link": last,
+            "ms": {name: median(v) for name, v in samples.items()},
+            "samples": samples,
+        }
+    )
 
 
 if __name__ == "__main__":

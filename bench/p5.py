@@ -42,45 +42,64 @@ def seed(customers: int, codes: int, out: Path) -> dict:
     start = time.perf_counter()
     tag = f"{os.getpid()}-{int(time.time())}"
     admin = staff_user_create(
-        email=f"bench-p5-admin-{tag}@example.com", password="bench-password-not-secret",
-        role="admin", validate=False,
+        email=f"bench-p5-admin-{tag}@example.com",
+        password="bench-password-not-secret",
+        role="admin",
+        validate=False,
     )
     bank_details_update(
-        actor=admin, beneficiary_name="Paydesk Bench Ltd",
-        account_number="GB29 NWBK 6016 1331 9268 19", bank_name="Bench Bank",
-        bank_address="1 Bench Street\nLondon EC1A 1AA", swift="NWBKGB2L",
+        actor=admin,
+        beneficiary_name="Paydesk Bench Ltd",
+        account_number="GB29 NWBK 6016 1331 9268 19",
+        bank_name="Bench Bank",
+        bank_address="1 Bench Street\nLondon EC1A 1AA",
+        swift="NWBKGB2L",
     )
     keys, customer_ids = [], []
     for n in range(customers):
         customer = customer_create(name=f"Bench P5 customer {n}", currency=CURRENCY, actor=admin)
         user = portal_user_create(
-            customer=customer, email=f"bench-p5-{tag}-{n}@example.com",
-            password="bench-password-not-secret", actor=admin, validate=False,
+            customer=customer,
+            email=f"bench-p5-{tag}-{n}@example.com",
+            password="bench-password-not-secret",
+            actor=admin,
+            validate=False,
         )
         _key, plain = api_key_create(user=user, name="bench P5 load", scopes=["pay"])
         keys.append(plain)
         customer_ids.append(customer.pk)
-    say(f"  P5 seeded {customers} customers with portal users and pay-scoped API keys "
-        f"in {time.perf_counter() - start:.1f} s")
+    say(
+        f"  P5 seeded {customers} customers with portal users and pay-scoped API keys "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     plain_codes: list[str] = []
     batch_ids = []
     issued = time.perf_counter()
     while len(plain_codes) < codes:
         batch, new = voucher_batch_issue(
-            count=min(BATCH_MAX, codes - len(plain_codes)), currency=CURRENCY,
-            addition=VOUCHER_CREDIT, actor=admin, note="bench P5",
+            count=min(BATCH_MAX, codes - len(plain_codes)),
+            currency=CURRENCY,
+            addition=VOUCHER_CREDIT,
+            actor=admin,
+            note="bench P5",
         )
         batch_ids.append(batch.pk)
         plain_codes.extend(new)
-    say(f"  P5 issued {len(plain_codes):,} single-use voucher codes "
-        f"in {time.perf_counter() - issued:.1f} s")
+    say(
+        f"  P5 issued {len(plain_codes):,} single-use voucher codes "
+        f"in {time.perf_counter() - issued:.1f} s"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump({"keys": keys, "codes": plain_codes}, fh)
     _analyze()
-    return {"customer_ids": customer_ids, "batch_ids": batch_ids, "codes": len(plain_codes),
-            "seconds": time.perf_counter() - start}
+    return {
+        "customer_ids": customer_ids,
+        "batch_ids": batch_ids,
+        "codes": len(plain_codes),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _analyze() -> None:
@@ -112,26 +131,35 @@ def verify(customer_ids: list[int], batch_ids: list[int], bank: int, vouchers: i
     drifts = balance_drifts()
     problems = []
     if bank_rows != bank:
-        problems.append(f"{bank_rows} pending bank transfers in the database, "
-                        f"{bank} successful requests")
+        problems.append(
+            f"{bank_rows} pending bank transfers in the database, {bank} successful requests"
+        )
     if voucher_rows != vouchers:
-        problems.append(f"{voucher_rows} voucher payments in the database, "
-                        f"{vouchers} successful requests")
+        problems.append(
+            f"{voucher_rows} voucher payments in the database, {vouchers} successful requests"
+        )
     if used != vouchers:
         problems.append(f"{used} vouchers used, {vouchers} successful redemptions")
     if balances != VOUCHER_CREDIT * vouchers:
-        problems.append(f"bench customers' balances add up to {balances}, "
-                        f"not {VOUCHER_CREDIT * vouchers}")
+        problems.append(
+            f"bench customers' balances add up to {balances}, not {VOUCHER_CREDIT * vouchers}"
+        )
     unexpected = set(counts) - {"bank_transfer/pending", "voucher/completed"}
     if unexpected:
         problems.append(f"unexpected payments: {sorted(unexpected)}")
-    problems += [f"drift: customer {d.customer_id} stored {d.stored}, ledger {d.computed}"
-                 for d in drifts[:10]]
+    problems += [
+        f"drift: customer {d.customer_id} stored {d.stored}, ledger {d.computed}"
+        for d in drifts[:10]
+    ]
     for problem in problems:
         say(f"  P5 verify: {problem}")
     return {
-        "payments": counts, "vouchers_used": used, "balances_total": str(balances),
-        "drifts": len(drifts), "problems": problems, "ok": not problems,
+        "payments": counts,
+        "vouchers_used": used,
+        "balances_total": str(balances),
+        "drifts": len(drifts),
+        "problems": problems,
+        "ok": not problems,
     }
 
 
@@ -149,11 +177,14 @@ def main() -> None:
     if args.action == "seed":
         emit(seed(int(args.customers), args.codes, args.out))
     else:
-        emit(verify(
-            [int(x) for x in args.customers.split(",") if x],
-            [int(x) for x in args.batches.split(",") if x],
-            args.bank_transfers, args.vouchers,
-        ))
+        emit(
+            verify(
+                [int(x) for x in args.customers.split(",") if x],
+                [int(x) for x in args.batches.split(",") if x],
+                args.bank_transfers,
+                args.vouchers,
+            )
+        )
 
 
 if __name__ == "__main__":

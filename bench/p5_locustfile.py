@@ -39,8 +39,13 @@ BANK = "POST /api/v1/payments bank_transfer"
 VOUCHER = "POST /api/v1/payments voucher"
 PING = "GET /api/v1/ping"
 
-TOTALS: dict = {"requests": Counter(), "ok": Counter(), "failures": Counter(), "errors": Counter(),
-                "codes_exhausted": 0}
+TOTALS: dict = {
+    "requests": Counter(),
+    "ok": Counter(),
+    "failures": Counter(),
+    "errors": Counter(),
+    "codes_exhausted": 0,
+}
 
 
 @events.request.add_listener
@@ -102,8 +107,7 @@ class _Payer(FastHttpUser):
 class BankTransferPayer(_Payer):
     @task
     def bank_transfer(self) -> None:
-        self.pay(BANK, {"method": "bank_transfer", "amount": "25.00", "currency": "USD"},
-                 "pending")
+        self.pay(BANK, {"method": "bank_transfer", "amount": "25.00", "currency": "USD"}, "pending")
 
 
 class VoucherPayer(_Payer):

@@ -72,13 +72,23 @@ def ensure_venv() -> None:
         subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
     wanted = _requirements_hash()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        print("bench: installing Paydesk and the peers into bench/.venv", file=sys.stderr,
-              flush=True)
+        print(
+            "bench: installing Paydesk and the peers into bench/.venv", file=sys.stderr, flush=True
+        )
         subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        subprocess.check_call([
-            str(python), "-m", "pip", "install", "--quiet",
-            "-e", str(ROOT), "-r", str(BENCH / "requirements.txt"),
-        ])
+        subprocess.check_call(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "-e",
+                str(ROOT),
+                "-r",
+                str(BENCH / "requirements.txt"),
+            ]
+        )
         STAMP.write_text(wanted)
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
@@ -91,8 +101,12 @@ def log(message: str) -> None:
 def worker(module: str, args: list[str], env: dict[str, str], timeout: int = 1800) -> dict:
     """Run `python -m module args` in bench/.venv with `env`; its RESULT line, parsed."""
     proc = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        text=True, timeout=timeout,
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed with exit code {proc.returncode}")
@@ -102,8 +116,9 @@ def worker(module: str, args: list[str], env: dict[str, str], timeout: int = 180
 def pg_admin(*statements: str) -> None:
     import psycopg
 
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True
+    ) as conn:
         for sql in statements:
             conn.execute(sql)
 
@@ -123,8 +138,9 @@ def fresh_database(db: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
     else:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_OURS_DB} WITH (FORCE)",
-                 f"CREATE DATABASE {PG_OURS_DB}")
+        pg_admin(
+            f"DROP DATABASE IF EXISTS {PG_OURS_DB} WITH (FORCE)", f"CREATE DATABASE {PG_OURS_DB}"
+        )
     worker("bench.seed", ["migrate"], paydesk_env(db))
 
 
@@ -135,8 +151,7 @@ def drop_databases(dbs: list[str], only: list[str]) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
     if "postgres" in dbs:
-        names = ([PG_OURS_DB, PG_HORDAK_DB] if p1_p4 else []) + ([PG_P5_DB] if "P5" in only
-                                                                   else [])
+        names = ([PG_OURS_DB, PG_HORDAK_DB] if p1_p4 else []) + ([PG_P5_DB] if "P5" in only else [])
         pg_admin(*(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)" for name in names))
 
 
@@ -148,8 +163,12 @@ class Driven:
 
     def __init__(self, module: str, args: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, *args], cwd=ROOT, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         self._expect("READY")
 
@@ -177,8 +196,11 @@ class Driven:
 
 def bench_p1(db: str, cfg: argparse.Namespace) -> dict:
     many = cfg.many
-    ours = Driven("bench.p1", ["--many", str(many)] + (["--profile", cfg.profile]
-                  if cfg.profile else []), paydesk_env(db))
+    ours = Driven(
+        "bench.p1",
+        ["--many", str(many)] + (["--profile", cfg.profile] if cfg.profile else []),
+        paydesk_env(db),
+    )
     drivers = {"ours": ours, "floor": ours}
     if db == "postgres" and not cfg.no_peers:
         env = {
@@ -186,8 +208,10 @@ def bench_p1(db: str, cfg: argparse.Namespace) -> dict:
             "DJANGO_SETTINGS_MODULE": "bench.peers.settings_hordak",
             "HORDAK_DATABASE_URL": pg_url(PG_HORDAK_DB),
         }
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_HORDAK_DB} WITH (FORCE)",
-                 f"CREATE DATABASE {PG_HORDAK_DB}")
+        pg_admin(
+            f"DROP DATABASE IF EXISTS {PG_HORDAK_DB} WITH (FORCE)",
+            f"CREATE DATABASE {PG_HORDAK_DB}",
+        )
         worker("bench.peers.hordak_post", ["migrate"], env)
         drivers["hordak"] = Driven("bench.peers.hordak_post", ["serve", "--many", str(many)], env)
     variants = list(drivers)
@@ -204,8 +228,10 @@ def bench_p1(db: str, cfg: argparse.Namespace) -> dict:
                     spent[variant] += drivers[variant].run(variant, shape, block)
             for variant in variants:
                 rates[shape][variant].append(block * cfg.p1_blocks / spent[variant])
-            log(f"P1 {DB_NAMES[db]} {shape} round {r + 1}: " + ", ".join(
-                f"{v} {rates[shape][v][-1]:,.0f}/s" for v in variants))
+            log(
+                f"P1 {DB_NAMES[db]} {shape} round {r + 1}: "
+                + ", ".join(f"{v} {rates[shape][v][-1]:,.0f}/s" for v in variants)
+            )
     for driver in {id(d): d for d in drivers.values()}.values():
         driver.close()
     return {
@@ -227,8 +253,14 @@ class Server:
     """Paydesk as deployed: gunicorn, DEBUG off, on the bench database. P4: one sync worker;
     P5: `threads` > 1 makes them gthread workers, as README.md's production line runs them."""
 
-    def __init__(self, db: str, workers: int = 1, threads: int = 1,
-                 env: dict[str, str] | None = None, name: str = "") -> None:
+    def __init__(
+        self,
+        db: str,
+        workers: int = 1,
+        threads: int = 1,
+        env: dict[str, str] | None = None,
+        name: str = "",
+    ) -> None:
         import psutil
 
         self.port = free_port()
@@ -237,9 +269,17 @@ class Server:
         if threads > 1:
             shape += ["--worker-class", "gthread", "--threads", str(threads)]
         self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "paydesk.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", *shape],
-            cwd=ROOT, env=env or paydesk_env(db), stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "paydesk.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                *shape,
+            ],
+            cwd=ROOT,
+            env=env or paydesk_env(db),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -288,7 +328,11 @@ class Server:
 
 
 def p4_ours(
-    db: str, small: dict, big: dict, size: int, cfg: argparse.Namespace,
+    db: str,
+    small: dict,
+    big: dict,
+    size: int,
+    cfg: argparse.Namespace,
     between: Callable[[], None],
 ) -> dict:
     """Our CSV download over HTTP; `between` runs after each round (the floor's round), so the
@@ -327,13 +371,20 @@ def p4_ours(
                 raise RuntimeError(f"P4: export answered {status} with {rows} rows, not {size}")
             rates.append(rows / seconds)
             growth = max(growth, (peak[0] - baseline) / 2**20)
-            log(f"P4 {DB_NAMES[db]} ours round {r + 1}: {rows / seconds:,.0f} rows/s, "
-                f"server RSS +{(peak[0] - baseline) / 2**20:.1f} MiB")
+            log(
+                f"P4 {DB_NAMES[db]} ours round {r + 1}: {rows / seconds:,.0f} rows/s, "
+                f"server RSS +{(peak[0] - baseline) / 2**20:.1f} MiB"
+            )
             between()
             if time.monotonic() > budget:
                 break
-        return {"present": True, "rows_per_s": median(rates), "samples": rates,
-                "growth_mb": growth, "baseline_mb": baseline / 2**20}
+        return {
+            "present": True,
+            "rows_per_s": median(rates),
+            "samples": rates,
+            "growth_mb": growth,
+            "baseline_mb": baseline / 2**20,
+        }
     finally:
         server.stop()
 
@@ -362,8 +413,10 @@ def _locust_stats(csv_prefix: Path) -> dict[str, dict[str, float]]:
     with open(f"{csv_prefix}_stats.csv", newline="") as fh:
         for row in csv.DictReader(fh):
             out[row["Name"]] = {
-                "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                "rps": number(row["Requests/s"]), "p50_ms": number(row["50%"]),
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": number(row["Requests/s"]),
+                "p50_ms": number(row["50%"]),
                 "p95_ms": number(row["95%"]),
             }
     return out
@@ -375,10 +428,13 @@ def _pg_backend_cpu(dbname: str) -> dict[int, float]:
     import psutil
     import psycopg
 
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1),
-                         autocommit=True) as conn:
-        pids = [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+    with psycopg.connect(
+        PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True
+    ) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])
+        ]
     cpu = {}
     for pid in pids:
         try:
@@ -388,8 +444,9 @@ def _pg_backend_cpu(dbname: str) -> dict[int, float]:
     return cpu
 
 
-def p5_load(server: Server, variant: str, seconds: int, cfg: argparse.Namespace,
-            data: dict, tag: str) -> dict:
+def p5_load(
+    server: Server, variant: str, seconds: int, cfg: argparse.Namespace, data: dict, tag: str
+) -> dict:
     """One Locust run (its own process) of `variant` against the running server."""
     import resource
 
@@ -401,14 +458,33 @@ def p5_load(server: Server, variant: str, seconds: int, cfg: argparse.Namespace,
         json.dump(data, fh)
     summary.unlink(missing_ok=True)
     prefix = VAR / f"p5-{tag}"
-    env = {**os.environ, "P5_DATA": str(data_file), "P5_SUMMARY": str(summary),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "P5_DATA": str(data_file),
+        "P5_SUMMARY": str(summary),
+        "PYTHONPATH": str(ROOT),
+    }
     cmd = [
-        str(Path(sys.executable).parent / "locust"), "-f", str(BENCH / "p5_locustfile.py"),
-        "--headless", "--host", f"http://127.0.0.1:{server.port}",
-        "--users", str(cfg.p5_users), "--spawn-rate", str(cfg.p5_users),
-        "--run-time", f"{seconds}s", "--stop-timeout", "60", "--reset-stats",
-        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+        str(Path(sys.executable).parent / "locust"),
+        "-f",
+        str(BENCH / "p5_locustfile.py"),
+        "--headless",
+        "--host",
+        f"http://127.0.0.1:{server.port}",
+        "--users",
+        str(cfg.p5_users),
+        "--spawn-rate",
+        str(cfg.p5_users),
+        "--run-time",
+        f"{seconds}s",
+        "--stop-timeout",
+        "60",
+        "--reset-stats",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
         *P5_CLASSES[variant],
     ]
     workers = server.workers()
@@ -416,8 +492,9 @@ def p5_load(server: Server, variant: str, seconds: int, cfg: argparse.Namespace,
     client_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     db_cpu = _pg_backend_cpu(PG_P5_DB)
     with open(VAR / f"p5-{tag}-locust.log", "w") as log_file:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                              timeout=seconds + 300)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, timeout=seconds + 300
+        )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         server_cpu = sum(sum(w.cpu_times()[:2]) for w in workers) - server_cpu
@@ -426,27 +503,35 @@ def p5_load(server: Server, variant: str, seconds: int, cfg: argparse.Namespace,
     db_cpu = sum(s - db_cpu.get(pid, 0.0) for pid, s in _pg_backend_cpu(PG_P5_DB).items())
     data_file.unlink(missing_ok=True)
     if not summary.exists():
-        raise RuntimeError(f"P5: locust wrote no summary (exit {proc.returncode}): see "
-                           f"{VAR / f'p5-{tag}-locust.log'}")
+        raise RuntimeError(
+            f"P5: locust wrote no summary (exit {proc.returncode}): see "
+            f"{VAR / f'p5-{tag}-locust.log'}"
+        )
     totals = json.loads(summary.read_text())
     summary.unlink()
     if totals["codes_exhausted"]:
-        raise RuntimeError("P5: the voucher codes ran out during a round; seed more "
-                           "(bench/run.py P5 codes per round)")
+        raise RuntimeError(
+            "P5: the voucher codes ran out during a round; seed more "
+            "(bench/run.py P5 codes per round)"
+        )
     stats = _locust_stats(prefix)
     return {
-        "stats": stats, "totals": totals,
+        "stats": stats,
+        "totals": totals,
         "client_cpu_s": (after.ru_utime + after.ru_stime)
         - (client_cpu.ru_utime + client_cpu.ru_stime),
-        "server_cpu_s": server_cpu, "db_cpu_s": db_cpu,
+        "server_cpu_s": server_cpu,
+        "db_cpu_s": db_cpu,
     }
 
 
 def _cpu_per_request(runs: list[dict]) -> dict[str, float]:
     """CPU milliseconds per request (all requests of the runs, ramp-up included), by process."""
     count = sum(sum(run["totals"]["requests"].values()) for run in runs) or 1
-    return {who: sum(run[f"{who}_cpu_s"] for run in runs) * 1000 / count
-            for who in ("client", "server", "db")}
+    return {
+        who: sum(run[f"{who}_cpu_s"] for run in runs) * 1000 / count
+        for who in ("client", "server", "db")
+    }
 
 
 def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
@@ -461,8 +546,19 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
     codes_total = codes_per_round * cfg.rounds + cfg.p5_codes_per_second * cfg.p5_warmup
     secrets_file = VAR / "p5-secrets.json"
     log(f"P5 {DB_NAMES[db]}: seeding {cfg.p5_customers} customers and {codes_total:,} vouchers")
-    seeded = worker("bench.p5", ["seed", "--customers", str(cfg.p5_customers),
-                                 "--codes", str(codes_total), "--out", str(secrets_file)], env)
+    seeded = worker(
+        "bench.p5",
+        [
+            "seed",
+            "--customers",
+            str(cfg.p5_customers),
+            "--codes",
+            str(codes_total),
+            "--out",
+            str(secrets_file),
+        ],
+        env,
+    )
     secrets = json.loads(secrets_file.read_text())
     secrets_file.unlink()
     keys, codes = secrets["keys"], secrets["codes"]
@@ -475,29 +571,38 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
     server_env = {**env, **cfg.p5_limits}
     if cfg.p5_redis:  # the production recipe's shared cache (README.md), else the database's
         server_env["REDIS_URL"] = cfg.p5_redis
-    server = Server(db, workers=cfg.p5_workers, threads=cfg.p5_threads, env=server_env,
-                    name=f"p5-{db}")
+    server = Server(
+        db, workers=cfg.p5_workers, threads=cfg.p5_threads, env=server_env, name=f"p5-{db}"
+    )
     runs: list[dict] = []
     samples: dict[str, list[dict]] = {"mix": [], "ping": []}
     try:
         for variant in ("mix", "ping"):  # warm-up: connections, imports, caches; not measured
-            data = {"keys": keys, "codes": take_codes(cfg.p5_codes_per_second * cfg.p5_warmup)
-                    if variant == "mix" else []}
+            data = {
+                "keys": keys,
+                "codes": take_codes(cfg.p5_codes_per_second * cfg.p5_warmup)
+                if variant == "mix"
+                else [],
+            }
             runs.append(p5_load(server, variant, cfg.p5_warmup, cfg, data, f"warm-{variant}"))
         for r in range(cfg.rounds):
             order = ["mix", "ping"] if r % 2 == 0 else ["ping", "mix"]
             for variant in order:
-                data = {"keys": keys,
-                        "codes": take_codes(codes_per_round) if variant == "mix" else []}
+                data = {
+                    "keys": keys,
+                    "codes": take_codes(codes_per_round) if variant == "mix" else [],
+                }
                 run = p5_load(server, variant, cfg.p5_seconds, cfg, data, f"{r + 1}-{variant}")
                 runs.append(run)
                 samples[variant].append(run)
                 agg = run["stats"]["Aggregated"]
-                log(f"P5 {DB_NAMES[db]} round {r + 1} {variant}: {agg['rps']:,.1f} req/s, "
+                log(
+                    f"P5 {DB_NAMES[db]} round {r + 1} {variant}: {agg['rps']:,.1f} req/s, "
                     f"p50 {agg['p50_ms']:.0f} ms, p95 {agg['p95_ms']:.0f} ms, "
                     f"{sum(run['totals']['failures'].values())} failed; CPU s: "
                     f"load tool {run['client_cpu_s']:.1f}, gunicorn {run['server_cpu_s']:.1f}, "
-                    f"PostgreSQL {run['db_cpu_s']:.1f}")
+                    f"PostgreSQL {run['db_cpu_s']:.1f}"
+                )
     finally:
         server.stop()
     ok, requests, failures, errors = {}, 0, 0, {}
@@ -508,13 +613,25 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
         failures += sum(run["totals"]["failures"].values())
         for what, n in run["totals"]["errors"].items():
             errors[what] = errors.get(what, 0) + n
-    log(f"P5 {DB_NAMES[db]}: checking the database against {ok.get(P5_BANK, 0):,} bank transfers "
-        f"and {ok.get(P5_VOUCHER, 0):,} vouchers")
-    checked = worker("bench.p5", [
-        "verify", "--customers", ",".join(map(str, seeded["customer_ids"])),
-        "--batches", ",".join(map(str, seeded["batch_ids"])),
-        "--bank-transfers", str(ok.get(P5_BANK, 0)), "--vouchers", str(ok.get(P5_VOUCHER, 0)),
-    ], env)
+    log(
+        f"P5 {DB_NAMES[db]}: checking the database against {ok.get(P5_BANK, 0):,} bank transfers "
+        f"and {ok.get(P5_VOUCHER, 0):,} vouchers"
+    )
+    checked = worker(
+        "bench.p5",
+        [
+            "verify",
+            "--customers",
+            ",".join(map(str, seeded["customer_ids"])),
+            "--batches",
+            ",".join(map(str, seeded["batch_ids"])),
+            "--bank-transfers",
+            str(ok.get(P5_BANK, 0)),
+            "--vouchers",
+            str(ok.get(P5_VOUCHER, 0)),
+        ],
+        env,
+    )
 
     def med(variant: str, name: str, field: str) -> float:
         return median([s["stats"].get(name, {}).get(field, 0.0) for s in samples[variant]])
@@ -522,23 +639,40 @@ def bench_p5(db: str, cfg: argparse.Namespace) -> dict:
     # The split by kind is the middle mix round's (lower middle for an even count), so that it
     # adds up to a rate that was measured.
     middle = sorted(samples["mix"], key=lambda s: s["stats"]["Aggregated"]["rps"])[
-        (len(samples["mix"]) - 1) // 2]["stats"]
+        (len(samples["mix"]) - 1) // 2
+    ]["stats"]
     return {
-        "rps": {"mix": med("mix", "Aggregated", "rps"), "ping": med("ping", "Aggregated", "rps"),
-                "bank_transfer": middle.get(P5_BANK, {}).get("rps", 0.0),
-                "voucher": middle.get(P5_VOUCHER, {}).get("rps", 0.0)},
-        "p50_ms": {"mix": med("mix", "Aggregated", "p50_ms"),
-                   "ping": med("ping", "Aggregated", "p50_ms")},
-        "p95_ms": {"mix": med("mix", "Aggregated", "p95_ms"),
-                   "ping": med("ping", "Aggregated", "p95_ms")},
+        "rps": {
+            "mix": med("mix", "Aggregated", "rps"),
+            "ping": med("ping", "Aggregated", "rps"),
+            "bank_transfer": middle.get(P5_BANK, {}).get("rps", 0.0),
+            "voucher": middle.get(P5_VOUCHER, {}).get("rps", 0.0),
+        },
+        "p50_ms": {
+            "mix": med("mix", "Aggregated", "p50_ms"),
+            "ping": med("ping", "Aggregated", "p50_ms"),
+        },
+        "p95_ms": {
+            "mix": med("mix", "Aggregated", "p95_ms"),
+            "ping": med("ping", "Aggregated", "p95_ms"),
+        },
         "samples": {v: [s["stats"]["Aggregated"]["rps"] for s in ss] for v, ss in samples.items()},
         "cpu_ms_per_request": {v: _cpu_per_request(ss) for v, ss in samples.items()},
-        "requests": requests, "failures": failures, "errors": errors, "ok": ok,
+        "requests": requests,
+        "failures": failures,
+        "errors": errors,
+        "ok": ok,
         "database": checked,
-        "shape": {"users": cfg.p5_users, "seconds": cfg.p5_seconds, "warmup": cfg.p5_warmup,
-                  "customers": cfg.p5_customers, "workers": cfg.p5_workers,
-                  "threads": cfg.p5_threads, "limits_raised": cfg.p5_limits,
-                  "cache": "redis" if cfg.p5_redis else "database"},
+        "shape": {
+            "users": cfg.p5_users,
+            "seconds": cfg.p5_seconds,
+            "warmup": cfg.p5_warmup,
+            "customers": cfg.p5_customers,
+            "workers": cfg.p5_workers,
+            "threads": cfg.p5_threads,
+            "limits_raised": cfg.p5_limits,
+            "cache": "redis" if cfg.p5_redis else "database",
+        },
     }
 
 
@@ -573,17 +707,38 @@ def bench_seeded(db: str, cfg: argparse.Namespace, out: dict) -> dict:
     small, big = customers[str(cfg.sizes[0])], customers[str(cfg.sizes[-1])]
     if "P2" in cfg.only:
         log(f"P2 {DB_NAMES[db]}: balance reads")
-        out["P2"] = worker("bench.p2", [
-            "--customers", json.dumps({s: c["customer_id"] for s, c in customers.items()}),
-            "--reads", str(cfg.p2_reads), "--rounds", str(cfg.p2_rounds),
-        ], env)
+        out["P2"] = worker(
+            "bench.p2",
+            [
+                "--customers",
+                json.dumps({s: c["customer_id"] for s, c in customers.items()}),
+                "--reads",
+                str(cfg.p2_reads),
+                "--rounds",
+                str(cfg.p2_rounds),
+            ],
+            env,
+        )
     if "P3" in cfg.only:
         log(f"P3 {DB_NAMES[db]}: Payments page")
-        out["P3"] = worker("bench.p3", [
-            "--users", json.dumps({s: c["user_id"] for s, c in customers.items()
-                                   if s in (str(cfg.sizes[0]), str(cfg.sizes[-1]))}),
-            "--requests", str(cfg.p3_requests), "--rounds", str(cfg.rounds),
-        ], env)
+        out["P3"] = worker(
+            "bench.p3",
+            [
+                "--users",
+                json.dumps(
+                    {
+                        s: c["user_id"]
+                        for s, c in customers.items()
+                        if s in (str(cfg.sizes[0]), str(cfg.sizes[-1]))
+                    }
+                ),
+                "--requests",
+                str(cfg.p3_requests),
+                "--rounds",
+                str(cfg.rounds),
+            ],
+            env,
+        )
     if "P4" in cfg.only and db in cfg.p4_dbs:
         size = cfg.sizes[-1]
         log(f"P4 {DB_NAMES[db]}: CSV download of {size:,} payments")
@@ -591,8 +746,11 @@ def bench_seeded(db: str, cfg: argparse.Namespace, out: dict) -> dict:
         floor_rates: list[float] = []
 
         def floor_round() -> None:
-            floor_rates.append(worker("bench.p4_floor", [
-                "--customer", str(big["customer_id"]), "--rounds", "1"], env)["rows_per_s"])
+            floor_rates.append(
+                worker(
+                    "bench.p4_floor", ["--customer", str(big["customer_id"]), "--rounds", "1"], env
+                )["rows_per_s"]
+            )
 
         p4["ours"] = p4_ours(db, small, big, size, cfg, floor_round)
         while len(floor_rates) < cfg.rounds:
@@ -600,7 +758,8 @@ def bench_seeded(db: str, cfg: argparse.Namespace, out: dict) -> dict:
         p4["floor"] = {"rows_per_s": median(floor_rates), "samples": floor_rates}
         if not cfg.no_peers:
             p4["import_export"] = worker(
-                "bench.peers.importexport_csv", ["--customer", str(big["customer_id"])],
+                "bench.peers.importexport_csv",
+                ["--customer", str(big["customer_id"])],
                 paydesk_env(db, settings="bench.peers.settings_importexport"),
             )
         out["P4"] = p4
@@ -629,138 +788,222 @@ def table_rows(results: dict, cfg: argparse.Namespace) -> list[list[str]]:
         name = DB_NAMES[db]
         p1 = res.get("P1")
         if p1:
-            for shape, label in (("one", "1 customer"),
-                                 ("many", f"{p1['many_customers']} customers")):
+            for shape, label in (
+                ("one", "1 customer"),
+                ("many", f"{p1['many_customers']} customers"),
+            ):
                 r = p1[shape]
                 ours, floor = r["ours"]["rate"], r["floor"]["rate"]
                 bar = 0.40 if db == "sqlite" else 0.55
-                rows.append([
-                    f"P1 {name}: post completed payments, {label}",
-                    f"{ours:,.0f} posts/s", f"floor {floor:,.0f} posts/s", pct(ours / floor),
-                    f"≥ {bar * 100:.0f} % of floor", verdict(ours / floor >= bar),
-                ])
+                rows.append(
+                    [
+                        f"P1 {name}: post completed payments, {label}",
+                        f"{ours:,.0f} posts/s",
+                        f"floor {floor:,.0f} posts/s",
+                        pct(ours / floor),
+                        f"≥ {bar * 100:.0f} % of floor",
+                        verdict(ours / floor >= bar),
+                    ]
+                )
                 if "hordak" in r:
                     peer = r["hordak"]["rate"]
-                    rows.append([
-                        f"P1 {name}: post completed payments, {label}",
-                        f"{ours:,.0f} posts/s", f"django-hordak {peer:,.0f} posts/s",
-                        f"{ours / peer:.3f}×", "≥ 1.5× django-hordak", verdict(ours / peer >= 1.5),
-                    ])
+                    rows.append(
+                        [
+                            f"P1 {name}: post completed payments, {label}",
+                            f"{ours:,.0f} posts/s",
+                            f"django-hordak {peer:,.0f} posts/s",
+                            f"{ours / peer:.3f}×",
+                            "≥ 1.5× django-hordak",
+                            verdict(ours / peer >= 1.5),
+                        ]
+                    )
                     # Context: no Python code can beat the floor, so when the disk's commit
                     # latency dominates, floor / hordak caps what ours / hordak can reach.
-                    rows.append([
-                        f"P1 {name}: (context) the floor itself vs django-hordak, {label}",
-                        f"floor {floor:,.0f} posts/s", f"django-hordak {peer:,.0f} posts/s",
-                        f"{floor / peer:.2f}×", "—", "info",
-                    ])
+                    rows.append(
+                        [
+                            f"P1 {name}: (context) the floor itself vs django-hordak, {label}",
+                            f"floor {floor:,.0f} posts/s",
+                            f"django-hordak {peer:,.0f} posts/s",
+                            f"{floor / peer:.2f}×",
+                            "—",
+                            "info",
+                        ]
+                    )
         p2 = res.get("P2")
         if p2:
             us = p2["us_per_read"]
             a, b = us[str(cfg.sizes[0])], us[str(cfg.sizes[-1])]
-            rows.append([
-                f"P2 {name}: read the stored balance, {hi} vs {lo} payments",
-                f"{b:.0f} µs ({hi})", f"{a:.0f} µs ({lo})", f"{b / a:.3f}", "≤ 1.2",
-                verdict(b / a <= 1.2),
-            ])
+            rows.append(
+                [
+                    f"P2 {name}: read the stored balance, {hi} vs {lo} payments",
+                    f"{b:.0f} µs ({hi})",
+                    f"{a:.0f} µs ({lo})",
+                    f"{b / a:.3f}",
+                    "≤ 1.2",
+                    verdict(b / a <= 1.2),
+                ]
+            )
             if len(cfg.sizes) > 2:
                 m = us[str(cfg.sizes[1])]
-                rows.append([
-                    f"P2 {name}: read the stored balance, {si(cfg.sizes[1])} vs {lo} payments",
-                    f"{m:.0f} µs ({si(cfg.sizes[1])})", f"{a:.0f} µs ({lo})", f"{m / a:.3f}",
-                    "≤ 1.2", verdict(m / a <= 1.2),
-                ])
+                rows.append(
+                    [
+                        f"P2 {name}: read the stored balance, {si(cfg.sizes[1])} vs {lo} payments",
+                        f"{m:.0f} µs ({si(cfg.sizes[1])})",
+                        f"{a:.0f} µs ({lo})",
+                        f"{m / a:.3f}",
+                        "≤ 1.2",
+                        verdict(m / a <= 1.2),
+                    ]
+                )
         p3 = res.get("P3")
         if p3:
             if not p3["present"]:
-                for what, bar in ((f"deep page vs first page ({hi})", "≤ 1.5×"),
-                                  (f"first page, {hi} vs {lo} payments", "≤ 1.5×")):
-                    rows.append([f"P3 {name}: Payments page, {what}", "not present", "—", "—",
-                                 bar, "skipped"])
+                for what, bar in (
+                    (f"deep page vs first page ({hi})", "≤ 1.5×"),
+                    (f"first page, {hi} vs {lo} payments", "≤ 1.5×"),
+                ):
+                    rows.append(
+                        [
+                            f"P3 {name}: Payments page, {what}",
+                            "not present",
+                            "—",
+                            "—",
+                            bar,
+                            "skipped",
+                        ]
+                    )
             else:
                 ms = p3["ms"]
                 if "deep_big" in ms:
-                    rows.append([
-                        f"P3 {name}: Payments page, deep page vs first page ({hi})",
-                        f"{ms['deep_big']:.1f} ms (Last)", f"{ms['first_big']:.1f} ms (first)",
-                        f"{ms['deep_big'] / ms['first_big']:.3f}×", "≤ 1.5×",
-                        verdict(ms["deep_big"] / ms["first_big"] <= 1.5),
-                    ])
+                    rows.append(
+                        [
+                            f"P3 {name}: Payments page, deep page vs first page ({hi})",
+                            f"{ms['deep_big']:.1f} ms (Last)",
+                            f"{ms['first_big']:.1f} ms (first)",
+                            f"{ms['deep_big'] / ms['first_big']:.3f}×",
+                            "≤ 1.5×",
+                            verdict(ms["deep_big"] / ms["first_big"] <= 1.5),
+                        ]
+                    )
                 else:
-                    rows.append([f"P3 {name}: Payments page, deep page vs first page ({hi})",
-                                 "no Last link", f"{ms['first_big']:.1f} ms (first)", "—",
-                                 "≤ 1.5×", "**no**"])
-                rows.append([
-                    f"P3 {name}: Payments page, first page, {hi} vs {lo} payments",
-                    f"{ms['first_big']:.1f} ms ({hi})", f"{ms['first_small']:.1f} ms ({lo})",
-                    f"{ms['first_big'] / ms['first_small']:.3f}×", "≤ 1.5×",
-                    verdict(ms["first_big"] / ms["first_small"] <= 1.5),
-                ])
+                    rows.append(
+                        [
+                            f"P3 {name}: Payments page, deep page vs first page ({hi})",
+                            "no Last link",
+                            f"{ms['first_big']:.1f} ms (first)",
+                            "—",
+                            "≤ 1.5×",
+                            "**no**",
+                        ]
+                    )
+                rows.append(
+                    [
+                        f"P3 {name}: Payments page, first page, {hi} vs {lo} payments",
+                        f"{ms['first_big']:.1f} ms ({hi})",
+                        f"{ms['first_small']:.1f} ms ({lo})",
+                        f"{ms['first_big'] / ms['first_small']:.3f}×",
+                        "≤ 1.5×",
+                        verdict(ms["first_big"] / ms["first_small"] <= 1.5),
+                    ]
+                )
         p4 = res.get("P4")
         if p4:
             ours, floor, peer = p4["ours"], p4["floor"], p4.get("import_export")
             what = f"P4 {name}: CSV download, {si(p4['rows'])} rows"
             present = ours["present"]
             o = ours.get("rows_per_s", 0)
-            rows.append([
-                f"{what}, rows/s", f"{o:,.0f} rows/s" if present else "not present",
-                f"floor {floor['rows_per_s']:,.0f} rows/s",
-                pct(o / floor["rows_per_s"]) if present else "—", "≥ 50 % of floor",
-                verdict(o / floor["rows_per_s"] >= 0.5) if present else "skipped",
-            ])
+            rows.append(
+                [
+                    f"{what}, rows/s",
+                    f"{o:,.0f} rows/s" if present else "not present",
+                    f"floor {floor['rows_per_s']:,.0f} rows/s",
+                    pct(o / floor["rows_per_s"]) if present else "—",
+                    "≥ 50 % of floor",
+                    verdict(o / floor["rows_per_s"] >= 0.5) if present else "skipped",
+                ]
+            )
             if peer:
-                rows.append([
-                    f"{what}, rows/s", f"{o:,.0f} rows/s" if present else "not present",
-                    f"django-import-export {peer['rows_per_s']:,.0f} rows/s "
-                    f"(peak RSS {peer['peak_rss_mb']:,.0f} MiB, +{peer['growth_mb']:,.0f})",
-                    f"{o / peer['rows_per_s']:.1f}×" if present else "—",
-                    "≥ 10× django-import-export",
-                    verdict(o / peer["rows_per_s"] >= 10) if present else "skipped",
-                ])
-            rows.append([
-                f"{what}, server memory growth",
-                f"+{ours['growth_mb']:.1f} MiB" if present else "not present",
-                f"server RSS before {ours['baseline_mb']:.0f} MiB" if present else "—", "—",
-                "< 50 MB", verdict(ours["growth_mb"] * 1.048576 < 50) if present else "skipped",
-            ])
+                rows.append(
+                    [
+                        f"{what}, rows/s",
+                        f"{o:,.0f} rows/s" if present else "not present",
+                        f"django-import-export {peer['rows_per_s']:,.0f} rows/s "
+                        f"(peak RSS {peer['peak_rss_mb']:,.0f} MiB, +{peer['growth_mb']:,.0f})",
+                        f"{o / peer['rows_per_s']:.1f}×" if present else "—",
+                        "≥ 10× django-import-export",
+                        verdict(o / peer["rows_per_s"] >= 10) if present else "skipped",
+                    ]
+                )
+            rows.append(
+                [
+                    f"{what}, server memory growth",
+                    f"+{ours['growth_mb']:.1f} MiB" if present else "not present",
+                    f"server RSS before {ours['baseline_mb']:.0f} MiB" if present else "—",
+                    "—",
+                    "< 50 MB",
+                    verdict(ours["growth_mb"] * 1.048576 < 50) if present else "skipped",
+                ]
+            )
         p5 = res.get("P5")
         if p5:
             rps, shape = p5["rps"], p5["shape"]
-            what = (f"P5 {name}: top-ups under load, {shape['users']} concurrent clients, "
-                    f"{shape.get('cache', 'database')} cache")
-            rows.append([
-                f"{what}, requests/s",
-                f"{rps['mix']:,.1f} req/s (middle round: bank transfer "
-                f"{rps['bank_transfer']:,.1f} + voucher {rps['voucher']:,.1f})",
-                f"GET /api/v1/ping {rps['ping']:,.1f} req/s", pct(rps["mix"] / rps["ping"]),
-                "≥ 30 % of the trivial endpoint", verdict(rps["mix"] / rps["ping"] >= 0.30),
-            ])
+            what = (
+                f"P5 {name}: top-ups under load, {shape['users']} concurrent clients, "
+                f"{shape.get('cache', 'database')} cache"
+            )
+            rows.append(
+                [
+                    f"{what}, requests/s",
+                    f"{rps['mix']:,.1f} req/s (middle round: bank transfer "
+                    f"{rps['bank_transfer']:,.1f} + voucher {rps['voucher']:,.1f})",
+                    f"GET /api/v1/ping {rps['ping']:,.1f} req/s",
+                    pct(rps["mix"] / rps["ping"]),
+                    "≥ 30 % of the trivial endpoint",
+                    verdict(rps["mix"] / rps["ping"] >= 0.30),
+                ]
+            )
             checked = p5["database"]
             payments = sum(checked["payments"].values())
             paid = sum(p5["ok"].get(n, 0) for n in (P5_BANK, P5_VOUCHER))
-            rows.append([
-                f"{what}, errors",
-                f"{p5['failures']:,} failed of {p5['requests']:,} requests" + "".join(
-                    f"; {what} ×{n:,}" for what, n in sorted(
-                        p5["errors"].items(), key=lambda item: -item[1])[:3]),
-                f"database: {payments:,} payments for {paid:,} successful requests, "
-                f"{checked['drifts']} drifts"
-                + ("" if checked["ok"] else f" — {'; '.join(checked['problems'][:3])}"),
-                "—", "0 errors", verdict(p5["failures"] == 0 and checked["ok"]),
-            ])
-            rows.append([
-                f"{what}, latency p50 / p95 (context)",
-                f"{p5['p50_ms']['mix']:.0f} / {p5['p95_ms']['mix']:.0f} ms",
-                f"ping {p5['p50_ms']['ping']:.0f} / {p5['p95_ms']['ping']:.0f} ms", "—", "—",
-                "info",
-            ])
+            rows.append(
+                [
+                    f"{what}, errors",
+                    f"{p5['failures']:,} failed of {p5['requests']:,} requests"
+                    + "".join(
+                        f"; {what} ×{n:,}"
+                        for what, n in sorted(p5["errors"].items(), key=lambda item: -item[1])[:3]
+                    ),
+                    f"database: {payments:,} payments for {paid:,} successful requests, "
+                    f"{checked['drifts']} drifts"
+                    + ("" if checked["ok"] else f" — {'; '.join(checked['problems'][:3])}"),
+                    "—",
+                    "0 errors",
+                    verdict(p5["failures"] == 0 and checked["ok"]),
+                ]
+            )
+            rows.append(
+                [
+                    f"{what}, latency p50 / p95 (context)",
+                    f"{p5['p50_ms']['mix']:.0f} / {p5['p95_ms']['mix']:.0f} ms",
+                    f"ping {p5['p50_ms']['ping']:.0f} / {p5['p95_ms']['ping']:.0f} ms",
+                    "—",
+                    "—",
+                    "info",
+                ]
+            )
             cpu = p5["cpu_ms_per_request"]
-            rows.append([
-                f"{what}, CPU per request (context)",
-                f"gunicorn {cpu['mix']['server']:.1f} ms + PostgreSQL {cpu['mix']['db']:.1f} ms",
-                f"ping: gunicorn {cpu['ping']['server']:.2f} ms + PostgreSQL "
-                f"{cpu['ping']['db']:.2f} ms",
-                "—", "—", "info",
-            ])
+            rows.append(
+                [
+                    f"{what}, CPU per request (context)",
+                    f"gunicorn {cpu['mix']['server']:.1f} ms + PostgreSQL "
+                    f"{cpu['mix']['db']:.1f} ms",
+                    f"ping: gunicorn {cpu['ping']['server']:.2f} ms + PostgreSQL "
+                    f"{cpu['ping']['db']:.2f} ms",
+                    "—",
+                    "—",
+                    "info",
+                ]
+            )
     return rows
 
 
@@ -788,9 +1031,12 @@ def machine_info(dbs: list[str]) -> list[tuple[str, str]]:
     info = [
         ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("host", platform.node()),
-        ("machine", f"{cpu}; {os.cpu_count()} cores; "
-                    f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM; "
-                    f"load average at start {os.getloadavg()[0]:.2f}"),
+        (
+            "machine",
+            f"{cpu}; {os.cpu_count()} cores; "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM; "
+            f"load average at start {os.getloadavg()[0]:.2f}",
+        ),
         ("system", platform.platform()),
         ("Python", platform.python_version()),
         ("Django", version("Django")),
@@ -810,10 +1056,15 @@ def machine_info(dbs: list[str]) -> list[tuple[str, str]]:
             fs = conn.execute("SHOW fsync").fetchone()[0]
         info.append(("PostgreSQL", f"{v} (synchronous_commit={sc}, fsync={fs}), 127.0.0.1"))
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                capture_output=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "bench"], cwd=ROOT,
-                               text=True, capture_output=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src", "bench"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+        ).stdout.strip()
         info.append(("Paydesk commit", commit + (" (with uncommitted changes)" if dirty else "")))
     except OSError:
         pass
@@ -839,19 +1090,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small N: 100 k instead of 1 M")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--only", default="P1,P2,P3,P4,P5", help="comma-separated, e.g. P1,P4")
-    parser.add_argument("--p4-db", default="sqlite", choices=["sqlite", "postgres", "both"],
-                        help="where to run P4 (default SQLite, as quality.md's reference figures; "
-                             "django-import-export alone takes minutes per 1 M rows here)")
+    parser.add_argument(
+        "--p4-db",
+        default="sqlite",
+        choices=["sqlite", "postgres", "both"],
+        help="where to run P4 (default SQLite, as quality.md's reference figures; "
+        "django-import-export alone takes minutes per 1 M rows here)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true", help="skip django-hordak/import-export")
     parser.add_argument("--profile", help="P1: write a pyinstrument profile of our service here")
-    parser.add_argument("--p5-users", type=int, help="P5: concurrent clients (default 32, "
-                        "--quick 16)")
-    parser.add_argument("--p5-app-limits", action="store_true",
-                        help="P5: keep the app's own PAYDESK_API_RATE and voucher failure limit")
-    parser.add_argument("--p5-redis", default=os.environ.get("PAYDESK_BENCH_REDIS_URL", ""),
-                        help="P5: the app servers' REDIS_URL (the production recipe's shared "
-                        "cache; default $PAYDESK_BENCH_REDIS_URL); none: the database cache")
+    parser.add_argument(
+        "--p5-users", type=int, help="P5: concurrent clients (default 32, --quick 16)"
+    )
+    parser.add_argument(
+        "--p5-app-limits",
+        action="store_true",
+        help="P5: keep the app's own PAYDESK_API_RATE and voucher failure limit",
+    )
+    parser.add_argument(
+        "--p5-redis",
+        default=os.environ.get("PAYDESK_BENCH_REDIS_URL", ""),
+        help="P5: the app servers' REDIS_URL (the production recipe's shared "
+        "cache; default $PAYDESK_BENCH_REDIS_URL); none: the database cache",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-save", action="store_true", help="print only, write no results file")
     cfg = parser.parse_args()
@@ -875,8 +1137,11 @@ def parse_args() -> argparse.Namespace:
     cfg.p5_warmup = 3 if cfg.quick else 5
     cfg.p5_codes_per_second = 300  # voucher codes seeded per second of a mix run: ample
     cfg.p5_workers, cfg.p5_threads = 4, 4
-    cfg.p5_limits = {} if cfg.p5_app_limits else {
-        "PAYDESK_API_RATE": "1000000/m", "PAYDESK_VOUCHER_FAILURE_LIMIT": "1000000"}
+    cfg.p5_limits = (
+        {}
+        if cfg.p5_app_limits
+        else {"PAYDESK_API_RATE": "1000000/m", "PAYDESK_VOUCHER_FAILURE_LIMIT": "1000000"}
+    )
     return cfg
 
 
@@ -898,30 +1163,50 @@ def main() -> int:
         if not cfg.keep:
             drop_databases(dbs, cfg.only)
     minutes = (time.monotonic() - T0) / 60
-    info.append(("load average at the end", f"{os.getloadavg()[0]:.2f} (1 min), "
-                 f"{os.getloadavg()[2]:.2f} (15 min) — other work shares these 2 cores and disk"))
+    info.append(
+        (
+            "load average at the end",
+            f"{os.getloadavg()[0]:.2f} (1 min), "
+            f"{os.getloadavg()[2]:.2f} (15 min) — other work shares these 2 cores and disk",
+        )
+    )
     rows = table_rows(results, cfg)
     table = markdown_table(rows)
     mode = "--quick" if cfg.quick else "full"
     if {"P1", "P2", "P3", "P4"} & set(cfg.only):
-        mode = ("--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars "
-                "speak of 1 M; P1 600 posts per variant and shape)" if cfg.quick else
-                "full (customers with 1 k / 100 k / 1 M payments; "
-                "P1 2,400 posts per variant and shape)")
+        mode = (
+            "--quick (small N: customers with 1 k / 10 k / 100 k payments, where the bars "
+            "speak of 1 M; P1 600 posts per variant and shape)"
+            if cfg.quick
+            else "full (customers with 1 k / 100 k / 1 M payments; "
+            "P1 2,400 posts per variant and shape)"
+        )
     if "P5" in cfg.only:
-        mode += (f"; P5 {cfg.p5_users} concurrent clients, {cfg.p5_seconds} s per round after a "
-                 f"{cfg.p5_warmup} s warm-up, gunicorn {cfg.p5_workers} gthread workers × "
-                 f"{cfg.p5_threads} threads")
+        mode += (
+            f"; P5 {cfg.p5_users} concurrent clients, {cfg.p5_seconds} s per round after a "
+            f"{cfg.p5_warmup} s warm-up, gunicorn {cfg.p5_workers} gthread workers × "
+            f"{cfg.p5_threads} threads"
+        )
     lines = [
-        "# Paydesk bench (quality.md P1–P5)", "",
+        "# Paydesk bench (quality.md P1–P5)",
+        "",
         f"Command: `{' '.join(['python3 bench/run.py', *sys.argv[1:]])}` — {mode}; "
-        f"medians of {cfg.rounds} rounds, variants interleaved; took {minutes:.1f} min.", "",
-        *[f"- {k}: {v}" for k, v in info], "",
-        table, "",
+        f"medians of {cfg.rounds} rounds, variants interleaved; took {minutes:.1f} min.",
+        "",
+        *[f"- {k}: {v}" for k, v in info],
+        "",
+        table,
+        "",
         "Ratios are measured in the same run, side by side; see bench/README.md for what each "
-        "row measures.", "",
-        "<details><summary>raw numbers (JSON)</summary>", "", "```json",
-        json.dumps(results, indent=1, default=str), "```", "</details>", "",
+        "row measures.",
+        "",
+        "<details><summary>raw numbers (JSON)</summary>",
+        "",
+        "```json",
+        json.dumps(results, indent=1, default=str),
+        "```",
+        "</details>",
+        "",
     ]
     text = "\n".join(lines)
     print("\n" + table + "\n")

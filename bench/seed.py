@@ -129,8 +129,10 @@ def seed(sizes: list[int]) -> dict:
         )
         if last != customer.balance:
             raise SystemExit(f"seed: balance {customer.balance} != last balance_after {last}")
-        say(f"  seeded {size:>9,} payments for customer {customer.pk} in {seconds:.1f} s "
-            f"(balance {customer.balance})")
+        say(
+            f"  seeded {size:>9,} payments for customer {customer.pk} in {seconds:.1f} s "
+            f"(balance {customer.balance})"
+        )
         out[str(size)] = {
             "customer_id": customer.pk,
             "user_id": user.pk,

@@ -114,8 +114,11 @@ def customer_shots(page: Page, base: str, out: Path) -> None:
     page.locator("#razorpay_late_authorisation").uncheck()
     page.get_by_role("button", name="Save switches").click()
     page.wait_for_load_state()
-    page.screenshot(path=out / "sandbox-switches.png", full_page=True, clip={"x": 0, "y": 0,
-                    "width": SIZE["width"], "height": 1400})
+    page.screenshot(
+        path=out / "sandbox-switches.png",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": SIZE["width"], "height": 1400},
+    )
     page.goto(status_url)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "payment-status-late-payment.png")

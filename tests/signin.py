@@ -68,8 +68,10 @@ def fresh_code(user: Any) -> str:
     """A code that has never been used: from a new authenticator app of the user's (another
     secret), so a test that signs the same user in several times never waits for the next step."""
     device = TOTPDevice.objects.create(
-        user=user, name=f"Test authenticator {secrets.token_hex(4)}",
-        key=secrets.token_hex(20), confirmed=True,
+        user=user,
+        name=f"Test authenticator {secrets.token_hex(4)}",
+        key=secrets.token_hex(20),
+        confirmed=True,
     )
     return totp_code(device.key)
 

@@ -19,8 +19,16 @@ pytestmark = pytest.mark.sqlite_pass_only  # the code, not the database
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "paydesk"
-WRITES = {"update", "create", "delete", "bulk_create", "bulk_update", "get_or_create",
-          "update_or_create", "raw"}
+WRITES = {
+    "update",
+    "create",
+    "delete",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+    "raw",
+}
 
 
 def test_the_import_contracts_hold(monkeypatch):
@@ -100,7 +108,8 @@ def payment_writes(path: Path) -> list[str]:
 
 def test_only_the_ledger_writes_payment_rows():
     outside = [
-        path for path in SRC.rglob("*.py")
+        path
+        for path in SRC.rglob("*.py")
         if "ledger" not in path.relative_to(SRC).parts[:1] and "migrations" not in path.parts
     ]
     writes = [write for path in outside for write in payment_writes(path)]

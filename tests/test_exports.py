@@ -69,19 +69,21 @@ def test_numeric_columns_are_never_altered_and_text_round_trips():
         CsvColumn("Total", ("total",), str, raw=True),
         CsvColumn("Description", ("description",)),
     ]
-    chunks = [[(Decimal("-10.00"), "=cmd|' /C calc'!A0"), (Decimal("5"), "a,\"quoted\"\nline\x00")]]
+    chunks = [[(Decimal("-10.00"), "=cmd|' /C calc'!A0"), (Decimal("5"), 'a,"quoted"\nline\x00')]]
     text = "".join(csv_rows(chunks, columns))
     assert text.startswith("\ufeffTotal,Description\r\n")
     table = list(csv.reader(io.StringIO(text[1:], newline="")))
     assert table == [
         ["Total", "Description"],
         ["-10.00", "'=cmd|' /C calc'!A0"],
-        ["5", "a,\"quoted\"\nline\x00"],
+        ["5", 'a,"quoted"\nline\x00'],
     ]
 
 
-@given(units=st.integers(min_value=-(10**15), max_value=10**15),
-       currency=st.sampled_from(["USD", "JPY", "KWD", "CLF", "EUR"]))
+@given(
+    units=st.integers(min_value=-(10**15), max_value=10**15),
+    currency=st.sampled_from(["USD", "JPY", "KWD", "CLF", "EUR"]),
+)
 def test_plain_units_matches_plain_amount(units, currency):
     assert plain_units(units, {"JPY": 0, "KWD": 3, "CLF": 4}.get(currency, 2)) == plain_amount(
         from_storage_units(units), currency
@@ -90,12 +92,19 @@ def test_plain_units_matches_plain_amount(units, currency):
 
 @pytest.fixture
 def ledger(customer):
-    payment_create(customer=customer, total="50", description="PayPal 8787 #demo", method="paypal",
-                   at=at(0))
+    payment_create(
+        customer=customer, total="50", description="PayPal 8787 #demo", method="paypal", at=at(0)
+    )
     payment_create(customer=customer, total="-10", description="DID rental", at=at(60))
     payment_create(customer=customer, total="0.0125", description="Sub-cent credit", at=at(90))
-    payment_create(customer=customer, total="20", description="Zahlung für Müller — 東京 ✓",
-                   method="bank_transfer", status="pending", at=at(120))
+    payment_create(
+        customer=customer,
+        total="20",
+        description="Zahlung für Müller — 東京 ✓",
+        method="bank_transfer",
+        status="pending",
+        at=at(120),
+    )
     for n, text in enumerate(["=SUM(A1:A2)", "+44 20 7946 0000", "-5 adjustment", "@cmd"]):
         payment_create(customer=customer, total="1", description=text, at=at(200 + n))
     return customer
@@ -137,20 +146,37 @@ def test_formula_descriptions_are_neutralised_and_negative_totals_stay_numbers(
 def test_descriptions_starting_with_tab_or_carriage_return_are_neutralised(portal_client, customer):
     now = timezone.now()
     Payment.objects.bulk_create(
-        Payment(reference=f"RAW{n}", customer=customer, total=Decimal("1"), status="pending",
-                method="manual", description=text, created_at=now, occurred_at=now)
+        Payment(
+            reference=f"RAW{n}",
+            customer=customer,
+            total=Decimal("1"),
+            status="pending",
+            method="manual",
+            description=text,
+            created_at=now,
+            occurred_at=now,
+        )
         for n, text in enumerate(["\tTabbed", "\rReturned", "\ufeff=HYPERLINK(1)"])
     )
     _raw, table, _response = download(portal_client)
     assert sorted(row[6] for row in table[1:]) == [
-        "'\tTabbed", "'\rReturned", "'\ufeff=HYPERLINK(1)"
+        "'\tTabbed",
+        "'\rReturned",
+        "'\ufeff=HYPERLINK(1)",
     ]
 
 
 def test_only_the_rows_the_filters_show_in_their_order(portal_client, ledger):
     _raw, table, _response = download(portal_client, status="completed", sort="total")
-    assert [row[2] for row in table[1:]] == ["-10.00", "0.0125", "1.00", "1.00", "1.00", "1.00",
-                                             "50.00"]
+    assert [row[2] for row in table[1:]] == [
+        "-10.00",
+        "0.0125",
+        "1.00",
+        "1.00",
+        "1.00",
+        "1.00",
+        "50.00",
+    ]
     _raw, table, _response = download(portal_client, q="rental", after="ignored")
     assert [row[6] for row in table[1:]] == ["DID rental"]
     _raw, table, _response = download(portal_client, date_from="2026-03-02")
@@ -252,7 +278,8 @@ def test_back_office_export_of_every_customer_has_a_customer_column(customer):
         queryset=Payment.objects.all(),
         sort=PAYMENT_SORTS["date"],
         time_zone=timezone.get_current_timezone(),
-        filename="payments-all.csv", with_customer=True,
+        filename="payments-all.csv",
+        with_customer=True,
     )
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     table = list(csv.reader(io.StringIO(text, newline="")))

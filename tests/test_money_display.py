@@ -66,7 +66,9 @@ def test_a_payment_reads_at_the_display_precision():
     from paydesk.ledger.models import Payment
 
     payment = Payment(
-        reference="6NR76-PEWSX-V", total=Decimal("75.0000"), status="pending",
+        reference="6NR76-PEWSX-V",
+        total=Decimal("75.0000"),
+        status="pending",
         customer=Customer(currency="USD"),
     )
     assert str(payment) == "6NR76-PEWSX-V $75.00 USD pending"

@@ -1,6 +1,7 @@
 """style.md's "ruff and mypy clean" as a test, so that `make test` (and `make lint`) enforce it:
 mypy with django-stubs' plugin over src/paydesk ([tool.mypy] in pyproject.toml), and ruff over
-src, tests, bench and scripts. Each check is also shown to catch what it is for.
+src, tests, bench and scripts — its linter, and its formatter (`ruff format`: "a formatter so
+that nobody argues about layout"). Each check is also shown to catch what it is for.
 
 mypy keeps its incremental cache in .mypy_cache: a first run takes ~25 s of CPU, later ones a
 few seconds. After editing a settings module, delete .mypy_cache if mypy reports a setting that
@@ -43,9 +44,11 @@ def test_mypy_refuses_a_float_for_money(monkeypatch, tmp_path):
     assert '"Money" has incompatible type "float"' in report, report
 
 
-def _ruff(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _ruff(
+    *args: str, stdin: str | None = None, command: str = "check"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", *args],
+        [sys.executable, "-m", "ruff", command, "--no-cache", *args],
         cwd=ROOT,
         input=stdin,
         capture_output=True,
@@ -63,3 +66,21 @@ def test_ruff_refuses_an_unused_import():
     result = _ruff("--stdin-filename", "src/paydesk/example.py", "-", stdin="import os\n")
     assert result.returncode == 1
     assert "F401" in result.stdout, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_every_file_as_it_is():
+    result = _ruff("--check", *RUFF_PATHS, command="format")
+    assert result.returncode == 0, "run `ruff format src tests bench scripts`:\n" + result.stdout
+
+
+def test_ruff_format_refuses_a_file_laid_out_by_hand():
+    laid_out = "def f(a,b):\n    return {'a':a,\n            'b':b}\n"
+    result = _ruff(
+        "--check",
+        "--stdin-filename",
+        "src/paydesk/example.py",
+        "-",
+        stdin=laid_out,
+        command="format",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr

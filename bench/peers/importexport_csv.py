@@ -45,7 +45,12 @@ def build_resource(customer):  # noqa: ANN001, ANN201
         class Meta:
             model = Payment
             fields = (
-                "date_time", "reference", "total", "currency_code", "status", "method",
+                "date_time",
+                "reference",
+                "total",
+                "currency_code",
+                "status",
+                "method",
                 "description",
             )
             export_order = fields
@@ -95,15 +100,19 @@ def main() -> None:
     seconds = time.perf_counter() - start
     rows = len(dataset)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-    say(f"  P4 import-export: {rows:,} rows, {len(data) / 1e6:.1f} MB in {seconds:.2f} s, "
-        f"peak RSS {peak / 2**20:.0f} MiB")
-    emit({
-        "rows": rows,
-        "bytes": len(data),
-        "rows_per_s": rows / seconds,
-        "peak_rss_mb": peak / 2**20,
-        "growth_mb": (peak - before) / 2**20,
-    })
+    say(
+        f"  P4 import-export: {rows:,} rows, {len(data) / 1e6:.1f} MB in {seconds:.2f} s, "
+        f"peak RSS {peak / 2**20:.0f} MiB"
+    )
+    emit(
+        {
+            "rows": rows,
+            "bytes": len(data),
+            "rows_per_s": rows / seconds,
+            "peak_rss_mb": peak / 2**20,
+            "growth_mb": (peak - before) / 2**20,
+        }
+    )
 
 
 if __name__ == "__main__":

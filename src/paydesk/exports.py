@@ -223,9 +223,7 @@ def payment_link_columns() -> list[CsvColumn]:
     relations = {code: csv_safe_text(label) for code, label in PaymentRelation.choices if code}
     return [
         CsvColumn(str(_("Relation")), ("relation",), lambda v: relations.get(v, ""), raw=True),
-        CsvColumn(
-            str(_("Original reference")), ("original__reference",), lambda v: v or ""
-        ),
+        CsvColumn(str(_("Original reference")), ("original__reference",), lambda v: v or ""),
     ]
 
 

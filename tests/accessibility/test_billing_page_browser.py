@@ -18,9 +18,15 @@ SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 def test_the_billing_page_has_no_serious_violation(live_server, page, size):
     user = PortalUserFactory(can_manage_billing=True)
     billing_profile_update(
-        customer=user.customer, actor=user, legal_name="Acme Telecom GmbH", country="DE",
-        tax_id="DE136695976", address_line1="Hauptstraße 1", city="Berlin",
-        postal_code="10115", contacts=["billing@acme.example"],
+        customer=user.customer,
+        actor=user,
+        legal_name="Acme Telecom GmbH",
+        country="DE",
+        tax_id="DE136695976",
+        address_line1="Hauptstraße 1",
+        city="Berlin",
+        postal_code="10115",
+        contacts=["billing@acme.example"],
     )
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})

@@ -40,8 +40,12 @@ def _client(user) -> Client:
 def test_a_manager_saves_the_profile_and_it_is_audited(manager):
     customer = manager.customer
     billing_profile_update(
-        customer=customer, actor=manager, legal_name="Acme Ltd", country="gb",
-        tax_id="980 7806 84", contacts=["Billing@Acme.example", "noc@acme.example"],
+        customer=customer,
+        actor=manager,
+        legal_name="Acme Ltd",
+        country="gb",
+        tax_id="980 7806 84",
+        contacts=["Billing@Acme.example", "noc@acme.example"],
     )
     shown = billing_profile_get(customer=customer)
     assert (shown.profile.legal_name, shown.profile.country) == ("Acme Ltd", "GB")
@@ -109,9 +113,15 @@ def test_the_billing_page_saves_and_shows_the_profile(manager):
 
 @pytest.mark.parametrize(
     ("country", "tax_id"),
-    [("DE", "DE136695978"), ("FR", "FR41303265045"), ("GB", "GB980780685"),
-     ("IT", "IT00743110158"), ("NL", "NL004495446B01"), ("ES", "ESA58818502"),
-     ("IN", "27AAPFU0939F1ZW")],
+    [
+        ("DE", "DE136695978"),
+        ("FR", "FR41303265045"),
+        ("GB", "GB980780685"),
+        ("IT", "IT00743110158"),
+        ("NL", "NL004495446B01"),
+        ("ES", "ESA58818502"),
+        ("IN", "27AAPFU0939F1ZW"),
+    ],
 )
 def test_an_invalid_tax_id_is_a_field_error_on_the_page(manager, country, tax_id):
     response = _client(manager).post("/billing/", {**FORM, "country": country, "tax_id": tax_id})

@@ -66,9 +66,15 @@ def test_put_then_get_the_profile(client, manager):
 
 @pytest.mark.parametrize(
     ("country", "tax_id"),
-    [("DE", "DE136695978"), ("FR", "FR41303265045"), ("GB", "GB980780685"),
-     ("IT", "IT00743110158"), ("NL", "NL004495446B01"), ("ES", "ESA58818502"),
-     ("IN", "27AAPFU0939F1ZW")],
+    [
+        ("DE", "DE136695978"),
+        ("FR", "FR41303265045"),
+        ("GB", "GB980780685"),
+        ("IT", "IT00743110158"),
+        ("NL", "NL004495446B01"),
+        ("ES", "ESA58818502"),
+        ("IN", "27AAPFU0939F1ZW"),
+    ],
 )
 def test_an_invalid_tax_id_is_a_422_with_its_code(client, manager, country, tax_id):
     response = _put(client, key_for(manager), {"country": country, "tax_id": tax_id})

@@ -13,9 +13,7 @@ from tests.backoffice.browser import DESK, open_page, staff_page
 
 # Plain transactional tests: the payment method row the method page needs is made here (a
 # serialized rollback clashed with content types an earlier test's flush had recreated).
-pytestmark = [
-    pytest.mark.browser, pytest.mark.django_db(transaction=True)
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def finance_pages() -> list[tuple[str, str]]:

@@ -68,8 +68,12 @@ def test_the_same_currency_says_no_conversion(customer, finance_user):
 
 def test_a_converted_receipt_shows_a_short_rate_and_keeps_the_exact_one(customer, finance_user):
     rate_set(
-        base="EUR", quote="USD", rate="1.0845237190", rate_date=timezone.localdate(),
-        actor=finance_user, source="ECB",
+        base="EUR",
+        quote="USD",
+        rate="1.0845237190",
+        rate_date=timezone.localdate(),
+        actor=finance_user,
+        source="ECB",
     )
     payment = transfer(customer, total="108.45")
     client = signed_in(finance_user)
@@ -88,15 +92,25 @@ def test_a_converted_receipt_shows_a_short_rate_and_keeps_the_exact_one(customer
 
 def test_the_rates_list_shows_six_digits_with_the_exact_rate_in_a_title(finance_user):
     rate_set(
-        base="EUR", quote="USD", rate="1.0845237190", rate_date=timezone.localdate(),
-        actor=finance_user, source="ECB",
+        base="EUR",
+        quote="USD",
+        rate="1.0845237190",
+        rate_date=timezone.localdate(),
+        actor=finance_user,
+        source="ECB",
     )
     rate_set(
-        base="EUR", quote="JPY", rate="160.5", rate_date=timezone.localdate(),
-        actor=finance_user, source="ECB",
+        base="EUR",
+        quote="JPY",
+        rate="160.5",
+        rate_date=timezone.localdate(),
+        actor=finance_user,
+        source="ECB",
     )
-    html = signed_in(finance_user).get(
-        reverse("backoffice:fx_exchangerate_changelist")
-    ).content.decode()
+    html = (
+        signed_in(finance_user)
+        .get(reverse("backoffice:fx_exchangerate_changelist"))
+        .content.decode()
+    )
     assert '<span title="1.084523719">1.08452</span>' in html
     assert "160.5<" in html and "1.0845237190" not in html

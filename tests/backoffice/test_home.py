@@ -22,7 +22,10 @@ def count_of(html: str, label: str) -> int:
 def test_the_home_page_counts_the_work_waiting(finance_user, customer):
     for total in ("150", "40"):
         payment_create(
-            customer=customer, total=total, description="Wire", status="pending",
+            customer=customer,
+            total=total,
+            description="Wire",
+            status="pending",
             method="bank_transfer",
         )
     payment_create(
@@ -43,5 +46,5 @@ def test_the_home_page_groups_pages_by_task(admin_user):
     html = signed_in(admin_user).get("/backoffice/").content.decode()
     headings = re.findall(r'<h2 id="task-[a-z]+">([^<]+)</h2>', html)
     assert headings == ["Payments", "Customers", "Vouchers", "Settings", "Records"]
-    settings = html[html.index('id="task-settings"'):]
+    settings = html[html.index('id="task-settings"') :]
     assert "Payment methods" in settings[: settings.index("</section>")]

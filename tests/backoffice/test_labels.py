@@ -24,9 +24,11 @@ def test_a_search_box_has_a_label_with_text(finance_user):
 
 
 def test_the_customer_contact_fields_are_named(admin_user, customer):
-    html = signed_in(admin_user).get(
-        f"/backoffice/accounts/customer/{customer.pk}/change/"
-    ).content.decode()
+    html = (
+        signed_in(admin_user)
+        .get(f"/backoffice/accounts/customer/{customer.pk}/change/")
+        .content.decode()
+    )
     assert 'aria-label="Confirmation contact email"' in html
 
 
@@ -53,9 +55,11 @@ def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_u
         gateway="bank_transfer", direction="received", channel="webhook", event_id="evt_1",
         payment=payment, outcome="ok", result="applied",
     )  # fmt: skip
-    html = signed_in(finance_user).get(
-        f"/backoffice/ledger/payment/{payment.pk}/change/"
-    ).content.decode()
+    html = (
+        signed_in(finance_user)
+        .get(f"/backoffice/ledger/payment/{payment.pk}/change/")
+        .content.decode()
+    )
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
     assert "No" in readonly and "Bank Transfer" in readonly
     assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td><td>Webhook</td>", html)
@@ -70,9 +74,11 @@ def test_read_only_pages_say_yes_and_no_in_words_and_amounts_as_money(support_us
     from paydesk.checkout.models import MethodConfig
 
     config = MethodConfig.objects.get(method="bank_transfer")
-    html = signed_in(support_user).get(
-        f"/backoffice/checkout/methodconfig/{config.pk}/change/"
-    ).content.decode()
+    html = (
+        signed_in(support_user)
+        .get(f"/backoffice/checkout/methodconfig/{config.pk}/change/")
+        .content.decode()
+    )
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
     assert "icon-yes" not in html.split('id="content"')[-1]
     assert "icon-no" not in html.split('id="content"')[-1]

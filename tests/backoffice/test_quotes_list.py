@@ -17,10 +17,19 @@ pytestmark = pytest.mark.django_db
 def test_the_quotes_list_shows_money_not_storage_digits(finance, customer):
     now = timezone.now()
     Quote.objects.create(
-        customer=customer, method="card", idempotency_key="quote-list-1", amount=Decimal("23.04"),
-        currency="EUR", surcharge=Decimal(0), total_charged=Decimal("23.04"),
-        credit=Decimal("25.00"), account_currency="USD", fx_rate="1.085", rate_date=now.date(),
-        rate_source="ECB", expires_at=now + timedelta(minutes=30),
+        customer=customer,
+        method="card",
+        idempotency_key="quote-list-1",
+        amount=Decimal("23.04"),
+        currency="EUR",
+        surcharge=Decimal(0),
+        total_charged=Decimal("23.04"),
+        credit=Decimal("25.00"),
+        account_currency="USD",
+        fx_rate="1.085",
+        rate_date=now.date(),
+        rate_source="ECB",
+        expires_at=now + timedelta(minutes=30),
     )
     page = finance.get("/backoffice/checkout/quote/").content.decode()
     assert "€23.04 EUR" in page and "$25.00 USD" in page

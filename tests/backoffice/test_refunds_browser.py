@@ -28,7 +28,11 @@ def accessible(page) -> None:
 
 
 def test_finance_refunds_a_card_payment_and_the_customer_sees_it(
-    live_server, browser, card_gateway, finance_user, portal_user  # noqa: F811
+    live_server,
+    browser,  # noqa: F811 — the fixture imported above
+    card_gateway,
+    finance_user,
+    portal_user,
 ):
     payment = card_payment(portal_user.customer)
     base = live_server.url

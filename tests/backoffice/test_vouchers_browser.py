@@ -61,8 +61,6 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-
-
 def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
     live_server, browser, finance_user, portal_user, tmp_path
 ):

@@ -101,9 +101,7 @@ def test_bad_input_is_shown_at_the_field(finance_user, pending):
     assert "No exchange rate" in response.content.decode()
 
 
-def test_the_page_shows_the_approval_state(
-    customer, finance_user, second_finance_user, settings
-):
+def test_the_page_shows_the_approval_state(customer, finance_user, second_finance_user, settings):
     settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
     pending = transfer(customer, total="3000")
     first = signed_in(finance_user)
@@ -179,8 +177,10 @@ def test_bulk_complete_keeps_the_two_person_rule(customer, finance_user, setting
 
 def test_staff_find_a_transfer_by_its_reference(support_user, pending):
     client = signed_in(support_user)
-    for url in (reverse("backoffice:ledger_payment_changelist"),
-                reverse("backoffice:banktransfers_banktransfer_changelist")):
+    for url in (
+        reverse("backoffice:ledger_payment_changelist"),
+        reverse("backoffice:banktransfers_banktransfer_changelist"),
+    ):
         response = client.get(url, {"q": pending.reference})
         assert response.status_code == 200
         assert pending.reference in response.content.decode()

@@ -52,8 +52,9 @@ def test_worked_example_smaller_amount_received(customer, finance_user):
 
 def test_received_in_another_currency_is_converted_at_the_days_rate(customer, finance_user):
     # Expected $108.00; EUR 100.00 arrived; today 1 EUR = 1.0850 USD → $108.50, $0.50 more.
-    rate_set(base="EUR", quote="USD", rate="1.0850", rate_date=timezone.localdate(),
-             actor=finance_user)
+    rate_set(
+        base="EUR", quote="USD", rate="1.0850", rate_date=timezone.localdate(), actor=finance_user
+    )
     pending = transfer(customer, total="108")
 
     done = transfer_complete(
@@ -80,8 +81,9 @@ def test_received_in_a_currency_without_a_rate_is_refused(customer, finance_user
 
 def test_jpy_received_is_converted_to_whole_cents(finance_user):
     customer = CustomerFactory(currency="USD")
-    rate_set(base="USD", quote="JPY", rate="150", rate_date=timezone.localdate(),
-             actor=finance_user)
+    rate_set(
+        base="USD", quote="JPY", rate="150", rate_date=timezone.localdate(), actor=finance_user
+    )
     pending = transfer(customer, total="70")
     receipt = transfer_receipt(payment=pending, received_amount="10000", received_currency="JPY")
     # 10,000 / 150 = 66.666… → $66.67 (half-up at the cent).
@@ -142,13 +144,12 @@ def test_two_person_rule(customer, finance_user, second_finance_user, settings):
     )
 
 
-def test_the_two_person_rule_follows_the_credit_not_the_currency(
-    customer, finance_user, settings
-):
+def test_the_two_person_rule_follows_the_credit_not_the_currency(customer, finance_user, settings):
     # EUR 950 arrives for a USD account: 950 × 1.10 = $1,045.00 > $1,000 → two approvals.
     settings.PAYDESK_TRANSFER_TWO_PERSON_THRESHOLD = Decimal("1000")
-    rate_set(base="EUR", quote="USD", rate="1.10", rate_date=timezone.localdate(),
-             actor=finance_user)
+    rate_set(
+        base="EUR", quote="USD", rate="1.10", rate_date=timezone.localdate(), actor=finance_user
+    )
     pending = transfer(customer, total="1045")
     result = transfer_complete(
         payment=pending, actor=finance_user, received_amount="950", received_currency="EUR"
@@ -216,7 +217,9 @@ def test_only_pending_bank_transfers_complete(customer, finance_user):
     )
     with pytest.raises(InvalidTransition):
         transfer_complete(
-            payment=pending, actor=StaffFactory(staff_role="finance"), received_amount="20",
+            payment=pending,
+            actor=StaffFactory(staff_role="finance"),
+            received_amount="20",
             received_currency="USD",
         )
     assert _balance(customer) == Decimal("20")

@@ -40,7 +40,9 @@ def test_the_approval_keeps_what_was_expected_and_the_total_is_what_arrived(shor
     assert customer.balance == Decimal("148.50")
     amounts = transfer_amounts(payment=Payment.objects.get(pk=short_paid.pk))
     assert (amounts.expected, amounts.total, amounts.difference) == (
-        Decimal("150.00"), Decimal("148.50"), Decimal("-1.50")
+        Decimal("150.00"),
+        Decimal("148.50"),
+        Decimal("-1.50"),
     )
     assert amounts.note == SHORT
 

@@ -31,7 +31,11 @@ def test_only_old_pending_bank_transfers_expire(customer, finance_user, settings
     old = transfer(customer, at=now - timedelta(days=15))
     recent = transfer(customer, at=now - timedelta(days=13))
     old_card = payment_create(
-        customer=customer, total="30", description="Card", status="pending", method="card",
+        customer=customer,
+        total="30",
+        description="Card",
+        status="pending",
+        method="card",
         at=now - timedelta(days=30),
     )
     # Money that arrived and waits for its second approval never expires.

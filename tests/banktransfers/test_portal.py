@@ -70,8 +70,15 @@ def test_the_page_shows_the_reference_amount_and_payment_details(
     html = response.content.decode()
     assert f'data-reference="{pending.reference}"' in html
     assert "Payment Details" in html
-    for text in ("Paydesk Telecom Ltd", "GB29 NWBK 6016 1331 9268 19", "Northwind Bank",
-                 "1 Harbour Street", "NWBKGB2L", "$250.00 USD", "Pending"):
+    for text in (
+        "Paydesk Telecom Ltd",
+        "GB29 NWBK 6016 1331 9268 19",
+        "Northwind Bank",
+        "1 Harbour Street",
+        "NWBKGB2L",
+        "$250.00 USD",
+        "Pending",
+    ):
         assert text in html, text
     assert response["Cache-Control"] == "no-store"
 
@@ -142,8 +149,11 @@ def test_staff_are_sent_to_the_back_office(finance_user, pending):
 
 @pytest.mark.parametrize(
     ("content", "name", "kind"),
-    [(PDF_BYTES, "receipt.pdf", "pdf"), (PNG_BYTES, "scan.png", "png"),
-     (JPEG_BYTES, "photo.jpeg", "jpeg")],
+    [
+        (PDF_BYTES, "receipt.pdf", "pdf"),
+        (PNG_BYTES, "scan.png", "png"),
+        (JPEG_BYTES, "photo.jpeg", "jpeg"),
+    ],
 )
 def test_a_pdf_png_or_jpeg_is_attached_outside_the_web_root(
     portal_client, pending, content, name, kind
@@ -173,9 +183,7 @@ def test_an_html_file_renamed_pdf_is_refused(portal_client, pending):
     assert "PDF, PNG or JPEG" in response.content.decode()
     assert not TransferProof.objects.exists()
     proofs = Path(settings.MEDIA_ROOT) / "proofs"
-    assert not proofs.exists() or not any(
-        p.read_bytes() == HTML_BYTES for p in proofs.iterdir()
-    )
+    assert not proofs.exists() or not any(p.read_bytes() == HTML_BYTES for p in proofs.iterdir())
 
 
 def test_an_oversize_file_is_refused(portal_client, pending, settings):
@@ -201,7 +209,8 @@ def test_no_proof_on_a_final_transfer(portal_user, pending):
         )
     with pytest.raises(ProofRefused):
         transfer_proof_attach(
-            payment=transfer(pending.customer), user=portal_user,
+            payment=transfer(pending.customer),
+            user=portal_user,
             upload=SimpleUploadedFile("a.pdf", HTML_BYTES),
         )
 

@@ -24,7 +24,8 @@ def test_by_default_bank_transfer_and_voucher_in_the_account_currency():
 
 def test_methods_without_a_gateway_are_never_offered_even_when_enabled(settings):
     settings.PAYDESK_GATEWAYS = {
-        method: path for method, path in settings.PAYDESK_GATEWAYS.items()
+        method: path
+        for method, path in settings.PAYDESK_GATEWAYS.items()
         if method in ("bank_transfer", "voucher")
     }
     configure("paypal", enabled=True)
@@ -98,6 +99,11 @@ def test_the_data_migration_enables_bank_transfer_and_voucher_only():
 
     enabled = dict(MethodConfig.objects.values_list("method", "enabled"))
     assert enabled == {
-        "bank_transfer": True, "voucher": True, "paypal": False, "card": False,
-        "razorpay": False, "paystack": False, "nowpayments": False,
+        "bank_transfer": True,
+        "voucher": True,
+        "paypal": False,
+        "card": False,
+        "razorpay": False,
+        "paystack": False,
+        "nowpayments": False,
     }

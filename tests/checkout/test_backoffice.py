@@ -60,7 +60,9 @@ def test_an_administrator_edits_a_method_and_the_change_is_audited(admin_user):
     assert config.currencies == ["USD", "EUR"]
     assert (config.surcharge_fixed, config.surcharge_percent) == (Decimal("0.30"), Decimal("2.5"))
     assert (config.minimum_amount, config.maximum_amount, config.mode) == (
-        Decimal("10"), Decimal("5000"), "live"
+        Decimal("10"),
+        Decimal("5000"),
+        "live",
     )
     entry = AuditEntry.objects.get(action="method_config.update")
     assert entry.actor == admin_user
@@ -89,7 +91,9 @@ def test_the_service_refuses_a_maximum_below_the_minimum_and_non_administrators(
     config = MethodConfig.objects.get(method="bank_transfer")
     with pytest.raises(InvalidAmount):
         method_config_update(
-            config=config, actor=admin_user, minimum_amount=Decimal("10"),
+            config=config,
+            actor=admin_user,
+            minimum_amount=Decimal("10"),
             maximum_amount=Decimal("5"),
         )
     with pytest.raises(PermissionDenied):
@@ -113,13 +117,20 @@ def test_every_staff_role_reads_the_payment_log(support_user):
     customer = CustomerFactory(currency="USD")
     user = PortalUserFactory(customer=customer)
     checkout = checkout_start(
-        customer=customer, user=user, method="bank_transfer", amount="50", currency="USD",
+        customer=customer,
+        user=user,
+        method="bank_transfer",
+        amount="50",
+        currency="USD",
         idempotency_key="backoffice-log-token-123",
     )
     gateway_event_apply(
         event=GatewayEvent(
-            gateway="bank_transfer", event_id="line-1", outcome="completed",
-            payment_reference=checkout.payment.reference, amount=Money("50", "USD"),
+            gateway="bank_transfer",
+            event_id="line-1",
+            outcome="completed",
+            payment_reference=checkout.payment.reference,
+            amount=Money("50", "USD"),
         )
     )
     client = signed_in(support_user)
@@ -127,9 +138,10 @@ def test_every_staff_role_reads_the_payment_log(support_user):
     assert listing.status_code == 200
     assert "line-1" in listing.content.decode()
     entry = PaymentLogEntry.objects.get()
-    assert client.post(
-        f"/backoffice/checkout/paymentlogentry/{entry.pk}/change/", {}
-    ).status_code == 403
+    assert (
+        client.post(f"/backoffice/checkout/paymentlogentry/{entry.pk}/change/", {}).status_code
+        == 403
+    )
     assert client.get("/backoffice/checkout/quote/").status_code == 200
 
 

@@ -34,15 +34,23 @@ def eur_payer(rates):
 
 def start(user, *, amount="100", currency="EUR", key=TOKEN, method="bank_transfer"):
     return checkout_start(
-        customer=user.customer, user=user, method=method, amount=amount, currency=currency,
+        customer=user.customer,
+        user=user,
+        method=method,
+        amount=amount,
+        currency=currency,
         idempotency_key=key,
     )
 
 
 def completed(event_id: str, payment: Payment, amount: str, currency: str, **extra) -> GatewayEvent:
     return GatewayEvent(
-        gateway="bank_transfer", event_id=event_id, outcome=Outcome.COMPLETED,
-        payment_reference=payment.reference, amount=Money(Decimal(amount), currency), **extra,
+        gateway="bank_transfer",
+        event_id=event_id,
+        outcome=Outcome.COMPLETED,
+        payment_reference=payment.reference,
+        amount=Money(Decimal(amount), currency),
+        **extra,
     )
 
 
@@ -55,7 +63,9 @@ def test_bank_transfer_checkout_makes_a_pending_payment_for_the_quoted_credit(eu
     assert checkout.result.redirect_url == ""
     assert checkout.result.gateway_reference == payment.reference
     assert (payment.status, payment.method, payment.gateway) == (
-        "pending", "bank_transfer", "bank_transfer"
+        "pending",
+        "bank_transfer",
+        "bank_transfer",
     )
     assert payment.total == Decimal("108.50")  # 100 EUR at 1.0850; the surcharge is not credited
     assert (payment.paid_amount, payment.paid_currency) == (Decimal("101.00"), "EUR")
@@ -84,9 +94,7 @@ def test_a_quote_locked_before_a_rate_change_still_credits_what_was_quoted(eur_p
     checkout = start(eur_payer)  # 100 EUR → 108.50 USD at 1.0850
     rates({"USD": "1.2000"})  # the euro jumps before the money arrives
 
-    applied = gateway_event_apply(
-        event=completed("bank-1", checkout.payment, "100.00", "EUR")
-    )
+    applied = gateway_event_apply(event=completed("bank-1", checkout.payment, "100.00", "EUR"))
 
     payment = applied.payment
     assert payment.status == PaymentStatus.COMPLETED
@@ -144,7 +152,9 @@ def test_a_mismatched_amount_or_currency_is_refused_logged_and_changes_nothing(
 def test_a_completion_without_an_amount_is_refused(eur_payer):
     checkout = start(eur_payer)
     event = GatewayEvent(
-        gateway="bank_transfer", event_id="bank-6", outcome="completed",
+        gateway="bank_transfer",
+        event_id="bank-6",
+        outcome="completed",
         payment_reference=checkout.payment.reference,
     )
     with pytest.raises(AmountMismatch):
@@ -157,8 +167,11 @@ def test_a_cancelled_outcome_cancels_with_the_reason(eur_payer):
     checkout = start(eur_payer)
     applied = gateway_event_apply(
         event=GatewayEvent(
-            gateway="bank_transfer", event_id="bank-7", outcome=Outcome.CANCELLED,
-            payment_reference=checkout.payment.reference, reason="Transfer returned by the bank",
+            gateway="bank_transfer",
+            event_id="bank-7",
+            outcome=Outcome.CANCELLED,
+            payment_reference=checkout.payment.reference,
+            reason="Transfer returned by the bank",
         )
     )
     assert applied.payment.status == PaymentStatus.CANCELLED
@@ -169,7 +182,9 @@ def test_a_pending_outcome_changes_nothing(eur_payer):
     checkout = start(eur_payer)
     applied = gateway_event_apply(
         event=GatewayEvent(
-            gateway="bank_transfer", event_id="bank-8", outcome=Outcome.PENDING,
+            gateway="bank_transfer",
+            event_id="bank-8",
+            outcome=Outcome.PENDING,
             payment_reference=checkout.payment.reference,
         )
     )
@@ -195,8 +210,11 @@ def test_an_event_for_an_unknown_payment_or_another_gateway_is_refused(eur_payer
     with pytest.raises(GatewayError, match="no known payment"):
         gateway_event_apply(
             event=GatewayEvent(
-                gateway="paypal", event_id="pp-1", outcome="completed",
-                payment_reference=checkout.payment.reference, amount=Money("100", "EUR"),
+                gateway="paypal",
+                event_id="pp-1",
+                outcome="completed",
+                payment_reference=checkout.payment.reference,
+                amount=Money("100", "EUR"),
             )
         )
     assert PaymentLogEntry.objects.get(event_id="pp-1").result == EventResult.REFUSED
@@ -226,7 +244,10 @@ def test_the_payment_log_keeps_no_secrets(eur_payer):
     checkout = start(eur_payer)
     gateway_event_apply(
         event=completed(
-            "bank-12", checkout.payment, "100", "EUR",
+            "bank-12",
+            checkout.payment,
+            "100",
+            "EUR",
             summary={"status": "paid", "card_number": "4242424242424242", "cvc": "123"},
         )
     )
@@ -240,8 +261,12 @@ def test_only_a_user_of_that_customer_with_make_payments_can_pay(eur_payer):
     for user in (viewer, stranger):
         with pytest.raises(PermissionDenied):
             checkout_start(
-                customer=eur_payer.customer, user=user, method="bank_transfer", amount="10",
-                currency="USD", idempotency_key=TOKEN,
+                customer=eur_payer.customer,
+                user=user,
+                method="bank_transfer",
+                amount="10",
+                currency="USD",
+                idempotency_key=TOKEN,
             )
     assert Payment.objects.count() == 0
 

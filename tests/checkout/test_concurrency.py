@@ -49,7 +49,9 @@ def _eight_identical_form_posts(rates):
     payment = Payment.objects.get()
     assert {o["Location"] for o in outcomes} == {f"/transfers/{payment.reference}/"}
     assert (payment.status, payment.total, payment.paid_amount) == (
-        PaymentStatus.PENDING, Decimal("108.50"), Decimal("100.00")
+        PaymentStatus.PENDING,
+        Decimal("108.50"),
+        Decimal("100.00"),
     )
     assert Quote.objects.get().payment == payment
     # Every answer names the same reference.
@@ -73,12 +75,19 @@ def _ten_replays_credit_once():
     customer = CustomerFactory(currency="USD")
     user = PortalUserFactory(customer=customer)
     checkout = checkout_start(
-        customer=customer, user=user, method="bank_transfer", amount="50", currency="USD",
+        customer=customer,
+        user=user,
+        method="bank_transfer",
+        amount="50",
+        currency="USD",
         idempotency_key=TOKEN,
     )
     event = GatewayEvent(
-        gateway="bank_transfer", event_id="bank-statement-line-77", outcome=Outcome.COMPLETED,
-        payment_reference=checkout.payment.reference, amount=Money("50.00", "USD"),
+        gateway="bank_transfer",
+        event_id="bank-statement-line-77",
+        outcome=Outcome.COMPLETED,
+        payment_reference=checkout.payment.reference,
+        amount=Money("50.00", "USD"),
     )
 
     outcomes = run_at_once(10, lambda i: gateway_event_apply(event=event))
@@ -108,15 +117,22 @@ def test_different_events_completing_one_payment_at_once_credit_once():
     customer = CustomerFactory(currency="USD")
     user = PortalUserFactory(customer=customer)
     checkout = checkout_start(
-        customer=customer, user=user, method="bank_transfer", amount="50", currency="USD",
+        customer=customer,
+        user=user,
+        method="bank_transfer",
+        amount="50",
+        currency="USD",
         idempotency_key=TOKEN,
     )
 
     def apply(i: int):
         return gateway_event_apply(
             event=GatewayEvent(
-                gateway="bank_transfer", event_id=f"evt-{i}", outcome=Outcome.COMPLETED,
-                payment_reference=checkout.payment.reference, amount=Money("50", "USD"),
+                gateway="bank_transfer",
+                event_id=f"evt-{i}",
+                outcome=Outcome.COMPLETED,
+                payment_reference=checkout.payment.reference,
+                amount=Money("50", "USD"),
             )
         )
 

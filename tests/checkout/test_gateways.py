@@ -25,8 +25,11 @@ WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def request(amount: str, currency: str) -> CheckoutRequest:
     return CheckoutRequest(
-        payment_reference="P-ABC", amount=Money(Decimal(amount), currency),
-        customer_email="a@example.com", description="Top-up", idempotency_key="k" * 20,
+        payment_reference="P-ABC",
+        amount=Money(Decimal(amount), currency),
+        customer_email="a@example.com",
+        description="Top-up",
+        idempotency_key="k" * 20,
         expires_at=WHEN,
     )
 
@@ -58,12 +61,18 @@ def test_an_event_names_its_payment_and_redacts_its_summary():
     with pytest.raises(ValueError):
         GatewayEvent(gateway="paypal", event_id="e1", outcome="paid", payment_reference="P")
     event = GatewayEvent(
-        gateway="paypal", event_id="e1", outcome="completed", payment_reference="P",
+        gateway="paypal",
+        event_id="e1",
+        outcome="completed",
+        payment_reference="P",
         summary={"status": "COMPLETED", "CVC": "123", "api_key": "sk_live_x", "amount": 10},
     )
     assert event.outcome is Outcome.COMPLETED
     assert dict(event.summary) == {
-        "status": "COMPLETED", "CVC": "[redacted]", "api_key": "[redacted]", "amount": "10",
+        "status": "COMPLETED",
+        "CVC": "[redacted]",
+        "api_key": "[redacted]",
+        "amount": "10",
     }
     with pytest.raises(TypeError):
         event.summary["status"] = "x"  # type: ignore[index]
@@ -71,13 +80,13 @@ def test_an_event_names_its_payment_and_redacts_its_summary():
 
 def test_a_fee_is_an_exact_decimal():
     with pytest.raises(GatewayError):
-        GatewayEvent(gateway="g", event_id="e", outcome="completed", payment_reference="P",
-                     fee=0.5)  # type: ignore[arg-type]
+        GatewayEvent(gateway="g", event_id="e", outcome="completed", payment_reference="P", fee=0.5)  # type: ignore[arg-type]
 
 
 def test_the_registry_maps_methods_to_gateways_from_settings(settings):
     settings.PAYDESK_GATEWAYS = {  # as before any online gateway was registered
-        method: path for method, path in settings.PAYDESK_GATEWAYS.items()
+        method: path
+        for method, path in settings.PAYDESK_GATEWAYS.items()
         if method in ("bank_transfer", "voucher")
     }
     assert gateway_methods() == ["bank_transfer", "voucher"]
@@ -92,7 +101,8 @@ def test_secrets_come_from_the_environment_and_only_their_presence_is_reported(
     settings, monkeypatch
 ):
     settings.PAYDESK_GATEWAYS = {
-        **settings.PAYDESK_GATEWAYS, "paypal": "tests.checkout.test_gateways.SecretGateway"
+        **settings.PAYDESK_GATEWAYS,
+        "paypal": "tests.checkout.test_gateways.SecretGateway",
     }
     monkeypatch.delenv("PAYDESK_TEST_GATEWAY_SECRET", raising=False)
     assert gateway_secrets_status("paypal") == {"PAYDESK_TEST_GATEWAY_SECRET": False}

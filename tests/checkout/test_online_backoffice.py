@@ -34,7 +34,11 @@ def gateway_payment(db):
     user = PortalUserFactory(customer=CustomerFactory(currency="USD", topup_currencies=["USD"]))
     configure("paypal", enabled=True, currencies=["USD"])
     return checkout_start(
-        customer=user.customer, user=user, method="paypal", amount="40", currency="USD",
+        customer=user.customer,
+        user=user,
+        method="paypal",
+        amount="40",
+        currency="USD",
         idempotency_key="backoffice-online-token-0001",
     ).payment
 
@@ -42,9 +46,12 @@ def gateway_payment(db):
 def test_a_partial_payment_is_flagged_listed_and_explained(gateway_payment, finance_user):
     gateway_event_apply(
         event=GatewayEvent(
-            gateway="paypal", event_id="partial-1", outcome=Outcome.PENDING,
+            gateway="paypal",
+            event_id="partial-1",
+            outcome=Outcome.PENDING,
             payment_reference=gateway_payment.reference,
-            attention="Partially paid: 0.0004 of 0.0006 BTC received.", in_flight=True,
+            attention="Partially paid: 0.0004 of 0.0006 BTC received.",
+            in_flight=True,
         )
     )
     payment = Payment.objects.get(pk=gateway_payment.pk)
@@ -63,9 +70,7 @@ def test_finance_completes_a_partial_payment_with_the_amount_received(
     gateway_payment, finance_user
 ):
     finance = signed_in(finance_user)
-    response = finance.post(
-        f"{PAYMENTS}{gateway_payment.pk}/complete/", {"total": "26.00"}
-    )
+    response = finance.post(f"{PAYMENTS}{gateway_payment.pk}/complete/", {"total": "26.00"})
     assert response.status_code == 302
     payment = Payment.objects.get(pk=gateway_payment.pk)
     assert (payment.status, payment.total) == (PaymentStatus.COMPLETED, Decimal("26.00"))
@@ -76,8 +81,12 @@ def test_finance_completes_a_partial_payment_with_the_amount_received(
 def test_the_payment_log_shows_requests_redacted(gateway_payment, finance_user):
     gateway_exchange_record(
         Exchange(
-            gateway="paypal", method="POST", path="/v2/checkout/orders", status=201,
-            duration_ms=30, payment_reference=gateway_payment.reference,
+            gateway="paypal",
+            method="POST",
+            path="/v2/checkout/orders",
+            status=201,
+            duration_ms=30,
+            payment_reference=gateway_payment.reference,
             idempotency_key="checkout:backoffice-online-token-0001",
             request_summary=redact({"intent": "CAPTURE", "client_secret": "cs_live_123"}),
             response_summary=redact({"id": "5O190127TN364715T", "status": "CREATED"}),
@@ -95,7 +104,10 @@ def test_the_payment_log_shows_requests_redacted(gateway_payment, finance_user):
 
 
 def test_ask_the_gateway_now_settles_it_for_finance_and_is_audited(
-    gateway_payment, finance_user, support_user, scripted  # noqa: F811
+    gateway_payment,
+    finance_user,
+    support_user,
+    scripted,  # noqa: F811
 ):
     scripted["status"] = "completed"
     url = f"{PAYMENTS}{gateway_payment.pk}/refresh/"

@@ -48,7 +48,11 @@ def payer(db):
 
 def start(user, key=TOKEN, amount="25.00"):
     return checkout_start(
-        customer=user.customer, user=user, method="paypal", amount=amount, currency="USD",
+        customer=user.customer,
+        user=user,
+        method="paypal",
+        amount=amount,
+        currency="USD",
         idempotency_key=key,
     )
 
@@ -100,7 +104,9 @@ def test_an_outcome_known_at_once_is_applied_and_logged_as_the_checkouts(payer, 
     assert balance(payer) == Decimal("25.00")
     entry = PaymentLogEntry.objects.get(payment=checkout.payment)
     assert (entry.channel, entry.result, entry.direction) == (
-        LogChannel.CHECKOUT, "applied", LogDirection.RECEIVED
+        LogChannel.CHECKOUT,
+        "applied",
+        LogDirection.RECEIVED,
     )
 
 
@@ -158,8 +164,12 @@ def test_another_customers_payment_is_not_found_on_return_or_status(client, paye
 def test_a_bank_transfers_status_page_shows_it_waiting(client, payer):
     configure("bank_transfer", enabled=True)
     transfer = checkout_start(
-        customer=payer.customer, user=payer, method="bank_transfer", amount="10",
-        currency="USD", idempotency_key="bank-form-token-0123456789",
+        customer=payer.customer,
+        user=payer,
+        method="bank_transfer",
+        amount="10",
+        currency="USD",
+        idempotency_key="bank-form-token-0123456789",
     ).payment
     client.force_login(payer)
     response = client.get(reverse("checkout:status", args=[transfer.reference]))
@@ -244,15 +254,22 @@ def test_a_request_we_made_is_logged_redacted_and_linked_to_its_payment(payer):
     payment = start(payer).payment
     entry = gateway_exchange_record(
         Exchange(
-            gateway="paypal", method="POST", path="/v1/oauth2/token", status=200,
-            duration_ms=12, payment_reference=payment.reference,
+            gateway="paypal",
+            method="POST",
+            path="/v1/oauth2/token",
+            status=200,
+            duration_ms=12,
+            payment_reference=payment.reference,
             request_summary=redact({"grant_type": "client_credentials"}),
             response_summary=redact({"access_token": "A21AA-secret", "expires_in": "32400"}),
         )
     )
     entry.refresh_from_db()
     assert (entry.direction, entry.channel, entry.http_status, entry.payment_id) == (
-        LogDirection.SENT, LogChannel.API, 200, payment.pk
+        LogDirection.SENT,
+        LogChannel.API,
+        200,
+        payment.pk,
     )
     assert entry.event_id == "POST /v1/oauth2/token" and entry.signature_valid is None
     assert entry.summary["response.access_token"] == "[redacted]"
@@ -269,8 +286,11 @@ def test_an_event_that_settles_the_payment_first_still_leaves_the_gateways_refer
     assert payment.gateway_reference == ""
     gateway_event_apply(
         event=GatewayEvent(
-            gateway="paypal", event_id="WH-1", outcome=Outcome.COMPLETED,
-            payment_reference=payment.reference, gateway_reference="ORDER-FROM-WEBHOOK",
+            gateway="paypal",
+            event_id="WH-1",
+            outcome=Outcome.COMPLETED,
+            payment_reference=payment.reference,
+            gateway_reference="ORDER-FROM-WEBHOOK",
             amount=Money(Decimal("25.00"), "USD"),
         )
     )

@@ -34,9 +34,7 @@ def offered(customer) -> set[str]:
     return {m.method for m in methods_available_for(customer=customer)}
 
 
-def test_pausing_takes_the_online_methods_away_and_resuming_gives_them_back(
-    payer, finance_user
-):
+def test_pausing_takes_the_online_methods_away_and_resuming_gives_them_back(payer, finance_user):
     customer = payer.customer
     assert set(ONLINE) <= offered(customer)
     customer_online_methods_pause(customer=customer, paused=True, actor=finance_user)
@@ -63,8 +61,10 @@ def test_make_payment_says_so_and_refuses_an_online_method(payer, finance_user):
     customer_online_methods_pause(customer=payer.customer, paused=True, actor=finance_user)
     client = sign_in(Client(), payer)
     page = client.get("/pay/").content.decode()
-    assert "Online payment methods (card, SEPA Direct Debit, PayPal, Razorpay, Paystack, " \
+    assert (
+        "Online payment methods (card, SEPA Direct Debit, PayPal, Razorpay, Paystack, "
         "NOWPayments) are paused" in page
+    )
     assert 'value="paypal"' not in page and 'value="bank_transfer"' in page
     quote = client.get("/pay/quote", {"method": "paypal", "amount": "30", "currency": "USD"})
     errors = json.loads(quote.content)["errors"]

@@ -51,8 +51,11 @@ def bank_transfer(amount="100", currency="EUR", action="pay", token=TOKEN, **ext
 
 def voucher(code, currency="USD", token=TOKEN):
     return {
-        "method": "voucher", "form_token": token, "voucher-code": code,
-        "voucher-currency": currency, "action": "pay",
+        "method": "voucher",
+        "form_token": token,
+        "voucher-code": code,
+        "voucher-currency": currency,
+        "action": "pay",
     }
 
 
@@ -66,7 +69,8 @@ def test_the_page_offers_only_the_available_methods_each_with_its_fields(
     payer, client_for, settings
 ):
     settings.PAYDESK_GATEWAYS = {
-        method: path for method, path in settings.PAYDESK_GATEWAYS.items()
+        method: path
+        for method, path in settings.PAYDESK_GATEWAYS.items()
         if method in ("bank_transfer", "voucher")
     }
     configure("paypal", enabled=True)  # enabled, but no gateway yet: still not offered
@@ -77,8 +81,12 @@ def test_the_page_offers_only_the_available_methods_each_with_its_fields(
     form = re.search(r'<form id="pay-form".*?</form>', html, flags=re.S).group(0)
     options = re.findall(r'<option value="([A-Za-z_]*)"', form)
     assert options == ["", "bank_transfer", "voucher", "USD", "EUR", "USD"]
-    for name in ("bank_transfer-amount", "bank_transfer-currency", "voucher-code",
-                 "voucher-currency"):
+    for name in (
+        "bank_transfer-amount",
+        "bank_transfer-currency",
+        "voucher-code",
+        "voucher-currency",
+    ):
         assert f'name="{name}"' in html
     assert 'name="form_token"' in html
     assert "PayPal" not in html and "Credit Card" not in html
@@ -144,9 +152,8 @@ def test_pay_starts_a_bank_transfer_and_a_resubmission_finds_it(payer, client_fo
 
 def test_pay_requotes_when_the_rate_moved_since_the_quote_was_shown(payer, client_for):
     response = client_for(payer).post(
-        "/pay/", bank_transfer(amount="100", currency="EUR", **{
-            "bank_transfer-quoted_credit": "105.00"
-        })
+        "/pay/",
+        bank_transfer(amount="100", currency="EUR", **{"bank_transfer-quoted_credit": "105.00"}),
     )
     assert response.status_code == 200
     assert "The exchange rate changed" in response.content.decode()
@@ -162,10 +169,10 @@ def test_the_live_quote_json(payer, client_for):
     assert data["quote"]["display"]["fx_rate"].startswith("1 EUR = 1.085 USD")
     assert ok["Cache-Control"] == "no-store"
 
-    below = client.get("/pay/quote", {"method": "bank_transfer", "amount": "5",
-                                      "currency": "USD"})
+    below = client.get("/pay/quote", {"method": "bank_transfer", "amount": "5", "currency": "USD"})
     assert json.loads(below.content) == {
-        "ok": False, "errors": {"amount": "Your minimum payment is $20.00 USD."}
+        "ok": False,
+        "errors": {"amount": "Your minimum payment is $20.00 USD."},
     }
     nothing = json.loads(client.get("/pay/quote").content)
     assert nothing["ok"] is False and "method" in nothing["errors"]
@@ -249,11 +256,17 @@ def test_the_quote_and_the_result_show_an_armed_vouchers_bonus(payer, client_for
     )
     client = client_for(payer)
     client.post("/pay/", voucher(code), follow=True)
-    small = json.loads(client.get("/pay/quote", {"method": "bank_transfer", "amount": "40",
-                                                 "currency": "USD"}).content)["quote"]
+    small = json.loads(
+        client.get(
+            "/pay/quote", {"method": "bank_transfer", "amount": "40", "currency": "USD"}
+        ).content
+    )["quote"]
     assert small["bonus"] == "" and small["display"]["bonus"] == ""  # below the voucher's minimum
-    quote = json.loads(client.get("/pay/quote", {"method": "bank_transfer", "amount": "50",
-                                                 "currency": "USD"}).content)["quote"]
+    quote = json.loads(
+        client.get(
+            "/pay/quote", {"method": "bank_transfer", "amount": "50", "currency": "USD"}
+        ).content
+    )["quote"]
     assert quote["credit"] == "50.00" and quote["bonus"] == "55.00"
     assert quote["display"]["bonus"].startswith("$55.00 USD, a separate payment (voucher …")
     assert quote["display"]["balance_rise"] == "$105.00 USD"
@@ -262,10 +275,15 @@ def test_the_quote_and_the_result_show_an_armed_vouchers_bonus(payer, client_for
 
     client.post("/pay/", bank_transfer(amount="50", currency="USD"))
     payment = Payment.objects.get(method="bank_transfer")
-    gateway_event_apply(event=GatewayEvent(
-        gateway="bank_transfer", event_id="statement-line-1", outcome=Outcome.COMPLETED,
-        payment_reference=payment.reference, amount=Money(Decimal("50.00"), "USD"),
-    ))
+    gateway_event_apply(
+        event=GatewayEvent(
+            gateway="bank_transfer",
+            event_id="statement-line-1",
+            outcome=Outcome.COMPLETED,
+            payment_reference=payment.reference,
+            amount=Money(Decimal("50.00"), "USD"),
+        )
+    )
     status = client.get(f"/pay/status/{payment.reference}/")
     assert status.status_code == 200, status.status_code
     assert "$55.00 USD, a separate payment" in status.content.decode()
@@ -309,7 +327,9 @@ def test_the_pay_form_may_be_redirected_only_to_the_offered_gateways_pages(clien
     policy = client.get("/pay/")["Content-Security-Policy"]
     form_action = next(d for d in policy.split("; ") if d.startswith("form-action"))
     assert form_action.split()[1:] == [
-        "'self'", "https://www.paypal.com", "https://www.sandbox.paypal.com",
+        "'self'",
+        "https://www.paypal.com",
+        "https://www.sandbox.paypal.com",
         "https://hooks.stripe.com",
     ]
     assert "frame-ancestors 'none'" in policy and "https://js.stripe.com" in policy

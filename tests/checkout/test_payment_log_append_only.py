@@ -15,8 +15,12 @@ pytestmark = pytest.mark.django_db
 
 def _entry(result: str = EventResult.IGNORED) -> PaymentLogEntry:
     return PaymentLogEntry.objects.create(
-        gateway="paypal", event_id="WH-APPEND-1", signature_valid=True, outcome="completed",
-        result=result, detail="",
+        gateway="paypal",
+        event_id="WH-APPEND-1",
+        signature_valid=True,
+        outcome="completed",
+        result=result,
+        detail="",
     )
 
 
@@ -41,9 +45,12 @@ def test_no_entry_can_be_deleted():
 
 def test_an_undecided_entry_gets_its_result_once():
     entry = _entry(UNDECIDED)
-    assert PaymentLogEntry.objects.filter(pk=entry.pk, result=UNDECIDED).update(
-        result=EventResult.APPLIED, detail="Completed."
-    ) == 1
+    assert (
+        PaymentLogEntry.objects.filter(pk=entry.pk, result=UNDECIDED).update(
+            result=EventResult.APPLIED, detail="Completed."
+        )
+        == 1
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentLogEntry.objects.filter(pk=entry.pk).update(result=EventResult.REFUSED)
     entry.refresh_from_db()

@@ -25,10 +25,20 @@ def payer(rates):
     ("method", "currency", "refused", "accepted", "message"),
     [
         ("paypal", "HUF", "1500.50", "1500", "PayPal takes only whole HUF amounts."),
-        ("razorpay", "KWD", "10.005", "10.010",
-         "Razorpay takes KWD amounts only in steps of 0.010 KWD."),
-        ("card", "KWD", "10.005", "10.010",
-         "Stripe charges KWD in multiples of 0.010: 10.005 KWD cannot be charged."),
+        (
+            "razorpay",
+            "KWD",
+            "10.005",
+            "10.010",
+            "Razorpay takes KWD amounts only in steps of 0.010 KWD.",
+        ),
+        (
+            "card",
+            "KWD",
+            "10.005",
+            "10.010",
+            "Stripe charges KWD in multiples of 0.010: 10.005 KWD cannot be charged.",
+        ),
         ("razorpay", "INR", "0.50", "1.00", "Razorpay's smallest INR payment is ₹1.00 INR."),
     ],
 )

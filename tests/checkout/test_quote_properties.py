@@ -45,8 +45,9 @@ def world(rates):
 def test_every_quote_is_exact_and_chargeable(world, account, paid, minor_units):
     amount = Money.from_minor_units(minor_units, paid).amount
     try:
-        quote = quote_build(customer=world[account], method="bank_transfer", amount=amount,
-                            currency=paid)
+        quote = quote_build(
+            customer=world[account], method="bank_transfer", amount=amount, currency=paid
+        )
     except InvalidAmount as refused:  # only "too small to credit anything" may refuse
         assert refused.message == "That amount is too small to credit anything."
         return
@@ -58,6 +59,10 @@ def test_every_quote_is_exact_and_chargeable(world, account, paid, minor_units):
     assert quote.credit == round_half_up(quote.amount * quote.rate.rate, currency_exponent(account))
     # A gateway accepts what the quote charges (whole minor units, above zero).
     CheckoutRequest(
-        payment_reference="P", amount=Money(quote.total_charged, paid), customer_email="a@b.c",
-        description="x", idempotency_key="k" * 16, expires_at=WHEN,
+        payment_reference="P",
+        amount=Money(quote.total_charged, paid),
+        customer_email="a@b.c",
+        description="x",
+        idempotency_key="k" * 16,
+        expires_at=WHEN,
     )

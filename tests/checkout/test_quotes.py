@@ -78,20 +78,21 @@ def test_kwd_has_three_decimals_both_ways(rates):
     kwd_account = CustomerFactory(currency="KWD", topup_currencies=["USD"])
     usd_account = CustomerFactory(currency="USD", topup_currencies=["KWD"])
 
-    into_kwd = quote_build(customer=kwd_account, method="bank_transfer", amount="10.01",
-                           currency="USD")
+    into_kwd = quote_build(
+        customer=kwd_account, method="bank_transfer", amount="10.01", currency="USD"
+    )
     # USD→KWD = 0.3331 / 1.0850 = 0.3070046083; 10.01 × that = 3.07311612… → 3.073
     assert into_kwd.credit == Decimal("3.073")
     assert into_kwd.as_json()["display"]["credit"] == "3.073 KWD"
 
-    from_kwd = quote_build(customer=usd_account, method="bank_transfer", amount="10.125",
-                           currency="KWD")
+    from_kwd = quote_build(
+        customer=usd_account, method="bank_transfer", amount="10.125", currency="KWD"
+    )
     # KWD→USD = 1.0850 / 0.3331 = 3.257280096; 10.125 × that = 32.97996… → 32.98
     assert from_kwd.credit == Decimal("32.98")
 
     with pytest.raises(InvalidAmount) as refused:
-        quote_build(customer=usd_account, method="bank_transfer", amount="10.1255",
-                    currency="KWD")
+        quote_build(customer=usd_account, method="bank_transfer", amount="10.1255", currency="KWD")
     assert refused.value.message == "KWD amounts have at most 3 decimal places."
 
 
@@ -155,8 +156,9 @@ def test_method_minimum_and_maximum(rates):
     configure(minimum_amount=Decimal("10"), maximum_amount=Decimal("1000"))
     customer = CustomerFactory(currency="USD")
 
-    assert quote_build(customer=customer, method="bank_transfer", amount="1000",
-                       currency="USD").credit == Decimal("1000")
+    assert quote_build(
+        customer=customer, method="bank_transfer", amount="1000", currency="USD"
+    ).credit == Decimal("1000")
     with pytest.raises(InvalidAmount) as above:
         quote_build(customer=customer, method="bank_transfer", amount="1000.01", currency="USD")
     assert above.value.message == "The largest Bank Transfer payment is $1,000.00 USD."

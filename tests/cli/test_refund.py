@@ -46,8 +46,15 @@ def test_a_partial_refund_then_the_rest(card_gateway, customer, finance_user):
     )
     data = json.loads(
         run(
-            "payments", "refund", "--payment", payment.reference, "--reason", "Rest",
-            "--as", finance_user.email, "--json",
+            "payments",
+            "refund",
+            "--payment",
+            payment.reference,
+            "--reason",
+            "Rest",
+            "--as",
+            finance_user.email,
+            "--json",
         )  # fmt: skip
     )
     assert data["total"] == "-30.00" and data["relation"] == "refund"

@@ -33,8 +33,9 @@ def second(second_finance_user) -> ApiClient:
 
 
 def test_below_the_threshold_201_and_credited(first, customer):
-    response = first.post(PAYMENTS, {"customer_id": customer.pk, "total": "999.99",
-                                     "description": "Wire"})
+    response = first.post(
+        PAYMENTS, {"customer_id": customer.pk, "total": "999.99", "description": "Wire"}
+    )
     assert response.status_code == 201 and response.json()["status"] == "completed"
     assert balance(customer) == Decimal("999.99")
 
@@ -73,8 +74,9 @@ def test_above_the_threshold_202_pending_then_a_second_user_approves(
 
 
 def test_the_complete_endpoint_follows_the_same_rule(first, second, customer):
-    ref = first.post(PAYMENTS, {"customer_id": customer.pk, "total": "2500",
-                                "description": "Wire"}).json()["reference"]
+    ref = first.post(
+        PAYMENTS, {"customer_id": customer.pk, "total": "2500", "description": "Wire"}
+    ).json()["reference"]
     own = first.post(f"{PAYMENTS}/{ref}/complete", {})
     assert own.status_code == 422 and own.json()["error"]["code"] == "approval_refused"
     changed = second.post(f"{PAYMENTS}/{ref}/complete", {"total": "3000"})
@@ -87,8 +89,9 @@ def test_the_complete_endpoint_follows_the_same_rule(first, second, customer):
 def test_support_and_read_only_keys_cannot_approve_or_refuse(
     first, support_user, second_finance_user, customer
 ):
-    ref = first.post(PAYMENTS, {"customer_id": customer.pk, "total": "2500",
-                                "description": "Wire"}).json()["reference"]
+    ref = first.post(
+        PAYMENTS, {"customer_id": customer.pk, "total": "2500", "description": "Wire"}
+    ).json()["reference"]
     support = ApiClient(key_for(support_user))
     assert support.get("/api/v1/staff/approvals").status_code == 200
     assert support.post(f"{PAYMENTS}/{ref}/approve").status_code == 403
@@ -100,8 +103,9 @@ def test_support_and_read_only_keys_cannot_approve_or_refuse(
 
 
 def test_refusing_cancels_with_the_reason(first, second, customer):
-    ref = first.post(PAYMENTS, {"customer_id": customer.pk, "total": "2500",
-                                "description": "Wire"}).json()["reference"]
+    ref = first.post(
+        PAYMENTS, {"customer_id": customer.pk, "total": "2500", "description": "Wire"}
+    ).json()["reference"]
     assert second.post(f"{PAYMENTS}/{ref}/refuse", {}).status_code == 400
     refused = second.post(f"{PAYMENTS}/{ref}/refuse", {"reason": "Not received"})
     assert refused.status_code == 200
@@ -112,16 +116,28 @@ def test_refusing_cancels_with_the_reason(first, second, customer):
 
 def test_connexcs_answers_202_with_the_pending_payment(finance_user, second, customer):
     cp = ApiClient(key_for(finance_user))
-    small = cp.post("/api/cp/payment", {"company_id": customer.pk, "description": "Top-up",
-                                        "total": "100", "status": "paid"})
+    small = cp.post(
+        "/api/cp/payment",
+        {"company_id": customer.pk, "description": "Top-up", "total": "100", "status": "paid"},
+    )
     assert small.status_code == 201 and small.json()["status"] == "completed"
-    big = cp.post("/api/cp/payment", {"company_id": customer.pk, "description": "Wire",
-                                      "total": "5000", "status": "paid", "currency": "USD"})
+    big = cp.post(
+        "/api/cp/payment",
+        {
+            "company_id": customer.pk,
+            "description": "Wire",
+            "total": "5000",
+            "status": "paid",
+            "currency": "USD",
+        },
+    )
     assert big.status_code == 202, big.content
     assert big.json()["status"] == "pending" and big.json()["balance_after"] is None
     assert balance(customer) == Decimal("100")
     assert second.post(f"{PAYMENTS}/{big.json()['reference']}/approve").status_code == 200
     assert balance(customer) == Decimal("5100")
-    purchase = cp.post("/api/cp/payment", {"company_id": customer.pk, "description": "DIDs",
-                                           "total": "-5000", "status": "paid"})
+    purchase = cp.post(
+        "/api/cp/payment",
+        {"company_id": customer.pk, "description": "DIDs", "total": "-5000", "status": "paid"},
+    )
     assert purchase.status_code == 201 and balance(customer) == Decimal("100")

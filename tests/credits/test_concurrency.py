@@ -18,9 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def held(customer, entered_by) -> Payment:
-    return staff_payment_add(
-        customer=customer, total="5000", description="Wire", actor=entered_by
-    )
+    return staff_payment_add(customer=customer, total="5000", description="Wire", actor=entered_by)
 
 
 def outcome(result: object) -> str:

@@ -267,10 +267,12 @@ def test_the_threshold_may_differ_per_currency(settings, finance_user):
     assert credit_threshold("USD") == Decimal("1000")
     assert credit_threshold("JPY") == Decimal("150000")
     yen = CustomerFactory(currency="JPY")
-    assert not is_held(staff_payment_add(customer=yen, total="150000", description="a",
-                                         actor=finance_user))
-    assert is_held(staff_payment_add(customer=yen, total="150001", description="b",
-                                     actor=finance_user))
+    assert not is_held(
+        staff_payment_add(customer=yen, total="150000", description="a", actor=finance_user)
+    )
+    assert is_held(
+        staff_payment_add(customer=yen, total="150001", description="b", actor=finance_user)
+    )
 
 
 def test_the_system_itself_is_never_held(customer):
@@ -284,8 +286,18 @@ def test_the_command_line_as_a_staff_member_keeps_the_rule(finance_user, custome
 
     out = StringIO()
     call_command(
-        "payments", "add", "--customer", str(customer.pk), "--total", "2500",
-        "--description", "Wire", "--as", finance_user.email, "--json", stdout=out,
+        "payments",
+        "add",
+        "--customer",
+        str(customer.pk),
+        "--total",
+        "2500",
+        "--description",
+        "Wire",
+        "--as",
+        finance_user.email,
+        "--json",
+        stdout=out,
     )
     payment = Payment.objects.get()
     assert is_held(payment)
@@ -293,7 +305,12 @@ def test_the_command_line_as_a_staff_member_keeps_the_rule(finance_user, custome
         call_command("payments", "complete", "--payment", payment.reference, stdout=out)
     with pytest.raises(CommandError, match="Nobody approves a credit they entered"):
         call_command(
-            "payments", "complete", "--payment", payment.reference, "--as", finance_user.email,
+            "payments",
+            "complete",
+            "--payment",
+            payment.reference,
+            "--as",
+            finance_user.email,
             stdout=out,
         )
     assert balance(customer) == 0

@@ -48,7 +48,11 @@ def start_payment(sender: Sender, *, key: str = "webhook-form-token-0001") -> Pa
     customer = CustomerFactory(currency=sender.currency)
     user = PortalUserFactory(customer=customer)
     checkout = checkout_start(
-        customer=customer, user=user, method=sender.method, amount=CHARGED,
-        currency=sender.currency, idempotency_key=key,
+        customer=customer,
+        user=user,
+        method=sender.method,
+        amount=CHARGED,
+        currency=sender.currency,
+        idempotency_key=key,
     )
     return checkout.payment

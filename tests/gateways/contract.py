@@ -51,13 +51,13 @@ def ascii_positions(data: bytes) -> list[int]:
 def one_byte_changed(data: bytes, index: int) -> bytes:
     """`data` with the ASCII byte at `index` replaced by another ASCII byte (still UTF-8)."""
     assert data[index] < 0x80
-    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1:]
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
 
 
 def one_hex_digit_changed(signature: str, index: int) -> str:
     digit = signature[index]
     other = "0123456789abcdef"[("0123456789abcdef".index(digit.lower()) + 1) % 16]
-    return signature[:index] + other + signature[index + 1:]
+    return signature[:index] + other + signature[index + 1 :]
 
 
 _SCALARS = st.one_of(
@@ -82,6 +82,6 @@ def json_bodies(draw: st.DrawFn) -> bytes:
     without non-ASCII characters escaped."""
     value = {"event": draw(st.text(min_size=1, max_size=20)), "payload": draw(JSON_VALUES)}
     separators = draw(st.sampled_from([(",", ":"), (", ", ": ")]))
-    return json.dumps(
-        value, separators=separators, ensure_ascii=draw(st.booleans())
-    ).encode("utf-8")
+    return json.dumps(value, separators=separators, ensure_ascii=draw(st.booleans())).encode(
+        "utf-8"
+    )

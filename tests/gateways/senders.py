@@ -94,8 +94,9 @@ class Sender:
     def sign(self, body: bytes, n: int, *, secret: str | None = None, **extra) -> dict[str, str]:
         raise NotImplementedError
 
-    def notify(self, kind: str, n: int, reference: str, amount: str, currency: str,
-               **sign) -> Delivery:
+    def notify(
+        self, kind: str, n: int, reference: str, amount: str, currency: str, **sign
+    ) -> Delivery:
         body = getattr(self, kind)(reference, amount, currency, n)
         return Delivery(body, self.sign(body, n, **sign))
 
@@ -111,28 +112,42 @@ class StripeSender(Sender):
 
     def _event(self, n, kind, status, reference, amount, currency, **intent):
         units = _minor(amount)
-        return _json({
-            "id": f"evt_{n}", "object": "event", "type": kind,
-            "data": {"object": {
-                "id": f"pi_{reference}", "object": "payment_intent", "amount": units,
-                "amount_received": units if status == "succeeded" else 0,
-                "currency": currency.lower(), "status": status,
-                "metadata": {"paydesk_reference": reference}, **intent,
-            }},
-        })
+        return _json(
+            {
+                "id": f"evt_{n}",
+                "object": "event",
+                "type": kind,
+                "data": {
+                    "object": {
+                        "id": f"pi_{reference}",
+                        "object": "payment_intent",
+                        "amount": units,
+                        "amount_received": units if status == "succeeded" else 0,
+                        "currency": currency.lower(),
+                        "status": status,
+                        "metadata": {"paydesk_reference": reference},
+                        **intent,
+                    }
+                },
+            }
+        )
 
     def completed(self, reference, amount, currency, n):
-        return self._event(n, "payment_intent.succeeded", "succeeded", reference, amount,
-                           currency)
+        return self._event(n, "payment_intent.succeeded", "succeeded", reference, amount, currency)
 
     def pending(self, reference, amount, currency, n):
-        return self._event(n, "payment_intent.processing", "processing", reference, amount,
-                           currency)
+        return self._event(
+            n, "payment_intent.processing", "processing", reference, amount, currency
+        )
 
     def cancelled(self, reference, amount, currency, n):
         return self._event(
-            n, "payment_intent.payment_failed", "requires_payment_method", reference,
-            amount, currency,
+            n,
+            "payment_intent.payment_failed",
+            "requires_payment_method",
+            reference,
+            amount,
+            currency,
             last_payment_error={"message": "Your card was declined.", "decline_code": "generic"},
         )
 
@@ -155,33 +170,43 @@ class PayPalSender(Sender):
         }
 
     def _event(self, n, kind, status, reference, amount, currency, **resource):
-        return _json({
-            "id": f"WH-{n}", "event_version": "1.0", "resource_type": "capture",
-            "event_type": kind,
-            "resource": {
-                "id": f"CAP-{reference}", "status": status,
-                "amount": {"currency_code": currency, "value": amount},
-                "custom_id": reference,
-                "seller_receivable_breakdown": {
-                    "gross_amount": {"currency_code": currency, "value": amount},
-                    "paypal_fee": {"currency_code": currency, "value": "1.75"},
+        return _json(
+            {
+                "id": f"WH-{n}",
+                "event_version": "1.0",
+                "resource_type": "capture",
+                "event_type": kind,
+                "resource": {
+                    "id": f"CAP-{reference}",
+                    "status": status,
+                    "amount": {"currency_code": currency, "value": amount},
+                    "custom_id": reference,
+                    "seller_receivable_breakdown": {
+                        "gross_amount": {"currency_code": currency, "value": amount},
+                        "paypal_fee": {"currency_code": currency, "value": "1.75"},
+                    },
+                    "supplementary_data": {"related_ids": {"order_id": f"ORDER-{reference}"}},
+                    **resource,
                 },
-                "supplementary_data": {"related_ids": {"order_id": f"ORDER-{reference}"}},
-                **resource,
-            },
-        })
+            }
+        )
 
     def completed(self, reference, amount, currency, n):
-        return self._event(n, "PAYMENT.CAPTURE.COMPLETED", "COMPLETED", reference, amount,
-                           currency)
+        return self._event(n, "PAYMENT.CAPTURE.COMPLETED", "COMPLETED", reference, amount, currency)
 
     def pending(self, reference, amount, currency, n):
-        return self._event(n, "PAYMENT.CAPTURE.PENDING", "PENDING", reference, amount,
-                           currency)
+        return self._event(n, "PAYMENT.CAPTURE.PENDING", "PENDING", reference, amount, currency)
 
     def cancelled(self, reference, amount, currency, n):
-        return self._event(n, "PAYMENT.CAPTURE.DENIED", "DECLINED", reference, amount,
-                           currency, status_details={"reason": "DECLINED_BY_RISK_FRAUD_FILTERS"})
+        return self._event(
+            n,
+            "PAYMENT.CAPTURE.DENIED",
+            "DECLINED",
+            reference,
+            amount,
+            currency,
+            status_details={"reason": "DECLINED_BY_RISK_FRAUD_FILTERS"},
+        )
 
 
 class RazorpaySender(Sender):
@@ -195,28 +220,48 @@ class RazorpaySender(Sender):
         }
 
     def _event(self, n, kind, status, reference, amount, currency, **payment):
-        return _json({
-            "entity": "event", "account_id": "acc_test", "event": kind,
-            "contains": ["payment"],
-            "payload": {"payment": {"entity": {
-                "id": f"pay_{reference}", "entity": "payment", "amount": _minor(amount),
-                "currency": currency, "status": status, "order_id": f"order_{reference}",
-                "method": "upi", "notes": {"paydesk_reference": reference}, "fee": 118,
-                **payment,
-            }}},
-            "created_at": 1764150000,
-        })
+        return _json(
+            {
+                "entity": "event",
+                "account_id": "acc_test",
+                "event": kind,
+                "contains": ["payment"],
+                "payload": {
+                    "payment": {
+                        "entity": {
+                            "id": f"pay_{reference}",
+                            "entity": "payment",
+                            "amount": _minor(amount),
+                            "currency": currency,
+                            "status": status,
+                            "order_id": f"order_{reference}",
+                            "method": "upi",
+                            "notes": {"paydesk_reference": reference},
+                            "fee": 118,
+                            **payment,
+                        }
+                    }
+                },
+                "created_at": 1764150000,
+            }
+        )
 
     def completed(self, reference, amount, currency, n):
         return self._event(n, "payment.captured", "captured", reference, amount, currency)
 
     def pending(self, reference, amount, currency, n):
-        return self._event(n, "payment.authorized", "authorized", reference, amount,
-                           currency)
+        return self._event(n, "payment.authorized", "authorized", reference, amount, currency)
 
     def cancelled(self, reference, amount, currency, n):
-        return self._event(n, "payment.failed", "failed", reference, amount, currency,
-                           error_description="Payment was declined by the bank.")
+        return self._event(
+            n,
+            "payment.failed",
+            "failed",
+            reference,
+            amount,
+            currency,
+            error_description="Payment was declined by the bank.",
+        )
 
 
 class PaystackSender(Sender):
@@ -229,14 +274,22 @@ class PaystackSender(Sender):
     kinds = ("completed",)  # Paystack notifies successes only
 
     def completed(self, reference, amount, currency, n):
-        return _json({
-            "event": "charge.success",
-            "data": {
-                "id": n, "domain": "test", "status": "success",
-                "reference": reference, "amount": _minor(amount), "currency": currency,
-                "fees": 75, "channel": "card", "gateway_response": "Successful",
-            },
-        })
+        return _json(
+            {
+                "event": "charge.success",
+                "data": {
+                    "id": n,
+                    "domain": "test",
+                    "status": "success",
+                    "reference": reference,
+                    "amount": _minor(amount),
+                    "currency": currency,
+                    "fees": 75,
+                    "channel": "card",
+                    "gateway_response": "Successful",
+                },
+            }
+        )
 
 
 class NowPaymentsSender(Sender):
@@ -250,14 +303,24 @@ class NowPaymentsSender(Sender):
 
     def ipn(self, n, status, reference, amount, currency, actually_paid="0.0000012"):
         fields = {
-            "actually_paid": "@paid", "invoice_id": 4522625843, "order_id": reference,
-            "order_description": "Top-up", "pay_amount": "@pay", "pay_currency": "btc",
-            "payment_id": n, "payment_status": status, "price_amount": "@price",
-            "price_currency": currency.lower(), "updated_at": "2026-11-26T10:00:00.000Z",
+            "actually_paid": "@paid",
+            "invoice_id": 4522625843,
+            "order_id": reference,
+            "order_description": "Top-up",
+            "pay_amount": "@pay",
+            "pay_currency": "btc",
+            "payment_id": n,
+            "payment_status": status,
+            "price_amount": "@price",
+            "price_currency": currency.lower(),
+            "updated_at": "2026-11-26T10:00:00.000Z",
         }
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-        for placeholder, number in [("@paid", actually_paid), ("@pay", "0.0000034"),
-                                    ("@price", amount)]:
+        for placeholder, number in [
+            ("@paid", actually_paid),
+            ("@pay", "0.0000034"),
+            ("@price", amount),
+        ]:
             text = text.replace(f'"{placeholder}"', number)
         return text.encode()
 
@@ -271,5 +334,4 @@ class NowPaymentsSender(Sender):
         return self.ipn(n, "expired", reference, amount, currency, "0")
 
 
-SENDERS = [StripeSender(), PayPalSender(), RazorpaySender(), PaystackSender(),
-           NowPaymentsSender()]
+SENDERS = [StripeSender(), PayPalSender(), RazorpaySender(), PaystackSender(), NowPaymentsSender()]

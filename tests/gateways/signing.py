@@ -11,9 +11,7 @@ from paydesk.gateways.signing import hmac_hex
 
 def razorpay_payment_signature(*, order_id: str, payment_id: str, key_secret: str) -> str:
     """The signature Razorpay Checkout returns for this order and payment."""
-    return hmac_hex(
-        secret=key_secret, message=f"{order_id}|{payment_id}".encode(), digest="sha256"
-    )
+    return hmac_hex(secret=key_secret, message=f"{order_id}|{payment_id}".encode(), digest="sha256")
 
 
 def nowpayments_signed_text_top_level(body: bytes) -> str:

@@ -68,8 +68,7 @@ def _shortest_digits(x: float) -> tuple[str, int]:
         for k in range(1, 18):
             nearest = Decimal(format(x, f".{k - 1}e"))
             step = Decimal((0, (1,), nearest.as_tuple().exponent))
-            fits = [d for d in (nearest - step, nearest, nearest + step)
-                    if d > 0 and float(d) == x]
+            fits = [d for d in (nearest - step, nearest, nearest + step) if d > 0 and float(d) == x]
             if fits:
                 best = min(fits, key=lambda d: (abs(d - exact), d.as_tuple().digits[-1] % 2))
                 best = best.normalize()
@@ -97,8 +96,15 @@ def js_number(x: float) -> str:
     return s + exponent if k == 1 else f"{s[0]}.{s[1:]}{exponent}"
 
 
-_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
-            "\\": "\\\\"}
+_ESCAPES = {
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+    '"': '\\"',
+    "\\": "\\\\",
+}
 
 
 def js_quote(text: str) -> str:
@@ -136,8 +142,7 @@ def sort_object(value: dict | list) -> list[tuple[str, Any]]:
     """sortObject(value) as the (key, value) pairs of the object it returns, in the order
     JavaScript then lists them."""
     items = (
-        {str(index): item for index, item in enumerate(value)} if isinstance(value, list)
-        else value
+        {str(index): item for index, item in enumerate(value)} if isinstance(value, list) else value
     )
     pairs = []
     for key in sorted(items, key=_utf16_units):  # Object.keys(obj).sort()
@@ -146,8 +151,9 @@ def sort_object(value: dict | list) -> list[tuple[str, Any]]:
         item = items[key]
         # (obj[key] && typeof obj[key] === 'object'): every object and array, even empty
         pairs.append((key, sort_object(item) if isinstance(item, dict | list) else item))
-    indices = sorted((pair for pair in pairs if _is_array_index(pair[0])),
-                     key=lambda pair: int(pair[0]))
+    indices = sorted(
+        (pair for pair in pairs if _is_array_index(pair[0])), key=lambda pair: int(pair[0])
+    )
     return indices + [pair for pair in pairs if not _is_array_index(pair[0])]
 
 
@@ -171,15 +177,17 @@ def _no_constant(name: str) -> None:
 
 def node_signed_text(body: bytes) -> str:
     """JSON.stringify(sortObject(JSON.parse(body)))."""
-    parsed = json.loads(body.decode("utf-8"), parse_float=float, parse_int=float,
-                        parse_constant=_no_constant)
+    parsed = json.loads(
+        body.decode("utf-8"), parse_float=float, parse_int=float, parse_constant=_no_constant
+    )
     assert isinstance(parsed, dict)
     return js_stringify(sort_object(parsed))
 
 
 def nowpayments_signs(body: bytes, secret: str = SECRET) -> str:
-    return hmac.new(secret.encode(), node_signed_text(body).encode("utf-8"),
-                    hashlib.sha512).hexdigest()
+    return hmac.new(
+        secret.encode(), node_signed_text(body).encode("utf-8"), hashlib.sha512
+    ).hexdigest()
 
 
 def paydesk_accepts(body: bytes, signature: str, secret: str = SECRET) -> bool:
@@ -199,8 +207,11 @@ class Number(str):
 
 def _json_string(text: str, ensure_ascii: bool) -> str:
     """A JSON string; a lone surrogate (no UTF-8 for it) always as its \\u escape."""
-    return re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}",
-                  json.dumps(text, ensure_ascii=ensure_ascii))
+    return re.sub(
+        "[\ud800-\udfff]",
+        lambda match: f"\\u{ord(match.group()):04x}",
+        json.dumps(text, ensure_ascii=ensure_ascii),
+    )
 
 
 def write(value: Any, *, ensure_ascii: bool = False) -> str:
@@ -208,10 +219,14 @@ def write(value: Any, *, ensure_ascii: bool = False) -> str:
     if isinstance(value, Number):
         return str(value)
     if isinstance(value, dict):
-        return "{" + ",".join(
-            f"{_json_string(key, ensure_ascii)}:{write(item, ensure_ascii=ensure_ascii)}"
-            for key, item in value.items()
-        ) + "}"
+        return (
+            "{"
+            + ",".join(
+                f"{_json_string(key, ensure_ascii)}:{write(item, ensure_ascii=ensure_ascii)}"
+                for key, item in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ",".join(write(item, ensure_ascii=ensure_ascii) for item in value) + "]"
     if isinstance(value, str):
@@ -221,8 +236,13 @@ def write(value: Any, *, ensure_ascii: bool = False) -> str:
 
 def spellings(x: float) -> list[str]:
     """Ways a JSON number with the value of `x` can be written."""
-    forms = [repr(x), format(x, ".17g"), format(x, ".17E"), js_number(x),
-             format(Decimal(x), "f") if abs(x) < 1e30 else repr(x)]
+    forms = [
+        repr(x),
+        format(x, ".17g"),
+        format(x, ".17E"),
+        js_number(x),
+        format(Decimal(x), "f") if abs(x) < 1e30 else repr(x),
+    ]
     if x == int(x) and abs(x) < 1e20:
         forms += [str(int(x)), f"{int(x)}.000", f"{int(x)}e0"]
     return forms
@@ -230,12 +250,27 @@ def spellings(x: float) -> list[str]:
 
 FLOATS = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([1e-7, 0.1, 100.0, 1.5, 0.0000012, 0.0000001, 1e21, 1e-6, 123e-20, 5e-324,
-                     9007199254740993.0, 155.38559757, 0.30000000000000004, -0.0]),
+    st.sampled_from(
+        [
+            1e-7,
+            0.1,
+            100.0,
+            1.5,
+            0.0000012,
+            0.0000001,
+            1e21,
+            1e-6,
+            123e-20,
+            5e-324,
+            9007199254740993.0,
+            155.38559757,
+            0.30000000000000004,
+            -0.0,
+        ]
+    ),
 )
 NUMBERS = st.one_of(
-    st.builds(lambda x, i: Number(spellings(x)[i % len(spellings(x))]), FLOATS,
-              st.integers(0, 7)),
+    st.builds(lambda x, i: Number(spellings(x)[i % len(spellings(x))]), FLOATS, st.integers(0, 7)),
     st.integers(-(2**70), 2**70).map(lambda i: Number(str(i))),
     st.sampled_from(["1e400", "-1e400", "2e-400", "-0", "1.50", "1E+2", "100.0", "0.10"]).map(
         Number
@@ -246,19 +281,38 @@ NUMBERS = st.one_of(
 TEXT = st.text(alphabet=st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=12)
 KEYS = st.one_of(
     TEXT.filter(lambda key: key != "__proto__"),  # Node drops it: its own test below
-    st.sampled_from(["0", "9", "10", "01", "4294967294", "4294967295", "a", "B", "é", "😀", "ｚ",
-                     "payment_id", "fee", "price_amount", "pay_amount"]),
+    st.sampled_from(
+        [
+            "0",
+            "9",
+            "10",
+            "01",
+            "4294967294",
+            "4294967295",
+            "a",
+            "B",
+            "é",
+            "😀",
+            "ｚ",
+            "payment_id",
+            "fee",
+            "price_amount",
+            "pay_amount",
+        ]
+    ),
 )
 LEAVES = st.one_of(st.none(), st.booleans(), NUMBERS, TEXT)
 TREES = st.recursive(
     LEAVES,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(KEYS, inner, max_size=5)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
     max_leaves=16,
 )
 IPNS = st.builds(
     lambda payment_id, status, amount, rest: {
-        "payment_id": payment_id, "payment_status": status, "price_amount": amount, **rest
+        "payment_id": payment_id,
+        "payment_status": status,
+        "price_amount": amount,
+        **rest,
     },
     st.integers(1, 10**11).map(lambda i: Number(str(i))),
     st.sampled_from(["finished", "partially_paid", "waiting"]),
@@ -296,10 +350,10 @@ def changed(value: Any, path: tuple, how: str) -> Any:
         return 0 if value is None else None
     head, rest = path[0], path[1:]
     if isinstance(value, dict):
-        return {key: changed(item, rest, how) if key == head else item
-                for key, item in value.items()}
-    return [changed(item, rest, how) if index == head else item
-            for index, item in enumerate(value)]
+        return {
+            key: changed(item, rest, how) if key == head else item for key, item in value.items()
+        }
+    return [changed(item, rest, how) if index == head else item for index, item in enumerate(value)]
 
 
 # --- the tests -----------------------------------------------------------------------------
@@ -333,8 +387,7 @@ FIXED = {
         '"outcome":{"amount":{"exp":2,"value":1.1}},"payment_id":1}',
     ),
     "keys": (
-        '{"b":1,"a":2,"10":3,"9":4,"01":5,"4294967295":6,"4294967294":7,"é":8,"😀":9,"ｚ":10}'
-        .encode(),
+        '{"b":1,"a":2,"10":3,"9":4,"01":5,"4294967295":6,"4294967294":7,"é":8,"😀":9,"ｚ":10}'.encode(),
         '{"9":4,"10":3,"4294967294":7,"01":5,"4294967295":6,"a":2,"b":1,"é":8,"😀":9,"ｚ":10}',
     ),
     "strings": (
@@ -370,12 +423,27 @@ def test_a_proto_key_is_not_signed_by_node_and_paydesk_then_refuses():
 
 @CONTRACT
 @given(ipn=IPNS, ensure_ascii=st.booleans(), pick=st.integers(0, 10**6))
-@example(ipn={"payment_id": Number("5077125051"), "payment_status": "finished",
-              "price_amount": Number("100.0"),
-              "fee": {"serviceFee": Number("0.0000001"), "depositFee": Number("1.2e-06")}},
-         ensure_ascii=False, pick=0)
-@example(ipn={"payment_id": Number("1"), "payment_status": "waiting", "price_amount": Number("1"),
-              "order_description": "\udc00 lone", "\ud83d": [True]}, ensure_ascii=False, pick=1)
+@example(
+    ipn={
+        "payment_id": Number("5077125051"),
+        "payment_status": "finished",
+        "price_amount": Number("100.0"),
+        "fee": {"serviceFee": Number("0.0000001"), "depositFee": Number("1.2e-06")},
+    },
+    ensure_ascii=False,
+    pick=0,
+)
+@example(
+    ipn={
+        "payment_id": Number("1"),
+        "payment_status": "waiting",
+        "price_amount": Number("1"),
+        "order_description": "\udc00 lone",
+        "\ud83d": [True],
+    },
+    ensure_ascii=False,
+    pick=1,
+)
 def test_paydesk_signs_what_node_signs_and_refuses_any_change(ipn, ensure_ascii, pick):
     body = write(ipn, ensure_ascii=ensure_ascii).encode("utf-8")
     text = node_signed_text(body)

@@ -65,7 +65,8 @@ CERT_PATH = "/v1/notifications/certs/"
 WEBHOOK_ID = "WH-CONTRACT-8PT597110X687430LKGECATA"
 TIME = "2026-01-01T12:00:00Z"
 DIGESTS = {
-    "sha256": hashes.SHA256, "sha256WithRSAEncryption": hashes.SHA256,
+    "sha256": hashes.SHA256,
+    "sha256WithRSAEncryption": hashes.SHA256,
     "sha1WithRSAEncryption": hashes.SHA1,
 }
 
@@ -78,9 +79,9 @@ def openssl_verify(cert: OpenSSL.crypto.X509, signature: bytes, data: bytes, dig
 
 
 def certificate(key: rsa.RSAPrivateKey, *, days: tuple[int, int] = (-1, 30)) -> bytes:
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.sandbox.paypal.com")
-    ])
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.sandbox.paypal.com")]
+    )
     now = datetime.now(UTC)
     return (
         x509.CertificateBuilder()
@@ -114,8 +115,15 @@ class Delivery:
     algorithm: str = "SHA256withRSA"
 
 
-def sign(transmission_id: str, transmission_time: str, body: str, *, webhook_id: str = WEBHOOK_ID,
-         key: rsa.RSAPrivateKey = KEY, digest: hashes.HashAlgorithm | None = None) -> Delivery:
+def sign(
+    transmission_id: str,
+    transmission_time: str,
+    body: str,
+    *,
+    webhook_id: str = WEBHOOK_ID,
+    key: rsa.RSAPrivateKey = KEY,
+    digest: hashes.HashAlgorithm | None = None,
+) -> Delivery:
     """A delivery as PayPal sends it: the SDK's own signed text, signed with the test key."""
     message = WebhookEvent._get_expected_sig(transmission_id, transmission_time, webhook_id, body)
     raw = key.sign(message.encode("utf-8"), padding.PKCS1v15(), digest or hashes.SHA256())
@@ -159,10 +167,18 @@ def server(tmp_path_factory) -> Iterator[dict]:
 
 
 def sdk_accepts(server: dict, delivery: Delivery, *, webhook_id: str = WEBHOOK_ID) -> bool:
-    return WebhookEvent.verify(
-        delivery.transmission_id, delivery.transmission_time, webhook_id, delivery.body,
-        f"{server['base']}{CERT_PATH}{delivery.cert}", delivery.signature, delivery.algorithm,
-    ) is True
+    return (
+        WebhookEvent.verify(
+            delivery.transmission_id,
+            delivery.transmission_time,
+            webhook_id,
+            delivery.body,
+            f"{server['base']}{CERT_PATH}{delivery.cert}",
+            delivery.signature,
+            delivery.algorithm,
+        )
+        is True
+    )
 
 
 def paydesk_accepts(server: dict, delivery: Delivery, *, webhook_id: str = WEBHOOK_ID) -> bool:
@@ -178,7 +194,9 @@ def paydesk_accepts(server: dict, delivery: Delivery, *, webhook_id: str = WEBHO
     }
     try:
         paypal_signature_verify(
-            body=delivery.body.encode("utf-8"), headers=headers, webhook_id=webhook_id,
+            body=delivery.body.encode("utf-8"),
+            headers=headers,
+            webhook_id=webhook_id,
             fetch_certificate=fetch,
         )
     except WebhookSignatureInvalid:
@@ -199,19 +217,20 @@ TIMES = st.one_of(
     ),
     HEADER_TEXT,
 )
-WEBHOOK_IDS = st.one_of(st.from_regex(r"WH-[0-9A-Z]{17}-[0-9A-Z]{17}", fullmatch=True),
-                        HEADER_TEXT)
+WEBHOOK_IDS = st.one_of(st.from_regex(r"WH-[0-9A-Z]{17}-[0-9A-Z]{17}", fullmatch=True), HEADER_TEXT)
 
 
 @CONTRACT
-@given(transmission_id=st.text(), transmission_time=st.text(), webhook_id=st.text(),
-       body=st.text())
+@given(transmission_id=st.text(), transmission_time=st.text(), webhook_id=st.text(), body=st.text())
 @example(transmission_id="T", transmission_time=TIME, webhook_id="W", body="body 0")  # crc ≥ 2³¹
-def test_paydesk_signs_the_text_the_sdk_builds(transmission_id, transmission_time, webhook_id,
-                                               body):
+def test_paydesk_signs_the_text_the_sdk_builds(
+    transmission_id, transmission_time, webhook_id, body
+):
     assert paypal_signed_message(
-        transmission_id=transmission_id, transmission_time=transmission_time,
-        webhook_id=webhook_id, body=body.encode("utf-8"),
+        transmission_id=transmission_id,
+        transmission_time=transmission_time,
+        webhook_id=webhook_id,
+        body=body.encode("utf-8"),
     ) == WebhookEvent._get_expected_sig(
         transmission_id, transmission_time, webhook_id, body
     ).encode("utf-8")
@@ -261,9 +280,14 @@ def test_a_changed_part_is_refused_by_both(server, change):
 
 
 @CONTRACT
-@given(transmission_id=TRANSMISSION_IDS, transmission_time=TIMES, webhook_id=WEBHOOK_IDS,
-       body=json_bodies().map(lambda raw: raw.decode("utf-8")), change=st.sampled_from(CHANGES),
-       index=st.integers(0, 10**6))
+@given(
+    transmission_id=TRANSMISSION_IDS,
+    transmission_time=TIMES,
+    webhook_id=WEBHOOK_IDS,
+    body=json_bodies().map(lambda raw: raw.decode("utf-8")),
+    change=st.sampled_from(CHANGES),
+    index=st.integers(0, 10**6),
+)
 def test_what_the_sdk_scheme_signs_both_accept_and_any_change_both_refuse(
     server, transmission_id, transmission_time, webhook_id, body, change, index
 ):
@@ -285,7 +309,6 @@ def test_an_expired_certificate_or_another_keys_is_refused_by_both(server, cert)
 
 def test_sha1_with_rsa_is_accepted_by_the_sdk_but_not_by_paydesk(server):
     """Paydesk's deliberate difference: only SHA256withRSA, whatever the SDK still allows."""
-    delivery = replace(sign("b2384410", TIME, BODY, digest=hashes.SHA1()),
-                       algorithm="SHA1withRSA")
+    delivery = replace(sign("b2384410", TIME, BODY, digest=hashes.SHA1()), algorithm="SHA1withRSA")
     assert sdk_accepts(server, delivery)
     assert not paydesk_accepts(server, delivery)

@@ -51,10 +51,22 @@ def paydesk_accepts(body: bytes, signature: str, secret: str) -> bool:
 
 
 @CONTRACT
-@given(body=BODIES, secret=SECRETS, other_secret=SECRETS, position=st.integers(0, 10**6),
-       bit=st.integers(0, 7), digit=st.integers(0, 127))
-@example(body=CHARGE_SUCCESS, secret="sk_test_" + "0" * 40, other_secret="sk_live_" + "0" * 40,
-         position=0, bit=0, digit=0)
+@given(
+    body=BODIES,
+    secret=SECRETS,
+    other_secret=SECRETS,
+    position=st.integers(0, 10**6),
+    bit=st.integers(0, 7),
+    digit=st.integers(0, 127),
+)
+@example(
+    body=CHARGE_SUCCESS,
+    secret="sk_test_" + "0" * 40,
+    other_secret="sk_live_" + "0" * 40,
+    position=0,
+    bit=0,
+    digit=0,
+)
 def test_what_paystack_signs_paydesk_accepts_and_nothing_else(
     body, secret, other_secret, position, bit, digit
 ):
@@ -62,7 +74,7 @@ def test_what_paystack_signs_paydesk_accepts_and_nothing_else(
     assert paydesk_accepts(body, signature, secret)
 
     index = position % len(body)
-    tampered = body[:index] + bytes([body[index] ^ (1 << bit)]) + body[index + 1:]
+    tampered = body[:index] + bytes([body[index] ^ (1 << bit)]) + body[index + 1 :]
     refused = [
         (tampered, signature, secret),  # any byte of the body, any bit of it
         (body + b"\n", signature, secret),

@@ -48,14 +48,19 @@ pytestmark = pytest.mark.sqlite_pass_only
 
 KEY_ID = "rzp_test_contract0001"
 SECRETS = st.one_of(
-    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-            min_size=1, max_size=32),
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        min_size=1,
+        max_size=32,
+    ),
     st.text(min_size=1, max_size=16),
 )
-ORDER_IDS = st.one_of(st.from_regex(r"order_[A-Za-z0-9]{14}", fullmatch=True),
-                      st.text(min_size=1, max_size=24))
-PAYMENT_IDS = st.one_of(st.from_regex(r"pay_[A-Za-z0-9]{14}", fullmatch=True),
-                        st.text(min_size=1, max_size=24))
+ORDER_IDS = st.one_of(
+    st.from_regex(r"order_[A-Za-z0-9]{14}", fullmatch=True), st.text(min_size=1, max_size=24)
+)
+PAYMENT_IDS = st.one_of(
+    st.from_regex(r"pay_[A-Za-z0-9]{14}", fullmatch=True), st.text(min_size=1, max_size=24)
+)
 
 
 def hmac_sha256(secret: str, message: bytes) -> str:
@@ -85,27 +90,31 @@ def paydesk_accepts_webhook(body: bytes, signature: str, secret: str) -> bool:
     return True
 
 
-def library_accepts_payment(order_id: str, payment_id: str, signature: str, key_secret: str) -> (
-    bool
-):
+def library_accepts_payment(
+    order_id: str, payment_id: str, signature: str, key_secret: str
+) -> bool:
     utility = library_client(key_secret).utility
     with no_network():
         try:
-            return utility.verify_payment_signature({
-                "razorpay_order_id": order_id,
-                "razorpay_payment_id": payment_id,
-                "razorpay_signature": signature,
-            })
+            return utility.verify_payment_signature(
+                {
+                    "razorpay_order_id": order_id,
+                    "razorpay_payment_id": payment_id,
+                    "razorpay_signature": signature,
+                }
+            )
         except SignatureVerificationError:
             return False
 
 
-def paydesk_accepts_payment(order_id: str, payment_id: str, signature: str, key_secret: str) -> (
-    bool
-):
+def paydesk_accepts_payment(
+    order_id: str, payment_id: str, signature: str, key_secret: str
+) -> bool:
     try:
         razorpay_payment_signature_verify(
-            stored_order_id=order_id, payment_id=payment_id, signature=signature,
+            stored_order_id=order_id,
+            payment_id=payment_id,
+            signature=signature,
             key_secret=key_secret,
         )
     except WebhookSignatureInvalid:
@@ -116,8 +125,15 @@ def paydesk_accepts_payment(order_id: str, payment_id: str, signature: str, key_
 def variants(signature: str, index: int) -> list[str]:
     """Textual variants of one signature: the same MAC written otherwise, or a damaged one."""
     return [
-        signature, signature.upper(), f" {signature} ", one_hex_digit_changed(signature, index),
-        signature[:-1], signature + "0", signature[:32], "", "0" * 64,
+        signature,
+        signature.upper(),
+        f" {signature} ",
+        one_hex_digit_changed(signature, index),
+        signature[:-1],
+        signature + "0",
+        signature[:32],
+        "",
+        "0" * 64,
     ]
 
 
@@ -139,7 +155,8 @@ def test_published_webhook_vector_is_accepted_by_the_library_and_by_paydesk(vect
     assert paydesk_accepts_webhook(body, signature, secret)
     index = ascii_positions(body)[len(body) // 2]
     for tampered_body, tampered_secret in [
-        (one_byte_changed(body, index), secret), (body, "webhook_secret_not_key_secret"),
+        (one_byte_changed(body, index), secret),
+        (body, "webhook_secret_not_key_secret"),
     ]:
         assert not library_accepts_webhook(tampered_body, signature, tampered_secret)
         assert not paydesk_accepts_webhook(tampered_body, signature, tampered_secret)
@@ -147,12 +164,11 @@ def test_published_webhook_vector_is_accepted_by_the_library_and_by_paydesk(vect
 
 @CONTRACT
 @given(body=json_bodies(), secret=SECRETS, other_secret=SECRETS, data=st.data())
-@example(body=b'{"event":"payment.captured","payload":{}}', secret="s", other_secret="S",
-         data=None)
+@example(body=b'{"event":"payment.captured","payload":{}}', secret="s", other_secret="S", data=None)
 def test_paydesk_gives_the_library_verdict_on_every_webhook_signature(
     body, secret, other_secret, data
 ):
-    index = (data.draw(st.sampled_from(ascii_positions(body))) if data else 0)
+    index = data.draw(st.sampled_from(ascii_positions(body))) if data else 0
     digit = data.draw(st.integers(0, 63)) if data else 63
     signed = hmac_sha256(secret, body)
     assert library_accepts_webhook(body, signed, secret)  # the oracle agrees it is right
@@ -198,16 +214,27 @@ def test_published_payment_vector_is_accepted_by_the_library_and_by_paydesk(vect
     signature, key_secret = vector["hmac_sha256_hex"], vector["secret"]
     assert library_accepts_payment(order_id, payment_id, signature, key_secret)
     assert paydesk_accepts_payment(order_id, payment_id, signature, key_secret)
-    assert razorpay_payment_signature(
-        order_id=order_id, payment_id=payment_id, key_secret=key_secret
-    ) == signature
+    assert (
+        razorpay_payment_signature(order_id=order_id, payment_id=payment_id, key_secret=key_secret)
+        == signature
+    )
 
 
 @CONTRACT
-@given(order_id=ORDER_IDS, payment_id=PAYMENT_IDS, key_secret=SECRETS, other_secret=SECRETS,
-       digit=st.integers(0, 63))
-@example(order_id="order_9A33XWu170gUtm", payment_id="pay_29QQoUBi66xm2f",
-         key_secret="EnLs21M47BllR3X8PSFtjtbd", other_secret="x", digit=0)
+@given(
+    order_id=ORDER_IDS,
+    payment_id=PAYMENT_IDS,
+    key_secret=SECRETS,
+    other_secret=SECRETS,
+    digit=st.integers(0, 63),
+)
+@example(
+    order_id="order_9A33XWu170gUtm",
+    payment_id="pay_29QQoUBi66xm2f",
+    key_secret="EnLs21M47BllR3X8PSFtjtbd",
+    other_secret="x",
+    digit=0,
+)
 def test_paydesk_gives_the_library_verdict_on_every_payment_signature(
     order_id, payment_id, key_secret, other_secret, digit
 ):

@@ -53,9 +53,15 @@ def event_bodies(draw: st.DrawFn) -> str:
     event = {
         "id": draw(st.from_regex(r"evt_[A-Za-z0-9]{24}", fullmatch=True)),
         "object": "event",
-        "type": draw(st.sampled_from([
-            "payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
-        ])),
+        "type": draw(
+            st.sampled_from(
+                [
+                    "payment_intent.succeeded",
+                    "payment_intent.payment_failed",
+                    "charge.refunded",
+                ]
+            )
+        ),
         "data": {"object": draw(JSON_VALUES)},
     }
     return json.dumps(
@@ -69,7 +75,7 @@ def same_clock(now: int):
 
 def stripe_accepts(body: bytes, header: str, secret: str, now: int | None = NOW) -> bool:
     """construct_event's verdict: the event is built (offline), or the signature is refused."""
-    with no_network(), (same_clock(now) if now is not None else nullcontext()):
+    with no_network(), same_clock(now) if now is not None else nullcontext():
         try:
             event = stripe.Webhook.construct_event(body, header, secret)
         except stripe.SignatureVerificationError:
@@ -106,11 +112,22 @@ def test_a_header_the_library_signs_now_is_accepted_by_both_on_the_real_clock():
 
 
 @CONTRACT
-@given(body=event_bodies(), secret=SECRETS, other_secret=SECRETS,
-       age=st.integers(-TOLERANCE_SECONDS, TOLERANCE_SECONDS),
-       stale_by=st.integers(1, 10**6), data=st.data())
-@example(body='{"id":"evt_1","object":"event","type":"ping","data":{"object":1e-7}}',
-         secret="whsec_x", other_secret="whsec_y", age=TOLERANCE_SECONDS, stale_by=1, data=None)
+@given(
+    body=event_bodies(),
+    secret=SECRETS,
+    other_secret=SECRETS,
+    age=st.integers(-TOLERANCE_SECONDS, TOLERANCE_SECONDS),
+    stale_by=st.integers(1, 10**6),
+    data=st.data(),
+)
+@example(
+    body='{"id":"evt_1","object":"event","type":"ping","data":{"object":1e-7}}',
+    secret="whsec_x",
+    other_secret="whsec_y",
+    age=TOLERANCE_SECONDS,
+    stale_by=1,
+    data=None,
+)
 def test_what_the_library_signs_paydesk_accepts_and_tampering_both_refuse(
     body, secret, other_secret, age, stale_by, data
 ):
@@ -143,9 +160,11 @@ def headers(draw: st.DrawFn, body: str, secret: str) -> str:
         SIGN(body, secret, timestamp=timestamp + 1).split("v1=")[1],
         one_hex_digit_changed(right, draw(st.integers(0, 63))),
     ]
-    entries = draw(st.lists(
-        st.tuples(st.sampled_from(["v1", "v0"]), st.sampled_from([right, *wrong])), max_size=4
-    ))
+    entries = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["v1", "v0"]), st.sampled_from([right, *wrong])), max_size=4
+        )
+    )
     parts = [f"t={timestamp}", *(f"{scheme}={value}" for scheme, value in entries)]
     if draw(st.booleans()):  # a second t: the library reads the first one
         second = timestamp + draw(st.sampled_from([-1, 1, -TOLERANCE_SECONDS]))
@@ -177,7 +196,12 @@ def test_paydesk_alone_reads_the_hex_case_insensitively():
 
 
 UNREADABLE_TIMESTAMPS = [
-    "", "-1", "+1767225600", "1_767_225_600", "1767225600.0", "0x69557a00",
+    "",
+    "-1",
+    "+1767225600",
+    "1_767_225_600",
+    "1767225600.0",
+    "0x69557a00",
     "\u00b2",  # a digit to str.isdigit, not to int()
     "\u0661\u0667\u0666\u0667\u0662\u0662\u0665\u0666\u0660\u0660",  # Arabic-Indic digits
     "9" * 5000,  # past int()'s 4300-digit limit

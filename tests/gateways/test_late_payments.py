@@ -119,11 +119,17 @@ def test_one_gateway_transaction_never_credits_two_payments():
 
 def test_the_database_refuses_a_gateway_transaction_recorded_twice(customer):
     payment_create(
-        customer=customer, total="5", description="One", gateway="paypal",
+        customer=customer,
+        total="5",
+        description="One",
+        gateway="paypal",
         gateway_transaction="CAP-1",
     )
     other = payment_create(
-        customer=customer, total="5", description="Two", gateway="paypal",
+        customer=customer,
+        total="5",
+        description="Two",
+        gateway="paypal",
         status=PaymentStatus.PENDING,
     )
     with pytest.raises(IntegrityError):
@@ -135,14 +141,19 @@ def test_a_linked_payment_needs_its_original_of_the_same_customer(customer):
     from tests.factories import CustomerFactory
 
     stranger = payment_create(
-        customer=CustomerFactory(currency="USD"), total="5", description="Not yours",
+        customer=CustomerFactory(currency="USD"),
+        total="5",
+        description="Not yours",
         status=PaymentStatus.PENDING,
     )
     with pytest.raises(PaymentError):
         payment_create(customer=customer, total="5", description="Orphan", relation="late_payment")
     with pytest.raises(PaymentError):
         payment_create(
-            customer=customer, total="5", description="Stolen link", original=stranger,
+            customer=customer,
+            total="5",
+            description="Stolen link",
+            original=stranger,
             relation=PaymentRelation.LATE_PAYMENT,
         )
 
@@ -152,10 +163,16 @@ def test_a_linked_payment_needs_its_original_of_the_same_customer(customer):
 
 def _cancelled(sender=RAZORPAY, key="late-form-token-0001") -> Payment:
     payment = start_payment(sender, key=key)
-    gateway_event_apply(event=_event(
-        payment, "EvT-failed", Outcome.CANCELLED, amount=None, transaction_id="pay_ONE",
-        reason="Payment was declined by the bank.",
-    ))
+    gateway_event_apply(
+        event=_event(
+            payment,
+            "EvT-failed",
+            Outcome.CANCELLED,
+            amount=None,
+            transaction_id="pay_ONE",
+            reason="Payment was declined by the bank.",
+        )
+    )
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
     return payment
@@ -171,7 +188,10 @@ def test_a_late_capture_is_credited_once_as_a_new_payment_linked_to_the_cancelle
     late = applied.payment
     assert late.pk != original.pk
     assert (late.status, late.total, late.original_id, late.relation) == (
-        PaymentStatus.COMPLETED, Decimal(CHARGED), original.pk, PaymentRelation.LATE_PAYMENT
+        PaymentStatus.COMPLETED,
+        Decimal(CHARGED),
+        original.pk,
+        PaymentRelation.LATE_PAYMENT,
     )
     assert late.description == f"Late payment for {original.reference}"
     assert (late.gateway, late.gateway_transaction) == ("razorpay", "pay_ONE")
@@ -192,8 +212,9 @@ def test_the_same_late_money_told_again_by_every_channel_credits_once(channel):
     gateway_event_apply(event=_event(original, "EvT-captured"))
     # order.paid for the same payment, the return's answer, reconciliation's query: other
     # event ids, the same Razorpay payment.
-    for n, event_id in enumerate(("EvT-order-paid", "return:order:pay_ONE:captured",
-                                  "query:order:pay_ONE:captured")):
+    for n, event_id in enumerate(
+        ("EvT-order-paid", "return:order:pay_ONE:captured", "query:order:pay_ONE:captured")
+    ):
         again = gateway_event_apply(event=_event(original, event_id), channel=channel)
         assert again.entry.result == EventResult.IGNORED, n
         assert again.entry.detail.startswith("Already recorded as")
@@ -208,10 +229,15 @@ def test_late_money_that_names_no_transaction_is_credited_once_whoever_tells_it(
     and the return are two tellings of one late payment, not two."""
     original = _cancelled()
     for event_id in ("charge.success:", "return:ref:success"):
-        gateway_event_apply(event=_event(
-            original, event_id, transaction_id="", gateway_reference="",
-            payment_reference=original.reference,
-        ))
+        gateway_event_apply(
+            event=_event(
+                original,
+                event_id,
+                transaction_id="",
+                gateway_reference="",
+                payment_reference=original.reference,
+            )
+        )
 
     assert Payment.objects.filter(original=original).count() == 1
     assert _balance(original) == Decimal(CHARGED)
@@ -282,8 +308,14 @@ def test_late_notifications_racing_reconciliation_credit_once_on_postgresql():
     """The capture notified three times (two event ids, one twice) while reconciliation's query
     and the return apply the same Razorpay payment, all at once on their own connections."""
     original = _cancelled(key="late-form-token-race")
-    event_ids = ["EvT-captured", "EvT-captured", "EvT-order-paid",
-                 "query:o:pay_ONE:captured", "return:o:pay_ONE:captured", "EvT-captured"]
+    event_ids = [
+        "EvT-captured",
+        "EvT-captured",
+        "EvT-order-paid",
+        "query:o:pay_ONE:captured",
+        "return:o:pay_ONE:captured",
+        "EvT-captured",
+    ]
 
     def apply(i: int):
         return gateway_event_apply(event=_event(original, event_ids[i]))
@@ -321,7 +353,9 @@ def test_a_late_payment_shows_its_link_in_the_portal_the_api_the_csv_and_the_bac
     api = ApiClient(key_for(user))
     body = api.get(f"/api/v1/payments/{late.reference}").json()
     assert (body["original"], body["relation"], body["status"]) == (
-        original.reference, "late_payment", "completed"
+        original.reference,
+        "late_payment",
+        "completed",
     )
     assert api.get(f"/api/v1/payments/{original.reference}").json()["original"] == ""
     listed = {p["reference"]: p for p in api.get("/api/v1/payments").json()["data"]}

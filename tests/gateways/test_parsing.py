@@ -31,10 +31,23 @@ def _json(value: dict) -> bytes:
 
 
 def stripe_intent(kind: str, amount: int, currency: str, **intent) -> bytes:
-    return _json({"id": "evt_1", "type": kind, "data": {"object": {
-        "id": "pi_1", "object": "payment_intent", "amount": amount, "amount_received": amount,
-        "currency": currency, "metadata": {"paydesk_reference": "P-1"}, **intent,
-    }}})
+    return _json(
+        {
+            "id": "evt_1",
+            "type": kind,
+            "data": {
+                "object": {
+                    "id": "pi_1",
+                    "object": "payment_intent",
+                    "amount": amount,
+                    "amount_received": amount,
+                    "currency": currency,
+                    "metadata": {"paydesk_reference": "P-1"},
+                    **intent,
+                }
+            },
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,9 +69,16 @@ def test_stripe_succeeded_is_completed_in_stripes_minor_units(amount, currency, 
 @pytest.mark.parametrize(
     ("kind", "extra", "reason"),
     [
-        ("payment_intent.payment_failed",
-         {"last_payment_error": {"message": "Your card was declined.", "card": {"last4": "0002"}}},
-         "Your card was declined."),
+        (
+            "payment_intent.payment_failed",
+            {
+                "last_payment_error": {
+                    "message": "Your card was declined.",
+                    "card": {"last4": "0002"},
+                }
+            },
+            "Your card was declined.",
+        ),
         ("payment_intent.canceled", {"cancellation_reason": "abandoned"}, "abandoned"),
     ],
 )
@@ -76,7 +96,9 @@ def test_stripe_other_types_are_ignored(kind):
 def test_paypal_capture_completed_with_its_fee():
     event = parse_paypal_event(PayPalSender().completed("P-9", "50.25", "USD", 3))
     assert (event.event_id, event.outcome, event.payment_reference) == (
-        "WH-3", Outcome.COMPLETED, "P-9"
+        "WH-3",
+        Outcome.COMPLETED,
+        "P-9",
     )
     assert event.gateway_reference == "ORDER-P-9"
     assert (event.amount, event.fee) == (Money(Decimal("50.25"), "USD"), Decimal("1.75"))
@@ -86,7 +108,8 @@ def test_paypal_denied_cancels_pending_waits_and_an_approved_order_is_not_a_paym
     sender = PayPalSender()
     denied = parse_paypal_event(sender.cancelled("P-9", "50.25", "USD", 4))
     assert (denied.outcome, denied.reason) == (
-        Outcome.CANCELLED, "PayPal: DECLINED_BY_RISK_FRAUD_FILTERS."
+        Outcome.CANCELLED,
+        "PayPal: DECLINED_BY_RISK_FRAUD_FILTERS.",
     )
     assert parse_paypal_event(sender.pending("P-9", "50.25", "USD", 5)).outcome is Outcome.PENDING
     approved = _json({"id": "WH-6", "event_type": "CHECKOUT.ORDER.APPROVED", "resource": {}})
@@ -94,10 +117,16 @@ def test_paypal_denied_cancels_pending_waits_and_an_approved_order_is_not_a_paym
 
 
 def test_paypal_reference_from_the_purchase_unit():
-    body = _json({"id": "WH-7", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {
-        "purchase_units": [{"reference_id": "P-UNIT"}],
-        "amount": {"currency_code": "JPY", "value": "5000"},
-    }})
+    body = _json(
+        {
+            "id": "WH-7",
+            "event_type": "PAYMENT.CAPTURE.COMPLETED",
+            "resource": {
+                "purchase_units": [{"reference_id": "P-UNIT"}],
+                "amount": {"currency_code": "JPY", "value": "5000"},
+            },
+        }
+    )
     event = parse_paypal_event(body)
     assert (event.payment_reference, event.amount) == ("P-UNIT", Money(Decimal(5000), "JPY"))
 
@@ -108,22 +137,38 @@ def test_razorpay_captured_order_paid_and_failed():
     # The payment entity's notes are the payer's (Checkout copies them from the browser):
     # they never bind. Razorpay's order id and payment id do.
     assert (captured.event_id, captured.outcome, captured.payment_reference) == (
-        "EvT1", Outcome.COMPLETED, ""
+        "EvT1",
+        Outcome.COMPLETED,
+        "",
     )
     assert (captured.gateway_reference, captured.transaction_id) == ("order_P-R", "pay_P-R")
     assert (captured.amount, captured.fee) == (Money(Decimal("500.50"), "INR"), Decimal("1.18"))
     failed = parse_razorpay_event(sender.cancelled("P-R", "500.50", "INR", 2))
     assert (failed.outcome, failed.reason) == (
-        Outcome.CANCELLED, "Payment was declined by the bank."
+        Outcome.CANCELLED,
+        "Payment was declined by the bank.",
     )
-    order_paid = _json({"event": "order.paid", "payload": {
-        "payment": {"entity": {"id": "pay_1", "amount": 100, "currency": "INR",
-                               "order_id": "order_1"}},
-        "order": {"entity": {"id": "order_1", "receipt": "P-RECEIPT", "amount_paid": 100}},
-    }})
+    order_paid = _json(
+        {
+            "event": "order.paid",
+            "payload": {
+                "payment": {
+                    "entity": {
+                        "id": "pay_1",
+                        "amount": 100,
+                        "currency": "INR",
+                        "order_id": "order_1",
+                    }
+                },
+                "order": {"entity": {"id": "order_1", "receipt": "P-RECEIPT", "amount_paid": 100}},
+            },
+        }
+    )
     paid = parse_razorpay_event(order_paid)
     assert (paid.payment_reference, paid.gateway_reference, paid.event_id) == (
-        "P-RECEIPT", "order_1", "order.paid:pay_1"
+        "P-RECEIPT",
+        "order_1",
+        "order.paid:pay_1",
     )
     assert parse_razorpay_event(_json({"event": "refund.processed"})) is None
 
@@ -131,7 +176,9 @@ def test_razorpay_captured_order_paid_and_failed():
 def test_paystack_charge_success_counts_hundredths_in_every_currency():
     event = parse_paystack_event(PaystackSender().completed("P-S", "5000.00", "NGN", 302961))
     assert (event.event_id, event.outcome, event.payment_reference) == (
-        "charge.success:302961", Outcome.COMPLETED, "P-S"
+        "charge.success:302961",
+        Outcome.COMPLETED,
+        "P-S",
     )
     assert (event.amount, event.fee) == (Money(Decimal("5000.00"), "NGN"), Decimal("0.75"))
     assert parse_paystack_event(_json({"event": "transfer.success", "data": {}})) is None
@@ -149,8 +196,14 @@ def test_paystack_charge_success_counts_hundredths_in_every_currency():
 def test_paystack_compares_the_requested_amount_when_the_customer_bears_the_fees(
     amount, requested, compared, fee
 ):
-    data = {"id": 7, "status": "success", "reference": "P-F", "amount": amount,
-            "currency": "NGN", "fees": 7500}
+    data = {
+        "id": 7,
+        "status": "success",
+        "reference": "P-F",
+        "amount": amount,
+        "currency": "NGN",
+        "fees": 7500,
+    }
     if requested is not None:
         data["requested_amount"] = requested
     event = parse_paystack_event(_json({"event": "charge.success", "data": data}))
@@ -160,11 +213,18 @@ def test_paystack_compares_the_requested_amount_when_the_customer_bears_the_fees
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [("finished", Outcome.COMPLETED), ("failed", Outcome.CANCELLED),
-     ("refunded", Outcome.CANCELLED), ("expired", Outcome.CANCELLED),
-     ("waiting", Outcome.PENDING), ("confirming", Outcome.PENDING),
-     ("confirmed", Outcome.PENDING), ("sending", Outcome.PENDING),
-     ("partially_paid", Outcome.PENDING), ("something_new", None)],
+    [
+        ("finished", Outcome.COMPLETED),
+        ("failed", Outcome.CANCELLED),
+        ("refunded", Outcome.CANCELLED),
+        ("expired", Outcome.CANCELLED),
+        ("waiting", Outcome.PENDING),
+        ("confirming", Outcome.PENDING),
+        ("confirmed", Outcome.PENDING),
+        ("sending", Outcome.PENDING),
+        ("partially_paid", Outcome.PENDING),
+        ("something_new", None),
+    ],
 )
 def test_nowpayments_statuses(status, outcome):
     body = NowPaymentsSender().ipn(77, status, "P-N", "50.25", "USD")
@@ -173,14 +233,24 @@ def test_nowpayments_statuses(status, outcome):
         assert event is None
         return
     assert (event.event_id, event.outcome, event.payment_reference) == (
-        f"77:{status}", outcome, "P-N"
+        f"77:{status}",
+        outcome,
+        "P-N",
     )
     assert event.amount == Money(Decimal("50.25"), "USD")
     assert bool(event.attention) is (status == "partially_paid")
 
 
-@pytest.mark.parametrize("parse", [parse_stripe_event, parse_paypal_event, parse_paystack_event,
-                                   parse_nowpayments_event, parse_razorpay_event])
+@pytest.mark.parametrize(
+    "parse",
+    [
+        parse_stripe_event,
+        parse_paypal_event,
+        parse_paystack_event,
+        parse_nowpayments_event,
+        parse_razorpay_event,
+    ],
+)
 @pytest.mark.parametrize("body", [b"", b"not json", b"[1, 2]", b"\xff\xfe"])
 def test_unreadable_bodies_are_a_gateway_error_never_a_crash(parse, body):
     with pytest.raises(GatewayError):
@@ -189,9 +259,15 @@ def test_unreadable_bodies_are_a_gateway_error_never_a_crash(parse, body):
 
 def test_a_completion_with_a_float_like_or_missing_amount_has_no_amount():
     sender = StripeSender()
-    body = sender.completed("P-1", "50.25", "USD", 1).replace(b'"amount_received":5025',
-                                                              b'"amount_received":50.25')
+    body = sender.completed("P-1", "50.25", "USD", 1).replace(
+        b'"amount_received":5025', b'"amount_received":50.25'
+    )
     assert parse_stripe_event(body).amount is None  # refused later as a mismatch
-    body = _json({"id": "WH-8", "event_type": "PAYMENT.CAPTURE.COMPLETED",
-                  "resource": {"custom_id": "P-1", "amount": {"value": "ten"}}})
+    body = _json(
+        {
+            "id": "WH-8",
+            "event_type": "PAYMENT.CAPTURE.COMPLETED",
+            "resource": {"custom_id": "P-1", "amount": {"value": "ten"}},
+        }
+    )
     assert parse_paypal_event(body).amount is None

@@ -57,15 +57,23 @@ def dispute_body(kind="CUSTOMER.DISPUTE.CREATED", *, movements=(), outcome="", c
         "seller_response_due_date": "2026-12-20T08:00:00.000Z",
         "dispute_life_cycle_stage": "CHARGEBACK",
         "money_movements": [
-            {"affected_party": party, "type": move, "reason": why,
-             "amount": {"currency_code": "USD", "value": "50.00"}}
+            {
+                "affected_party": party,
+                "type": move,
+                "reason": why,
+                "amount": {"currency_code": "USD", "value": "50.00"},
+            }
             for party, move, why in movements
         ],
     }
     if outcome:
         resource["dispute_outcome"] = {"outcome_code": outcome}
-    return {"id": f"WH-{kind}-{outcome or len(movements)}", "event_type": kind,
-            "resource_type": "dispute", "resource": resource}
+    return {
+        "id": f"WH-{kind}-{outcome or len(movements)}",
+        "event_type": kind,
+        "resource_type": "dispute",
+        "resource": resource,
+    }
 
 
 def parsed(body: dict):
@@ -117,13 +125,25 @@ SELLER_CREDIT = ("SELLER", "CREDIT", "DISPUTE_SETTLEMENT")
         ("CUSTOMER.DISPUTE.CREATED", (), "", DisputeStage.OPENED),
         ("CUSTOMER.DISPUTE.CREATED", (SELLER_DEBIT,), "", DisputeStage.FUNDS_WITHDRAWN),
         ("CUSTOMER.DISPUTE.UPDATED", (), "", DisputeStage.UPDATED),
-        ("CUSTOMER.DISPUTE.UPDATED", (("SELLER", "DEBIT", "CHARGEBACK_FEE"),), "",
-         DisputeStage.UPDATED),
-        ("CUSTOMER.DISPUTE.UPDATED", (("BUYER", "CREDIT", "DISPUTE_SETTLEMENT"),), "",
-         DisputeStage.UPDATED),
+        (
+            "CUSTOMER.DISPUTE.UPDATED",
+            (("SELLER", "DEBIT", "CHARGEBACK_FEE"),),
+            "",
+            DisputeStage.UPDATED,
+        ),
+        (
+            "CUSTOMER.DISPUTE.UPDATED",
+            (("BUYER", "CREDIT", "DISPUTE_SETTLEMENT"),),
+            "",
+            DisputeStage.UPDATED,
+        ),
         ("CUSTOMER.DISPUTE.UPDATED", (SELLER_DEBIT,), "", DisputeStage.FUNDS_WITHDRAWN),
-        ("CUSTOMER.DISPUTE.UPDATED", (SELLER_DEBIT, SELLER_CREDIT), "",
-         DisputeStage.FUNDS_REINSTATED),
+        (
+            "CUSTOMER.DISPUTE.UPDATED",
+            (SELLER_DEBIT, SELLER_CREDIT),
+            "",
+            DisputeStage.FUNDS_REINSTATED,
+        ),
         ("CUSTOMER.DISPUTE.RESOLVED", (SELLER_DEBIT,), "RESOLVED_BUYER_FAVOUR", DisputeStage.LOST),
         ("CUSTOMER.DISPUTE.RESOLVED", (), "ACCEPTED", DisputeStage.LOST),
         ("CUSTOMER.DISPUTE.RESOLVED", (), "RESOLVED_SELLER_FAVOUR", DisputeStage.WON),
@@ -208,8 +228,13 @@ def test_a_reversal_and_the_cases_own_debit_post_one_chargeback(client, paid):
     post(client, dispute_body(), 1)
     post(client, refund_body(kind="PAYMENT.CAPTURE.REVERSED", value="50.00"), 2)
     post(client, dispute_body("CUSTOMER.DISPUTE.UPDATED", movements=(SELLER_DEBIT,)), 3)
-    post(client, dispute_body("CUSTOMER.DISPUTE.RESOLVED", movements=(SELLER_DEBIT,),
-                              outcome="RESOLVED_BUYER_FAVOUR"), 4)
+    post(
+        client,
+        dispute_body(
+            "CUSTOMER.DISPUTE.RESOLVED", movements=(SELLER_DEBIT,), outcome="RESOLVED_BUYER_FAVOUR"
+        ),
+        4,
+    )
     [chargeback] = Payment.objects.filter(original=paid)
     assert chargeback.relation == PaymentRelation.CHARGEBACK
     assert chargeback.total == Decimal("-50.00")

@@ -38,17 +38,24 @@ def verify(body=BODY, headers=None, *, webhook_id=WEBHOOK_ID, hosts=HOSTS, now=N
         return CERTIFICATES[url]
 
     paypal_signature_verify(
-        body=body, headers=headers or SENDER.sign(body, 7), webhook_id=webhook_id,
-        fetch_certificate=fetch, allowed_hosts=hosts, now=now,
+        body=body,
+        headers=headers or SENDER.sign(body, 7),
+        webhook_id=webhook_id,
+        fetch_certificate=fetch,
+        allowed_hosts=hosts,
+        now=now,
     )
     return fetched
 
 
 def test_the_signed_message_is_ids_time_webhook_id_and_unsigned_crc32():
     body = b"body 0"  # its crc32 has the top bit set: a signed 32-bit value would be negative
-    assert paypal_signed_message(
-        transmission_id="T", transmission_time="2026-01-01T00:00:00Z", webhook_id="W", body=body
-    ) == b"T|2026-01-01T00:00:00Z|W|3013986539"
+    assert (
+        paypal_signed_message(
+            transmission_id="T", transmission_time="2026-01-01T00:00:00Z", webhook_id="W", body=body
+        )
+        == b"T|2026-01-01T00:00:00Z|W|3013986539"
+    )
 
 
 def test_a_delivery_signed_with_the_certificate_at_an_allowed_url_verifies():
@@ -56,8 +63,15 @@ def test_a_delivery_signed_with_the_certificate_at_an_allowed_url_verifies():
 
 
 @pytest.mark.parametrize(
-    "change", ["tampered body", "other webhook id", "other transmission id", "not base64",
-               "missing header", "other algorithm"],
+    "change",
+    [
+        "tampered body",
+        "other webhook id",
+        "other transmission id",
+        "not base64",
+        "missing header",
+        "other algorithm",
+    ],
 )
 def test_refused(change):
     body, headers, webhook_id = BODY, SENDER.sign(BODY, 7), WEBHOOK_ID

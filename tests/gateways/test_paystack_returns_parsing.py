@@ -19,10 +19,15 @@ def _body(kind: str, data: dict) -> bytes:
 
 
 REFUND = {
-    "status": "processed", "transaction_reference": "PD-ABC123", "refund_reference": "1320133",
-    "amount": "5000", "currency": "NGN", "processor": "mpgs_zen",
+    "status": "processed",
+    "transaction_reference": "PD-ABC123",
+    "refund_reference": "1320133",
+    "amount": "5000",
+    "currency": "NGN",
+    "processor": "mpgs_zen",
     "customer": {"first_name": None, "last_name": None, "email": "a@example.com"},
-    "integration": 412829, "domain": "live",
+    "integration": 412829,
+    "domain": "live",
 }
 
 
@@ -37,8 +42,13 @@ def test_a_processed_refund_names_the_payment_and_waits_for_its_id():
 
 
 def test_needs_attention_carries_the_id_and_our_marker_and_failed_takes_an_integer():
-    data = {**REFUND, "status": "needs-attention", "id": "123456", "amount": 5306,
-            "merchant_note": "[paydesk:PD-REF9] Customer asked"}
+    data = {
+        **REFUND,
+        "status": "needs-attention",
+        "id": "123456",
+        "amount": 5306,
+        "merchant_note": "[paydesk:PD-REF9] Customer asked",
+    }
     event = parse_paystack_event(_body("refund.needs-attention", data))
     assert (event.refund_id, event.refund_reference) == ("123456", "PD-REF9")
     assert event.outcome is Outcome.PENDING and event.amount.amount == Decimal("53.06")
@@ -52,8 +62,12 @@ def test_a_refund_without_an_amount_is_unreadable():
 
 
 DISPUTE = {
-    "id": 358950, "refund_amount": 500000, "currency": "NGN",
-    "status": "awaiting-merchant-feedback", "resolution": None, "category": "chargeback",
+    "id": 358950,
+    "refund_amount": 500000,
+    "currency": "NGN",
+    "status": "awaiting-merchant-feedback",
+    "resolution": None,
+    "category": "chargeback",
     "transaction": {"id": 896467688, "reference": "PD-ABC123", "currency": "NGN"},
     "dueAt": "2026-09-29T12:00:00.000Z",
 }

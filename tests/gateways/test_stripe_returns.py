@@ -73,11 +73,21 @@ def test_a_refund_paydesk_asked_for_names_our_refund_row():
 @pytest.mark.parametrize(
     ("kind", "status", "extra", "outcome", "reason"),
     [
-        ("refund.created", "pending", {"pending_reason": "charge_pending"}, Outcome.PENDING,
-         "Pending at Stripe: charge pending."),
+        (
+            "refund.created",
+            "pending",
+            {"pending_reason": "charge_pending"},
+            Outcome.PENDING,
+            "Pending at Stripe: charge pending.",
+        ),
         ("refund.updated", "requires_action", {}, Outcome.PENDING, ""),
-        ("refund.failed", "failed", {"failure_reason": "expired_or_canceled_card"},
-         Outcome.CANCELLED, "Stripe: the card has expired or was cancelled."),
+        (
+            "refund.failed",
+            "failed",
+            {"failure_reason": "expired_or_canceled_card"},
+            Outcome.CANCELLED,
+            "Stripe: the card has expired or was cancelled.",
+        ),
         ("charge.refund.updated", "canceled", {}, Outcome.CANCELLED, "Stripe: unknown reason."),
     ],
 )

@@ -88,11 +88,14 @@ def test_stripe_accepts_any_matching_v1_among_several(stripe_vector):
 def test_razorpay_payment_signature_vectors(vectors, index):
     vector = vectors["razorpay_payment_signature"][index]
     first, second = vector["message"].split("|")
-    assert razorpay_payment_signature(
-        order_id=first, payment_id=second, key_secret=vector["secret"]
-    ) == vector["hmac_sha256_hex"]
+    assert (
+        razorpay_payment_signature(order_id=first, payment_id=second, key_secret=vector["secret"])
+        == vector["hmac_sha256_hex"]
+    )
     razorpay_payment_signature_verify(
-        stored_order_id=first, payment_id=second, signature=vector["hmac_sha256_hex"],
+        stored_order_id=first,
+        payment_id=second,
+        signature=vector["hmac_sha256_hex"],
         key_secret=vector["secret"],
     )
 
@@ -101,13 +104,17 @@ def test_razorpay_payment_signature_uses_the_order_id_we_stored(vectors):
     vector = vectors["razorpay_payment_signature"][0]
     with pytest.raises(WebhookSignatureInvalid):
         razorpay_payment_signature_verify(
-            stored_order_id="order_we_created", payment_id="fake_payment_id",
-            signature=vector["hmac_sha256_hex"], key_secret=vector["secret"],
+            stored_order_id="order_we_created",
+            payment_id="fake_payment_id",
+            signature=vector["hmac_sha256_hex"],
+            key_secret=vector["secret"],
         )
     with pytest.raises(WebhookSignatureInvalid):
         razorpay_payment_signature_verify(
-            stored_order_id="fake_order_id", payment_id="fake_payment_id",
-            signature=vector["hmac_sha256_hex"], key_secret="another_key_secret",
+            stored_order_id="fake_order_id",
+            payment_id="fake_payment_id",
+            signature=vector["hmac_sha256_hex"],
+            key_secret="another_key_secret",
         )
 
 
@@ -142,7 +149,9 @@ def test_razorpay_sample_is_an_authorized_payment_still_pending(razorpay_vector)
     body, _, _ = razorpay_vector
     event = parse_razorpay_event(body, event_id="EvT-sample")
     assert (event.event_id, event.outcome, event.gateway_reference) == (
-        "EvT-sample", "pending", "order_100000000order"
+        "EvT-sample",
+        "pending",
+        "order_100000000order",
     )
     assert event.amount == Money(Decimal("10000.00"), "INR")  # 1000000 paise
     assert event.payment_reference == ""  # its notes carry no Paydesk reference
@@ -161,7 +170,8 @@ def test_paystack_signature_is_hmac_sha512_of_the_raw_body():
             paystack_signature_verify(body=bad_body, signature=signature, secret=secret)
     with pytest.raises(WebhookSignatureInvalid):  # a SHA-256 signature is not the scheme
         paystack_signature_verify(
-            body=body, signature=hmac.new(b"sk_test_x", body, hashlib.sha256).hexdigest(),
+            body=body,
+            signature=hmac.new(b"sk_test_x", body, hashlib.sha256).hexdigest(),
             secret="sk_test_x",
         )
 
@@ -178,19 +188,26 @@ def nowpayments_vector(vectors):
 def test_nowpayments_recursive_vector(nowpayments_vector):
     body, vector = nowpayments_vector
     signature = vector["hmac_sha512_hex_recursive_sort"]
-    assert hmac_hex(
-        secret=vector["secret"], message=nowpayments_signed_text(body).encode(), digest="sha512"
-    ) == signature
+    assert (
+        hmac_hex(
+            secret=vector["secret"], message=nowpayments_signed_text(body).encode(), digest="sha512"
+        )
+        == signature
+    )
     nowpayments_signature_verify(body=body, signature=signature, secret=vector["secret"])
 
 
 def test_nowpayments_old_top_level_vector_reproduces_but_is_not_accepted(nowpayments_vector):
     body, vector = nowpayments_vector
     old = vector["hmac_sha512_hex_old_top_level_sort_only"]
-    assert hmac_hex(
-        secret=vector["secret"], message=nowpayments_signed_text_top_level(body).encode(),
-        digest="sha512",
-    ) == old
+    assert (
+        hmac_hex(
+            secret=vector["secret"],
+            message=nowpayments_signed_text_top_level(body).encode(),
+            digest="sha512",
+        )
+        == old
+    )
     # That form leaves nested fields (the fee) unsigned: Paydesk accepts only the current one.
     assert '"fee":{}' in nowpayments_signed_text_top_level(body)
     with pytest.raises(WebhookSignatureInvalid):
@@ -204,12 +221,13 @@ def test_nowpayments_numbers_are_written_as_javascript_writes_them(nowpayments_v
     assert '"serviceFee":1e-7' in signed  # what Node wrote when it signed the vector
     assert '"pay_amount":155.38559757,' in signed and '"price_amount":170,' in signed
     assert '"payment_id":5077125051,' in signed
-    assert signed.index('"actually_paid"') < signed.index('"created_at"') < signed.index(
-        '"fee"'
+    assert signed.index('"actually_paid"') < signed.index('"created_at"') < signed.index('"fee"')
+    assert (
+        signed.index('"currency"')
+        < signed.index('"depositFee"')
+        < signed.index('"serviceFee"')
+        < signed.index('"withdrawalFee"')
     )
-    assert signed.index('"currency"') < signed.index('"depositFee"') < signed.index(
-        '"serviceFee"'
-    ) < signed.index('"withdrawalFee"')
 
 
 def test_nowpayments_canonical_form_edge_cases():
@@ -243,7 +261,9 @@ def test_nowpayments_vector_maps_to_a_completed_event(nowpayments_vector):
     body, _ = nowpayments_vector
     event = parse_nowpayments_event(body)
     assert (event.event_id, event.outcome, event.payment_reference) == (
-        "5077125051:finished", "completed", "2"
+        "5077125051:finished",
+        "completed",
+        "2",
     )
     assert event.amount == Money(Decimal("170"), "USD")
     assert event.fee is None  # NOWPayments' fee is in BTC, not in the charged currency

@@ -28,7 +28,9 @@ def _ten_identical_deliveries_at_once(sender):
     answers = run_at_once(
         DELIVERIES,
         lambda i: clients[i].post(
-            f"/webhooks/{sender.name}/", data=delivery.body, content_type="application/json",
+            f"/webhooks/{sender.name}/",
+            data=delivery.body,
+            content_type="application/json",
             headers=delivery.headers,
         ),
     )

@@ -30,7 +30,9 @@ with_failures = [s for s in SENDERS if "cancelled" in s.kinds]
 
 def post(sender: Sender, delivery: Delivery, client: Client | None = None):
     return (client or Client()).post(
-        f"/webhooks/{sender.name}/", data=delivery.body, content_type="application/json",
+        f"/webhooks/{sender.name}/",
+        data=delivery.body,
+        content_type="application/json",
         headers=delivery.headers,
     )
 
@@ -59,7 +61,9 @@ def test_a_confirmation_delivered_10_times_credits_once(sender):
     assert payment.total == Decimal(CHARGED) and balance(payment) == Decimal(CHARGED)
     entry = PaymentLogEntry.objects.get(gateway=sender.method)
     assert (entry.result, entry.signature_valid, entry.payment) == (
-        EventResult.APPLIED, True, payment
+        EventResult.APPLIED,
+        True,
+        payment,
     )
     assert balance_drifts() == []
 
@@ -68,8 +72,11 @@ def test_a_confirmation_delivered_10_times_credits_once(sender):
 def test_out_of_order_a_later_pending_or_failure_changes_nothing(sender):
     payment = start_payment(sender)
     assert post(sender, notify(sender, "completed", 2001, payment)).status_code == 200
-    late = [notify(sender, kind, 2002 + i, payment) for i, kind in enumerate(sender.kinds)
-            if kind != "completed"]
+    late = [
+        notify(sender, kind, 2002 + i, payment)
+        for i, kind in enumerate(sender.kinds)
+        if kind != "completed"
+    ]
     late.append(notify(sender, "completed", 2009, payment))  # a second, different confirmation
 
     answers = [post(sender, delivery) for delivery in late]
@@ -106,7 +113,9 @@ def test_a_failure_cancels_the_payment_with_the_gateways_reason(sender):
     assert payment.status == PaymentStatus.CANCELLED
     follow_up = Payment.objects.get(original=payment)
     assert (follow_up.status, follow_up.relation, follow_up.total) == (
-        PaymentStatus.COMPLETED, "late_payment", Decimal(CHARGED)
+        PaymentStatus.COMPLETED,
+        "late_payment",
+        Decimal(CHARGED),
     )
     assert follow_up.description == f"Late payment for {payment.reference}"
     # Delivered again: nothing more (tests/checkout/test_late_payments.py sends the same money
@@ -139,7 +148,10 @@ def test_a_bad_signature_is_refused_logged_and_credits_nothing(sender, forgery, 
     assert answer.json()["error"]["code"] == "bad_signature"
     entry = PaymentLogEntry.objects.get()
     assert (entry.gateway, entry.signature_valid, entry.result, entry.payment) == (
-        sender.method, False, EventResult.REFUSED, None
+        sender.method,
+        False,
+        EventResult.REFUSED,
+        None,
     )
     assert f"Refused a {sender.name} webhook" in caplog.text
     payment.refresh_from_db()
@@ -166,8 +178,9 @@ def test_a_mismatched_amount_or_currency_is_acknowledged_refused_and_credits_not
 ):
     payment = start_payment(sender)
     other = {"USD": "EUR", "INR": "USD", "NGN": "USD"}[sender.currency]
-    delivery = notify(sender, "completed", 7001, payment, amount=amount,
-                      currency=other if currency else None)
+    delivery = notify(
+        sender, "completed", 7001, payment, amount=amount, currency=other if currency else None
+    )
 
     with caplog.at_level(logging.WARNING):
         answers = [post(sender, delivery) for _ in range(3)]
@@ -235,8 +248,10 @@ def test_a_gateway_without_its_secret_set_refuses_everything(settings):
 
 
 def test_unknown_gateway_and_wrong_method():
-    assert Client().post("/webhooks/bitpay/", data=b"{}", content_type="application/json")\
-        .status_code == 404
+    assert (
+        Client().post("/webhooks/bitpay/", data=b"{}", content_type="application/json").status_code
+        == 404
+    )
     assert Client().get("/webhooks/stripe/").status_code == 405
 
 
@@ -247,10 +262,11 @@ def test_no_secret_body_or_signature_reaches_the_logs_or_the_payment_log(caplog)
     with caplog.at_level(logging.DEBUG):
         post(sender, Delivery(genuine.body, {**genuine.headers, "PAYPAL-TRANSMISSION-ID": "x"}))
         post(sender, genuine)
-    stored = " ".join(
-        f"{e.event_id} {e.detail} {e.summary}" for e in PaymentLogEntry.objects.all()
-    )
-    for secret in [*SECRETS.values(), genuine.headers["PAYPAL-TRANSMISSION-SIG"][:40],
-                   genuine.body.decode()[:40]]:
+    stored = " ".join(f"{e.event_id} {e.detail} {e.summary}" for e in PaymentLogEntry.objects.all())
+    for secret in [
+        *SECRETS.values(),
+        genuine.headers["PAYPAL-TRANSMISSION-SIG"][:40],
+        genuine.body.decode()[:40],
+    ]:
         assert secret not in caplog.text
         assert secret not in stored

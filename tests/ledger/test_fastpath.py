@@ -74,6 +74,7 @@ def test_the_fast_path_sends_what_model_save_sends(customer):
             kwargs.pop("signal", None)
             instance = kwargs.pop("instance")
             sent[current[0]].append((signal_name, {**kwargs, "pk_set": instance.pk is not None}))
+
         return receiver
 
     on_pre, on_post = record("pre_save"), record("post_save")
@@ -84,8 +85,14 @@ def test_the_fast_path_sends_what_model_save_sends(customer):
 
         def pending(reference: str) -> Payment:
             return Payment(
-                reference=reference, customer=customer, total=Decimal("5"), status="pending",
-                method="manual", description="Mirror", created_at=now, occurred_at=now,
+                reference=reference,
+                customer=customer,
+                total=Decimal("5"),
+                status="pending",
+                method="manual",
+                description="Mirror",
+                created_at=now,
+                occurred_at=now,
             )
 
         by_save = pending("MIRROR-SAVE")

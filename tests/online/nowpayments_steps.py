@@ -19,11 +19,16 @@ from tests.online.sandbox_support import sandbox_switch  # noqa: F401 (a driver 
 CHARGED = "10.00"
 
 
-def start(user, *, amount: str = CHARGED, currency: str = "USD", key: str = "nowpayments-form-0001"
-          ) -> Checkout:
+def start(
+    user, *, amount: str = CHARGED, currency: str = "USD", key: str = "nowpayments-form-0001"
+) -> Checkout:
     return checkout_start(
-        customer=user.customer, user=user, method="nowpayments", amount=amount,
-        currency=currency, idempotency_key=key,
+        customer=user.customer,
+        user=user,
+        method="nowpayments",
+        amount=amount,
+        currency=currency,
+        idempotency_key=key,
     )
 
 
@@ -33,9 +38,13 @@ def press(invoice_url: str, outcome: str) -> str:
     browser = Client()
     page = browser.get(url.path, dict(url.params))
     assert page.status_code == 200, page.content[:300]
-    answer = browser.post(url.path + "?" + url.query.decode(), {
-        "iid": url.params["iid"], "outcome": outcome,
-    })
+    answer = browser.post(
+        url.path + "?" + url.query.decode(),
+        {
+            "iid": url.params["iid"],
+            "outcome": outcome,
+        },
+    )
     assert answer.status_code == 302, answer.content[:300]
     return answer["Location"]
 
@@ -52,7 +61,7 @@ def pay_again_after_expiry(invoice_url: str) -> str:
 
 
 def expire_then_pay_again(invoice_url: str) -> tuple[str, str]:
-    """"Let it expire", then "Pay again after expiry": where the customer was sent each time
+    """ "Let it expire", then "Pay again after expiry": where the customer was sent each time
     (cancel_url, then success_url?NP_id=…)."""
     return press(invoice_url, "expired"), pay_again_after_expiry(invoice_url)
 
@@ -60,7 +69,8 @@ def expire_then_pay_again(invoice_url: str) -> tuple[str, str]:
 def _api(path: str, **headers: str) -> httpx.Response:
     base = f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}/sandbox/nowpayments"
     return httpx.get(
-        base + path, headers={"x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY, **headers},
+        base + path,
+        headers={"x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY, **headers},
         timeout=30,
     )
 
@@ -76,12 +86,18 @@ def api_invoice_payments(invoice_id: str | int) -> list[dict]:
     """The invoice's payments as Paydesk lists them: POST /v1/auth for a JWT, then
     GET /v1/payment/?invoiceId=… (oldest first)."""
     base = f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}/sandbox/nowpayments"
-    token = httpx.post(base + "/v1/auth", json={
-        "email": settings.PAYDESK_NOWPAYMENTS_EMAIL,
-        "password": settings.PAYDESK_NOWPAYMENTS_PASSWORD,
-    }, timeout=30).json()["token"]
-    answer = _api(f"/v1/payment/?invoiceId={invoice_id}&limit=100&page=0&sortBy=created_at"
-                  "&orderBy=asc", Authorization=f"Bearer {token}")
+    token = httpx.post(
+        base + "/v1/auth",
+        json={
+            "email": settings.PAYDESK_NOWPAYMENTS_EMAIL,
+            "password": settings.PAYDESK_NOWPAYMENTS_PASSWORD,
+        },
+        timeout=30,
+    ).json()["token"]
+    answer = _api(
+        f"/v1/payment/?invoiceId={invoice_id}&limit=100&page=0&sortBy=created_at&orderBy=asc",
+        Authorization=f"Bearer {token}",
+    )
     assert answer.status_code == 200, answer.text[:300]
     return answer.json(parse_float=Decimal)["data"]
 

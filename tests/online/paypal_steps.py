@@ -35,7 +35,11 @@ def paypal_tokens_forget() -> None:
 
 def start(user, amount: str = "25.00", currency: str = "USD", *, key: str = "") -> Checkout:
     return checkout_start(
-        customer=user.customer, user=user, method="paypal", amount=amount, currency=currency,
+        customer=user.customer,
+        user=user,
+        method="paypal",
+        amount=amount,
+        currency=currency,
         idempotency_key=key or f"paypal-form-token-{next(_keys):06d}",
     )
 
@@ -83,9 +87,12 @@ def capture_events(payment: Payment) -> list[str]:
     payment.refresh_from_db()
     return list(
         SandboxWebhook.objects.filter(
-            gateway="paypal", about=payment.gateway_reference,
+            gateway="paypal",
+            about=payment.gateway_reference,
             event_type__startswith="PAYMENT.CAPTURE.",
-        ).order_by("id").values_list("event_type", flat=True)
+        )
+        .order_by("id")
+        .values_list("event_type", flat=True)
     )
 
 

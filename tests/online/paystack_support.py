@@ -74,7 +74,8 @@ def verify(reference: str) -> dict:
     With the paystack_customer_fees switch a paid one shows amount = requested_amount + fees."""
     answer = httpx.get(
         f"{settings.PAYDESK_PUBLIC_URL.rstrip('/')}{SANDBOX_PREFIX}/transaction/verify/{reference}",
-        headers={"Authorization": f"Bearer {settings.PAYDESK_PAYSTACK_SECRET_KEY}"}, timeout=30,
+        headers={"Authorization": f"Bearer {settings.PAYDESK_PAYSTACK_SECRET_KEY}"},
+        timeout=30,
     )
     assert answer.status_code == 200, answer.text[:300]
     return answer.json()["data"]
@@ -93,8 +94,9 @@ def come_back(user, location: str):
 
 def transaction_of(payment: Payment) -> SandboxObject:
     """The sandbox's record of the Paystack transaction (its reference is the payment's)."""
-    return SandboxObject.objects.get(gateway="paystack", kind="transaction",
-                                     object_id=payment.reference)
+    return SandboxObject.objects.get(
+        gateway="paystack", kind="transaction", object_id=payment.reference
+    )
 
 
 def balance(user) -> Decimal:
@@ -118,8 +120,11 @@ class Wire:
     exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
 
     def api(self) -> list[tuple[httpx.Request, httpx.Response]]:
-        return [(q, r) for q, r in self.exchanges
-                if q.url.path.startswith(f"{SANDBOX_PREFIX}/transaction/")]
+        return [
+            (q, r)
+            for q, r in self.exchanges
+            if q.url.path.startswith(f"{SANDBOX_PREFIX}/transaction/")
+        ]
 
 
 SANDBOX_PREFIX = "/sandbox/paystack"

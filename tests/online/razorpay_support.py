@@ -45,8 +45,13 @@ def _attributes(body: str, element_id: str) -> dict[str, str]:
 
 
 def sandbox_checkout(
-    order_id: str, action: str = "pay", *, reference: str = "", email: str = "a@example.com",
-    notes_reference: str | None = None, notes: dict[str, str] | None = None,
+    order_id: str,
+    action: str = "pay",
+    *,
+    reference: str = "",
+    email: str = "a@example.com",
+    notes_reference: str | None = None,
+    notes: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Open the sandbox's checkout for the order (as checkout.js frames it, with the options a
     browser passes) and press "Pay (success)" (`pay`), "Fail payment" (`fail`) or "Fail, then
@@ -100,7 +105,9 @@ def capture(payment_id: str, amount: int, currency: str = "INR") -> httpx.Respon
     key, as Paydesk (or a merchant's dashboard) captures an authorized payment."""
     return httpx.post(
         api_url(f"/v1/payments/{payment_id}/capture"),
-        json={"amount": amount, "currency": currency}, auth=_api_auth(), timeout=30,
+        json={"amount": amount, "currency": currency},
+        auth=_api_auth(),
+        timeout=30,
     )
 
 

@@ -45,7 +45,7 @@ def cancel_in_paydesk(user: Any, payment: Payment) -> Payment:
     browser.force_login(user)
     page = browser.get(f"/pay/status/{payment.reference}/?left=1").content.decode()
     assert "data-cancel" in page, "the status page offers no Cancel button"
-    form = page[page.index("data-cancel"):]
+    form = page[page.index("data-cancel") :]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     answer = browser.post(
         f"/pay/return/{payment.reference}/", {"cancelled": "1", "csrfmiddlewaretoken": token}

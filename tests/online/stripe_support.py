@@ -21,8 +21,13 @@ AUTH_THEN_INSUFFICIENT = "4000008260003178"
 
 
 def payment_method_answer(
-    base_url: str, number: str = VISA, *, exp_month: str = "12", exp_year: str | None = None,
-    cvc: str = "123", key: str | None = None,
+    base_url: str,
+    number: str = VISA,
+    *,
+    exp_month: str = "12",
+    exp_year: str | None = None,
+    cvc: str = "123",
+    key: str | None = None,
 ) -> httpx.Response:
     """POST /v1/payment_methods as the sandbox's card frame does."""
     return httpx.post(
@@ -46,8 +51,14 @@ def payment_method(base_url: str, number: str = VISA) -> str:
 
 
 def card_checkout(
-    base_url: str, user, *, number: str = VISA, amount: str = "10.50", currency: str = "USD",
-    token: str | None = None, key: str | None = None,
+    base_url: str,
+    user,
+    *,
+    number: str = VISA,
+    amount: str = "10.50",
+    currency: str = "USD",
+    token: str | None = None,
+    key: str | None = None,
 ) -> Checkout:
     """Pay `amount` by card with a test card, as Make Payment's Pay does."""
     return checkout_start(
@@ -67,8 +78,11 @@ def setup_confirm(base_url: str, client_secret: str, pm: str) -> httpx.Response:
     setup_id = client_secret.split("_secret_")[0]
     return httpx.post(
         f"{base_url}/sandbox/stripe/v1/setup_intents/{setup_id}/confirm",
-        data={"key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY, "client_secret": client_secret,
-              "payment_method": pm},
+        data={
+            "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+            "client_secret": client_secret,
+            "payment_method": pm,
+        },
         timeout=10,
     )
 
@@ -82,26 +96,32 @@ def save_card(base_url: str, user, number: str = VISA, **card: str) -> str:
     )
 
     setup = method_setup_start(customer=user.customer, user=user, method_type="card")
-    secret = method_setup_secret(customer=user.customer, user=user,
-                                 setup_intent=setup.setup_intent)
+    secret = method_setup_secret(customer=user.customer, user=user, setup_intent=setup.setup_intent)
     answer = payment_method_answer(base_url, number, **card)
     assert answer.status_code == 200, answer.text
     confirmed = setup_confirm(base_url, secret, answer.json()["id"])
     assert confirmed.status_code == 200, confirmed.text
-    return method_setup_finish(customer=user.customer, user=user,
-                               setup_intent=setup.setup_intent).payment_method
+    return method_setup_finish(
+        customer=user.customer, user=user, setup_intent=setup.setup_intent
+    ).payment_method
 
 
 IBAN = "DE89370400440532013000"  # Stripe's test IBAN (last four 3000)
 
 
-def sepa_method_answer(base_url: str, iban: str = IBAN, *, name: str = "Jenny Rosen",
-                       email: str = "jenny@example.com") -> httpx.Response:
+def sepa_method_answer(
+    base_url: str, iban: str = IBAN, *, name: str = "Jenny Rosen", email: str = "jenny@example.com"
+) -> httpx.Response:
     """POST /v1/payment_methods as the sandbox's IBAN frame does."""
     return httpx.post(
         f"{base_url}/sandbox/stripe/v1/payment_methods",
-        data={"type": "sepa_debit", "sepa_debit[iban]": iban, "billing_details[name]": name,
-              "billing_details[email]": email, "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY},
+        data={
+            "type": "sepa_debit",
+            "sepa_debit[iban]": iban,
+            "billing_details[name]": name,
+            "billing_details[email]": email,
+            "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+        },
         timeout=10,
     )
 
@@ -115,11 +135,9 @@ def save_sepa(base_url: str, user, iban: str = IBAN):
     )
 
     setup = method_setup_start(customer=user.customer, user=user, method_type="sepa_debit")
-    secret = method_setup_secret(customer=user.customer, user=user,
-                                 setup_intent=setup.setup_intent)
+    secret = method_setup_secret(customer=user.customer, user=user, setup_intent=setup.setup_intent)
     answer = sepa_method_answer(base_url, iban)
     assert answer.status_code == 200, answer.text
     confirmed = setup_confirm(base_url, secret, answer.json()["id"])
     assert confirmed.status_code == 200, confirmed.text
-    return method_setup_finish(customer=user.customer, user=user,
-                               setup_intent=setup.setup_intent)
+    return method_setup_finish(customer=user.customer, user=user, setup_intent=setup.setup_intent)

@@ -35,8 +35,12 @@ def test_a_card_is_charged_at_once_and_a_decline_says_why(sandbox, online_custom
     api = ApiClient(key_for(user, "read", "pay"))
     paid = api.post(
         "/api/v1/payments",
-        {"method": "card", "amount": "10.50", "currency": "USD",
-         "payment_method": payment_method(sandbox.url, VISA)},
+        {
+            "method": "card",
+            "amount": "10.50",
+            "currency": "USD",
+            "payment_method": payment_method(sandbox.url, VISA),
+        },
         **{"Idempotency-Key": "api-card-0001"},
     )
     assert paid.status_code == 201, paid.content
@@ -46,23 +50,31 @@ def test_a_card_is_charged_at_once_and_a_decline_says_why(sandbox, online_custom
 
     declined = api.post(
         "/api/v1/payments",
-        {"method": "card", "amount": "10.50", "currency": "USD",
-         "payment_method": payment_method(sandbox.url, DECLINE)},
+        {
+            "method": "card",
+            "amount": "10.50",
+            "currency": "USD",
+            "payment_method": payment_method(sandbox.url, DECLINE),
+        },
         **{"Idempotency-Key": "api-card-0002"},
     ).json()
     assert declined["outcome"] == "cancelled"
     assert declined["message"] == "Your card was declined."
     assert declined["payment"]["reason"] == "Your card was declined."
-    statuses = sorted(Payment.objects.filter(customer=user.customer).values_list("status",
-                                                                                flat=True))
+    statuses = sorted(
+        Payment.objects.filter(customer=user.customer).values_list("status", flat=True)
+    )
     assert statuses == [PaymentStatus.CANCELLED, PaymentStatus.COMPLETED]
 
 
 def test_a_card_without_a_payment_method_is_refused_before_any_payment(sandbox, online_customer):
     user = online_customer("card")
     api = ApiClient(key_for(user, "read", "pay"))
-    answer = api.post("/api/v1/payments", {"method": "card", "amount": "10.50", "currency": "USD"},
-                      **{"Idempotency-Key": "api-card-0003"})
+    answer = api.post(
+        "/api/v1/payments",
+        {"method": "card", "amount": "10.50", "currency": "USD"},
+        **{"Idempotency-Key": "api-card-0003"},
+    )
     assert answer.status_code in (400, 422), answer.content
     assert answer.json()["error"]["field"] in ("payment_method", "payment_method_token")
     assert not Payment.objects.filter(customer=user.customer).exists()

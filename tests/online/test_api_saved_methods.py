@@ -58,9 +58,12 @@ def test_a_mandate_is_listed_with_its_reference_and_every_method_with_when_added
     setup = save_sepa(sandbox.url, user)
     [listed] = ApiClient(key_for(user, "read")).get("/api/v1/payment-methods").json()["data"]
     assert (listed["mandate"], listed["mandate_reference"]) == (
-        setup.mandate, setup.mandate_reference)
+        setup.mandate,
+        setup.mandate_reference,
+    )
     assert listed["mandate_reference"] and listed["added"].startswith(
-        setup.completed_at.strftime("%Y-%m-%dT%H:%M"))
+        setup.completed_at.strftime("%Y-%m-%dT%H:%M")
+    )
 
 
 def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):

@@ -27,8 +27,12 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 GATEWAYS = {
     "paypal": ("USD", "USD", "PayPal", "You cancelled the payment at PayPal."),
     "razorpay": ("INR", "INR", "Razorpay", "You closed the Razorpay checkout without paying."),
-    "paystack": ("NGN", "USD", "Paystack",
-                 "Abandoned at Paystack: the customer cancelled the payment."),
+    "paystack": (
+        "NGN",
+        "USD",
+        "Paystack",
+        "Abandoned at Paystack: the customer cancelled the payment.",
+    ),
 }
 
 
@@ -89,9 +93,7 @@ def test_a_view_only_user_cancels_nothing_by_link_or_post(gateway, payer):
     assert "without paying" in page and "data-cancel" not in page  # no button for them
 
 
-def test_the_payer_back_from_cancel_gets_a_button_that_cancels_with_csrf_and_audit(
-    gateway, payer
-):
+def test_the_payer_back_from_cancel_gets_a_button_that_cancels_with_csrf_and_audit(gateway, payer):
     _currency, _account, name, reason = GATEWAYS[gateway]
     payment, link = _left_unpaid(gateway, payer)
     browser = _browser(payer)
@@ -138,11 +140,12 @@ def test_the_razorpay_pages_cancel_button_goes_through_the_same_check(sandbox, o
     payment = razorpay_support.start(payer).payment
     browser = _browser(payer)
     page = browser.get(f"/pay/razorpay/{payment.reference}/").content.decode()
-    form = page[page.index('<div class="pay-actions">'):]
+    form = page[page.index('<div class="pay-actions">') :]
     assert 'name="cancelled" value="1"' in form
     token = CSRF.search(form).group(1)
-    browser.post(f"/pay/return/{payment.reference}/",
-                 {"cancelled": "1", "csrfmiddlewaretoken": token})
+    browser.post(
+        f"/pay/return/{payment.reference}/", {"cancelled": "1", "csrfmiddlewaretoken": token}
+    )
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
     assert [entry.actor for entry in _cancels(payment)] == [payer]

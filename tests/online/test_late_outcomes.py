@@ -49,11 +49,13 @@ def _only_credit(user, original: Payment, amount: str) -> Payment:
     assert original.status == PaymentStatus.CANCELLED
     late = Payment.objects.get(original=original)
     assert (late.status, late.relation, late.total) == (
-        PaymentStatus.COMPLETED, PaymentRelation.LATE_PAYMENT, Decimal(amount)
+        PaymentStatus.COMPLETED,
+        PaymentRelation.LATE_PAYMENT,
+        Decimal(amount),
     )
-    assert Payment.objects.filter(
-        customer=user.customer, status=PaymentStatus.COMPLETED
-    ).count() == 1
+    assert (
+        Payment.objects.filter(customer=user.customer, status=PaymentStatus.COMPLETED).count() == 1
+    )
     assert _balance(user) == Decimal(amount)
     assert balance_drifts() == []
     return late
@@ -243,6 +245,7 @@ def test_paypal_declined_capture_is_cancelled_with_a_declined_reason(sandbox, on
     assert payment.status == PaymentStatus.CANCELLED and paypal_steps.balance(user) == 0
     assert "declined" in payment.cancel_reason.lower()
     assert [h.event_type for h in sent_webhooks("paypal")] == [
-        "CHECKOUT.ORDER.APPROVED", "PAYMENT.CAPTURE.DECLINED"
+        "CHECKOUT.ORDER.APPROVED",
+        "PAYMENT.CAPTURE.DECLINED",
     ]
     assert balance_drifts() == []

@@ -34,9 +34,11 @@ def test_the_list_tells_methods_apart_and_shows_no_mandate_id(sandbox, online_cu
     details = page.locator("[data-method-details]").all_inner_texts()
     # One card number saved with two expiries (a renewed card): each says so.
     assert details[0].startswith(
-        "Visa, expires 12/2031, same card number as the one expiring 03/2032, added ")
+        "Visa, expires 12/2031, same card number as the one expiring 03/2032, added "
+    )
     assert details[1].startswith(
-        "Visa, expires 03/2032, same card number as the one expiring 12/2031, added ")
+        "Visa, expires 03/2032, same card number as the one expiring 12/2031, added "
+    )
     assert details[2].startswith(f"Mandate reference {sepa.mandate_reference}, added ")
     assert ".." not in " ".join(details)
     body = page.content()
@@ -69,14 +71,18 @@ def test_remove_asks_first_and_the_default_asks_which_is_next(sandbox, online_cu
     # Chosen, then No to the question: still nothing removed.
     choice = default.get_by_label("Default from now on")
     options = choice.locator("option").all_inner_texts()
-    assert options[1].startswith("Card •••• 4242, Visa, expires 03/2032, same card number as "
-                                 "the one expiring 12/2031, added ")
+    assert options[1].startswith(
+        "Card •••• 4242, Visa, expires 03/2032, same card number as "
+        "the one expiring 12/2031, added "
+    )
     assert options[2].startswith("SEPA Direct Debit •••• 3000, mandate reference ")
     choice.select_option(sepa)
     default.get_by_role("button", name="Remove").click()
     assert len(questions) == 1
-    assert questions[0].startswith("Remove Card •••• 4242, Visa, expires 12/2031, same card number "
-                                   "as the one expiring 03/2032, added ")
+    assert questions[0].startswith(
+        "Remove Card •••• 4242, Visa, expires 12/2031, same card number "
+        "as the one expiring 03/2032, added "
+    )
     assert questions[0].endswith("The method you chose becomes the default.")
     assert len(saved_methods_list(customer=user.customer)) == 3
 

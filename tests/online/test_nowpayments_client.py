@@ -27,10 +27,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.mark.parametrize(
     ("amount", "currency", "sent"),
-    [("10.50", "USD", b'{"price_amount":10.5,"price_currency":"usd"}'),
-     ("100.00", "EUR", b'{"price_amount":100,"price_currency":"eur"}'),
-     ("1500", "JPY", b'{"price_amount":1500,"price_currency":"jpy"}'),
-     ("0.10", "USD", b'{"price_amount":0.1,"price_currency":"usd"}')],
+    [
+        ("10.50", "USD", b'{"price_amount":10.5,"price_currency":"usd"}'),
+        ("100.00", "EUR", b'{"price_amount":100,"price_currency":"eur"}'),
+        ("1500", "JPY", b'{"price_amount":1500,"price_currency":"jpy"}'),
+        ("0.10", "USD", b'{"price_amount":0.1,"price_currency":"usd"}'),
+    ],
 )
 def test_the_price_is_a_json_number_in_major_units(amount, currency, sent):
     money = Money(Decimal(amount), currency)
@@ -71,12 +73,18 @@ def test_the_sandbox_refuses_a_price_sent_as_a_string(sandbox, settings):
     answer = httpx.post(
         f"{sandbox.url}/sandbox/nowpayments/v1/invoice",
         content=b'{"price_amount":"10.50","price_currency":"usd","order_id":"X"}',
-        headers={"x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY,
-                 "Content-Type": "application/json"},
+        headers={
+            "x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY,
+            "Content-Type": "application/json",
+        },
     )
     assert answer.status_code == 400
-    assert answer.json() == {"status": False, "statusCode": 400, "code": "INVALID_REQUEST_PARAMS",
-                             "message": '"price_amount" must be a number'}
+    assert answer.json() == {
+        "status": False,
+        "statusCode": 400,
+        "code": "INVALID_REQUEST_PARAMS",
+        "message": '"price_amount" must be a number',
+    }
 
 
 def test_a_wrong_api_key_is_refused_and_the_payment_cancelled(sandbox, online_customer):
@@ -94,11 +102,16 @@ def test_a_wrong_api_key_is_refused_and_the_payment_cancelled(sandbox, online_cu
 
 
 def test_the_api_answers_401_in_nowpayments_shape(sandbox):
-    answer = httpx.get(f"{sandbox.url}/sandbox/nowpayments/v1/payment/123",
-                       headers={"x-api-key": "wrong"})
+    answer = httpx.get(
+        f"{sandbox.url}/sandbox/nowpayments/v1/payment/123", headers={"x-api-key": "wrong"}
+    )
     assert answer.status_code == 401
-    assert answer.json() == {"status": False, "statusCode": 401, "code": "INVALID_API_KEY",
-                             "message": "Invalid api key"}
+    assert answer.json() == {
+        "status": False,
+        "statusCode": 401,
+        "code": "INVALID_API_KEY",
+        "message": "Invalid api key",
+    }
 
 
 def test_an_unknown_payment_is_a_gateway_error(sandbox):
@@ -142,8 +155,10 @@ def test_the_payment_list_needs_a_jwt_from_auth(sandbox, online_customer, settin
     assert without.status_code == 401 and without.json()["code"] == "AUTH_REQUIRED"
     forged = httpx.get(
         f"{sandbox.url}/sandbox/nowpayments/v1/payment/",
-        headers={"x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY,
-                 "Authorization": "Bearer a.b.c"},
+        headers={
+            "x-api-key": settings.PAYDESK_NOWPAYMENTS_API_KEY,
+            "Authorization": "Bearer a.b.c",
+        },
     )
     assert forged.status_code == 401 and forged.json()["code"] == "INVALID_TOKEN"
 
@@ -160,10 +175,12 @@ def test_no_key_password_or_token_reaches_the_payment_log(sandbox, online_custom
     client.invoice_payments(payment.gateway_reference)
     token = client.auth_token()
 
-    logged = json.dumps(
-        [[e.event_id, e.detail, e.summary] for e in PaymentLogEntry.objects.all()]
-    )
+    logged = json.dumps([[e.event_id, e.detail, e.summary] for e in PaymentLogEntry.objects.all()])
     assert "POST /sandbox/nowpayments/v1/auth" in logged
-    for secret in (settings.PAYDESK_NOWPAYMENTS_API_KEY, settings.PAYDESK_NOWPAYMENTS_PASSWORD,
-                   settings.PAYDESK_NOWPAYMENTS_IPN_SECRET, token):
+    for secret in (
+        settings.PAYDESK_NOWPAYMENTS_API_KEY,
+        settings.PAYDESK_NOWPAYMENTS_PASSWORD,
+        settings.PAYDESK_NOWPAYMENTS_IPN_SECRET,
+        token,
+    ):
         assert secret not in logged

@@ -36,7 +36,9 @@ def test_finished_completes_and_credits_once(sandbox, online_customer):
 
     hooks = sandbox.webhooks("nowpayments")
     assert [h.event_type for h in hooks] == [
-        "payment.waiting", "payment.confirming", "payment.finished"
+        "payment.waiting",
+        "payment.confirming",
+        "payment.finished",
     ]
     assert all(h.status == WebhookStatus.SENT for h in hooks), [h.last_response for h in hooks]
     payment.refresh_from_db()
@@ -54,7 +56,8 @@ def test_finished_completes_and_credits_once(sandbox, online_customer):
     ]
     # The finished IPN was re-queried before it credited.
     requery = PaymentLogEntry.objects.filter(
-        payment=payment, channel=LogChannel.API,
+        payment=payment,
+        channel=LogChannel.API,
         event_id__startswith="GET /sandbox/nowpayments/v1/payment/",
     )
     assert requery.exists()
@@ -76,7 +79,9 @@ def test_partially_paid_stays_pending_flagged_for_staff(sandbox, online_customer
     assert shown(html, "reason") == payment.pending_reason
     assert shown(html, "balance") == "$0.00 USD"
     assert [h.event_type for h in sandbox.webhooks("nowpayments")] == [
-        "payment.waiting", "payment.confirming", "payment.partially_paid"
+        "payment.waiting",
+        "payment.confirming",
+        "payment.partially_paid",
     ]
 
 
@@ -138,10 +143,16 @@ def test_make_payment_sends_the_customer_to_the_invoice_page(sandbox, online_cus
     browser.force_login(user)
     form = browser.get("/pay/").content.decode()
     token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
-    answer = browser.post("/pay/", {
-        "form_token": token, "method": "nowpayments", "nowpayments-amount": "10",
-        "nowpayments-currency": "USD", "action": "pay",
-    })
+    answer = browser.post(
+        "/pay/",
+        {
+            "form_token": token,
+            "method": "nowpayments",
+            "nowpayments-amount": "10",
+            "nowpayments-currency": "USD",
+            "action": "pay",
+        },
+    )
     payment = Payment.objects.get(customer=user.customer)
     invoice = object_find("nowpayments", "invoice", payment.reference)
     assert answer.status_code == 302 and answer["Location"] == invoice.data["invoice_url"]

@@ -99,8 +99,7 @@ def test_out_of_order_ipns_credit_once(sandbox, online_customer):
     user, payment, invoice = _pending_payment(online_customer)
     press(invoice.data["invoice_url"], "finished")
     hooks = sandbox.webhooks("nowpayments")
-    assert [h.status for h in hooks] == [WebhookStatus.SENT, WebhookStatus.SENT,
-                                         WebhookStatus.HELD]
+    assert [h.status for h in hooks] == [WebhookStatus.SENT, WebhookStatus.SENT, WebhookStatus.HELD]
     _nothing_credited(payment)
 
     assert sandbox.release("nowpayments") == 1
@@ -135,7 +134,8 @@ def test_a_finished_ipn_whose_requery_says_waiting_credits_nothing(sandbox, onli
     assert finished.last_response.startswith("HTTP 200")
     _nothing_credited(payment)
     requeried = PaymentLogEntry.objects.filter(
-        payment=payment, channel=LogChannel.API,
+        payment=payment,
+        channel=LogChannel.API,
         event_id=f"GET /sandbox/nowpayments/v1/payment/{paid.object_id}",
     )
     assert requeried.count() == 1
@@ -282,12 +282,21 @@ def test_a_signed_finished_ipn_nowpayments_does_not_know_is_refused(sandbox, onl
     """Signed with the right secret, but no such payment at NOWPayments (a replay from another
     account, a forged body with a leaked secret): the re-query disowns it; nothing credited."""
     user, payment, invoice = _pending_payment(online_customer)
-    _ipn_send({
-        "payment_id": 5077125051, "invoice_id": int(invoice.object_id),
-        "payment_status": "finished", "price_amount": "10", "price_currency": "usd",
-        "pay_amount": "0.00016667", "actually_paid": "0.00016667", "pay_currency": "btc",
-        "order_id": payment.reference, "order_description": "x", "outcome_amount": "0",
-    })
+    _ipn_send(
+        {
+            "payment_id": 5077125051,
+            "invoice_id": int(invoice.object_id),
+            "payment_status": "finished",
+            "price_amount": "10",
+            "price_currency": "usd",
+            "pay_amount": "0.00016667",
+            "actually_paid": "0.00016667",
+            "pay_currency": "btc",
+            "order_id": payment.reference,
+            "order_description": "x",
+            "outcome_amount": "0",
+        }
+    )
     hook = sandbox.webhooks("nowpayments")[-1]
     assert hook.last_response.startswith("HTTP 200") and '"refused"' in hook.last_response
     _nothing_credited(payment)

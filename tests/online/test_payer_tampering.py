@@ -131,8 +131,15 @@ def _webhooks_all_arrived(sandbox, gateway: str, mode: str) -> None:
 
 
 def _credited_once_to_p1(
-    user, p1: Payment, p2: Payment, *, credit: Decimal, transaction: str,
-    p2_reference: str, p2_status: str = PaymentStatus.PENDING, p1_cancelled: bool = False,
+    user,
+    p1: Payment,
+    p2: Payment,
+    *,
+    credit: Decimal,
+    transaction: str,
+    p2_reference: str,
+    p2_status: str = PaymentStatus.PENDING,
+    p1_cancelled: bool = False,
 ) -> None:
     """P1's money was credited once — to P1, or, when P1 had been cancelled before the gateway
     took it, to one "Late payment for P1" linked to it — and nothing at all to P2."""
@@ -153,7 +160,9 @@ def _credited_once_to_p1(
         credited = p1
     # The credit: completed, with P1's own transaction, for P1's quoted credit.
     assert credited.status == PaymentStatus.COMPLETED, (
-        credited.status, credited.pending_reason, credited.cancel_reason
+        credited.status,
+        credited.pending_reason,
+        credited.cancel_reason,
     )
     assert credited.total == credit and credited.gateway_transaction == transaction
     # P2: never completed, never given P1's transaction or gateway reference, no late payment.
@@ -163,14 +172,14 @@ def _credited_once_to_p1(
     assert not Payment.objects.filter(original=p2).exists()
     assert not Payment.objects.filter(description=f"Late payment for {p2.reference}").exists()
     # One payment carries P1's gateway transaction.
-    assert list(
-        Payment.objects.filter(gateway=p1.gateway, gateway_transaction=transaction)
-    ) == [credited]
+    assert list(Payment.objects.filter(gateway=p1.gateway, gateway_transaction=transaction)) == [
+        credited
+    ]
     # The customer's money: exactly one credit, and the ledger agrees with itself.
     assert set(Payment.objects.filter(customer=user.customer)) == {p1, p2, credited}
-    assert list(
-        Payment.objects.filter(customer=user.customer, status=PaymentStatus.COMPLETED)
-    ) == [credited]
+    assert list(Payment.objects.filter(customer=user.customer, status=PaymentStatus.COMPLETED)) == [
+        credited
+    ]
     assert _balance(user) == credit
     assert balance_drifts() == []
     # No event about P2 credited anything (the payment log's applied lines for it).
@@ -237,15 +246,17 @@ def test_razorpay_notes_and_checkout_fields_naming_p2_credit_p1_once(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "razorpay", mode)
     _credited_once_to_p1(
-        razorpay_payer, p1, p2, credit=credit,
-        transaction=fields["razorpay_payment_id"], p2_reference=p2_order,
+        razorpay_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=fields["razorpay_payment_id"],
+        p2_reference=p2_order,
     )
 
 
 @pytest.mark.parametrize("mode", WEBHOOK_MODES)
-def test_razorpay_notes_naming_p2_with_p1s_own_return_credit_p1_once(
-    sandbox, razorpay_payer, mode
-):
+def test_razorpay_notes_naming_p2_with_p1s_own_return_credit_p1_once(sandbox, razorpay_payer, mode):
     """The reported double credit exactly: notes say P2, Checkout's answer goes to P1's own
     return (which credits P1); the webhooks must not credit P2."""
     sandbox.switch(webhooks=mode)
@@ -260,14 +271,16 @@ def test_razorpay_notes_naming_p2_with_p1s_own_return_credit_p1_once(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "razorpay", mode)
     _credited_once_to_p1(
-        razorpay_payer, p1, p2, credit=credit,
-        transaction=fields["razorpay_payment_id"], p2_reference=p2_order,
+        razorpay_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=fields["razorpay_payment_id"],
+        p2_reference=p2_order,
     )
 
 
-def test_razorpay_notes_naming_a_cancelled_p2_make_no_late_payment_for_it(
-    sandbox, razorpay_payer
-):
+def test_razorpay_notes_naming_a_cancelled_p2_make_no_late_payment_for_it(sandbox, razorpay_payer):
     """P2's checkout was closed (cancelled) first: a webhook bound by the payer's notes would
     now show as "Late payment for P2"."""
     p1, p2, credit = _two_top_ups(
@@ -285,8 +298,13 @@ def test_razorpay_notes_naming_a_cancelled_p2_make_no_late_payment_for_it(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "razorpay", "normal")
     _credited_once_to_p1(
-        razorpay_payer, p1, p2, credit=credit, transaction=fields["razorpay_payment_id"],
-        p2_reference=p2_order, p2_status=PaymentStatus.CANCELLED,
+        razorpay_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=fields["razorpay_payment_id"],
+        p2_reference=p2_order,
+        p2_status=PaymentStatus.CANCELLED,
     )
 
 
@@ -315,8 +333,13 @@ def test_razorpay_p1_closed_then_paid_anyway_is_one_late_payment_for_p1_not_p2(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "razorpay", mode)
     _credited_once_to_p1(
-        razorpay_payer, p1, p2, credit=credit, transaction=fields["razorpay_payment_id"],
-        p2_reference=p2_order, p1_cancelled=True,
+        razorpay_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=fields["razorpay_payment_id"],
+        p2_reference=p2_order,
+        p1_cancelled=True,
     )
 
 
@@ -337,9 +360,7 @@ def _paypal_capture_of(payment: Payment) -> str:
 
 
 @pytest.mark.parametrize("mode", WEBHOOK_MODES)
-def test_paypal_p1s_approval_return_on_p2s_url_credits_p1_once(
-    sandbox, paypal_payer, mode, caplog
-):
+def test_paypal_p1s_approval_return_on_p2s_url_credits_p1_once(sandbox, paypal_payer, mode, caplog):
     sandbox.switch(webhooks=mode)
     first, second = paypal_steps.start(paypal_payer), paypal_steps.start(paypal_payer)
     p1, p2, credit = _two_top_ups(first, second)
@@ -363,14 +384,16 @@ def test_paypal_p1s_approval_return_on_p2s_url_credits_p1_once(
     _webhooks_all_arrived(sandbox, "paypal", mode)
     assert paypal_steps.order_of(p2).data["status"] == "PAYER_ACTION_REQUIRED"
     _credited_once_to_p1(
-        paypal_payer, p1, p2, credit=credit, transaction=_paypal_capture_of(p1),
+        paypal_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=_paypal_capture_of(p1),
         p2_reference=p2_order,
     )
 
 
-def test_paypal_p1s_approval_return_on_a_cancelled_p2_makes_no_late_payment(
-    sandbox, paypal_payer
-):
+def test_paypal_p1s_approval_return_on_a_cancelled_p2_makes_no_late_payment(sandbox, paypal_payer):
     first, second = paypal_steps.start(paypal_payer), paypal_steps.start(paypal_payer)
     p1, p2, credit = _two_top_ups(first, second)
     p2_order = p2.gateway_reference
@@ -387,8 +410,13 @@ def test_paypal_p1s_approval_return_on_a_cancelled_p2_makes_no_late_payment(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "paypal", "normal")
     _credited_once_to_p1(
-        paypal_payer, p1, p2, credit=credit, transaction=_paypal_capture_of(p1),
-        p2_reference=p2_order, p2_status=PaymentStatus.CANCELLED,
+        paypal_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=_paypal_capture_of(p1),
+        p2_reference=p2_order,
+        p2_status=PaymentStatus.CANCELLED,
     )
 
 
@@ -423,15 +451,16 @@ def test_paystack_p1s_reference_on_p2s_return_credits_p1_once(sandbox, paystack_
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "paystack", mode)
     _credited_once_to_p1(
-        paystack_payer, p1, p2, credit=credit,
+        paystack_payer,
+        p1,
+        p2,
+        credit=credit,
         transaction=str(paystack_support.transaction_of(p1).data["id"]),
         p2_reference=p2_access_code,
     )
 
 
-def test_paystack_p1s_reference_on_a_cancelled_p2_makes_no_late_payment(
-    sandbox, paystack_payer
-):
+def test_paystack_p1s_reference_on_a_cancelled_p2_makes_no_late_payment(sandbox, paystack_payer):
     first, second = paystack_support.start(paystack_payer), paystack_support.start(paystack_payer)
     p1, p2, credit = _two_top_ups(first, second)
     p2_access_code = p2.gateway_reference
@@ -448,9 +477,13 @@ def test_paystack_p1s_reference_on_a_cancelled_p2_makes_no_late_payment(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "paystack", "normal")
     _credited_once_to_p1(
-        paystack_payer, p1, p2, credit=credit,
+        paystack_payer,
+        p1,
+        p2,
+        credit=credit,
         transaction=str(paystack_support.transaction_of(p1).data["id"]),
-        p2_reference=p2_access_code, p2_status=PaymentStatus.CANCELLED,
+        p2_reference=p2_access_code,
+        p2_status=PaymentStatus.CANCELLED,
     )
 
 
@@ -492,14 +525,16 @@ def test_nowpayments_p1s_np_id_on_p2s_return_credits_p1_once(sandbox, nowpayment
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "nowpayments", mode)
     _credited_once_to_p1(
-        nowpayments_payer, p1, p2, credit=credit, transaction=back["NP_id"],
+        nowpayments_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=back["NP_id"],
         p2_reference=p2_invoice,
     )
 
 
-def test_nowpayments_p1s_np_id_on_an_expired_p2_makes_no_late_payment(
-    sandbox, nowpayments_payer
-):
+def test_nowpayments_p1s_np_id_on_an_expired_p2_makes_no_late_payment(sandbox, nowpayments_payer):
     p1, p2, credit = _two_top_ups(*_nowpayments_two(nowpayments_payer))
     p2_invoice = p2.gateway_reference
     nowpayments_steps.press(_invoice_url(p2), "expired")  # P2's payment expires: cancelled
@@ -513,8 +548,13 @@ def test_nowpayments_p1s_np_id_on_an_expired_p2_makes_no_late_payment(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "nowpayments", "normal")
     _credited_once_to_p1(
-        nowpayments_payer, p1, p2, credit=credit, transaction=back["NP_id"],
-        p2_reference=p2_invoice, p2_status=PaymentStatus.CANCELLED,
+        nowpayments_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=back["NP_id"],
+        p2_reference=p2_invoice,
+        p2_status=PaymentStatus.CANCELLED,
     )
 
 
@@ -570,9 +610,7 @@ def _card_p1(sandbox, user, kind: str) -> tuple[Checkout, dict[str, str]]:
 
 @pytest.mark.parametrize("kind", ["three_d_secure", "frictionless"])
 @pytest.mark.parametrize("mode", WEBHOOK_MODES)
-def test_card_p1s_payment_intent_on_p2s_return_credits_p1_once(
-    sandbox, card_payer, mode, kind
-):
+def test_card_p1s_payment_intent_on_p2s_return_credits_p1_once(sandbox, card_payer, mode, kind):
     """P2 is a 3-D Secure card never authenticated (requires_action); P1 is paid."""
     sandbox.switch(webhooks=mode)
     second = card_checkout(sandbox.url, card_payer, number=THREE_D_SECURE)
@@ -594,15 +632,17 @@ def test_card_p1s_payment_intent_on_p2s_return_credits_p1_once(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "stripe", mode)
     _credited_once_to_p1(
-        card_payer, p1, p2, credit=credit, transaction=back["payment_intent"],
+        card_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=back["payment_intent"],
         p2_reference=p2_intent,
     )
 
 
 @pytest.mark.parametrize("kind", ["three_d_secure", "frictionless"])
-def test_card_p1s_payment_intent_on_a_failed_p2_makes_no_late_payment(
-    sandbox, card_payer, kind
-):
+def test_card_p1s_payment_intent_on_a_failed_p2_makes_no_late_payment(sandbox, card_payer, kind):
     """P2's 3-D Secure failed (cancelled) before P1 was paid."""
     second = card_checkout(sandbox.url, card_payer, number=THREE_D_SECURE)
     p2_intent = second.payment.gateway_reference
@@ -620,6 +660,11 @@ def test_card_p1s_payment_intent_on_a_failed_p2_makes_no_late_payment(
     _settle(sandbox, p1, p2)
     _webhooks_all_arrived(sandbox, "stripe", "normal")
     _credited_once_to_p1(
-        card_payer, p1, p2, credit=credit, transaction=back["payment_intent"],
-        p2_reference=p2_intent, p2_status=PaymentStatus.CANCELLED,
+        card_payer,
+        p1,
+        p2,
+        credit=credit,
+        transaction=back["payment_intent"],
+        p2_reference=p2_intent,
+        p2_status=PaymentStatus.CANCELLED,
     )

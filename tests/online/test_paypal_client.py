@@ -39,11 +39,20 @@ def fresh_tokens():
     paypal_tokens_forget()
 
 
-def _create(client: PayPalClient, *, reference: str = "REF-1", value: str = "10.00",
-            currency: str = "USD", request_id: str = "checkout:key-0001") -> dict:
+def _create(
+    client: PayPalClient,
+    *,
+    reference: str = "REF-1",
+    value: str = "10.00",
+    currency: str = "USD",
+    request_id: str = "checkout:key-0001",
+) -> dict:
     return client.order_create(
-        reference=reference, amount=Money(Decimal(value), currency), description="Top-up",
-        return_url="http://127.0.0.1/return/", cancel_url="http://127.0.0.1/return/?cancelled=1",
+        reference=reference,
+        amount=Money(Decimal(value), currency),
+        description="Top-up",
+        return_url="http://127.0.0.1/return/",
+        cancel_url="http://127.0.0.1/return/?cancelled=1",
         request_id=request_id,
     )
 
@@ -56,7 +65,8 @@ def _token(sandbox) -> str:
     answer = httpx.post(
         f"{sandbox.url}/sandbox/paypal/v1/oauth2/token",
         auth=(
-            django_settings.PAYDESK_PAYPAL_CLIENT_ID, django_settings.PAYDESK_PAYPAL_CLIENT_SECRET
+            django_settings.PAYDESK_PAYPAL_CLIENT_ID,
+            django_settings.PAYDESK_PAYPAL_CLIENT_SECRET,
         ),
         data={"grant_type": "client_credentials"},
     )
@@ -120,12 +130,14 @@ def test_the_sandbox_api_wants_a_bearer_token(sandbox):
     forged = httpx.get(url, headers={"Authorization": "Bearer A21AAforged.0000"})
     assert forged.status_code == 401 and forged.json()["error"] == "invalid_token"
     bad_client = httpx.post(
-        f"{sandbox.url}/sandbox/paypal/v1/oauth2/token", auth=("someone", "else"),
+        f"{sandbox.url}/sandbox/paypal/v1/oauth2/token",
+        auth=("someone", "else"),
         data={"grant_type": "client_credentials"},
     )
     assert bad_client.status_code == 401
     assert bad_client.json() == {
-        "error": "invalid_client", "error_description": "Client Authentication failed"
+        "error": "invalid_client",
+        "error_description": "Client Authentication failed",
     }
 
 
@@ -150,8 +162,14 @@ def test_the_order_request_has_paypals_shape(sandbox):
 
 @pytest.mark.parametrize(
     ("value", "currency", "sent"),
-    [("10", "USD", "10.00"), ("1500", "JPY", "1500"), ("2500.00", "HUF", "2500"),
-     ("99.5", "TWD", None), ("12.5", "EUR", "12.50"), ("10.00", "INR", None)],
+    [
+        ("10", "USD", "10.00"),
+        ("1500", "JPY", "1500"),
+        ("2500.00", "HUF", "2500"),
+        ("99.5", "TWD", None),
+        ("12.5", "EUR", "12.50"),
+        ("10.00", "INR", None),
+    ],
 )
 def test_amounts_are_decimal_strings_without_decimals_for_huf_jpy_twd(value, currency, sent):
     money = Money(Decimal(value), currency)
@@ -189,18 +207,23 @@ def test_paypals_errors_are_mapped(sandbox):
 
 @pytest.mark.parametrize(
     ("currency", "value", "status", "issue"),
-    [("JPY", "1500.00", 422, "DECIMALS_NOT_SUPPORTED"), ("HUF", "10.5", 422,
-      "DECIMALS_NOT_SUPPORTED"), ("USD", "10.005", 422, "DECIMAL_PRECISION"),
-     ("XYZ", "10.00", 422, "CURRENCY_NOT_SUPPORTED"), ("USD", "0.00", 422,
-      "CANNOT_BE_ZERO_OR_NEGATIVE"), ("USD", "ten", 400, "INVALID_PARAMETER_SYNTAX")],
+    [
+        ("JPY", "1500.00", 422, "DECIMALS_NOT_SUPPORTED"),
+        ("HUF", "10.5", 422, "DECIMALS_NOT_SUPPORTED"),
+        ("USD", "10.005", 422, "DECIMAL_PRECISION"),
+        ("XYZ", "10.00", 422, "CURRENCY_NOT_SUPPORTED"),
+        ("USD", "0.00", 422, "CANNOT_BE_ZERO_OR_NEGATIVE"),
+        ("USD", "ten", 400, "INVALID_PARAMETER_SYNTAX"),
+    ],
 )
 def test_the_sandbox_refuses_amounts_as_paypal_does(sandbox, currency, value, status, issue):
     answer = httpx.post(
         f"{sandbox.url}/sandbox/paypal/v2/checkout/orders",
         headers={"Authorization": f"Bearer {_token(sandbox)}"},
-        json={"intent": "CAPTURE", "purchase_units": [
-            {"amount": {"currency_code": currency, "value": value}}
-        ]},
+        json={
+            "intent": "CAPTURE",
+            "purchase_units": [{"amount": {"currency_code": currency, "value": value}}],
+        },
     )
     assert answer.status_code == status
     body = answer.json()
@@ -252,8 +275,9 @@ def test_sandbox_webhooks_verify_with_paydesks_verifier_and_a_tampered_one_does_
     assert headers["PAYPAL-AUTH-ALGO"] == "SHA256withRSA"
     _verify_paypal(body, headers, django_settings.PAYDESK_PAYPAL_WEBHOOK_ID)
     with pytest.raises(WebhookSignatureInvalid):
-        _verify_paypal(body.replace(b"WH-1", b"WH-2"), headers,
-                       django_settings.PAYDESK_PAYPAL_WEBHOOK_ID)
+        _verify_paypal(
+            body.replace(b"WH-1", b"WH-2"), headers, django_settings.PAYDESK_PAYPAL_WEBHOOK_ID
+        )
     with pytest.raises(WebhookSignatureInvalid):
         _verify_paypal(body, headers, "WH-SOMEONE-ELSE")
 
@@ -261,10 +285,13 @@ def test_sandbox_webhooks_verify_with_paydesks_verifier_and_a_tampered_one_does_
 def test_the_sandbox_certificate_is_served_only_at_its_own_url(sandbox):
     url = webhook_headers(b"{}")["PAYPAL-CERT-URL"]
     assert certificate_fetch(url).startswith(b"-----BEGIN CERTIFICATE-----")
-    for other in (url + "x", url.replace("https://", "http://"),
-                  f"https://{CERT_HOST}/v1/notifications/certs/CERT-OTHER"):
+    for other in (
+        url + "x",
+        url.replace("https://", "http://"),
+        f"https://{CERT_HOST}/v1/notifications/certs/CERT-OTHER",
+    ):
         with pytest.raises(ValueError):  # the sandbox's own refusal; Paydesk's verifier
-            certificate_fetch(other)       # reads it as a certificate it cannot use
+            certificate_fetch(other)  # reads it as a certificate it cannot use
     # One key per database, whichever process asks first.
     assert SandboxObject.objects.filter(gateway="paypal", kind="signing-cert").count() == 1
     assert webhook_headers(b"{}")["PAYPAL-CERT-URL"] == url
@@ -291,4 +318,3 @@ def test_paypal_is_registered_and_configured_in_the_sandbox(sandbox):
     assert gateway_is_configured("paypal")
     assert gateway.needs_browser and gateway.fields == ("amount", "currency")
     assert "USD" in gateway.supported_currencies() and "INR" not in gateway.supported_currencies()
-

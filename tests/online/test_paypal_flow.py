@@ -157,8 +157,8 @@ def test_the_capture_is_requested_once_when_the_return_and_reconciliation_both_r
     assert payment.status == "completed" and balance(user) == Decimal("25.00")
     assert order_of(payment).data["_sandbox"]["captures_made"] == 1
     captures = PaymentLogEntry.objects.filter(
-        direction="sent", event_id=f"POST /sandbox/paypal/v2/checkout/orders/"
-        f"{payment.gateway_reference}/capture",
+        direction="sent",
+        event_id=f"POST /sandbox/paypal/v2/checkout/orders/{payment.gateway_reference}/capture",
     )
     assert captures.count() == 1  # the second asker saw the order completed: no capture call
     assert captures.get().summary["idempotency_key"] == f"capture:{payment.gateway_reference}"

@@ -104,9 +104,10 @@ def test_no_webhooks_and_no_return_reconciliation_settles_it(user, sandbox):
     press(checkout)
     assert reconcile() == 1
     _credited_once(user, checkout.payment)
-    assert PaymentLogEntry.objects.get(
-        payment=checkout.payment, result="applied"
-    ).channel == "reconcile"
+    assert (
+        PaymentLogEntry.objects.get(payment=checkout.payment, result="applied").channel
+        == "reconcile"
+    )
 
 
 def test_the_capture_webhook_credits_first_and_the_late_return_adds_nothing(user, sandbox):

@@ -39,9 +39,13 @@ KEY = "sk_test_paydesk_sandbox_paystack"
 def _request(reference: str, amount: Money, sandbox) -> CheckoutRequest:
     back = f"{sandbox.url}/pay/return/{reference}/"
     return CheckoutRequest(
-        payment_reference=reference, amount=amount, customer_email="payer@example.com",
-        description="Paystack test", idempotency_key="checkout:test-key-0001",
-        expires_at=timezone.now() + timedelta(minutes=30), return_url=back,
+        payment_reference=reference,
+        amount=amount,
+        customer_email="payer@example.com",
+        description="Paystack test",
+        idempotency_key="checkout:test-key-0001",
+        expires_at=timezone.now() + timedelta(minutes=30),
+        return_url=back,
         cancel_url=f"{back}?cancelled=1",
     )
 
@@ -57,7 +61,7 @@ def test_amounts_travel_as_integer_hundredths(amount, units):
 def test_initialize_sends_paystacks_fields_and_our_bearer_key(wire, sandbox, online_customer):
     user = online_customer("paystack", "ZAR")
     payment = start(user, amount="150.25", currency="ZAR").payment
-    (request, response), = wire.api()
+    ((request, response),) = wire.api()
     assert request.method == "POST"
     assert request.url.path == "/sandbox/paystack/transaction/initialize"
     assert request.headers["Authorization"] == f"Bearer {KEY}"
@@ -70,7 +74,8 @@ def test_initialize_sends_paystacks_fields_and_our_bearer_key(wire, sandbox, onl
         "reference": payment.reference,
         "callback_url": back,
         "metadata": {
-            "paydesk_reference": payment.reference, "cancel_action": f"{back}?cancelled=1"
+            "paydesk_reference": payment.reference,
+            "cancel_action": f"{back}?cancelled=1",
         },
     }
     assert response.json()["data"]["reference"] == payment.reference
@@ -105,8 +110,12 @@ def test_the_same_pay_form_twice_starts_one_paystack_transaction(sandbox, online
 
 def test_a_reused_reference_is_refused_as_duplicate(sandbox):
     client = PaystackClient()
-    charge = {"email": "payer@example.com", "amount": Money(Decimal("10"), "USD"),
-              "reference": "PAYDESK-DUP-1", "callback_url": f"{sandbox.url}/x/"}
+    charge = {
+        "email": "payer@example.com",
+        "amount": Money(Decimal("10"), "USD"),
+        "reference": "PAYDESK-DUP-1",
+        "callback_url": f"{sandbox.url}/x/",
+    }
     first = client.initialize(**charge)
     with pytest.raises(PaystackDuplicateReference, match="Duplicate Transaction Reference"):
         client.initialize(**{**charge, "amount": Money(Decimal("99"), "USD")})
@@ -121,7 +130,9 @@ def test_a_lost_initialize_answer_then_a_paid_transaction_is_applied(sandbox):
     gateway = PaystackGateway()
     request = _request("PAYDESK-LOST-1", Money(Decimal("20"), "USD"), sandbox)
     initialized = PaystackClient().initialize(
-        email="payer@example.com", amount=request.amount, reference=request.payment_reference,
+        email="payer@example.com",
+        amount=request.amount,
+        reference=request.payment_reference,
         callback_url=request.return_url,
     )
     press(initialized.authorization_url, "pay")  # the webhook finds no payment of ours: refused

@@ -93,8 +93,11 @@ def test_the_file_is_the_official_one_and_the_validator_is_strict(spec):
     """The validator refuses what the file forbids (so a pass below means something)."""
     body = {"email": "a@example.com", "amount": "500000", "currency": "EUR"}
     bad = MockRequest(
-        SERVER, "post", "/transaction/initialize",
-        headers={"Authorization": "Bearer sk_test_x"}, data=json.dumps(body).encode(),
+        SERVER,
+        "post",
+        "/transaction/initialize",
+        headers={"Authorization": "Bearer sk_test_x"},
+        data=json.dumps(body).encode(),
         content_type="application/json",
     )
     with pytest.raises(Exception, match="is not of type 'integer'"):
@@ -102,8 +105,9 @@ def test_the_file_is_the_official_one_and_the_validator_is_strict(spec):
     no_key = MockRequest(SERVER, "get", "/transaction/verify/ABC")
     with pytest.raises(Exception, match="Security"):
         spec.validate_request(no_key)
-    verify = MockRequest(SERVER, "get", "/transaction/verify/ABC",
-                         headers={"Authorization": "Bearer sk_test_x"})
+    verify = MockRequest(
+        SERVER, "get", "/transaction/verify/ABC", headers={"Authorization": "Bearer sk_test_x"}
+    )
     thin = {"status": True, "message": "ok", "data": {"id": 1, "status": "success"}}
     with pytest.raises(Exception, match="required property"):
         spec.validate_response(verify, MockResponse(json.dumps(thin).encode()))
@@ -148,8 +152,10 @@ def test_declined_and_unknown_transactions_speak_the_documented_api(
 def test_refusals_speak_the_documented_api(spec, wire, sandbox):
     client = PaystackClient()
     charge = {
-        "email": "payer@example.com", "amount": Money("25.00", "USD"),
-        "reference": "PAYDESK-CONTRACT-1", "callback_url": f"{sandbox.url}/pay/return/X/",
+        "email": "payer@example.com",
+        "amount": Money("25.00", "USD"),
+        "reference": "PAYDESK-CONTRACT-1",
+        "callback_url": f"{sandbox.url}/pay/return/X/",
     }
     client.initialize(**charge)
     with pytest.raises(PaystackDuplicateReference):
@@ -188,9 +194,17 @@ def test_the_sandboxs_field_refusals_match_the_file(spec, wire, sandbox):
 def test_client_checks_what_paystack_would_refuse_before_sending(wire, sandbox):
     client = PaystackClient()
     with pytest.raises(GatewayError, match="does not charge EUR"):
-        client.initialize(email="a@example.com", amount=Money("5", "EUR"), reference="R-1",
-                          callback_url="https://example.com/")
+        client.initialize(
+            email="a@example.com",
+            amount=Money("5", "EUR"),
+            reference="R-1",
+            callback_url="https://example.com/",
+        )
     with pytest.raises(GatewayError, match="letters, digits"):
-        client.initialize(email="a@example.com", amount=Money("5", "NGN"), reference="R 1",
-                          callback_url="https://example.com/")
+        client.initialize(
+            email="a@example.com",
+            amount=Money("5", "NGN"),
+            reference="R 1",
+            callback_url="https://example.com/",
+        )
     assert wire.api() == []

@@ -216,8 +216,11 @@ def test_no_secret_or_card_number_is_left_anywhere_after_paystack_flows(
     come_back(user, press(paid.redirect_url, "pay").headers["Location"])
     declined = start(user)
     come_back(user, press(declined.redirect_url, "decline").headers["Location"])
-    httpx.post(f"{sandbox.url}/webhooks/paystack/", content=b'{"event":"charge.success"}',
-               headers={"x-paystack-signature": "00"})
+    httpx.post(
+        f"{sandbox.url}/webhooks/paystack/",
+        content=b'{"event":"charge.success"}',
+        headers={"x-paystack-signature": "00"},
+    )
     secrets = configured_secrets()
     assert secrets["PAYDESK_PAYSTACK_SECRET_KEY"]
     texts = [*database_texts(), ("logs", caplog.text)]

@@ -47,31 +47,43 @@ def _dashboard(sandbox, action: str, *, reference: str = "", amount: str = "") -
     tab = Tab(f"{sandbox.url}/sandbox/")
     answer = httpx.post(
         f"{sandbox.url}/sandbox/paystack/dashboard",
-        data={"csrfmiddlewaretoken": tab.token, "paystack_action": action,
-              "reference": reference, "amount": amount},
-        headers={"Referer": tab.url, "Cookie": f"csrftoken={tab.cookie}"}, timeout=30,
+        data={
+            "csrfmiddlewaretoken": tab.token,
+            "paystack_action": action,
+            "reference": reference,
+            "amount": amount,
+        },
+        headers={"Referer": tab.url, "Cookie": f"csrftoken={tab.cookie}"},
+        timeout=30,
     )
     assert answer.status_code == 302, answer.text[:300]
 
 
 def _rows(payment):
-    return [(r.relation, r.status, r.total)
-            for r in Payment.objects.filter(original=payment).order_by("id")]
+    return [
+        (r.relation, r.status, r.total)
+        for r in Payment.objects.filter(original=payment).order_by("id")
+    ]
 
 
 def _sandbox_refunds(payment):
-    return [r.data for r in SandboxObject.objects.filter(
-        gateway="paystack", kind="refund", lookup=payment.reference).order_by("id")]
+    return [
+        r.data
+        for r in SandboxObject.objects.filter(
+            gateway="paystack", kind="refund", lookup=payment.reference
+        ).order_by("id")
+    ]
 
 
 def test_a_full_refund_goes_through_paystack_once(sandbox, online_customer):
     user, payment = _paid(online_customer)
-    refund = payment_refund(payment=payment, reason="Duplicate top-up",
-                            actor=StaffFactory(staff_role="finance"))
+    refund = payment_refund(
+        payment=payment, reason="Duplicate top-up", actor=StaffFactory(staff_role="finance")
+    )
     assert refund.status == PaymentStatus.COMPLETED
     assert (refund.original_id, refund.relation) == (payment.pk, PaymentRelation.REFUND)
     assert refund.total == -payment.total and balance(user) == Decimal("0.00")
-    made, = _sandbox_refunds(payment)
+    (made,) = _sandbox_refunds(payment)
     assert made["amount"] == int(payment.total * 100) and made["status"] == "processed"
     assert f"[paydesk:{refund.reference}]" in made["merchant_note"]
     assert refund.gateway_transaction == f"refund:{made['id']}"
@@ -115,11 +127,11 @@ def test_a_refund_made_at_the_dashboard_arrives_once(sandbox, online_customer):
     sandbox.switch(webhooks="twice")
     user, payment = _paid(online_customer)
     _dashboard(sandbox, "refund", reference=payment.reference, amount="150000")
-    refund, = Payment.objects.filter(original=payment)
+    (refund,) = Payment.objects.filter(original=payment)
     assert refund.relation == PaymentRelation.REFUND and refund.status == PaymentStatus.COMPLETED
     assert refund.total == Decimal("-1500.00")
     assert refund.description == f"Refund of {payment.reference} (made through Pay Stack)"
-    made, = _sandbox_refunds(payment)
+    (made,) = _sandbox_refunds(payment)
     assert refund.gateway_transaction == f"refund:{made['id']}"
     assert balance(user) == payment.total - Decimal("1500.00")
     # Each refund webhook was delivered twice; the replays changed nothing.
@@ -135,7 +147,7 @@ def test_a_dispute_lost(sandbox, online_customer):
     assert dispute.evidence_due is not None and dispute.amount == payment.total
     _dashboard(sandbox, "remind", reference=payment.reference)
     _dashboard(sandbox, "accept", reference=payment.reference)
-    chargeback, = Payment.objects.filter(original=payment)  # Paystack's own refund not counted
+    (chargeback,) = Payment.objects.filter(original=payment)  # Paystack's own refund not counted
     assert chargeback.relation == PaymentRelation.CHARGEBACK
     assert chargeback.status == PaymentStatus.COMPLETED and chargeback.total == -payment.total
     assert balance(user) == Decimal("0.00")
@@ -158,13 +170,17 @@ def test_a_dispute_won(sandbox, online_customer):
 
 def test_a_replayed_refund_webhook_changes_nothing(sandbox, online_customer):
     user, payment = _paid(online_customer)
-    refund = payment_refund(payment=payment, reason="Asked", total="1000",
-                            actor=StaffFactory(staff_role="finance"))
+    refund = payment_refund(
+        payment=payment, reason="Asked", total="1000", actor=StaffFactory(staff_role="finance")
+    )
     hook = [h for h in sandbox.webhooks("paystack") if h.event_type == "refund.processed"][0]
     body = hook.body.encode()
-    answer = httpx.post(f"{sandbox.url}/webhooks/paystack/", content=body, timeout=30,
-                        headers={"x-paystack-signature": signature_for(body),
-                                 "Content-Type": "application/json"})
+    answer = httpx.post(
+        f"{sandbox.url}/webhooks/paystack/",
+        content=body,
+        timeout=30,
+        headers={"x-paystack-signature": signature_for(body), "Content-Type": "application/json"},
+    )
     assert answer.status_code == 200 and answer.json()["duplicate"] is True
     assert _rows(payment) == [(PaymentRelation.REFUND, PaymentStatus.COMPLETED, refund.total)]
     assert balance(user) == payment.total - Decimal("1000.00")
@@ -189,8 +205,9 @@ def test_the_refund_calls_speak_the_documented_api(sandbox, online_customer, mon
 
     monkeypatch.setattr(httpx.Client, "send", recording_send)
     _user, payment = _paid(online_customer)
-    payment_refund(payment=payment, reason="Asked", total="1000",
-                   actor=StaffFactory(staff_role="finance"))
+    payment_refund(
+        payment=payment, reason="Asked", total="1000", actor=StaffFactory(staff_role="finance")
+    )
     spec = OpenAPI.from_file_path(str(SPEC_FILE))
     for request, response in seen:
         spec_request = _as_spec_request(request)
@@ -199,7 +216,9 @@ def test_the_refund_calls_speak_the_documented_api(sandbox, online_customer, mon
     # The adapter listed (nothing of ours yet) and asked; the webhook's confirm step listed
     # again (recorded as each answer ends: the POST's answer comes last).
     assert [(q.method, r.status_code) for q, r in seen] == [
-        ("GET", 200), ("GET", 200), ("POST", 200)
+        ("GET", 200),
+        ("GET", 200),
+        ("POST", 200),
     ]
     sent = json.loads(seen[-1][0].content)
     assert sent["amount"] == 100000 and sent["transaction"] == payment.reference

@@ -43,12 +43,12 @@ def test_the_same_webhook_twice_credits_once(sandbox, online_customer):
     sandbox.switch(webhooks="twice")
     user = online_customer("paystack", "NGN")
     payment, _ = _paid(user)
-    hook, = sandbox.webhooks("paystack")
+    (hook,) = sandbox.webhooks("paystack")
     assert hook.attempts == 2 and '"duplicate": true' in hook.last_response
     payment = _fresh(payment)
     assert payment.status == PaymentStatus.COMPLETED
     assert balance(user) == payment.total
-    entry, = received(payment)
+    (entry,) = received(payment)
     assert entry.channel == "webhook" and entry.result == "applied"
     assert entry.event_id.startswith("charge.success:")
 
@@ -63,14 +63,13 @@ def test_a_late_webhook_after_the_return_settled_it_is_ignored(sandbox, online_c
     payment = _fresh(payment)
     assert balance(user) == payment.total
     assert [(e.channel, e.result) for e in received(payment)] == [
-        ("return", "applied"), ("webhook", "ignored")
+        ("return", "applied"),
+        ("webhook", "ignored"),
     ]
     assert received(payment)[1].detail == "Payment already completed."
 
 
-def test_out_of_order_the_held_webhook_after_reconciliation_credits_once(
-    sandbox, online_customer
-):
+def test_out_of_order_the_held_webhook_after_reconciliation_credits_once(sandbox, online_customer):
     sandbox.switch(webhooks="out_of_order")
     user = online_customer("paystack", "NGN")
     payment, _ = _paid(user)  # the customer closes the tab: no return either
@@ -79,7 +78,8 @@ def test_out_of_order_the_held_webhook_after_reconciliation_credits_once(
     payment = _fresh(payment)
     assert payment.status == PaymentStatus.COMPLETED and balance(user) == payment.total
     assert [(e.channel, e.result) for e in received(payment)] == [
-        ("reconcile", "applied"), ("webhook", "ignored")
+        ("reconcile", "applied"),
+        ("webhook", "ignored"),
     ]
 
 
@@ -94,13 +94,22 @@ def test_a_success_for_a_payment_the_customer_cancelled_is_credited_once_as_a_la
     come_back(user, press(checkout.redirect_url, "cancel").headers["Location"])
     assert cancel_in_paydesk(user, checkout.payment).status == PaymentStatus.CANCELLED
     txn = transaction_of(checkout.payment)
-    data = {**{k: v for k, v in txn.data.items() if not k.startswith("_")},
-            "status": "success", "fees": 7500, "gateway_response": "Successful"}
+    data = {
+        **{k: v for k, v in txn.data.items() if not k.startswith("_")},
+        "status": "success",
+        "fees": 7500,
+        "gateway_response": "Successful",
+    }
     body = json.dumps({"event": "charge.success", "data": data}).encode()
     for _ in range(2):
-        answer = httpx.post(f"{sandbox.url}/webhooks/paystack/", content=body,
-                            headers={"x-paystack-signature": signature_for(body),
-                                     "Content-Type": "application/json"})
+        answer = httpx.post(
+            f"{sandbox.url}/webhooks/paystack/",
+            content=body,
+            headers={
+                "x-paystack-signature": signature_for(body),
+                "Content-Type": "application/json",
+            },
+        )
         assert answer.status_code == 200 and answer.json()["status"] == "applied"
     payment = _fresh(checkout.payment)
     assert payment.status == PaymentStatus.CANCELLED
@@ -147,7 +156,7 @@ def test_a_mismatched_amount_or_currency_is_refused_everywhere(
     txn.data = {**txn.data, **change}  # Paystack charges something other than we asked
     txn.save()
     location = press(checkout.redirect_url, "pay").headers["Location"]
-    hook, = sandbox.webhooks("paystack")
+    (hook,) = sandbox.webhooks("paystack")
     assert hook.last_response.startswith("HTTP 200") and "amount_mismatch" in hook.last_response
     html = come_back(user, location).content.decode()
     gateway_payments_reconcile(now=timezone.now() + timedelta(minutes=20))
@@ -173,7 +182,7 @@ def test_bad_signatures_and_tampered_bodies_are_refused_and_logged(sandbox, onli
     sandbox.switch(webhooks="late")  # keep the real one to replay it by hand
     user = online_customer("paystack", "NGN")
     payment, _ = _paid(user)
-    hook, = sandbox.webhooks("paystack")
+    (hook,) = sandbox.webhooks("paystack")
     body = hook.body.encode()
     url = f"{sandbox.url}/webhooks/paystack/"
     tampered = body.replace(b'"amount":500000', b'"amount":900000')
@@ -184,13 +193,19 @@ def test_bad_signatures_and_tampered_bodies_are_refused_and_logged(sandbox, onli
         (tampered, hook.headers["x-paystack-signature"]),
         (body, _one_digit_off(signature_for(body).upper())),
     ]:
-        answer = httpx.post(url, content=content, headers={
-            "x-paystack-signature": signature, "Content-Type": "application/json"})
+        answer = httpx.post(
+            url,
+            content=content,
+            headers={"x-paystack-signature": signature, "Content-Type": "application/json"},
+        )
         assert answer.status_code == 400
         assert answer.json()["error"]["code"] == "bad_signature"
-    assert PaymentLogEntry.objects.filter(
-        gateway="paystack", signature_valid=False, result="refused"
-    ).count() == 4
+    assert (
+        PaymentLogEntry.objects.filter(
+            gateway="paystack", signature_valid=False, result="refused"
+        ).count()
+        == 4
+    )
     assert _fresh(payment).status == PaymentStatus.PENDING and balance(user) == 0
     sandbox.release("paystack")  # the genuine one still works
     assert _fresh(payment).status == PaymentStatus.COMPLETED

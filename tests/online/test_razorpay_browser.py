@@ -44,7 +44,8 @@ def test_a_successful_razorpay_payment(sandbox, page, online_customer):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and payment.total == Decimal("750.00")
     assert [h.event_type for h in sandbox.webhooks("razorpay")] == [
-        "payment.captured", "order.paid"
+        "payment.captured",
+        "order.paid",
     ]
     assert page.console_errors == []  # type: ignore[attr-defined]
 

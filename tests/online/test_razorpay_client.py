@@ -86,9 +86,7 @@ def test_the_sandbox_refuses_like_razorpay(sandbox):
 def test_a_wrong_key_is_refused_with_razorpays_message(sandbox):
     client = RazorpayClient(key_id=settings.PAYDESK_RAZORPAY_KEY_ID, key_secret="wrong")
     with pytest.raises(GatewayError, match="Razorpay refused: Authentication failed") as error:
-        client.order_create(
-            amount=Money(Decimal("10"), "INR"), receipt="ABCDE-FGHJK-C", notes={}
-        )
+        client.order_create(amount=Money(Decimal("10"), "INR"), receipt="ABCDE-FGHJK-C", notes={})
     assert not isinstance(error.value, GatewayUnavailable)
     assert not SandboxObject.objects.filter(kind="order").exists()
 
@@ -141,11 +139,14 @@ def test_the_fault_switch_for_another_gateway_leaves_razorpay_alone(sandbox):
 def test_every_call_is_in_the_payment_log_without_a_key(sandbox):
     RazorpayGateway().start_checkout(_request())
     entries = list(
-        PaymentLogEntry.objects.filter(gateway="razorpay", direction=LogDirection.SENT)
-        .order_by("id")
+        PaymentLogEntry.objects.filter(gateway="razorpay", direction=LogDirection.SENT).order_by(
+            "id"
+        )
     )
-    assert [e.event_id for e in entries] == ["GET /sandbox/razorpay/v1/orders",
-                                             "POST /sandbox/razorpay/v1/orders"]
+    assert [e.event_id for e in entries] == [
+        "GET /sandbox/razorpay/v1/orders",
+        "POST /sandbox/razorpay/v1/orders",
+    ]
     create = entries[1]
     assert create.http_status == 200
     assert create.summary["request.amount"] == "50000"

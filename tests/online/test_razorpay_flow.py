@@ -102,13 +102,11 @@ def test_paid_without_webhooks_the_return_confirms_with_razorpay(sandbox, payer)
         gateway="razorpay", direction=LogDirection.RECEIVED, result=EventResult.APPLIED
     )
     assert entry.channel == "return" and entry.payment == payment
-    assert entry.event_id == (
-        f"return:{payment.gateway_reference}:{result['payment-id']}:captured"
-    )
+    assert entry.event_id == (f"return:{payment.gateway_reference}:{result['payment-id']}:captured")
     # The return asked Razorpay for the payment itself.
     assert PaymentLogEntry.objects.filter(
-        direction=LogDirection.SENT, event_id=f"GET /sandbox/razorpay/v1/payments/"
-        f"{result['payment-id']}",
+        direction=LogDirection.SENT,
+        event_id=f"GET /sandbox/razorpay/v1/payments/{result['payment-id']}",
     ).exists()
 
 
@@ -275,9 +273,12 @@ def test_no_webhooks_and_no_return_reconciliation_settles_it(sandbox, payer):
     assert gateway_payments_reconcile(now=timezone.now() + LATER) == 1
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and _balance(payer) == Decimal("500.00")
-    assert PaymentLogEntry.objects.filter(
-        channel="reconcile", result=EventResult.APPLIED, payment=payment
-    ).count() == 1
+    assert (
+        PaymentLogEntry.objects.filter(
+            channel="reconcile", result=EventResult.APPLIED, payment=payment
+        ).count()
+        == 1
+    )
 
 
 def _signed_post(url: str, body: dict) -> httpx.Response:
@@ -300,11 +301,20 @@ def test_a_captured_webhook_for_another_amount_is_refused(sandbox, payer):
     captured = {
         "entity": "event",
         "event": "payment.captured",
-        "payload": {"payment": {"entity": {
-            "id": "pay_WrongAmount0001", "entity": "payment", "amount": 50001,
-            "currency": "INR", "status": "captured", "order_id": payment.gateway_reference,
-            "notes": {"paydesk_reference": payment.reference}, "fee": 0,
-        }}},
+        "payload": {
+            "payment": {
+                "entity": {
+                    "id": "pay_WrongAmount0001",
+                    "entity": "payment",
+                    "amount": 50001,
+                    "currency": "INR",
+                    "status": "captured",
+                    "order_id": payment.gateway_reference,
+                    "notes": {"paydesk_reference": payment.reference},
+                    "fee": 0,
+                }
+            }
+        },
     }
     response = _signed_post(sandbox.url, captured)
     assert response.status_code == 200 and response.json()["status"] == "refused"
@@ -314,8 +324,9 @@ def test_a_captured_webhook_for_another_amount_is_refused(sandbox, payer):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING and _balance(payer) == 0
     details = list(
-        PaymentLogEntry.objects.filter(payment=payment, result=EventResult.REFUSED)
-        .values_list("detail", flat=True)
+        PaymentLogEntry.objects.filter(payment=payment, result=EventResult.REFUSED).values_list(
+            "detail", flat=True
+        )
     )
     assert any("Amount mismatch" in d and "₹500.01" in d for d in details), details
 
@@ -337,9 +348,7 @@ def test_a_webhook_signed_with_another_secret_is_refused(sandbox, payer):
 
 
 @pytest.mark.parametrize("fault", ["timeout", "error_500", "garbage"])
-def test_no_answer_at_checkout_keeps_it_pending_then_reconciliation_settles(
-    sandbox, payer, fault
-):
+def test_no_answer_at_checkout_keeps_it_pending_then_reconciliation_settles(sandbox, payer, fault):
     sandbox.switch(fault=fault, only="razorpay")
     checkout = start(payer)
     payment = checkout.payment
@@ -413,9 +422,18 @@ def test_a_payment_still_created_at_razorpay_is_in_flight_and_never_abandoned(sa
     payment = _started(payer)
     order = SandboxObject.objects.get(kind="order", object_id=payment.gateway_reference)
     object_create(
-        "razorpay", "payment", "pay_Authorized00001",
-        {"id": "pay_Authorized00001", "entity": "payment", "amount": 50000, "currency": "INR",
-         "status": "created", "order_id": order.object_id, "created_at": 1},
+        "razorpay",
+        "payment",
+        "pay_Authorized00001",
+        {
+            "id": "pay_Authorized00001",
+            "entity": "payment",
+            "amount": 50000,
+            "currency": "INR",
+            "status": "created",
+            "order_id": order.object_id,
+            "created_at": 1,
+        },
         lookup=order.object_id,
     )
     assert gateway_payments_reconcile(now=timezone.now() + ABANDONED) == 0
@@ -447,7 +465,9 @@ def test_a_failed_payment_authorised_late_is_found_by_reconciliation_without_a_w
 
     late = Payment.objects.get(original=payment)
     assert (late.status, late.total, late.gateway_transaction) == (
-        PaymentStatus.COMPLETED, Decimal("500.00"), result["payment-id"]
+        PaymentStatus.COMPLETED,
+        Decimal("500.00"),
+        result["payment-id"],
     )
     assert _balance(payer) == Decimal("500.00")
     payment.refresh_from_db()

@@ -96,5 +96,7 @@ def test_the_sandbox_checkout_refuses_a_wrong_key_and_may_be_framed_only_by_us(s
     assert page.status_code == 200 and "₹500.00" in page.text
     assert f"frame-ancestors 'self' {sandbox.url}" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "SAMEORIGIN"
-    assert httpx.get(f"{sandbox.url}/sandbox/razorpay/checkout/order_Unknown000001/").status_code \
+    assert (
+        httpx.get(f"{sandbox.url}/sandbox/razorpay/checkout/order_Unknown000001/").status_code
         == 404
+    )

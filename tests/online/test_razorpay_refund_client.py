@@ -33,6 +33,7 @@ def patient(sandbox, settings):
     webhook: at once), so its answer takes a moment: no `timeout` switch is used here."""
     settings.PAYDESK_GATEWAY_TIMEOUT = 20
 
+
 INR = "INR"
 
 
@@ -78,8 +79,9 @@ def test_the_idempotency_header_answers_the_same_refund(sandbox, paid):
     two = httpx.post(url, json=body, headers=headers, auth=auth, timeout=30)
     assert one.status_code == two.status_code == 200
     assert one.json()["id"] == two.json()["id"]
-    changed = httpx.post(url, json={**body, "amount": 20000}, headers=headers, auth=auth,
-                         timeout=30)
+    changed = httpx.post(
+        url, json={**body, "amount": 20000}, headers=headers, auth=auth, timeout=30
+    )
     assert changed.status_code == 400
     assert changed.json()["error"]["code"] == "BAD_REQUEST_ERROR"
 
@@ -110,8 +112,10 @@ def test_without_webhooks_the_answer_settles_the_refund(sandbox, paid):
 def test_the_sandboxs_refund_and_dispute_webhooks_verify_with_razorpays_library(sandbox, paid):
     finance = StaffFactory(staff_role="finance")
     payment_refund(payment=paid, reason="Half", actor=finance, total="250.00")
-    Client().post("/sandbox/razorpay/dashboard/",
-                  {"action": "dispute", "payment_id": paid.gateway_transaction})
+    Client().post(
+        "/sandbox/razorpay/dashboard/",
+        {"action": "dispute", "payment_id": paid.gateway_transaction},
+    )
     hooks = [h for h in sent_webhooks("razorpay", paid.gateway_transaction)]
     kinds = [h.event_type for h in hooks]
     assert kinds == ["refund.created", "refund.processed", "payment.dispute.created"]
@@ -146,6 +150,9 @@ def test_the_switches_page_has_the_razorpay_panel(sandbox, paid):
     assert answer.status_code == 302
     page = browser.get("/sandbox/").content.decode()
     assert "The next Razorpay refund fails" in page
-    assert Client(enforce_csrf_checks=True).post(
-        "/sandbox/razorpay/dashboard/", {"action": "fail_next_refund", "armed": "0"}
-    ).status_code == 403
+    assert (
+        Client(enforce_csrf_checks=True)
+        .post("/sandbox/razorpay/dashboard/", {"action": "fail_next_refund", "armed": "0"})
+        .status_code
+        == 403
+    )

@@ -54,9 +54,7 @@ def _paid(payer, amount: str = "500.00") -> Payment:
 
 
 def _hooks(sandbox, payment: Payment, *events: str) -> list:
-    hooks = [
-        h for h in sandbox.webhooks("razorpay") if h.about == payment.gateway_transaction
-    ]
+    hooks = [h for h in sandbox.webhooks("razorpay") if h.about == payment.gateway_transaction]
     assert [h.event_type for h in hooks] == list(events)
     assert all(h.last_response.startswith("HTTP 200") for h in hooks), hooks
     return hooks
@@ -159,8 +157,11 @@ def test_a_dispute_lost(sandbox, payer):
     dispute.refresh_from_db()
     assert (dispute.status, dispute.chargeback) == ("lost", chargeback)
     hooks = _hooks(
-        sandbox, payment,
-        "payment.dispute.created", "payment.dispute.under_review", "payment.dispute.lost",
+        sandbox,
+        payment,
+        "payment.dispute.created",
+        "payment.dispute.under_review",
+        "payment.dispute.lost",
     )
     webhook_deliver(hooks[-1].pk)  # a replay changes nothing
     assert Payment.objects.filter(original=payment).count() == 1

@@ -41,17 +41,25 @@ def _store_credentials(settings) -> tuple[dict[str, str], Client]:
     through them) and a planted live set of every gateway; the planted values, by name."""
     admin = StaffFactory(staff_role="admin")
     for gateway, names in {
-        "stripe": ("PAYDESK_STRIPE_SECRET_KEY", "PAYDESK_STRIPE_PUBLISHABLE_KEY",
-                   "PAYDESK_STRIPE_WEBHOOK_SECRET"),
+        "stripe": (
+            "PAYDESK_STRIPE_SECRET_KEY",
+            "PAYDESK_STRIPE_PUBLISHABLE_KEY",
+            "PAYDESK_STRIPE_WEBHOOK_SECRET",
+        ),
         "paypal": ("PAYDESK_PAYPAL_CLIENT_ID", "PAYDESK_PAYPAL_CLIENT_SECRET"),
     }.items():
-        credentials_save(actor=admin, gateway=gateway, mode="test",
-                         values={name: str(getattr(settings, name)) for name in names})
+        credentials_save(
+            actor=admin,
+            gateway=gateway,
+            mode="test",
+            values={name: str(getattr(settings, name)) for name in names},
+        )
     planted = {}
     for entry in CATALOGUE:
         values = {
             f.setting: f"{(f.live_prefixes or ('',))[0]}S5planted{entry.gateway}{n}Live0xyz"
-            for n, f in enumerate(entry.fields) if f.secret
+            for n, f in enumerate(entry.fields)
+            if f.secret
         }
         credentials_save(actor=admin, gateway=entry.gateway, mode="live", values=values)
         planted |= {f"planted live {name}": value for name, value in values.items()}
@@ -68,8 +76,9 @@ def _pay_by_card(page, sandbox, online_customer) -> list[str]:
             page.get_by_role("button", name="Complete authentication").click()
         page.wait_for_url(STATUS_URL)
         pages.append(page.content())
-    statuses = sorted(Payment.objects.filter(customer=user.customer).values_list("status",
-                                                                                flat=True))
+    statuses = sorted(
+        Payment.objects.filter(customer=user.customer).values_list("status", flat=True)
+    )
     assert statuses == ["cancelled", "completed", "completed"]
     return pages
 
@@ -105,14 +114,17 @@ def _pay_elsewhere(online_customer) -> list[str]:
 
     user = online_customer("nowpayments")
     checkout = nowpayments_steps.start(user)
-    pages.append(nowpayments_steps.come_back(
-        user, nowpayments_steps.press(checkout.redirect_url, "finished")
-    ))
+    pages.append(
+        nowpayments_steps.come_back(
+            user, nowpayments_steps.press(checkout.redirect_url, "finished")
+        )
+    )
 
     user = online_customer("razorpay", "INR", account="INR")
     payment = razorpay_support.start(user).payment
-    result = razorpay_support.sandbox_checkout(payment.gateway_reference,
-                                               reference=payment.reference)
+    result = razorpay_support.sandbox_checkout(
+        payment.gateway_reference, reference=payment.reference
+    )
     razorpay_support.come_back(user, payment, razorpay_support.success_fields(result))
     for method in ("paypal", "paystack", "nowpayments", "razorpay"):
         assert Payment.objects.get(method=method).status == PaymentStatus.COMPLETED, method
@@ -130,10 +142,16 @@ def _redeem_voucher(online_customer) -> list[str]:
     browser.force_login(user)
     page = browser.get("/pay/")
     token = page.context["pay_via"]["form_token"].value()
-    answer = browser.post("/pay/", {
-        "method": "voucher", "form_token": token, "voucher-code": codes[0],
-        "voucher-currency": "USD",
-    }, follow=True)
+    answer = browser.post(
+        "/pay/",
+        {
+            "method": "voucher",
+            "form_token": token,
+            "voucher-code": codes[0],
+            "voucher-currency": "USD",
+        },
+        follow=True,
+    )
     assert "Voucher redeemed" in answer.content.decode()
     user.customer.refresh_from_db()
     assert user.customer.balance == Decimal("5")
@@ -154,13 +172,25 @@ def test_no_card_number_cvc_secret_or_voucher_code_anywhere(
     secrets = configured_secrets() | {
         name: str(getattr(settings, name)) for name in GATEWAY_PASSWORDS
     }
-    planted = planted_credentials | {f"voucher code {n}": code for n, code in enumerate(codes)} | {
-        "IBAN": IBAN, "IBAN (grouped)": " ".join(IBAN[i:i + 4] for i in range(0, len(IBAN), 4)),
-    } | {
-        f"CVC ({shape})": shape.format(CVC) for shape in (
-            'cvc": "{}', "cvc={}", "cvc%5D={}", "cvc]={}", 'cvc":"{}', "'cvc': '{}'",
-        )
-    }
+    planted = (
+        planted_credentials
+        | {f"voucher code {n}": code for n, code in enumerate(codes)}
+        | {
+            "IBAN": IBAN,
+            "IBAN (grouped)": " ".join(IBAN[i : i + 4] for i in range(0, len(IBAN), 4)),
+        }
+        | {
+            f"CVC ({shape})": shape.format(CVC)
+            for shape in (
+                'cvc": "{}',
+                "cvc={}",
+                "cvc%5D={}",
+                "cvc]={}",
+                'cvc":"{}',
+                "'cvc': '{}'",
+            )
+        }
+    )
     texts = [
         *database_texts(),
         ("log lines", caplog.text),

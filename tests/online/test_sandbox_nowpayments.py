@@ -57,8 +57,12 @@ process.stdin.on('data', d => input += d).on('end', () => {
 def node_signatures(secret: str, bodies: list[str]) -> list[str]:
     assert NODE.exists(), f"Playwright's Node is missing at {NODE}"
     done = subprocess.run(
-        [str(NODE), "-e", SIGN_IN_NODE], input=json.dumps({"secret": secret, "bodies": bodies}),
-        capture_output=True, text=True, timeout=60, check=True,
+        [str(NODE), "-e", SIGN_IN_NODE],
+        input=json.dumps({"secret": secret, "bodies": bodies}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -113,8 +117,11 @@ def test_an_expired_invoice_is_paid_again_with_a_new_payment(invoice):
     assert finished["actually_paid"] == finished["pay_amount"] == Decimal("0.00016667")
 
     assert _ipns({old_id, new_id}) == [
-        (old_id, "waiting"), (old_id, "expired"),
-        (new_id, "waiting"), (new_id, "confirming"), (new_id, "finished"),
+        (old_id, "waiting"),
+        (old_id, "expired"),
+        (new_id, "waiting"),
+        (new_id, "confirming"),
+        (new_id, "finished"),
     ]
     assert _ipns_signed_by_nowpayments(sent_webhooks("nowpayments"))
 

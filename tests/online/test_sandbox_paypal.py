@@ -44,12 +44,18 @@ def _verify_paypal_signature(hook: SandboxWebhook) -> None:
     headers, body = hook.headers, hook.body.encode()
     assert headers["PAYPAL-AUTH-ALGO"] == "SHA256withRSA"
     certificate = x509.load_pem_x509_certificate(certificate_fetch(headers["PAYPAL-CERT-URL"]))
-    message = "|".join([
-        headers["PAYPAL-TRANSMISSION-ID"], headers["PAYPAL-TRANSMISSION-TIME"],
-        settings.PAYDESK_PAYPAL_WEBHOOK_ID, str(zlib.crc32(body) & 0xFFFFFFFF),
-    ]).encode()
+    message = "|".join(
+        [
+            headers["PAYPAL-TRANSMISSION-ID"],
+            headers["PAYPAL-TRANSMISSION-TIME"],
+            settings.PAYDESK_PAYPAL_WEBHOOK_ID,
+            str(zlib.crc32(body) & 0xFFFFFFFF),
+        ]
+    ).encode()
     certificate.public_key().verify(  # type: ignore[union-attr]
-        base64.b64decode(headers["PAYPAL-TRANSMISSION-SIG"]), message, padding.PKCS1v15(),
+        base64.b64decode(headers["PAYPAL-TRANSMISSION-SIG"]),
+        message,
+        padding.PKCS1v15(),
         hashes.SHA256(),
     )
 

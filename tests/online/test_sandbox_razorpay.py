@@ -37,8 +37,9 @@ from tests.online.sandbox_support import sent_webhooks, webhook_json
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REFERENCE_EVENT = json.loads(
-    (Path(__file__).parents[1] / "gateways/data/razorpay-webhook-payment-authorized.json")
-    .read_text()
+    (
+        Path(__file__).parents[1] / "gateways/data/razorpay-webhook-payment-authorized.json"
+    ).read_text()
 )
 
 
@@ -116,9 +117,7 @@ def test_with_auto_capture_off_a_paid_payment_stays_authorized(order):
 
 def test_capture_takes_exactly_the_authorized_amount_then_the_order_is_paid(order):
     sandbox_switch("razorpay_manual_capture")
-    payment_id = sandbox_checkout(order.gateway_reference, reference=order.reference)[
-        "payment-id"
-    ]
+    payment_id = sandbox_checkout(order.gateway_reference, reference=order.reference)["payment-id"]
     for amount in (49990, 50010):
         refused = capture(payment_id, amount)
         assert refused.status_code == 400
@@ -169,9 +168,12 @@ def test_capture_refuses_what_is_not_an_authorized_payment(order):
 def test_capture_needs_the_merchants_key(order):
     sandbox_switch("razorpay_manual_capture")
     payment_id = sandbox_checkout(order.gateway_reference)["payment-id"]
-    answer = httpx.post(api_url(f"/v1/payments/{payment_id}/capture"),
-                        json={"amount": 50000, "currency": "INR"},
-                        auth=("rzp_test_paydesksandbox", "wrong"), timeout=30)
+    answer = httpx.post(
+        api_url(f"/v1/payments/{payment_id}/capture"),
+        json={"amount": 50000, "currency": "INR"},
+        auth=("rzp_test_paydesksandbox", "wrong"),
+        timeout=30,
+    )
     assert answer.status_code == 401
     assert payment_entity(payment_id)["status"] == "authorized"
 
@@ -225,7 +227,9 @@ def test_a_failed_payment_authorised_late_is_the_same_payment_then_captured(orde
     assert authorized["payment"]["entity"]["error_code"] is None
     entity = payment_entity(payment_id)
     assert (entity["status"], entity["captured"], entity["late_authorized"]) == (
-        "captured", True, True
+        "captured",
+        True,
+        True,
     )
     assert [(p["id"], p["status"]) for p in order_payments(order.gateway_reference)] == [
         (payment_id, "captured")
@@ -246,7 +250,8 @@ def test_late_authorisation_with_auto_capture_off_waits_for_the_capture(order):
     ]
     assert capture(payment_id, 50000).status_code == 200
     assert [e for e, _, _ in _events(order.gateway_reference)][2:] == [
-        "payment.captured", "order.paid"
+        "payment.captured",
+        "order.paid",
     ]
 
 
@@ -258,9 +263,7 @@ def test_a_late_authorisation_after_another_payment_paid_the_order_is_refunded(o
     refunded = payment_entity(late_id)
     assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 50000)
     assert payment_entity(paid_id)["status"] == "captured"
-    assert [e for e, p, _ in _events(order.gateway_reference) if p == late_id] == [
-        "payment.failed"
-    ]
+    assert [e for e, p, _ in _events(order.gateway_reference) if p == late_id] == ["payment.failed"]
 
 
 def test_the_late_webhooks_follow_the_webhook_switch(sandbox, order):
@@ -274,7 +277,10 @@ def test_the_late_webhooks_follow_the_webhook_switch(sandbox, order):
     delivered = sent_webhooks("razorpay", order.gateway_reference)
     assert [h.attempts for h in delivered] == [1, 1, 1, 1]
     assert [h.event_type for h in sorted(delivered, key=lambda h: h.delivered_at)] == [
-        "payment.failed", "payment.authorized", "payment.captured", "order.paid"
+        "payment.failed",
+        "payment.authorized",
+        "payment.captured",
+        "order.paid",
     ]
 
 
@@ -321,8 +327,11 @@ def test_notes_of_any_shape_are_copied_and_none_means_none(order):
 
 def test_with_its_switch_the_checkout_lets_the_payer_edit_the_notes(order):
     url = f"/sandbox/razorpay/checkout/{order.gateway_reference}/"
-    options = {"key_id": settings.PAYDESK_RAZORPAY_KEY_ID, "origin": "http://testserver",
-               "notes[paydesk_reference]": order.reference}
+    options = {
+        "key_id": settings.PAYDESK_RAZORPAY_KEY_ID,
+        "origin": "http://testserver",
+        "notes[paydesk_reference]": order.reference,
+    }
     hidden = Client().get(url, options).content.decode()
     assert f'type="hidden" name="notes[paydesk_reference]" value="{order.reference}"' in hidden
     sandbox_switch("razorpay_payer_notes")

@@ -63,11 +63,20 @@ def test_paystack_signature_is_hmac_sha512_of_the_raw_body():
 @pytest.mark.django_db
 def test_a_stripe_webhook_from_the_sandbox_passes_stripes_own_library():
     # Inside the test's transaction the delivery (after commit) never runs: only the signing.
-    event_send({"id": "pi_Sandbox000000000000000001", "object": "payment_intent",
-                "amount": 1050, "currency": "usd", "status": "succeeded"},
-               "payment_intent.succeeded")
+    event_send(
+        {
+            "id": "pi_Sandbox000000000000000001",
+            "object": "payment_intent",
+            "amount": 1050,
+            "currency": "usd",
+            "status": "succeeded",
+        },
+        "payment_intent.succeeded",
+    )
     hook = SandboxWebhook.objects.get(gateway="stripe")
     stripe.WebhookSignature.verify_header(
-        hook.body, hook.headers["Stripe-Signature"], settings.PAYDESK_STRIPE_WEBHOOK_SECRET,
+        hook.body,
+        hook.headers["Stripe-Signature"],
+        settings.PAYDESK_STRIPE_WEBHOOK_SECRET,
         tolerance=300,
     )

@@ -23,10 +23,16 @@ def test_every_switch_is_on_the_page_and_off_by_default(sandbox):
 
 def test_the_form_saves_ticked_switches_and_clears_unticked_ones(sandbox):
     sandbox_switch("paypal_declined_event")
-    answer = Client().post("/sandbox/", {
-        "webhook_mode": "twice", "api_fault": "none", "fault_gateway": "",
-        "razorpay_manual_capture": "on", "paystack_customer_fees": "on",
-    })
+    answer = Client().post(
+        "/sandbox/",
+        {
+            "webhook_mode": "twice",
+            "api_fault": "none",
+            "fault_gateway": "",
+            "razorpay_manual_capture": "on",
+            "paystack_customer_fees": "on",
+        },
+    )
     assert answer.status_code == 302
     switches = Switches.current()
     assert switches.webhook_mode == "twice"

@@ -29,8 +29,9 @@ def _fill_card(page, number: str, *, exp_month: str = "12", exp_year: str | None
     frame.get_by_label("CVC").fill(CVC)
 
 
-def _pay(page, sandbox, user, number: str, *, amount: str = "10.50", signed_in: bool = False,
-         **card: str) -> None:
+def _pay(
+    page, sandbox, user, number: str, *, amount: str = "10.50", signed_in: bool = False, **card: str
+) -> None:
     if not signed_in:
         sign_in(page, sandbox.url, user)
     page.goto(f"{sandbox.url}/pay/")

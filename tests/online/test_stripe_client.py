@@ -30,9 +30,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TEN_FIFTY = Money(Decimal("10.50"), "USD")
 
 
-def _create(url: str, *, amount: Money = TEN_FIFTY, number: str = VISA,
-            key: str = "checkout:client-test-key-0001", reference: str = "ABCDE-FGHJK-C",
-            token: str | None = None) -> dict:
+def _create(
+    url: str,
+    *,
+    amount: Money = TEN_FIFTY,
+    number: str = VISA,
+    key: str = "checkout:client-test-key-0001",
+    reference: str = "ABCDE-FGHJK-C",
+    token: str | None = None,
+) -> dict:
     return StripeApi().payment_intent_create(
         amount=amount,
         payment_method=token or payment_method(url, number),
@@ -108,20 +114,26 @@ def test_the_same_key_with_other_parameters_is_refused(sandbox):
     token = payment_method(sandbox.url)
     _create(sandbox.url, token=token, key="checkout:reused-key-000001")
     with pytest.raises(GatewayError, match="same parameters") as refused:
-        _create(sandbox.url, token=token, key="checkout:reused-key-000001",
-                amount=Money(Decimal("99.00"), "USD"))
+        _create(
+            sandbox.url,
+            token=token,
+            key="checkout:reused-key-000001",
+            amount=Money(Decimal("99.00"), "USD"),
+        )
     assert not isinstance(refused.value, GatewayUnavailable)
 
 
 @pytest.mark.parametrize(
     ("number", "message", "decline_code"),
-    [(DECLINE, "Your card was declined.", "generic_decline"),
-     (INSUFFICIENT, "Your card has insufficient funds.", "insufficient_funds"),
-     ("4000000000009987", "Your card was declined.", "lost_card"),
-     ("4000000000009979", "Your card was declined.", "stolen_card"),
-     ("4000000000000069", "Your card has expired.", "expired_card"),
-     ("4000000000000127", "Your card's security code is incorrect.", "incorrect_cvc"),
-     ("4000000000000119", "An error occurred while processing your card.", "processing_error")],
+    [
+        (DECLINE, "Your card was declined.", "generic_decline"),
+        (INSUFFICIENT, "Your card has insufficient funds.", "insufficient_funds"),
+        ("4000000000009987", "Your card was declined.", "lost_card"),
+        ("4000000000009979", "Your card was declined.", "stolen_card"),
+        ("4000000000000069", "Your card has expired.", "expired_card"),
+        ("4000000000000127", "Your card's security code is incorrect.", "incorrect_cvc"),
+        ("4000000000000119", "An error occurred while processing your card.", "processing_error"),
+    ],
 )
 def test_a_declined_card_is_a_402_with_stripes_message_and_the_intent(
     sandbox, number, message, decline_code
@@ -152,8 +164,11 @@ def test_an_unknown_intent_and_a_wrong_key_are_refused_for_good(sandbox):
 
 @pytest.mark.parametrize(
     ("fault", "message"),
-    [("timeout", "did not answer within 2 s"), ("error_500", "answered HTTP 500"),
-     ("garbage", "not JSON")],
+    [
+        ("timeout", "did not answer within 2 s"),
+        ("error_500", "answered HTTP 500"),
+        ("garbage", "not JSON"),
+    ],
 )
 def test_faults_are_gateway_unavailable_and_logged(sandbox, online_customer, fault, message):
     user = online_customer("card")
@@ -202,16 +217,19 @@ def test_a_payment_method_keeps_brand_last4_and_expiry_never_the_number_or_cvc(s
 
 @pytest.mark.parametrize(
     ("number", "exp_month", "exp_year", "cvc", "code", "message"),
-    [("4242424242424241", "12", "2035", "123", "incorrect_number", "card number is incorrect"),
-     (VISA, "13", "2035", "123", "invalid_expiry_month", "expiration month is invalid"),
-     (VISA, "12", "2001", "123", "invalid_expiry_year", "expiration year is in the past"),
-     (VISA, "12", "2035", "12", "invalid_cvc", "security code is invalid")],
+    [
+        ("4242424242424241", "12", "2035", "123", "incorrect_number", "card number is incorrect"),
+        (VISA, "13", "2035", "123", "invalid_expiry_month", "expiration month is invalid"),
+        (VISA, "12", "2001", "123", "invalid_expiry_year", "expiration year is in the past"),
+        (VISA, "12", "2035", "12", "invalid_cvc", "security code is invalid"),
+    ],
 )
 def test_a_card_stripe_would_refuse_gets_stripes_card_error(
     sandbox, number, exp_month, exp_year, cvc, code, message
 ):
-    answer = payment_method_answer(sandbox.url, number, exp_month=exp_month, exp_year=exp_year,
-                                   cvc=cvc)
+    answer = payment_method_answer(
+        sandbox.url, number, exp_month=exp_month, exp_year=exp_year, cvc=cvc
+    )
     assert answer.status_code == 402
     error = answer.json()["error"]
     assert error["type"] == "card_error" and error["code"] == code and message in error["message"]

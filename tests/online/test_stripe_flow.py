@@ -122,8 +122,7 @@ def test_a_zero_decimal_currency_is_charged_in_whole_yen(sandbox, online_custome
     ("number", "reason"),
     [(DECLINE, "Your card was declined."), (INSUFFICIENT, "Your card has insufficient funds.")],
 )
-def test_a_declined_card_is_cancelled_with_stripes_reason(sandbox, online_customer, number,
-                                                          reason):
+def test_a_declined_card_is_cancelled_with_stripes_reason(sandbox, online_customer, number, reason):
     user = online_customer("card")
     checkout = card_checkout(sandbox.url, user, number=number)
     payment = checkout.payment
@@ -188,8 +187,10 @@ def test_the_return_url_is_never_believed(sandbox, online_customer):
     first = card_checkout(sandbox.url, user, number=THREE_D_SECURE)
     second = card_checkout(sandbox.url, user, number=THREE_D_SECURE)
     _authenticate(user, second)
-    forged = (f"{sandbox.url}/pay/return/{first.payment.reference}/?payment_intent="
-              f"{second.payment.gateway_reference}&redirect_status=succeeded")
+    forged = (
+        f"{sandbox.url}/pay/return/{first.payment.reference}/?payment_intent="
+        f"{second.payment.gateway_reference}&redirect_status=succeeded"
+    )
     status = _come_back(user, forged)
     assert 'data-status="pending"' in status
     assert Payment.objects.get(pk=first.payment.pk).status == PaymentStatus.PENDING
@@ -258,20 +259,24 @@ def test_no_webhook_and_no_return_reconciliation_settles_it(sandbox, online_cust
     assert _balance(user) == Decimal("10.50")
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("amount_received", 999), ("currency", "eur")]
-)
-def test_a_webhook_with_another_amount_or_currency_is_refused(sandbox, online_customer, field,
-                                                              value):
+@pytest.mark.parametrize(("field", "value"), [("amount_received", 999), ("currency", "eur")])
+def test_a_webhook_with_another_amount_or_currency_is_refused(
+    sandbox, online_customer, field, value
+):
     user = online_customer("card")
     checkout = card_checkout(sandbox.url, user, number=THREE_D_SECURE)
-    intent = {**_intent(checkout.payment.gateway_reference), "status": "succeeded",
-              "amount_received": 1050, field: value}
+    intent = {
+        **_intent(checkout.payment.gateway_reference),
+        "status": "succeeded",
+        "amount_received": 1050,
+        field: value,
+    }
     event_send(intent, "payment_intent.succeeded")  # signed with the real secret
     payment = Payment.objects.get(pk=checkout.payment.pk)
     assert payment.status == PaymentStatus.PENDING and _balance(user) == 0
-    refused = PaymentLogEntry.objects.get(payment=payment, channel=LogChannel.WEBHOOK,
-                                          outcome="completed")
+    refused = PaymentLogEntry.objects.get(
+        payment=payment, channel=LogChannel.WEBHOOK, outcome="completed"
+    )
     assert refused.result == EventResult.REFUSED and "Amount mismatch" in refused.detail
     assert sandbox.webhooks("stripe")[-1].last_response.startswith("HTTP 200")
 
@@ -279,15 +284,30 @@ def test_a_webhook_with_another_amount_or_currency_is_refused(sandbox, online_cu
 def test_a_webhook_signed_with_another_secret_is_refused(sandbox, online_customer):
     user = online_customer("card")
     checkout = card_checkout(sandbox.url, user, number=THREE_D_SECURE)
-    intent = {**_intent(checkout.payment.gateway_reference), "status": "succeeded",
-              "amount_received": 1050}
-    body = json.dumps({"id": "evt_forged", "object": "event", "type": "payment_intent.succeeded",
-                       "data": {"object": intent}}).encode()
+    intent = {
+        **_intent(checkout.payment.gateway_reference),
+        "status": "succeeded",
+        "amount_received": 1050,
+    }
+    body = json.dumps(
+        {
+            "id": "evt_forged",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": intent},
+        }
+    ).encode()
     now = int(time.time())
-    forged = hmac_hex(secret="whsec_the_attackers_guess", message=f"{now}.".encode() + body,
-                      digest="sha256")
-    hook = webhook_send("stripe", about=intent["id"], event_type="payment_intent.succeeded",
-                        body=body, headers={"Stripe-Signature": f"t={now},v1={forged}"})
+    forged = hmac_hex(
+        secret="whsec_the_attackers_guess", message=f"{now}.".encode() + body, digest="sha256"
+    )
+    hook = webhook_send(
+        "stripe",
+        about=intent["id"],
+        event_type="payment_intent.succeeded",
+        body=body,
+        headers={"Stripe-Signature": f"t={now},v1={forged}"},
+    )
     hook.refresh_from_db()
     assert hook.last_response.startswith("HTTP 400") and "bad_signature" in hook.last_response
     assert Payment.objects.get(pk=checkout.payment.pk).status == PaymentStatus.PENDING
@@ -298,8 +318,11 @@ def test_a_webhook_signed_with_another_secret_is_refused(sandbox, online_custome
 
 @pytest.mark.parametrize(
     ("fault", "reason"),
-    [("timeout", "Stripe did not answer within 2 s."), ("error_500", "Stripe answered HTTP 500."),
-     ("garbage", "Stripe answered something that is not JSON.")],
+    [
+        ("timeout", "Stripe did not answer within 2 s."),
+        ("error_500", "Stripe answered HTTP 500."),
+        ("garbage", "Stripe answered something that is not JSON."),
+    ],
 )
 def test_stripe_failing_during_checkout_leaves_it_pending_then_reconciliation_settles(
     sandbox, online_customer, fault, reason
@@ -404,11 +427,13 @@ def test_3d_secure_finished_after_the_payment_was_abandoned_is_credited_once_as_
 
     late = Payment.objects.get(original=payment)
     assert (late.status, late.total, late.gateway_transaction) == (
-        PaymentStatus.COMPLETED, Decimal("10.50"), payment.gateway_reference
+        PaymentStatus.COMPLETED,
+        Decimal("10.50"),
+        payment.gateway_reference,
     )
     assert _balance(user) == Decimal("10.50")
-    assert 'data-status="cancelled"' in status, status[status.find("<main"):][:1500]
-    main = status[status.find("<main"):]
+    assert 'data-status="cancelled"' in status, status[status.find("<main") :][:1500]
+    main = status[status.find("<main") :]
     assert f'data-late-payment="{late.reference}"' in main, main[:2000]
     assert "$10.50 USD was credited as payment" in main
     payment.refresh_from_db()

@@ -47,22 +47,36 @@ def test_the_first_save_makes_a_stripe_customer_and_the_card_is_the_default(
     setup = MethodSetup.objects.get(customer=user.customer)
     intent = object_get("stripe", "setup_intent", setup.setup_intent).data
     assert (intent["usage"], intent["status"], intent["payment_method"]) == (
-        "off_session", "succeeded", pm)
+        "off_session",
+        "succeeded",
+        pm,
+    )
     [saved] = saved_methods_list(customer=user.customer)
     year = timezone.localdate().year + 3
     assert (saved.id, saved.brand, saved.last4, saved.exp_month, saved.exp_year) == (
-        pm, "visa", "4242", 12, year)
+        pm,
+        "visa",
+        "4242",
+        12,
+        year,
+    )
     assert saved.label == "Card •••• 4242 (default)"
     assert saved.expiry == ""
-    assert AuditEntry.objects.filter(action="payment_method_save", customer_id=user.customer.pk
-                                     ).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="payment_method_save", customer_id=user.customer.pk
+        ).count()
+        == 1
+    )
     # A second save reuses the Stripe Customer and does not take the default.
     second = save_card(sandbox.url, user, MASTERCARD)
     assert StripeCustomer.objects.count() == 1
     labels = [m.label for m in saved_methods_list(customer=user.customer)]
     assert labels == ["Card •••• 4242 (default)", "Card •••• 4444"]
     assert [m.brand_text for m in saved_methods_list(customer=user.customer)] == [
-        "Visa", "Mastercard"]
+        "Visa",
+        "Mastercard",
+    ]
     saved_method_default_set(customer=user.customer, user=user, payment_method=second)
     labels = [m.label for m in saved_methods_list(customer=user.customer)]
     assert labels == ["Card •••• 4444 (default)", "Card •••• 4242"]
@@ -76,8 +90,9 @@ def test_removing_the_default_asks_which_is_next_and_detaches_at_stripe(sandbox,
         saved_method_remove(customer=user.customer, user=user, payment_method=first)
     assert refused.value.field == "next_default"
     assert len(saved_methods_list(customer=user.customer)) == 2
-    saved_method_remove(customer=user.customer, user=user, payment_method=first,
-                        next_default=second)
+    saved_method_remove(
+        customer=user.customer, user=user, payment_method=first, next_default=second
+    )
     assert object_get("stripe", "payment_method", first).data["customer"] is None
     [left] = saved_methods_list(customer=user.customer)
     assert (left.id, left.is_default) == (second, True)
@@ -95,17 +110,21 @@ def test_another_customers_method_is_not_found(sandbox, online_customer):
     save_card(sandbox.url, other)
     for action in (
         lambda: saved_method_owned(customer=other.customer, payment_method=theirs),
-        lambda: saved_method_default_set(customer=other.customer, user=other,
-                                         payment_method=theirs),
+        lambda: saved_method_default_set(
+            customer=other.customer, user=other, payment_method=theirs
+        ),
         lambda: saved_method_remove(customer=other.customer, user=other, payment_method=theirs),
         lambda: method_setup_finish(
-            customer=other.customer, user=other,
-            setup_intent=MethodSetup.objects.get(customer=owner.customer).setup_intent),
+            customer=other.customer,
+            user=other,
+            setup_intent=MethodSetup.objects.get(customer=owner.customer).setup_intent,
+        ),
     ):
         with pytest.raises(NotFound):
             action()
     assert object_get("stripe", "payment_method", theirs).data["customer"] == (
-        StripeCustomer.objects.get(customer=owner.customer).stripe_id)
+        StripeCustomer.objects.get(customer=owner.customer).stripe_id
+    )
     # A method never attached to anyone is not theirs either.
     with pytest.raises(NotFound):
         saved_method_owned(customer=other.customer, payment_method=payment_method(sandbox.url))
@@ -133,11 +152,15 @@ def test_a_setup_the_bank_did_not_authenticate_says_so_plainly(sandbox, online_c
     user = online_customer("card")
     setup = method_setup_start(customer=user.customer, user=user, method_type="card")
     stored = object_get("stripe", "setup_intent", setup.setup_intent)
-    object_update(stored, last_setup_error={
-        "code": "setup_intent_authentication_failure", "type": "invalid_request_error",
-        "message": "The latest attempt to set up the payment method has failed because "
-                   "authentication failed.",
-    })
+    object_update(
+        stored,
+        last_setup_error={
+            "code": "setup_intent_authentication_failure",
+            "type": "invalid_request_error",
+            "message": "The latest attempt to set up the payment method has failed because "
+            "authentication failed.",
+        },
+    )
     with pytest.raises(PaydeskError) as refused:
         method_setup_finish(customer=user.customer, user=user, setup_intent=setup.setup_intent)
     assert refused.value.message == SETUP_AUTHENTICATION_FAILED
@@ -156,8 +179,11 @@ def test_the_sandbox_confirms_a_setup_only_with_its_client_secret(sandbox, onlin
     setup = method_setup_start(customer=user.customer, user=user, method_type="card")
     answer = httpx.post(
         f"{sandbox.url}/sandbox/stripe/v1/setup_intents/{setup.setup_intent}/confirm",
-        data={"key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY, "client_secret": "wrong",
-              "payment_method": payment_method(sandbox.url)},
+        data={
+            "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
+            "client_secret": "wrong",
+            "payment_method": payment_method(sandbox.url),
+        },
         timeout=10,
     )
     assert answer.status_code == 400
@@ -166,8 +192,14 @@ def test_the_sandbox_confirms_a_setup_only_with_its_client_secret(sandbox, onlin
 
 @pytest.mark.parametrize(
     ("month", "year", "expected"),
-    [(5, 2026, ""), (4, 2026, ""), (3, 2026, "expiring"), (2, 2026, "expired"),
-     (12, 2025, "expired"), (None, None, "")],
+    [
+        (5, 2026, ""),
+        (4, 2026, ""),
+        (3, 2026, "expiring"),
+        (2, 2026, "expired"),
+        (12, 2025, "expired"),
+        (None, None, ""),
+    ],
 )
 def test_expired_and_expiring_cards_are_marked(month, year, expected):
     assert expiry_state(month, year, today=date(2026, 3, 20)) == expected
@@ -208,7 +240,8 @@ def test_the_same_card_saved_again_is_not_kept_twice(sandbox, online_customer):
     listed = list(methods.values())
     assert "same card number as the one expiring 03/2034" in method_details(methods[first], listed)
     assert "same card number as the one expiring 12/2031" in method_details(
-        methods[renewed], listed)
+        methods[renewed], listed
+    )
     assert "same card number" not in method_details(methods[other], listed)
 
 

@@ -27,8 +27,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _pay(user, pm: str, amount: str = "10.50"):
-    return checkout_start(customer=user.customer, user=user, method="card", amount=amount,
-                          currency="USD", idempotency_key=new_form_token(), saved_method=pm)
+    return checkout_start(
+        customer=user.customer,
+        user=user,
+        method="card",
+        amount=amount,
+        currency="USD",
+        idempotency_key=new_form_token(),
+        saved_method=pm,
+    )
 
 
 def _balance(user) -> Decimal:
@@ -79,9 +86,15 @@ def test_off_session_a_card_that_needs_authentication_is_declined(sandbox, onlin
     stripe_id = StripeCustomer.objects.get(customer=user.customer).stripe_id
     with pytest.raises(CardDeclined) as declined:
         StripeApi().payment_intent_create(
-            amount=Money(Decimal("5.00"), "USD"), payment_method=pm, return_url="",
-            payment_reference="PD-OFFSESSION", description="Automatic top-up",
-            idempotency_key=new_form_token(), customer=stripe_id, off_session=True)
+            amount=Money(Decimal("5.00"), "USD"),
+            payment_method=pm,
+            return_url="",
+            payment_reference="PD-OFFSESSION",
+            description="Automatic top-up",
+            idempotency_key=new_form_token(),
+            customer=stripe_id,
+            off_session=True,
+        )
     assert declined.value.decline_code == "authentication_required"
     assert declined.value.intent["status"] == "requires_payment_method"
 
@@ -91,5 +104,10 @@ def test_the_sandbox_refuses_a_saved_card_without_its_customer(sandbox, online_c
     pm = save_card(sandbox.url, user)
     with pytest.raises(GatewayError, match="include that Customer"):
         StripeApi().payment_intent_create(
-            amount=Money(Decimal("5.00"), "USD"), payment_method=pm, return_url="",
-            payment_reference="PD-NOCUSTOMER", description="x", idempotency_key=new_form_token())
+            amount=Money(Decimal("5.00"), "USD"),
+            payment_method=pm,
+            return_url="",
+            payment_reference="PD-NOCUSTOMER",
+            description="x",
+            idempotency_key=new_form_token(),
+        )

@@ -34,8 +34,15 @@ def _customer(online_customer):
 
 
 def _pay(user, pm: str, currency: str = "EUR"):
-    return checkout_start(customer=user.customer, user=user, method="card", amount="20.00",
-                          currency=currency, idempotency_key=new_form_token(), saved_method=pm)
+    return checkout_start(
+        customer=user.customer,
+        user=user,
+        method="card",
+        amount="20.00",
+        currency=currency,
+        idempotency_key=new_form_token(),
+        saved_method=pm,
+    )
 
 
 def _settle(intent_id: str, action: str) -> None:
@@ -53,10 +60,13 @@ def test_a_sepa_mandate_is_saved_with_its_mandate_id(sandbox, online_customer):
     setup = save_sepa(sandbox.url, user)
     assert setup.mandate.startswith("mandate_")
     assert object_get("stripe", "mandate", setup.mandate).data["payment_method"] == (
-        setup.payment_method)
+        setup.payment_method
+    )
     [method] = saved_methods_list(customer=user.customer)
-    assert (method.label, method.mandate) == ("SEPA Direct Debit •••• 3000 (default)",
-                                              setup.mandate)
+    assert (method.label, method.mandate) == (
+        "SEPA Direct Debit •••• 3000 (default)",
+        setup.mandate,
+    )
     # The reference the customer's bank shows, as Stripe made it: what the portal shows.
     stripe_mandate = object_get("stripe", "mandate", setup.mandate).data
     reference = stripe_mandate["payment_method_details"]["sepa_debit"]["reference"]
@@ -109,7 +119,8 @@ def test_sepa_pays_in_euro_only(sandbox, online_customer):
         _pay(user, pm, currency="USD")
     assert refused.value.field == "currency"
     assert refused.value.message == (
-        "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR.")
+        "SEPA Direct Debit cannot be paid in USD on this account. Choose EUR."
+    )
     assert not Payment.objects.filter(customer=user.customer).exists()
 
 
@@ -126,8 +137,14 @@ def test_a_mandate_saved_without_its_reference_gets_it_when_listed(sandbox, onli
 def test_sepa_is_paid_only_with_a_saved_mandate(sandbox, online_customer):
     user = _customer(online_customer)
     with pytest.raises(MethodUnavailable) as refused:
-        checkout_start(customer=user.customer, user=user, method="sepa_debit", amount="20.00",
-                       currency="EUR", idempotency_key=new_form_token())
+        checkout_start(
+            customer=user.customer,
+            user=user,
+            method="sepa_debit",
+            amount="20.00",
+            currency="EUR",
+            idempotency_key=new_form_token(),
+        )
     assert refused.value.field == "payment_method"
     assert not Payment.objects.filter(customer=user.customer).exists()
 
@@ -151,7 +168,9 @@ def test_cards_and_mandates_are_listed_together(sandbox, online_customer):
     save_card(sandbox.url, user)
     save_sepa(sandbox.url, user)
     assert [m.label for m in saved_methods_list(customer=user.customer)] == [
-        "Card •••• 4242 (default)", "SEPA Direct Debit •••• 3000"]
+        "Card •••• 4242 (default)",
+        "SEPA Direct Debit •••• 3000",
+    ]
 
 
 def test_the_iban_frame_refuses_a_bad_iban(sandbox):
@@ -160,8 +179,9 @@ def test_the_iban_frame_refuses_a_bad_iban(sandbox):
     assert answer.json()["error"]["message"] == "Your IBAN is invalid."
 
 
-def test_reconciliation_asks_about_a_sepa_payment_and_never_abandons_it(sandbox, online_customer,
-                                                                       settings):
+def test_reconciliation_asks_about_a_sepa_payment_and_never_abandons_it(
+    sandbox, online_customer, settings
+):
     """sepa_debit is an online method of its own: the re-query job finds its pending payments
     (by method), leaves one the banks are still processing pending past the abandon time, and
     completes it from Stripe's answer when its webhook never came."""

@@ -13,8 +13,11 @@ from tests.portal.test_unfinished import scripted, start  # noqa: F401 (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_the_declined_paypal_page_offers_try_again_and_no_charged(portal_client, portal_user,
-                                                                    scripted):  # noqa: F811
+def test_the_declined_paypal_page_offers_try_again_and_no_charged(
+    portal_client,
+    portal_user,
+    scripted,  # noqa: F811 — the fixture imported above
+):
     scripted["start"] = "declined"
     payment = start(portal_user, "declined-0123456789abcdef", amount="30.00").payment
     response = portal_client.get(reverse("checkout:status", args=[payment.reference]))
@@ -23,7 +26,7 @@ def test_the_declined_paypal_page_offers_try_again_and_no_charged(portal_client,
     assert "Charged" not in html and ">Credit<" not in html and "Credited" not in html
     assert "not charged, not credited" in html
     again = reverse("checkout:make_payment") + "?method=paypal&amp;amount=30.00&amp;currency=USD"
-    assert f'href="{again}">Try again<' in html, html[html.find("Try again") - 200:][:300]
+    assert f'href="{again}">Try again<' in html, html[html.find("Try again") - 200 :][:300]
 
     page = portal_client.get(again.replace("&amp;", "&")).content.decode()
     assert 'value="30.00"' in page  # the amount is filled in again
@@ -32,8 +35,12 @@ def test_the_declined_paypal_page_offers_try_again_and_no_charged(portal_client,
 
 def test_a_declined_card_offers_another_card(portal_client, customer):
     payment = payment_create(
-        customer=customer, total="30", description="Card top-up", method="card",
-        status="pending", gateway="stripe",
+        customer=customer,
+        total="30",
+        description="Card top-up",
+        method="card",
+        status="pending",
+        gateway="stripe",
     )
     payment_cancel(payment=payment, reason="Your card was declined.")
     html = portal_client.get(reverse("checkout:status", args=[payment.reference])).content.decode()

@@ -23,26 +23,42 @@ def history(portal_user, admin_user):
     customer = portal_user.customer
     for day in range(30):
         payment_create(
-            customer=customer, total="100.0125" if day % 7 == 0 else "-6.3012",
-            description=f"DID rental +1 305 555 01{day:02d} (Dec 2026)", at=at(day, days=day),
+            customer=customer,
+            total="100.0125" if day % 7 == 0 else "-6.3012",
+            description=f"DID rental +1 305 555 01{day:02d} (Dec 2026)",
+            at=at(day, days=day),
         )
     card = payment_create(
-        customer=customer, total="30", description="Card top-up", method="card",
-        status="pending", gateway="stripe",
+        customer=customer,
+        total="30",
+        description="Card top-up",
+        method="card",
+        status="pending",
+        gateway="stripe",
     )
     declined = payment_create(
-        customer=customer, total="30", description="Card top-up", method="card",
-        status="pending", gateway="stripe",
+        customer=customer,
+        total="30",
+        description="Card top-up",
+        method="card",
+        status="pending",
+        gateway="stripe",
     )
     payment_cancel(payment=declined, reason="Your card was declined.")
     transfer = payment_create(
-        customer=customer, total="150", description="Bank transfer", method="bank_transfer",
+        customer=customer,
+        total="150",
+        description="Bank transfer",
+        method="bank_transfer",
         status="pending",
     )
     bank_details_update(
-        actor=admin_user, beneficiary_name="Paydesk Telecom Ltd",
-        account_number="GB29NWBK60161331926819", bank_name="Demo Bank",
-        bank_address="1 Demo Street\nLondon", swift="NWBKGB2L",
+        actor=admin_user,
+        beneficiary_name="Paydesk Telecom Ltd",
+        account_number="GB29NWBK60161331926819",
+        bank_name="Demo Bank",
+        bank_address="1 Demo Street\nLondon",
+        swift="NWBKGB2L",
     )
     return {"card": card, "declined": declined, "transfer": transfer}
 

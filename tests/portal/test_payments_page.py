@@ -29,17 +29,28 @@ def rows(response) -> list[str]:
 def statement(customer):
     """Tops up 50, buys a DID for 10, a bank transfer of 20 is pending, one of 5 was cancelled."""
     payment_create(
-        customer=customer, total="50", description="PayPal 8787 #payment from the demo",
-        method="paypal", at=at(0),
+        customer=customer,
+        total="50",
+        description="PayPal 8787 #payment from the demo",
+        method="paypal",
+        at=at(0),
     )
     payment_create(customer=customer, total="-10", description="DID rental +1 555 0100", at=at(60))
     payment_create(
-        customer=customer, total="20", description="Bank transfer", method="bank_transfer",
-        status="pending", at=at(120),
+        customer=customer,
+        total="20",
+        description="Bank transfer",
+        method="bank_transfer",
+        status="pending",
+        at=at(120),
     )
     cancelled = payment_create(
-        customer=customer, total="5", description="Card top-up", method="card",
-        status="pending", at=at(180),
+        customer=customer,
+        total="5",
+        description="Card top-up",
+        method="card",
+        status="pending",
+        at=at(180),
     )
     payment_cancel(payment=cancelled, reason="Card declined", at=at(190))
     customer.refresh_from_db()
@@ -54,13 +65,17 @@ def test_tops_up_50_buys_a_did_for_10_and_sees_balance_40(portal_client, stateme
     assert "Available credit" not in html  # prepaid: debit limit 0
     assert rows(response) == [
         "March 1, 2026, 12:30 p.m. UTC created $5.00 USD Cancelled Card top-up "
-        + cancelled_reference(statement) + " —",
+        + cancelled_reference(statement)
+        + " —",
         "March 1, 2026, 11:30 a.m. UTC created $20.00 USD Pending Bank transfer "
-        + reference(statement, "Bank transfer") + " —",
+        + reference(statement, "Bank transfer")
+        + " —",
         "March 1, 2026, 10:30 a.m. UTC -$10.00 USD (purchase) Completed DID rental +1 555 0100 "
-        + reference(statement, "DID rental +1 555 0100") + " $40.00 USD",
+        + reference(statement, "DID rental +1 555 0100")
+        + " $40.00 USD",
         "March 1, 2026, 9:30 a.m. UTC $50.00 USD Completed PayPal 8787 "
-        + reference(statement, "PayPal 8787") + " $50.00 USD",
+        + reference(statement, "PayPal 8787")
+        + " $50.00 USD",
     ]
     assert 'class="badge badge-pending">Pending' in html
     assert 'class="badge badge-completed">Completed' in html
@@ -115,7 +130,8 @@ def test_choosing_a_time_zone_changes_the_times_shown(portal_client, portal_user
 
 def test_an_unknown_time_zone_is_refused_with_a_message(portal_client, portal_user):
     response = portal_client.post(
-        reverse("portal:set_time_zone"), {"time_zone": "Mars/Olympus", "next": PAYMENTS},
+        reverse("portal:set_time_zone"),
+        {"time_zone": "Mars/Olympus", "next": PAYMENTS},
         follow=True,
     )
     assert response.status_code == 200
@@ -169,11 +185,15 @@ def test_filters_by_status_method_and_description(portal_client, statement):
 
 
 def test_sorting_by_total(portal_client, statement):
-    totals = [r.split(" created ")[-1].split(" USD")[0].split(" ")[-1]
-              for r in rows(portal_client.get(PAYMENTS, {"sort": "-total"}))]
+    totals = [
+        r.split(" created ")[-1].split(" USD")[0].split(" ")[-1]
+        for r in rows(portal_client.get(PAYMENTS, {"sort": "-total"}))
+    ]
     assert totals == ["$50.00", "$20.00", "$5.00", "-$10.00"]
-    totals = [r.split(" created ")[-1].split(" USD")[0].split(" ")[-1]
-              for r in rows(portal_client.get(PAYMENTS, {"sort": "total"}))]
+    totals = [
+        r.split(" created ")[-1].split(" USD")[0].split(" ")[-1]
+        for r in rows(portal_client.get(PAYMENTS, {"sort": "total"}))
+    ]
     assert totals == ["-$10.00", "$5.00", "$20.00", "$50.00"]
 
 
@@ -262,8 +282,7 @@ def test_statement_opening_and_closing_balance_of_a_period(portal_client, custom
     text = " ".join(re.sub(r"<[^>]+>", " ", figures).split())
     # Account balance over March, whatever the text filter: 100 before, 100 - 30 - 20 after.
     assert text == (
-        "Opening balance (March 1, 2026) $100.00 USD "
-        "Closing balance (end of period) $50.00 USD"
+        "Opening balance (March 1, 2026) $100.00 USD Closing balance (end of period) $50.00 USD"
     )
     assert len(rows(response)) == 1
     assert '<svg class="chart"' in html and "<title" in html

@@ -35,7 +35,11 @@ def scripted(settings):
 
 def start(user, key: str, amount: str = "51.54"):
     return checkout_start(
-        customer=user.customer, user=user, method="paypal", amount=amount, currency="USD",
+        customer=user.customer,
+        user=user,
+        method="paypal",
+        amount=amount,
+        currency="USD",
         idempotency_key=key,
     )
 

@@ -18,8 +18,11 @@ UPDATES = reverse("portal:payments_updates")
 def pending(customer):
     payment_create(customer=customer, total="30", description="Top-up #note for staff")
     return payment_create(
-        customer=customer, total="20", description="Bank transfer #check the IBAN",
-        method="bank_transfer", status="pending",
+        customer=customer,
+        total="20",
+        description="Bank transfer #check the IBAN",
+        method="bank_transfer",
+        status="pending",
     )
 
 

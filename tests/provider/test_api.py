@@ -21,7 +21,9 @@ URL = "/api/v1/staff/gateway-settings"
 @pytest.fixture
 def stored(admin_user):
     credentials_save(
-        actor=admin_user, gateway="paystack", mode="live",
+        actor=admin_user,
+        gateway="paystack",
+        mode="live",
         values={"PAYDESK_PAYSTACK_SECRET_KEY": SECRET},
     )
 
@@ -31,10 +33,17 @@ def test_an_administrator_reads_sources_and_endings_only(stored, admin_user):
     assert answer.status_code == 200
     paystack = next(g for g in answer.json() if g["gateway"] == "paystack")
     assert paystack["mode"] == "test" and paystack["webhook_path"] == "/webhooks/paystack/"
-    live = next(c for c in paystack["credentials"]
-                if c["mode"] == "live" and c["setting"] == "PAYDESK_PAYSTACK_SECRET_KEY")
-    assert live == {"setting": "PAYDESK_PAYSTACK_SECRET_KEY", "mode": "live",
-                    "source": "back office", "ending": "7777"}
+    live = next(
+        c
+        for c in paystack["credentials"]
+        if c["mode"] == "live" and c["setting"] == "PAYDESK_PAYSTACK_SECRET_KEY"
+    )
+    assert live == {
+        "setting": "PAYDESK_PAYSTACK_SECRET_KEY",
+        "mode": "live",
+        "source": "back office",
+        "ending": "7777",
+    }
     assert SECRET not in answer.content.decode()
 
 

@@ -144,14 +144,20 @@ def test_a_webhook_is_checked_with_the_stored_secret_and_its_time_shown(administ
     stored = "sk_test_stored_in_the_back_office_01"
     _save(administrator, "paystack", "test", PAYDESK_PAYSTACK_SECRET_KEY=stored)
     sender = PaystackSender()
-    default = sender.notify("completed", 1, "PD-NOSUCH", "10.00", "NGN",
-                            secret="sk_test_paydesk_sandbox_paystack")
-    refused = client.post("/webhooks/paystack/", default.body, content_type="application/json",
-                          headers=default.headers)
+    default = sender.notify(
+        "completed", 1, "PD-NOSUCH", "10.00", "NGN", secret="sk_test_paydesk_sandbox_paystack"
+    )
+    refused = client.post(
+        "/webhooks/paystack/",
+        default.body,
+        content_type="application/json",
+        headers=default.headers,
+    )
     assert refused.status_code == 400  # the settings' default no longer signs for Paystack
     signed = sender.notify("completed", 2, "PD-NOSUCH", "10.00", "NGN", secret=stored)
-    answer = client.post("/webhooks/paystack/", signed.body, content_type="application/json",
-                         headers=signed.headers)
+    answer = client.post(
+        "/webhooks/paystack/", signed.body, content_type="application/json", headers=signed.headers
+    )
     assert answer.status_code < 300
     block = administrator.get(GATEWAYS).content.decode().split('id="gateway-paystack"')[1]
     last = block.split("Last notification received:")[1].split("</p>")[0]

@@ -68,11 +68,19 @@ def test_an_unreadable_secret_refuses_the_webhook_and_says_so_never_a_500(
     admin_user, settings, caplog, client
 ):
     settings.PAYDESK_SECRETS_KEYS = (Fernet.generate_key().decode(),)
-    credentials_save(actor=admin_user, gateway="stripe", mode="test",
-                     values={"PAYDESK_STRIPE_WEBHOOK_SECRET": "whsec_stored_then_lost_key"})
+    credentials_save(
+        actor=admin_user,
+        gateway="stripe",
+        mode="test",
+        values={"PAYDESK_STRIPE_WEBHOOK_SECRET": "whsec_stored_then_lost_key"},
+    )
     settings.PAYDESK_SECRETS_KEYS = (Fernet.generate_key().decode(),)  # the key was lost
-    answer = client.post("/webhooks/stripe/", b'{"id": "evt_1"}', content_type="application/json",
-                         headers={"Stripe-Signature": "t=1,v1=00"})
+    answer = client.post(
+        "/webhooks/stripe/",
+        b'{"id": "evt_1"}',
+        content_type="application/json",
+        headers={"Stripe-Signature": "t=1,v1=00"},
+    )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_signature"
     assert "PAYDESK_STRIPE_WEBHOOK_SECRET is stored but cannot be decrypted" in caplog.text
     assert "whsec_stored_then_lost_key" not in caplog.text

@@ -60,7 +60,8 @@ def database_texts() -> Iterator[tuple[str, str]]:
     """(table.column#pk, text) for every text and JSON value in the database."""
     for model in apps.get_models():
         fields = [
-            f for f in model._meta.concrete_fields
+            f
+            for f in model._meta.concrete_fields
             if isinstance(f, models.CharField | models.TextField | models.JSONField)
         ]
         if not fields:
@@ -108,4 +109,4 @@ def scan(
 
 
 def _excerpt(text: str, at: int) -> str:
-    return text[max(0, at - 30): at + 40].replace("\n", " ")
+    return text[max(0, at - 30) : at + 40].replace("\n", " ")

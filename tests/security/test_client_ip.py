@@ -53,7 +53,8 @@ def test_behind_a_proxy_sign_in_is_audited_with_the_customers_address(settings):
 
 @pytest.mark.django_db
 def test_behind_a_proxy_one_customers_voucher_guesses_do_not_lock_out_another(
-    settings, issue  # noqa: F811 (the fixture)
+    settings,
+    issue,  # noqa: F811 (the fixture)
 ):
     settings.PAYDESK_TRUSTED_PROXIES = 1
     settings.PAYDESK_VOUCHER_FAILURE_LIMIT = 2
@@ -66,7 +67,10 @@ def test_behind_a_proxy_one_customers_voucher_guesses_do_not_lock_out_another(
 
     def redeem(user, code, forwarded):
         return voucher_redeem(
-            code=code, customer=user.customer, currency=user.customer.currency, user=user,
+            code=code,
+            customer=user.customer,
+            currency=user.customer.currency,
+            user=user,
             ip_address=client_ip(request(forwarded)),
         )
 

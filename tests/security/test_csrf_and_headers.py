@@ -28,7 +28,8 @@ def _unsigned_posts_are_refused_and_logged(route, caplog) -> None:
         with override_settings(**{receiver.secret_setting: "a-configured-secret"}):
             caplog.clear()
             response = Client(enforce_csrf_checks=True).post(
-                route.path({"gateway": gateway}), data=b'{"id": "evt_1"}',
+                route.path({"gateway": gateway}),
+                data=b'{"id": "evt_1"}',
                 content_type="application/json",
             )
         assert response.status_code in (400, 401, 403), (gateway, response.status_code)
@@ -47,8 +48,10 @@ def test_every_post_without_a_csrf_token_is_refused(route, caplog):
         # A pretend gateway's API, exempt like the real one: without the gateway's key (or for
         # a GET-only endpoint) the POST changes nothing.
         response = Client(enforce_csrf_checks=True).post(route.path({}), {"total": "1"})
-        assert response.status_code in (400, 401, 403, 404, 405), (route.regex,
-                                                                   response.status_code)
+        assert response.status_code in (400, 401, 403, 404, 405), (
+            route.regex,
+            response.status_code,
+        )
         return
     user = StaffFactory(staff_role="admin") if route.is_backoffice else PortalUserFactory()
     client = Client(enforce_csrf_checks=True)

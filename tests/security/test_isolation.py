@@ -36,8 +36,12 @@ def two_customers():
     me = PortalUserFactory(customer=mine, can_manage_billing=True)
     rival = PortalUserFactory(customer=other, can_manage_billing=True)
     billing_profile_update(
-        customer=other, actor=rival, legal_name=SECRET_NAME + " SAS", country="FR",
-        tax_id=SECRET_TAX_ID, contacts=["secret-billing@rival.example"],
+        customer=other,
+        actor=rival,
+        legal_name=SECRET_NAME + " SAS",
+        country="FR",
+        tax_id=SECRET_TAX_ID,
+        contacts=["secret-billing@rival.example"],
     )
     # Invoicing on: the other customer's top-up has an invoice, whose number the sweep names.
     InvoicingSettings.objects.create(invoices_enabled=True, tax_rate="20")
@@ -74,8 +78,14 @@ def _leaks(body: bytes, other, payment) -> list[str]:
     # The query string is echoed by some pages (the time zone form's return URL), so markers
     # are only things a request never names: the other customer's text, name and amount.
     text = body.decode("utf-8", "replace")
-    markers = ["private top-up", SECRET_NAME, "staff note", "77.77", SECRET_TAX_ID,
-               "secret-billing@rival.example"]
+    markers = [
+        "private top-up",
+        SECRET_NAME,
+        "staff note",
+        "77.77",
+        SECRET_TAX_ID,
+        "secret-billing@rival.example",
+    ]
     return [m for m in markers if m in text]
 
 
@@ -160,19 +170,40 @@ def colleagues(settings):
     payment_create(customer=customer, total="4000", description="Opening top-up")
     payment_create(customer=customer, total="321.09", description="Second top-up")
     online = payment_create(
-        customer=customer, total="55.55", description=COLLEAGUE_SECRET, method="razorpay",
-        gateway="razorpay", gateway_reference="order_colleague1", status="pending", actor=payer,
+        customer=customer,
+        total="55.55",
+        description=COLLEAGUE_SECRET,
+        method="razorpay",
+        gateway="razorpay",
+        gateway_reference="order_colleague1",
+        status="pending",
+        actor=payer,
     )
     now = timezone.now()
     Quote.objects.create(
-        customer=customer, created_by=payer, method="razorpay", idempotency_key="colleague-1",
-        amount=Decimal("55.55"), currency="USD", total_charged=Decimal("55.55"),
-        credit=Decimal("55.55"), account_currency="USD", fx_rate="1", rate_date=now.date(),
-        rate_source="test", expires_at=now + timedelta(minutes=30), payment=online,
+        customer=customer,
+        created_by=payer,
+        method="razorpay",
+        idempotency_key="colleague-1",
+        amount=Decimal("55.55"),
+        currency="USD",
+        total_charged=Decimal("55.55"),
+        credit=Decimal("55.55"),
+        account_currency="USD",
+        fx_rate="1",
+        rate_date=now.date(),
+        rate_source="test",
+        expires_at=now + timedelta(minutes=30),
+        payment=online,
     )
     transfer = payment_create(
-        customer=customer, total="66.66", description=COLLEAGUE_SECRET, method="bank_transfer",
-        gateway="bank_transfer", status="pending", actor=payer,
+        customer=customer,
+        total="66.66",
+        description=COLLEAGUE_SECRET,
+        method="bank_transfer",
+        gateway="bank_transfer",
+        status="pending",
+        actor=payer,
     )
     customer.refresh_from_db()
     assert customer.balance == Decimal("4321.09")
@@ -193,8 +224,13 @@ PAYMENT_ROUTES = [r for r in routes() if r.names_a_payment]
 
 def test_the_sweep_covers_every_page_that_shows_one_payment():
     names = {r.name for r in PAYMENT_ROUTES}
-    assert {"checkout:status", "checkout:return", "checkout:razorpay", "banktransfers:detail",
-            "banktransfers:proof_download"} <= names, names
+    assert {
+        "checkout:status",
+        "checkout:return",
+        "checkout:razorpay",
+        "banktransfers:detail",
+        "banktransfers:proof_download",
+    } <= names, names
 
 
 @pytest.mark.parametrize("route", PAYMENT_ROUTES, ids=lambda r: r.name or r.regex)
@@ -210,8 +246,9 @@ def test_a_user_without_view_payments_never_sees_a_colleagues_payment(route, col
             assert response.status_code != 200, (method, path)
             body = _body(response)
             assert [m for m in PAYMENT_MARKERS if m in body] == [], (method, path)
-    assert set(Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list(
-        "status", flat=True)) == {"pending"}
+    assert set(
+        Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True)
+    ) == {"pending"}
 
 
 def test_the_creator_follows_their_own_payment_without_view_payments(colleagues):
@@ -220,9 +257,11 @@ def test_the_creator_follows_their_own_payment_without_view_payments(colleagues)
     payer.save(update_fields=["can_view_payments"])
     client = Client()
     client.force_login(payer)
-    for path, amount in ((f"/pay/status/{online.reference}/", "55.55"),
-                         (f"/pay/razorpay/{online.reference}/", "55.55"),
-                         (f"/transfers/{transfer.reference}/", "66.66")):
+    for path, amount in (
+        (f"/pay/status/{online.reference}/", "55.55"),
+        (f"/pay/razorpay/{online.reference}/", "55.55"),
+        (f"/transfers/{transfer.reference}/", "66.66"),
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         assert amount in response.content.decode(), path
@@ -236,8 +275,10 @@ def test_show_payments_off_hides_a_colleagues_payment_but_not_ones_own(colleague
     for user, expected in ((viewer, 403), (payer, 200)):
         client = Client()
         client.force_login(user)
-        for path, amount in ((f"/pay/status/{online.reference}/", "55.55"),
-                             (f"/transfers/{transfer.reference}/", "66.66")):
+        for path, amount in (
+            (f"/pay/status/{online.reference}/", "55.55"),
+            (f"/transfers/{transfer.reference}/", "66.66"),
+        ):
             response = client.get(path)
             assert response.status_code == expected, (user.email, path, response.status_code)
             assert (amount in response.content.decode()) is (expected == 200), path

@@ -23,23 +23,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # route name → (HTTP method, path with {pm} / {seti}), for the portal and the API.
 PORTAL = {
-    "methods:setup": [("get", "/billing/methods/setup/{seti}/"),
-                      ("post", "/billing/methods/setup/{seti}/")],
+    "methods:setup": [
+        ("get", "/billing/methods/setup/{seti}/"),
+        ("post", "/billing/methods/setup/{seti}/"),
+    ],
     "methods:default": [("post", "/billing/methods/{pm}/default")],
     "methods:remove": [("post", "/billing/methods/{pm}/remove")],
 }
 API = {
     "api:method_default": ("/api/v1/payment-methods/{pm}/default", None),
     "api:method_remove": ("/api/v1/payment-methods/{pm}/remove", None),
-    "api:make_payment": ("/api/v1/payments", {"method": "card", "amount": "10.50",
-                                              "currency": "USD", "payment_method": "{pm}"}),
+    "api:make_payment": (
+        "/api/v1/payments",
+        {"method": "card", "amount": "10.50", "currency": "USD", "payment_method": "{pm}"},
+    ),
 }
 WITHOUT_IDS = {"methods:list", "methods:add", "api:method_list"}
 
 
 def test_the_sweep_covers_every_route_of_saved_methods():
-    found = {r.name for r in routes()
-             if r.name.startswith("methods:") or "payment-methods" in r.path({})}
+    found = {
+        r.name for r in routes() if r.name.startswith("methods:") or "payment-methods" in r.path({})
+    }
     assert found == (set(PORTAL) | set(API) | WITHOUT_IDS) - {"api:make_payment"}
 
 
@@ -47,9 +52,7 @@ def test_the_sweep_covers_every_route_of_saved_methods():
 def victim_and_intruder(sandbox, online_customer):  # noqa: F811
     victim = online_customer("card")
     pm = save_card(sandbox.url, victim)
-    intruder = PortalUserFactory(
-        customer=online_customer("card").customer, can_manage_billing=True
-    )
+    intruder = PortalUserFactory(customer=online_customer("card").customer, can_manage_billing=True)
     save_card(sandbox.url, intruder)  # a Stripe Customer and a method of their own
     seti = MethodSetup.objects.get(customer=victim.customer).setup_intent
     return victim, intruder, pm, seti

@@ -45,9 +45,12 @@ def test_five_requests_for_one_address_send_at_most_the_limit(portal_user):
     # Spelled otherwise, the address is still the same one.
     _ask(f"  {portal_user.email.upper()} ", client_address="198.51.100.99")
     assert len(mail.outbox) == settings.PAYDESK_PASSWORD_RESET_PER_ADDRESS
-    assert AuditEntry.objects.filter(
-        action="auth.password_reset_throttled", actor_email=portal_user.email
-    ).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="auth.password_reset_throttled", actor_email=portal_user.email
+        ).count()
+        == 1
+    )
 
 
 def test_one_client_asking_for_many_addresses_is_throttled_too():

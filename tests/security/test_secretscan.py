@@ -23,19 +23,27 @@ def test_it_finds_card_numbers_secrets_and_planted_values_in_text():
         ("log7", "iban: DE89 3704 0044 0532 0130 00."),
         ("log8", "not one: DE89370400440532013001 (check digits wrong)"),
     ]
-    found = scan(texts, secrets={"PAYDESK_STRIPE_SECRET_KEY": "sk_test_abc123"},
-                 extra={"CVC": "cvc=739"})
+    found = scan(
+        texts, secrets={"PAYDESK_STRIPE_SECRET_KEY": "sk_test_abc123"}, extra={"CVC": "cvc=739"}
+    )
     assert {(f.where, f.what) for f in found} == {
-        ("log", "card number"), ("log2", "card number"),
-        ("log4", "PAYDESK_STRIPE_SECRET_KEY"), ("log5", "CVC"),
-        ("log6", "IBAN"), ("log7", "IBAN"),
+        ("log", "card number"),
+        ("log2", "card number"),
+        ("log4", "PAYDESK_STRIPE_SECRET_KEY"),
+        ("log5", "CVC"),
+        ("log6", "IBAN"),
+        ("log7", "IBAN"),
     }
 
 
 def test_it_reads_every_text_and_json_column_of_the_database():
     PaymentLogEntry.objects.create(
-        gateway="card", event_id="evt_1", signature_valid=True, outcome="completed",
-        result="applied", summary={"note": "pan 4000 0027 6000 3184"},
+        gateway="card",
+        event_id="evt_1",
+        signature_valid=True,
+        outcome="completed",
+        result="applied",
+        summary={"note": "pan 4000 0027 6000 3184"},
     )
     found = scan(database_texts(), secrets={})
     assert [f.what for f in found] == ["card number"]

@@ -57,9 +57,22 @@ def shared_cache(request):
 
 def _serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2",
-         "--bind", f"127.0.0.1:{port}", "paydesk.wsgi:application"],
-        env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--threads",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "paydesk.wsgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     for _ in range(150):
@@ -112,7 +125,8 @@ def test_the_voucher_limit_and_the_api_rate_hold_across_two_servers(two_servers)
         answer = httpx.post(
             f"{two_servers[attempt % 2]}/api/v1/payments",
             json={"method": "voucher", "code": f"WRONG-{attempt:04d}", "currency": "USD"},
-            headers={"Authorization": f"Bearer {voucher_key}"}, timeout=30,
+            headers={"Authorization": f"Bearer {voucher_key}"},
+            timeout=30,
         )
         answers.append(answer.status_code)
     refused = [status for status in answers if status != 429]
@@ -124,7 +138,8 @@ def test_the_voucher_limit_and_the_api_rate_hold_across_two_servers(two_servers)
     reads = [
         httpx.get(
             f"{two_servers[n % 2]}/api/v1/balance",
-            headers={"Authorization": f"Bearer {reading_key}"}, timeout=30,
+            headers={"Authorization": f"Bearer {reading_key}"},
+            timeout=30,
         ).status_code
         for n in range(3 * API_RATE)
     ]
@@ -147,7 +162,11 @@ def test_production_settings_refuse_a_process_local_cache(cache, refused):
     env.pop("PAYDESK_DEMO", None)
     run = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert (run.returncode != 0) is refused, run.stderr[-2000:]
     assert ("process-local cache" in run.stderr) is refused

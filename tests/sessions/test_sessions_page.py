@@ -1,4 +1,4 @@
-""""Your sessions": the list (device, address, sign-in, last activity), signing one or all
+""" "Your sessions": the list (device, address, sign-in, last activity), signing one or all
 others out (the other client is signed out on its next request), and a password change that
 signs out every other session — for staff (back office) and portal users alike."""
 
@@ -128,7 +128,9 @@ def test_a_staff_password_change_in_the_back_office_signs_out_the_others():
     assert theirs.get("/backoffice/").status_code == 302
     assert [s.user_agent for s in mine.get(SESSIONS).context["sessions"]] == ["mine"]
     assert AuditEntry.objects.get(action="auth.sessions_sign_out").after == {
-        "sessions": 1, "reason": "password changed", "kept_current": True
+        "sessions": 1,
+        "reason": "password changed",
+        "kept_current": True,
     }
     # The row followed the session to its new key, so signing out "the others" still spares it.
     assert UserSession.objects.get(user=staff).session_key == mine.session.session_key

@@ -17,4 +17,4 @@ def test_each_remove_button_asks_before_it_removes():
     device = authenticator_for(user)
     html = sign_in(Client(), user).get("/accounts/two-factor/").content.decode()
     assert "paydesk/ui.js" in html
-    assert f"data-confirm=\"Remove “{device.name}”? It will no longer sign you in.\"" in html
+    assert f'data-confirm="Remove “{device.name}”? It will no longer sign you in."' in html

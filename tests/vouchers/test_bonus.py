@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 def arm(issue, user, **terms):
     [code] = issue(**terms)
     redemption = voucher_redeem(
-        code=code, customer=user.customer, currency=user.customer.currency, user=user,
+        code=code,
+        customer=user.customer,
+        currency=user.customer.currency,
+        user=user,
         ip_address="203.0.113.9",
     )
     assert redemption.payment is None
@@ -136,7 +139,9 @@ def test_the_bonus_is_rounded_once_half_up_to_the_minor_unit(finance_user):
         topup=Decimal("999"), multiplier=Decimal("1.15"), addition=Decimal(0), currency="JPY"
     ) == Decimal("150")  # 149.85 → 150
     assert voucher_bonus_amount(
-        topup=Decimal("10.0001"), multiplier=Decimal("1.5"), addition=Decimal("0.25"),
+        topup=Decimal("10.0001"),
+        multiplier=Decimal("1.5"),
+        addition=Decimal("0.25"),
         currency="KWD",
     ) == Decimal("5.250")  # 5.00005 + 0.25 → 5.250
 

@@ -26,8 +26,21 @@ def test_issue_json_lists_the_new_codes_and_stores_only_their_hashes(settings):
     settings.TIME_ZONE = "Europe/Berlin"
     out = StringIO()
     call_command(
-        "vouchers", "issue", "--count", "3", "--currency", "eur", "--minimum-activation", "20",
-        "--multiplier", "1.1", "--addition", "2.50", "--expires", "2099-01-31", "--json",
+        "vouchers",
+        "issue",
+        "--count",
+        "3",
+        "--currency",
+        "eur",
+        "--minimum-activation",
+        "20",
+        "--multiplier",
+        "1.1",
+        "--addition",
+        "2.50",
+        "--expires",
+        "2099-01-31",
+        "--json",
         stdout=out,
     )
     result = json.loads(out.getvalue())
@@ -57,8 +70,9 @@ def test_issue_json_lists_the_new_codes_and_stores_only_their_hashes(settings):
 
 def test_issue_prints_the_codes_one_per_line_without_json():
     out = StringIO()
-    call_command("vouchers", "issue", "--count", "2", "--currency", "USD", "--addition", "5",
-                 stdout=out)
+    call_command(
+        "vouchers", "issue", "--count", "2", "--currency", "USD", "--addition", "5", stdout=out
+    )
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("Batch ") and "USD" in lines[0]
     assert len(lines) == 3 and all(voucher_code_is_well_formed(code) for code in lines[1:])
@@ -70,10 +84,14 @@ def test_issue_prints_the_codes_one_per_line_without_json():
         (["--count", "2", "--currency", "USD"], "needs an addition above zero"),
         (["--count", "2", "--currency", "XXQ", "--addition", "5"], "not an ISO 4217"),
         (["--count", "2", "--currency", "USD", "--addition", "five"], "not a number"),
-        (["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "soon"],
-         "not a date"),
-        (["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "2001-01-01"],
-         "must be in the future"),
+        (
+            ["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "soon"],
+            "not a date",
+        ),
+        (
+            ["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "2001-01-01"],
+            "must be in the future",
+        ),
     ],
 )
 def test_errors_are_command_errors(arguments, message):
@@ -95,16 +113,32 @@ def test_the_paydesk_entry_point_issues_and_fails_like_a_script_expects(tmp_path
     subprocess.run([*paydesk, "migrate", "-v", "0"], env=env, check=True, timeout=300)
 
     ok = subprocess.run(
-        [*paydesk, "vouchers", "issue", "--count", "2", "--currency", "USD", "--addition", "5",
-         "--json"],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            *paydesk,
+            "vouchers",
+            "issue",
+            "--count",
+            "2",
+            "--currency",
+            "USD",
+            "--addition",
+            "5",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert ok.returncode == 0, ok.stderr
     assert len(json.loads(ok.stdout)["codes"]) == 2
 
     failed = subprocess.run(
         [*paydesk, "vouchers", "issue", "--count", "2", "--currency", "USD", "--json"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert failed.returncode != 0
     assert "needs an addition above zero" in failed.stderr

@@ -32,7 +32,10 @@ def _sixteen_redeem_one(settings, **terms):
     outcomes = run_at_once(
         RACERS,
         lambda i: voucher_redeem(
-            code=code, customer=customer, currency="USD", user=users[i],
+            code=code,
+            customer=customer,
+            currency="USD",
+            user=users[i],
             ip_address=f"192.0.2.{i + 1}",
         ),
     )

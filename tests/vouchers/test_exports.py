@@ -18,12 +18,22 @@ pytestmark = pytest.mark.django_db
 def test_the_csv_lists_each_code_with_the_batch_terms(finance_user):
     expires = timezone.now() + timedelta(days=30)
     batch, codes = voucher_batch_issue(
-        count=3, currency="KWD", minimum_activation="10", multiplier="2.0000", addition="1.5",
-        expires_at=expires, actor=finance_user,
+        count=3,
+        currency="KWD",
+        minimum_activation="10",
+        multiplier="2.0000",
+        addition="1.5",
+        expires_at=expires,
+        actor=finance_user,
     )
     rows = list(csv.reader(io.StringIO(batch_codes_csv(batch, codes))))
     assert rows[0] == [
-        "Code", "Currency", "Minimum activation", "Multiplier", "Addition", "Expires"
+        "Code",
+        "Currency",
+        "Minimum activation",
+        "Multiplier",
+        "Addition",
+        "Expires",
     ]
     assert [row[0] for row in rows[1:]] == codes
     assert {tuple(row[1:]) for row in rows[1:]} == {

@@ -26,7 +26,10 @@ def limit(settings):
 
 def attempt(user, code, ip):
     return voucher_redeem(
-        code=code, customer=user.customer, currency=user.customer.currency, user=user,
+        code=code,
+        customer=user.customer,
+        currency=user.customer.currency,
+        user=user,
         ip_address=ip,
     )
 

@@ -131,7 +131,10 @@ def test_who_may_redeem(issue, portal_user, support_user):
         )
     with pytest.raises(PermissionDenied):
         voucher_redeem(
-            code=code, customer=portal_user.customer, currency="USD", user=support_user,
+            code=code,
+            customer=portal_user.customer,
+            currency="USD",
+            user=support_user,
             ip_address=IP,
         )
     customer = portal_user.customer
@@ -182,8 +185,11 @@ def test_a_used_voucher_cannot_be_disabled(issue, portal_user, finance_user):
         ({"addition": 5.5}, InvalidAmount, "addition"),
         ({"multiplier": "-1"}, InvalidAmount, "multiplier"),
         ({"multiplier": "1.00001"}, InvalidAmount, "multiplier"),
-        ({"minimum_activation": "10", "multiplier": "1", "addition": "0"}, VoucherError,
-         "multiplier"),
+        (
+            {"minimum_activation": "10", "multiplier": "1", "addition": "0"},
+            VoucherError,
+            "multiplier",
+        ),
         ({"expires_at": "past"}, VoucherError, "expires_at"),
     ],
 )

@@ -51,10 +51,18 @@ class SavedMethodListOut(Schema):
 
 def _method_out(method: SavedMethod) -> dict[str, object]:
     return {
-        "id": method.id, "type": method.type, "label": method.label, "brand": method.brand,
-        "last4": method.last4, "exp_month": method.exp_month, "exp_year": method.exp_year,
-        "is_default": method.is_default, "expiry": method.expiry, "mandate": method.mandate,
-        "mandate_reference": method.mandate_reference, "added": method.added,
+        "id": method.id,
+        "type": method.type,
+        "label": method.label,
+        "brand": method.brand,
+        "last4": method.last4,
+        "exp_month": method.exp_month,
+        "exp_year": method.exp_year,
+        "is_default": method.is_default,
+        "expiry": method.expiry,
+        "mandate": method.mandate,
+        "mandate_reference": method.mandate_reference,
+        "added": method.added,
     }
 
 
@@ -76,30 +84,46 @@ def _listed(customer: Customer) -> HttpResponse:
     return json_response(200, data, SavedMethodListOut)
 
 
-@router.get("/payment-methods", response={200: SavedMethodListOut, **ERRORS},
-            summary="List saved payment methods")
+@router.get(
+    "/payment-methods",
+    response={200: SavedMethodListOut, **ERRORS},
+    summary="List saved payment methods",
+)
 def method_list(request: HttpRequest) -> HttpResponse:
     """The saved cards and SEPA mandates as Stripe has them, the default first."""
     return _listed(_own(request))
 
 
-@router.post("/payment-methods/{method_id}/default", response={200: SavedMethodListOut, **ERRORS},
-             summary="Make a saved payment method the default")
+@router.post(
+    "/payment-methods/{method_id}/default",
+    response={200: SavedMethodListOut, **ERRORS},
+    summary="Make a saved payment method the default",
+)
 @idempotent
 def method_default(request: HttpRequest, method_id: str) -> HttpResponse:
     customer = _own(request, change=True)
-    saved_method_default_set(customer=customer, user=request.auth.user,  # type: ignore[attr-defined]
-                             payment_method=method_id)
+    saved_method_default_set(
+        customer=customer,
+        user=request.auth.user,  # type: ignore[attr-defined]
+        payment_method=method_id,
+    )
     return _listed(customer)
 
 
-@router.post("/payment-methods/{method_id}/remove", response={200: SavedMethodListOut, **ERRORS},
-             summary="Remove a saved payment method (detached at Stripe)")
+@router.post(
+    "/payment-methods/{method_id}/remove",
+    response={200: SavedMethodListOut, **ERRORS},
+    summary="Remove a saved payment method (detached at Stripe)",
+)
 @idempotent
 def method_remove(request: HttpRequest, method_id: str, next_default: str = "") -> HttpResponse:
     """`?next_default=pm_…`: removing the default while others remain, which one is the
     default from now on (422 with `field: next_default` without it)."""
     customer = _own(request, change=True)
-    saved_method_remove(customer=customer, user=request.auth.user,  # type: ignore[attr-defined]
-                        payment_method=method_id, next_default=next_default[:120])
+    saved_method_remove(
+        customer=customer,
+        user=request.auth.user,  # type: ignore[attr-defined]
+        payment_method=method_id,
+        next_default=next_default[:120],
+    )
     return _listed(customer)

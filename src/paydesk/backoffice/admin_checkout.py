@@ -136,8 +136,14 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     with what came of it. Summaries are redacted when written; nothing here is editable."""
 
     list_display = [
-        "received_display", "gateway", "what", "event_id", "answer", "result",
-        "payment_link", "detail",
+        "received_display",
+        "gateway",
+        "what",
+        "event_id",
+        "answer",
+        "result",
+        "payment_link",
+        "detail",
     ]
     list_display_links = ["received_display"]
     list_filter = ["gateway", "direction", "channel", "result", "signature_valid"]
@@ -158,7 +164,9 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             return "—"
         url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
         return format_html(
-            '<a href="{}">{}</a> {}', url, payment.reference,
+            '<a href="{}">{}</a> {}',
+            url,
+            payment.reference,
             format_money(payment.total, payment.customer.currency),
         )
 

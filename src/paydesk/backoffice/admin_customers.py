@@ -59,9 +59,7 @@ class ContactInline(admin.TabularInline):
             def add_fields(self, form: Any, index: int | None) -> None:
                 super().add_fields(form, index)
                 if "DELETE" in form.fields:
-                    form.fields["DELETE"].widget.attrs["aria-label"] = str(
-                        _("Remove this contact")
-                    )
+                    form.fields["DELETE"].widget.attrs["aria-label"] = str(_("Remove this contact"))
 
         return LabelledFormSet
 
@@ -196,8 +194,13 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
             return fieldsets
         shown = {**self._read_as_money, **self._read_as_words}
         return [
-            (name, {**options, "fields": list(dict.fromkeys(shown.get(f, f)
-                                                            for f in options["fields"]))})
+            (
+                name,
+                {
+                    **options,
+                    "fields": list(dict.fromkeys(shown.get(f, f) for f in options["fields"])),
+                },
+            )
             for name, options in fieldsets
         ]
 
@@ -244,7 +247,6 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         if obj.topup_currencies:
             return ", ".join(obj.topup_currencies)
         return _("%(currency)s only (the account's currency)") % {"currency": obj.currency}
-
 
     show_balance_display = _flag_display("show_balance", _("show balance"))
     show_payments_display = _flag_display("show_payments", _("show payments"))

@@ -41,7 +41,11 @@ class CredentialSetForm(forms.Form):
                 else forms.TextInput(attrs={"autocomplete": "off"})
             )
             self.fields[field.setting] = forms.CharField(
-                label=field.label, required=False, strip=True, widget=widget, max_length=2000,
+                label=field.label,
+                required=False,
+                strip=True,
+                widget=widget,
+                max_length=2000,
                 help_text="Type a value to store it here; left empty, nothing changes.",
             )
             if field.setting in stored:

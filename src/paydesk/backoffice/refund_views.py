@@ -32,6 +32,7 @@ from paydesk.money import format_money, to_decimal
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
 
+
 class RefundForm(forms.Form):
     """What Finance says about a refund; amounts are checked by the refund service itself."""
 
@@ -184,9 +185,7 @@ def _submit(
         messages.success(request, _("Refund %(ref)s of %(amount)s for %(original)s done.") % text)
     elif refund.status == PaymentStatus.PENDING:
         text["why"] = refund.pending_reason or _("the gateway is working on it.")
-        messages.warning(
-            request, _("Refund %(ref)s of %(amount)s is pending: %(why)s") % text
-        )
+        messages.warning(request, _("Refund %(ref)s of %(amount)s is pending: %(why)s") % text)
     else:
         text["why"] = refund.cancel_reason
         messages.error(request, _("Refund %(ref)s was not made: %(why)s") % text)

@@ -87,7 +87,8 @@ def _detail(
         "bank_details": details,
         # What "Copy all bank details" puts on the clipboard: one line per detail.
         "bank_details_text": "\n".join(
-            f"{label}: {value}" for label, value in [
+            f"{label}: {value}"
+            for label, value in [
                 (_("Beneficiary name"), details.beneficiary_name),
                 (_("Account number"), details.account_number),
                 (_("Bank name"), details.bank_name),
@@ -95,7 +96,9 @@ def _detail(
                 (_("SWIFT"), details.swift),
                 (_("Reference"), payment.reference),
             ]
-        ) if details else "",
+        )
+        if details
+        else "",
         "proofs": list(transfer_proofs(payment=payment)),
         "being_approved": pending and payment.approvals.exists(),
         "form": form,

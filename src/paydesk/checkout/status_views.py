@@ -113,9 +113,11 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         ),
         "gateway_url": quote.gateway_url if quote and pending else "",
         # A declined or cancelled payment: start again with the same method and amount.
-        "try_again_url": _try_again_url(payment, quote) if (
+        "try_again_url": _try_again_url(payment, quote)
+        if (
             payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments  # type: ignore[union-attr]
-        ) else "",
+        )
+        else "",
         "left_gateway": (
             gateway.display_name
             if pending and gateway is not None and request.GET.get("left") == "1"
@@ -158,5 +160,3 @@ def _try_again_url(payment: Payment, quote: Quote | None) -> str:
     if quote is not None:
         query.update(amount=plain_amount(quote.amount, quote.currency), currency=quote.currency)
     return reverse("checkout:make_payment") + "?" + urlencode(query)
-
-

@@ -52,9 +52,7 @@ def gateway_secrets_status(method: str) -> dict[str, bool]:
         gateway = gateway_for(method)
     except GatewayNotConfigured:
         return {}
-    return {
-        name: bool(gateway_credential(name)) for name in gateway.secret_settings
-    }
+    return {name: bool(gateway_credential(name)) for name in gateway.secret_settings}
 
 
 def gateway_is_configured(method: str) -> bool:

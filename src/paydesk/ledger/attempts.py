@@ -46,13 +46,21 @@ def checkout_attempt_q() -> Q:
 
 # What a customer-facing list of them loads (never `staff_comment`).
 CUSTOMER_FIELDS = (
-    "id", "customer_id", "reference", "total", "status", "method", "description", "gateway",
-    "created_at", "occurred_at", "created_by",
+    "id",
+    "customer_id",
+    "reference",
+    "total",
+    "status",
+    "method",
+    "description",
+    "gateway",
+    "created_at",
+    "occurred_at",
+    "created_by",
 )
 
 
 def payment_list_unfinished(*, customer: Customer, limit: int = 20) -> list[Payment]:
     """The customer's unfinished online checkouts (unfinished_checkout_q), newest first."""
     rows = Payment.objects.filter(customer=customer).filter(unfinished_checkout_q())
-    return list(rows.only(*CUSTOMER_FIELDS)
-                .order_by("-created_at", "-id")[:limit])
+    return list(rows.only(*CUSTOMER_FIELDS).order_by("-created_at", "-id")[:limit])

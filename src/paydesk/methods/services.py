@@ -51,7 +51,7 @@ class SavedMethod:
 
     @property
     def plain_label(self) -> str:
-        """"Card •••• 4242", "SEPA Direct Debit •••• 3000"."""
+        """ "Card •••• 4242", "SEPA Direct Debit •••• 3000"."""
         name = "SEPA Direct Debit" if self.type == MethodType.SEPA_DEBIT else "Card"
         return f"{name} •••• {self.last4}"
 
@@ -95,7 +95,9 @@ def stripe_customer_ensure(*, customer: Customer, user: Any) -> StripeCustomer:
     if existing is not None:
         return existing
     answer = StripeVault().customer_create(
-        customer_ref=str(customer.pk), name=customer.name, email=getattr(user, "email", ""),
+        customer_ref=str(customer.pk),
+        name=customer.name,
+        email=getattr(user, "email", ""),
         idempotency_key=f"paydesk-customer-{customer.pk}",
     )
     stripe_id = str(answer.get("id") or "")
@@ -104,8 +106,13 @@ def stripe_customer_ensure(*, customer: Customer, user: Any) -> StripeCustomer:
     try:
         with transaction.atomic():
             made = StripeCustomer.objects.create(customer=customer, stripe_id=stripe_id)
-            audit_record(action="stripe_customer_create", actor=user, obj=made,
-                         customer_id=customer.pk, after={"stripe_id": stripe_id})
+            audit_record(
+                action="stripe_customer_create",
+                actor=user,
+                obj=made,
+                customer_id=customer.pk,
+                after={"stripe_id": stripe_id},
+            )
             return made
     except IntegrityError:
         return StripeCustomer.objects.get(customer=customer)
@@ -120,7 +127,8 @@ def method_setup_start(*, customer: Customer, user: Any, method_type: str) -> Me
     profile = stripe_customer_ensure(customer=customer, user=user)
     count = MethodSetup.objects.filter(customer=customer).count()
     intent = StripeVault().setup_intent_create(
-        customer_id=profile.stripe_id, method_type=method_type,
+        customer_id=profile.stripe_id,
+        method_type=method_type,
         # Unique per attempt, and no long run of digits (a timestamp's could pass the Luhn check
         # and read as a card number in the payment log).
         idempotency_key=f"paydesk-setup-{customer.pk}-{count + 1}-{secrets.token_urlsafe(12)}",
@@ -182,13 +190,21 @@ def method_setup_finish(*, customer: Customer, user: Any, setup_intent: str) -> 
             locked.mandate = mandate
             locked.mandate_reference = reference
             locked.completed_at = timezone.now()
-            locked.save(update_fields=["payment_method", "mandate", "mandate_reference",
-                                       "completed_at"])
-            audit_record(action="payment_method_save", actor=user, obj=locked,
-                         customer_id=customer.pk,
-                         after={"payment_method": method, "type": locked.method_type,
-                                "mandate": locked.mandate,
-                                "mandate_reference": locked.mandate_reference})
+            locked.save(
+                update_fields=["payment_method", "mandate", "mandate_reference", "completed_at"]
+            )
+            audit_record(
+                action="payment_method_save",
+                actor=user,
+                obj=locked,
+                customer_id=customer.pk,
+                after={
+                    "payment_method": method,
+                    "type": locked.method_type,
+                    "mandate": locked.mandate,
+                    "mandate_reference": locked.mandate_reference,
+                },
+            )
     vault = StripeVault()
     if not _default_of(vault.customer_retrieve(profile.stripe_id)):
         vault.customer_default_set(profile.stripe_id, method)  # the first one is the default
@@ -230,9 +246,13 @@ def _refuse_twin(
         if locked.completed_at is None:
             locked.completed_at = timezone.now()
             locked.save(update_fields=["completed_at"])
-        audit_record(action="payment_method_save_duplicate", actor=user, obj=locked,
-                     customer_id=customer.pk,
-                     after={"detached": method, "already_saved_as": twin.id})
+        audit_record(
+            action="payment_method_save_duplicate",
+            actor=user,
+            obj=locked,
+            customer_id=customer.pk,
+            after={"detached": method, "already_saved_as": twin.id},
+        )
     what = "card" if twin.type == MethodType.CARD else "account"
     raise AlreadySaved(
         f"This {what} is saved already, as {twin.plain_label}"
@@ -257,8 +277,9 @@ def _saved_setups(customer: Customer) -> dict[str, MethodSetup]:
     yet (saved before Paydesk kept it, or Stripe did not answer then) is asked of Stripe."""
     setups = {
         setup.payment_method: setup
-        for setup in MethodSetup.objects.filter(customer=customer, completed_at__isnull=False)
-        .exclude(payment_method="")  # a second copy of a saved method, refused
+        for setup in MethodSetup.objects.filter(
+            customer=customer, completed_at__isnull=False
+        ).exclude(payment_method="")  # a second copy of a saved method, refused
     }
     for setup in setups.values():
         if setup.mandate and not setup.mandate_reference:
@@ -273,9 +294,7 @@ def _created(item: dict[str, Any]) -> datetime | None:
     return datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
 
 
-def _saved(
-    item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]
-) -> SavedMethod:
+def _saved(item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]) -> SavedMethod:
     kind = str(item.get("type") or "")
     details = found if isinstance(found := item.get(kind), dict) else {}
     setup = setups.get(str(item.get("id")))
@@ -284,9 +303,14 @@ def _saved(
     month = month if isinstance(month, int) else None
     year = year if isinstance(year, int) else None
     return SavedMethod(
-        id=str(item.get("id")), type=kind, brand=str(details.get("brand") or ""),
-        last4=str(details.get("last4") or "")[-4:], exp_month=month, exp_year=year,
-        is_default=item.get("id") == default, expiry=expiry_state(month, year),
+        id=str(item.get("id")),
+        type=kind,
+        brand=str(details.get("brand") or ""),
+        last4=str(details.get("last4") or "")[-4:],
+        exp_month=month,
+        exp_year=year,
+        is_default=item.get("id") == default,
+        expiry=expiry_state(month, year),
         mandate=setup.mandate if setup else "",
         mandate_reference=setup.mandate_reference if setup else "",
         added=setup.completed_at if setup else _created(item),
@@ -366,8 +390,13 @@ def saved_method_default_set(*, customer: Customer, user: Any, payment_method: s
     saved_method_owned(customer=customer, payment_method=payment_method)
     profile = StripeCustomer.objects.get(customer=customer)
     StripeVault().customer_default_set(profile.stripe_id, payment_method)
-    audit_record(action="payment_method_default", actor=user, obj=profile,
-                 customer_id=customer.pk, after={"default_payment_method": payment_method})
+    audit_record(
+        action="payment_method_default",
+        actor=user,
+        obj=profile,
+        customer_id=customer.pk,
+        after={"default_payment_method": payment_method},
+    )
 
 
 def saved_method_remove(
@@ -390,10 +419,14 @@ def saved_method_remove(
     if was_default and others:
         vault.customer_default_set(profile.stripe_id, next_default)
     vault.payment_method_detach(payment_method)
-    audit_record(action="payment_method_remove", actor=user, obj=profile,
-                 customer_id=customer.pk,
-                 before={"payment_method": payment_method, "default": was_default},
-                 after={"default_payment_method": next_default if was_default else None})
+    audit_record(
+        action="payment_method_remove",
+        actor=user,
+        obj=profile,
+        customer_id=customer.pk,
+        before={"payment_method": payment_method, "default": was_default},
+        after={"default_payment_method": next_default if was_default else None},
+    )
 
 
 def saved_method_charge_record(*, payment: Any, method: SavedMethod) -> SavedMethodCharge:

@@ -56,8 +56,14 @@ def sepa_mandate_text() -> str:
     return SEPA_MANDATE.format(provider=brand_current().name or "us")
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], *, stripe_js: bool = False,
-          status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    stripe_js: bool = False,
+    status: int = 200,
+) -> HttpResponse:
     response = render(request, template, {"nav": "methods", **context}, status=status)
     response["Cache-Control"] = "no-store"
     if stripe_js:
@@ -92,12 +98,16 @@ def method_details(method: SavedMethod, others: Sequence[SavedMethod] = ()) -> s
     twins = [
         other.expiry_text
         for other in others
-        if other.id != method.id and other.type == method.type and other.expiry_text
-        and method.fingerprint and other.fingerprint == method.fingerprint
+        if other.id != method.id
+        and other.type == method.type
+        and other.expiry_text
+        and method.fingerprint
+        and other.fingerprint == method.fingerprint
     ]
     if twins:
-        parts.append(_("same card number as the one expiring %(date)s")
-                     % {"date": ", ".join(twins)})
+        parts.append(
+            _("same card number as the one expiring %(date)s") % {"date": ", ".join(twins)}
+        )
     if method.mandate_reference:
         parts.append(_("mandate reference %(ref)s") % {"ref": method.mandate_reference})
     if method.added:
@@ -116,9 +126,15 @@ def method_list(request: HttpRequest, customer: Customer) -> HttpResponse:
     except GatewayError as error:
         methods, problem = [], error.message
     rows = [MethodRow(method, method_details(method, methods)) for method in methods]
-    return _page(request, "methods/list.html", {
-        "rows": rows, "problem": problem, "types": MethodType.choices,
-    })
+    return _page(
+        request,
+        "methods/list.html",
+        {
+            "rows": rows,
+            "problem": problem,
+            "types": MethodType.choices,
+        },
+    )
 
 
 @customer_required
@@ -169,12 +185,21 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
     public = origin_of(settings.PAYDESK_PUBLIC_URL)
     wrong_origin = origin_of(request.build_absolute_uri("/")) != public
     here = settings.PAYDESK_PUBLIC_URL.rstrip("/") + request.path
-    return _page(request, "methods/setup.html", {
-        "setup": setup, "client_secret": secret, "problem": problem,
-        "stripe": card_fields_context(), "mandate_text": sepa_mandate_text(),
-        "origin_url": here if wrong_origin else "",
-        "authentication_failed": _(SETUP_AUTHENTICATION_FAILED),
-    }, stripe_js=True, status=422 if problem else 200)
+    return _page(
+        request,
+        "methods/setup.html",
+        {
+            "setup": setup,
+            "client_secret": secret,
+            "problem": problem,
+            "stripe": card_fields_context(),
+            "mandate_text": sepa_mandate_text(),
+            "origin_url": here if wrong_origin else "",
+            "authentication_failed": _(SETUP_AUTHENTICATION_FAILED),
+        },
+        stripe_js=True,
+        status=422 if problem else 200,
+    )
 
 
 @customer_required
@@ -200,7 +225,9 @@ def method_default(request: HttpRequest, customer: Customer, payment_method: str
 def method_remove(request: HttpRequest, customer: Customer, payment_method: str) -> HttpResponse:
     try:
         saved_method_remove(
-            customer=customer, user=request.user, payment_method=payment_method,
+            customer=customer,
+            user=request.user,
+            payment_method=payment_method,
             next_default=request.POST.get("next_default", ""),
         )
     except NotFound as error:

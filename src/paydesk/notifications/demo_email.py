@@ -23,7 +23,7 @@ class OneLineEmailBackend(BaseEmailBackend):
             path = folder / f"{stamp}.eml"
             path.write_bytes(message.message().as_bytes())
             sys.stdout.write(
-                f"Email to {', '.join(message.to)}: \"{message.subject}\" (read it in the back "
+                f'Email to {", ".join(message.to)}: "{message.subject}" (read it in the back '
                 f"office under Records › Outbound emails, or {path})\n"
             )
             sys.stdout.flush()

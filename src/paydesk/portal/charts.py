@@ -56,10 +56,14 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         "high": format_money(high, currency),
     }
     if start is not None:
-        description = _("From %(start)s to %(end)s: ") % {
-            "start": _day(start),
-            "end": last_day,
-        } + description
+        description = (
+            _("From %(start)s to %(end)s: ")
+            % {
+                "start": _day(start),
+                "end": last_day,
+            }
+            + description
+        )
 
     t0, t1 = series[0][0], series[-1][0]
     span = (t1 - t0).total_seconds() or 1.0
@@ -94,8 +98,13 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         # The zero line, only where zero is within the axis.
         format_html(
             '<line class="chart-axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
-            LEFT, RIGHT, y(Decimal(0)), y(Decimal(0)),
-        ) if bottom <= 0 <= top else "",
+            LEFT,
+            RIGHT,
+            y(Decimal(0)),
+            y(Decimal(0)),
+        )
+        if bottom <= 0 <= top
+        else "",
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
         format_html(
             '<text class="chart-label" x="{}" y="18">{}</text>',
@@ -112,7 +121,9 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         ),
         format_html(
             '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-            RIGHT, HEIGHT - 8, last_day,
+            RIGHT,
+            HEIGHT - 8,
+            last_day,
         ),
         "</svg>",
     ]

@@ -141,10 +141,14 @@ class TimeZoneForm(forms.Form):
         label=_("Time zone"),
         required=False,
         max_length=64,
-        widget=forms.TextInput(attrs={
-            "list": "time-zone-names", "autocomplete": "off", "spellcheck": "false",
-            "aria-describedby": "time-zone-help",
-        }),
+        widget=forms.TextInput(
+            attrs={
+                "list": "time-zone-names",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "aria-describedby": "time-zone-help",
+            }
+        ),
     )
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 

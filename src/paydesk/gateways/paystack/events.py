@@ -51,8 +51,12 @@ def refund_event_id(kind: str, *, refund_id: str, data: dict[str, Any]) -> str:
     if refund_id:
         return f"{kind}:{refund_id}"
     return ":".join(
-        [kind, text(data.get("transaction_reference")), text(data.get("refund_reference")),
-         text(data.get("amount"))]
+        [
+            kind,
+            text(data.get("transaction_reference")),
+            text(data.get("refund_reference")),
+            text(data.get("amount")),
+        ]
     )
 
 

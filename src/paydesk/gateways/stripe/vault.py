@@ -33,8 +33,7 @@ SETUP_INTENT_ID = re.compile(r"seti_[A-Za-z0-9]{4,100}")
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
 MANDATE_ID = re.compile(r"mandate_[A-Za-z0-9]{4,100}")
 
-_PLAIN_FIELDS = ("id", "object", "status", "customer", "type", "usage", "payment_method",
-                 "mandate")
+_PLAIN_FIELDS = ("id", "object", "status", "customer", "type", "usage", "payment_method", "mandate")
 
 
 def vault_summary(body: Mapping[str, Any]) -> dict[str, str]:
@@ -66,25 +65,46 @@ def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
 class StripeVault(StripeApi):
     """The saved-method calls Paydesk makes (one instance per use: settings read each time)."""
 
-    def _vault(self, method: str, path: str, send: Any, *, summary: Mapping[str, str] | None = None,
-               idempotency_key: str = "") -> dict[str, Any]:
-        return self._call(method, path, send, request_summary=summary or {},
-                          payment_reference="", idempotency_key=idempotency_key,
-                          summarize=vault_summary)
+    def _vault(
+        self,
+        method: str,
+        path: str,
+        send: Any,
+        *,
+        summary: Mapping[str, str] | None = None,
+        idempotency_key: str = "",
+    ) -> dict[str, Any]:
+        return self._call(
+            method,
+            path,
+            send,
+            request_summary=summary or {},
+            payment_reference="",
+            idempotency_key=idempotency_key,
+            summarize=vault_summary,
+        )
 
-    def customer_create(self, *, customer_ref: str, name: str, email: str,
-                        idempotency_key: str) -> dict[str, Any]:
-        params = {"name": name[:250], "email": email[:250],
-                  "metadata": {CUSTOMER_KEY: customer_ref}}
+    def customer_create(
+        self, *, customer_ref: str, name: str, email: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        params = {
+            "name": name[:250],
+            "email": email[:250],
+            "metadata": {CUSTOMER_KEY: customer_ref},
+        }
         return self._vault(
-            "POST", "/v1/customers",
+            "POST",
+            "/v1/customers",
             lambda c: c.v1.customers.create(params, {"idempotency_key": idempotency_key}),
-            summary={f"metadata.{CUSTOMER_KEY}": customer_ref}, idempotency_key=idempotency_key)
+            summary={f"metadata.{CUSTOMER_KEY}": customer_ref},
+            idempotency_key=idempotency_key,
+        )
 
     def customer_retrieve(self, customer_id: str) -> dict[str, Any]:
         _checked(CUSTOMER_ID, customer_id, "Customer")
-        return self._vault("GET", f"/v1/customers/{customer_id}",
-                           lambda c: c.v1.customers.retrieve(customer_id))
+        return self._vault(
+            "GET", f"/v1/customers/{customer_id}", lambda c: c.v1.customers.retrieve(customer_id)
+        )
 
     def customer_default_set(self, customer_id: str, payment_method: str) -> dict[str, Any]:
         """The customer's default method (`invoice_settings.default_payment_method`); '' clears."""
@@ -92,37 +112,51 @@ class StripeVault(StripeApi):
         if payment_method:
             _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
         params = {"invoice_settings": {"default_payment_method": payment_method}}
-        return self._vault("POST", f"/v1/customers/{customer_id}",
-                           lambda c: c.v1.customers.update(customer_id, params),
-                           summary={"default_payment_method": payment_method})
+        return self._vault(
+            "POST",
+            f"/v1/customers/{customer_id}",
+            lambda c: c.v1.customers.update(customer_id, params),
+            summary={"default_payment_method": payment_method},
+        )
 
-    def setup_intent_create(self, *, customer_id: str, method_type: str,
-                            idempotency_key: str) -> dict[str, Any]:
+    def setup_intent_create(
+        self, *, customer_id: str, method_type: str, idempotency_key: str
+    ) -> dict[str, Any]:
         """A SetupIntent for one method of `method_type`, to be charged later without the
         customer (`usage=off_session`); the browser confirms it with its client secret."""
         _checked(CUSTOMER_ID, customer_id, "Customer")
         if method_type not in METHOD_TYPES:
             raise GatewayError(f"Stripe methods of type '{method_type[:20]}' cannot be saved.")
-        params = {"customer": customer_id, "usage": "off_session",
-                  "payment_method_types": [method_type]}
+        params = {
+            "customer": customer_id,
+            "usage": "off_session",
+            "payment_method_types": [method_type],
+        }
         return self._vault(
-            "POST", "/v1/setup_intents",
+            "POST",
+            "/v1/setup_intents",
             lambda c: c.v1.setup_intents.create(params, {"idempotency_key": idempotency_key}),
             summary={"customer": customer_id, "usage": "off_session", "type": method_type},
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key,
+        )
 
     def setup_intent_retrieve(self, setup_intent_id: str) -> dict[str, Any]:
         _checked(SETUP_INTENT_ID, setup_intent_id, "SetupIntent")
-        return self._vault("GET", f"/v1/setup_intents/{setup_intent_id}",
-                           lambda c: c.v1.setup_intents.retrieve(setup_intent_id))
+        return self._vault(
+            "GET",
+            f"/v1/setup_intents/{setup_intent_id}",
+            lambda c: c.v1.setup_intents.retrieve(setup_intent_id),
+        )
 
     def payment_methods_list(self, customer_id: str, method_type: str) -> list[dict[str, Any]]:
         _checked(CUSTOMER_ID, customer_id, "Customer")
         params = {"type": method_type, "limit": 100}
         body = self._vault(
-            "GET", f"/v1/customers/{customer_id}/payment_methods",
+            "GET",
+            f"/v1/customers/{customer_id}/payment_methods",
             lambda c: c.v1.customers.payment_methods.list(customer_id, params),
-            summary={"type": method_type})
+            summary={"type": method_type},
+        )
         items = body.get("data")
         if not isinstance(items, list):
             raise GatewayError("Stripe answered a list of payment methods without its data.")
@@ -130,19 +164,26 @@ class StripeVault(StripeApi):
 
     def payment_method_get(self, payment_method: str) -> dict[str, Any]:
         _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
-        return self._vault("GET", f"/v1/payment_methods/{payment_method}",
-                           lambda c: c.v1.payment_methods.retrieve(payment_method))
+        return self._vault(
+            "GET",
+            f"/v1/payment_methods/{payment_method}",
+            lambda c: c.v1.payment_methods.retrieve(payment_method),
+        )
 
     def payment_method_detach(self, payment_method: str) -> dict[str, Any]:
         _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
-        return self._vault("POST", f"/v1/payment_methods/{payment_method}/detach",
-                           lambda c: c.v1.payment_methods.detach(payment_method))
+        return self._vault(
+            "POST",
+            f"/v1/payment_methods/{payment_method}/detach",
+            lambda c: c.v1.payment_methods.detach(payment_method),
+        )
 
     def mandate_reference(self, mandate: str) -> str:
         """The SEPA mandate's reference as Stripe made it ('' when Stripe names none)."""
         _checked(MANDATE_ID, mandate, "Mandate")
-        body = self._vault("GET", f"/v1/mandates/{mandate}",
-                           lambda c: c.v1.mandates.retrieve(mandate))
+        body = self._vault(
+            "GET", f"/v1/mandates/{mandate}", lambda c: c.v1.mandates.retrieve(mandate)
+        )
         details = body.get("payment_method_details")
         sepa = details.get("sepa_debit") if isinstance(details, Mapping) else None
         reference = sepa.get("reference") if isinstance(sepa, Mapping) else None

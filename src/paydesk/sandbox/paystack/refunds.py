@@ -79,7 +79,8 @@ def _refunds_of(reference: str) -> list[SandboxObject]:
 
 def _left(tx: dict[str, Any]) -> int:
     taken = sum(
-        int(r.data["amount"]) for r in _refunds_of(str(tx["reference"]))
+        int(r.data["amount"])
+        for r in _refunds_of(str(tx["reference"]))
         if r.data["status"] != "failed"
     )
     return int(tx.get("requested_amount") or tx["amount"]) - taken
@@ -87,20 +88,34 @@ def _left(tx: dict[str, Any]) -> int:
 
 def _send(kind: str, about: str, data: dict[str, Any]) -> None:
     body = json.dumps({"event": kind, "data": data}, separators=(",", ":")).encode()
-    webhook_send(GATEWAY, about=about, event_type=kind, body=body,
-                 headers={SIGNATURE_HEADER: signature_for(body)})
+    webhook_send(
+        GATEWAY,
+        about=about,
+        event_type=kind,
+        body=body,
+        headers={SIGNATURE_HEADER: signature_for(body)},
+    )
 
 
 def _customer(tx: dict[str, Any]) -> dict[str, Any]:
     customer = dict(tx.get("customer") or {})
-    return {**customer, "metadata": "", "phone": customer.get("phone"),
-            "first_name": customer.get("first_name") or "",
-            "last_name": customer.get("last_name") or "",
-            "international_format_phone": customer.get("international_format_phone") or ""}
+    return {
+        **customer,
+        "metadata": "",
+        "phone": customer.get("phone"),
+        "first_name": customer.get("first_name") or "",
+        "last_name": customer.get("last_name") or "",
+        "international_format_phone": customer.get("international_format_phone") or "",
+    }
 
 
 def refund_make(
-    tx: SandboxObject, *, amount: int, note: str, customer_note: str, by: str,
+    tx: SandboxObject,
+    *,
+    amount: int,
+    note: str,
+    customer_note: str,
+    by: str,
     dispute: int | None = None,
 ) -> dict[str, Any]:
     """Create one refund of `tx`, processed (or failed, by the switch), its webhooks sent after
@@ -114,32 +129,50 @@ def refund_make(
     now = _iso(timezone.now())
     refund_id = 20_000_000 + secrets.randbelow(900_000_000)
     refund = {
-        "integration": INTEGRATION, "transaction": data["id"], "dispute": dispute,
-        "settlement": None, "id": refund_id, "domain": "test", "currency": data["currency"],
-        "amount": amount, "status": "failed" if fails else "processed",
-        "refunded_at": None if fails else now, "refunded_by": by, "customer_note": customer_note,
-        "merchant_note": note, "deducted_amount": 0 if fails else amount,
-        "fully_deducted": 0 if fails else 1, "createdAt": now, "bank_reference": None,
+        "integration": INTEGRATION,
+        "transaction": data["id"],
+        "dispute": dispute,
+        "settlement": None,
+        "id": refund_id,
+        "domain": "test",
+        "currency": data["currency"],
+        "amount": amount,
+        "status": "failed" if fails else "processed",
+        "refunded_at": None if fails else now,
+        "refunded_by": by,
+        "customer_note": customer_note,
+        "merchant_note": note,
+        "deducted_amount": 0 if fails else amount,
+        "fully_deducted": 0 if fails else 1,
+        "createdAt": now,
+        "bank_reference": None,
         "transaction_reference": data["reference"],
         "reason": "Refund could not be processed" if fails else "",
         "customer": _customer(data),
         "refund_type": "full" if amount == int(data["amount"]) else "partial",
-        "transaction_amount": int(data["amount"]), "initiated_by": by,
+        "transaction_amount": int(data["amount"]),
+        "initiated_by": by,
         "refund_channel": str(data.get("channel") or "card"),
-        "session_id": None, "collect_account_number": False,
+        "session_id": None,
+        "collect_account_number": False,
     }
     object_create(GATEWAY, "refund", str(refund_id), refund, lookup=str(data["reference"]))
     told = {
-        "status": "pending", "transaction_reference": data["reference"],
-        "refund_reference": None, "amount": str(amount), "currency": data["currency"],
-        "processor": "mpgs_zen", "customer": {
-            "first_name": None, "last_name": None, "email": data["customer"]["email"]},
-        "integration": INTEGRATION, "domain": "test",
+        "status": "pending",
+        "transaction_reference": data["reference"],
+        "refund_reference": None,
+        "amount": str(amount),
+        "currency": data["currency"],
+        "processor": "mpgs_zen",
+        "customer": {"first_name": None, "last_name": None, "email": data["customer"]["email"]},
+        "integration": INTEGRATION,
+        "domain": "test",
     }
     final = {**told, "refund_reference": "RFD_" + secrets.token_hex(6)}
     if fails:
-        _send("refund.failed", str(data["reference"]), {**final, "status": "failed",
-                                                         "amount": amount})
+        _send(
+            "refund.failed", str(data["reference"]), {**final, "status": "failed", "amount": amount}
+        )
     else:
         _send("refund.processed", str(data["reference"]), {**final, "status": "processed"})
     return {**refund, "status": "pending", "refunded_at": None}
@@ -168,23 +201,52 @@ def refunds(request: HttpRequest) -> HttpResponse:
         if amount > _left(locked.data):
             return _bad_request("Refund amount cannot be more than the unrefunded balance")
         made = refund_make(
-            locked, amount=amount, note=str(body.get("merchant_note") or ""),
-            customer_note=str(body.get("customer_note") or ""), by="api",
+            locked,
+            amount=amount,
+            note=str(body.get("merchant_note") or ""),
+            customer_note=str(body.get("customer_note") or ""),
+            by="api",
         )
     tx_public = public(tx.data)
-    shown = {**made, "transaction": {
-        **tx_public, "authorization": {"exp_month": None, "exp_year": None,
-                                       "account_name": None, **tx_public["authorization"]},
-        "customer": {"international_format_phone": None, **tx_public["customer"]},
-        "subaccount": {"currency": None}, "split": tx_public.get("split") or {},
-        "plan": {}}, "channel": None, "expected_at": made["createdAt"],
-        "fully_deducted": False, "updatedAt": made["createdAt"]}
-    for key in ("dispute", "settlement", "refunded_at", "bank_reference", "transaction_reference",
-                "reason", "customer", "refund_type", "transaction_amount", "initiated_by",
-                "refund_channel", "session_id", "collect_account_number"):
+    shown = {
+        **made,
+        "transaction": {
+            **tx_public,
+            "authorization": {
+                "exp_month": None,
+                "exp_year": None,
+                "account_name": None,
+                **tx_public["authorization"],
+            },
+            "customer": {"international_format_phone": None, **tx_public["customer"]},
+            "subaccount": {"currency": None},
+            "split": tx_public.get("split") or {},
+            "plan": {},
+        },
+        "channel": None,
+        "expected_at": made["createdAt"],
+        "fully_deducted": False,
+        "updatedAt": made["createdAt"],
+    }
+    for key in (
+        "dispute",
+        "settlement",
+        "refunded_at",
+        "bank_reference",
+        "transaction_reference",
+        "reason",
+        "customer",
+        "refund_type",
+        "transaction_amount",
+        "initiated_by",
+        "refund_channel",
+        "session_id",
+        "collect_account_number",
+    ):
         shown.pop(key, None)
-    return JsonResponse({"status": True, "message": "Refund has been queued for processing",
-                         "data": shown})
+    return JsonResponse(
+        {"status": True, "message": "Refund has been queued for processing", "data": shown}
+    )
 
 
 def _list(request: HttpRequest) -> HttpResponse:
@@ -198,21 +260,33 @@ def _list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         return error(400, {"status": False, "message": "perPage and page are numbers"})
     total = rows.count()
-    shown = [r.data for r in rows[(page - 1) * per_page: page * per_page]]
-    return JsonResponse({
-        "status": True, "message": "Refunds retrieved", "data": shown,
-        "meta": {"total": total, "skipped": (page - 1) * per_page, "perPage": str(per_page),
-                 "page": page, "pageCount": max(1, -(-total // per_page)),
-                 "failedRefundCount": rows.filter(data__status="failed").count()},
-    })
+    shown = [r.data for r in rows[(page - 1) * per_page : page * per_page]]
+    return JsonResponse(
+        {
+            "status": True,
+            "message": "Refunds retrieved",
+            "data": shown,
+            "meta": {
+                "total": total,
+                "skipped": (page - 1) * per_page,
+                "perPage": str(per_page),
+                "page": page,
+                "pageCount": max(1, -(-total // per_page)),
+                "failedRefundCount": rows.filter(data__status="failed").count(),
+            },
+        }
+    )
 
 
 # --- the dashboard: buttons on the switches page ---------------------------------------------
 
 
 def _dispute_of(reference: str) -> SandboxObject | None:
-    return (SandboxObject.objects.filter(gateway=GATEWAY, kind="dispute", lookup=reference)
-            .order_by("-id").first())
+    return (
+        SandboxObject.objects.filter(gateway=GATEWAY, kind="dispute", lookup=reference)
+        .order_by("-id")
+        .first()
+    )
 
 
 def _dispute_send(kind: str, dispute: dict[str, Any]) -> None:
@@ -223,16 +297,39 @@ def dispute_open(tx: SandboxObject, amount: int) -> dict[str, Any]:
     now = timezone.now()
     data = tx.data
     dispute = {
-        "id": 3_000_000 + secrets.randbelow(900_000), "refund_amount": amount,
-        "currency": data["currency"], "status": "awaiting-merchant-feedback",
-        "resolution": None, "domain": "test",
-        "transaction": {key: data[key] for key in (
-            "id", "domain", "status", "reference", "amount", "currency", "channel", "paid_at")},
-        "transaction_reference": None, "category": "chargeback",
-        "customer": {"email": data["customer"]["email"]}, "bin": "408408", "last4": "4081",
-        "dueAt": _iso(now + timedelta(days=7)), "resolvedAt": None, "evidence": None,
-        "attachments": None, "note": None, "history": [], "messages": [],
-        "createdAt": _iso(now), "updatedAt": _iso(now),
+        "id": 3_000_000 + secrets.randbelow(900_000),
+        "refund_amount": amount,
+        "currency": data["currency"],
+        "status": "awaiting-merchant-feedback",
+        "resolution": None,
+        "domain": "test",
+        "transaction": {
+            key: data[key]
+            for key in (
+                "id",
+                "domain",
+                "status",
+                "reference",
+                "amount",
+                "currency",
+                "channel",
+                "paid_at",
+            )
+        },
+        "transaction_reference": None,
+        "category": "chargeback",
+        "customer": {"email": data["customer"]["email"]},
+        "bin": "408408",
+        "last4": "4081",
+        "dueAt": _iso(now + timedelta(days=7)),
+        "resolvedAt": None,
+        "evidence": None,
+        "attachments": None,
+        "note": None,
+        "history": [],
+        "messages": [],
+        "createdAt": _iso(now),
+        "updatedAt": _iso(now),
     }
     object_create(GATEWAY, "dispute", str(dispute["id"]), dispute, lookup=str(data["reference"]))
     _dispute_send("charge.dispute.create", dispute)
@@ -255,8 +352,14 @@ def dispute_step(tx: SandboxObject, step: str) -> str:
     SandboxObject.objects.filter(pk=found.pk).update(data=dispute)
     _dispute_send("charge.dispute.resolve", dispute)
     if resolution == "merchant-accepted":
-        refund_make(tx, amount=int(dispute["refund_amount"]), note="", customer_note="Dispute",
-                    by="dispute", dispute=int(dispute["id"]))
+        refund_make(
+            tx,
+            amount=int(dispute["refund_amount"]),
+            note="",
+            customer_note="Dispute",
+            by="dispute",
+            dispute=int(dispute["id"]),
+        )
     return f"Dispute {dispute['id']} resolved: {resolution}."
 
 

@@ -213,8 +213,11 @@ def _refund_now(
     _send("refund.created", payment["id"], {"refund": refund, "payment": payment})
     if fails:
         _save(row, {**stored, "status": "failed"})
-        _send("refund.failed", payment["id"], {"refund": {**refund, "status": "failed"},
-                                               "payment": payment})
+        _send(
+            "refund.failed",
+            payment["id"],
+            {"refund": {**refund, "status": "failed"}, "payment": payment},
+        )
         return refund  # answered while still pending: the bank's failure came after
     refunded = payment.get("amount_refunded", 0) + amount
     payment = {

@@ -18,9 +18,7 @@ urlpatterns = [
     re_path(rf"^v1/payments/{PAYMENT}$", views.payment_detail, name="payment"),
     re_path(rf"^v1/payments/{PAYMENT}/capture$", views.payment_capture, name="payment_capture"),
     re_path(rf"^v1/payments/{PAYMENT}/refund$", dashboard.payment_refund, name="payment_refund"),
-    re_path(
-        rf"^v1/payments/{PAYMENT}/refunds$", dashboard.payment_refunds, name="payment_refunds"
-    ),
+    re_path(rf"^v1/payments/{PAYMENT}/refunds$", dashboard.payment_refunds, name="payment_refunds"),
     re_path(rf"^v1/refunds/{REFUND}$", dashboard.refund_detail, name="refund"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("v1/checkout.js", views.checkout_js, name="checkout_js"),

@@ -57,15 +57,27 @@ def sepa_payment_method(form: Any) -> tuple[dict[str, Any] | None, str]:
         return None, "A SEPA Direct Debit needs the account holder's name and email address."
     method_id = new_id("pm_", 24)
     data = {
-        "id": method_id, "object": "payment_method", "type": "sepa_debit",
-        "billing_details": {"address": None, "email": email[:200], "name": name[:200],
-                            "phone": None},
+        "id": method_id,
+        "object": "payment_method",
+        "type": "sepa_debit",
+        "billing_details": {
+            "address": None,
+            "email": email[:200],
+            "name": name[:200],
+            "phone": None,
+        },
         "sepa_debit": {
-            "bank_code": iban[4:12], "branch_code": "", "country": iban[:2], "last4": iban[-4:],
+            "bank_code": iban[4:12],
+            "branch_code": "",
+            "country": iban[:2],
+            "last4": iban[-4:],
             "fingerprint": hashlib.sha256(iban.encode()).hexdigest()[:16],
             "generated_from": {"charge": None, "setup_attempt": None},
         },
-        "created": int(time.time()), "customer": None, "livemode": False, "metadata": {},
+        "created": int(time.time()),
+        "customer": None,
+        "livemode": False,
+        "metadata": {},
     }
     object_create(GATEWAY, "payment_method", method_id, data)
     return data, ""
@@ -88,10 +100,13 @@ def sepa_panel_context() -> dict[str, Any]:
             continue
         exponent = stripe_exponent(intent["currency"])
         units = str(intent["amount"]).rjust(exponent + 1, "0")
-        rows.append({
-            "id": intent["id"], "reference": intent.get("metadata", {}).get(REFERENCE_KEY, ""),
-            "amount": f"{units[:-exponent]}.{units[-exponent:]} {intent['currency'].upper()}",
-        })
+        rows.append(
+            {
+                "id": intent["id"],
+                "reference": intent.get("metadata", {}).get(REFERENCE_KEY, ""),
+                "amount": f"{units[:-exponent]}.{units[-exponent:]} {intent['currency'].upper()}",
+            }
+        )
     return {"rows": rows}
 
 

@@ -267,14 +267,26 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
             secrets.choice(string.ascii_uppercase if n < 4 else string.ascii_uppercase + "23456789")
             for n in range(16)
         )
-        object_create(GATEWAY, "mandate", mandate, {
-            "id": mandate, "object": "mandate", "payment_method": method_id, "status": "active",
-            "type": "multi_use", "customer_acceptance": {"type": "online"},
-            "payment_method_details": {"type": "sepa_debit", "sepa_debit": {
-                "reference": reference,
-                "url": f"https://payments.stripe.com/sepa_debit/mandate/{mandate}",
-            }},
-        })
+        object_create(
+            GATEWAY,
+            "mandate",
+            mandate,
+            {
+                "id": mandate,
+                "object": "mandate",
+                "payment_method": method_id,
+                "status": "active",
+                "type": "multi_use",
+                "customer_acceptance": {"type": "online"},
+                "payment_method_details": {
+                    "type": "sepa_debit",
+                    "sepa_debit": {
+                        "reference": reference,
+                        "url": f"https://payments.stripe.com/sepa_debit/mandate/{mandate}",
+                    },
+                },
+            },
+        )
     if obj.data["customer"]:
         object_update(method, customer=obj.data["customer"])
     obj = object_update(obj, status="succeeded", payment_method=method_id, mandate=mandate)

@@ -87,11 +87,7 @@ class Command(PaydeskCommand):
             can_manage_billing=not options["view_only"],
             actor=staff_lookup(options["actor"]),
         )
-        rights = (
-            "view only"
-            if options["view_only"]
-            else "view and make payments, manage billing"
-        )
+        rights = "view only" if options["view_only"] else "view and make payments, manage billing"
         self.emit(
             options,
             user_data(user),
