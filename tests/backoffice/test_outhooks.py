@@ -137,8 +137,13 @@ def test_deliveries_show_short_dates_and_no_next_attempt_once_done(
         f'<td class="field-delivered_display">{at:%Y-%m-%d %H:%M}</td>' in rows[str(done.event_id)]
     )
     assert 'class="field-next_attempt_display">—</td>' in rows[str(done.event_id)]
+    # Which payment each event tells of, linked to its page.
+    payment = done.event.payment
+    link = f'<a href="/backoffice/ledger/payment/{payment.pk}/change/">{payment.reference}</a>'
+    assert f'<td class="field-event_payment">{link}</td>' in rows[str(done.event_id)]
     assert f'field-next_attempt_display">{later:%Y-%m-%d %H:%M}</td>' in rows[str(waiting.event_id)]
-    # The delivery's own page says the same: no next attempt once it is done.
+    # The delivery's own page says the same: no next attempt once it is done; its payment.
+    assert link in administrator.get(f"{DELIVERIES}{done.pk}/change/").content.decode()
     for delivery, shown in ((done, "—"), (waiting, f"{later:%Y-%m-%d %H:%M}")):
         page = administrator.get(f"{DELIVERIES}{delivery.pk}/change/").content.decode()
         field = page.split("field-next_attempt_display")[1].split('<div class="readonly">')[1]

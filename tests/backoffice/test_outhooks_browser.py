@@ -73,7 +73,8 @@ def test_the_deliveries_list_shows_every_column_at_1280(live_server, chromium, d
     page = staff_page(chromium, live_server, "admin@example.com")
     page.set_viewport_size({"width": 1280, "height": 800})
     open_page(page, "/backoffice/outhooks/delivery/", "desk-deliveries-1280")
-    columns = ["Event", "Type", "Endpoint", "Status", "Attempts", "Next attempt at",
+    columns = ["Event", "Type", "Payment", "Endpoint", "Status", "Attempts", "Next attempt at",
                "Delivered at"]  # fmt: skip
     assert hidden_columns(page, columns) == []
     assert wrapped_cells(page, "delivered_display") == []
+    assert wrapped_cells(page, "event_payment") == []  # a reference is one piece

@@ -9,7 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from paydesk.errors import PaydeskError
 
@@ -79,6 +81,14 @@ def short_datetime(value: Any) -> str:
     if value is None:
         return "—"
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def payment_link(payment: Any) -> str:
+    """A payment's reference as a link to its back-office page ("—" for none)."""
+    if payment is None:
+        return "—"
+    url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
+    return format_html('<a href="{}">{}</a>', url, payment.reference)
 
 
 def admin_page(model_admin: Any, request: HttpRequest, template: str, **context: Any) -> Any:

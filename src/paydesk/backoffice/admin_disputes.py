@@ -8,21 +8,13 @@ payments list links here from its *needs attention* filters (`?dispute=open`).
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.backoffice.admin_base import payment_link
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
-from paydesk.ledger.models import Dispute, Payment
+from paydesk.ledger.models import Dispute
 from paydesk.money import format_money
-
-
-def _payment_link(payment: Payment | None) -> str:
-    if payment is None:
-        return "—"
-    url = reverse("backoffice:ledger_payment_change", args=[payment.pk])
-    return format_html('<a href="{}">{}</a>', url, payment.reference)
 
 
 @admin.register(Dispute, site=backoffice_site)
@@ -64,7 +56,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:
-        return _payment_link(obj.payment)
+        return payment_link(obj.payment)
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj: Dispute) -> str:
@@ -74,8 +66,8 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("chargeback"))
     def chargeback_link(self, obj: Dispute) -> str:
-        return _payment_link(obj.chargeback)
+        return payment_link(obj.chargeback)
 
     @admin.display(description=_("chargeback reversed"))
     def reversal_link(self, obj: Dispute) -> str:
-        return _payment_link(obj.reversal)
+        return payment_link(obj.reversal)

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from paydesk.backoffice.admin_base import short_datetime
+from paydesk.backoffice.admin_base import payment_link, short_datetime
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
@@ -150,16 +150,17 @@ class EndpointAdmin(AdministratorOnly, admin.ModelAdmin):
 @admin.register(Delivery, site=backoffice_site)
 class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     # Dates as the other lists show them (one short line): the whole table fits at 1280 px.
-    list_display = ["event_label", "event_type", "endpoint", "status", "attempts",
-                    "next_attempt_display", "delivered_display"]  # fmt: skip
+    list_display = ["event_label", "event_type", "event_payment", "endpoint", "status",
+                    "attempts", "next_attempt_display", "delivered_display"]  # fmt: skip
     list_filter = ["status", "endpoint"]
-    list_select_related = ["event", "endpoint"]
+    list_select_related = ["event", "event__payment", "endpoint"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
-    fields = readonly_fields = ("event_label", "event_type", "endpoint", "status", "attempts",
-                                "next_attempt_display", "give_up_at", "given_up_at", "delivered_at",
-                                "attempt_log", "payload")  # fmt: skip
+    fields = readonly_fields = ("event_label", "event_type", "event_payment", "endpoint",
+                                "status", "attempts", "next_attempt_display", "give_up_at",
+                                "given_up_at", "delivered_at", "attempt_log",
+                                "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -186,6 +187,11 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     @admin.display(description=_("type"))
     def event_type(self, delivery: Delivery) -> str:
         return delivery.event.type
+
+    @admin.display(description=_("payment"))
+    def event_payment(self, delivery: Delivery) -> str:
+        # Which payment the event tells of (none for an endpoint's test ping), to its page.
+        return payment_link(delivery.event.payment)
 
     @admin.display(description=_("attempts"))
     def attempt_log(self, delivery: Delivery) -> str:
