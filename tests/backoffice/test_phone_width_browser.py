@@ -83,3 +83,11 @@ def test_a_customer_page_and_its_billing_contacts_fit_at_390_px(live_server, chr
     width = page.evaluate("() => document.documentElement.clientWidth")
     rights = boxes.evaluate_all("els => els.map(el => el.getBoundingClientRect().right)")
     assert max(rights) <= width, (rights, width)
+    # A stacked inline's heading keeps the space between its name and its row's label
+    # ("Billing profile: Acme…", not "Billing profile:Acme…").
+    gaps = page.locator(".inline-related h3 > b").evaluate_all(
+        """els => els.filter(el => el.nextElementSibling && el.offsetParent).map(el =>
+            el.nextElementSibling.getBoundingClientRect().left
+            - el.getBoundingClientRect().right)"""
+    )
+    assert gaps and min(gaps) >= 3, gaps
