@@ -72,12 +72,8 @@ def execute_hot(
         db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     vendor = db.vendor
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        db.ensure_connection()
-        db.validate_no_broken_transaction()
-        with db.wrap_database_errors:
-            cursor = _hot_cursor(db, sql)
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone() if fetch else None
+        cursor = _prepared(db, sql, params)
+        return cursor.fetchone() if fetch else None
     if (
         vendor == "sqlite"
         and db.in_atomic_block
@@ -95,6 +91,18 @@ def execute_hot(
     with connection.cursor() as django_cursor:
         django_cursor.execute(sql, params)
         return django_cursor.fetchone() if fetch else None
+
+
+def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.Cursor:
+    """Run `sql` on PostgreSQL prepared, on its kept cursor (`_hot_cursor`), in the caller's
+    transaction, errors as Django's; the cursor holds the whole result (psycopg reads it with
+    the answer), to fetch from."""
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor = _hot_cursor(db, sql)
+        cursor.execute(sql, params, prepare=True)
+    return cursor
 
 
 def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
@@ -137,11 +145,7 @@ def _every(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         and not db.queries_logged
         and not db.execute_wrappers
     ):
-        db.ensure_connection()
-        db.validate_no_broken_transaction()
-        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchall()
+        return _prepared(db, sql, params).fetchall()
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
