@@ -148,3 +148,10 @@ def test_deliveries_show_short_dates_and_no_next_attempt_once_done(
         page = administrator.get(f"{DELIVERIES}{delivery.pk}/change/").content.decode()
         field = page.split("field-next_attempt_display")[1].split('<div class="readonly">')[1]
         assert field.split("</div>")[0] == shown
+        # Every time on the page in the list's one short form.
+        give_up = page.split("field-give_up_display")[1].split('<div class="readonly">')[1]
+        assert (
+            give_up.split("</div>")[0]
+            == f"{timezone.localtime(delivery.give_up_at):%Y-%m-%d %H:%M}"
+        )
+        assert "a.m." not in page and "p.m." not in page

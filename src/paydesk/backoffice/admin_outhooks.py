@@ -157,9 +157,10 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = ["resend"]
+    # The page's times as the list shows them (one short line each, "—" for none).
     fields = readonly_fields = ("event_label", "event_type", "event_payment", "endpoint",
-                                "status", "attempts", "next_attempt_display", "give_up_at",
-                                "given_up_at", "delivered_at", "attempt_log",
+                                "status", "attempts", "next_attempt_display", "give_up_display",
+                                "given_up_display", "delivered_display", "attempt_log",
                                 "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -183,6 +184,14 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     @admin.display(description=_("delivered at"), ordering="delivered_at")
     def delivered_display(self, delivery: Delivery) -> str:
         return short_datetime(delivery.delivered_at)
+
+    @admin.display(description=_("give up at"))
+    def give_up_display(self, delivery: Delivery) -> str:
+        return short_datetime(delivery.give_up_at)
+
+    @admin.display(description=_("given up at"))
+    def given_up_display(self, delivery: Delivery) -> str:
+        return short_datetime(delivery.given_up_at)
 
     @admin.display(description=_("type"))
     def event_type(self, delivery: Delivery) -> str:
