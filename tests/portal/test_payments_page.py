@@ -105,6 +105,8 @@ def test_available_credit_is_shown_when_there_is_a_debit_limit(portal_client, st
     html = portal_client.get(PAYMENTS).content.decode()
     assert "Available credit" in html
     assert "$140.00 USD" in html
+    # where the figure comes from, so that it does not read as money the customer has
+    assert "Your balance plus your debit limit of $100.00 USD" in html
 
 
 def test_a_negative_balance_is_shown_with_its_sign(portal_client, customer):
