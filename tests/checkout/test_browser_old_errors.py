@@ -1,6 +1,7 @@
 """Make Payment in a real browser, issue 13 finding 12: an error the server rendered with the page
 (a voucher code refused on Pay, an amount refused) does not stay on screen once the customer
-changes that field or a quote succeeds."""
+changes that field or a quote succeeds; nor does a quote, a minimum payment or "Show quote" stay
+beside a voucher, which takes no amount."""
 
 from __future__ import annotations
 
@@ -56,4 +57,30 @@ def test_a_refused_amount_is_forgotten_when_a_quote_succeeds(live_server, page, 
     page.wait_for_selector("#quote-body [data-quote='credit']:has-text('$100.00 USD')")
     assert "Your minimum payment" not in transfer.inner_text()
     assert transfer.locator(".field-error").count() == 0
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_a_voucher_shows_no_quote_minimum_or_quote_button(live_server, page, rates):
+    rates({"USD": "1.0850"})
+    _make_payment_page(page, live_server.url)
+    page.get_by_label("Pay via").select_option("bank_transfer")
+    page.locator("#id_bank_transfer-amount").fill("100")
+    page.wait_for_selector("#quote-body [data-quote='credit']:has-text('$100.00 USD')")
+    minimum = page.locator(".pay-minimum")
+    show_quote = page.get_by_role("button", name="Show quote")
+    assert minimum.is_visible() and show_quote.is_visible()
+
+    page.get_by_label("Pay via").select_option("voucher")
+    quote = page.locator("#quote-body")
+    assert (
+        quote.inner_text()
+        == "Nothing to quote for a voucher: Pay redeems it and tells you what it gave."
+    )
+    assert quote.locator("[data-quote]").count() == 0  # the transfer's $100.00 is gone
+    assert not minimum.is_visible() and not show_quote.is_visible()
+    assert page.get_by_role("button", name="Pay", exact=True).is_visible()
+
+    page.get_by_label("Pay via").select_option("bank_transfer")  # its amount is still there
+    page.wait_for_selector("#quote-body [data-quote='credit']:has-text('$100.00 USD')")
+    assert minimum.is_visible() and show_quote.is_visible()
     assert page.console_errors == []  # type: ignore[attr-defined]

@@ -16,6 +16,9 @@
   var select = form.querySelector("select[name='method']");
   var quoteBody = document.getElementById("quote-body");
   var sections = Array.prototype.slice.call(form.querySelectorAll("fieldset[data-method]"));
+  // What only a method with an amount has: the minimum payment, the quote and its button.
+  var minimum = form.querySelector(".pay-minimum");
+  var quoteButton = form.querySelector("button[value='quote']");
   var timer = null;
   var sequence = 0;
   var LABELS = [
@@ -43,6 +46,18 @@
     sections.forEach(function (section) {
       section.hidden = section !== chosen;
     });
+    // A method that takes no amount (a voucher) has no minimum and nothing to quote; a quote
+    // shown for the method chosen before must not stay beside it.
+    var quoted = !chosen || chosen.getAttribute("data-takes-amount") === "1";
+    if (minimum) {
+      minimum.hidden = !quoted;
+    }
+    if (quoteButton) {
+      quoteButton.hidden = !quoted;
+    }
+    if (!quoted) {
+      showMessage("Nothing to quote for a voucher: Pay redeems it and tells you what it gave.");
+    }
   }
 
   function clearErrors(section) {
