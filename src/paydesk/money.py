@@ -6,11 +6,13 @@ refused, because its decimal value is already wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_symbol, is_currency
+from babel import Locale
+from babel.numbers import NumberPattern, get_currency_symbol, is_currency, parse_pattern
 
 # The ledger stores amounts as integers of ten-thousandths: exact on SQLite and PostgreSQL alike.
 STORAGE_PLACES = 4
@@ -230,19 +232,12 @@ def format_money(
     are made of the exact amounts first). `exact=True` shows every decimal the amount has."""
     amount = to_decimal(amount)
     places = full_places(amount, currency) if exact else display_places(amount, currency)
-    symbol = _symbol(currency, locale)
-    number = "#,##0" + ("." + "0" * places if places else "")
-    # A currency without a symbol of its own (KWD) is written once, by its code at the end.
-    pattern = number if symbol == currency else "¤" + number
-    text = format_currency(
-        round_half_up(amount, places),
-        currency,
-        format=pattern,
-        locale=locale,
-        currency_digits=False,
+    pattern, babel_symbol, symbol = _display(currency, locale, places)
+    text = pattern.apply(
+        round_half_up(amount, places), _locale(locale), currency=currency, currency_digits=False
     )
-    if symbol != currency:
-        text = text.replace(get_currency_symbol(currency, locale=locale), symbol, 1)
+    if babel_symbol is not None:
+        text = text.replace(babel_symbol, symbol, 1)
     return f"{text} {currency}"
 
 
@@ -253,6 +248,23 @@ _SYMBOLS = {"NGN": "₦", "GHS": "GH₵", "KES": "KSh", "ZAR": "R"}
 def _symbol(currency: str, locale: str) -> str:
     symbol = get_currency_symbol(currency, locale=locale)
     return _SYMBOLS.get(currency, symbol) if symbol == currency else symbol
+
+
+@functools.lru_cache(maxsize=1024)
+def _display(currency: str, locale: str, places: int) -> tuple[NumberPattern, str | None, str]:
+    """How `format_money` writes this currency at these places (babel's format_currency with
+    our pattern, parsed once): the pattern, babel's own symbol when ours replaces it, ours."""
+    symbol = _symbol(currency, locale)
+    number = "#,##0" + ("." + "0" * places if places else "")
+    # A currency without a symbol of its own (KWD) is written once, by its code at the end.
+    pattern = parse_pattern(number if symbol == currency else "¤" + number)
+    babel_symbol = get_currency_symbol(currency, locale=locale)
+    return pattern, (babel_symbol if babel_symbol != symbol else None), symbol
+
+
+@functools.lru_cache(maxsize=64)
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 RATE_DISPLAY_PLACES = 6
