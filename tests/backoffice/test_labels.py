@@ -85,3 +85,28 @@ def test_read_only_pages_say_yes_and_no_in_words_and_amounts_as_money(support_us
     assert {"Yes", "No"} <= set(readonly)  # enabled, deduct gateway fee
     assert ".0000" not in html
     assert "0 %" in readonly
+
+
+def test_a_payments_page_shows_its_times_as_the_list_does_and_names_what_it_refunds(
+    finance_user, customer
+):
+    """A payment's page wrote its history in the admin's "Nov. 26, 2026, 5 a.m." beside the
+    list's "2026-11-26 05:00", and a refund's linked payment as "Refund for X" where its Refunds
+    line (and the portal) say "Refund of X"."""
+    from datetime import UTC, datetime
+
+    from paydesk.ledger.refunds import refund_create
+    from paydesk.ledger.services import payment_create
+
+    at = datetime(2026, 11, 26, 5, 0, 12, tzinfo=UTC)
+    topup = payment_create(customer=customer, total="50", description="Top-up", at=at)
+    refund = refund_create(original=topup, total="20", reason="Sent twice", actor=finance_user)
+    client = signed_in(finance_user)
+    html = client.get(f"/backoffice/ledger/payment/{topup.pk}/change/").content.decode()
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
+    assert readonly.count("2026-11-26 05:00") == 3  # created, occurred, completed
+    assert "Nov. 26, 2026" not in html and "a.m." not in html
+
+    html = client.get(f"/backoffice/ledger/payment/{refund.pk}/change/").content.decode()
+    assert "Refund of <a href=" in html and "Refund for" not in html
+    assert html.count(f">{topup.reference}</a>") == 2  # linked payments and the refunds line

@@ -133,13 +133,15 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         (
             _("History"),
             {
+                # Times as the list shows them (`2026-12-03 08:14`), not in the admin's
+                # "Dec. 3, 2026, 8:14 a.m." beside it.
                 "fields": [
-                    "created_at",
+                    "created_display",
                     "created_by",
-                    "occurred_at",
-                    "completed_at",
+                    "occurred_display",
+                    "completed_display",
                     "completed_by",
-                    "cancelled_at",
+                    "cancelled_display",
                     "cancelled_by",
                     "cancel_reason",
                     "balance_after_display",
@@ -263,6 +265,18 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     def occurred_display(self, obj: Payment) -> str:
         return short_datetime(obj.occurred_at)
 
+    @admin.display(description=_("created at"))
+    def created_display(self, obj: Payment) -> str:
+        return short_datetime(obj.created_at)
+
+    @admin.display(description=_("completed at"))
+    def completed_display(self, obj: Payment) -> str:
+        return short_datetime(obj.completed_at)
+
+    @admin.display(description=_("cancelled at"))
+    def cancelled_display(self, obj: Payment) -> str:
+        return short_datetime(obj.cancelled_at)
+
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:
         """The total; a bank transfer credited for another amount says what it expected."""
@@ -334,8 +348,8 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             return (label, url, payment.reference, payment.get_status_display())
 
         items = []
-        if obj.original is not None:
-            items.append(link(obj.original, f"{obj.get_relation_display()} for"))
+        if obj.original is not None:  # "Refund of …", as the Refunds line and the portal say
+            items.append(link(obj.original, obj.relation_lead))
         items += [
             link(p, str(p.get_relation_display())) for p in obj.follow_ups.order_by("id")[:20]
         ]
