@@ -59,6 +59,22 @@ def test_the_back_office_transfer_page_shows_expected_credited_and_difference(
     assert "-$1.50 USD (less than expected)" in html
 
 
+def test_the_transfer_page_writes_its_times_as_the_lists_do(short_paid, finance_user):
+    """It wrote "Nov. 24, 2026, 7 a.m." for the creation and the approval, beside lists that
+    write "2026-11-24 07:00"."""
+    import re
+
+    html = (
+        signed_in(finance_user)
+        .get(reverse("backoffice:banktransfers_banktransfer_change", args=[short_paid.pk]))
+        .content.decode()
+    )
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+    assert re.search(rf"<dt>Created</dt><dd>{stamp}</dd>", html)
+    assert re.search(rf'<tr><td class="backoffice-nowrap">{stamp}</td><td>', html)  # approval
+    assert "a.m." not in html and "p.m." not in html
+
+
 def test_the_lists_and_the_payment_page_show_the_difference(short_paid, finance_user):
     client = signed_in(finance_user)
     for url in (
