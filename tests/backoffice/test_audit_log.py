@@ -38,3 +38,21 @@ def test_filter_by_action_and_actor(support, entry, finance_user):
     assert f"{AUDIT}{entry.pk}/change/" not in page
     page = support.get(AUDIT + f"?actor={finance_user.email}").content.decode()
     assert f"{AUDIT}{entry.pk}/change/" in page
+
+
+def test_an_entry_reads_its_time_to_the_second_as_its_title_and_says_ip_address(support, entry):
+    """Its page wrote "At: Dec. 5, 2026, 4:12 a.m." under the title "2026-12-05 04:12:01 …",
+    and the list the same long form; the address was labelled "Ip address"."""
+    import re
+
+    from django.utils import timezone
+
+    stamp = timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S")
+    page = support.get(f"{AUDIT}{entry.pk}/change/").content.decode()
+    assert str(entry).startswith(stamp) and stamp in page
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', page, re.S)
+    assert readonly[0] == stamp
+    assert "IP address" in page and "Ip address" not in page
+    listing = support.get(AUDIT).content.decode()
+    assert f">{stamp}</a>" in listing or f">{stamp}</td>" in listing
+    assert "a.m." not in listing and "p.m." not in listing

@@ -29,4 +29,6 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'system'} {self.action}"
+        # In the active time zone (a staff member's, in the back office), as its page's "At".
+        at = timezone.localtime(self.at) if timezone.is_aware(self.at) else self.at
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'system'} {self.action}"

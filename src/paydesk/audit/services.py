@@ -32,7 +32,9 @@ def audit_record(
             actor=actor_obj,
             actor_email=actor_email or (getattr(actor_obj, "email", "") if actor_obj else ""),
             action=action,
-            object_type=type(obj).__name__.lower() if obj is not None else "",
+            # obj.__class__, not type(obj): through a lazy object (request.user) to what it
+            # wraps ("user", not "simplelazyobject").
+            object_type=obj.__class__.__name__.lower() if obj is not None else "",
             object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
             customer_id=customer_id,
             before=before,
