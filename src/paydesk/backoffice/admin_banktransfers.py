@@ -19,7 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.roles import AdministratorOnly, can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
@@ -154,9 +154,7 @@ class BankTransferAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description=_("created at"), ordering="created_at")
-    def created_display(self, obj: BankTransfer) -> str:
-        return short_datetime(obj.created_at)
+    created_display = time_column("created_at", _("created at"))
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: BankTransfer) -> str:

@@ -11,7 +11,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, short_datetime
+from paydesk.backoffice.admin_base import (
+    ServiceRefused,
+    ServiceSaveMixin,
+    time_column,
+)
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.forms import MethodConfigForm
@@ -29,7 +33,8 @@ if TYPE_CHECKING:
 @admin.register(MethodConfig, site=backoffice_site)
 class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
     form = MethodConfigForm
-    list_display = ["display_name", "method", "enabled", "mode", "has_gateway", "updated_at"]
+    list_display = ["display_name", "method", "enabled", "mode", "has_gateway", "updated_display"]
+    updated_display = time_column("updated_at", _("updated at"))
     readonly_fields = ["method", "gateway_secrets"]
     fields = ["method", *MethodConfigForm.Meta.fields, "gateway_secrets"]
 
@@ -152,9 +157,7 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     readonly_fields = ["summary_table"]
     exclude = ["summary"]
 
-    @admin.display(description=_("received"), ordering="received_at")
-    def received_display(self, obj: PaymentLogEntry) -> str:
-        return short_datetime(obj.received_at)
+    received_display = time_column("received_at", _("received"))
 
     @admin.display(description=_("payment"))
     def payment_link(self, obj: PaymentLogEntry) -> str:

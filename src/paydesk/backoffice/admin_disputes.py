@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import payment_link
+from paydesk.backoffice.admin_base import payment_link, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.ledger.models import Dispute
@@ -20,14 +20,14 @@ from paydesk.money import format_money
 @admin.register(Dispute, site=backoffice_site)
 class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     list_display = [
-        "opened_at",
+        "opened_display",
         "dispute_id",
         "payment_link",
         "customer",
         "status",
         "reason",
         "amount_display",
-        "evidence_due",
+        "evidence_due_display",
     ]
     list_display_links = ["dispute_id"]
     list_filter = ["status", "gateway"]
@@ -46,13 +46,17 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "gateway_status",
         "reason",
         "amount_display",
-        "evidence_due",
+        "evidence_due_display",
         "chargeback_link",
         "reversal_link",
-        "opened_at",
-        "updated_at",
-        "closed_at",
+        "opened_display",
+        "updated_display",
+        "closed_display",
     ]
+    opened_display = time_column("opened_at", _("opened at"))
+    evidence_due_display = time_column("evidence_due", _("evidence due"))
+    updated_display = time_column("updated_at", _("updated at"))
+    closed_display = time_column("closed_at", _("closed at"))
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.documents.models import CustomerTaxRule, Document, InvoicingSettings
@@ -32,7 +32,7 @@ from paydesk.money import format_money
 
 @admin.register(Document, site=backoffice_site)
 class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
-    list_display = ["code", "kind", "issued_at", "customer", "payment_reference", "corrects",
+    list_display = ["code", "kind", "issued_display", "customer", "payment_reference", "corrects",
                     "tax_shown", "total_shown", "pdf"]  # fmt: skip
     list_filter = ["kind", "issued_at"]
     search_fields = ["code", "customer__name", "payment__reference"]
@@ -42,9 +42,11 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     # One document's page: its amounts as money in the currency's decimals (not the stored
     # "100.0000"), the rate in percent, and its PDF; the code says series, year and number.
-    fields = ["code", "kind", "customer", "payment", "corrects", "issued_at", "net_shown",
+    fields = ["code", "kind", "customer", "payment", "corrects", "issued_display", "net_shown",
               "tax_shown", "total_shown", "tax_rate_shown", "tax_rule", "pdf"]  # fmt: skip
-    readonly_fields = ["net_shown", "tax_shown", "total_shown", "tax_rate_shown", "pdf"]
+    readonly_fields = ["issued_display", "net_shown", "tax_shown", "total_shown", "tax_rate_shown",
+                       "pdf"]  # fmt: skip
+    issued_display = time_column("issued_at", _("issued at"))
     change_list_template = "backoffice/document_change_list.html"
 
     @admin.display(description=_("payment"), ordering="payment__reference")

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import fx_views
+from paydesk.backoffice.admin_base import time_column
 from paydesk.backoffice.filters import OccurredDateRangeFilter
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -79,7 +80,7 @@ class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
         "rate_display",
         "source",
         "created_by",
-        "updated_at",
+        "updated_display",
     ]
     list_display_links = ["rate_date"]
     list_filter = [RateCurrencyFilter, RateDateRangeFilter, "source"]
@@ -95,10 +96,12 @@ class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
         "quote_currency",
         "rate_display",
         "source",
-        "created_at",
+        "created_display",
         "created_by",
-        "updated_at",
+        "updated_display",
     )
+    created_display = time_column("created_at", _("created at"))
+    updated_display = time_column("updated_at", _("updated at"))
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}

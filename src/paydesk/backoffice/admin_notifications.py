@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from paydesk.backoffice.admin_base import time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.notifications.models import OutboundEmail
@@ -21,14 +22,14 @@ from paydesk.notifications.services import email_content, outbox_retry
 @admin.register(OutboundEmail, site=backoffice_site)
 class OutboundEmailAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     list_display = [
-        "created_at",
+        "created_display",
         "to",
         "kind",
         "payment_reference",
         "status",
         "attempts",
-        "next_attempt_at",
-        "sent_at",
+        "next_attempt_display",
+        "sent_display",
     ]
     list_filter = ["status", "kind"]
     search_fields = ["to", "payment__reference"]
@@ -43,13 +44,17 @@ class OutboundEmailAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "payment_reference",
         "status",
         "attempts",
-        "next_attempt_at",
+        "next_attempt_display",
         "last_error",
-        "created_at",
-        "sent_at",
+        "created_display",
+        "sent_display",
         "message_subject",
         "message_text",
     ]
+
+    created_display = time_column("created_at", _("created at"))
+    next_attempt_display = time_column("next_attempt_at", _("next attempt at"))
+    sent_display = time_column("sent_at", _("sent at"))
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, email: OutboundEmail) -> str:

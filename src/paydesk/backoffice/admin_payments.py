@@ -26,7 +26,7 @@ from paydesk.backoffice.admin_banktransfers import (
     TransferAmountsChangeList,
     amount_with_difference,
 )
-from paydesk.backoffice.admin_base import short_datetime
+from paydesk.backoffice.admin_base import time_column
 from paydesk.backoffice.filters import (
     AwaitingBankFilter,
     CustomerFilter,
@@ -261,21 +261,10 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             done_message=_("Cancelled %(count)d payments."),
         )
 
-    @admin.display(description=_("occurred at"), ordering="occurred_at")
-    def occurred_display(self, obj: Payment) -> str:
-        return short_datetime(obj.occurred_at)
-
-    @admin.display(description=_("created at"))
-    def created_display(self, obj: Payment) -> str:
-        return short_datetime(obj.created_at)
-
-    @admin.display(description=_("completed at"))
-    def completed_display(self, obj: Payment) -> str:
-        return short_datetime(obj.completed_at)
-
-    @admin.display(description=_("cancelled at"))
-    def cancelled_display(self, obj: Payment) -> str:
-        return short_datetime(obj.cancelled_at)
+    occurred_display = time_column("occurred_at", _("occurred at"))
+    created_display = time_column("created_at", _("created at"))
+    completed_display = time_column("completed_at", _("completed at"))
+    cancelled_display = time_column("cancelled_at", _("cancelled at"))
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:

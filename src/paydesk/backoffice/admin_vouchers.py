@@ -16,14 +16,13 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paydesk.backoffice import voucher_views
+from paydesk.backoffice.admin_base import short_datetime, time_column
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
@@ -47,8 +46,8 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "available",
         "used",
         "disabled",
-        "expires_at",
-        "created_at",
+        "expires_display",
+        "created_display",
         "note",
     ]
     list_display_links = None
@@ -69,13 +68,15 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "minimum_display",
         "multiplier_display",
         "addition_display",
-        "expires_at",
+        "expires_display",
         "count",
         "status_counts",
         "note",
-        "created_at",
+        "created_display",
         "created_by",
     )
+    expires_display = time_column("expires_at", _("expires at"))
+    created_display = time_column("created_at", _("created at"))
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
@@ -230,11 +231,11 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
         "masked_code_link",
         "batch_link",
         "status_badge",
-        "expires_at",
+        "expires_display",
         "used_by",
-        "used_at",
+        "used_display",
         "redemption_payment",
-        "disabled_at",
+        "disabled_display",
     ]
     list_display_links = None
     list_filter = ["status", BatchFilter]
@@ -255,14 +256,17 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
         "batch_link",
         "terms",
         "status_badge",
-        "expires_at",
+        "expires_display",
         "used_by",
-        "used_at",
+        "used_display",
         "redemption_payment",
         "armed_state",
-        "disabled_at",
+        "disabled_display",
         "disabled_by",
     )
+    expires_display = time_column("expires_at", _("expires at"))
+    used_display = time_column("used_at", _("used at"))
+    disabled_display = time_column("disabled_at", _("disabled at"))
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
@@ -329,6 +333,6 @@ class VoucherAdmin(FinanceActs, admin.ModelAdmin):
         if activation is None:
             return "—"
         if activation.is_armed:
-            armed = date_format(timezone.localtime(activation.armed_at), "DATETIME_FORMAT")
+            armed = short_datetime(activation.armed_at)
             return str(_("Armed since %s, waiting for a qualifying top-up") % armed)
         return str(_("Applied: bonus payment %s") % activation.bonus_payment)

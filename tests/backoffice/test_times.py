@@ -1,0 +1,43 @@
+"""Every back-office list and page writes a date and time one way: `2026-11-26 05:00`, the lists'
+form, in the staff member's zone. The admin's own rendering ("Nov. 26, 2026, 5 a.m.") appeared
+on a payment's page, a bank transfer's, a document's, a dispute's, an email's, the voucher pages
+and the audit log, beside lists in the short form."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from paydesk.accounts.models import User
+from paydesk.backoffice.site import backoffice_site
+from paydesk.demo.seed import seed_demo
+from tests.backoffice.conftest import signed_in
+
+pytestmark = pytest.mark.django_db
+
+# The admin's long form: "Nov. 26, 2026, 5 a.m.", "March 1, 2026, 12:30 p.m.", "midnight", "noon"
+LONG_FORM = re.compile(r"\b\d{1,2}(:\d\d)? [ap]\.m\.|, (midnight|noon)\b")
+
+
+def test_no_list_or_page_of_the_back_office_writes_the_long_form():
+    seed_demo(now=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    client = signed_in(User.objects.get(email="admin@example.com"))
+    found = {}
+    for model in backoffice_site._registry:
+        opts = model._meta
+        listing = f"/backoffice/{opts.app_label}/{opts.model_name}/"
+        response = client.get(listing)
+        if response.status_code != 200:
+            continue
+        pages = [listing]
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            pages.append(f"{listing}{first.pk}/change/")
+        for page in pages:
+            html = client.get(page).content.decode()
+            match = LONG_FORM.search(html)
+            if match:
+                found[page] = html[max(match.start() - 80, 0) : match.end()]
+    assert found == {}
