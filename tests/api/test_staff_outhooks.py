@@ -1,6 +1,6 @@
 """Staff API of outgoing webhooks: Administrators add an endpoint (the secret in that answer
 only, never again), change it, read its log; a bad URL is a JSON error with a code; any staff
-role lists events since an id; Finance cannot add endpoints."""
+role lists events since an id; an Administrator replays them; Finance cannot add endpoints."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from paydesk.ledger.services import payment_create
 from paydesk.outhooks.crypto import secret_decrypt
+from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Endpoint
 from tests.api.conftest import ApiClient, key_for
 
@@ -83,3 +84,16 @@ def test_events_since_an_id_paged(admin_api, finance_user, customer):
     assert rest["next_after"] is None
     bad = finance.get("/api/v1/staff/webhook-events", {"after": "yesterday"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "after"
+
+
+def test_replay_since_an_id(admin_api, customer):
+    """The view calls the replay outside any transaction of its own: its batches (durable
+    transactions, services.events_replay) would refuse to run inside one."""
+    made = admin_api.post(URL, {"url": "https://x.example/h"}).json()
+    for amount in ("1", "2"):
+        payment_create(customer=customer, total=amount, description="Top-up")
+    events_dispatch()  # the worker's step: only dispatched events are replayed
+    first = admin_api.get("/api/v1/staff/webhook-events", {"limit": 1}).json()["data"][0]["id"]
+    replayed = admin_api.post(f"{URL}/{made['id']}/replay", {"after": first})
+    assert replayed.status_code == 200, replayed.content
+    assert replayed.json() == {"due": 3}

@@ -155,3 +155,23 @@ def test_deliveries_show_short_dates_and_no_next_attempt_once_done(
             == f"{timezone.localtime(delivery.give_up_at):%Y-%m-%d %H:%M}"
         )
         assert "a.m." not in page and "p.m." not in page
+
+
+def test_the_demo_deliveries_list_shows_its_history(administrator, settings):
+    """`make run`'s endpoint comes with deliveries (paydesk.demo.webhooks): the list is not
+    empty, and each state the worker leaves is there."""
+    from datetime import UTC, datetime
+
+    from paydesk.demo.seed import seed_demo, seed_demo_webhook
+
+    settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE = True
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    seed_demo(now=now)
+    seed_demo_webhook(base_url="http://127.0.0.1:8000", now=now)
+    for state, label in (("delivered", b"Delivered"), ("pending", b"Pending"),
+                         ("failed", b"Given up")):  # fmt: skip
+        page = administrator.get(DELIVERIES, {"status__exact": state})
+        assert page.status_code == 200
+        shown = Delivery.objects.filter(status=state)
+        assert shown.exists() and label in page.content
+        assert f"evt_{shown.first().event_id}".encode() in page.content

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -78,6 +78,47 @@ def test_the_same_history_every_time():
     assert not Customer.objects.exists()
     seed_demo(now=NOW)
     assert history() == first
+
+
+# --- the demo's webhook endpoint and its deliveries --------------------------------------------
+
+
+def test_the_demo_endpoint_has_deliveries_as_the_worker_leaves_them(settings):
+    from paydesk.demo.seed import seed_demo_webhook
+    from paydesk.demo.webhooks import HISTORY_DAYS
+    from paydesk.outhooks.delivery import deliveries_send_due
+    from paydesk.outhooks.models import Delivery, Endpoint, Event
+
+    settings.PAYDESK_OUTHOOKS_ALLOW_PRIVATE = True  # the demo's receiver is on this machine
+    seed_demo(now=NOW)
+    seed_demo_webhook(base_url="http://127.0.0.1:8000", now=NOW)
+    endpoint = Endpoint.objects.get()
+    deliveries = Delivery.objects.filter(endpoint=endpoint).select_related("event")
+    states = {state: [d for d in deliveries if d.status == state] for state in
+              ("delivered", "pending", "failed")}  # fmt: skip
+    assert len(states["delivered"]) >= 20 and len(deliveries) == sum(map(len, states.values()))
+    for delivery in states["delivered"]:
+        (attempt,) = delivery.log.all()
+        assert attempt.ok and attempt.status_code == 200 and delivery.attempts == 1
+        assert delivery.event.created_at < delivery.delivered_at == attempt.at <= NOW
+    (given_up,) = states["failed"]
+    assert given_up.give_up_at <= given_up.given_up_at <= NOW
+    assert given_up.log.count() == given_up.attempts > 1
+    assert not given_up.log.filter(ok=True).exists()
+    (pending,) = states["pending"]
+    assert pending.next_attempt_at > NOW and pending.attempts >= 1
+    assert pending.log.count() == pending.attempts and not pending.log.filter(ok=True).exists()
+    # Ordered: the pending one is its customer's newest (it holds nothing that was delivered).
+    assert not deliveries.filter(customer_id=pending.customer_id, event_id__gt=pending.event_id)
+    assert given_up.customer_id != pending.customer_id
+    # The history covers the last days only, and the worker sends nothing of the seed now.
+    assert min(d.event.created_at for d in deliveries) >= NOW - timedelta(days=HISTORY_DAYS)
+    assert not Event.objects.filter(dispatched=False).exists()
+    assert deliveries_send_due(now=NOW) == 0
+    assert Delivery.objects.filter(status="delivered").count() == len(states["delivered"])
+    # Restarted on a kept database: the endpoint and its history are kept as they are.
+    seed_demo_webhook(base_url="http://127.0.0.1:8001", now=NOW)
+    assert Delivery.objects.count() == len(deliveries)
 
 
 # --- demo exchange rates and vouchers ----------------------------------------------------------

@@ -1,6 +1,7 @@
 """The purge beside a replay or a resend of the same old event, on PostgreSQL with real
 connections (one per thread): whichever takes the event's lock first, the other waits for it,
-and neither meets a foreign-key error. The interleaving is forced with row locks held by the
+and neither meets a foreign-key error. A replay in batches holds no lock on a batch it committed,
+and one stopped halfway runs again safely. The interleaving is forced with row locks held by the
 test's own connection, and each step waits until PostgreSQL reports the other backend blocked
 (pg_blocking_pids) — no sleeps standing in for an order."""
 
@@ -13,8 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
+from paydesk.audit.models import AuditEntry
 from paydesk.ledger.services import payment_create
 from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Attempt, Delivery, Endpoint, Event
@@ -136,3 +138,66 @@ def test_replay_first_then_the_purge_keeps_the_replayed_events(old_event):
     assert set(
         Delivery.objects.filter(endpoint=old_event["second"]).values_list("status", flat=True)
     ) == {"pending"}
+
+
+def _events() -> list[int]:
+    return list(Event.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def _replayed(old_event) -> list[int]:
+    rows = Delivery.objects.filter(endpoint=old_event["second"], status="pending")
+    return list(rows.order_by("event_id").values_list("event_id", flat=True))
+
+
+def _lock_at_once(pk: int) -> list[int]:
+    """The purge's lock on an event (FOR UPDATE), NOWAIT: an error at once if anyone holds it."""
+    with transaction.atomic():
+        rows = Event.objects.select_for_update(nowait=True).filter(pk=pk)
+        return list(rows.values_list("pk", flat=True))
+
+
+def test_a_replay_holds_no_lock_on_a_batch_it_committed(old_event):
+    first, second = _events()
+    replay = Step(
+        lambda: events_replay(
+            endpoint=old_event["second"], after=0, actor=old_event["admin"], batch=1
+        )
+    )
+    with transaction.atomic():
+        # Hold the second event: the replay's second batch waits for it.
+        list(Event.objects.select_for_update().filter(pk=second).values("pk"))
+        replay.start_blocked()
+        assert _replayed(old_event) == [first]  # its first batch committed
+        purge_lock = Step(lambda: _lock_at_once(first))
+        purge_lock.start()
+        assert purge_lock.outcome() == [first]  # not held: one transaction would still hold it
+    assert replay.outcome() == 2
+    assert _replayed(old_event) == [first, second]
+    assert AuditEntry.objects.filter(action="webhook.replay").count() == 1
+
+
+def test_a_replay_stopped_halfway_leaves_its_first_batch_and_runs_again(old_event):
+    first, second = _events()
+
+    def stopped_at_its_second_batch() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '50ms'")  # ends as soon as it waits that long
+        return events_replay(
+            endpoint=old_event["second"], after=0, actor=old_event["admin"], batch=1
+        )
+
+    replay = Step(stopped_at_its_second_batch)
+    with transaction.atomic():
+        list(Event.objects.select_for_update().filter(pk=second).values("pk"))
+        replay.start()
+        with pytest.raises(OperationalError, match="lock timeout"):
+            replay.outcome()
+    # What it leaves: the first batch due, the rest untouched, no audit entry (not finished).
+    assert _replayed(old_event) == [first]
+    assert not AuditEntry.objects.filter(action="webhook.replay").exists()
+    Delivery.objects.filter(endpoint=old_event["second"]).update(status="delivered")
+    written = Delivery.objects.count()
+    assert _replay(old_event)() == 2
+    assert Delivery.objects.count() == written + 1  # the second event's only: none twice
+    assert _replayed(old_event) == [first, second]
+    assert AuditEntry.objects.get(action="webhook.replay").after == {"after": 0, "due": 2}

@@ -34,9 +34,11 @@ from paydesk.demo.customers import (
 )
 from paydesk.demo.documents import seed_demo_documents
 from paydesk.demo.payments import SEED, _seed_customer, _seed_partial_crypto_payment
+from paydesk.demo.webhooks import seed_demo_deliveries
 from paydesk.fx.models import ExchangeRate
 from paydesk.fx.services import rate_set
 from paydesk.gateways.registry import gateway_methods
+from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Endpoint
 from paydesk.outhooks.services import endpoint_create, endpoint_update
 from paydesk.vouchers.batches import voucher_batch_issue
@@ -133,10 +135,11 @@ def _seed_bank_details() -> None:
     )
 
 
-def seed_demo_webhook(*, base_url: str) -> None:
+def seed_demo_webhook(*, base_url: str, now: datetime | None = None) -> None:
     """The demo's outgoing-webhook endpoint (docs/outgoing-webhooks.md): the sandbox's receiver
-    at `base_url`/sandbox/receiver/, ordered, with the secret the receiver knows. Kept (its
-    address updated) when the demo restarts on a kept database."""
+    at `base_url`/sandbox/receiver/, ordered, with the secret the receiver knows, and the
+    delivery history of the seeded events' last days (webhooks.py). Kept (its address updated)
+    when the demo restarts on a kept database."""
     url = base_url.rstrip("/") + "/sandbox/receiver/"
     existing = Endpoint.objects.filter(description=DEMO_ENDPOINT).first()
     admin = User.objects.get(email="admin@example.com")
@@ -144,13 +147,17 @@ def seed_demo_webhook(*, base_url: str) -> None:
         if existing.url != url:
             endpoint_update(endpoint=existing, actor=admin, url=url)
         return
-    endpoint_create(
+    # The seed's events are dispatched before the endpoint exists (the worker sends none of
+    # them); the history's deliveries are written as the worker would have left them.
+    events_dispatch(now=now)
+    made = endpoint_create(
         url=url,
         description=DEMO_ENDPOINT,
         ordered=True,
         actor=admin,
         secret=settings.PAYDESK_SANDBOX_RECEIVER_SECRET,
     )
+    seed_demo_deliveries(endpoint=made.endpoint, now=now or timezone.now())
 
 
 def seed_demo_rates(*, on: date | None = None) -> list[ExchangeRate]:

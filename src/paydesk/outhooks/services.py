@@ -214,44 +214,78 @@ def deliveries_resend(*, delivery_ids: list[int], actor: Any) -> Resent:
     return Resent(resent=count, purged=len(asked) - count)
 
 
-def events_replay(*, endpoint: Endpoint | int, after: int, actor: Any) -> int:
+# Events a replay locks and makes due per transaction: a replay from evt_0 on millions of
+# events holds no lock on the later ones, nor one huge transaction (tests make it small).
+REPLAY_BATCH = 1000
+
+
+def events_replay(
+    *, endpoint: Endpoint | int, after: int, actor: Any, batch: int = REPLAY_BATCH
+) -> int:
     """Send an endpoint every event after id `after` it wants again, in order (a receiver that
     was down or lost its data). Returns how many deliveries were made due.
 
-    The events are locked (FOR NO KEY UPDATE) before their deliveries are written: a purge
-    (purge.py) that locked them first has deleted them by the time this reads them, so they are
-    simply not replayed; one that comes second waits, then finds them pending again and keeps
-    them. Either way no delivery is written for an event deleted meanwhile."""
+    In batches of `batch` events, in id order, each its own transaction: the batch's events
+    are locked (FOR NO KEY UPDATE), their missing deliveries written and every delivery in its
+    id range made due, then it commits, releasing its locks. A purge (purge.py) that locked
+    events first has deleted them by the time their batch reads them, so they are simply not
+    replayed; one that comes second waits for that batch only, then finds them pending again and
+    keeps them. Either way no delivery is written for an event deleted meanwhile. The ranges
+    follow one another, so each delivery is made due once per call, whatever `batch` is.
+
+    The one audit entry is written with the last batch: it exists only if the replay finished.
+    One stopped halfway (a lost connection, a killed process) leaves its committed batches
+    due and nothing else; run again, it writes no second delivery (one per event and endpoint)
+    and makes those due again. Each batch is a durable transaction: calling this inside
+    another transaction.atomic() (which would make the batches one again) is an error."""
     _admin(actor)
+    if batch < 1:
+        raise ValueError("A replay's batch holds at least one event.")
     pk = endpoint.pk if isinstance(endpoint, Endpoint) else endpoint
     row = Endpoint.objects.get(pk=pk)
     now = timezone.now()
-    events = Event.objects.filter(pk__gt=after, dispatched=True)
+    events = Event.objects.filter(dispatched=True)
     if row.event_types:
         events = events.filter(type__in=row.event_types)
-    with transaction.atomic():
-        pairs = list(
-            events.select_for_update(no_key=True).order_by("pk").values_list("pk", "customer_id")
-        )
-        Delivery.objects.bulk_create(
-            [
-                Delivery(endpoint_id=pk, event_id=event_id, customer_id=customer_id,
-                         next_attempt_at=now, give_up_at=now + _retry_period())
-                for event_id, customer_id in pairs
-            ],
-            ignore_conflicts=True,
-        )  # fmt: skip
-        count = Delivery.objects.filter(endpoint_id=pk, event_id__gt=after).update(
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=now,
-            give_up_at=now + _retry_period(),
-            delivered_at=None,
-            given_up_at=None,
-        )
-        audit_record(
-            action="webhook.replay", actor=actor, obj=row, after={"after": after, "due": count}
-        )
-    return count
+    count, start = 0, after
+    while True:
+        with transaction.atomic(durable=True):
+            pairs = list(
+                events.filter(pk__gt=start)
+                .select_for_update(no_key=True)
+                .order_by("pk")
+                .values_list("pk", "customer_id")[:batch]
+            )
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(endpoint_id=pk, event_id=event_id, customer_id=customer_id,
+                             next_attempt_at=now, give_up_at=now + _retry_period())
+                    for event_id, customer_id in pairs
+                ],
+                ignore_conflicts=True,
+            )  # fmt: skip
+            # This batch's range of ids: up to its last event, or open-ended for the last batch
+            # (as one transaction would, it also resets deliveries of types no longer wanted).
+            last = pairs[-1][0] if len(pairs) == batch else None
+            due = Delivery.objects.filter(endpoint_id=pk, event_id__gt=start)
+            if last is not None:
+                due = due.filter(event_id__lte=last)
+            count += due.update(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                give_up_at=now + _retry_period(),
+                delivered_at=None,
+                given_up_at=None,
+            )
+            if last is None:
+                audit_record(
+                    action="webhook.replay",
+                    actor=actor,
+                    obj=row,
+                    after={"after": after, "due": count},
+                )
+                return count
+        start = last
 
 
 def event_id_parse(text: str | int | None) -> int:
