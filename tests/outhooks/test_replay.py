@@ -121,3 +121,17 @@ def test_refused_inside_the_callers_transaction(twins, admin):
     with transaction.atomic(), pytest.raises(RuntimeError, match="durable"):
         events_replay(endpoint=endpoint, after=0, actor=admin)
     assert not AuditEntry.objects.filter(action="webhook.replay").exists()
+
+
+def test_deliveries_of_a_type_the_endpoint_no_longer_wants_are_not_sent_again(twins, admin):
+    """Replay sends "every event after `after` it wants": an endpoint that dropped
+    balance.changed got its old balance.changed deliveries made due again (and counted)."""
+    from paydesk.outhooks.services import endpoint_update
+
+    (endpoint, _other), ids = twins
+    endpoint_update(endpoint=endpoint, actor=admin, event_types=["payment.completed"])
+    assert events_replay(endpoint=endpoint, after=0, actor=admin, batch=2) == 5
+    state = {row[0]: row[1] for row in _state(endpoint)}
+    assert [state[i] for i in ids[0::2]] == ["pending"] * 5  # payment.completed: due again
+    # balance.changed: left as they were (the last one was never delivered)
+    assert [state[i] for i in ids[1::2]] == ["delivered"] * 4 + ["pending"]

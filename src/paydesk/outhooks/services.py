@@ -264,10 +264,13 @@ def events_replay(
                 ],
                 ignore_conflicts=True,
             )  # fmt: skip
-            # This batch's range of ids: up to its last event, or open-ended for the last batch
-            # (as one transaction would, it also resets deliveries of types no longer wanted).
+            # This batch's range of ids: up to its last event, or open-ended for the last batch;
+            # only the types the endpoint wants now (its old deliveries of a type it dropped
+            # stay as they are).
             last = pairs[-1][0] if len(pairs) == batch else None
             due = Delivery.objects.filter(endpoint_id=pk, event_id__gt=start)
+            if row.event_types:
+                due = due.filter(event__type__in=row.event_types)
             if last is not None:
                 due = due.filter(event_id__lte=last)
             count += due.update(
