@@ -150,7 +150,7 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     ordering = ["name"]
     change_form_template = "backoffice/customer_change_form.html"
     fieldsets = [
-        (None, {"fields": ["name", "currency"]}),
+        (_("Name and currency"), {"fields": ["name", "currency"]}),
         (_("Limits"), {"fields": ["debit_limit", "minimum_payment", "topup_currencies"]}),
         (
             _("Portal flags"),
