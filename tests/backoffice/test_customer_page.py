@@ -5,6 +5,7 @@ one."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -112,3 +113,16 @@ def test_finance_and_an_administrator_read_the_same_top_up_label(finance, admini
     assert 'for="id_topup_currencies">Top-up currencies:</label>' in _page(administrator, nordlicht)
     assert "Topup currencies" not in _page(administrator, nordlicht)
     assert "Top-up currencies" in _page(finance, nordlicht)
+
+
+def test_every_section_of_the_customer_page_has_a_heading(finance, administrator, nordlicht):
+    """Name and Currency sat in the one section without a heading."""
+    for client in (finance, administrator):
+        page = _page(client, nordlicht)
+        sections = re.findall(
+            r"<fieldset class=\"module aligned[^\"]*\"[^>]*>\s*(<h2[^>]*>[^<]*)", page
+        )
+        assert len(sections) == 4, sections
+        assert any(">Name and currency" in heading for heading in sections), sections
+    added = administrator.get("/backoffice/accounts/customer/add/").content.decode()
+    assert ">Name and currency</h2>" in added

@@ -86,12 +86,15 @@ def test_the_payment_log_names_the_payment_with_its_amount_as_money(admin_user, 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_posting_object_tool_looks_like_the_others(live_server, chromium, demo):
-    """ "Pause online payment methods" showed as the browser's grey button among the customer
-    page's pill-shaped tools."""
-    from paydesk.accounts.models import Customer
+    """ "Resume online payment methods" (it posts at once; pausing asks first, through a link)
+    showed as the browser's grey button among the customer page's pill-shaped tools."""
+    from paydesk.accounts.models import Customer, User
+    from paydesk.accounts.services import customer_online_methods_pause
 
     page = staff_page(chromium, live_server, "finance@example.com")
     customer = Customer.objects.order_by("pk").first()
+    finance = User.objects.get(email="finance@example.com")
+    customer_online_methods_pause(customer=customer, paused=True, actor=finance)
     open_page(page, f"/backoffice/accounts/customer/{customer.pk}/change/", "desk-customer")
     look = """el => { const s = getComputedStyle(el); return [s.backgroundColor, s.color,
         s.borderRadius, s.borderTopWidth, s.fontSize, s.textTransform,

@@ -4,6 +4,8 @@ endpoint; Finance and Support do not see them; a plain-http URL is refused with 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -72,6 +74,10 @@ def test_delivery_log_resend_and_resume(administrator, admin_user, customer):
     assert b"Bad gateway at the receiver" in page.content and b"1234 ms" in page.content
     detail = administrator.get(f"{DELIVERIES}{delivery.pk}/change/")
     assert b"payment.completed" in detail.content and b"9.99" in detail.content
+    # The count and the log have a label each (both read "Attempts:" before).
+    labels = re.findall(r"<label>([^<]*)</label>", detail.content.decode())
+    assert "Attempts made:" in labels and "Attempt log:" in labels
+    assert "Attempts:" not in labels
     Delivery.objects.update(status="failed")
     administrator.post(DELIVERIES, {"action": "resend", "_selected_action": [delivery.pk]})
     delivery.refresh_from_db()

@@ -87,15 +87,77 @@ def test_the_back_office_switch_is_finance_s(payer, finance_user, support_user):
     url = f"/backoffice/accounts/customer/{payer.customer.pk}/online-methods/"
     page = f"/backoffice/accounts/customer/{payer.customer.pk}/change/"
     finance = sign_in(Client(), finance_user)
-    assert "Pause online payment methods" in finance.get(page).content.decode()
-    assert sign_in(Client(), support_user).post(url, {"paused": "1"}).status_code == 403
-    assert finance.get(url).status_code == 405
+    assert f'href="{url}" class="backoffice-online-pause"' in finance.get(page).content.decode()
+    support = sign_in(Client(), support_user)
+    assert support.post(url, {"paused": "1"}).status_code == 403
+    assert support.get(url).status_code == 403
+    assert finance.put(url).status_code == 405
     response = finance.post(url, {"paused": "1"})
     assert response.status_code == 302
     payer.customer.refresh_from_db()
     assert payer.customer.online_methods_paused is True
     body = finance.get(page).content.decode()
     assert "Resume online payment methods" in body and "Online payment methods paused" in body
+    # Resuming stays one click: a form on the customer's page that posts at once.
+    assert 'name="paused" value="0"' in body
     finance.post(url, {"paused": "0"})
+    payer.customer.refresh_from_db()
+    assert payer.customer.online_methods_paused is False
+    assert AuditEntry.objects.filter(action="customer.online_methods_resume").count() == 1
+
+
+def test_pausing_asks_for_confirmation_first(payer, finance_user):
+    """The customer's page links to a confirmation page; showing it changes nothing, and its
+    Confirm posts the pause (audited), its Cancel leads back to the customer."""
+    customer = payer.customer
+    url = f"/backoffice/accounts/customer/{customer.pk}/online-methods/"
+    page = f"/backoffice/accounts/customer/{customer.pk}/change/"
+    finance = sign_in(Client(), finance_user)
+    assert "backoffice-online-pause" in finance.get(page).content.decode()
+
+    shown = finance.get(url)
+
+    assert shown.status_code == 200
+    body = shown.content.decode()
+    customer.refresh_from_db()
+    assert customer.online_methods_paused is False
+    assert not AuditEntry.objects.filter(action="customer.online_methods_pause").exists()
+    assert f"<strong>{customer.name}</strong>" in body
+    assert "Credit Card" in body and "PayPal" in body and "SEPA Direct Debit" in body
+    assert "Bank transfer and vouchers stay" in body
+    assert f'<form method="post" action="{url}">' in body
+    assert 'name="csrfmiddlewaretoken"' in body and 'name="paused" value="1"' in body
+    assert 'value="Confirm: pause online payment methods"' in body
+    assert f'<a href="{page}" class="closelink">Cancel</a>' in body
+
+    confirmed = finance.post(url, {"paused": "1"})
+
+    assert confirmed.status_code == 302 and confirmed["Location"] == page
+    customer.refresh_from_db()
+    assert customer.online_methods_paused is True
+    entry = AuditEntry.objects.get(action="customer.online_methods_pause")
+    assert entry.actor == finance_user and entry.customer_id == customer.pk
+
+
+def test_the_confirmation_of_an_already_paused_customer_leads_back(payer, finance_user):
+    customer_online_methods_pause(customer=payer.customer, paused=True, actor=finance_user)
+    url = f"/backoffice/accounts/customer/{payer.customer.pk}/online-methods/"
+    finance = sign_in(Client(), finance_user)
+
+    answer = finance.get(url, follow=True)
+
+    assert (
+        answer.redirect_chain[-1][0] == f"/backoffice/accounts/customer/{payer.customer.pk}/change/"
+    )
+    assert "already paused" in answer.content.decode()
+    assert AuditEntry.objects.filter(action="customer.online_methods_pause").count() == 1
+
+
+def test_the_confirmation_needs_the_csrf_token(payer, finance_user):
+    url = f"/backoffice/accounts/customer/{payer.customer.pk}/online-methods/"
+    strict = sign_in(Client(enforce_csrf_checks=True), finance_user)
+
+    assert strict.post(url, {"paused": "1"}).status_code == 403
+
     payer.customer.refresh_from_db()
     assert payer.customer.online_methods_paused is False

@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,7 @@ from paydesk.backoffice.forms import BillingProfileAdminForm, CustomerForm
 from paydesk.backoffice.roles import can_move_money, is_admin, is_staff
 from paydesk.backoffice.services import customer_contacts_set
 from paydesk.backoffice.site import backoffice_site
+from paydesk.checkout.selectors import ONLINE_METHODS
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
 
@@ -148,7 +150,7 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
     ordering = ["name"]
     change_form_template = "backoffice/customer_change_form.html"
     fieldsets = [
-        (None, {"fields": ["name", "currency"]}),
+        (_("Name and currency"), {"fields": ["name", "currency"]}),
         (_("Limits"), {"fields": ["debit_limit", "minimum_payment", "topup_currencies"]}),
         (
             _("Portal flags"),
@@ -278,15 +280,24 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         ]
 
     def online_methods_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """POST `paused=1|0`: Finance's per-customer switch while a dispute is open."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """Finance's per-customer switch while a dispute is open. GET: the confirmation page for
+        pausing (it changes nothing); POST `paused=1|0`: pause or resume. Resuming only gives
+        back, so its button posts straight from the customer's page."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         if not can_move_money(request):
             raise PermissionDenied
         customer = self.get_object(request, object_id)
         if customer is None:
             messages.error(request, _("No such customer."))
             return HttpResponseRedirect(reverse("backoffice:accounts_customer_changelist"))
+        url = reverse("backoffice:accounts_customer_change", args=[customer.pk])
+        if request.method == "GET":
+            if customer.online_methods_paused:
+                already = _("Online payment methods are already paused for %s.")
+                messages.info(request, already % customer.name)
+                return HttpResponseRedirect(url)
+            return self._pause_confirmation(request, customer, url)
         paused = request.POST.get("paused") == "1"
         try:
             customer_online_methods_pause(customer=customer, paused=paused, actor=request.user)
@@ -300,8 +311,24 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
                 if paused
                 else _("Online payment methods resumed for %s.") % customer.name,
             )
-        url = reverse("backoffice:accounts_customer_change", args=[customer.pk])
         return HttpResponseRedirect(url)
+
+    def _pause_confirmation(
+        self, request: HttpRequest, customer: Customer, customer_url: str
+    ) -> HttpResponse:
+        """What pausing takes away, and what stays, for this customer: Confirm posts it."""
+        names = dict(PaymentMethod.choices)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Pause online payment methods"),
+            "customer": customer,
+            "customer_url": customer_url,
+            "paused_methods": [
+                names[method] for method in PaymentMethod.values if method in ONLINE_METHODS
+            ],
+        }
+        return TemplateResponse(request, "backoffice/customer_online_methods_pause.html", context)
 
     def change_view(
         self,

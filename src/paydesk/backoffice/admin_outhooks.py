@@ -151,7 +151,7 @@ class EndpointAdmin(AdministratorOnly, admin.ModelAdmin):
 class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     # Dates as the other lists show them (one short line): the whole table fits at 1280 px.
     list_display = ["event_label", "event_type", "event_payment", "endpoint", "status",
-                    "attempts", "next_attempt_display", "delivered_display"]  # fmt: skip
+                    "attempts_made", "next_attempt_display", "delivered_display"]  # fmt: skip
     list_filter = ["status", "endpoint"]
     list_select_related = ["event", "event__payment", "endpoint"]
     show_full_result_count = False
@@ -159,9 +159,9 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
     actions = ["resend"]
     # The page's times as the list shows them (one short line each, "—" for none).
     fields = readonly_fields = ("event_label", "event_type", "event_payment", "endpoint",
-                                "status", "attempts", "next_attempt_display", "give_up_display",
-                                "given_up_display", "delivered_display", "attempt_log",
-                                "payload")  # fmt: skip
+                                "status", "attempts_made", "next_attempt_display",
+                                "give_up_display", "given_up_display", "delivered_display",
+                                "attempt_log", "payload")  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -202,7 +202,12 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
         # Which payment the event tells of (none for an endpoint's test ping), to its page.
         return payment_link(delivery.event.payment)
 
-    @admin.display(description=_("attempts"))
+    # The count and the log beside it on the page: two labels, never "Attempts" twice.
+    @admin.display(description=_("attempts made"), ordering="attempts")
+    def attempts_made(self, delivery: Delivery) -> int:
+        return delivery.attempts
+
+    @admin.display(description=_("attempt log"))
     def attempt_log(self, delivery: Delivery) -> str:
         return format_html_join(
             "",
@@ -216,7 +221,12 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
 
     @admin.display(description=_("payload"))
     def payload(self, delivery: Delivery) -> str:
-        return format_html("<pre>{}</pre>", payload_preview(delivery.event))
+        # A long line scrolls inside the box at a phone's width: a keyboard can reach it.
+        return format_html(
+            '<pre tabindex="0" role="region" aria-label="{}">{}</pre>',
+            _("Payload"),
+            payload_preview(delivery.event),
+        )
 
     @admin.action(description=_("Resend"))
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
