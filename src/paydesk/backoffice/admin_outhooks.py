@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from paydesk.backoffice.admin_base import payment_link, short_datetime
+from paydesk.backoffice.admin_base import payment_link, short_datetime, time_column
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
@@ -181,17 +181,9 @@ class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
             return "—"
         return short_datetime(delivery.next_attempt_at)
 
-    @admin.display(description=_("delivered at"), ordering="delivered_at")
-    def delivered_display(self, delivery: Delivery) -> str:
-        return short_datetime(delivery.delivered_at)
-
-    @admin.display(description=_("give up at"))
-    def give_up_display(self, delivery: Delivery) -> str:
-        return short_datetime(delivery.give_up_at)
-
-    @admin.display(description=_("given up at"))
-    def given_up_display(self, delivery: Delivery) -> str:
-        return short_datetime(delivery.given_up_at)
+    delivered_display = time_column("delivered_at", _("delivered at"))
+    give_up_display = time_column("give_up_at", _("give up at"))
+    given_up_display = time_column("given_up_at", _("given up at"))
 
     @admin.display(description=_("type"))
     def event_type(self, delivery: Delivery) -> str:
