@@ -124,7 +124,7 @@ def test_choosing_a_time_zone_changes_the_times_shown(portal_client, portal_user
     portal_user.refresh_from_db()
     assert portal_user.time_zone == "Asia/Kolkata"
     first = rows(portal_client.get(PAYMENTS))[-1]
-    assert first.startswith("March 1, 2026, 3 p.m. IST")  # 09:30 UTC = 15:00 in India
+    assert first.startswith("March 1, 2026, 3:00 p.m. IST")  # 09:30 UTC = 15:00 in India
     # Back to the provider's time zone (UTC in tests).
     portal_client.post(reverse("portal:set_time_zone"), {"time_zone": "", "next": PAYMENTS})
     assert rows(portal_client.get(PAYMENTS))[-1].startswith("March 1, 2026, 9:30 a.m. UTC")
@@ -305,3 +305,24 @@ def test_another_customers_user_sees_none_of_these_payments(client, statement):
     assert "PayPal 8787" not in response.content.decode()
     csv_text = b"".join(client.get(reverse("portal:payments_csv")).streaming_content)
     assert csv_text.decode("utf-8-sig").count("\n") == 1  # the header only
+
+
+def test_every_time_is_written_with_its_minutes(portal_client, customer):
+    """Django's English wrote "2 a.m." under "12:05 a.m." in the same column, and "noon" for a
+    payment at 12:00 (paydesk/formats/en)."""
+    from datetime import UTC, datetime
+
+    for hour, minute in ((0, 0), (0, 5), (2, 0), (12, 0)):  # forward in time, as postings go
+        payment_create(
+            customer=customer,
+            total="1",
+            description=f"At {hour:02}:{minute:02}",
+            at=datetime(2026, 3, 2, hour, minute, tzinfo=UTC),
+        )
+    shown = [row.split(" UTC")[0] for row in rows(portal_client.get(PAYMENTS))]
+    assert shown == [
+        "March 2, 2026, 12:00 p.m.",
+        "March 2, 2026, 2:00 a.m.",
+        "March 2, 2026, 12:05 a.m.",
+        "March 2, 2026, 12:00 a.m.",
+    ]

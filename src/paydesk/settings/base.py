@@ -188,6 +188,8 @@ PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDO
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
+# Times always with their minutes ("2:00 a.m.", never "2 a.m." or "noon"): paydesk/formats/en.
+FORMAT_MODULE_PATH = ["paydesk.formats"]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
