@@ -110,3 +110,11 @@ def test_a_payments_page_shows_its_times_as_the_list_does_and_names_what_it_refu
     html = client.get(f"/backoffice/ledger/payment/{refund.pk}/change/").content.decode()
     assert "Refund of <a href=" in html and "Refund for" not in html
     assert html.count(f">{topup.reference}</a>") == 2  # linked payments and the refunds line
+
+
+def test_a_lists_yes_no_icons_say_yes_and_no(finance_user):
+    """The payment methods' list drew Enabled and Gateway ready as ticks whose text (alt) was
+    "True": a screen reader read "True"."""
+    html = signed_in(finance_user).get("/backoffice/checkout/methodconfig/").content.decode()
+    assert re.search(r'<img src="[^"]*icon-yes[^"]*" alt="Yes">', html)
+    assert 'alt="True"' not in html and 'alt="False"' not in html

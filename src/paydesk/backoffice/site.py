@@ -36,13 +36,22 @@ READONLY_ICON = re.compile(
     r'alt="(True|False|None)"></div>'
 )
 READONLY_WORDS = {"True": "Yes", "False": "No", "None": "Not set"}
+# The same icon in a list's column stays an icon (a column of ticks reads at a glance), with
+# its word as its text: a screen reader said "True".
+ICON_ALT = re.compile(
+    r'(<img src="[^"]*/admin/img/icon-(?:yes|no|unknown)[^"]*\.svg" alt=")(True|False|None)(">)'
+)
 
 
 def readonly_icons_in_words(response: HttpResponse) -> HttpResponse:
-    """A TemplateResponse's post-render step: every read-only yes/no icon becomes its word."""
+    """A TemplateResponse's post-render step: every read-only yes/no icon becomes its word, and
+    a list's yes/no icon says that word to a screen reader."""
     content = response.content.decode(response.charset)
     words = READONLY_ICON.sub(
         lambda found: f'<div class="readonly">{READONLY_WORDS[found.group(1)]}</div>', content
+    )
+    words = ICON_ALT.sub(
+        lambda found: found.group(1) + READONLY_WORDS[found.group(2)] + found.group(3), words
     )
     if words != content:
         response.content = words.encode(response.charset)
