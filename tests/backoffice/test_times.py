@@ -12,7 +12,7 @@ import pytest
 
 from paydesk.accounts.models import User
 from paydesk.backoffice.site import backoffice_site
-from paydesk.demo.seed import seed_demo
+from paydesk.demo.seed import seed_demo, seed_demo_vouchers
 from tests.backoffice.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +23,7 @@ LONG_FORM = re.compile(r"\b\d{1,2}(:\d\d)? [ap]\.m\.|, (midnight|noon)\b")
 
 def test_no_list_or_page_of_the_back_office_writes_the_long_form():
     seed_demo(now=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    _redeemed_voucher_and_its_email(seed_demo_vouchers(count=2).free_credit)
     client = signed_in(User.objects.get(email="admin@example.com"))
     found = {}
     for model in backoffice_site._registry:
@@ -41,3 +42,16 @@ def test_no_list_or_page_of_the_back_office_writes_the_long_form():
             if match:
                 found[page] = html[max(match.start() - 80, 0) : match.end()]
     assert found == {}
+
+
+def _redeemed_voucher_and_its_email(code: str) -> None:
+    """A used voucher (used at, its payment) and a queued "payment received" email: the demo
+    seeds neither."""
+    from paydesk.notifications.models import OutboundEmail
+    from paydesk.vouchers.services import voucher_redeem
+
+    user = User.objects.get(email="customer@example.com")
+    customer = user.customer
+    voucher_redeem(code=code, customer=customer, currency=customer.currency, user=user,
+                   ip_address="203.0.113.9")  # fmt: skip
+    assert OutboundEmail.objects.exists()
