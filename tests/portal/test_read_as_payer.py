@@ -7,14 +7,18 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from paydesk.api.services import api_key_create, api_key_revoke
 from paydesk.banktransfers.services import transfer_proof_attach
 from paydesk.ledger.refunds import refund_create
 from tests.banktransfers.conftest import PDF_BYTES, transfer
-from tests.factories import PortalUserFactory, StaffFactory
+from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.portal.conftest import MODEL_BACKEND
 from tests.refunds.conftest import card_payment
+from tests.signin import sign_in, verified_login
 
 pytestmark = pytest.mark.django_db
 MAKE_PAYMENT = reverse("checkout:make_payment")
@@ -68,3 +72,40 @@ def test_the_follow_ups_of_a_payment_name_their_zone(portal_client, customer):
     html = portal_client.get(reverse("portal:payment_detail", args=[payment.reference])).content
     times = _times(html.decode())
     assert len(times) == 2 and all(time.endswith(" UTC") for time in times), times
+
+
+# Matches the portal's way of writing a time, "Dec. 3, 2026, 2:00 a.m. UTC", and nothing else.
+PORTAL_TIME = r"[A-Z][a-z]{2,3}\.? \d{1,2}, \d{4}, \d{1,2}:\d{2} [ap]\.m\. UTC"
+BACK_OFFICE_TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+
+
+def test_the_api_keys_page_writes_times_as_the_rest_of_the_portal(portal_client, portal_user):
+    """Created, last used and revoked read "2026-12-05 04:28", the back office's form."""
+    api_key_create(user=portal_user, name="Billing script", scopes=["read"])
+    key, _plain = api_key_create(user=portal_user, name="Old script", scopes=["read"])
+    api_key_revoke(key=key, actor=portal_user)
+    html = _main(portal_client.get(reverse("apikeys:list")).content.decode())
+    assert len(re.findall(rf">{PORTAL_TIME}</td>", html)) == 2, html
+    assert re.search(rf"Revoked {PORTAL_TIME}", html)
+    assert not re.search(BACK_OFFICE_TIME, html)
+
+
+def test_the_sessions_page_writes_times_as_the_reader_s_side_does(client, portal_user):
+    """A customer reads portal times; staff keep the back office's form on the same page."""
+    client.post("/accounts/login/", {"username": portal_user.email, "password": PASSWORD})
+    html = _main(client.get(reverse("sessions:list")).content.decode())
+    assert len(re.findall(rf">{PORTAL_TIME}</td>", html)) == 2, html
+    assert not re.search(BACK_OFFICE_TIME, html)
+
+    staff = sign_in(Client(), StaffFactory(staff_role="finance"))
+    staff_html = staff.get(reverse("sessions:list")).content.decode()
+    assert re.search(rf">{BACK_OFFICE_TIME}</td>", staff_html)
+
+
+def test_the_two_factor_page_writes_times_as_the_rest_of_the_portal(client, portal_user):
+    device = verified_login(client, portal_user, backend=MODEL_BACKEND)
+    device.last_used_at = timezone.now()
+    device.save(update_fields=["last_used_at"])
+    html = _main(client.get(reverse("two_factor:overview")).content.decode())
+    assert re.search(rf"added {PORTAL_TIME} · last used {PORTAL_TIME}", html), html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html)
