@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from paydesk.api.services import api_key_create, api_key_revoke
+from paydesk.autotopup.models import Topup, TopupSettings
 from paydesk.banktransfers.services import transfer_proof_attach
 from paydesk.ledger.refunds import refund_create
 from tests.banktransfers.conftest import PDF_BYTES, transfer
@@ -109,3 +110,20 @@ def test_the_two_factor_page_writes_times_as_the_rest_of_the_portal(client, port
     html = _main(client.get(reverse("two_factor:overview")).content.decode())
     assert re.search(rf"added {PORTAL_TIME} · last used {PORTAL_TIME}", html), html
     assert not re.search(r"\d{4}-\d{2}-\d{2}", html)
+
+
+def test_the_automatic_top_up_page_writes_times_as_the_rest_of_the_portal(client, customer):
+    """Consent and each top-up read "2026-12-05 04:28 UTC" / "2026-12-05 04:28"."""
+    billing = PortalUserFactory(customer=customer, can_manage_billing=True)
+    client.force_login(billing, backend=MODEL_BACKEND)
+    TopupSettings.objects.create(
+        customer=customer, consent_text="I agree.", consented_at=timezone.now()
+    )
+    Topup.objects.create(
+        customer=customer, status="failed", trigger="posting", balance_at_trigger="5.00",
+        threshold="10.00", amount="50.00", payment_method="pm_test", created_at=timezone.now(),
+    )  # fmt: skip
+    html = _main(client.get(reverse("autotopup:settings")).content.decode())
+    assert re.search(rf"—, {PORTAL_TIME}</dd>", html), html
+    assert re.search(rf"<tr><td>{PORTAL_TIME}</td>", html), html
+    assert not re.search(BACK_OFFICE_TIME, html)
