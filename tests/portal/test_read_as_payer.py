@@ -16,6 +16,7 @@ from paydesk.autotopup.models import Topup, TopupSettings
 from paydesk.banktransfers.services import transfer_proof_attach
 from paydesk.ledger.refunds import refund_create
 from tests.banktransfers.conftest import PDF_BYTES, transfer
+from tests.documents.conftest import billed_customer, invoicing_on, topup
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.portal.conftest import MODEL_BACKEND
 from tests.refunds.conftest import card_payment
@@ -127,3 +128,16 @@ def test_the_automatic_top_up_page_writes_times_as_the_rest_of_the_portal(client
     assert re.search(rf"—, {PORTAL_TIME}</dd>", html), html
     assert re.search(rf"<tr><td>{PORTAL_TIME}</td>", html), html
     assert not re.search(BACK_OFFICE_TIME, html)
+
+
+def test_the_invoices_page_names_each_landmark_once(client):
+    """axe-core (landmark-unique): the Documents section and the table's scrolling region
+    inside it were both named by the "Documents" heading, two landmarks of one name."""
+    invoicing_on()
+    customer = billed_customer()
+    topup(customer, total="120.00")
+    client.force_login(PortalUserFactory(customer=customer), backend=MODEL_BACKEND)
+    html = _main(client.get(reverse("documents:invoices")).content.decode())
+    landmarks = re.findall(r"<(?:section|div)\b[^>]*\baria-labelledby=\"([^\"]+)\"", html)
+    assert "invoice-list-title" in landmarks
+    assert len(landmarks) == len(set(landmarks)), landmarks
