@@ -15,7 +15,7 @@ from paydesk.api.services import api_key_create, api_key_revoke
 from paydesk.autotopup.models import Topup, TopupSettings
 from paydesk.banktransfers.services import transfer_proof_attach
 from paydesk.ledger.refunds import refund_create
-from tests.banktransfers.conftest import PDF_BYTES, transfer
+from tests.banktransfers.conftest import PDF_BYTES, bank_details, transfer  # noqa: F401 (fixture)
 from tests.documents.conftest import billed_customer, invoicing_on, topup
 from tests.factories import PASSWORD, PortalUserFactory, StaffFactory
 from tests.portal.conftest import MODEL_BACKEND
@@ -141,3 +141,17 @@ def test_the_invoices_page_names_each_landmark_once(client):
     landmarks = re.findall(r"<(?:section|div)\b[^>]*\baria-labelledby=\"([^\"]+)\"", html)
     assert "invoice-list-title" in landmarks
     assert len(landmarks) == len(set(landmarks)), landmarks
+
+
+def test_the_button_that_copies_all_bank_details_says_so_on_screen(
+    portal_client,
+    portal_user,
+    bank_details,  # noqa: F811 — the fixture imported above
+):
+    """Under "Reference" a button read only "Copy": a payer took it for the reference's. It
+    copies every bank detail, and now says so; the per-field buttons keep "Copy"."""
+    pending = transfer(portal_user.customer)
+    html = portal_client.get(reverse("banktransfers:detail", args=[pending.reference])).content
+    html = html.decode()
+    assert "Copy<span> all bank details</span></button>" in html
+    assert 'Copy<span class="visually-hidden"> SWIFT</span></button>' in html
