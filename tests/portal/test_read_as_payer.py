@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from paydesk.api.services import api_key_create, api_key_revoke
 from paydesk.autotopup.models import Topup, TopupSettings
@@ -155,3 +158,31 @@ def test_the_button_that_copies_all_bank_details_says_so_on_screen(
     html = html.decode()
     assert "Copy<span> all bank details</span></button>" in html
     assert 'Copy<span class="visually-hidden"> SWIFT</span></button>' in html
+
+
+def _labels(html: str) -> list[str]:
+    return re.findall(r"<label\b[^>]*>([^<]*)</label>", html)
+
+
+def test_form_labels_read_alike_without_a_colon(client, portal_user):
+    """The sign-in page and Make Payment write "Email", "Amount"; the password pages, the
+    billing profile and the proof upload wrote "Email:", "Legal name:", "Proof of payment:"."""
+    pages = [reverse("password_reset")]
+    token = default_token_generator.make_token(portal_user)
+    uid = urlsafe_base64_encode(force_bytes(portal_user.pk))
+    reset = client.get(reverse("password_reset_confirm", args=[uid, token]), follow=True)
+    labels = _labels(reset.content.decode())
+    billing = PortalUserFactory(customer=portal_user.customer, can_manage_billing=True)
+    client.force_login(billing, backend=MODEL_BACKEND)
+    pending = transfer(portal_user.customer)
+    pages += [
+        reverse("sessions:password_change"),
+        reverse("portal:billing"),
+        reverse("banktransfers:detail", args=[pending.reference]),
+    ]
+    for page in pages:
+        found = _labels(client.get(page).content.decode())
+        assert found, page
+        labels += found
+    assert "New password" in labels and "Legal name" in labels and "Proof of payment" in labels
+    assert [label for label in labels if label.rstrip().endswith(":")] == []
