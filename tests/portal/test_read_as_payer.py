@@ -186,3 +186,14 @@ def test_form_labels_read_alike_without_a_colon(client, portal_user):
         labels += found
     assert "New password" in labels and "Legal name" in labels and "Proof of payment" in labels
     assert [label for label in labels if label.rstrip().endswith(":")] == []
+
+
+def test_the_tax_id_help_speaks_to_the_payer(client, customer):
+    """It read "Checked by its format and check digits only, offline: Paydesk does not look it
+    up in VIES or any tax registry": the software's name and a registry's acronym."""
+    client.force_login(
+        PortalUserFactory(customer=customer, can_manage_billing=True), backend=MODEL_BACKEND
+    )
+    html = client.get(reverse("portal:billing")).content.decode()
+    assert "We check only that it is well formed; we do not look it up in a tax registry." in html
+    assert "VIES" not in html and "offline" not in html
