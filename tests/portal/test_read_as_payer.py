@@ -197,3 +197,12 @@ def test_the_tax_id_help_speaks_to_the_payer(client, customer):
     html = client.get(reverse("portal:billing")).content.decode()
     assert "We check only that it is well formed; we do not look it up in a tax registry." in html
     assert "VIES" not in html and "offline" not in html
+
+
+def test_the_time_zone_chooser_speaks_to_the_payer(portal_client):
+    """ "the provider's time zone" is Paydesk's word for the carrier, not the customer's; the
+    button said only "Save"."""
+    html = portal_client.get(reverse("portal:preferences")).content.decode()
+    assert "Leave it empty to use our time zone (UTC)." in html
+    assert "provider" not in _main(html)
+    assert '<button type="submit" class="button">Save time zone</button>' in html
