@@ -206,3 +206,10 @@ def test_the_time_zone_chooser_speaks_to_the_payer(portal_client):
     assert "Leave it empty to use our time zone (UTC)." in html
     assert "provider" not in _main(html)
     assert '<button type="submit" class="button">Save time zone</button>' in html
+
+
+def test_the_api_keys_list_writes_scopes_as_the_form_names_them(portal_client, portal_user):
+    """The form offers "Read: …" and "Pay: …"; the list showed the stored "pay, read"."""
+    api_key_create(user=portal_user, name="Billing script", scopes=["read", "pay"])
+    html = _main(portal_client.get(reverse("apikeys:list")).content.decode())
+    assert '<td data-label="Scopes">Pay, Read</td>' in html
