@@ -213,3 +213,12 @@ def test_the_api_keys_list_writes_scopes_as_the_form_names_them(portal_client, p
     api_key_create(user=portal_user, name="Billing script", scopes=["read", "pay"])
     html = _main(portal_client.get(reverse("apikeys:list")).content.decode())
     assert '<td data-label="Scopes">Pay, Read</td>' in html
+
+
+def test_a_page_not_found_offers_a_way_on(portal_client):
+    """It said only "There is nothing at this address." (a mistyped payment reference lands
+    here); it now links to the start page."""
+    response = portal_client.get("/payments/NO-SUCH-REFERENCE/")
+    assert response.status_code == 404
+    html = _main(response.content.decode())
+    assert f'<a href="{reverse("portal:dashboard")}">Go to the start page</a>' in html
