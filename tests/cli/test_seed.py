@@ -45,6 +45,17 @@ def test_two_customers_with_a_year_of_payments_and_no_drift():
     assert commented.staff_comment == "payment from the demo"
 
 
+def test_the_demo_s_cancel_reasons_speak_to_the_customer_who_reads_them():
+    """A customer's own payment page read "Reason: The customer left the PayPal checkout
+    without paying."; the gateways' own reasons say "You closed the Razorpay checkout…"."""
+    seed_demo(now=NOW)
+    reasons = set(
+        Payment.objects.filter(status="cancelled").values_list("cancel_reason", flat=True)
+    )
+    assert "You left the PayPal checkout without paying." in reasons
+    assert [reason for reason in reasons if "the customer" in reason.lower()] == []
+
+
 def test_every_demo_login_signs_in_with_its_password():
     acme, nordlicht = seed_demo(now=NOW)
     request = RequestFactory().post("/accounts/login/")

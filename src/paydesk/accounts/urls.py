@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from paydesk.accounts.forms import EmailAuthenticationForm
-from paydesk.accounts.views import ThrottledPasswordResetView
+from paydesk.accounts.views import SetPasswordView, ThrottledPasswordResetView
 
 urlpatterns = [
     path(
@@ -21,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        SetPasswordView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.auth.views import PasswordResetView
+from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
 from django.http import HttpResponse, HttpResponseRedirect
 
 from paydesk.accounts.login_name import login_name
@@ -22,7 +22,15 @@ from paydesk.web.ratelimit import hit, key_for
 logger = logging.getLogger(__name__)
 
 
-class ThrottledPasswordResetView(PasswordResetView):
+class LabelsWithoutColon:
+    """For Django's own account views: labels read "Email", not "Email:", as on every other
+    form of Paydesk's (label_suffix="")."""
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "label_suffix": ""}  # type: ignore[misc]
+
+
+class ThrottledPasswordResetView(LabelsWithoutColon, PasswordResetView):
     """Django's password reset; past PAYDESK_PASSWORD_RESET_PER_ADDRESS requests for one address,
     or PAYDESK_PASSWORD_RESET_PER_CLIENT from one client address, within
     PAYDESK_PASSWORD_RESET_WINDOW seconds, no email is sent (the page is the same)."""
@@ -54,3 +62,7 @@ class ThrottledPasswordResetView(PasswordResetView):
                 after={"scopes": over, "window_seconds": window},
             )
         return HttpResponseRedirect(self.get_success_url())
+
+
+class SetPasswordView(LabelsWithoutColon, PasswordResetConfirmView):
+    """Django's page that sets the new password from a reset link."""

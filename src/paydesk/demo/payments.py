@@ -196,7 +196,7 @@ def _topup(plan: _Plan, rng: random.Random, at: datetime, amount: Decimal, metho
         )
         if rng.random() < 0.06:
             entry.outcome, entry.fee = CANCELLED, None
-            entry.reason = "The customer left the PayPal checkout without paying."
+            entry.reason = "You left the PayPal checkout without paying."
         return entry
     coin = rng.choice(("BTC", "USDT", "ETH", "LTC"))
     entry = _Entry(
@@ -276,7 +276,7 @@ def _special(plan: _Plan, now: datetime) -> list[_Entry]:
             method=PAYPAL,
             outcome=CANCELLED,
             settle_after=timedelta(minutes=30),
-            reason="The customer left the PayPal checkout without paying.",
+            reason="You left the PayPal checkout without paying.",
         ),
         _Entry(
             ago(days=320, hours=2),

@@ -50,13 +50,13 @@ class BillingProfileForm(forms.ModelForm):
         fields = list(PROFILE_FIELDS)
         help_texts = {
             "tax_id": gettext_lazy(
-                "Checked by its format and check digits only, offline: Paydesk does not look it "
-                "up in VIES or any tax registry. EU VAT numbers may start with their country "
-                "prefix (DE, FR, …)."
+                "We check only that it is well formed; we do not look it up in a tax registry. "
+                "EU VAT numbers may start with their country code (DE, FR, …)."
             ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         country = self.fields["country"]
         assert isinstance(country, forms.ChoiceField)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from paydesk.accounts.views import LabelsWithoutColon
 from paydesk.audit.services import audit_record
 from paydesk.sessions.services import (
     SessionError,
@@ -71,7 +72,7 @@ def sessions_sign_out_others_view(request: HttpRequest) -> HttpResponse:
     return redirect("sessions:list")
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(LabelsWithoutColon, auth_views.PasswordChangeView):
     """Django's page (it keeps this session through update_session_auth_hash); every other
     session of the user then ends, and the change is audited."""
 

@@ -1,13 +1,17 @@
-"""Template helpers of the portal: money display.
+"""Template helpers of the portal: money and time display.
 
 Money is shown only through paydesk.money.format_money: never `floatformat`, never a float.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from paydesk.money import format_money
 
@@ -20,3 +24,17 @@ def money(amount: Decimal | None, currency: str) -> str:
     if amount is None or amount == "":
         return ""
     return format_money(amount, currency)
+
+
+@register.filter
+def time_for(value: datetime | None, user: Any) -> str:
+    """`{{ key.created_at|time_for:user }}`: a time as the reader's side of Paydesk writes it
+    (docs/decisions.md) on the account pages customers and staff share (sessions, API keys,
+    two-factor sign-in): `Dec. 3, 2026, 2:00 a.m. UTC` for a customer, in the zone they chose;
+    the back office's `2026-12-03 02:00` for staff. Empty for none."""
+    if value is None or value == "":
+        return ""
+    local = timezone.localtime(value)
+    if getattr(user, "is_staff", False):
+        return date_format(local, "Y-m-d H:i")
+    return f"{date_format(local, 'DATETIME_FORMAT')} {date_format(local, 'T')}"
