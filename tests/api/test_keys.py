@@ -158,3 +158,18 @@ def test_the_back_office_links_staff_to_their_api_keys(finance_user):
     assert '<a href="/api-keys/">API keys</a>' in page
     keys_page = client.get("/api-keys/")
     assert keys_page.status_code == 200 and "API keys" in keys_page.content.decode()
+
+
+def test_a_user_who_may_not_pay_is_not_offered_a_key_that_pays(portal_user):
+    """The view-only bookkeeper's API keys page offered the Pay scope, whose every payment the
+    API then refused."""
+    bookkeeper = PortalUserFactory(customer=portal_user.customer, can_make_payments=False)
+    client = Client()
+    client.force_login(bookkeeper)
+    page = client.get("/api-keys/").content.decode()
+    assert 'value="read"' in page and 'value="pay"' not in page
+    refused = client.post("/api-keys/", {"name": "Sneaky", "scopes": ["read", "pay"]})
+    assert refused.status_code == 200 and ApiKey.objects.count() == 0
+    assert "Select a valid choice" in refused.content.decode()
+    client.force_login(portal_user)  # who may pay is offered both
+    assert 'value="pay"' in client.get("/api-keys/").content.decode()

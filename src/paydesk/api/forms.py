@@ -8,18 +8,27 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.api.models import ApiScope
 
 
+SCOPE_CHOICES = [
+    (ApiScope.READ, _("Read: balance and payments")),
+    (ApiScope.PAY, _("Pay: also make payments and cancel pending transfers")),
+]
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Say where it is used."))
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=[
-            (ApiScope.READ, _("Read: balance and payments")),
-            (ApiScope.PAY, _("Pay: also make payments and cancel pending transfers")),
-        ],
+        choices=SCOPE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         initial=[ApiScope.READ],
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not (getattr(user, "is_staff", False) or getattr(user, "can_make_payments", True)):
+            # A portal user who may not pay (a bookkeeper) is not offered a key that could:
+            # the API would refuse its every payment anyway.
+            field = self.fields["scopes"]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = [(v, label) for v, label in SCOPE_CHOICES if v != ApiScope.PAY]

@@ -45,7 +45,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     assert request.user.is_authenticated  # @login_required
-    form = ApiKeyForm(request.POST or None)
+    form = ApiKeyForm(request.POST or None, user=request.user)
     created = None
     needs_second_factor = not _may_create_keys(request)
     if request.method == "POST" and needs_second_factor:
@@ -61,7 +61,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             created = {"key": key, "plain": plain}
-            form = ApiKeyForm()
+            form = ApiKeyForm(user=request.user)
     keys = ApiKey.objects.filter(user=request.user).order_by("-created_at", "-id")
     status = 201 if created else 200
     if request.method == "POST" and needs_second_factor:
