@@ -41,6 +41,8 @@ from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from paydesk.vouchers.models import Voucher, VoucherBatch
+from tests.banktransfers.conftest import bank_details  # noqa: F401 (a fixture)
+from tests.banktransfers.conftest import transfer as pending_transfer
 from tests.factories import PASSWORD
 from tests.signin import sign_in
 
@@ -294,8 +296,8 @@ def attack(client: Client, form: Form, **chosen: str) -> None:
 
 
 @pytest.fixture
-def world(customer, portal_user, admin_user, finance_user):
-    from paydesk.banktransfers.services import bank_details_update
+def world(request, customer, portal_user, admin_user, finance_user):
+    request.getfixturevalue("bank_details")  # the provider's bank details, for bank transfers
     from paydesk.checkout.models import MethodConfig
     from tests.checkout.conftest import DEFAULT_METHODS
 
@@ -305,28 +307,13 @@ def world(customer, portal_user, admin_user, finance_user):
         MethodConfig.objects.update_or_create(
             method=method, defaults={"display_name": name, "enabled": enabled}
         )
-    bank_details_update(
-        actor=admin_user,
-        beneficiary_name="Paydesk Telecom Ltd",
-        account_number="GB29 NWBK 6016 1331 9268 19",
-        bank_name="Northwind Bank",
-        bank_address="1 Harbour Street",
-        swift="NWBKGB2L",
-    )
     pending = payment_create(
         customer=customer, total="25", description="Top-up", status="pending", method="manual"
     )
     completed = payment_create(
         customer=customer, total="40", description="Top-up", status="completed", method="manual"
     )
-    transfer = payment_create(
-        customer=customer,
-        total="250",
-        description="Bank transfer",
-        status="pending",
-        method="bank_transfer",
-        gateway="bank_transfer",
-    )
+    transfer = pending_transfer(customer)
     return {
         "customer": customer,
         "portal_user": portal_user,
