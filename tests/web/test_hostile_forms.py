@@ -467,3 +467,13 @@ def test_json_endpoints_refuse_wrong_json_and_the_quote_hostile_values(world):
             assert response.status_code < 500, f"quote {name}={value[:30]!r}"
             assert response["Content-Type"] == "application/json"
     assert state() == before
+
+
+@pytest.mark.parametrize("next_value", ["abc", "x" * 10_000, "/ok\x00", "//evil.example/"])
+def test_a_hostile_next_on_the_second_factor_page_falls_back(world, next_value):
+    """The verify page sends a verified session on to `next`: a bare word was taken for a URL
+    name (a 500); now anything but a local path goes to the user's own landing page."""
+    client = sign_in(Client(), world["admin_user"])
+    response = client.get("/accounts/two-factor/verify/", {"next": next_value})
+    assert response.status_code == 302
+    assert response["Location"] == "/backoffice/"
