@@ -1,12 +1,22 @@
 """Sign-in forms, for the portal and the back office: the name typed is normalised once
-(accounts.login_name) before it reaches authentication and the sign-in throttle."""
+(accounts.login_name) before it reaches authentication and the sign-in throttle, and refused
+when it is longer than any user's email (the throttle stores it: on PostgreSQL a longer one made
+a 500)."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.login_name import login_name
+
+
+def _login_name_bounded(form: AuthenticationForm) -> str:
+    """The typed name, normalised; a field error past the user model's email length."""
+    name = login_name(form.cleaned_data.get("username"))
+    MaxLengthValidator(form.username_field.max_length or 254)(name)
+    return name
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -16,9 +26,9 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
     def clean_username(self) -> str:
-        return login_name(self.cleaned_data.get("username"))
+        return _login_name_bounded(self)
 
 
 class BackofficeAuthenticationForm(AdminAuthenticationForm):
     def clean_username(self) -> str:
-        return login_name(self.cleaned_data.get("username"))
+        return _login_name_bounded(self)

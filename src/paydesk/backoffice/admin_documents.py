@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
+from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
 from paydesk.documents.models import CustomerTaxRule, Document, InvoicingSettings
 from paydesk.documents.render import document_filename, document_pdf
 from paydesk.documents.selectors import documents_csv
@@ -140,7 +141,9 @@ class InvoicingSettingsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdm
 
 
 @admin.register(CustomerTaxRule, site=backoffice_site)
-class CustomerTaxRuleAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class CustomerTaxRuleAdmin(
+    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin
+):
     list_display = ["customer", "rule"]
     list_filter = ["rule"]
     search_fields = ["customer__name"]

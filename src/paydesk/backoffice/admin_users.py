@@ -34,6 +34,7 @@ from paydesk.backoffice.models import PortalUser, StaffUser
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.services import portal_user_update, staff_user_update, user_password_set
 from paydesk.backoffice.site import backoffice_site
+from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
 from paydesk.errors import PaydeskError
 from paydesk.sessions.services import sessions_end_all
 from paydesk.twofactor.selectors import factors_for_user
@@ -44,7 +45,9 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class UserAdminBase(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class UserAdminBase(
+    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin
+):
     add_form: Any = None
     add_fieldsets: list[Any] = []
     change_fields: list[str] = []

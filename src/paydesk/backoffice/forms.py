@@ -11,7 +11,6 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +26,7 @@ from paydesk.accounts.models import (
 )
 from paydesk.accounts.services import EDITABLE_CUSTOMER_FIELDS
 from paydesk.accounts.taxids import country_names
+from paydesk.backoffice.widgets import KeyCheckedAutocompleteSelect
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import full_places, normalize_currency, round_half_up
@@ -208,7 +208,9 @@ class PaymentAddForm(forms.Form):
         if admin_site is not None:
             field = self.fields["customer"]
             assert isinstance(field, forms.ModelChoiceField)
-            field.widget = AutocompleteSelect(Payment._meta.get_field("customer"), admin_site)
+            field.widget = KeyCheckedAutocompleteSelect(
+                Payment._meta.get_field("customer"), admin_site
+            )
             field.widget.choices = field.choices
 
     def clean_form_token(self) -> str:

@@ -18,7 +18,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,6 +45,7 @@ from paydesk.portal.forms import (
     time_zone_names,
 )
 from paydesk.vouchers.selectors import activation_list_armed
+from paydesk.web.next_url import next_url_local
 
 MAX_POLLED_IDS = 200
 
@@ -276,11 +276,7 @@ def set_time_zone(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert user.is_authenticated  # @login_required
     fallback = reverse("backoffice:index" if user.is_staff else "portal:dashboard")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = fallback
+    target = next_url_local(request, request.POST.get("next", "")) or fallback
     if form.is_valid():
         user.time_zone = form.cleaned_data["time_zone"]
         user.save(update_fields=["time_zone"])

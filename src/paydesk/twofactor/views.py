@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,6 +42,7 @@ from paydesk.twofactor.services import (
 )
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET
 from paydesk.web.client_ip import client_ip
+from paydesk.web.next_url import next_url_local
 
 # The authenticator secret being set up in this session, until a code from the app confirms it.
 PENDING_TOTP_KEY = "twofactor_pending_totp"
@@ -50,12 +50,7 @@ PENDING_TOTP_KEY = "twofactor_pending_totp"
 
 def _next_url(request: HttpRequest) -> str:
     """The page asked for before the second factor, when it is one of ours."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return ""
+    return next_url_local(request, request.POST.get("next") or request.GET.get("next") or "")
 
 
 def _with_next(url: str, next_url: str) -> str:
