@@ -122,3 +122,17 @@ def any_cache(request):
     cache.clear()
     yield caches["default"]
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_cache():
+    """Every test starts with an empty in-memory cache: rate-limit and voucher-failure counters
+    are keyed by ids that a rolled-back database hands out again, so one test's failed attempts
+    (tests/web/test_hostile_forms.py makes many) must not lock the next test's user out."""
+    from django.core.cache import caches
+
+    for alias in caches:
+        cache = caches[alias]
+        if type(cache).__name__ == "LocMemCache":
+            cache.clear()
+    yield
