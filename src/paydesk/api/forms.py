@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.api.models import ApiScope
 
-
 SCOPE_CHOICES = [
     (ApiScope.READ, _("Read: balance and payments")),
     (ApiScope.PAY, _("Pay: also make payments and cancel pending transfers")),
