@@ -173,3 +173,14 @@ def test_a_user_who_may_not_pay_is_not_offered_a_key_that_pays(portal_user):
     assert "Select a valid choice" in refused.content.decode()
     client.force_login(portal_user)  # who may pay is offered both
     assert 'value="pay"' in client.get("/api-keys/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["Nightly\x1b[31m export", "Tab\there", "Line\nbreak", "DEL\x7f"])
+def test_a_key_name_with_control_characters_is_refused_at_the_field(portal_user, name):
+    """A name with an escape sequence, tab, line break or DEL was accepted (201) and shown in
+    lists and the audit log as it came."""
+    client = Client()
+    client.force_login(portal_user)
+    response = client.post("/api-keys/", {"name": name, "scopes": ["read"]})
+    assert response.status_code == 200 and ApiKey.objects.count() == 0
+    assert "Use letters, digits and punctuation in the name." in response.content.decode()

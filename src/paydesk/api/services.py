@@ -47,6 +47,9 @@ def api_key_create(*, user: Any, name: str, scopes: list[str]) -> tuple[ApiKey, 
         raise ApiKeyError("Give the key a name.", field="name")
     if len(name) > 100:
         raise ApiKeyError("That name is too long.", field="name")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+        # Shown in lists and written to the audit log: no escape sequences, tabs or line breaks.
+        raise ApiKeyError("Use letters, digits and punctuation in the name.", field="name")
     wanted = sorted(set(scopes or []))
     if not wanted or any(scope not in ApiScope.values for scope in wanted):
         raise ApiKeyError("Choose the key's scopes: read, pay.", field="scopes")
