@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from paydesk.errors import PaydeskError
@@ -80,7 +81,7 @@ def short_datetime(value: Any) -> str:
     """A list's date and time on one line: `2026-12-03 08:14` in the staff member's zone."""
     if value is None:
         return "—"
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def time_column(field: str, description: Any) -> Callable[[Any, Any], str]:

@@ -11,11 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import (
-    ServiceRefused,
-    ServiceSaveMixin,
-    time_column,
-)
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.forms import MethodConfigForm

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from paydesk.backoffice.admin_base import short_datetime
 from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refund_reads import refund_returned
 from paydesk.ledger.refunds import refund_left
@@ -62,7 +63,7 @@ def disputes_html(payment: Payment) -> str:
                 d.get_status_display(),
                 d.reason or "—",
                 amount,
-                d.evidence_due.strftime("%Y-%m-%d %H:%M") if d.evidence_due else "—",
+                short_datetime(d.evidence_due),
                 ", ".join(moved) or "—",
             )
         )

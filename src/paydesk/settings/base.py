@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from paydesk.formats.en import formats as en_formats
 from paydesk.provider.labels import totp_issuer
 from paydesk.settings.values import Threshold, env_amount, env_fernet_keys, env_threshold
 
@@ -188,8 +189,11 @@ PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDO
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
-# Times always with their minutes ("2:00 a.m.", never "2 a.m." or "noon"): paydesk/formats/en.
+# Times always with their minutes ("2:00 a.m.", never "2 a.m." or "noon"), and the back office's
+# short form: paydesk/formats/en; the same when no language is active (Django then reads these).
 FORMAT_MODULE_PATH = ["paydesk.formats"]
+DATETIME_FORMAT = en_formats.DATETIME_FORMAT
+SHORT_DATETIME_FORMAT = en_formats.SHORT_DATETIME_FORMAT
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

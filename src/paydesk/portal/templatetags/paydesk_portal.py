@@ -36,5 +36,5 @@ def time_for(value: datetime | None, user: Any) -> str:
         return ""
     local = timezone.localtime(value)
     if getattr(user, "is_staff", False):
-        return date_format(local, "Y-m-d H:i")
+        return date_format(local, "SHORT_DATETIME_FORMAT")
     return f"{date_format(local, 'DATETIME_FORMAT')} {date_format(local, 'T')}"
