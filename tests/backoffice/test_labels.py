@@ -118,3 +118,14 @@ def test_a_lists_yes_no_icons_say_yes_and_no(finance_user):
     html = signed_in(finance_user).get("/backoffice/checkout/methodconfig/").content.decode()
     assert re.search(r'<img src="[^"]*icon-yes[^"]*" alt="Yes">', html)
     assert 'alt="True"' not in html and 'alt="False"' not in html
+
+
+def test_a_payments_page_marks_every_empty_field_the_same_way(finance_user, customer):
+    """ "Cancelled at: —" stood above "Cancelled by: -" (the admin's own mark for an empty
+    field) on one page."""
+    from paydesk.ledger.services import payment_create
+
+    payment = payment_create(customer=customer, total="5", description="Top-up")
+    html = signed_in(finance_user).get(f"/backoffice/ledger/payment/{payment.pk}/change/")
+    readonly = re.findall(r'<div class="readonly">(.*?)</div>', html.content.decode(), re.S)
+    assert "—" in readonly and "-" not in readonly

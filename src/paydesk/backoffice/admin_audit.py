@@ -86,7 +86,7 @@ class AuditEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("IP address"))
     def ip_display(self, entry: AuditEntry) -> str:
-        return entry.ip_address or "-"
+        return entry.ip_address or "—"
 
     @admin.display(description=_("before"))
     def before_display(self, entry: AuditEntry) -> str:

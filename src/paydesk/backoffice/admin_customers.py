@@ -106,7 +106,7 @@ class BillingProfileInline(admin.StackedInline):
 
     @admin.display(description=_("country"))
     def country_name(self, obj: BillingProfile) -> str:
-        return country_names().get(obj.country, obj.country) if obj.country else "-"
+        return country_names().get(obj.country, obj.country) if obj.country else "—"
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request)

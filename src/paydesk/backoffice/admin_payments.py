@@ -289,7 +289,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     def gateway_display(self, obj: Payment) -> str:
         """The gateway by its name ("Bank Transfer"), not its code."""
         gateway = gateway_for_or_none(obj.gateway) if obj.gateway else None
-        return gateway.display_name if gateway is not None else obj.gateway or "-"
+        return gateway.display_name if gateway is not None else obj.gateway or "—"
 
     @admin.display(description=_("needs attention"))
     def needs_attention_display(self, obj: Payment) -> StrOrPromise:
@@ -359,7 +359,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         """The saved method that paid ("SEPA Direct Debit •••• 3000, mandate mandate_…")."""
         charge = SavedMethodCharge.objects.filter(payment=obj).first()
         if charge is None:
-            return "-"
+            return self.get_empty_value_display()
         if charge.mandate:
             return _("%(method)s, mandate %(mandate)s") % {
                 "method": charge.label,

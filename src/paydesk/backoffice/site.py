@@ -83,6 +83,9 @@ class BackofficeSite(admin.AdminSite):
     login_form = BackofficeAuthenticationForm
     # The tables need the width (issue 13): the home page and the menu bar list every page.
     enable_nav_sidebar = False
+    # One mark for "nothing here" on every page, as the display methods write it (short_datetime,
+    # payment_link): the admin's own "-" stood beside "—" on one page.
+    empty_value_display = "—"
     index_template = "backoffice/home.html"
 
     def admin_view(self, view: _View, cacheable: bool = False) -> _View:
