@@ -60,8 +60,11 @@ def open_page(page, path: str, name: str = ""):
 def hidden_columns(page, names: list[str]) -> list[str]:
     """The columns among `names` (header text, case-insensitive) whose header is not wholly
     inside the window, or inside a table box that scrolls sideways; [] when all show."""
+    # Measured once the page's fonts are in: a fallback font, wider, made a table scroll
+    # sideways for a moment on a loaded machine (every column then read as hidden).
     return page.evaluate(
-        """(names) => {
+        """async (names) => {
+            await document.fonts.ready;
             const width = document.documentElement.clientWidth;
             const heads = [...document.querySelectorAll('#result_list thead th')];
             const box = document.querySelector('#changelist .results') || document.body;
