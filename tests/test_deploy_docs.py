@@ -118,6 +118,52 @@ def test_each_unit_runs_what_the_readme_installs(name):
         assert f"exec runuser -u {made['user']} -- {command[0]} " in production()
 
 
+def systemd_verify(directory: Path, names: list[str]) -> list[str]:
+    """What `systemd-analyze verify` says of these units: systemd's own reading of each key."""
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *(f"./{name}" for name in names)],
+        capture_output=True,
+        text=True,
+        cwd=directory,
+    )
+    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+
+
+def instances(directory: Path) -> list[str]:
+    """The units under deploy/ copied into `directory`, templates as the README enables them."""
+    names = []
+    for name in UNITS:
+        instance = name.replace("@.service", "@1.service")
+        (directory / instance).write_text((DEPLOY / name).read_text())
+        names.append(instance)
+    return names
+
+
+def test_systemd_reads_every_unit_without_a_complaint(tmp_path):
+    # The units cannot be started here (no systemd as PID 1), but systemd's own parser can read
+    # them: an unknown key, a misspelt section or a bad time value would be ignored by systemd
+    # on the provider's machine with only a log line. The one expected complaint is that the
+    # program the README installs into /opt/paydesk/.venv is not on this machine.
+    venv = recipe()["venv"]
+    said = systemd_verify(tmp_path, instances(tmp_path))
+    missing = re.compile(
+        rf"^\S+: Command {re.escape(venv)}/bin/(gunicorn|paydesk) is not executable"
+    )
+    assert [line for line in said if not missing.match(line)] == []
+    assert {match.group(1) for line in said if (match := missing.match(line))} == {
+        "gunicorn",
+        "paydesk",
+    }
+
+
+def test_the_systemd_check_sees_a_misspelt_key(tmp_path):
+    names = instances(tmp_path)
+    web = tmp_path / "paydesk-web@1.service"
+    web.write_text(web.read_text().replace("TimeoutStopSec=", "TimeoutStopSecs="))
+    said = systemd_verify(tmp_path, names)
+    assert any("Unknown key" in line and "TimeoutStopSecs" in line for line in said), said
+
+
 def test_the_environment_file_is_root_only_and_read_by_every_unit():
     text = production()
     env_file = recipe()["env_file"]
