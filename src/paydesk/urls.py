@@ -33,5 +33,8 @@ urlpatterns = [
     path("", include("paydesk.portal.urls")),
 ]
 
+# An error of ours: JSON under /api/, our own page elsewhere, 503 + Retry-After for an outage.
+handler500 = "paydesk.web.errors.server_error"
+
 if settings.PAYDESK_SANDBOX:  # never in production (settings/production.py refuses it)
     urlpatterns.insert(0, path("sandbox/", include("paydesk.sandbox.urls")))

@@ -5,12 +5,13 @@ credentials; 403 the caller may not (role, permission, key scope, CSRF); 404 not
 caller's by that id; 409 the payment's state forbids it (`invalid_transition`) or the same
 Idempotency-Key is in flight; 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
-an Idempotency-Key reused with another body); 429 rate limited, with Retry-After.
+an Idempotency-Key reused with another body); 429 rate limited, with Retry-After. An error of ours
+(500 `server_error`) or an outage of the database or cache (503 `unavailable`, with Retry-After)
+is answered in the same shape by paydesk.web.errors, Django's handler500.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -25,6 +26,7 @@ from paydesk.errors import (
     PermissionDenied,
     RateLimited,
 )
+from paydesk.web.errors import error_body, json_response
 
 HTTP_CODES = {
     400: "invalid_request",
@@ -46,10 +48,6 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "field": field}}
-
-
 def status_for(exc: PaydeskError) -> int:
     if isinstance(exc, PermissionDenied):
         return 403
@@ -60,14 +58,6 @@ def status_for(exc: PaydeskError) -> int:
     if isinstance(exc, NotFound):
         return 404
     return 422
-
-
-def json_response(status: int, code: str, message: str, field: str | None = None) -> HttpResponse:
-    return HttpResponse(
-        json.dumps(error_body(code, message, field)),
-        status=status,
-        content_type="application/json; charset=utf-8",
-    )
 
 
 def response_for_error(exc: Exception) -> HttpResponse:
