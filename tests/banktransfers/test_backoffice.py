@@ -1,4 +1,4 @@
-"""The back office: the payment details edited by Administrators only; each bank transfer's page with
+"""The back office: payment details edited by Administrators only; each bank transfer's page with
 "Complete with amount received" (credit and difference shown before confirming); the plain
 Complete action and the bulk action never bypass the two-person rule."""
 
