@@ -1,9 +1,11 @@
 """The back office: customers with automatic top-up, the last attempt and its result, suspended
-ones under the work waiting; Finance switches one off (audited); Support may only read."""
+ones under the work waiting, each in staff's words (a top-up waiting for the customer "Needs the
+customer's authentication"); Finance switches one off (audited); Support may only read."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -59,6 +61,17 @@ def test_the_list_shows_each_customer_with_the_last_result(finance_user):
     assert "Nordlicht Telekom" in suspended and "Acme Telecom" not in suspended
     home = finance.get("/backoffice/").content.decode()
     assert count_of(home, "Automatic top-ups suspended") == 1
+
+
+def test_staff_read_a_top_up_waiting_for_the_customer_in_their_own_words(finance_user):
+    """The portal tells the customer "Needs your authentication: …"; staff keep theirs."""
+    customer = configured("Acme Telecom").customer
+    Topup.objects.filter(customer=customer).update(status=TopupStatus.ACTION_REQUIRED)
+    finance = signed_in(finance_user)
+    for page in (LIST, "/backoffice/autotopup/topup/"):
+        html = unescape(finance.get(page).content.decode())
+        assert "Needs the customer's authentication" in html, page
+        assert "Needs your authentication" not in html, page
 
 
 def test_finance_switches_it_off_audited_support_cannot(finance_user, support_user):

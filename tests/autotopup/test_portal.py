@@ -1,7 +1,8 @@
 """The portal's automatic top-up page: review the exact consent text, tick, turn it on (the
 consent, who and when shown), off; refused input keeps what was typed with a field message; no
-*manage billing* → 403; finishing a top-up the bank wanted confirmed goes through 3-D Secure
-(another customer's → 404). In a real browser: the page and its review pass axe-core."""
+*manage billing* → 403; a top-up the bank wanted confirmed is listed in the customer's own words
+with a link to pay it, which goes through 3-D Secure (another customer's → 404). In a real
+browser: the page and its review pass axe-core, and the list reads at desk and phone width."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from tests.online.stripe_support import THREE_D_SECURE, save_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PAGE = "/billing/autotopup/"
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+CUSTOMER_WORDING = (
+    "Needs your authentication: your bank asked you to confirm this top-up, so nothing was "
+    "charged. Pay it now and confirm it with your bank."
+)
 TERMS = {"threshold": "20", "amount": "50", "monthly_cap": "200", "cooldown_minutes": "60"}
 
 
@@ -84,6 +90,9 @@ def test_finishing_a_top_up_the_bank_wanted_confirmed(sandbox, online_customer):
     assert client_for(stranger).get(f"{PAGE}finish/{topup.pk}/").status_code == 404
 
     client = client_for(user)
+    listed = client.get(PAGE).content.decode()
+    assert CUSTOMER_WORDING in listed and f'href="{PAGE}finish/{topup.pk}/"' in listed
+    assert "the customer" not in listed  # the back office's wording stays there
     page = client.get(f"{PAGE}finish/{topup.pk}/")
     assert "Pay $50.00 USD" in page.content.decode()
     answer = client.post(f"{PAGE}finish/{topup.pk}/", {"token": page.context["token"]})
@@ -109,3 +118,24 @@ def test_the_page_is_accessible(sandbox, online_customer, page):
     page.get_by_role("button", name="Turn automatic top-up on").click()
     page.wait_for_selector("[data-autotopup-on]")
     assert_accessible(page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES)
+def test_a_top_up_waiting_for_the_customer_reads_in_their_words(
+    sandbox, online_customer, page, size
+):
+    user, _pm = topup_customer(sandbox, online_customer, card=THREE_D_SECURE)
+    purchase(user.customer, "90")
+    balance_watch_job()
+    [topup] = topups(user.customer)
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, sandbox.url, user)
+    page.goto(f"{sandbox.url}{PAGE}")
+    result = page.locator("[data-topups] [data-topup-result]")
+    assert CUSTOMER_WORDING in result.inner_text()
+    pay = result.get_by_role("link", name="Pay $50.00 USD now")
+    assert pay.get_attribute("href") == f"{PAGE}finish/{topup.pk}/"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, f"the automatic top-up page ({size})")

@@ -1,4 +1,4 @@
-"""The back office: Payment Details edited by Administrators only; each bank transfer's page with
+"""The back office: payment details edited by Administrators only; each bank transfer's page with
 "Complete with amount received" (credit and difference shown before confirming); the plain
 Complete action and the bulk action never bypass the two-person rule."""
 
@@ -41,6 +41,9 @@ def test_an_administrator_sets_the_payment_details_audited(admin_user):
     # The list goes straight to the one row.
     listing = client.get(reverse("backoffice:banktransfers_bankdetails_changelist"))
     assert listing["Location"].endswith(f"/{details.pk}/change/")
+    # The customer's page and the back office name it alike, in sentence case.
+    page = client.get(listing["Location"]).content.decode()
+    assert "Change payment details" in page and "Payment Details" not in page
 
 
 def test_a_bad_swift_code_is_refused_at_the_field(admin_user):

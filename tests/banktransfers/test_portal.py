@@ -1,4 +1,4 @@
-"""The customer's bank-transfer page: reference and Payment Details while pending, proofs of
+"""The customer's bank-transfer page: reference and payment details while pending, proofs of
 payment checked by content, cancel by the customer, and nothing of another customer's."""
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ def test_the_page_shows_the_reference_amount_and_payment_details(
     assert response.status_code == 200
     html = response.content.decode()
     assert f'data-reference="{pending.reference}"' in html
-    assert "Payment Details" in html
+    # Named as the spec's "Payment Details", in the portal's sentence case (as the back office).
+    assert '<h2 id="payment-details-title">Payment details</h2>' in html
+    assert "Payment Details" not in html
     for text in (
         "Paydesk Telecom Ltd",
         "GB29 NWBK 6016 1331 9268 19",

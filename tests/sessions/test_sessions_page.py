@@ -4,6 +4,8 @@ signs out every other session — for staff (back office) and portal users alike
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -16,6 +18,8 @@ from tests.signin import sign_in as signed_in_past_second_factor
 pytestmark = pytest.mark.django_db
 
 SESSIONS = "/accounts/sessions/"
+DEVICE_CELL = re.compile(r'<td data-label="Device">(.*?)</td>', re.S)
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 NEW_PASSWORD = "a-new-long-passphrase-77"
 
 
@@ -58,6 +62,26 @@ def test_the_page_lists_each_session_with_device_address_and_times(user):
     assert [s.is_current for s in sessions] == [True, False]
     assert all(s.signed_in_at and s.last_activity_at for s in sessions)
     assert session_key_not_in(page, user)
+
+
+def test_each_device_reads_in_words_with_its_raw_string_one_click_away():
+    user = PortalUserFactory()
+    laptop = sign_in(user, agent=FIREFOX_WINDOWS, address="203.0.113.7")
+    sign_in(user, agent="Firefox on the laptop", address="198.51.100.9")
+    Client(REMOTE_ADDR="192.0.2.1").post(  # a client that sends no User-Agent at all
+        "/accounts/login/", {"username": user.email, "password": PASSWORD}
+    )
+
+    page = laptop.get(SESSIONS).content.decode()
+
+    cells = [" ".join(cell.split()) for cell in DEVICE_CELL.findall(page)]
+    assert cells == [
+        f'<details class="device"><summary>Firefox 133 on Windows</summary>'
+        f'<code class="user-agent">{FIREFOX_WINDOWS}</code></details>',
+        "Unknown device",  # the latest, then the one before
+        '<details class="device"><summary>Unknown device</summary>'
+        '<code class="user-agent">Firefox on the laptop</code></details>',
+    ]
 
 
 def session_key_not_in(page: str, user) -> bool:

@@ -82,6 +82,17 @@ class TopupStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+# The labels above are the back office's, about the customer. The customer reads their own
+# top-ups in the second person, with what to do when one waits for them (the portal's page words
+# the bank's reason this way instead of showing it); the others read alike.
+CUSTOMER_STATUS_LABELS = {
+    TopupStatus.ACTION_REQUIRED: _(
+        "Needs your authentication: your bank asked you to confirm this top-up, so nothing "
+        "was charged. Pay it now and confirm it with your bank."
+    ),
+}
+
+
 class TopupTrigger(models.TextChoices):
     POSTING = "posting", _("A payment took the balance under the threshold")
     SWEEP = "sweep", _("The periodic sweep found the balance under the threshold")
@@ -129,6 +140,10 @@ class Topup(models.Model):
 
     def __str__(self) -> str:
         return f"Automatic top-up {self.pk} ({self.status})"
+
+    def customer_status_display(self) -> str:
+        """The status as the customer reads it on their own page (staff read TopupStatus's)."""
+        return str(CUSTOMER_STATUS_LABELS.get(TopupStatus(self.status), self.get_status_display()))
 
     @property
     def key(self) -> str:

@@ -1,4 +1,4 @@
-"""Bank transfers in the back office: the provider's Payment Details (Administrators only), and a
+"""Bank transfers in the back office: the provider's payment details (Administrators only), and a
 page per bank transfer with its proofs, its approvals and "Complete with amount received".
 
 Every write goes through paydesk.banktransfers.services (audited there); the views check the role,

@@ -19,7 +19,7 @@ from paydesk.ledger.models import Payment
 
 
 class BankDetails(models.Model):
-    """The provider's "Payment Details" shown with every pending transfer; one row."""
+    """The provider's "Payment details" shown with every pending transfer; one row."""
 
     beneficiary_name = models.CharField(max_length=200)
     account_number = models.CharField(_("account number / IBAN"), max_length=64)

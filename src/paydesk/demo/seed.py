@@ -124,7 +124,7 @@ def seed_demo_methods() -> list[str]:
 
 
 def _seed_bank_details() -> None:
-    """The provider's "Payment Details" shown with every pending bank transfer (made up)."""
+    """The provider's "Payment details" shown with every pending bank transfer (made up)."""
     bank_details_update(
         actor=User.objects.get(email="admin@example.com"),
         beneficiary_name="Paydesk Telecom Ltd",

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError
+from paydesk.sessions.devices import device_name
 from paydesk.sessions.models import UserSession
 from paydesk.web.client_ip import client_ip
 
@@ -257,6 +258,7 @@ class ActiveSession:
 
     id: int
     user_agent: str
+    device: str  # readable, from user_agent ("Firefox 133 on Windows"); "" when unreadable
     ip_address: str | None
     signed_in_at: datetime
     last_activity_at: datetime
@@ -280,6 +282,7 @@ def user_sessions(
                 ActiveSession(
                     id=row.pk,
                     user_agent=row.user_agent,
+                    device=device_name(row.user_agent),
                     ip_address=row.ip_address,
                     signed_in_at=row.signed_in_at,
                     last_activity_at=row.last_activity_at,
