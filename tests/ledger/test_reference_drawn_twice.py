@@ -6,6 +6,7 @@ writes nothing. History imports draw again too."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -98,19 +99,19 @@ def test_a_reference_that_stays_taken_is_a_payment_error_and_writes_nothing(
     assert not Event.objects.exclude(payment=earlier).exists()
 
 
-def test_imported_history_drawing_a_taken_reference_is_posted_under_new_ones(customer, taken):
+def _history(count: int) -> Iterator[HistoryEntry]:
     start = datetime(2024, 6, 1, tzinfo=UTC)
-    entries = [
-        HistoryEntry(
+    for n in range(count):
+        yield HistoryEntry(
             occurred_at=start + timedelta(days=n),
             total=Decimal("10"),
             status="completed",
             description=f"Old top-up {n}",
         )
-        for n in range(3)
-    ]
 
-    ids = history_post(customer=customer, entries=iter(entries))
+
+def test_imported_history_drawing_a_taken_reference_is_posted_under_new_ones(customer, taken):
+    ids = history_post(customer=customer, entries=_history(3))
 
     references = [Payment.objects.get(pk=pk).reference for pk in ids]
     assert len(set(references)) == 3 and taken.reference not in references
@@ -120,18 +121,7 @@ def test_imported_history_drawing_a_taken_reference_is_posted_under_new_ones(cus
 
 def test_imported_history_drawing_one_reference_twice_in_a_batch_is_posted(customer, monkeypatch):
     references_drawn_alike(monkeypatch, times=2)
-    start = datetime(2024, 6, 1, tzinfo=UTC)
-    entries = [
-        HistoryEntry(
-            occurred_at=start + timedelta(days=n),
-            total=Decimal("10"),
-            status="completed",
-            description=f"Old top-up {n}",
-        )
-        for n in range(2)
-    ]
-
-    ids = history_post(customer=customer, entries=iter(entries))
+    ids = history_post(customer=customer, entries=_history(2))
 
     assert len({Payment.objects.get(pk=pk).reference for pk in ids}) == 2
     customer.refresh_from_db()
