@@ -10,7 +10,9 @@ payment INSERT), run with as little per-call work as Django allows (bench/ P1).
 - `payment_row_insert` INSERTs a new Payment exactly as `save(force_insert=True)` would (the
   same signals, the same `pre_save` and `get_db_prep_save` conversions, the same columns) from
   one statement compiled once per database vendor. tests/ledger/test_fastpath.py fails if the
-  `Model.save` behaviour it mirrors changes.
+  `Model.save` behaviour it mirrors changes. A reference drawn before does not fail it: the
+  INSERT (`ON CONFLICT (reference) DO NOTHING`) then writes nothing, and it is sent again with
+  a new reference (tests/ledger/test_reference_drawn_twice.py).
 
 - `rows_insert` INSERTs many rows of a model at once — by COPY on PostgreSQL (ids drawn from
   the table's sequence first), multi-row statements elsewhere: imported history
@@ -30,6 +32,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
+from paydesk.errors import PaymentError
 from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
 from paydesk.ledger.hooks import (
     NEW_PAYMENT,
@@ -39,6 +42,7 @@ from paydesk.ledger.hooks import (
 )
 from paydesk.ledger.models import Payment
 from paydesk.money import to_storage_units
+from paydesk.references import new_payment_reference
 
 # (vendor) → how a new payment row is INSERTed: its statement, a getter of its fields' values
 # (one C call) when every field's `pre_save` only reads the attribute, and each field's
@@ -103,10 +107,24 @@ def _plain_pre_save(field: Any) -> bool:
     return method in dated and not (field.auto_now or field.auto_now_add)
 
 
+# How many references a new payment may draw. Each draw is taken with a chance of about
+# payments / 2**50 (once in tens of millions of payments, a carrier's lifetime), so a third
+# draw taken says the random source is broken, not unlucky.
+REFERENCE_DRAWS = 3
+
+
 def _insert_plan(vendor: str) -> tuple[str, list[Any], Any, tuple[str, ...]]:
     plan = _INSERT_PLANS.get(vendor)
     if plan is None:
         sql, fields = insert_statement(Payment)
+        # A reference drawn before makes the INSERT write nothing and return no row (the
+        # conflict target is the reference's unique index only: a used idempotency key or
+        # gateway reference still raises IntegrityError). No savepoint is needed to draw again:
+        # the caller's transaction is not broken (the API's requests take none, bench P5).
+        # SQLite has this upsert with RETURNING since 3.35, as RETURNING itself.
+        head, returning = sql.rsplit(" RETURNING ", 1)
+        reference = connections[DEFAULT_DB_ALIAS].ops.quote_name("reference")
+        sql = f"{head} ON CONFLICT ({reference}) DO NOTHING RETURNING {returning}"
         getter = None
         if all(_plain_pre_save(f) for f in fields):
             getter = operator.attrgetter(*(f.attname for f in fields))
@@ -188,6 +206,11 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
     `WITH new_payment AS (INSERT … RETURNING id), l0 AS (<listener's INSERT>) … SELECT id FROM
     new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
     of the listeners so told.
+
+    A reference already taken makes the statement write nothing (the payment's INSERT is `ON
+    CONFLICT (reference) DO NOTHING`, the listeners' INSERTs select from its rows): the payment
+    is given a new reference and the statement sent again, at most REFERENCE_DRAWS in all, then
+    PaymentError. The balance UPDATE that came before is not repeated.
     """
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     sql, fields, getter, kinds = _insert_plan(db.vendor)
@@ -218,6 +241,7 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             value = field.get_db_prep_save(value, db)
         params.append(value)
     told: tuple[str, ...] = ()
+    own = len(params)
     if change is not None and db.vendor == "postgresql":
         told, companions = created_inserts(change)
         if companions:
@@ -225,11 +249,35 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
             for _c_sql, c_params in companions:
                 params += c_params
     row = execute_hot(sql, params, db=db)
-    assert row is not None  # INSERT … RETURNING: one row
+    if row is None:  # the reference was drawn before: nothing was written
+        row = _insert_redrawn(payment, change if told else None, sql, params[:own], fields, db)
     inserted(payment, row[0], db.alias)
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
     return told
+
+
+def _insert_redrawn(
+    payment: Payment,
+    change: PaymentChange | None,
+    sql: str,
+    params: list[Any],
+    fields: list[Any],
+    db: Any,
+) -> tuple[Any, ...]:
+    """Send the payment's statement again under newly drawn references (its listeners' rows,
+    with `change`, rebuilt: they name the reference) until one is not taken; the statement's
+    row, or PaymentError after REFERENCE_DRAWS draws in all."""
+    index = [f.attname for f in fields].index("reference")
+    for _draw in range(REFERENCE_DRAWS - 1):
+        payment.reference = params[index] = new_payment_reference()
+        companions = created_inserts(change)[1] if change is not None else []
+        row = execute_hot(sql, params + [v for _sql, c in companions for v in c], db=db)
+        if row is not None:
+            return row
+    raise PaymentError(
+        "No unused payment reference could be drawn, so nothing was recorded. Please try again."
+    )
 
 
 _WITH_SQL: dict[tuple[str, ...], str] = {}

@@ -86,10 +86,13 @@ _LISTENERS: dict[str, Callable[[PaymentChange], object]] = {}  # what they retur
 # A listener that only INSERTs rows may also give, for a payment being created, that INSERT as
 # SQL to send in the payment's own INSERT statement (PostgreSQL: one data-modifying WITH), one
 # round trip fewer per posting (bench P1). `with_insert(change)` returns (sql, params): an
-# INSERT whose new payment's id is `(SELECT id FROM new_payment)` (NEW_PAYMENT); the payment
-# has every field but its id. That listener is then not told of that change; when it errs, the
-# payment's INSERT errs with it. Elsewhere (SQLite) that listener is told right after the
-# payment's INSERT (`created_listeners_tell`): its rows come first on every database.
+# `INSERT … SELECT … FROM new_payment` (NEW_PAYMENT, whose one column is the new payment's id)
+# that writes nothing when new_payment is empty: the payment's INSERT writes no row when its
+# reference was drawn before, and the ledger then asks again, for the payment under a new
+# reference. The payment has every field but its id. That listener is then not told of that
+# change; when it errs, the payment's INSERT errs with it. Elsewhere (SQLite) that listener is
+# told right after the payment's INSERT (`created_listeners_tell`): its rows come first on
+# every database.
 NEW_PAYMENT = "new_payment"
 _WITH_INSERT: dict[str, Callable[[PaymentChange], tuple[str, list[Any]]]] = {}
 

@@ -18,18 +18,19 @@ credit is not checked and top-up steps (a voucher's armed bonus) do not run on i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaymentError
-from paydesk.ledger.fastpath import rows_insert
+from paydesk.ledger.fastpath import REFERENCE_DRAWS, rows_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
@@ -161,14 +162,14 @@ def history_post(
                 balance += entry.total
             batch.append(_history_row(locked.pk, entry, balance, actor_id))
             if len(batch) == BATCH:
-                first, last = first or batch[0][0], batch[-1][0]
                 count += _batch_insert(batch, ids, posted)
+                first, last = first or batch[0][0], batch[-1][0]
                 batch = []
                 if progress is not None:
                     progress(count)
         if batch:
-            first, last = first or batch[0][0], batch[-1][0]
             count += _batch_insert(batch, ids, posted)
+            first, last = first or batch[0][0], batch[-1][0]
             if progress is not None:
                 progress(count)
         total = balance - locked.balance
@@ -197,12 +198,35 @@ def history_post(
 def _batch_insert(
     batch: list[tuple[Any, ...]], ids: list[int], posted: Callable[[list[int]], None] | None
 ) -> int:
-    new = rows_insert(Payment, _COLUMNS, batch)
+    new = _rows_insert_drawing_again(batch)
     if posted is None:
         ids += new
     else:
         posted(new)
     return len(new)
+
+
+def _rows_insert_drawing_again(batch: list[tuple[Any, ...]]) -> list[int]:
+    """Insert one batch of rows (their reference first); when a reference was drawn before (by
+    a payment, or twice in the batch: 50 random bits each), roll the batch back to its savepoint
+    and draw those again, REFERENCE_DRAWS times at most, then PaymentError. The batch's rows
+    are replaced in place by those written."""
+    for _draw in range(REFERENCE_DRAWS):
+        try:
+            with transaction.atomic():  # a savepoint: two round trips per batch, not per row
+                return rows_insert(Payment, _COLUMNS, batch)
+        except IntegrityError:
+            references = [row[0] for row in batch]
+            taken = {ref for ref, times in Counter(references).items() if times > 1}
+            taken.update(
+                Payment.objects.filter(reference__in=references).values_list("reference", flat=True)
+            )
+            if not taken:
+                raise
+            batch[:] = [(new_payment_reference(), *r[1:]) if r[0] in taken else r for r in batch]
+    raise PaymentError(
+        "No unused payment references could be drawn, so nothing was imported. Please try again."
+    )
 
 
 def _history_row(

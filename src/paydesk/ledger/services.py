@@ -94,12 +94,13 @@ def payment_create(
     (a late payment for a cancelled one); `gateway_transaction` is the gateway's id of the money
     that settled it (unique per gateway: PaymentError when another payment has it).
 
-    Inside the caller's transaction the work takes a savepoint, so that a used idempotency key or
-    a reference drawn twice can be answered here (the existing payment; a new reference).
-    `savepoint=False` says the caller answers for those itself (the API's one-transaction
-    requests: a lost race rolls the request back and its idempotency record answers): no
-    savepoint is taken (two round trips fewer, bench P5), and any IntegrityError breaks the
-    caller's transaction and goes up as it is.
+    Inside the caller's transaction the work takes a savepoint, so that a used idempotency key
+    can be answered here (the existing payment). `savepoint=False` says the caller answers for
+    it itself (the API's one-transaction requests: a lost race rolls the request back and its
+    idempotency record answers): no savepoint is taken (two round trips fewer, bench P5), and
+    any IntegrityError breaks the caller's transaction and goes up as it is. A reference drawn
+    twice (50 random bits) is drawn again either way, by the INSERT itself (ledger/fastpath.py
+    `payment_row_insert`); PaymentError, nothing written, if it stays taken.
     """
     total = checked_total(total)
     if (original is None) != (not relation):
@@ -129,56 +130,53 @@ def payment_create(
     # Without a savepoint inside the caller's transaction, that transaction is broken: nothing
     # can be read in it any more, the error is the caller's.
     broken_on_error = not savepoint and transaction.get_connection().in_atomic_block
-    for attempt in range(3):
-        try:
-            return _payment_insert(
-                customer=customer,
-                total=total,
-                public=public,
-                comment=comment,
-                method=method,
-                status=status,
-                actor=acting_user(actor),
-                fee=fee_amount,
-                gateway=gateway,
-                gateway_reference=gateway_reference,
-                idempotency_key=idempotency_key,
-                allow_overdraft=allow_overdraft,
-                cancel_reason=cancel_reason,
-                at=at,
-                paid=paid,
-                gateway_transaction=gateway_transaction,
-                original=original,
-                relation=relation,
-                savepoint=savepoint,
+    try:
+        return _payment_insert(
+            customer=customer,
+            total=total,
+            public=public,
+            comment=comment,
+            method=method,
+            status=status,
+            actor=acting_user(actor),
+            fee=fee_amount,
+            gateway=gateway,
+            gateway_reference=gateway_reference,
+            idempotency_key=idempotency_key,
+            allow_overdraft=allow_overdraft,
+            cancel_reason=cancel_reason,
+            at=at,
+            paid=paid,
+            gateway_transaction=gateway_transaction,
+            original=original,
+            relation=relation,
+            savepoint=savepoint,
+        )
+    except IntegrityError:
+        if broken_on_error:
+            raise
+        if idempotency_key is not None:
+            existing = Payment.objects.filter(
+                customer=customer, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return existing
+        taken = [
+            models.Q(**{column: value})
+            for column, value in (
+                ("gateway_reference", gateway_reference),
+                ("gateway_transaction", gateway_transaction),
             )
-        except IntegrityError:
-            if broken_on_error:
-                raise
-            if idempotency_key is not None:
-                existing = Payment.objects.filter(
-                    customer=customer, idempotency_key=idempotency_key
-                ).first()
-                if existing is not None:
-                    return existing
-            taken = [
-                models.Q(**{column: value})
-                for column, value in (
-                    ("gateway_reference", gateway_reference),
-                    ("gateway_transaction", gateway_transaction),
-                )
-                if value
-            ]
-            if (
-                taken
-                and Payment.objects.filter(
-                    models.Q(gateway=gateway) & reduce(operator.or_, taken)
-                ).exists()
-            ):
-                raise PaymentError("That gateway transaction is already recorded.") from None
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+            if value
+        ]
+        if (
+            taken
+            and Payment.objects.filter(
+                models.Q(gateway=gateway) & reduce(operator.or_, taken)
+            ).exists()
+        ):
+            raise PaymentError("That gateway transaction is already recorded.") from None
+        raise
 
 
 def _payment_insert(

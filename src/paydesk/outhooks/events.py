@@ -243,15 +243,20 @@ _SQL: dict[tuple[str, int, bool], str] = {}
 
 def _insert_sql(count: int, vendor: str | None = None, *, new_payment: bool = False) -> str:
     """The INSERT of `count` event rows; with `new_payment`, their payment_id is the id of the
-    payment the same statement creates (NEW_PAYMENT, ledger/hooks.py) and not a parameter."""
+    payment the same statement creates (NEW_PAYMENT, ledger/hooks.py) and not a parameter: one
+    SELECT per row from NEW_PAYMENT, so that nothing is written when it wrote no payment (its
+    reference was drawn before, and the ledger draws again)."""
     key = (vendor or connection.vendor, count, new_payment)
     if key not in _SQL:
         qn = connection.ops.quote_name
         columns = ("type", "customer_id", "payment_id", "created_at", "data")
-        payment_id = f"(SELECT id FROM {NEW_PAYMENT})" if new_payment else "%s"
-        _SQL[key] = (
+        head = (
             f"INSERT INTO {qn(Event._meta.db_table)} "
-            f"({', '.join(qn(c) for c in columns)}, {qn('dispatched')}) VALUES "
-            + ", ".join([f"(%s, %s, {payment_id}, %s, %s, FALSE)"] * count)
+            f"({', '.join(qn(c) for c in columns)}, {qn('dispatched')}) "
         )
+        if new_payment:
+            row = f"SELECT %s, %s, id, %s, %s, FALSE FROM {NEW_PAYMENT}"
+            _SQL[key] = head + " UNION ALL ".join([row] * count)
+        else:
+            _SQL[key] = head + "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, FALSE)"] * count)
     return _SQL[key]
