@@ -35,6 +35,21 @@ class Caller:
         return f"key:{self.api_key.pk}" if self.api_key else f"user:{self.user.pk}"
 
 
+def caller_of(request: HttpRequest) -> Caller:
+    """The caller this module's authenticators set on `request.auth` (django-ninja's attribute,
+    unknown to Django's HttpRequest and its stubs). 401 when there is none: an endpoint mounted
+    without these authenticators has no caller, and is refused rather than served to nobody."""
+    caller = _caller_or_none(request)
+    if caller is None:
+        raise AuthenticationError()
+    return caller
+
+
+def _caller_or_none(request: HttpRequest) -> Caller | None:
+    caller = getattr(request, "auth", None)
+    return caller if isinstance(caller, Caller) else None
+
+
 def _key_caller(plain: str) -> Caller:
     key = api_key_authenticate(plain=plain)
     if key is None:
@@ -156,8 +171,8 @@ class CallerThrottle(AuthRateThrottle):
     # None: not limited here — what ninja's SimpleRateThrottle (whose allow_request this
     # overrides) allows; its AuthRateThrottle's stub narrows the return to str.
     def get_cache_key(self, request: HttpRequest) -> str | None:  # type: ignore[override]
-        caller = getattr(request, "auth", None)
-        if not isinstance(caller, Caller):
+        caller = _caller_or_none(request)
+        if caller is None:
             return None
         ident = f"key:{caller.api_key.prefix}" if caller.api_key else f"user:{caller.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
