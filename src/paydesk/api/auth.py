@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
@@ -15,6 +14,7 @@ from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.throttling import AuthRateThrottle
 from ninja.utils import check_csrf
 
+from paydesk.accounts.models import User
 from paydesk.api.models import ApiKey, ApiScope
 from paydesk.api.services import api_key_authenticate
 from paydesk.twofactor.selectors import second_factor_satisfied
@@ -25,7 +25,7 @@ from paydesk.web.ratelimit import sliding_window
 class Caller:
     """The authenticated caller: its user, the key used (None for a session) and its scopes."""
 
-    user: Any
+    user: User
     api_key: ApiKey | None
     scopes: frozenset[str]
 
@@ -88,7 +88,7 @@ class Session(APIKeyCookie):
         if _has_key_header(request):
             return None
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if not isinstance(user, User) or not user.is_authenticated:
             return None
         if not second_factor_satisfied(request):
             return None  # signed in with the password only: the second factor is still owed
