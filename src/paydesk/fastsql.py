@@ -332,7 +332,9 @@ def row_insert(instance: M) -> M:
         return instance
     pre_save_send(instance)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    inserted(instance, _first(sql, params)[0])  # type: ignore[index]
+    row = _first(sql, params)
+    assert row is not None  # INSERT … RETURNING answers the row it inserted
+    inserted(instance, row[0])
     return instance
 
 

@@ -56,3 +56,15 @@ def test_an_entry_reads_its_time_to_the_second_as_its_title_and_says_ip_address(
     listing = support.get(AUDIT).content.decode()
     assert f">{stamp}</a>" in listing or f">{stamp}</td>" in listing
     assert "a.m." not in listing and "p.m." not in listing
+
+
+def test_the_list_shows_six_columns_and_an_entry_those_six_then_ip_before_after(support, entry):
+    """The admin names the six once, for its list and the start of an entry's page."""
+    import re
+
+    six = ["at_display", "actor_email", "action", "object_type", "object_id", "customer_id"]
+    listing = support.get(AUDIT).content.decode()
+    assert re.findall(r'<th scope="col" class="[^"]*\bcolumn-(\w+)', listing) == six
+    page = support.get(f"{AUDIT}{entry.pk}/change/").content.decode()
+    fields = re.findall(r'class="form-row[^"]*\bfield-(\w+)', page)
+    assert fields == [*six, "ip_display", "before_display", "after_display"]

@@ -50,7 +50,8 @@ def view_payments_required(view: PortalView) -> PortalView:
 
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.can_view_payments:  # type: ignore[union-attr]
+        assert request.user.is_authenticated  # @customer_required
+        if not request.user.can_view_payments:
             return refuse(request, _("You do not have permission to view payments."))
         return view(request, customer, *args, **kwargs)
 
@@ -62,7 +63,8 @@ def manage_billing_required(view: PortalView) -> PortalView:
 
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.can_manage_billing:  # type: ignore[union-attr]
+        assert request.user.is_authenticated  # @customer_required
+        if not request.user.can_manage_billing:
             return refuse(request, _("You do not have permission to manage billing."))
         return view(request, customer, *args, **kwargs)
 

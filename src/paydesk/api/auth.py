@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from django.http import HttpRequest
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
@@ -15,6 +14,7 @@ from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.throttling import AuthRateThrottle
 from ninja.utils import check_csrf
 
+from paydesk.accounts.models import User
 from paydesk.api.models import ApiKey, ApiScope
 from paydesk.api.services import api_key_authenticate
 from paydesk.twofactor.selectors import second_factor_satisfied
@@ -25,7 +25,7 @@ from paydesk.web.ratelimit import sliding_window
 class Caller:
     """The authenticated caller: its user, the key used (None for a session) and its scopes."""
 
-    user: Any
+    user: User
     api_key: ApiKey | None
     scopes: frozenset[str]
 
@@ -33,6 +33,21 @@ class Caller:
     def identity(self) -> str:
         """What idempotency keys are scoped to: the key, or the signed-in user."""
         return f"key:{self.api_key.pk}" if self.api_key else f"user:{self.user.pk}"
+
+
+def caller_of(request: HttpRequest) -> Caller:
+    """The caller this module's authenticators set on `request.auth` (django-ninja's attribute,
+    unknown to Django's HttpRequest and its stubs). 401 when there is none: an endpoint mounted
+    without these authenticators has no caller, and is refused rather than served to nobody."""
+    caller = _caller_or_none(request)
+    if caller is None:
+        raise AuthenticationError()
+    return caller
+
+
+def _caller_or_none(request: HttpRequest) -> Caller | None:
+    caller = getattr(request, "auth", None)
+    return caller if isinstance(caller, Caller) else None
 
 
 def _key_caller(plain: str) -> Caller:
@@ -73,7 +88,7 @@ class Session(APIKeyCookie):
         if _has_key_header(request):
             return None
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if not isinstance(user, User) or not user.is_authenticated:
             return None
         if not second_factor_satisfied(request):
             return None  # signed in with the password only: the second factor is still owed
@@ -156,8 +171,8 @@ class CallerThrottle(AuthRateThrottle):
     # None: not limited here — what ninja's SimpleRateThrottle (whose allow_request this
     # overrides) allows; its AuthRateThrottle's stub narrows the return to str.
     def get_cache_key(self, request: HttpRequest) -> str | None:  # type: ignore[override]
-        caller = getattr(request, "auth", None)
-        if not isinstance(caller, Caller):
+        caller = _caller_or_none(request)
+        if caller is None:
             return None
         ident = f"key:{caller.api_key.prefix}" if caller.api_key else f"user:{caller.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
+from paydesk.api.auth import caller_of
 from paydesk.api.billing import _manager_customer
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
@@ -182,7 +183,7 @@ def autotopup_put(request: HttpRequest, payload: EnableIn) -> HttpResponse:
         )
     topup_enable(
         customer=customer,
-        user=request.auth.user,  # type: ignore[attr-defined]
+        user=caller_of(request).user,
         terms=_terms(customer, payload),
         consent=payload.consent,
         shown_text=payload.consent_text,
@@ -198,7 +199,7 @@ def autotopup_off(request: HttpRequest) -> HttpResponse:
     customer = _own(request, change=True)
     topup_switch_off(
         customer=customer,
-        actor=request.auth.user,  # type: ignore[attr-defined]
+        actor=caller_of(request).user,
         reason="Switched off through the API.",
     )
     return _state(customer)
@@ -234,7 +235,7 @@ def balance_alerts_put(request: HttpRequest, payload: AlertsIn) -> HttpResponse:
     customer = _own(request, change=True)
     alerts_set(
         customer=customer,
-        actor=request.auth.user,  # type: ignore[attr-defined]
+        actor=caller_of(request).user,
         thresholds=list(payload.thresholds),
         margin=payload.margin,
     )

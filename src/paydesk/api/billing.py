@@ -21,7 +21,7 @@ from paydesk.accounts.billing import (
     billing_profile_update,
 )
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import Caller
+from paydesk.api.auth import caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
@@ -62,7 +62,7 @@ class BillingProfileIn(Schema):
 
 
 def _manager_customer(request: HttpRequest, *, write: bool = False) -> Customer:
-    caller: Caller = request.auth  # type: ignore[attr-defined]
+    caller = caller_of(request)
     user = caller.user
     customer = getattr(user, "customer", None)
     if user.is_staff or customer is None:
@@ -108,5 +108,5 @@ def billing_profile_put(request: HttpRequest, payload: BillingProfileIn) -> Http
     the country sent, else the profile's: 422 `invalid_tax_id` with the reason."""
     customer = _manager_customer(request, write=True)
     changes = payload.model_dump(exclude_none=True)
-    billing_profile_update(customer=customer, actor=request.auth.user, **changes)  # type: ignore[attr-defined]
+    billing_profile_update(customer=customer, actor=caller_of(request).user, **changes)
     return json_response(200, _out(billing_profile_get(customer=customer)), BillingProfileOut)

@@ -22,7 +22,7 @@ from ninja import NinjaAPI, Schema
 from pydantic import Field
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import STAFF_AUTH, Caller, CallerThrottle
+from paydesk.api.auth import STAFF_AUTH, CallerThrottle, caller_of
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
@@ -119,7 +119,7 @@ def cp_payment_create(request: HttpRequest, payload: CpPaymentIn) -> HttpRespons
     """201 with the payment; 202 with the pending payment when a completed credit is above the
     four-eyes threshold and waits for a second Finance user (POST
     /api/v1/staff/payments/{reference}/approve)."""
-    caller: Caller = request.auth  # type: ignore[attr-defined]
+    caller = caller_of(request)
     if ApiScope.PAY not in caller.scopes:
         raise ApiError(403, "insufficient_scope", "This API key is read-only (no `pay` scope).")
     customer = _customer(payload.company_id)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.api.auth import Caller
+from paydesk.api.auth import caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent, idempotent_storing
 from paydesk.api.models import ApiScope
@@ -55,10 +55,6 @@ from paydesk.vouchers.services import voucher_redeem
 from paydesk.web.client_ip import client_ip
 
 router = Router(tags=["customer"])
-
-
-def caller_of(request: HttpRequest) -> Caller:
-    return request.auth  # type: ignore[attr-defined]
 
 
 def own_customer(request: HttpRequest, *, pay: bool = False) -> Customer:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from paydesk.accounts.models import PortalDefaults
+from paydesk.api.auth import caller_of
 from paydesk.api.customer import _user_time_zone, own_customer
 from paydesk.api.errors import ApiError
 from paydesk.api.schemas import DAY, ERRORS, Input, MoneyOut, money
@@ -121,7 +122,7 @@ def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
         if canonical
         else None
     )
-    user = request.auth.user  # type: ignore[attr-defined]
+    user = caller_of(request).user
     if payment is None or not payment_visible_to(
         user=user, payment=payment, defaults=PortalDefaults.current()
     ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +24,9 @@ class ApiKeyForm(forms.Form):
         initial=[ApiScope.READ],
     )
 
-    def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: object = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         if not (getattr(user, "is_staff", False) or getattr(user, "can_make_payments", True)):
             # A portal user who may not pay (a bookkeeper) is not offered a key that could:
             # the API would refuse its every payment anyway.

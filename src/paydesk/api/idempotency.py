@@ -36,6 +36,7 @@ from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
+from paydesk.api.auth import caller_of
 from paydesk.api.errors import ApiError, json_response, response_for_error
 from paydesk.api.models import IdempotencyRecord
 from paydesk.api.services import IDEMPOTENCY_KEY_MAX
@@ -201,7 +202,7 @@ def _idempotent(
         if raw is None:
             return _answer(view, request, *args, **kwargs)
         key = _checked_key(raw)
-        caller = request.auth.identity  # type: ignore[attr-defined]
+        caller = caller_of(request).identity
         fingerprint = request_fingerprint(request)
         if one_transaction is not None and one_transaction(request):
             identity = (caller, key, fingerprint)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import Caller
+from paydesk.api.auth import caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
@@ -67,7 +67,7 @@ def _method_out(method: SavedMethod) -> dict[str, object]:
 
 
 def _own(request: HttpRequest, *, change: bool = False) -> Customer:
-    caller: Caller = request.auth  # type: ignore[attr-defined]
+    caller = caller_of(request)
     user = caller.user
     customer = getattr(user, "customer", None)
     if user.is_staff or customer is None:
@@ -104,7 +104,7 @@ def method_default(request: HttpRequest, method_id: str) -> HttpResponse:
     customer = _own(request, change=True)
     saved_method_default_set(
         customer=customer,
-        user=request.auth.user,  # type: ignore[attr-defined]
+        user=caller_of(request).user,
         payment_method=method_id,
     )
     return _listed(customer)
@@ -122,7 +122,7 @@ def method_remove(request: HttpRequest, method_id: str, next_default: str = "") 
     customer = _own(request, change=True)
     saved_method_remove(
         customer=customer,
-        user=request.auth.user,  # type: ignore[attr-defined]
+        user=caller_of(request).user,
         payment_method=method_id,
         next_default=next_default[:120],
     )

@@ -31,7 +31,17 @@ from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    from typing import TypedDict
+
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+    class _StatusCounts(TypedDict):
+        n_available: int
+        n_used: int
+        n_disabled: int
+
+    # A batch of the list: VoucherBatchAdmin.get_queryset annotates its counts.
+    CountedBatch = WithAnnotations[VoucherBatch, _StatusCounts]
 
 
 def _status_badge(status: str, label: StrOrPromise) -> str:
@@ -163,16 +173,16 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         return format_money(obj.addition, obj.currency)
 
     @admin.display(description=_("available"), ordering="n_available")
-    def available(self, obj: VoucherBatch) -> str:
-        return self._vouchers_link(obj, VoucherStatus.AVAILABLE, obj.n_available)  # type: ignore[attr-defined]
+    def available(self, obj: CountedBatch) -> str:
+        return self._vouchers_link(obj, VoucherStatus.AVAILABLE, obj.n_available)
 
     @admin.display(description=_("used"), ordering="n_used")
-    def used(self, obj: VoucherBatch) -> str:
-        return self._vouchers_link(obj, VoucherStatus.USED, obj.n_used)  # type: ignore[attr-defined]
+    def used(self, obj: CountedBatch) -> str:
+        return self._vouchers_link(obj, VoucherStatus.USED, obj.n_used)
 
     @admin.display(description=_("disabled"), ordering="n_disabled")
-    def disabled(self, obj: VoucherBatch) -> str:
-        return self._vouchers_link(obj, VoucherStatus.DISABLED, obj.n_disabled)  # type: ignore[attr-defined]
+    def disabled(self, obj: CountedBatch) -> str:
+        return self._vouchers_link(obj, VoucherStatus.DISABLED, obj.n_disabled)
 
     @staticmethod
     def _vouchers_link(batch: VoucherBatch, status: str, count: int) -> str:

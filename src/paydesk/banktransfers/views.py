@@ -76,6 +76,7 @@ def visible_transfer_required(
 def _detail(
     request: HttpRequest, customer: Customer, payment: Payment, form: ProofUploadForm, status: int
 ) -> HttpResponse:
+    assert request.user.is_authenticated  # every caller is behind @customer_required
     pending = payment.status == PaymentStatus.PENDING
     details = bank_details_current() if pending else None
     context = {
@@ -102,7 +103,7 @@ def _detail(
         "proofs": list(transfer_proofs(payment=payment)),
         "being_approved": pending and payment.approvals.exists(),
         "form": form,
-        "can_make_payments": request.user.can_make_payments,  # type: ignore[union-attr]
+        "can_make_payments": request.user.can_make_payments,
     }
     response = render(request, "banktransfers/detail.html", context, status=status)
     response["Cache-Control"] = "no-store"

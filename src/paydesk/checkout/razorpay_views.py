@@ -48,6 +48,7 @@ def razorpay_policy() -> str:
 def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
     """The customer's own pending Razorpay payment (404 for anything else), for a user who may
     see it (ledger.access); its Cancel posts `cancelled=1` to the return view (checkout_cancel)."""
+    assert request.user.is_authenticated  # @customer_required
     payment = get_object_or_404(
         Payment.objects.filter(gateway=PaymentMethod.RAZORPAY),
         reference=reference,
@@ -74,7 +75,7 @@ def razorpay_checkout(request: HttpRequest, customer: Customer, reference: str) 
             "currency": charged.currency,
             "name": brand_current().name,
             "description": payment.description,
-            "email": request.user.email,  # type: ignore[union-attr]
+            "email": request.user.email,
             "reference": payment.reference,
         },
     }

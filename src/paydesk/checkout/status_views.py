@@ -91,6 +91,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     it), cancelled with the reason, or pending with why and what happens next. Refreshes itself
     while pending. After the customer left the gateway without paying (`left=1`), a pending
     payment offers its Cancel button to users allowed to cancel it."""
+    assert request.user.is_authenticated  # @customer_required
     found = _visible_gateway_payment(request, customer, reference)
     if isinstance(found, HttpResponse):
         return found
@@ -114,9 +115,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "gateway_url": quote.gateway_url if quote and pending else "",
         # A declined or cancelled payment: start again with the same method and amount.
         "try_again_url": _try_again_url(payment, quote)
-        if (
-            payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments  # type: ignore[union-attr]
-        )
+        if payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments
         else "",
         "left_gateway": (
             gateway.display_name

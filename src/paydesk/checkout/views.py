@@ -56,7 +56,8 @@ def make_payments_required(view: Callable[..., HttpResponse]) -> Callable[..., H
 
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
-        if not request.user.can_make_payments:  # type: ignore[union-attr]
+        assert request.user.is_authenticated  # @customer_required
+        if not request.user.can_make_payments:
             return refuse(request, _("You do not have permission to make payments."))
         return view(request, customer, *args, **kwargs)
 

@@ -50,7 +50,7 @@ def rate_short(rate: Decimal) -> str:
     if rate == 0:
         return "0"
     places = max(0, RATE_DISPLAY_DIGITS - 1 - rate.adjusted())
-    if places >= -rate.as_tuple().exponent:  # type: ignore[operator]
+    if places >= _exact_places(rate):
         return f"{rate:f}"
     return f"{plain_rate(rate.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)):f}"
 

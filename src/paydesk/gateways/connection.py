@@ -71,13 +71,20 @@ def _need(values: Mapping[str, str], *settings: str) -> str:
     return f"Enter {', '.join(missing)} first." if missing else ""
 
 
-def _http(gateway: str, values: Mapping[str, str], **options: object) -> GatewayHttp:
+def _http(
+    gateway: str,
+    values: Mapping[str, str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> GatewayHttp:
     entry = BY_GATEWAY[gateway]
     return GatewayHttp(
         gateway=gateway,
         display_name=entry.display_name,
         base_url=_base(gateway, values),
-        **options,  # type: ignore[arg-type]
+        headers=headers,
+        auth=auth,
     )
 
 

@@ -63,7 +63,8 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
     defaults = PortalDefaults.current()
     context = _balance_context(customer, defaults)
     context["nav"] = "dashboard"
-    context["can_view_payments"] = request.user.can_view_payments  # type: ignore[union-attr]
+    assert request.user.is_authenticated  # @customer_required
+    context["can_view_payments"] = request.user.can_view_payments
     context["show_payments"] = customer.flag("show_payments", defaults)
     return render(request, "portal/dashboard.html", context)
 
@@ -250,9 +251,10 @@ def payments_updates(request: HttpRequest, customer: Customer) -> JsonResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """The time zone times are shown in: a text field that suggests every IANA name as you type
     (a datalist; works without a script), empty for the provider's."""
+    assert request.user.is_authenticated  # @login_required
     form = TimeZoneForm(
         initial={
-            "time_zone": request.user.time_zone,  # type: ignore[union-attr]
+            "time_zone": request.user.time_zone,
             "next": reverse("portal:preferences"),
         }
     )

@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import Caller
+from paydesk.api.auth import Caller, caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.models import ApiScope
 from paydesk.ledger.models import Payment
@@ -11,7 +11,7 @@ from paydesk.references import canonical_payment_reference
 
 
 def staff_caller(request: HttpRequest, *, write: bool = False) -> Caller:
-    caller: Caller = request.auth  # type: ignore[attr-defined]
+    caller = caller_of(request)
     if not caller.user.is_staff:
         raise ApiError(403, "permission_denied", "These endpoints are for staff.")
     if write and ApiScope.PAY not in caller.scopes:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
@@ -42,6 +42,9 @@ from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
+
+if TYPE_CHECKING:
+    from stripe.params import RefundCreateParams
 
 LIVE_API = "https://api.stripe.com"
 DISPLAY_NAME = "Stripe"
@@ -201,6 +204,8 @@ class StripeApi:
         return self._call(
             "POST",
             "/v1/payment_intents",
+            # The SDK's PaymentIntentCreateParams (stripe 16) lists no `payment_method_types`
+            # (it has `allowed_payment_method_types`), which this request sends.
             lambda client: client.v1.payment_intents.create(
                 params,  # type: ignore[arg-type]
                 {"idempotency_key": idempotency_key},
@@ -259,7 +264,7 @@ class StripeApi:
         at Stripe, so Paydesk must not call it refused."""
         if not intent_id.startswith("pi_") or "/" in intent_id:
             raise GatewayError(f"'{intent_id[:40]}' is not a Stripe PaymentIntent id.")
-        params: dict[str, Any] = {
+        params: RefundCreateParams = {
             "payment_intent": intent_id,
             "amount": stripe_minor_units(amount),
             "metadata": {
@@ -279,7 +284,7 @@ class StripeApi:
                 "POST",
                 "/v1/refunds",
                 lambda client: client.v1.refunds.create(
-                    params,  # type: ignore[arg-type]
+                    params,
                     {"idempotency_key": idempotency_key},
                 ),
                 request_summary=summary,
