@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.text import single_line
+
 
 class _LabelledForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -35,6 +37,7 @@ class TotpConfirmForm(_LabelledForm):
         required=False,
         initial=_("Authenticator app"),
         help_text=_("So you can tell your apps apart, e.g. “Work phone”."),
+        validators=[single_line],
     )
     code = forms.CharField(
         label=_("Code from the app"),
