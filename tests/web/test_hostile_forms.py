@@ -22,10 +22,11 @@ carries an error message) the payments, balances, audit entries and vouchers —
 saved-card forms, the saved methods, the default and the top-up settings — must be exactly as
 before. A post without its CSRF token is a 403; a passkey endpoint given JSON of the wrong type
 or, after its ceremony began, a credential with garbage inside, and the live quote given
-hostile query values, never a 5xx (and no passkey kept, no session verified). Hypothesis draws further text and amount-like strings into Make Payment and
-Add payment. The value sets are bounded (values_for, LARGE_FORM) so that the module runs in
-about half a minute on SQLite. Run it on PostgreSQL too: it refuses NUL in text columns and
-enforces column lengths, which SQLite does not.
+hostile query values, never a 5xx (and no passkey kept, no session verified). Hypothesis draws
+further text and amount-like strings into Make Payment and Add payment. The value sets are
+bounded (values_for, LARGE_FORM) so that the module runs in about two minutes on SQLite. Run it
+on PostgreSQL too: it refuses NUL in text columns and enforces column lengths, which SQLite does
+not.
 """
 
 from __future__ import annotations
