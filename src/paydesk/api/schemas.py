@@ -112,16 +112,9 @@ def _one_line(value: str) -> str:
     return value
 
 
-def _lines(value: str) -> str:
-    if refusal := control_characters_refusal(value, multiline=True):
-        raise PydanticCustomError(CODE, refusal)
-    return value
-
-
-# Free text (paydesk/text.py): a description, comment, reason, name or note (SingleLine), an
-# address (MultiLine). Refused as a 400 invalid_request naming the field.
+# Free text (paydesk/text.py): a description, comment, reason, name, note or address line.
+# Refused as a 400 invalid_request naming the field, with the message the pages show.
 SingleLine = Annotated[str, AfterValidator(_one_line)]
-MultiLine = Annotated[str, AfterValidator(_lines)]
 
 
 class Input(Schema):
