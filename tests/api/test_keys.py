@@ -183,4 +183,6 @@ def test_a_key_name_with_control_characters_is_refused_at_the_field(portal_user,
     client.force_login(portal_user)
     response = client.post("/api-keys/", {"name": name, "scopes": ["read"]})
     assert response.status_code == 200 and ApiKey.objects.count() == 0
-    assert "Use letters, digits and punctuation in the name." in response.content.decode()
+    assert "Write this on one line, without tabs or other control characters." in (
+        response.content.decode()
+    )

@@ -11,25 +11,36 @@ plausible value, so the attack gets past "required"). The values: empty, whitesp
 characters, a valid but over-long email, NUL and other control characters, SQL and HTML
 fragments, odd amounts (negative, huge, `NaN`, `1e999`, `0.00001`, `1,000.00`, Arabic-Indic
 digits), unknown currency codes; into file inputs, empty and non-UTF-8 files and hostile names.
-Make Payment is attacked once per method it offers and per button (quote, pay).
+Make Payment is attacked once per method it offers and per button (quote, pay); the gateway
+settings once per gateway. The forms that need a saved card — each method's "Make default" and
+"Remove", automatic top-up's settings and its review — get two cards saved at the sandbox's
+Stripe over HTTP (a live server), and method ids of every kind in their URLs.
 
 The answer must be a re-rendered page, a redirect or a 4xx (the test client raises what would
-be a 500), and when the input was refused (anything but a redirect or a 201) the payments,
-balances, audit entries and vouchers must be exactly as before. A post without its CSRF token is
-a 403; a passkey endpoint given JSON of the wrong type, and the live quote given hostile query
-values, never a 5xx. Hypothesis draws further text and amount-like strings into Make Payment and
-Add payment. The value sets are bounded (values_for, LARGE_FORM) so that the module runs in
-about half a minute on SQLite. Run it on PostgreSQL too: it refuses NUL in text columns and
-enforces column lengths, which SQLite does not.
+be a 500), and when the input was refused (anything but a redirect or a 201, or a redirect that
+carries an error message) the payments, balances, audit entries and vouchers — and, for the
+saved-card forms, the saved methods, the default and the top-up settings — must be exactly as
+before. A post without its CSRF token is a 403; a passkey endpoint given JSON of the wrong type
+or, after its ceremony began, a credential with garbage inside, and the live quote given
+hostile query values, never a 5xx (and no passkey kept, no session verified). Hypothesis draws
+further text and amount-like strings into Make Payment and Add payment. The value sets are
+bounded (values_for, LARGE_FORM) so that the module runs in about two minutes on SQLite. Run it
+on PostgreSQL too: it refuses NUL in text columns and enforces column lengths, which SQLite does
+not.
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from django.contrib import messages
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
 from django.test import Client
@@ -38,6 +49,7 @@ from hypothesis import strategies as st
 
 from paydesk.accounts.models import Customer
 from paydesk.audit.models import AuditEntry
+from paydesk.gateways.credentials import CATALOGUE
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from paydesk.vouchers.models import Voucher, VoucherBatch
@@ -220,8 +232,26 @@ def state() -> dict[str, Any]:
 ACCEPTED = (201, 302, 303)
 
 
-def post_hostile(client: Client, form: Form, data: dict[str, Any], what: str) -> None:
-    before = state()
+def refused_with_a_message(response: Any) -> bool:
+    """A redirect back with an error message (Django's messages) refused the post too. Only
+    the messages this request added: those of earlier posts, never shown, are carried along."""
+    added = getattr(get_messages(response.wsgi_request), "_queued_messages", [])
+    return any(m.level >= messages.ERROR for m in added)
+
+
+def post_hostile(
+    client: Client,
+    form: Form,
+    data: dict[str, Any],
+    what: str,
+    more_state: Callable[[], dict[str, Any]] | None = None,
+) -> None:
+    """Post `data`; `more_state` adds what this form may change to what must stay as it was."""
+
+    def now() -> dict[str, Any]:
+        return {**state(), **(more_state() if more_state else {})}
+
+    before = now()
     try:
         response = client.post(form.action, data)
     except Exception as exc:  # the test client re-raises what would have been a 500
@@ -229,8 +259,8 @@ def post_hostile(client: Client, form: Form, data: dict[str, Any], what: str) ->
     status = response.status_code
     assert status < 500, f"{form.action} {what}: {status}"
     assert status in (200, 201, 302, 303) or 400 <= status < 500, f"{form.action} {what}: {status}"
-    if status not in ACCEPTED:
-        after = state()
+    if status not in ACCEPTED or refused_with_a_message(response):
+        after = now()
         changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
         assert not changed, f"{form.action} {what}: refused ({status}) but changed {changed}"
 
@@ -275,21 +305,27 @@ def values_for(index: int, name: str, large: bool = False) -> list[str]:
     return [*CORE_VALUES, *numbers, rest[index % len(rest)]]
 
 
-def attack(client: Client, form: Form, **chosen: str) -> None:
+def attack(
+    client: Client,
+    form: Form,
+    more_state: Callable[[], dict[str, Any]] | None = None,
+    **chosen: str,
+) -> None:
     """Every field of the form, one at a time, with hostile values; then each file input with
-    every hostile file. `chosen`: fields set in every post (a method, a button)."""
+    every hostile file. `chosen`: fields set in every post (a method, a button); `more_state`:
+    what else a refused post must leave as it was."""
     targets = [n for n in form.fields if n != "csrfmiddlewaretoken" and not n.startswith("_")]
     targets += [n for n in form.choices if n not in targets]
     for index, name in enumerate(targets):
         for value in values_for(index, name, large=len(targets) > LARGE_FORM):
             data = base_data(form, **chosen)
             data[name] = value
-            post_hostile(client, form, data, f"{name}={value[:30]!r}")
+            post_hostile(client, form, data, f"{name}={value[:30]!r}", more_state)
     for name in form.files:
         for filename, content in HOSTILE_FILES:
             data = base_data(form, **chosen)
             data[name] = SimpleUploadedFile(filename, content)
-            post_hostile(client, form, data, f"{name}=file {filename[:20]!r}")
+            post_hostile(client, form, data, f"{name}=file {filename[:20]!r}", more_state)
 
 
 # --- the world the forms act on ----------------------------------------------------------------
@@ -349,7 +385,7 @@ BACKOFFICE_PAGES = [
     "/backoffice/vouchers/voucherbatch/add/",
     "/backoffice/fx/exchangerate/add/",
     "/backoffice/accounts/customer/{customer}/change/",
-    "/backoffice/provider/gatewaysecret/#paypal",
+    *(f"/backoffice/provider/gatewaysecret/#{entry.gateway}" for entry in CATALOGUE),
     "/backoffice/provider/brand/",
     "/backoffice/imports/importedpayment/import/",
     "/backoffice/users/portaluser/add/",
@@ -477,3 +513,132 @@ def test_a_hostile_next_on_the_second_factor_page_falls_back(world, next_value):
     response = client.get("/accounts/two-factor/verify/", {"next": next_value})
     assert response.status_code == 302
     assert response["Location"] == "/backoffice/"
+
+
+# --- the forms that need a saved card: kept at Stripe, so played by the sandbox over HTTP ------
+
+# Method ids put into the URLs of "Make default" and "Remove" (the pages name the method there).
+HOSTILE_METHOD_IDS = ["x" * 2_000, "pm_\x00", "pm_' OR 1=1; --", '"><script>', "pm_unknown", ".."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saved_methods_and_automatic_top_up_survive_hostile_input(sandbox, online_customer):
+    """Two saved cards (made through the portal's services and the sandbox's Stripe, as Stripe.js
+    makes them): automatic top-up's settings form and the review it leads to, each method's
+    "Make default" and "Remove" (and its choice of the next default), and method ids in their
+    URLs. A refusal — a page again, a 4xx or a redirect with an error — leaves the saved methods,
+    the default and the automatic top-up settings as they were."""
+    from paydesk.autotopup.models import TopupSettings
+    from paydesk.checkout.models import MethodConfig
+    from paydesk.methods.services import saved_methods_list
+    from tests.checkout.conftest import DEFAULT_METHODS
+    from tests.online.stripe_support import save_card
+
+    for method, name, enabled in DEFAULT_METHODS:  # a transactional test's flush erased them
+        MethodConfig.objects.get_or_create(
+            method=method, defaults={"display_name": name, "enabled": enabled}
+        )
+    user = online_customer("card")
+    save_card(sandbox.url, user)
+    save_card(sandbox.url, user, "5555555555554444")
+    client = sign_in(Client(), user)
+
+    def methods_and_topup() -> dict[str, Any]:
+        saved = saved_methods_list(customer=user.customer)
+        topup = TopupSettings.objects.filter(customer=user.customer).values_list(
+            "enabled", "threshold", "amount", "monthly_cap", "payment_method", "consent_text"
+        )
+        return {"saved methods": [(m.id, m.is_default) for m in saved], "top-up": list(topup)}
+
+    (terms,) = [f for f in forms_on(client, "/billing/autotopup/") if "threshold" in f.fields]
+    attack(client, terms, methods_and_topup)
+    plausible = {"threshold": "20", "amount": "50", "monthly_cap": "200"}
+    review = client.post(terms.action, base_data(terms, **plausible))
+    parser = FormsOnPage(terms.action)
+    parser.feed(review.content.decode())
+    (confirm,) = [f for f in parser.forms if "consent_text" in f.fields]
+    attack(client, confirm, methods_and_topup, **plausible, consent="on")
+
+    forms = forms_on(client, "/billing/methods/")
+    defaults = [f for f in forms if f.action.endswith("/default")]
+    removes = [f for f in forms if f.action.endswith("/remove")]
+    assert len(defaults) == 1 and len(removes) == 2, [f.action for f in forms]
+    assert "next_default" in removes[0].fields  # the default's: which method is next
+    for value in HOSTILE_METHOD_IDS:
+        for verb in ("default", "remove"):
+            form = Form(action=f"/billing/methods/{quote(value, safe='')}/{verb}", enctype="")
+            data = {"next_default": removes[0].fields["next_default"][0]}
+            post_hostile(client, form, data, f"method id {value[:20]!r}", methods_and_topup)
+    for form in [*removes, *defaults]:
+        attack(client, form, methods_and_topup)
+    assert len(methods_and_topup()["saved methods"]) == 2  # every hostile choice was refused
+    for form in [*defaults, *removes]:  # then as the page filled them in: taken
+        post_hostile(client, form, base_data(form), "as the page filled it", methods_and_topup)
+    assert methods_and_topup()["saved methods"] == []
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# Credentials as a browser's WebAuthn answer is shaped, with garbage inside: not base64, a
+# client data of the wrong ceremony or challenge, huge and NUL-bearing ids, wrong types.
+_CLIENT_DATA = _b64(b'{"type":"webauthn.create","challenge":"AAAA","origin":"http://testserver"}')
+GARBAGE_CREDENTIALS: list[Any] = [
+    {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}},
+    {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {"clientDataJSON": "!!! not base64 !!!", "attestationObject": "%%%"},
+    },
+    {
+        "id": "x" * 10_000,
+        "rawId": "x" * 10_000,
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": _CLIENT_DATA,
+            "attestationObject": _b64(b"\xa3cfmtdnone"),
+            "authenticatorData": _b64(b"\x00" * 37),
+            "signature": _b64(b"\x30\x00"),
+            "userHandle": _b64(b"\xff" * 64),
+        },
+    },
+    {
+        "id": "abc\x00def",
+        "rawId": "abc\x00def",
+        "type": "public-key",
+        "response": {"clientDataJSON": _b64(b"\xff\xfe not json"), "attestationObject": ""},
+    },
+    {"id": 5, "rawId": None, "type": ["public-key"], "response": {"clientDataJSON": 7}},
+    {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": "garbage"},
+    {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {"transports": 3}},
+]
+
+
+def test_passkey_registration_and_sign_in_survive_garbage_credentials(world):
+    """Each ceremony begun as the page begins it, then completed with garbage: never a 5xx, no
+    passkey kept, and a staff session still not past its second factor."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from tests.signin import authenticator_for
+
+    passkeys = "/accounts/two-factor/passkeys"
+    portal = sign_in(Client(), world["portal_user"])
+    for credential in GARBAGE_CREDENTIALS:
+        begun = portal.post(f"{passkeys}/registration/begin/")
+        assert begun.status_code == 200, begun.content
+        done = portal.post(f"{passkeys}/registration/complete/", credential, "application/json")
+        assert 400 <= done.status_code < 500, f"registration {credential!r:.60}: {done.status_code}"
+    assert not WebAuthnCredential.objects.exists()
+
+    staff = world["finance_user"]
+    authenticator_for(staff)
+    for credential in GARBAGE_CREDENTIALS:
+        client = Client()
+        client.force_login(staff)  # the password step only
+        begun = client.post(f"{passkeys}/authentication/begin/")
+        assert begun.status_code in (200, 429), begun.content  # 429: five failures lock it
+        done = client.post(f"{passkeys}/authentication/complete/", credential, "application/json")
+        assert 400 <= done.status_code < 500, f"sign-in {credential!r:.60}: {done.status_code}"
+        assert client.get("/backoffice/").status_code == 302  # still sent to verify

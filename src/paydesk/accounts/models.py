@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.login_name import login_name
 from paydesk.fastsql import column_values, first_row
 from paydesk.fields import AmountField
+from paydesk.text import single_line
 
 
 class PaymentMethod(models.TextChoices):
@@ -65,7 +66,7 @@ class PortalDefaults(models.Model):
 class Customer(models.Model):
     """A customer company: one account, in one currency, with one running balance."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True, help_text=_("Used in file names and URLs."))
     currency = models.CharField(max_length=3, help_text=_("ISO 4217; cannot be changed later."))
     balance = AmountField(default=Decimal(0), editable=False)
@@ -175,7 +176,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in: a portal user belongs to a customer; staff have a role instead."""
 
     email = models.EmailField(unique=True)
-    full_name = models.CharField(max_length=200, blank=True)
+    full_name = models.CharField(max_length=200, blank=True, validators=[single_line])
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
@@ -238,12 +239,20 @@ class BillingProfile(models.Model):
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, related_name="billing_profile"
     )
-    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
-    address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
-    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    region = models.CharField(_("region"), max_length=100, blank=True)
+    legal_name = models.CharField(
+        _("legal name"), max_length=200, blank=True, validators=[single_line]
+    )
+    address_line1 = models.CharField(
+        _("address line 1"), max_length=200, blank=True, validators=[single_line]
+    )
+    address_line2 = models.CharField(
+        _("address line 2"), max_length=200, blank=True, validators=[single_line]
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True, validators=[single_line])
+    postal_code = models.CharField(
+        _("postal code"), max_length=20, blank=True, validators=[single_line]
+    )
+    region = models.CharField(_("region"), max_length=100, blank=True, validators=[single_line])
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code.")
     )

@@ -25,7 +25,7 @@ from paydesk.api.auth import caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
-from paydesk.api.schemas import ERRORS, json_response
+from paydesk.api.schemas import ERRORS, SingleLine, json_response
 
 router = Router(tags=["billing"])
 
@@ -50,12 +50,12 @@ class BillingProfileOut(Schema):
 class BillingProfileIn(Schema):
     """Every field is optional: a field left out keeps its value."""
 
-    legal_name: str | None = Field(None, max_length=200)
-    address_line1: str | None = Field(None, max_length=200)
-    address_line2: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, max_length=20)
-    region: str | None = Field(None, max_length=100)
+    legal_name: SingleLine | None = Field(None, max_length=200)
+    address_line1: SingleLine | None = Field(None, max_length=200)
+    address_line2: SingleLine | None = Field(None, max_length=200)
+    city: SingleLine | None = Field(None, max_length=100)
+    postal_code: SingleLine | None = Field(None, max_length=20)
+    region: SingleLine | None = Field(None, max_length=100)
     country: str | None = Field(None, max_length=2, examples=["DE"])
     tax_id: str | None = Field(None, max_length=40, examples=["DE136695976"])
     contacts: list[str] | None = Field(None, max_length=MAX_CONTACTS)

@@ -26,7 +26,7 @@ from paydesk.api.auth import STAFF_AUTH, CallerThrottle, caller_of
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
-from paydesk.api.schemas import ERRORS, Input, json_response
+from paydesk.api.schemas import ERRORS, Input, SingleLine, json_response
 from paydesk.credits.services import is_held, staff_payment_add
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import normalize_currency, plain_amount
@@ -63,7 +63,7 @@ install_error_handlers(cp_api)
 
 class CpPaymentIn(Input):
     company_id: int = Field(ge=1, le=2**63 - 1)
-    description: str = Field(max_length=1001)
+    description: SingleLine = Field(max_length=1001)
     total: str = Field(max_length=40, examples=["-10.00"])
     status: str = Field("paid", max_length=20)
     currency: str | None = Field(None, max_length=3)

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.api.models import ApiScope
+from paydesk.text import single_line
 
 SCOPE_CHOICES = [
     (ApiScope.READ, _("Read: balance and payments")),
@@ -16,7 +17,12 @@ SCOPE_CHOICES = [
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Say where it is used."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Say where it is used."),
+        validators=[single_line],
+    )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
         choices=SCOPE_CHOICES,

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from paydesk.text import single_line
+
 
 class ApiScope(models.TextChoices):
     READ = "read", "Read"
@@ -17,7 +19,7 @@ class ApiKey(models.Model):
     """A key `pd_<prefix>_<secret>`: shown once at creation; only `prefix` and the hash stay."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[single_line])
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)

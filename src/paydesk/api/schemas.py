@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
 from ninja import Schema
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from paydesk.ledger.models import Payment
 from paydesk.ledger.shapes import money, payment_out
+from paydesk.text import CODE, control_characters_refusal
 
 
 class MoneyOut(Schema):
@@ -102,6 +104,17 @@ Status = Literal["pending", "completed", "cancelled"]
 Method = Literal[
     "bank_transfer", "paypal", "card", "razorpay", "paystack", "nowpayments", "voucher", "manual"
 ]
+
+
+def _one_line(value: str) -> str:
+    if refusal := control_characters_refusal(value):
+        raise PydanticCustomError(CODE, refusal)
+    return value
+
+
+# Free text (paydesk/text.py): a description, comment, reason, name, note or address line.
+# Refused as a 400 invalid_request naming the field, with the message the pages show.
+SingleLine = Annotated[str, AfterValidator(_one_line)]
 
 
 class Input(Schema):

@@ -23,6 +23,7 @@ from paydesk.api.models import ApiKey, ApiScope, IdempotencyRecord
 from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.fastsql import first_joined
+from paydesk.text import control_characters_refusal
 
 KEY_PREFIX_LENGTH = 8
 IDEMPOTENCY_KEY_MAX = 255
@@ -47,9 +48,9 @@ def api_key_create(*, user: Any, name: str, scopes: list[str]) -> tuple[ApiKey, 
         raise ApiKeyError("Give the key a name.", field="name")
     if len(name) > 100:
         raise ApiKeyError("That name is too long.", field="name")
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+    if refusal := control_characters_refusal(name):
         # Shown in lists and written to the audit log: no escape sequences, tabs or line breaks.
-        raise ApiKeyError("Use letters, digits and punctuation in the name.", field="name")
+        raise ApiKeyError(refusal, field="name")
     wanted = sorted(set(scopes or []))
     if not wanted or any(scope not in ApiScope.values for scope in wanted):
         raise ApiKeyError("Choose the key's scopes: read, pay.", field="scopes")

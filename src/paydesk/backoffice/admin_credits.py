@@ -28,6 +28,7 @@ from paydesk.credits.services import credit_approve, credit_refuse
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import format_money
+from paydesk.text import single_line
 
 
 class RefuseForm(forms.Form):
@@ -35,6 +36,7 @@ class RefuseForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("The customer sees it with the cancelled payment."),
+        validators=[single_line],
     )
 
 

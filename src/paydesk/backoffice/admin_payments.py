@@ -51,6 +51,7 @@ from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
 from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
+from paydesk.text import single_line
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -76,6 +77,7 @@ class BulkCancelForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept with each payment and in the audit log."),
+        validators=[single_line],
     )
 
 

@@ -30,6 +30,7 @@ from paydesk.backoffice.widgets import KeyCheckedAutocompleteSelect
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import full_places, normalize_currency, round_half_up
+from paydesk.text import single_line
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -181,6 +182,7 @@ class PaymentAddForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1001,
         help_text=_("What the customer sees. Text after # is a private staff comment."),
+        validators=[single_line],
     )
     total = forms.CharField(
         max_length=40,
@@ -237,6 +239,7 @@ class PaymentCancelForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Kept with the payment and shown in the audit log."),
+        validators=[single_line],
     )
 
 

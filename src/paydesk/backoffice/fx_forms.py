@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.voucher_forms import ISO_DATE, DateInput, currency_field_clean
+from paydesk.text import single_line
 
 # The largest rate file accepted through the browser (the ECB's full history is about 7 MiB).
 MAX_RATE_FILE_BYTES = 32 * 1024 * 1024
@@ -32,6 +33,7 @@ class RateForm(forms.Form):
         max_length=80,
         required=False,
         help_text=_("Leave empty for “manual: your email”."),
+        validators=[single_line],
     )
 
     def clean_base(self) -> str:

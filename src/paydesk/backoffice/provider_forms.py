@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from paydesk.gateways.credentials import GatewayCredentials
+from paydesk.text import multi_line, single_line
 
 LOGO_HELP = (
     "PNG or SVG, at most 256 KB. An SVG with a script, an event handler or an outside link is "
@@ -47,6 +48,7 @@ class CredentialSetForm(forms.Form):
                 widget=widget,
                 max_length=2000,
                 help_text="Type a value to store it here; left empty, nothing changes.",
+                validators=[single_line],
             )
             if field.setting in stored:
                 self.fields[f"clear_{field.setting}"] = forms.BooleanField(
@@ -72,6 +74,7 @@ class BrandForm(forms.Form):
         required=False,
         max_length=80,
         help_text="Shown in the portal's header and in every email. Empty: PAYDESK_PROVIDER_NAME.",
+        validators=[single_line],
     )
     primary_colour = forms.CharField(
         label="Primary colour",
@@ -83,11 +86,14 @@ class BrandForm(forms.Form):
     logo = forms.FileField(label="Logo", required=False, help_text=LOGO_HELP)
     remove_logo = forms.BooleanField(label="Remove the logo", required=False)
     support_email = forms.EmailField(label="Support email", required=False)
-    support_phone = forms.CharField(label="Support phone", required=False, max_length=40)
+    support_phone = forms.CharField(
+        label="Support phone", required=False, max_length=40, validators=[single_line]
+    )
     legal_footer = forms.CharField(
         label="Legal footer",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Company name, registration number, address: under every page and email.",
+        validators=[multi_line],
     )

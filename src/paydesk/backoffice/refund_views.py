@@ -28,6 +28,7 @@ from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.refunds import refund_left, refund_total_check
 from paydesk.money import format_money, to_decimal
+from paydesk.text import single_line
 
 if TYPE_CHECKING:
     from paydesk.backoffice.admin_payments import PaymentAdmin
@@ -49,6 +50,7 @@ class RefundForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("The customer sees it on the refund; kept in the audit log."),
+        validators=[single_line],
     )
     allow_overdraft = forms.BooleanField(
         label=gettext_lazy("Allow overdraft"),
@@ -64,6 +66,7 @@ class RefundForm(forms.Form):
         help_text=gettext_lazy(
             "E.g. the transaction hash or the bank transfer's reference. Staff only."
         ),
+        validators=[single_line],
     )
     form_token = forms.CharField(widget=forms.HiddenInput)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.backoffice.forms import FORM_TOKEN_PATTERN
 from paydesk.errors import PaydeskError
 from paydesk.money import normalize_currency
+from paydesk.text import single_line
 
 
 def currency_field_clean(value: str) -> str:
@@ -89,7 +90,10 @@ class VoucherBatchIssueForm(forms.Form):
         help_text=_("Optional. Valid through the end of this day (provider's time zone)."),
     )
     note = forms.CharField(
-        max_length=200, required=False, help_text=_("For staff only, e.g. the campaign.")
+        max_length=200,
+        required=False,
+        help_text=_("For staff only, e.g. the campaign."),
+        validators=[single_line],
     )
     form_token = forms.CharField(widget=forms.HiddenInput)
 

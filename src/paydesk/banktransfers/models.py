@@ -16,16 +16,19 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.fields import AmountField
 from paydesk.fx.fields import RateField
 from paydesk.ledger.models import Payment
+from paydesk.text import multi_line, single_line
 
 
 class BankDetails(models.Model):
     """The provider's "Payment details" shown with every pending transfer; one row."""
 
-    beneficiary_name = models.CharField(max_length=200)
-    account_number = models.CharField(_("account number / IBAN"), max_length=64)
-    bank_name = models.CharField(max_length=200)
-    bank_address = models.TextField(max_length=500, blank=True)
-    swift = models.CharField(_("SWIFT / BIC"), max_length=11)
+    beneficiary_name = models.CharField(max_length=200, validators=[single_line])
+    account_number = models.CharField(
+        _("account number / IBAN"), max_length=64, validators=[single_line]
+    )
+    bank_name = models.CharField(max_length=200, validators=[single_line])
+    bank_address = models.TextField(max_length=500, blank=True, validators=[multi_line])
+    swift = models.CharField(_("SWIFT / BIC"), max_length=11, validators=[single_line])
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

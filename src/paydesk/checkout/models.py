@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.fields import AmountField
 from paydesk.ledger.models import Payment
+from paydesk.text import single_line
 
 
 class GatewayMode(models.TextChoices):
@@ -38,7 +39,7 @@ class MethodConfig(models.Model):
         unique=True,
         choices=[c for c in PaymentMethod.choices if c[0] != PaymentMethod.MANUAL],
     )
-    display_name = models.CharField(max_length=60)
+    display_name = models.CharField(max_length=60, validators=[single_line])
     enabled = models.BooleanField(default=False)
     mode = models.CharField(max_length=4, choices=GatewayMode.choices, default=GatewayMode.TEST)
     currencies = models.JSONField(

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.fields import AmountField, PercentField
+from paydesk.text import multi_line, single_line
 
 
 class DocumentKind(models.TextChoices):
@@ -50,10 +51,12 @@ class InvoicingSettings(models.Model):
         default=False,
         help_text=_("An invoice for each completed top-up, a credit note for each refund."),
     )
-    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
-    address = models.TextField(_("address"), max_length=500, blank=True)
+    legal_name = models.CharField(
+        _("legal name"), max_length=200, blank=True, validators=[single_line]
+    )
+    address = models.TextField(_("address"), max_length=500, blank=True, validators=[multi_line])
     country = models.CharField(_("country (ISO code)"), max_length=2, blank=True)
-    tax_id = models.CharField(_("tax id"), max_length=40, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=40, blank=True, validators=[single_line])
     tax_rate = PercentField(
         _("tax rate (%)"),
         default=Decimal("0"),

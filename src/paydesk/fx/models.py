@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from paydesk.fx.fields import RateField
+from paydesk.text import single_line
 
 ECB_SOURCE = "ECB"
 
@@ -23,7 +24,9 @@ class ExchangeRate(models.Model):
     quote_currency = models.CharField(max_length=3)
     rate = RateField(help_text="Units of the quote currency for one unit of the base currency.")
     rate_date = models.DateField(help_text="The day the rate is for.")
-    source = models.CharField(max_length=80, help_text='"ECB", or "manual: <who>".')
+    source = models.CharField(
+        max_length=80, help_text='"ECB", or "manual: <who>".', validators=[single_line]
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.fields import AmountField
 from paydesk.money import format_money
+from paydesk.text import single_line
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -64,9 +65,14 @@ class Payment(models.Model):
     total = AmountField(help_text=_("Signed, in the account currency."))
     status = models.CharField(max_length=10, choices=PaymentStatus.choices)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices)
-    description = models.CharField(max_length=500, help_text=_("What the customer sees."))
+    description = models.CharField(
+        max_length=500, help_text=_("What the customer sees."), validators=[single_line]
+    )
     staff_comment = models.CharField(
-        max_length=500, blank=True, help_text=_("Private: never shown or exported to the customer.")
+        max_length=500,
+        blank=True,
+        help_text=_("Private: never shown or exported to the customer."),
+        validators=[single_line],
     )
     fee = AmountField(null=True, blank=True, help_text=_("Gateway fee, for reference only."))
     gateway = models.CharField(max_length=20, blank=True)
@@ -98,7 +104,7 @@ class Payment(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True, validators=[single_line])
     balance_after = AmountField(null=True, blank=True)
     # What was paid, when it differs from what is credited (spec §3). The locked quote behind a
     # Make Payment payment points here (paydesk.checkout.models.Quote.payment), not the reverse.

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.text import single_line
+
 
 class EventType(models.TextChoices):
     PAYMENT_CREATED = "payment.created", _("A payment was recorded, pending")
@@ -36,7 +38,7 @@ class Endpoint(models.Model):
     """A URL of the provider's systems that receives the events it asked for, signed."""
 
     url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=200, blank=True, validators=[single_line])
     event_types = models.JSONField(
         default=list, help_text="The event types it receives; empty = every type."
     )

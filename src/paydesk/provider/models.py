@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from paydesk.text import multi_line, single_line
+
 
 class CredentialMode(models.TextChoices):
     TEST = "test", "Test"
@@ -55,7 +57,8 @@ class LogoType(models.TextChoices):
 class Brand(models.Model):
     """The provider's brand: shown in the portal's header and footer and in every email."""
 
-    name = models.CharField(max_length=80, blank=True, default="")  # empty: the environment's
+    # empty: the environment's
+    name = models.CharField(max_length=80, blank=True, default="", validators=[single_line])
     logo = models.BinaryField(blank=True, default=b"")
     logo_type = models.CharField(max_length=20, choices=LogoType.choices, blank=True, default="")
     logo_version = models.PositiveIntegerField(default=0)  # in the logo's URL: caches renew
@@ -63,8 +66,12 @@ class Brand(models.Model):
     logo_sha256 = models.CharField(max_length=64, blank=True, default="", editable=False)
     primary_colour = models.CharField(max_length=7, blank=True, default="")  # #RRGGBB
     support_email = models.EmailField(blank=True, default="")
-    support_phone = models.CharField(max_length=40, blank=True, default="")
-    legal_footer = models.TextField(max_length=1000, blank=True, default="")
+    support_phone = models.CharField(
+        max_length=40, blank=True, default="", validators=[single_line]
+    )
+    legal_footer = models.TextField(
+        max_length=1000, blank=True, default="", validators=[multi_line]
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.text import single_line
+
 
 class _LabelledForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -37,6 +39,7 @@ class TotpConfirmForm(_LabelledForm):
         required=False,
         initial=_("Authenticator app"),
         help_text=_("So you can tell your apps apart, e.g. “Work phone”."),
+        validators=[single_line],
     )
     code = forms.CharField(
         label=_("Code from the app"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import Customer
 from paydesk.fields import AmountField
 from paydesk.ledger.models import Payment
+from paydesk.text import single_line
 
 
 class VoucherStatus(models.TextChoices):
@@ -40,7 +41,7 @@ class VoucherBatch(models.Model):
     addition = AmountField(default=Decimal(0), help_text=_("A: added to the credit or bonus."))
     expires_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField()
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, validators=[single_line])
     created_at = models.DateTimeField(default=timezone.now)
     # Null when the system issued the batch (the `paydesk vouchers issue` command).
     created_by = models.ForeignKey(

@@ -10,7 +10,7 @@ from paydesk.accounts.models import Customer
 from paydesk.accounts.services import customer_create, customer_update
 from paydesk.api.auth import STAFF_AUTH
 from paydesk.api.idempotency import idempotent
-from paydesk.api.schemas import ERRORS, Input, MoneyOut, json_response, money
+from paydesk.api.schemas import ERRORS, Input, MoneyOut, SingleLine, json_response, money
 from paydesk.api.staff.common import staff_caller, staff_customer
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
@@ -39,7 +39,7 @@ class CustomerListOut(Schema):
 
 
 class CustomerChanges(Input):
-    name: str | None = Field(None, max_length=200)
+    name: SingleLine | None = Field(None, max_length=200)
     debit_limit: str | None = Field(None, max_length=40, examples=["100.00"])
     minimum_payment: str | None = Field(None, max_length=40)
     topup_currencies: list[str] | None = Field(None, max_length=50)
@@ -51,7 +51,7 @@ class CustomerChanges(Input):
 
 
 class CustomerIn(CustomerChanges):
-    name: str = Field(max_length=200)
+    name: SingleLine = Field(max_length=200)
     currency: str = Field(max_length=3, examples=["USD"])
 
 

@@ -15,7 +15,7 @@ from pydantic import Field, StrictBool
 from paydesk.accounts.models import StaffRole
 from paydesk.api.auth import STAFF_AUTH
 from paydesk.api.errors import ApiError
-from paydesk.api.schemas import ERRORS, Input, json_response
+from paydesk.api.schemas import ERRORS, Input, SingleLine, json_response
 from paydesk.api.staff.common import staff_caller
 from paydesk.outhooks.models import Attempt, Endpoint, Event
 from paydesk.outhooks.services import (
@@ -31,7 +31,7 @@ router = Router(tags=["staff"], auth=STAFF_AUTH)
 
 class EndpointIn(Input):
     url: str = Field(max_length=500, examples=["https://billing.example.com/paydesk-hooks"])
-    description: str = Field("", max_length=200)
+    description: SingleLine = Field("", max_length=200)
     event_types: list[str] = Field(
         default_factory=list, description="Event types it receives; empty = all."
     )
@@ -42,7 +42,7 @@ class EndpointIn(Input):
 
 class EndpointPatch(Input):
     url: str | None = Field(None, max_length=500)
-    description: str | None = Field(None, max_length=200)
+    description: SingleLine | None = Field(None, max_length=200)
     event_types: list[str] | None = None
     ordered: StrictBool | None = None
     active: StrictBool | None = None

@@ -20,6 +20,7 @@ from paydesk.api.schemas import (
     DAY,
     ERRORS,
     Input,
+    SingleLine,
     StaffPaymentListOut,
     StaffPaymentOut,
     json_response,
@@ -97,7 +98,7 @@ def staff_payments(request: HttpRequest, query: Query[StaffPaymentQuery]) -> dic
 class StaffPaymentIn(Input):
     customer_id: int = Field(ge=1, le=2**63 - 1)
     total: str = Field(max_length=40, examples=["-10.00"], description="Negative = purchase.")
-    description: str = Field(max_length=1001, examples=["DID rental #renewal for March"])
+    description: SingleLine = Field(max_length=1001, examples=["DID rental #renewal for March"])
     status: Literal["completed", "pending", "cancelled"] = "completed"
     fee: str | None = Field(None, max_length=40)
     allow_overdraft: bool = False
@@ -179,7 +180,7 @@ def staff_payment_complete(
 
 
 class CancelIn(Input):
-    reason: str = Field(max_length=500, examples=["Customer asked by phone"])
+    reason: SingleLine = Field(max_length=500, examples=["Customer asked by phone"])
 
 
 @router.post(

@@ -23,6 +23,7 @@ from paydesk.api.schemas import (
     ERRORS,
     Input,
     MoneyOut,
+    SingleLine,
     StaffPaymentOut,
     json_response,
     money,
@@ -42,14 +43,16 @@ class RefundIn(Input):
         examples=["20.00"],
         description="In the account currency; omitted or null: everything left to refund.",
     )
-    reason: str = Field(max_length=300, examples=["Unused minutes"])
+    reason: SingleLine = Field(max_length=300, examples=["Unused minutes"])
     allow_overdraft: bool = False
     outside: bool = Field(
         False,
         description="Record a refund made outside Paydesk (NOWPayments, bank transfer, voucher, "
         "manual: methods with no refund API here); refused for a gateway that refunds itself.",
     )
-    note: str = Field("", max_length=300, description="Staff only: a transaction hash, a wire…")
+    note: SingleLine = Field(
+        "", max_length=300, description="Staff only: a transaction hash, a wire…"
+    )
 
 
 def _refund_key(request: HttpRequest, caller_identity: str) -> str | None:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from paydesk.api.auth import STAFF_AUTH
 from paydesk.api.idempotency import idempotent_storing
-from paydesk.api.schemas import ERRORS, Input, MoneyOut, json_response, money
+from paydesk.api.schemas import ERRORS, Input, MoneyOut, SingleLine, json_response, money
 from paydesk.api.staff.common import staff_caller
 from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.models import VoucherBatch
@@ -27,7 +27,7 @@ class VoucherBatchIn(Input):
     multiplier: str = Field("1", max_length=40, description="X: 2 doubles the top-up.")
     addition: str = Field(max_length=40, examples=["25.00"], description="A: added credit.")
     expires_at: datetime | None = None
-    note: str = Field("", max_length=200)
+    note: SingleLine = Field("", max_length=200)
 
 
 class VoucherBatchOut(Schema):
