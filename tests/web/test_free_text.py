@@ -238,3 +238,38 @@ def test_the_billing_api_refuses_control_characters_and_takes_any_script(portal_
     taken = put({"legal_name": PLAIN[1], "city": PLAIN[3]})
     assert taken.status_code == 200, taken.content
     assert taken.json()["legal_name"] == PLAIN[1] and taken.json()["city"] == PLAIN[3]
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+@pytest.mark.sqlite_pass_only
+def test_a_one_line_field_is_offered_as_one_line():
+    """A field that refuses line breaks is not a text box that invites them (Enter would only
+    earn a field message): every form of ours gives its single-line fields a one-line input."""
+    import importlib
+    import pkgutil
+
+    from django import forms
+
+    import paydesk
+
+    skipped = (".migrations", ".sandbox", "__main__", "paydesk.settings", "wsgi")
+    for module in pkgutil.walk_packages(paydesk.__path__, "paydesk."):
+        if not any(part in module.name for part in skipped):
+            importlib.import_module(module.name)
+    checked, boxes = 0, []
+    for form in _subclasses(forms.BaseForm):
+        if not form.__module__.startswith("paydesk."):
+            continue
+        for name, field in getattr(form, "base_fields", {}).items():
+            if single_line in field.validators:
+                checked += 1
+                if isinstance(field.widget, forms.Textarea):
+                    boxes.append(f"{form.__module__}.{form.__qualname__}.{name}")
+    assert checked > 10
+    assert boxes == []

@@ -34,7 +34,7 @@ from paydesk.text import single_line
 class RefuseForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
         help_text=gettext_lazy("The customer sees it with the cancelled payment."),
         validators=[single_line],
     )

@@ -75,7 +75,7 @@ class BulkCompleteForm(forms.Form):
 class BulkCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
         help_text=_("Kept with each payment and in the audit log."),
         validators=[single_line],
     )

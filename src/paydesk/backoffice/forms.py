@@ -179,7 +179,7 @@ class PaymentAddForm(forms.Form):
 
     customer = forms.ModelChoiceField(queryset=Customer.objects.all())
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
         max_length=1001,
         help_text=_("What the customer sees. Text after # is a private staff comment."),
         validators=[single_line],
@@ -237,7 +237,7 @@ class PaymentCompleteForm(forms.Form):
 class PaymentCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
         help_text=_("Kept with the payment and shown in the audit log."),
         validators=[single_line],
     )

@@ -48,7 +48,7 @@ class RefundForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         max_length=300,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
         help_text=gettext_lazy("The customer sees it on the refund; kept in the audit log."),
         validators=[single_line],
     )
