@@ -43,8 +43,8 @@ from paydesk.sandbox.core import webhook_send as _webhook_send
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.common import (
     GATEWAY,
-    WEBHOOK_API_VERSION,
     PRIVATE,
+    WEBHOOK_API_VERSION,
     _error,
     _idempotent,
     _public,
