@@ -27,14 +27,19 @@ from paydesk.sandbox.stripe.common import _error
 VERSION_HEADER = "Stripe-Version"
 METHOD_TYPES = ("card", "sepa_debit")  # the payment method types the sandbox account turned on
 # The sandbox account's default API version: the one a request without `Stripe-Version` speaks
-# (as Stripe answers with the account's default). The account dates from the sandbox's first day.
+# (Stripe answers it in the account's default). The version the sandbox played before it read
+# the header, so a caller that names none is answered as before.
 ACCOUNT_API_VERSION = "2024-06-20"
 ALLOWED_TYPES_FROM = "2026-07-29"  # 2026-07-29.dahlia
 TYPES_READ_ONLY_FROM = "2026-09-30"  # 2026-09-30.endive
 TYPES_READ_ONLY_PREVIEW_FROM = "2026-08-26"  # 2026-08-26.preview
-# The parameters `allowed_payment_method_types` may not be sent with, besides
-# `payment_method_types` (as form fields: a list or hash is `name[...]`).
-_EXCLUSIVE = ("excluded_payment_method_types", "automatic_payment_methods")
+# The parameters `allowed_payment_method_types` may not be sent with.
+_EXCLUSIVE = (
+    "payment_method_types",
+    "excluded_payment_method_types",
+    "automatic_payment_methods",
+    "payment_method_configuration",
+)
 _VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\.([a-z]+))?")
 
 
@@ -62,6 +67,7 @@ def _unknown(param: str) -> JsonResponse:
 
 
 def _sent(form: QueryDict, name: str) -> bool:
+    """`name` is in the form, as a value or (a list, a hash) as `name[…]` fields."""
     return any(key == name or key.startswith(f"{name}[") for key in form)
 
 
@@ -100,10 +106,7 @@ def method_types(
     if _sent(form, "allowed_payment_method_types"):
         if date < ALLOWED_TYPES_FROM:
             return _unknown("allowed_payment_method_types")
-        clash = next(
-            (name for name in ("payment_method_types", *_EXCLUSIVE) if _sent(form, name)),
-            "payment_method_configuration" if form.get("payment_method_configuration") else "",
-        )
+        clash = next((name for name in _EXCLUSIVE if _sent(form, name)), "")
         if clash:
             return _error(
                 400,
