@@ -44,9 +44,14 @@ from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe
 from paydesk.money import Money
 
 if TYPE_CHECKING:
-    from stripe.params import RefundCreateParams
+    from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 LIVE_API = "https://api.stripe.com"
+# The Stripe API version every request speaks (`Stripe-Version`), pinned rather than left to the
+# SDK: upgrading `stripe` must not silently change the API (test_stripe_api_version.py fails until
+# this is moved to the new SDK's version, after reading Stripe's changelog in between). The
+# webhook endpoint in Stripe's Dashboard must be set to the same version (docs/gateways/stripe.md).
+STRIPE_API_VERSION = "2026-10-28.endive"
 DISPLAY_NAME = "Stripe"
 
 # The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.
@@ -175,11 +180,13 @@ class StripeApi:
         """Create and confirm a PaymentIntent; the intent as Stripe answers it. A saved method
         names its Stripe `customer`; `off_session` when the customer is not there to
         authenticate (Stripe then declines with `authentication_required` instead of asking)."""
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": stripe_minor_units(amount),
             "currency": amount.currency.lower(),
             "payment_method": payment_method,
-            "payment_method_types": [method_type],
+            # Since 2026-09-30.endive `payment_method_types` is read-only (400
+            # payment_method_types_no_longer_supported); this restricts the intent to the type.
+            "allowed_payment_method_types": [method_type],
             "confirm": True,
             "description": description[:500],
             "metadata": {REFERENCE_KEY: payment_reference},
@@ -204,10 +211,8 @@ class StripeApi:
         return self._call(
             "POST",
             "/v1/payment_intents",
-            # The SDK's PaymentIntentCreateParams (stripe 16) lists no `payment_method_types`
-            # (it has `allowed_payment_method_types`), which this request sends.
             lambda client: client.v1.payment_intents.create(
-                params,  # type: ignore[arg-type]
+                params,
                 {"idempotency_key": idempotency_key},
             ),
             request_summary=summary,
@@ -323,6 +328,7 @@ class StripeApi:
             client = stripe.StripeClient(
                 self.secret_key,
                 base_addresses={"api": self.base_url},
+                stripe_version=STRIPE_API_VERSION,
                 max_network_retries=0,
                 http_client=http_client,
             )

@@ -8,7 +8,7 @@ payment log, the failure rules of client.py):
 
 - `POST /v1/customers` (`Idempotency-Key`, `metadata[paydesk_customer]`), `GET` and `POST
   /v1/customers/{id}` (the default method: `invoice_settings[default_payment_method]`);
-- `POST /v1/setup_intents` (`usage=off_session`, one `payment_method_types`), `GET
+- `POST /v1/setup_intents` (`usage=off_session`, one `allowed_payment_method_types`), `GET
   /v1/setup_intents/{id}`;
 - `GET /v1/customers/{id}/payment_methods?type=…`, `GET /v1/payment_methods/{id}`,
   `POST /v1/payment_methods/{id}/detach`;
@@ -20,11 +20,21 @@ payment log, the failure rules of client.py):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import stripe
 
 from paydesk.errors import GatewayError
 from paydesk.gateways.stripe.client import StripeApi
+
+if TYPE_CHECKING:
+    from stripe.params import (
+        CustomerCreateParams,
+        CustomerPaymentMethodListParams,
+        CustomerUpdateParams,
+        SetupIntentCreateParams,
+    )
 
 CUSTOMER_KEY = "paydesk_customer"
 METHOD_TYPES = ("card", "sepa_debit")
@@ -69,7 +79,7 @@ class StripeVault(StripeApi):
         self,
         method: str,
         path: str,
-        send: Any,
+        send: Callable[[stripe.StripeClient], Any],
         *,
         summary: Mapping[str, str] | None = None,
         idempotency_key: str = "",
@@ -87,7 +97,7 @@ class StripeVault(StripeApi):
     def customer_create(
         self, *, customer_ref: str, name: str, email: str, idempotency_key: str
     ) -> dict[str, Any]:
-        params = {
+        params: CustomerCreateParams = {
             "name": name[:250],
             "email": email[:250],
             "metadata": {CUSTOMER_KEY: customer_ref},
@@ -111,7 +121,9 @@ class StripeVault(StripeApi):
         _checked(CUSTOMER_ID, customer_id, "Customer")
         if payment_method:
             _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
-        params = {"invoice_settings": {"default_payment_method": payment_method}}
+        params: CustomerUpdateParams = {
+            "invoice_settings": {"default_payment_method": payment_method}
+        }
         return self._vault(
             "POST",
             f"/v1/customers/{customer_id}",
@@ -127,10 +139,11 @@ class StripeVault(StripeApi):
         _checked(CUSTOMER_ID, customer_id, "Customer")
         if method_type not in METHOD_TYPES:
             raise GatewayError(f"Stripe methods of type '{method_type[:20]}' cannot be saved.")
-        params = {
+        params: SetupIntentCreateParams = {
             "customer": customer_id,
             "usage": "off_session",
-            "payment_method_types": [method_type],
+            # `payment_method_types` is read-only since 2026-09-30.endive (client.py).
+            "allowed_payment_method_types": [method_type],
         }
         return self._vault(
             "POST",
@@ -150,7 +163,7 @@ class StripeVault(StripeApi):
 
     def payment_methods_list(self, customer_id: str, method_type: str) -> list[dict[str, Any]]:
         _checked(CUSTOMER_ID, customer_id, "Customer")
-        params = {"type": method_type, "limit": 100}
+        params: CustomerPaymentMethodListParams = {"type": method_type, "limit": 100}
         body = self._vault(
             "GET",
             f"/v1/customers/{customer_id}/payment_methods",

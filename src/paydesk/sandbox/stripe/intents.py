@@ -46,6 +46,7 @@ from paydesk.sandbox.stripe.common import (
     signed_headers,
 )
 from paydesk.sandbox.stripe.keys import is_live
+from paydesk.sandbox.stripe.versions import METHOD_TYPES, method_types
 
 # Stripe's minimum charge per currency, in its minor units (docs "Minimum and maximum").
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "inr": 50, "jpy": 50, "cad": 50, "aud": 50}
@@ -87,7 +88,6 @@ def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | Non
         for key, value in form.items()
         if key.startswith("metadata[") and key.endswith("]")
     }
-    types = [v for k, v in sorted(form.items()) if k.startswith("payment_method_types[")]
     return {
         "amount": int(amount),
         "currency": currency,
@@ -96,7 +96,6 @@ def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | Non
         "return_url": form.get("return_url", ""),
         "description": form.get("description") or None,
         "metadata": metadata,
-        "payment_method_types": types or ["card"],
         "customer": form.get("customer") or None,
         "off_session": form.get("off_session") == "true",
     }, None
@@ -126,6 +125,21 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
     if invalid is not None:
         return invalid
     assert params is not None
+    asked = method_types(request, enabled=METHOD_TYPES)
+    if isinstance(asked, JsonResponse):
+        return asked
+    types, strict = asked
+    if strict and "sepa_debit" in types and params["currency"] != "eur":
+        return _error(
+            400,
+            type_="invalid_request_error",
+            param="currency",
+            message="SEPA Direct Debit debits in eur only.",
+        )
+    # What Stripe answers in `payment_method_types`: the types that can pay in this currency.
+    params["payment_method_types"] = [
+        kind for kind in types if kind != "sepa_debit" or params["currency"] == "eur"
+    ]
     method = None
     if params["payment_method"]:
         method = object_get(GATEWAY, "payment_method", params["payment_method"])
@@ -168,13 +182,6 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
             code="payment_intent_incompatible_payment_method",
             param="payment_method",
             message="The PaymentMethod's type is not in this PaymentIntent's payment_method_types.",
-        )
-    if "sepa_debit" in params["payment_method_types"] and params["currency"] != "eur":
-        return _error(
-            400,
-            type_="invalid_request_error",
-            param="currency",
-            message="SEPA Direct Debit debits in eur only.",
         )
     if params["confirm"] and method is None:
         return _error(

@@ -42,9 +42,9 @@ from paydesk.sandbox.core import (
 from paydesk.sandbox.core import webhook_send as _webhook_send
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.common import (
-    API_VERSION,
     GATEWAY,
     PRIVATE,
+    WEBHOOK_API_VERSION,
     _error,
     _idempotent,
     _public,
@@ -84,7 +84,7 @@ def send(event_type: str, obj: dict[str, Any], *, about: str) -> None:
     event = {
         "id": new_id("evt_", 24),
         "object": "event",
-        "api_version": API_VERSION,
+        "api_version": WEBHOOK_API_VERSION,
         "created": int(time.time()),
         "data": {"object": _public(obj)},
         "livemode": False,

@@ -26,8 +26,7 @@ from paydesk.sandbox.stripe.common import (
     _unauthorized,
 )
 from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
-
-METHOD_TYPES = ("card", "sepa_debit")
+from paydesk.sandbox.stripe.versions import METHOD_TYPES, method_types
 
 
 def _missing(kind: str, object_id: str, param: str = "id") -> JsonResponse:
@@ -42,10 +41,6 @@ def _missing(kind: str, object_id: str, param: str = "id") -> JsonResponse:
 
 def _invalid(message: str, *, param: str = "", code: str = "") -> JsonResponse:
     return _error(400, type_="invalid_request_error", message=message, param=param, code=code)
-
-
-def _form_list(form: Any, name: str) -> list[str]:
-    return [v for k, v in sorted(form.items()) if k.startswith(f"{name}[")]
 
 
 def _metadata(form: Any) -> dict[str, str]:
@@ -151,7 +146,8 @@ def customer_payment_methods(request: HttpRequest, customer_id: str) -> HttpResp
 @sandbox_api(GATEWAY)
 @require_http_methods(["POST"])
 def setup_intents(request: HttpRequest) -> HttpResponse:
-    """`POST /v1/setup_intents` with `customer`, `usage`, `payment_method_types[]`."""
+    """`POST /v1/setup_intents` with `customer`, `usage`, and `allowed_payment_method_types[]`
+    or (before endive) `payment_method_types[]`, as the request's API version reads them."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
@@ -161,11 +157,15 @@ def setup_intents(request: HttpRequest) -> HttpResponse:
         return _invalid(
             f"No such customer: '{customer_id[:60]}'", param="customer", code="resource_missing"
         )
-    types = _form_list(form, "payment_method_types") or ["card"]
-    if any(t not in METHOD_TYPES for t in types):
+    asked = method_types(request, enabled=METHOD_TYPES)
+    if isinstance(asked, JsonResponse):
+        return asked
+    types, strict = asked
+    if strict and any(t not in METHOD_TYPES for t in types):
         return _invalid(
             "The sandbox saves card and sepa_debit methods.", param="payment_method_types"
         )
+    types = [t for t in types if t in METHOD_TYPES]
     usage = form.get("usage", "off_session")
     if usage not in ("off_session", "on_session"):
         return _invalid(f"Invalid usage: {usage[:20]}", param="usage")
