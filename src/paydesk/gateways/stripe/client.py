@@ -40,18 +40,18 @@ from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
 from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
-from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
+from paydesk.gateways.stripe.webhooks import (
+    GATEWAY_NAME,
+    REFERENCE_KEY,
+    STRIPE_API_VERSION,
+    stripe_exponent,
+)
 from paydesk.money import Money
 
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 LIVE_API = "https://api.stripe.com"
-# The Stripe API version every request speaks (`Stripe-Version`), pinned rather than left to the
-# SDK: upgrading `stripe` must not silently change the API (test_stripe_api_version.py fails until
-# this is moved to the new SDK's version, after reading Stripe's changelog in between). The
-# webhook endpoint in Stripe's Dashboard must be set to the same version (docs/gateways/stripe.md).
-STRIPE_API_VERSION = "2026-10-28.endive"
 DISPLAY_NAME = "Stripe"
 
 # The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.

@@ -8,6 +8,7 @@ card client.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,15 @@ SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
 # The PaymentIntent metadata key our card client sets to the payment's reference.
 REFERENCE_KEY = "paydesk_reference"
+
+# The Stripe API version every request speaks (`Stripe-Version`, client.py), pinned rather than
+# left to the SDK: upgrading `stripe` must not silently change the API (test_stripe_api_version.py
+# fails until this is moved to the new SDK's version, after reading Stripe's changelog in
+# between). The webhook endpoint in Stripe's Dashboard must be set to the same version
+# (docs/gateways/stripe.md); an event in another version is logged.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
+logger = logging.getLogger("paydesk.gateways")
 
 # Stripe's own minor units where they differ from ISO 4217 (docs: "zero-decimal currencies").
 _STRIPE_EXPONENTS = {
@@ -105,6 +115,18 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
 
     event = json_object(body)
     kind = text(event.get("type"))
+    version = text(event.get("api_version"))
+    if version and version != STRIPE_API_VERSION:
+        # Stripe writes an event in its webhook endpoint's API version: another one may shape
+        # the objects otherwise than parsed here. Read all the same (the fields read have kept
+        # their names), and said where the operator will see it.
+        logger.warning(
+            "Stripe event %s is written in API version %s; Paydesk speaks %s. Set the webhook "
+            "endpoint's API version in Stripe's Dashboard (docs/gateways/stripe.md).",
+            text(event.get("id"))[:80],
+            version[:40],
+            STRIPE_API_VERSION,
+        )
     if kind.startswith(("refund.", "charge.refund", "charge.dispute.")):
         return parse_stripe_return(event, kind)
     outcome = _OUTCOMES.get(kind)
