@@ -150,6 +150,34 @@ def test_the_same_request_id_answers_the_same_refund(user):
     assert capture(payment)["_refunded"] == ["10.00"]
 
 
+def test_a_long_request_id_is_its_own_and_answers_the_same_refund(user):
+    """Payments v2 sets no length on PayPal-Request-Id: the sandbox neither cuts a long one
+    (ids alike in their first 108 characters are other requests) nor fails storing it."""
+    payment = paid(user)
+
+    def refund(key: str) -> str:
+        return (
+            PayPalGateway()
+            .refund(
+                RefundRequest(
+                    refund_reference="PD-LONG-REFUND",
+                    payment_reference=payment.reference,
+                    transaction_id=payment.gateway_transaction,
+                    gateway_reference=payment.gateway_reference,
+                    amount=Money(Decimal("5.00"), "USD"),
+                    reason="Retry",
+                    idempotency_key=key,
+                )
+            )
+            .refund_id
+        )
+
+    first = refund("k" * 120)
+    assert refund("k" * 120) == first
+    assert refund("k" * 119 + "j") != first
+    assert capture(payment)["_refunded"] == ["5.00", "5.00"]
+
+
 def test_a_refund_made_in_paypals_dashboard_arrives_once(user):
     payment = paid(user)
     panel("refund", payment, "15.00")
