@@ -232,6 +232,37 @@ def test_the_sandbox_refuses_amounts_as_paypal_does(sandbox, currency, value, st
     assert body["details"][0]["field"].startswith("/purchase_units/0/amount")
 
 
+@pytest.mark.parametrize("path", ["", "/{order}/capture"])
+def test_the_sandbox_refuses_a_request_id_longer_than_paypal_takes(sandbox, path):
+    """Orders v2 documents `PayPal-Request-Id` as 1 to 108 characters: a longer one is refused,
+    never cut to 108 (two ids alike in their first 108 characters are not the same request)."""
+    order = _create(PayPalClient())
+    url = f"{sandbox.url}/sandbox/paypal/v2/checkout/orders" + path.format(order=order["id"])
+    body = {
+        "intent": "CAPTURE",
+        "purchase_units": [{"amount": {"currency_code": "USD", "value": "10.00"}}],
+    }
+    orders_before = SandboxObject.objects.filter(gateway="paypal", kind="order").count()
+    answer = httpx.post(
+        url,
+        headers={"Authorization": f"Bearer {_token(sandbox)}", "PayPal-Request-Id": "k" * 109},
+        json=body if not path else {},
+    )
+    assert answer.status_code == 400
+    detail = answer.json()["details"][0]
+    assert answer.json()["name"] == "INVALID_REQUEST"
+    assert detail["issue"] == "INVALID_STRING_LENGTH"
+    assert (detail["field"], detail["location"]) == ("PayPal-Request-Id", "header")
+    assert SandboxObject.objects.filter(gateway="paypal", kind="order").count() == orders_before
+    if not path:  # 108 characters is still a request id PayPal takes
+        longest = httpx.post(
+            url,
+            headers={"Authorization": f"Bearer {_token(sandbox)}", "PayPal-Request-Id": "k" * 108},
+            json=body,
+        )
+        assert longest.status_code == 201
+
+
 def test_the_capture_is_idempotent_by_its_request_id(sandbox, online_customer):
     user = online_customer("paypal", "USD")
     checkout = start(user)

@@ -133,21 +133,43 @@ def test_a_refund_paypal_declines_is_cancelled_and_the_money_stays(user, finance
     assert again.status == PaymentStatus.COMPLETED and balance(user) == Decimal("0.00")
 
 
-def test_the_same_request_id_answers_the_same_refund(user):
-    """PayPal-Request-Id: the same refund request twice → the same refund, money sent once."""
-    payment = paid(user)
-    request = RefundRequest(
-        refund_reference="PD-TEST-REFUND",
+def retry_request(payment: Payment, *, reference: str, amount: str, key: str) -> RefundRequest:
+    """A refund of `amount` USD that Finance asks for again ("Retry") under the request id `key`."""
+    return RefundRequest(
+        refund_reference=reference,
         payment_reference=payment.reference,
         transaction_id=payment.gateway_transaction,
         gateway_reference=payment.gateway_reference,
-        amount=Money(Decimal("10.00"), "USD"),
+        amount=Money(Decimal(amount), "USD"),
         reason="Retry",
-        idempotency_key="refund-PD-TEST-REFUND",
+        idempotency_key=key,
+    )
+
+
+def test_the_same_request_id_answers_the_same_refund(user):
+    """PayPal-Request-Id: the same refund request twice → the same refund, money sent once."""
+    payment = paid(user)
+    request = retry_request(
+        payment, reference="PD-TEST-REFUND", amount="10.00", key="refund-PD-TEST-REFUND"
     )
     first, second = PayPalGateway().refund(request), PayPalGateway().refund(request)
     assert first.refund_id == second.refund_id and first.event_id == second.event_id
     assert capture(payment)["_refunded"] == ["10.00"]
+
+
+def test_a_long_request_id_is_its_own_and_answers_the_same_refund(user):
+    """Payments v2 sets no length on PayPal-Request-Id: the sandbox neither cuts a long one
+    (ids alike in their first 108 characters are other requests) nor fails storing it."""
+    payment = paid(user)
+
+    def refund(key: str) -> str:
+        request = retry_request(payment, reference="PD-LONG-REFUND", amount="5.00", key=key)
+        return PayPalGateway().refund(request).refund_id
+
+    first = refund("k" * 120)
+    assert refund("k" * 120) == first
+    assert refund("k" * 119 + "j") != first
+    assert capture(payment)["_refunded"] == ["5.00", "5.00"]
 
 
 def test_a_refund_made_in_paypals_dashboard_arrives_once(user):

@@ -3,9 +3,10 @@
 Basic auth `key_id:key_secret`; JSON bodies; amounts are integers of the currency's subunits
 (paise for INR; KWD, BHD and OMR take three decimals whose last digit must be 0).
 
-Idempotency: Razorpay has no idempotency header for orders, and it does not refuse a second
-order with the same `receipt` (its own "Fetch All Orders" example lists two orders with one
-receipt). So Paydesk makes the receipt its idempotency key — the payment's reference, unique in
+Idempotency: Razorpay has no idempotency header for orders, and its docs disagree on whether
+a second order with the same `receipt` is refused ("Create an Order": the receipt "has to be
+unique"; its "Fetch All Orders" example lists two orders with one receipt). Either way Paydesk
+makes the receipt its idempotency key — the payment's reference, unique in
 Paydesk — and before creating an order it asks `GET /v1/orders?receipt=<reference>` (a
 documented filter): an order already made for that payment (by a first attempt whose answer
 timed out) is used again instead of creating a second one. The order id is stored on the

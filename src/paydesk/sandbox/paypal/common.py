@@ -3,6 +3,7 @@ PayPal shows it, and the signed webhook it sends (signing.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -52,6 +53,8 @@ APP_TEST = "APP-PAYDESKSANDBOX"  # the app ids the token answer names
 APP_LIVE = "APP-PAYDESKSANDBOX-LIVE"
 VALUE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")
 ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+REQUEST_ID_MAX = 108  # Orders v2: `PayPal-Request-Id` is a string of 1 to 108 characters
+OBJECT_ID_MAX = 100  # SandboxObject.object_id
 MESSAGES = {
     "INVALID_REQUEST": "Request is not well-formed, syntactically incorrect, or violates schema.",
     "UNPROCESSABLE_ENTITY": "The requested action could not be performed, semantically "
@@ -68,11 +71,14 @@ def now_text() -> str:
     return timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def problem(status: int, name: str, issue: str, description: str, field: str = "") -> JsonResponse:
-    """PayPal's error shape: name, message, details[{field, issue, description}], debug_id."""
+def problem(
+    status: int, name: str, issue: str, description: str, field: str = "", location: str = "body"
+) -> JsonResponse:
+    """PayPal's error shape: name, message, details[{field, location, issue, description}],
+    debug_id."""
     detail: dict[str, str] = {"issue": issue, "description": description}
     if field:
-        detail = {"field": field, "location": "body", **detail}
+        detail = {"field": field, "location": location, **detail}
     return JsonResponse(
         {
             "name": name,
@@ -89,6 +95,29 @@ def problem(status: int, name: str, issue: str, description: str, field: str = "
         },
         status=status,
     )
+
+
+def request_id_refusal(request_id: str) -> JsonResponse | None:
+    """PayPal's 400 for an Orders `PayPal-Request-Id` longer than it takes, else None."""
+    if len(request_id) <= REQUEST_ID_MAX:
+        return None
+    return problem(
+        400,
+        "INVALID_REQUEST",
+        "INVALID_STRING_LENGTH",
+        "The value of a field is either too short or too long.",
+        "PayPal-Request-Id",
+        location="header",
+    )
+
+
+def request_key(kind: str, request_id: str) -> str:
+    """The stored id of the `kind` request made with `request_id`: a request id up to 108
+    characters does not fit the object id's 100, so a long one is kept as its SHA-256."""
+    key = f"{kind}:{request_id}"
+    if len(key) <= OBJECT_ID_MAX:
+        return key
+    return f"{kind}#{hashlib.sha256(request_id.encode()).hexdigest()}"
 
 
 def order_answer(obj: SandboxObject) -> dict[str, Any]:

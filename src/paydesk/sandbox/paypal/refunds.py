@@ -236,8 +236,10 @@ def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
         return paypal.problem(
             400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed."
         )
-    request_id = request.headers.get("PayPal-Request-Id", "")[:108]
-    if request_id and (earlier := object_get(GATEWAY, "request", f"refund:{request_id}")):
+    request_id = request.headers.get("PayPal-Request-Id", "")
+    if request_id and (
+        earlier := object_get(GATEWAY, "request", paypal.request_key("refund", request_id))
+    ):
         return JsonResponse(object_must(GATEWAY, "refund", earlier.data["refund_id"]).data)
     fields = {
         key: str(body[key])[:limit]
@@ -249,7 +251,12 @@ def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
     except Refused as refused:
         return _problem(refused)
     if request_id:
-        object_create(GATEWAY, "request", f"refund:{request_id}", {"refund_id": refund["id"]})
+        object_create(
+            GATEWAY,
+            "request",
+            paypal.request_key("refund", request_id),
+            {"refund_id": refund["id"]},
+        )
     return JsonResponse(refund, status=201)
 
 

@@ -35,6 +35,8 @@ from paydesk.sandbox.paypal.common import (
     order_answer,
     paypal_id,
     problem,
+    request_id_refusal,
+    request_key,
     round_half_up,
     send,
 )
@@ -192,9 +194,11 @@ def orders(request: HttpRequest) -> HttpResponse:
         refused = _unit_problem(index, unit)
         if refused is not None:
             return refused
-    request_id = request.headers.get("PayPal-Request-Id", "")[:108]
+    request_id = request.headers.get("PayPal-Request-Id", "")
+    if (refused := request_id_refusal(request_id)) is not None:
+        return refused
     if request_id:
-        earlier = object_get(GATEWAY, "request", f"order:{request_id}")
+        earlier = object_get(GATEWAY, "request", request_key("order", request_id))
         if earlier is not None:
             return JsonResponse(
                 order_answer(object_must(GATEWAY, "order", earlier.data["order_id"]))
@@ -208,9 +212,11 @@ def orders(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             obj = object_create(GATEWAY, "order", order_id, data, lookup=reference[:200])
             if request_id:
-                object_create(GATEWAY, "request", f"order:{request_id}", {"order_id": order_id})
+                object_create(
+                    GATEWAY, "request", request_key("order", request_id), {"order_id": order_id}
+                )
     except IntegrityError:  # the same request id, at the same moment: its order
-        earlier = object_get(GATEWAY, "request", f"order:{request_id}")
+        earlier = object_get(GATEWAY, "request", request_key("order", request_id))
         if earlier is None:
             raise
         return JsonResponse(order_answer(object_must(GATEWAY, "order", earlier.data["order_id"])))
@@ -279,7 +285,9 @@ def _capture_for(data: dict[str, Any], unit: dict[str, Any], order_id: str) -> d
 @sandbox_api(GATEWAY, auth=authorized)
 @require_POST
 def capture(request: HttpRequest, order_id: str) -> HttpResponse:
-    request_id = request.headers.get("PayPal-Request-Id", "")[:108]
+    request_id = request.headers.get("PayPal-Request-Id", "")
+    if (refused := request_id_refusal(request_id)) is not None:
+        return refused
     with transaction.atomic():
         obj = (
             SandboxObject.objects.select_for_update()

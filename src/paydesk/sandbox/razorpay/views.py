@@ -3,8 +3,10 @@
 API (Basic `key_id:key_secret`, JSON, amounts in integer subunits, Razorpay's error shape
 `{"error": {"code": "BAD_REQUEST_ERROR", "description": …, "source", "step", "reason",
 "metadata", "field"}}`):
-- POST /v1/orders — amount, currency, receipt (≤ 40), notes, partial_payment. Like the real API
-  it does NOT refuse a receipt used before: Paydesk finds its earlier order with
+- POST /v1/orders — amount, currency, receipt (≤ 40), notes, partial_payment. It does NOT refuse
+  a receipt used before, as Razorpay's Fetch All Orders example shows (its Create an Order page
+  says the receipt "has to be unique"; Paydesk looks before it creates): Paydesk finds its earlier
+  order with
 - GET /v1/orders?receipt=… (orders whose receipt contains the value, newest first), count, skip;
 - GET /v1/orders/{id}, GET /v1/orders/{id}/payments, GET /v1/payments/{id};
 - POST /v1/payments/{id}/capture {amount, currency} — for an `authorized` payment, exactly its
