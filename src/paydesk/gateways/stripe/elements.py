@@ -3,7 +3,7 @@ the publishable key, and the Content-Security-Policy that lets Stripe.js and its
 
 Production loads https://js.stripe.com/v3/ (Stripe asks that it is always loaded from there);
 the demo and the tests load the sandbox's stand-in, which offers the same calls
-(`Stripe(key)`, `elements()`, `create("card")`, `mount()`, `on("change")`,
+(`Stripe(key, {apiVersion})`, `elements()`, `create("card")`, `mount()`, `on("change")`,
 `createPaymentMethod({type: "card", card})`).
 """
 
