@@ -17,19 +17,22 @@ from paydesk.autotopup.consent import terms_checked, topup_enable
 from paydesk.autotopup.jobs import balance_watch_job
 from paydesk.autotopup.models import TopupStatus
 from paydesk.autotopup.services import topup_switch_off
+from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.services import payment_create
 from tests.autotopup.support import CONTACT, balance, emails, purchase, topup_customer, topups
-from tests.online.stripe_support import save_sepa
+from tests.online.stripe_support import IBAN, SWISS_IBAN, save_sepa
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_customer):
+def _sepa_topup_customer(sandbox, online_customer, iban: str = IBAN):
+    """A EUR customer with 100 on the balance and automatic top-up (below 20: 50) from a SEPA
+    mandate for `iban`; the customer and the top-up settings."""
     user = online_customer("card", "EUR", account="EUR", sepa=True)
     customer = user.customer
     Contact.objects.create(customer=customer, email=CONTACT)
-    mandate = save_sepa(sandbox.url, user).payment_method
+    mandate = save_sepa(sandbox.url, user, iban).payment_method
     payment_create(customer=customer, total="100", description="Opening top-up")
     terms = terms_checked(
         customer=customer,
@@ -39,7 +42,11 @@ def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_c
         cooldown_minutes="15",
         payment_method=mandate,
     )
-    settings = topup_enable(customer=customer, user=user, terms=terms, consent=True)
+    return customer, topup_enable(customer=customer, user=user, terms=terms, consent=True)
+
+
+def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_customer):
+    customer, settings = _sepa_topup_customer(sandbox, online_customer)
     assert settings.method_label == "SEPA Direct Debit •••• 3000"
 
     start = timezone.now()
@@ -75,3 +82,19 @@ def test_switching_off_skips_a_queued_top_up(sandbox, online_customer):
     [skipped] = topups(user.customer)
     assert skipped.pk == queued.pk and skipped.status == TopupStatus.SKIPPED
     assert skipped.payment is None and balance(user.customer) == Decimal("10")
+
+
+def test_a_swiss_mandate_saved_without_the_address_fails_saying_what_to_do(
+    sandbox, online_customer
+):
+    """Stripe (2026-09-30.endive on) refuses to debit a non-EEA IBAN whose PaymentMethod has no
+    billing address: the top-up fails, nothing is credited, and the reason says what to do."""
+    # Saved as before the change: the frame on the account's default version, no address.
+    customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    purchase(customer, "85")
+    balance_watch_job(now=timezone.now())
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.FAILED
+    assert topup.payment.status == PaymentStatus.CANCELLED
+    assert SEPA_ADDRESS_NEEDED in topup.detail
+    assert balance(customer) == Decimal("15")

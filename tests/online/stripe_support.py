@@ -107,12 +107,24 @@ def save_card(base_url: str, user, number: str = VISA, **card: str) -> str:
 
 
 IBAN = "DE89370400440532013000"  # Stripe's test IBAN (last four 3000)
+# A Swiss IBAN (valid check digits; Switzerland is in SEPA but not in the EEA, last four 2957):
+# since 2026-09-30.endive Stripe needs the account holder's address with it.
+SWISS_IBAN = "CH9300762011623852957"
+ADDRESS = {"line1": "Bahnhofstrasse 1", "city": "Zürich", "postal_code": "8001", "country": "CH"}
 
 
 def sepa_method_answer(
-    base_url: str, iban: str = IBAN, *, name: str = "Jenny Rosen", email: str = "jenny@example.com"
+    base_url: str,
+    iban: str = IBAN,
+    *,
+    name: str = "Jenny Rosen",
+    email: str = "jenny@example.com",
+    address: dict[str, str] | None = None,
+    version: str = "",
 ) -> httpx.Response:
-    """POST /v1/payment_methods as the sandbox's IBAN frame does."""
+    """POST /v1/payment_methods as the sandbox's IBAN frame does (`version`: Stripe.js's
+    apiVersion, sent as `Stripe-Version`)."""
+    fields = {f"billing_details[address][{k}]": v for k, v in (address or {}).items()}
     return httpx.post(
         f"{base_url}/sandbox/stripe/v1/payment_methods",
         data={
@@ -120,8 +132,10 @@ def sepa_method_answer(
             "sepa_debit[iban]": iban,
             "billing_details[name]": name,
             "billing_details[email]": email,
+            **fields,
             "key": settings.PAYDESK_STRIPE_PUBLISHABLE_KEY,
         },
+        headers={"Stripe-Version": version} if version else {},
         timeout=10,
     )
 

@@ -22,11 +22,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from paydesk.accounts.access import customer_required
-from paydesk.accounts.models import Customer
+from paydesk.accounts.models import BillingProfile, Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.gateways.http import origin_of
+from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.gateways.stripe.declines import SETUP_AUTHENTICATION_FAILED
-from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
+from paydesk.gateways.stripe.elements import (
+    SEPA_ADDRESS_REQUIRED,
+    SEPA_NON_EEA_COUNTRIES,
+    card_fields_context,
+    card_page_sources,
+)
 from paydesk.methods.access import manage_methods_required
 from paydesk.methods.models import MethodSetup, MethodType
 from paydesk.methods.services import (
@@ -54,6 +60,23 @@ SEPA_MANDATE = (
 
 def sepa_mandate_text() -> str:
     return SEPA_MANDATE.format(provider=brand_current().name or "us")
+
+
+def billing_address(customer: Customer) -> dict[str, str]:
+    """The Billing page's address as Stripe's billing_details.address (its filled fields only):
+    a SEPA mandate from a UK, Swiss or other non-EEA IBAN needs it."""
+    profile = BillingProfile.objects.filter(customer=customer).first()
+    if profile is None:
+        return {}
+    fields = {
+        "line1": profile.address_line1,
+        "line2": profile.address_line2,
+        "city": profile.city,
+        "postal_code": profile.postal_code,
+        "state": profile.region,
+        "country": profile.country,
+    }
+    return {name: value for name, value in fields.items() if value}
 
 
 def _page(
@@ -194,8 +217,12 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
             "problem": problem,
             "stripe": card_fields_context(),
             "mandate_text": sepa_mandate_text(),
+            "billing_address": billing_address(customer),
+            "address_required": " ".join(SEPA_ADDRESS_REQUIRED),
+            "non_eea_countries": " ".join(sorted(SEPA_NON_EEA_COUNTRIES)),
             "origin_url": here if wrong_origin else "",
             "authentication_failed": _(SETUP_AUTHENTICATION_FAILED),
+            "address_refused": _(SEPA_ADDRESS_NEEDED),
         },
         stripe_js=True,
         status=422 if problem else 200,

@@ -52,6 +52,13 @@ if TYPE_CHECKING:
     from stripe.params import PaymentIntentCreateParams, RefundCreateParams
 
 LIVE_API = "https://api.stripe.com"
+# What a customer reads when Stripe refuses a SEPA debit from a UK, Swiss or other non-EEA bank
+# account for want of the account holder's address (Stripe's own text names a parameter).
+SEPA_ADDRESS_NEEDED = (
+    "A UK, Swiss or other non-EEA bank account needs the account holder's billing address "
+    "(street, city, postal code and country): add it on the Billing page, then save the SEPA "
+    "Direct Debit mandate again."
+)
 DISPLAY_NAME = "Stripe"
 
 # The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.
@@ -389,8 +396,21 @@ class StripeApi:
             return GatewayUnavailable(f"{DISPLAY_NAME} answered something that is not JSON.")
         if status == 429 or isinstance(error, stripe.RateLimitError):
             return GatewayUnavailable(f"{DISPLAY_NAME} is rate limiting requests (HTTP 429).")
+        if _sepa_address_missing(error.json_body):
+            return GatewayError(SEPA_ADDRESS_NEEDED)
         message = _error_message(error.json_body) or f"HTTP {status}"
         return GatewayError(f"{DISPLAY_NAME} refused the request: {message}")
+
+
+def _sepa_address_missing(body: Mapping[str, Any]) -> bool:
+    """Stripe's refusal (since 2026-09-30.endive) of a SEPA debit from a non-EEA IBAN whose
+    PaymentMethod lacks billing_details.address line1, city, postal_code or country."""
+    error = body.get("error")
+    return (
+        isinstance(error, Mapping)
+        and error.get("code") == "parameter_missing"
+        and str(error.get("param") or "").startswith("billing_details[address]")
+    )
 
 
 def _error_message(body: Mapping[str, Any]) -> str:

@@ -3,7 +3,7 @@ the publishable key, and the Content-Security-Policy that lets Stripe.js and its
 
 Production loads https://js.stripe.com/v3/ (Stripe asks that it is always loaded from there);
 the demo and the tests load the sandbox's stand-in, which offers the same calls
-(`Stripe(key)`, `elements()`, `create("card")`, `mount()`, `on("change")`,
+(`Stripe(key, {apiVersion})`, `elements()`, `create("card")`, `mount()`, `on("change")`,
 `createPaymentMethod({type: "card", card})`).
 """
 
@@ -13,8 +13,14 @@ from django.conf import settings
 
 from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import origin_of, public_url
+from paydesk.gateways.stripe.client import STRIPE_API_VERSION
 
 LIVE_JS_URL = "https://js.stripe.com/v3/"
+# The SEPA countries outside the EEA (docs.stripe.com/payments/sepa-debit): since
+# 2026-09-30.endive a SEPA Direct Debit from an IBAN of one needs billing_details.address line1,
+# city, postal_code and country, or Stripe refuses it (400 `parameter_missing`).
+SEPA_NON_EEA_COUNTRIES = frozenset("AD BL CH GB GG GI IM JE MC NC PF PM SM TF VA WF".split())
+SEPA_ADDRESS_REQUIRED = ("line1", "city", "postal_code", "country")
 # Stripe's published CSP needs for Stripe.js and the card Element (docs "Content Security
 # Policy"): the script, its frames (and hooks.stripe.com for 3-D Secure inside them), its API.
 _LIVE_SOURCES = {
@@ -35,10 +41,12 @@ def stripe_js_url() -> str:
 
 
 def card_fields_context() -> dict[str, str]:
-    """The template's view of the card fields: the script to load and the publishable key."""
+    """The template's view of the card fields: the script to load, the publishable key and the
+    API version Stripe.js speaks (`Stripe(key, {apiVersion})`, the one our server speaks)."""
     return {
         "script_url": stripe_js_url(),
         "publishable_key": gateway_credential("PAYDESK_STRIPE_PUBLISHABLE_KEY"),
+        "api_version": STRIPE_API_VERSION,
     }
 
 

@@ -161,16 +161,8 @@ def payment_methods(request: HttpRequest) -> HttpResponse:
     if form.get("type") == "sepa_debit":
         from paydesk.sandbox.stripe.sepa import sepa_payment_method  # sepa builds on this module
 
-        method, problem = sepa_payment_method(form)
-        if method is None:
-            return _error(
-                400,
-                type_="invalid_request_error",
-                code="invalid_bank_account_iban",
-                param="sepa_debit[iban]",
-                message=problem,
-            )
-        return JsonResponse(_public(method))
+        method = sepa_payment_method(request)
+        return method if isinstance(method, JsonResponse) else JsonResponse(_public(method))
     if form.get("type") != "card":
         return _error(
             400,

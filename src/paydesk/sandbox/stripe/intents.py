@@ -194,6 +194,12 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
                 "method attached to this customer along with the customer ID."
             ),
         )
+    if params["confirm"] and method is not None:
+        from paydesk.sandbox.stripe.sepa import address_refusal  # sepa builds on this module
+
+        refused = address_refusal(request, method.data)
+        if refused is not None:
+            return refused
     record, replay = _idempotent(request)
     if replay is not None:
         return replay

@@ -55,6 +55,8 @@ def element_frame(request: HttpRequest, element: str) -> HttpResponse:
             "origin": origin,
             "key": key,
             "api_url": reverse("sandbox:stripe:payment_methods"),
+            # Stripe(pk, {apiVersion}): the version the frame's requests name (else the account's).
+            "api_version": request.GET.get("api_version", "")[:40],
             "problem": problem,
         },
         status=400 if problem else 200,

@@ -1,6 +1,7 @@
 """SEPA Direct Debit at Stripe, played offline: PaymentMethods of type `sepa_debit` made from the
 IBAN frame (the IBAN checked by ISO 13616 mod 97 and never kept: country, bank code, last four
-and a fingerprint), PaymentIntents that stay `processing` (as real debits do for days) until the
+and a fingerprint; from 2026-09-30.endive a non-EEA IBAN needs the payer's billing address),
+PaymentIntents that stay `processing` (as real debits do for days) until the
 switches page settles them as succeeded or failed (`payment_intent.succeeded` /
 `payment_intent.payment_failed`), and that panel (template sandbox/stripe/sepa_panel.html)."""
 
@@ -12,20 +13,33 @@ import time
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from paydesk.sandbox.core import new_id, object_create, object_get, object_update
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.stripe.common import GATEWAY, REFERENCE_KEY, event_send, stripe_exponent
-from paydesk.sandbox.stripe.intents import _fail, _succeed
-
-# SEPA countries Stripe debits (a subset is enough for the sandbox: the IBAN's first two letters).
-SEPA_COUNTRIES = frozenset(
-    "AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MC MT NL NO PL PT RO SE "
-    "SI SK SM".split()
+from paydesk.sandbox.stripe.common import (
+    GATEWAY,
+    REFERENCE_KEY,
+    _error,
+    event_send,
+    stripe_exponent,
 )
+from paydesk.sandbox.stripe.intents import _fail, _succeed
+from paydesk.sandbox.stripe.versions import sepa_address_required
+
+# The SEPA countries outside the EEA (Stripe: "non-EEA IBANs", docs.stripe.com/payments/sepa-debit)
+# From 2026-09-30.endive a debit from one needs the payer's billing address.
+NON_EEA_COUNTRIES = frozenset("AD BL CH GB GG GI IM JE MC NC PF PM SM TF VA WF".split())
+# SEPA countries Stripe debits (the IBAN's first two letters).
+SEPA_COUNTRIES = NON_EEA_COUNTRIES | frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI "
+    "SK".split()
+)
+# What the changelog requires of a non-EEA IBAN's billing_details.address, in Stripe's order.
+ADDRESS_REQUIRED = ("line1", "city", "postal_code", "country")
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 RETURNED = (
     "insufficient_funds",
     "",
@@ -44,24 +58,75 @@ def iban_problem(iban: str) -> str:
     return "" if int(digits) % 97 == 1 else "Your IBAN is invalid."
 
 
-def sepa_payment_method(form: Any) -> tuple[dict[str, Any] | None, str]:
-    """(the PaymentMethod, '') from `sepa_debit[iban]` and `billing_details[…]`, or (None, why).
-    Stripe needs the account holder's name and email for a SEPA mandate."""
+def address_missing(method: dict[str, Any]) -> str:
+    """The first `billing_details[address][…]` a SEPA PaymentMethod lacks for its non-EEA IBAN,
+    else ''."""
+    if method.get("type") != "sepa_debit":
+        return ""
+    if method.get("sepa_debit", {}).get("country") not in NON_EEA_COUNTRIES:
+        return ""
+    address = method.get("billing_details", {}).get("address") or {}
+    missing = next((name for name in ADDRESS_REQUIRED if not address.get(name)), "")
+    return f"billing_details[address][{missing}]" if missing else ""
+
+
+def address_refusal(request: HttpRequest, method: dict[str, Any]) -> JsonResponse | None:
+    """Stripe's 400 when `request`'s API version requires the address `method` lacks."""
+    param = address_missing(method)
+    if not param or not sepa_address_required(request):
+        return None
+    return _error(
+        400,
+        type_="invalid_request_error",
+        code="parameter_missing",
+        param=param,
+        message=f"Missing required param: {param}.",
+    )
+
+
+def _address(form: QueryDict) -> dict[str, str] | None:
+    values = {
+        name: form.get(f"billing_details[address][{name}]", "").strip()[:200]
+        for name in ADDRESS_FIELDS
+    }
+    if not any(values.values()):
+        return None
+    values["country"] = values["country"].upper()
+    return values
+
+
+def sepa_payment_method(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    """The PaymentMethod from `sepa_debit[iban]` and `billing_details[…]`, or Stripe's error.
+    Stripe needs the account holder's name and email for a SEPA mandate, and (from endive) the
+    address for a non-EEA IBAN."""
+    form = request.POST
     iban = re.sub(r"\s", "", form.get("sepa_debit[iban]", "")).upper()
     problem = iban_problem(iban)
     if problem:
-        return None, problem
+        return _error(
+            400,
+            type_="invalid_request_error",
+            code="invalid_bank_account_iban",
+            param="sepa_debit[iban]",
+            message=problem,
+        )
     name = form.get("billing_details[name]", "").strip()
     email = form.get("billing_details[email]", "").strip()
     if not name or "@" not in email:
-        return None, "A SEPA Direct Debit needs the account holder's name and email address."
+        return _error(
+            400,
+            type_="invalid_request_error",
+            code="invalid_bank_account_iban",
+            param="sepa_debit[iban]",
+            message="A SEPA Direct Debit needs the account holder's name and email address.",
+        )
     method_id = new_id("pm_", 24)
     data = {
         "id": method_id,
         "object": "payment_method",
         "type": "sepa_debit",
         "billing_details": {
-            "address": None,
+            "address": _address(form),
             "email": email[:200],
             "name": name[:200],
             "phone": None,
@@ -79,8 +144,11 @@ def sepa_payment_method(form: Any) -> tuple[dict[str, Any] | None, str]:
         "livemode": False,
         "metadata": {},
     }
+    refused = address_refusal(request, data)
+    if refused is not None:
+        return refused
     object_create(GATEWAY, "payment_method", method_id, data)
-    return data, ""
+    return data
 
 
 def sepa_processing(obj: SandboxObject) -> SandboxObject:

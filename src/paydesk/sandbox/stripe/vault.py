@@ -26,6 +26,7 @@ from paydesk.sandbox.stripe.common import (
     _unauthorized,
 )
 from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
+from paydesk.sandbox.stripe.sepa import address_refusal
 from paydesk.sandbox.stripe.versions import METHOD_TYPES, method_types
 
 
@@ -252,6 +253,9 @@ def setup_intent_confirm(request: HttpRequest, setup_id: str) -> HttpResponse:
             param="payment_method",
             code="payment_intent_incompatible_payment_method",
         )
+    refused = address_refusal(request, method.data)
+    if refused is not None:
+        return refused
     if method.data.get("customer"):
         return _invalid(
             "The PaymentMethod is attached to a customer already.",

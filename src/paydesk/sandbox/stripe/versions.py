@@ -11,6 +11,9 @@ From Stripe's changelog (docs.stripe.com/changelog):
 - 2026-09-30.endive (and the 2026-08-26 preview) refuses a written `payment_method_types` on
   PaymentIntents create/update/confirm and SetupIntents create/update: 400
   `payment_method_types_no_longer_supported`. The objects still answer it, read-only.
+- 2026-09-30.endive also requires `billing_details.address` `line1`, `city`, `postal_code` and
+  `country` for a SEPA Direct Debit PaymentMethod with a non-EEA IBAN (UK, Swiss, …), when it is
+  created or updated and when a PaymentIntent or SetupIntent is confirmed with it (sepa.py).
 
 Never imports Paydesk's gateway code: the sandbox plays Stripe from Stripe's documents.
 """
@@ -33,6 +36,7 @@ ACCOUNT_API_VERSION = "2024-06-20"
 ALLOWED_TYPES_FROM = "2026-07-29"  # 2026-07-29.dahlia
 TYPES_READ_ONLY_FROM = "2026-09-30"  # 2026-09-30.endive
 TYPES_READ_ONLY_PREVIEW_FROM = "2026-08-26"  # 2026-08-26.preview
+SEPA_ADDRESS_REQUIRED_FROM = "2026-09-30"  # 2026-09-30.endive
 # The parameters `allowed_payment_method_types` may not be sent with.
 _EXCLUSIVE = (
     "payment_method_types",
@@ -46,6 +50,12 @@ _VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\.([a-z]+))?")
 def request_api_version(request: HttpRequest) -> str:
     """The API version `request` speaks: its `Stripe-Version`, else the account's default."""
     return request.headers.get(VERSION_HEADER, "").strip() or ACCOUNT_API_VERSION
+
+
+def sepa_address_required(request: HttpRequest) -> bool:
+    """Whether `request`'s API version requires a non-EEA SEPA debit's billing address."""
+    matched = _VERSION.fullmatch(request_api_version(request))
+    return matched is not None and matched.group(1) >= SEPA_ADDRESS_REQUIRED_FROM
 
 
 def _invalid_version(version: str) -> JsonResponse:

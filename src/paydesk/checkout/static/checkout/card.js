@@ -30,7 +30,8 @@
     return;
   }
 
-  var stripe = window.Stripe(mountPoint.getAttribute("data-publishable-key"));
+  var stripe = window.Stripe(mountPoint.getAttribute("data-publishable-key"),
+    { apiVersion: mountPoint.getAttribute("data-api-version") });
   var card = stripe.elements().create("card", { hidePostalCode: true });
   card.mount(mountPoint);
   card.on("change", function (event) {

@@ -14,6 +14,8 @@
   var apiUrl = root.getAttribute("data-api-url");
   var key = root.getAttribute("data-key");
   var parentOrigin = root.getAttribute("data-parent-origin");
+  var apiVersion = root.getAttribute("data-api-version");
+  var ADDRESS = ["line1", "line2", "city", "postal_code", "state", "country"];
   var input = document.getElementById("iban");
 
   function tell(message) {
@@ -41,11 +43,21 @@
     body.set("sepa_debit[iban]", value());
     body.set("billing_details[name]", details.name || "");
     body.set("billing_details[email]", details.email || "");
+    var address = details.address || {};
+    ADDRESS.forEach(function (name) {
+      if (address[name]) {
+        body.set("billing_details[address][" + name + "]", address[name]);
+      }
+    });
     body.set("key", key);
+    var headers = { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" };
+    if (apiVersion) {
+      headers["Stripe-Version"] = apiVersion;
+    }
     fetch(apiUrl, {
       method: "POST",
       credentials: "omit",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+      headers: headers,
       body: body.toString(),
     })
       .then(function (response) { return response.json(); })

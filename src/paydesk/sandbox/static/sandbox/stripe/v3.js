@@ -3,7 +3,7 @@
  * /sandbox/stripe/js/v3.js. It offers the subset a card-fields integration uses, under
  * Stripe.js's own names, so the merchant's page runs unchanged against either:
  *
- *   var stripe = Stripe("pk_test_…");
+ *   var stripe = Stripe("pk_test_…", { apiVersion: "2026-10-28.endive" });  // Stripe-Version
  *   var card = stripe.elements().create("card", { hidePostalCode: true });
  *   card.mount("#card-element");                      // an iframe with the card fields
  *   card.on("change", function (event) { … event.error … });
@@ -59,7 +59,8 @@
     frame.style.border = "0";
     frame.style.display = "block";
     frame.src = base + "/elements/" + this._type + "/?key=" + encodeURIComponent(this._stripe._key) +
-      "&origin=" + encodeURIComponent(window.location.origin);
+      "&origin=" + encodeURIComponent(window.location.origin) +
+      "&api_version=" + encodeURIComponent(this._stripe._options.apiVersion || "");
     container.appendChild(frame);
     this._frame = frame;
     return this;
@@ -212,11 +213,15 @@
   Stripe.prototype._post = function (path, fields) {
     var body = new URLSearchParams(fields);
     body.set("key", this._key);
+    var headers = { "Content-Type": "application/x-www-form-urlencoded" };
+    if (this._options.apiVersion) {
+      headers["Stripe-Version"] = this._options.apiVersion;
+    }
     return fetch(base + path, {
       method: "POST",
       body: body,
       credentials: "omit",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      headers: headers,
     }).then(function (response) {
       return response.json().then(function (json) {
         return { ok: response.ok, json: json };
