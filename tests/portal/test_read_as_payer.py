@@ -129,7 +129,7 @@ def test_the_automatic_top_up_page_writes_times_as_the_rest_of_the_portal(client
     )  # fmt: skip
     html = _main(client.get(reverse("autotopup:settings")).content.decode())
     assert re.search(rf"—, {PORTAL_TIME}</dd>", html), html
-    assert re.search(rf"<tr><td>{PORTAL_TIME}</td>", html), html
+    assert re.search(rf"<tr><td data-label=\"Queued\">{PORTAL_TIME}</td>", html), html
     assert not re.search(BACK_OFFICE_TIME, html)
 
 
