@@ -38,30 +38,22 @@ def pass_command(marker: str, pytest_args: list[str]) -> list[str]:
     return [sys.executable, "-m", "pytest", "-m", marker, *pytest_args]
 
 
-def run_pass(name: str, env_extra: dict[str, str], marker: str, pytest_args: list[str]) -> int:
-    cmd = pass_command(marker, pytest_args)
-    print(f"\n=== {name} pass: {' '.join(cmd)}", flush=True)
-    return subprocess.call(cmd, env={**os.environ, **env_extra})
+# pytest's short summary (`-ra`): the lines the end of a long log must repeat, so that a reader
+# of its last lines (a CI page) sees which tests failed in which pass.
+FAILURE_LINE = ("FAILED ", "ERROR ")
 
 
-def run_side_by_side(passes: dict[str, tuple[dict[str, str], str]], pytest_args: list[str]):
-    """Start every pass at once; stream each one's lines with its name; wait for all."""
+class Pass:
+    """One pytest run: started, its output streamed (prefixed when passes share the terminal)."""
+
     lock = threading.Lock()
-    results: dict[str, int] = {}
 
-    def pump(name: str, process: subprocess.Popen) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            with lock:
-                sys.stdout.write(f"[{name}] {line}")
-                sys.stdout.flush()
-        results[name] = process.wait()
-
-    threads = []
-    for name, (env_extra, marker) in passes.items():
+    def __init__(self, name: str, env_extra: dict[str, str], marker: str, pytest_args: list[str]):
+        self.name = name
+        self.failures: list[str] = []
         cmd = pass_command(marker, pytest_args)
-        print(f"=== {name} pass: {' '.join(cmd)}", flush=True)
-        process = subprocess.Popen(
+        print(f"\n=== {name} pass: {' '.join(cmd)}", flush=True)
+        self.process = subprocess.Popen(
             cmd,
             env={**os.environ, **env_extra},
             stdout=subprocess.PIPE,
@@ -69,12 +61,44 @@ def run_side_by_side(passes: dict[str, tuple[dict[str, str], str]], pytest_args:
             text=True,
             bufsize=1,
         )
-        thread = threading.Thread(target=pump, args=(name, process))
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join()
-    return results
+
+    def stream(self, prefix: str) -> int:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(FAILURE_LINE):
+                self.failures.append(line.rstrip("\n"))
+            with self.lock:
+                sys.stdout.write(f"{prefix}{line}")
+                sys.stdout.flush()
+        return self.process.wait()
+
+
+def run_passes(
+    passes: dict[str, tuple[dict[str, str], str]], pytest_args: list[str], side_by_side: bool
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Run every pass (all at once, or one after the other); return exit codes and failures."""
+    results: dict[str, int] = {}
+    started: list[Pass] = []
+
+    def finish(run: Pass, prefix: str) -> None:
+        results[run.name] = run.stream(prefix)
+
+    if side_by_side:
+        threads = []
+        for name, (env_extra, marker) in passes.items():
+            run = Pass(name, env_extra, marker, pytest_args)
+            started.append(run)
+            thread = threading.Thread(target=finish, args=(run, f"[{name}] "))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+    else:
+        for name, (env_extra, marker) in passes.items():
+            run = Pass(name, env_extra, marker, pytest_args)
+            started.append(run)
+            finish(run, "")
+    return results, {run.name: run.failures for run in started}
 
 
 def main() -> int:
@@ -112,13 +136,15 @@ def main() -> int:
                 "Skipping the PostgreSQL pass: no PostgreSQL reachable (set PAYDESK_TEST_PG_URL)."
             )
 
-    if len(passes) > 1 and not args.serial and (os.cpu_count() or 1) >= 2:
-        results.update(run_side_by_side(passes, pytest_args))
-    else:
-        for name, (env, marker) in passes.items():
-            label = "SQLite" if name == "sqlite" else "PostgreSQL"
-            results[name] = run_pass(label, env, marker, pytest_args)
+    side_by_side = len(passes) > 1 and not args.serial and (os.cpu_count() or 1) >= 2
+    ran, failures = run_passes(passes, pytest_args, side_by_side)
+    results.update(ran)
 
+    for name, lines in failures.items():
+        if lines:
+            print(f"\n=== {name}: {len(lines)} failed or in error")
+            for line in lines:
+                print(f"[{name}] {line}")
     print(
         "\n=== summary: "
         + ", ".join(f"{k}: {'ok' if v == 0 else f'FAILED ({v})'}" for k, v in results.items())
