@@ -6,6 +6,7 @@ not a cookie, so CSRF does not apply to it. A key that is given but wrong or rev
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -14,7 +15,8 @@ from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.throttling import AuthRateThrottle
 from ninja.utils import check_csrf
 
-from paydesk.accounts.models import User
+from paydesk.accounts.models import Customer, User
+from paydesk.api.errors import ApiError
 from paydesk.api.models import ApiKey, ApiScope
 from paydesk.api.services import api_key_authenticate
 from paydesk.twofactor.selectors import second_factor_satisfied
@@ -43,6 +45,26 @@ def caller_of(request: HttpRequest) -> Caller:
     if caller is None:
         raise AuthenticationError()
     return caller
+
+
+def portal_customer(
+    request: HttpRequest, *, pay_scope: bool, may: Callable[[User], bool], refusal: str
+) -> Customer:
+    """The caller's customer, for the customer endpoints: ONE gate, each endpoint naming what
+    the user must be allowed (`may`, refused with `refusal`) and whether its key needs the `pay`
+    scope (every change does). Staff and users of no customer are refused (403)."""
+    caller = caller_of(request)
+    user = caller.user
+    customer = getattr(user, "customer", None)
+    if user.is_staff or customer is None:
+        raise ApiError(
+            403, "permission_denied", "These endpoints are for portal users; staff use /staff/."
+        )
+    if pay_scope and ApiScope.PAY not in caller.scopes:
+        raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
+    if not may(user):
+        raise ApiError(403, "permission_denied", refusal)
+    return customer
 
 
 def _caller_or_none(request: HttpRequest) -> Caller | None:

@@ -21,10 +21,8 @@ from paydesk.accounts.billing import (
     billing_profile_update,
 )
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import caller_of
-from paydesk.api.errors import ApiError
+from paydesk.api.auth import caller_of, portal_customer
 from paydesk.api.idempotency import idempotent
-from paydesk.api.models import ApiScope
 from paydesk.api.schemas import ERRORS, SingleLine, json_response
 
 router = Router(tags=["billing"])
@@ -62,18 +60,12 @@ class BillingProfileIn(Schema):
 
 
 def _manager_customer(request: HttpRequest, *, write: bool = False) -> Customer:
-    caller = caller_of(request)
-    user = caller.user
-    customer = getattr(user, "customer", None)
-    if user.is_staff or customer is None:
-        raise ApiError(
-            403, "permission_denied", "These endpoints are for portal users; staff use /staff/."
-        )
-    if write and ApiScope.PAY not in caller.scopes:
-        raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
-    if not user.can_manage_billing:
-        raise ApiError(403, "permission_denied", "Your user may not manage billing.")
-    return customer
+    return portal_customer(
+        request,
+        pay_scope=write,
+        may=lambda user: user.can_manage_billing,
+        refusal="Your user may not manage billing.",
+    )
 
 
 def _out(shown: BillingProfileView) -> dict[str, object]:

@@ -19,10 +19,9 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.api.auth import caller_of
+from paydesk.api.auth import caller_of, portal_customer
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent, idempotent_storing
-from paydesk.api.models import ApiScope
 from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
     ERRORS,
@@ -59,21 +58,19 @@ router = Router(tags=["customer"])
 
 def own_customer(request: HttpRequest, *, pay: bool = False) -> Customer:
     """The caller's customer, after the key's scope and the user's permissions are checked."""
-    caller = caller_of(request)
-    user = caller.user
-    customer = getattr(user, "customer", None)
-    if user.is_staff or customer is None:
-        raise ApiError(
-            403, "permission_denied", "These endpoints are for portal users; staff use /staff/."
-        )
     if pay:
-        if ApiScope.PAY not in caller.scopes:
-            raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
-        if not user.can_make_payments:
-            raise ApiError(403, "permission_denied", "Your user may not make payments.")
-    elif not user.can_view_payments:
-        raise ApiError(403, "permission_denied", "Your user may not view payments.")
-    return customer
+        return portal_customer(
+            request,
+            pay_scope=True,
+            may=lambda user: user.can_make_payments,
+            refusal="Your user may not make payments.",
+        )
+    return portal_customer(
+        request,
+        pay_scope=False,
+        may=lambda user: user.can_view_payments,
+        refusal="Your user may not view payments.",
+    )
 
 
 def _user_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:

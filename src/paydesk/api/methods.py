@@ -12,10 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import caller_of
-from paydesk.api.errors import ApiError
+from paydesk.api.auth import caller_of, portal_customer
 from paydesk.api.idempotency import idempotent
-from paydesk.api.models import ApiScope
 from paydesk.api.schemas import ERRORS, json_response
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import (
@@ -67,16 +65,12 @@ def _method_out(method: SavedMethod) -> dict[str, object]:
 
 
 def _own(request: HttpRequest, *, change: bool = False) -> Customer:
-    caller = caller_of(request)
-    user = caller.user
-    customer = getattr(user, "customer", None)
-    if user.is_staff or customer is None:
-        raise ApiError(403, "permission_denied", "These endpoints are for portal users.")
-    if change and ApiScope.PAY not in caller.scopes:
-        raise ApiError(403, "insufficient_scope", "This API key has no `pay` scope.")
-    if not can_manage_methods(user):
-        raise ApiError(403, "permission_denied", "Your user may not manage payment methods.")
-    return customer
+    return portal_customer(
+        request,
+        pay_scope=change,
+        may=can_manage_methods,
+        refusal="Your user may not manage payment methods.",
+    )
 
 
 def _listed(customer: Customer) -> HttpResponse:
