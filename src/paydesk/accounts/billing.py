@@ -48,6 +48,11 @@ class BillingProfileView:
     changed_by_staff: bool  # the last change was made by the provider's staff
 
 
+def billing_profile_saved(*, customer: Customer) -> BillingProfile | None:
+    """The customer's billing profile as saved, or None when nobody has saved one."""
+    return BillingProfile.objects.filter(customer=customer).first()
+
+
 def billing_profile_get(*, customer: Customer) -> BillingProfileView:
     profile = BillingProfile.objects.filter(customer=customer).select_related("updated_by").first()
     profile = profile or BillingProfile(customer=customer)
@@ -132,8 +137,7 @@ def billing_profile_update(*, customer: Customer, actor: Any, **changes: Any) ->
     with transaction.atomic():
         # The customer's row serialises concurrent edits (the profile may not exist yet).
         Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
-        profile = BillingProfile.objects.filter(customer=customer).first()
-        profile = profile or BillingProfile(customer=customer)
+        profile = billing_profile_saved(customer=customer) or BillingProfile(customer=customer)
         if "tax_id" in changes and "country" not in changes:
             changes = {**changes, "country": profile.country}
         cleaned = billing_profile_clean(**changes)

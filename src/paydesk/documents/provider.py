@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from paydesk.accounts.models import BillingProfile, Customer
+from paydesk.accounts.billing import billing_profile_saved
+from paydesk.accounts.models import Customer
 from paydesk.accounts.taxids import country_names
 from paydesk.documents.models import CustomerTaxRule, InvoicingSettings, TaxRule
 from paydesk.provider.brand import brand_current, svg_for_drawing
@@ -78,7 +79,7 @@ def _drawable(data: bytes | memoryview, logo_type: str) -> bytes | None:
 def customer_details(customer: Customer) -> dict[str, Any]:
     """Buyer: the billing profile (legal name, address, country, tax id), the customer's name
     where the profile says nothing, and the customer's tax rule."""
-    profile = BillingProfile.objects.filter(customer=customer).first()
+    profile = billing_profile_saved(customer=customer)
     rule = CustomerTaxRule.objects.filter(customer=customer).values_list("rule", flat=True).first()
     lines: list[str] = []
     country = ""

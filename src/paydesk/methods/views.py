@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from paydesk.accounts.access import customer_required
-from paydesk.accounts.models import BillingProfile, Customer
+from paydesk.accounts.billing import billing_profile_saved
+from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
@@ -65,7 +66,7 @@ def sepa_mandate_text() -> str:
 def billing_address(customer: Customer) -> dict[str, str]:
     """The Billing page's address as Stripe's billing_details.address (its filled fields only):
     a SEPA mandate from a UK, Swiss or other non-EEA IBAN needs it."""
-    profile = BillingProfile.objects.filter(customer=customer).first()
+    profile = billing_profile_saved(customer=customer)
     if profile is None:
         return {}
     fields = {
