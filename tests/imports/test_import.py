@@ -276,3 +276,21 @@ def test_a_dry_run_in_json_lists_refusals_by_line(customer, tmp_path):
     assert (data["rows_read"], data["to_import"]) == (2, 1)
     assert data["refused"] == [{"line": 3, "message": "Total: 'abc' is not a number like 1234.56."}]
     assert not Payment.objects.exists()
+
+
+def test_a_description_with_a_control_character_is_refused_by_line(customer, tmp_path):
+    """paydesk/text.py's rule holds for imported history too: the line is refused with what to
+    fix, nothing is written, and the text is never rewritten on the way in."""
+    lines = (SAMPLES / "connexcs.csv").read_text().splitlines()
+    lines.insert(2, '2025-01-05 09:30:00+01:00,5.00,Completed,"Two\nlines"')
+    lines.insert(3, "2025-01-05 09:40:00+01:00,6.00,Completed,A\ttab")
+    lines.insert(4, "2025-01-05 09:50:00+01:00,7.00,Completed,An escape \x1b[31m")
+    path = tmp_path / "controls.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    text = refused(str(path), "--format", "connexcs", "--customer", customer.slug)
+
+    for line in (3, 5, 6):
+        assert f"line {line}: The description has a line break, tab or other control" in text
+    assert "nothing was imported" in text
+    assert not Payment.objects.exists()

@@ -306,7 +306,7 @@ def read_rows(
         return
     seen: Counter[str] = Counter()
     while True:
-        line = reader.line_num + 1
+        line = reader.line_num + 1  # where the row starts (a quoted cell may span lines)
         try:
             cells = next(reader)
         except StopIteration:
@@ -314,7 +314,6 @@ def read_rows(
         except csv.Error as exc:
             yield Refusal(line, f"This line cannot be read as CSV: {exc}.")
             return
-        line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
         try:

@@ -42,6 +42,7 @@ from paydesk.ledger.posting import (
 )
 from paydesk.money import STORAGE_PLACES, decimal_places
 from paydesk.references import new_payment_reference
+from paydesk.text import control_characters_refusal
 
 BATCH = 2000
 IMPORTED_CANCEL_REASON = "Cancelled before the import."
@@ -80,6 +81,15 @@ def history_check(entry: HistoryEntry) -> None:
         raise PaymentError("A description the customer can read is required.", field="description")
     if len(entry.description) > DESCRIPTION_MAX or len(entry.staff_comment) > DESCRIPTION_MAX:
         raise PaymentError("That description is too long.", field="description")
+    for field, text in (("description", entry.description), ("staff_comment", entry.staff_comment)):
+        if control_characters_refusal(text):
+            # paydesk/text.py's rule, as for what people type: a history line is refused, never
+            # rewritten, so whoever imports fixes the file (docs/import.md).
+            raise PaymentError(
+                f"The {field.replace('_', ' ')} has a line break, tab or other control "
+                "character: write it on one line.",
+                field=field,
+            )
     if entry.status not in STATUSES:
         raise PaymentError(f"Unknown status '{entry.status}'.", field="status")
     if entry.method not in METHODS:
