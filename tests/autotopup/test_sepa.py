@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from paydesk.accounts.models import Contact
+from paydesk.accounts.models import BillingProfile, Contact
+from paydesk.audit.models import AuditEntry
 from paydesk.autotopup.consent import terms_checked, topup_enable
 from paydesk.autotopup.jobs import balance_watch_job
 from paydesk.autotopup.models import TopupStatus
@@ -20,6 +21,7 @@ from paydesk.autotopup.services import topup_switch_off
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.services import payment_create
+from paydesk.sandbox.core import object_get
 from tests.autotopup.support import CONTACT, balance, emails, purchase, topup_customer, topups
 from tests.online.stripe_support import IBAN, SWISS_IBAN, save_sepa
 
@@ -97,4 +99,47 @@ def test_a_swiss_mandate_saved_without_the_address_fails_saying_what_to_do(
     assert topup.status == TopupStatus.FAILED
     assert topup.payment.status == PaymentStatus.CANCELLED
     assert SEPA_ADDRESS_NEEDED in topup.detail
+    assert balance(customer) == Decimal("15")
+
+
+def test_a_swiss_mandate_saved_without_the_address_is_repaired_and_tops_up(
+    sandbox, online_customer
+):
+    """The same mandate once the Billing page has the address: the top-up sends it to Stripe's
+    PaymentMethod (audited, no user), then the debit goes through and is credited."""
+    customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    BillingProfile.objects.create(
+        customer=customer,
+        address_line1="Bahnhofstrasse 1",
+        city="Zürich",
+        postal_code="8001",
+        country="CH",
+    )
+    purchase(customer, "85")
+    balance_watch_job(now=timezone.now())
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.CHARGING, topup.detail
+    assert topup.payment.status == PaymentStatus.PENDING
+    method = object_get("stripe", "payment_method", _settings.payment_method).data
+    assert method["billing_details"]["address"]["postal_code"] == "8001"
+    [entry] = AuditEntry.objects.filter(action="payment_method_address_send")
+    assert (entry.actor_id, entry.customer_id) == (None, customer.pk)
+    settled = Client().post(
+        "/sandbox/stripe/sepa/settle/",
+        {"intent": topup.payment.gateway_reference, "action": "succeed"},
+    )
+    assert settled.status_code == 302
+    assert balance(customer) == Decimal("65")
+
+
+def test_without_the_billing_address_the_top_up_sends_nothing(sandbox, online_customer):
+    customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    purchase(customer, "85")
+    balance_watch_job(now=timezone.now())
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.FAILED
+    assert SEPA_ADDRESS_NEEDED in topup.detail
+    method = object_get("stripe", "payment_method", _settings.payment_method).data
+    assert method["billing_details"]["address"] is None
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
     assert balance(customer) == Decimal("15")

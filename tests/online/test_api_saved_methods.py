@@ -6,6 +6,7 @@ permission → 403; a read-only key may list but not change."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.models import SandboxObject
@@ -49,6 +50,28 @@ def test_list_default_and_remove(sandbox, online_customer):
     )
     assert removed.status_code == 200
     assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
+
+
+def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
+    """The default moved at Stripe, then the detach failed (the sandbox's switch): 422 with the
+    gateway's code and a message that the card is still saved."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "on"})
+    api = ApiClient(key_for(user, "read", "pay"))
+    failed = api.post(
+        f"/api/v1/payment-methods/{first}/remove?next_default={second}",
+        None,
+        **{"Idempotency-Key": "remove-fails-01"},
+    )
+    assert failed.status_code == 422
+    error = failed.json()["error"]
+    assert error["code"] == "gateway_unavailable"
+    assert error["message"].startswith("Card •••• 4242 could not be removed:")
+    assert "Card •••• 4444 is your default payment method now." in error["message"]
+    listed = api.get("/api/v1/payment-methods").json()["data"]
+    assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
 
 
 def test_a_mandate_is_listed_with_its_reference_and_every_method_with_when_added(

@@ -11,6 +11,7 @@ from datetime import date
 import httpx
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from paydesk.audit.models import AuditEntry
@@ -101,6 +102,46 @@ def test_removing_the_default_asks_which_is_next_and_detaches_at_stripe(sandbox,
     assert saved_methods_list(customer=user.customer) == []
     with pytest.raises(NotFound):  # detached: no longer theirs
         saved_method_owned(customer=user.customer, payment_method=second)
+
+
+def test_a_failed_detach_after_the_default_moved_is_audited_and_told(sandbox, online_customer):
+    """Removing the default card: the next default is set at Stripe, then the detach fails (the
+    sandbox's "the next detach fails"). The default has moved, the card is still saved: the
+    audit entry says so, and the customer reads that the card could not be removed."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    client = Client()
+    client.force_login(user)
+    armed = Client().post(
+        "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "on"}
+    )
+    assert armed.status_code == 302
+    answer = client.post(f"/billing/methods/{first}/remove", {"next_default": second}, follow=True)
+    assert answer.status_code == 200
+    [shown] = [str(m) for m in answer.context["messages"]]
+    assert shown.startswith("Card •••• 4242 could not be removed: Stripe answered HTTP 500.")
+    assert "Card •••• 4444 is your default payment method now." in shown
+    assert "Card •••• 4242 is still saved" in shown
+    assert "The payment method is removed." not in answer.content.decode()
+    labels = [m.label for m in saved_methods_list(customer=user.customer)]
+    assert labels == ["Card •••• 4444 (default)", "Card •••• 4242"]
+    [entry] = AuditEntry.objects.filter(
+        customer_id=user.customer.pk, action__startswith="payment_method_remove"
+    )
+    assert entry.action == "payment_method_remove_failed"
+    assert entry.actor_id == user.pk
+    assert entry.before == {"payment_method": first, "default": True}
+    assert entry.after == {
+        "default_payment_method": second,
+        "default_moved": True,
+        "detached": False,
+        "error": "Stripe answered HTTP 500.",
+    }
+    # The switch fires once: removing it again works.
+    saved_method_remove(customer=user.customer, user=user, payment_method=first)
+    assert object_get("stripe", "payment_method", first).data["customer"] is None
+    assert AuditEntry.objects.filter(action="payment_method_remove").count() == 1
 
 
 def test_another_customers_method_is_not_found(sandbox, online_customer):

@@ -6,8 +6,13 @@ plain words."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from django.conf import settings
+from django.test import Client
 
+from paydesk.accounts.models import BillingProfile
+from paydesk.audit.models import AuditEntry
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.services import checkout_start
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED, STRIPE_API_VERSION
@@ -76,3 +81,141 @@ def test_paying_with_a_swiss_mandate_saved_without_the_address_says_what_to_do(
     assert "billing_details" not in checkout.problem
     assert checkout.payment.status == PaymentStatus.CANCELLED
     assert checkout.payment.cancel_reason == checkout.problem
+
+
+# --- a mandate saved without the address, repaired from the Billing page's --------------------
+
+BILLING = {
+    "address_line1": "Bahnhofstrasse 1",
+    "address_line2": "3. Stock",
+    "city": "Zürich",
+    "postal_code": "8001",
+    "region": "ZH",
+    "country": "CH",
+}
+SENT = {
+    "line1": "Bahnhofstrasse 1",
+    "line2": "3. Stock",
+    "city": "Zürich",
+    "postal_code": "8001",
+    "state": "ZH",
+    "country": "CH",
+}
+
+
+def _pay(user, pm: str):
+    return checkout_start(
+        customer=user.customer,
+        user=user,
+        method="card",
+        amount="20.00",
+        currency="EUR",
+        idempotency_key=new_form_token(),
+        saved_method=pm,
+    )
+
+
+def _address_at_stripe(pm: str):
+    return object_get("stripe", "payment_method", pm).data["billing_details"]["address"]
+
+
+def test_a_swiss_mandate_saved_without_the_address_gets_the_billing_address_and_is_charged(
+    sandbox, online_customer
+):
+    """Saved before the change (no address); the customer has since filled in the Billing page:
+    Make Payment sends that address to Stripe's PaymentMethod, then the debit goes through."""
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
+    assert _address_at_stripe(pm) is None
+    BillingProfile.objects.create(customer=user.customer, **BILLING)
+    checkout = _pay(user, pm)
+    assert checkout.problem == ""
+    assert checkout.payment.status == PaymentStatus.PENDING  # SEPA: processing for days
+    assert _address_at_stripe(pm) == SENT
+    [entry] = AuditEntry.objects.filter(action="payment_method_address_send")
+    assert (entry.actor_id, entry.customer_id) == (user.pk, user.customer.pk)
+    assert entry.after == {"payment_method": pm, "billing_address": SENT, "address_complete": True}
+    settled = Client().post(
+        "/sandbox/stripe/sepa/settle/",
+        {"intent": checkout.payment.gateway_reference, "action": "succeed"},
+    )
+    assert settled.status_code == 302
+    checkout.payment.refresh_from_db()
+    assert checkout.payment.status == PaymentStatus.COMPLETED
+    # Paid again: the address is there now, nothing is sent again.
+    assert _pay(user, pm).problem == ""
+    assert AuditEntry.objects.filter(action="payment_method_address_send").count() == 1
+
+
+def test_without_a_complete_billing_address_nothing_is_sent_and_nothing_charged(
+    sandbox, online_customer
+):
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
+    BillingProfile.objects.create(customer=user.customer, **{**BILLING, "postal_code": ""})
+    checkout = _pay(user, pm)
+    assert SEPA_ADDRESS_NEEDED in checkout.problem
+    assert checkout.payment.status == PaymentStatus.CANCELLED
+    assert _address_at_stripe(pm) is None
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+
+
+def test_an_eea_mandate_is_never_updated(sandbox, online_customer):
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, IBAN).payment_method
+    BillingProfile.objects.create(customer=user.customer, **BILLING)
+    checkout = _pay(user, pm)
+    assert checkout.problem == ""
+    assert checkout.payment.status == PaymentStatus.PENDING
+    assert _address_at_stripe(pm) is None
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+
+
+# --- the sandbox's "Update a PaymentMethod" ---------------------------------------------------
+
+
+def _update(base_url: str, pm: str, fields: dict[str, str], *, key: str = "", version: str = ""):
+    headers = {"Authorization": f"Bearer {key or settings.PAYDESK_STRIPE_SECRET_KEY}"}
+    if version:
+        headers["Stripe-Version"] = version
+    return httpx.post(
+        f"{base_url}/sandbox/stripe/v1/payment_methods/{pm}", data=fields, headers=headers
+    )
+
+
+def _address_fields(address: dict[str, str]) -> dict[str, str]:
+    return {f"billing_details[address][{k}]": v for k, v in address.items()}
+
+
+def test_the_sandbox_updates_only_an_attached_payment_method(sandbox, online_customer):
+    unknown = _update(sandbox.url, "pm_NoSuchMethod1234", _address_fields(ADDRESS))
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "resource_missing"
+    loose = sepa_method_answer(sandbox.url, SWISS_IBAN).json()["id"]  # attached to nobody
+    detached = _update(sandbox.url, loose, _address_fields(ADDRESS))
+    assert detached.status_code == 400
+    assert detached.json()["error"]["message"] == (
+        "You must save this PaymentMethod to a customer before you can update it."
+    )
+    assert _address_at_stripe(loose) is None
+    publishable = _update(
+        sandbox.url, loose, _address_fields(ADDRESS), key=settings.PAYDESK_STRIPE_PUBLISHABLE_KEY
+    )
+    assert publishable.status_code == 401
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
+    # From endive a non-EEA IBAN's PaymentMethod may not be left without the four.
+    partial = _update(
+        sandbox.url,
+        pm,
+        _address_fields({k: v for k, v in ADDRESS.items() if k != "city"}),
+        version=STRIPE_API_VERSION,
+    )
+    assert partial.status_code == 400
+    assert partial.json()["error"]["param"] == "billing_details[address][city]"
+    assert _address_at_stripe(pm) is None
+    done = _update(sandbox.url, pm, _address_fields(ADDRESS), version=STRIPE_API_VERSION)
+    assert done.status_code == 200, done.text
+    assert {k: done.json()["billing_details"]["address"][k] for k in ADDRESS} == ADDRESS
+    assert done.json()["billing_details"]["name"] == "Jenny Rosen"  # the rest is kept
+    assert _address_at_stripe(pm)["line2"] is None

@@ -167,7 +167,9 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     # Asked of Stripe before anything is written: whose a saved method is, and what it is (a
     # SEPA mandate pays as SEPA Direct Debit, whatever method the client named).
-    saved = saved_method_resolve(customer=customer, method=method, saved_method=saved_method)
+    saved = saved_method_resolve(
+        customer=customer, method=method, saved_method=saved_method, actor=user
+    )
     if saved is not None:
         method = SAVED_TYPE_METHODS[saved.type]
     terms = quote_build(

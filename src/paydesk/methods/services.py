@@ -7,23 +7,36 @@ SetupIntents it started, and binds a finished setup only through those. A card (
 Stripe's fingerprint, same expiry) or IBAN the customer has saved already is not saved twice: the
 copy is detached and the customer told which saved method it is. Every change is in the
 audit log. Gateway calls are made outside database transactions.
+
+A SEPA mandate from a UK, Swiss or other non-EEA IBAN saved without the account holder's
+address (before Stripe's 2026-09-30.endive required it) is repaired before it is charged:
+`sepa_address_ensure` sends the Billing page's address to Stripe's PaymentMethod.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from paydesk.accounts.billing import billing_profile_saved
 from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
-from paydesk.errors import GatewayError, NotFound, PaydeskError, PermissionDenied
+from paydesk.errors import (
+    GatewayError,
+    GatewayUnavailable,
+    NotFound,
+    PaydeskError,
+    PermissionDenied,
+)
 from paydesk.gateways.stripe.declines import customer_reason
+from paydesk.gateways.stripe.elements import SEPA_ADDRESS_REQUIRED, SEPA_NON_EEA_COUNTRIES
 from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.models import MethodSetup, MethodType, SavedMethodCharge, StripeCustomer
@@ -48,6 +61,10 @@ class SavedMethod:
     mandate_reference: str = ""  # the mandate's reference, as the customer's bank shows it
     added: datetime | None = None  # when it was saved to this customer
     fingerprint: str = ""  # Stripe's: one card number (or IBAN) has one, whatever the method
+    country: str = ""  # a SEPA mandate's: the IBAN's country, as Stripe says (`sepa_debit.country`)
+    # Whether Stripe's billing_details.address has line1, city, postal_code and country (what a
+    # non-EEA IBAN needs since 2026-09-30.endive).
+    address_complete: bool = False
 
     @property
     def plain_label(self) -> str:
@@ -294,6 +311,12 @@ def _created(item: dict[str, Any]) -> datetime | None:
     return datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
 
 
+def _address_complete(item: dict[str, Any]) -> bool:
+    details = item.get("billing_details")
+    address = details.get("address") if isinstance(details, dict) else None
+    return isinstance(address, dict) and all(address.get(n) for n in SEPA_ADDRESS_REQUIRED)
+
+
 def _saved(item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]) -> SavedMethod:
     kind = str(item.get("type") or "")
     details = found if isinstance(found := item.get(kind), dict) else {}
@@ -315,6 +338,8 @@ def _saved(item: dict[str, Any], *, default: str, setups: dict[str, MethodSetup]
         mandate_reference=setup.mandate_reference if setup else "",
         added=setup.completed_at if setup else _created(item),
         fingerprint=str(details.get("fingerprint") or ""),
+        country=str(details.get("country") or "") if kind == MethodType.SEPA_DEBIT else "",
+        address_complete=_address_complete(item),
     )
 
 
@@ -403,7 +428,12 @@ def saved_method_remove(
     *, customer: Customer, user: Any, payment_method: str, next_default: str = ""
 ) -> None:
     """Detach one of the customer's methods at Stripe. Removing the default while others remain
-    needs `next_default` (which one is the default now); with no other left, none is."""
+    needs `next_default` (which one is the default now); with no other left, none is.
+
+    The new default is set at Stripe first (a customer is never left without one while a method
+    remains). Should the detach then fail, the default has moved but the method is still saved:
+    that is audited (`payment_method_remove_failed`) and the error says so, in the gateway
+    error's kind (GatewayUnavailable when Stripe did not answer)."""
     _check_user(user=user, customer=customer)
     saved_method_owned(customer=customer, payment_method=payment_method)
     methods = saved_methods_list(customer=customer)
@@ -416,9 +446,22 @@ def saved_method_remove(
         )
     profile = StripeCustomer.objects.get(customer=customer)
     vault = StripeVault()
-    if was_default and others:
+    moved = was_default and bool(others)
+    if moved:
         vault.customer_default_set(profile.stripe_id, next_default)
-    vault.payment_method_detach(payment_method)
+    try:
+        vault.payment_method_detach(payment_method)
+    except GatewayError as error:
+        _remove_failed(
+            customer=customer,
+            user=user,
+            profile=profile,
+            methods=methods,
+            removed=payment_method,
+            was_default=was_default,
+            next_default=next_default if moved else "",
+            error=error,
+        )
     audit_record(
         action="payment_method_remove",
         actor=user,
@@ -427,6 +470,95 @@ def saved_method_remove(
         before={"payment_method": payment_method, "default": was_default},
         after={"default_payment_method": next_default if was_default else None},
     )
+
+
+def billing_address(customer: Customer) -> dict[str, str]:
+    """The Billing page's address as Stripe's billing_details.address (its filled fields only):
+    a SEPA mandate from a UK, Swiss or other non-EEA IBAN needs it (the setup page sends it;
+    `sepa_address_ensure` sends it for a mandate saved without it)."""
+    profile = billing_profile_saved(customer=customer)
+    if profile is None:
+        return {}
+    fields = {
+        "line1": profile.address_line1,
+        "line2": profile.address_line2,
+        "city": profile.city,
+        "postal_code": profile.postal_code,
+        "state": profile.region,
+        "country": profile.country,
+    }
+    return {name: value for name, value in fields.items() if value}
+
+
+def sepa_address_ensure(
+    *, customer: Customer, method: SavedMethod, actor: Any = None
+) -> SavedMethod:
+    """Call before charging `method` (outside any transaction). A SEPA mandate whose IBAN is
+    outside the EEA and whose PaymentMethod at Stripe lacks line1, city, postal code or country
+    (saved before Stripe's 2026-09-30.endive required them) gets the Billing page's address
+    ("Update a PaymentMethod"), audited as `payment_method_address_send`; the method as it is
+    now. Anything else, or a Billing page without those four, is left as it is: Stripe then
+    refuses the debit and the customer reads SEPA_ADDRESS_NEEDED (add it on the Billing page).
+    `actor`: the user paying (None: an automatic top-up)."""
+    if (
+        method.type != MethodType.SEPA_DEBIT
+        or method.country not in SEPA_NON_EEA_COUNTRIES
+        or method.address_complete
+    ):
+        return method
+    address = billing_address(customer)
+    if not all(address.get(name) for name in SEPA_ADDRESS_REQUIRED):
+        return method
+    answer = StripeVault().payment_method_address_set(method.id, address)
+    audit_record(
+        action="payment_method_address_send",
+        actor=actor,
+        obj=StripeCustomer.objects.get(customer=customer),
+        customer_id=customer.pk,
+        before={"payment_method": method.id, "address_complete": False},
+        after={
+            "payment_method": method.id,
+            "billing_address": address,  # the Billing page's, as sent to Stripe
+            "address_complete": _address_complete(answer),
+        },
+    )
+    return dataclasses.replace(method, address_complete=_address_complete(answer))
+
+
+def _remove_failed(
+    *,
+    customer: Customer,
+    user: Any,
+    profile: StripeCustomer,
+    methods: list[SavedMethod],
+    removed: str,
+    was_default: bool,
+    next_default: str,
+    error: GatewayError,
+) -> NoReturn:
+    """Stripe did not detach `removed` (after `next_default`, when named, was made the default):
+    audit what happened and raise the error the customer reads."""
+    audit_record(
+        action="payment_method_remove_failed",
+        actor=user,
+        obj=profile,
+        customer_id=customer.pk,
+        before={"payment_method": removed, "default": was_default},
+        after={
+            "default_payment_method": next_default or (removed if was_default else None),
+            "default_moved": bool(next_default),
+            "detached": False,
+            "error": error.message[:300],
+        },
+    )
+    labels = {m.id: m.plain_label for m in methods}
+    label = labels.get(removed, "The payment method")
+    message = f"{label} could not be removed: {error.message}"
+    if next_default:
+        message += f" {labels.get(next_default, next_default)} is your default payment method now."
+    message += f" {label} is still saved: try removing it again later."
+    kind = GatewayUnavailable if isinstance(error, GatewayUnavailable) else GatewayError
+    raise kind(message) from error
 
 
 def saved_method_charge_record(*, payment: Any, method: SavedMethod) -> SavedMethodCharge:

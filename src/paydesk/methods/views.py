@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from paydesk.accounts.access import customer_required
-from paydesk.accounts.billing import billing_profile_saved
 from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.gateways.http import origin_of
@@ -39,6 +38,7 @@ from paydesk.methods.models import MethodSetup, MethodType
 from paydesk.methods.services import (
     AlreadySaved,
     SavedMethod,
+    billing_address,
     method_setup_finish,
     method_setup_secret,
     method_setup_start,
@@ -61,23 +61,6 @@ SEPA_MANDATE = (
 
 def sepa_mandate_text() -> str:
     return SEPA_MANDATE.format(provider=brand_current().name or "us")
-
-
-def billing_address(customer: Customer) -> dict[str, str]:
-    """The Billing page's address as Stripe's billing_details.address (its filled fields only):
-    a SEPA mandate from a UK, Swiss or other non-EEA IBAN needs it."""
-    profile = billing_profile_saved(customer=customer)
-    if profile is None:
-        return {}
-    fields = {
-        "line1": profile.address_line1,
-        "line2": profile.address_line2,
-        "city": profile.city,
-        "postal_code": profile.postal_code,
-        "state": profile.region,
-        "country": profile.country,
-    }
-    return {name: value for name, value in fields.items() if value}
 
 
 def _page(

@@ -12,6 +12,9 @@ payment log, the failure rules of client.py):
   /v1/setup_intents/{id}`;
 - `GET /v1/customers/{id}/payment_methods?type=…`, `GET /v1/payment_methods/{id}`,
   `POST /v1/payment_methods/{id}/detach`;
+- `POST /v1/payment_methods/{id}` with `billing_details[address][…]` ("Update a
+  PaymentMethod": only one attached to a customer): the account holder's address a SEPA mandate
+  from a non-EEA IBAN saved without one needs since 2026-09-30.endive (methods/services.py);
 - `GET /v1/mandates/{id}`: a SEPA mandate's reference (`payment_method_details.sepa_debit.
   reference`, the one the customer's bank shows); never its `url`, which Stripe says holds the
   customer's details.
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
         CustomerCreateParams,
         CustomerPaymentMethodListParams,
         CustomerUpdateParams,
+        PaymentMethodUpdateParams,
         SetupIntentCreateParams,
     )
 
@@ -189,6 +193,37 @@ class StripeVault(StripeApi):
             "POST",
             f"/v1/payment_methods/{payment_method}/detach",
             lambda c: c.v1.payment_methods.detach(payment_method),
+        )
+
+    def payment_method_address_set(
+        self, payment_method: str, address: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """`POST /v1/payment_methods/{id}` with `billing_details[address]`: the six fields of
+        Stripe's address, those not in `address` sent empty (Stripe then clears them), so the
+        PaymentMethod holds exactly `address`. The payment log keeps which fields were sent and
+        the country, never the street."""
+        _checked(PAYMENT_METHOD_ID, payment_method, "PaymentMethod")
+        params: PaymentMethodUpdateParams = {
+            "billing_details": {
+                "address": {
+                    "line1": address.get("line1", ""),
+                    "line2": address.get("line2", ""),
+                    "city": address.get("city", ""),
+                    "postal_code": address.get("postal_code", ""),
+                    "state": address.get("state", ""),
+                    "country": address.get("country", ""),
+                }
+            }
+        }
+        sent = ",".join(sorted(name for name, value in address.items() if value))
+        return self._vault(
+            "POST",
+            f"/v1/payment_methods/{payment_method}",
+            lambda c: c.v1.payment_methods.update(payment_method, params),
+            summary={
+                "billing_details.address": sent,
+                "billing_details.address.country": address.get("country", ""),
+            },
         )
 
     def mandate_reference(self, mandate: str) -> str:

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from paydesk.sandbox.core import (
     new_id,
     object_create,
+    object_get,
     object_must,
     object_update,
     webhook_send,
@@ -37,6 +38,24 @@ REFERENCE_KEY = "paydesk_reference"
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 PRIVATE = "sandbox"  # the key of what the sandbox keeps for itself in an object (never answered)
+
+
+# --- the panel's one-shot switches ("the next refund fails", "the next detach fails") ---------
+
+
+def one_shot_set(name: str, on: bool) -> None:
+    """Arm (or disarm) the one-shot switch `name`: a sandbox object of kind "switch" (no
+    `Switches` column, no migration); whoever it makes fail turns it off."""
+    switch = object_get(GATEWAY, "switch", name)
+    if switch is None:
+        object_create(GATEWAY, "switch", name, {"on": bool(on)})
+    else:
+        object_update(switch, on=bool(on))
+
+
+def one_shot_armed(name: str) -> bool:
+    switch = object_get(GATEWAY, "switch", name)
+    return bool(switch and switch.data.get("on"))
 
 
 # --- answers in Stripe's shapes --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The Stripe panel of the sandbox's switches page (/sandbox/): "the next refund fails", and per
+"""The Stripe panel of the sandbox's switches page (/sandbox/): "the next refund fails", "the next
+detach fails" (a saved method's `POST /v1/payment_methods/{id}/detach`), and per
 succeeded payment a refund from the Dashboard, and a dispute's whole lifecycle (open or inquiry,
 submit evidence, lose, win). Included in control.html as sandbox/stripe/refunds_panel.html; its
 buttons post here and come back to the switches page."""
@@ -24,6 +25,7 @@ from paydesk.sandbox.stripe.returns import (
     refund_failure_set,
     refund_make,
 )
+from paydesk.sandbox.stripe.vault import detach_failure_armed, detach_failure_set
 
 SHOWN = 10
 
@@ -52,7 +54,12 @@ def panel_context() -> dict[str, Any]:
                 "dispute": dispute.data if dispute else None,
             }
         )
-    return {"rows": rows, "fails": refund_failure_armed(), "reasons": DISPUTE_REASONS}
+    return {
+        "rows": rows,
+        "fails": refund_failure_armed(),
+        "detach_fails": detach_failure_armed(),
+        "reasons": DISPUTE_REASONS,
+    }
 
 
 def _minor_units(text: str, currency: str) -> int | None:
@@ -74,6 +81,10 @@ def panel_action(request: HttpRequest) -> HttpResponse:
     if action == "refund_fails":
         refund_failure_set(request.POST.get("refund_fails") == "on")
         messages.success(request, "Stripe: refund switch saved.")
+        return redirect("sandbox:control")
+    if action == "detach_fails":
+        detach_failure_set(request.POST.get("detach_fails") == "on")
+        messages.success(request, "Stripe: detach switch saved.")
         return redirect("sandbox:control")
     intent_obj = object_get(GATEWAY, "payment_intent", request.POST.get("intent", ""))
     if intent_obj is None:

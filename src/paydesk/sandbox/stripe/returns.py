@@ -50,6 +50,8 @@ from paydesk.sandbox.stripe.common import (
     _public,
     _remember,
     _unauthorized,
+    one_shot_armed,
+    one_shot_set,
     signed_headers,
 )
 
@@ -64,16 +66,11 @@ EVIDENCE_DAYS = 7
 
 def refund_failure_set(on: bool) -> None:
     """Arm (or disarm) "the next refund fails"."""
-    switch = object_get(GATEWAY, "switch", REFUND_FAILS)
-    if switch is None:
-        object_create(GATEWAY, "switch", REFUND_FAILS, {"on": bool(on)})
-    else:
-        object_update(switch, on=bool(on))
+    one_shot_set(REFUND_FAILS, on)
 
 
 def refund_failure_armed() -> bool:
-    switch = object_get(GATEWAY, "switch", REFUND_FAILS)
-    return bool(switch and switch.data.get("on"))
+    return one_shot_armed(REFUND_FAILS)
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -95,6 +95,28 @@ def _address(form: QueryDict) -> dict[str, str] | None:
     return values
 
 
+def billing_details_updated(form: QueryDict, current: dict[str, Any]) -> dict[str, Any]:
+    """`current` billing_details with what an update sends: `billing_details[name|email|phone]`
+    and `billing_details[address][…]`, field by field (a field not sent is kept, one sent empty
+    is cleared)."""
+    details = {"address": None, "email": None, "name": None, "phone": None, **current}
+    for name in ("email", "name", "phone"):
+        key = f"billing_details[{name}]"
+        if key in form:
+            details[name] = form.get(key, "").strip()[:200] or None
+    sent = {
+        name: form.get(f"billing_details[address][{name}]", "").strip()[:200]
+        for name in ADDRESS_FIELDS
+        if f"billing_details[address][{name}]" in form
+    }
+    if sent:
+        address = dict.fromkeys(ADDRESS_FIELDS) | (details["address"] or {})
+        for name, value in sent.items():
+            address[name] = (value.upper() if name == "country" else value) or None
+        details["address"] = address
+    return details
+
+
 def sepa_payment_method(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     """The PaymentMethod from `sepa_debit[iban]` and `billing_details[…]`, or Stripe's error.
     Stripe needs the account holder's name and email for a SEPA mandate, and (from endive) the

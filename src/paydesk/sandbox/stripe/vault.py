@@ -24,9 +24,11 @@ from paydesk.sandbox.stripe.common import (
     _public,
     _remember,
     _unauthorized,
+    one_shot_armed,
+    one_shot_set,
 )
 from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
-from paydesk.sandbox.stripe.sepa import address_refusal
+from paydesk.sandbox.stripe.sepa import address_refusal, billing_details_updated
 from paydesk.sandbox.stripe.versions import METHOD_TYPES, method_types
 
 
@@ -318,22 +320,86 @@ def mandate_retrieve(request: HttpRequest, mandate_id: str) -> HttpResponse:
 # --- /v1/payment_methods/{id} -----------------------------------------------------------------
 
 
+# The parameters `POST /v1/payment_methods/{id}` plays (Stripe's `card`, `allow_redisplay` and
+# `us_bank_account` are not played: refused as unknown).
+_UPDATABLE = ("billing_details", "metadata", "expand")
+
+
 @sandbox_api(GATEWAY)
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
-    return _retrieve(request, "payment_method", method_id)
+    """`GET /v1/payment_methods/{id}`; `POST` updates it ("Update a PaymentMethod"): only one
+    attached to a customer; its billing_details field by field, its metadata key by key. From
+    2026-09-30.endive a non-EEA SEPA PaymentMethod left without its address is refused as on
+    creation (nothing is changed)."""
+    if request.method == "GET":
+        return _retrieve(request, "payment_method", method_id)
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    obj = object_get(GATEWAY, "payment_method", method_id)
+    if obj is None:
+        return _missing("payment_method", method_id, "payment_method")
+    unknown = next(
+        (key for key in request.POST if key.split("[", 1)[0] not in _UPDATABLE),
+        "",
+    )
+    if unknown:
+        return _invalid(
+            f"Received unknown parameter: {unknown[:60]}",
+            param=unknown[:60],
+            code="parameter_unknown",
+        )
+    if not obj.data.get("customer"):
+        return _invalid(
+            "You must save this PaymentMethod to a customer before you can update it.",
+            code="payment_method_unexpected_state",
+        )
+    details = billing_details_updated(request.POST, obj.data.get("billing_details") or {})
+    metadata = {**obj.data.get("metadata", {}), **_metadata(request.POST)}
+    updated = {
+        **obj.data,
+        "billing_details": details,
+        "metadata": {k: v for k, v in metadata.items() if v},
+    }
+    refused = address_refusal(request, updated)
+    if refused is not None:
+        return refused
+    obj = object_update(obj, billing_details=details, metadata=updated["metadata"])
+    return JsonResponse(_public(obj.data))
+
+
+DETACH_FAILS = "detach_fails"  # the switch's object id (kind "switch"), as refunds' one
+
+
+def detach_failure_set(on: bool) -> None:
+    """Arm (or disarm) "the next detach fails" (the Stripe panel)."""
+    one_shot_set(DETACH_FAILS, on)
+
+
+def detach_failure_armed() -> bool:
+    return one_shot_armed(DETACH_FAILS)
 
 
 @sandbox_api(GATEWAY)
 @require_http_methods(["POST"])
 def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
-    """`POST /v1/payment_methods/{id}/detach`; a detached default is no longer the default."""
+    """`POST /v1/payment_methods/{id}/detach`; a detached default is no longer the default.
+    With "the next detach fails" armed, the next one of an attached method answers Stripe's
+    HTTP 500 `api_error` and detaches nothing (the switch then turns itself off)."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
     obj = object_get(GATEWAY, "payment_method", method_id)
     if obj is None:
         return _missing("payment_method", method_id)
+    if obj.data.get("customer") and detach_failure_armed():
+        detach_failure_set(False)  # one detach fails, the next works again
+        return _error(
+            500,
+            type_="api_error",
+            message="An unknown error occurred while processing your request.",
+        )
     owner = obj.data.get("customer")
     if not owner:
         return _invalid(
