@@ -90,14 +90,15 @@ def test_a_swiss_mandate_saved_without_the_address_fails_saying_what_to_do(
     sandbox, online_customer
 ):
     """Stripe (2026-09-30.endive on) refuses to debit a non-EEA IBAN whose PaymentMethod has no
-    billing address: the top-up fails, nothing is credited, and the reason says what to do."""
+    billing address, and the Billing page has none to send: the top-up fails before anything is
+    charged, nothing is credited, and the reason says what to do."""
     # Saved as before the change: the frame on the account's default version, no address.
     customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
     purchase(customer, "85")
     balance_watch_job(now=timezone.now())
     [topup] = topups(customer)
     assert topup.status == TopupStatus.FAILED
-    assert topup.payment.status == PaymentStatus.CANCELLED
+    assert topup.payment is None
     assert SEPA_ADDRESS_NEEDED in topup.detail
     assert balance(customer) == Decimal("15")
 

@@ -15,9 +15,11 @@ from paydesk.accounts.models import BillingProfile
 from paydesk.audit.models import AuditEntry
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.services import checkout_start
+from paydesk.errors import MethodUnavailable
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED, STRIPE_API_VERSION
-from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import object_get
+from paydesk.sandbox.models import SandboxObject
 from tests.online.stripe_support import ADDRESS, IBAN, SWISS_IBAN, save_sepa, sepa_method_answer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,24 +65,18 @@ def test_an_eea_iban_and_older_versions_need_no_address(sandbox):
 def test_paying_with_a_swiss_mandate_saved_without_the_address_says_what_to_do(
     sandbox, online_customer
 ):
-    """A mandate saved before the change (no address) is refused when Paydesk (speaking endive)
-    charges it: the customer reads what to do, not Stripe's parameter name."""
+    """A mandate saved before the change (no address at Stripe) and no address on the Billing
+    page: Paydesk refuses before anything is written or charged, saying what to do (Stripe,
+    speaking endive, would refuse the debit and name a parameter)."""
     user = online_customer("card", "EUR", account="EUR", sepa=True)
     setup = save_sepa(sandbox.url, user, SWISS_IBAN)  # the frame on the account's old version
     assert object_get("stripe", "payment_method", setup.payment_method) is not None
-    checkout = checkout_start(
-        customer=user.customer,
-        user=user,
-        method="card",
-        amount="20.00",
-        currency="EUR",
-        idempotency_key=new_form_token(),
-        saved_method=setup.payment_method,
-    )
-    assert SEPA_ADDRESS_NEEDED in checkout.problem
-    assert "billing_details" not in checkout.problem
-    assert checkout.payment.status == PaymentStatus.CANCELLED
-    assert checkout.payment.cancel_reason == checkout.problem
+    with pytest.raises(MethodUnavailable) as refused:
+        _pay(user, setup.payment_method)
+    assert refused.value.message == SEPA_ADDRESS_NEEDED
+    assert refused.value.field == "payment_method"
+    assert not Payment.objects.filter(customer=user.customer).exists()
+    assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
 
 
 # --- a mandate saved without the address, repaired from the Billing page's --------------------
@@ -153,9 +149,10 @@ def test_without_a_complete_billing_address_nothing_is_sent_and_nothing_charged(
     user = online_customer("card", "EUR", account="EUR", sepa=True)
     pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
     BillingProfile.objects.create(customer=user.customer, **{**BILLING, "postal_code": ""})
-    checkout = _pay(user, pm)
-    assert SEPA_ADDRESS_NEEDED in checkout.problem
-    assert checkout.payment.status == PaymentStatus.CANCELLED
+    with pytest.raises(MethodUnavailable, match="add it on the Billing page"):
+        _pay(user, pm)
+    assert not Payment.objects.filter(customer=user.customer).exists()
+    assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
     assert _address_at_stripe(pm) is None
     assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
 

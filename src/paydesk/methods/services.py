@@ -31,10 +31,12 @@ from paydesk.audit.services import audit_record
 from paydesk.errors import (
     GatewayError,
     GatewayUnavailable,
+    MethodUnavailable,
     NotFound,
     PaydeskError,
     PermissionDenied,
 )
+from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.elements import SEPA_ADDRESS_REQUIRED, SEPA_NON_EEA_COUNTRIES
 from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
@@ -497,9 +499,9 @@ def sepa_address_ensure(
     outside the EEA and whose PaymentMethod at Stripe lacks line1, city, postal code or country
     (saved before Stripe's 2026-09-30.endive required them) gets the Billing page's address
     ("Update a PaymentMethod"), audited as `payment_method_address_send`; the method as it is
-    now. Anything else, or a Billing page without those four, is left as it is: Stripe then
-    refuses the debit and the customer reads SEPA_ADDRESS_NEEDED (add it on the Billing page).
-    `actor`: the user paying (None: an automatic top-up)."""
+    now. Anything else is left as it is. Without those four on the Billing page nothing is sent
+    nor charged: MethodUnavailable with SEPA_ADDRESS_NEEDED (add it on the Billing page), which
+    Stripe would answer to the debit anyway. `actor`: the user paying (None: a top-up)."""
     if (
         method.type != MethodType.SEPA_DEBIT
         or method.country not in SEPA_NON_EEA_COUNTRIES
@@ -508,7 +510,7 @@ def sepa_address_ensure(
         return method
     address = billing_address(customer)
     if not all(address.get(name) for name in SEPA_ADDRESS_REQUIRED):
-        return method
+        raise MethodUnavailable(SEPA_ADDRESS_NEEDED, field="payment_method")
     answer = StripeVault().payment_method_address_set(method.id, address)
     audit_record(
         action="payment_method_address_send",

@@ -53,11 +53,12 @@ if TYPE_CHECKING:
 
 LIVE_API = "https://api.stripe.com"
 # What a customer reads when Stripe refuses a SEPA debit from a UK, Swiss or other non-EEA bank
-# account for want of the account holder's address (Stripe's own text names a parameter).
+# account for want of the account holder's address (Stripe's own text names a parameter):
+# when a mandate is saved, and when a saved one is charged (a mandate saved before the address
+# was asked for gets the Billing page's address before it is charged: methods.services).
 SEPA_ADDRESS_NEEDED = (
     "A UK, Swiss or other non-EEA bank account needs the account holder's billing address "
-    "(street, city, postal code and country): add it on the Billing page, then save the SEPA "
-    "Direct Debit mandate again."
+    "(street, city, postal code and country): add it on the Billing page, then try again."
 )
 DISPLAY_NAME = "Stripe"
 
