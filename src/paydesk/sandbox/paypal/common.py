@@ -51,8 +51,13 @@ NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
 TOKEN_SECONDS = 32400  # PayPal's tokens live about nine hours
 APP_TEST = "APP-PAYDESKSANDBOX"  # the app ids the token answer names
 APP_LIVE = "APP-PAYDESKSANDBOX-LIVE"
+# The sandbox merchant's account id: 13 of PayPal's id letters (no I, O, 0, 1), as Orders v2's
+# `payee.merchant_id` pattern `^[2-9A-HJ-NP-Z]{13}$` wants.
+MERCHANT_ID = "PAYDESKSANDBX"
 VALUE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")
 ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+# Account ids (payer_id, merchant_id): Orders v2's pattern `^[2-9A-HJ-NP-Z]{13}$` (no 0 or 1).
+ACCOUNT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REQUEST_ID_MAX = 108  # Orders v2: `PayPal-Request-Id` is a string of 1 to 108 characters
 OBJECT_ID_MAX = 100  # SandboxObject.object_id
 MESSAGES = {
@@ -65,6 +70,11 @@ MESSAGES = {
 
 def paypal_id(length: int = 17) -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+
+
+def account_id() -> str:
+    """A PayPal account id (a payer's `payer_id`): 13 characters of ACCOUNT_ALPHABET."""
+    return "".join(secrets.choice(ACCOUNT_ALPHABET) for _ in range(13))
 
 
 def now_text() -> str:
@@ -105,7 +115,7 @@ def request_id_refusal(request_id: str) -> JsonResponse | None:
         400,
         "INVALID_REQUEST",
         "INVALID_STRING_LENGTH",
-        "The value of a field is either too short or too long.",
+        "The value of a field is either too short or too long",
         "PayPal-Request-Id",
         location="header",
     )
