@@ -10,7 +10,8 @@ text is committed beside them; tests/gateways/data/README.md).
     and (b) every answer the sandbox gives (status code and body against that status's schema)
     is validated with openapi-core. Requests are recorded as sent (httpx's Client.send wrapped),
     never built by the test. Operations: orders.create, orders.get, orders.capture,
-    captures.refund; and the sandbox's captures.get (the client never calls it).
+    captures.refund; and the sandbox's captures.get and refunds.get (the refund's `up` and
+    `self` links; the client never calls them).
 
 Not described by these files, so checked by hand here: `POST /v1/oauth2/token` (only named as
 the securitySchemes' clientCredentials tokenUrl; checked against RFC 6749 §4.4 and §5.1). The
@@ -360,13 +361,22 @@ def test_refusals_speak_the_documented_api(specs, wire, sandbox, online_customer
 
 
 def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online_customer):
-    """Requests the client never sends, sent raw: no token (401), a body PayPal refuses (400,
-    422), and the capture as Payments v2 shows it. Only the answers are validated."""
+    """Requests the client never sends, sent raw: no token (401), bodies PayPal refuses (400,
+    422), and a refund's `self` and `up` links (refunds.get, captures.get), known and unknown.
+    Only the answers are validated."""
     user = online_customer("paypal", "USD")
     payment = _paid(user, "10.00")
-    token = PayPalClient().access_token()
+    client = PayPalClient()
+    refund = client.capture_refund(
+        payment.gateway_transaction,
+        amount=Money(Decimal("4.00"), "USD"),
+        custom_id="PAYDESK-REFUND-5",
+        note_to_payer="",
+        request_id="refund:contract-0005",
+    )
+    links = {link["rel"]: link["href"] for link in refund["links"]}
+    bearer = {"Authorization": f"Bearer {client.access_token()}"}
     api = f"{sandbox.url}{PREFIX}"
-    bearer = {"Authorization": f"Bearer {token}"}
     before = len(wire.api())
     answers = [
         httpx.post(f"{api}/v2/checkout/orders", json={"intent": "CAPTURE"}),
@@ -379,13 +389,23 @@ def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online
             },
             headers=bearer,
         ),
-        httpx.get(f"{api}/v2/payments/captures/{payment.gateway_transaction}", headers=bearer),
+        httpx.get(links["self"], headers=bearer),
+        httpx.get(links["up"], headers=bearer),
+        httpx.get(f"{api}/v2/payments/refunds/NEVERREFUNDED0001", headers=bearer),
         httpx.get(f"{api}/v2/payments/captures/NEVERCAPTURED0001", headers=bearer),
     ]
-    assert [a.status_code for a in answers] == [401, 400, 422, 200, 404]
     seen = _validate_all(specs, wire.api()[before:], requests=False)
-    assert [status for _, status in seen] == [401, 400, 422, 200, 404]
-    assert answers[3].json()["id"] == payment.gateway_transaction
+    assert seen == [
+        ("POST /v2/checkout/orders", 401),
+        ("POST /v2/checkout/orders", 400),
+        ("POST /v2/checkout/orders", 422),
+        (f"GET /v2/payments/refunds/{refund['id']}", 200),
+        (f"GET /v2/payments/captures/{payment.gateway_transaction}", 200),
+        ("GET /v2/payments/refunds/NEVERREFUNDED0001", 404),
+        ("GET /v2/payments/captures/NEVERCAPTURED0001", 404),
+    ]
+    assert answers[3].json() == refund
+    assert answers[4].json()["status"] == "PARTIALLY_REFUNDED"
 
 
 def test_the_client_sends_only_what_the_files_allow(specs, wire, sandbox):

@@ -8,7 +8,9 @@
   DECIMALS_NOT_SUPPORTED; the control page's "Decline the next PayPal refund" makes the next one
   answer REFUND_FAILED_INSUFFICIENT_FUNDS (and no refund is made). A refund is COMPLETED at once;
   the capture becomes PARTIALLY_REFUNDED or REFUNDED; PAYMENT.CAPTURE.REFUNDED is sent, its
-  resource the refund (custom_id echoed, `up` link to the capture).
+  resource the refund (custom_id echoed, `up` link to the capture). `GET
+  /v2/payments/refunds/{id}` (the refund's `self` link) and `GET /v2/payments/captures/{id}` show
+  them.
 - The control page's PayPal panel plays the merchant's dashboard and PayPal's dispute desk: a
   refund made in the dashboard (no custom_id), and a dispute's lifecycle — opened
   (CUSTOMER.DISPUTE.CREATED, an inquiry), funds withdrawn (a chargeback: PAYMENT.CAPTURE.REVERSED
@@ -30,7 +32,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.sandbox.core import object_create, object_get, object_must, public_url, sandbox_api
 from paydesk.sandbox.models import SandboxObject
@@ -115,7 +117,7 @@ def capture_left(capture: dict[str, Any]) -> Decimal:
 def _links(refund_id: str, capture_id: str) -> list[dict[str, str]]:
     return [
         {
-            "href": public_url(f"/sandbox/paypal/v2/payments/refunds/{refund_id}"),
+            "href": public_url(reverse("sandbox:paypal:refund_get", args=[refund_id])),
             "rel": "self",
             "method": "GET",
         },
@@ -287,3 +289,13 @@ def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
     return JsonResponse(
         {**shown, "supplementary_data": {"related_ids": {"order_id": order.object_id}}}
     )
+
+
+@sandbox_api(GATEWAY, auth=authorized)
+@require_GET
+def refund_get(request: HttpRequest, refund_id: str) -> HttpResponse:
+    """`GET /v2/payments/refunds/{id}`: the refund as it was made (its `self` link)."""
+    found = object_get(GATEWAY, "refund", refund_id)
+    if found is None:
+        return _problem(Refused("INVALID_RESOURCE_ID", NOT_FOUND, 404))
+    return JsonResponse(found.data)
