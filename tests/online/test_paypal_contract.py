@@ -23,10 +23,11 @@ Quirks, followed as written:
 - openapi-spec-validator's default jsonschema-rs backend refuses the file's own
   `components.schemas.email` pattern as an ECMA-262 regex (Python's `re` compiles it): the files
   are checked with its pure-Python jsonschema backend instead — still checked, never skipped;
-- `PayPal-Request-Id` is optional in both files, but their words make it what the client relies
-  on: Orders answers "an idempotent request" (the same id again) with 200 and the same order, a
-  capture retried with the same id with 200; Payments v2 keeps refund keys 45 days and documents
-  only 201 for a refund.
+- `PayPal-Request-Id` is an optional header in both files, but their words make it what the
+  client relies on: an order with a `payment_source` (ours) needs one (400
+  PAYPAL_REQUEST_ID_REQUIRED); Orders answers "an idempotent request" (the same id again) with
+  200 and the same order, a capture retried with the same id with 200; Payments v2 keeps refund
+  keys 45 days and documents only 201 for a refund.
 """
 
 from __future__ import annotations
@@ -362,8 +363,8 @@ def test_refusals_speak_the_documented_api(specs, wire, sandbox, online_customer
 
 def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online_customer):
     """Requests the client never sends, sent raw: no token (401), bodies PayPal refuses (400,
-    422), and a refund's `self` and `up` links (refunds.get, captures.get), known and unknown.
-    Only the answers are validated."""
+    422), a `PayPal-Request-Id` over 108 characters (400), and a refund's `self` and `up` links
+    (refunds.get, captures.get), known and unknown. Only the answers are validated."""
     user = online_customer("paypal", "USD")
     payment = _paid(user, "10.00")
     client = PayPalClient()
@@ -389,6 +390,11 @@ def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online
             },
             headers=bearer,
         ),
+        httpx.post(
+            f"{api}/v2/checkout/orders/{payment.gateway_reference}/capture",
+            json={},
+            headers={**bearer, "PayPal-Request-Id": "k" * 109},
+        ),
         httpx.get(links["self"], headers=bearer),
         httpx.get(links["up"], headers=bearer),
         httpx.get(f"{api}/v2/payments/refunds/NEVERREFUNDED0001", headers=bearer),
@@ -399,13 +405,14 @@ def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online
         ("POST /v2/checkout/orders", 401),
         ("POST /v2/checkout/orders", 400),
         ("POST /v2/checkout/orders", 422),
+        (f"POST /v2/checkout/orders/{payment.gateway_reference}/capture", 400),
         (f"GET /v2/payments/refunds/{refund['id']}", 200),
         (f"GET /v2/payments/captures/{payment.gateway_transaction}", 200),
         ("GET /v2/payments/refunds/NEVERREFUNDED0001", 404),
         ("GET /v2/payments/captures/NEVERCAPTURED0001", 404),
     ]
-    assert answers[3].json() == refund
-    assert answers[4].json()["status"] == "PARTIALLY_REFUNDED"
+    assert answers[4].json() == refund
+    assert answers[5].json()["status"] == "PARTIALLY_REFUNDED"
 
 
 def test_the_client_sends_only_what_the_files_allow(specs, wire, sandbox):
@@ -430,3 +437,36 @@ def test_the_client_sends_only_what_the_files_allow(specs, wire, sandbox):
         ("POST /v2/payments/captures/NEVERCAPTURED0002/refund", 404)
     ]
     assert json.loads(wire.api()[0][0].content)["note_to_payer"] == "Asked by phone again"
+
+
+def test_an_order_with_a_payment_source_needs_a_paypal_request_id(specs, wire, sandbox):
+    """Orders v2: "A PayPal-Request-Id is required if you are trying to process payment for an
+    Order" (PAYPAL_REQUEST_ID_REQUIRED). The client's order has a payment_source, so it never
+    sends one without the header; the sandbox refuses it as PayPal does."""
+    client = PayPalClient()
+    with pytest.raises(GatewayError, match="PayPal-Request-Id"):
+        client.order_create(
+            reference="PAYDESK-CONTRACT-2",
+            amount=Money(Decimal("12.00"), "USD"),
+            description="Top-up",
+            return_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-2/",
+            cancel_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-2/?cancelled=1",
+            request_id="",
+        )
+    assert wire.api() == []
+    order = {
+        "intent": "CAPTURE",
+        "purchase_units": [{"amount": {"currency_code": "USD", "value": "12.00"}}],
+    }
+    bearer = {"Authorization": f"Bearer {client.access_token()}"}
+    url = f"{sandbox.url}{PREFIX}/v2/checkout/orders"
+    with_source = {**order, "payment_source": {"paypal": {"experience_context": {}}}}
+    refused = httpx.post(url, json=with_source, headers=bearer)
+    plain = httpx.post(url, json=order, headers=bearer)
+    assert _validate_all(specs, wire.api(), requests=False) == [
+        ("POST /v2/checkout/orders", 400),
+        ("POST /v2/checkout/orders", 201),
+    ]
+    detail = refused.json()["details"][0]
+    assert (detail["issue"], detail["field"]) == ("PAYPAL_REQUEST_ID_REQUIRED", "PayPal-Request-Id")
+    assert plain.json()["status"] == "PAYER_ACTION_REQUIRED"

@@ -16,8 +16,8 @@ GatewayUnavailable; the payment log records each call, redacted).
   capture once.
 - `POST /v2/payments/captures/{capture id}/refund` (Payments v2): the amount, `custom_id` = our
   refund row's reference (PayPal echoes it on the refund and its PAYMENT.CAPTURE.REFUNDED
-  webhook) and `note_to_payer` (on one line); `PayPal-Request-Id` = the refund's idempotency key, so a retry
-  answers the same refund (PayPal keeps the keys 45 days).
+  webhook) and `note_to_payer` (on one line); `PayPal-Request-Id` = the refund's idempotency
+  key, so a retry answers the same refund (PayPal keeps the keys 45 days).
 
 PayPal's error bodies are `{name, message, details: [{issue, description}], debug_id}` (and
 `{error, error_description}` from the OAuth endpoint); a 4xx becomes PayPalRefusal carrying the
@@ -220,7 +220,11 @@ class PayPalClient:
         cancel_url: str,
         request_id: str,
     ) -> dict[str, Any]:
-        """Create an order to capture `amount` for our payment `reference`; the order's JSON."""
+        """Create an order to capture `amount` for our payment `reference`; the order's JSON.
+        `request_id` is required: Orders v2 refuses an order with a `payment_source` and no
+        `PayPal-Request-Id` (PAYPAL_REQUEST_ID_REQUIRED), and it is what makes a retry safe."""
+        if not request_id:
+            raise GatewayError("A PayPal order needs a PayPal-Request-Id.")
         body = {
             "intent": "CAPTURE",
             "purchase_units": [

@@ -85,10 +85,11 @@ def problem(
     status: int, name: str, issue: str, description: str, field: str = "", location: str = "body"
 ) -> JsonResponse:
     """PayPal's error shape: name, message, details[{field, location, issue, description}],
-    debug_id."""
+    debug_id. `location` is body, path or query (the only values the OpenAPI files allow), or ""
+    for a header, which has none."""
     detail: dict[str, str] = {"issue": issue, "description": description}
     if field:
-        detail = {"field": field, "location": location, **detail}
+        detail = {"field": field, **({"location": location} if location else {}), **detail}
     return JsonResponse(
         {
             "name": name,
@@ -117,7 +118,7 @@ def request_id_refusal(request_id: str) -> JsonResponse | None:
         "INVALID_STRING_LENGTH",
         "The value of a field is either too short or too long",
         "PayPal-Request-Id",
-        location="header",
+        location="",
     )
 
 

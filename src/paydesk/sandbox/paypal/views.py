@@ -3,8 +3,9 @@ shapes as api-m.paypal.com; the bearer token from oauth.py), and the capture web
 
 - `POST /v2/checkout/orders`: intent CAPTURE, purchase units with amounts as decimal strings
   (HUF, JPY, TWD without decimals → 422 DECIMALS_NOT_SUPPORTED); `PayPal-Request-Id` makes it
-  idempotent (the same id answers the same order). Answers the order PAYER_ACTION_REQUIRED with
-  its `payer-action` link to the approval page (approval.py).
+  idempotent (the same id answers the same order, 200), and is required with a
+  `payment_source` (400 PAYPAL_REQUEST_ID_REQUIRED without one). Answers the order
+  PAYER_ACTION_REQUIRED with its `payer-action` link to the approval page (approval.py).
 - `GET /v2/checkout/orders/{id}` (404 RESOURCE_NOT_FOUND); `POST …/{id}/capture`: an order not
   approved → 422 ORDER_NOT_APPROVED; captured already → the same order, 200 OK as Orders v2
   answers a retry, for the same `PayPal-Request-Id`, else 422 ORDER_ALREADY_CAPTURED.
@@ -201,6 +202,17 @@ def orders(request: HttpRequest) -> HttpResponse:
     request_id = request.headers.get("PayPal-Request-Id", "")
     if (refused := request_id_refusal(request_id)) is not None:
         return refused
+    if "payment_source" in body and not request_id:
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "PAYPAL_REQUEST_ID_REQUIRED",
+            "A PayPal-Request-Id is required if you are trying to process payment for an Order. "
+            "Please specify a PayPal-Request-Id or Create the Order without a 'payment_source' "
+            "specified.",
+            "PayPal-Request-Id",
+            location="",
+        )
     if request_id:
         earlier = object_get(GATEWAY, "request", request_key("order", request_id))
         if earlier is not None:
