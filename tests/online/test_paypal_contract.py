@@ -13,6 +13,10 @@ text is committed beside them; tests/gateways/data/README.md).
     captures.refund; and the sandbox's captures.get and refunds.get (the refund's `up` and
     `self` links; the client never calls them).
 
+The webhooks' envelopes are not in these files, but their resources are Payments v2's: the
+`capture` of PAYMENT.CAPTURE.COMPLETED / PENDING / DENIED and the `refund` of
+PAYMENT.CAPTURE.REFUNDED are validated against those component schemas.
+
 Not described by these files, so checked by hand here: `POST /v1/oauth2/token` (only named as
 the securitySchemes' clientCredentials tokenUrl; checked against RFC 6749 §4.4 and §5.1). The
 client makes no verify-webhook-signature call (it verifies webhooks locally: webhooks.py).
@@ -45,12 +49,14 @@ import pytest
 from django.conf import settings as django_settings
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from paydesk.checkout.refunds import payment_refund
 from paydesk.errors import GatewayError
 from paydesk.gateways.paypal.client import PayPalClient, PayPalRefusal
 from paydesk.ledger.models import PaymentStatus
 from paydesk.money import Money
+from paydesk.sandbox.models import SandboxWebhook
 from tests.factories import StaffFactory
 from tests.online.paypal_steps import come_back, paypal_tokens_forget, press, start
 
@@ -470,3 +476,39 @@ def test_an_order_with_a_payment_source_needs_a_paypal_request_id(specs, wire, s
     detail = refused.json()["details"][0]
     assert (detail["issue"], detail["field"]) == ("PAYPAL_REQUEST_ID_REQUIRED", "PayPal-Request-Id")
     assert plain.json()["status"] == "PAYER_ACTION_REQUIRED"
+
+
+def _resource_validator(schema: str) -> OAS30Validator:
+    components = json.loads(PAYMENTS_FILE.read_text())["components"]
+    root = {"components": components, "$ref": f"#/components/schemas/{schema}"}
+    return OAS30Validator(root, format_checker=oas30_format_checker)
+
+
+def test_the_webhooks_resources_are_payments_v2_captures_and_refunds(sandbox, online_customer):
+    """What Paydesk's webhook parser reads: the resource of each capture and refund webhook the
+    sandbox sends, against Payments v2's `capture` and `refund` schemas."""
+    user = online_customer("paypal", "USD")
+    payment = _paid(user, "30.00")
+    for action in ("approve_pending", "approve_decline"):
+        come_back(user, press(start(user, "5.00"), action))  # captured on the way back
+    payment_refund(
+        payment=payment, reason="Asked", total="10.00", actor=StaffFactory(staff_role="finance")
+    )
+    validators = {
+        "capture": _resource_validator("capture"),
+        "refund": _resource_validator("refund"),
+    }
+    assert [e.message for e in validators["capture"].iter_errors({"id": "X", "status": "DONE"})]
+    seen = []
+    for hook in SandboxWebhook.objects.filter(gateway="paypal").order_by("id"):
+        event = json.loads(hook.body)
+        if event["resource_type"] in validators:
+            errors = list(validators[event["resource_type"]].iter_errors(event["resource"]))
+            assert errors == [], (event["event_type"], [e.message for e in errors])
+            seen.append((event["event_type"], event["resource"]["status"]))
+    assert seen == [
+        ("PAYMENT.CAPTURE.COMPLETED", "COMPLETED"),
+        ("PAYMENT.CAPTURE.PENDING", "PENDING"),
+        ("PAYMENT.CAPTURE.DENIED", "DECLINED"),
+        ("PAYMENT.CAPTURE.REFUNDED", "COMPLETED"),
+    ]
