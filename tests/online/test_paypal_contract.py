@@ -58,6 +58,7 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.money import Money
 from paydesk.sandbox.models import SandboxWebhook
 from tests.factories import StaffFactory
+from tests.online.openapi_wire import as_spec_request, as_spec_response
 from tests.online.paypal_steps import come_back, paypal_tokens_forget, press, start
 
 pytestmark = [
@@ -137,24 +138,7 @@ def _path(request: httpx.Request) -> str:
 
 
 def _as_spec_request(request: httpx.Request) -> MockRequest:
-    content_type = request.headers.get("content-type", "").split(";")[0]
-    return MockRequest(
-        SERVER,
-        request.method.lower(),
-        _path(request),
-        headers=dict(request.headers),
-        args=dict(request.url.params),
-        data=request.content or None,
-        content_type=content_type or "application/json",
-    )
-
-
-def _as_spec_response(response: httpx.Response) -> MockResponse:
-    return MockResponse(
-        response.content,
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type", "").split(";")[0],
-    )
+    return as_spec_request(request, server=SERVER, path=_path(request))
 
 
 def _validate_all(
@@ -168,7 +152,7 @@ def _validate_all(
         if requests:
             spec.validate_request(spec_request)
             assert request.headers["authorization"].startswith("Bearer ")
-        spec.validate_response(spec_request, _as_spec_response(response))
+        spec.validate_response(spec_request, as_spec_response(response))
         seen.append((f"{request.method} {spec_request.path}", response.status_code))
     return seen
 
@@ -191,6 +175,30 @@ def _check_token_calls(wire: Wire) -> None:
         body = response.json()
         assert body["token_type"] == "Bearer" and body["access_token"]
         assert isinstance(body["expires_in"], int) and body["expires_in"] > 0
+
+
+def _order(client: PayPalClient, sandbox, n: int, *, request_id: str) -> dict:
+    """Order PAYDESK-CONTRACT-<n>, 12.00 USD, created by the client itself."""
+    back = f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-{n}/"
+    return client.order_create(
+        reference=f"PAYDESK-CONTRACT-{n}",
+        amount=Money(Decimal("12.00"), "USD"),
+        description="Top-up",
+        return_url=back,
+        cancel_url=f"{back}?cancelled=1",
+        request_id=request_id,
+    )
+
+
+def _refund(client: PayPalClient, capture_id: str, value: str, n: int, note: str = "") -> dict:
+    """Refund `value` USD of a capture as PAYDESK-REFUND-<n> (request id refund:contract-<n>)."""
+    return client.capture_refund(
+        capture_id,
+        amount=Money(Decimal(value), "USD"),
+        custom_id=f"PAYDESK-REFUND-{n}",
+        note_to_payer=note,
+        request_id=f"refund:contract-{n:04d}",
+    )
 
 
 def _paid(user, amount: str = "50.00"):
@@ -290,17 +298,7 @@ def test_the_same_paypal_request_id_is_answered_as_the_files_say(
     Payments: the same refund id again → the same refund, 201 (the only success it documents)."""
     user = online_customer("paypal", "USD")
     client = PayPalClient()
-    orders = [
-        client.order_create(
-            reference="PAYDESK-CONTRACT-1",
-            amount=Money(Decimal("12.00"), "USD"),
-            description="Top-up",
-            return_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-1/",
-            cancel_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-1/?cancelled=1",
-            request_id="checkout:contract-0001",
-        )
-        for _ in range(2)
-    ]
+    orders = [_order(client, sandbox, 1, request_id="checkout:contract-0001") for _ in range(2)]
     assert orders[0]["id"] == orders[1]["id"]
     payment = _paid(user)
     again = client.order_capture(payment.gateway_reference)
@@ -308,14 +306,7 @@ def test_the_same_paypal_request_id_is_answered_as_the_files_say(
         payment.gateway_transaction
     )
     refunds = [
-        client.capture_refund(
-            payment.gateway_transaction,
-            amount=Money(Decimal("5.00"), "USD"),
-            custom_id="PAYDESK-REFUND-1",
-            note_to_payer="Asked",
-            request_id="refund:contract-0001",
-        )
-        for _ in range(2)
+        _refund(client, payment.gateway_transaction, "5.00", 1, note="Asked") for _ in range(2)
     ]
     assert refunds[0]["id"] == refunds[1]["id"]
     seen = _validate_all(specs, wire.api())
@@ -346,22 +337,10 @@ def test_refusals_speak_the_documented_api(specs, wire, sandbox, online_customer
     assert early.value.issue == "ORDER_NOT_APPROVED"
     payment = _paid(user, "10.00")
     with pytest.raises(PayPalRefusal) as beyond:
-        client.capture_refund(
-            payment.gateway_transaction,
-            amount=Money(Decimal("10.01"), "USD"),
-            custom_id="PAYDESK-REFUND-2",
-            note_to_payer="",
-            request_id="refund:contract-0002",
-        )
+        _refund(client, payment.gateway_transaction, "10.01", 2)
     assert beyond.value.issue == "REFUND_AMOUNT_EXCEEDED"
     with pytest.raises(PayPalRefusal) as nowhere:
-        client.capture_refund(
-            "NEVERCAPTURED0001",
-            amount=Money(Decimal("1.00"), "USD"),
-            custom_id="PAYDESK-REFUND-3",
-            note_to_payer="",
-            request_id="refund:contract-0003",
-        )
+        _refund(client, "NEVERCAPTURED0001", "1.00", 3)
     assert nowhere.value.status == 404
     seen = _validate_all(specs, wire.api())
     assert [status for _, status in seen] == [404, 201, 422, 201, 200, 201, 422, 404]
@@ -374,13 +353,7 @@ def test_the_sandboxs_other_answers_match_the_files(specs, wire, sandbox, online
     user = online_customer("paypal", "USD")
     payment = _paid(user, "10.00")
     client = PayPalClient()
-    refund = client.capture_refund(
-        payment.gateway_transaction,
-        amount=Money(Decimal("4.00"), "USD"),
-        custom_id="PAYDESK-REFUND-5",
-        note_to_payer="",
-        request_id="refund:contract-0005",
-    )
+    refund = _refund(client, payment.gateway_transaction, "4.00", 5)
     links = {link["rel"]: link["href"] for link in refund["links"]}
     bearer = {"Authorization": f"Bearer {client.access_token()}"}
     api = f"{sandbox.url}{PREFIX}"
@@ -432,13 +405,7 @@ def test_the_client_sends_only_what_the_files_allow(specs, wire, sandbox):
             client.order_capture(order_id)
     assert wire.api() == []
     with pytest.raises(PayPalRefusal):
-        client.capture_refund(
-            "NEVERCAPTURED0002",
-            amount=Money(Decimal("1.00"), "USD"),
-            custom_id="PAYDESK-REFUND-4",
-            note_to_payer="Asked by phone\r\nagain  ",
-            request_id="refund:contract-0004",
-        )
+        _refund(client, "NEVERCAPTURED0002", "1.00", 4, note="Asked by phone\r\nagain  ")
     assert _validate_all(specs, wire.api()) == [
         ("POST /v2/payments/captures/NEVERCAPTURED0002/refund", 404)
     ]
@@ -451,14 +418,7 @@ def test_an_order_with_a_payment_source_needs_a_paypal_request_id(specs, wire, s
     sends one without the header; the sandbox refuses it as PayPal does."""
     client = PayPalClient()
     with pytest.raises(GatewayError, match="PayPal-Request-Id"):
-        client.order_create(
-            reference="PAYDESK-CONTRACT-2",
-            amount=Money(Decimal("12.00"), "USD"),
-            description="Top-up",
-            return_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-2/",
-            cancel_url=f"{sandbox.url}/pay/return/PAYDESK-CONTRACT-2/?cancelled=1",
-            request_id="",
-        )
+        _order(client, sandbox, 2, request_id="")
     assert wire.api() == []
     order = {
         "intent": "CAPTURE",
