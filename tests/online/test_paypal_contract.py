@@ -31,7 +31,11 @@ Quirks, followed as written:
   client relies on: an order with a `payment_source` (ours) needs one (400
   PAYPAL_REQUEST_ID_REQUIRED); Orders answers "an idempotent request" (the same id again) with
   200 and the same order, a capture retried with the same id with 200; Payments v2 keeps refund
-  keys 45 days and documents only 201 for a refund.
+  keys 45 days and documents only 201 for a refund;
+- an error detail's `location` may only be body, path or query: a header's problem has none;
+- the `orders.create` 422 list leaves out DECIMALS_NOT_SUPPORTED and CURRENCY_NOT_SUPPORTED,
+  which PayPal's troubleshooting page lists and the sandbox still answers; no test here sends
+  such an order (the client refuses it first).
 """
 
 from __future__ import annotations
