@@ -36,6 +36,7 @@ from paydesk.gateways.paystack.client import (
 )
 from paydesk.gateways.registry import gateway_for
 from paydesk.money import Money
+from tests.online.openapi_wire import as_spec_request, as_spec_response
 from tests.online.paystack_support import (  # noqa: F401 (wire_fixture: the `wire` fixture)
     SANDBOX_PREFIX,
     Wire,
@@ -56,25 +57,12 @@ def spec() -> OpenAPI:
 
 
 def _as_spec_request(request: httpx.Request) -> MockRequest:
-    path = request.url.path.removeprefix(SANDBOX_PREFIX)
-    content_type = request.headers.get("content-type", "").split(";")[0] or None
-    return MockRequest(
-        SERVER,
-        request.method.lower(),
-        path,
-        headers=dict(request.headers),
-        args=dict(request.url.params),
-        data=request.content or None,
-        content_type=content_type or "application/json",
+    return as_spec_request(
+        request, server=SERVER, path=request.url.path.removeprefix(SANDBOX_PREFIX)
     )
 
 
-def _as_spec_response(response: httpx.Response) -> MockResponse:
-    return MockResponse(
-        response.content,
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type", "").split(";")[0],
-    )
+_as_spec_response = as_spec_response
 
 
 def _validate_all(spec: OpenAPI, wire: Wire, *, requests: bool = True) -> list[tuple[str, int]]:

@@ -10,13 +10,14 @@ GatewayUnavailable; the payment log records each call, redacted).
   and invoice_id are our payment's reference, the amount as a decimal string (no decimals for
   HUF, JPY, TWD), and the PayPal experience (return and cancel URLs, PAY_NOW). The header
   `PayPal-Request-Id` is the checkout's idempotency key: the same key gives the same order.
-- `GET /v2/checkout/orders/{id}`; `POST /v2/checkout/orders/{id}/capture` with
+- `GET /v2/checkout/orders/{id}` (an id outside Orders v2's `^[A-Z0-9]+$`, 1 to 36, is refused
+  before sending); `POST /v2/checkout/orders/{id}/capture` with
   `PayPal-Request-Id: capture:<order id>`, so a return and a reconciliation capturing at once
   capture once.
 - `POST /v2/payments/captures/{capture id}/refund` (Payments v2): the amount, `custom_id` = our
   refund row's reference (PayPal echoes it on the refund and its PAYMENT.CAPTURE.REFUNDED
-  webhook) and `note_to_payer`; `PayPal-Request-Id` = the refund's idempotency key, so a retry
-  answers the same refund (PayPal keeps the keys 45 days).
+  webhook) and `note_to_payer` (on one line); `PayPal-Request-Id` = the refund's idempotency
+  key, so a retry answers the same refund (PayPal keeps the keys 45 days).
 
 PayPal's error bodies are `{name, message, details: [{issue, description}], debug_id}` (and
 `{error, error_description}` from the OAuth endpoint); a 4xx becomes PayPalRefusal carrying the
@@ -25,6 +26,7 @@ first issue, for the adapter to map.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -71,6 +73,8 @@ CURRENCIES = frozenset(
     }
 )
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})  # PayPal refuses decimals: DECIMALS_NOT_SUPPORTED
+# Orders v2's `{id}` path parameter (its OpenAPI file): capitals and digits, 1 to 36 of them.
+ORDER_ID = re.compile(r"[A-Z0-9]{1,36}")
 TOKEN_MARGIN = 60  # seconds before expires_in that a cached token is renewed
 
 _tokens: dict[tuple[str, str], tuple[str, float]] = {}
@@ -216,7 +220,11 @@ class PayPalClient:
         cancel_url: str,
         request_id: str,
     ) -> dict[str, Any]:
-        """Create an order to capture `amount` for our payment `reference`; the order's JSON."""
+        """Create an order to capture `amount` for our payment `reference`; the order's JSON.
+        `request_id` is required: Orders v2 refuses an order with a `payment_source` and no
+        `PayPal-Request-Id` (PAYPAL_REQUEST_ID_REQUIRED), and it is what makes a retry safe."""
+        if not request_id:
+            raise GatewayError("A PayPal order needs a PayPal-Request-Id.")
         body = {
             "intent": "CAPTURE",
             "purchase_units": [
@@ -287,8 +295,10 @@ class PayPalClient:
             "amount": {"currency_code": amount.currency, "value": paypal_amount_value(amount)},
             "custom_id": custom_id[:127],
         }
-        if note_to_payer.strip():
-            body["note_to_payer"] = note_to_payer.strip()[:255]
+        # one line: Payments v2's pattern for it is `^.*$`, which refuses a line break
+        note = " ".join(note_to_payer.split())
+        if note:
+            body["note_to_payer"] = note[:255]
         answer = self._call(
             "POST",
             f"/v2/payments/captures/{capture_id}/refund",
@@ -314,8 +324,14 @@ class PayPalClient:
 
 
 def _safe_id(order_id: str, kind: str = "order") -> str:
-    """PayPal's ids are letters and digits; anything else never reaches a URL path."""
-    if not order_id or not order_id.isascii() or not order_id.isalnum() or len(order_id) > 64:
+    """PayPal's ids are letters and digits; anything else never reaches a URL path. An order id
+    is what Orders v2's OpenAPI file allows in its path (ORDER_ID); Payments v2 sets no pattern
+    for a capture id: ASCII letters and digits, at most 64."""
+    if kind == "order":
+        ok = ORDER_ID.fullmatch(order_id) is not None
+    else:
+        ok = bool(order_id) and order_id.isascii() and order_id.isalnum() and len(order_id) <= 64
+    if not ok:
         raise GatewayError(f"That is not a PayPal {kind} id.")
     return order_id
 

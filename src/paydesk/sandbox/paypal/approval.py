@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from paydesk.sandbox.core import object_get, return_to
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.paypal.common import GATEWAY, order_answer, paypal_id, send
+from paydesk.sandbox.paypal.common import GATEWAY, account_id, order_answer, send
 
 APPROVALS = {
     "approve": "complete",
@@ -67,7 +67,7 @@ def _approve(obj: SandboxObject, behaviour: str) -> SandboxObject:
         data = locked.data
         if data["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
             return locked  # approved meanwhile (a double click): once
-        payer_id = paypal_id(13)
+        payer_id = account_id()
         data["status"] = "APPROVED"
         data["payer"] = {
             "name": {"given_name": "Sandbox", "surname": "Buyer"},

@@ -51,8 +51,13 @@ NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
 TOKEN_SECONDS = 32400  # PayPal's tokens live about nine hours
 APP_TEST = "APP-PAYDESKSANDBOX"  # the app ids the token answer names
 APP_LIVE = "APP-PAYDESKSANDBOX-LIVE"
+# The sandbox merchant's account id: 13 of PayPal's id letters (no I, O, 0, 1), as Orders v2's
+# `payee.merchant_id` pattern `^[2-9A-HJ-NP-Z]{13}$` wants.
+MERCHANT_ID = "PAYDESKSANDBX"
 VALUE = re.compile(r"^[0-9]{1,10}(\.[0-9]+)?$")
 ID_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+# Account ids (payer_id, merchant_id): Orders v2's pattern `^[2-9A-HJ-NP-Z]{13}$` (no 0 or 1).
+ACCOUNT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REQUEST_ID_MAX = 108  # Orders v2: `PayPal-Request-Id` is a string of 1 to 108 characters
 OBJECT_ID_MAX = 100  # SandboxObject.object_id
 MESSAGES = {
@@ -67,6 +72,11 @@ def paypal_id(length: int = 17) -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
 
 
+def account_id() -> str:
+    """A PayPal account id (a payer's `payer_id`): 13 characters of ACCOUNT_ALPHABET."""
+    return "".join(secrets.choice(ACCOUNT_ALPHABET) for _ in range(13))
+
+
 def now_text() -> str:
     return timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -75,10 +85,11 @@ def problem(
     status: int, name: str, issue: str, description: str, field: str = "", location: str = "body"
 ) -> JsonResponse:
     """PayPal's error shape: name, message, details[{field, location, issue, description}],
-    debug_id."""
+    debug_id. `location` is body, path or query (the only values the OpenAPI files allow), or ""
+    for a header, which has none."""
     detail: dict[str, str] = {"issue": issue, "description": description}
     if field:
-        detail = {"field": field, "location": location, **detail}
+        detail = {"field": field, **({"location": location} if location else {}), **detail}
     return JsonResponse(
         {
             "name": name,
@@ -105,9 +116,9 @@ def request_id_refusal(request_id: str) -> JsonResponse | None:
         400,
         "INVALID_REQUEST",
         "INVALID_STRING_LENGTH",
-        "The value of a field is either too short or too long.",
+        "The value of a field is either too short or too long",
         "PayPal-Request-Id",
-        location="header",
+        location="",
     )
 
 

@@ -61,7 +61,7 @@ def dispute_open(capture_id: str, *, reason: str = "MERCHANDISE_OR_SERVICE_NOT_R
                     "gross_amount": capture["amount"],
                     "invoice_number": capture.get("invoice_id", ""),
                     "custom": capture.get("custom_id", ""),
-                    "seller": {"merchant_id": "PAYDESKSANDBOX1"},
+                    "seller": {"merchant_id": paypal.MERCHANT_ID},
                 }
             ],
             "reason": reason,

@@ -79,8 +79,8 @@ def authorized(request: HttpRequest) -> JsonResponse | None:
         return JsonResponse(
             {
                 "name": "AUTHENTICATION_FAILURE",
-                "message": "Authentication failed due to invalid authentication credentials "
-                "or a missing Authorization header.",
+                "message": "Authentication failed due to missing authorization header, or "
+                "invalid authentication credentials.",
                 "links": [],
             },
             status=401,

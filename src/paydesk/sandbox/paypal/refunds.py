@@ -2,12 +2,15 @@
 
 - `POST /v2/payments/captures/{capture_id}/refund`: bearer token; JSON `{amount?, custom_id?,
   invoice_id?, note_to_payer?}` (no amount: all that is left). `PayPal-Request-Id` makes it
-  idempotent (the same id answers the same refund). Refusals as PayPal's 422s:
+  idempotent (the same id answers the same refund, 201 again: Payments v2 documents no other
+  success). Refusals as PayPal's 422s:
   CAPTURE_FULLY_REFUNDED, REFUND_AMOUNT_EXCEEDED, REFUND_CAPTURE_CURRENCY_MISMATCH,
   DECIMALS_NOT_SUPPORTED; the control page's "Decline the next PayPal refund" makes the next one
   answer REFUND_FAILED_INSUFFICIENT_FUNDS (and no refund is made). A refund is COMPLETED at once;
   the capture becomes PARTIALLY_REFUNDED or REFUNDED; PAYMENT.CAPTURE.REFUNDED is sent, its
-  resource the refund (custom_id echoed, `up` link to the capture).
+  resource the refund (custom_id echoed, `up` link to the capture). `GET
+  /v2/payments/refunds/{id}` (the refund's `self` link) and `GET /v2/payments/captures/{id}` show
+  them.
 - The control page's PayPal panel plays the merchant's dashboard and PayPal's dispute desk: a
   refund made in the dashboard (no custom_id), and a dispute's lifecycle — opened
   (CUSTOMER.DISPUTE.CREATED, an inquiry), funds withdrawn (a chargeback: PAYMENT.CAPTURE.REVERSED
@@ -29,7 +32,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.sandbox.core import object_create, object_get, object_must, public_url, sandbox_api
 from paydesk.sandbox.models import SandboxObject
@@ -39,7 +42,14 @@ from paydesk.sandbox.paypal.oauth import authorized
 GATEWAY = paypal.GATEWAY
 
 
-DECLINE_SWITCH = ("switch", "refund_decline")  # (kind, object_id) of the one-shot switch
+DECLINE_SWITCH = ("switch", "refund_decline")
+# Issue descriptions as Payments v2's OpenAPI file enumerates them for captures.refund.
+NOT_FOUND = "Specified resource ID does not exist. Please check the resource ID and try again."
+INSUFFICIENT_FUNDS = (
+    "Capture could not be refunded due to insufficient funds. Please check to see if you have "
+    "sufficient funds in your PayPal account or if the bank account linked to your PayPal "
+    "account is verified and has sufficient funds."
+)  # (kind, object_id) of the one-shot switch
 
 
 class Refused(Exception):
@@ -85,7 +95,7 @@ def _locked_capture(capture_id: str) -> tuple[SandboxObject, dict[str, Any]]:
     """The order holding `capture_id`, row-locked, and the capture inside it."""
     index = object_get(GATEWAY, "capture", capture_id)
     if index is None:
-        raise Refused("INVALID_RESOURCE_ID", "Specified resource ID does not exist.", 404)
+        raise Refused("INVALID_RESOURCE_ID", NOT_FOUND, 404)
     order = SandboxObject.objects.select_for_update().get(
         gateway=GATEWAY, kind="order", object_id=index.data["order_id"]
     )
@@ -93,7 +103,7 @@ def _locked_capture(capture_id: str) -> tuple[SandboxObject, dict[str, Any]]:
         for capture in unit.get("payments", {}).get("captures", []):
             if capture["id"] == capture_id:
                 return order, capture
-    raise Refused("INVALID_RESOURCE_ID", "Specified resource ID does not exist.", 404)
+    raise Refused("INVALID_RESOURCE_ID", NOT_FOUND, 404)
 
 
 def _refunded(capture: dict[str, Any]) -> Decimal:
@@ -107,7 +117,7 @@ def capture_left(capture: dict[str, Any]) -> Decimal:
 def _links(refund_id: str, capture_id: str) -> list[dict[str, str]]:
     return [
         {
-            "href": public_url(f"/sandbox/paypal/v2/payments/refunds/{refund_id}"),
+            "href": public_url(reverse("sandbox:paypal:refund_get", args=[refund_id])),
             "rel": "self",
             "method": "GET",
         },
@@ -131,7 +141,7 @@ def refund_make(
             capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED")
             or capture_left(capture) <= 0
         ):
-            raise Refused("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded.")
+            raise Refused("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded")
         if amount is None:
             value = capture_left(capture)
         else:
@@ -149,7 +159,7 @@ def refund_make(
         decline_next_refund(False)
         raise Refused(
             "REFUND_FAILED_INSUFFICIENT_FUNDS",
-            "Capture could not be refunded due to insufficient funds.",
+            INSUFFICIENT_FUNDS,
         )
     return refund, order.object_id
 
@@ -184,12 +194,17 @@ def _checked_value(amount: dict[str, Any], currency: str) -> Decimal:
     if amount.get("currency_code") != currency:
         raise Refused(
             "REFUND_CAPTURE_CURRENCY_MISMATCH",
-            "Refund must be in the same currency as the capture.",
+            "Refund must be in the same currency as the capture",
         )
     if "." in value and _places(currency) == 0:
         raise Refused("DECIMALS_NOT_SUPPORTED", "Currency does not support decimals.")
-    if len(value.partition(".")[2]) > 2 or Decimal(value) <= 0:
-        raise Refused("INVALID_PARAMETER_VALUE", "The value of a field is invalid.")
+    if len(value.partition(".")[2]) > 2:
+        raise Refused(
+            "DECIMAL_PRECISION",
+            "If the currency supports decimals, only two decimal place precision is supported.",
+        )
+    if Decimal(value) <= 0:
+        raise Refused("CANNOT_BE_ZERO_OR_NEGATIVE", "Must be greater than zero.")
     return Decimal(value)
 
 
@@ -240,7 +255,9 @@ def capture_refund(request: HttpRequest, capture_id: str) -> HttpResponse:
     if request_id and (
         earlier := object_get(GATEWAY, "request", paypal.request_key("refund", request_id))
     ):
-        return JsonResponse(object_must(GATEWAY, "refund", earlier.data["refund_id"]).data)
+        # the same refund again, 201 as the first time (the only success Payments v2 documents)
+        refund = object_must(GATEWAY, "refund", earlier.data["refund_id"]).data
+        return JsonResponse(refund, status=201)
     fields = {
         key: str(body[key])[:limit]
         for key, limit in (("custom_id", 127), ("invoice_id", 127), ("note_to_payer", 255))
@@ -272,3 +289,13 @@ def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
     return JsonResponse(
         {**shown, "supplementary_data": {"related_ids": {"order_id": order.object_id}}}
     )
+
+
+@sandbox_api(GATEWAY, auth=authorized)
+@require_GET
+def refund_get(request: HttpRequest, refund_id: str) -> HttpResponse:
+    """`GET /v2/payments/refunds/{id}`: the refund as it was made (its `self` link)."""
+    found = object_get(GATEWAY, "refund", refund_id)
+    if found is None:
+        return _problem(Refused("INVALID_RESOURCE_ID", NOT_FOUND, 404))
+    return JsonResponse(found.data)

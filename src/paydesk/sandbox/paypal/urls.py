@@ -1,5 +1,5 @@
 """/sandbox/paypal/: PayPal's REST paths (no trailing slash, as PayPal's), its approval page,
-Payments v2 refunds (refunds.py) and the control page's PayPal panel (dashboard.py)."""
+Payments v2 captures and refunds (refunds.py) and the control page's PayPal panel (dashboard.py)."""
 
 from django.urls import path
 
@@ -19,5 +19,6 @@ urlpatterns = [
         refunds.capture_refund,
         name="capture_refund",
     ),
+    path("v2/payments/refunds/<str:refund_id>", refunds.refund_get, name="refund_get"),
     path("dashboard", dashboard.dashboard, name="dashboard"),
 ]

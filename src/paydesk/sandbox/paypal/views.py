@@ -3,11 +3,14 @@ shapes as api-m.paypal.com; the bearer token from oauth.py), and the capture web
 
 - `POST /v2/checkout/orders`: intent CAPTURE, purchase units with amounts as decimal strings
   (HUF, JPY, TWD without decimals → 422 DECIMALS_NOT_SUPPORTED); `PayPal-Request-Id` makes it
-  idempotent (the same id answers the same order). Answers the order PAYER_ACTION_REQUIRED with
-  its `payer-action` link to the approval page (approval.py).
+  idempotent (the same id answers the same order, 200), and is required with a
+  `payment_source` (400 PAYPAL_REQUEST_ID_REQUIRED without one). Answers the order
+  PAYER_ACTION_REQUIRED with its `payer-action` link to the approval page (approval.py).
 - `GET /v2/checkout/orders/{id}` (404 RESOURCE_NOT_FOUND); `POST …/{id}/capture`: an order not
-  approved → 422 ORDER_NOT_APPROVED; captured already → the same answer for the same
-  `PayPal-Request-Id`, else 422 ORDER_ALREADY_CAPTURED.
+  approved → 422 ORDER_NOT_APPROVED; captured already → the same order, 200 OK as Orders v2
+  answers a retry, for the same `PayPal-Request-Id`, else 422 ORDER_ALREADY_CAPTURED.
+- Answers and error details (issue descriptions included) as PayPal's official OpenAPI files
+  describe them: tests/online/test_paypal_contract.py validates them.
 - Capturing sends PAYMENT.CAPTURE.COMPLETED (or, for a declined capture, DENIED — DECLINED as
   PayPal documents it with the `paypal_declined_event` switch — or PENDING), signed like
   PayPal's (signing.py, on `cryptography` alone).
@@ -29,6 +32,7 @@ from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.paypal.common import (
     CURRENCIES,
     GATEWAY,
+    MERCHANT_ID,
     NO_DECIMALS,
     VALUE,
     now_text,
@@ -61,7 +65,7 @@ def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
             400,
             "INVALID_REQUEST",
             "MISSING_REQUIRED_PARAMETER",
-            "A required field / parameter is missing.",
+            "A required parameter is missing.",
             f"{where}/amount",
         )
     currency, value = amount["currency_code"], amount["value"]
@@ -103,7 +107,8 @@ def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
             422,
             "UNPROCESSABLE_ENTITY",
             "CANNOT_BE_ZERO_OR_NEGATIVE",
-            "Must be greater than zero.",
+            "Must be greater than zero. If the currency supports decimals, only two decimal "
+            "place precision is supported.",
             f"{where}/amount/value",
         )
     for key, limit in (
@@ -117,7 +122,7 @@ def _unit_problem(index: int, unit: Any) -> JsonResponse | None:
                 400,
                 "INVALID_REQUEST",
                 "INVALID_STRING_LENGTH",
-                "The value of a field is either too short or too long.",
+                "The value of a field is either too short or too long",
                 f"{where}/{key}",
             )
     return None
@@ -140,7 +145,7 @@ def _order_data(body: dict[str, Any], request_id: str) -> dict[str, Any]:
                 },
                 "payee": {
                     "email_address": "merchant@paydesk.invalid",
-                    "merchant_id": "PAYDESKSANDBOX1",
+                    "merchant_id": MERCHANT_ID,
                 },
             }
         )
@@ -178,7 +183,7 @@ def orders(request: HttpRequest) -> HttpResponse:
             400,
             "INVALID_REQUEST",
             "INVALID_PARAMETER_VALUE",
-            "The value of a field is invalid.",
+            "A parameter value is not valid.",
             "/intent",
         )
     units = body.get("purchase_units")
@@ -187,7 +192,7 @@ def orders(request: HttpRequest) -> HttpResponse:
             400,
             "INVALID_REQUEST",
             "MISSING_REQUIRED_PARAMETER",
-            "A required field / parameter is missing.",
+            "A required parameter is missing.",
             "/purchase_units",
         )
     for index, unit in enumerate(units):
@@ -197,6 +202,17 @@ def orders(request: HttpRequest) -> HttpResponse:
     request_id = request.headers.get("PayPal-Request-Id", "")
     if (refused := request_id_refusal(request_id)) is not None:
         return refused
+    if "payment_source" in body and not request_id:
+        return problem(
+            400,
+            "INVALID_REQUEST",
+            "PAYPAL_REQUEST_ID_REQUIRED",
+            "A PayPal-Request-Id is required if you are trying to process payment for an Order. "
+            "Please specify a PayPal-Request-Id or Create the Order without a 'payment_source' "
+            "specified.",
+            "PayPal-Request-Id",
+            location="",
+        )
     if request_id:
         earlier = object_get(GATEWAY, "request", request_key("order", request_id))
         if earlier is not None:
@@ -300,9 +316,8 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
         private = data["_sandbox"]
         if private.get("capture_request_id") is not None:
             if request_id and request_id == private["capture_request_id"]:
-                return JsonResponse(
-                    order_answer(obj), status=201
-                )  # the same request, answered again
+                # the same request again: Orders v2 answers a retried capture 200 OK
+                return JsonResponse(order_answer(obj))
             return problem(
                 422,
                 "UNPROCESSABLE_ENTITY",
@@ -316,7 +331,7 @@ def capture(request: HttpRequest, order_id: str) -> HttpResponse:
                 "ORDER_NOT_APPROVED",
                 "Payer has not yet approved the Order for payment. Please redirect "
                 "the payer to the 'rel':'approve' url returned as part of the HATEOAS "
-                "links within the Create Order call or provide a valid payment_source "
+                "links within the Create Order call or provide a valid `payment_source` "
                 "in the request.",
             )
         captures = []
