@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import reverse
 
 from paydesk.autotopup.models import TopupSettings
-from paydesk.backoffice.filters import AwaitingBankFilter
+from paydesk.backoffice.filters import AwaitingBankFilter, other_pending_q
 from paydesk.banktransfers.selectors import INCOMING_TRANSFER
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
@@ -56,11 +56,8 @@ def work_waiting() -> list[WaitingWork]:
         ),
         WaitingWork(
             "Other pending payments",
-            pending.exclude(INCOMING_TRANSFER)
-            .filter(credit_approval__isnull=True)
-            .exclude(awaiting_bank_q())
-            .count(),
-            payments + "?status__exact=pending",
+            Payment.objects.filter(other_pending_q()).count(),
+            payments + f"?{AwaitingBankFilter.parameter_name}=other",
             "Online payments the customer has not finished yet.",
         ),
         WaitingWork(
