@@ -79,3 +79,22 @@ def test_the_home_page_groups_pages_by_task(admin_user):
     assert headings == ["Payments", "Customers", "Vouchers", "Settings", "Records"]
     settings = html[html.index('id="task-settings"') :]
     assert "Payment methods" in settings[: settings.index("</section>")]
+
+
+def _group(html: str, slug: str) -> str:
+    section = html[html.index(f'id="task-{slug}"') :]
+    return section[: section.index("</section>")]
+
+
+def test_disputes_and_documents_are_with_the_work_not_the_settings(admin_user):
+    """A chargeback is looked for among the payments, an invoice among the records; neither was
+    named in a task, so both fell under Settings (with the imported payments)."""
+    html = signed_in(admin_user).get("/backoffice/").content.decode()
+
+    payments, records, settings = (_group(html, s) for s in ("payments", "records", "settings"))
+    assert "/backoffice/ledger/dispute/" in payments
+    assert "/backoffice/imports/importedpayment/" in payments
+    assert "/backoffice/documents/document/" in records
+    assert "/backoffice/documents/invoicingsettings/" in settings
+    for page in ("ledger/dispute/", "documents/document/", "imports/importedpayment/"):
+        assert f"/backoffice/{page}" not in settings

@@ -83,8 +83,10 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ledger.payment",
             "banktransfers.banktransfer",
             "credits.creditawaitingapproval",
+            "ledger.dispute",
             "checkout.paymentlogentry",
             "checkout.quote",
+            "imports.importedpayment",
         ),
     ),
     (
@@ -106,11 +108,21 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "banktransfers.bankdetails",
             "fx.exchangerate",
             "accounts.portaldefaults",
+            "documents.invoicingsettings",
+            "documents.customertaxrule",
             "backoffice.staffuser",
             "outhooks.endpoint",
         ),
     ),
-    ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
+    (
+        "Records",
+        (
+            "audit.auditentry",
+            "documents.document",
+            "notifications.outboundemail",
+            "outhooks.delivery",
+        ),
+    ),
 )
 
 
