@@ -139,3 +139,21 @@ def test_a_top_up_waiting_for_the_customer_reads_in_their_words(
     assert pay.get_attribute("href") == f"{PAGE}finish/{topup.pk}/"
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     assert_accessible(page, f"the automatic top-up page ({size})")
+
+
+def test_refused_alerts_keep_what_was_typed_with_the_message_at_the_field(sandbox, online_customer):
+    """A refused threshold came back as a neutral notice above the form with the saved values
+    in the fields: the typo was gone and the message easy to miss."""
+    client = client_for(online_customer("card"))
+    bad = client.post(PAGE + "alerts", {"thresholds": "50, 10.005", "margin": "5"})
+    html = bad.content.decode()
+    assert bad.status_code == 422
+    assert 'value="50, 10.005" aria-invalid="true" aria-describedby="err-thresholds"' in html
+    assert (
+        '<span class="field-error" id="err-thresholds">'
+        "USD amounts have at most 2 decimal places.</span>"
+    ) in html
+
+    margin = client.post(PAGE + "alerts", {"thresholds": "50", "margin": "-1"}).content.decode()
+    assert 'name="margin" inputmode="decimal" value="-1" aria-invalid="true"' in margin
+    assert 'id="err-margin">The margin is zero or more' in margin

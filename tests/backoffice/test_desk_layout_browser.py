@@ -102,3 +102,41 @@ def test_a_posting_object_tool_looks_like_the_others(live_server, chromium, demo
     link = page.locator(".object-tools a", has_text="Payments").evaluate(look)
     button = page.locator(".object-tools .object-tool-form button").evaluate(look)
     assert button == link
+
+
+TOTALS_LAYOUT = """() => {
+    const table = document.querySelector('.backoffice-totals table');
+    const heads = [...table.querySelectorAll('thead th')];
+    const cells = [...table.querySelector('tbody tr').children];
+    return {
+        gaps: heads.slice(1).map((th, i) => {
+            const text = (el) => { const r = document.createRange(); r.selectNodeContents(el);
+                return r.getBoundingClientRect(); };
+            return text(th).left - text(heads[i]).right;
+        }),
+        // Each amount's right edge under its heading's right edge (right-aligned money).
+        misaligned: heads.slice(1).map((th, i) => {
+            const r = document.createRange(); r.selectNodeContents(th);
+            const c = document.createRange(); c.selectNodeContents(cells[i + 1]);
+            return Math.abs(r.getBoundingClientRect().right - c.getBoundingClientRect().right);
+        }).filter((d) => d > 2),
+    };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_payments_totals_headings_stand_apart_above_their_amounts(
+    live_server, chromium, demo, width
+):
+    """At 390 px the totals' headings ran together ("CURRENCYCOMPLETED"): the changelist's
+    own rule took their padding away; amounts now sit right-aligned under their headings."""
+    page = staff_page(chromium, live_server, "finance@example.com")
+    page.set_viewport_size({"width": width, "height": 900})
+    open_page(page, "/backoffice/ledger/payment/", "desk-totals")
+
+    found = page.evaluate(TOTALS_LAYOUT)
+
+    assert min(found["gaps"]) >= 8, found
+    assert found["misaligned"] == [], found

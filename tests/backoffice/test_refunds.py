@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.disputes import dispute_apply
-from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
+from paydesk.ledger.models import Dispute, Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.services import payment_create
 from tests.backoffice.conftest import PAYMENTS
 from tests.refunds.conftest import card_payment
@@ -178,3 +178,21 @@ def test_disputes_show_on_the_payment_and_in_the_open_disputes_list(finance, sup
     assert "dp_1" in disputes and "fraudulent" in disputes and "$50.00 USD" in disputes
     other = card_payment(customer, n=2)
     assert other.reference not in support.get(f"{PAYMENTS}?dispute=open").content.decode()
+
+
+def test_the_disputes_list_and_a_dispute_say_it_is_answered_at_the_gateway(finance, customer):
+    """A dispute's page showed 'needs_response' and a deadline with no word of where to respond;
+    its only button, 'Close', read as closing the dispute."""
+    payment = card_payment(customer, n=3)
+    dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_3", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="fraudulent",
+    )  # fmt: skip
+    answer = "A dispute is answered at its gateway (the Stripe, PayPal, Razorpay or Paystack"
+    listed = finance.get("/backoffice/ledger/dispute/").content.decode()
+    assert answer in listed and "dp_3" in listed
+    empty = finance.get("/backoffice/ledger/dispute/?status__exact=won").content.decode()
+    assert answer in empty  # the empty list too: where disputes come from
+    dispute = Dispute.objects.get(dispute_id="dp_3")
+    page = finance.get(f"/backoffice/ledger/dispute/{dispute.pk}/change/").content.decode()
+    assert f'<div class="description">{answer}' in page

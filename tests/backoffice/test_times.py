@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from paydesk.accounts.models import User
 from paydesk.backoffice.site import backoffice_site
 from paydesk.demo.seed import seed_demo, seed_demo_vouchers
+from paydesk.ledger.services import payment_create
 from tests.backoffice.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +57,26 @@ def _redeemed_voucher_and_its_email(code: str) -> None:
     voucher_redeem(code=code, customer=customer, currency=customer.currency, user=user,
                    ip_address="203.0.113.9")  # fmt: skip
     assert OutboundEmail.objects.exists()
+
+
+def test_every_back_office_page_names_the_time_zone_of_its_times(finance_user, customer):
+    """The back office wrote '2026-11-28 11:32' with no zone anywhere on the page; a finance
+    person matching a bank statement could not tell UTC from their own zone."""
+    payment = payment_create(
+        customer=customer, total="50", description="Wire", status="pending", method="bank_transfer"
+    )
+    pages = (
+        "/backoffice/",
+        "/backoffice/ledger/payment/",
+        f"/backoffice/ledger/payment/{payment.pk}/change/",
+    )
+    for page in pages:
+        html = signed_in(finance_user).get(page).content.decode()
+        assert '<p class="backoffice-time-zone">Times are shown in UTC.</p>' in html, page
+
+    finance_user.time_zone = "Asia/Kolkata"
+    finance_user.save(update_fields=["time_zone"])
+    html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
+    assert "Times are shown in Asia/Kolkata." in html
+    in_kolkata = payment.occurred_at.astimezone(ZoneInfo("Asia/Kolkata"))
+    assert in_kolkata.strftime("%Y-%m-%d %H:%M") in html

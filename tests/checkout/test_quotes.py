@@ -6,6 +6,7 @@ significant digits), and every converted amount is rounded once, half-up, to the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -148,8 +149,37 @@ def test_minimum_payment_in_the_account_currency_applies_to_the_converted_credit
     assert quote_build(
         customer=customer, method="bank_transfer", amount="20", currency="EUR"
     ).credit == Decimal("21.70")
-    with pytest.raises(InvalidAmount, match=r"^Your minimum payment is \$21\.70 USD\.$"):
+    with pytest.raises(InvalidAmount) as refused:
         quote_build(customer=customer, method="bank_transfer", amount="19.99", currency="EUR")
+    # Said in the currency typed too: the smallest amount the page then accepts.
+    assert refused.value.message == (
+        "Your minimum payment is $21.70 USD: at least €20.00 EUR at today's rate."
+    )
+
+
+@pytest.mark.parametrize("rate", ["0.00065", "1.0850", "0.0120222", "3.3333333"])
+def test_the_smallest_amount_said_in_another_currency_is_exactly_the_first_accepted(rates, rate):
+    """A payer in NGN saw only "Your minimum payment is $20.00 USD." with no idea how many
+    naira that is; the amount now named is accepted, one minor unit less is refused."""
+    rates({"USD": rate})
+    customer = CustomerFactory(
+        currency="USD", topup_currencies=["EUR"], minimum_payment=Decimal("20")
+    )
+    with pytest.raises(InvalidAmount) as refused:
+        half = str(round(Decimal(10) / Decimal(rate), 2))  # about $10.00 USD
+        quote_build(customer=customer, method="bank_transfer", amount=half, currency="EUR")
+    said = re.search(r"at least €([\d,]+\.\d\d) EUR at today's rate\.$", refused.value.message)
+    assert said, refused.value.message
+    smallest = Decimal(said.group(1).replace(",", ""))
+    accepted = quote_build(
+        customer=customer, method="bank_transfer", amount=str(smallest), currency="EUR"
+    )
+    assert accepted.credit >= Decimal("20")
+    with pytest.raises(InvalidAmount):
+        quote_build(
+            customer=customer, method="bank_transfer", amount=str(smallest - Decimal("0.01")),
+            currency="EUR",
+        )  # fmt: skip
 
 
 def test_method_minimum_and_maximum(rates):

@@ -233,7 +233,8 @@ def test_an_invoice_never_paid_is_abandoned(sandbox, online_customer):
     user, payment, invoice = _pending_payment(online_customer)
     assert _reconcile(RECONCILE_LATER) == 0
     payment.refresh_from_db()
-    assert payment.pending_reason == "Waiting for the customer to pay the NOWPayments invoice."
+    # The customer reads it on their payment's page: it said "Waiting for the customer to pay…".
+    assert payment.pending_reason == "Waiting for the NOWPayments invoice to be paid."
     assert _reconcile(ABANDON_LATER) == 1
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and balance(payment) == 0

@@ -298,3 +298,14 @@ def test_the_same_iban_saved_again_is_not_kept_twice(sandbox, online_customer):
         "This account is saved already, as SEPA Direct Debit •••• 3000: nothing was added."
     )
     assert [m.id for m in saved_methods_list(customer=user.customer)] == [first.payment_method]
+
+
+def test_the_methods_page_is_marked_as_billing_in_the_menu(sandbox, online_customer):
+    """The Payment methods page is reached from Billing and lives under /billing/; the menu
+    marked no item (its view named a 'methods' item the menu does not have)."""
+    user = online_customer("card")
+    client = Client()
+    client.force_login(user)
+    html = client.get("/billing/methods/").content.decode()
+    assert '<a href="/billing/" aria-current="page">Billing</a>' in html
+    assert html.count('aria-current="page"') == 1

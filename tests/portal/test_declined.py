@@ -47,3 +47,21 @@ def test_a_declined_card_offers_another_card(portal_client, customer):
     assert "Your card was declined." in html
     assert ">Try another card<" in html
     assert "Charged" not in html and "Credited" not in html
+
+
+def test_a_declined_payment_s_own_page_says_the_amount_was_only_tried(portal_client, customer):
+    """The payment's page (the Payments list's link) wrote "Total $30.00 USD" above the decline,
+    read as money taken; the status page already said "Amount tried … (not charged …)"."""
+    payment = payment_create(
+        customer=customer, total="30", description="Card top-up", method="card",
+        status="pending", gateway="stripe",
+    )  # fmt: skip
+    payment_cancel(payment=payment, reason="Your card was declined.")
+    html = portal_client.get(reverse("portal:payment_detail", args=[payment.reference]))
+    html = html.content.decode()
+    assert (
+        "<dt>Amount tried</dt><dd data-tried>$30.00 USD"
+        ' <span class="muted">(not in your balance)</span></dd>'
+    ) in html
+    assert "<dt>Total</dt>" not in html
+    assert "Your card was declined." in html

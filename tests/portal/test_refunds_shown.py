@@ -152,3 +152,31 @@ def test_what_followed_is_labelled_for_phones(portal_client, story):
     page = portal_client.get(f"/payments/{payment.reference}/").content.decode()
     for label in ("Date / Time", "What", "Payment", "Total", "Status"):
         assert page.count(f'data-label="{label}"') == 2, label  # the refund and the chargeback
+
+
+@pytest.mark.parametrize(
+    ("gateway", "reason", "shown"),
+    [
+        ("card", "product_not_received", "product not received"),
+        (
+            "paypal",
+            "MERCHANDISE_OR_SERVICE_NOT_RECEIVED (PayPal case PP-D-7)",
+            "merchandise or service not received (PayPal case PP-D-7)",
+        ),
+        ("card", "fraudulent", "fraudulent"),
+    ],
+)
+def test_a_chargeback_row_gives_the_gateway_s_reason_in_words(
+    portal_client, portal_user, gateway, reason, shown
+):
+    """The customer's chargeback row read "Chargeback of …: product_not_received", the
+    gateway's code as it came."""
+    payment = card_payment(portal_user.customer, total="40.00")
+    chargeback = dispute_apply(
+        original=payment, gateway=gateway, dispute_id="dp_7", stage="lost", reason=reason,
+        account_total=Decimal("40.00"),
+    ).posted  # fmt: skip
+    assert chargeback.description == f"Chargeback of {payment.reference}: {shown}"
+    page = portal_client.get("/payments/").content.decode()
+    assert f"Chargeback of {payment.reference}: {shown}" in page
+    assert "_" not in chargeback.description

@@ -40,6 +40,7 @@ def _page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     review: str = "",
+    alerts_typed: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
     current = settings_for(customer)
@@ -63,6 +64,11 @@ def _page(
             or next((m.id for m in methods if m.is_default), ""),
         }
     alerts = list(BalanceAlert.objects.filter(customer=customer))
+    if alerts_typed is None:  # refused alerts keep what was typed: the saved would hide the typo
+        alerts_typed = {
+            "thresholds": ", ".join(plain_amount(a.threshold, currency) for a in alerts),
+            "margin": plain_amount(alerts[0].margin, currency) if alerts else "5",
+        }
     response = render(
         request,
         "autotopup/settings.html",
@@ -77,8 +83,8 @@ def _page(
             "currency": currency,
             "cooldowns": [(m, _cooldown_label(m)) for m in COOLDOWN_CHOICES],
             "alerts": alerts,
-            "alert_thresholds": ", ".join(plain_amount(a.threshold, currency) for a in alerts),
-            "alert_margin": plain_amount(alerts[0].margin, currency) if alerts else "5",
+            "alert_thresholds": alerts_typed["thresholds"],
+            "alert_margin": alerts_typed["margin"],
             "recent": Topup.objects.filter(customer=customer).select_related("payment")[:10],
         },
         status=status,
@@ -140,15 +146,23 @@ def topup_off(request: HttpRequest, customer: Customer) -> HttpResponse:
 @require_POST
 def alerts_save(request: HttpRequest, customer: Customer) -> HttpResponse:
     raw = request.POST.get("thresholds", "")
+    margin = request.POST.get("margin", "")
     try:
         alerts_set(
             customer=customer,
             actor=request.user,
             thresholds=[part for part in raw.replace(";", ",").split(",")],
-            margin=request.POST.get("margin", "0").strip() or "0",
+            margin=margin.strip() or "0",
         )
     except PaydeskError as error:
-        return _page(request, customer, errors={"alerts": error.message}, status=422)
+        where = f"alerts_{error.field}" if error.field in ("thresholds", "margin") else "alerts"
+        return _page(
+            request,
+            customer,
+            errors={where: error.message},
+            alerts_typed={"thresholds": raw, "margin": margin},
+            status=422,
+        )
     messages.success(request, _("Your low-balance alerts are saved."))
     return redirect("autotopup:settings")
 

@@ -7,7 +7,10 @@ payments list links here from its *needs attention* filters (`?dispute=open`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.admin_base import payment_link, time_column
@@ -15,6 +18,14 @@ from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.ledger.models import Dispute
 from paydesk.money import format_money
+
+# The next step, which neither the list nor a dispute's page said: Finance answers at the gateway.
+ANSWER_AT_THE_GATEWAY = _(
+    "A dispute is answered at its gateway (the Stripe, PayPal, Razorpay or Paystack dashboard), "
+    "with evidence before the evidence deadline. Paydesk follows what the gateway reports: it "
+    "posts the chargeback when the money is taken and its reversal when the money comes back; "
+    "nothing is entered here."
+)
 
 
 @admin.register(Dispute, site=backoffice_site)
@@ -37,26 +48,40 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     ordering = ["evidence_due", "-opened_at"]
     list_per_page = 50
     show_full_result_count = False
-    fields = [
-        "gateway",
-        "dispute_id",
-        "payment_link",
-        "customer",
-        "status",
-        "gateway_status",
-        "reason",
-        "amount_display",
-        "evidence_due_display",
-        "chargeback_link",
-        "reversal_link",
-        "opened_display",
-        "updated_display",
-        "closed_display",
+    change_list_template = "backoffice/dispute_change_list.html"
+    # One section, under the next step (fieldsets: `fields` has no description).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "gateway",
+                    "dispute_id",
+                    "payment_link",
+                    "customer",
+                    "status",
+                    "gateway_status",
+                    "reason",
+                    "amount_display",
+                    "evidence_due_display",
+                    "chargeback_link",
+                    "reversal_link",
+                    "opened_display",
+                    "updated_display",
+                    "closed_display",
+                ],
+                "description": ANSWER_AT_THE_GATEWAY,
+            },
+        )
     ]
     opened_display = time_column("opened_at", _("opened at"))
     evidence_due_display = time_column("evidence_due", _("evidence due"))
     updated_display = time_column("updated_at", _("updated at"))
     closed_display = time_column("closed_at", _("closed at"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {**(extra_context or {}), "answer_at_the_gateway": ANSWER_AT_THE_GATEWAY}
+        return super().changelist_view(request, context)
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer
-from paydesk.ledger.models import PaymentRelation
+from paydesk.banktransfers.selectors import INCOMING_TRANSFER
+from paydesk.ledger.models import PaymentRelation, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
 
 if TYPE_CHECKING:
@@ -123,18 +124,35 @@ class OpenDisputeFilter(admin.SimpleListFilter):
         return queryset
 
 
+def other_pending_q() -> Q:
+    """Pending payments that are none of the home page's other work: not a bank transfer to
+    approve, not a credit awaiting a second approver, not a debit the bank is confirming."""
+    return (
+        Q(status=PaymentStatus.PENDING, credit_approval__isnull=True)
+        & ~INCOMING_TRANSFER
+        & ~awaiting_bank_q()
+    )
+
+
 class AwaitingBankFilter(admin.SimpleListFilter):
-    """`?waiting=bank`: SEPA Direct Debits the bank is still confirming (methods/in_transit.py)."""
+    """`?waiting=bank`: SEPA Direct Debits the bank is still confirming (methods/in_transit.py);
+    `?waiting=other`: the other pending payments (other_pending_q), the home page's *Other
+    pending payments*, so its count and its list agree."""
 
     title = _("waiting for")
     parameter_name = "waiting"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
-        return [("bank", _("The bank (SEPA Direct Debit)"))]
+        return [
+            ("bank", _("The bank (SEPA Direct Debit)")),
+            ("other", _("The customer or gateway (other pending)")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "bank":
             return queryset.filter(awaiting_bank_q())
+        if self.value() == "other":
+            return queryset.filter(other_pending_q())
         return queryset
 
 

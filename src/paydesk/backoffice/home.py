@@ -9,7 +9,7 @@ from typing import Any
 from django.urls import reverse
 
 from paydesk.autotopup.models import TopupSettings
-from paydesk.backoffice.filters import AwaitingBankFilter
+from paydesk.backoffice.filters import AwaitingBankFilter, other_pending_q
 from paydesk.banktransfers.selectors import INCOMING_TRANSFER
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
@@ -56,11 +56,8 @@ def work_waiting() -> list[WaitingWork]:
         ),
         WaitingWork(
             "Other pending payments",
-            pending.exclude(INCOMING_TRANSFER)
-            .filter(credit_approval__isnull=True)
-            .exclude(awaiting_bank_q())
-            .count(),
-            payments + "?status__exact=pending",
+            Payment.objects.filter(other_pending_q()).count(),
+            payments + f"?{AwaitingBankFilter.parameter_name}=other",
             "Online payments the customer has not finished yet.",
         ),
         WaitingWork(
@@ -86,8 +83,10 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "ledger.payment",
             "banktransfers.banktransfer",
             "credits.creditawaitingapproval",
+            "ledger.dispute",
             "checkout.paymentlogentry",
             "checkout.quote",
+            "imports.importedpayment",
         ),
     ),
     (
@@ -109,11 +108,21 @@ TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "banktransfers.bankdetails",
             "fx.exchangerate",
             "accounts.portaldefaults",
+            "documents.invoicingsettings",
+            "documents.customertaxrule",
             "backoffice.staffuser",
             "outhooks.endpoint",
         ),
     ),
-    ("Records", ("audit.auditentry", "notifications.outboundemail", "outhooks.delivery")),
+    (
+        "Records",
+        (
+            "audit.auditentry",
+            "documents.document",
+            "notifications.outboundemail",
+            "outhooks.delivery",
+        ),
+    ),
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Context, Decimal, localcontext
+from decimal import ROUND_CEILING, Context, Decimal, localcontext
 from typing import Any
 
 from django.conf import settings
@@ -172,6 +172,16 @@ def _amounts_rate(config: MethodConfig, currency: str, on: date | None) -> Decim
     return rate.rate
 
 
+def _smallest_paid_for(customer: Customer, rate: Decimal, exponent: int) -> Decimal:
+    """The smallest amount in the paid currency (`exponent` decimals) whose credit at `rate`,
+    rounded half up as quote_build rounds it, reaches the customer's minimum payment: told
+    with the minimum, so a payer in another currency knows what to type."""
+    half_unit = Decimal(1).scaleb(-currency_exponent(customer.currency)) / 2
+    with localcontext(Context(prec=50)):
+        needed = (customer.minimum_payment - half_unit) / rate
+    return needed.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_CEILING)
+
+
 def quote_build(
     *,
     customer: Customer,
@@ -203,8 +213,13 @@ def quote_build(
     if credit <= 0:
         raise InvalidAmount("That amount is too small to credit anything.", field="amount")
     if credit < customer.minimum_payment:
+        minimum = format_money(customer.minimum_payment, customer.currency)
+        if code == customer.currency:
+            raise InvalidAmount(f"Your minimum payment is {minimum}.", field="amount")
+        smallest_paid = _smallest_paid_for(customer, rate.rate, exponent)
         raise InvalidAmount(
-            f"Your minimum payment is {format_money(customer.minimum_payment, customer.currency)}.",
+            f"Your minimum payment is {minimum}: at least "
+            f"{format_money(smallest_paid, code)} at today's rate.",
             field="amount",
         )
     config = available.config

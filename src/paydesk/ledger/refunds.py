@@ -21,6 +21,7 @@ completes a full refund takes exactly what is left, so the sums never drift by a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -284,6 +285,17 @@ def refund_note(
     )
 
 
+# A gateway's reason code: words joined by underscores ("product_not_received" from Stripe,
+# "MERCHANDISE_OR_SERVICE_NOT_RECEIVED" from PayPal).
+_REASON_CODE = re.compile(r"\b[A-Za-z]+(?:_[A-Za-z]+)+\b")
+
+
+def readable_reason(reason: str) -> str:
+    """A dispute's reason as the customer reads it on their chargeback row: each gateway code
+    in words ("product not received"); the rest (a PayPal case id, a sentence) as it came."""
+    return _REASON_CODE.sub(lambda code: code.group(0).replace("_", " ").lower(), reason)
+
+
 def chargeback_record(
     *,
     original: Payment,
@@ -301,7 +313,8 @@ def chargeback_record(
         key=key,
         total=-total,
         relation=PaymentRelation.CHARGEBACK,
-        description=f"Chargeback of {original.reference}" + (f": {reason}" if reason else ""),
+        description=f"Chargeback of {original.reference}"
+        + (f": {readable_reason(reason)}" if reason else ""),
         paid_amount=-paid_amount if paid_amount is not None else None,
     )
 

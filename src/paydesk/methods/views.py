@@ -71,7 +71,7 @@ def _page(
     stripe_js: bool = False,
     status: int = 200,
 ) -> HttpResponse:
-    response = render(request, template, {"nav": "methods", **context}, status=status)
+    response = render(request, template, {"nav": "billing", **context}, status=status)
     response["Cache-Control"] = "no-store"
     if stripe_js:
         response["Content-Security-Policy"] = policy_with(card_page_sources())

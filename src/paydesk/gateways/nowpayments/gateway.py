@@ -160,7 +160,9 @@ class NowPaymentsGateway:
             outcome=Outcome.PENDING,
             payment_reference=payment_reference,
             gateway_reference=gateway_reference,
-            reason="Waiting for the customer to pay the NOWPayments invoice.",
+            # Read by the customer on their payment's page as much as by Finance: no "the
+            # customer" in it.
+            reason="Waiting for the NOWPayments invoice to be paid.",
         )
 
 
