@@ -196,3 +196,22 @@ def test_the_disputes_list_and_a_dispute_say_it_is_answered_at_the_gateway(finan
     dispute = Dispute.objects.get(dispute_id="dp_3")
     page = finance.get(f"/backoffice/ledger/dispute/{dispute.pk}/change/").content.decode()
     assert f'<div class="description">{answer}' in page
+
+
+def test_a_dispute_names_its_gateway_as_its_dashboard_does(finance, customer):
+    """Disputes are keyed by payment method ("card"): the list, its filter and the page said
+    "card" where Finance looks for Stripe, whose dashboard is where a dispute is answered."""
+    payment = card_payment(customer, n=4)
+    dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_4", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="fraudulent",
+    )  # fmt: skip
+    listed = finance.get("/backoffice/ledger/dispute/").content.decode()
+    assert '<td class="field-gateway_display">Stripe</td>' in listed
+    assert 'href="?gateway=card"' in listed and ">Stripe</a>" in listed
+    filtered = finance.get("/backoffice/ledger/dispute/?gateway=card").content.decode()
+    assert "dp_4" in filtered
+    dispute = Dispute.objects.get(dispute_id="dp_4")
+    page = finance.get(f"/backoffice/ledger/dispute/{dispute.pk}/change/").content.decode()
+    assert '<div class="readonly">Stripe</div>' in page
+    assert "card dispute" not in page and "Dispute dp_4 (open)" in page

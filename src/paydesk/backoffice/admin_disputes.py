@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.backoffice.admin_base import payment_link, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
+from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Dispute
 from paydesk.money import format_money
 
@@ -28,11 +29,36 @@ ANSWER_AT_THE_GATEWAY = _(
 )
 
 
+def gateway_name(method: str) -> str:
+    """A dispute's gateway as Finance knows it ("Stripe"), not the payment method that keys it
+    ("card", whose display name is "Credit Card"): a gateway named after its method says whose
+    it is in `processor_name`; the others' display name is their company's."""
+    gateway = gateway_for_or_none(method)
+    if gateway is None:
+        return method
+    return str(getattr(gateway, "processor_name", gateway.display_name))
+
+
+class GatewayFilter(admin.SimpleListFilter):
+    """By gateway, named as its dashboard is (the disputes' own values are payment methods)."""
+
+    title = _("gateway")
+    parameter_name = "gateway"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        methods = Dispute.objects.order_by().values_list("gateway", flat=True).distinct()
+        return sorted(((m, gateway_name(m)) for m in methods), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(gateway=self.value()) if self.value() else queryset
+
+
 @admin.register(Dispute, site=backoffice_site)
 class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     list_display = [
         "opened_display",
         "dispute_id",
+        "gateway_display",
         "payment_link",
         "customer",
         "status",
@@ -41,7 +67,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "evidence_due_display",
     ]
     list_display_links = ["dispute_id"]
-    list_filter = ["status", "gateway"]
+    list_filter = ["status", GatewayFilter]
     # No search box: the admin's own search bar fails axe-core (label-title-only); a payment's
     # disputes are on its page, a customer's reach through the payments list's dispute filter.
     list_select_related = ["payment", "customer"]
@@ -55,7 +81,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             None,
             {
                 "fields": [
-                    "gateway",
+                    "gateway_display",
                     "dispute_id",
                     "payment_link",
                     "customer",
@@ -82,6 +108,10 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {**(extra_context or {}), "answer_at_the_gateway": ANSWER_AT_THE_GATEWAY}
         return super().changelist_view(request, context)
+
+    @admin.display(description=_("gateway"), ordering="gateway")
+    def gateway_display(self, obj: Dispute) -> str:
+        return gateway_name(obj.gateway)
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:

@@ -291,7 +291,9 @@ class Dispute(models.Model):
         indexes = [models.Index(fields=["status", "evidence_due"], name="dispute_open_due")]
 
     def __str__(self) -> str:
-        return f"{self.gateway} dispute {self.dispute_id} ({self.status})"
+        # The page's title: the id the gateway's dashboard shows (self.gateway is a payment
+        # method, "card" for Stripe; the back office names the gateway beside it).
+        return f"Dispute {self.dispute_id} ({self.status})"
 
     @property
     def is_open(self) -> bool:

@@ -37,6 +37,7 @@ from paydesk.gateways.base import (
 )
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
 from paydesk.gateways.stripe.client import (
+    DISPLAY_NAME,
     CardDeclined,
     StripeApi,
     card_label,
@@ -134,6 +135,7 @@ class StripeCardGateway:
 
     name = GATEWAY_NAME  # "card": the Payment method value and Payment.gateway
     display_name = "Credit Card"
+    processor_name = DISPLAY_NAME  # whose dashboard Finance answers a dispute in: "Stripe"
     # Pay's form may be redirected here (3-D Secure): Make Payment's form-action.
     hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
     needs_browser = True
