@@ -52,7 +52,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "bench" / "var"
@@ -161,7 +160,8 @@ def main() -> None:
     per_child = args.rounds if len(trees) == 1 else 1
 
     def codes_for(r: int) -> int:
-        return WARMUP + args.n * per_child + 2 * COUNTED + (args.n if args.cprofile and not r else 0)
+        profiled = args.n if args.cprofile and not r else 0
+        return WARMUP + args.n * per_child + 2 * COUNTED + profiled
 
     codes_needed = sum(codes_for(i // len(trees)) for i in range(children))
     codes_needed += (WARMUP + args.callgrind) * len(trees) if args.callgrind else 0
@@ -196,7 +196,7 @@ def main() -> None:
                 result = _child(child_args, _env(src, args.redis))
                 results[label].append(result)
                 print(f"  {label}: round {r + 1} done (load average {_load()})", flush=True)
-        for label, src in trees:
+        for label, _src in trees:
             _report(label, results[label], args)
         if args.callgrind:
             for label, src in trees:
@@ -220,7 +220,8 @@ def main() -> None:
                     f"{v} {totals[i + 1] / args.callgrind / 1e6:.2f} M"
                     for i, v in enumerate(VARIANTS)
                 )
-                print(f"{label}: app instructions per request (callgrind, {args.callgrind} each): {line}")
+                print(f"{label}: app instructions per request (callgrind, {args.callgrind} each):")
+                print(f"  {line}")
         if args.py_spy:
             for label, src in trees:
                 taken, codes = codes[: WARMUP + args.n], codes[WARMUP + args.n :]
@@ -288,9 +289,12 @@ def _callgrind_total(path: Path) -> int:
 
 
 def _report(label: str, results: list[dict], args: argparse.Namespace) -> None:
-    print(f"\n== {label}: {args.n} requests per variant and round, {sum(len(r['rounds']) for r in results)} rounds")
-    print("| variant | app CPU ms/request best / median | PostgreSQL CPU ms best / median "
-          "| PG statements (Django sees) | PG round trips (messages) | Redis round trips |")
+    rounds = sum(len(r["rounds"]) for r in results)
+    print(f"\n== {label}: {args.n} requests per variant and round, {rounds} rounds")
+    print(
+        "| variant | app CPU ms/request best / median | PostgreSQL CPU ms best / median "
+        "| PG statements (Django sees) | PG round trips (messages) | Redis round trips |"
+    )
     print("|---|---|---|---|---|---|")
     counts = results[0]["counts"]
     for v in VARIANTS:
@@ -310,8 +314,9 @@ def _report(label: str, results: list[dict], args: argparse.Namespace) -> None:
         for v in VARIANTS
     }
     top = (total["bank"] + total["voucher"]) / 2
+    app_top = (best["bank"] + best["voucher"]) / 2
     print(
-        f"ping / mixed top-up, app CPU: {best['ping'] / ((best['bank'] + best['voucher']) / 2):.1%}; "
+        f"ping / mixed top-up, app CPU: {best['ping'] / app_top:.1%}; "
         f"app + PostgreSQL: {total['ping'] / top:.1%} (best rounds)"
     )
     if args.show:

@@ -29,7 +29,7 @@ from paydesk.errors import (
     RateLimited,
     VoucherRejected,
 )
-from paydesk.fastsql import first_joined
+from paydesk.fastsql import execute_hot, first_joined
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
@@ -197,9 +197,10 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
     with transaction.atomic(savepoint=False):
         # The one conditional UPDATE: whoever changes the row from Available wins; a code of a
         # batch in another currency than the account's is not changed.
-        if _claim(code_hash=code_hash, customer=customer, now=now) == 1:
+        claimed = _claim(code_hash=code_hash, customer=customer, now=now)
+        if claimed is not None:
             redemption = _credit(
-                code_hash=code_hash,
+                voucher=claimed,
                 customer=customer,
                 user=user,
                 ip_address=ip_address,
@@ -213,7 +214,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
 
 def _credit(
     *,
-    code_hash: str,
+    voucher: Voucher,
     customer: Customer,
     user: Any,
     ip_address: str | None,
@@ -221,7 +222,7 @@ def _credit(
     savepoint: bool,
 ) -> Redemption:
     """What a claimed voucher gives (in the claim's transaction): the credit, or the bonus armed."""
-    voucher, batch = _voucher_with_batch(code_hash)
+    batch = voucher.batch  # read with it (_claim)
     payment = None
     activation = None
     if batch.is_bonus:
@@ -241,7 +242,11 @@ def _credit(
             # payment that posted meanwhile. The ledger reads the time holding the lock.
             savepoint=savepoint,
         )
-        _execute(_statements(connection.vendor)["redemption_payment"], [payment.pk, voucher.pk])
+        execute_hot(
+            _statements(connection.vendor)["redemption_payment"],
+            [payment.pk, voucher.pk],
+            fetch=False,
+        )
         voucher.redemption_payment = payment
         notify_payment_completed(payment=payment)
     audit_record(
@@ -282,36 +287,57 @@ def _statements(vendor: str) -> dict[str, str]:
     }
 
 
+# PostgreSQL: the claim and the read of what it claimed, with its batch, in one statement (one
+# round trip, prepared): the claim is a data-modifying WITH named as the voucher table, so the
+# SELECT (fastsql.first_joined's) reads the row it returned — as it stands after the UPDATE, as
+# the read after it did — and none when the claim changed none. Inside the WITH the name is
+# still the table's (a WITH that is not RECURSIVE cannot name itself).
+@functools.cache
+def _claim_returning(vendor: str) -> str:
+    voucher = connection.ops.quote_name(Voucher._meta.db_table)
+    return f"WITH {voucher} AS ({_statements(vendor)['claim']} RETURNING {voucher}.*)"
+
+
 def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def _claim(*, code_hash: str, customer: Customer, now: Any) -> int:
+def _claim(*, code_hash: str, customer: Customer, now: Any) -> Voucher | None:
     """Available (and not expired, of a batch in the account's currency) → Used by `customer`:
-    1 when this call won the code."""
+    the voucher as claimed, its batch with it, when this call won the code; else None."""
+    vendor = connection.vendor
     at = Voucher._meta.get_field("used_at").get_db_prep_save(now, connection)
-    return _execute(
-        _statements(connection.vendor)["claim"],
-        [
-            VoucherStatus.USED.value,
-            at,
-            customer.pk,
-            code_hash,
-            VoucherStatus.AVAILABLE.value,
-            at,
-            customer.currency,
-        ],
-    )
-
-
-def _voucher_with_batch(code_hash: str) -> tuple[Voucher, VoucherBatch]:
-    sql = _statements(connection.vendor)
+    params = [
+        VoucherStatus.USED.value,
+        at,
+        customer.pk,
+        code_hash,
+        VoucherStatus.AVAILABLE.value,
+        at,
+        customer.currency,
+    ]
+    sql = _statements(vendor)
+    if vendor == "postgresql":
+        found = first_joined(
+            (Voucher, VoucherBatch),
+            sql["batch_join"],
+            sql["by_hash"],
+            [*params, code_hash],
+            with_=_claim_returning(vendor),
+        )
+        return None if found is None else _with_batch(found)
+    if _execute(sql["claim"], params) != 1:
+        return None
     found = first_joined((Voucher, VoucherBatch), sql["batch_join"], sql["by_hash"], [code_hash])
     if found is None:  # it was just claimed in this transaction: cannot happen
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
+    return _with_batch(found)
+
+
+def _with_batch(found: tuple[Any, ...]) -> Voucher:
     voucher, batch = found
     assert isinstance(voucher, Voucher) and isinstance(batch, VoucherBatch)  # the join's rows
     Voucher.batch.field.set_cached_value(voucher, batch)
-    return voucher, batch
+    return voucher
