@@ -19,13 +19,14 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_insert_selecting, audit_record
 from paydesk.errors import InvalidAmount, InvalidTransition, PaymentError
 from paydesk.ledger.fastpath import payment_new, payment_row_insert
 from paydesk.ledger.hooks import (
     CANCELLED,
     COMPLETED,
     CREATED,
+    NEW_PAYMENT,
     BalanceWatch,
     PaymentChange,
     balance_watches_run,
@@ -248,13 +249,30 @@ def _payment_insert(
             fx_rate=paid.fx_rate if paid else None,
             surcharge=paid.surcharge if paid else None,
         )
-        # The payment listeners that can (the webhooks' event rows) write in its INSERT.
+        # The payment listeners that can (the webhooks' event rows) write in its INSERT, and
+        # on PostgreSQL its audit entry too (one round trip fewer per request, bench P5).
+        audited: list[bool] = []
+
+        def audit_row(new: Payment) -> tuple[str, list[Any]] | None:
+            row = audit_insert_selecting(
+                NEW_PAYMENT,
+                action="payment.create",
+                actor=actor,
+                object_type="payment",
+                customer_id=customer.pk,
+                after={**payment_snapshot(new), "allow_overdraft": allow_overdraft},
+            )
+            audited[:] = [row is not None]
+            return row
+
         told = payment_row_insert(
-            payment, PaymentChange(CREATED, payment, balance_after, customer.debit_limit)
+            payment,
+            PaymentChange(CREATED, payment, balance_after, customer.debit_limit),
+            companion=audit_row if actor is not None else None,
         )
         if balance_after is not None:
             customer.balance = balance_after
-        if actor is not None:
+        if actor is not None and not any(audited):
             audit_record(
                 action="payment.create",
                 actor=actor,
