@@ -197,7 +197,7 @@ def payment_row_insert(
     payment: Payment,
     change: PaymentChange | None = None,
     *,
-    companion: Callable[[Payment], tuple[str, list[Any]] | None] | None = None,
+    companion: Callable[[Payment], list[tuple[str, list[Any]]]] | None = None,
 ) -> tuple[str, ...]:
     """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
 
@@ -211,10 +211,11 @@ def payment_row_insert(
     (ledger/hooks.py `created_inserts`) go in the same statement, after the payment's:
     `WITH new_payment AS (INSERT … RETURNING id), l0 AS (<listener's INSERT>) … SELECT id FROM
     new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
-    of the listeners so told. `companion(payment)`: the caller's own INSERT … SELECT … FROM
-    new_payment for it (the ledger's audit entry), sent last in the same statement on
-    PostgreSQL, asked again for each reference drawn; never asked elsewhere, nor when it
-    answers None — then it is the caller's to write.
+    of the listeners so told. `companion(payment)`: the caller's own statements naming it (an
+    INSERT … SELECT … FROM new_payment, an UPDATE … FROM new_payment: the ledger's audit entry,
+    a voucher's link to its payment), sent last in the same statement on PostgreSQL, asked
+    again for each reference drawn; never asked elsewhere — then they are the caller's to
+    write.
 
     A reference already taken makes the statement write nothing (the payment's INSERT is `ON
     CONFLICT (reference) DO NOTHING`, the listeners' INSERTs select from its rows): the payment
@@ -255,15 +256,14 @@ def payment_row_insert(
         companions = []
         if change is not None:
             told, companions = created_inserts(change)
-        extra = companion(payment) if companion is not None else None
-        if extra is not None:
-            companions = [*companions, extra]
-        else:
-            companion = None
+        if companion is not None:
+            companions = [*companions, *companion(payment)]
         if companions:
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
+    else:
+        companion = None  # elsewhere the caller writes its own statements
     row = execute_hot(sql, params, db=db)
     if row is None:  # the reference was drawn before: nothing was written
         listeners = change if told else None
@@ -277,7 +277,7 @@ def payment_row_insert(
 def _insert_redrawn(
     payment: Payment,
     change: PaymentChange | None,
-    companion: Callable[[Payment], tuple[str, list[Any]] | None] | None,
+    companion: Callable[[Payment], list[tuple[str, list[Any]]]] | None,
     sql: str,
     params: list[Any],
     fields: list[Any],
@@ -291,9 +291,7 @@ def _insert_redrawn(
         payment.reference = params[index] = new_payment_reference()
         companions = created_inserts(change)[1] if change is not None else []
         if companion is not None:
-            extra = companion(payment)
-            assert extra is not None  # it gave one for the first draw
-            companions = [*companions, extra]
+            companions = [*companions, *companion(payment)]
         row = execute_hot(sql, params + [v for _sql, c in companions for v in c], db=db)
         if row is not None:
             return row

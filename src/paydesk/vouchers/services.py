@@ -30,6 +30,7 @@ from paydesk.errors import (
     VoucherRejected,
 )
 from paydesk.fastsql import execute_hot, first_joined
+from paydesk.ledger.hooks import NEW_PAYMENT
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
@@ -230,6 +231,13 @@ def _credit(
             customer=customer, voucher=voucher, armed_at=now
         )
     else:
+        sql = _statements(connection.vendor)
+        linked: list[str] = []  # the references of the payments the link was written with
+
+        def link(new: Payment) -> tuple[str, list[Any]]:
+            linked.append(new.reference)
+            return sql["redemption_payment_new"], [voucher.pk]
+
         payment = payment_create(
             customer=customer,
             total=batch.addition,
@@ -241,12 +249,11 @@ def _credit(
             # No `at=now`: read before the balance lock, it could date the credit before a
             # payment that posted meanwhile. The ledger reads the time holding the lock.
             savepoint=savepoint,
+            # The voucher names its payment in the payment's own statement (PostgreSQL).
+            written_with=link,
         )
-        execute_hot(
-            _statements(connection.vendor)["redemption_payment"],
-            [payment.pk, voucher.pk],
-            fetch=False,
-        )
+        if payment.reference not in linked:  # SQLite; or an existing payment was returned
+            execute_hot(sql["redemption_payment"], [payment.pk, voucher.pk], fetch=False)
         voucher.redemption_payment = payment
         notify_payment_completed(payment=payment)
     audit_record(
@@ -281,6 +288,11 @@ def _statements(vendor: str) -> dict[str, str]:
         ),
         "redemption_payment": (
             f"UPDATE {voucher} SET {qn('redemption_payment_id')} = %s WHERE {qn('id')} = %s"
+        ),
+        # The same, in the statement that creates the payment (ledger: `written_with`).
+        "redemption_payment_new": (
+            f"UPDATE {voucher} SET {qn('redemption_payment_id')} = {NEW_PAYMENT}.id "
+            f"FROM {NEW_PAYMENT} WHERE {voucher}.{qn('id')} = %s"
         ),
         "batch_join": f"LEFT JOIN {batch} ON {batch}.{qn('id')} = {voucher}.{qn('batch_id')}",
         "by_hash": f"{voucher}.{qn('code_hash')} = %s",
