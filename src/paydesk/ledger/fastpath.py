@@ -253,7 +253,7 @@ def payment_row_insert(
     told: tuple[str, ...] = ()
     own = len(params)
     if db.vendor == "postgresql":
-        companions = []
+        companions: list[tuple[str, list[Any]]] = []
         if change is not None:
             told, companions = created_inserts(change)
         if companion is not None:
