@@ -82,7 +82,7 @@ def payment_create(
     original: Payment | None = None,
     relation: str = "",
     savepoint: bool = True,
-    written_with: Callable[[Payment], tuple[str, list[Any]]] | None = None,
+    written_with: Callable[[Payment], list[tuple[str, list[Any]]]] | None = None,
 ) -> Payment:
     """Record a payment (top-up if positive, purchase if negative); completed ones post at once.
 
@@ -105,11 +105,11 @@ def payment_create(
     twice (50 random bits) is drawn again either way, by the INSERT itself (ledger/fastpath.py
     `payment_row_insert`); PaymentError, nothing written, if it stays taken.
 
-    `written_with(payment)`: (sql, params) of the caller's own statement naming the new payment
-    (`UPDATE … FROM new_payment`, its `id`: ledger/hooks.py NEW_PAYMENT), written by the
-    payment's own statement on PostgreSQL (one round trip fewer, bench P5). It is asked only
-    there, again for each reference drawn; when it was not asked, the caller writes its change
-    itself, after.
+    `written_with(payment)`: [(sql, params)] of the caller's own statements naming the new
+    payment (`UPDATE … FROM new_payment`, `INSERT … SELECT … FROM new_payment`: its `id`,
+    ledger/hooks.py NEW_PAYMENT), written by the payment's own statement on PostgreSQL, after
+    its audit entry (a round trip fewer each, bench P5). It is asked only there, again for
+    each reference drawn; when it was not asked, the caller writes its changes itself, after.
     """
     total = checked_total(total)
     if (original is None) != (not relation):
@@ -210,7 +210,7 @@ def _payment_insert(
     original: Payment | None = None,
     relation: str = "",
     savepoint: bool = True,
-    written_with: Callable[[Payment], tuple[str, list[Any]]] | None = None,
+    written_with: Callable[[Payment], list[tuple[str, list[Any]]]] | None = None,
 ) -> Payment:
     with transaction.atomic(savepoint=savepoint):
         balance_after = None
@@ -264,7 +264,7 @@ def _payment_insert(
         audited: list[bool] = []
 
         def companions(new: Payment) -> list[tuple[str, list[Any]]]:
-            rows = [] if written_with is None else [written_with(new)]
+            rows: list[tuple[str, list[Any]]] = []
             if actor is not None:
                 audit = audit_insert_selecting(
                     NEW_PAYMENT,
@@ -276,7 +276,7 @@ def _payment_insert(
                 )
                 audited[:] = [audit is not None]
                 rows += [] if audit is None else [audit]
-            return rows
+            return rows + ([] if written_with is None else written_with(new))
 
         told = payment_row_insert(
             payment,

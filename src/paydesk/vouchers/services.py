@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_insert_selecting, audit_record
 from paydesk.errors import (
     InvalidCurrency,
     PaymentError,
@@ -226,6 +226,7 @@ def _credit(
     batch = voucher.batch  # read with it (_claim)
     payment = None
     activation = None
+    audited: list[str] = []  # the references of the payments its audit entry was written with
     if batch.is_bonus:
         activation = VoucherActivation.objects.create(
             customer=customer, voucher=voucher, armed_at=now
@@ -234,9 +235,18 @@ def _credit(
         sql = _statements(connection.vendor)
         linked: list[str] = []  # the references of the payments the link was written with
 
-        def link(new: Payment) -> tuple[str, list[Any]]:
+        def link(new: Payment) -> list[tuple[str, list[Any]]]:
             linked.append(new.reference)
-            return sql["redemption_payment_new"], [voucher.pk]
+            entry = audit_insert_selecting(
+                NEW_PAYMENT,
+                object_type="voucher",
+                object_id=str(voucher.pk),
+                **_redeemed(voucher, customer, new.reference, None, user, ip_address),
+            )
+            if entry is None:
+                return [(sql["redemption_payment_new"], [voucher.pk])]
+            audited.append(new.reference)
+            return [(sql["redemption_payment_new"], [voucher.pk]), entry]
 
         payment = payment_create(
             customer=customer,
@@ -256,20 +266,35 @@ def _credit(
             execute_hot(sql["redemption_payment"], [payment.pk, voucher.pk], fetch=False)
         voucher.redemption_payment = payment
         notify_payment_completed(payment=payment)
-    audit_record(
-        action="voucher.redeem",
-        actor=user,
-        obj=voucher,
-        customer_id=customer.pk,
-        after={
+    if payment is None or payment.reference not in audited:  # else written with the payment
+        reference = payment.reference if payment else None
+        audit_record(
+            obj=voucher, **_redeemed(voucher, customer, reference, activation, user, ip_address)
+        )
+    return Redemption(voucher=voucher, payment=payment, activation=activation)
+
+
+def _redeemed(
+    voucher: Voucher,
+    customer: Customer,
+    reference: str | None,
+    activation: VoucherActivation | None,
+    user: Any,
+    ip_address: str | None,
+) -> dict[str, Any]:
+    """The "voucher.redeem" audit entry's fields (its object: the voucher)."""
+    return {
+        "action": "voucher.redeem",
+        "actor": user,
+        "customer_id": customer.pk,
+        "after": {
             "hint": voucher.hint,
-            "batch": batch.pk,
-            "payment": payment.reference if payment else None,
+            "batch": voucher.batch_id,
+            "payment": reference,
             "armed": activation is not None,
         },
-        ip_address=ip_address,
-    )
-    return Redemption(voucher=voucher, payment=payment, activation=activation)
+        "ip_address": ip_address,
+    }
 
 
 # A redemption's statements, built once per database vendor (the ORM would compile them on every
