@@ -30,8 +30,9 @@ trace: each Query or Sync is one wait for the server), Redis round trips (redis-
 `--cprofile K` profiles `--n` more requests of each variant and prints the K functions with the
 most own time; `--callgrind N` runs the child once more under valgrind (callgrind, dumping at
 each `os.getppid()` this script calls between blocks) and prints app instructions per request,
-which the machine's load does not move. With `--tree`, every round runs both trees' children,
-alternating, on the same database (their migrations must match).
+which the machine's load does not move (the cyclic garbage collector off in those blocks: its
+full collections fall in one block or another). With `--tree`, every round runs both trees'
+children, alternating, on the same database (their migrations must match).
 
 The plain keys and codes go to bench/var/ files (mode 0600) that the child deletes on reading.
 """
@@ -39,6 +40,7 @@ The plain keys and codes go to bench/var/ files (mode 0600) that the child delet
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -513,6 +515,11 @@ def _measure(args: argparse.Namespace) -> None:
         for v in VARIANTS:
             getattr(driver, v)()
     if args.callgrind:  # the dumps: start-up + warm-up, then each variant's block
+        # Without the cyclic garbage collector: a full collection (millions of instructions)
+        # lands in one block or another as allocations add up, and moved a variant's count
+        # by ~10 % between runs of the same code.
+        gc.collect()
+        gc.disable()
         os.getppid()
         for v in VARIANTS:
             for _ in range(args.callgrind):
