@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.models import signals
 
@@ -96,12 +96,33 @@ def execute_hot(
 def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.Cursor:
     """Run `sql` on PostgreSQL prepared, on its kept cursor (`_hot_cursor`), in the caller's
     transaction, errors as Django's; the cursor holds the whole result (psycopg reads it with
-    the answer), to fetch from."""
+    the answer), to fetch from.
+
+    It is also the connection's health check (CONN_HEALTH_CHECKS, settings/base.py) when it is
+    a request's first statement: a statement that ran has shown the connection works, so
+    Django's own check (a `SELECT 1` round trip at the request's first cursor or transaction)
+    is marked done; a read that finds the connection gone (a PostgreSQL restart) connects again
+    and runs once more, as that check would have. Anything else still gets Django's check
+    first: what it wrote may have happened before the connection broke."""
+    checking = db.health_check_enabled and not db.health_check_done and db.connection is not None
+    if checking and (db.in_atomic_block or not sql.startswith("SELECT")):
+        db.close_if_health_check_failed()
+        checking = False
     db.ensure_connection()
     db.validate_no_broken_transaction()
-    with db.wrap_database_errors:
-        cursor = _hot_cursor(db, sql)
-        cursor.execute(sql, params, prepare=True)
+    try:
+        with db.wrap_database_errors:
+            cursor = _hot_cursor(db, sql)
+            cursor.execute(sql, params, prepare=True)
+    except DatabaseError:
+        if not checking or not getattr(db.connection, "broken", False):
+            raise
+        db.close()  # gone since it was last used: what Django's check would have found
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            cursor = _hot_cursor(db, sql)
+            cursor.execute(sql, params, prepare=True)
+    db.health_check_done = True
     return cursor
 
 
@@ -224,18 +245,27 @@ def first_row(
 
 
 def first_joined(
-    chain: tuple[type[models.Model], ...], joins: str, where: str, params: list[Any]
+    chain: tuple[type[models.Model], ...],
+    joins: str,
+    where: str,
+    params: list[Any],
+    *,
+    with_: str = "",
 ) -> tuple[models.Model | None, ...] | None:
     """The first row of `chain[0]` WHERE `where` (one round trip), with the rows of the other
     models that `joins` brings (`LEFT JOIN <table> ON …`, in table-qualified column names), each
     loaded as `first_row` loads it — None for a model the LEFT JOIN found no row of; None when
-    `chain[0]` has no such row. For a `where` naming at most one row (a unique column)."""
-    cache_key = (chain, joins, where, connection.vendor)
+    `chain[0]` has no such row. For a `where` naming at most one row (a unique column).
+    `with_`: a WITH clause put before the SELECT (its placeholders first in `params`), say a
+    data-modifying one named as `chain[0]`'s table, whose RETURNING rows are then what is read
+    (PostgreSQL)."""
+    cache_key = (chain, joins, where, with_, connection.vendor)
     cached = _JOINED.get(cache_key)
     if cached is None:
         parts = [_columns(model) for model in chain]
         table = connection.ops.quote_name(chain[0]._meta.db_table)
         sql = (
+            f"{with_ + ' ' if with_ else ''}"
             f"SELECT {', '.join(columns for columns, _ in parts)} FROM {table} {joins} "
             f"WHERE {where} LIMIT 1"
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from django.db import transaction
-from django.db.models import Model
+from django.db import connection, transaction
+from django.db.models import Model, signals
 
 from paydesk.audit.models import AuditEntry
-from paydesk.fastsql import row_insert
+from paydesk.fastsql import insert_statement, row_insert
 
 M = TypeVar("M", bound=Model)
 
@@ -42,6 +43,62 @@ def audit_record(
             ip_address=ip_address,
         )
     )
+
+
+def audit_insert_selecting(
+    source: str,
+    *,
+    action: str,
+    actor: Any,
+    object_type: str,
+    object_id: str | None = None,
+    customer_id: int | None = None,
+    after: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> tuple[str, list[Any]] | None:
+    """`audit_record(obj=<the row `source` returns>)` as (sql, params) of an `INSERT … SELECT …
+    FROM <source>` whose object id is that row's `id` (or `object_id`, an object the statement
+    does not create): for a statement that creates a row in a data-modifying WITH named
+    `source` and writes the entry with it, one round trip fewer (the ledger's payment INSERT on
+    PostgreSQL, bench P5). The same columns and values as `audit_record`, its `at` taken now;
+    nothing is written when `source` returns no row. None when anything listens to
+    AuditEntry's save signals: then call `audit_record` after."""
+    if signals.pre_save.has_listeners(AuditEntry) or signals.post_save.has_listeners(AuditEntry):
+        return None
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    entry = AuditEntry(
+        actor=actor_obj,
+        actor_email=getattr(actor_obj, "email", "") if actor_obj else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id or "",
+        customer_id=customer_id,
+        after=after,
+        ip_address=ip_address,
+    )
+    own_id = object_id is not None
+    sql, fields = _insert_selecting(source, own_id, connection.vendor)
+    params = [
+        f.get_db_prep_save(f.pre_save(entry, True), connection)
+        for f in fields
+        if own_id or f.attname != "object_id"
+    ]
+    return sql, params
+
+
+@functools.cache
+def _insert_selecting(source: str, own_id: bool, vendor: str) -> tuple[str, list[Any]]:
+    """`row_insert`'s INSERT of an AuditEntry, its object_id the text of `source`'s `id`
+    (a parameter with `own_id`)."""
+    _sql, fields = insert_statement(AuditEntry)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join(
+        f"CAST({qn('id')} AS varchar(60))" if f.attname == "object_id" and not own_id else "%s"
+        for f in fields
+    )
+    sql = f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({columns}) SELECT {values} FROM {source}"
+    return sql, fields
 
 
 def audited_update(

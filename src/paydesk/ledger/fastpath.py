@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import operator
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -192,7 +193,12 @@ def payment_new(**values: Any) -> Payment:
     return payment
 
 
-def payment_row_insert(payment: Payment, change: PaymentChange | None = None) -> tuple[str, ...]:
+def payment_row_insert(
+    payment: Payment,
+    change: PaymentChange | None = None,
+    *,
+    companion: Callable[[Payment], list[tuple[str, list[Any]]]] | None = None,
+) -> tuple[str, ...]:
     """INSERT a new payment row, as `save(force_insert=True)` would, in one statement.
 
     The same signals (pre_save, then post_save, when anything listens), the same columns,
@@ -205,7 +211,11 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
     (ledger/hooks.py `created_inserts`) go in the same statement, after the payment's:
     `WITH new_payment AS (INSERT … RETURNING id), l0 AS (<listener's INSERT>) … SELECT id FROM
     new_payment`; elsewhere those listeners are told right after the INSERT. Returns the names
-    of the listeners so told.
+    of the listeners so told. `companion(payment)`: the caller's own statements naming it (an
+    INSERT … SELECT … FROM new_payment, an UPDATE … FROM new_payment: the ledger's audit entry,
+    a voucher's link to its payment), sent last in the same statement on PostgreSQL, asked
+    again for each reference drawn; never asked elsewhere — then they are the caller's to
+    write.
 
     A reference already taken makes the statement write nothing (the payment's INSERT is `ON
     CONFLICT (reference) DO NOTHING`, the listeners' INSERTs select from its rows): the payment
@@ -242,15 +252,22 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
         params.append(value)
     told: tuple[str, ...] = ()
     own = len(params)
-    if change is not None and db.vendor == "postgresql":
-        told, companions = created_inserts(change)
+    if db.vendor == "postgresql":
+        companions: list[tuple[str, list[Any]]] = []
+        if change is not None:
+            told, companions = created_inserts(change)
+        if companion is not None:
+            companions = [*companions, *companion(payment)]
         if companions:
             sql = _with_companions(sql, tuple(c_sql for c_sql, _params in companions))
             for _c_sql, c_params in companions:
                 params += c_params
+    else:
+        companion = None  # elsewhere the caller writes its own statements
     row = execute_hot(sql, params, db=db)
     if row is None:  # the reference was drawn before: nothing was written
-        row = _insert_redrawn(payment, change if told else None, sql, params[:own], fields, db)
+        listeners = change if told else None
+        row = _insert_redrawn(payment, listeners, companion, sql, params[:own], fields, db)
     inserted(payment, row[0], db.alias)
     if change is not None and db.vendor != "postgresql":
         told = created_listeners_tell(change)
@@ -260,18 +277,21 @@ def payment_row_insert(payment: Payment, change: PaymentChange | None = None) ->
 def _insert_redrawn(
     payment: Payment,
     change: PaymentChange | None,
+    companion: Callable[[Payment], list[tuple[str, list[Any]]]] | None,
     sql: str,
     params: list[Any],
     fields: list[Any],
     db: Any,
 ) -> tuple[Any, ...]:
     """Send the payment's statement again under newly drawn references (its listeners' rows,
-    with `change`, rebuilt: they name the reference) until one is not taken; the statement's
-    row, or PaymentError after REFERENCE_DRAWS draws in all."""
+    with `change`, and the `companion`'s rebuilt: they name the reference) until one is not
+    taken; the statement's row, or PaymentError after REFERENCE_DRAWS draws in all."""
     index = [f.attname for f in fields].index("reference")
     for _draw in range(REFERENCE_DRAWS - 1):
         payment.reference = params[index] = new_payment_reference()
         companions = created_inserts(change)[1] if change is not None else []
+        if companion is not None:
+            companions = [*companions, *companion(payment)]
         row = execute_hot(sql, params + [v for _sql, c in companions for v in c], db=db)
         if row is not None:
             return row

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
-from paydesk.audit.services import audit_record
+from paydesk.audit.services import audit_insert_selecting, audit_record
 from paydesk.errors import (
     InvalidCurrency,
     PaymentError,
@@ -29,7 +29,8 @@ from paydesk.errors import (
     RateLimited,
     VoucherRejected,
 )
-from paydesk.fastsql import first_joined
+from paydesk.fastsql import execute_hot, first_joined
+from paydesk.ledger.hooks import NEW_PAYMENT
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
@@ -197,9 +198,10 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
     with transaction.atomic(savepoint=False):
         # The one conditional UPDATE: whoever changes the row from Available wins; a code of a
         # batch in another currency than the account's is not changed.
-        if _claim(code_hash=code_hash, customer=customer, now=now) == 1:
+        claimed = _claim(code_hash=code_hash, customer=customer, now=now)
+        if claimed is not None:
             redemption = _credit(
-                code_hash=code_hash,
+                voucher=claimed,
                 customer=customer,
                 user=user,
                 ip_address=ip_address,
@@ -213,7 +215,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
 
 def _credit(
     *,
-    code_hash: str,
+    voucher: Voucher,
     customer: Customer,
     user: Any,
     ip_address: str | None,
@@ -221,14 +223,31 @@ def _credit(
     savepoint: bool,
 ) -> Redemption:
     """What a claimed voucher gives (in the claim's transaction): the credit, or the bonus armed."""
-    voucher, batch = _voucher_with_batch(code_hash)
+    batch = voucher.batch  # read with it (_claim)
     payment = None
     activation = None
+    audited: list[str] = []  # the references of the payments its audit entry was written with
     if batch.is_bonus:
         activation = VoucherActivation.objects.create(
             customer=customer, voucher=voucher, armed_at=now
         )
     else:
+        sql = _statements(connection.vendor)
+        linked: list[str] = []  # the references of the payments the link was written with
+
+        def link(new: Payment) -> list[tuple[str, list[Any]]]:
+            linked.append(new.reference)
+            entry = audit_insert_selecting(
+                NEW_PAYMENT,
+                object_type="voucher",
+                object_id=str(voucher.pk),
+                **_redeemed(voucher, customer, new.reference, None, user, ip_address),
+            )
+            if entry is None:
+                return [(sql["redemption_payment_new"], [voucher.pk])]
+            audited.append(new.reference)
+            return [(sql["redemption_payment_new"], [voucher.pk]), entry]
+
         payment = payment_create(
             customer=customer,
             total=batch.addition,
@@ -240,24 +259,42 @@ def _credit(
             # No `at=now`: read before the balance lock, it could date the credit before a
             # payment that posted meanwhile. The ledger reads the time holding the lock.
             savepoint=savepoint,
+            # The voucher names its payment in the payment's own statement (PostgreSQL).
+            written_with=link,
         )
-        _execute(_statements(connection.vendor)["redemption_payment"], [payment.pk, voucher.pk])
+        if payment.reference not in linked:  # SQLite; or an existing payment was returned
+            execute_hot(sql["redemption_payment"], [payment.pk, voucher.pk], fetch=False)
         voucher.redemption_payment = payment
         notify_payment_completed(payment=payment)
-    audit_record(
-        action="voucher.redeem",
-        actor=user,
-        obj=voucher,
-        customer_id=customer.pk,
-        after={
+    if payment is None or payment.reference not in audited:  # else written with the payment
+        reference = payment.reference if payment else None
+        audit_record(
+            obj=voucher, **_redeemed(voucher, customer, reference, activation, user, ip_address)
+        )
+    return Redemption(voucher=voucher, payment=payment, activation=activation)
+
+
+def _redeemed(
+    voucher: Voucher,
+    customer: Customer,
+    reference: str | None,
+    activation: VoucherActivation | None,
+    user: Any,
+    ip_address: str | None,
+) -> dict[str, Any]:
+    """The "voucher.redeem" audit entry's fields (its object: the voucher)."""
+    return {
+        "action": "voucher.redeem",
+        "actor": user,
+        "customer_id": customer.pk,
+        "after": {
             "hint": voucher.hint,
-            "batch": batch.pk,
-            "payment": payment.reference if payment else None,
+            "batch": voucher.batch_id,
+            "payment": reference,
             "armed": activation is not None,
         },
-        ip_address=ip_address,
-    )
-    return Redemption(voucher=voucher, payment=payment, activation=activation)
+        "ip_address": ip_address,
+    }
 
 
 # A redemption's statements, built once per database vendor (the ORM would compile them on every
@@ -277,9 +314,25 @@ def _statements(vendor: str) -> dict[str, str]:
         "redemption_payment": (
             f"UPDATE {voucher} SET {qn('redemption_payment_id')} = %s WHERE {qn('id')} = %s"
         ),
+        # The same, in the statement that creates the payment (ledger: `written_with`).
+        "redemption_payment_new": (
+            f"UPDATE {voucher} SET {qn('redemption_payment_id')} = {NEW_PAYMENT}.id "
+            f"FROM {NEW_PAYMENT} WHERE {voucher}.{qn('id')} = %s"
+        ),
         "batch_join": f"LEFT JOIN {batch} ON {batch}.{qn('id')} = {voucher}.{qn('batch_id')}",
         "by_hash": f"{voucher}.{qn('code_hash')} = %s",
     }
+
+
+# PostgreSQL: the claim and the read of what it claimed, with its batch, in one statement (one
+# round trip, prepared): the claim is a data-modifying WITH named as the voucher table, so the
+# SELECT (fastsql.first_joined's) reads the row it returned — as it stands after the UPDATE, as
+# the read after it did — and none when the claim changed none. Inside the WITH the name is
+# still the table's (a WITH that is not RECURSIVE cannot name itself).
+@functools.cache
+def _claim_returning(vendor: str) -> str:
+    voucher = connection.ops.quote_name(Voucher._meta.db_table)
+    return f"WITH {voucher} AS ({_statements(vendor)['claim']} RETURNING {voucher}.*)"
 
 
 def _execute(sql: str, params: list[Any]) -> int:
@@ -288,30 +341,40 @@ def _execute(sql: str, params: list[Any]) -> int:
         return cursor.rowcount
 
 
-def _claim(*, code_hash: str, customer: Customer, now: Any) -> int:
+def _claim(*, code_hash: str, customer: Customer, now: Any) -> Voucher | None:
     """Available (and not expired, of a batch in the account's currency) → Used by `customer`:
-    1 when this call won the code."""
+    the voucher as claimed, its batch with it, when this call won the code; else None."""
+    vendor = connection.vendor
     at = Voucher._meta.get_field("used_at").get_db_prep_save(now, connection)
-    return _execute(
-        _statements(connection.vendor)["claim"],
-        [
-            VoucherStatus.USED.value,
-            at,
-            customer.pk,
-            code_hash,
-            VoucherStatus.AVAILABLE.value,
-            at,
-            customer.currency,
-        ],
-    )
-
-
-def _voucher_with_batch(code_hash: str) -> tuple[Voucher, VoucherBatch]:
-    sql = _statements(connection.vendor)
+    params = [
+        VoucherStatus.USED.value,
+        at,
+        customer.pk,
+        code_hash,
+        VoucherStatus.AVAILABLE.value,
+        at,
+        customer.currency,
+    ]
+    sql = _statements(vendor)
+    if vendor == "postgresql":
+        found = first_joined(
+            (Voucher, VoucherBatch),
+            sql["batch_join"],
+            sql["by_hash"],
+            [*params, code_hash],
+            with_=_claim_returning(vendor),
+        )
+        return None if found is None else _with_batch(found)
+    if _execute(sql["claim"], params) != 1:
+        return None
     found = first_joined((Voucher, VoucherBatch), sql["batch_join"], sql["by_hash"], [code_hash])
     if found is None:  # it was just claimed in this transaction: cannot happen
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
+    return _with_batch(found)
+
+
+def _with_batch(found: tuple[Any, ...]) -> Voucher:
     voucher, batch = found
     assert isinstance(voucher, Voucher) and isinstance(batch, VoucherBatch)  # the join's rows
     Voucher.batch.field.set_cached_value(voucher, batch)
-    return voucher, batch
+    return voucher
