@@ -18,6 +18,7 @@ from paydesk.autotopup.consent import terms_checked, topup_enable
 from paydesk.autotopup.jobs import balance_watch_job
 from paydesk.autotopup.models import TopupStatus
 from paydesk.autotopup.services import topup_switch_off
+from paydesk.checkout.models import MethodConfig
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.services import payment_create
@@ -45,6 +46,17 @@ def _sepa_topup_customer(sandbox, online_customer, iban: str = IBAN):
         payment_method=mandate,
     )
     return customer, topup_enable(customer=customer, user=user, terms=terms, consent=True)
+
+
+def _billing_address(customer) -> None:
+    """The Billing page's address, complete for a Swiss IBAN."""
+    BillingProfile.objects.create(
+        customer=customer,
+        address_line1="Bahnhofstrasse 1",
+        city="Zürich",
+        postal_code="8001",
+        country="CH",
+    )
 
 
 def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_customer):
@@ -109,13 +121,7 @@ def test_a_swiss_mandate_saved_without_the_address_is_repaired_and_tops_up(
     """The same mandate once the Billing page has the address: the top-up sends it to Stripe's
     PaymentMethod (audited, no user), then the debit goes through and is credited."""
     customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
-    BillingProfile.objects.create(
-        customer=customer,
-        address_line1="Bahnhofstrasse 1",
-        city="Zürich",
-        postal_code="8001",
-        country="CH",
-    )
+    _billing_address(customer)
     purchase(customer, "85")
     balance_watch_job(now=timezone.now())
     [topup] = topups(customer)
@@ -140,6 +146,23 @@ def test_without_the_billing_address_the_top_up_sends_nothing(sandbox, online_cu
     [topup] = topups(customer)
     assert topup.status == TopupStatus.FAILED
     assert SEPA_ADDRESS_NEEDED in topup.detail
+    method = object_get("stripe", "payment_method", _settings.payment_method).data
+    assert method["billing_details"]["address"] is None
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+    assert balance(customer) == Decimal("15")
+
+
+def test_a_top_up_whose_quote_is_refused_sends_no_address(sandbox, online_customer):
+    """SEPA Direct Debit switched off after the top-up was set up: the quote refuses the charge,
+    so the Billing page's address is not sent to the mandate at Stripe (nothing audited)."""
+    customer, _settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    _billing_address(customer)
+    MethodConfig.objects.filter(method="sepa_debit").update(enabled=False)
+    purchase(customer, "85")
+    balance_watch_job(now=timezone.now())
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.FAILED
+    assert topup.payment is None
     method = object_get("stripe", "payment_method", _settings.payment_method).data
     assert method["billing_details"]["address"] is None
     assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()

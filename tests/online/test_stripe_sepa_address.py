@@ -14,12 +14,14 @@ from django.test import Client
 from paydesk.accounts.models import BillingProfile
 from paydesk.audit.models import AuditEntry
 from paydesk.checkout.forms import new_form_token
+from paydesk.checkout.models import MethodConfig, PaymentLogEntry
 from paydesk.checkout.services import checkout_start
-from paydesk.errors import MethodUnavailable
+from paydesk.errors import MethodUnavailable, PaydeskError
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED, STRIPE_API_VERSION
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
+from tests.api.conftest import ApiClient, key_for
 from tests.online.stripe_support import ADDRESS, IBAN, SWISS_IBAN, save_sepa, sepa_method_answer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,13 +101,13 @@ SENT = {
 }
 
 
-def _pay(user, pm: str):
+def _pay(user, pm: str, currency: str = "EUR"):
     return checkout_start(
         customer=user.customer,
         user=user,
         method="card",
         amount="20.00",
-        currency="EUR",
+        currency=currency,
         idempotency_key=new_form_token(),
         saved_method=pm,
     )
@@ -131,6 +133,7 @@ def test_a_swiss_mandate_saved_without_the_address_gets_the_billing_address_and_
     [entry] = AuditEntry.objects.filter(action="payment_method_address_send")
     assert (entry.actor_id, entry.customer_id) == (user.pk, user.customer.pk)
     assert entry.after == {"payment_method": pm, "billing_address": SENT, "address_complete": True}
+    assert PaymentLogEntry.objects.filter(event_id=f"POST /v1/payment_methods/{pm}").count() == 1
     settled = Client().post(
         "/sandbox/stripe/sepa/settle/",
         {"intent": checkout.payment.gateway_reference, "action": "succeed"},
@@ -155,6 +158,56 @@ def test_without_a_complete_billing_address_nothing_is_sent_and_nothing_charged(
     assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
     assert _address_at_stripe(pm) is None
     assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "field"),
+    [
+        ({"minimum_amount": "50.00"}, "amount"),  # below SEPA Direct Debit's smallest payment
+        ({"enabled": False}, "method"),  # SEPA Direct Debit switched off
+        ({"currency": "USD"}, "currency"),  # a mandate pays in EUR only
+    ],
+)
+def test_a_refused_quote_sends_no_address_to_stripe(sandbox, online_customer, refusal, field):
+    """The quote is checked before the address is sent: a payment the quote refuses leaves the
+    mandate's PaymentMethod as it was at Stripe (no update asked) and writes no audit entry."""
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
+    BillingProfile.objects.create(customer=user.customer, **BILLING)
+    currency = refusal.pop("currency", "EUR")
+    MethodConfig.objects.filter(method="sepa_debit").update(**refusal)
+    with pytest.raises(PaydeskError) as refused:
+        _pay(user, pm, currency)
+    assert refused.value.field == field
+    assert _address_at_stripe(pm) is None
+    assert not PaymentLogEntry.objects.filter(event_id=f"POST /v1/payment_methods/{pm}").exists()
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+    assert not Payment.objects.filter(customer=user.customer).exists()
+
+
+def test_the_api_sends_no_address_for_a_refused_quote(sandbox, online_customer):
+    user = online_customer("card", "EUR", account="EUR", sepa=True)
+    pm = save_sepa(sandbox.url, user, SWISS_IBAN).payment_method
+    BillingProfile.objects.create(customer=user.customer, **BILLING)
+    MethodConfig.objects.filter(method="sepa_debit").update(maximum_amount="10.00")
+    api = ApiClient(key_for(user, "read", "pay"))
+    refused = api.post(
+        "/api/v1/payments",
+        {"method": "card", "amount": "20.00", "currency": "EUR", "payment_method": pm},
+        **{"Idempotency-Key": "sepa-too-much-01"},
+    )
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"]["field"] == "amount"
+    assert _address_at_stripe(pm) is None
+    assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
+    # Within the quote's rules the same call sends the address, then debits.
+    paid = api.post(
+        "/api/v1/payments",
+        {"method": "card", "amount": "10.00", "currency": "EUR", "payment_method": pm},
+        **{"Idempotency-Key": "sepa-in-range-01"},
+    )
+    assert paid.status_code == 201, paid.content
+    assert _address_at_stripe(pm) == SENT
 
 
 def test_an_eea_mandate_is_never_updated(sandbox, online_customer):

@@ -35,7 +35,7 @@ from paydesk.ledger.services import (
     payment_cancel,
     payment_pending_note,
 )
-from paydesk.methods.services import SavedMethod, stripe_customer_id
+from paydesk.methods.services import SavedMethod, sepa_address_ensure, stripe_customer_id
 from paydesk.money import Money
 
 AUTHENTICATION_REQUIRED = "authentication_required"
@@ -67,6 +67,9 @@ def off_session_charge(
         terms = quote_build(
             customer=customer, method=method, amount=amount, currency=customer.currency
         )
+        # The quote accepted, a non-EEA SEPA mandate saved without its address gets the Billing
+        # page's before anything is written (without one: refused, nothing written).
+        saved = sepa_address_ensure(customer=customer, method=saved)
         charged = Money(terms.total_charged, terms.currency)
         quote: Quote | None
         try:
@@ -95,6 +98,8 @@ def off_session_charge(
         # Stripe answered before: ask it about the intent it named, as reconciliation would.
         answer = payment_status_refresh(payment=payment)
         return OffSessionCharge(payment=answer.payment)
+    if existing is not None:  # charged again after a stop before Stripe was asked
+        saved = sepa_address_ensure(customer=customer, method=saved)
     return_url = public_url(reverse("checkout:return", args=[payment.reference]))
     request = CheckoutRequest(
         payment_reference=payment.reference,

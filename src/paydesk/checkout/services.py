@@ -57,7 +57,11 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
-from paydesk.methods.services import saved_method_charge_record, stripe_customer_id
+from paydesk.methods.services import (
+    saved_method_charge_record,
+    sepa_address_ensure,
+    stripe_customer_id,
+)
 from paydesk.money import (
     Money,
 )
@@ -167,9 +171,7 @@ def checkout_start(
         raise MethodUnavailable("A voucher is redeemed, not paid.", field="method")
     # Asked of Stripe before anything is written: whose a saved method is, and what it is (a
     # SEPA mandate pays as SEPA Direct Debit, whatever method the client named).
-    saved = saved_method_resolve(
-        customer=customer, method=method, saved_method=saved_method, actor=user
-    )
+    saved = saved_method_resolve(customer=customer, method=method, saved_method=saved_method)
     if saved is not None:
         method = SAVED_TYPE_METHODS[saved.type]
     terms = quote_build(
@@ -198,6 +200,11 @@ def checkout_start(
     # before anything is written or any transaction is open; a saved SEPA mandate's last four.
     label = getattr(gateway, "payment_method_label", None)
     instrument = label(payment_method_token) if label and payment_method_token else ""
+    if saved is not None:
+        # The quote is accepted and Stripe named the method: a non-EEA SEPA mandate saved
+        # without the address Stripe needs gets the Billing page's now, just before anything is
+        # written and charged (never for a quote then refused).
+        saved = sepa_address_ensure(customer=customer, method=saved, actor=user)
     details = None
     # Inside the caller's transaction (the API's bank transfer: one transaction with its
     # idempotency record) no savepoint of its own: any error here rolls back the caller's whole

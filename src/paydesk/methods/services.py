@@ -495,7 +495,8 @@ def billing_address(customer: Customer) -> dict[str, str]:
 def sepa_address_ensure(
     *, customer: Customer, method: SavedMethod, actor: Any = None
 ) -> SavedMethod:
-    """Call before charging `method` (outside any transaction). A SEPA mandate whose IBAN is
+    """Call once the payment's quote is accepted, before anything is written or charged
+    (outside any transaction): a refused quote sends nothing. A SEPA mandate whose IBAN is
     outside the EEA and whose PaymentMethod at Stripe lacks line1, city, postal code or country
     (saved before Stripe's 2026-09-30.endive required them) gets the Billing page's address
     ("Update a PaymentMethod"), audited as `payment_method_address_send`; the method as it is
