@@ -52,18 +52,28 @@ def test_list_default_and_remove(sandbox, online_customer):
     assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(first, True)]
 
 
-def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
-    """The default moved at Stripe, then the detach failed (the sandbox's switch): 422 with the
-    gateway's code and a message that the card is still saved."""
+def _remove_the_default_while_detach_fails(sandbox, online_customer, mode: str):
+    """Two saved cards; the first (the default) removed through the API, the second the default
+    from now on, while the sandbox's next detach fails as `mode` says. (api, first, second,
+    the answer)."""
     user = online_customer("card")
     first = save_card(sandbox.url, user)
     second = save_card(sandbox.url, user, MASTERCARD)
-    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "on"})
+    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
     api = ApiClient(key_for(user, "read", "pay"))
-    failed = api.post(
+    answer = api.post(
         f"/api/v1/payment-methods/{first}/remove?next_default={second}",
         None,
-        **{"Idempotency-Key": "remove-fails-01"},
+        **{"Idempotency-Key": f"remove-{mode}-01"},
+    )
+    return api, first, second, answer
+
+
+def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
+    """The default moved at Stripe, then the detach failed (the sandbox's switch): 422 with the
+    gateway's code and a message that the card is still saved."""
+    api, first, second, failed = _remove_the_default_while_detach_fails(
+        sandbox, online_customer, "before"
     )
     assert failed.status_code == 422
     error = failed.json()["error"]
@@ -72,6 +82,16 @@ def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
     assert "Card •••• 4444 is your default payment method now." in error["message"]
     listed = api.get("/api/v1/payment-methods").json()["data"]
     assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
+
+
+def test_a_removal_stripe_made_before_answering_500_is_a_removal(sandbox, online_customer):
+    """The detach was made at Stripe, then answered HTTP 500: Paydesk asks Stripe, which says
+    the card is detached, so the API answers the removal made (the list without it)."""
+    _api, _first, second, removed = _remove_the_default_while_detach_fails(
+        sandbox, online_customer, "after"
+    )
+    assert removed.status_code == 200, removed.content
+    assert [(m["id"], m["is_default"]) for m in removed.json()["data"]] == [(second, True)]
 
 
 def test_a_mandate_is_listed_with_its_reference_and_every_method_with_when_added(

@@ -114,7 +114,7 @@ def test_a_failed_detach_after_the_default_moved_is_audited_and_told(sandbox, on
     client = Client()
     client.force_login(user)
     armed = Client().post(
-        "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "on"}
+        "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "before"}
     )
     assert armed.status_code == 302
     answer = client.post(f"/billing/methods/{first}/remove", {"next_default": second}, follow=True)
@@ -138,10 +138,94 @@ def test_a_failed_detach_after_the_default_moved_is_audited_and_told(sandbox, on
         "detached": False,
         "error": "Stripe answered HTTP 500.",
     }
+    # Stripe answered HTTP 500: Paydesk asked it about the card after the detach, and was told
+    # it is still attached.
+    assert _requests_about(first)[-2:] == [f"POST {_path(first)}/detach", f"GET {_path(first)}"]
     # The switch fires once: removing it again works.
     saved_method_remove(customer=user.customer, user=user, payment_method=first)
     assert object_get("stripe", "payment_method", first).data["customer"] is None
     assert AuditEntry.objects.filter(action="payment_method_remove").count() == 1
+
+
+def _path(pm: str) -> str:
+    return f"/v1/payment_methods/{pm}"
+
+
+def _requests_about(pm: str) -> list[str]:
+    """The requests Paydesk made to Stripe about `pm`, in order (the payment log)."""
+    return list(
+        PaymentLogEntry.objects.filter(event_id__contains=_path(pm))
+        .order_by("id")
+        .values_list("event_id", flat=True)
+    )
+
+
+def _remove_with_detach_failing(user, mode: str, removed: str, next_default: str):
+    """The Remove button for `removed` (`next_default` the default from now on) while the
+    sandbox's next detach fails as `mode` says; the page the customer lands on."""
+    armed = Client().post(
+        "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode}
+    )
+    assert armed.status_code == 302
+    client = Client()
+    client.force_login(user)
+    return client.post(
+        f"/billing/methods/{removed}/remove", {"next_default": next_default}, follow=True
+    )
+
+
+def test_a_detach_that_answered_500_after_detaching_is_a_removal(sandbox, online_customer):
+    """Stripe detached the card, then answered HTTP 500 (the outcome unknown to Paydesk): asked,
+    Stripe says the card is attached to no customer, so the removal is finished and told as
+    such, and audited as a removal (with the error the detach answered)."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    answer = _remove_with_detach_failing(user, "after", first, second)
+    assert answer.status_code == 200
+    assert [str(m) for m in answer.context["messages"]] == ["The payment method is removed."]
+    assert object_get("stripe", "payment_method", first).data["customer"] is None
+    assert [m.label for m in saved_methods_list(customer=user.customer)] == [
+        "Card •••• 4444 (default)"
+    ]
+    assert _requests_about(first)[-2:] == [f"POST {_path(first)}/detach", f"GET {_path(first)}"]
+    [entry] = AuditEntry.objects.filter(
+        customer_id=user.customer.pk, action__startswith="payment_method_remove"
+    )
+    assert entry.action == "payment_method_remove"
+    assert entry.before == {"payment_method": first, "default": True}
+    assert entry.after == {
+        "default_payment_method": second,
+        "detach_error": "Stripe answered HTTP 500.",
+    }
+
+
+def test_a_detach_stripe_cannot_say_anything_about_is_told_as_unknown(sandbox, online_customer):
+    """The detach answered HTTP 500 and so did the question that followed: Paydesk cannot know
+    whether the card is still saved, and says so (audited as a failed removal, `detached`
+    unknown)."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    answer = _remove_with_detach_failing(user, "unanswered", first, second)
+    [shown] = [str(m) for m in answer.context["messages"]]
+    assert shown == (
+        "Card •••• 4242 could not be removed: Stripe answered HTTP 500. Card •••• 4444 is your "
+        "default payment method now. Stripe could not say whether Card •••• 4242 is still saved: "
+        "look at your saved payment methods again later."
+    )
+    [entry] = AuditEntry.objects.filter(
+        customer_id=user.customer.pk, action__startswith="payment_method_remove"
+    )
+    assert entry.action == "payment_method_remove_failed"
+    assert entry.after == {
+        "default_payment_method": second,
+        "default_moved": True,
+        "detached": None,
+        "error": "Stripe answered HTTP 500.",
+    }
+    # Stripe had detached it: the list, asked again, no longer shows it.
+    assert [m.id for m in saved_methods_list(customer=user.customer)] == [second]
 
 
 def test_another_customers_method_is_not_found(sandbox, online_customer):
@@ -309,3 +393,30 @@ def test_the_methods_page_is_marked_as_billing_in_the_menu(sandbox, online_custo
     html = client.get("/billing/methods/").content.decode()
     assert '<a href="/billing/" aria-current="page">Billing</a>' in html
     assert html.count('aria-current="page"') == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "detached", "retrieve_status"),
+    [("before", False, 200), ("after", True, 200), ("unanswered", True, 500)],
+)
+def test_the_sandbox_s_detach_switch_fails_once_as_chosen(
+    sandbox, online_customer, mode, detached, retrieve_status
+):
+    """The Stripe panel's "next removal of a saved method": HTTP 500 before or after detaching
+    (and, "unanswered", the method's next GET too), once; the page shows what is armed."""
+    user = online_customer("card")
+    pm = save_card(sandbox.url, user)
+    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
+    page = Client().get("/sandbox/").content.decode()
+    assert f'<option value="{mode}" selected>' in page
+    headers = {"Authorization": f"Bearer {settings.PAYDESK_STRIPE_SECRET_KEY}"}
+    url = f"{sandbox.url}/sandbox/stripe{_path(pm)}"
+    failed = httpx.post(f"{url}/detach", headers=headers)
+    assert failed.status_code == 500
+    assert failed.json()["error"]["type"] == "api_error"
+    assert (object_get("stripe", "payment_method", pm).data["customer"] is None) is detached
+    assert httpx.get(url, headers=headers).status_code == retrieve_status
+    assert httpx.get(url, headers=headers).status_code == 200  # once
+    assert '<option value="" selected>works</option>' in Client().get("/sandbox/").content.decode()
+    again = httpx.post(f"{url}/detach", headers=headers)
+    assert again.status_code == (400 if detached else 200)  # the switch fired once

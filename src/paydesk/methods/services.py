@@ -435,7 +435,9 @@ def saved_method_remove(
     The new default is set at Stripe first (a customer is never left without one while a method
     remains). Should the detach then fail, the default has moved but the method is still saved:
     that is audited (`payment_method_remove_failed`) and the error says so, in the gateway
-    error's kind (GatewayUnavailable when Stripe did not answer)."""
+    error's kind (GatewayUnavailable when Stripe did not answer). A detach Stripe did not answer
+    (HTTP 5xx, a timeout) may have been made all the same: Stripe is asked (`_detached`), and a
+    method it says is detached is removed as if the detach had answered."""
     _check_user(user=user, customer=customer)
     saved_method_owned(customer=customer, payment_method=payment_method)
     methods = saved_methods_list(customer=customer)
@@ -451,27 +453,43 @@ def saved_method_remove(
     moved = was_default and bool(others)
     if moved:
         vault.customer_default_set(profile.stripe_id, next_default)
+    after: dict[str, Any] = {"default_payment_method": next_default if was_default else None}
     try:
         vault.payment_method_detach(payment_method)
     except GatewayError as error:
-        _remove_failed(
-            customer=customer,
-            user=user,
-            profile=profile,
-            methods=methods,
-            removed=payment_method,
-            was_default=was_default,
-            next_default=next_default if moved else "",
-            error=error,
+        detached = (
+            _detached(vault, payment_method) if isinstance(error, GatewayUnavailable) else False
         )
+        if not detached:
+            _remove_failed(
+                customer=customer,
+                user=user,
+                profile=profile,
+                methods=methods,
+                removed=payment_method,
+                was_default=was_default,
+                next_default=next_default if moved else "",
+                error=error,
+                detached=detached,
+            )
+        after["detach_error"] = error.message[:300]  # answered so, yet Stripe says detached
     audit_record(
         action="payment_method_remove",
         actor=user,
         obj=profile,
         customer_id=customer.pk,
         before={"payment_method": payment_method, "default": was_default},
-        after={"default_payment_method": next_default if was_default else None},
+        after=after,
     )
+
+
+def _detached(vault: StripeVault, payment_method: str) -> bool | None:
+    """After a detach Stripe did not answer: whether Stripe says `payment_method` is detached
+    now (its `customer` is null), or None when Stripe cannot be asked either."""
+    try:
+        return not vault.payment_method_get(payment_method).get("customer")
+    except GatewayError:
+        return None
 
 
 def billing_address(customer: Customer) -> dict[str, str]:
@@ -538,9 +556,11 @@ def _remove_failed(
     was_default: bool,
     next_default: str,
     error: GatewayError,
+    detached: bool | None,
 ) -> NoReturn:
-    """Stripe did not detach `removed` (after `next_default`, when named, was made the default):
-    audit what happened and raise the error the customer reads."""
+    """Stripe did not detach `removed` (after `next_default`, when named, was made the default),
+    or, `detached` None, did not answer and could not say whether it did: audit what happened
+    and raise the error the customer reads."""
     audit_record(
         action="payment_method_remove_failed",
         actor=user,
@@ -550,7 +570,7 @@ def _remove_failed(
         after={
             "default_payment_method": next_default or (removed if was_default else None),
             "default_moved": bool(next_default),
-            "detached": False,
+            "detached": detached,
             "error": error.message[:300],
         },
     )
@@ -559,7 +579,13 @@ def _remove_failed(
     message = f"{label} could not be removed: {error.message}"
     if next_default:
         message += f" {labels.get(next_default, next_default)} is your default payment method now."
-    message += f" {label} is still saved: try removing it again later."
+    if detached is None:
+        message += (
+            f" Stripe could not say whether {label} is still saved: look at your saved payment "
+            "methods again later."
+        )
+    else:
+        message += f" {label} is still saved: try removing it again later."
     kind = GatewayUnavailable if isinstance(error, GatewayUnavailable) else GatewayError
     raise kind(message) from error
 

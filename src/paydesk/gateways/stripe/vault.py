@@ -10,7 +10,8 @@ payment log, the failure rules of client.py):
   /v1/customers/{id}` (the default method: `invoice_settings[default_payment_method]`);
 - `POST /v1/setup_intents` (`usage=off_session`, one `allowed_payment_method_types`), `GET
   /v1/setup_intents/{id}`;
-- `GET /v1/customers/{id}/payment_methods?type=…`, `GET /v1/payment_methods/{id}`,
+- `GET /v1/customers/{id}/payment_methods?type=…`, `GET /v1/payment_methods/{id}` (a detached
+  one too, `customer` null: what a detach Stripe did not answer is checked with),
   `POST /v1/payment_methods/{id}/detach`;
 - `POST /v1/payment_methods/{id}` with `billing_details[address][…]` ("Update a
   PaymentMethod": only one attached to a customer): the account holder's address a SEPA mandate

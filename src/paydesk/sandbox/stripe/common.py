@@ -43,19 +43,25 @@ PRIVATE = "sandbox"  # the key of what the sandbox keeps for itself in an object
 # --- the panel's one-shot switches ("the next refund fails", "the next detach fails") ---------
 
 
-def one_shot_set(name: str, on: bool) -> None:
+def one_shot_set(name: str, on: bool, **details: str) -> None:
     """Arm (or disarm) the one-shot switch `name`: a sandbox object of kind "switch" (no
-    `Switches` column, no migration); whoever it makes fail turns it off."""
+    `Switches` column, no migration); whoever it makes fail turns it off. `details`: how it
+    fails, kept with it (one_shot_details)."""
     switch = object_get(GATEWAY, "switch", name)
     if switch is None:
-        object_create(GATEWAY, "switch", name, {"on": bool(on)})
+        object_create(GATEWAY, "switch", name, {"on": bool(on), **details})
     else:
-        object_update(switch, on=bool(on))
+        object_update(switch, on=bool(on), **details)
 
 
 def one_shot_armed(name: str) -> bool:
+    return one_shot_details(name) is not None
+
+
+def one_shot_details(name: str) -> dict[str, Any] | None:
+    """The armed one-shot switch `name`'s details; None when it is not armed."""
     switch = object_get(GATEWAY, "switch", name)
-    return bool(switch and switch.data.get("on"))
+    return switch.data if switch and switch.data.get("on") else None
 
 
 # --- answers in Stripe's shapes --------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The Stripe panel of the sandbox's switches page (/sandbox/): "the next refund fails", "the next
-detach fails" (a saved method's `POST /v1/payment_methods/{id}/detach`), and per
+detach fails" (a saved method's `POST /v1/payment_methods/{id}/detach` answers HTTP 500, before
+or after detaching it), and per
 succeeded payment a refund from the Dashboard, and a dispute's whole lifecycle (open or inquiry,
 submit evidence, lose, win). Included in control.html as sandbox/stripe/refunds_panel.html; its
 buttons post here and come back to the switches page."""
@@ -25,7 +26,11 @@ from paydesk.sandbox.stripe.returns import (
     refund_failure_set,
     refund_make,
 )
-from paydesk.sandbox.stripe.vault import detach_failure_armed, detach_failure_set
+from paydesk.sandbox.stripe.vault import (
+    DETACH_FAILURES,
+    detach_failure_armed,
+    detach_failure_set,
+)
 
 SHOWN = 10
 
@@ -58,6 +63,7 @@ def panel_context() -> dict[str, Any]:
         "rows": rows,
         "fails": refund_failure_armed(),
         "detach_fails": detach_failure_armed(),
+        "detach_failures": DETACH_FAILURES.items(),
         "reasons": DISPUTE_REASONS,
     }
 
@@ -83,7 +89,7 @@ def panel_action(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Stripe: refund switch saved.")
         return redirect("sandbox:control")
     if action == "detach_fails":
-        detach_failure_set(request.POST.get("detach_fails") == "on")
+        detach_failure_set(request.POST.get("detach_fails", ""))
         messages.success(request, "Stripe: detach switch saved.")
         return redirect("sandbox:control")
     intent_obj = object_get(GATEWAY, "payment_intent", request.POST.get("intent", ""))

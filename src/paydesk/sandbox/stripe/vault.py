@@ -24,7 +24,7 @@ from paydesk.sandbox.stripe.common import (
     _public,
     _remember,
     _unauthorized,
-    one_shot_armed,
+    one_shot_details,
     one_shot_set,
 )
 from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
@@ -333,6 +333,8 @@ def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
     2026-09-30.endive a non-EEA SEPA PaymentMethod left without its address is refused as on
     creation (nothing is changed)."""
     if request.method == "GET":
+        if _retrieve_failed(method_id):
+            return _api_error()
         return _retrieve(request, "payment_method", method_id)
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
@@ -370,15 +372,44 @@ def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
 
 
 DETACH_FAILS = "detach_fails"  # the switch's object id (kind "switch"), as refunds' one
+# What the next detach of an attached method does when the switch is armed (the panel's choice):
+# every one answers Stripe's HTTP 500 `api_error`, whose outcome the caller cannot know.
+DETACH_FAILURES = {
+    "before": "answers HTTP 500 before detaching (nothing detached)",
+    "after": "detaches, then answers HTTP 500",
+    "unanswered": "detaches, then answers HTTP 500, and so does the next GET of that method",
+}
 
 
-def detach_failure_set(on: bool) -> None:
-    """Arm (or disarm) "the next detach fails" (the Stripe panel)."""
-    one_shot_set(DETACH_FAILS, on)
+def detach_failure_set(mode: str) -> None:
+    """Arm the next detach to fail as DETACH_FAILURES[`mode`] says, or disarm it ('')."""
+    mode = mode if mode in DETACH_FAILURES else ""
+    one_shot_set(DETACH_FAILS, bool(mode), mode=mode)
 
 
-def detach_failure_armed() -> bool:
-    return one_shot_armed(DETACH_FAILS)
+def detach_failure_armed() -> str:
+    """How the next detach fails ('' when it does not)."""
+    armed = one_shot_details(DETACH_FAILS)
+    return str(armed.get("mode") or "before") if armed else ""
+
+
+RETRIEVE_FAILS = "retrieve_fails"  # kind "switch": `method`, the PaymentMethod whose GET fails
+
+
+def _api_error() -> JsonResponse:
+    return _error(
+        500, type_="api_error", message="An unknown error occurred while processing your request."
+    )
+
+
+def _retrieve_failed(method_id: str) -> bool:
+    """Whether this GET of `method_id` is the one an "unanswered" detach failure makes fail
+    (once: the switch then turns itself off)."""
+    armed = one_shot_details(RETRIEVE_FAILS)
+    if armed is None or armed.get("method") != method_id:
+        return False
+    one_shot_set(RETRIEVE_FAILS, False)
+    return True
 
 
 @sandbox_api(GATEWAY)
@@ -386,20 +417,19 @@ def detach_failure_armed() -> bool:
 def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
     """`POST /v1/payment_methods/{id}/detach`; a detached default is no longer the default.
     With "the next detach fails" armed, the next one of an attached method answers Stripe's
-    HTTP 500 `api_error` and detaches nothing (the switch then turns itself off)."""
+    HTTP 500 `api_error`, before or after detaching it as the switch says (which then turns
+    itself off); "unanswered" also makes the next GET of that method answer HTTP 500."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
     obj = object_get(GATEWAY, "payment_method", method_id)
     if obj is None:
         return _missing("payment_method", method_id)
-    if obj.data.get("customer") and detach_failure_armed():
-        detach_failure_set(False)  # one detach fails, the next works again
-        return _error(
-            500,
-            type_="api_error",
-            message="An unknown error occurred while processing your request.",
-        )
+    failure = detach_failure_armed() if obj.data.get("customer") else ""
+    if failure:
+        detach_failure_set("")  # one detach fails, the next works again
+    if failure == "before":
+        return _api_error()
     owner = obj.data.get("customer")
     if not owner:
         return _invalid(
@@ -411,4 +441,6 @@ def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
     if holder and holder.data["invoice_settings"].get("default_payment_method") == method_id:
         object_update(holder, invoice_settings={"default_payment_method": None})
     obj = object_update(obj, customer=None)
-    return JsonResponse(_public(obj.data))
+    if failure == "unanswered":
+        one_shot_set(RETRIEVE_FAILS, True, method=method_id)
+    return _api_error() if failure else JsonResponse(_public(obj.data))
