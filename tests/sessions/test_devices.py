@@ -4,7 +4,12 @@ a version (it is the system's); nothing at all for a string no rule reads."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 
 from paydesk.sessions.devices import device_name
 
@@ -51,3 +56,25 @@ def test_a_known_user_agent_reads_as_browser_on_device(user_agent, name):
 @pytest.mark.parametrize("user_agent", ["", "Mozilla/5.0", "Firefox on the laptop"])
 def test_a_string_no_rule_reads_gives_no_name(user_agent):
     assert device_name(user_agent) == ""
+
+
+def _ua_parser_ready_after(start: str) -> bool:
+    """Whether ua-parser's global parser (built on first use) exists once `start` has run in a
+    fresh Python process with this test run's settings."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    code = f"{start}\nimport ua_parser\nprint('parser' in vars(ua_parser))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip() == "True"
+
+
+def test_a_web_server_process_builds_the_rules_before_its_first_request():
+    """paydesk.wsgi (gunicorn's entry, and runserver's through WSGI_APPLICATION) builds
+    ua-parser's rules as the process starts, so the first "Your sessions" page does not wait
+    for them; Django set up for any other command (and this module imported) does not."""
+    assert not _ua_parser_ready_after(
+        "import django\ndjango.setup()\nimport paydesk.sessions.devices"
+    )
+    assert _ua_parser_ready_after("import paydesk.wsgi")

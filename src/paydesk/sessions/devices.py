@@ -4,10 +4,14 @@ iPhone") from its User-Agent string, for "Your sessions".
 The parsing is ua-parser's (the uap-core rules, kept up to date by its community); this module
 only words the result. It never raises and never guesses: a string it cannot read gives "", and
 the page then says "Unknown device" (the raw string stays beside it for the curious).
+
+ua-parser builds its rules on its first parse (~150 ms): `device_names_prepare` builds them when
+a web server process starts (paydesk/wsgi.py), so no request pays for it.
 """
 
 from __future__ import annotations
 
+import ua_parser
 from django.utils.translation import gettext as _
 from ua_parser import parse
 
@@ -28,6 +32,12 @@ UNVERSIONED = {"Safari"}
 SYSTEM_NAMES = {"Mac OS X": "macOS"}
 # On these the device says more than the system ("iOS"): an iPhone, an iPad.
 APPLE_DEVICES = {"iPhone", "iPad", "iPod"}
+
+
+def device_names_prepare() -> None:
+    """Build ua-parser's rules now (its global parser, built on first use) and read one string
+    with them, so that the first "Your sessions" page after a start does not wait for them."""
+    ua_parser.parser.parse("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Firefox/133.0")
 
 
 def device_name(user_agent: str) -> str:
