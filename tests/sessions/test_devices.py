@@ -4,12 +4,10 @@ a version (it is the system's); nothing at all for a string no rule reads."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
-from django.conf import settings
 
 from paydesk.sessions.devices import device_name
 
@@ -60,12 +58,10 @@ def test_a_string_no_rule_reads_gives_no_name(user_agent):
 
 def _ua_parser_ready_after(start: str) -> bool:
     """Whether ua-parser's global parser (built on first use) exists once `start` has run in a
-    fresh Python process with this test run's settings."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    fresh Python process with this test run's settings (DJANGO_SETTINGS_MODULE, which
+    pytest-django puts in the environment the process inherits)."""
     code = f"{start}\nimport ua_parser\nprint('parser' in vars(ua_parser))"
-    run = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     return run.stdout.strip() == "True"
 
