@@ -92,7 +92,7 @@ def test_an_iban_is_labelled_iban_and_another_number_account_number(
     from paydesk.banktransfers.services import bank_details_update
 
     html = portal_client.get(_url(pending)).content.decode()
-    assert "<div><dt>IBAN</dt><dd class=\"code\">GB29 NWBK 6016 1331 9268 19 " in html
+    assert '<div><dt>IBAN</dt><dd class="code">GB29 NWBK 6016 1331 9268 19 ' in html
     assert "Account number" not in html
     assert "IBAN: GB29 NWBK 6016 1331 9268 19" in html  # what Copy all bank details copies
     bank_details_update(
@@ -100,7 +100,7 @@ def test_an_iban_is_labelled_iban_and_another_number_account_number(
         bank_name="Northwind Bank", bank_address="", swift="NWBKUS33",
     )  # fmt: skip
     html = portal_client.get(_url(pending)).content.decode()
-    assert "<div><dt>Account number</dt><dd class=\"code\">000123456789 " in html
+    assert '<div><dt>Account number</dt><dd class="code">000123456789 ' in html
     assert "IBAN" not in html
 
 
