@@ -122,6 +122,10 @@ def test_a_bad_date_is_named_and_left_out_while_the_other_filters_apply(support,
     assert world["done"].reference in csv and world["pending"].reference not in csv
     good = support.get(PAYMENTS + "?date_from=2020-01-01").content.decode()
     assert "not applied" not in good.lower()
+    # The calendar's last day overflowed (a 500) once a day was added to it.
+    far = support.get(PAYMENTS + "?date_to=9999-12-31")
+    assert far.status_code == 200
+    assert "<li>To: Choose a date between 1970-01-01 and 9000-12-31.</li>" in far.content.decode()
 
 
 def test_the_payment_page_names_it_in_money_not_storage_units(support, world):

@@ -46,6 +46,26 @@ class CustomerFilter(admin.SimpleListFilter):
         return queryset.filter(customer_id=int(value))
 
 
+# The portal's bounds: a day at either end of the calendar overflows once put in a time zone.
+FIRST_DAY, LAST_DAY = datetime.date(1970, 1, 1), datetime.date(9000, 12, 31)
+
+
+def _day(text: str) -> tuple[datetime.date | None, StrOrPromise]:
+    """(the day `text` names, or None; why it is not used, or "")."""
+    if not text:
+        return None, ""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None, _("Enter a date like 2026-01-31.")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return None, _("Choose a date between %(first)s and %(last)s.") % {
+            "first": FIRST_DAY.isoformat(),
+            "last": LAST_DAY.isoformat(),
+        }
+    return day, ""
+
+
 class OccurredDateRangeFilter(admin.ListFilter):
     """`?date_from=YYYY-MM-DD&date_to=YYYY-MM-DD`, inclusive, in the current time zone; a date
     that does not parse is left out and named, never a reason to drop the other filters."""
@@ -68,12 +88,9 @@ class OccurredDateRangeFilter(admin.ListFilter):
         self.dates: dict[str, datetime.date | None] = {}
         self.errors: dict[str, StrOrPromise] = {}
         for name in self.parameters:
-            text = str(self.used_parameters.get(name) or "").strip()
-            try:
-                self.dates[name] = datetime.date.fromisoformat(text) if text else None
-            except ValueError:
-                self.dates[name] = None
-                self.errors[name] = _("Enter a date like 2026-01-31.")
+            self.dates[name], error = _day(str(self.used_parameters.get(name) or "").strip())
+            if error:
+                self.errors[name] = error
 
     def has_output(self) -> bool:
         return True
