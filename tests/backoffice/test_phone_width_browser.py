@@ -91,3 +91,35 @@ def test_a_customer_page_and_its_billing_contacts_fit_at_390_px(live_server, chr
             - el.getBoundingClientRect().right)"""
     )
     assert gaps and min(gaps) >= 3, gaps
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_payments_list_shows_each_total_and_status_at_390_px(live_server, chromium, demo):
+    """At a phone's width the payments list showed date, reference and part of the customer;
+    the total and status only by scrolling the table sideways. Each payment is now a card of
+    labelled lines, as on the portal's Payments page."""
+    page = staff_page(chromium, live_server, "finance@example.com")
+    page.set_viewport_size(PHONE)
+    open_page(page, "/backoffice/ledger/payment/", "phone-payments")
+    found = page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            const box = document.querySelector('#changelist .results');
+            const cells = [...document.querySelectorAll('#result_list tbody td')].filter(
+                (td) => td.matches('.field-total_display, .field-status_badge'));
+            return {
+                cells: cells.length,
+                outside: cells.filter((td) => {
+                    const r = td.getBoundingClientRect();
+                    return r.width === 0 || r.left < 0 || r.right > width + 1;
+                }).length,
+                scrolls: box.scrollWidth > box.clientWidth + 1,
+                labels: [...new Set(cells.map((td) => getComputedStyle(td, '::before').content))],
+            };
+        }"""
+    )
+    assert found["cells"] == 100, found  # a page of 50 payments
+    assert found["outside"] == 0 and not found["scrolls"], found
+    assert sorted(found["labels"]) == ['"Status"', '"Total"'], found
+    assert_accessible(page, "the payments list at 390 px")

@@ -215,3 +215,29 @@ def test_a_dispute_names_its_gateway_as_its_dashboard_does(finance, customer):
     page = finance.get(f"/backoffice/ledger/dispute/{dispute.pk}/change/").content.decode()
     assert '<div class="readonly">Stripe</div>' in page
     assert "card dispute" not in page and "Dispute dp_4 (open)" in page
+
+
+def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finance, customer):
+    """The page showed Stripe's `needs_response` as it came, and its only control was Django's
+    "Close", which read as closing the dispute."""
+    payment = card_payment(customer, n=5)
+    dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_5", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="the cardholder says they did not "
+        "authorise the payment", gateway_status="needs_response",
+    )  # fmt: skip
+    dispute = Dispute.objects.get(dispute_id="dp_5")
+    url = f"/backoffice/ledger/dispute/{dispute.pk}/change/"
+    page = finance.get(url + "?_changelist_filters=status__exact%3Dopen").content.decode()
+    assert (
+        '<div class="readonly">Waiting for your evidence (answer in Stripe before the deadline) '
+        '<span class="backoffice-code backoffice-quiet" title="The gateway&#x27;s code for this '
+        'status">needs_response</span></div>'
+    ) in page
+    assert ">Close<" not in page
+    back = '<a href="/backoffice/ledger/dispute/?status__exact=open" class="closelink">'
+    assert back + "Back to disputes</a>" in page  # to the list it came from, filters kept
+    assert 'type="submit"' not in page.split('<div class="submit-row">')[1].split("</div>")[0]
+    Dispute.objects.filter(pk=dispute.pk).update(gateway="paypal", gateway_status="UNDER_REVIEW")
+    page = finance.get(url).content.decode()
+    assert 'UNDER REVIEW <span class="backoffice-code' in page  # another gateway's: as it came

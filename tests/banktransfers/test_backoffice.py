@@ -12,6 +12,7 @@ from django.urls import reverse
 from paydesk.audit.models import AuditEntry
 from paydesk.banktransfers.models import BankDetails, TransferApproval
 from paydesk.ledger.models import Payment
+from paydesk.ledger.services import payment_create
 from tests.banktransfers.conftest import signed_in, transfer
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +204,20 @@ def test_a_reference_typed_loosely_finds_the_transfer(support_user, customer, pe
     )
     html = response.content.decode()
     assert pending.reference in html and other.reference not in html
+
+
+def test_the_transfers_list_has_each_transfer_s_description(support_user, customer):
+    """The list had no description: two transfers of one customer for one amount differed by
+    their references alone. The public description shows; the staff comment stays on the page."""
+    payment_create(
+        customer=customer, total="250", description="Wire transfer IB6AW-3KG60 #seen at the bank",
+        status="pending", method="bank_transfer", gateway="bank_transfer",
+    )  # fmt: skip
+    html = (
+        signed_in(support_user)
+        .get(reverse("backoffice:banktransfers_banktransfer_changelist"))
+        .content.decode()
+    )
+    assert 'class="sortable column-description"' in html
+    assert 'field-description">Wire transfer IB6AW-3KG60</td>' in html
+    assert "seen at the bank" not in html

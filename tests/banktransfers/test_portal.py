@@ -85,6 +85,25 @@ def test_the_page_shows_the_reference_amount_and_payment_details(
     assert response["Cache-Control"] == "no-store"
 
 
+def test_an_iban_is_labelled_iban_and_another_number_account_number(
+    portal_client, pending, bank_details, admin_user
+):
+    """The page labelled the provider's IBAN "Account number"."""
+    from paydesk.banktransfers.services import bank_details_update
+
+    html = portal_client.get(_url(pending)).content.decode()
+    assert '<div><dt>IBAN</dt><dd class="code">GB29 NWBK 6016 1331 9268 19 ' in html
+    assert "Account number" not in html
+    assert "IBAN: GB29 NWBK 6016 1331 9268 19" in html  # what Copy all bank details copies
+    bank_details_update(
+        actor=admin_user, beneficiary_name="Paydesk Telecom Inc", account_number="000123456789",
+        bank_name="Northwind Bank", bank_address="", swift="NWBKUS33",
+    )  # fmt: skip
+    html = portal_client.get(_url(pending)).content.decode()
+    assert '<div><dt>Account number</dt><dd class="code">000123456789 ' in html
+    assert "IBAN" not in html
+
+
 def test_a_reference_typed_loosely_finds_the_transfer(portal_client, pending):
     loose = pending.reference.lower().replace("-", " ").replace("0", "o")
     response = portal_client.get(reverse("banktransfers:detail", args=[loose]))

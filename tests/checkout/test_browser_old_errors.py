@@ -29,7 +29,7 @@ def test_a_refused_voucher_code_is_forgotten_when_the_code_changes(live_server, 
     rates({"USD": "1.0850"})
     _make_payment_page(page, live_server.url)
     page.get_by_label("Pay via").select_option("voucher")
-    code = page.get_by_label("Voucher number")
+    code = page.get_by_label("Voucher code")
     code.fill("AAAA-BBBB-CCCC-DDDD-E")
     page.get_by_role("button", name="Pay", exact=True).click()
     page.wait_for_load_state()
@@ -37,7 +37,7 @@ def test_a_refused_voucher_code_is_forgotten_when_the_code_changes(live_server, 
     assert "cannot be redeemed" in voucher.inner_text()
     assert voucher.locator(".field-error").count() == 1
 
-    page.get_by_label("Voucher number").fill("WKTD-VFT2-YF5Z-P7FE-3")
+    page.get_by_label("Voucher code").fill("WKTD-VFT2-YF5Z-P7FE-3")
     assert "cannot be redeemed" not in voucher.inner_text()
     assert voucher.locator(".field-error").count() == 0
     assert page.console_errors == []  # type: ignore[attr-defined]

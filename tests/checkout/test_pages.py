@@ -297,9 +297,11 @@ def test_a_bad_voucher_code_is_refused_at_the_field_and_429_past_the_limit(
     for attempt in range(2):
         refused = client.post("/pay/", voucher("AAAA-BBBB-CCCC-DDDD-E", token=f"{TOKEN}-{attempt}"))
         assert refused.status_code == 200
-        assert "That voucher code cannot be redeemed." in field_block(
-            refused.content.decode(), "voucher-code"
-        )
+        block = field_block(refused.content.decode(), "voucher-code")
+        assert "That voucher code cannot be redeemed." in block
+        # One term: the field said "Voucher number" above its error's "voucher code".
+        assert '<label for="id_voucher-code">Voucher code</label>' in block
+        assert "number" not in block.lower()
 
     limited = client.post("/pay/", voucher("AAAA-BBBB-CCCC-DDDD-E", token=f"{TOKEN}-x"))
     assert limited.status_code == 429

@@ -3,7 +3,9 @@ Dispute objects) and POST /webhooks/stripe/ with events signed by Stripe's own l
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +16,7 @@ from django.test import Client
 
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
+from paydesk.gateways.stripe.disputes import REASONS, STATUSES
 from paydesk.gateways.stripe.webhooks import parse_stripe_event
 from paydesk.ledger.models import Dispute, Payment, PaymentStatus
 from paydesk.money import Money
@@ -132,8 +135,42 @@ def test_dispute_stages(kind, status, stage):
     assert (parsed.stage, parsed.gateway_status, parsed.dispute_id) == (stage, status, "dp_1")
     assert parsed.amount == Money(Decimal("50.00"), "USD")
     assert parsed.evidence_due == datetime(2026, 1, 1, tzinfo=UTC)
-    assert parsed.reason == "product not received"
+    assert parsed.reason == "the cardholder says they did not receive what they paid for"
+    assert parsed.summary["reason"] == "product_not_received"  # the code, for the payment log
     assert (parsed.transaction_id, parsed.gateway_reference) == ("pi_1", "pi_1")
+
+
+def _sdk_values(attribute: str) -> list[str]:
+    """The values stripe-python's Dispute documents for `attribute` (its source: `reason` is
+    typed `str`, its values listed in the docstring; `status` a Literal)."""
+    source = inspect.getsource(stripe.Dispute)
+    if attribute == "reason":
+        listed = re.search(r"Possible values are (.*?)\. Learn more", source, re.S)
+        return re.findall(r"`(\w+)`", listed.group(1))
+    listed = re.search(r"\n    status: Union\[\s*Literal\[(.*?)\]", source, re.S)
+    return re.findall(r'"(\w+)"', listed.group(1))
+
+
+def test_every_dispute_reason_and_status_stripe_documents_has_words():
+    """Stripe's `fraudulent` reached the customer's chargeback row and the back office as
+    "fraudulent", an accusation; `needs_response` as a code. Each value Stripe documents reads
+    as words, and the words never call anyone a fraud."""
+    reasons, statuses = _sdk_values("reason"), _sdk_values("status")
+    assert len(reasons) >= 15 and "fraudulent" in reasons and "noncompliant" in reasons
+    assert len(statuses) >= 10 and "needs_response" in statuses and "prevented" in statuses
+    assert sorted(set(reasons) - set(REASONS)) == []
+    assert sorted(set(statuses) - set(STATUSES)) == []
+    for words in [*REASONS.values(), *STATUSES.values()]:
+        assert "_" not in words and "fraud" not in words.lower(), words
+    assert REASONS["fraudulent"] == "the cardholder says they did not authorise the payment"
+
+
+def test_a_fraudulent_dispute_is_worded_as_what_the_cardholder_says():
+    parsed = parse_stripe_event(event("charge.dispute.created", dispute(reason="fraudulent")))
+    assert parsed.reason == "the cardholder says they did not authorise the payment"
+    assert parsed.summary["reason"] == "fraudulent"
+    odd = parse_stripe_event(event("charge.dispute.created", dispute(reason="brand_new_code")))
+    assert odd.reason == "brand new code"  # a code Stripe adds later still reads, as itself
 
 
 def test_a_dispute_of_a_charge_without_an_intent_names_only_the_charge():

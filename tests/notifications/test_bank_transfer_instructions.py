@@ -69,6 +69,10 @@ def test_instructions_reach_contacts_and_the_requester_with_reference_and_bank_d
                 assert value in body
         assert "1 Bank Street\nLondon" in text
         assert "1 Bank Street<br>London" in html
+        # Labelled as what it is: an IBAN (the email said "Account number").
+        assert "  IBAN:             GB33BUKB20201555555555\n" in text
+        assert '<th scope="row">IBAN</th><td>GB33BUKB20201555555555</td>' in html
+        assert "Account number" not in text + html
         assert b"asked twice" not in got.raw
 
 

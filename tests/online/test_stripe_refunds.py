@@ -173,7 +173,11 @@ def test_a_refund_made_in_the_dashboard(paid, sandbox):
 def test_a_dispute_lost(paid):
     press("dispute", paid, reason="fraudulent")
     dispute = Dispute.objects.get(payment=paid)
-    assert dispute.is_open and dispute.reason == "fraudulent"
+    # Stripe's "fraudulent", worded as what the cardholder says: the customer reads it too.
+    said = "the cardholder says they did not authorise the payment"
+    assert dispute.is_open and dispute.reason == said
+    chargeback = Payment.objects.get(original=paid)
+    assert chargeback.description == f"Chargeback of {paid.reference}: {said}"
     assert dispute.gateway_status == "needs_response"
     due = dispute.evidence_due - timezone.now()
     assert timedelta(days=6, hours=23) < due <= timedelta(days=7)
@@ -206,7 +210,8 @@ def test_a_dispute_won(paid):
     assert balance(paid) == Decimal("0.00")
     press("win", paid)
     dispute = Dispute.objects.get(payment=paid)
-    assert (dispute.status, dispute.reason) == ("won", "product not received")
+    said = "the cardholder says they did not receive what they paid for"
+    assert (dispute.status, dispute.reason) == ("won", said)
     assert returns_of(paid) == [
         ("chargeback", "completed", Decimal("-50.00")),
         ("chargeback_reversed", "completed", Decimal("50.00")),

@@ -172,3 +172,36 @@ def test_the_pending_status_page_updates_in_place(live_server, page, portal_user
     assert page.evaluate("window.__notReloaded") is True
     assert "The payment status was updated." in page.locator("#status-live").inner_text()
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_statement_chart_labels_high_and_low_beside_their_levels(
+    live_server, page, portal_user, history, size
+):
+    """The chart's "Low" label sat top right, level with "High", far from the lowest balance it
+    names. Each label now sits at the axis side (left), High just above the highest point of the
+    line and Low just under the lowest, clear of each other and of the dates."""
+    page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
+    _sign_in(page, live_server, portal_user)
+    page.goto(f"{live_server.url}/payments/")
+    boxes = page.evaluate(
+        """() => {
+            const box = (el) => { const r = el.getBoundingClientRect();
+                return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+            const chart = document.querySelector('svg.chart');
+            const labels = [...chart.querySelectorAll('text.chart-label')].map(box);
+            return {
+                chart: box(chart), line: box(chart.querySelector('.chart-line')),
+                high: box(chart.querySelector('.chart-high')),
+                low: box(chart.querySelector('.chart-low')),
+                dates: labels.slice(-2),
+            };
+        }"""
+    )
+    chart, line, high, low = boxes["chart"], boxes["line"], boxes["high"], boxes["low"]
+    width = chart["right"] - chart["left"]
+    for label in (high, low):  # at the axis side, where a reader looks for the scale
+        assert label["left"] - chart["left"] < width * 0.1, (label, chart)
+    assert high["bottom"] <= line["top"] + 1, (high, line)  # just above the highest point
+    assert line["bottom"] - 1 <= low["top"] < line["bottom"] + 30, (low, line)  # just under
+    assert all(low["bottom"] <= d["top"] + 1 for d in boxes["dates"]), (low, boxes["dates"])

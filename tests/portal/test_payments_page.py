@@ -225,6 +225,15 @@ def test_invalid_filters_get_a_message_next_to_the_field(
     assert len(rows(response)) == listed
 
 
+def test_a_filter_left_out_is_named_above_the_list(portal_client, statement):
+    """A bad date showed "(filtered)" and a message by its field, folded away in the filters
+    box on a phone: nothing near the list said which filter it did not use."""
+    html = portal_client.get(PAYMENTS, {"date_to": "2026-13-45", "q": "DID"}).content.decode()
+    assert "These filters are not applied (the list uses the others):" in html
+    assert "<li>To: Enter a valid date.</li>" in html
+    assert "not applied" not in portal_client.get(PAYMENTS, {"q": "DID"}).content.decode()
+
+
 def test_csv_link_carries_the_filters(portal_client, statement):
     html = portal_client.get(PAYMENTS, {"status": "completed", "q": "top", "after": "x"}).content
     assert b'href="/payments/export.csv?status=completed&amp;q=top"' in html

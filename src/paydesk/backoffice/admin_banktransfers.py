@@ -108,6 +108,7 @@ class BankTransferAdmin(admin.ModelAdmin):
         "customer",
         "total_display",
         "status_badge",
+        "description",  # the public part, by which payer and Finance recognise a transfer
         "state",
     ]
     list_display_links = ["reference"]

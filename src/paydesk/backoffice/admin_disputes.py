@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.admin_base import payment_link, time_column
@@ -86,7 +87,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
                     "payment_link",
                     "customer",
                     "status",
-                    "gateway_status",
+                    "gateway_status_display",
                     "reason",
                     "amount_display",
                     "evidence_due_display",
@@ -112,6 +113,21 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     @admin.display(description=_("gateway"), ordering="gateway")
     def gateway_display(self, obj: Dispute) -> str:
         return gateway_name(obj.gateway)
+
+    @admin.display(description=_("gateway status"))
+    def gateway_status_display(self, obj: Dispute) -> str:
+        """Where the dispute stands at its gateway, in words ("Waiting for your evidence …"),
+        with the gateway's own code beside it for support (`needs_response`)."""
+        code = obj.gateway_status
+        if not code:
+            return "—"
+        words = getattr(gateway_for_or_none(obj.gateway), "dispute_status_words", None)
+        return format_html(
+            '{} <span class="backoffice-code backoffice-quiet" title="{}">{}</span>',
+            words(code) if words else code.replace("_", " "),
+            _("The gateway's code for this status"),
+            code,
+        )
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:

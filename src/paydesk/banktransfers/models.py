@@ -7,16 +7,22 @@ until Finance completes it); nothing here changes a payment or a balance: see se
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.bankaccounts import account_number_label
 from paydesk.fields import AmountField
 from paydesk.fx.fields import RateField
 from paydesk.ledger.models import Payment
 from paydesk.text import multi_line, single_line
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BankDetails(models.Model):
@@ -40,6 +46,11 @@ class BankDetails(models.Model):
 
     def __str__(self) -> str:
         return "Payment details"
+
+    @property
+    def account_label(self) -> StrOrPromise:
+        """How pages label `account_number`: "IBAN" when it is one, else "Account number"."""
+        return account_number_label(self.account_number)
 
 
 class BankTransfer(Payment):

@@ -91,7 +91,7 @@ def _detail(
             f"{label}: {value}"
             for label, value in [
                 (_("Beneficiary name"), details.beneficiary_name),
-                (_("Account number"), details.account_number),
+                (details.account_label, details.account_number),
                 (_("Bank name"), details.bank_name),
                 (_("Bank address"), " ".join(details.bank_address.split())),
                 (_("SWIFT"), details.swift),

@@ -114,9 +114,9 @@ class SavedMethodForm(AmountMethodForm):
 
 
 class VoucherMethodForm(forms.Form):
-    """Voucher number and currency (spec §5)."""
+    """Voucher code and currency (spec §5's "voucher number": one term, as its errors say)."""
 
-    code = forms.CharField(label=_("Voucher number"), max_length=64)
+    code = forms.CharField(label=_("Voucher code"), max_length=64)
     currency = forms.ChoiceField(label=_("Currency"))
 
     def __init__(self, data: Any = None, *, method: AvailableMethod, **kwargs: Any) -> None:

@@ -33,6 +33,7 @@ from django.utils import dateformat, timezone, translation
 
 from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
+from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
 from paydesk.fastsql import first_row, row_insert
@@ -211,6 +212,7 @@ def notify_bank_transfer_instructions(
         "reference": payment.reference,
         "date": _provider_time(payment.created_at),
         "bank": details,
+        "account_label": str(account_number_label(details["account_number"])),
     }
     recipients = _contacts(payment)
     creator = payment.created_by

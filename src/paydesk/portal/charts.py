@@ -3,6 +3,8 @@
 Written by hand: a step line over at most a few hundred points needs no charting library, and
 the page must work without a front-end build or any script. Everything interpolated into the SVG
 is escaped here; colours and fonts come from the stylesheet (CSS classes), never inline styles.
+The High and Low labels sit at the left, on the axis side, just above the highest balance and just
+under the lowest, each on a faint guide line at its level; the period's dates are under the plot.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from paydesk.ledger.selectors import Statement
 from paydesk.money import format_money
 
-WIDTH, HEIGHT = 480, 190
+WIDTH, HEIGHT = 480, 206
 LEFT, RIGHT, TOP, BOTTOM = 10, 470, 30, 158
 
 
@@ -105,15 +107,31 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         )
         if bottom <= 0 <= top
         else "",
+        format_html(
+            '<line class="chart-guide" x1="{}" x2="{}" y1="{}" y2="{}"/>',
+            LEFT,
+            RIGHT,
+            y(high),
+            y(high),
+        ),
+        format_html(
+            '<line class="chart-guide" x1="{}" x2="{}" y1="{}" y2="{}"/>',
+            LEFT,
+            RIGHT,
+            y(low),
+            y(low),
+        ),
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
         format_html(
-            '<text class="chart-label" x="{}" y="18">{}</text>',
+            '<text class="chart-label chart-high" x="{}" y="{}">{}</text>',
             LEFT,
+            f"{float(y(high)) - 6:.1f}",
             _("High %(amount)s") % {"amount": format_money(high, currency)},
         ),
         format_html(
-            '<text class="chart-label" x="{}" y="18" text-anchor="end">{}</text>',
-            RIGHT,
+            '<text class="chart-label chart-low" x="{}" y="{}">{}</text>',
+            LEFT,
+            f"{float(y(low)) + 18:.1f}",
             _("Low %(amount)s") % {"amount": format_money(low, currency)},
         ),
         format_html(

@@ -115,6 +115,16 @@ class PaymentFilterForm(forms.Form):
         )
 
     @property
+    def dropped(self) -> list[tuple[str, str]]:
+        """(label, why) of each filter left out of the query because it did not validate."""
+        self.is_valid()
+        return [
+            (str(self.fields[name].label), " ".join(str(m) for m in messages))
+            for name, messages in self.errors.items()
+            if name in self.fields
+        ]
+
+    @property
     def is_filtered(self) -> bool:
         return any(
             self._valid(name)

@@ -45,6 +45,7 @@ from paydesk.gateways.stripe.client import (
     stripe_minor_units,
 )
 from paydesk.gateways.stripe.declines import customer_reason
+from paydesk.gateways.stripe.disputes import status_words
 from paydesk.gateways.stripe.returns import refund_object_event
 from paydesk.gateways.stripe.webhooks import (
     GATEWAY_NAME,
@@ -136,6 +137,8 @@ class StripeCardGateway:
     name = GATEWAY_NAME  # "card": the Payment method value and Payment.gateway
     display_name = "Credit Card"
     processor_name = DISPLAY_NAME  # whose dashboard Finance answers a dispute in: "Stripe"
+    # A dispute's `gateway_status` in words, for the back office (disputes.py).
+    dispute_status_words = staticmethod(status_words)
     # Pay's form may be redirected here (3-D Secure): Make Payment's form-action.
     hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
     needs_browser = True

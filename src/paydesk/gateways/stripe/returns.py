@@ -14,7 +14,7 @@ Refund status → outcome: `succeeded` → completed; `pending`, `requires_actio
 Dispute event → stage: `charge.dispute.created` → opened, `.updated` → updated,
 `.funds_withdrawn` → funds withdrawn, `.funds_reinstated` → funds reinstated, `.closed` → won /
 lost by the dispute's `status` (`won`, `lost`), closed otherwise (`warning_closed` of an inquiry,
-`prevented`).
+`prevented`). Its `reason` is kept in words (disputes.py; the code stays in the summary).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from paydesk.errors import GatewayError, PaydeskError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
+from paydesk.gateways.stripe.disputes import reason_words
 from paydesk.gateways.stripe.webhooks import GATEWAY_NAME, REFERENCE_KEY, stripe_exponent
 from paydesk.money import Money
 
@@ -164,13 +165,14 @@ def dispute_object_event(dispute: Mapping[str, Any], *, event_id: str, kind: str
         # Paydesk knows the intent; a charge id alone (no intent) binds to nothing: refused.
         transaction_id=intent or charge,
         gateway_reference=intent,
-        reason=text(dispute.get("reason")).replace("_", " ")[:300],
+        reason=reason_words(text(dispute.get("reason")))[:300],
         gateway_status=status[:40],
         evidence_due=evidence_due,
         summary={
             "type": kind,
             "dispute": dispute_id,
             "status": status,
+            "reason": text(dispute.get("reason")),
             "payment_intent": intent,
             "charge": charge,
             "amount": text(dispute.get("amount")),

@@ -10,7 +10,7 @@ from paydesk.gateways.base import CheckoutRequest, CheckoutResult
 
 
 class VoucherGateway:
-    """Voucher number + currency; redeemed, never charged."""
+    """Voucher code + currency; redeemed, never charged."""
 
     name = "voucher"
     display_name = "Voucher"
