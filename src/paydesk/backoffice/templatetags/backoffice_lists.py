@@ -20,7 +20,7 @@ def labelled_result_list(cl: Any) -> dict[str, Any]:
     """Django's `{% result_list cl %}`, rendered by Django's own change_list_results.html, with
     each cell naming its column in `data-label`: stack-table.css shows it beside the value
     when a phone stacks a row into a card (the list sits in a `.stack-table-cards` box)."""
-    context = result_list(cl)
+    context: dict[str, Any] = dict(result_list(cl))
     labels = [
         _("Select")
         if "action-checkbox-column" in str(header.get("class_attrib", ""))
