@@ -240,4 +240,7 @@ def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finan
     assert 'type="submit"' not in page.split('<div class="submit-row">')[1].split("</div>")[0]
     Dispute.objects.filter(pk=dispute.pk).update(gateway="paypal", gateway_status="UNDER_REVIEW")
     page = finance.get(url).content.decode()
-    assert 'UNDER REVIEW <span class="backoffice-code' in page  # another gateway's: as it came
+    assert 'Under review by PayPal <span class="backoffice-code' in page  # PayPal's words
+    Dispute.objects.filter(pk=dispute.pk).update(gateway="paystack", gateway_status="pending")
+    page = finance.get(url).content.decode()
+    assert '<div class="readonly">pending <span class="backoffice-code' in page  # as it came

@@ -15,6 +15,7 @@ from paypalrestsdk.notifications import WebhookEvent
 
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
+from paydesk.gateways.paypal.disputes import REASONS, STATUSES, reason_words, status_words
 from paydesk.gateways.paypal.webhooks import parse_paypal_event
 from paydesk.ledger.models import Dispute, Payment, PaymentRelation
 from paydesk.ledger.services import payment_create
@@ -157,7 +158,10 @@ def test_dispute_stages(kind, movements, outcome, stage):
     event = parsed(dispute_body(kind, movements=movements, outcome=outcome))
     assert isinstance(event, DisputeEvent) and event.stage is stage
     assert (event.dispute_id, event.transaction_id) == (CAPTURE, CAPTURE)
-    assert event.reason == "UNAUTHORISED (PayPal case PP-D-27803)"
+    assert (
+        event.reason == "the buyer says they did not authorise the payment (PayPal case PP-D-27803)"
+    )
+    assert event.summary["reason"] == "UNAUTHORISED"  # the code kept for support
     assert event.evidence_due is not None and event.evidence_due.isoformat().startswith(
         "2026-12-20T08:00"
     )
@@ -242,3 +246,28 @@ def test_a_reversal_and_the_cases_own_debit_post_one_chargeback(client, paid):
     assert (dispute.status, dispute.chargeback, dispute.dispute_id) == ("lost", chargeback, CAPTURE)
     paid.customer.refresh_from_db()
     assert paid.customer.balance == Decimal("0.00")
+
+
+# The Customer Disputes API v1's enumerations (developer.paypal.com, `dispute_reason` and the
+# dispute's `status`).
+PAYPAL_REASONS = (
+    "MERCHANDISE_OR_SERVICE_NOT_RECEIVED", "MERCHANDISE_OR_SERVICE_NOT_AS_DESCRIBED",
+    "UNAUTHORISED", "CREDIT_NOT_PROCESSED", "DUPLICATE_TRANSACTION", "INCORRECT_AMOUNT",
+    "PAYMENT_BY_OTHER_MEANS", "CANCELED_RECURRING_BILLING", "PROBLEM_WITH_REMITTANCE", "OTHER",
+)  # fmt: skip
+PAYPAL_STATUSES = (
+    "OPEN", "WAITING_FOR_BUYER_RESPONSE", "WAITING_FOR_SELLER_RESPONSE", "UNDER_REVIEW",
+    "RESOLVED", "OTHER",
+)  # fmt: skip
+
+
+def test_every_dispute_reason_and_status_paypal_documents_has_words():
+    """PayPal's codes reached the customer's chargeback row and the back office as they came
+    (`UNAUTHORISED`, `WAITING_FOR_SELLER_RESPONSE`). Each value PayPal documents reads as
+    words, and the words never call anyone a fraud."""
+    assert sorted(set(PAYPAL_REASONS) - set(REASONS)) == []
+    assert sorted(set(PAYPAL_STATUSES) - set(STATUSES)) == []
+    for words in [*REASONS.values(), *STATUSES.values()]:
+        assert "_" not in words and "fraud" not in words.lower(), words
+    assert status_words("WAITING_FOR_SELLER_RESPONSE").startswith("Waiting for your response")
+    assert reason_words("SOMETHING_NEW") == "something new"  # a code not listed: as it came

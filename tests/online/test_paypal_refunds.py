@@ -189,7 +189,9 @@ def test_a_dispute_lost_after_a_chargeback(user):
     panel("dispute_open", payment)
     dispute = Dispute.objects.get(payment=payment)
     assert dispute.is_open and dispute.dispute_id == payment.gateway_transaction
-    assert dispute.reason.startswith("MERCHANDISE_OR_SERVICE_NOT_RECEIVED (PayPal case PP-D-")
+    assert dispute.reason.startswith(
+        "the buyer says they did not receive what they paid for (PayPal case PP-D-"
+    )
     assert dispute.amount == Decimal("50.00") and dispute.evidence_due is not None
     assert balance(user) == Decimal("50.00")
     panel("dispute_withdraw", payment)  # PAYMENT.CAPTURE.REVERSED and CUSTOMER.DISPUTE.UPDATED

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
+from paydesk.gateways.paypal.disputes import reason_words
 from paydesk.gateways.signing import mapping, money_from_decimal, text
 
 GATEWAY_NAME = "paypal"
@@ -167,7 +168,7 @@ def dispute_event(event: Mapping[str, Any]) -> DisputeEvent:
         raise GatewayError("PayPal's dispute names no seller transaction.")
     part = mapping(dispute.get("dispute_amount"))
     case = text(dispute.get("dispute_id"))
-    why = text(dispute.get("reason")) or "dispute"
+    why = reason_words(text(dispute.get("reason"))) or "dispute"
     status = text(dispute.get("status"))
     return DisputeEvent(
         gateway=GATEWAY_NAME,
@@ -184,6 +185,7 @@ def dispute_event(event: Mapping[str, Any]) -> DisputeEvent:
             "dispute_id": case,
             "capture_id": capture_id,
             "status": status,
+            "reason": text(dispute.get("reason")),
             "stage": text(dispute.get("dispute_life_cycle_stage")),
             "outcome": text(mapping(dispute.get("dispute_outcome")).get("outcome_code")),
         },
