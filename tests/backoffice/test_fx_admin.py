@@ -60,9 +60,25 @@ def test_every_staff_role_reads_the_table_filtered_by_currency_and_dates(support
     assert "1.0512" in usd and "162.35" not in usd and "0.8412" not in usd
     recent = support.get(RATES, {"date_from": "2025-01-01", "date_to": "2025-01-31"})
     assert "0.8412" not in recent.content.decode() and "162.35" in recent.content.decode()
-    # A bad filter value is the admin's "bad lookup" redirect, not a 500.
+    # A currency no rate has (only a hand-made URL names one) is the admin's "bad lookup"
+    # redirect, not a 500.
     assert support.get(RATES, {"currency": "XYZ"}).status_code == 302
-    assert support.get(RATES, {"date_from": "soon"}).status_code == 302
+
+
+def test_a_date_that_does_not_parse_is_named_and_the_other_filters_still_apply(
+    support, finance_user
+):
+    """A bad date sent the list to the admin's `?e=1`, which dropped every filter and showed
+    every rate without a word."""
+    rate_set(base="EUR", quote="USD", rate="1.0512", rate_date=DAY, actor=finance_user)
+    rate_set(base="EUR", quote="JPY", rate="162.35", rate_date=DAY, actor=finance_user)
+    response = support.get(RATES, {"currency": "USD", "date_from": "soon"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1.0512" in page and "162.35" not in page  # the currency still applies
+    assert "These filters are not applied (the list uses the others):" in page
+    assert "<li>From: Enter a date like 2026-01-31.</li>" in page
+    assert 'id="id_date_from" name="date_from" value="soon" aria-invalid="true"' in page
 
 
 # --- add and change ----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ fx_views.py and goes through paydesk.fx.services. Nothing is ever deleted.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.contrib import admin
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import fx_views
 from paydesk.backoffice.admin_base import time_column
-from paydesk.backoffice.filters import OccurredDateRangeFilter
+from paydesk.backoffice.filters import OccurredDateRangeFilter, filter_day
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
@@ -31,7 +30,8 @@ from paydesk.money import normalize_currency
 
 
 def _rate_filters(request: HttpRequest) -> dict[str, Any]:
-    """`?currency=USD&date_from=…&date_to=…` as rate_list's arguments; bad values refused."""
+    """`?currency=USD&date_from=…&date_to=…` as rate_list's arguments; a bad currency refused,
+    a date that does not parse left out (RateDateRangeFilter names it above the list)."""
     filters: dict[str, Any] = {}
     currency = (request.GET.get("currency") or "").strip()
     if currency:
@@ -40,12 +40,9 @@ def _rate_filters(request: HttpRequest) -> dict[str, Any]:
         except PaydeskError:
             raise IncorrectLookupParameters("currency must be an ISO 4217 code") from None
     for name in ("date_from", "date_to"):
-        text = (request.GET.get(name) or "").strip()
-        if text:
-            try:
-                filters[name] = datetime.date.fromisoformat(text)
-            except ValueError:
-                raise IncorrectLookupParameters(f"{name} must be a date like 2026-01-31") from None
+        day, _why = filter_day((request.GET.get(name) or "").strip())
+        if day is not None:
+            filters[name] = day
     return filters
 
 

@@ -50,8 +50,9 @@ class CustomerFilter(admin.SimpleListFilter):
 FIRST_DAY, LAST_DAY = datetime.date(1970, 1, 1), datetime.date(9000, 12, 31)
 
 
-def _day(text: str) -> tuple[datetime.date | None, StrOrPromise]:
-    """(the day `text` names, or None; why it is not used, or "")."""
+def filter_day(text: str) -> tuple[datetime.date | None, StrOrPromise]:
+    """(the day a date filter's `text` names, or None; why it is not used, or ""): a date that
+    does not parse is left out and named, never a reason to drop the other filters."""
     if not text:
         return None, ""
     try:
@@ -88,7 +89,7 @@ class OccurredDateRangeFilter(admin.ListFilter):
         self.dates: dict[str, datetime.date | None] = {}
         self.errors: dict[str, StrOrPromise] = {}
         for name in self.parameters:
-            self.dates[name], error = _day(str(self.used_parameters.get(name) or "").strip())
+            self.dates[name], error = filter_day(str(self.used_parameters.get(name) or "").strip())
             if error:
                 self.errors[name] = error
 
