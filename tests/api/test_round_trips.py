@@ -1,0 +1,103 @@
+"""How many times a top-up waits for PostgreSQL (bench P5): each round trip is one Query (a
+statement sent whole) or one Sync (the end of a batch of prepared statements), counted from
+libpq's own trace of what the client sent, as bench/p5_profile.py counts them. Served as in
+production: outside any test transaction, the request's atomic() block the outermost."""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+from django.db import connection
+from psycopg import pq
+
+from paydesk.api.models import IdempotencyRecord
+from paydesk.ledger.models import Payment
+from paydesk.vouchers.batches import voucher_batch_issue
+from tests.api.conftest import ApiClient, key_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+BODY = {"method": "bank_transfer", "amount": "100.00", "currency": "USD"}
+
+
+def _round_trips(action) -> list[list[str]]:  # noqa: ANN001 — a callable making one request
+    """The round trips the client made while `action` ran, each as the messages it sent
+    ("Parse BEGIN", "Execute", "Query COMMIT"…), ending at its Query or Sync."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            action()
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        sent = [line.rstrip("\n").split("\t") for line in trace if line.startswith("F\t")]
+    trips: list[list[str]] = []
+    batch: list[str] = []
+    command = False  # the next Execute runs the BEGIN or COMMIT just parsed
+    for parts in sent:
+        kind, rest = parts[2], " ".join(parts[3:]).strip()
+        if kind in ("Query", "Parse") and rest.startswith(('"BEGIN"', '"" "BEGIN"')):
+            batch.append(f"{kind} BEGIN")
+            command = kind == "Parse"
+        elif kind in ("Query", "Parse") and rest.startswith(('"COMMIT"', '"" "COMMIT"')):
+            batch.append(f"{kind} COMMIT")
+            command = kind == "Parse"
+        elif kind == "Execute" and command:
+            command = False
+        elif kind in ("Execute", "Query"):
+            batch.append(kind)
+        if kind in ("Query", "Sync"):
+            trips.append(batch)
+            batch = []
+    return trips
+
+
+def _post(api: ApiClient, body: dict, key: str) -> None:
+    answer = api.post("/api/v1/payments", body, **{"Idempotency-Key": key})
+    assert answer.status_code == 201, answer.content
+
+
+def test_a_bank_transfer_waits_seven_times(portal_user, method_configs, bank_details):
+    api = ApiClient(key_for(portal_user))
+    _post(api, BODY, "warm-up")  # the statements are prepared on this connection
+    trips = _round_trips(lambda: _post(api, BODY, "counted"))
+    # The API key's read; BEGIN with the settings read (pay_reads); the payment's statement;
+    # the quote; the contacts; the instructions email's outbox row; the idempotency record
+    # with COMMIT.
+    assert trips == [
+        ["Execute"],
+        ["Parse BEGIN", "Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute", "Parse COMMIT"],
+    ], trips
+    assert Payment.objects.count() == 2
+    assert IdempotencyRecord.objects.filter(key="counted", status_code=201).count() == 1
+
+
+def test_a_voucher_waits_seven_times(portal_user):
+    _batch, codes = voucher_batch_issue(count=2, currency="USD", addition="7", actor=None)
+    api = ApiClient(key_for(portal_user))
+    _post(api, {"method": "voucher", "code": codes[0], "currency": "USD"}, "warm-up")
+    body = {"method": "voucher", "code": codes[1], "currency": "USD"}
+    trips = _round_trips(lambda: _post(api, body, "counted"))
+    # The API key's read; BEGIN with the portal defaults; the claim with its read-back; the
+    # balance UPDATE; the payment's statement (its audit entries, the voucher's link); the
+    # contacts (none: no receipt queued); the idempotency record with COMMIT.
+    assert trips == [
+        ["Execute"],
+        ["Parse BEGIN", "Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute"],
+        ["Execute", "Parse COMMIT"],
+    ], trips
+    assert sorted(p.total for p in Payment.objects.all()) == [7, 7]
+    assert IdempotencyRecord.objects.filter(key="counted", status_code=201).count() == 1
