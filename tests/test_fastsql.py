@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from psycopg import pq
 
 from paydesk.accounts.models import Contact, PortalDefaults
@@ -201,3 +202,45 @@ def test_inside_another_block_the_commit_is_left_to_it(customer):
         assert not committing()
     with transaction.atomic(), connection.execute_wrapper(lambda execute, *a: execute(*a)):
         assert not committing()  # a wrapper sees statements only through Django's cursor
+
+
+def test_row_insert_converts_each_value_as_get_db_prep_save(customer, portal_user):
+    """The values `row_insert` sends unconverted (text, booleans, None) are what the field's
+    own conversion would send, for the rows a top-up writes; the others are converted by it."""
+    from paydesk.checkout.models import Quote
+    from paydesk.fastsql import _row_plan
+    from paydesk.notifications.models import OutboundEmail
+
+    rows = [
+        IdempotencyRecord(caller="key:6", key="k", fingerprint="f", status_code=201, body=b"{}"),
+        OutboundEmail(to="a@example.com", template="t", context={"amount": "1.00"}, kind="x"),
+        Quote(
+            customer=customer,
+            created_by=portal_user,
+            method="bank_transfer",
+            idempotency_key="api-1",
+            amount=Decimal("1.5"),
+            currency="USD",
+            total_charged=Decimal("1.5"),
+            credit=Decimal("1.5"),
+            account_currency="USD",
+            fx_rate="1",
+            rate_date=timezone.localdate(),
+            rate_source="identity",
+            expires_at=timezone.now(),
+            test_mode=True,
+        ),
+        AuditEntry(action="a", object_type="o", object_id="1", after={"x": 1}, ip_address=None),
+    ]
+    for row in rows:
+        _sql, plan, _plain = _row_plan(type(row), connection.vendor)
+        for field, attname, kept in plan:
+            value = field.pre_save(row, True)
+            expected = field.get_db_prep_save(value, connection)
+            if type(value) in kept:
+                assert value == expected and type(value) is type(expected), attname
+        stored = row_insert(row)
+        assert not stored._state.adding and type(row).objects.filter(pk=stored.pk).exists()
+    text = [a for _f, a, kept in _row_plan(Quote, connection.vendor)[1] if str in kept]
+    assert {"method", "currency", "fx_rate", "gateway_url"} <= set(text)
+    assert "amount" not in text and "customer_id" not in text and "expires_at" not in text

@@ -434,18 +434,74 @@ def row_insert(instance: M, *, commit: bool = False) -> M:
     `committing()` said so — on PostgreSQL the transaction's COMMIT goes with it, in its round
     trip (`execute_hot`)."""
     model = type(instance)
-    sql, fields = insert_statement(model)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, plan, plain = _row_plan(model, db.vendor)
+    values = [getattr(instance, attname) for _field, attname, _kept in plan]
     if instance.pk is not None or any(
-        hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields
+        type(value) not in _PLAIN and hasattr(value, "resolve_expression") for value in values
     ):
         instance.save(force_insert=True)
         return instance
-    pre_save_send(instance)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    if pre_save_send(instance) or not plain:  # a receiver may have changed them
+        values = [field.pre_save(instance, True) for field, _attname, _kept in plan]
+    params = [
+        value if type(value) in kept else field.get_db_prep_save(value, db)
+        for value, (field, _attname, kept) in zip(values, plan, strict=True)
+    ]
     row = _first(sql, params, commit=commit)
     assert row is not None  # INSERT … RETURNING answers the row it inserted
-    inserted(instance, row[0])
+    inserted(instance, row[0], db.alias)
     return instance
+
+
+# Value types that are never SQL expressions (`resolve_expression`, left to `save()`).
+_PLAIN = frozenset({str, int, bool, float, bytes, type(None)})
+# Field classes whose `get_db_prep_save` returns a str or None as it is (CharField's
+# `to_python`, no backend adaptation), and BooleanField's, a bool or None.
+_KEEPS_TEXT = (
+    models.CharField,
+    models.TextField,
+    models.EmailField,
+    models.URLField,
+    models.SlugField,
+)
+# (model, vendor) → (its INSERT, per field: the field, its attname, the value types its
+# conversion keeps as they are; whether every field's `pre_save` for an INSERT only reads the
+# attribute)
+_ROW_PLANS: dict[tuple[Any, str], tuple[str, list[tuple[Any, str, frozenset[type]]], bool]] = {}
+
+
+def _row_plan(
+    model: type[models.Model], vendor: str
+) -> tuple[str, list[tuple[Any, str, frozenset[type]]], bool]:
+    """`row_insert`'s per-field work decided once per model (bench P5): a text or boolean
+    value goes to the statement as it is — what `get_db_prep_save` would return —, every other
+    value through `get_db_prep_save`; the attributes are read directly when every field's
+    `pre_save` only reads its own. By the field's exact class: a subclass may convert
+    (tests/test_fastsql.py compares the two)."""
+    plan = _ROW_PLANS.get((model, vendor))
+    if plan is None:
+        sql, fields = insert_statement(model)
+        rows = []
+        for field in fields:
+            kept: frozenset[type] = frozenset()
+            if type(field) in _KEEPS_TEXT:
+                kept = frozenset({str, type(None)})
+            elif type(field) is models.BooleanField:
+                kept = frozenset({bool, type(None)})
+            rows.append((field, field.attname, kept))
+        plain = all(plain_pre_save(field) for field in fields)
+        plan = _ROW_PLANS[(model, vendor)] = (sql, rows, plain)
+    return plan
+
+
+def plain_pre_save(field: Any) -> bool:
+    """Whether the field's `pre_save` for an INSERT only reads its attribute."""
+    method = type(field).pre_save
+    if method is models.Field.pre_save:
+        return True
+    dated = (models.DateField.pre_save, models.DateTimeField.pre_save)
+    return method in dated and not (field.auto_now or field.auto_now_add)
 
 
 def pre_save_send(instance: models.Model) -> bool:
