@@ -356,12 +356,20 @@ def first_joined(
 
 
 def first_rows(
-    reads: tuple[tuple[type[models.Model], str], ...], params: list[Any]
-) -> tuple[models.Model | None, ...]:
+    reads: tuple[tuple[type[models.Model], str], ...],
+    params: list[Any],
+    *,
+    lists: tuple[tuple[type[models.Model], str, str, str], ...] = (),
+) -> tuple[Any, ...]:
     """`first_row(model, where, …)` (ORDER BY id) of each `(model, where)` in `reads`, in one
     statement and one round trip: each row loaded as `first_row` loads it, None for a read
-    that found none. `params` are every `where`'s placeholders' values, in order."""
-    cache_key = (reads, connection.vendor)
+    that found none. `params` are every `where`'s placeholders' values, in order.
+
+    `lists`: `(model, attname, where, order_by)` each — `column_values` of it, its
+    placeholders' values after the reads' in `params` —, returned after the rows as lists; on
+    PostgreSQL in the same statement (an `ARRAY(SELECT …)` each), elsewhere read apart."""
+    vendor = connection.vendor
+    cache_key = (reads, lists, vendor)
     cached = _MANY.get(cache_key)
     if cached is None:
         qn = connection.ops.quote_name
@@ -372,11 +380,49 @@ def first_rows(
             selected += [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
             joins.append(f"LEFT JOIN ({inner}) {alias} ON 1 = 1")
             per_model.append(_converters)
+        for index, (model, attname, where, order_by) in enumerate(lists if _arrays() else ()):
+            table = qn(model._meta.db_table)
+            [field] = [f for f in model._meta.concrete_fields if f.attname == attname]
+            column = f"{table}.{qn(field.column)}"
+            inner = f"SELECT {column} FROM {table} WHERE {where} ORDER BY {qn(order_by)}"
+            selected.append(f"l{index}.v")
+            joins.append(f"LEFT JOIN (SELECT ARRAY({inner}) AS v) l{index} ON 1 = 1")
         sql = f"SELECT {', '.join(selected)} FROM (SELECT 1 AS one) one {' '.join(joins)}"
         cached = (sql, per_model)
         _MANY[cache_key] = cached
     sql, per_model = cached
-    return _loaded(tuple(model for model, _ in reads), per_model, _first(sql, params))
+    if not lists:
+        return _loaded(tuple(model for model, _ in reads), per_model, _first(sql, params))
+    used = sum(where.count("%s") for _model, where in reads)
+    row = _first(sql, params if _arrays() else params[:used])
+    assert row is not None  # (SELECT 1) LEFT JOIN …: always one row
+    width = sum(len(converters) for converters in per_model)
+    loaded = _loaded(tuple(model for model, _ in reads), per_model, row[:width])
+    found: list[list[Any]] = []
+    for index, (model, attname, where, order_by) in enumerate(lists):
+        count = where.count("%s")
+        if _arrays():
+            values = row[width + index] or []
+            _sql, converters = _select(model, where, order_by, (attname,), False)
+            at = [name for name, _ in converters].index(attname)
+            found.append([_converted_one(v, converters[at][1]) for v in values])
+        else:
+            found.append(
+                column_values(model, attname, where, params[used : used + count], order_by=order_by)
+            )
+        used += count
+    return (*loaded, *found)
+
+
+def _arrays() -> bool:
+    """Whether the database reads a column's rows as one array value (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def _converted_one(value: Any, converters: list[Any]) -> Any:
+    for convert, col in converters:
+        value = convert(value, col, connection)
+    return value
 
 
 def _loaded(
