@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from psycopg import pq
 
+from paydesk.accounts.models import Contact
 from paydesk.api.models import IdempotencyRecord
 from paydesk.ledger.models import Payment
 from paydesk.notifications.models import OutboundEmail
@@ -85,19 +86,18 @@ def test_a_bank_transfer_waits_five_times(portal_user, method_configs, bank_deta
     ]
 
 
-def test_a_voucher_waits_seven_times(portal_user):
+def test_a_voucher_waits_six_times(portal_user):
     _batch, codes = voucher_batch_issue(count=2, currency="USD", addition="7", actor=None)
     api = ApiClient(key_for(portal_user))
     _post(api, {"method": "voucher", "code": codes[0], "currency": "USD"}, "warm-up")
     body = {"method": "voucher", "code": codes[1], "currency": "USD"}
     trips = _round_trips(lambda: _post(api, body, "counted"))
-    # The API key's read; BEGIN with the portal defaults; the claim with its read-back; the
-    # balance UPDATE; the payment's statement (its audit entries, the voucher's link); the
-    # contacts (none: no receipt queued); the idempotency record with COMMIT.
+    # The API key's read; BEGIN with the portal defaults and the contacts (none: no receipt
+    # queued); the claim with its read-back; the balance UPDATE; the payment's statement (its
+    # audit entries, the voucher's link); the idempotency record with COMMIT.
     assert trips == [
         ["Execute"],
         ["Parse BEGIN", "Execute"],
-        ["Execute"],
         ["Execute"],
         ["Execute"],
         ["Execute"],
@@ -105,3 +105,17 @@ def test_a_voucher_waits_seven_times(portal_user):
     ], trips
     assert sorted(p.total for p in Payment.objects.all()) == [7, 7]
     assert IdempotencyRecord.objects.filter(key="counted", status_code=201).count() == 1
+
+
+def test_a_voucher_tells_the_contacts_it_read_with_the_portal_defaults(portal_user):
+    Contact.objects.create(customer=portal_user.customer, email="Billing@Example.com")
+    _batch, [code] = voucher_batch_issue(count=1, currency="USD", addition="7", actor=None)
+    api = ApiClient(key_for(portal_user))
+    _post(api, {"method": "voucher", "code": code, "currency": "USD"}, "receipt")
+    payment = Payment.objects.get()
+    [email] = OutboundEmail.objects.filter(payment=payment)
+    assert (email.to, email.kind, email.context["reference"]) == (
+        "billing@example.com",
+        "payment_received",
+        payment.reference,
+    )

@@ -51,18 +51,19 @@ ERROR_MAX = 500
 BANK_DETAIL_KEYS = ("beneficiary_name", "account_number", "bank_name", "bank_address", "swift")
 
 
-def notify_payment_received(*, payment: Payment) -> int:
+def notify_payment_received(*, payment: Payment, contacts: list[str] | None = None) -> int:
     """Queue "payment received and applied" to each of the customer's contacts; send on commit.
 
     Returns how many messages were queued: 0 when the payment is not completed, the customer has
     no contacts, or this payment's confirmation was queued before (a replayed event, a second
-    call). A purchase is told as a charge applied to the account.
+    call). A purchase is told as a charge applied to the account. `contacts`: the customer's
+    addresses as `Contact.emails_of` read them, when the caller has (in the same transaction).
     """
     if payment.status != PaymentStatus.COMPLETED:
         return 0
-    # Whom to write to first: a customer without contacts (most top-ups) costs one read, and
-    # no amounts are formatted for nobody.
-    recipients = _contacts(payment)
+    # Whom to write to first: a customer without contacts (most top-ups) costs one read (none
+    # when the caller read them with its own), and no amounts are formatted for nobody.
+    recipients = _contacts(payment) if contacts is None else list(contacts)
     if not recipients or _already_queued(payment, EmailKind.PAYMENT_RECEIVED):
         return 0
     customer = payment.customer
@@ -85,13 +86,13 @@ def notify_payment_received(*, payment: Payment) -> int:
     )
 
 
-def notify_payment_completed(*, payment: Payment) -> int:
+def notify_payment_completed(*, payment: Payment, contacts: list[str] | None = None) -> int:
     """Spec §5/§8 for a pending payment that has just completed: a customer's own payment
     (gateway, bank transfer) always tells the contacts; a staff entry (method "manual") only when
     staff tick Email Confirmation, which calls `notify_payment_received` itself."""
     if payment.method == PaymentMethod.MANUAL:
         return 0
-    return notify_payment_received(payment=payment)
+    return notify_payment_received(payment=payment, contacts=contacts)
 
 
 def notify_refund_issued(*, payment: Payment) -> int:
