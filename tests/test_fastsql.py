@@ -81,6 +81,26 @@ def test_first_rows_reads_each_first_row_in_one_statement(customer, django_asser
     assert details is None  # the LEFT JOIN's NULLs
 
 
+def test_first_rows_lists_read_what_column_values_reads(customer, django_assert_num_queries):
+    from paydesk.accounts.models import Customer
+
+    other = type(customer).objects.create(name="Other", slug="other", currency="EUR")
+    for email in ("zed@example.com", "ann@example.com"):
+        Contact.objects.create(customer=customer, email=email)
+    Contact.objects.create(customer=other, email="bob@example.com")
+    reads = ((Customer, "currency = %s"),)
+    lists = ((Contact, *Contact.EMAILS_OF), (Contact, *Contact.EMAILS_OF))
+    # One statement on PostgreSQL (the lists are ARRAY columns), one per list besides elsewhere.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        loaded, mine, theirs = first_rows(
+            reads, [customer.currency, customer.pk, other.pk], lists=lists
+        )
+    assert loaded.pk == customer.pk
+    assert mine == Contact.emails_of(customer.pk) == ["ann@example.com", "zed@example.com"]
+    assert theirs == Contact.emails_of(other.pk) == ["bob@example.com"]
+    assert first_rows(reads, ["XYZ", other.pk + 1000], lists=lists[:1]) == (None, [])
+
+
 def test_row_insert_stores_what_save_would(customer, finance_user):
     entry = row_insert(
         AuditEntry(

@@ -12,7 +12,8 @@ database vendor) and then only bind parameters:
   its LEFT JOINs bring from the others, in one statement.
 - `column_values(model, attname, where, params)`: one column of every matching row, in order.
 - `first_rows(reads, params)`: `first_row` of each of several (model, where) in one statement
-  (a request's reads of small settings tables, bench P5).
+  (a request's reads of small settings tables, bench P5), and with `lists` `column_values` of
+  others in it too on PostgreSQL (a customer's contact addresses).
 - `row_insert(instance)`: INSERT a new row as `save(force_insert=True)` would — the same
   `pre_save`/`post_save` signals when anything listens, the same `pre_save` and
   `get_db_prep_save` conversions, the same columns; the database's constraints and triggers
@@ -369,6 +370,7 @@ def first_rows(
     placeholders' values after the reads' in `params` —, returned after the rows as lists; on
     PostgreSQL in the same statement (an `ARRAY(SELECT …)` each), elsewhere read apart."""
     vendor = connection.vendor
+    arrays = vendor == "postgresql"  # a column's rows read as one array value
     cache_key = (reads, lists, vendor)
     cached = _MANY.get(cache_key)
     if cached is None:
@@ -380,7 +382,7 @@ def first_rows(
             selected += [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
             joins.append(f"LEFT JOIN ({inner}) {alias} ON 1 = 1")
             per_model.append(_converters)
-        for index, (model, attname, where, order_by) in enumerate(lists if _arrays() else ()):
+        for index, (model, attname, where, order_by) in enumerate(lists if arrays else ()):
             table = qn(model._meta.db_table)
             [field] = [f for f in model._meta.concrete_fields if f.attname == attname]
             column = f"{table}.{qn(field.column)}"
@@ -394,14 +396,14 @@ def first_rows(
     if not lists:
         return _loaded(tuple(model for model, _ in reads), per_model, _first(sql, params))
     used = sum(where.count("%s") for _model, where in reads)
-    row = _first(sql, params if _arrays() else params[:used])
+    row = _first(sql, params if arrays else params[:used])
     assert row is not None  # (SELECT 1) LEFT JOIN …: always one row
     width = sum(len(converters) for converters in per_model)
     loaded = _loaded(tuple(model for model, _ in reads), per_model, row[:width])
     found: list[list[Any]] = []
     for index, (model, attname, where, order_by) in enumerate(lists):
         count = where.count("%s")
-        if _arrays():
+        if arrays:
             values = row[width + index] or []
             _sql, converters = _select(model, where, order_by, (attname,), False)
             at = [name for name, _ in converters].index(attname)
@@ -412,11 +414,6 @@ def first_rows(
             )
         used += count
     return (*loaded, *found)
-
-
-def _arrays() -> bool:
-    """Whether the database reads a column's rows as one array value (PostgreSQL)."""
-    return connection.vendor == "postgresql"
 
 
 def _converted_one(value: Any, converters: list[Any]) -> Any:
