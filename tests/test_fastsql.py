@@ -10,12 +10,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
 from django.utils import timezone
-from psycopg import pq
 
 from paydesk.accounts.models import Contact, PortalDefaults
 from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
-from paydesk.fastsql import committing, first_joined, first_row, first_rows, row_insert
+from paydesk.fastsql import first_joined, first_row, first_rows, row_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -187,41 +186,6 @@ def test_on_postgresql_the_cached_statements_are_prepared_unless_switched_off(
     assert [any(t.startswith(e) for t in texts) for e in expected] == [prepared] * 4
     with pytest.raises(IntegrityError), transaction.atomic():  # still Django's errors
         row_insert(IdempotencyRecord(caller="key:3", key="k", fingerprint="other"))
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_last_insert_carries_the_commit_and_its_failure_commits_nothing(customer):
-    """`row_insert(commit=True)` on PostgreSQL: BEGIN (with the block's first statement), the
-    INSERT and COMMIT in one round trip each way; a row the INSERT refuses is raised inside the
-    block as Django's IntegrityError and nothing the transaction wrote is committed."""
-    committed: list[str] = []
-    with transaction.atomic():
-        assert committing()
-        first_row(IdempotencyRecord, "caller = %s", ["key:4"])  # BEGIN goes with it
-        transaction.on_commit(lambda: committed.append("first"))
-        row_insert(IdempotencyRecord(caller="key:4", key="k", fingerprint="f"), commit=True)
-        assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
-    assert committed == ["first"]  # Django's commit found it done and ran the hooks once
-    assert IdempotencyRecord.objects.filter(caller="key:4").count() == 1
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        transaction.on_commit(lambda: committed.append("second"))
-        row_insert(IdempotencyRecord(caller="key:5", key="k", fingerprint="f"))
-        row_insert(IdempotencyRecord(caller="key:4", key="k", fingerprint="g"), commit=True)
-    assert committed == ["first"]
-    assert not IdempotencyRecord.objects.filter(caller="key:5").exists()  # rolled back
-    assert IdempotencyRecord.objects.count() == 1  # the connection works on
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_inside_another_block_the_commit_is_left_to_it(customer):
-    # The test's own transaction is the outer block here: nothing may commit early.
-    with transaction.atomic():
-        assert not committing()
-    with transaction.atomic(), connection.execute_wrapper(lambda execute, *a: execute(*a)):
-        assert not committing()  # a wrapper sees statements only through Django's cursor
 
 
 def test_row_insert_converts_each_value_as_get_db_prep_save(customer, portal_user):

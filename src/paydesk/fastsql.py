@@ -22,9 +22,6 @@ database vendor) and then only bind parameters:
 - `execute_hot(sql, params)`: one statement every posting sends (the ledger's balance UPDATE
   and payment INSERT, the outgoing webhooks' event rows), with as little per-call work as
   Django allows (bench P1).
-- `committing()`, `row_insert(…, commit=True)`: the last INSERT of a transaction and its COMMIT
-  in one round trip on PostgreSQL (bench P5); a transaction's first statement takes its BEGIN
-  with it there too (`_prepared`).
 
 On PostgreSQL every one of these statements is prepared (as `execute_hot`'s, unless
 PAYDESK_PG_PREPARED is off): parsed and planned once per connection.
@@ -52,7 +49,7 @@ _QMARK: dict[str, str] = {}
 
 
 def execute_hot(
-    sql: str, params: list[Any], *, fetch: bool = True, db: Any = None, commit: bool = False
+    sql: str, params: list[Any], *, fetch: bool = True, db: Any = None
 ) -> tuple[Any, ...] | None:
     """Run one of the statements every posting sends and return its first row (None when it
     returns none, or with `fetch=False`: a statement that returns nothing), inside the caller's
@@ -70,15 +67,13 @@ def execute_hot(
     execute_wrapper) SQLite's goes through Django's cursor, so they see it.
 
     `db`: the caller's `connections[DEFAULT_DB_ALIAS]`, when it has it (each look-up goes
-    through a thread-local). `commit`: the statement is the last of the caller's transaction
-    (`committing` says when that can be used): on PostgreSQL its COMMIT goes with it, in the
-    same round trip (`_prepared`); elsewhere Django's commit at the block's end still does it.
+    through a thread-local).
     """
     if db is None:
         db = connections[DEFAULT_DB_ALIAS]  # the proxy `connection` looks it up on every use
     vendor = db.vendor
     if vendor == "postgresql" and settings.PAYDESK_PG_PREPARED:
-        cursor = _prepared(db, sql, params, commit=commit)
+        cursor = _prepared(db, sql, params)
         return cursor.fetchone() if fetch else None
     if (
         vendor == "sqlite"
@@ -99,7 +94,7 @@ def execute_hot(
         return django_cursor.fetchone() if fetch else None
 
 
-def _prepared(db: Any, sql: str, params: list[Any], *, commit: bool = False) -> psycopg.Cursor:
+def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.Cursor:
     """Run `sql` on PostgreSQL prepared, on its kept cursor (`_hot_cursor`), in the caller's
     transaction, errors as Django's; the cursor holds the whole result (psycopg reads it with
     the answer), to fetch from.
@@ -109,25 +104,13 @@ def _prepared(db: Any, sql: str, params: list[Any], *, commit: bool = False) -> 
     Django's own check (a `SELECT 1` round trip at the request's first cursor or transaction)
     is marked done; a read that finds the connection gone (a PostgreSQL restart) connects again
     and runs once more, as that check would have. Anything else still gets Django's check
-    first: what it wrote may have happened before the connection broke.
-
-    Round trips (bench P5): the first statement of a transaction takes its BEGIN with it, and
-    with `commit` the statement takes the transaction's COMMIT after it — sent together in
-    psycopg's pipeline mode and answered at one Sync (`_pipelined`), where psycopg alone waits
-    for its BEGIN and for its COMMIT on their own."""
+    first: what it wrote may have happened before the connection broke."""
     checking = db.health_check_enabled and not db.health_check_done and db.connection is not None
     if checking and (db.in_atomic_block or not sql.startswith("SELECT")):
         db.close_if_health_check_failed()
         checking = False
     db.ensure_connection()
     db.validate_no_broken_transaction()
-    raw = db.connection
-    begin = db.in_atomic_block and _begins(raw)
-    if begin or commit:
-        with db.wrap_database_errors:
-            cursor = _hot_cursor(db, sql)
-            _pipelined(db, cursor, sql, params, begin=begin, commit=commit)
-        return cursor
     try:
         with db.wrap_database_errors:
             cursor = _hot_cursor(db, sql)
@@ -142,66 +125,6 @@ def _prepared(db: Any, sql: str, params: list[Any], *, commit: bool = False) -> 
             cursor.execute(sql, params, prepare=True)
     db.health_check_done = True
     return cursor
-
-
-_PIPELINE = psycopg.Pipeline.is_supported()  # libpq 14 or later (psycopg-binary's is)
-
-
-def _begins(raw: Any) -> bool:
-    """Whether psycopg would open a transaction with a plain BEGIN before the next statement
-    (Django's atomic() turned autocommit off; nothing sent since) — a BEGIN we can send
-    ourselves, in the statement's round trip."""
-    return (
-        _PIPELINE
-        and not raw.autocommit
-        and raw.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        and raw.isolation_level is None
-        and raw.read_only is None
-        and raw.deferrable is None
-    )
-
-
-def _pipelined(
-    db: Any, cursor: psycopg.Cursor, sql: str, params: list[Any], *, begin: bool, commit: bool
-) -> None:
-    """Send [BEGIN,] the statement[, COMMIT] in one pipeline and wait once, at its Sync.
-
-    BEGIN goes first on the wire, straight through libpq (psycopg's own would wait for its
-    answer); the connection is then busy, so the statement's execute sends no BEGIN of its own.
-    An error in any of them (a constraint the statement breaks, one a deferred check finds at
-    COMMIT) is raised when the pipeline ends, after PostgreSQL skipped what followed it: the
-    transaction is then aborted and nothing of it committed, and the caller's atomic() rolls
-    back on the way out, as when the statement failed alone. After a COMMIT the transaction is
-    over: Django's commit at the end of the caller's block finds nothing to commit."""
-    raw = db.connection
-    with raw.pipeline() as pipeline:
-        if begin:
-            raw.pgconn.send_query_params(b"BEGIN", None)
-            pipeline.result_queue.append(None)  # its result, checked with the others
-        cursor.execute(sql, params, prepare=True)
-        if commit:
-            _hot_cursor(db, "COMMIT").execute("COMMIT", prepare=False)
-
-
-def committing(db: Any = None) -> bool:
-    """Whether a statement run now with `commit=True` can carry the transaction's COMMIT: on
-    PostgreSQL (statements prepared, none recorded or wrapped), inside the outermost atomic()
-    block — not nested in another (a test's among them), no rollback pending — whose commit
-    it then does early. The caller must send nothing more in that block."""
-    if db is None:
-        db = connections[DEFAULT_DB_ALIAS]
-    return (
-        _PIPELINE
-        and db.vendor == "postgresql"
-        and settings.PAYDESK_PG_PREPARED
-        and db.in_atomic_block
-        and db.commit_on_exit
-        and not db.needs_rollback
-        and len(db.atomic_blocks) == 1
-        and not db.savepoint_ids
-        and not db.queries_logged
-        and not db.execute_wrappers
-    )
 
 
 def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
@@ -220,7 +143,7 @@ def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
     return cursor
 
 
-def _first(sql: str, params: list[Any], *, commit: bool = False) -> tuple[Any, ...] | None:
+def _first(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     """The first row of one of these cached statements (a SELECT, an INSERT … RETURNING), run
     as `execute_hot` runs the ledger's: on PostgreSQL prepared, so PostgreSQL parses and plans
     it once per connection and psycopg keeps its result's loaders — about half the CPU of each
@@ -229,7 +152,7 @@ def _first(sql: str, params: list[Any], *, commit: bool = False) -> tuple[Any, .
     an execute_wrapper) it goes through Django's cursor, so that those see it."""
     db = connections[DEFAULT_DB_ALIAS]
     if not db.queries_logged and not db.execute_wrappers:
-        return execute_hot(sql, params, db=db, commit=commit)
+        return execute_hot(sql, params, db=db)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -470,12 +393,9 @@ def insert_statement(model: type[models.Model]) -> tuple[str, list[Any]]:
     return cached
 
 
-def row_insert(instance: M, *, commit: bool = False) -> M:
+def row_insert(instance: M) -> M:
     """INSERT `instance` (not saved yet, its primary key automatic) as
-    `save(force_insert=True)` would, from a statement compiled once; returns it saved.
-    `commit`: the INSERT is the last statement of the caller's outermost atomic() block, and
-    `committing()` said so — on PostgreSQL the transaction's COMMIT goes with it, in its round
-    trip (`execute_hot`)."""
+    `save(force_insert=True)` would, from a statement compiled once; returns it saved."""
     model = type(instance)
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
     sql, plan, plain = _row_plan(model, db.vendor)
@@ -491,7 +411,7 @@ def row_insert(instance: M, *, commit: bool = False) -> M:
         value if type(value) in kept else field.get_db_prep_save(value, db)
         for value, (field, _attname, kept) in zip(values, plan, strict=True)
     ]
-    row = _first(sql, params, commit=commit)
+    row = _first(sql, params)
     assert row is not None  # INSERT … RETURNING answers the row it inserted
     inserted(instance, row[0], db.alias)
     return instance

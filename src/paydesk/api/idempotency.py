@@ -19,10 +19,8 @@ inserted last. A second request with the same key that commits first makes this 
 fail on the unique (caller, key): everything it did rolls back and it replays the first answer;
 one still running makes it wait on that index, then replay. Three round trips fewer than the
 in-flight row committed first, and the payment and its record commit or vanish together
-(issue 18). On PostgreSQL the record's INSERT and the COMMIT go to the server together, in one
-round trip (`fastsql.committing`); a refusal they meet there (the key taken meanwhile, a deferred
-check) is raised inside the block, which rolls back as before. An online checkout calls a
-gateway over HTTP, never inside a transaction: it keeps the in-flight row.
+(issue 18). An online checkout calls a gateway over HTTP, never inside a transaction: it keeps
+the in-flight row.
 """
 
 from __future__ import annotations
@@ -43,7 +41,7 @@ from paydesk.api.errors import ApiError, json_response, response_for_error
 from paydesk.api.models import IdempotencyRecord
 from paydesk.api.services import IDEMPOTENCY_KEY_MAX
 from paydesk.errors import PaydeskError
-from paydesk.fastsql import committing, row_insert
+from paydesk.fastsql import row_insert
 
 REPLAY_HEADER = "Idempotent-Replayed"
 # Longer than any request may run (gunicorn's timeout, deploy/gunicorn.conf.py: 60 s).
@@ -135,15 +133,14 @@ def _in_one_transaction(
                     if response.status_code < 400:  # a success whose writes are lost: a 500
                         raise TransactionManagementError("Answered after the work was undone.")
                     raise _Undone(response)
-                # The transaction's last statement: on PostgreSQL its COMMIT goes with it.
-                row_insert(_record(identity, response, redact), commit=committing())
+                row_insert(_record(identity, response, redact))
         except _Undone as undone:
             # A service's block without a savepoint of its own (checkout_start's) failed with an
             # answer: everything the request wrote is rolled back with the transaction, and the
             # answer is recorded in one of its own.
             response = undone.response
             with transaction.atomic():
-                row_insert(_record(identity, response, redact), commit=committing())
+                row_insert(_record(identity, response, redact))
     except IntegrityError:  # the key was used first by another request: its answer stands
         existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
         if existing is None:
