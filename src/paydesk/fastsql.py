@@ -143,14 +143,16 @@ def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
     return cursor
 
 
-def _first(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+def _first(sql: str, params: list[Any], db: Any = None) -> tuple[Any, ...] | None:
     """The first row of one of these cached statements (a SELECT, an INSERT … RETURNING), run
     as `execute_hot` runs the ledger's: on PostgreSQL prepared, so PostgreSQL parses and plans
     it once per connection and psycopg keeps its result's loaders — about half the CPU of each
     statement on both sides (bench P5: the API key's three-table read 150 → 55 µs in the app,
     250 → 35 µs in PostgreSQL). While Django records or wraps queries (DEBUG, assertNumQueries,
-    an execute_wrapper) it goes through Django's cursor, so that those see it."""
-    db = connections[DEFAULT_DB_ALIAS]
+    an execute_wrapper) it goes through Django's cursor, so that those see it. `db`: the
+    default connection, when the caller has looked it up."""
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]
     if not db.queries_logged and not db.execute_wrappers:
         return execute_hot(sql, params, db=db)
     with db.cursor() as cursor:
@@ -184,9 +186,14 @@ _INSERTS: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
 
 def _select(
-    model: type[M], where: str, order_by: str, only: tuple[str, ...] | None, limit: bool
+    model: type[M],
+    where: str,
+    order_by: str,
+    only: tuple[str, ...] | None,
+    limit: bool,
+    vendor: str | None = None,
 ) -> tuple[str, list[tuple[str, list[Any]]]]:
-    cache_key = (model, where, order_by, only, limit, connection.vendor)
+    cache_key = (model, where, order_by, only, limit, vendor or connection.vendor)
     cached = _SELECTS.get(cache_key)
     if cached is None:
         meta = model._meta
@@ -217,11 +224,11 @@ def _columns(
     return columns, converters
 
 
-def _converted(row: Any, converters: list[tuple[str, list[Any]]]) -> list[Any]:
+def _converted(row: Any, converters: list[tuple[str, list[Any]]], db: Any) -> list[Any]:
     values = []
     for value, (_attname, convs) in zip(row, converters, strict=True):
         for convert, col in convs:
-            value = convert(value, col, connection)
+            value = convert(value, col, db)
         values.append(value)
     return values
 
@@ -237,12 +244,13 @@ def first_row(
     """The first `model` row WHERE `where` (column names, `%s` placeholders; "" for every row)
     ORDER BY the column `order_by`, loaded as the ORM loads it (`only`: those columns, the
     others deferred); None when there is none."""
-    sql, converters = _select(model, where, order_by, only, True)
-    row = _first(sql, params)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, converters = _select(model, where, order_by, only, True, db.vendor)
+    row = _first(sql, params, db)
     if row is None:
         return None
     names = [name for name, _ in converters]
-    return model.from_db(connection.alias, names, _converted(row, converters))
+    return model.from_db(db.alias, names, _converted(row, converters, db))
 
 
 def first_joined(
@@ -260,7 +268,8 @@ def first_joined(
     `with_`: a WITH clause put before the SELECT (its placeholders first in `params`), say a
     data-modifying one named as `chain[0]`'s table, whose RETURNING rows are then what is read
     (PostgreSQL)."""
-    cache_key = (chain, joins, where, with_, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    cache_key = (chain, joins, where, with_, db.vendor)
     cached = _JOINED.get(cache_key)
     if cached is None:
         parts = [_columns(model) for model in chain]
@@ -273,10 +282,10 @@ def first_joined(
         cached = (sql, [converters for _, converters in parts])
         _JOINED[cache_key] = cached
     sql, per_model = cached
-    row = _first(sql, params)
+    row = _first(sql, params, db)
     if row is None:
         return None
-    return _loaded(chain, per_model, row)
+    return _loaded(chain, per_model, row, db)
 
 
 def first_rows(
@@ -292,7 +301,8 @@ def first_rows(
     `lists`: `(model, attname, where, order_by)` each — `column_values` of it, its
     placeholders' values after the reads' in `params` —, returned after the rows as lists; on
     PostgreSQL in the same statement (an `ARRAY(SELECT …)` each), elsewhere read apart."""
-    vendor = connection.vendor
+    db = connections[DEFAULT_DB_ALIAS]
+    vendor = db.vendor
     arrays = vendor == "postgresql"  # a column's rows read as one array value
     cache_key = (reads, lists, vendor)
     cached = _MANY.get(cache_key)
@@ -301,7 +311,7 @@ def first_rows(
         selected, joins, per_model = [], [], []
         for index, (model, where) in enumerate(reads):
             alias = f"r{index}"
-            inner, _converters = _select(model, where, "id", None, True)
+            inner, _converters = _select(model, where, "id", None, True, vendor)
             selected += [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
             joins.append(f"LEFT JOIN ({inner}) {alias} ON 1 = 1")
             per_model.append(_converters)
@@ -317,20 +327,20 @@ def first_rows(
         _MANY[cache_key] = cached
     sql, per_model = cached
     if not lists:
-        return _loaded(tuple(model for model, _ in reads), per_model, _first(sql, params))
+        return _loaded(tuple(m for m, _ in reads), per_model, _first(sql, params, db), db)
     used = sum(where.count("%s") for _model, where in reads)
-    row = _first(sql, params if arrays else params[:used])
+    row = _first(sql, params if arrays else params[:used], db)
     assert row is not None  # (SELECT 1) LEFT JOIN …: always one row
     width = sum(len(converters) for converters in per_model)
-    loaded = _loaded(tuple(model for model, _ in reads), per_model, row[:width])
+    loaded = _loaded(tuple(model for model, _ in reads), per_model, row[:width], db)
     found: list[list[Any]] = []
     for index, (model, attname, where, order_by) in enumerate(lists):
         count = where.count("%s")
         if arrays:
             values = row[width + index] or []
-            _sql, converters = _select(model, where, order_by, (attname,), False)
+            _sql, converters = _select(model, where, order_by, (attname,), False, vendor)
             at = [name for name, _ in converters].index(attname)
-            found.append([_converted_one(v, converters[at][1]) for v in values])
+            found.append([_converted_one(v, converters[at][1], db) for v in values])
         else:
             found.append(
                 column_values(model, attname, where, params[used : used + count], order_by=order_by)
@@ -339,9 +349,9 @@ def first_rows(
     return (*loaded, *found)
 
 
-def _converted_one(value: Any, converters: list[Any]) -> Any:
+def _converted_one(value: Any, converters: list[Any], db: Any) -> Any:
     for convert, col in converters:
-        value = convert(value, col, connection)
+        value = convert(value, col, db)
     return value
 
 
@@ -349,6 +359,7 @@ def _loaded(
     chain: tuple[type[models.Model], ...],
     per_model: list[list[tuple[str, list[Any]]]],
     row: Any,
+    db: Any,
 ) -> tuple[models.Model | None, ...]:
     """One instance per model of `chain` from its columns of `row` (None where its key is
     NULL: a LEFT JOIN that found no row)."""
@@ -361,7 +372,7 @@ def _loaded(
         if values[names.index(model._meta.pk.attname)] is None:
             loaded.append(None)
             continue
-        loaded.append(model.from_db(connection.alias, names, _converted(values, converters)))
+        loaded.append(model.from_db(db.alias, names, _converted(values, converters, db)))
     return tuple(loaded)
 
 
@@ -370,9 +381,10 @@ def column_values(
 ) -> list[Any]:
     """The column `attname` of every `model` row WHERE `where`, ORDER BY the column
     `order_by`, converted as the ORM converts it."""
-    sql, converters = _select(model, where, order_by, (attname,), False)
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, converters = _select(model, where, order_by, (attname,), False, db.vendor)
     index = [name for name, _ in converters].index(attname)
-    return [_converted(row, converters)[index] for row in _every(sql, params)]
+    return [_converted(row, converters, db)[index] for row in _every(sql, params)]
 
 
 def insert_statement(model: type[models.Model]) -> tuple[str, list[Any]]:
