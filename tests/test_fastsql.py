@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from paydesk.accounts.models import Contact, PortalDefaults
 from paydesk.api.models import IdempotencyRecord
@@ -77,6 +78,26 @@ def test_first_rows_reads_each_first_row_in_one_statement(customer, django_asser
     assert _fields(loaded) == _fields(Customer.objects.get(pk=customer.pk))
     assert not loaded._state.adding and loaded._state.db == "default"
     assert details is None  # the LEFT JOIN's NULLs
+
+
+def test_first_rows_lists_read_what_column_values_reads(customer, django_assert_num_queries):
+    from paydesk.accounts.models import Customer
+
+    other = type(customer).objects.create(name="Other", slug="other", currency="EUR")
+    for email in ("zed@example.com", "ann@example.com"):
+        Contact.objects.create(customer=customer, email=email)
+    Contact.objects.create(customer=other, email="bob@example.com")
+    reads = ((Customer, "currency = %s"),)
+    lists = ((Contact, *Contact.EMAILS_OF), (Contact, *Contact.EMAILS_OF))
+    # One statement on PostgreSQL (the lists are ARRAY columns), one per list besides elsewhere.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        loaded, mine, theirs = first_rows(
+            reads, [customer.currency, customer.pk, other.pk], lists=lists
+        )
+    assert loaded.pk == customer.pk
+    assert mine == Contact.emails_of(customer.pk) == ["ann@example.com", "zed@example.com"]
+    assert theirs == Contact.emails_of(other.pk) == ["bob@example.com"]
+    assert first_rows(reads, ["XYZ", other.pk + 1000], lists=lists[:1]) == (None, [])
 
 
 def test_row_insert_stores_what_save_would(customer, finance_user):
@@ -165,3 +186,45 @@ def test_on_postgresql_the_cached_statements_are_prepared_unless_switched_off(
     assert [any(t.startswith(e) for t in texts) for e in expected] == [prepared] * 4
     with pytest.raises(IntegrityError), transaction.atomic():  # still Django's errors
         row_insert(IdempotencyRecord(caller="key:3", key="k", fingerprint="other"))
+
+
+def test_row_insert_converts_each_value_as_get_db_prep_save(customer, portal_user):
+    """The values `row_insert` sends unconverted (text, booleans, None) are what the field's
+    own conversion would send, for the rows a top-up writes; the others are converted by it."""
+    from paydesk.checkout.models import Quote
+    from paydesk.fastsql import _row_plan
+    from paydesk.notifications.models import OutboundEmail
+
+    rows = [
+        IdempotencyRecord(caller="key:6", key="k", fingerprint="f", status_code=201, body=b"{}"),
+        OutboundEmail(to="a@example.com", template="t", context={"amount": "1.00"}, kind="x"),
+        Quote(
+            customer=customer,
+            created_by=portal_user,
+            method="bank_transfer",
+            idempotency_key="api-1",
+            amount=Decimal("1.5"),
+            currency="USD",
+            total_charged=Decimal("1.5"),
+            credit=Decimal("1.5"),
+            account_currency="USD",
+            fx_rate="1",
+            rate_date=timezone.localdate(),
+            rate_source="identity",
+            expires_at=timezone.now(),
+            test_mode=True,
+        ),
+        AuditEntry(action="a", object_type="o", object_id="1", after={"x": 1}, ip_address=None),
+    ]
+    for row in rows:
+        _sql, plan, _plain = _row_plan(type(row), connection.vendor)
+        for field, attname, kept in plan:
+            value = field.pre_save(row, True)
+            expected = field.get_db_prep_save(value, connection)
+            if type(value) in kept:
+                assert value == expected and type(value) is type(expected), attname
+        stored = row_insert(row)
+        assert not stored._state.adding and type(row).objects.filter(pk=stored.pk).exists()
+    text = [a for _f, a, kept in _row_plan(Quote, connection.vendor)[1] if str in kept]
+    assert {"method", "currency", "fx_rate", "gateway_url"} <= set(text)
+    assert "amount" not in text and "customer_id" not in text and "expires_at" not in text

@@ -12,7 +12,8 @@ database vendor) and then only bind parameters:
   its LEFT JOINs bring from the others, in one statement.
 - `column_values(model, attname, where, params)`: one column of every matching row, in order.
 - `first_rows(reads, params)`: `first_row` of each of several (model, where) in one statement
-  (a request's reads of small settings tables, bench P5).
+  (a request's reads of small settings tables, bench P5), and with `lists` `column_values` of
+  others in it too on PostgreSQL (a customer's contact addresses).
 - `row_insert(instance)`: INSERT a new row as `save(force_insert=True)` would — the same
   `pre_save`/`post_save` signals when anything listens, the same `pre_save` and
   `get_db_prep_save` conversions, the same columns; the database's constraints and triggers
@@ -142,16 +143,18 @@ def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
     return cursor
 
 
-def _first(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+def _first(sql: str, params: list[Any], db: Any = None) -> tuple[Any, ...] | None:
     """The first row of one of these cached statements (a SELECT, an INSERT … RETURNING), run
     as `execute_hot` runs the ledger's: on PostgreSQL prepared, so PostgreSQL parses and plans
     it once per connection and psycopg keeps its result's loaders — about half the CPU of each
     statement on both sides (bench P5: the API key's three-table read 150 → 55 µs in the app,
     250 → 35 µs in PostgreSQL). While Django records or wraps queries (DEBUG, assertNumQueries,
-    an execute_wrapper) it goes through Django's cursor, so that those see it."""
-    db = connections[DEFAULT_DB_ALIAS]
+    an execute_wrapper) it goes through Django's cursor, so that those see it. `db`: the
+    default connection, when the caller has looked it up."""
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]
     if not db.queries_logged and not db.execute_wrappers:
-        return execute_hot(sql, params)
+        return execute_hot(sql, params, db=db)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -183,9 +186,14 @@ _INSERTS: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
 
 def _select(
-    model: type[M], where: str, order_by: str, only: tuple[str, ...] | None, limit: bool
+    model: type[M],
+    where: str,
+    order_by: str,
+    only: tuple[str, ...] | None,
+    limit: bool,
+    vendor: str | None = None,
 ) -> tuple[str, list[tuple[str, list[Any]]]]:
-    cache_key = (model, where, order_by, only, limit, connection.vendor)
+    cache_key = (model, where, order_by, only, limit, vendor or connection.vendor)
     cached = _SELECTS.get(cache_key)
     if cached is None:
         meta = model._meta
@@ -216,11 +224,11 @@ def _columns(
     return columns, converters
 
 
-def _converted(row: Any, converters: list[tuple[str, list[Any]]]) -> list[Any]:
+def _converted(row: Any, converters: list[tuple[str, list[Any]]], db: Any) -> list[Any]:
     values = []
     for value, (_attname, convs) in zip(row, converters, strict=True):
         for convert, col in convs:
-            value = convert(value, col, connection)
+            value = convert(value, col, db)
         values.append(value)
     return values
 
@@ -236,12 +244,13 @@ def first_row(
     """The first `model` row WHERE `where` (column names, `%s` placeholders; "" for every row)
     ORDER BY the column `order_by`, loaded as the ORM loads it (`only`: those columns, the
     others deferred); None when there is none."""
-    sql, converters = _select(model, where, order_by, only, True)
-    row = _first(sql, params)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, converters = _select(model, where, order_by, only, True, db.vendor)
+    row = _first(sql, params, db)
     if row is None:
         return None
     names = [name for name, _ in converters]
-    return model.from_db(connection.alias, names, _converted(row, converters))
+    return model.from_db(db.alias, names, _converted(row, converters, db))
 
 
 def first_joined(
@@ -259,7 +268,8 @@ def first_joined(
     `with_`: a WITH clause put before the SELECT (its placeholders first in `params`), say a
     data-modifying one named as `chain[0]`'s table, whose RETURNING rows are then what is read
     (PostgreSQL)."""
-    cache_key = (chain, joins, where, with_, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]
+    cache_key = (chain, joins, where, with_, db.vendor)
     cached = _JOINED.get(cache_key)
     if cached is None:
         parts = [_columns(model) for model in chain]
@@ -272,40 +282,84 @@ def first_joined(
         cached = (sql, [converters for _, converters in parts])
         _JOINED[cache_key] = cached
     sql, per_model = cached
-    row = _first(sql, params)
+    row = _first(sql, params, db)
     if row is None:
         return None
-    return _loaded(chain, per_model, row)
+    return _loaded(chain, per_model, row, db)
 
 
 def first_rows(
-    reads: tuple[tuple[type[models.Model], str], ...], params: list[Any]
-) -> tuple[models.Model | None, ...]:
+    reads: tuple[tuple[type[models.Model], str], ...],
+    params: list[Any],
+    *,
+    lists: tuple[tuple[type[models.Model], str, str, str], ...] = (),
+) -> tuple[Any, ...]:
     """`first_row(model, where, …)` (ORDER BY id) of each `(model, where)` in `reads`, in one
     statement and one round trip: each row loaded as `first_row` loads it, None for a read
-    that found none. `params` are every `where`'s placeholders' values, in order."""
-    cache_key = (reads, connection.vendor)
+    that found none. `params` are every `where`'s placeholders' values, in order.
+
+    `lists`: `(model, attname, where, order_by)` each — `column_values` of it, its
+    placeholders' values after the reads' in `params` —, returned after the rows as lists; on
+    PostgreSQL in the same statement (an `ARRAY(SELECT …)` each), elsewhere read apart."""
+    db = connections[DEFAULT_DB_ALIAS]
+    vendor = db.vendor
+    arrays = vendor == "postgresql"  # a column's rows read as one array value
+    cache_key = (reads, lists, vendor)
     cached = _MANY.get(cache_key)
     if cached is None:
         qn = connection.ops.quote_name
         selected, joins, per_model = [], [], []
         for index, (model, where) in enumerate(reads):
             alias = f"r{index}"
-            inner, _converters = _select(model, where, "id", None, True)
+            inner, _converters = _select(model, where, "id", None, True, vendor)
             selected += [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
             joins.append(f"LEFT JOIN ({inner}) {alias} ON 1 = 1")
             per_model.append(_converters)
+        for index, (model, attname, where, order_by) in enumerate(lists if arrays else ()):
+            table = qn(model._meta.db_table)
+            [field] = [f for f in model._meta.concrete_fields if f.attname == attname]
+            column = f"{table}.{qn(field.column)}"
+            inner = f"SELECT {column} FROM {table} WHERE {where} ORDER BY {qn(order_by)}"
+            selected.append(f"l{index}.v")
+            joins.append(f"LEFT JOIN (SELECT ARRAY({inner}) AS v) l{index} ON 1 = 1")
         sql = f"SELECT {', '.join(selected)} FROM (SELECT 1 AS one) one {' '.join(joins)}"
         cached = (sql, per_model)
         _MANY[cache_key] = cached
     sql, per_model = cached
-    return _loaded(tuple(model for model, _ in reads), per_model, _first(sql, params))
+    if not lists:
+        return _loaded(tuple(m for m, _ in reads), per_model, _first(sql, params, db), db)
+    used = sum(where.count("%s") for _model, where in reads)
+    row = _first(sql, params if arrays else params[:used], db)
+    assert row is not None  # (SELECT 1) LEFT JOIN …: always one row
+    width = sum(len(converters) for converters in per_model)
+    loaded = _loaded(tuple(model for model, _ in reads), per_model, row[:width], db)
+    found: list[list[Any]] = []
+    for index, (model, attname, where, order_by) in enumerate(lists):
+        count = where.count("%s")
+        if arrays:
+            values = row[width + index] or []
+            _sql, converters = _select(model, where, order_by, (attname,), False, vendor)
+            at = [name for name, _ in converters].index(attname)
+            found.append([_converted_one(v, converters[at][1], db) for v in values])
+        else:
+            found.append(
+                column_values(model, attname, where, params[used : used + count], order_by=order_by)
+            )
+        used += count
+    return (*loaded, *found)
+
+
+def _converted_one(value: Any, converters: list[Any], db: Any) -> Any:
+    for convert, col in converters:
+        value = convert(value, col, db)
+    return value
 
 
 def _loaded(
     chain: tuple[type[models.Model], ...],
     per_model: list[list[tuple[str, list[Any]]]],
     row: Any,
+    db: Any,
 ) -> tuple[models.Model | None, ...]:
     """One instance per model of `chain` from its columns of `row` (None where its key is
     NULL: a LEFT JOIN that found no row)."""
@@ -318,7 +372,7 @@ def _loaded(
         if values[names.index(model._meta.pk.attname)] is None:
             loaded.append(None)
             continue
-        loaded.append(model.from_db(connection.alias, names, _converted(values, converters)))
+        loaded.append(model.from_db(db.alias, names, _converted(values, converters, db)))
     return tuple(loaded)
 
 
@@ -327,9 +381,10 @@ def column_values(
 ) -> list[Any]:
     """The column `attname` of every `model` row WHERE `where`, ORDER BY the column
     `order_by`, converted as the ORM converts it."""
-    sql, converters = _select(model, where, order_by, (attname,), False)
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, converters = _select(model, where, order_by, (attname,), False, db.vendor)
     index = [name for name, _ in converters].index(attname)
-    return [_converted(row, converters)[index] for row in _every(sql, params)]
+    return [_converted(row, converters, db)[index] for row in _every(sql, params)]
 
 
 def insert_statement(model: type[models.Model]) -> tuple[str, list[Any]]:
@@ -354,18 +409,74 @@ def row_insert(instance: M) -> M:
     """INSERT `instance` (not saved yet, its primary key automatic) as
     `save(force_insert=True)` would, from a statement compiled once; returns it saved."""
     model = type(instance)
-    sql, fields = insert_statement(model)
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy `connection`, looked up on every use
+    sql, plan, plain = _row_plan(model, db.vendor)
+    values = [getattr(instance, attname) for _field, attname, _kept in plan]
     if instance.pk is not None or any(
-        hasattr(getattr(instance, f.attname), "resolve_expression") for f in fields
+        type(value) not in _PLAIN and hasattr(value, "resolve_expression") for value in values
     ):
         instance.save(force_insert=True)
         return instance
-    pre_save_send(instance)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    if pre_save_send(instance) or not plain:  # a receiver may have changed them
+        values = [field.pre_save(instance, True) for field, _attname, _kept in plan]
+    params = [
+        value if type(value) in kept else field.get_db_prep_save(value, db)
+        for value, (field, _attname, kept) in zip(values, plan, strict=True)
+    ]
     row = _first(sql, params)
     assert row is not None  # INSERT … RETURNING answers the row it inserted
-    inserted(instance, row[0])
+    inserted(instance, row[0], db.alias)
     return instance
+
+
+# Value types that are never SQL expressions (`resolve_expression`, left to `save()`).
+_PLAIN = frozenset({str, int, bool, float, bytes, type(None)})
+# Field classes whose `get_db_prep_save` returns a str or None as it is (CharField's
+# `to_python`, no backend adaptation), and BooleanField's, a bool or None.
+_KEEPS_TEXT = (
+    models.CharField,
+    models.TextField,
+    models.EmailField,
+    models.URLField,
+    models.SlugField,
+)
+# (model, vendor) → (its INSERT, per field: the field, its attname, the value types its
+# conversion keeps as they are; whether every field's `pre_save` for an INSERT only reads the
+# attribute)
+_ROW_PLANS: dict[tuple[Any, str], tuple[str, list[tuple[Any, str, frozenset[type]]], bool]] = {}
+
+
+def _row_plan(
+    model: type[models.Model], vendor: str
+) -> tuple[str, list[tuple[Any, str, frozenset[type]]], bool]:
+    """`row_insert`'s per-field work decided once per model (bench P5): a text or boolean
+    value goes to the statement as it is — what `get_db_prep_save` would return —, every other
+    value through `get_db_prep_save`; the attributes are read directly when every field's
+    `pre_save` only reads its own. By the field's exact class: a subclass may convert
+    (tests/test_fastsql.py compares the two)."""
+    plan = _ROW_PLANS.get((model, vendor))
+    if plan is None:
+        sql, fields = insert_statement(model)
+        rows = []
+        for field in fields:
+            kept: frozenset[type] = frozenset()
+            if type(field) in _KEEPS_TEXT:
+                kept = frozenset({str, type(None)})
+            elif type(field) is models.BooleanField:
+                kept = frozenset({bool, type(None)})
+            rows.append((field, field.attname, kept))
+        plain = all(plain_pre_save(field) for field in fields)
+        plan = _ROW_PLANS[(model, vendor)] = (sql, rows, plain)
+    return plan
+
+
+def plain_pre_save(field: Any) -> bool:
+    """Whether the field's `pre_save` for an INSERT only reads its attribute."""
+    method = type(field).pre_save
+    if method is models.Field.pre_save:
+        return True
+    dated = (models.DateField.pre_save, models.DateTimeField.pre_save)
+    return method in dated and not (field.auto_now or field.auto_now_add)
 
 
 def pre_save_send(instance: models.Model) -> bool:

@@ -34,7 +34,13 @@ import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 
 from paydesk.errors import PaymentError
-from paydesk.fastsql import execute_hot, insert_statement, inserted, pre_save_send
+from paydesk.fastsql import (
+    execute_hot,
+    insert_statement,
+    inserted,
+    plain_pre_save,
+    pre_save_send,
+)
 from paydesk.ledger.hooks import (
     NEW_PAYMENT,
     PaymentChange,
@@ -99,15 +105,6 @@ def _kind(field: Any) -> str:
 _AMOUNT_INTERNAL = "BigIntegerField"  # AmountField's internal type, checked in _kind
 
 
-def _plain_pre_save(field: Any) -> bool:
-    """Whether the field's `pre_save` for an INSERT only reads its attribute."""
-    method = type(field).pre_save
-    if method is models.Field.pre_save:
-        return True
-    dated = (models.DateField.pre_save, models.DateTimeField.pre_save)
-    return method in dated and not (field.auto_now or field.auto_now_add)
-
-
 # How many references a new payment may draw. Each draw is taken with a chance of about
 # payments / 2**50 (once in tens of millions of payments, a carrier's lifetime), so a third
 # draw taken says the random source is broken, not unlucky.
@@ -127,7 +124,7 @@ def _insert_plan(vendor: str) -> tuple[str, list[Any], Any, tuple[str, ...]]:
         reference = connections[DEFAULT_DB_ALIAS].ops.quote_name("reference")
         sql = f"{head} ON CONFLICT ({reference}) DO NOTHING RETURNING {returning}"
         getter = None
-        if all(_plain_pre_save(f) for f in fields):
+        if all(plain_pre_save(f) for f in fields):
             getter = operator.attrgetter(*(f.attname for f in fields))
         plan = (sql, fields, getter, tuple(_kind(f) for f in fields))
         _INSERT_PLANS[vendor] = plan

@@ -13,6 +13,7 @@ never a secret.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
@@ -25,8 +26,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, signals
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
@@ -36,7 +37,7 @@ from paydesk.audit.services import audit_record
 from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
-from paydesk.fastsql import first_row, row_insert
+from paydesk.fastsql import first_row, insert_statement, row_insert
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
@@ -51,18 +52,19 @@ ERROR_MAX = 500
 BANK_DETAIL_KEYS = ("beneficiary_name", "account_number", "bank_name", "bank_address", "swift")
 
 
-def notify_payment_received(*, payment: Payment) -> int:
+def notify_payment_received(*, payment: Payment, contacts: list[str] | None = None) -> int:
     """Queue "payment received and applied" to each of the customer's contacts; send on commit.
 
     Returns how many messages were queued: 0 when the payment is not completed, the customer has
     no contacts, or this payment's confirmation was queued before (a replayed event, a second
-    call). A purchase is told as a charge applied to the account.
+    call). A purchase is told as a charge applied to the account. `contacts`: the customer's
+    addresses as `Contact.emails_of` read them, when the caller has (in the same transaction).
     """
     if payment.status != PaymentStatus.COMPLETED:
         return 0
-    # Whom to write to first: a customer without contacts (most top-ups) costs one read, and
-    # no amounts are formatted for nobody.
-    recipients = _contacts(payment)
+    # Whom to write to first: a customer without contacts (most top-ups) costs one read (none
+    # when the caller read them with its own), and no amounts are formatted for nobody.
+    recipients = _contacts(payment) if contacts is None else list(contacts)
     if not recipients or _already_queued(payment, EmailKind.PAYMENT_RECEIVED):
         return 0
     customer = payment.customer
@@ -85,13 +87,13 @@ def notify_payment_received(*, payment: Payment) -> int:
     )
 
 
-def notify_payment_completed(*, payment: Payment) -> int:
+def notify_payment_completed(*, payment: Payment, contacts: list[str] | None = None) -> int:
     """Spec §5/§8 for a pending payment that has just completed: a customer's own payment
     (gateway, bank transfer) always tells the contacts; a staff entry (method "manual") only when
     staff tick Email Confirmation, which calls `notify_payment_received` itself."""
     if payment.method == PaymentMethod.MANUAL:
         return 0
-    return notify_payment_received(payment=payment)
+    return notify_payment_received(payment=payment, contacts=contacts)
 
 
 def notify_refund_issued(*, payment: Payment) -> int:
@@ -193,14 +195,95 @@ def notify_bank_transfer_instructions(
     bank_details: Mapping[str, str],
     amount: Decimal | None = None,
     currency: str | None = None,
+    contacts: list[str] | None = None,
 ) -> int:
     """Queue the bank details and reference of a pending transfer to the customer; send on commit.
 
     `bank_details` holds beneficiary_name, account_number, bank_name, bank_address and swift.
     `amount`/`currency` are what the customer must transfer when that differs from the credit
     (another currency, a surcharge); by default the payment's total in the account currency.
-    Goes to the customer's contacts and to the portal user who asked for the transfer.
+    Goes to the customer's contacts (`contacts`: as `Contact.emails_of` read them, when the
+    caller has) and to the portal user who asked for the transfer.
     """
+    context, recipients = _transfer_instructions(payment, bank_details, amount, currency, contacts)
+    return _enqueue(
+        kind=EmailKind.BANK_TRANSFER_INSTRUCTIONS,
+        payment=payment,
+        recipients=recipients,
+        template=TRANSFER_INSTRUCTIONS,
+        context=context,
+    )
+
+
+TRANSFER_INSTRUCTIONS = "notifications/email/bank_transfer_instructions"
+
+
+def bank_transfer_instructions_selecting(
+    source: str,
+    *,
+    payment: Payment,
+    bank_details: Mapping[str, str],
+    amount: Decimal | None = None,
+    currency: str | None = None,
+    contacts: list[str],
+) -> list[tuple[str, list[Any]]] | None:
+    """`notify_bank_transfer_instructions` for a payment not inserted yet, as [(sql, params)]
+    of an `INSERT … SELECT … FROM <source>` (PostgreSQL) whose rows' payment is the row
+    `source` returns: for the statement that creates the payment in a data-modifying WITH
+    named `source`, which then writes its outbox rows too (one round trip fewer per bank
+    transfer, bench P5; ledger `payment_create(written_with=…)`). The same rows, columns and
+    values, in the same order; [] when nobody is to be written to. None when anything listens
+    to OutboundEmail's save signals: then call `notify_bank_transfer_instructions` after."""
+    if signals.pre_save.has_listeners(OutboundEmail) or signals.post_save.has_listeners(
+        OutboundEmail
+    ):
+        return None
+    context, recipients = _transfer_instructions(payment, bank_details, amount, currency, contacts)
+    unique = _unique(recipients)
+    if not unique:
+        return []
+    row = OutboundEmail(
+        to="",
+        template=TRANSFER_INSTRUCTIONS,
+        context=context,
+        kind=EmailKind.BANK_TRANSFER_INSTRUCTIONS,
+    )
+    sql, fields = _outbox_insert_selecting(source)
+    params = [
+        f.get_db_prep_save(f.pre_save(row, True), connection)
+        for f in fields
+        if f.attname not in ("to", "payment_id")
+    ]
+    return [(sql, [*params, unique])]
+
+
+@functools.cache
+def _outbox_insert_selecting(source: str) -> tuple[str, list[Any]]:
+    """`row_insert`'s INSERT of OutboundEmail rows, one per address of a text array (the last
+    parameter, in its order), each row's payment `source`'s `id`."""
+    _sql, fields = insert_statement(OutboundEmail)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join(
+        "r.email" if f.attname == "to" else f"{source}.id" if f.attname == "payment_id" else "%s"
+        for f in fields
+    )
+    sql = (
+        f"INSERT INTO {qn(OutboundEmail._meta.db_table)} ({columns}) SELECT {values} "
+        f"FROM {source} CROSS JOIN unnest(%s::text[]) WITH ORDINALITY AS r(email, n) ORDER BY r.n"
+    )
+    return sql, fields
+
+
+def _transfer_instructions(
+    payment: Payment,
+    bank_details: Mapping[str, str],
+    amount: Decimal | None,
+    currency: str | None,
+    contacts: list[str] | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The instructions email's values and its recipients (the contacts, then the portal user
+    who asked, when still theirs and active)."""
     customer = payment.customer
     currency = currency or customer.currency
     due = payment.total if amount is None else amount
@@ -214,17 +297,11 @@ def notify_bank_transfer_instructions(
         "bank": details,
         "account_label": str(account_number_label(details["account_number"])),
     }
-    recipients = _contacts(payment)
+    recipients = list(_contacts(payment) if contacts is None else contacts)
     creator = payment.created_by
     if creator is not None and creator.customer_id == customer.pk and creator.is_active:
         recipients.append(creator.email)
-    return _enqueue(
-        kind=EmailKind.BANK_TRANSFER_INSTRUCTIONS,
-        payment=payment,
-        recipients=recipients,
-        template="notifications/email/bank_transfer_instructions",
-        context=context,
-    )
+    return context, recipients
 
 
 def notify_contacts(
@@ -320,7 +397,7 @@ def _enqueue(
 ) -> int:
     """Write one row per recipient with `template` and `context` (plain JSON values: a value
     JSON cannot hold fails here, in the request's transaction); the worker renders them."""
-    unique = list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
+    unique = _unique(recipients)
     if not unique:
         return 0
     rows = [
@@ -330,6 +407,11 @@ def _enqueue(
         for email in unique
     ]
     return len(rows)
+
+
+def _unique(recipients: Iterable[str]) -> list[str]:
+    """The addresses to write to, lower-cased, each once, in order."""
+    return list(dict.fromkeys(email.strip().lower() for email in recipients if email.strip()))
 
 
 def email_content(row: OutboundEmail) -> tuple[str, str, str]:

@@ -148,12 +148,14 @@ def voucher_redeem(
     user: Any,
     ip_address: str | None,
     defaults: PortalDefaults | None = None,
+    contacts: list[str] | None = None,
 ) -> Redemption:
     """Redeem a code for the customer: credit A at once (M = 0) or arm the bonus (M > 0).
 
     Any failure raises VoucherRejected with one message and counts as a failed attempt;
     past the limit, RateLimited comes first, before the code is even looked at. `defaults`: the
-    portal defaults when the caller has read them already.
+    portal defaults, and `contacts`: the customer's contact addresses (whom the receipt goes
+    to), when the caller has read them already (`selectors.redeem_reads`).
     """
     _check_redeemer(user=user, customer=customer)
     defaults = defaults or PortalDefaults.current()
@@ -170,7 +172,9 @@ def voucher_redeem(
     keys = _failure_keys(user=user, customer=customer, ip_address=ip_address)
     counts = _reserve_attempt(keys)
     try:
-        redemption = _redeem(code=code, customer=customer, user=user, ip_address=ip_address)
+        redemption = _redeem(
+            code=code, customer=customer, user=user, ip_address=ip_address, contacts=contacts
+        )
     except VoucherRejected:
         _note_limit_reached(counts, user=user, customer=customer, ip_address=ip_address)
         raise
@@ -181,7 +185,9 @@ def voucher_redeem(
     return redemption
 
 
-def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None) -> Redemption:
+def _redeem(
+    *, code: str, customer: Customer, user: Any, ip_address: str | None, contacts: list[str] | None
+) -> Redemption:
     if not voucher_code_is_well_formed(code):
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
     code_hash = voucher_code_hash(code)
@@ -207,6 +213,7 @@ def _redeem(*, code: str, customer: Customer, user: Any, ip_address: str | None)
                 ip_address=ip_address,
                 now=now,
                 savepoint=not nested,
+                contacts=contacts,
             )
     if redemption is None:
         raise VoucherRejected(REJECTED_MESSAGE, field="code")
@@ -221,6 +228,7 @@ def _credit(
     ip_address: str | None,
     now: Any,
     savepoint: bool,
+    contacts: list[str] | None = None,
 ) -> Redemption:
     """What a claimed voucher gives (in the claim's transaction): the credit, or the bonus armed."""
     batch = voucher.batch  # read with it (_claim)
@@ -265,7 +273,7 @@ def _credit(
         if payment.reference not in linked:  # SQLite; or an existing payment was returned
             execute_hot(sql["redemption_payment"], [payment.pk, voucher.pk], fetch=False)
         voucher.redemption_payment = payment
-        notify_payment_completed(payment=payment)
+        notify_payment_completed(payment=payment, contacts=contacts)
     if payment is None or payment.reference not in audited:  # else written with the payment
         reference = payment.reference if payment else None
         audit_record(
