@@ -5,11 +5,7 @@ production: outside any test transaction, the request's atomic() block the outer
 
 from __future__ import annotations
 
-import tempfile
-
 import pytest
-from django.db import connection
-from psycopg import pq
 
 from paydesk.accounts.models import Contact
 from paydesk.api.models import IdempotencyRecord
@@ -17,6 +13,7 @@ from paydesk.ledger.models import Payment
 from paydesk.notifications.models import OutboundEmail
 from paydesk.vouchers.batches import voucher_batch_issue
 from tests.api.conftest import ApiClient, key_for
+from tests.pgtrace import frontend_messages
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,21 +24,11 @@ def _round_trips(action) -> list[list[str]]:  # noqa: ANN001 — a callable maki
     """The round trips the client made while `action` ran, each as the statements it sent
     ("Execute": a prepared one; "Query BEGIN", "Query COMMIT", "Query": sent whole), ending at
     its Query or Sync."""
-    connection.ensure_connection()
-    pgconn = connection.connection.pgconn
-    with tempfile.TemporaryFile("w+") as trace:
-        pgconn.trace(trace.fileno())
-        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            action()
-        finally:
-            pgconn.untrace()
-        trace.seek(0)
-        sent = [line.rstrip("\n").split("\t") for line in trace if line.startswith("F\t")]
+    sent = frontend_messages(action)
     trips: list[list[str]] = []
     batch: list[str] = []
     for parts in sent:
-        kind, text = parts[2], " ".join(parts[3:]).strip()
+        kind, text = parts[1], " ".join(parts[2:]).strip()
         if kind == "Query":
             named = text.strip('"') if text in ('"BEGIN"', '"COMMIT"') else ""
             batch.append(f"Query {named}".strip())

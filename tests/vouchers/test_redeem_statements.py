@@ -4,17 +4,16 @@ and writes both audit entries. Every row as the statements one by one wrote them
 
 from __future__ import annotations
 
-import tempfile
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
-from psycopg import pq
+from django.db import transaction
 
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.models import Payment
 from paydesk.vouchers.models import Voucher, VoucherStatus
 from paydesk.vouchers.services import voucher_redeem
+from tests.pgtrace import frontend_messages
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -22,18 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 def _executed(action) -> list[str]:  # noqa: ANN001 — a callable
     """The statements the client had PostgreSQL run while `action` ran: Query (a statement sent
     whole) or Execute (a prepared one) — each its own wait — in order."""
-    connection.ensure_connection()
-    pgconn = connection.connection.pgconn
-    with tempfile.TemporaryFile("w+") as trace:
-        pgconn.trace(trace.fileno())
-        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        try:
-            action()
-        finally:
-            pgconn.untrace()
-        trace.seek(0)
-        lines = [line.split("\t") for line in trace.read().splitlines() if line.startswith("F")]
-    return [parts[2] for parts in lines if parts[2] in ("Query", "Execute")]
+    return [m[1] for m in frontend_messages(action) if m[1] in ("Query", "Execute")]
 
 
 def test_a_free_credit_redemption_is_five_statements(issue, portal_user):
