@@ -125,13 +125,13 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         format_html(
             '<text class="chart-label chart-high" x="{}" y="{}">{}</text>',
             LEFT,
-            f"{float(y(high)) - 6:.1f}",
+            f"{Decimal(y(high)) - 6:.1f}",
             _("High %(amount)s") % {"amount": format_money(high, currency)},
         ),
         format_html(
             '<text class="chart-label chart-low" x="{}" y="{}">{}</text>',
             LEFT,
-            f"{float(y(low)) + 18:.1f}",
+            f"{Decimal(y(low)) + 18:.1f}",
             _("Low %(amount)s") % {"amount": format_money(low, currency)},
         ),
         format_html(
