@@ -1114,6 +1114,12 @@ def parse_args() -> argparse.Namespace:
         help="P5: the app servers' REDIS_URL (the production recipe's shared "
         "cache; default $PAYDESK_BENCH_REDIS_URL); none: the database cache",
     )
+    parser.add_argument(
+        "--p5-shape",
+        default="4x4",
+        help="P5: gunicorn's WORKERSxTHREADS (default 4x4, README.md's production line; "
+        "threads 1: sync workers)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     parser.add_argument("--no-save", action="store_true", help="print only, write no results file")
     cfg = parser.parse_args()
@@ -1136,7 +1142,7 @@ def parse_args() -> argparse.Namespace:
     cfg.p5_seconds = 8 if cfg.quick else 20
     cfg.p5_warmup = 3 if cfg.quick else 5
     cfg.p5_codes_per_second = 300  # voucher codes seeded per second of a mix run: ample
-    cfg.p5_workers, cfg.p5_threads = 4, 4
+    cfg.p5_workers, cfg.p5_threads = (int(n) for n in cfg.p5_shape.lower().split("x"))
     cfg.p5_limits = (
         {}
         if cfg.p5_app_limits
