@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from paydesk.backoffice.site import backoffice_site
-
 from tests.backoffice.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
