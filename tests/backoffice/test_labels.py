@@ -7,7 +7,10 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
+from django.utils.html import strip_tags
 
+from paydesk.backoffice.site import backoffice_site
 from tests.backoffice.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +24,26 @@ def test_the_back_office_sign_in_has_an_h1():
 def test_a_search_box_has_a_label_with_text(finance_user):
     html = signed_in(finance_user).get("/backoffice/ledger/payment/").content.decode()
     assert re.search(r'<label for="searchbar"[^>]*>.*Search payments</label>', html)
+
+
+def test_every_search_box_says_in_words_what_it_searches(admin_user):
+    """The words are put into the label of Django's own search box by a filter over its output
+    (backoffice_lists.search_says_what): had Django's markup changed so that the filter no
+    longer found the label, each box would be back to an icon whose text is "Search"."""
+    client = signed_in(admin_user)
+    boxes = 0
+    for model in backoffice_site._registry:
+        opts = model._meta
+        answer = client.get(reverse(f"backoffice:{opts.app_label}_{opts.model_name}_changelist"))
+        html = answer.content.decode()
+        if answer.status_code != 200 or 'id="searchbar"' not in html:
+            continue
+        boxes += 1
+        labels = re.findall(r'<label for="searchbar"[^>]*>(.*?)</label>', html, re.S)
+        assert len(labels) == 1, opts
+        assert strip_tags(labels[0]).strip() == f"Search {opts.verbose_name_plural}"
+        assert re.findall(r'alt="([^"]*)"', labels[0]) == [""]  # the icon, now decoration
+    assert boxes >= 10
 
 
 def test_the_customer_contact_fields_are_named(admin_user, customer):

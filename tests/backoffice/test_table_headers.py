@@ -8,6 +8,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
@@ -72,3 +73,54 @@ def test_no_table_header_is_empty(role):
             empty[path] = found
     assert empty == {}
     assert client.get(pages[0]).status_code == 200 and seen >= 10
+
+
+class HeaderTexts(Headers):
+    """The text of each <th> inside the billing contacts' group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if self.inside:
+            self.inside += 1
+        elif "backoffice-contacts" in (dict(attrs).get("class") or "").split():
+            self.inside = 1
+        if self.inside:
+            super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.inside:
+            self.inside -= 1
+            super().handle_endtag(tag)
+
+
+@pytest.mark.parametrize(
+    ("role", "texts"),
+    [("admin", ["Saved", "Email", "Delete?"]), ("finance", ["Saved", "Email", "Remove"])],
+)
+def test_the_contacts_table_names_its_columns_in_the_html_django_renders(role, texts):
+    """The two header cells Django's own tabular inline leaves empty get their words from a
+    filter over its output (backoffice_lists.header_cells_named): had Django's markup changed
+    so that the filter no longer found them, they would be empty again."""
+    customer = CustomerFactory(currency="USD")
+    admin = StaffFactory(staff_role="admin")
+    customer_contacts_set(customer=customer, emails=["billing@acme.example"], actor=admin)
+    client = sign_in(Client(), admin if role == "admin" else StaffFactory(staff_role=role))
+    html = client.get(reverse("backoffice:accounts_customer_change", args=[customer.pk]))
+    parser = HeaderTexts()
+    parser.feed(html.content.decode())
+    assert [text.strip() for text, _labelled in parser.cells] == texts
+
+
+def test_every_tabular_inline_is_rendered_with_its_header_cells_named():
+    """A tabular inline added later gets the same named header cells, not Django's empty ones."""
+    tabular = [
+        inline
+        for model_admin in backoffice_site._registry.values()
+        for inline in model_admin.inlines
+        if issubclass(inline, admin.TabularInline)
+    ]
+    assert tabular
+    assert {inline.template for inline in tabular} == {"backoffice/tabular_inline.html"}

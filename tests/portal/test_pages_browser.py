@@ -205,3 +205,33 @@ def test_the_statement_chart_labels_high_and_low_beside_their_levels(
     assert high["bottom"] <= line["top"] + 1, (high, line)  # just above the highest point
     assert line["bottom"] - 1 <= low["top"] < line["bottom"] + 30, (low, line)  # just under
     assert all(low["bottom"] <= d["top"] + 1 for d in boxes["dates"]), (low, boxes["dates"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_statement_chart_text_is_readable_on_a_phone(
+    live_server, page, portal_user, history, size
+):
+    """The chart scaled with its width, text included: on a phone its labels were drawn about
+    10 px high. Each label's font size as drawn (its size times the scale the SVG applies to
+    it) is now at least 12 px, and every label stays inside the chart."""
+    page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
+    _sign_in(page, live_server, portal_user)
+    page.goto(f"{live_server.url}/payments/")
+    labels = page.evaluate(
+        """() => {
+            const chart = document.querySelector('svg.chart').getBoundingClientRect();
+            return [...document.querySelectorAll('svg.chart text')].map((text) => {
+                const m = text.getScreenCTM(), box = text.getBoundingClientRect();
+                const scale = Math.min(Math.hypot(m.a, m.b), Math.hypot(m.c, m.d));
+                return {
+                    text: text.textContent,
+                    px: parseFloat(getComputedStyle(text).fontSize) * scale,
+                    inside: box.left >= chart.left - 1 && box.right <= chart.right + 1,
+                };
+            });
+        }"""
+    )
+    assert len(labels) == 4  # High, Low and the period's first and last day
+    for label in labels:
+        assert label["px"] >= 12, label
+        assert label["inside"], label

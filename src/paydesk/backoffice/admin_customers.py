@@ -49,6 +49,8 @@ class ContactInline(admin.TabularInline):
     # The admin repeats each row's object (the email) above its field: backoffice.css hides
     # that copy in this group, so each contact reads once.
     classes = ["backoffice-contacts"]
+    # Django's tabular inline with its two empty header cells named (backoffice_lists).
+    template = "backoffice/tabular_inline.html"
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         """A table row has no <label>: each input is named for screen readers (axe-core)."""

@@ -5,6 +5,9 @@ the page must work without a front-end build or any script. Everything interpola
 is escaped here; colours and fonts come from the stylesheet (CSS classes), never inline styles.
 The High and Low labels sit at the left, on the axis side, just above the highest balance and just
 under the lowest, each on a faint guide line at its level; the period's dates are under the plot.
+The chart is as wide as its box and of a fixed height: only the lines stretch with the width (an
+inner SVG), the text is drawn at the stylesheet's size in pixels, so a phone's narrow chart does
+not shrink it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from paydesk.money import format_money
 
 WIDTH, HEIGHT = 480, 206
 LEFT, RIGHT, TOP, BOTTOM = 10, 470, 30, 158
+# The labels' left and right edges, as shares of the chart's width (the lines' LEFT and RIGHT).
+LEFT_EDGE, RIGHT_EDGE = (
+    f"{Decimal(LEFT * 100) / WIDTH:.2f}%",
+    f"{Decimal(RIGHT * 100) / WIDTH:.2f}%",
+)
 
 
 def _day(moment: datetime) -> str:
@@ -88,15 +96,21 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
         path.append(f"H{x(moment)}V{y(balance)}")
     parts = [
         format_html(
-            '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc"'
-            ' xmlns="http://www.w3.org/2000/svg">',
-            WIDTH,
+            '<svg class="chart" width="100%" height="{}" role="img"'
+            ' aria-labelledby="{}-title {}-desc" xmlns="http://www.w3.org/2000/svg">',
             HEIGHT,
             chart_id,
             chart_id,
         ),
         format_html('<title id="{}-title">{}</title>', chart_id, title),
         format_html('<desc id="{}-desc">{}</desc>', chart_id, description),
+        # The lines, stretched to the chart's width (their strokes are not: the stylesheet).
+        format_html(
+            '<svg width="100%" height="{}" viewBox="0 0 {} {}" preserveAspectRatio="none">',
+            HEIGHT,
+            WIDTH,
+            HEIGHT,
+        ),
         # The zero line, only where zero is within the axis.
         format_html(
             '<line class="chart-axis" x1="{}" x2="{}" y1="{}" y2="{}"/>',
@@ -122,24 +136,25 @@ def balance_chart_svg(*, statement: Statement, currency: str, chart_id: str) -> 
             y(low),
         ),
         format_html('<path class="chart-line" d="{}"/>', "".join(path)),
+        "</svg>",
         format_html(
             '<text class="chart-label chart-high" x="{}" y="{}">{}</text>',
-            LEFT,
+            LEFT_EDGE,
             f"{Decimal(y(high)) - 6:.1f}",
             _("High %(amount)s") % {"amount": format_money(high, currency)},
         ),
         format_html(
             '<text class="chart-label chart-low" x="{}" y="{}">{}</text>',
-            LEFT,
+            LEFT_EDGE,
             f"{Decimal(y(low)) + 18:.1f}",
             _("Low %(amount)s") % {"amount": format_money(low, currency)},
         ),
         format_html(
-            '<text class="chart-label" x="{}" y="{}">{}</text>', LEFT, HEIGHT - 8, _day(t0)
+            '<text class="chart-label" x="{}" y="{}">{}</text>', LEFT_EDGE, HEIGHT - 8, _day(t0)
         ),
         format_html(
             '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-            RIGHT,
+            RIGHT_EDGE,
             HEIGHT - 8,
             last_day,
         ),
