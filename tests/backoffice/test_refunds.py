@@ -241,6 +241,18 @@ def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finan
     Dispute.objects.filter(pk=dispute.pk).update(gateway="paypal", gateway_status="UNDER_REVIEW")
     page = finance.get(url).content.decode()
     assert 'Under review by PayPal <span class="backoffice-code' in page  # PayPal's words
-    Dispute.objects.filter(pk=dispute.pk).update(gateway="paystack", gateway_status="pending")
+    Dispute.objects.filter(pk=dispute.pk).update(
+        gateway="paystack", gateway_status="awaiting-merchant-feedback"
+    )
     page = finance.get(url).content.decode()
-    assert '<div class="readonly">pending <span class="backoffice-code' in page  # as it came
+    assert (
+        '<div class="readonly">Waiting for your response (accept or decline in Paystack before '
+        'the deadline) <span class="backoffice-code backoffice-quiet" title="The gateway&#x27;s '
+        'code for this status">awaiting-merchant-feedback</span></div>'
+    ) in page  # Paystack's words
+    Dispute.objects.filter(pk=dispute.pk).update(gateway_status="resolved (declined)")
+    page = finance.get(url).content.decode()
+    assert "Resolved: you declined it and the payment stands <span" in page
+    Dispute.objects.filter(pk=dispute.pk).update(gateway_status="awaiting-customer-feedback")
+    page = finance.get(url).content.decode()
+    assert '<div class="readonly">awaiting customer feedback <span' in page  # unknown: readable
