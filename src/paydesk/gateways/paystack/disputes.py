@@ -17,9 +17,7 @@ import re
 
 # `category`: what the customer (or their bank) says, never a judgement of them.
 REASONS: dict[str, str] = {
-    "chargeback": (
-        "the customer says they did not receive what they paid for, or not as promised"
-    ),
+    "chargeback": "the customer says they did not receive what they paid for, or not as promised",
     "fraud": "the cardholder says they did not authorise the payment or do not recognise it",
 }
 
@@ -60,7 +58,5 @@ def status_words(code: str) -> str:
     if both is None:
         return STATUSES.get(code, _as_itself(code))
     status, resolution = both["status"], both["resolution"]
-    return "{}: {}".format(
-        STATUSES.get(status, _as_itself(status)),
-        RESOLUTIONS.get(resolution, _as_itself(resolution)),
-    )
+    where = STATUSES.get(status, _as_itself(status))
+    return f"{where}: {RESOLUTIONS.get(resolution, _as_itself(resolution))}"

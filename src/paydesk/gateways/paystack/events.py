@@ -11,11 +11,11 @@ missing, the adapter's `notification_confirm` asks Paystack's refund list which 
 Disputes (`charge.dispute.create`, `.remind`, `.resolve`): `data.id` is the dispute,
 `data.transaction` the disputed transaction (its `id` is Payment.gateway_transaction, its
 `reference` ours), `data.refund_amount` the disputed amount in subunits, `data.dueAt` the
-evidence deadline, `data.category` (chargeback, fraud) the reason, kept in words (disputes.py; the code stays in
-the summary). Stages: create → opened;
-remind → updated; resolve with `resolution` merchant-accepted → lost (Paystack refunds the
-payer from the merchant's money), declined → won (Paystack never took the money before the
-resolution, so nothing comes back), anything else → closed.
+evidence deadline, `data.category` (chargeback, fraud) the reason, kept in words (disputes.py;
+the code stays in the summary). Stages: create → opened; remind → updated; resolve with
+`resolution` merchant-accepted → lost (Paystack refunds the payer from the merchant's money),
+declined → won (Paystack never took the money before the resolution, so nothing comes back),
+anything else → closed.
 """
 
 from __future__ import annotations
