@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils.html import escape
 
 from paydesk.audit.models import AuditEntry
 from paydesk.ledger.disputes import dispute_apply
@@ -170,12 +171,13 @@ def test_disputes_show_on_the_payment_and_in_the_open_disputes_list(finance, sup
         reason="fraudulent",
         evidence_due=due,
     )
+    said = "the cardholder says they did not authorise the payment"  # Stripe's `fraudulent`
     page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
-    assert "dp_1" in page and "fraudulent" in page and "2027-01-15" in page
+    assert "dp_1" in page and f"<td>{said}</td>" in page and "2027-01-15" in page
     listed = support.get(f"{PAYMENTS}?dispute=open").content.decode()
     assert payment.reference in listed
     disputes = support.get("/backoffice/ledger/dispute/?status__exact=open").content.decode()
-    assert "dp_1" in disputes and "fraudulent" in disputes and "$50.00 USD" in disputes
+    assert "dp_1" in disputes and said in disputes and "$50.00 USD" in disputes
     other = card_payment(customer, n=2)
     assert other.reference not in support.get(f"{PAYMENTS}?dispute=open").content.decode()
 
@@ -241,6 +243,78 @@ def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finan
     Dispute.objects.filter(pk=dispute.pk).update(gateway="paypal", gateway_status="UNDER_REVIEW")
     page = finance.get(url).content.decode()
     assert 'Under review by PayPal <span class="backoffice-code' in page  # PayPal's words
-    Dispute.objects.filter(pk=dispute.pk).update(gateway="paystack", gateway_status="pending")
+    Dispute.objects.filter(pk=dispute.pk).update(
+        gateway="paystack", gateway_status="awaiting-merchant-feedback"
+    )
     page = finance.get(url).content.decode()
-    assert '<div class="readonly">pending <span class="backoffice-code' in page  # as it came
+    assert (
+        '<div class="readonly">Waiting for your response (accept or decline in Paystack before '
+        'the deadline) <span class="backoffice-code backoffice-quiet" title="The gateway&#x27;s '
+        'code for this status">awaiting-merchant-feedback</span></div>'
+    ) in page  # Paystack's words
+    Dispute.objects.filter(pk=dispute.pk).update(gateway_status="resolved (declined)")
+    page = finance.get(url).content.decode()
+    assert "Resolved: you declined it and the payment stands <span" in page
+    Dispute.objects.filter(pk=dispute.pk).update(gateway_status="awaiting-customer-feedback")
+    page = finance.get(url).content.decode()
+    assert '<div class="readonly">awaiting customer feedback <span' in page  # unknown: readable
+
+
+@pytest.mark.parametrize(
+    ("gateway", "stored", "shown"),
+    [
+        # Stored before Stripe's words: the code, or the code with its underscores as spaces.
+        ("card", "fraudulent", "the cardholder says they did not authorise the payment"),
+        ("card", "product not received", "the cardholder says they did not receive what they "
+         "paid for"),
+        # PayPal's code with its case id, as stored before PayPal's words.
+        ("paypal", "UNAUTHORISED (PayPal case PP-D-1)", "the buyer says they did not authorise "
+         "the payment (PayPal case PP-D-1)"),
+        ("paystack", "chargeback", "the customer says they did not receive what they paid for, "
+         "or not as promised"),
+        # Words already stored, and what no gateway lists: as stored.
+        ("card", "the cardholder says they were charged more than once", "the cardholder says "
+         "they were charged more than once"),
+        ("card", "something new", "something new"),
+    ],
+)  # fmt: skip
+def test_a_reason_stored_as_a_code_reads_in_words_without_editing_the_row(
+    finance, customer, gateway, stored, shown
+):
+    """A dispute opened before its gateway's words kept the code ("fraudulent"): the dispute's
+    page, the disputes list and the payment's page read the words; the row stays as stored. On
+    the dispute's page the reason is a field of its own, so it starts with a capital."""
+    payment = card_payment(customer, n=6)
+    dispute_apply(
+        original=payment, gateway=gateway, dispute_id="dp_6", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason=stored,
+    )  # fmt: skip
+    dispute = Dispute.objects.get(dispute_id="dp_6")
+    listed = finance.get("/backoffice/ledger/dispute/").content.decode()
+    assert f'<td class="field-reason_display">{escape(shown)}</td>' in listed
+    page = finance.get(f"/backoffice/ledger/dispute/{dispute.pk}/change/").content.decode()
+    capital = escape(shown[:1].upper() + shown[1:])
+    assert f'<div class="readonly">{capital}</div>' in page
+    payment_page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert f"<td>{escape(shown)}</td>" in payment_page
+    dispute.refresh_from_db()
+    assert dispute.reason == stored  # display only
+
+
+def test_a_chargeback_row_stored_with_a_code_reads_in_words_in_the_payments_list(finance, customer):
+    """A completed chargeback row is never edited: "Chargeback of PD-…: fraudulent" stays in the
+    database and reads in words in the list and on its page."""
+    payment = card_payment(customer, n=7)
+    change = dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_7", stage="lost",
+        amount=Decimal("50.00"), currency="USD", reason="fraudulent",
+    )  # fmt: skip
+    chargeback = change.posted  # the reason as Stripe's parser passed it before its words
+    assert chargeback.description == f"Chargeback of {payment.reference}: fraudulent"
+    said = f"Chargeback of {payment.reference}: the cardholder says they did not authorise the "
+    said += "payment"
+    listed = finance.get(f"{PAYMENTS}?relation=chargeback").content.decode()
+    assert f'class="field-description_display">{said}</td>' in listed
+    page = finance.get(f"{PAYMENTS}{chargeback.pk}/change/").content.decode()
+    assert f'<div class="readonly">{said}</div>' in page
+    assert "fraudulent" not in listed and "fraudulent" not in page

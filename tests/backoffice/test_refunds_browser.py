@@ -94,3 +94,37 @@ def test_finance_refunds_a_card_payment_and_the_customer_sees_it(
     assert "-$20.00 USD" in customer.content()
     accessible(customer)
     assert customer.console_errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_a_paystack_dispute_reads_in_words_on_its_page_on_a_desk_and_a_phone(
+    live_server,
+    browser,  # noqa: F811 — the fixture imported above
+    finance_user,
+    portal_user,
+    width,
+    height,
+):
+    """Paystack's dispute page read `resolved (declined)` and `fraud`; a reason stored as the
+    code still is, and the page shows it in words with a capital, and passes axe-core."""
+    payment = card_payment(portal_user.customer)
+    dispute_apply(
+        original=payment, gateway="paystack", dispute_id="358950", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="fraud",
+        gateway_status="resolved (declined)",
+    )  # fmt: skip
+    base = live_server.url
+    staff = new_page(browser, width=width, height=height)
+    browser_sign_in(staff, base, finance_user, path="/backoffice/login/?next=/backoffice/")
+    staff.goto(f"{base}/backoffice/ledger/dispute/")
+    said = "the cardholder says they did not authorise the payment or do not recognise it"
+    assert said in staff.content() and ">fraud<" not in staff.content()
+    accessible(staff)
+    staff.get_by_role("link", name="358950").click()
+    staff.wait_for_load_state()
+    page = staff.content()
+    assert "The cardholder says they did not authorise the payment or do not recognise it" in page
+    assert "Resolved: you declined it and the payment stands" in page
+    assert ">resolved (declined)</span>" in page  # the code beside, for support
+    accessible(staff)
+    shot(staff, f"backoffice-dispute-paystack-{width}")

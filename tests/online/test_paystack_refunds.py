@@ -143,16 +143,21 @@ def test_a_dispute_lost(sandbox, online_customer):
     StaffFactory(staff_role="finance", email="finance@example.com")
     _dashboard(sandbox, "dispute", reference=payment.reference)
     dispute = Dispute.objects.get()
-    assert dispute.is_open and dispute.reason == "chargeback"
+    # Paystack's category `chargeback`, worded as what the customer says: they read it too.
+    said = "the customer says they did not receive what they paid for, or not as promised"
+    assert dispute.is_open and dispute.reason == said
+    assert dispute.gateway_status == "awaiting-merchant-feedback"
     assert dispute.evidence_due is not None and dispute.amount == payment.total
     _dashboard(sandbox, "remind", reference=payment.reference)
     _dashboard(sandbox, "accept", reference=payment.reference)
     (chargeback,) = Payment.objects.filter(original=payment)  # Paystack's own refund not counted
     assert chargeback.relation == PaymentRelation.CHARGEBACK
     assert chargeback.status == PaymentStatus.COMPLETED and chargeback.total == -payment.total
+    assert chargeback.description == f"Chargeback of {payment.reference}: {said}"
     assert balance(user) == Decimal("0.00")
     dispute.refresh_from_db()
     assert (dispute.status, dispute.chargeback) == ("lost", chargeback)
+    assert dispute.gateway_status == "resolved (merchant-accepted)"
     refused = PaymentLogEntry.objects.filter(event_id__startswith="unconfirmed:refund.")
     assert refused.count() == 1  # the refund.processed of the dispute's refund
     assert [r["dispute"] for r in _sandbox_refunds(payment)] == [int(dispute.dispute_id)]

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils.html import escape
 
 from paydesk.ledger.disputes import dispute_apply
 from paydesk.ledger.models import Payment
@@ -155,28 +156,44 @@ def test_what_followed_is_labelled_for_phones(portal_client, story):
 
 
 @pytest.mark.parametrize(
-    ("gateway", "reason", "shown"),
+    ("gateway", "reason", "stored", "shown"),
     [
-        ("card", "product_not_received", "product not received"),
+        # A reason passed as Stripe's code (as its parser did before its words): stored with its
+        # underscores as spaces, read in Stripe's words.
+        (
+            "card",
+            "product_not_received",
+            "product not received",
+            "the cardholder says they did not receive what they paid for",
+        ),
+        (
+            "card",
+            "fraudulent",
+            "fraudulent",
+            "the cardholder says they did not authorise the payment",
+        ),
         (
             "paypal",
             "MERCHANDISE_OR_SERVICE_NOT_RECEIVED (PayPal case PP-D-7)",
             "merchandise or service not received (PayPal case PP-D-7)",
+            "merchandise or service not received (PayPal case PP-D-7)",  # a card payment's
         ),
-        ("card", "fraudulent", "fraudulent"),
     ],
 )
 def test_a_chargeback_row_gives_the_gateway_s_reason_in_words(
-    portal_client, portal_user, gateway, reason, shown
+    portal_client, portal_user, gateway, reason, stored, shown
 ):
     """The customer's chargeback row read "Chargeback of …: product_not_received", the
-    gateway's code as it came."""
+    gateway's code as it came; then "…: fraudulent", an accusation, on rows stored before the
+    gateway's words, which are final and never edited: they read in words where shown."""
     payment = card_payment(portal_user.customer, total="40.00")
     chargeback = dispute_apply(
         original=payment, gateway=gateway, dispute_id="dp_7", stage="lost", reason=reason,
         account_total=Decimal("40.00"),
     ).posted  # fmt: skip
-    assert chargeback.description == f"Chargeback of {payment.reference}: {shown}"
-    page = portal_client.get("/payments/").content.decode()
-    assert f"Chargeback of {payment.reference}: {shown}" in page
+    assert chargeback.description == f"Chargeback of {payment.reference}: {stored}"
     assert "_" not in chargeback.description
+    page = portal_client.get("/payments/").content.decode()
+    assert f"Chargeback of {payment.reference}: {escape(shown)}" in page
+    detail = portal_client.get(f"/payments/{chargeback.reference}/").content.decode()
+    assert f"<dd>Chargeback of {payment.reference}: {escape(shown)}</dd>" in detail

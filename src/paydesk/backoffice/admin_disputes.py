@@ -12,11 +12,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.admin_base import payment_link, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
+from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Dispute
 from paydesk.money import format_money
@@ -63,7 +65,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "payment_link",
         "customer",
         "status",
-        "reason",
+        "reason_display",
         "amount_display",
         "evidence_due_display",
     ]
@@ -88,7 +90,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
                     "customer",
                     "status",
                     "gateway_status_display",
-                    "reason",
+                    "reason_field_display",
                     "amount_display",
                     "evidence_due_display",
                     "chargeback_link",
@@ -128,6 +130,17 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             _("The gateway's code for this status"),
             code,
         )
+
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_display(self, obj: Dispute) -> str:
+        """In words, a reason stored as the gateway's code too ("fraudulent"): lower case, as it
+        reads after "Chargeback of PD-…:"."""
+        return dispute_reason_words(obj.gateway, obj.reason) or "—"
+
+    @admin.display(description=_("reason"))
+    def reason_field_display(self, obj: Dispute) -> str:
+        """The reason as a field of its own: a sentence, so with a capital."""
+        return capfirst(self.reason_display(obj))
 
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_link(self, obj: Dispute) -> str:

@@ -44,8 +44,9 @@ from paydesk.banktransfers.selectors import (
 )
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
+from paydesk.gateways.dispute_words import chargeback_description_words
 from paydesk.gateways.registry import gateway_for_or_none
-from paydesk.ledger.models import Payment
+from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
@@ -90,7 +91,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         "total_display",
         "status_badge",
         "method",
-        "description",
+        "description_display",
         "staff_comment",
     ]
     list_display_links = ["reference"]
@@ -126,7 +127,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     "status_badge",
                     "method",
                     "paid_with",
-                    "description",
+                    "description_display",
                     "staff_comment",
                     "fee_display",
                 ]
@@ -267,6 +268,14 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     created_display = time_column("created_at", _("created at"))
     completed_display = time_column("completed_at", _("completed at"))
     cancelled_display = time_column("cancelled_at", _("cancelled at"))
+
+    @admin.display(description=_("description"), ordering="description")
+    def description_display(self, obj: Payment) -> str:
+        """What the customer reads; a chargeback's reason stored as its gateway's code
+        ("Chargeback of PD-…: fraudulent") in the gateway's words."""
+        if obj.relation == PaymentRelation.CHARGEBACK:
+            return chargeback_description_words(obj.method, obj.description)
+        return obj.description
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:

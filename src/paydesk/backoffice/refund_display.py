@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from paydesk.backoffice.admin_base import short_datetime
+from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refund_reads import refund_returned
 from paydesk.ledger.refunds import refund_left
@@ -61,7 +62,7 @@ def disputes_html(payment: Payment) -> str:
                 reverse("backoffice:ledger_dispute_change", args=[d.pk]),
                 d.dispute_id,
                 d.get_status_display(),
-                d.reason or "—",
+                dispute_reason_words(d.gateway, d.reason) or "—",
                 amount,
                 short_datetime(d.evidence_due),
                 ", ".join(moved) or "—",

@@ -41,7 +41,7 @@ from paydesk.gateways.paypal.client import (
     order_link,
     paypal_amount_value,
 )
-from paydesk.gateways.paypal.disputes import status_words
+from paydesk.gateways.paypal.disputes import REASONS, status_words
 from paydesk.gateways.paypal.returns import refund_event
 from paydesk.gateways.signing import fee_from, mapping, money_from_decimal, text
 from paydesk.money import Money
@@ -88,6 +88,8 @@ class PayPalGateway:
     display_name = DISPLAY_NAME
     # A dispute's `gateway_status` in words, for the back office (disputes.py).
     dispute_status_words = staticmethod(status_words)
+    # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
+    dispute_reasons = REASONS
     # Pay's form may be redirected here (PayPal's approval page): Make Payment's form-action.
     hosted_origins: tuple[str, ...] = ("https://www.paypal.com", "https://www.sandbox.paypal.com")
     needs_browser = True

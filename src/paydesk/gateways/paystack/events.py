@@ -11,10 +11,11 @@ missing, the adapter's `notification_confirm` asks Paystack's refund list which 
 Disputes (`charge.dispute.create`, `.remind`, `.resolve`): `data.id` is the dispute,
 `data.transaction` the disputed transaction (its `id` is Payment.gateway_transaction, its
 `reference` ours), `data.refund_amount` the disputed amount in subunits, `data.dueAt` the
-evidence deadline, `data.category` (chargeback, fraud) the reason. Stages: create → opened;
-remind → updated; resolve with `resolution` merchant-accepted → lost (Paystack refunds the
-payer from the merchant's money), declined → won (Paystack never took the money before the
-resolution, so nothing comes back), anything else → closed.
+evidence deadline, `data.category` (chargeback, fraud) the reason, kept in words (disputes.py;
+the code stays in the summary). Stages: create → opened; remind → updated; resolve with
+`resolution` merchant-accepted → lost (Paystack refunds the payer from the merchant's money),
+declined → won (Paystack never took the money before the resolution, so nothing comes back),
+anything else → closed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from paydesk.errors import GatewayError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
+from paydesk.gateways.paystack.disputes import reason_words
 from paydesk.gateways.paystack.refunds import (
     PAYSTACK_EXPONENT,
     marked_reference,
@@ -128,7 +130,7 @@ def parse_dispute(kind: str, data: dict[str, Any]) -> DisputeEvent:
         amount=amount,
         transaction_id=text(transaction.get("id")),
         payment_reference=text(transaction.get("reference")),
-        reason=text(data.get("category")) or "dispute",
+        reason=reason_words(text(data.get("category"))) or "dispute",
         gateway_status=f"{status} ({resolution})" if resolution else status,
         evidence_due=_when(data.get("dueAt")),
         summary={
@@ -136,6 +138,7 @@ def parse_dispute(kind: str, data: dict[str, Any]) -> DisputeEvent:
             "dispute_id": dispute_id,
             "status": status,
             "resolution": resolution,
+            "category": text(data.get("category")),
             "refund_amount": str(amount or ""),
             "transaction_id": text(transaction.get("id")),
             "due_at": text(data.get("dueAt")),

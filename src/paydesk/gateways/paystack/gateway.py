@@ -39,6 +39,7 @@ from paydesk.gateways.paystack.client import (
     PaystackNotFound,
     PaystackTransaction,
 )
+from paydesk.gateways.paystack.disputes import REASONS, status_words
 from paydesk.gateways.paystack.events import UNCONFIRMED
 from paydesk.gateways.paystack.refunds import PaystackRefund
 from paydesk.gateways.paystack.webhooks import GATEWAY_NAME
@@ -53,6 +54,10 @@ class PaystackGateway:
 
     name = GATEWAY_NAME
     display_name = DISPLAY_NAME
+    # A dispute's `gateway_status` in words, for the back office (disputes.py).
+    dispute_status_words = staticmethod(status_words)
+    # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
+    dispute_reasons = REASONS
     # Pay's form may be redirected here (Paystack's checkout): Make Payment's form-action.
     hosted_origins: tuple[str, ...] = ("https://checkout.paystack.com",)
     needs_browser = True

@@ -45,7 +45,7 @@ from paydesk.gateways.stripe.client import (
     stripe_minor_units,
 )
 from paydesk.gateways.stripe.declines import customer_reason
-from paydesk.gateways.stripe.disputes import status_words
+from paydesk.gateways.stripe.disputes import REASONS, status_words
 from paydesk.gateways.stripe.returns import refund_object_event
 from paydesk.gateways.stripe.webhooks import (
     GATEWAY_NAME,
@@ -139,6 +139,8 @@ class StripeCardGateway:
     processor_name = DISPLAY_NAME  # whose dashboard Finance answers a dispute in: "Stripe"
     # A dispute's `gateway_status` in words, for the back office (disputes.py).
     dispute_status_words = staticmethod(status_words)
+    # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
+    dispute_reasons = REASONS
     # Pay's form may be redirected here (3-D Secure): Make Payment's form-action.
     hosted_origins: tuple[str, ...] = ("https://hooks.stripe.com",)
     needs_browser = True

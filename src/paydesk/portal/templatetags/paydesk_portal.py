@@ -1,4 +1,4 @@
-"""Template helpers of the portal: money and time display.
+"""Template helpers of the portal: money, time and a payment's description.
 
 Money is shown only through paydesk.money.format_money: never `floatformat`, never a float.
 """
@@ -13,6 +13,8 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from paydesk.gateways.dispute_words import chargeback_description_words
+from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.money import format_money
 
 register = template.Library()
@@ -24,6 +26,15 @@ def money(amount: Decimal | None, currency: str) -> str:
     if amount is None or amount == "":
         return ""
     return format_money(amount, currency)
+
+
+@register.filter
+def description_shown(payment: Payment) -> str:
+    """`{{ payment|description_shown }}`: the description, a chargeback's reason stored as its
+    gateway's code ("Chargeback of PD-…: fraudulent") in the gateway's words."""
+    if payment.relation == PaymentRelation.CHARGEBACK:
+        return chargeback_description_words(payment.method, payment.description)
+    return payment.description
 
 
 @register.filter
