@@ -163,6 +163,10 @@ class GatewayUnavailable(GatewayError):
     code = "gateway_unavailable"
 
 
+class GatewayRateLimited(GatewayUnavailable):
+    """A gateway refused to take the request for now (HTTP 429): it did nothing; try again soon."""
+
+
 class GatewayDeclined(GatewayError):
     """A gateway refused the charge for good (a declined card, a refused order)."""
 

@@ -9,20 +9,26 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from paydesk.accounts.models import BillingProfile, Contact
+from paydesk.accounts.models import BillingProfile, Contact, PaymentMethod
 from paydesk.audit.models import AuditEntry
 from paydesk.autotopup.consent import terms_checked, topup_enable
 from paydesk.autotopup.jobs import balance_watch_job
-from paydesk.autotopup.models import TopupStatus
+from paydesk.autotopup.models import Topup, TopupSettings, TopupStatus
 from paydesk.autotopup.services import topup_switch_off
 from paydesk.checkout.models import MethodConfig
+from paydesk.checkout.quotes import quote_build, quote_lock
+from paydesk.checkout.services import quote_payment_create
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
-from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
+from paydesk.methods.services import saved_method_owned
 from paydesk.sandbox.core import object_get
+from paydesk.sandbox.models import SandboxObject
 from tests.autotopup.support import CONTACT, balance, emails, purchase, topup_customer, topups
 from tests.online.stripe_support import IBAN, SWISS_IBAN, save_sepa
 
@@ -167,3 +173,85 @@ def test_a_top_up_whose_quote_is_refused_sends_no_address(sandbox, online_custom
     assert method["billing_details"]["address"] is None
     assert not AuditEntry.objects.filter(action="payment_method_address_send").exists()
     assert balance(customer) == Decimal("15")
+
+
+def _stopped_before_stripe_was_asked(customer, topup: Topup, at) -> Payment:
+    """What a worker leaves when it stops between writing the top-up's quote and pending payment
+    and asking Stripe (a release that did not check the mandate's address first wrote them so,
+    too): the top-up charging since `at`, its quote locked, its payment pending without a
+    PaymentIntent. The payment."""
+    saved = saved_method_owned(customer=customer, payment_method=topup.payment_method)
+    terms = quote_build(
+        customer=customer,
+        method=PaymentMethod.SEPA_DEBIT,
+        amount=topup.amount,
+        currency=customer.currency,
+    )
+    with transaction.atomic():
+        quote = quote_lock(terms=terms, customer=customer, user=None, idempotency_key=topup.key)
+        payment = quote_payment_create(
+            quote=quote, terms=terms, description="Automatic top-up:", actor=None, saved=saved
+        )
+    Topup.objects.filter(pk=topup.pk).update(status=TopupStatus.CHARGING, attempted_at=at)
+    return payment
+
+
+def test_a_retried_top_up_without_the_address_cancels_its_payment_and_says_why(
+    sandbox, online_customer
+):
+    """The worker stopped after writing the payment of a top-up from a Swiss mandate saved
+    without its address, before asking Stripe; the Billing page has no address either. Retried,
+    the top-up cannot be charged: its payment is cancelled with the reason the customer and
+    Finance read (audited), not left pending; the top-up fails with it and the contact is told.
+    Once the address is on the Billing page, the next top-up is charged and credited once."""
+    customer, topup_settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    stopped = timezone.now()
+    purchase(customer, "85")  # 15: under the threshold of 20 → queued
+    [queued] = topups(customer)
+    pending = _stopped_before_stripe_was_asked(customer, queued, stopped)
+
+    balance_watch_job(now=stopped + timedelta(minutes=5))  # resumed: charging, untouched
+
+    [topup] = topups(customer)
+    assert topup.status == TopupStatus.FAILED
+    assert topup.payment_id == pending.pk
+    pending.refresh_from_db()
+    assert pending.status == PaymentStatus.CANCELLED
+    assert pending.cancel_reason == SEPA_ADDRESS_NEEDED
+    assert topup.detail == SEPA_ADDRESS_NEEDED
+    [entry] = AuditEntry.objects.filter(action="payment.cancel", object_id=str(pending.pk))
+    assert (entry.actor_id, entry.customer_id) == (None, customer.pk)
+    assert entry.before["status"] == PaymentStatus.PENDING
+    assert entry.after["reason"] == SEPA_ADDRESS_NEEDED
+    [failed] = emails("autotopup")
+    assert failed.subject == "Automatic top-up failed"
+    assert SEPA_ADDRESS_NEEDED in failed.body_text
+    # Nothing reached Stripe: no address sent, no PaymentIntent.
+    method = object_get("stripe", "payment_method", topup_settings.payment_method).data
+    assert method["billing_details"]["address"] is None
+    assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
+    assert balance(customer) == Decimal("15")
+    assert not Payment.objects.filter(customer=customer, status=PaymentStatus.PENDING).exists()
+
+    # The customer adds the address; after the wait between top-ups the next one goes through.
+    _billing_address(customer)
+    balance_watch_job(now=stopped + timedelta(minutes=30))
+    [_failed, retried] = topups(customer)
+    assert retried.status == TopupStatus.CHARGING, retried.detail
+    method = object_get("stripe", "payment_method", topup_settings.payment_method).data
+    assert method["billing_details"]["address"]["postal_code"] == "8001"
+    settled = Client().post(
+        "/sandbox/stripe/sepa/settle/",
+        {"intent": retried.payment.gateway_reference, "action": "succeed"},
+    )
+    assert settled.status_code == 302
+    balance_watch_job(now=stopped + timedelta(minutes=40))
+    retried.refresh_from_db()
+    assert retried.status == TopupStatus.SUCCEEDED
+    assert balance(customer) == Decimal("65")  # 15 + 50, once
+    pending.refresh_from_db()
+    assert pending.status == PaymentStatus.CANCELLED
+    credits = Payment.objects.filter(customer=customer, total__gt=0, status=PaymentStatus.COMPLETED)
+    assert credits.count() == 2  # the opening top-up and the retried automatic top-up
+    assert TopupSettings.objects.get(customer=customer).consecutive_failures == 0
+    assert balance_drifts() == []

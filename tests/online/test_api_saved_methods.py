@@ -84,6 +84,22 @@ def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
     assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
 
 
+def test_a_rate_limited_removal_says_to_try_again_in_a_minute(sandbox, online_customer):
+    """Stripe rate limited the detach (HTTP 429): nothing was detached, so the API answers 422
+    with the gateway's code and tells the caller to try again in a minute; the list keeps it."""
+    api, first, second, failed = _remove_the_default_while_detach_fails(
+        sandbox, online_customer, "rate_limited"
+    )
+    assert failed.status_code == 422
+    error = failed.json()["error"]
+    assert error["code"] == "gateway_unavailable"
+    assert error["message"].endswith(
+        "Card •••• 4242 is still saved: try removing it again in a minute."
+    )
+    listed = api.get("/api/v1/payment-methods").json()["data"]
+    assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
+
+
 def test_a_removal_stripe_made_before_answering_500_is_a_removal(sandbox, online_customer):
     """The detach was made at Stripe, then answered HTTP 500: Paydesk asks Stripe, which says
     the card is detached, so the API answers the removal made (the list without it)."""

@@ -228,6 +228,41 @@ def test_a_detach_stripe_cannot_say_anything_about_is_told_as_unknown(sandbox, o
     assert [m.id for m in saved_methods_list(customer=user.customer)] == [second]
 
 
+def test_a_rate_limited_detach_is_not_a_removal_and_stripe_is_not_asked(sandbox, online_customer):
+    """Stripe answered the detach HTTP 429: its rate limiter answers before the request is run,
+    so the card is still saved. Paydesk does not ask Stripe about it (no GET after the detach),
+    audits no removal (the failed one, `detached` false), and tells the customer to try again in
+    a minute; a minute later the removal works."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    answer = _remove_with_detach_failing(user, "rate_limited", first, second)
+    assert answer.status_code == 200
+    assert [str(m) for m in answer.context["messages"]] == [
+        "Card •••• 4242 could not be removed: Stripe is rate limiting requests (HTTP 429). "
+        "Card •••• 4444 is your default payment method now. Card •••• 4242 is still saved: try "
+        "removing it again in a minute."
+    ]
+    assert _requests_about(first)[-1] == f"POST {_path(first)}/detach"
+    assert object_get("stripe", "payment_method", first).data["customer"] is not None
+    assert [m.label for m in saved_methods_list(customer=user.customer)] == [
+        "Card •••• 4444 (default)",
+        "Card •••• 4242",
+    ]
+    [entry] = AuditEntry.objects.filter(
+        customer_id=user.customer.pk, action__startswith="payment_method_remove"
+    )
+    assert entry.action == "payment_method_remove_failed"
+    assert entry.after == {
+        "default_payment_method": second,
+        "default_moved": True,
+        "detached": False,
+        "error": "Stripe is rate limiting requests (HTTP 429).",
+    }
+    saved_method_remove(customer=user.customer, user=user, payment_method=first)
+    assert object_get("stripe", "payment_method", first).data["customer"] is None
+
+
 def test_another_customers_method_is_not_found(sandbox, online_customer):
     owner = online_customer("card")
     other = PortalUserFactory(can_manage_billing=True)
@@ -396,14 +431,20 @@ def test_the_methods_page_is_marked_as_billing_in_the_menu(sandbox, online_custo
 
 
 @pytest.mark.parametrize(
-    ("mode", "detached", "retrieve_status"),
-    [("before", False, 200), ("after", True, 200), ("unanswered", True, 500)],
+    ("mode", "status", "error_type", "detached", "retrieve_status"),
+    [
+        ("before", 500, "api_error", False, 200),
+        ("after", 500, "api_error", True, 200),
+        ("unanswered", 500, "api_error", True, 500),
+        ("rate_limited", 429, "invalid_request_error", False, 200),
+    ],
 )
 def test_the_sandbox_s_detach_switch_fails_once_as_chosen(
-    sandbox, online_customer, mode, detached, retrieve_status
+    sandbox, online_customer, mode, status, error_type, detached, retrieve_status
 ):
     """The Stripe panel's "next removal of a saved method": HTTP 500 before or after detaching
-    (and, "unanswered", the method's next GET too), once; the page shows what is armed."""
+    (and, "unanswered", the method's next GET too), or HTTP 429 without detaching, once; the
+    page shows what is armed."""
     user = online_customer("card")
     pm = save_card(sandbox.url, user)
     Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
@@ -412,8 +453,8 @@ def test_the_sandbox_s_detach_switch_fails_once_as_chosen(
     headers = {"Authorization": f"Bearer {settings.PAYDESK_STRIPE_SECRET_KEY}"}
     url = f"{sandbox.url}/sandbox/stripe{_path(pm)}"
     failed = httpx.post(f"{url}/detach", headers=headers)
-    assert failed.status_code == 500
-    assert failed.json()["error"]["type"] == "api_error"
+    assert failed.status_code == status
+    assert failed.json()["error"]["type"] == error_type
     assert (object_get("stripe", "payment_method", pm).data["customer"] is None) is detached
     assert httpx.get(url, headers=headers).status_code == retrieve_status
     assert httpx.get(url, headers=headers).status_code == 200  # once

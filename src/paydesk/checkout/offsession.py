@@ -26,7 +26,7 @@ from paydesk.checkout.services import (
     payment_status_refresh,
     quote_payment_create,
 )
-from paydesk.errors import GatewayError, GatewayUnavailable, NotFound
+from paydesk.errors import GatewayError, GatewayUnavailable, NotFound, PaydeskError
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
@@ -57,9 +57,11 @@ def off_session_charge(
     """Charge `amount` (account currency) to the customer's saved Stripe method `saved_method`,
     off-session, once per `key` (16–64 characters, letters, digits, - and _).
 
-    A PaydeskError (the quote's rules, a method no longer the customer's) is raised before
-    anything is written. Called again with the same key it carries on where the first call
-    stopped; a payment already final is returned as it is.
+    A PaydeskError (the quote's rules, a method no longer the customer's, a non-EEA SEPA
+    mandate without the address Stripe needs) is raised before anything is written. Called
+    again with the same key it carries on where the first call stopped; a payment already final
+    is returned as it is, and one Stripe never answered about that cannot be charged any more
+    (the same checks, made again) is cancelled with the reason, audited.
     """
     existing = _quote_of(customer=customer, key=key)
     if existing is None:
@@ -88,7 +90,6 @@ def off_session_charge(
                 raise
     else:
         quote = existing
-        saved, method = _saved(customer=customer, saved_method=saved_method)
     if quote.payment_id is None:  # as Payment.objects.get(pk=None) would
         raise Payment.DoesNotExist("That quote has no payment.")
     payment = Payment.objects.get(pk=quote.payment_id)
@@ -98,8 +99,18 @@ def off_session_charge(
         # Stripe answered before: ask it about the intent it named, as reconciliation would.
         answer = payment_status_refresh(payment=payment)
         return OffSessionCharge(payment=answer.payment)
-    if existing is not None:  # charged again after a stop before Stripe was asked
-        saved = sepa_address_ensure(customer=customer, method=saved)
+    if existing is not None:  # charged again after a stop before Stripe answered
+        try:
+            saved, method = _saved(customer=customer, saved_method=saved_method)
+            saved = sepa_address_ensure(customer=customer, method=saved)
+        except GatewayUnavailable:
+            raise  # Stripe did not answer: the payment stays pending, asked again later
+        except PaydeskError as error:
+            # The first call checked this before writing the payment; refused now (a mandate
+            # without the address Stripe needs, a method no longer the customer's), it cannot
+            # be charged and nothing else would settle it: cancelled, saying why.
+            payment = payment_cancel(payment=payment, reason=error.message, audited=True)
+            return OffSessionCharge(payment=payment, problem=payment.cancel_reason)
     return_url = public_url(reverse("checkout:return", args=[payment.reference]))
     request = CheckoutRequest(
         payment_reference=payment.reference,

@@ -380,9 +380,15 @@ def payment_complete(
 
 
 def payment_cancel(
-    *, payment: Payment | int, reason: str, actor: Any = None, at: datetime | None = None
+    *,
+    payment: Payment | int,
+    reason: str,
+    actor: Any = None,
+    at: datetime | None = None,
+    audited: bool = False,
 ) -> Payment:
-    """Pending → Cancelled with a reason; the balance does not move."""
+    """Pending → Cancelled with a reason; the balance does not move. Audited when someone
+    cancels it (`actor`), or when Paydesk does on its own and says so (`audited`)."""
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
@@ -398,7 +404,7 @@ def payment_cancel(
             cancel_reason=reason[:500],
         )
         locked.refresh_from_db()
-        if actor is not None:
+        if actor is not None or audited:
             audit_record(
                 action="payment.cancel",
                 actor=actor,

@@ -30,6 +30,7 @@ from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
 from paydesk.errors import (
     GatewayError,
+    GatewayRateLimited,
     GatewayUnavailable,
     MethodUnavailable,
     NotFound,
@@ -437,7 +438,9 @@ def saved_method_remove(
     that is audited (`payment_method_remove_failed`) and the error says so, in the gateway
     error's kind (GatewayUnavailable when Stripe did not answer). A detach Stripe did not answer
     (HTTP 5xx, a timeout) may have been made all the same: Stripe is asked (`_detached`), and a
-    method it says is detached is removed as if the detach had answered."""
+    method it says is detached is removed as if the detach had answered. One Stripe rate limited
+    (HTTP 429, GatewayRateLimited) was not made: nothing is asked, the customer is told to try
+    again in a minute."""
     _check_user(user=user, customer=customer)
     saved_method_owned(customer=customer, payment_method=payment_method)
     methods = saved_methods_list(customer=customer)
@@ -457,9 +460,10 @@ def saved_method_remove(
     try:
         vault.payment_method_detach(payment_method)
     except GatewayError as error:
-        detached = (
-            _detached(vault, payment_method) if isinstance(error, GatewayUnavailable) else False
+        unknown = isinstance(error, GatewayUnavailable) and not isinstance(
+            error, GatewayRateLimited
         )
+        detached = _detached(vault, payment_method) if unknown else False
         if not detached:
             _remove_failed(
                 customer=customer,
@@ -584,9 +588,12 @@ def _remove_failed(
             f" Stripe could not say whether {label} is still saved: look at your saved payment "
             "methods again later."
         )
+    elif isinstance(error, GatewayRateLimited):
+        message += f" {label} is still saved: try removing it again in a minute."
     else:
         message += f" {label} is still saved: try removing it again later."
-    kind = GatewayUnavailable if isinstance(error, GatewayUnavailable) else GatewayError
+    kinds = (GatewayRateLimited, GatewayUnavailable, GatewayError)
+    kind = next(k for k in kinds if isinstance(error, k))
     raise kind(message) from error
 
 

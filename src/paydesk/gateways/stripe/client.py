@@ -19,7 +19,10 @@ SDK) given PAYDESK_GATEWAY_TIMEOUT as its timeout. Every call is
 handed to the payment log (`record_exchange`) with a summary that never holds a client secret,
 a key or card data. What a failure means (quality.md R6):
 - no answer in time, refused connection, HTTP 5xx or 429, a body that is not JSON →
-  GatewayUnavailable (the payment stays pending; reconciliation asks again);
+  GatewayUnavailable (the payment stays pending; reconciliation asks again); a 429 as its
+  GatewayRateLimited: Stripe's rate limiter answers before the request is run (docs/gateways/
+  stripe.md, "Failures"), so nothing was done and a call whose outcome matters (a detach) need
+  not ask Stripe what happened;
 - HTTP 402 `card_error` → CardDeclined, carrying Stripe's message and the declined intent;
 - any other 4xx (bad request, unknown intent, wrong key, idempotency conflict) → GatewayError.
 """
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 from django.conf import settings
 
-from paydesk.errors import GatewayDeclined, GatewayError, GatewayUnavailable
+from paydesk.errors import GatewayDeclined, GatewayError, GatewayRateLimited, GatewayUnavailable
 from paydesk.gateways.base import redact
 from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
@@ -396,7 +399,7 @@ class StripeApi:
         if not isinstance(error.json_body, dict):
             return GatewayUnavailable(f"{DISPLAY_NAME} answered something that is not JSON.")
         if status == 429 or isinstance(error, stripe.RateLimitError):
-            return GatewayUnavailable(f"{DISPLAY_NAME} is rate limiting requests (HTTP 429).")
+            return GatewayRateLimited(f"{DISPLAY_NAME} is rate limiting requests (HTTP 429).")
         if _sepa_address_missing(error.json_body):
             return GatewayError(SEPA_ADDRESS_NEEDED)
         message = _error_message(error.json_body) or f"HTTP {status}"

@@ -373,11 +373,13 @@ def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
 
 DETACH_FAILS = "detach_fails"  # the switch's object id (kind "switch"), as refunds' one
 # What the next detach of an attached method does when the switch is armed (the panel's choice):
-# every one answers Stripe's HTTP 500 `api_error`, whose outcome the caller cannot know.
+# Stripe's HTTP 500 `api_error`, whose outcome the caller cannot know, or its HTTP 429 (the rate
+# limiter answers before the request is run: nothing detached).
 DETACH_FAILURES = {
     "before": "answers HTTP 500 before detaching (nothing detached)",
     "after": "detaches, then answers HTTP 500",
     "unanswered": "detaches, then answers HTTP 500, and so does the next GET of that method",
+    "rate_limited": "answers HTTP 429, rate limited (nothing detached)",
 }
 
 
@@ -402,6 +404,15 @@ def _api_error() -> JsonResponse:
     )
 
 
+def _rate_limited() -> JsonResponse:
+    return _error(
+        429,
+        type_="invalid_request_error",
+        code="rate_limit",
+        message="Too many requests in a short time: this one was not run. Retry it later.",
+    )
+
+
 def _retrieve_failed(method_id: str) -> bool:
     """Whether this GET of `method_id` is the one an "unanswered" detach failure makes fail
     (once: the switch then turns itself off)."""
@@ -418,7 +429,8 @@ def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
     """`POST /v1/payment_methods/{id}/detach`; a detached default is no longer the default.
     With "the next detach fails" armed, the next one of an attached method answers Stripe's
     HTTP 500 `api_error`, before or after detaching it as the switch says (which then turns
-    itself off); "unanswered" also makes the next GET of that method answer HTTP 500."""
+    itself off); "unanswered" also makes the next GET of that method answer HTTP 500;
+    "rate_limited" answers HTTP 429 and detaches nothing."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
@@ -430,6 +442,8 @@ def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
         detach_failure_set("")  # one detach fails, the next works again
     if failure == "before":
         return _api_error()
+    if failure == "rate_limited":
+        return _rate_limited()
     owner = obj.data.get("customer")
     if not owner:
         return _invalid(
