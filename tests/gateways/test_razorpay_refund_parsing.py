@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -226,3 +227,10 @@ def test_a_code_razorpay_adds_later_reads_as_itself():
     )
     assert status_words("on_hold (retrieval)").startswith("on hold (stage: retrieval, ")
     assert reason_words("") == "" and status_words("") == "" and phase_words("") == ""
+
+
+def test_the_razorpay_guide_lists_the_words_the_code_shows():
+    """docs/gateways/razorpay.md's tables are what Finance is told they will read."""
+    guide = (Path(__file__).parents[2] / "docs" / "gateways" / "razorpay.md").read_text()
+    for code, words in [*STATUSES.items(), *PHASES.items(), *REASONS.items()]:
+        assert f"| `{code}` | {words} |" in guide, code
