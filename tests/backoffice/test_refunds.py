@@ -258,6 +258,14 @@ def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finan
     Dispute.objects.filter(pk=dispute.pk).update(gateway_status="awaiting-customer-feedback")
     page = finance.get(url).content.decode()
     assert '<div class="readonly">awaiting customer feedback <span' in page  # unknown: readable
+    Dispute.objects.filter(pk=dispute.pk).update(gateway="razorpay", gateway_status="open (fraud)")
+    page = finance.get(url).content.decode()
+    assert (
+        '<div class="readonly">Waiting for your response: accept or contest it in Razorpay before '
+        "the deadline (stage: risk review, raised by the customer&#x27;s bank after its own "
+        'checks) <span class="backoffice-code backoffice-quiet" title="The gateway&#x27;s code '
+        'for this status">open (fraud)</span></div>'
+    ) in page  # Razorpay's words: its `fraud` phase accuses no one
 
 
 @pytest.mark.parametrize(
@@ -272,6 +280,11 @@ def test_a_dispute_s_page_reads_its_gateway_status_in_words_and_leads_back(finan
          "the payment (PayPal case PP-D-1)"),
         ("paystack", "chargeback", "the customer says they did not receive what they paid for, "
          "or not as promised"),
+        # Razorpay's code, as stored before Razorpay's words when no free text came with it.
+        ("razorpay", "processed_invalid_expired_card", "the customer's bank says the card was "
+         "invalid or expired when it was charged"),
+        # Razorpay's free text, as stored before: as stored.
+        ("razorpay", "Goods not received", "Goods not received"),
         # Words already stored, and what no gateway lists: as stored.
         ("card", "the cardholder says they were charged more than once", "the cardholder says "
          "they were charged more than once"),

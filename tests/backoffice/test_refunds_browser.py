@@ -128,3 +128,42 @@ def test_a_paystack_dispute_reads_in_words_on_its_page_on_a_desk_and_a_phone(
     assert ">resolved (declined)</span>" in page  # the code beside, for support
     accessible(staff)
     shot(staff, f"backoffice-dispute-paystack-{width}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_a_razorpay_dispute_reads_in_words_on_its_page_on_a_desk_and_a_phone(
+    live_server,
+    browser,  # noqa: F811 — the fixture imported above
+    finance_user,
+    portal_user,
+    width,
+    height,
+):
+    """Razorpay's dispute page read `open (fraud)` and a reason code; both read in words (the
+    phase accusing no one), the codes beside the status, and the page passes axe-core."""
+    payment = card_payment(portal_user.customer)
+    dispute_apply(
+        original=payment, gateway="razorpay", dispute_id="disp_EsIAlDcoUr8CaQ", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="processed_invalid_expired_card",
+        gateway_status="open (fraud)",
+    )  # fmt: skip
+    base = live_server.url
+    staff = new_page(browser, width=width, height=height)
+    browser_sign_in(staff, base, finance_user, path="/backoffice/login/?next=/backoffice/")
+    staff.goto(f"{base}/backoffice/ledger/dispute/")
+    listed = staff.locator("body").inner_text()
+    assert "the customer's bank says the card was invalid or expired when it was charged" in listed
+    assert "processed_invalid_expired_card" not in listed
+    accessible(staff)
+    staff.get_by_role("link", name="disp_EsIAlDcoUr8CaQ").click()
+    staff.wait_for_load_state()
+    text = staff.locator("body").inner_text()
+    assert "The customer's bank says the card was invalid or expired when it was charged" in text
+    assert (
+        "Waiting for your response: accept or contest it in Razorpay before the deadline "
+        "(stage: risk review, raised by the customer's bank after its own checks)"
+    ) in text
+    assert ">open (fraud)</span>" in staff.content()  # the code beside, for support
+    assert "fraud" not in text.replace("open (fraud)", "")
+    accessible(staff)
+    shot(staff, f"backoffice-dispute-razorpay-{width}")

@@ -19,6 +19,7 @@ def real_gateways(settings):
         "card": "paydesk.gateways.stripe.gateway.StripeCardGateway",
         "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
         "paystack": "paydesk.gateways.paystack.gateway.PaystackGateway",
+        "razorpay": "paydesk.gateways.razorpay.gateway.RazorpayGateway",
         "bank_transfer": "paydesk.gateways.bank_transfer.gateway.BankTransferGateway",
     }
 
@@ -45,6 +46,10 @@ def test_each_gateway_words_its_own_codes_and_no_other_s():
         "the buyer says they did not authorise the payment (PayPal case PP-D-2)"
     )
     assert dispute_reason_words("paystack", "fraud").startswith("the cardholder says")
+    assert dispute_reason_words("razorpay", "non_matching_account_number") == (
+        "the customer's bank says the card number does not match its records"
+    )
+    assert dispute_reason_words("razorpay", "fraud") == "fraud"  # Paystack's, not Razorpay's
     assert dispute_reason_words("paypal", "fraudulent") == "fraudulent"  # Stripe's, not PayPal's
     assert dispute_reason_words("bank_transfer", "fraudulent") == "fraudulent"  # no words
     assert dispute_reason_words("no_such_method", "fraudulent") == "fraudulent"

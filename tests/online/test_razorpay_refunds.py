@@ -146,16 +146,21 @@ def test_a_dispute_lost(sandbox, payer):
     dispute = Dispute.objects.get(payment=payment)
     assert dispute.is_open and dispute.evidence_due is not None
     assert dispute.amount == Decimal("500.00") and dispute.currency == "INR"
-    assert "did not make this payment" in dispute.reason
+    # The sandbox's `reason_code`, worded as what the customer says: they read it too.
+    said = "the customer says they did not receive what they paid for, or only part of it"
+    assert dispute.reason == said
+    assert dispute.gateway_status == "open (chargeback)"
     assert _balance(payment) == Decimal("500.00")  # nothing deducted yet
     _disputes(payment, "review")
     _disputes(payment, "lose")
     chargeback = Payment.objects.get(original=payment)
     assert chargeback.relation == PaymentRelation.CHARGEBACK
     assert (chargeback.status, chargeback.total) == (PaymentStatus.COMPLETED, Decimal("-500.00"))
+    assert chargeback.description == f"Chargeback of {payment.reference}: {said}"
     assert _balance(payment) == Decimal("0.00")
     dispute.refresh_from_db()
     assert (dispute.status, dispute.chargeback) == ("lost", chargeback)
+    assert dispute.gateway_status == "lost (chargeback)"
     hooks = _hooks(
         sandbox,
         payment,

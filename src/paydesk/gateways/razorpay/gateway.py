@@ -49,6 +49,7 @@ from paydesk.gateways.base import (
 from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import public_url
 from paydesk.gateways.razorpay.client import RazorpayClient, order_subunits
+from paydesk.gateways.razorpay.disputes import REASONS, status_words
 from paydesk.gateways.razorpay.refunds import REFUND_KEY, refund_event
 from paydesk.gateways.razorpay.webhooks import (
     GATEWAY_NAME,
@@ -90,6 +91,11 @@ class RazorpayGateway:
     hosted_origins: tuple[str, ...] = ()
     needs_browser = True
     fields = ("amount", "currency")
+    # A dispute's `gateway_status` ("open (chargeback)") in words, for the back office
+    # (disputes.py).
+    dispute_status_words = staticmethod(status_words)
+    # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
+    dispute_reasons = REASONS
     secret_settings = (
         "PAYDESK_RAZORPAY_KEY_ID",
         "PAYDESK_RAZORPAY_KEY_SECRET",

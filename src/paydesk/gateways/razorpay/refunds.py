@@ -8,9 +8,11 @@ created_at}`. Webhooks `refund.created`, `refund.processed`, `refund.failed` car
 
 Dispute entity (docs "Disputes Entity"): `{id: "disp_…", payment_id, amount, currency,
 amount_deducted, reason_code, reason_description, respond_by (unix time), status: open |
-under_review | won | lost | closed, phase}`. Webhooks `payment.dispute.created`, `.under_review`,
-`.action_required`, `.won`, `.lost`, `.closed` carry it as `payload.dispute.entity`, with the
-payment as `payload.payment.entity`.
+under_review | won | lost | closed, phase}`. Webhooks `payment.dispute.created`,
+`.under_review`, `.action_required`, `.won`, `.lost`, `.closed` carry it as
+`payload.dispute.entity`, with the payment as `payload.payment.entity`. Its reason is kept in
+words from `reason_code` (disputes.py says why not `reason_description`); the code and the text
+stay in the summary.
 
 Binding (only what Paydesk's server set or Razorpay's server returned): the refunded or disputed
 payment by its Razorpay payment id (`payment_id` = Payment.gateway_transaction) and its order id
@@ -32,6 +34,7 @@ from paydesk.gateways.base import (
     RefundEvent,
 )
 from paydesk.gateways.razorpay.client import GATEWAY
+from paydesk.gateways.razorpay.disputes import reason_words
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
 
 # The notes key Paydesk sets on a refund it asks for: the refund row's reference.
@@ -151,7 +154,7 @@ def parse_dispute_event(
     amount = deducted if taken else disputed
     status = text(dispute.get("status"))
     phase = text(dispute.get("phase"))
-    reason = text(dispute.get("reason_description")) or text(dispute.get("reason_code"))
+    reason = reason_words(text(dispute.get("reason_code"))) or "dispute"
     return DisputeEvent(
         gateway=GATEWAY,
         event_id=event_id or f"{kind}:{dispute_id}",
@@ -170,5 +173,6 @@ def parse_dispute_event(
             "status": status,
             "phase": phase,
             "reason_code": text(dispute.get("reason_code")),
+            "reason_description": text(dispute.get("reason_description"))[:300],
         },
     )

@@ -262,8 +262,9 @@ def dispute_open(payment_id: str, *, deduct: bool = False) -> dict[str, Any]:
             "amount": payment["amount"],
             "currency": payment["currency"],
             "amount_deducted": payment["amount"] if deduct else 0,
-            "reason_code": "fraud_transaction",
-            "reason_description": "The cardholder says they did not make this payment.",
+            # A code Razorpay's dispute webhook payloads show (it publishes no list of codes).
+            "reason_code": "goods_or_services_not_received_or_partially_received",
+            "reason_description": "Goods or services not received or partially received",
             "respond_by": now + RESPOND_WITHIN,
             "status": "open",
             "phase": "chargeback",
