@@ -36,7 +36,9 @@ from paydesk.errors import (
     AmountMismatch,
     CardDetailsMissing,
     GatewayError,
+    GatewayRateLimited,
     GatewayUnavailable,
+    InvalidTransition,
     MethodUnavailable,
     PaydeskError,
     PermissionDenied,
@@ -152,10 +154,12 @@ def checkout_start(
     once, starts one checkout; every resubmission gets that checkout back (`replayed`).
     The gateway is called after the payment is committed and outside any transaction. A gateway
     that gives no usable answer leaves the payment pending with the reason (reconciliation asks
-    again later); one that refuses for good cancels it with the reason; an outcome known at once
-    (a card charged or declined) is applied like a webhook. The checkout carries the portal
-    defaults it was decided by (`defaults`), read with everything else it reads first in one
-    statement (`pay_reads`).
+    again later); one that refuses for good cancels it with the reason; one that rate limited
+    the request (GatewayRateLimited: it did nothing) cancels it at once, audited, and raises
+    GatewayRateLimited telling the customer to try again in a minute (a new form, a new key);
+    an outcome known at once (a card charged or declined) is applied like a webhook. The
+    checkout carries the portal defaults it was decided by (`defaults`), read with everything
+    else it reads first in one statement (`pay_reads`).
     """
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
@@ -284,6 +288,17 @@ def checkout_start(
     )
     try:
         result = gateway.start_checkout(request)
+    except GatewayRateLimited as error:
+        # The processor's rate limiter answered before the request was run: nothing was made
+        # there, and nothing will be under this key unless the customer sends this very form
+        # again. Left pending it would wait for reconciliation to abandon it; so it is cancelled
+        # now, saying why, and the customer is asked to try again (a new form, a new key).
+        payment = payment_cancel_unsent(
+            payment=payment, reason=f"Not taken: {error.message} Nothing was charged."
+        )
+        if payment.status == PaymentStatus.CANCELLED:
+            raise GatewayRateLimited(processor_busy(method)) from error
+        checkout = Checkout(quote=quote, payment=payment, result=None)  # settled meanwhile
     except GatewayUnavailable as error:
         reason = (
             f"{error.message} Nothing is credited until {gateway.display_name} confirms the "
@@ -302,6 +317,26 @@ def checkout_start(
     else:
         checkout = _checkout_started(quote=quote, payment=payment, result=result)
     return dataclasses.replace(checkout, bank_details=details, defaults=reads.defaults)
+
+
+def processor_busy(method: str) -> str:
+    """What the customer reads when the processor rate limited their payment (nothing done)."""
+    processor = "card processor" if method == PaymentMethod.CARD else "payment processor"
+    return (
+        f"The {processor} is busy and did not take this payment: nothing was charged. "
+        "Try again in a minute."
+    )
+
+
+def payment_cancel_unsent(*, payment: Payment, reason: str) -> Payment:
+    """Cancel a pending payment its gateway was never asked to charge, or did nothing with
+    (Paydesk's own cancel, audited, without a user); the payment as it is now. One a webhook
+    settled meanwhile (Stripe's answer to an earlier attempt with the same key) is returned as
+    it is: that outcome stands, and nothing is cancelled."""
+    try:
+        return payment_cancel(payment=payment, reason=reason, audited=True)
+    except InvalidTransition:
+        return Payment.objects.get(pk=payment.pk)
 
 
 def quote_payment_create(

@@ -35,7 +35,7 @@ from paydesk.checkout.quotes import QuoteTerms, quote_build
 from paydesk.checkout.saved import SAVED_TYPE_METHODS
 from paydesk.checkout.selectors import AvailableMethod, methods_available_for
 from paydesk.checkout.services import Checkout, checkout_start
-from paydesk.errors import GatewayError, PaydeskError, RateLimited
+from paydesk.errors import GatewayError, GatewayRateLimited, PaydeskError, RateLimited
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
@@ -226,6 +226,15 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
             payment_method_token=data.get("payment_method_token") or "",
             saved_method=section.saved.id if section.saved else "",
         )
+    except GatewayRateLimited as error:
+        # The processor was busy: this form's payment is cancelled (nothing charged), so the
+        # page comes back with the message and a new token, for a Pay a minute later to be a
+        # new payment rather than this one's replay.
+        add_service_error(form, error)
+        data = request.POST.copy()
+        data["form_token"] = new_form_token()
+        page["pay_via"] = PayViaForm(data, methods=_pay_via(sections), saved=saved)
+        return _render(request, **page)
     except PaydeskError as error:
         add_service_error(form, error)
         return _render(request, **page)

@@ -21,8 +21,9 @@ a key or card data. What a failure means (quality.md R6):
 - no answer in time, refused connection, HTTP 5xx or 429, a body that is not JSON →
   GatewayUnavailable (the payment stays pending; reconciliation asks again); a 429 as its
   GatewayRateLimited: Stripe's rate limiter answers before the request is run (docs/gateways/
-  stripe.md, "Failures"), so nothing was done and a call whose outcome matters (a detach) need
-  not ask Stripe what happened;
+  stripe.md, "Failures"), so nothing was done: a call whose outcome matters (a detach) need
+  not ask Stripe what happened, and a PaymentIntent so answered is not left pending (Make
+  Payment cancels its payment; an automatic top-up sends it again with the same key);
 - HTTP 402 `card_error` → CardDeclined, carrying Stripe's message and the declined intent;
 - any other 4xx (bad request, unknown intent, wrong key, idempotency conflict) → GatewayError.
 """

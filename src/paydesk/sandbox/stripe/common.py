@@ -74,6 +74,17 @@ def _error(status: int, *, type_: str, message: str, **fields: Any) -> JsonRespo
     return JsonResponse({"error": error}, status=status)
 
 
+def rate_limited() -> JsonResponse:
+    """Stripe's HTTP 429: its rate limiter answers before the request is run (nothing done, no
+    idempotency key recorded)."""
+    return _error(
+        429,
+        type_="invalid_request_error",
+        code="rate_limit",
+        message="Too many requests in a short time: this one was not run. Retry it later.",
+    )
+
+
 def _public(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if key != PRIVATE}
 

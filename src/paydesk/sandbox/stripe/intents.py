@@ -43,6 +43,9 @@ from paydesk.sandbox.stripe.common import (
     _remember,
     _unauthorized,
     event_send,
+    one_shot_armed,
+    one_shot_set,
+    rate_limited,
     signed_headers,
 )
 from paydesk.sandbox.stripe.keys import is_live
@@ -55,6 +58,17 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?")
 
 
 # --- /v1/payment_intents --------------------------------------------------------------------
+
+CREATE_RATE_LIMITED = "intent_create_rate_limited"  # the panel's switch (a "switch" object)
+
+
+def intent_create_rate_limit_set(on: bool) -> None:
+    """Arm (or disarm) "the next PaymentIntent creation answers HTTP 429"."""
+    one_shot_set(CREATE_RATE_LIMITED, on)
+
+
+def intent_create_rate_limit_armed() -> bool:
+    return one_shot_armed(CREATE_RATE_LIMITED)
 
 
 def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | None]:
@@ -117,10 +131,16 @@ def _expanded(intent: dict[str, Any], params: Any) -> dict[str, Any]:
 @sandbox_api(GATEWAY)
 @require_http_methods(["POST"])
 def payment_intents(request: HttpRequest) -> HttpResponse:
-    """`POST /v1/payment_intents`: create, and with `confirm=true` confirm at once."""
+    """`POST /v1/payment_intents`: create, and with `confirm=true` confirm at once. With the
+    panel's "next PaymentIntent creation answers HTTP 429" armed, the next one is rate limited
+    before anything is read or run — its Idempotency-Key not recorded either, as Stripe's rate
+    limiter runs before its idempotency layer — and the switch turns itself off."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
+    if intent_create_rate_limit_armed():
+        intent_create_rate_limit_set(False)  # once: the next creation works again
+        return rate_limited()
     params, invalid = _intent_params(request.POST)
     if invalid is not None:
         return invalid

@@ -1,6 +1,7 @@
 """The Stripe panel of the sandbox's switches page (/sandbox/): "the next refund fails", "the next
 detach fails" (a saved method's `POST /v1/payment_methods/{id}/detach` answers HTTP 500, before
-or after detaching it), and per
+or after detaching it, or HTTP 429), "the next PaymentIntent creation answers HTTP 429" (rate
+limited, nothing created), and per
 succeeded payment a refund from the Dashboard, and a dispute's whole lifecycle (open or inquiry,
 submit evidence, lose, win). Included in control.html as sandbox/stripe/refunds_panel.html; its
 buttons post here and come back to the switches page."""
@@ -18,6 +19,10 @@ from django.views.decorators.http import require_POST
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.common import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
+from paydesk.sandbox.stripe.intents import (
+    intent_create_rate_limit_armed,
+    intent_create_rate_limit_set,
+)
 from paydesk.sandbox.stripe.returns import (
     DISPUTE_REASONS,
     dispute_move,
@@ -64,6 +69,7 @@ def panel_context() -> dict[str, Any]:
         "fails": refund_failure_armed(),
         "detach_fails": detach_failure_armed(),
         "detach_failures": DETACH_FAILURES.items(),
+        "intent_rate_limited": intent_create_rate_limit_armed(),
         "reasons": DISPUTE_REASONS,
     }
 
@@ -91,6 +97,10 @@ def panel_action(request: HttpRequest) -> HttpResponse:
     if action == "detach_fails":
         detach_failure_set(request.POST.get("detach_fails", ""))
         messages.success(request, "Stripe: detach switch saved.")
+        return redirect("sandbox:control")
+    if action == "intent_rate_limited":
+        intent_create_rate_limit_set(request.POST.get("intent_rate_limited") == "on")
+        messages.success(request, "Stripe: PaymentIntent creation switch saved.")
         return redirect("sandbox:control")
     intent_obj = object_get(GATEWAY, "payment_intent", request.POST.get("intent", ""))
     if intent_obj is None:

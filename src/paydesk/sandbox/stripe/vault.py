@@ -26,6 +26,7 @@ from paydesk.sandbox.stripe.common import (
     _unauthorized,
     one_shot_details,
     one_shot_set,
+    rate_limited,
 )
 from paydesk.sandbox.stripe.keys import publishable_keys, secret_keys
 from paydesk.sandbox.stripe.sepa import address_refusal, billing_details_updated
@@ -404,15 +405,6 @@ def _api_error() -> JsonResponse:
     )
 
 
-def _rate_limited() -> JsonResponse:
-    return _error(
-        429,
-        type_="invalid_request_error",
-        code="rate_limit",
-        message="Too many requests in a short time: this one was not run. Retry it later.",
-    )
-
-
 def _retrieve_failed(method_id: str) -> bool:
     """Whether this GET of `method_id` is the one an "unanswered" detach failure makes fail
     (once: the switch then turns itself off)."""
@@ -443,7 +435,7 @@ def payment_method_detach(request: HttpRequest, method_id: str) -> HttpResponse:
     if failure == "before":
         return _api_error()
     if failure == "rate_limited":
-        return _rate_limited()
+        return rate_limited()
     owner = obj.data.get("customer")
     if not owner:
         return _invalid(

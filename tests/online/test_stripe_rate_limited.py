@@ -1,0 +1,193 @@
+"""Stripe rate limits the PaymentIntent of a card or SEPA payment (HTTP 429, the sandbox's panel
+switch "the next PaymentIntent creation answers HTTP 429"). Its rate limiter answers before the
+request is run, so nothing was made at Stripe: the payment Paydesk wrote for that attempt is
+cancelled at once (Paydesk's own cancel, audited), never left pending for reconciliation to
+abandon, and the customer reads that the card processor is busy and to try again in a minute —
+on the Make Payment page, or as the API's 422 `gateway_unavailable`. A try a minute later is a
+new payment, credited once; a success Stripe reported later all the same would be a late
+payment, as for any cancelled one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from paydesk.audit.models import AuditEntry
+from paydesk.checkout.forms import new_form_token
+from paydesk.errors import GatewayRateLimited
+from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.sandbox.models import SandboxObject
+from tests.api.conftest import ApiClient, key_for
+from tests.online.stripe_support import card_checkout, payment_method
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BUSY = (
+    "The card processor is busy and did not take this payment: nothing was charged. "
+    "Try again in a minute."
+)
+NOT_TAKEN = "Not taken: Stripe is rate limiting requests (HTTP 429). Nothing was charged."
+
+
+def _rate_limit_the_next_intent() -> None:
+    armed = Client().post(
+        "/sandbox/stripe/panel/", {"action": "intent_rate_limited", "intent_rate_limited": "on"}
+    )
+    assert armed.status_code == 302
+
+
+def _intents() -> int:
+    return SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").count()
+
+
+def _balance(user) -> Decimal:
+    user.customer.refresh_from_db(fields=["balance"])
+    return user.customer.balance
+
+
+def _cancelled_by_paydesk(payment: Payment) -> None:
+    """Cancelled at once with the reason, audited as Paydesk's own cancel (no user)."""
+    payment.refresh_from_db()
+    assert (payment.status, payment.cancel_reason) == (PaymentStatus.CANCELLED, NOT_TAKEN)
+    assert payment.gateway_reference == ""
+    [entry] = AuditEntry.objects.filter(action="payment.cancel", object_id=str(payment.pk))
+    assert (entry.actor_id, entry.customer_id) == (None, payment.customer_id)
+    assert entry.before["status"] == PaymentStatus.PENDING
+    assert entry.after["reason"] == NOT_TAKEN
+
+
+def test_a_rate_limited_card_payment_is_cancelled_at_once_and_a_new_try_is_credited_once(
+    sandbox, online_customer
+):
+    user = online_customer("card")
+    token = payment_method(sandbox.url)
+    key = new_form_token()
+    _rate_limit_the_next_intent()
+    with pytest.raises(GatewayRateLimited) as raised:
+        card_checkout(sandbox.url, user, token=token, key=key)
+    assert raised.value.message == BUSY and raised.value.code == "gateway_unavailable"
+    [payment] = Payment.objects.filter(customer=user.customer)
+    _cancelled_by_paydesk(payment)
+    assert _intents() == 0 and _balance(user) == 0
+
+    # The same form sent again is that attempt, not a second one; a new form is a new payment.
+    replayed = card_checkout(sandbox.url, user, token=token, key=key)
+    assert replayed.replayed and replayed.payment.pk == payment.pk
+    again = card_checkout(sandbox.url, user, token=token)
+    assert again.payment.status == PaymentStatus.COMPLETED and again.payment.pk != payment.pk
+    assert _intents() == 1 and _balance(user) == Decimal("10.50")
+
+
+def test_the_make_payment_page_says_the_processor_is_busy_and_pay_works_a_minute_later(
+    sandbox, online_customer
+):
+    """Not a 500 and not a pending payment's status page: the Make Payment page again, with the
+    message and a new form token, so that Pay a minute later is a new payment."""
+    user = online_customer("card")
+    client = Client()
+    client.force_login(user)
+    sent = new_form_token()
+    form = {
+        "form_token": sent,
+        "method": "card",
+        "card-amount": "10.50",
+        "card-currency": "USD",
+        "card-payment_method_token": payment_method(sandbox.url),
+        "action": "pay",
+    }
+    _rate_limit_the_next_intent()
+    page = client.post("/pay/", form)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert BUSY in html and 'role="alert"' in html
+    assert sent not in html
+    fresh = page.context["pay_via"]["form_token"].value()
+    assert fresh and fresh != sent
+    [payment] = Payment.objects.filter(customer=user.customer)
+    _cancelled_by_paydesk(payment)
+
+    paid = client.post("/pay/", {**form, "form_token": fresh})
+    assert paid.status_code == 302
+    completed = Payment.objects.get(customer=user.customer, status=PaymentStatus.COMPLETED)
+    assert paid["Location"] == f"/pay/status/{completed.reference}/"
+    assert _balance(user) == Decimal("10.50")
+
+
+def test_the_api_answers_gateway_unavailable_and_a_new_key_pays(sandbox, online_customer):
+    user = online_customer("card")
+    api = ApiClient(key_for(user, "read", "pay"))
+    body = {
+        "method": "card",
+        "amount": "10.50",
+        "currency": "USD",
+        "payment_method": payment_method(sandbox.url),
+    }
+    _rate_limit_the_next_intent()
+    busy = api.post("/api/v1/payments", body, **{"Idempotency-Key": "api-busy-0001"})
+    assert busy.status_code == 422, busy.content
+    assert busy.json()["error"] == {"code": "gateway_unavailable", "message": BUSY, "field": None}
+    [payment] = Payment.objects.filter(customer=user.customer)
+    _cancelled_by_paydesk(payment)
+
+    paid = api.post("/api/v1/payments", body, **{"Idempotency-Key": "api-busy-0002"})
+    assert paid.status_code == 201, paid.content
+    assert paid.json()["outcome"] == "completed"
+    assert _balance(user) == Decimal("10.50")
+
+
+def test_a_success_stripe_reports_later_for_the_cancelled_payment_is_a_late_payment(
+    sandbox, online_customer
+):
+    """Should Stripe all the same report money for the attempt it rate limited (its
+    `payment_intent.succeeded` naming our reference), it is credited once, as a late payment
+    linked to the cancelled one — the cancelled row is not edited."""
+    user = online_customer("card")
+    token = payment_method(sandbox.url)
+    _rate_limit_the_next_intent()
+    with pytest.raises(GatewayRateLimited):
+        card_checkout(sandbox.url, user, token=token)
+    [payment] = Payment.objects.filter(customer=user.customer)
+    made = httpx.post(
+        f"{sandbox.url}/sandbox/stripe/v1/payment_intents",
+        headers={"Authorization": f"Bearer {settings.PAYDESK_STRIPE_SECRET_KEY}"},
+        data={
+            "amount": "1050",
+            "currency": "usd",
+            "payment_method": token,
+            "confirm": "true",
+            "metadata[paydesk_reference]": payment.reference,
+        },
+        timeout=10,
+    )
+    assert made.status_code == 200 and made.json()["status"] == "succeeded", made.text
+    late = Payment.objects.get(original=payment)
+    assert (late.status, late.total) == (PaymentStatus.COMPLETED, Decimal("10.50"))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert _balance(user) == Decimal("10.50")
+
+
+def test_the_sandbox_s_intent_switch_answers_429_once_and_records_no_idempotency_key(sandbox):
+    headers = {
+        "Authorization": f"Bearer {settings.PAYDESK_STRIPE_SECRET_KEY}",
+        "Idempotency-Key": "checkout:rate-limited-0001",
+    }
+    data = {"amount": "1050", "currency": "usd", "payment_method": payment_method(sandbox.url)}
+    url = f"{sandbox.url}/sandbox/stripe/v1/payment_intents"
+    _rate_limit_the_next_intent()
+    page = Client().get("/sandbox/").content.decode()
+    assert 'id="stripe_intent_rate_limited" name="intent_rate_limited" checked' in page
+    limited = httpx.post(url, headers=headers, data=data, timeout=10)
+    assert limited.status_code == 429
+    assert (limited.json()["error"]["type"], limited.json()["error"]["code"]) == (
+        "invalid_request_error",
+        "rate_limit",
+    )
+    assert _intents() == 0
+    made = httpx.post(url, headers=headers, data=data, timeout=10)  # once; the key still free
+    assert made.status_code == 200 and made.json()["object"] == "payment_intent"
+    assert _intents() == 1
