@@ -20,12 +20,13 @@ from paydesk.autotopup.jobs import balance_watch_job
 from paydesk.autotopup.models import Topup, TopupSettings, TopupStatus
 from paydesk.autotopup.services import topup_switch_off
 from paydesk.checkout.models import MethodConfig
+from paydesk.checkout.offsession import OffSessionCharge, off_session_recheck
 from paydesk.checkout.quotes import quote_build, quote_lock
 from paydesk.checkout.services import quote_payment_create
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
-from paydesk.ledger.services import payment_create
+from paydesk.ledger.services import payment_complete, payment_create
 from paydesk.methods.services import saved_method_owned
 from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
@@ -255,3 +256,29 @@ def test_a_retried_top_up_without_the_address_cancels_its_payment_and_says_why(
     assert credits.count() == 2  # the opening top-up and the retried automatic top-up
     assert TopupSettings.objects.get(customer=customer).consecutive_failures == 0
     assert balance_drifts() == []
+
+
+def test_a_retry_refused_after_a_webhook_completed_the_payment_returns_it_completed(
+    sandbox, online_customer
+):
+    """The retry's checks refuse (a Swiss mandate without its address, none on the Billing
+    page), but the payment was completed meanwhile (Stripe's webhook for the first attempt's
+    charge, applied between the retry reading the payment and cancelling it): the retry returns
+    it completed as it is — no error, nothing cancelled, credited once. Set up without timing:
+    the payment is read pending, then completed through the ledger, then checked again."""
+    customer, topup_settings = _sepa_topup_customer(sandbox, online_customer, SWISS_IBAN)
+    purchase(customer, "85")
+    [queued] = topups(customer)
+    read = _stopped_before_stripe_was_asked(customer, queued, timezone.now())
+    assert read.status == PaymentStatus.PENDING
+    payment_complete(payment=read.pk)  # the webhook, after the retry read the payment
+
+    answer = off_session_recheck(
+        customer=customer, saved_method=topup_settings.payment_method, payment=read
+    )
+
+    assert isinstance(answer, OffSessionCharge)
+    assert (answer.payment.pk, answer.payment.status) == (read.pk, PaymentStatus.COMPLETED)
+    assert answer.problem == ""
+    assert not AuditEntry.objects.filter(action="payment.cancel").exists()
+    assert balance(customer) == Decimal("65")  # 15 + 50, once

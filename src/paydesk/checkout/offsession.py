@@ -23,10 +23,17 @@ from paydesk.checkout.quotes import quote_build, quote_lock
 from paydesk.checkout.saved import SAVED_TYPE_METHODS, saved_method_resolve
 from paydesk.checkout.services import (
     _checkout_started,
+    payment_cancel_unsent,
     payment_status_refresh,
     quote_payment_create,
 )
-from paydesk.errors import GatewayError, GatewayUnavailable, NotFound, PaydeskError
+from paydesk.errors import (
+    GatewayError,
+    GatewayRateLimited,
+    GatewayUnavailable,
+    NotFound,
+    PaydeskError,
+)
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
@@ -100,17 +107,10 @@ def off_session_charge(
         answer = payment_status_refresh(payment=payment)
         return OffSessionCharge(payment=answer.payment)
     if existing is not None:  # charged again after a stop before Stripe answered
-        try:
-            saved, method = _saved(customer=customer, saved_method=saved_method)
-            saved = sepa_address_ensure(customer=customer, method=saved)
-        except GatewayUnavailable:
-            raise  # Stripe did not answer: the payment stays pending, asked again later
-        except PaydeskError as error:
-            # The first call checked this before writing the payment; refused now (a mandate
-            # without the address Stripe needs, a method no longer the customer's), it cannot
-            # be charged and nothing else would settle it: cancelled, saying why.
-            payment = payment_cancel(payment=payment, reason=error.message, audited=True)
-            return OffSessionCharge(payment=payment, problem=payment.cancel_reason)
+        checked = off_session_recheck(customer=customer, saved_method=saved_method, payment=payment)
+        if isinstance(checked, OffSessionCharge):
+            return checked
+        saved, method = checked
     return_url = public_url(reverse("checkout:return", args=[payment.reference]))
     request = CheckoutRequest(
         payment_reference=payment.reference,
@@ -129,6 +129,13 @@ def off_session_charge(
     gateway = gateway_for(method)
     try:
         result = gateway.start_checkout(request)
+    except GatewayRateLimited as error:
+        # Stripe's rate limiter answered before the charge was run: nothing was charged, and
+        # the same Idempotency-Key is free. Left pending, the top-up's next run sends it again.
+        reason = f"{error.message} Nothing was charged: Paydesk will send the charge again."
+        payment_pending_note(payment=payment, reason=reason)
+        payment.refresh_from_db()
+        return OffSessionCharge(payment=payment, problem=reason)
     except GatewayUnavailable as error:
         payment_pending_note(payment=payment, reason=f"{error.message} Paydesk will ask again.")
         payment.refresh_from_db()
@@ -147,6 +154,27 @@ def off_session_charge(
         needs_authentication=needs_authentication,
         problem=started.problem,
     )
+
+
+def off_session_recheck(
+    *, customer: Customer, saved_method: str, payment: Payment
+) -> tuple[SavedMethod, str] | OffSessionCharge:
+    """Before `payment`'s charge is sent again (a stop before Stripe answered), what the first
+    call checked before writing it, checked again: the saved method to charge and the method it
+    pays as, or where the charge stands when that is refused now. Refused (a mandate without
+    the address Stripe needs, a method no longer the customer's), it cannot be charged and
+    nothing else would settle it: cancelled, saying why, audited — unless a webhook settled it
+    meanwhile (Stripe's answer to the first call), which is returned as it is. Stripe not
+    answering raises GatewayUnavailable: the payment stays pending, asked again later."""
+    try:
+        saved, method = _saved(customer=customer, saved_method=saved_method)
+        saved = sepa_address_ensure(customer=customer, method=saved)
+    except GatewayUnavailable:
+        raise
+    except PaydeskError as error:
+        payment = payment_cancel_unsent(payment=payment, reason=error.message)
+        return OffSessionCharge(payment=payment, problem=payment.cancel_reason)
+    return saved, method
 
 
 def _saved(*, customer: Customer, saved_method: str) -> tuple[SavedMethod, str]:
