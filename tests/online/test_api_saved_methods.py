@@ -100,6 +100,23 @@ def test_a_rate_limited_removal_says_to_try_again_in_a_minute(sandbox, online_cu
     assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
 
 
+def test_a_rate_limited_new_default_says_to_try_again_in_a_minute(sandbox, online_customer):
+    """Stripe rate limited the new default asked before the detach: nothing changed, 422 with
+    the gateway's code and the words to try again in a minute; the list is as it was."""
+    api, first, second, failed = _remove_the_default_while_detach_fails(
+        sandbox, online_customer, "default_rate_limited"
+    )
+    assert failed.status_code == 422
+    error = failed.json()["error"]
+    assert error["code"] == "gateway_unavailable"
+    assert error["message"].endswith(
+        "Nothing was changed: it is still saved and still your default. Try removing it again "
+        "in a minute."
+    )
+    listed = api.get("/api/v1/payment-methods").json()["data"]
+    assert [(m["id"], m["is_default"]) for m in listed] == [(first, True), (second, False)]
+
+
 def test_a_removal_stripe_made_before_answering_500_is_a_removal(sandbox, online_customer):
     """The detach was made at Stripe, then answered HTTP 500: Paydesk asks Stripe, which says
     the card is detached, so the API answers the removal made (the list without it)."""

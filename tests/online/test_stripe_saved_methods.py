@@ -228,17 +228,27 @@ def test_a_detach_stripe_cannot_say_anything_about_is_told_as_unknown(sandbox, o
     assert [m.id for m in saved_methods_list(customer=user.customer)] == [second]
 
 
+def _two_cards_the_default_removed(sandbox, online_customer, mode: str):
+    """Two saved cards; the first (the default) removed on the page, the second the default
+    from now on, while the sandbox's detach switch is armed as `mode`. (user, first, second,
+    the messages the customer reads)."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    answer = _remove_with_detach_failing(user, mode, first, second)
+    assert answer.status_code == 200
+    return user, first, second, [str(m) for m in answer.context["messages"]]
+
+
 def test_a_rate_limited_detach_is_not_a_removal_and_stripe_is_not_asked(sandbox, online_customer):
     """Stripe answered the detach HTTP 429: its rate limiter answers before the request is run,
     so the card is still saved. Paydesk does not ask Stripe about it (no GET after the detach),
     audits no removal (the failed one, `detached` false), and tells the customer to try again in
     a minute; a minute later the removal works."""
-    user = online_customer("card")
-    first = save_card(sandbox.url, user)
-    second = save_card(sandbox.url, user, MASTERCARD)
-    answer = _remove_with_detach_failing(user, "rate_limited", first, second)
-    assert answer.status_code == 200
-    assert [str(m) for m in answer.context["messages"]] == [
+    user, first, second, told = _two_cards_the_default_removed(
+        sandbox, online_customer, "rate_limited"
+    )
+    assert told == [
         "Card •••• 4242 could not be removed: Stripe is rate limiting requests (HTTP 429). "
         "Card •••• 4444 is your default payment method now. Card •••• 4242 is still saved: try "
         "removing it again in a minute."
@@ -261,6 +271,36 @@ def test_a_rate_limited_detach_is_not_a_removal_and_stripe_is_not_asked(sandbox,
     }
     saved_method_remove(customer=user.customer, user=user, payment_method=first)
     assert object_get("stripe", "payment_method", first).data["customer"] is None
+
+
+def test_a_rate_limited_new_default_changes_nothing_and_says_try_again_in_a_minute(
+    sandbox, online_customer
+):
+    """Removing the default: Stripe rate limited the new default (HTTP 429) asked before the
+    detach, so it did nothing. Nothing is detached or audited, the card is still the default,
+    and the customer reads it in words, to try again in a minute; a minute later it works."""
+    user, first, second, told = _two_cards_the_default_removed(
+        sandbox, online_customer, "default_rate_limited"
+    )
+    assert told == [
+        "Card •••• 4242 could not be removed: Stripe is rate limiting requests (HTTP 429). "
+        "Nothing was changed: it is still saved and still your default. Try removing it again "
+        "in a minute."
+    ]
+    assert f"POST {_path(first)}/detach" not in _requests_about(first)
+    assert [m.label for m in saved_methods_list(customer=user.customer)] == [
+        "Card •••• 4242 (default)",
+        "Card •••• 4444",
+    ]
+    assert not AuditEntry.objects.filter(
+        customer_id=user.customer.pk, action__startswith="payment_method_remove"
+    ).exists()
+    saved_method_remove(
+        customer=user.customer, user=user, payment_method=first, next_default=second
+    )
+    assert [m.label for m in saved_methods_list(customer=user.customer)] == [
+        "Card •••• 4444 (default)"
+    ]
 
 
 def test_another_customers_method_is_not_found(sandbox, online_customer):

@@ -440,7 +440,8 @@ def saved_method_remove(
     (HTTP 5xx, a timeout) may have been made all the same: Stripe is asked (`_detached`), and a
     method it says is detached is removed as if the detach had answered. One Stripe rate limited
     (HTTP 429, GatewayRateLimited) was not made: nothing is asked, the customer is told to try
-    again in a minute."""
+    again in a minute; so is one whose new default Stripe rate limited (nothing changed, nothing
+    detached)."""
     _check_user(user=user, customer=customer)
     saved_method_owned(customer=customer, payment_method=payment_method)
     methods = saved_methods_list(customer=customer)
@@ -455,7 +456,16 @@ def saved_method_remove(
     vault = StripeVault()
     moved = was_default and bool(others)
     if moved:
-        vault.customer_default_set(profile.stripe_id, next_default)
+        try:
+            vault.customer_default_set(profile.stripe_id, next_default)
+        except GatewayRateLimited as error:  # Stripe did nothing: nothing to audit or undo
+            label = next(
+                (m.plain_label for m in methods if m.id == payment_method), "The payment method"
+            )
+            raise GatewayRateLimited(
+                f"{label} could not be removed: {error.message} Nothing was changed: it is "
+                "still saved and still your default. Try removing it again in a minute."
+            ) from error
     after: dict[str, Any] = {"default_payment_method": next_default if was_default else None}
     try:
         vault.payment_method_detach(payment_method)

@@ -98,7 +98,8 @@ def customers(request: HttpRequest) -> HttpResponse:
 @sandbox_api(GATEWAY)
 @require_http_methods(["GET", "POST"])
 def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
-    """`GET /v1/customers/{id}`; `POST` updates `invoice_settings[default_payment_method]`."""
+    """`GET /v1/customers/{id}`; `POST` updates `invoice_settings[default_payment_method]`
+    (HTTP 429 once, changing nothing, with the detach switch's "default_rate_limited" armed)."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
@@ -107,6 +108,9 @@ def customer(request: HttpRequest, customer_id: str) -> HttpResponse:
         return _missing("customer", customer_id)
     field = "invoice_settings[default_payment_method]"
     if request.method == "POST" and field in request.POST:
+        if detach_failure_armed() == "default_rate_limited":
+            detach_failure_set("")  # once; the removal asked again works
+            return rate_limited()
         method_id = request.POST[field]
         if method_id:
             method = object_get(GATEWAY, "payment_method", method_id)
@@ -375,12 +379,15 @@ def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
 DETACH_FAILS = "detach_fails"  # the switch's object id (kind "switch"), as refunds' one
 # What the next detach of an attached method does when the switch is armed (the panel's choice):
 # Stripe's HTTP 500 `api_error`, whose outcome the caller cannot know, or its HTTP 429 (the rate
-# limiter answers before the request is run: nothing detached).
+# limiter answers before the request is run: nothing detached) — to the detach, or to the new
+# default set just before it when the default is removed (`customer`).
 DETACH_FAILURES = {
     "before": "answers HTTP 500 before detaching (nothing detached)",
     "after": "detaches, then answers HTTP 500",
     "unanswered": "detaches, then answers HTTP 500, and so does the next GET of that method",
     "rate_limited": "answers HTTP 429, rate limited (nothing detached)",
+    "default_rate_limited": "the new default before it (POST /v1/customers/{id}) answers "
+    "HTTP 429, rate limited (nothing changed, nothing detached)",
 }
 
 
