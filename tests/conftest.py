@@ -16,9 +16,11 @@ IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = os.environ.get("PAYDESK_CHROMIUM", "/usr/bin/chromium")
 
 
-# The tests in the order they ran: PGAPPNAME carries a test's number (and as much of its name as
-# PostgreSQL keeps), so that a session left open on the test database names its test.
+# The tests in the order they ran: PGAPPNAME carries this run's process id and a test's number
+# (and as much of its name as PostgreSQL keeps), so that a session left open on the test
+# database is known as this run's and names its test.
 RAN: list[str] = []
+RUN = f"pytest-{os.getpid()}"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -26,7 +28,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> None:
     RAN.append(item.nodeid)
     # libpq's application_name for every connection opened from now on, the test's child
     # processes' too (they inherit the environment); PostgreSQL keeps 63 bytes of it.
-    os.environ["PGAPPNAME"] = f"{len(RAN)} {item.nodeid}"[:63]
+    os.environ["PGAPPNAME"] = f"{RUN}:{len(RAN)} {item.nodeid}"[:63]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -58,9 +60,16 @@ def other_sessions_ended(cursor, *, within: float = 10) -> list[tuple]:
     return left
 
 
+def opened_during(application_name: str) -> str | None:
+    """The test of this run during which a session was opened, from its application_name."""
+    run, _, number = application_name.split(" ", 1)[0].partition(":")
+    if run != RUN or not number.isdigit() or not 0 < int(number) <= len(RAN):
+        return None
+    return RAN[int(number) - 1]
+
+
 def session_described(pid: int, application_name: str, started, state: str, query: str) -> str:
-    number = application_name.split(" ", 1)[0]
-    test = RAN[int(number) - 1] if number.isdigit() and 0 < int(number) <= len(RAN) else "?"
+    test = opened_during(application_name) or "no test of this run"
     return (
         f"pid {pid}, opened at {started:%H:%M:%S} UTC during {test} ({application_name!r}),"
         f" {state}, last statement: {query}"
@@ -78,12 +87,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         left = other_sessions_ended(cursor)
-        # Named below, then ended, so that the run leaves no test database behind.
-        for pid, *_ in left:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # This run's are named below, then ended, so that it leaves no test database behind;
+        # another program's (a psql, a second run on the same database) are only named.
+        for pid, application_name, *_ in left:
+            if opened_during(application_name):
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     if left:
         pytest.fail(
-            "Sessions left open on the test database by the tests:\n"
+            "Sessions still open on the test database at the end of the run:\n"
             + "\n".join(session_described(*session) for session in left),
             pytrace=False,
         )

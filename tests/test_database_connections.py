@@ -76,7 +76,7 @@ def test_a_run_in_which_a_test_leaves_a_session_open_fails_naming_it(tmp_path):
         timeout=300,
     )
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "Sessions left open on the test database by the tests:" in run.stdout
+    assert "Sessions still open on the test database at the end of the run:" in run.stdout
     assert "during test_leaky.py::test_a_thread_keeps_its_connection" in run.stdout
     assert "last statement: SELECT 1 AS" in run.stdout  # the thread's exists()
     assert "could not drop" not in run.stdout.lower()
