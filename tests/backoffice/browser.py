@@ -11,7 +11,7 @@ import pytest
 
 from paydesk.accounts.models import User
 from paydesk.demo.seed import seed_demo
-from tests.conftest import CHROMIUM
+from tests.conftest import chromium_launched
 from tests.signin import browser_sign_in
 
 DESK = {"width": 1366, "height": 900}
@@ -21,15 +21,8 @@ DEMO_NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def chromium(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
-        )
+    with chromium_launched(monkeypatch) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from paydesk.vouchers.codes import voucher_code_is_well_formed
 from paydesk.vouchers.models import VoucherBatch
 from paydesk.vouchers.services import voucher_redeem
-from tests.conftest import CHROMIUM
+from tests.conftest import chromium_launched
 from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,15 +21,8 @@ SHOTS = os.environ.get("PAYDESK_SCREENSHOTS", "")
 
 @pytest.fixture
 def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
-        )
+    with chromium_launched(monkeypatch) as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser, *, width: int = 1280, height: int = 900):

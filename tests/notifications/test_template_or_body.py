@@ -5,7 +5,7 @@ written before it, so that it can add the constraint."""
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from paydesk.notifications.models import EmailKind, OutboundEmail
@@ -60,3 +60,38 @@ def test_the_migration_mends_rows_with_neither_before_adding_the_check():
     assert rows[made["empty_sent"]].status == "sent" and rows[made["empty_sent"]].body_text
     with pytest.raises(IntegrityError), transaction.atomic():
         OutboundEmail.objects.filter(pk=made["rendered"]).update(body_text="")
+
+
+class Interrupted(OperationalError):
+    """What stops a run halfway: a lock timeout, a killed connection."""
+
+
+def interrupt_the_last_step(execute, sql, params, many, context):
+    """The statement after which a stop leaves the most behind: PostgreSQL's VALIDATE (the
+    constraint was added NOT VALID and committed just before), SQLite's copy of the rows into
+    the table it rebuilds with the constraint."""
+    if "VALIDATE CONSTRAINT" in sql or sql.startswith('INSERT INTO "new__notifications_'):
+        raise Interrupted("canceling statement due to lock timeout")
+    return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_stopped_at_its_last_step_runs_again_to_the_end():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    with connection.execute_wrapper(interrupt_the_last_step), pytest.raises(Interrupted):
+        MigrationExecutor(connection).migrate(AFTER)
+    assert MigrationExecutor(connection).migration_plan(AFTER)  # not recorded: to run again
+
+    MigrationExecutor(connection).migrate(AFTER)
+
+    assert not MigrationExecutor(connection).migration_plan(AFTER)
+    with pytest.raises(IntegrityError, match="outbox_template_or_body"), transaction.atomic():
+        row(subject="Nothing to say").save()
+    if connection.vendor == "postgresql":  # validated: it holds for the rows already there too
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT convalidated FROM pg_constraint WHERE conname = %s",
+                ["outbox_template_or_body"],
+            )
+            assert cursor.fetchall() == [(True,)]

@@ -17,7 +17,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.audit.models import AuditEntry
 from paydesk.twofactor.totp import totp_code, totp_key_from_secret
-from tests.conftest import CHROMIUM
+from tests.conftest import chromium_launched
 from tests.factories import PASSWORD, StaffFactory
 from tests.signin import authenticator_for, browser_sign_in, next_code
 
@@ -27,15 +27,8 @@ SHOTS = os.environ.get("PAYDESK_SCREENSHOTS", "")
 
 @pytest.fixture
 def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--headless"]
-        )
+    with chromium_launched(monkeypatch) as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser, *, width: int = 1280, height: int = 900):

@@ -18,6 +18,7 @@ from paydesk.ledger.services import payment_create
 from paydesk.notifications.models import OutboundEmail
 from paydesk.notifications.services import notify_payment_received
 from paydesk.worker.models import JobLease
+from tests.conftest import other_sessions_ended
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,16 +30,8 @@ def _child_sessions_gone():
     yield
     if connection.vendor != "postgresql":
         return
-    deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.1)
+        other_sessions_ended(cursor)
 
 
 def database_url() -> str:

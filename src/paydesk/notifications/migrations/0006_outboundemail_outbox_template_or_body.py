@@ -9,11 +9,20 @@ found anyway is made valid first, without inventing a message:
 - one with nothing at all gets a note as its body, and, unless it was sent already, is failed
   with no retry (left for staff, `last_error` saying why), so it is never sent.
 
-On PostgreSQL the constraint is added NOT VALID (a brief lock) and then validated in its own
-step, which reads the table without blocking the writes of the requests and the worker.
+Why it is not atomic: on PostgreSQL the constraint is added NOT VALID (a brief ACCESS EXCLUSIVE
+lock, committed at once) and then validated in its own step, which reads the whole table under a
+lock that lets the requests and the worker go on writing. In one transaction the first lock would
+be held until the validation's scan ended, blocking every write to the outbox meanwhile.
+
+So a run can stop halfway (VALIDATE refused by a row written between the mend and the ADD, a
+lock timeout, a killed process), leaving the constraint added NOT VALID and the migration not
+recorded. It is safe to run again: the mend only touches rows still empty, the ADD is skipped
+when the constraint is there already (PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS), and
+VALIDATE of a constraint already valid does nothing. SQLite has no NOT VALID: it rebuilds the
+table with the constraint, in one transaction so that a failure leaves the old table as it was.
 """
 
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 from django.db.models import Q
 from django.utils.html import strip_tags
 
@@ -39,15 +48,20 @@ def rows_mend(apps, schema_editor):
 
 def constraint_add(apps, schema_editor):
     model = apps.get_model("notifications", "OutboundEmail")
-    if schema_editor.connection.vendor != "postgresql":
+    db = schema_editor.connection
+    if db.vendor != "postgresql":
         # SQLite rebuilds the table from the model's constraints: this historical model is the
         # state before the AddConstraint, so it is given the new one first.
         model._meta.constraints = [*model._meta.constraints, CONSTRAINT]
-        schema_editor.add_constraint(model, CONSTRAINT)
+        with transaction.atomic(using=db.alias):
+            schema_editor.add_constraint(model, CONSTRAINT)
         return
+    with db.cursor() as cursor:
+        added = CONSTRAINT.name in db.introspection.get_constraints(cursor, model._meta.db_table)
+    if not added:  # by an earlier run that stopped before its VALIDATE ended
+        schema_editor.execute(f"{CONSTRAINT.create_sql(model, schema_editor)} NOT VALID")
     table = schema_editor.quote_name(model._meta.db_table)
     name = schema_editor.quote_name(CONSTRAINT.name)
-    schema_editor.execute(f"{CONSTRAINT.create_sql(model, schema_editor)} NOT VALID")
     schema_editor.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
 
 
@@ -56,7 +70,7 @@ def constraint_remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    atomic = False  # each step commits on its own (PostgreSQL: VALIDATE after ADD … NOT VALID)
+    atomic = False  # each step commits on its own: see the module's docstring
 
     dependencies = [("notifications", "0005_outboundemail_template_context")]
 
