@@ -36,9 +36,7 @@ def forge(gateway: str, headers: dict[str, str], body: bytes = b"x"):
         ("stripe", "card", "Stripe-Signature"),
     ],
 )
-def test_a_forged_notification_leaves_no_claim_in_the_payment_log(
-    gateway, method, header, caplog
-):
+def test_a_forged_notification_leaves_no_claim_in_the_payment_log(gateway, method, header, caplog):
     body = b'{"id": "evt_FAKE_body_id", "event": "refund.processed"}'
     with caplog.at_level(logging.WARNING, logger="paydesk.webhooks"):
         answer = forge(gateway, {header: FORGED_ID}, body)
