@@ -97,28 +97,32 @@ def customer_shots(page: Page, base: str, out: Path) -> None:
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "payment-status-partially-paid.png")
 
-    # Razorpay's late authorisation: the payment fails, then the bank authorises it.
-    page.goto(base + "/sandbox/")
-    page.locator("#razorpay_late_authorisation").check()
-    page.get_by_role("button", name="Save switches").click()
-    page.wait_for_load_state()
+    # Razorpay's late authorisation: the payment fails, then the bank authorises it. The
+    # sandbox's switches are for staff: Support presses them in a browser of their own.
+    sandbox = page.context.browser.new_page(viewport=SIZE)
+    staff_sign_in(sandbox, base, "support@example.com", "demo-support-pass")
+    sandbox.goto(base + "/sandbox/")
+    sandbox.locator("#razorpay_late_authorisation").check()
+    sandbox.get_by_role("button", name="Save switches").click()
+    sandbox.wait_for_load_state()
     quote(page, "razorpay", "5000", "INR")
     pay(page)
     checkout = page.frame_locator("iframe.razorpay-checkout-frame")
     checkout.get_by_role("button", name="Fail, then authorise late").click()
     page.wait_for_url("**/pay/status/**")
     status_url = page.url
-    page.goto(base + "/sandbox/")
-    page.get_by_role("button", name="Late-authorise failed payments (Razorpay)").click()
-    page.wait_for_load_state()
-    page.locator("#razorpay_late_authorisation").uncheck()
-    page.get_by_role("button", name="Save switches").click()
-    page.wait_for_load_state()
-    page.screenshot(
+    sandbox.goto(base + "/sandbox/")
+    sandbox.get_by_role("button", name="Late-authorise failed payments (Razorpay)").click()
+    sandbox.wait_for_load_state()
+    sandbox.locator("#razorpay_late_authorisation").uncheck()
+    sandbox.get_by_role("button", name="Save switches").click()
+    sandbox.wait_for_load_state()
+    sandbox.screenshot(
         path=out / "sandbox-switches.png",
         full_page=True,
         clip={"x": 0, "y": 0, "width": SIZE["width"], "height": 1400},
     )
+    sandbox.close()
     page.goto(status_url)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "payment-status-late-payment.png")

@@ -22,7 +22,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paydesk.twofactor.totp import STEP, totp_code, totp_key_from_secret
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, StaffFactory
 
 # A made-up secret for test users' authenticator apps (base32, 20 bytes).
 TEST_TOTP_SECRET = "TESTSECRETTESTSECRETTESTSECRET22"
@@ -104,3 +104,17 @@ def browser_sign_in(
         page.locator("input[name=code]").fill(next_code(authenticator_for(user)))
         page.get_by_role("button", name="Verify").click()
         page.wait_for_load_state()
+
+
+def sandbox_staff() -> Client:
+    """A client signed in as staff (support, the least role): the sandbox's switches page, its
+    gateway panels and the receiver's page are for staff (paydesk.sandbox.access)."""
+    return sign_in(Client(), StaffFactory(staff_role="support"))
+
+
+def sandbox_staff_tab(page: Any, base: str) -> Any:
+    """A tab of its own (its own cookies, in `page`'s browser) signed in as staff through the
+    real pages, for the sandbox's switches page while `page` stays the customer's."""
+    tab = page.context.browser.new_page(viewport=page.viewport_size)
+    browser_sign_in(tab, base, StaffFactory(staff_role="support"))
+    return tab

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from paydesk.accounts.models import BillingProfile, Contact, PaymentMethod
@@ -32,6 +31,7 @@ from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
 from tests.autotopup.support import CONTACT, balance, emails, purchase, topup_customer, topups
 from tests.online.stripe_support import IBAN, SWISS_IBAN, save_sepa
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +81,7 @@ def test_a_sepa_top_up_stays_in_flight_until_the_bank_confirms(sandbox, online_c
     balance_watch_job(now=start + timedelta(minutes=30))
     assert len(topups(customer)) == 1 and balance(customer) == Decimal("10")
 
-    settled = Client().post(
+    settled = sandbox_staff().post(
         "/sandbox/stripe/sepa/settle/",
         {"intent": topup.payment.gateway_reference, "action": "succeed"},
     )
@@ -138,7 +138,7 @@ def test_a_swiss_mandate_saved_without_the_address_is_repaired_and_tops_up(
     assert method["billing_details"]["address"]["postal_code"] == "8001"
     [entry] = AuditEntry.objects.filter(action="payment_method_address_send")
     assert (entry.actor_id, entry.customer_id) == (None, customer.pk)
-    settled = Client().post(
+    settled = sandbox_staff().post(
         "/sandbox/stripe/sepa/settle/",
         {"intent": topup.payment.gateway_reference, "action": "succeed"},
     )
@@ -241,7 +241,7 @@ def test_a_retried_top_up_without_the_address_cancels_its_payment_and_says_why(
     assert retried.status == TopupStatus.CHARGING, retried.detail
     method = object_get("stripe", "payment_method", topup_settings.payment_method).data
     assert method["billing_details"]["address"]["postal_code"] == "8001"
-    settled = Client().post(
+    settled = sandbox_staff().post(
         "/sandbox/stripe/sepa/settle/",
         {"intent": retried.payment.gateway_reference, "action": "succeed"},
     )

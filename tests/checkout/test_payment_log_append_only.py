@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from paydesk.checkout.events import UNDECIDED, gateway_notification_refuse
+from paydesk.checkout.events import UNDECIDED, gateway_notification_unverified
 from paydesk.checkout.models import EventResult, PaymentLogEntry
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,8 @@ def test_a_decided_entry_cannot_be_changed(change):
 
 
 def test_no_entry_can_be_deleted():
-    entry = gateway_notification_refuse(gateway="stripe", event_id="unverified", detail="Bad.")
+    entry = gateway_notification_unverified(gateway="card", reason="Bad.", source_ip=None).entry
+    assert entry is not None
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentLogEntry.objects.filter(pk=entry.pk).delete()
     assert PaymentLogEntry.objects.filter(pk=entry.pk).exists()

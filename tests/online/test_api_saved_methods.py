@@ -6,13 +6,13 @@ permission → 403; a read-only key may list but not change."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.models import SandboxObject
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import PortalUserFactory
 from tests.online.stripe_support import payment_method, save_card, save_sepa
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MASTERCARD = "5555555555554444"
@@ -59,7 +59,7 @@ def _remove_the_default_while_detach_fails(sandbox, online_customer, mode: str):
     user = online_customer("card")
     first = save_card(sandbox.url, user)
     second = save_card(sandbox.url, user, MASTERCARD)
-    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
+    sandbox_staff().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
     api = ApiClient(key_for(user, "read", "pay"))
     answer = api.post(
         f"/api/v1/payment-methods/{first}/remove?next_default={second}",

@@ -14,7 +14,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from django.test import Client
 from paypalrestsdk.notifications import WebhookEvent
 
 from paydesk.checkout.refunds import payment_refund
@@ -28,6 +27,7 @@ from paydesk.sandbox.models import SandboxWebhook
 from paydesk.sandbox.paypal.signing import certificate_fetch
 from tests.factories import StaffFactory
 from tests.online.paypal_steps import balance, come_back, press, start
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,7 @@ def hooks(event_type: str) -> list[SandboxWebhook]:
 
 def panel(action: str, payment: Payment, amount: str = "") -> None:
     """A tester presses a button of the PayPal panel on the sandbox's control page."""
-    answer = Client().post(
+    answer = sandbox_staff().post(
         "/sandbox/paypal/dashboard",
         {"action": action, "capture": payment.reference, "amount": amount},
     )
@@ -261,9 +261,9 @@ def test_the_sandbox_signs_dispute_webhooks_as_paypal_does(user, settings):
 
 
 def test_the_control_page_shows_the_panel_and_a_wrong_press_is_a_message(user):
-    page = Client().get("/sandbox/").content.decode()
+    browser = sandbox_staff()
+    page = browser.get("/sandbox/").content.decode()
     assert "PayPal: refunds and disputes" in page and 'value="dispute_open"' in page
-    browser = Client()
     answer = browser.post(
         "/sandbox/paypal/dashboard", {"action": "refund", "capture": "NO-SUCH"}, follow=True
     )

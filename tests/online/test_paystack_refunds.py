@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.test import Client
 
 from paydesk.checkout.models import PaymentLogEntry
 from paydesk.checkout.refunds import payment_refund, refund_ask
@@ -18,7 +19,8 @@ from paydesk.ledger.refunds import refund_left
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.paystack.views import signature_for
 from tests.factories import StaffFactory
-from tests.online.paystack_support import Tab, balance, press, start, transaction_of
+from tests.online.paystack_support import balance, press, start, transaction_of
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,20 +45,19 @@ def _paid(online_customer, amount: str = "5000"):
 
 
 def _dashboard(sandbox, action: str, *, reference: str = "", amount: str = "") -> None:
-    """Press one of the Paystack buttons on the sandbox's switches page."""
-    tab = Tab(f"{sandbox.url}/sandbox/")
-    answer = httpx.post(
-        f"{sandbox.url}/sandbox/paystack/dashboard",
-        data={
-            "csrfmiddlewaretoken": tab.token,
+    """Press one of the Paystack buttons on the sandbox's switches page, as staff."""
+    staff = sign_in(Client(enforce_csrf_checks=True), StaffFactory(staff_role="support"))
+    assert staff.get("/sandbox/").status_code == 200
+    answer = staff.post(
+        "/sandbox/paystack/dashboard",
+        {
+            "csrfmiddlewaretoken": staff.cookies["csrftoken"].value,
             "paystack_action": action,
             "reference": reference,
             "amount": amount,
         },
-        headers={"Referer": tab.url, "Cookie": f"csrftoken={tab.cookie}"},
-        timeout=30,
     )
-    assert answer.status_code == 302, answer.text[:300]
+    assert answer.status_code == 302, answer.content[:300]
 
 
 def _rows(payment):

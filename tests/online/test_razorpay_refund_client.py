@@ -23,6 +23,7 @@ from tests.factories import StaffFactory
 from tests.gateways.contract import no_network
 from tests.online.razorpay_support import api_url, sandbox_checkout, start
 from tests.online.sandbox_support import sent_webhooks
+from tests.signin import sandbox_staff, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,7 +113,7 @@ def test_without_webhooks_the_answer_settles_the_refund(sandbox, paid):
 def test_the_sandboxs_refund_and_dispute_webhooks_verify_with_razorpays_library(sandbox, paid):
     finance = StaffFactory(staff_role="finance")
     payment_refund(payment=paid, reason="Half", actor=finance, total="250.00")
-    Client().post(
+    sandbox_staff().post(
         "/sandbox/razorpay/dashboard/",
         {"action": "dispute", "payment_id": paid.gateway_transaction},
     )
@@ -138,7 +139,7 @@ def test_the_sandboxs_refund_and_dispute_webhooks_verify_with_razorpays_library(
 
 
 def test_the_switches_page_has_the_razorpay_panel(sandbox, paid):
-    browser = Client(enforce_csrf_checks=True)
+    browser = sign_in(Client(enforce_csrf_checks=True), StaffFactory(staff_role="support"))
     page = browser.get("/sandbox/").content.decode()
     assert paid.gateway_transaction in page and "Fail the next refund" in page
     assert "Open a dispute (deduct at onset)" in page
@@ -150,8 +151,9 @@ def test_the_switches_page_has_the_razorpay_panel(sandbox, paid):
     assert answer.status_code == 302
     page = browser.get("/sandbox/").content.decode()
     assert "The next Razorpay refund fails" in page
+    # Without the page's CSRF token, even staff are refused.
     assert (
-        Client(enforce_csrf_checks=True)
+        sign_in(Client(enforce_csrf_checks=True), StaffFactory(staff_role="support"))
         .post("/sandbox/razorpay/dashboard/", {"action": "fail_next_refund", "armed": "0"})
         .status_code
         == 403

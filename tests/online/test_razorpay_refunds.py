@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from paydesk.checkout.refunds import payment_refund
 from paydesk.gateways.razorpay.refunds import FAILED_REASON
@@ -17,6 +16,7 @@ from paydesk.sandbox.core import webhook_deliver
 from paydesk.sandbox.razorpay.refunds import fail_next_armed, fail_next_set
 from tests.factories import StaffFactory
 from tests.online.razorpay_support import payment_entity, sandbox_checkout, start
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +62,7 @@ def _hooks(sandbox, payment: Payment, *events: str) -> list:
 
 def _dashboard(**fields: str) -> None:
     """A press of a button of the Razorpay panel on /sandbox/."""
-    answer = Client().post("/sandbox/razorpay/dashboard/", fields)
+    answer = sandbox_staff().post("/sandbox/razorpay/dashboard/", fields)
     assert answer.status_code == 302
 
 

@@ -74,8 +74,9 @@ def test_a_card_payment_refunded_in_part_and_another_lost_to_a_dispute(
     assert (refund.status, refund.total) == (PaymentStatus.COMPLETED, Decimal("-20.00"))
     assert refund.gateway_transaction.startswith("refund:re_")  # Stripe's refund id
 
-    # The payer's bank disputes the second; the provider loses (the sandbox's buttons).
-    sandbox_page = new_page(browser, width=1366, height=900)
+    # The payer's bank disputes the second; the provider loses (the sandbox's buttons, which
+    # only staff may press: the signed-in Finance user's browser plays the gateway's side).
+    sandbox_page = staff
     sandbox_page.goto(f"{base}/sandbox/")
     row = sandbox_page.locator("section[aria-labelledby='stripe-returns'] tbody tr").filter(
         has_text=disputed.reference

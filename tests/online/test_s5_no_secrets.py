@@ -29,6 +29,7 @@ from tests.online.stripe_support import DECLINE, IBAN, THREE_D_SECURE, VISA
 from tests.online.test_stripe_browser import CVC, STATUS_URL, _pay
 from tests.online.test_stripe_sepa_browser import pay_with_saved_sepa, save_sepa_in_browser
 from tests.security.secretscan import configured_secrets, database_texts, scan
+from tests.signin import sandbox_staff_tab
 from tests.signin import sign_in as staff_sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -93,9 +94,12 @@ def _save_and_pay_by_sepa(page, sandbox, online_customer) -> list[str]:
     pages.append(page.content())
     payment = Payment.objects.get(customer=user.customer)
     assert payment.status == PaymentStatus.PENDING
-    page.goto(f"{sandbox.url}/sandbox/")
-    page.get_by_role("button", name=f"Settle {payment.reference} as succeeded").click()
-    pages.append(page.content())
+    staff = sandbox_staff_tab(page, sandbox.url)  # the switches page is for staff
+    staff.goto(f"{sandbox.url}/sandbox/")
+    staff.get_by_role("button", name=f"Settle {payment.reference} as succeeded").click()
+    staff.wait_for_load_state()
+    pages.append(staff.content())
+    staff.close()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED
     return pages

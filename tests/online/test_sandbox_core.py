@@ -8,6 +8,7 @@ import pytest
 
 from paydesk.sandbox.core import webhook_send
 from paydesk.sandbox.models import WebhookStatus
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,9 +18,11 @@ def _send(about: str = "obj_1", event: str = "test.event"):
     return webhook_send("paystack", about=about, event_type=event, body=b"{}", headers={})
 
 
-def test_the_control_page_is_served_and_switches_are_saved(sandbox):
-    page = httpx.get(f"{sandbox.url}/sandbox/")
-    assert page.status_code == 200 and "Gateway sandbox" in page.text
+def test_the_control_page_is_served_to_staff_only(sandbox):
+    page = sandbox_staff().get("/sandbox/")
+    assert page.status_code == 200 and "Gateway sandbox" in page.content.decode()
+    stranger = httpx.get(f"{sandbox.url}/sandbox/")
+    assert stranger.status_code == 403 and "Sign in to the back office" in stranger.text
 
 
 def test_normal_sends_once_and_records_paydesks_answer(sandbox):

@@ -33,6 +33,7 @@ from tests.online.razorpay_support import (
     start,
 )
 from tests.online.sandbox_support import sent_webhooks, webhook_json
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -287,7 +288,7 @@ def test_the_late_webhooks_follow_the_webhook_switch(sandbox, order):
 def test_the_control_page_button_late_authorises(order):
     sandbox_switch("razorpay_late_authorisation")
     payment_id = sandbox_checkout(order.gateway_reference, "late")["payment-id"]
-    response = Client().post("/sandbox/", {"action": "late_authorise"})
+    response = sandbox_staff().post("/sandbox/", {"action": "late_authorise"})
     assert response.status_code == 302
     assert payment_entity(payment_id)["status"] == "captured"
 

@@ -4,16 +4,16 @@ beyond its default, off unless turned on, saved from the page's form as a tester
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from paydesk.sandbox.models import CASE_SWITCHES, Switches
 from tests.online.sandbox_support import sandbox_switch
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_every_switch_is_on_the_page_and_off_by_default(sandbox):
-    page = Client().get("/sandbox/").content.decode()
+    page = sandbox_staff().get("/sandbox/").content.decode()
     for name in CASE_SWITCHES:
         assert f'<input type="checkbox" id="{name}" name="{name}">' in page  # unticked
     assert "Late-authorise failed payments" in page
@@ -23,7 +23,7 @@ def test_every_switch_is_on_the_page_and_off_by_default(sandbox):
 
 def test_the_form_saves_ticked_switches_and_clears_unticked_ones(sandbox):
     sandbox_switch("paypal_declined_event")
-    answer = Client().post(
+    answer = sandbox_staff().post(
         "/sandbox/",
         {
             "webhook_mode": "twice",
@@ -38,7 +38,7 @@ def test_the_form_saves_ticked_switches_and_clears_unticked_ones(sandbox):
     assert switches.webhook_mode == "twice"
     on = {name for name in CASE_SWITCHES if getattr(switches, name)}
     assert on == {"razorpay_manual_capture", "paystack_customer_fees"}
-    page = Client().get("/sandbox/").content.decode()
+    page = sandbox_staff().get("/sandbox/").content.decode()
     assert 'id="razorpay_manual_capture" name="razorpay_manual_capture" checked' in page
 
 

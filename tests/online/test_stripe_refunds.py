@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 import stripe
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from paydesk.checkout.models import PaymentLogEntry
@@ -23,6 +22,7 @@ from paydesk.sandbox.core import object_get, webhook_deliver
 from paydesk.sandbox.models import SandboxWebhook
 from tests.factories import StaffFactory
 from tests.online.stripe_support import card_checkout
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +57,7 @@ def returns_of(payment: Payment) -> list[tuple[str, str, Decimal]]:
 
 def press(action: str, payment: Payment, **fields: str) -> None:
     """Press a button of the Stripe panel on the sandbox's switches page."""
-    answer = Client().post(
+    answer = sandbox_staff().post(
         "/sandbox/stripe/panel/", {"action": action, "intent": payment.gateway_reference, **fields}
     )
     assert answer.status_code == 302 and answer["Location"] == "/sandbox/"
@@ -117,7 +117,7 @@ def test_two_partial_refunds(paid, finance):
 
 
 def test_a_refund_the_gateway_declines(paid, finance):
-    Client().post("/sandbox/stripe/panel/", {"action": "refund_fails", "refund_fails": "on"})
+    sandbox_staff().post("/sandbox/stripe/panel/", {"action": "refund_fails", "refund_fails": "on"})
     refund = payment_refund(payment=paid, reason="Customer asked", actor=finance, total="30.00")
     assert refund.status == PaymentStatus.CANCELLED
     assert refund.cancel_reason == "Stripe: the card's bank declined the refund."
@@ -183,7 +183,7 @@ def test_a_dispute_lost(paid):
     assert timedelta(days=6, hours=23) < due <= timedelta(days=7)
     assert returns_of(paid) == [("chargeback", "completed", Decimal("-50.00"))]
     assert balance(paid) == Decimal("0.00")
-    page = Client().get("/sandbox/").content.decode()
+    page = sandbox_staff().get("/sandbox/").content.decode()
     assert paid.gateway_reference in page and paid.reference in page
     assert "Lose the dispute" in page and "needs_response (fraudulent)" in page
     press("evidence", paid)

@@ -31,6 +31,7 @@ from paydesk.methods.services import (
 from paydesk.sandbox.core import object_get, object_update
 from tests.factories import PortalUserFactory
 from tests.online.stripe_support import payment_method, save_card
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MASTERCARD = "5555555555554444"
@@ -113,7 +114,7 @@ def test_a_failed_detach_after_the_default_moved_is_audited_and_told(sandbox, on
     second = save_card(sandbox.url, user, MASTERCARD)
     client = Client()
     client.force_login(user)
-    armed = Client().post(
+    armed = sandbox_staff().post(
         "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": "before"}
     )
     assert armed.status_code == 302
@@ -163,7 +164,7 @@ def _requests_about(pm: str) -> list[str]:
 def _remove_with_detach_failing(user, mode: str, removed: str, next_default: str):
     """The Remove button for `removed` (`next_default` the default from now on) while the
     sandbox's next detach fails as `mode` says; the page the customer lands on."""
-    armed = Client().post(
+    armed = sandbox_staff().post(
         "/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode}
     )
     assert armed.status_code == 302
@@ -487,8 +488,8 @@ def test_the_sandbox_s_detach_switch_fails_once_as_chosen(
     page shows what is armed."""
     user = online_customer("card")
     pm = save_card(sandbox.url, user)
-    Client().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
-    page = Client().get("/sandbox/").content.decode()
+    sandbox_staff().post("/sandbox/stripe/panel/", {"action": "detach_fails", "detach_fails": mode})
+    page = sandbox_staff().get("/sandbox/").content.decode()
     assert f'<option value="{mode}" selected>' in page
     headers = {"Authorization": f"Bearer {settings.PAYDESK_STRIPE_SECRET_KEY}"}
     url = f"{sandbox.url}/sandbox/stripe{_path(pm)}"
@@ -498,6 +499,9 @@ def test_the_sandbox_s_detach_switch_fails_once_as_chosen(
     assert (object_get("stripe", "payment_method", pm).data["customer"] is None) is detached
     assert httpx.get(url, headers=headers).status_code == retrieve_status
     assert httpx.get(url, headers=headers).status_code == 200  # once
-    assert '<option value="" selected>works</option>' in Client().get("/sandbox/").content.decode()
+    assert (
+        '<option value="" selected>works</option>'
+        in sandbox_staff().get("/sandbox/").content.decode()
+    )
     again = httpx.post(f"{url}/detach", headers=headers)
     assert again.status_code == (400 if detached else 200)  # the switch fired once

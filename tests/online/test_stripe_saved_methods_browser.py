@@ -19,6 +19,7 @@ from tests.axe import assert_accessible
 from tests.online.conftest import sign_in
 from tests.online.stripe_support import THREE_D_SECURE, VISA
 from tests.online.test_stripe_sepa_browser import pay_with_saved_sepa, save_sepa_in_browser
+from tests.signin import sandbox_staff_tab
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -154,8 +155,11 @@ def test_done_when_a_new_customer_sets_up_billing_and_pays(sandbox, online_custo
     assert "SEPA Direct Debit •••• 3000" in row.inner_text()
     assert "few business days" in row.locator("[data-pending-reason]").inner_text()
 
-    page.goto(f"{sandbox.url}/sandbox/")
-    page.get_by_role("button", name=f"Settle {debit.reference} as succeeded").click()
+    staff = sandbox_staff_tab(page, sandbox.url)  # the switches page is for staff
+    staff.goto(f"{sandbox.url}/sandbox/")
+    staff.get_by_role("button", name=f"Settle {debit.reference} as succeeded").click()
+    staff.wait_for_load_state()
+    staff.close()
     page.goto(status_url)
     assert page.locator("[data-status]").get_attribute("data-status") == "completed"
     user.customer.refresh_from_db(fields=["balance"])

@@ -25,6 +25,7 @@ from paydesk.methods.models import MethodSetup, SavedMethodCharge
 from paydesk.methods.services import saved_methods_list
 from paydesk.sandbox.core import object_get
 from tests.online.stripe_support import IBAN, save_card, save_sepa, sepa_method_answer
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,9 @@ def _pay(user, pm: str, currency: str = "EUR"):
 
 
 def _settle(intent_id: str, action: str) -> None:
-    answer = Client().post("/sandbox/stripe/sepa/settle/", {"intent": intent_id, "action": action})
+    answer = sandbox_staff().post(
+        "/sandbox/stripe/sepa/settle/", {"intent": intent_id, "action": action}
+    )
     assert answer.status_code == 302
 
 

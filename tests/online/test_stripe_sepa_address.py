@@ -9,7 +9,6 @@ from __future__ import annotations
 import httpx
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from paydesk.accounts.models import BillingProfile
 from paydesk.audit.models import AuditEntry
@@ -23,6 +22,7 @@ from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
 from tests.api.conftest import ApiClient, key_for
 from tests.online.stripe_support import ADDRESS, IBAN, SWISS_IBAN, save_sepa, sepa_method_answer
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,7 +134,7 @@ def test_a_swiss_mandate_saved_without_the_address_gets_the_billing_address_and_
     assert (entry.actor_id, entry.customer_id) == (user.pk, user.customer.pk)
     assert entry.after == {"payment_method": pm, "billing_address": SENT, "address_complete": True}
     assert PaymentLogEntry.objects.filter(event_id=f"POST /v1/payment_methods/{pm}").count() == 1
-    settled = Client().post(
+    settled = sandbox_staff().post(
         "/sandbox/stripe/sepa/settle/",
         {"intent": checkout.payment.gateway_reference, "action": "succeed"},
     )

@@ -12,6 +12,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.methods.models import MethodSetup
 from tests.online.conftest import sign_in
 from tests.online.stripe_support import IBAN
+from tests.signin import sandbox_staff_tab
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 STATUS_URL = re.compile(r".*/pay/status/[A-Z0-9-]+/$")
@@ -59,8 +60,11 @@ def test_save_a_sepa_mandate_pay_and_settle(sandbox, online_customer, page):
     payment = Payment.objects.get(customer=user.customer)
     status_url = page.url
 
-    page.goto(f"{sandbox.url}/sandbox/")
-    page.get_by_role("button", name=f"Settle {payment.reference} as succeeded").click()
+    staff = sandbox_staff_tab(page, sandbox.url)  # the switches page is for staff
+    staff.goto(f"{sandbox.url}/sandbox/")
+    staff.get_by_role("button", name=f"Settle {payment.reference} as succeeded").click()
+    staff.wait_for_load_state()
+    staff.close()
     page.goto(status_url)
     assert page.locator("[data-status]").get_attribute("data-status") == "completed"
     payment.refresh_from_db()

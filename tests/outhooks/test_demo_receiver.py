@@ -21,6 +21,7 @@ from paydesk.outhooks.models import Delivery
 from paydesk.outhooks.services import WebhookAddressRefused
 from paydesk.sandbox.receiver import received
 from tests.factories import StaffFactory
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,14 +67,14 @@ def test_watch_events_arrive_go_down_and_come_back_in_order(
         ("payment.completed", True),
         ("balance.changed", True),
     ]
-    page = Client().get("/sandbox/receiver/")
+    page = sandbox_staff().get("/sandbox/receiver/")
     assert page.status_code == 200 and b"Verified" in page.content
-    assert Client().post("/sandbox/receiver/switch", {"state": "down"}).status_code == 302
+    assert sandbox_staff().post("/sandbox/receiver/switch", {"state": "down"}).status_code == 302
     payment_create(customer=customer, total="2.00", description="Top-up")
     payment_create(customer=customer, total="3.00", description="Top-up")
     assert deliveries_send_due() == 0
     assert Delivery.objects.filter(status="pending").count() == 4
-    Client().post("/sandbox/receiver/switch", {"state": "up"})
+    sandbox_staff().post("/sandbox/receiver/switch", {"state": "up"})
     assert deliveries_send_due(now=timezone.now() + timezone.timedelta(minutes=5)) == 4
     arrived = [e for e in received()[::-1] if e["type"] == "payment.completed"]
     assert ['"2.00"' in e["body"] for e in arrived[1:]] == [True, False]

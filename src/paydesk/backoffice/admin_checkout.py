@@ -131,6 +131,11 @@ class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         return format_money(obj.credit, obj.account_currency)
 
 
+# A notification whose signature did not verify could have been sent by anyone.
+UNVERIFIED_WORDS = _("unverified")
+UNTRUSTED_WORDS = _("signature not valid — contents not trusted")
+
+
 @admin.register(PaymentLogEntry, site=backoffice_site)
 class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     """The payment log (spec §8): every notification received and every request Paydesk made,
@@ -140,7 +145,7 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "received_display",
         "gateway",
         "what",
-        "event_id",
+        "event_display",
         "answer",
         "result",
         "payment_link",
@@ -173,6 +178,12 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     def what(self, obj: PaymentLogEntry) -> str:
         return f"{obj.get_direction_display()} · {obj.get_channel_display()}"
 
+    @admin.display(description=_("event id"), ordering="event_id")
+    def event_display(self, obj: PaymentLogEntry) -> str:
+        """The event id — but never one a request whose signature did not verify claimed (rows
+        written before Paydesk stopped keeping them still hold one)."""
+        return str(UNVERIFIED_WORDS) if obj.signature_valid is False else obj.event_id
+
     @admin.display(description=_("answer"))
     def answer(self, obj: PaymentLogEntry) -> str:
         """What the gateway said, its HTTP status and whether its signature held, in one cell."""
@@ -180,7 +191,7 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         if obj.http_status:
             parts.append(f"HTTP {obj.http_status}")
         if obj.signature_valid is not None:
-            parts.append(_("signed") if obj.signature_valid else _("BAD SIGNATURE"))
+            parts.append(_("signed") if obj.signature_valid else UNTRUSTED_WORDS)
         return " · ".join(str(p) for p in parts)
 
     @admin.display(description="summary (redacted)")

@@ -6,7 +6,10 @@ logs or stores a body, a signature or a secret. It never answers 5xx to anything
 cause. Answers (docs/webhooks.md):
 
 - unknown gateway → 404; not a POST → 405;
-- no secret set, signature missing, bad or stale → 400 `bad_signature`, logged (refused);
+- no secret set, signature missing, bad or stale → 400 `bad_signature` and a WARNING line; the
+  payment log keeps none of what such a request says (its event id is `unverified`), only the
+  reason and the source address, and at most PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE rows per
+  gateway a minute (the WARNING line counts the rest);
 - signed but not readable JSON → 400 `unreadable`, logged (refused);
 - signed, of an event type Paydesk does not use → 200 `ignored` (log line only);
 - applied, a replay, or refused for good (unknown payment, amount or currency mismatch) → 200
@@ -33,7 +36,11 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from paydesk.checkout.events import gateway_event_apply, gateway_notification_refuse
+from paydesk.checkout.events import (
+    gateway_event_apply,
+    gateway_notification_refuse,
+    gateway_notification_unverified,
+)
 from paydesk.errors import (
     AmountMismatch,
     GatewayError,
@@ -48,6 +55,7 @@ from paydesk.gateways.paystack import webhooks as paystack
 from paydesk.gateways.razorpay import webhooks as razorpay
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe import webhooks as stripe
+from paydesk.web.client_ip import client_ip
 
 logger = logging.getLogger("paydesk.webhooks")
 
@@ -90,7 +98,7 @@ class Receiver:
     secret_setting: str
     verify: Callable[[bytes, Headers, str], None]
     parse: Callable[[bytes, Headers], AnyGatewayEvent | None]
-    delivery_id_header: str = ""  # a header naming the delivery, for refused ones
+    delivery_id_header: str = ""  # a header naming the delivery, for signed unreadable ones
     # Checks a verified event with the gateway before it is applied, returning the event to
     # apply (NOWPayments: a `finished` IPN is re-queried). GatewayUnavailable → 409, retried.
     confirm: Callable[[AnyGatewayEvent], AnyGatewayEvent] | None = None
@@ -183,17 +191,32 @@ def webhook_receive(request: HttpRequest, gateway: str) -> JsonResponse:
         try:
             receiver.verify(body, request.headers, gateway_credential(receiver.secret_setting))
         except WebhookSignatureInvalid as error:
-            logger.warning("Refused a %s webhook: %s", gateway, error.message)
-            gateway_notification_refuse(
-                gateway=receiver.gateway,
-                event_id=_delivery_id(receiver, request.headers, "unverified"),
-                detail=error.message,
-            )
+            _refuse_unverified(gateway, receiver, request, error.message)
             return _error(400, "bad_signature", "The signature is missing or not valid.")
         return _apply_verified(gateway, receiver, body, request.headers)
     except DatabaseError:
         logger.exception("A %s webhook could not be recorded; the gateway will retry.", gateway)
         return _error(409, "retry_later", "The notification could not be recorded; retry.")
+
+
+def _refuse_unverified(name: str, receiver: Receiver, request: HttpRequest, reason: str) -> None:
+    """Log a notification whose signature did not verify; nothing it says is believed."""
+    source = client_ip(request) or "unknown"
+    refused = gateway_notification_unverified(
+        gateway=receiver.gateway, reason=reason, source_ip=source
+    )
+    if refused.entry is not None:
+        logger.warning("Refused a %s webhook from %s: %s", name, source, reason)
+        return
+    logger.warning(
+        "Refused a %s webhook from %s: %s Not in the payment log: %d refused this minute, "
+        "the first %d kept.",
+        name,
+        source,
+        reason,
+        refused.this_minute,
+        settings.PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE,
+    )
 
 
 def _apply_verified(name: str, receiver: Receiver, body: bytes, headers: Headers) -> JsonResponse:
@@ -206,7 +229,6 @@ def _apply_verified(name: str, receiver: Receiver, body: bytes, headers: Headers
             gateway=receiver.gateway,
             event_id=_delivery_id(receiver, headers, fallback),
             detail=f"Signed but unreadable: {error.message}",
-            signature_valid=True,
         )
         return _error(400, "unreadable", "The notification cannot be read.")
     if event is None:
@@ -229,7 +251,6 @@ def _apply_verified(name: str, receiver: Receiver, body: bytes, headers: Headers
                 gateway=receiver.gateway,
                 event_id=f"unconfirmed:{event.event_id}",
                 detail=f"Not confirmed by the gateway: {error.message}",
-                signature_valid=True,
             )
             return JsonResponse({"status": "refused", "code": error.code})
     try:

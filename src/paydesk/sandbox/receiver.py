@@ -20,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from paydesk.sandbox.access import staff_required
+
 TOLERANCE = 300  # seconds
 SHOWN = 50
 
@@ -64,15 +66,22 @@ def received() -> list[dict]:
     return entries[::-1][:SHOWN]
 
 
+@staff_required
+def _page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "sandbox/receiver.html",
+        {"entries": received(), "down": _down_path().exists()},
+    )
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def receiver(request: HttpRequest) -> HttpResponse:
+    """Paydesk posts its webhooks here (open: Paydesk signs them); the page showing them (GET)
+    is for staff."""
     if request.method == "GET":
-        return render(
-            request,
-            "sandbox/receiver.html",
-            {"entries": received(), "down": _down_path().exists()},
-        )
+        return _page(request)
     if _down_path().exists():
         return HttpResponse("Receiver is down (sandbox switch).", status=503)
     body = request.body
@@ -100,6 +109,7 @@ def receiver(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@staff_required
 def receiver_switch(request: HttpRequest) -> HttpResponse:
     if request.POST.get("state") == "down":
         _down_path().parent.mkdir(parents=True, exist_ok=True)

@@ -319,6 +319,11 @@ PAYDESK_VOUCHER_FAILURE_WINDOW = int(os.environ.get("PAYDESK_VOUCHER_FAILURE_WIN
 
 # API (docs/api.md): requests per API key (or signed-in user) and period, e.g. "600/m".
 PAYDESK_API_RATE = os.environ.get("PAYDESK_API_RATE", "600/m")
+# Webhooks whose signature did not verify: at most this many per gateway and minute are kept in
+# the payment log; the rest are counted in the WARNING log line only (docs/webhooks.md).
+PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE = int(
+    os.environ.get("PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE", "10")
+)
 # Bank transfers (§6): completing a credit above this amount (in the account currency) needs two
 # different Finance users; pending transfers older than the expiry are cancelled; proofs of
 # payment (PDF, PNG, JPEG) are at most this many bytes.

@@ -13,15 +13,21 @@ records each event received and each request Paydesk made.
 from paydesk.checkout.events.apply import gateway_event_apply
 from paydesk.checkout.events.log import (
     UNDECIDED,
+    UNVERIFIED,
     EventApplied,
+    UnverifiedRefused,
     gateway_exchange_record,
     gateway_notification_refuse,
+    gateway_notification_unverified,
 )
 
 __all__ = [
     "UNDECIDED",
+    "UNVERIFIED",
     "EventApplied",
+    "UnverifiedRefused",
     "gateway_event_apply",
     "gateway_exchange_record",
     "gateway_notification_refuse",
+    "gateway_notification_unverified",
 ]

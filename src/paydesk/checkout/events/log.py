@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from redis.exceptions import RedisError
 
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
 from paydesk.gateways.base import AnyGatewayEvent, DisputeEvent, DisputeStage, RefundEvent
 from paydesk.gateways.http import Exchange
 from paydesk.ledger.models import Payment
+from paydesk.web.ratelimit import hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +66,60 @@ def log_finish(entry: PaymentLogEntry, result: str, detail: str, payment: Paymen
     )
 
 
-def gateway_notification_refuse(
-    *, gateway: str, event_id: str, detail: str, signature_valid: bool = False
-) -> PaymentLogEntry:
-    """Log a notification refused before it could be read as an event (a bad signature, an
-    unreadable body): `refused`, linked to no payment, never its body.
+# The event id of every notification whose signature did not verify: whatever id its headers
+# claim is anyone's to write, so none is kept.
+UNVERIFIED = "unverified"
 
-    A signed but unreadable notification keeps its id unique: a redelivery finds that entry.
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedRefused:
+    """A refused unsigned or badly signed notification: its row (None past the minute's limit)
+    and how many of the gateway's this minute."""
+
+    entry: PaymentLogEntry | None
+    this_minute: int
+
+
+def gateway_notification_unverified(
+    *, gateway: str, reason: str, source_ip: str | None
+) -> UnverifiedRefused:
+    """Log a notification whose signature did not verify: anyone can send one, so nothing it
+    says is kept — no id from its headers, no claim from its body — only the gateway, why, and
+    the address it came from; at most PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE rows per gateway a
+    minute (a flood is counted, not stored). Kept when the count cannot be made (the cache down:
+    `this_minute` 0): a refusal is never lost to an outage an attacker cannot cause."""
+    try:
+        count = hit(f"paydesk:webhook-unverified:{gateway[:20]}", window=60)
+    except RedisError:
+        count = 0
+    if count > settings.PAYDESK_WEBHOOK_UNVERIFIED_PER_MINUTE:
+        return UnverifiedRefused(entry=None, this_minute=count)
+    entry = PaymentLogEntry.objects.create(
+        gateway=gateway[:20],
+        event_id=UNVERIFIED,
+        signature_valid=False,
+        outcome="",
+        result=EventResult.REFUSED,
+        detail=reason[:500],
+        summary={"source_ip": source_ip or "unknown"},
+    )
+    return UnverifiedRefused(entry=entry, this_minute=count)
+
+
+def gateway_notification_refuse(*, gateway: str, event_id: str, detail: str) -> PaymentLogEntry:
+    """Log a signed notification refused before it could be read as an event (an unreadable
+    body, one the gateway did not confirm): `refused`, linked to no payment, never its body.
+
+    Its id stays unique: a redelivery finds that entry.
     """
     fields = {
         "gateway": gateway[:20],
         "event_id": event_id[:200],
-        "signature_valid": signature_valid,
+        "signature_valid": True,
         "outcome": "",
         "result": EventResult.REFUSED,
         "detail": detail[:500],
     }
-    if not signature_valid:
-        return PaymentLogEntry.objects.create(**fields)
     try:
         with transaction.atomic():
             return PaymentLogEntry.objects.create(**fields)

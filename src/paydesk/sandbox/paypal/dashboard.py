@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from paydesk.sandbox.access import staff_required
 from paydesk.sandbox.core import object_find, object_get
 from paydesk.sandbox.paypal.disputes import dispute_move, dispute_open
 from paydesk.sandbox.paypal.refunds import (
@@ -38,6 +39,7 @@ def capture_named(name: str) -> str:
 
 
 @require_POST
+@staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """One press of the PayPal panel on the control page."""
     action = request.POST.get("action", "")
