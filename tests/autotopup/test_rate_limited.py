@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from paydesk.autotopup.jobs import balance_watch_job
@@ -21,6 +20,7 @@ from paydesk.ledger.models import PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.sandbox.models import SandboxObject
 from tests.autotopup.support import balance, emails, purchase, topup_customer, topups
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,9 +37,10 @@ def test_a_rate_limited_top_up_is_sent_again_with_the_same_key_and_credited_once
     customer = user.customer
     start = timezone.now()
     purchase(customer, "85")  # 15: under the threshold of 20 → queued
-    Client().post(
+    armed = sandbox_staff().post(
         "/sandbox/stripe/panel/", {"action": "intent_rate_limited", "intent_rate_limited": "on"}
     )
+    assert armed.status_code == 302
 
     balance_watch_job(now=start)
 

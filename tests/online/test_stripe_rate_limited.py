@@ -23,6 +23,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.models import SandboxObject
 from tests.api.conftest import ApiClient, key_for
 from tests.online.stripe_support import card_checkout, payment_method
+from tests.signin import sandbox_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +35,7 @@ NOT_TAKEN = "Not taken: Stripe is rate limiting requests (HTTP 429). Nothing was
 
 
 def _rate_limit_the_next_intent() -> None:
-    armed = Client().post(
+    armed = sandbox_staff().post(
         "/sandbox/stripe/panel/", {"action": "intent_rate_limited", "intent_rate_limited": "on"}
     )
     assert armed.status_code == 302
@@ -179,7 +180,7 @@ def test_the_sandbox_s_intent_switch_answers_429_once_and_records_no_idempotency
     data = {"amount": "1050", "currency": "usd", "payment_method": payment_method(sandbox.url)}
     url = f"{sandbox.url}/sandbox/stripe/v1/payment_intents"
     _rate_limit_the_next_intent()
-    page = Client().get("/sandbox/").content.decode()
+    page = sandbox_staff().get("/sandbox/").content.decode()
     assert 'id="stripe_intent_rate_limited" name="intent_rate_limited" checked' in page
     limited = httpx.post(url, headers=headers, data=data, timeout=10)
     assert limited.status_code == 429
