@@ -14,8 +14,8 @@ from paydesk.checkout.services import checkout_start
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from tests.checkout import scripted_gateway
-from tests.factories import PortalUserFactory
 from tests.checkout.conftest import configure, method_configs  # noqa: F401 (fixture)
+from tests.factories import PortalUserFactory
 from tests.portal.conftest import at
 from tests.portal.test_payments_page import rows
 
@@ -121,7 +121,8 @@ def test_resume_sends_a_payer_to_the_gateway_while_the_quote_holds(portal_client
 def test_a_view_only_user_sees_no_resume_and_cannot_resume_or_capture(portal_user, history):
     """The review's finding: a bookkeeper (view payments, not make payments) resumed a PayPal
     checkout from the Unfinished box, approved it, and the return URL captured it."""
-    bookkeeper = _signed_in(PortalUserFactory(customer=portal_user.customer, can_make_payments=False))
+    viewer = PortalUserFactory(customer=portal_user.customer, can_make_payments=False)
+    bookkeeper = _signed_in(viewer)
     payment = history["left"][0]
     quote = Quote.objects.get(payment=payment)
 
