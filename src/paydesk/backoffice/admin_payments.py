@@ -77,7 +77,7 @@ class BulkCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
-        help_text=_("Kept with each payment and in the audit log."),
+        help_text=_("The customer sees this reason; anything after # is for staff only. The whole is kept in the audit log."),
         validators=[single_line],
     )
 
@@ -147,6 +147,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     "cancelled_display",
                     "cancelled_by",
                     "cancel_reason",
+                    "cancel_note",
                     "balance_after_display",
                 ]
             },

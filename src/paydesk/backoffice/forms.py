@@ -238,7 +238,7 @@ class PaymentCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
-        help_text=_("Kept with the payment and shown in the audit log."),
+        help_text=_("The customer sees this reason; anything after # is for staff only. The whole is kept in the audit log."),
         validators=[single_line],
     )
 
