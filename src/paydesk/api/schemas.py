@@ -60,7 +60,8 @@ class StaffPaymentOut(PaymentOut):
     fee: MoneyOut | None
     cancel_reason: str
     cancel_note: str = Field(
-        "", description="Staff only: the cancel reason's part after `#` (the customer never sees it)."
+        "",
+        description="Staff only: the cancel reason's part after `#` (the customer never sees it).",
     )
 
 
