@@ -127,3 +127,15 @@ def test_the_banner_shows_while_under_the_threshold(client):
     assert "data-low-balance" in page and "Low balance: $15.00 USD" in page
     post(customer, "10")  # 25: back above
     assert b"data-low-balance" not in client.get("/").content
+
+
+def test_the_banner_offers_make_payment_only_to_users_who_may_pay(client):
+    user = manager()
+    alerts_set(customer=user.customer, actor=user, thresholds=["20"], margin="5")
+    post(user.customer, "10")
+    client.force_login(user)
+    assert 'href="/pay/"' in client.get("/").content.decode().split("data-low-balance", 1)[1]
+    viewer = PortalUserFactory(customer=user.customer, can_make_payments=False)
+    client.force_login(viewer)
+    banner = client.get("/").content.decode().split("data-low-balance", 1)[1].split("</p>", 1)[0]
+    assert "Low balance" in banner and "/pay/" not in banner

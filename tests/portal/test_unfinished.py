@@ -5,7 +5,9 @@ payments (and its CSV); a filter still shows them. The ledger keeps every row.""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from paydesk.checkout.models import Quote
 from paydesk.checkout.services import checkout_start
@@ -13,6 +15,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from tests.checkout import scripted_gateway
 from tests.checkout.conftest import configure, method_configs  # noqa: F401 (fixture)
+from tests.factories import PortalUserFactory
 from tests.portal.conftest import at
 from tests.portal.test_payments_page import rows
 
@@ -64,8 +67,7 @@ def test_unfinished_checkouts_are_apart_with_resume_and_cancel(portal_client, hi
     section = html.split('id="unfinished-title"', 1)[1].split("</section>", 1)[0]
     for payment in history["left"]:
         assert payment.reference in section
-        quote = Quote.objects.get(payment=payment)
-        assert f'href="{quote.gateway_url}"' in section  # Resume goes back to the gateway
+        assert f'href="{reverse("checkout:resume", args=[payment.reference])}"' in section
         assert reverse("checkout:return", args=[payment.reference]) in section  # Cancel
     assert section.count(">Resume<") == 3
     assert "data-confirm=" in section
@@ -97,3 +99,65 @@ def test_a_pending_updates_poll_covers_the_unfinished_ones(portal_client, histor
     ids = {str(p.pk) for p in history["left"]}
     listed = html.split('class="card unfinished"', 1)[1].split('data-pending-ids="', 1)[1]
     assert set(listed.split('"', 1)[0].split(",")) == ids
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_resume_sends_a_payer_to_the_gateway_while_the_quote_holds(portal_client, history):
+    payment = history["left"][0]
+    quote = Quote.objects.get(payment=payment)
+    answer = portal_client.get(reverse("checkout:resume", args=[payment.reference]))
+    assert answer.status_code == 302 and answer["Location"] == quote.gateway_url
+
+    Quote.objects.filter(pk=quote.pk).update(expires_at=timezone.now())
+    answer = portal_client.get(reverse("checkout:resume", args=[payment.reference]))
+    assert answer["Location"] == reverse("checkout:status", args=[payment.reference])
+
+
+def test_a_view_only_user_sees_no_resume_and_cannot_resume_or_capture(portal_user, history):
+    """The review's finding: a bookkeeper (view payments, not make payments) resumed a PayPal
+    checkout from the Unfinished box, approved it, and the return URL captured it."""
+    viewer = PortalUserFactory(customer=portal_user.customer, can_make_payments=False)
+    bookkeeper = _signed_in(viewer)
+    payment = history["left"][0]
+    quote = Quote.objects.get(payment=payment)
+
+    html = bookkeeper.get(PAYMENTS).content.decode()
+    section = html.split('id="unfinished-title"', 1)[1].split("</section>", 1)[0]
+    assert payment.reference in section  # still listed: they may see it
+    assert ">Resume<" not in section and quote.gateway_url not in html
+    assert reverse("checkout:resume", args=[payment.reference]) not in html
+    assert "Only users who may make payments can resume them." in section
+
+    resumed = bookkeeper.get(reverse("checkout:resume", args=[payment.reference]))
+    assert resumed.status_code == 403
+    assert "You do not have permission to make payments." in resumed.content.decode()
+
+    # Approved at the gateway by them anyway: coming back does not capture it.
+    scripted_gateway.SCRIPT["status"] = "completed"
+    scripted_gateway.CALLS.clear()
+    back = bookkeeper.get(reverse("checkout:return", args=[payment.reference]), {"token": "x"})
+    assert back.status_code == 403
+    assert scripted_gateway.CALLS == []  # the gateway was not even asked
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+    status = bookkeeper.get(reverse("checkout:status", args=[payment.reference]))
+    assert status.status_code == 200  # they may follow it…
+    assert "Continue to pay" not in status.content.decode()  # …not pay it
+    assert quote.gateway_url not in status.content.decode()
+
+
+def test_a_payer_still_resumes_and_the_return_captures(portal_client, portal_user, history):
+    payment = history["left"][0]
+    status = portal_client.get(reverse("checkout:status", args=[payment.reference]))
+    assert "Continue to pay" in status.content.decode()
+    scripted_gateway.SCRIPT["status"] = "completed"
+    back = portal_client.get(reverse("checkout:return", args=[payment.reference]))
+    assert back["Location"] == reverse("checkout:status", args=[payment.reference])
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED

@@ -3,8 +3,9 @@ transfer view uses. They sit with the accounts (users, customers, permissions), 
 that has pages, so no app imports another app's views to check access.
 
 Staff are sent to the back office; a user without a customer, without *view payments* for a
-payments page, or without *manage billing* for the Billing page, is refused with a message
-(never a crash, never another customer's data).
+payments page, without *make payments* for anything that pays (Make Payment, resuming a checkout,
+coming back from a gateway to capture it), or without *manage billing* for the Billing page, is
+refused with a message (never a crash, never another customer's data).
 """
 
 from __future__ import annotations
@@ -66,6 +67,19 @@ def manage_billing_required(view: PortalView) -> PortalView:
         assert request.user.is_authenticated  # @customer_required
         if not request.user.can_manage_billing:
             return refuse(request, _("You do not have permission to manage billing."))
+        return view(request, customer, *args, **kwargs)
+
+    return wrapped
+
+
+def make_payments_required(view: PortalView) -> PortalView:
+    """Only users with the *make payments* permission pay: start, resume or capture a payment."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
+        assert request.user.is_authenticated  # @customer_required
+        if not request.user.can_make_payments:
+            return refuse(request, _("You do not have permission to make payments."))
         return view(request, customer, *args, **kwargs)
 
     return wrapped

@@ -59,6 +59,10 @@ class StaffPaymentOut(PaymentOut):
     staff_comment: str
     fee: MoneyOut | None
     cancel_reason: str
+    cancel_note: str = Field(
+        "",
+        description="Staff only: the cancel reason's part after `#` (the customer never sees it).",
+    )
 
 
 def staff_payment_out(payment: Payment) -> dict[str, object]:
@@ -69,6 +73,7 @@ def staff_payment_out(payment: Payment) -> dict[str, object]:
         "staff_comment": payment.staff_comment,
         "fee": None if payment.fee is None else money(payment.fee, currency),
         "cancel_reason": payment.cancel_reason,
+        "cancel_note": payment.cancel_note,
         "needs_attention": payment.needs_attention,
     }
 

@@ -34,6 +34,7 @@ from paydesk.backoffice.filters import (
     OpenDisputeFilter,
     RelationFilter,
 )
+from paydesk.backoffice.forms import CANCEL_REASON_HELP
 from paydesk.backoffice.refund_display import disputes_html, refunds_html
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -77,7 +78,7 @@ class BulkCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
-        help_text=_("Kept with each payment and in the audit log."),
+        help_text=CANCEL_REASON_HELP,
         validators=[single_line],
     )
 
@@ -147,6 +148,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     "cancelled_display",
                     "cancelled_by",
                     "cancel_reason",
+                    "cancel_note",
                     "balance_after_display",
                 ]
             },

@@ -234,11 +234,18 @@ class PaymentCompleteForm(forms.Form):
     )
 
 
+# The cancel forms' help: the ledger splits a cancel reason at # (ledger.services.payment_cancel).
+CANCEL_REASON_HELP = _(
+    "The customer sees this reason; anything after # is for staff only. The whole is kept in "
+    "the audit log."
+)
+
+
 class PaymentCancelForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         widget=forms.TextInput(attrs={"class": "vLargeTextField"}),
-        help_text=_("Kept with the payment and shown in the audit log."),
+        help_text=CANCEL_REASON_HELP,
         validators=[single_line],
     )
 

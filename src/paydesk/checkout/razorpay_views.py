@@ -18,10 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from paydesk.accounts.access import customer_required, refuse
+from paydesk.accounts.access import customer_required, make_payments_required, refuse
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.checkout.models import Quote
-from paydesk.checkout.views import make_payments_required
 from paydesk.gateways.credentials import gateway_credential
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.razorpay.client import api_base

@@ -1,6 +1,11 @@
-"""Back from the gateway and where a payment stands: the customer's return from a gateway, and
-the payment's status page (completed with the new balance and any voucher bonus, cancelled with
-what to do next, or pending with why)."""
+"""Back from the gateway and where a payment stands: resuming an unfinished checkout, the
+customer's return from a gateway, and the payment's status page (completed with the new balance
+and any voucher bonus, cancelled with what to do next, or pending with why).
+
+Resuming and coming back to capture are paying: only users with *make payments* may (403
+otherwise). Money a gateway confirms by its webhook or to reconciliation is credited whoever
+approved it there: the payment was bound to its order when the checkout started.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from paydesk.accounts.access import customer_required, refuse
+from paydesk.accounts.access import customer_required, make_payments_required, refuse
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.checkout.models import Quote
 from paydesk.checkout.services import (
@@ -63,7 +69,10 @@ def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> 
     `cancelled=1` in a GET (the gateway's Cancel, or any link) cancels nothing: the gateway is
     asked, and a payment still pending shows the status page with a Cancel button. Only a POST
     with `cancelled=1` (that button, Razorpay's page), with our CSRF token, by a user allowed to
-    cancel this payment, tells the gateway the customer cancelled (checkout_cancel, audited)."""
+    cancel this payment, tells the gateway the customer cancelled (checkout_cancel, audited).
+    Anything else asks the gateway, which captures an approved order: only for a user with
+    *make payments* (403 otherwise; the webhook or reconciliation still credits the money)."""
+    assert request.user.is_authenticated  # @customer_required
     found = _visible_gateway_payment(request, customer, reference)
     if isinstance(found, HttpResponse):
         return found
@@ -78,10 +87,32 @@ def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> 
         except PermissionDenied as error:
             return refuse(request, error.message)
         return redirect(status_url)
+    if not request.user.can_make_payments:  # coming back captures: that is paying
+        return refuse(request, _("You do not have permission to make payments."))
     payment = checkout_return(payment=found, params=params)
     if cancelled and payment.status == PaymentStatus.PENDING:
         return redirect(f"{status_url}?left=1")
     return redirect(status_url)
+
+
+@customer_required
+@make_payments_required
+@require_GET
+def resume(request: HttpRequest, customer: Customer, reference: str) -> HttpResponse:
+    """Resume an unfinished checkout: the gateway's page while the payment is pending and its
+    quote holds, else the payment's status page. Only for users with *make payments*."""
+    found = _visible_gateway_payment(request, customer, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    quote = Quote.objects.filter(payment=found).first()
+    if (
+        found.status == PaymentStatus.PENDING
+        and quote is not None
+        and quote.gateway_url
+        and quote.expires_at > timezone.now()
+    ):
+        return redirect(quote.gateway_url)
+    return redirect("checkout:status", reference=found.reference)
 
 
 @customer_required
@@ -112,7 +143,10 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
             if balance_visible(customer=customer, defaults=defaults)
             else ""
         ),
-        "gateway_url": quote.gateway_url if quote and pending else "",
+        # Paying on at the gateway: only for users who may make payments.
+        "gateway_url": (
+            quote.gateway_url if quote and pending and request.user.can_make_payments else ""
+        ),
         # A declined or cancelled payment: start again with the same method and amount.
         "try_again_url": _try_again_url(payment, quote)
         if payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments

@@ -7,10 +7,8 @@ refusal is shown next to its field. Only portal users with *make payments* get h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from paydesk.accounts.access import customer_required, refuse
+from paydesk.accounts.access import customer_required, make_payments_required
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.checkout.forms import (
     PayViaForm,
@@ -49,19 +47,6 @@ from paydesk.web.middleware import policy_with
 
 # A redeemed voucher form stays answered this long: a double click shows the first answer.
 VOUCHER_ANSWER_SECONDS = 600
-
-
-def make_payments_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Only users with the *make payments* permission pay (403 otherwise)."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
-        assert request.user.is_authenticated  # @customer_required
-        if not request.user.can_make_payments:
-            return refuse(request, _("You do not have permission to make payments."))
-        return view(request, customer, *args, **kwargs)
-
-    return wrapped
 
 
 @dataclass(frozen=True, slots=True)

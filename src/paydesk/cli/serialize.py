@@ -68,6 +68,7 @@ def payment_data(payment: Payment, currency: str) -> dict[str, Any]:
         "completed_at": _time(payment.completed_at),
         "cancelled_at": _time(payment.cancelled_at),
         "cancel_reason": payment.cancel_reason,
+        "cancel_note": payment.cancel_note,
         "balance_after": _money(payment.balance_after, currency),
         "relation": payment.relation,
         "original": payment.original.reference if payment.original is not None else "",

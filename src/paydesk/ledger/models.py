@@ -104,7 +104,21 @@ class Payment(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    cancel_reason = models.CharField(max_length=500, blank=True, validators=[single_line])
+    # Split at `#` like the description: the reason the customer sees, and staff's note.
+    cancel_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("Why it was cancelled: what the customer sees."),
+        validators=[single_line],
+    )
+    cancel_note = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Private: the cancel reason's part after #, never shown to the customer."),
+        validators=[single_line],
+    )
     balance_after = AmountField(null=True, blank=True)
     # What was paid, when it differs from what is credited (spec §3). The locked quote behind a
     # Make Payment payment points here (paydesk.checkout.models.Quote.payment), not the reverse.

@@ -46,7 +46,8 @@ class PaidDetails:
 
 
 def split_description(text: str) -> tuple[str, str]:
-    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public, staff comment."""
+    """`PayPal 8787 #from the demo` → (`PayPal 8787`, `from the demo`): public, staff comment.
+    A cancel reason is split the same way (the reason the customer sees, staff's note)."""
     public, _hash, comment = (text or "").partition("#")
     return public.strip(), comment.strip()
 

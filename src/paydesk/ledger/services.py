@@ -132,6 +132,7 @@ def payment_create(
             raise InvalidAmount(
                 "The fee must be zero or more, with at most 4 decimals.", field="fee"
             )
+    cancel_reason, cancel_note = split_description(cancel_reason)
     if status == PaymentStatus.CANCELLED and not cancel_reason:
         cancel_reason = "Recorded as cancelled."
     # A used idempotency_key is found by the unique index (payment_unique_idempotency_key): the
@@ -154,6 +155,7 @@ def payment_create(
             idempotency_key=idempotency_key,
             allow_overdraft=allow_overdraft,
             cancel_reason=cancel_reason,
+            cancel_note=cancel_note,
             at=at,
             paid=paid,
             gateway_transaction=gateway_transaction,
@@ -205,6 +207,7 @@ def _payment_insert(
     allow_overdraft: bool,
     cancel_reason: str,
     at: datetime | None,
+    cancel_note: str = "",
     paid: PaidDetails | None = None,
     gateway_transaction: str = "",
     original: Payment | None = None,
@@ -252,7 +255,8 @@ def _payment_insert(
             completed_by=actor if status == PaymentStatus.COMPLETED else None,
             cancelled_at=at if status == PaymentStatus.CANCELLED else None,
             cancelled_by=actor if status == PaymentStatus.CANCELLED else None,
-            cancel_reason=cancel_reason if status == PaymentStatus.CANCELLED else "",
+            cancel_reason=cancel_reason[:500] if status == PaymentStatus.CANCELLED else "",
+            cancel_note=cancel_note[:500] if status == PaymentStatus.CANCELLED else "",
             balance_after=balance_after,
             paid_amount=paid.amount if paid else None,
             paid_currency=paid.currency if paid else None,
@@ -388,11 +392,19 @@ def payment_cancel(
     audited: bool = False,
 ) -> Payment:
     """Pending → Cancelled with a reason; the balance does not move. Audited when someone
-    cancels it (`actor`), or when Paydesk does on its own and says so (`audited`)."""
+    cancels it (`actor`), or when Paydesk does on its own and says so (`audited`). As in a
+    description, text after `#` is staff's note: the customer sees only the part before it;
+    the audit log keeps the whole reason."""
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
     actor = acting_user(actor)
+    public, note = split_description(reason)
+    if not public and actor is not None:
+        raise PaymentError(
+            "Say why the payment is cancelled before any #: the customer reads that part.",
+            field="reason",
+        )
     with transaction.atomic():
         locked = _locked_pending(payment, "cancelled")
         before = payment_snapshot(locked)
@@ -401,7 +413,8 @@ def payment_cancel(
             status=PaymentStatus.CANCELLED,
             cancelled_at=now,
             cancelled_by=actor,
-            cancel_reason=reason[:500],
+            cancel_reason=(public or "Cancelled.")[:500],
+            cancel_note=note[:500],
         )
         locked.refresh_from_db()
         if actor is not None or audited:
@@ -411,7 +424,7 @@ def payment_cancel(
                 obj=locked,
                 customer_id=locked.customer_id,
                 before=before,
-                after={**payment_snapshot(locked), "reason": locked.cancel_reason},
+                after={**payment_snapshot(locked), "reason": reason},
             )
         payment_changed(CANCELLED, locked)
     return locked

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
-from paydesk.checkout.models import Quote
 from paydesk.checkout.selectors import test_mode_set
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import payment_cancellable_by
@@ -70,23 +69,17 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaults) -> list[dict]:
-    """The customer's unfinished online checkouts, each with where to resume it (the gateway's
-    page while its quote holds, else the payment's status page) and whether this user may
-    cancel it."""
-    rows = payment_list_unfinished(customer=customer)
-    quotes = {q.payment_id: q for q in Quote.objects.filter(payment__in=rows)}
-    now = timezone.now()
+    """The customer's unfinished online checkouts, each with whether this user may resume it
+    (*make payments*: checkout:resume decides where to) and cancel it."""
+    assert request.user.is_authenticated  # @customer_required
+    can_resume = request.user.can_make_payments
     unfinished = []
-    for payment in rows:
+    for payment in payment_list_unfinished(customer=customer):
         payment.customer = customer
-        quote = quotes.get(payment.pk)
-        resumable = quote is not None and quote.gateway_url and quote.expires_at > now
         unfinished.append(
             {
                 "payment": payment,
-                "resume_url": quote.gateway_url
-                if quote is not None and resumable
-                else reverse("checkout:status", args=[payment.reference]),
+                "can_resume": can_resume,
                 "can_cancel": payment_cancellable_by(
                     user=request.user, payment=payment, defaults=defaults
                 ),

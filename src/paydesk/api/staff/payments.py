@@ -180,7 +180,11 @@ def staff_payment_complete(
 
 
 class CancelIn(Input):
-    reason: SingleLine = Field(max_length=500, examples=["Customer asked by phone"])
+    reason: SingleLine = Field(
+        max_length=500,
+        examples=["Funds never arrived #customer asked by phone"],
+        description="The customer sees this reason; anything after # is for staff only.",
+    )
 
 
 @router.post(
