@@ -96,8 +96,8 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
 
 
 def _stated(amount: Decimal, currency: str) -> str:
-    """An invoice's amount as its embedded Factur-X XML states it (EN 16931 rounds to two
-    decimals), so the text a person reads and the data a machine reads agree."""
+    """An invoice's amount as its embedded Factur-X XML states it (rounded half up to two
+    decimals, EN 16931), so the text a person reads and the data a machine reads agree."""
     return format_money(document_amount(amount, currency), currency)
 
 
