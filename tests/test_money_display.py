@@ -1,6 +1,6 @@
-"""Finding 5 of issue 13: one display precision. Pages and emails show every amount of a currency
-with the same decimals (the exponent, or the provider's PAYDESK_MONEY_DISPLAY_PLACES), rounded for
-display only; a non-zero amount never shows as zero; CSV and JSON keep every decimal."""
+"""How an amount reads (spec §Amounts and currencies, docs/decisions.md): sign, symbol, amount,
+code, with the currency's decimals, or more when the amount has them; never rounded for display,
+so pages, emails, the CSV and the API give the same number."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from paydesk.money import format_money, format_rate, plain_amount
+from paydesk.money import display_places, format_money, format_rate, plain_amount
 
 
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
     [
-        ("1587.215", "USD", "$1,587.22 USD"),
-        ("-6.3012", "USD", "-$6.30 USD"),
-        ("150.0000", "USD", "$150.00 USD"),
-        ("-0.0125", "USD", "-$0.01 USD"),
-        ("-0.0012", "USD", "-$0.0012 USD"),  # never rounded away to -$0.00
+        ("-10", "USD", "-$10.00 USD"),
+        ("2123", "USD", "$2,123.00 USD"),
+        ("150.0000", "USD", "$150.00 USD"),  # the storage's trailing zeros are not decimals
         ("0", "USD", "$0.00 USD"),
         ("1000", "JPY", "¥1,000 JPY"),
         ("5", "KWD", "5.000 KWD"),
@@ -26,30 +24,62 @@ from paydesk.money import format_money, format_rate, plain_amount
         ("2500", "INR", "₹2,500.00 INR"),
     ],
 )
-def test_amounts_are_shown_at_the_currency_precision(amount, currency, shown):
+def test_an_amount_with_no_more_decimals_than_its_currency_shows_the_currency_decimals(
+    amount, currency, shown
+):
     assert format_money(Decimal(amount), currency) == shown
 
 
-def test_the_provider_sets_a_finer_display_precision(settings):
-    settings.PAYDESK_MONEY_DISPLAY_PLACES = 3
-    assert format_money(Decimal("1587.215"), "USD") == "$1,587.215 USD"
-    assert format_money(Decimal("10"), "USD") == "$10.000 USD"  # aligned with the others
-    assert format_money(Decimal("-6.3012"), "USD") == "-$6.301 USD"
-    assert format_money(Decimal("5"), "KWD") == "5.000 KWD"  # never below the exponent
-    settings.PAYDESK_MONEY_DISPLAY_PLACES = 4
-    assert format_money(Decimal("-6.3012"), "USD") == "-$6.3012 USD"
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("-10.6978", "USD", "-$10.6978 USD"),
+        ("15.005", "USD", "$15.005 USD"),  # not $15.01
+        ("15.004", "USD", "$15.004 USD"),  # not $15.00
+        ("2603.9855", "USD", "$2,603.9855 USD"),
+        ("1587.2150", "USD", "$1,587.215 USD"),  # trailing zero beyond the exponent dropped
+        ("-0.0012", "USD", "-$0.0012 USD"),
+        ("1000.5", "JPY", "¥1,000.5 JPY"),
+        ("5.0001", "KWD", "5.0001 KWD"),
+        ("-1234.5678", "EUR", "-€1,234.5678 EUR"),
+    ],
+)
+def test_an_amount_with_more_decimals_shows_every_one_of_them(amount, currency, shown):
+    assert format_money(Decimal(amount), currency) == shown
 
 
-def test_exact_display_and_csv_keep_every_decimal():
-    assert format_money(Decimal("-6.3012"), "USD", exact=True) == "-$6.3012 USD"
-    assert plain_amount(Decimal("-6.3012"), "USD") == "-6.3012"
-    assert plain_amount(Decimal("1587.2150"), "USD") == "1587.215"
-    assert plain_amount(Decimal("150.0000"), "USD") == "150.00"
+@pytest.mark.parametrize(
+    ("amount", "currency", "places"),
+    [
+        ("10", "USD", 2),
+        ("10.5", "USD", 2),
+        ("10.6978", "USD", 4),
+        ("15.0050", "USD", 3),
+        ("1000", "JPY", 0),
+        ("1000.50", "JPY", 1),
+        ("5", "KWD", 3),
+    ],
+)
+def test_display_places_is_the_currency_exponent_or_the_amounts_own_decimals(
+    amount, currency, places
+):
+    assert display_places(Decimal(amount), currency) == places
 
 
-def test_a_total_is_the_exact_sum_rounded_once():
-    rows = [Decimal("0.004")] * 3
-    assert format_money(sum(rows), "USD") == "$0.01 USD"  # not three $0.00 added up
+def test_the_csv_and_the_api_give_the_same_decimals_as_the_page():
+    for amount in ("-10.6978", "15.005", "150.0000", "2603.9855"):
+        shown = format_money(Decimal(amount), "USD")
+        assert shown.replace("$", "").replace(",", "").removesuffix(" USD") == plain_amount(
+            Decimal(amount), "USD"
+        )
+
+
+def test_shown_rows_add_up_to_the_shown_balance():
+    """The finance review's rows: $1,676.00, then -$10.6978, leaves $1,665.3022."""
+    before, row = Decimal("1676.00"), Decimal("-10.6978")
+    assert format_money(before, "USD") == "$1,676.00 USD"
+    assert format_money(row, "USD") == "-$10.6978 USD"
+    assert format_money(before + row, "USD") == "$1,665.3022 USD"
 
 
 @pytest.mark.parametrize(
@@ -60,15 +90,18 @@ def test_rates_are_readable(rate, shown):
     assert format_rate(Decimal(rate)) == shown
 
 
-def test_a_payment_reads_at_the_display_precision():
+@pytest.mark.parametrize(
+    ("total", "shown"), [("75.0000", "$75.00 USD"), ("-10.6978", "-$10.6978 USD")]
+)
+def test_a_payment_reads_as_the_pages_show_it(total, shown):
     """What the back office shows for a payment it links to (the payment log's Payment field)."""
     from paydesk.accounts.models import Customer
     from paydesk.ledger.models import Payment
 
     payment = Payment(
         reference="6NR76-PEWSX-V",
-        total=Decimal("75.0000"),
+        total=Decimal(total),
         status="pending",
         customer=Customer(currency="USD"),
     )
-    assert str(payment) == "6NR76-PEWSX-V $75.00 USD pending"
+    assert str(payment) == f"6NR76-PEWSX-V {shown} pending"

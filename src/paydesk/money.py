@@ -184,35 +184,22 @@ class Money:
         return format_money(self.amount, self.currency)
 
 
-def _provider_places() -> int:
-    """The provider's display precision (settings.PAYDESK_MONEY_DISPLAY_PLACES), 0 when unset."""
-    try:
-        from django.conf import settings
-
-        return int(getattr(settings, "PAYDESK_MONEY_DISPLAY_PLACES", 0) or 0)
-    except ImportError:  # pragma: no cover - money.py outside a Django project
-        return 0
-
-
 def display_places(amount: Decimal, currency: str) -> int:
-    """Decimals an amount is shown with: the display precision, which is the currency's exponent
-    or the provider's PAYDESK_MONEY_DISPLAY_PLACES when larger, the same for every amount in that
-    currency (columns align). The one exception: an amount that is not zero is never shown as
-    zero, so -0.0012 at 2 places shows -$0.0012, not -$0.00."""
-    places = min(max(currency_exponent(currency), _provider_places()), STORAGE_PLACES)
-    if amount != 0 and round_half_up(amount, places) == 0:
-        places = max(places, decimal_places(amount))
-    return places
-
-
-def full_places(amount: Decimal, currency: str) -> int:
-    """The currency's exponent, or more when the amount really has more decimals (CSV, JSON)."""
+    """Decimals an amount is shown with, on pages, in emails, CSV and JSON alike: the currency's
+    exponent, or more when the amount really has more (trailing zeros beyond the exponent do not
+    count): `10` → `10.00`, `-10.6978` → `-10.6978`, `150.0000` → `150.00`. Never fewer, so no
+    amount is ever shown rounded."""
     return max(currency_exponent(currency), decimal_places(amount))
 
 
+def _at_places(amount: Decimal, places: int) -> Decimal:
+    """The amount written with `places` decimals; exact, as `places` >= its own decimals."""
+    return amount.quantize(_QUANTA.get(places) or Decimal(1).scaleb(-places))
+
+
 def plain_amount(amount: Decimal, currency: str) -> str:
-    """Signed plain decimal at full precision for CSV and JSON: `-10.00`, `0.0125` — no symbol,
-    no grouping, never rounded for display."""
+    """Signed plain decimal for CSV and JSON: `-10.00`, `0.0125` — no symbol, no grouping, the
+    same decimals as `format_money`."""
     # Most amounts have no more decimals than their currency: quantized to its exponent they
     # are unchanged, and that is the answer (every posting's event writes six of these).
     places = currency_exponent(currency)
@@ -221,20 +208,18 @@ def plain_amount(amount: Decimal, currency: str) -> str:
         exact = amount.quantize(quantum)
         if exact == amount:
             return f"{exact:f}"
-    return f"{round_half_up(amount, full_places(amount, currency)):f}"
+    return f"{_at_places(amount, display_places(amount, currency)):f}"
 
 
-def format_money(
-    amount: Decimal, currency: str, locale: str = "en_US", *, exact: bool = False
-) -> str:
-    """Sign, symbol, amount, code at the display precision (display_places): `-$10.00 USD`,
-    `$2,123.00 USD`; `$1,587.215` shows `$1,587.22 USD` (rounded half up for display only; sums
-    are made of the exact amounts first). `exact=True` shows every decimal the amount has."""
+def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
+    """Sign, symbol, amount, code, with the currency's decimals or more when the amount has
+    them (display_places), never rounded: `-$10.00 USD`, `$2,123.00 USD`, `-$10.6978 USD`,
+    `$15.005 USD`. Shown rows therefore add up to the shown balance, and agree with the CSV."""
     amount = to_decimal(amount)
-    places = full_places(amount, currency) if exact else display_places(amount, currency)
+    places = display_places(amount, currency)
     pattern, babel_symbol, symbol = _display(currency, locale, places)
     text = pattern.apply(
-        round_half_up(amount, places), _locale(locale), currency=currency, currency_digits=False
+        _at_places(amount, places), _locale(locale), currency=currency, currency_digits=False
     )
     if babel_symbol is not None:
         text = text.replace(babel_symbol, symbol, 1)

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
 
 from paydesk.accounts.models import Contact
@@ -220,3 +221,18 @@ def test_a_cancelled_entry_is_recorded_without_moving_the_balance(finance, custo
     customer.refresh_from_db()
     assert payment.status == "cancelled"
     assert customer.balance == 0
+
+
+def test_a_sub_cent_entry_is_confirmed_with_every_decimal_it_has(finance, customer):
+    """A finance review: 15.005 was confirmed as "$15.01 USD recorded" and "refundable: $15.01"."""
+    response = post(finance, customer, total="15.005", description="Minutes credit", fee=None)
+    payment = Payment.objects.get()
+    assert payment.total == Decimal("15.005")
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == [
+        f"Payment {payment.reference} of $15.005 USD for {customer.name} recorded as completed."
+    ]
+    page = finance.get(response["Location"]).content.decode()
+    assert "Refunded $0.00 USD of $15.005 USD" in page
+    assert "refundable: $15.005 USD" in page
+    assert "$15.01" not in page

@@ -100,6 +100,26 @@ def test_an_invoice_shows_tax_and_carries_valid_facturx():
 
 
 @pytest.mark.django_db
+def test_a_sub_cent_invoice_reads_as_its_xml_and_its_receipt_as_the_payment():
+    """Factur-X states amounts at two decimals (EN 16931): the invoice's text shows the XML's
+    figures; the receipt, which has no such rule, shows what was credited, every decimal."""
+    invoicing_on(rate="20")
+    paid = topup(billed_customer(), total="120.006")
+    invoice = Document.objects.get(payment=paid)
+    assert (invoice.net, invoice.tax) == (Decimal("100.005"), Decimal("20.001"))
+    pdf = document_pdf(invoice)
+    text = text_of(pdf)
+    for expected in ("€100.01 EUR", "€20.00 EUR", "€120.01 EUR"):
+        assert expected in text, expected
+    assert "100.005" not in text and "120.006" not in text
+    tree = etree.fromstring(get_xml_from_pdf(pdf, check_xsd=False)[1])
+    assert tree.findtext(f".//{RAM}TaxBasisTotalAmount") == "100.01"
+    assert tree.findtext(f".//{RAM}TaxTotalAmount") == "20.00"
+    assert tree.findtext(f".//{RAM}GrandTotalAmount") == "120.01"
+    assert "€120.006 EUR" in text_of(receipt_pdf(paid))
+
+
+@pytest.mark.django_db
 def test_a_credit_note_references_the_invoice_it_corrects():
     invoicing_on(rate="20")
     paid = topup(billed_customer(), total="120.00")

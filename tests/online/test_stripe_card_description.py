@@ -44,7 +44,7 @@ def test_a_paid_card_names_its_brand_and_last_four(sandbox, online_customer):
     sent = PaymentLogEntry.objects.filter(payment=payment, direction=LogDirection.SENT)
     assert sent and all("4242" not in str(e.summary) for e in sent)
     assert any(str(e.summary.get("response.payment_method", "")).startswith("pm_") for e in sent)
-    # The payment log says what was credited at the display precision (finding 5).
+    # The payment log says what was credited, as every page shows money.
     applied = PaymentLogEntry.objects.get(payment=payment, result=EventResult.APPLIED)
     assert applied.detail == "Completed: $10.50 USD credited."
 

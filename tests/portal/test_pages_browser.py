@@ -21,6 +21,8 @@ COLUMNS = ("td.when", "td.total", "td.status .badge", "td.description", "td.bala
 @pytest.fixture
 def history(portal_user, admin_user):
     customer = portal_user.customer
+    # Sub-cent amounts are shown with every decimal: the widest figures a carrier's page has.
+    payment_create(customer=customer, total="12345.6789", description="Wire", at=at(0, days=-1))
     for day in range(30):
         payment_create(
             customer=customer,

@@ -115,6 +115,35 @@ def test_a_negative_balance_is_shown_with_its_sign(portal_client, customer):
     assert "-$12.50 USD" in html
 
 
+def test_a_sub_cent_purchase_and_the_balances_read_as_the_csv_and_the_api(
+    portal_client, portal_user, customer
+):
+    """A finance review's page: -10.6978 read -$10.70 and the Balance column did not add up
+    ($1,676.00, then $1,665.31); the balance read $2,603.99 against the API's 2603.9855."""
+    payment_create(customer=customer, total="1676", description="Wire", at=at(0))
+    payment_create(customer=customer, total="-10.6978", description="Voice traffic", at=at(60))
+    payment_create(customer=customer, total="938.6833", description="Card top-up", at=at(120))
+    response = portal_client.get(PAYMENTS)
+    html = response.content.decode()
+    balance = re.search(r'<dl class="balance">(.*?)</dl>', html, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", " ", balance).split()) == "Balance $2,603.9855 USD"
+    assert rows(response) == [
+        "March 1, 2026, 11:30 a.m. UTC $938.6833 USD Completed Card top-up "
+        + reference(customer, "Card top-up")
+        + " $2,603.9855 USD",
+        "March 1, 2026, 10:30 a.m. UTC -$10.6978 USD (purchase) Completed Voice traffic "
+        + reference(customer, "Voice traffic")
+        + " $1,665.3022 USD",
+        "March 1, 2026, 9:30 a.m. UTC $1,676.00 USD Completed Wire "
+        + reference(customer, "Wire")
+        + " $1,676.00 USD",
+    ]
+    csv_text = b"".join(portal_client.get(reverse("portal:payments_csv")).streaming_content)
+    assert "-10.6978" in csv_text.decode("utf-8-sig")
+    api = portal_client.get("/api/v1/balance").json()
+    assert api["balance"]["amount"] == "2603.9855"
+
+
 def test_choosing_a_time_zone_changes_the_times_shown(portal_client, portal_user, statement):
     response = portal_client.post(
         reverse("portal:set_time_zone"), {"time_zone": "Asia/Kolkata", "next": PAYMENTS}

@@ -29,7 +29,7 @@ from paydesk.accounts.taxids import country_names
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteSelect
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.money import full_places, normalize_currency, round_half_up
+from paydesk.money import display_places, normalize_currency, round_half_up
 from paydesk.text import single_line
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class CustomerForm(forms.ModelForm):
             # decimal they really have kept.
             for name in ("debit_limit", "minimum_payment"):
                 value = getattr(instance, name)
-                self.initial[name] = round_half_up(value, full_places(value, instance.currency))
+                self.initial[name] = round_half_up(value, display_places(value, instance.currency))
             self.initial["topup_currencies"] = ", ".join(instance.topup_currencies or [])
             self.initial["follow_default_blocked_methods"] = instance.blocked_methods is None
             self.initial["blocked_methods"] = list(instance.blocked_methods or [])

@@ -30,8 +30,14 @@ CATEGORY: dict[str, str] = {
 }
 
 
+def document_amount(value: Decimal, currency: str) -> Decimal:
+    """An amount as the document's XML states it: rounded half up to the currency's decimals,
+    at least two (EN 16931). The PDF's text shows these same figures."""
+    return round_half_up(value, max(currency_exponent(currency), 2))
+
+
 def _amount(value: Decimal, currency: str) -> str:
-    return f"{round_half_up(value, max(currency_exponent(currency), 2)):f}"
+    return f"{document_amount(value, currency):f}"
 
 
 class _Builder:

@@ -19,7 +19,7 @@ from paydesk.documents.numbering import document_code, number_take
 from paydesk.documents.provider import customer_details, provider_details
 from paydesk.ledger.hooks import PaymentChange
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
-from paydesk.money import full_places, plain_amount, round_half_up
+from paydesk.money import display_places, plain_amount, round_half_up
 
 SERIES: dict[str, str] = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
 TOPUP_RELATIONS = (PaymentRelation.NONE, PaymentRelation.LATE_PAYMENT)
@@ -74,7 +74,7 @@ def tax_split(*, gross: Decimal, rate: Decimal, currency: str) -> tuple[Decimal,
     (at least the currency's), tax = gross - net, so the two always add up to the gross."""
     if rate == 0:
         return gross, Decimal(0)
-    net = round_half_up(gross * 100 / (100 + rate), full_places(gross, currency))
+    net = round_half_up(gross * 100 / (100 + rate), display_places(gross, currency))
     return net, gross - net
 
 

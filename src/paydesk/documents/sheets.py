@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import dateformat, timezone
 
+from paydesk.documents.facturx import document_amount
 from paydesk.documents.issue import is_receipted_topup
 from paydesk.documents.labels import method_label, provider_local
 from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
@@ -94,6 +95,12 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
     )
 
 
+def _stated(amount: Decimal, currency: str) -> str:
+    """An invoice's amount as its embedded Factur-X XML states it (rounded half up to two
+    decimals, EN 16931), so the text a person reads and the data a machine reads agree."""
+    return format_money(document_amount(amount, currency), currency)
+
+
 def document_sheet(document: Document) -> Sheet:
     """An invoice or a credit note from what was frozen when it was issued."""
     data = document.data
@@ -137,16 +144,16 @@ def document_sheet(document: Document) -> Sheet:
         rows=[
             [
                 data["line"],
-                format_money(document.net, currency),
+                _stated(document.net, currency),
                 rate,
-                format_money(document.tax, currency),
-                format_money(document.gross, currency),
+                _stated(document.tax, currency),
+                _stated(document.gross, currency),
             ]
         ],
         totals=[
-            ("Total net", format_money(document.net, currency)),
-            (f"Tax ({rate})", format_money(document.tax, currency)),
-            ("Total credited" if credit else "Total", format_money(document.gross, currency)),
+            ("Total net", _stated(document.net, currency)),
+            (f"Tax ({rate})", _stated(document.tax, currency)),
+            ("Total credited" if credit else "Total", _stated(document.gross, currency)),
         ],
         notes=notes,
         subject=f"{'Credit note' if credit else 'Invoice'} {document.code}",

@@ -220,7 +220,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Money shown at the display precision (finding 5): "PD-… $75.00 USD pending".
+        # Money as every page shows it: "PD-… $75.00 USD pending", "PD-… -$10.6978 USD completed".
         return f"{self.reference} {format_money(self.total, self.customer.currency)} {self.status}"
 
     @property

@@ -302,12 +302,6 @@ PAYDESK_STAFF_SESSION_MAX_HOURS = int(os.environ.get("PAYDESK_STAFF_SESSION_MAX_
 PAYDESK_PROVIDER_NAME = os.environ.get("PAYDESK_PROVIDER_NAME", "Paydesk Telecom")
 PAYDESK_DEMO = False
 PAYDESK_PAGE_SIZE = int(os.environ.get("PAYDESK_PAGE_SIZE", "50"))
-# Decimals every amount is shown with on pages and in emails (paydesk.money.format_money): 0 (the
-# default) means each currency's own exponent (USD 2, JPY 0, KWD 3); a provider that bills in
-# fractions of a cent sets up to 4. CSV and the API always give full precision.
-PAYDESK_MONEY_DISPLAY_PLACES = min(
-    max(int(os.environ.get("PAYDESK_MONEY_DISPLAY_PLACES", "0")), 0), 4
-)
 # A conversion uses the newest rate at most this many days old (covers weekends and holidays).
 PAYDESK_FX_MAX_AGE_DAYS = int(os.environ.get("PAYDESK_FX_MAX_AGE_DAYS", "4"))
 # Vouchers (§7). Codes are stored only as an HMAC-SHA256 keyed by PAYDESK_VOUCHER_KEY; without it
