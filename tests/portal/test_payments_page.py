@@ -82,6 +82,32 @@ def test_tops_up_50_buys_a_did_for_10_and_sees_balance_40(portal_client, stateme
     assert 'class="badge badge-cancelled">Cancelled' in html
 
 
+def test_each_rows_reference_opens_its_page_and_a_pending_transfer_its_bank_details(
+    portal_client, statement
+):
+    """Receipts are on a payment's page: every row's reference leads there, completed or not,
+    card, PayPal or purchase. A pending bank transfer's leads to its bank details and cancel,
+    and its page links to them too."""
+    html = portal_client.get(PAYMENTS + "?attempts=on").content.decode()
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    links = dict(
+        (ref, href)
+        for href, ref in re.findall(r'<a class="reference" href="([^"]+)"[^>]*>([^<]+)</a>', body)
+    )
+    for description in ("PayPal 8787", "DID rental +1 555 0100", "Card top-up"):
+        ref = reference(statement, description)
+        assert links[ref] == reverse("portal:payment_detail", args=[ref])
+    transfer = reference(statement, "Bank transfer")
+    assert links[transfer] == reverse("banktransfers:detail", args=[transfer])
+    assert len(links) == 4
+    detail = portal_client.get(reverse("portal:payment_detail", args=[transfer])).content.decode()
+    assert f'href="{reverse("banktransfers:detail", args=[transfer])}"' in detail
+    assert "Bank details, proof of payment, cancel" in detail
+    paid = reference(statement, "PayPal 8787")
+    page = portal_client.get(reverse("portal:payment_detail", args=[paid])).content.decode()
+    assert reverse("banktransfers:detail", args=[paid]) not in page
+
+
 def reference(customer, description: str) -> str:
     return customer.payments.get(description=description).reference
 
