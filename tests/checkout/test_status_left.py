@@ -1,7 +1,7 @@
 """Back from a gateway's Cancel (`/pay/status/<ref>/?left=1`): the status page says first what
 happened — "Not paid: you left PayPal before paying." — and what the customer may do, instead of
-a "waiting for the gateway" line as if money were on its way. A payment the gateway has reported
-something about keeps its Pending line."""
+a "waiting for the gateway" line as if money were on its way. A payment the gateway has seen
+money for keeps its Pending line; what the gateway said stays on the page."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_a_view_only_user_reads_not_paid_without_the_cancel_button(portal_user):
     assert "data-cancel" not in html and "cancel this payment" not in html
 
 
-def test_a_payment_the_gateway_reported_keeps_its_pending_line(portal_user):
+def test_a_payment_the_gateway_has_seen_money_for_keeps_its_pending_line(portal_user):
     payment = _paypal_checkout(portal_user.customer, gateway_transaction="CAPTURE-SEEN-BY-PAYPAL")
     html = sign_in(Client(), portal_user).get(f"/pay/status/{payment.reference}/?left=1")
     html = html.content.decode()
@@ -66,3 +66,12 @@ def test_without_left_the_page_is_the_pending_page(portal_user):
     html = html.content.decode()
     assert "Waiting for the payment to be confirmed by the gateway." in _lead(html)
     assert "Not paid" not in html
+
+
+def test_what_the_gateway_said_stays_under_not_paid(portal_user):
+    payment = _paypal_checkout(portal_user.customer)
+    type(payment).objects.filter(pk=payment.pk).update(pending_reason="Not paid at PayPal yet.")
+    html = sign_in(Client(), portal_user).get(f"/pay/status/{payment.reference}/?left=1")
+    html = html.content.decode()
+    assert "Not paid: you left PayPal before paying." in _lead(html)
+    assert "PayPal says: <span data-reason>Not paid at PayPal yet.</span>" in html

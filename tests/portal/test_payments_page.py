@@ -361,3 +361,28 @@ def test_every_time_is_written_with_its_minutes(portal_client, customer):
         "March 2, 2026, 12:05 a.m.",
         "March 2, 2026, 12:00 a.m.",
     ]
+
+
+def test_a_staff_entry_reads_as_an_account_charge_or_credit_not_manual_entry(
+    portal_client, customer
+):
+    """Usage the provider posts ("Voice termination", "DID rental") and a credit staff entered
+    are `manual` payments: the customer reads what they did to the account."""
+    charge = payment_create(
+        customer=customer, total="-2.5", description="Voice termination", allow_overdraft=True
+    )
+    credit = payment_create(customer=customer, total="5", description="Goodwill credit")
+    paid = payment_create(customer=customer, total="7", description="PayPal 1", method="paypal")
+    for payment, method in (
+        (charge, "Account charge"),
+        (credit, "Account credit"),
+        (paid, "PayPal"),
+    ):
+        html = portal_client.get(reverse("portal:payment_detail", args=[payment.reference]))
+        assert f"<dd data-method>{method}</dd>" in html.content.decode()
+        assert "Manual entry" not in html.content.decode()
+    filters = portal_client.get(PAYMENTS).content.decode()
+    assert '<option value="manual">Account charge or credit</option>' in filters
+    assert "Manual entry" not in filters
+    only = rows(portal_client.get(PAYMENTS, {"method": "manual"}))
+    assert [row.split(" USD ")[0].split(" UTC ")[1] for row in only] == ["$5.00", "-$2.50"]

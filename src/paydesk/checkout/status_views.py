@@ -23,7 +23,6 @@ from paydesk.checkout.services import (
 )
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
-from paydesk.ledger.attempts import unfinished_checkout_q
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money, plain_amount
 from paydesk.vouchers.models import VoucherActivation
@@ -91,7 +90,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     """Where a gateway payment stands: completed (and the new balance, where the portal shows
     it), cancelled with the reason, or pending with why and what happens next. Refreshes itself
     while pending. After the customer left the gateway without paying (`left=1`), a pending
-    payment of which the gateway reported nothing leads with "Not paid", and a pending payment
+    payment of which the gateway has seen no money leads with "Not paid", and a pending payment
     offers its Cancel button to users allowed to cancel it."""
     assert request.user.is_authenticated  # @customer_required
     found = _visible_gateway_payment(request, customer, reference)
@@ -125,10 +124,12 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         if payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments
         else "",
         "left_gateway": left_gateway,
-        # Back from the gateway's Cancel and the gateway has reported nothing: not paid, said
-        # first (a payment the gateway is confirming keeps its pending reason instead).
+        # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,
+        # said first (a payment with a gateway transaction, or one staff must check, keeps its
+        # Pending line).
         "left_unpaid": bool(left_gateway)
-        and Payment.objects.filter(pk=payment.pk).filter(unfinished_checkout_q()).exists(),
+        and not payment.gateway_transaction
+        and not payment.needs_attention,
         "can_cancel": pending
         and payment_cancellable_by(user=request.user, payment=payment, defaults=defaults),
         # Money the gateway confirmed after this payment was cancelled (late payments).
