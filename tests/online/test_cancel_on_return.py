@@ -2,10 +2,11 @@
 
 `GET /pay/return/<ref>/?cancelled=1` — the gateway's Cancel, or any link someone sends a
 signed-in user, even across sites — only asks the gateway; a payment still unpaid leads with
-"Not paid: you left <gateway> before paying." and shows a Cancel button. Cancelling is a POST with our CSRF token by
-the payment's creator or a user with *make payments* who may see it; the gateway must confirm
-nobody paid, and the cancellation is audited under that user. Over real HTTP against the
-sandbox, for each gateway that cancels on the customer's word (PayPal, Razorpay, Paystack).
+"Not paid: you left <gateway> before paying." and shows a Cancel button. Cancelling is a POST
+with our CSRF token by the payment's creator or a user with *make payments* who may see it; the
+gateway must confirm nobody paid, and the cancellation is audited under that user. Over real
+HTTP against the sandbox, for each gateway that cancels on the customer's word (PayPal, Razorpay,
+Paystack).
 """
 
 from __future__ import annotations
