@@ -119,9 +119,12 @@ def test_header_rows_and_values(portal_client, ledger):
     assert len(table) == 9
     did = by_description["DID rental"]
     assert did[0] == "2026-03-01T10:30:00+00:00"
-    assert did[2:6] == ["-10.00", "USD", "Completed", "Manual entry"]
+    # A purchase the provider posted reads as what it did to the account, not how it was entered.
+    assert did[2:6] == ["-10.00", "USD", "Completed", "Account charge"]
     assert did[1] == ledger.payments.get(description="DID rental").reference
     assert by_description["Sub-cent credit"][2] == "0.0125"
+    assert by_description["Sub-cent credit"][5] == "Account credit"
+    assert "Manual entry" not in raw.decode("utf-8-sig")
     assert by_description["PayPal 8787"][2:6] == ["50.00", "USD", "Completed", "PayPal"]
     pending = by_description["Zahlung für Müller — 東京 ✓"]
     assert pending[4:6] == ["Pending", "Bank Transfer"]

@@ -21,7 +21,7 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import PaymentMethod
-from paydesk.ledger.models import PaymentRelation, PaymentStatus
+from paydesk.ledger.models import PaymentRelation, PaymentStatus, customer_method_label
 from paydesk.ledger.selectors import PaymentSort, keyset_after
 from paydesk.money import STORAGE_PLACES, STORAGE_SCALE, currency_exponent
 
@@ -168,16 +168,39 @@ TOTAL_UNITS = ExpressionWrapper(F("total"), output_field=BigIntegerField())
 
 
 def payment_csv_columns(
-    *, time_zone: tzinfo, currency: str | None = None, with_customer: bool = False
+    *,
+    time_zone: tzinfo,
+    currency: str | None = None,
+    with_customer: bool = False,
+    methods_as_entered: bool = False,
 ) -> list[CsvColumn]:
     """The payments CSV of spec §4: Date / Time (ISO 8601 in `time_zone`), Reference, Total
     (plain signed decimal), Currency, Status, Method, Description (public part only).
 
     With `currency`, every row is in that currency (one customer); without it, each row's
     currency is its customer's. `with_customer` adds a Customer column first (back office).
+    The Method is in the customer's words ("Account charge", "Account credit" for a staff
+    entry: ledger.models.customer_method_label) unless `methods_as_entered` ("Manual entry",
+    the back office's).
     """
     statuses = {code: csv_safe_text(label) for code, label in PaymentStatus.choices}
-    methods = {code: csv_safe_text(label) for code, label in PaymentMethod.choices}
+    if methods_as_entered:
+        entered = {code: csv_safe_text(label) for code, label in PaymentMethod.choices}
+        method = CsvColumn(
+            str(_("Method")), ("method",), lambda v: entered.get(v) or csv_safe_text(v), raw=True
+        )
+    else:
+        worded = {
+            (code, debit): csv_safe_text(customer_method_label(code, debit=debit))
+            for code in PaymentMethod.values
+            for debit in (False, True)
+        }
+        method = CsvColumn(
+            str(_("Method")),
+            ("method", TOTAL_UNITS),
+            lambda v, units: worded.get((v, units < 0)) or csv_safe_text(v),
+            raw=True,
+        )
 
     def moment(value: datetime) -> str:
         return value.astimezone(time_zone).isoformat(timespec="seconds")
@@ -206,9 +229,7 @@ def payment_csv_columns(
         CsvColumn(
             str(_("Status")), ("status",), lambda v: statuses.get(v) or csv_safe_text(v), raw=True
         ),
-        CsvColumn(
-            str(_("Method")), ("method",), lambda v: methods.get(v) or csv_safe_text(v), raw=True
-        ),
+        method,
         CsvColumn(str(_("Description")), ("description",)),
     ]
     if with_customer:

@@ -69,6 +69,14 @@ def test_a_card_receipt_shows_parties_method_and_amounts():
 
 
 @pytest.mark.django_db
+def test_a_credit_staff_entered_reads_as_an_account_credit_on_its_receipt():
+    invoicing_on(enabled=False)
+    credit = payment_create(customer=billed_customer(), total="40", description="Goodwill")
+    text = text_of(receipt_pdf(credit))
+    assert "Account credit" in text and "Manual entry" not in text
+
+
+@pytest.mark.django_db
 def test_a_purchase_has_no_receipt():
     customer = billed_customer()
     purchase = payment_create(

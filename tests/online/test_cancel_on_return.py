@@ -1,11 +1,12 @@
 """Cancelling an online payment from Paydesk (the probe's finding 2): a link cancels nothing.
 
 `GET /pay/return/<ref>/?cancelled=1` — the gateway's Cancel, or any link someone sends a
-signed-in user, even across sites — only asks the gateway; a payment still unpaid shows "You
-left <gateway> without paying" and a Cancel button. Cancelling is a POST with our CSRF token by
-the payment's creator or a user with *make payments* who may see it; the gateway must confirm
-nobody paid, and the cancellation is audited under that user. Over real HTTP against the
-sandbox, for each gateway that cancels on the customer's word (PayPal, Razorpay, Paystack).
+signed-in user, even across sites — only asks the gateway; a payment still unpaid leads with
+"Not paid: you left <gateway> before paying." and shows a Cancel button. Cancelling is a POST
+with our CSRF token by the payment's creator or a user with *make payments* who may see it; the
+gateway must confirm nobody paid, and the cancellation is audited under that user. Over real
+HTTP against the sandbox, for each gateway that cancels on the customer's word (PayPal, Razorpay,
+Paystack).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def test_a_view_only_user_cancels_nothing_by_link_or_post(gateway, payer):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING and _cancels(payment) == []
     page = browser.get(f"/pay/status/{payment.reference}/?left=1").content.decode()
-    assert "without paying" in page and "data-cancel" not in page  # no button for them
+    assert "before paying." in page and "data-cancel" not in page  # no button for them
 
 
 def test_the_payer_back_from_cancel_gets_a_button_that_cancels_with_csrf_and_audit(gateway, payer):
@@ -103,7 +104,12 @@ def test_the_payer_back_from_cancel_gets_a_button_that_cancels_with_csrf_and_aud
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING  # the link alone cancels nothing
     page = browser.get(back["Location"]).content.decode()
-    assert f"You left {name} without paying." in page
+    # What happened comes first, not a "waiting for the gateway" as if money were on its way.
+    lead = page[page.index('class="status-line"') :]
+    lead = lead[: lead.index("</p>")]
+    assert f"Not paid: you left {name} before paying." in lead
+    assert "Waiting for the payment" not in page and "updates by itself" not in page
+    assert "Nothing was charged and nothing was credited." in page
     assert 'name="cancelled" value="1"' in page and "data-cancel" in page
 
     # Without our CSRF token (a forged cross-site form): refused.

@@ -107,7 +107,8 @@ def test_back_to_shop_without_paying_stays_pending_with_a_reason(sandbox, online
     html = come_back(user, f"{sandbox.url}/pay/return/{payment.reference}/?cancelled=1")
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PENDING and balance(payment) == 0
-    assert "You left NOWPayments without paying." in html and "data-cancel" in html
+    assert "Not paid: you left NOWPayments before paying." in html and "data-cancel" in html
+    assert "Continue to pay" in html  # back to the invoice, still open
     # Cancel pressed: NOWPayments keeps the invoice open, so it stays pending, saying so.
     browser = Client()
     browser.force_login(user)

@@ -56,7 +56,7 @@ def test_paypal_cancelled_ends_cancelled_with_the_reason_and_balance_unchanged(
 
     page.get_by_role("button", name="Cancel and return").click()
     page.wait_for_url(f"{sandbox.url}/pay/status/{payment.reference}/?left=1")
-    assert page.locator("[data-left]").inner_text() == "You left PayPal without paying."
+    assert page.locator("[data-left]").inner_text() == "Not paid: you left PayPal before paying."
     assert page.locator("[data-status]").get_attribute("data-status") == "pending"
     page.get_by_role("button", name="Cancel this payment").click()  # a POST with our token
     page.wait_for_url(f"{sandbox.url}/pay/status/{payment.reference}/")

@@ -6,6 +6,7 @@ NotFound."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import httpx
@@ -469,6 +470,23 @@ def test_the_methods_page_is_marked_as_billing_in_the_menu(sandbox, online_custo
     html = client.get("/billing/methods/").content.decode()
     assert '<a href="/billing/" aria-current="page">Billing</a>' in html
     assert html.count('aria-current="page"') == 1
+
+
+def test_the_methods_page_writes_when_a_method_was_added_as_the_rest_of_the_portal(
+    sandbox, online_customer
+):
+    """A saved card reads "added Dec. 6, 2026, 9:33 a.m. CET": in the user's zone and naming it,
+    as every portal time does (the page wrote the time alone)."""
+    user = online_customer("card")
+    user.time_zone = "Europe/Berlin"
+    user.save(update_fields=["time_zone"])
+    save_card(sandbox.url, user)
+    client = Client()
+    client.force_login(user)
+    html = client.get("/billing/methods/").content.decode()
+    assert re.search(
+        r"added [A-Z][a-z]{2,3}\.? \d{1,2}, \d{4}, \d{1,2}:\d{2} [ap]\.m\. CES?T\b", html
+    ), html
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,7 @@ def test_every_portal_page_passes_axe(live_server, page, portal_user, history, s
         f"/pay/status/{history['card'].reference}/?left=1",
         f"/pay/status/{history['declined'].reference}/",
         f"/transfers/{history['transfer'].reference}/",
+        f"/payments/{history['transfer'].reference}/",
         "/api-keys/",
         "/preferences/",
         "/accounts/sessions/",

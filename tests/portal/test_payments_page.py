@@ -82,6 +82,32 @@ def test_tops_up_50_buys_a_did_for_10_and_sees_balance_40(portal_client, stateme
     assert 'class="badge badge-cancelled">Cancelled' in html
 
 
+def test_each_rows_reference_opens_its_page_and_a_pending_transfer_its_bank_details(
+    portal_client, statement
+):
+    """Receipts are on a payment's page: every row's reference leads there, completed or not,
+    card, PayPal or purchase. A pending bank transfer's leads to its bank details and cancel,
+    and its page links to them too."""
+    html = portal_client.get(PAYMENTS + "?attempts=on").content.decode()
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    links = dict(
+        (ref, href)
+        for href, ref in re.findall(r'<a class="reference" href="([^"]+)"[^>]*>([^<]+)</a>', body)
+    )
+    for description in ("PayPal 8787", "DID rental +1 555 0100", "Card top-up"):
+        ref = reference(statement, description)
+        assert links[ref] == reverse("portal:payment_detail", args=[ref])
+    transfer = reference(statement, "Bank transfer")
+    assert links[transfer] == reverse("banktransfers:detail", args=[transfer])
+    assert len(links) == 4
+    detail = portal_client.get(reverse("portal:payment_detail", args=[transfer])).content.decode()
+    assert f'href="{reverse("banktransfers:detail", args=[transfer])}"' in detail
+    assert "Bank details, proof of payment, cancel" in detail
+    paid = reference(statement, "PayPal 8787")
+    page = portal_client.get(reverse("portal:payment_detail", args=[paid])).content.decode()
+    assert reverse("banktransfers:detail", args=[paid]) not in page
+
+
 def reference(customer, description: str) -> str:
     return customer.payments.get(description=description).reference
 
@@ -364,3 +390,28 @@ def test_every_time_is_written_with_its_minutes(portal_client, customer):
         "March 2, 2026, 12:05 a.m.",
         "March 2, 2026, 12:00 a.m.",
     ]
+
+
+def test_a_staff_entry_reads_as_an_account_charge_or_credit_not_manual_entry(
+    portal_client, customer
+):
+    """Usage the provider posts ("Voice termination", "DID rental") and a credit staff entered
+    are `manual` payments: the customer reads what they did to the account."""
+    charge = payment_create(
+        customer=customer, total="-2.5", description="Voice termination", allow_overdraft=True
+    )
+    credit = payment_create(customer=customer, total="5", description="Goodwill credit")
+    paid = payment_create(customer=customer, total="7", description="PayPal 1", method="paypal")
+    for payment, method in (
+        (charge, "Account charge"),
+        (credit, "Account credit"),
+        (paid, "PayPal"),
+    ):
+        html = portal_client.get(reverse("portal:payment_detail", args=[payment.reference]))
+        assert f"<dd data-method>{method}</dd>" in html.content.decode()
+        assert "Manual entry" not in html.content.decode()
+    filters = portal_client.get(PAYMENTS).content.decode()
+    assert '<option value="manual">Account charge or credit</option>' in filters
+    assert "Manual entry" not in filters
+    only = rows(portal_client.get(PAYMENTS, {"method": "manual"}))
+    assert [row.split(" USD ")[0].split(" UTC ")[1] for row in only] == ["$5.00", "-$2.50"]

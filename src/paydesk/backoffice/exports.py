@@ -20,7 +20,9 @@ from paydesk.exports import (
 
 def staff_payments_csv(queryset: QuerySet) -> StreamingHttpResponse:
     """Stream `queryset` (payments of any customers, already filtered), newest first."""
-    columns = payment_csv_columns(time_zone=timezone.get_current_timezone(), with_customer=True)
+    columns = payment_csv_columns(
+        time_zone=timezone.get_current_timezone(), with_customer=True, methods_as_entered=True
+    )
     columns.append(CsvColumn(_("Staff comment"), ("staff_comment",)))
     columns += payment_link_columns()
     return csv_response(

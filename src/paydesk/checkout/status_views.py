@@ -121,7 +121,8 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     """Where a gateway payment stands: completed (and the new balance, where the portal shows
     it), cancelled with the reason, or pending with why and what happens next. Refreshes itself
     while pending. After the customer left the gateway without paying (`left=1`), a pending
-    payment offers its Cancel button to users allowed to cancel it."""
+    payment of which the gateway has seen no money leads with "Not paid", and a pending payment
+    offers its Cancel button to users allowed to cancel it."""
     assert request.user.is_authenticated  # @customer_required
     found = _visible_gateway_payment(request, customer, reference)
     if isinstance(found, HttpResponse):
@@ -132,6 +133,11 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     customer.refresh_from_db(fields=["balance"])
     pending = payment.status == PaymentStatus.PENDING
     gateway = online_gateway_for(payment)
+    left_gateway = (
+        gateway.display_name
+        if pending and gateway is not None and request.GET.get("left") == "1"
+        else ""
+    )
     context = {
         "nav": "payments",
         "payment": payment,
@@ -151,11 +157,13 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "try_again_url": _try_again_url(payment, quote)
         if payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments
         else "",
-        "left_gateway": (
-            gateway.display_name
-            if pending and gateway is not None and request.GET.get("left") == "1"
-            else ""
-        ),
+        "left_gateway": left_gateway,
+        # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,
+        # said first (a payment with a gateway transaction, or one staff must check, keeps its
+        # Pending line).
+        "left_unpaid": bool(left_gateway)
+        and not payment.gateway_transaction
+        and not payment.needs_attention,
         "can_cancel": pending
         and payment_cancellable_by(user=request.user, payment=payment, defaults=defaults),
         # Money the gateway confirmed after this payment was cancelled (late payments).

@@ -56,6 +56,19 @@ RELATION_LEADS: dict[str, StrOrPromise] = {
     PaymentRelation.CHARGEBACK_REVERSED: _("Chargeback reversed for"),
 }
 
+# A staff entry's method as the customer reads it: not how it was entered ("Manual entry", the
+# back office's word) but what it did to their account.
+ACCOUNT_CHARGE, ACCOUNT_CREDIT = _("Account charge"), _("Account credit")
+
+
+def customer_method_label(method: str, *, debit: bool) -> str:
+    """A payment's method in the customer's words: `manual` reads "Account charge" for a debit
+    (a purchase the provider posted, "Voice termination") and "Account credit" otherwise; any
+    other method its own label ("PayPal", "Credit Card")."""
+    if method == PaymentMethod.MANUAL:
+        return str(ACCOUNT_CHARGE if debit else ACCOUNT_CREDIT)
+    return str(PaymentMethod(method).label) if method in PaymentMethod.values else method
+
 
 class Payment(models.Model):
     """A top-up (positive total) or a purchase (negative total) on one customer's account."""
@@ -226,6 +239,11 @@ class Payment(models.Model):
     @property
     def is_purchase(self) -> bool:
         return self.total < 0
+
+    @property
+    def customer_method_label(self) -> str:
+        """The method as the portal shows it: "Account charge", "PayPal" (customer_method_label)."""
+        return customer_method_label(self.method, debit=self.total < 0)
 
     @property
     def relation_lead(self) -> str:

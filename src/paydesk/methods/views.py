@@ -16,14 +16,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from paydesk.accounts.access import customer_required
 from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
+from paydesk.formats import customer_time
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.gateways.stripe.declines import SETUP_AUTHENTICATION_FAILED
@@ -118,8 +117,7 @@ def method_details(method: SavedMethod, others: Sequence[SavedMethod] = ()) -> s
     if method.mandate_reference:
         parts.append(_("mandate reference %(ref)s") % {"ref": method.mandate_reference})
     if method.added:
-        when = date_format(localtime(method.added), "DATETIME_FORMAT")
-        parts.append(_("added %(date)s") % {"date": when})
+        parts.append(_("added %(date)s") % {"date": customer_time(method.added)})
     return ", ".join(parts)
 
 

@@ -33,14 +33,22 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
 # The query parameters that choose rows; paging and rendering parameters are not among them.
 FILTER_PARAMETERS = ("status", "method", "q", "date_from", "date_to", "attempts", "sort")
 
+# The methods a customer filters by, in their words: staff entries are their account's charges
+# and credits (ledger.models.customer_method_label), not a "Manual entry".
+CUSTOMER_METHODS = [
+    ("", _("Any method")),
+    *(
+        (code, _("Account charge or credit") if code == PaymentMethod.MANUAL else label)
+        for code, label in PaymentMethod.choices
+    ),
+]
+
 
 class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *PaymentStatus.choices]
     )
-    method = forms.ChoiceField(
-        label=_("Method"), required=False, choices=[("", _("Any method")), *PaymentMethod.choices]
-    )
+    method = forms.ChoiceField(label=_("Method"), required=False, choices=CUSTOMER_METHODS)
     q = forms.CharField(
         label=_("Description contains"),
         required=False,

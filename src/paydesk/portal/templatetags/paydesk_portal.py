@@ -13,6 +13,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from paydesk.formats import customer_time
 from paydesk.gateways.dispute_words import chargeback_description_words
 from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.money import format_money
@@ -45,7 +46,6 @@ def time_for(value: datetime | None, user: Any) -> str:
     the back office's `2026-12-03 02:00` for staff. Empty for none."""
     if value is None or value == "":
         return ""
-    local = timezone.localtime(value)
     if getattr(user, "is_staff", False):
-        return date_format(local, "SHORT_DATETIME_FORMAT")
-    return f"{date_format(local, 'DATETIME_FORMAT')} {date_format(local, 'T')}"
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return customer_time(value)
