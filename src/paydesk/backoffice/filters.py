@@ -193,7 +193,7 @@ class NeedsAttentionFilter(admin.BooleanFieldListFilter):
             return queryset.filter(NEEDS_ATTENTION)
         if self.lookup_val == "0":
             return queryset.exclude(NEEDS_ATTENTION)
-        return super().queryset(request, queryset)
+        return queryset
 
 
 class RelationFilter(admin.ChoicesFieldListFilter):

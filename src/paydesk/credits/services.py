@@ -29,6 +29,7 @@ from paydesk.credits.models import CreditApproval
 from paydesk.credits.selectors import credit_threshold, needs_second_person
 from paydesk.errors import InvalidAmount, InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.selectors import partly_received_words
 from paydesk.ledger.services import (
     checked_total,
     payment_cancel,
@@ -36,7 +37,6 @@ from paydesk.ledger.services import (
     payment_create,
     payment_pending_note,
 )
-from paydesk.ledger.selectors import partly_received_words
 from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money, plain_amount
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
