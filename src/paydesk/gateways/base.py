@@ -186,9 +186,10 @@ class GatewayEvent:
     reported received of a partly paid payment (amount and currency as it wrote them, a crypto
     amount too: `("0.00010000", "BTC")`), so staff complete it with what arrived.
     `in_flight` says a pending payment's money is on its way at the gateway (processing,
-    confirming): reconciliation never expires such a payment as abandoned. `bank_confirming` says the payer has authorised a bank debit
-    (SEPA Direct Debit) and the banks are settling it: only the gateway can complete it now (it
-    succeeds, or the bank returns it), never staff by hand. `instrument` names what paid as the
+    confirming): reconciliation never expires such a payment as abandoned. `bank_confirming`
+    says the payer has authorised a bank debit (SEPA Direct Debit) and the banks are settling
+    it: only the gateway can complete it now (it succeeds, or the bank returns it), never staff
+    by hand. `instrument` names what paid as the
     gateway's server reports it, for the payment's description ("Visa •••• 4242"); never taken
     from the browser.
     """
