@@ -87,9 +87,7 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         if payment.paid_amount is not None and payment.paid_currency:
             charged = format_money(payment.paid_amount, payment.paid_currency)
             if payment.surcharge:
-                totals.append(
-                    ("Surcharge", format_money(payment.surcharge, payment.paid_currency))
-                )
+                totals.append(("Surcharge", format_money(payment.surcharge, payment.paid_currency)))
             if payment.paid_currency != currency and payment.fx_rate:
                 rate = format_rate(Decimal(payment.fx_rate))
                 facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))

@@ -140,9 +140,7 @@ class Payment(models.Model):
     # What a gateway reported received for a payment it said was only partly paid (NOWPayments'
     # `partially_paid`: `actually_paid` in `pay_currency`), exactly as it reported it: staff
     # complete such a payment only with the amount they enter (credits.staff_payment_complete).
-    gateway_received_amount = models.CharField(
-        max_length=40, blank=True, default="", db_default=""
-    )
+    gateway_received_amount = models.CharField(max_length=40, blank=True, default="", db_default="")
     gateway_received_currency = models.CharField(
         max_length=10, blank=True, default="", db_default=""
     )
