@@ -11,7 +11,7 @@ from paydesk.ledger.guards import install_migration
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0010_text_without_control_characters"),
+        ("ledger", "0011_payment_cancel_note"),
     ]
 
     operations = [
