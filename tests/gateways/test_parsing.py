@@ -239,6 +239,7 @@ def test_nowpayments_statuses(status, outcome):
     )
     assert event.amount == Money(Decimal("50.25"), "USD")
     assert bool(event.attention) is (status == "partially_paid")
+    assert (event.partly_received is not None) is (status == "partially_paid")
 
 
 @pytest.mark.parametrize(

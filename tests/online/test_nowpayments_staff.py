@@ -5,10 +5,12 @@ changes nothing."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from pypdf import PdfReader
 
 from paydesk.checkout.models import EventResult, PaymentLogEntry
 from paydesk.ledger.models import PaymentStatus
@@ -63,3 +65,60 @@ def test_finance_cancels_a_partial_payment(sandbox, online_customer, finance_use
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and balance(payment) == 0
     assert payment.cancel_reason == "Refunded the BTC."
+
+
+def test_the_complete_form_shows_what_arrived_and_wants_the_amount(
+    sandbox, online_customer, finance_user
+):
+    """The pending amount would credit what was asked for money that did not all arrive: the
+    form shows what NOWPayments reported received and refuses an empty amount."""
+    payment = _partially_paid(online_customer)
+    paid = SandboxObject.objects.get(gateway="nowpayments", kind="payment")
+    received = f"{paid.data['actually_paid']} {paid.data['pay_currency'].upper()}"
+    payment.refresh_from_db()
+    assert (payment.gateway_received_amount, payment.gateway_received_currency) == tuple(
+        received.split(" ")
+    )
+    finance = Client()
+    sign_in(finance, finance_user)
+    form = finance.get(f"{PAYMENTS}{payment.pk}/complete/").content.decode()
+    assert "Leave empty to complete with the pending amount" not in form
+    assert f"The gateway reported {received} received." in form
+    assert f"data-partly-received>{received}" in form
+    refused = finance.post(f"{PAYMENTS}{payment.pk}/complete/", {"total": ""})
+    assert refused.status_code == 200
+    assert "Enter the amount received" in refused.content.decode()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and balance(payment) == 0
+
+
+def test_a_completed_partial_payment_needs_no_more_attention_and_says_what_arrived(
+    sandbox, online_customer, finance_user
+):
+    payment = _partially_paid(online_customer)
+    finance = Client()
+    sign_in(finance, finance_user)
+    assert "?needs_attention__exact=1" in finance.get("/backoffice/").content.decode()
+    listed = finance.get(PAYMENTS, {"needs_attention__exact": "1"}).content.decode()
+    assert payment.reference in listed
+    finance.post(f"{PAYMENTS}{payment.pk}/complete/", {"total": "6.00"})
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED and not payment.needs_attention
+    assert payment.expected_total == Decimal("10.00")
+
+    page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert "Yes: read the payment log below" not in page
+    listed = finance.get(PAYMENTS, {"needs_attention__exact": "1"})
+    assert payment not in listed.context["cl"].queryset
+
+    customer = Client()
+    customer.force_login(payment.customer.users.first())
+    detail = customer.get(f"/payments/{payment.reference}/").content.decode()
+    assert "Why it is pending" not in detail and "Partially paid" not in detail
+    status = customer.get(f"/pay/status/{payment.reference}/").content.decode()
+    assert "data-charged" not in status
+    assert "data-received>$6.00 USD (expected $10.00 USD)" in status
+    receipt = customer.get(f"/payments/{payment.reference}/receipt.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt.content)).pages)
+    assert "$6.00 USD (expected $10.00 USD)" in text
+    assert "Amount charged" not in text and "Paid in full" not in text

@@ -46,8 +46,11 @@ def two_customers():
     # Invoicing on: the other customer's top-up has an invoice, whose number the sweep names.
     InvoicingSettings.objects.create(invoices_enabled=True, tax_rate="20")
     payment_create(customer=mine, total="10", description="My own top-up")
-    theirs = payment_create(
-        customer=other, total="77.77", description=SECRET_DESCRIPTION + " #staff note"
+    theirs = payment_create(  # money received (a staff credit has no receipt or invoice)
+        customer=other,
+        total="77.77",
+        description=SECRET_DESCRIPTION + " #staff note",
+        method="bank_transfer",
     )
     pending = payment_create(
         customer=other,

@@ -74,7 +74,7 @@ def staff_payment_out(payment: Payment) -> dict[str, object]:
         "fee": None if payment.fee is None else money(payment.fee, currency),
         "cancel_reason": payment.cancel_reason,
         "cancel_note": payment.cancel_note,
-        "needs_attention": payment.needs_attention,
+        "needs_attention": payment.attention_needed,
     }
 
 

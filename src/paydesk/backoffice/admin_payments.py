@@ -30,6 +30,7 @@ from paydesk.backoffice.admin_base import time_column
 from paydesk.backoffice.filters import (
     AwaitingBankFilter,
     CustomerFilter,
+    NeedsAttentionFilter,
     OccurredDateRangeFilter,
     OpenDisputeFilter,
     RelationFilter,
@@ -98,7 +99,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     list_display_links = ["reference"]
     list_filter = [
         "status",
-        "needs_attention",
+        ("needs_attention", NeedsAttentionFilter),
         OpenDisputeFilter,
         AwaitingBankFilter,
         ("relation", RelationFilter),
@@ -307,7 +308,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     @admin.display(description=_("needs attention"))
     def needs_attention_display(self, obj: Payment) -> StrOrPromise:
         """In words: a red cross icon for "no" read as an alarm."""
-        if obj.needs_attention:
+        if obj.attention_needed:
             return _("Yes: read the payment log below")
         return _("No")
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import Customer
 from paydesk.banktransfers.selectors import INCOMING_TRANSFER
-from paydesk.ledger.models import PaymentRelation, PaymentStatus
+from paydesk.ledger.models import NEEDS_ATTENTION, PaymentRelation, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
 
 if TYPE_CHECKING:
@@ -181,6 +181,18 @@ class AwaitingBankFilter(admin.SimpleListFilter):
             return queryset.filter(awaiting_bank_q())
         if self.value() == "other":
             return queryset.filter(other_pending_q())
+        return queryset
+
+
+class NeedsAttentionFilter(admin.BooleanFieldListFilter):
+    """`?needs_attention__exact=1`: the payments Finance must decide on, pending ones only (the
+    home page's count): a final payment flagged before completing cleared the flag is not."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.lookup_val == "1":
+            return queryset.filter(NEEDS_ATTENTION)
+        if self.lookup_val == "0":
+            return queryset.exclude(NEEDS_ATTENTION)
         return queryset
 
 

@@ -233,6 +233,21 @@ class PaymentCompleteForm(forms.Form):
         required=False, help_text=_("For a purchase: complete it even past the available credit.")
     )
 
+    def __init__(self, *args: Any, partly_received: str = "", currency: str = "", **kwargs: Any):
+        """`partly_received`: what the gateway reported received of a partly paid payment
+        ("0.00010000 BTC"): then the amount is required, never the pending amount."""
+        super().__init__(*args, **kwargs)
+        if partly_received:
+            field = self.fields["total"]
+            field.required = True
+            field.error_messages["required"] = _(
+                "Enter the amount received: the gateway reported only part of the payment."
+            )
+            field.help_text = _(
+                "The gateway reported %(received)s received. Enter what that credits, in "
+                "%(currency)s."
+            ) % {"received": partly_received, "currency": currency}
+
 
 # The cancel forms' help: the ledger splits a cancel reason at # (ledger.services.payment_cancel).
 CANCEL_REASON_HELP = _(

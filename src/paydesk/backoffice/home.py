@@ -11,7 +11,7 @@ from django.urls import reverse
 from paydesk.autotopup.models import TopupSettings
 from paydesk.backoffice.filters import AwaitingBankFilter, other_pending_q
 from paydesk.banktransfers.selectors import INCOMING_TRANSFER
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import NEEDS_ATTENTION, Payment, PaymentStatus
 from paydesk.methods.in_transit import awaiting_bank_q
 from paydesk.notifications.models import EmailStatus, OutboundEmail
 
@@ -43,9 +43,10 @@ def work_waiting() -> list[WaitingWork]:
         ),
         WaitingWork(
             "Payments needing attention",
-            Payment.objects.filter(needs_attention=True).count(),
+            Payment.objects.filter(NEEDS_ATTENTION).count(),
             payments + "?needs_attention__exact=1",
-            "A gateway said something unexpected: read the payment log.",
+            "Pending payments someone must decide on: a gateway's unexpected answer (a partial "
+            "or late payment) or a credit awaiting a second approver. Each page says why.",
         ),
         WaitingWork(
             "Payments awaiting the bank",

@@ -39,6 +39,7 @@ from paydesk.checkout.services import online_gateway_for, payment_status_refresh
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.selectors import partly_received_words
 from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money
@@ -219,7 +220,9 @@ def payment_complete_one(
         return HttpResponseRedirect(
             reverse("backoffice:credits_creditawaitingapproval_change", args=[payment.pk])
         )
-    form = PaymentCompleteForm(request.POST or None)
+    received = partly_received_words(payment)
+    currency = payment.customer.currency
+    form = PaymentCompleteForm(request.POST or None, partly_received=received, currency=currency)
     if request.method == "POST" and form.is_valid():
         try:
             done = staff_payment_complete(
@@ -252,7 +255,8 @@ def payment_complete_one(
         title=_("Complete payment %s") % payment.reference,
         payment=payment,
         form=form,
-        pending_amount=format_money(payment.total, payment.customer.currency),
+        pending_amount=format_money(payment.total, currency),
+        partly_received=received,
         submit_label=_("Complete payment"),
     )
 

@@ -141,7 +141,20 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     context = {
         "nav": "payments",
         "payment": payment,
-        "charged": format_money(quote.total_charged, quote.currency) if quote else "",
+        # Completed by staff with the amount actually received (a partial crypto payment, a
+        # short transfer): say what arrived against what was expected, never what was quoted
+        # as if it had been charged.
+        "charged": (
+            format_money(quote.total_charged, quote.currency)
+            if quote and payment.expected_total is None
+            else ""
+        ),
+        "received": (
+            f"{format_money(payment.total, customer.currency)} (expected "
+            f"{format_money(payment.expected_total, customer.currency)})"
+            if payment.expected_total is not None
+            else ""
+        ),
         "credit": format_money(payment.total, customer.currency),
         "bonus": _bonus_paid(payment, customer.currency),
         "balance": (

@@ -27,8 +27,9 @@ from paydesk.audit.services import audit_record
 from paydesk.credits.errors import CreditApprovalRefused, CreditError
 from paydesk.credits.models import CreditApproval
 from paydesk.credits.selectors import credit_threshold, needs_second_person
-from paydesk.errors import InvalidTransition, PermissionDenied
+from paydesk.errors import InvalidAmount, InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.selectors import partly_received_words
 from paydesk.ledger.services import (
     checked_total,
     payment_cancel,
@@ -41,6 +42,12 @@ from paydesk.money import format_money, plain_amount
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 
 AWAITING_APPROVAL = "Awaiting approval by a second Finance user."
+# A partly paid gateway payment is never completed with the amount it expected (spec §3:
+# "complete it with the amount actually received"): whoever completes it enters that amount.
+PARTLY_PAID_REFUSAL = (
+    "The gateway reported only {received} received for {reference}: enter the amount received "
+    "in {currency} to complete it."
+)
 
 
 def _is_staff(actor: Any) -> bool:
@@ -160,6 +167,15 @@ def staff_payment_complete(
             )
         if is_awaiting_bank(locked):
             raise InvalidTransition(AWAITING_BANK_REFUSAL.format(reference=locked.reference))
+        if locked.partly_paid and total in (None, ""):
+            raise InvalidAmount(
+                PARTLY_PAID_REFUSAL.format(
+                    reference=locked.reference,
+                    received=partly_received_words(locked),
+                    currency=locked.customer.currency,
+                ),
+                field="total",
+            )
         approval = (
             CreditApproval.objects.filter(payment=locked).select_related("requested_by").first()
         )

@@ -26,14 +26,20 @@ TOPUP_RELATIONS = (PaymentRelation.NONE, PaymentRelation.LATE_PAYMENT)
 CORRECTING_RELATIONS = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
 
 
+# Credits no customer paid through Paydesk: a voucher's free credit, a staff member's manual
+# entry (a goodwill credit, a correction). Neither is money received: no receipt, no invoice.
+UNPAID_METHODS = (PaymentMethod.VOUCHER, PaymentMethod.MANUAL)
+
+
 def is_receipted_topup(payment: Payment) -> bool:
-    """A completed top-up of money (not a voucher's free credit, not a reversal): it has a
-    receipt, and an invoice when invoicing is on."""
+    """A completed top-up of money received from the customer (not a voucher's free credit,
+    not a staff credit, not a reversal): it has a receipt, and an invoice when invoicing is
+    on."""
     return (
         payment.status == PaymentStatus.COMPLETED
         and payment.total > 0
         and payment.relation in TOPUP_RELATIONS
-        and payment.method != PaymentMethod.VOUCHER
+        and payment.method not in UNPAID_METHODS
     )
 
 

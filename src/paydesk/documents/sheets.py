@@ -54,7 +54,9 @@ def _when(moment: datetime | None, zone: tzinfo | None) -> str:
 
 def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
     """The receipt of a completed top-up, dated in `zone` (the reader's; the provider's when
-    None). NotFound for anything else (a purchase, a pending payment, a voucher's credit)."""
+    None). NotFound for anything else (a purchase, a pending payment, a voucher's or a staff
+    member's credit). A payment staff completed with another amount than expected says
+    "Received X (expected Y)", never that Y was charged."""
     if not is_receipted_topup(payment):
         raise NotFound("Only a completed top-up has a receipt.")
     customer = payment.customer
@@ -69,15 +71,28 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
     if payment.description:
         facts.append(("Payment description", payment.description))
     totals = []
-    charged = credited
-    if payment.paid_amount is not None and payment.paid_currency:
-        charged = format_money(payment.paid_amount, payment.paid_currency)
-        if payment.surcharge:
-            totals.append(("Surcharge", format_money(payment.surcharge, payment.paid_currency)))
-        if payment.paid_currency != currency and payment.fx_rate:
-            rate = format_rate(Decimal(payment.fx_rate))
-            facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))
-    totals += [("Amount charged", charged), ("Amount credited to the account", credited)]
+    notes = ["Paid in full. Thank you for your payment."]
+    if payment.expected_total is not None:
+        # Completed by staff with the amount actually received: what was quoted was not what
+        # arrived, so nothing is said to be charged, and only a full amount is "paid in full".
+        expected = format_money(payment.expected_total, currency)
+        totals.append(("Received", f"{credited} (expected {expected})"))
+        if payment.received_short:
+            short = format_money(payment.expected_total - payment.total, currency)
+            notes = [
+                f"Received {short} less than expected: this receipt is for the amount received."
+            ]
+    else:
+        charged = credited
+        if payment.paid_amount is not None and payment.paid_currency:
+            charged = format_money(payment.paid_amount, payment.paid_currency)
+            if payment.surcharge:
+                totals.append(("Surcharge", format_money(payment.surcharge, payment.paid_currency)))
+            if payment.paid_currency != currency and payment.fx_rate:
+                rate = format_rate(Decimal(payment.fx_rate))
+                facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))
+        totals.append(("Amount charged", charged))
+    totals.append(("Amount credited to the account", credited))
     return Sheet(
         title="Receipt",
         number=payment.reference,
@@ -88,7 +103,7 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         columns=["Description", "Amount"],
         rows=[[f"Prepaid account credit, payment {payment.reference}", credited]],
         totals=totals,
-        notes=["Paid in full. Thank you for your payment."],
+        notes=notes,
         subject=f"Receipt for payment {payment.reference}",
         created=payment.completed_at,
         logo=provider_logo(),

@@ -182,11 +182,14 @@ class GatewayEvent:
     transaction credits at most one payment.
     `amount` is what the gateway says was charged (surcharge included), `fee` its own fee.
     `attention` says why staff must look at a payment that stays pending (NOWPayments'
-    partially paid); empty when nothing is asked of them. `in_flight` says a pending payment's
-    money is on its way at the gateway (processing, confirming): reconciliation never expires
-    such a payment as abandoned. `bank_confirming` says the payer has authorised a bank debit
-    (SEPA Direct Debit) and the banks are settling it: only the gateway can complete it now (it
-    succeeds, or the bank returns it), never staff by hand. `instrument` names what paid as the
+    partially paid); empty when nothing is asked of them. `partly_received` is what the gateway
+    reported received of a partly paid payment (amount and currency as it wrote them, a crypto
+    amount too: `("0.00010000", "BTC")`), so staff complete it with what arrived.
+    `in_flight` says a pending payment's money is on its way at the gateway (processing,
+    confirming): reconciliation never expires such a payment as abandoned. `bank_confirming`
+    says the payer has authorised a bank debit (SEPA Direct Debit) and the banks are settling
+    it: only the gateway can complete it now (it succeeds, or the bank returns it), never staff
+    by hand. `instrument` names what paid as the
     gateway's server reports it, for the payment's description ("Visa •••• 4242"); never taken
     from the browser.
     """
@@ -202,6 +205,7 @@ class GatewayEvent:
     reason: str = ""
     signature_valid: bool = True
     attention: str = ""
+    partly_received: tuple[str, str] | None = None
     in_flight: bool = False
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     instrument: str = ""

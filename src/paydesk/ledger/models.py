@@ -31,6 +31,9 @@ class PaymentStatus(models.TextChoices):
 
 
 FINAL_STATUSES = (PaymentStatus.COMPLETED, PaymentStatus.CANCELLED)
+# Payments Finance must decide on: flagged and still pending. Completing or cancelling clears the
+# flag; a final payment flagged before that (its row is frozen) is waiting for nobody.
+NEEDS_ATTENTION = Q(needs_attention=True, status=PaymentStatus.PENDING)
 
 
 class PaymentRelation(models.TextChoices):
@@ -147,6 +150,17 @@ class Payment(models.Model):
     # shown to the customer and to staff; `needs_attention` puts it on Finance's list (spec §5).
     pending_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
     needs_attention = models.BooleanField(default=False, db_default=False)
+    # What a gateway reported received for a payment it said was only partly paid (NOWPayments'
+    # `partially_paid`: `actually_paid` in `pay_currency`), exactly as it reported it: staff
+    # complete such a payment only with the amount they enter (credits.staff_payment_complete).
+    gateway_received_amount = models.CharField(max_length=40, blank=True, default="", db_default="")
+    gateway_received_currency = models.CharField(
+        max_length=10, blank=True, default="", db_default=""
+    )
+    # What the pending payment was to credit (account currency), kept when staff completed it
+    # with another amount (the amount actually received): documents say "Received X (expected
+    # Y)" and never that the expected amount was charged. Null when it credited what it expected.
+    expected_total = AmountField(null=True, blank=True)
     # A bank debit the payer authorised and the banks are settling (a SEPA Direct Debit Stripe
     # reports `processing`): set from the gateway's event, never by hand; only the gateway
     # completes or cancels it (methods/in_transit.py).
@@ -254,6 +268,22 @@ class Payment(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def attention_needed(self) -> bool:
+        """Finance must decide on it: flagged, and still pending (completing or cancelling
+        clears the flag; a final payment flagged before that fix is not waiting for anyone)."""
+        return self.needs_attention and self.status == PaymentStatus.PENDING
+
+    @property
+    def partly_paid(self) -> bool:
+        """Pending, and its gateway reported only part of the money received."""
+        return self.status == PaymentStatus.PENDING and bool(self.gateway_received_currency)
+
+    @property
+    def received_short(self) -> bool:
+        """Completed with less than it was to credit (staff entered the amount received)."""
+        return self.expected_total is not None and self.total < self.expected_total
 
 
 class RefundLimit(models.Model):

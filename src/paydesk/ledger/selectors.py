@@ -405,3 +405,11 @@ def payment_statement(
     sampled = _balances_at(customer, moments)
     series = [(t, zero if b is None else b) for t, b in zip(moments, sampled, strict=True)]
     return Statement(start, end, opening, closing, series, sampled=True, low=low, high=high)
+
+
+def partly_received_words(payment: Payment) -> str:
+    """What the gateway reported received of a partly paid payment, as it wrote it
+    ("0.00010000 BTC"); empty when it reported nothing of the kind."""
+    if not payment.gateway_received_currency:
+        return ""
+    return f"{payment.gateway_received_amount} {payment.gateway_received_currency}"

@@ -358,8 +358,12 @@ def payment_complete(
             settled["gateway_transaction"] = gateway_transaction[:100]
         if fee is not None:
             settled["fee"] = fee
+        if actor is not None and amount != locked.total:
+            # Staff entered the amount received: keep what was expected, for the documents.
+            settled["expected_total"] = locked.total
         Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.COMPLETED,
+            needs_attention=False,  # final: nothing left to decide (the row is frozen now)
             total=amount,
             completed_at=now,
             completed_by=actor,
@@ -411,6 +415,7 @@ def payment_cancel(
         now = at or timezone.now()
         Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.CANCELLED,
+            needs_attention=False,
             cancelled_at=now,
             cancelled_by=actor,
             cancel_reason=(public or "Cancelled.")[:500],
@@ -438,11 +443,14 @@ def payment_pending_note(
     gateway_reference: str | None = None,
     gateway_transaction: str | None = None,
     awaiting_bank: bool | None = None,
+    gateway_received: tuple[str, str] | None = None,
 ) -> bool:
     """Record on a still-pending payment why it waits, whether Finance must look at it, whether
-    the banks are settling its debit (`awaiting_bank`, from the gateway's event), and the
-    gateway's own reference for it. Money does not move. False when the payment is no longer
-    pending (a webhook settled it meanwhile): nothing is changed then.
+    the banks are settling its debit (`awaiting_bank`, from the gateway's event), what the
+    gateway reported received of a partly paid payment (`gateway_received`: amount and
+    currency as the gateway wrote them), and the gateway's own reference for it. Money does not
+    move. False when the payment is no longer pending (a webhook settled it meanwhile): nothing
+    is changed then.
 
     A gateway reference or transaction, once set, is never replaced by another one.
     """
@@ -454,6 +462,9 @@ def payment_pending_note(
         changes["needs_attention"] = needs_attention
     if awaiting_bank is not None:
         changes["awaiting_bank"] = awaiting_bank
+    if gateway_received is not None:
+        changes["gateway_received_amount"] = gateway_received[0][:40]
+        changes["gateway_received_currency"] = gateway_received[1][:10]
     rows = Payment.objects.filter(pk=pk, status=PaymentStatus.PENDING)
     if gateway_reference:
         changes["gateway_reference"] = gateway_reference[:100]

@@ -139,6 +139,7 @@ def _apply(
                 reason=event.attention,
                 needs_attention=True,
                 awaiting_bank=awaiting_bank,
+                gateway_received=event.partly_received,
             )
         elif event.reason or awaiting_bank:
             payment_pending_note(

@@ -183,12 +183,14 @@ def nowpayments_payment_event(payment: Mapping[str, Any], *, event_id: str) -> G
     if outcome is None:
         return None
     attention = ""
+    partly_received = None
     if status == "partially_paid":
+        pay_currency = text(payment.get("pay_currency")).upper()
         attention = (
             f"Partially paid: {_crypto_amount(payment.get('actually_paid'))} of "
-            f"{_crypto_amount(payment.get('pay_amount'))} "
-            f"{text(payment.get('pay_currency')).upper()} received."
+            f"{_crypto_amount(payment.get('pay_amount'))} {pay_currency} received."
         )
+        partly_received = (_crypto_amount(payment.get("actually_paid")), pay_currency)
     return GatewayEvent(
         gateway=GATEWAY_NAME,
         event_id=event_id,
@@ -199,6 +201,7 @@ def nowpayments_payment_event(payment: Mapping[str, Any], *, event_id: str) -> G
         amount=money_from_decimal(payment.get("price_amount"), payment.get("price_currency")),
         reason=f"NOWPayments payment {status}." if outcome is Outcome.CANCELLED else "",
         attention=attention,
+        partly_received=partly_received,
         in_flight=status in _IN_FLIGHT,
         summary={
             "payment_status": status,

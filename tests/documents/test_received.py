@@ -1,0 +1,80 @@
+"""Documents say what happened (finance review): a staff credit nobody paid has no receipt and no
+invoice; a payment completed with less than it expected says "Received X (expected Y)", never
+that Y was charged, and is not "paid in full"."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from paydesk.banktransfers.services import transfer_complete
+from paydesk.documents.models import Document
+from paydesk.documents.render import receipt_pdf
+from paydesk.errors import NotFound
+from paydesk.ledger.posting import PaidDetails
+from paydesk.ledger.services import payment_complete, payment_create
+from tests.documents.conftest import billed_customer, invoicing_on
+from tests.documents.test_pdfs import text_of
+from tests.factories import PortalUserFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_staff_credit_has_no_receipt_and_no_invoice():
+    """A goodwill credit (Payments → Add, method manual) is not money received."""
+    invoicing_on()
+    customer = billed_customer(currency="USD")
+    credit = payment_create(customer=customer, total="1500.00", description="Goodwill credit")
+    held = payment_create(
+        customer=customer, total="1500.00", description="Goodwill", status="pending"
+    )
+    approved = payment_complete(payment=held, actor=StaffFactory())  # as a second approver
+    for payment in (credit, approved):
+        with pytest.raises(NotFound):
+            receipt_pdf(payment)
+        assert not Document.objects.filter(payment=payment).exists()
+    client = Client()
+    client.force_login(PortalUserFactory(customer=customer))
+    page = client.get(f"/payments/{credit.reference}/").content.decode()
+    assert "Receipt" not in page and "receipt.pdf" not in page
+    assert client.get(f"/payments/{credit.reference}/receipt.pdf").status_code == 404
+
+
+def _transfer(customer, expected: str):
+    return payment_create(
+        customer=customer, total=expected, description="Bank transfer", status="pending",
+        method="bank_transfer",
+        paid=PaidDetails(amount=Decimal(expected), currency=customer.currency, fx_rate="1",
+                         surcharge=Decimal(0)),
+    )  # fmt: skip
+
+
+def test_a_short_bank_transfer_receipt_says_what_was_received():
+    invoicing_on()
+    customer = billed_customer()
+    pending = _transfer(customer, "250.00")
+    done = transfer_complete(
+        payment=pending, actor=StaffFactory(), received_amount="240.00", received_currency="EUR"
+    )
+    assert (done.total, done.expected_total) == (Decimal("240.00"), Decimal("250.00"))
+    text = text_of(receipt_pdf(done))
+    assert "€240.00 EUR (expected €250.00 EUR)" in text
+    assert "Received €10.00 EUR less than expected" in text
+    assert "Amount charged" not in text and "€250.00 EUR\n" not in text
+    assert "Paid in full" not in text and "Thank you for your payment" not in text
+    invoice = Document.objects.get(payment=done)  # for what was received, which was paid
+    assert invoice.gross == Decimal("240.00")
+
+
+def test_a_transfer_received_in_full_is_paid_in_full():
+    customer = billed_customer()
+    pending = _transfer(customer, "250.00")
+    done = transfer_complete(
+        payment=pending, actor=StaffFactory(), received_amount="250.00", received_currency="EUR"
+    )
+    assert done.expected_total is None
+    text = text_of(receipt_pdf(done))
+    assert "Amount charged" in text and "Paid in full. Thank you for your payment." in text
+    assert "expected" not in text
