@@ -26,9 +26,7 @@ def threshold(settings):
 
 @pytest.fixture
 def batch(finance_user):
-    held, _codes = voucher_batch_issue(
-        count=10, currency="USD", addition="500", actor=finance_user
-    )
+    held, _codes = voucher_batch_issue(count=10, currency="USD", addition="500", actor=finance_user)
     return held
 
 

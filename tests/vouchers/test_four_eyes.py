@@ -76,7 +76,11 @@ def test_one_code_of_50000_waits_and_redeems_only_after_a_second_approval(
     assert audit.actor == second_finance_user
     assert audit.after["issued_by"] == finance_user.email
     hold = AuditEntry.objects.get(action="voucher_batch.hold")
-    assert hold.after == {"worst_case_credit": "50000.00", "currency": "USD", "threshold": "1000.00"}
+    assert hold.after == {
+        "worst_case_credit": "50000.00",
+        "currency": "USD",
+        "threshold": "1000.00",
+    }
 
 
 def test_many_small_codes_count_together(finance_user):
