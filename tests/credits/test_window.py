@@ -11,7 +11,13 @@ import pytest
 from django.utils import timezone
 
 from paydesk.audit.models import AuditEntry
-from paydesk.credits.services import credit_approve, is_held, staff_payment_add
+from paydesk.credits.errors import CreditApprovalRefused
+from paydesk.credits.services import (
+    credit_approve,
+    is_held,
+    staff_payment_add,
+    staff_payment_complete,
+)
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
@@ -110,3 +116,28 @@ def test_the_back_office_says_why_it_was_held(customer, finance_user):
         "brings your manual credits to this customer in the last 24 hours above the four-eyes "
         "threshold of $1,000.00 USD: it is pending until a second Finance user approves it."
     ) in page
+
+
+def test_completing_one_s_own_pending_credits_counts_the_same_window(
+    customer, finance_user, second_finance_user
+):
+    def pending(total: str) -> Payment:
+        return staff_payment_add(
+            customer=customer, total=total, description="Wire", actor=finance_user,
+            status="pending",
+        )  # fmt: skip
+
+    first, second = pending("800"), pending("800")
+    assert staff_payment_complete(payment=first.pk, actor=finance_user).status == "completed"
+    with pytest.raises(CreditApprovalRefused) as refused:
+        staff_payment_complete(payment=second.pk, actor=finance_user)
+    assert refused.value.message == (
+        "With this one, the manual credits you entered for this account in the last 24 hours "
+        "would come to $1,600.00 USD, above the four-eyes threshold of $1,000.00 USD: a second "
+        "Finance user must complete it."
+    )
+    second.refresh_from_db()
+    assert second.status == "pending" and balance(customer) == Decimal("800")
+    assert AuditEntry.objects.filter(action="credit.approval_refused").count() == 1
+    done = staff_payment_complete(payment=second.pk, actor=second_finance_user)
+    assert done.status == "completed" and balance(customer) == Decimal("1600")

@@ -57,6 +57,11 @@ AWAITING_APPROVAL_WINDOW = (
     "the same person for this account in the last 24 hours come to {total}, above the "
     "four-eyes threshold of {threshold}."
 )
+WINDOW_REFUSAL = (
+    "With this one, the manual credits you entered for this account in the last 24 hours would "
+    "come to {total}, above the four-eyes threshold of {threshold}: a second Finance user must "
+    "complete it."
+)
 
 
 def _is_staff(actor: Any) -> bool:
@@ -182,7 +187,8 @@ def staff_payment_complete(
 ) -> Payment:
     """Staff complete a pending payment (not a bank transfer: transfer_complete has its own
     rule). A held credit, or a manual credit above the threshold, is completed only by someone
-    other than the person who entered it, with the amount entered."""
+    other than the person who entered it, with the amount entered; so is one's own pending
+    manual credit that would take one's 24-hour window above the threshold."""
     _require_finance(actor, "complete a payment")
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
@@ -202,10 +208,22 @@ def staff_payment_complete(
         )
         amount = locked.total if total in (None, "") else checked_total(total)
         currency = locked.customer.currency
+        manual = locked.method == PaymentMethod.MANUAL
         four_eyes = approval is not None or (
-            locked.method == PaymentMethod.MANUAL
-            and needs_second_person(total=amount, currency=currency)
+            manual and needs_second_person(total=amount, currency=currency)
         )
+        if not four_eyes and manual and amount > 0 and locked.created_by_id == actor.pk:
+            # Completing one's own pending entry counts as entering it completed: the window.
+            window_total = _window_total(customer=locked.customer, actor=actor, amount=amount)
+            if needs_second_person(total=window_total, currency=currency):
+                refusal = (
+                    WINDOW_REFUSAL.format(
+                        total=format_money(window_total, currency),
+                        threshold=format_money(credit_threshold(currency), currency),
+                    ),
+                    None,
+                )
+                four_eyes = True
         if not four_eyes:
             done = payment_complete(
                 payment=locked.pk, actor=actor, total=total, allow_overdraft=allow_overdraft
@@ -213,12 +231,12 @@ def staff_payment_complete(
             notify_payment_completed(payment=done)
             return done
         entered_by = approval.requested_by_id if approval is not None else locked.created_by_id
-        if entered_by == actor.pk:
+        if refusal is None and entered_by == actor.pk:
             refusal = (
                 "Nobody approves a credit they entered: a second Finance user must approve it.",
                 None,
             )
-        elif amount != locked.total:
+        elif refusal is None and amount != locked.total:
             refusal = (
                 f"A credit above the threshold is approved as entered "
                 f"({format_money(locked.total, currency)}). If that is wrong, refuse it and "
