@@ -133,6 +133,12 @@ class VoucherRejected(VoucherError):
     code = "voucher_rejected"
 
 
+class VoucherBatchApprovalRefused(VoucherError):
+    """An approval of a voucher batch breaks the four-eyes rule: the issuer approving it."""
+
+    code = "approval_refused"
+
+
 class AmountMismatch(PaymentError):
     """A gateway reports an amount or currency other than the one the locked quote charged."""
 

@@ -181,6 +181,7 @@ def test_the_staff_endpoints_keep_their_paths_tags_and_operation_ids():
             "staff_payments", "staff_payment_new", "staff_payment_complete",
             "staff_payment_cancel", "credits_awaiting", "staff_credit_approve",
             "staff_credit_refuse", "voucher_batches", "voucher_batch_new",
+            "staff_voucher_batch_approve", "staff_voucher_batch_reject",
             "staff_payment_refund", "staff_disputes", "gateway_settings",
             "webhook_endpoints", "webhook_endpoint_new", "webhook_endpoint_change",
             "webhook_endpoint_resume", "webhook_endpoint_replay", "webhook_endpoint_attempts",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from paydesk.accounts.models import Customer
+from paydesk.accounts.models import Customer, User
 from paydesk.checkout.models import MethodConfig
 from paydesk.ledger.models import Payment
+from paydesk.vouchers.batches import voucher_batch_issue
+from paydesk.vouchers.models import BatchApproval, VoucherBatch
 from tests.axe import assert_accessible
 from tests.backoffice.browser import DESK, open_page, staff_page
 
@@ -19,6 +21,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def finance_pages() -> list[tuple[str, str]]:
     payment = Payment.objects.filter(method="manual").order_by("-id").first()
     transfer = Payment.objects.filter(method="bank_transfer", status="pending").first()
+    # A batch waiting for a second approval, issued by the Administrator: Finance sees Approve.
+    waiting = VoucherBatch.objects.filter(approval=BatchApproval.WAITING).first()
+    if waiting is None:
+        waiting, _codes = voucher_batch_issue(
+            count=1, currency="USD", addition="5000",
+            actor=User.objects.get(email="admin@example.com"),
+        )  # fmt: skip
     return [
         ("home", "/backoffice/"),
         ("payments", "/backoffice/ledger/payment/"),
@@ -31,6 +40,7 @@ def finance_pages() -> list[tuple[str, str]]:
         ("payment-log", "/backoffice/checkout/paymentlogentry/"),
         ("voucher-batches", "/backoffice/vouchers/voucherbatch/"),
         ("voucher-issue", "/backoffice/vouchers/voucherbatch/add/"),
+        ("voucher-batch-waiting", f"/backoffice/vouchers/voucherbatch/{waiting.pk}/change/"),
         ("vouchers", "/backoffice/vouchers/voucher/"),
         ("rates", "/backoffice/fx/exchangerate/"),
         ("methods", "/backoffice/checkout/methodconfig/"),

@@ -22,6 +22,7 @@ from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.services import voucher_redeem
 from tests.backoffice.conftest import signed_in
 from tests.signin import sign_in
+from tests.vouchers.conftest import issue_redeemable
 
 pytestmark = pytest.mark.django_db
 
@@ -324,7 +325,7 @@ def test_every_voucher_form_needs_its_csrf_token(finance_user):
 
 
 def test_a_voucher_page_shows_who_used_it_and_an_armed_bonus(support, finance_user, portal_user):
-    _batch, codes = voucher_batch_issue(
+    _batch, codes = issue_redeemable(
         count=2, currency="USD", minimum_activation="50", multiplier="2", addition="5",
         actor=finance_user,
     )  # fmt: skip

@@ -1,5 +1,6 @@
 """Vouchers and rates in a real browser: Finance issues a batch and the browser downloads the
-codes (the page stays put); the customer sees the armed bonus voucher; the CSP refuses nothing."""
+codes (the page stays put); a second Finance user approves it (a bonus of 100% of the top-up
+has no bound); the customer sees the armed bonus voucher; the CSP refuses nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from paydesk.vouchers.codes import voucher_code_is_well_formed
 from paydesk.vouchers.models import VoucherBatch
 from paydesk.vouchers.services import voucher_redeem
 from tests.conftest import chromium_launched
+from tests.factories import StaffFactory
 from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -90,6 +92,18 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
     page.goto(f"{base}/backoffice/vouchers/voucher/")
     shot(page, "vouchers")
 
+    batch = VoucherBatch.objects.get()
+    approver_page = new_page(browser)
+    approver = StaffFactory(staff_role="finance")
+    browser_sign_in(approver_page, base, approver, path="/backoffice/login/?next=/backoffice/")
+    approver_page.goto(f"{base}/backoffice/vouchers/voucherbatch/{batch.pk}/change/")
+    assert "Waiting for a second approval" in approver_page.content()
+    shot(approver_page, "voucher-batch-waiting")
+    approver_page.get_by_role("button", name="Approve: its codes can be redeemed").click()
+    approver_page.wait_for_selector(".messagelist")
+    batch.refresh_from_db()
+    assert batch.approval == "approved"
+
     voucher_redeem(
         code=codes[0], customer=portal_user.customer, currency="USD", user=portal_user,
         ip_address="127.0.0.1",
@@ -101,6 +115,7 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
     assert "armed: your next top-up of at least $50.00 USD earns" in notice
     shot(customer_page, "portal-armed-voucher")
     assert page.console_errors == [] and customer_page.console_errors == []
+    assert approver_page.console_errors == []
 
 
 def test_finance_reads_and_edits_rates_without_a_csp_error(live_server, browser, finance_user):

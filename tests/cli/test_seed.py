@@ -170,6 +170,9 @@ def test_the_demo_vouchers_are_unused_real_codes_and_redeem():
         Decimal(50), Decimal(2), Decimal(5)
     )  # fmt: skip
     assert free_batch.created_by.email == "finance@example.com"
+    # A bonus of 100% of the top-up has no bound: the demo's Administrator gave the second
+    # approval, so its code redeems.
+    assert (bonus_batch.approval, bonus_batch.decided_by.email) == ("approved", "admin@example.com")
     for code, batch in ((vouchers.free_credit, free_batch), (vouchers.bonus, bonus_batch)):
         assert voucher_code_is_well_formed(code)
         voucher = Voucher.objects.get(code_hash=voucher_code_hash(code))

@@ -1,5 +1,6 @@
-"""Approvers racing on PostgreSQL with real connections: the payment row lock orders them, so a
-held credit is credited exactly once, and an approval racing a refusal leaves one outcome."""
+"""Four eyes racing on PostgreSQL with real connections: the payment row lock orders approvers,
+so a held credit is credited exactly once, and an approval racing a refusal leaves one outcome;
+the customer's row lock orders one person's credits, so splitting at once gets past nobody."""
 
 from __future__ import annotations
 
@@ -70,4 +71,22 @@ def test_an_approval_racing_a_refusal_leaves_one_outcome(customer, finance_user)
     payment.refresh_from_db()
     customer.refresh_from_db()
     assert customer.balance == (Decimal("5000") if payment.status == "completed" else 0)
+    assert balance_drifts() == []
+
+
+def test_split_credits_at_once_cannot_all_slip_under_the_threshold(customer, finance_user):
+    """Eight credits of 600 by one person at once, on eight connections: the customer's row lock
+    orders them, so each one counts those before it, one completes and seven wait."""
+    results = run_at_once(
+        8,
+        lambda i: staff_payment_add(
+            customer=customer, total="600", description=f"Part {i}", actor=finance_user
+        ),
+    )
+
+    outcomes = [outcome(r) for r in results]
+    assert outcomes.count("completed") == 1
+    assert outcomes.count("pending") == 7
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("600")
     assert balance_drifts() == []

@@ -12,10 +12,10 @@ from django.test import Client
 
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
-from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.services import voucher_redeem
 from tests.factories import CustomerFactory, PortalUserFactory
 from tests.portal.conftest import MODEL_BACKEND
+from tests.vouchers.conftest import issue_redeemable
 
 pytestmark = pytest.mark.django_db
 PAYMENTS = "/payments/"
@@ -30,7 +30,7 @@ def clean_cache():
 
 def arm(user, finance_user, **terms) -> str:
     """Issue one bonus voucher with these terms, redeem it for the user's customer: its code."""
-    _batch, [code] = voucher_batch_issue(count=1, currency="USD", actor=finance_user, **terms)
+    _batch, [code] = issue_redeemable(count=1, currency="USD", actor=finance_user, **terms)
     redemption = voucher_redeem(
         code=code, customer=user.customer, currency="USD", user=user, ip_address="203.0.113.5"
     )

@@ -18,14 +18,26 @@ def clean_cache():
     cache.clear()
 
 
+def issue_redeemable(*, actor: Any, **terms: Any) -> tuple[Any, list[str]]:
+    """voucher_batch_issue, then, when the batch waits for a second Finance user (a bonus with
+    X > 1, say), its approval by another one: the batch and codes a customer can redeem."""
+    from paydesk.vouchers.batches import voucher_batch_approve, voucher_batch_issue
+    from paydesk.vouchers.models import BatchApproval
+    from tests.factories import StaffFactory
+
+    batch, codes = voucher_batch_issue(actor=actor, **terms)
+    if batch.approval == BatchApproval.WAITING:
+        batch = voucher_batch_approve(batch=batch, actor=StaffFactory(staff_role="finance"))
+    return batch, codes
+
+
 @pytest.fixture
 def issue(finance_user):
-    """issue(count=1, currency="USD", addition="5", ...) → list of plain codes."""
-    from paydesk.vouchers.batches import voucher_batch_issue
+    """issue(count=1, currency="USD", addition="5", ...) → list of plain codes, redeemable."""
 
     def _issue(count: int = 1, currency: str = "USD", **terms: Any) -> list[str]:
         terms.setdefault("addition", "5")
-        _batch, codes = voucher_batch_issue(
+        _batch, codes = issue_redeemable(
             count=count, currency=currency, actor=finance_user, **terms
         )
         return codes

@@ -1,5 +1,6 @@
-"""Vouchers in the back office: batches and their vouchers, read by all staff; issued and disabled
-by Finance and Administrators.
+"""Vouchers in the back office: batches and their vouchers, read by all staff; issued, approved
+or rejected (a batch waiting for a second Finance user) and disabled by Finance and
+Administrators.
 
 Nothing is added, changed or deleted through a model form: "Add" on batches is the issue form
 (voucher_views.voucher_batch_issue_view, whose answer is the one-time CSV of the codes), and
@@ -26,8 +27,9 @@ from paydesk.backoffice.admin_base import short_datetime, time_column
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
+from paydesk.vouchers.batches import batch_hold_message
 from paydesk.vouchers.bonus import bonus_terms
-from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
+from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
     list_display = [
         "batch_link",
         "terms",
+        "approval_display",
         "available",
         "used",
         "disabled",
@@ -61,7 +64,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "note",
     ]
     list_display_links = None
-    list_filter = ["currency"]
+    list_filter = ["approval", "currency"]
     search_fields = ["note"]
     search_help_text = _("Words in the batch's note.")
     ordering = ["-created_at", "-id"]
@@ -84,9 +87,13 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         "note",
         "created_display",
         "created_by",
+        "approval_display",
+        "decided_by",
+        "decided_display",
     )
     expires_display = time_column("expires_at", _("expires at"))
     created_display = time_column("created_at", _("created at"))
+    decided_display = time_column("decided_at", _("approved or rejected at"))
 
     class Media:
         css = {"all": ["backoffice/backoffice.css"]}
@@ -109,6 +116,8 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
             path("<path:object_id>/disable/", wrap(self.disable_view), name=f"{prefix}_disable"),
+            path("<path:object_id>/approve/", wrap(self.approve_view), name=f"{prefix}_approve"),
+            path("<path:object_id>/reject/", wrap(self.reject_view), name=f"{prefix}_reject"),
             *super().get_urls(),
         ]
 
@@ -119,6 +128,12 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
 
     def disable_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return voucher_views.voucher_batch_disable_view(self, request, object_id)
+
+    def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return voucher_views.voucher_batch_decide_view(self, request, object_id, approve=True)
+
+    def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return voucher_views.voucher_batch_decide_view(self, request, object_id, approve=False)
 
     def change_view(
         self,
@@ -134,6 +149,9 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
             context["available_count"] = voucher_batch_status_counts(batch=batch)[
                 VoucherStatus.AVAILABLE
             ]
+            if batch.approval == BatchApproval.WAITING:
+                context["hold_message"] = batch_hold_message(batch)
+                context["issued_it"] = batch.created_by_id == request.user.pk
         return super().change_view(request, object_id, form_url, context)
 
     @admin.display(description=_("batch"), ordering="id")
@@ -155,6 +173,17 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
                 ),
             }
         return format_html('<span class="backoffice-nowrap">{}</span>', text)
+
+    @admin.display(description=_("approval"), ordering="approval")
+    def approval_display(self, obj: VoucherBatch) -> str:
+        """Shown only when a second approval was asked for: "Waiting for a second approval"."""
+        if obj.approval == BatchApproval.NOT_NEEDED:
+            return "-"
+        return format_html(
+            '<span class="badge badge-approval-{}">{}</span>',
+            obj.approval,
+            obj.get_approval_display(),
+        )
 
     @admin.display(description=_("kind"))
     def kind(self, obj: VoucherBatch) -> str:

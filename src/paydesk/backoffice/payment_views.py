@@ -36,6 +36,7 @@ from paydesk.backoffice.forms import (
 from paydesk.backoffice.roles import can_move_money
 from paydesk.banktransfers.selectors import is_incoming_transfer
 from paydesk.checkout.services import online_gateway_for, payment_status_refresh
+from paydesk.credits.selectors import credit_threshold
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -134,16 +135,27 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
         return None
     amount = format_money(payment.total, customer.currency)
     if is_held(payment):
+        threshold = credit_threshold(customer.currency)
+        above = (
+            _("is above the four-eyes threshold")
+            if payment.total > threshold
+            else _(
+                "brings your manual credits to this customer in the last 24 hours above the "
+                "four-eyes threshold of %(threshold)s"
+            )
+            % {"threshold": format_money(threshold, customer.currency)}
+        )
         messages.warning(
             request,
             _(
-                "Payment %(ref)s of %(amount)s for %(customer)s is above the four-eyes threshold: "
-                "it is pending until a second Finance user approves it%(email)s."
+                "Payment %(ref)s of %(amount)s for %(customer)s %(above)s: it is pending until "
+                "a second Finance user approves it%(email)s."
             )
             % {
                 "ref": payment.reference,
                 "amount": amount,
                 "customer": customer.name,
+                "above": above,
                 "email": _(" (the confirmation email goes then)")
                 if data["email_confirmation"]
                 else "",

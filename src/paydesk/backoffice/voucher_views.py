@@ -1,5 +1,6 @@
 """Back-office views for vouchers: issue a batch (its codes come back once, as the CSV download),
-disable one voucher or a whole batch, and find a voucher by the code a customer reads out.
+approve or reject a batch waiting for a second Finance user, disable one voucher or a whole
+batch, and find a voucher by the code a customer reads out.
 
 Every write goes through paydesk.vouchers.batches with `actor=request.user` (which checks the
 role and audits). Plain codes exist only inside the issuing request: they go into the CSV
@@ -12,7 +13,7 @@ from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,9 +27,16 @@ from paydesk.backoffice.roles import can_move_money
 from paydesk.backoffice.voucher_forms import ConfirmForm, VoucherBatchIssueForm, VoucherLookupForm
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
-from paydesk.vouchers.batches import voucher_batch_disable, voucher_batch_issue, voucher_disable
+from paydesk.vouchers.batches import (
+    batch_hold_message,
+    voucher_batch_approve,
+    voucher_batch_disable,
+    voucher_batch_issue,
+    voucher_batch_reject,
+    voucher_disable,
+)
 from paydesk.vouchers.exports import batch_codes_csv, batch_codes_filename
-from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
+from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts, voucher_find_by_code
 from paydesk.web.client_ip import client_ip
 
@@ -137,6 +145,8 @@ def _issue(request: HttpRequest, form: VoucherBatchIssueForm) -> HttpResponse | 
         )
         % {"batch": batch.pk, "count": batch.count, "file": filename},
     )
+    if batch.approval == BatchApproval.WAITING:
+        messages.warning(request, batch_hold_message(batch))
     return response
 
 
@@ -272,3 +282,38 @@ def voucher_lookup_view(model_admin: ModelAdmin, request: HttpRequest) -> HttpRe
         title=_("Find a voucher by its code"),
         form=form,
     )
+
+
+# --- four eyes -------------------------------------------------------------------------------
+
+
+def voucher_batch_decide_view(
+    model_admin: ModelAdmin, request: HttpRequest, object_id: str, *, approve: bool
+) -> HttpResponse:
+    """POST: approve (not the issuer) or reject a batch waiting for a second Finance user."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not can_move_money(request):
+        raise PermissionDenied
+    batch = model_admin.get_object(request, object_id)
+    if batch is None:
+        messages.error(request, _("No such voucher batch."))
+        return HttpResponseRedirect(reverse("backoffice:vouchers_voucherbatch_changelist"))
+    try:
+        if approve:
+            voucher_batch_approve(batch=batch.pk, actor=request.user)
+        else:
+            voucher_batch_reject(batch=batch.pk, actor=request.user)
+    except PaydeskError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            (
+                _("Batch %(batch)s approved: its codes can be redeemed.")
+                if approve
+                else _("Batch %(batch)s rejected: its codes are disabled.")
+            )
+            % {"batch": batch.pk},
+        )
+    return HttpResponseRedirect(batch_url(batch))

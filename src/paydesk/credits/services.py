@@ -3,7 +3,11 @@ above the threshold (selectors.credit_threshold) is not credited when it is ente
 recorded pending, "awaiting approval", with a CreditApproval row, and is credited only when a
 second Finance user (an Administrator counts as Finance) approves it; anyone in Finance may
 refuse it, which cancels it with the reason. Below the threshold one person records it, as
-before; purchases (negative totals) are never held.
+before; purchases (negative totals) are never held — unless, with it, the manual credits the same
+person entered for the same customer over the last 24 hours (selectors.CREDIT_WINDOW) would come
+to more than the threshold: then it is held the same way, with a reason that says so. That sum is
+read holding the customer's row lock (SELECT … FOR UPDATE), so two requests at once cannot both
+count without the other and slip under it.
 
 The same rule covers completing a pending manual credit entered as pending: above the threshold
 it is completed by someone other than the person who entered it, with the amount entered. The
@@ -18,15 +22,22 @@ the command line (with --as); the system itself (no acting user) is never held.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.credits.errors import CreditApprovalRefused, CreditError
 from paydesk.credits.models import CreditApproval
-from paydesk.credits.selectors import credit_threshold, needs_second_person
+from paydesk.credits.selectors import (
+    CREDIT_WINDOW,
+    credit_threshold,
+    manual_credits_entered_since,
+    needs_second_person,
+)
 from paydesk.errors import InvalidAmount, InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import partly_received_words
@@ -47,6 +58,16 @@ AWAITING_APPROVAL = "Awaiting approval by a second Finance user."
 PARTLY_PAID_REFUSAL = (
     "The gateway reported only {received} received for {reference}: enter the amount received "
     "in {currency} to complete it."
+)
+AWAITING_APPROVAL_WINDOW = (
+    "Awaiting approval by a second Finance user: with this one, the manual credits entered by "
+    "the same person for this account in the last 24 hours come to {total}, above the "
+    "four-eyes threshold of {threshold}."
+)
+WINDOW_REFUSAL = (
+    "With this one, the manual credits you entered for this account in the last 24 hours would "
+    "come to {total}, above the four-eyes threshold of {threshold}: a second Finance user must "
+    "complete it."
 )
 
 
@@ -89,17 +110,28 @@ def staff_payment_add(
     approval.
     """
     amount = checked_total(total)
-    held = (
+    four_eyes = (
         status == PaymentStatus.COMPLETED
         and method == PaymentMethod.MANUAL
         and _is_staff(actor)
-        and needs_second_person(total=amount, currency=customer.currency)
+        and amount > 0
     )
     if idempotency_key is not None:
         earlier = Payment.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
         if earlier is not None:
             return earlier
     with transaction.atomic():
+        reason, window_total = "", None
+        if four_eyes and needs_second_person(total=amount, currency=customer.currency):
+            reason = AWAITING_APPROVAL
+        elif four_eyes:
+            window_total = _window_total(customer=customer, actor=actor, amount=amount)
+            if needs_second_person(total=window_total, currency=customer.currency):
+                reason = AWAITING_APPROVAL_WINDOW.format(
+                    total=format_money(window_total, customer.currency),
+                    threshold=format_money(credit_threshold(customer.currency), customer.currency),
+                )
+        held = bool(reason)
         payment = payment_create(
             customer=customer,
             total=amount,
@@ -125,22 +157,32 @@ def staff_payment_add(
                 )
         except IntegrityError:  # the twin request with this idempotency key held it first
             return payment
-        payment_pending_note(payment=payment, reason=AWAITING_APPROVAL, needs_attention=True)
+        payment_pending_note(payment=payment, reason=reason, needs_attention=True)
         payment.refresh_from_db()
+        after = {
+            "reference": payment.reference,
+            "total": plain_amount(amount, customer.currency),
+            "currency": customer.currency,
+            "threshold": plain_amount(threshold, customer.currency),
+            "email_confirmation": email_confirmation,
+        }
+        if window_total is not None:
+            after["window_total"] = plain_amount(window_total, customer.currency)
         audit_record(
-            action="credit.hold",
-            actor=actor,
-            obj=payment,
-            customer_id=customer.pk,
-            after={
-                "reference": payment.reference,
-                "total": plain_amount(amount, customer.currency),
-                "currency": customer.currency,
-                "threshold": plain_amount(threshold, customer.currency),
-                "email_confirmation": email_confirmation,
-            },
+            action="credit.hold", actor=actor, obj=payment, customer_id=customer.pk, after=after
         )
     return payment
+
+
+def _window_total(*, customer: Customer, actor: Any, amount: Decimal) -> Decimal:
+    """`amount` plus the manual credits `actor` alone gave the customer over the last 24 hours,
+    read holding the customer's row lock (until the caller's transaction ends): a concurrent
+    credit by the same person waits here, and then counts the one this transaction records."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    since = timezone.now() - CREDIT_WINDOW
+    return amount + manual_credits_entered_since(
+        customer_id=customer.pk, user_id=actor.pk, since=since
+    )
 
 
 def staff_payment_complete(
@@ -152,7 +194,8 @@ def staff_payment_complete(
 ) -> Payment:
     """Staff complete a pending payment (not a bank transfer: transfer_complete has its own
     rule). A held credit, or a manual credit above the threshold, is completed only by someone
-    other than the person who entered it, with the amount entered."""
+    other than the person who entered it, with the amount entered; so is one's own pending
+    manual credit that would take one's 24-hour window above the threshold."""
     _require_finance(actor, "complete a payment")
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
@@ -181,10 +224,22 @@ def staff_payment_complete(
         )
         amount = locked.total if total in (None, "") else checked_total(total)
         currency = locked.customer.currency
+        manual = locked.method == PaymentMethod.MANUAL
         four_eyes = approval is not None or (
-            locked.method == PaymentMethod.MANUAL
-            and needs_second_person(total=amount, currency=currency)
+            manual and needs_second_person(total=amount, currency=currency)
         )
+        if not four_eyes and manual and amount > 0 and locked.created_by_id == actor.pk:
+            # Completing one's own pending entry counts as entering it completed: the window.
+            window_total = _window_total(customer=locked.customer, actor=actor, amount=amount)
+            if needs_second_person(total=window_total, currency=currency):
+                refusal = (
+                    WINDOW_REFUSAL.format(
+                        total=format_money(window_total, currency),
+                        threshold=format_money(credit_threshold(currency), currency),
+                    ),
+                    None,
+                )
+                four_eyes = True
         if not four_eyes:
             done = payment_complete(
                 payment=locked.pk, actor=actor, total=total, allow_overdraft=allow_overdraft
@@ -192,12 +247,12 @@ def staff_payment_complete(
             notify_payment_completed(payment=done)
             return done
         entered_by = approval.requested_by_id if approval is not None else locked.created_by_id
-        if entered_by == actor.pk:
+        if refusal is None and entered_by == actor.pk:
             refusal = (
                 "Nobody approves a credit they entered: a second Finance user must approve it.",
                 None,
             )
-        elif amount != locked.total:
+        elif refusal is None and amount != locked.total:
             refusal = (
                 f"A credit above the threshold is approved as entered "
                 f"({format_money(locked.total, currency)}). If that is wrong, refuse it and "

@@ -41,7 +41,8 @@ from paydesk.gateways.registry import gateway_methods
 from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Endpoint
 from paydesk.outhooks.services import endpoint_create, endpoint_update
-from paydesk.vouchers.batches import voucher_batch_issue
+from paydesk.vouchers.batches import voucher_batch_approve, voucher_batch_issue
+from paydesk.vouchers.models import BatchApproval
 
 DEMO_ENDPOINT = "Demo: the sandbox's webhook receiver"
 
@@ -187,8 +188,12 @@ def seed_demo_vouchers(*, count: int = DEMO_VOUCHERS_PER_BATCH) -> DemoVouchers:
         count=count, currency="USD", minimum_activation="0", multiplier="1", addition="25",
         note="Demo: free credit", actor=actor,
     )  # fmt: skip
-    _bonus, bonus_codes = voucher_batch_issue(
+    bonus, bonus_codes = voucher_batch_issue(
         count=count, currency="USD", minimum_activation="50", multiplier="2", addition="5",
         note="Demo: bonus on the next top-up", actor=actor,
     )  # fmt: skip
+    if bonus.approval == BatchApproval.WAITING:
+        # A bonus of 100% of each top-up has no upper bound: the demo's Administrator gives the
+        # second approval the four-eyes rule asks for (vouchers/batches.py).
+        voucher_batch_approve(batch=bonus, actor=User.objects.get(email="admin@example.com"))
     return DemoVouchers(free_credit_codes=tuple(free_codes), bonus_codes=tuple(bonus_codes))

@@ -1,8 +1,15 @@
-"""Vouchers, the staff's side (spec §7): issue a batch, disable a voucher or a whole batch.
+"""Vouchers, the staff's side (spec §7): issue a batch, approve or reject one that waits for a
+second person, disable a voucher or a whole batch.
 
 Only Finance or an Administrator (or the system: the `paydesk vouchers` command, actor None)
 issues or disables; every change is audited in the same transaction. The plain codes of a new
 batch are returned once and never stored, logged or audited (only keyed hashes and hints).
+
+Four eyes, as on manual credits (paydesk.credits): a batch that a staff member issues whose
+worst-case free credit (VoucherBatch.worst_case_credit: count × A; no bound for a bonus with
+X > 1) is above the credit threshold of its currency is issued *waiting*: its codes do not
+redeem until another Finance user approves it; anyone in Finance may reject it, which disables
+its codes. The system (the command line) is never held, as for credits.
 """
 
 from __future__ import annotations
@@ -15,17 +22,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from paydesk.audit.services import audit_record
-from paydesk.errors import InvalidAmount, PermissionDenied, VoucherError
+from paydesk.credits.selectors import credit_threshold
+from paydesk.errors import (
+    InvalidAmount,
+    InvalidTransition,
+    PermissionDenied,
+    VoucherBatchApprovalRefused,
+    VoucherError,
+)
 from paydesk.money import (
     STORAGE_PLACES,
     currency_exponent,
     decimal_places,
+    format_money,
     normalize_currency,
+    plain_amount,
     to_decimal,
 )
 from paydesk.vouchers.bonus import voucher_bonus_amount
 from paydesk.vouchers.codes import voucher_code_hash, voucher_code_hint, voucher_code_new
-from paydesk.vouchers.models import Voucher, VoucherBatch, VoucherStatus
+from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
 
 MAX_BATCH_COUNT = 10_000
 MAX_MULTIPLIER = Decimal(100)
@@ -67,7 +83,21 @@ def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
         "addition": str(batch.addition),
         "expires_at": batch.expires_at.isoformat() if batch.expires_at else None,
         "note": batch.note,
+        "approval": batch.approval,
     }
+
+
+def _needs_second_person(batch: VoucherBatch) -> bool:
+    """A staff member's batch whose free credit can exceed the threshold (or has no bound)."""
+    if batch.created_by_id is None:
+        return False
+    worst = batch.worst_case_credit
+    return worst is None or worst > credit_threshold(batch.currency)
+
+
+def _worst_case_text(batch: VoucherBatch) -> str | None:
+    worst = batch.worst_case_credit
+    return None if worst is None else plain_amount(worst, batch.currency)
 
 
 def voucher_batch_issue(
@@ -146,6 +176,9 @@ def voucher_batch_issue(
             note=note,
             created_by=actor,
         )
+        if _needs_second_person(batch):
+            batch.approval = BatchApproval.WAITING
+            batch.save(update_fields=["approval"])
         Voucher.objects.bulk_create(
             [
                 Voucher(
@@ -165,7 +198,117 @@ def voucher_batch_issue(
             obj=batch,
             after=_batch_snapshot(batch),
         )
+        if batch.approval == BatchApproval.WAITING:
+            audit_record(
+                action="voucher_batch.hold",
+                actor=actor,
+                obj=batch,
+                after={
+                    "worst_case_credit": _worst_case_text(batch),
+                    "currency": batch.currency,
+                    "threshold": plain_amount(credit_threshold(currency), currency),
+                },
+            )
     return batch, codes
+
+
+def batch_hold_message(batch: VoucherBatch) -> str:
+    """Why a batch waits, in the words the issuer reads (back office, API)."""
+    threshold = format_money(credit_threshold(batch.currency), batch.currency)
+    worst = batch.worst_case_credit
+    if worst is None:
+        why = (
+            "its bonus grows with each top-up (multiplier above 1), so its free credit has no "
+            "upper bound"
+        )
+    else:
+        why = f"its codes can credit up to {format_money(worst, batch.currency)} in all"
+    return (
+        f"Batch {batch.pk} is waiting for a second approval: {why}, above the four-eyes "
+        f"threshold of {threshold}. Its codes cannot be redeemed until another Finance user "
+        f"approves it."
+    )
+
+
+# --- four eyes -------------------------------------------------------------------------------
+
+
+def _finance_user(actor: Any, action: str) -> Any:
+    """A signed-in Finance or Administrator user (the system never approves or rejects)."""
+    if actor is None or not getattr(actor, "can_move_money", False):
+        raise PermissionDenied(f"Only Finance or an Administrator can {action} a voucher batch.")
+    return actor
+
+
+def _waiting(pk: int) -> VoucherBatch:
+    """The batch row, locked, if it still waits for its second approval."""
+    locked = VoucherBatch.objects.select_for_update().get(pk=pk)
+    if locked.approval != BatchApproval.WAITING:
+        raise InvalidTransition(
+            f"Batch {locked.pk} is not waiting for an approval "
+            f"({locked.get_approval_display().lower()})."
+        )
+    return locked
+
+
+def voucher_batch_approve(*, batch: VoucherBatch | int, actor: Any) -> VoucherBatch:
+    """A second Finance user (never the issuer) approves a waiting batch: its codes redeem."""
+    actor = _finance_user(actor, "approve")
+    pk = batch.pk if isinstance(batch, VoucherBatch) else batch
+    with transaction.atomic():
+        locked = _waiting(pk)
+        if locked.created_by_id != actor.pk:
+            locked.approval = BatchApproval.APPROVED
+            locked.decided_by = actor
+            locked.decided_at = timezone.now()
+            locked.save(update_fields=["approval", "decided_by", "decided_at"])
+            audit_record(
+                action="voucher_batch.approve",
+                actor=actor,
+                obj=locked,
+                before={"approval": BatchApproval.WAITING},
+                after={
+                    "approval": BatchApproval.APPROVED,
+                    "issued_by": locked.created_by.email if locked.created_by else None,
+                    "worst_case_credit": _worst_case_text(locked),
+                    "currency": locked.currency,
+                },
+            )
+            return locked
+    # Outside the transaction, so that the refusal's audit entry (a security event) stays.
+    message = "Nobody approves a batch they issued: a second Finance user must approve it."
+    audit_record(
+        action="voucher_batch.approval_refused",
+        actor=actor,
+        obj=locked,
+        after={"reason": message},
+    )
+    raise VoucherBatchApprovalRefused(message)
+
+
+def voucher_batch_reject(*, batch: VoucherBatch | int, actor: Any) -> VoucherBatch:
+    """Finance (the issuer included: they withdraw it) rejects a waiting batch: it is void,
+    every code of it disabled, and nothing can be redeemed with it."""
+    actor = _finance_user(actor, "reject")
+    pk = batch.pk if isinstance(batch, VoucherBatch) else batch
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _waiting(pk)
+        locked.approval = BatchApproval.REJECTED
+        locked.decided_by = actor
+        locked.decided_at = now
+        locked.save(update_fields=["approval", "decided_by", "decided_at"])
+        disabled = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
+            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+        )
+        audit_record(
+            action="voucher_batch.reject",
+            actor=actor,
+            obj=locked,
+            before={"approval": BatchApproval.WAITING},
+            after={"approval": BatchApproval.REJECTED, "disabled": disabled},
+        )
+    return locked
 
 
 # --- disabling -----------------------------------------------------------------------------

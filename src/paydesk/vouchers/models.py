@@ -28,6 +28,20 @@ class VoucherStatus(models.TextChoices):
     DISABLED = "disabled", _("Disabled")
 
 
+class BatchApproval(models.TextChoices):
+    """Four eyes on a batch (vouchers/batches.py): its codes redeem only when not needed or
+    approved."""
+
+    NOT_NEEDED = "not_needed", _("Not needed")
+    WAITING = "waiting", _("Waiting for a second approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The approvals under which a batch's codes redeem (the redemption's claim reads them).
+REDEEMABLE_APPROVALS = (BatchApproval.NOT_NEEDED, BatchApproval.APPROVED)
+
+
 class VoucherBatch(models.Model):
     """One issue of vouchers with the same terms: currency, M, X, A and expiry."""
 
@@ -47,6 +61,14 @@ class VoucherBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    approval = models.CharField(
+        max_length=12, choices=BatchApproval.choices, default=BatchApproval.NOT_NEEDED
+    )
+    # Who approved or rejected a batch that waited for a second Finance user, and when.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -62,6 +84,9 @@ class VoucherBatch(models.Model):
                 condition=Q(addition__gte=0), name="voucherbatch_addition_gte_0"
             ),
             models.CheckConstraint(condition=Q(count__gt=0), name="voucherbatch_count_gt_0"),
+            models.CheckConstraint(
+                condition=Q(approval__in=BatchApproval.values), name="voucherbatch_approval_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,6 +96,19 @@ class VoucherBatch(models.Model):
     def is_bonus(self) -> bool:
         """True for a bonus batch (M > 0): redeeming arms it for the next top-up."""
         return self.minimum_activation > 0
+
+    @property
+    def worst_case_credit(self) -> Decimal | None:
+        """The most credit its codes can give for nothing: count × A; None (no bound) for a
+        bonus with X > 1, whose bonus grows with the top-up it comes with."""
+        if self.is_bonus and self.multiplier > 1:
+            return None
+        return self.count * self.addition
+
+    @property
+    def is_redeemable(self) -> bool:
+        """Its codes redeem: no second approval was needed, or it was given."""
+        return self.approval in REDEEMABLE_APPROVALS
 
 
 class Voucher(models.Model):

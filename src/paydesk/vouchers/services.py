@@ -35,7 +35,13 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.codes import voucher_code_hash, voucher_code_is_well_formed
-from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherBatch, VoucherStatus
+from paydesk.vouchers.models import (
+    REDEEMABLE_APPROVALS,
+    Voucher,
+    VoucherActivation,
+    VoucherBatch,
+    VoucherStatus,
+)
 from paydesk.web.ratelimit import give_back, hit_many
 
 logger = logging.getLogger(__name__)
@@ -311,13 +317,16 @@ def _redeemed(
 def _statements(vendor: str) -> dict[str, str]:
     qn = connection.ops.quote_name
     voucher, batch = qn(Voucher._meta.db_table), qn(VoucherBatch._meta.db_table)
+    # Literals, not parameters: fixed choices (models.REDEEMABLE_APPROVALS), never user input.
+    redeemable = ", ".join(f"'{approval.value}'" for approval in REDEEMABLE_APPROVALS)
     return {
         "claim": (
             f"UPDATE {voucher} SET {qn('status')} = %s, {qn('used_at')} = %s, "
             f"{qn('used_by_id')} = %s WHERE {qn('code_hash')} = %s AND {qn('status')} = %s "
             f"AND ({qn('expires_at')} IS NULL OR {qn('expires_at')} > %s) "
             f"AND EXISTS (SELECT 1 FROM {batch} WHERE {batch}.{qn('id')} = "
-            f"{voucher}.{qn('batch_id')} AND {batch}.{qn('currency')} = %s)"
+            f"{voucher}.{qn('batch_id')} AND {batch}.{qn('currency')} = %s "
+            f"AND {batch}.{qn('approval')} IN ({redeemable}))"
         ),
         "redemption_payment": (
             f"UPDATE {voucher} SET {qn('redemption_payment_id')} = %s WHERE {qn('id')} = %s"
@@ -350,7 +359,8 @@ def _execute(sql: str, params: list[Any]) -> int:
 
 
 def _claim(*, code_hash: str, customer: Customer, now: Any) -> Voucher | None:
-    """Available (and not expired, of a batch in the account's currency) → Used by `customer`:
+    """Available (and not expired, of a batch in the account's currency whose codes redeem: not
+    waiting for a second approval) → Used by `customer`:
     the voucher as claimed, its batch with it, when this call won the code; else None."""
     vendor = connection.vendor
     at = Voucher._meta.get_field("used_at").get_db_prep_save(now, connection)

@@ -1,4 +1,5 @@
-"""Staff endpoints: voucher batches (list; issue, Finance: the codes are in that answer only)."""
+"""Staff endpoints: voucher batches (list; issue, Finance: the codes are in that answer only;
+approve or reject a batch waiting for a second Finance user)."""
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
@@ -10,11 +11,17 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from paydesk.api.auth import STAFF_AUTH
+from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent_storing
 from paydesk.api.schemas import ERRORS, Input, MoneyOut, SingleLine, json_response, money
 from paydesk.api.staff.common import staff_caller
-from paydesk.vouchers.batches import voucher_batch_issue
-from paydesk.vouchers.models import VoucherBatch
+from paydesk.vouchers.batches import (
+    batch_hold_message,
+    voucher_batch_approve,
+    voucher_batch_issue,
+    voucher_batch_reject,
+)
+from paydesk.vouchers.models import BatchApproval, VoucherBatch
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
@@ -41,6 +48,15 @@ class VoucherBatchOut(Schema):
     note: str
     created_at: datetime
     statuses: dict[str, int]
+    approval: str = Field(
+        description="not_needed, waiting (its codes do not redeem until a second Finance user "
+        "approves it), approved or rejected (void: its codes are disabled)."
+    )
+    worst_case_credit: MoneyOut | None = Field(
+        description="count × addition: the most its codes credit for nothing; null when there "
+        "is no bound (a bonus with a multiplier above 1)."
+    )
+    message: str | None = Field(None, description="Why the batch waits, while it does.")
     codes: list[str] | None = Field(
         None, description="The codes, in the answer that issued them only; never stored."
     )
@@ -48,6 +64,7 @@ class VoucherBatchOut(Schema):
 
 def voucher_batch_out(batch: VoucherBatch, codes: list[str] | None = None) -> dict[str, object]:
     c = batch.currency
+    worst = batch.worst_case_credit
     return {
         "id": batch.pk,
         "currency": c,
@@ -59,6 +76,9 @@ def voucher_batch_out(batch: VoucherBatch, codes: list[str] | None = None) -> di
         "note": batch.note,
         "created_at": batch.created_at,
         "statuses": voucher_batch_status_counts(batch=batch),
+        "approval": batch.approval,
+        "worst_case_credit": None if worst is None else money(worst, c),
+        "message": batch_hold_message(batch) if batch.approval == BatchApproval.WAITING else None,
         "codes": codes,
     }
 
@@ -86,8 +106,10 @@ def voucher_batches(
 
 @router.post(
     "/voucher-batches",
-    response={201: VoucherBatchOut, **ERRORS},
+    response={201: VoucherBatchOut, 202: VoucherBatchOut, **ERRORS},
     summary="Issue a voucher batch (Finance); the codes are in this answer only",
+    description="202 when the batch waits for a second Finance user: its codes are in the "
+    "answer, and redeem once another Finance user approves the batch.",
 )
 @idempotent_storing(_without_codes)
 def voucher_batch_new(request: HttpRequest, payload: VoucherBatchIn) -> HttpResponse:
@@ -104,6 +126,34 @@ def voucher_batch_new(request: HttpRequest, payload: VoucherBatchIn) -> HttpResp
         note=payload.note,
         actor=caller.user,
     )
-    response = json_response(201, voucher_batch_out(batch, codes), VoucherBatchOut)
+    status = 202 if batch.approval == BatchApproval.WAITING else 201
+    response = json_response(status, voucher_batch_out(batch, codes), VoucherBatchOut)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _batch(batch_id: int) -> VoucherBatch:
+    batch = VoucherBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise ApiError(404, "not_found", "No voucher batch with that id.", "batch_id")
+    return batch
+
+
+@router.post(
+    "/voucher-batches/{batch_id}/approve",
+    response={200: VoucherBatchOut, **ERRORS},
+    summary="Approve a batch waiting for a second Finance user (not its issuer)",
+)
+def staff_voucher_batch_approve(request: HttpRequest, batch_id: int) -> dict[str, object]:
+    caller = staff_caller(request, write=True)
+    return voucher_batch_out(voucher_batch_approve(batch=_batch(batch_id), actor=caller.user))
+
+
+@router.post(
+    "/voucher-batches/{batch_id}/reject",
+    response={200: VoucherBatchOut, **ERRORS},
+    summary="Reject a batch waiting for a second Finance user: its codes are disabled",
+)
+def staff_voucher_batch_reject(request: HttpRequest, batch_id: int) -> dict[str, object]:
+    caller = staff_caller(request, write=True)
+    return voucher_batch_out(voucher_batch_reject(batch=_batch(batch_id), actor=caller.user))
