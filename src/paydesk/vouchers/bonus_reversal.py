@@ -59,15 +59,19 @@ def voucher_bonus_follow(change: PaymentChange) -> Payment | None:
     if trigger.relation not in _TAKES_BACK and trigger.relation not in _GIVES_BACK:
         return None
     activation = (
-        VoucherActivation.objects.select_for_update(of=("self",))
-        .select_related("voucher__batch", "applied_payment", "bonus_payment")
+        VoucherActivation.objects.select_related(
+            "voucher__batch", "applied_payment", "bonus_payment"
+        )
         .filter(applied_payment_id=trigger.original_id, bonus_payment__isnull=False)
         .first()
     )
     if activation is None or activation.bonus_payment is None:
         return None
     topup, bonus = activation.applied_payment, activation.bonus_payment
-    returned = refund_returned(payment=topup)  # read after the lock: sees every earlier change
+    # No lock of our own: the trigger's posting moved the customer's balance, and that row stays
+    # locked until this transaction ends, so another change of this customer's payments waits
+    # for it and then reads (each statement reading what is committed) what this one posted.
+    returned = refund_returned(payment=topup)
     kept = topup.total - returned.refunded - returned.charged_back
     due = voucher_bonus_due(kept=kept, activation=activation)
     follow_ups = Payment.objects.filter(original=bonus, status=PaymentStatus.COMPLETED)
