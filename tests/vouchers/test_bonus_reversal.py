@@ -262,3 +262,21 @@ def test_the_customer_and_finance_read_why_the_bonus_went(earned, portal_user, f
     reversal_page = backoffice.get(f"{PAYMENTS}{reversal.pk}/change/").content.decode()
     assert f"Voucher bonus reversed: {earned.reference} refunded" in reversal_page
     assert f'Takes back the bonus <a href="{PAYMENTS}{bonus.pk}/change/"' in reversal_page
+
+
+def test_a_reversed_chargeback_never_gives_back_a_bonus_finance_refunded_by_hand(
+    earned, finance_user
+):
+    """Finance took the 55.00 bonus back themselves (a refund of it, recorded outside any
+    gateway). The top-up's chargeback then finds nothing left to take, and its reversal gives
+    back only what the chargeback's bonus row took: nothing."""
+    customer, bonus = earned.customer, bonus_of(earned)
+    payment_refund(
+        payment=bonus, reason="Bonus given in error", actor=finance_user, outside=True, note="n/a"
+    )
+    assert balance(customer) == Decimal("50.00")
+    dispute(earned, DisputeStage.FUNDS_WITHDRAWN, "e1")
+    dispute(earned, DisputeStage.FUNDS_REINSTATED, "e2")
+    assert [relation for relation, _ in bonus_rows(bonus)] == [PaymentRelation.REFUND]
+    assert balance(customer) == Decimal("50.00")
+    assert balance_drifts() == []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
@@ -62,21 +62,26 @@ def voucher_bonus_follow(change: PaymentChange) -> Payment | None:
         VoucherActivation.objects.select_related(
             "voucher__batch", "applied_payment", "bonus_payment"
         )
-        .filter(applied_payment_id=trigger.original_id, bonus_payment__isnull=False)
+        .filter(applied_payment_id=trigger.original_id)
         .first()
     )
-    if activation is None or activation.bonus_payment is None:
+    if activation is None:
         return None
     topup, bonus = activation.applied_payment, activation.bonus_payment
+    if topup is None or bonus is None:  # an applied activation has both (its CHECK)
+        return None
     # No lock of our own: the trigger's posting moved the customer's balance, and that row stays
     # locked until this transaction ends, so another change of this customer's payments waits
     # for it and then reads (each statement reading what is committed) what this one posted.
     returned = refund_returned(payment=topup)
     kept = topup.total - returned.refunded - returned.charged_back
     due = voucher_bonus_due(kept=kept, activation=activation)
-    follow_ups = Payment.objects.filter(original=bonus, status=PaymentStatus.COMPLETED)
-    held = bonus.total + (follow_ups.aggregate(s=Sum("total"))["s"] or Decimal(0))
-    reversed_net = -(follow_ups.filter(relation__in=_ADJUSTS).aggregate(s=Sum("total"))["s"] or 0)
+    # What the customer holds of the bonus now, and what of that these rows moved (one query).
+    sums = Payment.objects.filter(original=bonus, status=PaymentStatus.COMPLETED).aggregate(
+        all=Sum("total"), ours=Sum("total", filter=Q(relation__in=_ADJUSTS))
+    )
+    held = bonus.total + (sums["all"] or Decimal(0))
+    reversed_net = -(sums["ours"] or Decimal(0))
     change_by = due - held
     if change_by < 0:
         relation, words = PaymentRelation.BONUS_REVERSED, _TAKES_BACK.get(trigger.relation)
