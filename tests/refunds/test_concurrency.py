@@ -80,3 +80,48 @@ def test_one_dispute_event_delivered_8_times_at_once_under_different_ids(card_ga
     payment.customer.refresh_from_db()
     assert payment.customer.balance == Decimal("0.00")
     assert not balance_drifts()
+
+
+def test_two_refunds_of_a_bonus_earning_top_up_completing_at_once_take_the_bonus_once(
+    card_gateway, finance_user
+):
+    """Top-up 100.00 earned 105.00 (M 50, X 2, A 5). Refunds of 20.00 and 40.00, pending, are
+    completed by two gateway notifications at once: 40.00 is kept, below M, so exactly the
+    whole bonus goes, whichever completes first (each reads what the other did)."""
+    from paydesk.vouchers.batches import voucher_batch_issue
+    from paydesk.vouchers.models import VoucherActivation
+    from paydesk.vouchers.services import voucher_redeem
+    from tests.factories import PortalUserFactory
+
+    user = PortalUserFactory()
+    terms = {"minimum_activation": "50", "multiplier": "2", "addition": "5"}
+    _batch, [code] = voucher_batch_issue(count=1, currency="USD", actor=None, **terms)
+    voucher_redeem(code=code, customer=user.customer, currency="USD", user=user, ip_address="::1")
+    payment = card_payment(user.customer, total="100.00")
+    bonus = VoucherActivation.objects.get(applied_payment=payment).bonus_payment
+    card_gateway.unavailable = True
+    refunds = [
+        payment_refund(payment=payment, reason="Asked", actor=finance_user, total=total)
+        for total in ("20.00", "40.00")
+    ]
+    outcomes = run_at_once(
+        2,
+        lambda i: gateway_event_apply(
+            event=RefundEvent(
+                gateway="card",
+                event_id=f"evt_settle_{i}",
+                refund_id=f"re_{i}",
+                outcome=Outcome.COMPLETED,
+                amount=Money(-refunds[i].total, "USD"),
+                transaction_id=payment.gateway_transaction,
+                refund_reference=refunds[i].reference,
+            )
+        ),
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    reversals = Payment.objects.filter(original=bonus, relation=PaymentRelation.BONUS_REVERSED)
+    assert sum(r.total for r in reversals) == Decimal("-105.00")
+    assert len(reversals) == 2
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("40.00")  # 100 paid, 60 refunded
+    assert balance_drifts() == []

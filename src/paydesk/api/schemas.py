@@ -43,8 +43,8 @@ class PaymentOut(Schema):
     )
     relation: str = Field(
         "",
-        description="How it follows `original`: `late_payment`, `refund`, `chargeback` or "
-        "`chargeback_reversed`.",
+        description="How it follows `original`: `late_payment`, `refund`, `chargeback`, "
+        "`chargeback_reversed`, or for a voucher bonus `bonus_reversed` or `bonus_restored`.",
     )
     refunded: MoneyOut | None = Field(
         None,

@@ -16,12 +16,15 @@ from paydesk.money import format_money
 
 def refunds_html(payment: Payment) -> str:
     """For a top-up: "Refunded $20.00 USD of $50.00 USD", what is pending and charged back, and
-    what is left; for a refund or chargeback: which payment it came from."""
+    what is left; for a refund, chargeback or voucher bonus reversal: which payment it came
+    from."""
     currency = payment.customer.currency
     if payment.original is not None and payment.relation in (
         PaymentRelation.REFUND,
         PaymentRelation.CHARGEBACK,
         PaymentRelation.CHARGEBACK_REVERSED,
+        PaymentRelation.BONUS_REVERSED,
+        PaymentRelation.BONUS_RESTORED,
     ):
         url = reverse("backoffice:ledger_payment_change", args=[payment.original_id])
         return format_html(

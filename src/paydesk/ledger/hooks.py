@@ -144,6 +144,29 @@ def payment_changed(
             listener(change)
 
 
+# Follow-ups: work another app does because of a payment change that may post further payments
+# (a voucher bonus taken back with the top-up that earned it: vouchers/bonus_reversal.py), in
+# the change's transaction. They run last, after the listeners and the balance watches, so that
+# everything written for the change (its outgoing events, with the balance it left; its credit
+# note; an alert) comes before what is written for the payments a follow-up posts. What a
+# follow-up posts is a change of its own, told to every listener and follow-up in turn. A
+# follow-up that raises rolls the change back.
+_FOLLOW_UPS: dict[str, Callable[[PaymentChange], object]] = {}
+
+
+def payment_follow_up_register(name: str, follow_up: Callable[[PaymentChange], object]) -> None:
+    """Register (or replace, by name) a follow-up; called from an AppConfig.ready()."""
+    _FOLLOW_UPS[name] = follow_up
+
+
+def payment_follow_ups_run(kind: str, payment: Any, balance: Decimal | None = None) -> None:
+    """Run every follow-up for a change, in the caller's transaction, once all else is done."""
+    if _FOLLOW_UPS:
+        change = PaymentChange(kind=kind, payment=payment, balance=balance)
+        for follow_up in tuple(_FOLLOW_UPS.values()):
+            follow_up(change)
+
+
 # --- balance watches -------------------------------------------------------------------------
 # Work another app does when a completed posting leaves a balance somewhere it watches (the
 # automatic top-up's threshold, a low-balance alert), in the posting's transaction, without the

@@ -46,17 +46,27 @@ class PaymentRelation(models.TextChoices):
     REFUND = "refund", _("Refund")
     CHARGEBACK = "chargeback", _("Chargeback")
     CHARGEBACK_REVERSED = "chargeback_reversed", _("Chargeback reversed")
+    # A voucher bonus taken back because the top-up that earned it was refunded or charged back
+    # (original: the bonus payment), and given back when that chargeback is reversed.
+    BONUS_REVERSED = "bonus_reversed", _("Voucher bonus reversed")
+    BONUS_RESTORED = "bonus_restored", _("Voucher bonus restored")
 
 
 # Relations whose row takes money back from the customer (negative), and those that give (positive).
-MONEY_BACK = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK)
-MONEY_IN = (PaymentRelation.LATE_PAYMENT, PaymentRelation.CHARGEBACK_REVERSED)
+MONEY_BACK = (PaymentRelation.REFUND, PaymentRelation.CHARGEBACK, PaymentRelation.BONUS_REVERSED)
+MONEY_IN = (
+    PaymentRelation.LATE_PAYMENT,
+    PaymentRelation.CHARGEBACK_REVERSED,
+    PaymentRelation.BONUS_RESTORED,
+)
 # How a linked row names the payment it follows: "Refund of PD-…", "Chargeback reversed for PD-…".
 RELATION_LEADS: dict[str, StrOrPromise] = {
     PaymentRelation.LATE_PAYMENT: _("Late payment for"),
     PaymentRelation.REFUND: _("Refund of"),
     PaymentRelation.CHARGEBACK: _("Chargeback of"),
     PaymentRelation.CHARGEBACK_REVERSED: _("Chargeback reversed for"),
+    PaymentRelation.BONUS_REVERSED: _("Takes back the bonus"),
+    PaymentRelation.BONUS_RESTORED: _("Gives back the bonus"),
 }
 
 # A staff entry's method as the customer reads it: not how it was entered ("Manual entry", the
@@ -231,11 +241,13 @@ class Payment(models.Model):
                 name="payment_relation_has_original",
             ),
             models.CheckConstraint(
-                condition=~Q(relation__in=["refund", "chargeback"]) | Q(total__lt=0),
+                condition=~Q(relation__in=["refund", "chargeback", "bonus_reversed"])
+                | Q(total__lt=0),
                 name="payment_money_back_negative",
             ),
             models.CheckConstraint(
-                condition=~Q(relation__in=["late_payment", "chargeback_reversed"]) | Q(total__gt=0),
+                condition=~Q(relation__in=["late_payment", "chargeback_reversed", "bonus_restored"])
+                | Q(total__gt=0),
                 name="payment_money_in_positive",
             ),
             models.UniqueConstraint(

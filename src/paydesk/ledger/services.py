@@ -32,6 +32,7 @@ from paydesk.ledger.hooks import (
     PaymentChange,
     balance_watches_run,
     payment_changed,
+    payment_follow_ups_run,
     topup_steps_run,
 )
 from paydesk.ledger.imports import backdating_refuse, latest_completed_at
@@ -302,6 +303,7 @@ def _payment_insert(
         topup_steps_run(payment=payment, probes=probes)
         payment_changed(CREATED, payment, balance_after, customer.debit_limit, told=told)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
+        payment_follow_ups_run(CREATED, payment, balance_after)
     return payment
 
 
@@ -384,6 +386,7 @@ def payment_complete(
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
         payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
         balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
+        payment_follow_ups_run(COMPLETED, locked, balance_after)
     return locked
 
 
@@ -432,6 +435,7 @@ def payment_cancel(
                 after={**payment_snapshot(locked), "reason": reason},
             )
         payment_changed(CANCELLED, locked)
+        payment_follow_ups_run(CANCELLED, locked)
     return locked
 
 

@@ -9,6 +9,8 @@ Which events a change makes:
   is recorded already completed); cancelled → `payment.cancelled`;
 - the same for a refund (`refund.created`, `refund.completed`, `refund.cancelled`);
 - a chargeback → `chargeback.created`; its reversal → `chargeback.reversed`;
+- a voucher bonus taken back with its top-up → `voucher_bonus.reversed`; given back when that
+  top-up's chargeback is reversed → `voucher_bonus.restored`;
 - and whenever the balance moved, `balance.changed` with the new balance and available credit.
 
 The object is the payment exactly as the API shows it to the customer (paydesk.ledger.shapes,
@@ -49,6 +51,8 @@ _BY_STATUS = {
 _BY_RELATION = {
     "chargeback": EventType.CHARGEBACK_CREATED.value,
     "chargeback_reversed": EventType.CHARGEBACK_REVERSED.value,
+    "bonus_reversed": EventType.VOUCHER_BONUS_REVERSED.value,
+    "bonus_restored": EventType.VOUCHER_BONUS_RESTORED.value,
 }
 
 

@@ -26,6 +26,14 @@ class EventType(models.TextChoices):
     REFUND_CANCELLED = "refund.cancelled", _("A refund was declined or cancelled")
     CHARGEBACK_CREATED = "chargeback.created", _("A chargeback took money back")
     CHARGEBACK_REVERSED = "chargeback.reversed", _("A chargeback was reversed")
+    VOUCHER_BONUS_REVERSED = (
+        "voucher_bonus.reversed",
+        _("A voucher bonus was taken back: its top-up was refunded or charged back"),
+    )
+    VOUCHER_BONUS_RESTORED = (
+        "voucher_bonus.restored",
+        _("A voucher bonus was given back: its top-up's chargeback was reversed"),
+    )
     BALANCE_CHANGED = "balance.changed", _("A customer's balance changed")
     BALANCE_LOW = "balance.low", _("A customer's low-balance alert fired")
     TRANSFER_AWAITING_APPROVAL = (
