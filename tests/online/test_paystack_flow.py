@@ -104,7 +104,8 @@ def test_cancel_on_the_hosted_page_cancels_as_abandoned_by_the_customer(sandbox,
     answer = press(checkout.redirect_url, "cancel")
     location = answer.headers["Location"]
     assert location.endswith(f"/pay/return/{checkout.payment.reference}/?cancelled=1")
-    assert "without paying" in come_back(user, location).content.decode()
+    came_back = come_back(user, location).content.decode()
+    assert "Not paid: you left Paystack before paying." in came_back
     assert Payment.objects.get(pk=checkout.payment.pk).status == PaymentStatus.PENDING
     payment = cancel_in_paydesk(user, checkout.payment)
     html = come_back(user, f"/pay/return/{payment.reference}/").content.decode()
