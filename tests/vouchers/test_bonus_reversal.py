@@ -280,3 +280,19 @@ def test_a_reversed_chargeback_never_gives_back_a_bonus_finance_refunded_by_hand
     assert [relation for relation, _ in bonus_rows(bonus)] == [PaymentRelation.REFUND]
     assert balance(customer) == Decimal("50.00")
     assert balance_drifts() == []
+
+
+def test_a_bonus_taken_back_is_not_refundable_again(earned, finance_user):
+    """Once the follow-up took the bonus back, Finance cannot refund it a second time: what is
+    left to refund of the bonus counts the reversal, as a chargeback counts."""
+    from paydesk.ledger.refunds import refund_left
+
+    bonus = bonus_of(earned)
+    assert refund_left(payment=bonus) == Decimal("55.00")
+    refund_at_gateway(earned, "re-1", "re_1", "20.00")  # K 30 < M 50: the whole bonus goes
+    assert bonus_rows(bonus) == [(PaymentRelation.BONUS_REVERSED, Decimal("-55.00"))]
+    assert refund_left(payment=bonus) == Decimal("0.00")
+    dispute(earned, DisputeStage.OPENED, "d1")  # a chargeback of the rest, then reversed
+    dispute(earned, DisputeStage.FUNDS_WITHDRAWN, "d2", amount="30.00")
+    dispute(earned, DisputeStage.FUNDS_REINSTATED, "d3", amount="30.00")
+    assert refund_left(payment=bonus) == Decimal("0.00")  # K back to 30: still below M

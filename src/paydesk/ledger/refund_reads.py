@@ -28,6 +28,9 @@ class Returned:
     refunded: Decimal = ZERO  # completed refunds
     refunding: Decimal = ZERO  # pending refunds
     charged_back: Decimal = ZERO  # chargebacks less chargebacks reversed
+    # a voucher bonus taken back with its top-up, less what was given back (vouchers/
+    # bonus_reversal.py): gone from the bonus as a chargeback is, so not refundable again
+    taken_back: Decimal = ZERO
     refunded_paid: Decimal = ZERO  # completed and pending refunds in the paid currency
 
     @property
@@ -39,8 +42,8 @@ NOTHING_RETURNED = Returned()
 
 
 def returned_by_payment(*, payment_ids: Iterable[int]) -> dict[int, Returned]:
-    """{original id: Returned} for those of `payment_ids` with a refund, chargeback or reversal
-    that is not cancelled: one query grouped by original, relation and status."""
+    """{original id: Returned} for those of `payment_ids` with a refund, chargeback, reversal or
+    bonus taken back that is not cancelled: one query grouped by original, relation and status."""
     ids = list(payment_ids)
     if not ids:
         return {}
@@ -67,6 +70,11 @@ def returned_by_payment(*, payment_ids: Iterable[int]) -> dict[int, Returned]:
             PaymentRelation.CHARGEBACK_REVERSED,
         ):  # a chargeback is negative, its reversal positive
             into["charged_back"] = into.get("charged_back", ZERO) - row["amount"]
+        elif row["relation"] in (
+            PaymentRelation.BONUS_REVERSED,
+            PaymentRelation.BONUS_RESTORED,
+        ) and row["status"] == PaymentStatus.COMPLETED:
+            into["taken_back"] = into.get("taken_back", ZERO) - row["amount"]
     return {pk: Returned(**values) for pk, values in sums.items()}
 
 

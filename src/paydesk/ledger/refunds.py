@@ -65,7 +65,8 @@ def refund_left(*, payment: Payment) -> Decimal:
     if payment.relation not in REFUNDABLE_RELATIONS:
         return Decimal(0)
     returned = refund_returned(payment=payment)
-    return max(payment.total - returned.held - max(returned.charged_back, Decimal(0)), Decimal(0))
+    gone = max(returned.charged_back, Decimal(0)) + max(returned.taken_back, Decimal(0))
+    return max(payment.total - returned.held - gone, Decimal(0))
 
 
 def refund_total_check(*, payment: Payment, total: Decimal) -> None:
