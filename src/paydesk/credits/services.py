@@ -57,7 +57,7 @@ AWAITING_APPROVAL = "Awaiting approval by a second Finance user."
 # "complete it with the amount actually received"): whoever completes it enters that amount.
 PARTLY_PAID_REFUSAL = (
     "The gateway reported only {received} received for {reference}: enter the amount received "
-    "in {currency} to complete it."
+    "in {currency}, at most the {expected} expected, to complete it."
 )
 AWAITING_APPROVAL_WINDOW = (
     "Awaiting approval by a second Finance user: with this one, the manual credits entered by "
@@ -178,7 +178,10 @@ def _window_total(*, customer: Customer, actor: Any, amount: Decimal) -> Decimal
     """`amount` plus the manual credits `actor` alone gave the customer over the last 24 hours,
     read holding the customer's row lock (until the caller's transaction ends): a concurrent
     credit by the same person waits here, and then counts the one this transaction records."""
-    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    # FOR NO KEY UPDATE, as the balance UPDATE takes: it queues behind another posting's, but
+    # not against the FOR KEY SHARE a concurrent payment INSERT takes on the row (the deadlock
+    # ledger/services.py describes).
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
     since = timezone.now() - CREDIT_WINDOW
     return amount + manual_credits_entered_since(
         customer_id=customer.pk, user_id=actor.pk, since=since
@@ -210,12 +213,13 @@ def staff_payment_complete(
             )
         if is_awaiting_bank(locked):
             raise InvalidTransition(AWAITING_BANK_REFUSAL.format(reference=locked.reference))
-        if locked.partly_paid and total in (None, ""):
+        if locked.partly_paid and (total in (None, "") or checked_total(total) > locked.total):
             raise InvalidAmount(
                 PARTLY_PAID_REFUSAL.format(
                     reference=locked.reference,
                     received=partly_received_words(locked),
                     currency=locked.customer.currency,
+                    expected=format_money(locked.total, locked.customer.currency),
                 ),
                 field="total",
             )
