@@ -112,3 +112,22 @@ def test_a_reason_with_nothing_for_the_customer_is_refused(finance_user, pending
     assert refused.value.field == "reason"
     pending.refresh_from_db()
     assert pending.status == "pending"
+
+
+def test_a_reason_a_gateway_or_the_system_gives_is_never_split(customer):
+    """`#` is a convention of what staff type: a gateway's reason keeps its `#` for the customer,
+    and a reason that starts with one is not refused."""
+    for reason in ("Order #123 expired at the gateway.", "#4471: declined by the issuer"):
+        pending = payment_create(
+            customer=customer, total="10", description="Card", status="pending", method="card"
+        )
+        cancelled = payment_cancel(payment=pending, reason=reason)
+        assert (cancelled.cancel_reason, cancelled.cancel_note) == (reason, "")
+    recorded = payment_create(
+        customer=customer,
+        total="10",
+        description="Card",
+        status="cancelled",
+        cancel_reason="Order #9 abandoned",
+    )
+    assert (recorded.cancel_reason, recorded.cancel_note) == ("Order #9 abandoned", "")

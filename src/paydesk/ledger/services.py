@@ -133,9 +133,10 @@ def payment_create(
             raise InvalidAmount(
                 "The fee must be zero or more, with at most 4 decimals.", field="fee"
             )
-    cancel_reason, cancel_note = split_description(cancel_reason)
-    if status == PaymentStatus.CANCELLED and not cancel_reason:
-        cancel_reason = "Recorded as cancelled."
+    cancel_note = ""
+    if status == PaymentStatus.CANCELLED:
+        cancel_reason, cancel_note = cancel_text(cancel_reason, actor)
+        cancel_reason = cancel_reason or "Recorded as cancelled."
     # A used idempotency_key is found by the unique index (payment_unique_idempotency_key): the
     # INSERT fails, its savepoint rolls back, and the existing payment is returned below.
     # Without a savepoint inside the caller's transaction, that transaction is broken: nothing
@@ -390,6 +391,15 @@ def payment_complete(
     return locked
 
 
+def cancel_text(reason: str, actor: Any) -> tuple[str, str]:
+    """A cancel reason as (what the customer reads, staff's note). What a staff member types is
+    split at `#` as a description is; a gateway's, the system's or a customer's reason is the
+    customer's whole — its `#` is part of it ("Order #123 expired")."""
+    if getattr(actor, "is_staff", False):
+        return split_description(reason)
+    return (reason or "").strip(), ""
+
+
 def payment_cancel(
     *,
     payment: Payment | int,
@@ -400,13 +410,13 @@ def payment_cancel(
 ) -> Payment:
     """Pending → Cancelled with a reason; the balance does not move. Audited when someone
     cancels it (`actor`), or when Paydesk does on its own and says so (`audited`). As in a
-    description, text after `#` is staff's note: the customer sees only the part before it;
-    the audit log keeps the whole reason."""
+    description, text a staff member types after `#` is staff's note: the customer sees only
+    the part before it (`cancel_text`); the audit log keeps the whole reason."""
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
     actor = acting_user(actor)
-    public, note = split_description(reason)
+    public, note = cancel_text(reason, actor)
     if not public and actor is not None:
         raise PaymentError(
             "Say why the payment is cancelled before any #: the customer reads that part.",
