@@ -135,13 +135,15 @@ def payment_changed(
     debit_limit: Decimal | None = None,
     *,
     told: tuple[str, ...] = (),
-) -> None:
+) -> PaymentChange:
     """Tell every listener (but those `told` already, by their INSERT sent with the payment's),
-    in the caller's transaction (a listener's failure rolls it back)."""
+    in the caller's transaction (a listener's failure rolls it back); the change told, for the
+    follow-ups."""
     change = PaymentChange(kind=kind, payment=payment, balance=balance, debit_limit=debit_limit)
     for name, listener in tuple(_LISTENERS.items()):
         if name not in told:
             listener(change)
+    return change
 
 
 # Follow-ups: work another app does because of a payment change that may post further payments
@@ -159,12 +161,11 @@ def payment_follow_up_register(name: str, follow_up: Callable[[PaymentChange], o
     _FOLLOW_UPS[name] = follow_up
 
 
-def payment_follow_ups_run(kind: str, payment: Any, balance: Decimal | None = None) -> None:
-    """Run every follow-up for a change, in the caller's transaction, once all else is done."""
-    if _FOLLOW_UPS:
-        change = PaymentChange(kind=kind, payment=payment, balance=balance)
-        for follow_up in tuple(_FOLLOW_UPS.values()):
-            follow_up(change)
+def payment_follow_ups_run(change: PaymentChange) -> None:
+    """Run every follow-up for a change (the one `payment_changed` told), in the caller's
+    transaction, once all else is done."""
+    for follow_up in tuple(_FOLLOW_UPS.values()):
+        follow_up(change)
 
 
 # --- balance watches -------------------------------------------------------------------------

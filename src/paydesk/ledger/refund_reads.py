@@ -70,10 +70,14 @@ def returned_by_payment(*, payment_ids: Iterable[int]) -> dict[int, Returned]:
             PaymentRelation.CHARGEBACK_REVERSED,
         ):  # a chargeback is negative, its reversal positive
             into["charged_back"] = into.get("charged_back", ZERO) - row["amount"]
-        elif row["relation"] in (
-            PaymentRelation.BONUS_REVERSED,
-            PaymentRelation.BONUS_RESTORED,
-        ) and row["status"] == PaymentStatus.COMPLETED:
+        elif (
+            row["relation"]
+            in (
+                PaymentRelation.BONUS_REVERSED,
+                PaymentRelation.BONUS_RESTORED,
+            )
+            and row["status"] == PaymentStatus.COMPLETED
+        ):
             into["taken_back"] = into.get("taken_back", ZERO) - row["amount"]
     return {pk: Returned(**values) for pk, values in sums.items()}
 

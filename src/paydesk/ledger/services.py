@@ -302,9 +302,9 @@ def _payment_insert(
         # The top-up steps other apps registered (the vouchers' bonus, §7), in the same
         # transaction; the balance UPDATE already ran their probes.
         topup_steps_run(payment=payment, probes=probes)
-        payment_changed(CREATED, payment, balance_after, customer.debit_limit, told=told)
+        change = payment_changed(CREATED, payment, balance_after, customer.debit_limit, told=told)
         balance_watches_run(payment=payment, balance=balance_after, fired=watched)
-        payment_follow_ups_run(CREATED, payment, balance_after)
+        payment_follow_ups_run(change)
     return payment
 
 
@@ -385,9 +385,9 @@ def payment_complete(
                 after=payment_snapshot(locked),
             )
         topup_steps_run(payment=locked, probes=posted.probes)  # §7, same transaction
-        payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
+        change = payment_changed(COMPLETED, locked, balance_after, locked.customer.debit_limit)
         balance_watches_run(payment=locked, balance=balance_after, fired=posted.watched)
-        payment_follow_ups_run(COMPLETED, locked, balance_after)
+        payment_follow_ups_run(change)
     return locked
 
 
@@ -444,8 +444,7 @@ def payment_cancel(
                 before=before,
                 after={**payment_snapshot(locked), "reason": reason},
             )
-        payment_changed(CANCELLED, locked)
-        payment_follow_ups_run(CANCELLED, locked)
+        payment_follow_ups_run(payment_changed(CANCELLED, locked))
     return locked
 
 
