@@ -45,10 +45,10 @@ from paydesk.banktransfers.selectors import (
     transfer_amounts,
 )
 from paydesk.banktransfers.services import transfer_complete_as_expected
+from paydesk.checkout.selectors import payment_description_shown
 from paydesk.credits.services import staff_payment_complete
-from paydesk.gateways.dispute_words import chargeback_description_words
 from paydesk.gateways.registry import gateway_for_or_none
-from paydesk.ledger.models import Payment, PaymentRelation
+from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
@@ -276,9 +276,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     def description_display(self, obj: Payment) -> str:
         """What the customer reads; a chargeback's reason stored as its gateway's code
         ("Chargeback of PD-…: fraudulent") in the gateway's words."""
-        if obj.relation == PaymentRelation.CHARGEBACK:
-            return chargeback_description_words(obj.method, obj.description)
-        return obj.description
+        return payment_description_shown(obj)
 
     @admin.display(description=_("total"), ordering="total")
     def total_display(self, obj: Payment) -> str:

@@ -24,13 +24,24 @@ def _key(code: str) -> str:
     return re.sub(r"[ _-]+", "_", code.strip()).lower()
 
 
+# Each gateway's reasons by `_key`, made once per table (a list words a reason on every row).
+_KEYED: dict[int, tuple[Mapping[str, str], dict[str, str]]] = {}
+
+
+def _keyed(reasons: Mapping[str, str]) -> dict[str, str]:
+    kept = _KEYED.get(id(reasons))
+    if kept is None or kept[0] is not reasons:
+        kept = _KEYED[id(reasons)] = (reasons, {_key(c): said for c, said in reasons.items()})
+    return kept[1]
+
+
 def stored_reason_words(stored: str, reasons: Mapping[str, str]) -> str:
     """`stored` in words when it is one of `reasons`' codes in any form it was stored in;
     otherwise as stored."""
     found = _STORED_CODE.fullmatch(stored)
     if found is None:
         return stored
-    words = {_key(code): said for code, said in reasons.items()}.get(_key(found["code"]))
+    words = _keyed(reasons).get(_key(found["code"]))
     if words is None:
         return stored
     return words + (found["after"] or "")

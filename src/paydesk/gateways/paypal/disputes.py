@@ -9,6 +9,8 @@ itself stays in the payment log and beside the words on the dispute's page.
 
 from __future__ import annotations
 
+from paydesk.gateways.coded import code_words
+
 # `reason`: what the buyer says, never a judgement of them.
 REASONS: dict[str, str] = {
     "MERCHANDISE_OR_SERVICE_NOT_RECEIVED": "the buyer says they did not receive what they paid for",
@@ -40,9 +42,9 @@ STATUSES: dict[str, str] = {
 
 def reason_words(code: str) -> str:
     """PayPal's dispute `reason` code in words ('' for none)."""
-    return REASONS.get(code, code.replace("_", " ").lower())
+    return code_words(REASONS, code, lower=True)
 
 
 def status_words(code: str) -> str:
     """PayPal's dispute `status` code in words ('' for none)."""
-    return STATUSES.get(code, code.replace("_", " ").lower())
+    return code_words(STATUSES, code, lower=True)

@@ -13,7 +13,7 @@ spaces; the code itself stays in the payment log and beside the words on the dis
 
 from __future__ import annotations
 
-import re
+from paydesk.gateways.coded import code_and_detail, code_words
 
 # `category`: what the customer (or their bank) says, never a judgement of them.
 REASONS: dict[str, str] = {
@@ -38,25 +38,15 @@ RESOLUTIONS: dict[str, str] = {
     "declined": "you declined it and the payment stands",
 }
 
-# A status with its resolution, as events.py keeps it in `gateway_status`.
-_WITH_RESOLUTION = re.compile(r"(?P<status>[^()]+) \((?P<resolution>[^()]+)\)")
-
-
-def _as_itself(code: str) -> str:
-    return code.replace("-", " ").replace("_", " ")
-
 
 def reason_words(code: str) -> str:
     """Paystack's dispute `category` in words ('' for none)."""
-    return REASONS.get(code, _as_itself(code))
+    return code_words(REASONS, code)
 
 
 def status_words(code: str) -> str:
     """Paystack's dispute `status` in words, with its resolution when it has one
-    ("resolved (declined)"); '' for none."""
-    both = _WITH_RESOLUTION.fullmatch(code)
-    if both is None:
-        return STATUSES.get(code, _as_itself(code))
-    status, resolution = both["status"], both["resolution"]
-    where = STATUSES.get(status, _as_itself(status))
-    return f"{where}: {RESOLUTIONS.get(resolution, _as_itself(resolution))}"
+    ("resolved (declined)", as events.py keeps it in `gateway_status`); '' for none."""
+    status, resolution = code_and_detail(code)
+    where = code_words(STATUSES, status)
+    return where if resolution is None else f"{where}: {code_words(RESOLUTIONS, resolution)}"

@@ -20,7 +20,7 @@ log's summary for Finance to read beside Razorpay's dashboard.
 
 from __future__ import annotations
 
-import re
+from paydesk.gateways.coded import code_and_detail, code_words
 
 # `reason_code`: what the customer (or their bank) says, never a judgement of them.
 REASONS: dict[str, str] = {
@@ -58,29 +58,20 @@ PHASES: dict[str, str] = {
     "fraud": "risk review, raised by the customer's bank after its own checks",
 }
 
-# A status with its phase, as refunds.py keeps it in `gateway_status`.
-_WITH_PHASE = re.compile(r"(?P<status>[^()]+) \((?P<phase>[^()]+)\)")
-
-
-def _as_itself(code: str) -> str:
-    return code.replace("_", " ")
-
 
 def reason_words(code: str) -> str:
     """Razorpay's dispute `reason_code` in words ('' for none)."""
-    return REASONS.get(code, _as_itself(code))
+    return code_words(REASONS, code)
 
 
 def phase_words(code: str) -> str:
     """Razorpay's dispute `phase` in words ('' for none)."""
-    return PHASES.get(code, _as_itself(code))
+    return code_words(PHASES, code)
 
 
 def status_words(code: str) -> str:
     """Razorpay's dispute `status` in words, with its phase when it has one ("open
-    (chargeback)"); '' for none."""
-    both = _WITH_PHASE.fullmatch(code)
-    if both is None:
-        return STATUSES.get(code, _as_itself(code))
-    status = STATUSES.get(both["status"], _as_itself(both["status"]))
-    return f"{status} (stage: {phase_words(both['phase'])})"
+    (chargeback)", as refunds.py keeps it in `gateway_status`); '' for none."""
+    status, phase = code_and_detail(code)
+    words = code_words(STATUSES, status)
+    return words if phase is None else f"{words} (stage: {phase_words(phase)})"

@@ -11,6 +11,8 @@ on the dispute's page.
 
 from __future__ import annotations
 
+from paydesk.gateways.coded import code_words
+
 # `reason`: what the cardholder (or their bank) says, never a judgement of them.
 REASONS: dict[str, str] = {
     "bank_cannot_process": "the customer's bank could not process the payment",
@@ -48,9 +50,9 @@ STATUSES: dict[str, str] = {
 
 def reason_words(code: str) -> str:
     """Stripe's dispute `reason` code in words ('' for none)."""
-    return REASONS.get(code, code.replace("_", " "))
+    return code_words(REASONS, code)
 
 
 def status_words(code: str) -> str:
     """Stripe's dispute `status` code in words ('' for none)."""
-    return STATUSES.get(code, code.replace("_", " "))
+    return code_words(STATUSES, code)

@@ -13,9 +13,9 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from paydesk.checkout.selectors import payment_description_shown
 from paydesk.formats import customer_time
-from paydesk.gateways.dispute_words import chargeback_description_words
-from paydesk.ledger.models import Payment, PaymentRelation
+from paydesk.ledger.models import Payment
 from paydesk.money import format_money
 
 register = template.Library()
@@ -33,9 +33,7 @@ def money(amount: Decimal | None, currency: str) -> str:
 def description_shown(payment: Payment) -> str:
     """`{{ payment|description_shown }}`: the description, a chargeback's reason stored as its
     gateway's code ("Chargeback of PD-…: fraudulent") in the gateway's words."""
-    if payment.relation == PaymentRelation.CHARGEBACK:
-        return chargeback_description_words(payment.method, payment.description)
-    return payment.description
+    return payment_description_shown(payment)
 
 
 @register.filter
