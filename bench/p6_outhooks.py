@@ -203,8 +203,8 @@ def main() -> None:
         finally:
             cleanup(db)
     lines = [
-        "| database | top-up with events (µs) | without (µs) | ratio | bar | pass "
-        "| events delivered/s (1 worker) | CPU per top-up with / without (µs) |",
+        "| database | top-up with events (µs) | without (µs) | ratio (median of rounds) | bar "
+        "| pass | events delivered/s (1 worker) | CPU per top-up with / without (µs) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

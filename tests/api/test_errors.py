@@ -46,3 +46,15 @@ def test_text_with_a_nul_character_is_a_clear_400_never_a_500(db):
     )
     assert response.status_code in (400, 422), response.content
     assert "NUL" in response.json()["error"]["message"]
+
+
+def test_a_parameter_sent_twice_is_refused_naming_it_not_read_as_its_last_value(api, db):
+    from tests.factories import StaffFactory
+
+    assert api.get("/api/v1/payments?limit=5&limit=1").status_code == 400
+    refused = api.get("/api/v1/payments?limit=5&limit=1").json()["error"]
+    assert (refused["code"], refused["field"]) == ("invalid_request", "limit")
+    assert api.get("/api/v1/payments?limit=5").status_code == 200
+    staff = ApiClient(key_for(StaffFactory(staff_role="finance"), "read"))
+    refused = staff.get("/api/v1/staff/customers?q=a&q=b").json()["error"]
+    assert (refused["code"], refused["field"]) == ("invalid_request", "q")

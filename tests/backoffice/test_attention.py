@@ -72,9 +72,7 @@ def test_a_partly_paid_payment_is_never_completed_with_the_pending_amount(financ
     assert done.total == Decimal("10.00") and done.expected_total == Decimal("30")
 
 
-def test_a_partly_paid_payment_is_never_completed_for_more_than_it_expected(
-    finance_user, customer
-):
+def test_a_partly_paid_payment_is_never_completed_for_more_than_it_expected(finance_user, customer):
     """What arrived was less than expected: crediting more than the payment expected is refused."""
     payment = _flagged(customer, gateway_received=("0.0001", "BTC"))
     with pytest.raises(InvalidAmount, match=r"at most the \$30\.00 USD expected"):

@@ -18,6 +18,7 @@ from paydesk.api.customer import router as customer_router
 from paydesk.api.documents import router as documents_router
 from paydesk.api.errors import install_error_handlers
 from paydesk.api.methods import router as methods_router
+from paydesk.api.parsing import OneValueParser
 from paydesk.api.staff import routers as staff_routers
 
 
@@ -42,6 +43,7 @@ api = PaydeskApi(
         "Idempotency-Key (Stripe's semantics)."
     ),
     auth=API_AUTH,
+    parser=OneValueParser(),
     throttle=[CallerThrottle()],
     urls_namespace="api",
     docs=Swagger(settings={"persistAuthorization": False}),

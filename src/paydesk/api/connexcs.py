@@ -26,6 +26,7 @@ from paydesk.api.auth import STAFF_AUTH, CallerThrottle, caller_of
 from paydesk.api.errors import ApiError, install_error_handlers
 from paydesk.api.idempotency import idempotent
 from paydesk.api.models import ApiScope
+from paydesk.api.parsing import OneValueParser
 from paydesk.api.schemas import ERRORS, Input, SingleLine, json_response
 from paydesk.credits.services import is_held, staff_payment_add
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -53,6 +54,7 @@ cp_api = NinjaAPI(
     title="Paydesk ConnexCS-compatible API",
     version="1",
     auth=STAFF_AUTH,
+    parser=OneValueParser(),
     throttle=[CallerThrottle()],
     urls_namespace="connexcs",
     docs_url=None,

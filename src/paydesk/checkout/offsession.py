@@ -39,7 +39,6 @@ from paydesk.gateways.http import public_url
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import (
-    payment_cancel,
     payment_pending_note,
 )
 from paydesk.methods.services import SavedMethod, sepa_address_ensure, stripe_customer_id
@@ -129,19 +128,20 @@ def off_session_charge(
     gateway = gateway_for(method)
     try:
         result = gateway.start_checkout(request)
-    except GatewayRateLimited as error:
-        # Stripe's rate limiter answered before the charge was run: nothing was charged, and
-        # the same Idempotency-Key is free. Left pending, the top-up's next run sends it again.
-        reason = f"{error.message} Nothing was charged: Paydesk will send the charge again."
+    except GatewayUnavailable as error:
+        if isinstance(error, GatewayRateLimited):
+            # Stripe's rate limiter answered before the charge was run: nothing was charged, and
+            # the same Idempotency-Key is free. Left pending, the top-up's next run sends it.
+            reason = problem = (
+                f"{error.message} Nothing was charged: Paydesk will send the charge again."
+            )
+        else:
+            reason, problem = f"{error.message} Paydesk will ask again.", error.message
         payment_pending_note(payment=payment, reason=reason)
         payment.refresh_from_db()
-        return OffSessionCharge(payment=payment, problem=reason)
-    except GatewayUnavailable as error:
-        payment_pending_note(payment=payment, reason=f"{error.message} Paydesk will ask again.")
-        payment.refresh_from_db()
-        return OffSessionCharge(payment=payment, problem=error.message)
+        return OffSessionCharge(payment=payment, problem=problem)
     except GatewayError as error:
-        payment = payment_cancel(payment=payment, reason=f"Stripe refused: {error.message}")
+        payment = payment_cancel_unsent(payment=payment, reason=f"Stripe refused: {error.message}")
         return OffSessionCharge(payment=payment, problem=payment.cancel_reason)
     started = _checkout_started(quote=quote, payment=payment, result=result)
     summary = result.event.summary if result.event is not None else {}

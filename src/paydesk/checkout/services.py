@@ -291,8 +291,11 @@ def checkout_start(
     except GatewayRateLimited as error:
         # The processor's rate limiter answered before the request was run: nothing was made
         # there, and nothing will be under this key unless the customer sends this very form
-        # again. Left pending it would wait for reconciliation to abandon it; so it is cancelled
-        # now, saying why, and the customer is asked to try again (a new form, a new key).
+        # again. Only Stripe's client says so (GatewayRateLimited: Stripe documents its limiter
+        # as running before its idempotency layer); another gateway's 429 is GatewayUnavailable,
+        # below, as nothing it documents says the request was not run. Left pending it would
+        # wait for reconciliation to abandon it; so it is cancelled now, saying why, and the
+        # customer is asked to try again (a new form, a new key).
         payment = payment_cancel_unsent(
             payment=payment, reason=f"Not taken: {error.message} Nothing was charged."
         )

@@ -149,12 +149,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
             if quote and payment.expected_total is None
             else ""
         ),
-        "received": (
-            f"{format_money(payment.total, customer.currency)} (expected "
-            f"{format_money(payment.expected_total, customer.currency)})"
-            if payment.expected_total is not None
-            else ""
-        ),
+        "received": payment.received_against_expected,
         "credit": format_money(payment.total, customer.currency),
         "bonus": _bonus_paid(payment, customer.currency),
         "balance": (

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod
-from paydesk.ledger.models import customer_method_label
 
 # The card as the gateway's server named it, kept in the payment's description by the checkout
 # ("Credit Card Visa •••• 4242, $51.54 USD"): a brand and the last four digits, nothing more.
@@ -20,7 +19,7 @@ _CARD = re.compile(r"([A-Za-z][A-Za-z ]{0,29}) •••• (\d{4})\b")
 
 
 def method_label(payment) -> str:
-    label = customer_method_label(payment.method, debit=payment.total < 0) if payment.method else ""
+    label = payment.customer_method_label if payment.method else ""
     if payment.method == PaymentMethod.CARD:
         found = _CARD.search(payment.description or "")
         if found:

@@ -75,8 +75,7 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
     if payment.expected_total is not None:
         # Completed by staff with the amount actually received: what was quoted was not what
         # arrived, so nothing is said to be charged, and only a full amount is "paid in full".
-        expected = format_money(payment.expected_total, currency)
-        totals.append(("Received", f"{credited} (expected {expected})"))
+        totals.append(("Received", payment.received_against_expected))
         if payment.received_short:
             short = format_money(payment.expected_total - payment.total, currency)
             notes = [

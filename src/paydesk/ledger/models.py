@@ -293,6 +293,18 @@ class Payment(models.Model):
         return self.status == PaymentStatus.PENDING and bool(self.gateway_received_currency)
 
     @property
+    def received_against_expected(self) -> str:
+        """ "$240.00 USD (expected $250.00 USD)" for a payment completed with another amount than
+        it expected (status page, receipt); '' otherwise."""
+        if self.expected_total is None:
+            return ""
+        currency = self.customer.currency
+        return (
+            f"{format_money(self.total, currency)} "
+            f"(expected {format_money(self.expected_total, currency)})"
+        )
+
+    @property
     def received_short(self) -> bool:
         """Completed with less than it was to credit (staff entered the amount received)."""
         return self.expected_total is not None and self.total < self.expected_total

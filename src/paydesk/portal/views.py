@@ -69,17 +69,16 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaults) -> list[dict]:
-    """The customer's unfinished online checkouts, each with whether this user may resume it
-    (*make payments*: checkout:resume decides where to) and cancel it."""
+    """The customer's unfinished online checkouts, each with whether this user may cancel it
+    (resuming takes *make payments*: the template asks the user; checkout:resume decides
+    where to)."""
     assert request.user.is_authenticated  # @customer_required
-    can_resume = request.user.can_make_payments
     unfinished = []
     for payment in payment_list_unfinished(customer=customer):
         payment.customer = customer
         unfinished.append(
             {
                 "payment": payment,
-                "can_resume": can_resume,
                 "can_cancel": payment_cancellable_by(
                     user=request.user, payment=payment, defaults=defaults
                 ),

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from paydesk.audit.services import audit_record
-from paydesk.credits.selectors import credit_threshold
+from paydesk.credits.selectors import credit_threshold, needs_second_person
 from paydesk.errors import (
     InvalidAmount,
     InvalidTransition,
@@ -92,7 +92,7 @@ def _needs_second_person(batch: VoucherBatch) -> bool:
     if batch.created_by_id is None:
         return False
     worst = batch.worst_case_credit
-    return worst is None or worst > credit_threshold(batch.currency)
+    return worst is None or needs_second_person(total=worst, currency=batch.currency)
 
 
 def _worst_case_text(batch: VoucherBatch) -> str | None:
@@ -166,7 +166,7 @@ def voucher_batch_issue(
             seen.add(code)
             codes.append(code)
     with transaction.atomic():
-        batch = VoucherBatch.objects.create(
+        batch = VoucherBatch(
             currency=currency,
             minimum_activation=minimum,
             multiplier=factor,
@@ -178,7 +178,7 @@ def voucher_batch_issue(
         )
         if _needs_second_person(batch):
             batch.approval = BatchApproval.WAITING
-            batch.save(update_fields=["approval"])
+        batch.save(force_insert=True)
         Voucher.objects.bulk_create(
             [
                 Voucher(
@@ -242,7 +242,9 @@ def _finance_user(actor: Any, action: str) -> Any:
 
 def _waiting(pk: int) -> VoucherBatch:
     """The batch row, locked, if it still waits for its second approval."""
-    locked = VoucherBatch.objects.select_for_update().get(pk=pk)
+    locked = (
+        VoucherBatch.objects.select_for_update(of=("self",)).select_related("created_by").get(pk=pk)
+    )
     if locked.approval != BatchApproval.WAITING:
         raise InvalidTransition(
             f"Batch {locked.pk} is not waiting for an approval "
@@ -298,9 +300,7 @@ def voucher_batch_reject(*, batch: VoucherBatch | int, actor: Any) -> VoucherBat
         locked.decided_by = actor
         locked.decided_at = now
         locked.save(update_fields=["approval", "decided_by", "decided_at"])
-        disabled = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
-            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
-        )
+        disabled = _disable_available(pk, actor=actor, now=now)
         audit_record(
             action="voucher_batch.reject",
             actor=actor,
@@ -344,6 +344,13 @@ def voucher_disable(*, voucher: Voucher | int, actor: Any) -> Voucher:
     return current
 
 
+def _disable_available(batch_id: int, *, actor: Any, now: datetime) -> int:
+    """Disable every still-available voucher of a batch, in the caller's transaction; how many."""
+    return Voucher.objects.filter(batch_id=batch_id, status=VoucherStatus.AVAILABLE).update(
+        status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
+    )
+
+
 def voucher_batch_disable(*, batch: VoucherBatch | int, actor: Any) -> int:
     """Disable every still-available voucher of a batch; returns how many were disabled."""
     actor = _money_mover(actor)
@@ -351,9 +358,7 @@ def voucher_batch_disable(*, batch: VoucherBatch | int, actor: Any) -> int:
     now = timezone.now()
     with transaction.atomic():
         current = VoucherBatch.objects.get(pk=pk)
-        changed = Voucher.objects.filter(batch_id=pk, status=VoucherStatus.AVAILABLE).update(
-            status=VoucherStatus.DISABLED, disabled_at=now, disabled_by=actor
-        )
+        changed = _disable_available(pk, actor=actor, now=now)
         audit_record(
             action="voucher_batch.disable",
             actor=actor,

@@ -105,11 +105,6 @@ class VoucherBatch(models.Model):
             return None
         return self.count * self.addition
 
-    @property
-    def is_redeemable(self) -> bool:
-        """Its codes redeem: no second approval was needed, or it was given."""
-        return self.approval in REDEEMABLE_APPROVALS
-
 
 class Voucher(models.Model):
     """One voucher. Redeeming it is one conditional UPDATE from Available to Used."""

@@ -186,11 +186,12 @@ def nowpayments_payment_event(payment: Mapping[str, Any], *, event_id: str) -> G
     partly_received = None
     if status == "partially_paid":
         pay_currency = text(payment.get("pay_currency")).upper()
+        paid = _crypto_amount(payment.get("actually_paid"))
         attention = (
-            f"Partially paid: {_crypto_amount(payment.get('actually_paid'))} of "
-            f"{_crypto_amount(payment.get('pay_amount'))} {pay_currency} received."
+            f"Partially paid: {paid} of {_crypto_amount(payment.get('pay_amount'))} "
+            f"{pay_currency} received."
         )
-        partly_received = (_crypto_amount(payment.get("actually_paid")), pay_currency)
+        partly_received = (paid, pay_currency)
     return GatewayEvent(
         gateway=GATEWAY_NAME,
         event_id=event_id,
