@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from paydesk.accounts.models import BillingProfile, PaymentMethod
-from paydesk.documents.models import CustomerTaxRule, InvoicingSettings
+from paydesk.documents.models import CustomerTaxRule, Document, InvoicingSettings
+from paydesk.ledger.refunds import refund_create
 from paydesk.ledger.services import payment_complete, payment_create
 from tests.factories import CustomerFactory
 
@@ -47,6 +48,12 @@ def topup(customer, total="120.00", method=PaymentMethod.BANK_TRANSFER, **kw):
         status="pending",
     )
     return payment_complete(payment=pending, **kw)
+
+
+def credit_note_of(paid, total: str) -> Document:
+    """The credit note of a refund of `total` of the top-up `paid`, recorded completed."""
+    refund = refund_create(original=paid, total=total, reason="Unused", status="completed")
+    return Document.objects.get(payment=refund)
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from paydesk.documents.models import Document, InvoicingSettings, TaxRule
 from paydesk.documents.render import document_pdf, receipt_pdf
 from paydesk.errors import NotFound
 from paydesk.ledger.posting import PaidDetails
-from paydesk.ledger.refunds import refund_create
 from paydesk.ledger.services import payment_create
-from tests.documents.conftest import billed_customer, invoicing_on, topup
+from tests.documents.conftest import billed_customer, credit_note_of, invoicing_on, topup
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 
@@ -110,12 +109,15 @@ def test_an_invoice_shows_tax_and_carries_valid_facturx():
 
 @pytest.mark.django_db
 def test_a_sub_cent_invoice_reads_as_its_xml_and_its_receipt_as_the_payment():
-    """Factur-X states amounts at two decimals (EN 16931): the invoice's text shows the XML's
-    figures; the receipt, which has no such rule, shows what was credited, every decimal."""
+    """Factur-X states amounts at two decimals (EN 16931): the invoice is issued for the
+    amount rounded once to the cent, and its record, its text and its XML show those figures;
+    the receipt, which has no such rule, shows what was credited, every decimal."""
     invoicing_on(rate="20")
     paid = topup(billed_customer(), total="120.006")
     invoice = Document.objects.get(payment=paid)
-    assert (invoice.net, invoice.tax) == (Decimal("100.005"), Decimal("20.001"))
+    assert (invoice.net, invoice.tax, invoice.gross) == (
+        Decimal("100.01"), Decimal("20.00"), Decimal("120.01")
+    )  # fmt: skip
     pdf = document_pdf(invoice)
     text = text_of(pdf)
     for expected in ("€100.01 EUR", "€20.00 EUR", "€120.01 EUR"):
@@ -132,8 +134,7 @@ def test_a_sub_cent_invoice_reads_as_its_xml_and_its_receipt_as_the_payment():
 def test_a_credit_note_references_the_invoice_it_corrects():
     invoicing_on(rate="20")
     paid = topup(billed_customer(), total="120.00")
-    refund = refund_create(original=paid, total="60.00", reason="Unused", status="completed")
-    note = Document.objects.get(payment=refund)
+    note = credit_note_of(paid, "60.00")
     invoice = Document.objects.get(payment=paid)
     pdf = document_pdf(note)
     text = text_of(pdf)

@@ -17,12 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paydesk.documents.facturx import document_xml
-from paydesk.documents.issue import tax_split
+from paydesk.documents.issue import document_totals
 from paydesk.documents.models import Document, InvoicingSettings
 from paydesk.documents.services import invoicing_settings_update
 from paydesk.errors import PaydeskError
 from paydesk.fields import PercentField, basis_points_to_percent, percent_to_basis_points
-from paydesk.money import STORAGE_SCALE, currency_exponent, from_storage_units
+from paydesk.money import STORAGE_SCALE, currency_exponent, from_storage_units, round_half_up
 from tests.api.conftest import ApiClient, key_for
 from tests.documents.conftest import billed_customer, invoicing_on, topup
 from tests.factories import PortalUserFactory
@@ -37,17 +37,17 @@ def raw_rates(table: str) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
-def oracle_split(gross: Decimal, basis_points: int, currency: str) -> tuple[Decimal, Decimal]:
-    """(net, tax) by integer arithmetic only, independent of tax_split: the net is
-    gross * 10000 / (10000 + bp), rounded half up to the gross's own decimals (at least the
-    currency's)."""
-    units = int(gross * STORAGE_SCALE)
-    places = max(currency_exponent(currency), -gross.normalize().as_tuple().exponent, 0)
-    step = 10 ** (4 - places)  # storage units in one unit of the last kept decimal
-    numerator, denominator = units * 10000, (10000 + basis_points) * step
-    net_units = (2 * numerator + denominator) // (2 * denominator) * step  # half up, positive
-    net = from_storage_units(net_units)
-    return net, gross - net
+def oracle_totals(amount: Decimal, basis_points: int, currency: str) -> tuple[Decimal, ...]:
+    """(net, tax, gross) by integer arithmetic only, independent of document_totals: the gross
+    is the amount rounded half up to the currency's decimals, the net gross * 10000 / (10000 +
+    bp) rounded the same way, the tax what is left."""
+    step = 10 ** (4 - currency_exponent(currency))  # storage units in one minor unit
+    units = int(amount * STORAGE_SCALE)
+    gross_units = (2 * units + step) // (2 * step) * step  # half up, positive
+    numerator, denominator = gross_units * 10000, (10000 + basis_points) * step
+    net_units = (2 * numerator + denominator) // (2 * denominator) * step
+    net, gross = from_storage_units(net_units), from_storage_units(gross_units)
+    return net, gross - net, gross
 
 
 # -- the migration -------------------------------------------------------------------------
@@ -189,12 +189,19 @@ def test_the_api_and_the_xml_show_the_rate_with_two_decimals(admin_user):
     st.integers(min_value=1, max_value=10**12),
     st.sampled_from(["EUR", "JPY", "KWD"]),
 )
-def test_the_split_is_the_one_rounding_rule_for_every_rate(units, gross_units, currency):
-    gross = from_storage_units(gross_units)
+def test_the_totals_are_the_one_rounding_rule_for_every_rate(units, amount_units, currency):
+    amount = from_storage_units(amount_units)
     rate = basis_points_to_percent(units)
-    net, tax = tax_split(gross=gross, rate=rate, currency=currency)
-    assert (net, tax) == oracle_split(gross, units, currency)
+    net, tax, gross = document_totals(amount=amount, rate=rate, currency=currency)
+    assert (net, tax, gross) == oracle_totals(amount, units, currency)
     assert net + tax == gross
+    assert min(net, tax) >= 0
+    # Whole minor units, as the PDF and the XML state them.
+    exponent = currency_exponent(currency)
+    assert all(round_half_up(v, exponent) == v for v in (net, tax, gross))
+    # BR-CO-17 (EN 16931): within 1 in the last place of basis × rate / 100 at two decimals.
+    if exponent >= 2:
+        assert abs(tax - round_half_up(net * rate / 100, 2)) <= Decimal("0.01")
 
 
 @pytest.mark.django_db
@@ -202,9 +209,9 @@ def test_the_split_is_the_one_rounding_rule_for_every_rate(units, gross_units, c
 def test_an_invoice_keeps_its_totals_for_each_rate(rate):
     invoicing_on(rate=rate)
     customer = billed_customer()
-    for gross in ["120.00", "0.01", "33.33", "1000000.00", "9.9999"]:
-        invoice = Document.objects.get(payment=topup(customer, total=gross))
+    for amount in ["120.00", "0.01", "33.33", "1000000.00", "9.9999", "25.0047", "0.005"]:
+        invoice = Document.objects.get(payment=topup(customer, total=amount))
         invoice.refresh_from_db()
-        expected = oracle_split(Decimal(gross), int(Decimal(rate) * 100), "EUR")
-        assert (invoice.net, invoice.tax, invoice.gross) == (*expected, Decimal(gross))
+        expected = oracle_totals(Decimal(amount), int(Decimal(rate) * 100), "EUR")
+        assert (invoice.net, invoice.tax, invoice.gross) == expected
         assert invoice.tax_rate == Decimal(rate)

@@ -31,8 +31,10 @@ CATEGORY: dict[str, str] = {
 
 
 def document_amount(value: Decimal, currency: str) -> Decimal:
-    """An amount as the document's XML states it: rounded half up to the currency's decimals,
-    at least two (EN 16931). The PDF's text shows these same figures."""
+    """An amount as the document's XML states it, with the currency's decimals, at least two
+    (EN 16931). The PDF's text shows these same figures. A document's stored amounts are whole
+    minor units (issue.document_totals), so this only writes them; it rounds, each amount on
+    its own, only those of a document issued before that rule (its record is never rewritten)."""
     return round_half_up(value, max(currency_exponent(currency), 2))
 
 

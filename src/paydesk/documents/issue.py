@@ -19,7 +19,7 @@ from paydesk.documents.numbering import document_code, number_take
 from paydesk.documents.provider import customer_details, provider_details
 from paydesk.ledger.hooks import PaymentChange
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
-from paydesk.money import display_places, plain_amount, round_half_up
+from paydesk.money import currency_exponent, plain_amount, round_half_up
 
 SERIES: dict[str, str] = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
 TOPUP_RELATIONS = (PaymentRelation.NONE, PaymentRelation.LATE_PAYMENT)
@@ -75,19 +75,27 @@ def documents_on_change(change: PaymentChange) -> Document | None:
     return None
 
 
-def tax_split(*, gross: Decimal, rate: Decimal, currency: str) -> tuple[Decimal, Decimal]:
-    """(net, tax) of a tax-inclusive amount: net rounded half up to the amount's own decimals
-    (at least the currency's), tax = gross - net, so the two always add up to the gross."""
+def document_totals(
+    *, amount: Decimal, rate: Decimal, currency: str
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, tax, gross) of a document for a tax-inclusive `amount` (the payment's, which may
+    have sub-cent digits): the gross is the amount rounded half up once to the currency's
+    decimals, the net is gross × 100 / (100 + rate) rounded the same way, and the tax is what is
+    left, so net + tax = gross exactly, in whole minor units, and these are the figures the PDF
+    and the Factur-X XML state (EN 16931 BR-CO-15). The tax is then within one minor unit of
+    net × rate / 100 rounded (BR-CO-17): the net is within half a unit of the exact net, so
+    the tax is within (1 + rate/100) / 2 < 1 unit of net × rate / 100."""
+    places = currency_exponent(currency)
+    gross = round_half_up(amount, places)
     if rate == 0:
-        return gross, Decimal(0)
-    net = round_half_up(gross * 100 / (100 + rate), display_places(gross, currency))
-    return net, gross - net
+        return gross, Decimal(0), gross
+    net = round_half_up(gross * 100 / (100 + rate), places)
+    return net, gross - net, gross
 
 
-def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Document:
+def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Document | None:
     customer = payment.customer
     currency = customer.currency
-    gross = abs(payment.total)
     if corrects is not None:
         rule, rate = corrects.tax_rule, corrects.tax_rate
         seller, buyer = corrects.data["seller"], corrects.data["buyer"]
@@ -95,7 +103,9 @@ def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Documen
         seller, buyer = provider_details(), customer_details(customer)
         rule = buyer["tax_rule"]
         rate = Decimal(seller["tax_rate"]) if rule == TaxRule.STANDARD else Decimal(0)
-    net, tax = tax_split(gross=gross, rate=rate, currency=currency)
+    net, tax, gross = document_totals(amount=abs(payment.total), rate=rate, currency=currency)
+    if gross == 0:
+        return None  # below half a minor unit: nothing to invoice or credit at its decimals
     issued_at = payment.completed_at
     if issued_at is None:
         raise ValueError(f"Payment {payment.reference} is not completed: it has no document.")

@@ -21,7 +21,13 @@ from paydesk.documents.provider import (
 )
 from paydesk.errors import NotFound
 from paydesk.ledger.models import Payment
-from paydesk.money import format_money, format_rate
+from paydesk.money import (
+    currency_exponent,
+    decimal_places,
+    format_money,
+    format_rate,
+    round_half_up,
+)
 
 DATE = "j F Y, H:i T"
 ZERO_RATED_MENTION = "Zero-rated supply: no VAT charged."
@@ -92,6 +98,9 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
                 facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))
         totals.append(("Amount charged", charged))
     totals.append(("Amount credited to the account", credited))
+    rounded = _invoice_rounding_note(payment)
+    if rounded:
+        notes.append(rounded)
     return Sheet(
         title="Receipt",
         number=payment.reference,
@@ -109,9 +118,36 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
     )
 
 
+def _invoice_rounding_note(payment: Payment) -> str:
+    """For an amount credited with more decimals than its currency has (25.0047 EUR), what the
+    payment's invoice states instead (€25.00 EUR, rounded once: issue.document_totals), so a
+    receipt and an invoice that differ say why. Empty when they agree or there is no invoice;
+    no query for an amount in whole minor units (nearly all)."""
+    currency = payment.customer.currency
+    exponent = currency_exponent(currency)
+    if decimal_places(payment.total) <= exponent:
+        return ""
+    invoice = Document.objects.filter(payment=payment, kind=DocumentKind.INVOICE).first()
+    if invoice is None:
+        return ""
+    total = document_amount(invoice.gross, currency)
+    if total == payment.total:
+        return ""
+    # Issued before amounts were rounded at issue, an invoice states each one to at least two
+    # decimals (facturx.document_amount); since then, to the currency's decimals.
+    places = (
+        exponent if round_half_up(invoice.gross, exponent) == invoice.gross else max(exponent, 2)
+    )
+    to = "a whole number" if places == 0 else f"{places} decimal place{'s' if places > 1 else ''}"
+    return (
+        f"Invoice {invoice.code} is for {format_money(total, currency)}: the amount credited, "
+        f"rounded to {to}."
+    )
+
+
 def _stated(amount: Decimal, currency: str) -> str:
-    """An invoice's amount as its embedded Factur-X XML states it (rounded half up to two
-    decimals, EN 16931), so the text a person reads and the data a machine reads agree."""
+    """An invoice's amount as its embedded Factur-X XML states it (facturx.document_amount),
+    so the text a person reads and the data a machine reads agree."""
     return format_money(document_amount(amount, currency), currency)
 
 
