@@ -8,14 +8,19 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from paydesk.api.idempotency import IN_FLIGHT_ABANDONED
+from paydesk.accounts.models import Customer
+from paydesk.api.auth import Caller
+from paydesk.api.errors import retry_later
+from paydesk.api.idempotency import IN_FLIGHT_ABANDONED, idempotent_storing
 from paydesk.api.models import ApiKey, IdempotencyRecord
 from paydesk.api.services import idempotency_purge
 from paydesk.audit.models import AuditEntry
 from paydesk.checkout.models import Quote
+from paydesk.errors import GatewayRateLimited
 from paydesk.ledger.models import Payment
 from paydesk.vouchers.batches import voucher_batch_issue
 from paydesk.vouchers.models import Voucher, VoucherStatus
@@ -220,3 +225,26 @@ def test_a_request_left_in_flight_by_a_dead_process_is_taken_over(api, portal_us
     retry = api.post("/api/v1/payments", voucher_body, **{"Idempotency-Key": "dead"})
     assert (retry.status_code, retry.content) == (first.status_code, first.content)
     assert IdempotencyRecord.objects.get(key="dead").completed_at is not None
+
+
+def _writes_then_busy(request):
+    """A one-transaction request that wrote something, then answers "nothing done, retry"."""
+    CustomerFactory(name="Written then undone")
+    return retry_later(GatewayRateLimited("Busy: try again in a minute."), 60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_503_in_one_transaction_keeps_neither_its_writes_nor_a_record(portal_user):
+    """Never half a change: what the request wrote is rolled back with it, and the key is free
+    for the same request to run again (nothing replayed)."""
+    view = idempotent_storing(None, one_transaction=lambda request: True)(_writes_then_busy)
+    request = RequestFactory().post(
+        "/api/v1/payments", b"{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="busy"
+    )
+    request.auth = Caller(user=portal_user, api_key=None, scopes=frozenset({"pay"}))
+    for _ in range(2):
+        answer = view(request)
+        assert (answer.status_code, answer["Retry-After"]) == (503, "60")
+        assert "Idempotent-Replayed" not in answer
+    assert not Customer.objects.filter(name="Written then undone").exists()
+    assert not IdempotencyRecord.objects.exists()

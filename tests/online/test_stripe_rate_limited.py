@@ -3,9 +3,10 @@ switch "the next PaymentIntent creation answers HTTP 429"). Its rate limiter ans
 request is run, so nothing was made at Stripe: the payment Paydesk wrote for that attempt is
 cancelled at once (Paydesk's own cancel, audited), never left pending for reconciliation to
 abandon, and the customer reads that the card processor is busy and to try again in a minute —
-on the Make Payment page, or as the API's 422 `gateway_unavailable`. A try a minute later is a
-new payment, credited once; a success Stripe reported later all the same would be a late
-payment, as for any cancelled one."""
+on the Make Payment page, or as the API's 503 `gateway_unavailable` with Retry-After, kept under
+no Idempotency-Key. A try a minute later is a new payment, credited once — on the page with its
+new form, through the API with the same key or a new one; a success Stripe reported later all
+the same would be a late payment, as for any cancelled one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
 from paydesk.checkout.forms import new_form_token
 from paydesk.errors import GatewayRateLimited
@@ -118,26 +120,75 @@ def test_the_make_payment_page_says_the_processor_is_busy_and_pay_works_a_minute
     assert _balance(user) == Decimal("10.50")
 
 
-def test_the_api_answers_gateway_unavailable_and_a_new_key_pays(sandbox, online_customer):
-    user = online_customer("card")
-    api = ApiClient(key_for(user, "read", "pay"))
-    body = {
+def _stripe_keys() -> set[str]:
+    """The Idempotency-Keys Stripe (the sandbox) recorded: one per request it ran."""
+    return set(
+        SandboxObject.objects.filter(gateway="stripe", kind="idempotency").values_list(
+            "object_id", flat=True
+        )
+    )
+
+
+def _card_body(sandbox) -> dict[str, str]:
+    return {
         "method": "card",
         "amount": "10.50",
         "currency": "USD",
         "payment_method": payment_method(sandbox.url),
     }
-    _rate_limit_the_next_intent()
-    busy = api.post("/api/v1/payments", body, **{"Idempotency-Key": "api-busy-0001"})
-    assert busy.status_code == 422, busy.content
-    assert busy.json()["error"] == {"code": "gateway_unavailable", "message": BUSY, "field": None}
-    [payment] = Payment.objects.filter(customer=user.customer)
-    _cancelled_by_paydesk(payment)
 
-    paid = api.post("/api/v1/payments", body, **{"Idempotency-Key": "api-busy-0002"})
+
+def test_the_api_answers_503_and_the_same_key_sent_again_pays_once(sandbox, online_customer):
+    """Nothing was done, so nothing is kept under the key: the 503 says to send it again, and
+    the same key then makes a new attempt (a new payment, a new key at Stripe), charged once and
+    replayed from then on. The attempt Stripe did not take stays cancelled as it was."""
+    user = online_customer("card")
+    api = ApiClient(key_for(user, "read", "pay"))
+    body, key = _card_body(sandbox), {"Idempotency-Key": "api-busy-0001"}
+    _rate_limit_the_next_intent()
+    busy = api.post("/api/v1/payments", body, **key)
+    assert busy.status_code == 503, busy.content
+    assert busy["Retry-After"] == "60" and "Idempotent-Replayed" not in busy
+    assert busy.json()["error"] == {"code": "gateway_unavailable", "message": BUSY, "field": None}
+    [first] = Payment.objects.filter(customer=user.customer)
+    _cancelled_by_paydesk(first)
+    assert not IdempotencyRecord.objects.exists()
+    assert _intents() == 0 and _stripe_keys() == set()
+
+    paid = api.post("/api/v1/payments", body, **key)
     assert paid.status_code == 201, paid.content
-    assert paid.json()["outcome"] == "completed"
-    assert _balance(user) == Decimal("10.50")
+    assert "Idempotent-Replayed" not in paid and paid.json()["outcome"] == "completed"
+    again = Payment.objects.get(reference=paid.json()["payment"]["reference"])
+    assert again.pk != first.pk and again.status == PaymentStatus.COMPLETED
+    assert _stripe_keys() == {again.idempotency_key} != {first.idempotency_key}
+    _cancelled_by_paydesk(first)  # the audit trail as it was
+
+    replayed = api.post("/api/v1/payments", body, **key)
+    assert (replayed.status_code, replayed["Idempotent-Replayed"]) == (201, "true")
+    assert replayed.content == paid.content
+    assert Payment.objects.filter(customer=user.customer).count() == 2
+    assert _intents() == 1 and _balance(user) == Decimal("10.50")
+
+
+def test_the_same_key_rate_limited_twice_pays_once_on_its_third_try(sandbox, online_customer):
+    """Each attempt Stripe did not take is passed over: the third try under the key is a
+    third payment, the one charged; a new key is a new payment as before."""
+    user = online_customer("card")
+    api = ApiClient(key_for(user, "read", "pay"))
+    body, key = _card_body(sandbox), {"Idempotency-Key": "api-busy-0002"}
+    for _ in range(2):
+        _rate_limit_the_next_intent()
+        assert api.post("/api/v1/payments", body, **key).status_code == 503
+    not_taken = list(Payment.objects.filter(customer=user.customer))
+    assert len(not_taken) == 2
+    for payment in not_taken:
+        _cancelled_by_paydesk(payment)
+    paid = api.post("/api/v1/payments", body, **key)
+    assert paid.status_code == 201 and paid.json()["outcome"] == "completed", paid.content
+    other = api.post("/api/v1/payments", body, **{"Idempotency-Key": "api-busy-0003"})
+    assert other.status_code == 201 and other.json()["outcome"] == "completed", other.content
+    assert Payment.objects.filter(status=PaymentStatus.COMPLETED).count() == 2
+    assert _intents() == 2 and _balance(user) == Decimal("21.00")
 
 
 def test_a_success_stripe_reports_later_for_the_cancelled_payment_is_a_late_payment(

@@ -5,9 +5,10 @@ credentials; 403 the caller may not (role, permission, key scope, CSRF); 404 not
 caller's by that id; 409 the payment's state forbids it (`invalid_transition`) or the same
 Idempotency-Key is in flight; 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
-an Idempotency-Key reused with another body); 429 rate limited, with Retry-After. An error of ours
-(500 `server_error`) or an outage of the database or cache (503 `unavailable`, with Retry-After)
-is answered in the same shape by paydesk.web.errors, Django's handler500.
+an Idempotency-Key reused with another body); 429 rate limited, with Retry-After; 503 with
+Retry-After for a payment the processor did not take (`retry_later`: nothing done, send it again).
+An error of ours (500 `server_error`) or an outage of the database or cache (503 `unavailable`,
+with Retry-After) is answered in the same shape by paydesk.web.errors, Django's handler500.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ def response_for_error(exc: Exception) -> HttpResponse:
     if isinstance(exc, ApiError):
         return json_response(exc.status, exc.code, exc.message, exc.field)
     return json_response(404, "not_found", "Nothing of yours by that id.")
+
+
+def retry_later(exc: PaydeskError, seconds: int) -> HttpResponse:
+    """503 with Retry-After for a refusal that did nothing and may well succeed if sent again
+    (a processor that rate limited the payment): unlike a 4xx, not recorded under the request's
+    Idempotency-Key (paydesk.api.idempotency), so the same key sent again runs again."""
+    response = json_response(503, exc.code, exc.message, exc.field)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _field(loc: list[Any]) -> str | None:

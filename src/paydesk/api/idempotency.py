@@ -9,9 +9,11 @@ before doing any work: that insert is the lock. Then, for the same caller and ke
   still "running" after IN_FLIGHT_ABANDONED died mid-way (a killed server): the retry takes over;
 - another method, path or body → 422 `idempotency_key_mismatch`.
 Refusals by the rules (4xx from PaydeskError) are answers too and are replayed. A request that
-fails with an unexpected error (a 500) leaves no record, so the key can be retried. Requests
-rejected before the view runs (authentication, schema validation) record nothing. Records are
-kept 24 hours (services.idempotency_purge, a worker job).
+fails with an unexpected error (a 500) leaves no record, so the key can be retried; so does a
+503 a view answers (`kept`: a payment the processor rate limited, nothing done, "try again"),
+which the same key sent again runs again rather than replaying for 24 hours (Stripe keeps no
+429 under its keys either). Requests rejected before the view runs (authentication, schema
+validation) record nothing. Records are kept 24 hours (services.idempotency_purge, a worker job).
 
 A request whose whole work is database writes (a bank transfer, a voucher: `one_transaction`
 says which) runs instead in ONE transaction with its record: the work, then the answered record
@@ -62,6 +64,12 @@ def _checked_key(raw: str) -> str:
 
 def request_fingerprint(request: HttpRequest) -> str:
     return f"{request.method} {request.path} {hashlib.sha256(request.body).hexdigest()}"
+
+
+def kept(response: HttpResponse) -> bool:
+    """Whether `response` is recorded under its Idempotency-Key: not a 503, which says that
+    nothing was done and the same request may be sent again (with Retry-After)."""
+    return response.status_code != 503
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
@@ -133,14 +141,17 @@ def _in_one_transaction(
                     if response.status_code < 400:  # a success whose writes are lost: a 500
                         raise TransactionManagementError("Answered after the work was undone.")
                     raise _Undone(response)
+                if not kept(response):  # nothing done, nothing recorded: all of it rolled back
+                    raise _Undone(response)
                 row_insert(_record(identity, response, redact))
         except _Undone as undone:
             # A service's block without a savepoint of its own (checkout_start's) failed with an
             # answer: everything the request wrote is rolled back with the transaction, and the
-            # answer is recorded in one of its own.
+            # answer is recorded in one of its own (unless it is one not kept).
             response = undone.response
-            with transaction.atomic():
-                row_insert(_record(identity, response, redact))
+            if kept(response):
+                with transaction.atomic():
+                    row_insert(_record(identity, response, redact))
     except IntegrityError:  # the key was used first by another request: its answer stands
         existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
         if existing is None:
@@ -221,7 +232,10 @@ def _idempotent(
         except BaseException:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        IdempotencyRecord.objects.filter(pk=record.pk).update(**_stored(response, redact))
+        if kept(response):
+            IdempotencyRecord.objects.filter(pk=record.pk).update(**_stored(response, redact))
+        else:  # the key is free again, as after a 500
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return response
 
     return wrapped

@@ -10,6 +10,7 @@ method_settings.py.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,6 +77,10 @@ from paydesk.notifications.services import (
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
+# How the reason of a payment cancelled because the processor rate limited it begins (`not_taken`).
+NOT_TAKEN = "Not taken: "
+# What a client is told to wait before sending such a payment again (`processor_busy`: a minute).
+PROCESSOR_BUSY_RETRY_AFTER = 60
 # The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
 # it on to the gateway's adapter.
 CANCELLED_PARAMETER = "cancelled"
@@ -147,6 +152,7 @@ def checkout_start(
     on: date | None = None,
     payment_method_token: str = "",
     saved_method: str = "",
+    again_if_not_taken: bool = False,
 ) -> Checkout:
     """Lock the quote, create its pending payment and start the gateway's checkout.
 
@@ -156,15 +162,25 @@ def checkout_start(
     that gives no usable answer leaves the payment pending with the reason (reconciliation asks
     again later); one that refuses for good cancels it with the reason; one that rate limited
     the request (GatewayRateLimited: it did nothing) cancels it at once, audited, and raises
-    GatewayRateLimited telling the customer to try again in a minute (a new form, a new key);
+    GatewayRateLimited telling the customer to try again in a minute (a new form, a new key;
+    the API's same key, see `again_if_not_taken`);
     an outcome known at once (a card charged or declined) is applied like a webhook. The
     checkout carries the portal defaults it was decided by (`defaults`), read with everything
     else it reads first in one statement (`pay_reads`).
+
+    `again_if_not_taken` (the API, whose client retries a request with the same key): a key
+    whose payment the processor did not take (`not_taken`) is not replayed; the request is a new
+    attempt under the next key in line (`key_after_not_taken`), so a new quote, a new payment and
+    a new processor idempotency key, and that attempt is what the same key finds from then on.
+    The portal leaves it off: its page gives a new form, so a new key, after such an answer.
     """
     _check_payer(user=user, customer=customer)
     key = _checked_key(idempotency_key)
     named, reads = method, pay_reads(customer=customer, method=method, key=key)
     started = reads.started
+    while again_if_not_taken and started is not None and not_taken(started.payment):
+        key = key_after_not_taken(key)
+        started = first_row(Quote, STARTED, [customer.pk, key])
     if started is not None and started.payment is not None:  # (the WHERE asks for a payment)
         return Checkout(
             quote=started,
@@ -295,9 +311,10 @@ def checkout_start(
         # as running before its idempotency layer); another gateway's 429 is GatewayUnavailable,
         # below, as nothing it documents says the request was not run. Left pending it would
         # wait for reconciliation to abandon it; so it is cancelled now, saying why, and the
-        # customer is asked to try again (a new form, a new key).
+        # customer is asked to try again (a new form, a new key; the API's same key makes a new
+        # attempt, `again_if_not_taken`).
         payment = payment_cancel_unsent(
-            payment=payment, reason=f"Not taken: {error.message} Nothing was charged."
+            payment=payment, reason=f"{NOT_TAKEN}{error.message} Nothing was charged."
         )
         if payment.status == PaymentStatus.CANCELLED:
             raise GatewayRateLimited(processor_busy(method)) from error
@@ -320,6 +337,26 @@ def checkout_start(
     else:
         checkout = _checkout_started(quote=quote, payment=payment, result=result)
     return dataclasses.replace(checkout, bank_details=details, defaults=reads.defaults)
+
+
+def not_taken(payment: Payment | None) -> bool:
+    """Whether `payment` is an attempt the processor rate limited (it did nothing), cancelled
+    by Paydesk at once as not taken, and nothing came of it since (no late payment follows it:
+    were money reported for it after all, a new attempt could charge twice)."""
+    return (
+        payment is not None
+        and payment.status == PaymentStatus.CANCELLED
+        and payment.cancelled_by_id is None
+        and not payment.gateway_reference
+        and payment.cancel_reason.startswith(NOT_TAKEN)
+        and not payment.follow_ups.exists()
+    )
+
+
+def key_after_not_taken(key: str) -> str:
+    """The key of the attempt made after the one under `key` was not taken: derived from it, so
+    the same request sent again finds that attempt again (never random)."""
+    return "again-" + hashlib.sha256(f"{key}\nnot taken".encode()).hexdigest()[:40]
 
 
 def processor_busy(method: str) -> str:
