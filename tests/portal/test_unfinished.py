@@ -118,6 +118,26 @@ def test_resume_sends_a_payer_to_the_gateway_while_the_quote_holds(portal_client
     assert answer["Location"] == reverse("checkout:status", args=[payment.reference])
 
 
+def test_the_status_page_offers_the_gateway_only_while_its_page_is_open(portal_client, history):
+    """The quote's expiry bounds the gateway's session: after it, the status page (where Resume
+    leads then) says the page closed and offers a new payment, not a link to a closed page."""
+    payment = history["left"][0]
+    quote = Quote.objects.get(payment=payment)
+    status_url = reverse("checkout:status", args=[payment.reference])
+    html = portal_client.get(status_url).content.decode()
+    assert "Continue to pay" in html and "data-gateway-closed" not in html
+
+    Quote.objects.filter(pk=quote.pk).update(expires_at=timezone.now())
+    html = portal_client.get(status_url).content.decode()
+    assert "Continue to pay" not in html and quote.gateway_url not in html
+    closed = html.split("data-gateway-closed>", 1)[1].split("</p>", 1)[0]
+    assert "page for this payment closed at" in closed
+    assert "it can no longer be paid there" in closed
+    new_payment = html.split("data-gateway-closed>", 1)[1]
+    assert ">Start a new payment</a>" in new_payment
+    assert "method=paypal&amp;amount=51.54&amp;currency=USD" in new_payment
+
+
 def test_a_view_only_user_sees_no_resume_and_cannot_resume_or_capture(portal_user, history):
     """The review's finding: a bookkeeper (view payments, not make payments) resumed a PayPal
     checkout from the Unfinished box, approved it, and the return URL captured it."""

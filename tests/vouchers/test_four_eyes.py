@@ -161,3 +161,20 @@ def test_a_waiting_bonus_voucher_is_not_armed(finance_user, second_finance_user)
         redeem(code, user)
     voucher_batch_approve(batch=batch, actor=second_finance_user)
     assert redeem(code, user).activation is not None
+
+
+def test_a_batch_written_by_code_from_before_the_approval_column_needs_no_second_approval():
+    """During a rolling deployment an app server still running the code before approvals existed
+    inserts batches without the column: the database fills in 'not needed', as that code meant."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from paydesk.vouchers.models import VoucherBatch
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO vouchers_voucherbatch (currency, minimum_activation, multiplier, "
+            "addition, count, note, created_at) VALUES ('USD', 0, 10000, 0, 1, '', %s)",
+            [timezone.now()],
+        )
+    assert VoucherBatch.objects.get().approval == BatchApproval.NOT_NEEDED

@@ -132,6 +132,12 @@ class Quote(models.Model):
     def __str__(self) -> str:
         return f"Quote {self.pk}: {self.total_charged} {self.currency} → {self.credit}"
 
+    @property
+    def open_at_gateway(self) -> bool:
+        """The gateway's page for this checkout still takes the payment: the gateway gave one
+        and the quote holds (its expiry bounds the gateway's session: CheckoutRequest's)."""
+        return bool(self.gateway_url) and self.expires_at > timezone.now()
+
 
 class EventResult(models.TextChoices):
     APPLIED = "applied", _("Applied")

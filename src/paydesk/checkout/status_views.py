@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -105,12 +104,7 @@ def resume(request: HttpRequest, customer: Customer, reference: str) -> HttpResp
     if isinstance(found, HttpResponse):
         return found
     quote = Quote.objects.filter(payment=found).first()
-    if (
-        found.status == PaymentStatus.PENDING
-        and quote is not None
-        and quote.gateway_url
-        and quote.expires_at > timezone.now()
-    ):
+    if found.status == PaymentStatus.PENDING and quote is not None and quote.open_at_gateway:
         return redirect(quote.gateway_url)
     return redirect("checkout:status", reference=found.reference)
 
@@ -132,6 +126,11 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     quote = Quote.objects.filter(payment=payment).first()
     customer.refresh_from_db(fields=["balance"])
     pending = payment.status == PaymentStatus.PENDING
+    # Paying on at the gateway's page, or seeing that it closed: users who may make payments.
+    page_open = page_closed = False
+    if quote is not None and quote.gateway_url and pending and request.user.can_make_payments:
+        page_open = quote.open_at_gateway
+        page_closed = not page_open
     gateway = online_gateway_for(payment)
     left_gateway = (
         gateway.display_name
@@ -157,13 +156,15 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
             if balance_visible(customer=customer, defaults=defaults)
             else ""
         ),
-        # Paying on at the gateway: only for users who may make payments.
-        "gateway_url": (
-            quote.gateway_url if quote and pending and request.user.can_make_payments else ""
-        ),
-        # A declined or cancelled payment: start again with the same method and amount.
+        # Paying on at the gateway, while its page is open: only for users who may make payments.
+        "gateway_url": quote.gateway_url if page_open and quote is not None else "",
+        # Its page closed with the quote: a new payment (today's rate) is the way on.
+        "gateway_closed": gateway.display_name if page_closed and gateway is not None else "",
+        "closed_at": quote.expires_at if page_closed and quote is not None else None,
+        # Declined, cancelled, or its gateway page closed: start again, same method and amount.
         "try_again_url": _try_again_url(payment, quote)
-        if payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments
+        if page_closed
+        or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
         else "",
         "left_gateway": left_gateway,
         # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,

@@ -61,8 +61,13 @@ class VoucherBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # db_default: an app server still running the code before this column (a rolling
+    # deployment) inserts batches without it; they need no second approval, as before.
     approval = models.CharField(
-        max_length=12, choices=BatchApproval.choices, default=BatchApproval.NOT_NEEDED
+        max_length=12,
+        choices=BatchApproval.choices,
+        default=BatchApproval.NOT_NEEDED,
+        db_default=BatchApproval.NOT_NEEDED,
     )
     # Who approved or rejected a batch that waited for a second Finance user, and when.
     decided_by = models.ForeignKey(
