@@ -84,13 +84,24 @@ def test_a_removal_whose_detach_fails_says_so(sandbox, online_customer):
     assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
 
 
-def test_a_rate_limited_removal_says_to_try_again_in_a_minute(sandbox, online_customer):
-    """Stripe rate limited the detach (HTTP 429): nothing was detached, so the API answers 422
-    with the gateway's code and tells the caller to try again in a minute; the list keeps it."""
+def _sent_again(api, first, second, mode: str):
+    return api.post(
+        f"/api/v1/payment-methods/{first}/remove?next_default={second}",
+        None,
+        **{"Idempotency-Key": f"remove-{mode}-01"},
+    )
+
+
+def test_a_rate_limited_removal_says_to_try_again_and_the_same_key_removes_it(
+    sandbox, online_customer
+):
+    """Stripe rate limited the detach (HTTP 429): nothing was detached, so the API answers 503
+    with Retry-After and the gateway's code, tells the caller to try again in a minute, and
+    keeps nothing under the Idempotency-Key: the same request sent again removes the card."""
     api, first, second, failed = _remove_the_default_while_detach_fails(
         sandbox, online_customer, "rate_limited"
     )
-    assert failed.status_code == 422
+    assert failed.status_code == 503 and failed["Retry-After"] == "60"
     error = failed.json()["error"]
     assert error["code"] == "gateway_unavailable"
     assert error["message"].endswith(
@@ -99,14 +110,21 @@ def test_a_rate_limited_removal_says_to_try_again_in_a_minute(sandbox, online_cu
     listed = api.get("/api/v1/payment-methods").json()["data"]
     assert [(m["id"], m["is_default"]) for m in listed] == [(second, True), (first, False)]
 
+    again = _sent_again(api, first, second, "rate_limited")
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
+    assert [(m["id"], m["is_default"]) for m in again.json()["data"]] == [(second, True)]
 
-def test_a_rate_limited_new_default_says_to_try_again_in_a_minute(sandbox, online_customer):
-    """Stripe rate limited the new default asked before the detach: nothing changed, 422 with
-    the gateway's code and the words to try again in a minute; the list is as it was."""
+
+def test_a_rate_limited_new_default_says_to_try_again_and_the_same_key_removes_it(
+    sandbox, online_customer
+):
+    """Stripe rate limited the new default asked before the detach: nothing changed, 503 with
+    Retry-After and the words to try again in a minute; the list is as it was, and the same
+    request sent again removes the card."""
     api, first, second, failed = _remove_the_default_while_detach_fails(
         sandbox, online_customer, "default_rate_limited"
     )
-    assert failed.status_code == 422
+    assert failed.status_code == 503 and failed["Retry-After"] == "60"
     error = failed.json()["error"]
     assert error["code"] == "gateway_unavailable"
     assert error["message"].endswith(
@@ -115,6 +133,10 @@ def test_a_rate_limited_new_default_says_to_try_again_in_a_minute(sandbox, onlin
     )
     listed = api.get("/api/v1/payment-methods").json()["data"]
     assert [(m["id"], m["is_default"]) for m in listed] == [(first, True), (second, False)]
+
+    again = _sent_again(api, first, second, "default_rate_limited")
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
+    assert [(m["id"], m["is_default"]) for m in again.json()["data"]] == [(second, True)]
 
 
 def test_a_removal_stripe_made_before_answering_500_is_a_removal(sandbox, online_customer):
