@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import tracemalloc
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,16 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paydesk.exports import CsvColumn, csv_rows, csv_safe_text, plain_units
+from paydesk.exports import (
+    TOTAL_UNITS,
+    CsvColumn,
+    csv_fields,
+    csv_rows,
+    csv_safe_text,
+    payment_csv_columns,
+    payment_link_columns,
+    plain_units,
+)
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from paydesk.money import from_storage_units, plain_amount
@@ -78,6 +88,26 @@ def test_numeric_columns_are_never_altered_and_text_round_trips():
         ["-10.00", "'=cmd|' /C calc'!A0"],
         ["5", 'a,"quoted"\nline\x00'],
     ]
+
+
+def test_a_field_several_columns_read_is_selected_once():
+    """The Description reads the relation and the method (a chargeback's reason in its gateway's
+    words) that the Relation and Method columns read too: each is selected once, as the stored
+    total the Total and Method columns share, so the words add no column to a million rows."""
+    columns = [*payment_csv_columns(time_zone=UTC, currency="USD"), *payment_link_columns()]
+    fields = csv_fields(columns)
+    names = [field for field in fields if isinstance(field, str)]
+    assert len(names) == len(set(names)) and {"description", "relation", "method"} <= set(names)
+    assert [field for field in fields if field is TOTAL_UNITS] == [TOTAL_UNITS]
+    values = {"occurred_at": datetime(2026, 12, 6, tzinfo=UTC), "relation": "chargeback"}
+    row = tuple(
+        values.get(field, f"<{field}>") if isinstance(field, str) else 100000 for field in fields
+    )
+    text = "".join(csv_rows([[row]], columns))
+    assert text.splitlines()[1] == (
+        "2026-12-06T00:00:00+00:00,<reference>,10.00,USD,<status>,<method>,<description>,"
+        "Chargeback,<original__reference>"
+    )
 
 
 @given(

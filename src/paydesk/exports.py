@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Model, QuerySet
@@ -24,6 +25,7 @@ from paydesk.accounts.models import PaymentMethod
 from paydesk.ledger.models import PaymentRelation, PaymentStatus, customer_method_label
 from paydesk.ledger.selectors import PaymentSort, keyset_after
 from paydesk.money import STORAGE_PLACES, STORAGE_SCALE, currency_exponent
+from paydesk.shapes import description_shown
 
 BYTE_ORDER_MARK = "\ufeff"  # lets Excel read the file as UTF-8
 # A text cell starting with one of these could run as a formula in a spreadsheet. A leading
@@ -86,15 +88,42 @@ def keyset_chunks(
         anchor = (chunk[-1][key_at], chunk[-1][id_at])
 
 
-def _cell_function(column: CsvColumn, first: int) -> Callable[[tuple[Any, ...]], object]:
-    render, last = column.render, first + len(column.fields)
-    if len(column.fields) == 1:
+def _layout(columns: Sequence[CsvColumn]) -> tuple[list[Any], list[tuple[int, ...]]]:
+    """The fields the columns read, each once, in order of first use (a field two columns read
+    is selected once: the relation and the method, which the Description also reads, the stored
+    total), and where each column's fields are among them."""
+    fields: list[Any] = []
+    found: dict[Any, int] = {}
+    positions = []
+    for column in columns:
+        spots = []
+        for field in column.fields:
+            key = field if isinstance(field, str) else id(field)  # an expression: itself
+            if key not in found:
+                found[key] = len(fields)
+                fields.append(field)
+            spots.append(found[key])
+        positions.append(tuple(spots))
+    return fields, positions
+
+
+def _cell_function(
+    column: CsvColumn, spots: tuple[int, ...]
+) -> Callable[[tuple[Any, ...]], object]:
+    render = column.render
+    if len(spots) == 1:
+        at = spots[0]
         if column.raw:
-            return lambda row: render(row[first])
-        return lambda row: csv_safe_text(render(row[first]))
+            return lambda row: render(row[at])
+        return lambda row: csv_safe_text(render(row[at]))
+    if not spots:
+        if column.raw:
+            return lambda row: render()
+        return lambda row: csv_safe_text(render())
+    values = itemgetter(*spots)
     if column.raw:
-        return lambda row: render(*row[first:last])
-    return lambda row: csv_safe_text(render(*row[first:last]))
+        return lambda row: render(*values(row))
+    return lambda row: csv_safe_text(render(*values(row)))
 
 
 def csv_rows(
@@ -102,7 +131,7 @@ def csv_rows(
 ) -> Iterator[str]:
     """CSV text: the byte order mark and header first, then one piece of text per chunk.
 
-    Each chunk's tuples hold the columns' fields in order (see csv_fields)."""
+    Each chunk's tuples hold `csv_fields(columns)` in order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -114,18 +143,18 @@ def csv_rows(
 
     writer.writerow([csv_safe_text(column.header) for column in columns])
     yield BYTE_ORDER_MARK + drain()
-    cells, first = [], 0
-    for column in columns:
-        cells.append(_cell_function(column, first))
-        first += len(column.fields)
+    cells = [
+        _cell_function(column, spots)
+        for column, spots in zip(columns, _layout(columns)[1], strict=True)
+    ]
     for chunk in chunks:
         writer.writerows([cell(row) for cell in cells] for row in chunk)
         yield drain()
 
 
-def csv_fields(columns: Sequence[CsvColumn]) -> list[str]:
-    """The `values_list` fields the columns read, in order."""
-    return [name for column in columns for name in column.fields]
+def csv_fields(columns: Sequence[CsvColumn]) -> list[Any]:
+    """The `values_list` fields the columns read, each once, in order of first use."""
+    return _layout(columns)[0]
 
 
 def csv_response(
@@ -175,7 +204,8 @@ def payment_csv_columns(
     methods_as_entered: bool = False,
 ) -> list[CsvColumn]:
     """The payments CSV of spec §4: Date / Time (ISO 8601 in `time_zone`), Reference, Total
-    (plain signed decimal), Currency, Status, Method, Description (public part only).
+    (plain signed decimal), Currency, Status, Method, Description (public part only; as the
+    portal's page shows it: paydesk.shapes.description_shown).
 
     With `currency`, every row is in that currency (one customer); without it, each row's
     currency is its customer's. `with_customer` adds a Customer column first (back office).
@@ -230,7 +260,9 @@ def payment_csv_columns(
             str(_("Status")), ("status",), lambda v: statuses.get(v) or csv_safe_text(v), raw=True
         ),
         method,
-        CsvColumn(str(_("Description")), ("description",)),
+        # As the portal's page shows it (a chargeback's reason in its gateway's words): the
+        # relation and the method are read once for this and the Relation and Method columns.
+        CsvColumn(str(_("Description")), ("description", "relation", "method"), description_shown),
     ]
     if with_customer:
         columns.insert(2, CsvColumn(str(_("Customer")), ("customer__name",)))

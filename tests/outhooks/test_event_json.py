@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from paydesk.ledger.disputes import dispute_apply
 from paydesk.ledger.hooks import PaymentChange
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_create
@@ -70,6 +71,14 @@ def test_payment_json_is_byte_for_byte_the_generic_text_of_every_kind_of_payment
         paid = payment_create(customer=customer, total="30.125", description="Card")
         payments.append(paid)
         payments.append(refund_create(original=paid, total="10", reason="Asked"))
+        # A chargeback's reason stored as Stripe's code: both texts carry it in Stripe's words.
+        card = payment_create(customer=customer, total="20", description="Card", method="card")
+        lost = dispute_apply(
+            original=card, gateway="card", dispute_id=f"dp_{currency}", stage="lost",
+            reason="fraudulent",
+        )  # fmt: skip
+        assert lost.posted is not None and "fraudulent" not in direct(lost.posted)
+        payments.append(lost.posted)
         payments.append(payment_create(customer=customer, total="-0.0001", description="Fee"))
     for payment in payments:
         assert direct(payment) == generic(payment)

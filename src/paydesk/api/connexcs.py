@@ -31,6 +31,7 @@ from paydesk.api.schemas import ERRORS, Input, SingleLine, json_response
 from paydesk.credits.services import is_held, staff_payment_add
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import normalize_currency, plain_amount
+from paydesk.shapes import payment_description_shown
 
 MAX_WINDOW = 1000
 SORT_COLUMNS = {
@@ -93,7 +94,7 @@ def _row(payment: Payment, currency: str) -> dict[str, object]:
         "id": payment.pk,
         "company_id": payment.customer_id,
         "reference": payment.reference,
-        "description": payment.description,
+        "description": payment_description_shown(payment),
         "total": plain_amount(payment.total, currency),
         "currency": currency,
         "status": payment.status,

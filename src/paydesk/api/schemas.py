@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from paydesk.ledger.models import Payment
-from paydesk.ledger.shapes import money, payment_out
+from paydesk.shapes import money, payment_out
 from paydesk.text import CODE, control_characters_refusal
 
 

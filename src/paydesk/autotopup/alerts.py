@@ -19,12 +19,12 @@ from paydesk.autotopup.access import check_may_change
 from paydesk.autotopup.emails import page_link
 from paydesk.autotopup.models import BalanceAlert, TopupSettings
 from paydesk.errors import InvalidAmount
-from paydesk.ledger.shapes import money
 from paydesk.money import currency_exponent, decimal_places, format_money, to_decimal
 from paydesk.notifications.models import EmailKind
 from paydesk.notifications.services import notify_contacts
 from paydesk.outhooks.events import event_write
 from paydesk.outhooks.models import EventType
+from paydesk.shapes import money
 
 MAX_ALERTS = 5
 

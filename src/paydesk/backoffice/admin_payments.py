@@ -45,7 +45,6 @@ from paydesk.banktransfers.selectors import (
     transfer_amounts,
 )
 from paydesk.banktransfers.services import transfer_complete_as_expected
-from paydesk.checkout.selectors import payment_description_shown
 from paydesk.credits.services import staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Payment
@@ -54,6 +53,7 @@ from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
 from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
+from paydesk.shapes import payment_description_shown
 from paydesk.text import single_line
 
 if TYPE_CHECKING:

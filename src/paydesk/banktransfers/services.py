@@ -42,11 +42,11 @@ from paydesk.banktransfers.selectors import (
 from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
-from paydesk.ledger.shapes import money
 from paydesk.money import format_money, plain_amount, round_half_up
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.outhooks.events import event_record
 from paydesk.outhooks.models import EventType
+from paydesk.shapes import money
 
 logger = logging.getLogger(__name__)
 

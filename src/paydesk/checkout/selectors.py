@@ -23,9 +23,7 @@ from paydesk.errors import MethodUnavailable
 from paydesk.fastsql import first_row, first_rows
 from paydesk.fx.selectors import rate_for
 from paydesk.gateways.credentials import BY_METHOD
-from paydesk.gateways.dispute_words import chargeback_description_words
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
-from paydesk.ledger.models import PaymentRelation
 
 # The methods Finance's "Pause online payment methods" switch takes away.
 ONLINE_METHODS = frozenset(
@@ -255,12 +253,3 @@ def pay_reads(*, customer: Customer, method: str, key: str) -> PayReads:
         bank_details=cast(BankDetails | None, details),
         contacts=contacts,
     )
-
-
-def payment_description_shown(payment: Any) -> str:
-    """A payment's description as pages show it: a chargeback's reason stored as its gateway's
-    code ("Chargeback of PD-…: fraudulent") in the gateway's words (gateways/dispute_words.py);
-    any other description as stored."""
-    if payment.relation == PaymentRelation.CHARGEBACK:
-        return chargeback_description_words(payment.method, payment.description)
-    return payment.description

@@ -30,6 +30,7 @@ from paydesk.errors import PermissionDenied
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.money import format_money, plain_amount
+from paydesk.shapes import payment_description_shown
 from paydesk.vouchers.models import VoucherActivation
 
 # A redeemed voucher form stays answered this long: a double click shows the first answer.
@@ -140,6 +141,8 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     context = {
         "nav": "payments",
         "payment": payment,
+        # As the portal's payments page shows it (a chargeback's reason in the gateway's words).
+        "description": payment_description_shown(payment),
         # Completed by staff with the amount actually received (a partial crypto payment, a
         # short transfer): say what arrived against what was expected, never what was quoted
         # as if it had been charged.

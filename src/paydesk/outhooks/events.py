@@ -13,7 +13,7 @@ Which events a change makes:
   top-up's chargeback is reversed → `voucher_bonus.restored`;
 - and whenever the balance moved, `balance.changed` with the new balance and available credit.
 
-The object is the payment exactly as the API shows it to the customer (paydesk.ledger.shapes,
+The object is the payment exactly as the API shows it to the customer (paydesk.shapes,
 the API's own function), plus `customer_id`: never the staff comment, never a secret.
 """
 
@@ -31,9 +31,9 @@ from django.utils import timezone
 from paydesk.fastsql import execute_hot
 from paydesk.ledger.hooks import CANCELLED, COMPLETED, CREATED, NEW_PAYMENT, PaymentChange
 from paydesk.ledger.refund_reads import refunded_of
-from paydesk.ledger.shapes import money, payment_out
 from paydesk.money import plain_amount
 from paydesk.outhooks.models import Event, EventType
+from paydesk.shapes import money, payment_description_shown, payment_out
 
 # The event types as the plain text written to the rows.
 _BY_STATUS = {
@@ -188,7 +188,7 @@ def payment_json(payment: Any) -> str:
             '{"reference":', _value(payment.reference),
             ',"status":', _value(payment.status),
             ',"method":', _value(payment.method),
-            ',"description":', _value(payment.description),
+            ',"description":', _value(payment_description_shown(payment)),
             ',"total":', _money(payment.total, currency),
             ',"created_at":', created,
             ',"occurred_at":', occurred,

@@ -13,10 +13,10 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from paydesk.checkout.selectors import payment_description_shown
 from paydesk.formats import customer_time
 from paydesk.ledger.models import Payment
 from paydesk.money import format_money
+from paydesk.shapes import payment_description_shown
 
 register = template.Library()
 
