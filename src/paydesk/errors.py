@@ -170,7 +170,10 @@ class GatewayUnavailable(GatewayError):
 
 
 class GatewayRateLimited(GatewayUnavailable):
-    """A gateway refused to take the request for now (HTTP 429): it did nothing; try again soon."""
+    """A gateway refused to take the request for now (HTTP 429): it did nothing; try again in a
+    minute (`retry_after`, seconds: what its messages tell the customer)."""
+
+    retry_after = 60
 
 
 class GatewayDeclined(GatewayError):

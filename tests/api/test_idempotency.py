@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from paydesk.accounts.models import Customer
 from paydesk.api.auth import Caller
-from paydesk.api.errors import retry_later
+from paydesk.api.errors import response_for_error
 from paydesk.api.idempotency import IN_FLIGHT_ABANDONED, idempotent_storing
 from paydesk.api.models import ApiKey, IdempotencyRecord
 from paydesk.api.services import idempotency_purge
@@ -230,7 +230,7 @@ def test_a_request_left_in_flight_by_a_dead_process_is_taken_over(api, portal_us
 def _writes_then_busy(request):
     """A one-transaction request that wrote something, then answers "nothing done, retry"."""
     CustomerFactory(name="Written then undone")
-    return retry_later(GatewayRateLimited("Busy: try again in a minute."), 60)
+    return response_for_error(GatewayRateLimited("Busy: try again in a minute."))
 
 
 @pytest.mark.django_db(transaction=True)

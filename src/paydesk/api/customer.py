@@ -20,13 +20,12 @@ from ninja import Query, Router
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
 from paydesk.api.auth import caller_of, portal_customer
-from paydesk.api.errors import ApiError, retry_later
+from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent, idempotent_storing
 from paydesk.api.paging import payments_paged
 from paydesk.api.schemas import (
     ERRORS,
     BalanceOut,
-    ErrorOut,
     MakePaymentIn,
     MakePaymentOut,
     PaymentListOut,
@@ -38,8 +37,7 @@ from paydesk.api.schemas import (
 )
 from paydesk.banktransfers.selectors import transfer_for_customer
 from paydesk.banktransfers.services import transfer_cancel_by_customer
-from paydesk.checkout.services import PROCESSOR_BUSY_RETRY_AFTER, Checkout, checkout_start
-from paydesk.errors import GatewayRateLimited
+from paydesk.checkout.services import Checkout, checkout_start
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import balance_visible, payment_visible_to
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -249,7 +247,7 @@ def _one_transaction(request: HttpRequest) -> bool:
 
 @router.post(
     "/payments",
-    response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS, 503: ErrorOut},
+    response={201: MakePaymentOut, 200: MakePaymentOut, **ERRORS},
     summary="Make a payment",
 )
 @idempotent_storing(None, one_transaction=_one_transaction)
@@ -298,23 +296,20 @@ def make_payment(request: HttpRequest, payload: MakePaymentIn) -> HttpResponse:
         and saved_method_is_own(customer=customer, payment_method=token)
     ):
         token, saved = "", token  # one of the caller's saved methods (another's → 404)
-    try:
-        checkout = checkout_start(
-            customer=customer,
-            user=user,
-            method=method,
-            amount=payload.amount,
-            currency=payload.currency,
-            idempotency_key=_checkout_key(request),
-            payment_method_token=token,
-            saved_method=saved,
-            again_if_not_taken=True,
-        )
-    except GatewayRateLimited as busy:
-        # The processor did not take it (its attempt is cancelled, nothing charged): not an
-        # answer to keep under the Idempotency-Key, but a 503 the client retries, the same key
-        # then making a new attempt (checkout_start's `again_if_not_taken`).
-        return retry_later(busy, PROCESSOR_BUSY_RETRY_AFTER)
+    # A payment the processor rate limited (its attempt cancelled, nothing charged) raises
+    # GatewayRateLimited: a 503 kept under no Idempotency-Key (api/errors.py), and the same key
+    # sent again makes a new attempt (`again_if_not_taken`).
+    checkout = checkout_start(
+        customer=customer,
+        user=user,
+        method=method,
+        amount=payload.amount,
+        currency=payload.currency,
+        idempotency_key=_checkout_key(request),
+        payment_method_token=token,
+        saved_method=saved,
+        again_if_not_taken=True,
+    )
     payment, quote = checkout.payment, checkout.quote
     # The portal defaults the checkout read with its method's rules (one statement).
     shows_balance = _shows_balance(customer, checkout.defaults)

@@ -6,7 +6,8 @@ caller's by that id; 409 the payment's state forbids it (`invalid_transition`) o
 Idempotency-Key is in flight; 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
 an Idempotency-Key reused with another body); 429 rate limited, with Retry-After; 503 with
-Retry-After for a payment the processor did not take (`retry_later`: nothing done, send it again).
+Retry-After when a processor rate limited the request (GatewayRateLimited: nothing done, send it
+again; not recorded under its Idempotency-Key, paydesk.api.idempotency).
 An error of ours (500 `server_error`) or an outage of the database or cache (503 `unavailable`,
 with Retry-After) is answered in the same shape by paydesk.web.errors, Django's handler500.
 """
@@ -21,6 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from paydesk.errors import (
+    GatewayRateLimited,
     InvalidTransition,
     NotFound,
     PaydeskError,
@@ -58,6 +60,8 @@ def status_for(exc: PaydeskError) -> int:
         return 429
     if isinstance(exc, NotFound):
         return 404
+    if isinstance(exc, GatewayRateLimited):
+        return 503  # nothing was done: send it again (with the same Idempotency-Key)
     return 422
 
 
@@ -65,21 +69,12 @@ def response_for_error(exc: Exception) -> HttpResponse:
     """The JSON error response for a PaydeskError, an ApiError or an Http404."""
     if isinstance(exc, PaydeskError):
         response = json_response(status_for(exc), exc.code, exc.message, exc.field)
-        if isinstance(exc, RateLimited) and exc.retry_after:
+        if isinstance(exc, RateLimited | GatewayRateLimited) and exc.retry_after:
             response["Retry-After"] = str(int(exc.retry_after))
         return response
     if isinstance(exc, ApiError):
         return json_response(exc.status, exc.code, exc.message, exc.field)
     return json_response(404, "not_found", "Nothing of yours by that id.")
-
-
-def retry_later(exc: PaydeskError, seconds: int) -> HttpResponse:
-    """503 with Retry-After for a refusal that did nothing and may well succeed if sent again
-    (a processor that rate limited the payment): unlike a 4xx, not recorded under the request's
-    Idempotency-Key (paydesk.api.idempotency), so the same key sent again runs again."""
-    response = json_response(503, exc.code, exc.message, exc.field)
-    response["Retry-After"] = str(seconds)
-    return response
 
 
 def _field(loc: list[Any]) -> str | None:

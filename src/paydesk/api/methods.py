@@ -13,11 +13,8 @@ from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
 from paydesk.api.auth import caller_of, portal_customer
-from paydesk.api.errors import retry_later
 from paydesk.api.idempotency import idempotent
-from paydesk.api.schemas import ERRORS, ErrorOut, json_response
-from paydesk.checkout.services import PROCESSOR_BUSY_RETRY_AFTER
-from paydesk.errors import GatewayRateLimited
+from paydesk.api.schemas import ERRORS, json_response
 from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import (
     SavedMethod,
@@ -93,26 +90,23 @@ def method_list(request: HttpRequest) -> HttpResponse:
 
 @router.post(
     "/payment-methods/{method_id}/default",
-    response={200: SavedMethodListOut, **ERRORS, 503: ErrorOut},
+    response={200: SavedMethodListOut, **ERRORS},
     summary="Make a saved payment method the default",
 )
 @idempotent
 def method_default(request: HttpRequest, method_id: str) -> HttpResponse:
     customer = _own(request, change=True)
-    try:
-        saved_method_default_set(
-            customer=customer,
-            user=caller_of(request).user,
-            payment_method=method_id,
-        )
-    except GatewayRateLimited as busy:  # Stripe did nothing: the same key may be sent again
-        return retry_later(busy, PROCESSOR_BUSY_RETRY_AFTER)
+    saved_method_default_set(
+        customer=customer,
+        user=caller_of(request).user,
+        payment_method=method_id,
+    )
     return _listed(customer)
 
 
 @router.post(
     "/payment-methods/{method_id}/remove",
-    response={200: SavedMethodListOut, **ERRORS, 503: ErrorOut},
+    response={200: SavedMethodListOut, **ERRORS},
     summary="Remove a saved payment method (detached at Stripe)",
 )
 @idempotent
@@ -120,13 +114,10 @@ def method_remove(request: HttpRequest, method_id: str, next_default: str = "") 
     """`?next_default=pm_…`: removing the default while others remain, which one is the
     default from now on (422 with `field: next_default` without it)."""
     customer = _own(request, change=True)
-    try:
-        saved_method_remove(
-            customer=customer,
-            user=caller_of(request).user,
-            payment_method=method_id,
-            next_default=next_default[:120],
-        )
-    except GatewayRateLimited as busy:  # nothing detached: the same key may be sent again
-        return retry_later(busy, PROCESSOR_BUSY_RETRY_AFTER)
+    saved_method_remove(
+        customer=customer,
+        user=caller_of(request).user,
+        payment_method=method_id,
+        next_default=next_default[:120],
+    )
     return _listed(customer)

@@ -193,7 +193,7 @@ class ErrorOut(Schema):
 
 
 # The error answers every endpoint may give (the body is always ErrorOut).
-ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429, 503)}
 
 
 def json_response(status: int, data: object, schema: type[Schema]) -> HttpResponse:

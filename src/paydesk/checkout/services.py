@@ -79,8 +79,6 @@ logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
 # How the reason of a payment cancelled because the processor rate limited it begins (`not_taken`).
 NOT_TAKEN = "Not taken: "
-# What a client is told to wait before sending such a payment again (`processor_busy`: a minute).
-PROCESSOR_BUSY_RETRY_AFTER = 60
 # The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
 # it on to the gateway's adapter.
 CANCELLED_PARAMETER = "cancelled"
