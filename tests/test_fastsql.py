@@ -14,7 +14,7 @@ from django.utils import timezone
 from paydesk.accounts.models import Contact, PortalDefaults
 from paydesk.api.models import IdempotencyRecord
 from paydesk.audit.models import AuditEntry
-from paydesk.fastsql import first_joined, first_row, first_rows, row_insert
+from paydesk.fastsql import execute_hot, first_joined, first_row, first_rows, numbered, row_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +186,31 @@ def test_on_postgresql_the_cached_statements_are_prepared_unless_switched_off(
     assert [any(t.startswith(e) for t in texts) for e in expected] == [prepared] * 4
     with pytest.raises(IntegrityError), transaction.atomic():  # still Django's errors
         row_insert(IdempotencyRecord(caller="key:3", key="k", fingerprint="other"))
+
+
+def test_numbered_writes_postgresql_placeholders_once_and_refuses_any_other_percent():
+    sql = "SELECT %s, 'a%%b', %s WHERE x LIKE 'p%%'"
+    assert numbered(sql) == "SELECT $1, 'a%b', $2 WHERE x LIKE 'p%'"
+    assert numbered(sql) is numbered(sql)  # found once, then remembered
+    with pytest.raises(ValueError, match="Only %s placeholders"):
+        numbered("SELECT %(name)s")
+    with pytest.raises(ValueError, match="Only %s placeholders"):
+        numbered("SELECT 1 %")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hot_statement_of_more_than_fifty_parameters_runs_prepared_as_written():
+    """The hot statements go to PostgreSQL with its own `$n` placeholders (a RawCursor): a
+    top-up's payment statement has 60 parameters, beyond what psycopg remembers its parse of.
+    The values, a literal `%` and their order arrive as they were given."""
+    connection.close()
+    values = list(range(60))
+    sql = "SELECT " + ", ".join(["%s::int"] * 60) + ", '100%%'"
+    with transaction.atomic():
+        row = execute_hot(sql, values)
+    assert row == (*values, "100%")
+    assert any(t.startswith("SELECT $1::int, $2::int") for t in _prepared())
 
 
 def test_row_insert_converts_each_value_as_get_db_prep_save(customer, portal_user):

@@ -34,6 +34,7 @@ compares them with the ORM.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import psycopg
@@ -94,7 +95,7 @@ def execute_hot(
         return django_cursor.fetchone() if fetch else None
 
 
-def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.Cursor:
+def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.RawCursor:
     """Run `sql` on PostgreSQL prepared, on its kept cursor (`_hot_cursor`), in the caller's
     transaction, errors as Django's; the cursor holds the whole result (psycopg reads it with
     the answer), to fetch from.
@@ -113,34 +114,66 @@ def _prepared(db: Any, sql: str, params: list[Any]) -> psycopg.Cursor:
     db.validate_no_broken_transaction()
     try:
         with db.wrap_database_errors:
-            cursor = _hot_cursor(db, sql)
-            cursor.execute(sql, params, prepare=True)
+            cursor, sent = _hot_cursor(db, sql)
+            cursor.execute(sent, params, prepare=True)
     except DatabaseError:
         if not checking or not getattr(db.connection, "broken", False):
             raise
         db.close()  # gone since it was last used: what Django's check would have found
         db.ensure_connection()
         with db.wrap_database_errors:
-            cursor = _hot_cursor(db, sql)
-            cursor.execute(sql, params, prepare=True)
+            cursor, sent = _hot_cursor(db, sql)
+            cursor.execute(sent, params, prepare=True)
     db.health_check_done = True
     return cursor
 
 
-def _hot_cursor(db: Any, sql: str) -> psycopg.Cursor:
+def _hot_cursor(db: Any, sql: str) -> tuple[psycopg.RawCursor, str]:
     """The server-side-binding cursor that runs `sql` on `db`'s current psycopg connection,
-    made once per (connection, statement) and kept: a new cursor per statement cost a
-    cursor and its adaptation set on every posting (bench P1), and one cursor that runs
-    the same statement again keeps its adaptation (psycopg's own reuse). A statement's
-    results are read before the next one runs, so holding them costs nothing."""
+    and `sql` as that cursor sends it (`numbered`), made once per (connection, statement) and
+    kept: a new cursor per statement cost a cursor and its adaptation set on every posting
+    (bench P1), and one cursor that runs the same statement again keeps its adaptation
+    (psycopg's own reuse). A statement's results are read before the next one runs, so
+    holding them costs nothing.
+
+    A RawCursor, so that psycopg sends the statement as it is instead of finding its `%s`
+    placeholders on every call: it remembers what it found only for statements of at most 50
+    parameters, and a top-up's payment, with its event row and audit entry in one statement
+    (ledger/fastpath.py), has 60 — parsing it again was ~7 % of a bank transfer's app CPU
+    (bench P5, py-spy)."""
     raw = db.connection
     kept = db.__dict__.get("_paydesk_hot_cursors")
     if kept is None or kept[0] is not raw:
         kept = db.__dict__["_paydesk_hot_cursors"] = (raw, {})
-    cursor = kept[1].get(sql)
-    if cursor is None or cursor.closed:
-        cursor = kept[1][sql] = psycopg.Cursor(raw)
-    return cursor
+    found = kept[1].get(sql)
+    if found is None or found[0].closed:
+        found = kept[1][sql] = (psycopg.RawCursor(raw), numbered(sql))
+    return found
+
+
+_NUMBERED: dict[str, str] = {}
+_PERCENT = re.compile(r"%(.?)", re.DOTALL)
+
+
+def numbered(sql: str) -> str:
+    """`sql` with its `%s` placeholders written as PostgreSQL's own `$1`, `$2`, … and `%%` as
+    `%`: the statement psycopg would send for it, as a RawCursor takes it. Anything else after
+    a `%` is refused, as psycopg refuses it."""
+    converted = _NUMBERED.get(sql)
+    if converted is None:
+        count = 0
+
+        def one(match: re.Match[str]) -> str:
+            nonlocal count
+            if match.group(1) == "%":
+                return "%"
+            if match.group(1) == "s":
+                count += 1
+                return f"${count}"
+            raise ValueError(f"Only %s placeholders and %% are allowed: {sql!r}")
+
+        converted = _NUMBERED[sql] = _PERCENT.sub(one, sql)
+    return converted
 
 
 def _first(sql: str, params: list[Any], db: Any = None) -> tuple[Any, ...] | None:
