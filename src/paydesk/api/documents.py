@@ -67,7 +67,8 @@ def _day(value: str | None, name: str) -> date | None:
 
 @router.get("/invoices", response={200: DocumentListOut, **ERRORS}, summary="List invoices")
 def invoices(request: HttpRequest, query: Query[DocumentQuery]) -> dict[str, object]:
-    """Invoices and credit notes, newest first; dates are days in the user's time zone."""
+    """Invoices and credit notes, newest first; dates are days in the user's time zone. A credit
+    note's amounts are negative (it reduces what was invoiced); its PDF states them positive."""
     customer = own_customer(request)
     rows = document_list(
         customer_id=customer.pk,
@@ -84,10 +85,10 @@ def invoices(request: HttpRequest, query: Query[DocumentQuery]) -> dict[str, obj
                 "issued_at": doc.issued_at,
                 "payment": doc.payment.reference,
                 "corrects": doc.corrects.code if doc.corrects is not None else None,
-                "net": money(doc.net, doc.currency),
+                "net": money(doc.signed_net, doc.currency),
                 "tax_rate": f"{doc.tax_rate:f}",
-                "tax": money(doc.tax, doc.currency),
-                "total": money(doc.gross, doc.currency),
+                "tax": money(doc.signed_tax, doc.currency),
+                "total": money(doc.signed_gross, doc.currency),
             }
             for doc in rows[: query.limit]
         ]

@@ -56,7 +56,7 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("net"))
     def net_shown(self, doc: Document) -> str:
-        return format_money(doc.net, doc.currency)
+        return format_money(doc.signed_net, doc.currency)
 
     @admin.display(description=_("tax rate"))
     def tax_rate_shown(self, doc: Document) -> str:
@@ -64,11 +64,11 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("tax"))
     def tax_shown(self, doc: Document) -> str:
-        return format_money(doc.tax, doc.currency)
+        return format_money(doc.signed_tax, doc.currency)
 
     @admin.display(description=_("total"))
     def total_shown(self, doc: Document) -> str:
-        return format_money(doc.gross, doc.currency)
+        return format_money(doc.signed_gross, doc.currency)
 
     @admin.display(description=_("PDF"))
     def pdf(self, doc: Document) -> str:

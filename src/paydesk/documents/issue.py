@@ -67,9 +67,15 @@ def documents_on_change(change: PaymentChange) -> Document | None:
         return None
     payment = change.payment
     if payment.relation in CORRECTING_RELATIONS and payment.total < 0 and payment.original_id:
-        invoice = Document.objects.filter(
-            payment_id=payment.original_id, kind=DocumentKind.INVOICE
-        ).first()
+        # The invoice's row lock (FOR NO KEY UPDATE: a credit note's foreign key to it still
+        # takes its key share) makes a second completion correcting the same invoice wait until
+        # this one commits, then read this credit note among the ones already issued. (The
+        # balance UPDATE of the same customer already orders them; this does not rely on it.)
+        invoice = (
+            Document.objects.select_for_update(no_key=True)
+            .filter(payment_id=payment.original_id, kind=DocumentKind.INVOICE)
+            .first()
+        )
         if invoice is not None:
             return _issue(payment=payment, kind=DocumentKind.CREDIT_NOTE, corrects=invoice)
     return None
@@ -82,14 +88,50 @@ def document_totals(
     have sub-cent digits): the gross is the amount rounded half up once to the currency's
     decimals, the net is gross × 100 / (100 + rate) rounded the same way, and the tax is what is
     left, so net + tax = gross exactly, in whole minor units, and these are the figures the PDF
-    and the Factur-X XML state (EN 16931 BR-CO-15). The tax is then within one minor unit of
-    net × rate / 100 rounded (BR-CO-17): the net is within half a unit of the exact net, so
-    the tax is within (1 + rate/100) / 2 < 1 unit of net × rate / 100."""
+    and the Factur-X XML state (EN 16931 BR-CO-15). The net is within half a unit of the exact
+    net, so the tax is within (1 + rate/100) / 2 < 1 unit of net × rate / 100 (BR-CO-17): a cent
+    of it rounded to two decimals, or under a yen, within the Schematron's tolerance of one unit
+    of the currency. No whole-yen net does better (docs/documents.md, *BR-CO-17*)."""
     places = currency_exponent(currency)
     gross = round_half_up(amount, places)
     if rate == 0:
         return gross, Decimal(0), gross
     net = round_half_up(gross * 100 / (100 + rate), places)
+    return net, gross - net, gross
+
+
+def credit_note_totals(
+    *,
+    invoice_net: Decimal,
+    invoice_gross: Decimal,
+    credited_net: Decimal,
+    credited_gross: Decimal,
+    returned: Decimal,
+    rate: Decimal,
+    currency: str,
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, tax, gross) of a credit note of an invoice, whose credit notes so far credit
+    `credited_net` and `credited_gross`, when `returned` (tax included, exact: this refund or
+    chargeback and every earlier one) has gone back of its payment.
+
+    Together the credit notes credit what has been returned, rounded once to the currency's
+    decimals, never more than the invoice; this one is what that adds to the earlier ones. So
+    the note that completes the refund takes the remainder (the invoice's total and net less its
+    earlier notes', hence its tax too), splits of a sub-cent amount never drift from the
+    invoice, and (0, 0, 0) means nothing is left to credit. The net comes from the same
+    cumulative amount, so it never goes down; the tax is the rest."""
+    places = currency_exponent(currency)
+    upto = min(round_half_up(returned, places), invoice_gross)
+    gross = upto - credited_gross
+    if gross <= 0:
+        return Decimal(0), Decimal(0), Decimal(0)
+    if upto == invoice_gross:
+        upto_net = invoice_net
+    else:
+        upto_net = round_half_up(upto * 100 / (100 + rate), places)
+    # In [0, gross] whenever the earlier notes followed this rule; the bound keeps one after
+    # notes issued before it (each rounded on its own) from stating a negative amount.
+    net = min(max(upto_net - credited_net, Decimal(0)), gross)
     return net, gross - net, gross
 
 
@@ -103,9 +145,21 @@ def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Documen
         seller, buyer = provider_details(), customer_details(customer)
         rule = buyer["tax_rule"]
         rate = Decimal(seller["tax_rate"]) if rule == TaxRule.STANDARD else Decimal(0)
-    net, tax, gross = document_totals(amount=abs(payment.total), rate=rate, currency=currency)
+    if corrects is None:
+        net, tax, gross = document_totals(amount=abs(payment.total), rate=rate, currency=currency)
+    else:
+        credited_net, credited_gross = _credited(corrects)
+        net, tax, gross = credit_note_totals(
+            invoice_net=corrects.net,
+            invoice_gross=corrects.gross,
+            credited_net=credited_net,
+            credited_gross=credited_gross,
+            returned=_returned(payment),
+            rate=rate,
+            currency=currency,
+        )
     if gross == 0:
-        return None  # below half a minor unit: nothing to invoice or credit at its decimals
+        return None  # below half a minor unit, or nothing left of the invoice to credit
     issued_at = payment.completed_at
     if issued_at is None:
         raise ValueError(f"Payment {payment.reference} is not completed: it has no document.")
@@ -150,3 +204,27 @@ def _issue(*, payment: Payment, kind: str, corrects: Document | None) -> Documen
         tax_rule=rule,
         data=data,
     )
+
+
+def _credited(invoice: Document) -> tuple[Decimal, Decimal]:
+    """What the invoice's credit notes issued so far credit: (net, gross)."""
+    net, gross = Decimal(0), Decimal(0)
+    for row_net, row_gross in Document.objects.filter(corrects=invoice).values_list("net", "gross"):
+        net, gross = net + row_net, gross + row_gross
+    return net, gross
+
+
+def _returned(payment: Payment) -> Decimal:
+    """How much has gone back of the payment `payment` corrects (a refund or chargeback that has
+    just completed): its completed refunds and chargebacks, this one included, exact."""
+    earlier = (
+        Payment.objects.filter(
+            original_id=payment.original_id,
+            relation__in=CORRECTING_RELATIONS,
+            status=PaymentStatus.COMPLETED,
+            total__lt=0,
+        )
+        .exclude(pk=payment.pk)
+        .values_list("total", flat=True)
+    )
+    return -payment.total - sum(earlier, Decimal(0))

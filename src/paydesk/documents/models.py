@@ -168,3 +168,19 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    # The lists (the Invoices pages, their CSV, the API) sign a document's amounts by what it
+    # does to what the customer was invoiced: an invoice adds, a credit note takes away, as the
+    # refund it records is negative on the Payments page. The document itself (PDF, Factur-X
+    # type 381) states a credit note's amounts positive under its title, as EN 16931 does.
+    @property
+    def signed_net(self) -> Decimal:
+        return -self.net if self.kind == DocumentKind.CREDIT_NOTE else self.net
+
+    @property
+    def signed_tax(self) -> Decimal:
+        return -self.tax if self.kind == DocumentKind.CREDIT_NOTE else self.tax
+
+    @property
+    def signed_gross(self) -> Decimal:
+        return -self.gross if self.kind == DocumentKind.CREDIT_NOTE else self.gross

@@ -46,7 +46,8 @@ def document_list(
 
 
 def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[str]:
-    """The list as CSV lines (spreadsheet-safe text, amounts at full precision)."""
+    """The list as CSV lines (spreadsheet-safe text, amounts at full precision, a credit note's
+    negative: Document.signed_gross)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -63,10 +64,10 @@ def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[st
                 doc.data["payment_reference"],
                 doc.corrects.code if doc.corrects is not None else "",
                 doc.currency,
-                plain_amount(doc.net, doc.currency),
+                plain_amount(doc.signed_net, doc.currency),
                 f"{doc.tax_rate:f}",
-                plain_amount(doc.tax, doc.currency),
-                plain_amount(doc.gross, doc.currency),
+                plain_amount(doc.signed_tax, doc.currency),
+                plain_amount(doc.signed_gross, doc.currency),
             ]
         )
         yield buffer.getvalue()
