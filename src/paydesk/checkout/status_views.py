@@ -28,7 +28,7 @@ from paydesk.checkout.services import (
 )
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import MONEY_BACK, Payment, PaymentStatus
 from paydesk.money import format_money, plain_amount
 from paydesk.shapes import payment_description_shown
 from paydesk.vouchers.models import VoucherActivation
@@ -132,6 +132,9 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     if quote is not None and quote.gateway_url and pending and request.user.can_make_payments:
         page_open = quote.open_at_gateway
         page_closed = not page_open
+    # A refund or a chargeback takes money from the account: worded as the Payments page words
+    # it (its Total, negative, and what it follows), never as a credit.
+    money_back = payment.relation in MONEY_BACK
     gateway = online_gateway_for(payment)
     left_gateway = (
         gateway.display_name
@@ -153,6 +156,8 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         ),
         "received": payment.received_against_expected,
         "credit": format_money(payment.total, customer.currency),
+        "money_back": money_back,
+        "taken": format_money(-payment.total, customer.currency) if money_back else "",
         "bonus": _bonus_paid(payment, customer.currency),
         "balance": (
             format_money(customer.balance, customer.currency)
@@ -166,8 +171,11 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "closed_at": quote.expires_at if page_closed and quote is not None else None,
         # Declined, cancelled, or its gateway page closed: start again, same method and amount.
         "try_again_url": _try_again_url(payment, quote)
-        if page_closed
-        or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
+        if not money_back
+        and (
+            page_closed
+            or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
+        )
         else "",
         "left_gateway": left_gateway,
         # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,
