@@ -208,9 +208,7 @@ def test_a_chargeback_s_status_page_says_what_it_took_as_the_payments_page_does(
     payment, refund, chargeback = story
     page = portal_client.get(f"/pay/status/{chargeback.reference}/").content.decode()
     assert "Credited" not in page and "credited" not in page
-    assert (
-        f"Chargeback of {payment.reference}: $10.00 USD was taken from your account." in page
-    )
+    assert f"Chargeback of {payment.reference}: $10.00 USD was taken from your account." in page
     assert '<dt>Total</dt><dd class="amount-negative" data-total>-$10.00 USD</dd>' in page
     assert (
         f'<dt>Chargeback of</dt><dd><a href="/payments/{payment.reference}/">'
