@@ -18,7 +18,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from paydesk.gateways.dispute_words import chargeback_description_words
+from paydesk.gateways.dispute_words import (
+    chargeback_description_words,
+    chargeback_stored_patterns,
+)
 from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refund_reads import refunded_of
 from paydesk.money import plain_amount
@@ -38,6 +41,14 @@ def description_shown(description: str, relation: str, method: str) -> str:
 def payment_description_shown(payment: Any) -> str:
     """`payment.description` as the customer reads it (`description_shown`)."""
     return description_shown(payment.description, payment.relation, payment.method)
+
+
+def description_search_also(text: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """What a search for `text` in descriptions must match besides the stored text, to find
+    the descriptions as `description_shown` words them: the chargeback rows stored with a
+    gateway's code whose words contain `text` (ledger.selectors.PaymentFilters.text_stored_as).
+    Empty for a search no reason's words contain (nearly all)."""
+    return chargeback_stored_patterns(text)
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:

@@ -12,8 +12,11 @@ from django.core.management.base import CommandError
 
 from paydesk.accounts.models import Customer, User
 from paydesk.audit.models import AuditEntry
+from paydesk.ledger.disputes import dispute_apply
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
+from tests.api.conftest import ApiClient, key_for
+from tests.refunds.conftest import card_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +273,29 @@ def test_without_password_option_the_password_is_read_from_stdin(customer, monke
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough phrase\n"))
     user = run_json("users", "create", "--customer", str(customer.pk), "--email", "x@acme.example")
     assert User.objects.get(pk=user["id"]).check_password("a long enough phrase")
+
+
+def test_the_list_words_a_chargeback_as_the_customer_api_does(portal_user):
+    """The review's finding: `payments list --json` gave a chargeback's stored code ("…:
+    fraudulent") where the API, the portal and the back office give the gateway's words."""
+    paid = card_payment(portal_user.customer)
+    chargeback = dispute_apply(
+        original=paid, gateway="card", dispute_id="dp_1", stage="lost",
+        account_total=Decimal("10.00"), reason="fraudulent",
+    ).posted  # fmt: skip
+    assert chargeback is not None and chargeback.description.endswith(": fraudulent")
+    api = ApiClient(key_for(portal_user, "read")).get("/api/v1/payments")
+    assert api.status_code == 200, api.content
+    by_api = {row["reference"]: row["description"] for row in api.json()["data"]}
+    said = by_api[chargeback.reference]
+    assert said != chargeback.description and "did not authorise" in said
+
+    cid = str(portal_user.customer.pk)
+    listed = {row["reference"]: row["description"] for row in run_json(
+        "payments", "list", "--customer", cid)}  # fmt: skip
+    assert listed == by_api
+    rows = run_json("payments", "list", "--customer", cid)
+    stored = {row["reference"]: row["description_stored"] for row in rows}
+    assert stored[chargeback.reference] == chargeback.description  # the row, for an operator
+    text, _ = run("payments", "list", "--customer", cid)
+    assert said in text and ": fraudulent" not in text

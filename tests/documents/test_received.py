@@ -15,7 +15,7 @@ from paydesk.documents.render import receipt_pdf
 from paydesk.errors import NotFound
 from paydesk.ledger.posting import PaidDetails
 from paydesk.ledger.services import payment_complete, payment_create
-from tests.documents.conftest import billed_customer, invoicing_on
+from tests.documents.conftest import billed_customer, invoicing_on, topup
 from tests.documents.test_pdfs import text_of
 from tests.factories import PortalUserFactory, StaffFactory
 
@@ -76,5 +76,28 @@ def test_a_transfer_received_in_full_is_paid_in_full():
     )
     assert done.expected_total is None
     text = text_of(receipt_pdf(done))
-    assert "Amount charged" in text and "Paid in full. Thank you for your payment." in text
+    assert "Amount received €250.00 EUR" in text.replace("\n", " ")
+    assert "Amount charged" not in text  # a transfer is received, nobody charged it
+    assert "Paid in full. Thank you for your payment." in text
     assert "expected" not in text
+
+
+def test_a_transfer_recorded_without_what_was_paid_says_received_never_charged():
+    """The review's finding: a bank transfer staff entered (no paid details) read "Amount
+    charged", of an amount with sub-cent digits no bank sends. It received what it credited;
+    an amount credited with more decimals than the currency is kept exact, once, as credited."""
+    whole = topup(billed_customer(), total="120.00")
+    text = text_of(receipt_pdf(whole)).replace("\n", " ")
+    assert "Amount charged" not in text
+    assert "Amount received €120.00 EUR Amount credited to the account €120.00 EUR" in text
+
+    sub_cent = topup(billed_customer(name="Nordlicht"), total="25.0047")
+    text = text_of(receipt_pdf(sub_cent)).replace("\n", " ")
+    assert "Amount charged" not in text and "Amount received" not in text
+    assert "Amount credited to the account €25.0047 EUR" in text
+    assert text.count("€25.0047 EUR") == 2  # the line and the amount credited, nothing else
+
+
+def test_a_card_top_up_is_still_charged():
+    card = topup(billed_customer(), total="40.00", method="card")
+    assert "Amount charged €40.00 EUR" in text_of(receipt_pdf(card)).replace("\n", " ")

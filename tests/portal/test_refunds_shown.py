@@ -197,3 +197,29 @@ def test_a_chargeback_row_gives_the_gateway_s_reason_in_words(
     assert f"Chargeback of {payment.reference}: {escape(shown)}" in page
     detail = portal_client.get(f"/payments/{chargeback.reference}/").content.decode()
     assert f"<dd>Chargeback of {payment.reference}: {escape(shown)}</dd>" in detail
+
+
+def test_a_chargeback_s_status_page_says_what_it_took_as_the_payments_page_does(
+    portal_client, story
+):
+    """The review's finding: a chargeback's status page said "Credited -$10.00 USD" and "-$10.00
+    USD was credited to your account". It takes money back: the Payments page's Total (negative)
+    and what it follows, and a sentence that says the money was taken."""
+    payment, refund, chargeback = story
+    page = portal_client.get(f"/pay/status/{chargeback.reference}/").content.decode()
+    assert "Credited" not in page and "credited" not in page
+    assert f"Chargeback of {payment.reference}: $10.00 USD was taken from your account." in page
+    assert '<dt>Total</dt><dd class="amount-negative" data-total>-$10.00 USD</dd>' in page
+    assert (
+        f'<dt>Chargeback of</dt><dd><a href="/payments/{payment.reference}/">'
+        f"{payment.reference}</a></dd>"
+    ) in page
+    listed = portal_client.get("/payments/").content.decode()
+    assert "-$10.00 USD" in listed  # the same sign as the list
+
+
+def test_a_top_up_s_status_page_still_says_credited(portal_client, story):
+    payment = story[0]
+    page = portal_client.get(f"/pay/status/{payment.reference}/").content.decode()
+    assert "$50.00 USD was credited to your account." in page
+    assert "<dt>Credited</dt>" in page and "taken from" not in page

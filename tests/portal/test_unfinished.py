@@ -181,3 +181,29 @@ def test_a_payer_still_resumes_and_the_return_captures(portal_client, portal_use
     assert back["Location"] == reverse("checkout:status", args=[payment.reference])
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED
+
+
+def test_the_box_offers_a_new_payment_once_the_gateway_page_closed(portal_client, history):
+    """The review's finding: the box offered Resume for a checkout whose quote had expired,
+    whose gateway page had closed, while its status page said so and offered "Start a new
+    payment". The box now follows the same rule (Quote.open_at_gateway)."""
+    closed, still_open = history["left"][0], history["left"][1]
+    quote = Quote.objects.get(payment=closed)
+    Quote.objects.filter(pk=quote.pk).update(expires_at=timezone.now())
+
+    html = portal_client.get(PAYMENTS).content.decode()
+    section = html.split('id="unfinished-title"', 1)[1].split("</section>", 1)[0]
+    item = section.split(f'data-payment-id="{closed.pk}"', 1)[1].split("</li>", 1)[0]
+    assert reverse("checkout:resume", args=[closed.reference]) not in item
+    assert ">Resume<" not in item
+    status = portal_client.get(reverse("checkout:status", args=[closed.reference]))
+    offered = status.content.decode().split("data-gateway-closed>", 1)[1]
+    new_payment = offered.split('<a class="button" href="', 1)[1].split('"', 1)[0]
+    assert new_payment.endswith("method=paypal&amp;amount=51.54&amp;currency=USD")
+    assert f'<a class="button" href="{new_payment}">Start a new payment' in item
+    assert "Its payment page closed at" in item and "it can no longer be paid there" in item
+    assert reverse("checkout:return", args=[closed.reference]) in item  # Cancel stays
+
+    other = section.split(f'data-payment-id="{still_open.pk}"', 1)[1].split("</li>", 1)[0]
+    assert f'href="{reverse("checkout:resume", args=[still_open.reference])}"' in other
+    assert "Start a new payment" not in other and "data-gateway-closed" not in other

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -156,3 +157,52 @@ def test_the_back_office_csv_says_what_its_page_says(support_user, chargeback):
     assert worded(chargeback) in page
     table = csv_table(support.get(PAYMENTS + "export.csv"))
     assert description_cells(table, chargeback.reference) == [worded(chargeback)]
+
+
+def _references(response) -> set[str]:
+    assert response.status_code == 200, response.content
+    return set(re.findall(r"[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]", response.content.decode()))
+
+
+def test_the_payments_search_finds_a_chargeback_by_the_words_it_shows(
+    portal_client, chargeback, portal_user
+):
+    """The review's finding: the Payments page's search read the stored code, so searching the
+    words the customer saw ("did not authorise") found nothing. It finds them, in any case and
+    in every spelling the code was stored in; a search no reason says adds nothing."""
+    spaced = dispute_apply(
+        original=card_payment(portal_user.customer, n=2), gateway="card", dispute_id="dp_2",
+        stage="lost", account_total=Decimal("5.00"), reason="product not received",
+    ).posted  # fmt: skip
+    assert spaced is not None and spaced.description.endswith(": product not received")
+    unworded = payment_create(
+        customer=portal_user.customer, total="-1", description="fraudulent-looking call"
+    )  # a purchase: stored text only
+
+    found = _references(portal_client.get("/payments/", {"q": "Did Not Authorise"}))
+    assert chargeback.reference in found and spaced.reference not in found
+    found = _references(portal_client.get("/payments/", {"q": "receive what they paid"}))
+    assert spaced.reference in found and chargeback.reference not in found
+    assert chargeback.reference in _references(
+        portal_client.get("/payments/", {"q": chargeback.original.reference})
+    )  # the lead, as before
+    found = _references(portal_client.get("/payments/", {"q": "authorise"}))
+    assert unworded.reference not in found and chargeback.reference in found
+
+    table = csv_table(portal_client.get("/payments/export.csv", {"q": "did not authorise"}))
+    assert [row[1] for row in table[1:]] == [chargeback.reference]
+    api = ApiClient(key_for(portal_user, "read")).get("/api/v1/payments", {"q": "not authorise"})
+    assert [row["reference"] for row in api.json()["data"]] == [chargeback.reference]
+
+
+def test_staff_search_finds_a_chargeback_by_the_words_it_shows(
+    finance_user, support_user, chargeback
+):
+    staff = ApiClient(key_for(finance_user, "read"))
+    listed = staff.get("/api/v1/staff/payments", {"q": "did not authorise"})
+    assert [row["reference"] for row in listed.json()["data"]] == [chargeback.reference]
+    page = signed_in(support_user).get(PAYMENTS, {"q": "did not authorise"})
+    assert chargeback.reference in _references(page)
+    assert chargeback.original.reference in _references(page)  # linked from the chargeback
+    other = signed_in(support_user).get(PAYMENTS, {"q": "nothing says this"})
+    assert chargeback.reference not in _references(other)

@@ -49,11 +49,12 @@ from paydesk.credits.services import staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Payment
 from paydesk.ledger.refunds import refund_left
+from paydesk.ledger.selectors import stored_as_q
 from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import is_awaiting_bank
 from paydesk.methods.models import SavedMethodCharge
 from paydesk.money import format_money
-from paydesk.shapes import payment_description_shown
+from paydesk.shapes import description_search_also, payment_description_shown
 from paydesk.text import single_line
 
 if TYPE_CHECKING:
@@ -109,6 +110,18 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
     ]
     search_fields = ["description", "staff_comment", "reference", "customer__name"]
     search_help_text = _("Description, staff comment, reference or customer name.")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Payment], search_term: str
+    ) -> tuple[QuerySet[Payment], bool]:
+        """Django's search, and the chargebacks whose description shows the words searched for
+        (their gateway's reason, stored as its code: shapes.description_search_also)."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        also = description_search_also(search_term.strip())
+        if also:
+            found = found | queryset.filter(stored_as_q(also))
+        return found, may_have_duplicates
+
     date_hierarchy = "occurred_at"
     ordering = ["-occurred_at", "-id"]
     list_select_related = ["customer"]

@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 from paydesk.accounts.models import Contact, Customer, PaymentMethod, PortalDefaults
 from paydesk.banktransfers.models import BankDetails
@@ -24,6 +27,7 @@ from paydesk.fastsql import first_row, first_rows
 from paydesk.fx.selectors import rate_for
 from paydesk.gateways.credentials import BY_METHOD
 from paydesk.gateways.registry import gateway_for, gateway_is_configured, gateway_methods
+from paydesk.money import plain_amount
 
 # The methods Finance's "Pause online payment methods" switch takes away.
 ONLINE_METHODS = frozenset(
@@ -91,6 +95,33 @@ def test_mode_set(payments: list[Any]) -> None:
     )
     for payment in payments:
         payment.test_mode = payment.pk in flagged
+
+
+def checkout_page_closed(quote: Quote | None) -> bool:
+    """The gateway gave a page for this checkout and it has closed with its quote
+    (`Quote.open_at_gateway`): it can no longer be paid there. The status page and the
+    Payments page's *Unfinished* box then offer a new payment instead of the gateway."""
+    return quote is not None and bool(quote.gateway_url) and not quote.open_at_gateway
+
+
+def checkout_quotes_for(payments: list[Any]) -> dict[int, Quote]:
+    """Each of `payments`' quote by payment id (a payment without one is left out): one query."""
+    ids = [p.pk for p in payments]
+    if not ids:
+        return {}
+    quotes = Quote.objects.filter(payment_id__in=ids).only(
+        "payment_id", "gateway_url", "expires_at", "amount", "currency"
+    )
+    return {quote.payment_id: quote for quote in quotes if quote.payment_id is not None}
+
+
+def new_payment_url(payment: Any, quote: Quote | None) -> str:
+    """Make Payment filled in again with `payment`'s method, and its quote's amount and
+    currency: the way on after a decline, a cancel, or a gateway page that closed."""
+    query = {"method": payment.method}
+    if quote is not None:
+        query.update(amount=plain_amount(quote.amount, quote.currency), currency=quote.currency)
+    return reverse("checkout:make_payment") + "?" + urlencode(query)
 
 
 def _needs_amounts_rate(config: MethodConfig) -> bool:

@@ -9,8 +9,6 @@ approved it there: the payment was bound to its order when the checkout started.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from paydesk.accounts.access import customer_required, make_payments_required, refuse
 from paydesk.accounts.models import Customer, PortalDefaults
 from paydesk.checkout.models import Quote
+from paydesk.checkout.selectors import checkout_page_closed, new_payment_url
 from paydesk.checkout.services import (
     CANCELLED_PARAMETER,
     checkout_cancel,
@@ -28,8 +27,8 @@ from paydesk.checkout.services import (
 )
 from paydesk.errors import PermissionDenied
 from paydesk.ledger.access import balance_visible, payment_cancellable_by, payment_visible_to
-from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.money import format_money, plain_amount
+from paydesk.ledger.models import MONEY_BACK, Payment, PaymentStatus
+from paydesk.money import format_money
 from paydesk.shapes import payment_description_shown
 from paydesk.vouchers.models import VoucherActivation
 
@@ -129,9 +128,12 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     pending = payment.status == PaymentStatus.PENDING
     # Paying on at the gateway's page, or seeing that it closed: users who may make payments.
     page_open = page_closed = False
-    if quote is not None and quote.gateway_url and pending and request.user.can_make_payments:
+    if quote is not None and pending and request.user.can_make_payments:
         page_open = quote.open_at_gateway
-        page_closed = not page_open
+        page_closed = checkout_page_closed(quote)
+    # A refund or a chargeback takes money from the account: worded as the Payments page words
+    # it (its Total, negative, and what it follows), never as a credit.
+    money_back = payment.relation in MONEY_BACK
     gateway = online_gateway_for(payment)
     left_gateway = (
         gateway.display_name
@@ -153,6 +155,8 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         ),
         "received": payment.received_against_expected,
         "credit": format_money(payment.total, customer.currency),
+        "money_back": money_back,
+        "taken": format_money(-payment.total, customer.currency) if money_back else "",
         "bonus": _bonus_paid(payment, customer.currency),
         "balance": (
             format_money(customer.balance, customer.currency)
@@ -165,9 +169,12 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         "gateway_closed": gateway.display_name if page_closed and gateway is not None else "",
         "closed_at": quote.expires_at if page_closed and quote is not None else None,
         # Declined, cancelled, or its gateway page closed: start again, same method and amount.
-        "try_again_url": _try_again_url(payment, quote)
-        if page_closed
-        or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
+        "try_again_url": new_payment_url(payment, quote)
+        if not money_back
+        and (
+            page_closed
+            or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
+        )
         else "",
         "left_gateway": left_gateway,
         # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,
@@ -206,10 +213,3 @@ def _bonus_paid(payment: Payment, currency: str) -> str:
         "amount": format_money(activation.bonus_payment.total, currency),
         "hint": activation.voucher.masked_code,
     }
-
-
-def _try_again_url(payment: Payment, quote: Quote | None) -> str:
-    query = {"method": payment.method}
-    if quote is not None:
-        query.update(amount=plain_amount(quote.amount, quote.currency), currency=quote.currency)
-    return reverse("checkout:make_payment") + "?" + urlencode(query)

@@ -1,7 +1,10 @@
 """JSON-ready dicts of customers, users and payments for `--json` output (staff tools only).
 
 Money is always an exact decimal string (`plain_amount`), never a number; times are ISO 8601.
-A payment's dict includes the private staff comment: never hand it to a customer.
+A payment's description reads as the portal, the API and the back office show it
+(`shapes.payment_description_shown`: a chargeback's reason in its gateway's words), with the
+stored text beside it (`description_stored`); its dict includes the private staff comment:
+never hand it to a customer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from paydesk.accounts.models import Customer, User
 from paydesk.ledger.models import Payment
 from paydesk.money import plain_amount
+from paydesk.shapes import payment_description_shown
 
 
 def _money(amount: Decimal | None, currency: str) -> str | None:
@@ -60,7 +64,9 @@ def payment_data(payment: Payment, currency: str) -> dict[str, Any]:
         "currency": currency,
         "status": payment.status,
         "method": payment.method,
-        "description": payment.description,
+        "description": payment_description_shown(payment),
+        # The row as stored (a chargeback's gateway code), for an operator comparing rows.
+        "description_stored": payment.description,
         "staff_comment": payment.staff_comment,
         "fee": _money(payment.fee, currency),
         "occurred_at": _time(payment.occurred_at),

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import dateformat, timezone
 
+from paydesk.accounts.models import PaymentMethod
 from paydesk.documents.facturx import document_amount
 from paydesk.documents.issue import is_receipted_topup
 from paydesk.documents.labels import method_label, provider_local
@@ -88,15 +89,15 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
                 f"Received {short} less than expected: this receipt is for the amount received."
             ]
     else:
-        charged = credited
+        paid = _paid_line(payment)
         if payment.paid_amount is not None and payment.paid_currency:
-            charged = format_money(payment.paid_amount, payment.paid_currency)
             if payment.surcharge:
                 totals.append(("Surcharge", format_money(payment.surcharge, payment.paid_currency)))
             if payment.paid_currency != currency and payment.fx_rate:
                 rate = format_rate(Decimal(payment.fx_rate))
                 facts.append(("Exchange rate", f"1 {payment.paid_currency} = {rate} {currency}"))
-        totals.append(("Amount charged", charged))
+        if paid is not None:
+            totals.append(paid)
     totals.append(("Amount credited to the account", credited))
     rounded = _invoice_rounding_note(payment)
     if rounded:
@@ -116,6 +117,22 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         created=payment.completed_at,
         logo=provider_logo(),
     )
+
+
+def _paid_line(payment: Payment) -> tuple[str, str] | None:
+    """What the customer paid, as the receipt's line above the amount credited: "Amount
+    charged" by a gateway, "Amount received" for a bank transfer (nobody charged it). A transfer
+    recorded without what was paid (staff entered it) received what it credited, unless that
+    has more decimals than its currency, which no bank moves: then the amount credited (kept
+    exact, below it) is the receipt's only amount, rather than a received amount nobody sent."""
+    transfer = payment.method == PaymentMethod.BANK_TRANSFER
+    label = "Amount received" if transfer else "Amount charged"
+    if payment.paid_amount is not None and payment.paid_currency:
+        return label, format_money(payment.paid_amount, payment.paid_currency)
+    currency = payment.customer.currency
+    if transfer and decimal_places(payment.total) > currency_exponent(currency):
+        return None
+    return label, format_money(payment.total, currency)
 
 
 def _invoice_rounding_note(payment: Payment) -> str:

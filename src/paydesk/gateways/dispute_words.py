@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from paydesk.gateways.registry import gateway_for_or_none
+from paydesk.gateways.registry import gateway_for_or_none, gateway_methods
 
 # A bare code as Paydesk kept it, with what followed it (PayPal's "(PayPal case PP-D-…)").
 _STORED_CODE = re.compile(r"(?P<code>[A-Za-z][A-Za-z_ -]*?)(?P<after> \([^()]*\))?")
@@ -60,3 +60,41 @@ def chargeback_description_words(method: str, description: str) -> str:
     if not colon:
         return description
     return f"{lead}: {dispute_reason_words(method, reason)}"
+
+
+# A code as a pattern of every spelling `_key` reads as it: its words joined by spaces,
+# underscores or hyphens, in any case (the pattern is matched case-insensitively).
+_CODE_WORD = re.compile(r"[a-z]+")
+
+
+def _code_pattern(code: str) -> str | None:
+    parts = _key(code).split("_")
+    if not all(_CODE_WORD.fullmatch(part) for part in parts):
+        return None  # never read as a code by `_STORED_CODE`, so never worded
+    return "[ _-]+".join(parts)
+
+
+def chargeback_stored_patterns(text: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Where a chargeback row whose description shows `text` in its reason's words may have
+    been stored with the gateway's code instead: (the methods served by one gateway, a pattern
+    of the end of the stored description — ": <code>" in any spelling, with what followed it),
+    for each gateway one of whose reasons' words contain `text` (any case). Empty for nearly
+    every search: then nothing but the stored text is searched. The patterns are plain
+    regular expressions both SQLite (Python's `re`) and PostgreSQL (`~*`) read alike."""
+    wanted = text.casefold()
+    if not wanted:
+        return ()
+    by_gateway: dict[int, tuple[list[str], list[str]]] = {}
+    for method in gateway_methods():
+        reasons = getattr(gateway_for_or_none(method), "dispute_reasons", None)
+        if not reasons:
+            continue
+        if id(reasons) not in by_gateway:  # a table two methods share is read once
+            found = (_code_pattern(c) for c, said in reasons.items() if wanted in said.casefold())
+            by_gateway[id(reasons)] = ([], sorted({p for p in found if p is not None}))
+        by_gateway[id(reasons)][0].append(method)
+    return tuple(
+        (tuple(methods), rf": (?:{'|'.join(codes)})(?: \([^()]*\))?$")
+        for methods, codes in by_gateway.values()
+        if codes
+    )

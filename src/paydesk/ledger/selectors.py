@@ -23,7 +23,7 @@ from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.errors import PaydeskError
 from paydesk.fields import AmountField
 from paydesk.ledger.attempts import checkout_attempt_q
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.money import STORAGE_PLACES, decimal_places, from_storage_units, to_decimal
 
 
@@ -80,6 +80,11 @@ class PaymentFilters:
     # Leave out online checkouts the customer never finished: unfinished ones (listed apart on
     # the Payments page) and cancelled ones (declined, abandoned, cancelled at the gateway).
     hide_checkout_attempts: bool = False
+    # A chargeback row stored with its gateway's reason code shows it in words (paydesk.shapes,
+    # above the ledger, which imports no gateway): `text` must find it by those words. Each
+    # entry (methods, pattern) also matches a chargeback of those methods whose description
+    # ends in the pattern (shapes.description_search_also gives them for `text`).
+    text_stored_as: tuple[tuple[tuple[str, ...], str], ...] = ()
 
 
 # The columns a customer-facing list may load: never `staff_comment`.
@@ -102,6 +107,21 @@ CUSTOMER_PAYMENT_FIELDS = (
 )
 
 
+def stored_as_q(stored_as: Sequence[tuple[Sequence[str], str]]) -> Q:
+    """The chargeback rows whose description was stored as one of `stored_as` (methods, the
+    pattern its end matches, any case: PaymentFilters.text_stored_as); no row when empty."""
+    found = Q(pk__in=[])
+    for methods, pattern in stored_as:
+        # In this order (Q(**kwargs) would sort them): the database tests the cheap equality
+        # first, and the expression only on the few chargeback rows.
+        found |= (
+            Q(relation=PaymentRelation.CHARGEBACK)
+            & Q(method__in=list(methods))
+            & Q(description__iregex=pattern)
+        )
+    return found
+
+
 def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> QuerySet[Payment]:
     """Narrow any payments queryset (one customer's or everyone's) by `filters`."""
     if filters.status:
@@ -109,7 +129,9 @@ def payment_filter(*, queryset: QuerySet[Payment], filters: PaymentFilters) -> Q
     if filters.method:
         queryset = queryset.filter(method=filters.method)
     if filters.text:
-        queryset = queryset.filter(description__icontains=filters.text)
+        queryset = queryset.filter(
+            Q(description__icontains=filters.text) | stored_as_q(filters.text_stored_as)
+        )
     if filters.start is not None:
         queryset = queryset.filter(occurred_at__gte=filters.start)
     if filters.end is not None:

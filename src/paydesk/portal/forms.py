@@ -22,6 +22,7 @@ from paydesk.ledger.selectors import (
     PaymentFilters,
     PaymentSort,
 )
+from paydesk.shapes import description_search_also
 
 SORT_CHOICES = [
     ("-date", _("Date, newest first")),
@@ -109,10 +110,12 @@ class PaymentFilterForm(forms.Form):
 
     def filters(self, *, time_zone: tzinfo, hide_pending_bank_transfers: bool) -> PaymentFilters:
         start, end = self.period(time_zone)
+        text = (self._valid("q") or "").strip()
         return PaymentFilters(
             status=self._valid("status") or "",
             method=self._valid("method") or "",
-            text=(self._valid("q") or "").strip(),
+            text=text,
+            text_stored_as=description_search_also(text),
             start=start,
             end=end,
             hide_pending_bank_transfers=hide_pending_bank_transfers,

@@ -23,7 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from paydesk.accounts.access import customer_required, refuse, view_payments_required
 from paydesk.accounts.models import Customer, PortalDefaults
-from paydesk.checkout.selectors import test_mode_set
+from paydesk.checkout.selectors import (
+    checkout_page_closed,
+    checkout_quotes_for,
+    new_payment_url,
+    test_mode_set,
+)
 from paydesk.exports import payments_csv_response
 from paydesk.ledger.access import payment_cancellable_by
 from paydesk.ledger.attempts import payment_list_unfinished
@@ -70,18 +75,25 @@ def dashboard(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 def _unfinished(request: HttpRequest, customer: Customer, defaults: PortalDefaults) -> list[dict]:
     """The customer's unfinished online checkouts, each with whether this user may cancel it
-    (resuming takes *make payments*: the template asks the user; checkout:resume decides
-    where to)."""
+    and, where its gateway page closed with its quote, the new payment the status page offers
+    instead (checkout_page_closed: the same rule). Resuming takes *make payments*: the template
+    asks the user; checkout:resume decides where to."""
     assert request.user.is_authenticated  # @customer_required
+    payments = payment_list_unfinished(customer=customer)
+    quotes = checkout_quotes_for(payments)
     unfinished = []
-    for payment in payment_list_unfinished(customer=customer):
+    for payment in payments:
         payment.customer = customer
+        quote = quotes.get(payment.pk)
+        closed = checkout_page_closed(quote)
         unfinished.append(
             {
                 "payment": payment,
                 "can_cancel": payment_cancellable_by(
                     user=request.user, payment=payment, defaults=defaults
                 ),
+                "closed_at": quote.expires_at if closed and quote is not None else None,
+                "new_payment_url": new_payment_url(payment, quote) if closed else "",
             }
         )
     return unfinished

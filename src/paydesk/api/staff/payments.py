@@ -41,6 +41,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import PaymentFilters, payment_filter
 from paydesk.ledger.services import payment_cancel
 from paydesk.notifications.services import notify_payment_received
+from paydesk.shapes import description_search_also
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 
@@ -76,10 +77,12 @@ def staff_payments(request: HttpRequest, query: Query[StaffPaymentQuery]) -> dic
     """Every customer's payments (or one's, with customer_id); dates are whole UTC days."""
     staff_caller(request)
     first, last = _day(query.date_from, "date_from"), _day(query.date_to, "date_to")
+    text = (query.q or "").strip()
     filters = PaymentFilters(
         status=query.status or "",
         method=query.method or "",
-        text=(query.q or "").strip(),
+        text=text,
+        text_stored_as=description_search_also(text),
         start=datetime.combine(first, time.min, tzinfo=UTC) if first else None,
         end=datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
         if last and last < date(9999, 12, 31)

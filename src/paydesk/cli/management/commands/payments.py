@@ -1,7 +1,8 @@
 """`paydesk payments add|list|complete|cancel|refund`: the ledger from a staff member's shell.
 
 Every write goes through paydesk.ledger.services (the only writer of balances); the list is a
-staff view and shows the private staff comment after the public description.
+staff view and shows the private staff comment after the public description, which reads as
+the customer reads it (a chargeback's reason in its gateway's words, as the API gives it).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from paydesk.errors import GatewayDeclined, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.services import payment_cancel, payment_complete
 from paydesk.money import format_money
+from paydesk.shapes import payment_description_shown
 
 STATUSES = [s.value for s in PaymentStatus]
 METHODS = [m.value for m in PaymentMethod]
@@ -290,7 +292,8 @@ class Command(PaydeskCommand):
                 format_money(p.total, currency),
                 p.get_status_display(),
                 p.get_method_display(),
-                p.description + (f"  # {p.staff_comment}" if p.staff_comment else ""),
+                payment_description_shown(p)
+                + (f"  # {p.staff_comment}" if p.staff_comment else ""),
                 "" if p.balance_after is None else format_money(p.balance_after, currency),
             ]
             for p in rows
