@@ -65,8 +65,9 @@ def hidden_columns(page, names: list[str]) -> list[str]:
             const scrolls = box.scrollWidth > box.clientWidth + 1
                 || document.documentElement.scrollWidth > width + 1;
             return names.filter((name) => {
-                const th = heads.find(
-                    (h) => h.innerText.trim().toLowerCase() === name.toLowerCase());
+                // A sorted column's header also holds its sort priority: read its title.
+                const title = (h) => (h.querySelector('.text') || h).innerText.trim();
+                const th = heads.find((h) => title(h).toLowerCase() === name.toLowerCase());
                 if (!th) return true;
                 const r = th.getBoundingClientRect();
                 return scrolls || r.width === 0 || r.right > Math.min(width, boxRight) + 1;

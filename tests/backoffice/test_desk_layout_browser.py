@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from paydesk.checkout.models import PaymentLogEntry
+from paydesk.demo.seed import seed_demo_vouchers
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_create
 from tests.backoffice.browser import hidden_columns, open_page, staff_page, wrapped_cells
@@ -140,3 +141,16 @@ def test_the_payments_totals_headings_stand_apart_above_their_amounts(
 
     assert min(found["gaps"]) >= 8, found
     assert found["misaligned"] == [], found
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_voucher_batches_list_shows_every_column(live_server, chromium, demo):
+    # A bonus batch's terms are a sentence: they wrap, rather than push Created at and Note out.
+    seed_demo_vouchers(count=2)  # the demo's two batches, as `paydesk demo` issues them
+    page = staff_page(chromium, live_server, "finance@example.com")
+    open_page(page, "/backoffice/vouchers/voucherbatch/", "desk-voucher-batches")
+
+    columns = ["Batch", "Terms", "Approval", "Available", "Used", "Expires at", "Created at"]
+    columns.append("Note")
+    assert hidden_columns(page, columns) == []

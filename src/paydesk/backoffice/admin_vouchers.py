@@ -172,7 +172,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
                     multiplier=obj.multiplier, addition=obj.addition, currency=obj.currency
                 ),
             }
-        return format_html('<span class="backoffice-nowrap">{}</span>', text)
+        return text
 
     @admin.display(description=_("approval"), ordering="approval")
     def approval_display(self, obj: VoucherBatch) -> str:
