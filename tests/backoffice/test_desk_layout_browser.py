@@ -151,6 +151,14 @@ def test_the_voucher_batches_list_shows_every_column(live_server, chromium, demo
     page = staff_page(chromium, live_server, "finance@example.com")
     open_page(page, "/backoffice/vouchers/voucherbatch/", "desk-voucher-batches")
 
-    columns = ["Batch", "Terms", "Approval", "Available", "Used", "Expires at", "Created at"]
-    columns.append("Note")
+    columns = [
+        "Batch",
+        "Terms",
+        "Approval",
+        "Available",
+        "Used",
+        "Expires at",
+        "Created at",
+        "Note",
+    ]
     assert hidden_columns(page, columns) == []
