@@ -69,7 +69,7 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 # The answers that say "nothing was done: send it again later", with Retry-After: a 429 (the
 # voucher failure limit; the per-key rate limit refuses before the view and records nothing)
-# and a 503 (a processor rate limited the request). Every other answer is final and replayed.
+# and a 503 (a processor did nothing with the request). Every other answer is final, replayed.
 TRY_LATER = frozenset({429, 503})
 
 
