@@ -53,11 +53,9 @@ def _balance(user) -> Decimal:
 
 
 def _cancelled_by_paydesk(payment: Payment) -> None:
-    """Cancelled at once with the reason, marked not taken, audited as Paydesk's own cancel (no
-    user)."""
+    """Cancelled at once with the reason, audited as Paydesk's own cancel (no user)."""
     payment.refresh_from_db()
     assert (payment.status, payment.cancel_reason) == (PaymentStatus.CANCELLED, NOT_TAKEN)
-    assert payment.not_taken
     assert payment.gateway_reference == ""
     [entry] = AuditEntry.objects.filter(action="payment.cancel", object_id=str(payment.pk))
     assert (entry.actor_id, entry.customer_id) == (None, payment.customer_id)

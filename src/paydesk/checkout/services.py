@@ -77,8 +77,7 @@ from paydesk.notifications.services import (
 
 logger = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_MAX = 64
-# How the reason of a payment cancelled because the processor rate limited it begins: what the
-# customer reads (Payment.not_taken marks it; ledger migration 0014 marked the earlier ones).
+# How the reason of a payment cancelled because the processor rate limited it begins (`not_taken`).
 NOT_TAKEN = "Not taken: "
 # The return URL's parameter a gateway's Cancel adds (cancel_url); only checkout_cancel passes
 # it on to the gateway's adapter.
@@ -313,9 +312,7 @@ def checkout_start(
         # customer is asked to try again (a new form, a new key; the API's same key makes a new
         # attempt, `again_if_not_taken`).
         payment = payment_cancel_unsent(
-            payment=payment,
-            reason=f"{NOT_TAKEN}{error.message} Nothing was charged.",
-            not_taken=True,
+            payment=payment, reason=f"{NOT_TAKEN}{error.message} Nothing was charged."
         )
         if payment.status == PaymentStatus.CANCELLED:
             raise GatewayRateLimited(processor_busy(method)) from error
@@ -349,7 +346,7 @@ def not_taken(payment: Payment | None) -> bool:
         and payment.status == PaymentStatus.CANCELLED
         and payment.cancelled_by_id is None
         and not payment.gateway_reference
-        and payment.not_taken
+        and payment.cancel_reason.startswith(NOT_TAKEN)
         and not payment.follow_ups.exists()
     )
 
@@ -369,13 +366,13 @@ def processor_busy(method: str) -> str:
     )
 
 
-def payment_cancel_unsent(*, payment: Payment, reason: str, not_taken: bool = False) -> Payment:
+def payment_cancel_unsent(*, payment: Payment, reason: str) -> Payment:
     """Cancel a pending payment its gateway was never asked to charge, or did nothing with
-    (Paydesk's own cancel, audited, without a user; `not_taken`: the processor rate limited it);
-    the payment as it is now. One a webhook settled meanwhile (Stripe's answer to an earlier
-    attempt with the same key) is returned as it is: that outcome stands, nothing is cancelled."""
+    (Paydesk's own cancel, audited, without a user); the payment as it is now. One a webhook
+    settled meanwhile (Stripe's answer to an earlier attempt with the same key) is returned as
+    it is: that outcome stands, and nothing is cancelled."""
     try:
-        return payment_cancel(payment=payment, reason=reason, audited=True, not_taken=not_taken)
+        return payment_cancel(payment=payment, reason=reason, audited=True)
     except InvalidTransition:
         return Payment.objects.get(pk=payment.pk)
 

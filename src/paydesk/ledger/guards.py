@@ -6,8 +6,7 @@
 - An audit entry is never updated or deleted.
 
 Installed by migrations. `flush` (erasing a whole test database) lifts them inside its own
-transaction and puts them back before committing; so does migration 0014, to fill a new column
-of final rows (docs/decisions.md); nothing else does.
+transaction and puts them back before committing; nothing else does.
 """
 
 from __future__ import annotations

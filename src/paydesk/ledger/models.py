@@ -145,14 +145,6 @@ class Payment(models.Model):
         help_text=_("Private: the cancel reason's part after #, never shown to the customer."),
         validators=[single_line],
     )
-    # Cancelled by Paydesk at once because the processor did not take it (rate limited: nothing
-    # made there): the API's same Idempotency-Key makes a new attempt (checkout's `not_taken`).
-    # db_default: a server still on the code before it inserts payments without the column.
-    not_taken = models.BooleanField(
-        default=False,
-        db_default=False,
-        help_text=_("Cancelled because the processor did not take it: nothing was charged."),
-    )
     balance_after = AmountField(null=True, blank=True)
     # What was paid, when it differs from what is credited (spec §3). The locked quote behind a
     # Make Payment payment points here (paydesk.checkout.models.Quote.payment), not the reverse.

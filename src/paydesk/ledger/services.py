@@ -407,13 +407,11 @@ def payment_cancel(
     actor: Any = None,
     at: datetime | None = None,
     audited: bool = False,
-    not_taken: bool = False,
 ) -> Payment:
     """Pending → Cancelled with a reason; the balance does not move. Audited when someone
     cancels it (`actor`), or when Paydesk does on its own and says so (`audited`). As in a
     description, text a staff member types after `#` is staff's note: the customer sees only
-    the part before it (`cancel_text`); the audit log keeps the whole reason. `not_taken`: the
-    processor did not take it (Payment.not_taken)."""
+    the part before it (`cancel_text`); the audit log keeps the whole reason."""
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
@@ -435,7 +433,6 @@ def payment_cancel(
             cancelled_by=actor,
             cancel_reason=(public or "Cancelled.")[:500],
             cancel_note=note[:500],
-            not_taken=not_taken,
         )
         locked.refresh_from_db()
         if actor is not None or audited:
