@@ -169,11 +169,17 @@ class GatewayUnavailable(GatewayError):
     code = "gateway_unavailable"
 
 
-class GatewayRateLimited(GatewayUnavailable):
-    """A gateway refused to take the request for now (HTTP 429): it did nothing; try again in a
-    minute (`retry_after`, seconds: what its messages tell the customer)."""
+class GatewayNothingDone(GatewayUnavailable):
+    """A gateway did not do the request, for certain, and nothing was written here: the same
+    request may simply be sent again in a minute (`retry_after`, seconds: what its messages tell
+    the customer)."""
 
     retry_after = 60
+
+
+class GatewayRateLimited(GatewayNothingDone):
+    """A gateway refused to take the request for now (HTTP 429): it did nothing; try again in a
+    minute."""
 
 
 class GatewayDeclined(GatewayError):

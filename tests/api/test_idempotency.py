@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 from django.test import RequestFactory
@@ -248,3 +249,76 @@ def test_a_503_in_one_transaction_keeps_neither_its_writes_nor_a_record(portal_u
         assert "Idempotent-Replayed" not in answer
     assert not Customer.objects.filter(name="Written then undone").exists()
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.fixture(params=["memory", "redis", "database"])
+def voucher_counters(request, settings):
+    """The voucher failure counters in each cache a deployment may have: memory and Redis (the
+    request is one transaction with its record), a database table (the in-flight row)."""
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_cache")
+        return
+    if request.param == "database":
+        settings.CACHES = {
+            "default": {"BACKEND": "paydesk.web.cache.DatabaseCache", "LOCATION": "paydesk_cache"}
+        }
+        call_command("createcachetable", verbosity=0)
+    yield caches["default"]
+
+
+def _voucher_window_ends(cache, user) -> None:
+    """What the end of PAYDESK_VOUCHER_FAILURE_WINDOW does: the failure counters expire."""
+    scopes = [f"user:{user.pk}", f"customer:{user.customer_id}", "ip:127.0.0.1"]
+    counters = [f"paydesk:voucher-failures:{scope}" for scope in scopes]
+    assert all(cache.get(counter) for counter in counters)
+    cache.delete_many(counters)
+
+
+@pytest.mark.django_db
+def test_the_voucher_limit_s_429_is_kept_under_no_key_so_the_same_key_redeems_after_the_window(
+    api, portal_user, settings, voucher_counters
+):
+    """A 429 says "try later", not "no": replayed for 24 hours it would refuse a good code long
+    after the window. Nothing is kept under the key, and after the window the same key redeems
+    (once, replayed from then on)."""
+    settings.PAYDESK_VOUCHER_FAILURE_LIMIT = 2
+    settings.PAYDESK_VOUCHER_FAILURE_WINDOW = 900
+    _batch, [code] = voucher_batch_issue(count=1, currency="USD", addition="7", actor=None)
+    for n in range(2):
+        guess = api.post("/api/v1/payments", GUESS, **{"Idempotency-Key": f"guess-{n}"})
+        assert guess.status_code == 422, guess.content
+    body, key = {"method": "voucher", "code": code, "currency": "USD"}, {"Idempotency-Key": "v-1"}
+    for _ in range(2):  # sent again within the window: refused again, not replayed
+        limited = api.post("/api/v1/payments", body, **key)
+        assert (limited.status_code, limited["Retry-After"]) == (429, "900"), limited.content
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert "Idempotent-Replayed" not in limited
+        assert not IdempotencyRecord.objects.filter(key="v-1").exists()
+    assert Voucher.objects.get().status == VoucherStatus.AVAILABLE
+
+    _voucher_window_ends(voucher_counters, portal_user)
+    redeemed = api.post("/api/v1/payments", body, **key)
+    assert redeemed.status_code == 201, redeemed.content
+    assert "Idempotent-Replayed" not in redeemed and redeemed.json()["outcome"] == "completed"
+    replayed = api.post("/api/v1/payments", body, **key)
+    assert (replayed.status_code, replayed["Idempotent-Replayed"]) == (201, "true")
+    assert replayed.content == redeemed.content
+    portal_user.customer.refresh_from_db()
+    assert portal_user.customer.balance == Decimal("7")
+    assert Voucher.objects.get().status == VoucherStatus.USED
+
+
+@pytest.mark.django_db
+def test_the_api_rate_limit_s_429_records_nothing_under_the_key(api, settings, any_cache):
+    """The per-key rate limit refuses before the view runs: the same key, once the caller may
+    send again, makes the payment."""
+    settings.PAYDESK_API_RATE = "1/m"
+    assert api.get("/api/v1/balance").status_code == 200
+    limited = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "rated"})
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert not IdempotencyRecord.objects.exists()
+    settings.PAYDESK_API_RATE = "600/m"
+    paid = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "rated"})
+    assert paid.status_code == 201 and "Idempotent-Replayed" not in paid, paid.content
+    assert Payment.objects.count() == 1

@@ -5,8 +5,11 @@ permission → 403; a read-only key may list but not change."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from paydesk.api.models import IdempotencyRecord
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.sandbox.models import SandboxObject
 from tests.api.conftest import ApiClient, key_for
@@ -200,6 +203,87 @@ def test_pay_with_a_saved_card_and_a_saved_mandate(sandbox, online_customer):
         **{"Idempotency-Key": "new-card-0001"},
     )
     assert fresh.json()["outcome"] == "completed"
+
+
+# The sandbox's "next GET of a PaymentMethod" switch, and what Stripe's answer then says.
+LOOKUP_FAILURES = pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        ("rate_limited", "Stripe is rate limiting requests (HTTP 429)."),
+        ("error", "Stripe answered HTTP 500."),
+    ],
+)
+
+
+def _next_method_lookup_fails(failure: str) -> None:
+    armed = sandbox_staff().post(
+        "/sandbox/stripe/panel/", {"action": "method_get_fails", "method_get_fails": failure}
+    )
+    assert armed.status_code == 302
+
+
+def _nothing_done(answer, said: str) -> None:
+    """503 `gateway_unavailable` with Retry-After, saying so, and nothing kept under the key."""
+    assert (answer.status_code, answer["Retry-After"]) == (503, "60"), answer.content
+    assert answer.json()["error"] == {
+        "code": "gateway_unavailable",
+        "message": f"{said} Nothing was done: try again in a minute.",
+        "field": None,
+    }
+    assert "Idempotent-Replayed" not in answer
+    assert not IdempotencyRecord.objects.exists()
+
+
+@LOOKUP_FAILURES
+@pytest.mark.parametrize("card", ["saved", "new"])
+def test_a_saved_method_stripe_did_not_look_up_is_a_503_and_the_same_key_pays_once(
+    sandbox, online_customer, failure, said, card
+):
+    """A card's pm is first asked of Stripe (`saved_method_is_own`: a saved method of the
+    caller's, or a new card's attached to nobody). Stripe rate limited that GET, or did not
+    answer it: nothing was asked to pay and nothing written, so the answer is 503
+    `gateway_unavailable` with Retry-After, kept under no Idempotency-Key, and the same key sent
+    again pays, once."""
+    user = online_customer("card")
+    token = save_card(sandbox.url, user) if card == "saved" else payment_method(sandbox.url)
+    api = ApiClient(key_for(user, "read", "pay"))
+    body = {"method": "card", "amount": "10.50", "currency": "USD", "payment_method": token}
+    key = {"Idempotency-Key": f"busy-{card}-{failure}"}
+    _next_method_lookup_fails(failure)
+    _nothing_done(api.post("/api/v1/payments", body, **key), said)
+    assert not Payment.objects.filter(customer=user.customer).exists()
+    assert not SandboxObject.objects.filter(gateway="stripe", kind="payment_intent").exists()
+
+    paid = api.post("/api/v1/payments", body, **key)
+    assert paid.status_code == 201 and "Idempotent-Replayed" not in paid, paid.content
+    assert paid.json()["outcome"] == "completed"
+    replayed = api.post("/api/v1/payments", body, **key)
+    assert (replayed.status_code, replayed["Idempotent-Replayed"]) == (201, "true")
+    assert replayed.content == paid.content
+    [payment] = Payment.objects.filter(customer=user.customer)
+    assert (payment.status, payment.total) == (PaymentStatus.COMPLETED, Decimal("10.50"))
+
+
+@LOOKUP_FAILURES
+def test_a_removal_whose_method_stripe_did_not_look_up_is_a_503_and_the_same_key_removes_it(
+    sandbox, online_customer, failure, said
+):
+    """A removal first asks Stripe that the method is the customer's (`saved_method_owned`):
+    that GET rate limited or not answered, nothing was changed, and the same key removes it."""
+    user = online_customer("card")
+    first = save_card(sandbox.url, user)
+    second = save_card(sandbox.url, user, MASTERCARD)
+    api = ApiClient(key_for(user, "read", "pay"))
+    key = {"Idempotency-Key": f"remove-lookup-{failure}"}
+    path = f"/api/v1/payment-methods/{second}/remove"
+    _next_method_lookup_fails(failure)
+    _nothing_done(api.post(path, None, **key), said)
+    listed = api.get("/api/v1/payment-methods").json()["data"]
+    assert [m["id"] for m in listed] == [first, second]
+
+    removed = api.post(path, None, **key)
+    assert removed.status_code == 200 and "Idempotent-Replayed" not in removed, removed.content
+    assert [m["id"] for m in removed.json()["data"]] == [first]
 
 
 def test_another_customers_method_is_404_everywhere(sandbox, online_customer):

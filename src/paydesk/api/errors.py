@@ -6,8 +6,9 @@ caller's by that id; 409 the payment's state forbids it (`invalid_transition`) o
 Idempotency-Key is in flight; 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
 an Idempotency-Key reused with another body); 429 rate limited, with Retry-After; 503 with
-Retry-After when a processor rate limited the request (GatewayRateLimited: nothing done, send it
-again; not recorded under its Idempotency-Key, paydesk.api.idempotency).
+Retry-After when a processor did nothing with the request (GatewayNothingDone: it rate limited
+it, GatewayRateLimited, or did not answer a lookup made before anything was written): send it
+again. Neither a 429 nor a 503 is recorded under its Idempotency-Key (paydesk.api.idempotency).
 An error of ours (500 `server_error`) or an outage of the database or cache (503 `unavailable`,
 with Retry-After) is answered in the same shape by paydesk.web.errors, Django's handler500.
 """
@@ -22,7 +23,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from paydesk.errors import (
-    GatewayRateLimited,
+    GatewayNothingDone,
     InvalidTransition,
     NotFound,
     PaydeskError,
@@ -60,7 +61,7 @@ def status_for(exc: PaydeskError) -> int:
         return 429
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, GatewayRateLimited):
+    if isinstance(exc, GatewayNothingDone):
         return 503  # nothing was done: send it again (with the same Idempotency-Key)
     return 422
 
@@ -69,7 +70,7 @@ def response_for_error(exc: Exception) -> HttpResponse:
     """The JSON error response for a PaydeskError, an ApiError or an Http404."""
     if isinstance(exc, PaydeskError):
         response = json_response(status_for(exc), exc.code, exc.message, exc.field)
-        if isinstance(exc, RateLimited | GatewayRateLimited) and exc.retry_after:
+        if isinstance(exc, RateLimited | GatewayNothingDone) and exc.retry_after:
             response["Retry-After"] = str(int(exc.retry_after))
         return response
     if isinstance(exc, ApiError):

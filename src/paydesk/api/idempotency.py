@@ -8,12 +8,13 @@ before doing any work: that insert is the lock. Then, for the same caller and ke
   retries later and then gets the replay; we do not hold a connection waiting); a first request
   still "running" after IN_FLIGHT_ABANDONED died mid-way (a killed server): the retry takes over;
 - another method, path or body → 422 `idempotency_key_mismatch`.
-Refusals by the rules (4xx from PaydeskError) are answers too and are replayed. A request that
-fails with an unexpected error (a 500) leaves no record, so the key can be retried; so does a
-503 a view answers (`kept`: a payment the processor rate limited, nothing done, "try again"),
-which the same key sent again runs again rather than replaying for 24 hours (Stripe keeps no
-429 under its keys either). Requests rejected before the view runs (authentication, schema
-validation) record nothing. Records are kept 24 hours (services.idempotency_purge, a worker job).
+Refusals by the rules (4xx from PaydeskError) are answers too and are replayed, but for a 429.
+A request that fails with an unexpected error (a 500) leaves no record, so the key can be
+retried; so does a "try later" answer (`kept`): a 429 (the voucher failure limit) or a 503 (a
+processor did nothing with the request), which the same key sent after the wait runs again
+rather than replaying for 24 hours (Stripe keeps no 429 under its keys either). Requests
+rejected before the view runs (authentication, schema validation, the per-key rate limit)
+record nothing. Records are kept 24 hours (services.idempotency_purge, a worker job).
 
 A request whose whole work is database writes (a bank transfer, a voucher: `one_transaction`
 says which) runs instead in ONE transaction with its record: the work, then the answered record
@@ -66,10 +67,16 @@ def request_fingerprint(request: HttpRequest) -> str:
     return f"{request.method} {request.path} {hashlib.sha256(request.body).hexdigest()}"
 
 
+# The answers that say "nothing was done: send it again later", with Retry-After: a 429 (the
+# voucher failure limit; the per-key rate limit refuses before the view and records nothing)
+# and a 503 (a processor did nothing with the request). Every other answer is final, replayed.
+TRY_LATER = frozenset({429, 503})
+
+
 def kept(response: HttpResponse) -> bool:
-    """Whether `response` is recorded under its Idempotency-Key: not a 503, which says that
-    nothing was done and the same request may be sent again (with Retry-After)."""
-    return response.status_code != 503
+    """Whether `response` is recorded under its Idempotency-Key: not a "try later" answer
+    (TRY_LATER), which the same key sent after the wait must run again, not replay."""
+    return response.status_code not in TRY_LATER
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:

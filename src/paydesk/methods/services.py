@@ -30,6 +30,7 @@ from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
 from paydesk.errors import (
     GatewayError,
+    GatewayNothingDone,
     GatewayRateLimited,
     GatewayUnavailable,
     MethodUnavailable,
@@ -370,14 +371,28 @@ def _default_of(stripe_customer: dict[str, Any]) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _payment_method_asked(payment_method: str) -> dict[str, Any]:
+    """Stripe's PaymentMethod, asked before anything is written or sent (whose it is, what it
+    is). A GET changes nothing at Stripe: rate limited (HTTP 429) or not answered, nothing was
+    done anywhere, so it is GatewayNothingDone — the same request may simply be sent again (the
+    API's 503 with Retry-After, kept under no Idempotency-Key)."""
+    try:
+        return StripeVault().payment_method_get(payment_method)
+    except GatewayUnavailable as error:
+        raise GatewayNothingDone(
+            f"{error.message} Nothing was done: try again in a minute."
+        ) from error
+
+
 def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMethod:
     """The saved method `payment_method` if Stripe says it is attached to THIS customer's Stripe
-    Customer; NotFound otherwise (another customer's method, a detached one, garbage)."""
+    Customer; NotFound otherwise (another customer's method, a detached one, garbage); Stripe
+    rate limiting or not answering → GatewayNothingDone (`_payment_method_asked`)."""
     profile = StripeCustomer.objects.filter(customer=customer).first()
     if profile is None or not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
         raise NotFound("No such saved payment method.", field="payment_method")
     try:
-        item = StripeVault().payment_method_get(payment_method)
+        item = _payment_method_asked(payment_method)
     except GatewayError as error:
         if "No such" in error.message:
             raise NotFound("No such saved payment method.", field="payment_method") from error
@@ -390,11 +405,12 @@ def saved_method_owned(*, customer: Customer, payment_method: str) -> SavedMetho
 def saved_method_is_own(*, customer: Customer, payment_method: str) -> bool:
     """Whether the pm_… a client names is one of this customer's saved methods (True), or a
     method attached to nobody, as Stripe.js makes for a new card (False). One attached to another
-    customer's Stripe Customer → NotFound: it is never charged, and says nothing about whose."""
+    customer's Stripe Customer → NotFound: it is never charged, and says nothing about whose.
+    Stripe rate limiting or not answering → GatewayNothingDone (`_payment_method_asked`)."""
     if not PAYMENT_METHOD_ID.fullmatch(payment_method or ""):
         return False
     try:
-        item = StripeVault().payment_method_get(payment_method)
+        item = _payment_method_asked(payment_method)
     except GatewayError as error:
         if "No such" in error.message:
             return False  # the checkout refuses it with Stripe's own answer

@@ -1,7 +1,7 @@
 """The Stripe panel of the sandbox's switches page (/sandbox/): "the next refund fails", "the next
 detach fails" (a saved method's `POST /v1/payment_methods/{id}/detach` answers HTTP 500, before
 or after detaching it, or HTTP 429), "the next PaymentIntent creation answers HTTP 429" (rate
-limited, nothing created), and per
+limited, nothing created), "the next GET of a PaymentMethod" (HTTP 429 or 500), and per
 succeeded payment a refund from the Dashboard, and a dispute's whole lifecycle (open or inquiry,
 submit evidence, lose, win). Included in control.html as sandbox/stripe/refunds_panel.html; its
 buttons post here and come back to the switches page."""
@@ -34,8 +34,11 @@ from paydesk.sandbox.stripe.returns import (
 )
 from paydesk.sandbox.stripe.vault import (
     DETACH_FAILURES,
+    GET_FAILURES,
     detach_failure_armed,
     detach_failure_set,
+    method_get_failure_armed,
+    method_get_failure_set,
 )
 
 SHOWN = 10
@@ -71,6 +74,8 @@ def panel_context() -> dict[str, Any]:
         "detach_fails": detach_failure_armed(),
         "detach_failures": DETACH_FAILURES.items(),
         "intent_rate_limited": intent_create_rate_limit_armed(),
+        "method_get_fails": method_get_failure_armed(),
+        "method_get_failures": GET_FAILURES.items(),
         "reasons": DISPUTE_REASONS,
     }
 
@@ -103,6 +108,10 @@ def panel_action(request: HttpRequest) -> HttpResponse:
     if action == "intent_rate_limited":
         intent_create_rate_limit_set(request.POST.get("intent_rate_limited") == "on")
         messages.success(request, "Stripe: PaymentIntent creation switch saved.")
+        return redirect("sandbox:control")
+    if action == "method_get_fails":
+        method_get_failure_set(request.POST.get("method_get_fails", ""))
+        messages.success(request, "Stripe: PaymentMethod GET switch saved.")
         return redirect("sandbox:control")
     intent_obj = object_get(GATEWAY, "payment_intent", request.POST.get("intent", ""))
     if intent_obj is None:

@@ -336,8 +336,14 @@ def payment_method(request: HttpRequest, method_id: str) -> HttpResponse:
     """`GET /v1/payment_methods/{id}`; `POST` updates it ("Update a PaymentMethod"): only one
     attached to a customer; its billing_details field by field, its metadata key by key. From
     2026-09-30.endive a non-EEA SEPA PaymentMethod left without its address is refused as on
-    creation (nothing is changed)."""
+    creation (nothing is changed). With the panel's "the next GET of a PaymentMethod" armed, the
+    next GET answers HTTP 429 or 500 (GET_FAILURES) before anything is read, and the switch
+    turns itself off."""
     if request.method == "GET":
+        failure = method_get_failure_armed()
+        if failure:
+            method_get_failure_set("")  # once: the next GET works again
+            return rate_limited() if failure == "rate_limited" else _api_error()
         if _retrieve_failed(method_id):
             return _api_error()
         return _retrieve(request, "payment_method", method_id)
@@ -391,19 +397,47 @@ DETACH_FAILURES = {
 }
 
 
+def _mode_set(switch: str, modes: dict[str, str], mode: str) -> None:
+    """Arm the one-shot `switch` with `mode`, one of `modes`; disarm it for any other ('')."""
+    mode = mode if mode in modes else ""
+    one_shot_set(switch, bool(mode), mode=mode)
+
+
+def _mode_armed(switch: str, *, unnamed: str = "") -> str:
+    """The mode the one-shot `switch` is armed with ('' when it is not; `unnamed` for none)."""
+    armed = one_shot_details(switch)
+    return str(armed.get("mode") or unnamed) if armed else ""
+
+
 def detach_failure_set(mode: str) -> None:
     """Arm the next detach to fail as DETACH_FAILURES[`mode`] says, or disarm it ('')."""
-    mode = mode if mode in DETACH_FAILURES else ""
-    one_shot_set(DETACH_FAILS, bool(mode), mode=mode)
+    _mode_set(DETACH_FAILS, DETACH_FAILURES, mode)
 
 
 def detach_failure_armed() -> str:
     """How the next detach fails ('' when it does not)."""
-    armed = one_shot_details(DETACH_FAILS)
-    return str(armed.get("mode") or "before") if armed else ""
+    return _mode_armed(DETACH_FAILS, unnamed="before")
 
 
 RETRIEVE_FAILS = "retrieve_fails"  # kind "switch": `method`, the PaymentMethod whose GET fails
+
+GET_FAILS = "payment_method_get_fails"  # the panel's switch (kind "switch", with its `mode`)
+# What the next `GET /v1/payment_methods/{id}` (of any method) answers when the switch is armed:
+# a GET changes nothing, so either way nothing was done.
+GET_FAILURES = {
+    "rate_limited": "answers HTTP 429, rate limited",
+    "error": "answers HTTP 500",
+}
+
+
+def method_get_failure_set(mode: str) -> None:
+    """Arm the next PaymentMethod GET to fail as GET_FAILURES[`mode`] says, or disarm it ('')."""
+    _mode_set(GET_FAILS, GET_FAILURES, mode)
+
+
+def method_get_failure_armed() -> str:
+    """How the next PaymentMethod GET fails ('' when it does not)."""
+    return _mode_armed(GET_FAILS)
 
 
 def _api_error() -> JsonResponse:
