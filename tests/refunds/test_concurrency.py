@@ -1,9 +1,11 @@
 """Refunds under concurrency, on PostgreSQL (real row locks and constraints): two Finance users
 refunding one payment at once for more than it holds → one refund; the same refund or dispute
-event delivered 8 times at once → one row."""
+event delivered 8 times at once → one row; a refund and a chargeback of one payment at once →
+the refund sees the chargeback, and the chargeback is always recorded."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -13,6 +15,7 @@ from paydesk.checkout.refunds import payment_refund
 from paydesk.errors import RefundRefused
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
 from paydesk.ledger.models import Payment, PaymentRelation, RefundLimit
+from paydesk.ledger.refunds import chargeback_record, refund_create
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.money import Money
 from tests.factories import StaffFactory
@@ -125,3 +128,90 @@ def test_two_refunds_of_a_bonus_earning_top_up_completing_at_once_take_the_bonus
     payment.customer.refresh_from_db()
     assert payment.customer.balance == Decimal("40.00")  # 100 paid, 60 refunded
     assert balance_drifts() == []
+
+
+def _while_the_other_runs(first, second):
+    """Run `first` in a transaction held open until `second` (started once `first` has done its
+    work) has finished or waits for a row lock; then commit. Returns (first's, second's) outcome
+    (a result or the exception raised). Waiting is read from pg_stat_activity, not timed."""
+    from django.db import connection, transaction
+
+    done, outcomes = threading.Event(), {}
+    started = threading.Event()
+
+    def other_waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def run_first() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["first"] = first()
+                started.set()
+                while not done.wait(0.01) and not other_waits():
+                    pass
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes["first"] = exc
+        finally:
+            started.set()
+            connection.close()
+
+    def run_second() -> None:
+        started.wait(30)
+        try:
+            outcomes["second"] = second()
+        except Exception as exc:  # noqa: BLE001
+            outcomes["second"] = exc
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes["first"], outcomes["second"]
+
+
+def test_a_refund_asked_while_a_chargeback_is_recorded_waits_for_it_then_refuses(finance_user):
+    """Paid 50.00; the gateway takes 50.00 back by chargeback while Finance refunds 50.00. The
+    refund used to read the payment before the chargeback committed and pass: 100.00 given back.
+    Now the chargeback holds the payment's lock; the refund waits, sees it and is refused."""
+    payment = card_payment()
+    chargeback, refund = _while_the_other_runs(
+        lambda: chargeback_record(original=payment, total=Decimal("50.00"), dispute_id="c:dp_1")[0],
+        lambda: refund_create(
+            original=payment.pk, total="50.00", reason="Asked", actor=finance_user,
+            allow_overdraft=True,
+        ),
+    )  # fmt: skip
+    assert isinstance(chargeback, Payment), chargeback
+    assert isinstance(refund, RefundRefused), refund
+    assert f"by chargeback {chargeback.reference}" in str(refund)
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("0.00")
+    assert not balance_drifts()
+
+
+def test_a_chargeback_while_a_refund_is_made_is_still_recorded(finance_user):
+    """The other order: the refund holds the payment; the chargeback waits, then is recorded
+    (the gateway took the money: never refused), 100.00 given back for Finance to contest."""
+    payment = card_payment()
+    refund, chargeback = _while_the_other_runs(
+        lambda: refund_create(
+            original=payment.pk, total="50.00", reason="Asked", actor=finance_user,
+            status="completed",
+        ),
+        lambda: chargeback_record(original=payment, total=Decimal("50.00"), dispute_id="c:dp_2")[0],
+    )  # fmt: skip
+    assert isinstance(refund, Payment) and isinstance(chargeback, Payment), (refund, chargeback)
+    assert chargeback.total == Decimal("-50.00")
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("-50.00")
+    assert not balance_drifts()

@@ -26,7 +26,7 @@ from paydesk.backoffice.roles import can_move_money
 from paydesk.checkout.refunds import payment_refund, refund_gateway
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
-from paydesk.ledger.refunds import refund_left, refund_total_check
+from paydesk.ledger.refunds import refund_left, refund_refusal, refund_total_check
 from paydesk.money import format_money, to_decimal
 from paydesk.text import single_line
 
@@ -110,7 +110,7 @@ def payment_refund_one(
         missing=_("No such payment."),
         list_url=reverse("backoffice:ledger_payment_changelist"),
         ready=lambda p: refund_left(payment=p) > 0,
-        not_ready=lambda p: _("Nothing of payment %s can be refunded.") % p.reference,
+        not_ready=lambda p: refund_refusal(payment=p, left=Decimal(0)),
         object_url=_payment_url,
     )
     if isinstance(payment, HttpResponse):
@@ -148,10 +148,7 @@ def _amount(form: RefundForm, payment: Payment, left: Decimal) -> Decimal | None
         form.add_error("total", _("Say how much to refund, above zero."))
         return None
     if amount > left:
-        form.add_error(
-            "total",
-            _("At most %s can still be refunded.") % format_money(left, payment.customer.currency),
-        )
+        form.add_error("total", refund_refusal(payment=payment, left=left))
         return None
     return amount
 

@@ -26,6 +26,7 @@ from paydesk.errors import (
     GatewayUnavailable,
     PaymentError,
     PermissionDenied,
+    RefundRefused,
 )
 from paydesk.gateways.base import RefundingGateway, RefundRequest
 from paydesk.gateways.registry import gateway_for
@@ -34,8 +35,10 @@ from paydesk.ledger.refunds import (
     refund_create,
     refund_left,
     refund_note,
+    refund_refusal,
     refund_settle,
     refund_total_check,
+    refundable_check,
 )
 from paydesk.money import Money, to_decimal
 from paydesk.notifications.services import notify_refund_issued
@@ -79,9 +82,13 @@ def payment_refund(
     original = Payment.objects.select_related("customer").get(
         pk=payment.pk if isinstance(payment, Payment) else payment
     )
-    amount = (
-        refund_left(payment=original) if total in (None, "") else to_decimal(total, field="total")
-    )
+    if total in (None, ""):
+        amount = refund_left(payment=original)
+        if amount <= 0:  # all of it refunded or charged back: say which, not "above zero"
+            refundable_check(original)
+            raise RefundRefused(refund_refusal(payment=original, left=amount), field="total")
+    else:
+        amount = to_decimal(total, field="total")
     refund_total_check(payment=original, total=amount)
     gateway = refund_gateway(original)
     if gateway is not None and outside:

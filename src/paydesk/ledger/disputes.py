@@ -19,7 +19,11 @@ from django.utils import timezone
 
 from paydesk.audit.services import audit_record
 from paydesk.ledger.models import Dispute, DisputeStatus, Payment
-from paydesk.ledger.refunds import chargeback_record, chargeback_reversal_record
+from paydesk.ledger.refunds import (
+    chargeback_record,
+    chargeback_reversal_record,
+    original_locked,
+)
 
 
 class DisputeStage(StrEnum):
@@ -78,6 +82,7 @@ def dispute_apply(
     stage = DisputeStage(stage)
     now = timezone.now()
     with transaction.atomic():
+        original_locked(original)  # before the dispute, as the refunds of it lock it
         dispute, opened = _locked_dispute(
             original=original, gateway=gateway, dispute_id=dispute_id, now=now
         )

@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 
 from paydesk.errors import InsufficientCredit, InvalidAmount, PaymentError, RefundRefused
 from paydesk.ledger.models import (
+    Dispute,
     Payment,
     PaymentRelation,
     PaymentStatus,
@@ -67,6 +68,34 @@ def refund_left(*, payment: Payment) -> Decimal:
     returned = refund_returned(payment=payment)
     gone = max(returned.charged_back, Decimal(0)) + max(returned.taken_back, Decimal(0))
     return max(payment.total - returned.held - gone, Decimal(0))
+
+
+def refund_refusal(*, payment: Payment, left: Decimal) -> str:
+    """Why no more than `left` of `payment` can be refunded, as Finance reads it: what is left,
+    and the chargebacks that took part of it back (the gateway already returned that money to
+    the payer: refunding it too would give it back twice)."""
+    currency = payment.customer.currency
+    if left > 0:
+        said = (
+            f"At most {format_money(left, currency)} of {payment.reference} can still be refunded"
+        )
+    else:
+        said = f"Nothing of payment {payment.reference} can be refunded"
+    returned = refund_returned(payment=payment)
+    if returned.charged_back <= 0:
+        return f"{said}."
+    reversed_ = Dispute.objects.filter(payment=payment, reversal__isnull=False)
+    references = [
+        row.reference
+        for row in Payment.objects.filter(original=payment, relation=PaymentRelation.CHARGEBACK)
+        .exclude(pk__in=reversed_.values("chargeback_id"))
+        .order_by("id")
+    ]
+    by = "chargebacks" if len(references) > 1 else "chargeback"
+    return (
+        f"{said}: the gateway already took {format_money(returned.charged_back, currency)} of it "
+        f"back by {by} {', '.join(references)}, and refunding that too would pay it back twice."
+    )
 
 
 def refund_total_check(*, payment: Payment, total: Decimal) -> None:
@@ -113,12 +142,16 @@ def dispute_total_for(*, original: Payment, paid_amount: Decimal) -> Decimal:
     return refund_total_for(original=original, paid_amount=paid_amount)
 
 
-def _locked_original(payment: Payment | int) -> Payment:
+def original_locked(payment: Payment | int) -> Payment:
+    """The refunded or disputed payment, its row locked for this transaction: every refund and
+    chargeback of it takes this lock first, so each sees what the others did."""
     pk = payment.pk if isinstance(payment, Payment) else payment
     return Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
 
 
-def _refundable(original: Payment) -> None:
+def refundable_check(original: Payment) -> None:
+    """Refuse (RefundRefused) a payment that is not a completed top-up standing alone or a
+    late payment: a purchase, one still pending, a refund or chargeback itself."""
     if original.status != PaymentStatus.COMPLETED or original.total <= 0:
         raise RefundRefused(
             f"Only a completed top-up can be refunded; {original.reference} is "
@@ -190,22 +223,18 @@ def refund_create(
         raise PaymentError("Say why the payment is refunded.", field="reason")
     acting_user(actor)
     with transaction.atomic():
-        locked = _locked_original(original)
+        locked = original_locked(original)
         if idempotency_key is not None:
             existing = Payment.objects.filter(
                 customer_id=locked.customer_id, idempotency_key=idempotency_key
             ).first()
             if existing is not None:
                 return existing
-        _refundable(locked)
+        refundable_check(locked)
         returned = refund_returned(payment=locked)
         left = refund_left(payment=locked)
         if total > left:
-            raise RefundRefused(
-                f"At most {format_money(left, locked.customer.currency)} of {locked.reference} "
-                "can still be refunded.",
-                field="total",
-            )
+            raise RefundRefused(refund_refusal(payment=locked, left=left), field="total")
         customer = locked.customer
         customer.refresh_from_db(fields=["balance", "debit_limit"])
         if not allow_overdraft and customer.balance + customer.debit_limit - total < 0:
@@ -336,6 +365,29 @@ def chargeback_reversal_record(
 
 
 def _once(
+    *,
+    original: Payment,
+    key: str,
+    total: Decimal,
+    relation: str,
+    description: str,
+    paid_amount: Decimal | None,
+) -> tuple[Payment, bool]:
+    # The disputed payment's lock first, as refund_create takes it: a refund asked for while a
+    # chargeback is being recorded waits for it, then sees it and refuses what it took back.
+    with transaction.atomic():
+        original_locked(original)
+        return _post_once(
+            original=original,
+            key=key,
+            total=total,
+            relation=relation,
+            description=description,
+            paid_amount=paid_amount,
+        )
+
+
+def _post_once(
     *,
     original: Payment,
     key: str,
