@@ -82,13 +82,8 @@ def payment_refund(
     original = Payment.objects.select_related("customer").get(
         pk=payment.pk if isinstance(payment, Payment) else payment
     )
-    if total in (None, ""):
-        amount = refund_left(payment=original)
-        if amount <= 0:  # all of it refunded or charged back: say which, not "above zero"
-            refundable_check(original)
-            raise RefundRefused(refund_refusal(payment=original, left=amount), field="total")
-    else:
-        amount = to_decimal(total, field="total")
+    everything_left = total in (None, "")
+    amount = refund_left(payment=original) if everything_left else to_decimal(total, field="total")
     refund_total_check(payment=original, total=amount)
     gateway = refund_gateway(original)
     if gateway is not None and outside:
@@ -109,6 +104,9 @@ def payment_refund(
         ).first()
         if repeated is not None:  # the same request again: its answer, nothing new
             return repeated
+    if everything_left and amount <= 0:  # all refunded or charged back: say which
+        refundable_check(original)
+        raise RefundRefused(refund_refusal(payment=original, left=amount), field="total")
     description = ""
     if outside:
         description = f"Refund of {original.reference}: {reason.strip()}"
