@@ -2,26 +2,34 @@
 
 Finance follows the open ones here (status, reason, amount, evidence deadline); the money they
 moved is on the disputed payment's page (its chargeback and chargeback-reversed rows). The
-payments list links here from its *needs attention* filters (`?dispute=open`).
+payments list links here from its *needs attention* filters (`?dispute=open`). A dispute of a
+payment already refunded says so, with each refund (the evidence Finance sends the gateway), and
+the home page counts the open ones (`?refunded=yes`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import payment_link, time_column
+from paydesk.backoffice.admin_base import payment_link, short_datetime, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.gateways.registry import gateway_for_or_none
-from paydesk.ledger.models import Dispute
+from paydesk.ledger.models import Dispute, Payment, PaymentStatus
+from paydesk.ledger.refund_reads import refunded_q, standing_refunds
 from paydesk.money import format_money
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The next step, which neither the list nor a dispute's page said: Finance answers at the gateway.
 ANSWER_AT_THE_GATEWAY = _(
@@ -40,6 +48,28 @@ def gateway_name(method: str) -> str:
     if gateway is None:
         return method
     return str(getattr(gateway, "processor_name", gateway.display_name))
+
+
+class RefundedFilter(admin.SimpleListFilter):
+    """`?refunded=yes`: disputes of a payment already refunded, in part or in full (the home
+    page's *Open disputes of refunded payments*): the refund is the evidence Finance sends."""
+
+    title = _("payment refunded")
+    parameter_name = "refunded"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("yes", _("Already refunded")), ("no", _("Not refunded"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(refunded_q())
+        if self.value() == "no":
+            return queryset.exclude(refunded_q())
+        return queryset
+
+
+def _refund_date(refund: Payment) -> str:
+    return short_datetime(refund.completed_at or refund.created_at)
 
 
 class GatewayFilter(admin.SimpleListFilter):
@@ -67,10 +97,11 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         "status",
         "reason_display",
         "amount_display",
+        "refunded_display",
         "evidence_due_display",
     ]
     list_display_links = ["dispute_id"]
-    list_filter = ["status", GatewayFilter]
+    list_filter = ["status", RefundedFilter, GatewayFilter]
     # No search box: the admin's own search bar fails axe-core (label-title-only); a payment's
     # disputes are on its page, a customer's reach through the payments list's dispute filter.
     list_select_related = ["payment", "customer"]
@@ -92,6 +123,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
                     "gateway_status_display",
                     "reason_field_display",
                     "amount_display",
+                    "refunded_field_display",
                     "evidence_due_display",
                     "chargeback_link",
                     "reversal_link",
@@ -107,6 +139,10 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     evidence_due_display = time_column("evidence_due", _("evidence due"))
     updated_display = time_column("updated_at", _("updated at"))
     closed_display = time_column("closed_at", _("closed at"))
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        refunds = Prefetch("payment__follow_ups", standing_refunds(), to_attr="standing_refunds")
+        return super().get_queryset(request).prefetch_related(refunds)
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {**(extra_context or {}), "answer_at_the_gateway": ANSWER_AT_THE_GATEWAY}
@@ -159,3 +195,50 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     @admin.display(description=_("chargeback reversed"))
     def reversal_link(self, obj: Dispute) -> str:
         return payment_link(obj.reversal)
+
+    @admin.display(description=_("already refunded"))
+    def refunded_display(self, obj: Dispute) -> str:
+        """Each refund of the disputed payment, for the list: amount, date and reference."""
+        refunds = obj.payment.standing_refunds  # type: ignore[attr-defined]
+        if not refunds:
+            return "—"
+        currency = obj.customer.currency
+        return format_html_join(
+            mark_safe("<br>"),  # a constant tag
+            "{} {} {}",
+            ((format_money(-r.total, currency), _refund_date(r), payment_link(r)) for r in refunds),
+        )
+
+    @admin.display(description=_("already refunded"))
+    def refunded_field_display(self, obj: Dispute) -> str:
+        """The payment's refunds as the evidence Finance sends the gateway: "Refunded $20.00 USD
+        on 2026-12-03 08:14, refund PD-…", each linked, pending ones said so."""
+        refunds = obj.payment.standing_refunds  # type: ignore[attr-defined]
+        if not refunds:
+            return str(_("No: the payment has no refund."))
+        currency = obj.customer.currency
+        lines = format_html_join(
+            "",
+            "<li>{}</li>",
+            (
+                (
+                    format_html(
+                        _("Refunded {} on {}, refund {}")
+                        if r.status == PaymentStatus.COMPLETED
+                        else _("Refunding {} since {} (pending at the gateway), refund {}"),
+                        format_money(-r.total, currency),
+                        _refund_date(r),
+                        payment_link(r),
+                    ),
+                )
+                for r in refunds
+            ),
+        )
+        return format_html(
+            '<ul class="dispute-refunds">{}</ul><p class="help">{}</p>',
+            lines,
+            _(
+                "The payer already got this money back: give the gateway each refund's "
+                "reference and date as evidence, so the same money is not taken back twice."
+            ),
+        )

@@ -9,9 +9,11 @@ from typing import Any
 from django.urls import reverse
 
 from paydesk.autotopup.models import TopupSettings
+from paydesk.backoffice.admin_disputes import RefundedFilter
 from paydesk.backoffice.filters import AwaitingBankFilter, other_pending_q
 from paydesk.banktransfers.selectors import INCOMING_TRANSFER
-from paydesk.ledger.models import NEEDS_ATTENTION, Payment, PaymentStatus
+from paydesk.ledger.models import NEEDS_ATTENTION, Dispute, DisputeStatus, Payment, PaymentStatus
+from paydesk.ledger.refund_reads import refunded_q
 from paydesk.methods.in_transit import awaiting_bank_q
 from paydesk.notifications.models import EmailStatus, OutboundEmail
 
@@ -47,6 +49,14 @@ def work_waiting() -> list[WaitingWork]:
             payments + "?needs_attention__exact=1",
             "Pending payments someone must decide on: a gateway's unexpected answer (a partial "
             "or late payment) or a credit awaiting a second approver. Each page says why.",
+        ),
+        WaitingWork(
+            "Open disputes of refunded payments",
+            Dispute.objects.filter(refunded_q(), status=DisputeStatus.OPEN).count(),
+            reverse("backoffice:ledger_dispute_changelist")
+            + f"?status__exact={DisputeStatus.OPEN}&{RefundedFilter.parameter_name}=yes",
+            "The payer was refunded and disputed the payment too: answer each at its gateway "
+            "with the refund's reference and date as evidence, or the money goes back twice.",
         ),
         WaitingWork(
             "Payments awaiting the bank",

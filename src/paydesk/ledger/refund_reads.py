@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from paydesk.fields import AmountField
@@ -120,3 +120,21 @@ def refunded_totals_set(payments: Iterable[Payment]) -> None:
     totals = refunded_totals(payment_ids=[p.pk for p in shown])
     for payment in shown:
         payment.refunded_total = totals.get(payment.pk, Decimal(0))  # type: ignore[attr-defined]
+
+
+def standing_refunds() -> QuerySet[Payment]:
+    """Refunds pending or completed (not cancelled), oldest first: money the payer got back or
+    is getting back. What Finance gives the gateway as evidence against a dispute of the same
+    payment (the back office prefetches them with `original`'s `follow_ups`)."""
+    return (
+        Payment.objects.filter(relation=PaymentRelation.REFUND)
+        .exclude(status=PaymentStatus.CANCELLED)
+        .order_by("created_at", "id")
+    )
+
+
+def refunded_q(payment_field: str = "payment") -> Exists:
+    """Rows whose `payment_field` (a foreign key to a payment) is a payment with a standing
+    refund: a dispute of money the payer already got back (the back office's disputes list and
+    home page)."""
+    return Exists(standing_refunds().filter(original_id=OuterRef(f"{payment_field}_id")))
