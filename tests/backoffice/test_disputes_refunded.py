@@ -50,7 +50,7 @@ def test_paid_50_refunded_20_then_disputed_the_page_gives_the_refund_as_evidence
     assert f"<li>Refunded $20.00 USD on {when}, refund {link}</li>" in page
     assert "give the gateway each refund&#x27;s reference and date as evidence" in page
     listed = finance.get(DISPUTES).content.decode()
-    assert f"$20.00 USD {when} {link}" in listed
+    assert f"$20.00 USD on {when}, {link}" in listed
 
 
 def test_a_pending_refund_is_said_pending_and_a_declined_one_is_not_evidence(

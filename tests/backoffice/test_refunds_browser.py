@@ -167,3 +167,41 @@ def test_a_razorpay_dispute_reads_in_words_on_its_page_on_a_desk_and_a_phone(
     assert "fraud" not in text.replace("open (fraud)", "")
     accessible(staff)
     shot(staff, f"backoffice-dispute-razorpay-{width}")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_a_dispute_of_a_refunded_payment_from_the_home_page_on_a_desk_and_a_phone(
+    live_server,
+    browser,  # noqa: F811 — the fixture imported above
+    card_gateway,
+    finance_user,
+    portal_user,
+    width,
+    height,
+):
+    """Refunded 20.00 of 50.00, then disputed: the home page's count leads to the list, whose
+    row and the dispute's page give the refund with its link; both pass axe-core."""
+    from paydesk.ledger.refunds import refund_create
+
+    payment = card_payment(portal_user.customer)
+    refund = refund_create(
+        original=payment, total="20.00", reason="Asked", actor=finance_user, status="completed"
+    )
+    dispute_apply(
+        original=payment, gateway="card", dispute_id="dp_refunded", stage="opened",
+        amount=Decimal("50.00"), currency="USD", reason="fraudulent",
+    )  # fmt: skip
+    base = live_server.url
+    staff = new_page(browser, width=width, height=height)
+    browser_sign_in(staff, base, finance_user, path="/backoffice/login/?next=/backoffice/")
+    staff.get_by_role("link", name="1 Open disputes of refunded payments").click()
+    staff.wait_for_load_state()
+    assert refund.reference in staff.content()
+    accessible(staff)
+    shot(staff, f"backoffice-disputes-refunded-{width}")
+    staff.get_by_role("link", name="dp_refunded").click()
+    staff.wait_for_load_state()
+    staff.get_by_role("link", name=refund.reference).wait_for()
+    assert "Refunded $20.00 USD on" in staff.content()
+    accessible(staff)
+    shot(staff, f"backoffice-dispute-refunded-{width}")

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.admin_base import payment_link, short_datetime, time_column
@@ -205,7 +206,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         currency = obj.customer.currency
         return format_html_join(
             mark_safe("<br>"),  # a constant tag
-            "{} {} {}",
+            gettext("{} on {}, {}"),
             ((format_money(-r.total, currency), _refund_date(r), payment_link(r)) for r in refunds),
         )
 
@@ -223,9 +224,9 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             (
                 (
                     format_html(
-                        _("Refunded {} on {}, refund {}")
+                        gettext("Refunded {} on {}, refund {}")
                         if r.status == PaymentStatus.COMPLETED
-                        else _("Refunding {} since {} (pending at the gateway), refund {}"),
+                        else gettext("Refunding {} since {} (pending at the gateway), refund {}"),
                         format_money(-r.total, currency),
                         _refund_date(r),
                         payment_link(r),
@@ -235,7 +236,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<ul class="dispute-refunds">{}</ul><p class="help">{}</p>',
+            '<ul class="dispute-refunds">{}</ul><p class="help dispute-refunds-help">{}</p>',
             lines,
             _(
                 "The payer already got this money back: give the gateway each refund's "
