@@ -135,3 +135,33 @@ def test_the_staff_api_and_the_cli_name_the_chargeback(card_gateway, finance_use
             "--as", finance_user.email, stdout=io.StringIO(), stderr=err,
         )  # fmt: skip
     assert f"by chargeback {chargeback.reference}" in err.getvalue()
+
+
+def test_a_refund_the_gateway_made_is_recorded_even_after_a_chargeback(card_gateway, finance):
+    """Refunded 50.00 in the gateway's dashboard; its notification arrives after the dispute's
+    funds withdrawn. The money left twice, so both are recorded (the refund was refused: 'not
+    recorded'); Finance can refund nothing more."""
+    from paydesk.checkout.events import gateway_event_apply
+    from paydesk.gateways.base import Outcome, RefundEvent
+    from paydesk.money import Money
+
+    payment = card_payment()
+    charged_back(payment, "50.00")
+
+    gateway_event_apply(
+        event=RefundEvent(
+            gateway="card",
+            event_id="evt_dashboard_refund",
+            refund_id="re_dashboard",
+            outcome=Outcome.COMPLETED,
+            amount=Money(Decimal("50.00"), "USD"),
+            transaction_id=payment.gateway_transaction,
+        )
+    )
+
+    refund = Payment.objects.get(original=payment, relation=PaymentRelation.REFUND)
+    assert (refund.status, refund.total) == ("completed", Decimal("-50.00"))
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("-50.00")
+    with pytest.raises(RefundRefused):
+        payment_refund(payment=payment, reason="Asked", actor=finance, total="1.00")

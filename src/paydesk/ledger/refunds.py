@@ -205,6 +205,7 @@ def refund_create(
     idempotency_key: str | None = None,
     description: str = "",
     at: datetime | None = None,
+    made_at_gateway: bool = False,
 ) -> Payment:
     """A refund of `total` (account currency, above zero) of a completed top-up: a negative row
     linked to it, Pending (the gateway is asked next) or Completed (made outside a gateway, or
@@ -214,6 +215,8 @@ def refund_create(
     customer's available credit does not cover it, unless `allow_overdraft`. `paid_amount`:
     what goes back in the paid currency when the gateway said it; otherwise the same share.
     With an `idempotency_key` already used for this customer, that refund is returned.
+    `made_at_gateway`: a refund the gateway reports it made (its dashboard): the money is gone,
+    so it is recorded even past the payment's chargebacks (never past its other refunds).
     """
     total = checked_total(total)
     if total <= 0:
@@ -233,6 +236,8 @@ def refund_create(
         refundable_check(locked)
         returned = refund_returned(payment=locked)
         left = refund_left(payment=locked)
+        if made_at_gateway:
+            left = max(locked.total - returned.held, Decimal(0))
         if total > left:
             raise RefundRefused(refund_refusal(payment=locked, left=left), field="total")
         customer = locked.customer

@@ -124,6 +124,7 @@ def refund_event_apply(
                 reason=event.reason or "made at the gateway",
                 status=PaymentStatus.COMPLETED if completed else PaymentStatus.PENDING,
                 allow_overdraft=True,
+                made_at_gateway=True,  # recorded even after a chargeback: the money is gone
                 paid_amount=event.amount.amount if original.paid_amount is not None else None,
                 gateway_transaction=gateway_id,
                 description=(
