@@ -165,3 +165,22 @@ def test_a_refund_the_gateway_made_is_recorded_even_after_a_chargeback(card_gate
     assert payment.customer.balance == Decimal("-50.00")
     with pytest.raises(RefundRefused):
         payment_refund(payment=payment, reason="Asked", actor=finance, total="1.00")
+
+
+def test_a_gateway_refund_past_the_other_refunds_is_refused_without_naming_chargebacks(finance):
+    """Bounded by the refunds only, so its refusal says that, not the chargeback."""
+    payment = card_payment()
+    refund_create(
+        original=payment, total="40.00", reason="Asked", actor=finance, status="completed"
+    )
+    charged_back(payment, "10.00")
+
+    with pytest.raises(RefundRefused) as refused:
+        refund_create(
+            original=payment, total="20.00", reason="made at the gateway", status="completed",
+            allow_overdraft=True, made_at_gateway=True,
+        )  # fmt: skip
+
+    assert str(refused.value) == (
+        f"At most $10.00 USD of {payment.reference} can still be refunded."
+    )

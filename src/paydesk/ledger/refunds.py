@@ -12,7 +12,10 @@ payment row linked to it (`original`, `relation`):
   have been spent on calls) unless they allow an overdraft; one the gateway already made posts
   whatever the credit, since the money is gone;
 - a chargeback is negative and Completed at once, whatever the credit; a chargeback reversed
-  gives it back. Each is recorded once per dispute (its `gateway_transaction`).
+  gives it back. Each is recorded once per dispute (its `gateway_transaction`), never refused;
+- what is left to refund is also less the chargebacks not reversed (the gateway already gave
+  that money back), except for a refund the gateway reports it made. Refunds and chargebacks of
+  a payment take its row lock first (`original_locked`), so each sees the others.
 
 Amounts: `total` is in the account currency. When the payer paid in another currency (or paid a
 surcharge), the amount at the gateway is the same share of what was paid; the refund that
@@ -70,10 +73,11 @@ def refund_left(*, payment: Payment) -> Decimal:
     return max(payment.total - returned.held - gone, Decimal(0))
 
 
-def refund_refusal(*, payment: Payment, left: Decimal) -> str:
+def refund_refusal(*, payment: Payment, left: Decimal, chargebacks: bool = True) -> str:
     """Why no more than `left` of `payment` can be refunded, as Finance reads it: what is left,
-    and the chargebacks that took part of it back (the gateway already returned that money to
-    the payer: refunding it too would give it back twice)."""
+    and (unless `chargebacks` is False: they did not count) the chargebacks that took part of it
+    back (the gateway already returned that money to the payer: refunding it too would give it
+    back twice)."""
     currency = payment.customer.currency
     if left > 0:
         said = (
@@ -82,7 +86,7 @@ def refund_refusal(*, payment: Payment, left: Decimal) -> str:
     else:
         said = f"Nothing of payment {payment.reference} can be refunded"
     returned = refund_returned(payment=payment)
-    if returned.charged_back <= 0:
+    if not chargebacks or returned.charged_back <= 0:
         return f"{said}."
     reversed_ = Dispute.objects.filter(payment=payment, reversal__isnull=False)
     references = [
@@ -239,7 +243,8 @@ def refund_create(
         if made_at_gateway:
             left = max(locked.total - returned.held, Decimal(0))
         if total > left:
-            raise RefundRefused(refund_refusal(payment=locked, left=left), field="total")
+            why = refund_refusal(payment=locked, left=left, chargebacks=not made_at_gateway)
+            raise RefundRefused(why, field="total")
         customer = locked.customer
         customer.refresh_from_db(fields=["balance", "debit_limit"])
         if not allow_overdraft and customer.balance + customer.debit_limit - total < 0:
