@@ -8,13 +8,20 @@ its exemption reason and code VATEX-EU-AE).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from facturx import generate_from_binary
 from lxml import etree
 
 from paydesk.documents.labels import provider_local
-from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
+from paydesk.documents.models import (
+    REVERSE_CHARGE_MENTION,
+    Document,
+    DocumentKind,
+    TaxRule,
+    reinvoice_mention,
+)
 from paydesk.money import currency_exponent, round_half_up
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -50,7 +57,8 @@ class _Builder:
 
     @staticmethod
     def add(parent, tag: str, text: str | None = None, **attrs: str):
-        ns = RSM if tag.startswith("rsm:") else UDT if tag.startswith("udt:") else RAM
+        prefix = tag.split(":", 1)[0]
+        ns = {"rsm": RSM, "udt": UDT, "qdt": QDT}.get(prefix, RAM)
         node = etree.SubElement(parent, f"{{{ns}}}{tag.split(':', 1)[1]}", attrib=attrs)
         if text is not None:
             node.text = text
@@ -61,6 +69,15 @@ def _date(parent, tag: str, moment) -> None:
     holder = _Builder.add(parent, tag)
     day = provider_local(moment).strftime("%Y%m%d")
     _Builder.add(holder, "udt:DateTimeString", day, format="102")
+
+
+def _referenced(parent, reference: dict) -> None:
+    """An invoice this document follows (EN 16931 BG-3): its number (BT-25) and date (BT-26)."""
+    node = _Builder.add(parent, "ram:InvoiceReferencedDocument")
+    _Builder.add(node, "ram:IssuerAssignedID", reference["code"])
+    issued = _Builder.add(node, "ram:FormattedIssueDateTime")
+    day = provider_local(datetime.fromisoformat(reference["issued_at"])).strftime("%Y%m%d")
+    _Builder.add(issued, "qdt:DateTimeString", day, format="102")
 
 
 def _party(parent, tag: str, party: dict) -> None:
@@ -99,6 +116,8 @@ def document_xml(document: Document) -> bytes:
     _date(header, "ram:IssueDateTime", document.issued_at)
     if document.tax_rule == TaxRule.REVERSE_CHARGE:
         add(add(header, "ram:IncludedNote"), "ram:Content", REVERSE_CHARGE_MENTION)
+    if "preceding" in data:
+        add(add(header, "ram:IncludedNote"), "ram:Content", reinvoice_mention(data))
 
     trade = add(root, "rsm:SupplyChainTradeTransaction")
     item = add(trade, "ram:IncludedSupplyChainTradeLineItem")
@@ -141,9 +160,13 @@ def document_xml(document: Document) -> bytes:
     add(totals, "ram:GrandTotalAmount", gross)
     add(totals, "ram:TotalPrepaidAmount", gross)
     add(totals, "ram:DuePayableAmount", _amount(Decimal(0), currency))
+    # A credit note names the invoices it reduces (all of a top-up's once a chargeback reversal
+    # invoiced it again); a reversal's invoice, the invoice it charges again.
     if document.kind == DocumentKind.CREDIT_NOTE:
-        corrected = add(settlement, "ram:InvoiceReferencedDocument")
-        add(corrected, "ram:IssuerAssignedID", data["corrects"]["code"])
+        for reference in data.get("invoices") or [data["corrects"]]:
+            _referenced(settlement, reference)
+    elif "preceding" in data:
+        _referenced(settlement, data["preceding"])
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -39,6 +39,16 @@ REVERSE_CHARGE_MENTION = (
 )
 
 
+def reinvoice_mention(data: dict) -> str:
+    """What the invoice of a chargeback reversal says of itself, on its PDF and in its XML."""
+    preceding = data["preceding"]
+    return (
+        f"Chargeback reversed: this invoice charges again the total above of payment "
+        f"{preceding['payment_reference']}, invoiced by {preceding['code']} and credited when "
+        "it was charged back."
+    )
+
+
 class InvoicingSettings(models.Model):
     """The provider's invoicing switch and the legal details its documents carry; one row.
 

@@ -12,7 +12,13 @@ from paydesk.accounts.models import PaymentMethod
 from paydesk.documents.facturx import document_amount
 from paydesk.documents.issue import is_receipted_topup
 from paydesk.documents.labels import method_label, provider_local
-from paydesk.documents.models import REVERSE_CHARGE_MENTION, Document, DocumentKind, TaxRule
+from paydesk.documents.models import (
+    REVERSE_CHARGE_MENTION,
+    Document,
+    DocumentKind,
+    TaxRule,
+    reinvoice_mention,
+)
 from paydesk.documents.pdf import Party, Sheet
 from paydesk.documents.provider import (
     customer_details,
@@ -168,6 +174,13 @@ def _stated(amount: Decimal, currency: str) -> str:
     return format_money(document_amount(amount, currency), currency)
 
 
+def _invoice_named(reference: dict) -> str:
+    """An invoice a document refers to, as its facts name it: "INV-2026-000001 of 6 December
+    2026" (the date in the provider's time zone, as the XML's)."""
+    day = dateformat.format(provider_local(datetime.fromisoformat(reference["issued_at"])), "j F Y")
+    return f"{reference['code']} of {day}"
+
+
 def document_sheet(document: Document) -> Sheet:
     """An invoice or a credit note from what was frozen when it was issued."""
     data = document.data
@@ -179,10 +192,11 @@ def document_sheet(document: Document) -> Sheet:
         ("Method", data.get("method", "")),
     ]
     if credit:
-        corrects = data["corrects"]
-        issued = datetime.fromisoformat(corrects["issued_at"])
-        day = dateformat.format(provider_local(issued), "j F Y")
-        facts.insert(1, ("Corrects invoice", f"{corrects['code']} of {day}"))
+        corrected = data.get("invoices") or [data["corrects"]]
+        label = "Corrects invoices" if len(corrected) > 1 else "Corrects invoice"
+        facts.insert(1, (label, ", ".join(_invoice_named(ref) for ref in corrected)))
+    elif "preceding" in data:
+        facts.insert(1, ("Preceding invoice", _invoice_named(data["preceding"])))
     paid = data.get("paid")
     if paid and paid["currency"] != currency and paid.get("fx_rate"):
         rate = format_rate(Decimal(paid["fx_rate"]))
@@ -194,12 +208,20 @@ def document_sheet(document: Document) -> Sheet:
         notes.append(REVERSE_CHARGE_MENTION)
     elif document.tax_rule == TaxRule.ZERO_RATED:
         notes.append(ZERO_RATED_MENTION)
-    notes.append(
-        f"This credit note reduces invoice {data['corrects']['code']} by the total above, "
-        "which has been paid back."
-        if credit
-        else "Paid in full: nothing is due."
-    )
+    if credit:
+        codes = [ref["code"] for ref in data.get("invoices") or [data["corrects"]]]
+        reduced = (
+            f"invoice {codes[0]}"
+            if len(codes) == 1
+            else f"invoices {', '.join(codes[:-1])} and {codes[-1]}"
+        )
+        notes.append(
+            f"This credit note reduces {reduced} by the total above, which has been paid back."
+        )
+    else:
+        if "preceding" in data:
+            notes.append(reinvoice_mention(data))
+        notes.append("Paid in full: nothing is due.")
     return Sheet(
         title="Credit note" if credit else "Invoice",
         number=document.code,
