@@ -64,6 +64,30 @@ def test_the_payment_log_shows_payment_and_detail(live_server, chromium, demo):
     assert wrapped_cells(page, "payment_link") == []
 
 
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_long_request_line_in_the_payment_log_wraps_instead_of_pushing_columns_off(
+    live_server, chromium, demo
+):
+    # What the card gateway's client logs when it fetches a saved card: one unbroken word as
+    # long as a column, which the event id column must wrap rather than widen the table for.
+    card_payment = Payment.objects.filter(method="card").order_by("-id").first()
+    PaymentLogEntry.objects.create(
+        gateway="card",
+        direction="sent",
+        channel="api",
+        event_id="GET /v1/payment_methods/pm_7CqNxYsZ6gfmjs8FeSxxgzsNq2Lw",
+        payment=card_payment,
+        outcome="ok",
+        http_status=200,
+        result="sent",
+    )
+    page = staff_page(chromium, live_server, "finance@example.com")
+    open_page(page, "/backoffice/checkout/paymentlogentry/", "desk-payment-log-long-event")
+
+    assert hidden_columns(page, ["Received", "Gateway", "Event id", "Payment", "Detail"]) == []
+
+
 @pytest.mark.django_db
 def test_the_payment_log_names_the_payment_with_its_amount_as_money(admin_user, customer):
     payment = payment_create(
