@@ -33,6 +33,26 @@ def test_the_payments_list_shows_method_description_and_staff_comment(live_serve
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_the_payments_list_fits_a_1280_px_laptop(live_server, chromium, demo):
+    # A customer's name ("Nordlicht Telekom GmbH (EUR)") wraps like the description does;
+    # kept on one line (the admin's rule for a foreign key) it pushed Staff comment off.
+    page = staff_page(chromium, live_server, "finance@example.com")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_page(page, "/backoffice/ledger/payment/", "desk-payments-1280")
+
+    assert (
+        hidden_columns(
+            page,
+            ["Reference", "Customer", "Total", "Status", "Method", "Description", "Staff comment"],
+        )
+        == []
+    )
+    assert wrapped_cells(page, "reference") == []
+    assert wrapped_cells(page, "total_display") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_the_bank_transfers_list_shows_approval(live_server, chromium, demo):
     page = staff_page(chromium, live_server, "finance@example.com")
     open_page(page, "/backoffice/banktransfers/banktransfer/", "desk-transfers")
