@@ -345,7 +345,10 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         )
         link = reverse("backoffice:checkout_paymentlogentry_changelist")
         return format_html(
-            '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
+            # A phone's width cuts the row off: the table scrolls in a box a keyboard can reach.
+            '<div class="backoffice-table-scroll" tabindex="0" role="region" aria-label="{}">'
+            '<table class="payment-log">{}</table></div><p><a href="{}?q={}">{}</a></p>',
+            _("Payment log"),
             rows,
             link,
             obj.reference,
