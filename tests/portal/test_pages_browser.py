@@ -144,7 +144,9 @@ CUT_OFF_SELECTS = """(form) => [...document.querySelectorAll(form + ' select')].
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_the_filter_drop_downs_show_their_whole_choice(live_server, page, portal_user, history, size):
+def test_the_filter_drop_downs_show_their_whole_choice(
+    live_server, page, portal_user, history, size
+):
     page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
     _sign_in(page, live_server, portal_user)
     page.goto(f"{live_server.url}/payments/")
