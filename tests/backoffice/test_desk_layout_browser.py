@@ -33,6 +33,26 @@ def test_the_payments_list_shows_method_description_and_staff_comment(live_serve
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_the_payments_list_fits_a_1280_px_laptop(live_server, chromium, demo):
+    # A customer's name ("Nordlicht Telekom GmbH (EUR)") wraps like the description does;
+    # kept on one line (the admin's rule for a foreign key) it pushed Staff comment off.
+    page = staff_page(chromium, live_server, "finance@example.com")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_page(page, "/backoffice/ledger/payment/", "desk-payments-1280")
+
+    assert (
+        hidden_columns(
+            page,
+            ["Reference", "Customer", "Total", "Status", "Method", "Description", "Staff comment"],
+        )
+        == []
+    )
+    assert wrapped_cells(page, "reference") == []
+    assert wrapped_cells(page, "total_display") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_the_bank_transfers_list_shows_approval(live_server, chromium, demo):
     page = staff_page(chromium, live_server, "finance@example.com")
     open_page(page, "/backoffice/banktransfers/banktransfer/", "desk-transfers")
@@ -62,6 +82,30 @@ def test_the_payment_log_shows_payment_and_detail(live_server, chromium, demo):
 
     assert hidden_columns(page, ["Received", "Gateway", "Event id", "Payment", "Detail"]) == []
     assert wrapped_cells(page, "payment_link") == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_long_request_line_in_the_payment_log_wraps_instead_of_pushing_columns_off(
+    live_server, chromium, demo
+):
+    # What the card gateway's client logs when it fetches a saved card: one unbroken word as
+    # long as a column, which the event id column must wrap rather than widen the table for.
+    card_payment = Payment.objects.filter(method="card").order_by("-id").first()
+    PaymentLogEntry.objects.create(
+        gateway="card",
+        direction="sent",
+        channel="api",
+        event_id="GET /v1/payment_methods/pm_7CqNxYsZ6gfmjs8FeSxxgzsNq2Lw",
+        payment=card_payment,
+        outcome="ok",
+        http_status=200,
+        result="sent",
+    )
+    page = staff_page(chromium, live_server, "finance@example.com")
+    open_page(page, "/backoffice/checkout/paymentlogentry/", "desk-payment-log-long-event")
+
+    assert hidden_columns(page, ["Received", "Gateway", "Event id", "Payment", "Detail"]) == []
 
 
 @pytest.mark.django_db

@@ -123,3 +123,51 @@ def test_the_payments_list_shows_each_total_and_status_at_390_px(live_server, ch
     assert found["outside"] == 0 and not found["scrolls"], found
     assert sorted(found["labels"]) == ['"Status"', '"Total"'], found
     assert_accessible(page, "the payments list at 390 px")
+
+
+# Cells of `selector` that a box with hidden overflow cuts off, or that lie past the window's
+# edge, with no box in view to scroll them into view.
+CUT_CELLS = """(selector) => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll(selector)].filter((cell) => {
+        let right = cell.getBoundingClientRect().right;
+        for (let el = cell.parentElement; el && el !== document.body; el = el.parentElement) {
+            const overflow = getComputedStyle(el).overflowX;
+            // A box that scrolls brings the cell into view if the box itself is in view.
+            if (overflow === 'auto' || overflow === 'scroll') {
+                right = el.getBoundingClientRect().right;
+            } else if ((overflow === 'hidden' || overflow === 'clip')
+                && right > el.getBoundingClientRect().right + 1) return true;
+        }
+        return right > width + 1;
+    }).map((cell) => cell.innerText);
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_payments_log_on_its_page_can_be_read_at_390_px(live_server, chromium, demo):
+    """A payment's page lists its log (what the gateway said); at a phone's width the row cut
+    the table at the screen's edge, the result and detail out of reach."""
+    from paydesk.checkout.models import PaymentLogEntry
+    from paydesk.ledger.models import Payment
+
+    payment = Payment.objects.filter(method="nowpayments").order_by("-id").first()
+    PaymentLogEntry.objects.create(
+        gateway="nowpayments",
+        direction="received",
+        channel="reconcile",
+        event_id="query:5077123344:no-payment",
+        payment=payment,
+        signature_valid=True,
+        outcome="pending",
+        result="ignored",
+        detail="Still pending at the gateway.",
+    )
+    page = staff_page(chromium, live_server, "finance@example.com")
+    page.set_viewport_size(PHONE)
+    open_page(page, f"/backoffice/ledger/payment/{payment.pk}/change/", "phone-payment-log")
+
+    assert page.evaluate(CUT_CELLS, "table.payment-log td") == []
+    assert page.evaluate(OVERFLOW)["page"] <= 1
+    assert_accessible(page, "a payment's page with its log at 390 px")

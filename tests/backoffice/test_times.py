@@ -80,3 +80,32 @@ def test_every_back_office_page_names_the_time_zone_of_its_times(finance_user, c
     assert "Times are shown in Asia/Kolkata." in html
     in_kolkata = payment.occurred_at.astimezone(ZoneInfo("Asia/Kolkata"))
     assert in_kolkata.strftime("%Y-%m-%d %H:%M") in html
+
+
+def test_the_users_lists_and_pages_write_last_login_and_joined_the_short_way():
+    """The walk above meets no one who has signed in (last login "—") and opens no user's page
+    (the first user by pk is not in the portal users' list); a portal user who has signed in
+    showed "Dec. 6, 2026, 3:16 p.m." in the portal users' list, which at 1280 px ran past it."""
+    seed_demo(now=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    when = datetime(2026, 12, 6, 15, 16, tzinfo=UTC)
+    User.objects.filter(email__in=["customer@example.com", "finance@example.com"]).update(
+        last_login=when, date_joined=when
+    )
+    client = signed_in(User.objects.get(email="admin@example.com"))
+    customer = User.objects.get(email="customer@example.com")
+    finance = User.objects.get(email="finance@example.com")
+    found = {}
+    for page in [
+        "/backoffice/users/portaluser/",
+        f"/backoffice/users/portaluser/{customer.pk}/change/",
+        "/backoffice/users/staffuser/",
+        f"/backoffice/users/staffuser/{finance.pk}/change/",
+    ]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert "2026-12-06 15:16" in html, page
+        match = LONG_FORM.search(html)
+        if match:
+            found[page] = html[max(match.start() - 80, 0) : match.end()]
+    assert found == {}

@@ -56,6 +56,9 @@ def test_live_quote_then_pay_by_bank_transfer(live_server, page, rates):
     amount.fill("100")
     page.wait_for_selector("#quote-body [data-quote='credit']:has-text('$108.50 USD')")
     assert page.locator("#quote-body [data-quote='total_charged']").inner_text() == "€100.00 EUR"
+    # Nothing is charged to a payer who sends a transfer: the total is what they send.
+    total = page.locator("#quote-body dt:has(+ [data-quote='total_charged'])")
+    assert total.inner_text() == "Total to transfer"
     assert "1 EUR = 1.085 USD" in page.locator("#quote-body").inner_text()
     assert error.inner_text() == ""
 

@@ -103,6 +103,30 @@ def test_the_payment_log_shows_requests_redacted(gateway_payment, finance_user):
     assert "[redacted]" in body and "cs_live_123" not in body
 
 
+def test_the_payment_page_names_its_log_columns_and_results_in_words(gateway_payment, finance_user):
+    """The log on a payment's page had no headings and showed the stored codes ("sent"),
+    where the payment log itself says "Sent"."""
+    gateway_exchange_record(
+        Exchange(
+            gateway="paypal",
+            method="POST",
+            path="/v2/checkout/orders",
+            status=201,
+            duration_ms=30,
+            payment_reference=gateway_payment.reference,
+            idempotency_key="checkout:backoffice-online-token-0002",
+            request_summary={},
+            response_summary={},
+        )
+    )
+    page = signed_in(finance_user).get(f"{PAYMENTS}{gateway_payment.pk}/change/")
+
+    body = page.content.decode()
+    headings = ["Received", "Channel", "Event id", "Result", "Detail"]
+    assert "".join(f'<th scope="col">{h}</th>' for h in headings) in body
+    assert "<td>POST /v2/checkout/orders</td><td>Sent</td>" in body
+
+
 def test_ask_the_gateway_now_settles_it_for_finance_and_is_audited(
     gateway_payment,
     finance_user,

@@ -109,6 +109,17 @@ def test_show_quote_rerenders_the_page_with_the_quote(payer, client_for):
     assert Payment.objects.count() == 0
 
 
+def test_a_bank_transfers_quote_says_what_to_transfer_not_what_is_charged(payer, client_for):
+    """Nothing is charged to a payer who sends a bank transfer: the quote's total is what they
+    send ("Total charged" stays for the methods that do take the money)."""
+    response = client_for(payer).post(
+        "/pay/", bank_transfer(action="quote", amount="100", currency="EUR")
+    )
+    html = response.content.decode()
+    assert '<dt>Total to transfer</dt><dd data-quote="total_charged">€100.00 EUR</dd>' in html
+    assert "Total charged" not in html
+
+
 def test_every_rule_is_shown_next_to_its_field(payer, client_for):
     client = client_for(payer)
     below = client.post("/pay/", bank_transfer(amount="19.99", currency="USD")).content.decode()

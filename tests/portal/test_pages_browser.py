@@ -130,6 +130,31 @@ def test_the_payments_columns_are_all_visible(live_server, page, portal_user, hi
         assert statement > top  # the chart comes after the list
 
 
+# The filters' drop-downs whose chosen option is cut off: each is measured against a copy of
+# itself sized to its longest option.
+CUT_OFF_SELECTS = """(form) => [...document.querySelectorAll(form + ' select')].filter((select) => {
+    const copy = select.cloneNode(true);
+    Object.assign(copy.style, {width: 'auto', minWidth: '0', maxWidth: 'none',
+                               position: 'absolute', visibility: 'hidden'});
+    select.parentElement.append(copy);
+    const needed = copy.getBoundingClientRect().width;
+    copy.remove();
+    return select.getBoundingClientRect().width + 0.5 < needed;
+}).map((select) => select.labels[0].innerText)"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_filter_drop_downs_show_their_whole_choice(
+    live_server, page, portal_user, history, size
+):
+    page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
+    _sign_in(page, live_server, portal_user)
+    page.goto(f"{live_server.url}/payments/")
+    page.get_by_text("Filter and sort").click()
+
+    assert page.evaluate(CUT_OFF_SELECTS, ".filter-fields") == []
+
+
 def test_copy_buttons_and_the_cancel_confirmation(live_server, page, portal_user, history):
     page.set_viewport_size({"width": 1366, "height": 900})
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])

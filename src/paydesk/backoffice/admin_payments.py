@@ -337,7 +337,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                     timezone.localtime(e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
                     e.get_channel_display(),
                     e.event_id,
-                    e.result,
+                    e.get_result_display(),  # "Sent", as the payment log says, not "sent"
                     e.detail,
                 )
                 for e in entries
@@ -345,7 +345,19 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         )
         link = reverse("backoffice:checkout_paymentlogentry_changelist")
         return format_html(
-            '<table class="payment-log">{}</table><p><a href="{}?q={}">{}</a></p>',
+            # A phone's width cuts the row off: the table scrolls in a box a keyboard can reach.
+            '<div class="backoffice-table-scroll" tabindex="0" role="region" aria-label="{}">'
+            '<table class="payment-log"><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>'
+            '<p><a href="{}?q={}">{}</a></p>',
+            _("Payment log"),
+            format_html_join(
+                "",
+                '<th scope="col">{}</th>',
+                (
+                    (h,)
+                    for h in (_("Received"), _("Channel"), _("Event id"), _("Result"), _("Detail"))
+                ),
+            ),
             rows,
             link,
             obj.reference,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import User
 from paydesk.accounts.services import portal_user_create, staff_user_create
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.forms import (
     PasswordSetForm,
     PortalUserAddForm,
@@ -51,8 +51,17 @@ class UserAdminBase(
     add_form: Any = None
     add_fieldsets: list[Any] = []
     change_fields: list[str] = []
-    readonly_fields = ["email", "password_link", "two_factor", "last_login", "date_joined"]
+    readonly_fields = [
+        "email",
+        "password_link",
+        "two_factor",
+        "last_login_display",
+        "date_joined_display",
+    ]
     ordering = ["email"]
+    # Written as every other back-office time is (2026-12-06 15:16), not the admin's long form.
+    last_login_display = time_column("last_login", _("last login"))
+    date_joined_display = time_column("date_joined", _("date joined"))
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -66,7 +75,7 @@ class UserAdminBase(
             return self.add_fieldsets
         return [
             (None, {"fields": ["email", *self.change_fields, "password_link", "two_factor"]}),
-            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+            (_("Dates"), {"fields": ["last_login_display", "date_joined_display"]}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -213,7 +222,7 @@ class StaffUserAdmin(UserAdminBase):
         (None, {"fields": ["email", "full_name", "staff_role", "password1", "password2"]})
     ]
     change_fields = ["full_name", "staff_role", "is_active"]
-    list_display = ["email", "full_name", "staff_role", "is_active", "last_login"]
+    list_display = ["email", "full_name", "staff_role", "is_active", "last_login_display"]
     list_filter = ["staff_role", "is_active"]
     search_fields = ["email", "full_name"]
 
@@ -281,8 +290,8 @@ class PortalUserAdmin(UserAdminBase):
         "customer",
         "password_link",
         "two_factor",
-        "last_login",
-        "date_joined",
+        "last_login_display",
+        "date_joined_display",
     ]
     list_display = [
         "email",
@@ -292,7 +301,7 @@ class PortalUserAdmin(UserAdminBase):
         "can_make_payments",
         "can_manage_billing",
         "is_active",
-        "last_login",
+        "last_login_display",
     ]
     list_filter = ["is_active", "can_make_payments"]
     search_fields = ["email", "full_name", "customer__name"]
@@ -315,7 +324,7 @@ class PortalUserAdmin(UserAdminBase):
                     ]
                 },
             ),
-            (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+            (_("Dates"), {"fields": ["last_login_display", "date_joined_display"]}),
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:

@@ -121,7 +121,9 @@
         return;
       }
       var term = document.createElement("dt");
-      term.textContent = pair[1];
+      // Nothing is charged to a payer who sends a bank transfer: the total is what they send.
+      term.textContent =
+        pair[0] === "total_charged" && quote.method === "bank_transfer" ? "Total to transfer" : pair[1];
       var value = document.createElement("dd");
       value.setAttribute("data-quote", pair[0]);
       value.textContent = text;
