@@ -374,6 +374,7 @@ def chargeback_reversal_record(
     )
 
 
+@transaction.atomic
 def _once(
     *,
     original: Payment,
@@ -385,27 +386,7 @@ def _once(
 ) -> tuple[Payment, bool]:
     # The disputed payment's lock first, as refund_create takes it: a refund asked for while a
     # chargeback is being recorded waits for it, then sees it and refuses what it took back.
-    with transaction.atomic():
-        original_locked(original)
-        return _post_once(
-            original=original,
-            key=key,
-            total=total,
-            relation=relation,
-            description=description,
-            paid_amount=paid_amount,
-        )
-
-
-def _post_once(
-    *,
-    original: Payment,
-    key: str,
-    total: Decimal,
-    relation: str,
-    description: str,
-    paid_amount: Decimal | None,
-) -> tuple[Payment, bool]:
+    original_locked(original)
     gateway_transaction = key[:100]
     existing = Payment.objects.filter(
         gateway=original.gateway, gateway_transaction=gateway_transaction
