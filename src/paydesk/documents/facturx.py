@@ -163,7 +163,7 @@ def document_xml(document: Document) -> bytes:
     # A credit note names the invoices it reduces (all of a top-up's once a chargeback reversal
     # invoiced it again); a reversal's invoice, the invoice it charges again.
     if document.kind == DocumentKind.CREDIT_NOTE:
-        for reference in data.get("invoices") or [data["corrects"]]:
+        for reference in document.corrected_invoices:
             _referenced(settlement, reference)
     elif "preceding" in data:
         _referenced(settlement, data["preceding"])

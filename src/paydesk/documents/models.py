@@ -179,6 +179,12 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def corrected_invoices(self) -> list[dict[str, str]]:
+        """A credit note's references ({"code", "issued_at"}) to the invoices it reduces: all of
+        a top-up's once a chargeback reversal invoiced it again, else the one it corrects."""
+        return self.data.get("invoices") or [self.data["corrects"]]
+
     # The lists (the Invoices pages, their CSV, the API) sign a document's amounts by what it
     # does to what the customer was invoiced: an invoice adds, a credit note takes away, as the
     # refund it records is negative on the Payments page. The document itself (PDF, Factur-X

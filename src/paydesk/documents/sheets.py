@@ -192,7 +192,7 @@ def document_sheet(document: Document) -> Sheet:
         ("Method", data.get("method", "")),
     ]
     if credit:
-        corrected = data.get("invoices") or [data["corrects"]]
+        corrected = document.corrected_invoices
         label = "Corrects invoices" if len(corrected) > 1 else "Corrects invoice"
         facts.insert(1, (label, ", ".join(_invoice_named(ref) for ref in corrected)))
     elif "preceding" in data:
@@ -209,7 +209,7 @@ def document_sheet(document: Document) -> Sheet:
     elif document.tax_rule == TaxRule.ZERO_RATED:
         notes.append(ZERO_RATED_MENTION)
     if credit:
-        codes = [ref["code"] for ref in data.get("invoices") or [data["corrects"]]]
+        codes = [ref["code"] for ref in document.corrected_invoices]
         reduced = (
             f"invoice {codes[0]}"
             if len(codes) == 1
