@@ -148,3 +148,39 @@ def test_staff_read_disputes(support_user, customer):
     assert lost[0]["evidence_due"].startswith("2027-01-15")
     by_payment = support.get("/api/v1/staff/disputes", {"payment": other.reference}).json()
     assert [r["dispute_id"] for r in by_payment] == ["dp_10"]
+
+
+def test_a_dispute_lists_the_refunds_the_payer_already_got(support_user, finance_user, customer):
+    """The evidence Finance sends the gateway, as the dispute's back-office page lists it:
+    completed and pending refunds, oldest first; a declined one is not there."""
+    from paydesk.ledger.refunds import refund_create, refund_settle
+
+    payment = card_payment(customer)
+    done = [
+        refund_create(
+            original=payment, total=total, reason="Asked", actor=finance_user, status="completed"
+        )
+        for total in ("3.00", "1.00")
+    ]
+    pending = refund_create(
+        original=payment, total="2.00", reason="Asked", actor=finance_user, status="pending"
+    )
+    declined = refund_create(
+        original=payment, total="5.00", reason="Asked", actor=finance_user, status="pending"
+    )
+    refund_settle(refund=declined, completed=False, reason="declined")
+    dispute_apply(original=payment, gateway="card", dispute_id="dp_r", stage="opened")
+    dispute_apply(
+        original=card_payment(customer, n=2), gateway="card", dispute_id="dp_n", stage="opened"
+    )
+
+    rows = ApiClient(key_for(support_user)).get("/api/v1/staff/disputes").json()
+    by_id = {r["dispute_id"]: r for r in rows}
+    refunds = by_id["dp_r"]["refunds"]
+    assert [(r["reference"], r["status"], r["amount"]) for r in refunds] == [
+        (done[0].reference, "completed", {"amount": "3.00", "currency": "USD"}),
+        (done[1].reference, "completed", {"amount": "1.00", "currency": "USD"}),
+        (pending.reference, "pending", {"amount": "2.00", "currency": "USD"}),
+    ]
+    assert refunds[0]["completed_at"] and refunds[2]["completed_at"] is None
+    assert by_id["dp_n"]["refunds"] == []

@@ -122,3 +122,22 @@ def test_the_disputes_list_reads_every_row_s_refunds_at_once(
     with django_assert_max_num_queries(len(one.captured_queries)):
         listed = finance.get(DISPUTES).content.decode()
     assert listed.count("$1.00 USD") == 5
+
+
+def test_the_payment_page_s_disputes_say_what_was_refunded_so_far(finance, finance_user, customer):
+    payment = card_payment(customer)
+    first, second = refunded(payment, "3.00", finance_user), refunded(payment, "1.00", finance_user)
+    pending = refunded(payment, "2.00", finance_user, completed=False)
+    disputed(payment, "dp_page", stage="opened")
+    never_refunded = card_payment(customer, n=2)
+    disputed(never_refunded, "dp_page_2", stage="opened")
+
+    page = finance.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+
+    def link(refund: Payment) -> str:
+        return f'<a href="{PAYMENTS}{refund.pk}/change/">{refund.reference}</a>'
+
+    assert f"Refunded so far: $4.00 USD (2 refunds: {link(first)}, {link(second)})" in page
+    assert f"Pending at the gateway: $2.00 USD (1 refund: {link(pending)})" in page
+    other = finance.get(f"{PAYMENTS}{never_refunded.pk}/change/").content.decode()
+    assert "Refunded so far: nothing." in other

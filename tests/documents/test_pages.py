@@ -177,6 +177,33 @@ def test_payment_received_email_carries_the_receipt_and_invoice(
     )
 
 
+def test_the_chargeback_emails_carry_the_credit_note_and_the_reversal_s_invoice():
+    from paydesk.ledger.refunds import chargeback_record, chargeback_reversal_record
+    from paydesk.notifications.services import notify_chargeback
+
+    invoicing_on()
+    customer = billed_customer()
+    Contact.objects.create(customer=customer, email="billing@example.com")
+    paid = topup(customer, method="card", total="120.00")
+    chargeback, _created = chargeback_record(
+        original=paid, total=Decimal("120.00"), dispute_id="card:dp_1"
+    )
+    reversal, _created = chargeback_reversal_record(
+        original=paid, chargeback=chargeback, dispute_id="card:dp_1"
+    )
+    assert notify_chargeback(payment=chargeback) == notify_chargeback(payment=reversal) == 1
+
+    outbox_send_due()
+
+    note = Document.objects.get(payment=chargeback)
+    invoice = Document.objects.get(payment=reversal)
+    attached = {m.subject.split(":")[0]: [a[0] for a in m.attachments] for m in mail.outbox}
+    assert attached == {
+        "Chargeback": [f"credit-note-{note.code}.pdf"],
+        "Chargeback reversed": [f"invoice-{invoice.code}.pdf"],
+    }
+
+
 def test_a_documents_back_office_page_shows_money_not_stored_decimals(story, finance_user):
     """One document's page showed "100.0000" for its net, tax and gross and a bare "20.00" rate."""
     _user, _paid, _refund, invoice, _note = story

@@ -45,3 +45,30 @@ def test_the_dispute_email_names_the_method_not_the_gateway_code(card_gateway):
     opening = f"A payer has disputed Credit Card payment {payment.reference} of Acme Telecom."
     assert opening in body_text and opening in body_html
     assert " at card" not in body_text
+
+
+def test_the_dispute_email_says_what_was_refunded_so_far(card_gateway, finance):
+    StaffFactory(staff_role="finance", email="finance2@example.com")
+    payment = card_payment(CustomerFactory(name="Acme Telecom"))
+    refunds = [
+        payment_refund(payment=payment, reason="Unused minutes", actor=finance, total=total)
+        for total in ("3", "1")
+    ]
+    card_gateway.unavailable = True  # no answer: the refund stays pending
+    pending = payment_refund(payment=payment, reason="Unused minutes", actor=finance, total="2")
+    _dispute(payment, DisputeStage.OPENED, "evt_d1")
+    _subject, body_text, body_html = email_content(
+        OutboundEmail.objects.get(kind=EmailKind.DISPUTE_OPENED, to="finance2@example.com")
+    )
+    said = f"$4.00 USD (2 refunds: {refunds[0].reference}, {refunds[1].reference})"
+    assert f"Refunded so far: {said}" in body_text
+    assert f"Refunded so far</th><td>{said}" in body_html
+    assert "The payer already got money back from this payment" in body_text
+    assert f"Pending at the gateway: $2.00 USD (1 refund: {pending.reference})" in body_text
+
+
+def test_the_dispute_email_of_a_payment_never_refunded_says_nothing_of_refunds(card_gateway):
+    StaffFactory(staff_role="finance", email="finance@example.com")
+    _dispute(card_payment(CustomerFactory()), DisputeStage.OPENED, "evt_d1")
+    _subject, body_text, _html = email_content(OutboundEmail.objects.get(to="finance@example.com"))
+    assert "Refund" not in body_text and "Gateway's id:" in body_text

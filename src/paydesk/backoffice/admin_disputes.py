@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -26,7 +25,7 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Dispute, Payment, PaymentStatus
-from paydesk.ledger.refund_reads import refunded_q, standing_refunds
+from paydesk.ledger.refund_reads import refunded_q, standing_refunds_of, standing_refunds_prefetch
 from paydesk.money import format_money
 
 if TYPE_CHECKING:
@@ -142,8 +141,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     closed_display = time_column("closed_at", _("closed at"))
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        refunds = Prefetch("payment__follow_ups", standing_refunds(), to_attr="standing_refunds")
-        return super().get_queryset(request).prefetch_related(refunds)
+        return super().get_queryset(request).prefetch_related(standing_refunds_prefetch())
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {**(extra_context or {}), "answer_at_the_gateway": ANSWER_AT_THE_GATEWAY}
@@ -200,7 +198,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     @admin.display(description=_("already refunded"))
     def refunded_display(self, obj: Dispute) -> str:
         """Each refund of the disputed payment, for the list: amount, date and reference."""
-        refunds = obj.payment.standing_refunds  # type: ignore[attr-defined]
+        refunds = standing_refunds_of(obj.payment)
         if not refunds:
             return "—"
         currency = obj.customer.currency
@@ -214,7 +212,7 @@ class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     def refunded_field_display(self, obj: Dispute) -> str:
         """The payment's refunds as the evidence Finance sends the gateway: "Refunded $20.00 USD
         on 2026-12-03 08:14, refund PD-…", each linked, pending ones said so."""
-        refunds = obj.payment.standing_refunds  # type: ignore[attr-defined]
+        refunds = standing_refunds_of(obj.payment)
         if not refunds:
             return str(_("No: the payment has no refund."))
         currency = obj.customer.currency

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from paydesk.backoffice.admin_base import short_datetime
+from paydesk.backoffice.admin_base import payment_link, short_datetime
 from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.ledger.models import Payment, PaymentRelation
-from paydesk.ledger.refund_reads import refund_returned
+from paydesk.ledger.refund_reads import refund_returned, refunds_so_far
 from paydesk.ledger.refunds import refund_left
 from paydesk.money import format_money
 
@@ -52,7 +56,8 @@ def refunds_html(payment: Payment) -> str:
 
 
 def disputes_html(payment: Payment) -> str:
-    """The payment's disputes: status, reason, amount, evidence deadline, and their rows."""
+    """The payment's disputes: status, reason, amount, evidence deadline, and their rows; under
+    them, what the payment's refunds gave back so far (the evidence Finance sends the gateway)."""
     disputes = list(payment.disputes.select_related("chargeback", "reversal").order_by("id"))
     if not disputes:
         return "—"
@@ -92,4 +97,43 @@ def disputes_html(payment: Payment) -> str:
         "<td>{}</td></tr>",
         rows,
     )
-    return format_html('<table class="payment-disputes">{}{}</table>', head, body)
+    return format_html(
+        '<table class="payment-disputes">{}{}</table>{}', head, body, refunded_so_far_html(payment)
+    )
+
+
+def refunded_so_far_html(payment: Payment) -> str:
+    """ "Refunded so far: $4.00 USD (2 refunds: PD-…, PD-…)", each refund linked, and the pending
+    ones on a line of their own; "Refunded so far: nothing" for a payment never refunded."""
+    so_far = refunds_so_far(payment)
+    currency = payment.customer.currency
+    if not so_far.completed and not so_far.pending:
+        return format_html('<p class="dispute-refunded">{}</p>', _("Refunded so far: nothing."))
+    lines = []
+    if so_far.completed:
+        lines.append(
+            _refund_line(
+                _("Refunded so far: %(amount)s"), so_far.refunded, so_far.completed, currency
+            )
+        )
+    if so_far.pending:
+        lines.append(
+            _refund_line(
+                _("Pending at the gateway: %(amount)s"), so_far.refunding, so_far.pending, currency
+            )
+        )
+    return format_html(
+        '<p class="dispute-refunded">{}</p>', format_html_join(mark_safe("<br>"), "{}", lines)
+    )
+
+
+def _refund_line(
+    lead: str, amount: Decimal, refunds: tuple[Payment, ...], currency: str
+) -> tuple[str]:
+    count = ngettext("%(count)d refund", "%(count)d refunds", len(refunds)) % {
+        "count": len(refunds)
+    }
+    links = format_html_join(", ", "{}", ((payment_link(r),) for r in refunds))
+    return (
+        format_html("{} ({}: {})", lead % {"amount": format_money(amount, currency)}, count, links),
+    )

@@ -1,6 +1,7 @@
 """The PDFs an email carries, drawn when it is sent (after the money committed, never inside
 the completing transaction): the receipt, and the invoice when there is one, with "payment
-received"; the credit note with "refund issued"."""
+received"; the credit note with "refund issued" and "chargeback taken"; the reversal's invoice
+with "chargeback reversed"."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from paydesk.documents.render import (
 )
 
 PDF = "application/pdf"
-KINDS = ("payment_received", "refund_issued")
+KINDS = ("payment_received", "refund_issued", "chargeback", "chargeback_reversed")
 
 
 def email_attachments(email: Any) -> list[tuple[str, bytes, str]]:

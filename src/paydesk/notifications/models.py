@@ -24,6 +24,8 @@ class EmailKind(models.TextChoices):
     BANK_TRANSFER_INSTRUCTIONS = "bank_transfer_instructions", _("Bank transfer instructions")
     REFUND_ISSUED = "refund_issued", _("Refund issued")
     DISPUTE_OPENED = "dispute_opened", _("Dispute opened")
+    CHARGEBACK = "chargeback", _("Chargeback taken")
+    CHARGEBACK_REVERSED = "chargeback_reversed", _("Chargeback reversed")
     AUTOTOPUP = "autotopup", _("Automatic top-up")
     LOW_BALANCE = "low_balance", _("Low balance")
     WEBHOOK_PAUSED = "webhook_paused", _("Webhook endpoint paused")

@@ -38,10 +38,12 @@ from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
 from paydesk.fastsql import first_row, insert_statement, row_insert
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Dispute, Payment, PaymentRelation, PaymentStatus
+from paydesk.ledger.refund_reads import refunds_so_far
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
 from paydesk.provider.brand import brand_email_context
+from paydesk.shapes import payment_description_shown
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +130,58 @@ def notify_refund_issued(*, payment: Payment) -> int:
     )
 
 
+# What each money row of a dispute tells the customer: its email's kind and template.
+_CHARGEBACK_EMAILS = {
+    PaymentRelation.CHARGEBACK: (EmailKind.CHARGEBACK, "notifications/email/chargeback"),
+    PaymentRelation.CHARGEBACK_REVERSED: (
+        EmailKind.CHARGEBACK_REVERSED,
+        "notifications/email/chargeback_reversed",
+    ),
+}
+
+
+def notify_chargeback(*, payment: Payment) -> int:
+    """Queue "chargeback taken" (a chargeback row) or "chargeback reversed" (its reversal) to
+    the customer's contacts, as a refund is told; once per row (a redelivered event queues
+    nothing). Returns how many messages were queued."""
+    if payment.status != PaymentStatus.COMPLETED or payment.relation not in _CHARGEBACK_EMAILS:
+        return 0
+    kind, template = _CHARGEBACK_EMAILS[PaymentRelation(payment.relation)]
+    recipients = _contacts(payment)
+    if not recipients or _already_queued(payment, kind):
+        return 0
+    customer = payment.customer
+    original = payment.original
+    if original is None:  # a chargeback row always has it (payment_relation_has_original)
+        return 0
+    amount = format_money(abs(payment.total), customer.currency)
+    paid = amount
+    if payment.paid_amount is not None and payment.paid_currency:
+        paid = format_money(abs(payment.paid_amount), payment.paid_currency)
+    context = {
+        "provider_name": settings.PAYDESK_PROVIDER_NAME,
+        "customer_name": customer.name,
+        "amount": amount,
+        "paid": paid,
+        "reference": payment.reference,
+        "description": payment_description_shown(payment),
+        "date": _provider_time(payment.completed_at),
+        "balance": format_money(payment.balance_after, customer.currency),
+        "original": original.reference,
+        "original_total": format_money(original.total, customer.currency),
+        "original_date": _provider_time(original.completed_at or original.occurred_at),
+        "original_method": str(original.get_method_display()),
+    }
+    if kind == EmailKind.CHARGEBACK_REVERSED:
+        reversed_chargeback = (
+            Dispute.objects.filter(reversal=payment).values_list("chargeback__reference").first()
+        )
+        context["chargeback"] = reversed_chargeback[0] if reversed_chargeback else ""
+    return _enqueue(
+        kind=kind, payment=payment, recipients=recipients, template=template, context=context
+    )
+
+
 def notify_dispute_opened(*, dispute: Any) -> int:
     """Queue "dispute opened" to every active Finance and Administrator user, once per dispute
     (the disputed payment's email of this kind, per dispute id in its subject)."""
@@ -159,6 +213,7 @@ def notify_dispute_opened(*, dispute: Any) -> int:
         "method": payment.get_method_display(),
         "dispute_id": dispute.dispute_id,
         "link": base + reverse("backoffice:ledger_payment_change", args=[payment.pk]),
+        **_refunds_so_far_context(payment),
     }
     return _enqueue(
         kind=EmailKind.DISPUTE_OPENED,
@@ -167,6 +222,21 @@ def notify_dispute_opened(*, dispute: Any) -> int:
         template="notifications/email/dispute_opened",
         context=context,
     )
+
+
+def _refunds_so_far_context(payment: Payment) -> dict[str, object]:
+    """The disputed payment's refunds, as the dispute page lists them: completed and pending,
+    each total with how many and their references (none: the email says nothing of refunds)."""
+    so_far = refunds_so_far(payment)
+    currency = payment.customer.currency
+    return {
+        "refunded": format_money(so_far.refunded, currency),
+        "refund_count": len(so_far.completed),
+        "refund_references": ", ".join(r.reference for r in so_far.completed),
+        "refunding": format_money(so_far.refunding, currency),
+        "refunding_count": len(so_far.pending),
+        "refunding_references": ", ".join(r.reference for r in so_far.pending),
+    }
 
 
 def notify_webhook_paused(*, endpoint_url: str, endpoint_id: int, reason: str) -> int:

@@ -32,6 +32,7 @@ from paydesk.api.schemas import (
 from paydesk.api.staff.common import staff_caller, staff_payment
 from paydesk.checkout.refunds import payment_refund
 from paydesk.ledger.models import Dispute, DisputeStatus, PaymentStatus
+from paydesk.ledger.refund_reads import standing_refunds_of, standing_refunds_prefetch
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 
@@ -93,6 +94,16 @@ def staff_payment_refund(request: HttpRequest, reference: str, payload: RefundIn
     return json_response(status, staff_payment_out(refund), StaffPaymentOut)
 
 
+class DisputeRefundOut(Schema):
+    reference: str = Field(description="The refund row's reference.")
+    status: Literal["completed", "pending"]
+    amount: MoneyOut = Field(
+        description="What the refund gives back, positive, in the account currency."
+    )
+    created_at: datetime
+    completed_at: datetime | None
+
+
 class DisputeOut(Schema):
     id: int
     gateway: str
@@ -109,6 +120,12 @@ class DisputeOut(Schema):
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    refunds: list[DisputeRefundOut] = Field(
+        default_factory=list,
+        description="The disputed payment's refunds, completed and pending (not cancelled), "
+        "oldest first: money the payer already got back, the evidence to give the gateway. "
+        "Empty when it was never refunded.",
+    )
 
 
 class DisputeQuery(Input):
@@ -119,6 +136,7 @@ class DisputeQuery(Input):
 
 
 def dispute_out(dispute: Dispute) -> dict[str, object]:
+    currency = dispute.customer.currency
     return {
         "id": dispute.pk,
         "gateway": dispute.gateway,
@@ -137,6 +155,16 @@ def dispute_out(dispute: Dispute) -> dict[str, object]:
         "opened_at": dispute.opened_at,
         "updated_at": dispute.updated_at,
         "closed_at": dispute.closed_at,
+        "refunds": [
+            {
+                "reference": r.reference,
+                "status": r.status,
+                "amount": money(-r.total, currency),
+                "created_at": r.created_at,
+                "completed_at": r.completed_at,
+            }
+            for r in standing_refunds_of(dispute.payment)
+        ],
     }
 
 
@@ -147,7 +175,9 @@ def dispute_out(dispute: Dispute) -> dict[str, object]:
 )
 def staff_disputes(request: HttpRequest, query: Query[DisputeQuery]) -> list[dict[str, object]]:
     staff_caller(request)
-    rows = Dispute.objects.select_related("payment", "chargeback", "reversal")
+    rows = Dispute.objects.select_related(
+        "payment", "customer", "chargeback", "reversal"
+    ).prefetch_related(standing_refunds_prefetch())
     if query.status:
         rows = rows.filter(status=query.status)
     if query.customer_id is not None:

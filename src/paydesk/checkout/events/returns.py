@@ -31,7 +31,11 @@ from paydesk.ledger.refunds import (
     refund_total_for,
 )
 from paydesk.money import Money
-from paydesk.notifications.services import notify_dispute_opened, notify_refund_issued
+from paydesk.notifications.services import (
+    notify_chargeback,
+    notify_dispute_opened,
+    notify_refund_issued,
+)
 
 logger = logging.getLogger("paydesk.checkout.events")
 
@@ -218,6 +222,7 @@ def dispute_event_apply(
     if change.opened or event.stage is DisputeStage.OPENED and change.dispute.is_open:
         notify_dispute_opened(dispute=change.dispute)
     if change.posted is not None:
+        notify_chargeback(payment=change.posted)  # in this transaction, once per row
         logger.warning("Dispute %s of %s: %s.", event.dispute_id, original.reference, change.detail)
     log_finish(
         entry,
