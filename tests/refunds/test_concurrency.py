@@ -18,6 +18,7 @@ from paydesk.ledger.models import Payment, PaymentRelation, RefundLimit
 from paydesk.ledger.refunds import chargeback_record, refund_create
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.money import Money
+from paydesk.notifications.models import EmailKind, OutboundEmail
 from tests.factories import StaffFactory
 from tests.refunds.conftest import card_payment
 from tests.vouchers.conftest import run_at_once
@@ -62,8 +63,10 @@ def test_one_refund_event_delivered_8_times_at_once(card_gateway):
 
 
 def test_one_dispute_event_delivered_8_times_at_once_under_different_ids(card_gateway):
-    """Retold with eight different event ids (a re-sent notification): still one chargeback."""
+    """Retold with eight different event ids (a re-sent notification): still one chargeback,
+    told to the customer's billing contact once."""
     payment = card_payment()
+    payment.customer.contacts.create(email="billing@example.com")
     outcomes = run_at_once(
         8,
         lambda i: gateway_event_apply(
@@ -80,6 +83,8 @@ def test_one_dispute_event_delivered_8_times_at_once_under_different_ids(card_ga
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     rows = Payment.objects.filter(original=payment, relation=PaymentRelation.CHARGEBACK)
     assert rows.count() == 1
+    told = OutboundEmail.objects.filter(kind=EmailKind.CHARGEBACK)
+    assert list(told.values_list("to", "payment")) == [("billing@example.com", rows.get().pk)]
     payment.customer.refresh_from_db()
     assert payment.customer.balance == Decimal("0.00")
     assert not balance_drifts()
