@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import dateformat, timezone
 
 from paydesk.banktransfers.services import transfer_complete
 from paydesk.documents.models import Document
 from paydesk.documents.render import receipt_pdf
 from paydesk.errors import NotFound
+from paydesk.fx.services import rate_set
 from paydesk.ledger.posting import PaidDetails
 from paydesk.ledger.services import payment_complete, payment_create
 from tests.documents.conftest import billed_customer, invoicing_on, topup
@@ -101,3 +103,75 @@ def test_a_transfer_recorded_without_what_was_paid_says_received_never_charged()
 def test_a_card_top_up_is_still_charged():
     card = topup(billed_customer(), total="40.00", method="card")
     assert "Amount charged €40.00 EUR" in text_of(receipt_pdf(card)).replace("\n", " ")
+
+
+def _foreign_transfer(customer, *, asked: str, currency: str, quoted_credit: str, quoted_rate: str):
+    return payment_create(
+        customer=customer, total=quoted_credit, description="Bank transfer", status="pending",
+        method="bank_transfer",
+        paid=PaidDetails(amount=Decimal(asked), currency=currency, fx_rate=quoted_rate,
+                         surcharge=Decimal(0)),
+    )  # fmt: skip
+
+
+def _rate_today(base: str, quote: str, rate: str) -> None:
+    rate_set(
+        base=base, quote=quote, rate=rate, rate_date=timezone.localdate(),
+        actor=StaffFactory(staff_role="admin"),
+    )  # fmt: skip
+
+
+def test_a_transfer_in_another_currency_says_what_arrived_and_the_rate_that_credited_it():
+    """Finance review: asked €100.00 for a dollar account (quoted $108.00 at 1.08), the customer
+    sent €100.00 and the day's rate was 1.075: the receipt said "Received $107.50 USD (expected
+    $108.00 USD)" and "Received $0.50 USD less than expected" — as if the payer had sent too
+    little — and never the euros that arrived."""
+    _rate_today("EUR", "USD", "1.075")
+    customer = billed_customer(currency="USD")
+    pending = _foreign_transfer(
+        customer, asked="100.00", currency="EUR", quoted_credit="108.00", quoted_rate="1.08"
+    )
+    done = transfer_complete(
+        payment=pending, actor=StaffFactory(), received_amount="100.00", received_currency="EUR"
+    )
+    assert done.total == Decimal("107.50")
+    text = text_of(receipt_pdf(done)).replace("\n", " ")
+    assert "Amount received €100.00 EUR Amount credited to the account $107.50 USD" in text
+    day = dateformat.format(timezone.localdate(), "j F Y")
+    assert f"Exchange rate 1 EUR = 1.075 USD ({day})" in text
+    assert "1.08 USD" not in text  # the quote's rate did not credit it
+    assert "less than" not in text
+    assert "Paid in full. Thank you for your payment." in text
+    assert "Quoted as $108.00 USD; a transfer is credited at the exchange rate of the day" in text
+
+
+def test_a_foreign_transfer_short_of_what_was_asked_says_so_in_that_currency():
+    _rate_today("EUR", "USD", "1.08")
+    customer = billed_customer(currency="USD")
+    pending = _foreign_transfer(
+        customer, asked="100.00", currency="EUR", quoted_credit="108.00", quoted_rate="1.08"
+    )
+    done = transfer_complete(
+        payment=pending, actor=StaffFactory(), received_amount="95.00", received_currency="EUR"
+    )
+    text = text_of(receipt_pdf(done)).replace("\n", " ")
+    assert "Amount received €95.00 EUR Amount credited to the account $102.60 USD" in text
+    assert "Received €5.00 EUR less than the €100.00 EUR asked" in text
+    assert "Paid in full" not in text and "Quoted as" not in text
+
+
+def test_a_transfer_sent_in_another_currency_than_asked_is_judged_by_its_credit():
+    """Asked $100.00 (the account's currency), €90.00 arrived: nothing was asked in euros, so
+    what it credited against what was expected says whether it fell short."""
+    _rate_today("EUR", "USD", "1.08")
+    customer = billed_customer(currency="USD")
+    pending = _foreign_transfer(
+        customer, asked="100.00", currency="USD", quoted_credit="100.00", quoted_rate="1"
+    )
+    done = transfer_complete(
+        payment=pending, actor=StaffFactory(), received_amount="90.00", received_currency="EUR"
+    )
+    text = text_of(receipt_pdf(done)).replace("\n", " ")
+    assert "Amount received €90.00 EUR Amount credited to the account $97.20 USD" in text
+    assert "Received $2.80 USD less than expected: this receipt is for the amount received." in text
+    assert "Paid in full" not in text

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.banktransfers.errors import TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
+from paydesk.documents.received import Received
 from paydesk.fastsql import first_row
 from paydesk.fx.selectors import Rate, convert
 from paydesk.ledger.models import MONEY_BACK, Payment, PaymentStatus
@@ -62,6 +63,24 @@ def transfer_for_customer(*, customer: Customer, reference: str) -> Payment | No
 
 def transfer_proofs(*, payment: Payment) -> QuerySet[TransferProof]:
     return TransferProof.objects.filter(payment=payment).order_by("uploaded_at", "id")
+
+
+def transfer_received(payment: Payment) -> Received | None:
+    """What arrived for a completed incoming transfer, as its approval recorded it (a second
+    approval records the same amount, and the credit is the first's): for its receipt
+    (documents.received). None for anything else, or a transfer completed before approvals
+    were kept."""
+    if payment.method != PaymentMethod.BANK_TRANSFER or payment.status != PaymentStatus.COMPLETED:
+        return None
+    approval = TransferApproval.objects.filter(payment=payment).order_by("at", "id").first()
+    if approval is None:
+        return None
+    return Received(
+        amount=approval.received_amount,
+        currency=approval.received_currency,
+        rate=approval.rate,
+        rate_date=approval.rate_date,
+    )
 
 
 def transfer_approvals(*, payment: Payment) -> QuerySet[TransferApproval]:

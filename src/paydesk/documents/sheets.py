@@ -26,6 +26,7 @@ from paydesk.documents.provider import (
     provider_details,
     provider_logo,
 )
+from paydesk.documents.received import received_of
 from paydesk.errors import NotFound
 from paydesk.ledger.models import Payment
 from paydesk.money import (
@@ -85,15 +86,36 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         facts.append(("Payment description", payment.description))
     totals = []
     notes = ["Paid in full. Thank you for your payment."]
-    if payment.expected_total is not None:
+    received = received_of(payment) if payment.method == PaymentMethod.BANK_TRANSFER else None
+    if received is not None and received.currency != currency:
+        # A transfer in another currency: what arrived, at the rate that credited it. Whether
+        # it fell short is read in the currency the customer was asked to send; the credit
+        # differing from the quote's is the rate's doing, not the payer's.
+        day = dateformat.format(received.rate_date, "j F Y")
+        rate = format_rate(received.rate)
+        facts.append(("Exchange rate", f"1 {received.currency} = {rate} {currency} ({day})"))
+        totals.append(("Amount received", format_money(received.amount, received.currency)))
+        asked = payment.paid_amount if payment.paid_currency == received.currency else None
+        if asked is not None and received.amount < asked:
+            short = format_money(asked - received.amount, received.currency)
+            notes = [
+                f"Received {short} less than the {format_money(asked, received.currency)} "
+                "asked: this receipt is for the amount received."
+            ]
+        elif asked is None and payment.received_short:
+            notes = [_short_note(payment, currency)]
+        if payment.expected_total is not None and notes[0].startswith("Paid in full"):
+            quoted = format_money(payment.expected_total, currency)
+            notes.append(
+                f"Quoted as {quoted}; a transfer is credited at the exchange rate of the day "
+                "it is received."
+            )
+    elif payment.expected_total is not None:
         # Completed by staff with the amount actually received: what was quoted was not what
         # arrived, so nothing is said to be charged, and only a full amount is "paid in full".
         totals.append(("Received", payment.received_against_expected))
         if payment.received_short:
-            short = format_money(payment.expected_total - payment.total, currency)
-            notes = [
-                f"Received {short} less than expected: this receipt is for the amount received."
-            ]
+            notes = [_short_note(payment, currency)]
     else:
         paid = _paid_line(payment)
         if payment.paid_amount is not None and payment.paid_currency:
@@ -123,6 +145,12 @@ def receipt_sheet(payment: Payment, *, zone: tzinfo | None = None) -> Sheet:
         created=payment.completed_at,
         logo=provider_logo(),
     )
+
+
+def _short_note(payment: Payment, currency: str) -> str:
+    """For a top-up that credited less than it expected: by how much, in the account currency."""
+    short = format_money((payment.expected_total or 0) - payment.total, currency)
+    return f"Received {short} less than expected: this receipt is for the amount received."
 
 
 def _paid_line(payment: Payment) -> tuple[str, str] | None:
