@@ -118,3 +118,22 @@ def test_authentication_required_charges_nothing_and_emails_a_link(sandbox, onli
     [email] = emails("autotopup")
     assert "your bank asks you to confirm" in email.subject
     assert f"/billing/autotopup/finish/{topup.pk}/" in email.body_text
+
+
+def test_a_surcharge_never_charges_more_than_the_amount_authorised(sandbox, online_customer):
+    """The customer authorised "charge Card •••• 4242 $50.00 USD … at most $100.00 USD in a
+    calendar month". With a 3% card surcharge the charge would be $51.50: it is refused before
+    anything is sent to Stripe, the top-up fails saying why, and the balance is untouched."""
+    from paydesk.checkout.models import MethodConfig
+
+    user, _pm = topup_customer(sandbox, online_customer)
+    customer = user.customer
+    MethodConfig.objects.filter(method="card").update(surcharge_percent=Decimal("3"))
+    purchase(customer, "85")
+    balance_watch_job()
+    [failed] = topups(customer)
+    assert failed.status == TopupStatus.FAILED
+    assert "$51.50 USD" in failed.detail and "$50.00 USD you authorised" in failed.detail
+    assert intents() == []
+    assert Payment.objects.filter(customer=customer, total__gt=0).count() == 1  # the opening
+    assert balance(customer) == Decimal("15")

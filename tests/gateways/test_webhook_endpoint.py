@@ -270,3 +270,25 @@ def test_no_secret_body_or_signature_reaches_the_logs_or_the_payment_log(caplog)
     ]:
         assert secret not in caplog.text
         assert secret not in stored
+
+
+def test_a_stripe_event_of_a_connected_account_credits_nothing():
+    """An event a connected account originated (Stripe's `account` on the event: Connect) is
+    another merchant's money, even signed and naming our payment: acknowledged, ignored. The same
+    event of our own account (no `account`, or null) credits."""
+    import json
+
+    sender = next(s for s in SENDERS if s.name == "stripe")
+    payment = start_payment(sender)
+    theirs = json.loads(notify(sender, "completed", 1, payment).body)
+    body = json.dumps({**theirs, "account": "acct_1OtherMerchant"}).encode()
+    answer = post(sender, Delivery(body, sender.sign(body, 1)))
+    assert (answer.status_code, answer.json()) == (200, {"status": "ignored"})
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING and balance(payment) == Decimal(0)
+
+    body = json.dumps({**theirs, "id": "evt_2", "account": None}).encode()
+    answer = post(sender, Delivery(body, sender.sign(body, 2)))
+    assert answer.json() == {"status": "applied", "duplicate": False}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED

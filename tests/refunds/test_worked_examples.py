@@ -309,3 +309,65 @@ def test_the_same_refund_request_twice_refunds_and_audits_once(card_gateway, fin
     assert again.pk == first.pk
     assert AuditEntry.objects.filter(action="payment.refund").count() == 1
     assert len(card_gateway.requests) == 1
+
+
+def test_a_refund_asked_of_the_gateway_is_never_completed_or_cancelled_by_hand(
+    card_gateway, finance
+):
+    """A pending refund waits for its gateway. Completing it by hand took any amount (-500.00 of
+    a 50.00 payment: refunds past the payment), and cancelling it by hand kept its hold (the
+    10.00 could not be refunded again) and would have ignored the gateway's later "refunded".
+    Both are refused on every path (staff API here; the back office and the CLI call the same
+    services), and the gateway's answer still settles it."""
+    from django.test import Client
+
+    from paydesk.checkout.refunds import refund_ask
+    from tests.api.conftest import ApiClient, key_for
+
+    payment = card_payment()
+    card_gateway.unavailable = True
+    refund = payment_refund(payment=payment, reason="Customer asked", actor=finance, total="10")
+    assert refund.status == PaymentStatus.PENDING
+    staff = ApiClient(key_for(finance), Client())
+    done = staff.post(
+        f"/api/v1/staff/payments/{refund.reference}/complete",
+        {"total": "-500.00", "allow_overdraft": True},
+    )
+    assert done.status_code == 409, done.content
+    assert "never by hand" in done.json()["error"]["message"]
+    cancel = staff.post(f"/api/v1/staff/payments/{refund.reference}/cancel", {"reason": "Oops"})
+    assert cancel.status_code == 409, cancel.content
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.PENDING and refund.total == Decimal("-10.00")
+    assert balance(payment.customer) == Decimal("50.00")
+
+    card_gateway.unavailable = False
+    assert refund_ask(refund=refund).status == PaymentStatus.COMPLETED
+    assert balance(payment.customer) == Decimal("40.00")
+    assert refund_left(payment=payment) == Decimal("40.00")
+    rest = payment_refund(payment=payment, reason="The rest", actor=finance)
+    assert (rest.status, rest.total) == (PaymentStatus.COMPLETED, Decimal("-40.00"))
+    assert balance(payment.customer) == Decimal("0.00")
+
+
+def test_the_back_office_offers_no_complete_or_cancel_for_a_refund_waiting_for_its_gateway(
+    card_gateway, finance
+):
+    from tests.backoffice.conftest import PAYMENTS, signed_in
+
+    payment = card_payment()
+    card_gateway.unavailable = True
+    refund = payment_refund(payment=payment, reason="Customer asked", actor=finance, total="10")
+    desk = signed_in(finance)
+    page = desk.get(f"{PAYMENTS}{refund.pk}/change/").content.decode()
+    assert f"{PAYMENTS}{refund.pk}/complete/" not in page
+    assert f"{PAYMENTS}{refund.pk}/cancel/" not in page
+    desk.post(f"{PAYMENTS}{refund.pk}/complete/", {"total": "-500.00", "allow_overdraft": "on"})
+    desk.post(f"{PAYMENTS}{refund.pk}/cancel/", {"reason": "Oops"})
+    refund.refresh_from_db()
+    assert (refund.status, refund.total) == (PaymentStatus.PENDING, Decimal("-10.00"))
+    pending = payment_create(
+        customer=payment.customer, total=Decimal("5.00"), description="x", status="pending"
+    )
+    page = desk.get(f"{PAYMENTS}{pending.pk}/change/").content.decode()
+    assert f"{PAYMENTS}{pending.pk}/complete/" in page  # other pending payments keep them

@@ -296,3 +296,22 @@ def test_a_bonus_taken_back_is_not_refundable_again(earned, finance_user):
     dispute(earned, DisputeStage.FUNDS_WITHDRAWN, "d2", amount="30.00")
     dispute(earned, DisputeStage.FUNDS_REINSTATED, "d3", amount="30.00")
     assert refund_left(payment=bonus) == Decimal("0.00")  # K back to 30: still below M
+
+
+def test_a_reversed_chargeback_earns_no_bonus_of_another_armed_voucher(earned, issue, portal_user):
+    """The chargeback reversal gives back the money of the top-up that already earned its bonus:
+    it is not a new top-up, so a second voucher the customer armed meanwhile stays armed (it
+    was paid a second bonus for the same 50.00)."""
+    customer, bonus = earned.customer, bonus_of(earned)
+    second = arm(issue, portal_user, **TERMS)
+    dispute(earned, DisputeStage.LOST, "e1")
+    assert balance(customer) == Decimal("0.00")
+    dispute(earned, DisputeStage.WON, "e2")
+    assert bonus_rows(bonus) == [
+        (PaymentRelation.BONUS_REVERSED, Decimal("-55.00")),
+        (PaymentRelation.BONUS_RESTORED, Decimal("55.00")),
+    ]
+    second.refresh_from_db()
+    assert (second.applied_payment_id, second.bonus_payment_id) == (None, None)
+    assert balance(customer) == Decimal("105.00")
+    assert balance_drifts() == []

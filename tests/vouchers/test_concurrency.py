@@ -97,3 +97,23 @@ def test_8_concurrent_top_ups_apply_one_armed_bonus_once(settings):
     assert bonus.balance_after == applied.balance_after + bonus.total  # posted right after it
     # Not balance_drifts(): its "latest balance_after" check orders by completed_at, which
     # payment_create stamps before it waits for the customer's row (reported to the lead).
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_8_batches_one_issuer_issues_at_once_count_each_other(settings):
+    """Eight batches of 1,000.00 issued at once by one Finance user (threshold 1,000): the
+    issuer's row lock orders them, so one is issued alone and seven wait for a second person."""
+    from paydesk.settings.values import Threshold
+    from paydesk.vouchers.models import BatchApproval, VoucherBatch
+    from tests.factories import StaffFactory
+
+    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = Threshold(Decimal("1000"), {})
+    issuer = StaffFactory(staff_role="finance")
+    outcomes = run_at_once(
+        8,
+        lambda i: voucher_batch_issue(count=100, currency="USD", addition="10", actor=issuer),
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    approvals = sorted(VoucherBatch.objects.values_list("approval", flat=True))
+    assert approvals == [BatchApproval.NOT_NEEDED] + [BatchApproval.WAITING] * 7

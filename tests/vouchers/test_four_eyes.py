@@ -178,3 +178,34 @@ def test_a_batch_written_by_code_from_before_the_approval_column_needs_no_second
             [timezone.now()],
         )
     assert VoucherBatch.objects.get().approval == BatchApproval.NOT_NEEDED
+
+
+def test_batches_split_below_the_threshold_add_up_per_issuer_over_24_hours(
+    finance_user, second_finance_user
+):
+    """Splitting is no way past the second person, as for manual credits: one Finance user's
+    batches of a currency issued alone over 24 hours add up. 1,000.00 passes; the next 5.00
+    waits (1,005.00 in all) and says why; a batch a second person approved does not count, nor
+    does another currency, another issuer, or a batch issued more than 24 hours before."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paydesk.vouchers.batches import batch_hold_message
+    from paydesk.vouchers.models import VoucherBatch
+
+    first, _ = issue(finance_user, count=100, addition="10")  # 1,000.00: not above
+    assert first.approval == BatchApproval.NOT_NEEDED
+    split, _ = issue(finance_user, addition="5")
+    assert split.approval == BatchApproval.WAITING
+    assert "with the batches its issuer issued in the 24 hours before it" in (
+        batch_hold_message(split)
+    )
+    assert "$1,005.00 USD in all" in batch_hold_message(split)
+    assert issue(second_finance_user, addition="5")[0].approval == BatchApproval.NOT_NEEDED
+    assert issue(finance_user, currency="JPY", addition="5")[0].approval == (
+        BatchApproval.NOT_NEEDED
+    )
+    voucher_batch_approve(batch=split, actor=second_finance_user)
+    VoucherBatch.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    assert issue(finance_user, count=100, addition="10")[0].approval == BatchApproval.NOT_NEEDED

@@ -200,6 +200,7 @@ def topup_charge(
             amount=topup.amount,
             key=topup.key,
             description="Automatic top-up:",
+            most=topup.amount,  # the consent's "charge … $50.00": a surcharge never adds to it
         )
     except GatewayUnavailable as error:  # Stripe did not answer: not a failure, try again
         Topup.objects.filter(pk=topup.pk).update(detail=error.message[:500])

@@ -47,7 +47,7 @@ from paydesk.banktransfers.selectors import (
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.credits.services import staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
-from paydesk.ledger.models import Payment
+from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refunds import refund_left
 from paydesk.ledger.selectors import stored_as_q
 from paydesk.ledger.services import payment_cancel
@@ -240,6 +240,8 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             )
             context["refundable"] = refund_left(payment=payment) > 0
             context["awaiting_bank"] = is_awaiting_bank(payment)
+            # Settled by the gateway's answer only (ledger REFUND_BY_GATEWAY): no Complete, Cancel.
+            context["refund_waiting"] = payment.relation == PaymentRelation.REFUND
             context["incoming_transfer"] = is_incoming_transfer(payment)
         return super().change_view(request, object_id, form_url, context)
 

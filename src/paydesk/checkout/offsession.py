@@ -12,6 +12,7 @@ made instead of making another one. Nothing here decides whether to charge (auto
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -33,6 +34,7 @@ from paydesk.errors import (
     GatewayUnavailable,
     NotFound,
     PaydeskError,
+    PaymentError,
 )
 from paydesk.gateways.base import CheckoutRequest
 from paydesk.gateways.http import public_url
@@ -42,7 +44,7 @@ from paydesk.ledger.services import (
     payment_pending_note,
 )
 from paydesk.methods.services import SavedMethod, sepa_address_ensure, stripe_customer_id
-from paydesk.money import Money
+from paydesk.money import Money, format_money
 
 AUTHENTICATION_REQUIRED = "authentication_required"
 
@@ -58,10 +60,18 @@ class OffSessionCharge:
 
 
 def off_session_charge(
-    *, customer: Customer, saved_method: str, amount: object, key: str, description: str
+    *,
+    customer: Customer,
+    saved_method: str,
+    amount: object,
+    key: str,
+    description: str,
+    most: Decimal | None = None,
 ) -> OffSessionCharge:
     """Charge `amount` (account currency) to the customer's saved Stripe method `saved_method`,
-    off-session, once per `key` (16–64 characters, letters, digits, - and _).
+    off-session, once per `key` (16–64 characters, letters, digits, - and _). `most`: what the
+    customer authorised to be charged (account currency): a quote whose method's surcharge
+    would charge more is refused (PaymentError) before anything is written or sent.
 
     A PaydeskError (the quote's rules, a method no longer the customer's, a non-EEA SEPA
     mandate without the address Stripe needs) is raised before anything is written. Called
@@ -75,6 +85,13 @@ def off_session_charge(
         terms = quote_build(
             customer=customer, method=method, amount=amount, currency=customer.currency
         )
+        if most is not None and terms.total_charged > most:
+            raise PaymentError(
+                f"With the payment method's surcharge this charge would be "
+                f"{format_money(terms.total_charged, terms.currency)}, more than the "
+                f"{format_money(most, customer.currency)} you authorised: nothing was charged.",
+                field="amount",
+            )
         # The quote accepted, a non-EEA SEPA mandate saved without its address gets the Billing
         # page's before anything is written (without one: refused, nothing written).
         saved = sepa_address_ensure(customer=customer, method=saved)

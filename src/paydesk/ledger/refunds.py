@@ -307,9 +307,13 @@ def refund_settle(
                 actor=actor,
                 allow_overdraft=True,
                 gateway_transaction=gateway_transaction,
+                refund_answer=True,
             )
         cancelled = payment_cancel(
-            payment=row, reason=reason or "The gateway declined the refund.", actor=actor
+            payment=row,
+            reason=reason or "The gateway declined the refund.",
+            actor=actor,
+            refund_answer=True,
         )
         if row.original_id is not None:  # a refund always has it (payment_relation_has_original)
             _release(row.original_id, -row.total)

@@ -36,7 +36,7 @@ from paydesk.ledger.hooks import (
     topup_steps_run,
 )
 from paydesk.ledger.imports import backdating_refuse, latest_completed_at
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.posting import (
     DESCRIPTION_MAX,
     METHODS,
@@ -308,7 +308,17 @@ def _payment_insert(
     return payment
 
 
-def _locked_pending(payment: Payment | int, action: str) -> Payment:
+# A refund is settled by its gateway's answer (ledger/refunds.py `refund_settle`, which also
+# moves what the refund holds against the payment it refunds): completed by hand it could take
+# any amount past that limit, and cancelled by hand it kept its hold and lost the gateway's later
+# "refunded" (an answer for a cancelled refund is ignored) while the money left.
+REFUND_BY_GATEWAY = (
+    "Refund {reference} was asked of the gateway: it completes or is cancelled by the gateway's "
+    "answer (Paydesk asks again until it answers), never by hand."
+)
+
+
+def _locked_pending(payment: Payment | int, action: str, *, refund_answer: bool = False) -> Payment:
     pk = payment.pk if isinstance(payment, Payment) else payment
     # Lock the payment row only. FOR UPDATE on the joined customer row would conflict with the
     # FOR KEY SHARE lock that every concurrent payment INSERT takes on it (PostgreSQL's foreign
@@ -320,6 +330,8 @@ def _locked_pending(payment: Payment | int, action: str) -> Payment:
             f"Payment {locked.reference} is {locked.get_status_display().lower()}: "
             f"only a pending payment can be {action}."
         )
+    if locked.relation == PaymentRelation.REFUND and not refund_answer:
+        raise InvalidTransition(REFUND_BY_GATEWAY.format(reference=locked.reference))
     return locked
 
 
@@ -332,9 +344,11 @@ def payment_complete(
     at: datetime | None = None,
     gateway_transaction: str = "",
     fee: Decimal | None = None,
+    refund_answer: bool = False,
 ) -> Payment:
     """Pending → Completed, crediting (or debiting) the balance; `total` overrides the amount;
-    `fee` records the gateway's fee (reference only, account currency).
+    `fee` records the gateway's fee (reference only, account currency). A refund completes only
+    as its gateway's answer (`refund_answer`, from ledger/refunds.py): InvalidTransition else.
 
     `gateway_transaction` records the gateway's id of the money that settled it; the database
     refuses (IntegrityError, nothing changed) one already recorded on another payment. An
@@ -342,7 +356,7 @@ def payment_complete(
     """
     actor = acting_user(actor)
     with transaction.atomic():
-        locked = _locked_pending(payment, "completed")
+        locked = _locked_pending(payment, "completed", refund_answer=refund_answer)
         amount = locked.total if total in (None, "") else checked_total(total)
         if (amount < 0) != (locked.total < 0):
             raise InvalidAmount("Completing cannot turn a top-up into a purchase.", field="total")
@@ -407,11 +421,14 @@ def payment_cancel(
     actor: Any = None,
     at: datetime | None = None,
     audited: bool = False,
+    refund_answer: bool = False,
 ) -> Payment:
     """Pending → Cancelled with a reason; the balance does not move. Audited when someone
     cancels it (`actor`), or when Paydesk does on its own and says so (`audited`). As in a
     description, text a staff member types after `#` is staff's note: the customer sees only
-    the part before it (`cancel_text`); the audit log keeps the whole reason."""
+    the part before it (`cancel_text`); the audit log keeps the whole reason. A refund is
+    cancelled only as its gateway's answer (`refund_answer`, ledger/refunds.py `refund_settle`,
+    which releases what it held): InvalidTransition else."""
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("Say why the payment is cancelled.", field="reason")
@@ -423,7 +440,7 @@ def payment_cancel(
             field="reason",
         )
     with transaction.atomic():
-        locked = _locked_pending(payment, "cancelled")
+        locked = _locked_pending(payment, "cancelled", refund_answer=refund_answer)
         before = payment_snapshot(locked)
         now = at or timezone.now()
         Payment.objects.filter(pk=locked.pk, status=PaymentStatus.PENDING).update(

@@ -21,8 +21,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from paydesk.accounts.models import User
 from paydesk.audit.services import audit_record
-from paydesk.credits.selectors import credit_threshold, needs_second_person
+from paydesk.credits.selectors import CREDIT_WINDOW, credit_threshold, needs_second_person
 from paydesk.errors import (
     InvalidAmount,
     InvalidTransition,
@@ -87,12 +88,36 @@ def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
     }
 
 
+def issued_alone_before(batch: VoucherBatch) -> Decimal:
+    """The worst-case free credit of the batches of `batch`'s currency its issuer issued alone
+    (none waited for a second person) in the CREDIT_WINDOW before it: splitting a large batch
+    into small ones does not get past the second person, as for manual credits."""
+    if batch.created_by_id is None:
+        return Decimal(0)
+    rows = VoucherBatch.objects.filter(
+        created_by_id=batch.created_by_id,
+        currency=batch.currency,
+        approval=BatchApproval.NOT_NEEDED,
+        created_at__gte=batch.created_at - CREDIT_WINDOW,
+        created_at__lte=batch.created_at,
+    ).exclude(pk=batch.pk)
+    # Summed here, exactly: a few rows a day (SQLite's SUM over amounts is not exact).
+    return sum(
+        (Decimal(count) * addition for count, addition in rows.values_list("count", "addition")),
+        Decimal(0),
+    )
+
+
 def _needs_second_person(batch: VoucherBatch) -> bool:
-    """A staff member's batch whose free credit can exceed the threshold (or has no bound)."""
+    """A staff member's batch whose free credit can exceed the threshold (or has no bound),
+    alone or with the batches they issued alone over the last 24 hours (the caller holds the
+    issuer's row lock, so two batches issued at once count each other)."""
     if batch.created_by_id is None:
         return False
     worst = batch.worst_case_credit
-    return worst is None or needs_second_person(total=worst, currency=batch.currency)
+    if worst is None:
+        return True
+    return needs_second_person(total=worst + issued_alone_before(batch), currency=batch.currency)
 
 
 def _worst_case_text(batch: VoucherBatch) -> str | None:
@@ -166,6 +191,8 @@ def voucher_batch_issue(
             seen.add(code)
             codes.append(code)
     with transaction.atomic():
+        if actor is not None:  # orders one issuer's batches: each counts those before it
+            User.objects.select_for_update().filter(pk=actor.pk).first()
         batch = VoucherBatch(
             currency=currency,
             minimum_activation=minimum,
@@ -221,8 +248,14 @@ def batch_hold_message(batch: VoucherBatch) -> str:
             "its bonus grows with each top-up (multiplier above 1), so its free credit has no "
             "upper bound"
         )
-    else:
+    elif needs_second_person(total=worst, currency=batch.currency):
         why = f"its codes can credit up to {format_money(worst, batch.currency)} in all"
+    else:
+        together = worst + issued_alone_before(batch)
+        why = (
+            "with the batches its issuer issued in the 24 hours before it, its codes and theirs "
+            f"can credit up to {format_money(together, batch.currency)} in all"
+        )
     return (
         f"Batch {batch.pk} is waiting for a second approval: {why}, above the four-eyes "
         f"threshold of {threshold}. Its codes cannot be redeemed until another Finance user "

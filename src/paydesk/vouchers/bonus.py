@@ -16,13 +16,18 @@ from django.utils.translation import gettext as _
 from paydesk.accounts.models import PaymentMethod
 from paydesk.audit.services import audit_record
 from paydesk.errors import VoucherError
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.services import payment_create
 from paydesk.money import currency_exponent, format_money, plain_amount, round_half_up
 from paydesk.notifications.services import notify_payment_completed
 from paydesk.vouchers.models import VoucherActivation
 
 logger = logging.getLogger(__name__)
+
+# The payments that are money coming in: a top-up standing alone, or one the gateway confirmed
+# after Paydesk cancelled it. A chargeback reversed gives back the money of a top-up that was
+# already counted (and its bonus comes back by bonus_reversal.py): it earns none of its own.
+TOPUP_RELATIONS = ("", PaymentRelation.LATE_PAYMENT)
 
 
 def voucher_bonus_amount(
@@ -116,7 +121,8 @@ def voucher_bonus_for_topup(*, payment: Payment, armed: bool | None = None) -> P
 
     Run as the ledger's "voucher-bonus" top-up step (vouchers/apps.py) inside the top-up's
     transaction. A purchase, a pending or
-    cancelled payment, or a voucher payment (a credit or another bonus) never earns a bonus.
+    cancelled payment, a voucher payment (a credit or another bonus) or a chargeback reversed
+    (the money of a top-up counted already) never earns a bonus.
     `armed` is what the ledger's balance UPDATE already read in the same transaction (False:
     nothing armed, so no query at all); None asks here. Returns the separate, completed bonus
     payment, or None.
@@ -125,6 +131,7 @@ def voucher_bonus_for_topup(*, payment: Payment, armed: bool | None = None) -> P
         payment.status != PaymentStatus.COMPLETED
         or payment.total <= 0
         or payment.method == PaymentMethod.VOUCHER
+        or payment.relation not in TOPUP_RELATIONS
     ):
         return None
     if armed is False:

@@ -109,7 +109,7 @@ def stripe_signature_verify(
 
 def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
     """Our event for a PaymentIntent, refund or dispute event (returns.py); None for any other
-    type (acknowledged, ignored)."""
+    type, and for any event a connected account originated (acknowledged, ignored)."""
     # returns.py reads this module's constants: imported here, not at the top, to avoid a cycle.
     from paydesk.gateways.stripe.returns import parse_stripe_return
 
@@ -127,6 +127,15 @@ def parse_stripe_event(body: bytes) -> AnyGatewayEvent | None:
             version[:40],
             STRIPE_API_VERSION,
         )
+    if text(event.get("account")):
+        # Originated by a connected account (Stripe Connect): another merchant's money, never
+        # ours to credit, refund or charge back, whatever its metadata names. Acknowledged.
+        logger.warning(
+            "Stripe event %s of connected account %s ignored: not this account's money.",
+            text(event.get("id"))[:80],
+            text(event.get("account"))[:80],
+        )
+        return None
     if kind.startswith(("refund.", "charge.refund", "charge.dispute.")):
         return parse_stripe_return(event, kind)
     outcome = _OUTCOMES.get(kind)
