@@ -152,3 +152,17 @@ def test_a_payments_page_marks_every_empty_field_the_same_way(finance_user, cust
     html = signed_in(finance_user).get(f"/backoffice/ledger/payment/{payment.pk}/change/")
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html.content.decode(), re.S)
     assert "—" in readonly and "-" not in readonly
+
+
+def test_the_payment_logs_count_reads_as_entries(finance_user):
+    """The list's count read "2 payment log" (the model's plural was "payment log")."""
+    from paydesk.checkout.models import PaymentLogEntry
+
+    for event_id in ("evt_1", "evt_2"):
+        PaymentLogEntry.objects.create(
+            gateway="stripe", event_id=event_id, signature_valid=True, outcome="ok",
+            result="applied",
+        )  # fmt: skip
+    html = signed_in(finance_user).get("/backoffice/checkout/paymentlogentry/").content.decode()
+    assert re.search(r"2\s+payment log entries", strip_tags(html))
+    assert not re.search(r"2\s+payment log\b(?! entries)", strip_tags(html))

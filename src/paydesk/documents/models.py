@@ -59,7 +59,10 @@ class InvoicingSettings(models.Model):
     invoices_enabled = models.BooleanField(
         _("create an invoice on payment"),
         default=False,
-        help_text=_("An invoice for each completed top-up, a credit note for each refund."),
+        help_text=_(
+            "An invoice for each completed top-up and for each chargeback reversal of an "
+            "invoiced one; a credit note for each refund or chargeback of an invoiced top-up."
+        ),
     )
     legal_name = models.CharField(
         _("legal name"), max_length=200, blank=True, validators=[single_line]
