@@ -188,6 +188,21 @@ class Document(models.Model):
         a top-up's once a chargeback reversal invoiced it again, else the one it corrects."""
         return self.data.get("invoices") or [self.data["corrects"]]
 
+    @property
+    def referenced_invoices(self) -> list[dict[str, str]]:
+        """The invoices this document names (EN 16931 BG-3; the lists' Corrects column): a
+        credit note's corrected_invoices, a chargeback reversal's invoice the one it charges
+        again, else none. Read from the row's own data: a list of them costs no query."""
+        if self.kind == DocumentKind.CREDIT_NOTE:
+            return self.corrected_invoices
+        preceding = self.data.get("preceding")
+        return [preceding] if preceding else []
+
+    @property
+    def referenced_codes(self) -> str:
+        """`INV-2026-000001, INV-2026-000002`; empty when it names none."""
+        return ", ".join(reference["code"] for reference in self.referenced_invoices)
+
     # The lists (the Invoices pages, their CSV, the API) sign a document's amounts by what it
     # does to what the customer was invoiced: an invoice adds, a credit note takes away, as the
     # refund it records is negative on the Payments page. The document itself (PDF, Factur-X
