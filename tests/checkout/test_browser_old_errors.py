@@ -76,7 +76,7 @@ def test_a_voucher_shows_no_quote_minimum_or_quote_button(live_server, page, rat
     quote = page.locator("#quote-body")
     assert (
         quote.inner_text()
-        == "Nothing to quote for a voucher: Redeem voucher tells you what it gave."
+        == "Nothing to quote for a voucher: redeem it to see what it gives."
     )
     assert quote.locator("[data-quote]").count() == 0  # the transfer's $100.00 is gone
     assert not minimum.is_visible() and not show_quote.is_visible()

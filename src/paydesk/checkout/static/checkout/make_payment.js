@@ -63,7 +63,7 @@
         payButton.getAttribute("data-default-label");
     }
     if (!quoted) {
-      showMessage("Nothing to quote for a voucher: Redeem voucher tells you what it gave.");
+      showMessage("Nothing to quote for a voucher: redeem it to see what it gives.");
     }
   }
 
