@@ -74,10 +74,7 @@ def test_a_voucher_shows_no_quote_minimum_or_quote_button(live_server, page, rat
 
     page.get_by_label("Pay via").select_option("voucher")
     quote = page.locator("#quote-body")
-    assert (
-        quote.inner_text()
-        == "Nothing to quote for a voucher: redeem it to see what it gives."
-    )
+    assert quote.inner_text() == "Nothing to quote for a voucher: redeem it to see what it gives."
     assert quote.locator("[data-quote]").count() == 0  # the transfer's $100.00 is gone
     assert not minimum.is_visible() and not show_quote.is_visible()
     # Nothing is paid with a voucher: the button says what it does.
