@@ -85,7 +85,7 @@ def test_a_payments_page_says_needs_attention_and_its_gateway_in_words(finance_u
     )
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)
     assert "No" in readonly and "Bank Transfer" in readonly
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td><td>Webhook</td>", html)
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td><td>Received · Webhook</td>", html)
     assert "+00:00" not in html
     assert "bank_transfer" not in readonly and "None" not in readonly
     assert "icon-no" not in html and "icon-yes" not in html
@@ -152,3 +152,59 @@ def test_a_payments_page_marks_every_empty_field_the_same_way(finance_user, cust
     html = signed_in(finance_user).get(f"/backoffice/ledger/payment/{payment.pk}/change/")
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html.content.decode(), re.S)
     assert "—" in readonly and "-" not in readonly
+
+
+def test_the_payment_logs_count_reads_as_entries(finance_user):
+    """The list's count read "2 payment log" (the model's plural was "payment log")."""
+    from paydesk.checkout.models import PaymentLogEntry
+
+    for event_id in ("evt_1", "evt_2"):
+        PaymentLogEntry.objects.create(
+            gateway="stripe", event_id=event_id, signature_valid=True, outcome="ok",
+            result="applied",
+        )  # fmt: skip
+    html = signed_in(finance_user).get("/backoffice/checkout/paymentlogentry/").content.decode()
+    assert re.search(r"2\s+payment log entries", strip_tags(html))
+    assert not re.search(r"2\s+payment log\b(?! entries)", strip_tags(html))
+
+
+def test_a_payments_log_never_shows_an_id_an_unverified_notification_claimed(
+    finance_user, customer
+):
+    """The payment's page showed every row's raw event id, where the payment log's list says
+    "unverified" for a notification whose signature did not verify (rows written before
+    Paydesk stopped keeping the id it claims still hold one): the page says what each row is
+    in words, and a verified id in a small code that wraps."""
+    from paydesk.checkout.models import PaymentLogEntry
+    from paydesk.ledger.services import payment_create
+
+    payment = payment_create(
+        customer=customer, total="25", description="PayPal", status="pending",
+        method="paypal", gateway="paypal",
+    )  # fmt: skip
+    claimed = "WH-CLAIMED-BY-ANYONE-4711"
+    PaymentLogEntry.objects.create(
+        gateway="paypal", direction="received", channel="webhook", event_id=claimed,
+        payment=payment, signature_valid=False, outcome="", result="refused",
+        detail="Signature did not verify.",
+    )  # fmt: skip
+    PaymentLogEntry.objects.create(
+        gateway="paypal", direction="sent", channel="api", event_id="GET /v2/checkout/orders/5O1",
+        payment=payment, outcome="ok", http_status=200, result="sent",
+    )  # fmt: skip
+    client = signed_in(finance_user)
+    html = client.get(f"/backoffice/ledger/payment/{payment.pk}/change/").content.decode()
+    log = html[html.index('<table class="payment-log">') :]
+    log = log[: log.index("</table>")]
+    assert claimed not in html
+    rows = [
+        [strip_tags(cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)][1:4]
+        for row in re.findall(r"<tr>(.*?)</tr>", log.split("<tbody>")[1], re.S)
+    ]
+    assert rows == [
+        ["Received · Webhook", "unverified", "Refused"],
+        ["Sent · API call", "GET /v2/checkout/orders/5O1", "Sent"],
+    ]
+    assert '<code class="payment-log-event">GET /v2/checkout/orders/5O1</code>' in log
+    listed = client.get("/backoffice/checkout/paymentlogentry/").content.decode()
+    assert claimed not in listed and "unverified" in listed

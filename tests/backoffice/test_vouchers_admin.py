@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
+from django.utils.html import strip_tags
 
 from paydesk.audit.models import AuditEntry
 from paydesk.errors import VoucherRejected
@@ -156,7 +158,7 @@ def test_a_bonus_batch_with_an_expiry(finance):
         ({"count": "0"}, "count", "greater than or equal to 1"),
         ({"count": "10001"}, "count", "between 1 and 10,000"),
         ({"currency": "XYZ"}, "currency", "not an ISO 4217"),
-        ({"addition": "0"}, "addition", "needs an addition above zero"),
+        ({"addition": "0"}, "addition", "needs a free credit above zero"),
         ({"addition": "2.555"}, "addition", "more decimals than USD"),
         ({"addition": "1e3"}, "addition", ""),
         ({"minimum_activation": "-5"}, "minimum_activation", "cannot be negative"),
@@ -334,7 +336,47 @@ def test_a_voucher_page_shows_who_used_it_and_an_armed_bonus(support, finance_us
     page = support.get(f"{VOUCHERS}{used.pk}/change/").content.decode()
     assert portal_user.customer.name in page
     assert "Armed since" in page and "waiting for a qualifying top-up" in page
-    assert "Bonus on a top-up of at least $50.00 USD: X 2, A $5.00 USD" in page
+    assert (
+        "Top-ups of at least $50.00 USD earn a bonus of 100% of the top-up plus $5.00 USD" in page
+    )
     listing = support.get(VOUCHERS, {"status__exact": "used"}).content.decode()
     assert used.masked_code in listing
     assert Voucher.objects.exclude(pk=used.pk).get().masked_code not in listing
+
+
+FORMULA_LETTERS = re.compile(r"\((?:M|X|A)\)|\b(?:M|X|A) (?:\d|\$)|\b(?:M|X|A):")
+
+
+def test_batch_pages_say_the_terms_in_words_not_formula_letters(finance, finance_user):
+    """The issue form labelled its fields "Minimum activation (M)", "Multiplier (X)" and
+    "Addition (A)", and a batch's page said "Bonus on a top-up of at least $50.00 USD: X 2,
+    A $5.00 USD": a finance person reads words."""
+    batch, _codes = issue_redeemable(
+        count=2, currency="USD", minimum_activation="50", multiplier="2", addition="5",
+        actor=finance_user,
+    )  # fmt: skip
+    pages = {
+        "issue": finance.get(f"{BATCHES}add/").content.decode(),
+        "batch": finance.get(f"{BATCHES}{batch.pk}/change/").content.decode(),
+        "list": finance.get(BATCHES).content.decode(),
+    }
+    for name, html in pages.items():
+        text = strip_tags(html.split('id="content"')[-1])
+        assert not FORMULA_LETTERS.search(text), (name, FORMULA_LETTERS.search(text))
+    issue = pages["issue"]
+    for label in (
+        "Minimum top-up the customer pays",
+        "Top-up multiplier",
+        "Free credit or fixed bonus per code",
+    ):
+        assert re.search(rf">{re.escape(label)}:?</label>", issue), label
+    batch_text = strip_tags(pages["batch"])
+    for label in (
+        "Minimum top-up the customer pays",
+        "Top-up multiplier",
+        "Free credit or fixed bonus per code",
+    ):
+        assert label in batch_text
+    assert "Top-ups of at least $50.00 USD earn a bonus of 100% of the top-up plus $5.00 USD" in (
+        batch_text
+    )

@@ -65,9 +65,9 @@ def test_finance_issues_a_batch_and_the_browser_downloads_the_codes(
     page.goto(f"{base}/backoffice/vouchers/voucherbatch/add/")
     page.get_by_label("Count").fill("3")
     page.get_by_label("Currency").fill("USD")
-    page.get_by_label("Minimum activation (M)").fill("50")
-    page.get_by_label("Multiplier (X)").fill("2")
-    page.get_by_label("Addition (A)").fill("5")
+    page.get_by_label("Minimum top-up the customer pays").fill("50")
+    page.get_by_label("Top-up multiplier").fill("2")
+    page.get_by_label("Free credit or fixed bonus per code").fill("5")
     page.get_by_label("Note").fill("Browser test")
     shot(page, "voucher-issue-form")
     with page.expect_download() as download_info:

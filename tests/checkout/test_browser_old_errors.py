@@ -1,7 +1,7 @@
 """Make Payment in a real browser, issue 13 finding 12: an error the server rendered with the page
 (a voucher code refused on Pay, an amount refused) does not stay on screen once the customer
 changes that field or a quote succeeds; nor does a quote, a minimum payment or "Show quote" stay
-beside a voucher, which takes no amount."""
+beside a voucher, which takes no amount, and its button says "Redeem voucher", not "Pay"."""
 
 from __future__ import annotations
 
@@ -31,10 +31,12 @@ def test_a_refused_voucher_code_is_forgotten_when_the_code_changes(live_server, 
     page.get_by_label("Pay via").select_option("voucher")
     code = page.get_by_label("Voucher code")
     code.fill("AAAA-BBBB-CCCC-DDDD-E")
-    page.get_by_role("button", name="Pay", exact=True).click()
+    page.get_by_role("button", name="Redeem voucher", exact=True).click()
     page.wait_for_load_state()
     voucher = page.locator("fieldset[data-method='voucher']")
     assert "cannot be redeemed" in voucher.inner_text()
+    # The page the server sent back says what its button does for the voucher chosen.
+    assert page.get_by_role("button", name="Redeem voucher", exact=True).is_visible()
     assert voucher.locator(".field-error").count() == 1
 
     page.get_by_label("Voucher code").fill("WKTD-VFT2-YF5Z-P7FE-3")
@@ -72,15 +74,16 @@ def test_a_voucher_shows_no_quote_minimum_or_quote_button(live_server, page, rat
 
     page.get_by_label("Pay via").select_option("voucher")
     quote = page.locator("#quote-body")
-    assert (
-        quote.inner_text()
-        == "Nothing to quote for a voucher: Pay redeems it and tells you what it gave."
-    )
+    assert quote.inner_text() == "Nothing to quote for a voucher: redeem it to see what it gives."
     assert quote.locator("[data-quote]").count() == 0  # the transfer's $100.00 is gone
     assert not minimum.is_visible() and not show_quote.is_visible()
-    assert page.get_by_role("button", name="Pay", exact=True).is_visible()
+    # Nothing is paid with a voucher: the button says what it does.
+    assert page.get_by_role("button", name="Redeem voucher", exact=True).is_visible()
+    assert page.get_by_role("button", name="Pay", exact=True).count() == 0
 
     page.get_by_label("Pay via").select_option("bank_transfer")  # its amount is still there
     page.wait_for_selector("#quote-body [data-quote='credit']:has-text('$100.00 USD')")
     assert minimum.is_visible() and show_quote.is_visible()
+    assert page.get_by_role("button", name="Pay", exact=True).is_visible()
+    assert page.get_by_role("button", name="Redeem voucher", exact=True).count() == 0
     assert page.console_errors == []  # type: ignore[attr-defined]

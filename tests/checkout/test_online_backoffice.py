@@ -122,9 +122,12 @@ def test_the_payment_page_names_its_log_columns_and_results_in_words(gateway_pay
     page = signed_in(finance_user).get(f"{PAYMENTS}{gateway_payment.pk}/change/")
 
     body = page.content.decode()
-    headings = ["Received", "Channel", "Event id", "Result", "Detail"]
+    headings = ["Received", "What", "Event id", "Result", "Detail"]
     assert "".join(f'<th scope="col">{h}</th>' for h in headings) in body
-    assert "<td>POST /v2/checkout/orders</td><td>Sent</td>" in body
+    assert (
+        '<td>Sent · API call</td><td><code class="payment-log-event">POST /v2/checkout/orders'
+        "</code></td><td>Sent</td>"
+    ) in body
 
 
 def test_ask_the_gateway_now_settles_it_for_finance_and_is_audited(

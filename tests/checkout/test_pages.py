@@ -243,6 +243,32 @@ def test_a_free_credit_voucher_is_credited_at_once(payer, client_for):
     assert Payment.objects.count() == 1
 
 
+def _pay_button(html: str) -> str:
+    return re.search(
+        r'<button type="submit" name="action" value="pay"[^>]*>(.*?)</button>', html
+    ).group(1)
+
+
+def test_the_submit_button_says_redeem_voucher_when_nothing_is_paid(payer, client_for):
+    """A voucher's Make Payment button said "Pay", and nothing is paid: it is redeemed. The
+    page as the server sends it (no JavaScript) says so for the method chosen; every method's
+    fieldset carries its own words for the page's script."""
+    client = client_for(payer)
+    html = client.get("/pay/").content.decode()
+    assert _pay_button(html) == "Pay"
+    assert 'data-method="voucher"' in html
+    assert re.search(r'data-method="voucher"[^>]*data-submit-label="Redeem voucher"', html)
+    assert re.search(r'data-method="bank_transfer"[^>]*data-submit-label="Pay"', html)
+
+    refused = client.post("/pay/", voucher("AAAA-BBBB-CCCC-DDDD-E")).content.decode()
+    assert "That voucher code cannot be redeemed." in refused
+    assert _pay_button(refused) == "Redeem voucher"
+    assert "press Pay" not in refused
+
+    quoted = client.post("/pay/", bank_transfer(action="quote")).content.decode()
+    assert _pay_button(quoted) == "Pay"
+
+
 def test_a_bonus_voucher_is_armed(payer, client_for):
     _batch, [code] = voucher_batch_issue(
         count=1, currency="USD", minimum_activation="50", multiplier="2", addition="5", actor=None

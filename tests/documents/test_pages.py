@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -146,6 +147,21 @@ def test_only_administrators_change_invoicing(admin_user, finance_user):
     shown = (current.invoices_enabled, str(current.tax_rate), current.country)
     assert shown == (True, "19.00", "DE")
     assert AuditEntry.objects.filter(action="invoicing_settings.update").exists()
+
+
+def test_the_invoicing_switch_says_which_payments_get_which_document(admin_user):
+    """Its help text named top-ups and refunds only; chargebacks get credit notes and their
+    reversals invoices of their own (docs/documents.md, What gets which document)."""
+    row = invoicing_on()
+    client = sign_in(Client(), admin_user)
+    page = client.get(f"/backoffice/documents/invoicingsettings/{row.pk}/change/")
+    help_text = re.search(
+        r'id="id_invoices_enabled_helptext">\s*<div>(.*?)</div>', page.content.decode(), re.S
+    )
+    assert help_text is not None
+    words = help_text.group(1)
+    assert "for each chargeback reversal of an invoiced one" in words
+    assert "credit note for each refund or chargeback of an invoiced top-up" in words
 
 
 def test_payment_received_email_carries_the_receipt_and_invoice(

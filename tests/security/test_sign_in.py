@@ -131,3 +131,15 @@ def test_production_hashes_passwords_with_argon2(customer):
         )
     assert user.password.startswith("argon2$")
     assert "Long-enough-pass-42" not in user.password
+
+
+@pytest.mark.parametrize("where", SIGN_IN_PAGES)
+def test_a_wrong_password_is_refused_without_saying_the_email_may_be_case_sensitive(where):
+    """Django's default error said "Note that both fields may be case-sensitive": the email is
+    matched whatever its case (above), so only the password's case is worth a word."""
+    user = _user(where, "casing@example.com")
+    response = _try(Client(), where, user.email, "wrong")
+    html = response.content.decode()
+    assert "both fields may be case-sensitive" not in html
+    assert "The password is case-sensitive." in html
+    assert "Enter a correct email and password" in html

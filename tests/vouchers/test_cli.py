@@ -81,7 +81,7 @@ def test_issue_prints_the_codes_one_per_line_without_json():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--count", "2", "--currency", "USD"], "needs an addition above zero"),
+        (["--count", "2", "--currency", "USD"], "needs a free credit above zero"),
         (["--count", "2", "--currency", "XXQ", "--addition", "5"], "not an ISO 4217"),
         (["--count", "2", "--currency", "USD", "--addition", "five"], "not a number"),
         (
@@ -141,5 +141,5 @@ def test_the_paydesk_entry_point_issues_and_fails_like_a_script_expects(tmp_path
         timeout=120,
     )
     assert failed.returncode != 0
-    assert "needs an addition above zero" in failed.stderr
+    assert "needs a free credit above zero" in failed.stderr
     assert failed.stdout == ""

@@ -1,7 +1,10 @@
 """Sign-in forms, for the portal and the back office: the name typed is normalised once
 (accounts.login_name) before it reaches authentication and the sign-in throttle, and refused
 when it is longer than any user's email (the throttle stores it: on PostgreSQL a longer one made
-a 500)."""
+a 500).
+
+Django's "Note that both fields may be case-sensitive." is not true here: the email is matched
+whatever its case (login_name), so the error says only that the password is."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -20,6 +23,10 @@ def _login_name_bounded(form: AuthenticationForm) -> str:
 
 
 class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Enter a correct email and password. The password is case-sensitive."),
+    }
     username = forms.EmailField(
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -30,5 +37,13 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class BackofficeAuthenticationForm(AdminAuthenticationForm):
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Enter a correct email and password for a staff account. The password is "
+            "case-sensitive."
+        ),
+    }
+
     def clean_username(self) -> str:
         return _login_name_bounded(self)

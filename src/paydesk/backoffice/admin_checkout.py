@@ -136,6 +136,20 @@ UNVERIFIED_WORDS = _("unverified")
 UNTRUSTED_WORDS = _("signature not valid — contents not trusted")
 
 
+def log_what(entry: PaymentLogEntry) -> str:
+    """What the row is, in words: "Received · Webhook", "Sent · API call"."""
+    return f"{entry.get_direction_display()} · {entry.get_channel_display()}"
+
+
+def log_event_html(entry: PaymentLogEntry) -> str:
+    """The event id as a small code that wraps — but never one a request whose signature did
+    not verify claimed (rows written before Paydesk stopped keeping them still hold one): it
+    is "unverified", in words, as the payment log's list says."""
+    if entry.signature_valid is False:
+        return format_html("{}", UNVERIFIED_WORDS)
+    return format_html('<code class="payment-log-event">{}</code>', entry.event_id)
+
+
 @admin.register(PaymentLogEntry, site=backoffice_site)
 class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     """The payment log (spec §8): every notification received and every request Paydesk made,
@@ -176,13 +190,11 @@ class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=_("what"))
     def what(self, obj: PaymentLogEntry) -> str:
-        return f"{obj.get_direction_display()} · {obj.get_channel_display()}"
+        return log_what(obj)
 
     @admin.display(description=_("event id"), ordering="event_id")
     def event_display(self, obj: PaymentLogEntry) -> str:
-        """The event id — but never one a request whose signature did not verify claimed (rows
-        written before Paydesk stopped keeping them still hold one)."""
-        return str(UNVERIFIED_WORDS) if obj.signature_valid is False else obj.event_id
+        return log_event_html(obj)
 
     @admin.display(description=_("answer"))
     def answer(self, obj: PaymentLogEntry) -> str:

@@ -33,11 +33,11 @@ from paydesk.money import format_money
 
 @admin.register(Document, site=backoffice_site)
 class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
-    list_display = ["code", "kind", "issued_display", "customer", "payment_reference", "corrects",
-                    "tax_shown", "total_shown", "pdf"]  # fmt: skip
+    list_display = ["code", "kind", "issued_display", "customer", "payment_reference",
+                    "corrects_shown", "tax_shown", "total_shown", "pdf"]  # fmt: skip
     list_filter = ["kind", "issued_at"]
     search_fields = ["code", "customer__name", "payment__reference"]
-    list_select_related = ["customer", "payment", "corrects"]
+    list_select_related = ["customer", "payment"]
     date_hierarchy = "issued_at"
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -53,6 +53,12 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
     @admin.display(description=_("payment"), ordering="payment__reference")
     def payment_reference(self, doc: Document) -> str:
         return doc.payment.reference
+
+    @admin.display(description=_("corrects"))
+    def corrects_shown(self, doc: Document) -> str:
+        """Every invoice a credit note reduces (several after a chargeback reversal), or the one
+        a reversal's invoice charges again."""
+        return doc.referenced_codes or "—"
 
     @admin.display(description=_("net"))
     def net_shown(self, doc: Document) -> str:

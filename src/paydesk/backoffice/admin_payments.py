@@ -27,6 +27,7 @@ from paydesk.backoffice.admin_banktransfers import (
     amount_with_difference,
 )
 from paydesk.backoffice.admin_base import time_column
+from paydesk.backoffice.admin_checkout import log_event_html, log_what
 from paydesk.backoffice.filters import (
     AwaitingBankFilter,
     CustomerFilter,
@@ -337,8 +338,8 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
                 (
                     # to the second, in the staff zone (not "…16:08:46.984212+00:00")
                     timezone.localtime(e.received_at).strftime("%Y-%m-%d %H:%M:%S"),
-                    e.get_channel_display(),
-                    e.event_id,
+                    log_what(e),  # "Received · Webhook", as the payment log's list says
+                    log_event_html(e),  # never the id an unverified notification claimed
                     e.get_result_display(),  # "Sent", as the payment log says, not "sent"
                     e.detail,
                 )
@@ -355,10 +356,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             format_html_join(
                 "",
                 '<th scope="col">{}</th>',
-                (
-                    (h,)
-                    for h in (_("Received"), _("Channel"), _("Event id"), _("Result"), _("Detail"))
-                ),
+                ((h,) for h in (_("Received"), _("What"), _("Event id"), _("Result"), _("Detail"))),
             ),
             rows,
             link,

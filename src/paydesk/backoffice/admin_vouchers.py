@@ -28,7 +28,6 @@ from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
 from paydesk.vouchers.batches import batch_hold_message
-from paydesk.vouchers.bonus import bonus_terms
 from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts
 
@@ -160,19 +159,7 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
 
     @admin.display(description=_("terms"))
     def terms(self, obj: VoucherBatch) -> str:
-        """`Free credit $25.00`, or `Top-ups of at least $50.00 earn a bonus of 100% of the
-        top-up plus $5.00` (vouchers.bonus.bonus_terms: the wording the customer reads)."""
-        addition = format_money(obj.addition, obj.currency)
-        if not obj.is_bonus:
-            text = _("Free credit %(a)s") % {"a": addition}
-        else:
-            text = _("Top-ups of at least %(m)s earn %(terms)s") % {
-                "m": format_money(obj.minimum_activation, obj.currency),
-                "terms": bonus_terms(
-                    multiplier=obj.multiplier, addition=obj.addition, currency=obj.currency
-                ),
-            }
-        return text
+        return voucher_views.batch_terms(obj)
 
     @admin.display(description=_("approval"), ordering="approval")
     def approval_display(self, obj: VoucherBatch) -> str:
@@ -189,15 +176,15 @@ class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
     def kind(self, obj: VoucherBatch) -> str:
         return str(_("Bonus") if obj.is_bonus else _("Free credit"))
 
-    @admin.display(description=_("minimum activation (M)"), ordering="minimum_activation")
+    @admin.display(description=_("minimum top-up the customer pays"), ordering="minimum_activation")
     def minimum_display(self, obj: VoucherBatch) -> str:
         return format_money(obj.minimum_activation, obj.currency)
 
-    @admin.display(description=_("multiplier (X)"), ordering="multiplier")
+    @admin.display(description=_("top-up multiplier"), ordering="multiplier")
     def multiplier_display(self, obj: VoucherBatch) -> str:
         return f"{obj.multiplier.normalize():f}"
 
-    @admin.display(description=_("addition (A)"), ordering="addition")
+    @admin.display(description=_("free credit or fixed bonus per code"), ordering="addition")
     def addition_display(self, obj: VoucherBatch) -> str:
         return format_money(obj.addition, obj.currency)
 

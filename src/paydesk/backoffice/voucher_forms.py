@@ -49,6 +49,7 @@ class DateInput(forms.DateInput):
 
 class VoucherBatchIssueForm(forms.Form):
     """Spec §7: count, currency, M, X, A, optional expiry and a note; one batch per form token.
+    The labels say them in words (a finance person reads no formula letters).
 
     POST fields: count, currency, minimum_activation, multiplier, addition, expires_at
     (YYYY-MM-DD, last valid day), note, form_token.
@@ -60,27 +61,32 @@ class VoucherBatchIssueForm(forms.Form):
     )
     currency = forms.CharField(max_length=3, help_text=_("ISO 4217, e.g. USD."))
     minimum_activation = forms.CharField(
-        label=_("Minimum activation (M)"),
+        label=_("Minimum top-up the customer pays"),
         max_length=40,
         initial="0",
         help_text=_(
-            "0 = free credit: redeeming it credits the addition at once. Above 0 = bonus "
-            "voucher: the customer's next top-up of at least this amount earns a bonus. "
-            "Example: minimum 50, multiplier 2, addition 5 — a top-up of 100 earns a bonus of "
-            "100 + 5 = 105 (the top-up again, plus 5)."
+            "0 makes free-credit vouchers: redeeming one credits the free credit at once. Above "
+            "0 makes bonus vouchers: the customer's next top-up of at least this amount earns a "
+            "bonus. Example: minimum top-up 50, top-up multiplier 2, fixed bonus 5 — a top-up of "
+            "100 earns a bonus of 100 + 5 = 105 (the top-up again, plus 5)."
         ),
     )
     multiplier = forms.CharField(
-        label=_("Multiplier (X)"),
+        label=_("Top-up multiplier"),
         max_length=40,
         initial="1",
-        help_text=_("2 doubles the top-up, 1.1 adds 10%, 1 or less adds no multiple."),
+        help_text=_(
+            "For bonus vouchers: 2 gives a bonus of the whole top-up again, 1.1 gives 10% of "
+            "it, 1 or less gives none of it."
+        ),
     )
     addition = forms.CharField(
-        label=_("Addition (A)"),
+        label=_("Free credit or fixed bonus per code"),
         max_length=40,
         initial="0",
-        help_text=_("Amount added: the credit of a free-credit voucher, or added to a bonus."),
+        help_text=_(
+            "What a free-credit voucher credits; for a bonus voucher, an amount added to its bonus."
+        ),
     )
     expires_at = forms.DateField(
         label=_("Last valid day"),

@@ -35,6 +35,7 @@ from paydesk.vouchers.batches import (
     voucher_batch_reject,
     voucher_disable,
 )
+from paydesk.vouchers.bonus import bonus_terms
 from paydesk.vouchers.exports import batch_codes_csv, batch_codes_filename
 from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
 from paydesk.vouchers.selectors import voucher_batch_status_counts, voucher_find_by_code
@@ -58,14 +59,17 @@ def voucher_url(voucher: Voucher) -> str:
 
 
 def batch_terms(batch: VoucherBatch) -> str:
-    """`Free credit of $25.00 USD`, or `Bonus on a top-up of at least $50.00 USD: X 2, A …`."""
-    addition = format_money(batch.addition, batch.currency)
+    """`Free credit of $25.00 USD`, or `Top-ups of at least $50.00 USD earn a bonus of 100% of
+    the top-up plus $5.00 USD` (vouchers.bonus.bonus_terms: the wording the customer reads)."""
     if not batch.is_bonus:
-        return _("Free credit of %(amount)s") % {"amount": addition}
-    return _("Bonus on a top-up of at least %(minimum)s: X %(x)s, A %(a)s") % {
+        return _("Free credit of %(amount)s") % {
+            "amount": format_money(batch.addition, batch.currency)
+        }
+    return _("Top-ups of at least %(minimum)s earn %(terms)s") % {
         "minimum": format_money(batch.minimum_activation, batch.currency),
-        "x": f"{batch.multiplier.normalize():f}",
-        "a": addition,
+        "terms": bonus_terms(
+            multiplier=batch.multiplier, addition=batch.addition, currency=batch.currency
+        ),
     }
 
 

@@ -194,7 +194,7 @@ class PaymentLogEntry(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = "payment log entry"
-        verbose_name_plural = "payment log"
+        verbose_name_plural = "payment log entries"
         constraints = [
             # A forged event (bad signature) is logged but must not take the id of a real one.
             models.UniqueConstraint(

@@ -60,6 +60,11 @@ class PaySection:
     form: Any
     saved: SavedMethod | None = None
 
+    @property
+    def submit_label(self) -> str:
+        """What the form's button does for this choice: a voucher is redeemed, nothing paid."""
+        return _("Pay") if self.method.takes_amount else _("Redeem voucher")
+
 
 def _sections(
     customer: Customer, methods: list[AvailableMethod], data: Any = None
@@ -92,12 +97,18 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     chosen = pay_via.data.get("method") if pay_via.is_bound else ""
+    # The button says what it does for the method chosen (or the only one offered); the page's
+    # script keeps it so as the choice changes.
+    shown = sections.get(chosen or pay_via.initial.get("method", ""))
+    if shown is None and len(sections) == 1:
+        [shown] = sections.values()
     context = {
         "nav": "payments",
         "customer": customer,
         "pay_via": pay_via,
         "sections": list(sections.values()),
         "chosen": chosen,
+        "submit_label": shown.submit_label if shown is not None else _("Pay"),
         "quote": quote,
         "can_manage_methods": can_manage_methods(request.user),
         "minimum_payment": (

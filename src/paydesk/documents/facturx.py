@@ -162,11 +162,8 @@ def document_xml(document: Document) -> bytes:
     add(totals, "ram:DuePayableAmount", _amount(Decimal(0), currency))
     # A credit note names the invoices it reduces (all of a top-up's once a chargeback reversal
     # invoiced it again); a reversal's invoice, the invoice it charges again.
-    if document.kind == DocumentKind.CREDIT_NOTE:
-        for reference in document.corrected_invoices:
-            _referenced(settlement, reference)
-    elif "preceding" in data:
-        _referenced(settlement, data["preceding"])
+    for reference in document.referenced_invoices:
+        _referenced(settlement, reference)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

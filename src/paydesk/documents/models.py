@@ -59,7 +59,10 @@ class InvoicingSettings(models.Model):
     invoices_enabled = models.BooleanField(
         _("create an invoice on payment"),
         default=False,
-        help_text=_("An invoice for each completed top-up, a credit note for each refund."),
+        help_text=_(
+            "An invoice for each completed top-up and for each chargeback reversal of an "
+            "invoiced one; a credit note for each refund or chargeback of an invoiced top-up."
+        ),
     )
     legal_name = models.CharField(
         _("legal name"), max_length=200, blank=True, validators=[single_line]
@@ -184,6 +187,21 @@ class Document(models.Model):
         """A credit note's references ({"code", "issued_at"}) to the invoices it reduces: all of
         a top-up's once a chargeback reversal invoiced it again, else the one it corrects."""
         return self.data.get("invoices") or [self.data["corrects"]]
+
+    @property
+    def referenced_invoices(self) -> list[dict[str, str]]:
+        """The invoices this document names (EN 16931 BG-3; the lists' Corrects column): a
+        credit note's corrected_invoices, a chargeback reversal's invoice the one it charges
+        again, else none. Read from the row's own data: a list of them costs no query."""
+        if self.kind == DocumentKind.CREDIT_NOTE:
+            return self.corrected_invoices
+        preceding = self.data.get("preceding")
+        return [preceding] if preceding else []
+
+    @property
+    def referenced_codes(self) -> str:
+        """`INV-2026-000001, INV-2026-000002`; empty when it names none."""
+        return ", ".join(reference["code"] for reference in self.referenced_invoices)
 
     # The lists (the Invoices pages, their CSV, the API) sign a document's amounts by what it
     # does to what the customer was invoiced: an invoice adds, a credit note takes away, as the

@@ -32,7 +32,7 @@ def document_list(
 ) -> QuerySet[Document]:
     """Documents newest first; `customer_id=None` is every customer's (the back office's).
     Dates are days in `time_zone`, both inclusive."""
-    rows = Document.objects.select_related("customer", "corrects", "payment")
+    rows = Document.objects.select_related("customer", "payment")
     if customer_id is not None:
         rows = rows.filter(customer_id=customer_id)
     if kind in DocumentKind.values:
@@ -62,7 +62,7 @@ def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[st
                 doc.issued_at.astimezone(time_zone).strftime("%Y-%m-%d %H:%M"),
                 csv_safe_text(doc.data["buyer"]["name"]),
                 doc.data["payment_reference"],
-                doc.corrects.code if doc.corrects is not None else "",
+                doc.referenced_codes,
                 doc.currency,
                 plain_amount(doc.signed_net, doc.currency),
                 f"{doc.tax_rate:f}",

@@ -149,10 +149,12 @@ def voucher_batch_issue(
     minimum = _terms_amount(
         minimum_activation,
         field="minimum_activation",
-        label="minimum activation",
+        label="minimum top-up",
         currency=currency,
     )
-    addition_amount = _terms_amount(addition, field="addition", label="addition", currency=currency)
+    addition_amount = _terms_amount(
+        addition, field="addition", label="free credit or fixed bonus", currency=currency
+    )
     factor = to_decimal(multiplier, field="multiplier")
     if not 0 <= factor <= MAX_MULTIPLIER or decimal_places(factor) > STORAGE_PLACES:
         raise InvalidAmount(
@@ -162,7 +164,7 @@ def voucher_batch_issue(
         )
     if minimum == 0 and addition_amount == 0:
         raise VoucherError(
-            "A free-credit voucher (minimum activation 0) needs an addition above zero.",
+            "A free-credit voucher (minimum top-up 0) needs a free credit above zero.",
             field="addition",
         )
     smallest_bonus = voucher_bonus_amount(
@@ -170,8 +172,8 @@ def voucher_batch_issue(
     )
     if minimum > 0 and smallest_bonus <= 0:
         raise VoucherError(
-            "This bonus voucher would add nothing: use a multiplier above 1 or an addition "
-            "above zero.",
+            "This bonus voucher would add nothing: use a top-up multiplier above 1 or a fixed "
+            "bonus above zero.",
             field="multiplier",
         )
     if expires_at is not None:

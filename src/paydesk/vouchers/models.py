@@ -48,11 +48,20 @@ class VoucherBatch(models.Model):
     currency = models.CharField(max_length=3)
     minimum_activation = AmountField(
         default=Decimal(0),
-        help_text=_("M: 0 = free credit; above 0 = bonus on the next top-up of at least M."),
+        help_text=_(
+            "Minimum top-up the customer pays: 0 = free credit; above 0 = a bonus on the next "
+            "top-up of at least this amount."
+        ),
     )
     # X is exact: an AmountField keeps it as an integer of ten-thousandths (1.1 → 11000).
-    multiplier = AmountField(default=Decimal(1), help_text=_("X: 2 doubles the top-up."))
-    addition = AmountField(default=Decimal(0), help_text=_("A: added to the credit or bonus."))
+    multiplier = AmountField(
+        default=Decimal(1),
+        help_text=_("Top-up multiplier: 2 gives a bonus of the whole top-up again."),
+    )
+    addition = AmountField(
+        default=Decimal(0),
+        help_text=_("Free credit per code, or a fixed amount added to a bonus."),
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     count = models.PositiveIntegerField()
     note = models.CharField(max_length=200, blank=True, validators=[single_line])

@@ -30,9 +30,19 @@ router = Router(tags=["staff"], auth=STAFF_AUTH)
 class VoucherBatchIn(Input):
     count: int = Field(ge=1, le=1000, description="At most 1,000 per call.")
     currency: str = Field(max_length=3, examples=["USD"])
-    minimum_activation: str = Field("0", max_length=40, description="M: 0 = free credit.")
-    multiplier: str = Field("1", max_length=40, description="X: 2 doubles the top-up.")
-    addition: str = Field(max_length=40, examples=["25.00"], description="A: added credit.")
+    minimum_activation: str = Field(
+        "0",
+        max_length=40,
+        description="The minimum top-up the customer pays for the bonus; 0 = free credit.",
+    )
+    multiplier: str = Field(
+        "1", max_length=40, description="Top-up multiplier: 2 gives a bonus of the top-up again."
+    )
+    addition: str = Field(
+        max_length=40,
+        examples=["25.00"],
+        description="Free credit per code, or a fixed amount added to a bonus.",
+    )
     expires_at: datetime | None = None
     note: SingleLine = Field("", max_length=200)
 

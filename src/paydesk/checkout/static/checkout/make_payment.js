@@ -19,6 +19,8 @@
   // What only a method with an amount has: the minimum payment, the quote and its button.
   var minimum = form.querySelector(".pay-minimum");
   var quoteButton = form.querySelector("button[value='quote']");
+  // The submit button says what it does for the chosen method ("Redeem voucher": nothing is paid).
+  var payButton = form.querySelector("[data-pay-button]");
   var timer = null;
   var sequence = 0;
   var LABELS = [
@@ -55,8 +57,13 @@
     if (quoteButton) {
       quoteButton.hidden = !quoted;
     }
+    if (payButton) {
+      payButton.textContent =
+        (chosen && chosen.getAttribute("data-submit-label")) ||
+        payButton.getAttribute("data-default-label");
+    }
     if (!quoted) {
-      showMessage("Nothing to quote for a voucher: Pay redeems it and tells you what it gave.");
+      showMessage("Nothing to quote for a voucher: redeem it to see what it gives.");
     }
   }
 
