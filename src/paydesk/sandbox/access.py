@@ -59,12 +59,12 @@ def staff_unless_open(
         if open_to == EVERY_METHOD:
             guarded.append(entry)
             continue
-        view = staff_required(entry.callback, open_to=open_to)
+        view = _staff_only(entry.callback, open_to=open_to)
         guarded.append(URLPattern(entry.pattern, view, entry.default_args, entry.name))
     return guarded
 
 
-def staff_required(view: SandboxView, *, open_to: Collection[str] = ()) -> SandboxView:
+def _staff_only(view: SandboxView, *, open_to: Collection[str] = ()) -> SandboxView:
     """Staff only (but for the methods in `open_to`); anyone else gets 403 with a sign-in link
     that comes back to the page (a panel's button posts elsewhere, so it comes back to the
     switches page)."""
