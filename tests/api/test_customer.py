@@ -207,6 +207,20 @@ def test_a_bookkeeper_may_read_but_not_pay(customer):
     assert client.get("/api/v1/payments").status_code == 200
     body = {"method": "bank_transfer", "amount": "10", "currency": "USD"}
     assert client.post("/api/v1/payments", body).status_code == 403
+    # Nor redeem a voucher, nor cancel a colleague's pending transfer (accounts.payers).
+    _batch, [code] = voucher_batch_issue(count=1, currency="USD", addition="15", actor=None)
+    wire = payment_create(customer=customer, total="40", description="Wire",
+                          status="pending", method="bank_transfer")  # fmt: skip
+    refused = [
+        client.post("/api/v1/payments", {"method": "voucher", "code": code, "currency": "USD"}),
+        client.post(f"/api/v1/payments/{wire.reference}/cancel"),
+    ]
+    assert [r.json()["error"] for r in refused] == 2 * [
+        {"code": "permission_denied", "message": "Your user may not make payments.", "field": None}
+    ]
+    customer.refresh_from_db()
+    wire.refresh_from_db()
+    assert customer.balance == 0 and wire.status == "pending"
 
 
 def test_session_callers_need_the_csrf_token_on_posts(portal_user):

@@ -13,6 +13,7 @@ from django.test import Client
 
 from paydesk.autotopup.jobs import balance_watch_job
 from paydesk.autotopup.models import TopupSettings, TopupStatus
+from paydesk.ledger.models import Payment
 from tests.autotopup.support import purchase, topup_customer, topups
 from tests.axe import assert_accessible
 from tests.factories import PortalUserFactory
@@ -95,6 +96,12 @@ def test_finishing_a_top_up_the_bank_wanted_confirmed(sandbox, online_customer):
     assert "the customer" not in listed  # the back office's wording stays there
     page = client.get(f"{PAGE}finish/{topup.pk}/")
     assert "Pay $50.00 USD" in page.content.decode()
+    # Finishing is paying: a colleague without *make payments* is refused (accounts.payers).
+    viewer = client_for(PortalUserFactory(customer=user.customer, can_make_payments=False))
+    payments = Payment.objects.filter(customer=user.customer).count()
+    refused = viewer.post(f"{PAGE}finish/{topup.pk}/", {"token": page.context["token"]})
+    assert "Your user may view payments but not make them." in refused.content.decode()
+    assert Payment.objects.filter(customer=user.customer).count() == payments
     answer = client.post(f"{PAGE}finish/{topup.pk}/", {"token": page.context["token"]})
     assert answer.status_code == 302
     assert "/sandbox/stripe/3ds/pi_" in answer["Location"]

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from paydesk.accounts.models import Customer, User
 from paydesk.audit.models import AuditEntry
@@ -182,6 +184,36 @@ def test_list_is_newest_first_filtered_and_limited(customer):
     ]
     with pytest.raises(CommandError, match="whole number"):
         run("payments", "list", "--customer", str(customer.pk), "--limit", "0")
+
+
+def _chargebacks(customer, count: int, start: int) -> None:
+    """`count` card top-ups, each with a lost dispute: rows that name an original."""
+    for n in range(start, start + count):
+        paid = card_payment(customer, n=n)
+        dispute_apply(
+            original=paid, gateway="card", dispute_id=f"dp_{n}", stage="lost",
+            account_total=Decimal("10.00"), reason="fraudulent",
+        )  # fmt: skip
+
+
+def _list_queries(customer) -> tuple[int, list[dict]]:
+    with CaptureQueriesContext(connection) as queries:
+        rows = run_json("payments", "list", "--customer", str(customer.pk))
+    return len(queries), rows
+
+
+def test_the_list_reads_the_originals_with_the_rows_not_one_query_each(customer):
+    """The review's finding: `payments list --json` read each row's original payment with a
+    query of its own. Three times the linked rows now cost the same number of queries."""
+    _chargebacks(customer, 2, start=1)
+    few, rows = _list_queries(customer)
+    _chargebacks(customer, 4, start=3)
+    many, rows = _list_queries(customer)
+    assert many == few
+    originals = {r["reference"]: r["original"] for r in rows if r["original"]}
+    linked = Payment.objects.filter(customer=customer, original__isnull=False)
+    assert originals == {p.reference: p.original.reference for p in linked}
+    assert len(originals) == 6
 
 
 def test_complete_by_loosely_typed_reference_then_cancel_is_refused(customer, finance_user):

@@ -64,6 +64,15 @@ def test_another_customers_payment_is_not_found(sandbox, payer):
     assert Client().get(f"/pay/razorpay/{payment.reference}/").status_code == 302  # sign in
 
 
+def test_a_view_only_colleague_is_refused_the_page(sandbox, payer):
+    payment = start(payer).payment
+    bookkeeper = PortalUserFactory(customer=payer.customer, can_make_payments=False)
+    refused = _client(bookkeeper).get(f"/pay/razorpay/{payment.reference}/")
+    assert refused.status_code == 403
+    assert "You do not have permission to make payments." in refused.content.decode()
+    assert payment.gateway_reference not in refused.content.decode()
+
+
 def test_a_settled_payment_goes_to_its_status_page(sandbox, payer):
     payment = start(payer).payment
     payment_cancel(payment=payment, reason="Changed my mind")

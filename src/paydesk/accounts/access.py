@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from paydesk.accounts.models import Customer
+from paydesk.accounts.payers import may_make_payments
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -78,7 +79,7 @@ def make_payments_required(view: PortalView) -> PortalView:
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
         assert request.user.is_authenticated  # @customer_required
-        if not request.user.can_make_payments:
+        if not may_make_payments(user=request.user, customer=customer):
             return refuse(request, _("You do not have permission to make payments."))
         return view(request, customer, *args, **kwargs)
 

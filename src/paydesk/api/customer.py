@@ -19,6 +19,7 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.accounts.payers import may_make_payments
 from paydesk.api.auth import caller_of, portal_customer
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent, idempotent_storing
@@ -63,7 +64,9 @@ def own_customer(request: HttpRequest, *, pay: bool = False) -> Customer:
         return portal_customer(
             request,
             pay_scope=True,
-            may=lambda user: user.can_make_payments,
+            may=lambda user: (
+                user.customer is not None and may_make_payments(user=user, customer=user.customer)
+            ),
             refusal="Your user may not make payments.",
         )
     return portal_customer(

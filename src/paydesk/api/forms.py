@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.accounts.payers import may_make_payments
 from paydesk.api.models import ApiScope
 from paydesk.text import single_line
 
@@ -33,7 +34,8 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args: Any, user: object = None, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        if not (getattr(user, "is_staff", False) or getattr(user, "can_make_payments", True)):
+        customer = getattr(user, "customer", None)
+        if customer is not None and not may_make_payments(user=user, customer=customer):
             # A portal user who may not pay (a bookkeeper) is not offered a key that could:
             # the API would refuse its every payment anyway.
             field = self.fields["scopes"]

@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import PaymentMethod, StaffRole
+from paydesk.accounts.payers import may_make_payments
 from paydesk.audit.services import audit_record, audited_update
 from paydesk.banktransfers.errors import ApprovalRefused, ProofRefused, TransferError
 from paydesk.banktransfers.models import BankDetails, TransferApproval, TransferProof
@@ -95,7 +96,7 @@ def _pending_transfer_of(payment: Payment, user: Any, *, action: str) -> Payment
         or not is_incoming_transfer(payment)
     ):
         raise TransferError("No such bank transfer.")
-    if not user.can_make_payments:
+    if not may_make_payments(user=user, customer=payment.customer):
         raise PermissionDenied(f"You do not have permission to {action}.")
     if payment.status != PaymentStatus.PENDING:
         raise InvalidTransition(

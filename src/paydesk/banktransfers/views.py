@@ -103,7 +103,6 @@ def _detail(
         "proofs": list(transfer_proofs(payment=payment)),
         "being_approved": pending and payment.approvals.exists(),
         "form": form,
-        "can_make_payments": request.user.can_make_payments,
     }
     response = render(request, "banktransfers/detail.html", context, status=status)
     response["Cache-Control"] = "no-store"

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.accounts.payers import payer_required
 from paydesk.banktransfers.services import BANK_DETAILS_FIELDS
 from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.events.binding import online_description
@@ -112,12 +113,12 @@ class Checkout:
 
 
 def _check_payer(*, user: Any, customer: Customer) -> None:
-    if not getattr(user, "pk", None) or not user.is_active:
-        raise PermissionDenied("Sign in to make a payment.")
-    if user.customer_id != customer.pk:
-        raise PermissionDenied("You can make payments only for your own account.")
-    if not user.can_make_payments:
-        raise PermissionDenied("Your user may view payments but not make them.")
+    payer_required(
+        user=user,
+        customer=customer,
+        sign_in="Sign in to make a payment.",
+        not_theirs="You can make payments only for your own account.",
+    )
 
 
 def _checked_key(key: str) -> str:

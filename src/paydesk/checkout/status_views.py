@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from paydesk.accounts.access import customer_required, make_payments_required, refuse
 from paydesk.accounts.models import Customer, PortalDefaults
+from paydesk.accounts.payers import may_make_payments
 from paydesk.checkout.models import Quote
 from paydesk.checkout.selectors import checkout_page_closed, new_payment_url
 from paydesk.checkout.services import (
@@ -86,7 +87,7 @@ def gateway_return(request: HttpRequest, customer: Customer, reference: str) -> 
         except PermissionDenied as error:
             return refuse(request, error.message)
         return redirect(status_url)
-    if not request.user.can_make_payments:  # coming back captures: that is paying
+    if not may_make_payments(user=request.user, customer=customer):  # capturing is paying
         return refuse(request, _("You do not have permission to make payments."))
     payment = checkout_return(payment=found, params=params)
     if cancelled and payment.status == PaymentStatus.PENDING:
@@ -126,9 +127,10 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
     quote = Quote.objects.filter(payment=payment).first()
     customer.refresh_from_db(fields=["balance"])
     pending = payment.status == PaymentStatus.PENDING
+    may_pay = may_make_payments(user=request.user, customer=customer)
     # Paying on at the gateway's page, or seeing that it closed: users who may make payments.
     page_open = page_closed = False
-    if quote is not None and pending and request.user.can_make_payments:
+    if quote is not None and pending and may_pay:
         page_open = quote.open_at_gateway
         page_closed = checkout_page_closed(quote)
     # A refund or a chargeback takes money from the account: worded as the Payments page words
@@ -171,10 +173,7 @@ def payment_status(request: HttpRequest, customer: Customer, reference: str) -> 
         # Declined, cancelled, or its gateway page closed: start again, same method and amount.
         "try_again_url": new_payment_url(payment, quote)
         if not money_back
-        and (
-            page_closed
-            or (payment.status == PaymentStatus.CANCELLED and request.user.can_make_payments)
-        )
+        and (page_closed or (payment.status == PaymentStatus.CANCELLED and may_pay))
         else "",
         "left_gateway": left_gateway,
         # Back from the gateway's Cancel and the gateway has seen no money for it: not paid,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.accounts.models import Customer, PortalDefaults
+from paydesk.accounts.payers import may_make_payments
 from paydesk.ledger.models import Payment
 
 
@@ -30,7 +31,7 @@ def payment_cancellable_by(*, user: Any, payment: Payment, defaults: PortalDefau
         return False
     if payment.created_by_id is not None and payment.created_by_id == user.pk:
         return True
-    return bool(user.can_make_payments) and payment_visible_to(
+    return may_make_payments(user=user, customer=payment.customer) and payment_visible_to(
         user=user, payment=payment, defaults=defaults
     )
 

@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
+                "paydesk.accounts.context.payer",
                 "paydesk.autotopup.context.low_balance",
                 "paydesk.provider.context.brand",
             ],

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod, PortalDefaults
+from paydesk.accounts.payers import payer_required
 from paydesk.audit.services import audit_insert_selecting, audit_record
 from paydesk.errors import (
     InvalidCurrency,
@@ -62,10 +63,12 @@ def _check_redeemer(*, user: Any, customer: Customer) -> None:
     if not getattr(user, "pk", None) or not user.is_active:
         raise PermissionDenied("Sign in to redeem a voucher.")
     if user.is_portal_user:
-        if user.customer_id != customer.pk:
-            raise PermissionDenied("You can redeem vouchers only for your own account.")
-        if not user.can_make_payments:
-            raise PermissionDenied("Your user may view payments but not make them.")
+        payer_required(
+            user=user,
+            customer=customer,
+            sign_in="Sign in to redeem a voucher.",
+            not_theirs="You can redeem vouchers only for your own account.",
+        )
     elif not user.can_move_money:
         raise PermissionDenied("Your role cannot move money.")
 
