@@ -8,10 +8,17 @@ from decimal import Decimal
 
 import pytest
 
-from paydesk.credits.services import credit_approve, credit_refuse, staff_payment_add
+from paydesk.accounts.models import PaymentMethod
+from paydesk.credits.services import (
+    credit_approve,
+    credit_refuse,
+    staff_payment_add,
+    staff_payment_complete,
+)
 from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
+from paydesk.ledger.services import payment_create
 from tests.factories import StaffFactory
 from tests.vouchers.conftest import run_at_once
 
@@ -89,4 +96,31 @@ def test_split_credits_at_once_cannot_all_slip_under_the_threshold(customer, fin
     assert outcomes.count("pending") == 7
     customer.refresh_from_db()
     assert customer.balance == Decimal("600")
+    assert balance_drifts() == []
+
+
+def test_two_seconds_completing_a_request_at_once_complete_it_once(customer, finance_user):
+    """A card checkout of 10 asked completed for 100000 by one Finance user; two others
+    complete it at the same moment, one by approving, one by completing it again."""
+    payment = payment_create(
+        customer=customer,
+        total="10",
+        description="Card top-up",
+        method=PaymentMethod.CARD,
+        status="pending",
+        gateway="stripe",
+    )
+    staff_payment_complete(payment=payment, actor=finance_user, total="100000")
+    seconds = [StaffFactory(staff_role="finance"), StaffFactory(staff_role="admin")]
+
+    def second(i: int) -> Payment:
+        if i == 0:
+            return credit_approve(payment=payment.pk, actor=seconds[i])
+        return staff_payment_complete(payment=payment.pk, actor=seconds[i], total="100000")
+
+    results = run_at_once(2, second)
+
+    assert sorted(outcome(r) for r in results) == ["completed", "invalid_transition"]
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("100000") == Payment.objects.get().balance_after
     assert balance_drifts() == []

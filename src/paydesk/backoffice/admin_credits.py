@@ -1,6 +1,7 @@
-"""Credits awaiting approval (four eyes on manual credits, paydesk.credits): the list every staff
-role may read, and a page per credit where a second Finance user approves it or anyone in
-Finance refuses it (POST with CSRF; the person who entered it can only refuse).
+"""Credits awaiting approval (four eyes on manual credits, paydesk.credits, and requests to
+complete a payment for more than it expected): the list every staff role may read, and a page
+per credit where a second Finance user approves it or anyone in Finance refuses it (POST with
+CSRF; the person who entered it can only refuse).
 
 Every write goes through paydesk.credits.services (audited there); the views check the role,
 collect input and report what the services said.
@@ -75,7 +76,8 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_display(self, obj: CreditAwaitingApproval) -> str:
-        return format_money(obj.total, obj.customer.currency)
+        """The credit; a request to complete a payment for more says what it expected."""
+        return _credit_words(obj, obj.credit_approval.requested_total)
 
     @admin.display(description=gettext_lazy("entered by"))
     def entered_by(self, obj: CreditAwaitingApproval) -> str:
@@ -102,19 +104,26 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
             )
         approval = credit_approval_of(credit)
         currency = credit.customer.currency
+        asked = approval.requested_total if approval is not None else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Credit %s awaiting approval") % credit.reference,
             "credit": credit,
             "approval": approval,
-            "amount": format_money(credit.total, currency),
+            "asked": asked is not None,
+            "amount": format_money(credit.total if asked is None else asked, currency),
+            "amount_words": _credit_words(credit, asked),
             "threshold": format_money(credit_threshold(currency), currency),
             "payment_url": self._payment_url(credit.pk),
             "may_decide": can_move_money(request),
             "entered_it": approval is not None and approval.requested_by_id == request.user.pk,
             "refuse_form": refuse_form or RefuseForm(),
         }
+        if asked is not None:  # nothing is cancelled: the customer never reads the reason
+            context["refuse_form"].fields["reason"].help_text = _(
+                "Kept in the audit log; the payment and what the customer sees stay as they were."
+            )
         return TemplateResponse(request, "backoffice/credit_approval.html", context)
 
     def approve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -155,5 +164,25 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         except PaydeskError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(request.path.replace("refuse/", "change/"))
-        messages.success(request, _("Credit %s refused: nothing was credited.") % done.reference)
+        if done.status == PaymentStatus.PENDING:  # a completion request, withdrawn
+            messages.success(
+                request,
+                _("Request refused: %s was not completed and stays pending.") % done.reference,
+            )
+        else:
+            messages.success(
+                request, _("Credit %s refused: nothing was credited.") % done.reference
+            )
         return HttpResponseRedirect(self._payment_url(done.pk))
+
+
+def _credit_words(credit: CreditAwaitingApproval, asked: Any) -> str:
+    """ "$100,000.00 USD (expected $10.00 USD)" for a request to complete a payment for more than
+    it expected; the credit's amount otherwise."""
+    currency = credit.customer.currency
+    if asked is None:
+        return format_money(credit.total, currency)
+    return _("%(asked)s (expected %(expected)s)") % {
+        "asked": format_money(asked, currency),
+        "expected": format_money(credit.total, currency),
+    }

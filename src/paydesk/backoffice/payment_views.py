@@ -36,7 +36,7 @@ from paydesk.backoffice.forms import (
 from paydesk.backoffice.roles import can_move_money
 from paydesk.banktransfers.selectors import is_incoming_transfer
 from paydesk.checkout.services import online_gateway_for, payment_status_refresh
-from paydesk.credits.selectors import credit_threshold
+from paydesk.credits.selectors import credit_approval_of, credit_threshold
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import InsufficientCredit, InvalidTransition, PaydeskError
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -251,6 +251,11 @@ def payment_complete_one(
         except PaydeskError as exc:
             add_service_error(form, exc)
         else:
+            if is_held(done):  # more than it expected, above the threshold: a request
+                messages.warning(request, _completion_requested(done))
+                return HttpResponseRedirect(
+                    reverse("backoffice:credits_creditawaitingapproval_change", args=[done.pk])
+                )
             messages.success(
                 request,
                 _("Payment %(ref)s completed: %(amount)s credited.")
@@ -271,6 +276,22 @@ def payment_complete_one(
         partly_received=received,
         submit_label=_("Complete payment"),
     )
+
+
+def _completion_requested(payment: Payment) -> str:
+    request = credit_approval_of(payment)
+    currency = payment.customer.currency
+    asked = request.requested_total if request is not None else None
+    return _(
+        "Payment %(ref)s was not completed: %(asked)s is more than the %(expected)s it expected "
+        "and above the four-eyes threshold of %(threshold)s. Your request is recorded; it is "
+        "completed when a second Finance user approves it."
+    ) % {
+        "ref": payment.reference,
+        "asked": format_money(asked if asked is not None else payment.total, currency),
+        "expected": format_money(payment.total, currency),
+        "threshold": format_money(credit_threshold(currency), currency),
+    }
 
 
 def payment_refresh_one(

@@ -4,6 +4,11 @@ pending ledger Payment until another Finance user approves it (completed) or som
 refuses it (cancelled with the reason). Who decided and when are the payment's own
 completed_by / cancelled_by, and the audit log's.
 
+The same row records a request to complete a pending payment (not a manual credit: a card
+checkout, a late gateway payment) for more than it expected when that amount is above the
+threshold: `requested_total` is the amount asked, which a second Finance user confirms; refusing
+the request withdraws it (the row goes, the audit log keeps it) and the payment stays pending.
+
 Nothing here changes a payment or a balance: see services.py.
 """
 
@@ -19,7 +24,8 @@ from paydesk.ledger.models import Payment
 
 
 class CreditApproval(models.Model):
-    """A manual credit entered as completed above the threshold, held for a second person."""
+    """A manual credit entered as completed above the threshold, or a request to complete a
+    pending payment for more than it expected above it, held for a second person."""
 
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, related_name="credit_approval"
@@ -32,6 +38,17 @@ class CreditApproval(models.Model):
     email_confirmation = models.BooleanField(
         default=False, help_text=_("Tell the customer's contacts once it is approved.")
     )
+    requested_total = AmountField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "A request to complete the payment for more than it expected: the amount asked, in "
+            "the account currency. Empty for a manual credit held as entered."
+        ),
+    )
+    # What the payment said while pending before the request, given back when it is refused.
+    reason_before = models.CharField(max_length=300, blank=True, default="")
+    attention_before = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["requested_at", "id"]

@@ -10,7 +10,12 @@ read holding the customer's row lock (SELECT … FOR UPDATE), so two requests at
 count without the other and slip under it.
 
 The same rule covers completing a pending manual credit entered as pending: above the threshold
-it is completed by someone other than the person who entered it, with the amount entered. The
+it is completed by someone other than the person who entered it, with the amount entered. And any
+other pending payment (a card checkout, a late or flagged gateway payment) completed for MORE than
+it expected, when that amount is above the threshold: the first Finance user's completion is
+recorded as a request (a CreditApproval with `requested_total`, the payment still pending) and a
+second one approves it, for the amount asked; refusing the request leaves the payment pending.
+For the amount expected or less, one person completes it as before. The
 ideas are the bank transfers' two-person rule (paydesk.banktransfers.services.transfer_complete):
 the payment row is locked for the whole decision, so two approvers at once credit once; a
 refused approval is audited, then raised; the approver confirms the amount, never changes it.
@@ -63,6 +68,10 @@ AWAITING_APPROVAL_WINDOW = (
     "Awaiting approval by a second Finance user: with this one, the manual credits entered by "
     "the same person for this account in the last 24 hours come to {total}, above the "
     "four-eyes threshold of {threshold}."
+)
+AWAITING_COMPLETION = (
+    "Awaiting approval by a second Finance user: completing it for {asked}, more than the "
+    "{expected} it expected, is above the four-eyes threshold of {threshold}."
 )
 WINDOW_REFUSAL = (
     "With this one, the manual credits you entered for this account in the last 24 hours would "
@@ -198,7 +207,11 @@ def staff_payment_complete(
     """Staff complete a pending payment (not a bank transfer: transfer_complete has its own
     rule). A held credit, or a manual credit above the threshold, is completed only by someone
     other than the person who entered it, with the amount entered; so is one's own pending
-    manual credit that would take one's 24-hour window above the threshold."""
+    manual credit that would take one's 24-hour window above the threshold.
+
+    Another pending top-up completed for more than it expected, above the threshold, is not
+    completed: the request is recorded and the payment returned still pending (`is_held`); a
+    second Finance user completes it (here or credit_approve) for the amount asked."""
     _require_finance(actor, "complete a payment")
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
@@ -226,9 +239,15 @@ def staff_payment_complete(
         approval = (
             CreditApproval.objects.filter(payment=locked).select_related("requested_by").first()
         )
-        amount = locked.total if total in (None, "") else checked_total(total)
+        # What the second person confirms: the amount a completion request asked, else the
+        # amount entered.
+        asked = approval.requested_total if approval is not None else None
+        agreed = locked.total if asked is None else asked
+        amount = agreed if total in (None, "") else checked_total(total)
         currency = locked.customer.currency
         manual = locked.method == PaymentMethod.MANUAL
+        if approval is None and not manual and _beyond_expected(locked, amount):
+            return _request_completion(locked=locked, actor=actor, amount=amount)
         four_eyes = approval is not None or (
             manual and needs_second_person(total=amount, currency=currency)
         )
@@ -251,12 +270,24 @@ def staff_payment_complete(
             notify_payment_completed(payment=done)
             return done
         entered_by = approval.requested_by_id if approval is not None else locked.created_by_id
-        if refusal is None and entered_by == actor.pk:
+        if refusal is None and entered_by == actor.pk and asked is not None:
+            refusal = (
+                f"You asked to complete {locked.reference} for "
+                f"{format_money(asked, currency)}: a second Finance user must approve it.",
+                None,
+            )
+        elif refusal is None and entered_by == actor.pk:
             refusal = (
                 "Nobody approves a credit they entered: a second Finance user must approve it.",
                 None,
             )
-        elif refusal is None and amount != locked.total:
+        elif refusal is None and amount != agreed and asked is not None:
+            refusal = (
+                f"Completing {locked.reference} for {format_money(asked, currency)} was asked: "
+                f"it is approved as asked. If that is wrong, refuse the request and ask again.",
+                "total",
+            )
+        elif refusal is None and amount != agreed:
             refusal = (
                 f"A credit above the threshold is approved as entered "
                 f"({format_money(locked.total, currency)}). If that is wrong, refuse it and "
@@ -269,23 +300,68 @@ def staff_payment_complete(
     raise AssertionError("unreachable")
 
 
+def _beyond_expected(payment: Payment, amount: Decimal) -> bool:
+    """Completing `payment` for `amount` credits more than it expected, above the threshold."""
+    return 0 < payment.total < amount and needs_second_person(
+        total=amount, currency=payment.customer.currency
+    )
+
+
+def _request_completion(*, locked: Payment, actor: Any, amount: Decimal) -> Payment:
+    """Record the first Finance user's completion of `locked` for more than it expected as a
+    request for a second one (the payment stays pending, nothing is credited); returns it."""
+    currency = locked.customer.currency
+    threshold = credit_threshold(currency)
+    CreditApproval.objects.create(
+        payment=locked,
+        requested_by=actor,
+        threshold=threshold,
+        requested_total=amount,
+        reason_before=locked.pending_reason,
+        attention_before=locked.needs_attention,
+    )
+    reason = AWAITING_COMPLETION.format(
+        asked=format_money(amount, currency),
+        expected=format_money(locked.total, currency),
+        threshold=format_money(threshold, currency),
+    )
+    payment_pending_note(payment=locked.pk, reason=reason, needs_attention=True)
+    audit_record(
+        action="credit.hold",
+        actor=actor,
+        obj=locked,
+        customer_id=locked.customer_id,
+        after={
+            "reference": locked.reference,
+            "total": plain_amount(amount, currency),
+            "expected": plain_amount(locked.total, currency),
+            "currency": currency,
+            "threshold": plain_amount(threshold, currency),
+            "method": locked.method,
+        },
+    )
+    locked.refresh_from_db()
+    return locked
+
+
 def _approve(*, locked: Payment, actor: Any, approval: CreditApproval | None) -> Payment:
     currency = locked.customer.currency
-    payment_pending_note(payment=locked.pk, reason="", needs_attention=False)
-    done = payment_complete(payment=locked.pk, actor=actor)
+    asked = approval.requested_total if approval is not None else None
+    if asked is None:
+        payment_pending_note(payment=locked.pk, reason="", needs_attention=False)
+    done = payment_complete(payment=locked.pk, actor=actor, total=asked)
     entered_by = approval.requested_by if approval is not None else locked.created_by
+    after = {
+        "reference": done.reference,
+        "total": plain_amount(done.total, currency),
+        "currency": currency,
+        "entered_by": entered_by.email if entered_by is not None else None,
+        "threshold": plain_amount(credit_threshold(currency), currency),
+    }
+    if asked is not None:
+        after["expected"] = plain_amount(locked.total, currency)
     audit_record(
-        action="credit.approve",
-        actor=actor,
-        obj=done,
-        customer_id=done.customer_id,
-        after={
-            "reference": done.reference,
-            "total": plain_amount(done.total, currency),
-            "currency": currency,
-            "entered_by": entered_by.email if entered_by is not None else None,
-            "threshold": plain_amount(credit_threshold(currency), currency),
-        },
+        action="credit.approve", actor=actor, obj=done, customer_id=done.customer_id, after=after
     )
     if approval is not None and approval.email_confirmation:
         notify_payment_received(payment=done)
@@ -330,12 +406,17 @@ def credit_approve(*, payment: Payment | int, actor: Any) -> Payment:
 
 def credit_refuse(*, payment: Payment | int, actor: Any, reason: str) -> Payment:
     """Finance (the person who entered it included: they withdraw it) refuses a held credit:
-    it is cancelled with the reason, which the customer sees; nothing is credited."""
+    it is cancelled with the reason, which the customer sees; nothing is credited. A request to
+    complete a payment for more than it expected is withdrawn instead: the payment stays
+    pending as it was, and the reason goes to the audit log only."""
     _require_finance(actor, "refuse a credit")
     if not (reason or "").strip():
         raise CreditError("Say why the credit is refused.", field="reason")
     with transaction.atomic():
         locked = _held(payment)
+        request = CreditApproval.objects.get(payment=locked)
+        if request.requested_total is not None:
+            return _withdraw(locked=locked, request=request, actor=actor, reason=reason)
         payment_pending_note(payment=locked.pk, reason="", needs_attention=False)
         done = payment_cancel(payment=locked.pk, reason=reason, actor=actor)
         audit_record(
@@ -346,3 +427,30 @@ def credit_refuse(*, payment: Payment | int, actor: Any, reason: str) -> Payment
             after={"reference": done.reference, "reason": done.cancel_reason},
         )
     return done
+
+
+def _withdraw(*, locked: Payment, request: CreditApproval, actor: Any, reason: str) -> Payment:
+    """A refused completion request: forgotten (the audit log keeps it), the payment pending
+    as it was before it."""
+    currency = locked.customer.currency
+    asked = plain_amount(request.requested_total or Decimal(0), currency)
+    asked_by = request.requested_by.email
+    request.delete()
+    payment_pending_note(
+        payment=locked.pk, reason=request.reason_before, needs_attention=request.attention_before
+    )
+    audit_record(
+        action="credit.refuse",
+        actor=actor,
+        obj=locked,
+        customer_id=locked.customer_id,
+        after={
+            "reference": locked.reference,
+            "reason": reason.strip(),
+            "requested_total": asked,
+            "currency": currency,
+            "requested_by": asked_by,
+        },
+    )
+    locked.refresh_from_db()
+    return locked

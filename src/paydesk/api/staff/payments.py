@@ -20,6 +20,7 @@ from paydesk.api.schemas import (
     DAY,
     ERRORS,
     Input,
+    MoneyOut,
     SingleLine,
     StaffPaymentListOut,
     StaffPaymentOut,
@@ -41,7 +42,7 @@ from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import PaymentFilters, payment_filter
 from paydesk.ledger.services import payment_cancel
 from paydesk.notifications.services import notify_payment_received
-from paydesk.shapes import description_search_also
+from paydesk.shapes import description_search_also, money
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 
@@ -160,7 +161,9 @@ def staff_payment_complete(
     """A bank transfer completes with the amount received under the two-person rule: 202 when
     this was the first of two approvals (still pending). A manual credit above the four-eyes
     threshold (or held for approval) completes only by a Finance user other than the one who
-    entered it, with the amount entered (422 approval_refused otherwise)."""
+    entered it, with the amount entered (422 approval_refused otherwise). Another payment
+    completed for more than it expected, above the threshold: 202, still pending, the request
+    recorded until a second Finance user approves it (`/payments/{reference}/approve`)."""
     caller = staff_caller(request, write=True)
     payment = staff_payment(reference)
     payload = payload or CompleteIn(total=None, currency=None)
@@ -211,6 +214,10 @@ class CreditAwaitingOut(Schema):
     entered_by: str
     entered_at: datetime
     email_confirmation: bool
+    requested_total: MoneyOut | None = Field(
+        description="A request to complete the payment for more than its total: the amount asked "
+        "(account currency), credited on approval. Null for a manual credit held as entered."
+    )
 
 
 @router.get(
@@ -228,6 +235,9 @@ def credits_awaiting(
             "entered_by": payment.credit_approval.requested_by.email,
             "entered_at": payment.credit_approval.requested_at,
             "email_confirmation": payment.credit_approval.email_confirmation,
+            "requested_total": None
+            if payment.credit_approval.requested_total is None
+            else money(payment.credit_approval.requested_total, payment.customer.currency),
         }
         for payment in credits_awaiting_approval()[:limit]
     ]
@@ -251,6 +261,8 @@ def staff_credit_approve(request: HttpRequest, reference: str) -> HttpResponse:
     "/payments/{reference}/refuse",
     response={200: StaffPaymentOut, **ERRORS},
     summary="Refuse a manual credit awaiting approval (it is cancelled with the reason)",
+    description="A request to complete a payment for more than it expected is withdrawn "
+    "instead: 200 with the payment still pending; the reason goes to the audit log.",
 )
 @idempotent
 def staff_credit_refuse(request: HttpRequest, reference: str, payload: CancelIn) -> HttpResponse:

@@ -176,6 +176,8 @@ class Command(PaydeskCommand):
             f"{format_money(payment.total, currency)} for {customer.name}. "
             f"Balance {format_money(customer.balance, currency)}."
         )
+        if verb == "Asked to complete":  # still pending: say what it waits for
+            text += f" {payment.pending_reason}"
         self.emit(options, payment_data(payment, currency), text)
 
     def add(self, options: dict[str, Any]) -> None:
@@ -224,7 +226,8 @@ class Command(PaydeskCommand):
                 allow_overdraft=options["allow_overdraft"],
                 actor=actor,
             )
-            verb = "Completed"
+            # More than it expected, above the threshold: recorded as a request for a second.
+            verb = "Completed" if payment.status == PaymentStatus.COMPLETED else "Asked to complete"
         else:
             payment = payment_complete(
                 payment=payment,
