@@ -78,3 +78,13 @@ def test_the_limits_are_settings(portal_user, settings):
     for n in range(3):
         _ask(portal_user.email, client_address=f"192.0.2.{n}")
     assert len(mail.outbox) == 1
+
+
+def test_one_ipv6_client_counts_once_whichever_address_of_its_64_it_uses():
+    """A host usually holds a whole /64: a new address per request must not reset the count."""
+    users = [PortalUserFactory() for _ in range(settings.PAYDESK_PASSWORD_RESET_PER_CLIENT + 3)]
+    for n, user in enumerate(users):
+        _ask(user.email, client_address=f"2001:db8:7:8::{n + 1:x}")
+    assert len(mail.outbox) == settings.PAYDESK_PASSWORD_RESET_PER_CLIENT
+    _ask(users[-1].email, client_address="2001:db8:7:9::1")  # another /64 is not held back
+    assert len(mail.outbox) == settings.PAYDESK_PASSWORD_RESET_PER_CLIENT + 1

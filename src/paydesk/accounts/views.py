@@ -16,7 +16,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 
 from paydesk.accounts.login_name import login_name
 from paydesk.audit.services import audit_record
-from paydesk.web.client_ip import client_ip
+from paydesk.web.client_ip import client_ip, client_scope
 from paydesk.web.ratelimit import hit, key_for
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ThrottledPasswordResetView(LabelsWithoutColon, PasswordResetView):
                 settings.PAYDESK_PASSWORD_RESET_PER_ADDRESS,
             ),
             "client": (
-                hit(key_for("reset-client", client), window=window),
+                hit(key_for("reset-client", client_scope(self.request) or ""), window=window),
                 settings.PAYDESK_PASSWORD_RESET_PER_CLIENT,
             ),
         }
