@@ -294,7 +294,7 @@ def _by_hand_refusal(payment: Payment, amount: Decimal, window_total: Decimal) -
         )
     return (
         f"Its gateway never confirmed this money, and {what}: above the four-eyes threshold of "
-        f"{threshold}. Ask the gateway again (Refresh), or cancel it and enter the credit with "
+        f"{threshold}. Ask the gateway now, or cancel it and enter the credit with "
         f"Add payment, for a second Finance user to approve."
     )
 
