@@ -14,11 +14,10 @@ from paydesk.errors import VoucherRejected
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
-from paydesk.settings.values import Threshold
 from paydesk.vouchers.batches import voucher_batch_issue
-from paydesk.vouchers.models import BatchApproval, Voucher, VoucherActivation, VoucherStatus
+from paydesk.vouchers.models import Voucher, VoucherActivation, VoucherStatus
 from paydesk.vouchers.services import Redemption, voucher_redeem
-from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
+from tests.factories import CustomerFactory, PortalUserFactory
 from tests.vouchers.conftest import run_at_once
 
 RACERS = 16
@@ -98,29 +97,3 @@ def test_8_concurrent_top_ups_apply_one_armed_bonus_once(settings):
     assert bonus.balance_after == applied.balance_after + bonus.total  # posted right after it
     # Not balance_drifts(): its "latest balance_after" check orders by completed_at, which
     # payment_create stamps before it waits for the customer's row (reported to the lead).
-
-
-def _two_small_batches_at_once_one_waits() -> None:
-    """Two batches of 900.00 one person issues at once: each counts the other (the issuer's
-    row lock), so the second waits for a second Finance user; neither slips under alone."""
-    finance = StaffFactory(staff_role="finance")
-    outcomes = run_at_once(
-        2,
-        lambda i: voucher_batch_issue(count=1, currency="USD", addition="900", actor=finance),
-    )
-    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
-    approvals = sorted(batch.approval for batch, _codes in outcomes)
-    assert approvals == [BatchApproval.NOT_NEEDED, BatchApproval.WAITING]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_small_batches_at_once_one_waits_on_sqlite(settings):
-    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = Threshold(Decimal("1000"))
-    _two_small_batches_at_once_one_waits()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_small_batches_at_once_one_waits_on_postgresql(settings):
-    settings.PAYDESK_CREDIT_TWO_PERSON_THRESHOLD = Threshold(Decimal("1000"))
-    _two_small_batches_at_once_one_waits()

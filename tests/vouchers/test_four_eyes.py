@@ -4,11 +4,9 @@ examples with the threshold at 1000 (JPY 150,000)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from paydesk.audit.models import AuditEntry
 from paydesk.errors import (
@@ -20,12 +18,11 @@ from paydesk.errors import (
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.settings.values import Threshold
 from paydesk.vouchers.batches import (
-    batch_hold_message,
     voucher_batch_approve,
     voucher_batch_issue,
     voucher_batch_reject,
 )
-from paydesk.vouchers.models import BatchApproval, Voucher, VoucherBatch, VoucherStatus
+from paydesk.vouchers.models import BatchApproval, Voucher, VoucherStatus
 from paydesk.vouchers.services import REJECTED_MESSAGE, voucher_redeem
 from tests.factories import PortalUserFactory, StaffFactory
 
@@ -181,42 +178,3 @@ def test_a_batch_written_by_code_from_before_the_approval_column_needs_no_second
             [timezone.now()],
         )
     assert VoucherBatch.objects.get().approval == BatchApproval.NOT_NEEDED
-
-
-def test_small_batches_one_person_issues_within_a_day_count_together(
-    finance_user, second_finance_user, portal_user
-):
-    """Splitting a large gift into batches under the threshold gets past nobody, as splitting
-    a manual credit does not: what one person issued alone in the currency over 24 hours (not
-    held, not rejected) counts with the new batch."""
-    first, _codes = issue(finance_user, addition="900")
-    second, [code] = issue(finance_user, addition="900")  # 1,800.00 from one person today
-    assert first.approval == BatchApproval.NOT_NEEDED
-    assert second.approval == BatchApproval.WAITING
-    assert "24 hours" in batch_hold_message(second)
-    assert "1,800.00" in batch_hold_message(second)
-    with pytest.raises(VoucherRejected):
-        redeem(code, portal_user)
-    hold = AuditEntry.objects.get(action="voucher_batch.hold", object_id=str(second.pk))
-    assert hold.after["issued_alone_in_24_hours"] == "900.00"
-    # Another person's batches are theirs; another currency's threshold is its own.
-    assert issue(second_finance_user, addition="900")[0].approval == BatchApproval.NOT_NEEDED
-    assert issue(finance_user, currency="EUR", addition="900")[0].approval == (
-        BatchApproval.NOT_NEEDED
-    )
-    # A batch a second person approved had its four eyes: it no longer counts.
-    voucher_batch_approve(batch=second, actor=second_finance_user)
-    assert issue(finance_user, addition="100")[0].approval == BatchApproval.NOT_NEEDED  # 1,000
-    # Nor does one issued more than 24 hours ago.
-    VoucherBatch.objects.filter(created_by=finance_user).update(
-        created_at=timezone.now() - timedelta(hours=25)
-    )
-    assert issue(finance_user, addition="1000")[0].approval == BatchApproval.NOT_NEEDED
-
-
-def test_a_rejected_batch_gives_nothing_and_does_not_count(finance_user, second_finance_user):
-    first, _codes = issue(finance_user, addition="900")
-    held, _codes = issue(finance_user, addition="900")
-    voucher_batch_reject(batch=held, actor=finance_user)
-    assert first.approval == BatchApproval.NOT_NEEDED
-    assert issue(finance_user, addition="100")[0].approval == BatchApproval.NOT_NEEDED

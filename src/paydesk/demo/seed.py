@@ -184,7 +184,7 @@ def seed_demo_vouchers(*, count: int = DEMO_VOUCHERS_PER_BATCH) -> DemoVouchers:
     new batches, so a demo started on a kept database still has unused codes to print.
     """
     actor = _demo_finance()
-    free, free_codes = voucher_batch_issue(
+    _free, free_codes = voucher_batch_issue(
         count=count, currency="USD", minimum_activation="0", multiplier="1", addition="25",
         note="Demo: free credit", actor=actor,
     )  # fmt: skip
@@ -192,11 +192,8 @@ def seed_demo_vouchers(*, count: int = DEMO_VOUCHERS_PER_BATCH) -> DemoVouchers:
         count=count, currency="USD", minimum_activation="50", multiplier="2", addition="5",
         note="Demo: bonus on the next top-up", actor=actor,
     )  # fmt: skip
-    for batch in (free, bonus):
-        if batch.approval == BatchApproval.WAITING:
-            # A bonus of 100% of each top-up has no upper bound, and a demo started again on a
-            # kept database within a day adds up its Finance user's free-credit batches: the
-            # demo's Administrator gives the second approval the four-eyes rule asks for
-            # (vouchers/batches.py).
-            voucher_batch_approve(batch=batch, actor=User.objects.get(email="admin@example.com"))
+    if bonus.approval == BatchApproval.WAITING:
+        # A bonus of 100% of each top-up has no upper bound: the demo's Administrator gives the
+        # second approval the four-eyes rule asks for (vouchers/batches.py).
+        voucher_batch_approve(batch=bonus, actor=User.objects.get(email="admin@example.com"))
     return DemoVouchers(free_credit_codes=tuple(free_codes), bonus_codes=tuple(bonus_codes))

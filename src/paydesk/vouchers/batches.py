@@ -9,10 +9,7 @@ Four eyes, as on manual credits (paydesk.credits): a batch that a staff member i
 worst-case free credit (VoucherBatch.worst_case_credit: count × A; no bound for a bonus with
 X > 1) is above the credit threshold of its currency is issued *waiting*: its codes do not
 redeem until another Finance user approves it; anyone in Finance may reject it, which disables
-its codes. The system (the command line) is never held, as for credits. As for credits,
-splitting gets past nobody: the batches the same person issued alone in the currency over the
-last 24 hours (CREDIT_WINDOW; not held, not rejected) count with the new one, read holding
-that person's row lock, so two batches issued at once cannot both count without the other.
+its codes. The system (the command line) is never held, as for credits.
 """
 
 from __future__ import annotations
@@ -21,12 +18,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from paydesk.audit.services import audit_record
-from paydesk.credits.selectors import CREDIT_WINDOW, credit_threshold, needs_second_person
+from paydesk.credits.selectors import credit_threshold, needs_second_person
 from paydesk.errors import (
     InvalidAmount,
     InvalidTransition,
@@ -92,36 +88,11 @@ def _batch_snapshot(batch: VoucherBatch) -> dict[str, Any]:
 
 
 def _needs_second_person(batch: VoucherBatch) -> bool:
-    """A staff member's batch whose free credit can exceed the threshold (or has no bound),
-    alone or with the batches they issued alone in its currency over the last 24 hours."""
+    """A staff member's batch whose free credit can exceed the threshold (or has no bound)."""
     if batch.created_by_id is None:
         return False
     worst = batch.worst_case_credit
-    if worst is None:
-        return True
-    return needs_second_person(total=worst + _issued_alone_before(batch), currency=batch.currency)
-
-
-def _issued_alone_before(batch: VoucherBatch) -> Decimal:
-    """The free credit the batches `batch`'s issuer issued in its currency within
-    CREDIT_WINDOW before it can give, counting only those no second person looked at (not
-    held: an approved one had its four eyes, a rejected one gives nothing). Each of those has a
-    bound (one without is always held)."""
-    earlier = VoucherBatch.objects.filter(
-        created_by_id=batch.created_by_id,
-        currency=batch.currency,
-        approval=BatchApproval.NOT_NEEDED,
-        created_at__gte=batch.created_at - CREDIT_WINDOW,
-        created_at__lte=batch.created_at,
-    ).exclude(pk=batch.pk)
-    return sum((row.worst_case_credit or Decimal(0) for row in earlier), Decimal(0))
-
-
-def _alone_text(batch: VoucherBatch) -> dict[str, str]:
-    """For the hold's audit entry: what the issuer's earlier batches added, when they did."""
-    if batch.worst_case_credit is None or not (before := _issued_alone_before(batch)):
-        return {}
-    return {"issued_alone_in_24_hours": plain_amount(before, batch.currency)}
+    return worst is None or needs_second_person(total=worst, currency=batch.currency)
 
 
 def _worst_case_text(batch: VoucherBatch) -> str | None:
@@ -195,8 +166,6 @@ def voucher_batch_issue(
             seen.add(code)
             codes.append(code)
     with transaction.atomic():
-        if actor is not None:  # one issuer's batches are counted together: one at a time
-            get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
         batch = VoucherBatch(
             currency=currency,
             minimum_activation=minimum,
@@ -238,7 +207,6 @@ def voucher_batch_issue(
                     "worst_case_credit": _worst_case_text(batch),
                     "currency": batch.currency,
                     "threshold": plain_amount(credit_threshold(currency), currency),
-                    **_alone_text(batch),
                 },
             )
     return batch, codes
@@ -252,12 +220,6 @@ def batch_hold_message(batch: VoucherBatch) -> str:
         why = (
             "its bonus grows with each top-up (multiplier above 1), so its free credit has no "
             "upper bound"
-        )
-    elif before := _issued_alone_before(batch):
-        total = format_money(worst + before, batch.currency)
-        why = (
-            f"with the other batches its issuer issued in {batch.currency} in the last 24 hours "
-            f"that no second person approved, codes can credit up to {total} in all"
         )
     else:
         why = f"its codes can credit up to {format_money(worst, batch.currency)} in all"
