@@ -3,7 +3,6 @@ the threshold waits for a second Finance user; below it, one person records it a
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -28,7 +27,6 @@ from paydesk.credits.services import (
 from paydesk.errors import InvalidTransition, PermissionDenied
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
-from paydesk.ledger.services import payment_create
 from paydesk.notifications.services import outbox_send_due
 from paydesk.settings.values import threshold_parse
 from tests.credits.conftest import AWAITING, add_payment, signed_in
@@ -325,56 +323,3 @@ def test_the_approve_and_refuse_forms_need_csrf(finance_user, second_finance_use
     assert client.post(f"{AWAITING}{payment.pk}/approve/").status_code == 403
     assert client.get(f"{AWAITING}{payment.pk}/approve/").status_code == 405
     assert balance(customer) == 0
-
-
-def _pending_paypal(customer, total: str) -> Payment:
-    """A top-up the customer started at PayPal and the gateway never confirmed."""
-    return payment_create(
-        customer=customer,
-        total=total,
-        description="PayPal top-up",
-        method="paypal",
-        status="pending",
-        gateway="paypal",
-        gateway_reference=f"ORDER-{uuid.uuid4().hex[:12]}",
-        actor=PortalUserFactory(customer=customer),
-    )
-
-
-def test_one_person_does_not_complete_a_gateway_payment_by_hand_above_the_threshold(
-    finance_user, second_finance_user, customer
-):
-    """Completing by hand a payment its gateway never confirmed credits money nobody has
-    seen: above the threshold — its own amount, or a small one completed as a big one — it
-    takes a second person, as a manual credit does (cancel it, enter the credit, approve)."""
-    small = _pending_paypal(customer, "10")
-    big = _pending_paypal(customer, "5000")
-    for payment, total in ((small, "50000"), (big, None)):
-        with pytest.raises(CreditApprovalRefused) as refused:
-            staff_payment_complete(payment=payment, actor=finance_user, total=total)
-        assert "second Finance user" in refused.value.message
-    assert balance(customer) == 0
-    assert AuditEntry.objects.filter(action="credit.approval_refused").count() == 2
-    # At or below the threshold one person still completes it, as before.
-    done = staff_payment_complete(payment=small, actor=finance_user, total="1000")
-    assert done.status == "completed" and balance(customer) == Decimal("1000")
-
-
-def test_gateway_payments_completed_by_hand_count_in_the_persons_24_hours(
-    finance_user, second_finance_user, customer
-):
-    """Many gateway payments completed by hand under the threshold add up like split credits,
-    with the manual credits the same person entered; another person's are theirs."""
-    first, second = _pending_paypal(customer, "600"), _pending_paypal(customer, "600")
-    staff_payment_complete(payment=first, actor=finance_user)
-    with pytest.raises(CreditApprovalRefused) as refused:
-        staff_payment_complete(payment=second, actor=finance_user)
-    assert "24 hours" in refused.value.message
-    assert (
-        staff_payment_add(
-            customer=customer, total="600", description="Goodwill", actor=finance_user
-        ).status
-        == "pending"
-    )  # held: 1,200.00 by hand from one person today
-    done = staff_payment_complete(payment=second, actor=second_finance_user)
-    assert done.status == "completed" and balance(customer) == Decimal("1200")

@@ -12,8 +12,7 @@ never depends on a rate being present.
 The threshold also bounds what one person credits one customer over a rolling day
 (CREDIT_WINDOW): manual credits entered below it one by one are held once they add up to more
 than it (`manual_credits_entered_since`, services.staff_payment_add), so splitting a large credit
-into small ones does not get past the second person; so are gateway payments completed by hand
-(`completed_by_hand_since`), which credit money no gateway confirmed.
+into small ones does not get past the second person.
 """
 
 from __future__ import annotations
@@ -54,25 +53,6 @@ def manual_credits_entered_since(*, customer_id: int, user_id: int, since: datet
         occurred_at__gte=since,
         credit_approval__isnull=True,
     ).aggregate(s=Sum("total"))["s"]
-    return total or Decimal(0)
-
-
-def completed_by_hand_since(*, customer_id: int, user_id: int, since: datetime) -> Decimal:
-    """What `user_id` alone credited the customer since `since` by completing by hand top-ups
-    a gateway never confirmed (card, PayPal…: not a manual entry, which
-    manual_credits_entered_since counts, nor a bank transfer, which has its own rule)."""
-    total = (
-        Payment.objects.filter(
-            customer_id=customer_id,
-            completed_by_id=user_id,
-            status=PaymentStatus.COMPLETED,
-            total__gt=0,
-            completed_at__gte=since,
-            credit_approval__isnull=True,
-        )
-        .exclude(method__in=[PaymentMethod.MANUAL, PaymentMethod.BANK_TRANSFER])
-        .aggregate(s=Sum("total"))["s"]
-    )
     return total or Decimal(0)
 
 

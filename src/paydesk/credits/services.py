@@ -34,7 +34,6 @@ from paydesk.credits.errors import CreditApprovalRefused, CreditError
 from paydesk.credits.models import CreditApproval
 from paydesk.credits.selectors import (
     CREDIT_WINDOW,
-    completed_by_hand_since,
     credit_threshold,
     manual_credits_entered_since,
     needs_second_person,
@@ -176,8 +175,7 @@ def staff_payment_add(
 
 
 def _window_total(*, customer: Customer, actor: Any, amount: Decimal) -> Decimal:
-    """`amount` plus what `actor` alone credited the customer over the last 24 hours (manual
-    credits entered, gateway payments completed by hand),
+    """`amount` plus the manual credits `actor` alone gave the customer over the last 24 hours,
     read holding the customer's row lock (until the caller's transaction ends): a concurrent
     credit by the same person waits here, and then counts the one this transaction records."""
     # FOR NO KEY UPDATE, as the balance UPDATE takes: it queues behind another posting's, but
@@ -185,8 +183,9 @@ def _window_total(*, customer: Customer, actor: Any, amount: Decimal) -> Decimal
     # ledger/services.py describes).
     Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
     since = timezone.now() - CREDIT_WINDOW
-    alone = {"customer_id": customer.pk, "user_id": actor.pk, "since": since}
-    return amount + manual_credits_entered_since(**alone) + completed_by_hand_since(**alone)
+    return amount + manual_credits_entered_since(
+        customer_id=customer.pk, user_id=actor.pk, since=since
+    )
 
 
 def staff_payment_complete(
@@ -245,13 +244,6 @@ def staff_payment_complete(
                     None,
                 )
                 four_eyes = True
-        if not four_eyes and amount > 0 and _by_hand_over_gateway(locked):
-            # Money no gateway confirmed: one person credits it only within the threshold,
-            # with what they credited the customer alone over the window.
-            window_total = _window_total(customer=locked.customer, actor=actor, amount=amount)
-            if needs_second_person(total=window_total, currency=currency):
-                refusal = (_by_hand_refusal(locked, amount, window_total), None)
-                four_eyes = True
         if not four_eyes:
             done = payment_complete(
                 payment=locked.pk, actor=actor, total=total, allow_overdraft=allow_overdraft
@@ -275,28 +267,6 @@ def staff_payment_complete(
             return _approve(locked=locked, actor=actor, approval=approval)
     _refuse(payment=locked, actor=actor, message=refusal[0], field=refusal[1])
     raise AssertionError("unreachable")
-
-
-def _by_hand_over_gateway(payment: Payment) -> bool:
-    """A top-up of a gateway's (card, PayPal…) that staff complete by hand: no manual entry,
-    no bank transfer (transfer_complete's rule), no held credit."""
-    return payment.method not in (PaymentMethod.MANUAL, PaymentMethod.BANK_TRANSFER)
-
-
-def _by_hand_refusal(payment: Payment, amount: Decimal, window_total: Decimal) -> str:
-    currency = payment.customer.currency
-    threshold = format_money(credit_threshold(currency), currency)
-    what = f"completing {payment.reference} by hand would credit {format_money(amount, currency)}"
-    if window_total != amount:
-        what += (
-            f"; with what you credited this account alone in the last 24 hours, "
-            f"{format_money(window_total, currency)}"
-        )
-    return (
-        f"Its gateway never confirmed this money, and {what}: above the four-eyes threshold of "
-        f"{threshold}. Ask the gateway now, or cancel it and enter the credit with "
-        f"Add payment, for a second Finance user to approve."
-    )
 
 
 def _approve(*, locked: Payment, actor: Any, approval: CreditApproval | None) -> Payment:
