@@ -217,3 +217,16 @@ def test_changing_ones_own_password_is_audited(finance, finance_user):
     assert finance_user.check_password(NEW_PASSWORD)
     entry = AuditEntry.objects.get(action="user.password_change")
     assert entry.actor == finance_user and entry.after is None
+
+
+@pytest.mark.parametrize("where", [STAFF, PORTAL_USERS])
+@pytest.mark.parametrize("lookup", ["password__startswith", "password__regex", "password__gt"])
+def test_no_list_filters_users_by_their_password_hash(administrator, admin_user, where, lookup):
+    """A lookup on the password hash in the list's address (?password__startswith=…) answered
+    whether a user's hash starts so: whoever reads the list could recover every hash one
+    character at a time. Refused (400) as Django's own UserAdmin refuses it, whatever the value."""
+    user = admin_user if where == STAFF else PortalUserFactory()
+    for value in (user.password[:12], "no-such-hash"):
+        response = administrator.get(where, {lookup: value})
+        assert response.status_code == 400, (lookup, value, response.status_code)
+        assert user.email not in response.content.decode()

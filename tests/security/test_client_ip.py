@@ -9,7 +9,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from paydesk.audit.models import AuditEntry
-from paydesk.web.client_ip import client_ip
+from paydesk.web.client_ip import address_scope, client_ip
 from tests.factories import PASSWORD, PortalUserFactory
 from tests.vouchers.conftest import issue  # noqa: F401 (fixture)
 
@@ -81,3 +81,20 @@ def test_behind_a_proxy_one_customers_voucher_guesses_do_not_lock_out_another(
         redeem(guesser, good, "198.51.100.23")
     redemption = redeem(honest, good, "203.0.113.7")  # same proxy, another customer: fine
     assert redemption.payment is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "scope"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2::10", "2001:db8:1:2::"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),
+        # An IPv4 client of a dual-stack socket is itself, never the /64 every such client
+        # shares (::), which would count all of them as one.
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        (" not-an-address ", "not-an-address"),
+    ],
+)
+def test_limits_count_an_ipv6_client_by_its_64(address, scope):
+    assert address_scope(address) == scope

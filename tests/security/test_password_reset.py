@@ -78,3 +78,29 @@ def test_the_limits_are_settings(portal_user, settings):
     for n in range(3):
         _ask(portal_user.email, client_address=f"192.0.2.{n}")
     assert len(mail.outbox) == 1
+
+
+def test_one_ipv6_client_counts_once_whichever_address_of_its_64_it_uses():
+    """A host usually holds a whole /64: a new address per request must not reset the count."""
+    users = [PortalUserFactory() for _ in range(settings.PAYDESK_PASSWORD_RESET_PER_CLIENT + 3)]
+    for n, user in enumerate(users):
+        _ask(user.email, client_address=f"2001:db8:7:8::{n + 1:x}")
+    assert len(mail.outbox) == settings.PAYDESK_PASSWORD_RESET_PER_CLIENT
+    _ask(users[-1].email, client_address="2001:db8:7:9::1")  # another /64 is not held back
+    assert len(mail.outbox) == settings.PAYDESK_PASSWORD_RESET_PER_CLIENT + 1
+
+
+def test_the_link_names_the_public_address_never_the_host_the_request_named(portal_user, settings):
+    """The reset link carries a token that sets the password: it is built from
+    PAYDESK_PUBLIC_URL, as every other email's links are, not from the Host header a client
+    sent (any name ALLOWED_HOSTS admits: an app server's own, an old domain)."""
+    settings.PAYDESK_PUBLIC_URL = "https://portal.example.com"
+    settings.ALLOWED_HOSTS = ["testserver", "app-1.internal.example"]
+    Client(REMOTE_ADDR="198.51.100.7").post(
+        RESET, {"email": portal_user.email}, HTTP_HOST="app-1.internal.example"
+    )
+    [message] = mail.outbox
+    assert "app-1.internal.example" not in message.subject + message.body
+    [link] = [line for line in message.body.splitlines() if "/accounts/reset/" in line]
+    assert link.startswith("https://portal.example.com/accounts/reset/")
+    assert "portal.example.com" in message.subject

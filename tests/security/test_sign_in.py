@@ -114,6 +114,22 @@ def test_repeated_failures_lock_the_account_for_that_address():
     ).count() >= (base.AXES_FAILURE_LIMIT)
 
 
+@pytest.mark.parametrize("where", SIGN_IN_PAGES)
+def test_ipv6_addresses_are_locked_by_their_64_bit_prefix(where):
+    """One host usually holds a whole IPv6 /64: guessing each time from another address of it
+    gave fresh guesses without end (the voucher limit already counts a /64 as one client).
+    The lock holds for every address of the /64, and only for it."""
+    user = _user(where, "six@example.com")
+    for n in range(base.AXES_FAILURE_LIMIT):
+        _try(Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}"), where, user.email, "wrong")
+    client = Client(REMOTE_ADDR="2001:db8:1:2:ffff:ffff:ffff:fffe")
+    assert _try(client, where, user.email, PASSWORD).status_code == 429
+    assert not _signed_in(client)
+    elsewhere = Client(REMOTE_ADDR="2001:db8:1:3::1")  # another /64: another client
+    assert _try(elsewhere, where, user.email, PASSWORD).status_code == 302
+    assert _signed_in(elsewhere)
+
+
 def test_a_correct_password_signs_in_and_is_audited():
     user = PortalUserFactory()
     client = Client()

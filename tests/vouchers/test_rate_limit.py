@@ -79,6 +79,17 @@ def test_ipv6_addresses_are_limited_by_their_64_bit_prefix(issue, portal_user):
         attempt(neighbour, good, "2001:db8:1:2:ffff::1")
 
 
+def test_ipv4_clients_of_a_dual_stack_socket_are_each_their_own_address(issue, portal_user):
+    """Behind a socket listening on IPv6 an IPv4 client arrives as ::ffff:a.b.c.d; by its /64
+    every such client was one (::), and one customer's guesses locked everyone out."""
+    [good] = issue()
+    neighbour = PortalUserFactory()
+    guess_until_the_limit(portal_user, "::ffff:192.0.2.10")
+    attempt(neighbour, good, "::ffff:192.0.2.11")
+    neighbour.customer.refresh_from_db()
+    assert neighbour.customer.balance == Decimal("5")
+
+
 def test_successes_do_not_count_as_failures(issue, portal_user):
     codes = issue(count=LIMIT + 2)
     for code in codes:

@@ -1,4 +1,5 @@
-"""Password reset, throttled per address and per client address (the shared cache).
+"""Password reset, throttled per address and per client address (the shared cache); the
+emailed link is on PAYDESK_PUBLIC_URL.
 
 Every request gets the same answer and the same page, whether the address belongs to an account
 or not, and whether or not it was throttled: nothing tells which addresses exist. A throttled
@@ -8,6 +9,7 @@ request sends nothing.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
@@ -16,7 +18,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 
 from paydesk.accounts.login_name import login_name
 from paydesk.audit.services import audit_record
-from paydesk.web.client_ip import client_ip
+from paydesk.web.client_ip import client_ip, client_scope
 from paydesk.web.ratelimit import hit, key_for
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,14 @@ class ThrottledPasswordResetView(LabelsWithoutColon, PasswordResetView):
     or PAYDESK_PASSWORD_RESET_PER_CLIENT from one client address, within
     PAYDESK_PASSWORD_RESET_WINDOW seconds, no email is sent (the page is the same)."""
 
+    @property
+    def extra_email_context(self) -> dict[str, str]:
+        """The link (and the name the email says) from PAYDESK_PUBLIC_URL, as every other
+        email's links: never from the Host header the request came with, which any name
+        ALLOWED_HOSTS admits could set — and the link carries the token that sets the password."""
+        public = urlsplit(settings.PAYDESK_PUBLIC_URL)
+        return {"protocol": public.scheme, "domain": public.netloc, "site_name": public.netloc}
+
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         address = login_name(form.cleaned_data["email"])
         client = client_ip(self.request) or ""
@@ -45,7 +55,7 @@ class ThrottledPasswordResetView(LabelsWithoutColon, PasswordResetView):
                 settings.PAYDESK_PASSWORD_RESET_PER_ADDRESS,
             ),
             "client": (
-                hit(key_for("reset-client", client), window=window),
+                hit(key_for("reset-client", client_scope(self.request) or ""), window=window),
                 settings.PAYDESK_PASSWORD_RESET_PER_CLIENT,
             ),
         }

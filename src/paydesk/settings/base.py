@@ -170,7 +170,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Reverse proxies in front of the app servers that append to X-Forwarded-For (0: none); the
 # client's address for rate limits and the audit log is read through them (web/client_ip.py).
 PAYDESK_TRUSTED_PROXIES = int(os.environ.get("PAYDESK_TRUSTED_PROXIES", "0"))
-AXES_CLIENT_IP_CALLABLE = "paydesk.web.client_ip.client_ip"
+# Locks count an IPv6 client by its /64 (web/client_ip.py: address_scope).
+AXES_CLIENT_IP_CALLABLE = "paydesk.web.client_ip.client_scope"
 AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

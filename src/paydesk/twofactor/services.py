@@ -150,8 +150,11 @@ def recovery_codes_generate(*, user: Any, ip_address: str | None = None) -> list
 def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None) -> Device:
     """The device `token` verifies for `user`: an authenticator's code (6 digits; one already
     used is refused) or an unused recovery code (spent now). Raises SecondFactorLocked while
-    the user is locked out, SecondFactorError for a wrong answer (counted towards the lock)."""
-    second_factor_check_lock(user=user)
+    the user is locked out, SecondFactorError for a wrong answer (counted towards the lock).
+
+    The answer is counted as a wrong one before it is checked (and the count cleared when it
+    is right): answers sent together are checked no more times than answers sent one by one."""
+    _answer_reserve(user=user, ip_address=ip_address)
     text = "".join((token or "").split())
     if text.isdigit() and len(text) != CODE_LENGTH:
         kind = FACTOR_TOTP
@@ -169,7 +172,11 @@ def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None
         totp.totp_match(device.key, text) is not None for device in candidates
     )
     second_factor_failure_record(
-        user=user, factor=kind, reason="reused" if reused else "wrong", ip_address=ip_address
+        user=user,
+        factor=kind,
+        reason="reused" if reused else "wrong",
+        ip_address=ip_address,
+        counted=True,
     )
     if reused:
         raise SecondFactorError(
@@ -195,15 +202,52 @@ def second_factor_success_record(*, user: Any, device: Device, ip_address: str |
         )
 
 
-def second_factor_failure_record(
-    *, user: Any, factor: str, reason: str, ip_address: str | None
-) -> None:
-    """Count one wrong answer; the PAYDESK_2FA_FAILURE_LIMIT-th in a row locks the second
-    factor for PAYDESK_2FA_LOCKOUT_MINUTES (audited as two_factor.locked)."""
+def _answer_reserve(*, user: Any, ip_address: str | None) -> None:
+    """Count the answer about to be checked as a wrong one, or refuse it (SecondFactorLocked)
+    while the user is locked out. When the answers already counted reach the limit (being
+    checked at this moment, or lost to a crash), the second factor is locked now."""
     now = timezone.now()
     with transaction.atomic():
         lock, _created = SecondFactorLock.objects.select_for_update().get_or_create(user=user)
-        lock.failures += 1
+        if not _locked(lock, now) and lock.failures >= settings.PAYDESK_2FA_FAILURE_LIMIT:
+            _lock(lock, now=now, user=user, ip_address=ip_address)
+        if not _locked(lock, now):
+            lock.failures += 1
+        lock.save()
+    if lock.locked_until is not None and lock.locked_until > now:
+        raise SecondFactorLocked(lock.locked_until)
+
+
+def _locked(lock: SecondFactorLock, now: datetime) -> bool:
+    return lock.locked_until is not None and lock.locked_until > now
+
+
+def _lock(lock: SecondFactorLock, *, now: datetime, user: Any, ip_address: str | None) -> None:
+    """Lock the second factor for PAYDESK_2FA_LOCKOUT_MINUTES (audited); the count starts
+    again after it. The caller saves `lock`."""
+    lock.locked_until = now + timedelta(minutes=settings.PAYDESK_2FA_LOCKOUT_MINUTES)
+    lock.failures = 0
+    audit_record(
+        action="two_factor.locked",
+        actor=user,
+        obj=user,
+        customer_id=getattr(user, "customer_id", None),
+        after={"until": lock.locked_until.isoformat()},
+        ip_address=ip_address,
+    )
+
+
+def second_factor_failure_record(
+    *, user: Any, factor: str, reason: str, ip_address: str | None, counted: bool = False
+) -> None:
+    """Count one wrong answer (`counted`: it was counted before it was checked); the
+    PAYDESK_2FA_FAILURE_LIMIT-th in a row locks the second factor for
+    PAYDESK_2FA_LOCKOUT_MINUTES (audited as two_factor.locked)."""
+    now = timezone.now()
+    with transaction.atomic():
+        lock, _created = SecondFactorLock.objects.select_for_update().get_or_create(user=user)
+        if not counted:
+            lock.failures += 1
         audit_record(
             action="two_factor.verify_failed",
             actor=user,
@@ -212,17 +256,8 @@ def second_factor_failure_record(
             after={"factor": factor, "reason": reason, "failures": lock.failures},
             ip_address=ip_address,
         )
-        if lock.failures >= settings.PAYDESK_2FA_FAILURE_LIMIT:
-            lock.locked_until = now + timedelta(minutes=settings.PAYDESK_2FA_LOCKOUT_MINUTES)
-            lock.failures = 0
-            audit_record(
-                action="two_factor.locked",
-                actor=user,
-                obj=user,
-                customer_id=getattr(user, "customer_id", None),
-                after={"until": lock.locked_until.isoformat()},
-                ip_address=ip_address,
-            )
+        if lock.failures >= settings.PAYDESK_2FA_FAILURE_LIMIT and not _locked(lock, now):
+            _lock(lock, now=now, user=user, ip_address=ip_address)
         lock.save()
 
 

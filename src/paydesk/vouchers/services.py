@@ -11,7 +11,6 @@ This module must never log, store, audit or echo a plain code.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +42,7 @@ from paydesk.vouchers.models import (
     VoucherBatch,
     VoucherStatus,
 )
+from paydesk.web.client_ip import address_scope
 from paydesk.web.ratelimit import give_back, hit_many
 
 logger = logging.getLogger(__name__)
@@ -73,24 +73,13 @@ def _check_redeemer(*, user: Any, customer: Customer) -> None:
         raise PermissionDenied("Your role cannot move money.")
 
 
-def _ip_scope(ip_address: str) -> str:
-    """The IP address, or its /64 for IPv6 (one host usually holds a whole /64)."""
-    try:
-        address = ipaddress.ip_address(ip_address.strip())
-    except ValueError:
-        return ip_address.strip()[:64]
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
 def _failure_keys(*, user: Any, customer: Customer, ip_address: str | None) -> dict[str, str]:
     keys = {
         "user": f"paydesk:voucher-failures:user:{user.pk}",
         "customer": f"paydesk:voucher-failures:customer:{customer.pk}",
     }
     if ip_address:
-        keys["ip"] = f"paydesk:voucher-failures:ip:{_ip_scope(ip_address)}"
+        keys["ip"] = f"paydesk:voucher-failures:ip:{address_scope(ip_address)}"
     return keys
 
 
