@@ -95,6 +95,32 @@ def test_the_invoices_page_filters_by_kind_and_date_and_downloads_csv(story):
     assert note.code in text and invoice.code in text
 
 
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "UTC", "Pacific/Pago_Pago"])
+def test_dates_at_the_ends_of_the_calendar_filter_and_never_fail(story, zone):
+    """A range open at either end typed as 0001-01-01 or 9999-12-31 (a day past it, or its start
+    in UTC, is outside Python's calendar) lists every document on the page, in the CSV and from
+    the API, whatever the user's zone; a start at the calendar's end lists none."""
+    user, _paid, _refund, invoice, note = story
+    user.time_zone = zone
+    user.save()
+    client = Client()
+    client.force_login(user)
+    api = ApiClient(key_for(user, "read"))
+    everything = {"date_from": "0001-01-01", "date_to": "9999-12-31"}
+    for dates in (everything, {"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}):
+        page = client.get("/invoices/", dates)
+        assert page.status_code == 200
+        assert f"{invoice.code}.pdf" in page.content.decode()
+        assert f"{note.code}.pdf" in page.content.decode()
+        rows = b"".join(client.get("/invoices/export.csv", dates).streaming_content)
+        assert len(rows.decode("utf-8-sig").strip().splitlines()) == 3
+        listed = api.get("/api/v1/invoices", dates)
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 2
+    late = client.get("/invoices/", {"date_from": "9999-12-31"})
+    assert late.status_code == 200 and f"{invoice.code}.pdf" not in late.content.decode()
+    assert api.get("/api/v1/invoices", {"date_from": "9999-12-31"}).json()["data"] == []
+
+
 def test_a_user_without_view_payments_gets_no_invoices(story):
     user, *_rest = story
     user.can_view_payments = False
