@@ -164,6 +164,20 @@ def test_the_back_office_lists_every_customers_documents(story, support_user):
     assert [row.split(",")[0] for row in rows] == [note.code]
 
 
+def test_the_back_office_csv_of_filters_that_are_not_valid_is_a_message_not_a_500(
+    story, support_user
+):
+    """A CSV link kept from an old list, or a filter typed by hand, that the list itself would
+    answer with its "invalid filters" page."""
+    client = sign_in(Client(), support_user)
+    for bad in ({"issued_at__gte": "yesterday"}, {"customer__id__exact": "abc"}, {"nope": "1"}):
+        response = client.get("/backoffice/documents/document/export.csv", bad)
+        assert response.status_code == 302
+        assert response["Location"] == "/backoffice/documents/document/"
+        page = client.get(response["Location"]).content.decode()
+        assert "Those filters are not valid." in page
+
+
 def test_only_administrators_change_invoicing(admin_user, finance_user):
     with pytest.raises(PermissionDenied):
         invoicing_settings_update(actor=finance_user, invoices_enabled=True)

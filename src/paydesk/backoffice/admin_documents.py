@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import path, reverse
@@ -95,8 +96,12 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         """The CSV of what the list's filters show (the same query string)."""
         if not is_staff(request):
             return HttpResponse(status=403)
-        changelist = self.get_changelist_instance(request)
-        rows = changelist.get_queryset(request).order_by("-issued_at", "-id")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, _("Those filters are not valid."))
+            return HttpResponseRedirect(reverse("backoffice:documents_document_changelist"))
+        rows = changelist.queryset.order_by("-issued_at", "-id")
         zone = timezone.get_current_timezone()
         response = StreamingHttpResponse(
             documents_csv(rows, time_zone=zone), content_type="text/csv"
