@@ -162,6 +162,10 @@ def test_the_back_office_lists_every_customers_documents(story, support_user):
     ).decode("utf-8-sig")
     rows = csv_text.strip().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == [note.code]
+    # Every customer's invoices leave the back office: who, when and with which filters, as
+    # a download of the payments CSV is recorded.
+    [export] = AuditEntry.objects.filter(action="document.export")
+    assert export.actor == support_user and export.after == {"filters": "kind__exact=credit_note"}
 
 
 def test_the_back_office_csv_of_filters_that_are_not_valid_is_a_message_not_a_500(
@@ -176,6 +180,7 @@ def test_the_back_office_csv_of_filters_that_are_not_valid_is_a_message_not_a_50
         assert response["Location"] == "/backoffice/documents/document/"
         page = client.get(response["Location"]).content.decode()
         assert "Those filters are not valid." in page
+    assert not AuditEntry.objects.filter(action="document.export").exists()
 
 
 def test_only_administrators_change_invoicing(admin_user, finance_user):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.audit.services import audit_record
 from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
@@ -30,6 +31,7 @@ from paydesk.documents.services import (
 from paydesk.documents.views import pdf_response
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
+from paydesk.web.client_ip import client_ip
 
 
 @admin.register(Document, site=backoffice_site)
@@ -101,6 +103,12 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         except IncorrectLookupParameters:
             messages.error(request, _("Those filters are not valid."))
             return HttpResponseRedirect(reverse("backoffice:documents_document_changelist"))
+        audit_record(
+            action="document.export",
+            actor=request.user,
+            after={"filters": request.GET.urlencode()[:1000]},
+            ip_address=client_ip(request),
+        )
         rows = changelist.queryset.order_by("-issued_at", "-id")
         zone = timezone.get_current_timezone()
         response = StreamingHttpResponse(
