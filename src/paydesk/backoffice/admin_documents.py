@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import path, reverse
@@ -15,8 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.audit.services import audit_record
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    ServiceRefused,
+    ServiceSaveMixin,
+    exported_changelist,
+    time_column,
+)
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
@@ -31,7 +34,6 @@ from paydesk.documents.services import (
 from paydesk.documents.views import pdf_response
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
-from paydesk.web.client_ip import client_ip
 
 
 @admin.register(Document, site=backoffice_site)
@@ -98,17 +100,9 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         """The CSV of what the list's filters show (the same query string)."""
         if not is_staff(request):
             return HttpResponse(status=403)
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            messages.error(request, _("Those filters are not valid."))
-            return HttpResponseRedirect(reverse("backoffice:documents_document_changelist"))
-        audit_record(
-            action="document.export",
-            actor=request.user,
-            after={"filters": request.GET.urlencode()[:1000]},
-            ip_address=client_ip(request),
-        )
+        changelist = exported_changelist(self, request, action="document.export")
+        if isinstance(changelist, HttpResponseBase):
+            return changelist
         rows = changelist.queryset.order_by("-issued_at", "-id")
         zone = timezone.get_current_timezone()
         response = StreamingHttpResponse(
