@@ -161,6 +161,24 @@ def test_support_cannot_issue_vouchers(support_user):
     assert support.get("/api/v1/staff/voucher-batches").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "expiry", ["9999-12-31T23:59:59-12:00", "9999-12-31T00:00:00+00:00", "9001-01-02T00:00:00Z"]
+)
+def test_an_expiry_past_9000_is_refused_at_its_field_not_a_500(finance_user, expiry):
+    """The end of Python's calendar west of UTC has no UTC time to store: the service refused
+    nothing and the save overflowed. The back office's form stops at 9000-12-31 too."""
+    from paydesk.vouchers.models import VoucherBatch
+
+    finance = ApiClient(key_for(finance_user))
+    body = {"count": 1, "currency": "USD", "addition": "10", "expires_at": expiry}
+    refused = finance.post("/api/v1/staff/voucher-batches", body)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"]["field"] == "expires_at"
+    assert not VoucherBatch.objects.exists()
+    body["expires_at"] = "9000-12-31T23:59:59-12:00"  # the latest the back office offers
+    assert finance.post("/api/v1/staff/voucher-batches", body).status_code == 201
+
+
 def test_the_staff_endpoints_keep_their_paths_tags_and_operation_ids():
     """The staff endpoints live in several files of paydesk.api.staff; the OpenAPI document
     (from which clients generate code) names them as one package, under /api/v1/staff/."""

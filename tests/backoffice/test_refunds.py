@@ -182,6 +182,26 @@ def test_disputes_show_on_the_payment_and_in_the_open_disputes_list(finance, sup
     assert other.reference not in support.get(f"{PAYMENTS}?dispute=open").content.decode()
 
 
+@pytest.mark.parametrize("dispute", ["open", "any"])
+def test_the_totals_of_a_disputes_filter_count_each_payment_once(finance, customer, dispute):
+    """A payment disputed twice is one row of the list: the totals above it said 2 payments and
+    twice its amount (the join to its disputes), and the CSV has it once too."""
+    payment = card_payment(customer)
+    card_payment(customer, n=2, total="7.00")  # not disputed: in neither
+    for n in (1, 2):
+        dispute_apply(
+            original=payment, gateway="card", dispute_id=f"dp_twice_{n}", stage="opened",
+            amount=Decimal("10.00"), currency="USD", reason="fraudulent",
+        )  # fmt: skip
+    response = finance.get(f"{PAYMENTS}?dispute={dispute}")
+    assert response.context["cl"].result_count == 1
+    [usd] = response.context["payment_totals"]
+    assert usd["completed"] == {"count": 1, "total": "$50.00 USD"}
+    assert "$50.00 USD (1)" in response.content.decode()
+    csv_text = b"".join(finance.get(f"{PAYMENTS}export.csv?dispute={dispute}").streaming_content)
+    assert csv_text.decode("utf-8-sig").count(payment.reference) == 1
+
+
 def test_the_disputes_list_and_a_dispute_say_it_is_answered_at_the_gateway(finance, customer):
     """A dispute's page showed 'needs_response' and a deadline with no word of where to respond;
     its only button, 'Close', read as closing the dispute."""

@@ -167,6 +167,7 @@ def test_a_bonus_batch_with_an_expiry(finance):
         ({"multiplier": "101"}, "multiplier", "between 0 and 100"),
         ({"expires_at": "2001-01-01"}, "expires_at", "in the future"),
         ({"expires_at": "31/12/2099"}, "expires_at", "valid date"),
+        ({"expires_at": "9999-12-31"}, "expires_at", "on or before 9000-12-31"),
     ],
 )  # fmt: skip
 def test_refused_terms_are_shown_next_to_their_field_and_nothing_is_issued(

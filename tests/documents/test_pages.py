@@ -96,6 +96,32 @@ def test_the_invoices_page_filters_by_kind_and_date_and_downloads_csv(story):
     assert note.code in text and invoice.code in text
 
 
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "UTC", "Pacific/Pago_Pago"])
+def test_dates_at_the_ends_of_the_calendar_filter_and_never_fail(story, zone):
+    """A range open at either end typed as 0001-01-01 or 9999-12-31 (a day past it, or its start
+    in UTC, is outside Python's calendar) lists every document on the page, in the CSV and from
+    the API, whatever the user's zone; a start at the calendar's end lists none."""
+    user, _paid, _refund, invoice, note = story
+    user.time_zone = zone
+    user.save()
+    client = Client()
+    client.force_login(user)
+    api = ApiClient(key_for(user, "read"))
+    everything = {"date_from": "0001-01-01", "date_to": "9999-12-31"}
+    for dates in (everything, {"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}):
+        page = client.get("/invoices/", dates)
+        assert page.status_code == 200
+        assert f"{invoice.code}.pdf" in page.content.decode()
+        assert f"{note.code}.pdf" in page.content.decode()
+        rows = b"".join(client.get("/invoices/export.csv", dates).streaming_content)
+        assert len(rows.decode("utf-8-sig").strip().splitlines()) == 3
+        listed = api.get("/api/v1/invoices", dates)
+        assert listed.status_code == 200 and len(listed.json()["data"]) == 2
+    late = client.get("/invoices/", {"date_from": "9999-12-31"})
+    assert late.status_code == 200 and f"{invoice.code}.pdf" not in late.content.decode()
+    assert api.get("/api/v1/invoices", {"date_from": "9999-12-31"}).json()["data"] == []
+
+
 def test_a_user_without_view_payments_gets_no_invoices(story):
     user, *_rest = story
     user.can_view_payments = False
@@ -137,6 +163,25 @@ def test_the_back_office_lists_every_customers_documents(story, support_user):
     ).decode("utf-8-sig")
     rows = csv_text.strip().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == [note.code]
+    # Every customer's invoices leave the back office: who, when and with which filters, as
+    # a download of the payments CSV is recorded.
+    [export] = AuditEntry.objects.filter(action="document.export")
+    assert export.actor == support_user and export.after == {"filters": "kind__exact=credit_note"}
+
+
+def test_the_back_office_csv_of_filters_that_are_not_valid_is_a_message_not_a_500(
+    story, support_user
+):
+    """A CSV link kept from an old list, or a filter typed by hand, that the list itself would
+    answer with its "invalid filters" page."""
+    client = sign_in(Client(), support_user)
+    for bad in ({"issued_at__gte": "yesterday"}, {"customer__id__exact": "abc"}, {"nope": "1"}):
+        response = client.get("/backoffice/documents/document/export.csv", bad)
+        assert response.status_code == 302
+        assert response["Location"] == "/backoffice/documents/document/"
+        page = client.get(response["Location"]).content.decode()
+        assert "Those filters are not valid." in page
+    assert not AuditEntry.objects.filter(action="document.export").exists()
 
 
 def test_only_administrators_change_invoicing(admin_user, finance_user):

@@ -165,6 +165,45 @@ def test_one_bad_line_writes_nothing_and_names_the_line(customer, tmp_path):
     assert not ImportedPayment.objects.exists()
 
 
+def test_a_completed_row_dated_in_the_future_is_refused_by_line(customer, tmp_path):
+    """A year typed 2925 for 2025 was imported; the next live payment then came before it in
+    time with a `balance after` computed after it, and check-balances reported a drift. A
+    moment with no UTC time (the calendar's ends with an offset) was a traceback."""
+    lines = (SAMPLES / "connexcs.csv").read_text().splitlines()
+    lines.insert(2, "2925-01-05 09:00:00+01:00,100.00,Completed,Typo in the year")
+    lines.insert(3, "9999-12-31 23:00:00-12:00,5.00,Pending,Past the calendar in UTC")
+    lines.insert(4, "0001-01-01 00:00:00+14:00,5.00,Cancelled,Before the calendar in UTC")
+    path = tmp_path / "future.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    text = refused(str(path), "--format", "connexcs", "--customer", customer.slug)
+
+    assert "line 3: Dated 2925-01-05T09:00:00+01:00, after now (" in text
+    assert "never dated in the future" in text
+    assert "line 4: '9999-12-31 23:00:00-12:00' is outside the calendar once in UTC" in text
+    assert "line 5: '0001-01-01 00:00:00+14:00' is outside the calendar once in UTC" in text
+    assert not Payment.objects.exists()
+    # A pending row may still be dated ahead (it carries no balance).
+    ahead = tmp_path / "ahead.csv"
+    ahead.write_text(lines[0] + "\n2925-01-05 09:00:00+01:00,100.00,Pending,Announced\n")
+    run(str(ahead), "--format", "connexcs", "--customer", customer.slug)
+    assert Payment.objects.get().status == "pending"
+
+
+def test_the_ledger_refuses_a_completed_payment_dated_in_the_future(customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paydesk.ledger.imports import BackdatedEntry
+
+    with pytest.raises(BackdatedEntry, match="dated in the future"):
+        payment_create(
+            customer=customer, total="10", description="Ahead", at=timezone.now() + timedelta(1)
+        )
+    assert not Payment.objects.exists() and balance_drifts() == []
+
+
 def test_a_dry_run_shows_what_would_be_imported_and_writes_nothing(customer):
     out, _ = run(
         str(SAMPLES / "connexcs.csv"),

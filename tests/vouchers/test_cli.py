@@ -92,6 +92,14 @@ def test_issue_prints_the_codes_one_per_line_without_json():
             ["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "2001-01-01"],
             "must be in the future",
         ),
+        (
+            ["--count", "2", "--currency", "USD", "--addition", "5", "--expires", "9999-12-31"],
+            "on or before 9000-12-31",
+        ),
+        (
+            ["--count", "1", "--currency", "USD", "--addition", "5", "--expires", "9999-12-31T23Z"],
+            "on or before 9000-12-31",
+        ),
     ],
 )
 def test_errors_are_command_errors(arguments, message):

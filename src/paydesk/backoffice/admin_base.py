@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -13,8 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from paydesk.audit.services import audit_record
 from paydesk.errors import PaydeskError
+from paydesk.web.client_ip import client_ip
 
 
 class ServiceRefused(Exception):
@@ -117,3 +121,24 @@ def admin_page(model_admin: Any, request: HttpRequest, template: str, **context:
             **context,
         },
     )
+
+
+def exported_changelist(model_admin: Any, request: HttpRequest, *, action: str) -> Any:
+    """The changelist a list's *Download CSV* serves (its filters from the same query string),
+    the download audited as `action` with those filters; or, when the list would refuse the
+    filters, a redirect to the list saying so."""
+    try:
+        changelist = model_admin.get_changelist_instance(request)
+    except IncorrectLookupParameters:
+        messages.error(request, _("Those filters are not valid."))
+        opts = model_admin.opts
+        return HttpResponseRedirect(
+            reverse(f"backoffice:{opts.app_label}_{opts.model_name}_changelist")
+        )
+    audit_record(
+        action=action,
+        actor=request.user,
+        after={"filters": request.GET.urlencode()[:1000]},
+        ip_address=client_ip(request),
+    )
+    return changelist

@@ -14,7 +14,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    ServiceRefused,
+    ServiceSaveMixin,
+    exported_changelist,
+    time_column,
+)
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
@@ -101,8 +106,10 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         """The CSV of what the list's filters show (the same query string)."""
         if not is_staff(request):
             return HttpResponse(status=403)
-        changelist = self.get_changelist_instance(request)
-        rows = changelist.get_queryset(request).order_by("-issued_at", "-id")
+        changelist = exported_changelist(self, request, action="document.export")
+        if isinstance(changelist, HttpResponseBase):
+            return changelist
+        rows = changelist.queryset.order_by("-issued_at", "-id")
         zone = timezone.get_current_timezone()
         response = StreamingHttpResponse(
             documents_csv(rows, time_zone=zone), content_type="text/csv"

@@ -420,9 +420,11 @@ def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
 
 
 def payment_totals(queryset: QuerySet[Payment]) -> list[dict[str, Any]]:
-    """Per currency: count and sum of completed and pending payments in `queryset`."""
+    """Per currency: count and sum of completed and pending payments in `queryset`, each payment
+    once: a filter that joins another table (a payment's disputes) gives a row per match, which
+    the list's DISTINCT folds but a sum over the same query would count again."""
     rows = (
-        queryset.order_by()
+        Payment.objects.filter(pk__in=queryset.order_by().values("pk"))
         .values("customer__currency", "status")
         .annotate(amount=Sum("total"), count=Count("id"))
     )

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from paydesk.audit.services import audit_record
-from paydesk.backoffice.admin_base import guarded_object
+from paydesk.backoffice.admin_base import exported_changelist, guarded_object
 from paydesk.backoffice.exports import staff_payments_csv
 from paydesk.backoffice.forms import (
     PaymentAddForm,
@@ -45,7 +44,6 @@ from paydesk.ledger.services import payment_cancel
 from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money
 from paydesk.notifications.services import notify_payment_received
-from paydesk.web.client_ip import client_ip
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -426,15 +424,7 @@ def payments_export(model_admin: PaymentAdmin, request: HttpRequest) -> HttpResp
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     request.backoffice_export = True  # type: ignore[attr-defined]
-    try:
-        changelist = model_admin.get_changelist_instance(request)
-    except IncorrectLookupParameters:
-        messages.error(request, _("Those filters are not valid."))
-        return HttpResponseRedirect(reverse("backoffice:ledger_payment_changelist"))
-    audit_record(
-        action="payment.export",
-        actor=request.user,
-        after={"filters": request.GET.urlencode()[:1000]},
-        ip_address=client_ip(request),
-    )
+    changelist = exported_changelist(model_admin, request, action="payment.export")
+    if isinstance(changelist, HttpResponseBase):
+        return changelist
     return staff_payments_csv(changelist.queryset)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.backoffice.filters import LAST_DAY
 from paydesk.backoffice.forms import FORM_TOKEN_PATTERN
 from paydesk.errors import PaydeskError
 from paydesk.money import normalize_currency
@@ -105,6 +106,16 @@ class VoucherBatchIssueForm(forms.Form):
 
     def clean_currency(self) -> str:
         return currency_field_clean(self.cleaned_data["currency"])
+
+    def clean_expires_at(self) -> date | None:
+        day = self.cleaned_data.get("expires_at")
+        if day is not None and day > LAST_DAY:
+            # Its end in the provider's zone would be past Python's calendar (9999-12-31).
+            raise ValidationError(
+                _("Choose a day on or before %(last)s, or leave it empty for no expiry.")
+                % {"last": LAST_DAY.isoformat()}
+            )
+        return day
 
     def clean_form_token(self) -> str:
         token = self.cleaned_data["form_token"]

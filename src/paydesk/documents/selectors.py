@@ -16,6 +16,12 @@ from paydesk.exports import BYTE_ORDER_MARK, csv_safe_text
 from paydesk.ledger.models import Payment
 from paydesk.money import plain_amount
 
+# The days a date filter means anything between: every document was issued after the first and
+# before the last. A day at either end of Python's calendar (0001-01-01, 9999-12-31) cannot be
+# turned into a moment in a time zone, or has no next day; typed as an open end, it is the same
+# as these (the portal's payments list uses the same bounds: portal.forms).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
 CSV_HEADER = [
     "Number", "Kind", "Date", "Customer", "Payment reference", "Corrects", "Currency", "Net",
     "Tax rate", "Tax", "Total",
@@ -38,9 +44,11 @@ def document_list(
     if kind in DocumentKind.values:
         rows = rows.filter(kind=kind)
     if date_from:
-        rows = rows.filter(issued_at__gte=datetime.combine(date_from, time.min, tzinfo=time_zone))
+        start = min(max(date_from, FIRST_DAY), LAST_DAY)
+        rows = rows.filter(issued_at__gte=datetime.combine(start, time.min, tzinfo=time_zone))
     if date_to:
-        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=time_zone)
+        last = min(max(date_to, FIRST_DAY), LAST_DAY)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=time_zone)
         rows = rows.filter(issued_at__lt=end)
     return rows.order_by("-issued_at", "-id")
 

@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from paydesk.accounts.models import PaymentMethod
@@ -90,6 +90,12 @@ def parse_moment(text: str, time_zone: tzinfo | None) -> datetime:
                 f"'{text}' has no time zone: add an offset, or give the file's time zone."
             )
         moment = moment.replace(tzinfo=time_zone)
+    try:
+        moment.astimezone(UTC)  # what the database stores
+    except OverflowError:
+        raise ImportRefused(
+            f"'{text}' is outside the calendar once in UTC (years 1 to 9999)."
+        ) from None
     return moment
 
 

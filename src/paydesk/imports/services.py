@@ -211,6 +211,16 @@ def _customer_check(plan: CustomerPlan, file_format: str) -> list[Refusal]:
         plan.skipped = staging.count(key, done=True)
     plan.count = staging.count(key)
     plan.completed_total = staging.completed_total(key, PaymentStatus.COMPLETED)
+    now = timezone.now()
+    refusals += [
+        Refusal(
+            line,
+            f"Dated {at.isoformat()}, after now ({now.isoformat(timespec='seconds')}): a "
+            "completed payment is imported up to now, never dated in the future "
+            "(docs/import.md).",
+        )
+        for line, at in staging.after(key, PaymentStatus.COMPLETED, now)
+    ]
     floor = latest_completed_at(customer) if customer is not None else None
     if floor is not None:
         refusals += [

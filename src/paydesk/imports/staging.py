@@ -27,6 +27,14 @@ _COLUMNS = (
 )
 
 
+# The rows to import with a status dated before (<) or after (>) a moment, by line.
+_DATED = {
+    compare: "SELECT line, moment FROM row WHERE ckey = ? AND done = 0 AND status = ?"
+    f" AND at {compare} ? ORDER BY line"
+    for compare in ("<", ">")
+}
+
+
 def _micros(moment: datetime) -> int:
     return (moment - EPOCH) // MICROSECOND
 
@@ -137,12 +145,17 @@ class Staging:
 
     def before(self, ckey: str, status: str, floor: datetime) -> Iterable[tuple[int, datetime]]:
         """(line, time) of the rows to import with `status` dated before `floor`."""
-        for line, moment in self.db.execute(
-            "SELECT line, moment FROM row WHERE ckey = ? AND done = 0 AND status = ? AND at < ?"
-            " ORDER BY line",
-            (ckey, status, _micros(floor)),
-        ):
-            yield line, datetime.fromisoformat(moment)
+        return self._dated(ckey, status, "<", floor)
+
+    def after(self, ckey: str, status: str, ceiling: datetime) -> Iterable[tuple[int, datetime]]:
+        """(line, time) of the rows to import with `status` dated after `ceiling`."""
+        return self._dated(ckey, status, ">", ceiling)
+
+    def _dated(
+        self, ckey: str, status: str, compare: str, moment: datetime
+    ) -> Iterator[tuple[int, datetime]]:
+        for line, text in self.db.execute(_DATED[compare], (ckey, status, _micros(moment))):
+            yield line, datetime.fromisoformat(text)
 
     def rows(self, ckey: str, *, limit: int = -1) -> Iterator[SourceRow]:
         """The rows to import in time order. A newest-first file (its first row to import is

@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from paydesk.accounts.models import Customer, PaymentMethod
 from paydesk.audit.services import audit_record
@@ -106,6 +107,16 @@ def backdating_refuse(at: datetime, floor: datetime | None, *, field: str = "dat
     for a completed payment given an explicit time."""
     if at.tzinfo is None:
         raise PaymentError("The date needs a time zone.", field=field)
+    now = timezone.now()
+    if _later_than(at, now):
+        # Every payment made from now on would come before it, with a `balance after` computed
+        # after it: the running balance, the statement and check-balances would all go wrong.
+        raise BackdatedEntry(
+            f"A completed payment dated {at.isoformat()} is dated in the future (it is now "
+            f"{now.isoformat(timespec='seconds')}): completed payments can only be posted up to "
+            "now, so that running balances stay in date order (docs/import.md).",
+            field=field,
+        )
     if floor is not None and at < floor:
         raise BackdatedEntry(
             f"A completed payment dated {at.isoformat()} would come before {floor.isoformat()}, "
@@ -114,6 +125,15 @@ def backdating_refuse(at: datetime, floor: datetime | None, *, field: str = "dat
             "(docs/import.md).",
             field=field,
         )
+
+
+def _later_than(at: datetime, now: datetime) -> bool:
+    """`at` > `now`; a moment with no UTC time (past the end of Python's calendar, such as
+    9999-12-31T23:00-12:00) is later than any."""
+    try:
+        return at.astimezone(UTC) > now
+    except OverflowError:
+        return at.year > 1
 
 
 def latest_completed_at(customer: Customer) -> datetime | None:

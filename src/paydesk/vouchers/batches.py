@@ -14,7 +14,7 @@ its codes. The system (the command line) is never held, as for credits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -181,6 +181,10 @@ def voucher_batch_issue(
             raise VoucherError("The expiry needs a time zone.", field="expires_at")
         if expires_at <= timezone.now():
             raise VoucherError("The expiry must be in the future.", field="expires_at")
+        if not _before_latest_expiry(expires_at):
+            raise VoucherError(
+                "Choose an expiry on or before 9000-12-31, or none.", field="expires_at"
+            )
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise VoucherError(f"Keep the note under {NOTE_MAX} characters.", field="note")
@@ -286,6 +290,19 @@ def _waiting(pk: int) -> VoucherBatch:
             f"({locked.get_approval_display().lower()})."
         )
     return locked
+
+
+# The latest expiry a batch takes: the end of 9000-12-31 in any time zone is before it (the back
+# office's last valid day, backoffice.filters.LAST_DAY). A moment at the end of Python's calendar
+# (9999-12-31T23:59-12:00) has no UTC time to store.
+LATEST_EXPIRY = datetime(9001, 1, 2, tzinfo=UTC)
+
+
+def _before_latest_expiry(moment: datetime) -> bool:
+    try:
+        return moment.astimezone(UTC) < LATEST_EXPIRY
+    except OverflowError:
+        return False
 
 
 def voucher_batch_approve(*, batch: VoucherBatch | int, actor: Any) -> VoucherBatch:

@@ -28,6 +28,8 @@ def parse_expiry(text: str) -> datetime:
     except ValueError:
         pass
     else:
+        if day >= date.max:  # no next day to end it on: the service names the latest expiry
+            day = date.max - timedelta(days=1)
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=provider_zone)
     try:
         moment = datetime.fromisoformat(value)
