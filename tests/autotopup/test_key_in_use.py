@@ -72,7 +72,10 @@ def test_a_top_up_whose_key_is_still_running_at_stripe_stays_in_flight(sandbox, 
     payment.refresh_from_db()
     assert topup.status == TopupStatus.CHARGING
     assert payment.status == PaymentStatus.PENDING
-    assert payment.pending_reason.startswith("Stripe is still working on an earlier request")
+    assert payment.pending_reason == (
+        "Stripe is still working on an earlier request with the same idempotency key (HTTP 409) "
+        "and did not run this one. Paydesk will ask again."
+    )
     assert TopupSettings.objects.get(customer=customer).consecutive_failures == 0
     assert emails("autotopup") == []
 

@@ -431,9 +431,10 @@ def _conflict_unanswered(*, other_parameters: bool) -> Iterator[None]:
             raise
         if not in_use:
             raise GatewayUnavailable(error.message) from error
+        # Stripe's own text (in the payment log) is long: a payment's reason is at most 300.
         raise GatewayUnavailable(
             f"{DISPLAY_NAME} is still working on an earlier request with the same idempotency "
-            f"key and did not run this one ({_error_message(body) or 'HTTP 409'})."
+            "key (HTTP 409) and did not run this one."
         ) from error
 
 
