@@ -316,6 +316,8 @@ def main() -> int:  # noqa: C901, PLR0915 — one script, read top to bottom
         "PAYDESK_WORKER_LEASE_SECONDS": "30",
         "PAYDESK_EMAIL_RETRY_SECONDS": "5",
         "PAYDESK_RECONCILE_AFTER_MINUTES": "0",
+        # A reconciliation run stops asking well within the 30 s lease (5 s gateway timeouts).
+        "PAYDESK_RECONCILE_RUN_SECONDS": "15",
         "PAYDESK_WEB_WORKERS": "2",
         "PAYDESK_WEB_THREADS": "4",
         "PAYDESK_GRACEFUL_SECONDS": "20",

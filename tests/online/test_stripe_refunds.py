@@ -250,3 +250,51 @@ def test_the_sandbox_signs_refund_and_dispute_webhooks_as_stripe_does(paid, fina
         assert event.data.object.payment_intent == paid.gateway_reference or (
             event.data.object.object == "charge"
         )
+
+
+def test_a_refund_whose_key_is_still_running_at_stripe_stays_pending(
+    paid, finance, settings, sandbox
+):
+    """Asked again while Stripe still runs the first request under the refund's key, Stripe
+    answers HTTP 409 idempotency_error: that request may still refund, so the row stays pending
+    (never cancelled as refused) and the next ask gets the first request's refund, once."""
+    from paydesk.checkout.refunds import UNANSWERED, refund_ask
+    from paydesk.gateways.stripe.client import StripeApi
+    from paydesk.money import Money
+    from paydesk.sandbox.models import SandboxObject
+
+    stripe_api = settings.PAYDESK_STRIPE_API_BASE
+    settings.PAYDESK_STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens: no answer
+    refund = payment_refund(payment=paid, reason="Customer asked", actor=finance, total="30.00")
+    assert (refund.status, refund.pending_reason) == (PaymentStatus.PENDING, UNANSWERED)
+    settings.PAYDESK_STRIPE_API_BASE = stripe_api
+    sandbox.switch(webhooks="none")  # only Paydesk's own asks can settle it
+    # Another ask under the same key reached Stripe, which has not answered it yet.
+    key = f"refund-{refund.reference}"
+    StripeApi().refund_create(
+        intent_id=paid.gateway_transaction,
+        amount=Money(Decimal("30.00"), "USD"),
+        refund_reference=refund.reference,
+        payment_reference=paid.reference,
+        reason=refund.description,
+        idempotency_key=key,
+    )
+    record = SandboxObject.objects.get(gateway="stripe", kind="idempotency", object_id=key)
+    answered = dict(record.data)
+    record.data = {"fingerprint": answered["fingerprint"]}
+    record.save()
+
+    refund = refund_ask(refund=refund)
+    assert refund.status == PaymentStatus.PENDING
+    assert refund.pending_reason == UNANSWERED
+
+    record.data = answered
+    record.save()
+    refund = refund_ask(refund=refund)
+    assert refund.status == PaymentStatus.COMPLETED
+    assert returns_of(paid) == [("refund", "completed", Decimal("-30.00"))]
+    assert balance(paid) == Decimal("20.00")
+    assert (
+        object_get("stripe", "payment_intent", paid.gateway_reference).data["sandbox"]["refunded"]
+        == 3000
+    )

@@ -192,3 +192,49 @@ def test_an_unreadable_secret_is_a_logged_failure_not_a_crash(hook, customer, se
     assert not receiver.requests
     assert "roll the secret" in Attempt.objects.first().error
     assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_receiver_answering_an_endless_body_does_not_hold_the_worker(admin, customer):
+    """A 2xx whose body goes on and on (64 MB here): the delivery counts, the log keeps the
+    first 500 characters, and the worker reads no further than that — it stops reading, so the
+    receiver cannot write the rest (a whole read would have taken it all into memory)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    total = 64 * 1024 * 1024
+    written = []
+
+    class Endless(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", str(total))
+            self.end_headers()
+            chunk, sent = b"x" * 65536, 0
+            try:
+                while sent < total:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:  # the worker hung up
+                pass
+            written.append(sent)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        made = endpoint_create(url="http://127.0.0.1:1/placeholder", actor=admin)
+        url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+        Endpoint.objects.filter(pk=made.endpoint.pk).update(url=url)
+        top_up(customer)
+        assert deliveries_send_due() == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+    log = Attempt.objects.filter(endpoint=made.endpoint).first()
+    assert log.ok and log.status_code == 200 and log.response_excerpt == "x" * 500
+    assert Delivery.objects.filter(endpoint=made.endpoint, status="delivered").count() == 2
+    assert len(written) == 2 and max(written) < total // 4

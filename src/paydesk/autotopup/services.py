@@ -173,7 +173,9 @@ def topup_charge(
     *, topup_id: int, now: datetime | None = None, stale: datetime | None = None
 ) -> Topup | None:
     """Claim one top-up (queued, or charging and untouched since `stale`) and charge it; None
-    when another run holds it."""
+    when another run holds it. Claimed as of now, not as of the run's start (`now`): a run busy
+    with other top-ups for minutes must not leave this one looking stale to a run starting
+    meanwhile, which would charge and finish it a second time."""
     now = now or timezone.now()
     stale = stale or now
     claimed = (
@@ -181,7 +183,7 @@ def topup_charge(
         .filter(
             Q(status=TopupStatus.QUEUED) | Q(status=TopupStatus.CHARGING, attempted_at__lte=stale)
         )
-        .update(status=TopupStatus.CHARGING, attempted_at=now)
+        .update(status=TopupStatus.CHARGING, attempted_at=max(now, timezone.now()))
     )
     if not claimed:
         return None

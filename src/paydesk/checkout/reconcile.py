@@ -16,11 +16,19 @@ no webhook arrives (checkout/events/late.py).
 Refunds: a refund the gateway never answered (no gateway id yet) is asked for again, with the
 same idempotency key (checkout/refunds.py `refund_ask`); one the gateway has taken in waits for
 its notification.
+
+A run starts no new question after PAYDESK_RECONCILE_RUN_SECONDS (10 minutes), shorter than the
+job's 15-minute lease: a gateway timing out on every call (10 s each, up to 600 questions a run)
+would otherwise outlast the lease, and another worker's run would ask about the same rows at the
+same time — two asks of one refund at once, which a gateway without an idempotency key
+(Paystack: its refunds are listed, then made) can make twice. What is left waits for the next
+run; pending payments and refunds are asked about before the late watch.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -85,7 +93,12 @@ def _abandon(payment: Payment, display_name: str, minutes: int) -> bool:
     return True
 
 
-def _late_watch(*, now: datetime) -> int:
+def _in_time(deadline: float) -> bool:
+    """Whether a run may still start a question (its budget not spent)."""
+    return time.monotonic() < deadline
+
+
+def _late_watch(*, now: datetime, deadline: float) -> int:
     """Ask the gateways about recently cancelled online payments; how many late payments that
     recorded."""
     since = now - timedelta(hours=settings.PAYDESK_LATE_WATCH_HOURS)
@@ -107,13 +120,15 @@ def _late_watch(*, now: datetime) -> int:
     )
     recorded = 0
     for payment in cancelled:
+        if not _in_time(deadline):
+            break
         before = payment.follow_ups.count()
         payment_late_check(payment=payment)
         recorded += payment.follow_ups.count() - before
     return recorded
 
 
-def _refunds_ask(*, due: datetime) -> int:
+def _refunds_ask(*, due: datetime, deadline: float) -> int:
     """Ask the gateway again to make each refund it never answered (the same idempotency key, so
     it is never made twice); how many that settled."""
     waiting = (
@@ -128,6 +143,8 @@ def _refunds_ask(*, due: datetime) -> int:
     )
     settled = 0
     for refund in waiting:
+        if not _in_time(deadline):
+            break
         if refund_ask(refund=refund).status != PaymentStatus.PENDING:
             settled += 1
     return settled
@@ -147,8 +164,11 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
         .filter(relation="")
         .order_by("created_at", "id")[:BATCH]
     )
-    settled = _late_watch(now=now) + _refunds_ask(due=due)
+    deadline = time.monotonic() + settings.PAYDESK_RECONCILE_RUN_SECONDS
+    settled = _refunds_ask(due=due, deadline=deadline)
     for payment in pending:
+        if not _in_time(deadline):
+            break
         gateway = online_gateway_for(payment)
         if gateway is None:
             continue
@@ -159,4 +179,4 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
             answer.payment, gateway.display_name, minutes
         ):
             settled += 1
-    return settled
+    return settled + _late_watch(now=now, deadline=deadline)

@@ -169,6 +169,7 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
         return False
     headers = {
         "Content-Type": "application/json",
+        "Accept-Encoding": "identity",  # the excerpt is read as it comes: never a compressed bomb
         "User-Agent": "Paydesk-Webhooks/1",
         "Paydesk-Event-Id": event.public_id,
         "Paydesk-Event-Type": event.type,
@@ -179,8 +180,8 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
     code, excerpt, error = None, "", _url_refusal(endpoint.url)
     try:
         if not error:
-            response = client.post(endpoint.url, content=body, headers=headers)
-            code, excerpt = response.status_code, response.text[:EXCERPT_MAX]
+            with client.stream("POST", endpoint.url, content=body, headers=headers) as response:
+                code, excerpt = response.status_code, _excerpt(response)
     except AddressRefused as exc:  # an internal address (addresses.py): nothing was sent
         error = f"Refused: {exc} (PAYDESK_OUTHOOKS_ALLOW_PRIVATE is off)."[:300]
     except httpx.HTTPError as exc:  # refused, timed out, reset: the text names no secret
@@ -208,6 +209,24 @@ def _send(pk: int, client: httpx.Client, *, now: datetime) -> bool:
                 consecutive_failures=0, failing_since=None
             )
     return True
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The start of a receiver's answer, for the attempt log: at most EXCERPT_MAX characters,
+    read within PAYDESK_OUTHOOKS_TIMEOUT. Never the whole body: a receiver answering gigabytes,
+    or a byte at a time, must not hold the worker (or its memory) — its status is what counts,
+    and a body cut short or broken off is kept as far as it came."""
+    limit = EXCERPT_MAX * 4  # bytes: enough for EXCERPT_MAX characters of UTF-8
+    deadline = time.monotonic() + settings.PAYDESK_OUTHOOKS_TIMEOUT
+    raw = b""
+    try:
+        for chunk in response.iter_raw():
+            raw += chunk
+            if len(raw) >= limit or time.monotonic() > deadline:
+                break
+    except httpx.HTTPError:
+        pass
+    return raw[:limit].decode(response.encoding or "utf-8", errors="replace")[:EXCERPT_MAX]
 
 
 def _failed(delivery: Delivery, *, now: datetime, outcome: str) -> None:

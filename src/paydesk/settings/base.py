@@ -394,6 +394,9 @@ PAYDESK_SECRETS_KEYS = env_fernet_keys("PAYDESK_SECRETS_KEYS")
 # Reconciliation: a gateway payment still pending this long after it started is asked about
 # again; one never started or paid at its gateway is cancelled as abandoned after the second.
 PAYDESK_RECONCILE_AFTER_MINUTES = int(os.environ.get("PAYDESK_RECONCILE_AFTER_MINUTES", "15"))
+# A reconciliation run starts no new question after this long: shorter than the job's lease
+# (worker/jobs.py, 15 minutes), so a slow gateway never has two runs asking at once.
+PAYDESK_RECONCILE_RUN_SECONDS = int(os.environ.get("PAYDESK_RECONCILE_RUN_SECONDS", "600"))
 PAYDESK_ABANDON_AFTER_MINUTES = int(os.environ.get("PAYDESK_ABANDON_AFTER_MINUTES", "90"))
 # After an online payment is cancelled, reconciliation keeps asking its gateway (at most once per
 # PAYDESK_LATE_CHECK_EVERY_MINUTES) for this long, so money the gateway confirms later (a late

@@ -25,13 +25,19 @@ a key or card data. What a failure means (quality.md R6):
   not ask Stripe what happened, and a PaymentIntent so answered is not left pending (Make
   Payment cancels its payment; an automatic top-up sends it again with the same key);
 - HTTP 402 `card_error` → CardDeclined, carrying Stripe's message and the declined intent;
-- any other 4xx (bad request, unknown intent, wrong key, idempotency conflict) → GatewayError.
+- HTTP 409 `idempotency_error` on a PaymentIntent's or a refund's creation (the same key still
+  running at Stripe) → GatewayUnavailable: that request may charge or refund, so nothing is
+  cancelled as refused; a refund's 400 `idempotency_error` (the key used with other
+  parameters) too;
+- any other 4xx (bad request, unknown intent, wrong key, a PaymentIntent's key used with other
+  parameters) → GatewayError.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -220,17 +226,18 @@ class StripeApi:
             "off_session": "true" if off_session else "",
             f"metadata.{REFERENCE_KEY}": payment_reference,
         }
-        return self._call(
-            "POST",
-            "/v1/payment_intents",
-            lambda client: client.v1.payment_intents.create(
-                params,
-                {"idempotency_key": idempotency_key},
-            ),
-            request_summary=summary,
-            payment_reference=payment_reference,
-            idempotency_key=idempotency_key,
-        )
+        with _conflict_unanswered(other_parameters=False):
+            return self._call(
+                "POST",
+                "/v1/payment_intents",
+                lambda client: client.v1.payment_intents.create(
+                    params,
+                    {"idempotency_key": idempotency_key},
+                ),
+                request_summary=summary,
+                payment_reference=payment_reference,
+                idempotency_key=idempotency_key,
+            )
 
     def payment_method_retrieve(self, method_id: str, *, payment_reference: str = "") -> str:
         """`GET /v1/payment_methods/{id}`: the card the browser's fields made, as `card_label`
@@ -296,7 +303,7 @@ class StripeApi:
             f"metadata.{REFUND_KEY}": refund_reference,
             f"metadata.{REFERENCE_KEY}": payment_reference,
         }
-        try:
+        with _conflict_unanswered(other_parameters=True):
             return self._call(
                 "POST",
                 "/v1/refunds",
@@ -309,10 +316,6 @@ class StripeApi:
                 idempotency_key=idempotency_key,
                 summarize=refund_summary,
             )
-        except GatewayError as error:
-            if isinstance(error.__cause__, stripe.IdempotencyError):
-                raise GatewayUnavailable(error.message) from error
-            raise
 
     # --- one exchange ---------------------------------------------------------------------
 
@@ -405,6 +408,34 @@ class StripeApi:
             return GatewayError(SEPA_ADDRESS_NEEDED)
         message = _error_message(error.json_body) or f"HTTP {status}"
         return GatewayError(f"{DISPLAY_NAME} refused the request: {message}")
+
+
+@contextmanager
+def _conflict_unanswered(*, other_parameters: bool) -> Iterator[None]:
+    """An idempotency conflict on a call that moves money is GatewayUnavailable, not a refusal:
+    HTTP 409 (a request with the same key still running at Stripe, which saves no result for
+    this one: docs.stripe.com/idempotency) always — that request may still charge or refund, so
+    Paydesk keeps its row pending and sends the same key again later; the 400 (the key used with
+    other parameters) only when `other_parameters`. The SDK raises its IdempotencyError for the
+    400 only: the 409 is a plain APIError, known by its status and error type."""
+    try:
+        yield
+    except GatewayError as error:
+        cause = error.__cause__
+        if not isinstance(cause, stripe.StripeError):
+            raise
+        body = cause.json_body if isinstance(cause.json_body, dict) else {}
+        details = found if isinstance(found := body.get("error"), dict) else {}
+        in_use = cause.http_status == 409 and details.get("type") == "idempotency_error"
+        if not (in_use or (other_parameters and isinstance(cause, stripe.IdempotencyError))):
+            raise
+        if not in_use:
+            raise GatewayUnavailable(error.message) from error
+        # Stripe's own text (in the payment log) is long: a payment's reason is at most 300.
+        raise GatewayUnavailable(
+            f"{DISPLAY_NAME} is still working on an earlier request with the same idempotency "
+            "key (HTTP 409) and did not run this one."
+        ) from error
 
 
 def _sepa_address_missing(body: Mapping[str, Any]) -> bool:
