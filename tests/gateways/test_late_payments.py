@@ -462,6 +462,7 @@ def test_the_rest_of_a_partly_paid_payment_finance_completed_waits_for_finance(f
     assert late.original == original and late.relation == PaymentRelation.LATE_PAYMENT
     assert late.status == PaymentStatus.PENDING and late.needs_attention
     assert late.total == Decimal(CHARGED) - Decimal("20.00")
+    assert original.paid_amount is not None and late.paid_amount is None  # not what was paid
     assert "completed with ₹20.00 INR of ₹50.25 INR" in late.pending_reason
     assert "at most ₹30.25 INR" in late.pending_reason
     assert _balance(original) == Decimal("20.00")

@@ -112,6 +112,7 @@ def late_payment_record(
     quoted = original.total if credit is None else credit
     credit, fee, problem = credit_for(original, event, quoted) if matches else (quoted, None, "")
     reported = "an amount it did not say" if event.amount is None else str(event.amount)
+    given_attention = bool(attention)
     attention = (
         attention
         or problem
@@ -123,7 +124,9 @@ def late_payment_record(
         )
     )
     paid = None
-    if original.paid_amount is not None and original.paid_currency:
+    # What the payer paid is the original's only when this is a whole payment of the same quote
+    # (a caller's `attention` says the amount is Finance's to decide: the original's would lie).
+    if not given_attention and original.paid_amount is not None and original.paid_currency:
         paid = PaidDetails(
             amount=original.paid_amount,
             currency=original.paid_currency,
