@@ -367,3 +367,31 @@ def test_a_refund_of_a_cancelled_payment_is_still_refused_for_good():
 
     assert answer.status_code == 200 and answer.json()["status"] == "refused"
     assert not Payment.objects.filter(original=payment).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_racing_the_payments_success_is_retried_or_applied_once_on_postgresql():
+    from paydesk.checkout.events import gateway_event_apply
+    from paydesk.errors import EventTooEarly
+    from tests.vouchers.conftest import run_at_once
+
+    payment = _pending_card_payment()
+    body = event("refund.created", refund(payment_intent=payment.gateway_reference), "evt_r_race")
+    told = parse_stripe_event(body)
+
+    def work(i: int):
+        if i == 0:
+            return _succeeded(payment)
+        return gateway_event_apply(event=told)
+
+    results = run_at_once(5, work)
+
+    assert all(
+        r is None or not isinstance(r, Exception) or isinstance(r, EventTooEarly) for r in results
+    ), results
+    gateway_event_apply(event=told)  # the gateway's retry (a duplicate if one got through)
+    rows = Payment.objects.filter(original=payment)
+    assert [(r.relation, r.total) for r in rows] == [("refund", Decimal("-15.00"))]
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("35.00")
