@@ -182,6 +182,14 @@ class GatewayRateLimited(GatewayNothingDone):
     minute."""
 
 
+class EventTooEarly(GatewayError):
+    """A gateway's refund or dispute event arrived before the payment it concerns was completed
+    (webhooks arrive out of order): nothing was kept, so the gateway's retry is applied once the
+    payment is completed."""
+
+    code = "retry_later"
+
+
 class GatewayDeclined(GatewayError):
     """A gateway refused the charge for good (a declined card, a refused order)."""
 

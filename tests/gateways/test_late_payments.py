@@ -373,3 +373,156 @@ def test_a_late_payment_shows_its_link_in_the_portal_the_api_the_csv_and_the_bac
     assert f"/backoffice/ledger/payment/{late.pk}/change/" in original_page.content.decode()
     filtered = staff.get("/backoffice/ledger/payment/", {"relation__exact": "late_payment"})
     assert late.reference in filtered.content.decode()
+
+
+# --- money after a completion ----------------------------------------------------------------
+
+
+def _completed(key="late-form-token-done", transaction_id="5001") -> Payment:
+    payment = start_payment(RAZORPAY, key=key)
+    gateway_event_apply(
+        event=_event(payment, f"{transaction_id}:finished", transaction_id=transaction_id)
+    )
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+    return payment
+
+
+def test_a_second_payment_on_a_completed_invoice_is_credited_as_its_own_late_payment():
+    """NOWPayments: the invoice's first payment completed the payment; the payer paid the
+    invoice again (another payment id). Real money again: its own row, linked, never an edit."""
+    original = _completed()
+    completed_at, total = original.completed_at, original.total
+
+    applied = gateway_event_apply(event=_event(original, "5002:finished", transaction_id="5002"))
+
+    late = applied.payment
+    assert (late.status, late.total, late.original_id, late.relation) == (
+        PaymentStatus.COMPLETED,
+        Decimal(CHARGED),
+        original.pk,
+        PaymentRelation.LATE_PAYMENT,
+    )
+    assert late.gateway_transaction == "5002"
+    assert applied.entry.result == EventResult.APPLIED
+    original.refresh_from_db()
+    assert (original.completed_at, original.total) == (completed_at, total)
+    assert _balance(original) == Decimal(CHARGED) * 2
+    assert balance_drifts() == []
+
+
+def test_the_second_payment_told_again_and_the_first_told_again_create_nothing():
+    original = _completed()
+    gateway_event_apply(event=_event(original, "5002:finished", transaction_id="5002"))
+
+    for event_id, transaction_id in [
+        ("5002:finished", "5002"),  # the same IPN again: a duplicate
+        ("return:5002:finished", "5002"),  # the return's answer about the same payment
+        ("query:5002:finished", "5002"),  # reconciliation's
+        ("return:5001:finished", "5001"),  # the money that completed it
+    ]:
+        gateway_event_apply(
+            event=_event(original, event_id, transaction_id=transaction_id),
+            channel=LogChannel.RETURN,
+        )
+
+    assert Payment.objects.filter(original=original).count() == 1
+    assert _balance(original) == Decimal(CHARGED) * 2
+
+
+def _partly_paid_completed_by_finance(finance_user, total: str) -> Payment:
+    from paydesk.credits.services import staff_payment_complete
+
+    payment = start_payment(RAZORPAY, key="late-form-token-part")
+    gateway_event_apply(
+        event=_event(
+            payment,
+            "5001:partially_paid",
+            Outcome.PENDING,
+            transaction_id="5001",
+            attention="Partially paid: 0.0004 of 0.001 BTC received.",
+            partly_received=("0.0004", "BTC"),
+        )
+    )
+    staff_payment_complete(payment=payment, actor=finance_user, total=total)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED and payment.gateway_transaction == ""
+    return payment
+
+
+def test_the_rest_of_a_partly_paid_payment_finance_completed_waits_for_finance(finance_user):
+    """`partially_paid`, completed by Finance for the part received; then `finished` when the
+    payer sent the rest. What arrived since cannot be decided here: a pending late payment for
+    the difference, flagged; the completed payment is not touched."""
+    original = _partly_paid_completed_by_finance(finance_user, "20.00")
+
+    applied = gateway_event_apply(event=_event(original, "5001:finished", transaction_id="5001"))
+
+    late = applied.payment
+    assert late.original == original and late.relation == PaymentRelation.LATE_PAYMENT
+    assert late.status == PaymentStatus.PENDING and late.needs_attention
+    assert late.total == Decimal(CHARGED) - Decimal("20.00")
+    assert original.paid_amount is not None and late.paid_amount is None  # not what was paid
+    assert "completed with ₹20.00 INR of ₹50.25 INR" in late.pending_reason
+    assert "at most ₹30.25 INR" in late.pending_reason
+    assert _balance(original) == Decimal("20.00")
+    original.refresh_from_db()
+    assert (original.status, original.total) == (PaymentStatus.COMPLETED, Decimal("20.00"))
+    # Told again, by any channel: nothing more.
+    for event_id in ("return:5001:finished", "query:5001:finished"):
+        again = gateway_event_apply(event=_event(original, event_id, transaction_id="5001"))
+        assert again.entry.result == EventResult.IGNORED
+    assert Payment.objects.filter(original=original).count() == 1
+
+
+def test_a_payment_finance_completed_in_full_is_not_credited_again(finance_user):
+    original = _partly_paid_completed_by_finance(finance_user, CHARGED)
+
+    applied = gateway_event_apply(event=_event(original, "5001:finished", transaction_id="5001"))
+
+    assert applied.entry.result == EventResult.IGNORED
+    assert not Payment.objects.filter(original=original).exists()
+    assert _balance(original) == Decimal(CHARGED)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_second_payment_told_at_once_by_every_channel_credits_once_on_postgresql():
+    original = _completed(key="late-form-token-done-race")
+    event_ids = [
+        "5002:finished",
+        "5002:finished",
+        "return:5002:finished",
+        "query:5002:finished",
+        "5002:finished",
+        "return:5001:finished",
+    ]
+
+    def apply(i: int):
+        transaction_id = event_ids[i].split(":")[-2]
+        return gateway_event_apply(
+            event=_event(original, event_ids[i], transaction_id=transaction_id)
+        )
+
+    results = run_at_once(len(event_ids), apply)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    late = Payment.objects.get(original=original)
+    assert (late.status, late.gateway_transaction) == (PaymentStatus.COMPLETED, "5002")
+    assert _balance(original) == Decimal(CHARGED) * 2
+    assert balance_drifts() == []
+
+
+def test_a_second_payment_after_a_fee_deducted_completion_credits_the_quote_less_its_own_fee():
+    MethodConfig.objects.filter(method="razorpay").update(deduct_gateway_fee=True)
+    payment = start_payment(RAZORPAY, key="late-form-token-fee2")
+    MethodConfig.objects.filter(method="razorpay").update(deduct_gateway_fee=True)
+    gateway_event_apply(event=_event(payment, "EvT-1", transaction_id="5001", fee=Decimal("1.25")))
+
+    late = gateway_event_apply(
+        event=_event(payment, "EvT-2", transaction_id="5002", fee=Decimal("2.00"))
+    ).payment
+
+    payment.refresh_from_db()
+    assert payment.total == Decimal(CHARGED) - Decimal("1.25")
+    assert (late.total, late.fee) == (Decimal(CHARGED) - Decimal("2.00"), Decimal("2.00"))

@@ -271,3 +271,127 @@ def test_a_dispute_naming_only_a_charge_is_refused_not_retried():
     answer = post(body)
     assert answer.status_code == 200 and answer.json()["status"] == "refused"
     assert not Dispute.objects.exists()
+
+
+# --- a refund or dispute that overtakes the payment's own success --------------------------------
+
+
+def _pending_card_payment():
+    from paydesk.ledger.services import payment_create
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+    return payment_create(
+        customer=customer,
+        total=Decimal("50.00"),
+        description="Credit Card top-up",
+        method="card",
+        gateway="card",
+        gateway_reference=f"pi_{customer.pk}_early",
+        status=PaymentStatus.PENDING,
+    )
+
+
+def _succeeded(payment: Payment) -> None:
+    from paydesk.checkout.events import gateway_event_apply
+    from paydesk.gateways.base import GatewayEvent
+
+    gateway_event_apply(
+        event=GatewayEvent(
+            gateway="card",
+            event_id="evt_succeeded",
+            outcome=Outcome.COMPLETED,
+            gateway_reference=payment.gateway_reference,
+            transaction_id=payment.gateway_reference,
+            amount=Money(Decimal("50.00"), "USD"),
+        )
+    )
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED
+
+
+@pytest.mark.django_db
+def test_a_refund_before_the_payment_completed_is_retried_and_then_applied_once():
+    from paydesk.checkout.models import PaymentLogEntry
+
+    payment = _pending_card_payment()
+    body = event("refund.created", refund(payment_intent=payment.gateway_reference), "evt_r_early")
+
+    early = post(body)
+
+    assert early.status_code == 409 and early.json()["error"]["code"] == "retry_later"
+    assert not PaymentLogEntry.objects.filter(event_id="evt_r_early").exists()
+    assert not Payment.objects.filter(original=payment).exists()
+    _succeeded(payment)
+    answers = [post(body) for _ in range(3)]  # Stripe's retry, then redeliveries
+    assert [a.json() for a in answers] == [
+        {"status": "applied", "duplicate": False},
+        {"status": "applied", "duplicate": True},
+        {"status": "applied", "duplicate": True},
+    ]
+    rows = Payment.objects.filter(original=payment)
+    assert [(r.relation, r.total) for r in rows] == [("refund", Decimal("-15.00"))]
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("35.00")
+
+
+@pytest.mark.django_db
+def test_a_chargeback_before_the_payment_completed_is_retried_and_then_posted_once():
+    payment = _pending_card_payment()
+    pi = payment.gateway_reference
+    bodies = [
+        event("charge.dispute.created", dispute(payment_intent=pi), "evt_d_early1"),
+        event("charge.dispute.funds_withdrawn", dispute(payment_intent=pi), "evt_d_early2"),
+    ]
+
+    assert [post(b).status_code for b in bodies] == [409, 409]
+    assert not Dispute.objects.exists()
+    _succeeded(payment)
+    assert [post(b).status_code for b in bodies] == [200, 200]
+    assert [post(b).json()["duplicate"] for b in bodies] == [True, True]
+    rows = Payment.objects.filter(original=payment)
+    assert [(r.relation, r.total) for r in rows] == [("chargeback", Decimal("-50.00"))]
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("0.00")
+
+
+@pytest.mark.django_db
+def test_a_refund_of_a_cancelled_payment_is_still_refused_for_good():
+    from paydesk.ledger.services import payment_cancel
+
+    payment = _pending_card_payment()
+    payment_cancel(payment=payment, reason="Declined.")
+    body = event("refund.created", refund(payment_intent=payment.gateway_reference), "evt_r_gone")
+
+    answer = post(body)
+
+    assert answer.status_code == 200 and answer.json()["status"] == "refused"
+    assert not Payment.objects.filter(original=payment).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_racing_the_payments_success_is_retried_or_applied_once_on_postgresql():
+    from paydesk.checkout.events import gateway_event_apply
+    from paydesk.errors import EventTooEarly
+    from tests.vouchers.conftest import run_at_once
+
+    payment = _pending_card_payment()
+    body = event("refund.created", refund(payment_intent=payment.gateway_reference), "evt_r_race")
+    told = parse_stripe_event(body)
+
+    def work(i: int):
+        if i == 0:
+            return _succeeded(payment)
+        return gateway_event_apply(event=told)
+
+    results = run_at_once(5, work)
+
+    assert all(
+        r is None or not isinstance(r, Exception) or isinstance(r, EventTooEarly) for r in results
+    ), results
+    gateway_event_apply(event=told)  # the gateway's retry (a duplicate if one got through)
+    rows = Payment.objects.filter(original=payment)
+    assert [(r.relation, r.total) for r in rows] == [("refund", Decimal("-15.00"))]
+    payment.customer.refresh_from_db()
+    assert payment.customer.balance == Decimal("35.00")

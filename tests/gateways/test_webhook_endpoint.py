@@ -77,7 +77,6 @@ def test_out_of_order_a_later_pending_or_failure_changes_nothing(sender):
         for i, kind in enumerate(sender.kinds)
         if kind != "completed"
     ]
-    late.append(notify(sender, "completed", 2009, payment))  # a second, different confirmation
 
     answers = [post(sender, delivery) for delivery in late]
 
@@ -85,6 +84,33 @@ def test_out_of_order_a_later_pending_or_failure_changes_nothing(sender):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and balance(payment) == Decimal(CHARGED)
     assert PaymentLogEntry.objects.filter(result=EventResult.APPLIED).count() == 1
+
+
+# The senders whose confirmation `n` names another transaction (Paystack's transaction id,
+# NOWPayments' payment id); the others' bodies name the payment's one intent, capture or payment.
+OTHER_MONEY_PER_DELIVERY = {"paystack", "nowpayments"}
+
+
+@by_name
+def test_a_second_confirmation_after_completion_is_the_same_money_or_its_own_late_payment(sender):
+    payment = start_payment(sender)
+    assert post(sender, notify(sender, "completed", 2001, payment)).status_code == 200
+
+    answer = post(sender, notify(sender, "completed", 2009, payment))  # another event id
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.COMPLETED and payment.total == Decimal(CHARGED)
+    linked = list(Payment.objects.filter(original=payment))
+    if sender.name in OTHER_MONEY_PER_DELIVERY:
+        assert answer.json()["status"] == "applied"
+        assert [(p.relation, p.status) for p in linked] == [("late_payment", "completed")]
+        assert balance(payment) == Decimal(CHARGED) * 2
+    else:
+        assert answer.json()["status"] == "ignored" and linked == []
+        assert balance(payment) == Decimal(CHARGED)
+    assert post(sender, notify(sender, "completed", 2009, payment)).json()["duplicate"] is True
+    assert Payment.objects.filter(original=payment).count() == len(linked)
+    assert balance_drifts() == []
 
 
 @pytest.mark.parametrize("sender", with_pending, ids=lambda s: s.name)

@@ -1,7 +1,8 @@
 """spec §5: a partially paid NOWPayments payment stays Pending, flagged for staff, who complete it
 with the amount actually received or cancel it — through the back office as it is today
-(Payments → Complete with a total, or Cancel with a reason). A late `finished` IPN afterwards
-changes nothing."""
+(Payments → Complete with a total, or Cancel with a reason). A `finished` IPN afterwards (the
+payer sent the rest) leaves the completed payment as it is and puts a pending late payment of
+the difference on Finance's list."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from paydesk.checkout.models import EventResult, PaymentLogEntry
-from paydesk.ledger.models import PaymentStatus
+from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
 from paydesk.sandbox.core import object_find, object_update
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.nowpayments.common import _ipn_send
@@ -46,14 +47,24 @@ def test_finance_completes_a_partial_payment_with_what_was_received(
     assert payment.status == PaymentStatus.COMPLETED and payment.total == Decimal("6.00")
     assert balance(payment) == Decimal("6.00")
 
-    # The customer tops the payment up at NOWPayments later: it is already settled by staff.
+    # The customer sends the rest at NOWPayments later: the payment settled by staff stays as
+    # it is; what arrived since waits for Finance as a late payment linked to it.
     paid = SandboxObject.objects.get(gateway="nowpayments", kind="payment")
     paid = object_update(paid, payment_status="finished", actually_paid=paid.data["pay_amount"])
     _ipn_send(paid.data)
+    _ipn_send(paid.data)  # NOWPayments sends it again: nothing more
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.COMPLETED and balance(payment) == Decimal("6.00")
-    late = PaymentLogEntry.objects.get(event_id=f"{paid.object_id}:finished")
-    assert late.result == EventResult.IGNORED
+    told = PaymentLogEntry.objects.get(event_id=f"{paid.object_id}:finished")
+    assert told.result == EventResult.APPLIED
+    (late,) = Payment.objects.filter(original=payment)
+    assert (late.relation, late.status, late.needs_attention) == (
+        PaymentRelation.LATE_PAYMENT,
+        PaymentStatus.PENDING,
+        True,
+    )
+    assert late.total == payment.expected_total - Decimal("6.00")
+    assert late.gateway_transaction == str(paid.object_id)
 
 
 def test_finance_cancels_a_partial_payment(sandbox, online_customer, finance_user):

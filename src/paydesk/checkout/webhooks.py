@@ -16,6 +16,8 @@ cause. Answers (docs/webhooks.md):
   once the payment log entry and its effect are committed: retrying cannot change a permanent
   refusal, and the payment log shows it to staff;
 - the database busy or failing → 409 `retry_later`: the gateway retries;
+- a refund or dispute of a payment not completed yet (it overtook the payment's success) → 409
+  `retry_later` and a WARNING line, nothing kept: the retry is applied once it is completed;
 - a receiver with `confirm` checks the event with the gateway's API before it is applied
   (NOWPayments re-queries a `finished` IPN; Razorpay captures an `authorized` payment): no
   answer from the gateway → 409 `retry_later`; the gateway disowns it → 200 refused.
@@ -43,6 +45,7 @@ from paydesk.checkout.events import (
 )
 from paydesk.errors import (
     AmountMismatch,
+    EventTooEarly,
     GatewayError,
     GatewayUnavailable,
     WebhookSignatureInvalid,
@@ -255,6 +258,10 @@ def _apply_verified(name: str, receiver: Receiver, body: bytes, headers: Headers
             return JsonResponse({"status": "refused", "code": error.code})
     try:
         applied = gateway_event_apply(event=event)
+    except EventTooEarly as error:
+        # Rolled back, nothing kept: the gateway's retry is applied once the payment completes.
+        logger.warning("Not yet applied %s event %s: %s", name, event.event_id, error.message)
+        return _error(409, "retry_later", "The payment is not completed yet; retry.")
     except (AmountMismatch, GatewayError) as error:
         # Permanent: acknowledged so the gateway stops retrying; the payment log shows it.
         logger.warning("Refused %s event %s: %s", name, event.event_id, error.message)

@@ -5,8 +5,10 @@ records each event received and each request Paydesk made.
 - Binding (docs/gateways.md, "Binding and late outcomes"): an event reaches a payment only
   through identifiers Paydesk set server-side or the gateway's server returned
   (`_bound_payment`); one gateway transaction credits at most one payment.
-- A payment already final is never edited: money a gateway confirms for a cancelled payment
-  becomes a new, linked late payment (`_late_payment`).
+- A payment already final is never edited: money a gateway confirms for a cancelled payment, or
+  other money for a completed one, becomes a new, linked late payment (`late.py`).
+- A refund or dispute about a payment not completed yet is rolled back (EventTooEarly): the
+  webhook answers 409 and the gateway's retry is applied once it is completed.
 - Each received event is one payment-log row, its result written once.
 """
 

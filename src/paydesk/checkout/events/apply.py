@@ -1,5 +1,6 @@
 """Apply one verified gateway event about a payment's own money: complete, cancel, note it pending,
-or (money confirmed after a cancellation) record a late payment."""
+or (money confirmed after a cancellation, or other money after a completion) record a late
+payment."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from paydesk.checkout.events.binding import (
     expected_charge,
     online_description,
 )
-from paydesk.checkout.events.late import late_payment_record
+from paydesk.checkout.events.late import completed_payment_money, late_payment_record
 from paydesk.checkout.events.log import UNDECIDED, EventApplied, log_finish, log_received
 from paydesk.checkout.events.returns import dispute_event_apply, refund_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
@@ -108,6 +109,10 @@ def _apply(
         _describe(payment, event.instrument)
     if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.COMPLETED:
         return late_payment_record(event, entry, payment)
+    if payment.status == PaymentStatus.COMPLETED and event.outcome is Outcome.COMPLETED:
+        further = completed_payment_money(event, entry, payment)
+        if further is not None:
+            return further
     if payment.is_final:
         detail = f"Payment already {payment.status}."
         if payment.status == PaymentStatus.CANCELLED and event.outcome is Outcome.PENDING:

@@ -81,17 +81,20 @@ def fee_in_account_currency(payment: Payment, fee: Decimal) -> Decimal:
     return round_half_up(multiply_exact(fee, rate), currency_exponent(payment.customer.currency))
 
 
-def credit_for(payment: Payment, event: GatewayEvent) -> tuple[Decimal, Decimal | None, str]:
+def credit_for(
+    payment: Payment, event: GatewayEvent, quoted: Decimal | None = None
+) -> tuple[Decimal, Decimal | None, str]:
     """What a payment confirmed by `event` credits, the gateway's fee in the account currency,
-    and why nothing can be credited ('' when it can): the quoted credit, less the gateway's fee
-    when the method is set to deduct it."""
+    and why nothing can be credited ('' when it can): the quoted credit (`quoted`, else the
+    pending payment's total), less the gateway's fee when the method is set to deduct it."""
+    quoted = payment.total if quoted is None else quoted
     if not event.fee:
-        return payment.total, None, ""
+        return quoted, None, ""
     fee = fee_in_account_currency(payment, event.fee)
     config = MethodConfig.objects.filter(method=payment.method).first()
     if config is None or not config.deduct_gateway_fee:
-        return payment.total, fee, ""
-    credit = payment.total - fee
+        return quoted, fee, ""
+    credit = quoted - fee
     if credit <= 0:
-        return payment.total, fee, f"The gateway's fee {event.fee} leaves nothing to credit."
+        return quoted, fee, f"The gateway's fee {event.fee} leaves nothing to credit."
     return credit, fee, ""

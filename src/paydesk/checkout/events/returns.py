@@ -7,6 +7,10 @@ object, then our reference from a field our server set. A refund event reaches a
 refund row by the gateway's refund id, or by our refund reference the gateway echoes, or (an
 answer that overtook Paydesk's own call) as the one pending refund of that payment, for that
 amount, not yet given a gateway id. Otherwise it is a refund made at the gateway: a new row.
+
+One about a payment still Pending (the refund or dispute overtook the payment's own success)
+raises EventTooEarly: the caller's transaction rolls back (the payment log keeps nothing of it)
+and the webhook answers 409, so the gateway retries once the payment is completed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from paydesk.checkout.events.log import EventApplied, log_finish
 from paydesk.checkout.models import EventResult, PaymentLogEntry
-from paydesk.errors import GatewayError, PaydeskError
+from paydesk.errors import EventTooEarly, GatewayError, PaydeskError
 from paydesk.gateways.base import DisputeEvent, DisputeStage, Outcome, RefundEvent
 from paydesk.ledger.disputes import dispute_apply
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
@@ -67,6 +71,16 @@ def _original(event: RefundEvent | DisputeEvent) -> Payment | None:
     return found
 
 
+def _too_early(event: RefundEvent | DisputeEvent, original: Payment) -> None:
+    """Refuse, for now, an event about a payment not completed yet: rolled back, retried."""
+    if original.status == PaymentStatus.PENDING:
+        what = "Refund" if isinstance(event, RefundEvent) else "Dispute"
+        raise EventTooEarly(
+            f"{what} of {original.reference}, which is still pending: not applied, the gateway "
+            "retries it."
+        )
+
+
 def _paid_matches(original: Payment, money: Money) -> bool:
     currency = original.paid_currency or original.customer.currency
     return money.currency == currency
@@ -114,6 +128,7 @@ def refund_event_apply(
     if event.outcome is Outcome.CANCELLED:
         log_finish(entry, EventResult.IGNORED, "A refund that did not happen.", original)
         return EventApplied(entry, original), None
+    _too_early(event, original)
     if original.status != PaymentStatus.COMPLETED:
         return _refused(entry, f"{original.reference} is {original.status}: nothing to refund.")
     # Made at the gateway (its dashboard): the money is gone or going, so it posts whatever the
@@ -192,6 +207,7 @@ def dispute_event_apply(
     original = _original(event)
     if original is None:
         return _refused(entry, "Dispute of no known payment of this gateway.")
+    _too_early(event, original)
     if original.status != PaymentStatus.COMPLETED:
         return _refused(entry, f"Dispute of {original.reference}, which is {original.status}.")
     account_total = None
