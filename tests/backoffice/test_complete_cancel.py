@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from paydesk.audit.models import AuditEntry
+from paydesk.credits.services import is_held
 from paydesk.ledger.models import Payment
 from paydesk.ledger.services import payment_complete, payment_create
 from tests.backoffice.conftest import PAYMENTS
@@ -120,6 +121,24 @@ def test_bulk_complete_reports_a_purchase_without_credit_and_completes_the_rest(
     purchase.refresh_from_db()
     top_up.refresh_from_db()
     assert (purchase.status, top_up.status) == ("pending", "completed")
+
+
+def test_bulk_complete_reports_a_large_gateway_payment_as_waiting_for_a_second(finance, customer):
+    """A card payment of $50,000.00 its gateway never confirmed: bulk completion records the
+    request (docs/backoffice.md) and says it was not completed, with why; the rest complete."""
+    card = payment_create(
+        customer=customer, total="50000", description="Card top-up", status="pending",
+        method="card", gateway="stripe",
+    )  # fmt: skip
+    small = payment_create(customer=customer, total="5", description="Transfer", status="pending")
+    response = _bulk(finance, "complete_selected", [card, small])
+    messages = texts(response)
+    assert "Completed 1 payments." in messages
+    assert any(card.reference in t and "money its gateway never confirmed" in t for t in messages)
+    card.refresh_from_db()
+    assert card.status == "pending" and is_held(card)
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("5")
 
 
 def test_bulk_cancel_asks_for_a_reason_then_cancels_each(finance, finance_user, customer):

@@ -128,12 +128,37 @@ def test_the_expected_amount_or_less_or_up_to_the_threshold_stays_one_person(
     assert done.status == "completed" and not CreditApproval.objects.exists()
 
 
-def test_a_large_payment_completed_as_expected_stays_one_person(finance_user, customer):
+def test_a_large_gateway_payment_completed_by_hand_as_expected_waits_for_a_second(
+    finance_user, second_finance_user, customer
+):
+    """Money its gateway never confirmed (a checkout still pending): one Finance user credited
+    $50,000.00 of it alone, at its expected amount, as a bank transfer that size never is."""
     payment = checkout(customer, total="50000")
 
-    done = staff_payment_complete(payment=payment, actor=finance_user)
+    asked = staff_payment_complete(payment=payment, actor=finance_user)
 
+    assert asked.status == "pending" and is_held(asked) and balance(customer) == 0
+    assert asked.pending_reason == (
+        "Awaiting approval by a second Finance user: completing it by hand for $50,000.00 USD, "
+        "money its gateway never confirmed, is above the four-eyes threshold of $1,000.00 USD."
+    )
+    with pytest.raises(CreditApprovalRefused):
+        staff_payment_complete(payment=payment, actor=finance_user)
+    done = credit_approve(payment=payment, actor=second_finance_user)
     assert done.status == "completed" and balance(customer) == Decimal("50000")
+
+
+def test_a_large_bank_transfer_keeps_its_own_rule(finance_user, customer):
+    """A transfer's two-person rule is banktransfers' (received amount, day's rate); completing
+    one here for what it expected is not turned into a credit request."""
+    transfer = payment_create(
+        customer=customer, total="50000", description="Bank transfer", status="pending",
+        method=PaymentMethod.BANK_TRANSFER, gateway="bank_transfer",
+    )  # fmt: skip
+
+    done = staff_payment_complete(payment=transfer, actor=finance_user)
+
+    assert done.status == "completed" and not CreditApproval.objects.filter(payment=transfer)
 
 
 def test_the_threshold_is_per_currency_as_manual_credits_have_it(settings, finance_user):

@@ -46,7 +46,8 @@ from paydesk.banktransfers.selectors import (
     transfer_amounts,
 )
 from paydesk.banktransfers.services import transfer_complete_as_expected
-from paydesk.credits.services import staff_payment_complete
+from paydesk.credits.errors import CreditError
+from paydesk.credits.services import is_held, staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Payment, PaymentRelation
 from paydesk.ledger.refunds import refund_left
@@ -413,10 +414,14 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
 
 def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
     """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers),
-    a manual credit through four eyes (paydesk.credits)."""
+    anything else through four eyes (paydesk.credits): a completion that waits for a second
+    person is reported as not completed, as a transfer's first approval is."""
     if Payment.objects.filter(INCOMING_TRANSFER, pk=pk).exists():
         return transfer_complete_as_expected(payment=pk, actor=actor)
-    return staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
+    done = staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
+    if is_held(done):  # recorded as a request: not completed, and the list says why
+        raise CreditError(done.pending_reason)
+    return done
 
 
 def payment_totals(queryset: QuerySet[Payment]) -> list[dict[str, Any]]:

@@ -280,10 +280,17 @@ def _completion_requested(payment: Payment) -> str:
     request = credit_approval_of(payment)
     currency = payment.customer.currency
     asked = request.requested_total if request is not None else None
-    return _(
-        "Payment %(ref)s was not completed: %(asked)s is more than the %(expected)s it expected "
-        "and above the four-eyes threshold of %(threshold)s. Your request is recorded; it is "
-        "completed when a second Finance user approves it."
+    if asked is not None and asked > payment.total:
+        why = _("%(asked)s is more than the %(expected)s it expected and above")
+    else:  # at its total: money its gateway never confirmed
+        why = _("%(asked)s of money its gateway never confirmed is above")
+    return (
+        _("Payment %(ref)s was not completed: ")
+        + why
+        + _(
+            " the four-eyes threshold of %(threshold)s. Your request is recorded; it is "
+            "completed when a second Finance user approves it."
+        )
     ) % {
         "ref": payment.reference,
         "asked": format_money(asked if asked is not None else payment.total, currency),

@@ -73,6 +73,10 @@ AWAITING_COMPLETION = (
     "Awaiting approval by a second Finance user: completing it for {asked}, more than the "
     "{expected} it expected, is above the four-eyes threshold of {threshold}."
 )
+AWAITING_UNCONFIRMED = (
+    "Awaiting approval by a second Finance user: completing it by hand for {asked}, money its "
+    "gateway never confirmed, is above the four-eyes threshold of {threshold}."
+)
 WINDOW_REFUSAL = (
     "With this one, the manual credits you entered for this account in the last 24 hours would "
     "come to {total}, above the four-eyes threshold of {threshold}: a second Finance user must "
@@ -246,7 +250,7 @@ def staff_payment_complete(
         amount = agreed if total in (None, "") else checked_total(total)
         currency = locked.customer.currency
         manual = locked.method == PaymentMethod.MANUAL
-        if approval is None and not manual and _beyond_expected(locked, amount):
+        if approval is None and not manual and _needs_request(locked, amount):
             return _request_completion(locked=locked, actor=actor, amount=amount)
         four_eyes = approval is not None or (
             manual and needs_second_person(total=amount, currency=currency)
@@ -300,11 +304,24 @@ def staff_payment_complete(
     raise AssertionError("unreachable")
 
 
+def _needs_request(payment: Payment, amount: Decimal) -> bool:
+    """Completing `payment` by hand for `amount` waits for a second person: above the
+    threshold, when it credits more than it expected, or when it is money a gateway never
+    confirmed (a card, PayPal… payment still pending), whatever it expected. A bank transfer
+    has its own two-person rule (banktransfers.transfer_complete)."""
+    if amount <= 0 or not needs_second_person(total=amount, currency=payment.customer.currency):
+        return False
+    return _beyond_expected(payment, amount) or _unconfirmed_gateway_money(payment)
+
+
 def _beyond_expected(payment: Payment, amount: Decimal) -> bool:
-    """Completing `payment` for `amount` credits more than it expected, above the threshold."""
-    return 0 < payment.total < amount and needs_second_person(
-        total=amount, currency=payment.customer.currency
-    )
+    return 0 < payment.total < amount
+
+
+def _unconfirmed_gateway_money(payment: Payment) -> bool:
+    """A gateway's top-up (card, PayPal, Razorpay, Paystack, NOWPayments) staff complete by
+    hand: no manual entry, no bank transfer."""
+    return payment.method not in (PaymentMethod.MANUAL, PaymentMethod.BANK_TRANSFER)
 
 
 def _request_completion(*, locked: Payment, actor: Any, amount: Decimal) -> Payment:
@@ -320,7 +337,8 @@ def _request_completion(*, locked: Payment, actor: Any, amount: Decimal) -> Paym
         reason_before=locked.pending_reason,
         attention_before=locked.needs_attention,
     )
-    reason = AWAITING_COMPLETION.format(
+    words = AWAITING_COMPLETION if _beyond_expected(locked, amount) else AWAITING_UNCONFIRMED
+    reason = words.format(
         asked=format_money(amount, currency),
         expected=format_money(locked.total, currency),
         threshold=format_money(threshold, currency),
