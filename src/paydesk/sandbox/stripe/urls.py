@@ -33,6 +33,7 @@ urlpatterns = [
     path("v1/payment_intents", intents.payment_intents, name="payment_intents"),
     path("v1/payment_intents/<str:intent_id>", intents.payment_intent, name="payment_intent"),
     path("v1/refunds", returns.refunds, name="refunds"),
+    path("v1/refunds/<str:refund_id>", returns.refund_retrieve, name="refund"),
     path("panel/", panel.panel_action, name="panel"),
     path("sepa/settle/", sepa.sepa_settle, name="sepa_settle"),
     path("js/v3.js", pages.stripe_js, name="stripe_js"),
