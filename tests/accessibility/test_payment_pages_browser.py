@@ -13,6 +13,7 @@ from paydesk.checkout.refunds import payment_refund
 from tests.axe import assert_accessible, violations
 from tests.banktransfers.conftest import transfer
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
+from tests.refunds.conftest import RefundingCard, card_gateway, card_payment  # noqa: F401
 from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,3 +84,19 @@ def test_the_portal_payment_page(live_server, page):
         page.goto(f"{live_server.url}/payments/{payment.reference}/")
         assert payment.reference in page.content()
         _assert_clean(page, f"the portal's page of {payment.reference}")
+
+
+@pytest.mark.usefixtures("card_gateway")
+def test_the_back_office_page_of_a_refund_waiting_for_its_gateway(live_server, page):
+    """A pending refund's page says how it will be settled (docs/refunds.md): that paragraph
+    passes axe too."""
+    from paydesk.gateways.base import Outcome
+
+    finance = StaffFactory(staff_role="finance")
+    RefundingCard.answer = Outcome.PENDING
+    refund = payment_refund(payment=card_payment(), reason="Asked", actor=finance, total="10")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    browser_sign_in(page, live_server.url, finance)
+    page.goto(f"{live_server.url}/backoffice/ledger/payment/{refund.pk}/change/")
+    assert "offers no way to ask where a refund stands" in page.content()
+    _assert_clean(page, f"the back office's page of the pending refund {refund.reference}")

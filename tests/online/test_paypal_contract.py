@@ -55,7 +55,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
-from paydesk.checkout.refunds import payment_refund
+from paydesk.checkout.refunds import payment_refund, refund_check
 from paydesk.errors import GatewayError
 from paydesk.gateways.paypal.client import PayPalClient, PayPalRefusal
 from paydesk.ledger.models import PaymentStatus
@@ -64,6 +64,7 @@ from paydesk.sandbox.models import SandboxWebhook
 from tests.factories import StaffFactory
 from tests.online.openapi_wire import as_spec_request, as_spec_response
 from tests.online.paypal_steps import come_back, paypal_tokens_forget, press, start
+from tests.signin import sandbox_staff
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -476,3 +477,30 @@ def test_the_webhooks_resources_are_payments_v2_captures_and_refunds(sandbox, on
         ("PAYMENT.CAPTURE.DENIED", "DECLINED"),
         ("PAYMENT.CAPTURE.REFUNDED", "COMPLETED"),
     ]
+
+
+def test_asking_where_a_refund_stands_speaks_the_documented_api(
+    specs, wire, sandbox, online_customer
+):
+    """Reconciliation's question about a refund PayPal answered PENDING: `GET
+    /v2/payments/refunds/{refund_id}` with the bearer token, no body, no request id; the
+    sandbox's answer (COMPLETED by then) against the file's `refund` response."""
+    user = online_customer("paypal", "USD")
+    payment = _paid(user)
+    staff = sandbox_staff()
+    staff.post("/sandbox/paypal/dashboard", {"action": "hold_next_refund_completed"})
+    sandbox.switch(webhooks="none")  # its PAYMENT.CAPTURE.REFUNDED is lost
+    refund = payment_refund(
+        payment=payment, reason="Asked", total="20.00", actor=StaffFactory(staff_role="finance")
+    )
+    assert refund.status == PaymentStatus.PENDING
+    refund_id = refund.gateway_transaction.removeprefix("refund:")
+    wire.exchanges.clear()
+    refund_check(refund=refund)
+    assert _validate_all(specs, wire.api()) == [(f"GET /v2/payments/refunds/{refund_id}", 200)]
+    ((asked, answer),) = wire.api()
+    assert asked.method == "GET" and not asked.content
+    assert "paypal-request-id" not in asked.headers
+    assert answer.json()["status"] == "COMPLETED"
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.COMPLETED

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.conf import settings
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from paydesk.checkout.refunds import payment_refund, refund_check
 from paydesk.errors import GatewayError
 from paydesk.gateways.paystack.client import (
     PaystackAuthFailed,
@@ -35,7 +37,9 @@ from paydesk.gateways.paystack.client import (
     PaystackNotFound,
 )
 from paydesk.gateways.registry import gateway_for
+from paydesk.ledger.models import PaymentStatus
 from paydesk.money import Money
+from tests.factories import StaffFactory
 from tests.online.openapi_wire import as_spec_request, as_spec_response
 from tests.online.paystack_support import (  # noqa: F401 (wire_fixture: the `wire` fixture)
     SANDBOX_PREFIX,
@@ -196,3 +200,38 @@ def test_client_checks_what_paystack_would_refuse_before_sending(wire, sandbox):
             callback_url="https://example.com/",
         )
     assert wire.api() == []
+
+
+def test_fetching_a_refund_speaks_the_documented_api(spec, wire, sandbox, online_customer):
+    """Reconciliation's question about a refund (`GET /refund/{id}`, Fetch Refund): the
+    request (path, `Authorization: Bearer`) and the sandbox's answers (200, and 404 for an id it
+    never made) against the file."""
+    user = online_customer("paystack", "NGN", account="NGN")
+    checkout = start(user, amount="5000")
+    press(checkout.redirect_url, "pay")
+    sandbox.switch(webhooks="none")
+    refund = payment_refund(
+        payment=checkout.payment,
+        reason="Asked",
+        total="2000.00",
+        actor=StaffFactory(staff_role="finance"),
+    )
+    assert refund.status == PaymentStatus.PENDING
+    refund_id = refund.gateway_transaction.removeprefix("refund:")
+    wire.exchanges.clear()
+    refund_check(refund=refund)
+    with pytest.raises(PaystackNotFound):
+        PaystackClient().refund_get("99")
+    one = f"{SANDBOX_PREFIX}/refund/"
+    fetched = [(q, r) for q, r in wire.exchanges if q.url.path.startswith(one)]
+    seen = []
+    for request, response in fetched:
+        spec_request = _as_spec_request(request)
+        spec.validate_request(spec_request)
+        spec.validate_response(spec_request, _as_spec_response(response))
+        seen.append((f"{request.method} {spec_request.path}", response.status_code))
+    assert seen == [(f"GET /refund/{refund_id}", 200), ("GET /refund/99", 404)]
+    key = settings.PAYDESK_PAYSTACK_SECRET_KEY
+    assert fetched[0][0].headers["authorization"] == f"Bearer {key}"
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.COMPLETED

@@ -371,3 +371,33 @@ def test_the_back_office_offers_no_complete_or_cancel_for_a_refund_waiting_for_i
     )
     page = desk.get(f"{PAYMENTS}{pending.pk}/change/").content.decode()
     assert f"{PAYMENTS}{pending.pk}/complete/" in page  # other pending payments keep them
+
+
+def test_a_refund_its_gateway_cannot_be_asked_about_waits_for_its_notification(
+    card_gateway, finance, caplog
+):
+    """A gateway with no "retrieve a refund": reconciliation never asks for the refund again
+    (a second refund), leaves it pending with a log line, and the back office says that only
+    the gateway's notification settles it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from paydesk.checkout.reconcile import gateway_payments_reconcile
+    from tests.backoffice.conftest import PAYMENTS, signed_in
+
+    payment = card_payment()
+    card_gateway.answer = Outcome.PENDING
+    refund = payment_refund(payment=payment, reason="Customer asked", actor=finance, total="10")
+    assert refund.status == PaymentStatus.PENDING and refund.gateway_transaction == "refund:re_0001"
+    with caplog.at_level("INFO", logger="paydesk.checkout.refunds"):
+        gateway_payments_reconcile(now=timezone.now() + timedelta(hours=1))
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.PENDING
+    assert len(card_gateway.requests) == 1  # never asked for again
+    assert f"Refund {refund.reference}: its gateway cannot be asked about a refund." in caplog.text
+    page = signed_in(finance).get(f"{PAYMENTS}{refund.pk}/change/").content.decode()
+    assert (
+        "Credit Card offers no way to ask where a refund stands, so only its notification "
+        "completes or cancels it" in page
+    )

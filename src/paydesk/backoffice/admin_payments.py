@@ -46,6 +46,7 @@ from paydesk.banktransfers.selectors import (
     transfer_amounts,
 )
 from paydesk.banktransfers.services import transfer_complete_as_expected
+from paydesk.checkout.refunds import refund_waiting_words
 from paydesk.credits.errors import CreditError
 from paydesk.credits.services import is_held, staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
@@ -244,6 +245,7 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             context["awaiting_bank"] = is_awaiting_bank(payment)
             # Settled by the gateway's answer only (ledger REFUND_BY_GATEWAY): no Complete, Cancel.
             context["refund_waiting"] = payment.relation == PaymentRelation.REFUND
+            context["refund_waiting_words"] = refund_waiting_words(payment)
             context["incoming_transfer"] = is_incoming_transfer(payment)
         return super().change_view(request, object_id, form_url, context)
 

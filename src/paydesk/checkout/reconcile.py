@@ -14,8 +14,11 @@ it), so that money its gateway confirms after the cancellation becomes a late pa
 no webhook arrives (checkout/events/late.py).
 
 Refunds: a refund the gateway never answered (no gateway id yet) is asked for again, with the
-same idempotency key (checkout/refunds.py `refund_ask`); one the gateway has taken in waits for
-its notification.
+same idempotency key (checkout/refunds.py `refund_ask`). One the gateway acknowledged as pending
+(it has the gateway's refund id) is never asked for again — an idempotency key may have expired
+and a repeat would refund twice — but asked about (`refund_check`, the gateway's "retrieve a
+refund"), so that a lost final notification cannot leave it pending for ever with its amount
+held. A gateway that does not answer leaves it pending (a log line), never cancelled.
 
 A run starts no new question after PAYDESK_RECONCILE_RUN_SECONDS (10 minutes), shorter than the
 job's 15-minute lease: a gateway timing out on every call (10 s each, up to 600 questions a run)
@@ -37,7 +40,7 @@ from django.utils import timezone
 
 from paydesk.checkout.events import gateway_event_apply
 from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
-from paydesk.checkout.refunds import refund_ask
+from paydesk.checkout.refunds import refund_ask, refund_check
 from paydesk.checkout.services import (
     GatewayAnswer,
     online_gateway_for,
@@ -48,6 +51,7 @@ from paydesk.errors import GatewayError
 from paydesk.gateways.base import GatewayEvent, OnlineGateway, Outcome
 from paydesk.gateways.registry import gateway_for, gateway_methods
 from paydesk.ledger.models import Payment, PaymentRelation, PaymentStatus
+from paydesk.ledger.refunds import REFUND_PREFIX
 
 logger = logging.getLogger("paydesk.reconcile")
 BATCH = 200  # payments asked about per run; the oldest first, the rest on the next run
@@ -130,7 +134,8 @@ def _late_watch(*, now: datetime, deadline: float) -> int:
 
 def _refunds_ask(*, due: datetime, deadline: float) -> int:
     """Ask the gateway again to make each refund it never answered (the same idempotency key, so
-    it is never made twice); how many that settled."""
+    it is never made twice), and ask it where each refund it acknowledged as pending stands; how
+    many that settled."""
     waiting = (
         Payment.objects.filter(
             status=PaymentStatus.PENDING,
@@ -141,11 +146,26 @@ def _refunds_ask(*, due: datetime, deadline: float) -> int:
         .exclude(gateway="")
         .order_by("created_at", "id")[:BATCH]
     )
+    acknowledged = (
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING,
+            relation=PaymentRelation.REFUND,
+            gateway_transaction__startswith=REFUND_PREFIX,
+            created_at__lte=due,
+        )
+        .exclude(gateway="")
+        .order_by("created_at", "id")[:BATCH]
+    )
     settled = 0
     for refund in waiting:
         if not _in_time(deadline):
             break
         if refund_ask(refund=refund).status != PaymentStatus.PENDING:
+            settled += 1
+    for refund in acknowledged:
+        if not _in_time(deadline):
+            break
+        if refund_check(refund=refund).status != PaymentStatus.PENDING:
             settled += 1
     return settled
 

@@ -28,10 +28,11 @@ from paydesk.errors import (
     PermissionDenied,
     RefundRefused,
 )
-from paydesk.gateways.base import RefundingGateway, RefundRequest
+from paydesk.gateways.base import RefundingGateway, RefundQueryingGateway, RefundRequest
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.refunds import (
+    REFUND_PREFIX,
     refund_create,
     refund_left,
     refund_note,
@@ -144,6 +145,21 @@ def payment_refund(
     return refund_ask(refund=refund, gateway=gateway)
 
 
+def _refund_request(refund: Payment, original: Payment) -> RefundRequest:
+    """What Paydesk asked (or asks) the gateway for this refund row: the same every time."""
+    currency = original.paid_currency or original.customer.currency
+    paid = -refund.paid_amount if refund.paid_amount is not None else -refund.total
+    return RefundRequest(
+        refund_reference=refund.reference,
+        payment_reference=original.reference,
+        transaction_id=original.gateway_transaction,
+        gateway_reference=original.gateway_reference,
+        amount=Money(Decimal(paid), currency),
+        reason=refund.description,
+        idempotency_key=f"refund-{refund.reference}",
+    )
+
+
 def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> Payment:
     """Ask the gateway to make a pending refund (again: the same idempotency key), and apply its
     answer. The refund stays pending when the gateway does not answer."""
@@ -153,17 +169,7 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
     gateway = gateway or refund_gateway(original)
     if gateway is None or refund.status != PaymentStatus.PENDING:
         return refund
-    currency = original.paid_currency or original.customer.currency
-    paid = -refund.paid_amount if refund.paid_amount is not None else -refund.total
-    request = RefundRequest(
-        refund_reference=refund.reference,
-        payment_reference=original.reference,
-        transaction_id=original.gateway_transaction,
-        gateway_reference=original.gateway_reference,
-        amount=Money(Decimal(paid), currency),
-        reason=refund.description,
-        idempotency_key=f"refund-{refund.reference}",
-    )
+    request = _refund_request(refund, original)
     try:
         answer = gateway.refund(request)
     except GatewayUnavailable as exc:
@@ -178,3 +184,59 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
     except GatewayError as exc:  # logged; the refund stays pending for Finance to look at
         logger.warning("Refund %s: the gateway's answer was refused: %s", refund.reference, exc)
     return Payment.objects.get(pk=refund.pk)
+
+
+def refund_check(*, refund: Payment) -> Payment:
+    """Ask the gateway where a refund it acknowledged (it has the gateway's refund id) stands
+    now, and apply its answer like a notification (reconciliation: the final webhook may have
+    been lost). Never asks for the refund again (an idempotency key may have expired: a repeat
+    would refund twice). A gateway that does not answer, or has no way to be asked, leaves the
+    refund pending — never cancelled."""
+    refund = Payment.objects.select_related("original", "customer").get(pk=refund.pk)
+    original = refund.original
+    assert original is not None  # a refund has one (CHECK payment_relation_has_original)
+    refund_id = refund.gateway_transaction.removeprefix(REFUND_PREFIX)
+    gateway = refund_gateway(original)
+    if (
+        refund.status != PaymentStatus.PENDING
+        or not refund_id
+        or refund_id == refund.gateway_transaction
+    ):
+        return refund
+    if not isinstance(gateway, RefundQueryingGateway):
+        logger.info("Refund %s: its gateway cannot be asked about a refund.", refund.reference)
+        return refund
+    try:
+        answer = gateway.refund_fetch(_refund_request(refund, original), refund_id=refund_id)
+        gateway_event_apply(event=answer, channel=LogChannel.RECONCILE)
+    except GatewayError as exc:  # GatewayUnavailable too: it stays pending, asked next run
+        logger.warning("Refund %s: the gateway gave no usable answer (%s).", refund.reference, exc)
+    return Payment.objects.get(pk=refund.pk)
+
+
+def refund_waiting_words(refund: Payment) -> str:
+    """What the back office says of a pending refund asked of a gateway: how it will be settled
+    (never by hand) — and, for a gateway that cannot be asked where a refund stands, that only
+    its notification can; '' for any other payment."""
+    original = refund.original
+    if refund.status != PaymentStatus.PENDING or original is None or not refund.gateway:
+        return ""
+    gateway = refund_gateway(original)
+    if gateway is None:
+        return ""
+    name = gateway.display_name
+    if not refund.gateway_transaction.startswith(REFUND_PREFIX):
+        return (
+            f"{name} has not answered this refund yet: Paydesk asks for it again on each "
+            "reconciliation run, with the same idempotency key, so it is never made twice."
+        )
+    if isinstance(gateway, RefundQueryingGateway):
+        return (
+            f"{name} took this refund in and is working on it: Paydesk asks {name} where it "
+            "stands on each reconciliation run until it completes or is cancelled."
+        )
+    return (
+        f"{name} took this refund in and is working on it. {name} offers no way to ask where a "
+        f"refund stands, so only its notification completes or cancels it: if none comes, look "
+        f"the refund up in {name}'s dashboard."
+    )

@@ -410,3 +410,17 @@ class RefundingGateway(OnlineGateway, Protocol):
         answer (safe to retry with the same idempotency key), GatewayError when refused for good
         before anything was created."""
         ...
+
+
+@runtime_checkable
+class RefundQueryingGateway(RefundingGateway, Protocol):
+    """A refunding gateway that can say where one of its refunds stands now (its documented
+    "retrieve a refund" endpoint), for reconciliation: a refund it acknowledged as pending whose
+    final notification never came is asked about, never asked for again."""
+
+    def refund_fetch(self, request: RefundRequest, *, refund_id: str) -> RefundEvent:
+        """The refund `refund_id` (the gateway's id, made for `request`) as the gateway has it
+        now: the same RefundEvent its refund answer gives (PENDING, COMPLETED or CANCELLED).
+        GatewayUnavailable when it did not answer, GatewayError when it refused the question
+        (no such refund): neither says anything about the refund itself."""
+        ...

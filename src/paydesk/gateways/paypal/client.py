@@ -18,6 +18,7 @@ GatewayUnavailable; the payment log records each call, redacted).
   refund row's reference (PayPal echoes it on the refund and its PAYMENT.CAPTURE.REFUNDED
   webhook) and `note_to_payer` (on one line); `PayPal-Request-Id` = the refund's idempotency
   key, so a retry answers the same refund (PayPal keeps the keys 45 days).
+- `GET /v2/payments/refunds/{id}`: where a refund stands now (reconciliation).
 
 PayPal's error bodies are `{name, message, details: [{issue, description}], debug_id}` (and
 `{error, error_description}` from the OAuth endpoint); a 4xx becomes PayPalRefusal carrying the
@@ -311,6 +312,19 @@ class PayPalClient:
         refund = answer.body
         if not isinstance(refund, dict) or not isinstance(refund.get("id"), str):
             raise GatewayUnavailable("PayPal answered without a refund.")
+        return refund
+
+    def refund_get(self, refund_id: str, *, payment_reference: str = "") -> dict[str, Any]:
+        """`GET /v2/payments/refunds/{id}`: one refund as PayPal has it now."""
+        refund_id = _safe_id(refund_id, "refund")
+        answer = self._call(
+            "GET", f"/v2/payments/refunds/{refund_id}", payment_reference=payment_reference
+        )
+        if not answer.ok:
+            raise _refusal(answer, f"to show refund {refund_id}")
+        refund = answer.body
+        if not isinstance(refund, dict) or refund.get("id") != refund_id:
+            raise GatewayUnavailable(f"PayPal answered without refund {refund_id}.")
         return refund
 
     @staticmethod

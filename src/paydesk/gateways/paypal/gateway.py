@@ -187,6 +187,16 @@ class PayPalGateway:
             if refusal.issue in ("PREVIOUS_REQUEST_IN_PROGRESS", "RATE_LIMIT_REACHED"):
                 raise GatewayUnavailable(str(refusal)) from refusal
             raise
+        return self._refund_answer(refund, request)
+
+    def refund_fetch(self, request: RefundRequest, *, refund_id: str) -> RefundEvent:
+        """`GET /v2/payments/refunds/{id}`: the refund as PayPal has it now, as the same event
+        its refund answer gives."""
+        refund = PayPalClient().refund_get(refund_id, payment_reference=request.payment_reference)
+        return self._refund_answer(refund, request)
+
+    @staticmethod
+    def _refund_answer(refund: Mapping[str, Any], request: RefundRequest) -> RefundEvent:
         status = text(refund.get("status")).lower() or "unknown"
         try:
             return refund_event(
@@ -197,7 +207,7 @@ class PayPalGateway:
             )
         except GatewayError as error:
             # PayPal made a refund Paydesk cannot read: never "refused"; it stays pending
-            # and PayPal's webhook (or Finance) settles it.
+            # and is asked about again (or PayPal's webhook settles it).
             raise GatewayUnavailable(f"PayPal's refund answer is unreadable: {error}") from error
 
     # --- mapping -----------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Paystack's Transactions API, the two calls Paydesk makes (httpx through GatewayHttp):
+"""Paystack's API, the calls Paydesk makes (httpx through GatewayHttp):
 
 - `POST /transaction/initialize` → the hosted checkout's `authorization_url`;
-- `GET /transaction/verify/{reference}` → where the transaction stands.
+- `GET /transaction/verify/{reference}` → where the transaction stands;
+- refunds: `POST /refund`, `GET /refund?transaction=…` (the list) and `GET /refund/{id}` (Fetch
+  Refund: where one stands now, for reconciliation).
 
 Facts (notes.md, and the official `paystack-openapi.yaml` that tests/gateways/data keeps and the
 contract test checks every request and answer against):
@@ -269,6 +271,17 @@ class PaystackClient:
         if not answer.ok:
             if answer.status == 400:
                 raise refund_refusal(_message(answer, "HTTP 400"))
+            self._refused(answer, "refund")
+        return refund_answer(answer.body)
+
+    def refund_get(self, refund_id: str, *, payment_reference: str = "") -> PaystackRefund:
+        """`GET /refund/{id}` (Fetch Refund): one refund as Paystack has it now."""
+        if not refund_id.isdigit() or not refund_id.isascii():
+            raise GatewayError("That is not a Paystack refund id.")
+        answer = self._http().request(
+            "GET", f"/refund/{refund_id}", payment_reference=payment_reference
+        )
+        if not answer.ok:
             self._refused(answer, "refund")
         return refund_answer(answer.body)
 

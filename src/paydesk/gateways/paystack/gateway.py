@@ -143,6 +143,17 @@ class PaystackGateway:
             raise GatewayUnavailable(error.message) from error  # ours to fix; stays pending
         return refund_event(made, source="refund", request=request)
 
+    def refund_fetch(self, request: RefundRequest, *, refund_id: str) -> RefundEvent:
+        """`GET /refund/{id}`: the refund as Paystack has it now, as the same event its refund
+        answer gives."""
+        try:
+            known = self.client.refund_get(refund_id, payment_reference=request.payment_reference)
+        except (PaystackAuthFailed, GatewayNotConfigured) as error:
+            raise GatewayUnavailable(error.message) from error  # ours to fix; stays pending
+        if known.id != refund_id or known.refund_reference not in ("", request.refund_reference):
+            raise GatewayUnavailable(f"Paystack answered another refund than {refund_id}.")
+        return refund_event(known, source="refund", request=request)
+
     def notification_confirm(self, event: AnyGatewayEvent) -> AnyGatewayEvent:
         """A refund notification without Paystack's refund id or our marker (the documented
         pending/processed/failed ones) is matched with the transaction's refunds at Paystack:

@@ -223,6 +223,12 @@ class RazorpayClient:
         items = body.get("items")
         return [r for r in items if isinstance(r, dict)] if isinstance(items, list) else []
 
+    def refund_get(self, refund_id: str, *, payment_reference: str = "") -> dict[str, Any]:
+        """GET /v1/refunds/{id} — one refund as Razorpay has it now."""
+        return self._call(
+            "GET", f"/v1/refunds/{_path_id(refund_id)}", payment_reference=payment_reference
+        )
+
     def refund_create(
         self,
         payment_id: str,

@@ -241,6 +241,18 @@ class RazorpayGateway:
             idempotency_key=request.idempotency_key,
             payment_reference=request.payment_reference,
         )
+        return self._refund_answer(answer, request)
+
+    def refund_fetch(self, request: RefundRequest, *, refund_id: str) -> RefundEvent:
+        """GET /v1/refunds/{id}: the refund as Razorpay has it now, as the same event its
+        refund answer gives."""
+        answer = RazorpayClient().refund_get(refund_id, payment_reference=request.payment_reference)
+        if text(answer.get("id")) != refund_id:
+            raise GatewayUnavailable(f"Razorpay answered another refund than {refund_id}.")
+        return self._refund_answer(answer, request)
+
+    @staticmethod
+    def _refund_answer(answer: Mapping[str, Any], request: RefundRequest) -> RefundEvent:
         status = text(answer.get("status"))
         event = refund_event(
             answer,
@@ -249,8 +261,8 @@ class RazorpayGateway:
         )
         if (
             event is None
-            or event.transaction_id != payment_id
-            or event.refund_reference != reference
+            or event.transaction_id != request.transaction_id
+            or event.refund_reference != request.refund_reference
             or event.amount != request.amount
         ):
             # Something was made (or not): leave the refund pending and ask again.

@@ -11,6 +11,7 @@ Four calls, all server-side with the secret key:
   (`card_label`, the payment's description) — never its number;
 - `POST /v1/refunds` (form-encoded): refund part or all of an intent; `Idempotency-Key` =
   `refund-<refund row's reference>`, the reference also in `metadata[paydesk_refund]`.
+- `GET /v1/refunds/{id}`: where a refund stands now (reconciliation).
 
 The SDK's API base is `gateway_base_url(...)` (the sandbox in the demo and the tests, Stripe's
 live API otherwise), its own retries are off (a retry is reconciliation's job, never a hidden
@@ -316,6 +317,20 @@ class StripeApi:
                 idempotency_key=idempotency_key,
                 summarize=refund_summary,
             )
+
+    def refund_retrieve(self, refund_id: str, *, payment_reference: str = "") -> dict[str, Any]:
+        """`GET /v1/refunds/{id}`: one Refund as Stripe has it now (reconciliation's question
+        about a refund it answered `pending`)."""
+        if not refund_id.startswith("re_") or "/" in refund_id:
+            raise GatewayError(f"'{refund_id[:40]}' is not a Stripe Refund id.")
+        return self._call(
+            "GET",
+            f"/v1/refunds/{refund_id}",
+            lambda client: client.v1.refunds.retrieve(refund_id),
+            request_summary={},
+            payment_reference=payment_reference,
+            summarize=refund_summary,
+        )
 
     # --- one exchange ---------------------------------------------------------------------
 

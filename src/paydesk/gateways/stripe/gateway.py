@@ -269,6 +269,21 @@ class StripeCardGateway:
             reason=request.reason,
             idempotency_key=request.idempotency_key,
         )
+        return self._refund_answer(refund, request)
+
+    def refund_fetch(self, request: RefundRequest, *, refund_id: str) -> RefundEvent:
+        """`GET /v1/refunds/{id}`: the refund as Stripe has it now, as the same event its
+        refund answer gives."""
+        refund = StripeApi().refund_retrieve(refund_id, payment_reference=request.payment_reference)
+        if text(refund.get("id")) != refund_id:
+            raise GatewayUnavailable(f"Stripe answered another refund than {refund_id}.")
+        # A refund made in Stripe's Dashboard carries no reference of ours.
+        return self._refund_answer(refund, request, unnamed_ok=True)
+
+    @staticmethod
+    def _refund_answer(
+        refund: Mapping[str, Any], request: RefundRequest, *, unnamed_ok: bool = False
+    ) -> RefundEvent:
         # Past this point Stripe may hold a refund: an answer Paydesk cannot use leaves ours
         # pending (GatewayUnavailable), never cancelled, so the money is never counted twice.
         status = text(refund.get("status")) or "unknown"
@@ -279,7 +294,9 @@ class StripeCardGateway:
         except GatewayError as error:
             unusable = f"Stripe's refund answer is unusable: {error.message}"
             raise GatewayUnavailable(unusable) from error
-        if event.refund_reference != request.refund_reference:
+        if event.refund_reference != request.refund_reference and not (
+            unnamed_ok and not event.refund_reference
+        ):
             raise GatewayUnavailable(
                 f"Stripe's refund {event.refund_id} names refund '{event.refund_reference}', "
                 f"not {request.refund_reference}."

@@ -18,6 +18,7 @@ from paydesk.sandbox.paypal.refunds import (
     Refused,
     _locked_capture,
     decline_next_refund,
+    hold_next_refund,
     refund_make,
 )
 
@@ -45,6 +46,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if action == "decline_next_refund":
             decline_next_refund(True)
             messages.success(request, "PayPal will decline the next refund.")
+            return redirect("sandbox:control")
+        if action in ("hold_next_refund_completed", "hold_next_refund_failed"):
+            then = action.removeprefix("hold_next_refund_").upper()
+            hold_next_refund(then)
+            messages.success(request, f"PayPal will hold the next refund, then {then.lower()}.")
             return redirect("sandbox:control")
         capture_id = capture_named(request.POST.get("capture", ""))
         if action == "refund":

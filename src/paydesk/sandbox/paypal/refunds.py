@@ -6,7 +6,10 @@
   success). Refusals as PayPal's 422s:
   CAPTURE_FULLY_REFUNDED, REFUND_AMOUNT_EXCEEDED, REFUND_CAPTURE_CURRENCY_MISMATCH,
   DECIMALS_NOT_SUPPORTED; the control page's "Decline the next PayPal refund" makes the next one
-  answer REFUND_FAILED_INSUFFICIENT_FUNDS (and no refund is made). A refund is COMPLETED at once;
+  answer REFUND_FAILED_INSUFFICIENT_FUNDS (and no refund is made); "Hold the next PayPal refund"
+  makes the next one answer PENDING (`status_details.reason` ECHECK) and end COMPLETED (then
+  PAYMENT.CAPTURE.REFUNDED) or FAILED (nothing sent; the capture counts it no more) right after
+  the answer, so that only `GET /v2/payments/refunds/{id}` tells. A refund is COMPLETED at once;
   the capture becomes PARTIALLY_REFUNDED or REFUNDED; PAYMENT.CAPTURE.REFUNDED is sent, its
   resource the refund (custom_id echoed, `up` link to the capture). `GET
   /v2/payments/refunds/{id}` (the refund's `self` link) and `GET /v2/payments/captures/{id}` show
@@ -88,6 +91,66 @@ def decline_armed() -> bool:
     return bool(found and found.data.get("on"))
 
 
+# --- the one-shot "held" switch --------------------------------------------------------------
+
+HOLD_SWITCH = ("switch", "refund_hold")
+HOLD_ENDS = ("COMPLETED", "FAILED")
+
+
+def hold_next_refund(then: str = "") -> None:
+    """Make the next refund answer PENDING (`status_details.reason` ECHECK) and end `then`
+    (COMPLETED or FAILED) right after the answer; '' disarms it."""
+    kind, name = HOLD_SWITCH
+    SandboxObject.objects.update_or_create(
+        gateway=GATEWAY,
+        kind=kind,
+        object_id=name,
+        defaults={
+            "data": {"then": then if then in HOLD_ENDS else ""},
+            "updated_at": timezone.now(),
+        },
+    )
+
+
+def _hold_armed() -> str:
+    found = object_get(GATEWAY, *HOLD_SWITCH)
+    return str(found.data.get("then", "")) if found else ""
+
+
+def refund_settle_held(refund_id: str, then: str) -> None:
+    """A held refund ends: COMPLETED (PAYMENT.CAPTURE.REFUNDED is sent) or FAILED (the money
+    stays with the seller: the capture counts it no more)."""
+    with transaction.atomic():
+        stored = SandboxObject.objects.select_for_update().get(
+            gateway=GATEWAY, kind="refund", object_id=refund_id
+        )
+        refund = {**stored.data, "status": then, "update_time": paypal.now_text()}
+        refund.pop("status_details", None)
+        stored.data = refund
+        stored.save(update_fields=["data"])
+        order, capture = _locked_capture(stored.lookup)
+        if then == "FAILED":
+            capture["_refunded"].remove(refund["amount"]["value"])
+            left = capture_left(capture)
+            refunded = left < Decimal(capture["amount"]["value"])
+            capture["status"] = "PARTIALLY_REFUNDED" if refunded else "COMPLETED"
+            order.updated_at = timezone.now()
+            order.save(update_fields=["data", "updated_at"])
+    if then == "COMPLETED":
+        _send_refunded(order.object_id, refund)
+
+
+def _send_refunded(order_id: str, refund: dict[str, Any]) -> None:
+    amount_text = f"{refund['amount']['value']} {refund['amount']['currency_code']}"
+    paypal.send(
+        order_id,
+        "PAYMENT.CAPTURE.REFUNDED",
+        "refund",
+        f"A {amount_text} capture payment was refunded",
+        refund,
+    )
+
+
 # --- captures and refunds ------------------------------------------------------------------
 
 
@@ -153,8 +216,12 @@ def refund_make(
                     "has not yet been refunded.",
                 )
         declined = decline_armed()
+        held = "" if declined else _hold_armed()
         if not declined:
-            refund = _refund_made(order, capture, value, fields or {})
+            refund = _refund_made(order, capture, value, fields or {}, held=bool(held))
+    if held:  # one-shot: off again; PayPal ends the refund after answering it
+        hold_next_refund("")
+        transaction.on_commit(lambda: refund_settle_held(refund["id"], held))
     if declined:  # the switch is one-shot: off again, and nothing was refunded
         decline_next_refund(False)
         raise Refused(
@@ -165,25 +232,28 @@ def refund_make(
 
 
 def _refund_made(
-    order: SandboxObject, capture: dict[str, Any], value: Decimal, fields: dict[str, str]
+    order: SandboxObject,
+    capture: dict[str, Any],
+    value: Decimal,
+    fields: dict[str, str],
+    *,
+    held: bool = False,
 ) -> dict[str, Any]:
-    """Record the refund on the locked order's capture and send PAYMENT.CAPTURE.REFUNDED."""
+    """Record the refund on the locked order's capture and send PAYMENT.CAPTURE.REFUNDED (a
+    held refund: PENDING, and nothing is sent until it ends)."""
     currency = capture["amount"]["currency_code"]
     refund = _refund_resource(capture, value, fields or {})
+    if held:
+        refund["status"] = "PENDING"
+        refund["status_details"] = {"reason": "ECHECK"}
     capture.setdefault("_refunded", []).append(_text(value, currency))
     capture["status"] = "REFUNDED" if capture_left(capture) <= 0 else "PARTIALLY_REFUNDED"
     capture["update_time"] = paypal.now_text()
     order.updated_at = timezone.now()
     order.save(update_fields=["data", "updated_at"])
     object_create(GATEWAY, "refund", refund["id"], refund, lookup=capture["id"])
-    amount_text = f"{refund['amount']['value']} {currency}"
-    paypal.send(
-        order.object_id,
-        "PAYMENT.CAPTURE.REFUNDED",
-        "refund",
-        f"A {amount_text} capture payment was refunded",
-        refund,
-    )
+    if not held:
+        _send_refunded(order.object_id, refund)
     return refund
 
 
@@ -294,7 +364,7 @@ def capture_get(request: HttpRequest, capture_id: str) -> HttpResponse:
 @sandbox_api(GATEWAY, auth=authorized)
 @require_GET
 def refund_get(request: HttpRequest, refund_id: str) -> HttpResponse:
-    """`GET /v2/payments/refunds/{id}`: the refund as it was made (its `self` link)."""
+    """`GET /v2/payments/refunds/{id}`: the refund as it stands (its `self` link)."""
     found = object_get(GATEWAY, "refund", refund_id)
     if found is None:
         return _problem(Refused("INVALID_RESOURCE_ID", NOT_FOUND, 404))

@@ -1,7 +1,8 @@
-"""The pretend Paystack's refunds and disputes: `POST /refund` and `GET /refund` as
-`paystack-openapi.yaml` describes them, and the dashboard (buttons on the sandbox's switches
-page: sandbox/paystack/refunds_panel.html) that refunds a transaction and plays a dispute's
-lifecycle as Paystack does, each step sending the signed webhook Paystack sends.
+"""The pretend Paystack's refunds and disputes: `POST /refund`, `GET /refund` and
+`GET /refund/{id}` as `paystack-openapi.yaml` describes them, and the dashboard (buttons on the
+sandbox's switches page: sandbox/paystack/refunds_panel.html) that refunds a transaction and
+plays a dispute's lifecycle as Paystack does, each step sending the signed webhook Paystack
+sends.
 
 A refund is created `pending` (what POST /refund answers) and processed at once: the sandbox
 stores it `processed` (or `failed` when "Make the next refund fail" was pressed — the switch is
@@ -102,7 +103,7 @@ def _customer(tx: dict[str, Any]) -> dict[str, Any]:
     return {
         **customer,
         "metadata": "",
-        "phone": customer.get("phone"),
+        "phone": customer.get("phone") or "",  # a string in Fetch Refund's schema
         "first_name": customer.get("first_name") or "",
         "last_name": customer.get("last_name") or "",
         "international_format_phone": customer.get("international_format_phone") or "",
@@ -247,6 +248,16 @@ def refunds(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {"status": True, "message": "Refund has been queued for processing", "data": shown}
     )
+
+
+@sandbox_api(GATEWAY, auth=_unauthorized)
+@require_http_methods(["GET"])
+def refund_fetch(request: HttpRequest, refund_id: str) -> HttpResponse:
+    """`GET /refund/{id}` (Fetch Refund): the refund as it stands now."""
+    found = object_get(GATEWAY, "refund", refund_id)
+    if found is None:
+        return error(404, {"status": False, "message": "Refund not found"})
+    return JsonResponse({"status": True, "message": "Refund retrieved", "data": found.data})
 
 
 def _list(request: HttpRequest) -> HttpResponse:

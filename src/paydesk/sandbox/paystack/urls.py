@@ -15,6 +15,7 @@ urlpatterns = [
         path("transaction/verify/<str:reference>", views.transaction_verify, name="verify"),
         path("checkout/<str:access_code>", views.checkout, name="checkout"),
         path("refund", refunds.refunds, name="refund"),
+        path("refund/<str:refund_id>", refunds.refund_fetch, name="refund_fetch"),
     ),
     path("dashboard", refunds.dashboard, name="dashboard"),  # staff only
 ]

@@ -79,6 +79,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, "The next Razorpay refund fails." if armed else "Refunds succeed again."
             )
+        elif action == "slow_next_refund":
+            armed = request.POST.get("armed") == "1"
+            refunds.fail_next_set(armed, refunds.SLOW_NEXT)
+            messages.success(
+                request,
+                "The next Razorpay refund is answered pending, then processed."
+                if armed
+                else "Refunds are answered processed again.",
+            )
         elif action == "refund":
             amount = _subunits(request.POST.get("amount", ""))
             refund = refunds.refund_create(payment_id, {"amount": amount} if amount else {})

@@ -6,7 +6,9 @@ payment is refunded, in full or in parts, never for more than is left; the payme
 A refund answers `processed` (the sandbox's merchant is in test mode, where refunds process at
 once) and sends `refund.created` (pending) then `refund.processed`. With "fail the next refund"
 armed (the switches page), the next refund answers `pending`, sends `refund.created` then
-`refund.failed`, and the money stays with the merchant. `X-Refund-Idempotency`: the same key and
+`refund.failed`, and the money stays with the merchant; with "answer the next refund pending"
+armed, the next refund answers `pending` and is processed right after (`refund.processed`).
+`GET /v1/refunds/{id}` answers a refund as it stands. `X-Refund-Idempotency`: the same key and
 body answer the same refund; the same key with another body is refused.
 
 Disputes (docs "Disputes Entity", "Disputes webhooks"): opened on a captured payment (status
@@ -35,6 +37,7 @@ from paydesk.sandbox.razorpay.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, 
 GATEWAY = "razorpay"
 MINIMUM = {"INR": 100}
 FAIL_NEXT = "fail_next_refund"
+SLOW_NEXT = "slow_next_refund"  # the next refund is answered pending, processed right after
 RESPOND_WITHIN = 7 * 24 * 3600
 DISPUTE_MOVES = {
     # button → (status it moves the dispute to, webhook event, statuses it may move from)
@@ -103,25 +106,26 @@ def _locked_payment(payment_id: str) -> SandboxObject | None:
 # --- "fail the next refund" --------------------------------------------------------------------
 
 
-def fail_next_armed() -> bool:
-    row = SandboxObject.objects.filter(gateway=GATEWAY, kind="setting", object_id=FAIL_NEXT).first()
+def fail_next_armed(name: str = FAIL_NEXT) -> bool:
+    row = SandboxObject.objects.filter(gateway=GATEWAY, kind="setting", object_id=name).first()
     return bool(row and row.data.get("armed"))
 
 
-def fail_next_set(armed: bool) -> None:
-    """Arm (or disarm) the one-shot switch: the next refund fails at the bank."""
-    updated = SandboxObject.objects.filter(
-        gateway=GATEWAY, kind="setting", object_id=FAIL_NEXT
-    ).update(data={"armed": bool(armed)}, updated_at=timezone.now())
+def fail_next_set(armed: bool, name: str = FAIL_NEXT) -> None:
+    """Arm (or disarm) a one-shot switch: the next refund fails at the bank (FAIL_NEXT), or is
+    answered pending and processed right after (SLOW_NEXT)."""
+    updated = SandboxObject.objects.filter(gateway=GATEWAY, kind="setting", object_id=name).update(
+        data={"armed": bool(armed)}, updated_at=timezone.now()
+    )
     if not updated:
-        object_create(GATEWAY, "setting", FAIL_NEXT, {"armed": bool(armed)})
+        object_create(GATEWAY, "setting", name, {"armed": bool(armed)})
 
 
-def _fail_next_take() -> bool:
-    """Whether this refund fails (and the switch is used up)."""
+def _fail_next_take(name: str = FAIL_NEXT) -> bool:
+    """Whether the switch `name` applies to this refund (and it is used up)."""
     row = (
         SandboxObject.objects.select_for_update()
-        .filter(gateway=GATEWAY, kind="setting", object_id=FAIL_NEXT)
+        .filter(gateway=GATEWAY, kind="setting", object_id=name)
         .first()
     )
     if row is None or not row.data.get("armed"):
@@ -187,6 +191,7 @@ def _refund_now(
     request: dict[str, Any],
 ) -> dict[str, Any]:
     fails = _fail_next_take()
+    slow = not fails and _fail_next_take(SLOW_NEXT)
     refund = {
         "id": new_id("rfnd_"),
         "entity": "refund",
@@ -230,7 +235,7 @@ def _refund_now(
     processed = {**refund, "status": "processed", "acquirer_data": {"arn": new_id("", 12)}}
     _save(row, {**processed, "_request": request})
     _send("refund.processed", payment["id"], {"refund": processed, "payment": payment})
-    return processed
+    return refund if slow else processed  # slow: answered while still pending
 
 
 def payment_refunds(payment_id: str) -> list[dict[str, Any]]:

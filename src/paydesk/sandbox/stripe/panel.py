@@ -29,6 +29,8 @@ from paydesk.sandbox.stripe.returns import (
     dispute_open,
     refund_failure_armed,
     refund_failure_set,
+    refund_later_armed,
+    refund_later_set,
     refund_make,
 )
 from paydesk.sandbox.stripe.vault import (
@@ -70,6 +72,7 @@ def panel_context() -> dict[str, Any]:
     return {
         "rows": rows,
         "fails": refund_failure_armed(),
+        "later": refund_later_armed(),
         "detach_fails": detach_failure_armed(),
         "detach_failures": DETACH_FAILURES.items(),
         "intent_rate_limited": intent_create_rate_limit_armed(),
@@ -97,6 +100,10 @@ def panel_action(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     if action == "refund_fails":
         refund_failure_set(request.POST.get("refund_fails") == "on")
+        messages.success(request, "Stripe: refund switch saved.")
+        return redirect("sandbox:control")
+    if action == "refund_later":
+        refund_later_set(request.POST.get("refund_later") == "on")
         messages.success(request, "Stripe: refund switch saved.")
         return redirect("sandbox:control")
     if action == "detach_fails":

@@ -10,6 +10,11 @@
   answered `pending`, then fails as Stripe documents failed refunds: `refund.updated` and
   `refund.failed` with `status: failed`, `failure_reason: declined`; the money is back on the
   charge.
+- The switch "the next refund is answered pending, then succeeds": that refund is answered
+  `pending` and succeeds right after (`refund.updated`, `status: succeeded`) — with webhooks
+  dropped, the refund Paydesk was told is pending has succeeded at Stripe.
+- `GET /v1/refunds/{id}` (secret key): the Refund as it stands now (`resource_missing`, 404,
+  for an id it never made).
 - Refund from the Dashboard: the same refund with no metadata, no key (the merchant clicked it).
 - Disputes: open (`charge.dispute.created` with `needs_response` and an evidence deadline seven
   days on, then `charge.dispute.funds_withdrawn`: Stripe takes the money at once), submit evidence
@@ -56,6 +61,7 @@ from paydesk.sandbox.stripe.common import (
 )
 
 REFUND_FAILS = "refund_fails"  # the switch's object id (kind "switch")
+REFUND_LATER = "refund_later"  # "the next refund is answered pending, then succeeds"
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 DISPUTE_REASONS = ("fraudulent", "product_not_received", "duplicate", "credit_not_processed")
 EVIDENCE_DAYS = 7
@@ -71,6 +77,15 @@ def refund_failure_set(on: bool) -> None:
 
 def refund_failure_armed() -> bool:
     return one_shot_armed(REFUND_FAILS)
+
+
+def refund_later_set(on: bool) -> None:
+    """Arm (or disarm) "the next refund is answered pending, then succeeds"."""
+    one_shot_set(REFUND_LATER, on)
+
+
+def refund_later_armed() -> bool:
+    return one_shot_armed(REFUND_LATER)
 
 
 # --- sending ------------------------------------------------------------------------------------
@@ -183,6 +198,7 @@ def _refund_locked(
             f"amount on charge ({left} {intent['currency']})",
         )
     fails = refund_failure_armed()
+    later = not fails and refund_later_armed()
     refund = {
         "id": new_id("re_", 24),
         "object": "refund",
@@ -197,12 +213,12 @@ def _refund_locked(
         "reason": reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
-        "status": "pending" if fails else "succeeded",
+        "status": "pending" if fails or later else "succeeded",
         "transfer_reversal": None,
     }
-    if fails:
+    if fails or later:
         refund["pending_reason"] = "processing"
-        refund_failure_set(False)  # one refund fails, the next works again
+        one_shot_set(REFUND_FAILS if fails else REFUND_LATER, False)  # the next works again
     object_create(GATEWAY, "refund", refund["id"], refund, lookup=intent["id"])
     refunded = int(private.get("refunded", 0)) + amount
     intent_obj.data = {**intent, PRIVATE: {**private, "refunded": refunded}}
@@ -211,6 +227,11 @@ def _refund_locked(
     send("charge.refunded", charge_of(intent_obj.data), about=intent["id"])
     if fails:
         _refund_fail(intent_obj, refund)
+    elif later:
+        succeeded = object_update(
+            object_must(GATEWAY, "refund", refund["id"]), status="succeeded", pending_reason=None
+        ).data
+        send("refund.updated", succeeded, about=intent["id"])
     return refund, None
 
 
@@ -282,6 +303,25 @@ def refunds(request: HttpRequest) -> HttpResponse:
     )
     answer = refusal if refusal is not None else JsonResponse(_public(refund or {}))
     return _remember(record, answer)
+
+
+@sandbox_api(GATEWAY)
+@require_http_methods(["GET"])
+def refund_retrieve(request: HttpRequest, refund_id: str) -> HttpResponse:
+    """`GET /v1/refunds/{id}`: the Refund as it stands now."""
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    found = object_get(GATEWAY, "refund", refund_id)
+    if found is None:
+        return _error(
+            404,
+            type_="invalid_request_error",
+            code="resource_missing",
+            param="id",
+            message=f"No such refund: '{refund_id[:60]}'",
+        )
+    return JsonResponse(_public(found.data))
 
 
 # --- disputes -----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ urlpatterns = [
         path("v1/payment_intents", intents.payment_intents, name="payment_intents"),
         path("v1/payment_intents/<str:intent_id>", intents.payment_intent, name="payment_intent"),
         path("v1/refunds", returns.refunds, name="refunds"),
+        path("v1/refunds/<str:refund_id>", returns.refund_retrieve, name="refund"),
         path("js/v3.js", pages.stripe_js, name="stripe_js"),
         path("elements/<str:element>/", pages.element_frame, name="element_frame"),
         path("3ds/<str:intent_id>/", pages.three_d_secure, name="three_d_secure"),

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from paydesk.sandbox.models import SandboxObject
-from paydesk.sandbox.razorpay.refunds import DISPUTE_MOVES, fail_next_armed
+from paydesk.sandbox.razorpay.refunds import DISPUTE_MOVES, SLOW_NEXT, fail_next_armed
 
 register = template.Library()
 
@@ -27,6 +27,7 @@ def razorpay_sandbox_state() -> dict[str, Any]:
             for row in disputes.order_by("-id")[:SHOWN]
         ],
         "fail_next": fail_next_armed(),
+        "slow_next": fail_next_armed(SLOW_NEXT),
     }
 
 

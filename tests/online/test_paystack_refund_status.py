@@ -1,0 +1,73 @@
+"""A Paystack refund answered `pending` whose refund.processed / refund.failed never arrived:
+reconciliation asks Paystack where it stands (`GET /refund/{id}` at the sandbox, through the
+real client) and applies the answer — never asking for the refund again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from paydesk.ledger.models import Payment, PaymentStatus
+from tests.factories import StaffFactory
+from tests.online.paystack_support import press, start
+from tests.online.refund_status_support import (
+    balance,
+    calls,
+    cancelled_by_asking,
+    completed_by_asking,
+    pending_while_unanswered,
+    refunded_unheard,
+)
+from tests.signin import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def paid(sandbox, online_customer, settings) -> Payment:
+    settings.PAYDESK_GATEWAY_TIMEOUT = 15
+    user = online_customer("paystack", "NGN", account="NGN")
+    checkout = start(user, amount="5000")
+    press(checkout.redirect_url, "pay")
+    payment = Payment.objects.get(pk=checkout.payment.pk)
+    assert payment.status == PaymentStatus.COMPLETED
+    return payment
+
+
+def pending_refund(paid: Payment, sandbox, *, fails: bool = False) -> Payment:
+    """3000 NGN refunded; Paystack answers `pending` (as always), and its webhook is lost."""
+    if fails:
+        staff = sign_in(Client(enforce_csrf_checks=True), StaffFactory(staff_role="support"))
+        assert staff.get("/sandbox/").status_code == 200
+        answer = staff.post(
+            "/sandbox/paystack/dashboard",
+            {
+                "csrfmiddlewaretoken": staff.cookies["csrftoken"].value,
+                "paystack_action": "refund_fails",
+            },
+        )
+        assert answer.status_code == 302
+    return refunded_unheard(paid, sandbox, total="3000.00", prefix="")
+
+
+def asked(refund: Payment) -> int:
+    return calls("paystack", "GET", f"/refund/{refund.gateway_transaction[7:]}")
+
+
+def test_a_lost_webhook_is_found_by_asking_paystack(paid, sandbox):
+    refund = pending_refund(paid, sandbox)
+    completed_by_asking(refund, lambda: asked(refund))
+    assert refund.total == Decimal("-3000.00") and balance(paid) == Decimal("2000.00")
+    assert calls("paystack", "POST", "/refund") == 1
+
+
+def test_a_failed_refund_is_cancelled_and_its_hold_released(paid, sandbox):
+    refund = pending_refund(paid, sandbox, fails=True)
+    cancelled_by_asking(refund, paid, "Paystack could not process the refund.")
+
+
+def test_paystack_not_answering_leaves_it_pending(paid, sandbox, caplog):
+    refund = pending_refund(paid, sandbox)
+    pending_while_unanswered(refund, paid, sandbox, caplog, left="2000.00")
