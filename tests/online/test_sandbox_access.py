@@ -114,7 +114,7 @@ OPEN = {
         for name in (
             "payment_methods", "payment_method", "payment_method_detach", "customers",
             "customer", "customer_payment_methods", "mandate", "setup_intents", "setup_intent",
-            "setup_intent_confirm", "payment_intents", "payment_intent", "refunds",
+            "setup_intent_confirm", "payment_intents", "payment_intent", "refunds", "refund",
             "stripe_js", "element_frame", "three_d_secure",
         )
     },
@@ -127,7 +127,7 @@ OPEN = {
     },
     **{
         f"sandbox:paystack:{name}": {"*"}
-        for name in ("list", "initialize", "verify", "checkout", "refund")
+        for name in ("list", "initialize", "verify", "checkout", "refund", "refund_fetch")
     },
     **{
         f"sandbox:razorpay:{name}": {"*"}
