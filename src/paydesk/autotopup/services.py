@@ -194,7 +194,7 @@ def topup_charge(
         why = "" if topup_settings.is_active else "Automatic top-up is switched off."
         why = why or blocked_reason(topup_settings, now, exclude=topup.pk)
         if why:
-            return _finish(topup, TopupStatus.SKIPPED, detail=why, now=now)
+            return _finish(topup, TopupStatus.SKIPPED, detail=why, now=now)[0]
     try:
         charge = off_session_charge(
             customer=customer,
@@ -230,15 +230,22 @@ def _charge_started(topup: Topup) -> bool:
     return Quote.objects.filter(customer_id=topup.customer_id, idempotency_key=topup.key).exists()
 
 
-def _finish(topup: Topup, status: str, *, detail: str, now: datetime) -> Topup:
-    Topup.objects.filter(pk=topup.pk).update(status=status, detail=detail[:500], finished_at=now)
+def _finish(topup: Topup, status: str, *, detail: str, now: datetime) -> tuple[Topup, bool]:
+    """Charging → `status`, once: a second run that charged the same top-up (taken over as
+    stale; the same key, so the same charge) finds it finished and must not count it or email
+    about it again. The top-up as it now is, and whether this call finished it."""
+    moved = Topup.objects.filter(pk=topup.pk, status=TopupStatus.CHARGING).update(
+        status=status, detail=detail[:500], finished_at=now
+    )
     topup.refresh_from_db()
-    return topup
+    return topup, bool(moved)
 
 
 def _succeeded(topup: Topup, *, now: datetime) -> Topup:
     with transaction.atomic():
-        done = _finish(topup, TopupStatus.SUCCEEDED, detail="", now=now)
+        done, finished = _finish(topup, TopupStatus.SUCCEEDED, detail="", now=now)
+        if not finished:
+            return done
         TopupSettings.objects.filter(customer_id=topup.customer_id).update(consecutive_failures=0)
         email_charged(topup=done)
     logger.info(
@@ -253,7 +260,9 @@ def _succeeded(topup: Topup, *, now: datetime) -> Topup:
 def _failed(topup: Topup, reason: str, *, now: datetime, action_required: bool = False) -> Topup:
     status = TopupStatus.ACTION_REQUIRED if action_required else TopupStatus.FAILED
     with transaction.atomic():
-        done = _finish(topup, status, detail=reason or "The charge failed.", now=now)
+        done, finished = _finish(topup, status, detail=reason or "The charge failed.", now=now)
+        if not finished:
+            return done
         locked = TopupSettings.objects.select_for_update().get(customer_id=topup.customer_id)
         locked.consecutive_failures += 1
         suspend = locked.consecutive_failures >= FAILURES_TO_SUSPEND and locked.suspended_at is None
