@@ -18,6 +18,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -129,3 +130,20 @@ class CheckedTransport(httpx.HTTPTransport):
             keepalive_expiry=5.0,
             network_backend=CheckedBackend(),
         )
+
+
+def url_shown(url: str) -> str:
+    """An endpoint's URL as logs and emails name it: its scheme and host (port included), and
+    "/…" for the rest. A receiver's token often sits in the path or the query
+    (`https://hooks.example.com/T01/XyZ…?token=…`), and a log line or an email is read by more
+    people than the back office's endpoint page."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "(an address that is not a URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return shown + ("/…" if parts.path.strip("/") or parts.query or parts.fragment else "/")

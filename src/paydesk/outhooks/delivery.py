@@ -31,7 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from paydesk.notifications.services import notify_webhook_paused
-from paydesk.outhooks.addresses import AddressRefused, CheckedTransport
+from paydesk.outhooks.addresses import AddressRefused, CheckedTransport, url_shown
 from paydesk.outhooks.crypto import SecretUnreadable, secret_decrypt
 from paydesk.outhooks.events import json_text
 from paydesk.outhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
@@ -240,7 +240,7 @@ def _failed(delivery: Delivery, *, now: datetime, outcome: str) -> None:
     log = logger.error if gives_up else logger.warning
     log(
         "Webhook evt_%s to endpoint %s (%s) failed, attempt %d: %s%s",
-        delivery.event_id, endpoint.pk, endpoint.url, delivery.attempts, outcome,
+        delivery.event_id, endpoint.pk, url_shown(endpoint.url), delivery.attempts, outcome,
         " — given up" if gives_up else "",
     )  # fmt: skip
     Endpoint.objects.filter(pk=endpoint.pk).update(
@@ -262,8 +262,9 @@ def _maybe_pause(endpoint_id: int, *, now: datetime, outcome: str) -> None:
         ).update(paused_at=now, pause_reason=reason)
         if paused:
             endpoint = Endpoint.objects.get(pk=endpoint_id)
-            logger.error("Webhook endpoint %s (%s) paused: %s", endpoint.pk, endpoint.url, reason)
-            notify_webhook_paused(endpoint_url=endpoint.url, endpoint_id=endpoint.pk, reason=reason)
+            shown = url_shown(endpoint.url)  # never its path or query: a token may sit there
+            logger.error("Webhook endpoint %s (%s) paused: %s", endpoint.pk, shown, reason)
+            notify_webhook_paused(endpoint_url=shown, endpoint_id=endpoint.pk, reason=reason)
 
 
 def payload_preview(event: Event) -> str:
