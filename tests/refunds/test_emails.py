@@ -47,6 +47,24 @@ def test_the_dispute_email_names_the_method_not_the_gateway_code(card_gateway):
     assert " at card" not in body_text
 
 
+def test_the_dispute_email_says_the_reason_in_the_gateways_words(card_gateway, monkeypatch):
+    """As the disputes list and the payment page say it, never the stored code
+    ("fraudulent" read as Stripe words it)."""
+    from paydesk.gateways.stripe.disputes import REASONS
+
+    monkeypatch.setattr(card_gateway, "dispute_reasons", REASONS, raising=False)
+    StaffFactory(staff_role="finance", email="finance@example.com")
+    payment = card_payment(CustomerFactory(name="Acme Telecom"))
+    _dispute(payment, DisputeStage.OPENED, "evt_d1")
+    _subject, body_text, body_html = email_content(
+        OutboundEmail.objects.get(kind=EmailKind.DISPUTE_OPENED, to="finance@example.com")
+    )
+    words = REASONS["fraudulent"]
+    assert words != "fraudulent"
+    assert words in body_text and words in body_html
+    assert "fraudulent\n" not in body_text
+
+
 def test_the_dispute_email_says_what_was_refunded_so_far(card_gateway, finance):
     StaffFactory(staff_role="finance", email="finance2@example.com")
     payment = card_payment(CustomerFactory(name="Acme Telecom"))

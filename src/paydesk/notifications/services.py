@@ -38,6 +38,7 @@ from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
 from paydesk.errors import PermissionDenied
 from paydesk.fastsql import first_row, insert_statement, row_insert
+from paydesk.gateways.dispute_words import dispute_reason_words
 from paydesk.ledger.models import Dispute, Payment, PaymentRelation, PaymentStatus
 from paydesk.ledger.refund_reads import refunds_so_far
 from paydesk.money import format_money
@@ -208,7 +209,8 @@ def notify_dispute_opened(*, dispute: Any) -> int:
         "reference": payment.reference,
         "payment_amount": format_money(payment.total, customer.currency),
         "amount": amount,
-        "reason": dispute.reason or "—",
+        # In the gateway's words, as the disputes list and the payment page say it.
+        "reason": dispute_reason_words(dispute.gateway, dispute.reason) or "—",
         "evidence_due": _provider_time(dispute.evidence_due) or "—",
         "method": payment.get_method_display(),
         "dispute_id": dispute.dispute_id,
