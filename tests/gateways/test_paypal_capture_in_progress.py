@@ -57,7 +57,9 @@ class _PayPal(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/v1/oauth2/token":
-            self._send(200, {"access_token": "A21-test", "token_type": "Bearer", "expires_in": 32400})
+            self._send(
+                200, {"access_token": "A21-test", "token_type": "Bearer", "expires_in": 32400}
+            )
         elif self.path == f"/v2/checkout/orders/{ORDER}/capture":
             self.captures.append(self.headers.get("PayPal-Request-Id", ""))
             self._send(422, IN_PROGRESS)

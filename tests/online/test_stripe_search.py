@@ -17,7 +17,7 @@ from paydesk.checkout.models import EventResult, PaymentLogEntry
 from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.gateways.stripe.client import StripeApi
 from paydesk.gateways.stripe.gateway import SEARCH_LAG
-from paydesk.ledger.models import Payment, PaymentStatus
+from paydesk.ledger.models import PaymentStatus
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.intents import intent_create_answer_lost_set
 from tests.online.stripe_support import card_checkout, payment_method

@@ -32,8 +32,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import httpcore
+import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
 

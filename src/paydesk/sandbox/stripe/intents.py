@@ -438,7 +438,9 @@ def payment_intent_search(request: HttpRequest) -> HttpResponse:
         if isinstance(obj.data.get("metadata"), dict) and obj.data["metadata"].get(key) == value
     ]
     limit = int(limit_text)
-    expand = {v for k, v in request.GET.items() if k == "expand[]" or re.fullmatch(r"expand\[\d+\]", k)}
+    expand = {
+        v for k, v in request.GET.items() if k == "expand[]" or re.fullmatch(r"expand\[\d+\]", k)
+    }
     inner = {"expand[]": "payment_method"} if "data.payment_method" in expand else {}
     return JsonResponse(
         {
