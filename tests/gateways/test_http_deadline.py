@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -59,3 +60,16 @@ def test_a_payment_whose_gateway_trickles_stays_pending_with_the_reason(settings
     payment = Payment.objects.get(pk=payment.pk)
     assert payment.status == PaymentStatus.PENDING  # not completed by the answer, not abandoned
     assert payment.pending_reason.startswith("Stripe did not answer within 1 s.")
+
+
+def test_paypal_s_certificate_trickled_is_given_up_at_the_deadline(settings):
+    """A webhook's certificate download is a gateway call too: a trickling host cannot hold the
+    webhook's request past the deadline."""
+    from paydesk.errors import WebhookSignatureInvalid
+    from paydesk.gateways.paypal.webhooks import certificate_fetch
+
+    settings.PAYDESK_GATEWAY_TIMEOUT = 1
+    with trickling_server(trickle_head=True) as url:
+        with pytest.raises(WebhookSignatureInvalid) as refused:
+            certificate_fetch(url)
+    assert isinstance(refused.value.__cause__, httpx.TimeoutException)
