@@ -5,7 +5,6 @@ is left as any timeout leaves it — pending, with the reason, never abandoned f
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from paydesk.errors import GatewayUnavailable
 from paydesk.gateways.http import GatewayHttp
 from paydesk.gateways.stripe.client import StripeApi
 from paydesk.ledger.models import Payment, PaymentStatus
-from tests.gateways.trickle import trickling_server
+from tests.gateways.local_gateway import pending_gateway_payment, trickling_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 STRIPE_CARD = "paydesk.gateways.stripe.gateway.StripeCardGateway"
@@ -39,18 +38,7 @@ def test_a_trickled_stripe_answer_is_given_up_at_the_deadline(trickle_head):
 
 
 def test_a_payment_whose_gateway_trickles_stays_pending_with_the_reason(settings):
-    from paydesk.ledger.services import payment_create
-    from tests.factories import CustomerFactory
-
-    payment = payment_create(
-        customer=CustomerFactory(),
-        total=Decimal("50.00"),
-        description="Credit Card $50.00 USD",
-        method="card",
-        gateway="card",
-        gateway_reference="pi_trickled",
-        status=PaymentStatus.PENDING,
-    )
+    payment = pending_gateway_payment("card", "pi_trickled")
     settings.PAYDESK_GATEWAYS = {**settings.PAYDESK_GATEWAYS, "card": STRIPE_CARD}
     settings.PAYDESK_GATEWAY_TIMEOUT = 1
     with trickling_server(trickle_head=False) as url:

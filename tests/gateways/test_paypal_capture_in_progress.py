@@ -8,10 +8,8 @@ A local server answers as PayPal does (its errors reference: `name` UNPROCESSABL
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,6 +18,7 @@ from django.utils import timezone
 from paydesk.checkout.reconcile import gateway_payments_reconcile
 from paydesk.checkout.services import checkout_return
 from paydesk.ledger.models import Payment, PaymentStatus
+from tests.gateways.local_gateway import pending_gateway_payment, served
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORDER = "5O190127TN364715T"
@@ -93,35 +92,19 @@ class _PayPal(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def paypal_capturing(settings) -> Iterator[tuple[Payment, list[str]]]:
-    from paydesk.ledger.services import payment_create
-    from tests.factories import CustomerFactory
-
-    payment = payment_create(
-        customer=CustomerFactory(),
-        total=Decimal("50.00"),
-        description="PayPal $50.00 USD",
-        method="paypal",
-        gateway="paypal",
-        gateway_reference=ORDER,
-        status=PaymentStatus.PENDING,
-    )
+    payment = pending_gateway_payment("paypal", ORDER)
+    _PayPal.captures = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PayPal)
     server.reference = payment.reference  # type: ignore[attr-defined]
-    _PayPal.captures = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     settings.PAYDESK_GATEWAYS = {
         **settings.PAYDESK_GATEWAYS,
         "paypal": "paydesk.gateways.paypal.gateway.PayPalGateway",
     }
-    settings.PAYDESK_PAYPAL_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
     settings.PAYDESK_PAYPAL_CLIENT_ID = "client"
     settings.PAYDESK_PAYPAL_CLIENT_SECRET = "secret"
-    try:
+    with served(server) as url:
+        settings.PAYDESK_PAYPAL_API_BASE = url
         yield payment, _PayPal.captures
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_capture_still_in_progress_leaves_the_return_pending(paypal_capturing):

@@ -1,14 +1,19 @@
-"""A local HTTP server that answers a byte at a time: a gateway (or anything between) that keeps
-a connection busy without ever going quiet for as long as a per-read timeout."""
+"""A gateway played by a local HTTP server: `trickling_server` answers a byte at a time (a
+gateway, or anything between, that keeps a connection busy without ever going quiet for as long
+as a per-read timeout); `pending_gateway_payment` is a payment waiting at a gateway, as a
+checkout leaves it."""
 
 from __future__ import annotations
 
 import json
 import socketserver
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from tests.local_server import served
 
 GAP = 0.1  # seconds between two bytes: well under any per-read timeout the tests use
 BODY = json.dumps(
@@ -46,6 +51,23 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+def pending_gateway_payment(method: str, gateway_reference: str) -> Any:
+    """A pending $50.00 payment of a new customer by `method`, bound to `gateway_reference`."""
+    from paydesk.ledger.models import PaymentStatus
+    from paydesk.ledger.services import payment_create
+    from tests.factories import CustomerFactory
+
+    return payment_create(
+        customer=CustomerFactory(),
+        total=Decimal("50.00"),
+        description=f"{method} $50.00 USD",
+        method=method,
+        gateway=method,
+        gateway_reference=gateway_reference,
+        status=PaymentStatus.PENDING,
+    )
+
+
 @contextmanager
 def trickling_server(*, trickle_head: bool) -> Iterator[str]:
     """`http://127.0.0.1:<port>` of a server answering every request with a JSON payment intent,
@@ -53,10 +75,5 @@ def trickling_server(*, trickle_head: bool) -> Iterator[str]:
     or from its body on."""
     server = _Server(("127.0.0.1", 0), _Trickler)
     server.trickle_head = trickle_head  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(server) as url:
+        yield url
