@@ -39,8 +39,9 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """One Idempotency-Key of one caller: the request's fingerprint and, once answered, the
-    response to replay. A row with `completed_at` null is in flight."""
+    """One Idempotency-Key of one caller (`Caller.identity`: `customer:<id>` for any key or
+    user of a customer, `user:<id>` for staff): the request's fingerprint and, once answered,
+    the response to replay. A row with `completed_at` null is in flight."""
 
     caller = models.CharField(max_length=40)
     key = models.CharField(max_length=255)
