@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +15,7 @@ from paydesk.api.services import api_key_revoke
 from paydesk.ledger.models import Payment
 from tests.api.conftest import ApiClient, key_for
 from tests.factories import CustomerFactory, PortalUserFactory, StaffFactory
+from tests.migrating import migrate_back_and_forth
 from tests.refunds.conftest import card_payment
 from tests.vouchers.conftest import run_at_once
 
@@ -168,11 +167,7 @@ def test_the_migration_moves_stored_records_to_the_new_scope(customer):
     by_staff_session = _record(f"user:{staff.pk}", "d", 5)
     gone = _record("key:999999", "e", 4)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrate_back_and_forth(BEFORE, AFTER)
 
     callers = dict(IdempotencyRecord.objects.values_list("pk", "caller"))
     mine = f"customer:{customer.pk}"
