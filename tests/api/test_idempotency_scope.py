@@ -1,6 +1,7 @@
-"""An Idempotency-Key is unique per customer, as Stripe's is per account: a rotated API key or
-another user of the customer sending the same key gets the first answer, never a second
-payment; another customer's same key is its own. Staff keys are scoped to the staff user."""
+"""An Idempotency-Key is unique per customer, as Stripe's is per account: a rotated API key (or
+the session) of the user who sent it gets the first answer; another user of the customer gets
+`idempotency_key_used`, not the answer; never a second payment. Another customer's same key is
+its own. Staff keys are scoped to the staff user."""
 
 from __future__ import annotations
 
@@ -64,15 +65,60 @@ def test_a_rotated_key_replays_the_first_answer_on_postgresql(portal_user, metho
 
 
 @pytest.mark.django_db
-def test_another_user_of_the_customer_replays_by_session(api, customer, method_configs):
-    first = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "shared"})
+def test_the_user_s_session_replays_what_their_key_sent(api, portal_user, method_configs):
+    first = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "by-key"})
     assert first.status_code == 201
-    colleague = Client()
-    colleague.force_login(PortalUserFactory(customer=customer))
-    again = ApiClient(client=colleague).post(
-        "/api/v1/payments", BODY, **{"Idempotency-Key": "shared"}
+    session = Client()
+    session.force_login(portal_user)
+    again = ApiClient(client=session).post(
+        "/api/v1/payments", BODY, **{"Idempotency-Key": "by-key"}
     )
     assert _replayed(again, first)
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_another_user_of_the_customer_is_told_it_was_made_not_shown_it(
+    api, customer, method_configs
+):
+    """The colleague may not be allowed to see the first user's payment (can_view_payments):
+    no second payment, no copy of the answer, and words that say the request was made."""
+    first = api.post("/api/v1/payments", BODY, **{"Idempotency-Key": "shared"})
+    assert first.status_code == 201
+    reference = first.json()["payment"]["reference"]
+    colleague = PortalUserFactory(customer=customer, can_view_payments=False)
+    session = Client()
+    session.force_login(colleague)
+    for client in (ApiClient(key_for(colleague)), ApiClient(client=session)):
+        again = client.post("/api/v1/payments", BODY, **{"Idempotency-Key": "shared"})
+        assert again.status_code == 422
+        error = again.json()["error"]
+        assert (error["code"], error["field"]) == ("idempotency_key_used", "Idempotency-Key")
+        assert "it was made once" in error["message"]
+        assert reference not in again.content.decode()
+        assert "Idempotent-Replayed" not in again
+    other = ApiClient(key_for(colleague)).post(
+        "/api/v1/payments", {**BODY, "amount": "5.00"}, **{"Idempotency-Key": "shared"}
+    )
+    assert other.json()["error"]["code"] == "idempotency_key_mismatch"
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_after_the_record_is_purged_a_rotated_key_still_finds_the_same_checkout(
+    portal_user, method_configs
+):
+    """checkout_start's own key is derived from the customer's scope, not the API key's."""
+    first = ApiClient(key_for(portal_user)).post(
+        "/api/v1/payments", BODY, **{"Idempotency-Key": "old-one"}
+    )
+    assert first.status_code == 201
+    IdempotencyRecord.objects.all().delete()  # as idempotency_purge does after 24 hours
+    again = ApiClient(key_for(portal_user)).post(
+        "/api/v1/payments", BODY, **{"Idempotency-Key": "old-one"}
+    )
+    assert again.status_code == 200, again.content  # the checkout found again, not made
+    assert again.json()["payment"]["reference"] == first.json()["payment"]["reference"]
     assert Payment.objects.count() == 1
 
 
@@ -95,12 +141,12 @@ def test_the_same_key_of_two_customers_never_collides(api, customer, method_conf
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_keys_of_one_customer_at_once_make_one_payment_on_postgresql(method_configs):
+@pytest.mark.parametrize("one_user", [True, False], ids=["keys of one user", "two users"])
+def test_two_keys_of_one_customer_at_once_make_one_payment_on_postgresql(method_configs, one_user):
     customer = CustomerFactory(currency="USD")
-    plains = [
-        key_for(PortalUserFactory(customer=customer)),
-        key_for(PortalUserFactory(customer=customer)),
-    ]
+    first_user = PortalUserFactory(customer=customer)
+    second_user = first_user if one_user else PortalUserFactory(customer=customer)
+    plains = [key_for(first_user), key_for(second_user)]
     clients = [ApiClient(plains[i % 2]) for i in range(POSTS)]
 
     outcomes = run_at_once(
@@ -108,13 +154,15 @@ def test_two_keys_of_one_customer_at_once_make_one_payment_on_postgresql(method_
     )
 
     statuses = sorted(getattr(o, "status_code", repr(o)) for o in outcomes)
-    assert set(statuses) <= {201, 409}, statuses
+    assert set(statuses) <= ({201, 409} if one_user else {201, 409, 422}), statuses
     assert Payment.objects.count() == 1
     created = {o.content for o in outcomes if o.status_code == 201}
     assert len(created) == 1  # every 201 is the first answer, replayed
-    for client in clients[:2]:  # each key gets it back afterwards
-        again = client.post("/api/v1/payments", BODY, **{"Idempotency-Key": "both"})
-        assert (again.status_code, again.content) == (201, next(iter(created)))
+    again = [c.post("/api/v1/payments", BODY, **{"Idempotency-Key": "both"}) for c in clients[:2]]
+    replayed = [a for a in again if a.status_code == 201]
+    assert {a.content for a in replayed} == created
+    assert len(replayed) == (2 if one_user else 1)  # the other user: idempotency_key_used
+    assert Payment.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -127,6 +175,11 @@ def test_a_staff_user_s_keys_share_their_idempotency_keys_not_another_s(card_gat
     assert first.status_code == 201, first.content
     again = ApiClient(key_for(finance)).post(path, body, **{"Idempotency-Key": "r"})
     assert _replayed(again, first)
+    assert Payment.objects.filter(original=payment).count() == 1
+    # The refund's own key is derived from the staff user's scope: purged, still refunded once.
+    IdempotencyRecord.objects.all().delete()
+    purged = ApiClient(key_for(finance)).post(path, body, **{"Idempotency-Key": "r"})
+    assert purged.json()["reference"] == first.json()["reference"]
     assert Payment.objects.filter(original=payment).count() == 1
     colleague = ApiClient(key_for(StaffFactory(staff_role="finance")))
     theirs = colleague.post(path, body, **{"Idempotency-Key": "r"})
@@ -177,6 +230,14 @@ def test_the_migration_moves_stored_records_to_the_new_scope(customer):
     assert callers[by_staff_key.pk] == f"user:{staff.pk}"
     assert callers[by_staff_session.pk] == f"user:{staff.pk}"
     assert callers[gone.pk] == "key:999999"
+    users = dict(IdempotencyRecord.objects.values_list("pk", "requested_by"))
+    assert (users[by_key.pk], users[by_session.pk], users[earlier.pk]) == (
+        user.pk,
+        colleague.pk,
+        colleague.pk,
+    )
+    assert users[by_staff_key.pk] == users[by_staff_session.pk] == staff.pk
+    assert users[later.pk] is None and users[gone.pk] is None
 
 
 def api_key_pk(user) -> int:

@@ -2,16 +2,17 @@
 
 `IdempotencyRecord.caller` was `key:<api key id>` or `user:<user id>`; it is now
 `customer:<customer id>` for a customer's user (whichever key or session it used) and
-`user:<user id>` for staff (`Caller.identity`). The records stored under the old scope are
-kept 24 hours and a client may be retrying one across the deploy: each is re-keyed to its new
-scope, so the retry still gets its first answer. Where two of one customer's keys (or users)
-used the same Idempotency-Key — the double payment this change ends — the earlier record takes
-the new scope and the later one stays under its old one, unread, until it is purged. A record
-whose key or user is gone keeps its old scope. No schema change; nothing else is written.
-Going back leaves the records as they are (the old code then finds none of them).
+`user:<user id>` for staff (`Caller.identity`); `requested_by` is the user who sent it (only
+they get its answer replayed). The records stored under the old scope are kept 24 hours and a
+client may be retrying one across the deploy: each is re-keyed to its new scope with its user,
+so the retry still gets its first answer. Where two of one customer's keys (or users) used the
+same Idempotency-Key — the double payment this change ends — the earlier record takes the new
+scope and the later one stays under its old one, unread, until it is purged. A record whose
+key or user is gone keeps its old scope. Nothing else is written. Going back drops the column
+and leaves the scopes as they are (the old code then finds none of the re-keyed records).
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 def rescope(apps, schema_editor):
@@ -27,24 +28,25 @@ def rescope(apps, schema_editor):
     }
     customer_of = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "customer_id"))
 
-    def scope(caller: str) -> str | None:
+    def user_of(caller: str) -> int | None:
         kind, _, number = caller.partition(":")
         if not number.isdigit() or kind not in ("key", "user"):
             return None
         user_id = user_of_key.get(int(number)) if kind == "key" else int(number)
-        if user_id not in customer_of:
-            return None  # the key or its user is gone
-        customer_id = customer_of[user_id]
-        return f"customer:{customer_id}" if customer_id is not None else f"user:{user_id}"
+        return user_id if user_id in customer_of else None  # None: the key or its user is gone
 
     moved = []
     for pk, caller, key in records:
-        new = scope(caller)
-        if new is None or new == caller or (new, key) in taken:
+        user_id = user_of(caller)
+        if user_id is None:
+            continue
+        customer_id = customer_of[user_id]
+        new = f"customer:{customer_id}" if customer_id is not None else f"user:{user_id}"
+        if new != caller and (new, key) in taken:
             continue
         taken.add((new, key))
-        moved.append(Record(pk=pk, caller=new))
-    Record.objects.bulk_update(moved, ["caller"], batch_size=500)
+        moved.append(Record(pk=pk, caller=new, requested_by=user_id))
+    Record.objects.bulk_update(moved, ["caller", "requested_by"], batch_size=500)
 
 
 class Migration(migrations.Migration):
@@ -53,4 +55,11 @@ class Migration(migrations.Migration):
         ("api", "0002_text_without_control_characters"),
     ]
 
-    operations = [migrations.RunPython(rescope, migrations.RunPython.noop)]
+    operations = [
+        migrations.AddField(
+            model_name="idempotencyrecord",
+            name="requested_by",
+            field=models.BigIntegerField(blank=True, null=True),
+        ),
+        migrations.RunPython(rescope, migrations.RunPython.noop),
+    ]
