@@ -13,11 +13,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
-from paydesk.twofactor.models import RecoveryCodeDevice, SecondFactorLock
+from paydesk.twofactor.models import AuthenticatorDevice, RecoveryCodeDevice, SecondFactorLock
 
 # The roles that move money or manage users: never relaxed by a setting.
 ALWAYS_REQUIRED_ROLES = frozenset({StaffRole.ADMIN.value, StaffRole.FINANCE.value})
@@ -35,7 +34,7 @@ def two_factor_required(user: Any) -> bool:
 class Factors:
     """A user's confirmed second factors."""
 
-    authenticators: list[TOTPDevice]
+    authenticators: list[AuthenticatorDevice]
     passkeys: list[WebAuthnCredential]
     recovery: RecoveryCodeDevice | None
 
@@ -48,7 +47,9 @@ class Factors:
 def factors_for_user(user: Any) -> Factors:
     return Factors(
         authenticators=list(
-            TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+            AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by(
+                "created_at", "pk"
+            )
         ),
         passkeys=list(
             WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by(
@@ -64,7 +65,7 @@ def has_second_factor(user: Any) -> bool:
     if not getattr(user, "pk", None):
         return False
     return (
-        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
         or RecoveryCodeDevice.objects.filter(user=user, confirmed=True).exists()
     )

@@ -7,6 +7,7 @@ Never stores or logs a code or secret in clear in the audit log.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,14 +16,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audit_record
+from paydesk.crypto import SecretUnreadable
 from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.twofactor import totp
-from paydesk.twofactor.models import RecoveryCode, RecoveryCodeDevice, SecondFactorLock
+from paydesk.twofactor.models import (
+    AuthenticatorDevice,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecondFactorLock,
+)
 from paydesk.twofactor.recovery import (
     CODE_LENGTH,
     CODES_PER_SET,
@@ -35,6 +41,8 @@ from paydesk.twofactor.selectors import (
     second_factor_locked_until,
     two_factor_required,
 )
+
+logger = logging.getLogger(__name__)
 
 FACTOR_TOTP = "authenticator"
 FACTOR_PASSKEY = "passkey"
@@ -58,7 +66,7 @@ class SecondFactorLocked(SecondFactorError):
 
 
 def factor_kind(device: Device) -> str:
-    if isinstance(device, TOTPDevice):
+    if isinstance(device, AuthenticatorDevice):
         return FACTOR_TOTP
     if isinstance(device, WebAuthnCredential):
         return FACTOR_PASSKEY
@@ -70,7 +78,7 @@ def factor_kind(device: Device) -> str:
 
 def totp_enrol(
     *, user: Any, key_hex: str, token: str, name: str = "", ip_address: str | None = None
-) -> TOTPDevice:
+) -> AuthenticatorDevice:
     """Add an authenticator app whose secret is `key_hex`, once `token` shows the app has it.
     The code used to confirm it cannot be used again to sign in."""
     matched_t = totp.totp_match(key_hex, token)
@@ -81,7 +89,7 @@ def totp_enrol(
         )
     name = (name or "").strip()[:64] or "Authenticator app"
     with transaction.atomic():
-        device = TOTPDevice.objects.create(
+        device = AuthenticatorDevice.objects.create(
             user=user,
             name=name,
             key=key_hex,
@@ -158,13 +166,25 @@ def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None
     text = "".join((token or "").split())
     if text.isdigit() and len(text) != CODE_LENGTH:
         kind = FACTOR_TOTP
-        candidates: list[Device] = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+        candidates: list[Device] = list(
+            AuthenticatorDevice.objects.filter(user=user, confirmed=True)
+        )
     else:
         kind = FACTOR_RECOVERY
         candidates = list(RecoveryCodeDevice.objects.filter(user=user, confirmed=True))
         text = recovery_code_normalize(text) or text
-    for device in candidates:
-        verified = django_otp.verify_token(user, device.persistent_id, text)
+    for device in list(candidates):
+        try:
+            verified = django_otp.verify_token(user, device.persistent_id, text)
+        except SecretUnreadable:  # a key of PAYDESK_SECRETS_KEYS lost: this app cannot sign in
+            logger.error(
+                "The secret of authenticator app %s (user %s) cannot be decrypted with "
+                "PAYDESK_SECRETS_KEYS: its codes are refused.",
+                device.pk,
+                user.pk,
+            )
+            candidates.remove(device)
+            continue
         if verified is not None:
             second_factor_success_record(user=user, device=verified, ip_address=ip_address)
             return verified
@@ -306,7 +326,7 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
         raise PermissionDenied("Ask another Administrator to reset your own two-factor sign-in.")
     with transaction.atomic():
         removed = {
-            "authenticators": _delete_every(TOTPDevice, user),
+            "authenticators": _delete_every(AuthenticatorDevice, user),
             "passkeys": _delete_every(WebAuthnCredential, user),
             "recovery_code_sets": _delete_every(RecoveryCodeDevice, user),
         }

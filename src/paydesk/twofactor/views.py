@@ -17,13 +17,12 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.errors import PaydeskError
 from paydesk.twofactor import totp
 from paydesk.twofactor.forms import TotpConfirmForm, VerifyForm
-from paydesk.twofactor.models import RecoveryCodeDevice
+from paydesk.twofactor.models import AuthenticatorDevice, RecoveryCodeDevice
 from paydesk.twofactor.selectors import (
     default_landing,
     factors_for_user,
@@ -159,7 +158,7 @@ def recovery_codes_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def factor_remove(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    model = {"authenticator": TOTPDevice, "passkey": WebAuthnCredential}.get(kind)
+    model = {"authenticator": AuthenticatorDevice, "passkey": WebAuthnCredential}.get(kind)
     device = model.objects.filter(pk=pk, user=request.user).first() if model else None
     if device is None:
         raise Http404
