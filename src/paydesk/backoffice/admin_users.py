@@ -36,7 +36,6 @@ from paydesk.backoffice.services import portal_user_update, staff_user_update, u
 from paydesk.backoffice.site import backoffice_site
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
 from paydesk.errors import PaydeskError
-from paydesk.sessions.services import sessions_end_all
 from paydesk.twofactor.selectors import factors_for_user
 from paydesk.twofactor.services import second_factors_reset
 from paydesk.web.client_ip import client_ip
@@ -143,7 +142,10 @@ class UserAdminBase(
             else:
                 messages.success(
                     request,
-                    _("Two-factor sign-in reset for %s: they set up a new factor at next sign-in.")
+                    _(
+                        "Two-factor sign-in reset for %s: their sessions have ended, their API "
+                        "keys are revoked, and they set up a new factor at their next sign-in."
+                    )
                     % user.email,
                 )
             return HttpResponseRedirect(change_url)
@@ -170,16 +172,22 @@ class UserAdminBase(
         form = PasswordSetForm(user, request.POST or None)
         if request.method == "POST" and form.is_valid():
             user_password_set(
-                user=user, password=form.cleaned_data["password1"], actor=request.user
+                user=user,
+                password=form.cleaned_data["password1"],
+                actor=request.user,
+                ip_address=client_ip(request),
             )
-            if user.pk != request.user.pk:  # their sessions end with their old password
-                sessions_end_all(
-                    user=user,
-                    actor=request.user,
-                    reason="password set by an Administrator",
-                    request=request,
+            if user.pk != request.user.pk:  # a reset: accounts/resets.py
+                messages.success(
+                    request,
+                    _(
+                        "Password changed for %s: their sessions have ended and their API keys "
+                        "are revoked."
+                    )
+                    % user.email,
                 )
-            messages.success(request, _("Password changed for %s.") % user.email)
+            else:
+                messages.success(request, _("Password changed for %s.") % user.email)
             return HttpResponseRedirect(
                 reverse(
                     f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change",
@@ -195,6 +203,7 @@ class UserAdminBase(
                 "title": _("Set a new password for %s") % user.email,
                 "form": form,
                 "original": user,
+                "reset": user.pk != request.user.pk,
             },
         )
 

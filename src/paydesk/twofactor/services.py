@@ -19,6 +19,7 @@ from django_otp.models import Device
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
+from paydesk.accounts.resets import TWO_FACTOR_RESET, credentials_reset_announce
 from paydesk.audit.services import audit_record
 from paydesk.crypto import SecretUnreadable
 from paydesk.errors import PaydeskError, PermissionDenied
@@ -319,7 +320,8 @@ def second_factor_remove(*, user: Any, device: Device, ip_address: str | None = 
 
 def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None) -> dict[str, int]:
     """An Administrator removes every second factor of `user` (a lost phone) and lifts their
-    lock; `user` sets up a new one at their next sign-in. Not for one's own account."""
+    lock; their API keys are revoked and their sessions end; `user` sets up a new one at their
+    next sign-in. Not for one's own account."""
     if not getattr(actor, "pk", None) or not actor.has_role(StaffRole.ADMIN):
         raise PermissionDenied("Only an Administrator can reset two-factor sign-in.")
     if actor.pk == user.pk:
@@ -338,6 +340,10 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
             customer_id=getattr(user, "customer_id", None),
             before=removed,
             ip_address=ip_address,
+        )
+        # Their API keys are revoked and every session of theirs ends (accounts/resets.py).
+        credentials_reset_announce(
+            user=user, actor=actor, reason=TWO_FACTOR_RESET, ip_address=ip_address
         )
     return removed
 
