@@ -29,28 +29,27 @@ COLUMNS = (
 )
 
 
+def _move(source, target, secret_from, secret_to, convert):
+    """Every row of `source` into `target`, its secret converted, then `source` emptied."""
+    for device in source.objects.order_by("pk"):
+        copy = target.objects.create(
+            **{secret_to: convert(getattr(device, secret_from))},
+            **{column: getattr(device, column) for column in COLUMNS},
+        )
+        target.objects.filter(pk=copy.pk).update(created_at=device.created_at)
+    source.objects.all().delete()
+
+
 def encrypt_secrets(apps, schema_editor):
     clear = apps.get_model("otp_totp", "TOTPDevice")
     encrypted = apps.get_model("twofactor", "AuthenticatorDevice")
-    for device in clear.objects.order_by("pk"):
-        copy = encrypted.objects.create(
-            key_encrypted=secret_encrypt(device.key),
-            **{column: getattr(device, column) for column in COLUMNS},
-        )
-        encrypted.objects.filter(pk=copy.pk).update(created_at=device.created_at)
-    clear.objects.all().delete()
+    _move(clear, encrypted, "key", "key_encrypted", secret_encrypt)
 
 
 def decrypt_secrets(apps, schema_editor):
     clear = apps.get_model("otp_totp", "TOTPDevice")
     encrypted = apps.get_model("twofactor", "AuthenticatorDevice")
-    for device in encrypted.objects.order_by("pk"):
-        copy = clear.objects.create(
-            key=secret_decrypt(device.key_encrypted),
-            **{column: getattr(device, column) for column in COLUMNS},
-        )
-        clear.objects.filter(pk=copy.pk).update(created_at=device.created_at)
-    encrypted.objects.all().delete()
+    _move(encrypted, clear, "key_encrypted", "key", secret_decrypt)
 
 
 class Migration(migrations.Migration):
