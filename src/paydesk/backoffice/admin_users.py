@@ -11,18 +11,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import User
 from paydesk.accounts.services import portal_user_create, staff_user_create
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    ServiceRefused,
+    ServiceSaveMixin,
+    short_datetime,
+    time_column,
+)
 from paydesk.backoffice.forms import (
     PasswordSetForm,
     PortalUserAddForm,
@@ -36,7 +43,7 @@ from paydesk.backoffice.services import portal_user_update, staff_user_update, u
 from paydesk.backoffice.site import backoffice_site
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
 from paydesk.errors import PaydeskError
-from paydesk.twofactor.selectors import factors_for_user
+from paydesk.twofactor.selectors import factors_for_user, first_factor_setup_until
 from paydesk.twofactor.services import second_factors_reset
 from paydesk.web.client_ip import client_ip
 
@@ -98,13 +105,24 @@ class UserAdminBase(
     @admin.display(description=_("two-factor sign-in"))
     def two_factor(self, obj: User) -> StrOrPromise:
         summary = _factor_summary(obj)
-        if summary is None:
-            return _("none set up")
         url = reverse(
             f"backoffice:{self.opts.app_label}_{self.opts.model_name}_two_factor_reset",
             args=[obj.pk],
         )
-        return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+        if summary is not None:
+            return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+        until = first_factor_setup_until(obj)
+        if until is None:
+            return _("none set up")
+        # Staff who must use one: set up with the password alone only until `until` (a reset
+        # opens it again: docs/twofactor.md).
+        if until > timezone.now():
+            state = _("none set up; they may set one up with their password alone until %s")
+        else:
+            state = _("none set up; setting one up with the password alone closed at %s")
+        return format_html(
+            '{} · <a href="{}">{}</a>', state % short_datetime(until), url, _("Allow set-up again")
+        )
 
     def get_urls(self) -> list[URLPattern]:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -158,6 +176,7 @@ class UserAdminBase(
                 "title": _("Reset two-factor sign-in of %s") % user.email,
                 "original": user,
                 "summary": _factor_summary(user) or _("none set up"),
+                "setup_hours": settings.PAYDESK_2FA_SETUP_HOURS,
             },
         )
 

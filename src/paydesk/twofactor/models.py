@@ -136,3 +136,17 @@ class SecondFactorLock(models.Model):
 
     def __str__(self) -> str:
         return f"second-factor lock of user {self.user_id}"
+
+
+class FirstFactorSetup(models.Model):
+    """When an Administrator last reset a user's second factors (or allowed set-up again): staff
+    who must use a second factor and have none may set up the first one with their password
+    alone for PAYDESK_2FA_SETUP_HOURS after this, or after their account was made."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"first-factor set-up of user {self.user_id}"

@@ -7,7 +7,7 @@ it out; portal users only once they have set one up. No setting turns it off for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +16,12 @@ from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
-from paydesk.twofactor.models import AuthenticatorDevice, RecoveryCodeDevice, SecondFactorLock
+from paydesk.twofactor.models import (
+    AuthenticatorDevice,
+    FirstFactorSetup,
+    RecoveryCodeDevice,
+    SecondFactorLock,
+)
 
 # The roles that move money or manage users: never relaxed by a setting.
 ALWAYS_REQUIRED_ROLES = frozenset({StaffRole.ADMIN.value, StaffRole.FINANCE.value})
@@ -71,11 +76,37 @@ def has_second_factor(user: Any) -> bool:
     )
 
 
+def first_factor_setup_until(user: Any) -> datetime | None:
+    """Until when `user` may set up a first factor with their password alone: for staff who
+    must use one and have none, PAYDESK_2FA_SETUP_HOURS after their account was made or an
+    Administrator last reset their factors; None when it is not limited so (portal users,
+    Support when optional, anyone who has a factor: adding one then needs a verified session)."""
+    if not two_factor_required(user) or has_second_factor(user):
+        return None
+    opened = FirstFactorSetup.objects.filter(user=user).values_list("opened_at", flat=True)
+    start = max([user.date_joined, *opened])
+    return start + timedelta(hours=settings.PAYDESK_2FA_SETUP_HOURS)
+
+
+def first_factor_setup_open(user: Any, *, now: datetime | None = None) -> bool:
+    """Whether `user` may set up a factor now without having passed one (see above)."""
+    until = first_factor_setup_until(user)
+    return until is None or (now or timezone.now()) < until
+
+
 def session_verified(request: HttpRequest) -> bool:
     """Whether this session passed a second factor (django-otp's OTPMiddleware tells)."""
     user = getattr(request, "user", None)
     is_verified = getattr(user, "is_verified", None)
     return bool(user is not None and user.is_authenticated and is_verified and is_verified())
+
+
+def factors_may_change(request: HttpRequest) -> bool:
+    """Factors are added or changed only by a session that passed one, or while the user has
+    none (and, for staff who must use one, while their first-factor set-up is open)."""
+    if session_verified(request):
+        return True
+    return not has_second_factor(request.user) and first_factor_setup_open(request.user)
 
 
 def second_factor_satisfied(request: HttpRequest) -> bool:

@@ -26,6 +26,7 @@ from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.twofactor import totp
 from paydesk.twofactor.models import (
     AuthenticatorDevice,
+    FirstFactorSetup,
     RecoveryCode,
     RecoveryCodeDevice,
     SecondFactorLock,
@@ -39,6 +40,7 @@ from paydesk.twofactor.recovery import (
 )
 from paydesk.twofactor.selectors import (
     factors_for_user,
+    first_factor_setup_open,
     second_factor_locked_until,
     two_factor_required,
 )
@@ -54,6 +56,12 @@ class SecondFactorError(PaydeskError):
     """A second-factor code is wrong or already used, or a factor cannot be set up as asked."""
 
     code = "second_factor_error"
+
+
+SETUP_CLOSED = (
+    "The time to set up your first second factor with your password alone has passed. Ask an "
+    "Administrator to allow it again (Two-factor sign-in on your user page)."
+)
 
 
 class SecondFactorLocked(SecondFactorError):
@@ -81,7 +89,10 @@ def totp_enrol(
     *, user: Any, key_hex: str, token: str, name: str = "", ip_address: str | None = None
 ) -> AuthenticatorDevice:
     """Add an authenticator app whose secret is `key_hex`, once `token` shows the app has it.
-    The code used to confirm it cannot be used again to sign in."""
+    The code used to confirm it cannot be used again to sign in. Staff who must use a second
+    factor and have none: only while their first-factor set-up is open (selectors)."""
+    if not first_factor_setup_open(user):
+        raise SecondFactorError(SETUP_CLOSED)
     matched_t = totp.totp_match(key_hex, token)
     if matched_t is None:
         raise SecondFactorError(
@@ -321,7 +332,8 @@ def second_factor_remove(*, user: Any, device: Device, ip_address: str | None = 
 def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None) -> dict[str, int]:
     """An Administrator removes every second factor of `user` (a lost phone) and lifts their
     lock; their API keys are revoked and their sessions end; `user` sets up a new one at their
-    next sign-in. Not for one's own account."""
+    next sign-in, within PAYDESK_2FA_SETUP_HOURS (also how to allow set-up again for someone
+    who has none). Not for one's own account."""
     if not getattr(actor, "pk", None) or not actor.has_role(StaffRole.ADMIN):
         raise PermissionDenied("Only an Administrator can reset two-factor sign-in.")
     if actor.pk == user.pk:
@@ -333,6 +345,8 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
             "recovery_code_sets": _delete_every(RecoveryCodeDevice, user),
         }
         SecondFactorLock.objects.filter(user=user).delete()
+        # They may set up a new one with their password alone for PAYDESK_2FA_SETUP_HOURS.
+        FirstFactorSetup.objects.update_or_create(user=user, defaults={"opened_at": timezone.now()})
         audit_record(
             action="two_factor.reset",
             actor=actor,
