@@ -441,6 +441,8 @@ LOGGING: dict[str, Any] = {
 # together.
 INSTALLED_APPS += [
     "django_otp",
+    # Its TOTPDevice table stays empty: authenticator apps are twofactor.AuthenticatorDevice
+    # (secret encrypted); installed for migration twofactor.0003, which moved the rows.
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
     "paydesk.twofactor",
