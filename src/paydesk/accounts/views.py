@@ -12,11 +12,13 @@ import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
 
 from paydesk.accounts.login_name import login_name
+from paydesk.accounts.resets import PASSWORD_RESET, credentials_reset_announce
 from paydesk.audit.services import audit_record
 from paydesk.web.client_ip import client_ip, client_scope
 from paydesk.web.ratelimit import hit, key_for
@@ -75,4 +77,23 @@ class ThrottledPasswordResetView(LabelsWithoutColon, PasswordResetView):
 
 
 class SetPasswordView(LabelsWithoutColon, PasswordResetConfirmView):
-    """Django's page that sets the new password from a reset link."""
+    """Django's page that sets the new password from a reset link. A reset: the user's API keys
+    are revoked and every session of theirs ends (accounts/resets.py), with the password, in
+    one transaction; audited."""
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        ip_address = client_ip(self.request)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            user = form.user
+            audit_record(
+                action="user.password_reset",
+                actor=user,
+                obj=user,
+                customer_id=user.customer_id,
+                ip_address=ip_address,
+            )
+            credentials_reset_announce(
+                user=user, actor=user, reason=PASSWORD_RESET, ip_address=ip_address
+            )
+        return response

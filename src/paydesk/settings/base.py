@@ -441,6 +441,8 @@ LOGGING: dict[str, Any] = {
 # together.
 INSTALLED_APPS += [
     "django_otp",
+    # Its TOTPDevice table stays empty: authenticator apps are twofactor.AuthenticatorDevice
+    # (secret encrypted); installed for migration twofactor.0003, which moved the rows.
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
     "paydesk.twofactor",
@@ -462,6 +464,10 @@ PAYDESK_2FA_REQUIRED_ROLES = env_list("PAYDESK_2FA_REQUIRED_ROLES", ["admin", "f
 # second factor is refused for PAYDESK_2FA_LOCKOUT_MINUTES.
 PAYDESK_2FA_FAILURE_LIMIT = int(os.environ.get("PAYDESK_2FA_FAILURE_LIMIT", "5"))
 PAYDESK_2FA_LOCKOUT_MINUTES = int(os.environ.get("PAYDESK_2FA_LOCKOUT_MINUTES", "15"))
+# Staff who must use a second factor and have none may set up the first one with their password
+# alone this long after their account was made or an Administrator reset their factors; later,
+# an Administrator allows it again (docs/twofactor.md).
+PAYDESK_2FA_SETUP_HOURS = int(os.environ.get("PAYDESK_2FA_SETUP_HOURS", "72"))
 # The authenticator app's issuer and the passkey's relying-party name follow the brand's name
 # (else PAYDESK_PROVIDER_NAME), read when a secret or a passkey is made (provider/labels.py).
 OTP_TOTP_ISSUER = totp_issuer
