@@ -16,9 +16,11 @@ from django.utils import timezone
 from paydesk.accounts.models import User
 from paydesk.audit.models import AuditEntry
 from paydesk.twofactor.models import AuthenticatorDevice
+from paydesk.twofactor.selectors import first_factor_setup_open
 from paydesk.twofactor.services import SecondFactorError, totp_enrol
 from paydesk.twofactor.totp import totp_code, totp_key_new
 from tests.factories import PortalUserFactory, StaffFactory
+from tests.migrating import migrate_back_and_forth
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,16 @@ def test_an_administrator_allows_set_up_again(admin_user):
 def test_portal_users_are_not_limited(customer):
     user = made_long_ago(PortalUserFactory(customer=customer))
     assert password_only(user).get(ADD).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_leaves_staff_made_long_ago_their_set_up_time():
+    """Staff made before this release who have no factor yet are not shut out by it: migration
+    twofactor 0004 opens their set-up for PAYDESK_2FA_SETUP_HOURS from the upgrade."""
+    finance = made_long_ago(StaffFactory(staff_role="finance"))
+    assert not first_factor_setup_open(finance)
+    migrate_back_and_forth(
+        [("twofactor", "0003_authenticator_secrets_encrypted")],
+        [("twofactor", "0004_firstfactorsetup")],
+    )
+    assert first_factor_setup_open(User.objects.get(pk=finance.pk))

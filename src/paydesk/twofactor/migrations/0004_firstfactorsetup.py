@@ -6,6 +6,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def open_for_staff_at_upgrade(apps, schema_editor):
+    """Staff made more than PAYDESK_2FA_SETUP_HOURS before this release who have not set up a
+    factor yet keep the set-up they had until now for that long after the upgrade, rather than
+    being shut out by it (docs/twofactor.md, *Setting up*)."""
+    User = apps.get_model("accounts", "User")
+    FirstFactorSetup = apps.get_model("twofactor", "FirstFactorSetup")
+    now = django.utils.timezone.now()
+    FirstFactorSetup.objects.bulk_create(
+        [FirstFactorSetup(user_id=pk, opened_at=now) for pk in User.objects.exclude(staff_role="").values_list("pk", flat=True)]
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,4 +33,5 @@ class Migration(migrations.Migration):
                 ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
+        migrations.RunPython(open_for_staff_at_upgrade, migrations.RunPython.noop),
     ]
