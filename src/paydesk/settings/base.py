@@ -170,6 +170,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Reverse proxies in front of the app servers that append to X-Forwarded-For (0: none); the
 # client's address for rate limits and the audit log is read through them (web/client_ip.py).
 PAYDESK_TRUSTED_PROXIES = int(os.environ.get("PAYDESK_TRUSTED_PROXIES", "0"))
+# Behind such a proxy, its X-Forwarded-Proto says whether the client came over HTTPS
+# (deploy/haproxy.cfg sets it, replacing any the client sent). Without one, the header is the
+# client's own and is never believed: a request over plain HTTP is not taken for HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PAYDESK_TRUSTED_PROXIES else None
 # Locks count an IPv6 client by its /64 (web/client_ip.py: address_scope).
 AXES_CLIENT_IP_CALLABLE = "paydesk.web.client_ip.client_scope"
 AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
