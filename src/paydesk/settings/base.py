@@ -179,6 +179,11 @@ AXES_CLIENT_IP_CALLABLE = "paydesk.web.client_ip.client_scope"
 AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Each password counted before it is checked; and a limit per name across every address that
+# holds back a spread-out guesser but never the addresses the account signed in from before
+# (accounts/signin_throttle.py).
+AXES_HANDLER = "paydesk.accounts.signin_throttle.CountFirstHandler"
+PAYDESK_LOGIN_USER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_USER_FAILURE_LIMIT", "20"))
 AXES_USERNAME_FORM_FIELD = "username"
 # The name is counted as the user lookup matches it (strip, lower case): any spelling of one
 # address shares one count (accounts/login_name.py).
