@@ -197,6 +197,10 @@ AXES_VERBOSE = False
 PAYDESK_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_ADDRESS", "3"))
 PAYDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_CLIENT", "10"))
 PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDOW", "3600"))
+# How long a reset link works, from the moment the worker sends it (Django's default: 3 days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PAYDESK_PASSWORD_RESET_LINK_SECONDS", "3600"))
+if PASSWORD_RESET_TIMEOUT < 60:
+    raise ImproperlyConfigured("PAYDESK_PASSWORD_RESET_LINK_SECONDS must be 60 or more.")
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
