@@ -47,7 +47,9 @@ def _sign_in(email: str, password: str, address: str):
     return Client(REMOTE_ADDR=address).post(LOGIN, {"username": email, "password": password})
 
 
-def _wrong_passwords_at_once_are_checked_at_most_the_limit(counted_checks) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_wrong_passwords_at_once_are_checked_at_most_the_limit(counted_checks):
+    """Threads with their own connections, on the suite's database (make test: PostgreSQL)."""
     user = PortalUserFactory()
     outcomes = run_at_once(AT_ONCE, lambda i: _sign_in(user.email, f"wrong-{i}", "198.51.100.20"))
     statuses = [getattr(o, "status_code", repr(o)) for o in outcomes]
@@ -63,14 +65,18 @@ def _wrong_passwords_at_once_are_checked_at_most_the_limit(counted_checks) -> No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wrong_passwords_at_once_are_checked_at_most_the_limit_on_sqlite(counted_checks):
-    _wrong_passwords_at_once_are_checked_at_most_the_limit(counted_checks)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_wrong_passwords_at_once_are_checked_at_most_the_limit_on_postgresql(counted_checks):
-    _wrong_passwords_at_once_are_checked_at_most_the_limit(counted_checks)
+def test_guesses_at_once_from_many_addresses_are_checked_at_most_the_per_name_limit(
+    counted_checks, settings
+):
+    settings.PAYDESK_LOGIN_USER_FAILURE_LIMIT = 3
+    user = PortalUserFactory()
+    outcomes = run_at_once(
+        AT_ONCE, lambda i: _sign_in(user.email, f"wrong-{i}", f"198.51.100.{30 + i}")
+    )
+    statuses = [getattr(o, "status_code", repr(o)) for o in outcomes]
+    assert set(statuses) <= {200, 429}, statuses
+    assert counted_checks.checks <= 3, statuses
+    assert statuses.count(429) >= AT_ONCE - 3, statuses
 
 
 @pytest.mark.django_db
