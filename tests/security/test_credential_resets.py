@@ -16,6 +16,7 @@ from django.urls import reverse
 from paydesk.api.models import ApiKey
 from paydesk.api.services import api_key_authenticate, api_key_create
 from paydesk.audit.models import AuditEntry
+from paydesk.notifications.services import outbox_send_due
 from paydesk.sessions.models import UserSession
 from tests.factories import PASSWORD, StaffFactory
 from tests.signin import sign_in, verified_login
@@ -54,6 +55,7 @@ def test_a_new_password_from_the_emailed_link_revokes_the_keys_and_ends_every_se
 
     client = Client()
     client.post("/accounts/password-reset/", {"email": portal_user.email})
+    assert outbox_send_due() == 1  # the worker sends what the request queued
     (email,) = mail.outbox
     assert "revokes your API keys" in email.body
     link = re.search(r"https?://\S+/accounts/reset/\S+/", email.body).group(0)
