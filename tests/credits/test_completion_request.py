@@ -21,12 +21,11 @@ from paydesk.credits.services import (
     is_held,
     staff_payment_complete,
 )
-from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create, payment_pending_note
 from paydesk.settings.values import threshold_parse
 from tests.api.conftest import ApiClient, key_for
-from tests.credits.conftest import AWAITING, signed_in
+from tests.credits.conftest import AWAITING, checkout, signed_in
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,18 +36,6 @@ PAYMENTS = "/api/v1/staff/payments"
 def balance(customer) -> Decimal:
     customer.refresh_from_db()
     return customer.balance
-
-
-def checkout(customer, total: str = "10") -> Payment:
-    """A card checkout the customer left pending, as the gateway's flow records it."""
-    return payment_create(
-        customer=customer,
-        total=total,
-        description="Card top-up",
-        method=PaymentMethod.CARD,
-        status="pending",
-        gateway="stripe",
-    )
 
 
 def test_one_person_cannot_complete_it_for_more_above_the_threshold(finance_user, customer):

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 
-from paydesk.accounts.models import PaymentMethod
 from paydesk.credits.models import CreditApproval, RefusedCompletionRequest
 from paydesk.credits.services import (
     credit_approve,
@@ -21,21 +20,14 @@ from paydesk.credits.services import (
     staff_payment_complete,
 )
 from paydesk.ledger.models import Payment
-from paydesk.ledger.services import payment_create, payment_pending_note
+from paydesk.ledger.services import payment_pending_note
 from tests.api.conftest import ApiClient, key_for
-from tests.credits.conftest import AWAITING, signed_in
+from tests.credits.conftest import AWAITING, checkout, signed_in
 from tests.portal.conftest import MODEL_BACKEND
 
 pytestmark = pytest.mark.django_db
 
 NEUTRAL = "Awaiting approval by the provider."
-
-
-def checkout(customer, total: str = "10") -> Payment:
-    return payment_create(
-        customer=customer, total=total, description="Card top-up", method=PaymentMethod.CARD,
-        status="pending", gateway="stripe",
-    )  # fmt: skip
 
 
 def held_and_asked(customer, finance_user) -> tuple[Payment, Payment]:

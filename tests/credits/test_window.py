@@ -26,7 +26,7 @@ from paydesk.credits.services import (
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
-from tests.credits.conftest import add_payment, signed_in
+from tests.credits.conftest import add_payment, checkout, signed_in
 from tests.factories import CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,20 +160,12 @@ def test_completing_one_s_own_pending_credits_counts_the_same_window(
 # --- completions by hand count too -----------------------------------------------------------
 
 
-def checkout(customer, total: str = "900") -> Payment:
-    """A card checkout the customer left pending, as the gateway's flow records it."""
-    return payment_create(
-        customer=customer, total=total, description="Card top-up", method=PaymentMethod.CARD,
-        status="pending", gateway="stripe",
-    )  # fmt: skip
-
-
 def test_completions_of_gateway_payments_under_the_threshold_add_up(
     finance_user, second_finance_user
 ):
     """Twenty completions of 900 by one person passed a 1000 threshold one by one."""
     customers = [CustomerFactory(currency="USD") for _ in range(3)]
-    first, second, third = (checkout(c) for c in customers)
+    first, second, third = (checkout(c, "900") for c in customers)
 
     assert staff_payment_complete(payment=first, actor=finance_user).status == "completed"
     asked = staff_payment_complete(payment=second, actor=finance_user)
@@ -190,7 +182,7 @@ def test_completions_of_gateway_payments_under_the_threshold_add_up(
     done = credit_approve(payment=second, actor=second_finance_user)
     assert done.status == "completed" and balance(customers[1]) == Decimal("900")
     assert is_held(staff_payment_complete(payment=third, actor=finance_user))
-    mine = staff_payment_complete(payment=checkout(customers[2]), actor=second_finance_user)
+    mine = staff_payment_complete(payment=checkout(customers[2], "900"), actor=second_finance_user)
     assert mine.status == "completed"
     assert balance_drifts() == []
 
