@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from paydesk.accounts.models import PaymentMethod
+from paydesk.ledger.models import Payment
+from paydesk.ledger.services import payment_create
 from paydesk.settings.values import Threshold
 from tests.factories import StaffFactory
 from tests.signin import sign_in
@@ -44,3 +47,15 @@ def add_payment(client: Client, customer, total: str, **fields: str):
         **fields,
     }
     return client.post(ADD_PAYMENT, data)
+
+
+def checkout(customer, total: str = "10") -> Payment:
+    """A card checkout the customer left pending, as the gateway's flow records it."""
+    return payment_create(
+        customer=customer,
+        total=total,
+        description="Card top-up",
+        method=PaymentMethod.CARD,
+        status="pending",
+        gateway="stripe",
+    )

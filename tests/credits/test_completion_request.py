@@ -21,12 +21,11 @@ from paydesk.credits.services import (
     is_held,
     staff_payment_complete,
 )
-from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create, payment_pending_note
 from paydesk.settings.values import threshold_parse
 from tests.api.conftest import ApiClient, key_for
-from tests.credits.conftest import AWAITING, signed_in
+from tests.credits.conftest import AWAITING, checkout, signed_in
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,18 +38,6 @@ def balance(customer) -> Decimal:
     return customer.balance
 
 
-def checkout(customer, total: str = "10") -> Payment:
-    """A card checkout the customer left pending, as the gateway's flow records it."""
-    return payment_create(
-        customer=customer,
-        total=total,
-        description="Card top-up",
-        method=PaymentMethod.CARD,
-        status="pending",
-        gateway="stripe",
-    )
-
-
 def test_one_person_cannot_complete_it_for_more_above_the_threshold(finance_user, customer):
     payment = checkout(customer)
 
@@ -58,11 +45,12 @@ def test_one_person_cannot_complete_it_for_more_above_the_threshold(finance_user
 
     assert asked.status == "pending" and is_held(asked) and asked.needs_attention
     assert asked.total == Decimal("10") and balance(customer) == 0
-    assert asked.pending_reason == (
+    assert asked.pending_reason == "Awaiting approval by the provider."
+    request = CreditApproval.objects.get(payment=payment)
+    assert request.reason == (
         "Awaiting approval by a second Finance user: completing it for $100,000.00 USD, more "
         "than the $10.00 USD it expected, is above the four-eyes threshold of $1,000.00 USD."
     )
-    request = CreditApproval.objects.get(payment=payment)
     assert request.requested_by == finance_user
     assert request.requested_total == Decimal("100000")
     hold = AuditEntry.objects.get(action="credit.hold")
@@ -138,7 +126,8 @@ def test_a_large_gateway_payment_completed_by_hand_as_expected_waits_for_a_secon
     asked = staff_payment_complete(payment=payment, actor=finance_user)
 
     assert asked.status == "pending" and is_held(asked) and balance(customer) == 0
-    assert asked.pending_reason == (
+    assert asked.pending_reason == "Awaiting approval by the provider."
+    assert CreditApproval.objects.get(payment=payment).reason == (
         "Awaiting approval by a second Finance user: completing it by hand for $50,000.00 USD, "
         "money its gateway never confirmed, is above the four-eyes threshold of $1,000.00 USD."
     )
@@ -232,8 +221,9 @@ def test_the_staff_api_answers_202_then_the_second_approves(
     asked = first.post(f"{PAYMENTS}/{payment.reference}/complete", {"total": "100000"})
 
     assert asked.status_code == 202 and asked.json()["status"] == "pending"
-    assert asked.json()["reason"].startswith("Awaiting approval by a second Finance user")
+    assert asked.json()["reason"] == "Awaiting approval by the provider."
     (awaiting,) = second.get("/api/v1/staff/approvals").json()
+    assert awaiting["reason"].startswith("Awaiting approval by a second Finance user: completing")
     assert awaiting["entered_by"] == finance_user.email
     assert awaiting["requested_total"] == {"amount": "100000.00", "currency": "USD"}
     own = first.post(f"{PAYMENTS}/{payment.reference}/approve")

@@ -1,6 +1,7 @@
 """Four eyes racing on PostgreSQL with real connections: the payment row lock orders approvers,
 so a held credit is credited exactly once, and an approval racing a refusal leaves one outcome;
-the customer's row lock orders one person's credits, so splitting at once gets past nobody."""
+the person's own user row lock orders what one person credits by hand (manual credits and
+completions, to any customers), so splitting at once gets past nobody."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from paydesk.accounts.models import PaymentMethod
 from paydesk.credits.services import (
     credit_approve,
     credit_refuse,
+    is_held,
     staff_payment_add,
     staff_payment_complete,
 )
@@ -19,7 +21,7 @@ from paydesk.errors import PaydeskError
 from paydesk.ledger.models import Payment
 from paydesk.ledger.selectors import balance_drifts
 from paydesk.ledger.services import payment_create
-from tests.factories import StaffFactory
+from tests.factories import CustomerFactory, StaffFactory
 from tests.vouchers.conftest import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -82,7 +84,7 @@ def test_an_approval_racing_a_refusal_leaves_one_outcome(customer, finance_user)
 
 
 def test_split_credits_at_once_cannot_all_slip_under_the_threshold(customer, finance_user):
-    """Eight credits of 600 by one person at once, on eight connections: the customer's row lock
+    """Eight credits of 600 by one person at once, on eight connections: the person's row lock
     orders them, so each one counts those before it, one completes and seven wait."""
     results = run_at_once(
         8,
@@ -123,4 +125,38 @@ def test_two_seconds_completing_a_request_at_once_complete_it_once(customer, fin
     assert sorted(outcome(r) for r in results) == ["completed", "invalid_transition"]
     customer.refresh_from_db()
     assert customer.balance == Decimal("100000") == Payment.objects.get().balance_after
+    assert balance_drifts() == []
+
+
+def test_completions_by_hand_at_once_cannot_all_slip_under_the_threshold(finance_user):
+    """One person completes eight card checkouts of 600, of eight customers, by hand at once;
+    with them, two manual credits of 300: the person's row lock orders all ten, so at most
+    1000 is credited alone and the rest waits for a second person."""
+    customers = [CustomerFactory(currency="USD") for _ in range(10)]
+    checkouts = [
+        payment_create(
+            customer=customers[i],
+            total="600",
+            description="Card top-up",
+            method=PaymentMethod.CARD,
+            status="pending",
+            gateway="stripe",
+        )  # fmt: skip
+        for i in range(8)
+    ]
+
+    def by_hand(i: int) -> Payment:
+        if i < 8:
+            return staff_payment_complete(payment=checkouts[i].pk, actor=finance_user)
+        return staff_payment_add(
+            customer=customers[i], total="300", description="Wire", actor=finance_user
+        )
+
+    results = run_at_once(10, by_hand)
+
+    assert all(isinstance(r, Payment) for r in results), results
+    alone = [r for r in results if r.status == "completed"]
+    # In whatever order they ran: 600 + 300, 300 + 600 or 300 + 300, and the third waits.
+    assert len(alone) == 2 and sum((r.total for r in alone), Decimal(0)) <= Decimal("1000")
+    assert all(r.status == "pending" and is_held(r) for r in results if r not in alone)
     assert balance_drifts() == []

@@ -18,6 +18,7 @@ from paydesk.credits.models import CreditApproval
 from paydesk.credits.selectors import credit_threshold
 from paydesk.credits.services import (
     AWAITING_APPROVAL,
+    AWAITING_PROVIDER,
     credit_approve,
     credit_refuse,
     is_held,
@@ -57,7 +58,8 @@ def test_above_the_threshold_the_credit_waits_for_a_second_finance_user(
 
     assert response.status_code == 302
     assert payment.status == "pending" and is_held(payment)
-    assert payment.pending_reason == AWAITING_APPROVAL and payment.needs_attention
+    assert payment.pending_reason == AWAITING_PROVIDER and payment.needs_attention
+    assert CreditApproval.objects.get(payment=payment).reason == AWAITING_APPROVAL
     assert balance(customer) == 0
     hold = AuditEntry.objects.get(action="credit.hold")
     assert hold.actor == finance_user and hold.after["total"] == "2500.00"

@@ -122,7 +122,8 @@ class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         }
         if asked is not None:  # nothing is cancelled: the customer never reads the reason
             context["refuse_form"].fields["reason"].help_text = _(
-                "Kept in the audit log; the payment and what the customer sees stay as they were."
+                "Kept with the payment and in the audit log; the payment and what the customer "
+                "sees stay as they were."
             )
         return TemplateResponse(request, "backoffice/credit_approval.html", context)
 

@@ -26,7 +26,7 @@ from paydesk.backoffice.admin_banktransfers import (
     TransferAmountsChangeList,
     amount_with_difference,
 )
-from paydesk.backoffice.admin_base import time_column
+from paydesk.backoffice.admin_base import short_datetime, time_column
 from paydesk.backoffice.admin_checkout import log_event_html, log_what
 from paydesk.backoffice.filters import (
     AwaitingBankFilter,
@@ -48,6 +48,8 @@ from paydesk.banktransfers.selectors import (
 from paydesk.banktransfers.services import transfer_complete_as_expected
 from paydesk.checkout.refunds import refund_waiting_words
 from paydesk.credits.errors import CreditError
+from paydesk.credits.models import RefusedCompletionRequest
+from paydesk.credits.selectors import held_reason, refused_completion_requests
 from paydesk.credits.services import is_held, staff_payment_complete
 from paydesk.gateways.registry import gateway_for_or_none
 from paydesk.ledger.models import Payment, PaymentRelation
@@ -247,6 +249,10 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
             context["refund_waiting"] = payment.relation == PaymentRelation.REFUND
             context["refund_waiting_words"] = refund_waiting_words(payment)
             context["incoming_transfer"] = is_incoming_transfer(payment)
+            context["refused_requests"] = [
+                _refused_words(refused, payment.customer.currency)
+                for refused in refused_completion_requests(payment)
+            ]
         return super().change_view(request, object_id, form_url, context)
 
     def changelist_view(
@@ -414,6 +420,20 @@ class PaymentAdmin(FinanceActs, admin.ModelAdmin):
         return format_money(obj.balance_after, obj.customer.currency)
 
 
+def _refused_words(refused: RefusedCompletionRequest, currency: str) -> str:
+    return _(
+        "Complete for %(asked)s, asked by %(by)s on %(asked_at)s: refused by %(refuser)s on "
+        "%(refused_at)s. Why: %(why)s"
+    ) % {
+        "asked": format_money(refused.requested_total, currency),
+        "by": refused.requested_by.email,
+        "asked_at": short_datetime(refused.requested_at),
+        "refuser": refused.refused_by.email,
+        "refused_at": short_datetime(refused.refused_at),
+        "why": refused.refusal,
+    }
+
+
 def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
     """Bulk complete: a bank transfer goes through the two-person rule (paydesk.banktransfers),
     anything else through four eyes (paydesk.credits): a completion that waits for a second
@@ -422,7 +442,7 @@ def _complete_pending(pk: int, *, allow_overdraft: bool, actor: Any) -> Payment:
         return transfer_complete_as_expected(payment=pk, actor=actor)
     done = staff_payment_complete(payment=pk, allow_overdraft=allow_overdraft, actor=actor)
     if is_held(done):  # recorded as a request: not completed, and the list says why
-        raise CreditError(done.pending_reason)
+        raise CreditError(held_reason(done))
     return done
 
 

@@ -138,10 +138,13 @@ def _payment_add_submit(request: HttpRequest, form: PaymentAddForm) -> Payment |
             _("is above the four-eyes threshold")
             if payment.total > threshold
             else _(
-                "brings your manual credits to this customer in the last 24 hours above the "
-                "four-eyes threshold of %(threshold)s"
+                "brings what you credited by hand in %(currency)s in the last 24 hours above "
+                "the four-eyes threshold of %(threshold)s"
             )
-            % {"threshold": format_money(threshold, customer.currency)}
+            % {
+                "currency": customer.currency,
+                "threshold": format_money(threshold, customer.currency),
+            }
         )
         messages.warning(
             request,
@@ -280,7 +283,12 @@ def _completion_requested(payment: Payment) -> str:
     request = credit_approval_of(payment)
     currency = payment.customer.currency
     asked = request.requested_total if request is not None else None
-    if asked is not None and asked > payment.total:
+    threshold = credit_threshold(currency)
+    if asked is not None and asked <= threshold:  # within the threshold, beyond one's 24 hours
+        why = _(
+            "%(asked)s brings what you credited by hand in %(currency)s in the last 24 hours above"
+        )
+    elif asked is not None and asked > payment.total:
         why = _("%(asked)s is more than the %(expected)s it expected and above")
     else:  # at its total: money its gateway never confirmed
         why = _("%(asked)s of money its gateway never confirmed is above")
@@ -295,7 +303,8 @@ def _completion_requested(payment: Payment) -> str:
         "ref": payment.reference,
         "asked": format_money(asked if asked is not None else payment.total, currency),
         "expected": format_money(payment.total, currency),
-        "threshold": format_money(credit_threshold(currency), currency),
+        "currency": currency,
+        "threshold": format_money(threshold, currency),
     }
 
 

@@ -3,11 +3,13 @@ above the threshold (selectors.credit_threshold) is not credited when it is ente
 recorded pending, "awaiting approval", with a CreditApproval row, and is credited only when a
 second Finance user (an Administrator counts as Finance) approves it; anyone in Finance may
 refuse it, which cancels it with the reason. Below the threshold one person records it, as
-before; purchases (negative totals) are never held — unless, with it, the manual credits the same
-person entered for the same customer over the last 24 hours (selectors.CREDIT_WINDOW) would come
-to more than the threshold: then it is held the same way, with a reason that says so. That sum is
-read holding the customer's row lock (SELECT … FOR UPDATE), so two requests at once cannot both
-count without the other and slip under it.
+before; purchases (negative totals) are never held — unless, with it, what the same person
+credited by hand in that currency over the last 24 hours (selectors.CREDIT_WINDOW,
+credited_by_hand_since: manual credits and completions of pending payments, whatever the
+customers) would come to more than the threshold: then it is held the same way, with a reason
+that says so. That sum is read holding the person's own user row lock (SELECT … FOR NO KEY
+UPDATE), as voucher batches hold their issuer's, so two requests at once by one person cannot
+both count without the other and slip under it.
 
 The same rule covers completing a pending manual credit entered as pending: above the threshold
 it is completed by someone other than the person who entered it, with the amount entered. And any
@@ -15,10 +17,16 @@ other pending payment (a card checkout, a late or flagged gateway payment) compl
 it expected, when that amount is above the threshold: the first Finance user's completion is
 recorded as a request (a CreditApproval with `requested_total`, the payment still pending) and a
 second one approves it, for the amount asked; refusing the request leaves the payment pending.
-For the amount expected or less, one person completes it as before. The
+For the amount expected or less, one person completes it as before — unless it would take
+their 24-hour total above the threshold: then it is a request the same way (one's own pending
+manual credit is refused instead: a second person completes it). The
 ideas are the bank transfers' two-person rule (paydesk.banktransfers.services.transfer_complete):
 the payment row is locked for the whole decision, so two approvers at once credit once; a
 refused approval is audited, then raised; the approver confirms the amount, never changes it.
+
+The customer sees a held credit or a request as "awaiting approval by the provider" (the
+payment's pending_reason: no amounts, no threshold, no staff); the detail is the CreditApproval's
+`reason`, for staff. A refused request is kept as a RefusedCompletionRequest.
 
 Money moves only through paydesk.ledger.services, in the same transaction as the decision.
 Called by the back office's Add payment and Complete, the staff API, the ConnexCS endpoint and
@@ -33,14 +41,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from paydesk.accounts.models import Customer, PaymentMethod
+from paydesk.accounts.models import Customer, PaymentMethod, User
 from paydesk.audit.services import audit_record
 from paydesk.credits.errors import CreditApprovalRefused, CreditError
-from paydesk.credits.models import CreditApproval
+from paydesk.credits.models import CreditApproval, RefusedCompletionRequest
 from paydesk.credits.selectors import (
     CREDIT_WINDOW,
     credit_threshold,
-    manual_credits_entered_since,
+    credited_by_hand_since,
     needs_second_person,
 )
 from paydesk.errors import InvalidAmount, InvalidTransition, PermissionDenied
@@ -57,6 +65,9 @@ from paydesk.methods.in_transit import AWAITING_BANK_REFUSAL, is_awaiting_bank
 from paydesk.money import format_money, plain_amount
 from paydesk.notifications.services import notify_payment_completed, notify_payment_received
 
+# What the customer reads on a held credit or a completion request (its pending_reason).
+AWAITING_PROVIDER = "Awaiting approval by the provider."
+# Why it waits, for staff (CreditApproval.reason).
 AWAITING_APPROVAL = "Awaiting approval by a second Finance user."
 # A partly paid gateway payment is never completed with the amount it expected (spec §3:
 # "complete it with the amount actually received"): whoever completes it enters that amount.
@@ -65,9 +76,9 @@ PARTLY_PAID_REFUSAL = (
     "in {currency}, at most the {expected} expected, to complete it."
 )
 AWAITING_APPROVAL_WINDOW = (
-    "Awaiting approval by a second Finance user: with this one, the manual credits entered by "
-    "the same person for this account in the last 24 hours come to {total}, above the "
-    "four-eyes threshold of {threshold}."
+    "Awaiting approval by a second Finance user: with this one, what the same person credited "
+    "by hand in {currency} in the last 24 hours comes to {total}, above the four-eyes threshold "
+    "of {threshold}."
 )
 AWAITING_COMPLETION = (
     "Awaiting approval by a second Finance user: completing it for {asked}, more than the "
@@ -78,9 +89,9 @@ AWAITING_UNCONFIRMED = (
     "gateway never confirmed, is above the four-eyes threshold of {threshold}."
 )
 WINDOW_REFUSAL = (
-    "With this one, the manual credits you entered for this account in the last 24 hours would "
-    "come to {total}, above the four-eyes threshold of {threshold}: a second Finance user must "
-    "complete it."
+    "With this one, what you credited by hand in {currency} in the last 24 hours would come to "
+    "{total}, above the four-eyes threshold of {threshold}: a second Finance user must complete "
+    "it."
 )
 
 
@@ -138,12 +149,9 @@ def staff_payment_add(
         if four_eyes and needs_second_person(total=amount, currency=customer.currency):
             reason = AWAITING_APPROVAL
         elif four_eyes:
-            window_total = _window_total(customer=customer, actor=actor, amount=amount)
+            window_total = _window_total(actor=actor, currency=customer.currency, amount=amount)
             if needs_second_person(total=window_total, currency=customer.currency):
-                reason = AWAITING_APPROVAL_WINDOW.format(
-                    total=format_money(window_total, customer.currency),
-                    threshold=format_money(credit_threshold(customer.currency), customer.currency),
-                )
+                reason = _window_words(AWAITING_APPROVAL_WINDOW, window_total, customer.currency)
         held = bool(reason)
         payment = payment_create(
             customer=customer,
@@ -167,10 +175,11 @@ def staff_payment_add(
                     requested_by=actor,
                     threshold=threshold,
                     email_confirmation=email_confirmation,
+                    reason=reason,
                 )
         except IntegrityError:  # the twin request with this idempotency key held it first
             return payment
-        payment_pending_note(payment=payment, reason=reason, needs_attention=True)
+        payment_pending_note(payment=payment, reason=AWAITING_PROVIDER, needs_attention=True)
         payment.refresh_from_db()
         after = {
             "reference": payment.reference,
@@ -187,17 +196,23 @@ def staff_payment_add(
     return payment
 
 
-def _window_total(*, customer: Customer, actor: Any, amount: Decimal) -> Decimal:
-    """`amount` plus the manual credits `actor` alone gave the customer over the last 24 hours,
-    read holding the customer's row lock (until the caller's transaction ends): a concurrent
-    credit by the same person waits here, and then counts the one this transaction records."""
-    # FOR NO KEY UPDATE, as the balance UPDATE takes: it queues behind another posting's, but
-    # not against the FOR KEY SHARE a concurrent payment INSERT takes on the row (the deadlock
-    # ledger/services.py describes).
-    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").get()
+def _window_total(*, actor: Any, currency: str, amount: Decimal) -> Decimal:
+    """`amount` plus what `actor` alone credited by hand in `currency` over the last 24 hours,
+    read holding the actor's own user row lock (until the caller's transaction ends): a
+    concurrent credit or completion by the same person waits here, and then counts the one
+    this transaction records."""
+    # FOR NO KEY UPDATE: it queues behind another holder's, but not against the FOR KEY SHARE
+    # that a concurrent INSERT or UPDATE naming the user (created_by, an audit entry) takes.
+    User.objects.select_for_update(no_key=True).filter(pk=actor.pk).values_list("pk").get()
     since = timezone.now() - CREDIT_WINDOW
-    return amount + manual_credits_entered_since(
-        customer_id=customer.pk, user_id=actor.pk, since=since
+    return amount + credited_by_hand_since(user_id=actor.pk, currency=currency, since=since)
+
+
+def _window_words(words: str, window_total: Decimal, currency: str) -> str:
+    return words.format(
+        currency=currency,
+        total=format_money(window_total, currency),
+        threshold=format_money(credit_threshold(currency), currency),
     )
 
 
@@ -213,9 +228,11 @@ def staff_payment_complete(
     other than the person who entered it, with the amount entered; so is one's own pending
     manual credit that would take one's 24-hour window above the threshold.
 
-    Another pending top-up completed for more than it expected, above the threshold, is not
-    completed: the request is recorded and the payment returned still pending (`is_held`); a
-    second Finance user completes it (here or credit_approve) for the amount asked."""
+    Another pending top-up completed for more than it expected above the threshold, a gateway's
+    completed by hand above it, or any completion that would take the actor's 24-hour window
+    above it, is not completed: the request is recorded and the payment returned still pending
+    (`is_held`); a second Finance user completes it (here or credit_approve) for the amount
+    asked."""
     _require_finance(actor, "complete a payment")
     pk = payment.pk if isinstance(payment, Payment) else payment
     refusal: tuple[str, str | None] | None = None
@@ -255,17 +272,17 @@ def staff_payment_complete(
         four_eyes = approval is not None or (
             manual and needs_second_person(total=amount, currency=currency)
         )
-        if not four_eyes and manual and amount > 0 and locked.created_by_id == actor.pk:
-            # Completing one's own pending entry counts as entering it completed: the window.
-            window_total = _window_total(customer=locked.customer, actor=actor, amount=amount)
-            if needs_second_person(total=window_total, currency=currency):
-                refusal = (
-                    WINDOW_REFUSAL.format(
-                        total=format_money(window_total, currency),
-                        threshold=format_money(credit_threshold(currency), currency),
-                    ),
-                    None,
+        if not four_eyes and amount > 0 and locked.method != PaymentMethod.BANK_TRANSFER:
+            # Whatever one completes by hand, someone else's entry included, counts in one's
+            # window, as entering it completed does (a bank transfer has its own rule).
+            window_total = _window_total(actor=actor, currency=currency, amount=amount)
+            beyond = needs_second_person(total=window_total, currency=currency)
+            if beyond and not (manual and locked.created_by_id == actor.pk):
+                return _request_completion(
+                    locked=locked, actor=actor, amount=amount, window_total=window_total
                 )
+            if beyond:  # one's own entry: someone else completes it, as entered
+                refusal = (_window_words(WINDOW_REFUSAL, window_total, currency), None)
                 four_eyes = True
         if not four_eyes:
             done = payment_complete(
@@ -324,11 +341,23 @@ def _unconfirmed_gateway_money(payment: Payment) -> bool:
     return payment.method not in (PaymentMethod.MANUAL, PaymentMethod.BANK_TRANSFER)
 
 
-def _request_completion(*, locked: Payment, actor: Any, amount: Decimal) -> Payment:
-    """Record the first Finance user's completion of `locked` for more than it expected as a
-    request for a second one (the payment stays pending, nothing is credited); returns it."""
+def _request_completion(
+    *, locked: Payment, actor: Any, amount: Decimal, window_total: Decimal | None = None
+) -> Payment:
+    """Record the first Finance user's completion of `locked` (for more than it expected, a
+    gateway's money by hand, or beyond their 24-hour window: `window_total`) as a request for a
+    second one (the payment stays pending, nothing is credited); returns it."""
     currency = locked.customer.currency
     threshold = credit_threshold(currency)
+    if window_total is not None:
+        reason = _window_words(AWAITING_APPROVAL_WINDOW, window_total, currency)
+    else:
+        words = AWAITING_COMPLETION if _beyond_expected(locked, amount) else AWAITING_UNCONFIRMED
+        reason = words.format(
+            asked=format_money(amount, currency),
+            expected=format_money(locked.total, currency),
+            threshold=format_money(threshold, currency),
+        )
     CreditApproval.objects.create(
         payment=locked,
         requested_by=actor,
@@ -336,27 +365,25 @@ def _request_completion(*, locked: Payment, actor: Any, amount: Decimal) -> Paym
         requested_total=amount,
         reason_before=locked.pending_reason,
         attention_before=locked.needs_attention,
+        reason=reason,
     )
-    words = AWAITING_COMPLETION if _beyond_expected(locked, amount) else AWAITING_UNCONFIRMED
-    reason = words.format(
-        asked=format_money(amount, currency),
-        expected=format_money(locked.total, currency),
-        threshold=format_money(threshold, currency),
-    )
-    payment_pending_note(payment=locked.pk, reason=reason, needs_attention=True)
+    payment_pending_note(payment=locked.pk, reason=AWAITING_PROVIDER, needs_attention=True)
+    after = {
+        "reference": locked.reference,
+        "total": plain_amount(amount, currency),
+        "expected": plain_amount(locked.total, currency),
+        "currency": currency,
+        "threshold": plain_amount(threshold, currency),
+        "method": locked.method,
+    }
+    if window_total is not None:
+        after["window_total"] = plain_amount(window_total, currency)
     audit_record(
         action="credit.hold",
         actor=actor,
         obj=locked,
         customer_id=locked.customer_id,
-        after={
-            "reference": locked.reference,
-            "total": plain_amount(amount, currency),
-            "expected": plain_amount(locked.total, currency),
-            "currency": currency,
-            "threshold": plain_amount(threshold, currency),
-            "method": locked.method,
-        },
+        after=after,
     )
     locked.refresh_from_db()
     return locked
@@ -448,11 +475,22 @@ def credit_refuse(*, payment: Payment | int, actor: Any, reason: str) -> Payment
 
 
 def _withdraw(*, locked: Payment, request: CreditApproval, actor: Any, reason: str) -> Payment:
-    """A refused completion request: forgotten (the audit log keeps it), the payment pending
-    as it was before it."""
+    """A refused completion request: kept as a RefusedCompletionRequest (what was asked, by
+    whom, who refused it, when, why; the audit log has it too), the payment pending as it was
+    before it, and free to be asked for again."""
     currency = locked.customer.currency
     asked = plain_amount(request.requested_total or Decimal(0), currency)
     asked_by = request.requested_by.email
+    RefusedCompletionRequest.objects.create(
+        payment=locked,
+        requested_total=request.requested_total,
+        requested_by=request.requested_by,
+        requested_at=request.requested_at,
+        threshold=request.threshold,
+        reason=request.reason,
+        refused_by=actor,
+        refusal=reason.strip(),
+    )
     request.delete()
     payment_pending_note(
         payment=locked.pk, reason=request.reason_before, needs_attention=request.attention_before

@@ -214,6 +214,10 @@ class CreditAwaitingOut(Schema):
     entered_by: str
     entered_at: datetime
     email_confirmation: bool
+    reason: str = Field(
+        description="Why it waits, with the amounts and the threshold (staff only: the customer "
+        "reads 'Awaiting approval by the provider.')."
+    )
     requested_total: MoneyOut | None = Field(
         description="A request to complete the payment for more than its total: the amount asked "
         "(account currency), credited on approval. Null for a manual credit held as entered."
@@ -235,6 +239,7 @@ def credits_awaiting(
             "entered_by": payment.credit_approval.requested_by.email,
             "entered_at": payment.credit_approval.requested_at,
             "email_confirmation": payment.credit_approval.email_confirmation,
+            "reason": payment.credit_approval.reason or payment.pending_reason,
             "requested_total": None
             if payment.credit_approval.requested_total is None
             else money(payment.credit_approval.requested_total, payment.customer.currency),

@@ -25,6 +25,7 @@ from paydesk.cli.base import (
     table,
 )
 from paydesk.cli.serialize import payment_data
+from paydesk.credits.selectors import held_reason
 from paydesk.credits.services import is_held, staff_payment_add, staff_payment_complete
 from paydesk.errors import GatewayDeclined, PermissionDenied
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -177,7 +178,7 @@ class Command(PaydeskCommand):
             f"Balance {format_money(customer.balance, currency)}."
         )
         if verb == "Asked to complete":  # still pending: say what it waits for
-            text += f" {payment.pending_reason}"
+            text += f" {held_reason(payment)}"
         self.emit(options, payment_data(payment, currency), text)
 
     def add(self, options: dict[str, Any]) -> None:
