@@ -211,3 +211,11 @@ def signed_headers(body: bytes) -> dict[str, str]:
         body, secret=settings.PAYDESK_STRIPE_WEBHOOK_SECRET or "", timestamp=int(time.time())
     )
     return {SIGNATURE_HEADER: signature}
+
+
+def idempotency_keys_expire() -> int:
+    """Stripe forgets its idempotency keys (it keeps each at least 24 hours): a request sent
+    again with one is run as new. How many the sandbox forgot (its switches-page tests and
+    Paydesk's tests of a refund asked a day later use it)."""
+    deleted, _ = SandboxObject.objects.filter(gateway=GATEWAY, kind="idempotency").delete()
+    return deleted
