@@ -323,6 +323,8 @@ def refund_waiting_words(refund: Payment) -> str:
     if gateway is None:
         return ""
     name = gateway.display_name
+    if not refund.gateway_transaction.startswith(REFUND_PREFIX) and refund.needs_attention:
+        return _unconfirmed_words(refund, original, gateway)
     if not refund.gateway_transaction.startswith(REFUND_PREFIX):
         return (
             f"{name} has not answered this refund yet: Paydesk asks for it again on each "
@@ -337,4 +339,25 @@ def refund_waiting_words(refund: Payment) -> str:
         f"{name} took this refund in and is working on it. {name} offers no way to ask where a "
         f"refund stands, so only its notification completes or cancels it: if none comes, look "
         f"the refund up in {name}'s dashboard."
+    )
+
+
+def _unconfirmed_words(refund: Payment, original: Payment, gateway: RefundingGateway) -> str:
+    """What Finance checks for a refund flagged because its gateway may have forgotten its
+    idempotency key and Paydesk could not tell whether the gateway made it."""
+    name = gateway.display_name
+    paid = -(refund.paid_amount if refund.paid_amount is not None else refund.total)
+    money = Money(Decimal(paid), original.paid_currency or original.customer.currency)
+    how = (
+        "Paydesk looks it up again later"
+        if isinstance(gateway, RefundFindingGateway)
+        else f"{name} offers no way to look a refund up, so only its notification settles it"
+    )
+    return (
+        f"{name} never answered this refund (asked on {refund.created_at:%Y-%m-%d %H:%M} UTC) "
+        f"and may have forgotten its idempotency key since, so Paydesk does not ask for it "
+        f"again: that could refund twice. {how}. Check {name}'s dashboard for a refund of "
+        f"{money} of payment {original.reference} naming {refund.reference}: if there is one, "
+        f"its notification or Paydesk's next look-up settles this refund; if there is none, "
+        f"no money has gone back."
     )
