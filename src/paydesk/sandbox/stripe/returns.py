@@ -57,6 +57,7 @@ from paydesk.sandbox.stripe.common import (
     _public,
     _remember,
     _unauthorized,
+    list_limit,
     one_shot_armed,
     one_shot_set,
     signed_headers,
@@ -313,14 +314,9 @@ def _refund_list(request: HttpRequest) -> HttpResponse:
     """`GET /v1/refunds?payment_intent=…&limit=…&starting_after=…`: a list object of the
     refunds, newest first (`data`, `has_more`, `url`), as Stripe pages a list."""
     query = request.GET
-    limit_text = query.get("limit", "10")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
-        return _error(
-            400,
-            type_="invalid_request_error",
-            param="limit",
-            message="Invalid integer: limit must be between 1 and 100.",
-        )
+    limit, refusal = list_limit(request)
+    if refusal is not None:
+        return refusal
     found = SandboxObject.objects.filter(gateway=GATEWAY, kind="refund").order_by("-id")
     if query.get("payment_intent"):
         found = found.filter(lookup=query["payment_intent"])
@@ -336,8 +332,8 @@ def _refund_list(request: HttpRequest) -> HttpResponse:
                 message=f"No such refund: '{after[:60]}'",
             )
         found = found.filter(id__lt=cursor.id)
-    page = list(found[: int(limit_text) + 1])
-    items = [_public(obj.data) for obj in page[: int(limit_text)]]
+    page = list(found[: limit + 1])
+    items = [_public(obj.data) for obj in page[:limit]]
     return JsonResponse(
         {"object": "list", "data": items, "has_more": len(page) > len(items), "url": "/v1/refunds"}
     )
