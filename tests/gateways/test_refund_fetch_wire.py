@@ -5,6 +5,8 @@ OpenAPI files: tests/online/test_paypal_contract.py, test_paystack_contract.py.)
 
 - Stripe, "Retrieve a refund": `GET /v1/refunds/{id}`, `Authorization: Bearer <secret key>`.
 - Razorpay, "Fetch Refund With ID": `GET /v1/refunds/{id}`, HTTP Basic `key_id:key_secret`.
+- Stripe, "List all refunds": `GET /v1/refunds?payment_intent=…&limit=…[&starting_after=…]`,
+  newest first, `has_more` — how a refund unanswered past its idempotency key is looked up.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.seen.append((self.command, self.path, dict(self.headers.items()), body))
-        answer = self.server.answers.get(self.path.split("?")[0])
+        answer = self.server.answers.get(
+            self.path, self.server.answers.get(self.path.split("?")[0])
+        )
         payload = json.dumps(answer if answer is not None else {"error": "not found"}).encode()
         self.send_response(200 if answer is not None else 404)
         self.send_header("Content-Type", "application/json")
@@ -136,3 +140,57 @@ def test_razorpay_fetches_a_refund_as_documented(api, settings):
         Outcome.COMPLETED,
         "pay_Wire",
     )
+
+
+def _refund(refund_id: str, reference: str = "") -> dict[str, Any]:
+    return {
+        "id": refund_id,
+        "object": "refund",
+        "amount": 3000,
+        "currency": "usd",
+        "payment_intent": "pi_3Wire",
+        "metadata": {"paydesk_refund": reference} if reference else {},
+        "status": "succeeded",
+    }
+
+
+def test_stripe_finds_our_refund_on_a_later_page_of_the_intents_refunds(api, settings):
+    settings.PAYDESK_STRIPE_API_BASE = api.url
+    settings.PAYDESK_STRIPE_SECRET_KEY = "sk_test_wire"
+    first = "/v1/refunds?payment_intent=pi_3Wire&limit=100"
+    api.answers[first] = {
+        "object": "list",
+        "data": [_refund("re_3Dash"), _refund("re_2Other", "PD-REFUND-0")],
+        "has_more": True,
+    }
+    api.answers[f"{first}&starting_after=re_2Other"] = {
+        "object": "list",
+        "data": [_refund("re_1Ours", "PD-REFUND-1")],
+        "has_more": False,
+    }
+    event = StripeCardGateway().refund_find(request("USD", "30.00", "pi_3Wire"))
+    assert [(m, p) for m, p, _, _ in api.seen] == [
+        ("GET", first),
+        ("GET", f"{first}&starting_after=re_2Other"),
+    ]
+    assert all(h["Authorization"] == "Bearer sk_test_wire" for _, _, h, _ in api.seen)
+    assert event is not None
+    assert (event.refund_id, event.refund_reference, event.outcome) == (
+        "re_1Ours",
+        "PD-REFUND-1",
+        Outcome.COMPLETED,
+    )
+
+
+def test_stripe_says_none_only_when_every_page_was_read(api, settings):
+    from paydesk.errors import GatewayError
+
+    settings.PAYDESK_STRIPE_API_BASE = api.url
+    settings.PAYDESK_STRIPE_SECRET_KEY = "sk_test_wire"
+    first = "/v1/refunds?payment_intent=pi_3Wire&limit=100"
+    api.answers[first] = {"object": "list", "data": [_refund("re_3Dash")], "has_more": False}
+    assert StripeCardGateway().refund_find(request("USD", "30.00", "pi_3Wire")) is None
+    api.answers[first] = {"object": "list", "data": [_refund("re_3Dash")], "has_more": True}
+    api.answers[f"{first}&starting_after=re_3Dash"] = api.answers[first]  # never ends
+    with pytest.raises(GatewayError, match="Paydesk did not read them all"):
+        StripeCardGateway().refund_find(request("USD", "30.00", "pi_3Wire"))

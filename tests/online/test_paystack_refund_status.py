@@ -71,3 +71,33 @@ def test_a_failed_refund_is_cancelled_and_its_hold_released(paid, sandbox):
 def test_paystack_not_answering_leaves_it_pending(paid, sandbox, caplog):
     refund = pending_refund(paid, sandbox)
     pending_while_unanswered(refund, paid, sandbox, caplog, left="2000.00")
+
+
+def test_a_refund_needing_attention_is_flagged_and_asked_about_less_and_less(paid, sandbox):
+    """Paystack holds the refund `needs-attention` (it needs the customer's bank details):
+    the refund is flagged for Finance and asked about at growing intervals — 15 minutes, then
+    30, … — not on every run; once Paystack processes it, the next question completes it."""
+    from paydesk.gateways.paystack.events import NEEDS_ATTENTION
+    from paydesk.sandbox.core import object_get, object_update
+    from tests.online.refund_status_support import reconcile
+
+    refund = pending_refund(paid, sandbox)
+    held = object_get("paystack", "refund", refund.gateway_transaction.removeprefix("refund:"))
+    assert held is not None
+    object_update(held, status="needs-attention", collect_account_number=True, refunded_at=None)
+    reconcile(minutes=60)
+    refund.refresh_from_db()
+    assert (refund.status, refund.needs_attention) == (PaymentStatus.PENDING, True)
+    assert refund.pending_reason == NEEDS_ATTENTION
+    assert asked(refund) == 1
+    for minutes, times in ((62, 1), (73, 1), (77, 2), (100, 2), (108, 3), (160, 3)):
+        reconcile(minutes=minutes)
+        assert asked(refund) == times, minutes
+    refund.refresh_from_db()
+    assert refund.needs_attention  # still flagged for Finance
+    object_update(held, status="processed")
+    reconcile(minutes=170)
+    refund.refresh_from_db()
+    assert refund.status == PaymentStatus.COMPLETED and not refund.needs_attention
+    assert asked(refund) == 4
+    assert calls("paystack", "POST", "/refund") == 1

@@ -47,8 +47,9 @@ def work_waiting() -> list[WaitingWork]:
             "Payments needing attention",
             Payment.objects.filter(NEEDS_ATTENTION).count(),
             payments + "?needs_attention__exact=1",
-            "Pending payments someone must decide on: a gateway's unexpected answer (a partial "
-            "or late payment) or a credit awaiting a second approver. Each page says why.",
+            "Pending payments someone must decide on or check: a gateway's unexpected answer (a "
+            "partial or late payment), a refund its gateway has not confirmed, or a credit "
+            "awaiting a second approver. Each page says why.",
         ),
         WaitingWork(
             "Open disputes of refunded payments",

@@ -211,3 +211,19 @@ class PaymentLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.event_id}: {self.result}"
+
+
+class RefundQuestion(models.Model):
+    """When reconciliation next asks a gateway about a pending refund it answered "still
+    pending" (or, past the refund's idempotency window, could not say whether it made it):
+    at growing intervals, so a refund left pending for days (Paystack's `needs-attention`) is
+    not asked about on every run (checkout/refunds.py, docs/refunds.md). Written only by
+    checkout.refunds; one row per refund, never about money."""
+
+    refund = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund_question")
+    asked = models.PositiveIntegerField(default=0, help_text=_("Answers that left it pending."))
+    asked_at = models.DateTimeField()
+    next_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id}: next asked at {self.next_at:%Y-%m-%d %H:%M}"

@@ -16,11 +16,16 @@ it), so that money its gateway confirms after the cancellation becomes a late pa
 no webhook arrives (checkout/events/late.py).
 
 Refunds: a refund the gateway never answered (no gateway id yet) is asked for again, with the
-same idempotency key (checkout/refunds.py `refund_ask`). One the gateway acknowledged as pending
-(it has the gateway's refund id) is never asked for again — an idempotency key may have expired
-and a repeat would refund twice — but asked about (`refund_check`, the gateway's "retrieve a
-refund"), so that a lost final notification cannot leave it pending for ever with its amount
-held. A gateway that does not answer leaves it pending (a log line), never cancelled.
+same idempotency key (checkout/refunds.py `refund_ask`) — past the gateway's idempotency window
+only after looking it up by our reference (`refund_find`) established the gateway has none of
+ours; one it cannot establish is flagged for Finance and never asked for again. One the gateway
+acknowledged as pending (it has the gateway's refund id) is never asked for again — an
+idempotency key may have expired and a repeat would refund twice — but asked about
+(`refund_check`, the gateway's "retrieve a refund"), so that a lost final notification cannot
+leave it pending for ever with its amount held. A gateway that does not answer leaves it
+pending (a log line), never cancelled. A refund the gateway answered "still pending" (or could
+not be established) is asked about again at growing intervals (RefundQuestion: 15 minutes,
+then twice as long each time, at most a day), not on every run.
 
 A run starts no new question after PAYDESK_RECONCILE_RUN_SECONDS (10 minutes), shorter than the
 job's 15-minute lease: a gateway timing out on every call (10 s each, up to 600 questions a run)
@@ -41,7 +46,13 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from paydesk.checkout.events import gateway_event_apply
-from paydesk.checkout.models import EventResult, LogChannel, LogDirection, PaymentLogEntry
+from paydesk.checkout.models import (
+    EventResult,
+    LogChannel,
+    LogDirection,
+    PaymentLogEntry,
+    RefundQuestion,
+)
 from paydesk.checkout.refunds import refund_ask, refund_check
 from paydesk.checkout.services import (
     GatewayAnswer,
@@ -136,40 +147,32 @@ def _late_watch(*, now: datetime, deadline: float) -> int:
     return recorded
 
 
-def _refunds_ask(*, due: datetime, deadline: float) -> int:
+def _refunds_ask(*, now: datetime, due: datetime, deadline: float) -> int:
     """Ask the gateway again to make each refund it never answered (the same idempotency key, so
-    it is never made twice), and ask it where each refund it acknowledged as pending stands; how
-    many that settled."""
-    waiting = (
+    it is never made twice; past the key's window only once the gateway says it has none of
+    ours), and ask it where each refund it acknowledged as pending stands — a refund the
+    gateway last left pending only once its RefundQuestion is due; how many that settled."""
+    not_due = RefundQuestion.objects.filter(refund=OuterRef("pk"), next_at__gt=now)
+    refunds = (
         Payment.objects.filter(
-            status=PaymentStatus.PENDING,
-            relation=PaymentRelation.REFUND,
-            gateway_transaction="",
-            created_at__lte=due,
+            status=PaymentStatus.PENDING, relation=PaymentRelation.REFUND, created_at__lte=due
         )
         .exclude(gateway="")
-        .order_by("created_at", "id")[:BATCH]
+        .exclude(Exists(not_due))
+        .order_by("created_at", "id")
     )
-    acknowledged = (
-        Payment.objects.filter(
-            status=PaymentStatus.PENDING,
-            relation=PaymentRelation.REFUND,
-            gateway_transaction__startswith=REFUND_PREFIX,
-            created_at__lte=due,
-        )
-        .exclude(gateway="")
-        .order_by("created_at", "id")[:BATCH]
-    )
+    waiting = refunds.filter(gateway_transaction="")[:BATCH]
+    acknowledged = refunds.filter(gateway_transaction__startswith=REFUND_PREFIX)[:BATCH]
     settled = 0
     for refund in waiting:
         if not _in_time(deadline):
             break
-        if refund_ask(refund=refund).status != PaymentStatus.PENDING:
+        if refund_ask(refund=refund, now=now).status != PaymentStatus.PENDING:
             settled += 1
     for refund in acknowledged:
         if not _in_time(deadline):
             break
-        if refund_check(refund=refund).status != PaymentStatus.PENDING:
+        if refund_check(refund=refund, now=now).status != PaymentStatus.PENDING:
             settled += 1
     return settled
 
@@ -189,7 +192,7 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
         .order_by("created_at", "id")[:BATCH]
     )
     deadline = time.monotonic() + settings.PAYDESK_RECONCILE_RUN_SECONDS
-    settled = _refunds_ask(due=due, deadline=deadline)
+    settled = _refunds_ask(now=now, due=due, deadline=deadline)
     for payment in pending:
         if not _in_time(deadline):
             break

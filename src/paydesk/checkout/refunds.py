@@ -12,14 +12,17 @@ Finance sent back outside Paydesk (`outside`, with a note such as a transaction 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from paydesk.audit.services import audit_record
 from paydesk.checkout.events import gateway_event_apply
-from paydesk.checkout.models import LogChannel
+from paydesk.checkout.models import LogChannel, RefundQuestion
 from paydesk.errors import (
     GatewayError,
     GatewayNotConfigured,
@@ -28,7 +31,13 @@ from paydesk.errors import (
     PermissionDenied,
     RefundRefused,
 )
-from paydesk.gateways.base import RefundingGateway, RefundQueryingGateway, RefundRequest
+from paydesk.gateways.base import (
+    REFUND_KEY_HOURS,
+    RefundFindingGateway,
+    RefundingGateway,
+    RefundQueryingGateway,
+    RefundRequest,
+)
 from paydesk.gateways.registry import gateway_for
 from paydesk.ledger.models import Payment, PaymentStatus
 from paydesk.ledger.refunds import (
@@ -47,6 +56,11 @@ from paydesk.notifications.services import notify_refund_issued
 logger = logging.getLogger(__name__)
 
 UNANSWERED = "The gateway did not answer the refund yet; Paydesk asks again."
+UNCONFIRMED = "The gateway has not confirmed this refund yet; Finance is checking it."
+# Asked again with its idempotency key only until this long before the gateway may forget it.
+KEY_MARGIN = timedelta(hours=1)
+# The longest wait between two questions about a refund left pending (RefundQuestion).
+QUESTION_CAP = timedelta(hours=24)
 
 
 def refund_gateway(payment: Payment) -> RefundingGateway | None:
@@ -160,9 +174,26 @@ def _refund_request(refund: Payment, original: Payment) -> RefundRequest:
     )
 
 
-def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> Payment:
+def refund_key_expired(refund: Payment, gateway: RefundingGateway, now: datetime) -> bool:
+    """Whether the gateway may have forgotten the refund's idempotency key (asked first when
+    the row was made, KEY_MARGIN early): then asking again could refund twice. Never for a
+    gateway whose refund call looks its refunds up first (`refund_key_hours` None)."""
+    hours = getattr(gateway, "refund_key_hours", REFUND_KEY_HOURS)
+    if hours is None:
+        return False
+    return now >= refund.created_at + timedelta(hours=hours) - KEY_MARGIN
+
+
+def refund_ask(
+    *, refund: Payment, gateway: RefundingGateway | None = None, now: datetime | None = None
+) -> Payment:
     """Ask the gateway to make a pending refund (again: the same idempotency key), and apply its
-    answer. The refund stays pending when the gateway does not answer."""
+    answer. The refund stays pending when the gateway does not answer.
+
+    Past the gateway's idempotency window (`refund_key_expired`) it is looked up first
+    (`refund_find`): found, the gateway's refund is applied and never asked for again; asked
+    again only when the gateway established it has none of ours; otherwise it stays pending,
+    flagged for Finance, and is looked up again at growing intervals (RefundQuestion)."""
     refund = Payment.objects.select_related("original", "customer").get(pk=refund.pk)
     original = refund.original
     assert original is not None  # a refund has one (CHECK payment_relation_has_original)
@@ -170,6 +201,11 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
     if gateway is None or refund.status != PaymentStatus.PENDING:
         return refund
     request = _refund_request(refund, original)
+    now = now or timezone.now()
+    if refund_key_expired(refund, gateway, now) and not _refund_absent(
+        refund, gateway, request, now
+    ):
+        return Payment.objects.get(pk=refund.pk)
     try:
         answer = gateway.refund(request)
     except GatewayUnavailable as exc:
@@ -186,7 +222,65 @@ def refund_ask(*, refund: Payment, gateway: RefundingGateway | None = None) -> P
     return Payment.objects.get(pk=refund.pk)
 
 
-def refund_check(*, refund: Payment) -> Payment:
+def _refund_absent(
+    refund: Payment, gateway: RefundingGateway, request: RefundRequest, now: datetime
+) -> bool:
+    """Past the idempotency window: True when the gateway established it has no refund of ours
+    (asking again cannot make a second). Found, its refund is applied; neither, the refund is
+    flagged for Finance (UNCONFIRMED) and looked up again later. False in both cases."""
+    name = gateway.display_name
+    if not isinstance(gateway, RefundFindingGateway):
+        cause = f"{name} offers no way to look a refund up by Paydesk's reference."
+    else:
+        try:
+            found = gateway.refund_find(request)
+        except GatewayError as exc:  # GatewayUnavailable too
+            cause = exc.message
+        else:
+            if found is None:
+                logger.info(
+                    "Refund %s: %s has none of ours; asking for it again.", refund.reference, name
+                )
+                return True
+            try:
+                gateway_event_apply(event=found, channel=LogChannel.RECONCILE)
+            except GatewayError as exc:
+                cause = f"{name}'s refund {found.refund_id} was refused: {exc.message}"
+            else:
+                if Payment.objects.get(pk=refund.pk).status == PaymentStatus.PENDING:
+                    refund_asked(refund=refund, now=now)
+                return False
+    logger.warning(
+        "Refund %s: asked of %s on %s with no answer, its idempotency key may have expired and "
+        "Paydesk cannot tell whether %s made it (%s): not asked for again; Finance must check.",
+        refund.reference,
+        name,
+        f"{refund.created_at:%Y-%m-%d %H:%M} UTC",
+        name,
+        cause,
+    )
+    refund_note(refund=refund, reason=UNCONFIRMED, needs_attention=True)
+    refund_asked(refund=refund, now=now)
+    return False
+
+
+def refund_asked(*, refund: Payment, now: datetime) -> RefundQuestion:
+    """Note that the gateway was asked about `refund` at `now` and left it pending: the next
+    question waits PAYDESK_RECONCILE_AFTER_MINUTES, then twice as long each time, at most
+    QUESTION_CAP."""
+    with transaction.atomic():
+        question, _ = RefundQuestion.objects.select_for_update().get_or_create(
+            refund_id=refund.pk, defaults={"asked_at": now, "next_at": now}
+        )
+        question.asked += 1
+        first = timedelta(minutes=settings.PAYDESK_RECONCILE_AFTER_MINUTES)
+        wait = min(first * 2 ** min(question.asked - 1, 16), QUESTION_CAP)
+        question.asked_at, question.next_at = now, now + wait
+        question.save(update_fields=["asked", "asked_at", "next_at"])
+    return question
+
+
+def refund_check(*, refund: Payment, now: datetime | None = None) -> Payment:
     """Ask the gateway where a refund it acknowledged (it has the gateway's refund id) stands
     now, and apply its answer like a notification (reconciliation: the final webhook may have
     been lost). Never asks for the refund again (an idempotency key may have expired: a repeat
@@ -211,7 +305,11 @@ def refund_check(*, refund: Payment) -> Payment:
         gateway_event_apply(event=answer, channel=LogChannel.RECONCILE)
     except GatewayError as exc:  # GatewayUnavailable too: it stays pending, asked next run
         logger.warning("Refund %s: the gateway gave no usable answer (%s).", refund.reference, exc)
-    return Payment.objects.get(pk=refund.pk)
+        return Payment.objects.get(pk=refund.pk)
+    refund = Payment.objects.get(pk=refund.pk)
+    if refund.status == PaymentStatus.PENDING:  # answered, still pending: asked later, less often
+        refund_asked(refund=refund, now=now or timezone.now())
+    return refund
 
 
 def refund_waiting_words(refund: Payment) -> str:
@@ -225,6 +323,8 @@ def refund_waiting_words(refund: Payment) -> str:
     if gateway is None:
         return ""
     name = gateway.display_name
+    if not refund.gateway_transaction.startswith(REFUND_PREFIX) and refund.needs_attention:
+        return _unconfirmed_words(refund, original, gateway)
     if not refund.gateway_transaction.startswith(REFUND_PREFIX):
         return (
             f"{name} has not answered this refund yet: Paydesk asks for it again on each "
@@ -239,4 +339,25 @@ def refund_waiting_words(refund: Payment) -> str:
         f"{name} took this refund in and is working on it. {name} offers no way to ask where a "
         f"refund stands, so only its notification completes or cancels it: if none comes, look "
         f"the refund up in {name}'s dashboard."
+    )
+
+
+def _unconfirmed_words(refund: Payment, original: Payment, gateway: RefundingGateway) -> str:
+    """What Finance checks for a refund flagged because its gateway may have forgotten its
+    idempotency key and Paydesk could not tell whether the gateway made it."""
+    name = gateway.display_name
+    paid = -(refund.paid_amount if refund.paid_amount is not None else refund.total)
+    money = Money(Decimal(paid), original.paid_currency or original.customer.currency)
+    how = (
+        "Paydesk looks it up again later"
+        if isinstance(gateway, RefundFindingGateway)
+        else f"{name} offers no way to look a refund up, so only its notification settles it"
+    )
+    return (
+        f"{name} never answered this refund (asked on {refund.created_at:%Y-%m-%d %H:%M} UTC) "
+        f"and may have forgotten its idempotency key since, so Paydesk does not ask for it "
+        f"again: that could refund twice. {how}. Check {name}'s dashboard for a refund of "
+        f"{money} of payment {original.reference} naming {refund.reference}: if there is one, "
+        f"its notification or Paydesk's next look-up settles this refund; if there is none, "
+        f"no money has gone back."
     )

@@ -262,7 +262,9 @@ class RefundEvent:
     (its object), `payment_reference` (ours, from a field our server set). `refund_reference`
     is our refund row's reference when the gateway echoes the field Paydesk set on it.
     `outcome`: PENDING (on its way), COMPLETED (sent back), CANCELLED (failed or declined).
-    `amount` is what goes back, in the currency the payer paid.
+    `amount` is what goes back, in the currency the payer paid. `attention` says why Finance
+    must look at a refund that stays pending at the gateway (Paystack's `needs-attention`: it
+    needs the customer's bank details); empty when nothing is asked of them.
     """
 
     gateway: str
@@ -277,6 +279,7 @@ class RefundEvent:
     reason: str = ""
     signature_valid: bool = True
     summary: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    attention: str = ""
 
     def __post_init__(self) -> None:
         _check_named(
@@ -402,7 +405,15 @@ class OnlineGateway(Gateway, Protocol):
 @runtime_checkable
 class RefundingGateway(OnlineGateway, Protocol):
     """An online gateway with a refund API (Stripe, PayPal, Razorpay, Paystack; not NOWPayments,
-    whose refunds Finance records as made outside the gateway)."""
+    whose refunds Finance records as made outside the gateway).
+
+    Optional: `refund_key_hours: int | None`, how long the gateway keeps a refund's idempotency
+    key (documented), so that asking again with it cannot refund twice; None when `refund`
+    itself looks the refund up by our reference before it makes one (a retry is safe at any
+    age). A gateway that does not say is taken to keep it REFUND_KEY_HOURS (Stripe's 24, the
+    shortest here). Past it Paydesk asks again only after `refund_find` (RefundFindingGateway)
+    established that the gateway has no refund of ours.
+    """
 
     def refund(self, request: RefundRequest) -> RefundEvent:
         """Ask the gateway to send `request.amount` back. Returns the gateway's answer as an event
@@ -423,4 +434,24 @@ class RefundQueryingGateway(RefundingGateway, Protocol):
         now: the same RefundEvent its refund answer gives (PENDING, COMPLETED or CANCELLED).
         GatewayUnavailable when it did not answer, GatewayError when it refused the question
         (no such refund): neither says anything about the refund itself."""
+        ...
+
+
+# How long a gateway that does not say is taken to keep a refund's idempotency key (hours).
+REFUND_KEY_HOURS = 24
+
+
+@runtime_checkable
+class RefundFindingGateway(RefundingGateway, Protocol):
+    """A refunding gateway that can look a refund up by what Paydesk set on it (its reference
+    in metadata, notes or custom id), for a refund whose request got no answer and whose
+    idempotency key may have expired: found, it is applied; established absent, asking again
+    cannot refund twice; neither, Finance is asked to look."""
+
+    def refund_find(self, request: RefundRequest) -> RefundEvent | None:
+        """The gateway's refund made for `request` (found by our refund reference among the
+        payment's refunds), as the same RefundEvent its refund answer gives; None when the
+        gateway has none (every refund of the payment read). GatewayUnavailable when it did
+        not answer, GatewayError when the answer cannot establish either (a list too long to
+        read whole): neither says the refund is absent."""
         ...

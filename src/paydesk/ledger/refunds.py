@@ -321,11 +321,19 @@ def refund_settle(
 
 
 def refund_note(
-    *, refund: Payment, gateway_transaction: str = "", reason: str | None = None
+    *,
+    refund: Payment,
+    gateway_transaction: str = "",
+    reason: str | None = None,
+    needs_attention: bool | None = None,
 ) -> bool:
-    """Keep the gateway's id of a pending refund (and why it waits); False once it is final."""
+    """Keep the gateway's id of a pending refund (and why it waits, and whether Finance must
+    look at it); False once it is final."""
     return payment_pending_note(
-        payment=refund, gateway_transaction=gateway_transaction or None, reason=reason
+        payment=refund,
+        gateway_transaction=gateway_transaction or None,
+        reason=reason,
+        needs_attention=needs_attention,
     )
 
 

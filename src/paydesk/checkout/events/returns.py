@@ -4,9 +4,10 @@ ledger/disputes.py post it; each later event is its own row linked to the paymen
 The refunded or disputed payment is bound like any event (binding.py's rule: only identifiers
 Paydesk set or the gateway's server returned): the gateway's id of the money first, then its
 object, then our reference from a field our server set. A refund event reaches an existing
-refund row by the gateway's refund id, or by our refund reference the gateway echoes, or (an
-answer that overtook Paydesk's own call) as the one pending refund of that payment, for that
-amount, not yet given a gateway id. Otherwise it is a refund made at the gateway: a new row.
+refund row by the gateway's refund id, or by our refund reference the gateway echoes (an
+answer that overtook Paydesk's own call carries it too). Never by amount: an event with
+neither is a refund made at the gateway (its dashboard), a new row, even while one of ours for
+that amount waits for its answer.
 
 One about a payment still Pending (the refund or dispute overtook the payment's own success)
 raises EventTooEarly: the caller's transaction rolls back (the payment log keeps nothing of it)
@@ -87,6 +88,12 @@ def _paid_matches(original: Payment, money: Money) -> bool:
 
 
 def _existing_refund(event: RefundEvent, original: Payment) -> Payment | None:
+    """Paydesk's refund row the event is about: by the gateway's refund id, or by our refund
+    reference the gateway echoes — never by amount. Every refunding gateway here carries our
+    reference on the refunds Paydesk makes (docs/refunds.md, "Binding a refund event"), so an
+    event without it, whose refund id Paydesk does not know, is another refund: one made in the
+    gateway's dashboard, its own row, even when one of ours for the same amount is waiting for
+    its answer."""
     refunds = Payment.objects.select_for_update(of=("self",)).filter(
         original=original, relation=PaymentRelation.REFUND
     )
@@ -95,17 +102,12 @@ def _existing_refund(event: RefundEvent, original: Payment) -> Payment | None:
         if (row := found.first()) is not None:
             return row
     if event.refund_reference:
-        if (row := refunds.filter(reference=event.refund_reference).first()) is not None:
-            return row
-    waiting = [
-        row
-        for row in refunds.filter(status=PaymentStatus.PENDING, gateway_transaction="")
-        if row.paid_amount is None
-        and -row.total == event.amount.amount
-        or row.paid_amount is not None
-        and -row.paid_amount == event.amount.amount
-    ]
-    return waiting[0] if len(waiting) == 1 else None
+        row = refunds.filter(reference=event.refund_reference).first()
+        other_id = row is not None and row.gateway_transaction.startswith(REFUND_PREFIX)
+        if other_id and event.refund_id:
+            return None  # a second refund under our reference (not this row's id): its own row
+        return row
+    return None
 
 
 def refund_event_apply(
@@ -161,6 +163,8 @@ def refund_event_apply(
         return _refused(entry, f"Refund of {original.reference} not recorded: {refusal}", original)
     if completed:
         notify_refund_issued(payment=row)
+    elif event.attention:
+        refund_note(refund=row, reason=event.attention, needs_attention=True)
     state = "completed" if completed else "pending at the gateway"
     log_finish(
         entry, EventResult.APPLIED, f"Refund made at the gateway: {row.reference}, {state}.", row
@@ -187,7 +191,11 @@ def _settle_known(
     if gateway_id:
         refund_note(refund=row, gateway_transaction=gateway_id)
     if event.outcome is Outcome.PENDING:
-        refund_note(refund=row, reason=event.reason or "On its way at the gateway.")
+        refund_note(
+            refund=row,
+            reason=event.attention or event.reason or "On its way at the gateway.",
+            needs_attention=bool(event.attention),
+        )
         log_finish(entry, EventResult.IGNORED, "Refund still pending at the gateway.", row)
         return EventApplied(entry, row), None
     if event.outcome is Outcome.COMPLETED:

@@ -89,6 +89,10 @@ class PayPalGateway:
 
     name = GATEWAY_NAME
     display_name = DISPLAY_NAME
+    # PayPal keeps a refund's PayPal-Request-Id 45 days (Payments v2, "Refund captured
+    # payment"). It documents no way to find a refund by our custom_id, so past that a refund
+    # that never got an answer is put in front of Finance instead of being asked for again.
+    refund_key_hours = 45 * 24
     # A dispute's `gateway_status` in words, for the back office (disputes.py).
     dispute_status_words = staticmethod(status_words)
     # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).

@@ -44,6 +44,12 @@ REFUND_OUTCOMES = {
 # Stands for the refund id a notification lacks until `notification_confirm` (the webhook
 # Receiver's confirm step, always run for Paystack) puts Paystack's own id in its place.
 UNCONFIRMED = "unconfirmed"
+# Paystack's `needs-attention` refund: it cannot finish it without the customer's bank account
+# details (its refund statuses); Finance is asked to look (the refund stays pending).
+NEEDS_ATTENTION = (
+    "Paystack needs the customer's bank details to finish the refund: see the refund in "
+    "Paystack's dashboard."
+)
 DISPUTE_KINDS = ("charge.dispute.create", "charge.dispute.remind", "charge.dispute.resolve")
 RESOLUTIONS = {"merchant-accepted": DisputeStage.LOST, "declined": DisputeStage.WON}
 
@@ -77,7 +83,7 @@ def parse_refund(kind: str, data: dict[str, Any]) -> RefundEvent:
     if outcome is Outcome.CANCELLED:
         reason = f"Failed at Paystack ({text(data.get('processor')) or 'refund.failed'})."
     elif kind == "refund.needs-attention":
-        reason = "Paystack needs the customer's bank details to finish the refund."
+        reason = NEEDS_ATTENTION
     return RefundEvent(
         gateway=GATEWAY,
         event_id=refund_event_id(kind, refund_id=refund_id, data=data),
@@ -87,6 +93,7 @@ def parse_refund(kind: str, data: dict[str, Any]) -> RefundEvent:
         payment_reference=text(data.get("transaction_reference")),
         refund_reference=reference,
         reason=reason,
+        attention=NEEDS_ATTENTION if kind == "refund.needs-attention" else "",
         summary={
             "event": kind,
             "status": status,

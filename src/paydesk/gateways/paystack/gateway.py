@@ -40,7 +40,7 @@ from paydesk.gateways.paystack.client import (
     PaystackTransaction,
 )
 from paydesk.gateways.paystack.disputes import REASONS, status_words
-from paydesk.gateways.paystack.events import UNCONFIRMED
+from paydesk.gateways.paystack.events import NEEDS_ATTENTION, UNCONFIRMED
 from paydesk.gateways.paystack.refunds import PaystackRefund
 from paydesk.gateways.paystack.webhooks import GATEWAY_NAME
 from paydesk.gateways.signing import fee_from
@@ -54,6 +54,9 @@ class PaystackGateway:
 
     name = GATEWAY_NAME
     display_name = DISPLAY_NAME
+    # Paystack takes no idempotency key: `refund` lists the transaction's refunds and answers
+    # the one carrying our marker before it makes one, so asking again is safe at any age.
+    refund_key_hours = None
     # A dispute's `gateway_status` in words, for the back office (disputes.py).
     dispute_status_words = staticmethod(status_words)
     # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
@@ -281,6 +284,7 @@ def refund_event(
         refund_reference=refund.refund_reference
         or (request.refund_reference if request is not None else ""),
         reason=reason,
+        attention=NEEDS_ATTENTION if refund.status == "needs-attention" else "",
         summary={
             "refund_id": refund.id,
             "status": refund.status,

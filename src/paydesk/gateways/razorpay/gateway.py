@@ -87,6 +87,9 @@ class RazorpayGateway:
 
     name = GATEWAY_NAME
     display_name = "Razorpay"
+    # `refund` lists the payment's refunds and answers the one with our receipt before it makes
+    # one (client.py), whatever X-Refund-Idempotency still remembers: safe at any age.
+    refund_key_hours = None
     # Pay's form goes to our own page, where the checkout opens: no form-action origin.
     hosted_origins: tuple[str, ...] = ()
     needs_browser = True

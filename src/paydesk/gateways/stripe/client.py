@@ -12,6 +12,10 @@ The calls, all server-side with the secret key:
 - `POST /v1/refunds` (form-encoded): refund part or all of an intent; `Idempotency-Key` =
   `refund-<refund row's reference>`, the reference also in `metadata[paydesk_refund]`.
 - `GET /v1/refunds/{id}`: where a refund stands now (reconciliation).
+- `GET /v1/refunds?payment_intent=…` (100 a page, newest first): an intent's refunds, read to
+  find ours by `metadata[paydesk_refund]` when a refund's request got no answer and its
+  idempotency key (kept at least 24 hours: docs.stripe.com/api/idempotent_requests) may have
+  expired.
 - `GET /v1/payment_intents/search`: the intent whose metadata carries our reference, for a
   payment whose creating request got no answer (reconciliation; `payment_intent_search`).
 
@@ -61,7 +65,12 @@ from paydesk.gateways.http import (
     record_exchange,
 )
 from paydesk.gateways.stripe.cards import card_label, method_id
-from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
+from paydesk.gateways.stripe.returns import (
+    REASON_KEY,
+    REFUND_KEY,
+    refund_list_summary,
+    refund_summary,
+)
 from paydesk.gateways.stripe.webhooks import (
     GATEWAY_NAME,
     REFERENCE_KEY,
@@ -83,6 +92,7 @@ SEPA_ADDRESS_NEEDED = (
     "(street, city, postal code and country): add it on the Billing page, then try again."
 )
 DISPLAY_NAME = "Stripe"
+REFUND_PAGE = 100  # refunds a page of GET /v1/refunds (Stripe's most)
 # A payment reference that may go, quoted, into a Search API query (no quote to escape).
 SEARCHABLE_REFERENCE = re.compile(r"[A-Za-z0-9_\-]{1,200}")
 SEARCH_LIMIT = 10  # Stripe's default page; one checkout makes one intent
@@ -426,6 +436,26 @@ class StripeApi:
             request_summary={},
             payment_reference=payment_reference,
             summarize=refund_summary,
+        )
+
+    def refund_list(
+        self, *, intent_id: str, starting_after: str = "", payment_reference: str = ""
+    ) -> dict[str, Any]:
+        """`GET /v1/refunds?payment_intent=…&limit=100[&starting_after=re_…]`: one page of the
+        intent's refunds, newest first (`data`, `has_more`): how Paydesk finds its own refund
+        by `metadata[paydesk_refund]` once the idempotency key may have expired."""
+        if not intent_id.startswith("pi_") or "/" in intent_id:
+            raise GatewayError(f"'{intent_id[:40]}' is not a Stripe PaymentIntent id.")
+        params: dict[str, Any] = {"payment_intent": intent_id, "limit": REFUND_PAGE}
+        if starting_after:
+            params["starting_after"] = starting_after
+        return self._call(
+            "GET",
+            "/v1/refunds",
+            lambda client: client.v1.refunds.list(params),  # type: ignore[arg-type]
+            request_summary={k: str(v) for k, v in params.items()},
+            payment_reference=payment_reference,
+            summarize=refund_list_summary,
         )
 
     # --- one exchange ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ from paydesk.gateways.base import (
 from paydesk.gateways.signing import mapping, money_from_minor_units, text
 from paydesk.gateways.stripe.client import (
     DISPLAY_NAME,
+    REFUND_PAGE,
     CardDeclined,
     StripeApi,
     card_label,
@@ -47,7 +48,7 @@ from paydesk.gateways.stripe.client import (
 )
 from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.disputes import REASONS, status_words
-from paydesk.gateways.stripe.returns import refund_object_event
+from paydesk.gateways.stripe.returns import REFUND_KEY, refund_object_event
 from paydesk.gateways.stripe.webhooks import (
     GATEWAY_NAME,
     REFERENCE_KEY,
@@ -58,6 +59,7 @@ from paydesk.gateways.stripe.webhooks import (
 from paydesk.money import Money
 
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
+REFUND_PAGES = 10  # pages of an intent's refunds read to find ours (100 each)
 AUTHENTICATION_PENDING = "Waiting for the card's 3-D Secure authentication."
 PROCESSING = "Stripe is processing the card payment."
 # How far Stripe's Search API may lag behind a new PaymentIntent: "under normal operating
@@ -143,6 +145,9 @@ class StripeCardGateway:
     name = GATEWAY_NAME  # "card": the Payment method value and Payment.gateway
     display_name = "Credit Card"
     processor_name = DISPLAY_NAME  # whose dashboard Finance answers a dispute in: "Stripe"
+    # Stripe keeps an idempotency key at least 24 hours (docs.stripe.com/api/idempotent_requests):
+    # past that a refund is asked for again only once refund_find found none of ours.
+    refund_key_hours = 24
     # A dispute's `gateway_status` in words, for the back office (disputes.py).
     dispute_status_words = staticmethod(status_words)
     # Its reason codes' words, for reasons stored as codes (gateways/dispute_words.py).
@@ -283,12 +288,7 @@ class StripeCardGateway:
         """`POST /v1/refunds` for the PaymentIntent of the payment; Stripe's Refund as our event
         (`succeeded` → completed, `pending`/`requires_action` → pending, `failed`/`canceled` →
         cancelled), with the deterministic id `refund:<re_…>:<status>`."""
-        intent_id = next(
-            (i for i in (request.transaction_id, request.gateway_reference) if i.startswith("pi_")),
-            "",
-        )
-        if not intent_id:
-            raise GatewayError("This card payment has no Stripe PaymentIntent to refund.")
+        intent_id = self._intent_of(request)
         refund = StripeApi().refund_create(
             intent_id=intent_id,
             amount=request.amount,
@@ -307,6 +307,47 @@ class StripeCardGateway:
             raise GatewayUnavailable(f"Stripe answered another refund than {refund_id}.")
         # A refund made in Stripe's Dashboard carries no reference of ours.
         return self._refund_answer(refund, request, unnamed_ok=True)
+
+    def refund_find(self, request: RefundRequest) -> RefundEvent | None:
+        """Our refund among the PaymentIntent's (`GET /v1/refunds?payment_intent=…`, every page
+        up to REFUND_PAGES), by `metadata[paydesk_refund]`; None when Stripe lists none of
+        ours. A list longer than that, or one Stripe cuts short, establishes nothing
+        (GatewayError)."""
+        intent_id = self._intent_of(request)
+        api = StripeApi()
+        after = ""
+        for _ in range(REFUND_PAGES):
+            page = api.refund_list(
+                intent_id=intent_id,
+                starting_after=after,
+                payment_reference=request.payment_reference,
+            )
+            items = page.get("data")
+            if not isinstance(items, list):
+                raise GatewayUnavailable("Stripe's refund list had no refunds.")
+            for item in items:
+                metadata = mapping(mapping(item).get("metadata"))
+                if text(metadata.get(REFUND_KEY)) == request.refund_reference:
+                    return self._refund_answer(mapping(item), request)
+            if page.get("has_more") is not True:
+                return None
+            after = text(mapping(items[-1]).get("id")) if items else ""
+            if not after:
+                raise GatewayUnavailable("Stripe's refund list says it has more, but ends.")
+        raise GatewayError(
+            f"Stripe lists more than {REFUND_PAGES * REFUND_PAGE} refunds of {intent_id}: "
+            "Paydesk did not read them all."
+        )
+
+    @staticmethod
+    def _intent_of(request: RefundRequest) -> str:
+        intent_id = next(
+            (i for i in (request.transaction_id, request.gateway_reference) if i.startswith("pi_")),
+            "",
+        )
+        if not intent_id:
+            raise GatewayError("This card payment has no Stripe PaymentIntent to refund.")
+        return intent_id
 
     @staticmethod
     def _refund_answer(

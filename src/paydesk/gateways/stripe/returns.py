@@ -90,6 +90,19 @@ def refund_summary(refund: Mapping[str, Any]) -> dict[str, str]:
     return summary
 
 
+def refund_list_summary(page: Mapping[str, Any]) -> dict[str, str]:
+    """What the payment log keeps of a page of refunds: their ids and Paydesk references."""
+    items = page.get("data")
+    refunds = [mapping(r) for r in items] if isinstance(items, list) else []
+    return {
+        "refunds": " ".join(
+            f"{text(r.get('id'))}={text(mapping(r.get('metadata')).get(REFUND_KEY)) or '-'}"
+            for r in refunds
+        )[:500],
+        "has_more": str(bool(page.get("has_more"))).lower(),
+    }
+
+
 def refund_object_event(refund: Mapping[str, Any], *, event_id: str, kind: str) -> RefundEvent:
     """Our event for one Stripe Refund object (GatewayError when it is not one we can read)."""
     refund_id = text(refund.get("id"))

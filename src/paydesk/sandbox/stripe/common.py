@@ -211,3 +211,24 @@ def signed_headers(body: bytes) -> dict[str, str]:
         body, secret=settings.PAYDESK_STRIPE_WEBHOOK_SECRET or "", timestamp=int(time.time())
     )
     return {SIGNATURE_HEADER: signature}
+
+
+def idempotency_keys_expire() -> int:
+    """Stripe forgets its idempotency keys (it keeps each at least 24 hours): a request sent
+    again with one is run as new. How many the sandbox forgot (its switches-page tests and
+    Paydesk's tests of a refund asked a day later use it)."""
+    deleted, _ = SandboxObject.objects.filter(gateway=GATEWAY, kind="idempotency").delete()
+    return deleted
+
+
+def list_limit(request: HttpRequest) -> tuple[int, HttpResponse | None]:
+    """A list's or a search's `limit` (1–100, default 10), or Stripe's 400 for another."""
+    limit_text = request.GET.get("limit", "10")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        return 0, _error(
+            400,
+            type_="invalid_request_error",
+            param="limit",
+            message="This value must be between 1 and 100.",
+        )
+    return int(limit_text), None

@@ -44,6 +44,7 @@ from paydesk.sandbox.stripe.common import (
     _remember,
     _unauthorized,
     event_send,
+    list_limit,
     one_shot_armed,
     one_shot_set,
     rate_limited,
@@ -420,14 +421,9 @@ def payment_intent_search(request: HttpRequest) -> HttpResponse:
             param="query",
             message="The sandbox's search understands only metadata['key']:'value'.",
         )
-    limit_text = request.GET.get("limit", "10")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
-        return _error(
-            400,
-            type_="invalid_request_error",
-            param="limit",
-            message="This value must be between 1 and 100.",
-        )
+    limit, refusal = list_limit(request)
+    if refusal is not None:
+        return refusal
     key, value = matched.groups()
     objects = SandboxObject.objects.filter(gateway=GATEWAY, kind="payment_intent")
     if key == REFERENCE_KEY:
@@ -437,7 +433,6 @@ def payment_intent_search(request: HttpRequest) -> HttpResponse:
         for obj in objects.order_by("-id")
         if isinstance(obj.data.get("metadata"), dict) and obj.data["metadata"].get(key) == value
     ]
-    limit = int(limit_text)
     expand = {
         v for k, v in request.GET.items() if k == "expand[]" or re.fullmatch(r"expand\[\d+\]", k)
     }

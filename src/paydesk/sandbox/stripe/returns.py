@@ -13,6 +13,8 @@
 - The switch "the next refund is answered pending, then succeeds": that refund is answered
   `pending` and succeeds right after (`refund.updated`, `status: succeeded`) — with webhooks
   dropped, the refund Paydesk was told is pending has succeeded at Stripe.
+- `GET /v1/refunds?payment_intent=…` (secret key): the intent's refunds, newest first, paged by
+  `limit` (1–100) and `starting_after`, with `has_more`.
 - `GET /v1/refunds/{id}` (secret key): the Refund as it stands now (`resource_missing`, 404,
   for an id it never made).
 - Refund from the Dashboard: the same refund with no metadata, no key (the merchant clicked it).
@@ -55,6 +57,7 @@ from paydesk.sandbox.stripe.common import (
     _public,
     _remember,
     _unauthorized,
+    list_limit,
     one_shot_armed,
     one_shot_set,
     signed_headers,
@@ -253,12 +256,14 @@ def _refund_fail(intent_obj: SandboxObject, refund: dict[str, Any]) -> None:
 
 
 @sandbox_api(GATEWAY)
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def refunds(request: HttpRequest) -> HttpResponse:
-    """`POST /v1/refunds`."""
+    """`POST /v1/refunds`; `GET /v1/refunds` lists them."""
     refused = _unauthorized(request, publishable_ok=False)
     if refused is not None:
         return refused
+    if request.method == "GET":
+        return _refund_list(request)
     form = request.POST
     amount_text = form.get("amount", "")
     if amount_text and (not amount_text.isdigit() or int(amount_text) < 1):
@@ -303,6 +308,35 @@ def refunds(request: HttpRequest) -> HttpResponse:
     )
     answer = refusal if refusal is not None else JsonResponse(_public(refund or {}))
     return _remember(record, answer)
+
+
+def _refund_list(request: HttpRequest) -> HttpResponse:
+    """`GET /v1/refunds?payment_intent=…&limit=…&starting_after=…`: a list object of the
+    refunds, newest first (`data`, `has_more`, `url`), as Stripe pages a list."""
+    query = request.GET
+    limit, refusal = list_limit(request)
+    if refusal is not None:
+        return refusal
+    found = SandboxObject.objects.filter(gateway=GATEWAY, kind="refund").order_by("-id")
+    if query.get("payment_intent"):
+        found = found.filter(lookup=query["payment_intent"])
+    after = query.get("starting_after", "")
+    if after:
+        cursor = found.filter(object_id=after).first()
+        if cursor is None:
+            return _error(
+                400,
+                type_="invalid_request_error",
+                code="resource_missing",
+                param="starting_after",
+                message=f"No such refund: '{after[:60]}'",
+            )
+        found = found.filter(id__lt=cursor.id)
+    page = list(found[: limit + 1])
+    items = [_public(obj.data) for obj in page[:limit]]
+    return JsonResponse(
+        {"object": "list", "data": items, "has_more": len(page) > len(items), "url": "/v1/refunds"}
+    )
 
 
 @sandbox_api(GATEWAY)
