@@ -218,3 +218,27 @@ def test_an_authorisation_stands_when_its_giver_may_no_longer_pay(sandbox, onlin
     assert topup.payment is not None and topup.payment.total == Decimal("50")
     page = client_for(user).get(PAGE).content.decode()
     assert "data-consenter-not-payer" in page and "Their authorisation stands" in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES)
+def test_a_billing_manager_who_may_not_pay_reads_why_at_desk_and_phone_width(
+    sandbox, online_customer, page, size
+):
+    """The page a billing manager without *make payments* gets: the consent on record with the
+    note that its giver may no longer pay, the switch off, and why there is no form."""
+    user, _pm = topup_customer(sandbox, online_customer)
+    user.can_make_payments = False
+    user.save(update_fields=["can_make_payments"])
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, sandbox.url, user)
+    page.goto(f"{sandbox.url}{PAGE}")
+    assert "Their authorisation stands" in page.locator("[data-consenter-not-payer]").inner_text()
+    assert (
+        "needs a user who may make payments"
+        in page.locator("[data-autotopup-needs-payer]").inner_text()
+    )
+    assert page.get_by_role("button", name="Turn automatic top-up off").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, f"the automatic top-up page of a billing manager ({size})")
