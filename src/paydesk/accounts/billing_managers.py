@@ -10,37 +10,31 @@ itself. Callers word the refusal for what was attempted (`billing_manager_requir
 Billing link, "Saved payment methods") asks `may_manage_billing`.
 
 Turning automatic top-up on, or changing its terms, authorises charges: it needs this rule and
-`paydesk.accounts.payers.may_make_payments` both (`paydesk.autotopup.access`).
+`paydesk.accounts.payers.may_make_payments` both (`paydesk.autotopup.access`). The rule's shape
+is shared with "may make payments" (accounts/rules.py).
 """
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from paydesk.accounts.models import Customer
-from paydesk.errors import PermissionDenied
+from paydesk.accounts.rules import PortalRefusal, portal_refusal, refusal_raise
 
 NO_BILLING_MESSAGE = "Your user may not manage billing."
 
-
-class BillingRefusal(Enum):
-    """Why a user may not manage billing for a customer."""
-
-    SIGNED_OUT = "signed_out"  # no user, or one no longer active
-    NOT_THEIRS = "not_theirs"  # staff, or a user of another customer (or of none)
-    NO_BILLING = "no_billing"  # a portal user of the customer without *manage billing*
+# Why a user may not manage billing for a customer: SIGNED_OUT, NOT_THEIRS or NO_BILLING.
+BillingRefusal = PortalRefusal
 
 
-def billing_refusal(*, user: Any, customer: Customer) -> BillingRefusal | None:
+def billing_refusal(*, user: Any, customer: Customer) -> PortalRefusal | None:
     """Why `user` may not manage billing for `customer`, or None when they may."""
-    if not getattr(user, "pk", None) or not getattr(user, "is_active", False):
-        return BillingRefusal.SIGNED_OUT
-    if user.customer_id is None or user.customer_id != customer.pk:
-        return BillingRefusal.NOT_THEIRS
-    if not user.can_manage_billing:
-        return BillingRefusal.NO_BILLING
-    return None
+    return portal_refusal(
+        user=user,
+        customer=customer,
+        permission="can_manage_billing",
+        lacking=BillingRefusal.NO_BILLING,
+    )
 
 
 def may_manage_billing(*, user: Any, customer: Customer) -> bool:
@@ -60,10 +54,9 @@ def billing_manager_required(
 ) -> None:
     """PermissionDenied unless `user` may manage billing for `customer`; the first two messages
     name what was attempted ("Sign in to change automatic top-up.")."""
-    refusal = billing_refusal(user=user, customer=customer)
-    if refusal is BillingRefusal.SIGNED_OUT:
-        raise PermissionDenied(sign_in)
-    if refusal is BillingRefusal.NOT_THEIRS:
-        raise PermissionDenied(not_theirs)
-    if refusal is BillingRefusal.NO_BILLING:
-        raise PermissionDenied(NO_BILLING_MESSAGE)
+    refusal_raise(
+        billing_refusal(user=user, customer=customer),
+        sign_in=sign_in,
+        not_theirs=not_theirs,
+        lacking=NO_BILLING_MESSAGE,
+    )
