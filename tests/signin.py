@@ -19,8 +19,8 @@ import django_otp
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from paydesk.twofactor.models import AuthenticatorDevice
 from paydesk.twofactor.totp import STEP, totp_code, totp_key_from_secret
 from tests.factories import PASSWORD, StaffFactory
 
@@ -28,11 +28,11 @@ from tests.factories import PASSWORD, StaffFactory
 TEST_TOTP_SECRET = "TESTSECRETTESTSECRETTESTSECRET22"
 
 
-def authenticator_for(user: Any) -> TOTPDevice:
+def authenticator_for(user: Any) -> AuthenticatorDevice:
     """The user's confirmed authenticator app, made with TEST_TOTP_SECRET if they have none."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(
+        device = AuthenticatorDevice.objects.create(
             user=user,
             name="Test authenticator",
             key=totp_key_from_secret(TEST_TOTP_SECRET),
@@ -41,7 +41,7 @@ def authenticator_for(user: Any) -> TOTPDevice:
     return device
 
 
-def verified_login(client: Client, user: Any, backend: str | None = None) -> TOTPDevice:
+def verified_login(client: Client, user: Any, backend: str | None = None) -> AuthenticatorDevice:
     """Sign `user` in on `client` with a session that has passed the second factor."""
     client.force_login(user, backend)
     device = authenticator_for(user)
@@ -67,7 +67,7 @@ def sign_in(client: Client, user: Any, backend: str | None = None) -> Client:
 def fresh_code(user: Any) -> str:
     """A code that has never been used: from a new authenticator app of the user's (another
     secret), so a test that signs the same user in several times never waits for the next step."""
-    device = TOTPDevice.objects.create(
+    device = AuthenticatorDevice.objects.create(
         user=user,
         name=f"Test authenticator {secrets.token_hex(4)}",
         key=secrets.token_hex(20),
@@ -76,7 +76,7 @@ def fresh_code(user: Any) -> str:
     return totp_code(device.key)
 
 
-def next_code(device: TOTPDevice) -> str:
+def next_code(device: AuthenticatorDevice) -> str:
     """A code the device will accept now: the current step's, or the next one's when the current
     one was already used (one step ahead is within the tolerance); waits if even that is used."""
     device.refresh_from_db()

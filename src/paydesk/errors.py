@@ -6,6 +6,8 @@ the `field` name, so that a form can show the message next to it.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 
 class PaydeskError(Exception):
     """Base of every error Paydesk raises on purpose."""
@@ -174,6 +176,18 @@ class GatewayUnavailable(GatewayError):
     """A gateway timed out, answered 5xx or answered something unreadable: try again later."""
 
     code = "gateway_unavailable"
+
+
+class GatewayNotFound(GatewayError):
+    """A gateway's search found nothing for our reference — which proves nothing until its index
+    has caught up (Stripe's Search API can lag): only a payment at least `settles_after` old
+    counts as unknown to the gateway; a younger one is asked again."""
+
+    code = "gateway_not_found"
+
+    def __init__(self, message: str, *, settles_after: timedelta) -> None:
+        super().__init__(message)
+        self.settles_after = settles_after
 
 
 class GatewayNothingDone(GatewayUnavailable):

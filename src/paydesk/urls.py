@@ -12,11 +12,17 @@ from paydesk.api.api import api
 from paydesk.api.connexcs import cp_api
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.webhooks import webhook_receive
+from paydesk.portal.password_reset import ThrottledPasswordResetView
 
 urlpatterns = [
     # The second factor (TOTP, passkeys, recovery codes): docs/twofactor.md.
     path("accounts/two-factor/", include("paydesk.twofactor.urls")),
     path("accounts/two-factor/passkeys/", include("paydesk.twofactor.webauthn")),
+    path(
+        "accounts/password-reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("paydesk.accounts.urls")),
     path("accounts/", include("paydesk.sessions.urls")),
     path("backoffice/", backoffice_site.urls),

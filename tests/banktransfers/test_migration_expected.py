@@ -7,12 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from paydesk.banktransfers.models import TransferApproval
 from paydesk.banktransfers.services import transfer_complete
 from tests.banktransfers.conftest import transfer
+from tests.migrating import migrate_back_and_forth
 
 BEFORE = [("banktransfers", "0001_initial")]
 AFTER = [("banktransfers", "0002_transferapproval_expected")]
@@ -32,11 +31,7 @@ def test_the_migration_backfills_expected_amounts(customer, finance_user, second
     )
     TransferApproval.objects.update(expected=None)  # as rows made before 0002 are
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrate_back_and_forth(BEFORE, AFTER)
 
     assert TransferApproval.objects.get(payment=pending).expected == Decimal("1500.00")
     assert TransferApproval.objects.get(payment=done).expected == Decimal("150.00")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import http.server
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+
+from tests.local_server import served
 
 DATA = Path(__file__).parent / "data"
 DAILY_FILE = DATA / "eurofxref-daily.xml"  # 30 currencies on Friday 2025-01-10
@@ -55,12 +56,5 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def rate_server() -> Iterator[str]:
     """Base URL of a local HTTP server (127.0.0.1, its own thread) serving tests/fx/data/."""
     handler = functools.partial(_QuietHandler, directory=str(DATA))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with served(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from paydesk.ledger.services import payment_create
@@ -16,6 +14,7 @@ from paydesk.outhooks.delivery import events_dispatch
 from paydesk.outhooks.models import Attempt, Delivery
 from paydesk.outhooks.services import endpoint_create
 from tests.factories import StaffFactory
+from tests.migrating import migrate_back_and_forth
 
 BEFORE = [("outhooks", "0001_initial")]
 AFTER = [("outhooks", "0002_delivery_given_up_at")]
@@ -36,11 +35,7 @@ def test_the_migration_backfills_the_give_up_time(customer):
     Delivery.objects.filter(pk__in=[tried.pk, untried.pk]).update(status="failed")
     Delivery.objects.filter(pk=delivered.pk).update(status="delivered", delivered_at=last)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
+    migrate_back_and_forth(BEFORE, AFTER)
 
     given_up = dict(Delivery.objects.values_list("pk", "given_up_at"))
     assert given_up[tried.pk] == last

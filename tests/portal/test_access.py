@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from paydesk.ledger.services import payment_create
+from paydesk.notifications.services import outbox_send_due
 from tests.factories import PASSWORD, PortalUserFactory, UserFactory
 from tests.portal.conftest import MODEL_BACKEND
 from tests.signin import authenticator_for, next_code, sign_in
@@ -101,6 +102,7 @@ def test_password_reset_sends_a_link_by_email(client, portal_user):
     response = client.post(reverse("password_reset"), {"email": portal_user.email}, follow=True)
     assert response.status_code == 200
     assert "Check your email" in response.content.decode()
+    assert outbox_send_due() == 1  # the worker sends it
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert "/accounts/reset/" in body

@@ -8,8 +8,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from paydesk.crypto import SecretUnreadable
 from paydesk.provider.credentials import credentials_save, stored_value
-from paydesk.provider.crypto import SecretUnreadable
 from paydesk.provider.models import GatewaySecret
 from paydesk.settings.values import fernet_keys_parse
 

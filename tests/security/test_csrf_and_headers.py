@@ -159,3 +159,45 @@ def test_the_sandbox_is_not_routed_when_switched_off(settings):
         settings.PAYDESK_SANDBOX = True
         importlib.reload(paydesk.urls)
         clear_url_caches()
+
+
+def _production_settings(monkeypatch, **env: str):
+    import importlib
+    import sys
+
+    import paydesk.settings
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/p")
+    for name in ("PAYDESK_TRUSTED_PROXIES", "PAYDESK_HSTS_INCLUDE_SUBDOMAINS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # base.py reads the environment once: a fresh copy of it for these variables, then the
+    # suite's own back in its place.
+    kept = sys.modules.pop("paydesk.settings.base")
+    sys.modules.pop("paydesk.settings.production", None)
+    try:
+        return importlib.import_module("paydesk.settings.production")
+    finally:
+        sys.modules.pop("paydesk.settings.production", None)
+        sys.modules["paydesk.settings.base"] = kept
+        paydesk.settings.base = kept
+
+
+def test_production_believes_x_forwarded_proto_only_behind_a_configured_proxy(monkeypatch):
+    """Without a proxy (PAYDESK_TRUSTED_PROXIES=0, the default) X-Forwarded-Proto is whatever
+    the client sent: a plain-HTTP request saying `https` was taken for HTTPS (no redirect, and
+    Django's CSRF origin check read it as secure). Behind HAProxy, which sets the header itself,
+    it is believed."""
+    assert _production_settings(monkeypatch).SECURE_PROXY_SSL_HEADER is None
+    behind = _production_settings(monkeypatch, PAYDESK_TRUSTED_PROXIES="1")
+    assert behind.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def test_hsts_include_subdomains_is_an_environment_setting_off_by_default(monkeypatch):
+    default = _production_settings(monkeypatch)
+    assert default.SECURE_HSTS_SECONDS == 31536000
+    assert default.SECURE_HSTS_INCLUDE_SUBDOMAINS is False
+    on = _production_settings(monkeypatch, PAYDESK_HSTS_INCLUDE_SUBDOMAINS="1")
+    assert on.SECURE_HSTS_INCLUDE_SUBDOMAINS is True

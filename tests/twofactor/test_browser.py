@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.audit.models import AuditEntry
+from paydesk.twofactor.models import AuthenticatorDevice
 from paydesk.twofactor.totp import totp_code, totp_key_from_secret
 from tests.conftest import chromium_launched
 from tests.factories import PASSWORD, StaffFactory
@@ -102,7 +102,7 @@ def test_a_new_staff_member_enrols_an_app_and_signs_in_with_codes(live_server, b
     assert len(codes) == 10
     page.get_by_role("link", name="I have saved them: continue").click()
     page.wait_for_url(f"{base}/backoffice/")
-    device = TOTPDevice.objects.get(user=finance)
+    device = AuthenticatorDevice.objects.get(user=finance)
     assert device.name == "Work phone"
 
     # Signed out and in again: the code that confirmed the app is refused (already used), a

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paydesk.accounts.models import User
 from paydesk.accounts.services import staff_user_create
 from paydesk.cli.management.commands.demo import Command as DemoCommand
 from paydesk.demo.customers import DEMO_LOGINS
 from paydesk.demo.seed import seed_demo
+from paydesk.twofactor.models import AuthenticatorDevice
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, STEP, totp_code, totp_key_from_secret
 
 DEMO_KEY = totp_key_from_secret(DEMO_TOTP_SECRET)
@@ -30,9 +30,9 @@ def test_demo_staff_sign_in_with_the_public_secret_and_new_staff_set_up_their_ow
     staff = [login for login in DEMO_LOGINS if login.who.startswith("Staff")]
     assert len(staff) == 3
     for login in staff:
-        device = TOTPDevice.objects.get(user__email=login.email)
+        device = AuthenticatorDevice.objects.get(user__email=login.email)
         assert device.confirmed and device.key == DEMO_KEY
-    assert not TOTPDevice.objects.filter(user__customer__isnull=False).exists()
+    assert not AuthenticatorDevice.objects.filter(user__customer__isnull=False).exists()
     admin = User.objects.get(email="admin@example.com")
     client = Client()
     client.post("/backoffice/login/", {"username": admin.email, "password": "demo-admin-pass"})

@@ -10,11 +10,10 @@ import time
 
 import pytest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from paydesk.audit.models import AuditEntry
-from paydesk.twofactor.models import RecoveryCode
-from paydesk.twofactor.totp import STEP, totp_code, totp_key_from_secret
+from paydesk.twofactor.models import AuthenticatorDevice, RecoveryCode
+from paydesk.twofactor.totp import STEP, totp_code, totp_key_from_secret, totp_key_new
 from tests.factories import PortalUserFactory, StaffFactory
 from tests.signin import authenticator_for, verified_login
 
@@ -50,13 +49,13 @@ def test_a_new_staff_member_sets_up_an_authenticator_app():
     wrong = client.post(ADD, {"name": "Work phone", "code": "12345"})
     assert "does not match" in wrong.content.decode()
     assert SECRET.search(wrong.content.decode()).group(1) == secret
-    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert not AuthenticatorDevice.objects.filter(user=admin).exists()
     done = client.post(ADD + "?next=/backoffice/", {"name": "Work phone", "code": totp_code(key)})
     assert done.status_code == 200 and done["Cache-Control"] == "no-store"
     codes = re.findall(r"<li><code>([A-Z2-9-]{19})</code></li>", done.content.decode())
     assert len(codes) == 10 and 'href="/backoffice/"' in done.content.decode()
     assert RecoveryCode.objects.filter(device__user=admin).count() == 10
-    device = TOTPDevice.objects.get(user=admin)
+    device = AuthenticatorDevice.objects.get(user=admin)
     assert (device.name, device.confirmed, device.key) == ("Work phone", True, key)
     assert client.get("/backoffice/").status_code == 200  # this session is verified
     enrol = AuditEntry.objects.get(action="two_factor.enrol")
@@ -93,7 +92,7 @@ def test_a_user_with_a_factor_cannot_add_another_before_verifying():
     # Nor a passkey: django-otp-webauthn refuses to register one for this session.
     begin = client.post("/accounts/two-factor/passkeys/registration/begin/")
     assert begin.status_code == 403 and begin.json()["code"] == "user_not_verified"
-    assert TOTPDevice.objects.filter(user=finance).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=finance).count() == 1
 
 
 def test_portal_users_set_it_up_from_their_two_factor_page(customer):
@@ -117,10 +116,12 @@ def test_removing_an_app_is_audited_and_staff_keep_at_least_one():
     first = verified_login(client, finance)
     response = client.post(f"/accounts/two-factor/authenticator/{first.pk}/remove", follow=True)
     assert "add another one before removing" in response.content.decode()
-    assert TOTPDevice.objects.filter(pk=first.pk).exists()
-    second = TOTPDevice.objects.create(user=finance, name="Spare", confirmed=True)
+    assert AuthenticatorDevice.objects.filter(pk=first.pk).exists()
+    second = AuthenticatorDevice.objects.create(
+        user=finance, name="Spare", key=totp_key_new(), confirmed=True
+    )
     client.post(f"/accounts/two-factor/authenticator/{second.pk}/remove")
-    assert not TOTPDevice.objects.filter(pk=second.pk).exists()
+    assert not AuthenticatorDevice.objects.filter(pk=second.pk).exists()
     entry = AuditEntry.objects.get(action="two_factor.remove")
     assert entry.actor == finance and entry.before == {"factor": "authenticator", "name": "Spare"}
 
@@ -132,7 +133,7 @@ def test_a_portal_user_may_turn_it_off_and_the_recovery_codes_go_too(customer):
     client.post("/accounts/two-factor/recovery-codes/")
     assert RecoveryCode.objects.filter(device__user=user).count() == 10
     client.post(f"/accounts/two-factor/authenticator/{device.pk}/remove")
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     assert not RecoveryCode.objects.filter(device__user=user).exists()
     assert client.get("/payments/").status_code == 200  # nothing owed any more
 
@@ -143,7 +144,7 @@ def test_nobody_removes_another_users_factor():
     client = Client()
     verified_login(client, finance)
     assert client.post(f"/accounts/two-factor/authenticator/{theirs.pk}/remove").status_code == 404
-    assert TOTPDevice.objects.filter(pk=theirs.pk).exists()
+    assert AuthenticatorDevice.objects.filter(pk=theirs.pk).exists()
 
 
 def test_new_recovery_codes_need_a_verified_session_and_are_shown_once():
@@ -165,7 +166,7 @@ def test_the_totp_window_is_one_step_either_side():
     late = totp_code(key, at=time.time() - 3 * STEP)
     assert "does not match" in client.post(ADD, {"code": late}).content.decode()
     assert client.post(ADD, {"code": totp_code(key, at=time.time() - STEP)}).status_code == 200
-    assert TOTPDevice.objects.filter(user=finance).exists()
+    assert AuthenticatorDevice.objects.filter(user=finance).exists()
 
 
 def test_a_new_recovery_code_hashes_as_it_is_typed_and_anything_else_is_refused():

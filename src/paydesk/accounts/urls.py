@@ -1,10 +1,11 @@
-"""Sign in, sign out and password reset (throttled: accounts/views.py), by email address."""
+"""Sign in, sign out and the password reset's pages, by email address (the reset request,
+which queues an email, is mounted by paydesk/urls.py from portal/password_reset.py)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from paydesk.accounts.forms import EmailAuthenticationForm
-from paydesk.accounts.views import SetPasswordView, ThrottledPasswordResetView
+from paydesk.accounts.views import SetPasswordView
 
 urlpatterns = [
     path(
@@ -13,7 +14,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

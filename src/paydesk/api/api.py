@@ -40,7 +40,9 @@ api = PaydeskApi(
         "Balance, payments and top-ups for customers; customers and payments for staff. "
         "Authenticate with `Authorization: Bearer pd_…` (or `X-Api-Key`), or the session with "
         "CSRF. Money is a decimal string with its currency. Every POST accepts an "
-        "Idempotency-Key (Stripe's semantics)."
+        "Idempotency-Key (Stripe's semantics), unique per customer: its answer is replayed to "
+        "the user who sent it, from any of their keys; another user of the customer sending it "
+        "gets 422 idempotency_key_used. A staff user's keys are their own."
     ),
     auth=API_AUTH,
     parser=OneValueParser(),

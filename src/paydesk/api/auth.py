@@ -34,8 +34,12 @@ class Caller:
 
     @property
     def identity(self) -> str:
-        """What idempotency keys are scoped to: the key, or the signed-in user."""
-        return f"key:{self.api_key.pk}" if self.api_key else f"user:{self.user.pk}"
+        """What idempotency keys are scoped to: a customer's user (any of its API keys, or its
+        session) its customer, as Stripe scopes a key to the account — a rotated key or another
+        user of the customer retrying the same key gets the first answer; staff (and a user of
+        no customer) the user. Read from the user's row, already loaded: no query."""
+        customer_id = self.user.customer_id
+        return f"customer:{customer_id}" if customer_id is not None else f"user:{self.user.pk}"
 
 
 def caller_of(request: HttpRequest) -> Caller:

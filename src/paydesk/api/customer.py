@@ -199,8 +199,10 @@ def payment_detail(request: HttpRequest, reference: str) -> dict[str, object]:
 
 
 def _checkout_key(request: HttpRequest) -> str:
-    """checkout_start's own one-time key: derived from the caller's Idempotency-Key (so a
-    replay after the record was purged still finds the same checkout), else random."""
+    """checkout_start's own one-time key: derived from the caller's scope (its customer) and
+    Idempotency-Key (so a replay after the record was purged, or after an abandoned in-flight
+    row was taken over, still finds the same checkout, whichever of the customer's keys sends
+    it), else random."""
     raw = request.headers.get("Idempotency-Key")
     if raw is None:
         return "api-" + secrets.token_hex(20)

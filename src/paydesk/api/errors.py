@@ -6,10 +6,11 @@ caller's by that id; 409 the payment's state forbids it (`invalid_transition`) o
 Idempotency-Key is in flight; 412 a change sent with If-Match whose object changed since that
 read (`changed_since_read`); 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
-an Idempotency-Key reused with another body); 429 rate limited, with Retry-After; 503 with
-Retry-After when a processor did nothing with the request (GatewayNothingDone: it rate limited
-it, GatewayRateLimited, or did not answer a lookup made before anything was written): send it
-again. Neither a 429 nor a 503 is recorded under its Idempotency-Key (paydesk.api.idempotency).
+an Idempotency-Key reused with another body, or by another user of the customer); 429 rate
+limited, with Retry-After; 503 with Retry-After when a processor did nothing with the request
+(GatewayNothingDone: it rate limited it, GatewayRateLimited, or did not answer a lookup made
+before anything was written): send it again. Neither a 429 nor a 503 is recorded under its
+Idempotency-Key (paydesk.api.idempotency).
 An error of ours (500 `server_error`) or an outage of the database or cache (503 `unavailable`,
 with Retry-After) is answered in the same shape by paydesk.web.errors, Django's handler500.
 """

@@ -1,9 +1,13 @@
 """`Idempotency-Key` on the API's POSTs, with Stripe's semantics (spec §10, quality.md R4).
 
-The first request with a key inserts an in-flight row (unique on caller + key) and commits it
-before doing any work: that insert is the lock. Then, for the same caller and key:
+A key is unique per caller scope (`Caller.identity`): the customer, for any of its API keys or
+users; the user, for staff. The first request with a key inserts an in-flight row (unique on
+scope + key) and commits it before doing any work: that insert is the lock. Then, for the same
+scope and key:
 - same method, path and body, first answered → its status and body replayed byte for byte,
-  with `Idempotent-Replayed: true`;
+  with `Idempotent-Replayed: true`, to the user who sent it (from any of their keys, or their
+  session: a rotated key gets it); another user of the customer → 422 `idempotency_key_used`,
+  saying it was made once, without the answer (which that user may not be allowed to see);
 - same request while the first is still running → 409 `idempotency_key_in_use` (the client
   retries later and then gets the replay; we do not hold a connection waiting); a first request
   still "running" after IN_FLIGHT_ABANDONED died mid-way (a killed server): the retry takes over;
@@ -32,9 +36,10 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -79,8 +84,18 @@ def kept(response: HttpResponse) -> bool:
     return response.status_code not in TRY_LATER
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
-    if record.fingerprint != fingerprint:
+class _Request(NamedTuple):
+    """What a request's record is found and written by (its fields, IdempotencyRecord's): its
+    caller's scope (`Caller.identity`), its Idempotency-Key, its fingerprint and its user."""
+
+    caller: str
+    key: str
+    fingerprint: str
+    requested_by: int
+
+
+def _replay(record: IdempotencyRecord, request: _Request) -> HttpResponse:
+    if record.fingerprint != request.fingerprint:
         return json_response(
             422,
             "idempotency_key_mismatch",
@@ -92,6 +107,14 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
             409,
             "idempotency_key_in_use",
             "A request with this Idempotency-Key is still being processed: retry shortly.",
+            "Idempotency-Key",
+        )
+    if record.requested_by is not None and record.requested_by != request.requested_by:
+        return json_response(
+            422,
+            "idempotency_key_used",
+            "Another user of your account already sent this request with this Idempotency-Key: "
+            "it was made once, and its answer is theirs. Use a new key for a new request.",
             "Idempotency-Key",
         )
     response = HttpResponse(
@@ -135,11 +158,10 @@ def _in_one_transaction(
     view: Callable[..., HttpResponse],
     redact: Callable[[bytes], bytes] | None,
     request: HttpRequest,
-    identity: tuple[str, str, str],
+    identity: _Request,
     *args: Any,
     **kwargs: Any,
 ) -> HttpResponse:
-    caller, key, fingerprint = identity
     try:
         try:
             with transaction.atomic():
@@ -160,10 +182,10 @@ def _in_one_transaction(
                 with transaction.atomic():
                     row_insert(_record(identity, response, redact))
     except IntegrityError:  # the key was used first by another request: its answer stands
-        existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+        existing = _existing(identity)
         if existing is None:
             raise
-        return _replay(existing, fingerprint)
+        return _replay(existing, identity)
     return response
 
 
@@ -176,37 +198,43 @@ class _Undone(Exception):
 
 
 def _record(
-    identity: tuple[str, str, str],
+    identity: _Request,
     response: HttpResponse,
     redact: Callable[[bytes], bytes] | None,
 ) -> IdempotencyRecord:
-    caller, key, fingerprint = identity
-    return IdempotencyRecord(
-        caller=caller, key=key, fingerprint=fingerprint, **_stored(response, redact)
-    )
+    return IdempotencyRecord(**identity._asdict(), **_stored(response, redact))
 
 
-def _in_flight(caller: str, key: str, fingerprint: str) -> IdempotencyRecord:
+def _existing(identity: _Request) -> IdempotencyRecord | None:
+    return IdempotencyRecord.objects.filter(caller=identity.caller, key=identity.key).first()
+
+
+def _in_flight(identity: _Request) -> IdempotencyRecord:
     """Insert and commit the in-flight row (IntegrityError: the key is taken). An in-flight row
     older than IN_FLIGHT_ABANDONED was left by a process that died mid-request (killed, its
-    database connection lost): it is taken over once, or the key would answer 409 for a day.
-    Safe: what that request did is found again by its own keys (checkout_start's, derived from
-    this Idempotency-Key), never done twice."""
+    database connection lost): it is taken over once, or the key would answer 409 for a day;
+    only by the user who sent it (the answer then recorded is theirs to see), or by anyone of
+    the scope for a row that names no user. Safe: what that request did is found again by its
+    own keys (checkout_start's, derived from this Idempotency-Key), never done twice."""
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+            return IdempotencyRecord.objects.create(**identity._asdict())
     except IntegrityError:
-        abandoned = IdempotencyRecord.objects.filter(
-            caller=caller,
-            key=key,
-            fingerprint=fingerprint,
-            completed_at=None,
-            created_at__lt=timezone.now() - IN_FLIGHT_ABANDONED,
-        ).delete()[0]
+        abandoned = (
+            IdempotencyRecord.objects.filter(
+                caller=identity.caller,
+                key=identity.key,
+                fingerprint=identity.fingerprint,
+                completed_at=None,
+                created_at__lt=timezone.now() - IN_FLIGHT_ABANDONED,
+            )
+            .filter(Q(requested_by=identity.requested_by) | Q(requested_by=None))
+            .delete()[0]
+        )
         if not abandoned:
             raise
     with transaction.atomic():
-        return IdempotencyRecord.objects.create(caller=caller, key=key, fingerprint=fingerprint)
+        return IdempotencyRecord.objects.create(**identity._asdict())
 
 
 def _idempotent(
@@ -220,20 +248,19 @@ def _idempotent(
         if raw is None:
             return _answer(view, request, *args, **kwargs)
         key = _checked_key(raw)
-        caller = caller_of(request).identity
-        fingerprint = request_fingerprint(request)
+        caller = caller_of(request)
+        identity = _Request(caller.identity, key, request_fingerprint(request), caller.user.pk)
         if one_transaction is not None and one_transaction(request):
-            identity = (caller, key, fingerprint)
             return _in_one_transaction(view, redact, request, identity, *args, **kwargs)
         try:
-            record = _in_flight(caller, key, fingerprint)
+            record = _in_flight(identity)
         except IntegrityError:
-            existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+            existing = _existing(identity)
             if existing is None:  # purged in between: rare, and retrying is safe
                 raise ApiError(
                     409, "idempotency_key_in_use", "Retry this request.", "Idempotency-Key"
                 ) from None
-            return _replay(existing, fingerprint)
+            return _replay(existing, identity)
         try:
             response = _answer(view, request, *args, **kwargs)
         except BaseException:

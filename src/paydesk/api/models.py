@@ -39,10 +39,16 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """One Idempotency-Key of one caller: the request's fingerprint and, once answered, the
-    response to replay. A row with `completed_at` null is in flight."""
+    """One Idempotency-Key of one caller (`Caller.identity`: `customer:<id>` for any key or
+    user of a customer, `user:<id>` for staff): the request's fingerprint, the user who sent
+    it and, once answered, the response to replay. A row with `completed_at` null is in
+    flight."""
 
     caller = models.CharField(max_length=40)
+    # The user whose request it is (any of their keys, or their session): only they get its
+    # answer replayed (another user of the customer may not be allowed to see it). A number,
+    # not a foreign key: nothing to check or index on the API's busiest insert.
+    requested_by = models.BigIntegerField(null=True, blank=True)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=400)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

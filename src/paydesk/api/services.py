@@ -101,6 +101,29 @@ def api_key_revoke(*, key: ApiKey, actor: Any) -> ApiKey:
     return key
 
 
+def api_keys_revoke_all(*, user: Any, actor: Any, reason: str, ip_address: str | None) -> int:
+    """Revoke every active key of `user` at once, each audited with `reason`: their credentials
+    were reset (accounts/resets.py). Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        keys = list(
+            ApiKey.objects.select_for_update()
+            .filter(user=user, revoked_at__isnull=True)
+            .order_by("pk")
+        )
+        ApiKey.objects.filter(pk__in=[key.pk for key in keys]).update(revoked_at=now)
+        for key in keys:
+            audit_record(
+                action="api_key.revoke",
+                actor=actor,
+                obj=key,
+                customer_id=getattr(user, "customer_id", None),
+                after={"name": key.name, "prefix": key.prefix, "reason": reason},
+                ip_address=ip_address,
+            )
+    return len(keys)
+
+
 def api_key_authenticate(*, plain: str, now: datetime | None = None) -> ApiKey | None:
     """The active key `plain` names (its user active too), or None; records its last use
     (to the minute, so that a busy key does not write on every request)."""

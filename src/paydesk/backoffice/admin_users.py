@@ -11,18 +11,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.models import User
 from paydesk.accounts.services import portal_user_create, staff_user_create
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    ServiceRefused,
+    ServiceSaveMixin,
+    short_datetime,
+    time_column,
+)
 from paydesk.backoffice.forms import (
     PasswordSetForm,
     PortalUserAddForm,
@@ -36,8 +43,7 @@ from paydesk.backoffice.services import portal_user_update, staff_user_update, u
 from paydesk.backoffice.site import backoffice_site
 from paydesk.backoffice.widgets import KeyCheckedAutocompleteMixin
 from paydesk.errors import PaydeskError
-from paydesk.sessions.services import sessions_end_all
-from paydesk.twofactor.selectors import factors_for_user
+from paydesk.twofactor.selectors import factors_for_user, first_factor_setup_until
 from paydesk.twofactor.services import second_factors_reset
 from paydesk.web.client_ip import client_ip
 
@@ -99,13 +105,24 @@ class UserAdminBase(
     @admin.display(description=_("two-factor sign-in"))
     def two_factor(self, obj: User) -> StrOrPromise:
         summary = _factor_summary(obj)
-        if summary is None:
-            return _("none set up")
         url = reverse(
             f"backoffice:{self.opts.app_label}_{self.opts.model_name}_two_factor_reset",
             args=[obj.pk],
         )
-        return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+        if summary is not None:
+            return format_html('{} · <a href="{}">{}</a>', summary, url, _("Reset"))
+        until = first_factor_setup_until(obj)
+        if until is None:
+            return _("none set up")
+        # Staff who must use one: set up with the password alone only until `until` (a reset
+        # opens it again: docs/twofactor.md).
+        if until > timezone.now():
+            state = _("none set up; they may set one up with their password alone until %s")
+        else:
+            state = _("none set up; setting one up with the password alone closed at %s")
+        return format_html(
+            '{} · <a href="{}">{}</a>', state % short_datetime(until), url, _("Allow set-up again")
+        )
 
     def get_urls(self) -> list[URLPattern]:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -143,7 +160,10 @@ class UserAdminBase(
             else:
                 messages.success(
                     request,
-                    _("Two-factor sign-in reset for %s: they set up a new factor at next sign-in.")
+                    _(
+                        "Two-factor sign-in reset for %s: their sessions have ended, their API "
+                        "keys are revoked, and they set up a new factor at their next sign-in."
+                    )
                     % user.email,
                 )
             return HttpResponseRedirect(change_url)
@@ -156,6 +176,7 @@ class UserAdminBase(
                 "title": _("Reset two-factor sign-in of %s") % user.email,
                 "original": user,
                 "summary": _factor_summary(user) or _("none set up"),
+                "setup_hours": settings.PAYDESK_2FA_SETUP_HOURS,
             },
         )
 
@@ -170,16 +191,22 @@ class UserAdminBase(
         form = PasswordSetForm(user, request.POST or None)
         if request.method == "POST" and form.is_valid():
             user_password_set(
-                user=user, password=form.cleaned_data["password1"], actor=request.user
+                user=user,
+                password=form.cleaned_data["password1"],
+                actor=request.user,
+                ip_address=client_ip(request),
             )
-            if user.pk != request.user.pk:  # their sessions end with their old password
-                sessions_end_all(
-                    user=user,
-                    actor=request.user,
-                    reason="password set by an Administrator",
-                    request=request,
+            if user.pk != request.user.pk:  # a reset: accounts/resets.py
+                messages.success(
+                    request,
+                    _(
+                        "Password changed for %s: their sessions have ended and their API keys "
+                        "are revoked."
+                    )
+                    % user.email,
                 )
-            messages.success(request, _("Password changed for %s.") % user.email)
+            else:
+                messages.success(request, _("Password changed for %s.") % user.email)
             return HttpResponseRedirect(
                 reverse(
                     f"backoffice:{self.opts.app_label}_{self.opts.model_name}_change",
@@ -195,6 +222,7 @@ class UserAdminBase(
                 "title": _("Set a new password for %s") % user.email,
                 "form": form,
                 "original": user,
+                "reset": user.pk != request.user.pk,
             },
         )
 

@@ -19,6 +19,7 @@ from paydesk.accounts.models import (
     StaffRole,
     User,
 )
+from paydesk.accounts.resets import PASSWORD_SET, credentials_reset_announce
 from paydesk.audit.services import audit_record, audited_update
 from paydesk.errors import CustomerError, PermissionDenied
 
@@ -90,8 +91,12 @@ def portal_user_update(*, user: User, actor: Any, **changes: Any) -> User:
     )
 
 
-def user_password_set(*, user: User, password: str, actor: Any) -> User:
-    """Set a user's password (stored hashed); the audit log records that it changed, not what."""
+def user_password_set(
+    *, user: User, password: str, actor: Any, ip_address: str | None = None
+) -> User:
+    """Set a user's password (stored hashed); the audit log records that it changed, not what.
+    Someone else's: a reset, so their API keys are revoked and every session of theirs ends
+    (accounts/resets.py); one's own is a change, as on the password page."""
     _require_admin(actor)
     with transaction.atomic():
         user.set_password(password)
@@ -102,7 +107,12 @@ def user_password_set(*, user: User, password: str, actor: Any) -> User:
             obj=user,
             customer_id=user.customer_id,
             after={"email": user.email},
+            ip_address=ip_address,
         )
+        if user.pk != actor.pk:
+            credentials_reset_announce(
+                user=user, actor=actor, reason=PASSWORD_SET, ip_address=ip_address
+            )
     return user
 
 

@@ -18,10 +18,10 @@ from django.db.models import Subquery, Value
 from django.db.models.functions import Coalesce
 
 from paydesk.checkout.models import GatewayMode, MethodConfig
+from paydesk.crypto import SecretUnreadable
 from paydesk.errors import PaydeskError
 from paydesk.gateways.credentials import BY_GATEWAY, BY_SETTING, GatewayCredentials
 from paydesk.provider.credentials import stored_value
-from paydesk.provider.crypto import SecretUnreadable
 
 ENVIRONMENT = "environment"
 BACK_OFFICE = "back office"

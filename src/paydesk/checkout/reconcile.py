@@ -4,7 +4,9 @@ payments nobody told us about.
 Every online-gateway payment still pending PAYDESK_RECONCILE_AFTER_MINUTES after it started is
 re-queried at its gateway and completed, cancelled or left pending with the gateway's reason.
 One still not paid — or never started — at its gateway PAYDESK_ABANDON_AFTER_MINUTES after it
-started is cancelled as abandoned, unless its money is on its way (`in_flight`) or staff must
+started is cancelled as abandoned (a gateway that looks a payment up by searching — Stripe, for a
+checkout whose answer never came — must also have had time to index it:
+GatewayAnswer.refused_counts_after), unless its money is on its way (`in_flight`) or staff must
 look at it. A gateway that does not answer leaves the payment pending with that reason, to be
 asked again on the next run. Each action is in the payment log (channel "reconcile").
 
@@ -61,14 +63,16 @@ def _online_methods() -> list[str]:
     return [m for m in gateway_methods() if isinstance(gateway_for(m), OnlineGateway)]
 
 
-def _abandoned(answer: GatewayAnswer, *, cutoff: datetime) -> bool:
+def _abandoned(answer: GatewayAnswer, *, cutoff: datetime, now: datetime) -> bool:
     payment = answer.payment
     if payment.status != PaymentStatus.PENDING or payment.created_at > cutoff:
         return False
     if payment.needs_attention or answer.unavailable:
         return False
     if answer.refused:  # the gateway has never heard of it: the checkout never got there
-        return True
+        # A search's "nothing found" counts only once the gateway's index has caught up.
+        settles = answer.refused_counts_after
+        return settles is None or payment.created_at + settles <= now
     event = answer.event
     return event is not None and event.outcome is Outcome.PENDING and not event.in_flight
 
@@ -195,7 +199,7 @@ def gateway_payments_reconcile(*, now: datetime | None = None) -> int:
         answer = payment_status_refresh(payment=payment)
         if answer.payment.status != PaymentStatus.PENDING:
             settled += 1
-        elif _abandoned(answer, cutoff=cutoff) and _abandon(
+        elif _abandoned(answer, cutoff=cutoff, now=now) and _abandon(
             answer.payment, gateway.display_name, minutes
         ):
             settled += 1

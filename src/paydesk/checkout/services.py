@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,6 +38,7 @@ from paydesk.errors import (
     AmountMismatch,
     CardDetailsMissing,
     GatewayError,
+    GatewayNotFound,
     GatewayRateLimited,
     GatewayUnavailable,
     InvalidTransition,
@@ -488,6 +489,9 @@ class GatewayAnswer:
     event: GatewayEvent | None
     unavailable: bool = False
     refused: str = ""
+    # A refusal that is a search finding nothing (GatewayNotFound): it counts only for a payment
+    # at least this old (reconciliation's abandonment); None for any other refusal.
+    refused_counts_after: timedelta | None = None
 
 
 def _ask_gateway(
@@ -518,7 +522,14 @@ def _ask_gateway(
                 detail=error.message[:500],
             )
         payment.refresh_from_db()
-        return GatewayAnswer(payment=payment, event=None, refused=error.message)
+        return GatewayAnswer(
+            payment=payment,
+            event=None,
+            refused=error.message,
+            refused_counts_after=(
+                error.settles_after if isinstance(error, GatewayNotFound) else None
+            ),
+        )
     if event is not None:
         try:
             gateway_event_apply(event=event, channel=channel, cancelled_by=cancelled_by)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
 from paydesk.accounts.models import Customer, PaymentMethod, StaffRole, User
 from paydesk.accounts.services import portal_user_create, staff_user_create
+from paydesk.twofactor.models import AuthenticatorDevice
 from paydesk.twofactor.totp import DEMO_TOTP_SECRET, totp_key_from_secret
 
 BANK, CARD, PAYPAL = PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD, PaymentMethod.PAYPAL
@@ -159,7 +158,7 @@ def _seed_users(customers: list[Customer]) -> None:
             email=email, password=passwords[email], role=role, full_name=name, validate=False
         )
         # Demo only: enrolled without a confirming code, since its secret is public anyway.
-        TOTPDevice.objects.create(
+        AuthenticatorDevice.objects.create(
             user=staff,
             name="Demo authenticator (public secret)",
             key=totp_key_from_secret(DEMO_TOTP_SECRET),

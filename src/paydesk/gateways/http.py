@@ -1,6 +1,13 @@
-"""The one way a gateway client talks HTTP: httpx with a timeout, answers read as JSON with exact
-decimals, and every exchange handed to the payment log's recorder (redacted) before anything
+"""The one way a gateway client talks HTTP: httpx with a total deadline, answers read as JSON with
+exact decimals, and every exchange handed to the payment log's recorder (redacted) before anything
 else happens with it.
+
+The deadline (PAYDESK_GATEWAY_TIMEOUT, seconds) is for the whole call — connecting, sending, and
+the answer's last byte — not per network operation, as httpx's own timeouts are: a gateway (or
+anything between) trickling its answer a byte at a time would otherwise hold a worker or a
+customer's request for as long as it likes. `deadline_transport` enforces it at the socket:
+every read and write may wait only what is left of the call's time (`DeadlineBackend`). Stripe's
+SDK is given the same transport (gateways/stripe/client.py).
 
 What a failure means is decided here, once, for every gateway (quality.md R6):
 - no answer in time, a refused connection, HTTP 5xx, or a body that is not JSON →
@@ -25,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -129,6 +137,105 @@ def _json(content: bytes) -> Any:
     return json.loads(content, parse_float=Decimal)
 
 
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most what is left of its backend's
+    deadline (and at most httpx's own per-operation timeout); none left → httpx's timeout."""
+
+    def __init__(self, stream: httpcore.NetworkStream, backend: DeadlineBackend) -> None:
+        self._stream = stream
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._backend.wait(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # A socket send waits per call: send in pieces, each within what is left.
+        for start in range(0, len(buffer), WRITE_PIECE):
+            piece = buffer[start : start + WRITE_PIECE]
+            self._stream.write(piece, self._backend.wait(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = self._backend.wait(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(
+            self._stream.start_tls(ssl_context, server_hostname, wait), self._backend
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+WRITE_PIECE = 16 * 1024
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each operation bounded by one deadline set per request."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+        self.ends = float("inf")
+
+    def wait(self, timeout: float | None, error: type[Exception]) -> float:
+        """How long the next operation may wait: httpx's timeout, cut to what is left."""
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise error("The gateway call's deadline has passed.")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        wait = self.wait(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, wait, local_address, socket_options)
+        return DeadlineStream(stream, self)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        wait = self.wait(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._inner.connect_unix_socket(path, wait, socket_options), self)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """httpx's transport with a total deadline of `seconds` for each request, from its start to
+    the last byte of its answer (module docstring)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._transport = httpx.HTTPTransport()
+        pool = self._transport._pool  # httpx builds its httpcore pool; its sockets get ours
+        self._backend = DeadlineBackend(pool._network_backend)
+        pool._network_backend = self._backend
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._backend.ends = time.monotonic() + self.seconds
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+def deadline_transport(seconds: float | None = None) -> DeadlineTransport:
+    """A transport whose every request must be over within `seconds` (PAYDESK_GATEWAY_TIMEOUT by
+    default); past it, httpx's timeout error (TimeoutException) is raised."""
+    return DeadlineTransport(seconds if seconds is not None else settings.PAYDESK_GATEWAY_TIMEOUT)
+
+
 class GatewayHttp:
     """A small JSON-over-HTTP client for one gateway. Build one per call (cheap): settings are
     read each time, so a base URL or key change needs no restart of anything but the process."""
@@ -153,8 +260,7 @@ class GatewayHttp:
             "timeout": timeout if timeout is not None else settings.PAYDESK_GATEWAY_TIMEOUT,
             "follow_redirects": False,
         }
-        if transport is not None:
-            self._client_options["transport"] = transport
+        self._transport = transport
 
     def request(
         self,
@@ -176,7 +282,7 @@ class GatewayHttp:
         body: Any = None
         sent = json_body if json_body is not None else dict(form or {})
         try:
-            with httpx.Client(**self._client_options) as client:
+            with httpx.Client(**self._client_options, transport=self._new_transport()) as client:
                 extra = dict(headers or {})
                 content = None
                 if json_body is not None:
@@ -220,6 +326,13 @@ class GatewayHttp:
             logger.warning("%s %s %s: %s", self.gateway, method.upper(), httpx.URL(url).path, error)
             raise GatewayUnavailable(error)
         return Answer(status=status or 0, body=body)
+
+    def _new_transport(self) -> httpx.BaseTransport:
+        """The given transport (tests), else a new one with this call's total deadline."""
+        if self._transport is not None:
+            return self._transport
+        timeout = self._client_options["timeout"]
+        return deadline_transport(timeout if isinstance(timeout, int | float) else None)
 
     def _timeout_text(self) -> str:
         timeout = self._client_options["timeout"]

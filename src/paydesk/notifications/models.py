@@ -29,6 +29,7 @@ class EmailKind(models.TextChoices):
     AUTOTOPUP = "autotopup", _("Automatic top-up")
     LOW_BALANCE = "low_balance", _("Low balance")
     WEBHOOK_PAUSED = "webhook_paused", _("Webhook endpoint paused")
+    PASSWORD_RESET = "password_reset", _("Password reset")
 
 
 class EmailStatus(models.TextChoices):

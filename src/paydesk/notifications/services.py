@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -43,6 +44,12 @@ from paydesk.ledger.models import Dispute, Payment, PaymentRelation, PaymentStat
 from paydesk.ledger.refund_reads import refunds_so_far
 from paydesk.money import format_money
 from paydesk.notifications.models import EmailKind, EmailStatus, OutboundEmail
+from paydesk.notifications.password_reset import (
+    LINK_HELD,
+    NotToBeSent,
+    reset_link,
+    valid_for_words,
+)
 from paydesk.provider.brand import brand_email_context
 from paydesk.shapes import payment_description_shown
 
@@ -257,6 +264,26 @@ def notify_webhook_paused(*, endpoint_url: str, endpoint_id: int, reason: str) -
         payment=None,
         recipients=recipients,
         template="notifications/email/webhook_paused",
+        context=context,
+    )
+
+
+def notify_password_reset(*, user: User) -> int:
+    """Queue the password-reset email to `user` (active, with a password, asked for by their
+    address). The row holds no link: the worker makes it as it sends the message
+    (notifications/password_reset.py), so the token that sets the password is never stored."""
+    public = urlsplit(settings.PAYDESK_PUBLIC_URL)
+    context = {
+        "email": user.email,
+        "site_name": public.netloc,
+        "user_id": user.pk,
+        "valid_for": valid_for_words(settings.PASSWORD_RESET_TIMEOUT),
+    }
+    return _enqueue(
+        kind=EmailKind.PASSWORD_RESET,
+        payment=None,
+        recipients=[user.email],
+        template="notifications/email/password_reset",
         context=context,
     )
 
@@ -493,6 +520,8 @@ def email_content(row: OutboundEmail) -> tuple[str, str, str]:
     if not row.template or row.body_text:
         return row.subject, row.body_text, row.body_html
     context = {**(row.context or {}), **brand_email_context()}
+    if row.kind == EmailKind.PASSWORD_RESET:
+        context["link"] = LINK_HELD  # made at each attempt, never stored
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{row.template}_subject.txt", context).split())
         body_text = render_to_string(f"{row.template}.txt", context)
@@ -547,18 +576,28 @@ def _render_once(row: OutboundEmail) -> None:
 def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datetime) -> bool:
     try:
         _render_once(row)  # a template that fails to render is a failed attempt, retried
+        body_text, body_html = row.body_text, row.body_html
+        if row.kind == EmailKind.PASSWORD_RESET and row.template:
+            link = reset_link(
+                context=row.context or {}, to=row.to, created_at=row.created_at, now=now
+            )
+            body_text = body_text.replace(LINK_HELD, link)
+            body_html = body_html.replace(LINK_HELD, link)
         message = EmailMultiAlternatives(
             subject=row.subject,
-            body=row.body_text,
+            body=body_text,
             to=[row.to],
             connection=connection,
             headers={"Message-ID": message_id(row)},
         )
-        if row.body_html:
-            message.attach_alternative(row.body_html, "text/html")
+        if body_html:
+            message.attach_alternative(body_html, "text/html")
         for name, content, mimetype in email_attachments(row):
             message.attach(name, content, mimetype)
         message.send()
+    except NotToBeSent as exc:
+        _record_failure(row, exc, attempted_at=now, give_up=True)
+        return False
     except Exception as exc:  # any transport failure: record it, retry later
         with suppress(Exception):
             connection.close()  # the next message reconnects
@@ -571,9 +610,11 @@ def _deliver_one(row: OutboundEmail, connection: BaseEmailBackend, *, now: datet
     return True
 
 
-def _record_failure(row: OutboundEmail, exc: Exception, *, attempted_at: datetime) -> None:
+def _record_failure(
+    row: OutboundEmail, exc: Exception, *, attempted_at: datetime, give_up: bool = False
+) -> None:
     error = _safe_error(exc)
-    gives_up = row.attempts >= settings.PAYDESK_EMAIL_MAX_ATTEMPTS
+    gives_up = give_up or row.attempts >= settings.PAYDESK_EMAIL_MAX_ATTEMPTS
     next_attempt = None if gives_up else attempted_at + retry_delay(row.attempts)
     OutboundEmail.objects.filter(pk=row.pk).update(
         status=EmailStatus.FAILED, last_error=error, next_attempt_at=next_attempt

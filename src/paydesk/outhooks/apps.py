@@ -7,9 +7,9 @@ class OuthooksConfig(AppConfig):
     verbose_name = "Outgoing webhooks"
 
     def ready(self) -> None:
+        from paydesk.crypto import encrypted_column_register
         from paydesk.ledger.hooks import payment_listener_register
         from paydesk.outhooks.events import events_record, events_with_payment
-        from paydesk.provider.crypto import encrypted_column_register
 
         payment_listener_register("outhooks", events_record, with_insert=events_with_payment)
         encrypted_column_register("outhooks.Endpoint", "secret_encrypted")

@@ -1,5 +1,5 @@
 """Endpoint signing secrets at rest: encrypted with the provider's secrets keys (Fernet under a
-MultiFernet, paydesk.provider.crypto: PAYDESK_SECRETS_KEYS, or a key derived from SECRET_KEY),
+MultiFernet, paydesk.crypto: PAYDESK_SECRETS_KEYS, or a key derived from SECRET_KEY),
 the same keys as the gateway credentials, so `paydesk rotate-secrets-key` re-encrypts them too.
 The secret is shown once, when it is made, and never logged.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 
-from paydesk.provider.crypto import SecretUnreadable
-from paydesk.provider.crypto import secret_decrypt as _decrypt
-from paydesk.provider.crypto import secret_encrypt as _encrypt
+from paydesk.crypto import SecretUnreadable
+from paydesk.crypto import secret_decrypt as _decrypt
+from paydesk.crypto import secret_encrypt as _encrypt
 
 SECRET_PREFIX = "whsec_"
 

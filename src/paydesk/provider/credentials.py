@@ -18,14 +18,14 @@ from django.utils import timezone
 
 from paydesk.accounts.models import StaffRole
 from paydesk.audit.services import audit_record
-from paydesk.errors import PaydeskError, PermissionDenied
-from paydesk.gateways.credentials import BY_GATEWAY, BY_SETTING
-from paydesk.provider.crypto import (
+from paydesk.crypto import (
     ENCRYPTED_COLUMNS,
     secret_decrypt,
     secret_encrypt,
     secret_rotate,
 )
+from paydesk.errors import PaydeskError, PermissionDenied
+from paydesk.gateways.credentials import BY_GATEWAY, BY_SETTING
 from paydesk.provider.models import CredentialMode, GatewaySecret
 
 MAX_VALUE_LENGTH = 2000

@@ -1,7 +1,7 @@
 """The provider's settings kept by Paydesk: gateway credentials (encrypted) and the brand.
 
 A credential is one value of one gateway's test or live set (GatewaySecret). Its value is only
-ever stored as a Fernet token (provider/crypto.py) and its last four characters, for the page.
+ever stored as a Fernet token (paydesk/crypto.py) and its last four characters, for the page.
 The brand is one row (pk 1): one deployment serves one provider.
 """
 

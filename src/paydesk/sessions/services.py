@@ -364,16 +364,14 @@ def sessions_after_password_change(*, request: HttpRequest) -> int:
     return sessions_sign_out_others(request=request, reason="password changed")
 
 
-def sessions_end_all(
-    *, user: Any, actor: Any, reason: str, request: HttpRequest | None = None
-) -> int:
-    """End every session of `user` (an Administrator set their password); audited."""
+def sessions_end_all(*, user: Any, actor: Any, reason: str, ip_address: str | None = None) -> int:
+    """End every session of `user` (their credentials were reset: accounts/resets.py); audited."""
     count = _end(list(UserSession.objects.filter(user=user)))
     audit_record(
         action="auth.sessions_sign_out",
         actor=actor,
         obj=user,
-        ip_address=client_ip(request),
+        ip_address=ip_address,
         after={"user": user.email, "sessions": count, "reason": reason, "kept_current": False},
     )
     return count

@@ -1,4 +1,5 @@
-"""Signing in starts a session's row and mark; signing out drops the row (services.py)."""
+"""Signing in starts a session's row and mark; signing out drops the row; a reset of the user's
+credentials (accounts/resets.py) ends every session of theirs (services.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
-from paydesk.sessions.services import session_forget, session_start
+from paydesk.accounts.resets import credentials_reset
+from paydesk.sessions.services import session_forget, session_start, sessions_end_all
 
 
 @receiver(user_logged_in)
@@ -20,3 +22,10 @@ def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         session_forget(session_key=request.session.session_key)
+
+
+@receiver(credentials_reset)
+def _credentials_reset(
+    sender: Any, user: Any, actor: Any, reason: str, ip_address: str | None, **kwargs: Any
+) -> None:
+    sessions_end_all(user=user, actor=actor, reason=reason, ip_address=ip_address)

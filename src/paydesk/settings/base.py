@@ -171,11 +171,20 @@ LOGOUT_REDIRECT_URL = "login"
 # Reverse proxies in front of the app servers that append to X-Forwarded-For (0: none); the
 # client's address for rate limits and the audit log is read through them (web/client_ip.py).
 PAYDESK_TRUSTED_PROXIES = int(os.environ.get("PAYDESK_TRUSTED_PROXIES", "0"))
+# Behind such a proxy, its X-Forwarded-Proto says whether the client came over HTTPS
+# (deploy/haproxy.cfg sets it, replacing any the client sent). Without one, the header is the
+# client's own and is never believed: a request over plain HTTP is not taken for HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PAYDESK_TRUSTED_PROXIES else None
 # Locks count an IPv6 client by its /64 (web/client_ip.py: address_scope).
 AXES_CLIENT_IP_CALLABLE = "paydesk.web.client_ip.client_scope"
 AXES_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PAYDESK_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Each password counted before it is checked; and a limit per name across every address that
+# holds back a spread-out guesser but never the addresses the account signed in from before
+# (accounts/signin_throttle.py).
+AXES_HANDLER = "paydesk.accounts.signin_throttle.CountFirstHandler"
+PAYDESK_LOGIN_USER_FAILURE_LIMIT = int(os.environ.get("PAYDESK_LOGIN_USER_FAILURE_LIMIT", "20"))
 AXES_USERNAME_FORM_FIELD = "username"
 # The name is counted as the user lookup matches it (strip, lower case): any spelling of one
 # address shares one count (accounts/login_name.py).
@@ -189,6 +198,10 @@ AXES_VERBOSE = False
 PAYDESK_PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_ADDRESS", "3"))
 PAYDESK_PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PAYDESK_PASSWORD_RESET_PER_CLIENT", "10"))
 PAYDESK_PASSWORD_RESET_WINDOW = int(os.environ.get("PAYDESK_PASSWORD_RESET_WINDOW", "3600"))
+# How long a reset link works, from the moment the worker sends it (Django's default: 3 days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PAYDESK_PASSWORD_RESET_LINK_SECONDS", "3600"))
+if PASSWORD_RESET_TIMEOUT < 60:
+    raise ImproperlyConfigured("PAYDESK_PASSWORD_RESET_LINK_SECONDS must be 60 or more.")
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English")]
@@ -442,6 +455,8 @@ LOGGING: dict[str, Any] = {
 # together.
 INSTALLED_APPS += [
     "django_otp",
+    # Its TOTPDevice table stays empty: authenticator apps are twofactor.AuthenticatorDevice
+    # (secret encrypted); installed for migration twofactor.0003, which moved the rows.
     "django_otp.plugins.otp_totp",
     "django_otp_webauthn",
     "paydesk.twofactor",
@@ -463,6 +478,10 @@ PAYDESK_2FA_REQUIRED_ROLES = env_list("PAYDESK_2FA_REQUIRED_ROLES", ["admin", "f
 # second factor is refused for PAYDESK_2FA_LOCKOUT_MINUTES.
 PAYDESK_2FA_FAILURE_LIMIT = int(os.environ.get("PAYDESK_2FA_FAILURE_LIMIT", "5"))
 PAYDESK_2FA_LOCKOUT_MINUTES = int(os.environ.get("PAYDESK_2FA_LOCKOUT_MINUTES", "15"))
+# Staff who must use a second factor and have none may set up the first one with their password
+# alone this long after their account was made or an Administrator reset their factors; later,
+# an Administrator allows it again (docs/twofactor.md).
+PAYDESK_2FA_SETUP_HOURS = int(os.environ.get("PAYDESK_2FA_SETUP_HOURS", "72"))
 # The authenticator app's issuer and the passkey's relying-party name follow the brand's name
 # (else PAYDESK_PROVIDER_NAME), read when a secret or a passkey is made (provider/labels.py).
 OTP_TOTP_ISSUER = totp_issuer

@@ -35,7 +35,8 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("PAYDESK_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(os.environ.get("PAYDESK_HSTS_SECONDS", "31536000"))
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off by default: it would commit every subdomain of the portal's domain to HTTPS for a year.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PAYDESK_HSTS_INCLUDE_SUBDOMAINS", False)
 # Outgoing webhooks go to https:// receivers only (PAYDESK_OUTHOOKS_ALLOW_PRIVATE may still
 # admit a receiver on the provider's own network, explicitly).
 PAYDESK_OUTHOOKS_ALLOW_HTTP = False

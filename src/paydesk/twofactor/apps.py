@@ -7,3 +7,9 @@ class TwoFactorConfig(AppConfig):
     name = "paydesk.twofactor"
     label = "twofactor"
     verbose_name = "Two-factor sign-in"
+
+    def ready(self) -> None:
+        from paydesk.crypto import encrypted_column_register
+
+        # Authenticator secrets are re-encrypted by `paydesk rotate-secrets-key` too.
+        encrypted_column_register("twofactor.AuthenticatorDevice", "key_encrypted")

@@ -1,19 +1,80 @@
-"""Paydesk's own second-factor rows: a set of one-time recovery codes (a django-otp device whose
-codes are stored only as salted digests, each spent once) and the per-user lock after wrong
-answers.
+"""Paydesk's own second-factor rows: authenticator apps (a django-otp TOTP device whose secret is
+stored encrypted), a set of one-time recovery codes (a django-otp device whose codes are stored
+only as salted digests, each spent once) and the per-user lock after wrong answers.
 
-Authenticator apps are django-otp's TOTPDevice; passkeys are django-otp-webauthn's
-WebAuthnCredential. Nothing here stores a code in clear.
+Passkeys are django-otp-webauthn's WebAuthnCredential. Nothing here stores a code or a secret
+in clear.
 """
 
 from __future__ import annotations
 
+from binascii import unhexlify
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_otp.models import Device, TimestampMixin
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from paydesk.crypto import secret_decrypt, secret_encrypt
 from paydesk.twofactor.recovery import recovery_code_digest, recovery_salt_new
+
+# Every Fernet token starts so (version byte 0x80, then a timestamp's high bytes, base64): a
+# hex or base32 secret never does, so the database itself refuses a secret in clear.
+FERNET_TOKEN_START = "gAAAAA"
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238): django-otp's TOTPDevice with its secret encrypted
+    at rest under PAYDESK_SECRETS_KEYS (paydesk/crypto.py; `paydesk rotate-secrets-key`
+    re-encrypts it with the gateway credentials).
+
+    The code is checked by django-otp's own TOTPDevice.verify_token (django_otp.oath.TOTP,
+    `last_t` so a code is never accepted twice, drift, throttling), which reads the secret
+    through `bin_key`: decrypted only in memory, when a code is checked."""
+
+    # Annotated: its base, django_otp's Device, has no types for the plugin to start from.
+    key_encrypted: models.TextField[str, str] = models.TextField(editable=False)  # Fernet token
+    # As django-otp's TOTPDevice: the time step, its start, the code's digits, the steps either
+    # side accepted, the phone's known drift, and the step of the last code accepted.
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=30)
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=6)
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        default=1
+    )
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key_encrypted__startswith=FERNET_TOKEN_START),
+                name="authenticator_key_encrypted",
+            )
+        ]
+
+    @property
+    def key(self) -> str:
+        """The secret as hex, decrypted (never a column: only `key_encrypted` is stored)."""
+        return secret_decrypt(self.key_encrypted)
+
+    @key.setter
+    def key(self, key_hex: str) -> None:
+        unhexlify(key_hex)  # hex, as django-otp's keys are (binascii.Error otherwise)
+        self.key_encrypted = secret_encrypt(key_hex)
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key)
+
+    # django-otp's TOTP device does the checking and the otpauth:// URI; only the secret's
+    # storage differs, so its methods are used as they are rather than written again.
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
 
 
 class RecoveryCodeDevice(TimestampMixin, Device):
@@ -75,3 +136,17 @@ class SecondFactorLock(models.Model):
 
     def __str__(self) -> str:
         return f"second-factor lock of user {self.user_id}"
+
+
+class FirstFactorSetup(models.Model):
+    """When an Administrator last reset a user's second factors (or allowed set-up again): staff
+    who must use a second factor and have none may set up the first one with their password
+    alone for PAYDESK_2FA_SETUP_HOURS after this, or after their account was made."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"first-factor set-up of user {self.user_id}"

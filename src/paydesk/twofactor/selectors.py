@@ -7,17 +7,21 @@ it out; portal users only once they have set one up. No setting turns it off for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
-from paydesk.twofactor.models import RecoveryCodeDevice, SecondFactorLock
+from paydesk.twofactor.models import (
+    AuthenticatorDevice,
+    FirstFactorSetup,
+    RecoveryCodeDevice,
+    SecondFactorLock,
+)
 
 # The roles that move money or manage users: never relaxed by a setting.
 ALWAYS_REQUIRED_ROLES = frozenset({StaffRole.ADMIN.value, StaffRole.FINANCE.value})
@@ -35,7 +39,7 @@ def two_factor_required(user: Any) -> bool:
 class Factors:
     """A user's confirmed second factors."""
 
-    authenticators: list[TOTPDevice]
+    authenticators: list[AuthenticatorDevice]
     passkeys: list[WebAuthnCredential]
     recovery: RecoveryCodeDevice | None
 
@@ -48,7 +52,9 @@ class Factors:
 def factors_for_user(user: Any) -> Factors:
     return Factors(
         authenticators=list(
-            TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+            AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by(
+                "created_at", "pk"
+            )
         ),
         passkeys=list(
             WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by(
@@ -64,10 +70,28 @@ def has_second_factor(user: Any) -> bool:
     if not getattr(user, "pk", None):
         return False
     return (
-        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
         or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
         or RecoveryCodeDevice.objects.filter(user=user, confirmed=True).exists()
     )
+
+
+def first_factor_setup_until(user: Any) -> datetime | None:
+    """Until when `user` may set up a first factor with their password alone: for staff who
+    must use one and have none, PAYDESK_2FA_SETUP_HOURS after their account was made or an
+    Administrator last reset their factors; None when it is not limited so (portal users,
+    Support when optional, anyone who has a factor: adding one then needs a verified session)."""
+    if not two_factor_required(user) or has_second_factor(user):
+        return None
+    opened = FirstFactorSetup.objects.filter(user=user).values_list("opened_at", flat=True)
+    start = max([user.date_joined, *opened])
+    return start + timedelta(hours=settings.PAYDESK_2FA_SETUP_HOURS)
+
+
+def first_factor_setup_open(user: Any, *, now: datetime | None = None) -> bool:
+    """Whether `user` may set up a factor now without having passed one (see above)."""
+    until = first_factor_setup_until(user)
+    return until is None or (now or timezone.now()) < until
 
 
 def session_verified(request: HttpRequest) -> bool:
@@ -75,6 +99,14 @@ def session_verified(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     is_verified = getattr(user, "is_verified", None)
     return bool(user is not None and user.is_authenticated and is_verified and is_verified())
+
+
+def factors_may_change(request: HttpRequest) -> bool:
+    """Factors are added or changed only by a session that passed one, or while the user has
+    none (and, for staff who must use one, while their first-factor set-up is open)."""
+    if session_verified(request):
+        return True
+    return not has_second_factor(request.user) and first_factor_setup_open(request.user)
 
 
 def second_factor_satisfied(request: HttpRequest) -> bool:

@@ -7,6 +7,7 @@ Never stores or logs a code or secret in clear in the audit log.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,14 +16,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.accounts.models import StaffRole
+from paydesk.accounts.resets import TWO_FACTOR_RESET, credentials_reset_announce
 from paydesk.audit.services import audit_record
+from paydesk.crypto import SecretUnreadable
 from paydesk.errors import PaydeskError, PermissionDenied
 from paydesk.twofactor import totp
-from paydesk.twofactor.models import RecoveryCode, RecoveryCodeDevice, SecondFactorLock
+from paydesk.twofactor.models import (
+    AuthenticatorDevice,
+    FirstFactorSetup,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecondFactorLock,
+)
 from paydesk.twofactor.recovery import (
     CODE_LENGTH,
     CODES_PER_SET,
@@ -32,9 +40,12 @@ from paydesk.twofactor.recovery import (
 )
 from paydesk.twofactor.selectors import (
     factors_for_user,
+    first_factor_setup_open,
     second_factor_locked_until,
     two_factor_required,
 )
+
+logger = logging.getLogger(__name__)
 
 FACTOR_TOTP = "authenticator"
 FACTOR_PASSKEY = "passkey"
@@ -45,6 +56,12 @@ class SecondFactorError(PaydeskError):
     """A second-factor code is wrong or already used, or a factor cannot be set up as asked."""
 
     code = "second_factor_error"
+
+
+SETUP_CLOSED = (
+    "The time to set up your first second factor with your password alone has passed. Ask an "
+    "Administrator to allow it again (Two-factor sign-in on your user page)."
+)
 
 
 class SecondFactorLocked(SecondFactorError):
@@ -58,7 +75,7 @@ class SecondFactorLocked(SecondFactorError):
 
 
 def factor_kind(device: Device) -> str:
-    if isinstance(device, TOTPDevice):
+    if isinstance(device, AuthenticatorDevice):
         return FACTOR_TOTP
     if isinstance(device, WebAuthnCredential):
         return FACTOR_PASSKEY
@@ -70,9 +87,12 @@ def factor_kind(device: Device) -> str:
 
 def totp_enrol(
     *, user: Any, key_hex: str, token: str, name: str = "", ip_address: str | None = None
-) -> TOTPDevice:
+) -> AuthenticatorDevice:
     """Add an authenticator app whose secret is `key_hex`, once `token` shows the app has it.
-    The code used to confirm it cannot be used again to sign in."""
+    The code used to confirm it cannot be used again to sign in. Staff who must use a second
+    factor and have none: only while their first-factor set-up is open (selectors)."""
+    if not first_factor_setup_open(user):
+        raise SecondFactorError(SETUP_CLOSED)
     matched_t = totp.totp_match(key_hex, token)
     if matched_t is None:
         raise SecondFactorError(
@@ -81,7 +101,7 @@ def totp_enrol(
         )
     name = (name or "").strip()[:64] or "Authenticator app"
     with transaction.atomic():
-        device = TOTPDevice.objects.create(
+        device = AuthenticatorDevice.objects.create(
             user=user,
             name=name,
             key=key_hex,
@@ -158,13 +178,25 @@ def second_factor_verify(*, user: Any, token: str, ip_address: str | None = None
     text = "".join((token or "").split())
     if text.isdigit() and len(text) != CODE_LENGTH:
         kind = FACTOR_TOTP
-        candidates: list[Device] = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+        candidates: list[Device] = list(
+            AuthenticatorDevice.objects.filter(user=user, confirmed=True)
+        )
     else:
         kind = FACTOR_RECOVERY
         candidates = list(RecoveryCodeDevice.objects.filter(user=user, confirmed=True))
         text = recovery_code_normalize(text) or text
-    for device in candidates:
-        verified = django_otp.verify_token(user, device.persistent_id, text)
+    for device in list(candidates):
+        try:
+            verified = django_otp.verify_token(user, device.persistent_id, text)
+        except SecretUnreadable:  # a key of PAYDESK_SECRETS_KEYS lost: this app cannot sign in
+            logger.error(
+                "The secret of authenticator app %s (user %s) cannot be decrypted with "
+                "PAYDESK_SECRETS_KEYS: its codes are refused.",
+                device.pk,
+                user.pk,
+            )
+            candidates.remove(device)
+            continue
         if verified is not None:
             second_factor_success_record(user=user, device=verified, ip_address=ip_address)
             return verified
@@ -299,18 +331,22 @@ def second_factor_remove(*, user: Any, device: Device, ip_address: str | None = 
 
 def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None) -> dict[str, int]:
     """An Administrator removes every second factor of `user` (a lost phone) and lifts their
-    lock; `user` sets up a new one at their next sign-in. Not for one's own account."""
+    lock; their API keys are revoked and their sessions end; `user` sets up a new one at their
+    next sign-in, within PAYDESK_2FA_SETUP_HOURS (also how to allow set-up again for someone
+    who has none). Not for one's own account."""
     if not getattr(actor, "pk", None) or not actor.has_role(StaffRole.ADMIN):
         raise PermissionDenied("Only an Administrator can reset two-factor sign-in.")
     if actor.pk == user.pk:
         raise PermissionDenied("Ask another Administrator to reset your own two-factor sign-in.")
     with transaction.atomic():
         removed = {
-            "authenticators": _delete_every(TOTPDevice, user),
+            "authenticators": _delete_every(AuthenticatorDevice, user),
             "passkeys": _delete_every(WebAuthnCredential, user),
             "recovery_code_sets": _delete_every(RecoveryCodeDevice, user),
         }
         SecondFactorLock.objects.filter(user=user).delete()
+        # They may set up a new one with their password alone for PAYDESK_2FA_SETUP_HOURS.
+        FirstFactorSetup.objects.update_or_create(user=user, defaults={"opened_at": timezone.now()})
         audit_record(
             action="two_factor.reset",
             actor=actor,
@@ -318,6 +354,10 @@ def second_factors_reset(*, user: Any, actor: Any, ip_address: str | None = None
             customer_id=getattr(user, "customer_id", None),
             before=removed,
             ip_address=ip_address,
+        )
+        # Their API keys are revoked and every session of theirs ends (accounts/resets.py).
+        credentials_reset_announce(
+            user=user, actor=actor, reason=TWO_FACTOR_RESET, ip_address=ip_address
         )
     return removed
 

@@ -40,7 +40,7 @@ def totp_key_from_secret(secret: str) -> str:
 
 def totp_uri(*, key_hex: str, account: str) -> str:
     """The otpauth:// URI the QR code carries (issuer: the brand's name, read now through
-    OTP_TOTP_ISSUER: provider/labels.py)."""
+    OTP_TOTP_ISSUER: provider/labels.py). Drawn by an unsaved TOTPDevice, never stored."""
     from django.contrib.auth import get_user_model
 
     user = get_user_model()(email=account)

@@ -17,22 +17,23 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from paydesk.errors import PaydeskError
 from paydesk.twofactor import totp
 from paydesk.twofactor.forms import TotpConfirmForm, VerifyForm
-from paydesk.twofactor.models import RecoveryCodeDevice
+from paydesk.twofactor.models import AuthenticatorDevice, RecoveryCodeDevice
 from paydesk.twofactor.selectors import (
     default_landing,
     factors_for_user,
+    factors_may_change,
     has_second_factor,
     second_factor_locked_until,
     session_verified,
     two_factor_required,
 )
 from paydesk.twofactor.services import (
+    SETUP_CLOSED,
     SecondFactorError,
     SecondFactorLocked,
     recovery_codes_generate,
@@ -57,9 +58,12 @@ def _with_next(url: str, next_url: str) -> str:
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
-def _may_manage(request: HttpRequest) -> bool:
-    """Factors are changed only by a session that passed one, or while the user has none."""
-    return session_verified(request) or not has_second_factor(request.user)
+def _refused(request: HttpRequest) -> HttpResponseRedirect:
+    """To the second factor, or to the overview that says set-up must be allowed again."""
+    if has_second_factor(request.user):
+        return _to_verify(request)
+    messages.error(request, SETUP_CLOSED)
+    return redirect(_with_next(reverse("two_factor:overview"), _next_url(request)))
 
 
 def _to_verify(request: HttpRequest) -> HttpResponseRedirect:
@@ -75,12 +79,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def overview(request: HttpRequest) -> HttpResponse:
-    if not _may_manage(request):
+    if not session_verified(request) and has_second_factor(request.user):
         return _to_verify(request)
     user = request.user
     factors = factors_for_user(user)
     context: dict[str, Any] = {
         "factors": factors,
+        "setup_closed": not factors_may_change(request),
         "required": two_factor_required(user),
         "verified": session_verified(request),
         "next": _next_url(request),
@@ -92,8 +97,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def totp_add(request: HttpRequest) -> HttpResponse:
-    if not _may_manage(request):
-        return _to_verify(request)
+    if not factors_may_change(request):
+        return _refused(request)
     user = request.user
     assert user.is_authenticated  # @login_required
     key = request.session.get(PENDING_TOTP_KEY) or totp.totp_key_new()
@@ -159,7 +164,7 @@ def recovery_codes_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def factor_remove(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    model = {"authenticator": TOTPDevice, "passkey": WebAuthnCredential}.get(kind)
+    model = {"authenticator": AuthenticatorDevice, "passkey": WebAuthnCredential}.get(kind)
     device = model.objects.filter(pk=pk, user=request.user).first() if model else None
     if device is None:
         raise Http404

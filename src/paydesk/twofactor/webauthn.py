@@ -18,9 +18,10 @@ from django_otp_webauthn import views as library
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
-from paydesk.twofactor.selectors import default_landing
+from paydesk.twofactor.selectors import default_landing, factors_may_change
 from paydesk.twofactor.services import (
     FACTOR_PASSKEY,
+    SETUP_CLOSED,
     SecondFactorLocked,
     passkey_enrolled_record,
     second_factor_check_lock,
@@ -46,12 +47,21 @@ def _locked_response(exc: SecondFactorLocked) -> JsonResponse:
     return JsonResponse({"detail": exc.message, "code": exc.code}, status=429)
 
 
+def _setup_closed() -> JsonResponse:
+    return JsonResponse({"detail": SETUP_CLOSED, "code": "second_factor_setup_closed"}, status=403)
+
+
 class PasskeyRegistrationBegin(library.BeginCredentialRegistrationView):
-    pass
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.request.user.is_authenticated and not factors_may_change(self.request):
+            return _setup_closed()  # staff without a factor, past their set-up time
+        return super().post(*args, **kwargs)
 
 
 class PasskeyRegistrationComplete(library.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.request.user.is_authenticated and not factors_may_change(self.request):
+            return _setup_closed()
         response = super().post(*args, **kwargs)
         # The library has just marked a session without a factor as verified by this passkey:
         # a new session key for the raised privilege, as after any verification.

@@ -2,8 +2,8 @@
 
 `POST /staff/payments/{reference}/refund` calls checkout.refunds.payment_refund — the one refund
 operation of the back office, the CLI and this API — under the API's Idempotency-Key; the refund
-row also gets a key derived from the caller's, so the same key never refunds twice even after
-the idempotency record is purged.
+row also gets a key derived from the caller's (scoped to the staff user, whichever of their
+keys), so the same key never refunds twice even after the idempotency record is purged.
 """
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.

@@ -50,6 +50,9 @@ logger = logging.getLogger("paydesk.gateways")
 
 CANCELLED_REASON = "You cancelled the payment at PayPal."
 NOT_APPROVED = ("CREATED", "SAVED", "PAYER_ACTION_REQUIRED")
+# PayPal's 422 issue for a request sent again (same PayPal-Request-Id) while the first one still
+# runs on the same resource: "Please wait for sometime and try again" (its errors reference).
+CAPTURE_IN_PROGRESS = "PREVIOUS_REQUEST_IN_PROGRESS"
 
 
 def _units(order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -184,7 +187,7 @@ class PayPalGateway:
                 payment_reference=request.payment_reference,
             )
         except PayPalRefusal as refusal:
-            if refusal.issue in ("PREVIOUS_REQUEST_IN_PROGRESS", "RATE_LIMIT_REACHED"):
+            if refusal.issue in (CAPTURE_IN_PROGRESS, "RATE_LIMIT_REACHED"):
                 raise GatewayUnavailable(str(refusal)) from refusal
             raise
         return self._refund_answer(refund, request)
@@ -236,6 +239,14 @@ class PayPalGateway:
             except PayPalRefusal as refusal:
                 if refusal.issue == "ORDER_ALREADY_CAPTURED":
                     order = client.order_get(order_id, payment_reference=payment_reference)
+                elif refusal.issue == CAPTURE_IN_PROGRESS:
+                    # 422: a capture with the same PayPal-Request-Id is still running at PayPal
+                    # (a return and reconciliation at once). Its outcome is not known yet: the
+                    # payment stays pending, asked again later — never refused or cancelled.
+                    raise GatewayUnavailable(
+                        f"PayPal is still capturing order {order_id} (an earlier capture request "
+                        "is in progress)."
+                    ) from refusal
                 elif refusal.issue in ("INSTRUMENT_DECLINED", "TRANSACTION_REFUSED"):
                     return self._event(
                         order,

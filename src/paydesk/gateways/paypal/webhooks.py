@@ -24,9 +24,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.conf import settings
 
 from paydesk.errors import WebhookSignatureInvalid
 from paydesk.gateways.base import AnyGatewayEvent, GatewayEvent, Outcome
+from paydesk.gateways.http import deadline_transport
 from paydesk.gateways.paypal.returns import parse_return_event
 from paydesk.gateways.signing import fee_from, json_object, mapping, money_from_decimal, text
 
@@ -77,9 +79,15 @@ def certificate_url_allowed(url: str, hosts: Collection[str]) -> bool:
 
 
 def certificate_fetch(url: str) -> bytes:
-    """Download a PEM certificate (bounded size, no redirects, 10 s). Used when none is injected."""
+    """Download a PEM certificate (bounded size, no redirects, within PAYDESK_GATEWAY_TIMEOUT in
+    all: the gateways' deadline transport, so a host trickling it cannot hold the webhook's
+    request). Used when none is injected."""
     try:
-        response = httpx.get(url, timeout=10, follow_redirects=False)
+        seconds = settings.PAYDESK_GATEWAY_TIMEOUT
+        with httpx.Client(
+            transport=deadline_transport(seconds), timeout=seconds, follow_redirects=False
+        ) as client:
+            response = client.get(url)
     except httpx.HTTPError as error:
         raise WebhookSignatureInvalid("PayPal's certificate could not be fetched.") from error
     if response.status_code != 200 or len(response.content) > CERT_MAX_BYTES:

@@ -1,6 +1,6 @@
 """Stripe's PaymentIntents API through the official `stripe` SDK.
 
-Four calls, all server-side with the secret key:
+The calls, all server-side with the secret key:
 - `GET /v1/payment_methods/{id}`: the card's brand and last four, for the payment's description
   before it is charged (`card_label`);
 - `POST /v1/payment_intents` (form-encoded): create and confirm in one call with the `pm_…` id the
@@ -12,11 +12,15 @@ Four calls, all server-side with the secret key:
 - `POST /v1/refunds` (form-encoded): refund part or all of an intent; `Idempotency-Key` =
   `refund-<refund row's reference>`, the reference also in `metadata[paydesk_refund]`.
 - `GET /v1/refunds/{id}`: where a refund stands now (reconciliation).
+- `GET /v1/payment_intents/search`: the intent whose metadata carries our reference, for a
+  payment whose creating request got no answer (reconciliation; `payment_intent_search`).
 
 The SDK's API base is `gateway_base_url(...)` (the sandbox in the demo and the tests, Stripe's
 live API otherwise), its own retries are off (a retry is reconciliation's job, never a hidden
-second charge attempt) and its HTTP client is the SDK's default (requests, a dependency of the
-SDK) given PAYDESK_GATEWAY_TIMEOUT as its timeout. Every call is
+second charge attempt) and its HTTP client is `StripeHttpClient`: httpx through
+`gateways/http.py`'s transport, so a Stripe call has the same total deadline
+(PAYDESK_GATEWAY_TIMEOUT, connecting to the answer's last byte) as every other gateway's. Every
+call is
 handed to the payment log (`record_exchange`) with a summary that never holds a client secret,
 a key or card data. What a failure means (quality.md R6):
 - no answer in time, refused connection, HTTP 5xx or 429, a body that is not JSON →
@@ -36,19 +40,26 @@ a key or card data. What a failure means (quality.md R6):
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import stripe
 from django.conf import settings
 
 from paydesk.errors import GatewayDeclined, GatewayError, GatewayRateLimited, GatewayUnavailable
 from paydesk.gateways.base import redact
 from paydesk.gateways.credentials import gateway_credential
-from paydesk.gateways.http import Exchange, gateway_base_url, record_exchange
+from paydesk.gateways.http import (
+    Exchange,
+    deadline_transport,
+    gateway_base_url,
+    record_exchange,
+)
 from paydesk.gateways.stripe.cards import card_label, method_id
 from paydesk.gateways.stripe.returns import REASON_KEY, REFUND_KEY, refund_summary
 from paydesk.gateways.stripe.webhooks import (
@@ -72,6 +83,9 @@ SEPA_ADDRESS_NEEDED = (
     "(street, city, postal code and country): add it on the Billing page, then try again."
 )
 DISPLAY_NAME = "Stripe"
+# A payment reference that may go, quoted, into a Search API query (no quote to escape).
+SEARCHABLE_REFERENCE = re.compile(r"[A-Za-z0-9_\-]{1,200}")
+SEARCH_LIMIT = 10  # Stripe's default page; one checkout makes one intent
 
 # The fields of an intent (or of an error) that reach the payment log. Never `client_secret`.
 _INTENT_FIELDS = (
@@ -152,6 +166,18 @@ def intent_summary(intent: Mapping[str, Any]) -> dict[str, str]:
     return summary
 
 
+def _search_summary(body: Mapping[str, Any]) -> dict[str, str]:
+    """What the payment log keeps of a search's answer: how many, and each intent's id and
+    status."""
+    data = body.get("data")
+    intents = [i for i in data if isinstance(i, Mapping)] if isinstance(data, list) else []
+    summary = {"object": str(body.get("object", "")), "found": str(len(intents))}
+    for number, intent in enumerate(intents[:5]):
+        summary[f"data.{number}.id"] = str(intent.get("id", ""))
+        summary[f"data.{number}.status"] = str(intent.get("status", ""))
+    return summary
+
+
 def _error_summary(body: Any) -> dict[str, str]:
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
@@ -161,6 +187,46 @@ def _error_summary(body: Any) -> dict[str, str]:
     if isinstance(intent, Mapping):
         summary.update({f"error.payment_intent.{k}": v for k, v in intent_summary(intent).items()})
     return summary
+
+
+class StripeHttpClient(stripe.HTTPClient):
+    """The SDK's HTTP client: one httpx request per call through the gateways' deadline transport
+    (gateways/http.py), so no Stripe call outlasts `timeout` seconds in total. A failure to get an
+    answer is the SDK's APIConnectionError, caused by httpx's error (a TimeoutException when the
+    deadline passed)."""
+
+    name = "paydesk-httpx"
+
+    def __init__(self, *, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[Any, int, Mapping[str, str]]:
+        try:
+            with httpx.Client(
+                transport=deadline_transport(self.timeout),
+                timeout=self.timeout,
+                follow_redirects=False,
+            ) as client:
+                response = client.request(
+                    method.upper(), url, headers=dict(headers or {}), content=post_data
+                )
+        except httpx.HTTPError as error:
+            raise stripe.APIConnectionError(
+                f"No answer from Stripe ({type(error).__name__}).", should_retry=False
+            ) from error
+        return response.content, response.status_code, response.headers
+
+    def close(self) -> None:
+        """Nothing to close: each request has its own client."""
 
 
 class StripeApi:
@@ -272,6 +338,36 @@ class StripeApi:
             payment_reference=payment_reference,
         )
 
+    def payment_intent_search(self, payment_reference: str) -> list[dict[str, Any]]:
+        """`GET /v1/payment_intents/search?query=metadata['paydesk_reference']:'<reference>'`:
+        the PaymentIntents Stripe's Search API finds with our reference in their metadata (set
+        by our server when it created the intent), those whose metadata really names it. The
+        index lags (docs.stripe.com/api/payment_intents/search: under a minute, up to an hour
+        during outages): an empty answer is not proof (the gateway adapter decides)."""
+        if not SEARCHABLE_REFERENCE.fullmatch(payment_reference):
+            raise GatewayError(f"'{payment_reference[:40]}' cannot be searched for at Stripe.")
+        query = f"metadata['{REFERENCE_KEY}']:'{payment_reference}'"
+        found = self._call(
+            "GET",
+            "/v1/payment_intents/search",
+            lambda client: client.v1.payment_intents.search(
+                {"query": query, "limit": SEARCH_LIMIT, "expand": ["data.payment_method"]}
+            ),
+            request_summary={"query": query},
+            payment_reference=payment_reference,
+            summarize=_search_summary,
+        )
+        data = found.get("data")
+        if found.get("object") != "search_result" or not isinstance(data, list):
+            raise GatewayUnavailable(f"{DISPLAY_NAME} answered the search without a result list.")
+        return [
+            intent
+            for intent in data
+            if isinstance(intent, dict)
+            and isinstance(intent.get("metadata"), dict)
+            and intent["metadata"].get(REFERENCE_KEY) == payment_reference
+        ]
+
     def refund_create(
         self,
         *,
@@ -353,7 +449,7 @@ class StripeApi:
         failure: GatewayError | None = None
         stripe_error: stripe.StripeError | None = None
         error_text = ""
-        http_client = stripe.RequestsClient(timeout=self.timeout)
+        http_client = StripeHttpClient(timeout=self.timeout)
         try:
             client = stripe.StripeClient(
                 self.secret_key,

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from paydesk.errors import GatewayError, GatewayUnavailable, PaydeskError
+from paydesk.errors import GatewayError, GatewayNotFound, GatewayUnavailable, PaydeskError
 from paydesk.gateways.base import (
     CheckoutRequest,
     CheckoutResult,
@@ -59,6 +60,11 @@ from paydesk.money import Money
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{4,200}")
 AUTHENTICATION_PENDING = "Waiting for the card's 3-D Secure authentication."
 PROCESSING = "Stripe is processing the card payment."
+# How far Stripe's Search API may lag behind a new PaymentIntent: "under normal operating
+# conditions, data is searchable in less than a minute. Occasionally, propagation of new or
+# updated data can be up to an hour behind during outages" (docs.stripe.com/api/
+# payment_intents/search). Paydesk waits out the worst case before it believes "not found".
+SEARCH_LAG = timedelta(hours=1)
 
 
 def _amount(intent: Mapping[str, Any], *, received: bool) -> Money | None:
@@ -245,11 +251,33 @@ class StripeCardGateway:
 
     def fetch_status(self, *, payment_reference: str, gateway_reference: str) -> GatewayEvent:
         if not gateway_reference:
-            raise GatewayError("Stripe never answered this checkout: it has no PaymentIntent.")
+            return self._searched(payment_reference)
         intent = StripeApi().payment_intent_retrieve(
             gateway_reference, payment_reference=payment_reference
         )
         return intent_event(intent, source="query", payment_reference=payment_reference)
+
+    @staticmethod
+    def _searched(payment_reference: str) -> GatewayEvent:
+        """A checkout whose creating request got no answer (a timeout) has no intent id here, yet
+        Stripe may have made the intent: look for it by the reference our server put in its
+        metadata (Search API). Found → its event, bound by the id Stripe returned. Not found →
+        GatewayNotFound, which counts only once Stripe's index has had time to catch up
+        (SEARCH_LAG after the creating request's deadline)."""
+        api = StripeApi()
+        found = api.payment_intent_search(payment_reference)
+        if len(found) > 1:
+            ids = ", ".join(text(intent.get("id")) for intent in found[:3])
+            raise GatewayUnavailable(
+                f"Stripe has {len(found)} PaymentIntents for this payment ({ids}): staff must "
+                "check them."
+            )
+        if not found:
+            raise GatewayNotFound(
+                "Stripe's search finds no PaymentIntent for this payment.",
+                settles_after=SEARCH_LAG + timedelta(seconds=api.timeout),
+            )
+        return intent_event(found[0], source="query", payment_reference=payment_reference)
 
     def refund(self, request: RefundRequest) -> RefundEvent:
         """`POST /v1/refunds` for the PaymentIntent of the payment; Stripe's Refund as our event

@@ -10,6 +10,7 @@ import re
 import time
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -69,6 +70,20 @@ def intent_create_rate_limit_set(on: bool) -> None:
 
 def intent_create_rate_limit_armed() -> bool:
     return one_shot_armed(CREATE_RATE_LIMITED)
+
+
+CREATE_ANSWER_LOST = "intent_create_answer_lost"  # the panel's switch (a "switch" object)
+
+
+def intent_create_answer_lost_set(on: bool) -> None:
+    """Arm (or disarm) "the next PaymentIntent creation is made, but its answer comes too late":
+    the intent is created (and confirmed) as asked, then the answer waits past the client's
+    timeout — a creation that timed out at the caller though Stripe made it."""
+    one_shot_set(CREATE_ANSWER_LOST, on)
+
+
+def intent_create_answer_lost_armed() -> bool:
+    return one_shot_armed(CREATE_ANSWER_LOST)
 
 
 def _intent_params(form: Any) -> tuple[dict[str, Any] | None, JsonResponse | None]:
@@ -256,9 +271,14 @@ def payment_intents(request: HttpRequest) -> HttpResponse:
         lookup=params["metadata"].get(REFERENCE_KEY, "")[:200],
     )
     if not params["confirm"]:
-        return _remember(record, JsonResponse(_expanded(intent, request.POST)))
-    assert method is not None
-    return _remember(record, _confirm(obj, method, request.POST))
+        answer = _remember(record, JsonResponse(_expanded(intent, request.POST)))
+    else:
+        assert method is not None
+        answer = _remember(record, _confirm(obj, method, request.POST))
+    if intent_create_answer_lost_armed():
+        intent_create_answer_lost_set(False)  # once
+        time.sleep(settings.PAYDESK_GATEWAY_TIMEOUT + 1)  # made, but answered too late
+    return answer
 
 
 def _confirm(obj: SandboxObject, method: SandboxObject, params: Any) -> JsonResponse:
@@ -372,3 +392,62 @@ def payment_intent(request: HttpRequest, intent_id: str) -> HttpResponse:
             message=f"No such payment_intent: '{intent_id[:60]}'",
         )
     return JsonResponse(_expanded(obj.data, request.GET))
+
+
+# --- /v1/payment_intents/search ---------------------------------------------------------------
+
+# The one query form the sandbox understands of Stripe's search query language: a metadata key
+# equal to a quoted value, `metadata['key']:'value'` (docs.stripe.com/search).
+_METADATA_QUERY = re.compile(r"metadata\['([A-Za-z0-9_\-]{1,40})'\]:'([^'\\]{1,500})'")
+
+
+@sandbox_api(GATEWAY)
+@require_GET
+def payment_intent_search(request: HttpRequest) -> HttpResponse:
+    """`GET /v1/payment_intents/search?query=metadata['key']:'value'&limit=`: Stripe's search
+    result (`object: search_result`, `data`, `has_more`, `next_page`), newest first. Another
+    query form is 400 `invalid_request_error` (the sandbox plays only this one). Unlike Stripe's
+    index, the sandbox's answers at once (no lag)."""
+    refused = _unauthorized(request, publishable_ok=False)
+    if refused is not None:
+        return refused
+    query = request.GET.get("query", "")
+    matched = _METADATA_QUERY.fullmatch(query.strip())
+    if matched is None:
+        return _error(
+            400,
+            type_="invalid_request_error",
+            param="query",
+            message="The sandbox's search understands only metadata['key']:'value'.",
+        )
+    limit_text = request.GET.get("limit", "10")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        return _error(
+            400,
+            type_="invalid_request_error",
+            param="limit",
+            message="This value must be between 1 and 100.",
+        )
+    key, value = matched.groups()
+    objects = SandboxObject.objects.filter(gateway=GATEWAY, kind="payment_intent")
+    if key == REFERENCE_KEY:
+        objects = objects.filter(lookup=value[:200])
+    found = [
+        obj.data
+        for obj in objects.order_by("-id")
+        if isinstance(obj.data.get("metadata"), dict) and obj.data["metadata"].get(key) == value
+    ]
+    limit = int(limit_text)
+    expand = {
+        v for k, v in request.GET.items() if k == "expand[]" or re.fullmatch(r"expand\[\d+\]", k)
+    }
+    inner = {"expand[]": "payment_method"} if "data.payment_method" in expand else {}
+    return JsonResponse(
+        {
+            "object": "search_result",
+            "url": "/v1/payment_intents/search",
+            "has_more": len(found) > limit,
+            "data": [_expanded(intent, inner) for intent in found[:limit]],
+            "next_page": None,
+        }
+    )

@@ -20,6 +20,8 @@ from paydesk.sandbox.core import object_get
 from paydesk.sandbox.models import SandboxObject
 from paydesk.sandbox.stripe.common import GATEWAY, PRIVATE, REFERENCE_KEY, stripe_exponent
 from paydesk.sandbox.stripe.intents import (
+    intent_create_answer_lost_armed,
+    intent_create_answer_lost_set,
     intent_create_rate_limit_armed,
     intent_create_rate_limit_set,
 )
@@ -76,6 +78,7 @@ def panel_context() -> dict[str, Any]:
         "detach_fails": detach_failure_armed(),
         "detach_failures": DETACH_FAILURES.items(),
         "intent_rate_limited": intent_create_rate_limit_armed(),
+        "intent_answer_lost": intent_create_answer_lost_armed(),
         "method_get_fails": method_get_failure_armed(),
         "method_get_failures": GET_FAILURES.items(),
         "reasons": DISPUTE_REASONS,
@@ -112,6 +115,10 @@ def panel_action(request: HttpRequest) -> HttpResponse:
         return redirect("sandbox:control")
     if action == "intent_rate_limited":
         intent_create_rate_limit_set(request.POST.get("intent_rate_limited") == "on")
+        messages.success(request, "Stripe: PaymentIntent creation switch saved.")
+        return redirect("sandbox:control")
+    if action == "intent_answer_lost":
+        intent_create_answer_lost_set(request.POST.get("intent_answer_lost") == "on")
         messages.success(request, "Stripe: PaymentIntent creation switch saved.")
         return redirect("sandbox:control")
     if action == "method_get_fails":

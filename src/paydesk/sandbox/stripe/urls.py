@@ -33,6 +33,11 @@ urlpatterns = [
             name="setup_intent_confirm",
         ),
         path("v1/payment_intents", intents.payment_intents, name="payment_intents"),
+        path(
+            "v1/payment_intents/search",
+            intents.payment_intent_search,
+            name="payment_intent_search",
+        ),
         path("v1/payment_intents/<str:intent_id>", intents.payment_intent, name="payment_intent"),
         path("v1/refunds", returns.refunds, name="refunds"),
         path("v1/refunds/<str:refund_id>", returns.refund_retrieve, name="refund"),

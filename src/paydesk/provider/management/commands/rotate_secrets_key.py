@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from paydesk.crypto import SecretUnreadable
 from paydesk.provider.credentials import secrets_rotate
-from paydesk.provider.crypto import SecretUnreadable
 
 
 class Command(BaseCommand):

@@ -1,4 +1,6 @@
-"""Encryption at rest of gateway credentials: cryptography's Fernet under a MultiFernet.
+"""Encryption at rest (the base: no app): cryptography's Fernet under a MultiFernet, for gateway
+credentials (provider), outgoing webhooks' signing secrets (outhooks) and authenticator-app
+secrets (twofactor).
 
 The keys are settings.PAYDESK_SECRETS_KEYS (the environment variable PAYDESK_SECRETS_KEYS:
 comma-separated Fernet keys, the first encrypts, every one decrypts; parsed in
@@ -21,9 +23,9 @@ class SecretUnreadable(PaydeskError):
     code = "secret_unreadable"
 
 
-# Other apps' columns encrypted with these keys ("app_label.Model", field), registered in their
-# AppConfig.ready() so that `paydesk rotate-secrets-key` re-encrypts them too without this app
-# importing theirs.
+# Columns encrypted with these keys ("app_label.Model", field) besides the provider's own,
+# registered in their app's AppConfig.ready() so that `paydesk rotate-secrets-key` (provider)
+# re-encrypts them too without importing their app.
 ENCRYPTED_COLUMNS: list[tuple[str, str]] = []
 
 
