@@ -81,6 +81,13 @@ class InvalidTaxId(BillingProfileError):
     code = "invalid_tax_id"
 
 
+class ChangedSinceRead(PaydeskError):
+    """A save based on a read older than a colleague's change (a customer edited by two people
+    at once): nothing is saved; read again and save (the API's 412)."""
+
+    code = "changed_since_read"
+
+
 class PermissionDenied(PaydeskError):
     """The acting user's role does not allow this action."""
 

@@ -105,6 +105,37 @@ def test_bad_amounts_others_methods_permissions_and_scopes(sandbox, online_custo
     assert ApiClient(key_for(viewer)).get("/api/v1/autotopup").status_code == 403
 
 
+def test_managing_billing_without_making_payments_cannot_turn_it_on(sandbox, online_customer):
+    """Reviewing or giving the consent to automatic charges needs *make payments* too: 403
+    `permission_denied` before the terms are read; switching off needs *manage billing* only."""
+    user = online_customer("card")
+    pm = save_card(sandbox.url, user)
+    payer = ApiClient(key_for(user, "read", "pay"))
+    terms = {**TERMS, "payment_method": pm}
+    text = payer.post("/api/v1/autotopup/review", terms).json()["consent_text"]
+    manager = PortalUserFactory(
+        customer=user.customer, can_manage_billing=True, can_make_payments=False
+    )
+    api = ApiClient(key_for(manager, "read", "pay"))
+    refusals = [
+        api.post("/api/v1/autotopup/review", terms),
+        put(api, "/api/v1/autotopup", {**terms, "consent": True, "consent_text": text}, "on-01"),
+        api.post("/api/v1/autotopup/review", {**terms, "amount": "bad"}),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 403, refused.content
+        error = refused.json()["error"]
+        assert error["code"] == "permission_denied"
+        assert "your user may manage billing but not make payments" in error["message"]
+    assert not TopupSettings.objects.filter(customer=user.customer).exists()
+
+    on = put(payer, "/api/v1/autotopup", {**terms, "consent": True, "consent_text": text}, "on-2")
+    assert on.status_code == 200, on.content
+    off = api.post("/api/v1/autotopup/off", None, **{"Idempotency-Key": "off-000000002"})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert off.json()["consented_by"] == user.email  # the consent on record is the payer's
+
+
 def test_balance_alerts(sandbox, online_customer):
     user = online_customer("card")
     api = ApiClient(key_for(user, "read", "pay"))

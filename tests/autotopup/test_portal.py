@@ -164,3 +164,81 @@ def test_refused_alerts_keep_what_was_typed_with_the_message_at_the_field(sandbo
     margin = client.post(PAGE + "alerts", {"thresholds": "50", "margin": "-1"}).content.decode()
     assert 'name="margin" inputmode="decimal" value="-1" aria-invalid="true"' in margin
     assert 'id="err-margin">The margin is zero or more' in margin
+
+
+NOT_A_PAYER = (
+    "Turning automatic top-up on or changing it authorises charges to a saved payment method: "
+    "your user may manage billing but not make payments."
+)
+
+
+def test_managing_billing_without_making_payments_cannot_turn_it_on(sandbox, online_customer):
+    """Consenting to automatic charges is paying: *manage billing* alone gets no form, and a
+    posted review or confirm is refused with the reason (403), nothing recorded."""
+    user = online_customer("card")
+    pm = save_card(sandbox.url, user)
+    manager = PortalUserFactory(
+        customer=user.customer, can_manage_billing=True, can_make_payments=False
+    )
+    client = client_for(manager)
+    page = client.get(PAGE).content.decode()
+    assert "data-autotopup-needs-payer" in page and "Review the authorisation" not in page
+    text = client_for(user).post(PAGE, {**TERMS, "payment_method": pm})
+    consent = {"step": "confirm", "consent_text": text.context["review"], "consent": "on"}
+    for step in ({"step": "review"}, consent):
+        refused = client.post(PAGE, {**TERMS, "payment_method": pm, **step})
+        assert refused.status_code == 403 and NOT_A_PAYER in refused.content.decode()
+    assert not TopupSettings.objects.filter(customer=user.customer).exists()
+
+
+def test_managing_billing_without_making_payments_can_switch_it_off(sandbox, online_customer):
+    user, _pm = topup_customer(sandbox, online_customer)
+    manager = PortalUserFactory(
+        customer=user.customer, can_manage_billing=True, can_make_payments=False
+    )
+    client = client_for(manager)
+    page = client.get(PAGE).content.decode()
+    assert "Turn automatic top-up off" in page and "Change automatic top-up" in page
+    assert "data-autotopup-needs-payer" in page and 'name="threshold"' not in page
+    off = client.post(PAGE + "off", follow=True)
+    assert "Automatic top-up is off." in off.content.decode()
+    assert TopupSettings.objects.get(customer=user.customer).enabled is False
+
+
+def test_an_authorisation_stands_when_its_giver_may_no_longer_pay(sandbox, online_customer):
+    """The consent is the customer's, given by a user who could pay then: it keeps charging when
+    that user loses *make payments*, and the page says so beside who gave it."""
+    user, _pm = topup_customer(sandbox, online_customer)
+    user.can_make_payments = False
+    user.save(update_fields=["can_make_payments"])
+    purchase(user.customer, "90")
+    balance_watch_job()
+    [topup] = topups(user.customer)
+    assert topup.status == TopupStatus.SUCCEEDED
+    assert topup.payment is not None and topup.payment.total == Decimal("50")
+    page = client_for(user).get(PAGE).content.decode()
+    assert "data-consenter-not-payer" in page and "Their authorisation stands" in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", SIZES)
+def test_a_billing_manager_who_may_not_pay_reads_why_at_desk_and_phone_width(
+    sandbox, online_customer, page, size
+):
+    """The page a billing manager without *make payments* gets: the consent on record with the
+    note that its giver may no longer pay, the switch off, and why there is no form."""
+    user, _pm = topup_customer(sandbox, online_customer)
+    user.can_make_payments = False
+    user.save(update_fields=["can_make_payments"])
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, sandbox.url, user)
+    page.goto(f"{sandbox.url}{PAGE}")
+    assert "Their authorisation stands" in page.locator("[data-consenter-not-payer]").inner_text()
+    assert (
+        "needs a user who may make payments"
+        in page.locator("[data-autotopup-needs-payer]").inner_text()
+    )
+    assert page.get_by_role("button", name="Turn automatic top-up off").is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page, f"the automatic top-up page of a billing manager ({size})")

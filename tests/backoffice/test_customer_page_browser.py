@@ -4,11 +4,13 @@ the object tools' rows line up."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from paydesk.accounts.models import Customer
 from tests.axe import assert_accessible
-from tests.backoffice.browser import open_page, staff_page
+from tests.backoffice.browser import SHOTS, open_page, staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -93,3 +95,30 @@ def test_the_object_tools_rows_line_up_at_390_px(live_server, chromium, demo):
         rows[top] = min(left, rows.get(top, left))
     assert len(rows) >= 2, boxes  # the tools wrap at this width: the case to check
     assert len(set(rows.values())) == 1, rows
+
+
+def test_a_stale_save_says_who_changed_the_customer_and_when(live_server, chromium, demo):
+    """Another Administrator saves while this one has the page open: this save is refused,
+    the page shows the customer as it now is with who changed it and when (1366 and 390 px)."""
+    from paydesk.accounts.services import customer_update
+    from tests.factories import StaffFactory
+
+    customer = _customer()
+    page = staff_page(chromium, live_server, "admin@example.com")
+    open_page(page, _change(customer))
+    colleague = StaffFactory(staff_role="admin", email="colleague@provider.example")
+    customer_update(customer=customer, actor=colleague, debit_limit="321")
+    page.locator("#id_name").fill("Renamed over a colleague")
+    page.locator("input[name=_continue]").click()
+
+    page.wait_for_url(f"**{_change(customer)}")
+    message = page.locator(".messagelist .error")
+    assert "This customer was changed by colleague@provider.example at" in message.inner_text()
+    assert page.locator("#id_debit_limit").input_value() == "321.00"
+    customer.refresh_from_db()
+    assert customer.name != "Renamed over a colleague"
+    for name, size in (("1366", {"width": 1366, "height": 900}), ("390", PHONE)):
+        page.set_viewport_size(size)
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, f"customer-stale-{name}.png"))
+        assert_accessible(page, f"the refused save at {name} px")

@@ -4,8 +4,9 @@ that has pages, so no app imports another app's views to check access.
 
 Staff are sent to the back office; a user without a customer, without *view payments* for a
 payments page, without *make payments* for anything that pays (Make Payment, resuming a checkout,
-coming back from a gateway to capture it), or without *manage billing* for the Billing page, is
-refused with a message (never a crash, never another customer's data).
+coming back from a gateway to capture it), or without *manage billing* for the billing pages
+(the Billing page, saved payment methods, automatic top-up and alerts), is refused with a
+message (never a crash, never another customer's data).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from paydesk.accounts.billing_managers import may_manage_billing
 from paydesk.accounts.models import Customer
 from paydesk.accounts.payers import may_make_payments
 
@@ -61,12 +63,13 @@ def view_payments_required(view: PortalView) -> PortalView:
 
 
 def manage_billing_required(view: PortalView) -> PortalView:
-    """Only users with the *manage billing* permission see or change the billing setup."""
+    """Only users who may manage billing (paydesk.accounts.billing_managers) see or change the
+    billing setup: the Billing page, saved payment methods, automatic top-up and alerts."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, customer: Customer, *args: Any, **kwargs: Any) -> Any:
         assert request.user.is_authenticated  # @customer_required
-        if not request.user.can_manage_billing:
+        if not may_manage_billing(user=request.user, customer=customer):
             return refuse(request, _("You do not have permission to manage billing."))
         return view(request, customer, *args, **kwargs)
 

@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from paydesk.accounts.billing_managers import may_manage_billing
 from paydesk.accounts.models import BillingProfile, Contact, Customer, StaffRole
 from paydesk.accounts.taxids import (
     country_checked,
@@ -75,7 +76,7 @@ def _may_change(actor: Any, customer: Customer) -> bool:
         return False
     if actor.is_staff:
         return bool(actor.has_role(StaffRole.ADMIN))
-    return actor.customer_id == customer.pk and bool(actor.can_manage_billing)
+    return may_manage_billing(user=actor, customer=customer)
 
 
 def _text(value: Any, field: str, limit: int | None) -> str:

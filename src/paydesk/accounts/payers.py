@@ -4,37 +4,28 @@ offers to (docs/architecture.md, "Who may pay").
 A user may when they are signed in and active, a portal user of that very customer (staff never
 pay for a customer), and hold *make payments*. Callers word the refusal for what was attempted
 (`payer_required` raises it; `payer_refusal` says which piece failed); a page that only offers
-paying (a Make Payment button, a Resume link) asks `may_make_payments`.
+paying (a Make Payment button, a Resume link) asks `may_make_payments`. The rule's shape is
+shared with "may manage billing" (accounts/rules.py).
 """
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from paydesk.accounts.models import Customer
-from paydesk.errors import PermissionDenied
+from paydesk.accounts.rules import PortalRefusal, portal_refusal, refusal_raise
 
 VIEW_ONLY_MESSAGE = "Your user may view payments but not make them."
 
-
-class PayerRefusal(Enum):
-    """Why a user may not make payments for a customer."""
-
-    SIGNED_OUT = "signed_out"  # no user, or one no longer active
-    NOT_THEIRS = "not_theirs"  # staff, or a user of another customer (or of none)
-    VIEW_ONLY = "view_only"  # a portal user of the customer without *make payments*
+# Why a user may not make payments for a customer: SIGNED_OUT, NOT_THEIRS or VIEW_ONLY.
+PayerRefusal = PortalRefusal
 
 
-def payer_refusal(*, user: Any, customer: Customer) -> PayerRefusal | None:
+def payer_refusal(*, user: Any, customer: Customer) -> PortalRefusal | None:
     """Why `user` may not make payments for `customer`, or None when they may."""
-    if not getattr(user, "pk", None) or not getattr(user, "is_active", False):
-        return PayerRefusal.SIGNED_OUT
-    if user.customer_id is None or user.customer_id != customer.pk:
-        return PayerRefusal.NOT_THEIRS
-    if not user.can_make_payments:
-        return PayerRefusal.VIEW_ONLY
-    return None
+    return portal_refusal(
+        user=user, customer=customer, permission="can_make_payments", lacking=PayerRefusal.VIEW_ONLY
+    )
 
 
 def may_make_payments(*, user: Any, customer: Customer) -> bool:
@@ -45,10 +36,9 @@ def may_make_payments(*, user: Any, customer: Customer) -> bool:
 def payer_required(*, user: Any, customer: Customer, sign_in: str, not_theirs: str) -> None:
     """PermissionDenied unless `user` may make payments for `customer`; the first two messages
     name what was attempted ("Sign in to redeem a voucher.")."""
-    refusal = payer_refusal(user=user, customer=customer)
-    if refusal is PayerRefusal.SIGNED_OUT:
-        raise PermissionDenied(sign_in)
-    if refusal is PayerRefusal.NOT_THEIRS:
-        raise PermissionDenied(not_theirs)
-    if refusal is PayerRefusal.VIEW_ONLY:
-        raise PermissionDenied(VIEW_ONLY_MESSAGE)
+    refusal_raise(
+        payer_refusal(user=user, customer=customer),
+        sign_in=sign_in,
+        not_theirs=not_theirs,
+        lacking=VIEW_ONLY_MESSAGE,
+    )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from paydesk.accounts.edits import customer_version_check
 from paydesk.accounts.models import Customer, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record, audited_update
 from paydesk.errors import CustomerError, PermissionDenied
@@ -108,8 +109,12 @@ def customer_create(*, name: str, currency: str, actor: Any = None, **fields: An
     return customer
 
 
-def customer_update(*, customer: Customer, actor: Any = None, **changes: Any) -> Customer:
-    """Change limits, flags and currencies; the account currency can never change."""
+def customer_update(
+    *, customer: Customer, actor: Any = None, version: int | None = None, **changes: Any
+) -> Customer:
+    """Change limits, flags and currencies; the account currency can never change. `version`:
+    the customer's edit version the change is based on (accounts.edits): ChangedSinceRead when
+    someone changed the customer since; None saves whatever changed meanwhile."""
     _require_admin(actor)
     if "currency" in changes and normalize_currency(changes["currency"]) != customer.currency:
         raise CustomerError("A customer's currency cannot be changed.", field="currency")
@@ -117,15 +122,22 @@ def customer_update(*, customer: Customer, actor: Any = None, **changes: Any) ->
     unknown = set(changes) - set(EDITABLE_CUSTOMER_FIELDS)
     if unknown:
         raise CustomerError(f"Unknown customer fields: {sorted(unknown)}")
-    return audited_update(
-        obj=customer,
-        changes=_clean_customer_fields(changes),
-        snapshot=_customer_snapshot,
-        action="customer.update",
-        actor=actor,
-        customer_id=customer.pk,
-        audit_unchanged=True,
-    )
+    cleaned = _clean_customer_fields(changes)
+    with transaction.atomic():
+        if version is not None:
+            customer_version_check(customer=customer, version=version)
+        return audited_update(
+            obj=customer,
+            changes=cleaned,
+            snapshot=_customer_snapshot,
+            action="customer.update",
+            actor=actor,
+            customer_id=customer.pk,
+            audit_unchanged=True,
+            # The amounts as stored (100.0000 both sides): a save that changed nothing reads
+            # unchanged in the log, and is no change to a colleague's open form (accounts.edits).
+            refresh=True,
+        )
 
 
 def _checked_password(password: str, user: User) -> None:

@@ -15,6 +15,7 @@ from ninja.security import APIKeyCookie, APIKeyHeader, HttpBearer
 from ninja.throttling import AuthRateThrottle
 from ninja.utils import check_csrf
 
+from paydesk.accounts.billing_managers import NO_BILLING_MESSAGE, may_manage_own_billing
 from paydesk.accounts.models import Customer, User
 from paydesk.api.errors import ApiError
 from paydesk.api.models import ApiKey, ApiScope
@@ -69,6 +70,15 @@ def portal_customer(
     if not may(user):
         raise ApiError(403, "permission_denied", refusal)
     return customer
+
+
+def billing_customer(request: HttpRequest, *, write: bool = False) -> Customer:
+    """The caller's customer for the billing endpoints (the billing profile, saved payment
+    methods, automatic top-up, low-balance alerts): the one rule of who may manage billing
+    (paydesk.accounts.billing_managers); a change needs the key's `pay` scope."""
+    return portal_customer(
+        request, pay_scope=write, may=may_manage_own_billing, refusal=NO_BILLING_MESSAGE
+    )
 
 
 def _caller_or_none(request: HttpRequest) -> Caller | None:

@@ -1,5 +1,6 @@
 """The caller's automatic top-up and low-balance alerts (issue 15), for portal users with
-*manage billing* (their own customer only). Turning it on takes the customer's consent to the
+*manage billing* (their own customer only); turning it on, changing it and its review also need
+*make payments* (paydesk.autotopup.access). Turning it on takes the customer's consent to the
 exact text Paydesk words for the terms: `POST /autotopup/review` gives it, `PUT /autotopup` with
 `consent: true` and that `consent_text` records it (who, when). Changes need the key's `pay`
 scope; Idempotency-Key is honoured on each. Amounts are strings in the account currency.
@@ -13,16 +14,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import caller_of
-from paydesk.api.billing import _manager_customer
+from paydesk.api.auth import billing_customer, caller_of
 from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
 from paydesk.api.schemas import ERRORS, json_response
+from paydesk.autotopup.access import check_may_authorise
 from paydesk.autotopup.alerts import alerts_set
-from paydesk.autotopup.consent import consent_text, terms_checked, topup_enable
+from paydesk.autotopup.consent import consent_review, terms_checked, topup_enable
 from paydesk.autotopup.models import BalanceAlert, Topup
 from paydesk.autotopup.services import settings_for, topup_switch_off
-from paydesk.methods.services import saved_method_owned
 from paydesk.money import plain_amount
 
 router = Router(tags=["automatic top-up"])
@@ -91,7 +91,15 @@ class AlertsOut(Schema):
 
 def _own(request: HttpRequest, *, change: bool = False) -> Customer:
     """The caller's customer, as the billing profile's endpoints check it (the same gate)."""
-    return _manager_customer(request, write=change)
+    return billing_customer(request, write=change)
+
+
+def _authorising(request: HttpRequest) -> Customer:
+    """The caller's customer for turning automatic top-up on or changing it: the billing gate,
+    then may this user authorise charges (403 `permission_denied` before the terms are read)."""
+    customer = _own(request, change=True)
+    check_may_authorise(actor=caller_of(request).user, customer=customer)
+    return customer
 
 
 def _state(customer: Customer) -> HttpResponse:
@@ -157,10 +165,11 @@ def autotopup_get(request: HttpRequest) -> HttpResponse:
 )
 @idempotent
 def autotopup_review(request: HttpRequest, payload: TermsIn) -> HttpResponse:
-    customer = _own(request, change=True)
+    """403 `permission_denied` for a user who may manage billing but not make payments: the
+    text is an authorisation to charge, which only a user who may pay gives."""
+    customer = _authorising(request)
     terms = _terms(customer, payload)
-    owned = saved_method_owned(customer=customer, payment_method=terms.payment_method)
-    text = consent_text(customer=customer, terms=terms, method_label=owned.label)
+    text = consent_review(customer=customer, user=caller_of(request).user, terms=terms)
     return json_response(200, {"consent_text": text}, ReviewOut)
 
 
@@ -172,8 +181,10 @@ def autotopup_review(request: HttpRequest, payload: TermsIn) -> HttpResponse:
 @idempotent
 def autotopup_put(request: HttpRequest, payload: EnableIn) -> HttpResponse:
     """422 `invalid_autotopup` (field `consent`) without consent or when `consent_text` is not
-    the text of these terms; 404 when the payment method is not one of the caller's."""
-    customer = _own(request, change=True)
+    the text of these terms; 404 when the payment method is not one of the caller's; 403
+    `permission_denied` for a user who may manage billing but not make payments (turning it on
+    or changing it authorises charges)."""
+    customer = _authorising(request)
     if not payload.consent_text.strip():
         raise ApiError(
             422,

@@ -20,8 +20,7 @@ from paydesk.accounts.billing import (
     billing_profile_get,
     billing_profile_update,
 )
-from paydesk.accounts.models import Customer
-from paydesk.api.auth import caller_of, portal_customer
+from paydesk.api.auth import billing_customer, caller_of
 from paydesk.api.idempotency import idempotent
 from paydesk.api.schemas import ERRORS, SingleLine, json_response
 
@@ -59,15 +58,6 @@ class BillingProfileIn(Schema):
     contacts: list[str] | None = Field(None, max_length=MAX_CONTACTS)
 
 
-def _manager_customer(request: HttpRequest, *, write: bool = False) -> Customer:
-    return portal_customer(
-        request,
-        pay_scope=write,
-        may=lambda user: user.can_manage_billing,
-        refusal="Your user may not manage billing.",
-    )
-
-
 def _out(shown: BillingProfileView) -> dict[str, object]:
     profile = shown.profile
     return {
@@ -85,7 +75,7 @@ def _out(shown: BillingProfileView) -> dict[str, object]:
     summary="The billing profile",
 )
 def billing_profile(request: HttpRequest) -> dict[str, object]:
-    customer = _manager_customer(request)
+    customer = billing_customer(request)
     return _out(billing_profile_get(customer=customer))
 
 
@@ -98,7 +88,7 @@ def billing_profile(request: HttpRequest) -> dict[str, object]:
 def billing_profile_put(request: HttpRequest, payload: BillingProfileIn) -> HttpResponse:
     """Fields sent are set (an empty string clears one); the tax id is checked offline against
     the country sent, else the profile's: 422 `invalid_tax_id` with the reason."""
-    customer = _manager_customer(request, write=True)
+    customer = billing_customer(request, write=True)
     changes = payload.model_dump(exclude_none=True)
     billing_profile_update(customer=customer, actor=caller_of(request).user, **changes)
     return json_response(200, _out(billing_profile_get(customer=customer)), BillingProfileOut)

@@ -3,7 +3,8 @@
 Statuses: 400 the request does not parse or match the schema (`invalid_request`); 401 no or bad
 credentials; 403 the caller may not (role, permission, key scope, CSRF); 404 nothing of the
 caller's by that id; 409 the payment's state forbids it (`invalid_transition`) or the same
-Idempotency-Key is in flight; 422 the request is well formed but a rule refuses it (every other
+Idempotency-Key is in flight; 412 a change sent with If-Match whose object changed since that
+read (`changed_since_read`); 422 the request is well formed but a rule refuses it (every other
 PaydeskError: invalid amount, insufficient credit, method unavailable, voucher rejected, …, and
 an Idempotency-Key reused with another body, or by another user of the customer); 429 rate
 limited, with Retry-After; 503 with Retry-After when a processor did nothing with the request
@@ -24,6 +25,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from paydesk.errors import (
+    ChangedSinceRead,
     GatewayNothingDone,
     InvalidTransition,
     NotFound,
@@ -58,6 +60,8 @@ def status_for(exc: PaydeskError) -> int:
         return 403
     if isinstance(exc, InvalidTransition):
         return 409
+    if isinstance(exc, ChangedSinceRead):
+        return 412
     if isinstance(exc, RateLimited):
         return 429
     if isinstance(exc, NotFound):

@@ -1,6 +1,6 @@
 """Customer endpoints for saved payment methods (issue 14): list, set the default, remove. The
-caller's own customer only: another customer's method → 404; a user the methods gate
-(paydesk.methods.access) refuses → 403; changes need the key's `pay` scope and an
+caller's own customer only: another customer's method → 404; a user who may not manage billing
+(paydesk.accounts.billing_managers) → 403; changes need the key's `pay` scope and an
 Idempotency-Key is honoured as on every POST. Paying with a saved method is `POST /payments`
 with `payment_method` = the saved id (api/customer.py)."""
 
@@ -12,10 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
 from paydesk.accounts.models import Customer
-from paydesk.api.auth import caller_of, portal_customer
+from paydesk.api.auth import billing_customer, caller_of
 from paydesk.api.idempotency import idempotent
 from paydesk.api.schemas import ERRORS, json_response
-from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import (
     SavedMethod,
     saved_method_default_set,
@@ -65,12 +64,7 @@ def _method_out(method: SavedMethod) -> dict[str, object]:
 
 
 def _own(request: HttpRequest, *, change: bool = False) -> Customer:
-    return portal_customer(
-        request,
-        pay_scope=change,
-        may=can_manage_methods,
-        refusal="Your user may not manage payment methods.",
-    )
+    return billing_customer(request, write=change)
 
 
 def _listed(customer: Customer) -> HttpResponse:

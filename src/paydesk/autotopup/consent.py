@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
-from paydesk.autotopup.access import check_may_change
+from paydesk.autotopup.access import check_may_authorise
 from paydesk.autotopup.models import TopupSettings
 from paydesk.autotopup.services import settings_snapshot
 from paydesk.errors import AutoTopupError, InvalidAmount
@@ -108,15 +108,23 @@ def consent_text(*, customer: Customer, terms: TopupTerms, method_label: str) ->
     )
 
 
+def consent_review(*, customer: Customer, user: Any, terms: TopupTerms) -> str:
+    """The consent text `user` would give for `terms` (nothing changes): refused, as turning it
+    on is, to a user who may not authorise the charges; the method checked to be the
+    customer's."""
+    check_may_authorise(actor=user, customer=customer)
+    owned = saved_method_owned(customer=customer, payment_method=terms.payment_method)
+    return consent_text(customer=customer, terms=terms, method_label=owned.label)
+
+
 def topup_enable(
     *, customer: Customer, user: Any, terms: TopupTerms, consent: bool, shown_text: str = ""
 ) -> TopupSettings:
     """Turn automatic top-up on (or change it, or resume it after a suspension). `consent` is
     the ticked box; `shown_text`, when given, must be the consent text the user saw (it is
-    recomputed: a page older than a change of the terms is refused)."""
-    check_may_change(actor=user, customer=customer)
-    if user.is_staff:
-        raise AutoTopupError("Only the customer can turn automatic top-up on.")
+    recomputed: a page older than a change of the terms is refused). Only a user who may
+    manage billing and make payments (autotopup.access.check_may_authorise)."""
+    check_may_authorise(actor=user, customer=customer)
     owned = saved_method_owned(customer=customer, payment_method=terms.payment_method)
     if owned.type == "sepa_debit" and customer.currency != "EUR":
         raise AutoTopupError("SEPA Direct Debit pays in EUR only.", field="payment_method")

@@ -1,5 +1,6 @@
 """The portal's automatic top-up and low-balance alerts (/billing/autotopup/, namespace
-`autotopup`), for a portal user with *manage billing*: the settings and their recorded consent,
+`autotopup`), for a portal user with *manage billing* (turning it on or changing it also needs
+*make payments*: paydesk.autotopup.access): the settings and their recorded consent,
 turning it on (review the exact consent text, tick, confirm), off, the alert thresholds, and
 finishing in the browser a top-up the bank wanted the customer to confirm."""
 
@@ -15,19 +16,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from paydesk.accounts.access import customer_required, manage_billing_required
 from paydesk.accounts.models import Customer
+from paydesk.accounts.payers import may_make_payments
+from paydesk.autotopup.access import check_may_authorise, may_authorise
 from paydesk.autotopup.alerts import alerts_set
 from paydesk.autotopup.consent import (
     COOLDOWN_CHOICES,
-    consent_text,
+    consent_review,
     terms_checked,
     topup_enable,
 )
-from paydesk.autotopup.models import BalanceAlert, Topup, TopupStatus
+from paydesk.autotopup.models import BalanceAlert, Topup, TopupSettings, TopupStatus
 from paydesk.autotopup.services import settings_for, topup_switch_off
 from paydesk.checkout.forms import new_form_token
 from paydesk.checkout.services import checkout_start
-from paydesk.errors import GatewayError, PaydeskError
-from paydesk.methods.services import saved_method_owned, saved_methods_list
+from paydesk.errors import GatewayError, PaydeskError, PermissionDenied
+from paydesk.methods.services import saved_methods_list
 from paydesk.money import plain_amount
 
 FIELDS = ("threshold", "amount", "monthly_cap", "cooldown_minutes", "payment_method")
@@ -85,12 +88,21 @@ def _page(
             "alerts": alerts,
             "alert_thresholds": alerts_typed["thresholds"],
             "alert_margin": alerts_typed["margin"],
+            "may_authorise": may_authorise(user=request.user, customer=customer),
+            "consenter_may_pay": _consenter_may_pay(current, customer),
             "recent": Topup.objects.filter(customer=customer).select_related("payment")[:10],
         },
         status=status,
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _consenter_may_pay(current: TopupSettings, customer: Customer) -> bool:
+    """Whether the user who gave the consent on record may still make payments: the page says
+    so when not (the consent stands: docs/autotopup.md, "Who may turn it on")."""
+    by = current.consented_by
+    return by is not None and may_make_payments(user=by, customer=customer)
 
 
 def _cooldown_label(minutes: int) -> str:
@@ -110,10 +122,13 @@ def topup_settings(request: HttpRequest, customer: Customer) -> HttpResponse:
         return _page(request, customer)
     form = {name: request.POST.get(name, "").strip() for name in FIELDS}
     try:
+        check_may_authorise(actor=request.user, customer=customer)
+    except PermissionDenied as refused:
+        return _page(request, customer, errors={"form": refused.message}, status=403)
+    try:
         terms = terms_checked(customer=customer, **form)
         if request.POST.get("step") != "confirm":
-            owned = saved_method_owned(customer=customer, payment_method=terms.payment_method)
-            text = consent_text(customer=customer, terms=terms, method_label=owned.label)
+            text = consent_review(customer=customer, user=request.user, terms=terms)
             return _page(request, customer, form=form, review=text)
         topup_enable(
             customer=customer,

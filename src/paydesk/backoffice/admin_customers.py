@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.accounts.billing import PROFILE_FIELDS, billing_profile_update
+from paydesk.accounts.edits import customer_version
 from paydesk.accounts.models import BillingProfile, Contact, Customer, PaymentMethod
 from paydesk.accounts.services import (
     customer_create,
@@ -34,6 +35,8 @@ from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.selectors import ONLINE_METHODS
 from paydesk.errors import PaydeskError
 from paydesk.money import format_money
+
+EDIT_VERSION = "edit_version"  # the form's hidden field (backoffice/customer_change_form.html)
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldGroups
@@ -140,6 +143,19 @@ def _flag_display(name: str, description: StrOrPromise) -> Any:
 
     shown.__name__ = f"{name}_display"
     return shown
+
+
+def _version_posted(request: HttpRequest) -> int | None:
+    """The customer's edit version the posted form was drawn with (accounts.edits), None when
+    the form sent none; one that is not a version counts as the oldest read (0)."""
+    raw = request.POST.get(EDIT_VERSION) if request.method == "POST" else None
+    if raw is None:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0
+
+
+def _version_now(customer: Customer | None) -> int | None:
+    return customer_version(customer) if customer is not None else None
 
 
 @admin.register(Customer, site=backoffice_site)
@@ -339,10 +355,14 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> Any:
+        customer = self.get_object(request, object_id)
+        read = _version_posted(request)
         context = {
             **(extra_context or {}),
             "can_move_money": can_move_money(request),
-            **saved_methods_context(self.get_object(request, object_id)),
+            **saved_methods_context(customer),
+            # The read this form is based on: a form drawn again with errors keeps it.
+            "edit_version": read if read is not None else _version_now(customer),
         }
         return super().change_view(request, object_id, form_url, context)
 
@@ -352,7 +372,8 @@ class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
         fields = form.service_fields()
         try:
             if change:
-                saved = customer_update(customer=obj, actor=request.user, **fields)
+                version = _version_posted(request)
+                saved = customer_update(customer=obj, actor=request.user, version=version, **fields)
             else:
                 saved = customer_create(
                     currency=form.cleaned_data["currency"], actor=request.user, **fields

@@ -37,7 +37,6 @@ from paydesk.errors import GatewayError, GatewayRateLimited, PaydeskError, RateL
 from paydesk.gateways.http import origin_of
 from paydesk.gateways.registry import gateway_for
 from paydesk.gateways.stripe.elements import card_fields_context, card_page_sources
-from paydesk.methods.access import can_manage_methods
 from paydesk.methods.services import SavedMethod, saved_methods_list
 from paydesk.money import format_money
 from paydesk.vouchers.bonus import bonus_terms, voucher_bonus_preview
@@ -110,7 +109,6 @@ def _render(
         "chosen": chosen,
         "submit_label": shown.submit_label if shown is not None else _("Pay"),
         "quote": quote,
-        "can_manage_methods": can_manage_methods(request.user),
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
             if customer.minimum_payment > 0

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from paydesk.accounts.billing import billing_profile_saved
+from paydesk.accounts.billing_managers import billing_manager_required
 from paydesk.accounts.models import Customer
 from paydesk.audit.services import audit_record
 from paydesk.errors import (
@@ -36,13 +37,11 @@ from paydesk.errors import (
     MethodUnavailable,
     NotFound,
     PaydeskError,
-    PermissionDenied,
 )
 from paydesk.gateways.stripe.client import SEPA_ADDRESS_NEEDED
 from paydesk.gateways.stripe.declines import customer_reason
 from paydesk.gateways.stripe.elements import SEPA_ADDRESS_REQUIRED, SEPA_NON_EEA_COUNTRIES
 from paydesk.gateways.stripe.vault import PAYMENT_METHOD_ID, StripeVault
-from paydesk.methods.access import can_manage_methods
 from paydesk.methods.models import MethodSetup, MethodType, SavedMethodCharge, StripeCustomer
 
 EXPIRING_DAYS = 30
@@ -90,10 +89,12 @@ class SavedMethod:
 
 
 def _check_user(*, user: Any, customer: Customer) -> None:
-    if not getattr(user, "pk", None) or not user.is_active or user.customer_id != customer.pk:
-        raise PermissionDenied("You can manage payment methods only for your own account.")
-    if not can_manage_methods(user):
-        raise PermissionDenied("You do not have permission to manage payment methods.")
+    billing_manager_required(
+        user=user,
+        customer=customer,
+        sign_in="Sign in to manage payment methods.",
+        not_theirs="You can manage payment methods only for your own account.",
+    )
 
 
 def expiry_state(exp_month: int | None, exp_year: int | None, *, today: date | None = None) -> str:

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from paydesk.accounts.access import customer_required
+from paydesk.accounts.access import customer_required, manage_billing_required
 from paydesk.accounts.models import Customer
 from paydesk.errors import GatewayError, NotFound, PaydeskError
 from paydesk.formats import customer_time
@@ -32,7 +32,6 @@ from paydesk.gateways.stripe.elements import (
     card_fields_context,
     card_page_sources,
 )
-from paydesk.methods.access import manage_methods_required
 from paydesk.methods.models import MethodSetup, MethodType
 from paydesk.methods.services import (
     AlreadySaved,
@@ -122,7 +121,7 @@ def method_details(method: SavedMethod, others: Sequence[SavedMethod] = ()) -> s
 
 
 @customer_required
-@manage_methods_required
+@manage_billing_required
 @require_http_methods(["GET"])
 def method_list(request: HttpRequest, customer: Customer) -> HttpResponse:
     problem = ""
@@ -143,7 +142,7 @@ def method_list(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 @customer_required
-@manage_methods_required
+@manage_billing_required
 @require_POST
 def method_add(request: HttpRequest, customer: Customer) -> HttpResponse:
     try:
@@ -157,7 +156,7 @@ def method_add(request: HttpRequest, customer: Customer) -> HttpResponse:
 
 
 @customer_required
-@manage_methods_required
+@manage_billing_required
 @require_http_methods(["GET", "POST"])
 def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) -> HttpResponse:
     """GET: Stripe's fields for the card or IBAN of our SetupIntent. POST (after Stripe.js
@@ -212,7 +211,7 @@ def method_setup(request: HttpRequest, customer: Customer, setup_intent: str) ->
 
 
 @customer_required
-@manage_methods_required
+@manage_billing_required
 @require_POST
 def method_default(request: HttpRequest, customer: Customer, payment_method: str) -> HttpResponse:
     try:
@@ -229,7 +228,7 @@ def method_default(request: HttpRequest, customer: Customer, payment_method: str
 
 
 @customer_required
-@manage_methods_required
+@manage_billing_required
 @require_POST
 def method_remove(request: HttpRequest, customer: Customer, payment_method: str) -> HttpResponse:
     try:

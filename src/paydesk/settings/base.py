@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "paydesk.web.context.portal",
                 "paydesk.accounts.context.payer",
+                "paydesk.accounts.context.billing_manager",
                 "paydesk.autotopup.context.low_balance",
                 "paydesk.provider.context.brand",
             ],

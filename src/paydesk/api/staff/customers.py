@@ -1,4 +1,6 @@
-"""Staff endpoints: customers (list, one, create and change: Administrators only)."""
+"""Staff endpoints: customers (list, one, create and change: Administrators only). One customer
+and a change answer with its edit version as the ETag; a change sent with it as If-Match is
+refused (412 `changed_since_read`) when someone changed the customer since (docs/api.md)."""
 
 # No `from __future__ import annotations`: ninja reads these signatures at import time.
 
@@ -6,11 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from paydesk.accounts.edits import customer_version
 from paydesk.accounts.models import Customer
 from paydesk.accounts.services import customer_create, customer_update
 from paydesk.api.auth import STAFF_AUTH
+from paydesk.api.errors import ApiError
 from paydesk.api.idempotency import idempotent
-from paydesk.api.schemas import ERRORS, Input, MoneyOut, SingleLine, json_response, money
+from paydesk.api.schemas import ERRORS, ErrorOut, Input, MoneyOut, SingleLine, json_response, money
 from paydesk.api.staff.common import staff_caller, staff_customer
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
@@ -99,12 +103,45 @@ def customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, ob
     }
 
 
+def _with_etag(customer: Customer) -> HttpResponse:
+    """The customer as JSON, its edit version as the ETag (paydesk.accounts.edits)."""
+    response = json_response(200, customer_out(customer), CustomerOut)
+    response["ETag"] = f'"{customer_version(customer)}"'
+    return response
+
+
+def _if_match(request: HttpRequest) -> int | None:
+    """The edit version an `If-Match` names (the ETag of a GET), None without the header or
+    with `*`; 412 `changed_since_read` when it names none (a weak tag never matches)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tags = [tag.strip() for tag in header.split(",")]
+    if "*" in tags:
+        return None
+    versions = [
+        int(tag[1:-1])
+        for tag in tags
+        if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit() and len(tag) < 21
+    ]
+    if not versions:
+        raise ApiError(
+            412,
+            "changed_since_read",
+            "If-Match names no version of this customer: send the ETag of GET "
+            "/staff/customers/{id}.",
+        )
+    return max(versions)
+
+
 @router.get(
     "/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="One customer"
 )
-def customer_detail(request: HttpRequest, customer_id: int) -> dict[str, object]:
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The ETag header carries the customer's edit version: send it back as If-Match with a
+    PATCH to have it refused (412) when someone changed the customer in between."""
     staff_caller(request)
-    return customer_out(staff_customer(customer_id))
+    return _with_etag(staff_customer(customer_id))
 
 
 def _changes(payload: CustomerChanges) -> dict[str, object]:
@@ -127,12 +164,18 @@ def customer_new(request: HttpRequest, payload: CustomerIn) -> HttpResponse:
 
 @router.patch(
     "/customers/{customer_id}",
-    response={200: CustomerOut, **ERRORS},
+    response={200: CustomerOut, 412: ErrorOut, **ERRORS},
     summary="Change a customer (Admin); the currency never changes",
 )
 def customer_change(
     request: HttpRequest, customer_id: int, payload: CustomerChanges
-) -> dict[str, object]:
+) -> HttpResponse:
+    """With `If-Match: "<ETag of a GET>"`: 412 `changed_since_read` (nothing saved) when the
+    customer was changed since that read, by anyone (its settings, contacts or billing
+    profile). Without If-Match the change is saved as before (last write wins)."""
     caller = staff_caller(request, write=True)
     customer = staff_customer(customer_id)
-    return customer_out(customer_update(customer=customer, actor=caller.user, **_changes(payload)))
+    saved = customer_update(
+        customer=customer, actor=caller.user, version=_if_match(request), **_changes(payload)
+    )
+    return _with_etag(saved)
