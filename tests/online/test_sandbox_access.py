@@ -114,7 +114,8 @@ OPEN = {
         for name in (
             "payment_methods", "payment_method", "payment_method_detach", "customers",
             "customer", "customer_payment_methods", "mandate", "setup_intents", "setup_intent",
-            "setup_intent_confirm", "payment_intents", "payment_intent", "refunds", "refund",
+            "setup_intent_confirm", "payment_intents", "payment_intent", "payment_intent_search",
+            "refunds", "refund",
             "stripe_js", "element_frame", "three_d_secure",
         )
     },
