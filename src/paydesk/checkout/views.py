@@ -94,6 +94,7 @@ def _render(
     pay_via: PayViaForm,
     sections: dict[str, PaySection],
     quote: QuoteTerms | None = None,
+    nothing_to_quote: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     chosen = pay_via.data.get("method") if pay_via.is_bound else ""
@@ -110,6 +111,7 @@ def _render(
         "chosen": chosen,
         "submit_label": shown.submit_label if shown is not None else _("Pay"),
         "quote": quote,
+        "nothing_to_quote": nothing_to_quote,
         "can_manage_methods": can_manage_methods(request.user),
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
@@ -190,6 +192,10 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     if not form.is_valid():
         return _render(request, **page)
     if not method.takes_amount:
+        # Only the form's submit button (action=pay, "Redeem voucher") redeems. Show quote, and
+        # Enter in a field (which sends the form's first button, Show quote), redeem nothing.
+        if request.POST.get("action") != "pay":
+            return _render(request, **page, nothing_to_quote=True)
         return _redeem_voucher(request, customer, page, form, pay_via.cleaned_data["form_token"])
 
     data = form.cleaned_data
