@@ -111,10 +111,7 @@ class DocumentAdmin(ReadOnlyForStaff, BackofficeAdmin):
         if isinstance(changelist, HttpResponseBase):
             return changelist
         rows = changelist.queryset.order_by("-issued_at", "-id")
-        zone = timezone.get_current_timezone()
-        response = StreamingHttpResponse(
-            documents_csv(rows, time_zone=zone), content_type="text/csv"
-        )
+        response = StreamingHttpResponse(documents_csv(rows), content_type="text/csv")
         name = f"invoices-{timezone.localdate().isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
