@@ -11,7 +11,8 @@ import pytest
 from paydesk.ledger.models import Payment
 from paydesk.vouchers.batches import voucher_batch_issue
 from tests.conftest import chromium_launched
-from tests.factories import PASSWORD, CustomerFactory, PortalUserFactory
+from tests.factories import CustomerFactory, PortalUserFactory
+from tests.signin import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,11 +31,7 @@ def test_enter_and_show_quote_on_a_voucher_redeem_nothing(live_server, page_with
     page, base = page_without_script, live_server.url
     user = PortalUserFactory(customer=CustomerFactory(currency="USD"))
     _batch, [code] = voucher_batch_issue(count=1, currency="USD", addition="5", actor=None)
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
+    browser_sign_in(page, base, user, path="/accounts/login/")
     page.goto(f"{base}/pay/")
     page.get_by_label("Pay via").select_option("voucher")
     page.get_by_label("Voucher code").fill(code)
