@@ -398,6 +398,8 @@ def test_show_quote_or_enter_on_a_voucher_redeems_nothing(payer, client_for, act
     assert "Nothing to quote for a voucher: redeem it to see what it gives." in html
     assert _pay_button(html) == "Redeem voucher"
     assert f'value="{code}"' in field_block(html, "voucher-code")  # still there, to redeem
+    # The methods not chosen (all on the page without JavaScript) are not checked.
+    assert "This field is required." not in html
 
     redeemed = client.post("/pay/", voucher(code), follow=True)
     assert "Voucher redeemed: $5.00 USD was credited" in redeemed.content.decode()

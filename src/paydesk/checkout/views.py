@@ -71,19 +71,33 @@ def _sections(
 ) -> dict[str, PaySection]:
     """The customer's saved methods their method is offered for (a SEPA mandate: when SEPA
     Direct Debit is, in its currencies), then every method but those paid only with a saved
-    one; by key, in that order."""
+    one; by key, in that order. Of a form sent, only the chosen method's form is bound (checked);
+    the others keep what was typed in them, unchecked: without JavaScript every method's fields
+    are on the page, and each said "This field is required." under a method nobody chose."""
+    chosen = data.get("method", "") if data is not None else ""
     by_method = {m.method: m for m in methods}
     sections = {}
     for saved in _saved_methods(customer, methods):
         method = by_method.get(SAVED_TYPE_METHODS.get(saved.type, ""))
         if method is not None:
-            form: Form = SavedMethodForm(data, method=method, saved=saved)
+            bound = data if saved.id == chosen else None
+            form: Form = _typed(SavedMethodForm(bound, method=method, saved=saved), data)
             sections[saved.id] = PaySection(saved.id, saved.label, method, form, saved)
     for method in methods:
         if not getattr(gateway_for(method.method), "saved_method_only", False):
-            form = method_form(method, data)
+            form = _typed(method_form(method, data if method.method == chosen else None), data)
             sections[method.method] = PaySection(method.method, method.display_name, method, form)
     return sections
+
+
+def _typed(form: Form, data: Any) -> Form:
+    """An unbound form of a method not chosen, showing what was typed in it (nothing to do for a
+    bound form, or on the page's first GET)."""
+    if data is not None and not form.is_bound:
+        for name in form.fields:
+            if form.add_prefix(name) in data:
+                form.initial[name] = data.get(form.add_prefix(name))
+    return form
 
 
 def _render(
