@@ -54,7 +54,7 @@ class ServiceSaveMixin:
 
 
 # The widest integer a database column or parameter holds (PostgreSQL's bigint, SQLite's INTEGER).
-_INT64 = range(-(2**63), 2**63)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class CheckedChangeList(ChangeList):
@@ -72,7 +72,9 @@ class CheckedChangeList(ChangeList):
             return queryset
         except (ValueError, OverflowError, TypeError) as error:
             raise IncorrectLookupParameters(error) from error
-        if any(isinstance(p, int) and p not in _INT64 for p in params):
+        # Compared, not `in range(…)`: for an int subclass (a model's IntegerChoices member)
+        # range walks every number.
+        if any(isinstance(p, int) and not _INT64_MIN <= p <= _INT64_MAX for p in params):
             raise IncorrectLookupParameters("a number out of range")
         return queryset
 
