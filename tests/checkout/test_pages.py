@@ -372,3 +372,35 @@ def test_the_pay_form_may_be_redirected_only_to_the_offered_gateways_pages(clien
         "https://hooks.stripe.com",
     ]
     assert "frame-ancestors 'none'" in policy and "https://js.stripe.com" in policy
+
+
+@pytest.mark.parametrize("action", ["quote", None])
+def test_show_quote_or_enter_on_a_voucher_redeems_nothing(payer, client_for, action):
+    """Without JavaScript every method's fields are on the page: with the voucher chosen, Show
+    quote (also what Enter in the code field sends: the form's first button) redeemed the
+    voucher. Only the form's submit button, "Redeem voucher", redeems; a form with no button
+    named redeems nothing either."""
+    _batch, [code] = voucher_batch_issue(
+        count=1, currency="USD", minimum_activation="0", addition="5", actor=None
+    )
+    client = client_for(payer)
+    form = voucher(code)
+    if action is None:
+        del form["action"]
+    else:
+        form["action"] = action
+    shown = client.post("/pay/", form)
+    html = shown.content.decode()
+    assert shown.status_code == 200
+    assert Payment.objects.count() == 0
+    payer.customer.refresh_from_db()
+    assert payer.customer.balance == 0
+    assert "Nothing to quote for a voucher: redeem it to see what it gives." in html
+    assert _pay_button(html) == "Redeem voucher"
+    assert f'value="{code}"' in field_block(html, "voucher-code")  # still there, to redeem
+    # The methods not chosen (all on the page without JavaScript) are not checked.
+    assert "This field is required." not in html
+
+    redeemed = client.post("/pay/", voucher(code), follow=True)
+    assert "Voucher redeemed: $5.00 USD was credited" in redeemed.content.decode()
+    assert Payment.objects.count() == 1

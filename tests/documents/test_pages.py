@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -120,6 +121,56 @@ def test_dates_at_the_ends_of_the_calendar_filter_and_never_fail(story, zone):
     late = client.get("/invoices/", {"date_from": "9999-12-31"})
     assert late.status_code == 200 and f"{invoice.code}.pdf" not in late.content.decode()
     assert api.get("/api/v1/invoices", {"date_from": "9999-12-31"}).json()["data"] == []
+
+
+def test_an_invoice_has_one_date_the_providers_as_on_its_pdf(story, settings):
+    """The list, its filter and CSV, and the API dated a document in the reader's time zone, its
+    PDF (and number's year) in the provider's: near midnight a day apart. The provider's is the
+    legal one; every place now says it. The two zones here are 25 hours apart, so the two days
+    always differ."""
+    settings.TIME_ZONE = "Pacific/Kiritimati"  # the provider's, UTC+14
+    user, _paid, _refund, invoice, note = story
+    user.time_zone = "Pacific/Pago_Pago"  # the reader's, UTC-11
+    user.save()
+    provider_day = invoice.issued_at.astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+    reader_day = invoice.issued_at.astimezone(ZoneInfo("Pacific/Pago_Pago")).date()
+    assert provider_day != reader_day
+    client = Client()
+    client.force_login(user)
+    on_pdf = f"{provider_day.day} {provider_day:%B %Y}"
+    assert f"Date of issue {on_pdf}" in " ".join(
+        pdf_text(client.get(f"/invoices/{invoice.code}.pdf")).split()
+    )
+
+    that_day = {"date_from": provider_day.isoformat(), "date_to": provider_day.isoformat()}
+    other_day = {"date_from": reader_day.isoformat(), "date_to": reader_day.isoformat()}
+    page = client.get("/invoices/", that_day).content.decode()
+    assert f"{invoice.code}.pdf" in page and f"{note.code}.pdf" in page
+    assert f'<time datetime="{provider_day.isoformat()}">' in page
+    assert f'<time datetime="{reader_day.isoformat()}">' not in page
+    assert f"{invoice.code}.pdf" not in client.get("/invoices/", other_day).content.decode()
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(client.get("/invoices/export.csv", that_day).streaming_content).decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert rows[0][2] == "Date"
+    assert sorted((row[0], row[2]) for row in rows[1:]) == sorted(
+        [(invoice.code, provider_day.isoformat()), (note.code, provider_day.isoformat())]
+    )
+
+    api = ApiClient(key_for(user, "read"))
+    listed = api.get("/api/v1/invoices", that_day).json()["data"]
+    assert {d["number"]: d["issue_date"] for d in listed} == {
+        invoice.code: provider_day.isoformat(),
+        note.code: provider_day.isoformat(),
+    }
+    assert api.get("/api/v1/invoices", other_day).json()["data"] == []
 
 
 def test_a_user_without_view_payments_gets_no_invoices(story):

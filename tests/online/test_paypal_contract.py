@@ -26,7 +26,9 @@ Quirks, followed as written:
   `Authorization: Bearer` header is asserted here;
 - openapi-spec-validator's default jsonschema-rs backend refuses the file's own
   `components.schemas.email` pattern as an ECMA-262 regex (Python's `re` compiles it): the files
-  are checked with its pure-Python jsonschema backend instead — still checked, never skipped;
+  are checked with its pure-Python jsonschema backend instead, named in their own spec validator
+  (paypal_specs.py), never through the process-wide choice another test may have fixed first —
+  still checked, never skipped;
 - `PayPal-Request-Id` is an optional header in both files, but their words make it what the
   client relies on: an order with a `payment_source` (ours) needs one (400
   PAYPAL_REQUEST_ID_REQUIRED); Orders answers "an idempotent request" (the same id again) with
@@ -42,10 +44,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
@@ -63,6 +63,7 @@ from paydesk.money import Money
 from paydesk.sandbox.models import SandboxWebhook
 from tests.factories import StaffFactory
 from tests.online.openapi_wire import as_spec_request, as_spec_response
+from tests.online.paypal_specs import ORDERS_FILE, PAYMENTS_FILE, paypal_spec
 from tests.online.paypal_steps import come_back, paypal_tokens_forget, press, start
 from tests.signin import sandbox_staff
 
@@ -72,9 +73,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning"),
 ]
 
-DATA = Path(__file__).resolve().parents[1] / "gateways" / "data"
-ORDERS_FILE = DATA / "paypal-checkout_orders_v2.json"
-PAYMENTS_FILE = DATA / "paypal-payments_payment_v2.json"
 SERVER = "https://api-m.sandbox.paypal.com"  # the files' server: the sandbox's prefix stands for it
 PREFIX = "/sandbox/paypal"
 TOKEN_PATH = "/v1/oauth2/token"
@@ -90,13 +88,8 @@ class Specs:
 
 
 @pytest.fixture(scope="module")
-def specs() -> Iterator[Specs]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
-        yield Specs(
-            orders=OpenAPI.from_file_path(str(ORDERS_FILE)),
-            payments=OpenAPI.from_file_path(str(PAYMENTS_FILE)),
-        )
+def specs() -> Specs:
+    return Specs(orders=paypal_spec(ORDERS_FILE), payments=paypal_spec(PAYMENTS_FILE))
 
 
 @pytest.fixture(autouse=True)

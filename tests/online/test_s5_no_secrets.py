@@ -153,6 +153,7 @@ def _redeem_voucher(online_customer) -> list[str]:
             "form_token": token,
             "voucher-code": codes[0],
             "voucher-currency": "USD",
+            "action": "pay",
         },
         follow=True,
     )

@@ -315,3 +315,25 @@ def test_a_reversed_chargeback_earns_no_bonus_of_another_armed_voucher(earned, i
     assert (second.applied_payment_id, second.bonus_payment_id) == (None, None)
     assert balance(customer) == Decimal("105.00")
     assert balance_drifts() == []
+
+
+def test_the_chargeback_emails_state_the_balance_after_the_bonus_went_and_came_back(earned):
+    """The chargeback email's "balance after" was the chargeback row's: 55.00, before the bonus
+    reversal the same transaction posts. It is the balance after all that transaction did;
+    the reversal's email likewise counts the bonus restored."""
+    from paydesk.notifications.models import EmailKind, OutboundEmail
+    from paydesk.notifications.services import email_content
+
+    customer = earned.customer
+    customer.contacts.create(email="billing@acme.example")
+    dispute(earned, DisputeStage.LOST, "e1")
+    taken = OutboundEmail.objects.get(kind=EmailKind.CHARGEBACK)
+    assert balance(customer) == Decimal("0.00")
+    assert taken.context["balance"] == "$0.00 USD"
+    _subject, text, _html = email_content(taken)
+    assert "Balance after this chargeback: $0.00 USD" in " ".join(text.split())
+
+    dispute(earned, DisputeStage.FUNDS_REINSTATED, "e2")
+    returned = OutboundEmail.objects.get(kind=EmailKind.CHARGEBACK_REVERSED)
+    assert balance(customer) == Decimal("105.00")
+    assert returned.context["balance"] == "$105.00 USD"

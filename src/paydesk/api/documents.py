@@ -46,6 +46,10 @@ class DocumentOut(Schema):
     number: str
     kind: str
     issued_at: datetime
+    issue_date: date = Field(
+        description="The document's date, as its PDF states it: the day of issued_at in the "
+        "provider's time zone (what date_from and date_to filter on)."
+    )
     payment: str
     corrects: str | None
     net: MoneyOut
@@ -67,15 +71,15 @@ def _day(value: str | None, name: str) -> date | None:
 
 @router.get("/invoices", response={200: DocumentListOut, **ERRORS}, summary="List invoices")
 def invoices(request: HttpRequest, query: Query[DocumentQuery]) -> dict[str, object]:
-    """Invoices and credit notes, newest first; dates are days in the user's time zone. A credit
-    note's amounts are negative (it reduces what was invoiced); its PDF states them positive."""
+    """Invoices and credit notes, newest first; dates are a document's dates, days in the
+    provider's time zone as on its PDF (issue_date), whatever the user's. A credit note's amounts
+    are negative (it reduces what was invoiced); its PDF states them positive."""
     customer = own_customer(request)
     rows = document_list(
         customer_id=customer.pk,
         kind=query.kind or "",
         date_from=_day(query.date_from, "date_from"),
         date_to=_day(query.date_to, "date_to"),
-        time_zone=_user_time_zone(request),
     )
     return {
         "data": [
@@ -83,6 +87,7 @@ def invoices(request: HttpRequest, query: Query[DocumentQuery]) -> dict[str, obj
                 "number": doc.code,
                 "kind": doc.kind,
                 "issued_at": doc.issued_at,
+                "issue_date": doc.issue_date,
                 "payment": doc.payment.reference,
                 "corrects": doc.corrects.code if doc.corrects is not None else None,
                 "net": money(doc.signed_net, doc.currency),

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.audit.models import AuditEntry
+from paydesk.backoffice.admin_base import BackofficeAdmin
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
 
@@ -55,7 +56,7 @@ _SUMMARY = ("at_display", "actor_email", "action", "object_type", "object_id", "
 
 
 @admin.register(AuditEntry, site=backoffice_site)
-class AuditEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = _SUMMARY
     list_filter = [ActionFilter, ActorFilter]
     search_fields = ["action", "actor_email", "object_id"]

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from paydesk.autotopup.models import Topup, TopupSettings, TopupStatus
 from paydesk.autotopup.services import topup_switch_off
+from paydesk.backoffice.admin_base import BackofficeAdmin
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
@@ -37,7 +38,7 @@ class SuspendedFilter(admin.SimpleListFilter):
 
 
 @admin.register(TopupSettings, site=backoffice_site)
-class TopupSettingsAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class TopupSettingsAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "customer",
         "state",
@@ -139,7 +140,7 @@ class TopupSettingsAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
 
 @admin.register(Topup, site=backoffice_site)
-class TopupAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class TopupAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "created_at",
         "customer",

@@ -19,7 +19,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    BackofficeAdmin,
+    CheckedChangeList,
+    ServiceRefused,
+    ServiceSaveMixin,
+    time_column,
+)
 from paydesk.backoffice.roles import AdministratorOnly, can_move_money, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.banktransfers.forms import BankDetailsForm, ReceivedAmountForm, add_service_error
@@ -50,7 +56,7 @@ FIELD_ALIASES = {"currency": "received_currency", "total": "received_amount"}
 
 
 @admin.register(BankDetails, site=backoffice_site)
-class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, BackofficeAdmin):
     form = BankDetailsForm
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -90,7 +96,7 @@ class BankDetailsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
         )
 
 
-class TransferAmountsChangeList(ChangeList):
+class TransferAmountsChangeList(CheckedChangeList):
     """A list page whose bank transfers know what they expected (one query for the page)."""
 
     def get_results(self, request: HttpRequest) -> None:
@@ -99,7 +105,7 @@ class TransferAmountsChangeList(ChangeList):
 
 
 @admin.register(BankTransfer, site=backoffice_site)
-class BankTransferAdmin(admin.ModelAdmin):
+class BankTransferAdmin(BackofficeAdmin):
     """Bank transfers only; their page is the approval desk (nothing is edited as a model form)."""
 
     list_display = [

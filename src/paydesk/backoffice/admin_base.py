@@ -7,7 +7,9 @@ from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -49,6 +51,39 @@ class ServiceSaveMixin:
         except ServiceRefused as refused:
             messages.error(request, refused.error.message)
             return HttpResponseRedirect(request.get_full_path())
+
+
+# The widest integer a database column or parameter holds (PostgreSQL's bigint, SQLite's INTEGER).
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class CheckedChangeList(ChangeList):
+    """A list whose query string's lookups are refused when the database query cannot be built
+    from them, as Django refuses an unknown field (a redirect to the list, "?e=1"), rather than a
+    500 when the page is drawn: a date out of range (`?created_at__year=0`, `__month=13`, a year
+    past 9999, which Django turns into datetime bounds only when it writes the SQL) or a number
+    no database integer holds. The query is written here (not run) to find out."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        try:
+            queryset = super().get_queryset(request, exclude_parameters)
+            _sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+        except EmptyResultSet:  # a query that finds nothing (an empty `__in`): not an error
+            return queryset
+        except (ValueError, OverflowError, TypeError) as error:
+            raise IncorrectLookupParameters(error) from error
+        # Compared, not `in range(…)`: for an int subclass (a model's IntegerChoices member)
+        # range walks every number.
+        if any(isinstance(p, int) and not _INT64_MIN <= p <= _INT64_MAX for p in params):
+            raise IncorrectLookupParameters("a number out of range")
+        return queryset
+
+
+class BackofficeAdmin(admin.ModelAdmin):
+    """Every back-office ModelAdmin's base: its list is a CheckedChangeList."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CheckedChangeList
 
 
 Obj = TypeVar("Obj")

@@ -11,7 +11,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin, time_column
+from paydesk.backoffice.admin_base import (
+    BackofficeAdmin,
+    ServiceRefused,
+    ServiceSaveMixin,
+    time_column,
+)
 from paydesk.backoffice.roles import AdministratorOnly, ReadOnlyForStaff, is_staff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.checkout.forms import MethodConfigForm
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @admin.register(MethodConfig, site=backoffice_site)
-class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, BackofficeAdmin):
     form = MethodConfigForm
     list_display = ["display_name", "method", "enabled", "mode", "has_gateway", "updated_display"]
     updated_display = time_column("updated_at", _("updated at"))
@@ -108,7 +113,7 @@ class MethodConfigAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Quote, site=backoffice_site)
-class QuoteAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class QuoteAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "id",
         "customer",
@@ -151,7 +156,7 @@ def log_event_html(entry: PaymentLogEntry) -> str:
 
 
 @admin.register(PaymentLogEntry, site=backoffice_site)
-class PaymentLogEntryAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class PaymentLogEntryAdmin(ReadOnlyForStaff, BackofficeAdmin):
     """The payment log (spec §8): every notification received and every request Paydesk made,
     with what came of it. Summaries are redacted when written; nothing here is editable."""
 

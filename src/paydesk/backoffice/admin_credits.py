@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from paydesk.backoffice.admin_base import BackofficeAdmin
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.credits.models import CreditAwaitingApproval
@@ -42,7 +43,7 @@ class RefuseForm(forms.Form):
 
 
 @admin.register(CreditAwaitingApproval, site=backoffice_site)
-class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class CreditAwaitingApprovalAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "created_at",
         "reference",

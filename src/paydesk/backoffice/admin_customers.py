@@ -26,7 +26,7 @@ from paydesk.accounts.services import (
     customer_update,
 )
 from paydesk.accounts.taxids import country_names
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import BackofficeAdmin, ServiceRefused, ServiceSaveMixin
 from paydesk.backoffice.customer_methods import saved_methods_context
 from paydesk.backoffice.forms import BillingProfileAdminForm, CustomerForm
 from paydesk.backoffice.roles import can_move_money, is_admin, is_staff
@@ -159,7 +159,7 @@ def _version_now(customer: Customer | None) -> int | None:
 
 
 @admin.register(Customer, site=backoffice_site)
-class CustomerAdmin(ServiceSaveMixin, admin.ModelAdmin):
+class CustomerAdmin(ServiceSaveMixin, BackofficeAdmin):
     form = CustomerForm
     inlines = [BillingProfileInline, ContactInline]
     list_display = ["name", "currency", "balance_display", "debit_limit_display", "slug"]

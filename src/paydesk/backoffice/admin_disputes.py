@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from paydesk.backoffice.admin_base import payment_link, short_datetime, time_column
+from paydesk.backoffice.admin_base import BackofficeAdmin, payment_link, short_datetime, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff
 from paydesk.backoffice.site import backoffice_site
 from paydesk.gateways.dispute_words import dispute_reason_words
@@ -87,7 +87,7 @@ class GatewayFilter(admin.SimpleListFilter):
 
 
 @admin.register(Dispute, site=backoffice_site)
-class DisputeAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class DisputeAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "opened_display",
         "dispute_id",

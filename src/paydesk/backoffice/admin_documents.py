@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice.admin_base import (
+    BackofficeAdmin,
     ServiceRefused,
     ServiceSaveMixin,
     exported_changelist,
@@ -37,7 +38,7 @@ from paydesk.money import format_money
 
 
 @admin.register(Document, site=backoffice_site)
-class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = ["code", "kind", "issued_display", "customer", "payment_reference",
                     "corrects_shown", "tax_shown", "total_shown", "pdf"]  # fmt: skip
     list_filter = ["kind", "issued_at"]
@@ -110,10 +111,7 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
         if isinstance(changelist, HttpResponseBase):
             return changelist
         rows = changelist.queryset.order_by("-issued_at", "-id")
-        zone = timezone.get_current_timezone()
-        response = StreamingHttpResponse(
-            documents_csv(rows, time_zone=zone), content_type="text/csv"
-        )
+        response = StreamingHttpResponse(documents_csv(rows), content_type="text/csv")
         name = f"invoices-{timezone.localdate().isoformat()}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -125,7 +123,7 @@ class DocumentAdmin(ReadOnlyForStaff, admin.ModelAdmin):
 
 
 @admin.register(InvoicingSettings, site=backoffice_site)
-class InvoicingSettingsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class InvoicingSettingsAdmin(AdministratorOnly, ServiceSaveMixin, BackofficeAdmin):
     fields = list(SETTINGS_FIELDS)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -155,7 +153,7 @@ class InvoicingSettingsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdm
 
 @admin.register(CustomerTaxRule, site=backoffice_site)
 class CustomerTaxRuleAdmin(
-    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin
+    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, BackofficeAdmin
 ):
     list_display = ["customer", "rule"]
     list_filter = ["rule"]

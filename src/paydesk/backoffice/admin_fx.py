@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import fx_views
-from paydesk.backoffice.admin_base import time_column
+from paydesk.backoffice.admin_base import BackofficeAdmin, time_column
 from paydesk.backoffice.filters import OccurredDateRangeFilter, filter_day
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
@@ -69,7 +69,7 @@ class RateDateRangeFilter(OccurredDateRangeFilter):
 
 
 @admin.register(ExchangeRate, site=backoffice_site)
-class ExchangeRateAdmin(FinanceActs, admin.ModelAdmin):
+class ExchangeRateAdmin(FinanceActs, BackofficeAdmin):
     list_display = [
         "rate_date",
         "base_currency",

@@ -10,13 +10,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from paydesk.backoffice import import_views
+from paydesk.backoffice.admin_base import BackofficeAdmin
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.imports.models import ImportedPayment
 
 
 @admin.register(ImportedPayment, site=backoffice_site)
-class ImportedPaymentAdmin(AdministratorOnly, admin.ModelAdmin):
+class ImportedPaymentAdmin(AdministratorOnly, BackofficeAdmin):
     list_display = ["imported_at", "customer", "source", "origin_key", "payment_link", "line"]
     list_filter = ["source"]
     search_fields = ["origin_key", "payment__reference", "customer__name"]

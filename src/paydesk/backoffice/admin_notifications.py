@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from paydesk.backoffice.admin_base import time_column
+from paydesk.backoffice.admin_base import BackofficeAdmin, time_column
 from paydesk.backoffice.roles import ReadOnlyForStaff, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.notifications.models import OutboundEmail
@@ -20,7 +20,7 @@ from paydesk.notifications.services import email_content, outbox_retry
 
 
 @admin.register(OutboundEmail, site=backoffice_site)
-class OutboundEmailAdmin(ReadOnlyForStaff, admin.ModelAdmin):
+class OutboundEmailAdmin(ReadOnlyForStaff, BackofficeAdmin):
     list_display = [
         "created_display",
         "to",

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from paydesk.backoffice.admin_base import payment_link, short_datetime, time_column
+from paydesk.backoffice.admin_base import BackofficeAdmin, payment_link, short_datetime, time_column
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.errors import PaydeskError
@@ -63,7 +63,7 @@ class EndpointForm(forms.ModelForm):
 
 
 @admin.register(Endpoint, site=backoffice_site)
-class EndpointAdmin(AdministratorOnly, admin.ModelAdmin):
+class EndpointAdmin(AdministratorOnly, BackofficeAdmin):
     form = EndpointForm
     list_display = ["url", "description", "state", "ordered", "secret", "consecutive_failures"]
     actions = ["resume"]
@@ -148,7 +148,7 @@ class EndpointAdmin(AdministratorOnly, admin.ModelAdmin):
 
 
 @admin.register(Delivery, site=backoffice_site)
-class DeliveryAdmin(AdministratorOnly, admin.ModelAdmin):
+class DeliveryAdmin(AdministratorOnly, BackofficeAdmin):
     # Dates as the other lists show them (one short line): the whole table fits at 1280 px.
     list_display = ["event_label", "event_type", "event_payment", "endpoint", "status",
                     "attempts_made", "next_attempt_display", "delivered_display"]  # fmt: skip

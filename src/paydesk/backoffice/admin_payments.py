@@ -26,7 +26,12 @@ from paydesk.backoffice.admin_banktransfers import (
     TransferAmountsChangeList,
     amount_with_difference,
 )
-from paydesk.backoffice.admin_base import short_datetime, time_column
+from paydesk.backoffice.admin_base import (
+    BackofficeAdmin,
+    CheckedChangeList,
+    short_datetime,
+    time_column,
+)
 from paydesk.backoffice.admin_checkout import log_event_html, log_what
 from paydesk.backoffice.filters import (
     AwaitingBankFilter,
@@ -66,7 +71,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class ExportChangeList(ChangeList):
+class ExportChangeList(CheckedChangeList):
     """The changelist's filters, search and order without fetching a page: for the CSV."""
 
     def get_results(self, request: HttpRequest) -> None:
@@ -91,7 +96,7 @@ class BulkCancelForm(forms.Form):
 
 
 @admin.register(Payment, site=backoffice_site)
-class PaymentAdmin(FinanceActs, admin.ModelAdmin):
+class PaymentAdmin(FinanceActs, BackofficeAdmin):
     list_display = [
         "occurred_display",
         "reference",

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from paydesk.accounts.models import PortalDefaults
-from paydesk.backoffice.admin_base import ServiceRefused, ServiceSaveMixin
+from paydesk.backoffice.admin_base import BackofficeAdmin, ServiceRefused, ServiceSaveMixin
 from paydesk.backoffice.forms import PortalDefaultsForm
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.services import portal_defaults_update
@@ -18,7 +18,7 @@ from paydesk.errors import PaydeskError
 
 
 @admin.register(PortalDefaults, site=backoffice_site)
-class PortalDefaultsAdmin(AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin):
+class PortalDefaultsAdmin(AdministratorOnly, ServiceSaveMixin, BackofficeAdmin):
     form = PortalDefaultsForm
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from paydesk.backoffice import provider_views
+from paydesk.backoffice.admin_base import BackofficeAdmin
 from paydesk.backoffice.roles import AdministratorOnly
 from paydesk.backoffice.site import backoffice_site
 from paydesk.provider.models import Brand, GatewaySecret
 
 
-class _OnePage(AdministratorOnly, admin.ModelAdmin):
+class _OnePage(AdministratorOnly, BackofficeAdmin):
     """A settings page in place of the list; no add, change or delete pages of its own."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from paydesk.accounts.models import User
 from paydesk.accounts.services import portal_user_create, staff_user_create
 from paydesk.backoffice.admin_base import (
+    BackofficeAdmin,
     ServiceRefused,
     ServiceSaveMixin,
     short_datetime,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 
 class UserAdminBase(
-    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, admin.ModelAdmin
+    KeyCheckedAutocompleteMixin, AdministratorOnly, ServiceSaveMixin, BackofficeAdmin
 ):
     add_form: Any = None
     add_fieldsets: list[Any] = []

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from paydesk.backoffice import voucher_views
-from paydesk.backoffice.admin_base import short_datetime, time_column
+from paydesk.backoffice.admin_base import BackofficeAdmin, short_datetime, time_column
 from paydesk.backoffice.roles import FinanceActs, can_move_money
 from paydesk.backoffice.site import backoffice_site
 from paydesk.money import format_money
@@ -50,7 +50,7 @@ def _status_badge(status: str, label: StrOrPromise) -> str:
 
 
 @admin.register(VoucherBatch, site=backoffice_site)
-class VoucherBatchAdmin(FinanceActs, admin.ModelAdmin):
+class VoucherBatchAdmin(FinanceActs, BackofficeAdmin):
     list_display = [
         "batch_link",
         "terms",
@@ -252,7 +252,7 @@ class BatchFilter(admin.SimpleListFilter):
 
 
 @admin.register(Voucher, site=backoffice_site)
-class VoucherAdmin(FinanceActs, admin.ModelAdmin):
+class VoucherAdmin(FinanceActs, BackofficeAdmin):
     list_display = [
         "masked_code_link",
         "batch_link",

@@ -70,19 +70,33 @@ def _sections(
 ) -> dict[str, PaySection]:
     """The customer's saved methods their method is offered for (a SEPA mandate: when SEPA
     Direct Debit is, in its currencies), then every method but those paid only with a saved
-    one; by key, in that order."""
+    one; by key, in that order. Of a form sent, only the chosen method's form is bound (checked);
+    the others keep what was typed in them, unchecked: without JavaScript every method's fields
+    are on the page, and each said "This field is required." under a method nobody chose."""
+    chosen = data.get("method", "") if data is not None else ""
     by_method = {m.method: m for m in methods}
     sections = {}
     for saved in _saved_methods(customer, methods):
         method = by_method.get(SAVED_TYPE_METHODS.get(saved.type, ""))
         if method is not None:
-            form: Form = SavedMethodForm(data, method=method, saved=saved)
+            bound = data if saved.id == chosen else None
+            form: Form = _typed(SavedMethodForm(bound, method=method, saved=saved), data)
             sections[saved.id] = PaySection(saved.id, saved.label, method, form, saved)
     for method in methods:
         if not getattr(gateway_for(method.method), "saved_method_only", False):
-            form = method_form(method, data)
+            form = _typed(method_form(method, data if method.method == chosen else None), data)
             sections[method.method] = PaySection(method.method, method.display_name, method, form)
     return sections
+
+
+def _typed(form: Form, data: Any) -> Form:
+    """An unbound form of a method not chosen, showing what was typed in it (nothing to do for a
+    bound form, or on the page's first GET)."""
+    if data is not None and not form.is_bound:
+        for name in form.fields:
+            if form.add_prefix(name) in data:
+                form.initial[name] = data.get(form.add_prefix(name))
+    return form
 
 
 def _render(
@@ -93,6 +107,7 @@ def _render(
     pay_via: PayViaForm,
     sections: dict[str, PaySection],
     quote: QuoteTerms | None = None,
+    nothing_to_quote: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     chosen = pay_via.data.get("method") if pay_via.is_bound else ""
@@ -109,6 +124,7 @@ def _render(
         "chosen": chosen,
         "submit_label": shown.submit_label if shown is not None else _("Pay"),
         "quote": quote,
+        "nothing_to_quote": nothing_to_quote,
         "minimum_payment": (
             format_money(customer.minimum_payment, customer.currency)
             if customer.minimum_payment > 0
@@ -188,6 +204,10 @@ def make_payment(request: HttpRequest, customer: Customer) -> HttpResponse:
     if not form.is_valid():
         return _render(request, **page)
     if not method.takes_amount:
+        # Only the form's submit button (action=pay, "Redeem voucher") redeems. Show quote, and
+        # Enter in a field (which sends the form's first button, Show quote), redeem nothing.
+        if request.POST.get("action") != "pay":
+            return _render(request, **page, nothing_to_quote=True)
         return _redeem_voucher(request, customer, page, form, pay_via.cleaned_data["form_token"])
 
     data = form.cleaned_data

@@ -5,7 +5,7 @@ zone."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -28,5 +28,16 @@ def method_label(payment) -> str:
     return label
 
 
+def provider_zone() -> ZoneInfo:
+    """The provider's time zone (PAYDESK_TIME_ZONE): a document's date and year are its days."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def provider_local(moment: datetime) -> datetime:
-    return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE))
+    return timezone.localtime(moment, provider_zone())
+
+
+def issue_date(moment: datetime) -> date:
+    """A document's one date, the day of `moment` in the provider's time zone: the date its PDF
+    and Factur-X state and its number's year is of, wherever the reader is."""
+    return provider_local(moment).date()

@@ -9,6 +9,7 @@ by a credit note. The PDF is drawn from the frozen record on each download.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from paydesk.documents.labels import issue_date
 from paydesk.fields import AmountField, PercentField
 from paydesk.text import multi_line, single_line
 
@@ -214,6 +216,11 @@ class Document(models.Model):
     @property
     def signed_tax(self) -> Decimal:
         return -self.tax if self.kind == DocumentKind.CREDIT_NOTE else self.tax
+
+    @property
+    def issue_date(self) -> date:
+        """The document's date, as its PDF states it: the day in the provider's time zone."""
+        return issue_date(self.issued_at)
 
     @property
     def signed_gross(self) -> Decimal:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from paydesk.documents.issue import is_receipted_topup
+from paydesk.documents.labels import provider_zone
 from paydesk.documents.models import Document, DocumentKind
 from paydesk.exports import BYTE_ORDER_MARK, csv_safe_text
 from paydesk.ledger.models import Payment
@@ -34,10 +35,11 @@ def document_list(
     kind: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
-    time_zone: tzinfo,
 ) -> QuerySet[Document]:
     """Documents newest first; `customer_id=None` is every customer's (the back office's).
-    Dates are days in `time_zone`, both inclusive."""
+    Dates are a document's dates, days in the provider's time zone (Document.issue_date: the
+    date on its PDF, whatever the reader's zone), both inclusive."""
+    time_zone = provider_zone()
     rows = Document.objects.select_related("customer", "payment")
     if customer_id is not None:
         rows = rows.filter(customer_id=customer_id)
@@ -53,9 +55,9 @@ def document_list(
     return rows.order_by("-issued_at", "-id")
 
 
-def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[str]:
+def documents_csv(rows: QuerySet[Document]) -> Iterator[str]:
     """The list as CSV lines (spreadsheet-safe text, amounts at full precision, a credit note's
-    negative: Document.signed_gross)."""
+    negative: Document.signed_gross; the date as on the PDF: Document.issue_date)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -67,7 +69,7 @@ def documents_csv(rows: QuerySet[Document], *, time_zone: tzinfo) -> Iterator[st
             [
                 doc.code,
                 doc.get_kind_display(),
-                doc.issued_at.astimezone(time_zone).strftime("%Y-%m-%d %H:%M"),
+                doc.issue_date.isoformat(),
                 csv_safe_text(doc.data["buyer"]["name"]),
                 doc.data["payment_reference"],
                 doc.referenced_codes,

@@ -90,9 +90,7 @@ def receipt(request: HttpRequest, customer: Customer, reference: str) -> HttpRes
 @require_GET
 def invoices(request: HttpRequest, customer: Customer) -> HttpResponse:
     form = DocumentFilterForm(request.GET)
-    rows = document_list(
-        customer_id=customer.pk, time_zone=timezone.get_current_timezone(), **form.values()
-    )
+    rows = document_list(customer_id=customer.pk, **form.values())
     query = request.GET.urlencode()
     return render(
         request,
@@ -113,9 +111,8 @@ def invoices(request: HttpRequest, customer: Customer) -> HttpResponse:
 @require_GET
 def invoices_csv(request: HttpRequest, customer: Customer) -> StreamingHttpResponse:
     form = DocumentFilterForm(request.GET)
-    zone = timezone.get_current_timezone()
-    rows = document_list(customer_id=customer.pk, time_zone=zone, **form.values())
-    response = StreamingHttpResponse(documents_csv(rows, time_zone=zone), content_type="text/csv")
+    rows = document_list(customer_id=customer.pk, **form.values())
+    response = StreamingHttpResponse(documents_csv(rows), content_type="text/csv")
     filename = f"invoices-{customer.slug}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

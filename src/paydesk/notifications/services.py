@@ -33,7 +33,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 
-from paydesk.accounts.models import Contact, PaymentMethod, StaffRole, User
+from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
 from paydesk.audit.services import audit_record
 from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
@@ -148,6 +148,11 @@ _CHARGEBACK_EMAILS = {
 }
 
 
+def _balance_now(customer: Customer) -> Decimal:
+    """The customer's balance as this transaction left it so far (the row, not a cached copy)."""
+    return Customer.objects.filter(pk=customer.pk).values_list("balance", flat=True).get()
+
+
 def notify_chargeback(*, payment: Payment) -> int:
     """Queue "chargeback taken" (a chargeback row) or "chargeback reversed" (its reversal) to
     the customer's contacts, as a refund is told; once per row (a redelivered event queues
@@ -174,7 +179,9 @@ def notify_chargeback(*, payment: Payment) -> int:
         "reference": payment.reference,
         "description": payment_description_shown(payment),
         "date": _provider_time(payment.completed_at),
-        "balance": format_money(payment.balance_after, customer.currency),
+        # After all the posting's transaction did, not after this row alone: a voucher bonus
+        # the top-up earned goes back with it (or returns) in the same transaction.
+        "balance": format_money(_balance_now(customer), customer.currency),
         "original": original.reference,
         "original_total": format_money(original.total, customer.currency),
         "original_date": _provider_time(original.completed_at or original.occurred_at),
