@@ -156,7 +156,7 @@ def staff_shots(page: Page, base: str, out: Path) -> None:
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "backoffice-add-payment.png", full_page=True)
     page.goto(home)
-    page.locator("#content").get_by_role("link", name="Payment log", exact=True).click()
+    page.locator("#content").get_by_role("link", name="Payment log entries", exact=True).click()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=out / "backoffice-payment-log.png")
 
