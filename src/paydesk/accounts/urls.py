@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from paydesk.accounts.forms import EmailAuthenticationForm
-from paydesk.accounts.views import SetPasswordView
+from paydesk.accounts.views import ResetSentView, SetPasswordView
 
 urlpatterns = [
     path(
@@ -16,7 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        ResetSentView.as_view(),
         name="password_reset_done",
     ),
     path(

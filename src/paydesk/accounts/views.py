@@ -4,10 +4,11 @@ new password from a reset link. The reset request itself: portal/password_reset.
 from __future__ import annotations
 
 from django.contrib.auth.forms import SetPasswordForm
-from django.contrib.auth.views import PasswordResetConfirmView
+from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetDoneView
 from django.db import transaction
 from django.http import HttpResponse
 
+from paydesk.accounts.reset_link import reset_link_valid_for
 from paydesk.accounts.resets import PASSWORD_RESET, credentials_reset_announce
 from paydesk.audit.services import audit_record
 from paydesk.web.client_ip import client_ip
@@ -42,3 +43,10 @@ class SetPasswordView(LabelsWithoutColon, PasswordResetConfirmView):
                 user=user, actor=user, reason=PASSWORD_RESET, ip_address=ip_address
             )
         return response
+
+
+class ResetSentView(PasswordResetDoneView):
+    """ "Check your email", saying how long the link works, as the email does."""
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        return {**super().get_context_data(**kwargs), "valid_for": reset_link_valid_for()}

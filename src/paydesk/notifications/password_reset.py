@@ -21,7 +21,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from paydesk.accounts.models import User
 
@@ -30,17 +30,6 @@ LINK_HELD = "[the link is made when the email is sent and is not stored]"
 
 class NotToBeSent(Exception):
     """The row must not be sent, now or later (recorded as failed, no retry)."""
-
-
-def valid_for_words(seconds: int) -> str:
-    """3600 → "1 hour", 5400 → "1 hour 30 minutes", 900 → "15 minutes"."""
-    hours, minutes = divmod(seconds // 60, 60)
-    parts = []
-    if hours:
-        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
-    if minutes or not hours:
-        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
-    return " ".join(parts)
 
 
 def reset_link(*, context: dict[str, Any], to: str, created_at: datetime, now: datetime) -> str:

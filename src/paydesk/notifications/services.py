@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone, translation
 
 from paydesk.accounts.models import Contact, Customer, PaymentMethod, StaffRole, User
+from paydesk.accounts.reset_link import reset_link_valid_for
 from paydesk.audit.services import audit_record
 from paydesk.bankaccounts import account_number_label
 from paydesk.documents.attachments import email_attachments
@@ -48,7 +49,6 @@ from paydesk.notifications.password_reset import (
     LINK_HELD,
     NotToBeSent,
     reset_link,
-    valid_for_words,
 )
 from paydesk.provider.brand import brand_email_context
 from paydesk.shapes import payment_description_shown
@@ -284,7 +284,7 @@ def notify_password_reset(*, user: User) -> int:
         "email": user.email,
         "site_name": public.netloc,
         "user_id": user.pk,
-        "valid_for": valid_for_words(settings.PASSWORD_RESET_TIMEOUT),
+        "valid_for": reset_link_valid_for(),
     }
     return _enqueue(
         kind=EmailKind.PASSWORD_RESET,
