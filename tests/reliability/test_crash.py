@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from paydesk.ledger.models import Payment, PaymentStatus
@@ -54,7 +55,9 @@ def child_env(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "paydesk.settings.dev",
         "DATABASE_URL": database_url(),
-        "SECRET_KEY": "reliability-test-key",
+        # The test's own key: secrets it stored (an authenticator app's, encrypted with a key
+        # derived from SECRET_KEY when PAYDESK_SECRETS_KEYS is unset) read the same in the child.
+        "SECRET_KEY": settings.SECRET_KEY,
         "PAYDESK_SECURE_COOKIES": "0",
         "PAYDESK_VAR_DIR": str(tmp_path / "var"),
         "DEBUG": "0",

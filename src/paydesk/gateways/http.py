@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self._inner = inner
-        self.ends = float("inf")
+        self.ends = math.inf
 
     def wait(self, timeout: float | None, error: type[Exception]) -> float:
         """How long the next operation may wait: httpx's timeout, cut to what is left."""
